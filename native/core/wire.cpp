@@ -1,0 +1,269 @@
+#include "wire.h"
+
+#include <cstring>
+
+namespace sitempi::wire {
+namespace {
+
+// Envelope field numbers (proto/sitempi.proto).
+enum EnvelopeField : uint32_t { kHello = 1, kBatch = 2, kPlacement = 3, kAck = 4, kError = 5, kBye = 6, kCommDef = 7 };
+constexpr uint32_t kVarint = 0, kLen = 2;
+
+inline size_t varint_size(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) { v >>= 7; ++n; }
+  return n;
+}
+inline uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+
+// Appends to a vector; sizes are computed first so that nested lengths are known up front.
+class Writer {
+ public:
+  explicit Writer(std::vector<uint8_t>& out) : out_(out) {}
+  void varint(uint64_t v) {
+    while (v >= 0x80) { out_.push_back(static_cast<uint8_t>(v | 0x80)); v >>= 7; }
+    out_.push_back(static_cast<uint8_t>(v));
+  }
+  void tag(uint32_t field, uint32_t type) { varint((field << 3) | type); }
+  void u64(uint32_t field, uint64_t v) { if (v) { tag(field, kVarint); varint(v); } }
+  void bytes(uint32_t field, const void* p, size_t n) {
+    if (!n) return;
+    tag(field, kLen); varint(n);
+    const auto* b = static_cast<const uint8_t*>(p);
+    out_.insert(out_.end(), b, b + n);
+  }
+  void str(uint32_t field, const std::string& s) { bytes(field, s.data(), s.size()); }
+  void len_header(uint32_t field, size_t n) { tag(field, kLen); varint(n); }
+  void frame_header(size_t body) {
+    uint32_t n = static_cast<uint32_t>(body);
+    uint8_t le[4] = {uint8_t(n), uint8_t(n >> 8), uint8_t(n >> 16), uint8_t(n >> 24)};
+    out_.insert(out_.end(), le, le + 4);
+  }
+  std::vector<uint8_t>& out_;
+};
+
+inline size_t field_u64_size(uint32_t field, uint64_t v) { return v ? varint_size(field << 3) + varint_size(v) : 0; }
+inline size_t field_len_size(uint32_t field, size_t n) { return n ? varint_size(field << 3) + varint_size(n) + n : 0; }
+
+// Wraps an already-encoded message body as Envelope field `field` in a frame.
+void append_enveloped(std::vector<uint8_t>& out, uint32_t field, const std::vector<uint8_t>& body) {
+  Writer w(out);
+  const size_t env = varint_size(field << 3) + varint_size(body.size()) + body.size();
+  w.frame_header(env);
+  w.len_header(field, body.size());
+  out.insert(out.end(), body.begin(), body.end());
+}
+
+template <typename T, typename F>
+size_t packed_size(const T* recs, size_t n, F get) {
+  size_t s = 0;
+  for (size_t i = 0; i < n; ++i) s += varint_size(get(recs[i]));
+  return s;
+}
+
+template <typename T, typename F>
+void write_packed(Writer& w, uint32_t field, size_t payload, const T* recs, size_t n, F get) {
+  if (!payload) return;
+  w.len_header(field, payload);
+  for (size_t i = 0; i < n; ++i) w.varint(get(recs[i]));
+}
+
+void write_packed_u32(Writer& w, uint32_t field, const std::vector<uint32_t>& v) {
+  size_t s = 0;
+  for (uint32_t x : v) s += varint_size(x);
+  if (!s) return;
+  w.len_header(field, s);
+  for (uint32_t x : v) w.varint(x);
+}
+
+}  // namespace
+
+void append_hello(std::vector<uint8_t>& out, const Hello& h) {
+  std::vector<uint8_t> body;
+  Writer w(body);
+  w.u64(1, kProtocolVersion);
+  w.str(2, h.job);
+  w.u64(3, h.rank);
+  w.u64(4, h.size);
+  w.str(5, h.host);
+  w.u64(6, h.pid);
+  w.u64(7, h.start_ns);
+  w.str(8, h.token);
+  w.str(9, h.program);
+  append_enveloped(out, kHello, body);
+}
+
+void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch,
+                  const Record* r, size_t n) {
+  // Column getters, in field order 4..10; start is delta-coded against the previous record.
+  auto fn = [](const Record& x) -> uint64_t { return x.fn; };
+  auto peer = [](const Record& x) -> uint64_t { return zigzag(x.peer); };
+  auto bytes = [](const Record& x) -> uint64_t { return x.bytes; };
+  auto comm = [](const Record& x) -> uint64_t { return x.comm; };
+  auto dur = [](const Record& x) -> uint64_t { return x.duration; };
+  auto alg = [](const Record& x) -> uint64_t { return x.alg; };
+  size_t s_start = 0;
+  for (size_t i = 0; i < n; ++i) s_start += varint_size(r[i].start - (i ? r[i - 1].start : 0));
+  const size_t s_fn = packed_size(r, n, fn), s_peer = packed_size(r, n, peer),
+               s_bytes = packed_size(r, n, bytes), s_comm = packed_size(r, n, comm),
+               s_dur = packed_size(r, n, dur), s_alg = packed_size(r, n, alg);
+  const size_t body = field_u64_size(1, seq) + field_u64_size(2, dropped) + field_u64_size(3, epoch) +
+                      field_len_size(4, s_fn) + field_len_size(5, s_peer) + field_len_size(6, s_bytes) +
+                      field_len_size(7, s_comm) + field_len_size(8, s_start) + field_len_size(9, s_dur) +
+                      field_len_size(10, s_alg);
+  Writer w(out);
+  out.reserve(out.size() + body + 16);
+  w.frame_header(varint_size(kBatch << 3) + varint_size(body) + body);
+  w.len_header(kBatch, body);
+  w.u64(1, seq);
+  w.u64(2, dropped);
+  w.u64(3, epoch);
+  write_packed(w, 4, s_fn, r, n, fn);
+  write_packed(w, 5, s_peer, r, n, peer);
+  write_packed(w, 6, s_bytes, r, n, bytes);
+  write_packed(w, 7, s_comm, r, n, comm);
+  if (s_start) {
+    w.len_header(8, s_start);
+    for (size_t i = 0; i < n; ++i) w.varint(r[i].start - (i ? r[i - 1].start : 0));
+  }
+  write_packed(w, 9, s_dur, r, n, dur);
+  write_packed(w, 10, s_alg, r, n, alg);
+}
+
+void append_comm_def(std::vector<uint8_t>& out, const CommDef& c) {
+  std::vector<uint8_t> body;
+  Writer w(body);
+  w.u64(1, c.local_id);
+  w.u64(2, c.global_id);
+  write_packed_u32(w, 3, c.members);
+  write_packed_u32(w, 4, c.remote_members);
+  append_enveloped(out, kCommDef, body);
+}
+
+void append_bye(std::vector<uint8_t>& out, const Bye& b) {
+  std::vector<uint8_t> body;
+  Writer w(body);
+  w.u64(1, b.end_ns);
+  w.u64(2, b.records);
+  w.u64(3, b.dropped);
+  w.u64(4, b.mpi_ns);
+  append_enveloped(out, kBye, body);
+}
+
+void append_placement(std::vector<uint8_t>& out, const Placement& p) {
+  std::vector<uint8_t> body;
+  Writer w(body);
+  w.u64(1, p.epoch);
+  for (const auto& s : p.sites) {  // repeated string: one field per element, empty names included
+    w.len_header(2, s.size());
+    body.insert(body.end(), s.begin(), s.end());
+  }
+  write_packed_u32(w, 3, p.site_of);
+  append_enveloped(out, kPlacement, body);
+}
+
+void append_error(std::vector<uint8_t>& out, const std::string& message) {
+  std::vector<uint8_t> body;
+  Writer(body).str(1, message);
+  append_enveloped(out, kError, body);
+}
+
+namespace {
+
+class Reader {
+ public:
+  Reader(const uint8_t* p, size_t n) : p_(p), end_(p + n) {}
+  bool done() const { return p_ >= end_ || bad_; }
+  bool bad() const { return bad_; }
+  uint64_t varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p_ >= end_) { bad_ = true; return 0; }
+      uint8_t b = *p_++;
+      v |= uint64_t(b & 0x7f) << shift;
+      if (!(b & 0x80)) return v;
+    }
+    bad_ = true;
+    return 0;
+  }
+  // Returns a sub-reader over a length-delimited field.
+  Reader sub() {
+    uint64_t n = varint();
+    if (bad_ || n > uint64_t(end_ - p_)) { bad_ = true; return Reader(p_, 0); }
+    Reader r(p_, n);
+    p_ += n;
+    return r;
+  }
+  std::string str() {
+    Reader r = sub();
+    return bad_ ? std::string() : std::string(reinterpret_cast<const char*>(r.p_), r.end_ - r.p_);
+  }
+  void skip(uint32_t type) {
+    switch (type) {
+      case 0: varint(); break;
+      case 1: advance(8); break;
+      case 2: sub(); break;
+      case 5: advance(4); break;
+      default: bad_ = true;
+    }
+  }
+
+ private:
+  void advance(size_t n) {
+    if (size_t(end_ - p_) < n) bad_ = true; else p_ += n;
+  }
+  const uint8_t* p_;
+  const uint8_t* end_;
+  bool bad_ = false;
+};
+
+bool decode_placement(Reader r, Placement& p) {
+  while (!r.done()) {
+    uint64_t key = r.varint();
+    uint32_t field = uint32_t(key >> 3), type = uint32_t(key & 7);
+    if (field == 1 && type == kVarint) p.epoch = r.varint();
+    else if (field == 2 && type == kLen) p.sites.push_back(r.str());
+    else if (field == 3 && type == kLen) {
+      Reader packed = r.sub();
+      while (!packed.done()) p.site_of.push_back(uint32_t(packed.varint()));
+      if (packed.bad()) return false;
+    } else if (field == 3 && type == kVarint) p.site_of.push_back(uint32_t(r.varint()));
+    else r.skip(type);
+  }
+  return !r.bad();
+}
+
+}  // namespace
+
+IncomingMessage decode_envelope(const uint8_t* data, size_t len) {
+  IncomingMessage m;
+  Reader r(data, len);
+  while (!r.done()) {
+    uint64_t key = r.varint();
+    uint32_t field = uint32_t(key >> 3), type = uint32_t(key & 7);
+    if (type != kLen) { r.skip(type); continue; }
+    Reader body = r.sub();
+    if (r.bad()) break;
+    if (field == kPlacement) {
+      m.kind = decode_placement(body, m.placement) ? Incoming::Placement : Incoming::Malformed;
+    } else if (field == kAck) {
+      m.kind = Incoming::Ack;
+      while (!body.done()) {
+        uint64_t k = body.varint();
+        if ((k >> 3) == 1 && (k & 7) == kVarint) m.ack_seq = body.varint(); else body.skip(uint32_t(k & 7));
+      }
+    } else if (field == kError) {
+      m.kind = Incoming::Error;
+      while (!body.done()) {
+        uint64_t k = body.varint();
+        if ((k >> 3) == 1 && (k & 7) == kLen) m.error = body.str(); else body.skip(uint32_t(k & 7));
+      }
+    } else {
+      m.kind = Incoming::Other;
+    }
+  }
+  if (r.bad()) m.kind = Incoming::Malformed;
+  return m;
+}
+
+}  // namespace sitempi::wire

@@ -1,0 +1,67 @@
+// Protobuf wire format of proto/sitempi.proto, written directly into a byte vector (no protobuf
+// runtime in the shim). One frame = 4-byte little-endian length + one Envelope message.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sitempi::wire {
+
+constexpr uint32_t kProtocolVersion = 1;
+constexpr uint32_t kMaxFrameBytes = 16u << 20;  // the monitor rejects larger frames
+
+// One intercepted call. Times are ns since Hello.start_ns (the shim converts its tick counts).
+struct Record {
+  uint32_t fn;      // function id | role << kRoleShift
+  int32_t peer;     // world rank, -1 none
+  uint64_t bytes;
+  uint32_t comm;    // rank-local communicator id
+  uint32_t alg;     // collective algorithm, 0 = the MPI library's own
+  uint64_t start;   // ns
+  uint64_t duration;
+};
+
+struct Hello {
+  std::string job, host, token, program;
+  uint32_t rank = 0, size = 0, pid = 0;
+  uint64_t start_ns = 0;
+};
+
+struct Bye {
+  uint64_t end_ns = 0, records = 0, dropped = 0, mpi_ns = 0;
+};
+
+struct CommDef {
+  uint32_t local_id = 0;
+  uint64_t global_id = 0;
+  std::vector<uint32_t> members, remote_members;
+};
+
+struct Placement {
+  uint64_t epoch = 0;
+  std::vector<std::string> sites;
+  std::vector<uint32_t> site_of;
+};
+
+// Each appends one complete frame to out.
+void append_hello(std::vector<uint8_t>& out, const Hello& h);
+void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch,
+                  const Record* records, size_t n);
+void append_comm_def(std::vector<uint8_t>& out, const CommDef& c);
+void append_bye(std::vector<uint8_t>& out, const Bye& b);
+void append_placement(std::vector<uint8_t>& out, const Placement& p);
+void append_error(std::vector<uint8_t>& out, const std::string& message);
+
+// What the shim reads from the monitor.
+enum class Incoming { Placement, Ack, Error, Other, Malformed };
+struct IncomingMessage {
+  Incoming kind = Incoming::Other;
+  Placement placement;
+  uint64_t ack_seq = 0;
+  std::string error;
+};
+// Decodes one Envelope body (without the length prefix).
+IncomingMessage decode_envelope(const uint8_t* data, size_t len);
+
+}  // namespace sitempi::wire

@@ -1,0 +1,75 @@
+#include "config.h"
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
+
+namespace sitempi::shim {
+namespace {
+
+Config g_config;
+bool g_loaded = false;
+int g_rank_for_log = -1;
+
+std::string env(const char* name, const std::string& fallback = "") {
+  const char* v = getenv(name);
+  return v && *v ? std::string(v) : fallback;
+}
+
+uint32_t env_u32(const char* name, uint32_t fallback, uint32_t lo, uint32_t hi) {
+  const char* v = getenv(name);
+  if (!v || !*v) return fallback;
+  char* end = nullptr;
+  unsigned long x = strtoul(v, &end, 10);
+  if (*end || x < lo || x > hi) {
+    // Not silent: a typo in a tuning knob should be visible even without SITEMPI_VERBOSE.
+    fprintf(stderr, "sitempi: ignoring %s=%s (expected an integer in %u..%u)\n", name, v, lo, hi);
+    return fallback;
+  }
+  return uint32_t(x);
+}
+
+bool env_flag(const char* name) {
+  std::string v = env(name);
+  return v == "1" || v == "true" || v == "yes" || v == "on";
+}
+
+}  // namespace
+
+Config Config::from_env() {
+  Config c;
+  c.disabled = env_flag("SITEMPI_DISABLE");
+  c.monitor = env("SITEMPI_MONITOR");
+  c.token = env("SITEMPI_TOKEN");
+  c.job = env("SITEMPI_JOB", env("PMIX_NAMESPACE", env("OMPI_MCA_ess_base_jobid")));
+  if (c.job.empty()) c.job = "pid" + std::to_string(getppid());
+  c.output_dir = env("SITEMPI_OUTPUT_DIR", ".");
+  c.batch_records = env_u32("SITEMPI_BATCH_RECORDS", c.batch_records, 16, 1u << 20);
+  c.queue_batches = env_u32("SITEMPI_QUEUE_BATCHES", c.queue_batches, 2, 1u << 16);
+  c.flush_ms = env_u32("SITEMPI_FLUSH_MS", c.flush_ms, 1, 3600000);
+  c.finalize_timeout_ms = env_u32("SITEMPI_FINALIZE_TIMEOUT_MS", c.finalize_timeout_ms, 0, 600000);
+  c.connect_timeout_ms = env_u32("SITEMPI_CONNECT_TIMEOUT_MS", c.connect_timeout_ms, 1, 600000);
+  c.backoff_max_ms = env_u32("SITEMPI_BACKOFF_MAX_MS", c.backoff_max_ms, 1, 3600000);
+  c.verbose = env_flag("SITEMPI_VERBOSE");
+  return c;
+}
+
+const Config& config() {
+  if (!g_loaded) { g_config = Config::from_env(); g_loaded = true; }
+  return g_config;
+}
+
+void set_log_rank(int rank) { g_rank_for_log = rank; }
+
+void log(const char* fmt, ...) {
+  if (!config().verbose) return;
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "[sitempi %d] %s\n", g_rank_for_log, buf);
+}
+
+}  // namespace sitempi::shim

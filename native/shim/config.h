@@ -1,0 +1,29 @@
+// The shim's configuration, read once at MPI_Init from SITEMPI_* environment variables
+// (documented in README.md, "Configuration").
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace sitempi::shim {
+
+struct Config {
+  bool disabled = false;          // SITEMPI_DISABLE=1: pass everything through, record nothing
+  std::string monitor;            // SITEMPI_MONITOR: tcp://host:port or unix:/path; empty: files
+  std::string token;              // SITEMPI_TOKEN
+  std::string job;                // SITEMPI_JOB, else the PMIx namespace of the mpirun
+  std::string output_dir = ".";   // SITEMPI_OUTPUT_DIR (file mode)
+  uint32_t batch_records = 4096;  // SITEMPI_BATCH_RECORDS
+  uint32_t queue_batches = 64;    // SITEMPI_QUEUE_BATCHES: batches waiting to be sent
+  uint32_t flush_ms = 200;        // SITEMPI_FLUSH_MS
+  uint32_t finalize_timeout_ms = 3000;  // SITEMPI_FINALIZE_TIMEOUT_MS: longest wait at Finalize
+  uint32_t connect_timeout_ms = 1000;   // SITEMPI_CONNECT_TIMEOUT_MS
+  uint32_t backoff_max_ms = 2000;       // SITEMPI_BACKOFF_MAX_MS: longest pause between reconnects
+  bool verbose = false;           // SITEMPI_VERBOSE=1: diagnostics on stderr
+
+  static Config from_env();
+};
+
+const Config& config();
+void log(const char* fmt, ...) __attribute__((format(printf, 1, 2)));  // only when verbose
+
+}  // namespace sitempi::shim

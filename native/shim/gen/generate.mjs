@@ -1,0 +1,241 @@
+#!/usr/bin/env node
+// Generates the shim's wrappers from native/shim/mpi_functions.txt:
+//   --cpp DIR   DIR/wrappers.cpp (C and Fortran entry points) and DIR/functions.h (function ids)
+//   --ts FILE   the TypeScript function table used by the monitor
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { kinds, collOfKind, COLL_NAMES } from './kinds.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const HANDLES = { MPI_Comm: 'Comm', MPI_Datatype: 'Type', MPI_Win: 'Win', MPI_Op: 'Op', MPI_Group: 'Group',
+  MPI_Request: 'Request', MPI_Info: 'Info', MPI_Message: 'Message', MPI_Errhandler: 'Errhandler' };
+
+export function parseTable(text) {
+  const fns = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const m = /^(\w+)\s+(\w+)\((.*)\)$/.exec(line);
+    if (!m) throw new Error(`mpi_functions.txt: cannot parse "${line}"`);
+    const [, kind, name, paramText] = m;
+    if (kind !== 'lifecycle' && !kinds[kind]) throw new Error(`mpi_functions.txt: unknown kind ${kind} (${name})`);
+    const params = paramText.trim() === 'void' ? [] : paramText.split(',').map(parseParam);
+    fns.push({ id: fns.length, kind, name, params });
+  }
+  return fns;
+}
+
+// "const int sendcounts[]" -> { decl, name: "sendcounts", type: "const int []", base: "int", ptr: 0, array: true }
+function parseParam(text) {
+  const t = text.trim().replace(/\s+/g, ' ');
+  const m = /^(.*?)(\w+)((?:\[\w*\])*)$/.exec(t);
+  if (!m) throw new Error(`cannot parse parameter "${t}"`);
+  const left = m[1].trim();
+  const name = m[2];
+  const dims = m[3];
+  const ptr = (left.match(/\*/g) || []).length;
+  const base = left.replace(/\*/g, '').replace(/\bconst\b/g, '').trim();
+  const type = `${left.replace(/\s*\*/g, ' *').replace(/\s+/g, ' ').trim()}${dims ? ' ' + dims.replace(/\[\w+\]/g, (d) => d) : ''}`;
+  return { decl: t, name, type: ptr ? `${base} *` : type.replace(/^const /, ''), base, ptr, array: !!dims, dims };
+}
+
+const isHandle = (p) => p.base in HANDLES;
+const isStatus = (p) => p.base === 'MPI_Status';
+
+function cFlavor(decls) {
+  return {
+    v(name, p) {
+      if (p.base === 'void' || p.array || isStatus(p)) return name;
+      return p.ptr ? `(*${name})` : name;
+    },
+    el: (name, i) => `${name}[${i}]`,
+    buf: (name) => name,
+    statuses(name, n, need) {
+      decls.push(`sitempi::shim::CStatuses sts_(${name}, ${n}, ${need});`);
+      return 'sts_.arg';
+    },
+    index: (e) => e,
+  };
+}
+
+function fFlavor(decls) {
+  const conv = (p, expr) => (isHandle(p) ? `PMPI_${HANDLES[p.base]}_f2c(${expr})` : expr);
+  return {
+    v(name, p) {
+      if (p.base === 'void') return `sitempi::shim::f_buf(${name})`;
+      if (p.array || isStatus(p)) return name;
+      return conv(p, `(*${name})`);
+    },
+    el: (name, i, p) => conv(p, `${name}[${i}]`),
+    buf: (name) => `sitempi::shim::f_buf(${name})`,
+    statuses(name, n, need) {
+      decls.push(`sitempi::shim::FStatuses sts_(${name}, ${n}, ${need});`);
+      return 'sts_.arg';
+    },
+    index: (e) => `((${e}) - 1)`,
+  };
+}
+
+// Binds a flavor to a function's parameters so that rules can name parameters.
+function bind(flavor, fn) {
+  const byName = Object.fromEntries(fn.params.map((p) => [p.name, p]));
+  const get = (name) => {
+    const p = byName[name];
+    if (!p) throw new Error(`MPI_${fn.name} (${fn.kind}): no parameter "${name}"`);
+    return p;
+  };
+  return {
+    v: (name) => flavor.v(name, get(name)),
+    el: (name, i) => flavor.el(name, i, get(name)),
+    buf: (name) => flavor.buf(name, get(name)),
+    statuses: (name, n, need) => (get(name), flavor.statuses(name, n, need)),
+    index: flavor.index,
+  };
+}
+
+function fortranType(p) {
+  if (p.base === 'void') return 'void *';
+  if (p.base === 'MPI_Aint') return 'MPI_Aint *';
+  return 'MPI_Fint *';
+}
+
+function expand(fn, flavorFactory) {
+  const decls = [];
+  const f = bind(flavorFactory(decls), fn);
+  const rule = kinds[fn.kind](f, fn.params);
+  return { pre: [rule.pre, ...decls].filter(Boolean).join('\n  '), args: rule.args || {}, post: rule.post || '' };
+}
+
+function cWrapper(fn) {
+  const { pre, args, post } = expand(fn, cFlavor);
+  const params = fn.params.map((p) => p.decl).join(', ') || 'void';
+  const plain = fn.params.map((p) => p.name).join(', ');
+  const callArgs = fn.params.map((p) => args[p.name] || p.name).join(', ');
+  return `extern "C" SITEMPI_EXPORT int MPI_${fn.name}(${params}) {
+  if (!sitempi::shim::enter()) return PMPI_${fn.name}(${plain});
+  sitempi::shim::Call call_(sitempi::shim::FN_${fn.name});
+  ${pre}
+  [[maybe_unused]] const int rc_ = PMPI_${fn.name}(${callArgs});
+  ${post}
+  return rc_;
+}
+`;
+}
+
+function fortranWrapper(fn) {
+  const { pre, args, post } = expand(fn, fFlavor);
+  const lower = fn.name.toLowerCase();
+  const fparams = [...fn.params.map((p) => `${fortranType(p)}${p.name}`), 'MPI_Fint *ierr'].join(', ');
+  const ftypes = [...fn.params.map(fortranType), 'MPI_Fint *'].join(', ');
+  const plain = [...fn.params.map((p) => p.name), 'ierr'].join(', ');
+  const callArgs = [...fn.params.map((p) => args[p.name] || p.name), 'ierr'].join(', ');
+  const entry = (sym, v) => `SITEMPI_EXPORT void ${sym}(${fparams}) { F_${fn.name}<${v}>(${plain}); }`;
+  return `namespace {
+using F_${fn.name}_t = void(${ftypes});
+template <int V>
+void F_${fn.name}(${fparams}) {
+  static F_${fn.name}_t* const real_ = reinterpret_cast<F_${fn.name}_t*>(
+      sitempi::shim::fortran_symbol(V ? "pmpi_${lower}_f08_" : "pmpi_${lower}_", V ? "mpi_${lower}_f08_" : "mpi_${lower}_"));
+  if (!real_) { if (ierr) *ierr = MPI_ERR_INTERN; return; }
+  if (!sitempi::shim::enter()) { real_(${plain}); return; }
+  sitempi::shim::Call call_(sitempi::shim::FN_${fn.name});
+  ${pre}
+  real_(${callArgs});
+  [[maybe_unused]] const int rc_ = ierr ? *ierr : MPI_SUCCESS;
+  ${post}
+}
+}  // namespace
+extern "C" {
+${entry(`mpi_${lower}_`, 0)}
+${entry(`mpi_${lower}__`, 0)}
+${entry(`mpi_${lower}`, 0)}
+${entry(`MPI_${fn.name.toUpperCase()}`, 0)}
+${entry(`mpi_${lower}_f08_`, 1)}
+}
+`;
+}
+
+function functionsHeader(fns) {
+  return `// Generated by native/shim/gen/generate.mjs from native/shim/mpi_functions.txt. Do not edit.
+#pragma once
+#include <cstdint>
+
+namespace sitempi::shim {
+
+enum Fn : uint32_t {
+${fns.map((f) => `  FN_${f.name} = ${f.id},`).join('\n')}
+  kNumFunctions = ${fns.length}
+};
+
+}  // namespace sitempi::shim
+`;
+}
+
+function wrappersSource(fns) {
+  const wrapped = fns.filter((f) => f.kind !== 'lifecycle');
+  return `// Generated by native/shim/gen/generate.mjs from native/shim/mpi_functions.txt. Do not edit.
+// ${wrapped.length} functions, each with a C entry point and Fortran entry points (mpif.h and
+// \`use mpi\` in every name mangling, and \`use mpi_f08\`).
+#include <mpi.h>
+
+#include "comms.h"
+#include "fortran.h"
+#include "recorder.h"
+#include "requests.h"
+
+#define SITEMPI_EXPORT __attribute__((visibility("default")))
+
+${wrapped.map(cWrapper).join('\n')}
+${wrapped.map(fortranWrapper).join('\n')}`;
+}
+
+function functionsTs(fns) {
+  const rows = fns.map((f) => `  { id: ${f.id}, name: 'MPI_${f.name}', kind: '${f.kind}', coll: ${collOfKind[f.kind] ? COLL_NAMES.indexOf(collOfKind[f.kind]) : 0} },`);
+  return `// Generated by native/shim/gen/generate.mjs from native/shim/mpi_functions.txt. Do not edit.
+export interface FunctionInfo {
+  /** Function id, as in Batch.fn (low bits). */
+  id: number;
+  name: string;
+  /** Recording rule (native/shim/gen/kinds.mjs). */
+  kind: string;
+  /** Collective family (native/core/cost_model.h, enum Coll); 0 for non-collectives. */
+  coll: number;
+}
+
+export const FUNCTIONS: readonly FunctionInfo[] = [
+${rows.join('\n')}
+];
+
+/** Batch.fn = function id | role << ROLE_SHIFT. */
+export const ROLE_SHIFT = 9;
+export const Role = { Other: 0, Send: 1, Recv: 2, Pull: 3, Coll: 4, PartSend: 5, PartPull: 6, RecvDone: 7 } as const;
+export type Role = (typeof Role)[keyof typeof Role];
+export const COLL_NAMES: readonly string[] = ${JSON.stringify(COLL_NAMES)};
+`;
+}
+
+function main(argv) {
+  const table = parseTable(fs.readFileSync(path.join(here, '..', 'mpi_functions.txt'), 'utf8'));
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, out] = [argv[i], argv[i + 1]];
+    if (!out) throw new Error(`${flag} needs a path`);
+    if (flag === '--cpp') {
+      fs.mkdirSync(out, { recursive: true });
+      writeIfChanged(path.join(out, 'functions.h'), functionsHeader(table));
+      writeIfChanged(path.join(out, 'wrappers.cpp'), wrappersSource(table));
+    } else if (flag === '--ts') {
+      fs.mkdirSync(path.dirname(out), { recursive: true });
+      writeIfChanged(out, functionsTs(table));
+    } else {
+      throw new Error(`unknown option ${flag} (use --cpp DIR or --ts FILE)`);
+    }
+  }
+}
+
+function writeIfChanged(file, text) {
+  if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === text) return;
+  fs.writeFileSync(file, text);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) main(process.argv.slice(2));

@@ -1,0 +1,219 @@
+// Recording rules, one per kind of native/shim/mpi_functions.txt. Each rule returns C++ snippets
+// written against a flavor `f` (C or Fortran entry point), so that both entry points of a
+// function share one rule:
+//   pre     statements before the MPI call
+//   args    replacements for call arguments, by parameter name
+//   post    statements after the call (`call_` is the sitempi::shim::Call of this call)
+// f.v(name) is the C value of a parameter (for pointer outputs, what it points to, read after the
+// call); f.el(name, i) is element i of a handle array; f.buf(name) a buffer address with the
+// Fortran sentinels mapped to C's; f.statuses(name, n, need) declares `sts_` (statuses we can read
+// even when the application passed MPI_STATUS(ES)_IGNORE, when `need` holds) and returns the
+// argument to pass; f.index(expr) maps an index returned by MPI to 0-based.
+
+const role = (r) => `sitempi::shim::kRole${r}`;
+const firstComm = (p) => p.find((x) => x.type === 'MPI_Comm');
+const lastNewComm = (p) => [...p].reverse().find((x) => x.type === 'MPI_Comm *');
+
+function p2p(r, comm, peer, count, type) {
+  return (f) => ({ post: `call_.p2p(${role(r)}, ${f.v(comm)}, ${f.v(peer)}, ${f.v(count)}, ${f.v(type)});` });
+}
+
+// Collectives: bytes is an expression; root a parameter name or null.
+function coll(bytes, root = null, extra = () => '') {
+  return (f, p) => ({
+    pre: `MPI_Comm comm_ = ${f.v('comm')};`,
+    post: `${extra(f, p)}call_.coll(comm_, ${root ? f.v(root) : '-1'}, ${bytes(f, p)});`,
+  });
+}
+const me = 'sitempi::shim::comm_rank(comm_)';
+const tb = (type, count) => `sitempi::shim::type_bytes(${type}, ${count})`;
+const inPlace = (f, name) => `${f.buf(name)} == MPI_IN_PLACE`;
+// This rank's own block, or the receive block when the send buffer is MPI_IN_PLACE.
+const ownBlock = (f, recvCount) =>
+  `(${inPlace(f, 'sendbuf')} ? ${tb(f.v('recvtype'), recvCount)} : ${tb(f.v('sendtype'), f.v('sendcount'))})`;
+
+// Per-peer parts of v/w all-to-all: the primary record carries the total.
+function alltoallvParts(typeAt) {
+  return (f) => `uint64_t total_ = 0;
+  {
+    const bool inplace_ = ${inPlace(f, 'sendbuf')};
+    const int n_ = sitempi::shim::comm_size(comm_), me_ = ${me};
+    const int* counts_ = inplace_ ? ${f.v('recvcounts')} : ${f.v('sendcounts')};
+    for (int j = 0; j < n_; ++j) {
+      const uint64_t b_ = sitempi::shim::type_bytes(${typeAt(f)}, counts_[j]);
+      total_ += b_;
+      if (j != me_) call_.part(sitempi::shim::kRolePartSend, comm_, j, b_);
+    }
+  }
+  `;
+}
+
+export const kinds = {
+  send: p2p('Send', 'comm', 'dest', 'count', 'datatype'),
+  isend: p2p('Send', 'comm', 'dest', 'count', 'datatype'),
+  sendrecv: p2p('Send', 'comm', 'dest', 'sendcount', 'sendtype'),
+  sendrecv_replace: p2p('Send', 'comm', 'dest', 'count', 'datatype'),
+  recv: (f) => ({
+    pre: `const bool any_ = ${f.v('source')} == MPI_ANY_SOURCE;`,
+    args: { status: f.statuses('status', '1', 'any_') },
+    post: `MPI_Status st_;
+  const int src_ = any_ && sts_.get(0, st_) ? st_.MPI_SOURCE : ${f.v('source')};
+  call_.p2p(sitempi::shim::kRoleRecv, ${f.v('comm')}, src_, ${f.v('count')}, ${f.v('datatype')});`,
+  }),
+  irecv: (f) => ({
+    post: `if (${f.v('source')} == MPI_ANY_SOURCE) {
+    call_.other(${f.v('comm')});
+    sitempi::shim::track_request(${f.v('request')}, call_.fn(), false, false, ${f.v('comm')}, MPI_ANY_SOURCE, ${f.v('count')}, ${f.v('datatype')});
+  } else {
+    call_.p2p(sitempi::shim::kRoleRecv, ${f.v('comm')}, ${f.v('source')}, ${f.v('count')}, ${f.v('datatype')});
+  }`,
+  }),
+  psend_init: (f) => ({
+    post: `call_.other(${f.v('comm')});
+  sitempi::shim::track_request(${f.v('request')}, call_.fn(), true, true, ${f.v('comm')}, ${f.v('dest')}, ${f.v('count')}, ${f.v('datatype')});`,
+  }),
+  precv_init: (f) => ({
+    post: `call_.other(${f.v('comm')});
+  sitempi::shim::track_request(${f.v('request')}, call_.fn(), true, false, ${f.v('comm')}, ${f.v('source')}, ${f.v('count')}, ${f.v('datatype')});`,
+  }),
+  start: (f) => ({
+    pre: `sitempi::shim::Snapshot snap_(1, request);`,
+    post: `call_.other();
+  snap_.started(call_);`,
+  }),
+  startall: (f) => ({
+    pre: `sitempi::shim::Snapshot snap_(${f.v('count')}, array_of_requests);`,
+    post: `call_.other();
+  snap_.started(call_);`,
+  }),
+  // Probes: the peer is the matched source.
+  probe: (f) => ({
+    args: { status: f.statuses('status', '1', 'true') },
+    post: `MPI_Status st_;
+  call_.other(${f.v('comm')}, sitempi::shim::comm_world_rank(${f.v('comm')}, sts_.get(0, st_) ? st_.MPI_SOURCE : ${f.v('source')}));`,
+  }),
+  iprobe: (f) => ({
+    args: { status: f.statuses('status', '1', 'true') },
+    post: `MPI_Status st_;
+  call_.other(${f.v('comm')}, ${f.v('flag')} && sts_.get(0, st_) ? sitempi::shim::comm_world_rank(${f.v('comm')}, st_.MPI_SOURCE) : -1);`,
+  }),
+  // Matched receives: the message's communicator is not visible, so no peer (documented).
+  mrecv: (f) => ({ post: `call_.p2p(sitempi::shim::kRoleRecv, MPI_COMM_NULL, -1, ${f.v('count')}, ${f.v('datatype')});` }),
+  imrecv: (f) => ({ post: `call_.p2p(sitempi::shim::kRoleRecv, MPI_COMM_NULL, -1, ${f.v('count')}, ${f.v('datatype')});` }),
+  // Completion: time counts as MPI time; tracked requests that completed emit their records.
+  wait: (f, p) => {
+    const hasFlag = p.some((x) => x.name === 'flag');
+    return {
+      pre: `sitempi::shim::Snapshot snap_(1, request);`,
+      args: { status: f.statuses('status', '1', 'snap_.need_status()') },
+      post: `call_.other();
+  if (${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS) snap_.completed(call_, 0, sts_, 0);`,
+    };
+  },
+  waitall: (f, p) => {
+    const hasFlag = p.some((x) => x.name === 'flag');
+    return {
+      pre: `sitempi::shim::Snapshot snap_(${f.v('count')}, array_of_requests);`,
+      args: { array_of_statuses: f.statuses('array_of_statuses', f.v('count'), 'snap_.need_status()') },
+      post: `call_.other();
+  if (${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS) for (int i = 0; i < ${f.v('count')}; ++i) snap_.completed(call_, i, sts_, i);`,
+    };
+  },
+  waitany: (f, p) => {
+    const hasFlag = p.some((x) => x.name === 'flag');
+    return {
+      pre: `sitempi::shim::Snapshot snap_(${f.v('count')}, array_of_requests);`,
+      args: { status: f.statuses('status', '1', 'snap_.need_status()') },
+      post: `call_.other();
+  if (${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS && ${f.v('index')} != MPI_UNDEFINED) snap_.completed(call_, ${f.index(f.v('index'))}, sts_, 0);`,
+    };
+  },
+  waitsome: (f) => ({
+    pre: `sitempi::shim::Snapshot snap_(${f.v('incount')}, array_of_requests);`,
+    args: { array_of_statuses: f.statuses('array_of_statuses', f.v('incount'), 'snap_.need_status()') },
+    post: `call_.other();
+  if (rc_ == MPI_SUCCESS && ${f.v('outcount')} != MPI_UNDEFINED)
+    for (int i = 0; i < ${f.v('outcount')}; ++i) snap_.completed(call_, ${f.index(`${f.v('array_of_indices')}[i]`)}, sts_, i);`,
+  }),
+  request_free: () => ({
+    pre: `sitempi::shim::Snapshot snap_(1, request);`,
+    post: `call_.other();
+  snap_.freed();`,
+  }),
+  other: (f, p) => {
+    const c = firstComm(p);
+    return { post: `call_.other(${c ? f.v(c.name) : ''});` };
+  },
+  type_free: () => ({ post: `call_.other();
+  sitempi::shim::type_cache_invalidate();` }),
+
+  barrier: coll(() => '0'),
+  bcast: coll((f) => tb(f.v('datatype'), f.v('count')), 'root'),
+  gather: coll((f) => ownBlock(f, f.v('recvcount')), 'root'),
+  gatherv: coll((f) => `(${inPlace(f, 'sendbuf')} ? ${tb(f.v('recvtype'), `${f.v('recvcounts')}[${me}]`)} : ${tb(f.v('sendtype'), f.v('sendcount'))})`, 'root'),
+  scatter: coll((f) => `(${f.buf('recvbuf')} == MPI_IN_PLACE ? ${tb(f.v('sendtype'), f.v('sendcount'))} : ${tb(f.v('recvtype'), f.v('recvcount'))})`, 'root'),
+  scatterv: coll((f) => `(${f.buf('recvbuf')} == MPI_IN_PLACE ? ${tb(f.v('sendtype'), `${f.v('sendcounts')}[${me}]`)} : ${tb(f.v('recvtype'), f.v('recvcount'))})`, 'root'),
+  allgather: coll((f) => ownBlock(f, f.v('recvcount'))),
+  allgatherv: coll((f) => ownBlock(f, `${f.v('recvcounts')}[${me}]`)),
+  alltoall: coll((f) => ownBlock(f, f.v('recvcount'))),
+  alltoallv: coll(() => 'total_', null, alltoallvParts((f) => `inplace_ ? ${f.v('recvtype')} : ${f.v('sendtype')}`)),
+  alltoallw: coll(() => 'total_', null, alltoallvParts((f) => `inplace_ ? ${f.el('recvtypes', 'j')} : ${f.el('sendtypes', 'j')}`)),
+  reduce: coll((f) => tb(f.v('datatype'), f.v('count')), 'root'),
+  allreduce: coll((f) => tb(f.v('datatype'), f.v('count'))),
+  scan: coll((f) => tb(f.v('datatype'), f.v('count'))),
+  exscan: coll((f) => tb(f.v('datatype'), f.v('count'))),
+  reduce_scatter_block: coll((f) => tb(f.v('datatype'), f.v('recvcount'))),
+  // Modelled as a reduce of the whole vector to rank 0 and a scatter from it: this rank's block
+  // arrives as a part.
+  reduce_scatter: coll(() => 'total_', null, (f) => `uint64_t total_ = 0;
+  {
+    const int n_ = sitempi::shim::comm_size(comm_), me_ = ${me};
+    for (int j = 0; j < n_; ++j) total_ += ${tb(f.v('datatype'), `${f.v('recvcounts')}[j]`)};
+    if (me_ != 0) call_.part(sitempi::shim::kRolePartPull, comm_, 0, ${tb(f.v('datatype'), `${f.v('recvcounts')}[me_]`)});
+  }
+  `),
+  // Neighbourhood collectives: recorded with this rank's send volume, not expanded.
+  neighbor: (f, p) => {
+    const bytes = p.some((x) => x.name === 'sendcount')
+      ? tb(f.v('sendtype'), f.v('sendcount'))
+      : '0';
+    return { post: `call_.coll(${f.v('comm')}, -1, ${bytes});` };
+  },
+
+  rma_put: (f) => ({ post: `call_.rma(sitempi::shim::kRoleSend, ${f.v('win')}, ${f.v('target_rank')}, ${f.v('origin_count')}, ${f.v('origin_datatype')});` }),
+  rma_get: (f) => ({ post: `call_.rma(sitempi::shim::kRolePull, ${f.v('win')}, ${f.v('target_rank')}, ${f.v('origin_count')}, ${f.v('origin_datatype')});` }),
+  rma_getacc: (f) => ({ post: `call_.rma(sitempi::shim::kRoleSend, ${f.v('win')}, ${f.v('target_rank')}, ${f.v('origin_count')}, ${f.v('origin_datatype')});` }),
+  rma_fetch: (f) => ({ post: `call_.rma(sitempi::shim::kRoleSend, ${f.v('win')}, ${f.v('target_rank')}, 1, ${f.v('datatype')});` }),
+  rma_cas: (f) => ({ post: `call_.rma(sitempi::shim::kRoleSend, ${f.v('win')}, ${f.v('target_rank')}, 1, ${f.v('datatype')});` }),
+  win_create: (f) => ({ post: `if (rc_ == MPI_SUCCESS) sitempi::shim::win_created(${f.v('comm')}, ${f.v('win')});
+  call_.other(${f.v('comm')});` }),
+  win_free: (f) => ({ pre: `const uint32_t id_ = sitempi::shim::win_local_id(${f.v('win')});`, post: `call_.other_id(id_);` }),
+  win_sync: (f, p) => ({ post: `call_.win(${f.v('win')}${p.some((x) => x.name === 'rank') ? `, ${f.v('rank')}` : ''});` }),
+
+  comm_new: (f, p) => {
+    const parent = firstComm(p).name, child = lastNewComm(p).name;
+    return { post: `if (rc_ == MPI_SUCCESS) sitempi::shim::comm_created(${f.v(parent)}, ${f.v(child)});
+  call_.other(${f.v(parent)});` };
+  },
+  // Collective over the group only: the tag, not the parent's creation count, tells them apart.
+  comm_create_group: (f) => ({ post: `if (rc_ == MPI_SUCCESS) sitempi::shim::comm_created(${f.v('comm')}, ${f.v('newcomm')}, 0x6700000000ull + unsigned(${f.v('tag')}));
+  call_.other(${f.v('comm')});` }),
+  intercomm_create: (f) => ({ post: `if (rc_ == MPI_SUCCESS) sitempi::shim::comm_created(${f.v('local_comm')}, ${f.v('newintercomm')}, 0x1C00000000ull + unsigned(${f.v('tag')}));
+  call_.other(${f.v('local_comm')});` }),
+  // The new communicator is valid only at completion: count the creation, describe it lazily.
+  comm_idup: (f) => ({ post: `if (rc_ == MPI_SUCCESS) sitempi::shim::comm_created(${f.v('comm')}, MPI_COMM_NULL);
+  call_.other(${f.v('comm')});` }),
+  comm_free: (f) => ({ pre: `const uint32_t id_ = sitempi::shim::comm_local_id(${f.v('comm')});`, post: `call_.other_id(id_);` }),
+};
+
+// Collective family (native/core/cost_model.h, enum Coll) of each kind.
+export const collOfKind = {
+  barrier: 'Barrier', bcast: 'Bcast', gather: 'Gather', gatherv: 'Gatherv', scatter: 'Scatter',
+  scatterv: 'Scatterv', allgather: 'Allgather', allgatherv: 'Allgatherv', alltoall: 'Alltoall',
+  alltoallv: 'Alltoallv', alltoallw: 'Alltoallw', reduce: 'Reduce', allreduce: 'Allreduce',
+  reduce_scatter: 'ReduceScatter', reduce_scatter_block: 'ReduceScatterBlock', scan: 'Scan',
+  exscan: 'Exscan', neighbor: 'Neighbor',
+};
+export const COLL_NAMES = ['None', 'Barrier', 'Bcast', 'Gather', 'Gatherv', 'Scatter', 'Scatterv',
+  'Allgather', 'Allgatherv', 'Alltoall', 'Alltoallv', 'Alltoallw', 'Reduce', 'Allreduce',
+  'ReduceScatter', 'ReduceScatterBlock', 'Scan', 'Exscan', 'Neighbor'];

@@ -1,0 +1,114 @@
+// The recorder: what every generated wrapper calls. Records go into a per-thread chunk with no
+// locking; full chunks go to the sender thread through a bounded queue; when the queue is full,
+// records are dropped and counted, never waited for.
+#pragma once
+#include <mpi.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "clock.h"
+#include "core/wire.h"
+#include "functions.h"
+
+namespace sitempi::shim {
+
+// Roles (high bits of Record.fn): how a record counts in the communication matrix.
+enum Role : uint32_t {
+  kRoleOther = 0,     // no traffic of its own (waits, probes, management)
+  kRoleSend = 1,      // this rank -> peer
+  kRoleRecv = 2,      // peer -> this rank, already counted by the sender's record
+  kRolePull = 3,      // peer -> this rank, counted here (one-sided get)
+  kRoleColl = 4,      // collective: expanded by the cost model
+  kRolePartSend = 5,  // a collective's per-peer part, this rank -> peer (matrix only)
+  kRolePartPull = 6,  // a collective's per-peer part, peer -> this rank (matrix only)
+  kRoleRecvDone = 7,  // a receive resolved at completion (informational, not a call)
+};
+constexpr uint32_t kRoleShift = 9;  // function ids stay below 512
+
+struct Chunk {
+  uint32_t n = 0;
+  uint64_t epoch = 0;
+  wire::Record* recs = nullptr;
+};
+
+struct ThreadState;
+
+extern std::atomic<bool> g_active;       // recording: after PMPI_Init, until Finalize
+extern thread_local int t_depth;         // >0 inside a wrapper: inner MPI calls are not recorded
+
+inline bool enter() { return __builtin_expect(t_depth == 0, 1) && g_active.load(std::memory_order_relaxed); }
+
+uint32_t comm_local_id(MPI_Comm comm);          // announces the communicator on first use
+int comm_world_rank(MPI_Comm comm, int rank);   // -1 for PROC_NULL, ANY_SOURCE, out of range
+int win_world_rank(MPI_Win win, int rank);
+uint32_t win_local_id(MPI_Win win);
+uint64_t type_bytes(MPI_Datatype t, int64_t count);
+void type_cache_invalidate();                   // after MPI_Type_free: a handle may be reused
+int comm_rank(MPI_Comm comm);
+int comm_size(MPI_Comm comm);
+
+void append(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t t0, uint64_t t1);
+void add_mpi_time(uint64_t ticks);
+
+// One intercepted call: times it and emits its records. Exactly one primary record per call.
+class Call {
+ public:
+  explicit Call(uint32_t fn) : fn_(fn), t0_(ticks()) { ++t_depth; }
+  ~Call() { --t_depth; }
+  Call(const Call&) = delete;
+  Call& operator=(const Call&) = delete;
+
+  // Primary records, written when the MPI call has returned.
+  void other(MPI_Comm c = MPI_COMM_NULL, int peer_world = -1) {
+    primary(kRoleOther, peer_world, 0, c == MPI_COMM_NULL ? 0 : comm_local_id(c));
+  }
+  void p2p(Role role, MPI_Comm c, int peer, int64_t count, MPI_Datatype t) {
+    primary(role, comm_world_rank(c, peer), type_bytes(t, count), comm_local_id(c));
+  }
+  void rma(Role role, MPI_Win w, int target, int64_t count, MPI_Datatype t) {
+    primary(role, win_world_rank(w, target), type_bytes(t, count), win_local_id(w));
+  }
+  void other_id(uint32_t comm_id) { primary(kRoleOther, -1, 0, comm_id); }
+  void win(MPI_Win w, int target = MPI_PROC_NULL) {
+    primary(kRoleOther, target == MPI_PROC_NULL ? -1 : win_world_rank(w, target), 0, win_local_id(w));
+  }
+  void coll(MPI_Comm c, int root, uint64_t bytes, uint32_t alg = 0) {
+    primary(kRoleColl, root >= 0 ? comm_world_rank(c, root) : -1, bytes, comm_local_id(c), alg);
+  }
+  // A collective's per-peer traffic (v/w-variants), in addition to the primary record.
+  void part(Role role, MPI_Comm c, int peer, uint64_t bytes) {
+    if (bytes) append(fn_ | (role << kRoleShift), comm_world_rank(c, peer), bytes, comm_local_id(c), 0, t1_, t1_);
+  }
+  // A record for another operation completing inside this call (e.g. an ANY_SOURCE receive
+  // resolved at Wait): no time of its own.
+  void completed(uint32_t fn, Role role, int32_t peer_world, uint64_t bytes, uint32_t comm) {
+    append(fn | (role << kRoleShift), peer_world, bytes, comm, 0, t1_, t1_);
+  }
+  uint32_t fn() const { return fn_; }
+
+ private:
+  void primary(uint32_t role, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg = 0) {
+    t1_ = ticks();
+    append(fn_ | (role << kRoleShift), peer, bytes, comm, alg, t0_, t1_);
+  }
+  uint32_t fn_;
+  uint64_t t0_, t1_ = 0;
+};
+
+// Lifecycle (lifecycle.cpp, sender.cpp).
+void recorder_start(int world_rank, int world_size);   // after PMPI_Init
+void recorder_stop(bool aborting);                      // Finalize / Abort: flush and stop sending
+
+// The sender side of the queue.
+bool take_full_chunk(Chunk& out);      // non-blocking
+void return_chunk(const Chunk& c);
+void flush_all_threads();              // hands every thread's partial chunk to the queue
+uint64_t records_dropped();
+uint64_t records_total();
+uint64_t mpi_ticks_total();
+void recorder_init_pool(uint32_t batch_records, uint32_t queue_batches);
+extern std::atomic<uint64_t> g_flush_gen;   // bumped by the sender: threads hand off partial chunks
+void wake_sender();
+
+}  // namespace sitempi::shim

@@ -1,0 +1,21 @@
+// The sender thread: encodes chunks as Batch frames and ships them to the monitor (TCP or Unix
+// socket, with reconnection and back-off) or to a per-rank file. It owns every blocking call, so
+// the application never waits on the monitor.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "core/wire.h"
+
+namespace sitempi::shim {
+
+void sender_start(const wire::Hello& hello);
+void sender_stop(uint32_t timeout_ms);          // flushes, sends Bye, joins (or gives up)
+void sender_announce(wire::CommDef def);        // queued ahead of the batches that use it
+void sender_calibrate_clock();
+
+// The newest placement received from the monitor (a one-slot mailbox).
+uint64_t mailbox_epoch();
+bool mailbox_get(wire::Placement& out);
+
+}  // namespace sitempi::shim

@@ -1,0 +1,65 @@
+// The one place the native addon (native/addon, built to build/Release/sitempi.node) is loaded.
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Flows between communicator ranks that one collective record accounts for. */
+export interface Flows {
+  src: Int32Array;
+  dst: Int32Array;
+  bytes: Float64Array;
+  msgs: Uint32Array;
+}
+
+export interface BatchColumns {
+  seq?: number;
+  dropped?: number;
+  epoch?: number;
+  fn: Uint32Array;
+  peer: Int32Array;
+  bytes: Float64Array;
+  comm: Uint32Array;
+  alg: Uint32Array;
+  start: Float64Array;
+  duration: Float64Array;
+}
+
+export interface NativeAddon {
+  expandCollective(coll: number, alg: number, me: number, root: number, size: number, bytes: number): Flows;
+  encodeBatch(batch: BatchColumns): Buffer;
+  encodeHello(h: { job: string; rank: number; size: number; host?: string; pid?: number; startNs?: number; token?: string; program?: string }): Buffer;
+  encodeCommDef(c: { localId: number; globalId: number; members: number[]; remoteMembers?: number[] }): Buffer;
+  encodeBye(b: { endNs: number; records: number; dropped: number; mpiNs: number }): Buffer;
+  encodePlacement(p: { epoch: number; sites: string[]; siteOf: number[] }): Buffer;
+  decodeEnvelope(body: Uint8Array): { kind: 'placement' | 'ack' | 'error' | 'other' | 'malformed'; epoch?: number; sites?: string[]; siteOf?: number[]; seq?: number; message?: string };
+  protocolVersion: number;
+  maxFrameBytes: number;
+}
+
+/** The repository root (works from src/ under vitest and from dist/src after tsc). */
+export const packageRoot: string = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('sitempi: cannot find the package root');
+    dir = up;
+  }
+  return dir;
+})();
+
+/** Where the native build puts its outputs (cmake-js: build/Release; node-gyp: the same). */
+export const nativeBuildDir: string = process.env.SITEMPI_BUILD_DIR ?? path.join(packageRoot, 'build', 'Release');
+export const shimLibraryPath: string = path.join(nativeBuildDir, 'libsitempi.so');
+export const wanemuPath: string = path.join(nativeBuildDir, 'wanemu');
+
+function load(): NativeAddon {
+  const file = path.join(nativeBuildDir, 'sitempi.node');
+  if (!fs.existsSync(file)) {
+    throw new Error(`sitempi: native addon not built (${file} is missing); run \`npm run build\``);
+  }
+  return createRequire(import.meta.url)(file) as NativeAddon;
+}
+
+export const addon: NativeAddon = load();
+export const { expandCollective } = addon;
