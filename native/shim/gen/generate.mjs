@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { kinds, collOfKind, COLL_NAMES } from './kinds.mjs';
+import { kinds, collOfKind, COLL_NAMES, ADAPTIVE } from './kinds.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const HANDLES = { MPI_Comm: 'Comm', MPI_Datatype: 'Type', MPI_Win: 'Win', MPI_Op: 'Op', MPI_Group: 'Group',
@@ -116,7 +116,7 @@ function cWrapper(fn) {
   if (!sitempi::shim::enter()) return PMPI_${fn.name}(${plain});
   sitempi::shim::Call call_(sitempi::shim::FN_${fn.name});
   ${pre}
-  [[maybe_unused]] const int rc_ = PMPI_${fn.name}(${callArgs});
+  [[maybe_unused]] const int rc_ = ${ADAPTIVE.has(fn.name) ? `sitempi::coll::${fn.name}(${callArgs}, &alg_)` : `PMPI_${fn.name}(${callArgs})`};
   ${post}
   return rc_;
 }
@@ -179,6 +179,7 @@ function wrappersSource(fns) {
 // \`use mpi\` in every name mangling, and \`use mpi_f08\`).
 #include <mpi.h>
 
+#include "coll/dispatch.h"
 #include "comms.h"
 #include "fortran.h"
 #include "recorder.h"

@@ -19,10 +19,12 @@ function p2p(r, comm, peer, count, type) {
 }
 
 // Collectives: bytes is an expression; root a parameter name or null.
+// `alg_` is the algorithm that ran: site-aware collectives (native/shim/coll) set it.
 function coll(bytes, root = null, extra = () => '') {
   return (f, p) => ({
-    pre: `MPI_Comm comm_ = ${f.v('comm')};`,
-    post: `${extra(f, p)}call_.coll(comm_, ${root ? f.v(root) : '-1'}, ${bytes(f, p)});`,
+    pre: `MPI_Comm comm_ = ${f.v('comm')};
+  uint32_t alg_ = 0;`,
+    post: `${extra(f, p)}call_.coll(comm_, ${root ? f.v(root) : '-1'}, ${bytes(f, p)}, alg_);`,
   });
 }
 const me = 'sitempi::shim::comm_rank(comm_)';
@@ -205,6 +207,11 @@ export const kinds = {
   call_.other(${f.v('comm')});` }),
   comm_free: (f) => ({ pre: `const uint32_t id_ = sitempi::shim::comm_local_id(${f.v('comm')});`, post: `call_.other_id(id_);` }),
 };
+
+// Blocking collectives whose C entry points go through the site-aware dispatcher
+// (sitempi::coll::<Name>(args..., &alg_), native/shim/coll/); the rest call PMPI directly.
+export const ADAPTIVE = new Set(['Barrier', 'Bcast', 'Reduce', 'Allreduce', 'Gather', 'Gatherv', 'Scatter',
+  'Scatterv', 'Allgather', 'Allgatherv', 'Alltoall', 'Alltoallv']);
 
 // Collective family (native/core/cost_model.h, enum Coll) of each kind.
 export const collOfKind = {
