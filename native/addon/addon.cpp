@@ -65,7 +65,7 @@ Napi::Value EncodeBatch(const Napi::CallbackInfo& info) {
   for (size_t i = 0; i < n; ++i) {
     recs[i] = {Elem<uint32_t>(o, "fn", i), Elem<int32_t>(o, "peer", i), Elem<uint64_t>(o, "bytes", i),
                Elem<uint32_t>(o, "comm", i), Elem<uint32_t>(o, "alg", i), Elem<uint64_t>(o, "start", i),
-               Elem<uint64_t>(o, "duration", i)};
+               Elem<uint64_t>(o, "duration", i), Elem<uint32_t>(o, "crossMsgs", i), Elem<uint64_t>(o, "crossBytes", i)};
   }
   std::vector<uint8_t> out;
   wire::append_batch(out, to_u64(o.Get("seq")), to_u64(o.Get("dropped")), to_u64(o.Get("epoch")), recs.data(), n);

@@ -102,15 +102,22 @@ void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uin
   auto comm = [](const Record& x) -> uint64_t { return x.comm; };
   auto dur = [](const Record& x) -> uint64_t { return x.duration; };
   auto alg = [](const Record& x) -> uint64_t { return x.alg; };
+  auto xmsgs = [](const Record& x) -> uint64_t { return x.cross_msgs; };
+  auto xbytes = [](const Record& x) -> uint64_t { return x.cross_bytes; };
   size_t s_start = 0;
   for (size_t i = 0; i < n; ++i) s_start += varint_size(r[i].start - (i ? r[i - 1].start : 0));
   const size_t s_fn = packed_size(r, n, fn), s_peer = packed_size(r, n, peer),
                s_bytes = packed_size(r, n, bytes), s_comm = packed_size(r, n, comm),
                s_dur = packed_size(r, n, dur), s_alg = packed_size(r, n, alg);
+  // Columns that are all zero are left out (decoders read a missing column as zeros).
+  auto any = [&](auto get) { for (size_t i = 0; i < n; ++i) if (get(r[i])) return true; return false; };
+  const size_t s_alg_used = any(alg) ? s_alg : 0;
+  const size_t s_xmsgs = any(xmsgs) ? packed_size(r, n, xmsgs) : 0;
+  const size_t s_xbytes = s_xmsgs ? packed_size(r, n, xbytes) : 0;
   const size_t body = field_u64_size(1, seq) + field_u64_size(2, dropped) + field_u64_size(3, epoch) +
                       field_len_size(4, s_fn) + field_len_size(5, s_peer) + field_len_size(6, s_bytes) +
                       field_len_size(7, s_comm) + field_len_size(8, s_start) + field_len_size(9, s_dur) +
-                      field_len_size(10, s_alg);
+                      field_len_size(10, s_alg_used) + field_len_size(11, s_xmsgs) + field_len_size(12, s_xbytes);
   Writer w(out);
   out.reserve(out.size() + body + 16);
   w.frame_header(varint_size(kBatch << 3) + varint_size(body) + body);
@@ -127,7 +134,9 @@ void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uin
     for (size_t i = 0; i < n; ++i) w.varint(r[i].start - (i ? r[i - 1].start : 0));
   }
   write_packed(w, 9, s_dur, r, n, dur);
-  write_packed(w, 10, s_alg, r, n, alg);
+  write_packed(w, 10, s_alg_used, r, n, alg);
+  write_packed(w, 11, s_xmsgs, r, n, xmsgs);
+  write_packed(w, 12, s_xbytes, r, n, xbytes);
 }
 
 void append_comm_def(std::vector<uint8_t>& out, const CommDef& c) {

@@ -20,6 +20,8 @@ struct Record {
   uint32_t alg;     // collective algorithm, 0 = the MPI library's own
   uint64_t start;   // ns
   uint64_t duration;
+  uint32_t cross_msgs;   // collectives: messages and bytes this rank sent to other sites
+  uint64_t cross_bytes;
 };
 
 struct Hello {

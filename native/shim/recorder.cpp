@@ -93,7 +93,8 @@ void recorder_init_pool(uint32_t batch_records, uint32_t queue_batches) {
   g_free_count.store(queue_batches);
 }
 
-void append(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t t0, uint64_t t1) {
+void append(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t t0, uint64_t t1,
+            uint32_t cross_msgs, uint64_t cross_bytes) {
   ThreadBuffer& b = buffer();
   ++b.records;
   if ((fn >> kRoleShift) <= kRoleColl) b.mpi_ticks += t1 - t0;  // parts carry no time of their own
@@ -106,7 +107,7 @@ void append(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t a
     g_dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  b.chunk.recs[b.chunk.n++] = wire::Record{fn, peer, bytes, comm, alg, t0, t1 - t0};
+  b.chunk.recs[b.chunk.n++] = wire::Record{fn, peer, bytes, comm, alg, t0, t1 - t0, cross_msgs, cross_bytes};
 }
 
 bool take_full_chunk(Chunk& out) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "clock.h"
+#include "coll/dispatch.h"
 #include "core/wire.h"
 #include "functions.h"
 
@@ -48,7 +49,8 @@ void type_cache_invalidate();                   // after MPI_Type_free: a handle
 int comm_rank(MPI_Comm comm);
 int comm_size(MPI_Comm comm);
 
-void append(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t t0, uint64_t t1);
+void append(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t t0, uint64_t t1,
+            uint32_t cross_msgs = 0, uint64_t cross_bytes = 0);
 void add_mpi_time(uint64_t ticks);
 
 // One intercepted call: times it and emits its records. Exactly one primary record per call.
@@ -73,8 +75,10 @@ class Call {
   void win(MPI_Win w, int target = MPI_PROC_NULL) {
     primary(kRoleOther, target == MPI_PROC_NULL ? -1 : win_world_rank(w, target), 0, win_local_id(w));
   }
-  void coll(MPI_Comm c, int root, uint64_t bytes, uint32_t alg = 0) {
-    primary(kRoleColl, root >= 0 ? comm_world_rank(c, root) : -1, bytes, comm_local_id(c), alg);
+  void coll(MPI_Comm c, int root, uint64_t bytes, const coll::Outcome& o = coll::Outcome{}) {
+    t1_ = ticks();
+    append(fn_ | (kRoleColl << kRoleShift), root >= 0 ? comm_world_rank(c, root) : -1, bytes, comm_local_id(c),
+           o.alg, t0_, t1_, o.cross_msgs, o.cross_bytes);
   }
   // A collective's per-peer traffic (v/w-variants), in addition to the primary record.
   void part(Role role, MPI_Comm c, int peer, uint64_t bytes) {

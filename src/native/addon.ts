@@ -23,6 +23,8 @@ export interface BatchColumns {
   alg: Uint32Array;
   start: Float64Array;
   duration: Float64Array;
+  crossMsgs?: Uint32Array;
+  crossBytes?: Float64Array;
 }
 
 export interface NativeAddon {

@@ -116,7 +116,7 @@ function cWrapper(fn) {
   if (!sitempi::shim::enter()) return PMPI_${fn.name}(${plain});
   sitempi::shim::Call call_(sitempi::shim::FN_${fn.name});
   ${pre}
-  [[maybe_unused]] const int rc_ = ${ADAPTIVE.has(fn.name) ? `sitempi::coll::${fn.name}(${callArgs}, &alg_)` : `PMPI_${fn.name}(${callArgs})`};
+  [[maybe_unused]] const int rc_ = ${ADAPTIVE.has(fn.name) ? `sitempi::coll::${fn.name}(${callArgs}, &out_)` : `PMPI_${fn.name}(${callArgs})`};
   ${post}
   return rc_;
 }

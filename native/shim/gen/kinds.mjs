@@ -19,12 +19,12 @@ function p2p(r, comm, peer, count, type) {
 }
 
 // Collectives: bytes is an expression; root a parameter name or null.
-// `alg_` is the algorithm that ran: site-aware collectives (native/shim/coll) set it.
+// `out_`: the algorithm that ran and its cross-site traffic, set by the site-aware collectives.
 function coll(bytes, root = null, extra = () => '') {
   return (f, p) => ({
     pre: `MPI_Comm comm_ = ${f.v('comm')};
-  uint32_t alg_ = 0;`,
-    post: `${extra(f, p)}call_.coll(comm_, ${root ? f.v(root) : '-1'}, ${bytes(f, p)}, alg_);`,
+  sitempi::coll::Outcome out_;`,
+    post: `${extra(f, p)}call_.coll(comm_, ${root ? f.v(root) : '-1'}, ${bytes(f, p)}, out_);`,
   });
 }
 const me = 'sitempi::shim::comm_rank(comm_)';
@@ -209,7 +209,7 @@ export const kinds = {
 };
 
 // Blocking collectives whose C entry points go through the site-aware dispatcher
-// (sitempi::coll::<Name>(args..., &alg_), native/shim/coll/); the rest call PMPI directly.
+// (sitempi::coll::<Name>(args..., &out_), native/shim/coll/); the rest call PMPI directly.
 export const ADAPTIVE = new Set(['Barrier', 'Bcast', 'Reduce', 'Allreduce', 'Gather', 'Gatherv', 'Scatter',
   'Scatterv', 'Allgather', 'Allgatherv', 'Alltoall', 'Alltoallv']);
 
