@@ -82,7 +82,8 @@ class Call {
   }
   // A collective's per-peer traffic (v/w-variants), in addition to the primary record.
   void part(Role role, MPI_Comm c, int peer, uint64_t bytes) {
-    if (bytes) append(fn_ | (role << kRoleShift), comm_world_rank(c, peer), bytes, comm_local_id(c), 0, t1_, t1_);
+    // Stamped with the call's start: records of a thread stay in start order (delta coding).
+    if (bytes) append(fn_ | (role << kRoleShift), comm_world_rank(c, peer), bytes, comm_local_id(c), 0, t0_, t0_);
   }
   // A record for another operation completing inside this call (e.g. an ANY_SOURCE receive
   // resolved at Wait): no time of its own.
