@@ -16,13 +16,17 @@ inline size_t varint_size(uint64_t v) {
 }
 inline uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
 
-// Appends to a vector; sizes are computed first so that nested lengths are known up front.
+// Appends to a vector. Batches, the hot path, reserve their exact size first, so the writes
+// below never reallocate there.
 class Writer {
  public:
   explicit Writer(std::vector<uint8_t>& out) : out_(out) {}
   void varint(uint64_t v) {
-    while (v >= 0x80) { out_.push_back(static_cast<uint8_t>(v | 0x80)); v >>= 7; }
-    out_.push_back(static_cast<uint8_t>(v));
+    uint8_t tmp[10];
+    size_t n = 0;
+    while (v >= 0x80) { tmp[n++] = static_cast<uint8_t>(v | 0x80); v >>= 7; }
+    tmp[n++] = static_cast<uint8_t>(v);
+    out_.insert(out_.end(), tmp, tmp + n);
   }
   void tag(uint32_t field, uint32_t type) { varint((field << 3) | type); }
   void u64(uint32_t field, uint64_t v) { if (v) { tag(field, kVarint); varint(v); } }
@@ -41,6 +45,13 @@ class Writer {
   }
   std::vector<uint8_t>& out_;
 };
+
+// Writes packed varints through a raw pointer into space already sized.
+inline uint8_t* put_varint(uint8_t* p, uint64_t v) {
+  while (v >= 0x80) { *p++ = static_cast<uint8_t>(v | 0x80); v >>= 7; }
+  *p++ = static_cast<uint8_t>(v);
+  return p;
+}
 
 inline size_t field_u64_size(uint32_t field, uint64_t v) { return v ? varint_size(field << 3) + varint_size(v) : 0; }
 inline size_t field_len_size(uint32_t field, size_t n) { return n ? varint_size(field << 3) + varint_size(n) + n : 0; }
@@ -65,7 +76,11 @@ template <typename T, typename F>
 void write_packed(Writer& w, uint32_t field, size_t payload, const T* recs, size_t n, F get) {
   if (!payload) return;
   w.len_header(field, payload);
-  for (size_t i = 0; i < n; ++i) w.varint(get(recs[i]));
+  std::vector<uint8_t>& out = w.out_;
+  const size_t at = out.size();
+  out.resize(at + payload);
+  uint8_t* p = out.data() + at;
+  for (size_t i = 0; i < n; ++i) p = put_varint(p, get(recs[i]));
 }
 
 void write_packed_u32(Writer& w, uint32_t field, const std::vector<uint32_t>& v) {
@@ -131,7 +146,10 @@ void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uin
   write_packed(w, 7, s_comm, r, n, comm);
   if (s_start) {
     w.len_header(8, s_start);
-    for (size_t i = 0; i < n; ++i) w.varint(r[i].start - (i ? r[i - 1].start : 0));
+    const size_t at = out.size();
+    out.resize(at + s_start);
+    uint8_t* p = out.data() + at;
+    for (size_t i = 0; i < n; ++i) p = put_varint(p, r[i].start - (i ? r[i - 1].start : 0));
   }
   write_packed(w, 9, s_dur, r, n, dur);
   write_packed(w, 10, s_alg_used, r, n, alg);

@@ -7,11 +7,14 @@
 #include "sender.h"
 
 namespace sitempi::shim {
+
+int g_world_size = 0;
+bool g_world_announced = false;
+
 namespace {
 
 int g_comm_keyval = MPI_KEYVAL_INVALID;
 int g_win_keyval = MPI_KEYVAL_INVALID;
-int g_world_size = 0;
 std::atomic<uint32_t> g_next_local_id{1};   // 0 means "no communicator"
 std::atomic<uint64_t> g_generation{0};      // bumped when any CommInfo dies: invalidates caches
 CommInfo* g_world = nullptr;
@@ -136,16 +139,17 @@ void comm_created(MPI_Comm parent, MPI_Comm child, uint64_t salt) {
   PMPI_Comm_set_attr(child, g_comm_keyval, info);
 }
 
-uint32_t comm_local_id(MPI_Comm comm) {
+uint32_t comm_local_id_slow(MPI_Comm comm) {
   CommInfo* info = comm_info(comm);
   if (!info) return 0;
-  if (__builtin_expect(!info->announced.load(std::memory_order_relaxed), 0)) announce(info);
+  if (!info->announced.load(std::memory_order_relaxed)) {
+    announce(info);
+    if (info == g_world) g_world_announced = true;
+  }
   return info->local_id;
 }
 
-int comm_world_rank(MPI_Comm comm, int rank) {
-  if (rank < 0) return -1;
-  if (comm == MPI_COMM_WORLD) return rank < g_world_size ? rank : -1;
+int comm_world_rank_slow(MPI_Comm comm, int rank) {
   CommInfo* info = comm_info(comm);
   if (!info) return -1;
   const auto& m = info->inter ? info->remote_members : info->members;
@@ -192,28 +196,15 @@ int win_world_rank(MPI_Win win, int rank) {
   return info && size_t(rank) < info->members.size() ? info->members[rank] : -1;
 }
 
-namespace {
-std::atomic<uint64_t> g_type_generation{0};
-}
-
-void type_cache_invalidate() { g_type_generation.fetch_add(1, std::memory_order_relaxed); }
-
-uint64_t type_bytes(MPI_Datatype t, int64_t count) {
-  if (count <= 0 || t == MPI_DATATYPE_NULL) return 0;
-  // One-entry per-thread cache: the same type is used call after call. Freed types bump the
-  // generation, since a new type may get the freed one's handle.
-  thread_local MPI_Datatype last = MPI_DATATYPE_NULL;
-  thread_local int last_size = 0;
-  thread_local uint64_t last_gen = ~0ull;
-  const uint64_t gen = g_type_generation.load(std::memory_order_relaxed);
-  if (t != last || gen != last_gen) {
-    int s = 0;
-    if (PMPI_Type_size(t, &s) != MPI_SUCCESS || s < 0) return 0;
-    last = t;
-    last_size = s;
-    last_gen = gen;
-  }
-  return uint64_t(last_size) * uint64_t(count);
+uint64_t type_bytes_slow(MPI_Datatype t, int64_t count) {
+  if (t == MPI_DATATYPE_NULL) return 0;
+  int size = 0;
+  if (PMPI_Type_size(t, &size) != MPI_SUCCESS || size < 0) return 0;
+  ThreadFast& f = t_fast;  // remember it: the same type is used call after call
+  f.type = t;
+  f.type_size = size;
+  f.type_gen = g_type_gen.load(std::memory_order_relaxed);
+  return uint64_t(size) * uint64_t(count);
 }
 
 int comm_rank(MPI_Comm comm) {

@@ -8,8 +8,9 @@
 namespace sitempi::shim {
 
 std::atomic<bool> g_active{false};
-thread_local int t_depth = 0;
 std::atomic<uint64_t> g_flush_gen{0};
+std::atomic<uint64_t> g_type_gen{0};
+thread_local ThreadFast t_fast;
 
 namespace {
 
@@ -22,64 +23,59 @@ std::vector<wire::Record> g_storage;     // all chunks' records, allocated once
 
 std::atomic<uint64_t> g_dropped{0}, g_records{0}, g_mpi_ticks{0};
 
-struct ThreadBuffer;
+// Registers a thread on its first record, so that Finalize can collect the partial chunks of
+// every thread, and hands its chunk off when the thread exits.
+struct ThreadRegistration;
 std::mutex g_threads_mu;
-std::vector<ThreadBuffer*> g_threads;    // guarded by g_threads_mu
+std::vector<ThreadRegistration*> g_threads;  // guarded by g_threads_mu
 
-// A thread's current chunk. Registered so that Finalize can collect partial chunks of all threads.
-struct ThreadBuffer {
-  Chunk chunk;
-  bool has_chunk = false;
-  uint64_t flush_gen = 0;
-  uint64_t records = 0, mpi_ticks = 0;   // folded into the globals on hand-off
-  std::mutex mu;                         // taken by this thread only on hand-off, and by Finalize
-  ThreadBuffer() {
+struct ThreadRegistration {
+  ThreadFast* fast;
+  std::mutex mu;  // the owning thread on hand-off, or Finalize collecting
+  explicit ThreadRegistration(ThreadFast* f) : fast(f) {
     std::lock_guard<std::mutex> g(g_threads_mu);
     g_threads.push_back(this);
   }
-  ~ThreadBuffer() {
+  ~ThreadRegistration() {
     hand_off();
     std::lock_guard<std::mutex> g(g_threads_mu);
     g_threads.erase(std::remove(g_threads.begin(), g_threads.end(), this), g_threads.end());
   }
-  void fold_counters() {
-    g_records.fetch_add(records, std::memory_order_relaxed);
-    g_mpi_ticks.fetch_add(mpi_ticks, std::memory_order_relaxed);
-    records = mpi_ticks = 0;
-  }
-  // Gives the current chunk (if any records) to the sender.
+  // Gives the current chunk (if it holds records) to the sender; folds the counters.
   void hand_off() {
     std::lock_guard<std::mutex> g(mu);
-    fold_counters();
-    if (!has_chunk || chunk.n == 0) return;
+    ThreadFast& f = *fast;
+    g_records.fetch_add(f.records, std::memory_order_relaxed);
+    g_mpi_ticks.fetch_add(f.mpi_ticks, std::memory_order_relaxed);
+    f.records = f.mpi_ticks = 0;
+    if (!f.recs) return;
+    Chunk c{f.n, 0, f.recs};
     {
       std::lock_guard<std::mutex> p(g_pool_mu);
-      g_full.push_back(chunk);
+      if (c.n) g_full.push_back(c);
+      else { g_free.push_back(c); g_free_count.fetch_add(1, std::memory_order_relaxed); }
     }
-    has_chunk = false;
-    wake_sender();
+    f.recs = nullptr;
+    f.n = f.cap = 0;
+    if (c.n) wake_sender();
   }
   bool acquire() {
     if (g_free_count.load(std::memory_order_relaxed) == 0) return false;
     std::lock_guard<std::mutex> p(g_pool_mu);
     if (g_free.empty()) return false;
-    chunk = g_free.back();
+    ThreadFast& f = *fast;
+    f.recs = g_free.back().recs;
     g_free.pop_back();
     g_free_count.fetch_sub(1, std::memory_order_relaxed);
-    chunk.n = 0;
-    has_chunk = true;
+    f.n = 0;
+    f.cap = g_capacity;
     return true;
   }
 };
 
-thread_local ThreadBuffer* t_buf = nullptr;
-
-ThreadBuffer& buffer() {
-  if (__builtin_expect(t_buf == nullptr, 0)) {
-    static thread_local ThreadBuffer tb;  // destroyed at thread exit: its records are handed off
-    t_buf = &tb;
-  }
-  return *t_buf;
+ThreadRegistration& registration() {
+  static thread_local ThreadRegistration reg(&t_fast);  // destroyed at thread exit
+  return reg;
 }
 
 }  // namespace
@@ -93,21 +89,20 @@ void recorder_init_pool(uint32_t batch_records, uint32_t queue_batches) {
   g_free_count.store(queue_batches);
 }
 
-void append(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t t0, uint64_t t1,
-            uint32_t cross_msgs, uint64_t cross_bytes) {
-  ThreadBuffer& b = buffer();
-  ++b.records;
-  if ((fn >> kRoleShift) <= kRoleColl) b.mpi_ticks += t1 - t0;  // parts carry no time of their own
+// The chunk is full or a flush was requested (or the thread has no chunk yet).
+void append_slow(const wire::Record& r) {
+  ThreadRegistration& reg = registration();
+  ThreadFast& f = t_fast;
   const uint64_t gen = g_flush_gen.load(std::memory_order_relaxed);
-  if (b.has_chunk && (b.chunk.n == g_capacity || gen != b.flush_gen)) {
-    b.flush_gen = gen;
-    b.hand_off();
-  }
-  if (!b.has_chunk && !b.acquire()) {
+  if (f.recs && (f.n == f.cap || f.flush_gen != gen)) reg.hand_off();
+  f.flush_gen = gen;
+  ++f.records;
+  if ((r.fn >> kRoleShift) <= kRoleColl) f.mpi_ticks += r.duration;
+  if (!f.recs && !reg.acquire()) {
     g_dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  b.chunk.recs[b.chunk.n++] = wire::Record{fn, peer, bytes, comm, alg, t0, t1 - t0, cross_msgs, cross_bytes};
+  f.recs[f.n++] = r;
 }
 
 bool take_full_chunk(Chunk& out) {
@@ -126,7 +121,7 @@ void return_chunk(const Chunk& c) {
 
 void flush_all_threads() {
   std::lock_guard<std::mutex> g(g_threads_mu);
-  for (ThreadBuffer* t : g_threads) t->hand_off();
+  for (ThreadRegistration* t : g_threads) t->hand_off();
 }
 
 uint64_t records_dropped() { return g_dropped.load(); }

@@ -1,6 +1,7 @@
 // The recorder: what every generated wrapper calls. Records go into a per-thread chunk with no
 // locking; full chunks go to the sender thread through a bounded queue; when the queue is full,
-// records are dropped and counted, never waited for.
+// records are dropped and counted, never waited for. The common path is inline and touches only
+// thread-local state and a few read-mostly globals.
 #pragma once
 #include <mpi.h>
 
@@ -33,31 +34,75 @@ struct Chunk {
   wire::Record* recs = nullptr;
 };
 
-struct ThreadState;
+// Per-thread hot state: plain data in static TLS (zero-initialised: no constructor, no guard).
+struct ThreadFast {
+  int depth;                 // >0 inside a wrapper: inner MPI calls are not recorded
+  uint32_t n, cap;           // records in the current chunk, its capacity (0: no chunk)
+  wire::Record* recs;
+  uint64_t flush_gen;        // g_flush_gen when the chunk was taken
+  uint64_t records, mpi_ticks;
+  MPI_Datatype type;         // one-entry datatype size cache
+  uint64_t type_gen;
+  int type_size;
+};
+extern thread_local ThreadFast t_fast;
 
-extern std::atomic<bool> g_active;       // recording: after PMPI_Init, until Finalize
-extern thread_local int t_depth;         // >0 inside a wrapper: inner MPI calls are not recorded
+extern std::atomic<bool> g_active;         // recording: after PMPI_Init, until Finalize
+extern std::atomic<uint64_t> g_flush_gen;  // bumped by the sender: threads hand off partial chunks
+extern std::atomic<uint64_t> g_type_gen;   // bumped by MPI_Type_free: a handle may be reused
+extern int g_world_size;
+extern bool g_world_announced;
 
-inline bool enter() { return __builtin_expect(t_depth == 0, 1) && g_active.load(std::memory_order_relaxed); }
+inline bool enter() { return __builtin_expect(t_fast.depth == 0, 1) && g_active.load(std::memory_order_relaxed); }
 
-uint32_t comm_local_id(MPI_Comm comm);          // announces the communicator on first use
-int comm_world_rank(MPI_Comm comm, int rank);   // -1 for PROC_NULL, ANY_SOURCE, out of range
+uint32_t comm_local_id_slow(MPI_Comm comm);
+int comm_world_rank_slow(MPI_Comm comm, int rank);
+uint64_t type_bytes_slow(MPI_Datatype t, int64_t count);
+void append_slow(const wire::Record& r);
+
+// The communicator's rank-local id; announces the communicator on first use.
+inline uint32_t comm_local_id(MPI_Comm comm) {
+  if (comm == MPI_COMM_WORLD && __builtin_expect(g_world_announced, 1)) return 1;
+  return comm_local_id_slow(comm);
+}
+// World rank of a communicator rank: -1 for PROC_NULL, ANY_SOURCE, out of range.
+inline int comm_world_rank(MPI_Comm comm, int rank) {
+  if (rank < 0) return -1;
+  if (comm == MPI_COMM_WORLD) return rank < g_world_size ? rank : -1;
+  return comm_world_rank_slow(comm, rank);
+}
+inline uint64_t type_bytes(MPI_Datatype t, int64_t count) {
+  if (count <= 0) return 0;
+  const ThreadFast& f = t_fast;
+  if (t == f.type && f.type_gen == g_type_gen.load(std::memory_order_relaxed) && t != MPI_DATATYPE_NULL)
+    return uint64_t(f.type_size) * uint64_t(count);
+  return type_bytes_slow(t, count);
+}
+inline void type_cache_invalidate() { g_type_gen.fetch_add(1, std::memory_order_relaxed); }
+
 int win_world_rank(MPI_Win win, int rank);
 uint32_t win_local_id(MPI_Win win);
-uint64_t type_bytes(MPI_Datatype t, int64_t count);
-void type_cache_invalidate();                   // after MPI_Type_free: a handle may be reused
 int comm_rank(MPI_Comm comm);
 int comm_size(MPI_Comm comm);
 
-void append(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t t0, uint64_t t1,
-            uint32_t cross_msgs = 0, uint64_t cross_bytes = 0);
-void add_mpi_time(uint64_t ticks);
+inline void append(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t t0, uint64_t t1,
+                   uint32_t cross_msgs = 0, uint64_t cross_bytes = 0) {
+  ThreadFast& f = t_fast;
+  const wire::Record r{fn, peer, bytes, comm, alg, t0, t1 - t0, cross_msgs, cross_bytes};
+  if (__builtin_expect(f.n < f.cap && f.flush_gen == g_flush_gen.load(std::memory_order_relaxed), 1)) {
+    ++f.records;
+    if ((fn >> kRoleShift) <= kRoleColl) f.mpi_ticks += t1 - t0;  // parts carry no time of their own
+    f.recs[f.n++] = r;
+    return;
+  }
+  append_slow(r);
+}
 
 // One intercepted call: times it and emits its records. Exactly one primary record per call.
 class Call {
  public:
-  explicit Call(uint32_t fn) : fn_(fn), t0_(ticks()) { ++t_depth; }
-  ~Call() { --t_depth; }
+  explicit Call(uint32_t fn) : fn_(fn), t0_(ticks()) { ++t_fast.depth; }
+  ~Call() { --t_fast.depth; }
   Call(const Call&) = delete;
   Call& operator=(const Call&) = delete;
 
@@ -113,7 +158,7 @@ uint64_t records_dropped();
 uint64_t records_total();
 uint64_t mpi_ticks_total();
 void recorder_init_pool(uint32_t batch_records, uint32_t queue_batches);
-extern std::atomic<uint64_t> g_flush_gen;   // bumped by the sender: threads hand off partial chunks
+
 void wake_sender();
 
 }  // namespace sitempi::shim
