@@ -4,8 +4,9 @@
  *                                  "HELLO size=N sum=S hosts=h0,h1,..."
  *   tbprobe pingpong ITERS BYTES   ranks 0 and 1 ping-pong; rank 0 prints
  *                                  "PINGPONG median_us=.. min_us=.. max_us=.."
- *   tbprobe stream COUNT BYTES     rank 0 streams COUNT messages of BYTES to rank 1; rank 1
- *                                  prints "STREAM bytes=.. seconds=.. mbps=.." and then one
+ *   tbprobe stream COUNT BYTES     rank 0 streams COUNT messages of BYTES to rank 1 (WINDOW
+ *                                  of them in flight); rank 1 prints
+ *                                  "STREAM window=.. bytes=.. seconds=.. mbps=.." and then one
  *                                  "T <us since start> <cumulative bytes>" line per message
  *   tbprobe pingloop SECONDS       ranks 0 and 1 ping-pong 8 B for SECONDS; rank 0 prints
  *                                  "STARTED" when the first exchange is done, then at the end
@@ -110,7 +111,7 @@ static int stream(int rank, int count, int bytes) {
     }
     MPI_Send(&ack, 1, MPI_CHAR, 0, 2, MPI_COMM_WORLD);
     double total = (double)count * bytes;
-    printf("STREAM bytes=%.0f seconds=%.6f mbps=%.3f\n", total, at[count - 1], total * 8 / at[count - 1] / 1e6);
+    printf("STREAM window=%d bytes=%.0f seconds=%.6f mbps=%.3f\n", WINDOW, total, at[count - 1], total * 8 / at[count - 1] / 1e6);
     for (int i = 0; i < count; i++) printf("T %.0f %.0f\n", at[i] * 1e6, (double)(i + 1) * bytes);
   }
   for (int w = 0; w < WINDOW; w++) free(buf[w]);
