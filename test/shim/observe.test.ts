@@ -1,0 +1,90 @@
+// The observe path end to end: real programs under real mpirun with the shim preloaded, streaming
+// to the monitor (embedded by `sitempi run`, over a Unix socket) or to per-rank files read back
+// by `sitempi report`. The monitor's matrices must equal the traffic the programs were written
+// to send (test/shim/expect.ts).
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../../src/native/paths.js';
+import { baseMpirunArgs, compileMpi, mpirun, run, tempDir } from '../helpers/mpi.js';
+import { fortran, patterns, type Expected } from './expect.js';
+
+const cli = path.join(packageRoot, 'bin', 'sitempi.js');
+const patternsBin = compileMpi('test/shim/programs/patterns.c');
+const P = 4;
+
+interface JsonReport {
+  jobs: {
+    ranks: number;
+    matrix: { bytes: number[][]; messages: number[][] };
+    functions: { name: string; count: number; bytes: number }[];
+    classification: { verdict: string };
+  }[];
+}
+
+/** `sitempi run --json` around mpirun: the JSON report is the last line of stdout. */
+async function sitempiRun(program: string, args: string[], np = P): Promise<{ report: JsonReport; stdout: string; code: number }> {
+  const r = await run('node', [cli, 'run', '--json', '-np', String(np), ...baseMpirunArgs, '--', program, ...args], 120_000);
+  const lines = r.stdout.trimEnd().split('\n');
+  const last = lines.pop() ?? '';
+  if (r.code !== 0 || !last.startsWith('{')) throw new Error(`sitempi run failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  return { report: JSON.parse(last) as JsonReport, stdout: lines.join('\n'), code: r.code };
+}
+
+function expectMatrix(report: JsonReport, want: Expected): void {
+  expect(report.jobs).toHaveLength(1);
+  expect(report.jobs[0].matrix.bytes).toEqual(want.bytes);
+  expect(report.jobs[0].matrix.messages).toEqual(want.messages);
+}
+
+const fn = (report: JsonReport, name: string) => report.jobs[0].functions.find((f) => f.name === name);
+
+describe('observe path under mpirun -np 4 (C)', () => {
+  for (const mode of ['ring', 'allpairs', 'anysource', 'persistent', 'collectives', 'split', 'rma']) {
+    it(`${mode}: the monitor's matrix is exactly the program's traffic`, async () => {
+      const { report, stdout } = await sitempiRun(patternsBin, [mode]);
+      expect(stdout).toContain(`patterns ${mode}: ok`);
+      expectMatrix(report, patterns(mode, P));
+    });
+  }
+
+  it('ring: per-function counts and bytes', async () => {
+    const { report } = await sitempiRun(patternsBin, ['ring']);
+    expect(fn(report, 'MPI_Send')).toMatchObject({ count: 40, bytes: 40 * 4000 });
+    expect(fn(report, 'MPI_Recv')).toMatchObject({ count: 40 });
+    expect(fn(report, 'MPI_Finalize')).toMatchObject({ count: 4 });
+  });
+
+  it('anysource: receives from MPI_ANY_SOURCE are counted once each, with their bytes', async () => {
+    const { report } = await sitempiRun(patternsBin, ['anysource']);
+    expect(fn(report, 'MPI_Recv')).toMatchObject({ count: 3, bytes: 300 });
+    expect(fn(report, 'MPI_Irecv')).toMatchObject({ count: 6 });
+    expect(fn(report, 'MPI_Send')).toMatchObject({ count: 9, bytes: 900 });
+  });
+
+  it('per-rank files read back by `sitempi report` give the same matrices', async () => {
+    const dir = tempDir('files');
+    for (const mode of ['collectives', 'split']) {
+      const r = await mpirun({ np: P, program: patternsBin, args: [mode], env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB: mode } });
+      expect(r.code).toBe(0);
+      const files = fs.readdirSync(dir).filter((f) => f.startsWith(`sitempi-${mode}-`)).map((f) => path.join(dir, f));
+      expect(files).toHaveLength(P);
+      const rep = await run('node', [cli, 'report', '--json', ...files]);
+      expect(rep.code).toBe(0);
+      expectMatrix(JSON.parse(rep.stdout) as JsonReport, patterns(mode, P));
+    }
+  });
+});
+
+describe('observe path: Fortran bindings', () => {
+  for (const src of ['fortran_mpif.f90', 'fortran_usempi.f90', 'fortran_f08.f90']) {
+    it(`${src}: recorded through the Fortran entry points`, async () => {
+      const bin = compileMpi(`test/shim/programs/${src}`);
+      const { report, stdout } = await sitempiRun(bin, []);
+      expect(stdout).toContain('fortran ok');
+      expectMatrix(report, fortran(P));
+      expect(fn(report, 'MPI_Send')).toMatchObject({ count: 5 * P + (P - 1) });
+      expect(fn(report, 'MPI_Comm_split')).toMatchObject({ count: P });
+    });
+  }
+});
