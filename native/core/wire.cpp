@@ -65,24 +65,6 @@ void append_enveloped(std::vector<uint8_t>& out, uint32_t field, const std::vect
   out.insert(out.end(), body.begin(), body.end());
 }
 
-template <typename T, typename F>
-size_t packed_size(const T* recs, size_t n, F get) {
-  size_t s = 0;
-  for (size_t i = 0; i < n; ++i) s += varint_size(get(recs[i]));
-  return s;
-}
-
-template <typename T, typename F>
-void write_packed(Writer& w, uint32_t field, size_t payload, const T* recs, size_t n, F get) {
-  if (!payload) return;
-  w.len_header(field, payload);
-  std::vector<uint8_t>& out = w.out_;
-  const size_t at = out.size();
-  out.resize(at + payload);
-  uint8_t* p = out.data() + at;
-  for (size_t i = 0; i < n; ++i) p = put_varint(p, get(recs[i]));
-}
-
 void write_packed_u32(Writer& w, uint32_t field, const std::vector<uint32_t>& v) {
   size_t s = 0;
   for (uint32_t x : v) s += varint_size(x);
@@ -109,30 +91,45 @@ void append_hello(std::vector<uint8_t>& out, const Hello& h) {
 }
 
 void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch,
-                  const Record* r, size_t n) {
-  // Column getters, in field order 4..10; start is delta-coded against the previous record.
-  auto fn = [](const Record& x) -> uint64_t { return x.fn; };
-  auto peer = [](const Record& x) -> uint64_t { return zigzag(x.peer); };
-  auto bytes = [](const Record& x) -> uint64_t { return x.bytes; };
-  auto comm = [](const Record& x) -> uint64_t { return x.comm; };
-  auto dur = [](const Record& x) -> uint64_t { return x.duration; };
-  auto alg = [](const Record& x) -> uint64_t { return x.alg; };
-  auto xmsgs = [](const Record& x) -> uint64_t { return x.cross_msgs; };
-  auto xbytes = [](const Record& x) -> uint64_t { return x.cross_bytes; };
-  size_t s_start = 0;
-  for (size_t i = 0; i < n; ++i) s_start += varint_size(r[i].start - (i ? r[i - 1].start : 0));
-  const size_t s_fn = packed_size(r, n, fn), s_peer = packed_size(r, n, peer),
-               s_bytes = packed_size(r, n, bytes), s_comm = packed_size(r, n, comm),
-               s_dur = packed_size(r, n, dur), s_alg = packed_size(r, n, alg);
-  // Columns that are all zero are left out (decoders read a missing column as zeros).
-  auto any = [&](auto get) { for (size_t i = 0; i < n; ++i) if (get(r[i])) return true; return false; };
-  const size_t s_alg_used = any(alg) ? s_alg : 0;
-  const size_t s_xmsgs = any(xmsgs) ? packed_size(r, n, xmsgs) : 0;
-  const size_t s_xbytes = s_xmsgs ? packed_size(r, n, xbytes) : 0;
-  const size_t body = field_u64_size(1, seq) + field_u64_size(2, dropped) + field_u64_size(3, epoch) +
-                      field_len_size(4, s_fn) + field_len_size(5, s_peer) + field_len_size(6, s_bytes) +
-                      field_len_size(7, s_comm) + field_len_size(8, s_start) + field_len_size(9, s_dur) +
-                      field_len_size(10, s_alg_used) + field_len_size(11, s_xmsgs) + field_len_size(12, s_xbytes);
+                  const Record* r, size_t n, TimeScale time) {
+  // One pass over the records writes every column (fields 4..12) into its own scratch area;
+  // then the frame is assembled with the now known lengths. Start is delta-coded; columns 10-12
+  // are left out when all zero (decoders read a missing column as zeros).
+  constexpr int kColumns = 9;
+  thread_local std::vector<uint8_t> scratch;
+  if (scratch.size() < n * 10 * kColumns) scratch.resize(n * 10 * kColumns);
+  uint8_t* col[kColumns];
+  uint8_t* end[kColumns];
+  for (int c = 0; c < kColumns; ++c) col[c] = end[c] = scratch.data() + size_t(c) * n * 10;
+  uint64_t prev = 0, any_alg = 0, any_cross = 0;
+  const bool scaled = time.origin != 0 || time.ns_per_tick != 1.0;
+  for (size_t i = 0; i < n; ++i) {
+    const Record& x = r[i];
+    uint64_t start = x.start, duration = x.duration;
+    if (scaled) {
+      start = start > time.origin ? uint64_t(double(start - time.origin) * time.ns_per_tick) : 0;
+      duration = uint64_t(double(duration) * time.ns_per_tick);
+      if (start < prev) start = prev;  // rounding never makes a delta negative
+    }
+    end[0] = put_varint(end[0], x.fn);
+    end[1] = put_varint(end[1], zigzag(x.peer));
+    end[2] = put_varint(end[2], x.bytes);
+    end[3] = put_varint(end[3], x.comm);
+    end[4] = put_varint(end[4], start - prev);
+    end[5] = put_varint(end[5], duration);
+    end[6] = put_varint(end[6], x.alg);
+    end[7] = put_varint(end[7], x.cross_msgs);
+    end[8] = put_varint(end[8], x.cross_bytes);
+    prev = start;
+    any_alg |= x.alg;
+    any_cross |= x.cross_msgs | x.cross_bytes;
+  }
+  size_t len[kColumns];
+  for (int c = 0; c < kColumns; ++c) len[c] = size_t(end[c] - col[c]);
+  if (!any_alg) len[6] = 0;
+  if (!any_cross) len[7] = len[8] = 0;
+  size_t body = field_u64_size(1, seq) + field_u64_size(2, dropped) + field_u64_size(3, epoch);
+  for (int c = 0; c < kColumns; ++c) body += field_len_size(uint32_t(4 + c), len[c]);
   Writer w(out);
   out.reserve(out.size() + body + 16);
   w.frame_header(varint_size(kBatch << 3) + varint_size(body) + body);
@@ -140,21 +137,7 @@ void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uin
   w.u64(1, seq);
   w.u64(2, dropped);
   w.u64(3, epoch);
-  write_packed(w, 4, s_fn, r, n, fn);
-  write_packed(w, 5, s_peer, r, n, peer);
-  write_packed(w, 6, s_bytes, r, n, bytes);
-  write_packed(w, 7, s_comm, r, n, comm);
-  if (s_start) {
-    w.len_header(8, s_start);
-    const size_t at = out.size();
-    out.resize(at + s_start);
-    uint8_t* p = out.data() + at;
-    for (size_t i = 0; i < n; ++i) p = put_varint(p, r[i].start - (i ? r[i - 1].start : 0));
-  }
-  write_packed(w, 9, s_dur, r, n, dur);
-  write_packed(w, 10, s_alg_used, r, n, alg);
-  write_packed(w, 11, s_xmsgs, r, n, xmsgs);
-  write_packed(w, 12, s_xbytes, r, n, xbytes);
+  for (int c = 0; c < kColumns; ++c) w.bytes(uint32_t(4 + c), col[c], len[c]);
 }
 
 void append_comm_def(std::vector<uint8_t>& out, const CommDef& c) {

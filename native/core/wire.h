@@ -48,8 +48,14 @@ struct Placement {
 
 // Each appends one complete frame to out.
 void append_hello(std::vector<uint8_t>& out, const Hello& h);
+// Times in `records` may be raw clock ticks: they are written as (t - origin) * ns_per_tick (and
+// durations as d * ns_per_tick), so that the records themselves are only read.
+struct TimeScale {
+  uint64_t origin = 0;
+  double ns_per_tick = 1.0;
+};
 void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch,
-                  const Record* records, size_t n);
+                  const Record* records, size_t n, TimeScale time = TimeScale{});
 void append_comm_def(std::vector<uint8_t>& out, const CommDef& c);
 void append_bye(std::vector<uint8_t>& out, const Bye& b);
 void append_placement(std::vector<uint8_t>& out, const Placement& p);

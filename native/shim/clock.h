@@ -3,6 +3,8 @@
 #pragma once
 #include <cstdint>
 #include <ctime>
+
+#include "core/wire.h"
 #if defined(__x86_64__)
 #include <x86intrin.h>
 #endif
@@ -35,6 +37,7 @@ class TickClock {
     return uint64_t(double(t - tick0_) * ns_per_tick_);
   }
   uint64_t span_ns(uint64_t dt) const { return uint64_t(double(dt) * ns_per_tick_); }
+  wire::TimeScale scale() const { return wire::TimeScale{tick0_, ns_per_tick_}; }
 
  private:
   uint64_t tick0_ = 0, mono0_ = 0;

@@ -10,7 +10,7 @@ namespace sitempi::shim {
 std::atomic<bool> g_active{false};
 std::atomic<uint64_t> g_flush_gen{0};
 std::atomic<uint64_t> g_type_gen{0};
-thread_local ThreadFast t_fast;
+__thread ThreadFast t_fast;
 
 namespace {
 

@@ -45,7 +45,7 @@ struct ThreadFast {
   uint64_t type_gen;
   int type_size;
 };
-extern thread_local ThreadFast t_fast;
+extern __thread ThreadFast t_fast;  // __thread: no C++ TLS wrapper call on each access
 
 extern std::atomic<bool> g_active;         // recording: after PMPI_Init, until Finalize
 extern std::atomic<uint64_t> g_flush_gen;  // bumped by the sender: threads hand off partial chunks

@@ -318,13 +318,8 @@ class Sender {
     uint64_t records = 0;
     while (take_full_chunk(ch)) {
       if (connected_) {
-        for (uint32_t i = 0; i < ch.n; ++i) {
-          wire::Record& r = ch.recs[i];
-          r.start = g_clock.to_ns(r.start);
-          r.duration = g_clock.span_ns(r.duration);
-        }
         const uint64_t dropped = records_dropped() + lost_;
-        wire::append_batch(out_, seq_++, dropped - reported_dropped_, ch.epoch, ch.recs, ch.n);
+        wire::append_batch(out_, seq_++, dropped - reported_dropped_, ch.epoch, ch.recs, ch.n, g_clock.scale());
         reported_dropped_ = dropped;
         records += ch.n;
       } else {

@@ -15,7 +15,7 @@ const P = 4;
 
 interface JsonReport {
   jobs: {
-    ranks: number;
+    size: number;
     matrix: { bytes: number[][]; messages: number[][] };
     functions: { name: string; count: number; bytes: number }[];
     classification: { verdict: string };
