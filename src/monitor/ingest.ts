@@ -1,0 +1,120 @@
+// Sessions (one rank connection or one per-rank file) feeding jobs. Shared by the Monitor (sockets)
+// and loadRankFiles (files).
+import crypto from 'node:crypto';
+import { WireError } from '../wire/frames.js';
+import { BatchScratch, decodeEnvelope, type Envelope } from '../wire/messages.js';
+import { PROTOCOL_VERSION } from '../wire/proto.js';
+import { JobProfile, type JobOptions, type RankState } from './job.js';
+
+/** The peer broke the protocol; the message goes back in an Error frame. */
+export class ProtocolError extends WireError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+/** Constant-time token comparison (hashes first so lengths do not leak either). */
+export function tokensEqual(a: string, b: string): boolean {
+  const ha = crypto.createHash('sha256').update(a).digest();
+  const hb = crypto.createHash('sha256').update(b).digest();
+  return crypto.timingSafeEqual(ha, hb);
+}
+
+export interface JobTableOptions extends JobOptions {
+  /** Required Hello.token; unset = any token accepted. */
+  token?: string;
+  /** Largest job size accepted (dense matrices are size^2). Default 65536. */
+  maxRanks?: number;
+}
+
+/** Jobs by id, and what happens to them when sessions start. */
+export class JobTable {
+  readonly jobs = new Map<string, JobProfile>();
+  onJobStart: (job: JobProfile) => void = () => {};
+  private readonly scratch = new BatchScratch();
+
+  constructor(readonly opts: JobTableOptions = {}) {}
+
+  session(): Session {
+    return new Session(this, this.scratch);
+  }
+
+  /** The job for a Hello (a new one when none or only an ended one has that id). */
+  jobFor(id: string, size: number): JobProfile {
+    let job = this.jobs.get(id);
+    if (job && job.ended) job = undefined;
+    if (!job) {
+      job = new JobProfile(id, size, this.opts);
+      this.jobs.set(id, job);
+      this.onJobStart(job);
+    } else if (job.size !== size) {
+      throw new ProtocolError(`job ${id} has ${job.size} ranks, this Hello says ${size}`);
+    }
+    return job;
+  }
+
+  /** Removes an ended job from the table (the caller keeps its profile). */
+  forget(job: JobProfile): void {
+    if (this.jobs.get(job.id) === job) this.jobs.delete(job.id);
+  }
+}
+
+/** One stream of frames from one rank: Hello first, then CommDef/Batch/Bye. */
+export class Session {
+  job: JobProfile | null = null;
+  rank: RankState | null = null;
+  /** Highest batch seq received on this session, -1 none. */
+  lastSeq = -1;
+  byeReceived = false;
+
+  constructor(private readonly table: JobTable, private readonly scratch: BatchScratch) {}
+
+  /** Decodes and applies one frame body. Throws WireError/ProtocolError when the peer misbehaves. */
+  frame(body: Uint8Array): Envelope['kind'] {
+    const env = decodeEnvelope(body, this.scratch);
+    this.apply(env);
+    return env.kind;
+  }
+
+  apply(env: Envelope): void {
+    if (env.kind === 'hello') {
+      if (this.job) throw new ProtocolError('second Hello on one connection');
+      const h = env.hello;
+      const token = this.table.opts.token;
+      if (token !== undefined && token !== '' && !tokensEqual(h.token, token)) throw new ProtocolError('bad token');
+      if (h.protocol !== PROTOCOL_VERSION) throw new ProtocolError(`unsupported protocol version ${h.protocol} (this monitor speaks ${PROTOCOL_VERSION})`);
+      if (!h.job) throw new ProtocolError('Hello without a job id');
+      const max = this.table.opts.maxRanks ?? 65536;
+      if (h.size < 1 || h.size > max) throw new ProtocolError(`job size ${h.size} out of range (1..${max})`);
+      if (h.rank >= h.size) throw new ProtocolError(`rank ${h.rank} out of range for size ${h.size}`);
+      const job = this.table.jobFor(h.job, h.size);
+      this.job = job;
+      this.rank = job.hello(h);
+      this.rank.openConnections++;
+      return;
+    }
+    if (!this.job || !this.rank) throw new ProtocolError(`expected Hello first, got ${env.kind}`);
+    switch (env.kind) {
+      case 'batch':
+        if (this.job.batch(this.rank, env.batch) && env.batch.seq > this.lastSeq) this.lastSeq = env.batch.seq;
+        return;
+      case 'commDef':
+        this.job.commDef(this.rank, env.commDef);
+        return;
+      case 'bye':
+        this.job.bye(this.rank, env.bye);
+        this.byeReceived = true;
+        return;
+      case 'unknown':
+        return;
+      default:
+        throw new ProtocolError(`unexpected ${env.kind} from a rank`);
+    }
+  }
+
+  /** The stream ended (connection closed or file read). */
+  close(): void {
+    if (this.rank && this.rank.openConnections > 0) this.rank.openConnections--;
+  }
+}

@@ -1,0 +1,356 @@
+// The monitor service: listens on TCP and/or Unix sockets, accepts rank connections, groups them
+// into jobs and emits typed job events.
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import net from 'node:net';
+import { FrameDecoder, WireError } from '../wire/frames.js';
+import { encodeAck, encodeError, encodePlacement, type Placement } from '../wire/messages.js';
+import { MAX_FRAME_BYTES } from '../wire/proto.js';
+import { JobTable, type Session } from './ingest.js';
+import type { JobProfile } from './job.js';
+
+export interface MonitorOptions {
+  /** Where to listen: "tcp://host:port" (port 0 = any), "unix:/path"; one or several. */
+  listen?: string | string[];
+  /** Shared secret every Hello must carry (compared in constant time). Unset: no check. */
+  token?: string;
+  /**
+   * A job ends when all its ranks have sent Bye, or when it has had no open connection (and no
+   * new data) for this long. Default 5000 ms.
+   */
+  lingerMs?: number;
+  /** Minimum interval between jobUpdate events of one job. Default 1000 ms. */
+  updateIntervalMs?: number;
+  /** Sliding window of the rates. Default 10 s. */
+  rateWindowSeconds?: number;
+  /** Largest frame accepted. Default 16 MiB (the shim's limit). */
+  maxFrameBytes?: number;
+  /** Largest job (ranks) accepted. Default 65536. */
+  maxRanks?: number;
+  /**
+   * Send an Ack with the highest batch seq after each chunk of batches. Default false: the shim
+   * does not need them, and a write to a rank that has just closed its end (after Bye) fails with
+   * EPIPE, which makes Node drop the socket before the rank's last frames have been read.
+   */
+  ack?: boolean;
+  /** How many ended jobs endedJobs() keeps (oldest dropped first). Default 100. */
+  keepEndedJobs?: number;
+}
+
+/** A connection was refused or dropped for breaking the protocol. */
+export interface ConnectionErrorEvent {
+  error: Error;
+  /** remote address (tcp) or listening path (unix) */
+  remote: string;
+  job?: string;
+  rank?: number;
+}
+
+export interface MonitorEvents {
+  jobStart: (job: JobProfile) => void;
+  /** New data for a job, at most once per updateIntervalMs. */
+  jobUpdate: (job: JobProfile) => void;
+  /** The job ended (job.endReason says why); it is no longer in monitor.jobs(). */
+  jobEnd: (job: JobProfile) => void;
+  /** A server-level error (a listening socket failed). Only emitted when someone listens. */
+  error: (err: Error) => void;
+  connectionError: (ev: ConnectionErrorEvent) => void;
+}
+
+export interface Monitor {
+  on<K extends keyof MonitorEvents>(event: K, listener: MonitorEvents[K]): this;
+  once<K extends keyof MonitorEvents>(event: K, listener: MonitorEvents[K]): this;
+  off<K extends keyof MonitorEvents>(event: K, listener: MonitorEvents[K]): this;
+  emit<K extends keyof MonitorEvents>(event: K, ...args: Parameters<MonitorEvents[K]>): boolean;
+}
+
+interface Conn {
+  socket: net.Socket;
+  session: Session;
+  decoder: FrameDecoder;
+  remote: string;
+  ackedSeq: number;
+  dead: boolean;
+}
+
+interface JobMeta {
+  conns: Set<Conn>;
+  lingerTimer: NodeJS.Timeout | null;
+  updateTimer: NodeJS.Timeout | null;
+  lastUpdateVersion: number;
+  lastUpdateMs: number;
+}
+
+/** Parses "tcp://host:port", "unix:/path" (also "unix:///path"), or a bare "/path". */
+export function parseListenAddress(a: string): { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string } {
+  if (a.startsWith('unix:')) {
+    const p = a.slice(5).replace(/^\/\/(?=\/)/, '');
+    if (!p) throw new Error(`bad address ${a}`);
+    return { kind: 'unix', path: p };
+  }
+  if (a.startsWith('/')) return { kind: 'unix', path: a };
+  const m = /^(?:tcp:\/\/)?(\[[^\]]+\]|[^:/]*):(\d+)$/.exec(a);
+  if (!m) throw new Error(`bad address ${a} (use tcp://host:port or unix:/path)`);
+  const host = m[1].replace(/^\[|\]$/g, '') || '0.0.0.0';
+  return { kind: 'tcp', host, port: Number(m[2]) };
+}
+
+/**
+ * The monitor. Usage:
+ *   const m = new Monitor({ token });
+ *   m.on('jobEnd', (job) => console.log(formatText([job])));
+ *   const [addr] = await m.listen('tcp://0.0.0.0:0');   // the actual address, e.g. tcp://0.0.0.0:41234
+ *   ...
+ *   await m.close();
+ * Nothing a client sends can crash it: a bad token, a malformed or oversize frame, or a frame
+ * before Hello gets an Error frame and that connection (only) is closed.
+ */
+export class Monitor extends EventEmitter {
+  readonly options: Required<Omit<MonitorOptions, 'listen' | 'token'>> & { token?: string };
+  private readonly table: JobTable;
+  private readonly servers: net.Server[] = [];
+  private readonly conns = new Set<Conn>();
+  private readonly meta = new Map<JobProfile, JobMeta>();
+  private readonly ended: JobProfile[] = [];
+  private readonly addrs: string[] = [];
+  private readonly unixPaths: string[] = [];
+  private closed = false;
+
+  constructor(opts: MonitorOptions = {}) {
+    super();
+    this.options = {
+      token: opts.token,
+      lingerMs: opts.lingerMs ?? 5000,
+      updateIntervalMs: opts.updateIntervalMs ?? 1000,
+      rateWindowSeconds: opts.rateWindowSeconds ?? 10,
+      maxFrameBytes: opts.maxFrameBytes ?? MAX_FRAME_BYTES,
+      maxRanks: opts.maxRanks ?? 65536,
+      ack: opts.ack ?? false,
+      keepEndedJobs: opts.keepEndedJobs ?? 100,
+    };
+    this.table = new JobTable({ token: opts.token, rateWindowSeconds: this.options.rateWindowSeconds, maxRanks: this.options.maxRanks });
+    this.table.onJobStart = (job) => {
+      this.meta.set(job, { conns: new Set(), lingerTimer: null, updateTimer: null, lastUpdateVersion: -1, lastUpdateMs: 0 });
+      this.emit('jobStart', job);
+    };
+    if (opts.listen !== undefined) void this.listen(opts.listen).catch((e: Error) => this.emitError(e));
+  }
+
+  /** Starts listening; resolves with the actual addresses (ports filled in). */
+  async listen(addresses: string | string[]): Promise<string[]> {
+    const list = Array.isArray(addresses) ? addresses : [addresses];
+    const out: string[] = [];
+    for (const a of list) {
+      const spec = parseListenAddress(a);
+      const server = net.createServer((s) => this.accept(s, spec.kind === 'unix' ? `unix:${spec.path}` : ''));
+      server.on('error', (e) => this.emitError(e));
+      if (spec.kind === 'unix') {
+        removeStaleSocket(spec.path);
+        await new Promise<void>((res, rej) => {
+          server.once('error', rej);
+          server.listen(spec.path, () => { server.off('error', rej); res(); });
+        });
+        this.unixPaths.push(spec.path);
+        out.push(`unix:${spec.path}`);
+      } else {
+        await new Promise<void>((res, rej) => {
+          server.once('error', rej);
+          server.listen(spec.port, spec.host, () => { server.off('error', rej); res(); });
+        });
+        const ad = server.address() as net.AddressInfo;
+        const host = ad.family === 'IPv6' ? `[${ad.address}]` : ad.address;
+        out.push(`tcp://${host}:${ad.port}`);
+      }
+      this.servers.push(server);
+    }
+    this.addrs.push(...out);
+    return out;
+  }
+
+  /** Addresses listened on. */
+  get addresses(): readonly string[] {
+    return this.addrs;
+  }
+
+  /** Jobs in progress. */
+  jobs(): JobProfile[] {
+    return [...this.table.jobs.values()].filter((j) => !j.ended);
+  }
+
+  /** A job in progress, by id. */
+  job(id: string): JobProfile | undefined {
+    const j = this.table.jobs.get(id);
+    return j && !j.ended ? j : undefined;
+  }
+
+  /** Jobs that have ended, oldest first. */
+  endedJobs(): readonly JobProfile[] {
+    return this.ended;
+  }
+
+  /** Open rank connections. */
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  /** Sends a Placement to every open connection of a job; returns how many got it. */
+  sendPlacement(jobId: string, p: Placement): number {
+    const job = this.job(jobId);
+    const m = job && this.meta.get(job);
+    if (!m) return 0;
+    const frame = encodePlacement(p);
+    let n = 0;
+    for (const c of m.conns) if (!c.dead) { c.socket.write(frame); n++; }
+    return n;
+  }
+
+  /** Resolves when no job is in progress (true) or after timeoutMs (false). */
+  async waitForJobs(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.jobs().length > 0) {
+      if (Date.now() >= deadline) return false;
+      await new Promise<void>((res) => {
+        const t = setTimeout(done, Math.min(50, Math.max(1, deadline - Date.now())));
+        const self = this;
+        function done(): void { clearTimeout(t); self.off('jobEnd', done); res(); }
+        this.on('jobEnd', done);
+      });
+    }
+    return true;
+  }
+
+  /**
+   * Stops listening, closes every connection and ends every job still in progress
+   * (endReason "closed", a jobEnd event each). Resolves with all ended jobs.
+   */
+  async close(): Promise<readonly JobProfile[]> {
+    if (this.closed) return this.ended;
+    this.closed = true;
+    const closing = this.servers.map((s) => new Promise<void>((res) => s.close(() => res())));
+    for (const c of [...this.conns]) this.drop(c, null);
+    for (const job of this.jobs()) this.endJob(job, 'closed');
+    await Promise.all(closing);
+    for (const p of this.unixPaths) { try { fs.unlinkSync(p); } catch { /* gone */ } }
+    return this.ended;
+  }
+
+  // --- connections ---------------------------------------------------------------------------
+
+  private accept(socket: net.Socket, unixName: string): void {
+    if (this.closed) { socket.destroy(); return; }
+    socket.setNoDelay(true);
+    const remote = unixName || `${socket.remoteAddress}:${socket.remotePort}`;
+    const c: Conn = { socket, session: this.table.session(), decoder: new FrameDecoder(this.options.maxFrameBytes), remote, ackedSeq: -1, dead: false };
+    this.conns.add(c);
+    socket.on('data', (chunk: Buffer) => this.data(c, chunk));
+    socket.on('error', () => { /* reset by peer etc.: treated as close */ });
+    socket.on('close', () => this.drop(c, null));
+  }
+
+  private data(c: Conn, chunk: Buffer): void {
+    if (c.dead) return;
+    const hadJob = c.session.job;
+    if (hadJob?.ended) return; // the job is over (every rank said Bye); late data is ignored
+    try {
+      const frames = c.decoder.push(chunk);
+      for (const f of frames) {
+        c.session.frame(f);
+        if (c.dead) return;
+      }
+    } catch (e) {
+      this.reject(c, e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    const job = c.session.job;
+    if (!job) return;
+    const m = this.meta.get(job);
+    if (!hadJob && m) {
+      m.conns.add(c);
+      if (m.lingerTimer) { clearTimeout(m.lingerTimer); m.lingerTimer = null; }
+    }
+    if (this.options.ack && c.session.lastSeq > c.ackedSeq) {
+      c.ackedSeq = c.session.lastSeq;
+      c.socket.write(encodeAck(c.ackedSeq));
+    }
+    if (job.ranksFinished === job.size) { this.endJob(job, 'complete'); return; }
+    this.scheduleUpdate(job);
+  }
+
+  /** Protocol violation: Error frame, close this connection only. */
+  private reject(c: Conn, err: Error): void {
+    const known = err instanceof WireError;
+    const message = known ? err.message : `internal error: ${err.message}`;
+    this.emit('connectionError', { error: err, remote: c.remote, job: c.session.job?.id, rank: c.session.rank?.rank });
+    if (!c.dead) {
+      try { c.socket.end(encodeError(message)); } catch { /* socket already gone */ }
+      const s = c.socket;
+      setTimeout(() => s.destroy(), 1000).unref();
+    }
+    this.drop(c, err);
+  }
+
+  private drop(c: Conn, _err: Error | null): void {
+    if (c.dead) return;
+    c.dead = true;
+    this.conns.delete(c);
+    c.session.close();
+    if (!c.socket.destroyed && !_err) c.socket.destroy();
+    const job = c.session.job;
+    if (!job || job.ended) return;
+    const m = this.meta.get(job);
+    if (!m) return;
+    m.conns.delete(c);
+    if (job.ranksFinished === job.size) { this.endJob(job, 'complete'); return; }
+    this.armLinger(job, m);
+  }
+
+  private armLinger(job: JobProfile, m: JobMeta): void {
+    if (m.conns.size > 0 || this.closed) return;
+    if (m.lingerTimer) clearTimeout(m.lingerTimer);
+    m.lingerTimer = setTimeout(() => {
+      m.lingerTimer = null;
+      if (m.conns.size === 0 && !job.ended) this.endJob(job, 'disconnected');
+    }, this.options.lingerMs);
+    m.lingerTimer.unref?.();
+  }
+
+  private scheduleUpdate(job: JobProfile): void {
+    const m = this.meta.get(job);
+    if (!m || m.updateTimer) return;
+    const wait = Math.max(0, m.lastUpdateMs + this.options.updateIntervalMs - Date.now());
+    m.updateTimer = setTimeout(() => {
+      m.updateTimer = null;
+      if (job.ended || job.version === m.lastUpdateVersion) return;
+      m.lastUpdateVersion = job.version;
+      m.lastUpdateMs = Date.now();
+      this.emit('jobUpdate', job);
+    }, wait);
+    m.updateTimer.unref?.();
+  }
+
+  private endJob(job: JobProfile, reason: 'complete' | 'disconnected' | 'closed'): void {
+    if (job.ended) return;
+    job.endedAtMs = Date.now();
+    job.endReason = reason;
+    const m = this.meta.get(job);
+    if (m) {
+      if (m.lingerTimer) clearTimeout(m.lingerTimer);
+      if (m.updateTimer) clearTimeout(m.updateTimer);
+      this.meta.delete(job);
+    }
+    this.table.forget(job);
+    this.ended.push(job);
+    while (this.ended.length > this.options.keepEndedJobs) this.ended.shift();
+    this.emit('jobEnd', job);
+  }
+
+  private emitError(e: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', e);
+  }
+}
+
+function removeStaleSocket(p: string): void {
+  try {
+    if (fs.statSync(p).isSocket()) fs.unlinkSync(p);
+  } catch { /* absent */ }
+}

@@ -1,0 +1,269 @@
+// Reports of job profiles: JSON for machines (schema in docs/report-json.md) and text for people.
+import { classify, type Classification, type ClassifyOptions } from '../monitor/classify.js';
+import { bucketLow, type FunctionStats, type JobProfile, type Rates } from '../monitor/job.js';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export interface ReportOptions {
+  classify?: ClassifyOptions;
+  /** Rows in the top-N tables (functions, pairs). Default 10. */
+  top?: number;
+  /** Include per-pair message-size histograms in JSON. Default true. */
+  histograms?: boolean;
+}
+
+export interface RankReport {
+  rank: number;
+  host: string;
+  pid: number;
+  /** sent Hello */
+  seen: boolean;
+  /** sent Bye (its totals are final) */
+  finished: boolean;
+  wallSeconds: number;
+  mpiSeconds: number;
+  mpiFraction: number;
+  records: number;
+  calls: number;
+  droppedRecords: number;
+  lostBatches: number;
+  lostRecords: number;
+  duplicateBatches: number;
+  crossSiteBytes: number;
+  crossSiteMessages: number;
+}
+
+export interface FunctionReport {
+  name: string;
+  id: number;
+  kind: string;
+  /** calls */
+  count: number;
+  bytes: number;
+  seconds: number;
+  /** share of all time in MPI over all ranks */
+  mpiShare: number;
+}
+
+export interface PairReport {
+  src: number;
+  dst: number;
+  bytes: number;
+  messages: number;
+}
+
+export interface JobReport {
+  id: string;
+  program: string;
+  size: number;
+  complete: boolean;
+  endReason: string | null;
+  ranksSeen: number;
+  ranksFinished: number;
+  wallSeconds: number;
+  mpiSeconds: number;
+  mpiFraction: number;
+  records: number;
+  ranks: RankReport[];
+  functions: FunctionReport[];
+  matrix: { bytes: number[][]; messages: number[][] };
+  epochs: Array<{ epoch: number; bytes: number[][]; messages: number[][] }>;
+  topPairs: PairReport[];
+  histograms?: { bucketMinBytes: number[]; pairs: Array<{ src: number; dst: number; counts: number[] }> };
+  dropped: { records: number; lostBatches: number; lostRecords: number; duplicateBatches: number };
+  unexpandedCollectives: number;
+  rates: Rates;
+  classification: Classification;
+}
+
+export interface Report {
+  schema: number;
+  generator: string;
+  generatedAt: string;
+  jobs: JobReport[];
+}
+
+function dense(a: { num(i: number): number }, P: number): number[][] {
+  const out: number[][] = [];
+  for (let s = 0; s < P; s++) {
+    const row = new Array<number>(P);
+    for (let d = 0; d < P; d++) row[d] = a.num(s * P + d);
+    out.push(row);
+  }
+  return out;
+}
+
+/** One job's report object. */
+export function jobReport(job: JobProfile, opts: ReportOptions = {}): JobReport {
+  const P = job.size;
+  const top = opts.top ?? 10;
+  const ranks: RankReport[] = [];
+  let mpiTotal = 0;
+  for (let i = 0; i < P; i++) {
+    const r = job.rank(i);
+    mpiTotal += r ? r.mpiNs : 0;
+    ranks.push(r
+      ? {
+          rank: i, host: r.host, pid: r.pid, seen: true, finished: r.bye !== null, wallSeconds: r.wallNs / 1e9,
+          mpiSeconds: r.mpiNs / 1e9, mpiFraction: r.mpiFraction, records: r.records, calls: r.calls, droppedRecords: r.dropped,
+          lostBatches: r.lostBatches, lostRecords: r.lostRecords, duplicateBatches: r.duplicateBatches,
+          crossSiteBytes: r.crossSiteBytes, crossSiteMessages: r.crossSiteMessages,
+        }
+      : {
+          rank: i, host: '', pid: 0, seen: false, finished: false, wallSeconds: 0, mpiSeconds: 0, mpiFraction: 0, records: 0,
+          calls: 0, droppedRecords: 0, lostBatches: 0, lostRecords: 0, duplicateBatches: 0, crossSiteBytes: 0, crossSiteMessages: 0,
+        });
+  }
+  const fnTotalNs = job.functions().reduce((s, f) => s + f.timeNs, 0);
+  const functions = job.functions()
+    .map((f: FunctionStats): FunctionReport => ({
+      name: f.name, id: f.id, kind: f.kind, count: f.count, bytes: f.bytes, seconds: f.timeNs / 1e9,
+      mpiShare: fnTotalNs > 0 ? f.timeNs / fnTotalNs : 0,
+    }))
+    .sort((a, b) => b.seconds - a.seconds || b.bytes - a.bytes || a.id - b.id);
+  const m = job.matrix();
+  const pairs: PairReport[] = [];
+  for (let s = 0; s < P; s++) {
+    for (let d = 0; d < P; d++) {
+      const b = m.bytes.num(s * P + d), k = m.messages.num(s * P + d);
+      if (b > 0 || k > 0) pairs.push({ src: s, dst: d, bytes: b, messages: k });
+    }
+  }
+  pairs.sort((a, b) => b.bytes - a.bytes || b.messages - a.messages || a.src - b.src || a.dst - b.dst);
+  const epochList = job.epochs();
+  const epochs = epochList.length > 1
+    ? epochList.map((e) => {
+        const em = job.matrix(e);
+        return { epoch: e, bytes: dense(em.bytes, P), messages: dense(em.messages, P) };
+      })
+    : [];
+  const losses = job.losses;
+  const report: JobReport = {
+    id: job.id,
+    program: job.program,
+    size: P,
+    complete: job.ranksFinished === P,
+    endReason: job.endReason,
+    ranksSeen: job.ranksSeen,
+    ranksFinished: job.ranksFinished,
+    wallSeconds: job.wallNs / 1e9,
+    mpiSeconds: mpiTotal / 1e9,
+    mpiFraction: job.mpiFraction,
+    records: job.records,
+    ranks,
+    functions,
+    matrix: { bytes: dense(m.bytes, P), messages: dense(m.messages, P) },
+    epochs,
+    topPairs: pairs.slice(0, top),
+    dropped: { records: losses.droppedRecords, lostBatches: losses.lostBatches, lostRecords: losses.lostRecords, duplicateBatches: losses.duplicateBatches },
+    unexpandedCollectives: job.unexpandedCollectives,
+    rates: job.rates(),
+    classification: classify(job, opts.classify),
+  };
+  if (opts.histograms ?? true) {
+    report.histograms = {
+      bucketMinBytes: Array.from({ length: 65 }, (_, k) => bucketLow(k)),
+      pairs: job.histogramPairs().map((h) => ({ src: h.src, dst: h.dst, counts: Array.from(h.counts) })),
+    };
+  }
+  return report;
+}
+
+/** The report object for some jobs (see docs/report-json.md). */
+export function buildReport(jobs: readonly JobProfile[], opts: ReportOptions = {}): Report {
+  return { schema: REPORT_SCHEMA_VERSION, generator: 'sitempi', generatedAt: new Date().toISOString(), jobs: jobs.map((j) => jobReport(j, opts)) };
+}
+
+/** The JSON report as one line of text (no trailing newline). */
+export function formatJson(jobs: readonly JobProfile[], opts: ReportOptions = {}): string {
+  return JSON.stringify(buildReport(jobs, opts));
+}
+
+// --- text ------------------------------------------------------------------------------------
+
+const SI = ['', 'K', 'M', 'G', 'T', 'P', 'E'];
+/** 1234567 -> "1.23 MB" (decimal units, like seed 000's MB/s). */
+export function formatBytes(b: number): string {
+  let i = 0;
+  let v = b;
+  while (v >= 1000 && i < SI.length - 1) { v /= 1000; i++; }
+  return i === 0 ? `${b} B` : `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${SI[i]}B`;
+}
+
+export function formatCount(n: number): string {
+  if (n < 1e4) return String(n);
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < SI.length - 1) { v /= 1000; i++; }
+  return `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)}${SI[i]}`;
+}
+
+function secs(s: number): string {
+  if (s === 0) return '0';
+  if (s < 1e-3) return `${(s * 1e6).toFixed(1)}us`;
+  if (s < 1) return `${(s * 1e3).toFixed(2)}ms`;
+  return `${s.toFixed(3)}s`;
+}
+
+function table(head: string[], rows: string[][], right: boolean[]): string[] {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => '  ' + r.map((c, i) => (right[i] ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)];
+}
+
+/** Human-readable report of one job. */
+export function formatJobText(r: JobReport, opts: ReportOptions = {}): string {
+  const top = opts.top ?? 10;
+  const out: string[] = [];
+  const state = r.complete ? 'complete' : `incomplete: ${r.ranksFinished}/${r.size} ranks finished${r.endReason ? `, ${r.endReason}` : ''}`;
+  out.push(`sitempi: job ${r.id}${r.program ? ` (${r.program})` : ''} - ${r.size} ranks, wall ${secs(r.wallSeconds)}, ${(r.mpiFraction * 100).toFixed(1)}% in MPI, ${formatCount(r.records)} records (${state})`);
+  const c = r.classification;
+  out.push('');
+  out.push(`Classification: ${c.verdict}`);
+  for (const why of c.reasons) out.push(`  - ${why}`);
+  out.push('');
+  out.push('Time in MPI per rank');
+  const rankRows = r.ranks.map((k) => [
+    String(k.rank), k.host || '-', secs(k.wallSeconds), secs(k.mpiSeconds), `${(k.mpiFraction * 100).toFixed(1)}%`,
+    formatCount(k.calls), String(k.droppedRecords + k.lostRecords), k.seen ? (k.finished ? '' : 'no Bye') : 'never connected',
+  ]);
+  rankRows.push(['all', '', secs(r.wallSeconds), secs(r.mpiSeconds), `${(r.mpiFraction * 100).toFixed(1)}%`,
+    formatCount(r.ranks.reduce((s, k) => s + k.calls, 0)), String(r.dropped.records + r.dropped.lostRecords), '']);
+  out.push(...table(['rank', 'host', 'wall', 'MPI', 'MPI%', 'calls', 'lost', ''], rankRows, [true, false, true, true, true, true, true, false]));
+  const fnRows = (list: FunctionReport[]) => list.slice(0, top).map((f) => [
+    f.name, formatCount(f.count), secs(f.seconds), `${(f.mpiShare * 100).toFixed(1)}%`, formatBytes(f.bytes),
+    f.count > 0 ? formatBytes(Math.round(f.bytes / f.count)) : '-',
+  ]);
+  const head = ['function', 'calls', 'time', '%MPI', 'bytes', 'bytes/call'];
+  const right = [false, true, true, true, true, true];
+  out.push('');
+  out.push('Top functions by time (summed over ranks)');
+  out.push(...(r.functions.length ? table(head, fnRows(r.functions), right) : ['  (no MPI calls recorded)']));
+  const byBytes = [...r.functions].filter((f) => f.bytes > 0).sort((a, b) => b.bytes - a.bytes || a.id - b.id);
+  out.push('');
+  out.push('Top functions by bytes');
+  out.push(...(byBytes.length ? table(head, fnRows(byBytes), right) : ['  (no data moved)']));
+  out.push('');
+  out.push('Heaviest rank pairs (point-to-point, one-sided and expanded collectives)');
+  out.push(...(r.topPairs.length
+    ? table(['src', 'dst', 'bytes', 'messages', 'bytes/msg'], r.topPairs.map((p) => [
+        String(p.src), String(p.dst), formatBytes(p.bytes), formatCount(p.messages), p.messages > 0 ? formatBytes(Math.round(p.bytes / p.messages)) : '-',
+      ]), [true, true, true, true, true])
+    : ['  (no traffic between ranks)']));
+  const n = c.numbers;
+  out.push('');
+  out.push(`Split in halves: ${formatBytes(n.crossBytes)} in ${formatCount(n.crossMessages)} messages would cross sites ` +
+    `(${(n.crossFraction * 100).toFixed(1)}% of ${formatBytes(n.totalBytes)}), ${formatBytes(n.crossBytesPerSecond)}/s over ${secs(n.wallSeconds)}`);
+  const d = r.dropped;
+  if (d.records || d.lostBatches || d.lostRecords) {
+    out.push(`Lost data: ${d.records} records dropped by the shim, ${d.lostBatches} batches and ${d.lostRecords} records lost in transit: figures are lower bounds`);
+  }
+  if (r.unexpandedCollectives > 0) out.push(`Collective calls not expanded into the matrix (unknown or inter-communicator, unmodelled): ${r.unexpandedCollectives}`);
+  return out.join('\n') + '\n';
+}
+
+/** Human-readable report of some jobs. */
+export function formatText(jobs: readonly JobProfile[], opts: ReportOptions = {}): string {
+  if (jobs.length === 0) return 'sitempi: no MPI job reported to the monitor (was the program an MPI program, and was the shim loaded?)\n';
+  return jobs.map((j) => formatJobText(jobReport(j, { ...opts, histograms: false }), opts)).join('\n');
+}

@@ -1,0 +1,480 @@
+// Decoding Envelopes (monitor side) and encoding what the monitor sends (Ack, Error, Placement).
+//
+// Batches are the hot path: their packed columns are decoded straight into typed arrays with
+// tight varint loops over the protobufjs Reader's buffer (about 10x faster than the reflection
+// decoder, which builds a JS array and a Long per uint64). Every other message goes through
+// protobufjs's reflection decoder of proto/sitempi.proto.
+//
+// 64-bit values: uint64 columns (bytes, times) are decoded into float64. They are exact up to
+// 2^53 (9.0e15: 9 PB, or 104 days in ns); larger values are rounded to the nearest double and the
+// batch's `inexact` flag is set. Hello.startNs (ns since 1970, > 2^53) is a bigint.
+import { frame, WireError } from './frames.js';
+import { messageType, protobuf, PROTOCOL_VERSION } from './proto.js';
+
+export interface Hello {
+  protocol: number;
+  job: string;
+  rank: number;
+  size: number;
+  host: string;
+  pid: number;
+  /** CLOCK_REALTIME at MPI_Init, ns since the epoch. */
+  startNs: bigint;
+  token: string;
+  program: string;
+}
+
+/** One decoded Batch: columns of equal length `n`. Times are ns since Hello.startNs. */
+export interface Batch {
+  seq: number;
+  dropped: number;
+  epoch: number;
+  n: number;
+  /** function id | role << ROLE_SHIFT */
+  fn: Uint32Array;
+  peer: Int32Array;
+  bytes: Float64Array;
+  comm: Uint32Array;
+  /** absolute start times (the wire's deltas, summed) */
+  start: Float64Array;
+  duration: Float64Array;
+  alg: Uint32Array;
+  crossMsgs: Uint32Array;
+  crossBytes: Float64Array;
+  /** true when some uint64 value was >= 2^53 and had to be rounded */
+  inexact: boolean;
+}
+
+export interface CommDef {
+  localId: number;
+  globalId: bigint;
+  members: number[];
+  /** remote group of an intercommunicator (field 4; empty for intracommunicators) */
+  remoteMembers: number[];
+}
+
+export interface Placement {
+  epoch: number;
+  sites: string[];
+  siteOf: number[];
+}
+
+export interface Bye {
+  endNs: number;
+  records: number;
+  dropped: number;
+  mpiNs: number;
+}
+
+export type Envelope =
+  | { kind: 'hello'; hello: Hello }
+  | { kind: 'batch'; batch: Batch }
+  | { kind: 'commDef'; commDef: CommDef }
+  | { kind: 'placement'; placement: Placement }
+  | { kind: 'ack'; ack: { seq: number } }
+  | { kind: 'error'; error: { message: string } }
+  | { kind: 'bye'; bye: Bye }
+  /** an Envelope with no (known) message set: ignored by the monitor for forward compatibility */
+  | { kind: 'unknown' };
+
+const TWO53 = 9007199254740992;
+
+/** Reusable scratch columns for `decodeBatch`, so that the hot path allocates nothing. */
+export class BatchScratch {
+  cap = 0;
+  fn = new Uint32Array(0);
+  peer = new Int32Array(0);
+  bytes = new Float64Array(0);
+  comm = new Uint32Array(0);
+  start = new Float64Array(0);
+  duration = new Float64Array(0);
+  alg = new Uint32Array(0);
+  crossMsgs = new Uint32Array(0);
+  crossBytes = new Float64Array(0);
+  ensure(n: number): void {
+    if (n <= this.cap) return;
+    const c = Math.max(n, this.cap * 2, 1024);
+    this.cap = c;
+    this.fn = new Uint32Array(c);
+    this.peer = new Int32Array(c);
+    this.bytes = new Float64Array(c);
+    this.comm = new Uint32Array(c);
+    this.start = new Float64Array(c);
+    this.duration = new Float64Array(c);
+    this.alg = new Uint32Array(c);
+    this.crossMsgs = new Uint32Array(c);
+    this.crossBytes = new Float64Array(c);
+  }
+}
+
+function malformed(what: string): never {
+  throw new WireError(`malformed ${what}`);
+}
+
+// --- raw varint helpers over a Uint8Array (bounds: see decodeColumn*) -----------------------
+
+/** Counts varints in buf[start, end): bytes without the continuation bit. */
+function countVarints(buf: Uint8Array, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) n += (buf[i] >>> 7) ^ 1;
+  return n;
+}
+
+// Each column decoder reads exactly n varints from [pos, end) and fails unless they end at `end`.
+// A varint running past `end` is caught by the final position check (the byte count of a column
+// was not used to size it), and bytes past the buffer read as undefined -> 0 with the
+// continuation bit clear, which ends the varint; the position check then rejects it.
+
+function decodeU32Column(buf: Uint8Array, pos: number, end: number, n: number, out: Uint32Array | Int32Array, zigzag: boolean): void {
+  for (let i = 0; i < n; i++) {
+    let b = buf[pos++];
+    let v = b & 0x7f;
+    if (b >= 0x80) {
+      b = buf[pos++]; v |= (b & 0x7f) << 7;
+      if (b >= 0x80) {
+        b = buf[pos++]; v |= (b & 0x7f) << 14;
+        if (b >= 0x80) {
+          b = buf[pos++]; v |= (b & 0x7f) << 21;
+          if (b >= 0x80) {
+            b = buf[pos++]; v |= (b & 0x0f) << 28;
+            // a 64-bit varint (int32 written as int64): keep the low 32 bits, skip the rest
+            for (let k = 0; b >= 0x80; k++) {
+              if (k === 5) malformed('varint');
+              b = buf[pos++];
+            }
+          }
+        }
+      }
+    }
+    out[i] = zigzag ? ((v >>> 1) ^ -(v & 1)) : v;
+  }
+  if (pos !== end) malformed('packed column (length mismatch)');
+}
+
+/** Decodes n uint64 varints as doubles; returns true when one was >= 2^53 (rounded). */
+function decodeU64Column(buf: Uint8Array, pos: number, end: number, n: number, out: Float64Array, delta: boolean): boolean {
+  let inexact = false;
+  let acc = 0;
+  for (let i = 0; i < n; i++) {
+    let b = buf[pos++];
+    let v: number;
+    if (b < 0x80) {
+      v = b;
+    } else {
+      // low 28 bits in an int, the rest as a double
+      let lo = b & 0x7f;
+      b = buf[pos++]; lo |= (b & 0x7f) << 7;
+      if (b < 0x80) v = lo;
+      else {
+        b = buf[pos++]; lo |= (b & 0x7f) << 14;
+        if (b < 0x80) v = lo;
+        else {
+          b = buf[pos++]; lo |= (b & 0x7f) << 21;
+          if (b < 0x80) v = lo;
+          else {
+            let hi = 0;
+            let mul = 268435456; // 2^28
+            let k = 0;
+            do {
+              b = buf[pos++];
+              hi += (b & 0x7f) * mul;
+              mul *= 128;
+              if (++k > 6) malformed('varint');
+            } while (b >= 0x80);
+            v = lo + hi;
+            if (v >= TWO53) inexact = true;
+          }
+        }
+      }
+    }
+    if (delta) { acc += v; out[i] = acc; } else out[i] = v;
+  }
+  if (pos !== end) malformed('packed column (length mismatch)');
+  if (delta && acc >= TWO53) inexact = true;
+  return inexact;
+}
+
+/** Reads one uint64 varint at r.pos as a double (scalar fields). */
+function readU64(r: protobuf.Reader): number {
+  const buf = r.buf;
+  let v = 0;
+  let mul = 1;
+  for (let k = 0; k < 10; k++) {
+    if (r.pos >= r.len) malformed('varint');
+    const b = buf[r.pos++];
+    v += (b & 0x7f) * mul;
+    if (b < 0x80) return v;
+    mul *= 128;
+  }
+  return malformed('varint');
+}
+
+function skipField(r: protobuf.Reader, wireType: number): void {
+  try {
+    r.skipType(wireType);
+  } catch {
+    malformed('field');
+  }
+  if (r.pos > r.len) malformed('field');
+}
+
+const COLUMN_FIELDS = 12;
+
+/**
+ * Decodes a Batch message body (buf[start, end)). With `scratch`, the columns are views of the
+ * scratch arrays (valid until the next call with the same scratch); without it they are fresh.
+ */
+export function decodeBatch(buf: Uint8Array, start = 0, end = buf.length, scratch?: BatchScratch): Batch {
+  const r = protobuf.Reader.create(buf);
+  r.pos = start;
+  r.len = end;
+  let seq = 0, dropped = 0, epoch = 0;
+  // [start, end) of each packed column by field number; -1 when absent.
+  const colStart = new Int32Array(COLUMN_FIELDS + 1).fill(-1);
+  const colEnd = new Int32Array(COLUMN_FIELDS + 1);
+  let unpacked = false;
+  while (r.pos < end) {
+    let key: number;
+    try { key = r.uint32(); } catch { malformed('batch'); }
+    const field = key >>> 3, wt = key & 7;
+    if (field === 0) malformed('batch (field 0)');
+    if (field <= 3 && wt === 0) {
+      const v = readU64(r);
+      if (field === 1) seq = v; else if (field === 2) dropped = v; else epoch = v;
+    } else if (field >= 4 && field <= COLUMN_FIELDS && wt === 2) {
+      let len: number;
+      try { len = r.uint32(); } catch { malformed('batch'); }
+      if (len > end - r.pos) malformed('batch (length past the end)');
+      if (colStart[field] >= 0) { unpacked = true; } // a column split in pieces: slow path
+      colStart[field] = r.pos;
+      colEnd[field] = r.pos + len;
+      r.pos += len;
+    } else if (field >= 4 && field <= COLUMN_FIELDS && wt === 0) {
+      unpacked = true; // legal protobuf (unpacked repeated scalars) that the shim never writes
+      readU64(r);
+    } else {
+      skipField(r, wt);
+    }
+  }
+  if (r.pos !== end) malformed('batch');
+  if (unpacked) return decodeBatchReflection(buf.subarray(start, end), scratch);
+
+  const n = colStart[4] >= 0 ? countVarints(buf, colStart[4], colEnd[4]) : 0;
+  let fn: Uint32Array, peer: Int32Array, bytes: Float64Array, comm: Uint32Array, st: Float64Array;
+  let duration: Float64Array, alg: Uint32Array, crossMsgs: Uint32Array, crossBytes: Float64Array;
+  if (scratch) {
+    scratch.ensure(n);
+    fn = scratch.fn.subarray(0, n); peer = scratch.peer.subarray(0, n); bytes = scratch.bytes.subarray(0, n);
+    comm = scratch.comm.subarray(0, n); st = scratch.start.subarray(0, n); duration = scratch.duration.subarray(0, n);
+    alg = scratch.alg.subarray(0, n); crossMsgs = scratch.crossMsgs.subarray(0, n); crossBytes = scratch.crossBytes.subarray(0, n);
+  } else {
+    fn = new Uint32Array(n); peer = new Int32Array(n); bytes = new Float64Array(n); comm = new Uint32Array(n);
+    st = new Float64Array(n); duration = new Float64Array(n); alg = new Uint32Array(n); crossMsgs = new Uint32Array(n);
+    crossBytes = new Float64Array(n);
+  }
+  let inexact = false;
+  // Absent columns are all zero (the shim leaves out all-zero alg/cross columns).
+  const u32 = (f: number, out: Uint32Array | Int32Array, zz: boolean) => {
+    if (colStart[f] < 0) { if (scratch) out.fill(0); return; }
+    decodeU32Column(buf, colStart[f], colEnd[f], n, out, zz);
+  };
+  const u64 = (f: number, out: Float64Array, delta: boolean) => {
+    if (colStart[f] < 0) { if (scratch) out.fill(0); return; }
+    if (decodeU64Column(buf, colStart[f], colEnd[f], n, out, delta)) inexact = true;
+  };
+  if (n > 0) {
+    u32(4, fn, false);
+    u32(5, peer, true);
+    u64(6, bytes, false);
+    u32(7, comm, false);
+    u64(8, st, true);
+    u64(9, duration, false);
+    u32(10, alg, false);
+    u32(11, crossMsgs, false);
+    u64(12, crossBytes, false);
+  } else {
+    for (let f = 5; f <= COLUMN_FIELDS; f++) if (colStart[f] >= 0 && colEnd[f] > colStart[f]) malformed('batch (columns of different lengths)');
+  }
+  return { seq, dropped, epoch, n, fn, peer, bytes, comm, start: st, duration, alg, crossMsgs, crossBytes, inexact };
+}
+
+function toNum(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') return Number(v);
+  if (v && typeof v === 'object' && 'toNumber' in v) return (v as { toNumber(): number }).toNumber();
+  return 0;
+}
+
+function toBig(v: unknown): bigint {
+  if (typeof v === 'number') return BigInt(v);
+  if (typeof v === 'string') return BigInt(v);
+  if (v && typeof v === 'object' && 'toString' in v && v !== null && 'low' in v) return BigInt((v as { toString(): string }).toString());
+  return 0n;
+}
+
+/** The reflection decoder, for batches that use legal but unusual encodings (unpacked fields). */
+function decodeBatchReflection(body: Uint8Array, scratch?: BatchScratch): Batch {
+  let m: Record<string, unknown>;
+  try {
+    m = messageType('Batch').decode(body) as unknown as Record<string, unknown>;
+  } catch (e) {
+    throw new WireError(`malformed batch: ${(e as Error).message}`);
+  }
+  const col = (name: string): unknown[] => (Array.isArray(m[name]) ? (m[name] as unknown[]) : []);
+  const n = col('fn').length;
+  for (const name of ['peer', 'bytes', 'comm', 'startDelta', 'duration', 'alg', 'crossMsgs', 'crossBytes']) {
+    const len = col(name).length;
+    if (len !== n && len !== 0) malformed('batch (columns of different lengths)');
+  }
+  const s = scratch ?? new BatchScratch();
+  s.ensure(n);
+  const b: Batch = {
+    seq: toNum(m.seq), dropped: toNum(m.dropped), epoch: toNum(m.epoch), n,
+    fn: s.fn.subarray(0, n), peer: s.peer.subarray(0, n), bytes: s.bytes.subarray(0, n), comm: s.comm.subarray(0, n),
+    start: s.start.subarray(0, n), duration: s.duration.subarray(0, n), alg: s.alg.subarray(0, n),
+    crossMsgs: s.crossMsgs.subarray(0, n), crossBytes: s.crossBytes.subarray(0, n), inexact: false,
+  };
+  const fill = (name: string, out: Uint32Array | Int32Array | Float64Array) => {
+    const a = col(name);
+    for (let i = 0; i < n; i++) out[i] = a.length ? toNum(a[i]) : 0;
+  };
+  fill('fn', b.fn); fill('peer', b.peer); fill('bytes', b.bytes); fill('comm', b.comm);
+  fill('duration', b.duration); fill('alg', b.alg); fill('crossMsgs', b.crossMsgs); fill('crossBytes', b.crossBytes);
+  const deltas = col('startDelta');
+  let acc = 0;
+  for (let i = 0; i < n; i++) { acc += deltas.length ? toNum(deltas[i]) : 0; b.start[i] = acc; }
+  return b;
+}
+
+/** CommDef, decoded by hand so that field 4 (remote_members) is read whatever the .proto says. */
+function decodeCommDef(buf: Uint8Array, start: number, end: number): CommDef {
+  const r = protobuf.Reader.create(buf);
+  r.pos = start;
+  r.len = end;
+  const c: CommDef = { localId: 0, globalId: 0n, members: [], remoteMembers: [] };
+  try {
+    while (r.pos < end) {
+      const key = r.uint32();
+      const field = key >>> 3, wt = key & 7;
+      if (field === 1 && wt === 0) c.localId = r.uint32();
+      else if (field === 2 && wt === 0) c.globalId = toBig(r.uint64());
+      else if ((field === 3 || field === 4) && wt === 2) {
+        const len = r.uint32();
+        const stop = r.pos + len;
+        if (stop > end) malformed('comm def');
+        const list = field === 3 ? c.members : c.remoteMembers;
+        while (r.pos < stop) list.push(r.uint32());
+        if (r.pos !== stop) malformed('comm def');
+      } else if ((field === 3 || field === 4) && wt === 0) (field === 3 ? c.members : c.remoteMembers).push(r.uint32());
+      else r.skipType(wt);
+    }
+  } catch (e) {
+    if (e instanceof WireError) throw e;
+    malformed('comm def');
+  }
+  if (r.pos !== end) malformed('comm def');
+  return c;
+}
+
+const envelopeFields: Record<number, Envelope['kind']> = { 1: 'hello', 2: 'batch', 3: 'placement', 4: 'ack', 5: 'error', 6: 'bye', 7: 'commDef' };
+
+/**
+ * Decodes one Envelope body (a frame without its length prefix). Throws `WireError` when it is
+ * not a valid Envelope. `scratch` is passed to `decodeBatch`.
+ */
+export function decodeEnvelope(body: Uint8Array, scratch?: BatchScratch): Envelope {
+  // Find the (last, as protobuf's oneof semantics say) message field of the Envelope.
+  const r = protobuf.Reader.create(body);
+  let kind: Envelope['kind'] = 'unknown';
+  let ms = 0, me = 0;
+  try {
+    while (r.pos < r.len) {
+      const key = r.uint32();
+      const field = key >>> 3, wt = key & 7;
+      if (field === 0) malformed('envelope (field 0)');
+      if (wt === 2 && envelopeFields[field]) {
+        const len = r.uint32();
+        if (len > r.len - r.pos) malformed('envelope (length past the end)');
+        kind = envelopeFields[field];
+        ms = r.pos;
+        me = r.pos + len;
+        r.pos = me;
+      } else {
+        r.skipType(wt);
+      }
+    }
+  } catch (e) {
+    if (e instanceof WireError) throw e;
+    malformed('envelope');
+  }
+  if (r.pos !== r.len) malformed('envelope');
+  switch (kind) {
+    case 'batch':
+      return { kind, batch: decodeBatch(body, ms, me, scratch) };
+    case 'commDef':
+      return { kind, commDef: decodeCommDef(body, ms, me) };
+    case 'unknown':
+      return { kind };
+    default:
+      break;
+  }
+  let m: Record<string, unknown>;
+  try {
+    const Type = messageType(kind === 'hello' ? 'Hello' : kind === 'placement' ? 'Placement' : kind === 'ack' ? 'Ack' : kind === 'error' ? 'Error' : 'Bye');
+    m = Type.toObject(Type.decode(body.subarray(ms, me)), { longs: String, defaults: true, arrays: true }) as Record<string, unknown>;
+  } catch (e) {
+    throw new WireError(`malformed ${kind}: ${(e as Error).message}`);
+  }
+  switch (kind) {
+    case 'hello':
+      return {
+        kind,
+        hello: {
+          protocol: toNum(m.protocol), job: String(m.job ?? ''), rank: toNum(m.rank), size: toNum(m.size),
+          host: String(m.host ?? ''), pid: toNum(m.pid), startNs: toBig(m.startNs), token: String(m.token ?? ''),
+          program: String(m.program ?? ''),
+        },
+      };
+    case 'placement':
+      return { kind, placement: { epoch: toNum(m.epoch), sites: (m.sites as string[]) ?? [], siteOf: ((m.siteOf as unknown[]) ?? []).map(toNum) } };
+    case 'ack':
+      return { kind, ack: { seq: toNum(m.seq) } };
+    case 'error':
+      return { kind, error: { message: String(m.message ?? '') } };
+    case 'bye':
+      return { kind, bye: { endNs: toNum(m.endNs), records: toNum(m.records), dropped: toNum(m.dropped), mpiNs: toNum(m.mpiNs) } };
+  }
+}
+
+// --- what the monitor sends ------------------------------------------------------------------
+
+function encodeEnvelope(msg: Record<string, unknown>): Buffer {
+  const Env = messageType('Envelope');
+  return frame(Env.encode(Env.fromObject(msg)).finish());
+}
+
+/** One frame: Ack{seq}. */
+export function encodeAck(seq: number): Buffer {
+  return encodeEnvelope({ ack: { seq } });
+}
+
+/** One frame: Error{message}. */
+export function encodeError(message: string): Buffer {
+  return encodeEnvelope({ error: { message } });
+}
+
+/** One frame: Placement{epoch, sites, siteOf}. */
+export function encodePlacement(p: Placement): Buffer {
+  return encodeEnvelope({ placement: { epoch: p.epoch, sites: p.sites, siteOf: p.siteOf } });
+}
+
+/** One frame: Hello (for tools and tests that play a rank). */
+export function encodeHello(h: Partial<Hello> & { job: string; rank: number; size: number }): Buffer {
+  return encodeEnvelope({
+    hello: {
+      protocol: h.protocol ?? PROTOCOL_VERSION, job: h.job, rank: h.rank, size: h.size, host: h.host ?? '', pid: h.pid ?? 0,
+      startNs: (h.startNs ?? 0n).toString(), token: h.token ?? '', program: h.program ?? '',
+    },
+  });
+}
+
