@@ -6,6 +6,7 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
+import { wanemuPath } from '../../src/native/paths.js';
 import { testbedCli } from '../../src/testbed/cli.js';
 import {
   counters,
@@ -28,7 +29,7 @@ import {
 // Distinct from a developer's testbed (prefix smpi, /run/sitempi-testbed, 198.18.0.0/16).
 const PREFIX = 'smtest';
 const STATE_DIR = path.join(os.tmpdir(), 'sitempi-testbed-vitest');
-const WORK = path.join(os.tmpdir(), 'sitempi-testbed-vitest-build');
+const WORK = path.join(os.tmpdir(), `sitempi-testbed-vitest-build-${process.pid}`);
 const MGMT = '198.19.250.0/24';
 const DATA = '198.19.251.0/24';
 const RTT_MS = 10;
@@ -130,13 +131,9 @@ async function captureCli(argv: string[]): Promise<{ code: number; out: string }
 describe('testbed (root, real namespaces and mpirun)', () => {
   beforeAll(async () => {
     mkdirSync(WORK, { recursive: true });
-    // Build wanemu from this checkout (incremental) and the MPI probe.
-    const bdir = path.join(WORK, 'wanemu');
-    execFileSync('cmake', ['-S', path.join(ROOT, 'native', 'wanemu'), '-B', bdir, '-DCMAKE_BUILD_TYPE=Release'], {
-      stdio: 'pipe',
-    });
-    execFileSync('cmake', ['--build', bdir, '-j', '2'], { stdio: 'pipe' });
-    wanemu = path.join(bdir, 'wanemu');
+    // wanemu from this checkout's build (npm run build), and the MPI probe.
+    wanemu = wanemuPath;
+    if (!existsSync(wanemu)) throw new Error(`${wanemu} is missing: run npm run build`);
     probe = path.join(WORK, 'tbprobe');
     execFileSync('mpicc', ['-O2', '-o', probe, path.join(ROOT, 'test', 'testbed', 'programs', 'tbprobe.c')], {
       stdio: 'pipe',
