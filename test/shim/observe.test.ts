@@ -76,10 +76,24 @@ describe('observe path under mpirun -np 4 (C)', () => {
   });
 });
 
+/** The `use mpi` variant of the mpif.h program: the same source with the module instead. */
+function useMpiVariant(): string {
+  const src = fs.readFileSync(path.join(packageRoot, 'test/shim/programs/fortran_mpif.f90'), 'utf8');
+  const out = path.join(tempDir('usempi'), 'fortran_usempi.f90');
+  fs.writeFileSync(out, src.replace("  implicit none\n  include 'mpif.h'\n", '  use mpi\n  implicit none\n'));
+  expect(fs.readFileSync(out, 'utf8')).toContain('use mpi\n');
+  return out;
+}
+
 describe('observe path: Fortran bindings', () => {
-  for (const src of ['fortran_mpif.f90', 'fortran_usempi.f90', 'fortran_f08.f90']) {
-    it(`${src}: recorded through the Fortran entry points`, async () => {
-      const bin = compileMpi(`test/shim/programs/${src}`);
+  const sources: Record<string, () => string> = {
+    'mpif.h': () => 'test/shim/programs/fortran_mpif.f90',
+    'use mpi': useMpiVariant,
+    'use mpi_f08': () => 'test/shim/programs/fortran_f08.f90',
+  };
+  for (const [binding, source] of Object.entries(sources)) {
+    it(`${binding}: recorded through the Fortran entry points`, async () => {
+      const bin = compileMpi(source());
       const { report, stdout } = await sitempiRun(bin, []);
       expect(stdout).toContain('fortran ok');
       expectMatrix(report, fortran(P));
