@@ -7,3 +7,5 @@ export {
   type Envelope, type Hello, type Batch, type CommDef, type Placement, type Bye,
 } from './wire/messages.js';
 export { MAX_FRAME_BYTES, PROTOCOL_VERSION, protoPath, schema, messageType } from './wire/proto.js';
+// Placement: where ranks are, relocation through executors (testbed, command hook), the policy.
+export * from './placement/index.js';

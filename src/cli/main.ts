@@ -5,9 +5,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseNumber, parseSize, takeOptions, UsageError } from './args.js';
+import { PLACEMENT_OPTS, PLACEMENT_USAGE, wantsPlacement } from '../placement/cli.js';
 import type { ClassifyOptions } from '../monitor/classify.js';
 import type { JobProfile } from '../monitor/job.js';
 import type { ReportOptions } from '../report/report.js';
+import type { PlacementService as PlacementServiceT } from '../placement/service.js';
 
 export const USAGE = `usage: sitempi <command> [options]
 
@@ -27,11 +29,13 @@ export const USAGE = `usage: sitempi <command> [options]
         --mpirun PATH      mpirun to use (default: mpirun, or $SITEMPI_MPIRUN)
         --wait MS          after mpirun exits, wait up to MS for the ranks' last data (default 5000)
         --no-progress      no progress line (shown on stderr only when it is a terminal)
+        placement options (below); with --testbed, mpirun runs on the testbed that is up
       Running as root sets OMPI_ALLOW_RUN_AS_ROOT(_CONFIRM)=1. With more ranks than cores pass
       --oversubscribe --mca mpi_yield_when_idle 1. SITEMPI_* variables of the environment are
       passed on to the ranks.
 
   sitempi monitor [--listen ADDR]... [--token T] [--json] [--linger MS] [--report-dir DIR]
+                  [placement options]
       Runs the monitor service (default --listen tcp://127.0.0.1:7711; token also from
       $SITEMPI_TOKEN) and prints a report for each job that ends (text, or one JSON line per job
       with --json; with --report-dir also writes DIR/<job>.json). Stops on SIGINT/SIGTERM.
@@ -49,7 +53,8 @@ report options (run, monitor, report):
   --no-histograms        leave the per-pair message-size histograms out of the JSON
 
 JSON schema: docs/report-json.md.
-`;
+
+${PLACEMENT_USAGE}`;
 
 const REPORT_OPTS = { '--top': 'value', '--threshold': 'value', '--mpi-fraction': 'value', '--no-histograms': 'flag' } as const;
 
@@ -64,9 +69,27 @@ function reportOptions(v: Record<string, string | boolean | string[]>): ReportOp
   };
 }
 
-async function render(jobs: readonly JobProfile[], json: boolean, ro: ReportOptions): Promise<string> {
+async function render(jobs: readonly JobProfile[], json: boolean, ro: ReportOptions, svc?: PlacementServiceT | null): Promise<string> {
   const { formatJson, formatText } = await import('../report/report.js');
-  return json ? formatJson(jobs, ro) + '\n' : formatText(jobs, ro);
+  if (!svc) return json ? formatJson(jobs, ro) + '\n' : formatText(jobs, ro);
+  const { addPlacementToJson, formatPlacementText } = await import('../placement/report.js');
+  if (json) return addPlacementToJson(formatJson(jobs, ro), svc) + '\n';
+  return formatText(jobs, ro) + jobs.map((j) => { const h = svc.history(j); return h ? formatPlacementText(h) : ''; }).join('');
+}
+
+/** The placement service for run/monitor when placement options were given (null otherwise). */
+async function placementService(monitor: import('../monitor/monitor.js').Monitor, values: Record<string, string | boolean | string[]>, ro: ReportOptions, log: (m: string) => void): Promise<PlacementServiceT | null> {
+  if (!wantsPlacement(values)) {
+    if (typeof values.relocate === 'string' && values.relocate !== 'off') throw new UsageError('--relocate auto needs an executor (--testbed or --executor-command)');
+    return null;
+  }
+  const { placementFromOptions, PlacementUsageError } = await import('../placement/cli.js');
+  try {
+    return await placementFromOptions(monitor, values, ro.classify ?? {}, log);
+  } catch (e) {
+    if (e instanceof PlacementUsageError) throw new UsageError(e.message);
+    throw e;
+  }
 }
 
 /** Entry point; resolves with the process exit code. */
@@ -139,7 +162,7 @@ async function reportCommand(argv: string[]): Promise<number> {
 async function monitorCommand(argv: string[]): Promise<number> {
   const spec = {
     '--listen': 'list', '--token': 'value', '--json': 'flag', '--linger': 'value', '--report-dir': 'value', '--quiet': 'flag',
-    '-h': 'flag', '--help': 'flag', ...REPORT_OPTS,
+    '-h': 'flag', '--help': 'flag', ...REPORT_OPTS, ...PLACEMENT_OPTS,
   } as const;
   const { values, rest } = takeOptions(argv, spec, { stopAtUnknown: false });
   if (values.help || values.h) { process.stdout.write(USAGE); return 0; }
@@ -156,17 +179,17 @@ async function monitorCommand(argv: string[]): Promise<number> {
     lingerMs: typeof values.linger === 'string' ? parseNumber(values.linger, '--linger') : undefined,
   });
   const log = (m: string) => { if (!quiet) process.stderr.write(`sitempi monitor: ${m}\n`); };
+  const svc = await placementService(monitor, values, ro, log);
   monitor.on('error', (e) => log(`error: ${e.message}`));
   monitor.on('connectionError', (ev) => log(`rejected ${ev.remote}${ev.job ? ` (job ${ev.job} rank ${ev.rank})` : ''}: ${ev.error.message}`));
   monitor.on('jobStart', (job) => log(`job ${job.id} started (${job.size} ranks)`));
   monitor.on('jobEnd', (job) => {
     void (async () => {
       log(`job ${job.id} ended (${job.endReason})`);
-      process.stdout.write(await render([job], json, ro));
+      process.stdout.write(await render([job], json, ro, svc));
       if (reportDir) {
-        const { formatJson } = await import('../report/report.js');
         const safe = job.id.replace(/[^A-Za-z0-9._-]/g, '_');
-        fs.writeFileSync(path.join(reportDir, `${safe}.json`), formatJson([job], ro) + '\n');
+        fs.writeFileSync(path.join(reportDir, `${safe}.json`), await render([job], true, ro, svc));
       }
     })().catch((e: Error) => log(`report failed: ${e.message}`));
   });
@@ -179,6 +202,7 @@ async function monitorCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
   });
   await monitor.close();
+  await svc?.close();
   await new Promise((r) => setImmediate(r));
   return 0;
 }
@@ -189,6 +213,7 @@ async function runCommand(argv: string[]): Promise<number> {
   const spec = {
     '--json': 'flag', '--report': 'value', '--token': 'value', '--listen': 'value', '--monitor-host': 'value', '--job': 'value',
     '--lib': 'value', '--mpirun': 'value', '--wait': 'value', '--no-progress': 'flag', '-h': 'flag', '--help': 'flag', ...REPORT_OPTS,
+    ...PLACEMENT_OPTS,
   } as const;
   const { values, rest } = takeOptions(argv, spec, { stopAtUnknown: true });
   if (values.help || values.h) { process.stdout.write(USAGE); return 0; }
@@ -214,6 +239,15 @@ async function runCommand(argv: string[]): Promise<number> {
   const monitor = new Monitor({ token, lingerMs: 24 * 3600 * 1000, updateIntervalMs: 1000 });
   monitor.on('error', (e) => process.stderr.write(`sitempi: monitor error: ${e.message}\n`));
   monitor.on('connectionError', (ev) => process.stderr.write(`sitempi: rejected a connection from ${ev.remote}: ${ev.error.message}\n`));
+  const svc = await placementService(monitor, values, ro, (m) => process.stderr.write(`sitempi: ${m}\n`)).catch(async (e: Error) => {
+    await monitor.close();
+    throw e;
+  });
+  let testbedArgs: string[] = [];
+  if (values.testbed === true || typeof values['testbed-state'] === 'string') {
+    const { mpirunArgs } = await import('../testbed/testbed.js');
+    testbedArgs = await mpirunArgs({ stateDir: typeof values['testbed-state'] === 'string' ? values['testbed-state'] : undefined });
+  }
   let tmpDir: string | undefined;
   let listen = typeof values.listen === 'string' ? values.listen : undefined;
   if (!listen) {
@@ -235,12 +269,14 @@ async function runCommand(argv: string[]): Promise<number> {
     env.OMPI_ALLOW_RUN_AS_ROOT_CONFIRM = '1';
   }
   const ours: Record<string, string> = { LD_PRELOAD: lib, SITEMPI_MONITOR: monitorUrl, SITEMPI_TOKEN: token, SITEMPI_JOB: jobId };
+  // A static map without an executor is where the ranks are: the shim can use it from MPI_Init on.
+  if (svc && !svc.executor && typeof values.sites === 'string') ours.SITEMPI_SITES = values.sites;
   const xs: string[] = [];
   for (const [k, v] of Object.entries(ours)) xs.push('-x', `${k}=${v}`);
   for (const k of Object.keys(process.env)) {
     if (k.startsWith('SITEMPI_') && !(k in ours) && k !== 'SITEMPI_LIB' && k !== 'SITEMPI_MPIRUN') xs.push('-x', k);
   }
-  const args = [...xs, ...mpirunOpts, ...app];
+  const args = [...testbedArgs, ...xs, ...mpirunOpts, ...app];
   if (process.env.SITEMPI_CLI_DEBUG) process.stderr.write(`sitempi: ${mpirun} ${args.join(' ')}\n`);
 
   const progressOn = values['no-progress'] !== true && process.stderr.isTTY === true;
@@ -262,6 +298,7 @@ async function runCommand(argv: string[]): Promise<number> {
   } catch (e) {
     progress?.stop();
     await monitor.close();
+    await svc?.close();
     if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
     throw e;
   } finally {
@@ -274,10 +311,11 @@ async function runCommand(argv: string[]): Promise<number> {
   }
   progress?.stop();
   const jobs = await monitor.close();
+  await svc?.close();
   if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
   const mine = jobs.filter((j) => j.id === jobId);
   if (mine.length === 0) process.stderr.write('sitempi: no rank reported to the monitor (not an MPI program? SITEMPI_DISABLE set? the shim failed to load?)\n');
-  const text = await render(mine, json, ro);
+  const text = await render(mine, json, ro, svc);
   if (reportFile && reportFile !== '-') fs.writeFileSync(reportFile, text);
   else process.stdout.write(text);
   return code;

@@ -48,6 +48,11 @@ export interface ConnectionErrorEvent {
 
 export interface MonitorEvents {
   jobStart: (job: JobProfile) => void;
+  /**
+   * A rank connection has said Hello (its frames of that chunk are applied). Emitted once per
+   * connection; a listener may answer that rank alone with sendPlacement(job.id, p, { rank }).
+   */
+  rankHello: (job: JobProfile, rank: number) => void;
   /** New data for a job, at most once per updateIntervalMs. */
   jobUpdate: (job: JobProfile) => void;
   /** The job ended (job.endReason says why); it is no longer in monitor.jobs(). */
@@ -193,14 +198,23 @@ export class Monitor extends EventEmitter {
     return this.conns.size;
   }
 
-  /** Sends a Placement to every open connection of a job; returns how many got it. */
-  sendPlacement(jobId: string, p: Placement): number {
+  /**
+   * Sends a Placement to every open connection of a job (or of one rank, `opts.rank`); returns
+   * how many got it. Connections whose rank has sent Bye are skipped (a write racing the rank's
+   * close could make Node drop the socket before its last frames are read).
+   */
+  sendPlacement(jobId: string, p: Placement, opts: { rank?: number } = {}): number {
     const job = this.job(jobId);
     const m = job && this.meta.get(job);
     if (!m) return 0;
     const frame = encodePlacement(p);
     let n = 0;
-    for (const c of m.conns) if (!c.dead) { c.socket.write(frame); n++; }
+    for (const c of m.conns) {
+      if (c.dead || c.session.byeReceived) continue;
+      if (opts.rank !== undefined && c.session.rank?.rank !== opts.rank) continue;
+      c.socket.write(frame);
+      n++;
+    }
     return n;
   }
 
@@ -267,6 +281,8 @@ export class Monitor extends EventEmitter {
     if (!hadJob && m) {
       m.conns.add(c);
       if (m.lingerTimer) { clearTimeout(m.lingerTimer); m.lingerTimer = null; }
+      if (c.session.rank && !c.session.byeReceived) this.emit('rankHello', job, c.session.rank.rank);
+      if (c.dead || job.ended) return;
     }
     if (this.options.ack && c.session.lastSeq > c.ackedSeq) {
       c.ackedSeq = c.session.lastSeq;

@@ -1,0 +1,566 @@
+// The placement service: knows where each job's ranks are (world rank -> site), hands that to every
+// rank right after its Hello, pushes a new Placement{epoch + 1} to every rank of a job whenever it
+// changes, and relocates jobs through an executor.
+//
+//   const monitor = new Monitor({ token });
+//   const svc = new PlacementService(monitor, { executor: new TestbedExecutor(), policy: { } });
+//   await svc.start();
+//   svc.on('placement', (ev) => ...);      // every change, also ones made outside the monitor
+//   svc.on('relocation', (ev) => ...);     // every relocation, with its reason and numbers
+//   await svc.relocate(jobId, 'A:0-7', 'my own policy');
+//
+// Epochs: per job, 1 for the first placement, + 1 for every change the service makes or sees.
+import { EventEmitter } from 'node:events';
+import { classify, type Classification, type ClassifyOptions } from '../monitor/classify.js';
+import type { JobProfile } from '../monitor/job.js';
+import type { Monitor } from '../monitor/monitor.js';
+import type { Placement } from '../wire/messages.js';
+import { migrationCost, relocationGain, type CostModelOptions, type GainEstimate, type MigrationEstimate } from './cost.js';
+import { movingHosts, type Executor, type ExternalChange, type JobInfo } from './executor.js';
+import { ConsolidationPolicy, type PolicyDecision, type PolicyOptions } from './policy.js';
+import {
+  crossingTraffic, formatSiteMap, parseSiteMap, parseSiteSpec, resolveSiteSpec, samePlacement,
+  validatePlacement, type SitePlacement, type SiteSpec,
+} from './sitemap.js';
+
+/** Where a placement came from. */
+export type PlacementSource = 'config' | 'executor' | 'relocation' | 'external' | 'api';
+
+/** One epoch of a job's placement. */
+export interface PlacementRecord {
+  epoch: number;
+  sites: string[];
+  siteOf: number[];
+  /** the same in site-map syntax ("A:0-3;B:4-7") */
+  map: string;
+  source: PlacementSource;
+  reason: string;
+  /** Date.now() when it took effect at the monitor */
+  at: number;
+  /** the job's wall time (from its records) at that moment, seconds */
+  jobSeconds: number;
+}
+
+/** A job's placement changed (every change, whatever its source). */
+export interface PlacementEvent extends PlacementRecord {
+  jobId: string;
+  previous: PlacementRecord | null;
+  /** rank connections the new Placement was written to */
+  ranksNotified: number;
+}
+
+export interface RelocationNumbers {
+  /** the classification as the job is placed now (split = the current placement); null without one */
+  classification: Classification | null;
+  /** the job's wall time the numbers cover, seconds */
+  observedSeconds: number;
+  mpiFraction: number;
+  totalBytes: number;
+  /** bytes/messages of the whole job's matrix that cross sites under each placement */
+  crossBytesBefore: number;
+  crossMessagesBefore: number;
+  crossBytesAfter: number;
+  crossMessagesAfter: number;
+  /** the same under the placement actually reached (null when the relocation failed) */
+  crossBytesReached: number | null;
+  crossMessagesReached: number | null;
+  movedRanks: number;
+  movedVms: number;
+  /** seed 004's migration cost model */
+  cost: MigrationEstimate;
+  gain: GainEstimate;
+  costFactor: number;
+  /** gain >= costFactor * cost */
+  worthIt: boolean;
+  /** gain / cost (null when the cost is 0) */
+  gainToCost: number | null;
+}
+
+export interface RelocationEvent {
+  jobId: string;
+  /** who asked: the policy, an API caller, or the configured map (with an executor) */
+  trigger: 'policy' | 'api' | 'config';
+  reason: string;
+  ok: boolean;
+  error: string | null;
+  executor: string;
+  from: SitePlacement | null;
+  target: SitePlacement;
+  reached: SitePlacement | null;
+  reachedTarget: boolean;
+  /** epoch before, and after (equal when nothing changed) */
+  epochBefore: number;
+  epochAfter: number;
+  numbers: RelocationNumbers;
+  timings: {
+    /** Date.now() values */
+    requestedAt: number;
+    executorStartedAt: number;
+    finishedAt: number;
+    /** time the executor took, ms */
+    executorMs: number;
+    totalMs: number;
+    ranksNotified: number;
+  };
+}
+
+export interface PlacementServiceEvents {
+  placement: (ev: PlacementEvent) => void;
+  relocation: (ev: RelocationEvent) => void;
+  decision: (d: PolicyDecision) => void;
+  /** problems that are not a relocation's (a bad configured map, an executor that cannot read) */
+  warning: (message: string) => void;
+}
+
+export interface PlacementService {
+  on<K extends keyof PlacementServiceEvents>(event: K, listener: PlacementServiceEvents[K]): this;
+  once<K extends keyof PlacementServiceEvents>(event: K, listener: PlacementServiceEvents[K]): this;
+  off<K extends keyof PlacementServiceEvents>(event: K, listener: PlacementServiceEvents[K]): this;
+  emit<K extends keyof PlacementServiceEvents>(event: K, ...args: Parameters<PlacementServiceEvents[K]>): boolean;
+}
+
+export type SitesConfig = string | SitePlacement | ((job: JobInfo) => string | SitePlacement | null | undefined);
+
+export interface PlacementServiceOptions {
+  /**
+   * The configured placement of every job: a site map ("A:0-3;B:4-7", SITEMPI_SITES syntax), a
+   * placement, or a function of the job. Without an executor it is the job's placement; with one,
+   * the executor says where ranks are, and a configured map that differs is reached through it
+   * (a relocation with trigger 'config').
+   */
+  sites?: SitesConfig;
+  executor?: Executor;
+  /** Parameters of seed 004's cost model (link parameters default to the executor's). */
+  cost?: CostModelOptions;
+  /** Classification thresholds (for the numbers and the policy). */
+  classify?: ClassifyOptions;
+  /** The consolidation policy: options, true for defaults, false/absent for none. */
+  policy?: PolicyOptions | boolean;
+  /** Ended jobs whose timeline is kept. Default 100. */
+  keepEndedJobs?: number;
+}
+
+export interface PlacementHistory {
+  jobId: string;
+  current: PlacementRecord | null;
+  timeline: PlacementRecord[];
+  relocations: RelocationEvent[];
+  /** policy evaluations whose outcome differed from the one before */
+  decisions: PolicyDecision[];
+}
+
+/** @internal per-job state */
+export interface JobState {
+  job: JobProfile;
+  current: PlacementRecord | null;
+  timeline: PlacementRecord[];
+  relocations: RelocationEvent[];
+  decisions: PolicyDecision[];
+  chain: Promise<unknown>;
+  busy: number;
+  resolving: boolean;
+  configTried: boolean;
+  lastRelocationAt: number;
+  lastEvaluationAt: number;
+  evaluating: boolean;
+}
+
+const MAX_DECISIONS = 200;
+
+export class PlacementService extends EventEmitter {
+  readonly executor: Executor | null;
+  readonly policy: ConsolidationPolicy | null;
+  private readonly states = new Map<string, JobState>();
+  private readonly ended: JobState[] = [];
+  private readonly spec: SiteSpec | SitePlacement | ((job: JobInfo) => string | SitePlacement | null | undefined) | null;
+  private unwatch: (() => void) | null = null;
+  private closed = false;
+  private readonly hooks: Array<[string, (...a: never[]) => void]> = [];
+
+  constructor(readonly monitor: Monitor, readonly options: PlacementServiceOptions = {}) {
+    super();
+    this.executor = options.executor ?? null;
+    const s = options.sites;
+    this.spec = s === undefined || s === '' ? null : typeof s === 'string' ? parseSiteSpec(s) : s;
+    if (s && typeof s === 'object') validateShape(s);
+    const pol = options.policy;
+    this.policy = pol ? new ConsolidationPolicy(this, pol === true ? {} : pol) : null;
+    this.listen('jobStart', (job: JobProfile) => this.onJobStart(job));
+    this.listen('rankHello', (job: JobProfile, rank: number) => this.onHello(job, rank));
+    this.listen('jobUpdate', (job: JobProfile) => {
+      if (this.policy) this.policy.evaluate(job).catch((e: Error) => this.warn(`job ${job.id}: policy: ${e.message}`));
+    });
+    this.listen('jobEnd', (job: JobProfile) => this.onJobEnd(job));
+  }
+
+  private listen(ev: string, fn: (...a: never[]) => void): void {
+    const safe = (...a: never[]) => {
+      try { fn(...a); } catch (e) { this.warn(`placement service: ${(e as Error).message}`); }
+    };
+    this.hooks.push([ev, safe]);
+    this.monitor.on(ev as 'jobStart', safe as never);
+  }
+
+  /** Starts the executor and its watch for outside moves. Throws when the executor cannot start. */
+  async start(): Promise<this> {
+    if (this.executor?.start) await this.executor.start();
+    if (this.executor?.watch && !this.unwatch) this.unwatch = this.executor.watch((ev) => this.onExternal(ev));
+    return this;
+  }
+
+  /** Stops watching (the monitor is left alone). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.unwatch?.();
+    this.unwatch = null;
+    for (const [ev, fn] of this.hooks) this.monitor.off(ev as 'jobStart', fn as never);
+    await Promise.allSettled([...this.states.values()].map((s) => s.chain));
+    await this.executor?.close?.();
+  }
+
+  // --- queries ------------------------------------------------------------------------------
+
+  /** The current placement of a job in progress (undefined: no such job, null: none yet). */
+  current(jobId: string): PlacementRecord | null | undefined {
+    return this.states.get(jobId)?.current;
+  }
+
+  /** The placement history of a job (in progress, or among the last ended ones). */
+  history(jobOrId: string | JobProfile): PlacementHistory | undefined {
+    const s = this.stateFor(jobOrId);
+    if (!s) return undefined;
+    return { jobId: s.job.id, current: s.current, timeline: [...s.timeline], relocations: [...s.relocations], decisions: [...s.decisions] };
+  }
+
+  /** The job as executors see it: id, size, host of each rank. */
+  jobInfo(job: JobProfile): JobInfo {
+    return { id: job.id, size: job.size, hosts: Array.from({ length: job.size }, (_, r) => job.rank(r)?.host ?? '') };
+  }
+
+  /** Why `target` cannot be reached for this job (capacity...), or null. */
+  async checkTarget(job: JobProfile, target: SitePlacement): Promise<string | null> {
+    const s = this.states.get(job.id);
+    if (!this.executor?.checkTarget) return null;
+    return await this.executor.checkTarget(this.jobInfo(job), target, s?.current ?? null);
+  }
+
+  /** @internal */
+  stateFor(jobOrId: string | JobProfile): JobState | undefined {
+    if (typeof jobOrId !== 'string') {
+      const s = this.states.get(jobOrId.id);
+      if (s && s.job === jobOrId) return s;
+      return this.ended.find((e) => e.job === jobOrId);
+    }
+    return this.states.get(jobOrId) ?? [...this.ended].reverse().find((e) => e.job.id === jobOrId);
+  }
+
+  // --- changes ------------------------------------------------------------------------------
+
+  /**
+   * Relocates a job: the executor moves its ranks (without an executor the target is taken as
+   * reached), the placement actually reached becomes the next epoch and is pushed to every rank.
+   * Resolves with the relocation event (ok false, with the error, when the executor failed; the
+   * placement then stays as it was). Throws for an unknown job or an unusable target.
+   */
+  async relocate(jobId: string, target: SitePlacement | string, reason = 'requested', opts: { trigger?: RelocationEvent['trigger']; classification?: Classification } = {}): Promise<RelocationEvent> {
+    const s = this.states.get(jobId);
+    if (!s || s.job.ended) throw new Error(`no job ${jobId} in progress`);
+    const job = s.job;
+    const info = this.jobInfo(job);
+    const t = typeof target === 'string' ? parseSiteMap(target, job.size, info.hosts) : { sites: [...target.sites], siteOf: [...target.siteOf] };
+    validatePlacement(t, job.size);
+    const requestedAt = Date.now();
+    s.busy++;
+    const run = s.chain.then(async () => {
+      try {
+        return await this.doRelocate(s, t, reason, opts.trigger ?? 'api', requestedAt, opts.classification);
+      } finally {
+        s.busy--;
+      }
+    });
+    s.chain = run.catch(() => undefined);
+    return await run;
+  }
+
+  /**
+   * Records a placement change made outside the service (the caller moved the ranks itself, or
+   * saw them moved): the next epoch, pushed to every rank. Returns null when nothing changed.
+   */
+  setPlacement(jobId: string, placement: SitePlacement | string, reason = 'set by the caller'): PlacementEvent | null {
+    const s = this.states.get(jobId);
+    if (!s || s.job.ended) throw new Error(`no job ${jobId} in progress`);
+    const p = typeof placement === 'string' ? parseSiteMap(placement, s.job.size, this.jobInfo(s.job).hosts) : placement;
+    validatePlacement(p, s.job.size);
+    return this.apply(s, p, 'api', reason);
+  }
+
+  /** Re-reads every job's placement from the executor now (what a watch event does). */
+  async refresh(reason = 'refresh'): Promise<void> {
+    await Promise.all([...this.states.values()].map((s) => this.refreshJob(s, reason)));
+  }
+
+  /** The numbers behind moving `job` from `from` to `target` (no side effect). */
+  numbers(job: JobProfile, from: SitePlacement | null, target: SitePlacement, classification?: Classification): RelocationNumbers {
+    const m = job.matrix();
+    const wall = job.wallNs / 1e9;
+    const before = from ? crossingTraffic(m, from) : null;
+    const after = crossingTraffic(m, target);
+    let cls: Classification | null = classification ?? null;
+    if (!cls && from) {
+      try { cls = classify(job, { ...this.options.classify, split: from.siteOf }); } catch { cls = null; }
+    }
+    const info = this.jobInfo(job);
+    // link parameters between the (first) pair of sites a rank moves across
+    const costOpts: CostModelOptions = { ...this.options.cost };
+    let movedRanks = 0;
+    let pair: [string, string] | null = null;
+    for (let r = 0; r < job.size; r++) {
+      const a = from ? from.sites[from.siteOf[r]] : undefined;
+      const b = target.sites[target.siteOf[r]];
+      if (a !== b) { movedRanks++; if (!pair && a) pair = [a, b]; }
+    }
+    const link = pair && this.executor?.link ? this.executor.link(pair[0], pair[1]) : null;
+    if (link) {
+      if (this.options.cost?.bandwidthBps === undefined) costOpts.bandwidthBps = link.bandwidthBps;
+      if (this.options.cost?.latencySeconds === undefined) costOpts.latencySeconds = link.latencySeconds;
+    }
+    const vms = this.executor?.vmsToMove ? this.executor.vmsToMove(info, from, target) : movingHosts(info, from, target).length;
+    const gain = relocationGain({
+      ranks: job.size, wallSeconds: wall, mpiFraction: job.mpiFraction,
+      crossBytesBefore: before?.bytes ?? 0, crossMessagesBefore: before?.messages ?? 0,
+      crossBytesAfter: after.bytes, crossMessagesAfter: after.messages,
+    }, costOpts);
+    const cost = migrationCost(vms, gain.crossBytesPerSecondBefore, costOpts);
+    const costFactor = costOpts.costFactor ?? 1;
+    return {
+      classification: cls,
+      observedSeconds: wall,
+      mpiFraction: job.mpiFraction,
+      totalBytes: after.totalBytes,
+      crossBytesBefore: before?.bytes ?? 0,
+      crossMessagesBefore: before?.messages ?? 0,
+      crossBytesAfter: after.bytes,
+      crossMessagesAfter: after.messages,
+      crossBytesReached: null,
+      crossMessagesReached: null,
+      movedRanks,
+      movedVms: vms,
+      cost,
+      gain,
+      costFactor,
+      worthIt: gain.gainSeconds > 0 && gain.gainSeconds >= costFactor * cost.costSeconds,
+      gainToCost: cost.costSeconds > 0 ? gain.gainSeconds / cost.costSeconds : null,
+    };
+  }
+
+  private async doRelocate(s: JobState, target: SitePlacement, reason: string, trigger: RelocationEvent['trigger'], requestedAt: number, cls?: Classification): Promise<RelocationEvent> {
+    const job = s.job;
+    const from = s.current ? { sites: s.current.sites, siteOf: s.current.siteOf } : null;
+    const epochBefore = s.current?.epoch ?? 0;
+    const numbers = this.numbers(job, from, target, cls);
+    const executorStartedAt = Date.now();
+    let reached: SitePlacement | null = null;
+    let error: string | null = null;
+    if (this.executor) {
+      try {
+        const problem = this.executor.checkTarget ? await this.executor.checkTarget(this.jobInfo(job), target, from) : null;
+        if (problem) throw new Error(problem);
+        reached = await this.executor.relocate({ job: this.jobInfo(job), current: from, target, reason, estimate: numbers.cost });
+        validatePlacement(reached, job.size);
+      } catch (e) {
+        error = (e as Error).message ?? String(e);
+        reached = null;
+        // Part of the move may have happened: take where the executor says the ranks are now.
+        const now = await this.executor.placementOf(this.jobInfo(job)).catch(() => null);
+        if (now && !samePlacement(now, from)) {
+          try { validatePlacement(now, job.size); reached = now; } catch { /* unusable */ }
+        }
+      }
+    } else {
+      reached = target;
+    }
+    const executorDone = Date.now();
+    let ranksNotified = 0;
+    if (reached && !job.ended) {
+      const ev = this.apply(s, reached, 'relocation', `${trigger}: ${reason}`);
+      ranksNotified = ev?.ranksNotified ?? 0;
+      const c = crossingTraffic(job.matrix(), reached);
+      numbers.crossBytesReached = c.bytes;
+      numbers.crossMessagesReached = c.messages;
+    }
+    if (!error && reached) s.lastRelocationAt = Date.now();
+    const finishedAt = Date.now();
+    const ev: RelocationEvent = {
+      jobId: job.id, trigger, reason, ok: error === null, error,
+      executor: this.executor?.kind ?? 'none',
+      from, target, reached,
+      reachedTarget: error === null && reached !== null && samePlacement(reached, target),
+      epochBefore, epochAfter: s.current?.epoch ?? 0,
+      numbers,
+      timings: { requestedAt, executorStartedAt, finishedAt, executorMs: executorDone - executorStartedAt, totalMs: finishedAt - requestedAt, ranksNotified },
+    };
+    s.relocations.push(ev);
+    this.emit('relocation', ev);
+    return ev;
+  }
+
+  /** Makes `p` the job's placement when it differs: next epoch, pushed to every rank. */
+  private apply(s: JobState, p: SitePlacement, source: PlacementSource, reason: string): PlacementEvent | null {
+    if (s.current && samePlacement(s.current, p)) return null;
+    const job = s.job;
+    const rec: PlacementRecord = {
+      epoch: (s.current?.epoch ?? 0) + 1,
+      sites: [...p.sites], siteOf: [...p.siteOf], map: formatSiteMap(p),
+      source, reason, at: Date.now(), jobSeconds: job.wallNs / 1e9,
+    };
+    const previous = s.current;
+    s.current = rec;
+    s.timeline.push(rec);
+    const ranksNotified = job.ended ? 0 : this.monitor.sendPlacement(job.id, wirePlacement(rec));
+    const ev: PlacementEvent = { ...rec, jobId: job.id, previous, ranksNotified };
+    this.emit('placement', ev);
+    return ev;
+  }
+
+  // --- monitor events -----------------------------------------------------------------------
+
+  private onJobStart(job: JobProfile): void {
+    const old = this.states.get(job.id);
+    if (old && old.job !== job) this.retire(old);
+    this.states.set(job.id, {
+      job, current: null, timeline: [], relocations: [], decisions: [], chain: Promise.resolve(), busy: 0,
+      resolving: false, configTried: false, lastRelocationAt: 0, lastEvaluationAt: 0, evaluating: false,
+    });
+  }
+
+  private onJobEnd(job: JobProfile): void {
+    const s = this.states.get(job.id);
+    if (s && s.job === job) { this.states.delete(job.id); this.retire(s); }
+  }
+
+  private retire(s: JobState): void {
+    if (this.ended.includes(s)) return;
+    this.ended.push(s);
+    while (this.ended.length > (this.options.keepEndedJobs ?? 100)) this.ended.shift();
+  }
+
+  private onHello(job: JobProfile, rank: number): void {
+    const s = this.states.get(job.id);
+    if (!s || s.job !== job) return;
+    if (s.current) {
+      this.monitor.sendPlacement(job.id, wirePlacement(s.current), { rank });
+      return;
+    }
+    this.resolveInitial(s).catch((e: Error) => this.warn(`job ${job.id}: ${e.message}`));
+  }
+
+  /** The first placement: the executor's view (once every rank's host is known), else the configured map. */
+  private async resolveInitial(s: JobState): Promise<void> {
+    if (s.current || s.resolving || s.job.ended) return;
+    const job = s.job;
+    const allSeen = job.ranksSeen === job.size;
+    if (this.executor) {
+      if (!allSeen) return;
+      s.resolving = true;
+      try {
+        let p: SitePlacement | null = null;
+        try {
+          p = await this.executor.placementOf(this.jobInfo(job));
+        } catch (e) {
+          this.warn(`job ${job.id}: the ${this.executor.kind} executor cannot tell where its ranks are: ${(e as Error).message}`);
+        }
+        if (job.ended || s.current) return;
+        if (p) {
+          validatePlacement(p, job.size);
+          this.apply(s, p, 'executor', `where the ranks run (${this.executor.kind})`);
+          const want = this.configured(s);
+          if (want && !samePlacement(want, p)) {
+            void this.relocate(job.id, want, 'configured site map', { trigger: 'config' }).catch((e: Error) => this.warn(`job ${job.id}: ${e.message}`));
+          }
+          return;
+        }
+      } finally {
+        s.resolving = false;
+      }
+    }
+    if (s.current) return;
+    const usesHosts = this.spec !== null && 'usesHosts' in this.spec && this.spec.usesHosts;
+    if ((usesHosts || typeof this.spec === 'function') && !allSeen) return;
+    const want = this.configured(s);
+    if (want) this.apply(s, want, 'config', 'configured site map');
+    else if (this.executor && !this.spec && !s.configTried) {
+      s.configTried = true;
+      const hosts = [...new Set(this.jobInfo(job).hosts)].slice(0, 8).join(', ');
+      this.warn(`job ${job.id}: no placement (the ${this.executor.kind} executor cannot place its ranks, on hosts ${hosts}, and no site map is configured)`);
+    }
+  }
+
+  /** The configured placement of a job (null: none, or it does not fit the job: warned once). */
+  private configured(s: JobState): SitePlacement | null {
+    if (!this.spec) return null;
+    const job = s.job;
+    const info = this.jobInfo(job);
+    try {
+      let p: SitePlacement | null | undefined;
+      if (typeof this.spec === 'function') {
+        const r = this.spec(info);
+        p = typeof r === 'string' ? parseSiteMap(r, job.size, info.hosts) : r;
+      } else if ('usesHosts' in this.spec) {
+        p = resolveSiteSpec(this.spec, job.size, info.hosts);
+      } else {
+        p = this.spec;
+      }
+      if (!p) return null;
+      validatePlacement(p, job.size);
+      return { sites: [...p.sites], siteOf: [...p.siteOf] };
+    } catch (e) {
+      if (!s.configTried) this.warn(`job ${job.id}: the configured site map does not fit (${(e as Error).message})`);
+      s.configTried = true;
+      return null;
+    }
+  }
+
+  private onExternal(ev: ExternalChange): void {
+    if (this.closed) return;
+    for (const s of this.states.values()) {
+      this.refreshJob(s, `outside the monitor: ${ev.description}`).catch((e: Error) => this.warn(`job ${s.job.id}: ${e.message}`));
+    }
+  }
+
+  private async refreshJob(s: JobState, reason: string): Promise<void> {
+    if (!this.executor || s.busy > 0 || s.job.ended) return;
+    if (!s.current) { await this.resolveInitial(s).catch((e: Error) => this.warn(`job ${s.job.id}: ${e.message}`)); return; }
+    const run = s.chain.then(async () => {
+      if (s.busy > 0 || s.job.ended) return;
+      const p = await this.executor!.placementOf(this.jobInfo(s.job));
+      if (p && !samePlacement(p, s.current)) this.apply(s, p, 'external', reason);
+    });
+    s.chain = run.catch((e: Error) => this.warn(`job ${s.job.id}: ${e.message}`));
+    await s.chain;
+  }
+
+  /** @internal used by the policy */
+  recordDecision(s: JobState, d: PolicyDecision): void {
+    const last = s.decisions[s.decisions.length - 1];
+    if (!last || last.action !== d.action || last.verdict !== d.verdict || last.summary !== d.summary) {
+      s.decisions.push(d);
+      if (s.decisions.length > MAX_DECISIONS) s.decisions.shift();
+    }
+    this.emit('decision', d);
+  }
+
+  private warn(message: string): void {
+    this.emit('warning', message);
+  }
+}
+
+/** The wire form (proto Placement) of a placement record. */
+export function wirePlacement(r: PlacementRecord): Placement {
+  return { epoch: r.epoch, sites: r.sites, siteOf: r.siteOf };
+}
+
+function validateShape(p: SitePlacement): void {
+  if (!Array.isArray(p.sites) || !Array.isArray(p.siteOf)) throw new Error('a placement needs sites[] and siteOf[]');
+}
+
