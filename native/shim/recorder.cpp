@@ -10,6 +10,7 @@ namespace sitempi::shim {
 std::atomic<bool> g_active{false};
 std::atomic<uint64_t> g_flush_gen{0};
 std::atomic<uint64_t> g_type_gen{0};
+std::atomic<uint64_t> g_epoch{0};
 __thread ThreadFast t_fast;
 
 namespace {
@@ -49,7 +50,7 @@ struct ThreadRegistration {
     g_mpi_ticks.fetch_add(f.mpi_ticks, std::memory_order_relaxed);
     f.records = f.mpi_ticks = 0;
     if (!f.recs) return;
-    Chunk c{f.n, 0, f.recs};
+    Chunk c{f.n, f.epoch, f.recs};
     {
       std::lock_guard<std::mutex> p(g_pool_mu);
       if (c.n) g_full.push_back(c);
@@ -69,6 +70,7 @@ struct ThreadRegistration {
     g_free_count.fetch_sub(1, std::memory_order_relaxed);
     f.n = 0;
     f.cap = g_capacity;
+    f.epoch = g_epoch.load(std::memory_order_acquire);
     return true;
   }
 };
@@ -79,6 +81,13 @@ ThreadRegistration& registration() {
 }
 
 }  // namespace
+
+void set_epoch_in_force(uint64_t epoch) {
+  uint64_t cur = g_epoch.load();
+  while (epoch > cur && !g_epoch.compare_exchange_weak(cur, epoch)) {
+  }
+  if (epoch > cur) g_flush_gen.fetch_add(1, std::memory_order_release);
+}
 
 void recorder_init_pool(uint32_t batch_records, uint32_t queue_batches) {
   std::lock_guard<std::mutex> p(g_pool_mu);

@@ -40,6 +40,7 @@ struct ThreadFast {
   uint32_t n, cap;           // records in the current chunk, its capacity (0: no chunk)
   wire::Record* recs;
   uint64_t flush_gen;        // g_flush_gen when the chunk was taken
+  uint64_t epoch;            // placement epoch in force for the chunk's records
   uint64_t records, mpi_ticks;
   MPI_Datatype type;         // one-entry datatype size cache
   uint64_t type_gen;
@@ -50,6 +51,11 @@ extern __thread ThreadFast t_fast;  // __thread: no C++ TLS wrapper call on each
 extern std::atomic<bool> g_active;         // recording: after PMPI_Init, until Finalize
 extern std::atomic<uint64_t> g_flush_gen;  // bumped by the sender: threads hand off partial chunks
 extern std::atomic<uint64_t> g_type_gen;   // bumped by MPI_Type_free: a handle may be reused
+extern std::atomic<uint64_t> g_epoch;      // placement epoch in force (newest agreed switch)
+
+// A communicator switched to placement `epoch`: records from now on carry it. Every thread's
+// partial chunk is handed off first, so that a batch never mixes epochs.
+void set_epoch_in_force(uint64_t epoch);
 extern int g_world_size;
 extern bool g_world_announced;
 
