@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "sitempi",
-      "sources": ["native/addon/addon.cpp", "native/core/wire.cpp", "native/core/cost_model.cpp"],
+      "sources": ["native/addon/addon.cpp", "native/core/wire.cpp", "native/core/cost_model.cpp", "native/core/sites.cpp"],
       "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")", "native"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags_cc": ["-std=c++17", "-fexceptions"],

@@ -2,7 +2,10 @@
 // (the encoder is exposed so that tests can hold protobufjs and the shim's encoder to the same bytes).
 #include <napi.h>
 
+#include <cmath>
+
 #include "../core/cost_model.h"
+#include "../core/sites.h"
 #include "../core/wire.h"
 
 namespace {
@@ -17,13 +20,53 @@ uint64_t to_u64(const Napi::Value& v) {
   return static_cast<uint64_t>(v.As<Napi::Number>().DoubleValue());
 }
 
-// expandCollective(coll, alg, me, root, size, bytes) -> { src, dst, bytes, msgs }
+std::vector<int32_t> Int32s(const Napi::Value& v) {
+  std::vector<int32_t> r;
+  if (v.IsArray()) {
+    Napi::Array a = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) r.push_back(a.Get(i).As<Napi::Number>().Int32Value());
+  } else if (v.IsTypedArray()) {
+    Napi::TypedArray t = v.As<Napi::TypedArray>();
+    for (size_t i = 0; i < t.ElementLength(); ++i) r.push_back(t.Get(uint32_t(i)).As<Napi::Number>().Int32Value());
+  }
+  return r;
+}
+std::vector<uint64_t> U64s(const Napi::Value& v) {
+  std::vector<uint64_t> r;
+  if (v.IsArray()) {
+    Napi::Array a = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) r.push_back(to_u64(a.Get(i)));
+  } else if (v.IsTypedArray()) {
+    Napi::TypedArray t = v.As<Napi::TypedArray>();
+    for (size_t i = 0; i < t.ElementLength(); ++i) r.push_back(to_u64(t.Get(uint32_t(i))));
+  }
+  return r;
+}
+
+// expandCollective(coll, alg, me, root, size, bytes, siteOf?, { elems?, peerBytes? }?) -> { src, dst, bytes, msgs }
+// siteOf (site of each communicator rank) is needed for the site-aware algorithms (alg != 0).
 Napi::Value ExpandCollective(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 6) throw Napi::TypeError::New(env, "expandCollective(coll, alg, me, root, size, bytes)");
+  if (info.Length() < 6) throw Napi::TypeError::New(env, "expandCollective(coll, alg, me, root, size, bytes, siteOf?)");
   CollRecord r{static_cast<Coll>(info[0].As<Napi::Number>().Uint32Value()), info[1].As<Napi::Number>().Uint32Value(),
                info[2].As<Napi::Number>().Int32Value(), info[3].As<Napi::Number>().Int32Value(),
                info[4].As<Napi::Number>().Int32Value(), to_u64(info[5])};
+  std::vector<int32_t> site_of;
+  std::vector<uint64_t> peer_bytes;
+  if (info.Length() > 6 && !info[6].IsUndefined() && !info[6].IsNull()) {
+    site_of = Int32s(info[6]);
+    if (site_of.size() != size_t(r.size < 0 ? 0 : r.size)) throw Napi::RangeError::New(env, "siteOf must have size entries");
+    r.site_of = site_of.data();
+  }
+  if (info.Length() > 7 && info[7].IsObject()) {
+    Napi::Object o = info[7].As<Napi::Object>();
+    if (o.Has("elems")) r.elems = to_u64(o.Get("elems"));
+    if (o.Has("peerBytes")) {
+      peer_bytes = U64s(o.Get("peerBytes"));
+      if (peer_bytes.size() != size_t(r.size < 0 ? 0 : r.size)) throw Napi::RangeError::New(env, "peerBytes must have size entries");
+      r.peer_bytes = peer_bytes.data();
+    }
+  }
   std::vector<Flow> flows;
   sitempi::core::expand(r, flows);
   const size_t n = flows.size();
@@ -37,6 +80,105 @@ Napi::Value ExpandCollective(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("src", src); o.Set("dst", dst); o.Set("bytes", bytes); o.Set("msgs", msgs);
   return o;
+}
+
+uint64_t U64(const Napi::Object& o, const char* k);
+
+bool Bool(const Napi::Object& o, const char* k, bool fallback) {
+  Napi::Value v = o.Get(k);
+  return v.IsBoolean() ? v.As<Napi::Boolean>().Value() : fallback;
+}
+
+// predictCollective({ coll, siteOf, root?, m?, blocks?, matrix?, elems?, commutative?, alg?,
+//                     rsagMin? | alphaUs?, bandwidthMbps? })
+//   -> { alg, crossMsgs: number[], crossBytes: number[] }   (per communicator rank)
+// The algorithm the shim chooses for the call (unless alg is given) and what each rank sends to
+// other sites in it: the cost model's prediction of the shim's Record.cross_msgs / cross_bytes.
+Napi::Value PredictCollective(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = info[0].As<Napi::Object>();
+  const Coll coll = static_cast<Coll>(o.Get("coll").As<Napi::Number>().Uint32Value());
+  const std::vector<int32_t> site_of = Int32s(o.Get("siteOf"));
+  const int P = int(site_of.size());
+  const sitempi::core::Grouping g = sitempi::core::group_sites(site_of.data(), P);
+  const std::vector<uint64_t> blocks = U64s(o.Get("blocks")), matrix = U64s(o.Get("matrix"));
+  if (!blocks.empty() && blocks.size() != size_t(P)) throw Napi::RangeError::New(env, "blocks must have one entry per rank");
+  if (!matrix.empty() && matrix.size() != size_t(P) * size_t(P)) throw Napi::RangeError::New(env, "matrix must be P*P");
+  sitempi::core::CollChoice ch;
+  ch.m = U64(o, "m");
+  ch.elems = o.Has("elems") ? U64(o, "elems") : ch.m;
+  ch.commutative = Bool(o, "commutative", true);
+  ch.variable = !blocks.empty() || !matrix.empty();
+  if (o.Has("rsagMin")) ch.rsag_min = U64(o, "rsagMin");
+  else
+    ch.rsag_min = sitempi::core::rsag_threshold(g.S, (o.Has("alphaUs") ? double(U64(o, "alphaUs")) : 5000.0) * 1e-6,
+                                                (o.Has("bandwidthMbps") ? double(U64(o, "bandwidthMbps")) : 1000.0) * 1e6 / 8);
+  const uint32_t alg = o.Has("alg") ? uint32_t(U64(o, "alg")) : sitempi::core::choose_alg(coll, g, ch);
+  sitempi::core::CallShape sh;
+  sh.coll = coll;
+  sh.alg = alg;
+  sh.root = o.Has("root") ? o.Get("root").As<Napi::Number>().Int32Value() : -1;
+  sh.g = &g;
+  sh.m = ch.m;
+  sh.blocks = blocks.empty() ? nullptr : blocks.data();
+  sh.matrix = matrix.empty() ? nullptr : matrix.data();
+  sh.elems = ch.elems;
+  sitempi::core::CrossCounts cc;
+  sitempi::core::predict_cross(sh, cc);
+  Napi::Array msgs = Napi::Array::New(env, size_t(P)), bytes = Napi::Array::New(env, size_t(P));
+  for (int i = 0; i < P; ++i) {
+    msgs.Set(uint32_t(i), Napi::Number::New(env, double(cc.msgs[size_t(i)])));
+    bytes.Set(uint32_t(i), Napi::Number::New(env, double(cc.bytes[size_t(i)])));
+  }
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("alg", Napi::Number::New(env, alg));
+  r.Set("crossMsgs", msgs);
+  r.Set("crossBytes", bytes);
+  r.Set("sites", Napi::Number::New(env, g.S));
+  return r;
+}
+
+// parseSites(text, worldSize, hosts?) -> { names, siteOf }; throws Error with the shim's message.
+Napi::Value ParseSites(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string text = info[0].As<Napi::String>().Utf8Value();
+  const int world = info[1].As<Napi::Number>().Int32Value();
+  std::vector<std::string> hosts;
+  if (info.Length() > 2 && info[2].IsArray()) {
+    Napi::Array a = info[2].As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) hosts.push_back(a.Get(i).As<Napi::String>().Utf8Value());
+  }
+  sitempi::core::SiteMap map;
+  std::string err;
+  if (!sitempi::core::parse_site_map(text, world, hosts, map, err)) throw Napi::Error::New(env, err);
+  Napi::Array names = Napi::Array::New(env, map.names.size()), so = Napi::Array::New(env, map.site_of.size());
+  for (size_t i = 0; i < map.names.size(); ++i) names.Set(uint32_t(i), map.names[i]);
+  for (size_t i = 0; i < map.site_of.size(); ++i) so.Set(uint32_t(i), map.site_of[i]);
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("names", names);
+  r.Set("siteOf", so);
+  return r;
+}
+
+// parseCollSwitch(text) -> names of the enabled collectives; throws on unknown names.
+Napi::Value ParseCollSwitch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t mask = 0;
+  std::string err;
+  if (!sitempi::core::parse_coll_switch(info[0].As<Napi::String>().Utf8Value(), mask, err)) throw Napi::Error::New(env, err);
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (uint32_t c = 0; c < 32; ++c)
+    if (mask & (1u << c)) out.Set(n++, sitempi::core::coll_name(static_cast<Coll>(c)));
+  return out;
+}
+
+// rsagThreshold(S, alphaUs, bandwidthMbps) -> bytes (Infinity when never)
+Napi::Value RsagThreshold(const Napi::CallbackInfo& info) {
+  const uint64_t t = sitempi::core::rsag_threshold(info[0].As<Napi::Number>().Int32Value(),
+                                                   info[1].As<Napi::Number>().DoubleValue() * 1e-6,
+                                                   info[2].As<Napi::Number>().DoubleValue() * 1e6 / 8);
+  return Napi::Number::New(info.Env(), t == ~0ull ? INFINITY : double(t));
 }
 
 Napi::Buffer<uint8_t> ToBuffer(Napi::Env env, const std::vector<uint8_t>& v) {
@@ -156,6 +298,10 @@ Napi::Value DecodeEnvelope(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("expandCollective", Napi::Function::New(env, ExpandCollective));
+  exports.Set("predictCollective", Napi::Function::New(env, PredictCollective));
+  exports.Set("parseSites", Napi::Function::New(env, ParseSites));
+  exports.Set("parseCollSwitch", Napi::Function::New(env, ParseCollSwitch));
+  exports.Set("rsagThreshold", Napi::Function::New(env, RsagThreshold));
   exports.Set("encodeBatch", Napi::Function::New(env, EncodeBatch));
   exports.Set("encodeHello", Napi::Function::New(env, EncodeHello));
   exports.Set("encodeCommDef", Napi::Function::New(env, EncodeCommDef));

@@ -1,5 +1,9 @@
 #include "cost_model.h"
 
+#include <climits>
+
+#include "sites.h"
+
 namespace sitempi::core {
 namespace {
 
@@ -57,17 +61,214 @@ void expand_linear(const CollRecord& r, std::vector<Flow>& out) {
   }
 }
 
+// Flows of the site-aware algorithms (see schedule below).
+void schedule_site(const CallShape& sh, std::vector<Flow>& out) {
+  const Grouping& g = *sh.g;
+  const int P = g.P, S = g.S;
+  auto L = [&](int s) { return g.leader(s); };
+  auto site = [&](int i) { return g.site[size_t(i)]; };
+  auto block = [&](int i) -> uint64_t { return sh.blocks ? sh.blocks[i] : sh.m; };
+  auto site_bytes = [&](int s) {
+    uint64_t b = 0;
+    for (int k = 0; k < g.count(s); ++k) b += block(g.of(s)[k]);
+    return b;
+  };
+  const uint64_t m = sh.m;
+  switch (sh.coll) {
+    case Coll::Barrier:  // site barrier, leaders' dissemination barrier, site barrier
+      for (int i = 0; i < P; ++i) if (i != L(site(i))) { add(out, i, L(site(i)), 0, 2); add(out, L(site(i)), i, 0, 2); }
+      for (int s = 0; s < S; ++s)
+        for (int d = 1; d < S; d <<= 1) add(out, L(s), L((s + d) % S), 0, 1);
+      break;
+    case Coll::Bcast: {  // root to every other site's leader, then each site from its root/leader
+      const int sr = site(sh.root);
+      for (int t = 0; t < S; ++t) if (t != sr) add(out, sh.root, L(t), m, 1);
+      for (int i = 0; i < P; ++i) add(out, site(i) == sr ? sh.root : L(site(i)), i, m, 1);
+      break;
+    }
+    case Coll::Reduce: {  // site reduce (to the root in its site), leaders send partials to root
+      const int sr = site(sh.root);
+      for (int i = 0; i < P; ++i) add(out, i, site(i) == sr ? sh.root : L(site(i)), m, 1);
+      for (int t = 0; t < S; ++t) if (t != sr) add(out, L(t), sh.root, m, 1);
+      break;
+    }
+    case Coll::Allreduce:  // site reduce, leaders exchange (alg 1) or RS+AG (alg 2), site bcast
+      for (int i = 0; i < P; ++i) if (i != L(site(i))) { add(out, i, L(site(i)), m, 1); add(out, L(site(i)), i, m, 1); }
+      if (sh.alg == kAlgSiteRsAg) {
+        const uint64_t elems = sh.elems ? sh.elems : m;
+        const uint64_t esize = elems ? m / elems : 0;
+        for (int s = 0; s < S; ++s)
+          for (int t = 0; t < S; ++t) {
+            if (s == t) continue;
+            const uint64_t ct = rsag_chunk(elems, S, t), cs = rsag_chunk(elems, S, s);
+            if (ct) add(out, L(s), L(t), ct * esize, 1);  // reduce-scatter: chunk t to its owner
+            if (cs) add(out, L(s), L(t), cs * esize, 1);  // allgather: my reduced chunk to all
+          }
+      } else {
+        for (int s = 0; s < S; ++s) for (int t = 0; t < S; ++t) if (s != t) add(out, L(s), L(t), m, 1);
+      }
+      break;
+    case Coll::Gather:
+    case Coll::Gatherv: {  // site blocks packed at leaders, one message per site to the root
+      const int sr = site(sh.root);
+      for (int i = 0; i < P; ++i) add(out, i, site(i) == sr ? sh.root : L(site(i)), block(i), 1);
+      for (int t = 0; t < S; ++t) {
+        const uint64_t b = site_bytes(t);
+        if (t != sr && b) add(out, L(t), sh.root, b, 1);
+      }
+      break;
+    }
+    case Coll::Scatter:
+    case Coll::Scatterv: {
+      const int sr = site(sh.root);
+      for (int t = 0; t < S; ++t) {
+        const uint64_t b = site_bytes(t);
+        if (t != sr && b) add(out, sh.root, L(t), b, 1);
+      }
+      for (int i = 0; i < P; ++i) add(out, site(i) == sr ? sh.root : L(site(i)), i, block(i), 1);
+      break;
+    }
+    case Coll::Allgather:
+    case Coll::Allgatherv: {  // site gather, leaders exchange site blocks, site bcast of the whole
+      uint64_t total = 0;
+      for (int i = 0; i < P; ++i) total += block(i);
+      for (int i = 0; i < P; ++i) if (i != L(site(i))) add(out, i, L(site(i)), block(i), 1);
+      for (int s = 0; s < S; ++s) {
+        const uint64_t b = site_bytes(s);
+        if (b) for (int t = 0; t < S; ++t) if (t != s) add(out, L(s), L(t), b, 1);
+      }
+      for (int i = 0; i < P; ++i) if (i != L(site(i))) add(out, L(site(i)), i, total, 1);
+      break;
+    }
+    case Coll::Alltoall:
+    case Coll::Alltoallv: {  // rows to leaders, per-destination-site blocks between leaders, columns out
+      auto M = [&](int i, int j) -> uint64_t { return sh.matrix ? sh.matrix[size_t(i) * size_t(P) + size_t(j)] : m; };
+      for (int i = 0; i < P; ++i) {
+        if (i == L(site(i))) continue;
+        uint64_t row = 0, col = 0;
+        for (int j = 0; j < P; ++j) { row += M(i, j); col += M(j, i); }
+        add(out, i, L(site(i)), row, 1);
+        add(out, L(site(i)), i, col, 1);
+      }
+      for (int s = 0; s < S; ++s)
+        for (int t = 0; t < S; ++t) {
+          if (s == t) continue;
+          uint64_t b = 0;
+          for (int a = 0; a < g.count(s); ++a)
+            for (int c = 0; c < g.count(t); ++c) b += M(g.of(s)[a], g.of(t)[c]);
+          if (b) add(out, L(s), L(t), b, 1);
+        }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
 }  // namespace
+
+uint64_t rsag_threshold(int S, double alpha_s, double bandwidth_Bps) {
+  if (S <= 2) return ~0ull;
+  const double m = alpha_s * double(S) * bandwidth_Bps / (double(S - 1) * double(S - 2));
+  if (!(m >= 0)) return ~0ull;
+  if (m >= 1.8e19) return ~0ull;
+  return uint64_t(m);
+}
+
+uint32_t choose_alg(Coll c, const Grouping& g, const CollChoice& p) {
+  if (g.S <= 1 || g.S >= g.P) return kAlgLibrary;  // one site, or one rank per site
+  const uint64_t P = uint64_t(g.P);
+  switch (c) {
+    case Coll::Barrier:
+      return kAlgSiteLeaders;
+    case Coll::Bcast:
+      return p.m ? kAlgSiteLeaders : kAlgLibrary;
+    case Coll::Gather:
+    case Coll::Scatter:
+    case Coll::Allgather:
+      return p.m && P * p.m <= uint64_t(INT_MAX) ? kAlgSiteLeaders : kAlgLibrary;
+    case Coll::Alltoall:
+      return p.m && P * P * p.m <= uint64_t(INT_MAX) ? kAlgSiteLeaders : kAlgLibrary;
+    case Coll::Gatherv:
+    case Coll::Scatterv:
+    case Coll::Allgatherv:
+    case Coll::Alltoallv:
+      return kAlgSiteLeaders;
+    case Coll::Reduce:
+    case Coll::Allreduce:
+      if (!p.m || !p.elems) return kAlgLibrary;
+      if (!p.commutative && !g.contiguous) return kAlgLibrary;  // MPI's rank order must hold
+      if (c == Coll::Allreduce && g.S >= 3 && p.m >= p.rsag_min && p.elems >= uint64_t(g.S)) return kAlgSiteRsAg;
+      return kAlgSiteLeaders;
+    default:
+      return kAlgLibrary;
+  }
+}
+
+void schedule(const CallShape& shape, std::vector<Flow>& out) {
+  if (!shape.g || shape.alg == kAlgLibrary || shape.g->P <= 1) return;
+  schedule_site(shape, out);
+}
+
+void predict_cross(const CallShape& shape, CrossCounts& out) {
+  const int P = shape.g ? shape.g->P : 0;
+  out.msgs.assign(size_t(P), 0);
+  out.bytes.assign(size_t(P), 0);
+  std::vector<Flow> flows;
+  schedule(shape, flows);
+  for (const Flow& f : flows) {
+    if (shape.g->site[size_t(f.src)] == shape.g->site[size_t(f.dst)]) continue;
+    out.msgs[size_t(f.src)] += f.msgs;
+    out.bytes[size_t(f.src)] += f.bytes;
+  }
+}
 
 void expand(const CollRecord& r, std::vector<Flow>& out) {
   if (r.size <= 1 || r.me < 0 || r.me >= r.size) return;
   if ((r.root >= r.size) || (r.root < 0 && (r.coll == Coll::Bcast || r.coll == Coll::Reduce ||
       r.coll == Coll::Gather || r.coll == Coll::Gatherv || r.coll == Coll::Scatter || r.coll == Coll::Scatterv)))
     return;
-  switch (r.alg) {
-    case kAlgLibrary: expand_linear(r, out); break;
-    default: break;
+  if (r.alg == kAlgLibrary) { expand_linear(r, out); return; }
+  if (!r.site_of) return;
+  const Grouping g = group_sites(r.site_of, r.size);
+  CallShape sh;
+  sh.coll = r.coll;
+  sh.alg = r.alg;
+  sh.root = r.root;
+  sh.g = &g;
+  std::vector<Flow> all;
+  switch (r.coll) {
+    case Coll::Barrier: case Coll::Bcast: case Coll::Reduce: case Coll::Allreduce:
+    case Coll::Gather: case Coll::Scatter: case Coll::Allgather: case Coll::Alltoall:
+      sh.m = r.bytes;
+      sh.elems = r.elems ? r.elems : r.bytes;
+      schedule(sh, all);
+      for (const Flow& f : all) if (f.src == r.me) out.push_back(f);
+      return;
+    case Coll::Gatherv: case Coll::Scatterv: case Coll::Allgatherv: case Coll::Alltoallv: {
+      std::vector<uint64_t> one;
+      if (r.coll == Coll::Alltoallv) {
+        if (!r.peer_bytes) return;
+        one.assign(size_t(r.size) * size_t(r.size), 0);
+        for (int j = 0; j < r.size; ++j) one[size_t(r.me) * size_t(r.size) + size_t(j)] = r.peer_bytes[j];
+        sh.matrix = one.data();
+      } else {
+        one.assign(size_t(r.size), 0);
+        one[size_t(r.me)] = r.bytes;
+        sh.blocks = one.data();
+      }
+      schedule(sh, all);
+      for (Flow f : all) {
+        const bool mine = r.coll == Coll::Scatterv ? f.dst == r.me : f.src == r.me;
+        if (!mine) f.msgs = 0;
+        if (f.bytes || f.msgs) out.push_back(f);
+      }
+      return;
+    }
+    default:
+      return;
   }
 }
+
 
 }  // namespace sitempi::core

@@ -15,8 +15,13 @@ enum class Coll : uint8_t {
 
 // Algorithm ids carried in Record.alg. 0 is whatever the MPI library ran; the monitor models it
 // with the flat (linear) algorithms of Open MPI's coll/basic, since the shim cannot see which
-// internal algorithm the library chose.
-enum Alg : uint32_t { kAlgLibrary = 0 };
+// internal algorithm the library chose. The others are the shim's site-aware algorithms
+// (native/shim/coll/, docs/sites.md), whose flows `schedule` below describes exactly.
+enum Alg : uint32_t {
+  kAlgLibrary = 0,
+  kAlgSiteLeaders = 1,  // hierarchical: site phase, leaders (or root) across sites, site phase
+  kAlgSiteRsAg = 2,     // allreduce, 3+ sites, large m: leaders reduce-scatter + allgather
+};
 
 // One flow between communicator ranks.
 struct Flow {
@@ -35,9 +40,68 @@ struct CollRecord {
   int root;       // communicator rank of the root, -1 none
   int size;       // communicator size
   uint64_t bytes;
+  // Needed for alg != 0 (the site-aware algorithms); records without them expand to nothing.
+  const int32_t* site_of = nullptr;      // site of each communicator rank (size entries)
+  uint64_t elems = 0;                    // reductions: element count (0: unknown, taken as bytes)
+  const uint64_t* peer_bytes = nullptr;  // alltoallv: bytes this rank sends to each rank (size)
 };
 
 // Appends the flows of `r` to out (self-flows never appear). Unknown or uncovered: nothing.
+// For alg != 0 a record accounts for the flows its rank sends (uniform collectives: exact). For
+// Gatherv/Allgatherv/Alltoallv it accounts for the path of its own block(s), for Scatterv of the
+// block it receives; bytes are exact, and the messages of a site's aggregated block are counted
+// once, in its leader's record.
 void expand(const CollRecord& r, std::vector<Flow>& out);
+
+// ---- Site-aware algorithms: choice and schedule (shared by the shim and the predictions) ----
+
+struct Grouping;  // native/core/sites.h
+
+// Where leaders switch allreduce from the simple exchange to reduce-scatter + allgather:
+// m* = alpha*S*B / ((S-1)(S-2)) bytes (DESIGN.md), for S >= 3; never for S <= 2.
+uint64_t rsag_threshold(int S, double alpha_s, double bandwidth_Bps);
+
+struct CollChoice {
+  uint64_t m = 0;            // uniform collectives: bytes per rank (alltoall: per pair); v: ignored
+  uint64_t elems = 0;        // reductions: element count
+  bool commutative = true;   // reductions
+  bool variable = false;     // v-variant (sizes differ per rank: never short-circuited on m)
+  uint64_t rsag_min = ~0ull; // m* for this S (rsag_threshold)
+};
+// The algorithm every rank of a communicator runs for a call: a function of values that all ranks
+// agree on (grouping, uniform sizes, op commutativity), so all choose the same. 0: PMPI.
+uint32_t choose_alg(Coll c, const Grouping& g, const CollChoice& p);
+
+// A whole call: sizes of every rank's blocks, as all ranks together know them.
+struct CallShape {
+  Coll coll = Coll::None;
+  uint32_t alg = kAlgLibrary;
+  int root = -1;                      // comm rank
+  const Grouping* g = nullptr;
+  uint64_t m = 0;                     // uniform: bytes (per rank / per pair)
+  const uint64_t* blocks = nullptr;   // Gatherv/Scatterv/Allgatherv: bytes of each rank's block
+  const uint64_t* matrix = nullptr;   // Alltoallv: matrix[i*P+j] bytes rank i sends to rank j
+  uint64_t elems = 0;                 // reductions (RS+AG chunking)
+};
+// Every message the site-aware algorithm `shape.alg` sends in the call (site phases modelled as
+// flat trees inside the site; cross-site steps exactly as the shim sends them).
+void schedule(const CallShape& shape, std::vector<Flow>& out);
+
+// Per rank: the messages and bytes it sends to ranks of other sites in the call (what the shim
+// reports in Record.cross_msgs / cross_bytes).
+struct CrossCounts {
+  std::vector<uint32_t> msgs;
+  std::vector<uint64_t> bytes;
+};
+void predict_cross(const CallShape& shape, CrossCounts& out);
+
+// RS+AG chunking: chunk j of S holds elems/S (+1 for j < elems%S) elements starting at offset.
+inline uint64_t rsag_chunk(uint64_t elems, int S, int j) { return elems / uint64_t(S) + (uint64_t(j) < elems % uint64_t(S) ? 1 : 0); }
+inline uint64_t rsag_offset(uint64_t elems, int S, int j) {
+  const uint64_t q = elems / uint64_t(S), r = elems % uint64_t(S);
+  return q * uint64_t(j) + (uint64_t(j) < r ? uint64_t(j) : r);
+}
+// Number of rounds of the leaders' dissemination barrier.
+inline int dissemination_rounds(int S) { int k = 0; for (int d = 1; d < S; d <<= 1) ++k; return k; }
 
 }  // namespace sitempi::core

@@ -10,6 +10,7 @@ namespace sitempi::shim {
 
 int g_world_size = 0;
 bool g_world_announced = false;
+void (*g_site_cache_free)(MPI_Comm, void*) = nullptr;
 
 namespace {
 
@@ -45,8 +46,10 @@ std::vector<int> world_ranks_of(MPI_Group g) {
   return out;
 }
 
-int delete_info(MPI_Comm, int, void* value, void*) {
-  delete static_cast<CommInfo*>(value);
+int delete_info(MPI_Comm comm, int, void* value, void*) {
+  auto* info = static_cast<CommInfo*>(value);
+  if (info->site_cache && g_site_cache_free) g_site_cache_free(comm, info->site_cache);
+  delete info;
   g_generation.fetch_add(1, std::memory_order_relaxed);
   return MPI_SUCCESS;
 }
@@ -100,6 +103,7 @@ void comms_init(int world_rank, int world_size) {
   PMPI_Comm_set_attr(MPI_COMM_WORLD, g_comm_keyval, g_world);
   CommInfo* self = make_info(MPI_COMM_SELF, mix(2, uint64_t(world_rank)));
   PMPI_Comm_set_attr(MPI_COMM_SELF, g_comm_keyval, self);
+  coll_init(world_rank, world_size);
 }
 
 CommInfo* comm_info(MPI_Comm comm) {

@@ -22,6 +22,10 @@ struct CommInfo {
 };
 
 void comms_init(int world_rank, int world_size);   // after PMPI_Init
+// The site-aware collectives (coll/cache.cpp): coll_init runs at the end of comms_init (reads the
+// site map); g_site_cache_free, once set, frees CommInfo::site_cache with its communicator.
+void coll_init(int world_rank, int world_size);
+extern void (*g_site_cache_free)(MPI_Comm comm, void* cache);
 CommInfo* comm_info(MPI_Comm comm);                // creates it lazily; nullptr for COMM_NULL
 // After a communicator-creating call: register the new communicator with an id derived from the
 // parent (the same on every member, since members create communicators in the same order).

@@ -52,6 +52,11 @@ Config Config::from_env() {
   c.connect_timeout_ms = env_u32("SITEMPI_CONNECT_TIMEOUT_MS", c.connect_timeout_ms, 1, 600000);
   c.backoff_max_ms = env_u32("SITEMPI_BACKOFF_MAX_MS", c.backoff_max_ms, 1, 3600000);
   c.verbose = env_flag("SITEMPI_VERBOSE");
+  c.sites = env("SITEMPI_SITES");
+  c.sites_file = env("SITEMPI_SITES_FILE");
+  c.coll = env("SITEMPI_COLL");
+  c.coll_alpha_us = env_u32("SITEMPI_COLL_ALPHA_US", c.coll_alpha_us, 0, 100000000);
+  c.coll_bandwidth_mbps = env_u32("SITEMPI_COLL_BANDWIDTH_MBPS", c.coll_bandwidth_mbps, 1, 100000000);
   return c;
 }
 

@@ -19,6 +19,12 @@ struct Config {
   uint32_t connect_timeout_ms = 1000;   // SITEMPI_CONNECT_TIMEOUT_MS
   uint32_t backoff_max_ms = 2000;       // SITEMPI_BACKOFF_MAX_MS: longest pause between reconnects
   bool verbose = false;           // SITEMPI_VERBOSE=1: diagnostics on stderr
+  // Site-aware collectives (docs/sites.md).
+  std::string sites;              // SITEMPI_SITES: static site map, e.g. "A:0-3;B:4-7"
+  std::string sites_file;         // SITEMPI_SITES_FILE: the same syntax in a file
+  std::string coll;               // SITEMPI_COLL: on/off, per collective ("all,-alltoall")
+  uint32_t coll_alpha_us = 5000;  // SITEMPI_COLL_ALPHA_US: one-way WAN latency assumed by choices
+  uint32_t coll_bandwidth_mbps = 1000;  // SITEMPI_COLL_BANDWIDTH_MBPS: WAN bandwidth assumed
 
   static Config from_env();
 };

@@ -29,8 +29,42 @@ export interface BatchColumns {
   crossBytes?: Float64Array;
 }
 
+/** One call's shape for the cost model's prediction of what crosses sites (native/core/cost_model.h). */
+export interface CollPrediction {
+  coll: number;
+  /** site index of every communicator rank */
+  siteOf: number[];
+  root?: number;
+  /** bytes: per rank (gather/allgather), per pair (alltoall), or the buffer */
+  m: number;
+  elems?: number;
+  /** v-variants: per-rank blocks, or the P x P matrix (alltoallv) */
+  blocks?: number[];
+  matrix?: number[];
+  commutative?: boolean;
+  rsagMin?: number;
+  alphaUs?: number;
+  bandwidthMbps?: number;
+  /** force an algorithm instead of the one the shim would choose */
+  alg?: number;
+}
+
 export interface NativeAddon {
-  expandCollective(coll: number, alg: number, me: number, root: number, size: number, bytes: number): Flows;
+  /**
+   * Flows between communicator ranks that one rank's collective record accounts for. Site-aware
+   * algorithms (alg != 0) need the site of every communicator rank; v-variants their element
+   * count and per-peer bytes.
+   */
+  expandCollective(coll: number, alg: number, me: number, root: number, size: number, bytes: number,
+    siteOf?: number[], extra?: { elems?: number; peerBytes?: number[] }): Flows;
+  /** Messages and bytes each rank sends across sites in one call, as the shim counts them. */
+  predictCollective(call: CollPrediction): { alg: number; crossMsgs: number[]; crossBytes: number[]; sites: number };
+  /** The shim's SITEMPI_SITES parser; throws Error with the shim's message. */
+  parseSites(text: string, worldSize: number, hosts?: string[]): { names: string[]; siteOf: number[] };
+  /** The shim's SITEMPI_COLL parser: names of the enabled collectives. */
+  parseCollSwitch(text: string): string[];
+  /** Message size from which leaders use reduce-scatter + allgather for allreduce. */
+  rsagThreshold(sites: number, alphaUs: number, bandwidthMbps: number): number;
   encodeBatch(batch: BatchColumns): Buffer;
   encodeHello(h: { job: string; rank: number; size: number; host?: string; pid?: number; startNs?: number; token?: string; program?: string }): Buffer;
   encodeCommDef(c: { localId: number; globalId: number; members: number[]; remoteMembers?: number[] }): Buffer;

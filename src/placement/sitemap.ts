@@ -8,6 +8,7 @@
 // Sites are separated by ';' or newlines, '#' starts a comment. Every rank must be in exactly one
 // site; no site may be empty.
 import type { Matrix } from '../monitor/job.js';
+import { addon } from '../native/addon.js';
 
 /** Where a job's ranks are: site names and the site index of every world rank. */
 export interface SitePlacement {
@@ -15,18 +16,9 @@ export interface SitePlacement {
   siteOf: number[];
 }
 
-interface SiteItem {
-  kind: 'ranks' | 'host';
-  lo: number;
-  hi: number;
-  pattern: string;
-}
-
-/** A parsed site map, before it is applied to a job of a given size. */
+/** A site map not yet applied to a job (its size and host names are needed for that). */
 export interface SiteSpec {
   text: string;
-  names: string[];
-  items: SiteItem[][];
   /** needs the ranks' host names to resolve */
   usesHosts: boolean;
 }
@@ -38,117 +30,38 @@ export class SiteMapError extends Error {
   }
 }
 
-const NAME = /^[A-Za-z0-9_.-]+$/;
-
-/** Parses a site map (syntax errors only; ranges are checked by resolveSiteSpec). */
+/**
+ * Checks what can be checked before the job is known (syntax, names, overlaps among explicit
+ * ranks): the map is tried against a job just large enough for its largest rank.
+ */
 export function parseSiteSpec(text: string): SiteSpec {
-  const entries: string[] = [];
-  let cur = '';
-  let comment = false;
-  for (const c of text) {
-    if (c === '\n' || c === '\r') { comment = false; entries.push(cur); cur = ''; continue; }
-    if (comment) continue;
-    if (c === '#') { comment = true; continue; }
-    if (c === ';') { entries.push(cur); cur = ''; continue; }
-    cur += c;
-  }
-  entries.push(cur);
-  const out: SiteSpec = { text, names: [], items: [], usesHosts: false };
-  for (const raw of entries) {
-    const e = raw.trim();
-    if (!e) continue;
-    const colon = e.indexOf(':');
-    if (colon < 0) throw new SiteMapError(`'${e}' is not of the form NAME:RANKS`);
-    const name = e.slice(0, colon).trim();
-    if (!NAME.test(name)) throw new SiteMapError(`bad site name '${name}' (letters, digits, _ - . only)`);
-    if (out.names.includes(name)) throw new SiteMapError(`site '${name}' is named twice`);
-    const items: SiteItem[] = [];
-    const toks = e.slice(colon + 1).split(',');
-    toks.forEach((t, i) => {
-      const tok = t.trim();
-      if (!tok) {
-        if (i === toks.length - 1) return;
-        throw new SiteMapError(`empty entry in site '${name}'`);
-      }
-      if (tok.startsWith('@')) {
-        const pattern = tok.slice(1).trim();
-        if (!pattern) throw new SiteMapError(`empty host pattern in site '${name}'`);
-        items.push({ kind: 'host', lo: 0, hi: 0, pattern });
-        out.usesHosts = true;
-        return;
-      }
-      const m = /^(\d{1,9})(?:\s*-\s*(\d{1,9}))?$/.exec(tok);
-      if (!m) throw new SiteMapError(`unknown rank '${tok}' in site '${name}' (expected N, LO-HI or @host-pattern)`);
-      const lo = Number(m[1]);
-      const hi = m[2] !== undefined ? Number(m[2]) : lo;
-      if (hi < lo) throw new SiteMapError(`empty range '${tok}' in site '${name}'`);
-      items.push({ kind: 'ranks', lo, hi, pattern: '' });
-    });
-    if (items.length === 0) throw new SiteMapError(`site '${name}' is empty`);
-    out.names.push(name);
-    out.items.push(items);
-  }
-  if (out.names.length === 0) throw new SiteMapError('no sites');
-  return out;
-}
-
-/** fnmatch(3)-style glob (*, ?, [...], [!...]) as a RegExp. */
-export function globRegExp(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 2);
-      if (end < 0) { re += '\\['; continue; }
-      let body = pattern.slice(i + 1, end);
-      if (body.startsWith('!')) body = '^' + body.slice(1);
-      re += `[${body.replace(/\\/g, '\\\\')}]`;
-      i = end;
-    } else re += c.replace(/[.+^${}()|\\/]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
-
-/** Applies a parsed map to a job of `size` ranks (hosts[i]: host of rank i, when the map uses hosts). */
-export function resolveSiteSpec(spec: SiteSpec, size: number, hosts?: readonly string[]): SitePlacement {
-  if (!(size > 0)) throw new SiteMapError('no ranks');
-  if (spec.usesHosts && (!hosts || hosts.length !== size || hosts.some((h) => !h))) {
-    throw new SiteMapError('host names of the ranks are unknown');
-  }
-  const owner = new Array<number>(size).fill(-1);
-  spec.names.forEach((name, s) => {
-    let members = 0;
-    const claim = (r: number) => {
-      const o = owner[r];
-      if (o === s) return;
-      if (o >= 0) throw new SiteMapError(`rank ${r} is in both site '${spec.names[o]}' and site '${name}'`);
-      owner[r] = s;
-      members++;
-    };
-    for (const it of spec.items[s]) {
-      if (it.kind === 'ranks') {
-        if (it.hi >= size) throw new SiteMapError(`rank ${it.hi} in site '${name}' is out of range (the job has ${size} ranks)`);
-        for (let r = it.lo; r <= it.hi; r++) claim(r);
-      } else {
-        const re = globRegExp(it.pattern);
-        for (let r = 0; r < size; r++) if (re.test(hosts![r])) claim(r);
-      }
+  const usesHosts = /(^|[:,;\s])@/.test(text);
+  if (!usesHosts) {
+    const largest = Math.max(0, ...[...text.replace(/#.*$/gm, '').matchAll(/\d+/g)].map((m) => Number(m[0])));
+    try {
+      addon.parseSites(text, largest + 1);
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (!/in no site|out of range/.test(msg)) throw new SiteMapError(msg);
     }
-    if (members === 0) throw new SiteMapError(`site '${name}' is empty${spec.usesHosts ? " (no rank's host matches)" : ''}`);
-  });
-  const missing = owner.flatMap((o, r) => (o < 0 ? [r] : []));
-  if (missing.length) {
-    const list = missing.slice(0, 8).join(', ') + (missing.length > 8 ? `, ... (${missing.length} in all)` : '');
-    throw new SiteMapError(`${missing.length === 1 ? 'rank' : 'ranks'} ${list} ${missing.length === 1 ? 'is' : 'are'} in no site`);
   }
-  return { sites: [...spec.names], siteOf: owner };
+  return { text, usesHosts };
 }
 
-/** parseSiteSpec + resolveSiteSpec. */
+/** Applies a map to a job of `size` ranks (hosts[i]: host of rank i, when the map uses hosts). */
+export function resolveSiteSpec(spec: SiteSpec, size: number, hosts?: readonly string[]): SitePlacement {
+  return parseSiteMap(spec.text, size, hosts);
+}
+
+/** The shim's own parser (native/core/sites.cpp), so that monitor and shim read maps alike. */
 export function parseSiteMap(text: string, size: number, hosts?: readonly string[]): SitePlacement {
-  return resolveSiteSpec(parseSiteSpec(text), size, hosts);
+  if (!(size > 0)) throw new SiteMapError('no ranks');
+  try {
+    const r = addon.parseSites(text, size, hosts ? [...hosts] : undefined);
+    return { sites: r.names, siteOf: r.siteOf };
+  } catch (e) {
+    throw new SiteMapError((e as Error).message);
+  }
 }
 
 /** A placement in the site-map syntax, ranges compressed: "A:0-3;B:4-7", "A:0,2;B:1,3". */
@@ -168,6 +81,8 @@ export function formatSiteMap(p: SitePlacement): string {
   });
   return parts.join(';');
 }
+
+const NAME = /^[A-Za-z0-9_.-]+$/;  // site names as native/core/sites.cpp accepts them
 
 /** Throws unless the placement is usable for a job of `size` ranks (what the shim checks too). */
 export function validatePlacement(p: SitePlacement, size: number): void {

@@ -1,52 +1,245 @@
-// Until the site-aware algorithms are in place (issue 3), every collective runs as PMPI.
+// The site-aware collectives' entry points (called by the generated C wrappers). Each checks, in
+// this order: the job-wide switch (one load), the communicator's cache (one cached lookup; nullptr
+// for communicators with no usable sites), then the algorithm choice shared with the cost model
+// (core::choose_alg). Anything not covered runs as PMPI and is still recorded by the wrapper.
+// No exception leaves this file.
 #include "coll/dispatch.h"
+
+#include <new>
+#include <vector>
+
+#include "coll/common.h"
 
 namespace sitempi::coll {
 
-int Barrier(MPI_Comm comm, Outcome* out) { *out = Outcome{}; return PMPI_Barrier(comm); }
+namespace {
+
+using core::Coll;
+
+inline SiteCache* site_cache_for(Coll c, MPI_Comm comm) {
+  if (__builtin_expect(!coll_enabled(c), 1)) return nullptr;
+  return acquire(comm);
+}
+
+bool commutative(MPI_Op op) {
+  int comm = 0;
+  return PMPI_Op_commutative(op, &comm) == MPI_SUCCESS && comm != 0;
+}
+
+uint64_t bytes_of(MPI_Datatype t, int count) {
+  int size = 0;
+  if (count <= 0 || PMPI_Type_size(t, &size) != MPI_SUCCESS || size <= 0) return 0;
+  return uint64_t(size) * uint64_t(count);
+}
+
+uint32_t choose(Coll coll, const SiteCache& c, uint64_t m, bool variable, uint64_t elems = 0, bool comm = true) {
+  core::CollChoice p;
+  p.m = m;
+  p.variable = variable;
+  p.elems = elems;
+  p.commutative = comm;
+  p.rsag_min = c.rsag_min;
+  return core::choose_alg(coll, c.g, p);
+}
+
+// Runs a site-aware algorithm; on an exception, falls back to PMPI when the algorithm had not
+// started communicating (nothing to undo), else reports an internal error.
+template <typename Alg, typename Fallback>
+int run(Outcome* out, uint32_t alg, Alg&& body, Fallback&& fallback) {
+  *out = Outcome{};
+  out->alg = alg;
+  try {
+    return body();
+  } catch (...) {
+    const bool started = out->cross_msgs != 0;
+    *out = Outcome{};
+    if (!started) {
+      try {
+        return fallback();
+      } catch (...) {
+      }
+    }
+    return MPI_ERR_INTERN;
+  }
+}
+
+std::vector<int> iota_scaled(int P, int step) {
+  std::vector<int> v(static_cast<size_t>(P));
+  for (int j = 0; j < P; ++j) v[size_t(j)] = j * step;
+  return v;
+}
+
+}  // namespace
+
+int Barrier(MPI_Comm comm, Outcome* out) {
+  *out = Outcome{};
+  SiteCache* c = site_cache_for(Coll::Barrier, comm);
+  if (!c) return PMPI_Barrier(comm);
+  const uint32_t alg = choose(Coll::Barrier, *c, 0, false);
+  if (!alg) return PMPI_Barrier(comm);
+  return run(out, alg, [&] { Ctx x(*c, out); return barrier_site(x); }, [&] { return PMPI_Barrier(comm); });
+}
+
 int Bcast(void* buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm, Outcome* out) {
   *out = Outcome{};
-  return PMPI_Bcast(buffer, count, datatype, root, comm);
+  SiteCache* c = site_cache_for(Coll::Bcast, comm);
+  auto pmpi = [&] { return PMPI_Bcast(buffer, count, datatype, root, comm); };
+  if (!c || root < 0 || root >= c->g.P) return pmpi();
+  const uint32_t alg = choose(Coll::Bcast, *c, bytes_of(datatype, count), false);
+  if (!alg) return pmpi();
+  return run(out, alg, [&] { Ctx x(*c, out); return bcast_site(x, buffer, count, datatype, root); }, pmpi);
 }
-int Gather(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, Outcome* out) {
+
+int Reduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm,
+           Outcome* out) {
   *out = Outcome{};
-  return PMPI_Gather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm);
+  SiteCache* c = site_cache_for(Coll::Reduce, comm);
+  auto pmpi = [&] { return PMPI_Reduce(sendbuf, recvbuf, count, datatype, op, root, comm); };
+  if (!c || root < 0 || root >= c->g.P) return pmpi();
+  const bool comm_op = commutative(op);
+  const uint32_t alg = choose(Coll::Reduce, *c, bytes_of(datatype, count), false, uint64_t(count > 0 ? count : 0), comm_op);
+  if (!alg) return pmpi();
+  return run(out, alg, [&] { Ctx x(*c, out); return reduce_site(x, sendbuf, recvbuf, count, datatype, op, root, comm_op); },
+             pmpi);
 }
-int Gatherv(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, const int recvcounts[], const int displs[], MPI_Datatype recvtype, int root, MPI_Comm comm, Outcome* out) {
-  *out = Outcome{};
-  return PMPI_Gatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm);
-}
-int Scatter(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, Outcome* out) {
-  *out = Outcome{};
-  return PMPI_Scatter(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm);
-}
-int Scatterv(const void* sendbuf, const int sendcounts[], const int displs[], MPI_Datatype sendtype, void* recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, Outcome* out) {
-  *out = Outcome{};
-  return PMPI_Scatterv(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm);
-}
-int Allgather(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, Outcome* out) {
-  *out = Outcome{};
-  return PMPI_Allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm);
-}
-int Allgatherv(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, const int recvcounts[], const int displs[], MPI_Datatype recvtype, MPI_Comm comm, Outcome* out) {
-  *out = Outcome{};
-  return PMPI_Allgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm);
-}
-int Alltoall(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, Outcome* out) {
-  *out = Outcome{};
-  return PMPI_Alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm);
-}
-int Alltoallv(const void* sendbuf, const int sendcounts[], const int sdispls[], MPI_Datatype sendtype, void* recvbuf, const int recvcounts[], const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm, Outcome* out) {
-  *out = Outcome{};
-  return PMPI_Alltoallv(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm);
-}
-int Reduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm, Outcome* out) {
-  *out = Outcome{};
-  return PMPI_Reduce(sendbuf, recvbuf, count, datatype, op, root, comm);
-}
+
 int Allreduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, Outcome* out) {
   *out = Outcome{};
-  return PMPI_Allreduce(sendbuf, recvbuf, count, datatype, op, comm);
+  SiteCache* c = site_cache_for(Coll::Allreduce, comm);
+  auto pmpi = [&] { return PMPI_Allreduce(sendbuf, recvbuf, count, datatype, op, comm); };
+  if (!c) return pmpi();
+  const uint32_t alg =
+      choose(Coll::Allreduce, *c, bytes_of(datatype, count), false, uint64_t(count > 0 ? count : 0), commutative(op));
+  if (!alg) return pmpi();
+  return run(out, alg, [&] { Ctx x(*c, out); return allreduce_site(x, sendbuf, recvbuf, count, datatype, op, alg); }, pmpi);
+}
+
+int Gather(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, int recvcount, MPI_Datatype recvtype,
+           int root, MPI_Comm comm, Outcome* out) {
+  *out = Outcome{};
+  SiteCache* c = site_cache_for(Coll::Gather, comm);
+  auto pmpi = [&] { return PMPI_Gather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm); };
+  if (!c || root < 0 || root >= c->g.P) return pmpi();
+  const bool at_root = c->me == root;
+  const uint64_t m = at_root && sendbuf == MPI_IN_PLACE ? bytes_of(recvtype, recvcount) : bytes_of(sendtype, sendcount);
+  const uint32_t alg = choose(Coll::Gather, *c, m, false);
+  if (!alg) return pmpi();
+  return run(out, alg, [&] {
+    Ctx x(*c, out);
+    std::vector<int> counts, displs;
+    if (at_root) { counts.assign(size_t(c->g.P), recvcount); displs = iota_scaled(c->g.P, recvcount); }
+    return gather_site(x, sendbuf, sendcount, sendtype, recvbuf, counts.data(), displs.data(), recvtype, root, m);
+  }, pmpi);
+}
+
+int Gatherv(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, const int recvcounts[],
+            const int displs[], MPI_Datatype recvtype, int root, MPI_Comm comm, Outcome* out) {
+  *out = Outcome{};
+  SiteCache* c = site_cache_for(Coll::Gatherv, comm);
+  auto pmpi = [&] { return PMPI_Gatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm); };
+  if (!c || root < 0 || root >= c->g.P) return pmpi();
+  const uint32_t alg = choose(Coll::Gatherv, *c, 0, true);
+  if (!alg) return pmpi();
+  return run(out, alg, [&] {
+    Ctx x(*c, out);
+    return gather_site(x, sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, 0);
+  }, pmpi);
+}
+
+int Scatter(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, int recvcount, MPI_Datatype recvtype,
+            int root, MPI_Comm comm, Outcome* out) {
+  *out = Outcome{};
+  SiteCache* c = site_cache_for(Coll::Scatter, comm);
+  auto pmpi = [&] { return PMPI_Scatter(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm); };
+  if (!c || root < 0 || root >= c->g.P) return pmpi();
+  const bool at_root = c->me == root;
+  const uint64_t m = at_root ? bytes_of(sendtype, sendcount) : bytes_of(recvtype, recvcount);
+  const uint32_t alg = choose(Coll::Scatter, *c, m, false);
+  if (!alg) return pmpi();
+  return run(out, alg, [&] {
+    Ctx x(*c, out);
+    std::vector<int> counts, displs;
+    if (at_root) { counts.assign(size_t(c->g.P), sendcount); displs = iota_scaled(c->g.P, sendcount); }
+    return scatter_site(x, sendbuf, counts.data(), displs.data(), sendtype, recvbuf, recvcount, recvtype, root, m);
+  }, pmpi);
+}
+
+int Scatterv(const void* sendbuf, const int sendcounts[], const int displs[], MPI_Datatype sendtype, void* recvbuf,
+             int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, Outcome* out) {
+  *out = Outcome{};
+  SiteCache* c = site_cache_for(Coll::Scatterv, comm);
+  auto pmpi = [&] { return PMPI_Scatterv(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm); };
+  if (!c || root < 0 || root >= c->g.P) return pmpi();
+  const uint32_t alg = choose(Coll::Scatterv, *c, 0, true);
+  if (!alg) return pmpi();
+  return run(out, alg, [&] {
+    Ctx x(*c, out);
+    return scatter_site(x, sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, 0);
+  }, pmpi);
+}
+
+int Allgather(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, int recvcount, MPI_Datatype recvtype,
+              MPI_Comm comm, Outcome* out) {
+  *out = Outcome{};
+  SiteCache* c = site_cache_for(Coll::Allgather, comm);
+  auto pmpi = [&] { return PMPI_Allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm); };
+  if (!c) return pmpi();
+  const uint64_t m = sendbuf == MPI_IN_PLACE ? bytes_of(recvtype, recvcount) : bytes_of(sendtype, sendcount);
+  const uint32_t alg = choose(Coll::Allgather, *c, m, false);
+  if (!alg) return pmpi();
+  return run(out, alg, [&] {
+    Ctx x(*c, out);
+    const std::vector<int> counts(static_cast<size_t>(c->g.P), recvcount), displs = iota_scaled(c->g.P, recvcount);
+    return allgather_site(x, sendbuf, sendcount, sendtype, recvbuf, counts.data(), displs.data(), recvtype);
+  }, pmpi);
+}
+
+int Allgatherv(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, const int recvcounts[],
+               const int displs[], MPI_Datatype recvtype, MPI_Comm comm, Outcome* out) {
+  *out = Outcome{};
+  SiteCache* c = site_cache_for(Coll::Allgatherv, comm);
+  auto pmpi = [&] { return PMPI_Allgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm); };
+  if (!c) return pmpi();
+  const uint32_t alg = choose(Coll::Allgatherv, *c, 0, true);
+  if (!alg) return pmpi();
+  return run(out, alg, [&] {
+    Ctx x(*c, out);
+    return allgather_site(x, sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype);
+  }, pmpi);
+}
+
+int Alltoall(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, int recvcount, MPI_Datatype recvtype,
+             MPI_Comm comm, Outcome* out) {
+  *out = Outcome{};
+  SiteCache* c = site_cache_for(Coll::Alltoall, comm);
+  auto pmpi = [&] { return PMPI_Alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm); };
+  if (!c) return pmpi();
+  const uint64_t m = sendbuf == MPI_IN_PLACE ? bytes_of(recvtype, recvcount) : bytes_of(sendtype, sendcount);
+  const uint32_t alg = choose(Coll::Alltoall, *c, m, false);
+  if (!alg) return pmpi();
+  return run(out, alg, [&] {
+    Ctx x(*c, out);
+    const int P = c->g.P;
+    const std::vector<int> sc(static_cast<size_t>(P), sendcount), sd = iota_scaled(P, sendcount);
+    const std::vector<int> rc(static_cast<size_t>(P), recvcount), rd = iota_scaled(P, recvcount);
+    return alltoall_site(x, sendbuf, sc.data(), sd.data(), sendtype, recvbuf, rc.data(), rd.data(), recvtype, true);
+  }, pmpi);
+}
+
+int Alltoallv(const void* sendbuf, const int sendcounts[], const int sdispls[], MPI_Datatype sendtype, void* recvbuf,
+              const int recvcounts[], const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm, Outcome* out) {
+  *out = Outcome{};
+  SiteCache* c = site_cache_for(Coll::Alltoallv, comm);
+  auto pmpi = [&] {
+    return PMPI_Alltoallv(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm);
+  };
+  if (!c) return pmpi();
+  const uint32_t alg = choose(Coll::Alltoallv, *c, 0, true);
+  if (!alg) return pmpi();
+  return run(out, alg, [&] {
+    Ctx x(*c, out);
+    return alltoall_site(x, sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, false);
+  }, pmpi);
 }
 
 }  // namespace sitempi::coll

@@ -1,0 +1,194 @@
+// Init-time site configuration (SITEMPI_SITES / SITEMPI_SITES_FILE / SITEMPI_COLL, the monitor's
+// placement) and the per-communicator cache.
+#include "coll/cache.h"
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <new>
+#include <sstream>
+#include <unistd.h>
+
+#include "comms.h"
+#include "config.h"
+#include "sender.h"
+
+namespace sitempi::coll {
+
+uint32_t g_coll_mask = 0;
+
+namespace {
+
+core::SiteMap g_static;         // the static map (empty: none)
+bool g_monitor_mode = false;    // a monitor may push placements: agree on them at build time
+double g_alpha_s = 0.005, g_bandwidth = 125e6;
+int g_world_size = 0;
+
+constexpr int kHostLen = 256;
+
+std::vector<std::string> gather_hosts(int world_size) {
+  char mine[kHostLen] = {0};
+  gethostname(mine, kHostLen - 1);
+  std::vector<char> all(static_cast<size_t>(world_size) * kHostLen, 0);
+  std::vector<std::string> out;
+  if (PMPI_Allgather(mine, kHostLen, MPI_CHAR, all.data(), kHostLen, MPI_CHAR, MPI_COMM_WORLD) != MPI_SUCCESS) return out;
+  for (int r = 0; r < world_size; ++r) {
+    const char* h = all.data() + size_t(r) * kHostLen;
+    out.emplace_back(h, strnlen(h, kHostLen));
+  }
+  return out;
+}
+
+void free_hook(MPI_Comm comm, void* p) {
+  int finalized = 0;
+  PMPI_Finalized(&finalized);
+  // During MPI_Finalize the library tears its communicators down itself.
+  free_cache(static_cast<SiteCache*>(p), !finalized && comm != MPI_COMM_WORLD && comm != MPI_COMM_SELF);
+}
+
+void reject(int rank, const std::string& what, const std::string& err) {
+  if (rank == 0)
+    fprintf(stderr, "sitempi: %s rejected: %s; site-aware collectives are off (the job runs, recorded only)\n",
+            what.c_str(), err.c_str());
+}
+
+}  // namespace
+
+const core::SiteMap& static_site_map() { return g_static; }
+
+void free_cache(SiteCache* c, bool free_comms) {
+  if (!c) return;
+  if (free_comms) {
+    if (c->leaders != MPI_COMM_NULL) PMPI_Comm_free(&c->leaders);
+    if (c->local != MPI_COMM_NULL) PMPI_Comm_free(&c->local);
+    if (c->priv != MPI_COMM_NULL) PMPI_Comm_free(&c->priv);
+  }
+  delete c;
+}
+
+void replace_cache(shim::CommInfo& info, SiteCache* fresh) {
+  auto* old = static_cast<SiteCache*>(info.site_cache);
+  info.site_cache = fresh;
+  free_cache(old, true);
+}
+
+SiteCache* build_cache(MPI_Comm comm, const shim::CommInfo& info, const std::vector<uint32_t>* world_site_of,
+                       uint64_t epoch) {
+  auto* c = new SiteCache;
+  c->epoch = epoch;
+  const int P = int(info.members.size());
+  if (info.inter || P < 2 || !world_site_of) return c;
+  PMPI_Comm_rank(comm, &c->me);
+  c->site_of.resize(size_t(P));
+  for (int i = 0; i < P; ++i) {
+    const int w = info.members[size_t(i)];
+    c->site_of[size_t(i)] = (w >= 0 && size_t(w) < world_site_of->size()) ? (*world_site_of)[size_t(w)] : 0;
+  }
+  c->g = core::group_sites(c->site_of.data(), P);
+  if (c->g.S <= 1 || c->g.S >= P) return c;  // one site, or one rank per site: PMPI
+  c->rsag_min = core::rsag_threshold(c->g.S, g_alpha_s, g_bandwidth);
+  // Split rather than dup: the application's attribute copy callbacks must not run.
+  if (PMPI_Comm_split(comm, 0, c->me, &c->priv) != MPI_SUCCESS ||
+      PMPI_Comm_split(c->priv, c->site(), c->me, &c->local) != MPI_SUCCESS ||
+      PMPI_Comm_split(c->priv, c->leader() ? 0 : MPI_UNDEFINED, c->site(), &c->leaders) != MPI_SUCCESS) {
+    return c;  // inactive (the splits are collective: every rank sees the same failure)
+  }
+  c->active = true;
+  return c;
+}
+
+namespace {
+
+SiteCache* build(MPI_Comm comm, shim::CommInfo* info) {
+  const std::vector<uint32_t>* placement = g_static.site_of.empty() ? nullptr : &g_static.site_of;
+  uint64_t epoch = 0;
+  std::vector<uint32_t> pushed;
+  if (g_monitor_mode && !info->inter && info->members.size() > 1) {
+    // The newest placement any member has, from the lowest rank that has it (relocation issue:
+    // the same agreement, repeated at checkpoints).
+    wire::Placement p;
+    struct { long epoch; int rank; } in{0, 0}, agreed{0, 0};
+    PMPI_Comm_rank(comm, &in.rank);
+    if (shim::mailbox_get(p) && core::placement_valid(p.sites, p.site_of, g_world_size)) in.epoch = long(p.epoch);
+    if (PMPI_Allreduce(&in, &agreed, 1, MPI_LONG_INT, MPI_MAXLOC, comm) == MPI_SUCCESS && agreed.epoch > 0) {
+      pushed = in.epoch == agreed.epoch ? p.site_of : std::vector<uint32_t>(size_t(g_world_size));
+      if (PMPI_Bcast(pushed.data(), g_world_size, MPI_UINT32_T, agreed.rank, comm) == MPI_SUCCESS) {
+        placement = &pushed;
+        epoch = uint64_t(agreed.epoch);
+      }
+    }
+  }
+  return build_cache(comm, *info, placement, epoch);
+}
+
+}  // namespace
+
+SiteCache* acquire(MPI_Comm comm) {
+  shim::CommInfo* info = shim::comm_info(comm);
+  if (!info) return nullptr;
+  auto* c = static_cast<SiteCache*>(info->site_cache);
+  if (__builtin_expect(c == nullptr, 0)) {
+    try {
+      c = build(comm, info);
+    } catch (...) {
+      return nullptr;
+    }
+    info->site_cache = c;
+  }
+  return c->active ? c : nullptr;
+}
+
+}  // namespace sitempi::coll
+
+namespace sitempi::shim {
+
+void coll_init(int world_rank, int world_size) {
+  using namespace sitempi::coll;
+  g_site_cache_free = &free_hook;
+  g_coll_mask = 0;
+  g_world_size = world_size;
+  const Config& cfg = config();
+  try {
+    uint32_t mask = 0;
+    std::string err;
+    if (!core::parse_coll_switch(cfg.coll, mask, err)) {
+      log("SITEMPI_COLL=%s: %s; site-aware collectives are off", cfg.coll.c_str(), err.c_str());
+      return;
+    }
+    if (!mask) return;
+    g_alpha_s = double(cfg.coll_alpha_us) * 1e-6;
+    g_bandwidth = double(cfg.coll_bandwidth_mbps) * 1e6 / 8;
+    std::string text = cfg.sites, what = "SITEMPI_SITES";
+    if (text.empty() && !cfg.sites_file.empty()) {
+      what = "SITEMPI_SITES_FILE (" + cfg.sites_file + ")";
+      std::ifstream f(cfg.sites_file);
+      if (!f) { reject(world_rank, what, "cannot read the file"); return; }
+      std::stringstream ss;
+      ss << f.rdbuf();
+      text = ss.str();
+    }
+    if (!text.empty()) {
+      core::SiteSpec spec;
+      if (!core::parse_site_spec(text, spec, err)) { reject(world_rank, what, err); return; }
+      std::vector<std::string> hosts;
+      if (spec.uses_hosts) hosts = gather_hosts(world_size);
+      if (!core::resolve_site_spec(spec, world_size, hosts, g_static, err)) {
+        g_static = core::SiteMap{};
+        reject(world_rank, what, err);
+        return;
+      }
+      log("site map: %zu sites from %s", g_static.names.size(), what.c_str());
+    }
+    g_monitor_mode = !cfg.monitor.empty();
+    if (!g_monitor_mode) {
+      if (g_static.site_of.empty()) return;  // no sites: record only
+      if (g_static.names.size() <= 1 || g_static.names.size() >= size_t(world_size)) return;  // never useful
+    }
+    g_coll_mask = mask;
+  } catch (...) {
+    g_coll_mask = 0;
+    g_static = core::SiteMap{};
+  }
+}
+
+}  // namespace sitempi::shim

@@ -1,0 +1,53 @@
+// The per-communicator state of the site-aware collectives, kept in CommInfo::site_cache (an MPI
+// attribute, so it is freed with the communicator), and the job-wide switches read at Init.
+//
+// Relocation (a later issue) swaps a communicator's cache at one agreed call: every collective
+// enters through acquire(), the only reader of CommInfo::site_cache; build_cache() makes a cache
+// for a given world placement and replace_cache() swaps it in and frees the old one.
+#pragma once
+#include <mpi.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "core/sites.h"
+
+namespace sitempi::shim { struct CommInfo; }
+
+namespace sitempi::coll {
+
+struct SiteCache {
+  bool active = false;          // false: this communicator runs everything as PMPI
+  uint64_t epoch = 0;           // placement epoch it was built from (0: the static map)
+  int me = 0;                   // rank in the communicator
+  core::Grouping g;             // ranks grouped by site (compact site indices, leaders)
+  std::vector<uint32_t> site_of;  // placement site index of each comm rank
+  uint64_t rsag_min = ~0ull;    // allreduce: leaders' RS+AG from this many bytes
+  MPI_Comm priv = MPI_COMM_NULL;     // private duplicate: the shim's own point-to-point traffic
+  MPI_Comm local = MPI_COMM_NULL;    // my site's ranks (rank = local rank, leader is 0)
+  MPI_Comm leaders = MPI_COMM_NULL;  // one rank per site, rank = compact site index; NULL if not a leader
+
+  int site() const { return g.site[size_t(me)]; }
+  bool leader() const { return g.leader(site()) == me; }
+};
+
+// Job-wide: which collectives may run site-aware (bit per core::Coll); 0 means every collective
+// goes straight to PMPI (no sites, one site, SITEMPI_COLL=off, a rejected map).
+extern uint32_t g_coll_mask;
+inline bool coll_enabled(core::Coll c) { return (g_coll_mask & core::coll_bit(c)) != 0; }
+
+// The communicator's cache, built at its first collective (a collective step over comm);
+// nullptr: run PMPI.
+SiteCache* acquire(MPI_Comm comm);
+
+// For relocation: a cache for `comm` under a world placement (site index per world rank).
+// Collective over comm.
+SiteCache* build_cache(MPI_Comm comm, const shim::CommInfo& info, const std::vector<uint32_t>* world_site_of,
+                       uint64_t epoch);
+void replace_cache(shim::CommInfo& info, SiteCache* fresh);
+void free_cache(SiteCache* c, bool free_comms);
+
+// The static map in force (empty when none), for tests and diagnostics.
+const core::SiteMap& static_site_map();
+
+}  // namespace sitempi::coll

@@ -1,0 +1,59 @@
+#include "coll/common.h"
+
+#include <algorithm>
+
+namespace sitempi::coll {
+
+int pack(const void* buf, int count, MPI_Datatype t, char* out, int outsize, int offset, MPI_Comm comm) {
+  if (count <= 0) return MPI_SUCCESS;
+  int pos = offset;
+  return PMPI_Pack(buf, count, t, out, outsize, &pos, comm);
+}
+
+int unpack(const char* in, int insize, int offset, void* buf, int count, MPI_Datatype t, MPI_Comm comm) {
+  if (count <= 0) return MPI_SUCCESS;
+  int pos = offset;
+  return PMPI_Unpack(in, insize, &pos, buf, count, t, comm);
+}
+
+int copy_typed(const void* src, void* dst, int count, MPI_Datatype t, MPI_Comm comm) {
+  if (count <= 0 || src == dst) return MPI_SUCCESS;
+  const TypeInfo ti(t);
+  if (ti.size == ti.true_extent && ti.size == ti.extent) {  // contiguous: one copy
+    std::copy_n(static_cast<const char*>(src) + ti.true_lb, size_t(ti.size) * size_t(count),
+                static_cast<char*>(dst) + ti.true_lb);
+    return MPI_SUCCESS;
+  }
+  const int n = int(ti.bytes(count));
+  std::vector<char> tmp(static_cast<size_t>(n) + 1);
+  SITEMPI_RC(pack(src, count, t, tmp.data(), n, 0, comm));
+  return unpack(tmp.data(), n, 0, dst, count, t, comm);
+}
+
+int fold_ordered(std::vector<void*>& parts, int own, int count, MPI_Datatype t, MPI_Op op, MPI_Comm comm) {
+  const int n = int(parts.size());
+  if (n <= 1 || count <= 0) return MPI_SUCCESS;
+  // Right to left: acc = p[n-1]; acc = p[k] op acc. MPI_Reduce_local(in, inout): inout = in op inout.
+  void* acc = parts[size_t(n - 1)];
+  for (int k = n - 2; k >= 0; --k) SITEMPI_RC(PMPI_Reduce_local(parts[size_t(k)], acc, count, t, op));
+  if (own != n - 1) return copy_typed(acc, parts[size_t(own)], count, t, comm);
+  return MPI_SUCCESS;
+}
+
+SiteLayout::SiteLayout(const core::Grouping& g, const std::vector<uint64_t>& block) {
+  pos.assign(size_t(g.P), 0);
+  site_off.assign(size_t(g.S) + 1, 0);
+  uint64_t off = 0;
+  for (int s = 0; s < g.S; ++s) {
+    site_off[size_t(s)] = off;
+    for (int k = 0; k < g.count(s); ++k) {
+      const int j = g.of(s)[k];
+      pos[size_t(j)] = off;
+      off += block[size_t(j)];
+    }
+  }
+  site_off[size_t(g.S)] = off;
+  total = off;
+}
+
+}  // namespace sitempi::coll

@@ -1,0 +1,143 @@
+// What the site-aware algorithms share: point-to-point over the cache's private communicators
+// with the cross-site count, datatype-true buffers, pack/unpack, the ordered fold of reductions.
+// Everything here calls PMPI only.
+#pragma once
+#include <mpi.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "coll/cache.h"
+#include "coll/dispatch.h"
+
+namespace sitempi::coll {
+
+#define SITEMPI_RC(expr)                            \
+  do {                                              \
+    const int rc__ = (expr);                        \
+    if (rc__ != MPI_SUCCESS) return rc__;           \
+  } while (0)
+
+// Tags on the private communicators (each collective's messages are all received in the call, and
+// MPI keeps point-to-point order, so one tag per collective is enough).
+enum Tag : int { kTagBarrier = 101, kTagBcast, kTagReduce, kTagAllreduce, kTagGather, kTagScatter,
+                 kTagAllgather, kTagAlltoall };
+
+struct TypeInfo {
+  int size = 0;
+  MPI_Aint lb = 0, extent = 0, true_lb = 0, true_extent = 0;
+  explicit TypeInfo(MPI_Datatype t) {
+    PMPI_Type_size(t, &size);
+    PMPI_Type_get_extent(t, &lb, &extent);
+    PMPI_Type_get_true_extent(t, &true_lb, &true_extent);
+  }
+  uint64_t bytes(int64_t count) const { return count > 0 ? uint64_t(size) * uint64_t(count) : 0; }
+};
+
+// Element k of a typed buffer.
+inline void* at(void* buf, MPI_Aint k, MPI_Aint extent) { return static_cast<char*>(buf) + k * extent; }
+inline const void* at(const void* buf, MPI_Aint k, MPI_Aint extent) { return static_cast<const char*>(buf) + k * extent; }
+
+// Room for `count` elements of a datatype, addressed as MPI does (true lower bound, true extent).
+class TypedBuf {
+ public:
+  TypedBuf() = default;
+  TypedBuf(int count, const TypeInfo& t) { reset(count, t); }
+  void reset(int count, const TypeInfo& t) {
+    const MPI_Aint span = count > 0 ? t.true_extent + MPI_Aint(count - 1) * t.extent : 0;
+    mem_.assign(size_t(span > 0 ? span : 0) + 1, 0);
+    ptr_ = mem_.data() - t.true_lb;
+  }
+  void* get() { return ptr_; }
+
+ private:
+  std::vector<char> mem_;
+  char* ptr_ = nullptr;
+};
+
+// Point-to-point inside one call, counting what this rank sends to other sites.
+class Ctx {
+ public:
+  Ctx(SiteCache& c, Outcome* out) : c_(c), out_(out) {}
+  SiteCache& c() { return c_; }
+  const core::Grouping& g() const { return c_.g; }
+  int me() const { return c_.me; }
+  int site() const { return c_.site(); }
+
+  // On the private duplicate, by comm rank.
+  int isend(const void* buf, int count, MPI_Datatype t, int dst, int tag) {
+    count_send(c_.g.site[size_t(dst)] != site(), count, t);
+    return PMPI_Isend(buf, count, t, dst, tag, c_.priv, push());
+  }
+  int irecv(void* buf, int count, MPI_Datatype t, int src, int tag) {
+    return PMPI_Irecv(buf, count, t, src, tag, c_.priv, push());
+  }
+  // On the leaders communicator, by compact site index (leaders only; always another site).
+  int isend_site(const void* buf, int count, MPI_Datatype t, int site, int tag) {
+    count_send(site != this->site(), count, t);
+    return PMPI_Isend(buf, count, t, site, tag, c_.leaders, push());
+  }
+  int irecv_site(void* buf, int count, MPI_Datatype t, int site, int tag) {
+    return PMPI_Irecv(buf, count, t, site, tag, c_.leaders, push());
+  }
+  int waitall() {
+    if (reqs_.empty()) return MPI_SUCCESS;
+    const int rc = PMPI_Waitall(int(reqs_.size()), reqs_.data(), MPI_STATUSES_IGNORE);
+    reqs_.clear();
+    return rc;
+  }
+
+ private:
+  MPI_Request* push() {
+    reqs_.push_back(MPI_REQUEST_NULL);
+    return &reqs_.back();
+  }
+  void count_send(bool cross, int count, MPI_Datatype t) {
+    if (!cross) return;
+    int size = 0;
+    PMPI_Type_size(t, &size);
+    out_->cross_msgs += 1;
+    out_->cross_bytes += count > 0 ? uint64_t(count) * uint64_t(size) : 0;
+  }
+  SiteCache& c_;
+  Outcome* out_;
+  std::vector<MPI_Request> reqs_;
+};
+
+// Packed blocks (MPI_PACKED; for a homogeneous job the packed size is count * type size).
+int pack(const void* buf, int count, MPI_Datatype t, char* out, int outsize, int offset, MPI_Comm comm);
+int unpack(const char* in, int insize, int offset, void* buf, int count, MPI_Datatype t, MPI_Comm comm);
+int copy_typed(const void* src, void* dst, int count, MPI_Datatype t, MPI_Comm comm);
+
+// dst := parts[0] op parts[1] op ... op parts[n-1], in this order (MPI's rank order when parts are
+// site partials of contiguous sites). parts[own] is dst and holds its part on entry; the other
+// parts are scratch and may be overwritten.
+int fold_ordered(std::vector<void*>& parts, int own, int count, MPI_Datatype t, MPI_Op op, MPI_Comm comm);
+
+// Packed layout of one block per comm rank, site by site (members in rank order).
+struct SiteLayout {
+  std::vector<uint64_t> pos;        // byte offset of rank j's block
+  std::vector<uint64_t> site_off;   // S + 1 offsets
+  uint64_t total = 0;
+  SiteLayout(const core::Grouping& g, const std::vector<uint64_t>& block);
+  uint64_t site_bytes(int s) const { return site_off[size_t(s) + 1] - site_off[size_t(s)]; }
+};
+
+// Algorithms (one file each). `uniform` variants get per-rank sizes from counts known everywhere.
+int barrier_site(Ctx& x);
+int bcast_site(Ctx& x, void* buf, int count, MPI_Datatype t, int root);
+int reduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datatype t, MPI_Op op, int root, bool commutative);
+int allreduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datatype t, MPI_Op op, uint32_t alg);
+// Gather(v): rcounts/displs significant at the root only; uniform_bytes > 0 for Gather (every
+// block has that many bytes), 0 for Gatherv (non-root sites exchange their sizes in the site).
+int gather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, const int* rcounts,
+                const int* displs, MPI_Datatype recvtype, int root, uint64_t uniform_bytes);
+int scatter_site(Ctx& x, const void* sendbuf, const int* scounts, const int* displs, MPI_Datatype sendtype, void* recvbuf,
+                 int recvcount, MPI_Datatype recvtype, int root, uint64_t uniform_bytes);
+int allgather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, const int* rcounts,
+                   const int* displs, MPI_Datatype recvtype);
+int alltoall_site(Ctx& x, const void* sendbuf, const int* scounts, const int* sdispls, MPI_Datatype sendtype, void* recvbuf,
+                  const int* rcounts, const int* rdispls, MPI_Datatype recvtype, bool uniform);
+
+}  // namespace sitempi::coll

@@ -1,0 +1,74 @@
+// Gather(v): every site packs its blocks at its leader (the root's site at the root), each other
+// leader sends its site's blocks to the root in one message: every byte crosses once, S-1
+// messages ((P - n_root_site) m for Gather, the lower bound).
+#include "coll/common.h"
+
+namespace sitempi::coll {
+
+int gather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, const int* rcounts,
+                const int* displs, MPI_Datatype recvtype, int root, uint64_t uniform_bytes) {
+  SiteCache& c = x.c();
+  const core::Grouping& g = x.g();
+  const int me = x.me(), s = x.site(), sr = g.site[size_t(root)];
+  const bool alone = g.count(s) == 1;
+  if (me == root) {
+    const TypeInfo rt(recvtype);
+    const bool in_place = sendbuf == MPI_IN_PLACE;
+    std::vector<uint64_t> block(static_cast<size_t>(g.P));
+    for (int j = 0; j < g.P; ++j) block[size_t(j)] = rt.bytes(rcounts[j]);
+    const SiteLayout lay(g, block);
+    const int total = int(lay.total);
+    std::vector<char> buf(lay.total + 1);
+    for (int u = 0; u < g.S; ++u)
+      if (u != sr && lay.site_bytes(u))
+        SITEMPI_RC(x.irecv(buf.data() + lay.site_off[size_t(u)], int(lay.site_bytes(u)), MPI_PACKED, g.leader(u), kTagGather));
+    if (!in_place) SITEMPI_RC(pack(sendbuf, sendcount, sendtype, buf.data(), total, int(lay.pos[size_t(me)]), c.priv));
+    if (!alone) {
+      std::vector<int> counts(static_cast<size_t>(g.count(sr))), offs(static_cast<size_t>(g.count(sr)));
+      for (int k = 0; k < g.count(sr); ++k) {
+        const int j = g.of(sr)[k];
+        counts[size_t(k)] = int(block[size_t(j)]);
+        offs[size_t(k)] = int(lay.pos[size_t(j)] - lay.site_off[size_t(sr)]);
+      }
+      SITEMPI_RC(PMPI_Gatherv(MPI_IN_PLACE, 0, MPI_PACKED, buf.data() + lay.site_off[size_t(sr)], counts.data(),
+                              offs.data(), MPI_PACKED, g.local_rank[size_t(root)], c.local));
+    }
+    SITEMPI_RC(x.waitall());
+    for (int j = 0; j < g.P; ++j) {
+      if (j == me && in_place) continue;
+      SITEMPI_RC(unpack(buf.data(), total, int(lay.pos[size_t(j)]), at(recvbuf, displs[j], rt.extent), rcounts[j],
+                        recvtype, c.priv));
+    }
+    return MPI_SUCCESS;
+  }
+  // Everyone else: pack the own block.
+  const TypeInfo st(sendtype);
+  const int mine = int(st.bytes(sendcount));
+  if (s == sr) {
+    std::vector<char> tmp(static_cast<size_t>(mine) + 1);
+    SITEMPI_RC(pack(sendbuf, sendcount, sendtype, tmp.data(), mine, 0, c.priv));
+    return PMPI_Gatherv(tmp.data(), mine, MPI_PACKED, nullptr, nullptr, nullptr, MPI_PACKED,
+                        g.local_rank[size_t(root)], c.local);
+  }
+  const int n = g.count(s);
+  if (!c.leader()) {
+    if (!uniform_bytes) SITEMPI_RC(PMPI_Gather(&mine, 1, MPI_INT, nullptr, 1, MPI_INT, 0, c.local));
+    std::vector<char> tmp(static_cast<size_t>(mine) + 1);
+    SITEMPI_RC(pack(sendbuf, sendcount, sendtype, tmp.data(), mine, 0, c.priv));
+    return PMPI_Gatherv(tmp.data(), mine, MPI_PACKED, nullptr, nullptr, nullptr, MPI_PACKED, 0, c.local);
+  }
+  // A leader of another site: the sizes of its members' blocks, their blocks, one message to root.
+  std::vector<int> counts(static_cast<size_t>(n), int(uniform_bytes)), offs(static_cast<size_t>(n), 0);
+  if (!uniform_bytes && !alone) SITEMPI_RC(PMPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, c.local));
+  counts[0] = mine;
+  int total = 0;
+  for (int k = 0; k < n; ++k) { offs[size_t(k)] = total; total += counts[size_t(k)]; }
+  std::vector<char> buf(static_cast<size_t>(total) + 1);
+  SITEMPI_RC(pack(sendbuf, sendcount, sendtype, buf.data(), total, 0, c.priv));
+  if (!alone)
+    SITEMPI_RC(PMPI_Gatherv(MPI_IN_PLACE, 0, MPI_PACKED, buf.data(), counts.data(), offs.data(), MPI_PACKED, 0, c.local));
+  if (total) SITEMPI_RC(x.isend(buf.data(), total, MPI_PACKED, root, kTagGather));
+  return x.waitall();
+}
+
+}  // namespace sitempi::coll

@@ -1,0 +1,249 @@
+// Site-aware collectives under real mpirun: results equal PMPI's (coll_check compares every call
+// byte for byte), the shim's cross-site counters equal the cost model's prediction per rank and
+// per call, and the whole call's cross-site bytes equal DESIGN.md's lower bound wherever the
+// algorithm is byte-optimal (always with two sites).
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compileMpi, mpirun, tempDir } from '../helpers/mpi';
+import { addon, checkJob } from './predict';
+import { collRecords, decodeStream, readJob } from './records';
+
+const program = compileMpi('test/coll/programs/coll_check.c');
+
+interface Scenario {
+  name: string;
+  np: number;
+  sites: string;
+  env?: Record<string, string>;
+  alphaUs?: number;
+  /** sites of the world (null: the shim must not use any) */
+  expectSites: number;
+  mode?: 'quick' | 'full';
+  enabled?: (coll: string) => boolean;
+}
+
+async function runScenario(s: Scenario) {
+  const dir = tempDir('coll');
+  const env: Record<string, string> = { SITEMPI_OUTPUT_DIR: dir, ...(s.sites ? { SITEMPI_SITES: s.sites } : {}), ...(s.env ?? {}) };
+  if (s.alphaUs !== undefined) env.SITEMPI_COLL_ALPHA_US = String(s.alphaUs);
+  const r = await mpirun({ np: s.np, program, args: [dir, ...(s.mode === 'quick' ? ['quick'] : [])], env, timeoutMs: 240_000 });
+  expect(r.stderr).not.toMatch(/MISMATCH|rejected/);
+  expect(r.code).toBe(0);
+  const m = /coll_check rank 0: (\d+) calls, (\d+) errors/.exec(r.stdout);
+  expect(m, r.stdout + r.stderr).not.toBeNull();
+  expect(Number(m![2])).toBe(0);
+  expect(Number(m![1])).toBeGreaterThan(1000);
+  const job = readJob(dir);
+  expect(job.size).toBe(s.np);
+  const worldSiteOf = s.sites ? addon.parseSites(s.sites, s.np).siteOf : null;
+  const res = checkJob(job, dir, worldSiteOf, { alphaUs: s.alphaUs, enabled: s.enabled });
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { res, calls: Number(m![1]) };
+}
+
+const twoSites: Scenario[] = [
+  { name: 'contiguous halves, 8 ranks', np: 8, sites: 'A:0-3;B:4-7', expectSites: 2 },
+  { name: 'interleaved, 8 ranks', np: 8, sites: 'A:0,2,4,6;B:1,3,5,7', expectSites: 2 },
+  { name: 'uneven 1+3, 4 ranks', np: 4, sites: 'A:0;B:1-3', expectSites: 2 },
+  { name: 'uneven 2+5, 7 ranks', np: 7, sites: 'A:0-1;B:2-6', expectSites: 2 },
+];
+const threeSites: Scenario[] = [
+  // alpha 10 us puts m* at 1875 bytes: both leader algorithms of allreduce run
+  { name: 'three sites 2+2+2, 6 ranks', np: 6, sites: 'A:0-1;B:2-3;C:4-5', alphaUs: 10, expectSites: 3 },
+  { name: 'three sites uneven, interleaved, 7 ranks', np: 7, sites: 'A:0,3;B:1,4,6;C:2,5', alphaUs: 10, expectSites: 3 },
+];
+
+describe('site-aware collectives: results, counters, lower bounds', () => {
+  for (const s of [...twoSites, ...threeSites]) {
+    it(s.name, async () => {
+      const { res } = await runScenario(s);
+      console.log(`${s.name}: ${res.calls} calls (rank-records), ${res.siteAware} site-aware, ${res.boundChecked} whole calls at the lower bound`);
+      expect(res.mismatches.slice(0, 10)).toEqual([]);
+      expect(res.mismatches.length).toBe(0);
+      expect(res.boundFailures.slice(0, 10)).toEqual([]);
+      // The algorithms did run, for every covered collective, and bounds were checked.
+      expect(res.siteAware).toBeGreaterThan(res.calls / 4);
+      expect(res.boundChecked).toBeGreaterThan(100);
+      for (const coll of ['Barrier', 'Bcast', 'Reduce', 'Allreduce', 'Gather', 'Gatherv', 'Scatter', 'Scatterv',
+        'Allgather', 'Allgatherv', 'Alltoall', 'Alltoallv'])
+        expect([...res.algs.get(coll)!], coll).toContain(1);
+      if (s.expectSites > 2) expect([...res.algs.get('Allreduce')!]).toContain(2);  // RS+AG ran
+      // Non-commutative reductions on non-contiguous sites keep to PMPI (alg 0).
+      if (s.sites.includes(',')) expect([...res.algs.get('Reduce')!]).toContain(0);
+    }, 300_000);
+  }
+
+  it('a single site: everything is PMPI, nothing crosses', async () => {
+    const { res } = await runScenario({ name: 'single', np: 4, sites: 'A:0-3', expectSites: 1, mode: 'quick' });
+    expect(res.mismatches).toEqual([]);
+    expect(res.boundFailures).toEqual([]);
+    expect(res.siteAware).toBe(0);
+  }, 300_000);
+
+  it('no site map: recording only', async () => {
+    const { res } = await runScenario({ name: 'none', np: 4, sites: '', expectSites: 0, mode: 'quick' });
+    expect(res.mismatches).toEqual([]);
+    expect(res.siteAware).toBe(0);
+  }, 300_000);
+});
+
+describe('SITEMPI_COLL', () => {
+  const cases: [string, (c: string) => boolean][] = [
+    ['off', () => false],
+    ['bcast,allreduce', (c) => c === 'Bcast' || c === 'Allreduce'],
+    ['all,-alltoall', (c) => c !== 'Alltoall' && c !== 'Alltoallv'],
+    ['-gatherv,-barrier', (c) => c !== 'Gatherv' && c !== 'Barrier'],
+  ];
+  for (const [value, enabled] of cases) {
+    it(`SITEMPI_COLL=${value}`, async () => {
+      const { res } = await runScenario({ name: value, np: 4, sites: 'A:0-1;B:2-3', expectSites: 2, mode: 'quick',
+        env: { SITEMPI_COLL: value }, enabled });
+      expect(res.mismatches.slice(0, 10)).toEqual([]);
+      expect(res.boundFailures.slice(0, 10)).toEqual([]);
+      for (const [coll, algs] of res.algs) {
+        if (enabled(coll)) expect([...algs], coll).toContain(1);
+        else expect([...algs], coll).toEqual([0]);
+      }
+    }, 300_000);
+  }
+});
+
+describe('site maps at Init', () => {
+  const tiny = compileMpi('test/coll/programs/coll_tiny.c');
+  const bad: [string, Record<string, string>, RegExp][] = [
+    ['rank out of range', { SITEMPI_SITES: 'A:0-3;B:4-9' }, /rank 9 in site 'B' is out of range \(the job has 4 ranks\)/],
+    ['overlap', { SITEMPI_SITES: 'A:0-2;B:2-3' }, /rank 2 is in both site 'A' and site 'B'/],
+    ['empty site', { SITEMPI_SITES: 'A:0-3;B:' }, /site 'B' is empty/],
+    ['rank in no site', { SITEMPI_SITES: 'A:0-1;B:3' }, /rank 2 is in no site/],
+    ['unknown rank', { SITEMPI_SITES: 'A:0-1;B:two,3' }, /unknown rank 'two'/],
+    ['host pattern matching nothing', { SITEMPI_SITES: 'A:@no-such-host-*;B:0-3' }, /site 'A' is empty/],
+    ['missing file', { SITEMPI_SITES_FILE: '/nonexistent/sites' }, /SITEMPI_SITES_FILE \(\/nonexistent\/sites\) rejected: cannot read/],
+  ];
+  for (const [name, env, msg] of bad) {
+    it(`rejects a bad map (${name}) with one message, and the job runs recorded only`, async () => {
+      const dir = tempDir('collbad');
+      const r = await mpirun({ np: 4, program: tiny, env: { SITEMPI_OUTPUT_DIR: dir, ...env } });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('coll_tiny ok');
+      const lines = r.stderr.split('\n').filter((l) => l.startsWith('sitempi:'));
+      expect(lines.length, r.stderr).toBe(1);
+      expect(lines[0]).toMatch(msg);
+      expect(lines[0]).toMatch(/site-aware collectives are off/);
+      const job = readJob(dir);
+      expect(job.size).toBe(4);
+      for (const f of job.values()) {
+        const recs = collRecords(f);
+        expect(recs.length).toBeGreaterThan(0);
+        for (const rec of recs) expect([rec.alg, rec.crossMsgs, rec.crossBytes]).toEqual([0, 0, 0]);
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    }, 60_000);
+  }
+
+  it('reads SITEMPI_SITES_FILE (comments, one site per line) and host patterns', async () => {
+    const dir = tempDir('collfile');
+    const file = path.join(dir, 'sites.txt');
+    fs.writeFileSync(file, '# two sites\nwest: 0, 1\neast: 2-3   # the rest\n');
+    const r = await mpirun({ np: 4, program: tiny, env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_SITES_FILE: file } });
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/sitempi:/);
+    const algs = [...readJob(dir).values()].flatMap((f) => collRecords(f).map((x) => x.alg));
+    expect(algs).toContain(1);
+    // A host pattern covering every rank (one host here): one site, so PMPI, and no complaint.
+    const dir2 = tempDir('collhost');
+    const r2 = await mpirun({ np: 4, program: tiny, env: { SITEMPI_OUTPUT_DIR: dir2, SITEMPI_SITES: 'all:@*' } });
+    expect(r2.code).toBe(0);
+    expect(r2.stderr).not.toMatch(/sitempi:/);
+    const algs2 = [...readJob(dir2).values()].flatMap((f) => collRecords(f).map((x) => x.alg));
+    expect(new Set(algs2)).toEqual(new Set([0]));
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(dir2, { recursive: true, force: true });
+  }, 60_000);
+});
+
+describe('communicator caches are freed with their communicators', () => {
+  // Each freed communicator leaves ~70 bytes in the recorder (its CommDef is kept for resending
+  // after a reconnect), so growth is compared with the same run without sites. A cache that was
+  // not freed costs three MPI communicators: about 20 KB each time, 150+ MB over 9 000.
+  const churn = compileMpi('test/coll/programs/comm_churn.c');
+  async function growth(sites: string) {
+    const dir = tempDir('churn');
+    const env: Record<string, string> = { SITEMPI_OUTPUT_DIR: dir, SITEMPI_BATCH_RECORDS: '256', SITEMPI_QUEUE_BATCHES: '4' };
+    if (sites) env.SITEMPI_SITES = sites;
+    const r = await mpirun({ np: 4, program: churn, args: ['10000'], env, timeoutMs: 200_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n').filter((l) => l.startsWith('{'));
+    expect(lines.length).toBe(4);
+    const out = lines.map((l) => JSON.parse(l) as { rank: number; rss1000: number; rss10000: number; sum: number });
+    for (const o of out) expect(o.sum).toBe(0);
+    const recs = [...readJob(dir).values()].flatMap((f) => collRecords(f).filter((x) => x.fn === 'Allreduce'));
+    fs.rmSync(dir, { recursive: true, force: true });
+    return { grow: Math.max(...out.map((o) => o.rss10000 - o.rss1000)), recs };
+  }
+
+  it('10 000 communicators created, used once and freed: no growth', async () => {
+    const withSites = await growth('A:0-1;B:2-3');
+    // The caches were real: every allreduce ran site-aware.
+    expect(withSites.recs.length).toBe(4 * 10000);
+    expect(withSites.recs.every((x) => x.alg === 1)).toBe(true);
+    const without = await growth('');
+    expect(without.recs.every((x) => x.alg === 0)).toBe(true);
+    console.log(`RSS growth from 1 000 to 10 000 communicators: ${withSites.grow} bytes with sites, ${without.grow} without`);
+    expect(withSites.grow - without.grow).toBeLessThan(512 * 1024);
+    expect(withSites.grow).toBeLessThan(2 * 1024 * 1024);
+  }, 300_000);
+});
+
+describe("the monitor's placement", () => {
+  it('overrides the static map, agreed on by all ranks even when only one rank received it', async () => {
+    const tiny = compileMpi('test/coll/programs/coll_tiny.c');
+    const dir = tempDir('collmon');
+    const sock = path.join(dir, 'monitor.sock');
+    const streams = new Map<net.Socket, Buffer[]>();
+    // Interleaved, epoch 3, pushed to world rank 3 only; the static map says halves.
+    const placement = (addon as unknown as { encodePlacement(p: object): Buffer }).encodePlacement({
+      epoch: 3, sites: ['A', 'B'], siteOf: [0, 1, 0, 1] });
+    const server = net.createServer((s) => {
+      const chunks: Buffer[] = [];
+      streams.set(s, chunks);
+      let sent = false;
+      s.on('data', (d) => {
+        chunks.push(d);
+        if (!sent) {
+          const buf = Buffer.concat(chunks);
+          if (buf.length >= 4 && buf.length >= 4 + buf.readUInt32LE(0)) {
+            const hello = decodeStream(buf.subarray(0, 4 + buf.readUInt32LE(0)));
+            if (hello.rank === 3) s.write(placement);
+            sent = true;
+          }
+        }
+      });
+      s.on('error', () => {});
+    });
+    await new Promise<void>((res) => server.listen(sock, res));
+    try {
+      const r = await mpirun({ np: 4, program: tiny, args: ['wait'],
+        env: { SITEMPI_MONITOR: `unix:${sock}`, SITEMPI_SITES: 'A:0-1;B:2-3' } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('coll_tiny ok');
+      await new Promise((res) => setTimeout(res, 200));
+    } finally {
+      server.close();
+    }
+    const byRank = new Map<number, ReturnType<typeof decodeStream>>();
+    for (const chunks of streams.values()) {
+      const f = decodeStream(Buffer.concat(chunks));
+      byRank.set(f.rank, f);
+    }
+    expect([...byRank.keys()].sort()).toEqual([0, 1, 2, 3]);
+    // Reduce to root 0 (4 bytes): under the interleaved placement the other site's leader is
+    // rank 1 (under the static halves it would be rank 2).
+    const reduce = (rank: number) => collRecords(byRank.get(rank)!).find((x) => x.fn === 'Reduce')!;
+    expect(reduce(1)).toMatchObject({ alg: 1, crossMsgs: 1, crossBytes: 4 });
+    expect(reduce(2)).toMatchObject({ alg: 1, crossMsgs: 0, crossBytes: 0 });
+    for (const f of byRank.values()) for (const x of collRecords(f)) expect(x.alg).toBe(1);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+});

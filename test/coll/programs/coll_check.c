@@ -1,0 +1,482 @@
+/* Correctness of the site-aware collectives: every covered collective over a grid of sizes,
+ * datatypes (int, double, a strided vector, a struct with a true lower bound, and vector sent /
+ * ints received), operations (built-in, user commutative, user non-commutative), every root,
+ * in place or not, on MPI_COMM_WORLD and on a split communicator (reversed rank order). Each call
+ * goes through MPI_ (the shim) and, on a copy of the same input, through PMPI_ (the reference,
+ * not intercepted); receive buffers are compared byte for byte (doubles hold small integers, so
+ * sums are exact in any order).
+ *
+ * Every intercepted collective is logged, one JSON line per call, to DIR/calls-<rank>.jsonl in
+ * call order, with what the cost model needs to predict its cross-site traffic.
+ * Usage: coll_check DIR [quick]
+ * Prints "coll_check rank 0: N calls, E errors" and exits 0 (the test reads the counts). */
+#include <mpi.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int wrank, wsize;
+static FILE *logf;
+static long ncalls = 0, nerrors = 0;
+static int quick = 0;
+
+/* ---- datatypes ---- */
+enum { T_INT, T_DOUBLE, T_VEC, T_STRUCT };
+static MPI_Datatype tvec, tstruct;
+static MPI_Aint ext_of[4] = {4, 8, 16, 16};
+static int size_of[4] = {4, 8, 8, 12};
+
+typedef struct {
+  const char *name;
+  int st, rt;   /* type codes on the send and receive side */
+  int rmul;     /* receive count = rmul * send count */
+} TypeCase;
+static const TypeCase kTypes[] = {
+    {"int", T_INT, T_INT, 1}, {"double", T_DOUBLE, T_DOUBLE, 1}, {"vector", T_VEC, T_VEC, 1},
+    {"struct", T_STRUCT, T_STRUCT, 1}, {"vector>int", T_VEC, T_INT, 2},
+};
+#define NTYPES 5
+#define NREDTYPES 4 /* the first four are used for reductions */
+
+static MPI_Datatype dt(int code) {
+  switch (code) {
+    case T_INT: return MPI_INT;
+    case T_DOUBLE: return MPI_DOUBLE;
+    case T_VEC: return tvec;
+    default: return tstruct;
+  }
+}
+
+static uint32_t hash3(uint32_t a, uint32_t b, uint32_t c) {
+  uint32_t h = a * 0x9E3779B1u ^ (b + 0x7F4A7C15u) * 0x85EBCA77u ^ (c + 0x165667B1u) * 0xC2B2AE3Du;
+  h ^= h >> 15; h *= 0x2C1B3C6Du; h ^= h >> 12; h *= 0x297A2D39u; h ^= h >> 15;
+  return h;
+}
+static int ival(uint32_t seed, uint32_t k) { return (int)(hash3(seed, k, 1) % 100000007u); }
+static double dval(uint32_t seed, uint32_t k) { return (double)(hash3(seed, k, 2) % 100000u); }
+
+/* Fills n elements of type `code` at buf (holes keep whatever they had). */
+static void fill(char *buf, int code, int n, uint32_t seed) {
+  for (int k = 0; k < n; ++k) {
+    char *e = buf + (MPI_Aint)k * ext_of[code];
+    int i1 = ival(seed, 2 * k), i2 = ival(seed, 2 * k + 1);
+    double d = dval(seed, k);
+    switch (code) {
+      case T_INT: memcpy(e, &i1, 4); break;
+      case T_DOUBLE: memcpy(e, &d, 8); break;
+      case T_VEC: memcpy(e, &i1, 4); memcpy(e + 8, &i2, 4); break;
+      case T_STRUCT: memcpy(e + 4, &i1, 4); memcpy(e + 8, &d, 8); break;
+    }
+  }
+}
+static void pattern(char *buf, size_t n, uint32_t seed) {
+  for (size_t i = 0; i < n; ++i) buf[i] = (char)(hash3(seed, (uint32_t)i, 3) & 0xff);
+}
+
+/* ---- user operations ---- */
+/* Commutative: a sum (ints wrap). */
+static void op_sum_int(const int *in, int *io) { *io = (int)((unsigned)*in + (unsigned)*io); }
+static void user_sum(void *invec, void *inoutvec, int *len, MPI_Datatype *type) {
+  char *in = invec, *io = inoutvec;
+  MPI_Datatype t = *type;
+  for (int k = 0; k < *len; ++k) {
+    if (t == MPI_INT) op_sum_int((int *)in + k, (int *)io + k);
+    else if (t == MPI_DOUBLE) ((double *)io)[k] += ((double *)in)[k];
+    else if (t == tvec) { op_sum_int((int *)(in + 16 * k), (int *)(io + 16 * k)); op_sum_int((int *)(in + 16 * k + 8), (int *)(io + 16 * k + 8)); }
+    else if (t == tstruct) { op_sum_int((int *)(in + 16 * k + 4), (int *)(io + 16 * k + 4)); *(double *)(io + 16 * k + 8) += *(double *)(in + 16 * k + 8); }
+  }
+}
+/* Non-commutative: 2x2 matrices over Z/256 packed in an int, io = in x io; doubles: io = in. */
+static void matmul8(const int *a, int *b) {
+  unsigned x = (unsigned)*a, y = (unsigned)*b;
+  unsigned a0 = x & 255, a1 = (x >> 8) & 255, a2 = (x >> 16) & 255, a3 = x >> 24;
+  unsigned b0 = y & 255, b1 = (y >> 8) & 255, b2 = (y >> 16) & 255, b3 = y >> 24;
+  unsigned c0 = (a0 * b0 + a1 * b2) & 255, c1 = (a0 * b1 + a1 * b3) & 255;
+  unsigned c2 = (a2 * b0 + a3 * b2) & 255, c3 = (a2 * b1 + a3 * b3) & 255;
+  *b = (int)(c0 | c1 << 8 | c2 << 16 | c3 << 24);
+}
+static void user_nc(void *invec, void *inoutvec, int *len, MPI_Datatype *type) {
+  char *in = invec, *io = inoutvec;
+  MPI_Datatype t = *type;
+  for (int k = 0; k < *len; ++k) {
+    if (t == MPI_INT) matmul8((int *)in + k, (int *)io + k);
+    else if (t == MPI_DOUBLE) ((double *)io)[k] = ((double *)in)[k];
+    else if (t == tvec) { matmul8((int *)(in + 16 * k), (int *)(io + 16 * k)); matmul8((int *)(in + 16 * k + 8), (int *)(io + 16 * k + 8)); }
+    else if (t == tstruct) { matmul8((int *)(in + 16 * k + 4), (int *)(io + 16 * k + 4)); *(double *)(io + 16 * k + 8) = *(double *)(in + 16 * k + 8); }
+  }
+}
+static MPI_Op op_usum, op_unc;
+
+/* ---- bookkeeping ---- */
+typedef struct { MPI_Comm comm; int id, rank, size; const char *name; } Comm;
+
+static void log_call(const Comm *c, const char *coll, int root, long m, const long *blocks, const long *matrix, long elems,
+                     int commutative, const char *what) {
+  fprintf(logf, "{\"comm\":%d,\"coll\":\"%s\",\"root\":%d,\"m\":%ld,\"elems\":%ld,\"commutative\":%s,\"what\":\"%s\"", c->id,
+          coll, root, m, elems, commutative ? "true" : "false", what);
+  if (blocks) {
+    fprintf(logf, ",\"blocks\":[");
+    for (int j = 0; j < c->size; ++j) fprintf(logf, "%s%ld", j ? "," : "", blocks[j]);
+    fprintf(logf, "]");
+  }
+  if (matrix) {
+    fprintf(logf, ",\"matrix\":[");
+    for (int j = 0; j < c->size * c->size; ++j) fprintf(logf, "%s%ld", j ? "," : "", matrix[j]);
+    fprintf(logf, "]");
+  }
+  fprintf(logf, "}\n");
+  ++ncalls;
+}
+
+static void check(const Comm *c, const char *what, const char *a, const char *b, size_t n) {
+  if (memcmp(a, b, n) == 0) return;
+  size_t i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  if (nerrors < 20)
+    fprintf(stderr, "MISMATCH rank %d (%s rank %d): %s: first difference at byte %zu of %zu\n", wrank, c->name, c->rank, what, i, n);
+  ++nerrors;
+}
+
+#define BUF (1u << 21)
+static char *sa, *sb, *ra, *rb; /* send / receive buffers: shim (a) and reference (b) */
+
+static size_t cur = BUF; /* bytes of the buffers in use by the current call */
+static void use(long elems) {
+  cur = (size_t)(elems + 4) * 16;
+  if (cur > BUF) { fprintf(stderr, "buffer too small\n"); PMPI_Abort(MPI_COMM_WORLD, 3); }
+}
+static void setup_send(int code, int n, uint32_t seed) {
+  pattern(sa, cur, seed ^ 0x5a5a);
+  fill(sa, code, n, seed);
+  memcpy(sb, sa, cur);
+}
+static void setup_recv(uint32_t seed) {
+  pattern(ra, cur, seed ^ 0xa5a5);
+  memcpy(rb, ra, cur);
+}
+static uint32_t seed_of(const Comm *c, int call) { return (uint32_t)(c->rank * 7919 + call * 104729 + 17); }
+
+/* v-counts known to every rank */
+static int vcount(int count, int j) { return (count + 2 * j) % (count + 3); }
+static int a2av(int count, int i, int j) { return (count + i + 2 * j) % (count + 3); }
+
+static void desc(char *out, size_t n, const char *coll, const TypeCase *t, const char *op, int count, int root, int inplace) {
+  snprintf(out, n, "%s type=%s op=%s count=%d root=%d inplace=%d", coll, t->name, op, count, root, inplace);
+}
+
+/* ---- the collectives ---- */
+static void t_barrier(const Comm *c) {
+  log_call(c, "Barrier", -1, 0, NULL, NULL, 0, 1, "barrier");
+  MPI_Barrier(c->comm);
+}
+
+static void t_bcast(const Comm *c, const TypeCase *t, int count, int root, int call) {
+  char what[200];
+  desc(what, sizeof what, "Bcast", t, "-", count, root, 0);
+  MPI_Datatype T = dt(t->st);
+  use(count);
+  setup_send(t->st, count, seed_of(c, call) + (uint32_t)(c->rank == root ? 0 : 1000));
+  log_call(c, "Bcast", root, (long)count * size_of[t->st], NULL, NULL, count, 1, what);
+  MPI_Bcast(sa, count, T, root, c->comm);
+  PMPI_Bcast(sb, count, T, root, c->comm);
+  check(c, what, sa, sb, (size_t)(count + 1) * 16);
+}
+
+static void t_reduce(const Comm *c, const TypeCase *t, MPI_Op op, const char *opname, int comm_op, int count, int root,
+                     int inplace, int all, int call) {
+  char what[200];
+  desc(what, sizeof what, all ? "Allreduce" : "Reduce", t, opname, count, root, inplace);
+  MPI_Datatype T = dt(t->st);
+  uint32_t seed = seed_of(c, call);
+  use(count);
+  setup_send(t->st, count, seed);
+  setup_recv(seed);
+  const int me_in_place = inplace && (all || c->rank == root);
+  if (me_in_place) { fill(ra, t->st, count, seed); memcpy(rb, ra, cur); }
+  log_call(c, all ? "Allreduce" : "Reduce", all ? -1 : root, (long)count * size_of[t->st], NULL, NULL, count, comm_op, what);
+  const void *sA = me_in_place ? MPI_IN_PLACE : sa, *sB = me_in_place ? MPI_IN_PLACE : sb;
+  if (all) {
+    MPI_Allreduce(sA, ra, count, T, op, c->comm);
+    PMPI_Allreduce(sB, rb, count, T, op, c->comm);
+  } else {
+    MPI_Reduce(sA, ra, count, T, op, root, c->comm);
+    PMPI_Reduce(sB, rb, count, T, op, root, c->comm);
+  }
+  if (all || c->rank == root) check(c, what, ra, rb, (size_t)(count + 1) * 16);
+}
+
+static void t_gather(const Comm *c, const TypeCase *t, int v, int count, int root, int inplace, int call) {
+  char what[200];
+  desc(what, sizeof what, v ? "Gatherv" : "Gather", t, "-", count, root, inplace);
+  const int P = c->size;
+  MPI_Datatype ST = dt(t->st), RT = dt(t->rt);
+  int *rc = malloc(sizeof(int) * P), *dis = malloc(sizeof(int) * P);
+  long *blocks = malloc(sizeof(long) * P);
+  int off = 0;
+  for (int j = 0; j < P; ++j) {
+    const int sc = v ? vcount(count, j) : count;
+    rc[j] = sc * t->rmul;
+    dis[j] = v ? off : j * rc[j];
+    off += rc[j] + 1;
+    blocks[j] = (long)sc * size_of[t->st];
+  }
+  const int sc = v ? vcount(count, c->rank) : count;
+  uint32_t seed = seed_of(c, call);
+  use(off > sc ? off : sc);
+  setup_send(t->st, sc, seed);
+  setup_recv(seed);
+  const int ip = inplace && c->rank == root;
+  if (ip) { /* the root's block already in place: its send data, received with the receive type */
+    MPI_Aint rext = ext_of[t->rt];
+    int pos = 0;
+    char tmp[1 << 16];
+    PMPI_Pack(sa, sc, ST, tmp, sizeof tmp, &pos, c->comm);
+    pos = 0;
+    PMPI_Unpack(tmp, sizeof tmp, &pos, ra + (MPI_Aint)dis[c->rank] * rext, rc[c->rank], RT, c->comm);
+    memcpy(rb, ra, cur);
+  }
+  log_call(c, v ? "Gatherv" : "Gather", root, v ? 0 : (long)count * size_of[t->st], v ? blocks : NULL, NULL, 0, 1, what);
+  const void *sA = ip ? MPI_IN_PLACE : sa, *sB = ip ? MPI_IN_PLACE : sb;
+  if (v) {
+    MPI_Gatherv(sA, sc, ST, ra, rc, dis, RT, root, c->comm);
+    PMPI_Gatherv(sB, sc, ST, rb, rc, dis, RT, root, c->comm);
+  } else {
+    MPI_Gather(sA, sc, ST, ra, rc[0], RT, root, c->comm);
+    PMPI_Gather(sB, sc, ST, rb, rc[0], RT, root, c->comm);
+  }
+  if (c->rank == root) check(c, what, ra, rb, (size_t)(off + 1) * 16);
+  free(rc); free(dis); free(blocks);
+}
+
+static void t_scatter(const Comm *c, const TypeCase *t, int v, int count, int root, int inplace, int call) {
+  char what[200];
+  desc(what, sizeof what, v ? "Scatterv" : "Scatter", t, "-", count, root, inplace);
+  const int P = c->size;
+  MPI_Datatype ST = dt(t->st), RT = dt(t->rt);
+  int *scn = malloc(sizeof(int) * P), *dis = malloc(sizeof(int) * P);
+  long *blocks = malloc(sizeof(long) * P);
+  int off = 0;
+  for (int j = 0; j < P; ++j) {
+    scn[j] = v ? vcount(count, j) : count;
+    dis[j] = v ? off : j * scn[j];
+    off += scn[j] + 1;
+    blocks[j] = (long)scn[j] * size_of[t->st];
+  }
+  uint32_t seed = seed_of(c, call);
+  use(off * 2);
+  setup_send(t->st, off, seed);
+  setup_recv(seed);
+  const int ip = inplace && c->rank == root;
+  const int rcount = (v ? vcount(count, c->rank) : count) * t->rmul;
+  log_call(c, v ? "Scatterv" : "Scatter", root, v ? 0 : (long)count * size_of[t->st], v ? blocks : NULL, NULL, 0, 1, what);
+  void *rA = ip ? MPI_IN_PLACE : ra, *rB = ip ? MPI_IN_PLACE : rb;
+  if (v) {
+    MPI_Scatterv(sa, scn, dis, ST, rA, rcount, RT, root, c->comm);
+    PMPI_Scatterv(sb, scn, dis, ST, rB, rcount, RT, root, c->comm);
+  } else {
+    MPI_Scatter(sa, scn[0], ST, rA, rcount, RT, root, c->comm);
+    PMPI_Scatter(sb, scn[0], ST, rB, rcount, RT, root, c->comm);
+  }
+  check(c, what, ra, rb, (size_t)(rcount + 1) * 16);
+  check(c, what, sa, sb, (size_t)(off + 1) * 16);
+  free(scn); free(dis); free(blocks);
+}
+
+static void t_allgather(const Comm *c, const TypeCase *t, int v, int count, int inplace, int call) {
+  char what[200];
+  desc(what, sizeof what, v ? "Allgatherv" : "Allgather", t, "-", count, -1, inplace);
+  const int P = c->size;
+  MPI_Datatype ST = dt(t->st), RT = dt(t->rt);
+  int *rc = malloc(sizeof(int) * P), *dis = malloc(sizeof(int) * P);
+  long *blocks = malloc(sizeof(long) * P);
+  int off = 0;
+  for (int j = 0; j < P; ++j) {
+    const int sc = v ? vcount(count, j) : count;
+    rc[j] = sc * t->rmul;
+    dis[j] = v ? off : j * rc[j];
+    off += rc[j] + 1;
+    blocks[j] = (long)sc * size_of[t->st];
+  }
+  const int sc = v ? vcount(count, c->rank) : count;
+  uint32_t seed = seed_of(c, call);
+  use(off > sc ? off : sc);
+  setup_send(t->st, sc, seed);
+  setup_recv(seed);
+  if (inplace) {
+    int pos = 0;
+    char tmp[1 << 16];
+    PMPI_Pack(sa, sc, ST, tmp, sizeof tmp, &pos, c->comm);
+    pos = 0;
+    PMPI_Unpack(tmp, sizeof tmp, &pos, ra + (MPI_Aint)dis[c->rank] * ext_of[t->rt], rc[c->rank], RT, c->comm);
+    memcpy(rb, ra, cur);
+  }
+  log_call(c, v ? "Allgatherv" : "Allgather", -1, v ? 0 : (long)count * size_of[t->st], v ? blocks : NULL, NULL, 0, 1, what);
+  const void *sA = inplace ? MPI_IN_PLACE : sa, *sB = inplace ? MPI_IN_PLACE : sb;
+  if (v) {
+    MPI_Allgatherv(sA, sc, ST, ra, rc, dis, RT, c->comm);
+    PMPI_Allgatherv(sB, sc, ST, rb, rc, dis, RT, c->comm);
+  } else {
+    MPI_Allgather(sA, sc, ST, ra, rc[0], RT, c->comm);
+    PMPI_Allgather(sB, sc, ST, rb, rc[0], RT, c->comm);
+  }
+  check(c, what, ra, rb, (size_t)(off + 1) * 16);
+  free(rc); free(dis); free(blocks);
+}
+
+static void t_alltoall(const Comm *c, const TypeCase *t, int v, int count, int inplace, int call) {
+  char what[200];
+  desc(what, sizeof what, v ? "Alltoallv" : "Alltoall", t, "-", count, -1, inplace);
+  const int P = c->size, me = c->rank;
+  /* In place, send and receive use the receive type: keep the plain types there. */
+  const int st = inplace ? t->rt : t->st, rmul = inplace ? 1 : t->rmul;
+  MPI_Datatype ST = dt(st), RT = dt(t->rt);
+  int *scn = malloc(sizeof(int) * P), *sd = malloc(sizeof(int) * P), *rc = malloc(sizeof(int) * P), *rd = malloc(sizeof(int) * P);
+  /* cnt(i, j): elements rank i sends to rank j (in place, MPI needs it symmetric) */
+#define CNT(i, j) (v ? (inplace ? (count + (i) + (j)) % (count + 3) : a2av(count, (i), (j))) : count)
+  long *matrix = malloc(sizeof(long) * P * P);
+  for (int i = 0; i < P; ++i)
+    for (int j = 0; j < P; ++j) matrix[i * P + j] = (long)CNT(i, j) * size_of[st];
+  int so = 0, ro = 0;
+  for (int j = 0; j < P; ++j) {
+    scn[j] = CNT(me, j);
+    rc[j] = CNT(j, me) * rmul;
+    sd[j] = v ? so : j * scn[j];
+    rd[j] = v ? ro : j * rc[j];
+    so += scn[j] + 1;
+    ro += rc[j] + 1;
+  }
+#undef CNT
+  uint32_t seed = seed_of(c, call);
+  use(so > ro ? so : ro);
+  setup_send(st, so, seed);
+  setup_recv(seed);
+  if (inplace) { fill(ra, t->rt, ro, seed + 1); memcpy(rb, ra, cur); }
+  log_call(c, v ? "Alltoallv" : "Alltoall", -1, v ? 0 : (long)count * size_of[st], NULL, v ? matrix : NULL, 0, 1, what);
+  if (inplace) {
+    if (v) {
+      MPI_Alltoallv(MPI_IN_PLACE, NULL, NULL, MPI_DATATYPE_NULL, ra, rc, rd, RT, c->comm);
+      PMPI_Alltoallv(MPI_IN_PLACE, NULL, NULL, MPI_DATATYPE_NULL, rb, rc, rd, RT, c->comm);
+    } else {
+      MPI_Alltoall(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, ra, rc[0], RT, c->comm);
+      PMPI_Alltoall(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, rb, rc[0], RT, c->comm);
+    }
+  } else if (v) {
+    MPI_Alltoallv(sa, scn, sd, ST, ra, rc, rd, RT, c->comm);
+    PMPI_Alltoallv(sb, scn, sd, ST, rb, rc, rd, RT, c->comm);
+  } else {
+    MPI_Alltoall(sa, scn[0], ST, ra, rc[0], RT, c->comm);
+    PMPI_Alltoall(sb, scn[0], ST, rb, rc[0], RT, c->comm);
+  }
+  check(c, what, ra, rb, (size_t)(ro + 1) * 16);
+  free(scn); free(sd); free(rc); free(rd); free(matrix);
+}
+
+static void run_comm(const Comm *c) {
+  static const int counts_full[] = {0, 1, 7, 300};
+  static const int counts_quick[] = {0, 7};
+  const int *counts = quick ? counts_quick : counts_full;
+  const int ncounts = quick ? 2 : 4;
+  const int P = c->size;
+  int call = 0;
+  t_barrier(c);
+  for (int ti = 0; ti < NTYPES; ++ti) {
+    const TypeCase *t = &kTypes[ti];
+    for (int ci = 0; ci < ncounts; ++ci) {
+      const int count = counts[ci];
+      for (int root = 0; root < P; ++root) {
+        t_bcast(c, t, count, root, ++call);
+        for (int ip = 0; ip < 2; ++ip) {
+          for (int v = 0; v < 2; ++v) {
+            t_gather(c, t, v, count, root, ip, ++call);
+            t_scatter(c, t, v, count, root, ip, ++call);
+          }
+        }
+      }
+      for (int ip = 0; ip < 2; ++ip)
+        for (int v = 0; v < 2; ++v) {
+          t_allgather(c, t, v, count, ip, ++call);
+          t_alltoall(c, t, v, count, ip, ++call);
+        }
+      if (ti >= NREDTYPES) continue;
+      struct { MPI_Op op; const char *name; int comm; } ops[3] = {
+          {MPI_SUM, "sum", 1}, {op_usum, "user-sum", 1}, {op_unc, "user-noncomm", 0}};
+      for (int oi = 0; oi < 3; ++oi) {
+        if (oi == 0 && t->st >= T_VEC) continue; /* built-in operations: built-in types only */
+        for (int ip = 0; ip < 2; ++ip) {
+          t_reduce(c, t, ops[oi].op, ops[oi].name, ops[oi].comm, count, -1, ip, 1, ++call);
+          for (int root = 0; root < P; ++root) t_reduce(c, t, ops[oi].op, ops[oi].name, ops[oi].comm, count, root, ip, 0, ++call);
+        }
+      }
+    }
+  }
+  /* Larger messages: allreduce (for 3+ sites, above m* when SITEMPI_COLL_ALPHA_US is small),
+   * bcast, alltoall. */
+  const int big = quick ? 600 : 4000;
+  for (int oi = 0; oi < 2; ++oi) {
+    t_reduce(c, &kTypes[0], oi ? op_unc : MPI_SUM, oi ? "user-noncomm" : "sum", !oi, big, -1, 0, 1, ++call);
+    t_reduce(c, &kTypes[1], oi ? op_unc : op_usum, oi ? "user-noncomm" : "user-sum", !oi, big, -1, 1, 1, ++call);
+    t_reduce(c, &kTypes[2], op_usum, "user-sum", 1, big / 2, -1, 0, 1, ++call);
+  }
+  t_bcast(c, &kTypes[1], big, P - 1, ++call);
+  t_alltoall(c, &kTypes[3], 0, big / P, 0, ++call);
+  t_allgather(c, &kTypes[0], 1, big / P, 0, ++call);
+  t_barrier(c);
+}
+
+int main(int argc, char **argv) {
+  MPI_Init(&argc, &argv);
+  PMPI_Comm_rank(MPI_COMM_WORLD, &wrank);
+  PMPI_Comm_size(MPI_COMM_WORLD, &wsize);
+  if (argc < 2) { if (!wrank) fprintf(stderr, "usage: coll_check DIR [quick]\n"); PMPI_Abort(MPI_COMM_WORLD, 2); }
+  quick = argc > 2 && !strcmp(argv[2], "quick");
+  char path[4096];
+  snprintf(path, sizeof path, "%s/calls-%d.jsonl", argv[1], wrank);
+  logf = fopen(path, "w");
+  if (!logf) { perror(path); PMPI_Abort(MPI_COMM_WORLD, 2); }
+  sa = malloc(BUF); sb = malloc(BUF); ra = malloc(BUF); rb = malloc(BUF);
+
+  MPI_Datatype v0, s0;
+  PMPI_Type_vector(2, 1, 2, MPI_INT, &v0);  /* ints at 0 and 8, extent 12 */
+  PMPI_Type_create_resized(v0, 0, 16, &tvec);
+  PMPI_Type_commit(&tvec);
+  int bl[2] = {1, 1};
+  MPI_Aint disp[2] = {4, 8};
+  MPI_Datatype types[2] = {MPI_INT, MPI_DOUBLE};
+  PMPI_Type_create_struct(2, bl, disp, types, &s0); /* true lb 4 */
+  PMPI_Type_create_resized(s0, 0, 16, &tstruct);
+  PMPI_Type_commit(&tstruct);
+  PMPI_Type_free(&v0);
+  PMPI_Type_free(&s0);
+  PMPI_Op_create(user_sum, 1, &op_usum);
+  PMPI_Op_create(user_nc, 0, &op_unc);
+
+  /* world, then a split: two halves by parity with reversed rank order */
+  Comm world = {MPI_COMM_WORLD, 0, wrank, wsize, "world"};
+  fprintf(logf, "{\"commdef\":0,\"members\":[");
+  for (int i = 0; i < wsize; ++i) fprintf(logf, "%s%d", i ? "," : "", i);
+  fprintf(logf, "]}\n");
+  run_comm(&world);
+
+  MPI_Comm split;
+  PMPI_Comm_split(MPI_COMM_WORLD, wrank % 2, wsize - wrank, &split);
+  Comm sc = {split, 1, 0, 0, "split"};
+  PMPI_Comm_rank(split, &sc.rank);
+  PMPI_Comm_size(split, &sc.size);
+  int *members = malloc(sizeof(int) * sc.size);
+  PMPI_Allgather(&wrank, 1, MPI_INT, members, 1, MPI_INT, split);
+  fprintf(logf, "{\"commdef\":1,\"members\":[");
+  for (int i = 0; i < sc.size; ++i) fprintf(logf, "%s%d", i ? "," : "", members[i]);
+  fprintf(logf, "]}\n");
+  run_comm(&sc);
+  PMPI_Comm_free(&split);
+
+  long tot[2] = {ncalls, nerrors}, sum[2];
+  PMPI_Reduce(tot, sum, 2, MPI_LONG, MPI_SUM, 0, MPI_COMM_WORLD);
+  if (!wrank) printf("coll_check rank 0: %ld calls, %ld errors\n", sum[0], sum[1]);
+  fclose(logf);
+  PMPI_Op_free(&op_usum);
+  PMPI_Op_free(&op_unc);
+  MPI_Finalize();
+  return 0;
+}

@@ -1,0 +1,100 @@
+// Reading what the shim wrote in file mode (SITEMPI_OUTPUT_DIR, no monitor): per-rank files of
+// frames (4-byte little-endian length + one Envelope of proto/sitempi.proto), decoded with
+// protobufjs straight from the schema.
+import fs from 'node:fs';
+import path from 'node:path';
+import protobuf from 'protobufjs';
+import { parseTable } from '../../native/shim/gen/generate.mjs';
+import { COLL_NAMES } from '../../native/shim/gen/kinds.mjs';
+
+const root = protobuf.loadSync(path.join(__dirname, '..', '..', 'proto', 'sitempi.proto'));
+const Envelope = root.lookupType('sitempi.Envelope');
+
+export const ROLE_SHIFT = 9;
+export const ROLE_COLL = 4;
+const table: { id: number; name: string; kind: string }[] = parseTable(
+  fs.readFileSync(path.join(__dirname, '..', '..', 'native', 'shim', 'mpi_functions.txt'), 'utf8'),
+);
+export const fnName = (id: number): string => table[id]?.name ?? `fn${id}`;
+/** core::Coll index of a collective name (Bcast -> 2, ...). */
+export const collIndex = (name: string): number => {
+  const i = (COLL_NAMES as string[]).indexOf(name);
+  if (i < 0) throw new Error(`unknown collective ${name}`);
+  return i;
+};
+
+export interface Rec {
+  fn: string;
+  role: number;
+  peer: number;
+  bytes: number;
+  comm: number;
+  alg: number;
+  crossMsgs: number;
+  crossBytes: number;
+}
+
+export interface RankFile {
+  rank: number;
+  size: number;
+  records: Rec[];
+}
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0));
+
+export function readRankFile(file: string): RankFile {
+  return decodeStream(fs.readFileSync(file), file);
+}
+
+/** One rank's stream of frames (a file, or what a monitor connection received). */
+export function decodeStream(buf: Buffer, file = 'stream'): RankFile {
+  let off = 0;
+  const out: RankFile = { rank: -1, size: 0, records: [] };
+  while (off + 4 <= buf.length) {
+    const n = buf.readUInt32LE(off);
+    if (off + 4 + n > buf.length) throw new Error(`${file}: truncated frame at ${off}`);
+    const msg = Envelope.toObject(Envelope.decode(buf.subarray(off + 4, off + 4 + n)), {
+      longs: Number,
+      arrays: true,
+      defaults: true,
+    }) as Record<string, any>;
+    off += 4 + n;
+    if (msg.hello) {
+      out.rank = num(msg.hello.rank);
+      out.size = num(msg.hello.size);
+    } else if (msg.batch) {
+      const b = msg.batch;
+      for (let i = 0; i < b.fn.length; i++) {
+        const fn = num(b.fn[i]);
+        out.records.push({
+          fn: fnName(fn & ((1 << ROLE_SHIFT) - 1)),
+          role: fn >>> ROLE_SHIFT,
+          peer: num(b.peer[i]),
+          bytes: num(b.bytes[i]),
+          comm: num(b.comm[i]),
+          alg: num(b.alg[i]),
+          crossMsgs: num(b.crossMsgs[i]),
+          crossBytes: num(b.crossBytes[i]),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** Every rank's file in dir, by world rank. */
+export function readJob(dir: string): Map<number, RankFile> {
+  const out = new Map<number, RankFile>();
+  for (const f of fs.readdirSync(dir)) {
+    if (!f.endsWith('.smpi')) continue;
+    const r = readRankFile(path.join(dir, f));
+    out.set(r.rank, r);
+  }
+  return out;
+}
+
+export const COVERED = new Set(['Barrier', 'Bcast', 'Reduce', 'Allreduce', 'Gather', 'Gatherv', 'Scatter', 'Scatterv',
+  'Allgather', 'Allgatherv', 'Alltoall', 'Alltoallv']);
+
+/** The primary records of the covered (site-aware capable) collectives, in call order. */
+export const collRecords = (f: RankFile): Rec[] => f.records.filter((r) => r.role === ROLE_COLL && COVERED.has(r.fn));

@@ -1,0 +1,150 @@
+// native/core through the addon: site maps, the SITEMPI_COLL switch, the algorithm choice and the
+// cost model's schedule (predictions and the monitor's per-record expansion agree).
+import { describe, expect, it } from 'vitest';
+import { addon, lowerBound, type CallLine } from './predict';
+import { collIndex } from './records';
+
+describe('site maps', () => {
+  it('parses ranks, ranges, lists and comments', () => {
+    expect(addon.parseSites('A:0-3;B:4-7', 8)).toEqual({ names: ['A', 'B'], siteOf: [0, 0, 0, 0, 1, 1, 1, 1] });
+    expect(addon.parseSites('A:0,2,4,6;B:1,3,5,7', 8).siteOf).toEqual([0, 1, 0, 1, 0, 1, 0, 1]);
+    expect(addon.parseSites(' x : 0 ; y: 1-3 ;', 4).siteOf).toEqual([0, 1, 1, 1]);
+    expect(addon.parseSites('# sites\nwest: 0, 1   # rack 1\n\neast: 2-3\n', 4)).toEqual({ names: ['west', 'east'], siteOf: [0, 0, 1, 1] });
+    expect(addon.parseSites('A:0-3', 4).siteOf).toEqual([0, 0, 0, 0]);
+  });
+
+  it('resolves host patterns', () => {
+    const hosts = ['node0', 'node5', 'node3.lan', 'node7', 'login'];
+    expect(addon.parseSites('A:@node[0-3]*;B:@node[4-7]*,4', 5, hosts).siteOf).toEqual([0, 1, 0, 1, 1]);
+    expect(addon.parseSites('A:@node?;B:@*.lan,@login', 5, hosts).siteOf).toEqual([0, 0, 1, 0, 1]);
+  });
+
+  it('rejects bad maps with a clear reason', () => {
+    const bad: [string, number, RegExp, string[]?][] = [
+      ['A:0-3;B:4-9', 8, /rank 9 in site 'B' is out of range \(the job has 8 ranks\)/],
+      ['A:0-4;B:4-7', 8, /rank 4 is in both site 'A' and site 'B'/],
+      ['A:0-3;B:', 4, /site 'B' is empty/],
+      ['A:0-2;B:5-7', 8, /ranks 3, 4 are in no site/],
+      ['A:0-1;B:x', 2, /unknown rank 'x' in site 'B'/],
+      ['A:3-1', 4, /empty range '3-1'/],
+      ['A:0;A:1', 2, /site 'A' is named twice/],
+      ['0-3', 4, /not of the form NAME:RANKS/],
+      ['', 4, /no sites/],
+      ['A:0,,1', 2, /empty entry/],
+      ['A:@a*;B:@*', 2, /rank 0 is in both site 'A' and site 'B'/, ['ab', 'c']],
+      ['A:@zz*;B:@*', 2, /site 'A' is empty \(no rank's host matches\)/, ['ab', 'c']],
+      ['A:@a*', 2, /rank 1 is in no site \(host c\)/, ['ab', 'c']],
+    ];
+    for (const [text, n, msg, hosts] of bad) expect(() => addon.parseSites(text, n, hosts), text).toThrow(msg);
+  });
+});
+
+describe('SITEMPI_COLL', () => {
+  const all = ['barrier', 'bcast', 'gather', 'gatherv', 'scatter', 'scatterv', 'allgather', 'allgatherv', 'alltoall',
+    'alltoallv', 'reduce', 'allreduce'];
+  it('parses on/off, lists and exclusions', () => {
+    expect(addon.parseCollSwitch('').sort()).toEqual([...all].sort());
+    expect(addon.parseCollSwitch('on').sort()).toEqual([...all].sort());
+    expect(addon.parseCollSwitch('off')).toEqual([]);
+    expect(addon.parseCollSwitch('bcast,allreduce').sort()).toEqual(['allreduce', 'bcast']);
+    expect(addon.parseCollSwitch('all,-alltoall').sort()).toEqual(all.filter((c) => !c.startsWith('alltoall')).sort());
+    expect(addon.parseCollSwitch('-gatherv').sort()).toEqual(all.filter((c) => c !== 'gatherv').sort());
+    expect(addon.parseCollSwitch('gather').sort()).toEqual(['gather', 'gatherv']);
+    expect(addon.parseCollSwitch('off,+Barrier')).toEqual(['barrier']);
+    expect(() => addon.parseCollSwitch('bcast,scan')).toThrow(/unknown collective 'scan'/);
+  });
+});
+
+describe('algorithm choice and predictions', () => {
+  const halves = [0, 0, 0, 0, 1, 1, 1, 1];
+  const inter = [0, 1, 0, 1, 0, 1, 0, 1];
+  const three = [0, 0, 1, 1, 2, 2];
+  const P = (c: string, o: object) => addon.predictCollective({ coll: collIndex(c), ...o } as never);
+
+  it('runs PMPI for one site, one rank per site, empty buffers, non-commutative ops on non-contiguous sites', () => {
+    expect(P('Bcast', { siteOf: [0, 0, 0, 0], root: 0, m: 8 }).alg).toBe(0);
+    expect(P('Bcast', { siteOf: [0, 1, 2, 3], root: 0, m: 8 }).alg).toBe(0);
+    expect(P('Bcast', { siteOf: halves, root: 0, m: 0 }).alg).toBe(0);
+    expect(P('Allreduce', { siteOf: inter, m: 8, elems: 2, commutative: false }).alg).toBe(0);
+    expect(P('Allreduce', { siteOf: halves, m: 8, elems: 2, commutative: false }).alg).toBe(1);
+    expect(P('Gatherv', { siteOf: halves, root: 0, blocks: [0, 0, 0, 0, 0, 0, 0, 0] }).alg).toBe(1);
+  });
+
+  it('meets the lower bounds with two sites', () => {
+    const bcast = P('Bcast', { siteOf: inter, root: 3, m: 100 });
+    expect(bcast.alg).toBe(1);
+    expect(bcast.crossBytes).toEqual([0, 0, 0, 100, 0, 0, 0, 0]);  // the root sends to the other leader
+    const ar = P('Allreduce', { siteOf: halves, m: 800, elems: 100 });
+    expect(ar.crossBytes).toEqual([800, 0, 0, 0, 800, 0, 0, 0]);  // the leaders swap
+    const a2a = P('Alltoall', { siteOf: inter, m: 10 });
+    expect(a2a.crossMsgs).toEqual([1, 1, 0, 0, 0, 0, 0, 0]);
+    expect(a2a.crossBytes).toEqual([160, 160, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('switches allreduce to reduce-scatter + allgather above m* with three or more sites', () => {
+    const mstar = addon.rsagThreshold(3, 5000, 1000);
+    expect(mstar).toBe(Math.floor(0.005 * 3 * 125e6 / 2));
+    expect(addon.rsagThreshold(2, 5000, 1000)).toBe(Infinity);
+    const small = P('Allreduce', { siteOf: three, m: 8 * 1000, elems: 1000 });
+    expect(small.alg).toBe(1);
+    expect(small.crossBytes.reduce((a, b) => a + b)).toBe(3 * 2 * 8000);  // S(S-1)m
+    const big = P('Allreduce', { siteOf: three, m: 8 * 200000, elems: 200000 });
+    expect(big.alg).toBe(2);
+    expect(big.crossBytes.reduce((a, b) => a + b)).toBe(2 * 2 * 8 * 200000);  // 2(S-1)m
+    expect(P('Allreduce', { siteOf: three, m: 8 * 1000, elems: 1000, alphaUs: 1 }).alg).toBe(2);
+  });
+
+  it("the monitor's per-record expansion adds up to the prediction", () => {
+    const maps = [halves, inter, [0, 1, 1, 1], [0, 0, 1, 1, 1, 1, 1], three, [0, 1, 2, 0, 1, 2, 1]];
+    for (const siteOf of maps) {
+      const n = siteOf.length;
+      const cross = (f: ReturnType<typeof addon.expandCollective>) => {
+        let b = 0;
+        for (let i = 0; i < f.src.length; i++) if (siteOf[f.src[i]] !== siteOf[f.dst[i]]) b += f.bytes[i];
+        return b;
+      };
+      for (const coll of ['Barrier', 'Bcast', 'Reduce', 'Allreduce', 'Gather', 'Scatter', 'Allgather', 'Alltoall']) {
+        for (const root of coll.match(/Bcast|Reduce$|Gather$|Scatter/) ? [0, n - 1] : [-1]) {
+          const m = coll === 'Barrier' ? 0 : 24, elems = 3;
+          const p = P(coll, { siteOf, root, m, elems, alphaUs: 1 });
+          let sum = 0, msgs = 0;
+          for (let me = 0; me < n; me++) {
+            const f = addon.expandCollective(collIndex(coll), p.alg, me, root, n, m, siteOf, { elems });
+            sum += cross(f);
+            for (let i = 0; i < f.src.length; i++) {
+              expect(f.src[i]).toBe(me);  // a record accounts for what its rank sends
+              if (siteOf[f.src[i]] !== siteOf[f.dst[i]]) msgs += f.msgs[i];
+            }
+          }
+          expect(sum, `${coll} ${siteOf}`).toBe(p.crossBytes.reduce((a, b) => a + b));
+          expect(msgs, `${coll} ${siteOf}`).toBe(p.crossMsgs.reduce((a, b) => a + b));
+        }
+      }
+      // v-variants: each record carries its own block; bytes add up.
+      const blocks = siteOf.map((_, j) => 8 * ((j * 3) % 5) + 8);
+      for (const coll of ['Gatherv', 'Scatterv', 'Allgatherv']) {
+        const root = coll === 'Allgatherv' ? -1 : 1;
+        const p = P(coll, { siteOf, root, blocks });
+        let sum = 0;
+        for (let me = 0; me < n; me++) sum += cross(addon.expandCollective(collIndex(coll), p.alg, me, root, n, blocks[me], siteOf));
+        expect(sum, `${coll} ${siteOf}`).toBe(p.crossBytes.reduce((a, b) => a + b));
+        const call = { coll, root, m: 0, blocks } as unknown as CallLine;
+        expect(sum).toBe(lowerBound(call, siteOf));
+      }
+      const matrix = Array.from({ length: n * n }, (_, k) => 4 * ((k * 7) % 3));
+      const p = P('Alltoallv', { siteOf, matrix });
+      let sum = 0;
+      for (let me = 0; me < n; me++) {
+        const peerBytes = matrix.slice(me * n, me * n + n);
+        sum += cross(addon.expandCollective(collIndex('Alltoallv'), p.alg, me, -1, n, 0, siteOf, { peerBytes }));
+      }
+      expect(sum).toBe(p.crossBytes.reduce((a, b) => a + b));
+      expect(sum).toBe(lowerBound({ coll: 'Alltoallv', root: -1, m: 0, matrix } as unknown as CallLine, siteOf));
+    }
+  });
+
+  it('keeps the library model for alg 0 and expands nothing without siteOf', () => {
+    expect(addon.expandCollective(collIndex('Bcast'), 0, 0, 0, 4, 8).src.length).toBe(4 - 1);
+    expect(addon.expandCollective(collIndex('Bcast'), 1, 0, 0, 4, 8).src.length).toBe(0);
+  });
+});
