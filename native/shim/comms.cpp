@@ -49,12 +49,15 @@ std::vector<int> world_ranks_of(MPI_Group g) {
 int delete_info(MPI_Comm comm, int, void* value, void*) {
   auto* info = static_cast<CommInfo*>(value);
   if (info->site_cache && g_site_cache_free) g_site_cache_free(comm, info->site_cache);
+  if (info->announced.load()) sender_forget(info->local_id);
   delete info;
   g_generation.fetch_add(1, std::memory_order_relaxed);
   return MPI_SUCCESS;
 }
 int delete_win_info(MPI_Win, int, void* value, void*) {
-  delete static_cast<CommInfo*>(value);
+  auto* info = static_cast<CommInfo*>(value);
+  if (info->announced.load()) sender_forget(info->local_id);
+  delete info;
   return MPI_SUCCESS;
 }
 

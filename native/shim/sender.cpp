@@ -20,6 +20,7 @@
 #include <cctype>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "config.h"
@@ -42,7 +43,11 @@ namespace {
 
 std::mutex g_mu;                      // guards the fields below
 std::deque<wire::CommDef> g_announce;
-std::vector<std::vector<uint8_t>> g_announced_frames;  // resent after a reconnect
+// Announcements of live communicators, resent after a reconnect. A freed communicator's is
+// dropped at the next drain (its last records are then sent, or in the thread chunks that
+// follow; only a reconnect in between leaves those without their CommDef).
+std::unordered_map<uint32_t, std::vector<uint8_t>> g_announced_frames;
+std::vector<uint32_t> g_forget;
 bool g_stopping = false;
 bool g_stopped = false;
 std::chrono::steady_clock::time_point g_stop_deadline;  // set with g_stopping
@@ -277,7 +282,7 @@ class Sender {
       wire::append_hello(out_, g_hello);
       {
         std::lock_guard<std::mutex> g(g_mu);
-        for (const auto& f : g_announced_frames) out_.insert(out_.end(), f.begin(), f.end());
+        for (const auto& f : g_announced_frames) out_.insert(out_.end(), f.second.begin(), f.second.end());
       }
       connected_ = sink_->write_all(out_.data(), out_.size(), std::min(config().connect_timeout_ms, write_budget_ms()));
       if (connected_) { backoff_ms_ = 10; log("connected to %s", file_mode_ ? "file" : config().monitor.c_str()); }
@@ -309,10 +314,12 @@ class Sender {
       while (!g_announce.empty()) {
         std::vector<uint8_t> f;
         wire::append_comm_def(f, g_announce.front());
-        g_announce.pop_front();
         out_.insert(out_.end(), f.begin(), f.end());
-        g_announced_frames.push_back(std::move(f));
+        g_announced_frames[g_announce.front().local_id] = std::move(f);
+        g_announce.pop_front();
       }
+      for (uint32_t id : g_forget) g_announced_frames.erase(id);
+      g_forget.clear();
     }
     Chunk ch;
     uint64_t records = 0;
@@ -352,6 +359,11 @@ class Sender {
 
 void wake_sender() {
   if (g_wake_fd >= 0) { uint64_t one = 1; (void)!write(g_wake_fd, &one, sizeof one); }
+}
+
+void sender_forget(uint32_t local_id) {
+  std::lock_guard<std::mutex> g(g_mu);
+  g_forget.push_back(local_id);
 }
 
 void sender_announce(wire::CommDef def) {

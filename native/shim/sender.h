@@ -12,6 +12,7 @@ namespace sitempi::shim {
 void sender_start(const wire::Hello& hello);
 void sender_stop(uint32_t timeout_ms);          // flushes, sends Bye, joins (or gives up)
 void sender_announce(wire::CommDef def);        // queued ahead of the batches that use it
+void sender_forget(uint32_t local_id);          // the communicator was freed
 void sender_calibrate_clock();
 
 // The newest placement received from the monitor (a one-slot mailbox).
