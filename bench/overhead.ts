@@ -23,7 +23,9 @@ export async function measureOverhead(pairs: number, calls: number): Promise<{ c
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sitempi-overhead-'));
   const byCall = new Map<string, { plain: number[]; shim: number[] }>();
   const once = async (shim: boolean) => {
-    const r = await mpirun({ np: 1, program, args: [String(calls), '5'], shim, env: shim ? { SITEMPI_OUTPUT_DIR: out } : {} });
+    // One rank, no yielding when idle (it would put a sched_yield into every probe).
+    const r = await mpirun({ np: 1, program, args: [String(calls), '5'], shim, baseArgs: ['--mca', 'btl', 'self'],
+      env: shim ? { SITEMPI_OUTPUT_DIR: out } : {} });
     if (r.code !== 0) throw new Error(`call_loop failed (${r.code}): ${r.stderr}`);
     for (const line of r.stdout.split('\n').filter((l) => l.startsWith('{'))) {
       const s = JSON.parse(line) as Sample;

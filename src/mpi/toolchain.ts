@@ -45,6 +45,8 @@ export interface MpirunOptions {
   shim?: boolean;
   timeoutMs?: number;
   mpirunArgs?: string[];
+  /** Replaces baseMpirunArgs (e.g. timing runs that must not yield the core when idle). */
+  baseArgs?: string[];
 }
 
 /** Options for runs on one small machine: more ranks than cores, shared memory and TCP only. */
@@ -55,7 +57,7 @@ export function rootEnv(): NodeJS.ProcessEnv {
 }
 
 export function mpirun(o: MpirunOptions): Promise<RunResult> {
-  const args = ['-np', String(o.np), ...baseMpirunArgs, ...(o.mpirunArgs ?? [])];
+  const args = ['-np', String(o.np), ...(o.baseArgs ?? baseMpirunArgs), ...(o.mpirunArgs ?? [])];
   const env = { ...(o.env ?? {}) };
   if (o.shim !== false) env.LD_PRELOAD = shimLibraryPath;
   for (const [k, v] of Object.entries(env)) args.push('-x', `${k}=${v}`);
