@@ -34,7 +34,8 @@ export interface ClassifyOptions {
   epoch?: number;
 }
 
-export interface ClassificationNumbers {
+/** The inputs of the rule, for callers that have them without a JobProfile. */
+export interface ClassifyInput {
   ranks: number;
   wallSeconds: number;
   /** time in MPI over all ranks / wall time over all ranks */
@@ -43,6 +44,10 @@ export interface ClassificationNumbers {
   totalMessages: number;
   crossBytes: number;
   crossMessages: number;
+}
+
+/** The rule's inputs and what it derived from them. */
+export interface ClassificationNumbers extends ClassifyInput {
   /** crossBytes / totalBytes (0 without traffic) */
   crossFraction: number;
   crossBytesPerSecond: number;
@@ -59,17 +64,6 @@ export interface Classification {
   rules: string[];
   reasons: string[];
   numbers: ClassificationNumbers;
-}
-
-/** The inputs of the rule, for callers that have them without a JobProfile. */
-export interface ClassifyInput {
-  ranks: number;
-  wallSeconds: number;
-  mpiFraction: number;
-  totalBytes: number;
-  totalMessages: number;
-  crossBytes: number;
-  crossMessages: number;
 }
 
 const MB = 1e6;
