@@ -111,7 +111,9 @@ export function classifyNumbers(x: ClassifyInput, opts: ClassifyOptions = {}): C
   };
   const rules: string[] = [];
   const reasons: string[] = [];
-  const split = `split into two halves (ranks 0-${Math.floor(x.ranks / 2) - 1} | ${Math.floor(x.ranks / 2)}-${x.ranks - 1})`;
+  const split = opts.split
+    ? 'placed as given'
+    : `split into two halves (ranks 0-${Math.floor(x.ranks / 2) - 1} | ${Math.floor(x.ranks / 2)}-${x.ranks - 1})`;
   if (x.ranks < 2) {
     reasons.push('a single rank has no traffic to split across sites');
   } else if (!(x.wallSeconds > 0)) {
