@@ -25,6 +25,9 @@ struct Config {
   std::string coll;               // SITEMPI_COLL: on/off, per collective ("all,-alltoall")
   uint32_t coll_alpha_us = 5000;  // SITEMPI_COLL_ALPHA_US: one-way WAN latency assumed by choices
   uint32_t coll_bandwidth_mbps = 1000;  // SITEMPI_COLL_BANDWIDTH_MBPS: WAN bandwidth assumed
+  // Relocation agreement (docs/relocation-shim.md): a checkpoint every K covered collective calls
+  // on each communicator; 0: placements are read only when a communicator's cache is first built.
+  uint32_t checkpoint_every = 32;       // SITEMPI_CHECKPOINT_EVERY
 
   static Config from_env();
 };

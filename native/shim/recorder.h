@@ -25,6 +25,8 @@ enum Role : uint32_t {
   kRolePartSend = 5,  // a collective's per-peer part, this rank -> peer (matrix only)
   kRolePartPull = 6,  // a collective's per-peer part, peer -> this rank (matrix only)
   kRoleRecvDone = 7,  // a receive resolved at completion (informational, not a call)
+  kRolePlacement = 8, // relocation agreement marker: alg 1 switched / 2 seen, bytes = epoch,
+                      // cross_bytes = call index on the communicator (coll/agreement.cpp)
 };
 constexpr uint32_t kRoleShift = 9;  // function ids stay below 512
 

@@ -2,6 +2,8 @@
 // placement) and the per-communicator cache.
 #include "coll/cache.h"
 
+#include "coll/agreement.h"
+
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -11,6 +13,7 @@
 
 #include "comms.h"
 #include "config.h"
+#include "recorder.h"
 #include "sender.h"
 
 namespace sitempi::coll {
@@ -58,6 +61,7 @@ const core::SiteMap& static_site_map() { return g_static; }
 
 void free_cache(SiteCache* c, bool free_comms) {
   if (!c) return;
+  free_agreement(c->ag, free_comms);
   if (free_comms) {
     if (c->leaders != MPI_COMM_NULL) PMPI_Comm_free(&c->leaders);
     if (c->local != MPI_COMM_NULL) PMPI_Comm_free(&c->local);
@@ -68,6 +72,7 @@ void free_cache(SiteCache* c, bool free_comms) {
 
 void replace_cache(shim::CommInfo& info, SiteCache* fresh) {
   auto* old = static_cast<SiteCache*>(info.site_cache);
+  if (old && fresh && !fresh->ag) std::swap(old->ag, fresh->ag);
   info.site_cache = fresh;
   free_cache(old, true);
 }
@@ -97,31 +102,33 @@ SiteCache* build_cache(MPI_Comm comm, const shim::CommInfo& info, const std::vec
   return c;
 }
 
-namespace {
-
-SiteCache* build(MPI_Comm comm, shim::CommInfo* info) {
+SiteCache* build_initial(MPI_Comm comm, shim::CommInfo* info) {
   const std::vector<uint32_t>* placement = g_static.site_of.empty() ? nullptr : &g_static.site_of;
   uint64_t epoch = 0;
   std::vector<uint32_t> pushed;
   if (g_monitor_mode && !info->inter && info->members.size() > 1) {
-    // The newest placement any member has, from the lowest rank that has it (relocation issue:
-    // the same agreement, repeated at checkpoints).
+    // The newest placement any member has, from the lowest rank that has it (later changes are
+    // followed at checkpoints, coll/agreement.cpp).
     wire::Placement p;
     struct { long epoch; int rank; } in{0, 0}, agreed{0, 0};
     PMPI_Comm_rank(comm, &in.rank);
-    if (shim::mailbox_get(p) && core::placement_valid(p.sites, p.site_of, g_world_size)) in.epoch = long(p.epoch);
+    if (g_agree_on) {  // the newest this rank knows, also through other communicators' agreements
+      if (auto known = newest_known()) { p = *known; in.epoch = long(p.epoch); }
+    } else if (shim::mailbox_get(p) && core::placement_valid(p.sites, p.site_of, g_world_size)) {
+      in.epoch = long(p.epoch);
+    }
     if (PMPI_Allreduce(&in, &agreed, 1, MPI_LONG_INT, MPI_MAXLOC, comm) == MPI_SUCCESS && agreed.epoch > 0) {
       pushed = in.epoch == agreed.epoch ? p.site_of : std::vector<uint32_t>(size_t(g_world_size));
       if (PMPI_Bcast(pushed.data(), g_world_size, MPI_UINT32_T, agreed.rank, comm) == MPI_SUCCESS) {
         placement = &pushed;
         epoch = uint64_t(agreed.epoch);
+        if (g_agree_on) learned(epoch, pushed);
       }
     }
   }
+  if (epoch) shim::set_epoch_in_force(epoch);
   return build_cache(comm, *info, placement, epoch);
 }
-
-}  // namespace
 
 SiteCache* acquire(MPI_Comm comm) {
   shim::CommInfo* info = shim::comm_info(comm);
@@ -129,7 +136,7 @@ SiteCache* acquire(MPI_Comm comm) {
   auto* c = static_cast<SiteCache*>(info->site_cache);
   if (__builtin_expect(c == nullptr, 0)) {
     try {
-      c = build(comm, info);
+      c = build_initial(comm, info);
     } catch (...) {
       return nullptr;
     }
@@ -146,7 +153,7 @@ void coll_init(int world_rank, int world_size) {
   using namespace sitempi::coll;
   g_site_cache_free = &free_hook;
   g_coll_mask = 0;
-  g_world_size = world_size;
+  coll::g_world_size = world_size;  // qualified: shim has a g_world_size too (recorder.h)
   const Config& cfg = config();
   try {
     uint32_t mask = 0;
@@ -185,8 +192,10 @@ void coll_init(int world_rank, int world_size) {
       if (g_static.names.size() <= 1 || g_static.names.size() >= size_t(world_size)) return;  // never useful
     }
     g_coll_mask = mask;
+    if (g_monitor_mode) agreement_init(cfg.checkpoint_every);  // placements may change: follow them
   } catch (...) {
     g_coll_mask = 0;
+    g_agree_on = false;
     g_static = core::SiteMap{};
   }
 }

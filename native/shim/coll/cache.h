@@ -1,9 +1,10 @@
 // The per-communicator state of the site-aware collectives, kept in CommInfo::site_cache (an MPI
 // attribute, so it is freed with the communicator), and the job-wide switches read at Init.
 //
-// Relocation (a later issue) swaps a communicator's cache at one agreed call: every collective
-// enters through acquire(), the only reader of CommInfo::site_cache; build_cache() makes a cache
-// for a given world placement and replace_cache() swaps it in and frees the old one.
+// Relocation swaps a communicator's cache at one agreed call (coll/agreement.h): every collective
+// enters through acquire() or, while the agreement runs, agree_acquire(), the only readers of
+// CommInfo::site_cache; build_cache() makes a cache for a given world placement and
+// replace_cache() swaps it in (the agreement's state moves along) and frees the old one.
 #pragma once
 #include <mpi.h>
 
@@ -16,6 +17,8 @@ namespace sitempi::shim { struct CommInfo; }
 
 namespace sitempi::coll {
 
+struct Agreement;  // coll/agreement.cpp
+
 struct SiteCache {
   bool active = false;          // false: this communicator runs everything as PMPI
   uint64_t epoch = 0;           // placement epoch it was built from (0: the static map)
@@ -26,6 +29,7 @@ struct SiteCache {
   MPI_Comm priv = MPI_COMM_NULL;     // private duplicate: the shim's own point-to-point traffic
   MPI_Comm local = MPI_COMM_NULL;    // my site's ranks (rank = local rank, leader is 0)
   MPI_Comm leaders = MPI_COMM_NULL;  // one rank per site, rank = compact site index; NULL if not a leader
+  Agreement* ag = nullptr;           // the relocation agreement's state (monitor mode), owned
 
   int site() const { return g.site[size_t(me)]; }
   bool leader() const { return g.leader(site()) == me; }
@@ -45,6 +49,9 @@ SiteCache* acquire(MPI_Comm comm);
 SiteCache* build_cache(MPI_Comm comm, const shim::CommInfo& info, const std::vector<uint32_t>* world_site_of,
                        uint64_t epoch);
 void replace_cache(shim::CommInfo& info, SiteCache* fresh);
+// A communicator's first cache: the static map or, in monitor mode, the newest placement any
+// member holds (one MAXLOC reduction and a Bcast over comm). Collective over comm.
+SiteCache* build_initial(MPI_Comm comm, shim::CommInfo* info);
 void free_cache(SiteCache* c, bool free_comms);
 
 // The static map in force (empty when none), for tests and diagnostics.

@@ -1,13 +1,16 @@
 // The site-aware collectives' entry points (called by the generated C wrappers). Each checks, in
-// this order: the job-wide switch (one load), the communicator's cache (one cached lookup; nullptr
-// for communicators with no usable sites), then the algorithm choice shared with the cost model
-// (core::choose_alg). Anything not covered runs as PMPI and is still recorded by the wrapper.
+// this order: the relocation agreement (coll/agreement.h; monitor mode only: counts the call and,
+// at a checkpoint, may switch the cache), the job-wide switch (one load), the communicator's
+// cache (one cached lookup; nullptr for communicators with no usable sites), then the algorithm
+// choice shared with the cost model (core::choose_alg). Anything not covered runs as PMPI and is
+// still recorded by the wrapper.
 // No exception leaves this file.
 #include "coll/dispatch.h"
 
 #include <new>
 #include <vector>
 
+#include "coll/agreement.h"
 #include "coll/common.h"
 
 namespace sitempi::coll {
@@ -17,6 +20,9 @@ namespace {
 using core::Coll;
 
 inline SiteCache* site_cache_for(Coll c, MPI_Comm comm) {
+  // While the relocation agreement runs, every covered call counts (whatever SITEMPI_COLL says):
+  // checkpoints fall on the same call on every rank.
+  if (__builtin_expect(g_agree_on, 0)) return agree_acquire(c, comm);
   if (__builtin_expect(!coll_enabled(c), 1)) return nullptr;
   return acquire(comm);
 }

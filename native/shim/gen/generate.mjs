@@ -210,7 +210,7 @@ ${rows.join('\n')}
 
 /** Batch.fn = function id | role << ROLE_SHIFT. */
 export const ROLE_SHIFT = 9;
-export const Role = { Other: 0, Send: 1, Recv: 2, Pull: 3, Coll: 4, PartSend: 5, PartPull: 6, RecvDone: 7 } as const;
+export const Role = { Other: 0, Send: 1, Recv: 2, Pull: 3, Coll: 4, PartSend: 5, PartPull: 6, RecvDone: 7, Placement: 8 } as const;
 export type Role = (typeof Role)[keyof typeof Role];
 export const COLL_NAMES: readonly string[] = ${JSON.stringify(COLL_NAMES)};
 `;
