@@ -25,8 +25,8 @@ function arg(name: string, fallback: string): string {
 const opts = {
   stateDir: path.join(os.tmpdir(), 'sitempi-relocation-e2e'),
   prefix: 'sme2e',
-  mgmtSubnet: '198.19.240.0/24',
-  dataSubnet: '198.19.241.0/24',
+  mgmtSubnet: '198.19.236.0/24',
+  dataSubnet: '198.19.237.0/24',
   wanemuPath,
 };
 
