@@ -1,0 +1,235 @@
+// collectives.md: the benchmark's tables of medians and ratios, and the goals of issue 5.
+import type { CollName } from './bounds.js';
+import type { BenchResults, Mode, ModeCell, Row, RunRecord } from './run.js';
+
+const MODE_LABEL: Record<Mode, string> = { default: 'OMPI default', han: 'OMPI HAN', sitempi: 'sitempi' };
+
+export function fmtSize(b: number): string {
+  if (b === 0) return '—';
+  if (b >= 1 << 20 && b % (1 << 20) === 0) return `${b / (1 << 20)} MiB`;
+  if (b >= 1024 && b % 1024 === 0) return `${b / 1024} KiB`;
+  return `${b} B`;
+}
+
+export function fmtBytes(b: number | null | undefined): string {
+  if (b === null || b === undefined || !Number.isFinite(b)) return '—';
+  if (b >= 10 * (1 << 20)) return `${(b / (1 << 20)).toFixed(1)} MiB`;
+  if (b >= 10 * 1024) return `${(b / 1024).toFixed(1)} KiB`;
+  return `${Math.round(b)} B`;
+}
+
+export function fmtMs(us: number | null | undefined): string {
+  if (us === null || us === undefined || !Number.isFinite(us)) return '—';
+  const ms = us / 1000;
+  if (ms >= 100) return ms.toFixed(0);
+  if (ms >= 10) return ms.toFixed(1);
+  return ms.toFixed(2);
+}
+
+export function ratio(a: number | null | undefined, b: number | null | undefined): number | null {
+  if (a === null || a === undefined || b === null || b === undefined || !(b > 0) || !Number.isFinite(a)) return null;
+  return a / b;
+}
+
+function fmtR(r: number | null, mark?: (r: number) => boolean): string {
+  if (r === null) return '—';
+  const s = r >= 10 ? r.toFixed(1) : r.toFixed(2);
+  return mark && mark(r) ? `**${s}**` : s;
+}
+
+const cell = (row: Row, m: Mode): ModeCell | undefined => row.modes[m];
+const med = (row: Row, m: Mode): number | null => cell(row, m)?.medianUs ?? null;
+const xb = (row: Row, m: Mode): number | null => cell(row, m)?.crossBytesPerCall ?? null;
+
+/** The faster of Open MPI's default and HAN (whichever were measured). */
+export function bestOmpi(row: Row): number | null {
+  const xs = [med(row, 'default'), med(row, 'han')].filter((x): x is number => x !== null);
+  return xs.length ? Math.min(...xs) : null;
+}
+
+function configTitle(layout: string, placement: string, runs: RunRecord[]): string {
+  const m = /^(\d+)x(\d+)$/.exec(layout);
+  const nodes = Number(m?.[1] ?? 0);
+  const slots = Number(m?.[2] ?? 0);
+  const r = runs.find((x) => x.layout === layout && x.placement === placement);
+  const what = `2 sites × ${nodes / 2} node${nodes / 2 > 1 ? 's' : ''} × ${slots} slot${slots > 1 ? 's' : ''}`;
+  return `${layout} ${placement} (${what}; SITEMPI_SITES=\`${r?.sitesEnv ?? '?'}\`)`;
+}
+
+export interface GoalCheck {
+  name: string;
+  checked: number;
+  met: number;
+  misses: string[];
+}
+
+/** The goals of issue 5 for sitempi, judged on the rows (null when sitempi was not measured). */
+export function goals(rows: Row[]): GoalCheck[] {
+  const g1: GoalCheck = { name: 'no slower than 1.1× the best of Open MPI default and HAN (every size and placement)', checked: 0, met: 0, misses: [] };
+  const g2: GoalCheck = { name: 'interleaved: ≥ 2× faster than Open MPI default for Allreduce, Bcast, Allgather at ≥ 64 KiB', checked: 0, met: 0, misses: [] };
+  const g3: GoalCheck = { name: 'bytes crossing sites within 10% of the lower bound plus TCP/IP and MPI headers', checked: 0, met: 0, misses: [] };
+  const g4: GoalCheck = { name: 'time within 1.3× of the lower-bound time', checked: 0, met: 0, misses: [] };
+  const where = (r: Row): string => `${r.layout}/${r.placement} ${r.coll} ${fmtSize(r.bytes)}`;
+  for (const r of rows) {
+    const s = med(r, 'sitempi');
+    if (s === null) continue;
+    const best = bestOmpi(r);
+    if (best !== null) {
+      g1.checked++;
+      const x = s / best;
+      if (x <= 1.1) g1.met++;
+      else g1.misses.push(`${where(r)}: ${x.toFixed(2)}×`);
+    }
+    const d = med(r, 'default');
+    if (r.placement === 'interleaved' && ['allreduce', 'bcast', 'allgather'].includes(r.coll) && r.bytes >= 65536 && d !== null) {
+      g2.checked++;
+      const x = d / s;
+      if (x >= 2) g2.met++;
+      else g2.misses.push(`${where(r)}: ${x.toFixed(2)}× faster`);
+    }
+    const b = xb(r, 'sitempi');
+    if (b !== null && r.coll !== 'barrier') {
+      g3.checked++;
+      const x = b / r.bound.bytesWithHeaders;
+      if (x <= 1.1) g3.met++;
+      else g3.misses.push(`${where(r)}: ${x.toFixed(2)}× (${fmtBytes(b)} vs ${fmtBytes(r.bound.bytesWithHeaders)})`);
+    }
+    if (r.bound.timeUs > 0) {
+      g4.checked++;
+      const x = s / r.bound.timeUs;
+      if (x <= 1.3) g4.met++;
+      else g4.misses.push(`${where(r)}: ${x.toFixed(2)}×`);
+    }
+  }
+  return [g1, g2, g3, g4];
+}
+
+export function renderMarkdown(res: BenchResults): string {
+  const L: string[] = [];
+  const m = res.meta;
+  const modes = m.options.modes;
+  L.push('# Collective benchmark: Open MPI default vs HAN vs sitempi on the testbed');
+  L.push('');
+  const cmd = /dist\/bench\/collectives\/run\.js/.test(m.command) ? m.command : `runBenchmark()${m.quick ? ' (quick settings)' : ''}`;
+  L.push(
+    `Generated by \`${cmd}\` on ${m.startedAt} ` +
+      `(${m.durationS.toFixed(0)} s; ${m.openmpi}; ${m.cpus} CPUs; commit ${m.gitCommit?.slice(0, 10) ?? 'unknown'}). ` +
+      `Testbed: 2 sites, RTT ${m.testbed.rttMs} ms (α = ${m.testbed.alphaMs} ms one way), ` +
+      `${m.testbed.bandwidthBps / 1e9} Gbit/s per direction, MTU ${m.testbed.mtu}. Raw data: \`collectives.json\`; ` +
+      'plot: `collectives.svg`; how to read: `docs/benchmarks.md`.' +
+      (m.shim ? ` sitempi mode: \`${m.shim.source}\` (sha1 ${m.shim.sha1.slice(0, 12)}, built ${m.shim.mtime}), ${m.sitempiColl}.` : ''),
+  );
+  L.push('');
+  L.push(
+    'Latency = median over iterations of the time from the common start (all ranks are scheduled to enter at the same ' +
+      'instant of one shared clock; measured from the first entry) to the last rank\'s exit, in ms. Ratios < 1 mean sitempi is faster. *bound* = lower bound of DESIGN.md (α + busiest link payload / B). ' +
+      'Bytes = bytes crossing sites per call (both directions, IP packets, measured by wanemu counters around ' +
+      'exactly N calls); *bound+hdr* = least payload plus one 52-byte TCP/IP header per MSS and one MPI header per ' +
+      'message. The machine\'s few cores are shared by all 8 ranks (and by other work while this ran): expect noise of ' +
+      'a few ms (see the wake-up column in the JSON); trust ratios of side-by-side medians more than single numbers.',
+  );
+  L.push('');
+  const loads = res.runs.map((r) => r.loadavgBefore[0] ?? 0);
+  if (loads.length) {
+    L.push(`Load average (1 min) at the start of the runs: ${Math.min(...loads).toFixed(2)} – ${Math.max(...loads).toFixed(2)}.`);
+    L.push('');
+  }
+  const wrong = res.rows.flatMap((r) =>
+    modes.filter((md) => r.modes[md]?.ok === false).map((md) => `${r.layout}/${r.placement} ${r.coll} ${fmtSize(r.bytes)} (${md})`),
+  );
+  if (wrong.length) {
+    L.push(`**Wrong results** (the check after the timed loop failed): ${wrong.join('; ')}.`);
+    L.push('');
+  }
+  const failed = res.runs.filter((r) => r.error || r.exitCode !== 0);
+  if (failed.length) {
+    L.push(`**Runs that failed**: ${failed.map((r) => `${r.layout}/${r.placement}/${r.mode} (${r.error ?? `exit ${r.exitCode}`})`).join('; ')}.`);
+    L.push('');
+  }
+
+  // Goals.
+  if (modes.includes('sitempi')) {
+    L.push('## Goals of issue 5 (sitempi)');
+    L.push('');
+    L.push('| goal | met | misses (worst first, at most 6) |');
+    L.push('|---|---|---|');
+    for (const g of goals(res.rows)) {
+      const worst = [...g.misses]
+        .sort((a, b) => Number(/([0-9.]+)×/.exec(b)?.[1] ?? 0) - Number(/([0-9.]+)×/.exec(a)?.[1] ?? 0))
+        .slice(0, 6)
+        .join('; ');
+      L.push(`| ${g.name} | ${g.met}/${g.checked} | ${worst || '—'} |`);
+    }
+    L.push('');
+  }
+
+  // HAN and shim status per configuration.
+  L.push('## Did HAN and the shim really run?');
+  L.push('');
+  L.push('| configuration | HAN selected | HAN kept (sub-communicators in every process) | sitempi shim loaded |');
+  L.push('|---|---|---|---|');
+  const cfgs = [...new Map(res.runs.map((r) => [`${r.layout}/${r.placement}`, r])).values()];
+  for (const c of cfgs) {
+    const han = res.runs.filter((r) => r.layout === c.layout && r.placement === c.placement && r.han);
+    const shim = res.runs.filter((r) => r.layout === c.layout && r.placement === c.placement && r.shim);
+    const hs = han.length ? han.map((r) => (r.han?.selected ? 'yes' : 'no')).join(', ') : '—';
+    const ha = han.length
+      ? han.map((r) => (r.han?.active ? `yes (${r.han.subcommsPerProcess} per process)` : 'no: gave up, runs tuned')).join(', ')
+      : '—';
+    const sh = shim.length ? shim.map((r) => (r.shim?.loaded ? `yes (${r.shim.recordFiles} record files)` : 'NO')).join(', ') : '—';
+    L.push(`| ${c.layout} ${c.placement} | ${hs} | ${ha} | ${sh} |`);
+  }
+  L.push('');
+
+  // Headline: interleaved, the sizes of the goals.
+  const head = res.rows.filter((r) => r.placement === 'interleaved' && ['allreduce', 'bcast', 'allgather'].includes(r.coll) && r.bytes >= 65536);
+  if (head.length) {
+    L.push('## Headline: interleaved placement, Allreduce / Bcast / Allgather ≥ 64 KiB (ms)');
+    L.push('');
+    L.push(`| layout | collective | size | ${modes.map((x) => MODE_LABEL[x]).join(' | ')} | bound | default/sitempi | sitempi/bound |`);
+    L.push(`|---|---|---|${modes.map(() => '---:').join('|')}|---:|---:|---:|`);
+    for (const r of head) {
+      L.push(
+        `| ${r.layout} | ${r.coll} | ${fmtSize(r.bytes)} | ${modes.map((x) => fmtMs(med(r, x))).join(' | ')} | ${fmtMs(r.bound.timeUs)} | ` +
+          `${fmtR(ratio(med(r, 'default'), med(r, 'sitempi')))} | ${fmtR(ratio(med(r, 'sitempi'), r.bound.timeUs))} |`,
+      );
+    }
+    L.push('');
+  }
+
+  // Per configuration: latency and bytes.
+  for (const c of cfgs) {
+    const rows = res.rows.filter((r) => r.layout === c.layout && r.placement === c.placement);
+    L.push(`## ${configTitle(c.layout, c.placement, res.runs)}`);
+    L.push('');
+    L.push('Latency (ms, median) and ratios. **Bold**: sitempi slower than 1.1× the best of default and HAN, or above 1.3× the bound.');
+    L.push('');
+    L.push(`| collective | size | ${modes.map((x) => MODE_LABEL[x]).join(' | ')} | bound | s/default | s/HAN | s/best | best OMPI/bound | s/bound |`);
+    L.push(`|---|---:|${modes.map(() => '---:').join('|')}|---:|---:|---:|---:|---:|---:|`);
+    for (const r of rows) {
+      const s = med(r, 'sitempi');
+      const best = bestOmpi(r);
+      L.push(
+        `| ${r.coll} | ${fmtSize(r.bytes)} | ${modes.map((x) => fmtMs(med(r, x))).join(' | ')} | ${fmtMs(r.bound.timeUs)} | ` +
+          `${fmtR(ratio(s, med(r, 'default')))} | ${fmtR(ratio(s, med(r, 'han')))} | ${fmtR(ratio(s, best), (x) => x > 1.1)} | ` +
+          `${fmtR(ratio(best, r.bound.timeUs))} | ${fmtR(ratio(s, r.bound.timeUs), (x) => x > 1.3)} |`,
+      );
+    }
+    L.push('');
+    L.push('Bytes crossing sites per call (both directions) against the lower bound. **Bold**: sitempi above 1.1× bound+hdr.');
+    L.push('');
+    L.push(`| collective | size | bound | bound+hdr | ${modes.map((x) => MODE_LABEL[x]).join(' | ')} | ${modes.map((x) => `${MODE_LABEL[x]}/bound+hdr`).join(' | ')} |`);
+    L.push(`|---|---:|---:|---:|${modes.map(() => '---:').join('|')}|${modes.map(() => '---:').join('|')}|`);
+    for (const r of rows) {
+      L.push(
+        `| ${r.coll} | ${fmtSize(r.bytes)} | ${fmtBytes(r.bound.bytes)} | ${fmtBytes(r.bound.bytesWithHeaders)} | ` +
+          `${modes.map((x) => fmtBytes(xb(r, x))).join(' | ')} | ` +
+          `${modes.map((x) => fmtR(ratio(xb(r, x), r.bound.bytesWithHeaders), x === 'sitempi' ? (v) => v > 1.1 : undefined)).join(' | ')} |`,
+      );
+    }
+    L.push('');
+  }
+  return `${L.join('\n')}\n`;
+}
+
+export type { CollName };

@@ -1,0 +1,158 @@
+// The collective benchmark's pure parts: lower bounds, site maps, placements, HAN evidence,
+// goal checks and the renderers (no root, no MPI).
+import { describe, expect, it } from 'vitest';
+
+import { lowerBound, linkPayloads } from '../../bench/collectives/bounds.js';
+import { goals, renderMarkdown } from '../../bench/collectives/report.js';
+import { aggregate, defaultOptions, hanEvidence, planLaunch, sitesEnv, type BenchResults, type RunRecord } from '../../bench/collectives/run.js';
+import { renderSvg } from '../../bench/collectives/svg.js';
+import type { TestbedState } from '../../src/testbed/testbed.js';
+
+const contiguous = ['A', 'A', 'A', 'A', 'B', 'B', 'B', 'B'];
+const interleaved = ['A', 'B', 'A', 'B', 'A', 'B', 'A', 'B'];
+const net = { alphaS: 0.005, bandwidthBps: 1e9, mtu: 65000 };
+const MiB = 1 << 20;
+
+describe('lower bounds (DESIGN.md, 2 sites × 4 ranks)', () => {
+  it('gives the bytes of DESIGN.md for every collective', () => {
+    const m = 1000;
+    const bytes = (c: Parameters<typeof lowerBound>[0], sites = contiguous): number => lowerBound(c, m, sites, net).bytes;
+    expect(bytes('barrier')).toBe(0);
+    expect(bytes('bcast')).toBe(m); // (S−1)m
+    expect(bytes('reduce')).toBe(m);
+    expect(bytes('allreduce')).toBe(2 * m); // 2(S−1)m
+    expect(bytes('gather')).toBe(4 * m); // (P−n_r)m
+    expect(bytes('allgather')).toBe(8 * m); // (S−1)·P·m
+    expect(bytes('alltoall')).toBe(32 * m); // Σ n_s(P−n_s)m
+    for (const c of ['bcast', 'reduce', 'allreduce', 'gather', 'allgather', 'alltoall'] as const) {
+      expect(bytes(c, interleaved)).toBe(bytes(c)); // placement changes who, not how much
+    }
+  });
+
+  it('gives α + busiest link / B as the time bound', () => {
+    expect(lowerBound('barrier', 0, contiguous, net).timeS).toBeCloseTo(0.005, 9);
+    expect(lowerBound('bcast', MiB, interleaved, net).timeS).toBeCloseTo(0.005 + (MiB * 8) / 1e9, 9);
+    // The reference of issue 5: a 1 MiB allreduce is bounded at about 13 ms.
+    expect(lowerBound('allreduce', MiB, interleaved, net).timeS * 1e3).toBeCloseTo(13.4, 1);
+    expect(lowerBound('alltoall', MiB, contiguous, net).timeS).toBeCloseTo(0.005 + (16 * MiB * 8) / 1e9, 9);
+    const l = linkPayloads('gather', 10, contiguous);
+    expect(l.get('B>A')).toBe(40);
+    expect(l.get('A>B')).toBe(0);
+  });
+
+  it('adds one TCP/IP header per MSS and an MPI header per message', () => {
+    const b = lowerBound('bcast', 65000, contiguous, net);
+    expect(b.bytesWithHeaders).toBe(65000 + 2 * 52 + 40);
+    expect(lowerBound('barrier', 0, contiguous, net).bytesWithHeaders).toBe(2 * (52 + 40));
+  });
+});
+
+describe('placements and site maps', () => {
+  const node = (name: string, site: string, slots: number, index: number) => ({
+    name,
+    host: `p-${name}`,
+    netns: `p-${name}`,
+    site,
+    homeSite: site,
+    slots,
+    index,
+    mgmtIp: '',
+    dataIp: '',
+    vethHost: '',
+  });
+  const st81 = { sites: ['A', 'B'], nodes: ['a0', 'a1', 'a2', 'a3', 'b0', 'b1', 'b2', 'b3'].map((n, i) => node(n, n[0]?.toUpperCase() as string, 1, i)) } as unknown as TestbedState;
+  const st24 = { sites: ['A', 'B'], nodes: [node('a0', 'A', 4, 0), node('b0', 'B', 4, 1)] } as unknown as TestbedState;
+
+  it('formats SITEMPI_SITES with ranges', () => {
+    expect(sitesEnv(contiguous)).toBe('A:0-3;B:4-7');
+    expect(sitesEnv(interleaved)).toBe('A:0,2,4,6;B:1,3,5,7');
+    expect(sitesEnv(['A', 'A', 'B', 'A'])).toBe('A:0,1,3;B:2');
+  });
+
+  it('maps contiguous and interleaved placements on both layouts', () => {
+    const c81 = planLaunch(st81, 'contiguous');
+    expect(c81.rankSites).toEqual(contiguous);
+    expect(c81.mapBy).toBe('slot');
+    const i81 = planLaunch(st81, 'interleaved');
+    expect(i81.rankSites).toEqual(interleaved);
+    expect(i81.nodes).toEqual(['a0', 'b0', 'a1', 'b1', 'a2', 'b2', 'a3', 'b3']);
+    expect(i81.mapBy).toBe('slot');
+    const c24 = planLaunch(st24, 'contiguous');
+    expect(c24.hosts).toEqual(['p-a0', 'p-a0', 'p-a0', 'p-a0', 'p-b0', 'p-b0', 'p-b0', 'p-b0']);
+    const i24 = planLaunch(st24, 'interleaved');
+    expect(i24.mapBy).toBe('node');
+    expect(i24.rankSites).toEqual(interleaved);
+  });
+});
+
+describe('HAN evidence from coll_base_verbose', () => {
+  const sel = (p: number): string => `[h:${p}] coll:base:comm_select: selecting         han, priority 100, Enabled`;
+  const comm = (p: number, cid: number, name = ''): string => `[h:${p}] coll:base:comm_select: new communicator: ${name} (cid ${cid})`;
+  it('sees HAN active when every process created its sub-communicators', () => {
+    const lines: string[] = [];
+    for (let p = 0; p < 8; p++) {
+      lines.push(comm(p, 0, 'MPI_COMM_WORLD'), sel(p), comm(p, 1, 'MPI_COMM_SELF'), comm(p, 3), comm(p, 4), comm(p, 5, 'MPI COMMUNICATOR 5 SPLIT FROM 0'));
+    }
+    expect(hanEvidence(lines.join('\n'), 8)).toEqual({ selected: true, processesWithSubcomms: 8, active: true, subcommsPerProcess: 3 });
+  });
+  it('sees HAN give up when it is selected but splits nothing', () => {
+    const lines: string[] = [];
+    for (let p = 0; p < 8; p++) lines.push(comm(p, 0, 'MPI_COMM_WORLD'), sel(p), comm(p, 1, 'MPI_COMM_SELF'));
+    const e = hanEvidence(lines.join('\n'), 8);
+    expect(e.selected).toBe(true);
+    expect(e.active).toBe(false);
+    expect(hanEvidence('', 8).selected).toBe(false);
+  });
+});
+
+describe('aggregation, goals and renderers', () => {
+  const o = { ...defaultOptions(true), configs: [{ layout: '8x1', placement: 'interleaved' as const }], colls: ['barrier' as const, 'allreduce' as const], sizes: [65536] };
+  const result = (coll: string, bytes: number, us: number, ok = true) => ({
+    type: 'result', coll, bytes, iters: 5, warmup: 2, sync: 'global', median_us: us, min_us: us, p25_us: us, p75_us: us, max_us: us,
+    last_entry_median_us: us, local_median_us: us, wake_median_us: 10, wake_max_us: 20, warmup_worst_us: us, slot_us: us * 2, overruns: 0, ok,
+  });
+  const phase = (coll: string, bytes: number, perCall: number) => ({
+    phase: 0, coll, bytes, calls: 2, links: [], crossBytesPerCall: perCall, crossPacketsPerCall: 1, quietBeforeMs: 50, quietAfterMs: 50, noisy: false,
+  });
+  const run = (mode: 'default' | 'han' | 'sitempi', ar: number, arBytes: number, ok = true): RunRecord => ({
+    layout: '8x1', placement: 'interleaved', mode, rep: 0, np: 8, rankSites: interleaved, sitesEnv: sitesEnv(interleaved), hosts: [],
+    mpirun: [], startedAt: '', wallS: 1, loadavgBefore: [1, 1, 1], loadavgAfter: [1, 1, 1], info: null,
+    results: [result('barrier', 0, 6000), result('allreduce', 65536, ar, ok)] as RunRecord['results'],
+    phases: [phase('barrier', 0, 300), phase('allreduce', 65536, arBytes)] as RunRecord['phases'],
+    exitCode: 0, stderrTail: '',
+  });
+  const runs = [run('default', 20000, 4 * 131072), run('han', 19000, 4 * 131072), run('sitempi', 6000, 131500, false)];
+  const rows = aggregate(runs, o, net);
+
+  it('aggregates medians and bytes per row and judges the goals', () => {
+    expect(rows).toHaveLength(2);
+    const ar = rows.find((r) => r.coll === 'allreduce');
+    expect(ar?.modes.sitempi?.medianUs).toBe(6000);
+    expect(ar?.modes.sitempi?.ok).toBe(false);
+    expect(ar?.bound.bytes).toBe(131072);
+    const g = goals(rows);
+    expect(g[0]?.met).toBe(2); // 6.0 ms vs 19 ms; barrier 6 vs 6
+    expect(g[1]).toMatchObject({ checked: 1, met: 1 }); // 20 / 6 ≥ 2
+    expect(g[2]).toMatchObject({ checked: 1, met: 1 }); // 131500 ≤ 1.1 × bound+hdr
+    expect(g[3]).toMatchObject({ checked: 2, met: 2 }); // 6.0 / 5.52 and 6.0 / 5.0 ≤ 1.3
+  });
+
+  it('renders markdown and SVG without gaps', () => {
+    const res = {
+      meta: {
+        program: 'sitempi collective benchmark', version: 1, startedAt: '2026-01-01T00:00:00.000Z', durationS: 1, quick: true,
+        command: 'node dist/bench/collectives/run.js --quick', host: 'h', cpus: 2, openmpi: 'Open MPI 4.1.4', gitCommit: null,
+        testbed: { rttMs: 10, alphaMs: 5, bandwidthBps: 1e9, mtu: 65000, sites: ['A', 'B'] }, options: o, sitempiColl: 'SITEMPI_COLL=on', shim: null, notes: [],
+      },
+      runs,
+      rows,
+    } as unknown as BenchResults;
+    const md = renderMarkdown(res);
+    expect(md).toContain('| allreduce | 64 KiB | 20.0 | 19.0 | 6.00 |');
+    expect(md).toContain('**Wrong results**');
+    const svg = renderSvg(res);
+    expect(svg).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
+    expect(svg).not.toContain('NaN');
+    expect(svg).toContain('stroke="#d62728"'); // the wrong result is marked
+  });
+});

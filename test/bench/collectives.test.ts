@@ -1,0 +1,172 @@
+// The collective benchmark end to end, as root: a real testbed, real mpirun, the three modes, a
+// tiny size list. Checks the outputs, one physical fact about the counters, and that HAN really
+// ran where it can (and gave up where it cannot).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { lowerBound } from '../../bench/collectives/bounds.js';
+import { defaultOptions, runBenchmark, type BenchResults, type Row } from '../../bench/collectives/run.js';
+import { down, listNetns, repoRoot } from '../../src/testbed/testbed.js';
+
+// Distinct from a developer's testbed, the benchmark's own default and the testbed tests.
+const PREFIX = 'smbtest';
+const STATE_DIR = path.join(os.tmpdir(), 'sitempi-bench-vitest-testbed');
+const OUT = path.join(os.tmpdir(), 'sitempi-bench-vitest-out');
+const SIZES = [8, 65536];
+const ROOT = repoRoot();
+
+let res: BenchResults;
+const logs: string[] = [];
+
+function wanemuBinary(): string {
+  const built = defaultOptions(true).wanemuPath;
+  if (existsSync(built)) return built;
+  const dir = path.join(os.tmpdir(), 'sitempi-bench-vitest-wanemu');
+  mkdirSync(dir, { recursive: true });
+  execFileSync('cmake', ['-S', path.join(ROOT, 'native', 'wanemu'), '-B', dir, '-DCMAKE_BUILD_TYPE=Release'], { stdio: 'pipe' });
+  execFileSync('cmake', ['--build', dir, '-j', '2'], { stdio: 'pipe' });
+  return path.join(dir, 'wanemu');
+}
+
+function row(layout: string, placement: string, coll: string, bytes: number): Row {
+  const r = res.rows.find((x) => x.layout === layout && x.placement === placement && x.coll === coll && x.bytes === bytes);
+  if (!r) throw new Error(`no row ${layout}/${placement} ${coll} ${bytes}`);
+  return r;
+}
+
+/** Tags open and close in order (enough to catch a broken SVG writer). */
+function wellFormedXml(text: string): boolean {
+  const stack: string[] = [];
+  for (const m of text.matchAll(/<(\/?)([a-zA-Z][\w:-]*)([^>]*?)(\/?)>/g)) {
+    const [, close, name, , self] = m;
+    if (self) continue;
+    if (close) {
+      if (stack.pop() !== name) return false;
+    } else stack.push(name as string);
+  }
+  return stack.length === 0;
+}
+
+describe('collective benchmark (root, testbed, mpirun; --quick with two sizes)', () => {
+  beforeAll(async () => {
+    rmSync(OUT, { recursive: true, force: true });
+    const o = defaultOptions(true);
+    res = await runBenchmark({
+      ...o,
+      out: OUT,
+      configs: [
+        { layout: '8x1', placement: 'interleaved' },
+        { layout: '2x4', placement: 'contiguous' },
+      ],
+      sizes: SIZES,
+      iters: 4,
+      budgetMs: 150,
+      stateDir: STATE_DIR,
+      prefix: PREFIX,
+      mgmtSubnet: '198.19.246.0/24',
+      dataSubnet: '198.19.247.0/24',
+      wanemuPath: wanemuBinary(),
+      runTimeoutS: 90,
+      log: (l) => logs.push(l),
+    });
+  }, 240_000);
+
+  afterAll(async () => {
+    await down({ stateDir: STATE_DIR, prefix: PREFIX });
+  }, 60_000);
+
+  it('writes well-formed JSON, markdown and SVG', () => {
+    const json = JSON.parse(readFileSync(path.join(OUT, 'collectives.json'), 'utf8')) as BenchResults;
+    expect(json.meta.quick).toBe(true);
+    expect(json.runs).toHaveLength(6);
+    for (const r of json.runs) {
+      expect(r.error, `${r.layout}/${r.placement}/${r.mode}: ${r.stderrTail}`).toBeUndefined();
+      expect(r.exitCode).toBe(0);
+      // Every collective and size measured, and counted once.
+      expect(r.results).toHaveLength(1 + 6 * SIZES.length);
+      expect(r.phases).toHaveLength(1 + 6 * SIZES.length);
+      for (const x of r.results) {
+        expect(x.median_us).toBeGreaterThan(0);
+        expect(x.iters).toBeGreaterThanOrEqual(3);
+      }
+    }
+    expect(json.rows).toHaveLength(2 * (1 + 6 * SIZES.length));
+    for (const r of json.rows) {
+      for (const m of ['default', 'han', 'sitempi'] as const) {
+        expect(r.modes[m]?.medianUs, `${r.layout}/${r.placement} ${r.coll} ${r.bytes} ${m}`).toBeGreaterThan(0);
+        expect(r.modes[m]?.crossBytesPerCall).toBeGreaterThan(0);
+      }
+    }
+    const md = readFileSync(path.join(OUT, 'collectives.md'), 'utf8');
+    expect(md).toMatch(/^# Collective benchmark/);
+    expect(md).toContain('## 8x1 interleaved');
+    expect(md).toContain('## 2x4 contiguous');
+    expect(md).toContain('## Goals of issue 5 (sitempi)');
+    expect(md).toMatch(/\| allreduce \| 64 KiB \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|/);
+    const svg = readFileSync(path.join(OUT, 'collectives.svg'), 'utf8');
+    expect(svg.trimStart().startsWith('<svg')).toBe(true);
+    expect(wellFormedXml(svg)).toBe(true);
+    for (const c of ['barrier', 'bcast', 'reduce', 'allreduce', 'gather', 'allgather', 'alltoall']) expect(svg).toContain(`>${c}</text>`);
+    expect(svg).not.toContain('NaN');
+  });
+
+  it('gets correct results from Open MPI default and sitempi', () => {
+    for (const r of res.rows) {
+      expect(r.modes.default?.ok, `default ${r.layout}/${r.placement} ${r.coll} ${r.bytes}`).toBe(true);
+      expect(r.modes.sitempi?.ok, `sitempi ${r.layout}/${r.placement} ${r.coll} ${r.bytes}`).toBe(true);
+    }
+  });
+
+  it('counts at least the lower bound of bytes crossing sites (default Bcast, largest size), and not absurdly more', () => {
+    const m = SIZES[SIZES.length - 1] as number;
+    for (const [layout, placement] of [['8x1', 'interleaved'], ['2x4', 'contiguous']] as const) {
+      const r = row(layout, placement, 'bcast', m);
+      const rankSites = res.runs.find((x) => x.layout === layout && x.placement === placement)?.rankSites as string[];
+      const bound = lowerBound('bcast', m, rankSites, { alphaS: 0.005, bandwidthBps: 1e9, mtu: 65000 });
+      expect(r.bound.bytes).toBe(bound.bytes);
+      expect(bound.bytes).toBe(m); // two sites: one copy must cross
+      const measured = r.modes.default?.crossBytesPerCall as number;
+      expect(measured).toBeGreaterThanOrEqual(bound.bytes);
+      // Each of the 7 receivers gets the message once: at most 7 copies cross (plus headers).
+      expect(measured).toBeLessThanOrEqual(7 * m * 1.05 + 16384);
+    }
+    // Alltoall cannot do better than the bound, and Open MPI's pairwise exchange sends each block
+    // once: the counters must land right on it (within headers and ACKs).
+    const a = row('8x1', 'interleaved', 'alltoall', m);
+    const xb = a.modes.default?.crossBytesPerCall as number;
+    expect(xb).toBeGreaterThanOrEqual(a.bound.bytes);
+    expect(xb).toBeLessThanOrEqual(a.bound.bytesWithHeaders * 1.1);
+  });
+
+  it('really used HAN with several ranks per node, and saw it give up with one', () => {
+    const han24 = res.runs.find((r) => r.layout === '2x4' && r.mode === 'han');
+    const han81 = res.runs.find((r) => r.layout === '8x1' && r.mode === 'han');
+    expect(han24?.mpirun.join(' ')).toContain('coll_han_priority 100');
+    expect(han24?.han?.selected).toBe(true);
+    expect(han24?.han?.active, JSON.stringify(han24?.han)).toBe(true);
+    expect(han24?.han?.processesWithSubcomms).toBe(8);
+    expect(han81?.han?.selected).toBe(true);
+    expect(han81?.han?.active).toBe(false);
+    const md = readFileSync(path.join(OUT, 'collectives.md'), 'utf8');
+    expect(md).toMatch(/\| 2x4 contiguous \| yes \| yes/);
+  });
+
+  it('ran the sitempi mode under the shim with the matching site map', () => {
+    for (const r of res.runs.filter((x) => x.mode === 'sitempi')) {
+      expect(r.shim?.loaded, JSON.stringify(r.shim)).toBe(true);
+      expect(r.mpirun.join(' ')).toContain(`SITEMPI_SITES=${r.sitesEnv}`);
+    }
+    const inter = res.runs.find((r) => r.layout === '8x1' && r.placement === 'interleaved');
+    expect(inter?.sitesEnv).toBe('A:0,2,4,6;B:1,3,5,7');
+    expect(inter?.hosts).toEqual(['a0', 'b0', 'a1', 'b1', 'a2', 'b2', 'a3', 'b3'].map((n) => `${PREFIX}-${n}`));
+    expect(res.runs.find((r) => r.layout === '2x4')?.sitesEnv).toBe('A:0-3;B:4-7');
+  });
+
+  it('leaves no testbed behind', async () => {
+    expect((await listNetns()).filter((n) => n.startsWith(`${PREFIX}-`))).toEqual([]);
+  });
+});
