@@ -37,6 +37,8 @@ export interface E2eResult {
   epochs: Epoch[];
   verdicts: { jobSeconds: number; verdict: string; summary: string }[];
   wrongResults: number | null;
+  /** epochs of the per-epoch matrices in the monitor's report, with the bytes each recorded */
+  epochMatrices: { epoch: number; bytes: number }[];
   summary: { epochsSeen: number; latencyBeforeMs: number | null; latencyAfterMs: number | null; crossBeforeMBps: number | null; crossAfterMBps: number | null; switchSeconds: number | null };
 }
 
@@ -102,6 +104,9 @@ export async function runE2e(seconds: number, bytes: number): Promise<E2eResult>
     return {
       config: { seconds, bytes, rttMs: 10, bandwidth: '1 Gbit/s', ranks: 8 },
       latency, cross, epochs, verdicts, wrongResults: wrong,
+      epochMatrices: ((job.epochs ?? []) as { epoch: number; bytes: number[][] }[]).map((e) => ({
+        epoch: e.epoch, bytes: e.bytes.flat().reduce((a, b) => a + b, 0),
+      })),
       summary: {
         epochsSeen: epochs.length,
         latencyBeforeMs: median((before(latency) as LatencyPoint[]).map((p) => p.latency_ms)),

@@ -20,6 +20,7 @@
 #include <cctype>
 #include <mutex>
 #include <thread>
+#include <map>
 #include <unordered_map>
 #include <vector>
 
@@ -48,6 +49,8 @@ std::deque<wire::CommDef> g_announce;
 // follow; only a reconnect in between leaves those without their CommDef).
 std::unordered_map<uint32_t, std::vector<uint8_t>> g_announced_frames;
 std::vector<uint32_t> g_forget;
+std::map<uint64_t, std::vector<uint8_t>> g_site_frames;  // per epoch: sent once, resent on reconnect
+std::vector<std::vector<uint8_t>> g_site_queue;
 bool g_stopping = false;
 bool g_stopped = false;
 std::chrono::steady_clock::time_point g_stop_deadline;  // set with g_stopping
@@ -283,6 +286,7 @@ class Sender {
       {
         std::lock_guard<std::mutex> g(g_mu);
         for (const auto& f : g_announced_frames) out_.insert(out_.end(), f.second.begin(), f.second.end());
+        for (const auto& f : g_site_frames) out_.insert(out_.end(), f.second.begin(), f.second.end());
       }
       connected_ = sink_->write_all(out_.data(), out_.size(), std::min(config().connect_timeout_ms, write_budget_ms()));
       if (connected_) { backoff_ms_ = 10; log("connected to %s", file_mode_ ? "file" : config().monitor.c_str()); }
@@ -320,6 +324,8 @@ class Sender {
       }
       for (uint32_t id : g_forget) g_announced_frames.erase(id);
       g_forget.clear();
+      for (const auto& f : g_site_queue) out_.insert(out_.end(), f.begin(), f.end());
+      g_site_queue.clear();
     }
     Chunk ch;
     uint64_t records = 0;
@@ -359,6 +365,18 @@ class Sender {
 
 void wake_sender() {
   if (g_wake_fd >= 0) { uint64_t one = 1; (void)!write(g_wake_fd, &one, sizeof one); }
+}
+
+void sender_sites_in_force(uint64_t epoch, const std::vector<uint32_t>& site_of) {
+  std::lock_guard<std::mutex> g(g_mu);
+  if (g_site_frames.count(epoch)) return;
+  wire::Placement p;
+  p.epoch = epoch;
+  p.site_of = site_of;
+  std::vector<uint8_t> f;
+  wire::append_placement(f, p);
+  g_site_frames[epoch] = f;
+  g_site_queue.push_back(std::move(f));
 }
 
 void sender_forget(uint32_t local_id) {

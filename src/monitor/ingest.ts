@@ -102,6 +102,9 @@ export class Session {
       case 'commDef':
         this.job.commDef(this.rank, env.commDef);
         return;
+      case 'placement':  // the placement a rank's site-aware collectives use from this epoch on
+        this.job.sitesInForce(env.placement.epoch, env.placement.siteOf);
+        return;
       case 'bye':
         this.job.bye(this.rank, env.bye);
         this.byeReceived = true;

@@ -217,6 +217,9 @@ export interface JobOptions {
 export class JobProfile {
   readonly ranks: (RankState | undefined)[];
   readonly comms: CommInfo[] = [];
+  /** Site of every world rank per placement epoch, as the shim reports using it (site-aware
+   * collective records are expanded with the grouping of their epoch). */
+  readonly siteMaps = new Map<number, number[]>();
   private readonly commKeys = new Map<string, number>();
   private readonly epochData = new Map<number, EpochData>();
   /** p2p histogram: pair index -> buckets */
@@ -287,6 +290,10 @@ export class JobProfile {
     r.connections++;
     this.version++;
     return r;
+  }
+
+  sitesInForce(epoch: number, siteOf: number[]): void {
+    if (!this.siteMaps.has(epoch) && siteOf.length === this.size) this.siteMaps.set(epoch, [...siteOf]);
   }
 
   commDef(r: RankState, c: CommDef): void {
@@ -553,9 +560,14 @@ function expandAll(job: JobProfile): Expanded {
       const rootWorld = t.root[i];
       const root = rootWorld >= 0 ? comm.rankOf.get(rootWorld) ?? -1 : -1;
       const size = comm.members.length;
-      const key = `${kind},${t.alg[i]},${me},${root},${size},${t.bytes[i]}`;
+      const alg = t.alg[i];
+      // Site-aware algorithms route by site: the grouping of the record's epoch, as the shim reported it.
+      const map = alg ? job.siteMaps.get(t.epoch[i]) : undefined;
+      if (alg && !map) { unexpanded += count; continue; }
+      const siteOf = map ? Array.from(comm.members, (w) => map[w] ?? 0) : undefined;
+      const key = `${kind},${alg},${me},${root},${size},${t.bytes[i]},${siteOf?.join('.') ?? ''}`;
       let flows = flowCache.get(key);
-      if (!flows) flowCache.set(key, (flows = expandCollective(kind, t.alg[i], me, root, size, t.bytes[i])));
+      if (!flows) flowCache.set(key, (flows = expandCollective(kind, alg, me, root, size, t.bytes[i], siteOf)));
       if (flows.src.length === 0) continue;
       const epoch = t.epoch[i];
       let e = perEpoch.get(epoch);

@@ -14,6 +14,7 @@ export const PLACEMENT_OPTS = {
   '--site-capacity': 'value',
   '--relocate-interval': 'value',
   '--min-observe': 'value',
+  '--evaluate-every': 'value',
   '--vm-memory': 'value',
   '--dirty-rate': 'value',
   '--migration': 'value',
@@ -34,6 +35,7 @@ export const PLACEMENT_USAGE = `placement options (run, monitor; see docs/reloca
   --site-capacity A=N,.. testbed: most nodes per site (default: the nodes each site started with)
   --relocate-interval S  seconds between two relocations of one job (default 60)
   --min-observe S        seconds of job wall time before the policy decides (default 3)
+  --evaluate-every S     seconds between two evaluations of the policy (default 2)
   --vm-memory SIZE       cost model: memory per VM (default 1GiB)
   --dirty-rate RATE      cost model: bytes dirtied per second (default 32MiB/s)
   --migration MODE       live, stop or auto (default auto: the cheaper by the cost model)
@@ -101,6 +103,7 @@ export async function placementFromOptions(monitor: Monitor, v: Values, classify
   }
   const interval = num(v['relocate-interval'], '--relocate-interval');
   const observe = num(v['min-observe'], '--min-observe');
+  const every = num(v['evaluate-every'], '--evaluate-every');
   const svc = new PlacementService(monitor, {
     sites,
     executor,
@@ -109,6 +112,7 @@ export async function placementFromOptions(monitor: Monitor, v: Values, classify
     policy: relocate === 'auto' ? {
       minIntervalMs: interval !== undefined ? interval * 1000 : undefined,
       minObserveSeconds: observe,
+      evaluateEveryMs: every !== undefined ? every * 1000 : undefined,
       requireGain: v['no-gain-check'] !== true,
     } : false,
   });

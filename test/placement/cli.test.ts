@@ -31,8 +31,8 @@ describe('sitempi run with placement options', () => {
     const reportFile = path.join(dir, 'r.json');
     capture();
     const code = await main(['run', '--json', '--report', reportFile, '--no-progress',
-      '--sites', 'A:0;B:1', '--executor-command', `node ${hook}`, '--threshold', '100', '--min-observe', '0.2', '--vm-memory', '64MiB', '--no-gain-check',
-      '-np', '2', '--oversubscribe', '--mca', 'mpi_yield_when_idle', '1', '--mca', 'btl', 'self,vader', '--', path.join(nativeBuildDir, 'sitempi-demo'), '20000', '20000']);
+      '--sites', 'A:0;B:1', '--executor-command', `node ${hook}`, '--threshold', '100', '--min-observe', '0.2', '--evaluate-every', '0.2', '--vm-memory', '64MiB', '--no-gain-check',
+      '-np', '2', '--oversubscribe', '--mca', 'mpi_yield_when_idle', '1', '--mca', 'btl', 'self,vader', '--', path.join(nativeBuildDir, 'sitempi-demo'), '20000', '100000']);
     vi.restoreAllMocks();
     expect(code, err).toBe(0);
     const rep = JSON.parse(fs.readFileSync(reportFile, 'utf8'));

@@ -1,7 +1,6 @@
 // The testbed executor on a real testbed (root: namespaces, wanemu), with fake ranks whose Hello
 // names testbed nodes as their hosts.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -9,13 +8,13 @@ import { Monitor } from '../../src/monitor/monitor.js';
 import { PlacementService, type PlacementEvent, type RelocationEvent } from '../../src/placement/service.js';
 import { TestbedExecutor } from '../../src/placement/testbed-executor.js';
 import { testbedCli } from '../../src/testbed/cli.js';
-import { down, migrate, repoRoot, status, up } from '../../src/testbed/testbed.js';
+import { wanemuPath } from '../../src/native/paths.js';
+import { down, migrate, status, up } from '../../src/testbed/testbed.js';
 import { FakeRank, sleep, traffic, until } from './helpers.js';
 
 // Distinct from a developer's testbed, the testbed suite's and the benchmark's.
 const PREFIX = 'smreloc';
 const STATE_DIR = path.join(os.tmpdir(), 'sitempi-placement-vitest');
-const WORK = path.join(os.tmpdir(), 'sitempi-placement-vitest-build');
 const MGMT = '198.19.232.0/24';
 const DATA = '198.19.233.0/24';
 const opts = { stateDir: STATE_DIR };
@@ -35,13 +34,10 @@ async function home(): Promise<void> {
 
 describe('testbed executor (root, real namespaces and wanemu)', () => {
   beforeAll(async () => {
-    mkdirSync(WORK, { recursive: true });
-    const bdir = path.join(WORK, 'wanemu');
-    execFileSync('cmake', ['-S', path.join(repoRoot(), 'native', 'wanemu'), '-B', bdir, '-DCMAKE_BUILD_TYPE=Release'], { stdio: 'pipe' });
-    execFileSync('cmake', ['--build', bdir, '-j', '2'], { stdio: 'pipe' });
+    if (!existsSync(wanemuPath)) throw new Error(`${wanemuPath} is missing: run npm run build`);
     await down({ ...opts, prefix: PREFIX });
     await up({ sites: { A: 2, B: 2 }, slots: 2, rttMs: 10, bandwidth: '1gbit' },
-      { ...opts, prefix: PREFIX, wanemuPath: path.join(bdir, 'wanemu'), mgmtSubnet: MGMT, dataSubnet: DATA });
+      { ...opts, prefix: PREFIX, wanemuPath, mgmtSubnet: MGMT, dataSubnet: DATA });
   }, 180_000);
 
   afterAll(async () => {

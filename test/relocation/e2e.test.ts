@@ -18,5 +18,11 @@ describe('live relocation on the testbed', () => {
     expect(s.crossBeforeMBps!).toBeGreaterThan(5);
     expect(s.crossAfterMBps!).toBeLessThan(s.crossBeforeMBps! * 0.01);
     expect(s.latencyAfterMs!).toBeLessThan(s.latencyBeforeMs!);
+    // Batches carry the epoch in force: the profile has traffic under both placements.
+    // (epoch 0: the few records before the first placement was agreed)
+    const byEpoch = new Map(r.epochMatrices.map((e) => [e.epoch, e.bytes]));
+    expect(byEpoch.get(1)).toBeGreaterThan(0);
+    expect(byEpoch.get(2)).toBeGreaterThan(0);
+    expect([...byEpoch.keys()].every((e) => e <= 2)).toBe(true);
   });
 });

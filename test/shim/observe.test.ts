@@ -85,6 +85,26 @@ function useMpiVariant(): string {
   return out;
 }
 
+describe('observe path with site-aware collectives', () => {
+  it('records of site-aware algorithms are expanded with the grouping the shim used', async () => {
+    // The stencil demo: halo exchange with neighbours, Allreduce every 10 steps, a final Reduce.
+    const demo = path.join(packageRoot, 'build', 'Release', 'sitempi-demo');
+    const r = await run('node', [cli, 'run', '--json', '-np', String(P), ...baseMpirunArgs, '-x', 'SITEMPI_SITES=A:0,1;B:2,3',
+      '--', demo, '1000', '50'], 120_000);
+    expect(r.code).toBe(0);
+    const job = (JSON.parse(r.stdout.trimEnd().split('\n').pop()!) as JsonReport & { jobs: { unexpandedCollectives: number }[] }).jobs[0];
+    expect(job.unexpandedCollectives).toBe(0);
+    const b = job.matrix.bytes, m = job.matrix.messages;
+    // Site B's leader (rank 2) carries its site's reductions to A's leader (rank 0): 5 Allreduce
+    // swaps and the Reduce, 8 bytes each; rank 3 reaches site A only through its leader (the flat
+    // model of the library's algorithms would have rank 3 send to rank 0).
+    expect(b[3][0] + b[3][1]).toBe(0);
+    expect(b[2][0]).toBe(6 * 8);
+    expect(m[2][0]).toBe(6);
+    expect(b[0][2]).toBe(5 * 8);
+  });
+});
+
 describe('observe path: Fortran bindings', () => {
   const sources: Record<string, () => string> = {
     'mpif.h': () => 'test/shim/programs/fortran_mpif.f90',

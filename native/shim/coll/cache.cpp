@@ -82,6 +82,7 @@ SiteCache* build_cache(MPI_Comm comm, const shim::CommInfo& info, const std::vec
   auto* c = new SiteCache;
   c->epoch = epoch;
   const int P = int(info.members.size());
+  if (world_site_of) shim::sender_sites_in_force(epoch, *world_site_of);  // once per epoch
   if (info.inter || P < 2 || !world_site_of) return c;
   PMPI_Comm_rank(comm, &c->me);
   c->site_of.resize(size_t(P));
