@@ -6,16 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp(const void* a, const void* b) {
-  double x = *(const double*)a, y = *(const double*)b;
-  return x < y ? -1 : x > y;
-}
+#include "timing.h"
 
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
@@ -36,8 +27,7 @@ int main(int argc, char** argv) {
       }
       samples[r] = (now() - t0) / calls;
     }
-    qsort(samples, reps, sizeof(double), cmp);
-    printf("{\"call\":\"%s\",\"ns\":%.3f}\n", names[kind], samples[reps / 2]);
+    printf("{\"call\":\"%s\",\"ns\":%.3f}\n", names[kind], median(samples, reps < 64 ? reps : 64));
   }
   MPI_Finalize();
   return 0;
