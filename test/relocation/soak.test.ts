@@ -107,6 +107,16 @@ function analyse(job: Map<number, RankRecords>, placements: Map<number, Placemen
   return out;
 }
 
+/** The soak program finished by itself, every result equal to PMPI's. */
+function expectCleanRun(r: { code: number; stdout: string; stderr: string }): RegExpExecArray {
+  expect(r.stderr).not.toMatch(/MISMATCH/);
+  expect(r.code, r.stderr.slice(-3000)).toBe(0);
+  const m = /soak rank 0: (\d+) iterations, (\d+) calls, (\d+) errors/.exec(r.stdout);
+  expect(m, r.stdout + r.stderr).not.toBeNull();
+  expect(Number(m![3])).toBe(0);
+  return m!;
+}
+
 async function storm(o: { K: number; epochs: number; seed: number; env?: Record<string, string>; enabled?: (c: string) => boolean }) {
   const { K, seed } = o;
   const rnd = prng(seed);
@@ -146,11 +156,7 @@ async function storm(o: { K: number; epochs: number; seed: number; env?: Record<
     await sleep(1500);
     fs.writeFileSync(stop, '');
     const r = await run;
-    expect(r.stderr).not.toMatch(/MISMATCH/);
-    expect(r.code, r.stderr.slice(-3000)).toBe(0);
-    const m = /soak rank 0: (\d+) iterations, (\d+) calls, (\d+) errors/.exec(r.stdout);
-    expect(m, r.stdout + r.stderr).not.toBeNull();
-    expect(Number(m![3])).toBe(0);
+    const m = expectCleanRun(r);
     await sleep(300);
     const job = decodeStreams(tm.streams);
     expect([...job.keys()].sort()).toEqual([...Array(NP).keys()]);
@@ -218,11 +224,7 @@ describe('live relocation: the agreement under a storm of placements', () => {
       await sleep(2000);
       fs.writeFileSync(stop, '');
       const r = await run;
-      expect(r.stderr).not.toMatch(/MISMATCH/);
-      expect(r.code, r.stderr.slice(-3000)).toBe(0);
-      const m = /soak rank 0: (\d+) iterations, (\d+) calls, (\d+) errors/.exec(r.stdout);
-      expect(m, r.stdout + r.stderr).not.toBeNull();
-      expect(Number(m![3])).toBe(0);
+      expectCleanRun(r);
       await sleep(300);
       const before = decodeStreams(tm.streams);
       const after = decodeStreams(tm2.streams);
