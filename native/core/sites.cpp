@@ -82,6 +82,12 @@ constexpr CollName kCollNames[] = {
 
 }  // namespace
 
+bool parse_range(const std::string& tok, long& lo, long& hi) {
+  const size_t dash = tok.find('-');
+  if (dash == std::string::npos) return parse_long(trim(tok), lo) && (hi = lo, true);
+  return parse_long(trim(tok.substr(0, dash)), lo) && parse_long(trim(tok.substr(dash + 1)), hi);
+}
+
 bool glob_match(const char* pattern, const char* text) { return fnmatch(pattern, text, 0) == 0; }
 
 bool parse_site_spec(const std::string& text, SiteSpec& out, std::string& err) {
@@ -129,12 +135,8 @@ bool parse_site_spec(const std::string& text, SiteSpec& out, std::string& err) {
         if (it.pattern.empty()) { err = "empty host pattern in site '" + name + "'"; return false; }
         out.uses_hosts = true;
       } else {
-        const size_t dash = tok.find('-');
         long lo = 0, hi = 0;
-        const bool ok = dash == std::string::npos
-                            ? (parse_long(tok, lo) && (hi = lo, true))
-                            : (parse_long(trim(tok.substr(0, dash)), lo) && parse_long(trim(tok.substr(dash + 1)), hi));
-        if (!ok) {
+        if (!parse_range(tok, lo, hi)) {
           err = "unknown rank '" + tok + "' in site '" + name + "' (expected N, LO-HI or @host-pattern)";
           return false;
         }

@@ -44,6 +44,8 @@ bool placement_valid(const std::vector<std::string>& names, const std::vector<ui
                      int world_size);
 
 bool glob_match(const char* pattern, const char* text);
+// One entry of a rank or CPU list: "N" or "LO-HI" (not checked for LO <= HI).
+bool parse_range(const std::string& tok, long& lo, long& hi);
 
 // A communicator's ranks grouped by site. Sites are numbered in the order of their first rank
 // (so site 0 holds comm rank 0); each site's leader is its lowest rank; members are ascending.

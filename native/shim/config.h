@@ -18,6 +18,7 @@ struct Config {
   uint32_t finalize_timeout_ms = 3000;  // SITEMPI_FINALIZE_TIMEOUT_MS: longest wait at Finalize
   uint32_t connect_timeout_ms = 1000;   // SITEMPI_CONNECT_TIMEOUT_MS
   uint32_t backoff_max_ms = 2000;       // SITEMPI_BACKOFF_MAX_MS: longest pause between reconnects
+  std::string sender_cpus;        // SITEMPI_SENDER_CPUS: other (default), inherit, or a CPU list
   bool verbose = false;           // SITEMPI_VERBOSE=1: diagnostics on stderr
   // Site-aware collectives (docs/sites.md).
   std::string sites;              // SITEMPI_SITES: static site map, e.g. "A:0-3;B:4-7"

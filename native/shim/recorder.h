@@ -96,14 +96,17 @@ int comm_size(MPI_Comm comm);
 inline void append(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t t0, uint64_t t1,
                    uint32_t cross_msgs = 0, uint64_t cross_bytes = 0) {
   ThreadFast& f = t_fast;
-  const wire::Record r{fn, peer, bytes, comm, alg, t0, t1 - t0, cross_msgs, cross_bytes};
   if (__builtin_expect(f.n < f.cap && f.flush_gen == g_flush_gen.load(std::memory_order_relaxed), 1)) {
     ++f.records;
     if ((fn >> kRoleShift) <= kRoleColl) f.mpi_ticks += t1 - t0;  // parts carry no time of their own
-    f.recs[f.n++] = r;
+    // Field by field into the chunk: a record built on the stack and copied would be re-read with
+    // wide loads that cannot forward from its narrow stores (a stall of a dozen cycles each).
+    wire::Record& r = f.recs[f.n++];
+    r.fn = fn; r.peer = peer; r.bytes = bytes; r.comm = comm; r.alg = alg;
+    r.start = t0; r.duration = t1 - t0; r.cross_msgs = cross_msgs; r.cross_bytes = cross_bytes;
     return;
   }
-  append_slow(r);
+  append_slow(wire::Record{fn, peer, bytes, comm, alg, t0, t1 - t0, cross_msgs, cross_bytes});
 }
 
 // One intercepted call: times it and emits its records. Exactly one primary record per call.

@@ -26,6 +26,7 @@
 
 #include "config.h"
 #include "recorder.h"
+#include "sender_cpus.h"
 
 namespace sitempi::shim {
 
@@ -233,6 +234,8 @@ class Sender {
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, nullptr);  // the application's handlers run in its own threads
+    place_sender_thread(config().sender_cpus);
+    pthread_setname_np(pthread_self(), "sitempi-sender");  // top -H, gdb, /proc; set once placed
     g_clock.calibrate();
     const Config& c = config();
     auto next_flush = std::chrono::steady_clock::now() + std::chrono::milliseconds(c.flush_ms);

@@ -1,0 +1,47 @@
+/* Prints the CPUs each thread of this rank may run on: "main LIST" and, once the shim's sender
+ * thread has named itself, "sender LIST" (or "sender none" after 2 s). */
+#include <dirent.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int read_line(const char* path, const char* key, char* out, size_t n) {
+  FILE* f = fopen(path, "r");
+  char line[512];
+  int found = 0;
+  if (!f) return 0;
+  while (fgets(line, sizeof line, f)) {
+    if (key && strncmp(line, key, strlen(key)) != 0) continue;
+    snprintf(out, n, "%s", key ? line + strlen(key) : line);
+    out[strcspn(out, "\n")] = 0;
+    found = 1;
+    break;
+  }
+  fclose(f);
+  return found;
+}
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  char path[300], buf[256], sender[256] = "none";
+  read_line("/proc/self/status", "Cpus_allowed_list:\t", buf, sizeof buf);
+  printf("main %s\n", buf);
+  for (int tries = 0; tries < 200 && strcmp(sender, "none") == 0; tries++) {
+    DIR* d = opendir("/proc/self/task");
+    struct dirent* e;
+    while (d && (e = readdir(d))) {
+      if (e->d_name[0] == '.') continue;
+      snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+      if (!read_line(path, NULL, buf, sizeof buf) || strcmp(buf, "sitempi-sender") != 0) continue;
+      snprintf(path, sizeof path, "/proc/self/task/%s/status", e->d_name);
+      read_line(path, "Cpus_allowed_list:\t", sender, sizeof sender);
+    }
+    if (d) closedir(d);
+    if (strcmp(sender, "none") == 0) usleep(10000);
+  }
+  printf("sender %s\n", sender);
+  MPI_Finalize();
+  return 0;
+}
