@@ -91,10 +91,10 @@ void append_hello(std::vector<uint8_t>& out, const Hello& h) {
 }
 
 void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch,
-                  const Record* r, size_t n, TimeScale time) {
-  // One pass over the records writes every column (fields 4..12) into its own scratch area;
-  // then the frame is assembled with the now known lengths. Start is delta-coded; columns 10-12
-  // are left out when all zero (decoders read a missing column as zeros).
+                  const Slot* s, size_t n, TimeScale time) {
+  // One pass over the slots writes every column (fields 4..12) into its own scratch area; then
+  // the frame is assembled with the now known lengths. Start is delta-coded; columns 10-12 are
+  // left out when all zero (decoders read a missing column as zeros).
   constexpr int kColumns = 9;
   thread_local std::vector<uint8_t> scratch;
   if (scratch.size() < n * 10 * kColumns) scratch.resize(n * 10 * kColumns);
@@ -104,8 +104,18 @@ void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uin
   uint64_t prev = 0, any_alg = 0, any_cross = 0;
   const bool scaled = time.origin != 0 || time.ns_per_tick != 1.0;
   for (size_t i = 0; i < n; ++i) {
-    const Record& x = r[i];
+    const Slot& x = s[i];
+    if (x.fn == kExtension) continue;  // only after a record: never written alone
     uint64_t start = x.start, duration = x.duration;
+    uint32_t alg = 0, cross_msgs = 0;
+    uint64_t cross_bytes = 0;
+    if (i + 1 < n && s[i + 1].fn == kExtension) {
+      const Slot& e = s[++i];
+      alg = uint32_t(e.peer);
+      cross_msgs = e.comm;
+      cross_bytes = e.bytes;
+      duration = e.start;
+    }
     if (scaled) {
       start = start > time.origin ? uint64_t(double(start - time.origin) * time.ns_per_tick) : 0;
       duration = uint64_t(double(duration) * time.ns_per_tick);
@@ -117,12 +127,12 @@ void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uin
     end[3] = put_varint(end[3], x.comm);
     end[4] = put_varint(end[4], start - prev);
     end[5] = put_varint(end[5], duration);
-    end[6] = put_varint(end[6], x.alg);
-    end[7] = put_varint(end[7], x.cross_msgs);
-    end[8] = put_varint(end[8], x.cross_bytes);
+    end[6] = put_varint(end[6], alg);
+    end[7] = put_varint(end[7], cross_msgs);
+    end[8] = put_varint(end[8], cross_bytes);
     prev = start;
-    any_alg |= x.alg;
-    any_cross |= x.cross_msgs | x.cross_bytes;
+    any_alg |= alg;
+    any_cross |= cross_msgs | cross_bytes;
   }
   size_t len[kColumns];
   for (int c = 0; c < kColumns; ++c) len[c] = size_t(end[c] - col[c]);
@@ -138,6 +148,16 @@ void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uin
   w.u64(2, dropped);
   w.u64(3, epoch);
   for (int c = 0; c < kColumns; ++c) w.bytes(uint32_t(4 + c), col[c], len[c]);
+}
+
+void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch,
+                  const Record* r, size_t n, TimeScale time) {
+  std::vector<Slot> slots(2 * n);
+  size_t k = 0;
+  for (size_t i = 0; i < n; ++i)
+    k += size_t(pack(&slots[k], r[i].fn, r[i].peer, r[i].bytes, r[i].comm, r[i].alg, r[i].start, r[i].duration,
+                     r[i].cross_msgs, r[i].cross_bytes));
+  append_batch(out, seq, dropped, epoch, slots.data(), k, time);
 }
 
 void append_comm_def(std::vector<uint8_t>& out, const CommDef& c) {

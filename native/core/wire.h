@@ -24,6 +24,39 @@ struct Record {
   uint64_t cross_bytes;
 };
 
+// The shim's in-memory form of a record, written on the application's critical path: 32 bytes
+// (a Record is 56). What rarely occurs — an algorithm id, cross-site counts, a duration of 2^32
+// ticks (about 1.5 s) or more — goes into a second, extension slot right after it, which the
+// encoder folds back into the record.
+struct Slot {
+  uint32_t fn;        // Record.fn; kExtension: this slot extends the one before
+  int32_t peer;       // extension: alg
+  uint64_t bytes;     // extension: cross_bytes
+  uint64_t start;     // extension: the full duration
+  uint32_t comm;      // extension: cross_msgs
+  uint32_t duration;  // kLongDuration: the full duration is in the extension
+};
+static_assert(sizeof(Slot) == 32, "two slots per cache line");
+constexpr uint32_t kExtension = 0xFFFFFFFFu;  // never a function id | role
+constexpr uint32_t kLongDuration = 0xFFFFFFFFu;
+
+inline bool needs_extension(uint32_t alg, uint32_t cross_msgs, uint64_t cross_bytes, uint64_t duration) {
+  return (alg | cross_msgs | cross_bytes) != 0 || duration >= kLongDuration;
+}
+// Writes one record as one or two slots; returns how many.
+inline int pack(Slot* s, uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t start,
+                uint64_t duration, uint32_t cross_msgs, uint64_t cross_bytes) {
+  s->fn = fn; s->peer = peer; s->bytes = bytes; s->start = start; s->comm = comm;
+  if (!needs_extension(alg, cross_msgs, cross_bytes, duration)) {
+    s->duration = uint32_t(duration);
+    return 1;
+  }
+  s->duration = duration >= kLongDuration ? kLongDuration : uint32_t(duration);
+  Slot& e = s[1];
+  e.fn = kExtension; e.peer = int32_t(alg); e.bytes = cross_bytes; e.start = duration; e.comm = cross_msgs; e.duration = 0;
+  return 2;
+}
+
 struct Hello {
   std::string job, host, token, program;
   uint32_t rank = 0, size = 0, pid = 0;
@@ -54,6 +87,9 @@ struct TimeScale {
   uint64_t origin = 0;
   double ns_per_tick = 1.0;
 };
+void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch,
+                  const Slot* slots, size_t n, TimeScale time = TimeScale{});
+// The same from whole records (tests, the addon).
 void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch,
                   const Record* records, size_t n, TimeScale time = TimeScale{});
 void append_comm_def(std::vector<uint8_t>& out, const CommDef& c);

@@ -20,7 +20,7 @@ std::vector<Chunk> g_free;               // guarded by g_pool_mu
 std::deque<Chunk> g_full;                // guarded by g_pool_mu
 std::atomic<uint32_t> g_free_count{0};
 uint32_t g_capacity = 0;
-std::vector<wire::Record> g_storage;     // all chunks' records, allocated once
+std::vector<wire::Slot> g_storage;       // all chunks' slots, allocated once
 
 std::atomic<uint64_t> g_dropped{0}, g_records{0}, g_mpi_ticks{0};
 
@@ -69,7 +69,7 @@ struct ThreadRegistration {
     g_free.pop_back();
     g_free_count.fetch_sub(1, std::memory_order_relaxed);
     f.n = 0;
-    f.cap = g_capacity;
+    f.cap = g_capacity - 1;
     f.epoch = g_epoch.load(std::memory_order_acquire);
     return true;
   }
@@ -92,26 +92,27 @@ void set_epoch_in_force(uint64_t epoch) {
 void recorder_init_pool(uint32_t batch_records, uint32_t queue_batches) {
   std::lock_guard<std::mutex> p(g_pool_mu);
   g_capacity = batch_records;
-  g_storage.assign(size_t(batch_records) * queue_batches, wire::Record{});
+  g_storage.assign(size_t(batch_records) * queue_batches, wire::Slot{});
   g_free.clear();
   for (uint32_t i = 0; i < queue_batches; ++i) g_free.push_back(Chunk{0, 0, &g_storage[size_t(i) * batch_records]});
   g_free_count.store(queue_batches);
 }
 
 // The chunk is full or a flush was requested (or the thread has no chunk yet).
-void append_slow(const wire::Record& r) {
+void append_slow(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t t0, uint64_t dt,
+                 uint32_t cross_msgs, uint64_t cross_bytes) {
   ThreadRegistration& reg = registration();
   ThreadFast& f = t_fast;
   const uint64_t gen = g_flush_gen.load(std::memory_order_relaxed);
-  if (f.recs && (f.n == f.cap || f.flush_gen != gen)) reg.hand_off();
+  if (f.recs && (f.n >= f.cap || f.flush_gen != gen)) reg.hand_off();
   f.flush_gen = gen;
   ++f.records;
-  if ((r.fn >> kRoleShift) <= kRoleColl) f.mpi_ticks += r.duration;
+  if ((fn >> kRoleShift) <= kRoleColl) f.mpi_ticks += dt;
   if (!f.recs && !reg.acquire()) {
     g_dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  f.recs[f.n++] = r;
+  f.n += uint32_t(wire::pack(f.recs + f.n, fn, peer, bytes, comm, alg, t0, dt, cross_msgs, cross_bytes));
 }
 
 bool take_full_chunk(Chunk& out) {

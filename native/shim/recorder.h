@@ -31,16 +31,17 @@ enum Role : uint32_t {
 constexpr uint32_t kRoleShift = 9;  // function ids stay below 512
 
 struct Chunk {
-  uint32_t n = 0;
+  uint32_t n = 0;  // slots used (a record takes one or two)
   uint64_t epoch = 0;
-  wire::Record* recs = nullptr;
+  wire::Slot* recs = nullptr;
 };
 
 // Per-thread hot state: plain data in static TLS (zero-initialised: no constructor, no guard).
 struct ThreadFast {
   int depth;                 // >0 inside a wrapper: inner MPI calls are not recorded
-  uint32_t n, cap;           // records in the current chunk, its capacity (0: no chunk)
-  wire::Record* recs;
+  uint32_t n, cap;           // slots used in the current chunk; usable: one less than its size, so
+                             // that a record with an extension always fits (0: no chunk)
+  wire::Slot* recs;
   uint64_t flush_gen;        // g_flush_gen when the chunk was taken
   uint64_t epoch;            // placement epoch in force for the chunk's records
   uint64_t records, mpi_ticks;
@@ -66,7 +67,8 @@ inline bool enter() { return __builtin_expect(t_fast.depth == 0, 1) && g_active.
 uint32_t comm_local_id_slow(MPI_Comm comm);
 int comm_world_rank_slow(MPI_Comm comm, int rank);
 uint64_t type_bytes_slow(MPI_Datatype t, int64_t count);
-void append_slow(const wire::Record& r);
+void append_slow(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t t0, uint64_t dt,
+                 uint32_t cross_msgs, uint64_t cross_bytes);
 
 // The communicator's rank-local id; announces the communicator on first use.
 inline uint32_t comm_local_id(MPI_Comm comm) {
@@ -96,17 +98,16 @@ int comm_size(MPI_Comm comm);
 inline void append(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t t0, uint64_t t1,
                    uint32_t cross_msgs = 0, uint64_t cross_bytes = 0) {
   ThreadFast& f = t_fast;
+  const uint64_t dt = t1 - t0;
   if (__builtin_expect(f.n < f.cap && f.flush_gen == g_flush_gen.load(std::memory_order_relaxed), 1)) {
     ++f.records;
-    if ((fn >> kRoleShift) <= kRoleColl) f.mpi_ticks += t1 - t0;  // parts carry no time of their own
-    // Field by field into the chunk: a record built on the stack and copied would be re-read with
-    // wide loads that cannot forward from its narrow stores (a stall of a dozen cycles each).
-    wire::Record& r = f.recs[f.n++];
-    r.fn = fn; r.peer = peer; r.bytes = bytes; r.comm = comm; r.alg = alg;
-    r.start = t0; r.duration = t1 - t0; r.cross_msgs = cross_msgs; r.cross_bytes = cross_bytes;
+    if ((fn >> kRoleShift) <= kRoleColl) f.mpi_ticks += dt;  // parts carry no time of their own
+    // Straight into the chunk: a record built on the stack and copied would be re-read with wide
+    // loads that cannot forward from its narrow stores (a stall of a dozen cycles each).
+    f.n += uint32_t(wire::pack(f.recs + f.n, fn, peer, bytes, comm, alg, t0, dt, cross_msgs, cross_bytes));
     return;
   }
-  append_slow(wire::Record{fn, peer, bytes, comm, alg, t0, t1 - t0, cross_msgs, cross_bytes});
+  append_slow(fn, peer, bytes, comm, alg, t0, dt, cross_msgs, cross_bytes);
 }
 
 // One intercepted call: times it and emits its records. Exactly one primary record per call.

@@ -55,6 +55,14 @@ describe('observe path under mpirun -np 4 (C)', () => {
     expect(fn(report, 'MPI_Finalize')).toMatchObject({ count: 4 });
   });
 
+  it('a call of 2 s keeps its whole duration (beyond 32 bits of clock ticks)', async () => {
+    const { report } = await sitempiRun(patternsBin, ['wait2s'], 2);
+    const recv = fn(report, 'MPI_Recv') as unknown as { count: number; seconds: number };
+    expect(recv.count).toBe(1);
+    expect(recv.seconds).toBeGreaterThan(1.9);
+    expect(recv.seconds).toBeLessThan(30);
+  });
+
   it('anysource: receives from MPI_ANY_SOURCE are counted once each, with their bytes', async () => {
     const { report } = await sitempiRun(patternsBin, ['anysource']);
     expect(fn(report, 'MPI_Recv')).toMatchObject({ count: 3, bytes: 300 });

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int rank, size;
 
@@ -169,6 +170,13 @@ static void rma(void) {
   MPI_Win_free(&win);
 }
 
+/* Rank 0 waits 2 s in MPI_Recv for rank 1: a duration beyond 32 bits of clock ticks. */
+static void wait2s(void) {
+  int v = rank;
+  if (rank == 1) { sleep(2); MPI_Send(&v, 1, MPI_INT, 0, 7, MPI_COMM_WORLD); }
+  if (rank == 0) { MPI_Recv(&v, 1, MPI_INT, 1, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE); check(v == 1, "wait2s"); }
+}
+
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -181,6 +189,7 @@ int main(int argc, char** argv) {
   else if (!strcmp(mode, "collectives")) collectives();
   else if (!strcmp(mode, "split")) split();
   else if (!strcmp(mode, "rma")) rma();
+  else if (!strcmp(mode, "wait2s")) wait2s();
   else { fprintf(stderr, "unknown mode %s\n", mode); MPI_Abort(MPI_COMM_WORLD, 2); }
   if (rank == 0) printf("patterns %s: ok\n", mode);
   MPI_Finalize();
