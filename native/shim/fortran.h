@@ -4,6 +4,9 @@
 #pragma once
 #include <mpi.h>
 
+// Integer arrays (counts, displacements) pass from Fortran to C unconverted.
+static_assert(sizeof(MPI_Fint) == sizeof(int), "MPI_Fint arrays are read as int arrays");
+
 namespace sitempi::shim {
 
 // The library's Fortran routine `name` (falling back to `fallback` in the next object).

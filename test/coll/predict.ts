@@ -71,15 +71,16 @@ export interface CheckResult {
 /**
  * Holds every rank's records to the cost model's prediction (per rank, per call) and, summed over
  * the ranks of each call, to the lower bound wherever the algorithm is the byte-optimal one.
- * `enabled(coll)` says whether SITEMPI_COLL let the collective run site-aware.
+ * `enabled(coll)` says whether SITEMPI_COLL let the collective run site-aware; `calls(rank)` gives
+ * the calls a rank made (default: the calls-RANK.jsonl that coll_check wrote in dir).
  */
 export function checkJob(job: Map<number, RankFile>, dir: string, worldSiteOf: number[] | null,
-  opts: { alphaUs?: number; enabled?: (coll: string) => boolean } = {}): CheckResult {
+  opts: { alphaUs?: number; enabled?: (coll: string) => boolean; calls?: (rank: number) => CallLine[] } = {}): CheckResult {
   const res: CheckResult = { calls: 0, siteAware: 0, boundChecked: 0, mismatches: [], boundFailures: [], algs: new Map() };
   const groups = new Map<string, { call: CallLine; siteOf: number[]; bytes: number; msgs: number; ranks: number; algs: Set<number> }>();
   for (const [rank, f] of job) {
     const recs = collRecords(f);
-    const calls = readCalls(path.join(dir, `calls-${rank}.jsonl`));
+    const calls = opts.calls ? opts.calls(rank) : readCalls(path.join(dir, `calls-${rank}.jsonl`));
     if (recs.length !== calls.length) {
       res.mismatches.push(`rank ${rank}: ${recs.length} collective records for ${calls.length} calls`);
       continue;

@@ -77,6 +77,8 @@ std::vector<int> iota_scaled(int P, int step) {
 
 }  // namespace
 
+bool site_aware_in_use() { return g_agree_on || g_coll_mask != 0; }
+
 int Barrier(MPI_Comm comm, Outcome* out) {
   *out = Outcome{};
   SiteCache* c = site_cache_for(Coll::Barrier, comm);

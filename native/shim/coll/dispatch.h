@@ -14,6 +14,11 @@ struct Outcome {
   uint64_t cross_bytes = 0;  // and their bytes
 };
 
+// Whether any communicator may run a site-aware algorithm (a site map of two or more sites with
+// SITEMPI_COLL on, or the relocation agreement running): the Fortran entry points use the
+// dispatcher only then, and otherwise the library's own Fortran binding.
+bool site_aware_in_use();
+
 int Barrier(MPI_Comm comm, Outcome* out);
 int Bcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm, Outcome* out);
 int Gather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, Outcome* out);

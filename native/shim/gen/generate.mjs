@@ -100,6 +100,14 @@ function fortranType(p) {
   return 'MPI_Fint *';
 }
 
+// A Fortran argument as the C dispatcher takes it.
+function fortranToC(p) {
+  if (p.base === 'void') return `const_cast<void *>(sitempi::shim::f_buf(${p.name}))`;
+  if (isHandle(p)) return `PMPI_${HANDLES[p.base]}_f2c(*${p.name})`;
+  if (p.array) return `reinterpret_cast<const int *>(${p.name})`;  // MPI_Fint is int (fortran.h)
+  return `*${p.name}`;
+}
+
 function expand(fn, flavorFactory) {
   const decls = [];
   const f = bind(flavorFactory(decls), fn);
@@ -131,6 +139,16 @@ function fortranWrapper(fn) {
   const plain = [...fn.params.map((p) => p.name), 'ierr'].join(', ');
   const callArgs = [...fn.params.map((p) => args[p.name] || p.name), 'ierr'].join(', ');
   const entry = (sym, v) => `SITEMPI_EXPORT void ${sym}(${fparams}) { F_${fn.name}<${v}>(${plain}); }`;
+  // Covered collectives run the site-aware algorithms for Fortran callers too: the arguments are
+  // converted as Open MPI's own Fortran binding does (handles f2c, sentinels, MPI_Fint arrays) and
+  // the C dispatcher takes over; with no sites in use the library's binding runs as before.
+  const siteAware = ADAPTIVE.has(fn.name) ? `if (sitempi::coll::site_aware_in_use()) {
+    [[maybe_unused]] const int rc_ = sitempi::coll::${fn.name}(${fn.params.map(fortranToC).join(', ')}, &out_);
+    if (ierr) *ierr = rc_;
+    ${post}
+    return;
+  }
+  ` : '';
   return `namespace {
 using F_${fn.name}_t = void(${ftypes});
 template <int V>
@@ -141,7 +159,7 @@ void F_${fn.name}(${fparams}) {
   if (!sitempi::shim::enter()) { real_(${plain}); return; }
   sitempi::shim::Call call_(sitempi::shim::FN_${fn.name});
   ${pre}
-  real_(${callArgs});
+  ${siteAware}real_(${callArgs});
   [[maybe_unused]] const int rc_ = ierr ? *ierr : MPI_SUCCESS;
   ${post}
 }
