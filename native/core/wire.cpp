@@ -48,6 +48,7 @@ class Writer {
 
 // Writes packed varints through a raw pointer into space already sized.
 inline uint8_t* put_varint(uint8_t* p, uint64_t v) {
+  if (v < 0x80) { *p = static_cast<uint8_t>(v); return p + 1; }  // most values: one byte
   while (v >= 0x80) { *p++ = static_cast<uint8_t>(v | 0x80); v >>= 7; }
   *p++ = static_cast<uint8_t>(v);
   return p;
@@ -90,56 +91,64 @@ void append_hello(std::vector<uint8_t>& out, const Hello& h) {
   append_enveloped(out, kHello, body);
 }
 
-void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch,
-                  const Slot* s, size_t n, TimeScale time) {
-  // One pass over the slots writes every column (fields 4..12) into its own scratch area; then
-  // the frame is assembled with the now known lengths. Start is delta-coded; columns 10-12 are
-  // left out when all zero (decoders read a missing column as zeros).
-  constexpr int kColumns = 9;
-  thread_local std::vector<uint8_t> scratch;
-  if (scratch.size() < n * 10 * kColumns) scratch.resize(n * 10 * kColumns);
+namespace {
+
+// Ticks to ns in 16.48 fixed point: exact for a scale of 1, monotonic, and no integer/double
+// conversions (a slow pair for unsigned 64-bit values) in the per-record loops.
+struct FixedScale {
+  uint64_t origin, mult;
+  explicit FixedScale(TimeScale t) : origin(t.origin), mult(uint64_t(t.ns_per_tick * double(1ull << 48) + 0.5)) {}
+  uint64_t span(uint64_t d) const { return uint64_t((unsigned __int128)d * mult >> 48); }
+  uint64_t at(uint64_t t) const { return t > origin ? span(t - origin) : 0; }
+};
+
+// Batch fields 4..12, one scratch column each (room for a 10-byte varint per record).
+constexpr int kColumns = 9;
+struct Columns {
   uint8_t* col[kColumns];
   uint8_t* end[kColumns];
-  for (int c = 0; c < kColumns; ++c) col[c] = end[c] = scratch.data() + size_t(c) * n * 10;
-  uint64_t prev = 0, any_alg = 0, any_cross = 0;
-  const bool scaled = time.origin != 0 || time.ns_per_tick != 1.0;
-  for (size_t i = 0; i < n; ++i) {
-    const Slot& x = s[i];
-    if (x.fn == kExtension) continue;  // only after a record: never written alone
-    uint64_t start = x.start, duration = x.duration;
-    uint32_t alg = 0, cross_msgs = 0;
-    uint64_t cross_bytes = 0;
-    if (i + 1 < n && s[i + 1].fn == kExtension) {
-      const Slot& e = s[++i];
-      alg = uint32_t(e.peer);
-      cross_msgs = e.comm;
-      cross_bytes = e.bytes;
-      duration = e.start;
-    }
-    if (scaled) {
-      start = start > time.origin ? uint64_t(double(start - time.origin) * time.ns_per_tick) : 0;
-      duration = uint64_t(double(duration) * time.ns_per_tick);
-      if (start < prev) start = prev;  // rounding never makes a delta negative
-    }
-    end[0] = put_varint(end[0], x.fn);
-    end[1] = put_varint(end[1], zigzag(x.peer));
-    end[2] = put_varint(end[2], x.bytes);
-    end[3] = put_varint(end[3], x.comm);
-    end[4] = put_varint(end[4], start - prev);
-    end[5] = put_varint(end[5], duration);
-    end[6] = put_varint(end[6], alg);
-    end[7] = put_varint(end[7], cross_msgs);
-    end[8] = put_varint(end[8], cross_bytes);
-    prev = start;
-    any_alg |= alg;
-    any_cross |= cross_msgs | cross_bytes;
+  explicit Columns(size_t n) {
+    thread_local std::vector<uint8_t> scratch;
+    if (scratch.size() < n * 10 * kColumns) scratch.resize(n * 10 * kColumns);
+    for (int c = 0; c < kColumns; ++c) col[c] = end[c] = scratch.data() + size_t(c) * n * 10;
   }
+};
+
+// One column at a time: short, predictable loops. R is Slot (a batch without extensions) or Record.
+template <typename R, typename F>
+void put_column(Columns& c, int k, const R* r, size_t n, F value) {
+  uint8_t* p = c.col[k];
+  for (size_t i = 0; i < n; ++i) p = put_varint(p, value(r[i]));
+  c.end[k] = p;
+}
+// Fields 4..9: function, peer, bytes, communicator, start (delta-coded), duration.
+template <typename R>
+void put_common_columns(Columns& c, const R* r, size_t n, const FixedScale& fs) {
+  put_column(c, 0, r, n, [](const R& x) { return uint64_t(x.fn); });
+  put_column(c, 1, r, n, [](const R& x) { return zigzag(x.peer); });
+  put_column(c, 2, r, n, [](const R& x) { return uint64_t(x.bytes); });
+  put_column(c, 3, r, n, [](const R& x) { return uint64_t(x.comm); });
+  uint64_t prev = 0;
+  put_column(c, 4, r, n, [&](const R& x) {
+    uint64_t start = fs.at(x.start);
+    if (start < prev) start = prev;  // stamped before the record it follows: delta 0
+    const uint64_t delta = start - prev;
+    prev = start;
+    return delta;
+  });
+  put_column(c, 5, r, n, [&](const R& x) { return fs.span(x.duration); });
+}
+
+// Assembles the frame; columns 10-12 are left out when all zero (decoders read a missing column
+// as zeros).
+void put_batch_frame(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch, const Columns& c,
+                     bool any_alg, bool any_cross) {
   size_t len[kColumns];
-  for (int c = 0; c < kColumns; ++c) len[c] = size_t(end[c] - col[c]);
+  for (int k = 0; k < kColumns; ++k) len[k] = size_t(c.end[k] - c.col[k]);
   if (!any_alg) len[6] = 0;
   if (!any_cross) len[7] = len[8] = 0;
   size_t body = field_u64_size(1, seq) + field_u64_size(2, dropped) + field_u64_size(3, epoch);
-  for (int c = 0; c < kColumns; ++c) body += field_len_size(uint32_t(4 + c), len[c]);
+  for (int k = 0; k < kColumns; ++k) body += field_len_size(uint32_t(4 + k), len[k]);
   Writer w(out);
   out.reserve(out.size() + body + 16);
   w.frame_header(varint_size(kBatch << 3) + varint_size(body) + body);
@@ -147,17 +156,55 @@ void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uin
   w.u64(1, seq);
   w.u64(2, dropped);
   w.u64(3, epoch);
-  for (int c = 0; c < kColumns; ++c) w.bytes(uint32_t(4 + c), col[c], len[c]);
+  for (int k = 0; k < kColumns; ++k) w.bytes(uint32_t(4 + k), c.col[k], len[k]);
 }
+
+}  // namespace
 
 void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch,
                   const Record* r, size_t n, TimeScale time) {
-  std::vector<Slot> slots(2 * n);
-  size_t k = 0;
-  for (size_t i = 0; i < n; ++i)
-    k += size_t(pack(&slots[k], r[i].fn, r[i].peer, r[i].bytes, r[i].comm, r[i].alg, r[i].start, r[i].duration,
-                     r[i].cross_msgs, r[i].cross_bytes));
-  append_batch(out, seq, dropped, epoch, slots.data(), k, time);
+  Columns c(n);
+  put_common_columns(c, r, n, FixedScale(time));
+  bool any_alg = false, any_cross = false;
+  for (size_t i = 0; i < n; ++i) {
+    any_alg |= r[i].alg != 0;
+    any_cross |= (r[i].cross_msgs | r[i].cross_bytes) != 0;
+  }
+  if (any_alg) put_column(c, 6, r, n, [](const Record& x) { return uint64_t(x.alg); });
+  if (any_cross) {
+    put_column(c, 7, r, n, [](const Record& x) { return uint64_t(x.cross_msgs); });
+    put_column(c, 8, r, n, [](const Record& x) { return x.cross_bytes; });
+  }
+  put_batch_frame(out, seq, dropped, epoch, c, any_alg, any_cross);
+}
+
+void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch,
+                  const Slot* s, size_t n, TimeScale time) {
+  bool extended = false;
+  for (size_t i = 0; i < n; ++i) extended |= s[i].fn == kExtension;
+  if (!extended) {  // the common case: the slots are the records
+    Columns c(n);
+    put_common_columns(c, s, n, FixedScale(time));
+    put_batch_frame(out, seq, dropped, epoch, c, false, false);
+    return;
+  }
+  // Fold each extension into the record before it.
+  thread_local std::vector<Record> recs;
+  recs.clear();
+  for (size_t i = 0; i < n; ++i) {
+    const Slot& x = s[i];
+    if (x.fn == kExtension) continue;  // only after a record: never written alone
+    Record r{x.fn, x.peer, x.bytes, x.comm, 0, x.start, x.duration, 0, 0};
+    if (i + 1 < n && s[i + 1].fn == kExtension) {
+      const Slot& e = s[++i];
+      r.alg = uint32_t(e.peer);
+      r.cross_msgs = e.comm;
+      r.cross_bytes = e.bytes;
+      r.duration = e.start;
+    }
+    recs.push_back(r);
+  }
+  append_batch(out, seq, dropped, epoch, recs.data(), recs.size(), time);
 }
 
 void append_comm_def(std::vector<uint8_t>& out, const CommDef& c) {

@@ -89,7 +89,7 @@ struct TimeScale {
 };
 void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch,
                   const Slot* slots, size_t n, TimeScale time = TimeScale{});
-// The same from whole records (tests, the addon).
+// The same from whole records (tests, the addon; the shim's batches with extensions).
 void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch,
                   const Record* records, size_t n, TimeScale time = TimeScale{});
 void append_comm_def(std::vector<uint8_t>& out, const CommDef& c);
