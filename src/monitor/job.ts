@@ -3,26 +3,16 @@ import { COLL_NAMES, FUNCTIONS, Role, ROLE_SHIFT } from '../generated/functions.
 import type { Batch, Bye, CommDef, Hello } from '../wire/messages.js';
 import { CollTable } from './colltable.js';
 import { MAX_EXACT, U64Array } from './counters.js';
+import { HISTOGRAM_BUCKETS, HistogramStore, sizeBucket } from './histogram.js';
 import { expandCollective } from '../native/addon.js';
+
+export { HISTOGRAM_BUCKETS, sizeBucket, bucketLow } from './histogram.js';
 
 const FN_MASK = (1 << ROLE_SHIFT) - 1;
 const NFN = FUNCTIONS.length;
 const NEWEST_CALL_ROLE = Role.Coll; // roles 0..4 are calls
-/** Message-size histogram buckets: 0 = empty messages, k = [2^(k-1), 2^k) bytes, k = 1..64. */
-export const HISTOGRAM_BUCKETS = 65;
 /** Largest seq gap whose missing batches are remembered individually (so a late one is accepted). */
 const MAX_TRACKED_GAP = 1 << 16;
-
-/** Histogram bucket of a message of `b` bytes. */
-export function sizeBucket(b: number): number {
-  if (b < 4294967296) return 32 - Math.clz32(b);
-  return 64 - Math.clz32(Math.floor(b / 4294967296));
-}
-
-/** Lower bound (bytes) of histogram bucket k. */
-export function bucketLow(k: number): number {
-  return k === 0 ? 0 : 2 ** (k - 1);
-}
 
 /** A communicator known to the job (from CommDef). */
 export interface CommInfo {
@@ -222,8 +212,8 @@ export class JobProfile {
   readonly siteMaps = new Map<number, number[]>();
   private readonly commKeys = new Map<string, number>();
   private readonly epochData = new Map<number, EpochData>();
-  /** p2p histogram: pair index -> buckets */
-  private readonly hist = new Map<number, Float64Array>();
+  /** Point-to-point message-size histograms (pair index = src * size + dst). */
+  private readonly hist = new HistogramStore();
   private readonly window: RateWindow;
   private readonly now: () => number;
   /** Bumped by every ingest; query results are cached per version. */
@@ -233,8 +223,6 @@ export class JobProfile {
   endedAtMs: number | null = null;
   endReason: JobEndReason | null = null;
   private cache: { version: number; expanded: Expanded } | null = null;
-  private lastHistPair = -1;
-  private lastHist: Float64Array | null = null;
 
   constructor(readonly id: string, readonly size: number, opts: JobOptions = {}) {
     this.ranks = new Array(size).fill(undefined);
@@ -327,15 +315,6 @@ export class JobProfile {
     return e;
   }
 
-  private histFor(pair: number): Float64Array {
-    if (pair === this.lastHistPair) return this.lastHist!;
-    let h = this.hist.get(pair);
-    if (!h) this.hist.set(pair, (h = new Float64Array(HISTOGRAM_BUCKETS)));
-    this.lastHistPair = pair;
-    this.lastHist = h;
-    return h;
-  }
-
   /** Aggregates one batch of rank r. Returns false when it was a duplicate (ignored). */
   batch(r: RankState, b: Batch): boolean {
     if (!r.acceptSeq(b.seq)) return false;
@@ -351,6 +330,7 @@ export class JobProfile {
     const { fn, peer, bytes, comm, duration, alg } = b;
     const localComm = r.localComm;
     const coll = r.coll;
+    const hist = this.hist;
     let mpi = 0, calls = 0, winBytes = 0, winMsgs = 0;
     for (let i = 0; i < n; i++) {
       const f = fn[i];
@@ -397,7 +377,7 @@ export class JobProfile {
       const s = mb[idx] + by;
       if (s < MAX_EXACT) mb[idx] = s; else em.bytes.spill(idx, by);
       mm[idx] += 1;
-      this.histFor(idx)[by < 4294967296 ? 32 - Math.clz32(by) : sizeBucket(by)] += 1;
+      hist.add(idx, by < 4294967296 ? 32 - Math.clz32(by) : sizeBucket(by), 1);
       winBytes += by;
       winMsgs += 1;
     }
@@ -452,18 +432,17 @@ export class JobProfile {
   histogram(src: number, dst: number): Float64Array {
     const pair = src * this.size + dst;
     const out = new Float64Array(HISTOGRAM_BUCKETS);
-    const a = this.hist.get(pair), b = this.expanded().hist.get(pair);
-    for (let k = 0; k < HISTOGRAM_BUCKETS; k++) out[k] = (a ? a[k] : 0) + (b ? b[k] : 0);
+    this.hist.addPairTo(pair, out);
+    this.expanded().hist.addPairTo(pair, out);
     return out;
   }
 
-  /** Pairs with a non-empty histogram. */
+  /** Pairs with a non-empty histogram, in (src, dst) order. */
   histogramPairs(): Array<{ src: number; dst: number; counts: Float64Array }> {
-    const pairs = new Set<number>([...this.hist.keys(), ...this.expanded().hist.keys()]);
-    return [...pairs].sort((a, b) => a - b).map((p) => {
-      const src = Math.floor(p / this.size), dst = p % this.size;
-      return { src, dst, counts: this.histogram(src, dst) };
-    });
+    const rows = new Map<number, Float64Array>();
+    this.hist.addAllTo(rows);
+    this.expanded().hist.addAllTo(rows);
+    return [...rows.keys()].sort((a, b) => a - b).map((p) => ({ src: Math.floor(p / this.size), dst: p % this.size, counts: rows.get(p)! }));
   }
 
   /** Collective records that could not be expanded (unknown communicator, intercommunicator, unmodelled). */
@@ -537,14 +516,15 @@ export class JobProfile {
 
 interface Expanded {
   perEpoch: Map<number, EpochData>;
-  hist: Map<number, Float64Array>;
+  /** Message-size histograms of the expanded collectives (same pair index as the p2p ones). */
+  hist: HistogramStore;
   unexpanded: number;
 }
 
 function expandAll(job: JobProfile): Expanded {
   const P = job.size;
   const perEpoch = new Map<number, EpochData>();
-  const hist = new Map<number, Float64Array>();
+  const hist = new HistogramStore();
   let unexpanded = 0;
   const flowCache = new Map<string, ReturnType<typeof expandCollective>>();
   for (const r of job.ranks) {
@@ -583,11 +563,7 @@ function expandAll(job: JobProfile): Expanded {
         if (pb < MAX_EXACT) e.bytes.add(idx, pb); else e.bytes.addBig(idx, BigInt(fb) * BigInt(count));
         const pm = fm * count;
         if (pm < MAX_EXACT) e.messages.add(idx, pm); else e.messages.addBig(idx, BigInt(fm) * BigInt(count));
-        if (fm > 0) {
-          let h = hist.get(idx);
-          if (!h) hist.set(idx, (h = new Float64Array(HISTOGRAM_BUCKETS)));
-          h[sizeBucket(Math.floor(fb / fm))] += pm;
-        }
+        if (fm > 0) hist.add(idx, sizeBucket(Math.floor(fb / fm)), pm);
       }
     }
   }
