@@ -49,8 +49,8 @@ void place_sender_thread(const std::string& setting) {
   if (setting.empty() || setting == "other") {
     CpuMask mine(ncpus);
     if (sched_getaffinity(0, mine.bytes, mine.set.get()) != 0) return;
-    // The kernel intersects a requested mask with what the cgroup allows, so asking for every CPU
-    // outside our binding and reading back what we got tells us whether any is usable.
+    // Every CPU outside our binding: the kernel keeps those the cpuset allows, and refuses the
+    // mask (the thread keeps the rank's binding) when none is.
     for (int c = 0; c < ncpus; ++c) if (!mine.has(c)) want.add(c);
     if (want.count() == 0) return;  // not bound to a subset: the scheduler already has all CPUs
   } else if (!parse_cpu_list(setting, want)) {
