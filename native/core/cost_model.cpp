@@ -188,7 +188,7 @@ uint32_t choose_alg(Coll c, const Grouping& g, const CollChoice& p) {
     case Coll::Allgather:
       return p.m && P * p.m <= uint64_t(INT_MAX) ? kAlgSiteLeaders : kAlgLibrary;
     case Coll::Alltoall:
-      return p.m && P * P * p.m <= uint64_t(INT_MAX) ? kAlgSiteLeaders : kAlgLibrary;
+      return p.m && p.m < kAlltoallGroupMax && P * P * p.m <= uint64_t(INT_MAX) ? kAlgSiteLeaders : kAlgLibrary;
     case Coll::Gatherv:
     case Coll::Scatterv:
     case Coll::Allgatherv:

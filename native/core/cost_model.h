@@ -61,6 +61,13 @@ struct Grouping;  // native/core/sites.h
 // m* = alpha*S*B / ((S-1)(S-2)) bytes (DESIGN.md), for S >= 3; never for S <= 2.
 uint64_t rsag_threshold(int S, double alpha_s, double bandwidth_Bps);
 
+// Grouping an Alltoall at the leaders saves messages, not bytes (DESIGN: the bound is
+// Σ n_s(P−n_s)m either way). It pays while the headers of the pairwise exchange's messages (about
+// 100 B of TCP/IP and MPI headers each, bench/results/collectives.md) add more than ~10% to the
+// crossing bytes, i.e. below about 1 KiB per pair; above that the leaders' copies only add time.
+// The v-variant cannot choose by size (each rank knows only its own counts): always grouped.
+constexpr uint64_t kAlltoallGroupMax = 1024;
+
 struct CollChoice {
   uint64_t m = 0;            // uniform collectives: bytes per rank (alltoall: per pair); v: ignored
   uint64_t elems = 0;        // reductions: element count

@@ -81,6 +81,18 @@ describe('algorithm choice and predictions', () => {
     expect(a2a.crossBytes).toEqual([160, 160, 0, 0, 0, 0, 0, 0]);
   });
 
+  it('groups Alltoall only while blocks are under 1 KiB per pair (it saves messages, not bytes)', () => {
+    const grouped = P('Alltoall', { siteOf: inter, m: 1023 }), pairwise = P('Alltoall', { siteOf: inter, m: 1024 });
+    expect(grouped.alg).toBe(1);
+    expect(grouped.crossMsgs.reduce((a, b) => a + b)).toBe(2);  // S(S-1)
+    expect(pairwise.alg).toBe(0);  // the library's pairwise exchange: the same bytes, no leader copies
+    expect(P('Alltoall', { siteOf: three, m: 1023 }).alg).toBe(1);
+    expect(P('Alltoall', { siteOf: three, m: 4096 }).alg).toBe(0);
+    // Alltoallv: a rank knows only its own counts, so every size is grouped
+    const matrix = Array.from({ length: 64 }, () => 1 << 20);
+    expect(P('Alltoallv', { siteOf: inter, matrix }).alg).toBe(1);
+  });
+
   it('switches allreduce to reduce-scatter + allgather above m* with three or more sites', () => {
     const mstar = addon.rsagThreshold(3, 5000, 1000);
     expect(mstar).toBe(Math.floor(0.005 * 3 * 125e6 / 2));
