@@ -26,6 +26,9 @@ struct Config {
   std::string coll;               // SITEMPI_COLL: on/off, per collective ("all,-alltoall")
   uint32_t coll_alpha_us = 5000;  // SITEMPI_COLL_ALPHA_US: one-way WAN latency assumed by choices
   uint32_t coll_bandwidth_mbps = 1000;  // SITEMPI_COLL_BANDWIDTH_MBPS: WAN bandwidth assumed
+  // SITEMPI_COLL_CHUNK_BYTES: cross-site messages above this go in pieces this large (0: whole).
+  // The default stays under Open MPI's TCP eager limit (btl_tcp_eager_limit, 64 KiB with headers).
+  uint32_t coll_chunk_bytes = 65024;
   // Relocation agreement (docs/relocation-shim.md): a checkpoint every K covered collective calls
   // on each communicator; 0: placements are read only when a communicator's cache is first built.
   uint32_t checkpoint_every = 32;       // SITEMPI_CHECKPOINT_EVERY

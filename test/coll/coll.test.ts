@@ -54,9 +54,17 @@ const threeSites: Scenario[] = [
   { name: 'three sites 2+2+2, 6 ranks', np: 6, sites: 'A:0-1;B:2-3;C:4-5', alphaUs: 10, expectSites: 3 },
   { name: 'three sites uneven, interleaved, 7 ranks', np: 7, sites: 'A:0,3;B:1,4,6;C:2,5', alphaUs: 10, expectSites: 3 },
 ];
+// Cross-site messages in pieces of 100 bytes: boundaries fall inside elements of every datatype,
+// non-contiguous data is packed and unpacked around them; results and counters must not change.
+const pieces: Scenario[] = [
+  { name: 'interleaved, 8 ranks, cross-site pieces of 100 B', np: 8, sites: 'A:0,2,4,6;B:1,3,5,7', expectSites: 2,
+    env: { SITEMPI_COLL_CHUNK_BYTES: '100' } },
+  { name: 'three sites uneven, 7 ranks, cross-site pieces of 100 B', np: 7, sites: 'A:0,3;B:1,4,6;C:2,5', alphaUs: 10,
+    expectSites: 3, env: { SITEMPI_COLL_CHUNK_BYTES: '100' } },
+];
 
 describe('site-aware collectives: results, counters, lower bounds', () => {
-  for (const s of [...twoSites, ...threeSites]) {
+  for (const s of [...twoSites, ...threeSites, ...pieces]) {
     it(s.name, async () => {
       const { res } = await runScenario(s);
       console.log(`${s.name}: ${res.calls} calls (rank-records), ${res.siteAware} site-aware, ${res.boundChecked} whole calls at the lower bound`);

@@ -19,6 +19,7 @@
 namespace sitempi::coll {
 
 uint32_t g_coll_mask = 0;
+uint64_t g_chunk_bytes = 65024;  // Config::coll_chunk_bytes
 
 namespace {
 
@@ -166,6 +167,7 @@ void coll_init(int world_rank, int world_size) {
     if (!mask) return;
     g_alpha_s = double(cfg.coll_alpha_us) * 1e-6;
     g_bandwidth = double(cfg.coll_bandwidth_mbps) * 1e6 / 8;
+    g_chunk_bytes = cfg.coll_chunk_bytes;
     std::string text = cfg.sites, what = "SITEMPI_SITES";
     if (text.empty() && !cfg.sites_file.empty()) {
       what = "SITEMPI_SITES_FILE (" + cfg.sites_file + ")";

@@ -39,6 +39,9 @@ struct SiteCache {
 // goes straight to PMPI (no sites, one site, SITEMPI_COLL=off, a rejected map).
 extern uint32_t g_coll_mask;
 inline bool coll_enabled(core::Coll c) { return (g_coll_mask & core::coll_bit(c)) != 0; }
+// Cross-site messages of the algorithms above this many bytes go in pieces (Ctx in common.h;
+// SITEMPI_COLL_CHUNK_BYTES; 0: never).
+extern uint64_t g_chunk_bytes;
 
 // The communicator's cache, built at its first collective (a collective step over comm);
 // nullptr: run PMPI.

@@ -1,6 +1,7 @@
 #include "coll/common.h"
 
 #include <algorithm>
+#include <climits>
 
 namespace sitempi::coll {
 
@@ -19,7 +20,7 @@ int unpack(const char* in, int insize, int offset, void* buf, int count, MPI_Dat
 int copy_typed(const void* src, void* dst, int count, MPI_Datatype t, MPI_Comm comm) {
   if (count <= 0 || src == dst) return MPI_SUCCESS;
   const TypeInfo ti(t);
-  if (ti.size == ti.true_extent && ti.size == ti.extent) {  // contiguous: one copy
+  if (ti.contiguous()) {  // one copy
     std::copy_n(static_cast<const char*>(src) + ti.true_lb, size_t(ti.size) * size_t(count),
                 static_cast<char*>(dst) + ti.true_lb);
     return MPI_SUCCESS;
@@ -28,6 +29,50 @@ int copy_typed(const void* src, void* dst, int count, MPI_Datatype t, MPI_Comm c
   std::vector<char> tmp(static_cast<size_t>(n) + 1);
   SITEMPI_RC(pack(src, count, t, tmp.data(), n, 0, comm));
   return unpack(tmp.data(), n, 0, dst, count, t, comm);
+}
+
+int Ctx::isend_cross(const void* buf, int count, MPI_Datatype t, int peer, int tag, MPI_Comm comm) {
+  const TypeInfo ti(t);
+  const uint64_t bytes = ti.bytes(count);
+  out_->cross_msgs += 1;
+  out_->cross_bytes += bytes;
+  // Up to INT_MAX bytes: what MPI_Pack can stage (the same bound on both sides).
+  if (!g_chunk_bytes || bytes <= g_chunk_bytes || bytes > uint64_t(INT_MAX))
+    return PMPI_Isend(buf, count, t, peer, tag, comm, push());
+  if (ti.contiguous())
+    return pieces(const_cast<char*>(static_cast<const char*>(buf)) + ti.true_lb, bytes, true, peer, tag, comm);
+  staged_.push_back(Staged{std::vector<char>(bytes), nullptr, 0, t});
+  SITEMPI_RC(pack(buf, count, t, staged_.back().bytes.data(), int(bytes), 0, c_.priv));
+  return pieces(staged_.back().bytes.data(), bytes, true, peer, tag, comm);
+}
+
+int Ctx::irecv_cross(void* buf, int count, MPI_Datatype t, int peer, int tag, MPI_Comm comm) {
+  const TypeInfo ti(t);
+  const uint64_t bytes = ti.bytes(count);
+  if (!g_chunk_bytes || bytes <= g_chunk_bytes || bytes > uint64_t(INT_MAX))
+    return PMPI_Irecv(buf, count, t, peer, tag, comm, push());
+  if (ti.contiguous()) return pieces(static_cast<char*>(buf) + ti.true_lb, bytes, false, peer, tag, comm);
+  staged_.push_back(Staged{std::vector<char>(bytes), buf, count, t});
+  return pieces(staged_.back().bytes.data(), bytes, false, peer, tag, comm);
+}
+
+int Ctx::pieces(char* data, uint64_t bytes, bool send, int peer, int tag, MPI_Comm comm) {
+  for (uint64_t off = 0; off < bytes; off += g_chunk_bytes) {
+    const int n = int(std::min(g_chunk_bytes, bytes - off));
+    SITEMPI_RC(send ? PMPI_Isend(data + off, n, MPI_BYTE, peer, tag, comm, push())
+                    : PMPI_Irecv(data + off, n, MPI_BYTE, peer, tag, comm, push()));
+  }
+  return MPI_SUCCESS;
+}
+
+int Ctx::waitall() {
+  int rc = MPI_SUCCESS;
+  if (!reqs_.empty()) rc = PMPI_Waitall(int(reqs_.size()), reqs_.data(), MPI_STATUSES_IGNORE);
+  reqs_.clear();
+  for (Staged& st : staged_)
+    if (rc == MPI_SUCCESS && st.buf) rc = unpack(st.bytes.data(), int(st.bytes.size()), 0, st.buf, st.count, st.type, c_.priv);
+  staged_.clear();
+  return rc;
 }
 
 int fold_ordered(std::vector<void*>& parts, int own, int count, MPI_Datatype t, MPI_Op op, MPI_Comm comm) {

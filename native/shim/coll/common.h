@@ -33,6 +33,8 @@ struct TypeInfo {
     PMPI_Type_get_true_extent(t, &true_lb, &true_extent);
   }
   uint64_t bytes(int64_t count) const { return count > 0 ? uint64_t(size) * uint64_t(count) : 0; }
+  // Elements fill their extent with data: `count` of them are one run of bytes from buf + true_lb.
+  bool contiguous() const { return size == true_extent && size == extent; }
 };
 
 // Element k of a typed buffer.
@@ -67,42 +69,47 @@ class Ctx {
 
   // On the private duplicate, by comm rank.
   int isend(const void* buf, int count, MPI_Datatype t, int dst, int tag) {
-    count_send(c_.g.site[size_t(dst)] != site(), count, t);
-    return PMPI_Isend(buf, count, t, dst, tag, c_.priv, push());
+    if (c_.g.site[size_t(dst)] == site()) return PMPI_Isend(buf, count, t, dst, tag, c_.priv, push());
+    return isend_cross(buf, count, t, dst, tag, c_.priv);
   }
   int irecv(void* buf, int count, MPI_Datatype t, int src, int tag) {
-    return PMPI_Irecv(buf, count, t, src, tag, c_.priv, push());
+    if (c_.g.site[size_t(src)] == site()) return PMPI_Irecv(buf, count, t, src, tag, c_.priv, push());
+    return irecv_cross(buf, count, t, src, tag, c_.priv);
   }
   // On the leaders communicator, by compact site index (leaders only; always another site).
   int isend_site(const void* buf, int count, MPI_Datatype t, int site, int tag) {
-    count_send(site != this->site(), count, t);
-    return PMPI_Isend(buf, count, t, site, tag, c_.leaders, push());
+    return isend_cross(buf, count, t, site, tag, c_.leaders);
   }
   int irecv_site(void* buf, int count, MPI_Datatype t, int site, int tag) {
-    return PMPI_Irecv(buf, count, t, site, tag, c_.leaders, push());
+    return irecv_cross(buf, count, t, site, tag, c_.leaders);
   }
-  int waitall() {
-    if (reqs_.empty()) return MPI_SUCCESS;
-    const int rc = PMPI_Waitall(int(reqs_.size()), reqs_.data(), MPI_STATUSES_IGNORE);
-    reqs_.clear();
-    return rc;
-  }
+  // Completes every request of the call so far (and unpacks what arrived in pieces).
+  int waitall();
 
  private:
   MPI_Request* push() {
     reqs_.push_back(MPI_REQUEST_NULL);
     return &reqs_.back();
   }
-  void count_send(bool cross, int count, MPI_Datatype t) {
-    if (!cross) return;
-    int size = 0;
-    PMPI_Type_size(t, &size);
-    out_->cross_msgs += 1;
-    out_->cross_bytes += count > 0 ? uint64_t(count) * uint64_t(size) : 0;
-  }
+  // A message to or from another site. Above g_chunk_bytes it travels as pieces of at most that
+  // many bytes (MPI_BYTE; non-contiguous data packed first): each piece goes eagerly, where one
+  // large message would wait a WAN round trip for the rendezvous. Both sides split alike: they
+  // see the same byte count (MPI's type signature rule) and the same g_chunk_bytes. Counted as
+  // one message.
+  int isend_cross(const void* buf, int count, MPI_Datatype t, int peer, int tag, MPI_Comm comm);
+  int irecv_cross(void* buf, int count, MPI_Datatype t, int peer, int tag, MPI_Comm comm);
+  int pieces(char* data, uint64_t bytes, bool send, int peer, int tag, MPI_Comm comm);
+
+  struct Staged {  // non-contiguous data travelling in pieces: packed here, unpacked at waitall
+    std::vector<char> bytes;
+    void* buf;  // receive side: where it goes; nullptr for a send
+    int count;
+    MPI_Datatype type;
+  };
   SiteCache& c_;
   Outcome* out_;
   std::vector<MPI_Request> reqs_;
+  std::vector<Staged> staged_;
 };
 
 // Packed blocks (MPI_PACKED; for a homogeneous job the packed size is count * type size).
