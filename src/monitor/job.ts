@@ -11,6 +11,8 @@ export { HISTOGRAM_BUCKETS, sizeBucket, bucketLow } from './histogram.js';
 const FN_MASK = (1 << ROLE_SHIFT) - 1;
 const NFN = FUNCTIONS.length;
 const NEWEST_CALL_ROLE = Role.Coll; // roles 0..4 are calls
+/** Role.Placement records: `alg` says which mark (native/shim/coll/agreement.h, PlacementMark). */
+const PLACEMENT_MARK_SWITCH = 1;
 /** Largest seq gap whose missing batches are remembered individually (so a late one is accepted). */
 const MAX_TRACKED_GAP = 1 << 16;
 
@@ -24,6 +26,19 @@ export interface CommInfo {
   remoteMembers: Uint32Array | null;
   /** world rank -> communicator rank */
   rankOf: Map<number, number>;
+}
+
+/** When a communicator started using a placement epoch (the shim's agreement, docs/relocation-shim.md). */
+export interface PlacementSwitch {
+  /** index into JobProfile.comms, or -1 when the communicator was not announced */
+  comm: number;
+  epoch: number;
+  /** the communicator's covered collective call from which the epoch is in force (0: its first) */
+  call: number;
+  /** earliest rank's time of the switch, seconds since its MPI_Init (the job's clock, as wallNs) */
+  jobSeconds: number;
+  /** ranks that reported it */
+  ranks: number;
 }
 
 /** Matrices of one placement epoch (or of the whole job): dense size x size, row = source. */
@@ -211,6 +226,8 @@ export class JobProfile {
    * collective records are expanded with the grouping of their epoch). */
   readonly siteMaps = new Map<number, number[]>();
   private readonly commKeys = new Map<string, number>();
+  /** placement switches by "comm:epoch" */
+  private readonly switchMarks = new Map<string, PlacementSwitch>();
   private readonly epochData = new Map<number, EpochData>();
   /** Point-to-point message-size histograms (pair index = src * size + dst). */
   private readonly hist = new HistogramStore();
@@ -367,6 +384,9 @@ export class JobProfile {
           winMsgs += 1;
           continue;
         }
+        case Role.Placement:
+          if (alg[i] === PLACEMENT_MARK_SWITCH) this.placementSwitch(localComm, comm[i], by, b.crossBytes[i] ?? 0, b.start[i]);
+          continue;
         default:
           continue; // Other, Recv, RecvDone: no matrix contribution
       }
@@ -388,7 +408,11 @@ export class JobProfile {
     if (last > r.lastNs) r.lastNs = last;
     if (b.crossMsgs.length) {
       let cm = 0, cb = 0;
-      for (let i = 0; i < n; i++) { cm += b.crossMsgs[i]; cb += b.crossBytes[i]; }
+      for (let i = 0; i < n; i++) {
+        if (fn[i] >>> ROLE_SHIFT === Role.Placement) continue;  // a mark's cross column holds its call number
+        cm += b.crossMsgs[i];
+        cb += b.crossBytes[i];
+      }
       r.crossSiteMessages += cm;
       r.crossSiteBytes += cb;
     }
@@ -397,7 +421,21 @@ export class JobProfile {
     return true;
   }
 
+  private placementSwitch(localComm: Int32Array | number[], lc: number, epoch: number, call: number, startNs: number): void {
+    const ci = lc < localComm.length ? localComm[lc] : -1;
+    const key = `${ci}:${epoch}`;
+    const jobSeconds = startNs / 1e9;
+    const s = this.switchMarks.get(key);
+    if (!s) this.switchMarks.set(key, { comm: ci, epoch, call, jobSeconds, ranks: 1 });
+    else { s.ranks++; s.jobSeconds = Math.min(s.jobSeconds, jobSeconds); }
+  }
+
   // --- queries -----------------------------------------------------------------------------
+
+  /** When each communicator switched placement epochs, by communicator then epoch. */
+  placementSwitches(): PlacementSwitch[] {
+    return [...this.switchMarks.values()].sort((a, b) => a.comm - b.comm || a.epoch - b.epoch);
+  }
 
   /** Placement epochs that have traffic (sorted). */
   epochs(): number[] {

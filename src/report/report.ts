@@ -72,6 +72,8 @@ export interface JobReport {
   histograms?: { bucketMinBytes: number[]; pairs: Array<{ src: number; dst: number; counts: number[] }> };
   dropped: { records: number; lostBatches: number; lostRecords: number; duplicateBatches: number };
   unexpandedCollectives: number;
+  /** when each communicator switched placement epochs (monitor-provided placements only) */
+  placementSwitches: Array<{ comm: number; commSize: number; epoch: number; call: number; jobSeconds: number; ranks: number }>;
   rates: Rates;
   classification: Classification;
 }
@@ -157,6 +159,7 @@ export function jobReport(job: JobProfile, opts: ReportOptions = {}): JobReport 
     topPairs: pairs.slice(0, top),
     dropped: { records: losses.droppedRecords, lostBatches: losses.lostBatches, lostRecords: losses.lostRecords, duplicateBatches: losses.duplicateBatches },
     unexpandedCollectives: job.unexpandedCollectives,
+    placementSwitches: job.placementSwitches().map((w) => ({ ...w, commSize: w.comm >= 0 ? job.comms[w.comm].members.length : 0 })),
     rates: job.rates(),
     classification: classify(job, opts.classify),
   };

@@ -23,6 +23,8 @@ export interface Rec {
   alg?: number;
   start?: number;
   duration?: number;
+  crossMsgs?: number;
+  crossBytes?: number;
 }
 
 /** One Batch frame from records (through the C++ encoder). */
@@ -37,6 +39,8 @@ export function batchFrame(seq: number, recs: Rec[], extra: { dropped?: number; 
     alg: Uint32Array.from(recs.map((r) => r.alg ?? 0)),
     start: Float64Array.from(recs.map((r) => (t = r.start ?? t + 10))),
     duration: Float64Array.from(recs.map((r) => r.duration ?? 5)),
+    crossMsgs: Uint32Array.from(recs.map((r) => r.crossMsgs ?? 0)),
+    crossBytes: Float64Array.from(recs.map((r) => r.crossBytes ?? 0)),
   });
 }
 

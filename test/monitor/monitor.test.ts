@@ -244,6 +244,32 @@ describe('Monitor', () => {
     expect(job.matrix().messages.num(1)).toBe(7);
   });
 
+  it("reports when each communicator switched placements; a mark's call number is no cross-site traffic", async () => {
+    const { addr, ended } = await start();
+    const ar = fnId('MPI_Allreduce');
+    // agreement.h: role Placement, alg = mark kind (1 switch, 2 seen), bytes = epoch, cross bytes = call
+    const mark = (kind: number, epoch: number, call: number, start: number): Rec =>
+      ({ fn: ar | (Role.Placement << 9), alg: kind, bytes: epoch, crossBytes: call, start, duration: 0 });
+    const ranks = [0, 1].map(async (r) => {
+      const c = new FakeRank(addr);
+      await c.send(helloFrame('S', r, 2), worldCommFrame(2), batchFrame(0, [
+        mark(1, 0, 0, 1000),
+        { fn: ar | (Role.Coll << 9), bytes: 8, start: 2000, alg: 1, crossMsgs: 1, crossBytes: 8 },
+        mark(2, 1, 40, 3_000_000_000 + r),
+        mark(1, 1, 64, 3_500_000_000 + 1000 * r),
+      ]), bye(4));
+      await c.end();
+    });
+    await Promise.all(ranks);
+    await until(() => ended.length === 1);
+    const job = ended[0];
+    expect(job.placementSwitches()).toEqual([
+      { comm: 0, epoch: 0, call: 0, jobSeconds: 1e-6, ranks: 2 },
+      { comm: 0, epoch: 1, call: 64, jobSeconds: 3.5, ranks: 2 },
+    ]);
+    for (const r of job.ranks) expect([r!.crossSiteMessages, r!.crossSiteBytes]).toEqual([1, 8]);
+  });
+
   it('part records count in the matrix only; RecvDone and Recv nowhere', async () => {
     const { addr, ended } = await start();
     const a = new FakeRank(addr);
