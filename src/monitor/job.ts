@@ -385,7 +385,7 @@ export class JobProfile {
           continue;
         }
         case Role.Placement:
-          if (alg[i] === PLACEMENT_MARK_SWITCH) this.placementSwitch(localComm, comm[i], by, b.crossBytes[i] ?? 0, b.start[i]);
+          if (alg[i] === PLACEMENT_MARK_SWITCH) this.placementSwitch(localComm, comm[i], by, b.crossBytes[i], b.start[i]);
           continue;
         default:
           continue; // Other, Recv, RecvDone: no matrix contribution
@@ -421,7 +421,7 @@ export class JobProfile {
     return true;
   }
 
-  private placementSwitch(localComm: Int32Array | number[], lc: number, epoch: number, call: number, startNs: number): void {
+  private placementSwitch(localComm: Int32Array, lc: number, epoch: number, call: number, startNs: number): void {
     const ci = lc < localComm.length ? localComm[lc] : -1;
     const key = `${ci}:${epoch}`;
     const jobSeconds = startNs / 1e9;
