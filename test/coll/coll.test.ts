@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileMpi, mpirun, tempDir } from '../helpers/mpi';
-import { addon, checkJob } from './predict';
-import { collRecords, decodeStream, readJob } from './records';
+import { compileMpi, mpirun, tempDir } from '../helpers/mpi.js';
+import { addon, checkJob } from './predict.js';
+import { collRecords, decodeStream, readJob } from './records.js';
 
 const program = compileMpi('test/coll/programs/coll_check.c');
 

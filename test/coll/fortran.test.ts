@@ -3,9 +3,9 @@
 // prediction, call by call, and every covered collective must have run a site-aware algorithm.
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compileMpi, mpirun, tempDir } from '../helpers/mpi';
-import { addon, checkJob, type CallLine } from './predict';
-import { readJob } from './records';
+import { compileMpi, mpirun, tempDir } from '../helpers/mpi.js';
+import { addon, checkJob, type CallLine } from './predict.js';
+import { readJob } from './records.js';
 
 const source = 'test/coll/programs/fcoll.F90';
 const bindings: Record<string, string[]> = {

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { addon, shimLibraryPath } from '../../src/native/addon.js';
-import { collIndex, collRecords, type RankFile } from './records';
+import { collIndex, collRecords, type RankFile } from './records.js';
 
 export type Prediction = ReturnType<typeof addon.predictCollective>;
 export { addon, shimLibraryPath as shimPath };

@@ -1,8 +1,8 @@
 // native/core through the addon: site maps, the SITEMPI_COLL switch, the algorithm choice and the
 // cost model's schedule (predictions and the monitor's per-record expansion agree).
 import { describe, expect, it } from 'vitest';
-import { addon, lowerBound, type CallLine } from './predict';
-import { collIndex } from './records';
+import { addon, lowerBound, type CallLine } from './predict.js';
+import { collIndex } from './records.js';
 
 describe('site maps', () => {
   it('parses ranks, ranges, lists and comments', () => {

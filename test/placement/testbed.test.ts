@@ -112,7 +112,7 @@ describe('testbed executor (root, real namespaces and wanemu)', () => {
     expect(ev.numbers.cost.bandwidthBps).toBe(1e9);
     expect(await sitesNow()).toMatchObject({ a0: 'A', b0: 'A' });
     await until(() => ranks.every((x) => x.placements().length === 2), 2000, 'epoch 2 at every rank');
-    expect(ranks.every((x) => x.placements()[1].siteOf.every((s) => s === 0))).toBe(true);
+    expect(ranks.every((x) => x.placements()[1].siteOf!.every((s) => s === 0))).toBe(true);
 
     // a move by the testbed library (what `sitempi testbed migrate b0 B` does) reaches the ranks
     const t0 = Date.now();

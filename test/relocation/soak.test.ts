@@ -9,10 +9,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Placement } from '../../src/wire/messages.js';
-import { compileMpi, mpirun, tempDir } from '../helpers/mpi';
+import { compileMpi, mpirun, tempDir } from '../helpers/mpi.js';
 import {
   TappedMonitor, decodeStreams, prng, randomPlacement, sitesOf, sleep, traces, type CommTrace, type RankRecords, type Rec,
-} from './harness';
+} from './harness.js';
 
 const program = compileMpi('test/relocation/programs/soak.c');
 const NP = 8;

@@ -1,0 +1,4 @@
+// Types of what TypeScript code (test/coll/records.ts) imports from the generator.
+export interface TableFunction { id: number; kind: string; name: string; params: unknown[] }
+/** Parses native/shim/mpi_functions.txt: one entry per function, ids in table order. */
+export function parseTable(text: string): TableFunction[];
