@@ -52,6 +52,7 @@ Config Config::from_env() {
   c.connect_timeout_ms = env_u32("SITEMPI_CONNECT_TIMEOUT_MS", c.connect_timeout_ms, 1, 600000);
   c.backoff_max_ms = env_u32("SITEMPI_BACKOFF_MAX_MS", c.backoff_max_ms, 1, 3600000);
   c.sender_cpus = env("SITEMPI_SENDER_CPUS");
+  c.local_ranks = int(env_u32("OMPI_COMM_WORLD_LOCAL_SIZE", env_u32("MPI_LOCALNRANKS", 0, 0, 1u << 24), 0, 1u << 24));
   c.verbose = env_flag("SITEMPI_VERBOSE");
   c.sites = env("SITEMPI_SITES");
   c.sites_file = env("SITEMPI_SITES_FILE");

@@ -19,6 +19,8 @@ struct Config {
   uint32_t connect_timeout_ms = 1000;   // SITEMPI_CONNECT_TIMEOUT_MS
   uint32_t backoff_max_ms = 2000;       // SITEMPI_BACKOFF_MAX_MS: longest pause between reconnects
   std::string sender_cpus;        // SITEMPI_SENDER_CPUS: other (default), inherit, or a CPU list
+  int local_ranks = 0;            // this job's ranks on this node, as the launcher says
+                                  // (OMPI_COMM_WORLD_LOCAL_SIZE, MPI_LOCALNRANKS); 0: unknown
   bool verbose = false;           // SITEMPI_VERBOSE=1: diagnostics on stderr
   // Site-aware collectives (docs/sites.md).
   std::string sites;              // SITEMPI_SITES: static site map, e.g. "A:0-3;B:4-7"

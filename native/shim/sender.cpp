@@ -234,7 +234,7 @@ class Sender {
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, nullptr);  // the application's handlers run in its own threads
-    place_sender_thread(config().sender_cpus);
+    place_sender_thread(config().sender_cpus, config().local_ranks);
     pthread_setname_np(pthread_self(), "sitempi-sender");  // top -H, gdb, /proc; set once placed
     g_clock.calibrate();
     const Config& c = config();

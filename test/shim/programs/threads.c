@@ -1,5 +1,5 @@
-/* Prints the CPUs each thread of this rank may run on: "main LIST" and, once the shim's sender
- * thread has named itself, "sender LIST" (or "sender none" after 2 s). */
+/* Prints the CPUs each thread of this rank may run on, as one line "RANK main LIST sender LIST"
+ * once the shim's sender thread has named itself (sender "none" after 2 s). */
 #include <dirent.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -25,9 +25,10 @@ static int read_line(const char* path, const char* key, char* out, size_t n) {
 
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
-  char path[300], buf[256], sender[256] = "none";
-  read_line("/proc/self/status", "Cpus_allowed_list:\t", buf, sizeof buf);
-  printf("main %s\n", buf);
+  int rank;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  char path[300], buf[256], main_cpus[256] = "", sender[256] = "none";
+  read_line("/proc/self/status", "Cpus_allowed_list:\t", main_cpus, sizeof main_cpus);
   for (int tries = 0; tries < 200 && strcmp(sender, "none") == 0; tries++) {
     DIR* d = opendir("/proc/self/task");
     struct dirent* e;
@@ -41,7 +42,7 @@ int main(int argc, char** argv) {
     if (d) closedir(d);
     if (strcmp(sender, "none") == 0) usleep(10000);
   }
-  printf("sender %s\n", sender);
+  printf("%d main %s sender %s\n", rank, main_cpus, sender);
   MPI_Finalize();
   return 0;
 }
