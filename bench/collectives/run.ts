@@ -72,6 +72,8 @@ export interface BenchOptions {
   wanemuPath: string;
   /** Shim library for the sitempi mode. */
   shimPath: string;
+  /** More environment for the sitempi mode's ranks, e.g. SITEMPI_COLL_SEGMENT_BYTES=0. */
+  shimEnv: string[];
   /** Leave the last testbed up at the end. */
   keepUp: boolean;
   /** Time limit of one mpirun, seconds. */
@@ -116,6 +118,7 @@ export function defaultOptions(quick = false): BenchOptions {
     dataSubnet: '198.19.241.0/24',
     wanemuPath: process.env['SITEMPI_WANEMU'] ?? (process.env['SITEMPI_BUILD_DIR'] ? path.join(buildDir, 'wanemu') : defaultWanemuPath()),
     shimPath: path.join(buildDir, 'libsitempi.so'),
+    shimEnv: [],
     keepUp: false,
     runTimeoutS: quick ? 180 : 540,
     log: (l) => process.stderr.write(`[bench] ${l}\n`),
@@ -501,6 +504,7 @@ async function runOnce(
       '-x', `SITEMPI_SITES=${sitesMap}`,
       '-x', 'SITEMPI_COLL=on',
       '-x', `SITEMPI_OUTPUT_DIR=${shimOut}`,
+      ...o.shimEnv.flatMap((kv) => ['-x', kv]),
     );
   }
   const progArgs = [
@@ -741,7 +745,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
       gitCommit: gitCommit(),
       testbed: { rttMs: o.rttMs, alphaMs: o.rttMs / 2, bandwidthBps: net.bandwidthBps, mtu, sites: ['A', 'B'] },
       options: optsOut,
-      sitempiColl: 'SITEMPI_COLL=on',
+      sitempiColl: ['SITEMPI_COLL=on', ...o.shimEnv].join(' '),
       shim: shim ? { source: o.shimPath, sha1: shim.sha1, mtime: shim.mtime } : null,
       notes: [
         'Latency: median over iterations of max over ranks of (end - common scheduled start); all virtual nodes share one kernel clock (see osu_coll.c).',
@@ -771,7 +775,7 @@ const USAGE = `usage: node dist/bench/collectives/run.js [--quick] [--out DIR]
   [--sizes 8,64,512,4k,16k,64k,256k,1m,4m] [--reps N] [--iters N] [--min-iters N] [--warmup N]
   [--budget-ms MS] [--max-point-ms MS] [--count N] [--count-budget-ms MS] [--rtt-ms MS] [--bandwidth 1gbit]
   [--state-dir DIR] [--prefix P] [--mgmt-subnet CIDR] [--data-subnet CIDR] [--keep-up]
-  [--shim LIB] [--wanemu BIN] [--timeout-s S]   (default: $SITEMPI_BUILD_DIR or build/Release)
+  [--shim LIB] [--shim-env K=V,...] [--wanemu BIN] [--timeout-s S]   (default: $SITEMPI_BUILD_DIR or build/Release)
   [--from-json FILE]   (only re-render the .md and .svg from a results file)`;
 
 function parseSizeArg(s: string): number {
@@ -832,6 +836,12 @@ export function parseArgs(argv: string[]): BenchOptions | { fromJson: string; ou
       case '--data-subnet': o.dataSubnet = v(); break;
       case '--keep-up': o.keepUp = true; break;
       case '--shim': o.shimPath = path.resolve(v()); break;
+      case '--shim-env':
+        o.shimEnv = v().split(',').map((kv) => {
+          if (!/^SITEMPI_[A-Z_]+=\S*$/.test(kv)) throw new Error(`bad --shim-env entry ${kv} (e.g. SITEMPI_COLL_SEGMENT_BYTES=0)`);
+          return kv;
+        });
+        break;
       case '--wanemu': o.wanemuPath = path.resolve(v()); break;
       case '--timeout-s': o.runTimeoutS = Number(v()); break;
       case '--from-json': fromJson = path.resolve(v()); break;

@@ -31,6 +31,9 @@ struct Config {
   // SITEMPI_COLL_CHUNK_BYTES: cross-site messages above this go in pieces this large (0: whole).
   // The default stays under Open MPI's TCP eager limit (btl_tcp_eager_limit, 64 KiB with headers).
   uint32_t coll_chunk_bytes = 65024;
+  // SITEMPI_COLL_SEGMENT_BYTES: large collectives run their phases on segments this large, so
+  // that the site-local phases of one segment overlap the WAN transfer of another (0: whole).
+  uint32_t coll_segment_bytes = 262144;
   // Relocation agreement (docs/relocation-shim.md): a checkpoint every K covered collective calls
   // on each communicator; 0: placements are read only when a communicator's cache is first built.
   uint32_t checkpoint_every = 32;       // SITEMPI_CHECKPOINT_EVERY

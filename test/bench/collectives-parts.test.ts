@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { lowerBound, linkPayloads } from '../../bench/collectives/bounds.js';
 import { goals, renderMarkdown } from '../../bench/collectives/report.js';
-import { aggregate, defaultOptions, hanEvidence, planLaunch, sitesEnv, type BenchResults, type RunRecord } from '../../bench/collectives/run.js';
+import { aggregate, defaultOptions, hanEvidence, parseArgs, planLaunch, sitesEnv, type BenchResults, type RunRecord } from '../../bench/collectives/run.js';
 import { renderSvg } from '../../bench/collectives/svg.js';
 import type { TestbedState } from '../../src/testbed/testbed.js';
 
@@ -82,6 +82,15 @@ describe('placements and site maps', () => {
     const i24 = planLaunch(st24, 'interleaved');
     expect(i24.mapBy).toBe('node');
     expect(i24.rankSites).toEqual(interleaved);
+  });
+});
+
+describe('command line', () => {
+  it('passes --shim-env settings to the sitempi mode and refuses anything but SITEMPI_* assignments', () => {
+    const o = parseArgs(['--shim-env', 'SITEMPI_COLL_SEGMENT_BYTES=0,SITEMPI_COLL_CHUNK_BYTES=100']);
+    expect('shimEnv' in o && o.shimEnv).toEqual(['SITEMPI_COLL_SEGMENT_BYTES=0', 'SITEMPI_COLL_CHUNK_BYTES=100']);
+    expect(() => parseArgs(['--shim-env', 'LD_PRELOAD=/x.so'])).toThrow(/bad --shim-env entry/);
+    expect(() => parseArgs(['--shim-env', 'SITEMPI_COLL'])).toThrow(/bad --shim-env entry/);
   });
 });
 

@@ -55,12 +55,15 @@ const threeSites: Scenario[] = [
   { name: 'three sites uneven, interleaved, 7 ranks', np: 7, sites: 'A:0,3;B:1,4,6;C:2,5', alphaUs: 10, expectSites: 3 },
 ];
 // Cross-site messages in pieces of 100 bytes: boundaries fall inside elements of every datatype,
-// non-contiguous data is packed and unpacked around them; results and counters must not change.
+// non-contiguous data is packed and unpacked around them. Calls from 80 bytes up run in segments
+// of 40 (coll/segments.h), so segments, pieces of segments and calls that stay whole all run.
+// Results and counters must not change.
+const small = { SITEMPI_COLL_CHUNK_BYTES: '100', SITEMPI_COLL_SEGMENT_BYTES: '40' };
 const pieces: Scenario[] = [
-  { name: 'interleaved, 8 ranks, cross-site pieces of 100 B', np: 8, sites: 'A:0,2,4,6;B:1,3,5,7', expectSites: 2,
-    env: { SITEMPI_COLL_CHUNK_BYTES: '100' } },
-  { name: 'three sites uneven, 7 ranks, cross-site pieces of 100 B', np: 7, sites: 'A:0,3;B:1,4,6;C:2,5', alphaUs: 10,
-    expectSites: 3, env: { SITEMPI_COLL_CHUNK_BYTES: '100' } },
+  { name: 'interleaved, 8 ranks, cross-site pieces of 100 B, segments of 40 B', np: 8, sites: 'A:0,2,4,6;B:1,3,5,7',
+    expectSites: 2, env: small },
+  { name: 'three sites uneven, 7 ranks, cross-site pieces of 100 B, segments of 40 B', np: 7, sites: 'A:0,3;B:1,4,6;C:2,5',
+    alphaUs: 10, expectSites: 3, env: small },
 ];
 
 describe('site-aware collectives: results, counters, lower bounds', () => {

@@ -1,7 +1,10 @@
 // Allgather(v): site gather of packed blocks at the leader, leaders send their site's blocks to
 // every other leader (each block crosses once per other site: (S-1) P m for Allgather, the lower
-// bound), site broadcast of the whole packed vector, everyone unpacks.
+// bound), site broadcast of the whole packed vector, everyone unpacks. Large calls (coll/segments.h)
+// broadcast the site's own blocks while the other sites' cross, and then those in segments as
+// they arrive.
 #include "coll/common.h"
+#include "coll/segments.h"
 
 namespace sitempi::coll {
 
@@ -38,16 +41,45 @@ int allgather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype send
                               MPI_PACKED, 0, c.local));
     }
   }
+  // Each site's packed blocks cross whole, or in segments when the call is large.
+  const bool cut = g_segment_bytes && lay.total >= 2 * g_segment_bytes;
+  std::vector<Segments> segs;
+  for (int u = 0; u < S; ++u) segs.emplace_back(int(lay.site_bytes(u)), 1, cut);
+  std::vector<std::vector<size_t>> received(static_cast<size_t>(S));  // marks: segment k of site u
   if (c.leader()) {
+    for (int u = 0; u < S; ++u) {
+      if (u == s) continue;
+      for (int k = 0; k < segs[size_t(u)].n; ++k) {
+        received[size_t(u)].push_back(x.posted());
+        if (segs[size_t(u)].size(k))
+          SITEMPI_RC(x.irecv_site(buf.data() + lay.site_off[size_t(u)] + segs[size_t(u)].first(k), segs[size_t(u)].size(k),
+                                  MPI_PACKED, u, kTagAllgather));
+      }
+      received[size_t(u)].push_back(x.posted());
+    }
     for (int u = 0; u < S; ++u)
-      if (u != s && lay.site_bytes(u))
-        SITEMPI_RC(x.irecv_site(buf.data() + lay.site_off[size_t(u)], int(lay.site_bytes(u)), MPI_PACKED, u, kTagAllgather));
-    if (lay.site_bytes(s))
-      for (int u = 0; u < S; ++u)
-        if (u != s) SITEMPI_RC(x.isend_site(site_buf, int(lay.site_bytes(s)), MPI_PACKED, u, kTagAllgather));
+      if (u != s)
+        for (int k = 0; k < segs[size_t(s)].n; ++k)
+          if (segs[size_t(s)].size(k))
+            SITEMPI_RC(x.isend_site(site_buf + segs[size_t(s)].first(k), segs[size_t(s)].size(k), MPI_PACKED, u,
+                                    kTagAllgather, k > 0));
+    if (!cut) SITEMPI_RC(x.waitall());
+  }
+  if (!cut) {
+    if (!alone && total) SITEMPI_RC(PMPI_Bcast(buf.data(), total, MPI_PACKED, 0, c.local));
+  } else {
+    if (!alone && lay.site_bytes(s)) SITEMPI_RC(PMPI_Bcast(site_buf, int(lay.site_bytes(s)), MPI_PACKED, 0, c.local));
+    for (int u = 0; u < S; ++u) {
+      if (u == s) continue;
+      const Segments& sg = segs[size_t(u)];
+      for (int k = 0; k < sg.n; ++k) {
+        if (c.leader()) SITEMPI_RC(x.wait(received[size_t(u)][size_t(k)], received[size_t(u)][size_t(k) + 1]));
+        if (!alone && sg.size(k))
+          SITEMPI_RC(PMPI_Bcast(buf.data() + lay.site_off[size_t(u)] + sg.first(k), sg.size(k), MPI_PACKED, 0, c.local));
+      }
+    }
     SITEMPI_RC(x.waitall());
   }
-  if (!alone && total) SITEMPI_RC(PMPI_Bcast(buf.data(), total, MPI_PACKED, 0, c.local));
   for (int j = 0; j < g.P; ++j) {
     if (j == me && in_place) continue;
     SITEMPI_RC(unpack(buf.data(), total, int(lay.pos[size_t(j)]), at(recvbuf, displs[j], rt.extent), rcounts[j], recvtype,

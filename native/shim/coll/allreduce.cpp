@@ -2,8 +2,10 @@
 // partial to every other: with two sites the optimal swap, 2(S-1)m in all; for S > 2, S(S-1)m in
 // one step) or, for S > 2 and m >= m*, reduce-scatter + allgather (2(S-1)m in all, the lower
 // bound, in two steps); then a site broadcast. Every leader folds the partials in site order, so
-// all ranks get the same bits.
+// all ranks get the same bits. Large contiguous calls with the exchange run in segments
+// (coll/segments.h): the site reduces one segment while another crosses and a third is broadcast.
 #include "coll/common.h"
+#include "coll/segments.h"
 
 namespace sitempi::coll {
 
@@ -51,12 +53,66 @@ int leaders_rsag(Ctx& x, void* recvbuf, int count, MPI_Datatype t, MPI_Op op, co
   return x.waitall();
 }
 
+// The exchange in segments. The site reduces the segments one after the other (Open MPI's
+// blocking algorithms: its non-blocking ones are slower on the site's links); a leader sends each
+// reduced segment to the other leaders at once, so the WAN carries one segment while the site
+// reduces the next. Then, segment by segment as the other sites' partials arrive, the leader
+// folds them in and the site broadcasts the result.
+int allreduce_segmented(Ctx& x, const void* sendbuf, void* recvbuf, MPI_Datatype t, MPI_Op op, const TypeInfo& ti,
+                        const Segments& sg) {
+  SiteCache& c = x.c();
+  const int S = x.g().S, s = x.site(), K = sg.n;
+  const bool alone = x.g().count(s) == 1;
+  const bool in_place = sendbuf == MPI_IN_PLACE;
+  auto seg = [&](const void* b, int k) { return const_cast<void*>(at(b, sg.first(k), ti.extent)); };
+  if (!c.leader()) {
+    for (int k = 0; k < K; ++k)
+      SITEMPI_RC(PMPI_Reduce(seg(in_place ? recvbuf : sendbuf, k), nullptr, sg.size(k), t, op, 0, c.local));
+    for (int k = 0; k < K; ++k) SITEMPI_RC(PMPI_Bcast(seg(recvbuf, k), sg.size(k), t, 0, c.local));
+    return MPI_SUCCESS;
+  }
+  if (alone && !in_place) SITEMPI_RC(copy_typed(sendbuf, recvbuf, sg.count, t, c.priv));
+  // The other sites' partials, received straight into place. Marks: segment k's requests are
+  // [received[k], received[k+1]) and [sent[k], sent[k+1]) (a message may go in several pieces).
+  std::vector<TypedBuf> bufs(static_cast<size_t>(S));
+  for (int u = 0; u < S; ++u) if (u != s) bufs[size_t(u)].reset(sg.count, ti);
+  std::vector<size_t> received(static_cast<size_t>(K) + 1), sent(static_cast<size_t>(K) + 1);
+  for (int k = 0; k < K; ++k) {
+    received[size_t(k)] = x.posted();
+    for (int u = 0; u < S; ++u)
+      if (u != s) SITEMPI_RC(x.irecv_site(seg(bufs[size_t(u)].get(), k), sg.size(k), t, u, kTagAllreduce));
+  }
+  received[size_t(K)] = x.posted();
+  for (int k = 0; k < K; ++k) {
+    if (!alone)
+      SITEMPI_RC(PMPI_Reduce(in_place ? MPI_IN_PLACE : seg(sendbuf, k), seg(recvbuf, k), sg.size(k), t, op, 0, c.local));
+    sent[size_t(k)] = x.posted();
+    for (int u = 0; u < S; ++u)
+      if (u != s) SITEMPI_RC(x.isend_site(seg(recvbuf, k), sg.size(k), t, u, kTagAllreduce, k > 0));
+  }
+  sent[size_t(K)] = x.posted();
+  std::vector<void*> parts(static_cast<size_t>(S));
+  for (int k = 0; k < K; ++k) {
+    SITEMPI_RC(x.wait(received[size_t(k)], received[size_t(k) + 1]));
+    SITEMPI_RC(x.wait(sent[size_t(k)], sent[size_t(k) + 1]));  // the partial is folded over below
+    for (int u = 0; u < S; ++u) parts[size_t(u)] = seg(u == s ? recvbuf : bufs[size_t(u)].get(), k);
+    SITEMPI_RC(fold_ordered(parts, s, sg.size(k), t, op, c.priv));
+    if (!alone) SITEMPI_RC(PMPI_Bcast(seg(recvbuf, k), sg.size(k), t, 0, c.local));
+  }
+  return x.waitall();
+}
+
 }  // namespace
 
 int allreduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datatype t, MPI_Op op, uint32_t alg) {
   SiteCache& c = x.c();
   const bool alone = x.g().count(x.site()) == 1;
   const bool in_place = sendbuf == MPI_IN_PLACE;
+  const TypeInfo ti(t);
+  if (alg != core::kAlgSiteRsAg) {
+    const Segments sg(count, uint64_t(ti.size), ti.contiguous());
+    if (sg.cut()) return allreduce_segmented(x, sendbuf, recvbuf, t, op, ti, sg);
+  }
   if (!c.leader()) {
     SITEMPI_RC(PMPI_Reduce(in_place ? recvbuf : sendbuf, nullptr, count, t, op, 0, c.local));
     return PMPI_Bcast(recvbuf, count, t, 0, c.local);
@@ -66,7 +122,6 @@ int allreduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Da
   } else if (!in_place) {
     SITEMPI_RC(copy_typed(sendbuf, recvbuf, count, t, c.priv));
   }
-  const TypeInfo ti(t);
   SITEMPI_RC(alg == core::kAlgSiteRsAg ? leaders_rsag(x, recvbuf, count, t, op, ti)
                                        : leaders_exchange(x, recvbuf, count, t, op, ti));
   if (!alone) SITEMPI_RC(PMPI_Bcast(recvbuf, count, t, 0, c.local));

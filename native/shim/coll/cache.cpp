@@ -20,6 +20,7 @@ namespace sitempi::coll {
 
 uint32_t g_coll_mask = 0;
 uint64_t g_chunk_bytes = 65024;  // Config::coll_chunk_bytes
+uint64_t g_segment_bytes = 262144;  // Config::coll_segment_bytes
 
 namespace {
 
@@ -168,6 +169,7 @@ void coll_init(int world_rank, int world_size) {
     g_alpha_s = double(cfg.coll_alpha_us) * 1e-6;
     g_bandwidth = double(cfg.coll_bandwidth_mbps) * 1e6 / 8;
     g_chunk_bytes = cfg.coll_chunk_bytes;
+    g_segment_bytes = cfg.coll_segment_bytes;
     std::string text = cfg.sites, what = "SITEMPI_SITES";
     if (text.empty() && !cfg.sites_file.empty()) {
       what = "SITEMPI_SITES_FILE (" + cfg.sites_file + ")";

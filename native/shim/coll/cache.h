@@ -42,6 +42,9 @@ inline bool coll_enabled(core::Coll c) { return (g_coll_mask & core::coll_bit(c)
 // Cross-site messages of the algorithms above this many bytes go in pieces (Ctx in common.h;
 // SITEMPI_COLL_CHUNK_BYTES; 0: never).
 extern uint64_t g_chunk_bytes;
+// Large collectives are pipelined in segments of about this many bytes (coll/segments.h;
+// SITEMPI_COLL_SEGMENT_BYTES; 0: never). Equal on every rank, like g_chunk_bytes.
+extern uint64_t g_segment_bytes;
 
 // The communicator's cache, built at its first collective (a collective step over comm);
 // nullptr: run PMPI.

@@ -31,10 +31,10 @@ int copy_typed(const void* src, void* dst, int count, MPI_Datatype t, MPI_Comm c
   return unpack(tmp.data(), n, 0, dst, count, t, comm);
 }
 
-int Ctx::isend_cross(const void* buf, int count, MPI_Datatype t, int peer, int tag, MPI_Comm comm) {
+int Ctx::isend_cross(const void* buf, int count, MPI_Datatype t, int peer, int tag, MPI_Comm comm, bool continues) {
   const TypeInfo ti(t);
   const uint64_t bytes = ti.bytes(count);
-  out_->cross_msgs += 1;
+  out_->cross_msgs += continues ? 0 : 1;
   out_->cross_bytes += bytes;
   // Up to INT_MAX bytes: what MPI_Pack can stage (the same bound on both sides).
   if (!g_chunk_bytes || bytes <= g_chunk_bytes || bytes > uint64_t(INT_MAX))

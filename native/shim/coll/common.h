@@ -67,24 +67,33 @@ class Ctx {
   int me() const { return c_.me; }
   int site() const { return c_.site(); }
 
-  // On the private duplicate, by comm rank.
-  int isend(const void* buf, int count, MPI_Datatype t, int dst, int tag) {
+  // On the private duplicate, by comm rank. `continues`: a later segment of a message already
+  // counted (coll/segments.h): its bytes count, not as another message.
+  int isend(const void* buf, int count, MPI_Datatype t, int dst, int tag, bool continues = false) {
     if (c_.g.site[size_t(dst)] == site()) return PMPI_Isend(buf, count, t, dst, tag, c_.priv, push());
-    return isend_cross(buf, count, t, dst, tag, c_.priv);
+    return isend_cross(buf, count, t, dst, tag, c_.priv, continues);
   }
   int irecv(void* buf, int count, MPI_Datatype t, int src, int tag) {
     if (c_.g.site[size_t(src)] == site()) return PMPI_Irecv(buf, count, t, src, tag, c_.priv, push());
     return irecv_cross(buf, count, t, src, tag, c_.priv);
   }
   // On the leaders communicator, by compact site index (leaders only; always another site).
-  int isend_site(const void* buf, int count, MPI_Datatype t, int site, int tag) {
-    return isend_cross(buf, count, t, site, tag, c_.leaders);
+  int isend_site(const void* buf, int count, MPI_Datatype t, int site, int tag, bool continues = false) {
+    return isend_cross(buf, count, t, site, tag, c_.leaders, continues);
   }
   int irecv_site(void* buf, int count, MPI_Datatype t, int site, int tag) {
     return irecv_cross(buf, count, t, site, tag, c_.leaders);
   }
   // Completes every request of the call so far (and unpacks what arrived in pieces).
   int waitall();
+  // Requests posted so far; wait(from, to) completes those posted between two such marks. Only
+  // for contiguous data (what arrives in pieces unpacked is unpacked by waitall()).
+  size_t posted() const { return reqs_.size(); }
+  int wait(size_t from, size_t to) {
+    return to > from ? PMPI_Waitall(int(to - from), reqs_.data() + from, MPI_STATUSES_IGNORE) : MPI_SUCCESS;
+  }
+  // A site-local non-blocking collective of the call, completed with the call's other requests.
+  MPI_Request* local_request() { return push(); }
 
  private:
   MPI_Request* push() {
@@ -96,7 +105,7 @@ class Ctx {
   // large message would wait a WAN round trip for the rendezvous. Both sides split alike: they
   // see the same byte count (MPI's type signature rule) and the same g_chunk_bytes. Counted as
   // one message.
-  int isend_cross(const void* buf, int count, MPI_Datatype t, int peer, int tag, MPI_Comm comm);
+  int isend_cross(const void* buf, int count, MPI_Datatype t, int peer, int tag, MPI_Comm comm, bool continues);
   int irecv_cross(void* buf, int count, MPI_Datatype t, int peer, int tag, MPI_Comm comm);
   int pieces(char* data, uint64_t bytes, bool send, int peer, int tag, MPI_Comm comm);
 

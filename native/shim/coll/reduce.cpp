@@ -1,8 +1,10 @@
 // Reduce: each site reduces to its leader (the root's site to the root), the other leaders send
 // their partial results to the root ((S-1)m across sites, the lower bound), the root combines
 // them in site order (MPI's rank order when sites are contiguous, required for
-// non-commutative operations).
+// non-commutative operations). Large contiguous calls leave the other sites in segments
+// (coll/segments.h): a site reduces the next segment while its leader's last one crosses.
 #include "coll/common.h"
+#include "coll/segments.h"
 
 namespace sitempi::coll {
 
@@ -13,15 +15,24 @@ int reduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datat
   const int sr = g.site[size_t(root)], s = x.site(), S = g.S;
   const bool alone = g.count(s) == 1;
   const TypeInfo ti(t);
+  // A site of two or more ranks sends its partial to the root in these segments.
+  const Segments sg(count, uint64_t(ti.size), ti.contiguous());
   if (s != sr) {
-    if (!c.leader()) return PMPI_Reduce(sendbuf, nullptr, count, t, op, 0, c.local);
     if (alone) {  // nothing to reduce in the site: send the input itself
       SITEMPI_RC(x.isend(sendbuf, count, t, root, kTagReduce));
       return x.waitall();
     }
+    if (!c.leader()) {
+      for (int k = 0; k < sg.n; ++k)
+        SITEMPI_RC(PMPI_Reduce(at(sendbuf, sg.first(k), ti.extent), nullptr, sg.size(k), t, op, 0, c.local));
+      return MPI_SUCCESS;
+    }
     TypedBuf partial(count, ti);
-    SITEMPI_RC(PMPI_Reduce(sendbuf, partial.get(), count, t, op, 0, c.local));
-    SITEMPI_RC(x.isend(partial.get(), count, t, root, kTagReduce));
+    for (int k = 0; k < sg.n; ++k) {
+      void* seg = at(partial.get(), sg.first(k), ti.extent);
+      SITEMPI_RC(PMPI_Reduce(at(sendbuf, sg.first(k), ti.extent), seg, sg.size(k), t, op, 0, c.local));
+      SITEMPI_RC(x.isend(seg, sg.size(k), t, root, kTagReduce, k > 0));
+    }
     return x.waitall();
   }
   if (x.me() != root) return PMPI_Reduce(sendbuf, nullptr, count, t, op, g.local_rank[size_t(root)], c.local);
@@ -32,7 +43,12 @@ int reduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datat
     if (u == sr) { parts[size_t(u)] = recvbuf; continue; }
     bufs[size_t(u)].reset(count, ti);
     parts[size_t(u)] = bufs[size_t(u)].get();
-    SITEMPI_RC(x.irecv(parts[size_t(u)], count, t, g.leader(u), kTagReduce));
+    if (g.count(u) == 1) {  // the input itself, whole
+      SITEMPI_RC(x.irecv(parts[size_t(u)], count, t, g.leader(u), kTagReduce));
+      continue;
+    }
+    for (int k = 0; k < sg.n; ++k)
+      SITEMPI_RC(x.irecv(at(parts[size_t(u)], sg.first(k), ti.extent), sg.size(k), t, g.leader(u), kTagReduce));
   }
   if (!alone) {
     SITEMPI_RC(PMPI_Reduce(sendbuf, recvbuf, count, t, op, g.local_rank[size_t(root)], c.local));

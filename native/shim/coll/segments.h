@@ -1,0 +1,40 @@
+// A large collective cut into segments of whole elements, so that its phases overlap: while one
+// segment crosses between sites, the site-local phases work on the others (HAN's pipelining, over
+// the site hierarchy). Every rank must cut alike, so the cut depends only on what MPI requires to
+// be equal on every rank: for reductions the count and datatype, for Bcast the byte count.
+// Segments of one logical message count as one cross-site message (Ctx's `continues`), so the
+// cost model's predictions hold whether a call was cut or not.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+
+#include "coll/cache.h"
+
+namespace sitempi::coll {
+
+// At most this many segments per call: every segment costs each site-local phase one more call
+// (on the testbed, with one rank per node, 64 KiB segments made a 1 MiB Allreduce slower where
+// 256 KiB ones made it faster).
+constexpr int kMaxSegments = 8;
+
+struct Segments {
+  int n = 1;    // segments (1: the call runs whole)
+  int per = 0;  // elements per segment; the last may have fewer
+  int count = 0;
+
+  // `elem_bytes`: bytes per element; `cuttable`: the elements may be addressed segment by
+  // segment as runs of bytes (a contiguous datatype, or staged bytes).
+  Segments(int elements, uint64_t elem_bytes, bool cuttable) : per(elements), count(elements) {
+    const uint64_t total = elem_bytes * uint64_t(elements > 0 ? elements : 0);
+    if (!cuttable || !g_segment_bytes || elem_bytes == 0 || total < 2 * g_segment_bytes) return;
+    const uint64_t by_size = std::max<uint64_t>(1, g_segment_bytes / elem_bytes);
+    const uint64_t by_cap = (uint64_t(elements) + kMaxSegments - 1) / kMaxSegments;
+    per = int(std::max(by_size, by_cap));
+    n = int((uint64_t(elements) + uint64_t(per) - 1) / uint64_t(per));
+  }
+  bool cut() const { return n > 1; }
+  int first(int k) const { return k * per; }
+  int size(int k) const { return std::min(per, count - k * per); }
+};
+
+}  // namespace sitempi::coll
