@@ -190,6 +190,10 @@ describe('live relocation: the agreement under a storm of placements', () => {
     await storm({ K: 3, epochs: 80, seed: 99, env: { SITEMPI_COLL: '-bcast,-alltoall,-gatherv' }, enabled: (c) => !off.has(c) });
   }, 170_000);
 
+  it('calls cut in segments switch placements like whole ones (K = 4, 80 placements, 32-byte segments)', async () => {
+    await storm({ K: 4, epochs: 80, seed: 7, env: { SITEMPI_COLL_SEGMENT_BYTES: '32' } });
+  }, 170_000);
+
   it('a monitor that goes away leaves the job running on its last agreed placement', async () => {
     const K = 4;
     const dir = tempDir('relocgone');
