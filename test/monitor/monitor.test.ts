@@ -90,6 +90,54 @@ describe('Monitor', () => {
     expect(m.jobs()).toHaveLength(0);
   });
 
+  it('load: 384 ranks of 4 jobs at once, 48 faulty clients among them: every record counted, faults refused', async () => {
+    const { m, addr, ended } = await start({ token: 't' });
+    const errs: string[] = [];
+    m.on('connectionError', (e) => errs.push(e.error.message));
+    const jobs = ['L0', 'L1', 'L2', 'L3'].map((id, i) => ({ id, size: 96, k: 200 + 50 * i, b: 1 + i * 1000 }));
+    const clients: Array<Promise<void>> = [];
+    for (const j of jobs) {
+      for (let r = 0; r < j.size; r++) {
+        clients.push((async () => {
+          const c = new FakeRank(addr);
+          const recs = ringRecords(r, j.size, j.k, j.b);
+          const third = Math.floor(recs.length / 3);
+          await c.send(helloFrame(j.id, r, j.size, 't'), worldCommFrame(j.size), batchFrame(0, recs.slice(0, third)));
+          await new Promise((res) => setImmediate(res));  // interleave with the other clients
+          await c.send(batchFrame(1, recs.slice(third, 2 * third)), batchFrame(2, recs.slice(2 * third)), bye(recs.length));
+          await c.end();
+        })());
+        if (r % 8 !== 0) continue;
+        // A faulty client for every 8 good ones: a wrong token, garbage, or a frame cut short.
+        clients.push((async () => {
+          const c = new FakeRank(addr);
+          const kind = (r / 8) % 3;
+          if (kind === 0) await c.send(helloFrame(j.id, r, j.size, 'wrong'), batchFrame(0, ringRecords(r, j.size, 5, 7)));
+          else if (kind === 1) await c.send(Buffer.from([9, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
+          else await c.send(helloFrame('cut', r, 1000, 't'), batchFrame(0, ringRecords(0, 2, 5, 7)).subarray(0, 20));
+          if (kind === 2) await c.end();
+          else await c.done;  // the monitor closes it
+        })());
+      }
+    }
+    await Promise.all(clients);
+    await until(() => ended.filter((x) => x.id.startsWith('L')).length === jobs.length, 20_000);
+    for (const j of jobs) {
+      const job = ended.find((x) => x.id === j.id)!;
+      expect(job.endReason).toBe('complete');
+      expect(job.losses).toEqual({ droppedRecords: 0, lostBatches: 0, lostRecords: 0, duplicateBatches: 0 });
+      const mat = job.matrix();
+      let total = 0n;
+      for (let i = 0; i < j.size * j.size; i++) total += mat.bytes.big(i);
+      expect(total).toBe(BigInt(j.size * j.k * j.b));
+      for (let s = 0; s < j.size; s++) expect(mat.messages.num(s * j.size + (s + 1) % j.size)).toBe(j.k);
+      expect(job.functions().find((f) => f.name === 'MPI_Send')).toMatchObject({ count: j.k * j.size });
+    }
+    // 12 faulty clients per job: 4 wrong tokens and 4 garbage streams refused with an Error each
+    expect(errs.filter((e) => e === 'bad token')).toHaveLength(16);
+    expect(errs.filter((e) => /malformed|expected Hello first/.test(e))).toHaveLength(16);
+  }, 60_000);
+
   it('rejects a bad token and malformed frames with an Error and a close, others unaffected', async () => {
     const { m, addr, ended } = await start({ token: 'right' });
     const errs: string[] = [];
