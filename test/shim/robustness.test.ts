@@ -59,6 +59,19 @@ describe('the application never depends on the monitor', () => {
     }
   });
 
+  it('erroneous calls under MPI_ERRORS_RETURN return the library\'s error classes, with or without sites', async () => {
+    const errors = compileMpi('test/shim/programs/errors_return.c');
+    const lines = (out: string) => out.split('\n').filter(Boolean).sort();
+    const want = await mpirun({ np: 2, program: errors, args: [], shim: false });
+    expect(want.code).toBe(0);
+    expect(lines(want.stdout)).toContain('Recv-truncate 15');  // MPI_ERR_TRUNCATE: the program does what it says
+    for (const env of [{}, { SITEMPI_SITES: 'A:0;B:1' }]) {
+      const got = await mpirun({ np: 2, program: errors, args: [], env: { SITEMPI_OUTPUT_DIR: tempDir('errors'), ...env } });
+      expect(got.code).toBe(0);
+      expect(lines(got.stdout)).toEqual(lines(want.stdout));
+    }
+  });
+
   it('MPI_Abort keeps its exit code under the shim', async () => {
     const abort = compileMpi('test/shim/programs/abort.c');
     const want = await plain(abort, []);
