@@ -65,7 +65,7 @@ describe('the application never depends on the monitor', () => {
     const want = await mpirun({ np: 2, program: errors, args: [], shim: false });
     expect(want.code).toBe(0);
     expect(lines(want.stdout)).toContain('Recv-truncate 15');  // MPI_ERR_TRUNCATE: the program does what it says
-    for (const env of [{}, { SITEMPI_SITES: 'A:0;B:1' }]) {
+    for (const env of [{}, { SITEMPI_SITES: 'A:0;B:1' }] as Record<string, string>[]) {
       const got = await mpirun({ np: 2, program: errors, args: [], env: { SITEMPI_OUTPUT_DIR: tempDir('errors'), ...env } });
       expect(got.code).toBe(0);
       expect(lines(got.stdout)).toEqual(lines(want.stdout));
