@@ -2,8 +2,10 @@
  * PMPI_X (not intercepted), side by side in one run: alternating blocks of N calls, the order
  * rotated every repetition, each block timed as the slowest rank's time. A third kind of block
  * times each PMPI_X with the two TSC reads that every record needs and nothing else: the floor of
- * any recorder that keeps each call's start and duration. Prints one JSON line per collective:
- * medians (ns per call), the median of the paired ratios, and the fastest blocks' ratio.
+ * any recorder that keeps each call's start and duration. Besides the collectives, a ping-pong
+ * between ranks 0 and 1 (MPI_Send + MPI_Recv each way: the shim's cost on point-to-point latency).
+ * Prints one JSON line per kind: medians (ns per iteration), the median of the paired ratios, and
+ * the fastest blocks' ratio.
  * Usage: coll-overhead [calls-per-block] [repetitions] [bytes] */
 #include <mpi.h>
 #include <stdio.h>
@@ -19,44 +21,49 @@
 
 #include "programs/timing.h"
 
-enum { ALLREDUCE, BCAST, BARRIER, NCOLL };
-static const char *names[NCOLL] = {"Allreduce", "Bcast", "Barrier"};
+enum { ALLREDUCE, BCAST, BARRIER, PINGPONG, NCOLL };
+static const char *names[NCOLL] = {"Allreduce", "Bcast", "Barrier", "PingPong"};
 enum { SHIM, PMPI, TIMED, NPATH };  /* MPI_X; PMPI_X; PMPI_X between two TSC reads */
 static char *sbuf, *rbuf;
-static int bytes;
+static int bytes, rank;
 static volatile unsigned long long timed_sum;  /* keeps the timed path's reads alive */
 
-static void once(int coll, int pmpi) {
+/* One MPI call on the path's entry point; on the timed path between two TSC reads. */
+#define CALL(path, fn, ...)                                 \
+  do {                                                      \
+    if ((path) == SHIM) {                                   \
+      MPI_##fn(__VA_ARGS__);                                \
+    } else if ((path) == PMPI) {                            \
+      PMPI_##fn(__VA_ARGS__);                               \
+    } else {                                                \
+      const unsigned long long s_ = TICKS();                \
+      PMPI_##fn(__VA_ARGS__);                               \
+      timed_sum += TICKS() - s_;                            \
+    }                                                       \
+  } while (0)
+
+/* One iteration: a collective, or a round trip between ranks 0 and 1 (the others wait). */
+static void once(int coll, int path) {
   const int n = bytes / 8 > 0 ? bytes / 8 : 1;
   switch (coll) {
-    case ALLREDUCE:
-      if (pmpi) PMPI_Allreduce(sbuf, rbuf, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-      else MPI_Allreduce(sbuf, rbuf, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-      break;
-    case BCAST:
-      if (pmpi) PMPI_Bcast(sbuf, n, MPI_DOUBLE, 0, MPI_COMM_WORLD);
-      else MPI_Bcast(sbuf, n, MPI_DOUBLE, 0, MPI_COMM_WORLD);
-      break;
+    case ALLREDUCE: CALL(path, Allreduce, sbuf, rbuf, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD); break;
+    case BCAST: CALL(path, Bcast, sbuf, n, MPI_DOUBLE, 0, MPI_COMM_WORLD); break;
+    case BARRIER: CALL(path, Barrier, MPI_COMM_WORLD); break;
     default:
-      if (pmpi) PMPI_Barrier(MPI_COMM_WORLD);
-      else MPI_Barrier(MPI_COMM_WORLD);
+      if (rank == 0) {
+        CALL(path, Send, sbuf, bytes, MPI_BYTE, 1, 0, MPI_COMM_WORLD);
+        CALL(path, Recv, rbuf, bytes, MPI_BYTE, 1, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      } else if (rank == 1) {
+        CALL(path, Recv, rbuf, bytes, MPI_BYTE, 0, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        CALL(path, Send, sbuf, bytes, MPI_BYTE, 0, 0, MPI_COMM_WORLD);
+      }
   }
 }
 
 static double block(int coll, int path, int calls) {
   PMPI_Barrier(MPI_COMM_WORLD);
   const double t0 = now();
-  if (path == TIMED) {
-    unsigned long long sum = 0;
-    for (int i = 0; i < calls; ++i) {
-      const unsigned long long s = TICKS();
-      once(coll, 1);
-      sum += TICKS() - s;
-    }
-    timed_sum += sum;
-  } else {
-    for (int i = 0; i < calls; ++i) once(coll, path == PMPI);
-  }
+  for (int i = 0; i < calls; ++i) once(coll, path);
   double t = (now() - t0) / calls, tmax = 0;
   PMPI_Allreduce(&t, &tmax, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
   return tmax;
@@ -67,7 +74,6 @@ int main(int argc, char **argv) {
   const int calls = argc > 1 ? atoi(argv[1]) : 200;
   const int reps = argc > 2 ? atoi(argv[2]) : 201;
   bytes = argc > 3 ? atoi(argv[3]) : 8;
-  int rank;
   PMPI_Comm_rank(MPI_COMM_WORLD, &rank);
   sbuf = calloc(1, (size_t)bytes + 8);
   rbuf = calloc(1, (size_t)bytes + 8);
