@@ -3,7 +3,8 @@
 // one step) or, for S > 2 and m >= m*, reduce-scatter + allgather (2(S-1)m in all, the lower
 // bound, in two steps); then a site broadcast. Every leader folds the partials in site order, so
 // all ranks get the same bits. Large contiguous calls with the exchange run in segments
-// (coll/segments.h): the site reduces one segment while another crosses and a third is broadcast.
+// (coll/segments.h): the site reduces one segment while another crosses, and broadcasts each
+// result while later ones still arrive.
 #include "coll/common.h"
 #include "coll/segments.h"
 

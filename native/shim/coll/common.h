@@ -92,8 +92,6 @@ class Ctx {
   int wait(size_t from, size_t to) {
     return to > from ? PMPI_Waitall(int(to - from), reqs_.data() + from, MPI_STATUSES_IGNORE) : MPI_SUCCESS;
   }
-  // A site-local non-blocking collective of the call, completed with the call's other requests.
-  MPI_Request* local_request() { return push(); }
 
  private:
   MPI_Request* push() {
