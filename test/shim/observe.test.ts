@@ -113,6 +113,55 @@ describe('observe path with site-aware collectives', () => {
   });
 });
 
+describe('observe path with MPI_THREAD_MULTIPLE', () => {
+  // 4 threads per rank call MPI at once (test/shim/programs/threads_multiple.c): thread t sends
+  // K messages of (t+1)*100 bytes around a ring on a communicator all threads share, and runs K
+  // Allreduces of t+1 ints on its own duplicate; a last Allreduce of one int on the world.
+  const threads = compileMpi('test/shim/programs/threads_multiple.c', ['-pthread']);
+  const K = 200, T = 4;
+  const ringBytes = K * Array.from({ length: T }, (_, t) => (t + 1) * 100).reduce((a, b) => a + b);
+  const allreduceBytes = K * Array.from({ length: T }, (_, t) => 4 * (t + 1)).reduce((a, b) => a + b) + 4;
+
+  function expectCounts(report: JsonReport): void {
+    expect(fn(report, 'MPI_Sendrecv')).toMatchObject({ count: P * T * K / 2, bytes: P * ringBytes / 2 });
+    expect(fn(report, 'MPI_Isend')).toMatchObject({ count: P * T * K / 2, bytes: P * ringBytes / 2 });
+    expect(fn(report, 'MPI_Irecv')).toMatchObject({ count: P * T * K / 2 });
+    expect(fn(report, 'MPI_Allreduce')).toMatchObject({ count: P * (T * K + 1) });
+  }
+
+  it('every thread\'s calls are recorded: exact matrix and counts', async () => {
+    const { report, stdout } = await sitempiRun(threads, [String(K)]);
+    expect(stdout).toContain('threads ok');
+    expectCounts(report);
+    // The ring, plus the library's Allreduces in the flat model: reduce to 0, broadcast from 0.
+    const bytes = Array.from({ length: P }, (_, s) => Array.from({ length: P }, (_, d) =>
+      (d === (s + 1) % P ? ringBytes : 0) + (s !== d && (s === 0 || d === 0) ? allreduceBytes : 0)));
+    const msgs = Array.from({ length: P }, (_, s) => Array.from({ length: P }, (_, d) =>
+      (d === (s + 1) % P ? T * K : 0) + (s !== d && (s === 0 || d === 0) ? T * K + 1 : 0)));
+    expect(report.jobs[0].matrix.bytes).toEqual(bytes);
+    expect(report.jobs[0].matrix.messages).toEqual(msgs);
+  });
+
+  it('with site-aware collectives running on four communicators at once', async () => {
+    const r = await run('node', [cli, 'run', '--json', '-np', String(P), ...baseMpirunArgs, '-x', 'SITEMPI_SITES=A:0,2;B:1,3',
+      '--', threads, String(K)], 120_000);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('threads ok');
+    const report = JSON.parse(r.stdout.trimEnd().split('\n').pop()!) as JsonReport;
+    expectCounts(report);
+    // The ring, plus site-aware Allreduces: 2 and 3 reduce to their leaders 0 and 1, the leaders
+    // swap, and broadcast back; nothing else.
+    const A = allreduceBytes;
+    const want = [
+      [0, ringBytes + A, A, 0],
+      [A, 0, ringBytes, A],
+      [A, 0, 0, ringBytes],
+      [ringBytes, A, 0, 0],
+    ];
+    expect(report.jobs[0].matrix.bytes).toEqual(want);
+  });
+});
+
 describe('observe path: Fortran bindings', () => {
   const sources: Record<string, () => string> = {
     'mpif.h': () => 'test/shim/programs/fortran_mpif.f90',
