@@ -64,6 +64,8 @@ const pieces: Scenario[] = [
     expectSites: 2, env: small },
   { name: 'three sites uneven, 7 ranks, cross-site pieces of 100 B, segments of 40 B', np: 7, sites: 'A:0,3;B:1,4,6;C:2,5',
     alphaUs: 10, expectSites: 3, env: small },
+  { name: 'uneven 1+3 (a site of one rank), 4 ranks, cross-site pieces of 100 B, segments of 40 B', np: 4, sites: 'A:0;B:1-3',
+    expectSites: 2, env: small },
 ];
 
 describe('site-aware collectives: results, counters, lower bounds', () => {
