@@ -9,6 +9,10 @@ import { MAX_FRAME_BYTES } from '../wire/proto.js';
 import { JobTable, type Session } from './ingest.js';
 import type { JobProfile } from './job.js';
 
+/** A connection's first frame must be its Hello (job, host, program, token: well under this):
+ * a peer that has not shown the token cannot make the monitor hold more for it. */
+export const HELLO_MAX_BYTES = 64 * 1024;
+
 export interface MonitorOptions {
   /** Where to listen: "tcp://host:port" (port 0 = any), "unix:/path"; one or several. */
   listen?: string | string[];
@@ -254,7 +258,7 @@ export class Monitor extends EventEmitter {
     if (this.closed) { socket.destroy(); return; }
     socket.setNoDelay(true);
     const remote = unixName || `${socket.remoteAddress}:${socket.remotePort}`;
-    const c: Conn = { socket, session: this.table.session(), decoder: new FrameDecoder(this.options.maxFrameBytes), remote, ackedSeq: -1, dead: false };
+    const c: Conn = { socket, session: this.table.session(), decoder: new FrameDecoder(this.options.maxFrameBytes, HELLO_MAX_BYTES), remote, ackedSeq: -1, dead: false };
     this.conns.add(c);
     socket.on('data', (chunk: Buffer) => this.data(c, chunk));
     socket.on('error', () => { /* reset by peer etc.: treated as close */ });

@@ -51,6 +51,38 @@ describe('FrameDecoder', () => {
     expect(new FrameDecoder(10).push(Buffer.from([10, 0, 0, 0, ...new Array(10).fill(0)]))).toHaveLength(1);
   });
 
+  it('holds about what arrived of an incomplete frame, not what its header announces', () => {
+    const d = new FrameDecoder();
+    const hdr = Buffer.alloc(4);
+    hdr.writeUInt32LE(10 * 1024 * 1024);
+    d.push(Buffer.concat([hdr, Buffer.alloc(100, 7)]));
+    expect(d.pending).toBe(104);
+    expect(d.held).toBeLessThanOrEqual(65536);
+    const body = crypto.randomBytes(10 * 1024 * 1024 - 100);
+    for (let i = 0; i < body.length - 1; i += 65536) d.push(body.subarray(i, Math.min(i + 65536, body.length - 1)));
+    expect(d.held).toBeLessThanOrEqual(10 * 1024 * 1024);
+    const [whole] = d.push(body.subarray(body.length - 1));
+    expect(whole.length).toBe(10 * 1024 * 1024);
+    expect(Buffer.from(whole.subarray(100)).equals(body)).toBe(true);
+    expect(d.pending).toBe(0);
+  });
+
+  it('a header with nothing after it is an incomplete frame', () => {
+    const d = new FrameDecoder();
+    d.push(Buffer.from([8, 0, 0, 0]));
+    expect(() => d.end()).toThrow(/inside a frame \(4 bytes pending\)/);
+  });
+
+  it('limits the first frame separately (a Hello, before any authentication)', () => {
+    const big = Buffer.alloc(4);
+    big.writeUInt32LE(100_000);
+    expect(() => new FrameDecoder(MAX_FRAME_BYTES, 65536).push(big)).toThrow(/first frame of 100000 bytes exceeds the maximum of 65536/);
+    const d = new FrameDecoder(MAX_FRAME_BYTES, 65536);
+    const hello = helloFrame('j', 0, 2);
+    expect(d.push(Buffer.concat([hello, big, Buffer.alloc(10)]))).toHaveLength(1);  // later frames: the full limit
+    expect(d.pending).toBe(14);
+  });
+
   it('turns garbage into WireError, never another exception', () => {
     let wireErrors = 0;
     for (let i = 0; i < 5000; i++) {

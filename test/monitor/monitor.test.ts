@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Role, COLL_NAMES } from '../../src/generated/functions.js';
-import { Monitor } from '../../src/monitor/monitor.js';
+import { HELLO_MAX_BYTES, Monitor } from '../../src/monitor/monitor.js';
 import { sizeBucket, type JobProfile } from '../../src/monitor/job.js';
 import { addon, batchFrame, FakeRank, fnCode, fnId, helloFrame, until, worldCommFrame, type Rec } from './helpers.js';
 
@@ -184,6 +184,28 @@ describe('Monitor', () => {
     expect(mat.bytes.num(1 * 2 + 0)).toBe(100); // rank 1: only the good connection counted
     expect(mat.messages.num(1)).toBe(10);
     expect(job.rank(1)!.records).toBe(20);
+  });
+
+  it('refuses a first frame larger than a Hello at its header; after a Hello, large batches pass', async () => {
+    const { m, addr, ended } = await start({ token: 't' });
+    const errs: string[] = [];
+    m.on('connectionError', (e) => errs.push(e.error.message));
+    const hdr = Buffer.alloc(4);
+    hdr.writeUInt32LE(HELLO_MAX_BYTES + 1);
+    const stranger = new FakeRank(addr);
+    await stranger.send(hdr);
+    await stranger.done;
+    expect(stranger.errors()).toEqual([`first frame of ${HELLO_MAX_BYTES + 1} bytes exceeds the maximum of ${HELLO_MAX_BYTES}`]);
+    // A rank's batch frames may be far larger than a Hello.
+    const recs = ringRecords(0, 1, 40_000, 3);
+    const big = batchFrame(0, recs);
+    expect(big.length).toBeGreaterThan(HELLO_MAX_BYTES);
+    const rank = new FakeRank(addr);
+    await rank.send(helloFrame('H', 0, 1, 't'), worldCommFrame(1), big, bye(recs.length));
+    await rank.end();
+    await until(() => ended.length === 1);
+    expect(ended[0].rank(0)!.records).toBe(recs.length);
+    expect(errs).toHaveLength(1);
   });
 
   it('expands collectives through the cost model', async () => {
