@@ -34,11 +34,12 @@ export const USAGE = `usage: sitempi <command> [options]
       --oversubscribe --mca mpi_yield_when_idle 1. SITEMPI_* variables of the environment are
       passed on to the ranks.
 
-  sitempi monitor [--listen ADDR]... [--token T] [--json] [--linger MS] [--report-dir DIR]
-                  [placement options]
+  sitempi monitor [--listen ADDR]... [--token T] [--json] [--linger MS] [--hello-timeout MS]
+                  [--report-dir DIR] [placement options]
       Runs the monitor service (default --listen tcp://127.0.0.1:7711; token also from
       $SITEMPI_TOKEN) and prints a report for each job that ends (text, or one JSON line per job
-      with --json; with --report-dir also writes DIR/<job>.json). Stops on SIGINT/SIGTERM.
+      with --json; with --report-dir also writes DIR/<job>.json). Connections that send no Hello
+      within --hello-timeout (default 30000 ms) are closed. Stops on SIGINT/SIGTERM.
 
   sitempi report [--json] FILES|DIRS...
       Report from the per-rank files (sitempi-<job>-<rank>.smpi) the shim writes when no monitor is
@@ -161,7 +162,8 @@ async function reportCommand(argv: string[]): Promise<number> {
 
 async function monitorCommand(argv: string[]): Promise<number> {
   const spec = {
-    '--listen': 'list', '--token': 'value', '--json': 'flag', '--linger': 'value', '--report-dir': 'value', '--quiet': 'flag',
+    '--listen': 'list', '--token': 'value', '--json': 'flag', '--linger': 'value', '--hello-timeout': 'value',
+    '--report-dir': 'value', '--quiet': 'flag',
     '-h': 'flag', '--help': 'flag', ...REPORT_OPTS, ...PLACEMENT_OPTS,
   } as const;
   const { values, rest } = takeOptions(argv, spec, { stopAtUnknown: false });
@@ -177,6 +179,7 @@ async function monitorCommand(argv: string[]): Promise<number> {
   const monitor = new Monitor({
     token: token || undefined,
     lingerMs: typeof values.linger === 'string' ? parseNumber(values.linger, '--linger') : undefined,
+    helloTimeoutMs: typeof values['hello-timeout'] === 'string' ? parseNumber(values['hello-timeout'], '--hello-timeout') : undefined,
   });
   const log = (m: string) => { if (!quiet) process.stderr.write(`sitempi monitor: ${m}\n`); };
   const svc = await placementService(monitor, values, ro, log);

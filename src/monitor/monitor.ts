@@ -39,6 +39,9 @@ export interface MonitorOptions {
   ack?: boolean;
   /** How many ended jobs endedJobs() keeps (oldest dropped first). Default 100. */
   keepEndedJobs?: number;
+  /** A connection that has not completed its Hello this long after connecting is closed with
+   * an Error (it holds a socket, nothing else). Default 30000 ms; 0: no limit. */
+  helloTimeoutMs?: number;
 }
 
 /** A connection was refused or dropped for breaking the protocol. */
@@ -80,6 +83,7 @@ interface Conn {
   remote: string;
   ackedSeq: number;
   dead: boolean;
+  helloTimer: NodeJS.Timeout | null;
 }
 
 interface JobMeta {
@@ -136,6 +140,7 @@ export class Monitor extends EventEmitter {
       maxRanks: opts.maxRanks ?? 65536,
       ack: opts.ack ?? false,
       keepEndedJobs: opts.keepEndedJobs ?? 100,
+      helloTimeoutMs: opts.helloTimeoutMs ?? 30_000,
     };
     this.table = new JobTable({ token: opts.token, rateWindowSeconds: this.options.rateWindowSeconds, maxRanks: this.options.maxRanks });
     this.table.onJobStart = (job) => {
@@ -258,8 +263,13 @@ export class Monitor extends EventEmitter {
     if (this.closed) { socket.destroy(); return; }
     socket.setNoDelay(true);
     const remote = unixName || `${socket.remoteAddress}:${socket.remotePort}`;
-    const c: Conn = { socket, session: this.table.session(), decoder: new FrameDecoder(this.options.maxFrameBytes, HELLO_MAX_BYTES), remote, ackedSeq: -1, dead: false };
+    const c: Conn = { socket, session: this.table.session(), decoder: new FrameDecoder(this.options.maxFrameBytes, HELLO_MAX_BYTES), remote, ackedSeq: -1, dead: false, helloTimer: null };
     this.conns.add(c);
+    const wait = this.options.helloTimeoutMs;
+    if (wait > 0) {
+      c.helloTimer = setTimeout(() => this.reject(c, new WireError(`no Hello within ${wait} ms`)), wait);
+      c.helloTimer.unref();
+    }
     socket.on('data', (chunk: Buffer) => this.data(c, chunk));
     socket.on('error', () => { /* reset by peer etc.: treated as close */ });
     socket.on('close', () => this.drop(c, null));
@@ -281,6 +291,7 @@ export class Monitor extends EventEmitter {
     }
     const job = c.session.job;
     if (!job) return;
+    if (c.helloTimer) { clearTimeout(c.helloTimer); c.helloTimer = null; }
     const m = this.meta.get(job);
     if (!hadJob && m) {
       m.conns.add(c);
@@ -312,6 +323,7 @@ export class Monitor extends EventEmitter {
   private drop(c: Conn, _err: Error | null): void {
     if (c.dead) return;
     c.dead = true;
+    if (c.helloTimer) { clearTimeout(c.helloTimer); c.helloTimer = null; }
     this.conns.delete(c);
     c.session.close();
     if (!c.socket.destroyed && !_err) c.socket.destroy();

@@ -208,6 +208,21 @@ describe('Monitor', () => {
     expect(errs).toHaveLength(1);
   });
 
+  it('closes a connection that sends no Hello in time; ranks that said Hello stay', async () => {
+    const { addr, ended } = await start({ helloTimeoutMs: 150 });
+    const silent = new FakeRank(addr);
+    const rank = new FakeRank(addr);
+    await rank.send(helloFrame('S', 0, 1), worldCommFrame(1));
+    await silent.done;
+    expect(silent.errors()).toEqual(['no Hello within 150 ms']);
+    await new Promise((r) => setTimeout(r, 200));  // past the timeout: the rank is still connected
+    expect(rank.closed).toBe(false);
+    await rank.send(batchFrame(0, [{ fn: SEND, peer: 0, bytes: 5 }]), bye(1));
+    await rank.end();
+    await until(() => ended.length === 1);
+    expect(ended[0].endReason).toBe('complete');
+  });
+
   it('expands collectives through the cost model', async () => {
     const { addr, ended } = await start({}, `unix:${path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'smon-')), 'm.sock')}`);
     const P = 4;
