@@ -35,11 +35,13 @@ export const USAGE = `usage: sitempi <command> [options]
       passed on to the ranks.
 
   sitempi monitor [--listen ADDR]... [--token T] [--json] [--linger MS] [--hello-timeout MS]
-                  [--report-dir DIR] [placement options]
+                  [--max-ranks N] [--report-dir DIR] [placement options]
       Runs the monitor service (default --listen tcp://127.0.0.1:7711; token also from
       $SITEMPI_TOKEN) and prints a report for each job that ends (text, or one JSON line per job
       with --json; with --report-dir also writes DIR/<job>.json). Connections that send no Hello
-      within --hello-timeout (default 30000 ms) are closed. Stops on SIGINT/SIGTERM.
+      within --hello-timeout (default 30000 ms) are closed; jobs of more than --max-ranks ranks
+      (default 8192: the matrices are dense, 1 GiB per placement epoch at that size) are refused.
+      Stops on SIGINT/SIGTERM.
 
   sitempi report [--json] FILES|DIRS...
       Report from the per-rank files (sitempi-<job>-<rank>.smpi) the shim writes when no monitor is
@@ -162,7 +164,7 @@ async function reportCommand(argv: string[]): Promise<number> {
 
 async function monitorCommand(argv: string[]): Promise<number> {
   const spec = {
-    '--listen': 'list', '--token': 'value', '--json': 'flag', '--linger': 'value', '--hello-timeout': 'value',
+    '--listen': 'list', '--token': 'value', '--json': 'flag', '--linger': 'value', '--hello-timeout': 'value', '--max-ranks': 'value',
     '--report-dir': 'value', '--quiet': 'flag',
     '-h': 'flag', '--help': 'flag', ...REPORT_OPTS, ...PLACEMENT_OPTS,
   } as const;
@@ -180,6 +182,7 @@ async function monitorCommand(argv: string[]): Promise<number> {
     token: token || undefined,
     lingerMs: typeof values.linger === 'string' ? parseNumber(values.linger, '--linger') : undefined,
     helloTimeoutMs: typeof values['hello-timeout'] === 'string' ? parseNumber(values['hello-timeout'], '--hello-timeout') : undefined,
+    maxRanks: typeof values['max-ranks'] === 'string' ? parseNumber(values['max-ranks'], '--max-ranks') : undefined,
   });
   const log = (m: string) => { if (!quiet) process.stderr.write(`sitempi monitor: ${m}\n`); };
   const svc = await placementService(monitor, values, ro, log);

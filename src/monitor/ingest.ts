@@ -24,9 +24,12 @@ export function tokensEqual(a: string, b: string): boolean {
 export interface JobTableOptions extends JobOptions {
   /** Required Hello.token; unset = any token accepted. */
   token?: string;
-  /** Largest job size accepted (dense matrices are size^2). Default 65536. */
+  /** Largest job size accepted (dense matrices are size^2). Default DEFAULT_MAX_RANKS. */
   maxRanks?: number;
 }
+
+/** The matrices are dense (16 bytes per rank pair and placement epoch): 1 GiB per epoch here. */
+export const DEFAULT_MAX_RANKS = 8192;
 
 /** Jobs by id, and what happens to them when sessions start. */
 export class JobTable {
@@ -85,8 +88,9 @@ export class Session {
       if (token !== undefined && token !== '' && !tokensEqual(h.token, token)) throw new ProtocolError('bad token');
       if (h.protocol !== PROTOCOL_VERSION) throw new ProtocolError(`unsupported protocol version ${h.protocol} (this monitor speaks ${PROTOCOL_VERSION})`);
       if (!h.job) throw new ProtocolError('Hello without a job id');
-      const max = this.table.opts.maxRanks ?? 65536;
-      if (h.size < 1 || h.size > max) throw new ProtocolError(`job size ${h.size} out of range (1..${max})`);
+      const max = this.table.opts.maxRanks ?? DEFAULT_MAX_RANKS;
+      if (h.size < 1 || h.size > max)
+        throw new ProtocolError(`job size ${h.size} out of range (1..${max}; the monitor's maxRanks option raises the limit)`);
       if (h.rank >= h.size) throw new ProtocolError(`rank ${h.rank} out of range for size ${h.size}`);
       const job = this.table.jobFor(h.job, h.size);
       this.job = job;

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { FrameDecoder, WireError } from '../wire/frames.js';
 import { encodeAck, encodeError, encodePlacement, type Placement } from '../wire/messages.js';
 import { MAX_FRAME_BYTES } from '../wire/proto.js';
-import { JobTable, type Session } from './ingest.js';
+import { DEFAULT_MAX_RANKS, JobTable, type Session } from './ingest.js';
 import type { JobProfile } from './job.js';
 
 /** A connection's first frame must be its Hello (job, host, program, token: well under this):
@@ -29,7 +29,8 @@ export interface MonitorOptions {
   rateWindowSeconds?: number;
   /** Largest frame accepted. Default 16 MiB (the shim's limit). */
   maxFrameBytes?: number;
-  /** Largest job (ranks) accepted. Default 65536. */
+  /** Largest job (ranks) accepted. The matrices are dense, 16 bytes per rank pair and placement
+   * epoch (1 GiB per epoch at 8192 ranks). Default DEFAULT_MAX_RANKS (8192). */
   maxRanks?: number;
   /**
    * Send an Ack with the highest batch seq after each chunk of batches. Default false: the shim
@@ -137,7 +138,7 @@ export class Monitor extends EventEmitter {
       updateIntervalMs: opts.updateIntervalMs ?? 1000,
       rateWindowSeconds: opts.rateWindowSeconds ?? 10,
       maxFrameBytes: opts.maxFrameBytes ?? MAX_FRAME_BYTES,
-      maxRanks: opts.maxRanks ?? 65536,
+      maxRanks: opts.maxRanks ?? DEFAULT_MAX_RANKS,
       ack: opts.ack ?? false,
       keepEndedJobs: opts.keepEndedJobs ?? 100,
       helloTimeoutMs: opts.helloTimeoutMs ?? 30_000,

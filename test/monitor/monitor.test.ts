@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Role, COLL_NAMES } from '../../src/generated/functions.js';
 import { HELLO_MAX_BYTES, Monitor } from '../../src/monitor/monitor.js';
+import { DEFAULT_MAX_RANKS } from '../../src/monitor/ingest.js';
 import { sizeBucket, type JobProfile } from '../../src/monitor/job.js';
 import { addon, batchFrame, FakeRank, fnCode, fnId, helloFrame, until, worldCommFrame, type Rec } from './helpers.js';
 
@@ -206,6 +207,19 @@ describe('Monitor', () => {
     await until(() => ended.length === 1);
     expect(ended[0].rank(0)!.records).toBe(recs.length);
     expect(errs).toHaveLength(1);
+  });
+
+  it('refuses jobs larger than maxRanks at Hello, with the way to raise the limit', async () => {
+    const { addr } = await start();
+    const huge = new FakeRank(addr);
+    await huge.send(helloFrame('big', 0, DEFAULT_MAX_RANKS + 1));
+    await huge.done;
+    expect(huge.errors()).toEqual([`job size ${DEFAULT_MAX_RANKS + 1} out of range (1..${DEFAULT_MAX_RANKS}; the monitor's maxRanks option raises the limit)`]);
+    const { addr: small } = await start({ maxRanks: 3 });
+    const four = new FakeRank(small);
+    await four.send(helloFrame('four', 0, 4));
+    await four.done;
+    expect(four.errors()[0]).toMatch(/out of range \(1\.\.3;/);
   });
 
   it('closes a connection that sends no Hello in time; ranks that said Hello stay', async () => {
