@@ -87,7 +87,7 @@ class Ctx {
   // Completes every request of the call so far (and unpacks what arrived in pieces).
   int waitall();
   // Requests posted so far; wait(from, to) completes those posted between two such marks. Only
-  // for contiguous data (what arrives in pieces unpacked is unpacked by waitall()).
+  // for contiguous data: staged (non-contiguous) data arriving in pieces is unpacked by waitall().
   size_t posted() const { return reqs_.size(); }
   int wait(size_t from, size_t to) {
     return to > from ? PMPI_Waitall(int(to - from), reqs_.data() + from, MPI_STATUSES_IGNORE) : MPI_SUCCESS;
