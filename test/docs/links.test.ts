@@ -7,12 +7,28 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/native/paths.js';
 
+/** The repository's Markdown files: git's list, or (outside a git checkout) a walk of the tree. */
 function markdownFiles(): string[] {
-  const out = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '*.md'], {
-    cwd: packageRoot,
-    encoding: 'utf8',
-  });
-  return out.split('\0').filter((f) => f && fs.existsSync(path.join(packageRoot, f)));
+  try {
+    const out = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '*.md'], {
+      cwd: packageRoot,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return out.split('\0').filter((f) => f && fs.existsSync(path.join(packageRoot, f)));
+  } catch {
+    const skip = new Set(['.git', 'node_modules', 'build', 'build-gyp', 'dist']);
+    const found: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of fs.readdirSync(path.join(packageRoot, dir), { withFileTypes: true })) {
+        const rel = dir ? `${dir}/${e.name}` : e.name;
+        if (e.isDirectory() && !skip.has(e.name)) walk(rel);
+        else if (e.isFile() && e.name.endsWith('.md')) found.push(rel);
+      }
+    };
+    walk('');
+    return found;
+  }
 }
 
 /** The lines of a Markdown text, those inside fenced code blocks blanked. */
