@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeAsRoot } from '../helpers/root.js';
 
 import { lowerBound } from '../../bench/collectives/bounds.js';
 import { defaultOptions, runBenchmark, type BenchResults, type Row } from '../../bench/collectives/run.js';
@@ -51,7 +52,7 @@ function wellFormedXml(text: string): boolean {
   return stack.length === 0;
 }
 
-describe('collective benchmark (root, testbed, mpirun; --quick with two sizes)', () => {
+describeAsRoot('collective benchmark (root, testbed, mpirun; --quick with two sizes)', () => {
   beforeAll(async () => {
     rmSync(OUT, { recursive: true, force: true });
     const o = defaultOptions(true);

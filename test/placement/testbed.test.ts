@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
+import { describeAsRoot } from '../helpers/root.js';
 import { Monitor } from '../../src/monitor/monitor.js';
 import { PlacementService, type PlacementEvent, type RelocationEvent } from '../../src/placement/service.js';
 import { TestbedExecutor } from '../../src/placement/testbed-executor.js';
@@ -32,7 +33,7 @@ async function home(): Promise<void> {
   }
 }
 
-describe('testbed executor (root, real namespaces and wanemu)', () => {
+describeAsRoot('testbed executor (root, real namespaces and wanemu)', () => {
   beforeAll(async () => {
     if (!existsSync(wanemuPath)) throw new Error(`${wanemuPath} is missing: run npm run build`);
     await down({ ...opts, prefix: PREFIX });

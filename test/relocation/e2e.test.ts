@@ -2,10 +2,11 @@
 // consolidated through the testbed executor, and its communicators follow; afterwards nothing
 // crosses sites and the Allreduce is faster. (The benchmark `bench/relocation/run.ts` is the
 // same run, longer, with its plot.)
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeAsRoot } from '../helpers/root.js';
 import { runE2e } from '../../bench/relocation/run.js';
 
-describe('live relocation on the testbed', () => {
+describeAsRoot('live relocation on the testbed', () => {
   it('consolidates a network-intensive interleaved job; crossing traffic stops and latency drops', async () => {
     const r = await runE2e(14, 256 * 1024);
     expect(r.wrongResults).toBe(0);

@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { describeAsRoot } from '../helpers/root.js';
 
 import { wanemuPath } from '../../src/native/paths.js';
 import { testbedCli } from '../../src/testbed/cli.js';
@@ -128,7 +129,7 @@ async function captureCli(argv: string[]): Promise<{ code: number; out: string }
   }
 }
 
-describe('testbed (root, real namespaces and mpirun)', () => {
+describeAsRoot('testbed (root, real namespaces and mpirun)', () => {
   beforeAll(async () => {
     mkdirSync(WORK, { recursive: true });
     // wanemu from this checkout's build (npm run build), and the MPI probe.

@@ -1,0 +1,197 @@
+// native/core/cost_model: the flat model of the library's algorithms, the site-aware schedules
+// against the lower bounds of crossing bytes, records that add up to their call, and the choice.
+#include <algorithm>
+#include <random>
+
+#include "check.h"
+#include "core/cost_model.h"
+#include "core/sites.h"
+
+using namespace sitempi::core;
+
+namespace {
+
+struct Totals {
+  uint64_t bytes = 0, msgs = 0, cross_bytes = 0, cross_msgs = 0;
+};
+Totals totals(const std::vector<Flow>& flows, const std::vector<int32_t>& site_of) {
+  Totals t;
+  for (const Flow& f : flows) {
+    t.bytes += f.bytes;
+    t.msgs += f.msgs;
+    if (site_of[size_t(f.src)] != site_of[size_t(f.dst)]) { t.cross_bytes += f.bytes; t.cross_msgs += f.msgs; }
+  }
+  return t;
+}
+// Every rank's record of a library-run call, expanded and summed.
+std::vector<Flow> expand_all(Coll c, uint32_t alg, int root, int P, uint64_t m, const int32_t* site_of = nullptr) {
+  std::vector<Flow> out;
+  for (int me = 0; me < P; ++me) {
+    CollRecord r{c, alg, me, root, P, m};
+    r.site_of = site_of;
+    expand(r, out);
+  }
+  return out;
+}
+std::vector<int32_t> random_sites(std::mt19937& rng, int P, int S) {
+  std::vector<int32_t> s(static_cast<size_t>(P));
+  for (int i = 0; i < P; ++i) s[size_t(i)] = i < S ? i : int32_t(rng() % uint32_t(S));  // every site used
+  std::shuffle(s.begin(), s.end(), rng);
+  return s;
+}
+
+}  // namespace
+
+TEST(cost_library_algorithms) {
+  const int P = 6;
+  const uint64_t m = 1000;
+  const std::vector<int32_t> one(P, 0);
+  Totals t = totals(expand_all(Coll::Bcast, kAlgLibrary, 2, P, m), one);
+  CHECK_EQ(t.msgs, uint64_t(P - 1));  // root to each
+  CHECK_EQ(t.bytes, (P - 1) * m);
+  t = totals(expand_all(Coll::Allreduce, kAlgLibrary, -1, P, m), one);
+  CHECK_EQ(t.msgs, uint64_t(2 * (P - 1)));  // reduce to 0, bcast from 0
+  t = totals(expand_all(Coll::Alltoall, kAlgLibrary, -1, P, m), one);
+  CHECK_EQ(t.bytes, uint64_t(P * (P - 1)) * m);
+  t = totals(expand_all(Coll::Barrier, kAlgLibrary, -1, P, 0), one);
+  CHECK_EQ(t.msgs, uint64_t(2 * (P - 1)));
+  CHECK_EQ(t.bytes, 0u);
+  t = totals(expand_all(Coll::Allgather, kAlgLibrary, -1, P, m), one);
+  CHECK_EQ(t.bytes, (P - 1) * m + (P - 1) * uint64_t(P) * m);  // gather to 0, whole vector back
+  CHECK_EQ(t.msgs, uint64_t(2 * (P - 1)));
+  t = totals(expand_all(Coll::Scan, kAlgLibrary, -1, P, m), one);
+  CHECK_EQ(t.msgs, uint64_t(P - 1));
+}
+
+TEST(cost_expand_rejects_bad_records) {
+  std::vector<Flow> out;
+  expand(CollRecord{Coll::Bcast, kAlgLibrary, 0, -1, 4, 8}, out);   // rooted call without a root
+  expand(CollRecord{Coll::Bcast, kAlgLibrary, 0, 4, 4, 8}, out);    // root out of range
+  expand(CollRecord{Coll::Alltoall, kAlgLibrary, 4, -1, 4, 8}, out);  // me out of range
+  expand(CollRecord{Coll::Bcast, kAlgSiteLeaders, 0, 0, 4, 8}, out);  // site-aware without sites
+  expand(CollRecord{Coll::Neighbor, kAlgLibrary, 0, -1, 4, 8}, out);
+  CHECK(out.empty());
+}
+
+// The site-aware algorithms move each byte across sites as often as the lower bounds allow.
+TEST(cost_site_schedules_meet_the_crossing_bounds) {
+  std::mt19937 rng(1);
+  for (int round = 0; round < 200; ++round) {
+    const int S = 2 + int(rng() % 4), P = S + 1 + int(rng() % 12);
+    const std::vector<int32_t> site_of = random_sites(rng, P, S);
+    const Grouping g = group_sites(site_of.data(), P);
+    CHECK_EQ(g.S, S);
+    const int root = int(rng() % uint32_t(P));
+    int n_root = 0;
+    for (int i = 0; i < P; ++i) n_root += site_of[size_t(i)] == site_of[size_t(root)];
+    uint64_t sum_ns = 0;  // Σ n_s (P − n_s)
+    for (int s = 0; s < S; ++s) { const uint64_t n = uint64_t(g.count(s)); sum_ns += n * (uint64_t(P) - n); }
+    const uint64_t m = 64 * (1 + rng() % 100);
+    auto crossing = [&](Coll c, uint32_t alg, uint64_t elems = 0) {
+      CallShape sh;
+      sh.coll = c; sh.alg = alg; sh.root = root; sh.g = &g; sh.m = m; sh.elems = elems;
+      std::vector<Flow> flows;
+      schedule(sh, flows);
+      return totals(flows, site_of);
+    };
+    CHECK_EQ(crossing(Coll::Bcast, kAlgSiteLeaders).cross_bytes, uint64_t(S - 1) * m);
+    CHECK_EQ(crossing(Coll::Reduce, kAlgSiteLeaders).cross_bytes, uint64_t(S - 1) * m);
+    CHECK_EQ(crossing(Coll::Gather, kAlgSiteLeaders).cross_bytes, uint64_t(P - n_root) * m);
+    CHECK_EQ(crossing(Coll::Scatter, kAlgSiteLeaders).cross_bytes, uint64_t(P - n_root) * m);
+    CHECK_EQ(crossing(Coll::Allgather, kAlgSiteLeaders).cross_bytes, uint64_t(S - 1) * uint64_t(P) * m);
+    CHECK_EQ(crossing(Coll::Alltoall, kAlgSiteLeaders).cross_bytes, sum_ns * m);
+    CHECK_EQ(crossing(Coll::Alltoall, kAlgSiteLeaders).cross_msgs, uint64_t(S * (S - 1)));
+    CHECK_EQ(crossing(Coll::Barrier, kAlgSiteLeaders).cross_bytes, 0u);
+    // Allreduce: leaders exchange partials (S(S-1)m) or reduce-scatter + allgather (2(S-1)m).
+    CHECK_EQ(crossing(Coll::Allreduce, kAlgSiteLeaders).cross_bytes, uint64_t(S * (S - 1)) * m);
+    CHECK_EQ(crossing(Coll::Allreduce, kAlgSiteRsAg, m / 8).cross_bytes, 2 * uint64_t(S - 1) * m);
+  }
+}
+
+// Summed over the records of every member, the flows are the call's whole traffic.
+TEST(cost_records_add_up_to_the_schedule) {
+  std::mt19937 rng(2);
+  const Coll uniform[] = {Coll::Barrier, Coll::Bcast, Coll::Reduce, Coll::Allreduce, Coll::Gather,
+                          Coll::Scatter, Coll::Allgather, Coll::Alltoall};
+  for (int round = 0; round < 100; ++round) {
+    const int S = 2 + int(rng() % 3), P = S + 1 + int(rng() % 10);
+    const std::vector<int32_t> site_of = random_sites(rng, P, S);
+    const Grouping g = group_sites(site_of.data(), P);
+    const int root = int(rng() % uint32_t(P));
+    const uint64_t m = 8 * (1 + rng() % 50);
+    for (Coll c : uniform) {
+      CallShape sh;
+      sh.coll = c; sh.alg = kAlgSiteLeaders; sh.root = root; sh.g = &g; sh.m = m; sh.elems = m;
+      std::vector<Flow> whole;
+      schedule(sh, whole);
+      const Totals a = totals(whole, site_of);
+      const Totals b = totals(expand_all(c, kAlgSiteLeaders, root, P, m, site_of.data()), site_of);
+      CHECK_EQ(a.bytes, b.bytes);
+      CHECK_EQ(a.msgs, b.msgs);
+      CHECK_EQ(a.cross_bytes, b.cross_bytes);
+      CrossCounts cc;
+      predict_cross(sh, cc);
+      uint64_t xb = 0, xm = 0;
+      for (int i = 0; i < P; ++i) { xb += cc.bytes[size_t(i)]; xm += cc.msgs[size_t(i)]; }
+      CHECK_EQ(xb, a.cross_bytes);
+      CHECK_EQ(xm, a.cross_msgs);
+    }
+    // Gatherv: one record per rank, each with its own block; together the call's crossing bytes.
+    std::vector<uint64_t> blocks(static_cast<size_t>(P));
+    for (auto& b : blocks) b = rng() % 3 ? 8 * (rng() % 40) : 0;
+    CallShape sh;
+    sh.coll = Coll::Gatherv; sh.alg = kAlgSiteLeaders; sh.root = root; sh.g = &g; sh.blocks = blocks.data();
+    std::vector<Flow> whole, parts;
+    schedule(sh, whole);
+    for (int me = 0; me < P; ++me) {
+      CollRecord r{Coll::Gatherv, kAlgSiteLeaders, me, root, P, blocks[size_t(me)]};
+      r.site_of = site_of.data();
+      expand(r, parts);
+    }
+    CHECK_EQ(totals(parts, site_of).cross_bytes, totals(whole, site_of).cross_bytes);
+  }
+}
+
+TEST(cost_choose_alg) {
+  const int32_t one_site[4] = {0, 0, 0, 0}, per_rank[4] = {0, 1, 2, 3}, two[4] = {0, 0, 1, 1},
+                interleaved[4] = {0, 1, 0, 1}, three[6] = {0, 0, 1, 1, 2, 2};
+  CollChoice p;
+  p.m = 64; p.elems = 16;
+  CHECK_EQ(choose_alg(Coll::Bcast, group_sites(one_site, 4), p), uint32_t(kAlgLibrary));
+  CHECK_EQ(choose_alg(Coll::Bcast, group_sites(per_rank, 4), p), uint32_t(kAlgLibrary));
+  CHECK_EQ(choose_alg(Coll::Bcast, group_sites(two, 4), p), uint32_t(kAlgSiteLeaders));
+  CHECK_EQ(choose_alg(Coll::Scan, group_sites(two, 4), p), uint32_t(kAlgLibrary));  // not covered
+  p.commutative = false;  // MPI's rank order holds only where each site's ranks are contiguous
+  CHECK_EQ(choose_alg(Coll::Allreduce, group_sites(two, 4), p), uint32_t(kAlgSiteLeaders));
+  CHECK_EQ(choose_alg(Coll::Allreduce, group_sites(interleaved, 4), p), uint32_t(kAlgLibrary));
+  p.commutative = true;
+  p.m = kAlltoallGroupMax;  // grouping an alltoall pays only for small blocks
+  CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(two, 4), p), uint32_t(kAlgLibrary));
+  p.m = kAlltoallGroupMax - 1;
+  CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(two, 4), p), uint32_t(kAlgSiteLeaders));
+  p.m = 1 << 20; p.elems = p.m / 4;
+  p.rsag_min = rsag_threshold(3, 0.005, 125e6);
+  CHECK_EQ(choose_alg(Coll::Allreduce, group_sites(three, 6), p), uint32_t(kAlgSiteRsAg));
+  p.m = p.rsag_min - 1;
+  CHECK_EQ(choose_alg(Coll::Allreduce, group_sites(three, 6), p), uint32_t(kAlgSiteLeaders));
+}
+
+TEST(cost_rsag_threshold_and_chunks) {
+  CHECK_EQ(rsag_threshold(2, 0.005, 125e6), ~0ull);  // never with two sites
+  CHECK_EQ(rsag_threshold(3, 0.005, 125e6), uint64_t(0.005 * 3 * 125e6 / 2));  // α·S·B/((S−1)(S−2))
+  CHECK(rsag_threshold(5, 0.005, 125e6) < rsag_threshold(4, 0.005, 125e6));
+  CHECK_EQ(rsag_threshold(3, -1, 125e6), ~0ull);
+  for (uint64_t elems : {0ull, 1ull, 7ull, 100ull, 1000003ull})
+    for (int S = 1; S <= 7; ++S) {
+      uint64_t sum = 0;
+      for (int j = 0; j < S; ++j) {
+        CHECK_EQ(rsag_offset(elems, S, j), sum);  // chunks are contiguous, in order
+        sum += rsag_chunk(elems, S, j);
+      }
+      CHECK_EQ(sum, elems);
+    }
+  CHECK_EQ(dissemination_rounds(1), 0);
+  CHECK_EQ(dissemination_rounds(2), 1);
+  CHECK_EQ(dissemination_rounds(4), 2);
+  CHECK_EQ(dissemination_rounds(5), 3);
+}
