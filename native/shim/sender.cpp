@@ -176,7 +176,7 @@ class Sender {
     }
     Chunk ch;
     uint64_t records = 0, batches = 0;
-    while (take_full_chunk(ch)) {
+    while ((connected_ || gave_up_) && take_full_chunk(ch)) {  // a write may fail on the way
       if (connected_) {
         const uint64_t dropped = records_dropped() + lost_;
         wire::append_batch(out_, seq_++, dropped - reported_dropped_, ch.epoch, ch.recs, ch.n, g_clock.scale());
