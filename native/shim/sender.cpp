@@ -62,6 +62,13 @@ void deliver(wire::Placement&& p) {
   }
 }
 
+// Records in a chunk (one with an extension takes two slots), for the loss counts.
+uint64_t records_in(const Chunk& c) {
+  uint64_t n = 0;
+  for (uint32_t i = 0; i < c.n; ++i) n += c.recs[i].fn != wire::kExtension;
+  return n;
+}
+
 // How long one blocking write may take: until the stop deadline once Finalize has begun.
 uint32_t write_budget_ms() {
   std::lock_guard<std::mutex> g(g_mu);
@@ -136,8 +143,9 @@ class Sender {
         for (const auto& f : g_site_frames) out_.insert(out_.end(), f.second.begin(), f.second.end());
       }
       connected_ = sink_->write_all(out_.data(), out_.size(), std::min(config().connect_timeout_ms, write_budget_ms()));
-      if (connected_) { backoff_ms_ = 10; log("connected to %s", sink_->name().c_str()); }
-      else sink_->close();
+      if (connected_) { backoff_ms_ = 10; log("connected to %s", sink_->name().c_str()); return; }
+      sink_->close();
+      if (!sink_->may_reopen()) gave_up_ = true;  // e.g. a file on a full disk: one file, not many
       return;
     }
     if (!sink_->may_reopen()) { gave_up_ = true; return; }
@@ -181,10 +189,10 @@ class Sender {
         const uint64_t dropped = records_dropped() + lost_;
         wire::append_batch(out_, seq_++, dropped - reported_dropped_, ch.epoch, ch.recs, ch.n, g_clock.scale());
         reported_dropped_ = dropped;
-        records += ch.n;
+        records += records_in(ch);
         ++batches;
       } else {
-        lost_ += ch.n;
+        lost_ += records_in(ch);
       }
       return_chunk(ch);
       if (out_.size() > kFrameBufferBytes) { send(records, batches); records = batches = 0; }

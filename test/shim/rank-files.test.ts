@@ -83,18 +83,23 @@ describe('a full disk under SITEMPI_OUTPUT_DIR', () => {
   });
 
   // A 64 KiB tmpfs (needs root to mount; CI runs as root).
-  it.skipIf(!isRoot)('the application is unaffected; each rank whose file filled up says so in one line with the count, and the files stay readable', async () => {
+  function tinyDisk(): string {
     const dir = tempDir('full');
     const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', dir], { encoding: 'utf8' });
     expect(m.status, m.stderr).toBe(0);
     mounts.push(dir);
+    return dir;
+  }
+  const lossLine = /^sitempi: rank (\d+): writing (\S+) failed \(No space left on device\); (\d+) of (\d+) records lost$/;
+
+  it.skipIf(!isRoot)('the application is unaffected; each rank whose file filled up says so in one line with the count, and the files stay readable', async () => {
+    const dir = tinyDisk();
     const args = ['200000'];
     const want = await mpirun({ np: 2, program: recordsBin, args, shim: false });
     const got = await mpirun({ np: 2, program: recordsBin, args, env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB: 'full' } });
     expect(got.code).toBe(want.code);
     expect(got.stdout).toBe(want.stdout);
     const lines = got.stderr.trimEnd().split('\n');
-    const re = /^sitempi: rank (\d+): writing (\S+) failed \(No space left on device\); (\d+) of (\d+) records lost$/;
     expect(lines.length).toBeGreaterThanOrEqual(1);
     expect(lines.length).toBeLessThanOrEqual(2);
     const warnings: string[] = [];
@@ -103,7 +108,7 @@ describe('a full disk under SITEMPI_OUTPUT_DIR', () => {
     expect(jobs).toHaveLength(1);
     const seen = new Set<number>();
     for (const line of lines) {
-      const [, rank, file, lost, total] = line.match(re) ?? expect.unreachable(`unexpected stderr line: ${line}`);
+      const [, rank, file, lost, total] = line.match(lossLine) ?? expect.unreachable(`unexpected stderr line: ${line}`);
       expect(seen.has(Number(rank))).toBe(false);
       seen.add(Number(rank));
       expect(path.dirname(file)).toBe(dir);
@@ -113,5 +118,29 @@ describe('a full disk under SITEMPI_OUTPUT_DIR', () => {
       expect(kept + Number(lost)).toBe(Number(total));
       expect(Number(total)).toBeGreaterThan(200000);
     }
+  });
+
+  it.skipIf(!isRoot)('a disk full from the start: one (empty) file per rank, every record counted lost', async () => {
+    const dir = tinyDisk();
+    const filler = fs.openSync(path.join(dir, 'filler'), 'w');
+    try {
+      for (;;) fs.writeSync(filler, Buffer.alloc(4096, 1));
+    } catch (e) {
+      expect((e as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    } finally {
+      fs.closeSync(filler);
+    }
+    const want = await mpirun({ np: 2, program: recordsBin, args: ['20000'], shim: false });
+    const got = await mpirun({ np: 2, program: recordsBin, args: ['20000'], env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB: 'nospace' } });
+    expect(got.code).toBe(want.code);
+    expect(got.stdout).toBe(want.stdout);
+    expect(fs.readdirSync(dir).sort()).toEqual(['filler', 'sitempi-nospace-0.smpi', 'sitempi-nospace-1.smpi']);
+    const lines = got.stderr.trimEnd().split('\n').sort();
+    expect(lines).toHaveLength(2);
+    lines.forEach((line, rank) => {
+      const [, r, , lost, total] = line.match(lossLine) ?? expect.unreachable(`unexpected stderr line: ${line}`);
+      expect(Number(r)).toBe(rank);
+      expect(Number(lost)).toBe(Number(total));
+    });
   });
 });
