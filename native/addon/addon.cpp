@@ -235,6 +235,7 @@ Napi::Value EncodeHello(const Napi::CallbackInfo& info) {
   Napi::Object o = info[0].As<Napi::Object>();
   wire::Hello h;
   h.job = Str(o, "job"); h.host = Str(o, "host"); h.token = Str(o, "token"); h.program = Str(o, "program");
+  h.job_key = Str(o, "jobKey");
   h.rank = uint32_t(U64(o, "rank")); h.size = uint32_t(U64(o, "size")); h.pid = uint32_t(U64(o, "pid"));
   h.start_ns = U64(o, "startNs");
   std::vector<uint8_t> out;

@@ -88,6 +88,7 @@ void append_hello(std::vector<uint8_t>& out, const Hello& h) {
   w.u64(7, h.start_ns);
   w.str(8, h.token);
   w.str(9, h.program);
+  w.str(10, h.job_key);
   append_enveloped(out, kHello, body);
 }
 

@@ -59,6 +59,7 @@ inline int pack(Slot* s, uint32_t fn, int32_t peer, uint64_t bytes, uint32_t com
 
 struct Hello {
   std::string job, host, token, program;
+  std::string job_key;  // the launcher's per-job secret (empty: none)
   uint32_t rank = 0, size = 0, pid = 0;
   uint64_t start_ns = 0;
 };

@@ -45,4 +45,7 @@ class TickClock {
   bool calibrated_ = false;
 };
 
+// The rank's clock: its origin is set at MPI_Init (lifecycle.cpp), the sender calibrates it.
+extern TickClock g_clock;
+
 }  // namespace sitempi::shim

@@ -3,7 +3,6 @@
 #include <mutex>
 #include <unordered_map>
 
-#include "recorder.h"
 #include "sender.h"
 
 namespace sitempi::shim {
@@ -106,7 +105,6 @@ void comms_init(int world_rank, int world_size) {
   PMPI_Comm_set_attr(MPI_COMM_WORLD, g_comm_keyval, g_world);
   CommInfo* self = make_info(MPI_COMM_SELF, mix(2, uint64_t(world_rank)));
   PMPI_Comm_set_attr(MPI_COMM_SELF, g_comm_keyval, self);
-  coll_init(world_rank, world_size);
 }
 
 CommInfo* comm_info(MPI_Comm comm) {
@@ -201,17 +199,6 @@ int win_world_rank(MPI_Win win, int rank) {
   if (rank < 0) return -1;
   CommInfo* info = win_info(win);
   return info && size_t(rank) < info->members.size() ? info->members[rank] : -1;
-}
-
-uint64_t type_bytes_slow(MPI_Datatype t, int64_t count) {
-  if (t == MPI_DATATYPE_NULL) return 0;
-  int size = 0;
-  if (PMPI_Type_size(t, &size) != MPI_SUCCESS || size < 0) return 0;
-  ThreadFast& f = t_fast;  // remember it: the same type is used call after call
-  f.type = t;
-  f.type_size = size;
-  f.type_gen = g_type_gen.load(std::memory_order_relaxed);
-  return uint64_t(size) * uint64_t(count);
 }
 
 int comm_rank(MPI_Comm comm) {

@@ -22,9 +22,8 @@ struct CommInfo {
 };
 
 void comms_init(int world_rank, int world_size);   // after PMPI_Init
-// The site-aware collectives (coll/cache.cpp): coll_init runs at the end of comms_init (reads the
-// site map); g_site_cache_free, once set, frees CommInfo::site_cache with its communicator.
-void coll_init(int world_rank, int world_size);
+// Set by the site-aware collectives (coll/cache.cpp): frees CommInfo::site_cache with its
+// communicator.
 extern void (*g_site_cache_free)(MPI_Comm comm, void* cache);
 CommInfo* comm_info(MPI_Comm comm);                // creates it lazily; nullptr for COMM_NULL
 // After a communicator-creating call: register the new communicator with an id derived from the
@@ -32,5 +31,28 @@ CommInfo* comm_info(MPI_Comm comm);                // creates it lazily; nullptr
 void comm_created(MPI_Comm parent, MPI_Comm child, uint64_t salt = 0);
 CommInfo* win_info(MPI_Win win);
 void win_created(MPI_Comm comm, MPI_Win win);
+
+// What the recording rules ask of a communicator or window, fast paths inline.
+extern int g_world_size;
+extern bool g_world_announced;
+uint32_t comm_local_id_slow(MPI_Comm comm);
+int comm_world_rank_slow(MPI_Comm comm, int rank);
+
+// The communicator's rank-local id; announces the communicator on first use.
+inline uint32_t comm_local_id(MPI_Comm comm) {
+  if (comm == MPI_COMM_WORLD && __builtin_expect(g_world_announced, 1)) return 1;
+  return comm_local_id_slow(comm);
+}
+// World rank of a communicator rank (the remote group's on an intercommunicator): -1 for
+// PROC_NULL, ANY_SOURCE, out of range.
+inline int comm_world_rank(MPI_Comm comm, int rank) {
+  if (rank < 0) return -1;
+  if (comm == MPI_COMM_WORLD) return rank < g_world_size ? rank : -1;
+  return comm_world_rank_slow(comm, rank);
+}
+int comm_rank(MPI_Comm comm);
+int comm_size(MPI_Comm comm);
+int win_world_rank(MPI_Win win, int rank);
+uint32_t win_local_id(MPI_Win win);
 
 }  // namespace sitempi::shim

@@ -42,6 +42,7 @@ Config Config::from_env() {
   c.disabled = env_flag("SITEMPI_DISABLE");
   c.monitor = env("SITEMPI_MONITOR");
   c.token = env("SITEMPI_TOKEN");
+  c.job_key = env("SITEMPI_JOB_KEY");
   c.job = env("SITEMPI_JOB", env("PMIX_NAMESPACE", env("OMPI_MCA_ess_base_jobid")));
   if (c.job.empty()) c.job = "pid" + std::to_string(getppid());
   c.output_dir = env("SITEMPI_OUTPUT_DIR", ".");

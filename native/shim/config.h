@@ -10,6 +10,7 @@ struct Config {
   bool disabled = false;          // SITEMPI_DISABLE=1: pass everything through, record nothing
   std::string monitor;            // SITEMPI_MONITOR: tcp://host:port or unix:/path; empty: files
   std::string token;              // SITEMPI_TOKEN
+  std::string job_key;            // SITEMPI_JOB_KEY: the launcher's per-job secret (Hello.job_key)
   std::string job;                // SITEMPI_JOB, else the PMIx namespace of the mpirun
   std::string output_dir = ".";   // SITEMPI_OUTPUT_DIR (file mode)
   uint32_t batch_records = 4096;  // SITEMPI_BATCH_RECORDS
@@ -42,6 +43,7 @@ struct Config {
 };
 
 const Config& config();
+void set_log_rank(int rank);  // at MPI_Init: log lines name the rank
 void log(const char* fmt, ...) __attribute__((format(printf, 1, 2)));  // only when verbose
 
 }  // namespace sitempi::shim

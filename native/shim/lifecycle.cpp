@@ -1,14 +1,13 @@
 // MPI_Init / Init_thread / Finalize / Abort, in C and Fortran: they start and stop the recorder,
 // so they are written by hand rather than generated.
-#include <dlfcn.h>
 #include <mpi.h>
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstring>
 #include <ctime>
-#include <mutex>
+#include <string>
 
+#include "coll/cache.h"
 #include "comms.h"
 #include "config.h"
 #include "fortran.h"
@@ -18,10 +17,6 @@
 #define SITEMPI_EXPORT __attribute__((visibility("default")))
 
 namespace sitempi::shim {
-
-extern TickClock g_clock;
-void set_log_rank(int rank);
-
 namespace {
 
 bool g_started = false;
@@ -35,32 +30,37 @@ std::string program_name() {
   return buf;
 }
 
-}  // namespace
-
-void* fortran_symbol(const char* name, const char* fallback) {
-  if (void* p = dlsym(RTLD_DEFAULT, name)) return p;
-  return dlsym(RTLD_NEXT, fallback);
+// The queue's shape: the settings, or the defaults when together they would hold more than
+// kMaxBufferBytes (said once, by rank 0: every rank decides the same).
+void queue_shape(const Config& c, int rank, uint32_t& batch_records, uint32_t& queue_batches) {
+  batch_records = c.batch_records;
+  queue_batches = c.queue_batches;
+  if (buffer_bytes(batch_records, queue_batches) <= kMaxBufferBytes) return;
+  const Config d;
+  if (rank == 0)
+    fprintf(stderr,
+            "sitempi: ignoring SITEMPI_BATCH_RECORDS=%u with SITEMPI_QUEUE_BATCHES=%u (%llu MiB per rank, more "
+            "than %llu MiB); using %u and %u\n",
+            batch_records, queue_batches, (unsigned long long)(buffer_bytes(batch_records, queue_batches) >> 20),
+            (unsigned long long)(kMaxBufferBytes >> 20), d.batch_records, d.queue_batches);
+  batch_records = d.batch_records;
+  queue_batches = d.queue_batches;
 }
 
-const FortranSentinels& fortran_sentinels() {
-  static const FortranSentinels s = [] {
-    FortranSentinels r;
-    r.in_place = dlsym(RTLD_DEFAULT, "mpi_fortran_in_place_");
-    r.bottom = dlsym(RTLD_DEFAULT, "mpi_fortran_bottom_");
-    r.status_ignore = dlsym(RTLD_DEFAULT, "mpi_fortran_status_ignore_");
-    r.statuses_ignore = dlsym(RTLD_DEFAULT, "mpi_fortran_statuses_ignore_");
-    // Absent symbols must not compare equal to a null argument.
-    if (!r.in_place) r.in_place = &r;
-    if (!r.bottom) r.bottom = &r;
-    if (!r.status_ignore) r.status_ignore = &r;
-    if (!r.statuses_ignore) r.statuses_ignore = &r;
-    return r;
-  }();
-  return s;
+// SITEMPI_JOB_KEY: 1 to 128 printable ASCII characters (it travels in the environment and in
+// Hello; anything else is a mistake of the launcher). Never echoed: it is a secret.
+std::string job_key(const Config& c, int rank) {
+  bool ok = c.job_key.size() <= 128;
+  for (char ch : c.job_key) ok = ok && ch >= 0x20 && ch <= 0x7e;
+  if (ok) return c.job_key;
+  if (rank == 0)
+    fprintf(stderr, "sitempi: ignoring SITEMPI_JOB_KEY (expected 1 to 128 printable ASCII characters); the ranks "
+                    "connect without a job key\n");
+  return "";
 }
 
 // After PMPI_Init(_thread): configuration, communicators, the sender thread.
-void recorder_start(int, int) {
+void start_recording() {
   if (g_started) return;
   g_started = true;
   const Config& c = config();
@@ -71,8 +71,11 @@ void recorder_start(int, int) {
   set_log_rank(rank);
   try {
     g_clock.set_origin();
-    recorder_init_pool(c.batch_records, c.queue_batches);
+    uint32_t batch_records, queue_batches;
+    queue_shape(c, rank, batch_records, queue_batches);
+    recorder_init_pool(batch_records, queue_batches);
     comms_init(rank, size);
+    coll_init(rank, size);
     wire::Hello h;
     h.job = c.job;
     h.rank = uint32_t(rank);
@@ -85,6 +88,7 @@ void recorder_start(int, int) {
     clock_gettime(CLOCK_REALTIME, &ts);
     h.start_ns = uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
     h.token = c.token;
+    h.job_key = job_key(c, rank);
     h.program = program_name();
     sender_start(h);
     g_active.store(true);
@@ -94,7 +98,8 @@ void recorder_start(int, int) {
   }
 }
 
-void recorder_stop(bool aborting) {
+// Finalize / Abort: flush and stop sending.
+void stop_recording(bool aborting) {
   if (!g_started || g_stopped) return;
   g_stopped = true;
   if (!g_active.exchange(false)) return;
@@ -102,6 +107,7 @@ void recorder_stop(bool aborting) {
   sender_stop(aborting ? 200 : config().finalize_timeout_ms);
 }
 
+}  // namespace
 }  // namespace sitempi::shim
 
 using namespace sitempi::shim;
@@ -117,7 +123,7 @@ void finalize_with(F&& real) {
     real();
     call.other();
   }
-  recorder_stop(false);
+  stop_recording(false);
 }
 
 }  // namespace
@@ -126,13 +132,13 @@ extern "C" {
 
 SITEMPI_EXPORT int MPI_Init(int* argc, char*** argv) {
   const int rc = PMPI_Init(argc, argv);
-  if (rc == MPI_SUCCESS) recorder_start(0, 0);
+  if (rc == MPI_SUCCESS) start_recording();
   return rc;
 }
 
 SITEMPI_EXPORT int MPI_Init_thread(int* argc, char*** argv, int required, int* provided) {
   const int rc = PMPI_Init_thread(argc, argv, required, provided);
-  if (rc == MPI_SUCCESS) recorder_start(0, 0);
+  if (rc == MPI_SUCCESS) start_recording();
   return rc;
 }
 
@@ -147,7 +153,7 @@ SITEMPI_EXPORT int MPI_Abort(MPI_Comm comm, int errorcode) {
     Call call(FN_Abort);
     call.other(comm);
   }
-  recorder_stop(true);  // best effort, bounded: what was recorded up to here
+  stop_recording(true);  // best effort, bounded: what was recorded up to here
   return PMPI_Abort(comm, errorcode);
 }
 
@@ -164,14 +170,14 @@ template <int V>
 void f_init(MPI_Fint* ierr) {
   static auto* real = reinterpret_cast<FInit*>(fortran_symbol(V ? "pmpi_init_f08_" : "pmpi_init_", V ? "mpi_init_f08_" : "mpi_init_"));
   real(ierr);
-  if (!ierr || *ierr == MPI_SUCCESS) recorder_start(0, 0);
+  if (!ierr || *ierr == MPI_SUCCESS) start_recording();
 }
 template <int V>
 void f_init_thread(MPI_Fint* required, MPI_Fint* provided, MPI_Fint* ierr) {
   static auto* real = reinterpret_cast<FInitThread*>(
       fortran_symbol(V ? "pmpi_init_thread_f08_" : "pmpi_init_thread_", V ? "mpi_init_thread_f08_" : "mpi_init_thread_"));
   real(required, provided, ierr);
-  if (!ierr || *ierr == MPI_SUCCESS) recorder_start(0, 0);
+  if (!ierr || *ierr == MPI_SUCCESS) start_recording();
 }
 template <int V>
 void f_finalize(MPI_Fint* ierr) {
@@ -186,7 +192,7 @@ void f_abort(MPI_Fint* comm, MPI_Fint* errorcode, MPI_Fint* ierr) {
     Call call(FN_Abort);
     call.other(PMPI_Comm_f2c(*comm));
   }
-  recorder_stop(true);
+  stop_recording(true);
   real(comm, errorcode, ierr);
 }
 }  // namespace

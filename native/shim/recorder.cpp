@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <deque>
 #include <mutex>
+#include <new>
 #include <vector>
 
 namespace sitempi::shim {
 
 std::atomic<bool> g_active{false};
 std::atomic<uint64_t> g_flush_gen{0};
-std::atomic<uint64_t> g_type_gen{0};
 std::atomic<uint64_t> g_epoch{0};
 __thread ThreadFast t_fast;
 
@@ -18,9 +18,14 @@ namespace {
 std::mutex g_pool_mu;
 std::vector<Chunk> g_free;               // guarded by g_pool_mu
 std::deque<Chunk> g_full;                // guarded by g_pool_mu
+// Chunks a thread may still take: free ones and those not allocated yet.
 std::atomic<uint32_t> g_free_count{0};
 uint32_t g_capacity = 0;
-std::vector<wire::Slot> g_storage;       // all chunks' slots, allocated once
+std::atomic<void (*)()> g_wake{nullptr};
+
+void wake_consumer() {
+  if (void (*w)() = g_wake.load(std::memory_order_acquire)) w();
+}
 
 std::atomic<uint64_t> g_dropped{0}, g_records{0}, g_mpi_ticks{0};
 
@@ -58,15 +63,23 @@ struct ThreadRegistration {
     }
     f.recs = nullptr;
     f.n = f.cap = 0;
-    if (c.n) wake_sender();
+    if (c.n) wake_consumer();
   }
   bool acquire() {
     if (g_free_count.load(std::memory_order_relaxed) == 0) return false;
     std::lock_guard<std::mutex> p(g_pool_mu);
-    if (g_free.empty()) return false;
+    if (g_free_count.load(std::memory_order_relaxed) == 0) return false;
     ThreadFast& f = *fast;
-    f.recs = g_free.back().recs;
-    g_free.pop_back();
+    if (!g_free.empty()) {
+      f.recs = g_free.back().recs;
+      g_free.pop_back();
+    } else {
+      // Not touched until written: a rank's memory grows with what waits to be sent. Never
+      // freed: a sender left running at exit may still read it.
+      wire::Slot* s = new (std::nothrow) wire::Slot[g_capacity];
+      if (!s) return false;
+      f.recs = s;
+    }
     g_free_count.fetch_sub(1, std::memory_order_relaxed);
     f.n = 0;
     f.cap = g_capacity - 1;
@@ -92,11 +105,11 @@ void set_epoch_in_force(uint64_t epoch) {
 void recorder_init_pool(uint32_t batch_records, uint32_t queue_batches) {
   std::lock_guard<std::mutex> p(g_pool_mu);
   g_capacity = batch_records;
-  g_storage.assign(size_t(batch_records) * queue_batches, wire::Slot{});
-  g_free.clear();
-  for (uint32_t i = 0; i < queue_batches; ++i) g_free.push_back(Chunk{0, 0, &g_storage[size_t(i) * batch_records]});
+  g_free.reserve(queue_batches);
   g_free_count.store(queue_batches);
 }
+
+void recorder_on_chunk(void (*wake)()) { g_wake.store(wake, std::memory_order_release); }
 
 // The chunk is full or a flush was requested (or the thread has no chunk yet).
 void append_slow(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t t0, uint64_t dt,

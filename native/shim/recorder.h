@@ -9,8 +9,9 @@
 #include <cstdint>
 
 #include "clock.h"
-#include "coll/dispatch.h"
+#include "comms.h"
 #include "core/wire.h"
+#include "datatypes.h"
 #include "functions.h"
 
 namespace sitempi::shim {
@@ -45,55 +46,21 @@ struct ThreadFast {
   uint64_t flush_gen;        // g_flush_gen when the chunk was taken
   uint64_t epoch;            // placement epoch in force for the chunk's records
   uint64_t records, mpi_ticks;
-  MPI_Datatype type;         // one-entry datatype size cache
-  uint64_t type_gen;
-  int type_size;
 };
 extern __thread ThreadFast t_fast;  // __thread: no C++ TLS wrapper call on each access
 
 extern std::atomic<bool> g_active;         // recording: after PMPI_Init, until Finalize
 extern std::atomic<uint64_t> g_flush_gen;  // bumped by the sender: threads hand off partial chunks
-extern std::atomic<uint64_t> g_type_gen;   // bumped by MPI_Type_free: a handle may be reused
 extern std::atomic<uint64_t> g_epoch;      // placement epoch in force (newest agreed switch)
 
 // A communicator switched to placement `epoch`: records from now on carry it. Every thread's
 // partial chunk is handed off first, so that a batch never mixes epochs.
 void set_epoch_in_force(uint64_t epoch);
-extern int g_world_size;
-extern bool g_world_announced;
 
 inline bool enter() { return __builtin_expect(t_fast.depth == 0, 1) && g_active.load(std::memory_order_relaxed); }
 
-uint32_t comm_local_id_slow(MPI_Comm comm);
-int comm_world_rank_slow(MPI_Comm comm, int rank);
-uint64_t type_bytes_slow(MPI_Datatype t, int64_t count);
 void append_slow(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t t0, uint64_t dt,
                  uint32_t cross_msgs, uint64_t cross_bytes);
-
-// The communicator's rank-local id; announces the communicator on first use.
-inline uint32_t comm_local_id(MPI_Comm comm) {
-  if (comm == MPI_COMM_WORLD && __builtin_expect(g_world_announced, 1)) return 1;
-  return comm_local_id_slow(comm);
-}
-// World rank of a communicator rank: -1 for PROC_NULL, ANY_SOURCE, out of range.
-inline int comm_world_rank(MPI_Comm comm, int rank) {
-  if (rank < 0) return -1;
-  if (comm == MPI_COMM_WORLD) return rank < g_world_size ? rank : -1;
-  return comm_world_rank_slow(comm, rank);
-}
-inline uint64_t type_bytes(MPI_Datatype t, int64_t count) {
-  if (count <= 0) return 0;
-  const ThreadFast& f = t_fast;
-  if (t == f.type && f.type_gen == g_type_gen.load(std::memory_order_relaxed) && t != MPI_DATATYPE_NULL)
-    return uint64_t(f.type_size) * uint64_t(count);
-  return type_bytes_slow(t, count);
-}
-inline void type_cache_invalidate() { g_type_gen.fetch_add(1, std::memory_order_relaxed); }
-
-int win_world_rank(MPI_Win win, int rank);
-uint32_t win_local_id(MPI_Win win);
-int comm_rank(MPI_Comm comm);
-int comm_size(MPI_Comm comm);
 
 inline void append(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t t0, uint64_t t1,
                    uint32_t cross_msgs = 0, uint64_t cross_bytes = 0) {
@@ -132,10 +99,12 @@ class Call {
   void win(MPI_Win w, int target = MPI_PROC_NULL) {
     primary(kRoleOther, target == MPI_PROC_NULL ? -1 : win_world_rank(w, target), 0, win_local_id(w));
   }
-  void coll(MPI_Comm c, int root, uint64_t bytes, const coll::Outcome& o = coll::Outcome{}) {
+  // alg: the algorithm that ran (0: the MPI library's); cross_*: what it sent to other sites.
+  void coll(MPI_Comm c, int root, uint64_t bytes, uint32_t alg = 0, uint32_t cross_msgs = 0,
+            uint64_t cross_bytes = 0) {
     t1_ = ticks();
     append(fn_ | (kRoleColl << kRoleShift), root >= 0 ? comm_world_rank(c, root) : -1, bytes, comm_local_id(c),
-           o.alg, t0_, t1_, o.cross_msgs, o.cross_bytes);
+           alg, t0_, t1_, cross_msgs, cross_bytes);
   }
   // A collective's per-peer traffic (v/w-variants), in addition to the primary record.
   void part(Role role, MPI_Comm c, int peer, uint64_t bytes) {
@@ -158,19 +127,27 @@ class Call {
   uint64_t t0_, t1_ = 0;
 };
 
-// Lifecycle (lifecycle.cpp, sender.cpp).
-void recorder_start(int world_rank, int world_size);   // after PMPI_Init
-void recorder_stop(bool aborting);                      // Finalize / Abort: flush and stop sending
+// The queue's memory: chunks of batch_records slots, at most queue_batches of them, each allocated
+// when first needed. Together with the sender's encoding buffers (buffer_bytes) it stays within
+// kMaxBufferBytes per rank: larger settings are refused at MPI_Init.
+constexpr uint64_t kMaxBufferBytes = 64ull << 20;
+constexpr uint64_t kFrameBufferBytes = 1ull << 20;  // frames the sender gathers before one write
+inline uint64_t buffer_bytes(uint64_t batch_records, uint64_t queue_batches) {
+  const uint64_t encoded = 10 * 9;  // the encoder's worst case per record: nine varint columns
+  return batch_records * queue_batches * sizeof(wire::Slot)  // the queue
+         + batch_records * (encoded + sizeof(wire::Record))  // encoder scratch (core/wire.cpp)
+         + kFrameBufferBytes + batch_records * encoded;      // frames waiting to be written
+}
+void recorder_init_pool(uint32_t batch_records, uint32_t queue_batches);
+// Called (from any thread) when a full chunk is queued: wakes its consumer, the sender.
+void recorder_on_chunk(void (*wake)());
 
-// The sender side of the queue.
+// The consumer side of the queue.
 bool take_full_chunk(Chunk& out);      // non-blocking
 void return_chunk(const Chunk& c);
 void flush_all_threads();              // hands every thread's partial chunk to the queue
 uint64_t records_dropped();
 uint64_t records_total();
 uint64_t mpi_ticks_total();
-void recorder_init_pool(uint32_t batch_records, uint32_t queue_batches);
-
-void wake_sender();
 
 }  // namespace sitempi::shim

@@ -1,45 +1,29 @@
 #include "sender.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <cstring>
+#include <cstdio>
 #include <deque>
+#include <map>
 #include <memory>
-#include <algorithm>
-#include <cctype>
 #include <mutex>
 #include <thread>
-#include <map>
 #include <unordered_map>
 #include <vector>
 
+#include "clock.h"
 #include "config.h"
 #include "recorder.h"
 #include "sender_cpus.h"
+#include "sink.h"
 
 namespace sitempi::shim {
-
-TickClock g_clock;
-
-void TickClock::calibrate() {
-  if (calibrated_) return;
-  uint64_t elapsed = mono_ns() - mono0_;
-  if (elapsed < 5000000) std::this_thread::sleep_for(std::chrono::nanoseconds(5000000 - elapsed));
-  const uint64_t t = ticks(), m = mono_ns();
-  if (t > tick0_ && m > mono0_) ns_per_tick_ = double(m - mono0_) / double(t - tick0_);
-  calibrated_ = true;
-}
 
 namespace {
 
@@ -65,150 +49,25 @@ int g_wake_fd = -1;
 std::thread g_thread;
 wire::Hello g_hello;
 
-// Where frames go: a socket to the monitor or a file.
-class Sink {
- public:
-  virtual ~Sink() = default;
-  virtual bool open() = 0;                 // false: try again later
-  virtual bool write_all(const uint8_t* p, size_t n, uint32_t timeout_ms) = 0;
-  virtual int read_fd() const { return -1; }
-  virtual void close() = 0;
-};
+void wake_sender() {
+  if (g_wake_fd >= 0) { uint64_t one = 1; (void)!write(g_wake_fd, &one, sizeof one); }
+}
 
-class FileSink : public Sink {
- public:
-  explicit FileSink(std::string path) : path_(std::move(path)) {}
-  bool open() override {
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) log("cannot write %s: %s", path_.c_str(), strerror(errno));
-    return fd_ >= 0;
+// A placement the monitor pushed: kept when newer than the one in the mailbox.
+void deliver(wire::Placement&& p) {
+  std::lock_guard<std::mutex> g(g_mailbox_mu);
+  if (p.epoch > g_mailbox_epoch.load()) {
+    g_mailbox = std::move(p);
+    g_mailbox_epoch.store(g_mailbox.epoch);
   }
-  bool write_all(const uint8_t* p, size_t n, uint32_t) override {
-    while (n) {
-      ssize_t w = ::write(fd_, p, n);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return false;
-      p += w; n -= size_t(w);
-    }
-    return true;
-  }
-  void close() override { if (fd_ >= 0) ::close(fd_); fd_ = -1; }
-  bool reopen_allowed() const { return false; }
+}
 
- private:
-  std::string path_;
-  int fd_ = -1;
-};
-
-class SocketSink : public Sink {
- public:
-  explicit SocketSink(std::string url) : url_(std::move(url)) {}
-  bool open() override {
-    close();
-    sockaddr_storage addr{};
-    socklen_t len = 0;
-    int family = 0;
-    if (url_.rfind("unix:", 0) == 0) {
-      std::string path = url_.substr(5);
-      auto* un = reinterpret_cast<sockaddr_un*>(&addr);
-      un->sun_family = AF_UNIX;
-      if (path.size() >= sizeof un->sun_path) { log("socket path too long: %s", path.c_str()); return false; }
-      memcpy(un->sun_path, path.c_str(), path.size() + 1);
-      len = sizeof(sockaddr_un);
-      family = AF_UNIX;
-    } else {
-      std::string hp = url_.rfind("tcp://", 0) == 0 ? url_.substr(6) : url_;
-      size_t colon = hp.rfind(':');
-      if (colon == std::string::npos) { log("bad SITEMPI_MONITOR %s (tcp://host:port or unix:/path)", url_.c_str()); return false; }
-      std::string host = hp.substr(0, colon), port = hp.substr(colon + 1);
-      if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-      addrinfo hints{}, *res = nullptr;
-      hints.ai_socktype = SOCK_STREAM;
-      if (getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0 || !res) { log("cannot resolve %s", hp.c_str()); return false; }
-      memcpy(&addr, res->ai_addr, res->ai_addrlen);
-      len = res->ai_addrlen;
-      family = res->ai_family;
-      freeaddrinfo(res);
-    }
-    fd_ = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return false;
-    if (family != AF_UNIX) { int one = 1; setsockopt(fd_, IPPROTO_TCP, 1 /*TCP_NODELAY*/, &one, sizeof one); }
-    int rc = connect(fd_, reinterpret_cast<sockaddr*>(&addr), len);
-    if (rc < 0 && errno != EINPROGRESS) { close(); return false; }
-    if (rc < 0) {
-      pollfd p{fd_, POLLOUT, 0};
-      if (poll(&p, 1, int(config().connect_timeout_ms)) <= 0) { close(); return false; }
-      int err = 0;
-      socklen_t el = sizeof err;
-      getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &el);
-      if (err) { close(); return false; }
-    }
-    return true;
-  }
-  bool write_all(const uint8_t* p, size_t n, uint32_t timeout_ms) override {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (n) {
-      ssize_t w = ::send(fd_, p, n, MSG_NOSIGNAL);
-      if (w > 0) { p += w; n -= size_t(w); continue; }
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-        if (left <= 0) return false;
-        pollfd pf{fd_, POLLOUT, 0};
-        poll(&pf, 1, int(left));
-        continue;
-      }
-      return false;
-    }
-    return true;
-  }
-  int read_fd() const override { return fd_; }
-  void close() override {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-    inbox_.clear();
-  }
-  // Reads what the monitor sent; false when the connection is gone or the monitor refused us.
-  bool read_incoming() {
-    uint8_t buf[4096];
-    for (;;) {
-      ssize_t r = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
-      if (r > 0) { inbox_.insert(inbox_.end(), buf, buf + r); continue; }
-      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-      if (r < 0 && errno == EINTR) continue;
-      return false;  // closed or error
-    }
-    size_t off = 0;
-    while (inbox_.size() - off >= 4) {
-      uint32_t n = uint32_t(inbox_[off]) | uint32_t(inbox_[off + 1]) << 8 | uint32_t(inbox_[off + 2]) << 16 | uint32_t(inbox_[off + 3]) << 24;
-      if (n > wire::kMaxFrameBytes) return false;
-      if (inbox_.size() - off - 4 < n) break;
-      wire::IncomingMessage m = wire::decode_envelope(inbox_.data() + off + 4, n);
-      off += 4 + n;
-      if (m.kind == wire::Incoming::Error) {
-        log("monitor refused the connection: %s", m.error.c_str());
-        refused_ = true;
-        return false;
-      }
-      if (m.kind == wire::Incoming::Placement) {
-        std::lock_guard<std::mutex> g(g_mailbox_mu);
-        if (m.placement.epoch > g_mailbox_epoch.load()) {
-          g_mailbox = std::move(m.placement);
-          g_mailbox_epoch.store(g_mailbox.epoch);
-        }
-      }
-    }
-    inbox_.erase(inbox_.begin(), inbox_.begin() + long(off));
-    return true;
-  }
-  bool refused() const { return refused_; }
-
- private:
-  std::string url_;
-  int fd_ = -1;
-  std::vector<uint8_t> inbox_;
-  bool refused_ = false;
-};
+// Records in a chunk (one with an extension takes two slots), for the loss counts.
+uint64_t records_in(const Chunk& c) {
+  uint64_t n = 0;
+  for (uint32_t i = 0; i < c.n; ++i) n += c.recs[i].fn != wire::kExtension;
+  return n;
+}
 
 // How long one blocking write may take: until the stop deadline once Finalize has begun.
 uint32_t write_budget_ms() {
@@ -222,12 +81,8 @@ class Sender {
  public:
   Sender() {
     const Config& c = config();
-    if (c.monitor.empty()) {
-      file_mode_ = true;
-      sink_.reset(new FileSink(c.output_dir + "/sitempi-" + sanitize(g_hello.job) + "-" + std::to_string(g_hello.rank) + ".smpi"));
-    } else {
-      sink_.reset(new SocketSink(c.monitor));
-    }
+    if (c.monitor.empty()) sink_ = file_sink(c.output_dir, g_hello.job, g_hello.rank);
+    else sink_ = socket_sink(c.monitor, deliver);
   }
 
   void run() {
@@ -253,10 +108,8 @@ class Sender {
       if (!connected_ && !gave_up_) wait_ms = std::min<int>(wait_ms, int(backoff_ms_));
       poll(fds, 2, std::max(wait_ms, 0));
       if (fds[0].revents & POLLIN) { uint64_t v; (void)!read(g_wake_fd, &v, sizeof v); }
-      if (fds[1].revents) {
-        auto* s = static_cast<SocketSink*>(sink_.get());
-        if (!s->read_incoming()) disconnect(s->refused() ? "refused" : "monitor closed the connection");
-      }
+      if (fds[1].revents && !sink_->read_incoming())
+        disconnect(sink_->may_reopen() ? "monitor closed the connection" : "refused");
       if (std::chrono::steady_clock::now() >= next_flush) {
         g_flush_gen.fetch_add(1, std::memory_order_relaxed);  // threads hand off partial chunks
         next_flush = std::chrono::steady_clock::now() + std::chrono::milliseconds(c.flush_ms);
@@ -270,15 +123,13 @@ class Sender {
       sink_->write_all(out_.data(), out_.size(), write_budget_ms());
     }
     sink_->close();
+    const std::string why = sink_->loss_notice();
+    if (!why.empty())
+      fprintf(stderr, "sitempi: rank %u: %s; %llu of %llu records lost\n", g_hello.rank, why.c_str(),
+              (unsigned long long)(records_dropped() + lost_), (unsigned long long)records_total());
   }
 
  private:
-  static std::string sanitize(const std::string& s) {
-    std::string r = s;
-    for (char& ch : r) if (!isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.') ch = '_';
-    return r;
-  }
-
   void try_connect(bool stopping) {
     if (gave_up_) return;
     auto now = std::chrono::steady_clock::now();
@@ -292,11 +143,12 @@ class Sender {
         for (const auto& f : g_site_frames) out_.insert(out_.end(), f.second.begin(), f.second.end());
       }
       connected_ = sink_->write_all(out_.data(), out_.size(), std::min(config().connect_timeout_ms, write_budget_ms()));
-      if (connected_) { backoff_ms_ = 10; log("connected to %s", file_mode_ ? "file" : config().monitor.c_str()); }
-      else sink_->close();
+      if (connected_) { backoff_ms_ = 10; log("connected to %s", sink_->name().c_str()); return; }
+      sink_->close();
+      if (!sink_->may_reopen()) gave_up_ = true;  // e.g. a file on a full disk: one file, not many
       return;
     }
-    if (file_mode_) { gave_up_ = true; return; }  // an unwritable directory will not get better
+    if (!sink_->may_reopen()) { gave_up_ = true; return; }
     backoff_ms_ = std::min<uint32_t>(backoff_ms_ * 2, config().backoff_max_ms);
     next_attempt_ = now + std::chrono::milliseconds(backoff_ms_);
     if (stopping) gave_up_ = true;  // one last try at Finalize, then give up
@@ -306,7 +158,7 @@ class Sender {
     log("disconnected: %s", why);
     sink_->close();
     connected_ = false;
-    if (static_cast<SocketSink*>(sink_.get())->refused()) gave_up_ = true;  // a wrong token stays wrong
+    if (!sink_->may_reopen()) gave_up_ = true;
     next_attempt_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(backoff_ms_);
   }
 
@@ -331,33 +183,35 @@ class Sender {
       g_site_queue.clear();
     }
     Chunk ch;
-    uint64_t records = 0;
-    while (take_full_chunk(ch)) {
+    uint64_t records = 0, batches = 0;
+    while ((connected_ || gave_up_) && take_full_chunk(ch)) {  // a write may fail on the way
       if (connected_) {
         const uint64_t dropped = records_dropped() + lost_;
         wire::append_batch(out_, seq_++, dropped - reported_dropped_, ch.epoch, ch.recs, ch.n, g_clock.scale());
         reported_dropped_ = dropped;
-        records += ch.n;
+        records += records_in(ch);
+        ++batches;
       } else {
-        lost_ += ch.n;
+        lost_ += records_in(ch);
       }
       return_chunk(ch);
-      if (out_.size() > (1u << 20)) { send(records); records = 0; }
+      if (out_.size() > kFrameBufferBytes) { send(records, batches); records = batches = 0; }
     }
-    send(records);
+    send(records, batches);
   }
 
-  void send(uint64_t records) {
+  void send(uint64_t records, uint64_t batches) {
     if (out_.empty() || !connected_) { out_.clear(); return; }
     if (!sink_->write_all(out_.data(), out_.size(), write_budget_ms())) {
-      lost_ += records;  // what was in flight on a broken connection
-      disconnect("write failed");
+      lost_ += records;  // what was in flight on a broken connection, or did not fit in the file
+      if (sink_->intact()) seq_ -= batches;  // nothing of them is in the stream: no gap
+      else disconnect("write failed");
     }
     out_.clear();
   }
 
   std::unique_ptr<Sink> sink_;
-  bool file_mode_ = false, connected_ = false, gave_up_ = false;
+  bool connected_ = false, gave_up_ = false;
   uint32_t backoff_ms_ = 10;
   std::chrono::steady_clock::time_point next_attempt_{};
   std::vector<uint8_t> out_;
@@ -365,10 +219,6 @@ class Sender {
 };
 
 }  // namespace
-
-void wake_sender() {
-  if (g_wake_fd >= 0) { uint64_t one = 1; (void)!write(g_wake_fd, &one, sizeof one); }
-}
 
 void sender_sites_in_force(uint64_t epoch, const std::vector<uint32_t>& site_of) {
   std::lock_guard<std::mutex> g(g_mu);
@@ -397,6 +247,7 @@ void sender_announce(wire::CommDef def) {
 void sender_start(const wire::Hello& hello) {
   g_hello = hello;
   g_wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  recorder_on_chunk(wake_sender);
   g_thread = std::thread([] {
     Sender s;
     s.run();

@@ -1,5 +1,5 @@
-// The sender thread: encodes chunks as Batch frames and ships them to the monitor (TCP or Unix
-// socket, with reconnection and back-off) or to a per-rank file. It owns every blocking call, so
+// The sender thread: encodes chunks as Batch frames and ships them to a Sink (sink.h): the
+// monitor, with reconnection and back-off, or a per-rank file. It owns every blocking call, so
 // the application never waits on the monitor.
 #pragma once
 #include <cstdint>
@@ -17,7 +17,6 @@ void sender_forget(uint32_t local_id);          // the communicator was freed
 // The site of every world rank that site-aware collectives use from `epoch` on (the static map is
 // epoch 0), for the monitor's expansion of their records; sent once per epoch, before the batches.
 void sender_sites_in_force(uint64_t epoch, const std::vector<uint32_t>& site_of);
-void sender_calibrate_clock();
 
 // The newest placement received from the monitor (a one-slot mailbox).
 uint64_t mailbox_epoch();

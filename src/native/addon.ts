@@ -66,7 +66,7 @@ export interface NativeAddon {
   /** Message size from which leaders use reduce-scatter + allgather for allreduce. */
   rsagThreshold(sites: number, alphaUs: number, bandwidthMbps: number): number;
   encodeBatch(batch: BatchColumns): Buffer;
-  encodeHello(h: { job: string; rank: number; size: number; host?: string; pid?: number; startNs?: number; token?: string; program?: string }): Buffer;
+  encodeHello(h: { job: string; rank: number; size: number; host?: string; pid?: number; startNs?: number; token?: string; program?: string; jobKey?: string }): Buffer;
   encodeCommDef(c: { localId: number; globalId: number; members: number[]; remoteMembers?: number[] }): Buffer;
   encodeBye(b: { endNs: number; records: number; dropped: number; mpiNs: number }): Buffer;
   encodePlacement(p: { epoch: number; sites: string[]; siteOf: number[] }): Buffer;

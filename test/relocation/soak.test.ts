@@ -128,7 +128,7 @@ async function storm(o: { K: number; epochs: number; seed: number; env?: Record<
   const modes = { all: 0, partThenRest: 0, partOnly: 0, shuffled: 0 };
   try {
     const run = mpirun({ np: NP, program, args: [stop, '100'], timeoutMs: 150_000,
-      env: { SITEMPI_MONITOR: tm.address, SITEMPI_CHECKPOINT_EVERY: String(K), SITEMPI_QUEUE_BATCHES: '4096',
+      env: { SITEMPI_MONITOR: tm.address, SITEMPI_CHECKPOINT_EVERY: String(K), SITEMPI_QUEUE_BATCHES: '448',
         SITEMPI_FLUSH_MS: '100', ...(o.env ?? {}) } });
     const failed = run.then((r) => { throw new Error(`the job ended early (${r.code}): ${r.stderr.slice(-2000)}`); });
     failed.catch(() => {});
@@ -203,7 +203,7 @@ describe('live relocation: the agreement under a storm of placements', () => {
     let tm2: TappedMonitor | null = null;
     try {
       const run = mpirun({ np: NP, program, args: [stop, '60'], timeoutMs: 90_000,
-        env: { SITEMPI_MONITOR: tm.address, SITEMPI_CHECKPOINT_EVERY: String(K), SITEMPI_QUEUE_BATCHES: '4096',
+        env: { SITEMPI_MONITOR: tm.address, SITEMPI_CHECKPOINT_EVERY: String(K), SITEMPI_QUEUE_BATCHES: '448',
           SITEMPI_FLUSH_MS: '100', SITEMPI_BACKOFF_MAX_MS: '200' } });
       const failed = run.then((r) => { throw new Error(`the job ended early (${r.code}): ${r.stderr.slice(-2000)}`); });
       failed.catch(() => {});

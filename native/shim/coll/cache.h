@@ -13,7 +13,11 @@
 
 #include "core/sites.h"
 
-namespace sitempi::shim { struct CommInfo; }
+namespace sitempi::shim {
+struct CommInfo;
+// At MPI_Init, after comms_init (lifecycle.cpp): reads the site map and the collectives' settings.
+void coll_init(int world_rank, int world_size);
+}  // namespace sitempi::shim
 
 namespace sitempi::coll {
 

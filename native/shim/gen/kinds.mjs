@@ -24,7 +24,7 @@ function coll(bytes, root = null, extra = () => '') {
   return (f, p) => ({
     pre: `MPI_Comm comm_ = ${f.v('comm')};
   sitempi::coll::Outcome out_;`,
-    post: `${extra(f, p)}call_.coll(comm_, ${root ? f.v(root) : '-1'}, ${bytes(f, p)}, out_);`,
+    post: `${extra(f, p)}call_.coll(comm_, ${root ? f.v(root) : '-1'}, ${bytes(f, p)}, out_.alg, out_.cross_msgs, out_.cross_bytes);`,
   });
 }
 const me = 'sitempi::shim::comm_rank(comm_)';
