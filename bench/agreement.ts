@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Monitor } from '../src/monitor/index.js';
 import { compileMpi, mpirun } from '../src/mpi/toolchain.js';
+import { arg } from './args.js';
 
 export interface AgreementRow {
   np: number;
@@ -23,11 +24,6 @@ export interface AgreementRow {
   ratio: number;
   /** fastest block with / fastest block without */
   ratio_min: number;
-}
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
 export async function measureAgreement(o: { np: number; calls: number; reps: number; bytes: number; every?: number }): Promise<AgreementRow> {

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { compileMpi, mpirun } from '../src/mpi/toolchain.js';
+import { arg } from './args.js';
 
 export interface OverheadRow {
   config: string;
@@ -30,11 +31,6 @@ export const CONFIGS: Config[] = [
   { name: 'SITEMPI_COLL=off, two sites (4 ranks)', np: 4, env: { SITEMPI_SITES: 'A:0-1;B:2-3', SITEMPI_COLL: 'off' } },
   { name: 'one site (2 ranks)', np: 2, env: { SITEMPI_SITES: 'A:0-1' } },
 ];
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
 
 export async function measureCollOverhead(calls: number, reps: number, sizes: number[]): Promise<OverheadRow[]> {
   const program = compileMpi('bench/coll-overhead.c');

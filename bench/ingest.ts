@@ -2,17 +2,19 @@
 // for realistic batches of 4096 records produced by the shim's own encoder (the addon); plus the
 // protobufjs reflection decoder for comparison, and memory per job.
 //
-//   npx tsc -p tsconfig.json && node --expose-gc dist/bench/ingest.js [--json] [--seconds 2]
+//   npx tsc -p tsconfig.json && node --expose-gc dist/bench/ingest.js [--json] [--seconds 2] [--batches 16]
+// (--batches: batches per rank in the ingested stream; fewer only to make a quick run start sooner)
 import { FUNCTIONS, Role, ROLE_SHIFT } from '../src/generated/functions.js';
 import { JobTable } from '../src/monitor/ingest.js';
 import { addon } from '../src/native/addon.js';
 import { FrameDecoder } from '../src/wire/frames.js';
 import { BatchScratch, decodeEnvelope } from '../src/wire/messages.js';
 import { messageType } from '../src/wire/proto.js';
+import { arg } from './args.js';
 
-const args = process.argv.slice(2);
-const json = args.includes('--json');
-const seconds = Number(args[args.indexOf('--seconds') + 1]) || 2;
+const json = process.argv.includes('--json');
+const seconds = Number(arg('--seconds', '2')) || 2;
+const batches = Math.max(1, Math.floor(Number(arg('--batches', '16')) || 16));
 
 const id = (name: string) => FUNCTIONS.findIndex((f) => f.name === name);
 const code = (name: string, role: number) => id(name) | (role << ROLE_SHIFT);
@@ -47,7 +49,7 @@ function rng(seed: number): () => number {
   };
 }
 
-const P = 64, BATCHES = 16, N = 4096;
+const P = 64, BATCHES = batches, N = 4096;
 const rnd = rng(7);
 const hellos: Buffer[] = [], comms: Buffer[] = [], streams: Buffer[] = [];
 const bodies: Buffer[] = [];
@@ -146,6 +148,7 @@ const mem1024 = memoryPerJob(1024, 2);
 const result = {
   node: process.version,
   batchRecords: N,
+  batchesPerRank: BATCHES,
   ranks: P,
   frameBytesPerRecord: bytesPerPass / recordsPerPass,
   decodeOnlyRecordsPerSecond: decodeOnly.recordsPerSecond,

@@ -1,6 +1,6 @@
 // collectives.md: the benchmark's tables of medians and ratios, and the goals of issue 5.
 import type { CollName } from './bounds.js';
-import type { BenchResults, Mode, ModeCell, Row, RunRecord } from './run.js';
+import type { BenchResults, Mode, ModeCell, Row, RunRecord } from './types.js';
 
 const MODE_LABEL: Record<Mode, string> = { default: 'OMPI default', han: 'OMPI HAN', sitempi: 'sitempi' };
 

@@ -1,6 +1,6 @@
 // collectives.svg: latency vs message size, log-log, one small panel per (configuration,
 // collective), one line per mode and the lower bound dashed. No dependencies: plain SVG text.
-import type { BenchResults, Mode, Row } from './run.js';
+import type { BenchResults, Mode, Row } from './types.js';
 
 const COLORS: Record<Mode | 'bound', string> = {
   default: '#4c72b0',

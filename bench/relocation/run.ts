@@ -12,15 +12,11 @@ import path from 'node:path';
 import { compileMpi, rootEnv } from '../../src/mpi/toolchain.js';
 import { packageRoot, wanemuPath } from '../../src/native/paths.js';
 import { counters, down, up, type TestbedState } from '../../src/testbed/testbed.js';
+import { arg } from '../args.js';
 
 interface LatencyPoint { t: number; latency_ms: number; calls: number }
 interface CrossPoint { t: number; mbPerSec: number }
 interface Epoch { epoch: number; jobSeconds: number; reason: string; source: string; siteOf: number[]; sites: string[] }
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
 
 const opts = {
   stateDir: path.join(os.tmpdir(), 'sitempi-relocation-e2e'),

@@ -1,10 +1,15 @@
-// Where the package and its native build outputs are (works from src/ under vitest and from
-// dist/src after tsc).
+// Where the package and its native build outputs are: the one place that looks them up (the
+// monitor, the CLI, the testbed, the benchmarks and the tests all ask here).
+//
+// The package root is the nearest directory with a package.json above this module (works from
+// src/ under vitest and from dist/src after tsc). The native outputs (libsitempi.so, sitempi.node,
+// wanemu, sitempi-demo) are in build/Release of it, or in $SITEMPI_BUILD_DIR when set: the one
+// environment variable that moves them.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root (works from src/ under vitest and from dist/src after tsc). */
+/** The repository (package) root. */
 export const packageRoot: string = (() => {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!fs.existsSync(path.join(dir, 'package.json'))) {
@@ -16,7 +21,8 @@ export const packageRoot: string = (() => {
 })();
 
 /** Where the native build puts its outputs (cmake-js: build/Release; node-gyp: the same). */
-export const nativeBuildDir: string = process.env.SITEMPI_BUILD_DIR ?? path.join(packageRoot, 'build', 'Release');
+export const nativeBuildDir: string = process.env.SITEMPI_BUILD_DIR
+  ? path.resolve(process.env.SITEMPI_BUILD_DIR)
+  : path.join(packageRoot, 'build', 'Release');
 export const shimLibraryPath: string = path.join(nativeBuildDir, 'libsitempi.so');
 export const wanemuPath: string = path.join(nativeBuildDir, 'wanemu');
-

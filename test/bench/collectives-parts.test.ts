@@ -4,7 +4,11 @@ import { describe, expect, it } from 'vitest';
 
 import { lowerBound, linkPayloads } from '../../bench/collectives/bounds.js';
 import { goals, renderMarkdown } from '../../bench/collectives/report.js';
-import { aggregate, defaultOptions, hanEvidence, parseArgs, planLaunch, sitesEnv, type BenchResults, type RunRecord } from '../../bench/collectives/run.js';
+import { hanEvidence } from '../../bench/collectives/job.js';
+import { planLaunch, sitesEnv } from '../../bench/collectives/launch.js';
+import { defaultOptions, parseArgs } from '../../bench/collectives/options.js';
+import { aggregate } from '../../bench/collectives/run.js';
+import type { BenchResults, RunRecord } from '../../bench/collectives/types.js';
 import { renderSvg } from '../../bench/collectives/svg.js';
 import type { TestbedState } from '../../src/testbed/testbed.js';
 

@@ -10,15 +10,18 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeAsRoot } from '../helpers/root.js';
 
 import { lowerBound } from '../../bench/collectives/bounds.js';
-import { defaultOptions, runBenchmark, type BenchResults, type Row } from '../../bench/collectives/run.js';
-import { down, listNetns, repoRoot } from '../../src/testbed/testbed.js';
+import { defaultOptions } from '../../bench/collectives/options.js';
+import { runBenchmark } from '../../bench/collectives/run.js';
+import type { BenchResults, Row } from '../../bench/collectives/types.js';
+import { packageRoot } from '../../src/native/paths.js';
+import { down, listNetns } from '../../src/testbed/testbed.js';
 
 // Distinct from a developer's testbed, the benchmark's own default and the testbed tests.
 const PREFIX = 'smbtest';
 const STATE_DIR = path.join(os.tmpdir(), 'sitempi-bench-vitest-testbed');
 const OUT = path.join(os.tmpdir(), 'sitempi-bench-vitest-out');
 const SIZES = [8, 65536];
-const ROOT = repoRoot();
+const ROOT = packageRoot;
 
 let res: BenchResults;
 const logs: string[] = [];

@@ -1,18 +1,10 @@
 // Fake ranks for placement tests: they speak through the shim's own encoder (the addon) and read
 // what the monitor sends back with the shim's own decoder (addon.decodeEnvelope).
-import net from 'node:net';
 import { Role } from '../../src/generated/functions.js';
-import { FUNCTIONS, ROLE_SHIFT } from '../../src/generated/functions.js';
-import { addon } from '../../src/native/addon.js';
-import { FrameDecoder } from '../../src/wire/frames.js';
+import { addon, batchFrame, fnCode, helloFrame, RankConnection, type Rec as AnyRec } from '../helpers/fake-rank.js';
 
-export { addon };
+export { addon, fnCode, sleep, until } from '../helpers/fake-rank.js';
 
-export const fnCode = (name: string, role: number): number => {
-  const f = FUNCTIONS.find((x) => x.name === name);
-  if (!f) throw new Error(`no function ${name}`);
-  return f.id | (role << ROLE_SHIFT);
-};
 export const SEND = fnCode('MPI_Send', Role.Send);
 
 export interface Received {
@@ -24,27 +16,8 @@ export interface Received {
   message?: string;
 }
 
-export interface Rec {
-  fn: number;
-  peer?: number;
-  bytes?: number;
-  start: number;
-  duration: number;
-}
-
-/** One Batch frame (through the C++ encoder). */
-export function batch(seq: number, recs: Rec[], epoch = 0): Buffer {
-  return addon.encodeBatch({
-    seq, dropped: 0, epoch,
-    fn: Uint32Array.from(recs.map((r) => r.fn)),
-    peer: Int32Array.from(recs.map((r) => r.peer ?? -1)),
-    bytes: Float64Array.from(recs.map((r) => r.bytes ?? 0)),
-    comm: new Uint32Array(recs.length),
-    alg: new Uint32Array(recs.length),
-    start: Float64Array.from(recs.map((r) => r.start)),
-    duration: Float64Array.from(recs.map((r) => r.duration)),
-  });
-}
+/** A record with its time: placement tests reason about time spent in MPI. */
+export type Rec = AnyRec & { start: number; duration: number };
 
 /**
  * Records of `seconds` of run (ns times) in which this rank sends `bytesPerSecond` to `peer`, in
@@ -61,41 +34,21 @@ export function traffic(peer: number, seconds: number, bytesPerSecond: number, m
 }
 
 /** A rank connection that records what the monitor sends back, decoded by the shim's decoder. */
-export class FakeRank {
-  readonly socket: net.Socket;
-  readonly received: Received[] = [];
-  closed = false;
-  private readonly decoder = new FrameDecoder();
-  readonly ready: Promise<void>;
-  readonly done: Promise<void>;
+export class FakeRank extends RankConnection<Received> {
   helloAt = 0;
   seq = 0;
 
   constructor(address: string, readonly job: string, readonly rank: number, readonly size: number, readonly host = `h${rank}`) {
-    const path = address.startsWith('unix:') ? address.slice(5) : undefined;
-    const m = /^tcp:\/\/(.*):(\d+)$/.exec(address);
-    this.socket = path ? net.connect(path) : net.connect(Number(m![2]), m![1] === '0.0.0.0' ? '127.0.0.1' : m![1]);
-    this.ready = new Promise((res, rej) => { this.socket.once('connect', () => res()); this.socket.once('error', rej); });
-    this.socket.on('error', () => {});
-    this.socket.on('data', (d) => {
-      for (const f of this.decoder.push(d)) this.received.push({ at: Date.now(), ...addon.decodeEnvelope(f) });
-    });
-    this.done = new Promise((res) => this.socket.on('close', () => { this.closed = true; res(); }));
-  }
-
-  async send(...frames: Buffer[]): Promise<void> {
-    await this.ready;
-    if (this.closed) return;
-    await new Promise<void>((res) => this.socket.write(Buffer.concat(frames), () => res()));
+    super(address, (f) => ({ at: Date.now(), ...addon.decodeEnvelope(f) }));
   }
 
   async hello(): Promise<void> {
     this.helloAt = Date.now();
-    await this.send(addon.encodeHello({ job: this.job, rank: this.rank, size: this.size, host: this.host, pid: 1000 + this.rank, startNs: 1_700_000_000_000_000_000, token: '', program: './fake' }));
+    await this.send(helloFrame(this.job, this.rank, this.size, '', this.host));
   }
 
   async records(recs: Rec[], epoch = this.latestEpoch()): Promise<void> {
-    await this.send(batch(this.seq++, recs, epoch));
+    await this.send(batchFrame(this.seq++, recs, { epoch }));
   }
 
   async bye(endNs: number, records: number, mpiNs: number): Promise<void> {
@@ -110,19 +63,4 @@ export class FakeRank {
     const p = this.placements();
     return p.length ? p[p.length - 1].epoch! : 0;
   }
-
-  async end(): Promise<void> {
-    this.socket.end();
-    await this.done;
-  }
 }
-
-export async function until(cond: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { describeAsRoot } from '../helpers/root.js';
 
-import { wanemuPath } from '../../src/native/paths.js';
+import { packageRoot, wanemuPath } from '../../src/native/paths.js';
 import { testbedCli } from '../../src/testbed/cli.js';
 import {
   counters,
@@ -19,7 +19,6 @@ import {
   migrate,
   mpirunArgs,
   mpirunEnv,
-  repoRoot,
   rootLinks,
   setLink,
   status,
@@ -35,7 +34,7 @@ const MGMT = '198.19.250.0/24';
 const DATA = '198.19.251.0/24';
 const RTT_MS = 10;
 const BW = 200e6; // bits/s; low enough to keep the CPU cost of the stream test small
-const ROOT = repoRoot();
+const ROOT = packageRoot;
 const opts = { stateDir: STATE_DIR };
 
 let wanemu = '';

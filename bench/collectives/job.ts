@@ -1,0 +1,184 @@
+// One benchmark run: osu_coll under mpirun on the testbed in one mode (Open MPI default, HAN or
+// sitempi), its results and counted phases, and the evidence that the mode really ran.
+import { spawn } from 'node:child_process';
+import { promises as fs, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { mpirunArgsFor, mpirunEnv, type TestbedState } from '../../src/testbed/index.js';
+import { planLaunch, sitesEnv } from './launch.js';
+import { serveCountedPhases } from './phases.js';
+import type { BenchOptions, Config, HanEvidence, Mode, OsuResult, RunRecord } from './types.js';
+
+const MiB = 1 << 20;
+
+/** HAN's own messages are compiled out of release builds of Open MPI (OPAL_OUTPUT_VERBOSE), so
+ *  HAN is judged by its footprint in coll_base_verbose: it is selected for MPI_COMM_WORLD, and at
+ *  its first collective it either splits the communicator (node-local "low" and leaders "up"
+ *  communicators, with their own coll selection) or, with one process per node, disables itself
+ *  for good without creating any. */
+export function hanEvidence(stderr: string, np: number): HanEvidence {
+  const selectedBy = new Set<string>();
+  const subcomms = new Map<string, number>();
+  for (const line of stderr.split('\n')) {
+    const who = /^\[([^\]]+)\]/.exec(line)?.[1];
+    if (!who) continue;
+    if (/coll:base:comm_select: selecting\s+han, priority \d+, Enabled/.test(line)) selectedBy.add(who);
+    const m = /coll:base:comm_select: new communicator: (.*)\(cid (\d+)\)/.exec(line);
+    if (m && Number(m[2]) >= 2 && !/MPI_COMM_(WORLD|SELF)/.test(m[1] as string)) subcomms.set(who, (subcomms.get(who) ?? 0) + 1);
+  }
+  const withSub = [...subcomms.values()].filter((x) => x >= 2).length;
+  return {
+    selected: selectedBy.size >= np,
+    processesWithSubcomms: withSub,
+    active: selectedBy.size >= np && withSub >= np,
+    subcommsPerProcess: Math.max(0, ...subcomms.values()),
+  };
+}
+
+
+
+export async function runOnce(
+  o: BenchOptions,
+  st: TestbedState,
+  program: string,
+  cfg: Config,
+  mode: Mode,
+  rep: number,
+): Promise<RunRecord> {
+  const launch = planLaunch(st, cfg.placement);
+  const np = launch.hosts.length;
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), `sitempi-bench-coll-${mode}-`));
+  const syncDir = path.join(work, 'sync');
+  const shimOut = path.join(work, 'shim');
+  await fs.mkdir(syncDir);
+  await fs.mkdir(shimOut);
+  const sitesMap = sitesEnv(launch.rankSites);
+  const args = [...mpirunArgsFor(st, { nodes: launch.nodes }), '--map-by', launch.mapBy, '--bind-to', 'none', '-np', String(np)];
+  if (mode === 'han') args.push('--mca', 'coll_han_priority', '100', '--mca', 'coll_base_verbose', '30');
+  if (mode === 'sitempi') {
+    args.push(
+      '-x', `LD_PRELOAD=${o.shimPath}`,
+      '-x', `SITEMPI_SITES=${sitesMap}`,
+      '-x', 'SITEMPI_COLL=on',
+      '-x', `SITEMPI_OUTPUT_DIR=${shimOut}`,
+      ...o.shimEnv.flatMap((kv) => ['-x', kv]),
+    );
+  }
+  const progArgs = [
+    '--colls', o.colls.join(','),
+    '--sizes', o.sizes.join(','),
+    '--warmup', String(o.warmup),
+    '--iters', String(o.iters),
+    '--min-iters', String(o.minIters),
+    '--budget-ms', String(o.budgetMs),
+    '--max-point-ms', String(o.maxPointMs),
+    '--timeout-s', String(o.runTimeoutS),
+  ];
+  if (o.count > 0) progArgs.push('--sync-dir', syncDir, '--count', String(o.count), '--count-budget-ms', String(o.countBudgetMs));
+  args.push(program, ...progArgs);
+
+  const rec: RunRecord = {
+    layout: cfg.layout,
+    placement: cfg.placement,
+    mode,
+    rep,
+    np,
+    rankSites: launch.rankSites,
+    sitesEnv: sitesMap,
+    hosts: [],
+    mpirun: ['mpirun', ...args],
+    startedAt: new Date().toISOString(),
+    wallS: 0,
+    loadavgBefore: os.loadavg(),
+    loadavgAfter: [],
+    info: null,
+    results: [],
+    phases: [],
+    exitCode: null,
+    stderrTail: '',
+  };
+  const t0 = Date.now();
+  let stderr = '';
+  let ended = false;
+  const child = spawn('mpirun', args, { env: mpirunEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const timer = setTimeout(() => {
+    o.log(`${cfg.layout}/${cfg.placement}/${mode}: timed out after ${o.runTimeoutS} s, killing mpirun`);
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+  }, o.runTimeoutS * 1000);
+  let partial = '';
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stdout.on('data', (d: string) => {
+    partial += d;
+    let nl: number;
+    while ((nl = partial.indexOf('\n')) >= 0) {
+      const line = partial.slice(0, nl).trim();
+      partial = partial.slice(nl + 1);
+      if (!line.startsWith('{')) continue;
+      let j: Record<string, unknown>;
+      try {
+        j = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      if (j['type'] === 'info') rec.info = j;
+      else if (j['type'] === 'placement') rec.hosts = j['hosts'] as string[];
+      else if (j['type'] === 'result') {
+        const r = j as unknown as OsuResult;
+        rec.results.push(r);
+        o.log(
+          `${cfg.layout}/${cfg.placement}/${mode}: ${r.coll} ${r.bytes} B: ${(r.median_us / 1000).toFixed(2)} ms ` +
+            `(${r.iters} it, wake ${(r.wake_median_us / 1000).toFixed(2)} ms${r.ok ? '' : ', WRONG RESULT'})`,
+        );
+      }
+    }
+  });
+  child.stderr.on('data', (d: string) => {
+    stderr += d;
+    if (stderr.length > 8 * MiB) stderr = stderr.slice(-4 * MiB);
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('close', (code) => {
+      ended = true;
+      resolve(code);
+    });
+    child.on('error', (e) => {
+      ended = true;
+      stderr += `\nspawn error: ${e.message}`;
+      resolve(null);
+    });
+  });
+  const sites = st.sites;
+  const served = o.count > 0
+    ? serveCountedPhases(syncDir, np, st.stateDir, sites, () => ended, (p) => rec.phases.push(p)).catch((e: Error) => {
+        stderr += `\ncounter harness: ${e.message}`;
+        child.kill('SIGTERM');
+      })
+    : Promise.resolve();
+  rec.exitCode = await exited;
+  clearTimeout(timer);
+  await served;
+  rec.wallS = (Date.now() - t0) / 1000;
+  rec.loadavgAfter = os.loadavg();
+  rec.stderrTail = stderr.split('\n').filter((l) => !/coll:base:|coll:han:|coll:sm:|coll:adapt:|mca: base:|coll:find_available|\(0\/MPI_COMM_WORLD\)|\(1\/MPI_COMM_SELF\)/.test(l)).slice(-30).join('\n');
+  if (mode === 'han') rec.han = hanEvidence(stderr, np);
+  if (mode === 'sitempi') {
+    const files = readdirSync(shimOut).filter((f) => f.endsWith('.smpi')).length;
+    rec.shim = { library: o.shimPath, recordFiles: files, loaded: files >= np };
+  }
+  // Placement as the program saw it must be the one we meant (and told sitempi).
+  // A run on the wrong placement measures something else: its numbers are dropped. A run that
+  // failed later (exit code) keeps what it measured, flagged in the report.
+  if (rec.hosts.join(',') !== launch.hosts.join(',')) {
+    rec.error = `placement mismatch: expected ${launch.hosts.join(',')}, got ${rec.hosts.join(',') || 'nothing'}`;
+    rec.results = [];
+    rec.phases = [];
+  }
+  await fs.rm(work, { recursive: true, force: true });
+  if (rec.exitCode !== 0) rec.error = `${rec.error ? `${rec.error}; ` : ''}mpirun exited with ${rec.exitCode}`;
+  if (rec.error) o.log(`${cfg.layout}/${cfg.placement}/${mode}: ${rec.error}\n${rec.stderrTail}`);
+  return rec;
+}
+

@@ -1,0 +1,150 @@
+// The collective benchmark's options: the defaults (quick and full) and the command line.
+import os from 'node:os';
+import path from 'node:path';
+
+import { packageRoot, shimLibraryPath, wanemuPath } from '../../src/native/paths.js';
+import { COLLS, type CollName } from './bounds.js';
+import { MODES, type BenchOptions, type Config, type Mode } from './types.js';
+
+const MiB = 1 << 20;
+export const FULL_SIZES = [8, 64, 512, 4096, 16384, 65536, 262144, MiB, 4 * MiB];
+export const QUICK_SIZES = [8, 65536, MiB];
+export const ALL_CONFIGS: Config[] = [
+  { layout: '8x1', placement: 'contiguous' },
+  { layout: '8x1', placement: 'interleaved' },
+  { layout: '2x4', placement: 'contiguous' },
+  { layout: '2x4', placement: 'interleaved' },
+];
+
+export function defaultOptions(quick = false): BenchOptions {
+  return {
+    out: path.join(packageRoot, 'bench', 'results'),
+    quick,
+    configs: ALL_CONFIGS,
+    modes: MODES,
+    colls: COLLS,
+    sizes: quick ? QUICK_SIZES : FULL_SIZES,
+    reps: 1,
+    warmup: 2,
+    iters: quick ? 5 : 12,
+    minIters: 3,
+    budgetMs: quick ? 250 : 600,
+    maxPointMs: quick ? 3000 : 6000,
+    count: quick ? 2 : 4,
+    countBudgetMs: quick ? 200 : 400,
+    rttMs: 10,
+    bandwidth: '1gbit',
+    stateDir: path.join(os.tmpdir(), 'sitempi-bench-coll-testbed'),
+    prefix: 'smbench',
+    mgmtSubnet: '198.19.240.0/24',
+    dataSubnet: '198.19.241.0/24',
+    wanemuPath,
+    shimPath: shimLibraryPath,
+    shimEnv: [],
+    keepUp: false,
+    runTimeoutS: quick ? 180 : 540,
+    log: (l) => process.stderr.write(`[bench] ${l}\n`),
+  };
+}
+
+
+
+export function parseLayout(layout: string): { nodes: number; slots: number } {
+  const m = /^(\d+)x(\d+)$/.exec(layout);
+  if (!m) throw new Error(`bad layout "${layout}" (NxK: N nodes, half per site, K slots each; e.g. 8x1, 2x4)`);
+  const nodes = Number(m[1]);
+  const slots = Number(m[2]);
+  if (nodes < 2 || nodes % 2 !== 0 || slots < 1) throw new Error(`bad layout "${layout}": N must be even and ≥ 2`);
+  return { nodes, slots };
+}
+
+
+const USAGE = `usage: node dist/bench/collectives/run.js [--quick] [--out DIR]
+  [--configs 8x1/contiguous,8x1/interleaved,2x4/contiguous,2x4/interleaved]
+  [--modes default,han,sitempi] [--colls barrier,bcast,reduce,allreduce,gather,allgather,alltoall]
+  [--sizes 8,64,512,4k,16k,64k,256k,1m,4m] [--reps N] [--iters N] [--min-iters N] [--warmup N]
+  [--budget-ms MS] [--max-point-ms MS] [--count N] [--count-budget-ms MS] [--rtt-ms MS] [--bandwidth 1gbit]
+  [--state-dir DIR] [--prefix P] [--mgmt-subnet CIDR] [--data-subnet CIDR] [--keep-up]
+  [--shim LIB] [--shim-env K=V,...] [--wanemu BIN] [--timeout-s S]   (default: $SITEMPI_BUILD_DIR or build/Release)
+  [--from-json FILE]   (only re-render the .md and .svg from a results file)`;
+
+function parseSizeArg(s: string): number {
+  const m = /^([0-9]+)([kmg]?)(i?b)?$/i.exec(s.trim());
+  if (!m) throw new Error(`bad size ${s}`);
+  const scale: Record<string, number> = { '': 1, k: 1024, m: MiB, g: 1024 * MiB };
+  return Number(m[1]) * (scale[(m[2] ?? '').toLowerCase()] as number);
+}
+
+export function parseArgs(argv: string[]): BenchOptions | { fromJson: string; out: string } {
+  const quick = argv.includes('--quick');
+  const o = defaultOptions(quick);
+  let fromJson: string | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const v = (): string => {
+      const x = argv[++i];
+      if (x === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
+      return x;
+    };
+    switch (a) {
+      case '--quick': break;
+      case '--out': o.out = path.resolve(v()); break;
+      case '--configs':
+        o.configs = v().split(',').map((c) => {
+          const [layout, placement] = c.split('/');
+          if (!layout || (placement !== 'contiguous' && placement !== 'interleaved')) throw new Error(`bad config ${c} (e.g. 8x1/interleaved)`);
+          parseLayout(layout);
+          return { layout, placement };
+        });
+        break;
+      case '--modes':
+        o.modes = v().split(',').map((m) => {
+          if (!MODES.includes(m as Mode)) throw new Error(`bad mode ${m}`);
+          return m as Mode;
+        });
+        break;
+      case '--colls':
+        o.colls = v().split(',').map((c) => {
+          if (!COLLS.includes(c as CollName)) throw new Error(`bad collective ${c}`);
+          return c as CollName;
+        });
+        break;
+      case '--sizes': o.sizes = v().split(',').map(parseSizeArg); break;
+      case '--reps': o.reps = Number(v()); break;
+      case '--iters': o.iters = Number(v()); break;
+      case '--min-iters': o.minIters = Number(v()); break;
+      case '--warmup': o.warmup = Number(v()); break;
+      case '--budget-ms': o.budgetMs = Number(v()); break;
+      case '--max-point-ms': o.maxPointMs = Number(v()); break;
+      case '--count': o.count = Number(v()); break;
+      case '--count-budget-ms': o.countBudgetMs = Number(v()); break;
+      case '--rtt-ms': o.rttMs = Number(v()); break;
+      case '--bandwidth': o.bandwidth = v(); break;
+      case '--state-dir': o.stateDir = path.resolve(v()); break;
+      case '--prefix': o.prefix = v(); break;
+      case '--mgmt-subnet': o.mgmtSubnet = v(); break;
+      case '--data-subnet': o.dataSubnet = v(); break;
+      case '--keep-up': o.keepUp = true; break;
+      case '--shim': o.shimPath = path.resolve(v()); break;
+      case '--shim-env':
+        o.shimEnv = v().split(',').map((kv) => {
+          if (!/^SITEMPI_[A-Z_]+=\S*$/.test(kv)) throw new Error(`bad --shim-env entry ${kv} (e.g. SITEMPI_COLL_SEGMENT_BYTES=0)`);
+          return kv;
+        });
+        break;
+      case '--wanemu': o.wanemuPath = path.resolve(v()); break;
+      case '--timeout-s': o.runTimeoutS = Number(v()); break;
+      case '--from-json': fromJson = path.resolve(v()); break;
+      case '-h':
+      case '--help':
+        process.stdout.write(`${USAGE}\n`);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown argument ${a}\n${USAGE}`);
+    }
+  }
+  if (fromJson) return { fromJson, out: o.out };
+  return o;
+}
+

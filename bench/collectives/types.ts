@@ -1,0 +1,173 @@
+// The collective benchmark's types: its options, what one run records, and the results file
+// (collectives.json) that the report and the plot read.
+import type { CollName } from './bounds.js';
+
+export type Mode = 'default' | 'han' | 'sitempi';
+export const MODES: Mode[] = ['default', 'han', 'sitempi'];
+export type Placement = 'contiguous' | 'interleaved';
+
+/** A testbed layout "NxK": N nodes (half at site A, half at site B), K slots per node. */
+export interface Config {
+  layout: string;
+  placement: Placement;
+}
+
+export interface BenchOptions {
+  /** Output directory (collectives.json, .md, .svg). */
+  out: string;
+  quick: boolean;
+  configs: Config[];
+  modes: Mode[];
+  colls: CollName[];
+  /** Message sizes in bytes (Barrier runs once, without size). */
+  sizes: number[];
+  /** Repetitions of every (config, mode) run; modes alternate within a repetition. */
+  reps: number;
+  warmup: number;
+  iters: number;
+  minIters: number;
+  /** Time budget of the timed loop of one (collective, size), ms. */
+  budgetMs: number;
+  /** Hard cap of that loop for very slow calls (fewer than minIters iterations, at least 1), ms. */
+  maxPointMs: number;
+  /** Calls in a counted phase (at most; fewer for slow calls, at least one); 0 = no counters. */
+  count: number;
+  countBudgetMs: number;
+  rttMs: number;
+  bandwidth: string;
+  /** Testbed of the benchmark: its own state dir, prefix and subnets. */
+  stateDir: string;
+  prefix: string;
+  mgmtSubnet: string;
+  dataSubnet: string;
+  wanemuPath: string;
+  /** Shim library for the sitempi mode. */
+  shimPath: string;
+  /** More environment for the sitempi mode's ranks, e.g. SITEMPI_COLL_SEGMENT_BYTES=0. */
+  shimEnv: string[];
+  /** Leave the last testbed up at the end. */
+  keepUp: boolean;
+  /** Time limit of one mpirun, seconds. */
+  runTimeoutS: number;
+  log: (line: string) => void;
+}
+
+
+/** One JSON line "type":"result" of osu_coll. */
+export interface OsuResult {
+  type: 'result';
+  coll: CollName;
+  bytes: number;
+  iters: number;
+  warmup: number;
+  sync: 'global' | 'barrier';
+  median_us: number;
+  min_us: number;
+  p25_us: number;
+  p75_us: number;
+  max_us: number;
+  last_entry_median_us: number;
+  local_median_us: number;
+  wake_median_us: number;
+  wake_max_us: number;
+  warmup_worst_us: number;
+  slot_us: number;
+  overruns: number;
+  ok: boolean;
+}
+
+/** Counter delta of one counted phase: exactly `calls` back-to-back calls. */
+export interface PhaseCount {
+  phase: number;
+  coll: CollName;
+  bytes: number;
+  calls: number;
+  /** Per directed site pair, bytes / packets / drops during the phase (IP packets). */
+  links: { from: string; to: string; bytes: number; packets: number; dropPackets: number }[];
+  /** Both directions together, per call. */
+  crossBytesPerCall: number;
+  crossPacketsPerCall: number;
+  /** ms the harness waited for the network to fall silent before / after. */
+  quietBeforeMs: number;
+  quietAfterMs: number;
+  /** The network never fell silent within the limit (the count may include stray traffic). */
+  noisy: boolean;
+}
+
+export interface HanEvidence {
+  /** HAN was selected for MPI_COMM_WORLD (coll_base_verbose: "selecting han ... Enabled"). */
+  selected: boolean;
+  /** Processes that created HAN's sub-communicators (low = node, up = leaders). */
+  processesWithSubcomms: number;
+  /** HAN kept itself: it created its sub-communicators in every process. */
+  active: boolean;
+  /** New communicators per process beyond MPI_COMM_WORLD and MPI_COMM_SELF (max). */
+  subcommsPerProcess: number;
+}
+
+export interface RunRecord {
+  layout: string;
+  placement: Placement;
+  mode: Mode;
+  rep: number;
+  np: number;
+  rankSites: string[];
+  sitesEnv: string;
+  hosts: string[];
+  mpirun: string[];
+  startedAt: string;
+  wallS: number;
+  loadavgBefore: number[];
+  loadavgAfter: number[];
+  info: Record<string, unknown> | null;
+  results: OsuResult[];
+  phases: PhaseCount[];
+  han?: HanEvidence;
+  shim?: { library: string; recordFiles: number; loaded: boolean };
+  exitCode: number | null;
+  /** What went wrong with this run, if anything (its numbers are then not used). */
+  error?: string;
+  stderrTail: string;
+}
+
+export interface ModeCell {
+  medianUs: number | null;
+  p25Us: number | null;
+  p75Us: number | null;
+  wakeMedianUs: number | null;
+  crossBytesPerCall: number | null;
+  ok: boolean | null;
+  reps: number;
+}
+
+export interface Row {
+  layout: string;
+  placement: Placement;
+  coll: CollName;
+  bytes: number;
+  modes: Partial<Record<Mode, ModeCell>>;
+  bound: { bytes: number; bytesWithHeaders: number; maxLinkBytes: number; timeUs: number };
+}
+
+export interface BenchResults {
+  meta: {
+    program: 'sitempi collective benchmark';
+    version: 1;
+    startedAt: string;
+    durationS: number;
+    quick: boolean;
+    command: string;
+    host: string;
+    cpus: number;
+    openmpi: string;
+    gitCommit: string | null;
+    testbed: { rttMs: number; alphaMs: number; bandwidthBps: number; mtu: number; sites: string[] };
+    options: Omit<BenchOptions, 'log'>;
+    sitempiColl: string;
+    /** The shim library the sitempi mode preloaded (a copy of `source` taken at the start). */
+    shim: { source: string; sha1: string; mtime: string } | null;
+    notes: string[];
+  };
+  runs: RunRecord[];
+  rows: Row[];
+}
