@@ -243,6 +243,8 @@ async function runCommand(argv: string[]): Promise<number> {
   const { Monitor } = await import('../monitor/monitor.js');
   // Jobs end when mpirun is done (below), not on a linger timeout while it runs.
   const monitor = new Monitor({ token, lingerMs: 24 * 3600 * 1000, updateIntervalMs: 1000 });
+  // The job sitempi launches may be relocated (placeholder until Monitor.registerJob binds it by its key).
+  monitor.on('jobStart', (j) => { if (j.id === jobId) j.registered = true; });
   monitor.on('error', (e) => process.stderr.write(`sitempi: monitor error: ${e.message}\n`));
   monitor.on('connectionError', (ev) => process.stderr.write(`sitempi: rejected a connection from ${ev.remote}: ${ev.error.message}\n`));
   const svc = await placementService(monitor, values, ro, (m) => process.stderr.write(`sitempi: ${m}\n`)).catch(async (e: Error) => {
