@@ -43,9 +43,11 @@ export const USAGE = `usage: sitempi <command> [options]
       (default 8192: the matrices are dense, 1 GiB per placement epoch at that size) are refused.
       Stops on SIGINT/SIGTERM.
 
-  sitempi report [--json] FILES|DIRS...
+  sitempi report [--json] [--max-file-size SIZE] FILES|DIRS...
       Report from the per-rank files (sitempi-<job>-<rank>.smpi) the shim writes when no monitor is
-      configured (SITEMPI_OUTPUT_DIR). Directories are searched for *.smpi files.
+      configured (SITEMPI_OUTPUT_DIR). Directories are searched for *.smpi files. Only regular
+      files are read, at most SIZE of each (default 16GiB); frames that do not decode are skipped
+      and counted in the report.
 
   sitempi testbed <command> ...    the multi-site testbed (sitempi testbed --help)
 
@@ -141,7 +143,7 @@ export async function main(argv: string[]): Promise<number> {
 // --- report ----------------------------------------------------------------------------------
 
 async function reportCommand(argv: string[]): Promise<number> {
-  const spec = { '--json': 'flag', '-h': 'flag', '--help': 'flag', ...REPORT_OPTS } as const;
+  const spec = { '--json': 'flag', '--max-file-size': 'value', '-h': 'flag', '--help': 'flag', ...REPORT_OPTS } as const;
   const files: string[] = [];
   const values: Record<string, string | boolean | string[]> = {};
   let rest = argv;
@@ -154,9 +156,11 @@ async function reportCommand(argv: string[]): Promise<number> {
   }
   if (values.help || values.h) { process.stdout.write(USAGE); return 0; }
   if (files.length === 0) throw new UsageError('report needs per-rank files or directories');
-  const { loadRankFiles } = await import('../monitor/files.js');
-  const jobs = await loadRankFiles(files, { onWarning: (m) => process.stderr.write(`sitempi: warning: ${m}\n`) });
-  process.stdout.write(await render(jobs, values.json === true, reportOptions(values)));
+  const { loadRankFiles, newLoadStats } = await import('../monitor/files.js');
+  const stats = newLoadStats();
+  const maxFileBytes = typeof values['max-file-size'] === 'string' ? parseSize(values['max-file-size']) : undefined;
+  const jobs = await loadRankFiles(files, { stats, maxFileBytes, onWarning: (m) => process.stderr.write(`sitempi: warning: ${m}\n`) });
+  process.stdout.write(await render(jobs, values.json === true, { ...reportOptions(values), badFrames: stats.badFrames }));
   return jobs.length ? 0 : 1;
 }
 
