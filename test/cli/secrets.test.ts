@@ -1,7 +1,7 @@
 // Secrets and files (issue 12 item 11): the token never on a command line (a real mpirun job scans
 // every /proc/PID/cmdline for it), taken from a file or the environment, --token with a warning,
 // and reports written 0600 without following a planted link.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { writeReportFile } from '../../src/cli/report-file.js';
+import { readTokenFile } from '../../src/cli/secrets.js';
 import { addon, FakeRank, helloFrame, until } from '../monitor/helpers.js';
 
 const dirs: string[] = [];
@@ -127,5 +128,25 @@ describe('report files', () => {
     writeReportFile(file, 'again\n', 0o640);
     expect(fs.statSync(file).mode & 0o777).toBe(0o640);
     expect(fs.readdirSync(dir).sort()).toEqual(['job.json', 'victim']);
+  });
+});
+
+describe('token files', () => {
+  it('take the first line of a small regular file, warn when others may read it, refuse FIFOs and empty files at once', () => {
+    const dir = tmp();
+    const f = path.join(dir, 'token');
+    fs.writeFileSync(f, 'abc \nignored\n', { mode: 0o600 });
+    const warnings: string[] = [];
+    expect(readTokenFile(f, (w) => warnings.push(w))).toBe('abc');
+    expect(warnings).toEqual([]);
+    fs.chmodSync(f, 0o644);
+    readTokenFile(f, (w) => warnings.push(w));
+    expect(warnings).toEqual([expect.stringMatching(/can be read by other users \(mode 644; chmod 600 it\)/)]);
+    const fifo = path.join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect(() => readTokenFile(fifo, () => {})).toThrow(/is not a regular file/);
+    fs.writeFileSync(f, '\n');
+    expect(() => readTokenFile(f, () => {})).toThrow(/holds no token/);
+    expect(() => readTokenFile('/dev/zero', () => {})).toThrow(/is not a regular file/);
   });
 });
