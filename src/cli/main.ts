@@ -6,6 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseNumber, parseSize, takeOptions, UsageError } from './args.js';
 import { PLACEMENT_OPTS, PLACEMENT_USAGE, wantsPlacement } from '../placement/cli.js';
+import { makeReportDir, parseReportMode, writeReportFile } from './report-file.js';
+import { tokenFromOptions } from './secrets.js';
 import type { ClassifyOptions } from '../monitor/classify.js';
 import type { JobProfile } from '../monitor/job.js';
 import type { ReportOptions } from '../report/report.js';
@@ -19,8 +21,11 @@ export const USAGE = `usage: sitempi <command> [options]
       the program's exit code.
       run options (before any mpirun option):
         --json             JSON report (one line, the last line of stdout) instead of text
-        --report FILE      write the report to FILE instead of stdout
-        --token T          token the ranks must present (default: a random one)
+        --report FILE      write the report to FILE instead of stdout (mode 0600; --report-mode)
+        --report-mode M    permissions of report files, octal (default 600)
+        --token-file FILE  token the ranks must present, from FILE (default: $SITEMPI_TOKEN, else a
+                           random one); it reaches the ranks through the environment, never argv
+        --token T          the same on the command line, visible to every user (warns)
         --listen ADDR      monitor address: unix:/path (default: a private Unix socket) or
                            tcp://host:port (ranks on other hosts; see --monitor-host)
         --monitor-host H   host name the ranks use to reach a tcp monitor (default: this host's name)
@@ -34,18 +39,21 @@ export const USAGE = `usage: sitempi <command> [options]
       --oversubscribe --mca mpi_yield_when_idle 1. SITEMPI_* variables of the environment are
       passed on to the ranks.
 
-  sitempi monitor [--listen ADDR]... [--token T] [--json] [--linger MS] [--hello-timeout MS]
-                  [--max-ranks N] [--report-dir DIR] [placement options]
-      Runs the monitor service (default --listen tcp://127.0.0.1:7711; token also from
-      $SITEMPI_TOKEN) and prints a report for each job that ends (text, or one JSON line per job
-      with --json; with --report-dir also writes DIR/<job>.json). Connections that send no Hello
+  sitempi monitor [--listen ADDR]... [--token-file FILE] [--json] [--linger MS] [--hello-timeout MS]
+                  [--max-ranks N] [--report-dir DIR] [--report-mode M] [placement options]
+      Runs the monitor service (default --listen tcp://127.0.0.1:7711; the token from --token-file
+      or $SITEMPI_TOKEN; --token T works too but shows it to every user, with a warning) and prints
+      a report for each job that ends (text, or one JSON line per job with --json; with --report-dir
+      also writes DIR/<job>.json, mode 0600 unless --report-mode). Connections that send no Hello
       within --hello-timeout (default 30000 ms) are closed; jobs of more than --max-ranks ranks
       (default 8192: the matrices are dense, 1 GiB per placement epoch at that size) are refused.
       Stops on SIGINT/SIGTERM.
 
-  sitempi report [--json] FILES|DIRS...
+  sitempi report [--json] [--max-file-size SIZE] FILES|DIRS...
       Report from the per-rank files (sitempi-<job>-<rank>.smpi) the shim writes when no monitor is
-      configured (SITEMPI_OUTPUT_DIR). Directories are searched for *.smpi files.
+      configured (SITEMPI_OUTPUT_DIR). Directories are searched for *.smpi files. Only regular
+      files are read, at most SIZE of each (default 16GiB); frames that do not decode are skipped
+      and counted in the report.
 
   sitempi testbed <command> ...    the multi-site testbed (sitempi testbed --help)
 
@@ -58,6 +66,9 @@ report options (run, monitor, report):
 JSON schema: docs/report-json.md.
 
 ${PLACEMENT_USAGE}`;
+
+/** Variables that reach the ranks through mpirun's environment, never its command line. */
+const SECRET_VARS = new Set(['SITEMPI_TOKEN', 'SITEMPI_JOB_KEY']);
 
 const REPORT_OPTS = { '--top': 'value', '--threshold': 'value', '--mpi-fraction': 'value', '--no-histograms': 'flag' } as const;
 
@@ -141,7 +152,7 @@ export async function main(argv: string[]): Promise<number> {
 // --- report ----------------------------------------------------------------------------------
 
 async function reportCommand(argv: string[]): Promise<number> {
-  const spec = { '--json': 'flag', '-h': 'flag', '--help': 'flag', ...REPORT_OPTS } as const;
+  const spec = { '--json': 'flag', '--max-file-size': 'value', '-h': 'flag', '--help': 'flag', ...REPORT_OPTS } as const;
   const files: string[] = [];
   const values: Record<string, string | boolean | string[]> = {};
   let rest = argv;
@@ -154,9 +165,11 @@ async function reportCommand(argv: string[]): Promise<number> {
   }
   if (values.help || values.h) { process.stdout.write(USAGE); return 0; }
   if (files.length === 0) throw new UsageError('report needs per-rank files or directories');
-  const { loadRankFiles } = await import('../monitor/files.js');
-  const jobs = await loadRankFiles(files, { onWarning: (m) => process.stderr.write(`sitempi: warning: ${m}\n`) });
-  process.stdout.write(await render(jobs, values.json === true, reportOptions(values)));
+  const { loadRankFiles, newLoadStats } = await import('../monitor/files.js');
+  const stats = newLoadStats();
+  const maxFileBytes = typeof values['max-file-size'] === 'string' ? parseSize(values['max-file-size']) : undefined;
+  const jobs = await loadRankFiles(files, { stats, maxFileBytes, onWarning: (m) => process.stderr.write(`sitempi: warning: ${m}\n`) });
+  process.stdout.write(await render(jobs, values.json === true, { ...reportOptions(values), badFrames: stats.badFrames }));
   return jobs.length ? 0 : 1;
 }
 
@@ -164,7 +177,7 @@ async function reportCommand(argv: string[]): Promise<number> {
 
 async function monitorCommand(argv: string[]): Promise<number> {
   const spec = {
-    '--listen': 'list', '--token': 'value', '--json': 'flag', '--linger': 'value', '--hello-timeout': 'value', '--max-ranks': 'value',
+    '--listen': 'list', '--token': 'value', '--token-file': 'value', '--report-mode': 'value', '--json': 'flag', '--linger': 'value', '--hello-timeout': 'value', '--max-ranks': 'value',
     '--report-dir': 'value', '--quiet': 'flag',
     '-h': 'flag', '--help': 'flag', ...REPORT_OPTS, ...PLACEMENT_OPTS,
   } as const;
@@ -176,8 +189,9 @@ async function monitorCommand(argv: string[]): Promise<number> {
   const json = values.json === true;
   const quiet = values.quiet === true;
   const reportDir = typeof values['report-dir'] === 'string' ? values['report-dir'] : undefined;
-  if (reportDir) fs.mkdirSync(reportDir, { recursive: true });
-  const token = typeof values.token === 'string' ? values.token : process.env.SITEMPI_TOKEN;
+  const reportMode = parseReportMode(values['report-mode']);
+  if (reportDir) makeReportDir(reportDir);
+  const token = tokenFromOptions(values, (m) => process.stderr.write(`sitempi monitor: warning: ${m}\n`));
   const monitor = new Monitor({
     token: token || undefined,
     lingerMs: typeof values.linger === 'string' ? parseNumber(values.linger, '--linger') : undefined,
@@ -195,7 +209,7 @@ async function monitorCommand(argv: string[]): Promise<number> {
       process.stdout.write(await render([job], json, ro, svc));
       if (reportDir) {
         const safe = job.id.replace(/[^A-Za-z0-9._-]/g, '_');
-        fs.writeFileSync(path.join(reportDir, `${safe}.json`), await render([job], true, ro, svc));
+        writeReportFile(path.join(reportDir, `${safe}.json`), await render([job], true, ro, svc), reportMode);
       }
     })().catch((e: Error) => log(`report failed: ${e.message}`));
   });
@@ -217,7 +231,7 @@ async function monitorCommand(argv: string[]): Promise<number> {
 
 async function runCommand(argv: string[]): Promise<number> {
   const spec = {
-    '--json': 'flag', '--report': 'value', '--token': 'value', '--listen': 'value', '--monitor-host': 'value', '--job': 'value',
+    '--json': 'flag', '--report': 'value', '--report-mode': 'value', '--token': 'value', '--token-file': 'value', '--listen': 'value', '--monitor-host': 'value', '--job': 'value',
     '--lib': 'value', '--mpirun': 'value', '--wait': 'value', '--no-progress': 'flag', '-h': 'flag', '--help': 'flag', ...REPORT_OPTS,
     ...PLACEMENT_OPTS,
   } as const;
@@ -233,7 +247,8 @@ async function runCommand(argv: string[]): Promise<number> {
   const lib = path.resolve(typeof values.lib === 'string' ? values.lib : process.env.SITEMPI_LIB ?? shimLibraryPath);
   if (!fs.existsSync(lib)) throw new Error(`the shim ${lib} does not exist (build it with \`npm run build\`, or pass --lib)`);
   const mpirun = typeof values.mpirun === 'string' ? values.mpirun : process.env.SITEMPI_MPIRUN ?? 'mpirun';
-  const token = typeof values.token === 'string' ? values.token : crypto.randomBytes(16).toString('hex');
+  const token = tokenFromOptions(values, (m) => process.stderr.write(`sitempi: warning: ${m}\n`)) ?? crypto.randomBytes(16).toString('hex');
+  const reportMode = parseReportMode(values['report-mode']);
   const jobId = typeof values.job === 'string' ? values.job : `run-${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
   const waitMs = typeof values.wait === 'string' ? parseNumber(values.wait, '--wait') : 5000;
   const ro = reportOptions(values);
@@ -243,6 +258,8 @@ async function runCommand(argv: string[]): Promise<number> {
   const { Monitor } = await import('../monitor/monitor.js');
   // Jobs end when mpirun is done (below), not on a linger timeout while it runs.
   const monitor = new Monitor({ token, lingerMs: 24 * 3600 * 1000, updateIntervalMs: 1000 });
+  // The job sitempi launches may be relocated (placeholder until Monitor.registerJob binds it by its key).
+  monitor.on('jobStart', (j) => { if (j.id === jobId) j.registered = true; });
   monitor.on('error', (e) => process.stderr.write(`sitempi: monitor error: ${e.message}\n`));
   monitor.on('connectionError', (ev) => process.stderr.write(`sitempi: rejected a connection from ${ev.remote}: ${ev.error.message}\n`));
   const svc = await placementService(monitor, values, ro, (m) => process.stderr.write(`sitempi: ${m}\n`)).catch(async (e: Error) => {
@@ -278,7 +295,10 @@ async function runCommand(argv: string[]): Promise<number> {
   // A static map without an executor is where the ranks are: the shim can use it from MPI_Init on.
   if (svc && !svc.executor && typeof values.sites === 'string') ours.SITEMPI_SITES = values.sites;
   const xs: string[] = [];
-  for (const [k, v] of Object.entries(ours)) xs.push('-x', `${k}=${v}`);
+  // Secrets go by environment (mpirun -x NAME forwards it): argv is readable by every user.
+  for (const [k, v] of Object.entries(ours)) {
+    if (SECRET_VARS.has(k)) { env[k] = v; xs.push('-x', k); } else xs.push('-x', `${k}=${v}`);
+  }
   for (const k of Object.keys(process.env)) {
     if (k.startsWith('SITEMPI_') && !(k in ours) && k !== 'SITEMPI_LIB' && k !== 'SITEMPI_MPIRUN') xs.push('-x', k);
   }
@@ -322,7 +342,7 @@ async function runCommand(argv: string[]): Promise<number> {
   const mine = jobs.filter((j) => j.id === jobId);
   if (mine.length === 0) process.stderr.write('sitempi: no rank reported to the monitor (not an MPI program? SITEMPI_DISABLE set? the shim failed to load?)\n');
   const text = await render(mine, json, ro, svc);
-  if (reportFile && reportFile !== '-') fs.writeFileSync(reportFile, text);
+  if (reportFile && reportFile !== '-') writeReportFile(reportFile, text, reportMode);
   else process.stdout.write(text);
   return code;
 }

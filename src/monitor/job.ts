@@ -240,6 +240,9 @@ export class JobProfile {
   endedAtMs: number | null = null;
   endReason: JobEndReason | null = null;
   private cache: { version: number; expanded: Expanded } | null = null;
+  /** Registered in advance by the launcher or an operator (Monitor.registerJob): only such jobs
+   * may cause relocations. */
+  registered = false;
 
   constructor(readonly id: string, readonly size: number, opts: JobOptions = {}) {
     this.ranks = new Array(size).fill(undefined);

@@ -30,7 +30,9 @@ export const PLACEMENT_USAGE = `placement options (run, monitor; see docs/reloca
                          /run/sitempi-testbed)
   --executor-command CMD relocate through a hook: CMD gets the job, the current and target
                          placements and the rank->host map as JSON on stdin and prints the
-                         placement reached as JSON
+                         placement reached as JSON; CMD runs without a shell (words, quotes),
+                         host names are checked (RFC 1123) first; only jobs launched by sitempi
+                         or registered by an operator are moved
   --relocate auto|off    the consolidation policy (default: auto with an executor, else off)
   --site-capacity A=N,.. testbed: most nodes per site (default: the nodes each site started with)
   --relocate-interval S  seconds between two relocations of one job (default 60)
@@ -89,7 +91,7 @@ export async function placementFromOptions(monitor: Monitor, v: Values, classify
     executor = new TestbedExecutor({ stateDir: typeof v['testbed-state'] === 'string' ? v['testbed-state'] : undefined, maxNodesPerSite });
   } else if (cmd) {
     const { CommandExecutor } = await import('./command-executor.js');
-    executor = new CommandExecutor({ command: cmd });
+    try { executor = new CommandExecutor({ command: cmd }); } catch (e) { throw new PlacementUsageError(`--executor-command: ${(e as Error).message}`); }
   }
   const relocate = typeof v.relocate === 'string' ? v.relocate : executor ? 'auto' : 'off';
   if (relocate !== 'auto' && relocate !== 'off') throw new PlacementUsageError(`--relocate: auto or off, got ${relocate}`);

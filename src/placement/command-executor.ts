@@ -1,8 +1,11 @@
 // The command executor: relocation through a user's hook, e.g. a script that live-migrates VMs with
 // the site's own tools (virsh migrate, a cloud API...).
 //
-// The hook is run once per relocation (through /bin/sh -c when given as one string). It gets one
-// JSON object on stdin:
+// The hook is run once per relocation, without a shell: a command line given as one string is split
+// into words (quotes '...' and "..." group, \ escapes; pipes, redirections, variables and the like
+// are refused: put them in a script). Its environment is the monitor's without the secrets
+// (SITEMPI_TOKEN, SITEMPI_JOB_KEY). Every host name has passed the strict grammar of hostname.ts.
+// It gets one JSON object on stdin:
 //
 //   { "action": "relocate", "reason": "...",
 //     "job": { "id": "run-x", "size": 4, "hosts": ["vm1", "vm1", "vm2", "vm2"] },
@@ -17,10 +20,11 @@
 // message; the monitor records it in the relocation event and carries on.
 import { spawn } from 'node:child_process';
 import type { Executor, JobInfo, RelocationRequest } from './executor.js';
+import { badHostname } from './hostname.js';
 import { validatePlacement, type SitePlacement } from './sitemap.js';
 
 export interface CommandExecutorOptions {
-  /** The hook: a shell command line, or argv (no shell). */
+  /** The hook: a command line (split into words, no shell: see splitCommand), or argv. */
   command: string | string[];
   /** Kill the hook after this long, ms. Default 600000 (10 min: migrations take time). */
   timeoutMs?: number;
@@ -41,8 +45,11 @@ const tail = (s: string, n = 2000) => (s.length > n ? `...${s.slice(-n)}` : s).t
 export class CommandExecutor implements Executor {
   readonly kind = 'command';
 
+  private readonly argv: string[];
+
   constructor(private readonly opts: CommandExecutorOptions) {
-    if (!opts.command || (Array.isArray(opts.command) && opts.command.length === 0)) throw new Error('CommandExecutor needs a command');
+    this.argv = Array.isArray(opts.command) ? [...opts.command] : splitCommand(opts.command ?? '');
+    if (this.argv.length === 0 || !this.argv[0]) throw new Error('CommandExecutor needs a command');
   }
 
   /** The hook cannot tell where ranks are: the service's configuration or relocations say so. */
@@ -55,6 +62,8 @@ export class CommandExecutor implements Executor {
   }
 
   async relocate(req: RelocationRequest): Promise<SitePlacement> {
+    const bad = badHostname(req.job);
+    if (bad) throw new CommandExecutorError(`executor command \`${this.commandText}\` not run: ${bad}`);
     const input = JSON.stringify({
       action: 'relocate',
       reason: req.reason,
@@ -86,10 +95,12 @@ export class CommandExecutor implements Executor {
   private run(input: string): Promise<{ stdout: string; stderr: string }> {
     const timeoutMs = this.opts.timeoutMs ?? 600_000;
     return new Promise((resolve, reject) => {
-      const argv = Array.isArray(this.opts.command) ? this.opts.command : ['/bin/sh', '-c', this.opts.command];
+      const argv = this.argv;
+      const env = { ...process.env, ...this.opts.env };
+      for (const k of SECRETS) delete env[k];
       let child: ReturnType<typeof spawn>;
       try {
-        child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...this.opts.env }, cwd: this.opts.cwd });
+        child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env, cwd: this.opts.cwd, shell: false });
       } catch (e) {
         reject(new CommandExecutorError(`executor command \`${this.commandText}\` could not start: ${(e as Error).message}`));
         return;
@@ -120,4 +131,39 @@ export class CommandExecutor implements Executor {
       });
     });
   }
+}
+
+/** Environment variables a hook does not get. */
+const SECRETS = ['SITEMPI_TOKEN', 'SITEMPI_JOB_KEY'];
+
+/**
+ * Splits a command line into words without a shell: blanks separate words, '...' takes everything
+ * literally, "..." and unquoted text take \ as an escape. Characters a shell would interpret
+ * (| & ; < > ( ) $ ` and newlines), unquoted, are refused with a message: write a script.
+ */
+export function splitCommand(text: string): string[] {
+  const words: string[] = [];
+  let word = '', inWord = false, quote: '' | "'" | '"' = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote === "'") {
+      if (c === "'") quote = ''; else word += c;
+    } else if (c === '\\' && i + 1 < text.length) {
+      word += text[++i]; inWord = true;
+    } else if (quote === '"') {
+      if (c === '"') quote = ''; else word += c;
+    } else if (c === "'" || c === '"') {
+      quote = c; inWord = true;
+    } else if (c === ' ' || c === '\t') {
+      if (inWord) words.push(word);
+      word = ''; inWord = false;
+    } else if ('|&;<>()$`\n'.includes(c)) {
+      throw new Error(`executor command ${JSON.stringify(text)}: '${c === '\n' ? '\\n' : c}' would need a shell, and the hook runs without one (put it in a script)`);
+    } else {
+      word += c; inWord = true;
+    }
+  }
+  if (quote) throw new Error(`executor command ${JSON.stringify(text)}: unterminated ${quote}`);
+  if (inWord) words.push(word);
+  return words;
 }

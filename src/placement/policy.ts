@@ -12,10 +12,27 @@
 //      gain >= costFactor * cost (or always with requireGain: false), through the service, so the
 //      relocation event carries the classification and both estimates.
 // At most `maxRelocationsPerJob` relocations per job, at least `minIntervalMs` apart.
-import { classify, type Classification, type Verdict } from '../monitor/classify.js';
+// Only registered jobs (launched by sitempi or registered by an operator: JobProfile.registered)
+// whose ranks name valid hosts are evaluated: any client holding the monitor's token can make up
+// traffic and host names.
+import { classify, type Classification, type ClassifyOptions } from '../monitor/classify.js';
 import type { JobProfile } from '../monitor/job.js';
-import type { PlacementService, RelocationNumbers } from './service.js';
+import type { JobState, PolicyDecision, RelocationNumbers } from './events.js';
 import { consolidated, ranksPerSite, type SitePlacement } from './sitemap.js';
+
+export type { PolicyDecision } from './events.js';
+
+/** What the policy needs of the placement service (which implements it). */
+export interface PolicyHost {
+  readonly options: { classify?: ClassifyOptions };
+  stateFor(job: JobProfile): JobState | undefined;
+  /** Why the job may not be moved at all (not registered, host names an executor must not get), or null. */
+  immovable(job: JobProfile): string | null;
+  checkTarget(job: JobProfile, target: SitePlacement): Promise<string | null>;
+  numbers(job: JobProfile, from: SitePlacement | null, target: SitePlacement, classification?: Classification): RelocationNumbers;
+  relocate(jobId: string, target: SitePlacement, reason: string, opts: { trigger: 'policy'; classification: Classification }): Promise<unknown>;
+  recordDecision(s: JobState, d: PolicyDecision): void;
+}
 
 export interface PolicyOptions {
   /** Default true. */
@@ -32,25 +49,11 @@ export interface PolicyOptions {
   requireGain?: boolean;
 }
 
-export interface PolicyDecision {
-  jobId: string;
-  /** Date.now() */
-  at: number;
-  /** job wall time, seconds */
-  jobSeconds: number;
-  action: 'relocate' | 'none' | 'skip';
-  verdict: Verdict | null;
-  /** one line: why */
-  summary: string;
-  classification: Classification | null;
-  target: SitePlacement | null;
-  numbers: RelocationNumbers | null;
-}
 
 export class ConsolidationPolicy {
   readonly opts: Required<PolicyOptions>;
 
-  constructor(private readonly svc: PlacementService, opts: PolicyOptions = {}) {
+  constructor(private readonly svc: PolicyHost, opts: PolicyOptions = {}) {
     this.opts = {
       enabled: opts.enabled ?? true,
       evaluateEveryMs: opts.evaluateEveryMs ?? 2000,
@@ -66,6 +69,17 @@ export class ConsolidationPolicy {
     if (!this.opts.enabled || job.ended) return null;
     const s = this.svc.stateFor(job);
     if (!s || !s.current || s.busy > 0 || s.evaluating) return null;
+    const problem = this.svc.immovable(job);
+    if (problem) {
+      // said once, never evaluated: a client holding the token can make up any traffic and host names
+      if (s.decisions[s.decisions.length - 1]?.summary !== problem) {
+        this.svc.recordDecision(s, {
+          jobId: job.id, at: Date.now(), jobSeconds: job.wallNs / 1e9, action: 'skip', verdict: null, summary: problem,
+          classification: null, target: null, numbers: null,
+        });
+      }
+      return null;
+    }
     const now = Date.now();
     if (!force) {
       if (now - s.lastEvaluationAt < this.opts.evaluateEveryMs) return null;

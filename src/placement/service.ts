@@ -11,98 +11,26 @@
 //
 // Epochs: per job, 1 for the first placement, + 1 for every change the service makes or sees.
 import { EventEmitter } from 'node:events';
-import { classify, type Classification, type ClassifyOptions } from '../monitor/classify.js';
+import type { Classification, ClassifyOptions } from '../monitor/classify.js';
 import type { JobProfile } from '../monitor/job.js';
 import type { Monitor } from '../monitor/monitor.js';
 import type { Placement } from '../wire/messages.js';
-import { migrationCost, relocationGain, type CostModelOptions, type GainEstimate, type MigrationEstimate } from './cost.js';
-import { movingHosts, type Executor, type ExternalChange, type JobInfo } from './executor.js';
-import { ConsolidationPolicy, type PolicyDecision, type PolicyOptions } from './policy.js';
+import type { CostModelOptions } from './cost.js';
+import type {
+  JobState, PlacementEvent, PlacementHistory, PlacementRecord, PlacementSource, PolicyDecision, RelocationEvent, RelocationNumbers,
+} from './events.js';
+import type { Executor, ExternalChange, JobInfo } from './executor.js';
+import { badHostname } from './hostname.js';
+import { relocationNumbers } from './numbers.js';
+import { ConsolidationPolicy, type PolicyHost, type PolicyOptions } from './policy.js';
 import {
   crossingTraffic, formatSiteMap, parseSiteMap, parseSiteSpec, resolveSiteSpec, samePlacement,
   validatePlacement, type SitePlacement, type SiteSpec,
 } from './sitemap.js';
 
-/** Where a placement came from. */
-export type PlacementSource = 'config' | 'executor' | 'relocation' | 'external' | 'api';
-
-/** One epoch of a job's placement. */
-export interface PlacementRecord {
-  epoch: number;
-  sites: string[];
-  siteOf: number[];
-  /** the same in site-map syntax ("A:0-3;B:4-7") */
-  map: string;
-  source: PlacementSource;
-  reason: string;
-  /** Date.now() when it took effect at the monitor */
-  at: number;
-  /** the job's wall time (from its records) at that moment, seconds */
-  jobSeconds: number;
-}
-
-/** A job's placement changed (every change, whatever its source). */
-export interface PlacementEvent extends PlacementRecord {
-  jobId: string;
-  previous: PlacementRecord | null;
-  /** rank connections the new Placement was written to */
-  ranksNotified: number;
-}
-
-export interface RelocationNumbers {
-  /** the classification as the job is placed now (split = the current placement); null without one */
-  classification: Classification | null;
-  /** the job's wall time the numbers cover, seconds */
-  observedSeconds: number;
-  mpiFraction: number;
-  totalBytes: number;
-  /** bytes/messages of the whole job's matrix that cross sites under each placement */
-  crossBytesBefore: number;
-  crossMessagesBefore: number;
-  crossBytesAfter: number;
-  crossMessagesAfter: number;
-  /** the same under the placement actually reached (null when the relocation failed) */
-  crossBytesReached: number | null;
-  crossMessagesReached: number | null;
-  movedRanks: number;
-  movedVms: number;
-  /** seed 004's migration cost model */
-  cost: MigrationEstimate;
-  gain: GainEstimate;
-  costFactor: number;
-  /** gain >= costFactor * cost */
-  worthIt: boolean;
-  /** gain / cost (null when the cost is 0) */
-  gainToCost: number | null;
-}
-
-export interface RelocationEvent {
-  jobId: string;
-  /** who asked: the policy, an API caller, or the configured map (with an executor) */
-  trigger: 'policy' | 'api' | 'config';
-  reason: string;
-  ok: boolean;
-  error: string | null;
-  executor: string;
-  from: SitePlacement | null;
-  target: SitePlacement;
-  reached: SitePlacement | null;
-  reachedTarget: boolean;
-  /** epoch before, and after (equal when nothing changed) */
-  epochBefore: number;
-  epochAfter: number;
-  numbers: RelocationNumbers;
-  timings: {
-    /** Date.now() values */
-    requestedAt: number;
-    executorStartedAt: number;
-    finishedAt: number;
-    /** time the executor took, ms */
-    executorMs: number;
-    totalMs: number;
-    ranksNotified: number;
-  };
-}
+export type {
+  JobState, PlacementEvent, PlacementHistory, PlacementRecord, PlacementSource, RelocationEvent, RelocationNumbers,
+} from './events.js';
 
 export interface PlacementServiceEvents {
   placement: (ev: PlacementEvent) => void;
@@ -140,34 +68,10 @@ export interface PlacementServiceOptions {
   keepEndedJobs?: number;
 }
 
-export interface PlacementHistory {
-  jobId: string;
-  current: PlacementRecord | null;
-  timeline: PlacementRecord[];
-  relocations: RelocationEvent[];
-  /** policy evaluations whose outcome differed from the one before */
-  decisions: PolicyDecision[];
-}
-
-/** @internal per-job state */
-export interface JobState {
-  job: JobProfile;
-  current: PlacementRecord | null;
-  timeline: PlacementRecord[];
-  relocations: RelocationEvent[];
-  decisions: PolicyDecision[];
-  chain: Promise<unknown>;
-  busy: number;
-  resolving: boolean;
-  configTried: boolean;
-  lastRelocationAt: number;
-  lastEvaluationAt: number;
-  evaluating: boolean;
-}
-
 const MAX_DECISIONS = 200;
+const NOT_REGISTERED = 'not registered: only jobs launched by sitempi or registered by an operator may be relocated';
 
-export class PlacementService extends EventEmitter {
+export class PlacementService extends EventEmitter implements PolicyHost {
   readonly executor: Executor | null;
   readonly policy: ConsolidationPolicy | null;
   private readonly states = new Map<string, JobState>();
@@ -245,6 +149,12 @@ export class PlacementService extends EventEmitter {
     return await this.executor.checkTarget(this.jobInfo(job), target, s?.current ?? null);
   }
 
+  /** Why the job may not be moved at all (not registered; with an executor: host names it must not get), or null. */
+  immovable(job: JobProfile): string | null {
+    if (!job.registered) return NOT_REGISTERED;
+    return this.executor ? badHostname(this.jobInfo(job)) : null;
+  }
+
   /** @internal */
   stateFor(jobOrId: string | JobProfile): JobState | undefined {
     if (typeof jobOrId !== 'string') {
@@ -261,12 +171,15 @@ export class PlacementService extends EventEmitter {
    * Relocates a job: the executor moves its ranks (without an executor the target is taken as
    * reached), the placement actually reached becomes the next epoch and is pushed to every rank.
    * Resolves with the relocation event (ok false, with the error, when the executor failed; the
-   * placement then stays as it was). Throws for an unknown job or an unusable target.
+   * placement then stays as it was). Throws for an unknown job or an unusable target, and when the
+   * policy or the configured map (triggers other than 'api') would move a job that is not
+   * registered (Monitor.registerJob): a client with the token must not make an operator's hook run.
    */
   async relocate(jobId: string, target: SitePlacement | string, reason = 'requested', opts: { trigger?: RelocationEvent['trigger']; classification?: Classification } = {}): Promise<RelocationEvent> {
     const s = this.states.get(jobId);
     if (!s || s.job.ended) throw new Error(`no job ${jobId} in progress`);
     const job = s.job;
+    if ((opts.trigger ?? 'api') !== 'api' && !job.registered) throw new Error(`job ${jobId}: ${NOT_REGISTERED}`);
     const info = this.jobInfo(job);
     const t = typeof target === 'string' ? parseSiteMap(target, job.size, info.hosts) : { sites: [...target.sites], siteOf: [...target.siteOf] };
     validatePlacement(t, job.size);
@@ -302,56 +215,7 @@ export class PlacementService extends EventEmitter {
 
   /** The numbers behind moving `job` from `from` to `target` (no side effect). */
   numbers(job: JobProfile, from: SitePlacement | null, target: SitePlacement, classification?: Classification): RelocationNumbers {
-    const m = job.matrix();
-    const wall = job.wallNs / 1e9;
-    const before = from ? crossingTraffic(m, from) : null;
-    const after = crossingTraffic(m, target);
-    let cls: Classification | null = classification ?? null;
-    if (!cls && from) {
-      try { cls = classify(job, { ...this.options.classify, split: from.siteOf }); } catch { cls = null; }
-    }
-    const info = this.jobInfo(job);
-    // link parameters between the (first) pair of sites a rank moves across
-    const costOpts: CostModelOptions = { ...this.options.cost };
-    let movedRanks = 0;
-    let pair: [string, string] | null = null;
-    for (let r = 0; r < job.size; r++) {
-      const a = from ? from.sites[from.siteOf[r]] : undefined;
-      const b = target.sites[target.siteOf[r]];
-      if (a !== b) { movedRanks++; if (!pair && a) pair = [a, b]; }
-    }
-    const link = pair && this.executor?.link ? this.executor.link(pair[0], pair[1]) : null;
-    if (link) {
-      if (this.options.cost?.bandwidthBps === undefined) costOpts.bandwidthBps = link.bandwidthBps;
-      if (this.options.cost?.latencySeconds === undefined) costOpts.latencySeconds = link.latencySeconds;
-    }
-    const vms = this.executor?.vmsToMove ? this.executor.vmsToMove(info, from, target) : movingHosts(info, from, target).length;
-    const gain = relocationGain({
-      ranks: job.size, wallSeconds: wall, mpiFraction: job.mpiFraction,
-      crossBytesBefore: before?.bytes ?? 0, crossMessagesBefore: before?.messages ?? 0,
-      crossBytesAfter: after.bytes, crossMessagesAfter: after.messages,
-    }, costOpts);
-    const cost = migrationCost(vms, gain.crossBytesPerSecondBefore, costOpts);
-    const costFactor = costOpts.costFactor ?? 1;
-    return {
-      classification: cls,
-      observedSeconds: wall,
-      mpiFraction: job.mpiFraction,
-      totalBytes: after.totalBytes,
-      crossBytesBefore: before?.bytes ?? 0,
-      crossMessagesBefore: before?.messages ?? 0,
-      crossBytesAfter: after.bytes,
-      crossMessagesAfter: after.messages,
-      crossBytesReached: null,
-      crossMessagesReached: null,
-      movedRanks,
-      movedVms: vms,
-      cost,
-      gain,
-      costFactor,
-      worthIt: gain.gainSeconds > 0 && gain.gainSeconds >= costFactor * cost.costSeconds,
-      gainToCost: cost.costSeconds > 0 ? gain.gainSeconds / cost.costSeconds : null,
-    };
+    return relocationNumbers(job, from, target, { executor: this.executor, cost: this.options.cost, classify: this.options.classify, classification, info: this.jobInfo(job) });
   }
 
   private async doRelocate(s: JobState, target: SitePlacement, reason: string, trigger: RelocationEvent['trigger'], requestedAt: number, cls?: Classification): Promise<RelocationEvent> {
@@ -364,6 +228,8 @@ export class PlacementService extends EventEmitter {
     let error: string | null = null;
     if (this.executor) {
       try {
+        const bad = badHostname(this.jobInfo(job));
+        if (bad) throw new Error(`not relocated: ${bad}`);
         const problem = this.executor.checkTarget ? await this.executor.checkTarget(this.jobInfo(job), target, from) : null;
         if (problem) throw new Error(problem);
         reached = await this.executor.relocate({ job: this.jobInfo(job), current: from, target, reason, estimate: numbers.cost });
@@ -475,7 +341,9 @@ export class PlacementService extends EventEmitter {
           validatePlacement(p, job.size);
           this.apply(s, p, 'executor', `where the ranks run (${this.executor.kind})`);
           const want = this.configured(s);
-          if (want && !samePlacement(want, p)) {
+          if (want && !samePlacement(want, p) && !job.registered) {
+            this.warn(`job ${job.id}: not registered, so the configured site map is not reached through the ${this.executor.kind} executor`);
+          } else if (want && !samePlacement(want, p)) {
             void this.relocate(job.id, want, 'configured site map', { trigger: 'config' }).catch((e: Error) => this.warn(`job ${job.id}: ${e.message}`));
           }
           return;

@@ -10,6 +10,8 @@ export interface ReportOptions {
   top?: number;
   /** Include per-pair message-size histograms in JSON. Default true. */
   histograms?: boolean;
+  /** Frames of each job's rank files that did not decode and were skipped (loadRankFiles' stats). */
+  badFrames?: ReadonlyMap<string, number>;
 }
 
 export interface RankReport {
@@ -29,6 +31,10 @@ export interface RankReport {
   lostBatches: number;
   lostRecords: number;
   duplicateBatches: number;
+  /** call or part records whose peer is outside 0..size-1: in the function table, not the matrix */
+  invalidPeerRecords: number;
+  /** records of function ids this monitor does not know: in no table */
+  unknownFunctionRecords: number;
   crossSiteBytes: number;
   crossSiteMessages: number;
 }
@@ -70,7 +76,10 @@ export interface JobReport {
   epochs: Array<{ epoch: number; bytes: number[][]; messages: number[][] }>;
   topPairs: PairReport[];
   histograms?: { bucketMinBytes: number[]; pairs: Array<{ src: number; dst: number; counts: number[] }> };
-  dropped: { records: number; lostBatches: number; lostRecords: number; duplicateBatches: number };
+  dropped: {
+    records: number; lostBatches: number; lostRecords: number; duplicateBatches: number;
+    invalidPeerRecords: number; unknownFunctionRecords: number; badFrames: number;
+  };
   unexpandedCollectives: number;
   /** when each communicator switched placement epochs (monitor-provided placements only) */
   placementSwitches: Array<{ comm: number; commSize: number; epoch: number; call: number; jobSeconds: number; ranks: number }>;
@@ -109,11 +118,13 @@ export function jobReport(job: JobProfile, opts: ReportOptions = {}): JobReport 
           rank: i, host: r.host, pid: r.pid, seen: true, finished: r.bye !== null, wallSeconds: r.wallNs / 1e9,
           mpiSeconds: r.mpiNs / 1e9, mpiFraction: r.mpiFraction, records: r.records, calls: r.calls, droppedRecords: r.dropped,
           lostBatches: r.lostBatches, lostRecords: r.lostRecords, duplicateBatches: r.duplicateBatches,
+          invalidPeerRecords: r.invalidPeers, unknownFunctionRecords: r.unknownFunctions,
           crossSiteBytes: r.crossSiteBytes, crossSiteMessages: r.crossSiteMessages,
         }
       : {
           rank: i, host: '', pid: 0, seen: false, finished: false, wallSeconds: 0, mpiSeconds: 0, mpiFraction: 0, records: 0,
-          calls: 0, droppedRecords: 0, lostBatches: 0, lostRecords: 0, duplicateBatches: 0, crossSiteBytes: 0, crossSiteMessages: 0,
+          calls: 0, droppedRecords: 0, lostBatches: 0, lostRecords: 0, duplicateBatches: 0, invalidPeerRecords: 0, unknownFunctionRecords: 0,
+          crossSiteBytes: 0, crossSiteMessages: 0,
         });
   }
   const fnTotalNs = job.functions().reduce((s, f) => s + f.timeNs, 0);
@@ -157,7 +168,12 @@ export function jobReport(job: JobProfile, opts: ReportOptions = {}): JobReport 
     matrix: { bytes: dense(m.bytes, P), messages: dense(m.messages, P) },
     epochs,
     topPairs: pairs.slice(0, top),
-    dropped: { records: losses.droppedRecords, lostBatches: losses.lostBatches, lostRecords: losses.lostRecords, duplicateBatches: losses.duplicateBatches },
+    dropped: {
+      records: losses.droppedRecords, lostBatches: losses.lostBatches, lostRecords: losses.lostRecords, duplicateBatches: losses.duplicateBatches,
+      invalidPeerRecords: ranks.reduce((n, k) => n + k.invalidPeerRecords, 0),
+      unknownFunctionRecords: ranks.reduce((n, k) => n + k.unknownFunctionRecords, 0),
+      badFrames: opts.badFrames?.get(job.id) ?? 0,
+    },
     unexpandedCollectives: job.unexpandedCollectives,
     placementSwitches: job.placementSwitches().map((w) => ({ ...w, commSize: w.comm >= 0 ? job.comms[w.comm].members.length : 0 })),
     rates: job.rates(),
@@ -244,7 +260,7 @@ export function formatJobText(r: JobReport, opts: ReportOptions = {}): string {
   out.push(...(r.functions.length ? table(head, fnRows(r.functions), right) : ['  (no MPI calls recorded)']));
   const byBytes = [...r.functions].filter((f) => f.bytes > 0).sort((a, b) => b.bytes - a.bytes || a.id - b.id);
   out.push('');
-  out.push('Top functions by bytes');
+  out.push(`Top functions by bytes${r.dropped.invalidPeerRecords ? ' (every call record: also those with invalid peers, see below)' : ''}`);
   out.push(...(byBytes.length ? table(head, fnRows(byBytes), right) : ['  (no data moved)']));
   out.push('');
   out.push('Heaviest rank pairs (point-to-point, one-sided and expanded collectives)');
@@ -261,6 +277,12 @@ export function formatJobText(r: JobReport, opts: ReportOptions = {}): string {
   if (d.records || d.lostBatches || d.lostRecords) {
     out.push(`Lost data: ${d.records} records dropped by the shim, ${d.lostBatches} batches and ${d.lostRecords} records lost in transit: figures are lower bounds`);
   }
+  if (d.badFrames) out.push(`Corrupt data: ${d.badFrames} frames of the rank files did not decode and were skipped: figures are lower bounds`);
+  if (d.invalidPeerRecords) {
+    const who = r.ranks.filter((k) => k.invalidPeerRecords > 0).map((k) => `rank ${k.rank}: ${k.invalidPeerRecords}`).slice(0, 8).join(', ');
+    out.push(`Invalid peers: ${d.invalidPeerRecords} records name a peer outside 0..${r.size - 1} (${who}): the function tables count them, the matrix and the pairs leave them out`);
+  }
+  if (d.unknownFunctionRecords) out.push(`Unknown functions: ${d.unknownFunctionRecords} call records of function ids this monitor does not know (a newer shim?) are in no table`);
   if (r.unexpandedCollectives > 0) out.push(`Collective calls not expanded into the matrix (unknown or inter-communicator, unmodelled): ${r.unexpandedCollectives}`);
   return out.join('\n') + '\n';
 }

@@ -85,7 +85,7 @@ describe('report', () => {
     expect(j.functions).toEqual([{ name: 'MPI_Send', id: 0, kind: 'send', count: 40, bytes: 4000, seconds: 40e-9, mpiShare: 1 }]);
     expect(j.ranks).toHaveLength(P);
     expect(j.ranks[0]).toMatchObject({ rank: 0, host: 'h0', pid: 1000, finished: true, wallSeconds: 2e-3, mpiSeconds: 1e-3, mpiFraction: 0.5 });
-    expect(j.dropped).toEqual({ records: 0, lostBatches: 0, lostRecords: 0, duplicateBatches: 0 });
+    expect(j.dropped).toEqual({ records: 0, lostBatches: 0, lostRecords: 0, duplicateBatches: 0, invalidPeerRecords: 0, unknownFunctionRecords: 0, badFrames: 0 });
     expect(j.topPairs[0]).toEqual({ src: 0, dst: 1, bytes: 1000, messages: 10 });
     expect(j.histograms!.pairs[0]).toMatchObject({ src: 0, dst: 1 });
     expect(j.histograms!.pairs[0].counts[7]).toBe(10); // 100 bytes: [64, 128)

@@ -18,6 +18,7 @@ afterEach(async () => {
 
 async function setup(opts: ConstructorParameters<typeof PlacementService>[1] = {}, monitorOpts: ConstructorParameters<typeof Monitor>[0] = {}) {
   const m = new Monitor({ updateIntervalMs: 50, ...monitorOpts });
+  m.on('jobStart', (j) => { j.registered = true; }); // as an operator's registration: these jobs may move
   const svc = new PlacementService(m, opts);
   await svc.start();
   const [addr] = await m.listen('tcp://127.0.0.1:0');

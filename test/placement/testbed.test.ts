@@ -83,6 +83,7 @@ describeAsRoot('testbed executor (root, real namespaces and wanemu)', () => {
 
   it('consolidates a network-intensive job through the testbed, and passes moves made outside to the ranks within a second', async () => {
     const m = new Monitor({ updateIntervalMs: 50 });
+    m.on('jobStart', (j) => { j.registered = true; }); // as an operator's registration: this job may move
     const ex = new TestbedExecutor({ ...opts, maxNodesPerSite: { A: 3, B: 3 }, pollMs: 200 });
     const svc = new PlacementService(m, {
       executor: ex,
