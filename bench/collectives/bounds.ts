@@ -1,4 +1,4 @@
-// Lower bounds of DESIGN.md ("Site-aware collectives") for the collectives of the benchmark:
+// Lower bounds of docs/architecture.md ("Site-aware collectives") for the collectives of the benchmark:
 // bytes that must cross between sites, and the time that takes on links of one-way latency α
 // and bandwidth B per direction.
 //

@@ -122,7 +122,7 @@ export function renderMarkdown(res: BenchResults): string {
   L.push('');
   L.push(
     'Latency = median over iterations of the time from the common start (all ranks are scheduled to enter at the same ' +
-      'instant of one shared clock; measured from the first entry) to the last rank\'s exit, in ms. Ratios < 1 mean sitempi is faster. *bound* = lower bound of DESIGN.md (α + busiest link payload / B). ' +
+      'instant of one shared clock; measured from the first entry) to the last rank\'s exit, in ms. Ratios < 1 mean sitempi is faster. *bound* = lower bound of docs/architecture.md (α + busiest link payload / B). ' +
       'Bytes = bytes crossing sites per call (both directions, IP packets, measured by wanemu counters around ' +
       'exactly N calls); *bound+hdr* = least payload plus one 52-byte TCP/IP header per MSS and one MPI header per ' +
       'message. The machine\'s few cores are shared by all 8 ranks (and by other work while this ran): expect noise of ' +

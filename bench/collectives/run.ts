@@ -1,6 +1,6 @@
 // The collective benchmark of sitempi (issue 5): collective latency vs message size on the
 // testbed, Open MPI's default (tuned) vs Open MPI coll/han vs sitempi, with the bytes that cross
-// sites (wanemu counters) and the lower bounds of DESIGN.md.
+// sites (wanemu counters) and the lower bounds of docs/architecture.md.
 //
 //   node dist/bench/collectives/run.js [--quick] [--out bench/results]
 //

@@ -12,7 +12,7 @@ const LABEL: Record<Mode | 'bound', string> = {
   default: 'Open MPI default (tuned)',
   han: 'Open MPI HAN',
   sitempi: 'sitempi',
-  bound: 'lower bound (DESIGN.md)',
+  bound: 'lower bound (docs/architecture.md)',
 };
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

@@ -1,7 +1,7 @@
-// The numbers behind a relocation: what moving VMs costs (seed 004) and what it saves.
+// The numbers behind a relocation: what moving VMs costs and what it saves.
 //
-// Seed 004 (Sato, Sato, Matsuoka: a cost model of Remote I/O vs Migration-then-Local I/O on
-// virtual clusters) compares two ways of moving a VM:
+// Sato, Sato and Matsuoka (a cost model of Remote I/O vs Migration-then-Local I/O on virtual
+// clusters; docs/references.md) compare two ways of moving a VM:
 //
 //  - stop-and-copy: suspend, copy the whole memory M, resume. Moves exactly M; the VM is down for
 //    the whole copy:           downtime = transfer time = M / B  (+ one RTT to resume)
@@ -33,7 +33,7 @@
 // remaining run, which we do not know: `horizonSeconds`, by default as long again as the job has
 // run so far. Relocate when gain >= costFactor * cost.
 export interface CostModelOptions {
-  /** Memory of one VM (node), bytes. Default 1 GiB (seed 004's largest VM). */
+  /** Memory of one VM (node), bytes. Default 1 GiB (the largest VM of Sato et al.). */
   vmMemoryBytes?: number;
   /** Pages the application dirties per second, bytes/s. Default 32 MiB/s. */
   dirtyBytesPerSecond?: number;

@@ -49,7 +49,7 @@ export interface RelocationNumbers {
   crossMessagesReached: number | null;
   movedRanks: number;
   movedVms: number;
-  /** seed 004's migration cost model */
+  /** the migration cost model of Sato et al. */
   cost: MigrationEstimate;
   gain: GainEstimate;
   costFactor: number;

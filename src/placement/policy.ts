@@ -8,7 +8,7 @@
 //   3. network-intensive: consolidate all its ranks on one site; candidates are the sites that hold
 //      its ranks, the one holding most first (tie: the first in the placement's site order); the
 //      first whose capacity allows (the executor's checkTarget) is the target;
-//   4. weigh the expected gain against seed 004's migration cost (see cost.ts); relocate when
+//   4. weigh the expected gain against the migration cost model of Sato et al. (see cost.ts); relocate when
 //      gain >= costFactor * cost (or always with requireGain: false), through the service, so the
 //      relocation event carries the classification and both estimates.
 // At most `maxRelocationsPerJob` relocations per job, at least `minIntervalMs` apart.

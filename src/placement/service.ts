@@ -58,7 +58,7 @@ export interface PlacementServiceOptions {
    */
   sites?: SitesConfig;
   executor?: Executor;
-  /** Parameters of seed 004's cost model (link parameters default to the executor's). */
+  /** Parameters of the migration cost model (Sato et al., docs/references.md) (link parameters default to the executor's). */
   cost?: CostModelOptions;
   /** Classification thresholds (for the numbers and the policy). */
   classify?: ClassifyOptions;

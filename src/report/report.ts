@@ -201,7 +201,7 @@ export function formatJson(jobs: readonly JobProfile[], opts: ReportOptions = {}
 // --- text ------------------------------------------------------------------------------------
 
 const SI = ['', 'K', 'M', 'G', 'T', 'P', 'E'];
-/** 1234567 -> "1.23 MB" (decimal units, like seed 000's MB/s). */
+/** 1234567 -> "1.23 MB" (decimal units, like the MB/s of Tatezono et al.). */
 export function formatBytes(b: number): string {
   let i = 0;
   let v = b;

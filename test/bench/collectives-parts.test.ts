@@ -17,8 +17,8 @@ const interleaved = ['A', 'B', 'A', 'B', 'A', 'B', 'A', 'B'];
 const net = { alphaS: 0.005, bandwidthBps: 1e9, mtu: 65000 };
 const MiB = 1 << 20;
 
-describe('lower bounds (DESIGN.md, 2 sites × 4 ranks)', () => {
-  it('gives the bytes of DESIGN.md for every collective', () => {
+describe('lower bounds (docs/architecture.md, 2 sites × 4 ranks)', () => {
+  it('gives the bytes of docs/architecture.md for every collective', () => {
     const m = 1000;
     const bytes = (c: Parameters<typeof lowerBound>[0], sites = contiguous): number => lowerBound(c, m, sites, net).bytes;
     expect(bytes('barrier')).toBe(0);

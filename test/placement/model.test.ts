@@ -1,4 +1,4 @@
-// Site maps (the shim's SITEMPI_SITES syntax) and seed 004's migration cost model.
+// Site maps (the shim's SITEMPI_SITES syntax) and the migration cost model of Sato et al..
 import { describe, expect, it } from 'vitest';
 import { migrationCost, relocationGain, weigh } from '../../src/placement/cost.js';
 import { consolidated, formatSiteMap, parseSiteMap, ranksPerSite, samePlacement, validatePlacement } from '../../src/placement/sitemap.js';
@@ -33,7 +33,7 @@ describe('site maps', () => {
   });
 });
 
-describe('migration cost model (seed 004)', () => {
+describe('migration cost model (Sato et al.)', () => {
   const GiB = 1024 ** 3;
   it('stop-and-copy: the VM is down for the whole copy, M/B + RTT, once per VM', () => {
     const e = migrationCost(2, 0, { mode: 'stop', vmMemoryBytes: GiB, bandwidthBps: 1e9, latencySeconds: 0.005 });
