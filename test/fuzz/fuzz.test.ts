@@ -28,8 +28,8 @@ if (!available) console.warn('fuzz: skipped: clang++ with the libFuzzer runtime 
 
 describe.skipIf(!available)('libFuzzer targets', () => {
   let outDir = '';
-  beforeAll(() => {
-    ({ outDir } = buildVariant('fuzz', { SITEMPI_FUZZ: 'ON' }, ['fuzz_wire', 'fuzz_sites'], { CC: 'clang', CXX: 'clang++' }));
+  beforeAll(async () => {
+    outDir = await buildVariant('fuzz', { SITEMPI_FUZZ: 'ON' }, ['fuzz_wire', 'fuzz_sites'], { CC: 'clang', CXX: 'clang++' });
   }, 900_000);
 
   for (const target of ['wire', 'sites']) {
