@@ -212,7 +212,7 @@ bool resolve_site_spec(const SiteSpec& spec, int world_size, const std::vector<s
 bool read_site_file(const std::string& path, std::string& text, std::string& err) {
   text.clear();
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0) { err = std::string("cannot open the file: ") + strerror(errno); return false; }
+  if (fd < 0) { err = std::string("cannot read the file: ") + strerror(errno); return false; }
   struct stat st;
   bool ok = false;
   if (fstat(fd, &st) != 0) err = std::string("cannot stat the file: ") + strerror(errno);
