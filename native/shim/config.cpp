@@ -83,16 +83,16 @@ std::string monitor_problem(const std::string& url) {
     if (path.size() > 107) return "the socket path is longer than 107 bytes";
     return "";
   }
-  if (url.rfind("tcp://", 0) != 0) return std::string("not an address (") + kForms + ")";
-  const std::string hp = url.substr(6);
+  // As the sender reads it: tcp://HOST:PORT, or HOST:PORT without the scheme; no other scheme.
+  const bool tcp = url.rfind("tcp://", 0) == 0;
+  if (!tcp && url.find("://") != std::string::npos) return std::string("not an address (") + kForms + ")";
+  const std::string hp = tcp ? url.substr(6) : url;
   const size_t colon = hp.rfind(':');
-  if (colon == std::string::npos) return std::string("no port (") + kForms + ")";
+  if (colon == std::string::npos) return std::string(tcp ? "no port (" : "not an address (") + kForms + ")";
   const std::string host = hp.substr(0, colon), port = hp.substr(colon + 1);
   if (host.empty() || host == "[]") return std::string("no host (") + kForms + ")";
   for (char ch : host)
     if (ch == '/' || ch == '@' || isspace(static_cast<unsigned char>(ch))) return "bad host name '" + host + "'";
-  if (host.find(':') != std::string::npos && (host.front() != '[' || host.back() != ']'))
-    return "an IPv6 host goes in brackets (tcp://[::1]:7450)";
   unsigned long p = 0;
   bool digits = !port.empty() && port.size() <= 5;
   for (char ch : port) digits = digits && isdigit(static_cast<unsigned char>(ch));

@@ -64,6 +64,7 @@ describe('settings with which nothing could be recorded are reported', () => {
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.smpi'))).toHaveLength(NP);
     expect(await runWith({ SITEMPI_MONITOR: `unix:${dir}/absent.sock` })).toEqual([]);
     expect(await runWith({ SITEMPI_MONITOR: 'tcp://[::1]:1' })).toEqual([]);
+    expect(await runWith({ SITEMPI_MONITOR: 'localhost:1' })).toEqual([]);  // the sender takes it without tcp://
   });
 });
 
