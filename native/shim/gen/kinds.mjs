@@ -37,10 +37,10 @@ const ownBlock = (f, recvCount) =>
 // Per-peer parts of v/w all-to-all: the primary record carries the total. The arrays have one
 // entry per peer (native/shim/peers.h): per remote rank on an intercommunicator, where MPI_IN_PLACE
 // is not allowed and no entry is this rank's own. Zero counts are zero bytes: their datatypes are
-// never looked at (type_bytes).
+// never looked at (type_bytes). A call that failed moved nothing: its arrays may not even exist.
 function alltoallvParts(typeAt) {
   return (f) => `uint64_t total_ = 0;
-  {
+  if (rc_ == MPI_SUCCESS) {
     const sitempi::shim::Peers peers_ = sitempi::shim::collective_peers(comm_);
     const bool inplace_ = peers_.self >= 0 && ${inPlace(f, 'sendbuf')};
     const int* counts_ = inplace_ ? ${f.v('recvcounts')} : ${f.v('sendcounts')};
@@ -55,13 +55,13 @@ function alltoallvParts(typeAt) {
 
 // Neighbourhood collectives: one block per out-neighbour of the topology, in the order of the send
 // arrays (native/shim/peers.h); the primary record carries this rank's send volume, the parts its
-// destinations. Blocks to MPI_PROC_NULL move nothing.
+// destinations. Blocks to MPI_PROC_NULL move nothing; a call that failed moved nothing.
 function neighbourParts(f, p) {
   const has = (n) => p.some((x) => x.name === n);
   const count = has('sendcounts') ? `${f.v('sendcounts')}[j]` : f.v('sendcount');
   const type = has('sendtypes') ? f.el('sendtypes', 'j') : f.v('sendtype');
   return `uint64_t total_ = 0;
-  {
+  if (rc_ == MPI_SUCCESS) {
     std::vector<int> to_;
     sitempi::shim::out_neighbours(comm_, to_);
     for (int j = 0; j < int(to_.size()); ++j) {

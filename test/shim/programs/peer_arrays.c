@@ -195,6 +195,13 @@ int main(int argc, char** argv) {
   run("Ialltoallv", inter, &ix, 'v', 0, 1);
   run("Alltoallw", inter, &ix, 'w', 0, 0);
   run("Ialltoallw", inter, &ix, 'w', 0, 1);
+  // An erroneous call returned to the application (no arrays at all): recording must not read them.
+  MPI_Comm_set_errhandler(inter, MPI_ERRORS_RETURN);
+  int dummy[8] = {0};
+  if (MPI_Alltoallv(dummy, NULL, NULL, MPI_INT, dummy, NULL, NULL, MPI_INT, inter) == MPI_SUCCESS) {
+    ++bad;
+    printf("check rank %d: Alltoallv without arrays succeeded\n", wrank);
+  }
   MPI_Comm_free(&inter);
   MPI_Comm_free(&local);
 
