@@ -1,9 +1,14 @@
 #include "sites.h"
 
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <unordered_map>
 
 namespace sitempi::core {
@@ -202,6 +207,33 @@ bool resolve_site_spec(const SiteSpec& spec, int world_size, const std::vector<s
   out.site_of.resize(size_t(world_size));
   for (int r = 0; r < world_size; ++r) out.site_of[size_t(r)] = uint32_t(owner[size_t(r)]);
   return true;
+}
+
+bool read_site_file(const std::string& path, std::string& text, std::string& err) {
+  text.clear();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) { err = std::string("cannot read the file: ") + strerror(errno); return false; }
+  struct stat st;
+  bool ok = false;
+  if (fstat(fd, &st) != 0) err = std::string("cannot stat the file: ") + strerror(errno);
+  else if (S_ISDIR(st.st_mode)) err = "it is a directory";
+  else if (!S_ISREG(st.st_mode)) err = "it is not a regular file (a FIFO, device or socket)";
+  else if (uint64_t(st.st_size) > kMaxSiteFileBytes) err = "the file is larger than 1 MiB";
+  else ok = true;
+  // Read at most one byte past the bound: a file that grew meanwhile is refused, not truncated.
+  char buf[65536];
+  while (ok) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) { err = std::string("cannot read the file: ") + strerror(errno); ok = false; break; }
+    if (n == 0) break;
+    text.append(buf, size_t(n));
+    if (text.size() > kMaxSiteFileBytes) { err = "the file is larger than 1 MiB"; ok = false; }
+  }
+  ::close(fd);
+  if (ok && text.empty()) { err = "the file is empty"; ok = false; }
+  if (!ok) text.clear();
+  return ok;
 }
 
 bool parse_site_map(const std::string& text, int world_size, const std::vector<std::string>& hosts,

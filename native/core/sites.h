@@ -36,6 +36,11 @@ bool parse_site_spec(const std::string& text, SiteSpec& out, std::string& err);
 // when spec.uses_hosts). Rejects ranks out of range, overlaps, empty sites and ranks in no site.
 bool resolve_site_spec(const SiteSpec& spec, int world_size, const std::vector<std::string>& hosts,
                        SiteMap& out, std::string& err);
+// SITEMPI_SITES_FILE: reads a regular, non-empty file of at most kMaxSiteFileBytes. A FIFO, device, socket or
+// directory is refused without blocking on it (opened with O_NONBLOCK, then fstat), as is a larger
+// file. Returns false with a one-line reason in err.
+constexpr size_t kMaxSiteFileBytes = 1u << 20;
+bool read_site_file(const std::string& path, std::string& text, std::string& err);
 // Both steps.
 bool parse_site_map(const std::string& text, int world_size, const std::vector<std::string>& hosts,
                     SiteMap& out, std::string& err);

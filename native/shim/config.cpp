@@ -3,7 +3,12 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
 
 namespace sitempi::shim {
 namespace {
@@ -69,6 +74,53 @@ Config Config::from_env() {
 const Config& config() {
   if (!g_loaded) { g_config = Config::from_env(); g_loaded = true; }
   return g_config;
+}
+
+std::string monitor_problem(const std::string& url) {
+  constexpr const char* kForms = "expected tcp://host:port or unix:/path";
+  if (url.rfind("unix:", 0) == 0) {
+    const std::string path = url.substr(5);
+    if (path.empty()) return std::string("the socket path is empty (") + kForms + ")";
+    if (path.size() > 107) return "the socket path is longer than 107 bytes";
+    return "";
+  }
+  // As the sender reads it: tcp://HOST:PORT, or HOST:PORT without the scheme; no other scheme.
+  const bool tcp = url.rfind("tcp://", 0) == 0;
+  if (!tcp && url.find("://") != std::string::npos) return std::string("not an address (") + kForms + ")";
+  const std::string hp = tcp ? url.substr(6) : url;
+  const size_t colon = hp.rfind(':');
+  if (colon == std::string::npos) return std::string(tcp ? "no port (" : "not an address (") + kForms + ")";
+  const std::string host = hp.substr(0, colon), port = hp.substr(colon + 1);
+  if (host.empty() || host == "[]") return std::string("no host (") + kForms + ")";
+  for (char ch : host)
+    if (ch == '/' || ch == '@' || isspace(static_cast<unsigned char>(ch))) return "bad host name '" + host + "'";
+  unsigned long p = 0;
+  bool digits = !port.empty() && port.size() <= 5;
+  for (char ch : port) digits = digits && isdigit(static_cast<unsigned char>(ch));
+  if (digits) p = strtoul(port.c_str(), nullptr, 10);
+  if (!digits || p < 1 || p > 65535) return "port '" + port + "' is not in 1..65535";
+  return "";
+}
+
+void report_unusable_settings(const Config& c, int world_rank) {
+  if (world_rank != 0 || c.disabled) return;
+  if (!c.monitor.empty()) {
+    const std::string why = monitor_problem(c.monitor);
+    if (!why.empty())
+      fprintf(stderr, "sitempi: SITEMPI_MONITOR=%s is unusable: %s; nothing of this job is recorded\n",
+              c.monitor.c_str(), why.c_str());
+    return;
+  }
+  // File mode: this rank's view of the directory (a directory that differs between nodes is seen
+  // by the ranks that fail to write, with SITEMPI_VERBOSE).
+  struct stat st;
+  const char* why = nullptr;
+  if (stat(c.output_dir.c_str(), &st) != 0) why = strerror(errno);
+  else if (!S_ISDIR(st.st_mode)) why = "not a directory";
+  else if (access(c.output_dir.c_str(), W_OK | X_OK) != 0) why = strerror(errno);
+  if (why)
+    fprintf(stderr, "sitempi: SITEMPI_OUTPUT_DIR=%s is not a writable directory (%s); nothing of this job is recorded\n",
+            c.output_dir.c_str(), why);
 }
 
 void set_log_rank(int rank) { g_rank_for_log = rank; }

@@ -69,6 +69,7 @@ void start_recording() {
   PMPI_Comm_rank(MPI_COMM_WORLD, &rank);
   PMPI_Comm_size(MPI_COMM_WORLD, &size);
   set_log_rank(rank);
+  report_unusable_settings(c, rank);
   try {
     g_clock.set_origin();
     uint32_t batch_records, queue_batches;

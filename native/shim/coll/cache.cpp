@@ -6,9 +6,7 @@
 
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <new>
-#include <sstream>
 #include <unistd.h>
 
 #include "comms.h"
@@ -173,11 +171,7 @@ void coll_init(int world_rank, int world_size) {
     std::string text = cfg.sites, what = "SITEMPI_SITES";
     if (text.empty() && !cfg.sites_file.empty()) {
       what = "SITEMPI_SITES_FILE (" + cfg.sites_file + ")";
-      std::ifstream f(cfg.sites_file);
-      if (!f) { reject(world_rank, what, "cannot read the file"); return; }
-      std::stringstream ss;
-      ss << f.rdbuf();
-      text = ss.str();
+      if (!core::read_site_file(cfg.sites_file, text, err)) { reject(world_rank, what, err); return; }
     }
     if (!text.empty()) {
       core::SiteSpec spec;

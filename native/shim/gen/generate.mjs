@@ -200,6 +200,7 @@ function wrappersSource(fns) {
 #include "coll/dispatch.h"
 #include "comms.h"
 #include "fortran.h"
+#include "peers.h"
 #include "recorder.h"
 #include "requests.h"
 

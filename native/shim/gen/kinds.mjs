@@ -34,17 +34,41 @@ const inPlace = (f, name) => `${f.buf(name)} == MPI_IN_PLACE`;
 const ownBlock = (f, recvCount) =>
   `(${inPlace(f, 'sendbuf')} ? ${tb(f.v('recvtype'), recvCount)} : ${tb(f.v('sendtype'), f.v('sendcount'))})`;
 
-// Per-peer parts of v/w all-to-all: the primary record carries the total.
+// Per-peer parts of v/w all-to-all: the primary record carries the total. The arrays have one
+// entry per peer (native/shim/peers.h): per remote rank on an intercommunicator, where MPI_IN_PLACE
+// is not allowed and no entry is this rank's own. Zero counts are zero bytes: their datatypes are
+// never looked at (type_bytes). A call that failed moved nothing: its arrays may not even exist.
 function alltoallvParts(typeAt) {
   return (f) => `uint64_t total_ = 0;
-  {
-    const bool inplace_ = ${inPlace(f, 'sendbuf')};
-    const int n_ = sitempi::shim::comm_size(comm_), me_ = ${me};
+  if (rc_ == MPI_SUCCESS) {
+    const sitempi::shim::Peers peers_ = sitempi::shim::collective_peers(comm_);
+    const bool inplace_ = peers_.self >= 0 && ${inPlace(f, 'sendbuf')};
     const int* counts_ = inplace_ ? ${f.v('recvcounts')} : ${f.v('sendcounts')};
-    for (int j = 0; j < n_; ++j) {
+    for (int j = 0; j < peers_.n; ++j) {
       const uint64_t b_ = sitempi::shim::type_bytes(${typeAt(f)}, counts_[j]);
       total_ += b_;
-      if (j != me_) call_.part(sitempi::shim::kRolePartSend, comm_, j, b_);
+      if (j != peers_.self) call_.part(sitempi::shim::kRolePartSend, comm_, j, b_);
+    }
+  }
+  `;
+}
+
+// Neighbourhood collectives: one block per out-neighbour of the topology, in the order of the send
+// arrays (native/shim/peers.h); the primary record carries this rank's send volume, the parts its
+// destinations. Blocks to MPI_PROC_NULL move nothing; a call that failed moved nothing.
+function neighbourParts(f, p) {
+  const has = (n) => p.some((x) => x.name === n);
+  const count = has('sendcounts') ? `${f.v('sendcounts')}[j]` : f.v('sendcount');
+  const type = has('sendtypes') ? f.el('sendtypes', 'j') : f.v('sendtype');
+  return `uint64_t total_ = 0;
+  if (rc_ == MPI_SUCCESS) {
+    std::vector<int> to_;
+    sitempi::shim::out_neighbours(comm_, to_);
+    for (int j = 0; j < int(to_.size()); ++j) {
+      if (to_[size_t(j)] == MPI_PROC_NULL) continue;
+      const uint64_t b_ = sitempi::shim::type_bytes(${type}, ${count});
+      total_ += b_;
+      call_.part(sitempi::shim::kRolePartSend, comm_, to_[size_t(j)], b_);
     }
   }
   `;
@@ -174,13 +198,7 @@ export const kinds = {
     if (me_ != 0) call_.part(sitempi::shim::kRolePartPull, comm_, 0, ${tb(f.v('datatype'), `${f.v('recvcounts')}[me_]`)});
   }
   `),
-  // Neighbourhood collectives: recorded with this rank's send volume, not expanded.
-  neighbor: (f, p) => {
-    const bytes = p.some((x) => x.name === 'sendcount')
-      ? tb(f.v('sendtype'), f.v('sendcount'))
-      : '0';
-    return { post: `call_.coll(${f.v('comm')}, -1, ${bytes});` };
-  },
+  neighbor: coll(() => 'total_', null, neighbourParts),
 
   rma_put: (f) => ({ post: `call_.rma(sitempi::shim::kRoleSend, ${f.v('win')}, ${f.v('target_rank')}, ${f.v('origin_count')}, ${f.v('origin_datatype')});` }),
   rma_get: (f) => ({ post: `call_.rma(sitempi::shim::kRolePull, ${f.v('win')}, ${f.v('target_rank')}, ${f.v('origin_count')}, ${f.v('origin_datatype')});` }),
