@@ -124,7 +124,7 @@ bool set_up(SiteCache* c, MPI_Comm comm, const shim::CommInfo& info, const std::
   }
 }
 
-// Whether every member of the communicator maps to one site: then no rank sets anything up. Reads
+// Whether every member of the communicator maps to one site (the usual subcommunicator). Reads
 // only what every rank holds alike and allocates nothing, so it is the same on every rank.
 bool one_site(const shim::CommInfo& info, const std::vector<uint32_t>& world_site_of) {
   auto site = [&](int w) { return (w >= 0 && size_t(w) < world_site_of.size()) ? world_site_of[size_t(w)] : 0u; };
@@ -141,7 +141,11 @@ SiteCache* build_cache(MPI_Comm comm, const shim::CommInfo& info, const std::vec
   c->epoch = epoch;
   const int P = int(info.members.size());
   if (world_site_of) shim::sender_sites_in_force(epoch, *world_site_of);  // once per epoch
-  if (info.inter || P < 2 || !world_site_of || one_site(info, *world_site_of)) return c;  // alike on every rank
+  if (info.inter || P < 2 || !world_site_of) return c;  // alike on every rank
+  if (one_site(info, *world_site_of)) {  // alike on every rank too: PMPI, no agreement needed
+    set_up(c, comm, info, *world_site_of);  // the grouping, for diagnostics
+    return c;
+  }
   // Decided for the whole communicator: a rank whose setup failed while its peers' worked would
   // run PMPI alone and leave them waiting in the site algorithm. The first split is the agreement:
   // only ranks whose setup worked join `priv`, and a `priv` smaller than the communicator (its
