@@ -4,7 +4,9 @@
 
 #include "coll/agreement.h"
 
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <unistd.h>
@@ -28,6 +30,27 @@ double g_alpha_s = 0.005, g_bandwidth = 125e6;
 int g_world_size = 0;
 
 constexpr int kHostLen = 256;
+
+// Test only: SITEMPI_TEST_FAIL_COLL=RANK:N makes world rank RANK fail its N-th site setup (0: the
+// first communicator spanning several sites that it sets up, rebuilds at a relocation included),
+// as a failed allocation would. Read once at Init; costs nothing after a communicator's first call.
+int g_my_rank = -1;
+int g_fail_rank = -1;
+long g_fail_setup = -1;
+std::atomic<long> g_setups{0};
+
+bool test_setup_fails() { return g_fail_rank == g_my_rank && g_setups++ == g_fail_setup; }
+
+void read_test_failure(int world_rank) {
+  g_my_rank = world_rank;
+  const char* v = getenv("SITEMPI_TEST_FAIL_COLL");
+  int rank = -1;
+  long n = -1;
+  if (v && sscanf(v, "%d:%ld", &rank, &n) == 2 && rank >= 0 && n >= 0) {
+    g_fail_rank = rank;
+    g_fail_setup = n;
+  }
+}
 
 std::vector<std::string> gather_hosts(int world_size) {
   char mine[kHostLen] = {0};
@@ -77,27 +100,64 @@ void replace_cache(shim::CommInfo& info, SiteCache* fresh) {
   free_cache(old, true);
 }
 
+namespace {
+
+// Whether this rank's site setup of a communicator works (the cache filled in, more than one site
+// and fewer sites than ranks). A failure here is this rank's alone.
+bool set_up(SiteCache* c, MPI_Comm comm, const shim::CommInfo& info, const std::vector<uint32_t>& world_site_of) {
+  try {
+    const int P = int(info.members.size());
+    PMPI_Comm_rank(comm, &c->me);
+    c->site_of.resize(size_t(P));
+    for (int i = 0; i < P; ++i) {
+      const int w = info.members[size_t(i)];
+      c->site_of[size_t(i)] = (w >= 0 && size_t(w) < world_site_of.size()) ? world_site_of[size_t(w)] : 0;
+    }
+    c->g = core::group_sites(c->site_of.data(), P);
+    if (c->g.S <= 1 || c->g.S >= P) return false;  // one site, or one rank per site: PMPI
+    c->rsag_min = core::rsag_threshold(c->g.S, g_alpha_s, g_bandwidth);
+    return !test_setup_fails();
+  } catch (...) {
+    return false;
+  }
+}
+
+// Whether every member of the communicator maps to one site (the usual subcommunicator). Reads
+// only what every rank holds alike and allocates nothing, so it is the same on every rank.
+bool one_site(const shim::CommInfo& info, const std::vector<uint32_t>& world_site_of) {
+  auto site = [&](int w) { return (w >= 0 && size_t(w) < world_site_of.size()) ? world_site_of[size_t(w)] : 0u; };
+  for (int w : info.members)
+    if (site(w) != site(info.members[0])) return false;
+  return true;
+}
+
+}  // namespace
+
 SiteCache* build_cache(MPI_Comm comm, const shim::CommInfo& info, const std::vector<uint32_t>* world_site_of,
                        uint64_t epoch) {
   auto* c = new SiteCache;
   c->epoch = epoch;
   const int P = int(info.members.size());
   if (world_site_of) shim::sender_sites_in_force(epoch, *world_site_of);  // once per epoch
-  if (info.inter || P < 2 || !world_site_of) return c;
-  PMPI_Comm_rank(comm, &c->me);
-  c->site_of.resize(size_t(P));
-  for (int i = 0; i < P; ++i) {
-    const int w = info.members[size_t(i)];
-    c->site_of[size_t(i)] = (w >= 0 && size_t(w) < world_site_of->size()) ? (*world_site_of)[size_t(w)] : 0;
+  if (info.inter || P < 2 || !world_site_of) return c;  // alike on every rank
+  if (one_site(info, *world_site_of)) {  // alike on every rank too: PMPI, no agreement needed
+    set_up(c, comm, info, *world_site_of);  // the grouping, for diagnostics
+    return c;
   }
-  c->g = core::group_sites(c->site_of.data(), P);
-  if (c->g.S <= 1 || c->g.S >= P) return c;  // one site, or one rank per site: PMPI
-  c->rsag_min = core::rsag_threshold(c->g.S, g_alpha_s, g_bandwidth);
+  // Decided for the whole communicator: a rank whose setup failed while its peers' worked would
+  // run PMPI alone and leave them waiting in the site algorithm. The first split is the agreement:
+  // only ranks whose setup worked join `priv`, and a `priv` smaller than the communicator (its
+  // size is the same for all who hold one) means some rank failed, so nobody runs site-aware.
+  const bool ok = set_up(c, comm, info, *world_site_of);
   // Split rather than dup: the application's attribute copy callbacks must not run.
-  if (PMPI_Comm_split(comm, 0, c->me, &c->priv) != MPI_SUCCESS ||
+  if (PMPI_Comm_split(comm, ok ? 0 : MPI_UNDEFINED, c->me, &c->priv) != MPI_SUCCESS || c->priv == MPI_COMM_NULL)
+    return c;  // inactive everywhere (a failed split fails on every rank: it is collective)
+  int joined = 0;
+  PMPI_Comm_size(c->priv, &joined);
+  if (joined != P ||
       PMPI_Comm_split(c->priv, c->site(), c->me, &c->local) != MPI_SUCCESS ||
       PMPI_Comm_split(c->priv, c->leader() ? 0 : MPI_UNDEFINED, c->site(), &c->leaders) != MPI_SUCCESS) {
-    return c;  // inactive (the splits are collective: every rank sees the same failure)
+    return c;  // inactive (freed with the cache)
   }
   c->active = true;
   return c;
@@ -150,53 +210,115 @@ SiteCache* acquire(MPI_Comm comm) {
 
 namespace sitempi::shim {
 
-void coll_init(int world_rank, int world_size) {
+namespace {
+
+// The settings that choose the algorithms, as this rank read them (SITEMPI_COLL*, the site map's
+// text, the monitor), and their fingerprint.
+struct Settings {
+  uint32_t mask = 0;          // 0: site-aware collectives off
+  std::string text, what;     // the site map's text and where it came from
+  std::string error;          // why the map cannot be used (said by rank 0 once agreed)
+  uint64_t fingerprint = 0;
+};
+
+uint64_t fnv(uint64_t h, const void* p, size_t n) {  // FNV-1a
+  for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<const unsigned char*>(p)[i]) * 1099511628211ull;
+  return h;
+}
+
+Settings read_settings(const Config& cfg) {
+  Settings st;
+  std::string err;
+  if (!core::parse_coll_switch(cfg.coll, st.mask, err)) {
+    log("SITEMPI_COLL=%s: %s; site-aware collectives are off", cfg.coll.c_str(), err.c_str());
+    st.mask = 0;
+  }
+  st.text = cfg.sites;
+  st.what = "SITEMPI_SITES";
+  if (st.mask && st.text.empty() && !cfg.sites_file.empty()) {
+    st.what = "SITEMPI_SITES_FILE (" + cfg.sites_file + ")";
+    // Regular files of bounded size only: a FIFO or a device must not hang or exhaust MPI_Init.
+    if (!core::read_site_file(cfg.sites_file, st.text, st.error)) st.text.clear();
+  }
+  const uint32_t nums[] = {st.mask, cfg.coll_alpha_us, cfg.coll_bandwidth_mbps, cfg.coll_chunk_bytes,
+                           cfg.coll_segment_bytes, cfg.checkpoint_every, uint32_t(cfg.monitor.empty())};
+  uint64_t h = fnv(1469598103934665603ull, nums, sizeof nums);
+  h = fnv(h, st.text.data(), st.text.size());
+  st.fingerprint = fnv(h, st.error.data(), st.error.size());
+  return st;
+}
+
+// Every rank must run the same algorithm in a collective, so the settings that choose it are the
+// same everywhere or off everywhere: a sites file one node cannot read, environments that differ
+// between ranks would otherwise leave ranks waiting for each other forever. One reduction at Init,
+// before anything else collective of the shim's: a fingerprint equal to both the largest and the
+// smallest is equal everywhere.
+bool agree(uint64_t fingerprint) {
+  uint64_t in[2] = {fingerprint, ~fingerprint}, out[2] = {0, 0};
+  return PMPI_Allreduce(in, out, 2, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD) == MPI_SUCCESS && out[0] == fingerprint &&
+         out[1] == ~fingerprint;
+}
+
+// This rank's site configuration: the mask and the static map. Collective over MPI_COMM_WORLD.
+void configure(int world_rank, int world_size) {
   using namespace sitempi::coll;
-  g_site_cache_free = &free_hook;
   g_coll_mask = 0;
   coll::g_world_size = world_size;  // qualified: shim has a g_world_size too (recorder.h)
+  read_test_failure(world_rank);
   const Config& cfg = config();
+  Settings st;
   try {
-    uint32_t mask = 0;
-    std::string err;
-    if (!core::parse_coll_switch(cfg.coll, mask, err)) {
-      log("SITEMPI_COLL=%s: %s; site-aware collectives are off", cfg.coll.c_str(), err.c_str());
-      return;
-    }
-    if (!mask) return;
+    st = read_settings(cfg);
+  } catch (...) {
+    st = Settings{};
+    st.fingerprint = uint64_t(world_rank) + 1;  // unknown here: off on every rank (unless alone)
+  }
+  if (!agree(st.fingerprint)) {
+    if (world_rank == 0)
+      fprintf(stderr, "sitempi: the site settings (SITEMPI_SITES, SITEMPI_SITES_FILE, SITEMPI_COLL*, SITEMPI_CHECKPOINT_EVERY, "
+                      "SITEMPI_MONITOR) differ between ranks; site-aware collectives are off (the job runs, recorded only)\n");
+    return;
+  }
+  // From here on every rank decides alike: the same settings, the same gathered host names.
+  try {
+    if (!st.mask) return;
+    if (!st.error.empty()) { reject(world_rank, st.what, st.error); return; }
     g_alpha_s = double(cfg.coll_alpha_us) * 1e-6;
     g_bandwidth = double(cfg.coll_bandwidth_mbps) * 1e6 / 8;
     g_chunk_bytes = cfg.coll_chunk_bytes;
     g_segment_bytes = cfg.coll_segment_bytes;
-    std::string text = cfg.sites, what = "SITEMPI_SITES";
-    if (text.empty() && !cfg.sites_file.empty()) {
-      what = "SITEMPI_SITES_FILE (" + cfg.sites_file + ")";
-      if (!core::read_site_file(cfg.sites_file, text, err)) { reject(world_rank, what, err); return; }
-    }
-    if (!text.empty()) {
+    std::string err;
+    if (!st.text.empty()) {
       core::SiteSpec spec;
-      if (!core::parse_site_spec(text, spec, err)) { reject(world_rank, what, err); return; }
+      if (!core::parse_site_spec(st.text, spec, err)) { reject(world_rank, st.what, err); return; }
       std::vector<std::string> hosts;
       if (spec.uses_hosts) hosts = gather_hosts(world_size);
       if (!core::resolve_site_spec(spec, world_size, hosts, g_static, err)) {
         g_static = core::SiteMap{};
-        reject(world_rank, what, err);
+        reject(world_rank, st.what, err);
         return;
       }
-      log("site map: %zu sites from %s", g_static.names.size(), what.c_str());
+      log("site map: %zu sites from %s", g_static.names.size(), st.what.c_str());
     }
     g_monitor_mode = !cfg.monitor.empty();
     if (!g_monitor_mode) {
       if (g_static.site_of.empty()) return;  // no sites: record only
       if (g_static.names.size() <= 1 || g_static.names.size() >= size_t(world_size)) return;  // never useful
     }
-    g_coll_mask = mask;
+    g_coll_mask = st.mask;
     if (g_monitor_mode) agreement_init(cfg.checkpoint_every);  // placements may change: follow them
   } catch (...) {
     g_coll_mask = 0;
     g_agree_on = false;
     g_static = core::SiteMap{};
   }
+}
+
+}  // namespace
+
+void coll_init(int world_rank, int world_size) {
+  g_site_cache_free = &coll::free_hook;
+  configure(world_rank, world_size);
 }
 
 }  // namespace sitempi::shim

@@ -55,7 +55,8 @@ extern uint64_t g_segment_bytes;
 SiteCache* acquire(MPI_Comm comm);
 
 // For relocation: a cache for `comm` under a world placement (site index per world rank).
-// Collective over comm.
+// Collective over comm; active on every rank of comm or on none (a rank whose setup fails
+// makes the whole communicator run PMPI).
 SiteCache* build_cache(MPI_Comm comm, const shim::CommInfo& info, const std::vector<uint32_t>* world_site_of,
                        uint64_t epoch);
 void replace_cache(shim::CommInfo& info, SiteCache* fresh);

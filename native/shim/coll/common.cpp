@@ -85,20 +85,4 @@ int fold_ordered(std::vector<void*>& parts, int own, int count, MPI_Datatype t, 
   return MPI_SUCCESS;
 }
 
-SiteLayout::SiteLayout(const core::Grouping& g, const std::vector<uint64_t>& block) {
-  pos.assign(size_t(g.P), 0);
-  site_off.assign(size_t(g.S) + 1, 0);
-  uint64_t off = 0;
-  for (int s = 0; s < g.S; ++s) {
-    site_off[size_t(s)] = off;
-    for (int k = 0; k < g.count(s); ++k) {
-      const int j = g.of(s)[k];
-      pos[size_t(j)] = off;
-      off += block[size_t(j)];
-    }
-  }
-  site_off[size_t(g.S)] = off;
-  total = off;
-}
-
 }  // namespace sitempi::coll

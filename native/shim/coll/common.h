@@ -10,6 +10,7 @@
 
 #include "coll/cache.h"
 #include "coll/dispatch.h"
+#include "coll/layout.h"
 
 namespace sitempi::coll {
 
@@ -128,15 +129,6 @@ int copy_typed(const void* src, void* dst, int count, MPI_Datatype t, MPI_Comm c
 // site partials of contiguous sites). parts[own] is dst and holds its part on entry; the other
 // parts are scratch and may be overwritten.
 int fold_ordered(std::vector<void*>& parts, int own, int count, MPI_Datatype t, MPI_Op op, MPI_Comm comm);
-
-// Packed layout of one block per comm rank, site by site (members in rank order).
-struct SiteLayout {
-  std::vector<uint64_t> pos;        // byte offset of rank j's block
-  std::vector<uint64_t> site_off;   // S + 1 offsets
-  uint64_t total = 0;
-  SiteLayout(const core::Grouping& g, const std::vector<uint64_t>& block);
-  uint64_t site_bytes(int s) const { return site_off[size_t(s) + 1] - site_off[size_t(s)]; }
-};
 
 // Algorithms (one file each). `uniform` variants get per-rank sizes from counts known everywhere.
 int barrier_site(Ctx& x);

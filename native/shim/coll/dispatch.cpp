@@ -48,23 +48,22 @@ uint32_t choose(Coll coll, const SiteCache& c, uint64_t m, bool variable, uint64
   return core::choose_alg(coll, c.g, p);
 }
 
-// Runs a site-aware algorithm; on an exception, falls back to PMPI when the algorithm had not
-// started communicating (nothing to undo), else reports an internal error.
-template <typename Alg, typename Fallback>
-int run(Outcome* out, uint32_t alg, Alg&& body, Fallback&& fallback) {
+// Runs a site-aware algorithm. Whether a call runs one or PMPI is decided for the whole
+// communicator: from its cache (active on every rank or on none, cache.cpp) and the arguments
+// MPI requires to match (roots, byte counts, the operation), never from something one rank alone
+// sees. So a failure inside the algorithm (an allocation: the algorithms throw nothing else) is
+// not followed by PMPI on this rank alone: its peers are in the site algorithm and would wait
+// for it forever. It is reported as MPI reports running out of memory; knowing that every rank
+// could go on would need an agreement in every call, a round trip across sites each time.
+template <typename Alg>
+int run(Outcome* out, uint32_t alg, Alg&& body) {
   *out = Outcome{};
   out->alg = alg;
   try {
     return body();
+  } catch (const std::bad_alloc&) {
+    return MPI_ERR_NO_MEM;
   } catch (...) {
-    const bool started = out->cross_msgs != 0;
-    *out = Outcome{};
-    if (!started) {
-      try {
-        return fallback();
-      } catch (...) {
-      }
-    }
     return MPI_ERR_INTERN;
   }
 }
@@ -85,7 +84,7 @@ int Barrier(MPI_Comm comm, Outcome* out) {
   if (!c) return PMPI_Barrier(comm);
   const uint32_t alg = choose(Coll::Barrier, *c, 0, false);
   if (!alg) return PMPI_Barrier(comm);
-  return run(out, alg, [&] { Ctx x(*c, out); return barrier_site(x); }, [&] { return PMPI_Barrier(comm); });
+  return run(out, alg, [&] { Ctx x(*c, out); return barrier_site(x); });
 }
 
 int Bcast(void* buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm, Outcome* out) {
@@ -95,7 +94,7 @@ int Bcast(void* buffer, int count, MPI_Datatype datatype, int root, MPI_Comm com
   if (!c || root < 0 || root >= c->g.P) return pmpi();
   const uint32_t alg = choose(Coll::Bcast, *c, bytes_of(datatype, count), false);
   if (!alg) return pmpi();
-  return run(out, alg, [&] { Ctx x(*c, out); return bcast_site(x, buffer, count, datatype, root); }, pmpi);
+  return run(out, alg, [&] { Ctx x(*c, out); return bcast_site(x, buffer, count, datatype, root); });
 }
 
 int Reduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm,
@@ -107,8 +106,7 @@ int Reduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype datatype,
   const bool comm_op = commutative(op);
   const uint32_t alg = choose(Coll::Reduce, *c, bytes_of(datatype, count), false, uint64_t(count > 0 ? count : 0), comm_op);
   if (!alg) return pmpi();
-  return run(out, alg, [&] { Ctx x(*c, out); return reduce_site(x, sendbuf, recvbuf, count, datatype, op, root, comm_op); },
-             pmpi);
+  return run(out, alg, [&] { Ctx x(*c, out); return reduce_site(x, sendbuf, recvbuf, count, datatype, op, root, comm_op); });
 }
 
 int Allreduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, Outcome* out) {
@@ -119,7 +117,7 @@ int Allreduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype dataty
   const uint32_t alg =
       choose(Coll::Allreduce, *c, bytes_of(datatype, count), false, uint64_t(count > 0 ? count : 0), commutative(op));
   if (!alg) return pmpi();
-  return run(out, alg, [&] { Ctx x(*c, out); return allreduce_site(x, sendbuf, recvbuf, count, datatype, op, alg); }, pmpi);
+  return run(out, alg, [&] { Ctx x(*c, out); return allreduce_site(x, sendbuf, recvbuf, count, datatype, op, alg); });
 }
 
 int Gather(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, int recvcount, MPI_Datatype recvtype,
@@ -137,7 +135,7 @@ int Gather(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recv
     std::vector<int> counts, displs;
     if (at_root) { counts.assign(size_t(c->g.P), recvcount); displs = iota_scaled(c->g.P, recvcount); }
     return gather_site(x, sendbuf, sendcount, sendtype, recvbuf, counts.data(), displs.data(), recvtype, root, m);
-  }, pmpi);
+  });
 }
 
 int Gatherv(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, const int recvcounts[],
@@ -151,7 +149,7 @@ int Gatherv(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* rec
   return run(out, alg, [&] {
     Ctx x(*c, out);
     return gather_site(x, sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, 0);
-  }, pmpi);
+  });
 }
 
 int Scatter(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, int recvcount, MPI_Datatype recvtype,
@@ -169,7 +167,7 @@ int Scatter(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* rec
     std::vector<int> counts, displs;
     if (at_root) { counts.assign(size_t(c->g.P), sendcount); displs = iota_scaled(c->g.P, sendcount); }
     return scatter_site(x, sendbuf, counts.data(), displs.data(), sendtype, recvbuf, recvcount, recvtype, root, m);
-  }, pmpi);
+  });
 }
 
 int Scatterv(const void* sendbuf, const int sendcounts[], const int displs[], MPI_Datatype sendtype, void* recvbuf,
@@ -183,7 +181,7 @@ int Scatterv(const void* sendbuf, const int sendcounts[], const int displs[], MP
   return run(out, alg, [&] {
     Ctx x(*c, out);
     return scatter_site(x, sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, 0);
-  }, pmpi);
+  });
 }
 
 int Allgather(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, int recvcount, MPI_Datatype recvtype,
@@ -199,7 +197,7 @@ int Allgather(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* r
     Ctx x(*c, out);
     const std::vector<int> counts(static_cast<size_t>(c->g.P), recvcount), displs = iota_scaled(c->g.P, recvcount);
     return allgather_site(x, sendbuf, sendcount, sendtype, recvbuf, counts.data(), displs.data(), recvtype);
-  }, pmpi);
+  });
 }
 
 int Allgatherv(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, const int recvcounts[],
@@ -213,7 +211,7 @@ int Allgatherv(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* 
   return run(out, alg, [&] {
     Ctx x(*c, out);
     return allgather_site(x, sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype);
-  }, pmpi);
+  });
 }
 
 int Alltoall(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, int recvcount, MPI_Datatype recvtype,
@@ -231,7 +229,7 @@ int Alltoall(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* re
     const std::vector<int> sc(static_cast<size_t>(P), sendcount), sd = iota_scaled(P, sendcount);
     const std::vector<int> rc(static_cast<size_t>(P), recvcount), rd = iota_scaled(P, recvcount);
     return alltoall_site(x, sendbuf, sc.data(), sd.data(), sendtype, recvbuf, rc.data(), rd.data(), recvtype, true);
-  }, pmpi);
+  });
 }
 
 int Alltoallv(const void* sendbuf, const int sendcounts[], const int sdispls[], MPI_Datatype sendtype, void* recvbuf,
@@ -247,7 +245,7 @@ int Alltoallv(const void* sendbuf, const int sendcounts[], const int sdispls[], 
   return run(out, alg, [&] {
     Ctx x(*c, out);
     return alltoall_site(x, sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, false);
-  }, pmpi);
+  });
 }
 
 }  // namespace sitempi::coll

@@ -24,14 +24,9 @@ int gather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtyp
         SITEMPI_RC(x.irecv(buf.data() + lay.site_off[size_t(u)], int(lay.site_bytes(u)), MPI_PACKED, g.leader(u), kTagGather));
     if (!in_place) SITEMPI_RC(pack(sendbuf, sendcount, sendtype, buf.data(), total, int(lay.pos[size_t(me)]), c.priv));
     if (!alone) {
-      std::vector<int> counts(static_cast<size_t>(g.count(sr))), offs(static_cast<size_t>(g.count(sr)));
-      for (int k = 0; k < g.count(sr); ++k) {
-        const int j = g.of(sr)[k];
-        counts[size_t(k)] = int(block[size_t(j)]);
-        offs[size_t(k)] = int(lay.pos[size_t(j)] - lay.site_off[size_t(sr)]);
-      }
-      SITEMPI_RC(PMPI_Gatherv(MPI_IN_PLACE, 0, MPI_PACKED, buf.data() + lay.site_off[size_t(sr)], counts.data(),
-                              offs.data(), MPI_PACKED, g.local_rank[size_t(root)], c.local));
+      const SiteBlocks own = root_site_blocks(g, lay, sr);
+      SITEMPI_RC(PMPI_Gatherv(MPI_IN_PLACE, 0, MPI_PACKED, buf.data() + lay.site_off[size_t(sr)], own.counts.data(),
+                              own.offs.data(), MPI_PACKED, g.local_rank[size_t(root)], c.local));
     }
     SITEMPI_RC(x.waitall());
     for (int j = 0; j < g.P; ++j) {
@@ -50,24 +45,21 @@ int gather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtyp
     return PMPI_Gatherv(tmp.data(), mine, MPI_PACKED, nullptr, nullptr, nullptr, MPI_PACKED,
                         g.local_rank[size_t(root)], c.local);
   }
-  const int n = g.count(s);
   if (!c.leader()) {
-    if (!uniform_bytes) SITEMPI_RC(PMPI_Gather(&mine, 1, MPI_INT, nullptr, 1, MPI_INT, 0, c.local));
+    SITEMPI_RC(site_blocks(c, mine, uniform_bytes, nullptr));
     std::vector<char> tmp(static_cast<size_t>(mine) + 1);
     SITEMPI_RC(pack(sendbuf, sendcount, sendtype, tmp.data(), mine, 0, c.priv));
     return PMPI_Gatherv(tmp.data(), mine, MPI_PACKED, nullptr, nullptr, nullptr, MPI_PACKED, 0, c.local);
   }
   // A leader of another site: the sizes of its members' blocks, their blocks, one message to root.
-  std::vector<int> counts(static_cast<size_t>(n), int(uniform_bytes)), offs(static_cast<size_t>(n), 0);
-  if (!uniform_bytes && !alone) SITEMPI_RC(PMPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, c.local));
-  counts[0] = mine;
-  int total = 0;
-  for (int k = 0; k < n; ++k) { offs[size_t(k)] = total; total += counts[size_t(k)]; }
-  std::vector<char> buf(static_cast<size_t>(total) + 1);
-  SITEMPI_RC(pack(sendbuf, sendcount, sendtype, buf.data(), total, 0, c.priv));
+  SiteBlocks site;
+  SITEMPI_RC(site_blocks(c, mine, uniform_bytes, &site));
+  std::vector<char> buf(static_cast<size_t>(site.total) + 1);
+  SITEMPI_RC(pack(sendbuf, sendcount, sendtype, buf.data(), site.total, 0, c.priv));
   if (!alone)
-    SITEMPI_RC(PMPI_Gatherv(MPI_IN_PLACE, 0, MPI_PACKED, buf.data(), counts.data(), offs.data(), MPI_PACKED, 0, c.local));
-  if (total) SITEMPI_RC(x.isend(buf.data(), total, MPI_PACKED, root, kTagGather));
+    SITEMPI_RC(PMPI_Gatherv(MPI_IN_PLACE, 0, MPI_PACKED, buf.data(), site.counts.data(), site.offs.data(), MPI_PACKED, 0,
+                            c.local));
+  if (site.total) SITEMPI_RC(x.isend(buf.data(), site.total, MPI_PACKED, root, kTagGather));
   return x.waitall();
 }
 

@@ -28,13 +28,8 @@ int scatter_site(Ctx& x, const void* sendbuf, const int* scounts, const int* dis
       if (u != sr && lay.site_bytes(u))
         SITEMPI_RC(x.isend(buf.data() + lay.site_off[size_t(u)], int(lay.site_bytes(u)), MPI_PACKED, g.leader(u), kTagScatter));
     if (!alone) {
-      std::vector<int> counts(static_cast<size_t>(g.count(sr))), offs(static_cast<size_t>(g.count(sr)));
-      for (int k = 0; k < g.count(sr); ++k) {
-        const int j = g.of(sr)[k];
-        counts[size_t(k)] = int(block[size_t(j)]);
-        offs[size_t(k)] = int(lay.pos[size_t(j)] - lay.site_off[size_t(sr)]);
-      }
-      SITEMPI_RC(PMPI_Scatterv(buf.data() + lay.site_off[size_t(sr)], counts.data(), offs.data(), MPI_PACKED,
+      const SiteBlocks own = root_site_blocks(g, lay, sr);
+      SITEMPI_RC(PMPI_Scatterv(buf.data() + lay.site_off[size_t(sr)], own.counts.data(), own.offs.data(), MPI_PACKED,
                                MPI_IN_PLACE, 0, MPI_PACKED, g.local_rank[size_t(root)], c.local));
     }
     if (!in_place)
@@ -44,27 +39,24 @@ int scatter_site(Ctx& x, const void* sendbuf, const int* scounts, const int* dis
   const TypeInfo rt(recvtype);
   const int mine = int(rt.bytes(recvcount));
   if (s == sr || !c.leader()) {
-    if (s != sr && !uniform_bytes) SITEMPI_RC(PMPI_Gather(&mine, 1, MPI_INT, nullptr, 1, MPI_INT, 0, c.local));
+    if (s != sr) SITEMPI_RC(site_blocks(c, mine, uniform_bytes, nullptr));
     std::vector<char> tmp(static_cast<size_t>(mine) + 1);
     SITEMPI_RC(PMPI_Scatterv(nullptr, nullptr, nullptr, MPI_PACKED, tmp.data(), mine, MPI_PACKED,
                              s == sr ? g.local_rank[size_t(root)] : 0, c.local));
     return unpack(tmp.data(), mine, 0, recvbuf, recvcount, recvtype, c.priv);
   }
   // A leader of another site: learn the blocks' sizes, receive the site's blocks, scatter them.
-  const int n = g.count(s);
-  std::vector<int> counts(static_cast<size_t>(n), int(uniform_bytes)), offs(static_cast<size_t>(n), 0);
-  if (!uniform_bytes && !alone) SITEMPI_RC(PMPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, c.local));
-  counts[0] = mine;
-  int total = 0;
-  for (int k = 0; k < n; ++k) { offs[size_t(k)] = total; total += counts[size_t(k)]; }
-  std::vector<char> buf(static_cast<size_t>(total) + 1);
-  if (total) {
-    SITEMPI_RC(x.irecv(buf.data(), total, MPI_PACKED, root, kTagScatter));
+  SiteBlocks site;
+  SITEMPI_RC(site_blocks(c, mine, uniform_bytes, &site));
+  std::vector<char> buf(static_cast<size_t>(site.total) + 1);
+  if (site.total) {
+    SITEMPI_RC(x.irecv(buf.data(), site.total, MPI_PACKED, root, kTagScatter));
     SITEMPI_RC(x.waitall());
   }
   if (!alone)
-    SITEMPI_RC(PMPI_Scatterv(buf.data(), counts.data(), offs.data(), MPI_PACKED, MPI_IN_PLACE, 0, MPI_PACKED, 0, c.local));
-  return unpack(buf.data(), total, 0, recvbuf, recvcount, recvtype, c.priv);
+    SITEMPI_RC(PMPI_Scatterv(buf.data(), site.counts.data(), site.offs.data(), MPI_PACKED, MPI_IN_PLACE, 0, MPI_PACKED, 0,
+                             c.local));
+  return unpack(buf.data(), site.total, 0, recvbuf, recvcount, recvtype, c.priv);
 }
 
 }  // namespace sitempi::coll

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_ops.h"
+
 static int wrank, wsize;
 static FILE *logf;
 static long ncalls = 0, nerrors = 0;
@@ -48,11 +50,6 @@ static MPI_Datatype dt(int code) {
   }
 }
 
-static uint32_t hash3(uint32_t a, uint32_t b, uint32_t c) {
-  uint32_t h = a * 0x9E3779B1u ^ (b + 0x7F4A7C15u) * 0x85EBCA77u ^ (c + 0x165667B1u) * 0xC2B2AE3Du;
-  h ^= h >> 15; h *= 0x2C1B3C6Du; h ^= h >> 12; h *= 0x297A2D39u; h ^= h >> 15;
-  return h;
-}
 static int ival(uint32_t seed, uint32_t k) { return (int)(hash3(seed, k, 1) % 100000007u); }
 static double dval(uint32_t seed, uint32_t k) { return (double)(hash3(seed, k, 2) % 100000u); }
 
@@ -87,15 +84,7 @@ static void user_sum(void *invec, void *inoutvec, int *len, MPI_Datatype *type) 
     else if (t == tstruct) { op_sum_int((int *)(in + 16 * k + 4), (int *)(io + 16 * k + 4)); *(double *)(io + 16 * k + 8) += *(double *)(in + 16 * k + 8); }
   }
 }
-/* Non-commutative: 2x2 matrices over Z/256 packed in an int, io = in x io; doubles: io = in. */
-static void matmul8(const int *a, int *b) {
-  unsigned x = (unsigned)*a, y = (unsigned)*b;
-  unsigned a0 = x & 255, a1 = (x >> 8) & 255, a2 = (x >> 16) & 255, a3 = x >> 24;
-  unsigned b0 = y & 255, b1 = (y >> 8) & 255, b2 = (y >> 16) & 255, b3 = y >> 24;
-  unsigned c0 = (a0 * b0 + a1 * b2) & 255, c1 = (a0 * b1 + a1 * b3) & 255;
-  unsigned c2 = (a2 * b0 + a3 * b2) & 255, c3 = (a2 * b1 + a3 * b3) & 255;
-  *b = (int)(c0 | c1 << 8 | c2 << 16 | c3 << 24);
-}
+/* Non-commutative: matmul8 (check_ops.h) on the ints, io = in x io; doubles: io = in. */
 static void user_nc(void *invec, void *inoutvec, int *len, MPI_Datatype *type) {
   char *in = invec, *io = inoutvec;
   MPI_Datatype t = *type;

@@ -12,26 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_ops.h"
+
 static int wrank, wsize;
 static long ncalls = 0, nerrors = 0;
 
 typedef struct { MPI_Comm comm; const char *name; int rank, size; } Comm;
 
-static uint32_t hash3(uint32_t a, uint32_t b, uint32_t c) {
-  uint32_t h = a * 0x9E3779B1u ^ (b + 0x7F4A7C15u) * 0x85EBCA77u ^ (c + 0x165667B1u) * 0xC2B2AE3Du;
-  h ^= h >> 15; h *= 0x2C1B3C6Du; h ^= h >> 12; h *= 0x297A2D39u; h ^= h >> 15;
-  return h;
-}
-
-/* Non-commutative: 2x2 matrices over Z/256 packed in an int, io = in x io. */
-static void matmul8(const int *a, int *b) {
-  unsigned x = (unsigned)*a, y = (unsigned)*b;
-  unsigned a0 = x & 255, a1 = (x >> 8) & 255, a2 = (x >> 16) & 255, a3 = x >> 24;
-  unsigned b0 = y & 255, b1 = (y >> 8) & 255, b2 = (y >> 16) & 255, b3 = y >> 24;
-  unsigned c0 = (a0 * b0 + a1 * b2) & 255, c1 = (a0 * b1 + a1 * b3) & 255;
-  unsigned c2 = (a2 * b0 + a3 * b2) & 255, c3 = (a2 * b1 + a3 * b3) & 255;
-  *b = (int)(c0 | c1 << 8 | c2 << 16 | c3 << 24);
-}
+/* Non-commutative: matmul8 (check_ops.h), io = in x io. */
 static void user_nc(void *in, void *io, int *len, MPI_Datatype *t) {
   (void)t;
   for (int k = 0; k < *len; ++k) matmul8((int *)in + k, (int *)io + k);

@@ -1,0 +1,58 @@
+#include "coll/layout.h"
+
+#include <mpi.h>
+
+namespace sitempi::coll {
+
+SiteLayout::SiteLayout(const core::Grouping& g, const std::vector<uint64_t>& block) {
+  pos.assign(size_t(g.P), 0);
+  site_off.assign(size_t(g.S) + 1, 0);
+  uint64_t off = 0;
+  for (int s = 0; s < g.S; ++s) {
+    site_off[size_t(s)] = off;
+    for (int k = 0; k < g.count(s); ++k) {
+      const int j = g.of(s)[k];
+      pos[size_t(j)] = off;
+      off += block[size_t(j)];
+    }
+  }
+  site_off[size_t(g.S)] = off;
+  total = off;
+}
+
+SiteBlocks root_site_blocks(const core::Grouping& g, const SiteLayout& lay, int site) {
+  const int n = g.count(site);
+  SiteBlocks b;
+  b.counts.resize(size_t(n));
+  b.offs.resize(size_t(n));
+  for (int k = 0; k < n; ++k) {
+    // Members are laid out in order: a block ends where the next one (or the site) begins.
+    const uint64_t start = lay.pos[size_t(g.of(site)[k])];
+    const uint64_t end = k + 1 < n ? lay.pos[size_t(g.of(site)[k + 1])] : lay.site_off[size_t(site) + 1];
+    b.counts[size_t(k)] = int(end - start);
+    b.offs[size_t(k)] = int(start - lay.site_off[size_t(site)]);
+  }
+  b.total = int(lay.site_bytes(site));
+  return b;
+}
+
+int site_blocks(SiteCache& c, int mine, uint64_t uniform_bytes, SiteBlocks* at_leader) {
+  if (!at_leader) return uniform_bytes ? MPI_SUCCESS : PMPI_Gather(&mine, 1, MPI_INT, nullptr, 1, MPI_INT, 0, c.local);
+  const int n = c.g.count(c.site());
+  SiteBlocks& b = *at_leader;
+  b.counts.assign(size_t(n), int(uniform_bytes));
+  b.offs.assign(size_t(n), 0);
+  if (!uniform_bytes && n > 1) {
+    const int rc = PMPI_Gather(&mine, 1, MPI_INT, b.counts.data(), 1, MPI_INT, 0, c.local);
+    if (rc != MPI_SUCCESS) return rc;
+  }
+  b.counts[0] = mine;
+  b.total = 0;
+  for (int k = 0; k < n; ++k) {
+    b.offs[size_t(k)] = b.total;
+    b.total += b.counts[size_t(k)];
+  }
+  return MPI_SUCCESS;
+}
+
+}  // namespace sitempi::coll

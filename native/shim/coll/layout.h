@@ -1,0 +1,37 @@
+// Where each rank's block goes when blocks travel packed, site by site: the layout the rooted
+// all-to-one and one-to-all algorithms (Gather(v), Scatter(v)) and the exchanges (Allgather(v),
+// Alltoall(v)) pack by, and the block sizes a site's leader learns from its members.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "coll/cache.h"
+#include "core/sites.h"
+
+namespace sitempi::coll {
+
+// Packed layout of one block per comm rank, site by site (members in rank order).
+struct SiteLayout {
+  std::vector<uint64_t> pos;        // byte offset of rank j's block
+  std::vector<uint64_t> site_off;   // S + 1 offsets
+  uint64_t total = 0;
+  SiteLayout(const core::Grouping& g, const std::vector<uint64_t>& block);
+  uint64_t site_bytes(int s) const { return site_off[size_t(s) + 1] - site_off[size_t(s)]; }
+};
+
+// Blocks of one site in local rank order (its leader first): packed sizes and offsets, as a
+// Gatherv / Scatterv over the site's local communicator takes them.
+struct SiteBlocks {
+  std::vector<int> counts, offs;  // offs from the site's first byte
+  int total = 0;
+};
+
+// The root's own site, from the root's layout.
+SiteBlocks root_site_blocks(const core::Grouping& g, const SiteLayout& lay, int site);
+
+// A site other than the root's: its leader learns the members' packed sizes (an MPI_INT Gather
+// over the site, skipped when every block has uniform_bytes > 0) and returns their blocks in *at_leader;
+// the other members take part with at_leader == nullptr. `mine`: this rank's packed size.
+int site_blocks(SiteCache& c, int mine, uint64_t uniform_bytes, SiteBlocks* at_leader);
+
+}  // namespace sitempi::coll
