@@ -5,13 +5,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "facts.h"
+
 namespace sitempi::core {
 
-// Collective families; function ids map to one of these (generated table).
-enum class Coll : uint8_t {
-  None, Barrier, Bcast, Gather, Gatherv, Scatter, Scatterv, Allgather, Allgatherv, Alltoall,
-  Alltoallv, Alltoallw, Reduce, Allreduce, ReduceScatter, ReduceScatterBlock, Scan, Exscan, Neighbor
-};
+// Collective families (enum class Coll; function ids map to one of these): facts.h, generated
+// from native/shim/gen/facts.mjs.
 
 // Algorithm ids carried in Record.alg. 0 is whatever the MPI library ran; the monitor models it
 // with the flat (linear) algorithms of Open MPI's coll/basic, since the shim cannot see which

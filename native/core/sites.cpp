@@ -77,14 +77,6 @@ Grouping group_impl(const T* site_of, int P) {
   return g;
 }
 
-struct CollName { const char* name; Coll coll; };
-constexpr CollName kCollNames[] = {
-    {"barrier", Coll::Barrier}, {"bcast", Coll::Bcast},         {"reduce", Coll::Reduce},
-    {"allreduce", Coll::Allreduce}, {"gather", Coll::Gather},   {"gatherv", Coll::Gatherv},
-    {"scatter", Coll::Scatter}, {"scatterv", Coll::Scatterv},   {"allgather", Coll::Allgather},
-    {"allgatherv", Coll::Allgatherv}, {"alltoall", Coll::Alltoall}, {"alltoallv", Coll::Alltoallv},
-};
-
 }  // namespace
 
 bool parse_range(const std::string& tok, long& lo, long& hi) {
@@ -253,12 +245,12 @@ Grouping group_sites(const int32_t* site_of, int P) { return group_impl(site_of,
 
 uint32_t covered_colls_mask() {
   uint32_t m = 0;
-  for (const CollName& c : kCollNames) m |= coll_bit(c.coll);
+  for (const CollName& c : kSiteAwareColls) m |= coll_bit(c.coll);
   return m;
 }
 
 const char* coll_name(Coll c) {
-  for (const CollName& n : kCollNames) if (n.coll == c) return n.name;
+  for (const CollName& n : kSiteAwareColls) if (n.coll == c) return n.name;
   return "?";
 }
 
@@ -282,7 +274,7 @@ bool parse_coll_switch(const std::string& text, uint32_t& mask, std::string& err
     const bool off = t[0] == '-';
     const std::string name = (t[0] == '-' || t[0] == '+') ? t.substr(1) : t;
     uint32_t bits = 0;
-    for (const CollName& c : kCollNames) {
+    for (const CollName& c : kSiteAwareColls) {
       const std::string n = c.name;
       if (n == name || n == name + "v") bits |= coll_bit(c.coll);
     }

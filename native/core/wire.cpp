@@ -2,12 +2,13 @@
 
 #include <cstring>
 
+#include "wire_fields.h"  // field numbers, generated from proto/sitempi.proto
+
 namespace sitempi::wire {
 namespace {
 
-// Envelope field numbers (proto/sitempi.proto).
-enum EnvelopeField : uint32_t { kHello = 1, kBatch = 2, kPlacement = 3, kAck = 4, kError = 5, kBye = 6, kCommDef = 7 };
-constexpr uint32_t kVarint = 0, kLen = 2;
+using E = EnvelopeField;
+constexpr uint32_t kVarint = 0, kLen = 2;  // protobuf wire types
 
 inline size_t varint_size(uint64_t v) {
   size_t n = 1;
@@ -79,17 +80,18 @@ void write_packed_u32(Writer& w, uint32_t field, const std::vector<uint32_t>& v)
 void append_hello(std::vector<uint8_t>& out, const Hello& h) {
   std::vector<uint8_t> body;
   Writer w(body);
-  w.u64(1, kProtocolVersion);
-  w.str(2, h.job);
-  w.u64(3, h.rank);
-  w.u64(4, h.size);
-  w.str(5, h.host);
-  w.u64(6, h.pid);
-  w.u64(7, h.start_ns);
-  w.str(8, h.token);
-  w.str(9, h.program);
-  w.str(10, h.job_key);
-  append_enveloped(out, kHello, body);
+  using F = HelloField;
+  w.u64(F::kProtocol, kProtocolVersion);
+  w.str(F::kJob, h.job);
+  w.u64(F::kRank, h.rank);
+  w.u64(F::kSize, h.size);
+  w.str(F::kHost, h.host);
+  w.u64(F::kPid, h.pid);
+  w.u64(F::kStartNs, h.start_ns);
+  w.str(F::kToken, h.token);
+  w.str(F::kProgram, h.program);
+  w.str(F::kJobKey, h.job_key);
+  append_enveloped(out, E::kHello, body);
 }
 
 namespace {
@@ -103,8 +105,12 @@ struct FixedScale {
   uint64_t at(uint64_t t) const { return t > origin ? span(t - origin) : 0; }
 };
 
-// Batch fields 4..12, one scratch column each (room for a 10-byte varint per record).
-constexpr int kColumns = 9;
+// The packed columns, Batch fields fn..cross_bytes (consecutive numbers), one scratch column each
+// (room for a 10-byte varint per record). Column k is field kFirstColumn + k.
+constexpr uint32_t kFirstColumn = BatchField::kFn;
+constexpr int kColumns = int(BatchField::kCrossBytes - kFirstColumn + 1);
+constexpr int column(uint32_t field) { return int(field - kFirstColumn); }
+using B = BatchField;
 struct Columns {
   uint8_t* col[kColumns];
   uint8_t* end[kColumns];
@@ -122,42 +128,42 @@ void put_column(Columns& c, int k, const R* r, size_t n, F value) {
   for (size_t i = 0; i < n; ++i) p = put_varint(p, value(r[i]));
   c.end[k] = p;
 }
-// Fields 4..9: function, peer, bytes, communicator, start (delta-coded), duration.
+// Function, peer, bytes, communicator, start (delta-coded), duration.
 template <typename R>
 void put_common_columns(Columns& c, const R* r, size_t n, const FixedScale& fs) {
-  put_column(c, 0, r, n, [](const R& x) { return uint64_t(x.fn); });
-  put_column(c, 1, r, n, [](const R& x) { return zigzag(x.peer); });
-  put_column(c, 2, r, n, [](const R& x) { return uint64_t(x.bytes); });
-  put_column(c, 3, r, n, [](const R& x) { return uint64_t(x.comm); });
+  put_column(c, column(B::kFn), r, n, [](const R& x) { return uint64_t(x.fn); });
+  put_column(c, column(B::kPeer), r, n, [](const R& x) { return zigzag(x.peer); });
+  put_column(c, column(B::kBytes), r, n, [](const R& x) { return uint64_t(x.bytes); });
+  put_column(c, column(B::kComm), r, n, [](const R& x) { return uint64_t(x.comm); });
   uint64_t prev = 0;
-  put_column(c, 4, r, n, [&](const R& x) {
+  put_column(c, column(B::kStartDelta), r, n, [&](const R& x) {
     uint64_t start = fs.at(x.start);
     if (start < prev) start = prev;  // stamped before the record it follows: delta 0
     const uint64_t delta = start - prev;
     prev = start;
     return delta;
   });
-  put_column(c, 5, r, n, [&](const R& x) { return fs.span(x.duration); });
+  put_column(c, column(B::kDuration), r, n, [&](const R& x) { return fs.span(x.duration); });
 }
 
-// Assembles the frame; columns 10-12 are left out when all zero (decoders read a missing column
-// as zeros).
+// Assembles the frame; the alg and cross columns are left out when all zero (decoders read a
+// missing column as zeros).
 void put_batch_frame(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch, const Columns& c,
                      bool any_alg, bool any_cross) {
   size_t len[kColumns];
   for (int k = 0; k < kColumns; ++k) len[k] = size_t(c.end[k] - c.col[k]);
-  if (!any_alg) len[6] = 0;
-  if (!any_cross) len[7] = len[8] = 0;
-  size_t body = field_u64_size(1, seq) + field_u64_size(2, dropped) + field_u64_size(3, epoch);
-  for (int k = 0; k < kColumns; ++k) body += field_len_size(uint32_t(4 + k), len[k]);
+  if (!any_alg) len[column(B::kAlg)] = 0;
+  if (!any_cross) len[column(B::kCrossMsgs)] = len[column(B::kCrossBytes)] = 0;
+  size_t body = field_u64_size(B::kSeq, seq) + field_u64_size(B::kDropped, dropped) + field_u64_size(B::kEpoch, epoch);
+  for (int k = 0; k < kColumns; ++k) body += field_len_size(kFirstColumn + uint32_t(k), len[k]);
   Writer w(out);
   out.reserve(out.size() + body + 16);
-  w.frame_header(varint_size(kBatch << 3) + varint_size(body) + body);
-  w.len_header(kBatch, body);
-  w.u64(1, seq);
-  w.u64(2, dropped);
-  w.u64(3, epoch);
-  for (int k = 0; k < kColumns; ++k) w.bytes(uint32_t(4 + k), c.col[k], len[k]);
+  w.frame_header(varint_size(E::kBatch << 3) + varint_size(body) + body);
+  w.len_header(E::kBatch, body);
+  w.u64(B::kSeq, seq);
+  w.u64(B::kDropped, dropped);
+  w.u64(B::kEpoch, epoch);
+  for (int k = 0; k < kColumns; ++k) w.bytes(kFirstColumn + uint32_t(k), c.col[k], len[k]);
 }
 
 }  // namespace
@@ -171,10 +177,10 @@ void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uin
     any_alg |= r[i].alg != 0;
     any_cross |= (r[i].cross_msgs | r[i].cross_bytes) != 0;
   }
-  if (any_alg) put_column(c, 6, r, n, [](const Record& x) { return uint64_t(x.alg); });
+  if (any_alg) put_column(c, column(B::kAlg), r, n, [](const Record& x) { return uint64_t(x.alg); });
   if (any_cross) {
-    put_column(c, 7, r, n, [](const Record& x) { return uint64_t(x.cross_msgs); });
-    put_column(c, 8, r, n, [](const Record& x) { return x.cross_bytes; });
+    put_column(c, column(B::kCrossMsgs), r, n, [](const Record& x) { return uint64_t(x.cross_msgs); });
+    put_column(c, column(B::kCrossBytes), r, n, [](const Record& x) { return x.cross_bytes; });
   }
   put_batch_frame(out, seq, dropped, epoch, c, any_alg, any_cross);
 }
@@ -211,39 +217,42 @@ void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uin
 void append_comm_def(std::vector<uint8_t>& out, const CommDef& c) {
   std::vector<uint8_t> body;
   Writer w(body);
-  w.u64(1, c.local_id);
-  w.u64(2, c.global_id);
-  write_packed_u32(w, 3, c.members);
-  write_packed_u32(w, 4, c.remote_members);
-  append_enveloped(out, kCommDef, body);
+  using F = CommDefField;
+  w.u64(F::kLocalId, c.local_id);
+  w.u64(F::kGlobalId, c.global_id);
+  write_packed_u32(w, F::kMembers, c.members);
+  write_packed_u32(w, F::kRemoteMembers, c.remote_members);
+  append_enveloped(out, E::kCommDef, body);
 }
 
 void append_bye(std::vector<uint8_t>& out, const Bye& b) {
   std::vector<uint8_t> body;
   Writer w(body);
-  w.u64(1, b.end_ns);
-  w.u64(2, b.records);
-  w.u64(3, b.dropped);
-  w.u64(4, b.mpi_ns);
-  append_enveloped(out, kBye, body);
+  using F = ByeField;
+  w.u64(F::kEndNs, b.end_ns);
+  w.u64(F::kRecords, b.records);
+  w.u64(F::kDropped, b.dropped);
+  w.u64(F::kMpiNs, b.mpi_ns);
+  append_enveloped(out, E::kBye, body);
 }
 
 void append_placement(std::vector<uint8_t>& out, const Placement& p) {
   std::vector<uint8_t> body;
   Writer w(body);
-  w.u64(1, p.epoch);
+  using F = PlacementField;
+  w.u64(F::kEpoch, p.epoch);
   for (const auto& s : p.sites) {  // repeated string: one field per element, empty names included
-    w.len_header(2, s.size());
+    w.len_header(F::kSites, s.size());
     body.insert(body.end(), s.begin(), s.end());
   }
-  write_packed_u32(w, 3, p.site_of);
-  append_enveloped(out, kPlacement, body);
+  write_packed_u32(w, F::kSiteOf, p.site_of);
+  append_enveloped(out, E::kPlacement, body);
 }
 
 void append_error(std::vector<uint8_t>& out, const std::string& message) {
   std::vector<uint8_t> body;
-  Writer(body).str(1, message);
-  append_enveloped(out, kError, body);
+  Writer(body).str(ErrorField::kMessage, message);
+  append_enveloped(out, E::kError, body);
 }
 
 namespace {
@@ -299,13 +308,14 @@ bool decode_placement(Reader r, Placement& p) {
   while (!r.done()) {
     uint64_t key = r.varint();
     uint32_t field = uint32_t(key >> 3), type = uint32_t(key & 7);
-    if (field == 1 && type == kVarint) p.epoch = r.varint();
-    else if (field == 2 && type == kLen) p.sites.push_back(r.str());
-    else if (field == 3 && type == kLen) {
+    using F = PlacementField;
+    if (field == F::kEpoch && type == kVarint) p.epoch = r.varint();
+    else if (field == F::kSites && type == kLen) p.sites.push_back(r.str());
+    else if (field == F::kSiteOf && type == kLen) {
       Reader packed = r.sub();
       while (!packed.done()) p.site_of.push_back(uint32_t(packed.varint()));
       if (packed.bad()) return false;
-    } else if (field == 3 && type == kVarint) p.site_of.push_back(uint32_t(r.varint()));
+    } else if (field == F::kSiteOf && type == kVarint) p.site_of.push_back(uint32_t(r.varint()));
     else r.skip(type);
   }
   return !r.bad();
@@ -322,19 +332,19 @@ IncomingMessage decode_envelope(const uint8_t* data, size_t len) {
     if (type != kLen) { r.skip(type); continue; }
     Reader body = r.sub();
     if (r.bad()) break;
-    if (field == kPlacement) {
+    if (field == E::kPlacement) {
       m.kind = decode_placement(body, m.placement) ? Incoming::Placement : Incoming::Malformed;
-    } else if (field == kAck) {
+    } else if (field == E::kAck) {
       m.kind = Incoming::Ack;
       while (!body.done()) {
         uint64_t k = body.varint();
-        if ((k >> 3) == 1 && (k & 7) == kVarint) m.ack_seq = body.varint(); else body.skip(uint32_t(k & 7));
+        if ((k >> 3) == AckField::kSeq && (k & 7) == kVarint) m.ack_seq = body.varint(); else body.skip(uint32_t(k & 7));
       }
-    } else if (field == kError) {
+    } else if (field == E::kError) {
       m.kind = Incoming::Error;
       while (!body.done()) {
         uint64_t k = body.varint();
-        if ((k >> 3) == 1 && (k & 7) == kLen) m.error = body.str(); else body.skip(uint32_t(k & 7));
+        if ((k >> 3) == ErrorField::kMessage && (k & 7) == kLen) m.error = body.str(); else body.skip(uint32_t(k & 7));
       }
     } else {
       m.kind = Incoming::Other;

@@ -6,10 +6,9 @@
 #include <string>
 #include <vector>
 
-namespace sitempi::wire {
+#include "facts.h"  // kProtocolVersion, kMaxFrameBytes (generated from native/shim/gen/facts.mjs)
 
-constexpr uint32_t kProtocolVersion = 1;
-constexpr uint32_t kMaxFrameBytes = 16u << 20;  // the monitor rejects larger frames
+namespace sitempi::wire {
 
 // One intercepted call. Times are ns since Hello.start_ns (the shim converts its tick counts).
 struct Record {

@@ -12,24 +12,13 @@
 #include "comms.h"
 #include "core/wire.h"
 #include "datatypes.h"
+#include "facts.h"
 #include "functions.h"
 
 namespace sitempi::shim {
 
-// Roles (high bits of Record.fn): how a record counts in the communication matrix.
-enum Role : uint32_t {
-  kRoleOther = 0,     // no traffic of its own (waits, probes, management)
-  kRoleSend = 1,      // this rank -> peer
-  kRoleRecv = 2,      // peer -> this rank, already counted by the sender's record
-  kRolePull = 3,      // peer -> this rank, counted here (one-sided get)
-  kRoleColl = 4,      // collective: expanded by the cost model
-  kRolePartSend = 5,  // a collective's per-peer part, this rank -> peer (matrix only)
-  kRolePartPull = 6,  // a collective's per-peer part, peer -> this rank (matrix only)
-  kRoleRecvDone = 7,  // a receive resolved at completion (informational, not a call)
-  kRolePlacement = 8, // relocation agreement marker: alg 1 switched / 2 seen, bytes = epoch,
-                      // cross_bytes = call index on the communicator (coll/agreement.cpp)
-};
-constexpr uint32_t kRoleShift = 9;  // function ids stay below 512
+// Roles (high bits of Record.fn, how a record counts in the communication matrix) and kRoleShift:
+// facts.h, generated from native/shim/gen/facts.mjs.
 
 struct Chunk {
   uint32_t n = 0;  // slots used (a record takes one or two)

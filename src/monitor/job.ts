@@ -1,4 +1,5 @@
 // Per-job aggregation: what the monitor keeps about one MPI job (one Hello.job).
+import { PlacementMark } from '../generated/facts.js';
 import { COLL_NAMES, FUNCTIONS, Role, ROLE_SHIFT } from '../generated/functions.js';
 import type { Batch, Bye, CommDef, Hello } from '../wire/messages.js';
 import { CollTable } from './colltable.js';
@@ -11,8 +12,8 @@ export { HISTOGRAM_BUCKETS, sizeBucket, bucketLow } from './histogram.js';
 const FN_MASK = (1 << ROLE_SHIFT) - 1;
 const NFN = FUNCTIONS.length;
 const NEWEST_CALL_ROLE = Role.Coll; // roles 0..4 are calls
-/** Role.Placement records: `alg` says which mark (native/shim/coll/agreement.h, PlacementMark). */
-const PLACEMENT_MARK_SWITCH = 1;
+/** Role.Placement records: `alg` says which mark (PlacementMark, generated from native/shim/gen/facts.mjs). */
+const PLACEMENT_MARK_SWITCH = PlacementMark.Switch;
 /** Largest seq gap whose missing batches are remembered individually (so a late one is accepted). */
 const MAX_TRACKED_GAP = 1 << 16;
 

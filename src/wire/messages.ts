@@ -8,6 +8,7 @@
 // 64-bit values: uint64 columns (bytes, times) are decoded into float64. They are exact up to
 // 2^53 (9.0e15: 9 PB, or 104 days in ns); larger values are rounded to the nearest double and the
 // batch's `inexact` flag is set. Hello.startNs (ns since 1970, > 2^53) is a bigint.
+import { BatchField, CommDefField, EnvelopeField } from '../generated/wire_fields.js';
 import { frame, WireError } from './frames.js';
 import { messageType, protobuf, PROTOCOL_VERSION } from './proto.js';
 
@@ -218,7 +219,9 @@ function skipField(r: protobuf.Reader, wireType: number): void {
   if (r.pos > r.len) malformed('field');
 }
 
-const COLUMN_FIELDS = 12;
+// The packed columns are Batch fields fn..crossBytes (consecutive numbers); the scalars before them.
+const FIRST_COLUMN = BatchField.fn;
+const LAST_COLUMN = BatchField.crossBytes;
 
 /**
  * Decodes a Batch message body (buf[start, end)). With `scratch`, the columns are views of the
@@ -230,18 +233,18 @@ export function decodeBatch(buf: Uint8Array, start = 0, end = buf.length, scratc
   r.len = end;
   let seq = 0, dropped = 0, epoch = 0;
   // [start, end) of each packed column by field number; -1 when absent.
-  const colStart = new Int32Array(COLUMN_FIELDS + 1).fill(-1);
-  const colEnd = new Int32Array(COLUMN_FIELDS + 1);
+  const colStart = new Int32Array(LAST_COLUMN + 1).fill(-1);
+  const colEnd = new Int32Array(LAST_COLUMN + 1);
   let unpacked = false;
   while (r.pos < end) {
     let key: number;
     try { key = r.uint32(); } catch { malformed('batch'); }
     const field = key >>> 3, wt = key & 7;
     if (field === 0) malformed('batch (field 0)');
-    if (field <= 3 && wt === 0) {
+    if (field < FIRST_COLUMN && wt === 0) {
       const v = readU64(r);
-      if (field === 1) seq = v; else if (field === 2) dropped = v; else epoch = v;
-    } else if (field >= 4 && field <= COLUMN_FIELDS && wt === 2) {
+      if (field === BatchField.seq) seq = v; else if (field === BatchField.dropped) dropped = v; else if (field === BatchField.epoch) epoch = v;
+    } else if (field >= FIRST_COLUMN && field <= LAST_COLUMN && wt === 2) {
       let len: number;
       try { len = r.uint32(); } catch { malformed('batch'); }
       if (len > end - r.pos) malformed('batch (length past the end)');
@@ -249,7 +252,7 @@ export function decodeBatch(buf: Uint8Array, start = 0, end = buf.length, scratc
       colStart[field] = r.pos;
       colEnd[field] = r.pos + len;
       r.pos += len;
-    } else if (field >= 4 && field <= COLUMN_FIELDS && wt === 0) {
+    } else if (field >= FIRST_COLUMN && field <= LAST_COLUMN && wt === 0) {
       unpacked = true; // legal protobuf (unpacked repeated scalars) that the shim never writes
       readU64(r);
     } else {
@@ -259,7 +262,7 @@ export function decodeBatch(buf: Uint8Array, start = 0, end = buf.length, scratc
   if (r.pos !== end) malformed('batch');
   if (unpacked) return decodeBatchReflection(buf.subarray(start, end), scratch);
 
-  const n = colStart[4] >= 0 ? countVarints(buf, colStart[4], colEnd[4]) : 0;
+  const n = colStart[BatchField.fn] >= 0 ? countVarints(buf, colStart[BatchField.fn], colEnd[BatchField.fn]) : 0;
   let fn: Uint32Array, peer: Int32Array, bytes: Float64Array, comm: Uint32Array, st: Float64Array;
   let duration: Float64Array, alg: Uint32Array, crossMsgs: Uint32Array, crossBytes: Float64Array;
   if (scratch) {
@@ -283,17 +286,17 @@ export function decodeBatch(buf: Uint8Array, start = 0, end = buf.length, scratc
     if (decodeU64Column(buf, colStart[f], colEnd[f], n, out, delta)) inexact = true;
   };
   if (n > 0) {
-    u32(4, fn, false);
-    u32(5, peer, true);
-    u64(6, bytes, false);
-    u32(7, comm, false);
-    u64(8, st, true);
-    u64(9, duration, false);
-    u32(10, alg, false);
-    u32(11, crossMsgs, false);
-    u64(12, crossBytes, false);
+    u32(BatchField.fn, fn, false);
+    u32(BatchField.peer, peer, true);
+    u64(BatchField.bytes, bytes, false);
+    u32(BatchField.comm, comm, false);
+    u64(BatchField.startDelta, st, true);
+    u64(BatchField.duration, duration, false);
+    u32(BatchField.alg, alg, false);
+    u32(BatchField.crossMsgs, crossMsgs, false);
+    u64(BatchField.crossBytes, crossBytes, false);
   } else {
-    for (let f = 5; f <= COLUMN_FIELDS; f++) if (colStart[f] >= 0 && colEnd[f] > colStart[f]) malformed('batch (columns of different lengths)');
+    for (let f = FIRST_COLUMN + 1; f <= LAST_COLUMN; f++) if (colStart[f] >= 0 && colEnd[f] > colStart[f]) malformed('batch (columns of different lengths)');
   }
   return { seq, dropped, epoch, n, fn, peer, bytes, comm, start: st, duration, alg, crossMsgs, crossBytes, inexact };
 }
@@ -346,7 +349,7 @@ function decodeBatchReflection(body: Uint8Array, scratch?: BatchScratch): Batch 
   return b;
 }
 
-/** CommDef, decoded by hand so that field 4 (remote_members) is read whatever the .proto says. */
+/** CommDef, decoded by hand (members and remote members as packed or unpacked lists). */
 function decodeCommDef(buf: Uint8Array, start: number, end: number): CommDef {
   const r = protobuf.Reader.create(buf);
   r.pos = start;
@@ -356,16 +359,16 @@ function decodeCommDef(buf: Uint8Array, start: number, end: number): CommDef {
     while (r.pos < end) {
       const key = r.uint32();
       const field = key >>> 3, wt = key & 7;
-      if (field === 1 && wt === 0) c.localId = r.uint32();
-      else if (field === 2 && wt === 0) c.globalId = toBig(r.uint64());
-      else if ((field === 3 || field === 4) && wt === 2) {
+      const list = field === CommDefField.members ? c.members : field === CommDefField.remoteMembers ? c.remoteMembers : null;
+      if (field === CommDefField.localId && wt === 0) c.localId = r.uint32();
+      else if (field === CommDefField.globalId && wt === 0) c.globalId = toBig(r.uint64());
+      else if (list && wt === 2) {
         const len = r.uint32();
         const stop = r.pos + len;
         if (stop > end) malformed('comm def');
-        const list = field === 3 ? c.members : c.remoteMembers;
         while (r.pos < stop) list.push(r.uint32());
         if (r.pos !== stop) malformed('comm def');
-      } else if ((field === 3 || field === 4) && wt === 0) (field === 3 ? c.members : c.remoteMembers).push(r.uint32());
+      } else if (list && wt === 0) list.push(r.uint32());
       else r.skipType(wt);
     }
   } catch (e) {
@@ -376,7 +379,14 @@ function decodeCommDef(buf: Uint8Array, start: number, end: number): CommDef {
   return c;
 }
 
-const envelopeFields: Record<number, Envelope['kind']> = { 1: 'hello', 2: 'batch', 3: 'placement', 4: 'ack', 5: 'error', 6: 'bye', 7: 'commDef' };
+// The kinds are the Envelope's field names: tsc fails here when the .proto gains a message that
+// the decoder below does not know, or loses one it does.
+type Kind = Exclude<Envelope['kind'], 'unknown'>;
+const envelopeKinds: { [K in Kind]: number } & { [K in Exclude<keyof typeof EnvelopeField, Kind>]: never } = EnvelopeField;
+/** Envelope field number -> message kind. */
+const envelopeFields: Record<number, Kind> = Object.fromEntries(
+  Object.entries(envelopeKinds).map(([kind, field]) => [field, kind as Kind]),
+);
 
 /**
  * Decodes one Envelope body (a frame without its length prefix). Throws `WireError` when it is

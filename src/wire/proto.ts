@@ -7,11 +7,9 @@ import { packageRoot } from '../native/paths.js';
 /** Where the schema lives. */
 export const protoPath: string = path.join(packageRoot, 'proto', 'sitempi.proto');
 
-/** Wire protocol version this monitor speaks (Hello.protocol). */
-export const PROTOCOL_VERSION = 1;
-
-/** Largest frame body accepted or produced (the shim's kMaxFrameBytes, the addon's maxFrameBytes). */
-export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+// The wire protocol version (Hello.protocol) and the largest frame body accepted or produced,
+// shared with the shim (generated from native/shim/gen/facts.mjs).
+export { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../generated/facts.js';
 
 let root: protobuf.Root | undefined;
 

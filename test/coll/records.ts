@@ -5,20 +5,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import protobuf from 'protobufjs';
 import { parseTable } from '../../native/shim/gen/generate.mjs';
-import { COLL_NAMES } from '../../native/shim/gen/kinds.mjs';
+import { COLL_NAMES, Role, ROLE_SHIFT, SITE_AWARE_COLLS } from '../../src/generated/facts.js';
 
 const root = protobuf.loadSync(path.join(__dirname, '..', '..', 'proto', 'sitempi.proto'));
 const Envelope = root.lookupType('sitempi.Envelope');
 
-export const ROLE_SHIFT = 9;
-export const ROLE_COLL = 4;
 const table: { id: number; name: string; kind: string }[] = parseTable(
   fs.readFileSync(path.join(__dirname, '..', '..', 'native', 'shim', 'mpi_functions.txt'), 'utf8'),
 );
 export const fnName = (id: number): string => table[id]?.name ?? `fn${id}`;
 /** core::Coll index of a collective name (Bcast -> 2, ...). */
 export const collIndex = (name: string): number => {
-  const i = (COLL_NAMES as string[]).indexOf(name);
+  const i = COLL_NAMES.indexOf(name);
   if (i < 0) throw new Error(`unknown collective ${name}`);
   return i;
 };
@@ -93,8 +91,7 @@ export function readJob(dir: string): Map<number, RankFile> {
   return out;
 }
 
-export const COVERED = new Set(['Barrier', 'Bcast', 'Reduce', 'Allreduce', 'Gather', 'Gatherv', 'Scatter', 'Scatterv',
-  'Allgather', 'Allgatherv', 'Alltoall', 'Alltoallv']);
+export const COVERED: ReadonlySet<string> = new Set(SITE_AWARE_COLLS);
 
 /** The primary records of the covered (site-aware capable) collectives, in call order. */
-export const collRecords = (f: RankFile): Rec[] => f.records.filter((r) => r.role === ROLE_COLL && COVERED.has(r.fn));
+export const collRecords = (f: RankFile): Rec[] => f.records.filter((r) => r.role === Role.Coll && COVERED.has(r.fn));

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Role, COLL_NAMES } from '../../src/generated/functions.js';
+import { Role, ROLE_SHIFT, COLL_NAMES } from '../../src/generated/functions.js';
 import { HELLO_MAX_BYTES, Monitor } from '../../src/monitor/monitor.js';
 import { DEFAULT_MAX_RANKS } from '../../src/monitor/ingest.js';
 import { sizeBucket, type JobProfile } from '../../src/monitor/job.js';
@@ -348,12 +348,12 @@ describe('Monitor', () => {
     const ar = fnId('MPI_Allreduce');
     // agreement.h: role Placement, alg = mark kind (1 switch, 2 seen), bytes = epoch, cross bytes = call
     const mark = (kind: number, epoch: number, call: number, start: number): Rec =>
-      ({ fn: ar | (Role.Placement << 9), alg: kind, bytes: epoch, crossBytes: call, start, duration: 0 });
+      ({ fn: ar | (Role.Placement << ROLE_SHIFT), alg: kind, bytes: epoch, crossBytes: call, start, duration: 0 });
     const ranks = [0, 1].map(async (r) => {
       const c = new FakeRank(addr);
       await c.send(helloFrame('S', r, 2), worldCommFrame(2), batchFrame(0, [
         mark(1, 0, 0, 1000),
-        { fn: ar | (Role.Coll << 9), bytes: 8, start: 2000, alg: 1, crossMsgs: 1, crossBytes: 8 },
+        { fn: ar | (Role.Coll << ROLE_SHIFT), bytes: 8, start: 2000, alg: 1, crossMsgs: 1, crossBytes: 8 },
         mark(2, 1, 40, 3_000_000_000 + r),
         mark(1, 1, 64, 3_500_000_000 + 1000 * r),
       ]), bye(4));
@@ -374,12 +374,12 @@ describe('Monitor', () => {
     const a = new FakeRank(addr);
     const av = fnId('MPI_Alltoallv');
     await a.send(helloFrame('P', 0, 3), worldCommFrame(3), batchFrame(0, [
-      { fn: av | (Role.Coll << 9), peer: -1, bytes: 30, comm: 0, duration: 50 },
-      { fn: av | (Role.PartSend << 9), peer: 1, bytes: 10 },
-      { fn: av | (Role.PartSend << 9), peer: 2, bytes: 20 },
-      { fn: av | (Role.PartSend << 9), peer: 0, bytes: 99 }, // self: never counts
-      { fn: fnId('MPI_Get') | (Role.Pull << 9), peer: 2, bytes: 7 },
-      { fn: fnId('MPI_Wait') | (Role.RecvDone << 9), peer: 1, bytes: 1000 },
+      { fn: av | (Role.Coll << ROLE_SHIFT), peer: -1, bytes: 30, comm: 0, duration: 50 },
+      { fn: av | (Role.PartSend << ROLE_SHIFT), peer: 1, bytes: 10 },
+      { fn: av | (Role.PartSend << ROLE_SHIFT), peer: 2, bytes: 20 },
+      { fn: av | (Role.PartSend << ROLE_SHIFT), peer: 0, bytes: 99 }, // self: never counts
+      { fn: fnId('MPI_Get') | (Role.Pull << ROLE_SHIFT), peer: 2, bytes: 7 },
+      { fn: fnId('MPI_Wait') | (Role.RecvDone << ROLE_SHIFT), peer: 1, bytes: 1000 },
     ]), bye(6));
     await a.end();
     const others = [1, 2].map(async (r) => { const c = new FakeRank(addr); await c.send(helloFrame('P', r, 3), bye(0)); await c.end(); });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeBatch, decodeEnvelope, encodeAck, encodeError, encodeHello, encodePlacement, type Batch } from '../../src/wire/messages.js';
 import { messageType } from '../../src/wire/proto.js';
 import { addon } from './helpers.js';
+import { ROLE_SHIFT } from '../../src/generated/facts.js';
 
 const body = (f: Buffer) => f.subarray(4);
 
@@ -84,7 +85,7 @@ describe('wire: protobufjs decoding of the C++ encoder', () => {
   it('a fixed batch decodes to the exact records (and the same through the reflection decoder)', () => {
     const c: Cols = {
       seq: 7, dropped: 2, epoch: 1,
-      fn: Uint32Array.of(0 | (1 << 9), 8 | (2 << 9), 40 | (4 << 9)),
+      fn: Uint32Array.of(0 | (1 << ROLE_SHIFT), 8 | (2 << ROLE_SHIFT), 40 | (4 << ROLE_SHIFT)),
       peer: Int32Array.of(3, -1, 0),
       bytes: Float64Array.of(4000, 2 ** 53 - 1, 0),
       comm: Uint32Array.of(0, 0, 2),

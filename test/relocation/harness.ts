@@ -1,20 +1,17 @@
 // Relocation tests: a real Monitor behind a transparent Unix-socket tap (what each rank sends is
 // kept, byte for byte, to be decoded afterwards), placement pushes, and the checks on the shim's
-// records: the switch markers (role 8, native/shim/coll/agreement.h) of every communicator.
+// records: the switch markers (Role.Placement, native/shim/coll/agreement.h) of every communicator.
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Monitor } from '../../src/monitor/index.js';
-import { FUNCTIONS, ROLE_SHIFT } from '../../src/generated/functions.js';
+import { PlacementMark, Role, ROLE_SHIFT, SITE_AWARE_COLLS } from '../../src/generated/facts.js';
+import { FUNCTIONS } from '../../src/generated/functions.js';
 import { FrameDecoder } from '../../src/wire/frames.js';
 import { decodeEnvelope, type Placement } from '../../src/wire/messages.js';
 
-export const ROLE_COLL = 4;
-export const ROLE_PLACEMENT = 8;   // agreement.h: kRolePlacement
-export const MARK_SWITCH = 1;      // kMarkSwitch
-export const MARK_SEEN = 2;        // kMarkSeen
-export const COVERED = new Set(['Barrier', 'Bcast', 'Reduce', 'Allreduce', 'Gather', 'Gatherv', 'Scatter', 'Scatterv',
-  'Allgather', 'Allgatherv', 'Alltoall', 'Alltoallv']);
+/** The covered collectives (site-aware capable): their calls count in the agreement. */
+export const COVERED: ReadonlySet<string> = new Set(SITE_AWARE_COLLS);
 const fnName = (id: number): string => (FUNCTIONS[id]?.name ?? `fn${id}`).replace(/^MPI_/, '');
 
 /** A Monitor listening on a private socket, reached by the ranks through a tap at `address`. */
@@ -146,12 +143,12 @@ export function traces(rr: RankRecords): Map<string, CommTrace> {
     return t;
   };
   for (const r of rr.records) {
-    if (r.role === ROLE_COLL && COVERED.has(r.fn)) get(commKey(r)).calls.push(r);
-    else if (r.role === ROLE_PLACEMENT) {
+    if (r.role === Role.Coll && COVERED.has(r.fn)) get(commKey(r)).calls.push(r);
+    else if (r.role === Role.Placement) {
       const t = get(commKey(r));
       if (r.crossBytes !== t.calls.length) t.indexErrors++;
-      if (r.alg === MARK_SWITCH) t.switches.push({ call: r.crossBytes, epoch: r.bytes, provider: r.peer });
-      else if (r.alg === MARK_SEEN) t.seen.push({ call: r.crossBytes, epoch: r.bytes });
+      if (r.alg === PlacementMark.Switch) t.switches.push({ call: r.crossBytes, epoch: r.bytes, provider: r.peer });
+      else if (r.alg === PlacementMark.Seen) t.seen.push({ call: r.crossBytes, epoch: r.bytes });
     }
   }
   return out;

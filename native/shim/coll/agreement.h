@@ -52,11 +52,8 @@ void free_agreement(Agreement* a, bool free_comms);
 // next call); comm = the communicator; bytes = the epoch; alg = the kind; cross_bytes = the call
 // index on the communicator (covered collective calls before this one); peer = the world rank
 // that supplied the map (switch) or -1.
+// The kind is a PlacementMark (kMarkSwitch, kMarkSeen: facts.h, from native/shim/gen/facts.mjs).
 using shim::kRolePlacement;
-enum PlacementMark : uint32_t {
-  kMarkSwitch = 1,  // from this call on, the communicator uses placement `bytes` (call 0: its first)
-  kMarkSeen = 2,    // this rank's mailbox held epoch `bytes` at this call (first seen on this comm)
-};
 
 }  // namespace sitempi::coll
 

@@ -1,3 +1,3 @@
-// Types of what TypeScript code (test/coll/records.ts) imports from the recording rules.
-/** Collective families in native/core/cost_model.h order (index = enum Coll). */
-export const COLL_NAMES: readonly string[];
+// Types of what TypeScript code imports from the recording rules.
+/** Functions whose C entry points go through the site-aware dispatcher. */
+export const ADAPTIVE: ReadonlySet<string>;

@@ -9,6 +9,7 @@
 // Fortran sentinels mapped to C's; f.statuses(name, n, need) declares `sts_` (statuses we can read
 // even when the application passed MPI_STATUS(ES)_IGNORE, when `need` holds) and returns the
 // argument to pass; f.index(expr) maps an index returned by MPI to 0-based.
+import { COLLS } from './facts.mjs';
 
 const role = (r) => `sitempi::shim::kRole${r}`;
 const firstComm = (p) => p.find((x) => x.type === 'MPI_Comm');
@@ -227,11 +228,11 @@ export const kinds = {
 };
 
 // Blocking collectives whose C entry points go through the site-aware dispatcher
-// (sitempi::coll::<Name>(args..., &out_), native/shim/coll/); the rest call PMPI directly.
-export const ADAPTIVE = new Set(['Barrier', 'Bcast', 'Reduce', 'Allreduce', 'Gather', 'Gatherv', 'Scatter',
-  'Scatterv', 'Allgather', 'Allgatherv', 'Alltoall', 'Alltoallv']);
+// (sitempi::coll::<Name>(args..., &out_), native/shim/coll/): the families that have site-aware
+// algorithms (facts.mjs), each the function of its name; the rest call PMPI directly.
+export const ADAPTIVE = new Set(COLLS.filter((c) => c.site).map((c) => c.name));
 
-// Collective family (native/core/cost_model.h, enum Coll) of each kind.
+// Collective family (facts.mjs, COLLS) of each kind.
 export const collOfKind = {
   barrier: 'Barrier', bcast: 'Bcast', gather: 'Gather', gatherv: 'Gatherv', scatter: 'Scatter',
   scatterv: 'Scatterv', allgather: 'Allgather', allgatherv: 'Allgatherv', alltoall: 'Alltoall',
@@ -239,6 +240,3 @@ export const collOfKind = {
   reduce_scatter: 'ReduceScatter', reduce_scatter_block: 'ReduceScatterBlock', scan: 'Scan',
   exscan: 'Exscan', neighbor: 'Neighbor',
 };
-export const COLL_NAMES = ['None', 'Barrier', 'Bcast', 'Gather', 'Gatherv', 'Scatter', 'Scatterv',
-  'Allgather', 'Allgatherv', 'Alltoall', 'Alltoallv', 'Alltoallw', 'Reduce', 'Allreduce',
-  'ReduceScatter', 'ReduceScatterBlock', 'Scan', 'Exscan', 'Neighbor'];
