@@ -12,10 +12,10 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileMpi, mpirun, tempDir } from '../helpers/mpi.js';
 import { buildVariant } from '../helpers/cmake.js';
-import { readRankFile, ROLE_COLL } from '../coll/records.js';
+import { Role } from '../../src/generated/facts.js';
+import { readRankFile } from '../coll/records.js';
 
 const NP = 5;
-const ROLE_PART_SEND = 5;
 const program = compileMpi('test/shim/programs/peer_arrays.c', ['-Wno-stringop-overread', '-Wno-nonnull']);
 
 /** "expect FN total B" / "expect FN part PEER B" lines, summed per key. */
@@ -38,7 +38,7 @@ function recorded(dir: string, fns: Set<string>): Map<string, number>[] {
     const m = new Map<string, number>();
     for (const r of rf.records) {
       if (!fns.has(r.fn)) continue;
-      const key = r.role === ROLE_COLL ? `${r.fn} total` : r.role === ROLE_PART_SEND ? `${r.fn} part ${r.peer}` : null;
+      const key = r.role === Role.Coll ? `${r.fn} total` : r.role === Role.PartSend ? `${r.fn} part ${r.peer}` : null;
       if (key) m.set(key, (m.get(key) ?? 0) + r.bytes);
     }
     perRank[rf.rank] = m;
