@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Role } from '../../src/generated/functions.js';
+import { Role, ROLE_SHIFT } from '../../src/generated/functions.js';
 import { loadRankFiles, newLoadStats } from '../../src/monitor/files.js';
 import { buildReport, formatText } from '../../src/report/report.js';
 import { main } from '../../src/cli/main.js';
@@ -104,7 +104,7 @@ describe('records the matrix leaves out', () => {
     const recs: Rec[] = [
       { fn: SEND, peer: 1, bytes: 8 },
       { fn: SEND, peer: 7, bytes: 1000 }, // peer beyond the job's 2 ranks
-      { fn: 500 | (Role.Send << 9), peer: 1, bytes: 3 }, // a function id this monitor does not know
+      { fn: 500 | (Role.Send << ROLE_SHIFT), peer: 1, bytes: 3 }, // a function id this monitor does not know
     ];
     const file = path.join(dir, 'sitempi-peers-0.smpi');
     fs.writeFileSync(file, Buffer.concat([helloFrame('peers', 0, 2), worldCommFrame(2), batchFrame(0, recs),

@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "core/wire.h"
+#include "facts.h"
 
 using namespace sitempi::wire;
 
@@ -98,7 +99,7 @@ TEST(wire_hello_fields) {
 TEST(wire_batch_columns_round_trip) {
   std::vector<Record> r = {
       {5, -1, 0, 0, 0, 100, 10, 0, 0},
-      {7 | (1u << 9), 3, 1u << 20, 2, 0, 250, 0, 0, 0},
+      {7 | (sitempi::shim::kRoleSend << sitempi::shim::kRoleShift), 3, 1u << 20, 2, 0, 250, 0, 0, 0},
       {9, 0, 5000000000ull, 1, 1, 240, 3000000000ull, 4, 65536},  // starts before its predecessor
   };
   std::vector<uint8_t> out;
