@@ -259,6 +259,11 @@ export class Monitor extends EventEmitter {
     return this.ended;
   }
 
+  /** Bytes charged to connections that have not said Hello (their budget: maxUnauthenticatedBytes). */
+  get unauthenticatedBytesHeld(): number {
+    return this.unauthenticatedBytes;
+  }
+
   /** Open rank connections. */
   get connectionCount(): number {
     return this.conns.size;
