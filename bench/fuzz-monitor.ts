@@ -3,7 +3,7 @@
 // jobs of random sizes and keys, while flooding clients stream valid batches and a probe client
 // measures how long the monitor takes to answer a new connection (an Error frame for a Batch
 // before Hello). Reports internal errors (anything but a protocol error), the probe's worst
-// latency and the memory growth. Used by test/monitor/fuzz-sockets.test.ts (bounded, fixed seed);
+// latency and the memory growth. Used by test/monitor/fuzz.test.ts (bounded, fixed seed);
 // longer:
 //
 //   npx tsc -p tsconfig.json && node --expose-gc dist/bench/fuzz-monitor.js --seconds 600 --seed 7 --clients 32 --flood 200
@@ -12,11 +12,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Role, ROLE_SHIFT, FUNCTIONS } from '../src/generated/functions.js';
 import { Monitor, type MonitorOptions } from '../src/monitor/monitor.js';
-import { addon } from '../src/native/addon.js';
 import { FrameDecoder } from '../src/wire/frames.js';
-import { decodeEnvelope, encodeHello, encodePlacement } from '../src/wire/messages.js';
+import { decodeEnvelope } from '../src/wire/messages.js';
+import { randomBatch, rng } from './fuzz-streams.js';
 
 export interface FuzzOptions {
   seconds: number;
@@ -48,91 +47,6 @@ export interface FuzzResult {
   loopP99Ms: number;
 }
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
-}
-
-const fnCode = (name: string, role: number) => FUNCTIONS.findIndex((f) => f.name === name) | (role << ROLE_SHIFT);
-const CODES = [
-  fnCode('MPI_Send', Role.Send), fnCode('MPI_Recv', Role.Recv), fnCode('MPI_Allreduce', Role.Coll), fnCode('MPI_Bcast', Role.Coll),
-  fnCode('MPI_Alltoallv', Role.PartSend), fnCode('MPI_Get', Role.Pull), fnCode('MPI_Allreduce', Role.Placement), 0xffffff,
-];
-
-/** A batch of n random records (peers, sizes, communicators and epochs drawn wide). */
-export function randomBatch(rnd: () => number, seq: number, n: number, P: number): Buffer {
-  const fn = new Uint32Array(n), peer = new Int32Array(n), bytes = new Float64Array(n), comm = new Uint32Array(n);
-  const alg = new Uint32Array(n), start = new Float64Array(n), duration = new Float64Array(n);
-  const crossMsgs = new Uint32Array(n), crossBytes = new Float64Array(n);
-  let t = 0;
-  for (let i = 0; i < n; i++) {
-    fn[i] = CODES[Math.floor(rnd() * CODES.length)];
-    peer[i] = rnd() < 0.9 ? Math.floor(rnd() * P) : Math.floor(rnd() * 2 ** 31);
-    bytes[i] = rnd() < 0.9 ? Math.floor(rnd() * 65536) : Math.floor(rnd() * 2 ** 50);
-    comm[i] = rnd() < 0.8 ? Math.floor(rnd() * 3) : Math.floor(rnd() * 2 ** 32);
-    alg[i] = Math.floor(rnd() * 3);
-    start[i] = t += Math.floor(rnd() * 1e6);
-    duration[i] = Math.floor(rnd() * 1e5);
-    crossMsgs[i] = Math.floor(rnd() * 2);
-    crossBytes[i] = Math.floor(rnd() * 1e4);
-  }
-  const epoch = rnd() < 0.7 ? 0 : Math.floor(rnd() * (rnd() < 0.5 ? 8 : 2 ** 31));
-  return addon.encodeBatch({ seq, dropped: Math.floor(rnd() * 3), epoch, fn, peer, bytes, comm, alg, start, duration, crossMsgs, crossBytes });
-}
-
-/** Flips, overwrites, cuts or repeats a few bytes of a frame body. */
-export function mutate(body: Buffer, rnd: () => number): Buffer {
-  const b = Buffer.from(body);
-  const pick = () => Math.floor(rnd() * b.length);
-  switch (Math.floor(rnd() * 5)) {
-    case 0: for (let k = 0; k < 1 + rnd() * 3; k++) if (b.length) b[pick()] ^= 1 << Math.floor(rnd() * 8); return b;
-    case 1: for (let k = 0; k < 1 + rnd() * 3; k++) if (b.length) b[pick()] = Math.floor(rnd() * 256); return b;
-    case 2: return b.subarray(0, pick());
-    case 3: { const i = pick(); return Buffer.concat([b.subarray(0, i), b.subarray(Math.max(0, i - 8), i), b.subarray(i)]); }
-    default: { const i = pick(); return Buffer.concat([b.subarray(0, i), Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]), b.subarray(i)]); }
-  }
-}
-
-function withLength(body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(4 + body.length);
-  out.writeUInt32LE(body.length, 0);
-  body.copy(out, 4);
-  return out;
-}
-
-const JOBS = [
-  { id: 'fz-small', size: 4, key: 'k-small' }, { id: 'fz-mid', size: 64, key: '' }, { id: 'fz-big', size: 1024, key: 'k-big' },
-  { id: 'fz-one', size: 1, key: '' }, { id: 'fz-2k', size: 2048, key: 'k-2k' },
-];
-
-/** One random stream: what a confused, broken or hostile rank might send. */
-export function randomStream(rnd: () => number): Buffer[] {
-  const j = JOBS[Math.floor(rnd() * JOBS.length)];
-  const rank = Math.floor(rnd() * (j.size + (rnd() < 0.05 ? 4 : 0)));
-  const size = rnd() < 0.95 ? j.size : Math.floor(rnd() * 100000);
-  const key = rnd() < 0.9 ? j.key : 'wrong';
-  const frames: Buffer[] = [];
-  if (rnd() < 0.95) frames.push(encodeHello({ job: j.id, rank, size, host: `h${rank}`, pid: 1, startNs: 1n, jobKey: key }).subarray(4));
-  const n = Math.floor(rnd() * 12);
-  let seq = 0;
-  for (let i = 0; i < n; i++) {
-    const x = rnd();
-    if (x < 0.5) frames.push(randomBatch(rnd, rnd() < 0.8 ? seq++ : Math.floor(rnd() * 2 ** 31), 1 + Math.floor(rnd() * 200), j.size).subarray(4));
-    else if (x < 0.7) {
-      const members = Array.from({ length: Math.min(j.size, 1 + Math.floor(rnd() * 64)) }, (_, k) => (rnd() < 0.97 ? k : Math.floor(rnd() * 2 ** 31)));
-      const localId = rnd() < 0.7 ? Math.floor(rnd() * 3) : Math.floor(rnd() * 2 ** 32);
-      frames.push(addon.encodeCommDef({ localId, globalId: Math.floor(rnd() * 100), members }).subarray(4));
-    } else if (x < 0.8) {
-      const siteOf = Array.from({ length: j.size }, () => Math.floor(rnd() * 3));
-      frames.push(encodePlacement({ epoch: Math.floor(rnd() * 5), sites: ['a', 'b', 'c'], siteOf }).subarray(4));
-    } else if (x < 0.9) frames.push(addon.encodeBye({ endNs: Math.floor(rnd() * 1e9), records: Math.floor(rnd() * 1e4), dropped: 0, mpiNs: 5 }).subarray(4));
-    else frames.push(Buffer.from(Array.from({ length: Math.floor(rnd() * 40) }, () => Math.floor(rnd() * 256))));
-  }
-  for (let k = 0; k < frames.length; k++) if (rnd() < 0.15) frames[k] = mutate(frames[k], rnd);
-  if (rnd() < 0.1) frames.reverse();
-  return frames;
-}
-
 function connect(addr: string): net.Socket {
   const m = /^tcp:\/\/(.*):(\d+)$/.exec(addr)!;
   const s = net.connect(Number(m[2]), m[1]);
@@ -158,7 +72,6 @@ function probe(addr: string, timeoutMs: number): Promise<number> {
 const gc = (globalThis as { gc?: () => void }).gc;
 
 export async function fuzzMonitor(o: FuzzOptions): Promise<FuzzResult> {
-  const rnd = rng(o.seed);
   const monitor = new Monitor({ lingerMs: 500, joinWindowMs: 1000, helloTimeoutMs: 2000, ...o.monitor });
   const res: FuzzResult = {
     connections: 0, frames: 0, protocolErrors: 0, internalErrors: [], jobsEnded: 0, probes: 0, probeMaxMs: 0, probeP50Ms: 0,
@@ -180,39 +93,21 @@ export async function fuzzMonitor(o: FuzzOptions): Promise<FuzzResult> {
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const deadline = Date.now() + o.seconds * 1000;
-  let stop = false;
 
-  const client = async (): Promise<void> => {
-    while (!stop && Date.now() < deadline) {
-      const frames = randomStream(rnd);
-      const bytes = Buffer.concat(frames.map(withLength));
-      // sometimes a partial frame at the end, sometimes sent in small pieces
-      const cut = rnd() < 0.1 ? Math.floor(rnd() * bytes.length) : bytes.length;
-      const s = connect(addr);
-      res.connections++;
-      res.frames += frames.length;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => s.destroy(), 50 + rnd() * 300);
-        s.on('close', () => { clearTimeout(t); resolve(); });
-        s.on('connect', () => {
-          const piece = rnd() < 0.3 ? 1 + Math.floor(rnd() * 64) : cut;
-          for (let i = 0; i < cut; i += piece) s.write(bytes.subarray(i, Math.min(cut, i + piece)));
-          if (rnd() < 0.7) s.end();
-        });
-      });
-    }
-  };
-
-  // flooding clients run in a process of their own (their CPU is not the monitor's)
-  const flooders = (): Promise<void> => new Promise((resolve) => {
-    if (o.flood <= 0) { resolve(); return; }
+  // the clients run in a process of their own (their CPU is not the monitor's)
+  const clients = (): Promise<void> => new Promise((resolve) => {
     const here = fileURLToPath(import.meta.url);
     const ts = here.endsWith('.ts');
-    const script = path.join(path.dirname(here), ts ? 'flood-clients.ts' : 'flood-clients.js');
-    const argv = [script, addr, String(o.flood), String(Math.max(1, (deadline - Date.now()) / 1000)), String(o.seed)];
-    const child = ts ? spawn(path.join(path.dirname(here), '..', 'node_modules', '.bin', 'vite-node'), argv, { stdio: 'inherit' })
-      : spawn(process.execPath, argv, { stdio: 'inherit' });
-    child.on('exit', () => resolve());
+    const script = path.join(path.dirname(here), ts ? 'fuzz-clients.ts' : 'fuzz-clients.js');
+    const argv = [script, addr, String(o.clients), String(o.flood), String(Math.max(1, (deadline - Date.now()) / 1000)), String(o.seed)];
+    const child = ts ? spawn(path.join(path.dirname(here), '..', 'node_modules', '.bin', 'vite-node'), argv, { stdio: ['ignore', 'pipe', 'inherit'] })
+      : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.on('exit', () => {
+      try { Object.assign(res, JSON.parse(out.trim().split('\n').pop() || '{}')); } catch { /* no stats */ }
+      resolve();
+    });
     child.on('error', () => resolve());
   });
 
@@ -227,11 +122,9 @@ export async function fuzzMonitor(o: FuzzOptions): Promise<FuzzResult> {
   };
 
   await Promise.all([
-    ...Array.from({ length: o.clients }, client),
-    flooders(),
+    clients(),
     prober(),
   ]);
-  stop = true;
   loop.disable();
   res.loopMaxMs = loop.max / 1e6;
   res.loopP99Ms = loop.percentile(99) / 1e6;
