@@ -36,7 +36,7 @@ export interface JobLimits {
 }
 
 export const DEFAULT_JOB_LIMITS: JobLimits = {
-  maxMatrixCells: 1 << 24,
+  maxMatrixCells: 1 << 22,  // 4 Mi cells: 64 MiB of p2p matrices (one epoch of 2048 ranks, 64 of 256)
   maxEpochs: 1024,
   maxCommRefs: 1 << 20,
   maxCommMembers: 1 << 21,

@@ -72,6 +72,8 @@ export interface JobReport {
   histograms?: { bucketMinBytes: number[]; pairs: Array<{ src: number; dst: number; counts: number[] }> };
   dropped: { records: number; lostBatches: number; lostRecords: number; duplicateBatches: number };
   unexpandedCollectives: number;
+  /** data the monitor did not keep because the job reached one of its limits (one line each) */
+  limits: string[];
   /** when each communicator switched placement epochs (monitor-provided placements only) */
   placementSwitches: Array<{ comm: number; commSize: number; epoch: number; call: number; jobSeconds: number; ranks: number }>;
   rates: Rates;
@@ -159,6 +161,7 @@ export function jobReport(job: JobProfile, opts: ReportOptions = {}): JobReport 
     topPairs: pairs.slice(0, top),
     dropped: { records: losses.droppedRecords, lostBatches: losses.lostBatches, lostRecords: losses.lostRecords, duplicateBatches: losses.duplicateBatches },
     unexpandedCollectives: job.unexpandedCollectives,
+    limits: job.limitNotes,
     placementSwitches: job.placementSwitches().map((w) => ({ ...w, commSize: w.comm >= 0 ? job.comms[w.comm].members.length : 0 })),
     rates: job.rates(),
     classification: classify(job, opts.classify),
@@ -261,6 +264,7 @@ export function formatJobText(r: JobReport, opts: ReportOptions = {}): string {
   if (d.records || d.lostBatches || d.lostRecords) {
     out.push(`Lost data: ${d.records} records dropped by the shim, ${d.lostBatches} batches and ${d.lostRecords} records lost in transit: figures are lower bounds`);
   }
+  for (const l of r.limits) out.push(`Limit reached: ${l}`);
   if (r.unexpandedCollectives > 0) out.push(`Collective calls not expanded into the matrix (unknown or inter-communicator, unmodelled): ${r.unexpandedCollectives}`);
   return out.join('\n') + '\n';
 }

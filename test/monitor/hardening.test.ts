@@ -9,6 +9,7 @@ import { JobTable } from '../../src/monitor/ingest.js';
 import type { JobProfile } from '../../src/monitor/job.js';
 import { Monitor, type MonitorOptions } from '../../src/monitor/monitor.js';
 import { writeReportFile } from '../../src/monitor/report-dir.js';
+import { buildReport, formatText } from '../../src/report/report.js';
 import { keyedHello, partialFrame, probeMs, rawClient } from './attack.js';
 import { addon, batchFrame, FakeRank, fnCode, until, worldCommFrame, type Rec } from './helpers.js';
 
@@ -101,6 +102,8 @@ describe('item 2: one job costs at most its limits, and expanding it yields to o
     expect(job.matrix(1000).bytes.num(1)).toBe(11 + 12 + 13);
     expect(job.limitNotes).toHaveLength(1);
     expect(job.limitNotes[0]).toMatch(/2 batches of later placement epochs were merged into epoch 1000/);
+    expect(buildReport([job]).jobs[0].limits).toEqual(job.limitNotes);
+    expect(formatText([job])).toContain(`Limit reached: ${job.limitNotes[0]}`);
     // a job of default limits keeps 1024 epochs at most, whatever its size
     expect(new JobTable().session() && feed(new JobTable(), 'D', 2, []).maxEpochs).toBe(1024);
   });
