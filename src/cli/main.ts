@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseNumber, parseSize, takeOptions, UsageError } from './args.js';
 import { PLACEMENT_OPTS, PLACEMENT_USAGE, wantsPlacement } from '../placement/cli.js';
-import { makeReportDir, parseReportMode, writeReportFile } from './report-file.js';
+import { makeReportDir, parseReportMode, writeNewReport, writeReportFile } from './report-file.js';
 import { tokenFromOptions } from './secrets.js';
 import type { ClassifyOptions } from '../monitor/classify.js';
 import type { JobProfile } from '../monitor/job.js';
@@ -40,14 +40,18 @@ export const USAGE = `usage: sitempi <command> [options]
       passed on to the ranks.
 
   sitempi monitor [--listen ADDR]... [--token-file FILE] [--json] [--linger MS] [--hello-timeout MS]
-                  [--max-ranks N] [--report-dir DIR] [--report-mode M] [placement options]
+                  [--max-ranks N] [--report-dir DIR] [--report-mode M] [--join-window MS]
+                  [--require-job-key] [placement options]
       Runs the monitor service (default --listen tcp://127.0.0.1:7711; the token from --token-file
       or $SITEMPI_TOKEN; --token T works too but shows it to every user, with a warning) and prints
       a report for each job that ends (text, or one JSON line per job with --json; with --report-dir
       also writes DIR/<job>.json, mode 0600 unless --report-mode). Connections that send no Hello
       within --hello-timeout (default 30000 ms) are closed; jobs of more than --max-ranks ranks
       (default 8192: the matrices are dense, 1 GiB per placement epoch at that size) are refused.
-      Stops on SIGINT/SIGTERM.
+      A job whose ranks have not all connected waits --join-window (default 60000 ms) after its
+      last connection closed for the others; --require-job-key refuses ranks without a job key
+      (SITEMPI_JOB_KEY, set by sitempi run). A second report of one job id in --report-dir gets a
+      new name (<job>.1.json, ...): none is overwritten. Stops on SIGINT/SIGTERM.
 
   sitempi report [--json] [--max-file-size SIZE] FILES|DIRS...
       Report from the per-rank files (sitempi-<job>-<rank>.smpi) the shim writes when no monitor is
@@ -178,7 +182,7 @@ async function reportCommand(argv: string[]): Promise<number> {
 async function monitorCommand(argv: string[]): Promise<number> {
   const spec = {
     '--listen': 'list', '--token': 'value', '--token-file': 'value', '--report-mode': 'value', '--json': 'flag', '--linger': 'value', '--hello-timeout': 'value', '--max-ranks': 'value',
-    '--report-dir': 'value', '--quiet': 'flag',
+    '--report-dir': 'value', '--quiet': 'flag', '--join-window': 'value', '--require-job-key': 'flag',
     '-h': 'flag', '--help': 'flag', ...REPORT_OPTS, ...PLACEMENT_OPTS,
   } as const;
   const { values, rest } = takeOptions(argv, spec, { stopAtUnknown: false });
@@ -197,6 +201,8 @@ async function monitorCommand(argv: string[]): Promise<number> {
     lingerMs: typeof values.linger === 'string' ? parseNumber(values.linger, '--linger') : undefined,
     helloTimeoutMs: typeof values['hello-timeout'] === 'string' ? parseNumber(values['hello-timeout'], '--hello-timeout') : undefined,
     maxRanks: typeof values['max-ranks'] === 'string' ? parseNumber(values['max-ranks'], '--max-ranks') : undefined,
+    joinWindowMs: typeof values['join-window'] === 'string' ? parseNumber(values['join-window'], '--join-window') : undefined,
+    requireJobKey: values['require-job-key'] === true,
   });
   const log = (m: string) => { if (!quiet) process.stderr.write(`sitempi monitor: ${m}\n`); };
   const svc = await placementService(monitor, values, ro, log);
@@ -206,10 +212,10 @@ async function monitorCommand(argv: string[]): Promise<number> {
   monitor.on('jobEnd', (job) => {
     void (async () => {
       log(`job ${job.id} ended (${job.endReason})`);
+      await job.prepare();  // the collective expansion in slices: other clients go on meanwhile
       process.stdout.write(await render([job], json, ro, svc));
       if (reportDir) {
-        const safe = job.id.replace(/[^A-Za-z0-9._-]/g, '_');
-        writeReportFile(path.join(reportDir, `${safe}.json`), await render([job], true, ro, svc), reportMode);
+        writeNewReport(reportDir, job.id, await render([job], true, ro, svc), reportMode);
       }
     })().catch((e: Error) => log(`report failed: ${e.message}`));
   });
@@ -258,8 +264,6 @@ async function runCommand(argv: string[]): Promise<number> {
   const { Monitor } = await import('../monitor/monitor.js');
   // Jobs end when mpirun is done (below), not on a linger timeout while it runs.
   const monitor = new Monitor({ token, lingerMs: 24 * 3600 * 1000, updateIntervalMs: 1000 });
-  // The job sitempi launches may be relocated (placeholder until Monitor.registerJob binds it by its key).
-  monitor.on('jobStart', (j) => { if (j.id === jobId) j.registered = true; });
   monitor.on('error', (e) => process.stderr.write(`sitempi: monitor error: ${e.message}\n`));
   monitor.on('connectionError', (ev) => process.stderr.write(`sitempi: rejected a connection from ${ev.remote}: ${ev.error.message}\n`));
   const svc = await placementService(monitor, values, ro, (m) => process.stderr.write(`sitempi: ${m}\n`)).catch(async (e: Error) => {
@@ -292,6 +296,10 @@ async function runCommand(argv: string[]): Promise<number> {
     env.OMPI_ALLOW_RUN_AS_ROOT_CONFIRM = '1';
   }
   const ours: Record<string, string> = { LD_PRELOAD: lib, SITEMPI_MONITOR: monitorUrl, SITEMPI_TOKEN: token, SITEMPI_JOB: jobId };
+  // The job's key binds its ranks to it (only they know it); by environment, not on mpirun's command line.
+  const jobKey = crypto.randomBytes(16).toString('hex');
+  monitor.registerJob(jobId, { key: jobKey });
+  ours.SITEMPI_JOB_KEY = jobKey;
   // A static map without an executor is where the ranks are: the shim can use it from MPI_Init on.
   if (svc && !svc.executor && typeof values.sites === 'string') ours.SITEMPI_SITES = values.sites;
   const xs: string[] = [];
@@ -300,7 +308,7 @@ async function runCommand(argv: string[]): Promise<number> {
     if (SECRET_VARS.has(k)) { env[k] = v; xs.push('-x', k); } else xs.push('-x', `${k}=${v}`);
   }
   for (const k of Object.keys(process.env)) {
-    if (k.startsWith('SITEMPI_') && !(k in ours) && k !== 'SITEMPI_LIB' && k !== 'SITEMPI_MPIRUN') xs.push('-x', k);
+    if (k.startsWith('SITEMPI_') && !(k in ours) && k !== 'SITEMPI_LIB' && k !== 'SITEMPI_MPIRUN' && k !== 'SITEMPI_JOB_KEY') xs.push('-x', k);
   }
   const args = [...testbedArgs, ...xs, ...mpirunOpts, ...app];
   if (process.env.SITEMPI_CLI_DEBUG) process.stderr.write(`sitempi: ${mpirun} ${args.join(' ')}\n`);

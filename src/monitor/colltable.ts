@@ -27,8 +27,11 @@ export class CollTable {
     this.count = new Float64Array(initial);
   }
 
-  /** Adds one record (fn: the function id, comm: the job's communicator index or -1). */
-  add(epoch: number, fn: number, comm: number, alg: number, root: number, bytes: number): void {
+  /**
+   * Adds one record (fn: the function id, comm: the job's communicator index or -1). A record
+   * that needs a new entry is refused (false) unless mayGrow.
+   */
+  add(epoch: number, fn: number, comm: number, alg: number, root: number, bytes: number, mayGrow = true): boolean {
     let h = Math.imul(fn + 1, 0x9e3779b1) ^ Math.imul(comm + 7, 0x85ebca6b) ^ Math.imul(alg + 13, 0xc2b2ae35) ^
       Math.imul(root + 3, 0x27d4eb2f) ^ Math.imul(bytes | 0, 0x165667b1) ^ Math.imul((bytes / 4294967296) | 0, 0x5bd1e995) ^
       Math.imul(epoch | 0, 0x1b873593);
@@ -44,19 +47,20 @@ export class CollTable {
       if (this.bytes[i] === bytes && this.fn[i] === fn && this.root[i] === root && this.comm[i] === comm &&
           this.alg[i] === alg && this.epoch[i] === epoch) {
         this.count[i] += 1;
-        return;
+        return true;
       }
       s = (s + 1) & mask;
     }
+    if (!mayGrow) return false;
     if (this.size === this.cap) {
       this.grow();
-      this.add(epoch, fn, comm, alg, root, bytes);
-      return;
+      return this.add(epoch, fn, comm, alg, root, bytes);
     }
     const i = this.size++;
     this.epoch[i] = epoch; this.fn[i] = fn; this.comm[i] = comm; this.alg[i] = alg; this.root[i] = root;
     this.bytes[i] = bytes; this.count[i] = 1;
     this.slots[s] = i + 1;
+    return true;
   }
 
   private grow(): void {

@@ -36,22 +36,24 @@ export class HistogramStore {
   /** Non-empty cells. */
   cells = 0;
 
-  /** Adds n to the count of `bucket` of `pair`. */
-  add(pair: number, bucket: number, n: number): void {
+  /** Adds n to the count of `bucket` of `pair`; a new cell only when mayGrow (false if refused). */
+  add(pair: number, bucket: number, n: number, mayGrow = true): boolean {
     const key = pair * HISTOGRAM_BUCKETS + bucket + 1;
     const keys = this.keys, mask = keys.length - 1;
     // `key | 0` keeps the low 32 bits: enough to spread keys, the full key is compared.
     let i = Math.imul(key | 0, 0x9e3779b1) >>> this.shift;
     for (;;) {
       const k = keys[i];
-      if (k === key) { this.counts[i] += n; return; }
+      if (k === key) { this.counts[i] += n; return true; }
       if (k === 0) break;
       i = (i + 1) & mask;
     }
+    if (!mayGrow) return false;
     keys[i] = key;
     this.counts[i] = n;
     // Grow at 3/4 full: linear probing stays short, and slots stay 3/8..3/4 used.
     if (++this.cells * 4 > keys.length * 3) this.rehash(keys.length * 2);
+    return true;
   }
 
   /** Count of `bucket` of `pair` (0 when absent). */

@@ -1,18 +1,12 @@
 // Sessions (one rank connection or one per-rank file) feeding jobs. Shared by the Monitor (sockets)
 // and loadRankFiles (files).
 import crypto from 'node:crypto';
-import { WireError } from '../wire/frames.js';
-import { BatchScratch, decodeEnvelope, type Envelope } from '../wire/messages.js';
+import { BatchScratch, decodeEnvelope, type Envelope, type Hello } from '../wire/messages.js';
 import { PROTOCOL_VERSION } from '../wire/proto.js';
 import { JobProfile, type JobOptions, type RankState } from './job.js';
+import { DEFAULT_MAX_RANKS, ProtocolError } from './limits.js';
 
-/** The peer broke the protocol; the message goes back in an Error frame. */
-export class ProtocolError extends WireError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ProtocolError';
-  }
-}
+export { DEFAULT_MAX_RANKS, ProtocolError } from './limits.js';
 
 /** Constant-time token comparison (hashes first so lengths do not leak either). */
 export function tokensEqual(a: string, b: string): boolean {
@@ -26,14 +20,22 @@ export interface JobTableOptions extends JobOptions {
   token?: string;
   /** Largest job size accepted (dense matrices are size^2). Default DEFAULT_MAX_RANKS. */
   maxRanks?: number;
+  /** Refuse Hellos without a job key (Hello.job_key). Default false. */
+  requireJobKey?: boolean;
 }
 
-/** The matrices are dense (16 bytes per rank pair and placement epoch): 1 GiB per epoch here. */
-export const DEFAULT_MAX_RANKS = 8192;
+/** A job announced by its launcher before its ranks connect (Monitor.registerJob). */
+export interface JobRegistration {
+  /** the secret its ranks present in Hello.job_key */
+  key: string;
+  /** its number of ranks (optional: then the first Hello says it) */
+  size?: number;
+}
 
 /** Jobs by id, and what happens to them when sessions start. */
 export class JobTable {
   readonly jobs = new Map<string, JobProfile>();
+  readonly registrations = new Map<string, JobRegistration>();
   onJobStart: (job: JobProfile) => void = () => {};
   private readonly scratch = new BatchScratch();
 
@@ -43,16 +45,28 @@ export class JobTable {
     return new Session(this, this.scratch);
   }
 
-  /** The job for a Hello (a new one when none or only an ended one has that id). */
-  jobFor(id: string, size: number): JobProfile {
+  /**
+   * The job for a Hello (a new one when none or only an ended one has that id). A job is bound to
+   * its registered key, or else to the key of its first Hello: a Hello with another key, another
+   * size, or for a rank that is connected is refused.
+   */
+  jobFor(h: Pick<Hello, 'job' | 'size' | 'rank' | 'jobKey'>): JobProfile {
+    const { job: id, size } = h;
+    if (this.opts.requireJobKey && !h.jobKey) throw new ProtocolError('this monitor requires a job key (SITEMPI_JOB_KEY, set by sitempi run)');
+    const reg = this.registrations.get(id);
     let job = this.jobs.get(id);
     if (job && job.ended) job = undefined;
+    const key = job ? job.key ?? '' : reg ? reg.key : h.jobKey;
+    if (!tokensEqual(h.jobKey, key)) throw new ProtocolError(`job key does not match job ${id}`);
+    const expected = job ? job.size : reg?.size;
+    if (expected !== undefined && expected !== size) throw new ProtocolError(`job ${id} has ${expected} ranks, this Hello says ${size}`);
+    if (job && (job.rank(h.rank)?.openConnections ?? 0) > 0) throw new ProtocolError(`rank ${h.rank} of job ${id} is already connected`);
     if (!job) {
       job = new JobProfile(id, size, this.opts);
+      job.key = key || null;
+      job.registered = reg !== undefined;
       this.jobs.set(id, job);
       this.onJobStart(job);
-    } else if (job.size !== size) {
-      throw new ProtocolError(`job ${id} has ${job.size} ranks, this Hello says ${size}`);
     }
     return job;
   }
@@ -92,7 +106,7 @@ export class Session {
       if (h.size < 1 || h.size > max)
         throw new ProtocolError(`job size ${h.size} out of range (1..${max}; the monitor's maxRanks option raises the limit)`);
       if (h.rank >= h.size) throw new ProtocolError(`rank ${h.rank} out of range for size ${h.size}`);
-      const job = this.table.jobFor(h.job, h.size);
+      const job = this.table.jobFor(h);
       this.job = job;
       this.rank = job.hello(h);
       this.rank.openConnections++;

@@ -1,21 +1,24 @@
-// Per-job aggregation: what the monitor keeps about one MPI job (one Hello.job).
+// Per-job aggregation: what the monitor keeps about one MPI job (one Hello.job), within the
+// job's limits (limits.ts).
 import { PlacementMark } from '../generated/facts.js';
 import { COLL_NAMES, FUNCTIONS, Role, ROLE_SHIFT } from '../generated/functions.js';
 import type { Batch, Bye, CommDef, Hello } from '../wire/messages.js';
-import { CollTable } from './colltable.js';
 import { MAX_EXACT, U64Array } from './counters.js';
+import { expandAll, expandSteps, type EpochData, type Expanded } from './expand.js';
 import { HISTOGRAM_BUCKETS, HistogramStore, sizeBucket } from './histogram.js';
-import { expandCollective } from '../native/addon.js';
+import { DEFAULT_JOB_LIMITS, epochsKept, LimitCounters, ProtocolError, type JobLimits } from './limits.js';
+import { RankState } from './rank.js';
+import { RateWindow, type Rates } from './rates.js';
 
 export { HISTOGRAM_BUCKETS, sizeBucket, bucketLow } from './histogram.js';
+export { RankState } from './rank.js';
+export type { Rates } from './rates.js';
 
 const FN_MASK = (1 << ROLE_SHIFT) - 1;
 const NFN = FUNCTIONS.length;
 const NEWEST_CALL_ROLE = Role.Coll; // roles 0..4 are calls
 /** Role.Placement records: `alg` says which mark (PlacementMark, generated from native/shim/gen/facts.mjs). */
 const PLACEMENT_MARK_SWITCH = PlacementMark.Switch;
-/** Largest seq gap whose missing batches are remembered individually (so a late one is accepted). */
-const MAX_TRACKED_GAP = 1 << 16;
 
 /** A communicator known to the job (from CommDef). */
 export interface CommInfo {
@@ -50,109 +53,6 @@ export interface Matrix {
   messages: U64Array;
 }
 
-interface EpochData {
-  bytes: U64Array;
-  messages: U64Array;
-}
-
-/** What the monitor knows about one rank. */
-export class RankState {
-  host = '';
-  pid = 0;
-  program = '';
-  /** CLOCK_REALTIME of MPI_Init at the rank, ns since the epoch */
-  startNs: bigint | null = null;
-  openConnections = 0;
-  connections = 0;
-  bye: Bye | null = null;
-  /** Sum of durations of call records received. */
-  mpiNsRecorded = 0;
-  /** Latest record end seen (ns since startNs). */
-  lastNs = 0;
-  /** Records received (all roles). */
-  records = 0;
-  /** Call records received (roles 0-4). */
-  calls = 0;
-  /** Sum of Batch.dropped. */
-  droppedReported = 0;
-  nextSeq = 0;
-  readonly missing = new Set<number>();
-  lostUntracked = 0;
-  duplicateBatches = 0;
-  batches = 0;
-  /** rank-local communicator id -> job communicator index (-1 unknown) */
-  localComm = new Int32Array(16).fill(-1);
-  readonly fnCalls = new Float64Array(NFN);
-  readonly fnBytes = new U64Array(NFN);
-  readonly fnTime = new U64Array(NFN);
-  readonly coll = new CollTable();
-  crossSiteMessages = 0;
-  crossSiteBytes = 0;
-  unknownFunctions = 0;
-  unknownComms = 0;
-  invalidPeers = 0;
-  inexact = false;
-
-  constructor(readonly rank: number) {}
-
-  /** Accepts a batch sequence number; false for a duplicate (already received). */
-  acceptSeq(seq: number): boolean {
-    if (seq === this.nextSeq) {
-      this.nextSeq++;
-      return true;
-    }
-    if (seq > this.nextSeq) {
-      const gap = seq - this.nextSeq;
-      if (gap <= MAX_TRACKED_GAP && this.missing.size < MAX_TRACKED_GAP) for (let s = this.nextSeq; s < seq; s++) this.missing.add(s);
-      else this.lostUntracked += gap;
-      this.nextSeq = seq + 1;
-      return true;
-    }
-    if (this.missing.delete(seq)) return true;
-    this.duplicateBatches++;
-    return false;
-  }
-
-  /** Batches never received (sequence gaps). */
-  get lostBatches(): number {
-    return this.missing.size + this.lostUntracked;
-  }
-
-  /** Records dropped by the shim (queue full), from the batches or Bye, whichever is larger. */
-  get dropped(): number {
-    return Math.max(this.droppedReported, this.bye?.dropped ?? 0);
-  }
-
-  /** Records produced but neither received nor reported dropped (known once Bye has arrived). */
-  get lostRecords(): number {
-    return this.bye ? Math.max(0, this.bye.records - this.records - this.dropped) : 0;
-  }
-
-  /** Wall time (ns): Bye.endNs, or the end of the latest record before Bye. */
-  get wallNs(): number {
-    return this.bye && this.bye.endNs > 0 ? this.bye.endNs : this.lastNs;
-  }
-
-  /** Time inside MPI (ns): Bye.mpiNs (exact even when records were dropped), or the sum of durations. */
-  get mpiNs(): number {
-    return this.bye && this.bye.mpiNs > 0 ? this.bye.mpiNs : this.mpiNsRecorded;
-  }
-
-  get mpiFraction(): number {
-    const w = this.wallNs;
-    return w > 0 ? Math.min(1, this.mpiNs / w) : 0;
-  }
-
-  setComm(localId: number, index: number): void {
-    if (localId >= this.localComm.length) {
-      const grown = new Int32Array(Math.max(localId + 1, this.localComm.length * 2)).fill(-1);
-      grown.set(this.localComm);
-      this.localComm = grown;
-    }
-    this.localComm[localId] = index;
-  }
-}
-
 /** Per-function totals over a job (or a rank). */
 export interface FunctionStats {
   id: number;
@@ -164,52 +64,13 @@ export interface FunctionStats {
   timeNs: number;
 }
 
-export interface Rates {
-  windowSeconds: number;
-  recordsPerSecond: number;
-  /** bytes of point-to-point sends/gets, collective contributions and their parts, per second */
-  bytesPerSecond: number;
-  /** point-to-point messages (sends, gets, collective parts) and collective calls per second */
-  messagesPerSecond: number;
-}
-
-class RateWindow {
-  private readonly stamp: Float64Array;
-  private readonly recs: Float64Array;
-  private readonly bytes: Float64Array;
-  private readonly msgs: Float64Array;
-  constructor(readonly seconds: number) {
-    this.stamp = new Float64Array(seconds).fill(-1);
-    this.recs = new Float64Array(seconds);
-    this.bytes = new Float64Array(seconds);
-    this.msgs = new Float64Array(seconds);
-  }
-  add(nowMs: number, r: number, b: number, m: number): void {
-    const sec = Math.floor(nowMs / 1000);
-    const i = sec % this.seconds;
-    if (this.stamp[i] !== sec) {
-      this.stamp[i] = sec;
-      this.recs[i] = 0; this.bytes[i] = 0; this.msgs[i] = 0;
-    }
-    this.recs[i] += r; this.bytes[i] += b; this.msgs[i] += m;
-  }
-  rates(nowMs: number, sinceMs: number): Rates {
-    const sec = Math.floor(nowMs / 1000);
-    let r = 0, b = 0, m = 0;
-    for (let i = 0; i < this.seconds; i++) {
-      if (this.stamp[i] > sec - this.seconds && this.stamp[i] <= sec) { r += this.recs[i]; b += this.bytes[i]; m += this.msgs[i]; }
-    }
-    // the window covers the last `seconds` seconds, or the job's life if shorter
-    const span = Math.max(0.001, Math.min(this.seconds, (nowMs - sinceMs) / 1000));
-    return { windowSeconds: this.seconds, recordsPerSecond: r / span, bytesPerSecond: b / span, messagesPerSecond: m / span };
-  }
-}
-
 export type JobEndReason = 'complete' | 'disconnected' | 'closed' | 'files';
 
 export interface JobOptions {
   rateWindowSeconds?: number;
   now?: () => number;
+  /** What the job may hold (defaults: DEFAULT_JOB_LIMITS). */
+  limits?: Partial<JobLimits>;
 }
 
 /**
@@ -241,6 +102,18 @@ export class JobProfile {
   endedAtMs: number | null = null;
   endReason: JobEndReason | null = null;
   private cache: { version: number; expanded: Expanded } | null = null;
+  readonly limits: JobLimits;
+  /** What was not kept because a limit was reached. */
+  readonly overLimit = new LimitCounters();
+  /** Placement epochs kept (the rest are merged into the last one kept). */
+  readonly maxEpochs: number;
+  private readonly keptEpochs = new Set<number>();
+  private commRefs = 0;
+  private commMembers = 0;
+  private collEntries = 0;
+  private trackedGaps = 0;
+  /** The job's key (Hello.job_key of its first accepted rank, or registered): binds ranks to it. */
+  key: string | null = null;
   /** Registered in advance by the launcher or an operator (Monitor.registerJob): only such jobs
    * may cause relocations. */
   registered = false;
@@ -250,6 +123,17 @@ export class JobProfile {
     this.now = opts.now ?? Date.now;
     this.window = new RateWindow(Math.max(1, Math.round(opts.rateWindowSeconds ?? 10)));
     this.startedAtMs = this.now();
+    this.limits = { ...DEFAULT_JOB_LIMITS, ...opts.limits };
+    this.maxEpochs = epochsKept(this.limits, size);
+  }
+
+  /** One line per limit this job reached (for the report; empty in ordinary runs). */
+  get limitNotes(): string[] {
+    return this.overLimit.notes(this.limits, this.size, this.maxEpochs);
+  }
+
+  get maxHistogramCells(): number {
+    return this.limits.maxHistogramCells;
   }
 
   get ended(): boolean {
@@ -302,13 +186,35 @@ export class JobProfile {
   }
 
   sitesInForce(epoch: number, siteOf: number[]): void {
-    if (!this.siteMaps.has(epoch) && siteOf.length === this.size) this.siteMaps.set(epoch, [...siteOf]);
+    if (siteOf.length === this.size && !this.siteMaps.has(epoch) && this.epochSlot(epoch) === epoch) this.siteMaps.set(epoch, [...siteOf]);
   }
 
+  /** The epoch a batch of `epoch` is counted in: itself while the job keeps epochs, else merged. */
+  private epochSlot(epoch: number): number {
+    if (this.keptEpochs.has(epoch)) return epoch;
+    if (this.keptEpochs.size < this.maxEpochs) {
+      this.keptEpochs.add(epoch);
+      if (this.keptEpochs.size === this.maxEpochs) this.overLimit.mergedInto = epoch;
+      return epoch;
+    }
+    return this.overLimit.mergedInto;
+  }
+
+  /** A CommDef of rank r. Throws ProtocolError for members out of range or past the job's limits. */
   commDef(r: RankState, c: CommDef): void {
+    const P = this.size;
+    if (c.members.length > P || c.remoteMembers.length > P) throw new ProtocolError(`CommDef with more members than the job's ${P} ranks`);
+    for (const w of c.members) if (w >= P) throw new ProtocolError(`CommDef member ${w} out of range for size ${P}`);
+    for (const w of c.remoteMembers) if (w >= P) throw new ProtocolError(`CommDef member ${w} out of range for size ${P}`);
+    if (!r.localComm.has(c.localId) && this.commRefs >= this.limits.maxCommRefs)
+      throw new ProtocolError(`more than ${this.limits.maxCommRefs} communicators in job ${this.id} (maxCommRefs)`);
     const key = `${c.globalId}:${c.members.join(',')}|${c.remoteMembers.join(',')}`;
     let index = this.commKeys.get(key);
     if (index === undefined) {
+      const n = c.members.length + c.remoteMembers.length;
+      if (this.commMembers + n > this.limits.maxCommMembers)
+        throw new ProtocolError(`communicators of job ${this.id} hold more than ${this.limits.maxCommMembers} members (maxCommMembers)`);
+      this.commMembers += n;
       index = this.comms.length;
       const rankOf = new Map<number, number>();
       c.members.forEach((w, i) => { if (!rankOf.has(w)) rankOf.set(w, i); });
@@ -318,7 +224,8 @@ export class JobProfile {
       });
       this.commKeys.set(key, index);
     }
-    r.setComm(c.localId, index);
+    if (!r.localComm.has(c.localId)) this.commRefs++;
+    r.localComm.set(c.localId, index);
   }
 
   bye(r: RankState, b: Bye): void {
@@ -326,6 +233,7 @@ export class JobProfile {
     this.version++;
   }
 
+  /** The point-to-point matrices of a kept epoch. */
   private epochMatrix(epoch: number): EpochData {
     let e = this.epochData.get(epoch);
     if (!e) {
@@ -338,20 +246,28 @@ export class JobProfile {
 
   /** Aggregates one batch of rank r. Returns false when it was a duplicate (ignored). */
   batch(r: RankState, b: Batch): boolean {
-    if (!r.acceptSeq(b.seq)) return false;
+    const room = this.limits.maxTrackedGaps - this.trackedGaps, tracked = r.missing.size;
+    if (b.seq > r.nextSeq && b.seq - r.nextSeq > room) this.overLimit.untrackedGaps += b.seq - r.nextSeq;
+    const accepted = r.acceptSeq(b.seq, room);
+    this.trackedGaps += r.missing.size - tracked;
+    if (!accepted) return false;
     r.batches++;
     r.droppedReported += b.dropped;
     if (b.inexact) r.inexact = true;
     const n = b.n;
     if (n === 0) { this.version++; return true; }
-    const P = this.size, me = r.rank, epoch = b.epoch;
+    const P = this.size, me = r.rank;
+    const epoch = this.epochSlot(b.epoch);
+    if (epoch !== b.epoch) this.overLimit.mergedEpochBatches++;
     const em = this.epochMatrix(epoch);
     const mb = em.bytes.lo, mm = em.messages.lo;
     const fnCalls = r.fnCalls, fnBytes = r.fnBytes.lo, fnTime = r.fnTime.lo;
     const { fn, peer, bytes, comm, duration, alg } = b;
     const localComm = r.localComm;
     const coll = r.coll;
+    let collSize = coll.size;
     const hist = this.hist;
+    const histRoom = () => hist.cells < this.limits.maxHistogramCells;
     let mpi = 0, calls = 0, winBytes = 0, winMsgs = 0;
     for (let i = 0; i < n; i++) {
       const f = fn[i];
@@ -381,9 +297,11 @@ export class JobProfile {
           break;
         case Role.Coll: {
           const lc = comm[i];
-          const ci = lc < localComm.length ? localComm[lc] : -1;
+          const ci = localComm.get(lc) ?? -1;
           if (ci < 0) r.unknownComms++;
-          coll.add(epoch, id, ci, alg[i], peer[i], by);
+          if (coll.add(epoch, id, ci, alg[i], peer[i], by, this.collEntries < this.limits.maxCollEntries)) {
+            if (coll.size > collSize) { this.collEntries++; collSize++; }
+          } else this.overLimit.collectivesOverLimit++;
           winBytes += by;
           winMsgs += 1;
           continue;
@@ -401,7 +319,7 @@ export class JobProfile {
       const s = mb[idx] + by;
       if (s < MAX_EXACT) mb[idx] = s; else em.bytes.spill(idx, by);
       mm[idx] += 1;
-      hist.add(idx, by < 4294967296 ? 32 - Math.clz32(by) : sizeBucket(by), 1);
+      if (!hist.add(idx, by < 4294967296 ? 32 - Math.clz32(by) : sizeBucket(by), 1, histRoom())) this.overLimit.histogramOverLimit++;
       winBytes += by;
       winMsgs += 1;
     }
@@ -425,12 +343,13 @@ export class JobProfile {
     return true;
   }
 
-  private placementSwitch(localComm: Int32Array, lc: number, epoch: number, call: number, startNs: number): void {
-    const ci = lc < localComm.length ? localComm[lc] : -1;
+  private placementSwitch(localComm: Map<number, number>, lc: number, epoch: number, call: number, startNs: number): void {
+    const ci = localComm.get(lc) ?? -1;
     const key = `${ci}:${epoch}`;
     const jobSeconds = startNs / 1e9;
     const s = this.switchMarks.get(key);
-    if (!s) this.switchMarks.set(key, { comm: ci, epoch, call, jobSeconds, ranks: 1 });
+    if (!s && this.switchMarks.size >= this.limits.maxPlacementSwitches) this.overLimit.switchesOverLimit++;
+    else if (!s) this.switchMarks.set(key, { comm: ci, epoch, call, jobSeconds, ranks: 1 });
     else { s.ranks++; s.jobSeconds = Math.min(s.jobSeconds, jobSeconds); }
   }
 
@@ -554,62 +473,23 @@ export class JobProfile {
     this.cache = { version: this.version, expanded: ex };
     return ex;
   }
-}
 
-interface Expanded {
-  perEpoch: Map<number, EpochData>;
-  /** Message-size histograms of the expanded collectives (same pair index as the p2p ones). */
-  hist: HistogramStore;
-  unexpanded: number;
-}
-
-function expandAll(job: JobProfile): Expanded {
-  const P = job.size;
-  const perEpoch = new Map<number, EpochData>();
-  const hist = new HistogramStore();
-  let unexpanded = 0;
-  const flowCache = new Map<string, ReturnType<typeof expandCollective>>();
-  for (const r of job.ranks) {
-    if (!r) continue;
-    const t = r.coll;
-    for (let i = 0; i < t.size; i++) {
-      const count = t.count[i];
-      const kind = FUNCTIONS[t.fn[i]]?.coll ?? 0;
-      const comm = t.comm[i] >= 0 ? job.comms[t.comm[i]] : undefined;
-      if (!kind || !comm || comm.remoteMembers) { unexpanded += count; continue; }
-      const me = comm.rankOf.get(r.rank);
-      if (me === undefined) { unexpanded += count; continue; }
-      const rootWorld = t.root[i];
-      const root = rootWorld >= 0 ? comm.rankOf.get(rootWorld) ?? -1 : -1;
-      const size = comm.members.length;
-      const alg = t.alg[i];
-      // Site-aware algorithms route by site: the grouping of the record's epoch, as the shim reported it.
-      const map = alg ? job.siteMaps.get(t.epoch[i]) : undefined;
-      if (alg && !map) { unexpanded += count; continue; }
-      const siteOf = map ? Array.from(comm.members, (w) => map[w] ?? 0) : undefined;
-      const key = `${kind},${alg},${me},${root},${size},${t.bytes[i]},${siteOf?.join('.') ?? ''}`;
-      let flows = flowCache.get(key);
-      if (!flows) flowCache.set(key, (flows = expandCollective(kind, alg, me, root, size, t.bytes[i], siteOf)));
-      if (flows.src.length === 0) continue;
-      const epoch = t.epoch[i];
-      let e = perEpoch.get(epoch);
-      if (!e) perEpoch.set(epoch, (e = { bytes: new U64Array(P * P), messages: new U64Array(P * P) }));
-      for (let k = 0; k < flows.src.length; k++) {
-        const cs = flows.src[k], cd = flows.dst[k];
-        if (cs < 0 || cd < 0 || cs >= size || cd >= size) continue;
-        const s = comm.members[cs], d = comm.members[cd];
-        if (s === d || s >= P || d >= P) continue;
-        const idx = s * P + d;
-        const fb = flows.bytes[k], fm = flows.msgs[k];
-        const pb = fb * count;
-        if (pb < MAX_EXACT) e.bytes.add(idx, pb); else e.bytes.addBig(idx, BigInt(fb) * BigInt(count));
-        const pm = fm * count;
-        if (pm < MAX_EXACT) e.messages.add(idx, pm); else e.messages.addBig(idx, BigInt(fm) * BigInt(count));
-        if (fm > 0) hist.add(idx, sizeBucket(Math.floor(fb / fm)), pm);
+  /**
+   * Expands the collectives ahead of the queries, yielding to the event loop between slices, so
+   * that a report of a large job does not hold other clients up (queries then use the result).
+   */
+  async prepare(): Promise<void> {
+    const version = this.version;
+    const it = expandSteps(this);
+    for (;;) {
+      const r = it.next();
+      if (r.done) {
+        if (this.version === version) this.cache = { version, expanded: r.value };
+        return;
       }
+      await new Promise<void>((res) => setImmediate(res));
     }
   }
-  return { perEpoch, hist, unexpanded };
 }
 
 export { COLL_NAMES };

@@ -6,44 +6,20 @@ import net from 'node:net';
 import { FrameDecoder, WireError } from '../wire/frames.js';
 import { encodeAck, encodeError, encodePlacement, type Placement } from '../wire/messages.js';
 import { MAX_FRAME_BYTES } from '../wire/proto.js';
-import { DEFAULT_MAX_RANKS, JobTable, type Session } from './ingest.js';
+import { JobTable, type JobRegistration, type Session } from './ingest.js';
 import type { JobProfile } from './job.js';
+import { DEFAULT_MAX_RANKS, type JobLimits } from './limits.js';
+import { parseListenAddress, type MonitorOptions } from './options.js';
+
+export { parseListenAddress, type MonitorOptions } from './options.js';
 
 /** A connection's first frame must be its Hello (job, host, program, token: well under this):
  * a peer that has not shown the token cannot make the monitor hold more for it. */
 export const HELLO_MAX_BYTES = 64 * 1024;
-
-export interface MonitorOptions {
-  /** Where to listen: "tcp://host:port" (port 0 = any), "unix:/path"; one or several. */
-  listen?: string | string[];
-  /** Shared secret every Hello must carry (compared in constant time). Unset: no check. */
-  token?: string;
-  /**
-   * A job ends when all its ranks have sent Bye, or when it has had no open connection (and no
-   * new data) for this long. Default 5000 ms.
-   */
-  lingerMs?: number;
-  /** Minimum interval between jobUpdate events of one job. Default 1000 ms. */
-  updateIntervalMs?: number;
-  /** Sliding window of the rates. Default 10 s. */
-  rateWindowSeconds?: number;
-  /** Largest frame accepted. Default 16 MiB (the shim's limit). */
-  maxFrameBytes?: number;
-  /** Largest job (ranks) accepted. The matrices are dense, 16 bytes per rank pair and placement
-   * epoch (1 GiB per epoch at 8192 ranks). Default DEFAULT_MAX_RANKS (8192). */
-  maxRanks?: number;
-  /**
-   * Send an Ack with the highest batch seq after each chunk of batches. Default false: the shim
-   * does not need them, and a write to a rank that has just closed its end (after Bye) fails with
-   * EPIPE, which makes Node drop the socket before the rank's last frames have been read.
-   */
-  ack?: boolean;
-  /** How many ended jobs endedJobs() keeps (oldest dropped first). Default 100. */
-  keepEndedJobs?: number;
-  /** A connection that has not completed its Hello this long after connecting is closed with
-   * an Error (it holds a socket, nothing else). Default 30000 ms; 0: no limit. */
-  helloTimeoutMs?: number;
-}
+/** What one connection is charged, on top of its buffered bytes, before it has said Hello. */
+export const UNAUTHENTICATED_CONN_BYTES = 1024;
+/** Bytes of ranks' frames applied per event-loop turn, over all connections. */
+const TURN_BYTES = 512 * 1024;
 
 /** A connection was refused or dropped for breaking the protocol. */
 export interface ConnectionErrorEvent {
@@ -78,6 +54,12 @@ export interface Monitor {
 }
 
 interface Conn {
+  /** bytes charged to the unauthenticated budget (0 once it has said Hello) */
+  charged: number;
+  /** chunks received while its earlier ones wait for their turn */
+  backlog: Buffer[];
+  /** the peer has closed: drop the connection once its backlog is applied */
+  closeWhenDrained: boolean;
   socket: net.Socket;
   session: Session;
   decoder: FrameDecoder;
@@ -95,20 +77,6 @@ interface JobMeta {
   lastUpdateMs: number;
 }
 
-/** Parses "tcp://host:port", "unix:/path" (also "unix:///path"), or a bare "/path". */
-export function parseListenAddress(a: string): { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string } {
-  if (a.startsWith('unix:')) {
-    const p = a.slice(5).replace(/^\/\/(?=\/)/, '');
-    if (!p) throw new Error(`bad address ${a}`);
-    return { kind: 'unix', path: p };
-  }
-  if (a.startsWith('/')) return { kind: 'unix', path: a };
-  const m = /^(?:tcp:\/\/)?(\[[^\]]+\]|[^:/]*):(\d+)$/.exec(a);
-  if (!m) throw new Error(`bad address ${a} (use tcp://host:port or unix:/path)`);
-  const host = m[1].replace(/^\[|\]$/g, '') || '0.0.0.0';
-  return { kind: 'tcp', host, port: Number(m[2]) };
-}
-
 /**
  * The monitor. Usage:
  *   const m = new Monitor({ token });
@@ -120,10 +88,17 @@ export function parseListenAddress(a: string): { kind: 'tcp'; host: string; port
  * before Hello gets an Error frame and that connection (only) is closed.
  */
 export class Monitor extends EventEmitter {
-  readonly options: Required<Omit<MonitorOptions, 'listen' | 'token'>> & { token?: string };
+  readonly options: Required<Omit<MonitorOptions, 'listen' | 'token' | 'limits'>> & { token?: string; limits?: Partial<JobLimits> };
   private readonly table: JobTable;
   private readonly servers: net.Server[] = [];
   private readonly conns = new Set<Conn>();
+  /** connections without a Hello yet, oldest first, and what they are charged in all */
+  private readonly unauthenticated = new Set<Conn>();
+  private unauthenticatedBytes = 0;
+  /** connections with chunks waiting for a turn, in order; bytes applied in this turn */
+  private readonly waiting: Conn[] = [];
+  private turnUsed = 0;
+  private turnScheduled = false;
   private readonly meta = new Map<JobProfile, JobMeta>();
   private readonly ended: JobProfile[] = [];
   private readonly addrs: string[] = [];
@@ -135,6 +110,10 @@ export class Monitor extends EventEmitter {
     this.options = {
       token: opts.token,
       lingerMs: opts.lingerMs ?? 5000,
+      joinWindowMs: opts.joinWindowMs ?? 60_000,
+      requireJobKey: opts.requireJobKey ?? false,
+      maxUnauthenticatedBytes: opts.maxUnauthenticatedBytes ?? 32 * 1024 * 1024,
+      limits: opts.limits,
       updateIntervalMs: opts.updateIntervalMs ?? 1000,
       rateWindowSeconds: opts.rateWindowSeconds ?? 10,
       maxFrameBytes: opts.maxFrameBytes ?? MAX_FRAME_BYTES,
@@ -143,7 +122,10 @@ export class Monitor extends EventEmitter {
       keepEndedJobs: opts.keepEndedJobs ?? 100,
       helloTimeoutMs: opts.helloTimeoutMs ?? 30_000,
     };
-    this.table = new JobTable({ token: opts.token, rateWindowSeconds: this.options.rateWindowSeconds, maxRanks: this.options.maxRanks });
+    this.table = new JobTable({
+      token: opts.token, rateWindowSeconds: this.options.rateWindowSeconds, maxRanks: this.options.maxRanks,
+      requireJobKey: this.options.requireJobKey, limits: opts.limits,
+    });
     this.table.onJobStart = (job) => {
       this.meta.set(job, { conns: new Set(), lingerTimer: null, updateTimer: null, lastUpdateVersion: -1, lastUpdateMs: 0 });
       this.emit('jobStart', job);
@@ -182,6 +164,21 @@ export class Monitor extends EventEmitter {
     return out;
   }
 
+  /**
+   * Announces a job before its ranks connect: its ranks must present `key` in Hello.job_key (and
+   * say `size` ranks, when given); the job is marked registered (only such jobs may cause
+   * relocations). `sitempi run` registers the job it launches.
+   */
+  registerJob(jobId: string, reg: JobRegistration): void {
+    if (!jobId || !reg.key) throw new Error('registerJob needs a job id and a key');
+    this.table.registrations.set(jobId, { ...reg });
+  }
+
+  /** Forgets a registration (jobs already running keep their key). */
+  unregisterJob(jobId: string): void {
+    this.table.registrations.delete(jobId);
+  }
+
   /** Addresses listened on. */
   get addresses(): readonly string[] {
     return this.addrs;
@@ -201,6 +198,11 @@ export class Monitor extends EventEmitter {
   /** Jobs that have ended, oldest first. */
   endedJobs(): readonly JobProfile[] {
     return this.ended;
+  }
+
+  /** Bytes charged to connections that have not said Hello (their budget: maxUnauthenticatedBytes). */
+  get unauthenticatedBytesHeld(): number {
+    return this.unauthenticatedBytes;
   }
 
   /** Open rank connections. */
@@ -264,8 +266,13 @@ export class Monitor extends EventEmitter {
     if (this.closed) { socket.destroy(); return; }
     socket.setNoDelay(true);
     const remote = unixName || `${socket.remoteAddress}:${socket.remotePort}`;
-    const c: Conn = { socket, session: this.table.session(), decoder: new FrameDecoder(this.options.maxFrameBytes, HELLO_MAX_BYTES), remote, ackedSeq: -1, dead: false, helloTimer: null };
+    const c: Conn = {
+      socket, session: this.table.session(), decoder: new FrameDecoder(this.options.maxFrameBytes, HELLO_MAX_BYTES), remote, ackedSeq: -1,
+      dead: false, helloTimer: null, charged: 0, backlog: [], closeWhenDrained: false,
+    };
     this.conns.add(c);
+    this.unauthenticated.add(c);
+    this.charge(c);
     const wait = this.options.helloTimeoutMs;
     if (wait > 0) {
       c.helloTimer = setTimeout(() => this.reject(c, new WireError(`no Hello within ${wait} ms`)), wait);
@@ -273,10 +280,54 @@ export class Monitor extends EventEmitter {
     }
     socket.on('data', (chunk: Buffer) => this.data(c, chunk));
     socket.on('error', () => { /* reset by peer etc.: treated as close */ });
-    socket.on('close', () => this.drop(c, null));
+    socket.on('close', () => { if (c.backlog.length) c.closeWhenDrained = true; else this.drop(c, null); });
   }
 
+  /**
+   * A chunk from a connection. Ranks' data is applied up to TURN_BYTES per event-loop turn over
+   * all connections; past that a connection is paused and its chunks wait for the next turns,
+   * served in turn with the others'. Data before Hello is applied at once (it is small: the
+   * unauthenticated budget), so a new connection is answered within one turn however many
+   * clients flood the monitor.
+   */
   private data(c: Conn, chunk: Buffer): void {
+    if (c.dead) return;
+    if (!c.session.job) { this.apply(c, chunk); return; }
+    if (c.backlog.length || this.turnUsed >= TURN_BYTES) {
+      if (!c.backlog.length) this.waiting.push(c);
+      c.backlog.push(chunk);
+      c.socket.pause();
+      this.scheduleTurn();
+      return;
+    }
+    this.turnUsed += chunk.length;
+    this.scheduleTurn();
+    this.apply(c, chunk);
+  }
+
+  /** Next turn: a fresh byte budget, spent on the waiting connections one chunk each, round robin. */
+  private scheduleTurn(): void {
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    setImmediate(() => {
+      this.turnScheduled = false;
+      this.turnUsed = 0;
+      while (this.waiting.length && this.turnUsed < TURN_BYTES) {
+        const c = this.waiting.shift()!;
+        if (c.dead) continue;
+        const chunk = c.backlog.shift()!;
+        this.turnUsed += chunk.length;
+        this.apply(c, chunk);
+        if (c.dead) continue;
+        if (c.backlog.length) this.waiting.push(c);
+        else if (c.closeWhenDrained) this.drop(c, null);
+        else c.socket.resume();
+      }
+      if (this.waiting.length || this.turnUsed > 0) this.scheduleTurn();
+    });
+  }
+
+  private apply(c: Conn, chunk: Buffer): void {
     if (c.dead) return;
     const hadJob = c.session.job;
     if (hadJob?.ended) return; // the job is over (every rank said Bye); late data is ignored
@@ -291,8 +342,9 @@ export class Monitor extends EventEmitter {
       return;
     }
     const job = c.session.job;
-    if (!job) return;
+    if (!job) { this.charge(c); return; }
     if (c.helloTimer) { clearTimeout(c.helloTimer); c.helloTimer = null; }
+    if (c.charged) this.uncharge(c);
     const m = this.meta.get(job);
     if (!hadJob && m) {
       m.conns.add(c);
@@ -321,9 +373,28 @@ export class Monitor extends EventEmitter {
     this.drop(c, err);
   }
 
+  /** Charges a connection without Hello to the shared budget; closes the oldest ones past it. */
+  private charge(c: Conn): void {
+    const now = UNAUTHENTICATED_CONN_BYTES + c.decoder.held;
+    this.unauthenticatedBytes += now - c.charged;
+    c.charged = now;
+    for (const old of this.unauthenticated) {
+      if (this.unauthenticatedBytes <= this.options.maxUnauthenticatedBytes) break;
+      this.reject(old, new WireError('too many connections without a Hello: the oldest are closed'));
+    }
+  }
+
+  private uncharge(c: Conn): void {
+    this.unauthenticatedBytes -= c.charged;
+    c.charged = 0;
+    this.unauthenticated.delete(c);
+  }
+
   private drop(c: Conn, _err: Error | null): void {
     if (c.dead) return;
     c.dead = true;
+    c.backlog.length = 0;
+    if (c.charged || this.unauthenticated.has(c)) this.uncharge(c);
     if (c.helloTimer) { clearTimeout(c.helloTimer); c.helloTimer = null; }
     this.conns.delete(c);
     c.session.close();
@@ -340,10 +411,12 @@ export class Monitor extends EventEmitter {
   private armLinger(job: JobProfile, m: JobMeta): void {
     if (m.conns.size > 0 || this.closed) return;
     if (m.lingerTimer) clearTimeout(m.lingerTimer);
+    // ranks still to come: wait for them longer (they meet in this job, not in a second one)
+    const wait = job.ranksSeen < job.size ? Math.max(this.options.lingerMs, this.options.joinWindowMs) : this.options.lingerMs;
     m.lingerTimer = setTimeout(() => {
       m.lingerTimer = null;
       if (m.conns.size === 0 && !job.ended) this.endJob(job, 'disconnected');
-    }, this.options.lingerMs);
+    }, wait);
     m.lingerTimer.unref?.();
   }
 

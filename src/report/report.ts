@@ -81,6 +81,8 @@ export interface JobReport {
     invalidPeerRecords: number; unknownFunctionRecords: number; badFrames: number;
   };
   unexpandedCollectives: number;
+  /** data the monitor did not keep because the job reached one of its limits (one line each) */
+  limits: string[];
   /** when each communicator switched placement epochs (monitor-provided placements only) */
   placementSwitches: Array<{ comm: number; commSize: number; epoch: number; call: number; jobSeconds: number; ranks: number }>;
   rates: Rates;
@@ -175,6 +177,7 @@ export function jobReport(job: JobProfile, opts: ReportOptions = {}): JobReport 
       badFrames: opts.badFrames?.get(job.id) ?? 0,
     },
     unexpandedCollectives: job.unexpandedCollectives,
+    limits: job.limitNotes,
     placementSwitches: job.placementSwitches().map((w) => ({ ...w, commSize: w.comm >= 0 ? job.comms[w.comm].members.length : 0 })),
     rates: job.rates(),
     classification: classify(job, opts.classify),
@@ -283,6 +286,7 @@ export function formatJobText(r: JobReport, opts: ReportOptions = {}): string {
     out.push(`Invalid peers: ${d.invalidPeerRecords} records name a peer outside 0..${r.size - 1} (${who}): the function tables count them, the matrix and the pairs leave them out`);
   }
   if (d.unknownFunctionRecords) out.push(`Unknown functions: ${d.unknownFunctionRecords} call records of function ids this monitor does not know (a newer shim?) are in no table`);
+  for (const l of r.limits) out.push(`Limit reached: ${l}`);
   if (r.unexpandedCollectives > 0) out.push(`Collective calls not expanded into the matrix (unknown or inter-communicator, unmodelled): ${r.unexpandedCollectives}`);
   return out.join('\n') + '\n';
 }

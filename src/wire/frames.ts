@@ -15,8 +15,9 @@ export class WireError extends Error {
  * chunk's memory will be reused). Throws `WireError` as soon as a header announces a frame larger
  * than `maxFrameBytes` (`firstFrameMax` for the stream's first frame, which a monitor expects to
  * be a small Hello: a peer that has not authenticated cannot make it hold more); after an error
- * the decoder must not be used again. An incomplete frame holds at most 64 KiB or twice the bytes
- * received so far, never what its header announces before it arrives.
+ * the decoder must not be used again. An incomplete frame holds at most 64 KiB (256 bytes for the
+ * first frame) or twice the bytes received so far, never what its header announces before it
+ * arrives.
  */
 export class FrameDecoder {
   private readonly header = new Uint8Array(4);
@@ -96,7 +97,9 @@ export class FrameDecoder {
     const need = this.bodyFill + bytes.length;
     let body = this.body as Uint8Array;
     if (body.length < need) {
-      const grown = new Uint8Array(Math.min(this.bodyLen, Math.max(need, 2 * body.length, 65536)));
+      // the first frame (before the peer has authenticated) starts small: many connections may each hold one
+      const least = this.headers === 1 ? 256 : 65536;
+      const grown = new Uint8Array(Math.min(this.bodyLen, Math.max(need, 2 * body.length, least)));
       grown.set(body.subarray(0, this.bodyFill));
       body = this.body = grown;
     }

@@ -23,6 +23,8 @@ export interface Hello {
   startNs: bigint;
   token: string;
   program: string;
+  /** Per-job secret handed by the launcher (empty: none); binds the rank to its job. */
+  jobKey: string;
 }
 
 /** One decoded Batch: columns of equal length `n`. Times are ns since Hello.startNs. */
@@ -442,7 +444,7 @@ export function decodeEnvelope(body: Uint8Array, scratch?: BatchScratch): Envelo
         hello: {
           protocol: toNum(m.protocol), job: String(m.job ?? ''), rank: toNum(m.rank), size: toNum(m.size),
           host: String(m.host ?? ''), pid: toNum(m.pid), startNs: toBig(m.startNs), token: String(m.token ?? ''),
-          program: String(m.program ?? ''),
+          program: String(m.program ?? ''), jobKey: String(m.jobKey ?? ''),
         },
       };
     case 'placement':
@@ -483,7 +485,7 @@ export function encodeHello(h: Partial<Hello> & { job: string; rank: number; siz
   return encodeEnvelope({
     hello: {
       protocol: h.protocol ?? PROTOCOL_VERSION, job: h.job, rank: h.rank, size: h.size, host: h.host ?? '', pid: h.pid ?? 0,
-      startNs: (h.startNs ?? 0n).toString(), token: h.token ?? '', program: h.program ?? '',
+      startNs: (h.startNs ?? 0n).toString(), token: h.token ?? '', program: h.program ?? '', jobKey: h.jobKey ?? '',
     },
   });
 }

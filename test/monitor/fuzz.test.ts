@@ -120,3 +120,21 @@ describe('monitor under mutated streams', () => {
     expect(got.placementSwitches).toEqual(expected.placementSwitches);
   });
 });
+
+// The whole input path over real sockets (bench/fuzz-monitor.ts): random and mutated streams
+// from many connections, flooding clients in another process, a probe timing new connections.
+// Longer: node --expose-gc dist/bench/fuzz-monitor.js --seconds 600 --seed 7 --clients 32 --flood 200
+describe('monitor over sockets under a fuzzer and flooding clients', () => {
+  it('no internal error, memory and new-connection latency within their bounds', async () => {
+    const { fuzzMonitor } = await import('../../bench/fuzz-monitor.js');
+    const r = await fuzzMonitor({ seconds: 20, seed: 2026, clients: 8, flood: 20 });
+    expect(r.internalErrors).toEqual([]);
+    expect(r.connections).toBeGreaterThan(50);
+    expect(r.protocolErrors).toBeGreaterThan(10);
+    expect(r.probes).toBeGreaterThan(5);
+    // documented bounds: a new connection is answered within 1 s; the fuzzed jobs (up to 2048
+    // ranks, limits by default) hold at most a few hundred MB together
+    expect(r.probeMaxMs).toBeLessThan(1000);
+    expect(r.rssMaxMB - r.rssStartMB).toBeLessThan(600);
+  }, 120_000);
+});

@@ -153,7 +153,7 @@ describe('Monitor', () => {
     const before = new FakeRank(addr);
     await before.send(batchFrame(0, ringRecords(1, 2, 1, 10)));
     const garbage = new FakeRank(addr);
-    await garbage.send(helloFrame('J', 1, 2, 'right'), Buffer.from([5, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff]));
+    await garbage.send(helloFrame('G', 1, 2, 'right'), Buffer.from([5, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff]));
     const oversize = new FakeRank(addr);
     const hdr = Buffer.alloc(4);
     hdr.writeUInt32LE(addon.maxFrameBytes + 1);
@@ -308,7 +308,7 @@ describe('Monitor', () => {
   });
 
   it('ends a job whose ranks disconnected without Bye after the linger time', async () => {
-    const { addr, ended } = await start({ lingerMs: 100 });
+    const { addr, ended } = await start({ lingerMs: 100, joinWindowMs: 100 });
     const a = new FakeRank(addr);
     await a.send(helloFrame('L', 0, 2), batchFrame(0, [{ fn: SEND, peer: 1, bytes: 3 }]));
     await a.end();

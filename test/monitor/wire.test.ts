@@ -66,7 +66,7 @@ describe('wire: protobufjs decoding of the C++ encoder', () => {
   it('Hello, CommDef (intra and inter), Bye: fixed vectors', () => {
     const hello = { job: 'job-ü-1', rank: 3, size: 8, host: 'node7', pid: 4242, startNs: 1_700_000_000_123_456_768, token: 's3cret', program: './a.out' };
     const h = decodeEnvelope(body(addon.encodeHello(hello)));
-    expect(h).toEqual({ kind: 'hello', hello: { ...hello, protocol: addon.protocolVersion, startNs: 1_700_000_000_123_456_768n } });
+    expect(h).toEqual({ kind: 'hello', hello: { ...hello, jobKey: '', protocol: addon.protocolVersion, startNs: 1_700_000_000_123_456_768n } });
     expect(decodeEnvelope(body(addon.encodeCommDef({ localId: 5, globalId: 2 ** 52 + 3, members: [0, 2, 4, 6] })))).toEqual({
       kind: 'commDef', commDef: { localId: 5, globalId: BigInt(2 ** 52 + 3), members: [0, 2, 4, 6], remoteMembers: [] },
     });

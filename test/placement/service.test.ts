@@ -135,7 +135,9 @@ describe('placement service', () => {
     expect(r.map((x) => x.placements().map((p) => p.epoch))).toEqual([[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]]);
     expect(placements.map((p) => [p.epoch, p.source])).toEqual([[1, 'config'], [2, 'relocation'], [3, 'relocation'], [4, 'api']]);
     expect(relocations).toHaveLength(3);
-    // a late rank gets only the newest
+    // a late rank gets only the newest (rank 1 reconnecting: a connected rank cannot be claimed twice)
+    await r[1].end();
+    await until(() => svc.monitor.job('J4')?.rank(1)?.openConnections === 0, 2000, 'rank 1 gone');
     const late = rank('J4', 1, 4);
     await late.hello();
     await until(() => late.placements().length === 1, 2000, 'late rank');
