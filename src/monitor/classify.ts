@@ -1,7 +1,7 @@
 // Network- or compute-intensive? The rule, its parameters and the numbers behind each verdict.
 //
-// Seed 000 (section 6.3) ran NPB on a two-site virtual cluster and found that running over two
-// sites paid off while the traffic crossing the inter-site link stayed below about 10 MB/s
+// Tatezono, Maruyama and Matsuoka (docs/references.md, section 6.3) ran NPB on a two-site virtual
+// cluster and found that running over two sites paid off while the traffic crossing the inter-site link stayed below about 10 MB/s
 // (LU: 3.4-6.9 MB/s, EP: 0) and hurt above it (CG: 20-41 MB/s, BT: 14-20 MB/s). We estimate that
 // traffic before any split: the bytes that would cross sites if the job's ranks were split in two
 // contiguous halves (0..P/2-1 | P/2..P-1, the way mpirun fills two sites), divided by the job's
@@ -121,7 +121,7 @@ export function classifyNumbers(x: ClassifyInput, opts: ClassifyOptions = {}): C
   } else {
     if (rate >= T) {
       rules.push('rate');
-      reasons.push(`${fmtRate(rate)} would cross sites if ${split}, at or above the ${fmtRate(T)} threshold (seed 000: two-site runs slowed down above ~10 MB/s)`);
+      reasons.push(`${fmtRate(rate)} would cross sites if ${split}, at or above the ${fmtRate(T)} threshold (Tatezono et al.: two-site NPB runs slowed down above ~10 MB/s)`);
     }
     if (x.mpiFraction >= F && rate >= k * T && rate < T) {
       rules.push('mpi-bound');

@@ -5,7 +5,7 @@ import { FUNCTIONS } from '../generated/functions.js';
 import { expandCollective } from '../native/addon.js';
 import { MAX_EXACT, U64Array } from './counters.js';
 import { HistogramStore, sizeBucket } from './histogram.js';
-import type { CommInfo } from './job.js';
+import type { CommInfo } from './comm.js';
 import type { RankState } from './rank.js';
 
 export interface EpochData {

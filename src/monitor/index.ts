@@ -1,5 +1,6 @@
 export { Monitor, parseListenAddress, type MonitorOptions, type MonitorEvents, type ConnectionErrorEvent } from './monitor.js';
-export { JobProfile, RankState, HISTOGRAM_BUCKETS, sizeBucket, bucketLow, type Matrix, type CommInfo, type FunctionStats, type Rates, type JobEndReason } from './job.js';
+export { JobProfile, RankState, HISTOGRAM_BUCKETS, sizeBucket, bucketLow, type Matrix, type FunctionStats, type Rates, type JobEndReason } from './job.js';
+export type { CommInfo } from './comm.js';
 export { loadRankFiles, expandRankFilePaths, type LoadOptions } from './files.js';
 export { classify, classifyNumbers, crossTraffic, type Classification, type ClassifyOptions, type ClassifyInput, type Verdict } from './classify.js';
 export { JobTable, Session, ProtocolError, tokensEqual, type JobRegistration } from './ingest.js';

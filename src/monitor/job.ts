@@ -7,6 +7,7 @@ import { MAX_EXACT, U64Array } from './counters.js';
 import { expandAll, expandSteps, type EpochData, type Expanded } from './expand.js';
 import { HISTOGRAM_BUCKETS, HistogramStore, sizeBucket } from './histogram.js';
 import { DEFAULT_JOB_LIMITS, epochsKept, LimitCounters, ProtocolError, type JobLimits } from './limits.js';
+import type { CommInfo } from './comm.js';
 import { RankState } from './rank.js';
 import { RateWindow, type Rates } from './rates.js';
 
@@ -20,17 +21,6 @@ const NEWEST_CALL_ROLE = Role.Coll; // roles 0..4 are calls
 /** Role.Placement records: `alg` says which mark (PlacementMark, generated from native/shim/gen/facts.mjs). */
 const PLACEMENT_MARK_SWITCH = PlacementMark.Switch;
 
-/** A communicator known to the job (from CommDef). */
-export interface CommInfo {
-  index: number;
-  globalId: bigint;
-  /** world ranks in communicator order */
-  members: Uint32Array;
-  /** remote group (intercommunicators), or null */
-  remoteMembers: Uint32Array | null;
-  /** world rank -> communicator rank */
-  rankOf: Map<number, number>;
-}
 
 /** When a communicator started using a placement epoch (the shim's agreement, docs/relocation-shim.md). */
 export interface PlacementSwitch {
