@@ -1,8 +1,8 @@
 // Network- or compute-intensive? The rule, its parameters and the numbers behind each verdict.
 //
 // Tatezono, Maruyama and Matsuoka (docs/references.md, section 6.3) ran NPB on a two-site virtual
-// cluster and found that running over two sites paid off while the traffic crossing the inter-site link stayed below about 10 MB/s
-// (LU: 3.4-6.9 MB/s, EP: 0) and hurt above it (CG: 20-41 MB/s, BT: 14-20 MB/s). We estimate that
+// cluster and found that running over two sites paid off while the traffic crossing the
+// inter-site link stayed below about 10 MB/s (LU: 3.4-6.9 MB/s, EP: 0) and hurt above it (CG: 20-41 MB/s, BT: 14-20 MB/s). We estimate that
 // traffic before any split: the bytes that would cross sites if the job's ranks were split in two
 // contiguous halves (0..P/2-1 | P/2..P-1, the way mpirun fills two sites), divided by the job's
 // wall time. The rate alone misses jobs that wait on the network without moving much data, so it
