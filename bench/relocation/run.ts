@@ -17,6 +17,12 @@ import { arg } from '../args.js';
 interface LatencyPoint { t: number; latency_ms: number; calls: number }
 interface CrossPoint { t: number; mbPerSec: number }
 interface Epoch { epoch: number; jobSeconds: number; reason: string; source: string; siteOf: number[]; sites: string[] }
+/** The parts of the JSON report (docs/report-json.md) this benchmark reads. */
+interface ReportJob {
+  placement?: { timeline?: (Epoch & { at: string })[]; decisions?: { jobSeconds: number; verdict: string; summary: string }[] };
+  placementSwitches?: { commSize: number; epoch: number; call: number; jobSeconds: number; ranks: number }[];
+  epochs?: { epoch: number; bytes: number[][] }[];
+}
 
 const opts = {
   stateDir: path.join(os.tmpdir(), 'sitempi-relocation-e2e'),
@@ -93,14 +99,14 @@ export async function runE2e(seconds: number, bytes: number): Promise<E2eResult>
     });
     clearInterval(poll);
     if (code !== 0) throw new Error(`sitempi run exited with ${code}`);
-    const job = (JSON.parse(fs.readFileSync(report, 'utf8')) as { jobs: any[] }).jobs[0];
-    const timeline = (job.placement?.timeline ?? []) as any[];
+    const job = (JSON.parse(fs.readFileSync(report, 'utf8')) as { jobs: ReportJob[] }).jobs[0];
+    const timeline = job.placement?.timeline ?? [];
     const epochs: Epoch[] = timeline.map((e) => ({ epoch: e.epoch, jobSeconds: e.jobSeconds, reason: e.reason, source: e.source, siteOf: e.siteOf, sites: e.sites }));
     // Counter times are relative to the launch; shift them onto job time with epoch 1's stamp.
     const first = timeline[0];
     const shift = first ? (Date.parse(first.at) - started) / 1000 - first.jobSeconds : 0;
     for (const c of cross) c.t -= shift;
-    const verdicts = ((job.placement?.decisions ?? []) as any[]).map((d) => ({ jobSeconds: d.jobSeconds, verdict: d.verdict, summary: d.summary }));
+    const verdicts = (job.placement?.decisions ?? []).map((d) => ({ jobSeconds: d.jobSeconds, verdict: d.verdict, summary: d.summary }));
     const switchAt = epochs.find((e) => e.epoch >= 2)?.jobSeconds ?? null;
     const worldSwitches = ((job.placementSwitches ?? []) as { commSize: number; epoch: number; call: number; jobSeconds: number; ranks: number }[])
       .filter((w) => w.commSize === 8).map(({ epoch, call, jobSeconds, ranks }) => ({ epoch, call, jobSeconds, ranks }));

@@ -40,6 +40,8 @@ export interface PlacementServiceEvents {
   warning: (message: string) => void;
 }
 
+// Typed events: the interface merges into the class below (what EventEmitter subclasses do).
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface PlacementService {
   on<K extends keyof PlacementServiceEvents>(event: K, listener: PlacementServiceEvents[K]): this;
   once<K extends keyof PlacementServiceEvents>(event: K, listener: PlacementServiceEvents[K]): this;
@@ -71,6 +73,7 @@ export interface PlacementServiceOptions {
 const MAX_DECISIONS = 200;
 const NOT_REGISTERED = 'not registered: only jobs launched by sitempi or registered by an operator may be relocated';
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class PlacementService extends EventEmitter implements PolicyHost {
   readonly executor: Executor | null;
   readonly policy: ConsolidationPolicy | null;

@@ -241,7 +241,7 @@ export class TestbedExecutor implements Executor {
     else if (req.estimate) downtimeMs = Math.min(this.opts.maxDowntimeMs ?? 10000, Math.round(req.estimate.downtimePerVmSeconds * 1000));
     const moves = [...plan].filter(([n, s]) => n.site !== s);
     this.relocating++;
-    let failed: string[] = [];
+    const failed: string[] = [];
     try {
       if (this.polling) await this.polling;
       // One after the other: each migrate is a quick control command (wanemu applies the

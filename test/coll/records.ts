@@ -55,6 +55,7 @@ export function decodeStream(buf: Buffer, file = 'stream'): RankFile {
       longs: Number,
       arrays: true,
       defaults: true,
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- protobufjs's plain objects are untyped
     }) as Record<string, any>;
     off += 4 + n;
     if (msg.hello) {

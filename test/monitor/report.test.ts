@@ -115,13 +115,11 @@ describe('report', () => {
 
 describe('CLI', () => {
   let out = '';
-  let err = '';
   afterEach(() => vi.restoreAllMocks());
   const capture = () => {
     out = '';
-    err = '';
     vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out += String(s); return true; });
-    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err += String(s); return true; });
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true); // silenced
   };
 
   it('report --json FILES and directories', async () => {

@@ -103,7 +103,7 @@ export const kinds = {
     post: `call_.other(${f.v('comm')});
   sitempi::shim::track_request(${f.v('request')}, call_.fn(), true, false, ${f.v('comm')}, ${f.v('source')}, ${f.v('count')}, ${f.v('datatype')});`,
   }),
-  start: (f) => ({
+  start: () => ({
     pre: `sitempi::shim::Snapshot snap_(1, request);`,
     post: `call_.other();
   snap_.started(call_);`,
