@@ -49,27 +49,42 @@ int main(int argc, char **argv) {
   for (int i = 0; i < 1000; ++i) MPI_Allreduce(sbuf, rbuf, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
   const int K = every_fn ? every_fn(MPI_COMM_WORLD, -1) : -1;
   if (K <= 0) {
-    if (!rank) fprintf(stderr, "agreement: no relocation agreement in force (K=%d): run under the shim with SITEMPI_MONITOR\n", K);
+    if (!rank)
+      fprintf(stderr, "agreement: no relocation agreement in force (K=%d): run under the shim with SITEMPI_MONITOR\n",
+              K);
     MPI_Finalize();
     return 2;
   }
-  double *on = malloc(sizeof(double) * reps), *off = malloc(sizeof(double) * reps), *ratio = malloc(sizeof(double) * reps);
+  double *on = malloc(sizeof(double) * reps), *off = malloc(sizeof(double) * reps),
+         *ratio = malloc(sizeof(double) * reps);
   block(K, calls);
   block(0, calls);
   for (int r = 0; r < reps; ++r) {
-    if (r % 2) { off[r] = block(0, calls); on[r] = block(K, calls); }
-    else { on[r] = block(K, calls); off[r] = block(0, calls); }
+    if (r % 2) {
+      off[r] = block(0, calls);
+      on[r] = block(K, calls);
+    } else {
+      on[r] = block(K, calls);
+      off[r] = block(0, calls);
+    }
     ratio[r] = on[r] / off[r];
   }
   every_fn(MPI_COMM_WORLD, K);
   if (!rank) {
     double mon_min = on[0], moff_min = off[0];
-    for (int r = 1; r < reps; ++r) { if (on[r] < mon_min) mon_min = on[r]; if (off[r] < moff_min) moff_min = off[r]; }
+    for (int r = 1; r < reps; ++r) {
+      if (on[r] < mon_min) mon_min = on[r];
+      if (off[r] < moff_min) moff_min = off[r];
+    }
     const double rmed = median(ratio, reps), onm = median(on, reps), offm = median(off, reps);
-    printf("{\"every\":%d,\"calls\":%d,\"reps\":%d,\"bytes\":%d,\"on_ns\":%.1f,\"off_ns\":%.1f,\"ratio\":%.4f,\"ratio_min\":%.4f}\n",
-           K, calls, reps, bytes, onm, offm, rmed, mon_min / moff_min);
+    printf(
+        "{\"every\":%d,\"calls\":%d,\"reps\":%d,\"bytes\":%d,\"on_ns\":%.1f,\"off_ns\":%.1f,\"ratio\":%.4f,\"ratio_"
+        "min\":%.4f}\n",
+        K, calls, reps, bytes, onm, offm, rmed, mon_min / moff_min);
   }
-  free(on); free(off); free(ratio);
+  free(on);
+  free(off);
+  free(ratio);
   MPI_Finalize();
   return 0;
 }

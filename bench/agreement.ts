@@ -26,17 +26,34 @@ export interface AgreementRow {
   ratio_min: number;
 }
 
-export async function measureAgreement(o: { np: number; calls: number; reps: number; bytes: number; every?: number }): Promise<AgreementRow> {
+export async function measureAgreement(o: {
+  np: number;
+  calls: number;
+  reps: number;
+  bytes: number;
+  every?: number;
+}): Promise<AgreementRow> {
   const program = compileMpi('bench/agreement.c');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sitempi-agreement-'));
   const monitor = new Monitor({ lingerMs: 1000 });
   try {
     const [addr] = await monitor.listen(`unix:${path.join(dir, 'monitor.sock')}`);
     const half = Math.ceil(o.np / 2);
-    const placement = { epoch: 1, sites: ['A', 'B'], siteOf: Array.from({ length: o.np }, (_, r) => (r < half ? 0 : 1)) };
-    monitor.on('rankHello', (job, rank) => { monitor.sendPlacement(job.id, placement, { rank }); });
-    const r = await mpirun({ np: o.np, program, args: [String(o.calls), String(o.reps), String(o.bytes)],
-      env: { SITEMPI_MONITOR: addr, ...(o.every ? { SITEMPI_CHECKPOINT_EVERY: String(o.every) } : {}) }, timeoutMs: 600_000 });
+    const placement = {
+      epoch: 1,
+      sites: ['A', 'B'],
+      siteOf: Array.from({ length: o.np }, (_, r) => (r < half ? 0 : 1)),
+    };
+    monitor.on('rankHello', (job, rank) => {
+      monitor.sendPlacement(job.id, placement, { rank });
+    });
+    const r = await mpirun({
+      np: o.np,
+      program,
+      args: [String(o.calls), String(o.reps), String(o.bytes)],
+      env: { SITEMPI_MONITOR: addr, ...(o.every ? { SITEMPI_CHECKPOINT_EVERY: String(o.every) } : {}) },
+      timeoutMs: 600_000,
+    });
     if (r.code !== 0) throw new Error(`agreement failed (${r.code}): ${r.stderr}`);
     const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
     if (!line) throw new Error(`agreement printed nothing: ${r.stdout}${r.stderr}`);
@@ -57,10 +74,14 @@ async function main(): Promise<void> {
     every: Number(arg('--every', '0')) || undefined,
   };
   const row = await measureAgreement(o);
-  console.log(`relocation agreement, nothing changing: MPI_Allreduce of ${row.bytes} bytes on ${row.np} ranks (two sites), ` +
-    `alternating blocks of ${row.calls} calls x ${row.reps}`);
-  console.log(`checkpoints every ${row.every}: ${row.on_ns.toFixed(0)} ns/call; off: ${row.off_ns.toFixed(0)} ns/call; ` +
-    `ratio ${row.ratio.toFixed(4)} (median of pairs), ${row.ratio_min.toFixed(4)} (fastest blocks)`);
+  console.log(
+    `relocation agreement, nothing changing: MPI_Allreduce of ${row.bytes} bytes on ${row.np} ranks (two sites), ` +
+      `alternating blocks of ${row.calls} calls x ${row.reps}`,
+  );
+  console.log(
+    `checkpoints every ${row.every}: ${row.on_ns.toFixed(0)} ns/call; off: ${row.off_ns.toFixed(0)} ns/call; ` +
+      `ratio ${row.ratio.toFixed(4)} (median of pairs), ${row.ratio_min.toFixed(4)} (fastest blocks)`,
+  );
   const json = arg('--json', '');
   if (json) fs.writeFileSync(json, JSON.stringify(row, null, 2));
 }

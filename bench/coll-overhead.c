@@ -14,7 +14,7 @@
 #include <time.h>
 #if defined(__x86_64__)
 #include <x86intrin.h>
-#define TICKS() __rdtsc()  /* what the shim times calls with (native/shim/clock.h) */
+#define TICKS() __rdtsc() /* what the shim times calls with (native/shim/clock.h) */
 #else
 #define TICKS() ((unsigned long long)now())
 #endif
@@ -23,32 +23,38 @@
 
 enum { ALLREDUCE, BCAST, BARRIER, PINGPONG, NCOLL };
 static const char *names[NCOLL] = {"Allreduce", "Bcast", "Barrier", "PingPong"};
-enum { SHIM, PMPI, TIMED, NPATH };  /* MPI_X; PMPI_X; PMPI_X between two TSC reads */
+enum { SHIM, PMPI, TIMED, NPATH }; /* MPI_X; PMPI_X; PMPI_X between two TSC reads */
 static char *sbuf, *rbuf;
 static int bytes, rank;
-static volatile unsigned long long timed_sum;  /* keeps the timed path's reads alive */
+static volatile unsigned long long timed_sum; /* keeps the timed path's reads alive */
 
 /* One MPI call on the path's entry point; on the timed path between two TSC reads. */
-#define CALL(path, fn, ...)                                 \
-  do {                                                      \
-    if ((path) == SHIM) {                                   \
-      MPI_##fn(__VA_ARGS__);                                \
-    } else if ((path) == PMPI) {                            \
-      PMPI_##fn(__VA_ARGS__);                               \
-    } else {                                                \
-      const unsigned long long s_ = TICKS();                \
-      PMPI_##fn(__VA_ARGS__);                               \
-      timed_sum += TICKS() - s_;                            \
-    }                                                       \
+#define CALL(path, fn, ...)                  \
+  do {                                       \
+    if ((path) == SHIM) {                    \
+      MPI_##fn(__VA_ARGS__);                 \
+    } else if ((path) == PMPI) {             \
+      PMPI_##fn(__VA_ARGS__);                \
+    } else {                                 \
+      const unsigned long long s_ = TICKS(); \
+      PMPI_##fn(__VA_ARGS__);                \
+      timed_sum += TICKS() - s_;             \
+    }                                        \
   } while (0)
 
 /* One iteration: a collective, or a round trip between ranks 0 and 1 (the others wait). */
 static void once(int coll, int path) {
   const int n = bytes / 8 > 0 ? bytes / 8 : 1;
   switch (coll) {
-    case ALLREDUCE: CALL(path, Allreduce, sbuf, rbuf, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD); break;
-    case BCAST: CALL(path, Bcast, sbuf, n, MPI_DOUBLE, 0, MPI_COMM_WORLD); break;
-    case BARRIER: CALL(path, Barrier, MPI_COMM_WORLD); break;
+    case ALLREDUCE:
+      CALL(path, Allreduce, sbuf, rbuf, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+      break;
+    case BCAST:
+      CALL(path, Bcast, sbuf, n, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+      break;
+    case BARRIER:
+      CALL(path, Barrier, MPI_COMM_WORLD);
+      break;
     default:
       if (rank == 0) {
         CALL(path, Send, sbuf, bytes, MPI_BYTE, 1, 0, MPI_COMM_WORLD);
@@ -80,7 +86,7 @@ int main(int argc, char **argv) {
   double *t[NPATH], *pr = malloc(sizeof(double) * reps), *fr = malloc(sizeof(double) * reps);
   for (int p = 0; p < NPATH; ++p) t[p] = malloc(sizeof(double) * reps);
   for (int c = 0; c < NCOLL; ++c) {
-    for (int p = 0; p < NPATH; ++p) block(c, p, calls);  /* warm-up (builds the communicator's cache) */
+    for (int p = 0; p < NPATH; ++p) block(c, p, calls); /* warm-up (builds the communicator's cache) */
     for (int r = 0; r < reps; ++r)
       for (int k = 0; k < NPATH; ++k) {
         const int p = (r + k) % NPATH;
@@ -91,16 +97,21 @@ int main(int argc, char **argv) {
     double min[NPATH];
     for (int p = 0; p < NPATH; ++p) {
       min[p] = t[p][0];
-      for (int r = 1; r < reps; ++r) if (t[p][r] < min[p]) min[p] = t[p][r];
+      for (int r = 1; r < reps; ++r)
+        if (t[p][r] < min[p]) min[p] = t[p][r];
     }
-    for (int r = 0; r < reps; ++r) { pr[r] = t[SHIM][r] / t[PMPI][r]; fr[r] = t[TIMED][r] / t[PMPI][r]; }
+    for (int r = 0; r < reps; ++r) {
+      pr[r] = t[SHIM][r] / t[PMPI][r];
+      fr[r] = t[TIMED][r] / t[PMPI][r];
+    }
     const double ratio = median(pr, reps), floor_ratio = median(fr, reps);
     const double shim = median(t[SHIM], reps), pmpi = median(t[PMPI], reps);
     if (rank == 0)
-      printf("{\"coll\":\"%s\",\"bytes\":%d,\"calls\":%d,\"reps\":%d,\"shim_ns\":%.1f,\"pmpi_ns\":%.1f,"
-             "\"ratio\":%.4f,\"shim_min_ns\":%.1f,\"pmpi_min_ns\":%.1f,\"ratio_min\":%.4f,\"floor_ratio\":%.4f}\n",
-             names[c], c == BARRIER ? 0 : bytes, calls, reps, shim, pmpi, ratio, min[SHIM], min[PMPI],
-             min[SHIM] / min[PMPI], floor_ratio);
+      printf(
+          "{\"coll\":\"%s\",\"bytes\":%d,\"calls\":%d,\"reps\":%d,\"shim_ns\":%.1f,\"pmpi_ns\":%.1f,"
+          "\"ratio\":%.4f,\"shim_min_ns\":%.1f,\"pmpi_min_ns\":%.1f,\"ratio_min\":%.4f,\"floor_ratio\":%.4f}\n",
+          names[c], c == BARRIER ? 0 : bytes, calls, reps, shim, pmpi, ratio, min[SHIM], min[PMPI],
+          min[SHIM] / min[PMPI], floor_ratio);
   }
   MPI_Finalize();
   return 0;

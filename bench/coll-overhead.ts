@@ -24,7 +24,11 @@ export interface OverheadRow {
   floor_ratio: number;
 }
 
-interface Config { name: string; np: number; env: Record<string, string> }
+interface Config {
+  name: string;
+  np: number;
+  env: Record<string, string>;
+}
 
 export const CONFIGS: Config[] = [
   { name: 'one site (4 ranks)', np: 4, env: { SITEMPI_SITES: 'A:0-3' } },
@@ -39,14 +43,28 @@ export async function measureCollOverhead(calls: number, reps: number, sizes: nu
   try {
     for (const cfg of CONFIGS) {
       for (const bytes of sizes) {
-        const r = await mpirun({ np: cfg.np, program, args: [String(calls), String(reps), String(bytes)],
-          env: { SITEMPI_OUTPUT_DIR: out, ...cfg.env }, timeoutMs: 600_000 });
+        const r = await mpirun({
+          np: cfg.np,
+          program,
+          args: [String(calls), String(reps), String(bytes)],
+          env: { SITEMPI_OUTPUT_DIR: out, ...cfg.env },
+          timeoutMs: 600_000,
+        });
         if (r.code !== 0) throw new Error(`coll-overhead failed (${r.code}): ${r.stderr}`);
         for (const line of r.stdout.split('\n').filter((l) => l.startsWith('{'))) {
           const o = JSON.parse(line) as Omit<OverheadRow, 'config' | 'np'>;
-          if (o.coll === 'Barrier' && bytes !== sizes[0]) continue;  // once per configuration
-          rows.push({ config: cfg.name, np: cfg.np, coll: o.coll, bytes: o.bytes, pmpi_ns: o.pmpi_ns, shim_ns: o.shim_ns,
-            ratio: o.ratio, ratio_min: o.ratio_min, floor_ratio: o.floor_ratio });
+          if (o.coll === 'Barrier' && bytes !== sizes[0]) continue; // once per configuration
+          rows.push({
+            config: cfg.name,
+            np: cfg.np,
+            coll: o.coll,
+            bytes: o.bytes,
+            pmpi_ns: o.pmpi_ns,
+            shim_ns: o.shim_ns,
+            ratio: o.ratio,
+            ratio_min: o.ratio_min,
+            floor_ratio: o.floor_ratio,
+          });
         }
       }
     }
@@ -63,10 +81,14 @@ async function main(): Promise<void> {
   const rows = await measureCollOverhead(calls, reps, sizes);
   console.log(`collective through the shim vs PMPI, same run, alternating blocks of ${calls} calls x ${reps}`);
   console.log('(floor: PMPI with only the two TSC reads that timing a call takes; goal: ratio <= 1.05)');
-  console.log('config                                   coll        bytes   PMPI ns   shim ns   ratio  ratio(min)  floor  goal');
+  console.log(
+    'config                                   coll        bytes   PMPI ns   shim ns   ratio  ratio(min)  floor  goal',
+  );
   for (const r of rows) {
     const verdict = r.ratio <= 1.05 ? 'met' : r.floor_ratio > 1.05 ? 'below floor' : 'missed';
-    console.log(`${r.config.padEnd(40)} ${r.coll.padEnd(10)} ${String(r.bytes).padStart(6)} ${r.pmpi_ns.toFixed(0).padStart(9)} ${r.shim_ns.toFixed(0).padStart(9)}  ${r.ratio.toFixed(3)}  ${r.ratio_min.toFixed(3)}      ${r.floor_ratio.toFixed(3)}  ${verdict}`);
+    console.log(
+      `${r.config.padEnd(40)} ${r.coll.padEnd(10)} ${String(r.bytes).padStart(6)} ${r.pmpi_ns.toFixed(0).padStart(9)} ${r.shim_ns.toFixed(0).padStart(9)}  ${r.ratio.toFixed(3)}  ${r.ratio_min.toFixed(3)}      ${r.floor_ratio.toFixed(3)}  ${verdict}`,
+    );
   }
   const json = arg('--json', '');
   if (json) fs.writeFileSync(json, JSON.stringify({ calls, reps, rows }, null, 2));

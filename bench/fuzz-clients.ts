@@ -11,11 +11,21 @@ import { encodeHello } from '../src/wire/messages.js';
 import { randomStream, rng, withLength } from './fuzz-streams.js';
 
 const [addr, cArg, fArg, secArg, seedArg] = process.argv.slice(2);
-const nClients = Number(cArg), nFlood = Number(fArg), deadline = Date.now() + Number(secArg) * 1000;
+const nClients = Number(cArg),
+  nFlood = Number(fArg),
+  deadline = Date.now() + Number(secArg) * 1000;
 const m = /^tcp:\/\/(.*):(\d+)$/.exec(addr ?? '');
-if (!m || !(nClients >= 0) || !(nFlood >= 0)) { process.stderr.write('usage: fuzz-clients tcp://host:port CLIENTS FLOOD SECONDS [seed]\n'); process.exit(2); }
+if (!m || !(nClients >= 0) || !(nFlood >= 0)) {
+  process.stderr.write('usage: fuzz-clients tcp://host:port CLIENTS FLOOD SECONDS [seed]\n');
+  process.exit(2);
+}
 const seed = Number(seedArg) || 1;
-const connect = () => { const s = net.connect(Number(m[2]), m[1]); s.on('error', () => {}); s.on('data', () => {}); return s; };
+const connect = () => {
+  const s = net.connect(Number(m[2]), m[1]);
+  s.on('error', () => {});
+  s.on('data', () => {});
+  return s;
+};
 const stats = { connections: 0, frames: 0 };
 
 async function client(k: number): Promise<void> {
@@ -30,7 +40,10 @@ async function client(k: number): Promise<void> {
     stats.frames += frames.length;
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => s.destroy(), 50 + rnd() * 300);
-      s.on('close', () => { clearTimeout(t); resolve(); });
+      s.on('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
       s.on('connect', () => {
         const piece = rnd() < 0.3 ? 1 + Math.floor(rnd() * 64) : cut;
         for (let i = 0; i < cut; i += piece) s.write(bytes.subarray(i, Math.min(cut, i + piece)));
@@ -42,14 +55,23 @@ async function client(k: number): Promise<void> {
 
 function flooder(k: number): Promise<void> {
   const rnd = rng(seed * 7919 + k);
-  const R = 2000, P = 8;
+  const R = 2000,
+    P = 8;
   const cols = {
-    fn: new Uint32Array(R), peer: new Int32Array(R), bytes: new Float64Array(R), comm: new Uint32Array(R), alg: new Uint32Array(R),
-    start: new Float64Array(R), duration: new Float64Array(R),
+    fn: new Uint32Array(R),
+    peer: new Int32Array(R),
+    bytes: new Float64Array(R),
+    comm: new Uint32Array(R),
+    alg: new Uint32Array(R),
+    start: new Float64Array(R),
+    duration: new Float64Array(R),
   };
   for (let i = 0; i < R; i++) {
-    cols.fn[i] = i % 3 === 0 ? 1 : 0; cols.peer[i] = Math.floor(rnd() * P); cols.bytes[i] = Math.floor(rnd() * 65536);
-    cols.start[i] = i * 1000; cols.duration[i] = 100;
+    cols.fn[i] = i % 3 === 0 ? 1 : 0;
+    cols.peer[i] = Math.floor(rnd() * P);
+    cols.bytes[i] = Math.floor(rnd() * 65536);
+    cols.start[i] = i * 1000;
+    cols.duration[i] = 100;
   }
   const s = connect();
   stats.connections++;
@@ -57,14 +79,23 @@ function flooder(k: number): Promise<void> {
   // a few batches per turn: a write to loopback may complete at once, and a loop of them would
   // starve this process's other connections
   const pump = () => {
-    if (Date.now() >= deadline) { s.end(); return; }
+    if (Date.now() >= deadline) {
+      s.end();
+      return;
+    }
     for (let i = 0; i < 8; i++) {
       stats.frames++;
-      if (!s.write(addon.encodeBatch({ seq: seq++, dropped: 0, epoch: 0, ...cols }))) { s.once('drain', pump); return; }
+      if (!s.write(addon.encodeBatch({ seq: seq++, dropped: 0, epoch: 0, ...cols }))) {
+        s.once('drain', pump);
+        return;
+      }
     }
     setImmediate(pump);
   };
-  s.on('connect', () => { s.write(encodeHello({ job: `flood-${k}`, rank: 0, size: P, host: 'flood', pid: k, startNs: 1n })); pump(); });
+  s.on('connect', () => {
+    s.write(encodeHello({ job: `flood-${k}`, rank: 0, size: P, host: 'flood', pid: k, startNs: 1n }));
+    pump();
+  });
   return new Promise((resolve) => s.on('close', () => resolve()));
 }
 
@@ -72,4 +103,7 @@ setTimeout(() => process.exit(0), Number(secArg) * 1000 + 5000).unref();
 void Promise.all([
   ...Array.from({ length: nClients }, (_, k) => client(k)),
   ...Array.from({ length: nFlood }, (_, k) => flooder(k)),
-]).then(() => { process.stdout.write(JSON.stringify(stats) + '\n'); process.exit(0); });
+]).then(() => {
+  process.stdout.write(JSON.stringify(stats) + '\n');
+  process.exit(0);
+});

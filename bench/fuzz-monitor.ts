@@ -60,11 +60,16 @@ function probe(addr: string, timeoutMs: number): Promise<number> {
     const t0 = process.hrtime.bigint();
     const s = connect(addr);
     const dec = new FrameDecoder();
-    const done = (ms: number) => { clearTimeout(timer); s.destroy(); resolve(ms); };
+    const done = (ms: number) => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(ms);
+    };
     const timer = setTimeout(() => done(timeoutMs), timeoutMs);
     s.on('connect', () => s.write(randomBatch(rng(1), 0, 1, 2)));
     s.on('data', (d) => {
-      for (const f of dec.push(d)) if (decodeEnvelope(f).kind === 'error') done(Number(process.hrtime.bigint() - t0) / 1e6);
+      for (const f of dec.push(d))
+        if (decodeEnvelope(f).kind === 'error') done(Number(process.hrtime.bigint() - t0) / 1e6);
     });
   });
 }
@@ -74,8 +79,19 @@ const gc = (globalThis as { gc?: () => void }).gc;
 export async function fuzzMonitor(o: FuzzOptions): Promise<FuzzResult> {
   const monitor = new Monitor({ lingerMs: 500, joinWindowMs: 1000, helloTimeoutMs: 2000, ...o.monitor });
   const res: FuzzResult = {
-    connections: 0, frames: 0, protocolErrors: 0, internalErrors: [], jobsEnded: 0, probes: 0, probeMaxMs: 0, probeP50Ms: 0,
-    rssStartMB: 0, rssMaxMB: 0, heapEndMB: 0, loopMaxMs: 0, loopP99Ms: 0,
+    connections: 0,
+    frames: 0,
+    protocolErrors: 0,
+    internalErrors: [],
+    jobsEnded: 0,
+    probes: 0,
+    probeMaxMs: 0,
+    probeP50Ms: 0,
+    rssStartMB: 0,
+    rssMaxMB: 0,
+    heapEndMB: 0,
+    loopMaxMs: 0,
+    loopP99Ms: 0,
   };
   monitor.on('connectionError', (ev) => {
     if (ev.error.name === 'WireError' || ev.error.name === 'ProtocolError') res.protocolErrors++;
@@ -84,7 +100,10 @@ export async function fuzzMonitor(o: FuzzOptions): Promise<FuzzResult> {
   monitor.on('jobEnd', (job) => {
     res.jobsEnded++;
     // what a report asks of every job: must neither throw nor hold the loop past the bounds
-    job.functions(); job.epochs(); job.histogramPairs(); void job.limitNotes;
+    job.functions();
+    job.epochs();
+    job.histogramPairs();
+    void job.limitNotes;
   });
   const [addr0] = await monitor.listen('tcp://127.0.0.1:0');
   const addr = addr0.replace('0.0.0.0', '127.0.0.1');
@@ -95,21 +114,38 @@ export async function fuzzMonitor(o: FuzzOptions): Promise<FuzzResult> {
   const deadline = Date.now() + o.seconds * 1000;
 
   // the clients run in a process of their own (their CPU is not the monitor's)
-  const clients = (): Promise<void> => new Promise((resolve) => {
-    const here = fileURLToPath(import.meta.url);
-    const ts = here.endsWith('.ts');
-    const script = path.join(path.dirname(here), ts ? 'fuzz-clients.ts' : 'fuzz-clients.js');
-    const argv = [script, addr, String(o.clients), String(o.flood), String(Math.max(1, (deadline - Date.now()) / 1000)), String(o.seed)];
-    const child = ts ? spawn(path.join(path.dirname(here), '..', 'node_modules', '.bin', 'vite-node'), argv, { stdio: ['ignore', 'pipe', 'inherit'] })
-      : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-    child.on('exit', () => {
-      try { Object.assign(res, JSON.parse(out.trim().split('\n').pop() || '{}')); } catch { /* no stats */ }
-      resolve();
+  const clients = (): Promise<void> =>
+    new Promise((resolve) => {
+      const here = fileURLToPath(import.meta.url);
+      const ts = here.endsWith('.ts');
+      const script = path.join(path.dirname(here), ts ? 'fuzz-clients.ts' : 'fuzz-clients.js');
+      const argv = [
+        script,
+        addr,
+        String(o.clients),
+        String(o.flood),
+        String(Math.max(1, (deadline - Date.now()) / 1000)),
+        String(o.seed),
+      ];
+      const child = ts
+        ? spawn(path.join(path.dirname(here), '..', 'node_modules', '.bin', 'vite-node'), argv, {
+            stdio: ['ignore', 'pipe', 'inherit'],
+          })
+        : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      child.on('exit', () => {
+        try {
+          Object.assign(res, JSON.parse(out.trim().split('\n').pop() || '{}'));
+        } catch {
+          /* no stats */
+        }
+        resolve();
+      });
+      child.on('error', () => resolve());
     });
-    child.on('error', () => resolve());
-  });
 
   const latencies: number[] = [];
   const prober = async (): Promise<void> => {
@@ -121,10 +157,7 @@ export async function fuzzMonitor(o: FuzzOptions): Promise<FuzzResult> {
     }
   };
 
-  await Promise.all([
-    clients(),
-    prober(),
-  ]);
+  await Promise.all([clients(), prober()]);
   loop.disable();
   res.loopMaxMs = loop.max / 1e6;
   res.loopP99Ms = loop.percentile(99) / 1e6;
@@ -144,9 +177,20 @@ function arg(name: string, def: number): number {
 }
 
 if (process.argv[1]?.endsWith('fuzz-monitor.js')) {
-  const o = { seconds: arg('--seconds', 60), seed: arg('--seed', 1), clients: arg('--clients', 16), flood: arg('--flood', 0) };
-  fuzzMonitor(o).then((r) => {
-    process.stdout.write(JSON.stringify({ options: o, ...r }, null, 1) + '\n');
-    process.exitCode = r.internalErrors.length ? 1 : 0;
-  }, (e: Error) => { process.stderr.write(`fuzz-monitor: ${e.stack}\n`); process.exitCode = 2; });
+  const o = {
+    seconds: arg('--seconds', 60),
+    seed: arg('--seed', 1),
+    clients: arg('--clients', 16),
+    flood: arg('--flood', 0),
+  };
+  fuzzMonitor(o).then(
+    (r) => {
+      process.stdout.write(JSON.stringify({ options: o, ...r }, null, 1) + '\n');
+      process.exitCode = r.internalErrors.length ? 1 : 0;
+    },
+    (e: Error) => {
+      process.stderr.write(`fuzz-monitor: ${e.stack}\n`);
+      process.exitCode = 2;
+    },
+  );
 }

@@ -11,15 +11,27 @@ export function rng(seed: number): () => number {
 
 const fnCode = (name: string, role: number) => FUNCTIONS.findIndex((f) => f.name === name) | (role << ROLE_SHIFT);
 const CODES = [
-  fnCode('MPI_Send', Role.Send), fnCode('MPI_Recv', Role.Recv), fnCode('MPI_Allreduce', Role.Coll), fnCode('MPI_Bcast', Role.Coll),
-  fnCode('MPI_Alltoallv', Role.PartSend), fnCode('MPI_Get', Role.Pull), fnCode('MPI_Allreduce', Role.Placement), 0xffffff,
+  fnCode('MPI_Send', Role.Send),
+  fnCode('MPI_Recv', Role.Recv),
+  fnCode('MPI_Allreduce', Role.Coll),
+  fnCode('MPI_Bcast', Role.Coll),
+  fnCode('MPI_Alltoallv', Role.PartSend),
+  fnCode('MPI_Get', Role.Pull),
+  fnCode('MPI_Allreduce', Role.Placement),
+  0xffffff,
 ];
 
 /** A batch of n random records (peers, sizes, communicators and epochs drawn wide). */
 export function randomBatch(rnd: () => number, seq: number, n: number, P: number): Buffer {
-  const fn = new Uint32Array(n), peer = new Int32Array(n), bytes = new Float64Array(n), comm = new Uint32Array(n);
-  const alg = new Uint32Array(n), start = new Float64Array(n), duration = new Float64Array(n);
-  const crossMsgs = new Uint32Array(n), crossBytes = new Float64Array(n);
+  const fn = new Uint32Array(n),
+    peer = new Int32Array(n),
+    bytes = new Float64Array(n),
+    comm = new Uint32Array(n);
+  const alg = new Uint32Array(n),
+    start = new Float64Array(n),
+    duration = new Float64Array(n);
+  const crossMsgs = new Uint32Array(n),
+    crossBytes = new Float64Array(n);
   let t = 0;
   for (let i = 0; i < n; i++) {
     fn[i] = CODES[Math.floor(rnd() * CODES.length)];
@@ -33,7 +45,20 @@ export function randomBatch(rnd: () => number, seq: number, n: number, P: number
     crossBytes[i] = Math.floor(rnd() * 1e4);
   }
   const epoch = rnd() < 0.7 ? 0 : Math.floor(rnd() * (rnd() < 0.5 ? 8 : 2 ** 31));
-  return addon.encodeBatch({ seq, dropped: Math.floor(rnd() * 3), epoch, fn, peer, bytes, comm, alg, start, duration, crossMsgs, crossBytes });
+  return addon.encodeBatch({
+    seq,
+    dropped: Math.floor(rnd() * 3),
+    epoch,
+    fn,
+    peer,
+    bytes,
+    comm,
+    alg,
+    start,
+    duration,
+    crossMsgs,
+    crossBytes,
+  });
 }
 
 /** Flips, overwrites, cuts or repeats a few bytes of a frame body. */
@@ -41,11 +66,22 @@ export function mutate(body: Buffer, rnd: () => number): Buffer {
   const b = Buffer.from(body);
   const pick = () => Math.floor(rnd() * b.length);
   switch (Math.floor(rnd() * 5)) {
-    case 0: for (let k = 0; k < 1 + rnd() * 3; k++) if (b.length) b[pick()] ^= 1 << Math.floor(rnd() * 8); return b;
-    case 1: for (let k = 0; k < 1 + rnd() * 3; k++) if (b.length) b[pick()] = Math.floor(rnd() * 256); return b;
-    case 2: return b.subarray(0, pick());
-    case 3: { const i = pick(); return Buffer.concat([b.subarray(0, i), b.subarray(Math.max(0, i - 8), i), b.subarray(i)]); }
-    default: { const i = pick(); return Buffer.concat([b.subarray(0, i), Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]), b.subarray(i)]); }
+    case 0:
+      for (let k = 0; k < 1 + rnd() * 3; k++) if (b.length) b[pick()] ^= 1 << Math.floor(rnd() * 8);
+      return b;
+    case 1:
+      for (let k = 0; k < 1 + rnd() * 3; k++) if (b.length) b[pick()] = Math.floor(rnd() * 256);
+      return b;
+    case 2:
+      return b.subarray(0, pick());
+    case 3: {
+      const i = pick();
+      return Buffer.concat([b.subarray(0, i), b.subarray(Math.max(0, i - 8), i), b.subarray(i)]);
+    }
+    default: {
+      const i = pick();
+      return Buffer.concat([b.subarray(0, i), Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]), b.subarray(i)]);
+    }
   }
 }
 
@@ -57,8 +93,11 @@ export function withLength(body: Buffer): Buffer {
 }
 
 const JOBS = [
-  { id: 'fz-small', size: 4, key: 'k-small' }, { id: 'fz-mid', size: 64, key: '' }, { id: 'fz-big', size: 1024, key: 'k-big' },
-  { id: 'fz-one', size: 1, key: '' }, { id: 'fz-2k', size: 2048, key: 'k-2k' },
+  { id: 'fz-small', size: 4, key: 'k-small' },
+  { id: 'fz-mid', size: 64, key: '' },
+  { id: 'fz-big', size: 1024, key: 'k-big' },
+  { id: 'fz-one', size: 1, key: '' },
+  { id: 'fz-2k', size: 2048, key: 'k-2k' },
 ];
 
 /** One random stream: what a confused, broken or hostile rank might send. */
@@ -68,24 +107,39 @@ export function randomStream(rnd: () => number): Buffer[] {
   const size = rnd() < 0.95 ? j.size : Math.floor(rnd() * 100000);
   const key = rnd() < 0.9 ? j.key : 'wrong';
   const frames: Buffer[] = [];
-  if (rnd() < 0.95) frames.push(encodeHello({ job: j.id, rank, size, host: `h${rank}`, pid: 1, startNs: 1n, jobKey: key }).subarray(4));
+  if (rnd() < 0.95)
+    frames.push(encodeHello({ job: j.id, rank, size, host: `h${rank}`, pid: 1, startNs: 1n, jobKey: key }).subarray(4));
   const n = Math.floor(rnd() * 12);
   let seq = 0;
   for (let i = 0; i < n; i++) {
     const x = rnd();
-    if (x < 0.5) frames.push(randomBatch(rnd, rnd() < 0.8 ? seq++ : Math.floor(rnd() * 2 ** 31), 1 + Math.floor(rnd() * 200), j.size).subarray(4));
+    if (x < 0.5)
+      frames.push(
+        randomBatch(
+          rnd,
+          rnd() < 0.8 ? seq++ : Math.floor(rnd() * 2 ** 31),
+          1 + Math.floor(rnd() * 200),
+          j.size,
+        ).subarray(4),
+      );
     else if (x < 0.7) {
-      const members = Array.from({ length: Math.min(j.size, 1 + Math.floor(rnd() * 64)) }, (_, k) => (rnd() < 0.97 ? k : Math.floor(rnd() * 2 ** 31)));
+      const members = Array.from({ length: Math.min(j.size, 1 + Math.floor(rnd() * 64)) }, (_, k) =>
+        rnd() < 0.97 ? k : Math.floor(rnd() * 2 ** 31),
+      );
       const localId = rnd() < 0.7 ? Math.floor(rnd() * 3) : Math.floor(rnd() * 2 ** 32);
       frames.push(addon.encodeCommDef({ localId, globalId: Math.floor(rnd() * 100), members }).subarray(4));
     } else if (x < 0.8) {
       const siteOf = Array.from({ length: j.size }, () => Math.floor(rnd() * 3));
       frames.push(encodePlacement({ epoch: Math.floor(rnd() * 5), sites: ['a', 'b', 'c'], siteOf }).subarray(4));
-    } else if (x < 0.9) frames.push(addon.encodeBye({ endNs: Math.floor(rnd() * 1e9), records: Math.floor(rnd() * 1e4), dropped: 0, mpiNs: 5 }).subarray(4));
+    } else if (x < 0.9)
+      frames.push(
+        addon
+          .encodeBye({ endNs: Math.floor(rnd() * 1e9), records: Math.floor(rnd() * 1e4), dropped: 0, mpiNs: 5 })
+          .subarray(4),
+      );
     else frames.push(Buffer.from(Array.from({ length: Math.floor(rnd() * 40) }, () => Math.floor(rnd() * 256))));
   }
   for (let k = 0; k < frames.length; k++) if (rnd() < 0.15) frames[k] = mutate(frames[k], rnd);
   if (rnd() < 0.1) frames.reverse();
   return frames;
 }
-

@@ -21,8 +21,13 @@ const code = (name: string, role: number) => id(name) | (role << ROLE_SHIFT);
 
 /** A stencil-like mix: halo Isend/Irecv to neighbours, Waitall, Allreduce, some Bcast/Alltoallv parts. */
 function makeBatch(rank: number, P: number, seq: number, n: number, rnd: () => number): Buffer {
-  const fn = new Uint32Array(n), peer = new Int32Array(n), bytes = new Float64Array(n), comm = new Uint32Array(n);
-  const alg = new Uint32Array(n), start = new Float64Array(n), duration = new Float64Array(n);
+  const fn = new Uint32Array(n),
+    peer = new Int32Array(n),
+    bytes = new Float64Array(n),
+    comm = new Uint32Array(n);
+  const alg = new Uint32Array(n),
+    start = new Float64Array(n),
+    duration = new Float64Array(n);
   let t = seq * 1e7;
   for (let i = 0; i < n; i++) {
     const x = rnd();
@@ -30,13 +35,33 @@ function makeBatch(rank: number, P: number, seq: number, n: number, rnd: () => n
     start[i] = t;
     duration[i] = Math.floor(50 + rnd() * 500);
     peer[i] = -1;
-    if (x < 0.3) { fn[i] = code('MPI_Isend', Role.Send); peer[i] = (rank + (rnd() < 0.5 ? 1 : P - 1)) % P; bytes[i] = 8 << Math.floor(rnd() * 14); }
-    else if (x < 0.6) { fn[i] = code('MPI_Irecv', Role.Recv); peer[i] = (rank + (rnd() < 0.5 ? 1 : P - 1)) % P; bytes[i] = 8 << Math.floor(rnd() * 14); }
-    else if (x < 0.8) { fn[i] = code('MPI_Waitall', Role.Other); duration[i] = Math.floor(rnd() * 20000); }
-    else if (x < 0.88) { fn[i] = code('MPI_Allreduce', Role.Coll); bytes[i] = 8; }
-    else if (x < 0.9) { fn[i] = code('MPI_Bcast', Role.Coll); peer[i] = 0; bytes[i] = 4096; }
-    else if (x < 0.95) { fn[i] = code('MPI_Alltoallv', Role.PartSend); peer[i] = Math.floor(rnd() * P); bytes[i] = 1024; }
-    else { fn[i] = code('MPI_Wait', Role.RecvDone); peer[i] = Math.floor(rnd() * P); bytes[i] = 64; }
+    if (x < 0.3) {
+      fn[i] = code('MPI_Isend', Role.Send);
+      peer[i] = (rank + (rnd() < 0.5 ? 1 : P - 1)) % P;
+      bytes[i] = 8 << Math.floor(rnd() * 14);
+    } else if (x < 0.6) {
+      fn[i] = code('MPI_Irecv', Role.Recv);
+      peer[i] = (rank + (rnd() < 0.5 ? 1 : P - 1)) % P;
+      bytes[i] = 8 << Math.floor(rnd() * 14);
+    } else if (x < 0.8) {
+      fn[i] = code('MPI_Waitall', Role.Other);
+      duration[i] = Math.floor(rnd() * 20000);
+    } else if (x < 0.88) {
+      fn[i] = code('MPI_Allreduce', Role.Coll);
+      bytes[i] = 8;
+    } else if (x < 0.9) {
+      fn[i] = code('MPI_Bcast', Role.Coll);
+      peer[i] = 0;
+      bytes[i] = 4096;
+    } else if (x < 0.95) {
+      fn[i] = code('MPI_Alltoallv', Role.PartSend);
+      peer[i] = Math.floor(rnd() * P);
+      bytes[i] = 1024;
+    } else {
+      fn[i] = code('MPI_Wait', Role.RecvDone);
+      peer[i] = Math.floor(rnd() * P);
+      bytes[i] = 64;
+    }
   }
   return addon.encodeBatch({ seq, dropped: 0, epoch: 0, fn, peer, bytes, comm, alg, start, duration });
 }
@@ -49,12 +74,18 @@ function rng(seed: number): () => number {
   };
 }
 
-const P = 64, BATCHES = batches, N = 4096;
+const P = 64,
+  BATCHES = batches,
+  N = 4096;
 const rnd = rng(7);
-const hellos: Buffer[] = [], comms: Buffer[] = [], streams: Buffer[] = [];
+const hellos: Buffer[] = [],
+  comms: Buffer[] = [],
+  streams: Buffer[] = [];
 const bodies: Buffer[] = [];
 for (let r = 0; r < P; r++) {
-  hellos.push(addon.encodeHello({ job: 'bench', rank: r, size: P, startNs: 1, host: 'h', pid: r, token: '', program: 'bench' }));
+  hellos.push(
+    addon.encodeHello({ job: 'bench', rank: r, size: P, startNs: 1, host: 'h', pid: r, token: '', program: 'bench' }),
+  );
   comms.push(addon.encodeCommDef({ localId: 0, globalId: 1, members: Array.from({ length: P }, (_, i) => i) }));
   const frames: Buffer[] = [];
   for (let b = 0; b < BATCHES; b++) frames.push(makeBatch(r, P, b, N, rnd));
@@ -64,7 +95,12 @@ for (let r = 0; r < P; r++) {
 const recordsPerPass = P * BATCHES * N;
 const bytesPerPass = streams.reduce((s, b) => s + b.length, 0);
 
-function timeIt(label: string, pass: () => void, recs: number, minSeconds = seconds): { label: string; recordsPerSecond: number; passes: number } {
+function timeIt(
+  label: string,
+  pass: () => void,
+  recs: number,
+  minSeconds = seconds,
+): { label: string; recordsPerSecond: number; passes: number } {
   pass(); // warm up
   let passes = 0;
   const t0 = process.hrtime.bigint();
@@ -79,12 +115,16 @@ function timeIt(label: string, pass: () => void, recs: number, minSeconds = seco
 
 const scratch = new BatchScratch();
 let sink = 0;
-const decodeOnly = timeIt('decode only (typed-array columns)', () => {
-  for (const b of bodies) {
-    const e = decodeEnvelope(b, scratch);
-    if (e.kind === 'batch') sink += e.batch.n;
-  }
-}, recordsPerPass);
+const decodeOnly = timeIt(
+  'decode only (typed-array columns)',
+  () => {
+    for (const b of bodies) {
+      const e = decodeEnvelope(b, scratch);
+      if (e.kind === 'batch') sink += e.batch.n;
+    }
+  },
+  recordsPerPass,
+);
 
 function ingestPass(): void {
   const table = new JobTable();
@@ -94,7 +134,8 @@ function ingestPass(): void {
     s.frame(comms[r].subarray(4));
     const dec = new FrameDecoder();
     const st = streams[r];
-    for (let off = 0; off < st.length; off += 65536) for (const f of dec.push(st.subarray(off, off + 65536))) s.frame(f);
+    for (let off = 0; off < st.length; off += 65536)
+      for (const f of dec.push(st.subarray(off, off + 65536))) s.frame(f);
     s.close();
   }
   const job = table.jobs.get('bench')!;
@@ -103,9 +144,15 @@ function ingestPass(): void {
 const ingest = timeIt('framing + decode + aggregate', ingestPass, recordsPerPass);
 
 const Env = messageType('Envelope');
-const reflection = timeIt('protobufjs reflection decode (for comparison)', () => {
-  for (let i = 0; i < 64; i++) sink += (Env.decode(bodies[i]) as unknown as { batch: { fn: number[] } }).batch.fn.length;
-}, 64 * N, Math.min(1, seconds));
+const reflection = timeIt(
+  'protobufjs reflection decode (for comparison)',
+  () => {
+    for (let i = 0; i < 64; i++)
+      sink += (Env.decode(bodies[i]) as unknown as { batch: { fn: number[] } }).batch.fn.length;
+  },
+  64 * N,
+  Math.min(1, seconds),
+);
 
 // Query cost (collective expansion + dense matrix) of the ingested job.
 const table = new JobTable();
@@ -138,7 +185,7 @@ function memoryPerJob(ranks: number, jobs: number): number {
   }
   gc?.();
   const after = process.memoryUsage();
-  const used = (after.heapUsed + after.arrayBuffers) - (before.heapUsed + before.arrayBuffers);
+  const used = after.heapUsed + after.arrayBuffers - (before.heapUsed + before.arrayBuffers);
   sink += t.jobs.size;
   return used / jobs;
 }
@@ -163,11 +210,17 @@ if (json) {
   console.log(JSON.stringify(result));
 } else {
   const f = (x: number) => `${(x / 1e6).toFixed(2)} M records/s`;
-  console.log(`monitor ingest, one core, ${P} ranks x ${BATCHES} batches x ${N} records (${result.frameBytesPerRecord.toFixed(2)} wire bytes/record), node ${process.version}`);
+  console.log(
+    `monitor ingest, one core, ${P} ranks x ${BATCHES} batches x ${N} records (${result.frameBytesPerRecord.toFixed(2)} wire bytes/record), node ${process.version}`,
+  );
   console.log(`  ${decodeOnly.label.padEnd(48)} ${f(decodeOnly.recordsPerSecond)}`);
-  console.log(`  ${ingest.label.padEnd(48)} ${f(ingest.recordsPerSecond)}   (goal >= 5 M/s: ${result.meetsGoal ? 'met' : 'NOT met'})`);
+  console.log(
+    `  ${ingest.label.padEnd(48)} ${f(ingest.recordsPerSecond)}   (goal >= 5 M/s: ${result.meetsGoal ? 'met' : 'NOT met'})`,
+  );
   console.log(`  ${reflection.label.padEnd(48)} ${f(reflection.recordsPerSecond)}`);
   console.log(`  matrix query (collective expansion, ${P}x${P})     ${queryMs.toFixed(2)} ms`);
-  console.log(`  memory per job: ${(mem64 / 1024).toFixed(0)} KiB at 64 ranks, ${(mem1024 / 1048576).toFixed(1)} MiB at 1024 ranks${gc ? '' : ' (run with --expose-gc for stable figures)'}`);
+  console.log(
+    `  memory per job: ${(mem64 / 1024).toFixed(0)} KiB at 64 ranks, ${(mem1024 / 1048576).toFixed(1)} MiB at 1024 ranks${gc ? '' : ' (run with --expose-gc for stable figures)'}`,
+  );
 }
 if (sink === -1) console.log(sink);

@@ -36,19 +36,27 @@ interface Bench {
   ratios: (out: string, stdout: string) => string[];
 }
 
-const by = <T>(level: Level, smoke: T, quick: T, full: T): T => (level === 'smoke' ? smoke : level === 'quick' ? quick : full);
+const by = <T>(level: Level, smoke: T, quick: T, full: T): T =>
+  level === 'smoke' ? smoke : level === 'quick' ? quick : full;
 const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;
-const x = (r: number | null | undefined, digits = 3): string => (r === null || r === undefined || !Number.isFinite(r) ? 'n/a' : r.toFixed(digits));
+const x = (r: number | null | undefined, digits = 3): string =>
+  r === null || r === undefined || !Number.isFinite(r) ? 'n/a' : r.toFixed(digits);
 
 export const SUITE: Bench[] = [
   {
     name: 'overhead',
     what: 'shim cost per intercepted call (with / without the shim)',
     script: 'overhead.js',
-    args: (l, out) => [...by(l, ['--pairs', '1', '--calls', '20000'], ['--pairs', '2', '--calls', '200000'], ['--pairs', '7']), '--json', path.join(out, 'overhead.json')],
+    args: (l, out) => [
+      ...by(l, ['--pairs', '1', '--calls', '20000'], ['--pairs', '2', '--calls', '200000'], ['--pairs', '7']),
+      '--json',
+      path.join(out, 'overhead.json'),
+    ],
     timeoutS: { smoke: 120, quick: 300, full: 1800 },
     ratios: (out) =>
-      readJson<{ rows: { call: string; plain: number; shim: number; overhead: number }[] }>(path.join(out, 'overhead.json')).rows.map(
+      readJson<{ rows: { call: string; plain: number; shim: number; overhead: number }[] }>(
+        path.join(out, 'overhead.json'),
+      ).rows.map(
         (r) => `${r.call}: with/without shim ${x(r.shim / r.plain)} (+${r.overhead.toFixed(1)} ns; goal <= 30 ns)`,
       ),
   },
@@ -57,12 +65,20 @@ export const SUITE: Bench[] = [
     what: 'collectives through the shim vs PMPI, site-aware algorithms off',
     script: 'coll-overhead.js',
     args: (l, out) => [
-      ...by(l, ['--calls', '20', '--reps', '11', '--sizes', '8'], ['--calls', '100', '--reps', '51', '--sizes', '8,4096'], []),
-      '--json', path.join(out, 'coll-overhead.json'),
+      ...by(
+        l,
+        ['--calls', '20', '--reps', '11', '--sizes', '8'],
+        ['--calls', '100', '--reps', '51', '--sizes', '8,4096'],
+        [],
+      ),
+      '--json',
+      path.join(out, 'coll-overhead.json'),
     ],
     timeoutS: { smoke: 180, quick: 600, full: 3600 },
     ratios: (out) => {
-      const rows = readJson<{ rows: { config: string; coll: string; bytes: number; ratio: number }[] }>(path.join(out, 'coll-overhead.json')).rows;
+      const rows = readJson<{ rows: { config: string; coll: string; bytes: number; ratio: number }[] }>(
+        path.join(out, 'coll-overhead.json'),
+      ).rows;
       const sorted = rows.map((r) => r.ratio).sort((a, b) => a - b);
       const worst = rows.reduce((a, b) => (b.ratio > a.ratio ? b : a), rows[0] as (typeof rows)[number]);
       return [
@@ -75,11 +91,17 @@ export const SUITE: Bench[] = [
     name: 'agreement',
     what: 'relocation agreement when nothing changes (checkpoints on / off)',
     script: 'agreement.js',
-    args: (l, out) => [...by(l, ['--calls', '320', '--reps', '11'], ['--reps', '51'], []), '--json', path.join(out, 'agreement.json')],
+    args: (l, out) => [
+      ...by(l, ['--calls', '320', '--reps', '11'], ['--reps', '51'], []),
+      '--json',
+      path.join(out, 'agreement.json'),
+    ],
     timeoutS: { smoke: 120, quick: 300, full: 900 },
     ratios: (out) => {
       const r = readJson<{ every: number; ratio: number; ratio_min: number }>(path.join(out, 'agreement.json'));
-      return [`checkpoints every ${r.every} / off: ${x(r.ratio, 4)} (fastest blocks ${x(r.ratio_min, 4)}); goal <= 1.02`];
+      return [
+        `checkpoints every ${r.every} / off: ${x(r.ratio, 4)} (fastest blocks ${x(r.ratio_min, 4)}); goal <= 1.02`,
+      ];
     },
   },
   {
@@ -87,13 +109,21 @@ export const SUITE: Bench[] = [
     what: 'monitor ingest, records per second on one core',
     script: 'ingest.js',
     nodeArgs: ['--expose-gc'],
-    args: (l) => ['--json', ...by(l, ['--seconds', '0.1', '--batches', '2'], ['--seconds', '0.5', '--batches', '8'], ['--seconds', '2'])],
+    args: (l) => [
+      '--json',
+      ...by(l, ['--seconds', '0.1', '--batches', '2'], ['--seconds', '0.5', '--batches', '8'], ['--seconds', '2']),
+    ],
     timeoutS: { smoke: 180, quick: 300, full: 600 },
     ratios: (out, stdout) => {
       const line = stdout.split('\n').find((l) => l.startsWith('{'));
       if (!line) throw new Error('ingest printed no JSON line');
       writeFileSync(path.join(out, 'ingest.json'), `${line}\n`);
-      const r = JSON.parse(line) as { ingestRecordsPerSecond: number; decodeOnlyRecordsPerSecond: number; reflectionDecodeRecordsPerSecond: number; goalRecordsPerSecond: number };
+      const r = JSON.parse(line) as {
+        ingestRecordsPerSecond: number;
+        decodeOnlyRecordsPerSecond: number;
+        reflectionDecodeRecordsPerSecond: number;
+        goalRecordsPerSecond: number;
+      };
       return [
         `ingest ${(r.ingestRecordsPerSecond / 1e6).toFixed(2)} M records/s = ${x(r.ingestRecordsPerSecond / r.goalRecordsPerSecond, 2)} x the goal of ${r.goalRecordsPerSecond / 1e6} M/s`,
         `decode only / protobufjs reflection: ${x(r.decodeOnlyRecordsPerSecond / r.reflectionDecodeRecordsPerSecond, 1)} x`,
@@ -108,11 +138,28 @@ export const SUITE: Bench[] = [
     args: (l, out) => [
       ...by(
         l,
-        ['--quick', '--configs', '8x1/interleaved', '--modes', 'default,sitempi', '--colls', 'barrier,bcast,allreduce', '--sizes', '8,64k', '--iters', '3', '--budget-ms', '100', '--timeout-s', '120'],
+        [
+          '--quick',
+          '--configs',
+          '8x1/interleaved',
+          '--modes',
+          'default,sitempi',
+          '--colls',
+          'barrier,bcast,allreduce',
+          '--sizes',
+          '8,64k',
+          '--iters',
+          '3',
+          '--budget-ms',
+          '100',
+          '--timeout-s',
+          '120',
+        ],
         ['--quick', '--configs', '8x1/interleaved,2x4/contiguous'],
         [],
       ),
-      '--out', out,
+      '--out',
+      out,
     ],
     timeoutS: { smoke: 400, quick: 1200, full: 3600 },
     ratios: (out) => {
@@ -120,7 +167,10 @@ export const SUITE: Bench[] = [
       const largest = Math.max(...res.rows.map((r) => r.bytes));
       const lines = res.rows
         .filter((r) => r.bytes === largest && r.modes.sitempi?.medianUs != null)
-        .map((r) => `${r.layout}/${r.placement} ${r.coll} ${largest} B: sitempi / best Open MPI ${x((r.modes.sitempi?.medianUs ?? NaN) / (bestOmpi(r) ?? NaN), 2)}`);
+        .map(
+          (r) =>
+            `${r.layout}/${r.placement} ${r.coll} ${largest} B: sitempi / best Open MPI ${x((r.modes.sitempi?.medianUs ?? NaN) / (bestOmpi(r) ?? NaN), 2)}`,
+        );
       for (const g of goals(res.rows)) if (g.checked > 0) lines.push(`goal "${g.name}": met ${g.met} of ${g.checked}`);
       return lines;
     },
@@ -133,9 +183,10 @@ export const SUITE: Bench[] = [
     args: (l, out) => ['--seconds', by(l, '12', '14', '25'), '--out', out],
     timeoutS: { smoke: 300, quick: 400, full: 600 },
     ratios: (out) => {
-      const r = readJson<{ phases: { name: string; latencyMs: number | null; crossMBps: number | null }[]; summary: { switchSeconds: number | null } }>(
-        path.join(out, 'relocation.json'),
-      );
+      const r = readJson<{
+        phases: { name: string; latencyMs: number | null; crossMBps: number | null }[];
+        summary: { switchSeconds: number | null };
+      }>(path.join(out, 'relocation.json'));
       const [library, siteAware, consolidated] = r.phases;
       const lat = (p: (typeof r.phases)[number] | undefined): number => p?.latencyMs ?? NaN;
       const mbps = (p: (typeof r.phases)[number] | undefined): string => x(p?.crossMBps, 2);
@@ -183,7 +234,8 @@ export function parseSuiteArgs(argv: string[]): SuiteOptions {
       out = path.resolve(v);
     } else throw new Error(`unknown argument ${a}\n${USAGE}`);
   }
-  out ??= level === 'full' ? path.join(packageRoot, 'bench', 'results') : path.join(os.tmpdir(), `sitempi-bench-${level}`);
+  out ??=
+    level === 'full' ? path.join(packageRoot, 'bench', 'results') : path.join(os.tmpdir(), `sitempi-bench-${level}`);
   return { level, out, only, skip };
 }
 
@@ -201,7 +253,11 @@ function cannotRun(b: Bench, dir: string): string | null {
 }
 
 /** Runs one benchmark's command, its output passed through; kills its process group at the limit. */
-function runOne(b: Bench, dir: string, o: SuiteOptions): Promise<{ code: number | null; stdout: string; timedOut: boolean }> {
+function runOne(
+  b: Bench,
+  dir: string,
+  o: SuiteOptions,
+): Promise<{ code: number | null; stdout: string; timedOut: boolean }> {
   const args = [...(b.nodeArgs ?? []), path.join(dir, b.script), ...b.args(o.level, o.out)];
   const shown = args.map((a) => (a.startsWith(packageRoot + path.sep) ? path.relative(packageRoot, a) : a));
   process.stdout.write(`\n== ${b.name}: ${b.what}\n$ node ${shown.join(' ')}\n`);
@@ -255,7 +311,9 @@ export async function runSuite(o: SuiteOptions): Promise<number> {
     if (r.timedOut && b.testbed) await down(b.testbed).catch(() => undefined);
     if (r.code !== 0) {
       failed++;
-      summary.push(`${b.name}: FAILED (${r.timedOut ? `killed after ${b.timeoutS[o.level]} s` : `exit ${r.code}`}, ${took})`);
+      summary.push(
+        `${b.name}: FAILED (${r.timedOut ? `killed after ${b.timeoutS[o.level]} s` : `exit ${r.code}`}, ${took})`,
+      );
       continue;
     }
     try {

@@ -61,13 +61,27 @@ export function linkPayloads(coll: CollName, m: number, rankSites: string[], roo
       const ns = n.get(s) as number;
       const nt = n.get(t) as number;
       switch (coll) {
-        case 'barrier': b = 0; break;
-        case 'bcast': b = s === r ? m : 0; break;
-        case 'reduce': b = t === r ? m : 0; break;
-        case 'allreduce': b = m / (S - 1); break;
-        case 'gather': b = t === r ? ns * m : 0; break;
-        case 'allgather': b = ns * m; break;
-        case 'alltoall': b = ns * nt * m; break;
+        case 'barrier':
+          b = 0;
+          break;
+        case 'bcast':
+          b = s === r ? m : 0;
+          break;
+        case 'reduce':
+          b = t === r ? m : 0;
+          break;
+        case 'allreduce':
+          b = m / (S - 1);
+          break;
+        case 'gather':
+          b = t === r ? ns * m : 0;
+          break;
+        case 'allgather':
+          b = ns * m;
+          break;
+        case 'alltoall':
+          b = ns * nt * m;
+          break;
       }
       out.set(`${s}>${t}`, b);
     }

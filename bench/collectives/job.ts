@@ -25,7 +25,8 @@ export function hanEvidence(stderr: string, np: number): HanEvidence {
     if (!who) continue;
     if (/coll:base:comm_select: selecting\s+han, priority \d+, Enabled/.test(line)) selectedBy.add(who);
     const m = /coll:base:comm_select: new communicator: (.*)\(cid (\d+)\)/.exec(line);
-    if (m && Number(m[2]) >= 2 && !/MPI_COMM_(WORLD|SELF)/.test(m[1] as string)) subcomms.set(who, (subcomms.get(who) ?? 0) + 1);
+    if (m && Number(m[2]) >= 2 && !/MPI_COMM_(WORLD|SELF)/.test(m[1] as string))
+      subcomms.set(who, (subcomms.get(who) ?? 0) + 1);
   }
   const withSub = [...subcomms.values()].filter((x) => x >= 2).length;
   return {
@@ -35,8 +36,6 @@ export function hanEvidence(stderr: string, np: number): HanEvidence {
     subcommsPerProcess: Math.max(0, ...subcomms.values()),
   };
 }
-
-
 
 export async function runOnce(
   o: BenchOptions,
@@ -54,28 +53,49 @@ export async function runOnce(
   await fs.mkdir(syncDir);
   await fs.mkdir(shimOut);
   const sitesMap = sitesEnv(launch.rankSites);
-  const args = [...mpirunArgsFor(st, { nodes: launch.nodes }), '--map-by', launch.mapBy, '--bind-to', 'none', '-np', String(np)];
+  const args = [
+    ...mpirunArgsFor(st, { nodes: launch.nodes }),
+    '--map-by',
+    launch.mapBy,
+    '--bind-to',
+    'none',
+    '-np',
+    String(np),
+  ];
   if (mode === 'han') args.push('--mca', 'coll_han_priority', '100', '--mca', 'coll_base_verbose', '30');
   if (mode === 'sitempi') {
     args.push(
-      '-x', `LD_PRELOAD=${o.shimPath}`,
-      '-x', `SITEMPI_SITES=${sitesMap}`,
-      '-x', 'SITEMPI_COLL=on',
-      '-x', `SITEMPI_OUTPUT_DIR=${shimOut}`,
+      '-x',
+      `LD_PRELOAD=${o.shimPath}`,
+      '-x',
+      `SITEMPI_SITES=${sitesMap}`,
+      '-x',
+      'SITEMPI_COLL=on',
+      '-x',
+      `SITEMPI_OUTPUT_DIR=${shimOut}`,
       ...o.shimEnv.flatMap((kv) => ['-x', kv]),
     );
   }
   const progArgs = [
-    '--colls', o.colls.join(','),
-    '--sizes', o.sizes.join(','),
-    '--warmup', String(o.warmup),
-    '--iters', String(o.iters),
-    '--min-iters', String(o.minIters),
-    '--budget-ms', String(o.budgetMs),
-    '--max-point-ms', String(o.maxPointMs),
-    '--timeout-s', String(o.runTimeoutS),
+    '--colls',
+    o.colls.join(','),
+    '--sizes',
+    o.sizes.join(','),
+    '--warmup',
+    String(o.warmup),
+    '--iters',
+    String(o.iters),
+    '--min-iters',
+    String(o.minIters),
+    '--budget-ms',
+    String(o.budgetMs),
+    '--max-point-ms',
+    String(o.maxPointMs),
+    '--timeout-s',
+    String(o.runTimeoutS),
   ];
-  if (o.count > 0) progArgs.push('--sync-dir', syncDir, '--count', String(o.count), '--count-budget-ms', String(o.countBudgetMs));
+  if (o.count > 0)
+    progArgs.push('--sync-dir', syncDir, '--count', String(o.count), '--count-budget-ms', String(o.countBudgetMs));
   args.push(program, ...progArgs);
 
   const rec: RunRecord = {
@@ -151,18 +171,35 @@ export async function runOnce(
     });
   });
   const sites = st.sites;
-  const served = o.count > 0
-    ? serveCountedPhases(syncDir, np, st.stateDir, sites, () => ended, (p) => rec.phases.push(p)).catch((e: Error) => {
-        stderr += `\ncounter harness: ${e.message}`;
-        child.kill('SIGTERM');
-      })
-    : Promise.resolve();
+  const served =
+    o.count > 0
+      ? serveCountedPhases(
+          syncDir,
+          np,
+          st.stateDir,
+          sites,
+          () => ended,
+          (p) => rec.phases.push(p),
+        ).catch((e: Error) => {
+          stderr += `\ncounter harness: ${e.message}`;
+          child.kill('SIGTERM');
+        })
+      : Promise.resolve();
   rec.exitCode = await exited;
   clearTimeout(timer);
   await served;
   rec.wallS = (Date.now() - t0) / 1000;
   rec.loadavgAfter = os.loadavg();
-  rec.stderrTail = stderr.split('\n').filter((l) => !/coll:base:|coll:han:|coll:sm:|coll:adapt:|mca: base:|coll:find_available|\(0\/MPI_COMM_WORLD\)|\(1\/MPI_COMM_SELF\)/.test(l)).slice(-30).join('\n');
+  rec.stderrTail = stderr
+    .split('\n')
+    .filter(
+      (l) =>
+        !/coll:base:|coll:han:|coll:sm:|coll:adapt:|mca: base:|coll:find_available|\(0\/MPI_COMM_WORLD\)|\(1\/MPI_COMM_SELF\)/.test(
+          l,
+        ),
+    )
+    .slice(-30)
+    .join('\n');
   if (mode === 'han') rec.han = hanEvidence(stderr, np);
   if (mode === 'sitempi') {
     const files = readdirSync(shimOut).filter((f) => f.endsWith('.smpi')).length;
@@ -181,4 +218,3 @@ export async function runOnce(
   if (rec.error) o.log(`${cfg.layout}/${cfg.placement}/${mode}: ${rec.error}\n${rec.stderrTail}`);
   return rec;
 }
-

@@ -47,7 +47,7 @@ export function sitesEnv(rankSites: string[]): string {
     .map((s) => {
       const ranks = rankSites.flatMap((x, r) => (x === s ? [r] : []));
       const parts: string[] = [];
-      for (let i = 0; i < ranks.length; ) {
+      for (let i = 0; i < ranks.length;) {
         let j = i;
         while (j + 1 < ranks.length && (ranks[j + 1] as number) === (ranks[j] as number) + 1) j++;
         parts.push(j > i + 1 ? `${ranks[i]}-${ranks[j]}` : j === i + 1 ? `${ranks[i]},${ranks[j]}` : `${ranks[i]}`);
@@ -86,12 +86,20 @@ export function planLaunch(st: TestbedState, placement: Placement): Launch {
   const hosts: string[] = [];
   const rankSites: string[] = [];
   if (mapBy === 'slot') {
-    for (const n of order) for (let k = 0; k < n.slots; k++) { hosts.push(n.host); rankSites.push(n.site); }
+    for (const n of order)
+      for (let k = 0; k < n.slots; k++) {
+        hosts.push(n.host);
+        rankSites.push(n.site);
+      }
   } else {
     const left = [...slotsEach];
     while (left.some((x) => x > 0)) {
       order.forEach((n, i) => {
-        if ((left[i] as number) > 0) { hosts.push(n.host); rankSites.push(n.site); left[i] = (left[i] as number) - 1; }
+        if ((left[i] as number) > 0) {
+          hosts.push(n.host);
+          rankSites.push(n.site);
+          left[i] = (left[i] as number) - 1;
+        }
       });
     }
   }

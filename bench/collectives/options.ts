@@ -47,8 +47,6 @@ export function defaultOptions(quick = false): BenchOptions {
   };
 }
 
-
-
 export function parseLayout(layout: string): { nodes: number; slots: number } {
   const m = /^(\d+)x(\d+)$/.exec(layout);
   if (!m) throw new Error(`bad layout "${layout}" (NxK: N nodes, half per site, K slots each; e.g. 8x1, 2x4)`);
@@ -57,7 +55,6 @@ export function parseLayout(layout: string): { nodes: number; slots: number } {
   if (nodes < 2 || nodes % 2 !== 0 || slots < 1) throw new Error(`bad layout "${layout}": N must be even and ≥ 2`);
   return { nodes, slots };
 }
-
 
 const USAGE = `usage: node dist/bench/collectives/run.js [--quick] [--out DIR]
   [--configs 8x1/contiguous,8x1/interleaved,2x4/contiguous,2x4/interleaved]
@@ -87,54 +84,107 @@ export function parseArgs(argv: string[]): BenchOptions | { fromJson: string; ou
       return x;
     };
     switch (a) {
-      case '--quick': break;
-      case '--out': o.out = path.resolve(v()); break;
+      case '--quick':
+        break;
+      case '--out':
+        o.out = path.resolve(v());
+        break;
       case '--configs':
-        o.configs = v().split(',').map((c) => {
-          const [layout, placement] = c.split('/');
-          if (!layout || (placement !== 'contiguous' && placement !== 'interleaved')) throw new Error(`bad config ${c} (e.g. 8x1/interleaved)`);
-          parseLayout(layout);
-          return { layout, placement };
-        });
+        o.configs = v()
+          .split(',')
+          .map((c) => {
+            const [layout, placement] = c.split('/');
+            if (!layout || (placement !== 'contiguous' && placement !== 'interleaved'))
+              throw new Error(`bad config ${c} (e.g. 8x1/interleaved)`);
+            parseLayout(layout);
+            return { layout, placement };
+          });
         break;
       case '--modes':
-        o.modes = v().split(',').map((m) => {
-          if (!MODES.includes(m as Mode)) throw new Error(`bad mode ${m}`);
-          return m as Mode;
-        });
+        o.modes = v()
+          .split(',')
+          .map((m) => {
+            if (!MODES.includes(m as Mode)) throw new Error(`bad mode ${m}`);
+            return m as Mode;
+          });
         break;
       case '--colls':
-        o.colls = v().split(',').map((c) => {
-          if (!COLLS.includes(c as CollName)) throw new Error(`bad collective ${c}`);
-          return c as CollName;
-        });
+        o.colls = v()
+          .split(',')
+          .map((c) => {
+            if (!COLLS.includes(c as CollName)) throw new Error(`bad collective ${c}`);
+            return c as CollName;
+          });
         break;
-      case '--sizes': o.sizes = v().split(',').map(parseSizeArg); break;
-      case '--reps': o.reps = Number(v()); break;
-      case '--iters': o.iters = Number(v()); break;
-      case '--min-iters': o.minIters = Number(v()); break;
-      case '--warmup': o.warmup = Number(v()); break;
-      case '--budget-ms': o.budgetMs = Number(v()); break;
-      case '--max-point-ms': o.maxPointMs = Number(v()); break;
-      case '--count': o.count = Number(v()); break;
-      case '--count-budget-ms': o.countBudgetMs = Number(v()); break;
-      case '--rtt-ms': o.rttMs = Number(v()); break;
-      case '--bandwidth': o.bandwidth = v(); break;
-      case '--state-dir': o.stateDir = path.resolve(v()); break;
-      case '--prefix': o.prefix = v(); break;
-      case '--mgmt-subnet': o.mgmtSubnet = v(); break;
-      case '--data-subnet': o.dataSubnet = v(); break;
-      case '--keep-up': o.keepUp = true; break;
-      case '--shim': o.shimPath = path.resolve(v()); break;
+      case '--sizes':
+        o.sizes = v().split(',').map(parseSizeArg);
+        break;
+      case '--reps':
+        o.reps = Number(v());
+        break;
+      case '--iters':
+        o.iters = Number(v());
+        break;
+      case '--min-iters':
+        o.minIters = Number(v());
+        break;
+      case '--warmup':
+        o.warmup = Number(v());
+        break;
+      case '--budget-ms':
+        o.budgetMs = Number(v());
+        break;
+      case '--max-point-ms':
+        o.maxPointMs = Number(v());
+        break;
+      case '--count':
+        o.count = Number(v());
+        break;
+      case '--count-budget-ms':
+        o.countBudgetMs = Number(v());
+        break;
+      case '--rtt-ms':
+        o.rttMs = Number(v());
+        break;
+      case '--bandwidth':
+        o.bandwidth = v();
+        break;
+      case '--state-dir':
+        o.stateDir = path.resolve(v());
+        break;
+      case '--prefix':
+        o.prefix = v();
+        break;
+      case '--mgmt-subnet':
+        o.mgmtSubnet = v();
+        break;
+      case '--data-subnet':
+        o.dataSubnet = v();
+        break;
+      case '--keep-up':
+        o.keepUp = true;
+        break;
+      case '--shim':
+        o.shimPath = path.resolve(v());
+        break;
       case '--shim-env':
-        o.shimEnv = v().split(',').map((kv) => {
-          if (!/^SITEMPI_[A-Z_]+=\S*$/.test(kv)) throw new Error(`bad --shim-env entry ${kv} (e.g. SITEMPI_COLL_SEGMENT_BYTES=0)`);
-          return kv;
-        });
+        o.shimEnv = v()
+          .split(',')
+          .map((kv) => {
+            if (!/^SITEMPI_[A-Z_]+=\S*$/.test(kv))
+              throw new Error(`bad --shim-env entry ${kv} (e.g. SITEMPI_COLL_SEGMENT_BYTES=0)`);
+            return kv;
+          });
         break;
-      case '--wanemu': o.wanemuPath = path.resolve(v()); break;
-      case '--timeout-s': o.runTimeoutS = Number(v()); break;
-      case '--from-json': fromJson = path.resolve(v()); break;
+      case '--wanemu':
+        o.wanemuPath = path.resolve(v());
+        break;
+      case '--timeout-s':
+        o.runTimeoutS = Number(v());
+        break;
+      case '--from-json':
+        fromJson = path.resolve(v());
+        break;
       case '-h':
       case '--help':
         process.stdout.write(`${USAGE}\n`);
@@ -147,4 +197,3 @@ export function parseArgs(argv: string[]): BenchOptions | { fromJson: string; ou
   if (fromJson) return { fromJson, out: o.out };
   return o;
 }
-

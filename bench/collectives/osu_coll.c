@@ -95,7 +95,10 @@ static void sleep_until(double t) {
   struct timespec ts;
   ts.tv_sec = (time_t)t;
   ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-  if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000L;
+  }
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
   }
 }
@@ -105,10 +108,23 @@ static long parse_size(const char *s) {
   double v = strtod(s, &end);
   if (end == s || v < 0) return -1;
   switch (*end) {
-    case 'k': case 'K': v *= 1024; end++; break;
-    case 'm': case 'M': v *= 1024 * 1024; end++; break;
-    case 'g': case 'G': v *= 1024.0 * 1024 * 1024; end++; break;
-    default: break;
+    case 'k':
+    case 'K':
+      v *= 1024;
+      end++;
+      break;
+    case 'm':
+    case 'M':
+      v *= 1024 * 1024;
+      end++;
+      break;
+    case 'g':
+    case 'G':
+      v *= 1024.0 * 1024 * 1024;
+      end++;
+      break;
+    default:
+      break;
   }
   if (*end == 'i' || *end == 'I') end++;
   if (*end == 'b' || *end == 'B') end++;
@@ -135,7 +151,11 @@ static void parse_args(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEEDV() do { if (!v) die("option needs a value"); i++; } while (0)
+#define NEEDV()                          \
+  do {                                   \
+    if (!v) die("option needs a value"); \
+    i++;                                 \
+  } while (0)
     if (strcmp(a, "--colls") == 0) {
       NEEDV();
       char *copy = strdup(v), *save = NULL;
@@ -155,24 +175,50 @@ static void parse_args(int argc, char **argv) {
         opt.sizes[opt.nsizes++] = s;
       }
       free(copy);
-    } else if (strcmp(a, "--min") == 0) { NEEDV(); min = parse_size(v); }
-    else if (strcmp(a, "--max") == 0) { NEEDV(); max = parse_size(v); }
-    else if (strcmp(a, "--factor") == 0) { NEEDV(); factor = atol(v); }
-    else if (strcmp(a, "--warmup") == 0) { NEEDV(); opt.warmup = atoi(v); }
-    else if (strcmp(a, "--iters") == 0) { NEEDV(); opt.iters = atoi(v); }
-    else if (strcmp(a, "--min-iters") == 0) { NEEDV(); opt.min_iters = atoi(v); }
-    else if (strcmp(a, "--budget-ms") == 0) { NEEDV(); opt.budget_ms = atof(v); }
-    else if (strcmp(a, "--sync") == 0) {
+    } else if (strcmp(a, "--min") == 0) {
+      NEEDV();
+      min = parse_size(v);
+    } else if (strcmp(a, "--max") == 0) {
+      NEEDV();
+      max = parse_size(v);
+    } else if (strcmp(a, "--factor") == 0) {
+      NEEDV();
+      factor = atol(v);
+    } else if (strcmp(a, "--warmup") == 0) {
+      NEEDV();
+      opt.warmup = atoi(v);
+    } else if (strcmp(a, "--iters") == 0) {
+      NEEDV();
+      opt.iters = atoi(v);
+    } else if (strcmp(a, "--min-iters") == 0) {
+      NEEDV();
+      opt.min_iters = atoi(v);
+    } else if (strcmp(a, "--budget-ms") == 0) {
+      NEEDV();
+      opt.budget_ms = atof(v);
+    } else if (strcmp(a, "--sync") == 0) {
       NEEDV();
       opt.sync = strcmp(v, "global") == 0 ? 1 : strcmp(v, "barrier") == 0 ? 2 : strcmp(v, "auto") == 0 ? 0 : -1;
       if (opt.sync < 0) die("--sync auto|global|barrier");
-    } else if (strcmp(a, "--sync-dir") == 0) { NEEDV(); opt.sync_dir = v; }
-    else if (strcmp(a, "--count") == 0) { NEEDV(); opt.count = atoi(v); }
-    else if (strcmp(a, "--count-budget-ms") == 0) { NEEDV(); opt.count_budget_ms = atof(v); }
-    else if (strcmp(a, "--max-point-ms") == 0) { NEEDV(); opt.max_point_ms = atof(v); }
-    else if (strcmp(a, "--no-check") == 0) opt.check = 0;
-    else if (strcmp(a, "--timeout-s") == 0) { NEEDV(); opt.timeout_s = atof(v); }
-    else die("unknown option (see the comment at the top of osu_coll.c)");
+    } else if (strcmp(a, "--sync-dir") == 0) {
+      NEEDV();
+      opt.sync_dir = v;
+    } else if (strcmp(a, "--count") == 0) {
+      NEEDV();
+      opt.count = atoi(v);
+    } else if (strcmp(a, "--count-budget-ms") == 0) {
+      NEEDV();
+      opt.count_budget_ms = atof(v);
+    } else if (strcmp(a, "--max-point-ms") == 0) {
+      NEEDV();
+      opt.max_point_ms = atof(v);
+    } else if (strcmp(a, "--no-check") == 0)
+      opt.check = 0;
+    else if (strcmp(a, "--timeout-s") == 0) {
+      NEEDV();
+      opt.timeout_s = atof(v);
+    } else
+      die("unknown option (see the comment at the top of osu_coll.c)");
 #undef NEEDV
   }
   if (opt.ncolls == 0) {
@@ -207,9 +253,14 @@ static void ensure_buffers(size_t bytes) {
 
 static size_t buffer_need(int c, long m) {
   switch (c) {
-    case C_GATHER: case C_ALLGATHER: case C_ALLTOALL: return (size_t)m * (size_t)nprocs;
-    case C_BARRIER: return 16;
-    default: return (size_t)m;
+    case C_GATHER:
+    case C_ALLGATHER:
+    case C_ALLTOALL:
+      return (size_t)m * (size_t)nprocs;
+    case C_BARRIER:
+      return 16;
+    default:
+      return (size_t)m;
   }
 }
 
@@ -217,13 +268,20 @@ static int call(int c, long m) {
   int ints = (int)(m / 4);
   if (ints < 1) ints = 1;
   switch (c) {
-    case C_BARRIER: return MPI_Barrier(MPI_COMM_WORLD);
-    case C_BCAST: return MPI_Bcast(sbuf, (int)m, MPI_BYTE, 0, MPI_COMM_WORLD);
-    case C_REDUCE: return MPI_Reduce(sbuf, rbuf, ints, MPI_INT, MPI_SUM, 0, MPI_COMM_WORLD);
-    case C_ALLREDUCE: return MPI_Allreduce(sbuf, rbuf, ints, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-    case C_GATHER: return MPI_Gather(sbuf, (int)m, MPI_BYTE, rbuf, (int)m, MPI_BYTE, 0, MPI_COMM_WORLD);
-    case C_ALLGATHER: return MPI_Allgather(sbuf, (int)m, MPI_BYTE, rbuf, (int)m, MPI_BYTE, MPI_COMM_WORLD);
-    case C_ALLTOALL: return MPI_Alltoall(sbuf, (int)m, MPI_BYTE, rbuf, (int)m, MPI_BYTE, MPI_COMM_WORLD);
+    case C_BARRIER:
+      return MPI_Barrier(MPI_COMM_WORLD);
+    case C_BCAST:
+      return MPI_Bcast(sbuf, (int)m, MPI_BYTE, 0, MPI_COMM_WORLD);
+    case C_REDUCE:
+      return MPI_Reduce(sbuf, rbuf, ints, MPI_INT, MPI_SUM, 0, MPI_COMM_WORLD);
+    case C_ALLREDUCE:
+      return MPI_Allreduce(sbuf, rbuf, ints, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    case C_GATHER:
+      return MPI_Gather(sbuf, (int)m, MPI_BYTE, rbuf, (int)m, MPI_BYTE, 0, MPI_COMM_WORLD);
+    case C_ALLGATHER:
+      return MPI_Allgather(sbuf, (int)m, MPI_BYTE, rbuf, (int)m, MPI_BYTE, MPI_COMM_WORLD);
+    case C_ALLTOALL:
+      return MPI_Alltoall(sbuf, (int)m, MPI_BYTE, rbuf, (int)m, MPI_BYTE, MPI_COMM_WORLD);
   }
   return MPI_ERR_OTHER;
 }
@@ -246,9 +304,14 @@ static int check_once(int c, long m) {
     case C_REDUCE:
     case C_ALLREDUCE: {
       int *s = (int *)sbuf, *r = (int *)rbuf;
-      for (int i = 0; i < ints; i++) { s[i] = rank * 1000 + i; r[i] = -1; }
-      if (c == C_REDUCE) MPI_Reduce(s, r, ints, MPI_INT, MPI_SUM, 0, MPI_COMM_WORLD);
-      else MPI_Allreduce(s, r, ints, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+      for (int i = 0; i < ints; i++) {
+        s[i] = rank * 1000 + i;
+        r[i] = -1;
+      }
+      if (c == C_REDUCE)
+        MPI_Reduce(s, r, ints, MPI_INT, MPI_SUM, 0, MPI_COMM_WORLD);
+      else
+        MPI_Allreduce(s, r, ints, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
       if (c == C_ALLREDUCE || rank == 0) {
         long base = 1000L * (long)nprocs * (nprocs - 1) / 2;
         for (int i = 0; i < ints && ok; i++) ok = r[i] == (int)(base + (long)nprocs * i);
@@ -259,8 +322,10 @@ static int check_once(int c, long m) {
     case C_ALLGATHER:
       for (long i = 0; i < m; i++) sbuf[i] = (char)(rank * 31 + i);
       memset(rbuf, 0xff, (size_t)m * P);
-      if (c == C_GATHER) MPI_Gather(sbuf, (int)m, MPI_BYTE, rbuf, (int)m, MPI_BYTE, 0, MPI_COMM_WORLD);
-      else MPI_Allgather(sbuf, (int)m, MPI_BYTE, rbuf, (int)m, MPI_BYTE, MPI_COMM_WORLD);
+      if (c == C_GATHER)
+        MPI_Gather(sbuf, (int)m, MPI_BYTE, rbuf, (int)m, MPI_BYTE, 0, MPI_COMM_WORLD);
+      else
+        MPI_Allgather(sbuf, (int)m, MPI_BYTE, rbuf, (int)m, MPI_BYTE, MPI_COMM_WORLD);
       if (c == C_ALLGATHER || rank == 0)
         for (size_t r = 0; r < P && ok; r++)
           for (long i = 0; i < m && ok; i++) ok = rbuf[r * (size_t)m + (size_t)i] == (char)((long)r * 31 + i);
@@ -351,7 +416,8 @@ static void counted_phase(int c, long m, int calls) {
   char name[64], content[256];
   int k = phase_no++;
   snprintf(name, sizeof name, "ready.%d.%d", k, rank);
-  snprintf(content, sizeof content, "{\"phase\":%d,\"coll\":\"%s\",\"bytes\":%ld,\"calls\":%d}\n", k, coll_names[c], m, calls);
+  snprintf(content, sizeof content, "{\"phase\":%d,\"coll\":\"%s\",\"bytes\":%ld,\"calls\":%d}\n", k, coll_names[c], m,
+           calls);
   touch(name, rank == 0 ? content : NULL);
   snprintf(name, sizeof name, "go.%d", k);
   wait_file(name);
@@ -363,7 +429,8 @@ static void counted_phase(int c, long m, int calls) {
   snprintf(name, sizeof name, "next.%d", k);
   wait_file(name);
   if (rank == 0)
-    printf("{\"type\":\"phase\",\"phase\":%d,\"coll\":\"%s\",\"bytes\":%ld,\"calls\":%d,\"rank0_s\":%.6f}\n", k, coll_names[c], m, calls, t1 - t0);
+    printf("{\"type\":\"phase\",\"phase\":%d,\"coll\":\"%s\",\"bytes\":%ld,\"calls\":%d,\"rank0_s\":%.6f}\n", k,
+           coll_names[c], m, calls, t1 - t0);
 }
 
 /* ------------------------------------------------------------------ measurement */
@@ -413,7 +480,8 @@ static void measure(int c, long m, int global_clock) {
   double *t_end_max = calloc((size_t)iters, sizeof(double));
   double *t_local_max = calloc((size_t)iters, sizeof(double));
   double *lat = calloc((size_t)iters, sizeof(double));
-  if (!start || !end || !local || !t_start_max || !t_start_min || !t_end_max || !t_local_max || !lat) die("out of memory");
+  if (!start || !end || !local || !t_start_max || !t_start_min || !t_end_max || !t_local_max || !lat)
+    die("out of memory");
 
   double t0 = 0;
   if (global_clock) {
@@ -470,21 +538,28 @@ static void measure(int c, long m, int global_clock) {
     qsort(last, (size_t)iters, sizeof(double), cmp_double);
     qsort(wk, (size_t)iters, sizeof(double), cmp_double);
     qsort(loc, (size_t)iters, sizeof(double), cmp_double);
-    printf("{\"type\":\"result\",\"coll\":\"%s\",\"bytes\":%ld,\"iters\":%d,\"warmup\":%d,\"sync\":\"%s\","
-           "\"median_us\":%.1f,\"min_us\":%.1f,\"p25_us\":%.1f,\"p75_us\":%.1f,\"max_us\":%.1f,"
-           "\"last_entry_median_us\":%.1f,\"local_median_us\":%.1f,\"wake_median_us\":%.1f,\"wake_max_us\":%.1f,"
-           "\"warmup_worst_us\":%.1f,\"slot_us\":%.1f,\"overruns\":%d,\"ok\":%s}\n",
-           coll_names[c], c == C_BARRIER ? 0L : m, iters, warmup, global_clock ? "global" : "barrier",
-           quantile(lat, iters, 0.5) * 1e6, lat[0] * 1e6, quantile(lat, iters, 0.25) * 1e6,
-           quantile(lat, iters, 0.75) * 1e6, quantile(lat, iters, 1.0) * 1e6,
-           quantile(last, iters, 0.5) * 1e6, quantile(loc, iters, 0.5) * 1e6,
-           quantile(wk, iters, 0.5) * 1e6, quantile(wk, iters, 1.0) * 1e6,
-           w * 1e6, slot * 1e6, overruns, ok ? "true" : "false");
+    printf(
+        "{\"type\":\"result\",\"coll\":\"%s\",\"bytes\":%ld,\"iters\":%d,\"warmup\":%d,\"sync\":\"%s\","
+        "\"median_us\":%.1f,\"min_us\":%.1f,\"p25_us\":%.1f,\"p75_us\":%.1f,\"max_us\":%.1f,"
+        "\"last_entry_median_us\":%.1f,\"local_median_us\":%.1f,\"wake_median_us\":%.1f,\"wake_max_us\":%.1f,"
+        "\"warmup_worst_us\":%.1f,\"slot_us\":%.1f,\"overruns\":%d,\"ok\":%s}\n",
+        coll_names[c], c == C_BARRIER ? 0L : m, iters, warmup, global_clock ? "global" : "barrier",
+        quantile(lat, iters, 0.5) * 1e6, lat[0] * 1e6, quantile(lat, iters, 0.25) * 1e6,
+        quantile(lat, iters, 0.75) * 1e6, quantile(lat, iters, 1.0) * 1e6, quantile(last, iters, 0.5) * 1e6,
+        quantile(loc, iters, 0.5) * 1e6, quantile(wk, iters, 0.5) * 1e6, quantile(wk, iters, 1.0) * 1e6, w * 1e6,
+        slot * 1e6, overruns, ok ? "true" : "false");
     fflush(stdout);
     free(wk);
     free(last);
   }
-  free(start); free(end); free(local); free(t_start_max); free(t_start_min); free(t_end_max); free(t_local_max); free(lat);
+  free(start);
+  free(end);
+  free(local);
+  free(t_start_max);
+  free(t_start_min);
+  free(t_end_max);
+  free(t_local_max);
+  free(lat);
 
   if (opt.sync_dir && opt.count > 0) {
     /* As many calls as fit the count budget (all ranks computed the same w), at least one. */
@@ -514,7 +589,8 @@ int main(int argc, char **argv) {
     if (!hosts) die("out of memory");
     memcpy(hosts, host, MPI_MAX_PROCESSOR_NAME);
     for (int r = 1; r < nprocs; r++)
-      MPI_Recv(hosts + (size_t)r * MPI_MAX_PROCESSOR_NAME, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, r, 77, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      MPI_Recv(hosts + (size_t)r * MPI_MAX_PROCESSOR_NAME, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, r, 77, MPI_COMM_WORLD,
+               MPI_STATUS_IGNORE);
   } else {
     MPI_Send(host, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, 0, 77, MPI_COMM_WORLD);
   }
@@ -536,10 +612,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "osu_coll: warning: --sync global, but the ranks do not share one kernel clock\n");
 
   if (rank == 0) {
-    printf("{\"type\":\"info\",\"program\":\"osu_coll\",\"version\":1,\"ranks\":%d,\"sync\":\"%s\",\"warmup\":%d,"
-           "\"iters\":%d,\"min_iters\":%d,\"budget_ms\":%.0f,\"count\":%d}\n",
-           nprocs, global_clock ? "global" : "barrier", opt.warmup, opt.iters, opt.min_iters, opt.budget_ms,
-           opt.sync_dir ? opt.count : 0);
+    printf(
+        "{\"type\":\"info\",\"program\":\"osu_coll\",\"version\":1,\"ranks\":%d,\"sync\":\"%s\",\"warmup\":%d,"
+        "\"iters\":%d,\"min_iters\":%d,\"budget_ms\":%.0f,\"count\":%d}\n",
+        nprocs, global_clock ? "global" : "barrier", opt.warmup, opt.iters, opt.min_iters, opt.budget_ms,
+        opt.sync_dir ? opt.count : 0);
     printf("{\"type\":\"placement\",\"hosts\":[");
     for (int r = 0; r < nprocs; r++) printf("%s\"%s\"", r ? "," : "", hosts + (size_t)r * MPI_MAX_PROCESSOR_NAME);
     printf("]}\n");

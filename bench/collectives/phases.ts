@@ -24,7 +24,12 @@ function crossTotals(c: CountersSnapshot, sites: string[]): { bytes: number; pac
  * Waits until no packet has crossed between sites for `silentMs` (polling every 10 ms), at most
  * `limitMs`; returns the last snapshot, the wait, and whether it fell silent.
  */
-async function quiet(stateDir: string, sites: string[], silentMs = 40, limitMs = 1500): Promise<{ snap: CountersSnapshot; waitedMs: number; silent: boolean }> {
+async function quiet(
+  stateDir: string,
+  sites: string[],
+  silentMs = 40,
+  limitMs = 1500,
+): Promise<{ snap: CountersSnapshot; waitedMs: number; silent: boolean }> {
   const t0 = Date.now();
   let snap = await counters({ stateDir });
   let last = crossTotals(snap, sites);
@@ -71,7 +76,12 @@ export async function serveCountedPhases(
   };
   for (let k = 0; ; k++) {
     if (!(await waitAll(`ready.${k}.`))) return;
-    const phase = JSON.parse(readFileSync(path.join(dir, `ready.${k}.0`), 'utf8')) as { phase: number; coll: CollName; bytes: number; calls: number };
+    const phase = JSON.parse(readFileSync(path.join(dir, `ready.${k}.0`), 'utf8')) as {
+      phase: number;
+      coll: CollName;
+      bytes: number;
+      calls: number;
+    };
     const before = await quiet(stateDir, sites);
     writeFileSync(path.join(dir, `go.${k}`), '');
     if (!(await waitAll(`done.${k}.`))) return;
@@ -96,4 +106,3 @@ export async function serveCountedPhases(
     });
   }
 }
-

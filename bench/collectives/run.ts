@@ -47,12 +47,19 @@ export function aggregate(runs: RunRecord[], o: BenchOptions, net: Net): Row[] {
           coll,
           bytes,
           modes: {},
-          bound: { bytes: b.bytes, bytesWithHeaders: b.bytesWithHeaders, maxLinkBytes: b.maxLinkBytes, timeUs: b.timeS * 1e6 },
+          bound: {
+            bytes: b.bytes,
+            bytesWithHeaders: b.bytesWithHeaders,
+            maxLinkBytes: b.maxLinkBytes,
+            timeUs: b.timeS * 1e6,
+          },
         };
         for (const mode of o.modes) {
           const rs = mine.filter((r) => r.mode === mode);
           const res = rs.flatMap((r) => r.results.filter((x) => x.coll === coll && x.bytes === bytes));
-          const ph = rs.flatMap((r) => r.phases.filter((x) => x.coll === coll && (coll === 'barrier' || x.bytes === bytes)));
+          const ph = rs.flatMap((r) =>
+            r.phases.filter((x) => x.coll === coll && (coll === 'barrier' || x.bytes === bytes)),
+          );
           row.modes[mode] = {
             medianUs: median(res.map((x) => x.median_us)),
             p25Us: median(res.map((x) => x.p25_us)),
@@ -143,7 +150,12 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
       startedAt: started.toISOString(),
       durationS: (Date.now() - t0) / 1000,
       quick: o.quick,
-      command: ['node', ...process.argv.slice(1).map((a) => (path.isAbsolute(a) && a.startsWith(packageRoot) ? path.relative(packageRoot, a) : a))].join(' '),
+      command: [
+        'node',
+        ...process.argv
+          .slice(1)
+          .map((a) => (path.isAbsolute(a) && a.startsWith(packageRoot) ? path.relative(packageRoot, a) : a)),
+      ].join(' '),
       host: os.hostname(),
       cpus: os.cpus().length,
       openmpi: ompiVersion(),

@@ -15,7 +15,8 @@ const LABEL: Record<Mode | 'bound', string> = {
   bound: 'lower bound (docs/architecture.md)',
 };
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const esc = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function sizeLabel(b: number): string {
   if (b >= 1 << 20) return `${b / (1 << 20)}M`;
@@ -31,7 +32,11 @@ function msLabel(ms: number): string {
 export function renderSvg(res: BenchResults): string {
   const modes = res.meta.options.modes;
   const colls = res.meta.options.colls;
-  const cfgs = [...new Map(res.rows.map((r) => [`${r.layout}/${r.placement}`, { layout: r.layout, placement: r.placement }])).values()];
+  const cfgs = [
+    ...new Map(
+      res.rows.map((r) => [`${r.layout}/${r.placement}`, { layout: r.layout, placement: r.placement }]),
+    ).values(),
+  ];
   const pw = 170; // plot width
   const ph = 130; // plot height
   const ml = 46; // left margin (y labels)
@@ -60,10 +65,13 @@ export function renderSvg(res: BenchResults): string {
   const xLo = Math.log2(sizes[0] ?? 8);
   const xHi = Math.log2(sizes[sizes.length - 1] ?? 8 << 20);
   const fx = (b: number): number => (xHi > xLo ? ((Math.log2(b) - xLo) / (xHi - xLo)) * pw : pw / 2);
-  const fy = (ms: number): number => ph - ((Math.log10(ms) - Math.log10(yLo)) / (Math.log10(yHi) - Math.log10(yLo))) * ph;
+  const fy = (ms: number): number =>
+    ph - ((Math.log10(ms) - Math.log10(yLo)) / (Math.log10(yHi) - Math.log10(yLo))) * ph;
 
   const o: string[] = [];
-  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="11">`);
+  o.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="11">`,
+  );
   o.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   const m = res.meta;
   o.push(
@@ -80,7 +88,9 @@ export function renderSvg(res: BenchResults): string {
   let lx = 10;
   for (const k of [...modes, 'bound'] as (Mode | 'bound')[]) {
     const dash = k === 'bound' ? ' stroke-dasharray="5,3"' : '';
-    o.push(`<line x1="${lx}" y1="58" x2="${lx + 26}" y2="58" stroke="${COLORS[k]}" stroke-width="${k === 'bound' ? 1.5 : 2.5}"${dash}/>`);
+    o.push(
+      `<line x1="${lx}" y1="58" x2="${lx + 26}" y2="58" stroke="${COLORS[k]}" stroke-width="${k === 'bound' ? 1.5 : 2.5}"${dash}/>`,
+    );
     if (k !== 'bound') o.push(`<circle cx="${lx + 13}" cy="58" r="3" fill="${COLORS[k]}"/>`);
     o.push(`<text x="${lx + 32}" y="62">${esc(LABEL[k])}</text>`);
     lx += 40 + LABEL[k].length * 6.2;
@@ -90,11 +100,16 @@ export function renderSvg(res: BenchResults): string {
     const y0 = top + ri * ch;
     const run = res.runs.find((r) => r.layout === cfg.layout && r.placement === cfg.placement);
     const lm = /^(\d+)x(\d+)$/.exec(cfg.layout);
-    o.push(`<text x="8" y="${y0 + mt + ph / 2 - 8}" font-weight="bold">${esc(cfg.layout)} ${esc(cfg.placement)}</text>`);
+    o.push(
+      `<text x="8" y="${y0 + mt + ph / 2 - 8}" font-weight="bold">${esc(cfg.layout)} ${esc(cfg.placement)}</text>`,
+    );
     o.push(`<text x="8" y="${y0 + mt + ph / 2 + 8}" fill="#444">${esc(`${Number(lm?.[1]) / 2} node(s)/site`)}</text>`);
     o.push(`<text x="8" y="${y0 + mt + ph / 2 + 22}" fill="#444">${esc(`× ${lm?.[2]} slot(s)`)}</text>`);
     const han = run && res.runs.find((r) => r.layout === cfg.layout && r.placement === cfg.placement && r.han);
-    if (han?.han) o.push(`<text x="8" y="${y0 + mt + ph / 2 + 36}" fill="${COLORS.han}">${han.han.active ? 'HAN active' : 'HAN gave up'}</text>`);
+    if (han?.han)
+      o.push(
+        `<text x="8" y="${y0 + mt + ph / 2 + 36}" fill="${COLORS.han}">${han.han.active ? 'HAN active' : 'HAN gave up'}</text>`,
+      );
     colls.forEach((coll, ci) => {
       const x0 = left + ci * cw + ml;
       const py = y0 + mt;
@@ -111,7 +126,9 @@ export function renderSvg(res: BenchResults): string {
       for (let d = yLo; d <= yHi * 1.0001; d *= 10) {
         const y = fy(d);
         o.push(`<line x1="0" y1="${y.toFixed(1)}" x2="${pw}" y2="${y.toFixed(1)}" stroke="#e3e3e3"/>`);
-        o.push(`<text x="-4" y="${(y + 3.5).toFixed(1)}" text-anchor="end" fill="#555">${esc(msLabel(Number(d.toPrecision(1))))}</text>`);
+        o.push(
+          `<text x="-4" y="${(y + 3.5).toFixed(1)}" text-anchor="end" fill="#555">${esc(msLabel(Number(d.toPrecision(1))))}</text>`,
+        );
       }
       const rows = res.rows.filter((r) => r.layout === cfg.layout && r.placement === cfg.placement && r.coll === coll);
       if (coll === 'barrier') {
@@ -124,13 +141,19 @@ export function renderSvg(res: BenchResults): string {
           o.push(`<line x1="${x.toFixed(1)}" y1="${ph}" x2="${x.toFixed(1)}" y2="${ph + 3}" stroke="#888"/>`);
           if (lastLabel - x < 24) continue;
           lastLabel = x;
-          o.push(`<text x="${x.toFixed(1)}" y="${ph + 14}" text-anchor="middle" fill="#555" font-size="9">${esc(sizeLabel(b))}</text>`);
+          o.push(
+            `<text x="${x.toFixed(1)}" y="${ph + 14}" text-anchor="middle" fill="#555" font-size="9">${esc(sizeLabel(b))}</text>`,
+          );
         }
         const line = (pts: [number, number][], color: string, dash: boolean, dots: boolean): void => {
           if (pts.length === 0) return;
           const d = pts.map(([x, y], i) => `${i ? 'L' : 'M'}${x.toFixed(1)},${y.toFixed(1)}`).join(' ');
-          o.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="${dash ? 1.5 : 2}"${dash ? ' stroke-dasharray="5,3"' : ''}/>`);
-          if (dots) for (const [x, y] of pts) o.push(`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="2.5" fill="${color}"/>`);
+          o.push(
+            `<path d="${d}" fill="none" stroke="${color}" stroke-width="${dash ? 1.5 : 2}"${dash ? ' stroke-dasharray="5,3"' : ''}/>`,
+          );
+          if (dots)
+            for (const [x, y] of pts)
+              o.push(`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="2.5" fill="${color}"/>`);
         };
         line(
           rows.filter((r) => r.bound.timeUs > 0).map((r) => [fx(r.bytes), fy(r.bound.timeUs / 1000)]),
@@ -140,27 +163,45 @@ export function renderSvg(res: BenchResults): string {
         );
         for (const md of modes) {
           const ok = rows.filter((r) => (r.modes[md]?.medianUs ?? 0) > 0);
-          line(ok.map((r) => [fx(r.bytes), fy((r.modes[md]?.medianUs as number) / 1000)]), COLORS[md], false, true);
+          line(
+            ok.map((r) => [fx(r.bytes), fy((r.modes[md]?.medianUs as number) / 1000)]),
+            COLORS[md],
+            false,
+            true,
+          );
           // Wrong results (the check after the timed loop failed): a red cross on the point.
           for (const r of ok.filter((x) => x.modes[md]?.ok === false)) {
             const x = fx(r.bytes);
             const y = fy((r.modes[md]?.medianUs as number) / 1000);
-            o.push(`<path d="M${(x - 4).toFixed(1)},${(y - 4).toFixed(1)} L${(x + 4).toFixed(1)},${(y + 4).toFixed(1)} M${(x - 4).toFixed(1)},${(y + 4).toFixed(1)} L${(x + 4).toFixed(1)},${(y - 4).toFixed(1)}" stroke="#d62728" stroke-width="2"/>`);
+            o.push(
+              `<path d="M${(x - 4).toFixed(1)},${(y - 4).toFixed(1)} L${(x + 4).toFixed(1)},${(y + 4).toFixed(1)} M${(x - 4).toFixed(1)},${(y + 4).toFixed(1)} L${(x + 4).toFixed(1)},${(y - 4).toFixed(1)}" stroke="#d62728" stroke-width="2"/>`,
+            );
           }
         }
       }
       if (ri === cfgs.length - 1 || coll === 'barrier') {
-        o.push(`<text x="${pw / 2}" y="${ph + 26}" text-anchor="middle" fill="#555" font-size="9">${coll === 'barrier' ? 'one bar per mode' : 'message size (bytes)'}</text>`);
+        o.push(
+          `<text x="${pw / 2}" y="${ph + 26}" text-anchor="middle" fill="#555" font-size="9">${coll === 'barrier' ? 'one bar per mode' : 'message size (bytes)'}</text>`,
+        );
       }
       o.push('</g>');
     });
   });
-  o.push(`<text x="10" y="${H - 8}" fill="#666" font-size="10">${esc('y: latency in ms (same scale in every panel). Red ✗: the result was wrong. Data: collectives.json; tables: collectives.md.')}</text>`);
+  o.push(
+    `<text x="10" y="${H - 8}" fill="#666" font-size="10">${esc('y: latency in ms (same scale in every panel). Red ✗: the result was wrong. Data: collectives.json; tables: collectives.md.')}</text>`,
+  );
   o.push('</svg>');
   return `${o.join('\n')}\n`;
 }
 
-function drawBars(o: string[], row: Row | undefined, modes: Mode[], pw: number, ph: number, fy: (ms: number) => number): void {
+function drawBars(
+  o: string[],
+  row: Row | undefined,
+  modes: Mode[],
+  pw: number,
+  ph: number,
+  fy: (ms: number) => number,
+): void {
   if (!row) return;
   const n = modes.length;
   const bw = Math.min(34, (pw - 20) / Math.max(1, n));
@@ -169,11 +210,17 @@ function drawBars(o: string[], row: Row | undefined, modes: Mode[], pw: number, 
     const v = row.modes[md]?.medianUs;
     if (!v || v <= 0) return;
     const y = fy(v / 1000);
-    o.push(`<rect x="${(x0 + i * bw + 3).toFixed(1)}" y="${y.toFixed(1)}" width="${(bw - 6).toFixed(1)}" height="${Math.max(0, ph - y).toFixed(1)}" fill="${COLORS[md]}"/>`);
-    o.push(`<text x="${(x0 + i * bw + bw / 2).toFixed(1)}" y="${(y - 3).toFixed(1)}" text-anchor="middle" font-size="9">${(v / 1000).toFixed(1)}</text>`);
+    o.push(
+      `<rect x="${(x0 + i * bw + 3).toFixed(1)}" y="${y.toFixed(1)}" width="${(bw - 6).toFixed(1)}" height="${Math.max(0, ph - y).toFixed(1)}" fill="${COLORS[md]}"/>`,
+    );
+    o.push(
+      `<text x="${(x0 + i * bw + bw / 2).toFixed(1)}" y="${(y - 3).toFixed(1)}" text-anchor="middle" font-size="9">${(v / 1000).toFixed(1)}</text>`,
+    );
   });
   if (row.bound.timeUs > 0) {
     const y = fy(row.bound.timeUs / 1000);
-    o.push(`<line x1="0" y1="${y.toFixed(1)}" x2="${pw}" y2="${y.toFixed(1)}" stroke="${COLORS.bound}" stroke-dasharray="5,3" stroke-width="1.5"/>`);
+    o.push(
+      `<line x1="0" y1="${y.toFixed(1)}" x2="${pw}" y2="${y.toFixed(1)}" stroke="${COLORS.bound}" stroke-dasharray="5,3" stroke-width="1.5"/>`,
+    );
   }
 }

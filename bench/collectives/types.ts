@@ -52,7 +52,6 @@ export interface BenchOptions {
   log: (line: string) => void;
 }
 
-
 /** One JSON line "type":"result" of osu_coll. */
 export interface OsuResult {
   type: 'result';

@@ -21,9 +21,15 @@ int main(int argc, char** argv) {
     for (int r = 0; r < reps && r < 64; r++) {
       double t0 = now();
       switch (kind) {
-        case 0: for (long i = 0; i < calls; i++) MPI_Send(buf, 4, MPI_INT, MPI_PROC_NULL, 0, MPI_COMM_WORLD); break;
-        case 1: for (long i = 0; i < calls; i++) MPI_Test(&null, &flag, &st); break;
-        case 2: for (long i = 0; i < calls; i++) MPI_Iprobe(MPI_ANY_SOURCE, 12345, MPI_COMM_WORLD, &flag, &st); break;
+        case 0:
+          for (long i = 0; i < calls; i++) MPI_Send(buf, 4, MPI_INT, MPI_PROC_NULL, 0, MPI_COMM_WORLD);
+          break;
+        case 1:
+          for (long i = 0; i < calls; i++) MPI_Test(&null, &flag, &st);
+          break;
+        case 2:
+          for (long i = 0; i < calls; i++) MPI_Iprobe(MPI_ANY_SOURCE, 12345, MPI_COMM_WORLD, &flag, &st);
+          break;
       }
       samples[r] = (now() - t0) / calls;
     }

@@ -29,13 +29,16 @@ int main(int argc, char** argv) {
       v[i] = u[i] + 0.25 * (u[i - 1] - 2 * u[i] + u[i + 1]);
       local += (v[i] - u[i]) * (v[i] - u[i]);
     }
-    double* t = u; u = v; v = t;
+    double* t = u;
+    u = v;
+    v = t;
     if (s % 10 == 9) MPI_Allreduce(&local, &residual, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
   }
   double total = 0, mine = 0;
   for (int i = 1; i <= n; i++) mine += u[i];
   MPI_Reduce(&mine, &total, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
-  if (rank == 0) printf("stencil: %d ranks x %d cells, %d steps, heat %.3f, residual %.3e\n", size, n, steps, total, residual);
+  if (rank == 0)
+    printf("stencil: %d ranks x %d cells, %d steps, heat %.3f, residual %.3e\n", size, n, steps, total, residual);
   free(u);
   free(v);
   MPI_Finalize();

@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   double wstart = t0;
   for (long it = 0;; it++) {
     for (int i = 1; i <= n; i++) in[i] = rank + i + (int)it;
-    in[0] = (rank == 0 && MPI_Wtime() - t0 >= seconds);  /* the stop flag rides in the same call */
+    in[0] = (rank == 0 && MPI_Wtime() - t0 >= seconds); /* the stop flag rides in the same call */
     const double a = MPI_Wtime();
     MPI_Allreduce(in, out, n + 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
     const double lat = MPI_Wtime() - a;

@@ -14,12 +14,29 @@ import { packageRoot, wanemuPath } from '../../src/native/paths.js';
 import { counters, down, up, type TestbedState } from '../../src/testbed/testbed.js';
 import { arg } from '../args.js';
 
-interface LatencyPoint { t: number; latency_ms: number; calls: number }
-interface CrossPoint { t: number; mbPerSec: number }
-interface Epoch { epoch: number; jobSeconds: number; reason: string; source: string; siteOf: number[]; sites: string[] }
+interface LatencyPoint {
+  t: number;
+  latency_ms: number;
+  calls: number;
+}
+interface CrossPoint {
+  t: number;
+  mbPerSec: number;
+}
+interface Epoch {
+  epoch: number;
+  jobSeconds: number;
+  reason: string;
+  source: string;
+  siteOf: number[];
+  sites: string[];
+}
 /** The parts of the JSON report (docs/report-json.md) this benchmark reads. */
 interface ReportJob {
-  placement?: { timeline?: (Epoch & { at: string })[]; decisions?: { jobSeconds: number; verdict: string; summary: string }[] };
+  placement?: {
+    timeline?: (Epoch & { at: string })[];
+    decisions?: { jobSeconds: number; verdict: string; summary: string }[];
+  };
   placementSwitches?: { commSize: number; epoch: number; call: number; jobSeconds: number; ranks: number }[];
   epochs?: { epoch: number; bytes: number[][] }[];
 }
@@ -49,7 +66,13 @@ export interface E2eResult {
   summary: { epochsSeen: number; switchSeconds: number | null };
 }
 
-export interface Phase { name: string; fromS: number; toS: number; latencyMs: number | null; crossMBps: number | null }
+export interface Phase {
+  name: string;
+  fromS: number;
+  toS: number;
+  latencyMs: number | null;
+  crossMBps: number | null;
+}
 
 const median = (xs: number[]): number | null => {
   if (!xs.length) return null;
@@ -62,20 +85,49 @@ export async function runE2e(seconds: number, bytes: number): Promise<E2eResult>
   await down(opts);
   const st: TestbedState = await up({ sites: { A: 4, B: 4 }, slots: 1, rttMs: 10, bandwidth: 1e9 }, opts);
   try {
-    const interleaved = [0, 1, 2, 3].flatMap((i) => [`a${i}`, `b${i}`]).map((n) => st.nodes.find((x) => x.name === n)!.host);
+    const interleaved = [0, 1, 2, 3]
+      .flatMap((i) => [`a${i}`, `b${i}`])
+      .map((n) => st.nodes.find((x) => x.name === n)!.host);
     const report = path.join(opts.stateDir, 'report.json');
-    const args = [path.join(packageRoot, 'bin', 'sitempi.js'), 'run', '--testbed-state', opts.stateDir, '--relocate', 'auto',
-      '--site-capacity', 'A=8,B=8', '--min-observe', '4', '--vm-memory', '64MiB', '--json', '--report', report, '--no-progress',
-      '-np', '8', '--host', interleaved.join(','), '--map-by', 'node', '--', program, String(seconds), String(bytes)];
+    const args = [
+      path.join(packageRoot, 'bin', 'sitempi.js'),
+      'run',
+      '--testbed-state',
+      opts.stateDir,
+      '--relocate',
+      'auto',
+      '--site-capacity',
+      'A=8,B=8',
+      '--min-observe',
+      '4',
+      '--vm-memory',
+      '64MiB',
+      '--json',
+      '--report',
+      report,
+      '--no-progress',
+      '-np',
+      '8',
+      '--host',
+      interleaved.join(','),
+      '--map-by',
+      'node',
+      '--',
+      program,
+      String(seconds),
+      String(bytes),
+    ];
     const started = Date.now();
     const cross: CrossPoint[] = [];
     let last = await counters(opts);
     const poll = setInterval(() => {
-      counters(opts).then((c) => {
-        const sum = (s: typeof c) => s.links.reduce((a, l) => a + l.bytes, 0);
-        cross.push({ t: (c.at - started) / 1000, mbPerSec: (sum(c) - sum(last)) / ((c.at - last.at) / 1000) / 1e6 });
-        last = c;
-      }).catch(() => {});
+      counters(opts)
+        .then((c) => {
+          const sum = (s: typeof c) => s.links.reduce((a, l) => a + l.bytes, 0);
+          cross.push({ t: (c.at - started) / 1000, mbPerSec: (sum(c) - sum(last)) / ((c.at - last.at) / 1000) / 1e6 });
+          last = c;
+        })
+        .catch(() => {});
     }, 250);
     const latency: LatencyPoint[] = [];
     let wrong: number | null = null;
@@ -101,15 +153,35 @@ export async function runE2e(seconds: number, bytes: number): Promise<E2eResult>
     if (code !== 0) throw new Error(`sitempi run exited with ${code}`);
     const job = (JSON.parse(fs.readFileSync(report, 'utf8')) as { jobs: ReportJob[] }).jobs[0];
     const timeline = job.placement?.timeline ?? [];
-    const epochs: Epoch[] = timeline.map((e) => ({ epoch: e.epoch, jobSeconds: e.jobSeconds, reason: e.reason, source: e.source, siteOf: e.siteOf, sites: e.sites }));
+    const epochs: Epoch[] = timeline.map((e) => ({
+      epoch: e.epoch,
+      jobSeconds: e.jobSeconds,
+      reason: e.reason,
+      source: e.source,
+      siteOf: e.siteOf,
+      sites: e.sites,
+    }));
     // Counter times are relative to the launch; shift them onto job time with epoch 1's stamp.
     const first = timeline[0];
     const shift = first ? (Date.parse(first.at) - started) / 1000 - first.jobSeconds : 0;
     for (const c of cross) c.t -= shift;
-    const verdicts = (job.placement?.decisions ?? []).map((d) => ({ jobSeconds: d.jobSeconds, verdict: d.verdict, summary: d.summary }));
+    const verdicts = (job.placement?.decisions ?? []).map((d) => ({
+      jobSeconds: d.jobSeconds,
+      verdict: d.verdict,
+      summary: d.summary,
+    }));
     const switchAt = epochs.find((e) => e.epoch >= 2)?.jobSeconds ?? null;
-    const worldSwitches = ((job.placementSwitches ?? []) as { commSize: number; epoch: number; call: number; jobSeconds: number; ranks: number }[])
-      .filter((w) => w.commSize === 8).map(({ epoch, call, jobSeconds, ranks }) => ({ epoch, call, jobSeconds, ranks }));
+    const worldSwitches = (
+      (job.placementSwitches ?? []) as {
+        commSize: number;
+        epoch: number;
+        call: number;
+        jobSeconds: number;
+        ranks: number;
+      }[]
+    )
+      .filter((w) => w.commSize === 8)
+      .map(({ epoch, call, jobSeconds, ranks }) => ({ epoch, call, jobSeconds, ranks }));
     // Phases between the world communicator's switches, a margin off each edge (the 0.25 s
     // windows of the timeline straddle them); the first second is start-up.
     const at = (e: number) => worldSwitches.find((w) => w.epoch === e)?.jobSeconds;
@@ -121,17 +193,27 @@ export async function runE2e(seconds: number, bytes: number): Promise<E2eResult>
     ];
     const phases: Phase[] = cuts.map(([name, from, to]) => {
       const inside = (p: { t: number }) => p.t > from + 0.3 && p.t < to - 0.3;
-      return { name, fromS: from, toS: to,
+      return {
+        name,
+        fromS: from,
+        toS: to,
         latencyMs: median(latency.filter(inside).map((p) => p.latency_ms)),
-        crossMBps: median(cross.filter(inside).map((p) => p.mbPerSec)) };
+        crossMBps: median(cross.filter(inside).map((p) => p.mbPerSec)),
+      };
     });
     return {
       config: { seconds, bytes, rttMs: 10, bandwidth: '1 Gbit/s', ranks: 8 },
-      latency, cross, epochs, verdicts, wrongResults: wrong,
+      latency,
+      cross,
+      epochs,
+      verdicts,
+      wrongResults: wrong,
       epochMatrices: ((job.epochs ?? []) as { epoch: number; bytes: number[][] }[]).map((e) => ({
-        epoch: e.epoch, bytes: e.bytes.flat().reduce((a, b) => a + b, 0),
+        epoch: e.epoch,
+        bytes: e.bytes.flat().reduce((a, b) => a + b, 0),
       })),
-      worldSwitches, phases,
+      worldSwitches,
+      phases,
       summary: { epochsSeen: epochs.length, switchSeconds: switchAt },
     };
   } finally {
@@ -140,7 +222,12 @@ export async function runE2e(seconds: number, bytes: number): Promise<E2eResult>
 }
 
 export function renderSvg(r: E2eResult): string {
-  const W = 900, H = 420, L = 70, R = 70, T = 40, B = 50;
+  const W = 900,
+    H = 420,
+    L = 70,
+    R = 70,
+    T = 40,
+    B = 50;
   const tMax = Math.max(1, ...r.latency.map((p) => p.t), ...r.cross.map((p) => p.t));
   const latMax = Math.max(1, ...r.latency.map((p) => p.latency_ms)) * 1.1;
   const crossMax = Math.max(1, ...r.cross.map((p) => p.mbPerSec)) * 1.1;
@@ -161,7 +248,9 @@ export function renderSvg(r: E2eResult): string {
     `<text x="${W - 18}" y="${H / 2}" transform="rotate(90 ${W - 18} ${H / 2})" text-anchor="middle" fill="#d62728">bytes crossing sites (MB/s, wanemu)</text>`,
   ];
   for (let i = 0; i <= 5; i++) {
-    const t = (tMax * i) / 5, lv = (latMax * i) / 5, cv = (crossMax * i) / 5;
+    const t = (tMax * i) / 5,
+      lv = (latMax * i) / 5,
+      cv = (crossMax * i) / 5;
     parts.push(`<text x="${x(t)}" y="${H - B + 16}" text-anchor="middle">${t.toFixed(0)}</text>`);
     parts.push(`<text x="${L - 6}" y="${yl(lv) + 4}" text-anchor="end" fill="#1f77b4">${lv.toFixed(1)}</text>`);
     parts.push(`<text x="${W - R + 6}" y="${yc(cv) + 4}" fill="#d62728">${cv.toFixed(0)}</text>`);
@@ -169,16 +258,33 @@ export function renderSvg(r: E2eResult): string {
   for (const e of r.epochs) {
     const ex = x(e.jobSeconds);
     parts.push(`<line x1="${ex}" y1="${T}" x2="${ex}" y2="${H - B}" stroke="#555" stroke-dasharray="4 3"/>`);
-    parts.push(`<text x="${ex + 4}" y="${T + 12 + 14 * ((e.epoch - 1) % 3)}" fill="#333">epoch ${e.epoch}: ${e.reason.slice(0, 48)}</text>`);
+    parts.push(
+      `<text x="${ex + 4}" y="${T + 12 + 14 * ((e.epoch - 1) % 3)}" fill="#333">epoch ${e.epoch}: ${e.reason.slice(0, 48)}</text>`,
+    );
   }
   for (const w of r.worldSwitches) {
     const wx = x(w.jobSeconds);
     parts.push(`<line x1="${wx}" y1="${T}" x2="${wx}" y2="${H - B}" stroke="#2ca02c" stroke-dasharray="2 2"/>`);
-    parts.push(`<text x="${wx + 4}" y="${H - B - 8 - 14 * (w.epoch % 2)}" fill="#2ca02c">world takes epoch ${w.epoch} (call ${w.call})</text>`);
+    parts.push(
+      `<text x="${wx + 4}" y="${H - B - 8 - 14 * (w.epoch % 2)}" fill="#2ca02c">world takes epoch ${w.epoch} (call ${w.call})</text>`,
+    );
   }
-  for (const v of r.verdicts) parts.push(`<circle cx="${x(v.jobSeconds)}" cy="${T + 4}" r="4" fill="${v.verdict === 'network-intensive' ? '#d62728' : '#2ca02c'}"><title>${v.verdict}: ${v.summary}</title></circle>`);
-  parts.push(line(r.cross.map((p) => [x(p.t), yc(p.mbPerSec)]), '#d62728'));
-  parts.push(line(r.latency.map((p) => [x(p.t), yl(p.latency_ms)]), '#1f77b4'));
+  for (const v of r.verdicts)
+    parts.push(
+      `<circle cx="${x(v.jobSeconds)}" cy="${T + 4}" r="4" fill="${v.verdict === 'network-intensive' ? '#d62728' : '#2ca02c'}"><title>${v.verdict}: ${v.summary}</title></circle>`,
+    );
+  parts.push(
+    line(
+      r.cross.map((p) => [x(p.t), yc(p.mbPerSec)]),
+      '#d62728',
+    ),
+  );
+  parts.push(
+    line(
+      r.latency.map((p) => [x(p.t), yl(p.latency_ms)]),
+      '#1f77b4',
+    ),
+  );
   parts.push('</svg>');
   return parts.join('\n');
 }
@@ -220,5 +326,8 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]).endsWith(path.join('relocation', 'run.js'))) {
-  main().catch((e) => { console.error(e); process.exit(1); });
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
 }

@@ -16,7 +16,10 @@ using sitempi::core::Flow;
 namespace wire = sitempi::wire;
 
 uint64_t to_u64(const Napi::Value& v) {
-  if (v.IsBigInt()) { bool lossless; return v.As<Napi::BigInt>().Uint64Value(&lossless); }
+  if (v.IsBigInt()) {
+    bool lossless;
+    return v.As<Napi::BigInt>().Uint64Value(&lossless);
+  }
   return static_cast<uint64_t>(v.As<Napi::Number>().DoubleValue());
 }
 
@@ -48,14 +51,18 @@ std::vector<uint64_t> U64s(const Napi::Value& v) {
 Napi::Value ExpandCollective(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 6) throw Napi::TypeError::New(env, "expandCollective(coll, alg, me, root, size, bytes, siteOf?)");
-  CollRecord r{static_cast<Coll>(info[0].As<Napi::Number>().Uint32Value()), info[1].As<Napi::Number>().Uint32Value(),
-               info[2].As<Napi::Number>().Int32Value(), info[3].As<Napi::Number>().Int32Value(),
-               info[4].As<Napi::Number>().Int32Value(), to_u64(info[5])};
+  CollRecord r{static_cast<Coll>(info[0].As<Napi::Number>().Uint32Value()),
+               info[1].As<Napi::Number>().Uint32Value(),
+               info[2].As<Napi::Number>().Int32Value(),
+               info[3].As<Napi::Number>().Int32Value(),
+               info[4].As<Napi::Number>().Int32Value(),
+               to_u64(info[5])};
   std::vector<int32_t> site_of;
   std::vector<uint64_t> peer_bytes;
   if (info.Length() > 6 && !info[6].IsUndefined() && !info[6].IsNull()) {
     site_of = Int32s(info[6]);
-    if (site_of.size() != size_t(r.size < 0 ? 0 : r.size)) throw Napi::RangeError::New(env, "siteOf must have size entries");
+    if (site_of.size() != size_t(r.size < 0 ? 0 : r.size))
+      throw Napi::RangeError::New(env, "siteOf must have size entries");
     r.site_of = site_of.data();
   }
   if (info.Length() > 7 && info[7].IsObject()) {
@@ -63,7 +70,8 @@ Napi::Value ExpandCollective(const Napi::CallbackInfo& info) {
     if (o.Has("elems")) r.elems = to_u64(o.Get("elems"));
     if (o.Has("peerBytes")) {
       peer_bytes = U64s(o.Get("peerBytes"));
-      if (peer_bytes.size() != size_t(r.size < 0 ? 0 : r.size)) throw Napi::RangeError::New(env, "peerBytes must have size entries");
+      if (peer_bytes.size() != size_t(r.size < 0 ? 0 : r.size))
+        throw Napi::RangeError::New(env, "peerBytes must have size entries");
       r.peer_bytes = peer_bytes.data();
     }
   }
@@ -74,11 +82,16 @@ Napi::Value ExpandCollective(const Napi::CallbackInfo& info) {
   auto bytes = Napi::Float64Array::New(env, n);
   auto msgs = Napi::Uint32Array::New(env, n);
   for (size_t i = 0; i < n; ++i) {
-    src[i] = flows[i].src; dst[i] = flows[i].dst;
-    bytes[i] = static_cast<double>(flows[i].bytes); msgs[i] = flows[i].msgs;
+    src[i] = flows[i].src;
+    dst[i] = flows[i].dst;
+    bytes[i] = static_cast<double>(flows[i].bytes);
+    msgs[i] = flows[i].msgs;
   }
   Napi::Object o = Napi::Object::New(env);
-  o.Set("src", src); o.Set("dst", dst); o.Set("bytes", bytes); o.Set("msgs", msgs);
+  o.Set("src", src);
+  o.Set("dst", dst);
+  o.Set("bytes", bytes);
+  o.Set("msgs", msgs);
   return o;
 }
 
@@ -102,17 +115,20 @@ Napi::Value PredictCollective(const Napi::CallbackInfo& info) {
   const int P = int(site_of.size());
   const sitempi::core::Grouping g = sitempi::core::group_sites(site_of.data(), P);
   const std::vector<uint64_t> blocks = U64s(o.Get("blocks")), matrix = U64s(o.Get("matrix"));
-  if (!blocks.empty() && blocks.size() != size_t(P)) throw Napi::RangeError::New(env, "blocks must have one entry per rank");
+  if (!blocks.empty() && blocks.size() != size_t(P))
+    throw Napi::RangeError::New(env, "blocks must have one entry per rank");
   if (!matrix.empty() && matrix.size() != size_t(P) * size_t(P)) throw Napi::RangeError::New(env, "matrix must be P*P");
   sitempi::core::CollChoice ch;
   ch.m = U64(o, "m");
   ch.elems = o.Has("elems") ? U64(o, "elems") : ch.m;
   ch.commutative = Bool(o, "commutative", true);
   ch.variable = !blocks.empty() || !matrix.empty();
-  if (o.Has("rsagMin")) ch.rsag_min = U64(o, "rsagMin");
+  if (o.Has("rsagMin"))
+    ch.rsag_min = U64(o, "rsagMin");
   else
-    ch.rsag_min = sitempi::core::rsag_threshold(g.S, (o.Has("alphaUs") ? double(U64(o, "alphaUs")) : 5000.0) * 1e-6,
-                                                (o.Has("bandwidthMbps") ? double(U64(o, "bandwidthMbps")) : 1000.0) * 1e6 / 8);
+    ch.rsag_min =
+        sitempi::core::rsag_threshold(g.S, (o.Has("alphaUs") ? double(U64(o, "alphaUs")) : 5000.0) * 1e-6,
+                                      (o.Has("bandwidthMbps") ? double(U64(o, "bandwidthMbps")) : 1000.0) * 1e6 / 8);
   const uint32_t alg = o.Has("alg") ? uint32_t(U64(o, "alg")) : sitempi::core::choose_alg(coll, g, ch);
   sitempi::core::CallShape sh;
   sh.coll = coll;
@@ -165,7 +181,8 @@ Napi::Value ParseCollSwitch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t mask = 0;
   std::string err;
-  if (!sitempi::core::parse_coll_switch(info[0].As<Napi::String>().Utf8Value(), mask, err)) throw Napi::Error::New(env, err);
+  if (!sitempi::core::parse_coll_switch(info[0].As<Napi::String>().Utf8Value(), mask, err))
+    throw Napi::Error::New(env, err);
   Napi::Array out = Napi::Array::New(env);
   uint32_t n = 0;
   for (uint32_t c = 0; c < 32; ++c)
@@ -191,11 +208,16 @@ T Elem(const Napi::Object& o, const char* key, size_t i) {
   if (v.IsUndefined()) return T{};
   Napi::TypedArray a = v.As<Napi::TypedArray>();
   switch (a.TypedArrayType()) {
-    case napi_float64_array: return static_cast<T>(v.As<Napi::Float64Array>()[i]);
-    case napi_int32_array: return static_cast<T>(v.As<Napi::Int32Array>()[i]);
-    case napi_uint32_array: return static_cast<T>(v.As<Napi::Uint32Array>()[i]);
-    case napi_biguint64_array: return static_cast<T>(v.As<Napi::BigUint64Array>()[i]);
-    default: throw Napi::TypeError::New(o.Env(), std::string("unsupported array type for ") + key);
+    case napi_float64_array:
+      return static_cast<T>(v.As<Napi::Float64Array>()[i]);
+    case napi_int32_array:
+      return static_cast<T>(v.As<Napi::Int32Array>()[i]);
+    case napi_uint32_array:
+      return static_cast<T>(v.As<Napi::Uint32Array>()[i]);
+    case napi_biguint64_array:
+      return static_cast<T>(v.As<Napi::BigUint64Array>()[i]);
+    default:
+      throw Napi::TypeError::New(o.Env(), std::string("unsupported array type for ") + key);
   }
 }
 
@@ -205,8 +227,8 @@ Napi::Value EncodeBatch(const Napi::CallbackInfo& info) {
   const size_t n = o.Get("fn").As<Napi::TypedArray>().ElementLength();
   std::vector<wire::Record> recs(n);
   for (size_t i = 0; i < n; ++i) {
-    recs[i] = {Elem<uint32_t>(o, "fn", i), Elem<int32_t>(o, "peer", i), Elem<uint64_t>(o, "bytes", i),
-               Elem<uint32_t>(o, "comm", i), Elem<uint32_t>(o, "alg", i), Elem<uint64_t>(o, "start", i),
+    recs[i] = {Elem<uint32_t>(o, "fn", i),       Elem<int32_t>(o, "peer", i),       Elem<uint64_t>(o, "bytes", i),
+               Elem<uint32_t>(o, "comm", i),     Elem<uint32_t>(o, "alg", i),       Elem<uint64_t>(o, "start", i),
                Elem<uint64_t>(o, "duration", i), Elem<uint32_t>(o, "crossMsgs", i), Elem<uint64_t>(o, "crossBytes", i)};
   }
   std::vector<uint8_t> out;
@@ -234,9 +256,14 @@ std::vector<uint32_t> U32s(const Napi::Object& o, const char* k) {
 Napi::Value EncodeHello(const Napi::CallbackInfo& info) {
   Napi::Object o = info[0].As<Napi::Object>();
   wire::Hello h;
-  h.job = Str(o, "job"); h.host = Str(o, "host"); h.token = Str(o, "token"); h.program = Str(o, "program");
+  h.job = Str(o, "job");
+  h.host = Str(o, "host");
+  h.token = Str(o, "token");
+  h.program = Str(o, "program");
   h.job_key = Str(o, "jobKey");
-  h.rank = uint32_t(U64(o, "rank")); h.size = uint32_t(U64(o, "size")); h.pid = uint32_t(U64(o, "pid"));
+  h.rank = uint32_t(U64(o, "rank"));
+  h.size = uint32_t(U64(o, "size"));
+  h.pid = uint32_t(U64(o, "pid"));
   h.start_ns = U64(o, "startNs");
   std::vector<uint8_t> out;
   wire::append_hello(out, h);
@@ -246,8 +273,10 @@ Napi::Value EncodeHello(const Napi::CallbackInfo& info) {
 Napi::Value EncodeCommDef(const Napi::CallbackInfo& info) {
   Napi::Object o = info[0].As<Napi::Object>();
   wire::CommDef c;
-  c.local_id = uint32_t(U64(o, "localId")); c.global_id = U64(o, "globalId");
-  c.members = U32s(o, "members"); c.remote_members = U32s(o, "remoteMembers");
+  c.local_id = uint32_t(U64(o, "localId"));
+  c.global_id = U64(o, "globalId");
+  c.members = U32s(o, "members");
+  c.remote_members = U32s(o, "remoteMembers");
   std::vector<uint8_t> out;
   wire::append_comm_def(out, c);
   return ToBuffer(info.Env(), out);

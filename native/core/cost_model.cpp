@@ -19,10 +19,14 @@ void expand_linear(const CollRecord& r, std::vector<Flow>& out) {
   const uint64_t m = r.bytes;
   switch (r.coll) {
     case Coll::Barrier:  // fan-in to 0, fan-out from 0
-      if (me != 0) { add(out, me, 0, 0, 1); add(out, 0, me, 0, 1); }
+      if (me != 0) {
+        add(out, me, 0, 0, 1);
+        add(out, 0, me, 0, 1);
+      }
       break;
     case Coll::Bcast:
-      if (me == root) for (int j = 0; j < P; ++j) add(out, root, j, m, 1);
+      if (me == root)
+        for (int j = 0; j < P; ++j) add(out, root, j, m, 1);
       break;
     case Coll::Reduce:
     case Coll::Gather:
@@ -76,24 +80,34 @@ void schedule_site(const CallShape& sh, std::vector<Flow>& out) {
   const uint64_t m = sh.m;
   switch (sh.coll) {
     case Coll::Barrier:  // site barrier, leaders' dissemination barrier, site barrier
-      for (int i = 0; i < P; ++i) if (i != L(site(i))) { add(out, i, L(site(i)), 0, 2); add(out, L(site(i)), i, 0, 2); }
+      for (int i = 0; i < P; ++i)
+        if (i != L(site(i))) {
+          add(out, i, L(site(i)), 0, 2);
+          add(out, L(site(i)), i, 0, 2);
+        }
       for (int s = 0; s < S; ++s)
         for (int d = 1; d < S; d <<= 1) add(out, L(s), L((s + d) % S), 0, 1);
       break;
     case Coll::Bcast: {  // root to every other site's leader, then each site from its root/leader
       const int sr = site(sh.root);
-      for (int t = 0; t < S; ++t) if (t != sr) add(out, sh.root, L(t), m, 1);
+      for (int t = 0; t < S; ++t)
+        if (t != sr) add(out, sh.root, L(t), m, 1);
       for (int i = 0; i < P; ++i) add(out, site(i) == sr ? sh.root : L(site(i)), i, m, 1);
       break;
     }
     case Coll::Reduce: {  // site reduce (to the root in its site), leaders send partials to root
       const int sr = site(sh.root);
       for (int i = 0; i < P; ++i) add(out, i, site(i) == sr ? sh.root : L(site(i)), m, 1);
-      for (int t = 0; t < S; ++t) if (t != sr) add(out, L(t), sh.root, m, 1);
+      for (int t = 0; t < S; ++t)
+        if (t != sr) add(out, L(t), sh.root, m, 1);
       break;
     }
     case Coll::Allreduce:  // site reduce, leaders exchange (alg 1) or RS+AG (alg 2), site bcast
-      for (int i = 0; i < P; ++i) if (i != L(site(i))) { add(out, i, L(site(i)), m, 1); add(out, L(site(i)), i, m, 1); }
+      for (int i = 0; i < P; ++i)
+        if (i != L(site(i))) {
+          add(out, i, L(site(i)), m, 1);
+          add(out, L(site(i)), i, m, 1);
+        }
       if (sh.alg == kAlgSiteRsAg) {
         const uint64_t elems = sh.elems ? sh.elems : m;
         const uint64_t esize = elems ? m / elems : 0;
@@ -105,7 +119,9 @@ void schedule_site(const CallShape& sh, std::vector<Flow>& out) {
             if (cs) add(out, L(s), L(t), cs * esize, 1);  // allgather: my reduced chunk to all
           }
       } else {
-        for (int s = 0; s < S; ++s) for (int t = 0; t < S; ++t) if (s != t) add(out, L(s), L(t), m, 1);
+        for (int s = 0; s < S; ++s)
+          for (int t = 0; t < S; ++t)
+            if (s != t) add(out, L(s), L(t), m, 1);
       }
       break;
     case Coll::Gather:
@@ -132,12 +148,16 @@ void schedule_site(const CallShape& sh, std::vector<Flow>& out) {
     case Coll::Allgatherv: {  // site gather, leaders exchange site blocks, site bcast of the whole
       uint64_t total = 0;
       for (int i = 0; i < P; ++i) total += block(i);
-      for (int i = 0; i < P; ++i) if (i != L(site(i))) add(out, i, L(site(i)), block(i), 1);
+      for (int i = 0; i < P; ++i)
+        if (i != L(site(i))) add(out, i, L(site(i)), block(i), 1);
       for (int s = 0; s < S; ++s) {
         const uint64_t b = site_bytes(s);
-        if (b) for (int t = 0; t < S; ++t) if (t != s) add(out, L(s), L(t), b, 1);
+        if (b)
+          for (int t = 0; t < S; ++t)
+            if (t != s) add(out, L(s), L(t), b, 1);
       }
-      for (int i = 0; i < P; ++i) if (i != L(site(i))) add(out, L(site(i)), i, total, 1);
+      for (int i = 0; i < P; ++i)
+        if (i != L(site(i))) add(out, L(site(i)), i, total, 1);
       break;
     }
     case Coll::Alltoall:
@@ -146,7 +166,10 @@ void schedule_site(const CallShape& sh, std::vector<Flow>& out) {
       for (int i = 0; i < P; ++i) {
         if (i == L(site(i))) continue;
         uint64_t row = 0, col = 0;
-        for (int j = 0; j < P; ++j) { row += M(i, j); col += M(j, i); }
+        for (int j = 0; j < P; ++j) {
+          row += M(i, j);
+          col += M(j, i);
+        }
         add(out, i, L(site(i)), row, 1);
         add(out, L(site(i)), i, col, 1);
       }
@@ -225,10 +248,14 @@ void predict_cross(const CallShape& shape, CrossCounts& out) {
 
 void expand(const CollRecord& r, std::vector<Flow>& out) {
   if (r.size <= 1 || r.me < 0 || r.me >= r.size) return;
-  if ((r.root >= r.size) || (r.root < 0 && (r.coll == Coll::Bcast || r.coll == Coll::Reduce ||
-      r.coll == Coll::Gather || r.coll == Coll::Gatherv || r.coll == Coll::Scatter || r.coll == Coll::Scatterv)))
+  if ((r.root >= r.size) ||
+      (r.root < 0 && (r.coll == Coll::Bcast || r.coll == Coll::Reduce || r.coll == Coll::Gather ||
+                      r.coll == Coll::Gatherv || r.coll == Coll::Scatter || r.coll == Coll::Scatterv)))
     return;
-  if (r.alg == kAlgLibrary) { expand_linear(r, out); return; }
+  if (r.alg == kAlgLibrary) {
+    expand_linear(r, out);
+    return;
+  }
   if (!r.site_of) return;
   const Grouping g = group_sites(r.site_of, r.size);
   CallShape sh;
@@ -238,14 +265,24 @@ void expand(const CollRecord& r, std::vector<Flow>& out) {
   sh.g = &g;
   std::vector<Flow> all;
   switch (r.coll) {
-    case Coll::Barrier: case Coll::Bcast: case Coll::Reduce: case Coll::Allreduce:
-    case Coll::Gather: case Coll::Scatter: case Coll::Allgather: case Coll::Alltoall:
+    case Coll::Barrier:
+    case Coll::Bcast:
+    case Coll::Reduce:
+    case Coll::Allreduce:
+    case Coll::Gather:
+    case Coll::Scatter:
+    case Coll::Allgather:
+    case Coll::Alltoall:
       sh.m = r.bytes;
       sh.elems = r.elems ? r.elems : r.bytes;
       schedule(sh, all);
-      for (const Flow& f : all) if (f.src == r.me) out.push_back(f);
+      for (const Flow& f : all)
+        if (f.src == r.me) out.push_back(f);
       return;
-    case Coll::Gatherv: case Coll::Scatterv: case Coll::Allgatherv: case Coll::Alltoallv: {
+    case Coll::Gatherv:
+    case Coll::Scatterv:
+    case Coll::Allgatherv:
+    case Coll::Alltoallv: {
       std::vector<uint64_t> one;
       if (r.coll == Coll::Alltoallv) {
         if (!r.peer_bytes) return;
@@ -269,6 +306,5 @@ void expand(const CollRecord& r, std::vector<Flow>& out) {
       return;
   }
 }
-
 
 }  // namespace sitempi::core

@@ -35,9 +35,9 @@ struct Flow {
 struct CollRecord {
   Coll coll;
   uint32_t alg;
-  int me;         // this rank in the communicator
-  int root;       // communicator rank of the root, -1 none
-  int size;       // communicator size
+  int me;    // this rank in the communicator
+  int root;  // communicator rank of the root, -1 none
+  int size;  // communicator size
   uint64_t bytes;
   // Needed for alg != 0 (the site-aware algorithms); records without them expand to nothing.
   const int32_t* site_of = nullptr;      // site of each communicator rank (size entries)
@@ -68,11 +68,11 @@ uint64_t rsag_threshold(int S, double alpha_s, double bandwidth_Bps);
 constexpr uint64_t kAlltoallGroupMax = 1024;
 
 struct CollChoice {
-  uint64_t m = 0;            // uniform collectives: bytes per rank (alltoall: per pair); v: ignored
-  uint64_t elems = 0;        // reductions: element count
-  bool commutative = true;   // reductions
-  bool variable = false;     // v-variant (sizes differ per rank: never short-circuited on m)
-  uint64_t rsag_min = ~0ull; // m* for this S (rsag_threshold)
+  uint64_t m = 0;             // uniform collectives: bytes per rank (alltoall: per pair); v: ignored
+  uint64_t elems = 0;         // reductions: element count
+  bool commutative = true;    // reductions
+  bool variable = false;      // v-variant (sizes differ per rank: never short-circuited on m)
+  uint64_t rsag_min = ~0ull;  // m* for this S (rsag_threshold)
 };
 // The algorithm every rank of a communicator runs for a call: a function of values that all ranks
 // agree on (grouping, uniform sizes, op commutativity), so all choose the same. 0: PMPI.
@@ -82,12 +82,12 @@ uint32_t choose_alg(Coll c, const Grouping& g, const CollChoice& p);
 struct CallShape {
   Coll coll = Coll::None;
   uint32_t alg = kAlgLibrary;
-  int root = -1;                      // comm rank
+  int root = -1;  // comm rank
   const Grouping* g = nullptr;
-  uint64_t m = 0;                     // uniform: bytes (per rank / per pair)
-  const uint64_t* blocks = nullptr;   // Gatherv/Scatterv/Allgatherv: bytes of each rank's block
-  const uint64_t* matrix = nullptr;   // Alltoallv: matrix[i*P+j] bytes rank i sends to rank j
-  uint64_t elems = 0;                 // reductions (RS+AG chunking)
+  uint64_t m = 0;                    // uniform: bytes (per rank / per pair)
+  const uint64_t* blocks = nullptr;  // Gatherv/Scatterv/Allgatherv: bytes of each rank's block
+  const uint64_t* matrix = nullptr;  // Alltoallv: matrix[i*P+j] bytes rank i sends to rank j
+  uint64_t elems = 0;                // reductions (RS+AG chunking)
 };
 // Every message the site-aware algorithm `shape.alg` sends in the call (site phases modelled as
 // flat trees inside the site; cross-site steps exactly as the shim sends them).
@@ -102,12 +102,18 @@ struct CrossCounts {
 void predict_cross(const CallShape& shape, CrossCounts& out);
 
 // RS+AG chunking: chunk j of S holds elems/S (+1 for j < elems%S) elements starting at offset.
-inline uint64_t rsag_chunk(uint64_t elems, int S, int j) { return elems / uint64_t(S) + (uint64_t(j) < elems % uint64_t(S) ? 1 : 0); }
+inline uint64_t rsag_chunk(uint64_t elems, int S, int j) {
+  return elems / uint64_t(S) + (uint64_t(j) < elems % uint64_t(S) ? 1 : 0);
+}
 inline uint64_t rsag_offset(uint64_t elems, int S, int j) {
   const uint64_t q = elems / uint64_t(S), r = elems % uint64_t(S);
   return q * uint64_t(j) + (uint64_t(j) < r ? uint64_t(j) : r);
 }
 // Number of rounds of the leaders' dissemination barrier.
-inline int dissemination_rounds(int S) { int k = 0; for (int d = 1; d < S; d <<= 1) ++k; return k; }
+inline int dissemination_rounds(int S) {
+  int k = 0;
+  for (int d = 1; d < S; d <<= 1) ++k;
+  return k;
+}
 
 }  // namespace sitempi::core

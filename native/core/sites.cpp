@@ -32,7 +32,8 @@ bool valid_name(const std::string& n) {
 
 bool parse_long(const std::string& s, long& v) {
   if (s.empty() || s.size() > 9) return false;
-  for (char c : s) if (!isdigit(static_cast<unsigned char>(c))) return false;
+  for (char c : s)
+    if (!isdigit(static_cast<unsigned char>(c))) return false;
   v = std::stol(s);
   return true;
 }
@@ -94,10 +95,22 @@ bool parse_site_spec(const std::string& text, SiteSpec& out, std::string& err) {
   std::string cur;
   bool comment = false;
   for (char c : text) {
-    if (c == '\n' || c == '\r') { comment = false; entries.push_back(cur); cur.clear(); continue; }
+    if (c == '\n' || c == '\r') {
+      comment = false;
+      entries.push_back(cur);
+      cur.clear();
+      continue;
+    }
     if (comment) continue;
-    if (c == '#') { comment = true; continue; }
-    if (c == ';') { entries.push_back(cur); cur.clear(); continue; }
+    if (c == '#') {
+      comment = true;
+      continue;
+    }
+    if (c == ';') {
+      entries.push_back(cur);
+      cur.clear();
+      continue;
+    }
     cur += c;
   }
   entries.push_back(cur);
@@ -105,9 +118,15 @@ bool parse_site_spec(const std::string& text, SiteSpec& out, std::string& err) {
     const std::string e = trim(raw);
     if (e.empty()) continue;
     const size_t colon = e.find(':');
-    if (colon == std::string::npos) { err = "'" + e + "' is not of the form NAME:RANKS"; return false; }
+    if (colon == std::string::npos) {
+      err = "'" + e + "' is not of the form NAME:RANKS";
+      return false;
+    }
     const std::string name = trim(e.substr(0, colon));
-    if (!valid_name(name)) { err = "bad site name '" + name + "' (letters, digits, _ - . only)"; return false; }
+    if (!valid_name(name)) {
+      err = "bad site name '" + name + "' (letters, digits, _ - . only)";
+      return false;
+    }
     if (std::find(out.names.begin(), out.names.end(), name) != out.names.end()) {
       err = "site '" + name + "' is named twice";
       return false;
@@ -129,7 +148,10 @@ bool parse_site_spec(const std::string& text, SiteSpec& out, std::string& err) {
       if (tok[0] == '@') {
         it.kind = SiteItem::Host;
         it.pattern = trim(tok.substr(1));
-        if (it.pattern.empty()) { err = "empty host pattern in site '" + name + "'"; return false; }
+        if (it.pattern.empty()) {
+          err = "empty host pattern in site '" + name + "'";
+          return false;
+        }
         out.uses_hosts = true;
       } else {
         long lo = 0, hi = 0;
@@ -137,25 +159,40 @@ bool parse_site_spec(const std::string& text, SiteSpec& out, std::string& err) {
           err = "unknown rank '" + tok + "' in site '" + name + "' (expected N, LO-HI or @host-pattern)";
           return false;
         }
-        if (hi < lo) { err = "empty range '" + tok + "' in site '" + name + "'"; return false; }
+        if (hi < lo) {
+          err = "empty range '" + tok + "' in site '" + name + "'";
+          return false;
+        }
         it.lo = lo;
         it.hi = hi;
       }
       items.push_back(std::move(it));
     }
-    if (items.empty()) { err = "site '" + name + "' is empty"; return false; }
+    if (items.empty()) {
+      err = "site '" + name + "' is empty";
+      return false;
+    }
     out.names.push_back(name);
     out.items.push_back(std::move(items));
   }
-  if (out.names.empty()) { err = "no sites"; return false; }
+  if (out.names.empty()) {
+    err = "no sites";
+    return false;
+  }
   return true;
 }
 
-bool resolve_site_spec(const SiteSpec& spec, int world_size, const std::vector<std::string>& hosts,
-                       SiteMap& out, std::string& err) {
+bool resolve_site_spec(const SiteSpec& spec, int world_size, const std::vector<std::string>& hosts, SiteMap& out,
+                       std::string& err) {
   out = SiteMap{};
-  if (world_size <= 0) { err = "no ranks"; return false; }
-  if (spec.uses_hosts && hosts.size() != size_t(world_size)) { err = "host names of the ranks are unknown"; return false; }
+  if (world_size <= 0) {
+    err = "no ranks";
+    return false;
+  }
+  if (spec.uses_hosts && hosts.size() != size_t(world_size)) {
+    err = "host names of the ranks are unknown";
+    return false;
+  }
   std::vector<int> owner(size_t(world_size), -1);
   for (size_t s = 0; s < spec.names.size(); ++s) {
     int members = 0;
@@ -163,7 +200,8 @@ bool resolve_site_spec(const SiteSpec& spec, int world_size, const std::vector<s
       int& o = owner[size_t(r)];
       if (o == int(s)) return true;  // listed twice in the same site: harmless
       if (o >= 0) {
-        err = "rank " + std::to_string(r) + " is in both site '" + spec.names[size_t(o)] + "' and site '" + spec.names[s] + "'";
+        err = "rank " + std::to_string(r) + " is in both site '" + spec.names[size_t(o)] + "' and site '" +
+              spec.names[s] + "'";
         return false;
       }
       o = int(s);
@@ -177,7 +215,8 @@ bool resolve_site_spec(const SiteSpec& spec, int world_size, const std::vector<s
                 std::to_string(world_size) + " ranks)";
           return false;
         }
-        for (long r = it.lo; r <= it.hi; ++r) if (!claim(r)) return false;
+        for (long r = it.lo; r <= it.hi; ++r)
+          if (!claim(r)) return false;
       } else {
         for (int r = 0; r < world_size; ++r)
           if (glob_match(it.pattern.c_str(), hosts[size_t(r)].c_str()) && !claim(r)) return false;
@@ -189,9 +228,11 @@ bool resolve_site_spec(const SiteSpec& spec, int world_size, const std::vector<s
     }
   }
   std::vector<int> missing;
-  for (int r = 0; r < world_size; ++r) if (owner[size_t(r)] < 0) missing.push_back(r);
+  for (int r = 0; r < world_size; ++r)
+    if (owner[size_t(r)] < 0) missing.push_back(r);
   if (!missing.empty()) {
-    err = std::string(missing.size() == 1 ? "rank " : "ranks ") + list_ranks(missing) + (missing.size() == 1 ? " is" : " are") + " in no site";
+    err = std::string(missing.size() == 1 ? "rank " : "ranks ") + list_ranks(missing) +
+          (missing.size() == 1 ? " is" : " are") + " in no site";
     if (spec.uses_hosts) err += " (host " + hosts[size_t(missing[0])] + ")";
     return false;
   }
@@ -204,39 +245,58 @@ bool resolve_site_spec(const SiteSpec& spec, int world_size, const std::vector<s
 bool read_site_file(const std::string& path, std::string& text, std::string& err) {
   text.clear();
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0) { err = std::string("cannot read the file: ") + strerror(errno); return false; }
+  if (fd < 0) {
+    err = std::string("cannot read the file: ") + strerror(errno);
+    return false;
+  }
   struct stat st;
   bool ok = false;
-  if (fstat(fd, &st) != 0) err = std::string("cannot stat the file: ") + strerror(errno);
-  else if (S_ISDIR(st.st_mode)) err = "it is a directory";
-  else if (!S_ISREG(st.st_mode)) err = "it is not a regular file (a FIFO, device or socket)";
-  else if (uint64_t(st.st_size) > kMaxSiteFileBytes) err = "the file is larger than 1 MiB";
-  else ok = true;
+  if (fstat(fd, &st) != 0)
+    err = std::string("cannot stat the file: ") + strerror(errno);
+  else if (S_ISDIR(st.st_mode))
+    err = "it is a directory";
+  else if (!S_ISREG(st.st_mode))
+    err = "it is not a regular file (a FIFO, device or socket)";
+  else if (uint64_t(st.st_size) > kMaxSiteFileBytes)
+    err = "the file is larger than 1 MiB";
+  else
+    ok = true;
   // Read at most one byte past the bound: a file that grew meanwhile is refused, not truncated.
   char buf[65536];
   while (ok) {
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) { err = std::string("cannot read the file: ") + strerror(errno); ok = false; break; }
+    if (n < 0) {
+      err = std::string("cannot read the file: ") + strerror(errno);
+      ok = false;
+      break;
+    }
     if (n == 0) break;
     text.append(buf, size_t(n));
-    if (text.size() > kMaxSiteFileBytes) { err = "the file is larger than 1 MiB"; ok = false; }
+    if (text.size() > kMaxSiteFileBytes) {
+      err = "the file is larger than 1 MiB";
+      ok = false;
+    }
   }
   ::close(fd);
-  if (ok && text.empty()) { err = "the file is empty"; ok = false; }
+  if (ok && text.empty()) {
+    err = "the file is empty";
+    ok = false;
+  }
   if (!ok) text.clear();
   return ok;
 }
 
-bool parse_site_map(const std::string& text, int world_size, const std::vector<std::string>& hosts,
-                    SiteMap& out, std::string& err) {
+bool parse_site_map(const std::string& text, int world_size, const std::vector<std::string>& hosts, SiteMap& out,
+                    std::string& err) {
   SiteSpec spec;
   return parse_site_spec(text, spec, err) && resolve_site_spec(spec, world_size, hosts, out, err);
 }
 
 bool placement_valid(const std::vector<std::string>& names, const std::vector<uint32_t>& site_of, int world_size) {
   if (names.empty() || site_of.size() != size_t(world_size)) return false;
-  for (uint32_t s : site_of) if (s >= names.size()) return false;
+  for (uint32_t s : site_of)
+    if (s >= names.size()) return false;
   return true;
 }
 
@@ -250,7 +310,8 @@ uint32_t covered_colls_mask() {
 }
 
 const char* coll_name(Coll c) {
-  for (const CollName& n : kSiteAwareColls) if (n.coll == c) return n.name;
+  for (const CollName& n : kSiteAwareColls)
+    if (n.coll == c) return n.name;
   return "?";
 }
 
@@ -266,11 +327,20 @@ bool parse_coll_switch(const std::string& text, uint32_t& mask, std::string& err
     if (!t.empty()) toks.push_back(t);
     pos = comma + 1;
   }
-  if (toks.empty()) { mask = all; return true; }
+  if (toks.empty()) {
+    mask = all;
+    return true;
+  }
   uint32_t m = toks[0][0] == '-' ? all : 0;
   for (const std::string& t : toks) {
-    if (t == "on" || t == "all" || t == "1" || t == "yes" || t == "true") { m = all; continue; }
-    if (t == "off" || t == "none" || t == "0" || t == "no" || t == "false") { m = 0; continue; }
+    if (t == "on" || t == "all" || t == "1" || t == "yes" || t == "true") {
+      m = all;
+      continue;
+    }
+    if (t == "off" || t == "none" || t == "0" || t == "no" || t == "false") {
+      m = 0;
+      continue;
+    }
     const bool off = t[0] == '-';
     const std::string name = (t[0] == '-' || t[0] == '+') ? t.substr(1) : t;
     uint32_t bits = 0;
@@ -278,7 +348,10 @@ bool parse_coll_switch(const std::string& text, uint32_t& mask, std::string& err
       const std::string n = c.name;
       if (n == name || n == name + "v") bits |= coll_bit(c.coll);
     }
-    if (!bits) { err = "unknown collective '" + name + "'"; return false; }
+    if (!bits) {
+      err = "unknown collective '" + name + "'";
+      return false;
+    }
     m = off ? (m & ~bits) : (m | bits);
   }
   mask = m;

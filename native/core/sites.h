@@ -20,8 +20,8 @@ struct SiteMap {
 // A parsed map before it is applied to a job: per site, rank lists/ranges and host patterns.
 struct SiteItem {
   enum Kind : uint8_t { Ranks, Host } kind = Ranks;
-  long lo = 0, hi = 0;   // Ranks: lo..hi inclusive
-  std::string pattern;   // Host: a glob (*, ?, [...]) matched against the rank's host name
+  long lo = 0, hi = 0;  // Ranks: lo..hi inclusive
+  std::string pattern;  // Host: a glob (*, ?, [...]) matched against the rank's host name
 };
 struct SiteSpec {
   std::vector<std::string> names;
@@ -34,19 +34,18 @@ struct SiteSpec {
 bool parse_site_spec(const std::string& text, SiteSpec& out, std::string& err);
 // Applies a spec to a job of world_size ranks (hosts[i]: host name of world rank i, needed only
 // when spec.uses_hosts). Rejects ranks out of range, overlaps, empty sites and ranks in no site.
-bool resolve_site_spec(const SiteSpec& spec, int world_size, const std::vector<std::string>& hosts,
-                       SiteMap& out, std::string& err);
+bool resolve_site_spec(const SiteSpec& spec, int world_size, const std::vector<std::string>& hosts, SiteMap& out,
+                       std::string& err);
 // SITEMPI_SITES_FILE: reads a regular, non-empty file of at most kMaxSiteFileBytes. A FIFO, device, socket or
 // directory is refused without blocking on it (opened with O_NONBLOCK, then fstat), as is a larger
 // file. Returns false with a one-line reason in err.
 constexpr size_t kMaxSiteFileBytes = 1u << 20;
 bool read_site_file(const std::string& path, std::string& text, std::string& err);
 // Both steps.
-bool parse_site_map(const std::string& text, int world_size, const std::vector<std::string>& hosts,
-                    SiteMap& out, std::string& err);
+bool parse_site_map(const std::string& text, int world_size, const std::vector<std::string>& hosts, SiteMap& out,
+                    std::string& err);
 // A placement pushed by the monitor is usable: one entry per world rank, indices in range.
-bool placement_valid(const std::vector<std::string>& names, const std::vector<uint32_t>& site_of,
-                     int world_size);
+bool placement_valid(const std::vector<std::string>& names, const std::vector<uint32_t>& site_of, int world_size);
 
 bool glob_match(const char* pattern, const char* text);
 // One entry of a rank or CPU list: "N" or "LO-HI" (not checked for LO <= HI).

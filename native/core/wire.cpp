@@ -12,7 +12,10 @@ constexpr uint32_t kVarint = 0, kLen = 2;  // protobuf wire types
 
 inline size_t varint_size(uint64_t v) {
   size_t n = 1;
-  while (v >= 0x80) { v >>= 7; ++n; }
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
   return n;
 }
 inline uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
@@ -25,20 +28,32 @@ class Writer {
   void varint(uint64_t v) {
     uint8_t tmp[10];
     size_t n = 0;
-    while (v >= 0x80) { tmp[n++] = static_cast<uint8_t>(v | 0x80); v >>= 7; }
+    while (v >= 0x80) {
+      tmp[n++] = static_cast<uint8_t>(v | 0x80);
+      v >>= 7;
+    }
     tmp[n++] = static_cast<uint8_t>(v);
     out_.insert(out_.end(), tmp, tmp + n);
   }
   void tag(uint32_t field, uint32_t type) { varint((field << 3) | type); }
-  void u64(uint32_t field, uint64_t v) { if (v) { tag(field, kVarint); varint(v); } }
+  void u64(uint32_t field, uint64_t v) {
+    if (v) {
+      tag(field, kVarint);
+      varint(v);
+    }
+  }
   void bytes(uint32_t field, const void* p, size_t n) {
     if (!n) return;
-    tag(field, kLen); varint(n);
+    tag(field, kLen);
+    varint(n);
     const auto* b = static_cast<const uint8_t*>(p);
     out_.insert(out_.end(), b, b + n);
   }
   void str(uint32_t field, const std::string& s) { bytes(field, s.data(), s.size()); }
-  void len_header(uint32_t field, size_t n) { tag(field, kLen); varint(n); }
+  void len_header(uint32_t field, size_t n) {
+    tag(field, kLen);
+    varint(n);
+  }
   void frame_header(size_t body) {
     uint32_t n = static_cast<uint32_t>(body);
     uint8_t le[4] = {uint8_t(n), uint8_t(n >> 8), uint8_t(n >> 16), uint8_t(n >> 24)};
@@ -49,8 +64,14 @@ class Writer {
 
 // Writes packed varints through a raw pointer into space already sized.
 inline uint8_t* put_varint(uint8_t* p, uint64_t v) {
-  if (v < 0x80) { *p = static_cast<uint8_t>(v); return p + 1; }  // most values: one byte
-  while (v >= 0x80) { *p++ = static_cast<uint8_t>(v | 0x80); v >>= 7; }
+  if (v < 0x80) {
+    *p = static_cast<uint8_t>(v);
+    return p + 1;
+  }  // most values: one byte
+  while (v >= 0x80) {
+    *p++ = static_cast<uint8_t>(v | 0x80);
+    v >>= 7;
+  }
   *p++ = static_cast<uint8_t>(v);
   return p;
 }
@@ -168,8 +189,8 @@ void put_batch_frame(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, 
 
 }  // namespace
 
-void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch,
-                  const Record* r, size_t n, TimeScale time) {
+void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch, const Record* r, size_t n,
+                  TimeScale time) {
   Columns c(n);
   put_common_columns(c, r, n, FixedScale(time));
   bool any_alg = false, any_cross = false;
@@ -185,8 +206,8 @@ void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uin
   put_batch_frame(out, seq, dropped, epoch, c, any_alg, any_cross);
 }
 
-void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch,
-                  const Slot* s, size_t n, TimeScale time) {
+void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch, const Slot* s, size_t n,
+                  TimeScale time) {
   bool extended = false;
   for (size_t i = 0; i < n; ++i) extended |= s[i].fn == kExtension;
   if (!extended) {  // the common case: the slots are the records
@@ -265,7 +286,10 @@ class Reader {
   uint64_t varint() {
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
-      if (p_ >= end_) { bad_ = true; return 0; }
+      if (p_ >= end_) {
+        bad_ = true;
+        return 0;
+      }
       uint8_t b = *p_++;
       v |= uint64_t(b & 0x7f) << shift;
       if (!(b & 0x80)) return v;
@@ -276,7 +300,10 @@ class Reader {
   // Returns a sub-reader over a length-delimited field.
   Reader sub() {
     uint64_t n = varint();
-    if (bad_ || n > uint64_t(end_ - p_)) { bad_ = true; return Reader(p_, 0); }
+    if (bad_ || n > uint64_t(end_ - p_)) {
+      bad_ = true;
+      return Reader(p_, 0);
+    }
     Reader r(p_, n);
     p_ += n;
     return r;
@@ -287,17 +314,29 @@ class Reader {
   }
   void skip(uint32_t type) {
     switch (type) {
-      case 0: varint(); break;
-      case 1: advance(8); break;
-      case 2: sub(); break;
-      case 5: advance(4); break;
-      default: bad_ = true;
+      case 0:
+        varint();
+        break;
+      case 1:
+        advance(8);
+        break;
+      case 2:
+        sub();
+        break;
+      case 5:
+        advance(4);
+        break;
+      default:
+        bad_ = true;
     }
   }
 
  private:
   void advance(size_t n) {
-    if (size_t(end_ - p_) < n) bad_ = true; else p_ += n;
+    if (size_t(end_ - p_) < n)
+      bad_ = true;
+    else
+      p_ += n;
   }
   const uint8_t* p_;
   const uint8_t* end_;
@@ -309,14 +348,18 @@ bool decode_placement(Reader r, Placement& p) {
     uint64_t key = r.varint();
     uint32_t field = uint32_t(key >> 3), type = uint32_t(key & 7);
     using F = PlacementField;
-    if (field == F::kEpoch && type == kVarint) p.epoch = r.varint();
-    else if (field == F::kSites && type == kLen) p.sites.push_back(r.str());
+    if (field == F::kEpoch && type == kVarint)
+      p.epoch = r.varint();
+    else if (field == F::kSites && type == kLen)
+      p.sites.push_back(r.str());
     else if (field == F::kSiteOf && type == kLen) {
       Reader packed = r.sub();
       while (!packed.done()) p.site_of.push_back(uint32_t(packed.varint()));
       if (packed.bad()) return false;
-    } else if (field == F::kSiteOf && type == kVarint) p.site_of.push_back(uint32_t(r.varint()));
-    else r.skip(type);
+    } else if (field == F::kSiteOf && type == kVarint)
+      p.site_of.push_back(uint32_t(r.varint()));
+    else
+      r.skip(type);
   }
   return !r.bad();
 }
@@ -329,7 +372,10 @@ IncomingMessage decode_envelope(const uint8_t* data, size_t len) {
   while (!r.done()) {
     uint64_t key = r.varint();
     uint32_t field = uint32_t(key >> 3), type = uint32_t(key & 7);
-    if (type != kLen) { r.skip(type); continue; }
+    if (type != kLen) {
+      r.skip(type);
+      continue;
+    }
     Reader body = r.sub();
     if (r.bad()) break;
     if (field == E::kPlacement) {
@@ -338,13 +384,19 @@ IncomingMessage decode_envelope(const uint8_t* data, size_t len) {
       m.kind = Incoming::Ack;
       while (!body.done()) {
         uint64_t k = body.varint();
-        if ((k >> 3) == AckField::kSeq && (k & 7) == kVarint) m.ack_seq = body.varint(); else body.skip(uint32_t(k & 7));
+        if ((k >> 3) == AckField::kSeq && (k & 7) == kVarint)
+          m.ack_seq = body.varint();
+        else
+          body.skip(uint32_t(k & 7));
       }
     } else if (field == E::kError) {
       m.kind = Incoming::Error;
       while (!body.done()) {
         uint64_t k = body.varint();
-        if ((k >> 3) == ErrorField::kMessage && (k & 7) == kLen) m.error = body.str(); else body.skip(uint32_t(k & 7));
+        if ((k >> 3) == ErrorField::kMessage && (k & 7) == kLen)
+          m.error = body.str();
+        else
+          body.skip(uint32_t(k & 7));
       }
     } else {
       m.kind = Incoming::Other;

@@ -12,14 +12,14 @@ namespace sitempi::wire {
 
 // One intercepted call. Times are ns since Hello.start_ns (the shim converts its tick counts).
 struct Record {
-  uint32_t fn;      // function id | role << kRoleShift
-  int32_t peer;     // world rank, -1 none
+  uint32_t fn;   // function id | role << kRoleShift
+  int32_t peer;  // world rank, -1 none
   uint64_t bytes;
-  uint32_t comm;    // rank-local communicator id
-  uint32_t alg;     // collective algorithm, 0 = the MPI library's own
-  uint64_t start;   // ns
+  uint32_t comm;   // rank-local communicator id
+  uint32_t alg;    // collective algorithm, 0 = the MPI library's own
+  uint64_t start;  // ns
   uint64_t duration;
-  uint32_t cross_msgs;   // collectives: messages and bytes this rank sent to other sites
+  uint32_t cross_msgs;  // collectives: messages and bytes this rank sent to other sites
   uint64_t cross_bytes;
 };
 
@@ -45,14 +45,23 @@ inline bool needs_extension(uint32_t alg, uint32_t cross_msgs, uint64_t cross_by
 // Writes one record as one or two slots; returns how many.
 inline int pack(Slot* s, uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t start,
                 uint64_t duration, uint32_t cross_msgs, uint64_t cross_bytes) {
-  s->fn = fn; s->peer = peer; s->bytes = bytes; s->start = start; s->comm = comm;
+  s->fn = fn;
+  s->peer = peer;
+  s->bytes = bytes;
+  s->start = start;
+  s->comm = comm;
   if (!needs_extension(alg, cross_msgs, cross_bytes, duration)) {
     s->duration = uint32_t(duration);
     return 1;
   }
   s->duration = duration >= kLongDuration ? kLongDuration : uint32_t(duration);
   Slot& e = s[1];
-  e.fn = kExtension; e.peer = int32_t(alg); e.bytes = cross_bytes; e.start = duration; e.comm = cross_msgs; e.duration = 0;
+  e.fn = kExtension;
+  e.peer = int32_t(alg);
+  e.bytes = cross_bytes;
+  e.start = duration;
+  e.comm = cross_msgs;
+  e.duration = 0;
   return 2;
 }
 
@@ -87,11 +96,11 @@ struct TimeScale {
   uint64_t origin = 0;
   double ns_per_tick = 1.0;
 };
-void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch,
-                  const Slot* slots, size_t n, TimeScale time = TimeScale{});
+void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch, const Slot* slots,
+                  size_t n, TimeScale time = TimeScale{});
 // The same from whole records (tests, the addon; the shim's batches with extensions).
-void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch,
-                  const Record* records, size_t n, TimeScale time = TimeScale{});
+void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch, const Record* records,
+                  size_t n, TimeScale time = TimeScale{});
 void append_comm_def(std::vector<uint8_t>& out, const CommDef& c);
 void append_bye(std::vector<uint8_t>& out, const Bye& b);
 void append_placement(std::vector<uint8_t>& out, const Placement& p);

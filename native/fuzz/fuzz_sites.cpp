@@ -24,12 +24,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string err;
   if (parse_site_map(text, world, hosts, map, err)) {
     if (map.names.empty() || map.site_of.size() != size_t(world)) abort();
-    for (uint32_t s : map.site_of) if (s >= map.names.size()) abort();
+    for (uint32_t s : map.site_of)
+      if (s >= map.names.size()) abort();
     if (!placement_valid(map.names, map.site_of, world)) abort();
     const Grouping g = group_sites(map.site_of.data(), world);
     if (g.P != world || g.S < 1 || g.S > int(map.names.size()) || g.first[size_t(g.S)] != world) abort();
     for (int s = 0; s < g.S; ++s)
-      for (int k = 0; k < g.count(s); ++k) if (g.site[size_t(g.of(s)[k])] != s) abort();
+      for (int k = 0; k < g.count(s); ++k)
+        if (g.site[size_t(g.of(s)[k])] != s) abort();
   } else if (err.empty()) {
     abort();  // a refusal always says why
   }

@@ -19,8 +19,8 @@ void check_placement(const wire::Placement& p) {
   wire::append_placement(frame, p);
   if (frame.size() < 4) abort();
   const wire::IncomingMessage again = wire::decode_envelope(frame.data() + 4, frame.size() - 4);
-  if (again.kind != wire::Incoming::Placement || again.placement.epoch != p.epoch ||
-      again.placement.sites != p.sites || again.placement.site_of != p.site_of)
+  if (again.kind != wire::Incoming::Placement || again.placement.epoch != p.epoch || again.placement.sites != p.sites ||
+      again.placement.site_of != p.site_of)
     abort();
   // What the shim does next with a pushed placement (coll/cache.cpp): validate it for the job.
   for (int world : {1, 2, int(p.site_of.size())}) core::placement_valid(p.sites, p.site_of, world);

@@ -29,7 +29,10 @@ inline uint64_t ticks() {
 // after the origin so that it is accurate to a few ppm.
 class TickClock {
  public:
-  void set_origin() { tick0_ = ticks(); mono0_ = mono_ns(); }
+  void set_origin() {
+    tick0_ = ticks();
+    mono0_ = mono_ns();
+  }
   uint64_t origin_ticks() const { return tick0_; }
   void calibrate();  // may sleep up to 5 ms; call from the sender thread or at Finalize
   uint64_t to_ns(uint64_t t) const {

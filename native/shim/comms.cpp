@@ -15,8 +15,8 @@ namespace {
 
 int g_comm_keyval = MPI_KEYVAL_INVALID;
 int g_win_keyval = MPI_KEYVAL_INVALID;
-std::atomic<uint32_t> g_next_local_id{1};   // 0 means "no communicator"
-std::atomic<uint64_t> g_generation{0};      // bumped when any CommInfo dies: invalidates caches
+std::atomic<uint32_t> g_next_local_id{1};  // 0 means "no communicator"
+std::atomic<uint64_t> g_generation{0};     // bumped when any CommInfo dies: invalidates caches
 CommInfo* g_world = nullptr;
 
 // Per-thread last-used communicator: most loops use one communicator.
@@ -29,7 +29,9 @@ thread_local CommCache t_comm_cache;
 
 uint64_t mix(uint64_t h, uint64_t v) {  // splitmix64-style combine
   h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-  h ^= h >> 31; h *= 0xbf58476d1ce4e5b9ull; h ^= h >> 27;
+  h ^= h >> 31;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 27;
   return h;
 }
 

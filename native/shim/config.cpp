@@ -72,7 +72,10 @@ Config Config::from_env() {
 }
 
 const Config& config() {
-  if (!g_loaded) { g_config = Config::from_env(); g_loaded = true; }
+  if (!g_loaded) {
+    g_config = Config::from_env();
+    g_loaded = true;
+  }
   return g_config;
 }
 
@@ -115,11 +118,15 @@ void report_unusable_settings(const Config& c, int world_rank) {
   // by the ranks that fail to write, with SITEMPI_VERBOSE).
   struct stat st;
   const char* why = nullptr;
-  if (stat(c.output_dir.c_str(), &st) != 0) why = strerror(errno);
-  else if (!S_ISDIR(st.st_mode)) why = "not a directory";
-  else if (access(c.output_dir.c_str(), W_OK | X_OK) != 0) why = strerror(errno);
+  if (stat(c.output_dir.c_str(), &st) != 0)
+    why = strerror(errno);
+  else if (!S_ISDIR(st.st_mode))
+    why = "not a directory";
+  else if (access(c.output_dir.c_str(), W_OK | X_OK) != 0)
+    why = strerror(errno);
   if (why)
-    fprintf(stderr, "sitempi: SITEMPI_OUTPUT_DIR=%s is not a writable directory (%s); nothing of this job is recorded\n",
+    fprintf(stderr,
+            "sitempi: SITEMPI_OUTPUT_DIR=%s is not a writable directory (%s); nothing of this job is recorded\n",
             c.output_dir.c_str(), why);
 }
 

@@ -7,27 +7,27 @@
 namespace sitempi::shim {
 
 struct Config {
-  bool disabled = false;          // SITEMPI_DISABLE=1: pass everything through, record nothing
-  std::string monitor;            // SITEMPI_MONITOR: tcp://host:port or unix:/path; empty: files
-  std::string token;              // SITEMPI_TOKEN
-  std::string job_key;            // SITEMPI_JOB_KEY: the launcher's per-job secret (Hello.job_key)
-  std::string job;                // SITEMPI_JOB, else the PMIx namespace of the mpirun
-  std::string output_dir = ".";   // SITEMPI_OUTPUT_DIR (file mode)
-  uint32_t batch_records = 4096;  // SITEMPI_BATCH_RECORDS
-  uint32_t queue_batches = 64;    // SITEMPI_QUEUE_BATCHES: batches waiting to be sent
-  uint32_t flush_ms = 200;        // SITEMPI_FLUSH_MS
+  bool disabled = false;                // SITEMPI_DISABLE=1: pass everything through, record nothing
+  std::string monitor;                  // SITEMPI_MONITOR: tcp://host:port or unix:/path; empty: files
+  std::string token;                    // SITEMPI_TOKEN
+  std::string job_key;                  // SITEMPI_JOB_KEY: the launcher's per-job secret (Hello.job_key)
+  std::string job;                      // SITEMPI_JOB, else the PMIx namespace of the mpirun
+  std::string output_dir = ".";         // SITEMPI_OUTPUT_DIR (file mode)
+  uint32_t batch_records = 4096;        // SITEMPI_BATCH_RECORDS
+  uint32_t queue_batches = 64;          // SITEMPI_QUEUE_BATCHES: batches waiting to be sent
+  uint32_t flush_ms = 200;              // SITEMPI_FLUSH_MS
   uint32_t finalize_timeout_ms = 3000;  // SITEMPI_FINALIZE_TIMEOUT_MS: longest wait at Finalize
   uint32_t connect_timeout_ms = 1000;   // SITEMPI_CONNECT_TIMEOUT_MS
   uint32_t backoff_max_ms = 2000;       // SITEMPI_BACKOFF_MAX_MS: longest pause between reconnects
-  std::string sender_cpus;        // SITEMPI_SENDER_CPUS: other (default), inherit, or a CPU list
-  int local_ranks = 0;            // this job's ranks on this node, as the launcher says
-                                  // (OMPI_COMM_WORLD_LOCAL_SIZE, MPI_LOCALNRANKS); 0: unknown
-  bool verbose = false;           // SITEMPI_VERBOSE=1: diagnostics on stderr
+  std::string sender_cpus;              // SITEMPI_SENDER_CPUS: other (default), inherit, or a CPU list
+  int local_ranks = 0;                  // this job's ranks on this node, as the launcher says
+                                        // (OMPI_COMM_WORLD_LOCAL_SIZE, MPI_LOCALNRANKS); 0: unknown
+  bool verbose = false;                 // SITEMPI_VERBOSE=1: diagnostics on stderr
   // Site-aware collectives (docs/sites.md).
-  std::string sites;              // SITEMPI_SITES: static site map, e.g. "A:0-3;B:4-7"
-  std::string sites_file;         // SITEMPI_SITES_FILE: the same syntax in a file
-  std::string coll;               // SITEMPI_COLL: on/off, per collective ("all,-alltoall")
-  uint32_t coll_alpha_us = 5000;  // SITEMPI_COLL_ALPHA_US: one-way WAN latency assumed by choices
+  std::string sites;                    // SITEMPI_SITES: static site map, e.g. "A:0-3;B:4-7"
+  std::string sites_file;               // SITEMPI_SITES_FILE: the same syntax in a file
+  std::string coll;                     // SITEMPI_COLL: on/off, per collective ("all,-alltoall")
+  uint32_t coll_alpha_us = 5000;        // SITEMPI_COLL_ALPHA_US: one-way WAN latency assumed by choices
   uint32_t coll_bandwidth_mbps = 1000;  // SITEMPI_COLL_BANDWIDTH_MBPS: WAN bandwidth assumed
   // SITEMPI_COLL_CHUNK_BYTES: cross-site messages above this go in pieces this large (0: whole).
   // The default stays under Open MPI's TCP eager limit (btl_tcp_eager_limit, 64 KiB with headers).
@@ -37,7 +37,7 @@ struct Config {
   uint32_t coll_segment_bytes = 262144;
   // Relocation agreement (docs/relocation-shim.md): a checkpoint every K covered collective calls
   // on each communicator; 0: placements are read only when a communicator's cache is first built.
-  uint32_t checkpoint_every = 32;       // SITEMPI_CHECKPOINT_EVERY
+  uint32_t checkpoint_every = 32;  // SITEMPI_CHECKPOINT_EVERY
 
   static Config from_env();
 };

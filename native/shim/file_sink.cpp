@@ -73,7 +73,7 @@ class FileSink : public Sink {
   int fd_ = -1;
   uint64_t written_ = 0;  // bytes of whole frames in the file
   bool intact_ = true;
-  std::string error_;     // the first failed write's reason
+  std::string error_;  // the first failed write's reason
 };
 
 }  // namespace

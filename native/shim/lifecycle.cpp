@@ -54,8 +54,9 @@ std::string job_key(const Config& c, int rank) {
   for (char ch : c.job_key) ok = ok && ch >= 0x20 && ch <= 0x7e;
   if (ok) return c.job_key;
   if (rank == 0)
-    fprintf(stderr, "sitempi: ignoring SITEMPI_JOB_KEY (expected 1 to 128 printable ASCII characters); the ranks "
-                    "connect without a job key\n");
+    fprintf(stderr,
+            "sitempi: ignoring SITEMPI_JOB_KEY (expected 1 to 128 printable ASCII characters); the ranks "
+            "connect without a job key\n");
   return "";
 }
 
@@ -118,7 +119,10 @@ namespace {
 // The whole Finalize: its own record (it is MPI time), then the last flush.
 template <typename F>
 void finalize_with(F&& real) {
-  if (!enter()) { real(); return; }
+  if (!enter()) {
+    real();
+    return;
+  }
   {
     Call call(FN_Finalize);
     real();
@@ -169,14 +173,15 @@ using FAbort = void(MPI_Fint*, MPI_Fint*, MPI_Fint*);
 
 template <int V>
 void f_init(MPI_Fint* ierr) {
-  static auto* real = reinterpret_cast<FInit*>(fortran_symbol(V ? "pmpi_init_f08_" : "pmpi_init_", V ? "mpi_init_f08_" : "mpi_init_"));
+  static auto* real =
+      reinterpret_cast<FInit*>(fortran_symbol(V ? "pmpi_init_f08_" : "pmpi_init_", V ? "mpi_init_f08_" : "mpi_init_"));
   real(ierr);
   if (!ierr || *ierr == MPI_SUCCESS) start_recording();
 }
 template <int V>
 void f_init_thread(MPI_Fint* required, MPI_Fint* provided, MPI_Fint* ierr) {
-  static auto* real = reinterpret_cast<FInitThread*>(
-      fortran_symbol(V ? "pmpi_init_thread_f08_" : "pmpi_init_thread_", V ? "mpi_init_thread_f08_" : "mpi_init_thread_"));
+  static auto* real = reinterpret_cast<FInitThread*>(fortran_symbol(V ? "pmpi_init_thread_f08_" : "pmpi_init_thread_",
+                                                                    V ? "mpi_init_thread_f08_" : "mpi_init_thread_"));
   real(required, provided, ierr);
   if (!ierr || *ierr == MPI_SUCCESS) start_recording();
 }
@@ -188,7 +193,8 @@ void f_finalize(MPI_Fint* ierr) {
 }
 template <int V>
 void f_abort(MPI_Fint* comm, MPI_Fint* errorcode, MPI_Fint* ierr) {
-  static auto* real = reinterpret_cast<FAbort*>(fortran_symbol(V ? "pmpi_abort_f08_" : "pmpi_abort_", V ? "mpi_abort_f08_" : "mpi_abort_"));
+  static auto* real = reinterpret_cast<FAbort*>(
+      fortran_symbol(V ? "pmpi_abort_f08_" : "pmpi_abort_", V ? "mpi_abort_f08_" : "mpi_abort_"));
   if (enter()) {
     Call call(FN_Abort);
     call.other(PMPI_Comm_f2c(*comm));
@@ -209,8 +215,8 @@ void f_abort(MPI_Fint* comm, MPI_Fint* errorcode, MPI_Fint* ierr) {
 extern "C" {
 SITEMPI_FORTRAN_ENTRIES(mpi_init, MPI_INIT, f_init, (MPI_Fint * ierr), (ierr))
 SITEMPI_FORTRAN_ENTRIES(mpi_init_thread, MPI_INIT_THREAD, f_init_thread,
-                        (MPI_Fint * required, MPI_Fint * provided, MPI_Fint * ierr), (required, provided, ierr))
+                        (MPI_Fint * required, MPI_Fint* provided, MPI_Fint* ierr), (required, provided, ierr))
 SITEMPI_FORTRAN_ENTRIES(mpi_finalize, MPI_FINALIZE, f_finalize, (MPI_Fint * ierr), (ierr))
-SITEMPI_FORTRAN_ENTRIES(mpi_abort, MPI_ABORT, f_abort, (MPI_Fint * comm, MPI_Fint * errorcode, MPI_Fint * ierr),
+SITEMPI_FORTRAN_ENTRIES(mpi_abort, MPI_ABORT, f_abort, (MPI_Fint * comm, MPI_Fint* errorcode, MPI_Fint* ierr),
                         (comm, errorcode, ierr))
 }

@@ -26,7 +26,10 @@ void out_neighbours(MPI_Comm comm, std::vector<int>& out) {
     if (PMPI_Cartdim_get(comm, &ndims) != MPI_SUCCESS || ndims <= 0) return;
     out.resize(2 * size_t(ndims));
     for (int d = 0; d < ndims; ++d)
-      if (PMPI_Cart_shift(comm, d, 1, &out[2 * size_t(d)], &out[2 * size_t(d) + 1]) != MPI_SUCCESS) { out.clear(); return; }
+      if (PMPI_Cart_shift(comm, d, 1, &out[2 * size_t(d)], &out[2 * size_t(d) + 1]) != MPI_SUCCESS) {
+        out.clear();
+        return;
+      }
   } else if (topo == MPI_GRAPH) {
     int me = 0, n = 0;
     PMPI_Comm_rank(comm, &me);

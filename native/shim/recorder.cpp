@@ -16,8 +16,8 @@ __thread ThreadFast t_fast;
 namespace {
 
 std::mutex g_pool_mu;
-std::vector<Chunk> g_free;               // guarded by g_pool_mu
-std::deque<Chunk> g_full;                // guarded by g_pool_mu
+std::vector<Chunk> g_free;  // guarded by g_pool_mu
+std::deque<Chunk> g_full;   // guarded by g_pool_mu
 // Chunks a thread may still take: free ones and those not allocated yet.
 std::atomic<uint32_t> g_free_count{0};
 uint32_t g_capacity = 0;
@@ -58,8 +58,12 @@ struct ThreadRegistration {
     Chunk c{f.n, f.epoch, f.recs};
     {
       std::lock_guard<std::mutex> p(g_pool_mu);
-      if (c.n) g_full.push_back(c);
-      else { g_free.push_back(c); g_free_count.fetch_add(1, std::memory_order_relaxed); }
+      if (c.n)
+        g_full.push_back(c);
+      else {
+        g_free.push_back(c);
+        g_free_count.fetch_add(1, std::memory_order_relaxed);
+      }
     }
     f.recs = nullptr;
     f.n = f.cap = 0;

@@ -28,12 +28,12 @@ struct Chunk {
 
 // Per-thread hot state: plain data in static TLS (zero-initialised: no constructor, no guard).
 struct ThreadFast {
-  int depth;                 // >0 inside a wrapper: inner MPI calls are not recorded
-  uint32_t n, cap;           // slots used in the current chunk; usable: one less than its size, so
-                             // that a record with an extension always fits (0: no chunk)
+  int depth;        // >0 inside a wrapper: inner MPI calls are not recorded
+  uint32_t n, cap;  // slots used in the current chunk; usable: one less than its size, so
+                    // that a record with an extension always fits (0: no chunk)
   wire::Slot* recs;
-  uint64_t flush_gen;        // g_flush_gen when the chunk was taken
-  uint64_t epoch;            // placement epoch in force for the chunk's records
+  uint64_t flush_gen;  // g_flush_gen when the chunk was taken
+  uint64_t epoch;      // placement epoch in force for the chunk's records
   uint64_t records, mpi_ticks;
 };
 extern __thread ThreadFast t_fast;  // __thread: no C++ TLS wrapper call on each access
@@ -89,11 +89,10 @@ class Call {
     primary(kRoleOther, target == MPI_PROC_NULL ? -1 : win_world_rank(w, target), 0, win_local_id(w));
   }
   // alg: the algorithm that ran (0: the MPI library's); cross_*: what it sent to other sites.
-  void coll(MPI_Comm c, int root, uint64_t bytes, uint32_t alg = 0, uint32_t cross_msgs = 0,
-            uint64_t cross_bytes = 0) {
+  void coll(MPI_Comm c, int root, uint64_t bytes, uint32_t alg = 0, uint32_t cross_msgs = 0, uint64_t cross_bytes = 0) {
     t1_ = ticks();
-    append(fn_ | (kRoleColl << kRoleShift), root >= 0 ? comm_world_rank(c, root) : -1, bytes, comm_local_id(c),
-           alg, t0_, t1_, cross_msgs, cross_bytes);
+    append(fn_ | (kRoleColl << kRoleShift), root >= 0 ? comm_world_rank(c, root) : -1, bytes, comm_local_id(c), alg,
+           t0_, t1_, cross_msgs, cross_bytes);
   }
   // A collective's per-peer traffic (v/w-variants), in addition to the primary record.
   void part(Role role, MPI_Comm c, int peer, uint64_t bytes) {
@@ -122,7 +121,7 @@ class Call {
 constexpr uint64_t kMaxBufferBytes = 64ull << 20;
 constexpr uint64_t kFrameBufferBytes = 1ull << 20;  // frames the sender gathers before one write
 inline uint64_t buffer_bytes(uint64_t batch_records, uint64_t queue_batches) {
-  const uint64_t encoded = 10 * 9;  // the encoder's worst case per record: nine varint columns
+  const uint64_t encoded = 10 * 9;                           // the encoder's worst case per record: nine varint columns
   return batch_records * queue_batches * sizeof(wire::Slot)  // the queue
          + batch_records * (encoded + sizeof(wire::Record))  // encoder scratch (core/wire.cpp)
          + kFrameBufferBytes + batch_records * encoded;      // frames waiting to be written
@@ -132,9 +131,9 @@ void recorder_init_pool(uint32_t batch_records, uint32_t queue_batches);
 void recorder_on_chunk(void (*wake)());
 
 // The consumer side of the queue.
-bool take_full_chunk(Chunk& out);      // non-blocking
+bool take_full_chunk(Chunk& out);  // non-blocking
 void return_chunk(const Chunk& c);
-void flush_all_threads();              // hands every thread's partial chunk to the queue
+void flush_all_threads();  // hands every thread's partial chunk to the queue
 uint64_t records_dropped();
 uint64_t records_total();
 uint64_t mpi_ticks_total();

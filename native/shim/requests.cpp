@@ -14,7 +14,7 @@ struct Tracked {
   uint32_t fn;
   bool persistent, send;
   MPI_Comm comm;
-  int peer;          // communicator rank, or MPI_ANY_SOURCE
+  int peer;  // communicator rank, or MPI_ANY_SOURCE
   uint64_t bytes;
   uint32_t comm_id;
 };
@@ -32,8 +32,8 @@ bool lookup(MPI_Request r, Tracked& out) {
 }
 }  // namespace
 
-void track_request(MPI_Request req, uint32_t fn, bool persistent, bool send, MPI_Comm comm, int peer,
-                   int count, MPI_Datatype type) noexcept {
+void track_request(MPI_Request req, uint32_t fn, bool persistent, bool send, MPI_Comm comm, int peer, int count,
+                   MPI_Datatype type) noexcept {
   if (req == MPI_REQUEST_NULL) return;
   try {
     Tracked t{fn, persistent, send, comm, peer, type_bytes(type, count), comm_local_id(comm)};
@@ -47,8 +47,12 @@ void track_request(MPI_Request req, uint32_t fn, bool persistent, bool send, MPI
 CStatuses::CStatuses(MPI_Status* user, int n, bool need) noexcept : arg(user) {
   if (user != MPI_STATUSES_IGNORE || !need || n <= 0) return;
   try {
-    if (n == 1) arg = &one_;
-    else { many_.resize(size_t(n)); arg = many_.data(); }
+    if (n == 1)
+      arg = &one_;
+    else {
+      many_.resize(size_t(n));
+      arg = many_.data();
+    }
   } catch (...) {
   }
 }
@@ -61,13 +65,20 @@ bool CStatuses::get(int i, MPI_Status& out) const noexcept {
 
 FStatuses::FStatuses(MPI_Fint* user, int n, bool need) noexcept : arg(user) {
   const FortranSentinels& s = fortran_sentinels();
-  const bool ignored = user == s.status_ignore || user == s.statuses_ignore ||
-                       user == MPI_F_STATUS_IGNORE || user == MPI_F_STATUSES_IGNORE;
+  const bool ignored = user == s.status_ignore || user == s.statuses_ignore || user == MPI_F_STATUS_IGNORE ||
+                       user == MPI_F_STATUSES_IGNORE;
   if (!ignored) return;
-  if (!need || n <= 0) { arg = user; return; }
+  if (!need || n <= 0) {
+    arg = user;
+    return;
+  }
   try {
-    if (n == 1) arg = one_;
-    else { many_.resize(size_t(n) * kSize); arg = many_.data(); }
+    if (n == 1)
+      arg = one_;
+    else {
+      many_.resize(size_t(n) * kSize);
+      arg = many_.data();
+    }
   } catch (...) {
   }
 }
@@ -129,8 +140,10 @@ void Snapshot::started(Call& call) noexcept {
   for (const Hit& h : hits_) {
     Tracked t;
     if (!lookup(h.req, t)) continue;
-    if (t.send) call.completed(call.fn(), kRolePartSend, comm_world_rank(t.comm, t.peer), t.bytes, t.comm_id);
-    else if (t.peer != MPI_ANY_SOURCE) call.completed(call.fn(), kRoleRecvDone, comm_world_rank(t.comm, t.peer), t.bytes, t.comm_id);
+    if (t.send)
+      call.completed(call.fn(), kRolePartSend, comm_world_rank(t.comm, t.peer), t.bytes, t.comm_id);
+    else if (t.peer != MPI_ANY_SOURCE)
+      call.completed(call.fn(), kRoleRecvDone, comm_world_rank(t.comm, t.peer), t.bytes, t.comm_id);
   }
 }
 

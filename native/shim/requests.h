@@ -13,8 +13,8 @@ namespace sitempi::shim {
 
 extern std::atomic<int> g_tracked;
 
-void track_request(MPI_Request req, uint32_t fn, bool persistent, bool send, MPI_Comm comm, int peer,
-                   int count, MPI_Datatype type) noexcept;
+void track_request(MPI_Request req, uint32_t fn, bool persistent, bool send, MPI_Comm comm, int peer, int count,
+                   MPI_Datatype type) noexcept;
 
 // Statuses the shim can read after the call even when the application passed an ignore sentinel
 // (only when `need` holds; otherwise the application's argument passes through untouched).
@@ -63,7 +63,10 @@ class Snapshot {
  private:
   void take(int n, const MPI_Request* reqs) noexcept;
   void complete(Call& call, int index, const MPI_Status* st) noexcept;
-  struct Hit { int index; MPI_Request req; };
+  struct Hit {
+    int index;
+    MPI_Request req;
+  };
   std::vector<Hit> hits_;
   bool need_status_ = false;
 };

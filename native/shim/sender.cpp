@@ -27,7 +27,7 @@ namespace sitempi::shim {
 
 namespace {
 
-std::mutex g_mu;                      // guards the fields below
+std::mutex g_mu;  // guards the fields below
 std::deque<wire::CommDef> g_announce;
 // Announcements of live communicators, resent after a reconnect. A freed communicator's is
 // dropped at the next drain (its last records are then sent, or in the thread chunks that
@@ -50,7 +50,10 @@ std::thread g_thread;
 wire::Hello g_hello;
 
 void wake_sender() {
-  if (g_wake_fd >= 0) { uint64_t one = 1; (void)!write(g_wake_fd, &one, sizeof one); }
+  if (g_wake_fd >= 0) {
+    uint64_t one = 1;
+    (void)!write(g_wake_fd, &one, sizeof one);
+  }
 }
 
 // A placement the monitor pushed: kept when newer than the one in the mailbox.
@@ -73,7 +76,8 @@ uint64_t records_in(const Chunk& c) {
 uint32_t write_budget_ms() {
   std::lock_guard<std::mutex> g(g_mu);
   if (!g_stopping) return config().finalize_timeout_ms;
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(g_stop_deadline - std::chrono::steady_clock::now()).count();
+  auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(g_stop_deadline - std::chrono::steady_clock::now()).count();
   return left > 0 ? uint32_t(left) : 0;
 }
 
@@ -81,8 +85,10 @@ class Sender {
  public:
   Sender() {
     const Config& c = config();
-    if (c.monitor.empty()) sink_ = file_sink(c.output_dir, g_hello.job, g_hello.rank);
-    else sink_ = socket_sink(c.monitor, deliver);
+    if (c.monitor.empty())
+      sink_ = file_sink(c.output_dir, g_hello.job, g_hello.rank);
+    else
+      sink_ = socket_sink(c.monitor, deliver);
   }
 
   void run() {
@@ -104,10 +110,14 @@ class Sender {
       drain(stopping);
       if (stopping) break;
       pollfd fds[2] = {{g_wake_fd, POLLIN, 0}, {connected_ ? sink_->read_fd() : -1, POLLIN, 0}};
-      int wait_ms = int(std::chrono::duration_cast<std::chrono::milliseconds>(next_flush - std::chrono::steady_clock::now()).count());
+      int wait_ms = int(
+          std::chrono::duration_cast<std::chrono::milliseconds>(next_flush - std::chrono::steady_clock::now()).count());
       if (!connected_ && !gave_up_) wait_ms = std::min<int>(wait_ms, int(backoff_ms_));
       poll(fds, 2, std::max(wait_ms, 0));
-      if (fds[0].revents & POLLIN) { uint64_t v; (void)!read(g_wake_fd, &v, sizeof v); }
+      if (fds[0].revents & POLLIN) {
+        uint64_t v;
+        (void)!read(g_wake_fd, &v, sizeof v);
+      }
       if (fds[1].revents && !sink_->read_incoming())
         disconnect(sink_->may_reopen() ? "monitor closed the connection" : "refused");
       if (std::chrono::steady_clock::now() >= next_flush) {
@@ -117,7 +127,8 @@ class Sender {
     }
     // Final: everything queued, then Bye.
     if (connected_) {
-      wire::Bye bye{g_clock.to_ns(ticks()), records_total(), records_dropped() + lost_, g_clock.span_ns(mpi_ticks_total())};
+      wire::Bye bye{g_clock.to_ns(ticks()), records_total(), records_dropped() + lost_,
+                    g_clock.span_ns(mpi_ticks_total())};
       out_.clear();
       wire::append_bye(out_, bye);
       sink_->write_all(out_.data(), out_.size(), write_budget_ms());
@@ -143,12 +154,19 @@ class Sender {
         for (const auto& f : g_site_frames) out_.insert(out_.end(), f.second.begin(), f.second.end());
       }
       connected_ = sink_->write_all(out_.data(), out_.size(), std::min(config().connect_timeout_ms, write_budget_ms()));
-      if (connected_) { backoff_ms_ = 10; log("connected to %s", sink_->name().c_str()); return; }
+      if (connected_) {
+        backoff_ms_ = 10;
+        log("connected to %s", sink_->name().c_str());
+        return;
+      }
       sink_->close();
       if (!sink_->may_reopen()) gave_up_ = true;  // e.g. a file on a full disk: one file, not many
       return;
     }
-    if (!sink_->may_reopen()) { gave_up_ = true; return; }
+    if (!sink_->may_reopen()) {
+      gave_up_ = true;
+      return;
+    }
     backoff_ms_ = std::min<uint32_t>(backoff_ms_ * 2, config().backoff_max_ms);
     next_attempt_ = now + std::chrono::milliseconds(backoff_ms_);
     if (stopping) gave_up_ = true;  // one last try at Finalize, then give up
@@ -195,17 +213,25 @@ class Sender {
         lost_ += records_in(ch);
       }
       return_chunk(ch);
-      if (out_.size() > kFrameBufferBytes) { send(records, batches); records = batches = 0; }
+      if (out_.size() > kFrameBufferBytes) {
+        send(records, batches);
+        records = batches = 0;
+      }
     }
     send(records, batches);
   }
 
   void send(uint64_t records, uint64_t batches) {
-    if (out_.empty() || !connected_) { out_.clear(); return; }
+    if (out_.empty() || !connected_) {
+      out_.clear();
+      return;
+    }
     if (!sink_->write_all(out_.data(), out_.size(), write_budget_ms())) {
       lost_ += records;  // what was in flight on a broken connection, or did not fit in the file
-      if (sink_->intact()) seq_ -= batches;  // nothing of them is in the stream: no gap
-      else disconnect("write failed");
+      if (sink_->intact())
+        seq_ -= batches;  // nothing of them is in the stream: no gap
+      else
+        disconnect("write failed");
     }
     out_.clear();
   }
@@ -265,7 +291,8 @@ void sender_stop(uint32_t timeout_ms) {
   g.unlock();
   wake_sender();
   g.lock();
-  if (g_stopped_cv.wait_for(g, std::chrono::milliseconds(timeout_ms + config().connect_timeout_ms + 500), [] { return g_stopped; })) {
+  if (g_stopped_cv.wait_for(g, std::chrono::milliseconds(timeout_ms + config().connect_timeout_ms + 500),
+                            [] { return g_stopped; })) {
     g.unlock();
     g_thread.join();
   } else {

@@ -21,7 +21,9 @@ struct CpuMask {
   explicit CpuMask(int n) : ncpus(n), bytes(CPU_ALLOC_SIZE(n)), set(CPU_ALLOC(n), [](cpu_set_t* s) { CPU_FREE(s); }) {
     CPU_ZERO_S(bytes, set.get());
   }
-  void add(int cpu) { if (cpu >= 0 && cpu < ncpus) CPU_SET_S(size_t(cpu), bytes, set.get()); }
+  void add(int cpu) {
+    if (cpu >= 0 && cpu < ncpus) CPU_SET_S(size_t(cpu), bytes, set.get());
+  }
   bool has(int cpu) const { return CPU_ISSET_S(size_t(cpu), bytes, set.get()); }
   int count() const { return CPU_COUNT_S(bytes, set.get()); }
 };
@@ -51,7 +53,8 @@ void place_sender_thread(const std::string& setting, int local_ranks) {
     if (sched_getaffinity(0, mine.bytes, mine.set.get()) != 0) return;
     // Every CPU outside our binding: the kernel keeps those the cpuset allows, and refuses the
     // mask (the thread keeps the rank's binding) when none is.
-    for (int c = 0; c < ncpus; ++c) if (!mine.has(c)) want.add(c);
+    for (int c = 0; c < ncpus; ++c)
+      if (!mine.has(c)) want.add(c);
     if (want.count() == 0) return;  // not bound to a subset: the scheduler already has all CPUs
     // Every CPU already runs a rank: moved, the sender would still take time from a rank, and
     // would pull each record across cores besides; on the rank's own core it costs less

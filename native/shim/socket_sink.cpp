@@ -30,19 +30,28 @@ class SocketSink : public Sink {
       std::string path = url_.substr(5);
       auto* un = reinterpret_cast<sockaddr_un*>(&addr);
       un->sun_family = AF_UNIX;
-      if (path.size() >= sizeof un->sun_path) { log("socket path too long: %s", path.c_str()); return false; }
+      if (path.size() >= sizeof un->sun_path) {
+        log("socket path too long: %s", path.c_str());
+        return false;
+      }
       memcpy(un->sun_path, path.c_str(), path.size() + 1);
       len = sizeof(sockaddr_un);
       family = AF_UNIX;
     } else {
       std::string hp = url_.rfind("tcp://", 0) == 0 ? url_.substr(6) : url_;
       size_t colon = hp.rfind(':');
-      if (colon == std::string::npos) { log("bad SITEMPI_MONITOR %s (tcp://host:port or unix:/path)", url_.c_str()); return false; }
+      if (colon == std::string::npos) {
+        log("bad SITEMPI_MONITOR %s (tcp://host:port or unix:/path)", url_.c_str());
+        return false;
+      }
       std::string host = hp.substr(0, colon), port = hp.substr(colon + 1);
       if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
       addrinfo hints{}, *res = nullptr;
       hints.ai_socktype = SOCK_STREAM;
-      if (getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0 || !res) { log("cannot resolve %s", hp.c_str()); return false; }
+      if (getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0 || !res) {
+        log("cannot resolve %s", hp.c_str());
+        return false;
+      }
       memcpy(&addr, res->ai_addr, res->ai_addrlen);
       len = res->ai_addrlen;
       family = res->ai_family;
@@ -50,16 +59,28 @@ class SocketSink : public Sink {
     }
     fd_ = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return false;
-    if (family != AF_UNIX) { int one = 1; setsockopt(fd_, IPPROTO_TCP, 1 /*TCP_NODELAY*/, &one, sizeof one); }
+    if (family != AF_UNIX) {
+      int one = 1;
+      setsockopt(fd_, IPPROTO_TCP, 1 /*TCP_NODELAY*/, &one, sizeof one);
+    }
     int rc = connect(fd_, reinterpret_cast<sockaddr*>(&addr), len);
-    if (rc < 0 && errno != EINPROGRESS) { close(); return false; }
+    if (rc < 0 && errno != EINPROGRESS) {
+      close();
+      return false;
+    }
     if (rc < 0) {
       pollfd p{fd_, POLLOUT, 0};
-      if (poll(&p, 1, int(config().connect_timeout_ms)) <= 0) { close(); return false; }
+      if (poll(&p, 1, int(config().connect_timeout_ms)) <= 0) {
+        close();
+        return false;
+      }
       int err = 0;
       socklen_t el = sizeof err;
       getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &el);
-      if (err) { close(); return false; }
+      if (err) {
+        close();
+        return false;
+      }
     }
     return true;
   }
@@ -67,10 +88,15 @@ class SocketSink : public Sink {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     while (n) {
       ssize_t w = ::send(fd_, p, n, MSG_NOSIGNAL);
-      if (w > 0) { p += w; n -= size_t(w); continue; }
+      if (w > 0) {
+        p += w;
+        n -= size_t(w);
+        continue;
+      }
       if (w < 0 && errno == EINTR) continue;
       if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
         if (left <= 0) return false;
         pollfd pf{fd_, POLLOUT, 0};
         poll(&pf, 1, int(left));
@@ -86,7 +112,7 @@ class SocketSink : public Sink {
     fd_ = -1;
     inbox_.clear();
   }
-  bool intact() const override { return false; }       // part of a frame may have gone out
+  bool intact() const override { return false; }          // part of a frame may have gone out
   bool may_reopen() const override { return !refused_; }  // a wrong token stays wrong
   std::string name() const override { return url_; }
   // Reads what the monitor sent; false when the connection is gone or the monitor refused us.
@@ -94,14 +120,18 @@ class SocketSink : public Sink {
     uint8_t buf[4096];
     for (;;) {
       ssize_t r = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
-      if (r > 0) { inbox_.insert(inbox_.end(), buf, buf + r); continue; }
+      if (r > 0) {
+        inbox_.insert(inbox_.end(), buf, buf + r);
+        continue;
+      }
       if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
       if (r < 0 && errno == EINTR) continue;
       return false;  // closed or error
     }
     size_t off = 0;
     while (inbox_.size() - off >= 4) {
-      uint32_t n = uint32_t(inbox_[off]) | uint32_t(inbox_[off + 1]) << 8 | uint32_t(inbox_[off + 2]) << 16 | uint32_t(inbox_[off + 3]) << 24;
+      uint32_t n = uint32_t(inbox_[off]) | uint32_t(inbox_[off + 1]) << 8 | uint32_t(inbox_[off + 2]) << 16 |
+                   uint32_t(inbox_[off + 3]) << 24;
       if (n > wire::kMaxFrameBytes) return false;
       if (inbox_.size() - off - 4 < n) break;
       wire::IncomingMessage m = wire::decode_envelope(inbox_.data() + off + 4, n);

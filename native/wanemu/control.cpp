@@ -28,8 +28,8 @@ std::string link_json(const Link& l, bool full) {
     char b[64];
     std::snprintf(b, sizeof b, "%.3f", l.latency_ns / 1000.0);
     o += std::string(",\"latencyUs\":") + b + ",\"bandwidthBps\":" + std::to_string(l.bw_bps) +
-         ",\"queueBytes\":" + std::to_string(l.queue_bytes) +
-         ",\"effectiveQueueBytes\":" + (l.effective_queue() == UINT64_MAX ? std::string("null") : std::to_string(l.effective_queue())) +
+         ",\"queueBytes\":" + std::to_string(l.queue_bytes) + ",\"effectiveQueueBytes\":" +
+         (l.effective_queue() == UINT64_MAX ? std::string("null") : std::to_string(l.effective_queue())) +
          ",\"inflightBytes\":" + std::to_string(l.inflight_bytes) +
          ",\"inflightPackets\":" + std::to_string(l.q.size()) +
          ",\"maxBacklogBytes\":" + std::to_string(l.max_backlog_bytes);
@@ -46,8 +46,7 @@ Control::Control(Forwarder& fw, int def_mtu, ControlHooks hooks)
     : fw_(fw), def_mtu_(def_mtu), hooks_(std::move(hooks)), started_(now_ns()) {}
 
 std::string Control::cmd_node_add(const std::vector<std::string>& a) {
-  if (a.size() < 6 || a.size() > 7)
-    return err_json("usage: node-add NAME SITE IPV4/PREFIX NETNS IFNAME [MTU]");
+  if (a.size() < 6 || a.size() > 7) return err_json("usage: node-add NAME SITE IPV4/PREFIX NETNS IFNAME [MTU]");
   const std::string &name = a[1], &site = a[2], &cidr = a[3], &ns = a[4], &ifname = a[5];
   if (!valid_name(name) || !valid_name(site)) return err_json("bad node or site name");
   if (ns != "-" && !valid_name(ns)) return err_json("bad netns name");
@@ -72,8 +71,7 @@ std::string Control::cmd_node_add(const std::vector<std::string>& a) {
   const int existing = fw_.find_node(name);
   if (existing >= 0) {
     const Node& n = fw_.node(existing);
-    if (n.ip == ip && n.netns == ns && n.ifname == ifname)
-      return "{\"ok\":true,\"existing\":true}";
+    if (n.ip == ip && n.netns == ns && n.ifname == ifname) return "{\"ok\":true,\"existing\":true}";
     return err_json("node " + name + " exists with other parameters");
   }
   const int user = fw_.find_ip(ip);
@@ -93,7 +91,8 @@ std::string Control::cmd_node_add(const std::vector<std::string>& a) {
   n.mtu = mtu;
   n.fd = fd;
   hooks_.watch_tun(fd, fw_.add_node(std::move(n)));
-  if (g_verbose) logf("node %s site %s ip %s ns %s if %s", name.c_str(), site.c_str(), ipstr.c_str(), ns.c_str(), ifname.c_str());
+  if (g_verbose)
+    logf("node %s site %s ip %s ns %s if %s", name.c_str(), site.c_str(), ipstr.c_str(), ns.c_str(), ifname.c_str());
   return "{\"ok\":true}";
 }
 
@@ -107,8 +106,7 @@ std::string Control::cmd_node_del(const std::vector<std::string>& a) {
 }
 
 std::string Control::cmd_link_set(const std::vector<std::string>& a) {
-  if (a.size() < 5 || a.size() > 6)
-    return err_json("usage: link-set FROM TO LATENCY_US BANDWIDTH_BPS [QUEUE_BYTES]");
+  if (a.size() < 5 || a.size() > 6) return err_json("usage: link-set FROM TO LATENCY_US BANDWIDTH_BPS [QUEUE_BYTES]");
   if (!valid_name(a[1]) || !valid_name(a[2])) return err_json("bad site name");
   if (a[1] == a[2]) return err_json("a link joins two different sites");
   double lat_us;
@@ -132,8 +130,10 @@ std::string Control::cmd_migrate(const std::vector<std::string>& a) {
   if (a.size() >= 4 && (!parse_double(a[3], down_ms) || down_ms > 3600e3)) return err_json("bad downtime");
   bool drop = false;
   if (a.size() == 5) {
-    if (a[4] == "drop") drop = true;
-    else if (a[4] != "hold") return err_json("mode must be hold or drop");
+    if (a[4] == "drop")
+      drop = true;
+    else if (a[4] != "hold")
+      return err_json("mode must be hold or drop");
   }
   Node& n = fw_.node(idx);
   const std::string from = n.site;
@@ -156,12 +156,11 @@ std::string Control::status_json(bool full) {
       int64_t left = n.down_until > now ? n.down_until - now : 0;
       char b[48];
       std::snprintf(b, sizeof b, "%.3f", left / 1e6);
-      o += "{\"name\":" + json_str(n.name) + ",\"site\":" + json_str(n.site) + ",\"ip\":" +
-           json_str(ip_str(n.ip)) + ",\"prefix\":" + std::to_string(n.prefix) + ",\"netns\":" + json_str(n.netns) +
-           ",\"ifname\":" + json_str(n.ifname) + ",\"mtu\":" + std::to_string(n.mtu) +
-           ",\"downMsLeft\":" + b + ",\"heldBytes\":" + std::to_string(n.held_bytes) +
-           ",\"migrations\":" + std::to_string(n.migrations) + ",\"tx\":" + counters_json(n.tx) +
-           ",\"rx\":" + counters_json(n.rx) + "}";
+      o += "{\"name\":" + json_str(n.name) + ",\"site\":" + json_str(n.site) + ",\"ip\":" + json_str(ip_str(n.ip)) +
+           ",\"prefix\":" + std::to_string(n.prefix) + ",\"netns\":" + json_str(n.netns) +
+           ",\"ifname\":" + json_str(n.ifname) + ",\"mtu\":" + std::to_string(n.mtu) + ",\"downMsLeft\":" + b +
+           ",\"heldBytes\":" + std::to_string(n.held_bytes) + ",\"migrations\":" + std::to_string(n.migrations) +
+           ",\"tx\":" + counters_json(n.tx) + ",\"rx\":" + counters_json(n.rx) + "}";
     }
     o += "]";
   }
@@ -188,7 +187,8 @@ std::string Control::handle(const std::string& line) {
   auto a = split_ws(line);
   if (a.empty()) return err_json("empty command");
   const std::string& c = a[0];
-  if (c == "ping") return "{\"ok\":true,\"pid\":" + std::to_string(getpid()) + ",\"version\":" + json_str(kVersion) + "}";
+  if (c == "ping")
+    return "{\"ok\":true,\"pid\":" + std::to_string(getpid()) + ",\"version\":" + json_str(kVersion) + "}";
   if (c == "node-add") return cmd_node_add(a);
   if (c == "node-del") return cmd_node_del(a);
   if (c == "link-set") return cmd_link_set(a);

@@ -25,8 +25,8 @@ EventLoop::EventLoop(std::string control_path, int64_t def_latency_ns, uint64_t 
       fw_(def_latency_ns, def_bw),
       control_(fw_, def_mtu,
                ControlHooks{[this](int fd, int node) { ep_add(fd, EPOLLIN, tag(kTun, uint32_t(node))); },
-                            [this](int fd) { epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr); },
-                            [this] { stop_ = true; }}) {}
+                            [this](int fd) { epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr); }, [this] { stop_ = true; }}) {
+}
 
 void EventLoop::ep_add(int fd, uint32_t events, uint64_t tag) {
   epoll_event ev{};
@@ -197,7 +197,9 @@ int EventLoop::run() {
       uint64_t t = evs[i].data.u64;
       uint32_t kind = uint32_t(t >> 32), idx = uint32_t(t & 0xffffffffu);
       switch (kind) {
-        case kTimer: on_timer(); break;
+        case kTimer:
+          on_timer();
+          break;
         case kSignal: {
           signalfd_siginfo si;
           while (read(sfd_, &si, sizeof si) == sizeof si) {
@@ -206,9 +208,15 @@ int EventLoop::run() {
           }
           break;
         }
-        case kListen: on_listen(); break;
-        case kClient: on_client(int(idx), evs[i].events); break;
-        case kTun: fw_.on_tun(int(idx)); break;
+        case kListen:
+          on_listen();
+          break;
+        case kClient:
+          on_client(int(idx), evs[i].events);
+          break;
+        case kTun:
+          fw_.on_tun(int(idx));
+          break;
       }
     }
     // Deliver whatever became due while we were busy, then arm for the next.

@@ -88,8 +88,7 @@ void Forwarder::forward(int src, const uint8_t* data, uint32_t len, std::unique_
   Link& l = link(s.site, d.site);
   int64_t start = std::max(now, l.next_free);
   uint64_t backlog = 0;
-  if (l.bw_bps && l.next_free > now)
-    backlog = uint64_t((long double)(l.next_free - now) * l.bw_bps / 8e9L);
+  if (l.bw_bps && l.next_free > now) backlog = uint64_t((long double)(l.next_free - now) * l.bw_bps / 8e9L);
   if (backlog + len > l.effective_queue() && backlog > 0) {
     l.c.drop_bytes += len;
     l.c.drop_packets++;
@@ -108,8 +107,8 @@ void Forwarder::forward(int src, const uint8_t* data, uint32_t len, std::unique_
   l.q.push_back(std::move(p));
 }
 
-void Forwarder::hold(Node& n, const uint8_t* data, uint32_t len, std::unique_ptr<uint8_t[]> owned,
-               int dst, bool outbound) {
+void Forwarder::hold(Node& n, const uint8_t* data, uint32_t len, std::unique_ptr<uint8_t[]> owned, int dst,
+                     bool outbound) {
   if (n.drop_when_down || n.held_bytes + len > hold_limit_) {
     n.rx.drop_bytes += outbound ? 0 : len;
     n.rx.drop_packets += outbound ? 0 : 1;

@@ -20,9 +20,9 @@ constexpr size_t kMaxPacket = 65536;
 struct Packet {
   std::unique_ptr<uint8_t[]> data;
   uint32_t len = 0;
-  int dst = -1;          // node index
-  int64_t arrive = 0;    // ns, CLOCK_MONOTONIC
-  bool outbound = false; // for held packets: true = sent by the held node
+  int dst = -1;           // node index
+  int64_t arrive = 0;     // ns, CLOCK_MONOTONIC
+  bool outbound = false;  // for held packets: true = sent by the held node
 };
 
 struct Counters {
@@ -72,7 +72,7 @@ class Forwarder {
 
   // Nodes keep their index for good (a removed node stays as !alive).
   int add_node(Node n);
-  void remove_node(int idx);  // closes its TUN, forgets what it held
+  void remove_node(int idx);                     // closes its TUN, forgets what it held
   int find_node(const std::string& name) const;  // a live node's index, or -1
   int find_ip(uint32_t ip) const;                // likewise by address
   Node& node(int idx) { return nodes_[size_t(idx)]; }
@@ -98,9 +98,9 @@ class Forwarder {
   uint64_t def_bw_;
   uint64_t hold_limit_ = 16ull * 1024 * 1024;  // bytes held per node in a downtime
 
-  std::deque<Node> nodes_;                  // index stable (dead nodes kept as !alive)
-  std::map<uint32_t, int> by_ip_;           // ip -> node index
-  std::map<std::string, int> by_name_;      // name -> node index
+  std::deque<Node> nodes_;              // index stable (dead nodes kept as !alive)
+  std::map<uint32_t, int> by_ip_;       // ip -> node index
+  std::map<std::string, int> by_name_;  // name -> node index
   std::map<std::pair<std::string, std::string>, Link> links_;
   std::map<std::pair<std::string, std::string>, Counters> local_;  // same-site, per site (a,a)
   Counters unroutable_;

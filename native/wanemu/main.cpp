@@ -48,16 +48,20 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--control") control = need("--control");
-    else if (a == "--pidfile") pidfile = need("--pidfile");
+    if (a == "--control")
+      control = need("--control");
+    else if (a == "--pidfile")
+      pidfile = need("--pidfile");
     else if (a == "--default-latency-us") {
       if (!parse_double(need("--default-latency-us"), lat_us)) usage(2);
     } else if (a == "--default-bandwidth-bps") {
       if (!parse_u64(need("--default-bandwidth-bps"), bw)) usage(2);
     } else if (a == "--mtu") {
       if (!parse_u64(need("--mtu"), mtu) || mtu < 576 || mtu > 65535) usage(2);
-    } else if (a == "--verbose" || a == "-v") g_verbose = true;
-    else if (a == "--help" || a == "-h") usage(0);
+    } else if (a == "--verbose" || a == "-v")
+      g_verbose = true;
+    else if (a == "--help" || a == "-h")
+      usage(0);
     else {
       std::fprintf(stderr, "wanemu: unknown argument %s\n", a.c_str());
       usage(2);

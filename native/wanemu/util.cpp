@@ -34,11 +34,21 @@ std::string json_str(const std::string& s) {
   std::string o = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': o += "\\\""; break;
-      case '\\': o += "\\\\"; break;
-      case '\n': o += "\\n"; break;
-      case '\r': o += "\\r"; break;
-      case '\t': o += "\\t"; break;
+      case '"':
+        o += "\\\"";
+        break;
+      case '\\':
+        o += "\\\\";
+        break;
+      case '\n':
+        o += "\\n";
+        break;
+      case '\r':
+        o += "\\r";
+        break;
+      case '\t':
+        o += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char b[8];
@@ -52,9 +62,7 @@ std::string json_str(const std::string& s) {
   return o + "\"";
 }
 
-std::string err_json(const std::string& msg) {
-  return "{\"ok\":false,\"error\":" + json_str(msg) + "}";
-}
+std::string err_json(const std::string& msg) { return "{\"ok\":false,\"error\":" + json_str(msg) + "}"; }
 
 std::vector<std::string> split_ws(const std::string& s) {
   std::vector<std::string> out;

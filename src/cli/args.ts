@@ -18,7 +18,8 @@ export function parseSize(s: string): number {
 
 export function parseNumber(s: string | undefined, what: string): number {
   const v = Number(s);
-  if (s === undefined || s === '' || !Number.isFinite(v)) throw new UsageError(`${what} needs a number, got ${s ?? 'nothing'}`);
+  if (s === undefined || s === '' || !Number.isFinite(v))
+    throw new UsageError(`${what} needs a number, got ${s ?? 'nothing'}`);
   return v;
 }
 

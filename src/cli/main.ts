@@ -74,7 +74,12 @@ ${PLACEMENT_USAGE}`;
 /** Variables that reach the ranks through mpirun's environment, never its command line. */
 const SECRET_VARS = new Set(['SITEMPI_TOKEN', 'SITEMPI_JOB_KEY']);
 
-const REPORT_OPTS = { '--top': 'value', '--threshold': 'value', '--mpi-fraction': 'value', '--no-histograms': 'flag' } as const;
+const REPORT_OPTS = {
+  '--top': 'value',
+  '--threshold': 'value',
+  '--mpi-fraction': 'value',
+  '--no-histograms': 'flag',
+} as const;
 
 function reportOptions(v: Record<string, string | boolean | string[]>): ReportOptions {
   const c: ClassifyOptions = {};
@@ -87,18 +92,37 @@ function reportOptions(v: Record<string, string | boolean | string[]>): ReportOp
   };
 }
 
-async function render(jobs: readonly JobProfile[], json: boolean, ro: ReportOptions, svc?: PlacementServiceT | null): Promise<string> {
+async function render(
+  jobs: readonly JobProfile[],
+  json: boolean,
+  ro: ReportOptions,
+  svc?: PlacementServiceT | null,
+): Promise<string> {
   const { formatJson, formatText } = await import('../report/report.js');
   if (!svc) return json ? formatJson(jobs, ro) + '\n' : formatText(jobs, ro);
   const { addPlacementToJson, formatPlacementText } = await import('../placement/report.js');
   if (json) return addPlacementToJson(formatJson(jobs, ro), svc) + '\n';
-  return formatText(jobs, ro) + jobs.map((j) => { const h = svc.history(j); return h ? formatPlacementText(h) : ''; }).join('');
+  return (
+    formatText(jobs, ro) +
+    jobs
+      .map((j) => {
+        const h = svc.history(j);
+        return h ? formatPlacementText(h) : '';
+      })
+      .join('')
+  );
 }
 
 /** The placement service for run/monitor when placement options were given (null otherwise). */
-async function placementService(monitor: import('../monitor/monitor.js').Monitor, values: Record<string, string | boolean | string[]>, ro: ReportOptions, log: (m: string) => void): Promise<PlacementServiceT | null> {
+async function placementService(
+  monitor: import('../monitor/monitor.js').Monitor,
+  values: Record<string, string | boolean | string[]>,
+  ro: ReportOptions,
+  log: (m: string) => void,
+): Promise<PlacementServiceT | null> {
   if (!wantsPlacement(values)) {
-    if (typeof values.relocate === 'string' && values.relocate !== 'off') throw new UsageError('--relocate auto needs an executor (--testbed or --executor-command)');
+    if (typeof values.relocate === 'string' && values.relocate !== 'off')
+      throw new UsageError('--relocate auto needs an executor (--testbed or --executor-command)');
     return null;
   }
   const { placementFromOptions, PlacementUsageError } = await import('../placement/cli.js');
@@ -156,7 +180,13 @@ export async function main(argv: string[]): Promise<number> {
 // --- report ----------------------------------------------------------------------------------
 
 async function reportCommand(argv: string[]): Promise<number> {
-  const spec = { '--json': 'flag', '--max-file-size': 'value', '-h': 'flag', '--help': 'flag', ...REPORT_OPTS } as const;
+  const spec = {
+    '--json': 'flag',
+    '--max-file-size': 'value',
+    '-h': 'flag',
+    '--help': 'flag',
+    ...REPORT_OPTS,
+  } as const;
   const files: string[] = [];
   const values: Record<string, string | boolean | string[]> = {};
   let rest = argv;
@@ -164,16 +194,31 @@ async function reportCommand(argv: string[]): Promise<number> {
     const r = takeOptions(rest, spec, { stopAtUnknown: false });
     Object.assign(values, r.values);
     rest = r.rest;
-    if (rest[0] === '--') { files.push(...rest.slice(1)); break; }
-    if (rest.length) { files.push(rest[0]); rest = rest.slice(1); }
+    if (rest[0] === '--') {
+      files.push(...rest.slice(1));
+      break;
+    }
+    if (rest.length) {
+      files.push(rest[0]);
+      rest = rest.slice(1);
+    }
   }
-  if (values.help || values.h) { process.stdout.write(USAGE); return 0; }
+  if (values.help || values.h) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   if (files.length === 0) throw new UsageError('report needs per-rank files or directories');
   const { loadRankFiles, newLoadStats } = await import('../monitor/files.js');
   const stats = newLoadStats();
   const maxFileBytes = typeof values['max-file-size'] === 'string' ? parseSize(values['max-file-size']) : undefined;
-  const jobs = await loadRankFiles(files, { stats, maxFileBytes, onWarning: (m) => process.stderr.write(`sitempi: warning: ${m}\n`) });
-  process.stdout.write(await render(jobs, values.json === true, { ...reportOptions(values), badFrames: stats.badFrames }));
+  const jobs = await loadRankFiles(files, {
+    stats,
+    maxFileBytes,
+    onWarning: (m) => process.stderr.write(`sitempi: warning: ${m}\n`),
+  });
+  process.stdout.write(
+    await render(jobs, values.json === true, { ...reportOptions(values), badFrames: stats.badFrames }),
+  );
   return jobs.length ? 0 : 1;
 }
 
@@ -181,12 +226,28 @@ async function reportCommand(argv: string[]): Promise<number> {
 
 async function monitorCommand(argv: string[]): Promise<number> {
   const spec = {
-    '--listen': 'list', '--token': 'value', '--token-file': 'value', '--report-mode': 'value', '--json': 'flag', '--linger': 'value', '--hello-timeout': 'value', '--max-ranks': 'value',
-    '--report-dir': 'value', '--quiet': 'flag', '--join-window': 'value', '--require-job-key': 'flag',
-    '-h': 'flag', '--help': 'flag', ...REPORT_OPTS, ...PLACEMENT_OPTS,
+    '--listen': 'list',
+    '--token': 'value',
+    '--token-file': 'value',
+    '--report-mode': 'value',
+    '--json': 'flag',
+    '--linger': 'value',
+    '--hello-timeout': 'value',
+    '--max-ranks': 'value',
+    '--report-dir': 'value',
+    '--quiet': 'flag',
+    '--join-window': 'value',
+    '--require-job-key': 'flag',
+    '-h': 'flag',
+    '--help': 'flag',
+    ...REPORT_OPTS,
+    ...PLACEMENT_OPTS,
   } as const;
   const { values, rest } = takeOptions(argv, spec, { stopAtUnknown: false });
-  if (values.help || values.h) { process.stdout.write(USAGE); return 0; }
+  if (values.help || values.h) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   if (rest.length) throw new UsageError(`unexpected argument ${rest[0]}`);
   const { Monitor } = await import('../monitor/monitor.js');
   const ro = reportOptions(values);
@@ -199,20 +260,26 @@ async function monitorCommand(argv: string[]): Promise<number> {
   const monitor = new Monitor({
     token: token || undefined,
     lingerMs: typeof values.linger === 'string' ? parseNumber(values.linger, '--linger') : undefined,
-    helloTimeoutMs: typeof values['hello-timeout'] === 'string' ? parseNumber(values['hello-timeout'], '--hello-timeout') : undefined,
+    helloTimeoutMs:
+      typeof values['hello-timeout'] === 'string' ? parseNumber(values['hello-timeout'], '--hello-timeout') : undefined,
     maxRanks: typeof values['max-ranks'] === 'string' ? parseNumber(values['max-ranks'], '--max-ranks') : undefined,
-    joinWindowMs: typeof values['join-window'] === 'string' ? parseNumber(values['join-window'], '--join-window') : undefined,
+    joinWindowMs:
+      typeof values['join-window'] === 'string' ? parseNumber(values['join-window'], '--join-window') : undefined,
     requireJobKey: values['require-job-key'] === true,
   });
-  const log = (m: string) => { if (!quiet) process.stderr.write(`sitempi monitor: ${m}\n`); };
+  const log = (m: string) => {
+    if (!quiet) process.stderr.write(`sitempi monitor: ${m}\n`);
+  };
   const svc = await placementService(monitor, values, ro, log);
   monitor.on('error', (e) => log(`error: ${e.message}`));
-  monitor.on('connectionError', (ev) => log(`rejected ${ev.remote}${ev.job ? ` (job ${ev.job} rank ${ev.rank})` : ''}: ${ev.error.message}`));
+  monitor.on('connectionError', (ev) =>
+    log(`rejected ${ev.remote}${ev.job ? ` (job ${ev.job} rank ${ev.rank})` : ''}: ${ev.error.message}`),
+  );
   monitor.on('jobStart', (job) => log(`job ${job.id} started (${job.size} ranks)`));
   monitor.on('jobEnd', (job) => {
     void (async () => {
       log(`job ${job.id} ended (${job.endReason})`);
-      await job.prepare();  // the collective expansion in slices: other clients go on meanwhile
+      await job.prepare(); // the collective expansion in slices: other clients go on meanwhile
       process.stdout.write(await render([job], json, ro, svc));
       if (reportDir) {
         writeNewReport(reportDir, job.id, await render([job], true, ro, svc), reportMode);
@@ -237,12 +304,28 @@ async function monitorCommand(argv: string[]): Promise<number> {
 
 async function runCommand(argv: string[]): Promise<number> {
   const spec = {
-    '--json': 'flag', '--report': 'value', '--report-mode': 'value', '--token': 'value', '--token-file': 'value', '--listen': 'value', '--monitor-host': 'value', '--job': 'value',
-    '--lib': 'value', '--mpirun': 'value', '--wait': 'value', '--no-progress': 'flag', '-h': 'flag', '--help': 'flag', ...REPORT_OPTS,
+    '--json': 'flag',
+    '--report': 'value',
+    '--report-mode': 'value',
+    '--token': 'value',
+    '--token-file': 'value',
+    '--listen': 'value',
+    '--monitor-host': 'value',
+    '--job': 'value',
+    '--lib': 'value',
+    '--mpirun': 'value',
+    '--wait': 'value',
+    '--no-progress': 'flag',
+    '-h': 'flag',
+    '--help': 'flag',
+    ...REPORT_OPTS,
     ...PLACEMENT_OPTS,
   } as const;
   const { values, rest } = takeOptions(argv, spec, { stopAtUnknown: true });
-  if (values.help || values.h) { process.stdout.write(USAGE); return 0; }
+  if (values.help || values.h) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   // rest: [mpirun options...] [--] app args...
   const dd = rest.indexOf('--');
   const mpirunOpts = dd >= 0 ? rest.slice(0, dd) : [];
@@ -250,12 +333,18 @@ async function runCommand(argv: string[]): Promise<number> {
   if (app.length === 0) throw new UsageError('run needs a program: sitempi run [options] -- ./app [args]');
 
   const { shimLibraryPath } = await import('../native/paths.js');
-  const lib = path.resolve(typeof values.lib === 'string' ? values.lib : process.env.SITEMPI_LIB ?? shimLibraryPath);
-  if (!fs.existsSync(lib)) throw new Error(`the shim ${lib} does not exist (build it with \`npm run build\`, or pass --lib)`);
-  const mpirun = typeof values.mpirun === 'string' ? values.mpirun : process.env.SITEMPI_MPIRUN ?? 'mpirun';
-  const token = tokenFromOptions(values, (m) => process.stderr.write(`sitempi: warning: ${m}\n`)) ?? crypto.randomBytes(16).toString('hex');
+  const lib = path.resolve(typeof values.lib === 'string' ? values.lib : (process.env.SITEMPI_LIB ?? shimLibraryPath));
+  if (!fs.existsSync(lib))
+    throw new Error(`the shim ${lib} does not exist (build it with \`npm run build\`, or pass --lib)`);
+  const mpirun = typeof values.mpirun === 'string' ? values.mpirun : (process.env.SITEMPI_MPIRUN ?? 'mpirun');
+  const token =
+    tokenFromOptions(values, (m) => process.stderr.write(`sitempi: warning: ${m}\n`)) ??
+    crypto.randomBytes(16).toString('hex');
   const reportMode = parseReportMode(values['report-mode']);
-  const jobId = typeof values.job === 'string' ? values.job : `run-${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
+  const jobId =
+    typeof values.job === 'string'
+      ? values.job
+      : `run-${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
   const waitMs = typeof values.wait === 'string' ? parseNumber(values.wait, '--wait') : 5000;
   const ro = reportOptions(values);
   const json = values.json === true;
@@ -265,15 +354,21 @@ async function runCommand(argv: string[]): Promise<number> {
   // Jobs end when mpirun is done (below), not on a linger timeout while it runs.
   const monitor = new Monitor({ token, lingerMs: 24 * 3600 * 1000, updateIntervalMs: 1000 });
   monitor.on('error', (e) => process.stderr.write(`sitempi: monitor error: ${e.message}\n`));
-  monitor.on('connectionError', (ev) => process.stderr.write(`sitempi: rejected a connection from ${ev.remote}: ${ev.error.message}\n`));
-  const svc = await placementService(monitor, values, ro, (m) => process.stderr.write(`sitempi: ${m}\n`)).catch(async (e: Error) => {
-    await monitor.close();
-    throw e;
-  });
+  monitor.on('connectionError', (ev) =>
+    process.stderr.write(`sitempi: rejected a connection from ${ev.remote}: ${ev.error.message}\n`),
+  );
+  const svc = await placementService(monitor, values, ro, (m) => process.stderr.write(`sitempi: ${m}\n`)).catch(
+    async (e: Error) => {
+      await monitor.close();
+      throw e;
+    },
+  );
   let testbedArgs: string[] = [];
   if (values.testbed === true || typeof values['testbed-state'] === 'string') {
     const { mpirunArgs } = await import('../testbed/testbed.js');
-    testbedArgs = await mpirunArgs({ stateDir: typeof values['testbed-state'] === 'string' ? values['testbed-state'] : undefined });
+    testbedArgs = await mpirunArgs({
+      stateDir: typeof values['testbed-state'] === 'string' ? values['testbed-state'] : undefined,
+    });
   }
   let tmpDir: string | undefined;
   let listen = typeof values.listen === 'string' ? values.listen : undefined;
@@ -285,8 +380,12 @@ async function runCommand(argv: string[]): Promise<number> {
   let monitorUrl = addr;
   if (addr.startsWith('tcp://')) {
     const m = /^tcp:\/\/(.*):(\d+)$/.exec(addr)!;
-    const host = typeof values['monitor-host'] === 'string' ? values['monitor-host']
-      : m[1] === '0.0.0.0' || m[1] === '[::]' ? os.hostname() : m[1];
+    const host =
+      typeof values['monitor-host'] === 'string'
+        ? values['monitor-host']
+        : m[1] === '0.0.0.0' || m[1] === '[::]'
+          ? os.hostname()
+          : m[1];
     monitorUrl = `tcp://${host}:${m[2]}`;
   }
 
@@ -295,7 +394,12 @@ async function runCommand(argv: string[]): Promise<number> {
     env.OMPI_ALLOW_RUN_AS_ROOT = '1';
     env.OMPI_ALLOW_RUN_AS_ROOT_CONFIRM = '1';
   }
-  const ours: Record<string, string> = { LD_PRELOAD: lib, SITEMPI_MONITOR: monitorUrl, SITEMPI_TOKEN: token, SITEMPI_JOB: jobId };
+  const ours: Record<string, string> = {
+    LD_PRELOAD: lib,
+    SITEMPI_MONITOR: monitorUrl,
+    SITEMPI_TOKEN: token,
+    SITEMPI_JOB: jobId,
+  };
   // The job's key binds its ranks to it (only they know it); by environment, not on mpirun's command line.
   const jobKey = crypto.randomBytes(16).toString('hex');
   monitor.registerJob(jobId, { key: jobKey });
@@ -305,28 +409,57 @@ async function runCommand(argv: string[]): Promise<number> {
   const xs: string[] = [];
   // Secrets go by environment (mpirun -x NAME forwards it): argv is readable by every user.
   for (const [k, v] of Object.entries(ours)) {
-    if (SECRET_VARS.has(k)) { env[k] = v; xs.push('-x', k); } else xs.push('-x', `${k}=${v}`);
+    if (SECRET_VARS.has(k)) {
+      env[k] = v;
+      xs.push('-x', k);
+    } else xs.push('-x', `${k}=${v}`);
   }
   for (const k of Object.keys(process.env)) {
-    if (k.startsWith('SITEMPI_') && !(k in ours) && k !== 'SITEMPI_LIB' && k !== 'SITEMPI_MPIRUN' && k !== 'SITEMPI_JOB_KEY') xs.push('-x', k);
+    if (
+      k.startsWith('SITEMPI_') &&
+      !(k in ours) &&
+      k !== 'SITEMPI_LIB' &&
+      k !== 'SITEMPI_MPIRUN' &&
+      k !== 'SITEMPI_JOB_KEY'
+    )
+      xs.push('-x', k);
   }
   const args = [...testbedArgs, ...xs, ...mpirunOpts, ...app];
   if (process.env.SITEMPI_CLI_DEBUG) process.stderr.write(`sitempi: ${mpirun} ${args.join(' ')}\n`);
 
   const progressOn = values['no-progress'] !== true && process.stderr.isTTY === true;
-  const child = spawn(mpirun, args, { env, stdio: ['inherit', progressOn ? 'pipe' : 'inherit', progressOn ? 'pipe' : 'inherit'] });
+  const child = spawn(mpirun, args, {
+    env,
+    stdio: ['inherit', progressOn ? 'pipe' : 'inherit', progressOn ? 'pipe' : 'inherit'],
+  });
   const progress = progressOn ? new Progress(monitor, jobId) : null;
   if (progress) {
-    child.stdout!.on('data', (d: Buffer) => { progress.clear(); process.stdout.write(d); });
-    child.stderr!.on('data', (d: Buffer) => { progress.clear(); process.stderr.write(d); });
+    child.stdout!.on('data', (d: Buffer) => {
+      progress.clear();
+      process.stdout.write(d);
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      progress.clear();
+      process.stderr.write(d);
+    });
   }
-  const forward = (sig: NodeJS.Signals) => () => { try { child.kill(sig); } catch { /* gone */ } };
-  const handlers: Array<[NodeJS.Signals, () => void]> = (['SIGINT', 'SIGTERM', 'SIGHUP'] as NodeJS.Signals[]).map((s) => [s, forward(s)]);
+  const forward = (sig: NodeJS.Signals) => () => {
+    try {
+      child.kill(sig);
+    } catch {
+      /* gone */
+    }
+  };
+  const handlers: Array<[NodeJS.Signals, () => void]> = (['SIGINT', 'SIGTERM', 'SIGHUP'] as NodeJS.Signals[]).map(
+    (s) => [s, forward(s)],
+  );
   for (const [s, h] of handlers) process.on(s, h);
   let code: number;
   try {
     code = await new Promise<number>((resolve, reject) => {
-      child.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new Error(`${mpirun} not found (install Open MPI, or pass --mpirun)`) : e));
+      child.once('error', (e: NodeJS.ErrnoException) =>
+        reject(e.code === 'ENOENT' ? new Error(`${mpirun} not found (install Open MPI, or pass --mpirun)`) : e),
+      );
       child.once('close', (c, sig) => resolve(c ?? (sig ? 128 + (os.constants.signals[sig] ?? 0) : 1)));
     });
   } catch (e) {
@@ -340,7 +473,10 @@ async function runCommand(argv: string[]): Promise<number> {
   }
   // The ranks are gone: collect what is still in flight, then end the jobs.
   const deadline = Date.now() + waitMs;
-  while (Date.now() < deadline && (monitor.connectionCount > 0 || monitor.jobs().some((j) => j.ranksFinished < j.ranksSeen))) {
+  while (
+    Date.now() < deadline &&
+    (monitor.connectionCount > 0 || monitor.jobs().some((j) => j.ranksFinished < j.ranksSeen))
+  ) {
     await new Promise((r) => setTimeout(r, 20));
   }
   progress?.stop();
@@ -348,7 +484,10 @@ async function runCommand(argv: string[]): Promise<number> {
   await svc?.close();
   if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
   const mine = jobs.filter((j) => j.id === jobId);
-  if (mine.length === 0) process.stderr.write('sitempi: no rank reported to the monitor (not an MPI program? SITEMPI_DISABLE set? the shim failed to load?)\n');
+  if (mine.length === 0)
+    process.stderr.write(
+      'sitempi: no rank reported to the monitor (not an MPI program? SITEMPI_DISABLE set? the shim failed to load?)\n',
+    );
   const text = await render(mine, json, ro, svc);
   if (reportFile && reportFile !== '-') writeReportFile(reportFile, text, reportMode);
   else process.stdout.write(text);
@@ -360,7 +499,10 @@ class Progress {
   private shown = false;
   private readonly timer: NodeJS.Timeout;
   private readonly started = Date.now();
-  constructor(private readonly monitor: import('../monitor/monitor.js').Monitor, private readonly jobId: string) {
+  constructor(
+    private readonly monitor: import('../monitor/monitor.js').Monitor,
+    private readonly jobId: string,
+  ) {
     this.timer = setInterval(() => this.draw(), 1000);
     this.timer.unref();
   }

@@ -13,7 +13,8 @@ export const DEFAULT_REPORT_MODE = 0o600;
 /** --report-mode: octal permission bits ("600", "0640"), nothing beyond 0777. */
 export function parseReportMode(v: string | boolean | string[] | undefined): number {
   if (typeof v !== 'string') return DEFAULT_REPORT_MODE;
-  if (!/^0?[0-7]{3}$/.test(v)) throw new UsageError(`--report-mode needs octal permissions such as 600 or 640, got ${v}`);
+  if (!/^0?[0-7]{3}$/.test(v))
+    throw new UsageError(`--report-mode needs octal permissions such as 600 or 640, got ${v}`);
   return parseInt(v, 8);
 }
 
@@ -23,15 +24,26 @@ export function makeReportDir(dir: string): void {
 }
 
 export function writeReportFile(file: string, text: string, mode = DEFAULT_REPORT_MODE): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-  const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
+  const tmp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`,
+  );
+  const fd = fs.openSync(
+    tmp,
+    fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW,
+    mode,
+  );
   try {
     fs.fchmodSync(fd, mode); // exactly the mode asked, whatever the umask
     fs.writeFileSync(fd, text);
     fs.closeSync(fd);
     fs.renameSync(tmp, file);
   } catch (e) {
-    try { fs.closeSync(fd); } catch { /* closed */ }
+    try {
+      fs.closeSync(fd);
+    } catch {
+      /* closed */
+    }
     fs.rmSync(tmp, { force: true });
     throw e;
   }

@@ -17,7 +17,9 @@ export function tokenFromOptions(v: Values, warn: (m: string) => void): string |
   if (file !== undefined && arg !== undefined) throw new UsageError('--token and --token-file exclude each other');
   if (file !== undefined) return readTokenFile(file, warn);
   if (arg !== undefined) {
-    warn('--token puts the token on the command line, where every user of this host can read it: use --token-file or SITEMPI_TOKEN');
+    warn(
+      '--token puts the token on the command line, where every user of this host can read it: use --token-file or SITEMPI_TOKEN',
+    );
     if (!arg) throw new UsageError('--token needs a non-empty value');
     return arg;
   }
@@ -35,8 +37,10 @@ export function readTokenFile(file: string, warn: (m: string) => void): string {
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) throw new UsageError(`--token-file: ${file} is not a regular file`);
-    if (st.size > MAX_TOKEN_FILE_BYTES) throw new UsageError(`--token-file: ${file} has ${st.size} bytes, a token file at most ${MAX_TOKEN_FILE_BYTES}`);
-    if (st.mode & 0o077) warn(`--token-file: ${file} can be read by other users (mode ${(st.mode & 0o777).toString(8)}; chmod 600 it)`);
+    if (st.size > MAX_TOKEN_FILE_BYTES)
+      throw new UsageError(`--token-file: ${file} has ${st.size} bytes, a token file at most ${MAX_TOKEN_FILE_BYTES}`);
+    if (st.mode & 0o077)
+      warn(`--token-file: ${file} can be read by other users (mode ${(st.mode & 0o777).toString(8)}; chmod 600 it)`);
     const buf = Buffer.alloc(MAX_TOKEN_FILE_BYTES);
     const n = fs.readSync(fd, buf, 0, buf.length, 0);
     const token = buf.subarray(0, n).toString('utf8').split('\n')[0].trimEnd();

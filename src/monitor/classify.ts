@@ -76,18 +76,31 @@ export function crossTraffic(job: JobProfile, opts: Pick<ClassifyOptions, 'split
   const site = opts.split ?? Array.from({ length: P }, (_, i) => (i < Math.floor(P / 2) ? 0 : 1));
   if (site.length !== P) throw new Error(`split has ${site.length} entries, the job has ${P} ranks`);
   const m = job.matrix(opts.epoch);
-  let cb = 0n, cm = 0n, tb = 0n, tm = 0n;
+  let cb = 0n,
+    cm = 0n,
+    tb = 0n,
+    tm = 0n;
   for (let s = 0; s < P; s++) {
     for (let d = 0; d < P; d++) {
       const i = s * P + d;
-      const b = m.bytes.big(i), k = m.messages.big(i);
-      tb += b; tm += k;
-      if (site[s] !== site[d]) { cb += b; cm += k; }
+      const b = m.bytes.big(i),
+        k = m.messages.big(i);
+      tb += b;
+      tm += k;
+      if (site[s] !== site[d]) {
+        cb += b;
+        cm += k;
+      }
     }
   }
   return {
-    ranks: P, wallSeconds: job.wallNs / 1e9, mpiFraction: job.mpiFraction,
-    totalBytes: Number(tb), totalMessages: Number(tm), crossBytes: Number(cb), crossMessages: Number(cm),
+    ranks: P,
+    wallSeconds: job.wallNs / 1e9,
+    mpiFraction: job.mpiFraction,
+    totalBytes: Number(tb),
+    totalMessages: Number(tm),
+    crossBytes: Number(cb),
+    crossMessages: Number(cm),
   };
 }
 
@@ -121,21 +134,29 @@ export function classifyNumbers(x: ClassifyInput, opts: ClassifyOptions = {}): C
   } else {
     if (rate >= T) {
       rules.push('rate');
-      reasons.push(`${fmtRate(rate)} would cross sites if ${split}, at or above the ${fmtRate(T)} threshold (Tatezono et al.: two-site NPB runs slowed down above ~10 MB/s)`);
+      reasons.push(
+        `${fmtRate(rate)} would cross sites if ${split}, at or above the ${fmtRate(T)} threshold (Tatezono et al.: two-site NPB runs slowed down above ~10 MB/s)`,
+      );
     }
     if (x.mpiFraction >= F && rate >= k * T && rate < T) {
       rules.push('mpi-bound');
-      reasons.push(`${pct(x.mpiFraction)} of the time is spent in MPI (>= ${pct(F)}) and ${fmtRate(rate)} would cross sites (>= ${fmtRate(k * T)}): communication is on the critical path`);
+      reasons.push(
+        `${pct(x.mpiFraction)} of the time is spent in MPI (>= ${pct(F)}) and ${fmtRate(rate)} would cross sites (>= ${fmtRate(k * T)}): communication is on the critical path`,
+      );
     }
     if (x.mpiFraction >= F && msgRate >= M) {
       rules.push('latency-bound');
-      reasons.push(`${pct(x.mpiFraction)} of the time is spent in MPI and ${msgRate.toFixed(0)} messages/s would cross sites (>= ${M}/s): WAN latency would dominate`);
+      reasons.push(
+        `${pct(x.mpiFraction)} of the time is spent in MPI and ${msgRate.toFixed(0)} messages/s would cross sites (>= ${M}/s): WAN latency would dominate`,
+      );
     }
     if (rules.length === 0) {
       reasons.push(`only ${fmtRate(rate)} would cross sites if ${split} (threshold ${fmtRate(T)})`);
-      reasons.push(x.mpiFraction >= F
-        ? `${pct(x.mpiFraction)} of the time is in MPI, but the crossing traffic (${fmtRate(rate)}, ${msgRate.toFixed(0)} msg/s) is below ${fmtRate(k * T)} and ${M} msg/s`
-        : `${pct(x.mpiFraction)} of the time is in MPI (< ${pct(F)}): mostly computation`);
+      reasons.push(
+        x.mpiFraction >= F
+          ? `${pct(x.mpiFraction)} of the time is in MPI, but the crossing traffic (${fmtRate(rate)}, ${msgRate.toFixed(0)} msg/s) is below ${fmtRate(k * T)} and ${M} msg/s`
+          : `${pct(x.mpiFraction)} of the time is in MPI (< ${pct(F)}): mostly computation`,
+      );
     }
   }
   return { verdict: rules.length ? 'network-intensive' : 'compute-intensive', rules, reasons, numbers };

@@ -32,8 +32,13 @@ export class CollTable {
    * that needs a new entry is refused (false) unless mayGrow.
    */
   add(epoch: number, fn: number, comm: number, alg: number, root: number, bytes: number, mayGrow = true): boolean {
-    let h = Math.imul(fn + 1, 0x9e3779b1) ^ Math.imul(comm + 7, 0x85ebca6b) ^ Math.imul(alg + 13, 0xc2b2ae35) ^
-      Math.imul(root + 3, 0x27d4eb2f) ^ Math.imul(bytes | 0, 0x165667b1) ^ Math.imul((bytes / 4294967296) | 0, 0x5bd1e995) ^
+    let h =
+      Math.imul(fn + 1, 0x9e3779b1) ^
+      Math.imul(comm + 7, 0x85ebca6b) ^
+      Math.imul(alg + 13, 0xc2b2ae35) ^
+      Math.imul(root + 3, 0x27d4eb2f) ^
+      Math.imul(bytes | 0, 0x165667b1) ^
+      Math.imul((bytes / 4294967296) | 0, 0x5bd1e995) ^
       Math.imul(epoch | 0, 0x1b873593);
     h ^= h >>> 15;
     h = Math.imul(h, 0x2c1b3c6d);
@@ -44,8 +49,14 @@ export class CollTable {
       const e = this.slots[s];
       if (e === 0) break;
       const i = e - 1;
-      if (this.bytes[i] === bytes && this.fn[i] === fn && this.root[i] === root && this.comm[i] === comm &&
-          this.alg[i] === alg && this.epoch[i] === epoch) {
+      if (
+        this.bytes[i] === bytes &&
+        this.fn[i] === fn &&
+        this.root[i] === root &&
+        this.comm[i] === comm &&
+        this.alg[i] === alg &&
+        this.epoch[i] === epoch
+      ) {
         this.count[i] += 1;
         return true;
       }
@@ -57,8 +68,13 @@ export class CollTable {
       return this.add(epoch, fn, comm, alg, root, bytes);
     }
     const i = this.size++;
-    this.epoch[i] = epoch; this.fn[i] = fn; this.comm[i] = comm; this.alg[i] = alg; this.root[i] = root;
-    this.bytes[i] = bytes; this.count[i] = 1;
+    this.epoch[i] = epoch;
+    this.fn[i] = fn;
+    this.comm[i] = comm;
+    this.alg[i] = alg;
+    this.root[i] = root;
+    this.bytes[i] = bytes;
+    this.count[i] = 1;
     this.slots[s] = i + 1;
     return true;
   }
@@ -82,7 +98,15 @@ export class CollTable {
     const n = this.size;
     this.size = 0;
     this.slots = new Int32Array(cap * 2);
-    const old = { e: this.epoch.slice(0, n), f: this.fn.slice(0, n), c: this.comm.slice(0, n), a: this.alg.slice(0, n), r: this.root.slice(0, n), b: this.bytes.slice(0, n), k: this.count.slice(0, n) };
+    const old = {
+      e: this.epoch.slice(0, n),
+      f: this.fn.slice(0, n),
+      c: this.comm.slice(0, n),
+      a: this.alg.slice(0, n),
+      r: this.root.slice(0, n),
+      b: this.bytes.slice(0, n),
+      k: this.count.slice(0, n),
+    };
     for (let i = 0; i < n; i++) {
       this.add(old.e[i], old.f[i], old.c[i], old.a[i], old.r[i], old.b[i]);
       this.count[this.size - 1] = old.k[i];

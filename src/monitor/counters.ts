@@ -53,7 +53,8 @@ export class U64Array {
 
   /** Adds every slot of other into this (same length). */
   addAll(other: U64Array): void {
-    const a = this.lo, b = other.lo;
+    const a = this.lo,
+      b = other.lo;
     for (let i = 0; i < a.length; i++) {
       const v = b[i];
       if (v === 0) continue;

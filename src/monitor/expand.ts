@@ -44,26 +44,38 @@ export function* expandSteps(job: ExpandInput): Generator<void, Expanded> {
     if (!r) continue;
     const t = r.coll;
     for (let i = 0; i < t.size; i++) {
-      if (work >= EXPAND_SLICE) { work = 0; yield; }
+      if (work >= EXPAND_SLICE) {
+        work = 0;
+        yield;
+      }
       work++;
       const count = t.count[i];
       const kind = FUNCTIONS[t.fn[i]]?.coll ?? 0;
       const comm = t.comm[i] >= 0 ? job.comms[t.comm[i]] : undefined;
-      if (!kind || !comm || comm.remoteMembers) { unexpanded += count; continue; }
+      if (!kind || !comm || comm.remoteMembers) {
+        unexpanded += count;
+        continue;
+      }
       const me = comm.rankOf.get(r.rank);
-      if (me === undefined) { unexpanded += count; continue; }
+      if (me === undefined) {
+        unexpanded += count;
+        continue;
+      }
       const rootWorld = t.root[i];
-      const root = rootWorld >= 0 ? comm.rankOf.get(rootWorld) ?? -1 : -1;
+      const root = rootWorld >= 0 ? (comm.rankOf.get(rootWorld) ?? -1) : -1;
       const size = comm.members.length;
       const alg = t.alg[i];
       // Site-aware algorithms route by site: the grouping of the record's epoch, as the shim reported it.
       const map = alg ? job.siteMaps.get(t.epoch[i]) : undefined;
-      if (alg && !map) { unexpanded += count; continue; }
+      if (alg && !map) {
+        unexpanded += count;
+        continue;
+      }
       const siteOf = map ? Array.from(comm.members, (w) => map[w] ?? 0) : undefined;
       const key = `${kind},${alg},${me},${root},${size},${t.bytes[i]},${siteOf?.join('.') ?? ''}`;
       let flows = flowCache.get(key);
       if (!flows) {
-        if (flowCache.size >= 4096) flowCache.clear();  // bounded: the cache only saves time
+        if (flowCache.size >= 4096) flowCache.clear(); // bounded: the cache only saves time
         flowCache.set(key, (flows = expandCollective(kind, alg, me, root, size, t.bytes[i], siteOf)));
       }
       if (flows.src.length === 0) continue;
@@ -72,16 +84,21 @@ export function* expandSteps(job: ExpandInput): Generator<void, Expanded> {
       let e = perEpoch.get(epoch);
       if (!e) perEpoch.set(epoch, (e = { bytes: new U64Array(P * P), messages: new U64Array(P * P) }));
       for (let k = 0; k < flows.src.length; k++) {
-        const cs = flows.src[k], cd = flows.dst[k];
+        const cs = flows.src[k],
+          cd = flows.dst[k];
         if (cs < 0 || cd < 0 || cs >= size || cd >= size) continue;
-        const s = comm.members[cs], d = comm.members[cd];
+        const s = comm.members[cs],
+          d = comm.members[cd];
         if (s === d || s >= P || d >= P) continue;
         const idx = s * P + d;
-        const fb = flows.bytes[k], fm = flows.msgs[k];
+        const fb = flows.bytes[k],
+          fm = flows.msgs[k];
         const pb = fb * count;
-        if (pb < MAX_EXACT) e.bytes.add(idx, pb); else e.bytes.addBig(idx, BigInt(fb) * BigInt(count));
+        if (pb < MAX_EXACT) e.bytes.add(idx, pb);
+        else e.bytes.addBig(idx, BigInt(fb) * BigInt(count));
         const pm = fm * count;
-        if (pm < MAX_EXACT) e.messages.add(idx, pm); else e.messages.addBig(idx, BigInt(fm) * BigInt(count));
+        if (pm < MAX_EXACT) e.messages.add(idx, pm);
+        else e.messages.addBig(idx, BigInt(fm) * BigInt(count));
         if (fm > 0) hist.add(idx, sizeBucket(Math.floor(fb / fm)), pm, hist.cells < job.maxHistogramCells);
       }
     }

@@ -57,9 +57,24 @@ function naturalCompare(a: string, b: string): number {
   return a.localeCompare(b, undefined, { numeric: true });
 }
 
-function fileKind(st: { isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean; isDirectory(): boolean }): string {
-  return st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device'
-    : st.isSocket() ? 'a socket' : st.isDirectory() ? 'a directory' : 'not a regular file';
+function fileKind(st: {
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+  isDirectory(): boolean;
+}): string {
+  return st.isFIFO()
+    ? 'a FIFO'
+    : st.isCharacterDevice()
+      ? 'a character device'
+      : st.isBlockDevice()
+        ? 'a block device'
+        : st.isSocket()
+          ? 'a socket'
+          : st.isDirectory()
+            ? 'a directory'
+            : 'not a regular file';
 }
 
 /**
@@ -89,7 +104,10 @@ export async function loadRankFiles(paths: string[], opts: LoadOptions = {}): Pr
     }
     const session = table.session();
     const decoder = new FrameDecoder();
-    let frames = 0, bad = 0, total = 0, firstBad = '';
+    let frames = 0,
+      bad = 0,
+      total = 0,
+      firstBad = '';
     try {
       const st = await fh.stat();
       if (!st.isFile()) {
@@ -102,7 +120,8 @@ export async function loadRankFiles(paths: string[], opts: LoadOptions = {}): Pr
       while (!stop) {
         const want = Math.min(buf.length, maxBytes - total);
         if (want <= 0) {
-          if ((await fh.read(buf, 0, 1, total)).bytesRead > 0) stop = `read only its first ${maxBytes} bytes (the limit per file)`;
+          if ((await fh.read(buf, 0, 1, total)).bytesRead > 0)
+            stop = `read only its first ${maxBytes} bytes (the limit per file)`;
           break;
         }
         const { bytesRead } = await fh.read(buf, 0, want, total);
@@ -126,9 +145,13 @@ export async function loadRankFiles(paths: string[], opts: LoadOptions = {}): Pr
           }
         }
       }
-      if (bad) warn(`${file}: ${bad} frame${bad === 1 ? '' : 's'} that did not decode skipped (first: ${firstBad}); ${frames} read`);
+      if (bad)
+        warn(
+          `${file}: ${bad} frame${bad === 1 ? '' : 's'} that did not decode skipped (first: ${firstBad}); ${frames} read`,
+        );
       if (stop) warn(`${file}: ${stop}`);
-      else if (decoder.pending > 0) warn(`${file}: truncated after ${frames} frames (${decoder.pending} bytes of an incomplete frame)`);
+      else if (decoder.pending > 0)
+        warn(`${file}: truncated after ${frames} frames (${decoder.pending} bytes of an incomplete frame)`);
       else if (frames === 0 && bad === 0) warn(`${file}: empty`);
     } finally {
       session.close();

@@ -39,12 +39,16 @@ export class HistogramStore {
   /** Adds n to the count of `bucket` of `pair`; a new cell only when mayGrow (false if refused). */
   add(pair: number, bucket: number, n: number, mayGrow = true): boolean {
     const key = pair * HISTOGRAM_BUCKETS + bucket + 1;
-    const keys = this.keys, mask = keys.length - 1;
+    const keys = this.keys,
+      mask = keys.length - 1;
     // `key | 0` keeps the low 32 bits: enough to spread keys, the full key is compared.
     let i = Math.imul(key | 0, 0x9e3779b1) >>> this.shift;
     for (;;) {
       const k = keys[i];
-      if (k === key) { this.counts[i] += n; return true; }
+      if (k === key) {
+        this.counts[i] += n;
+        return true;
+      }
       if (k === 0) break;
       i = (i + 1) & mask;
     }
@@ -59,7 +63,8 @@ export class HistogramStore {
   /** Count of `bucket` of `pair` (0 when absent). */
   get(pair: number, bucket: number): number {
     const key = pair * HISTOGRAM_BUCKETS + bucket + 1;
-    const keys = this.keys, mask = keys.length - 1;
+    const keys = this.keys,
+      mask = keys.length - 1;
     for (let i = Math.imul(key | 0, 0x9e3779b1) >>> this.shift; ; i = (i + 1) & mask) {
       const k = keys[i];
       if (k === key) return this.counts[i];
@@ -75,7 +80,8 @@ export class HistogramStore {
   /** Adds every pair's histogram into rows (pair -> counts), creating missing rows: one pass
    * over the table instead of a lookup per (pair, bucket). */
   addAllTo(rows: Map<number, Float64Array>): void {
-    const keys = this.keys, counts = this.counts;
+    const keys = this.keys,
+      counts = this.counts;
     for (let i = 0; i < keys.length; i++) {
       if (keys[i] === 0) continue;
       const key = keys[i] - 1;
@@ -87,7 +93,8 @@ export class HistogramStore {
   }
 
   private rehash(capacity: number): void {
-    const oldKeys = this.keys, oldCounts = this.counts;
+    const oldKeys = this.keys,
+      oldCounts = this.counts;
     const keys = (this.keys = new Float64Array(capacity));
     const counts = (this.counts = new Float64Array(capacity));
     this.shift = Math.clz32(capacity) + 1;

@@ -52,15 +52,18 @@ export class JobTable {
    */
   jobFor(h: Pick<Hello, 'job' | 'size' | 'rank' | 'jobKey'>): JobProfile {
     const { job: id, size } = h;
-    if (this.opts.requireJobKey && !h.jobKey) throw new ProtocolError('this monitor requires a job key (SITEMPI_JOB_KEY, set by sitempi run)');
+    if (this.opts.requireJobKey && !h.jobKey)
+      throw new ProtocolError('this monitor requires a job key (SITEMPI_JOB_KEY, set by sitempi run)');
     const reg = this.registrations.get(id);
     let job = this.jobs.get(id);
     if (job && job.ended) job = undefined;
-    const key = job ? job.key ?? '' : reg ? reg.key : h.jobKey;
+    const key = job ? (job.key ?? '') : reg ? reg.key : h.jobKey;
     if (!tokensEqual(h.jobKey, key)) throw new ProtocolError(`job key does not match job ${id}`);
     const expected = job ? job.size : reg?.size;
-    if (expected !== undefined && expected !== size) throw new ProtocolError(`job ${id} has ${expected} ranks, this Hello says ${size}`);
-    if (job && (job.rank(h.rank)?.openConnections ?? 0) > 0) throw new ProtocolError(`rank ${h.rank} of job ${id} is already connected`);
+    if (expected !== undefined && expected !== size)
+      throw new ProtocolError(`job ${id} has ${expected} ranks, this Hello says ${size}`);
+    if (job && (job.rank(h.rank)?.openConnections ?? 0) > 0)
+      throw new ProtocolError(`rank ${h.rank} of job ${id} is already connected`);
     if (!job) {
       job = new JobProfile(id, size, this.opts);
       job.key = key || null;
@@ -85,7 +88,10 @@ export class Session {
   lastSeq = -1;
   byeReceived = false;
 
-  constructor(private readonly table: JobTable, private readonly scratch: BatchScratch) {}
+  constructor(
+    private readonly table: JobTable,
+    private readonly scratch: BatchScratch,
+  ) {}
 
   /** Decodes and applies one frame body. Throws WireError/ProtocolError when the peer misbehaves. */
   frame(body: Uint8Array): Envelope['kind'] {
@@ -100,11 +106,14 @@ export class Session {
       const h = env.hello;
       const token = this.table.opts.token;
       if (token !== undefined && token !== '' && !tokensEqual(h.token, token)) throw new ProtocolError('bad token');
-      if (h.protocol !== PROTOCOL_VERSION) throw new ProtocolError(`unsupported protocol version ${h.protocol} (this monitor speaks ${PROTOCOL_VERSION})`);
+      if (h.protocol !== PROTOCOL_VERSION)
+        throw new ProtocolError(`unsupported protocol version ${h.protocol} (this monitor speaks ${PROTOCOL_VERSION})`);
       if (!h.job) throw new ProtocolError('Hello without a job id');
       const max = this.table.opts.maxRanks ?? DEFAULT_MAX_RANKS;
       if (h.size < 1 || h.size > max)
-        throw new ProtocolError(`job size ${h.size} out of range (1..${max}; the monitor's maxRanks option raises the limit)`);
+        throw new ProtocolError(
+          `job size ${h.size} out of range (1..${max}; the monitor's maxRanks option raises the limit)`,
+        );
       if (h.rank >= h.size) throw new ProtocolError(`rank ${h.rank} out of range for size ${h.size}`);
       const job = this.table.jobFor(h);
       this.job = job;
@@ -120,7 +129,7 @@ export class Session {
       case 'commDef':
         this.job.commDef(this.rank, env.commDef);
         return;
-      case 'placement':  // the placement a rank's site-aware collectives use from this epoch on
+      case 'placement': // the placement a rank's site-aware collectives use from this epoch on
         this.job.sitesInForce(env.placement.epoch, env.placement.siteOf);
         return;
       case 'bye':

@@ -21,7 +21,6 @@ const NEWEST_CALL_ROLE = Role.Coll; // roles 0..4 are calls
 /** Role.Placement records: `alg` says which mark (PlacementMark, generated from native/shim/gen/facts.mjs). */
 const PLACEMENT_MARK_SWITCH = PlacementMark.Switch;
 
-
 /** When a communicator started using a placement epoch (the shim's agreement, docs/relocation-shim.md). */
 export interface PlacementSwitch {
   /** index into JobProfile.comms, or -1 when the communicator was not announced */
@@ -108,7 +107,11 @@ export class JobProfile {
    * may cause relocations. */
   registered = false;
 
-  constructor(readonly id: string, readonly size: number, opts: JobOptions = {}) {
+  constructor(
+    readonly id: string,
+    readonly size: number,
+    opts: JobOptions = {},
+  ) {
     this.ranks = new Array(size).fill(undefined);
     this.now = opts.now ?? Date.now;
     this.window = new RateWindow(Math.max(1, Math.round(opts.rateWindowSeconds ?? 10)));
@@ -176,7 +179,8 @@ export class JobProfile {
   }
 
   sitesInForce(epoch: number, siteOf: number[]): void {
-    if (siteOf.length === this.size && !this.siteMaps.has(epoch) && this.epochSlot(epoch) === epoch) this.siteMaps.set(epoch, [...siteOf]);
+    if (siteOf.length === this.size && !this.siteMaps.has(epoch) && this.epochSlot(epoch) === epoch)
+      this.siteMaps.set(epoch, [...siteOf]);
   }
 
   /** The epoch a batch of `epoch` is counted in: itself while the job keeps epochs, else merged. */
@@ -193,9 +197,11 @@ export class JobProfile {
   /** A CommDef of rank r. Throws ProtocolError for members out of range or past the job's limits. */
   commDef(r: RankState, c: CommDef): void {
     const P = this.size;
-    if (c.members.length > P || c.remoteMembers.length > P) throw new ProtocolError(`CommDef with more members than the job's ${P} ranks`);
+    if (c.members.length > P || c.remoteMembers.length > P)
+      throw new ProtocolError(`CommDef with more members than the job's ${P} ranks`);
     for (const w of c.members) if (w >= P) throw new ProtocolError(`CommDef member ${w} out of range for size ${P}`);
-    for (const w of c.remoteMembers) if (w >= P) throw new ProtocolError(`CommDef member ${w} out of range for size ${P}`);
+    for (const w of c.remoteMembers)
+      if (w >= P) throw new ProtocolError(`CommDef member ${w} out of range for size ${P}`);
     if (!r.localComm.has(c.localId) && this.commRefs >= this.limits.maxCommRefs)
       throw new ProtocolError(`more than ${this.limits.maxCommRefs} communicators in job ${this.id} (maxCommRefs)`);
     const key = `${c.globalId}:${c.members.join(',')}|${c.remoteMembers.join(',')}`;
@@ -203,14 +209,21 @@ export class JobProfile {
     if (index === undefined) {
       const n = c.members.length + c.remoteMembers.length;
       if (this.commMembers + n > this.limits.maxCommMembers)
-        throw new ProtocolError(`communicators of job ${this.id} hold more than ${this.limits.maxCommMembers} members (maxCommMembers)`);
+        throw new ProtocolError(
+          `communicators of job ${this.id} hold more than ${this.limits.maxCommMembers} members (maxCommMembers)`,
+        );
       this.commMembers += n;
       index = this.comms.length;
       const rankOf = new Map<number, number>();
-      c.members.forEach((w, i) => { if (!rankOf.has(w)) rankOf.set(w, i); });
+      c.members.forEach((w, i) => {
+        if (!rankOf.has(w)) rankOf.set(w, i);
+      });
       this.comms.push({
-        index, globalId: c.globalId, members: Uint32Array.from(c.members),
-        remoteMembers: c.remoteMembers.length ? Uint32Array.from(c.remoteMembers) : null, rankOf,
+        index,
+        globalId: c.globalId,
+        members: Uint32Array.from(c.members),
+        remoteMembers: c.remoteMembers.length ? Uint32Array.from(c.remoteMembers) : null,
+        rankOf,
       });
       this.commKeys.set(key, index);
     }
@@ -236,7 +249,8 @@ export class JobProfile {
 
   /** Aggregates one batch of rank r. Returns false when it was a duplicate (ignored). */
   batch(r: RankState, b: Batch): boolean {
-    const room = this.limits.maxTrackedGaps - this.trackedGaps, tracked = r.missing.size;
+    const room = this.limits.maxTrackedGaps - this.trackedGaps,
+      tracked = r.missing.size;
     if (b.seq > r.nextSeq && b.seq - r.nextSeq > room) this.overLimit.untrackedGaps += b.seq - r.nextSeq;
     const accepted = r.acceptSeq(b.seq, room);
     this.trackedGaps += r.missing.size - tracked;
@@ -245,71 +259,97 @@ export class JobProfile {
     r.droppedReported += b.dropped;
     if (b.inexact) r.inexact = true;
     const n = b.n;
-    if (n === 0) { this.version++; return true; }
-    const P = this.size, me = r.rank;
+    if (n === 0) {
+      this.version++;
+      return true;
+    }
+    const P = this.size,
+      me = r.rank;
     const epoch = this.epochSlot(b.epoch);
     if (epoch !== b.epoch) this.overLimit.mergedEpochBatches++;
     const em = this.epochMatrix(epoch);
-    const mb = em.bytes.lo, mm = em.messages.lo;
-    const fnCalls = r.fnCalls, fnBytes = r.fnBytes.lo, fnTime = r.fnTime.lo;
+    const mb = em.bytes.lo,
+      mm = em.messages.lo;
+    const fnCalls = r.fnCalls,
+      fnBytes = r.fnBytes.lo,
+      fnTime = r.fnTime.lo;
     const { fn, peer, bytes, comm, duration, alg } = b;
     const localComm = r.localComm;
     const coll = r.coll;
     let collSize = coll.size;
     const hist = this.hist;
     const histRoom = () => hist.cells < this.limits.maxHistogramCells;
-    let mpi = 0, calls = 0, winBytes = 0, winMsgs = 0;
+    let mpi = 0,
+      calls = 0,
+      winBytes = 0,
+      winMsgs = 0;
     for (let i = 0; i < n; i++) {
       const f = fn[i];
       const id = f & FN_MASK;
       const role = f >>> ROLE_SHIFT;
       const by = bytes[i];
       if (role <= NEWEST_CALL_ROLE) {
-        if (id >= NFN) { r.unknownFunctions++; continue; }
+        if (id >= NFN) {
+          r.unknownFunctions++;
+          continue;
+        }
         const d = duration[i];
         calls++;
         mpi += d;
         fnCalls[id] += 1;
         let s = fnBytes[id] + by;
-        if (s < MAX_EXACT) fnBytes[id] = s; else r.fnBytes.spill(id, by);
+        if (s < MAX_EXACT) fnBytes[id] = s;
+        else r.fnBytes.spill(id, by);
         s = fnTime[id] + d;
-        if (s < MAX_EXACT) fnTime[id] = s; else r.fnTime.spill(id, d);
+        if (s < MAX_EXACT) fnTime[id] = s;
+        else r.fnTime.spill(id, d);
       }
       let src: number, dst: number;
       switch (role) {
         case Role.Send:
         case Role.PartSend:
-          src = me; dst = peer[i];
+          src = me;
+          dst = peer[i];
           break;
         case Role.Pull:
         case Role.PartPull:
-          src = peer[i]; dst = me;
+          src = peer[i];
+          dst = me;
           break;
         case Role.Coll: {
           const lc = comm[i];
           const ci = localComm.get(lc) ?? -1;
           if (ci < 0) r.unknownComms++;
           if (coll.add(epoch, id, ci, alg[i], peer[i], by, this.collEntries < this.limits.maxCollEntries)) {
-            if (coll.size > collSize) { this.collEntries++; collSize++; }
+            if (coll.size > collSize) {
+              this.collEntries++;
+              collSize++;
+            }
           } else this.overLimit.collectivesOverLimit++;
           winBytes += by;
           winMsgs += 1;
           continue;
         }
         case Role.Placement:
-          if (alg[i] === PLACEMENT_MARK_SWITCH) this.placementSwitch(localComm, comm[i], by, b.crossBytes[i], b.start[i]);
+          if (alg[i] === PLACEMENT_MARK_SWITCH)
+            this.placementSwitch(localComm, comm[i], by, b.crossBytes[i], b.start[i]);
           continue;
         default:
           continue; // Other, Recv, RecvDone: no matrix contribution
       }
       if (src < 0 || dst < 0) continue;
-      if (src >= P || dst >= P) { r.invalidPeers++; continue; }
+      if (src >= P || dst >= P) {
+        r.invalidPeers++;
+        continue;
+      }
       if (src === dst) continue;
       const idx = src * P + dst;
       const s = mb[idx] + by;
-      if (s < MAX_EXACT) mb[idx] = s; else em.bytes.spill(idx, by);
+      if (s < MAX_EXACT) mb[idx] = s;
+      else em.bytes.spill(idx, by);
       mm[idx] += 1;
-      if (!hist.add(idx, by < 4294967296 ? 32 - Math.clz32(by) : sizeBucket(by), 1, histRoom())) this.overLimit.histogramOverLimit++;
+      if (!hist.add(idx, by < 4294967296 ? 32 - Math.clz32(by) : sizeBucket(by), 1, histRoom()))
+        this.overLimit.histogramOverLimit++;
       winBytes += by;
       winMsgs += 1;
     }
@@ -319,9 +359,10 @@ export class JobProfile {
     const last = b.start[n - 1] + duration[n - 1];
     if (last > r.lastNs) r.lastNs = last;
     if (b.crossMsgs.length) {
-      let cm = 0, cb = 0;
+      let cm = 0,
+        cb = 0;
       for (let i = 0; i < n; i++) {
-        if (fn[i] >>> ROLE_SHIFT === Role.Placement) continue;  // a mark's cross column holds its call number
+        if (fn[i] >>> ROLE_SHIFT === Role.Placement) continue; // a mark's cross column holds its call number
         cm += b.crossMsgs[i];
         cb += b.crossBytes[i];
       }
@@ -333,14 +374,23 @@ export class JobProfile {
     return true;
   }
 
-  private placementSwitch(localComm: Map<number, number>, lc: number, epoch: number, call: number, startNs: number): void {
+  private placementSwitch(
+    localComm: Map<number, number>,
+    lc: number,
+    epoch: number,
+    call: number,
+    startNs: number,
+  ): void {
     const ci = localComm.get(lc) ?? -1;
     const key = `${ci}:${epoch}`;
     const jobSeconds = startNs / 1e9;
     const s = this.switchMarks.get(key);
     if (!s && this.switchMarks.size >= this.limits.maxPlacementSwitches) this.overLimit.switchesOverLimit++;
     else if (!s) this.switchMarks.set(key, { comm: ci, epoch, call, jobSeconds, ranks: 1 });
-    else { s.ranks++; s.jobSeconds = Math.min(s.jobSeconds, jobSeconds); }
+    else {
+      s.ranks++;
+      s.jobSeconds = Math.min(s.jobSeconds, jobSeconds);
+    }
   }
 
   // --- queries -----------------------------------------------------------------------------
@@ -393,7 +443,9 @@ export class JobProfile {
     const rows = new Map<number, Float64Array>();
     this.hist.addAllTo(rows);
     this.expanded().hist.addAllTo(rows);
-    return [...rows.keys()].sort((a, b) => a - b).map((p) => ({ src: Math.floor(p / this.size), dst: p % this.size, counts: rows.get(p)! }));
+    return [...rows.keys()]
+      .sort((a, b) => a - b)
+      .map((p) => ({ src: Math.floor(p / this.size), dst: p % this.size, counts: rows.get(p)! }));
   }
 
   /** Collective records that could not be expanded (unknown communicator, intercommunicator, unmodelled). */
@@ -407,7 +459,8 @@ export class JobProfile {
     const sel = rank === undefined ? this.ranks : [this.ranks[rank]];
     for (let id = 0; id < NFN; id++) {
       let calls = 0;
-      let bytes = 0n, time = 0n;
+      let bytes = 0n,
+        time = 0n;
       for (const r of sel) {
         if (!r || r.fnCalls[id] === 0) continue;
         calls += r.fnCalls[id];
@@ -423,7 +476,8 @@ export class JobProfile {
 
   /** Job wall time (ns): from the earliest rank start to the latest rank end. */
   get wallNs(): number {
-    let min: bigint | null = null, max: bigint | null = null;
+    let min: bigint | null = null,
+      max: bigint | null = null;
     let fallback = 0;
     for (const r of this.ranks) {
       if (!r) continue;
@@ -438,15 +492,29 @@ export class JobProfile {
 
   /** Time in MPI over all ranks divided by wall time over all ranks. */
   get mpiFraction(): number {
-    let mpi = 0, wall = 0;
-    for (const r of this.ranks) if (r) { mpi += r.mpiNs; wall += r.wallNs; }
+    let mpi = 0,
+      wall = 0;
+    for (const r of this.ranks)
+      if (r) {
+        mpi += r.mpiNs;
+        wall += r.wallNs;
+      }
     return wall > 0 ? Math.min(1, mpi / wall) : 0;
   }
 
   /** Records dropped by the shims, batches and records lost on the way. */
   get losses(): { droppedRecords: number; lostBatches: number; lostRecords: number; duplicateBatches: number } {
-    let d = 0, lb = 0, lr = 0, dup = 0;
-    for (const r of this.ranks) if (r) { d += r.dropped; lb += r.lostBatches; lr += r.lostRecords; dup += r.duplicateBatches; }
+    let d = 0,
+      lb = 0,
+      lr = 0,
+      dup = 0;
+    for (const r of this.ranks)
+      if (r) {
+        d += r.dropped;
+        lb += r.lostBatches;
+        lr += r.lostRecords;
+        dup += r.duplicateBatches;
+      }
     return { droppedRecords: d, lostBatches: lb, lostRecords: lr, duplicateBatches: dup };
   }
 

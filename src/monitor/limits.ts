@@ -36,7 +36,7 @@ export interface JobLimits {
 }
 
 export const DEFAULT_JOB_LIMITS: JobLimits = {
-  maxMatrixCells: 1 << 22,  // 4 Mi cells: 64 MiB of p2p matrices (one epoch of 2048 ranks, 64 of 256)
+  maxMatrixCells: 1 << 22, // 4 Mi cells: 64 MiB of p2p matrices (one epoch of 2048 ranks, 64 of 256)
   maxEpochs: 1024,
   maxCommRefs: 1 << 20,
   maxCommMembers: 1 << 21,
@@ -68,13 +68,25 @@ export class LimitCounters {
   notes(limits: JobLimits, size: number, epochsKept: number): string[] {
     const out: string[] = [];
     if (this.mergedEpochBatches)
-      out.push(`${this.mergedEpochBatches} batches of later placement epochs were merged into epoch ${this.mergedInto}: a job of ${size} ranks keeps ${epochsKept} epochs (maxMatrixCells ${limits.maxMatrixCells}, maxEpochs ${limits.maxEpochs})`);
+      out.push(
+        `${this.mergedEpochBatches} batches of later placement epochs were merged into epoch ${this.mergedInto}: a job of ${size} ranks keeps ${epochsKept} epochs (maxMatrixCells ${limits.maxMatrixCells}, maxEpochs ${limits.maxEpochs})`,
+      );
     if (this.collectivesOverLimit)
-      out.push(`${this.collectivesOverLimit} collective records were not expanded: more than ${limits.maxCollEntries} distinct collective calls (maxCollEntries)`);
+      out.push(
+        `${this.collectivesOverLimit} collective records were not expanded: more than ${limits.maxCollEntries} distinct collective calls (maxCollEntries)`,
+      );
     if (this.histogramOverLimit)
-      out.push(`${this.histogramOverLimit} messages are missing from the size histograms: more than ${limits.maxHistogramCells} histogram cells (maxHistogramCells)`);
-    if (this.untrackedGaps) out.push(`${this.untrackedGaps} missing batches were counted but not remembered (maxTrackedGaps ${limits.maxTrackedGaps}): a late one counts as lost`);
-    if (this.switchesOverLimit) out.push(`${this.switchesOverLimit} placement switch marks were ignored (more than ${limits.maxPlacementSwitches} switches)`);
+      out.push(
+        `${this.histogramOverLimit} messages are missing from the size histograms: more than ${limits.maxHistogramCells} histogram cells (maxHistogramCells)`,
+      );
+    if (this.untrackedGaps)
+      out.push(
+        `${this.untrackedGaps} missing batches were counted but not remembered (maxTrackedGaps ${limits.maxTrackedGaps}): a late one counts as lost`,
+      );
+    if (this.switchesOverLimit)
+      out.push(
+        `${this.switchesOverLimit} placement switch marks were ignored (more than ${limits.maxPlacementSwitches} switches)`,
+      );
     return out;
   }
 }

@@ -91,7 +91,10 @@ interface JobMeta {
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class Monitor extends EventEmitter {
-  readonly options: Required<Omit<MonitorOptions, 'listen' | 'token' | 'limits'>> & { token?: string; limits?: Partial<JobLimits> };
+  readonly options: Required<Omit<MonitorOptions, 'listen' | 'token' | 'limits'>> & {
+    token?: string;
+    limits?: Partial<JobLimits>;
+  };
   private readonly table: JobTable;
   private readonly servers: net.Server[] = [];
   private readonly conns = new Set<Conn>();
@@ -126,11 +129,20 @@ export class Monitor extends EventEmitter {
       helloTimeoutMs: opts.helloTimeoutMs ?? 30_000,
     };
     this.table = new JobTable({
-      token: opts.token, rateWindowSeconds: this.options.rateWindowSeconds, maxRanks: this.options.maxRanks,
-      requireJobKey: this.options.requireJobKey, limits: opts.limits,
+      token: opts.token,
+      rateWindowSeconds: this.options.rateWindowSeconds,
+      maxRanks: this.options.maxRanks,
+      requireJobKey: this.options.requireJobKey,
+      limits: opts.limits,
     });
     this.table.onJobStart = (job) => {
-      this.meta.set(job, { conns: new Set(), lingerTimer: null, updateTimer: null, lastUpdateVersion: -1, lastUpdateMs: 0 });
+      this.meta.set(job, {
+        conns: new Set(),
+        lingerTimer: null,
+        updateTimer: null,
+        lastUpdateVersion: -1,
+        lastUpdateMs: 0,
+      });
       this.emit('jobStart', job);
     };
     if (opts.listen !== undefined) void this.listen(opts.listen).catch((e: Error) => this.emitError(e));
@@ -148,14 +160,20 @@ export class Monitor extends EventEmitter {
         removeStaleSocket(spec.path);
         await new Promise<void>((res, rej) => {
           server.once('error', rej);
-          server.listen(spec.path, () => { server.off('error', rej); res(); });
+          server.listen(spec.path, () => {
+            server.off('error', rej);
+            res();
+          });
         });
         this.unixPaths.push(spec.path);
         out.push(`unix:${spec.path}`);
       } else {
         await new Promise<void>((res, rej) => {
           server.once('error', rej);
-          server.listen(spec.port, spec.host, () => { server.off('error', rej); res(); });
+          server.listen(spec.port, spec.host, () => {
+            server.off('error', rej);
+            res();
+          });
         });
         const ad = server.address() as net.AddressInfo;
         const host = ad.family === 'IPv6' ? `[${ad.address}]` : ad.address;
@@ -262,19 +280,36 @@ export class Monitor extends EventEmitter {
     for (const c of [...this.conns]) this.drop(c, null);
     for (const job of this.jobs()) this.endJob(job, 'closed');
     await Promise.all(closing);
-    for (const p of this.unixPaths) { try { fs.unlinkSync(p); } catch { /* gone */ } }
+    for (const p of this.unixPaths) {
+      try {
+        fs.unlinkSync(p);
+      } catch {
+        /* gone */
+      }
+    }
     return this.ended;
   }
 
   // --- connections ---------------------------------------------------------------------------
 
   private accept(socket: net.Socket, unixName: string): void {
-    if (this.closed) { socket.destroy(); return; }
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
     socket.setNoDelay(true);
     const remote = unixName || `${socket.remoteAddress}:${socket.remotePort}`;
     const c: Conn = {
-      socket, session: this.table.session(), decoder: new FrameDecoder(this.options.maxFrameBytes, HELLO_MAX_BYTES), remote, ackedSeq: -1,
-      dead: false, helloTimer: null, charged: 0, backlog: [], closeWhenDrained: false,
+      socket,
+      session: this.table.session(),
+      decoder: new FrameDecoder(this.options.maxFrameBytes, HELLO_MAX_BYTES),
+      remote,
+      ackedSeq: -1,
+      dead: false,
+      helloTimer: null,
+      charged: 0,
+      backlog: [],
+      closeWhenDrained: false,
     };
     this.conns.add(c);
     this.unauthenticated.add(c);
@@ -285,8 +320,13 @@ export class Monitor extends EventEmitter {
       c.helloTimer.unref();
     }
     socket.on('data', (chunk: Buffer) => this.data(c, chunk));
-    socket.on('error', () => { /* reset by peer etc.: treated as close */ });
-    socket.on('close', () => { if (c.backlog.length) c.closeWhenDrained = true; else this.drop(c, null); });
+    socket.on('error', () => {
+      /* reset by peer etc.: treated as close */
+    });
+    socket.on('close', () => {
+      if (c.backlog.length) c.closeWhenDrained = true;
+      else this.drop(c, null);
+    });
   }
 
   /**
@@ -298,7 +338,10 @@ export class Monitor extends EventEmitter {
    */
   private data(c: Conn, chunk: Buffer): void {
     if (c.dead) return;
-    if (!c.session.job) { this.apply(c, chunk); return; }
+    if (!c.session.job) {
+      this.apply(c, chunk);
+      return;
+    }
     if (c.backlog.length || this.turnUsed >= TURN_BYTES) {
       if (!c.backlog.length) this.waiting.push(c);
       c.backlog.push(chunk);
@@ -348,13 +391,22 @@ export class Monitor extends EventEmitter {
       return;
     }
     const job = c.session.job;
-    if (!job) { this.charge(c); return; }
-    if (c.helloTimer) { clearTimeout(c.helloTimer); c.helloTimer = null; }
+    if (!job) {
+      this.charge(c);
+      return;
+    }
+    if (c.helloTimer) {
+      clearTimeout(c.helloTimer);
+      c.helloTimer = null;
+    }
     if (c.charged) this.uncharge(c);
     const m = this.meta.get(job);
     if (!hadJob && m) {
       m.conns.add(c);
-      if (m.lingerTimer) { clearTimeout(m.lingerTimer); m.lingerTimer = null; }
+      if (m.lingerTimer) {
+        clearTimeout(m.lingerTimer);
+        m.lingerTimer = null;
+      }
       if (c.session.rank && !c.session.byeReceived) this.emit('rankHello', job, c.session.rank.rank);
       if (c.dead || job.ended) return;
     }
@@ -362,7 +414,10 @@ export class Monitor extends EventEmitter {
       c.ackedSeq = c.session.lastSeq;
       c.socket.write(encodeAck(c.ackedSeq));
     }
-    if (job.ranksFinished === job.size) { this.endJob(job, 'complete'); return; }
+    if (job.ranksFinished === job.size) {
+      this.endJob(job, 'complete');
+      return;
+    }
     this.scheduleUpdate(job);
   }
 
@@ -372,7 +427,11 @@ export class Monitor extends EventEmitter {
     const message = known ? err.message : `internal error: ${err.message}`;
     this.emit('connectionError', { error: err, remote: c.remote, job: c.session.job?.id, rank: c.session.rank?.rank });
     if (!c.dead) {
-      try { c.socket.end(encodeError(message)); } catch { /* socket already gone */ }
+      try {
+        c.socket.end(encodeError(message));
+      } catch {
+        /* socket already gone */
+      }
       const s = c.socket;
       setTimeout(() => s.destroy(), 1000).unref();
     }
@@ -401,7 +460,10 @@ export class Monitor extends EventEmitter {
     c.dead = true;
     c.backlog.length = 0;
     if (c.charged || this.unauthenticated.has(c)) this.uncharge(c);
-    if (c.helloTimer) { clearTimeout(c.helloTimer); c.helloTimer = null; }
+    if (c.helloTimer) {
+      clearTimeout(c.helloTimer);
+      c.helloTimer = null;
+    }
     this.conns.delete(c);
     c.session.close();
     if (!c.socket.destroyed && !_err) c.socket.destroy();
@@ -410,7 +472,10 @@ export class Monitor extends EventEmitter {
     const m = this.meta.get(job);
     if (!m) return;
     m.conns.delete(c);
-    if (job.ranksFinished === job.size) { this.endJob(job, 'complete'); return; }
+    if (job.ranksFinished === job.size) {
+      this.endJob(job, 'complete');
+      return;
+    }
     this.armLinger(job, m);
   }
 
@@ -418,7 +483,8 @@ export class Monitor extends EventEmitter {
     if (m.conns.size > 0 || this.closed) return;
     if (m.lingerTimer) clearTimeout(m.lingerTimer);
     // ranks still to come: wait for them longer (they meet in this job, not in a second one)
-    const wait = job.ranksSeen < job.size ? Math.max(this.options.lingerMs, this.options.joinWindowMs) : this.options.lingerMs;
+    const wait =
+      job.ranksSeen < job.size ? Math.max(this.options.lingerMs, this.options.joinWindowMs) : this.options.lingerMs;
     m.lingerTimer = setTimeout(() => {
       m.lingerTimer = null;
       if (m.conns.size === 0 && !job.ended) this.endJob(job, 'disconnected');
@@ -464,5 +530,7 @@ export class Monitor extends EventEmitter {
 function removeStaleSocket(p: string): void {
   try {
     if (fs.statSync(p).isSocket()) fs.unlinkSync(p);
-  } catch { /* absent */ }
+  } catch {
+    /* absent */
+  }
 }

@@ -50,7 +50,9 @@ export interface MonitorOptions {
 }
 
 /** Parses "tcp://host:port", "unix:/path" (also "unix:///path"), or a bare "/path". */
-export function parseListenAddress(a: string): { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string } {
+export function parseListenAddress(
+  a: string,
+): { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string } {
   if (a.startsWith('unix:')) {
     const p = a.slice(5).replace(/^\/\/(?=\/)/, '');
     if (!p) throw new Error(`bad address ${a}`);
@@ -62,4 +64,3 @@ export function parseListenAddress(a: string): { kind: 'tcp'; host: string; port
   const host = m[1].replace(/^\[|\]$/g, '') || '0.0.0.0';
   return { kind: 'tcp', host, port: Number(m[2]) };
 }
-

@@ -25,18 +25,33 @@ export class RateWindow {
     const i = sec % this.seconds;
     if (this.stamp[i] !== sec) {
       this.stamp[i] = sec;
-      this.recs[i] = 0; this.bytes[i] = 0; this.msgs[i] = 0;
+      this.recs[i] = 0;
+      this.bytes[i] = 0;
+      this.msgs[i] = 0;
     }
-    this.recs[i] += r; this.bytes[i] += b; this.msgs[i] += m;
+    this.recs[i] += r;
+    this.bytes[i] += b;
+    this.msgs[i] += m;
   }
   rates(nowMs: number, sinceMs: number): Rates {
     const sec = Math.floor(nowMs / 1000);
-    let r = 0, b = 0, m = 0;
+    let r = 0,
+      b = 0,
+      m = 0;
     for (let i = 0; i < this.seconds; i++) {
-      if (this.stamp[i] > sec - this.seconds && this.stamp[i] <= sec) { r += this.recs[i]; b += this.bytes[i]; m += this.msgs[i]; }
+      if (this.stamp[i] > sec - this.seconds && this.stamp[i] <= sec) {
+        r += this.recs[i];
+        b += this.bytes[i];
+        m += this.msgs[i];
+      }
     }
     // the window covers the last `seconds` seconds, or the job's life if shorter
     const span = Math.max(0.001, Math.min(this.seconds, (nowMs - sinceMs) / 1000));
-    return { windowSeconds: this.seconds, recordsPerSecond: r / span, bytesPerSecond: b / span, messagesPerSecond: m / span };
+    return {
+      windowSeconds: this.seconds,
+      recordsPerSecond: r / span,
+      bytesPerSecond: b / span,
+      messagesPerSecond: m / span,
+    };
   }
 }

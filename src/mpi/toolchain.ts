@@ -65,7 +65,12 @@ export function mpirun(o: MpirunOptions): Promise<RunResult> {
   return run('mpirun', args, o.timeoutMs ?? 60_000);
 }
 
-export function run(cmd: string, args: string[], timeoutMs = 60_000, env: NodeJS.ProcessEnv = rootEnv()): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  timeoutMs = 60_000,
+  env: NodeJS.ProcessEnv = rootEnv(),
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -55,8 +55,16 @@ export interface NativeAddon {
    * algorithms (alg != 0) need the site of every communicator rank; v-variants their element
    * count and per-peer bytes.
    */
-  expandCollective(coll: number, alg: number, me: number, root: number, size: number, bytes: number,
-    siteOf?: number[], extra?: { elems?: number; peerBytes?: number[] }): Flows;
+  expandCollective(
+    coll: number,
+    alg: number,
+    me: number,
+    root: number,
+    size: number,
+    bytes: number,
+    siteOf?: number[],
+    extra?: { elems?: number; peerBytes?: number[] },
+  ): Flows;
   /** Messages and bytes each rank sends across sites in one call, as the shim counts them. */
   predictCollective(call: CollPrediction): { alg: number; crossMsgs: number[]; crossBytes: number[]; sites: number };
   /** The shim's SITEMPI_SITES parser; throws Error with the shim's message. */
@@ -66,11 +74,28 @@ export interface NativeAddon {
   /** Message size from which leaders use reduce-scatter + allgather for allreduce. */
   rsagThreshold(sites: number, alphaUs: number, bandwidthMbps: number): number;
   encodeBatch(batch: BatchColumns): Buffer;
-  encodeHello(h: { job: string; rank: number; size: number; host?: string; pid?: number; startNs?: number; token?: string; program?: string; jobKey?: string }): Buffer;
+  encodeHello(h: {
+    job: string;
+    rank: number;
+    size: number;
+    host?: string;
+    pid?: number;
+    startNs?: number;
+    token?: string;
+    program?: string;
+    jobKey?: string;
+  }): Buffer;
   encodeCommDef(c: { localId: number; globalId: number; members: number[]; remoteMembers?: number[] }): Buffer;
   encodeBye(b: { endNs: number; records: number; dropped: number; mpiNs: number }): Buffer;
   encodePlacement(p: { epoch: number; sites: string[]; siteOf: number[] }): Buffer;
-  decodeEnvelope(body: Uint8Array): { kind: 'placement' | 'ack' | 'error' | 'other' | 'malformed'; epoch?: number; sites?: string[]; siteOf?: number[]; seq?: number; message?: string };
+  decodeEnvelope(body: Uint8Array): {
+    kind: 'placement' | 'ack' | 'error' | 'other' | 'malformed';
+    epoch?: number;
+    sites?: string[];
+    siteOf?: number[];
+    seq?: number;
+    message?: string;
+  };
   protocolVersion: number;
   maxFrameBytes: number;
 }

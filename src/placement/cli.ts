@@ -57,7 +57,12 @@ export class PlacementUsageError extends Error {}
 
 /** Whether any placement option was given (no service otherwise: sitempi behaves as before). */
 export function wantsPlacement(v: Values): boolean {
-  return typeof v.sites === 'string' || v.testbed === true || typeof v['executor-command'] === 'string' || typeof v['testbed-state'] === 'string';
+  return (
+    typeof v.sites === 'string' ||
+    v.testbed === true ||
+    typeof v['executor-command'] === 'string' ||
+    typeof v['testbed-state'] === 'string'
+  );
 }
 
 /**
@@ -65,13 +70,23 @@ export function wantsPlacement(v: Values): boolean {
  * relocations through `log`. Throws PlacementUsageError for bad options, Error when the testbed
  * is not up.
  */
-export async function placementFromOptions(monitor: Monitor, v: Values, classify: ClassifyOptions, log: (m: string) => void): Promise<PlacementService> {
+export async function placementFromOptions(
+  monitor: Monitor,
+  v: Values,
+  classify: ClassifyOptions,
+  log: (m: string) => void,
+): Promise<PlacementService> {
   const { parseSize } = await import('../cli/args.js');
   const { PlacementService } = await import('./service.js');
   const { parseSiteSpec, SiteMapError } = await import('./sitemap.js');
   const sites = typeof v.sites === 'string' ? v.sites : undefined;
   if (sites !== undefined) {
-    try { parseSiteSpec(sites); } catch (e) { if (e instanceof SiteMapError) throw new PlacementUsageError(`--sites: ${e.message}`); throw e; }
+    try {
+      parseSiteSpec(sites);
+    } catch (e) {
+      if (e instanceof SiteMapError) throw new PlacementUsageError(`--sites: ${e.message}`);
+      throw e;
+    }
   }
   const testbed = v.testbed === true || typeof v['testbed-state'] === 'string';
   const cmd = typeof v['executor-command'] === 'string' ? v['executor-command'] : undefined;
@@ -88,19 +103,29 @@ export async function placementFromOptions(monitor: Monitor, v: Values, classify
         maxNodesPerSite[m[1]] = m[2] === 'inf' ? Infinity : Number(m[2]);
       }
     }
-    executor = new TestbedExecutor({ stateDir: typeof v['testbed-state'] === 'string' ? v['testbed-state'] : undefined, maxNodesPerSite });
+    executor = new TestbedExecutor({
+      stateDir: typeof v['testbed-state'] === 'string' ? v['testbed-state'] : undefined,
+      maxNodesPerSite,
+    });
   } else if (cmd) {
     const { CommandExecutor } = await import('./command-executor.js');
-    try { executor = new CommandExecutor({ command: cmd }); } catch (e) { throw new PlacementUsageError(`--executor-command: ${(e as Error).message}`); }
+    try {
+      executor = new CommandExecutor({ command: cmd });
+    } catch (e) {
+      throw new PlacementUsageError(`--executor-command: ${(e as Error).message}`);
+    }
   }
   const relocate = typeof v.relocate === 'string' ? v.relocate : executor ? 'auto' : 'off';
-  if (relocate !== 'auto' && relocate !== 'off') throw new PlacementUsageError(`--relocate: auto or off, got ${relocate}`);
-  if (relocate === 'auto' && !executor) throw new PlacementUsageError('--relocate auto needs an executor (--testbed or --executor-command)');
+  if (relocate !== 'auto' && relocate !== 'off')
+    throw new PlacementUsageError(`--relocate: auto or off, got ${relocate}`);
+  if (relocate === 'auto' && !executor)
+    throw new PlacementUsageError('--relocate auto needs an executor (--testbed or --executor-command)');
   const cost: CostModelOptions = {};
   if (typeof v['vm-memory'] === 'string') cost.vmMemoryBytes = parseSize(v['vm-memory']);
   if (typeof v['dirty-rate'] === 'string') cost.dirtyBytesPerSecond = parseSize(v['dirty-rate']);
   if (typeof v.migration === 'string') {
-    if (!['live', 'stop', 'auto'].includes(v.migration)) throw new PlacementUsageError(`--migration: live, stop or auto, got ${v.migration}`);
+    if (!['live', 'stop', 'auto'].includes(v.migration))
+      throw new PlacementUsageError(`--migration: live, stop or auto, got ${v.migration}`);
     cost.mode = v.migration as CostModelOptions['mode'];
   }
   const interval = num(v['relocate-interval'], '--relocate-interval');
@@ -111,21 +136,34 @@ export async function placementFromOptions(monitor: Monitor, v: Values, classify
     executor,
     cost,
     classify,
-    policy: relocate === 'auto' ? {
-      minIntervalMs: interval !== undefined ? interval * 1000 : undefined,
-      minObserveSeconds: observe,
-      evaluateEveryMs: every !== undefined ? every * 1000 : undefined,
-      requireGain: v['no-gain-check'] !== true,
-    } : false,
+    policy:
+      relocate === 'auto'
+        ? {
+            minIntervalMs: interval !== undefined ? interval * 1000 : undefined,
+            minObserveSeconds: observe,
+            evaluateEveryMs: every !== undefined ? every * 1000 : undefined,
+            requireGain: v['no-gain-check'] !== true,
+          }
+        : false,
   });
-  svc.on('placement', (ev) => log(`job ${ev.jobId}: placement epoch ${ev.epoch} ${ev.map} [${ev.source}] ${ev.reason} (sent to ${ev.ranksNotified} ranks)`));
+  svc.on('placement', (ev) =>
+    log(
+      `job ${ev.jobId}: placement epoch ${ev.epoch} ${ev.map} [${ev.source}] ${ev.reason} (sent to ${ev.ranksNotified} ranks)`,
+    ),
+  );
   svc.on('relocation', (ev) => {
     if (!ev.ok) log(`job ${ev.jobId}: relocation (${ev.trigger}) failed: ${ev.error}`);
-    else if (!ev.reachedTarget) log(`job ${ev.jobId}: relocation (${ev.trigger}) reached a different placement than asked (epoch ${ev.epochAfter})`);
+    else if (!ev.reachedTarget)
+      log(
+        `job ${ev.jobId}: relocation (${ev.trigger}) reached a different placement than asked (epoch ${ev.epochAfter})`,
+      );
   });
   const skipped = new Set<string>(); // log a skipped consolidation once per job
   svc.on('decision', (d) => {
-    if (d.action === 'skip' && !skipped.has(d.jobId)) { skipped.add(d.jobId); log(`job ${d.jobId}: ${d.summary}`); }
+    if (d.action === 'skip' && !skipped.has(d.jobId)) {
+      skipped.add(d.jobId);
+      log(`job ${d.jobId}: ${d.summary}`);
+    }
   });
   svc.on('warning', (m) => log(m));
   await svc.start();

@@ -34,7 +34,12 @@ export interface CommandExecutorOptions {
 }
 
 export class CommandExecutorError extends Error {
-  constructor(message: string, readonly stderr = '', readonly stdout = '', readonly code: number | null = null) {
+  constructor(
+    message: string,
+    readonly stderr = '',
+    readonly stdout = '',
+    readonly code: number | null = null,
+  ) {
     super(message);
     this.name = 'CommandExecutorError';
   }
@@ -64,30 +69,47 @@ export class CommandExecutor implements Executor {
   async relocate(req: RelocationRequest): Promise<SitePlacement> {
     const bad = badHostname(req.job);
     if (bad) throw new CommandExecutorError(`executor command \`${this.commandText}\` not run: ${bad}`);
-    const input = JSON.stringify({
-      action: 'relocate',
-      reason: req.reason,
-      job: { id: req.job.id, size: req.job.size, hosts: req.job.hosts },
-      hosts: Object.fromEntries(req.job.hosts.map((h, r) => [String(r), h])),
-      current: req.current,
-      target: req.target,
-      estimate: req.estimate ?? null,
-    }) + '\n';
+    const input =
+      JSON.stringify({
+        action: 'relocate',
+        reason: req.reason,
+        job: { id: req.job.id, size: req.job.size, hosts: req.job.hosts },
+        hosts: Object.fromEntries(req.job.hosts.map((h, r) => [String(r), h])),
+        current: req.current,
+        target: req.target,
+        estimate: req.estimate ?? null,
+      }) + '\n';
     const { stdout } = await this.run(input);
     let obj: unknown;
     const text = stdout.trim();
     try {
       // the last non-empty line, or the whole output (pretty-printed JSON)
       const lines = text.split('\n').filter((l) => l.trim());
-      try { obj = JSON.parse(lines[lines.length - 1] ?? ''); } catch { obj = JSON.parse(text); }
+      try {
+        obj = JSON.parse(lines[lines.length - 1] ?? '');
+      } catch {
+        obj = JSON.parse(text);
+      }
     } catch {
-      throw new CommandExecutorError(`executor command \`${this.commandText}\` printed no JSON placement on stdout (got: ${JSON.stringify(tail(text, 300))})`, '', stdout, 0);
+      throw new CommandExecutorError(
+        `executor command \`${this.commandText}\` printed no JSON placement on stdout (got: ${JSON.stringify(tail(text, 300))})`,
+        '',
+        stdout,
+        0,
+      );
     }
-    const p = (obj && typeof obj === 'object' && 'placement' in obj ? (obj as { placement: unknown }).placement : obj) as SitePlacement;
+    const p = (
+      obj && typeof obj === 'object' && 'placement' in obj ? (obj as { placement: unknown }).placement : obj
+    ) as SitePlacement;
     try {
       validatePlacement(p, req.job.size);
     } catch (e) {
-      throw new CommandExecutorError(`executor command \`${this.commandText}\` printed an unusable placement: ${(e as Error).message}`, '', stdout, 0);
+      throw new CommandExecutorError(
+        `executor command \`${this.commandText}\` printed an unusable placement: ${(e as Error).message}`,
+        '',
+        stdout,
+        0,
+      );
     }
     return { sites: [...p.sites], siteOf: [...p.siteOf] };
   }
@@ -100,30 +122,73 @@ export class CommandExecutor implements Executor {
       for (const k of SECRETS) delete env[k];
       let child: ReturnType<typeof spawn>;
       try {
-        child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env, cwd: this.opts.cwd, shell: false });
+        child = spawn(argv[0], argv.slice(1), {
+          stdio: ['pipe', 'pipe', 'pipe'],
+          env,
+          cwd: this.opts.cwd,
+          shell: false,
+        });
       } catch (e) {
-        reject(new CommandExecutorError(`executor command \`${this.commandText}\` could not start: ${(e as Error).message}`));
+        reject(
+          new CommandExecutorError(`executor command \`${this.commandText}\` could not start: ${(e as Error).message}`),
+        );
         return;
       }
-      let stdout = '', stderr = '', timedOut = false, settled = false;
-      const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
+      let stdout = '',
+        stderr = '',
+        timedOut = false,
+        settled = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, timeoutMs);
       timer.unref();
       child.stdout!.setEncoding('utf8');
       child.stderr!.setEncoding('utf8');
-      child.stdout!.on('data', (d: string) => { if (stdout.length < 1 << 20) stdout += d; });
-      child.stderr!.on('data', (d: string) => { if (stderr.length < 1 << 20) stderr += d; });
-      child.stdin!.on('error', () => { /* the hook did not read its input: fine */ });
+      child.stdout!.on('data', (d: string) => {
+        if (stdout.length < 1 << 20) stdout += d;
+      });
+      child.stderr!.on('data', (d: string) => {
+        if (stderr.length < 1 << 20) stderr += d;
+      });
+      child.stdin!.on('error', () => {
+        /* the hook did not read its input: fine */
+      });
       child.stdin!.end(input);
-      const fail = (e: CommandExecutorError) => { if (!settled) { settled = true; clearTimeout(timer); reject(e); } };
-      child.on('error', (e: NodeJS.ErrnoException) => fail(new CommandExecutorError(
-        `executor command \`${this.commandText}\` could not start: ${e.code === 'ENOENT' ? `${argv[0]} not found` : e.message}`)));
+      const fail = (e: CommandExecutorError) => {
+        if (!settled) {
+          settled = true;
+          clearTimeout(timer);
+          reject(e);
+        }
+      };
+      child.on('error', (e: NodeJS.ErrnoException) =>
+        fail(
+          new CommandExecutorError(
+            `executor command \`${this.commandText}\` could not start: ${e.code === 'ENOENT' ? `${argv[0]} not found` : e.message}`,
+          ),
+        ),
+      );
       child.on('close', (code, signal) => {
         if (settled) return;
-        if (timedOut) return fail(new CommandExecutorError(`executor command \`${this.commandText}\` timed out after ${timeoutMs} ms${stderr ? `: ${tail(stderr)}` : ''}`, stderr, stdout, code));
+        if (timedOut)
+          return fail(
+            new CommandExecutorError(
+              `executor command \`${this.commandText}\` timed out after ${timeoutMs} ms${stderr ? `: ${tail(stderr)}` : ''}`,
+              stderr,
+              stdout,
+              code,
+            ),
+          );
         if (code !== 0) {
-          return fail(new CommandExecutorError(
-            `executor command \`${this.commandText}\` ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${stderr.trim() ? `: ${tail(stderr)}` : ' (no message on stderr)'}`,
-            stderr, stdout, code));
+          return fail(
+            new CommandExecutorError(
+              `executor command \`${this.commandText}\` ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${stderr.trim() ? `: ${tail(stderr)}` : ' (no message on stderr)'}`,
+              stderr,
+              stdout,
+              code,
+            ),
+          );
         }
         settled = true;
         clearTimeout(timer);
@@ -143,24 +208,34 @@ const SECRETS = ['SITEMPI_TOKEN', 'SITEMPI_JOB_KEY'];
  */
 export function splitCommand(text: string): string[] {
   const words: string[] = [];
-  let word = '', inWord = false, quote: '' | "'" | '"' = '';
+  let word = '',
+    inWord = false,
+    quote: '' | "'" | '"' = '';
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (quote === "'") {
-      if (c === "'") quote = ''; else word += c;
+      if (c === "'") quote = '';
+      else word += c;
     } else if (c === '\\' && i + 1 < text.length) {
-      word += text[++i]; inWord = true;
+      word += text[++i];
+      inWord = true;
     } else if (quote === '"') {
-      if (c === '"') quote = ''; else word += c;
+      if (c === '"') quote = '';
+      else word += c;
     } else if (c === "'" || c === '"') {
-      quote = c; inWord = true;
+      quote = c;
+      inWord = true;
     } else if (c === ' ' || c === '\t') {
       if (inWord) words.push(word);
-      word = ''; inWord = false;
+      word = '';
+      inWord = false;
     } else if ('|&;<>()$`\n'.includes(c)) {
-      throw new Error(`executor command ${JSON.stringify(text)}: '${c === '\n' ? '\\n' : c}' would need a shell, and the hook runs without one (put it in a script)`);
+      throw new Error(
+        `executor command ${JSON.stringify(text)}: '${c === '\n' ? '\\n' : c}' would need a shell, and the hook runs without one (put it in a script)`,
+      );
     } else {
-      word += c; inWord = true;
+      word += c;
+      inWord = true;
     }
   }
   if (quote) throw new Error(`executor command ${JSON.stringify(text)}: unterminated ${quote}`);

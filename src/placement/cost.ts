@@ -120,7 +120,12 @@ const DEF = {
 
 type Mode = 'live' | 'stop';
 
-function one(mode: Mode, vms: number, o: CostModelOptions, crossBytesPerSecond: number): Omit<MigrationEstimate, 'alternative'> {
+function one(
+  mode: Mode,
+  vms: number,
+  o: CostModelOptions,
+  crossBytesPerSecond: number,
+): Omit<MigrationEstimate, 'alternative'> {
   const M = o.vmMemoryBytes ?? DEF.vmMemoryBytes;
   const D = o.dirtyBytesPerSecond ?? DEF.dirtyBytesPerSecond;
   const bps = o.bandwidthBps ?? DEF.bandwidthBps;
@@ -128,9 +133,16 @@ function one(mode: Mode, vms: number, o: CostModelOptions, crossBytesPerSecond: 
   const lat = o.latencySeconds ?? DEF.latencySeconds;
   const rtt = 2 * lat;
   const linkShare = Number.isFinite(B) ? Math.min(1, crossBytesPerSecond / B) : 0;
-  let transferBytes: number, migrationSeconds: number, downtimeSeconds: number, downtimePerVm = 0, rounds = 0, converged = true;
+  let transferBytes: number,
+    migrationSeconds: number,
+    downtimeSeconds: number,
+    downtimePerVm = 0,
+    rounds = 0,
+    converged = true;
   if (vms === 0) {
-    transferBytes = 0; migrationSeconds = 0; downtimeSeconds = 0;
+    transferBytes = 0;
+    migrationSeconds = 0;
+    downtimeSeconds = 0;
   } else if (mode === 'stop') {
     transferBytes = vms * M;
     downtimePerVm = M / B + rtt;
@@ -141,7 +153,9 @@ function one(mode: Mode, vms: number, o: CostModelOptions, crossBytesPerSecond: 
     const stop = o.stopBytes ?? DEF.stopBytes;
     const maxRounds = o.maxRounds ?? DEF.maxRounds;
     const maxSent = (o.maxFactor ?? DEF.maxFactor) * M;
-    let x = M, sent = 0, time = 0;
+    let x = M,
+      sent = 0,
+      time = 0;
     converged = false;
     while (rounds < maxRounds) {
       sent += x;
@@ -149,7 +163,10 @@ function one(mode: Mode, vms: number, o: CostModelOptions, crossBytesPerSecond: 
       time += t;
       rounds++;
       x = Math.min(M, D * t);
-      if (x <= stop) { converged = true; break; }
+      if (x <= stop) {
+        converged = true;
+        break;
+      }
       if (sent >= maxSent) break;
     }
     const down1 = x / B + rtt; // the last round, VM suspended
@@ -161,8 +178,20 @@ function one(mode: Mode, vms: number, o: CostModelOptions, crossBytesPerSecond: 
   // While the VM is down the job waits anyway; the link is shared only while it runs.
   const costSeconds = downtimeSeconds + (migrationSeconds - downtimeSeconds) * linkShare;
   return {
-    mode, vms, vmMemoryBytes: M, dirtyBytesPerSecond: D, bandwidthBps: bps, latencySeconds: lat,
-    transferBytes, migrationSeconds, downtimeSeconds, downtimePerVmSeconds: downtimePerVm, rounds, converged, linkShare, costSeconds,
+    mode,
+    vms,
+    vmMemoryBytes: M,
+    dirtyBytesPerSecond: D,
+    bandwidthBps: bps,
+    latencySeconds: lat,
+    transferBytes,
+    migrationSeconds,
+    downtimeSeconds,
+    downtimePerVmSeconds: downtimePerVm,
+    rounds,
+    converged,
+    linkShare,
+    costSeconds,
   };
 }
 
@@ -178,7 +207,9 @@ export function migrationCost(vms: number, crossBytesPerSecond: number, o: CostM
   if (mode === 'live') return { ...live, alternative: stop };
   if (mode === 'stop') return { ...stop, alternative: live };
   // equal costs (an idle link, a live migration that did not converge): the one that moves less
-  const liveWins = live.costSeconds < stop.costSeconds || (live.costSeconds === stop.costSeconds && live.transferBytes <= stop.transferBytes);
+  const liveWins =
+    live.costSeconds < stop.costSeconds ||
+    (live.costSeconds === stop.costSeconds && live.transferBytes <= stop.transferBytes);
   return liveWins ? { ...live, alternative: stop } : { ...stop, alternative: live };
 }
 
@@ -201,9 +232,12 @@ export function relocationGain(t: TrafficRates, o: CostModelOptions = {}): GainE
   const lat = o.latencySeconds ?? DEF.latencySeconds;
   const cap = t.mpiFraction > 0 ? Math.min(1, t.mpiFraction) : 1;
   const frac = (bytesPs: number, msgsPs: number) => Math.min(cap, bytesPs / B + (msgsPs / Math.max(1, t.ranks)) * lat);
-  const bb = per(t.crossBytesBefore), ba = per(t.crossBytesAfter);
-  const mb = per(t.crossMessagesBefore), ma = per(t.crossMessagesAfter);
-  const before = frac(bb, mb), after = frac(ba, ma);
+  const bb = per(t.crossBytesBefore),
+    ba = per(t.crossBytesAfter);
+  const mb = per(t.crossMessagesBefore),
+    ma = per(t.crossMessagesAfter);
+  const before = frac(bb, mb),
+    after = frac(ba, ma);
   const horizonSeconds = o.horizonSeconds ?? w;
   return {
     crossBytesPerSecondBefore: bb,
@@ -223,5 +257,11 @@ export function weigh(t: TrafficRates, vms: number, o: CostModelOptions = {}): W
   const cost = migrationCost(vms, gain.crossBytesPerSecondBefore, o);
   const costFactor = o.costFactor ?? DEF.costFactor;
   const ratio = cost.costSeconds > 0 ? gain.gainSeconds / cost.costSeconds : gain.gainSeconds > 0 ? Infinity : 0;
-  return { gain, cost, costFactor, worthIt: gain.gainSeconds > 0 && gain.gainSeconds >= costFactor * cost.costSeconds, ratio };
+  return {
+    gain,
+    cost,
+    costFactor,
+    worthIt: gain.gainSeconds > 0 && gain.gainSeconds >= costFactor * cost.costSeconds,
+    ratio,
+  };
 }

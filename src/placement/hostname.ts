@@ -14,7 +14,8 @@ export function badHostname(job: JobInfo): string | null {
   for (let r = 0; r < job.size; r++) {
     const h = job.hosts[r] ?? '';
     if (!h) return `rank ${r}'s host is unknown (no Hello yet)`;
-    if (!isHostname(h)) return `rank ${r} names its host ${JSON.stringify(h.length > 64 ? `${h.slice(0, 64)}...` : h)}, not a valid host name (letters, digits, '-' and '.')`;
+    if (!isHostname(h))
+      return `rank ${r} names its host ${JSON.stringify(h.length > 64 ? `${h.slice(0, 64)}...` : h)}, not a valid host name (letters, digits, '-' and '.')`;
   }
   return null;
 }

@@ -18,14 +18,23 @@ export interface NumbersContext {
 }
 
 /** The numbers behind moving `job` from `from` to `target` (no side effect). */
-export function relocationNumbers(job: JobProfile, from: SitePlacement | null, target: SitePlacement, ctx: NumbersContext): RelocationNumbers {
+export function relocationNumbers(
+  job: JobProfile,
+  from: SitePlacement | null,
+  target: SitePlacement,
+  ctx: NumbersContext,
+): RelocationNumbers {
   const m = job.matrix();
   const wall = job.wallNs / 1e9;
   const before = from ? crossingTraffic(m, from) : null;
   const after = crossingTraffic(m, target);
   let cls: Classification | null = ctx.classification ?? null;
   if (!cls && from) {
-    try { cls = classify(job, { ...ctx.classify, split: from.siteOf }); } catch { cls = null; }
+    try {
+      cls = classify(job, { ...ctx.classify, split: from.siteOf });
+    } catch {
+      cls = null;
+    }
   }
   const info = ctx.info;
   // link parameters between the (first) pair of sites a rank moves across
@@ -35,19 +44,31 @@ export function relocationNumbers(job: JobProfile, from: SitePlacement | null, t
   for (let r = 0; r < job.size; r++) {
     const a = from ? from.sites[from.siteOf[r]] : undefined;
     const b = target.sites[target.siteOf[r]];
-    if (a !== b) { movedRanks++; if (!pair && a) pair = [a, b]; }
+    if (a !== b) {
+      movedRanks++;
+      if (!pair && a) pair = [a, b];
+    }
   }
   const link = pair && ctx.executor?.link ? ctx.executor.link(pair[0], pair[1]) : null;
   if (link) {
     if (ctx.cost?.bandwidthBps === undefined) costOpts.bandwidthBps = link.bandwidthBps;
     if (ctx.cost?.latencySeconds === undefined) costOpts.latencySeconds = link.latencySeconds;
   }
-  const vms = ctx.executor?.vmsToMove ? ctx.executor.vmsToMove(info, from, target) : movingHosts(info, from, target).length;
-  const gain = relocationGain({
-    ranks: job.size, wallSeconds: wall, mpiFraction: job.mpiFraction,
-    crossBytesBefore: before?.bytes ?? 0, crossMessagesBefore: before?.messages ?? 0,
-    crossBytesAfter: after.bytes, crossMessagesAfter: after.messages,
-  }, costOpts);
+  const vms = ctx.executor?.vmsToMove
+    ? ctx.executor.vmsToMove(info, from, target)
+    : movingHosts(info, from, target).length;
+  const gain = relocationGain(
+    {
+      ranks: job.size,
+      wallSeconds: wall,
+      mpiFraction: job.mpiFraction,
+      crossBytesBefore: before?.bytes ?? 0,
+      crossMessagesBefore: before?.messages ?? 0,
+      crossBytesAfter: after.bytes,
+      crossMessagesAfter: after.messages,
+    },
+    costOpts,
+  );
   const cost = migrationCost(vms, gain.crossBytesPerSecondBefore, costOpts);
   const costFactor = costOpts.costFactor ?? 1;
   return {

@@ -29,8 +29,18 @@ export interface PolicyHost {
   /** Why the job may not be moved at all (not registered, host names an executor must not get), or null. */
   immovable(job: JobProfile): string | null;
   checkTarget(job: JobProfile, target: SitePlacement): Promise<string | null>;
-  numbers(job: JobProfile, from: SitePlacement | null, target: SitePlacement, classification?: Classification): RelocationNumbers;
-  relocate(jobId: string, target: SitePlacement, reason: string, opts: { trigger: 'policy'; classification: Classification }): Promise<unknown>;
+  numbers(
+    job: JobProfile,
+    from: SitePlacement | null,
+    target: SitePlacement,
+    classification?: Classification,
+  ): RelocationNumbers;
+  relocate(
+    jobId: string,
+    target: SitePlacement,
+    reason: string,
+    opts: { trigger: 'policy'; classification: Classification },
+  ): Promise<unknown>;
   recordDecision(s: JobState, d: PolicyDecision): void;
 }
 
@@ -49,11 +59,13 @@ export interface PolicyOptions {
   requireGain?: boolean;
 }
 
-
 export class ConsolidationPolicy {
   readonly opts: Required<PolicyOptions>;
 
-  constructor(private readonly svc: PolicyHost, opts: PolicyOptions = {}) {
+  constructor(
+    private readonly svc: PolicyHost,
+    opts: PolicyOptions = {},
+  ) {
     this.opts = {
       enabled: opts.enabled ?? true,
       evaluateEveryMs: opts.evaluateEveryMs ?? 2000,
@@ -74,8 +86,15 @@ export class ConsolidationPolicy {
       // said once, never evaluated: a client holding the token can make up any traffic and host names
       if (s.decisions[s.decisions.length - 1]?.summary !== problem) {
         this.svc.recordDecision(s, {
-          jobId: job.id, at: Date.now(), jobSeconds: job.wallNs / 1e9, action: 'skip', verdict: null, summary: problem,
-          classification: null, target: null, numbers: null,
+          jobId: job.id,
+          at: Date.now(),
+          jobSeconds: job.wallNs / 1e9,
+          action: 'skip',
+          verdict: null,
+          summary: problem,
+          classification: null,
+          target: null,
+          numbers: null,
         });
       }
       return null;
@@ -102,14 +121,33 @@ export class ConsolidationPolicy {
     const cur = s.current!;
     const current: SitePlacement = { sites: cur.sites, siteOf: cur.siteOf };
     const base = { jobId: job.id, at: Date.now(), jobSeconds: job.wallNs / 1e9 };
-    const finish = (d: PolicyDecision) => { this.svc.recordDecision(s, d); return d; };
+    const finish = (d: PolicyDecision) => {
+      this.svc.recordDecision(s, d);
+      return d;
+    };
     const per = ranksPerSite(current);
     if (per.size < 2) {
-      return finish({ ...base, action: 'none', verdict: null, summary: `on one site (${[...per.keys()][0] ?? '?'})`, classification: null, target: null, numbers: null });
+      return finish({
+        ...base,
+        action: 'none',
+        verdict: null,
+        summary: `on one site (${[...per.keys()][0] ?? '?'})`,
+        classification: null,
+        target: null,
+        numbers: null,
+      });
     }
     const cls = classify(job, { ...this.svc.options.classify, split: current.siteOf });
     if (cls.verdict === 'compute-intensive') {
-      return finish({ ...base, action: 'none', verdict: cls.verdict, summary: `compute-intensive: may span sites (${per.size} sites)`, classification: cls, target: null, numbers: null });
+      return finish({
+        ...base,
+        action: 'none',
+        verdict: cls.verdict,
+        summary: `compute-intensive: may span sites (${per.size} sites)`,
+        classification: cls,
+        target: null,
+        numbers: null,
+      });
     }
     // candidates: most ranks first; ties keep the placement's site order (Map insertion order)
     const order = [...per.entries()].map(([site, n], i) => ({ site, n, i })).sort((a, b) => b.n - a.n || a.i - b.i);
@@ -118,22 +156,59 @@ export class ConsolidationPolicy {
     for (const c of order) {
       const t = consolidated(current, c.site);
       const problem = await this.svc.checkTarget(job, t);
-      if (!problem) { target = t; break; }
+      if (!problem) {
+        target = t;
+        break;
+      }
       refusals.push(`${c.site}: ${problem}`);
     }
-    if (job.ended) return finish({ ...base, action: 'none', verdict: cls.verdict, summary: 'job ended', classification: cls, target: null, numbers: null });
+    if (job.ended)
+      return finish({
+        ...base,
+        action: 'none',
+        verdict: cls.verdict,
+        summary: 'job ended',
+        classification: cls,
+        target: null,
+        numbers: null,
+      });
     if (!target) {
-      return finish({ ...base, action: 'skip', verdict: cls.verdict, summary: `network-intensive across ${per.size} sites, but no site can take all its ranks (${refusals.join('; ')})`, classification: cls, target: null, numbers: null });
+      return finish({
+        ...base,
+        action: 'skip',
+        verdict: cls.verdict,
+        summary: `network-intensive across ${per.size} sites, but no site can take all its ranks (${refusals.join('; ')})`,
+        classification: cls,
+        target: null,
+        numbers: null,
+      });
     }
     const site = target.sites[target.siteOf[0]];
     const numbers = this.svc.numbers(job, current, target, cls);
-    const g = numbers.gain.gainSeconds, c = numbers.cost.costSeconds;
+    const g = numbers.gain.gainSeconds,
+      c = numbers.cost.costSeconds;
     const weighed = `expected gain ${g.toFixed(2)} s over ${numbers.gain.horizonSeconds.toFixed(1)} s vs ${numbers.cost.mode} migration cost ${c.toFixed(2)} s (${numbers.movedVms} VM${numbers.movedVms === 1 ? '' : 's'}, downtime ${(numbers.cost.downtimeSeconds * 1000).toFixed(0)} ms)`;
     if (this.opts.requireGain && !numbers.worthIt) {
-      return finish({ ...base, action: 'skip', verdict: cls.verdict, summary: `network-intensive across ${per.size} sites; consolidating on ${site} does not pay: ${weighed}`, classification: cls, target, numbers });
+      return finish({
+        ...base,
+        action: 'skip',
+        verdict: cls.verdict,
+        summary: `network-intensive across ${per.size} sites; consolidating on ${site} does not pay: ${weighed}`,
+        classification: cls,
+        target,
+        numbers,
+      });
     }
     const reason = `network-intensive (${cls.rules.join(', ')}) across ${per.size} sites: consolidate on ${site}, the site with most of its ranks; ${weighed}`;
-    const d = finish({ ...base, action: 'relocate', verdict: cls.verdict, summary: reason, classification: cls, target, numbers });
+    const d = finish({
+      ...base,
+      action: 'relocate',
+      verdict: cls.verdict,
+      summary: reason,
+      classification: cls,
+      target,
+      numbers,
+    });
     await this.svc.relocate(job.id, target, reason, { trigger: 'policy', classification: cls }).catch(() => undefined);
     return d;
   }

@@ -7,32 +7,74 @@ export interface PlacementReport {
   /** the placement in force at the end: epoch and map, or null */
   current: { epoch: number; map: string } | null;
   /** every epoch, oldest first */
-  timeline: Array<{ epoch: number; map: string; sites: string[]; siteOf: number[]; source: string; reason: string; at: string; jobSeconds: number }>;
+  timeline: Array<{
+    epoch: number;
+    map: string;
+    sites: string[];
+    siteOf: number[];
+    source: string;
+    reason: string;
+    at: string;
+    jobSeconds: number;
+  }>;
   relocations: Array<{
-    trigger: string; reason: string; ok: boolean; error: string | null; executor: string;
-    from: string | null; target: string; reached: string | null; reachedTarget: boolean;
-    epochBefore: number; epochAfter: number; at: string; executorMs: number;
+    trigger: string;
+    reason: string;
+    ok: boolean;
+    error: string | null;
+    executor: string;
+    from: string | null;
+    target: string;
+    reached: string | null;
+    reachedTarget: boolean;
+    epochBefore: number;
+    epochAfter: number;
+    at: string;
+    executorMs: number;
     numbers: RelocationEvent['numbers'];
   }>;
   /** policy outcomes, each time it changed */
   decisions: Array<{ at: string; jobSeconds: number; action: string; verdict: string | null; summary: string }>;
 }
 
-
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export function placementReport(h: PlacementHistory): PlacementReport {
   return {
     current: h.current ? { epoch: h.current.epoch, map: h.current.map } : null,
-    timeline: h.timeline.map((r) => ({ epoch: r.epoch, map: r.map, sites: r.sites, siteOf: r.siteOf, source: r.source, reason: r.reason, at: iso(r.at), jobSeconds: r.jobSeconds })),
+    timeline: h.timeline.map((r) => ({
+      epoch: r.epoch,
+      map: r.map,
+      sites: r.sites,
+      siteOf: r.siteOf,
+      source: r.source,
+      reason: r.reason,
+      at: iso(r.at),
+      jobSeconds: r.jobSeconds,
+    })),
     relocations: h.relocations.map((e) => ({
-      trigger: e.trigger, reason: e.reason, ok: e.ok, error: e.error, executor: e.executor,
-      from: e.from ? formatSiteMap(e.from) : null, target: formatSiteMap(e.target), reached: e.reached ? formatSiteMap(e.reached) : null,
-      reachedTarget: e.reachedTarget, epochBefore: e.epochBefore, epochAfter: e.epochAfter,
-      at: iso(e.timings.requestedAt), executorMs: e.timings.executorMs,
+      trigger: e.trigger,
+      reason: e.reason,
+      ok: e.ok,
+      error: e.error,
+      executor: e.executor,
+      from: e.from ? formatSiteMap(e.from) : null,
+      target: formatSiteMap(e.target),
+      reached: e.reached ? formatSiteMap(e.reached) : null,
+      reachedTarget: e.reachedTarget,
+      epochBefore: e.epochBefore,
+      epochAfter: e.epochAfter,
+      at: iso(e.timings.requestedAt),
+      executorMs: e.timings.executorMs,
       numbers: { ...e.numbers, classification: e.numbers.classification },
     })),
-    decisions: h.decisions.map((d) => ({ at: iso(d.at), jobSeconds: d.jobSeconds, action: d.action, verdict: d.verdict, summary: d.summary })),
+    decisions: h.decisions.map((d) => ({
+      at: iso(d.at),
+      jobSeconds: d.jobSeconds,
+      action: d.action,
+      verdict: d.verdict,
+      summary: d.summary,
+    })),
   };
 }
 
@@ -52,11 +94,16 @@ export function formatPlacementText(h: PlacementHistory): string {
   if (h.timeline.length === 0) return '';
   const t0 = h.timeline[0].at;
   out.push(`placement of job ${h.jobId} (epochs):`);
-  for (const r of h.timeline) out.push(`  epoch ${r.epoch}  ${r.map}  [${r.source}] +${((r.at - t0) / 1000).toFixed(1)}s  ${r.reason}`);
+  for (const r of h.timeline)
+    out.push(`  epoch ${r.epoch}  ${r.map}  [${r.source}] +${((r.at - t0) / 1000).toFixed(1)}s  ${r.reason}`);
   for (const e of h.relocations) {
     const n = e.numbers;
-    out.push(`  relocation (${e.trigger}, ${e.executor}) ${e.ok ? 'done' : `FAILED: ${e.error}`}: ${e.from ? formatSiteMap(e.from) : '-'} -> ${formatSiteMap(e.target)}${e.reached && !e.reachedTarget ? ` (reached ${formatSiteMap(e.reached)})` : ''}`);
-    out.push(`    crossing bytes ${n.crossBytesBefore} -> ${n.crossBytesAfter}; gain ${n.gain.gainSeconds.toFixed(2)} s vs ${n.cost.mode} migration cost ${n.cost.costSeconds.toFixed(2)} s (${n.movedVms} VMs, downtime ${(n.cost.downtimeSeconds * 1000).toFixed(0)} ms); executor ${e.timings.executorMs} ms`);
+    out.push(
+      `  relocation (${e.trigger}, ${e.executor}) ${e.ok ? 'done' : `FAILED: ${e.error}`}: ${e.from ? formatSiteMap(e.from) : '-'} -> ${formatSiteMap(e.target)}${e.reached && !e.reachedTarget ? ` (reached ${formatSiteMap(e.reached)})` : ''}`,
+    );
+    out.push(
+      `    crossing bytes ${n.crossBytesBefore} -> ${n.crossBytesAfter}; gain ${n.gain.gainSeconds.toFixed(2)} s vs ${n.cost.mode} migration cost ${n.cost.costSeconds.toFixed(2)} s (${n.movedVms} VMs, downtime ${(n.cost.downtimeSeconds * 1000).toFixed(0)} ms); executor ${e.timings.executorMs} ms`,
+    );
   }
   return out.join('\n') + '\n';
 }

@@ -17,19 +17,39 @@ import type { Monitor } from '../monitor/monitor.js';
 import type { Placement } from '../wire/messages.js';
 import type { CostModelOptions } from './cost.js';
 import type {
-  JobState, PlacementEvent, PlacementHistory, PlacementRecord, PlacementSource, PolicyDecision, RelocationEvent, RelocationNumbers,
+  JobState,
+  PlacementEvent,
+  PlacementHistory,
+  PlacementRecord,
+  PlacementSource,
+  PolicyDecision,
+  RelocationEvent,
+  RelocationNumbers,
 } from './events.js';
 import type { Executor, ExternalChange, JobInfo } from './executor.js';
 import { badHostname } from './hostname.js';
 import { relocationNumbers } from './numbers.js';
 import { ConsolidationPolicy, type PolicyHost, type PolicyOptions } from './policy.js';
 import {
-  crossingTraffic, formatSiteMap, parseSiteMap, parseSiteSpec, resolveSiteSpec, samePlacement,
-  validatePlacement, type SitePlacement, type SiteSpec,
+  crossingTraffic,
+  formatSiteMap,
+  parseSiteMap,
+  parseSiteSpec,
+  resolveSiteSpec,
+  samePlacement,
+  validatePlacement,
+  type SitePlacement,
+  type SiteSpec,
 } from './sitemap.js';
 
 export type {
-  JobState, PlacementEvent, PlacementHistory, PlacementRecord, PlacementSource, RelocationEvent, RelocationNumbers,
+  JobState,
+  PlacementEvent,
+  PlacementHistory,
+  PlacementRecord,
+  PlacementSource,
+  RelocationEvent,
+  RelocationNumbers,
 } from './events.js';
 
 export interface PlacementServiceEvents {
@@ -79,12 +99,16 @@ export class PlacementService extends EventEmitter implements PolicyHost {
   readonly policy: ConsolidationPolicy | null;
   private readonly states = new Map<string, JobState>();
   private readonly ended: JobState[] = [];
-  private readonly spec: SiteSpec | SitePlacement | ((job: JobInfo) => string | SitePlacement | null | undefined) | null;
+  private readonly spec:
+    SiteSpec | SitePlacement | ((job: JobInfo) => string | SitePlacement | null | undefined) | null;
   private unwatch: (() => void) | null = null;
   private closed = false;
   private readonly hooks: Array<[string, (...a: never[]) => void]> = [];
 
-  constructor(readonly monitor: Monitor, readonly options: PlacementServiceOptions = {}) {
+  constructor(
+    readonly monitor: Monitor,
+    readonly options: PlacementServiceOptions = {},
+  ) {
     super();
     this.executor = options.executor ?? null;
     const s = options.sites;
@@ -102,7 +126,11 @@ export class PlacementService extends EventEmitter implements PolicyHost {
 
   private listen(ev: string, fn: (...a: never[]) => void): void {
     const safe = (...a: never[]) => {
-      try { fn(...a); } catch (e) { this.warn(`placement service: ${(e as Error).message}`); }
+      try {
+        fn(...a);
+      } catch (e) {
+        this.warn(`placement service: ${(e as Error).message}`);
+      }
     };
     this.hooks.push([ev, safe]);
     this.monitor.on(ev as 'jobStart', safe as never);
@@ -137,7 +165,13 @@ export class PlacementService extends EventEmitter implements PolicyHost {
   history(jobOrId: string | JobProfile): PlacementHistory | undefined {
     const s = this.stateFor(jobOrId);
     if (!s) return undefined;
-    return { jobId: s.job.id, current: s.current, timeline: [...s.timeline], relocations: [...s.relocations], decisions: [...s.decisions] };
+    return {
+      jobId: s.job.id,
+      current: s.current,
+      timeline: [...s.timeline],
+      relocations: [...s.relocations],
+      decisions: [...s.decisions],
+    };
   }
 
   /** The job as executors see it: id, size, host of each rank. */
@@ -178,13 +212,21 @@ export class PlacementService extends EventEmitter implements PolicyHost {
    * policy or the configured map (triggers other than 'api') would move a job that is not
    * registered (Monitor.registerJob): a client with the token must not make an operator's hook run.
    */
-  async relocate(jobId: string, target: SitePlacement | string, reason = 'requested', opts: { trigger?: RelocationEvent['trigger']; classification?: Classification } = {}): Promise<RelocationEvent> {
+  async relocate(
+    jobId: string,
+    target: SitePlacement | string,
+    reason = 'requested',
+    opts: { trigger?: RelocationEvent['trigger']; classification?: Classification } = {},
+  ): Promise<RelocationEvent> {
     const s = this.states.get(jobId);
     if (!s || s.job.ended) throw new Error(`no job ${jobId} in progress`);
     const job = s.job;
     if ((opts.trigger ?? 'api') !== 'api' && !job.registered) throw new Error(`job ${jobId}: ${NOT_REGISTERED}`);
     const info = this.jobInfo(job);
-    const t = typeof target === 'string' ? parseSiteMap(target, job.size, info.hosts) : { sites: [...target.sites], siteOf: [...target.siteOf] };
+    const t =
+      typeof target === 'string'
+        ? parseSiteMap(target, job.size, info.hosts)
+        : { sites: [...target.sites], siteOf: [...target.siteOf] };
     validatePlacement(t, job.size);
     const requestedAt = Date.now();
     s.busy++;
@@ -206,7 +248,8 @@ export class PlacementService extends EventEmitter implements PolicyHost {
   setPlacement(jobId: string, placement: SitePlacement | string, reason = 'set by the caller'): PlacementEvent | null {
     const s = this.states.get(jobId);
     if (!s || s.job.ended) throw new Error(`no job ${jobId} in progress`);
-    const p = typeof placement === 'string' ? parseSiteMap(placement, s.job.size, this.jobInfo(s.job).hosts) : placement;
+    const p =
+      typeof placement === 'string' ? parseSiteMap(placement, s.job.size, this.jobInfo(s.job).hosts) : placement;
     validatePlacement(p, s.job.size);
     return this.apply(s, p, 'api', reason);
   }
@@ -217,11 +260,29 @@ export class PlacementService extends EventEmitter implements PolicyHost {
   }
 
   /** The numbers behind moving `job` from `from` to `target` (no side effect). */
-  numbers(job: JobProfile, from: SitePlacement | null, target: SitePlacement, classification?: Classification): RelocationNumbers {
-    return relocationNumbers(job, from, target, { executor: this.executor, cost: this.options.cost, classify: this.options.classify, classification, info: this.jobInfo(job) });
+  numbers(
+    job: JobProfile,
+    from: SitePlacement | null,
+    target: SitePlacement,
+    classification?: Classification,
+  ): RelocationNumbers {
+    return relocationNumbers(job, from, target, {
+      executor: this.executor,
+      cost: this.options.cost,
+      classify: this.options.classify,
+      classification,
+      info: this.jobInfo(job),
+    });
   }
 
-  private async doRelocate(s: JobState, target: SitePlacement, reason: string, trigger: RelocationEvent['trigger'], requestedAt: number, cls?: Classification): Promise<RelocationEvent> {
+  private async doRelocate(
+    s: JobState,
+    target: SitePlacement,
+    reason: string,
+    trigger: RelocationEvent['trigger'],
+    requestedAt: number,
+    cls?: Classification,
+  ): Promise<RelocationEvent> {
     const job = s.job;
     const from = s.current ? { sites: s.current.sites, siteOf: s.current.siteOf } : null;
     const epochBefore = s.current?.epoch ?? 0;
@@ -233,9 +294,17 @@ export class PlacementService extends EventEmitter implements PolicyHost {
       try {
         const bad = badHostname(this.jobInfo(job));
         if (bad) throw new Error(`not relocated: ${bad}`);
-        const problem = this.executor.checkTarget ? await this.executor.checkTarget(this.jobInfo(job), target, from) : null;
+        const problem = this.executor.checkTarget
+          ? await this.executor.checkTarget(this.jobInfo(job), target, from)
+          : null;
         if (problem) throw new Error(problem);
-        reached = await this.executor.relocate({ job: this.jobInfo(job), current: from, target, reason, estimate: numbers.cost });
+        reached = await this.executor.relocate({
+          job: this.jobInfo(job),
+          current: from,
+          target,
+          reason,
+          estimate: numbers.cost,
+        });
         validatePlacement(reached, job.size);
       } catch (e) {
         error = (e as Error).message ?? String(e);
@@ -243,7 +312,12 @@ export class PlacementService extends EventEmitter implements PolicyHost {
         // Part of the move may have happened: take where the executor says the ranks are now.
         const now = await this.executor.placementOf(this.jobInfo(job)).catch(() => null);
         if (now && !samePlacement(now, from)) {
-          try { validatePlacement(now, job.size); reached = now; } catch { /* unusable */ }
+          try {
+            validatePlacement(now, job.size);
+            reached = now;
+          } catch {
+            /* unusable */
+          }
         }
       }
     } else {
@@ -261,13 +335,27 @@ export class PlacementService extends EventEmitter implements PolicyHost {
     if (!error && reached) s.lastRelocationAt = Date.now();
     const finishedAt = Date.now();
     const ev: RelocationEvent = {
-      jobId: job.id, trigger, reason, ok: error === null, error,
+      jobId: job.id,
+      trigger,
+      reason,
+      ok: error === null,
+      error,
       executor: this.executor?.kind ?? 'none',
-      from, target, reached,
+      from,
+      target,
+      reached,
       reachedTarget: error === null && reached !== null && samePlacement(reached, target),
-      epochBefore, epochAfter: s.current?.epoch ?? 0,
+      epochBefore,
+      epochAfter: s.current?.epoch ?? 0,
       numbers,
-      timings: { requestedAt, executorStartedAt, finishedAt, executorMs: executorDone - executorStartedAt, totalMs: finishedAt - requestedAt, ranksNotified },
+      timings: {
+        requestedAt,
+        executorStartedAt,
+        finishedAt,
+        executorMs: executorDone - executorStartedAt,
+        totalMs: finishedAt - requestedAt,
+        ranksNotified,
+      },
     };
     s.relocations.push(ev);
     this.emit('relocation', ev);
@@ -280,8 +368,13 @@ export class PlacementService extends EventEmitter implements PolicyHost {
     const job = s.job;
     const rec: PlacementRecord = {
       epoch: (s.current?.epoch ?? 0) + 1,
-      sites: [...p.sites], siteOf: [...p.siteOf], map: formatSiteMap(p),
-      source, reason, at: Date.now(), jobSeconds: job.wallNs / 1e9,
+      sites: [...p.sites],
+      siteOf: [...p.siteOf],
+      map: formatSiteMap(p),
+      source,
+      reason,
+      at: Date.now(),
+      jobSeconds: job.wallNs / 1e9,
     };
     const previous = s.current;
     s.current = rec;
@@ -298,14 +391,27 @@ export class PlacementService extends EventEmitter implements PolicyHost {
     const old = this.states.get(job.id);
     if (old && old.job !== job) this.retire(old);
     this.states.set(job.id, {
-      job, current: null, timeline: [], relocations: [], decisions: [], chain: Promise.resolve(), busy: 0,
-      resolving: false, configTried: false, lastRelocationAt: 0, lastEvaluationAt: 0, evaluating: false,
+      job,
+      current: null,
+      timeline: [],
+      relocations: [],
+      decisions: [],
+      chain: Promise.resolve(),
+      busy: 0,
+      resolving: false,
+      configTried: false,
+      lastRelocationAt: 0,
+      lastEvaluationAt: 0,
+      evaluating: false,
     });
   }
 
   private onJobEnd(job: JobProfile): void {
     const s = this.states.get(job.id);
-    if (s && s.job === job) { this.states.delete(job.id); this.retire(s); }
+    if (s && s.job === job) {
+      this.states.delete(job.id);
+      this.retire(s);
+    }
   }
 
   private retire(s: JobState): void {
@@ -337,7 +443,9 @@ export class PlacementService extends EventEmitter implements PolicyHost {
         try {
           p = await this.executor.placementOf(this.jobInfo(job));
         } catch (e) {
-          this.warn(`job ${job.id}: the ${this.executor.kind} executor cannot tell where its ranks are: ${(e as Error).message}`);
+          this.warn(
+            `job ${job.id}: the ${this.executor.kind} executor cannot tell where its ranks are: ${(e as Error).message}`,
+          );
         }
         if (job.ended || s.current) return;
         if (p) {
@@ -345,9 +453,13 @@ export class PlacementService extends EventEmitter implements PolicyHost {
           this.apply(s, p, 'executor', `where the ranks run (${this.executor.kind})`);
           const want = this.configured(s);
           if (want && !samePlacement(want, p) && !job.registered) {
-            this.warn(`job ${job.id}: not registered, so the configured site map is not reached through the ${this.executor.kind} executor`);
+            this.warn(
+              `job ${job.id}: not registered, so the configured site map is not reached through the ${this.executor.kind} executor`,
+            );
           } else if (want && !samePlacement(want, p)) {
-            void this.relocate(job.id, want, 'configured site map', { trigger: 'config' }).catch((e: Error) => this.warn(`job ${job.id}: ${e.message}`));
+            void this.relocate(job.id, want, 'configured site map', { trigger: 'config' }).catch((e: Error) =>
+              this.warn(`job ${job.id}: ${e.message}`),
+            );
           }
           return;
         }
@@ -363,7 +475,9 @@ export class PlacementService extends EventEmitter implements PolicyHost {
     else if (this.executor && !this.spec && !s.configTried) {
       s.configTried = true;
       const hosts = [...new Set(this.jobInfo(job).hosts)].slice(0, 8).join(', ');
-      this.warn(`job ${job.id}: no placement (the ${this.executor.kind} executor cannot place its ranks, on hosts ${hosts}, and no site map is configured)`);
+      this.warn(
+        `job ${job.id}: no placement (the ${this.executor.kind} executor cannot place its ranks, on hosts ${hosts}, and no site map is configured)`,
+      );
     }
   }
 
@@ -395,13 +509,18 @@ export class PlacementService extends EventEmitter implements PolicyHost {
   private onExternal(ev: ExternalChange): void {
     if (this.closed) return;
     for (const s of this.states.values()) {
-      this.refreshJob(s, `outside the monitor: ${ev.description}`).catch((e: Error) => this.warn(`job ${s.job.id}: ${e.message}`));
+      this.refreshJob(s, `outside the monitor: ${ev.description}`).catch((e: Error) =>
+        this.warn(`job ${s.job.id}: ${e.message}`),
+      );
     }
   }
 
   private async refreshJob(s: JobState, reason: string): Promise<void> {
     if (!this.executor || s.busy > 0 || s.job.ended) return;
-    if (!s.current) { await this.resolveInitial(s).catch((e: Error) => this.warn(`job ${s.job.id}: ${e.message}`)); return; }
+    if (!s.current) {
+      await this.resolveInitial(s).catch((e: Error) => this.warn(`job ${s.job.id}: ${e.message}`));
+      return;
+    }
     const run = s.chain.then(async () => {
       if (s.busy > 0 || s.job.ended) return;
       const p = await this.executor!.placementOf(this.jobInfo(s.job));
@@ -434,4 +553,3 @@ export function wirePlacement(r: PlacementRecord): Placement {
 function validateShape(p: SitePlacement): void {
   if (!Array.isArray(p.sites) || !Array.isArray(p.siteOf)) throw new Error('a placement needs sites[] and siteOf[]');
 }
-

@@ -82,17 +82,20 @@ export function formatSiteMap(p: SitePlacement): string {
   return parts.join(';');
 }
 
-const NAME = /^[A-Za-z0-9_.-]+$/;  // site names as native/core/sites.cpp accepts them
+const NAME = /^[A-Za-z0-9_.-]+$/; // site names as native/core/sites.cpp accepts them
 
 /** Throws unless the placement is usable for a job of `size` ranks (what the shim checks too). */
 export function validatePlacement(p: SitePlacement, size: number): void {
-  if (!p || !Array.isArray(p.sites) || !Array.isArray(p.siteOf)) throw new SiteMapError('a placement needs sites[] and siteOf[]');
+  if (!p || !Array.isArray(p.sites) || !Array.isArray(p.siteOf))
+    throw new SiteMapError('a placement needs sites[] and siteOf[]');
   if (p.sites.length === 0) throw new SiteMapError('a placement needs at least one site');
-  for (const n of p.sites) if (typeof n !== 'string' || !NAME.test(n)) throw new SiteMapError(`bad site name '${String(n)}'`);
+  for (const n of p.sites)
+    if (typeof n !== 'string' || !NAME.test(n)) throw new SiteMapError(`bad site name '${String(n)}'`);
   if (new Set(p.sites).size !== p.sites.length) throw new SiteMapError('a site is named twice');
   if (p.siteOf.length !== size) throw new SiteMapError(`the placement has ${p.siteOf.length} ranks, the job ${size}`);
   p.siteOf.forEach((s, r) => {
-    if (!Number.isInteger(s) || s < 0 || s >= p.sites.length) throw new SiteMapError(`rank ${r}: site index ${String(s)} out of range`);
+    if (!Number.isInteger(s) || s < 0 || s >= p.sites.length)
+      throw new SiteMapError(`rank ${r}: site index ${String(s)} out of range`);
   });
 }
 
@@ -138,18 +141,29 @@ export function consolidated(like: SitePlacement, site: string): SitePlacement {
 }
 
 /** Bytes and messages of a matrix between ranks on different sites. */
-export function crossingTraffic(m: Matrix, p: SitePlacement): { bytes: number; messages: number; totalBytes: number; totalMessages: number } {
+export function crossingTraffic(
+  m: Matrix,
+  p: SitePlacement,
+): { bytes: number; messages: number; totalBytes: number; totalMessages: number } {
   const P = m.size;
   if (p.siteOf.length !== P) throw new SiteMapError(`the placement has ${p.siteOf.length} ranks, the matrix ${P}`);
   const name = siteNames(p);
-  let cb = 0n, cm = 0n, tb = 0n, tm = 0n;
+  let cb = 0n,
+    cm = 0n,
+    tb = 0n,
+    tm = 0n;
   for (let s = 0; s < P; s++) {
     for (let d = 0; d < P; d++) {
       const i = s * P + d;
-      const b = m.bytes.big(i), k = m.messages.big(i);
+      const b = m.bytes.big(i),
+        k = m.messages.big(i);
       if (b === 0n && k === 0n) continue;
-      tb += b; tm += k;
-      if (name[s] !== name[d]) { cb += b; cm += k; }
+      tb += b;
+      tm += k;
+      if (name[s] !== name[d]) {
+        cb += b;
+        cm += k;
+      }
     }
   }
   return { bytes: Number(cb), messages: Number(cm), totalBytes: Number(tb), totalMessages: Number(tm) };

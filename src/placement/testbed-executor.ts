@@ -88,7 +88,13 @@ export class TestbedExecutor implements Executor {
     if (!st) throw new Error(`no testbed is up (no state in ${this.stateDir}); run \`sitempi testbed up\` first`);
     this.st = st;
     const prev = new Map(this.nodes.map((n) => [n.name, n.site]));
-    this.nodes = st.nodes.map((n) => ({ name: n.name, host: n.host, homeSite: n.homeSite, slots: n.slots, site: prev.get(n.name) ?? n.site }));
+    this.nodes = st.nodes.map((n) => ({
+      name: n.name,
+      host: n.host,
+      homeSite: n.homeSite,
+      slots: n.slots,
+      site: prev.get(n.name) ?? n.site,
+    }));
     return st;
   }
 
@@ -118,19 +124,29 @@ export class TestbedExecutor implements Executor {
   /** Re-reads wanemu's node sites; tells the watchers what moved (when not our own move). */
   async poll(): Promise<void> {
     if (this.relocating > 0) return;
-    if (this.polling) { this.again = true; return await this.polling; }
+    if (this.polling) {
+      this.again = true;
+      return await this.polling;
+    }
     this.polling = (async () => {
       do {
         this.again = false;
         await this.pollOnce();
       } while (this.again && !this.closed && this.relocating === 0);
-    })().finally(() => { this.polling = null; });
+    })().finally(() => {
+      this.polling = null;
+    });
     return await this.polling;
   }
 
   private async pollOnce(): Promise<void> {
     if (!this.st) {
-      try { await this.reload(); } catch (e) { this.lastError = (e as Error).message; return; }
+      try {
+        await this.reload();
+      } catch (e) {
+        this.lastError = (e as Error).message;
+        return;
+      }
     }
     let ws: WanemuStatus;
     try {
@@ -156,7 +172,13 @@ export class TestbedExecutor implements Executor {
     // Our own moves are already in this.nodes: whatever differs was moved by someone else.
     if (moved.length) {
       const ev: ExternalChange = { at: Date.now(), description: moved.join(', ') };
-      for (const l of this.listeners) { try { l(ev); } catch { /* a listener's problem */ } }
+      for (const l of this.listeners) {
+        try {
+          l(ev);
+        } catch {
+          /* a listener's problem */
+        }
+      }
     }
   }
 
@@ -183,15 +205,23 @@ export class TestbedExecutor implements Executor {
     const names = siteNames(target);
     for (let r = 0; r < job.size; r++) {
       const n = this.nodeOfHost(job.hosts[r] ?? '');
-      if (!n) throw new Error(`rank ${r} runs on ${job.hosts[r] ? `host ${job.hosts[r]}, which is not a node of the testbed in ${this.stateDir}` : 'an unknown host'}`);
+      if (!n)
+        throw new Error(
+          `rank ${r} runs on ${job.hosts[r] ? `host ${job.hosts[r]}, which is not a node of the testbed in ${this.stateDir}` : 'an unknown host'}`,
+        );
       let m = want.get(n);
       if (!m) want.set(n, (m = new Map()));
       m.set(names[r], (m.get(names[r]) ?? 0) + 1);
     }
     const out = new Map<NodeView, string>();
     for (const [n, m] of want) {
-      let best = '', bestCount = -1;
-      for (const [s, c] of m) if (c > bestCount) { best = s; bestCount = c; }
+      let best = '',
+        bestCount = -1;
+      for (const [s, c] of m)
+        if (c > bestCount) {
+          best = s;
+          bestCount = c;
+        }
       out.set(n, best);
     }
     return out;
@@ -199,9 +229,14 @@ export class TestbedExecutor implements Executor {
 
   async checkTarget(job: JobInfo, target: SitePlacement): Promise<string | null> {
     if (!this.st) await this.reload();
-    for (const s of new Set(siteNames(target))) if (!this.sites.includes(s)) return `site ${s} is not a site of the testbed (sites: ${this.sites.join(', ')})`;
+    for (const s of new Set(siteNames(target)))
+      if (!this.sites.includes(s)) return `site ${s} is not a site of the testbed (sites: ${this.sites.join(', ')})`;
     let plan: Map<NodeView, string>;
-    try { plan = this.plan(job, target); } catch (e) { return (e as Error).message; }
+    try {
+      plan = this.plan(job, target);
+    } catch (e) {
+      return (e as Error).message;
+    }
     const count = new Map<string, number>();
     for (const n of this.nodes) {
       const s = plan.get(n) ?? n.site;
@@ -238,7 +273,8 @@ export class TestbedExecutor implements Executor {
     const plan = this.plan(req.job, req.target);
     let downtimeMs = 0;
     if (typeof this.opts.downtimeMs === 'number') downtimeMs = this.opts.downtimeMs;
-    else if (req.estimate) downtimeMs = Math.min(this.opts.maxDowntimeMs ?? 10000, Math.round(req.estimate.downtimePerVmSeconds * 1000));
+    else if (req.estimate)
+      downtimeMs = Math.min(this.opts.maxDowntimeMs ?? 10000, Math.round(req.estimate.downtimePerVmSeconds * 1000));
     const moves = [...plan].filter(([n, s]) => n.site !== s);
     this.relocating++;
     const failed: string[] = [];
@@ -261,22 +297,29 @@ export class TestbedExecutor implements Executor {
     // On failure the service asks placementOf() where the ranks ended up.
     if (failed.length) throw new Error(`testbed migrate failed: ${failed.join('; ')}`);
     const reached = this.placementFromNodes(req.job);
-    if (!reached) throw new Error('the ranks\' nodes are no longer in the testbed');
+    if (!reached) throw new Error("the ranks' nodes are no longer in the testbed");
     return reached;
   }
 
   watch(onChange: (ev: ExternalChange) => void): () => void {
     this.listeners.add(onChange);
     if (!this.timer && !this.closed) {
-      this.timer = setInterval(() => { this.poll().catch(() => undefined); }, this.pollMs);
+      this.timer = setInterval(() => {
+        this.poll().catch(() => undefined);
+      }, this.pollMs);
       this.timer.unref();
       if (this.opts.watchStateDir !== false) {
         try {
           this.watcher = fs.watch(this.stateDir, { persistent: false }, (_ev, file) => {
             if (!file || String(file).startsWith('state.json')) this.poll().catch(() => undefined);
           });
-          this.watcher.on('error', () => { this.watcher?.close(); this.watcher = null; });
-        } catch { /* polling alone */ }
+          this.watcher.on('error', () => {
+            this.watcher?.close();
+            this.watcher = null;
+          });
+        } catch {
+          /* polling alone */
+        }
       }
     }
     return () => {
@@ -286,8 +329,14 @@ export class TestbedExecutor implements Executor {
   }
 
   private stopWatching(): void {
-    if (this.timer) { clearInterval(this.timer); this.timer = null; }
-    if (this.watcher) { this.watcher.close(); this.watcher = null; }
+    if (this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+    if (this.watcher) {
+      this.watcher.close();
+      this.watcher = null;
+    }
   }
 
   async close(): Promise<void> {

@@ -77,14 +77,26 @@ export interface JobReport {
   topPairs: PairReport[];
   histograms?: { bucketMinBytes: number[]; pairs: Array<{ src: number; dst: number; counts: number[] }> };
   dropped: {
-    records: number; lostBatches: number; lostRecords: number; duplicateBatches: number;
-    invalidPeerRecords: number; unknownFunctionRecords: number; badFrames: number;
+    records: number;
+    lostBatches: number;
+    lostRecords: number;
+    duplicateBatches: number;
+    invalidPeerRecords: number;
+    unknownFunctionRecords: number;
+    badFrames: number;
   };
   unexpandedCollectives: number;
   /** data the monitor did not keep because the job reached one of its limits (one line each) */
   limits: string[];
   /** when each communicator switched placement epochs (monitor-provided placements only) */
-  placementSwitches: Array<{ comm: number; commSize: number; epoch: number; call: number; jobSeconds: number; ranks: number }>;
+  placementSwitches: Array<{
+    comm: number;
+    commSize: number;
+    epoch: number;
+    call: number;
+    jobSeconds: number;
+    ranks: number;
+  }>;
   rates: Rates;
   classification: Classification;
 }
@@ -115,24 +127,60 @@ export function jobReport(job: JobProfile, opts: ReportOptions = {}): JobReport 
   for (let i = 0; i < P; i++) {
     const r = job.rank(i);
     mpiTotal += r ? r.mpiNs : 0;
-    ranks.push(r
-      ? {
-          rank: i, host: r.host, pid: r.pid, seen: true, finished: r.bye !== null, wallSeconds: r.wallNs / 1e9,
-          mpiSeconds: r.mpiNs / 1e9, mpiFraction: r.mpiFraction, records: r.records, calls: r.calls, droppedRecords: r.dropped,
-          lostBatches: r.lostBatches, lostRecords: r.lostRecords, duplicateBatches: r.duplicateBatches,
-          invalidPeerRecords: r.invalidPeers, unknownFunctionRecords: r.unknownFunctions,
-          crossSiteBytes: r.crossSiteBytes, crossSiteMessages: r.crossSiteMessages,
-        }
-      : {
-          rank: i, host: '', pid: 0, seen: false, finished: false, wallSeconds: 0, mpiSeconds: 0, mpiFraction: 0, records: 0,
-          calls: 0, droppedRecords: 0, lostBatches: 0, lostRecords: 0, duplicateBatches: 0, invalidPeerRecords: 0, unknownFunctionRecords: 0,
-          crossSiteBytes: 0, crossSiteMessages: 0,
-        });
+    ranks.push(
+      r
+        ? {
+            rank: i,
+            host: r.host,
+            pid: r.pid,
+            seen: true,
+            finished: r.bye !== null,
+            wallSeconds: r.wallNs / 1e9,
+            mpiSeconds: r.mpiNs / 1e9,
+            mpiFraction: r.mpiFraction,
+            records: r.records,
+            calls: r.calls,
+            droppedRecords: r.dropped,
+            lostBatches: r.lostBatches,
+            lostRecords: r.lostRecords,
+            duplicateBatches: r.duplicateBatches,
+            invalidPeerRecords: r.invalidPeers,
+            unknownFunctionRecords: r.unknownFunctions,
+            crossSiteBytes: r.crossSiteBytes,
+            crossSiteMessages: r.crossSiteMessages,
+          }
+        : {
+            rank: i,
+            host: '',
+            pid: 0,
+            seen: false,
+            finished: false,
+            wallSeconds: 0,
+            mpiSeconds: 0,
+            mpiFraction: 0,
+            records: 0,
+            calls: 0,
+            droppedRecords: 0,
+            lostBatches: 0,
+            lostRecords: 0,
+            duplicateBatches: 0,
+            invalidPeerRecords: 0,
+            unknownFunctionRecords: 0,
+            crossSiteBytes: 0,
+            crossSiteMessages: 0,
+          },
+    );
   }
   const fnTotalNs = job.functions().reduce((s, f) => s + f.timeNs, 0);
-  const functions = job.functions()
+  const functions = job
+    .functions()
     .map((f: FunctionStats): FunctionReport => ({
-      name: f.name, id: f.id, kind: f.kind, count: f.count, bytes: f.bytes, seconds: f.timeNs / 1e9,
+      name: f.name,
+      id: f.id,
+      kind: f.kind,
+      count: f.count,
+      bytes: f.bytes,
+      seconds: f.timeNs / 1e9,
       mpiShare: fnTotalNs > 0 ? f.timeNs / fnTotalNs : 0,
     }))
     .sort((a, b) => b.seconds - a.seconds || b.bytes - a.bytes || a.id - b.id);
@@ -140,18 +188,20 @@ export function jobReport(job: JobProfile, opts: ReportOptions = {}): JobReport 
   const pairs: PairReport[] = [];
   for (let s = 0; s < P; s++) {
     for (let d = 0; d < P; d++) {
-      const b = m.bytes.num(s * P + d), k = m.messages.num(s * P + d);
+      const b = m.bytes.num(s * P + d),
+        k = m.messages.num(s * P + d);
       if (b > 0 || k > 0) pairs.push({ src: s, dst: d, bytes: b, messages: k });
     }
   }
   pairs.sort((a, b) => b.bytes - a.bytes || b.messages - a.messages || a.src - b.src || a.dst - b.dst);
   const epochList = job.epochs();
-  const epochs = epochList.length > 1
-    ? epochList.map((e) => {
-        const em = job.matrix(e);
-        return { epoch: e, bytes: dense(em.bytes, P), messages: dense(em.messages, P) };
-      })
-    : [];
+  const epochs =
+    epochList.length > 1
+      ? epochList.map((e) => {
+          const em = job.matrix(e);
+          return { epoch: e, bytes: dense(em.bytes, P), messages: dense(em.messages, P) };
+        })
+      : [];
   const losses = job.losses;
   const report: JobReport = {
     id: job.id,
@@ -171,14 +221,19 @@ export function jobReport(job: JobProfile, opts: ReportOptions = {}): JobReport 
     epochs,
     topPairs: pairs.slice(0, top),
     dropped: {
-      records: losses.droppedRecords, lostBatches: losses.lostBatches, lostRecords: losses.lostRecords, duplicateBatches: losses.duplicateBatches,
+      records: losses.droppedRecords,
+      lostBatches: losses.lostBatches,
+      lostRecords: losses.lostRecords,
+      duplicateBatches: losses.duplicateBatches,
       invalidPeerRecords: ranks.reduce((n, k) => n + k.invalidPeerRecords, 0),
       unknownFunctionRecords: ranks.reduce((n, k) => n + k.unknownFunctionRecords, 0),
       badFrames: opts.badFrames?.get(job.id) ?? 0,
     },
     unexpandedCollectives: job.unexpandedCollectives,
     limits: job.limitNotes,
-    placementSwitches: job.placementSwitches().map((w) => ({ ...w, commSize: w.comm >= 0 ? job.comms[w.comm].members.length : 0 })),
+    placementSwitches: job
+      .placementSwitches()
+      .map((w) => ({ ...w, commSize: w.comm >= 0 ? job.comms[w.comm].members.length : 0 })),
     rates: job.rates(),
     classification: classify(job, opts.classify),
   };
@@ -193,7 +248,12 @@ export function jobReport(job: JobProfile, opts: ReportOptions = {}): JobReport 
 
 /** The report object for some jobs (see docs/report-json.md). */
 export function buildReport(jobs: readonly JobProfile[], opts: ReportOptions = {}): Report {
-  return { schema: REPORT_SCHEMA_VERSION, generator: 'sitempi', generatedAt: new Date().toISOString(), jobs: jobs.map((j) => jobReport(j, opts)) };
+  return {
+    schema: REPORT_SCHEMA_VERSION,
+    generator: 'sitempi',
+    generatedAt: new Date().toISOString(),
+    jobs: jobs.map((j) => jobReport(j, opts)),
+  };
 }
 
 /** The JSON report as one line of text (no trailing newline). */
@@ -208,7 +268,10 @@ const SI = ['', 'K', 'M', 'G', 'T', 'P', 'E'];
 export function formatBytes(b: number): string {
   let i = 0;
   let v = b;
-  while (v >= 1000 && i < SI.length - 1) { v /= 1000; i++; }
+  while (v >= 1000 && i < SI.length - 1) {
+    v /= 1000;
+    i++;
+  }
   return i === 0 ? `${b} B` : `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${SI[i]}B`;
 }
 
@@ -216,7 +279,10 @@ export function formatCount(n: number): string {
   if (n < 1e4) return String(n);
   let i = 0;
   let v = n;
-  while (v >= 1000 && i < SI.length - 1) { v /= 1000; i++; }
+  while (v >= 1000 && i < SI.length - 1) {
+    v /= 1000;
+    i++;
+  }
   return `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)}${SI[i]}`;
 }
 
@@ -229,7 +295,12 @@ function secs(s: number): string {
 
 function table(head: string[], rows: string[][], right: boolean[]): string[] {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => '  ' + r.map((c, i) => (right[i] ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    '  ' +
+    r
+      .map((c, i) => (right[i] ? c.padStart(w[i]) : c.padEnd(w[i])))
+      .join('  ')
+      .trimEnd();
   return [line(head), ...rows.map(line)];
 }
 
@@ -237,8 +308,12 @@ function table(head: string[], rows: string[][], right: boolean[]): string[] {
 export function formatJobText(r: JobReport, opts: ReportOptions = {}): string {
   const top = opts.top ?? 10;
   const out: string[] = [];
-  const state = r.complete ? 'complete' : `incomplete: ${r.ranksFinished}/${r.size} ranks finished${r.endReason ? `, ${r.endReason}` : ''}`;
-  out.push(`sitempi: job ${r.id}${r.program ? ` (${r.program})` : ''} - ${r.size} ranks, wall ${secs(r.wallSeconds)}, ${(r.mpiFraction * 100).toFixed(1)}% in MPI, ${formatCount(r.records)} records (${state})`);
+  const state = r.complete
+    ? 'complete'
+    : `incomplete: ${r.ranksFinished}/${r.size} ranks finished${r.endReason ? `, ${r.endReason}` : ''}`;
+  out.push(
+    `sitempi: job ${r.id}${r.program ? ` (${r.program})` : ''} - ${r.size} ranks, wall ${secs(r.wallSeconds)}, ${(r.mpiFraction * 100).toFixed(1)}% in MPI, ${formatCount(r.records)} records (${state})`,
+  );
   const c = r.classification;
   out.push('');
   out.push(`Classification: ${c.verdict}`);
@@ -246,16 +321,48 @@ export function formatJobText(r: JobReport, opts: ReportOptions = {}): string {
   out.push('');
   out.push('Time in MPI per rank');
   const rankRows = r.ranks.map((k) => [
-    String(k.rank), k.host || '-', secs(k.wallSeconds), secs(k.mpiSeconds), `${(k.mpiFraction * 100).toFixed(1)}%`,
-    formatCount(k.calls), String(k.droppedRecords + k.lostRecords), k.seen ? (k.finished ? '' : 'no Bye') : 'never connected',
+    String(k.rank),
+    k.host || '-',
+    secs(k.wallSeconds),
+    secs(k.mpiSeconds),
+    `${(k.mpiFraction * 100).toFixed(1)}%`,
+    formatCount(k.calls),
+    String(k.droppedRecords + k.lostRecords),
+    k.seen ? (k.finished ? '' : 'no Bye') : 'never connected',
   ]);
-  rankRows.push(['all', '', secs(r.wallSeconds), secs(r.mpiSeconds), `${(r.mpiFraction * 100).toFixed(1)}%`,
-    formatCount(r.ranks.reduce((s, k) => s + k.calls, 0)), String(r.dropped.records + r.dropped.lostRecords), '']);
-  out.push(...table(['rank', 'host', 'wall', 'MPI', 'MPI%', 'calls', 'lost', ''], rankRows, [true, false, true, true, true, true, true, false]));
-  const fnRows = (list: FunctionReport[]) => list.slice(0, top).map((f) => [
-    f.name, formatCount(f.count), secs(f.seconds), `${(f.mpiShare * 100).toFixed(1)}%`, formatBytes(f.bytes),
-    f.count > 0 ? formatBytes(Math.round(f.bytes / f.count)) : '-',
+  rankRows.push([
+    'all',
+    '',
+    secs(r.wallSeconds),
+    secs(r.mpiSeconds),
+    `${(r.mpiFraction * 100).toFixed(1)}%`,
+    formatCount(r.ranks.reduce((s, k) => s + k.calls, 0)),
+    String(r.dropped.records + r.dropped.lostRecords),
+    '',
   ]);
+  out.push(
+    ...table(['rank', 'host', 'wall', 'MPI', 'MPI%', 'calls', 'lost', ''], rankRows, [
+      true,
+      false,
+      true,
+      true,
+      true,
+      true,
+      true,
+      false,
+    ]),
+  );
+  const fnRows = (list: FunctionReport[]) =>
+    list
+      .slice(0, top)
+      .map((f) => [
+        f.name,
+        formatCount(f.count),
+        secs(f.seconds),
+        `${(f.mpiShare * 100).toFixed(1)}%`,
+        formatBytes(f.bytes),
+        f.count > 0 ? formatBytes(Math.round(f.bytes / f.count)) : '-',
+      ]);
   const head = ['function', 'calls', 'time', '%MPI', 'bytes', 'bytes/call'];
   const right = [false, true, true, true, true, true];
   out.push('');
@@ -263,36 +370,68 @@ export function formatJobText(r: JobReport, opts: ReportOptions = {}): string {
   out.push(...(r.functions.length ? table(head, fnRows(r.functions), right) : ['  (no MPI calls recorded)']));
   const byBytes = [...r.functions].filter((f) => f.bytes > 0).sort((a, b) => b.bytes - a.bytes || a.id - b.id);
   out.push('');
-  out.push(`Top functions by bytes${r.dropped.invalidPeerRecords ? ' (every call record: also those with invalid peers, see below)' : ''}`);
+  out.push(
+    `Top functions by bytes${r.dropped.invalidPeerRecords ? ' (every call record: also those with invalid peers, see below)' : ''}`,
+  );
   out.push(...(byBytes.length ? table(head, fnRows(byBytes), right) : ['  (no data moved)']));
   out.push('');
   out.push('Heaviest rank pairs (point-to-point, one-sided and expanded collectives)');
-  out.push(...(r.topPairs.length
-    ? table(['src', 'dst', 'bytes', 'messages', 'bytes/msg'], r.topPairs.map((p) => [
-        String(p.src), String(p.dst), formatBytes(p.bytes), formatCount(p.messages), p.messages > 0 ? formatBytes(Math.round(p.bytes / p.messages)) : '-',
-      ]), [true, true, true, true, true])
-    : ['  (no traffic between ranks)']));
+  out.push(
+    ...(r.topPairs.length
+      ? table(
+          ['src', 'dst', 'bytes', 'messages', 'bytes/msg'],
+          r.topPairs.map((p) => [
+            String(p.src),
+            String(p.dst),
+            formatBytes(p.bytes),
+            formatCount(p.messages),
+            p.messages > 0 ? formatBytes(Math.round(p.bytes / p.messages)) : '-',
+          ]),
+          [true, true, true, true, true],
+        )
+      : ['  (no traffic between ranks)']),
+  );
   const n = c.numbers;
   out.push('');
-  out.push(`Split in halves: ${formatBytes(n.crossBytes)} in ${formatCount(n.crossMessages)} messages would cross sites ` +
-    `(${(n.crossFraction * 100).toFixed(1)}% of ${formatBytes(n.totalBytes)}), ${formatBytes(n.crossBytesPerSecond)}/s over ${secs(n.wallSeconds)}`);
+  out.push(
+    `Split in halves: ${formatBytes(n.crossBytes)} in ${formatCount(n.crossMessages)} messages would cross sites ` +
+      `(${(n.crossFraction * 100).toFixed(1)}% of ${formatBytes(n.totalBytes)}), ${formatBytes(n.crossBytesPerSecond)}/s over ${secs(n.wallSeconds)}`,
+  );
   const d = r.dropped;
   if (d.records || d.lostBatches || d.lostRecords) {
-    out.push(`Lost data: ${d.records} records dropped by the shim, ${d.lostBatches} batches and ${d.lostRecords} records lost in transit: figures are lower bounds`);
+    out.push(
+      `Lost data: ${d.records} records dropped by the shim, ${d.lostBatches} batches and ${d.lostRecords} records lost in transit: figures are lower bounds`,
+    );
   }
-  if (d.badFrames) out.push(`Corrupt data: ${d.badFrames} frames of the rank files did not decode and were skipped: figures are lower bounds`);
+  if (d.badFrames)
+    out.push(
+      `Corrupt data: ${d.badFrames} frames of the rank files did not decode and were skipped: figures are lower bounds`,
+    );
   if (d.invalidPeerRecords) {
-    const who = r.ranks.filter((k) => k.invalidPeerRecords > 0).map((k) => `rank ${k.rank}: ${k.invalidPeerRecords}`).slice(0, 8).join(', ');
-    out.push(`Invalid peers: ${d.invalidPeerRecords} records name a peer outside 0..${r.size - 1} (${who}): the function tables count them, the matrix and the pairs leave them out`);
+    const who = r.ranks
+      .filter((k) => k.invalidPeerRecords > 0)
+      .map((k) => `rank ${k.rank}: ${k.invalidPeerRecords}`)
+      .slice(0, 8)
+      .join(', ');
+    out.push(
+      `Invalid peers: ${d.invalidPeerRecords} records name a peer outside 0..${r.size - 1} (${who}): the function tables count them, the matrix and the pairs leave them out`,
+    );
   }
-  if (d.unknownFunctionRecords) out.push(`Unknown functions: ${d.unknownFunctionRecords} call records of function ids this monitor does not know (a newer shim?) are in no table`);
+  if (d.unknownFunctionRecords)
+    out.push(
+      `Unknown functions: ${d.unknownFunctionRecords} call records of function ids this monitor does not know (a newer shim?) are in no table`,
+    );
   for (const l of r.limits) out.push(`Limit reached: ${l}`);
-  if (r.unexpandedCollectives > 0) out.push(`Collective calls not expanded into the matrix (unknown or inter-communicator, unmodelled): ${r.unexpandedCollectives}`);
+  if (r.unexpandedCollectives > 0)
+    out.push(
+      `Collective calls not expanded into the matrix (unknown or inter-communicator, unmodelled): ${r.unexpandedCollectives}`,
+    );
   return out.join('\n') + '\n';
 }
 
 /** Human-readable report of some jobs. */
 export function formatText(jobs: readonly JobProfile[], opts: ReportOptions = {}): string {
-  if (jobs.length === 0) return 'sitempi: no MPI job reported to the monitor (was the program an MPI program, and was the shim loaded?)\n';
+  if (jobs.length === 0)
+    return 'sitempi: no MPI job reported to the monitor (was the program an MPI program, and was the shim loaded?)\n';
   return jobs.map((j) => formatJobText(jobReport(j, { ...opts, histograms: false }), opts)).join('\n');
 }

@@ -100,7 +100,14 @@ function pad(s: string, n: number): string {
 function table(rows: string[][]): string {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows.map((r) => r.map((c, i) => pad(c, widths[i] as number)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => pad(c, widths[i] as number))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function formatBytes(n: number): string {
@@ -131,7 +138,21 @@ export async function testbedCli(argv: string[]): Promise<number> {
   try {
     switch (cmd) {
       case 'up': {
-        checkFlags(p, ['sites', 'rtt', 'latency', 'bandwidth', 'slots', 'link', 'queue', 'mtu', 'prefix', 'wanemu', 'mgmt-subnet', 'data-subnet', 'json']);
+        checkFlags(p, [
+          'sites',
+          'rtt',
+          'latency',
+          'bandwidth',
+          'slots',
+          'link',
+          'queue',
+          'mtu',
+          'prefix',
+          'wanemu',
+          'mgmt-subnet',
+          'data-subnet',
+          'json',
+        ]);
         if (p.positional.length > 1) throw new TestbedError(`unexpected argument ${p.positional[1]}`);
         const spec: TestbedSpec = {};
         const sites = one(p, 'sites');
@@ -163,7 +184,9 @@ export async function testbedCli(argv: string[]): Promise<number> {
         if (one(p, 'json')) {
           out(JSON.stringify(st, null, 2));
         } else {
-          out(`testbed up: ${st.nodes.length} nodes on ${st.sites.length} sites (${st.sites.join(', ')}), state in ${st.stateDir}`);
+          out(
+            `testbed up: ${st.nodes.length} nodes on ${st.sites.length} sites (${st.sites.join(', ')}), state in ${st.stateDir}`,
+          );
           out(`run a job:  mpirun ${(await mpirunArgs(base)).join(' ')} -np N ./app`);
         }
         return 0;
@@ -179,7 +202,9 @@ export async function testbedCli(argv: string[]): Promise<number> {
           out(`no testbed is up (state dir ${s.stateDir})`);
           return 1;
         }
-        out(`testbed ${s.prefix} in ${s.stateDir}: ${s.healthy ? 'healthy' : 'UNHEALTHY'}; wanemu pid ${s.wanemu?.pid ?? '?'}`);
+        out(
+          `testbed ${s.prefix} in ${s.stateDir}: ${s.healthy ? 'healthy' : 'UNHEALTHY'}; wanemu pid ${s.wanemu?.pid ?? '?'}`,
+        );
         for (const pr of s.problems) out(`  problem: ${pr}`);
         out(
           table([
@@ -202,7 +227,8 @@ export async function testbedCli(argv: string[]): Promise<number> {
       case 'migrate': {
         checkFlags(p, ['downtime', 'drop', 'json']);
         const [, node, site] = p.positional;
-        if (!node || !site || p.positional.length > 3) throw new TestbedError('usage: sitempi testbed migrate NODE SITE [--downtime MS] [--drop]');
+        if (!node || !site || p.positional.length > 3)
+          throw new TestbedError('usage: sitempi testbed migrate NODE SITE [--downtime MS] [--drop]');
         const dt = one(p, 'downtime');
         const r = await migrate(node, site, {
           ...base,
@@ -232,7 +258,9 @@ export async function testbedCli(argv: string[]): Promise<number> {
                 formatMs(l.latencyMs),
                 back ? formatMs(l.latencyMs + back.latencyMs) : '-',
                 formatBandwidth(l.bandwidthBps),
-                l.effectiveQueueBytes === null ? '-' : formatBytes(l.effectiveQueueBytes) + (l.queueBytes ? '' : ' (auto)'),
+                l.effectiveQueueBytes === null
+                  ? '-'
+                  : formatBytes(l.effectiveQueueBytes) + (l.queueBytes ? '' : ' (auto)'),
               ];
             }),
           ]),
@@ -242,7 +270,8 @@ export async function testbedCli(argv: string[]): Promise<number> {
       case 'link': {
         checkFlags(p, ['rtt', 'latency', 'bandwidth', 'queue', 'one-way', 'json']);
         const [, a, b] = p.positional;
-        if (!a || !b || p.positional.length > 3) throw new TestbedError('usage: sitempi testbed link A B [--rtt 20ms] [--bandwidth 100mbit]');
+        if (!a || !b || p.positional.length > 3)
+          throw new TestbedError('usage: sitempi testbed link A B [--rtt 20ms] [--bandwidth 100mbit]');
         const params: Parameters<typeof setLink>[2] = { ...base };
         const rtt = one(p, 'rtt');
         if (rtt) params.rttMs = parseDurationMs(rtt);
@@ -254,7 +283,8 @@ export async function testbedCli(argv: string[]): Promise<number> {
         if (q) params.queueBytes = parseBytes(q);
         if (one(p, 'one-way')) params.oneWay = true;
         const changed = await setLink(a, b, params);
-        for (const l of changed) out(`${l.from} -> ${l.to}: latency ${formatMs(l.latencyMs)}, ${formatBandwidth(l.bandwidthBps)}`);
+        for (const l of changed)
+          out(`${l.from} -> ${l.to}: latency ${formatMs(l.latencyMs)}, ${formatBandwidth(l.bandwidthBps)}`);
         return 0;
       }
       case 'counters': {
@@ -267,8 +297,22 @@ export async function testbedCli(argv: string[]): Promise<number> {
         out(
           table([
             ['FROM', 'TO', 'BYTES', 'PACKETS', 'DROPPED PKTS', ''],
-            ...c.links.map((l) => [l.from, l.to, String(l.bytes), String(l.packets), String(l.dropPackets), formatBytes(l.bytes)]),
-            ...c.local.map((l) => [l.site, l.site, String(l.bytes), String(l.packets), '0', `${formatBytes(l.bytes)} (same site)`]),
+            ...c.links.map((l) => [
+              l.from,
+              l.to,
+              String(l.bytes),
+              String(l.packets),
+              String(l.dropPackets),
+              formatBytes(l.bytes),
+            ]),
+            ...c.local.map((l) => [
+              l.site,
+              l.site,
+              String(l.bytes),
+              String(l.packets),
+              '0',
+              `${formatBytes(l.bytes)} (same site)`,
+            ]),
           ]),
         );
         return 0;

@@ -17,7 +17,10 @@ function shQuote(s: string): string {
 
 function agentScript(st: TestbedState): string {
   const cases = st.nodes
-    .map((n) => `  ${[n.host, n.name, n.mgmtIp].map(shQuote).join('|')}) ns=${shQuote(n.netns)}; host=${shQuote(n.host)} ;;`)
+    .map(
+      (n) =>
+        `  ${[n.host, n.name, n.mgmtIp].map(shQuote).join('|')}) ns=${shQuote(n.netns)}; host=${shQuote(n.host)} ;;`,
+    )
     .join('\n');
   return `#!/bin/sh
 # sitempi testbed rsh agent (generated; prefix ${st.prefix}, state ${st.stateDir}).
@@ -73,13 +76,27 @@ export function mpirunArgsFor(st: TestbedState, opts: Omit<MpirunArgsOptions, 's
     args.push('--hostfile', st.hostfile);
   }
   args.push(
-    '--mca', 'plm_rsh_agent', st.agent,
-    '--mca', 'plm_rsh_no_tree_spawn', '1',
-    '--mca', 'pml', 'ob1',
-    '--mca', 'osc', '^ucx',
-    '--mca', 'btl', 'tcp,self',
-    '--mca', 'btl_tcp_if_include', st.dataSubnet,
-    '--mca', 'oob_tcp_if_include', st.mgmtSubnet,
+    '--mca',
+    'plm_rsh_agent',
+    st.agent,
+    '--mca',
+    'plm_rsh_no_tree_spawn',
+    '1',
+    '--mca',
+    'pml',
+    'ob1',
+    '--mca',
+    'osc',
+    '^ucx',
+    '--mca',
+    'btl',
+    'tcp,self',
+    '--mca',
+    'btl_tcp_if_include',
+    st.dataSubnet,
+    '--mca',
+    'oob_tcp_if_include',
+    st.mgmtSubnet,
   );
   if (opts.yieldWhenIdle !== false) args.push('--mca', 'mpi_yield_when_idle', '1');
   return args;

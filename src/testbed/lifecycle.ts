@@ -78,7 +78,8 @@ export async function up(spec: TestbedSpec = {}, opts: TestbedOptions = {}): Pro
   const prefix = checkPrefix(opts.prefix ?? existing?.prefix ?? DEFAULT_PREFIX);
   const mgmt = parseSubnet(opts.mgmtSubnet ?? DEFAULT_MGMT_SUBNET);
   const data = parseSubnet(opts.dataSubnet ?? DEFAULT_DATA_SUBNET);
-  if (subnetsOverlap(mgmt, data)) throw new TestbedError(`management ${mgmt.text} and data ${data.text} subnets overlap`);
+  if (subnetsOverlap(mgmt, data))
+    throw new TestbedError(`management ${mgmt.text} and data ${data.text} subnets overlap`);
   const mtu = opts.mtu ?? DEFAULT_MTU;
   if (!Number.isInteger(mtu) || mtu < 576 || mtu > 65535) throw new TestbedError(`bad MTU ${mtu} (576..65535)`);
   const wanemuPath = path.resolve(opts.wanemuPath ?? defaultWanemuPath());
@@ -94,7 +95,9 @@ export async function up(spec: TestbedSpec = {}, opts: TestbedOptions = {}): Pro
   await cleanupByPrefix(prefix, stateDir);
   const taken = await otherBridgeOn(mgmt, bridgeName);
   if (taken) {
-    throw new TestbedError(`management subnet ${mgmt.text} is already used by ${taken}; choose another (--mgmt-subnet)`);
+    throw new TestbedError(
+      `management subnet ${mgmt.text} is already used by ${taken}; choose another (--mgmt-subnet)`,
+    );
   }
   const nodes = planNodes(ns, prefix, mgmt, data);
 

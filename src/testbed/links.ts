@@ -1,6 +1,13 @@
 // The links between sites, as wanemu applies them, and the bytes and packets that crossed them.
 import { TestbedError } from './sys.js';
-import { DEFAULT_BANDWIDTH_BPS, DEFAULT_RTT_MS, requireState, saveState, type LinkState, type TestbedState } from './state.js';
+import {
+  DEFAULT_BANDWIDTH_BPS,
+  DEFAULT_RTT_MS,
+  requireState,
+  saveState,
+  type LinkState,
+  type TestbedState,
+} from './state.js';
 import { parseBandwidth } from './units.js';
 import { wanemuCommand, wanemuOne, type WanemuCountersReply, type WanemuStatus } from './wanemu.js';
 
@@ -43,7 +50,8 @@ export interface LinkParams {
 }
 
 export function checkLinkValues(latencyMs: number, bw: number, queue: number): void {
-  if (!Number.isFinite(latencyMs) || latencyMs < 0 || latencyMs > 60000) throw new TestbedError(`bad latency ${latencyMs} ms`);
+  if (!Number.isFinite(latencyMs) || latencyMs < 0 || latencyMs > 60000)
+    throw new TestbedError(`bad latency ${latencyMs} ms`);
   if (!Number.isFinite(bw) || bw < 0) throw new TestbedError(`bad bandwidth ${bw}`);
   if (!Number.isInteger(queue) || queue < 0) throw new TestbedError(`bad queue size ${queue}`);
 }
@@ -95,7 +103,12 @@ export async function setLink(a: string, b: string, params: SetLinkOptions): Pro
     if (!st.sites.includes(s)) throw new TestbedError(`unknown site ${s} (sites: ${st.sites.join(', ')})`);
   }
   if (a === b) throw new TestbedError('a link joins two different sites');
-  const dirs: [string, string][] = params.oneWay ? [[a, b]] : [[a, b], [b, a]];
+  const dirs: [string, string][] = params.oneWay
+    ? [[a, b]]
+    : [
+        [a, b],
+        [b, a],
+      ];
   const changed: LinkState[] = [];
   for (const [from, to] of dirs) {
     let l = st.links.find((x) => x.from === from && x.to === to);
@@ -148,4 +161,3 @@ export function countersDelta(before: CountersSnapshot, after: CountersSnapshot)
     };
   });
 }
-

@@ -111,7 +111,14 @@ export async function otherBridgeOn(mgmt: Subnet, ours: string): Promise<string 
     const m = /^[0-9]+:\s+(\S+)\s+inet\s+([0-9.]+\/[0-9]+)/.exec(line);
     if (!m || m[1] === ours) continue;
     try {
-      if (subnetsOverlap(parseSubnet((m[2] as string).replace(/\/(\d+)$/, (_, p: string) => `/${Math.max(8, Math.min(29, Number(p)))}`)), mgmt)) {
+      if (
+        subnetsOverlap(
+          parseSubnet(
+            (m[2] as string).replace(/\/(\d+)$/, (_, p: string) => `/${Math.max(8, Math.min(29, Number(p)))}`),
+          ),
+          mgmt,
+        )
+      ) {
         return `${m[1]} (${m[2]})`;
       }
     } catch {

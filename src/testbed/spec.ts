@@ -56,7 +56,11 @@ export interface NormalSpec {
 /** Checks a spec and fills in its defaults: every site and every directed link, explicitly. */
 export function normalizeSpec(spec: TestbedSpec): NormalSpec {
   let sites: SiteSpec[];
-  if (spec.sites === undefined) sites = [{ name: 'A', nodes: 4 }, { name: 'B', nodes: 4 }];
+  if (spec.sites === undefined)
+    sites = [
+      { name: 'A', nodes: 4 },
+      { name: 'B', nodes: 4 },
+    ];
   else if (Array.isArray(spec.sites)) sites = spec.sites;
   else sites = Object.entries(spec.sites).map(([name, nodes]) => ({ name, nodes }));
   if (sites.length === 0) throw new TestbedError('a testbed needs at least one site');
@@ -64,13 +68,16 @@ export function normalizeSpec(spec: TestbedSpec): NormalSpec {
   const defSlots = spec.slots ?? 1;
   const out: NormalSpec['sites'] = [];
   for (const s of sites) {
-    if (!SITE_NAME.test(s.name)) throw new TestbedError(`bad site name "${s.name}" (letter, then letters, digits or _)`);
+    if (!SITE_NAME.test(s.name))
+      throw new TestbedError(`bad site name "${s.name}" (letter, then letters, digits or _)`);
     const key = s.name.toLowerCase();
     if (seen.has(key)) throw new TestbedError(`site ${s.name} given twice (site names are case-insensitive)`);
     seen.add(key);
     const slots = s.slots ?? defSlots;
-    if (!Number.isInteger(s.nodes) || s.nodes < 1 || s.nodes > 200) throw new TestbedError(`site ${s.name}: nodes must be 1..200`);
-    if (!Number.isInteger(slots) || slots < 1 || slots > 1024) throw new TestbedError(`site ${s.name}: slots must be 1..1024`);
+    if (!Number.isInteger(s.nodes) || s.nodes < 1 || s.nodes > 200)
+      throw new TestbedError(`site ${s.name}: nodes must be 1..200`);
+    if (!Number.isInteger(slots) || slots < 1 || slots > 1024)
+      throw new TestbedError(`site ${s.name}: slots must be 1..1024`);
     out.push({ name: s.name, nodes: s.nodes, slots });
   }
   const defLatency = spec.latencyMs ?? (spec.rttMs ?? DEFAULT_RTT_MS) / 2;
@@ -93,9 +100,15 @@ export function normalizeSpec(spec: TestbedSpec): NormalSpec {
   for (const l of spec.links ?? []) {
     const a = out.find((s) => s.name === l.a);
     const b = out.find((s) => s.name === l.b);
-    if (!a || !b) throw new TestbedError(`link ${l.a}-${l.b}: unknown site (sites: ${out.map((s) => s.name).join(', ')})`);
+    if (!a || !b)
+      throw new TestbedError(`link ${l.a}-${l.b}: unknown site (sites: ${out.map((s) => s.name).join(', ')})`);
     if (a === b) throw new TestbedError(`link ${l.a}-${l.b}: a link joins two different sites`);
-    const dirs = l.oneWay ? [[a.name, b.name]] : [[a.name, b.name], [b.name, a.name]];
+    const dirs = l.oneWay
+      ? [[a.name, b.name]]
+      : [
+          [a.name, b.name],
+          [b.name, a.name],
+        ];
     for (const [from, to] of dirs) applyLinkParams(links.get(`${from}>${to}`) as LinkState, l);
   }
   return { sites: out, links: [...links.values()] };

@@ -107,7 +107,8 @@ export async function saveState(st: TestbedState): Promise<void> {
 
 export async function requireState(opts?: { stateDir?: string }): Promise<TestbedState> {
   const st = await loadState(opts);
-  if (!st) throw new TestbedError(`no testbed is up (no state in ${stateDirOf(opts)}); run \`sitempi testbed up\` first`);
+  if (!st)
+    throw new TestbedError(`no testbed is up (no state in ${stateDirOf(opts)}); run \`sitempi testbed up\` first`);
   return st;
 }
 

@@ -62,7 +62,8 @@ export function isRoot(): boolean {
 
 /** Throws a clear error unless we are root on Linux with iproute2 and a TUN device. */
 export function preflight(opts: { needTun?: boolean; needUnshare?: boolean } = {}): void {
-  if (process.platform !== 'linux') throw new TestbedError('the sitempi testbed needs Linux (network namespaces and TUN)');
+  if (process.platform !== 'linux')
+    throw new TestbedError('the sitempi testbed needs Linux (network namespaces and TUN)');
   if (!isRoot()) {
     throw new TestbedError(
       'the sitempi testbed must run as root (it creates network namespaces, TUN devices and /etc/hosts entries); try sudo',

@@ -64,7 +64,10 @@ export interface SiteSpec {
 /** Parses "A=4,B=4" or "A=1x4,B=1x4" (nodes x slots per node). */
 export function parseSites(text: string): SiteSpec[] {
   const out: SiteSpec[] = [];
-  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([^=]+)=([0-9]+)(?:x([0-9]+))?$/.exec(part);
     if (!m) throw new Error(`bad site "${part}" (expected NAME=NODES or NAME=NODESxSLOTS, e.g. A=4 or A=1x4)`);
     const site: SiteSpec = { name: (m[1] as string).trim(), nodes: Number(m[2]) };
@@ -97,7 +100,10 @@ export function parseLinkSpec(text: string): LinkSpec {
   if (!m) throw new Error(`bad link "${text}" (expected A-B:rtt=20ms,bw=100mbit)`);
   const link: LinkSpec = { a: m[1] as string, b: m[3] as string };
   if (m[2] === '>') link.oneWay = true;
-  for (const kv of (m[4] as string).split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const kv of (m[4] as string)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = kv.indexOf('=');
     if (eq < 0) throw new Error(`bad link parameter "${kv}" in "${text}"`);
     const k = kv.slice(0, eq).trim().toLowerCase();
@@ -162,5 +168,5 @@ export function subnetHost(s: Subnet, n: number): string {
 export function subnetsOverlap(a: Subnet, b: Subnet): boolean {
   const p = Math.min(a.prefix, b.prefix);
   const mask = (0xffffffff << (32 - p)) >>> 0;
-  return ((a.base & mask) >>> 0) === ((b.base & mask) >>> 0);
+  return (a.base & mask) >>> 0 === (b.base & mask) >>> 0;
 }

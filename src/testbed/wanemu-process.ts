@@ -17,14 +17,7 @@ const DATA_IFNAME = 'wan0';
 export async function startWanemu(st: TestbedState, first: LinkState | undefined): Promise<number> {
   await fs.rm(st.wanemu.control, { force: true });
   const log = openSync(st.wanemu.log, 'a');
-  const args = [
-    '--control',
-    st.wanemu.control,
-    '--pidfile',
-    st.wanemu.pidfile,
-    '--mtu',
-    String(st.mtu),
-  ];
+  const args = ['--control', st.wanemu.control, '--pidfile', st.wanemu.pidfile, '--mtu', String(st.mtu)];
   if (first) {
     args.push('--default-latency-us', (first.latencyMs * 1000).toFixed(3));
     args.push('--default-bandwidth-bps', String(Math.round(first.bandwidthBps)));

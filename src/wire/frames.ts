@@ -55,7 +55,10 @@ export class FrameDecoder {
         if (this.headerFill < 4) return out;
         const len = this.readLen(this.header, 0);
         this.headerFill = 0;
-        if (len === 0) { out.push(new Uint8Array(0)); continue; }
+        if (len === 0) {
+          out.push(new Uint8Array(0));
+          continue;
+        }
         this.start(len);
       }
       const take = Math.min(this.bodyLen - this.bodyFill, n - pos);
@@ -121,7 +124,8 @@ export class FrameDecoder {
 
 /** Prefixes an Envelope body with its length. */
 export function frame(body: Uint8Array): Buffer {
-  if (body.length > MAX_FRAME_BYTES) throw new WireError(`frame of ${body.length} bytes exceeds the maximum of ${MAX_FRAME_BYTES}`);
+  if (body.length > MAX_FRAME_BYTES)
+    throw new WireError(`frame of ${body.length} bytes exceeds the maximum of ${MAX_FRAME_BYTES}`);
   const out = Buffer.allocUnsafe(4 + body.length);
   out.writeUInt32LE(body.length, 0);
   out.set(body, 4);

@@ -128,18 +128,29 @@ function countVarints(buf: Uint8Array, start: number, end: number): number {
 // was not used to size it), and bytes past the buffer read as undefined -> 0 with the
 // continuation bit clear, which ends the varint; the position check then rejects it.
 
-function decodeU32Column(buf: Uint8Array, pos: number, end: number, n: number, out: Uint32Array | Int32Array, zigzag: boolean): void {
+function decodeU32Column(
+  buf: Uint8Array,
+  pos: number,
+  end: number,
+  n: number,
+  out: Uint32Array | Int32Array,
+  zigzag: boolean,
+): void {
   for (let i = 0; i < n; i++) {
     let b = buf[pos++];
     let v = b & 0x7f;
     if (b >= 0x80) {
-      b = buf[pos++]; v |= (b & 0x7f) << 7;
+      b = buf[pos++];
+      v |= (b & 0x7f) << 7;
       if (b >= 0x80) {
-        b = buf[pos++]; v |= (b & 0x7f) << 14;
+        b = buf[pos++];
+        v |= (b & 0x7f) << 14;
         if (b >= 0x80) {
-          b = buf[pos++]; v |= (b & 0x7f) << 21;
+          b = buf[pos++];
+          v |= (b & 0x7f) << 21;
           if (b >= 0x80) {
-            b = buf[pos++]; v |= (b & 0x0f) << 28;
+            b = buf[pos++];
+            v |= (b & 0x0f) << 28;
             // a 64-bit varint (int32 written as int64): keep the low 32 bits, skip the rest
             for (let k = 0; b >= 0x80; k++) {
               if (k === 5) malformed('varint');
@@ -149,13 +160,20 @@ function decodeU32Column(buf: Uint8Array, pos: number, end: number, n: number, o
         }
       }
     }
-    out[i] = zigzag ? ((v >>> 1) ^ -(v & 1)) : v;
+    out[i] = zigzag ? (v >>> 1) ^ -(v & 1) : v;
   }
   if (pos !== end) malformed('packed column (length mismatch)');
 }
 
 /** Decodes n uint64 varints as doubles; returns true when one was >= 2^53 (rounded). */
-function decodeU64Column(buf: Uint8Array, pos: number, end: number, n: number, out: Float64Array, delta: boolean): boolean {
+function decodeU64Column(
+  buf: Uint8Array,
+  pos: number,
+  end: number,
+  n: number,
+  out: Float64Array,
+  delta: boolean,
+): boolean {
   let inexact = false;
   let acc = 0;
   for (let i = 0; i < n; i++) {
@@ -166,13 +184,16 @@ function decodeU64Column(buf: Uint8Array, pos: number, end: number, n: number, o
     } else {
       // low 28 bits in an int, the rest as a double
       let lo = b & 0x7f;
-      b = buf[pos++]; lo |= (b & 0x7f) << 7;
+      b = buf[pos++];
+      lo |= (b & 0x7f) << 7;
       if (b < 0x80) v = lo;
       else {
-        b = buf[pos++]; lo |= (b & 0x7f) << 14;
+        b = buf[pos++];
+        lo |= (b & 0x7f) << 14;
         if (b < 0x80) v = lo;
         else {
-          b = buf[pos++]; lo |= (b & 0x7f) << 21;
+          b = buf[pos++];
+          lo |= (b & 0x7f) << 21;
           if (b < 0x80) v = lo;
           else {
             let hi = 0;
@@ -190,7 +211,10 @@ function decodeU64Column(buf: Uint8Array, pos: number, end: number, n: number, o
         }
       }
     }
-    if (delta) { acc += v; out[i] = acc; } else out[i] = v;
+    if (delta) {
+      acc += v;
+      out[i] = acc;
+    } else out[i] = v;
   }
   if (pos !== end) malformed('packed column (length mismatch)');
   if (delta && acc >= TWO53) inexact = true;
@@ -233,24 +257,39 @@ export function decodeBatch(buf: Uint8Array, start = 0, end = buf.length, scratc
   const r = protobuf.Reader.create(buf);
   r.pos = start;
   r.len = end;
-  let seq = 0, dropped = 0, epoch = 0;
+  let seq = 0,
+    dropped = 0,
+    epoch = 0;
   // [start, end) of each packed column by field number; -1 when absent.
   const colStart = new Int32Array(LAST_COLUMN + 1).fill(-1);
   const colEnd = new Int32Array(LAST_COLUMN + 1);
   let unpacked = false;
   while (r.pos < end) {
     let key: number;
-    try { key = r.uint32(); } catch { malformed('batch'); }
-    const field = key >>> 3, wt = key & 7;
+    try {
+      key = r.uint32();
+    } catch {
+      malformed('batch');
+    }
+    const field = key >>> 3,
+      wt = key & 7;
     if (field === 0) malformed('batch (field 0)');
     if (field < FIRST_COLUMN && wt === 0) {
       const v = readU64(r);
-      if (field === BatchField.seq) seq = v; else if (field === BatchField.dropped) dropped = v; else if (field === BatchField.epoch) epoch = v;
+      if (field === BatchField.seq) seq = v;
+      else if (field === BatchField.dropped) dropped = v;
+      else if (field === BatchField.epoch) epoch = v;
     } else if (field >= FIRST_COLUMN && field <= LAST_COLUMN && wt === 2) {
       let len: number;
-      try { len = r.uint32(); } catch { malformed('batch'); }
+      try {
+        len = r.uint32();
+      } catch {
+        malformed('batch');
+      }
       if (len > end - r.pos) malformed('batch (length past the end)');
-      if (colStart[field] >= 0) { unpacked = true; } // a column split in pieces: slow path
+      if (colStart[field] >= 0) {
+        unpacked = true;
+      } // a column split in pieces: slow path
       colStart[field] = r.pos;
       colEnd[field] = r.pos + len;
       r.pos += len;
@@ -269,22 +308,40 @@ export function decodeBatch(buf: Uint8Array, start = 0, end = buf.length, scratc
   let duration: Float64Array, alg: Uint32Array, crossMsgs: Uint32Array, crossBytes: Float64Array;
   if (scratch) {
     scratch.ensure(n);
-    fn = scratch.fn.subarray(0, n); peer = scratch.peer.subarray(0, n); bytes = scratch.bytes.subarray(0, n);
-    comm = scratch.comm.subarray(0, n); st = scratch.start.subarray(0, n); duration = scratch.duration.subarray(0, n);
-    alg = scratch.alg.subarray(0, n); crossMsgs = scratch.crossMsgs.subarray(0, n); crossBytes = scratch.crossBytes.subarray(0, n);
+    fn = scratch.fn.subarray(0, n);
+    peer = scratch.peer.subarray(0, n);
+    bytes = scratch.bytes.subarray(0, n);
+    comm = scratch.comm.subarray(0, n);
+    st = scratch.start.subarray(0, n);
+    duration = scratch.duration.subarray(0, n);
+    alg = scratch.alg.subarray(0, n);
+    crossMsgs = scratch.crossMsgs.subarray(0, n);
+    crossBytes = scratch.crossBytes.subarray(0, n);
   } else {
-    fn = new Uint32Array(n); peer = new Int32Array(n); bytes = new Float64Array(n); comm = new Uint32Array(n);
-    st = new Float64Array(n); duration = new Float64Array(n); alg = new Uint32Array(n); crossMsgs = new Uint32Array(n);
+    fn = new Uint32Array(n);
+    peer = new Int32Array(n);
+    bytes = new Float64Array(n);
+    comm = new Uint32Array(n);
+    st = new Float64Array(n);
+    duration = new Float64Array(n);
+    alg = new Uint32Array(n);
+    crossMsgs = new Uint32Array(n);
     crossBytes = new Float64Array(n);
   }
   let inexact = false;
   // Absent columns are all zero (the shim leaves out all-zero alg/cross columns).
   const u32 = (f: number, out: Uint32Array | Int32Array, zz: boolean) => {
-    if (colStart[f] < 0) { if (scratch) out.fill(0); return; }
+    if (colStart[f] < 0) {
+      if (scratch) out.fill(0);
+      return;
+    }
     decodeU32Column(buf, colStart[f], colEnd[f], n, out, zz);
   };
   const u64 = (f: number, out: Float64Array, delta: boolean) => {
-    if (colStart[f] < 0) { if (scratch) out.fill(0); return; }
+    if (colStart[f] < 0) {
+      if (scratch) out.fill(0);
+      return;
+    }
     if (decodeU64Column(buf, colStart[f], colEnd[f], n, out, delta)) inexact = true;
   };
   if (n > 0) {
@@ -298,7 +355,8 @@ export function decodeBatch(buf: Uint8Array, start = 0, end = buf.length, scratc
     u32(BatchField.crossMsgs, crossMsgs, false);
     u64(BatchField.crossBytes, crossBytes, false);
   } else {
-    for (let f = FIRST_COLUMN + 1; f <= LAST_COLUMN; f++) if (colStart[f] >= 0 && colEnd[f] > colStart[f]) malformed('batch (columns of different lengths)');
+    for (let f = FIRST_COLUMN + 1; f <= LAST_COLUMN; f++)
+      if (colStart[f] >= 0 && colEnd[f] > colStart[f]) malformed('batch (columns of different lengths)');
   }
   return { seq, dropped, epoch, n, fn, peer, bytes, comm, start: st, duration, alg, crossMsgs, crossBytes, inexact };
 }
@@ -313,7 +371,8 @@ function toNum(v: unknown): number {
 function toBig(v: unknown): bigint {
   if (typeof v === 'number') return BigInt(v);
   if (typeof v === 'string') return BigInt(v);
-  if (v && typeof v === 'object' && 'toString' in v && v !== null && 'low' in v) return BigInt((v as { toString(): string }).toString());
+  if (v && typeof v === 'object' && 'toString' in v && v !== null && 'low' in v)
+    return BigInt((v as { toString(): string }).toString());
   return 0n;
 }
 
@@ -334,20 +393,39 @@ function decodeBatchReflection(body: Uint8Array, scratch?: BatchScratch): Batch 
   const s = scratch ?? new BatchScratch();
   s.ensure(n);
   const b: Batch = {
-    seq: toNum(m.seq), dropped: toNum(m.dropped), epoch: toNum(m.epoch), n,
-    fn: s.fn.subarray(0, n), peer: s.peer.subarray(0, n), bytes: s.bytes.subarray(0, n), comm: s.comm.subarray(0, n),
-    start: s.start.subarray(0, n), duration: s.duration.subarray(0, n), alg: s.alg.subarray(0, n),
-    crossMsgs: s.crossMsgs.subarray(0, n), crossBytes: s.crossBytes.subarray(0, n), inexact: false,
+    seq: toNum(m.seq),
+    dropped: toNum(m.dropped),
+    epoch: toNum(m.epoch),
+    n,
+    fn: s.fn.subarray(0, n),
+    peer: s.peer.subarray(0, n),
+    bytes: s.bytes.subarray(0, n),
+    comm: s.comm.subarray(0, n),
+    start: s.start.subarray(0, n),
+    duration: s.duration.subarray(0, n),
+    alg: s.alg.subarray(0, n),
+    crossMsgs: s.crossMsgs.subarray(0, n),
+    crossBytes: s.crossBytes.subarray(0, n),
+    inexact: false,
   };
   const fill = (name: string, out: Uint32Array | Int32Array | Float64Array) => {
     const a = col(name);
     for (let i = 0; i < n; i++) out[i] = a.length ? toNum(a[i]) : 0;
   };
-  fill('fn', b.fn); fill('peer', b.peer); fill('bytes', b.bytes); fill('comm', b.comm);
-  fill('duration', b.duration); fill('alg', b.alg); fill('crossMsgs', b.crossMsgs); fill('crossBytes', b.crossBytes);
+  fill('fn', b.fn);
+  fill('peer', b.peer);
+  fill('bytes', b.bytes);
+  fill('comm', b.comm);
+  fill('duration', b.duration);
+  fill('alg', b.alg);
+  fill('crossMsgs', b.crossMsgs);
+  fill('crossBytes', b.crossBytes);
   const deltas = col('startDelta');
   let acc = 0;
-  for (let i = 0; i < n; i++) { acc += deltas.length ? toNum(deltas[i]) : 0; b.start[i] = acc; }
+  for (let i = 0; i < n; i++) {
+    acc += deltas.length ? toNum(deltas[i]) : 0;
+    b.start[i] = acc;
+  }
   return b;
 }
 
@@ -360,8 +438,10 @@ function decodeCommDef(buf: Uint8Array, start: number, end: number): CommDef {
   try {
     while (r.pos < end) {
       const key = r.uint32();
-      const field = key >>> 3, wt = key & 7;
-      const list = field === CommDefField.members ? c.members : field === CommDefField.remoteMembers ? c.remoteMembers : null;
+      const field = key >>> 3,
+        wt = key & 7;
+      const list =
+        field === CommDefField.members ? c.members : field === CommDefField.remoteMembers ? c.remoteMembers : null;
       if (field === CommDefField.localId && wt === 0) c.localId = r.uint32();
       else if (field === CommDefField.globalId && wt === 0) c.globalId = toBig(r.uint64());
       else if (list && wt === 2) {
@@ -384,7 +464,8 @@ function decodeCommDef(buf: Uint8Array, start: number, end: number): CommDef {
 // The kinds are the Envelope's field names: tsc fails here when the .proto gains a message that
 // the decoder below does not know, or loses one it does.
 type Kind = Exclude<Envelope['kind'], 'unknown'>;
-const envelopeKinds: { [K in Kind]: number } & { [K in Exclude<keyof typeof EnvelopeField, Kind>]: never } = EnvelopeField;
+const envelopeKinds: { [K in Kind]: number } & { [K in Exclude<keyof typeof EnvelopeField, Kind>]: never } =
+  EnvelopeField;
 /** Envelope field number -> message kind. */
 const envelopeFields: Record<number, Kind> = Object.fromEntries(
   Object.entries(envelopeKinds).map(([kind, field]) => [field, kind as Kind]),
@@ -398,11 +479,13 @@ export function decodeEnvelope(body: Uint8Array, scratch?: BatchScratch): Envelo
   // Find the (last, as protobuf's oneof semantics say) message field of the Envelope.
   const r = protobuf.Reader.create(body);
   let kind: Envelope['kind'] = 'unknown';
-  let ms = 0, me = 0;
+  let ms = 0,
+    me = 0;
   try {
     while (r.pos < r.len) {
       const key = r.uint32();
-      const field = key >>> 3, wt = key & 7;
+      const field = key >>> 3,
+        wt = key & 7;
       if (field === 0) malformed('envelope (field 0)');
       if (wt === 2 && envelopeFields[field]) {
         const len = r.uint32();
@@ -432,8 +515,21 @@ export function decodeEnvelope(body: Uint8Array, scratch?: BatchScratch): Envelo
   }
   let m: Record<string, unknown>;
   try {
-    const Type = messageType(kind === 'hello' ? 'Hello' : kind === 'placement' ? 'Placement' : kind === 'ack' ? 'Ack' : kind === 'error' ? 'Error' : 'Bye');
-    m = Type.toObject(Type.decode(body.subarray(ms, me)), { longs: String, defaults: true, arrays: true }) as Record<string, unknown>;
+    const Type = messageType(
+      kind === 'hello'
+        ? 'Hello'
+        : kind === 'placement'
+          ? 'Placement'
+          : kind === 'ack'
+            ? 'Ack'
+            : kind === 'error'
+              ? 'Error'
+              : 'Bye',
+    );
+    m = Type.toObject(Type.decode(body.subarray(ms, me)), { longs: String, defaults: true, arrays: true }) as Record<
+      string,
+      unknown
+    >;
   } catch (e) {
     throw new WireError(`malformed ${kind}: ${(e as Error).message}`);
   }
@@ -442,19 +538,36 @@ export function decodeEnvelope(body: Uint8Array, scratch?: BatchScratch): Envelo
       return {
         kind,
         hello: {
-          protocol: toNum(m.protocol), job: String(m.job ?? ''), rank: toNum(m.rank), size: toNum(m.size),
-          host: String(m.host ?? ''), pid: toNum(m.pid), startNs: toBig(m.startNs), token: String(m.token ?? ''),
-          program: String(m.program ?? ''), jobKey: String(m.jobKey ?? ''),
+          protocol: toNum(m.protocol),
+          job: String(m.job ?? ''),
+          rank: toNum(m.rank),
+          size: toNum(m.size),
+          host: String(m.host ?? ''),
+          pid: toNum(m.pid),
+          startNs: toBig(m.startNs),
+          token: String(m.token ?? ''),
+          program: String(m.program ?? ''),
+          jobKey: String(m.jobKey ?? ''),
         },
       };
     case 'placement':
-      return { kind, placement: { epoch: toNum(m.epoch), sites: (m.sites as string[]) ?? [], siteOf: ((m.siteOf as unknown[]) ?? []).map(toNum) } };
+      return {
+        kind,
+        placement: {
+          epoch: toNum(m.epoch),
+          sites: (m.sites as string[]) ?? [],
+          siteOf: ((m.siteOf as unknown[]) ?? []).map(toNum),
+        },
+      };
     case 'ack':
       return { kind, ack: { seq: toNum(m.seq) } };
     case 'error':
       return { kind, error: { message: String(m.message ?? '') } };
     case 'bye':
-      return { kind, bye: { endNs: toNum(m.endNs), records: toNum(m.records), dropped: toNum(m.dropped), mpiNs: toNum(m.mpiNs) } };
+      return {
+        kind,
+        bye: { endNs: toNum(m.endNs), records: toNum(m.records), dropped: toNum(m.dropped), mpiNs: toNum(m.mpiNs) },
+      };
   }
 }
 
@@ -484,9 +597,16 @@ export function encodePlacement(p: Placement): Buffer {
 export function encodeHello(h: Partial<Hello> & { job: string; rank: number; size: number }): Buffer {
   return encodeEnvelope({
     hello: {
-      protocol: h.protocol ?? PROTOCOL_VERSION, job: h.job, rank: h.rank, size: h.size, host: h.host ?? '', pid: h.pid ?? 0,
-      startNs: (h.startNs ?? 0n).toString(), token: h.token ?? '', program: h.program ?? '', jobKey: h.jobKey ?? '',
+      protocol: h.protocol ?? PROTOCOL_VERSION,
+      job: h.job,
+      rank: h.rank,
+      size: h.size,
+      host: h.host ?? '',
+      pid: h.pid ?? 0,
+      startNs: (h.startNs ?? 0n).toString(),
+      token: h.token ?? '',
+      program: h.program ?? '',
+      jobKey: h.jobKey ?? '',
     },
   });
 }
-

@@ -20,7 +20,8 @@ const MiB = 1 << 20;
 describe('lower bounds (docs/architecture.md, 2 sites × 4 ranks)', () => {
   it('gives the bytes of docs/architecture.md for every collective', () => {
     const m = 1000;
-    const bytes = (c: Parameters<typeof lowerBound>[0], sites = contiguous): number => lowerBound(c, m, sites, net).bytes;
+    const bytes = (c: Parameters<typeof lowerBound>[0], sites = contiguous): number =>
+      lowerBound(c, m, sites, net).bytes;
     expect(bytes('barrier')).toBe(0);
     expect(bytes('bcast')).toBe(m); // (S−1)m
     expect(bytes('reduce')).toBe(m);
@@ -64,7 +65,10 @@ describe('placements and site maps', () => {
     dataIp: '',
     vethHost: '',
   });
-  const st81 = { sites: ['A', 'B'], nodes: ['a0', 'a1', 'a2', 'a3', 'b0', 'b1', 'b2', 'b3'].map((n, i) => node(n, n[0]?.toUpperCase() as string, 1, i)) } as unknown as TestbedState;
+  const st81 = {
+    sites: ['A', 'B'],
+    nodes: ['a0', 'a1', 'a2', 'a3', 'b0', 'b1', 'b2', 'b3'].map((n, i) => node(n, n[0]?.toUpperCase() as string, 1, i)),
+  } as unknown as TestbedState;
   const st24 = { sites: ['A', 'B'], nodes: [node('a0', 'A', 4, 0), node('b0', 'B', 4, 1)] } as unknown as TestbedState;
 
   it('formats SITEMPI_SITES with ranges', () => {
@@ -100,13 +104,26 @@ describe('command line', () => {
 
 describe('HAN evidence from coll_base_verbose', () => {
   const sel = (p: number): string => `[h:${p}] coll:base:comm_select: selecting         han, priority 100, Enabled`;
-  const comm = (p: number, cid: number, name = ''): string => `[h:${p}] coll:base:comm_select: new communicator: ${name} (cid ${cid})`;
+  const comm = (p: number, cid: number, name = ''): string =>
+    `[h:${p}] coll:base:comm_select: new communicator: ${name} (cid ${cid})`;
   it('sees HAN active when every process created its sub-communicators', () => {
     const lines: string[] = [];
     for (let p = 0; p < 8; p++) {
-      lines.push(comm(p, 0, 'MPI_COMM_WORLD'), sel(p), comm(p, 1, 'MPI_COMM_SELF'), comm(p, 3), comm(p, 4), comm(p, 5, 'MPI COMMUNICATOR 5 SPLIT FROM 0'));
+      lines.push(
+        comm(p, 0, 'MPI_COMM_WORLD'),
+        sel(p),
+        comm(p, 1, 'MPI_COMM_SELF'),
+        comm(p, 3),
+        comm(p, 4),
+        comm(p, 5, 'MPI COMMUNICATOR 5 SPLIT FROM 0'),
+      );
     }
-    expect(hanEvidence(lines.join('\n'), 8)).toEqual({ selected: true, processesWithSubcomms: 8, active: true, subcommsPerProcess: 3 });
+    expect(hanEvidence(lines.join('\n'), 8)).toEqual({
+      selected: true,
+      processesWithSubcomms: 8,
+      active: true,
+      subcommsPerProcess: 3,
+    });
   });
   it('sees HAN give up when it is selected but splits nothing', () => {
     const lines: string[] = [];
@@ -119,20 +136,64 @@ describe('HAN evidence from coll_base_verbose', () => {
 });
 
 describe('aggregation, goals and renderers', () => {
-  const o = { ...defaultOptions(true), configs: [{ layout: '8x1', placement: 'interleaved' as const }], colls: ['barrier' as const, 'allreduce' as const], sizes: [65536] };
+  const o = {
+    ...defaultOptions(true),
+    configs: [{ layout: '8x1', placement: 'interleaved' as const }],
+    colls: ['barrier' as const, 'allreduce' as const],
+    sizes: [65536],
+  };
   const result = (coll: string, bytes: number, us: number, ok = true) => ({
-    type: 'result', coll, bytes, iters: 5, warmup: 2, sync: 'global', median_us: us, min_us: us, p25_us: us, p75_us: us, max_us: us,
-    last_entry_median_us: us, local_median_us: us, wake_median_us: 10, wake_max_us: 20, warmup_worst_us: us, slot_us: us * 2, overruns: 0, ok,
+    type: 'result',
+    coll,
+    bytes,
+    iters: 5,
+    warmup: 2,
+    sync: 'global',
+    median_us: us,
+    min_us: us,
+    p25_us: us,
+    p75_us: us,
+    max_us: us,
+    last_entry_median_us: us,
+    local_median_us: us,
+    wake_median_us: 10,
+    wake_max_us: 20,
+    warmup_worst_us: us,
+    slot_us: us * 2,
+    overruns: 0,
+    ok,
   });
   const phase = (coll: string, bytes: number, perCall: number) => ({
-    phase: 0, coll, bytes, calls: 2, links: [], crossBytesPerCall: perCall, crossPacketsPerCall: 1, quietBeforeMs: 50, quietAfterMs: 50, noisy: false,
+    phase: 0,
+    coll,
+    bytes,
+    calls: 2,
+    links: [],
+    crossBytesPerCall: perCall,
+    crossPacketsPerCall: 1,
+    quietBeforeMs: 50,
+    quietAfterMs: 50,
+    noisy: false,
   });
   const run = (mode: 'default' | 'han' | 'sitempi', ar: number, arBytes: number, ok = true): RunRecord => ({
-    layout: '8x1', placement: 'interleaved', mode, rep: 0, np: 8, rankSites: interleaved, sitesEnv: sitesEnv(interleaved), hosts: [],
-    mpirun: [], startedAt: '', wallS: 1, loadavgBefore: [1, 1, 1], loadavgAfter: [1, 1, 1], info: null,
+    layout: '8x1',
+    placement: 'interleaved',
+    mode,
+    rep: 0,
+    np: 8,
+    rankSites: interleaved,
+    sitesEnv: sitesEnv(interleaved),
+    hosts: [],
+    mpirun: [],
+    startedAt: '',
+    wallS: 1,
+    loadavgBefore: [1, 1, 1],
+    loadavgAfter: [1, 1, 1],
+    info: null,
     results: [result('barrier', 0, 6000), result('allreduce', 65536, ar, ok)] as RunRecord['results'],
     phases: [phase('barrier', 0, 300), phase('allreduce', 65536, arBytes)] as RunRecord['phases'],
-    exitCode: 0, stderrTail: '',
+    exitCode: 0,
+    stderrTail: '',
   });
   const runs = [run('default', 20000, 4 * 131072), run('han', 19000, 4 * 131072), run('sitempi', 6000, 131500, false)];
   const rows = aggregate(runs, o, net);
@@ -153,9 +214,21 @@ describe('aggregation, goals and renderers', () => {
   it('renders markdown and SVG without gaps', () => {
     const res = {
       meta: {
-        program: 'sitempi collective benchmark', version: 1, startedAt: '2026-01-01T00:00:00.000Z', durationS: 1, quick: true,
-        command: 'node dist/bench/collectives/run.js --quick', host: 'h', cpus: 2, openmpi: 'Open MPI 4.1.4', gitCommit: null,
-        testbed: { rttMs: 10, alphaMs: 5, bandwidthBps: 1e9, mtu: 65000, sites: ['A', 'B'] }, options: o, sitempiColl: 'SITEMPI_COLL=on', shim: null, notes: [],
+        program: 'sitempi collective benchmark',
+        version: 1,
+        startedAt: '2026-01-01T00:00:00.000Z',
+        durationS: 1,
+        quick: true,
+        command: 'node dist/bench/collectives/run.js --quick',
+        host: 'h',
+        cpus: 2,
+        openmpi: 'Open MPI 4.1.4',
+        gitCommit: null,
+        testbed: { rttMs: 10, alphaMs: 5, bandwidthBps: 1e9, mtu: 65000, sites: ['A', 'B'] },
+        options: o,
+        sitempiColl: 'SITEMPI_COLL=on',
+        shim: null,
+        notes: [],
       },
       runs,
       rows,

@@ -31,13 +31,17 @@ function wanemuBinary(): string {
   if (existsSync(built)) return built;
   const dir = path.join(os.tmpdir(), 'sitempi-bench-vitest-wanemu');
   mkdirSync(dir, { recursive: true });
-  execFileSync('cmake', ['-S', path.join(ROOT, 'native', 'wanemu'), '-B', dir, '-DCMAKE_BUILD_TYPE=Release'], { stdio: 'pipe' });
+  execFileSync('cmake', ['-S', path.join(ROOT, 'native', 'wanemu'), '-B', dir, '-DCMAKE_BUILD_TYPE=Release'], {
+    stdio: 'pipe',
+  });
   execFileSync('cmake', ['--build', dir, '-j', '2'], { stdio: 'pipe' });
   return path.join(dir, 'wanemu');
 }
 
 function row(layout: string, placement: string, coll: string, bytes: number): Row {
-  const r = res.rows.find((x) => x.layout === layout && x.placement === placement && x.coll === coll && x.bytes === bytes);
+  const r = res.rows.find(
+    (x) => x.layout === layout && x.placement === placement && x.coll === coll && x.bytes === bytes,
+  );
   if (!r) throw new Error(`no row ${layout}/${placement} ${coll} ${bytes}`);
   return r;
 }
@@ -114,7 +118,8 @@ describeAsRoot('collective benchmark (root, testbed, mpirun; --quick with two si
     const svg = readFileSync(path.join(OUT, 'collectives.svg'), 'utf8');
     expect(svg.trimStart().startsWith('<svg')).toBe(true);
     expect(wellFormedXml(svg)).toBe(true);
-    for (const c of ['barrier', 'bcast', 'reduce', 'allreduce', 'gather', 'allgather', 'alltoall']) expect(svg).toContain(`>${c}</text>`);
+    for (const c of ['barrier', 'bcast', 'reduce', 'allreduce', 'gather', 'allgather', 'alltoall'])
+      expect(svg).toContain(`>${c}</text>`);
     expect(svg).not.toContain('NaN');
   });
 
@@ -127,7 +132,10 @@ describeAsRoot('collective benchmark (root, testbed, mpirun; --quick with two si
 
   it('counts at least the lower bound of bytes crossing sites (default Bcast, largest size), and not absurdly more', () => {
     const m = SIZES[SIZES.length - 1] as number;
-    for (const [layout, placement] of [['8x1', 'interleaved'], ['2x4', 'contiguous']] as const) {
+    for (const [layout, placement] of [
+      ['8x1', 'interleaved'],
+      ['2x4', 'contiguous'],
+    ] as const) {
       const r = row(layout, placement, 'bcast', m);
       const rankSites = res.runs.find((x) => x.layout === layout && x.placement === placement)?.rankSites as string[];
       const bound = lowerBound('bcast', m, rankSites, { alphaS: 0.005, bandwidthBps: 1e9, mtu: 65000 });

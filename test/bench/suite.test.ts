@@ -33,7 +33,10 @@ describe('benchmark suite options', () => {
     expect(q.level).toBe('quick');
     expect(q.out).not.toBe(RESULTS);
     expect(parseSuiteArgs(['--full']).out).toBe(RESULTS);
-    expect(parseSuiteArgs(['--smoke', '--only', 'ingest,overhead'])).toMatchObject({ level: 'smoke', only: ['ingest', 'overhead'] });
+    expect(parseSuiteArgs(['--smoke', '--only', 'ingest,overhead'])).toMatchObject({
+      level: 'smoke',
+      only: ['ingest', 'overhead'],
+    });
     expect(() => parseSuiteArgs(['--only', 'nosuchbench'])).toThrow(/unknown benchmark nosuchbench/);
     expect(() => parseSuiteArgs(['--fast'])).toThrow(/unknown argument --fast/);
   });
@@ -45,11 +48,17 @@ describe('npm run bench -- --smoke (every benchmark, real mpirun)', () => {
   let before = '';
 
   beforeAll(async () => {
-    expect(existsSync(path.join(packageRoot, 'dist', 'bench', 'run.js')), 'dist/bench/run.js is missing: npm run build').toBe(true);
+    expect(
+      existsSync(path.join(packageRoot, 'dist', 'bench', 'run.js')),
+      'dist/bench/run.js is missing: npm run build',
+    ).toBe(true);
     rmSync(OUT, { recursive: true, force: true });
     before = resultsDigest();
     await new Promise<void>((resolve) => {
-      const child = spawn('npm', ['run', 'bench', '--', '--smoke', '--out', OUT], { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('npm', ['run', 'bench', '--', '--smoke', '--out', OUT], {
+        cwd: packageRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       child.stderr.on('data', () => undefined);
       child.on('close', (c) => {
@@ -79,15 +88,20 @@ describe('npm run bench -- --smoke (every benchmark, real mpirun)', () => {
     expect(summary).not.toContain('FAILED');
   });
 
-  it('writes each benchmark\'s results to --out, and leaves bench/results alone', () => {
+  it("writes each benchmark's results to --out, and leaves bench/results alone", () => {
     for (const f of ['overhead.json', 'coll-overhead.json', 'agreement.json', 'ingest.json']) {
       expect(existsSync(path.join(OUT, f)), f).toBe(true);
     }
-    const overhead = JSON.parse(readFileSync(path.join(OUT, 'overhead.json'), 'utf8')) as { rows: { plain: number; shim: number }[] };
+    const overhead = JSON.parse(readFileSync(path.join(OUT, 'overhead.json'), 'utf8')) as {
+      rows: { plain: number; shim: number }[];
+    };
     expect(overhead.rows.length).toBeGreaterThan(0);
     for (const r of overhead.rows) expect(r.shim).toBeGreaterThan(0);
     if (root) {
-      const coll = JSON.parse(readFileSync(path.join(OUT, 'collectives.json'), 'utf8')) as { meta: { quick: boolean }; rows: unknown[] };
+      const coll = JSON.parse(readFileSync(path.join(OUT, 'collectives.json'), 'utf8')) as {
+        meta: { quick: boolean };
+        rows: unknown[];
+      };
       expect(coll.meta.quick).toBe(true);
       expect(coll.rows.length).toBeGreaterThan(0);
       expect(existsSync(path.join(OUT, 'relocation.json'))).toBe(true);

@@ -13,7 +13,11 @@ import { readTokenFile } from '../../src/cli/secrets.js';
 import { addon, FakeRank, helloFrame, until } from '../monitor/helpers.js';
 
 const dirs: string[] = [];
-const tmp = () => { const d = fs.mkdtempSync(path.join(os.tmpdir(), 'smsecret-')); dirs.push(d); return d; };
+const tmp = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'smsecret-'));
+  dirs.push(d);
+  return d;
+};
 const kill: Array<() => void> = [];
 afterEach(() => {
   vi.restoreAllMocks();
@@ -29,23 +33,45 @@ describe('sitempi run hands the token to the ranks without argv', () => {
     fs.writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
     // the "rank": writes the token it got, then counts the command lines (of every process) holding it
     const scan = path.join(dir, 'scan.sh');
-    fs.writeFileSync(scan, `#!/bin/sh
+    fs.writeFileSync(
+      scan,
+      `#!/bin/sh
 printf %s "$SITEMPI_TOKEN" > ${dir}/seen
 n=0
 for f in /proc/[0-9]*/cmdline; do
   if (tr '\\000' ' ' < "$f") 2>/dev/null | grep -q -F -f ${dir}/seen; then n=$((n+1)); echo "$f" >> ${dir}/hits; fi
 done
 echo $n > ${dir}/count
-`, { mode: 0o755 });
+`,
+      { mode: 0o755 },
+    );
     const reportFile = path.join(dir, 'report.txt');
     // a control: one process that does show the token (the scan must find exactly that one)
     const control = spawn('/bin/sh', ['-c', 'sleep 60; :', `control-${token}`], { stdio: 'ignore' });
     kill.push(() => control.kill('SIGKILL'));
     let err = '';
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err += String(s); return true; });
-    const code = await main(['run', '--listen', 'tcp://127.0.0.1:0', '--token-file', tokenFile, '--report', reportFile, '--no-progress', '--wait', '200',
-      '-np', '1', '--', '/bin/sh', scan]);
+    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
+      err += String(s);
+      return true;
+    });
+    const code = await main([
+      'run',
+      '--listen',
+      'tcp://127.0.0.1:0',
+      '--token-file',
+      tokenFile,
+      '--report',
+      reportFile,
+      '--no-progress',
+      '--wait',
+      '200',
+      '-np',
+      '1',
+      '--',
+      '/bin/sh',
+      scan,
+    ]);
     vi.restoreAllMocks();
     expect(code, err).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'seen'), 'utf8')).toBe(token);
@@ -60,12 +86,19 @@ echo $n > ${dir}/count
 /** `sitempi monitor ARGS` in a process of its own; resolves once it listens, with its address. */
 async function monitorProcess(args: string[], env: NodeJS.ProcessEnv = {}) {
   const child = spawn(process.execPath, ['node_modules/vite-node/vite-node.mjs', 'test/cli/run-cli.ts'], {
-    env: { ...process.env, SITEMPI_TOKEN: '', ...env, SITEMPI_TEST_ARGV: JSON.stringify(['monitor', '--listen', 'tcp://127.0.0.1:0', ...args]) },
+    env: {
+      ...process.env,
+      SITEMPI_TOKEN: '',
+      ...env,
+      SITEMPI_TEST_ARGV: JSON.stringify(['monitor', '--listen', 'tcp://127.0.0.1:0', ...args]),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   kill.push(() => child.kill('SIGKILL'));
   let err = '';
-  child.stderr.on('data', (d: Buffer) => { err += String(d); });
+  child.stderr.on('data', (d: Buffer) => {
+    err += String(d);
+  });
   child.stdout.resume();
   const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
   await until(() => /listening on (tcp:\/\/\S+)/.test(err) || child.exitCode !== null, 60_000);
@@ -109,7 +142,9 @@ describe('sitempi monitor takes its token from a file or the environment', () =>
     env.child.kill('SIGTERM');
     await env.exited;
     const arg = await monitorProcess(['--token', 'on-argv']);
-    expect(arg.err()).toMatch(/warning: --token puts the token on the command line, where every user of this host can read it/);
+    expect(arg.err()).toMatch(
+      /warning: --token puts the token on the command line, where every user of this host can read it/,
+    );
     expect(await tryToken(arg.addr, 'on-argv', 'j-arg')).toBe('accepted');
   }, 120_000);
 });

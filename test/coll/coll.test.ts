@@ -26,9 +26,19 @@ interface Scenario {
 
 async function runScenario(s: Scenario) {
   const dir = tempDir('coll');
-  const env: Record<string, string> = { SITEMPI_OUTPUT_DIR: dir, ...(s.sites ? { SITEMPI_SITES: s.sites } : {}), ...(s.env ?? {}) };
+  const env: Record<string, string> = {
+    SITEMPI_OUTPUT_DIR: dir,
+    ...(s.sites ? { SITEMPI_SITES: s.sites } : {}),
+    ...(s.env ?? {}),
+  };
   if (s.alphaUs !== undefined) env.SITEMPI_COLL_ALPHA_US = String(s.alphaUs);
-  const r = await mpirun({ np: s.np, program, args: [dir, ...(s.mode === 'quick' ? ['quick'] : [])], env, timeoutMs: 240_000 });
+  const r = await mpirun({
+    np: s.np,
+    program,
+    args: [dir, ...(s.mode === 'quick' ? ['quick'] : [])],
+    env,
+    timeoutMs: 240_000,
+  });
   expect(r.stderr).not.toMatch(/MISMATCH|rejected/);
   expect(r.code).toBe(0);
   const m = /coll_check rank 0: (\d+) calls, (\d+) errors/.exec(r.stdout);
@@ -52,7 +62,13 @@ const twoSites: Scenario[] = [
 const threeSites: Scenario[] = [
   // alpha 10 us puts m* at 1875 bytes: both leader algorithms of allreduce run
   { name: 'three sites 2+2+2, 6 ranks', np: 6, sites: 'A:0-1;B:2-3;C:4-5', alphaUs: 10, expectSites: 3 },
-  { name: 'three sites uneven, interleaved, 7 ranks', np: 7, sites: 'A:0,3;B:1,4,6;C:2,5', alphaUs: 10, expectSites: 3 },
+  {
+    name: 'three sites uneven, interleaved, 7 ranks',
+    np: 7,
+    sites: 'A:0,3;B:1,4,6;C:2,5',
+    alphaUs: 10,
+    expectSites: 3,
+  },
 ];
 // Cross-site messages in pieces of 100 bytes: boundaries fall inside elements of every datatype,
 // non-contiguous data is packed and unpacked around them. Calls from 80 bytes up run in segments
@@ -60,32 +76,66 @@ const threeSites: Scenario[] = [
 // Results and counters must not change.
 const small = { SITEMPI_COLL_CHUNK_BYTES: '100', SITEMPI_COLL_SEGMENT_BYTES: '40' };
 const pieces: Scenario[] = [
-  { name: 'interleaved, 8 ranks, cross-site pieces of 100 B, segments of 40 B', np: 8, sites: 'A:0,2,4,6;B:1,3,5,7',
-    expectSites: 2, env: small },
-  { name: 'three sites uneven, 7 ranks, cross-site pieces of 100 B, segments of 40 B', np: 7, sites: 'A:0,3;B:1,4,6;C:2,5',
-    alphaUs: 10, expectSites: 3, env: small },
-  { name: 'uneven 1+3 (a site of one rank), 4 ranks, cross-site pieces of 100 B, segments of 40 B', np: 4, sites: 'A:0;B:1-3',
-    expectSites: 2, env: small },
+  {
+    name: 'interleaved, 8 ranks, cross-site pieces of 100 B, segments of 40 B',
+    np: 8,
+    sites: 'A:0,2,4,6;B:1,3,5,7',
+    expectSites: 2,
+    env: small,
+  },
+  {
+    name: 'three sites uneven, 7 ranks, cross-site pieces of 100 B, segments of 40 B',
+    np: 7,
+    sites: 'A:0,3;B:1,4,6;C:2,5',
+    alphaUs: 10,
+    expectSites: 3,
+    env: small,
+  },
+  {
+    name: 'uneven 1+3 (a site of one rank), 4 ranks, cross-site pieces of 100 B, segments of 40 B',
+    np: 4,
+    sites: 'A:0;B:1-3',
+    expectSites: 2,
+    env: small,
+  },
 ];
 
 describe('site-aware collectives: results, counters, lower bounds', () => {
   for (const s of [...twoSites, ...threeSites, ...pieces]) {
-    it(s.name, async () => {
-      const { res } = await runScenario(s);
-      console.log(`${s.name}: ${res.calls} calls (rank-records), ${res.siteAware} site-aware, ${res.boundChecked} whole calls at the lower bound`);
-      expect(res.mismatches.slice(0, 10)).toEqual([]);
-      expect(res.mismatches.length).toBe(0);
-      expect(res.boundFailures.slice(0, 10)).toEqual([]);
-      // The algorithms did run, for every covered collective, and bounds were checked.
-      expect(res.siteAware).toBeGreaterThan(res.calls / 4);
-      expect(res.boundChecked).toBeGreaterThan(100);
-      for (const coll of ['Barrier', 'Bcast', 'Reduce', 'Allreduce', 'Gather', 'Gatherv', 'Scatter', 'Scatterv',
-        'Allgather', 'Allgatherv', 'Alltoall', 'Alltoallv'])
-        expect([...res.algs.get(coll)!], coll).toContain(1);
-      if (s.expectSites > 2) expect([...res.algs.get('Allreduce')!]).toContain(2);  // RS+AG ran
-      // Non-commutative reductions on non-contiguous sites keep to PMPI (alg 0).
-      if (s.sites.includes(',')) expect([...res.algs.get('Reduce')!]).toContain(0);
-    }, 300_000);
+    it(
+      s.name,
+      async () => {
+        const { res } = await runScenario(s);
+        console.log(
+          `${s.name}: ${res.calls} calls (rank-records), ${res.siteAware} site-aware, ${res.boundChecked} whole calls at the lower bound`,
+        );
+        expect(res.mismatches.slice(0, 10)).toEqual([]);
+        expect(res.mismatches.length).toBe(0);
+        expect(res.boundFailures.slice(0, 10)).toEqual([]);
+        // The algorithms did run, for every covered collective, and bounds were checked.
+        expect(res.siteAware).toBeGreaterThan(res.calls / 4);
+        expect(res.boundChecked).toBeGreaterThan(100);
+        for (const coll of [
+          'Barrier',
+          'Bcast',
+          'Reduce',
+          'Allreduce',
+          'Gather',
+          'Gatherv',
+          'Scatter',
+          'Scatterv',
+          'Allgather',
+          'Allgatherv',
+          'Alltoall',
+          'Alltoallv',
+        ])
+          expect([...res.algs.get(coll)!], coll).toContain(1);
+        if (s.expectSites > 2) expect([...res.algs.get('Allreduce')!]).toContain(2); // RS+AG ran
+        // Non-commutative reductions on non-contiguous sites keep to PMPI (alg 0).
+        if (s.sites.includes(',')) expect([...res.algs.get('Reduce')!]).toContain(0);
+      },
+      300_000,
+    );
   }
 
   it('a single site: everything is PMPI, nothing crosses', async () => {
@@ -111,8 +161,15 @@ describe('SITEMPI_COLL', () => {
   ];
   for (const [value, enabled] of cases) {
     it(`SITEMPI_COLL=${value}`, async () => {
-      const { res } = await runScenario({ name: value, np: 4, sites: 'A:0-1;B:2-3', expectSites: 2, mode: 'quick',
-        env: { SITEMPI_COLL: value }, enabled });
+      const { res } = await runScenario({
+        name: value,
+        np: 4,
+        sites: 'A:0-1;B:2-3',
+        expectSites: 2,
+        mode: 'quick',
+        env: { SITEMPI_COLL: value },
+        enabled,
+      });
       expect(res.mismatches.slice(0, 10)).toEqual([]);
       expect(res.boundFailures.slice(0, 10)).toEqual([]);
       for (const [coll, algs] of res.algs) {
@@ -126,13 +183,21 @@ describe('SITEMPI_COLL', () => {
 describe('site maps at Init', () => {
   const tiny = compileMpi('test/coll/programs/coll_tiny.c');
   const bad: [string, Record<string, string>, RegExp][] = [
-    ['rank out of range', { SITEMPI_SITES: 'A:0-3;B:4-9' }, /rank 9 in site 'B' is out of range \(the job has 4 ranks\)/],
+    [
+      'rank out of range',
+      { SITEMPI_SITES: 'A:0-3;B:4-9' },
+      /rank 9 in site 'B' is out of range \(the job has 4 ranks\)/,
+    ],
     ['overlap', { SITEMPI_SITES: 'A:0-2;B:2-3' }, /rank 2 is in both site 'A' and site 'B'/],
     ['empty site', { SITEMPI_SITES: 'A:0-3;B:' }, /site 'B' is empty/],
     ['rank in no site', { SITEMPI_SITES: 'A:0-1;B:3' }, /rank 2 is in no site/],
     ['unknown rank', { SITEMPI_SITES: 'A:0-1;B:two,3' }, /unknown rank 'two'/],
     ['host pattern matching nothing', { SITEMPI_SITES: 'A:@no-such-host-*;B:0-3' }, /site 'A' is empty/],
-    ['missing file', { SITEMPI_SITES_FILE: '/nonexistent/sites' }, /SITEMPI_SITES_FILE \(\/nonexistent\/sites\) rejected: cannot read/],
+    [
+      'missing file',
+      { SITEMPI_SITES_FILE: '/nonexistent/sites' },
+      /SITEMPI_SITES_FILE \(\/nonexistent\/sites\) rejected: cannot read/,
+    ],
   ];
   for (const [name, env, msg] of bad) {
     it(`rejects a bad map (${name}) with one message, and the job runs recorded only`, async () => {
@@ -183,7 +248,11 @@ describe('communicator caches are freed with their communicators', () => {
   const churn = compileMpi('test/coll/programs/comm_churn.c');
   async function growth(sites: string) {
     const dir = tempDir('churn');
-    const env: Record<string, string> = { SITEMPI_OUTPUT_DIR: dir, SITEMPI_BATCH_RECORDS: '256', SITEMPI_QUEUE_BATCHES: '4' };
+    const env: Record<string, string> = {
+      SITEMPI_OUTPUT_DIR: dir,
+      SITEMPI_BATCH_RECORDS: '256',
+      SITEMPI_QUEUE_BATCHES: '4',
+    };
     if (sites) env.SITEMPI_SITES = sites;
     const r = await mpirun({ np: 4, program: churn, args: ['10000'], env, timeoutMs: 200_000 });
     expect(r.code, r.stderr).toBe(0);
@@ -203,7 +272,9 @@ describe('communicator caches are freed with their communicators', () => {
     expect(withSites.recs.every((x) => x.alg === 1)).toBe(true);
     const without = await growth('');
     expect(without.recs.every((x) => x.alg === 0)).toBe(true);
-    console.log(`RSS growth from 1 000 to 10 000 communicators: ${withSites.grow} bytes with sites, ${without.grow} without`);
+    console.log(
+      `RSS growth from 1 000 to 10 000 communicators: ${withSites.grow} bytes with sites, ${without.grow} without`,
+    );
     expect(withSites.grow - without.grow).toBeLessThan(512 * 1024);
     expect(withSites.grow).toBeLessThan(2 * 1024 * 1024);
   }, 300_000);
@@ -217,7 +288,10 @@ describe("the monitor's placement", () => {
     const streams = new Map<net.Socket, Buffer[]>();
     // Interleaved, epoch 3, pushed to world rank 3 only; the static map says halves.
     const placement = (addon as unknown as { encodePlacement(p: object): Buffer }).encodePlacement({
-      epoch: 3, sites: ['A', 'B'], siteOf: [0, 1, 0, 1] });
+      epoch: 3,
+      sites: ['A', 'B'],
+      siteOf: [0, 1, 0, 1],
+    });
     const server = net.createServer((s) => {
       const chunks: Buffer[] = [];
       streams.set(s, chunks);
@@ -237,8 +311,12 @@ describe("the monitor's placement", () => {
     });
     await new Promise<void>((res) => server.listen(sock, res));
     try {
-      const r = await mpirun({ np: 4, program: tiny, args: ['wait'],
-        env: { SITEMPI_MONITOR: `unix:${sock}`, SITEMPI_SITES: 'A:0-1;B:2-3' } });
+      const r = await mpirun({
+        np: 4,
+        program: tiny,
+        args: ['wait'],
+        env: { SITEMPI_MONITOR: `unix:${sock}`, SITEMPI_SITES: 'A:0-1;B:2-3' },
+      });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('coll_tiny ok');
       await new Promise((res) => setTimeout(res, 200));

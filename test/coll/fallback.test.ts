@@ -74,7 +74,7 @@ describe('fallback decided per communicator', () => {
   }, 180_000);
 
   it("one rank's failed setup of its half: that half runs PMPI on its ranks only", async () => {
-    const { algs } = await run({ SITEMPI_TEST_FAIL_COLL: '4:1' });  // rank 4's half is {0, 2, 4}
+    const { algs } = await run({ SITEMPI_TEST_FAIL_COLL: '4:1' }); // rank 4's half is {0, 2, 4}
     for (const [rank, a] of algs) {
       expect(siteAware(a.world), `rank ${rank} world`).toBe(true);
       if (rank % 2 === 0) expect(pmpiOnly(a.split), `rank ${rank} split: ${[...a.split]}`).toBe(true);
@@ -85,10 +85,14 @@ describe('fallback decided per communicator', () => {
   // Rank 2 alone: with SITEMPI_COLL=off; with a sites file it cannot read (a file on one node only).
   const cases: [string, string, (dir: string) => Record<string, string>][] = [
     ['SITEMPI_COLL=off on one rank', 'export SITEMPI_COLL=off', () => ({})],
-    ['a sites file one rank cannot read', 'export SITEMPI_SITES_FILE=/nonexistent/sites', (dir) => {
-      fs.writeFileSync(`${dir}/sites`, sites);
-      return { SITEMPI_SITES: '', SITEMPI_SITES_FILE: `${dir}/sites` };
-    }],
+    [
+      'a sites file one rank cannot read',
+      'export SITEMPI_SITES_FILE=/nonexistent/sites',
+      (dir) => {
+        fs.writeFileSync(`${dir}/sites`, sites);
+        return { SITEMPI_SITES: '', SITEMPI_SITES_FILE: `${dir}/sites` };
+      },
+    ],
   ];
   for (const [name, change, env] of cases) {
     it(`site settings that differ between ranks (${name}): site-aware collectives off for the whole job, said once`, async () => {

@@ -20,14 +20,23 @@ function fcollCalls(P: number): CallLine[] {
   const members = Array.from({ length: P }, (_, j) => j);
   const blocks = members.map((j) => (j + 1) * 4);
   const matrix = members.flatMap((i) => members.map((j) => (((i + j) % 3) + 1) * 4));
-  const call = (coll: string, root: number, m: number, elems = 0, extra: Partial<CallLine> = {}): CallLine =>
-    ({ comm: 1, coll, root, m, elems, commutative: true, what: coll, members, ...extra });
+  const call = (coll: string, root: number, m: number, elems = 0, extra: Partial<CallLine> = {}): CallLine => ({
+    comm: 1,
+    coll,
+    root,
+    m,
+    elems,
+    commutative: true,
+    what: coll,
+    members,
+    ...extra,
+  });
   return [
     call('Barrier', -1, 0),
     call('Bcast', P - 1, 28),
     call('Reduce', 1, 20, 5),
     call('Allreduce', -1, 40, 5),
-    call('Allreduce', -1, 12, 3),  // the user-defined operation
+    call('Allreduce', -1, 12, 3), // the user-defined operation
     call('Gather', 0, 12),
     call('Gatherv', 2, 0, 0, { blocks }),
     call('Scatter', 1, 8),
@@ -40,21 +49,44 @@ function fcollCalls(P: number): CallLine[] {
   ];
 }
 
-const COVERED = ['Barrier', 'Bcast', 'Reduce', 'Allreduce', 'Gather', 'Gatherv', 'Scatter', 'Scatterv', 'Allgather',
-  'Allgatherv', 'Alltoall', 'Alltoallv'];
+const COVERED = [
+  'Barrier',
+  'Bcast',
+  'Reduce',
+  'Allreduce',
+  'Gather',
+  'Gatherv',
+  'Scatter',
+  'Scatterv',
+  'Allgather',
+  'Allgatherv',
+  'Alltoall',
+  'Alltoallv',
+];
 
 describe('site-aware collectives from Fortran', () => {
   for (const [binding, flags] of Object.entries(bindings)) {
-    for (const [np, sites] of [[4, 'A:0,2;B:1,3'], [4, 'A:0;B:1-3'], [5, 'A:0-1;B:2-3;C:4']] as const) {
+    for (const [np, sites] of [
+      [4, 'A:0,2;B:1,3'],
+      [4, 'A:0;B:1-3'],
+      [5, 'A:0-1;B:2-3;C:4'],
+    ] as const) {
       it(`${binding}, ${sites}`, async () => {
         const program = compileMpi(source, flags);
         const dir = tempDir('fcoll');
-        const alphaUs = 5000;  // the shim's default, stated: the prediction must assume the same
-        const r = await mpirun({ np, program, env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_SITES: sites, SITEMPI_COLL_ALPHA_US: String(alphaUs) } });
+        const alphaUs = 5000; // the shim's default, stated: the prediction must assume the same
+        const r = await mpirun({
+          np,
+          program,
+          env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_SITES: sites, SITEMPI_COLL_ALPHA_US: String(alphaUs) },
+        });
         expect(r.stdout + r.stderr).not.toContain('MISMATCH');
         expect(r.stdout).toContain('fcoll ok');
         expect(r.code).toBe(0);
-        const res = checkJob(readJob(dir), dir, addon.parseSites(sites, np).siteOf, { calls: () => fcollCalls(np), alphaUs });
+        const res = checkJob(readJob(dir), dir, addon.parseSites(sites, np).siteOf, {
+          calls: () => fcollCalls(np),
+          alphaUs,
+        });
         fs.rmSync(dir, { recursive: true, force: true });
         expect(res.mismatches).toEqual([]);
         expect(res.boundFailures).toEqual([]);

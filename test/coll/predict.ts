@@ -28,7 +28,10 @@ export function readCalls(file: string): CallLine[] {
   for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
     if (!line) continue;
     const o = JSON.parse(line);
-    if ('commdef' in o) { members.set(o.commdef, o.members); continue; }
+    if ('commdef' in o) {
+      members.set(o.commdef, o.members);
+      continue;
+    }
     out.push({ ...o, members: members.get(o.comm)! });
   }
   return out;
@@ -42,29 +45,41 @@ export function lowerBound(c: CallLine, siteOf: number[]): number {
   const S = new Set(siteOf).size;
   const outsideRoot = (j: number) => siteOf[j] !== siteOf[c.root];
   switch (c.coll) {
-    case 'Barrier': return 0;
-    case 'Bcast': case 'Reduce': return (S - 1) * c.m;
-    case 'Allreduce': return 2 * (S - 1) * c.m;
-    case 'Gather': case 'Scatter': return c.m * siteOf.filter((_, j) => outsideRoot(j)).length;
-    case 'Gatherv': case 'Scatterv': return sum(c.blocks!.filter((_, j) => outsideRoot(j)));
-    case 'Allgather': return (S - 1) * P * c.m;
-    case 'Allgatherv': return (S - 1) * sum(c.blocks!);
-    case 'Alltoall': case 'Alltoallv': {
+    case 'Barrier':
+      return 0;
+    case 'Bcast':
+    case 'Reduce':
+      return (S - 1) * c.m;
+    case 'Allreduce':
+      return 2 * (S - 1) * c.m;
+    case 'Gather':
+    case 'Scatter':
+      return c.m * siteOf.filter((_, j) => outsideRoot(j)).length;
+    case 'Gatherv':
+    case 'Scatterv':
+      return sum(c.blocks!.filter((_, j) => outsideRoot(j)));
+    case 'Allgather':
+      return (S - 1) * P * c.m;
+    case 'Allgatherv':
+      return (S - 1) * sum(c.blocks!);
+    case 'Alltoall':
+    case 'Alltoallv': {
       let b = 0;
       for (let i = 0; i < P; i++)
         for (let j = 0; j < P; j++) if (siteOf[i] !== siteOf[j]) b += c.matrix ? c.matrix[i * P + j] : c.m;
       return b;
     }
-    default: throw new Error(`no bound for ${c.coll}`);
+    default:
+      throw new Error(`no bound for ${c.coll}`);
   }
 }
 
 export interface CheckResult {
   calls: number;
-  siteAware: number;         // calls (per rank) that ran a site-aware algorithm
-  boundChecked: number;      // whole calls whose cross bytes were held to the lower bound
-  mismatches: string[];      // record vs prediction
-  boundFailures: string[];   // byte-optimal calls above (or below) the bound
+  siteAware: number; // calls (per rank) that ran a site-aware algorithm
+  boundChecked: number; // whole calls whose cross bytes were held to the lower bound
+  mismatches: string[]; // record vs prediction
+  boundFailures: string[]; // byte-optimal calls above (or below) the bound
   algs: Map<string, Set<number>>;
 }
 
@@ -74,10 +89,24 @@ export interface CheckResult {
  * `enabled(coll)` says whether SITEMPI_COLL let the collective run site-aware; `calls(rank)` gives
  * the calls a rank made (default: the calls-RANK.jsonl that coll_check wrote in dir).
  */
-export function checkJob(job: Map<number, RankFile>, dir: string, worldSiteOf: number[] | null,
-  opts: { alphaUs?: number; enabled?: (coll: string) => boolean; calls?: (rank: number) => CallLine[] } = {}): CheckResult {
-  const res: CheckResult = { calls: 0, siteAware: 0, boundChecked: 0, mismatches: [], boundFailures: [], algs: new Map() };
-  const groups = new Map<string, { call: CallLine; siteOf: number[]; bytes: number; msgs: number; ranks: number; algs: Set<number> }>();
+export function checkJob(
+  job: Map<number, RankFile>,
+  dir: string,
+  worldSiteOf: number[] | null,
+  opts: { alphaUs?: number; enabled?: (coll: string) => boolean; calls?: (rank: number) => CallLine[] } = {},
+): CheckResult {
+  const res: CheckResult = {
+    calls: 0,
+    siteAware: 0,
+    boundChecked: 0,
+    mismatches: [],
+    boundFailures: [],
+    algs: new Map(),
+  };
+  const groups = new Map<
+    string,
+    { call: CallLine; siteOf: number[]; bytes: number; msgs: number; ranks: number; algs: Set<number> }
+  >();
   for (const [rank, f] of job) {
     const recs = collRecords(f);
     const calls = opts.calls ? opts.calls(rank) : readCalls(path.join(dir, `calls-${rank}.jsonl`));
@@ -87,19 +116,32 @@ export function checkJob(job: Map<number, RankFile>, dir: string, worldSiteOf: n
     }
     const perComm = new Map<string, number>();
     for (let i = 0; i < calls.length; i++) {
-      const c = calls[i], r = recs[i];
+      const c = calls[i],
+        r = recs[i];
       res.calls++;
       const siteOf = c.members.map((w) => (worldSiteOf ? worldSiteOf[w] : 0));
       const me = c.members.indexOf(rank);
       const on = opts.enabled ? opts.enabled(c.coll) : true;
-      const p = on && worldSiteOf
-        ? addon.predictCollective({ coll: collIndex(c.coll), siteOf, root: c.root, m: c.m, elems: c.elems,
-            commutative: c.commutative, blocks: c.blocks, matrix: c.matrix, alphaUs: opts.alphaUs })
-        : { alg: 0, crossMsgs: siteOf.map(() => 0), crossBytes: siteOf.map(() => 0), sites: 1 };
+      const p =
+        on && worldSiteOf
+          ? addon.predictCollective({
+              coll: collIndex(c.coll),
+              siteOf,
+              root: c.root,
+              m: c.m,
+              elems: c.elems,
+              commutative: c.commutative,
+              blocks: c.blocks,
+              matrix: c.matrix,
+              alphaUs: opts.alphaUs,
+            })
+          : { alg: 0, crossMsgs: siteOf.map(() => 0), crossBytes: siteOf.map(() => 0), sites: 1 };
       const got = { fn: r.fn, alg: r.alg, msgs: r.crossMsgs, bytes: r.crossBytes };
       const want = { fn: c.coll, alg: p.alg, msgs: p.crossMsgs[me], bytes: p.crossBytes[me] };
       if (JSON.stringify(got) !== JSON.stringify(want))
-        res.mismatches.push(`rank ${rank} call ${i} (${c.what}, members ${c.members}): got ${JSON.stringify(got)}, predicted ${JSON.stringify(want)}`);
+        res.mismatches.push(
+          `rank ${rank} call ${i} (${c.what}, members ${c.members}): got ${JSON.stringify(got)}, predicted ${JSON.stringify(want)}`,
+        );
       if (r.alg) res.siteAware++;
       if (!res.algs.has(c.coll)) res.algs.set(c.coll, new Set());
       res.algs.get(c.coll)!.add(r.alg);
@@ -118,8 +160,14 @@ export function checkJob(job: Map<number, RankFile>, dir: string, worldSiteOf: n
   for (const [key, g] of groups) {
     const { call, siteOf } = g;
     const S = new Set(siteOf).size;
-    if (g.ranks !== call.members.length) { res.boundFailures.push(`${key} ${call.what}: ${g.ranks} of ${call.members.length} ranks`); continue; }
-    if (g.algs.size !== 1) { res.boundFailures.push(`${key} ${call.what}: ranks ran different algorithms ${[...g.algs]}`); continue; }
+    if (g.ranks !== call.members.length) {
+      res.boundFailures.push(`${key} ${call.what}: ${g.ranks} of ${call.members.length} ranks`);
+      continue;
+    }
+    if (g.algs.size !== 1) {
+      res.boundFailures.push(`${key} ${call.what}: ranks ran different algorithms ${[...g.algs]}`);
+      continue;
+    }
     const alg = [...g.algs][0];
     if (alg === 0) {
       if (g.bytes || g.msgs) res.boundFailures.push(`${key} ${call.what}: PMPI call reported cross traffic`);
@@ -129,12 +177,14 @@ export function checkJob(job: Map<number, RankFile>, dir: string, worldSiteOf: n
     const optimal = !(call.coll === 'Allreduce' && alg === 1 && S > 2);
     if (S === 2 && !optimal) res.boundFailures.push(`${key} ${call.what}: two sites, not byte-optimal`);
     if (!optimal) {
-      if (g.bytes !== S * (S - 1) * call.m) res.boundFailures.push(`${key} ${call.what}: exchange sent ${g.bytes}, expected S(S-1)m`);
+      if (g.bytes !== S * (S - 1) * call.m)
+        res.boundFailures.push(`${key} ${call.what}: exchange sent ${g.bytes}, expected S(S-1)m`);
       continue;
     }
     res.boundChecked++;
     const bound = lowerBound(call, siteOf);
-    if (g.bytes !== bound) res.boundFailures.push(`${key} ${call.what} (sites ${siteOf}): ${g.bytes} bytes crossed, bound ${bound}`);
+    if (g.bytes !== bound)
+      res.boundFailures.push(`${key} ${call.what} (sites ${siteOf}): ${g.bytes} bytes crossed, bound ${bound}`);
     if (call.coll === 'Alltoall' && g.msgs !== S * (S - 1))
       res.boundFailures.push(`${key} ${call.what}: ${g.msgs} cross-site messages, expected S(S-1) = ${S * (S - 1)}`);
     if (['Bcast', 'Reduce', 'Gather', 'Scatter'].includes(call.coll) && g.msgs !== S - 1)

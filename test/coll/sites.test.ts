@@ -9,7 +9,10 @@ describe('site maps', () => {
     expect(addon.parseSites('A:0-3;B:4-7', 8)).toEqual({ names: ['A', 'B'], siteOf: [0, 0, 0, 0, 1, 1, 1, 1] });
     expect(addon.parseSites('A:0,2,4,6;B:1,3,5,7', 8).siteOf).toEqual([0, 1, 0, 1, 0, 1, 0, 1]);
     expect(addon.parseSites(' x : 0 ; y: 1-3 ;', 4).siteOf).toEqual([0, 1, 1, 1]);
-    expect(addon.parseSites('# sites\nwest: 0, 1   # rack 1\n\neast: 2-3\n', 4)).toEqual({ names: ['west', 'east'], siteOf: [0, 0, 1, 1] });
+    expect(addon.parseSites('# sites\nwest: 0, 1   # rack 1\n\neast: 2-3\n', 4)).toEqual({
+      names: ['west', 'east'],
+      siteOf: [0, 0, 1, 1],
+    });
     expect(addon.parseSites('A:0-3', 4).siteOf).toEqual([0, 0, 0, 0]);
   });
 
@@ -40,8 +43,20 @@ describe('site maps', () => {
 });
 
 describe('SITEMPI_COLL', () => {
-  const all = ['barrier', 'bcast', 'gather', 'gatherv', 'scatter', 'scatterv', 'allgather', 'allgatherv', 'alltoall',
-    'alltoallv', 'reduce', 'allreduce'];
+  const all = [
+    'barrier',
+    'bcast',
+    'gather',
+    'gatherv',
+    'scatter',
+    'scatterv',
+    'allgather',
+    'allgatherv',
+    'alltoall',
+    'alltoallv',
+    'reduce',
+    'allreduce',
+  ];
   it('parses on/off, lists and exclusions', () => {
     expect(addon.parseCollSwitch('').sort()).toEqual([...all].sort());
     expect(addon.parseCollSwitch('on').sort()).toEqual([...all].sort());
@@ -73,19 +88,20 @@ describe('algorithm choice and predictions', () => {
   it('meets the lower bounds with two sites', () => {
     const bcast = P('Bcast', { siteOf: inter, root: 3, m: 100 });
     expect(bcast.alg).toBe(1);
-    expect(bcast.crossBytes).toEqual([0, 0, 0, 100, 0, 0, 0, 0]);  // the root sends to the other leader
+    expect(bcast.crossBytes).toEqual([0, 0, 0, 100, 0, 0, 0, 0]); // the root sends to the other leader
     const ar = P('Allreduce', { siteOf: halves, m: 800, elems: 100 });
-    expect(ar.crossBytes).toEqual([800, 0, 0, 0, 800, 0, 0, 0]);  // the leaders swap
+    expect(ar.crossBytes).toEqual([800, 0, 0, 0, 800, 0, 0, 0]); // the leaders swap
     const a2a = P('Alltoall', { siteOf: inter, m: 10 });
     expect(a2a.crossMsgs).toEqual([1, 1, 0, 0, 0, 0, 0, 0]);
     expect(a2a.crossBytes).toEqual([160, 160, 0, 0, 0, 0, 0, 0]);
   });
 
   it('groups Alltoall only while blocks are under 1 KiB per pair (it saves messages, not bytes)', () => {
-    const grouped = P('Alltoall', { siteOf: inter, m: 1023 }), pairwise = P('Alltoall', { siteOf: inter, m: 1024 });
+    const grouped = P('Alltoall', { siteOf: inter, m: 1023 }),
+      pairwise = P('Alltoall', { siteOf: inter, m: 1024 });
     expect(grouped.alg).toBe(1);
-    expect(grouped.crossMsgs.reduce((a, b) => a + b)).toBe(2);  // S(S-1)
-    expect(pairwise.alg).toBe(0);  // the library's pairwise exchange: the same bytes, no leader copies
+    expect(grouped.crossMsgs.reduce((a, b) => a + b)).toBe(2); // S(S-1)
+    expect(pairwise.alg).toBe(0); // the library's pairwise exchange: the same bytes, no leader copies
     expect(P('Alltoall', { siteOf: three, m: 1023 }).alg).toBe(1);
     expect(P('Alltoall', { siteOf: three, m: 4096 }).alg).toBe(0);
     // Alltoallv: a rank knows only its own counts, so every size is grouped
@@ -95,14 +111,14 @@ describe('algorithm choice and predictions', () => {
 
   it('switches allreduce to reduce-scatter + allgather above m* with three or more sites', () => {
     const mstar = addon.rsagThreshold(3, 5000, 1000);
-    expect(mstar).toBe(Math.floor(0.005 * 3 * 125e6 / 2));
+    expect(mstar).toBe(Math.floor((0.005 * 3 * 125e6) / 2));
     expect(addon.rsagThreshold(2, 5000, 1000)).toBe(Infinity);
     const small = P('Allreduce', { siteOf: three, m: 8 * 1000, elems: 1000 });
     expect(small.alg).toBe(1);
-    expect(small.crossBytes.reduce((a, b) => a + b)).toBe(3 * 2 * 8000);  // S(S-1)m
+    expect(small.crossBytes.reduce((a, b) => a + b)).toBe(3 * 2 * 8000); // S(S-1)m
     const big = P('Allreduce', { siteOf: three, m: 8 * 200000, elems: 200000 });
     expect(big.alg).toBe(2);
-    expect(big.crossBytes.reduce((a, b) => a + b)).toBe(2 * 2 * 8 * 200000);  // 2(S-1)m
+    expect(big.crossBytes.reduce((a, b) => a + b)).toBe(2 * 2 * 8 * 200000); // 2(S-1)m
     expect(P('Allreduce', { siteOf: three, m: 8 * 1000, elems: 1000, alphaUs: 1 }).alg).toBe(2);
   });
 
@@ -117,14 +133,16 @@ describe('algorithm choice and predictions', () => {
       };
       for (const coll of ['Barrier', 'Bcast', 'Reduce', 'Allreduce', 'Gather', 'Scatter', 'Allgather', 'Alltoall']) {
         for (const root of coll.match(/Bcast|Reduce$|Gather$|Scatter/) ? [0, n - 1] : [-1]) {
-          const m = coll === 'Barrier' ? 0 : 24, elems = 3;
+          const m = coll === 'Barrier' ? 0 : 24,
+            elems = 3;
           const p = P(coll, { siteOf, root, m, elems, alphaUs: 1 });
-          let sum = 0, msgs = 0;
+          let sum = 0,
+            msgs = 0;
           for (let me = 0; me < n; me++) {
             const f = addon.expandCollective(collIndex(coll), p.alg, me, root, n, m, siteOf, { elems });
             sum += cross(f);
             for (let i = 0; i < f.src.length; i++) {
-              expect(f.src[i]).toBe(me);  // a record accounts for what its rank sends
+              expect(f.src[i]).toBe(me); // a record accounts for what its rank sends
               if (siteOf[f.src[i]] !== siteOf[f.dst[i]]) msgs += f.msgs[i];
             }
           }
@@ -138,7 +156,8 @@ describe('algorithm choice and predictions', () => {
         const root = coll === 'Allgatherv' ? -1 : 1;
         const p = P(coll, { siteOf, root, blocks });
         let sum = 0;
-        for (let me = 0; me < n; me++) sum += cross(addon.expandCollective(collIndex(coll), p.alg, me, root, n, blocks[me], siteOf));
+        for (let me = 0; me < n; me++)
+          sum += cross(addon.expandCollective(collIndex(coll), p.alg, me, root, n, blocks[me], siteOf));
         expect(sum, `${coll} ${siteOf}`).toBe(p.crossBytes.reduce((a, b) => a + b));
         const call = { coll, root, m: 0, blocks } as unknown as CallLine;
         expect(sum).toBe(lowerBound(call, siteOf));

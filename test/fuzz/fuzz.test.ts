@@ -20,31 +20,53 @@ function fuzzerRuntime(): boolean {
   const dir = tempDir('fuzzprobe');
   const src = path.join(dir, 'probe.cpp');
   fs.writeFileSync(src, 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }\n');
-  const r = spawnSync('clang++', ['-fsanitize=fuzzer,address', src, '-o', path.join(dir, 'probe')], { encoding: 'utf8' });
+  const r = spawnSync('clang++', ['-fsanitize=fuzzer,address', src, '-o', path.join(dir, 'probe')], {
+    encoding: 'utf8',
+  });
   return r.status === 0;
 }
 const available = fuzzerRuntime();
-if (!available) console.warn('fuzz: skipped: clang++ with the libFuzzer runtime is absent (apt-get install clang libclang-rt-14-dev)');
+if (!available)
+  console.warn(
+    'fuzz: skipped: clang++ with the libFuzzer runtime is absent (apt-get install clang libclang-rt-14-dev)',
+  );
 
 describe.skipIf(!available)('libFuzzer targets', () => {
   let outDir = '';
   beforeAll(async () => {
-    outDir = await buildVariant('fuzz', { SITEMPI_FUZZ: 'ON' }, ['fuzz_wire', 'fuzz_sites'], { CC: 'clang', CXX: 'clang++' });
+    outDir = await buildVariant('fuzz', { SITEMPI_FUZZ: 'ON' }, ['fuzz_wire', 'fuzz_sites'], {
+      CC: 'clang',
+      CXX: 'clang++',
+    });
   }, 900_000);
 
   for (const target of ['wire', 'sites']) {
-    it(`fuzz_${target} runs ${SECONDS} s without a finding`, async () => {
-      const work = tempDir(`fuzz-${target}`);
-      // New inputs go to a scratch corpus (first directory); the committed seeds are only read.
-      const r = await run(path.join(outDir, `fuzz_${target}`), [
-        `-max_total_time=${SECONDS}`, '-seed=1', '-timeout=5', '-rss_limit_mb=1024', '-max_len=4096',
-        `-artifact_prefix=${work}/`, '-print_final_stats=1',
-        work, path.join(packageRoot, 'test', 'fuzz', 'corpus', target),
-      ], (SECONDS + 60) * 1000);
-      const stats = /stat::number_of_executed_units:\s*(\d+)/.exec(r.stderr);
-      expect(r.code, r.stderr.slice(-4000)).toBe(0);
-      expect(r.stderr).not.toMatch(/ERROR: (AddressSanitizer|libFuzzer)|runtime error:/);
-      expect(Number(stats?.[1] ?? 0)).toBeGreaterThan(1000);  // it did run, not just load
-    }, (SECONDS + 90) * 1000);
+    it(
+      `fuzz_${target} runs ${SECONDS} s without a finding`,
+      async () => {
+        const work = tempDir(`fuzz-${target}`);
+        // New inputs go to a scratch corpus (first directory); the committed seeds are only read.
+        const r = await run(
+          path.join(outDir, `fuzz_${target}`),
+          [
+            `-max_total_time=${SECONDS}`,
+            '-seed=1',
+            '-timeout=5',
+            '-rss_limit_mb=1024',
+            '-max_len=4096',
+            `-artifact_prefix=${work}/`,
+            '-print_final_stats=1',
+            work,
+            path.join(packageRoot, 'test', 'fuzz', 'corpus', target),
+          ],
+          (SECONDS + 60) * 1000,
+        );
+        const stats = /stat::number_of_executed_units:\s*(\d+)/.exec(r.stderr);
+        expect(r.code, r.stderr.slice(-4000)).toBe(0);
+        expect(r.stderr).not.toMatch(/ERROR: (AddressSanitizer|libFuzzer)|runtime error:/);
+        expect(Number(stats?.[1] ?? 0)).toBeGreaterThan(1000); // it did run, not just load
+      },
+      (SECONDS + 90) * 1000,
+    );
   }
 });

@@ -22,14 +22,31 @@ function exec(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ co
  * Configures build/<name> with `defs` (once) and builds `targets`; resolves to the directory of
  * the outputs, or throws with the build log.
  */
-export async function buildVariant(name: string, defs: Record<string, string>, targets: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
+export async function buildVariant(
+  name: string,
+  defs: Record<string, string>,
+  targets: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<string> {
   const dir = path.join(packageRoot, 'build', name);
   const outDir = path.join(dir, 'Release');
   const e = { ...process.env, ...env };
   if (!fs.existsSync(path.join(dir, 'CMakeCache.txt'))) {
     const generator = spawnSync('ninja', ['--version']).status === 0 ? ['-G', 'Ninja'] : [];
-    const c = await exec('cmake', ['-S', packageRoot, '-B', dir, ...generator, '-DCMAKE_BUILD_TYPE=Release',
-      `-DCMAKE_LIBRARY_OUTPUT_DIRECTORY=${outDir}`, ...Object.entries(defs).map(([k, v]) => `-D${k}=${v}`)], e);
+    const c = await exec(
+      'cmake',
+      [
+        '-S',
+        packageRoot,
+        '-B',
+        dir,
+        ...generator,
+        '-DCMAKE_BUILD_TYPE=Release',
+        `-DCMAKE_LIBRARY_OUTPUT_DIRECTORY=${outDir}`,
+        ...Object.entries(defs).map(([k, v]) => `-D${k}=${v}`),
+      ],
+      e,
+    );
     if (c.code !== 0) {
       fs.rmSync(dir, { recursive: true, force: true });
       throw new Error(`cmake configure of build/${name} failed:\n${c.out}`);

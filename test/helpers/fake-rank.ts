@@ -34,7 +34,9 @@ export interface Rec {
 export function batchFrame(seq: number, recs: Rec[], extra: { dropped?: number; epoch?: number } = {}): Buffer {
   let t = 0;
   return addon.encodeBatch({
-    seq, dropped: extra.dropped ?? 0, epoch: extra.epoch ?? 0,
+    seq,
+    dropped: extra.dropped ?? 0,
+    epoch: extra.epoch ?? 0,
     fn: Uint32Array.from(recs.map((r) => r.fn)),
     peer: Int32Array.from(recs.map((r) => r.peer ?? -1)),
     bytes: Float64Array.from(recs.map((r) => r.bytes ?? 0)),
@@ -48,7 +50,16 @@ export function batchFrame(seq: number, recs: Rec[], extra: { dropped?: number; 
 }
 
 export function helloFrame(job: string, rank: number, size: number, token = '', host = `h${rank}`): Buffer {
-  return addon.encodeHello({ job, rank, size, host, pid: 1000 + rank, startNs: 1_700_000_000_000_000_000, token, program: './fake' });
+  return addon.encodeHello({
+    job,
+    rank,
+    size,
+    host,
+    pid: 1000 + rank,
+    startNs: 1_700_000_000_000_000_000,
+    token,
+    program: './fake',
+  });
 }
 
 /** A client connection to a monitor that keeps every frame it receives, decoded by `decode`. */
@@ -65,10 +76,20 @@ export class RankConnection<T> {
     const path = address.startsWith('unix:') ? address.slice(5) : undefined;
     const m = /^tcp:\/\/(.*):(\d+)$/.exec(address);
     this.socket = path ? net.connect(path) : net.connect(Number(m![2]), m![1] === '0.0.0.0' ? '127.0.0.1' : m![1]);
-    this.ready = new Promise((res, rej) => { this.socket.once('connect', () => res()); this.socket.once('error', rej); });
+    this.ready = new Promise((res, rej) => {
+      this.socket.once('connect', () => res());
+      this.socket.once('error', rej);
+    });
     this.socket.on('error', () => {});
-    this.socket.on('data', (d) => { for (const f of this.decoder.push(d)) this.received.push(decode(f)); });
-    this.done = new Promise((res) => this.socket.on('close', () => { this.closed = true; res(); }));
+    this.socket.on('data', (d) => {
+      for (const f of this.decoder.push(d)) this.received.push(decode(f));
+    });
+    this.done = new Promise((res) =>
+      this.socket.on('close', () => {
+        this.closed = true;
+        res();
+      }),
+    );
   }
 
   async send(...frames: Buffer[]): Promise<void> {

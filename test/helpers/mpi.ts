@@ -18,6 +18,11 @@ const sharedHeaders = path.join(path.dirname(fileURLToPath(import.meta.url)), 'c
 export function compileMpi(source: string, extra: string[] = []): string {
   if (!/\.c$/.test(source)) return compileProgram(source, extra);
   const hash = crypto.createHash('sha1');
-  for (const name of fs.readdirSync(sharedHeaders).sort()) hash.update(name).update(fs.readFileSync(path.join(sharedHeaders, name)));
-  return compileProgram(source, [`-I${sharedHeaders}`, `-DSITEMPI_TEST_HEADERS=${hash.digest('hex').slice(0, 12)}`, ...extra]);
+  for (const name of fs.readdirSync(sharedHeaders).sort())
+    hash.update(name).update(fs.readFileSync(path.join(sharedHeaders, name)));
+  return compileProgram(source, [
+    `-I${sharedHeaders}`,
+    `-DSITEMPI_TEST_HEADERS=${hash.digest('hex').slice(0, 12)}`,
+    ...extra,
+  ]);
 }

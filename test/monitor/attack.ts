@@ -8,7 +8,16 @@ export { FakeRank };
 
 /** A Hello frame with a job key (the addon's encoder may not carry one). */
 export function keyedHello(job: string, rank: number, size: number, jobKey = '', extra: Partial<Hello> = {}): Buffer {
-  return encodeHello({ job, rank, size, host: `h${rank}`, pid: 1000 + rank, startNs: 1_700_000_000_000_000_000n, jobKey, ...extra });
+  return encodeHello({
+    job,
+    rank,
+    size,
+    host: `h${rank}`,
+    pid: 1000 + rank,
+    startNs: 1_700_000_000_000_000_000n,
+    jobKey,
+    ...extra,
+  });
 }
 
 /** A raw 4-byte length header followed by `body` bytes (a frame that may never complete). */
@@ -27,7 +36,7 @@ function hostPort(addr: string): [number, string] {
 export function rawClient(addr: string, bytes: Buffer): { socket: net.Socket; closed: Promise<void> } {
   const socket = net.connect(...hostPort(addr));
   socket.on('error', () => {});
-  socket.on('data', () => {});  // read what the monitor says, so that its close is seen
+  socket.on('data', () => {}); // read what the monitor says, so that its close is seen
   socket.on('connect', () => socket.write(bytes));
   const closed = new Promise<void>((res) => socket.on('close', () => res()));
   return { socket, closed };
@@ -37,7 +46,7 @@ export function rawClient(addr: string, bytes: Buffer): { socket: net.Socket; cl
 export async function probeMs(addr: string, timeoutMs = 10_000): Promise<number> {
   const t0 = performance.now();
   const c = new FakeRank(addr);
-  await c.send(keyedHello('x', 0, 1).subarray(0, 0), Buffer.from([2, 0, 0, 0, 0x12, 0x00]));  // an empty Batch, no Hello
+  await c.send(keyedHello('x', 0, 1).subarray(0, 0), Buffer.from([2, 0, 0, 0, 0x12, 0x00])); // an empty Batch, no Hello
   const deadline = t0 + timeoutMs;
   while (c.errors().length === 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 1));
   const ms = performance.now() - t0;

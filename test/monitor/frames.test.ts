@@ -6,7 +6,12 @@ import { MAX_FRAME_BYTES } from '../../src/wire/proto.js';
 import { addon, batchFrame, fnCode, helloFrame } from './helpers.js';
 
 describe('FrameDecoder', () => {
-  const frames = [helloFrame('j', 0, 2), batchFrame(0, [{ fn: fnCode('MPI_Send', 1), peer: 1, bytes: 100 }]), frame(new Uint8Array(0)), addon.encodeBye({ endNs: 5, records: 1, dropped: 0, mpiNs: 2 })];
+  const frames = [
+    helloFrame('j', 0, 2),
+    batchFrame(0, [{ fn: fnCode('MPI_Send', 1), peer: 1, bytes: 100 }]),
+    frame(new Uint8Array(0)),
+    addon.encodeBye({ endNs: 5, records: 1, dropped: 0, mpiNs: 2 }),
+  ];
   const stream = Buffer.concat(frames);
   const bodies = frames.map((f) => Buffer.from(f.subarray(4)));
 
@@ -76,10 +81,12 @@ describe('FrameDecoder', () => {
   it('limits the first frame separately (a Hello, before any authentication)', () => {
     const big = Buffer.alloc(4);
     big.writeUInt32LE(100_000);
-    expect(() => new FrameDecoder(MAX_FRAME_BYTES, 65536).push(big)).toThrow(/first frame of 100000 bytes exceeds the maximum of 65536/);
+    expect(() => new FrameDecoder(MAX_FRAME_BYTES, 65536).push(big)).toThrow(
+      /first frame of 100000 bytes exceeds the maximum of 65536/,
+    );
     const d = new FrameDecoder(MAX_FRAME_BYTES, 65536);
     const hello = helloFrame('j', 0, 2);
-    expect(d.push(Buffer.concat([hello, big, Buffer.alloc(10)]))).toHaveLength(1);  // later frames: the full limit
+    expect(d.push(Buffer.concat([hello, big, Buffer.alloc(10)]))).toHaveLength(1); // later frames: the full limit
     expect(d.pending).toBe(14);
   });
 
@@ -96,7 +103,10 @@ describe('FrameDecoder', () => {
     }
     expect(wireErrors).toBeGreaterThan(1000);
     // truncations of a valid batch body
-    const b = batchFrame(3, Array.from({ length: 50 }, (_, i) => ({ fn: fnCode('MPI_Send', 1), peer: i % 4, bytes: 2 ** 40 + i }))).subarray(4);
+    const b = batchFrame(
+      3,
+      Array.from({ length: 50 }, (_, i) => ({ fn: fnCode('MPI_Send', 1), peer: i % 4, bytes: 2 ** 40 + i })),
+    ).subarray(4);
     for (let n = 0; n < b.length; n++) {
       try {
         const env = decodeEnvelope(b.subarray(0, n));

@@ -18,8 +18,13 @@ function rng(seed: number): () => number {
 }
 
 const P = 4;
-const mark = (kind: number, epoch: number, call: number): Rec =>
-  ({ fn: fnCode('MPI_Allreduce', Role.Placement), alg: kind, bytes: epoch, crossBytes: call, duration: 0 });
+const mark = (kind: number, epoch: number, call: number): Rec => ({
+  fn: fnCode('MPI_Allreduce', Role.Placement),
+  alg: kind,
+  bytes: epoch,
+  crossBytes: call,
+  duration: 0,
+});
 
 /** Every frame a rank sends, in order (bodies without the 4-byte length). */
 function stream(job: string, rank: number): Buffer[] {
@@ -27,7 +32,14 @@ function stream(job: string, rank: number): Buffer[] {
     mark(1, 0, 0),
     { fn: fnCode('MPI_Send', Role.Send), peer: (rank + 1) % P, bytes: 1000 + rank },
     { fn: fnCode('MPI_Recv', Role.Recv), peer: (rank + P - 1) % P, bytes: 1000 },
-    { fn: fnCode('MPI_Allreduce', Role.Coll), bytes: 4096, comm: 0, alg: 1, crossMsgs: rank % 2, crossBytes: 4096 * (rank % 2) },
+    {
+      fn: fnCode('MPI_Allreduce', Role.Coll),
+      bytes: 4096,
+      comm: 0,
+      alg: 1,
+      crossMsgs: rank % 2,
+      crossBytes: 4096 * (rank % 2),
+    },
     { fn: fnCode('MPI_Bcast', Role.Coll), peer: 0, bytes: 64, comm: 1 },
     { fn: fnCode('MPI_Alltoallv', Role.Coll), bytes: 300, comm: 0 },
     { fn: fnCode('MPI_Alltoallv', Role.PartSend), peer: (rank + 2) % P, bytes: 300 },
@@ -51,11 +63,22 @@ function mutate(body: Buffer, rnd: () => number): Buffer {
   const b = Buffer.from(body);
   const pick = () => Math.floor(rnd() * b.length);
   switch (Math.floor(rnd() * 5)) {
-    case 0: for (let k = 0; k < 1 + rnd() * 3; k++) if (b.length) b[pick()] ^= 1 << Math.floor(rnd() * 8); return b;
-    case 1: for (let k = 0; k < 1 + rnd() * 3; k++) if (b.length) b[pick()] = Math.floor(rnd() * 256); return b;
-    case 2: return b.subarray(0, pick());
-    case 3: { const i = pick(); return Buffer.concat([b.subarray(0, i), b.subarray(Math.max(0, i - 8), i), b.subarray(i)]); }
-    default: { const i = pick(); return Buffer.concat([b.subarray(0, i), Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]), b.subarray(i)]); }
+    case 0:
+      for (let k = 0; k < 1 + rnd() * 3; k++) if (b.length) b[pick()] ^= 1 << Math.floor(rnd() * 8);
+      return b;
+    case 1:
+      for (let k = 0; k < 1 + rnd() * 3; k++) if (b.length) b[pick()] = Math.floor(rnd() * 256);
+      return b;
+    case 2:
+      return b.subarray(0, pick());
+    case 3: {
+      const i = pick();
+      return Buffer.concat([b.subarray(0, i), b.subarray(Math.max(0, i - 8), i), b.subarray(i)]);
+    }
+    default: {
+      const i = pick();
+      return Buffer.concat([b.subarray(0, i), Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]), b.subarray(i)]);
+    }
   }
 }
 
@@ -69,7 +92,12 @@ function query(job: JobProfile): number[] {
   for (const f of job.functions()) numbers.push(f.count, f.bytes, f.timeNs);
   for (const w of job.placementSwitches()) numbers.push(w.call, w.jobSeconds);
   const report = buildReport([job]).jobs[0];
-  numbers.push(report.mpiSeconds, report.wallSeconds, report.unexpandedCollectives, ...report.ranks.map((r) => r.crossSiteBytes));
+  numbers.push(
+    report.mpiSeconds,
+    report.wallSeconds,
+    report.unexpandedCollectives,
+    ...report.ranks.map((r) => r.crossSiteBytes),
+  );
   JSON.stringify(report);
   return numbers;
 }
@@ -77,12 +105,16 @@ function query(job: JobProfile): number[] {
 describe('monitor under mutated streams', () => {
   it('only WireError escapes, every job stays queryable, and a clean job is unaffected', () => {
     const clean = new JobTable();
-    for (let r = 0; r < P; r++) { const s = clean.session(); for (const f of stream('clean', r)) s.frame(f); }
+    for (let r = 0; r < P; r++) {
+      const s = clean.session();
+      for (const f of stream('clean', r)) s.frame(f);
+    }
     const expected = buildReport([clean.jobs.get('clean')!]).jobs[0];
 
     const rnd = rng(2026);
     const table = new JobTable();
-    let wireErrors = 0, accepted = 0;
+    let wireErrors = 0,
+      accepted = 0;
     const feed = (frames: Buffer[]) => {
       const s = table.session();
       for (const f of frames) {
@@ -92,7 +124,7 @@ describe('monitor under mutated streams', () => {
         } catch (e) {
           if (!(e instanceof WireError)) throw e;
           wireErrors++;
-          break;  // the monitor closes the connection on the first error
+          break; // the monitor closes the connection on the first error
         }
       }
       s.close();
@@ -103,7 +135,7 @@ describe('monitor under mutated streams', () => {
       const k = Math.floor(rnd() * frames.length);
       for (let n = 0; n < 1 + rnd() * 2; n++) frames[Math.floor(rnd() * frames.length)] = mutate(frames[k], rnd);
       feed(frames);
-      if (it % 100 === 0) for (let q = 0; q < P; q++) feed(stream('clean', q));  // a clean job amid the noise
+      if (it % 100 === 0) for (let q = 0; q < P; q++) feed(stream('clean', q)); // a clean job amid the noise
     }
     expect(wireErrors).toBeGreaterThan(100);
     expect(accepted).toBeGreaterThan(2000);

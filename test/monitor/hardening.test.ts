@@ -18,7 +18,9 @@ afterEach(async () => {
   for (const m of monitors.splice(0)) await m.close();
 });
 
-async function start(opts: MonitorOptions = {}): Promise<{ m: Monitor; addr: string; ended: JobProfile[]; errors: string[] }> {
+async function start(
+  opts: MonitorOptions = {},
+): Promise<{ m: Monitor; addr: string; ended: JobProfile[]; errors: string[] }> {
   const m = new Monitor(opts);
   monitors.push(m);
   const ended: JobProfile[] = [];
@@ -36,31 +38,49 @@ const commDef = (localId: number, members: number[]) => addon.encodeCommDef({ lo
 
 /** A clean two-rank job with a key, to check that an attack next to it changes nothing. */
 async function cleanJob(addr: string, id: string, key = ''): Promise<void> {
-  await Promise.all([0, 1].map(async (r) => {
-    const c = new FakeRank(addr);
-    await c.send(keyedHello(id, r, 2, key), worldCommFrame(2), batchFrame(0, [{ fn: SEND, peer: 1 - r, bytes: 100 }]), bye(1));
-    await c.end();
-  }));
+  await Promise.all(
+    [0, 1].map(async (r) => {
+      const c = new FakeRank(addr);
+      await c.send(
+        keyedHello(id, r, 2, key),
+        worldCommFrame(2),
+        batchFrame(0, [{ fn: SEND, peer: 1 - r, bytes: 100 }]),
+        bye(1),
+      );
+      await c.end();
+    }),
+  );
 }
 
 describe('item 1: CommDef ids and members are bounded', () => {
   it('huge local ids cost nothing and still name their communicator', async () => {
     const { addr, ended, errors } = await start();
     const before = process.memoryUsage().arrayBuffers;
-    const a = new FakeRank(addr), b = new FakeRank(addr);
-    await a.send(keyedHello('H', 0, 2), commDef(2 ** 32 - 1, [0, 1]), batchFrame(0, [{ fn: ALLREDUCE, comm: 2 ** 32 - 1, bytes: 8 }]), bye(1));
-    await b.send(keyedHello('H', 1, 2), commDef(1e8, [0, 1]), batchFrame(0, [{ fn: ALLREDUCE, comm: 1e8, bytes: 8 }]), bye(1));
+    const a = new FakeRank(addr),
+      b = new FakeRank(addr);
+    await a.send(
+      keyedHello('H', 0, 2),
+      commDef(2 ** 32 - 1, [0, 1]),
+      batchFrame(0, [{ fn: ALLREDUCE, comm: 2 ** 32 - 1, bytes: 8 }]),
+      bye(1),
+    );
+    await b.send(
+      keyedHello('H', 1, 2),
+      commDef(1e8, [0, 1]),
+      batchFrame(0, [{ fn: ALLREDUCE, comm: 1e8, bytes: 8 }]),
+      bye(1),
+    );
     expect(await probeMs(addr)).toBeLessThan(5000);
     await Promise.all([a.end(), b.end()]);
     await until(() => ended.length === 1);
-    expect(errors.filter((e) => !/expected Hello first/.test(e))).toEqual([]);  // the probe's only
+    expect(errors.filter((e) => !/expected Hello first/.test(e))).toEqual([]); // the probe's only
     const job = ended[0];
     expect(job.endReason).toBe('complete');
     expect(job.rank(0)!.commIndex(2 ** 32 - 1)).toBe(0);
     expect(job.rank(1)!.commIndex(1e8)).toBe(0);
     expect(job.rank(0)!.unknownComms + job.rank(1)!.unknownComms).toBe(0);
     expect(job.unexpandedCollectives).toBe(0);
-    expect(job.matrix().bytes.num(1)).toBeGreaterThan(0);  // the allreduce was expanded
+    expect(job.matrix().bytes.num(1)).toBeGreaterThan(0); // the allreduce was expanded
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 2 ** 20);
   });
 
@@ -71,7 +91,13 @@ describe('item 1: CommDef ids and members are bounded', () => {
     const many = new FakeRank(addr);
     await many.send(keyedHello('M', 0, 2), ...[0, 1, 2, 3, 4, 5].map((id) => commDef(id, [0, 1])));
     const huge = new FakeRank(addr);
-    await huge.send(keyedHello('G', 0, 2), commDef(3, Array.from({ length: 100 }, () => 0)));
+    await huge.send(
+      keyedHello('G', 0, 2),
+      commDef(
+        3,
+        Array.from({ length: 100 }, () => 0),
+      ),
+    );
     await Promise.all([bad.done, many.done, huge.done]);
     expect(bad.errors()[0]).toMatch(/member 7 out of range/);
     expect(many.errors()[0]).toMatch(/more than 4 communicators.*maxCommRefs/);
@@ -114,7 +140,8 @@ describe('item 2: one job costs at most its limits, and expanding it yields to o
     const recs: Rec[] = [];
     for (let i = 0; i < 30; i++) recs.push({ fn: ALLREDUCE, comm: 0, bytes: 8 * (i + 1) });
     for (let i = 0; i < 20; i++) recs.push({ fn: SEND, peer: 1 + (i % 7), bytes: 2 ** (i % 20) });
-    for (let i = 0; i < 6; i++) recs.push({ fn: fnCode('MPI_Allreduce', Role.Placement), alg: 1, bytes: i, crossBytes: 0, duration: 0 });
+    for (let i = 0; i < 6; i++)
+      recs.push({ fn: fnCode('MPI_Allreduce', Role.Placement), alg: 1, bytes: i, crossBytes: 0, duration: 0 });
     const job = feed(table, 'L', P, [batchFrame(0, recs)]);
     expect(job.rank(0)!.coll.size).toBe(10);
     expect(job.overLimit.collectivesOverLimit).toBe(20);
@@ -131,18 +158,28 @@ describe('item 2: one job costs at most its limits, and expanding it yields to o
   it('prepare() expands in slices: the event loop turns meanwhile', async () => {
     const P = 64;
     const table = new JobTable();
-    const recs: Rec[] = Array.from({ length: 200 }, (_, i) => ({ fn: fnCode('MPI_Alltoall', Role.Coll), comm: 0, bytes: 64 * (i + 1) }));
+    const recs: Rec[] = Array.from({ length: 200 }, (_, i) => ({
+      fn: fnCode('MPI_Alltoall', Role.Coll),
+      comm: 0,
+      bytes: 64 * (i + 1),
+    }));
     for (let r = 1; r < P; r++) {
       const s = table.session();
       for (const f of [keyedHello('X', r, P), worldCommFrame(P), batchFrame(0, recs)]) s.frame(f.subarray(4));
     }
     const job = feed(table, 'X', P, [batchFrame(0, recs)]);
     const t0 = performance.now();
-    job.matrix();  // blocking expansion, for comparison
+    job.matrix(); // blocking expansion, for comparison
     const blocking = performance.now() - t0;
-    job.version++;  // drop the cache
-    let turns = 0, on = true;
-    const turn = () => { if (on) { turns++; setImmediate(turn); } };
+    job.version++; // drop the cache
+    let turns = 0,
+      on = true;
+    const turn = () => {
+      if (on) {
+        turns++;
+        setImmediate(turn);
+      }
+    };
     setImmediate(turn);
     await job.prepare();
     on = false;
@@ -157,7 +194,9 @@ describe('item 4: ranks are bound to their job', () => {
   it('a registered job refuses wrong keys, no key, another size; its ranks complete it', async () => {
     const { m, addr, ended } = await start();
     m.registerJob('R', { key: 'secret-R', size: 2 });
-    const wrong = new FakeRank(addr), none = new FakeRank(addr), squat = new FakeRank(addr);
+    const wrong = new FakeRank(addr),
+      none = new FakeRank(addr),
+      squat = new FakeRank(addr);
     await wrong.send(keyedHello('R', 0, 2, 'guess'), bye(0));
     await none.send(keyedHello('R', 1, 2), bye(0));
     await squat.send(keyedHello('R', 0, 3, 'secret-R'));
@@ -174,11 +213,13 @@ describe('item 4: ranks are bound to their job', () => {
 
   it('an impostor can neither join with another key nor claim a connected rank, nor end the job with Bye', async () => {
     const { addr, ended } = await start();
-    const r0 = new FakeRank(addr), r1 = new FakeRank(addr);
+    const r0 = new FakeRank(addr),
+      r1 = new FakeRank(addr);
     await r0.send(keyedHello('J', 0, 2, 'k1'), batchFrame(0, [{ fn: SEND, peer: 1, bytes: 5 }]));
     await r1.send(keyedHello('J', 1, 2, 'k1'));
     await until(() => r1.socket.bytesWritten > 0);
-    const otherKey = new FakeRank(addr), twin = new FakeRank(addr);
+    const otherKey = new FakeRank(addr),
+      twin = new FakeRank(addr);
     await otherKey.send(keyedHello('J', 1, 2, 'k2'), bye(0));
     await new Promise((r) => setTimeout(r, 50));
     await twin.send(keyedHello('J', 0, 2, 'k1'), bye(0));
@@ -251,7 +292,9 @@ describe('item 7: connections without Hello share one budget', () => {
     await until(() => {
       peak = Math.max(peak, m.unauthenticatedBytesHeld);
       return m.connectionCount + closed >= 600;
-    }, 30_000).catch((e: Error) => { throw new Error(`${e.message}: ${m.connectionCount} open, ${closed} closed`); });
+    }, 30_000).catch((e: Error) => {
+      throw new Error(`${e.message}: ${m.connectionCount} open, ${closed} closed`);
+    });
     await new Promise((r) => setTimeout(r, 200));
     peak = Math.max(peak, m.unauthenticatedBytesHeld);
     expect(peak).toBeLessThanOrEqual(budget);

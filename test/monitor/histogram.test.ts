@@ -92,7 +92,8 @@ describe('JobProfile histograms', () => {
     // point-to-point share pairs and buckets).
     const table = new JobTable();
     for (let r = 0; r < P; r++) {
-      const recs: Rec[] = [], colls: Rec[] = [];
+      const recs: Rec[] = [],
+        colls: Rec[] = [];
       for (let i = 0; i < 2000; i++) {
         const peer = (r + 1 + Math.floor(rnd() * 12)) % P; // 12 peers per rank
         const bytes = sizes[(peer + Math.floor(rnd() * 3)) % sizes.length]; // 3 sizes per pair
@@ -103,12 +104,16 @@ describe('JobProfile histograms', () => {
           colls.push({ fn: ALLREDUCE, bytes: 2 ** (i / 100) });
         }
       }
-      for (const [id, frames] of [['h', [batchFrame(0, recs.slice(0, 1000)), batchFrame(1, recs.slice(1000))]], ['c', [batchFrame(0, colls)]]] as const) {
+      for (const [id, frames] of [
+        ['h', [batchFrame(0, recs.slice(0, 1000)), batchFrame(1, recs.slice(1000))]],
+        ['c', [batchFrame(0, colls)]],
+      ] as const) {
         const s = table.session();
         for (const f of [helloFrame(id, r, P), worldCommFrame(P), ...frames]) s.frame(f.subarray(4));
       }
     }
-    const job = table.jobs.get('h')!, coll = table.jobs.get('c')!;
+    const job = table.jobs.get('h')!,
+      coll = table.jobs.get('c')!;
     expect(job.unexpandedCollectives).toBe(0);
     const m = job.matrix();
     const listed = job.histogramPairs();

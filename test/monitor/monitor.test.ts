@@ -14,7 +14,10 @@ afterEach(async () => {
   for (const m of monitors.splice(0)) await m.close();
 });
 
-async function start(opts: ConstructorParameters<typeof Monitor>[0] = {}, addr = 'tcp://127.0.0.1:0'): Promise<{ m: Monitor; addr: string; ended: JobProfile[] }> {
+async function start(
+  opts: ConstructorParameters<typeof Monitor>[0] = {},
+  addr = 'tcp://127.0.0.1:0',
+): Promise<{ m: Monitor; addr: string; ended: JobProfile[] }> {
   const m = new Monitor(opts);
   monitors.push(m);
   const ended: JobProfile[] = [];
@@ -44,19 +47,28 @@ describe('Monitor', () => {
     const updates = new Set<string>();
     m.on('jobStart', (j) => started.push(j.id));
     m.on('jobUpdate', (j) => updates.add(j.id));
-    const jobs = [{ id: 'A', size: 16, k: 50, b: 1000 }, { id: 'B', size: 6, k: 7, b: 2 ** 40 }];
+    const jobs = [
+      { id: 'A', size: 16, k: 50, b: 1000 },
+      { id: 'B', size: 6, k: 7, b: 2 ** 40 },
+    ];
     const ranks: Array<Promise<void>> = [];
     for (const j of jobs) {
       for (let r = 0; r < j.size; r++) {
-        ranks.push((async () => {
-          const c = new FakeRank(addr);
-          const recs = ringRecords(r, j.size, j.k, j.b);
-          await c.send(helloFrame(j.id, r, j.size), worldCommFrame(j.size));
-          // several batches, sent in pieces
-          const f = Buffer.concat([batchFrame(0, recs.slice(0, 30)), batchFrame(1, recs.slice(30)), bye(recs.length, 12345, 10_000_000)]);
-          for (let i = 0; i < f.length; i += 97) await c.send(f.subarray(i, i + 97));
-          await c.end();
-        })());
+        ranks.push(
+          (async () => {
+            const c = new FakeRank(addr);
+            const recs = ringRecords(r, j.size, j.k, j.b);
+            await c.send(helloFrame(j.id, r, j.size), worldCommFrame(j.size));
+            // several batches, sent in pieces
+            const f = Buffer.concat([
+              batchFrame(0, recs.slice(0, 30)),
+              batchFrame(1, recs.slice(30)),
+              bye(recs.length, 12345, 10_000_000),
+            ]);
+            for (let i = 0; i < f.length; i += 97) await c.send(f.subarray(i, i + 97));
+            await c.end();
+          })(),
+        );
       }
     }
     await Promise.all(ranks);
@@ -75,7 +87,11 @@ describe('Monitor', () => {
         }
       }
       const fns = job.functions();
-      expect(fns.find((f) => f.name === 'MPI_Send')).toMatchObject({ count: j.k * j.size, bytes: j.k * j.size * j.b, timeNs: 100 * j.k * j.size });
+      expect(fns.find((f) => f.name === 'MPI_Send')).toMatchObject({
+        count: j.k * j.size,
+        bytes: j.k * j.size * j.b,
+        timeNs: 100 * j.k * j.size,
+      });
       expect(fns.find((f) => f.name === 'MPI_Recv')).toMatchObject({ count: j.k * j.size, timeNs: 300 * j.k * j.size });
       const r0 = job.rank(0)!;
       expect(r0.mpiNs).toBe(12345); // Bye.mpiNs wins over the sum of durations
@@ -99,26 +115,35 @@ describe('Monitor', () => {
     const clients: Array<Promise<void>> = [];
     for (const j of jobs) {
       for (let r = 0; r < j.size; r++) {
-        clients.push((async () => {
-          const c = new FakeRank(addr);
-          const recs = ringRecords(r, j.size, j.k, j.b);
-          const third = Math.floor(recs.length / 3);
-          await c.send(helloFrame(j.id, r, j.size, 't'), worldCommFrame(j.size), batchFrame(0, recs.slice(0, third)));
-          await new Promise((res) => setImmediate(res));  // interleave with the other clients
-          await c.send(batchFrame(1, recs.slice(third, 2 * third)), batchFrame(2, recs.slice(2 * third)), bye(recs.length));
-          await c.end();
-        })());
+        clients.push(
+          (async () => {
+            const c = new FakeRank(addr);
+            const recs = ringRecords(r, j.size, j.k, j.b);
+            const third = Math.floor(recs.length / 3);
+            await c.send(helloFrame(j.id, r, j.size, 't'), worldCommFrame(j.size), batchFrame(0, recs.slice(0, third)));
+            await new Promise((res) => setImmediate(res)); // interleave with the other clients
+            await c.send(
+              batchFrame(1, recs.slice(third, 2 * third)),
+              batchFrame(2, recs.slice(2 * third)),
+              bye(recs.length),
+            );
+            await c.end();
+          })(),
+        );
         if (r % 8 !== 0) continue;
         // A faulty client for every 8 good ones: a wrong token, garbage, or a frame cut short.
-        clients.push((async () => {
-          const c = new FakeRank(addr);
-          const kind = (r / 8) % 3;
-          if (kind === 0) await c.send(helloFrame(j.id, r, j.size, 'wrong'), batchFrame(0, ringRecords(r, j.size, 5, 7)));
-          else if (kind === 1) await c.send(Buffer.from([9, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
-          else await c.send(helloFrame('cut', r, 1000, 't'), batchFrame(0, ringRecords(0, 2, 5, 7)).subarray(0, 20));
-          if (kind === 2) await c.end();
-          else await c.done;  // the monitor closes it
-        })());
+        clients.push(
+          (async () => {
+            const c = new FakeRank(addr);
+            const kind = (r / 8) % 3;
+            if (kind === 0)
+              await c.send(helloFrame(j.id, r, j.size, 'wrong'), batchFrame(0, ringRecords(r, j.size, 5, 7)));
+            else if (kind === 1) await c.send(Buffer.from([9, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
+            else await c.send(helloFrame('cut', r, 1000, 't'), batchFrame(0, ringRecords(0, 2, 5, 7)).subarray(0, 20));
+            if (kind === 2) await c.end();
+            else await c.done; // the monitor closes it
+          })(),
+        );
       }
     }
     await Promise.all(clients);
@@ -131,7 +156,7 @@ describe('Monitor', () => {
       let total = 0n;
       for (let i = 0; i < j.size * j.size; i++) total += mat.bytes.big(i);
       expect(total).toBe(BigInt(j.size * j.k * j.b));
-      for (let s = 0; s < j.size; s++) expect(mat.messages.num(s * j.size + (s + 1) % j.size)).toBe(j.k);
+      for (let s = 0; s < j.size; s++) expect(mat.messages.num(s * j.size + ((s + 1) % j.size))).toBe(j.k);
       expect(job.functions().find((f) => f.name === 'MPI_Send')).toMatchObject({ count: j.k * j.size });
     }
     // 12 faulty clients per job: 4 wrong tokens and 4 garbage streams refused with an Error each
@@ -196,7 +221,9 @@ describe('Monitor', () => {
     const stranger = new FakeRank(addr);
     await stranger.send(hdr);
     await stranger.done;
-    expect(stranger.errors()).toEqual([`first frame of ${HELLO_MAX_BYTES + 1} bytes exceeds the maximum of ${HELLO_MAX_BYTES}`]);
+    expect(stranger.errors()).toEqual([
+      `first frame of ${HELLO_MAX_BYTES + 1} bytes exceeds the maximum of ${HELLO_MAX_BYTES}`,
+    ]);
     // A rank's batch frames may be far larger than a Hello.
     const recs = ringRecords(0, 1, 40_000, 3);
     const big = batchFrame(0, recs);
@@ -214,7 +241,9 @@ describe('Monitor', () => {
     const huge = new FakeRank(addr);
     await huge.send(helloFrame('big', 0, DEFAULT_MAX_RANKS + 1));
     await huge.done;
-    expect(huge.errors()).toEqual([`job size ${DEFAULT_MAX_RANKS + 1} out of range (1..${DEFAULT_MAX_RANKS}; the monitor's maxRanks option raises the limit)`]);
+    expect(huge.errors()).toEqual([
+      `job size ${DEFAULT_MAX_RANKS + 1} out of range (1..${DEFAULT_MAX_RANKS}; the monitor's maxRanks option raises the limit)`,
+    ]);
     const { addr: small } = await start({ maxRanks: 3 });
     const four = new FakeRank(small);
     await four.send(helloFrame('four', 0, 4));
@@ -229,7 +258,7 @@ describe('Monitor', () => {
     await rank.send(helloFrame('S', 0, 1), worldCommFrame(1));
     await silent.done;
     expect(silent.errors()).toEqual(['no Hello within 150 ms']);
-    await new Promise((r) => setTimeout(r, 200));  // past the timeout: the rank is still connected
+    await new Promise((r) => setTimeout(r, 200)); // past the timeout: the rank is still connected
     expect(rank.closed).toBe(false);
     await rank.send(batchFrame(0, [{ fn: SEND, peer: 0, bytes: 5 }]), bye(1));
     await rank.end();
@@ -238,22 +267,29 @@ describe('Monitor', () => {
   });
 
   it('expands collectives through the cost model', async () => {
-    const { addr, ended } = await start({}, `unix:${path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'smon-')), 'm.sock')}`);
+    const { addr, ended } = await start(
+      {},
+      `unix:${path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'smon-')), 'm.sock')}`,
+    );
     const P = 4;
-    const BCAST = fnCode('MPI_Bcast', Role.Coll), ALLRED = fnCode('MPI_Allreduce', Role.Coll), A2A = fnCode('MPI_Alltoall', Role.Coll);
+    const BCAST = fnCode('MPI_Bcast', Role.Coll),
+      ALLRED = fnCode('MPI_Allreduce', Role.Coll),
+      A2A = fnCode('MPI_Alltoall', Role.Coll);
     // comm 1 = ranks {3, 1} (world), comm 0 = world
-    await Promise.all(Array.from({ length: P }, async (_, r) => {
-      const c = new FakeRank(addr);
-      const recs: Rec[] = [];
-      for (let i = 0; i < 3; i++) recs.push({ fn: BCAST, peer: 2, bytes: 1000, comm: 0 }); // root world rank 2
-      for (let i = 0; i < 5; i++) recs.push({ fn: ALLRED, peer: -1, bytes: 8, comm: 0 });
-      if (r === 1 || r === 3) recs.push({ fn: A2A, peer: -1, bytes: 64, comm: 1 });
-      recs.push({ fn: BCAST, peer: 1, bytes: 77, comm: 9 }); // unknown communicator: not expanded
-      const frames = [helloFrame('C', r, P), worldCommFrame(P)];
-      if (r === 1 || r === 3) frames.push(addon.encodeCommDef({ localId: 1, globalId: 42, members: [3, 1] }));
-      await c.send(...frames, batchFrame(0, recs), bye(recs.length));
-      await c.end();
-    }));
+    await Promise.all(
+      Array.from({ length: P }, async (_, r) => {
+        const c = new FakeRank(addr);
+        const recs: Rec[] = [];
+        for (let i = 0; i < 3; i++) recs.push({ fn: BCAST, peer: 2, bytes: 1000, comm: 0 }); // root world rank 2
+        for (let i = 0; i < 5; i++) recs.push({ fn: ALLRED, peer: -1, bytes: 8, comm: 0 });
+        if (r === 1 || r === 3) recs.push({ fn: A2A, peer: -1, bytes: 64, comm: 1 });
+        recs.push({ fn: BCAST, peer: 1, bytes: 77, comm: 9 }); // unknown communicator: not expanded
+        const frames = [helloFrame('C', r, P), worldCommFrame(P)];
+        if (r === 1 || r === 3) frames.push(addon.encodeCommDef({ localId: 1, globalId: 42, members: [3, 1] }));
+        await c.send(...frames, batchFrame(0, recs), bye(recs.length));
+        await c.end();
+      }),
+    );
     await until(() => ended.length === 1);
     const job = ended[0];
     // expected, from the addon's cost model directly
@@ -261,7 +297,8 @@ describe('Monitor', () => {
     const add = (coll: string, me: number, root: number, members: number[], bytes: number, times: number) => {
       const f = addon.expandCollective(COLL_NAMES.indexOf(coll), 0, me, root, members.length, bytes);
       for (let k = 0; k < f.src.length; k++) {
-        const s = members[f.src[k]], d = members[f.dst[k]];
+        const s = members[f.src[k]],
+          d = members[f.dst[k]];
         want.bytes[s * P + d] += f.bytes[k] * times;
         want.msgs[s * P + d] += f.msgs[k] * times;
       }
@@ -294,8 +331,16 @@ describe('Monitor', () => {
     await r1.send(helloFrame('R', 1, 2), worldCommFrame(2), bye(0));
     await a.end();
     const b = new FakeRank(addr);
-    await b.send(helloFrame('R', 0, 2), worldCommFrame(2), one(1, 2), one(2, 4), one(4, 16), one(3, 8), one(6, 64),
-      addon.encodeBye({ endNs: 5, records: 7, dropped: 0, mpiNs: 1 }));
+    await b.send(
+      helloFrame('R', 0, 2),
+      worldCommFrame(2),
+      one(1, 2),
+      one(2, 4),
+      one(4, 16),
+      one(3, 8),
+      one(6, 64),
+      addon.encodeBye({ endNs: 5, records: 7, dropped: 0, mpiNs: 1 }),
+    );
     await Promise.all([b.end(), r1.end()]);
     await until(() => ended.length === 1);
     const job = ended[0];
@@ -347,16 +392,27 @@ describe('Monitor', () => {
     const { addr, ended } = await start();
     const ar = fnId('MPI_Allreduce');
     // agreement.h: role Placement, alg = mark kind (1 switch, 2 seen), bytes = epoch, cross bytes = call
-    const mark = (kind: number, epoch: number, call: number, start: number): Rec =>
-      ({ fn: ar | (Role.Placement << ROLE_SHIFT), alg: kind, bytes: epoch, crossBytes: call, start, duration: 0 });
+    const mark = (kind: number, epoch: number, call: number, start: number): Rec => ({
+      fn: ar | (Role.Placement << ROLE_SHIFT),
+      alg: kind,
+      bytes: epoch,
+      crossBytes: call,
+      start,
+      duration: 0,
+    });
     const ranks = [0, 1].map(async (r) => {
       const c = new FakeRank(addr);
-      await c.send(helloFrame('S', r, 2), worldCommFrame(2), batchFrame(0, [
-        mark(1, 0, 0, 1000),
-        { fn: ar | (Role.Coll << ROLE_SHIFT), bytes: 8, start: 2000, alg: 1, crossMsgs: 1, crossBytes: 8 },
-        mark(2, 1, 40, 3_000_000_000 + r),
-        mark(1, 1, 64, 3_500_000_000 + 1000 * r),
-      ]), bye(4));
+      await c.send(
+        helloFrame('S', r, 2),
+        worldCommFrame(2),
+        batchFrame(0, [
+          mark(1, 0, 0, 1000),
+          { fn: ar | (Role.Coll << ROLE_SHIFT), bytes: 8, start: 2000, alg: 1, crossMsgs: 1, crossBytes: 8 },
+          mark(2, 1, 40, 3_000_000_000 + r),
+          mark(1, 1, 64, 3_500_000_000 + 1000 * r),
+        ]),
+        bye(4),
+      );
       await c.end();
     });
     await Promise.all(ranks);
@@ -373,21 +429,33 @@ describe('Monitor', () => {
     const { addr, ended } = await start();
     const a = new FakeRank(addr);
     const av = fnId('MPI_Alltoallv');
-    await a.send(helloFrame('P', 0, 3), worldCommFrame(3), batchFrame(0, [
-      { fn: av | (Role.Coll << ROLE_SHIFT), peer: -1, bytes: 30, comm: 0, duration: 50 },
-      { fn: av | (Role.PartSend << ROLE_SHIFT), peer: 1, bytes: 10 },
-      { fn: av | (Role.PartSend << ROLE_SHIFT), peer: 2, bytes: 20 },
-      { fn: av | (Role.PartSend << ROLE_SHIFT), peer: 0, bytes: 99 }, // self: never counts
-      { fn: fnId('MPI_Get') | (Role.Pull << ROLE_SHIFT), peer: 2, bytes: 7 },
-      { fn: fnId('MPI_Wait') | (Role.RecvDone << ROLE_SHIFT), peer: 1, bytes: 1000 },
-    ]), bye(6));
+    await a.send(
+      helloFrame('P', 0, 3),
+      worldCommFrame(3),
+      batchFrame(0, [
+        { fn: av | (Role.Coll << ROLE_SHIFT), peer: -1, bytes: 30, comm: 0, duration: 50 },
+        { fn: av | (Role.PartSend << ROLE_SHIFT), peer: 1, bytes: 10 },
+        { fn: av | (Role.PartSend << ROLE_SHIFT), peer: 2, bytes: 20 },
+        { fn: av | (Role.PartSend << ROLE_SHIFT), peer: 0, bytes: 99 }, // self: never counts
+        { fn: fnId('MPI_Get') | (Role.Pull << ROLE_SHIFT), peer: 2, bytes: 7 },
+        { fn: fnId('MPI_Wait') | (Role.RecvDone << ROLE_SHIFT), peer: 1, bytes: 1000 },
+      ]),
+      bye(6),
+    );
     await a.end();
-    const others = [1, 2].map(async (r) => { const c = new FakeRank(addr); await c.send(helloFrame('P', r, 3), bye(0)); await c.end(); });
+    const others = [1, 2].map(async (r) => {
+      const c = new FakeRank(addr);
+      await c.send(helloFrame('P', r, 3), bye(0));
+      await c.end();
+    });
     await Promise.all(others);
     await until(() => ended.length === 1);
     const job = ended[0];
     const mat = job.matrix();
     expect(Array.from({ length: 9 }, (_, i) => mat.bytes.num(i))).toEqual([0, 10, 20, 0, 0, 0, 7, 0, 0]);
-    expect(job.functions().map((f) => [f.name, f.count, f.bytes])).toEqual([['MPI_Alltoallv', 1, 30], ['MPI_Get', 1, 7]]);
+    expect(job.functions().map((f) => [f.name, f.count, f.bytes])).toEqual([
+      ['MPI_Alltoallv', 1, 30],
+      ['MPI_Get', 1, 7],
+    ]);
   });
 });

@@ -14,24 +14,40 @@ import { addon, batchFrame, fnCode, helloFrame, worldCommFrame, type Rec } from 
 
 const SEND = fnCode('MPI_Send', Role.Send);
 const dirs: string[] = [];
-const tmp = () => { const d = fs.mkdtempSync(path.join(os.tmpdir(), 'smrepin-')); dirs.push(d); return d; };
+const tmp = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'smrepin-'));
+  dirs.push(d);
+  return d;
+};
 afterEach(() => {
   vi.restoreAllMocks();
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-let out = '', err = '';
+let out = '',
+  err = '';
 const capture = () => {
-  out = ''; err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out += String(s); return true; });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err += String(s); return true; });
+  out = '';
+  err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+    out += String(s);
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
+    err += String(s);
+    return true;
+  });
 };
 
 /** A 2-rank job's rank-0 file: Hello, CommDef, `batches` batches of 100 sends of 10 bytes to rank 1, Bye. */
 function rankFile(dir: string, job: string, batches: number): { file: string; frames: Buffer[] } {
   const recs: Rec[] = Array.from({ length: 100 }, () => ({ fn: SEND, peer: 1, bytes: 10 }));
-  const frames = [helloFrame(job, 0, 2), worldCommFrame(2), ...Array.from({ length: batches }, (_, k) => batchFrame(k, recs)),
-    addon.encodeBye({ endNs: 1e6, records: 100 * batches, dropped: 0, mpiNs: 1e5 })];
+  const frames = [
+    helloFrame(job, 0, 2),
+    worldCommFrame(2),
+    ...Array.from({ length: batches }, (_, k) => batchFrame(k, recs)),
+    addon.encodeBye({ endNs: 1e6, records: 100 * batches, dropped: 0, mpiNs: 1e5 }),
+  ];
   const file = path.join(dir, `sitempi-${job}-0.smpi`);
   fs.writeFileSync(file, Buffer.concat(frames));
   return { file, frames };
@@ -50,7 +66,9 @@ describe('sitempi report on special files', () => {
       vi.restoreAllMocks();
       expect(Date.now() - t0).toBeLessThan(5000);
       const lines = err.trim().split('\n');
-      expect(lines[0]).toMatch(new RegExp(`^sitempi: warning: ${special}: (a character device|a FIFO), not a regular file: not read$`));
+      expect(lines[0]).toMatch(
+        new RegExp(`^sitempi: warning: ${special}: (a character device|a FIFO), not a regular file: not read$`),
+      );
     }
     // a directory holding a FIFO among the rank files: the FIFO refused, the job reported
     capture();
@@ -86,10 +104,14 @@ describe('corrupt frames in rank files', () => {
     expect(jobs[0].records).toBe(900);
     expect(jobs[0].ranksFinished).toBe(1); // the Bye after it was read
     expect(stats.badFrames.get('flip')).toBe(1);
-    expect(warnings).toEqual([expect.stringMatching(/1 frame that did not decode skipped \(first: frame 6: .*\); 12 read/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/1 frame that did not decode skipped \(first: frame 6: .*\); 12 read/),
+    ]);
     const rep = buildReport(jobs, { badFrames: stats.badFrames }).jobs[0];
     expect(rep.dropped).toMatchObject({ badFrames: 1, lostBatches: 1, lostRecords: 100 });
-    expect(formatText(jobs, { badFrames: stats.badFrames })).toMatch(/Corrupt data: 1 frames of the rank files did not decode and were skipped/);
+    expect(formatText(jobs, { badFrames: stats.badFrames })).toMatch(
+      /Corrupt data: 1 frames of the rank files did not decode and were skipped/,
+    );
     capture();
     expect(await main(['report', '--json', file])).toBe(0);
     vi.restoreAllMocks();
@@ -107,8 +129,15 @@ describe('records the matrix leaves out', () => {
       { fn: 500 | (Role.Send << ROLE_SHIFT), peer: 1, bytes: 3 }, // a function id this monitor does not know
     ];
     const file = path.join(dir, 'sitempi-peers-0.smpi');
-    fs.writeFileSync(file, Buffer.concat([helloFrame('peers', 0, 2), worldCommFrame(2), batchFrame(0, recs),
-      addon.encodeBye({ endNs: 1e6, records: 3, dropped: 0, mpiNs: 1e5 })]));
+    fs.writeFileSync(
+      file,
+      Buffer.concat([
+        helloFrame('peers', 0, 2),
+        worldCommFrame(2),
+        batchFrame(0, recs),
+        addon.encodeBye({ endNs: 1e6, records: 3, dropped: 0, mpiNs: 1e5 }),
+      ]),
+    );
     const jobs = await loadRankFiles([file]);
     const j = buildReport(jobs).jobs[0];
     expect(j.functions.find((f) => f.name === 'MPI_Send')?.bytes).toBe(1008);
@@ -117,9 +146,13 @@ describe('records the matrix leaves out', () => {
     expect(j.ranks[0]).toMatchObject({ invalidPeerRecords: 1, unknownFunctionRecords: 1 });
     const text = formatText(jobs);
     expect(text).toMatch(/Top functions by bytes \(every call record: also those with invalid peers/);
-    expect(text).toMatch(/Invalid peers: 1 records name a peer outside 0\.\.1 \(rank 0: 1\): the function tables count them, the matrix and the pairs leave them out/);
+    expect(text).toMatch(
+      /Invalid peers: 1 records name a peer outside 0\.\.1 \(rank 0: 1\): the function tables count them, the matrix and the pairs leave them out/,
+    );
     expect(text).toMatch(/Unknown functions: 1 call records/);
     // nothing to say when nothing was left out
-    expect(formatText(await loadRankFiles([rankFile(dir, 'clean', 1).file]))).not.toMatch(/Invalid peers|Unknown functions|Corrupt data/);
+    expect(formatText(await loadRankFiles([rankFile(dir, 'clean', 1).file]))).not.toMatch(
+      /Invalid peers|Unknown functions|Corrupt data/,
+    );
   });
 });

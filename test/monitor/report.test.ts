@@ -18,12 +18,35 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'smrep-'));
  * Writes per-rank files of a job in which every rank sends `msgs` messages of `bytes` to
  * `peerOf(rank)` and spends `mpiNs` of `wallNs` in MPI.
  */
-function writeJob(dir: string, job: string, P: number, peerOf: (r: number) => number, msgs: number, bytes: number, wallNs: number, mpiNs: number): string[] {
+function writeJob(
+  dir: string,
+  job: string,
+  P: number,
+  peerOf: (r: number) => number,
+  msgs: number,
+  bytes: number,
+  wallNs: number,
+  mpiNs: number,
+): string[] {
   const files: string[] = [];
   for (let r = 0; r < P; r++) {
-    const recs: Rec[] = Array.from({ length: msgs }, (_, i) => ({ fn: SEND, peer: peerOf(r), bytes, start: i * 10, duration: 1 }));
+    const recs: Rec[] = Array.from({ length: msgs }, (_, i) => ({
+      fn: SEND,
+      peer: peerOf(r),
+      bytes,
+      start: i * 10,
+      duration: 1,
+    }));
     const f = path.join(dir, `sitempi-${job}-${r}.smpi`);
-    fs.writeFileSync(f, Buffer.concat([helloFrame(job, r, P), worldCommFrame(P), batchFrame(0, recs), addon.encodeBye({ endNs: wallNs, records: msgs, dropped: 0, mpiNs })]));
+    fs.writeFileSync(
+      f,
+      Buffer.concat([
+        helloFrame(job, r, P),
+        worldCommFrame(P),
+        batchFrame(0, recs),
+        addon.encodeBye({ endNs: wallNs, records: msgs, dropped: 0, mpiNs }),
+      ]),
+    );
     files.push(f);
   }
   return files;
@@ -38,8 +61,12 @@ describe('classification', () => {
     expect(mpiBound.verdict).toBe('network-intensive');
     expect(mpiBound.rules).toEqual(['mpi-bound']);
     expect(classifyNumbers({ ...base, mpiFraction: 0.7, crossBytes: 5e6 }).verdict).toBe('compute-intensive'); // 0.5 MB/s
-    expect(classifyNumbers({ ...base, mpiFraction: 0.7, crossBytes: 5e6, crossMessages: 20_000 }).rules).toEqual(['latency-bound']);
-    expect(classifyNumbers({ ...base, mpiFraction: 0.1, crossBytes: 50e6 }, { thresholdBytesPerSecond: 4e6 }).verdict).toBe('network-intensive');
+    expect(classifyNumbers({ ...base, mpiFraction: 0.7, crossBytes: 5e6, crossMessages: 20_000 }).rules).toEqual([
+      'latency-bound',
+    ]);
+    expect(
+      classifyNumbers({ ...base, mpiFraction: 0.1, crossBytes: 50e6 }, { thresholdBytesPerSecond: 4e6 }).verdict,
+    ).toBe('network-intensive');
     const c = classifyNumbers({ ...base, mpiFraction: 0.1, crossBytes: 200e6 });
     expect(c.numbers.crossBytesPerSecond).toBe(20e6);
     expect(c.reasons.join(' ')).toMatch(/20\.0 MB\/s/);
@@ -57,7 +84,18 @@ describe('classification', () => {
     expect(ch.numbers.crossBytesPerSecond).toBeCloseTo(800e6, -3);
     expect(ch.numbers.mpiFraction).toBeCloseTo(0.2, 6);
     // the same traffic inside each half crosses nothing
-    const local = await loadRankFiles(writeJob(dir, 'local', P, (r) => (r < P / 2 ? (r + 1) % (P / 2) : P / 2 + ((r + 1) % (P / 2))), 100, 1e6, 1e9, 0.2e9));
+    const local = await loadRankFiles(
+      writeJob(
+        dir,
+        'local',
+        P,
+        (r) => (r < P / 2 ? (r + 1) % (P / 2) : P / 2 + ((r + 1) % (P / 2))),
+        100,
+        1e6,
+        1e9,
+        0.2e9,
+      ),
+    );
     const cl = classify(local[0]);
     expect(cl.verdict).toBe('compute-intensive');
     expect(cl.numbers.crossBytes).toBe(0);
@@ -77,15 +115,35 @@ describe('report', () => {
     expect(rep.jobs).toHaveLength(1);
     const j = rep.jobs[0];
     expect(j).toMatchObject({ id: 'ring', size: P, complete: true, program: './fake', ranksSeen: P, ranksFinished: P });
-    const want = Array.from({ length: P }, (_, s) => Array.from({ length: P }, (_, d) => (d === (s + 1) % P ? 1000 : 0)));
+    const want = Array.from({ length: P }, (_, s) =>
+      Array.from({ length: P }, (_, d) => (d === (s + 1) % P ? 1000 : 0)),
+    );
     expect(j.matrix.bytes).toEqual(want);
     expect(j.matrix.messages).toEqual(want.map((row) => row.map((v) => v / 100)));
     expect(j.classification.verdict).toMatch(/^(network|compute)-intensive$/);
     expect(j.classification.reasons.length).toBeGreaterThan(0);
-    expect(j.functions).toEqual([{ name: 'MPI_Send', id: 0, kind: 'send', count: 40, bytes: 4000, seconds: 40e-9, mpiShare: 1 }]);
+    expect(j.functions).toEqual([
+      { name: 'MPI_Send', id: 0, kind: 'send', count: 40, bytes: 4000, seconds: 40e-9, mpiShare: 1 },
+    ]);
     expect(j.ranks).toHaveLength(P);
-    expect(j.ranks[0]).toMatchObject({ rank: 0, host: 'h0', pid: 1000, finished: true, wallSeconds: 2e-3, mpiSeconds: 1e-3, mpiFraction: 0.5 });
-    expect(j.dropped).toEqual({ records: 0, lostBatches: 0, lostRecords: 0, duplicateBatches: 0, invalidPeerRecords: 0, unknownFunctionRecords: 0, badFrames: 0 });
+    expect(j.ranks[0]).toMatchObject({
+      rank: 0,
+      host: 'h0',
+      pid: 1000,
+      finished: true,
+      wallSeconds: 2e-3,
+      mpiSeconds: 1e-3,
+      mpiFraction: 0.5,
+    });
+    expect(j.dropped).toEqual({
+      records: 0,
+      lostBatches: 0,
+      lostRecords: 0,
+      duplicateBatches: 0,
+      invalidPeerRecords: 0,
+      unknownFunctionRecords: 0,
+      badFrames: 0,
+    });
     expect(j.topPairs[0]).toEqual({ src: 0, dst: 1, bytes: 1000, messages: 10 });
     expect(j.histograms!.pairs[0]).toMatchObject({ src: 0, dst: 1 });
     expect(j.histograms!.pairs[0].counts[7]).toBe(10); // 100 bytes: [64, 128)
@@ -118,7 +176,10 @@ describe('CLI', () => {
   afterEach(() => vi.restoreAllMocks());
   const capture = () => {
     out = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out += String(s); return true; });
+    vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+      out += String(s);
+      return true;
+    });
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true); // silenced
   };
 
@@ -128,7 +189,10 @@ describe('CLI', () => {
     capture();
     expect(await main(['report', '--json', dir])).toBe(0);
     const rep = JSON.parse(out) as { jobs: Array<{ matrix: { bytes: number[][] } }> };
-    expect(rep.jobs[0].matrix.bytes).toEqual([[0, 21], [21, 0]]);
+    expect(rep.jobs[0].matrix.bytes).toEqual([
+      [0, 21],
+      [21, 0],
+    ]);
     capture();
     expect(await main(['report', path.join(dir, 'sitempi-cli-0.smpi'), '--top', '3'])).toBe(0);
     expect(out).toContain('sitempi: job cli');
@@ -142,10 +206,32 @@ describe('CLI', () => {
   it('run --json: a real MPI program under the shim, exit code and report', async () => {
     const demo = path.join(nativeBuildDir, 'sitempi-demo');
     const reportFile = path.join(tmp(), 'r.json');
-    const code = await main(['run', '--json', '--report', reportFile, '-np', '2', '--oversubscribe', '--mca', 'mpi_yield_when_idle', '1',
-      '--mca', 'btl', 'self,vader', '--', demo]);
+    const code = await main([
+      'run',
+      '--json',
+      '--report',
+      reportFile,
+      '-np',
+      '2',
+      '--oversubscribe',
+      '--mca',
+      'mpi_yield_when_idle',
+      '1',
+      '--mca',
+      'btl',
+      'self,vader',
+      '--',
+      demo,
+    ]);
     expect(code).toBe(0);
-    const rep = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as { jobs: Array<{ size: number; complete: boolean; matrix: { messages: number[][] }; functions: Array<{ name: string; count: number }> }> };
+    const rep = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as {
+      jobs: Array<{
+        size: number;
+        complete: boolean;
+        matrix: { messages: number[][] };
+        functions: Array<{ name: string; count: number }>;
+      }>;
+    };
     expect(rep.jobs).toHaveLength(1);
     expect(rep.jobs[0]).toMatchObject({ size: 2, complete: true });
     expect(rep.jobs[0].matrix.messages[0][1]).toBeGreaterThan(0);

@@ -1,6 +1,14 @@
 // protobufjs (the monitor) against the C++ encoder (the shim), on fixed vectors and random batches.
 import { describe, expect, it } from 'vitest';
-import { decodeBatch, decodeEnvelope, encodeAck, encodeError, encodeHello, encodePlacement, type Batch } from '../../src/wire/messages.js';
+import {
+  decodeBatch,
+  decodeEnvelope,
+  encodeAck,
+  encodeError,
+  encodeHello,
+  encodePlacement,
+  type Batch,
+} from '../../src/wire/messages.js';
 import { messageType } from '../../src/wire/proto.js';
 import { addon } from './helpers.js';
 import { ROLE_SHIFT } from '../../src/generated/facts.js';
@@ -20,36 +28,65 @@ function rng(seed: number): () => number {
 }
 
 interface Cols {
-  seq: number; dropped: number; epoch: number;
-  fn: Uint32Array; peer: Int32Array; bytes: Float64Array; comm: Uint32Array; alg: Uint32Array;
-  start: Float64Array; duration: Float64Array; crossMsgs: Uint32Array; crossBytes: Float64Array;
+  seq: number;
+  dropped: number;
+  epoch: number;
+  fn: Uint32Array;
+  peer: Int32Array;
+  bytes: Float64Array;
+  comm: Uint32Array;
+  alg: Uint32Array;
+  start: Float64Array;
+  duration: Float64Array;
+  crossMsgs: Uint32Array;
+  crossBytes: Float64Array;
 }
 
 function randomBatch(r: () => number, n: number, withCross: boolean): Cols {
   const big = () => {
     const k = Math.floor(r() * 6);
-    return k === 0 ? 0 : k === 1 ? Math.floor(r() * 128) : k === 2 ? Math.floor(r() * 2 ** 21) : k === 3 ? Math.floor(r() * 2 ** 32) : k === 4 ? Math.floor(r() * 2 ** 53) : 2 ** 53 - 1 - Math.floor(r() * 1000);
+    return k === 0
+      ? 0
+      : k === 1
+        ? Math.floor(r() * 128)
+        : k === 2
+          ? Math.floor(r() * 2 ** 21)
+          : k === 3
+            ? Math.floor(r() * 2 ** 32)
+            : k === 4
+              ? Math.floor(r() * 2 ** 53)
+              : 2 ** 53 - 1 - Math.floor(r() * 1000);
   };
   const start = new Float64Array(n);
   let t = Math.floor(r() * 2 ** 40);
   for (let i = 0; i < n; i++) start[i] = t += Math.floor(r() * (r() < 0.1 ? 2 ** 30 : 1000));
   return {
-    seq: Math.floor(r() * 2 ** 40), dropped: r() < 0.5 ? 0 : Math.floor(r() * 2 ** 33), epoch: Math.floor(r() * 5),
+    seq: Math.floor(r() * 2 ** 40),
+    dropped: r() < 0.5 ? 0 : Math.floor(r() * 2 ** 33),
+    epoch: Math.floor(r() * 5),
     fn: Uint32Array.from({ length: n }, () => Math.floor(r() * 4096)),
-    peer: Int32Array.from({ length: n }, () => (r() < 0.3 ? -1 : r() < 0.05 ? -2 - Math.floor(r() * 2 ** 31 - 3) : Math.floor(r() * 2 ** 31))),
+    peer: Int32Array.from({ length: n }, () =>
+      r() < 0.3 ? -1 : r() < 0.05 ? -2 - Math.floor(r() * 2 ** 31 - 3) : Math.floor(r() * 2 ** 31),
+    ),
     bytes: Float64Array.from({ length: n }, big),
     comm: Uint32Array.from({ length: n }, () => (r() < 0.5 ? 0 : Math.floor(r() * 2 ** 32))),
     alg: Uint32Array.from({ length: n }, () => (r() < 0.8 ? 0 : Math.floor(r() * 20))),
     start,
     duration: Float64Array.from({ length: n }, big),
-    crossMsgs: withCross ? Uint32Array.from({ length: n }, () => (r() < 0.7 ? 0 : Math.floor(r() * 2 ** 32))) : new Uint32Array(n),
+    crossMsgs: withCross
+      ? Uint32Array.from({ length: n }, () => (r() < 0.7 ? 0 : Math.floor(r() * 2 ** 32)))
+      : new Uint32Array(n),
     crossBytes: withCross ? Float64Array.from({ length: n }, () => (r() < 0.7 ? 0 : big())) : new Float64Array(n),
   };
 }
 
 function expectSame(b: Batch, c: Cols): void {
   expect(b.n).toBe(c.fn.length);
-  expect({ seq: b.seq, dropped: b.dropped, epoch: b.epoch }).toEqual({ seq: c.seq, dropped: c.dropped, epoch: c.epoch });
+  expect({ seq: b.seq, dropped: b.dropped, epoch: b.epoch }).toEqual({
+    seq: c.seq,
+    dropped: c.dropped,
+    epoch: c.epoch,
+  });
   expect(Array.from(b.fn)).toEqual(Array.from(c.fn));
   expect(Array.from(b.peer)).toEqual(Array.from(c.peer));
   expect(Array.from(b.bytes)).toEqual(Array.from(c.bytes));
@@ -64,27 +101,50 @@ function expectSame(b: Batch, c: Cols): void {
 
 describe('wire: protobufjs decoding of the C++ encoder', () => {
   it('Hello, CommDef (intra and inter), Bye: fixed vectors', () => {
-    const hello = { job: 'job-ü-1', rank: 3, size: 8, host: 'node7', pid: 4242, startNs: 1_700_000_000_123_456_768, token: 's3cret', program: './a.out' };
+    const hello = {
+      job: 'job-ü-1',
+      rank: 3,
+      size: 8,
+      host: 'node7',
+      pid: 4242,
+      startNs: 1_700_000_000_123_456_768,
+      token: 's3cret',
+      program: './a.out',
+    };
     const h = decodeEnvelope(body(addon.encodeHello(hello)));
-    expect(h).toEqual({ kind: 'hello', hello: { ...hello, jobKey: '', protocol: addon.protocolVersion, startNs: 1_700_000_000_123_456_768n } });
-    expect(decodeEnvelope(body(addon.encodeCommDef({ localId: 5, globalId: 2 ** 52 + 3, members: [0, 2, 4, 6] })))).toEqual({
-      kind: 'commDef', commDef: { localId: 5, globalId: BigInt(2 ** 52 + 3), members: [0, 2, 4, 6], remoteMembers: [] },
+    expect(h).toEqual({
+      kind: 'hello',
+      hello: { ...hello, jobKey: '', protocol: addon.protocolVersion, startNs: 1_700_000_000_123_456_768n },
     });
-    expect(decodeEnvelope(body(addon.encodeCommDef({ localId: 1, globalId: 9, members: [0, 1], remoteMembers: [2, 3, 300] })))).toMatchObject({
+    expect(
+      decodeEnvelope(body(addon.encodeCommDef({ localId: 5, globalId: 2 ** 52 + 3, members: [0, 2, 4, 6] }))),
+    ).toEqual({
+      kind: 'commDef',
+      commDef: { localId: 5, globalId: BigInt(2 ** 52 + 3), members: [0, 2, 4, 6], remoteMembers: [] },
+    });
+    expect(
+      decodeEnvelope(
+        body(addon.encodeCommDef({ localId: 1, globalId: 9, members: [0, 1], remoteMembers: [2, 3, 300] })),
+      ),
+    ).toMatchObject({
       commDef: { members: [0, 1], remoteMembers: [2, 3, 300] },
     });
     const bye = { endNs: 2 ** 50 + 7, records: 123456789, dropped: 17, mpiNs: 2 ** 45 + 1 };
     expect(decodeEnvelope(body(addon.encodeBye(bye)))).toEqual({ kind: 'bye', bye });
     // the same Hello through the reflection decoder of the .proto
     const E = messageType('Envelope');
-    const viaProto = E.toObject(E.decode(body(addon.encodeHello(hello))), { longs: String }) as { hello: { startNs: string; job: string } };
+    const viaProto = E.toObject(E.decode(body(addon.encodeHello(hello))), { longs: String }) as {
+      hello: { startNs: string; job: string };
+    };
     expect(viaProto.hello.startNs).toBe('1700000000123456768');
     expect(viaProto.hello.job).toBe(hello.job);
   });
 
   it('a fixed batch decodes to the exact records (and the same through the reflection decoder)', () => {
     const c: Cols = {
-      seq: 7, dropped: 2, epoch: 1,
+      seq: 7,
+      dropped: 2,
+      epoch: 1,
       fn: Uint32Array.of(0 | (1 << ROLE_SHIFT), 8 | (2 << ROLE_SHIFT), 40 | (4 << ROLE_SHIFT)),
       peer: Int32Array.of(3, -1, 0),
       bytes: Float64Array.of(4000, 2 ** 53 - 1, 0),
@@ -92,7 +152,8 @@ describe('wire: protobufjs decoding of the C++ encoder', () => {
       alg: Uint32Array.of(0, 0, 0),
       start: Float64Array.of(100, 100, 2 ** 52),
       duration: Float64Array.of(1, 0, 999),
-      crossMsgs: new Uint32Array(3), crossBytes: new Float64Array(3),
+      crossMsgs: new Uint32Array(3),
+      crossBytes: new Float64Array(3),
     };
     const f = addon.encodeBatch(c);
     expectSame(decodeBatch(f, 4 + 1 + (f[5] < 0x80 ? 1 : 2), f.length), c); // after the envelope tag and length
@@ -100,7 +161,9 @@ describe('wire: protobufjs decoding of the C++ encoder', () => {
     if (env.kind !== 'batch') throw new Error(env.kind);
     expectSame(env.batch, c);
     const E = messageType('Envelope');
-    const m = E.toObject(E.decode(body(f)), { longs: Number }) as { batch: { fn: number[]; peer: number[]; bytes: number[]; startDelta: number[] } };
+    const m = E.toObject(E.decode(body(f)), { longs: Number }) as {
+      batch: { fn: number[]; peer: number[]; bytes: number[]; startDelta: number[] };
+    };
     expect(m.batch.fn).toEqual(Array.from(c.fn));
     expect(m.batch.peer).toEqual([3, -1, 0]);
     expect(m.batch.bytes).toEqual([4000, 2 ** 53 - 1, 0]);
@@ -120,7 +183,18 @@ describe('wire: protobufjs decoding of the C++ encoder', () => {
 
   it('an unpacked encoding (legal protobuf the shim never writes) goes through the reflection path', () => {
     const E = messageType('Envelope');
-    const w = E.encode({ batch: { seq: 1, fn: [1, 2], peer: [-1, 3], bytes: [10, 20], comm: [0, 0], startDelta: [5, 5], duration: [1, 1], alg: [0, 0] } }).finish();
+    const w = E.encode({
+      batch: {
+        seq: 1,
+        fn: [1, 2],
+        peer: [-1, 3],
+        bytes: [10, 20],
+        comm: [0, 0],
+        startDelta: [5, 5],
+        duration: [1, 1],
+        alg: [0, 0],
+      },
+    }).finish();
     // re-encode fn unpacked by hand: tag (4<<3|0)
     const env = decodeEnvelope(w);
     expect(env.kind).toBe('batch');
@@ -146,6 +220,8 @@ describe('wire: protobufjs decoding of the C++ encoder', () => {
     expect(addon.decodeEnvelope(body(encodeAck(99)))).toEqual({ kind: 'ack', seq: 99 });
     // and the shim's Placement encoder agrees with ours
     expect(decodeEnvelope(body(addon.encodePlacement(p)))).toEqual({ kind: 'placement', placement: p });
-    expect(decodeEnvelope(body(encodeHello({ job: 'x', rank: 1, size: 2, startNs: 2n ** 62n })))).toMatchObject({ hello: { job: 'x', rank: 1, size: 2, startNs: 2n ** 62n, protocol: 1 } });
+    expect(decodeEnvelope(body(encodeHello({ job: 'x', rank: 1, size: 2, startNs: 2n ** 62n })))).toMatchObject({
+      hello: { job: 'x', rank: 1, size: 2, startNs: 2n ** 62n, protocol: 1 },
+    });
   });
 });

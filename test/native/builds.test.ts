@@ -20,7 +20,9 @@ describe('cmake-js and node-gyp builds of the addon', () => {
     expect(gyp.maxFrameBytes).toBe(addon.maxFrameBytes);
     const n = 257;
     const batch = {
-      seq: 7, dropped: 3, epoch: 2,
+      seq: 7,
+      dropped: 3,
+      epoch: 2,
       fn: Uint32Array.from({ length: n }, (_, i) => (i * 37) % 4096),
       peer: Int32Array.from({ length: n }, (_, i) => (i % 5) - 1),
       bytes: Float64Array.from({ length: n }, (_, i) => i * 1e9 + 1),

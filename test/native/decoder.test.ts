@@ -13,7 +13,9 @@ describe("the shim's envelope decoder", () => {
   });
 
   it('classifies other messages it does not act on', () => {
-    expect(addon.decodeEnvelope(body(addon.encodeBye({ endNs: 1, records: 2, dropped: 0, mpiNs: 3 }))).kind).toBe('other');
+    expect(addon.decodeEnvelope(body(addon.encodeBye({ endNs: 1, records: 2, dropped: 0, mpiNs: 3 }))).kind).toBe(
+      'other',
+    );
   });
 
   it('survives 20 000 random and truncated inputs', () => {

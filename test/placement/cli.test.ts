@@ -12,42 +12,96 @@ afterEach(() => {
   vi.restoreAllMocks();
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
-const tmp = () => { const d = fs.mkdtempSync(path.join(os.tmpdir(), 'sitempi-placement-cli-')); dirs.push(d); return d; };
+const tmp = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'sitempi-placement-cli-'));
+  dirs.push(d);
+  return d;
+};
 
 describe('sitempi run with placement options', () => {
   let err = '';
   const capture = () => {
     err = '';
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err += String(s); return true; });
+    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
+      err += String(s);
+      return true;
+    });
   };
 
   it('--sites + --executor-command: epoch 1 from the map, the policy relocates through the hook, the report has the timeline', async () => {
     const dir = tmp();
     const hook = path.join(dir, 'hook.cjs');
-    fs.writeFileSync(hook, `let s = ''; process.stdin.on('data', (d) => { s += d; }); process.stdin.on('end', () => {
+    fs.writeFileSync(
+      hook,
+      `let s = ''; process.stdin.on('data', (d) => { s += d; }); process.stdin.on('end', () => {
   require('fs').writeFileSync(${JSON.stringify(path.join(dir, 'input.json'))}, s);
-  const req = JSON.parse(s); console.log(JSON.stringify(req.target)); });\n`);
+  const req = JSON.parse(s); console.log(JSON.stringify(req.target)); });\n`,
+    );
     const reportFile = path.join(dir, 'r.json');
     capture();
-    const code = await main(['run', '--json', '--report', reportFile, '--no-progress',
-      '--sites', 'A:0;B:1', '--executor-command', `node ${hook}`, '--threshold', '100', '--min-observe', '0.2', '--evaluate-every', '0.2', '--vm-memory', '64MiB', '--no-gain-check',
-      '-np', '2', '--oversubscribe', '--mca', 'mpi_yield_when_idle', '1', '--mca', 'btl', 'self,vader', '--', path.join(nativeBuildDir, 'sitempi-demo'), '20000', '100000']);
+    const code = await main([
+      'run',
+      '--json',
+      '--report',
+      reportFile,
+      '--no-progress',
+      '--sites',
+      'A:0;B:1',
+      '--executor-command',
+      `node ${hook}`,
+      '--threshold',
+      '100',
+      '--min-observe',
+      '0.2',
+      '--evaluate-every',
+      '0.2',
+      '--vm-memory',
+      '64MiB',
+      '--no-gain-check',
+      '-np',
+      '2',
+      '--oversubscribe',
+      '--mca',
+      'mpi_yield_when_idle',
+      '1',
+      '--mca',
+      'btl',
+      'self,vader',
+      '--',
+      path.join(nativeBuildDir, 'sitempi-demo'),
+      '20000',
+      '100000',
+    ]);
     vi.restoreAllMocks();
     expect(code, err).toBe(0);
     const rep = JSON.parse(fs.readFileSync(reportFile, 'utf8'));
     const p = rep.jobs[0].placement;
     expect(p.timeline.map((t: { epoch: number; map: string; source: string }) => [t.epoch, t.map, t.source])).toEqual([
-      [1, 'A:0;B:1', 'config'], [2, 'A:0,1', 'relocation'],
+      [1, 'A:0;B:1', 'config'],
+      [2, 'A:0,1', 'relocation'],
     ]);
     expect(p.current).toEqual({ epoch: 2, map: 'A:0,1' });
     expect(p.relocations).toHaveLength(1);
-    expect(p.relocations[0]).toMatchObject({ trigger: 'policy', ok: true, executor: 'command', from: 'A:0;B:1', target: 'A:0,1', reached: 'A:0,1', epochAfter: 2 });
+    expect(p.relocations[0]).toMatchObject({
+      trigger: 'policy',
+      ok: true,
+      executor: 'command',
+      from: 'A:0;B:1',
+      target: 'A:0,1',
+      reached: 'A:0,1',
+      epochAfter: 2,
+    });
     expect(p.relocations[0].numbers.classification.verdict).toBe('network-intensive');
     expect(p.relocations[0].numbers.crossBytesBefore).toBeGreaterThan(0);
     expect(p.decisions[0]).toMatchObject({ action: 'relocate', verdict: 'network-intensive' });
     const input = JSON.parse(fs.readFileSync(path.join(dir, 'input.json'), 'utf8'));
-    expect(input).toMatchObject({ action: 'relocate', job: { size: 2 }, current: { sites: ['A', 'B'], siteOf: [0, 1] }, target: { siteOf: [0, 0] } });
+    expect(input).toMatchObject({
+      action: 'relocate',
+      job: { size: 2 },
+      current: { sites: ['A', 'B'], siteOf: [0, 1] },
+      target: { siteOf: [0, 0] },
+    });
     expect(input.job.hosts).toEqual([os.hostname(), os.hostname()]);
     expect(err).toMatch(/placement epoch 2 A:0,1 \[relocation\] policy: network-intensive/);
   }, 90_000);

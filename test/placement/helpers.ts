@@ -28,7 +28,13 @@ export function traffic(peer: number, seconds: number, bytesPerSecond: number, m
   const n = Math.max(1, Math.round(seconds * 100));
   const step = 1e9 / 100;
   for (let i = 0; i < n; i++) {
-    out.push({ fn: SEND, peer, bytes: Math.round(bytesPerSecond / 100), start: from + i * step, duration: Math.round(step * mpiFraction) });
+    out.push({
+      fn: SEND,
+      peer,
+      bytes: Math.round(bytesPerSecond / 100),
+      start: from + i * step,
+      duration: Math.round(step * mpiFraction),
+    });
   }
   return out;
 }
@@ -38,7 +44,13 @@ export class FakeRank extends RankConnection<Received> {
   helloAt = 0;
   seq = 0;
 
-  constructor(address: string, readonly job: string, readonly rank: number, readonly size: number, readonly host = `h${rank}`) {
+  constructor(
+    address: string,
+    readonly job: string,
+    readonly rank: number,
+    readonly size: number,
+    readonly host = `h${rank}`,
+  ) {
     super(address, (f) => ({ at: Date.now(), ...addon.decodeEnvelope(f) }));
   }
 

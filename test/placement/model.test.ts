@@ -1,14 +1,24 @@
 // Site maps (the shim's SITEMPI_SITES syntax) and the migration cost model of Sato et al..
 import { describe, expect, it } from 'vitest';
 import { migrationCost, relocationGain, weigh } from '../../src/placement/cost.js';
-import { consolidated, formatSiteMap, parseSiteMap, ranksPerSite, samePlacement, validatePlacement } from '../../src/placement/sitemap.js';
+import {
+  consolidated,
+  formatSiteMap,
+  parseSiteMap,
+  ranksPerSite,
+  samePlacement,
+  validatePlacement,
+} from '../../src/placement/sitemap.js';
 
 describe('site maps', () => {
   it('parses ranges, lists, host globs and comments like the shim', () => {
     expect(parseSiteMap('A:0-3;B:4-7', 8)).toEqual({ sites: ['A', 'B'], siteOf: [0, 0, 0, 0, 1, 1, 1, 1] });
     expect(parseSiteMap('A:0,2,4,6;B:1,3,5,7', 8).siteOf).toEqual([0, 1, 0, 1, 0, 1, 0, 1]);
     expect(parseSiteMap('# two sites\nA: 0-1 , 3\nB:2 # the rest\n', 4).siteOf).toEqual([0, 0, 1, 0]);
-    expect(parseSiteMap('x:@n[ab]?;y:@m*', 3, ['na1', 'm.example', 'nb2'])).toEqual({ sites: ['x', 'y'], siteOf: [0, 1, 0] });
+    expect(parseSiteMap('x:@n[ab]?;y:@m*', 3, ['na1', 'm.example', 'nb2'])).toEqual({
+      sites: ['x', 'y'],
+      siteOf: [0, 1, 0],
+    });
   });
 
   it('rejects what the shim rejects, with its messages', () => {
@@ -28,7 +38,10 @@ describe('site maps', () => {
     expect(samePlacement(p, { sites: ['B', 'A'], siteOf: [1, 1, 1, 0, 0, 1, 0, 0] })).toBe(true);
     expect(samePlacement(p, consolidated(p, 'A'))).toBe(false);
     expect(formatSiteMap(consolidated(p, 'B'))).toBe('B:0-7');
-    expect([...ranksPerSite(p)]).toEqual([['A', 4], ['B', 4]]);
+    expect([...ranksPerSite(p)]).toEqual([
+      ['A', 4],
+      ['B', 4],
+    ]);
     expect(() => validatePlacement({ sites: ['A'], siteOf: [0, 1] }, 2)).toThrow(/rank 1: site index 1 out of range/);
   });
 });
@@ -45,14 +58,25 @@ describe('migration cost model (Sato et al.)', () => {
   });
 
   it('live: rounds of a geometric series of ratio D/B; short downtime when it converges, none of that when D >= B', () => {
-    const low = migrationCost(1, 0, { mode: 'live', vmMemoryBytes: GiB, dirtyBytesPerSecond: 12.5e6, bandwidthBps: 1e9, latencySeconds: 0.005 });
+    const low = migrationCost(1, 0, {
+      mode: 'live',
+      vmMemoryBytes: GiB,
+      dirtyBytesPerSecond: 12.5e6,
+      bandwidthBps: 1e9,
+      latencySeconds: 0.005,
+    });
     // ratio 0.1: M, 0.1M, 0.01M, ... until <= 200 KiB
     expect(low.converged).toBe(true);
     expect(low.transferBytes).toBeGreaterThan(1.1 * GiB);
     expect(low.transferBytes).toBeLessThan(1.12 * GiB);
     expect(low.downtimePerVmSeconds).toBeLessThan(0.012);
-    expect(low.migrationSeconds).toBeCloseTo((low.transferBytes / 125e6) + 0.01, 3);
-    const high = migrationCost(1, 0, { mode: 'live', vmMemoryBytes: GiB, dirtyBytesPerSecond: 200e6, bandwidthBps: 1e9 });
+    expect(low.migrationSeconds).toBeCloseTo(low.transferBytes / 125e6 + 0.01, 3);
+    const high = migrationCost(1, 0, {
+      mode: 'live',
+      vmMemoryBytes: GiB,
+      dirtyBytesPerSecond: 200e6,
+      bandwidthBps: 1e9,
+    });
     expect(high.converged).toBe(false);
     expect(high.transferBytes).toBeGreaterThanOrEqual(3 * GiB);
     expect(high.downtimeSeconds).toBeGreaterThan(8); // the whole memory again, VM down
@@ -69,14 +93,61 @@ describe('migration cost model (Sato et al.)', () => {
   });
 
   it('gain: WAN time per second before minus after, over the horizon, capped by the time in MPI', () => {
-    const g = relocationGain({ ranks: 4, wallSeconds: 10, mpiFraction: 0.9, crossBytesBefore: 10 * 25e6, crossBytesAfter: 0, crossMessagesBefore: 10 * 400, crossMessagesAfter: 0 }, { bandwidthBps: 1e9, latencySeconds: 0.005 });
+    const g = relocationGain(
+      {
+        ranks: 4,
+        wallSeconds: 10,
+        mpiFraction: 0.9,
+        crossBytesBefore: 10 * 25e6,
+        crossBytesAfter: 0,
+        crossMessagesBefore: 10 * 400,
+        crossMessagesAfter: 0,
+      },
+      { bandwidthBps: 1e9, latencySeconds: 0.005 },
+    );
     expect(g.wanTimeFractionBefore).toBeCloseTo(25e6 / 125e6 + (400 / 4) * 0.005, 9);
     expect(g.gainSeconds).toBeCloseTo(10 * g.wanTimeFractionBefore, 9);
-    const capped = relocationGain({ ranks: 4, wallSeconds: 10, mpiFraction: 0.3, crossBytesBefore: 10 * 100e6, crossBytesAfter: 0, crossMessagesBefore: 0, crossMessagesAfter: 0 }, { horizonSeconds: 100 });
+    const capped = relocationGain(
+      {
+        ranks: 4,
+        wallSeconds: 10,
+        mpiFraction: 0.3,
+        crossBytesBefore: 10 * 100e6,
+        crossBytesAfter: 0,
+        crossMessagesBefore: 0,
+        crossMessagesAfter: 0,
+      },
+      { horizonSeconds: 100 },
+    );
     expect(capped.wanTimeFractionBefore).toBe(0.3);
     expect(capped.gainSeconds).toBeCloseTo(30, 9);
-    const w = weigh({ ranks: 4, wallSeconds: 10, mpiFraction: 0.3, crossBytesBefore: 1e9, crossBytesAfter: 0, crossMessagesBefore: 0, crossMessagesAfter: 0 }, 2, { vmMemoryBytes: 1e6 });
+    const w = weigh(
+      {
+        ranks: 4,
+        wallSeconds: 10,
+        mpiFraction: 0.3,
+        crossBytesBefore: 1e9,
+        crossBytesAfter: 0,
+        crossMessagesBefore: 0,
+        crossMessagesAfter: 0,
+      },
+      2,
+      { vmMemoryBytes: 1e6 },
+    );
     expect(w.worthIt).toBe(true);
-    expect(weigh({ ranks: 4, wallSeconds: 10, mpiFraction: 0.3, crossBytesBefore: 1e6, crossBytesAfter: 0, crossMessagesBefore: 0, crossMessagesAfter: 0 }, 2).worthIt).toBe(false);
+    expect(
+      weigh(
+        {
+          ranks: 4,
+          wallSeconds: 10,
+          mpiFraction: 0.3,
+          crossBytesBefore: 1e6,
+          crossBytesAfter: 0,
+          crossMessagesBefore: 0,
+          crossMessagesAfter: 0,
+        },
+        2,
+      ).worthIt,
+    ).toBe(false);
   });
 });

@@ -21,27 +21,50 @@ afterEach(async () => {
 async function monitorWithHook(register: (jobId: string) => boolean) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sitempi-registered-'));
   const hook = path.join(dir, 'hook.cjs');
-  fs.writeFileSync(hook, `let s = ''; process.stdin.on('data', (d) => { s += d; }); process.stdin.on('end', () => {
+  fs.writeFileSync(
+    hook,
+    `let s = ''; process.stdin.on('data', (d) => { s += d; }); process.stdin.on('end', () => {
   require('fs').appendFileSync(${JSON.stringify(path.join(dir, 'calls.log'))}, JSON.stringify({ argv: process.argv.slice(2), token: process.env.SITEMPI_TOKEN ?? null, req: JSON.parse(s) }) + '\\n');
-  console.log(JSON.stringify(JSON.parse(s).target)); });\n`);
+  console.log(JSON.stringify(JSON.parse(s).target)); });\n`,
+  );
   const m = new Monitor({ updateIntervalMs: 50 });
   // what Monitor.registerJob does for the launcher's jobs: mark them before anything is evaluated
-  m.on('jobStart', (j) => { if (register(j.id)) j.registered = true; });
+  m.on('jobStart', (j) => {
+    if (register(j.id)) j.registered = true;
+  });
   const logs: string[] = [];
-  const svc = await placementFromOptions(m, {
-    sites: 'A:0;B:1', 'executor-command': `node ${hook} 'arg with $HOME'`, relocate: 'auto',
-    'min-observe': '0.2', 'evaluate-every': '0.05', 'no-gain-check': true,
-  }, { thresholdBytesPerSecond: 100 }, (l) => logs.push(l));
+  const svc = await placementFromOptions(
+    m,
+    {
+      sites: 'A:0;B:1',
+      'executor-command': `node ${hook} 'arg with $HOME'`,
+      relocate: 'auto',
+      'min-observe': '0.2',
+      'evaluate-every': '0.05',
+      'no-gain-check': true,
+    },
+    { thresholdBytesPerSecond: 100 },
+    (l) => logs.push(l),
+  );
   const relocations: RelocationEvent[] = [];
   const decisions: PolicyDecision[] = [];
   svc.on('relocation', (e) => relocations.push(e));
   svc.on('decision', (d) => decisions.push(d));
   const [addr] = await m.listen('tcp://127.0.0.1:0');
   const ranks: FakeRank[] = [];
-  cleanup.push(async () => { for (const f of ranks) if (!f.closed) f.socket.destroy(); await m.close(); await svc.close(); fs.rmSync(dir, { recursive: true, force: true }); });
+  cleanup.push(async () => {
+    for (const f of ranks) if (!f.closed) f.socket.destroy();
+    await m.close();
+    await svc.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
   /** Two ranks of `job` on the given hosts, sending each other 20 MB/s for 1 s. */
   const job = async (id: string, hosts: [string, string]) => {
-    const r = [0, 1].map((i) => { const f = new FakeRank(addr, id, i, 2, hosts[i]); ranks.push(f); return f; });
+    const r = [0, 1].map((i) => {
+      const f = new FakeRank(addr, id, i, 2, hosts[i]);
+      ranks.push(f);
+      return f;
+    });
     for (const x of r) await x.hello();
     await until(() => r.every((x) => x.placements().length === 1), 2000, 'first placement');
     for (let k = 0; k < 3; k++) {
@@ -52,7 +75,13 @@ async function monitorWithHook(register: (jobId: string) => boolean) {
   };
   const calls = () => {
     const f = path.join(dir, 'calls.log');
-    return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : [];
+    return fs.existsSync(f)
+      ? fs
+          .readFileSync(f, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l))
+      : [];
   };
   return { job, calls, relocations, decisions, logs, svc };
 }
@@ -64,7 +93,11 @@ describe('relocations only for registered jobs, with valid host names, without a
     await until(() => t.decisions.length > 0, 3000, 'a decision');
     await sleep(400); // several evaluation periods
     expect(t.decisions).toHaveLength(1);
-    expect(t.decisions[0]).toMatchObject({ jobId: 'fake', action: 'skip', summary: expect.stringMatching(/not registered/) });
+    expect(t.decisions[0]).toMatchObject({
+      jobId: 'fake',
+      action: 'skip',
+      summary: expect.stringMatching(/not registered/),
+    });
     expect(t.relocations).toEqual([]);
     expect(t.calls()).toEqual([]);
     expect(r.map((x) => x.placements().map((p) => p.epoch))).toEqual([[1], [1]]);
@@ -77,7 +110,10 @@ describe('relocations only for registered jobs, with valid host names, without a
     await until(() => t.decisions.length > 0, 3000, 'a decision');
     await sleep(300);
     expect(t.decisions).toHaveLength(1);
-    expect(t.decisions[0]).toMatchObject({ action: 'skip', summary: expect.stringMatching(/rank 0 names its host "host-a`id`", not a valid host name/) });
+    expect(t.decisions[0]).toMatchObject({
+      action: 'skip',
+      summary: expect.stringMatching(/rank 0 names its host "host-a`id`", not a valid host name/),
+    });
     expect(t.relocations).toEqual([]);
     // an operator's own call fails the same way, before the hook
     const ev = await t.svc.relocate('named', 'A:0-1', 'by hand');
@@ -90,7 +126,10 @@ describe('relocations only for registered jobs, with valid host names, without a
   it('a registered job on valid hosts moves through the hook, which gets its words as argv and no token', async () => {
     const saved = process.env.SITEMPI_TOKEN;
     process.env.SITEMPI_TOKEN = 'secret-of-the-monitor';
-    cleanup.push(() => { if (saved === undefined) delete process.env.SITEMPI_TOKEN; else process.env.SITEMPI_TOKEN = saved; });
+    cleanup.push(() => {
+      if (saved === undefined) delete process.env.SITEMPI_TOKEN;
+      else process.env.SITEMPI_TOKEN = saved;
+    });
     const t = await monitorWithHook((id) => id === 'real');
     const r = await t.job('real', ['node-a1.example', 'node-b1']);
     await until(() => t.relocations.length === 1, 3000, 'a relocation');
@@ -106,7 +145,15 @@ describe('relocations only for registered jobs, with valid host names, without a
   it('splits command lines like a shell would, and refuses what only a shell could do', () => {
     expect(splitCommand(`node  "a b" 'c $d' e\\ f`)).toEqual(['node', 'a b', 'c $d', 'e f']);
     expect(splitCommand(`x ''`)).toEqual(['x', '']);
-    for (const bad of ['hook; reboot', 'hook | tee x', 'hook $(id)', 'hook `id`', 'hook > /etc/x', 'a & b', "hook 'open"]) {
+    for (const bad of [
+      'hook; reboot',
+      'hook | tee x',
+      'hook $(id)',
+      'hook `id`',
+      'hook > /etc/x',
+      'a & b',
+      "hook 'open",
+    ]) {
       expect(() => splitCommand(bad), bad).toThrow(/needs? a shell|would need a shell|unterminated/);
     }
   });

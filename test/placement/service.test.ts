@@ -16,9 +16,14 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-async function setup(opts: ConstructorParameters<typeof PlacementService>[1] = {}, monitorOpts: ConstructorParameters<typeof Monitor>[0] = {}) {
+async function setup(
+  opts: ConstructorParameters<typeof PlacementService>[1] = {},
+  monitorOpts: ConstructorParameters<typeof Monitor>[0] = {},
+) {
   const m = new Monitor({ updateIntervalMs: 50, ...monitorOpts });
-  m.on('jobStart', (j) => { j.registered = true; }); // as an operator's registration: these jobs may move
+  m.on('jobStart', (j) => {
+    j.registered = true;
+  }); // as an operator's registration: these jobs may move
   const svc = new PlacementService(m, opts);
   await svc.start();
   const [addr] = await m.listen('tcp://127.0.0.1:0');
@@ -31,17 +36,31 @@ async function setup(opts: ConstructorParameters<typeof PlacementService>[1] = {
   svc.on('decision', (d) => decisions.push(d));
   svc.on('warning', (w) => warnings.push(w));
   const ranks: FakeRank[] = [];
-  const rank = (job: string, r: number, size: number, host?: string) => { const f = new FakeRank(addr, job, r, size, host); ranks.push(f); return f; };
-  cleanup.push(async () => { for (const f of ranks) if (!f.closed) f.socket.destroy(); await m.close(); await svc.close(); });
+  const rank = (job: string, r: number, size: number, host?: string) => {
+    const f = new FakeRank(addr, job, r, size, host);
+    ranks.push(f);
+    return f;
+  };
+  cleanup.push(async () => {
+    for (const f of ranks) if (!f.closed) f.socket.destroy();
+    await m.close();
+    await svc.close();
+  });
   return { m, svc, addr, placements, relocations, decisions, warnings, rank };
 }
 
-const tmp = () => { const d = fs.mkdtempSync(path.join(os.tmpdir(), 'sitempi-placement-')); cleanup.push(() => fs.rmSync(d, { recursive: true, force: true })); return d; };
+const tmp = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'sitempi-placement-'));
+  cleanup.push(() => fs.rmSync(d, { recursive: true, force: true }));
+  return d;
+};
 
 /** A hook script (node) that logs its stdin to `log` and then does what `body` says. */
 function hook(dir: string, name: string, body: string): string {
   const file = path.join(dir, name);
-  fs.writeFileSync(file, `#!/usr/bin/env node
+  fs.writeFileSync(
+    file,
+    `#!/usr/bin/env node
 let input = '';
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (d) => { input += d; });
@@ -50,7 +69,9 @@ process.stdin.on('end', () => {
   const req = JSON.parse(input);
   ${body}
 });
-`, { mode: 0o755 });
+`,
+    { mode: 0o755 },
+  );
   // the package is "type": "module": run it as CommonJS
   const cjs = file + '.cjs';
   fs.renameSync(file, cjs);
@@ -63,10 +84,22 @@ describe('placement service', () => {
     const r0 = rank('J1', 0, 4);
     await r0.hello();
     await until(() => r0.placements().length === 1, 2000, 'placement at rank 0');
-    expect(r0.received[0]).toEqual({ at: expect.any(Number), kind: 'placement', epoch: 1, sites: ['A', 'B'], siteOf: [0, 0, 1, 1] });
+    expect(r0.received[0]).toEqual({
+      at: expect.any(Number),
+      kind: 'placement',
+      epoch: 1,
+      sites: ['A', 'B'],
+      siteOf: [0, 0, 1, 1],
+    });
     expect(r0.received[0].at - r0.helloAt).toBeLessThan(500);
     expect(placements).toHaveLength(1);
-    expect(placements[0]).toMatchObject({ jobId: 'J1', epoch: 1, source: 'config', map: 'A:0,1;B:2,3', previous: null });
+    expect(placements[0]).toMatchObject({
+      jobId: 'J1',
+      epoch: 1,
+      source: 'config',
+      map: 'A:0,1;B:2,3',
+      previous: null,
+    });
     await sleep(100);
     const r3 = rank('J1', 3, 4);
     await r3.hello();
@@ -107,7 +140,17 @@ describe('placement service', () => {
     await until(() => (svc.monitor.job('J4')?.records ?? 0) === 400, 2000, 'records');
 
     const ev = await svc.relocate('J4', 'A:0-1;B:2-3', 'test: pairs together');
-    expect(ev).toMatchObject({ jobId: 'J4', ok: true, error: null, trigger: 'api', reason: 'test: pairs together', executor: 'none', epochBefore: 1, epochAfter: 2, reachedTarget: true });
+    expect(ev).toMatchObject({
+      jobId: 'J4',
+      ok: true,
+      error: null,
+      trigger: 'api',
+      reason: 'test: pairs together',
+      executor: 'none',
+      epochBefore: 1,
+      epochAfter: 2,
+      reachedTarget: true,
+    });
     expect(ev.numbers.crossBytesBefore).toBe(8e6);
     expect(ev.numbers.crossBytesAfter).toBe(4e6); // 1->2 and 3->0 still cross
     expect(ev.numbers.crossBytesReached).toBe(4e6);
@@ -130,10 +173,25 @@ describe('placement service', () => {
     const same = await svc.relocate('J4', 'A:0-3', 'again');
     expect(same).toMatchObject({ ok: true, epochBefore: 3, epochAfter: 3, reachedTarget: true });
     // a change made outside (setPlacement): next epoch
-    expect(svc.setPlacement('J4', 'A:0;B:1-3', 'moved by hand')).toMatchObject({ epoch: 4, source: 'api', reason: 'moved by hand', ranksNotified: 4 });
+    expect(svc.setPlacement('J4', 'A:0;B:1-3', 'moved by hand')).toMatchObject({
+      epoch: 4,
+      source: 'api',
+      reason: 'moved by hand',
+      ranksNotified: 4,
+    });
     await until(() => r.every((x) => x.placements().length === 4), 2000, 'epoch 4');
-    expect(r.map((x) => x.placements().map((p) => p.epoch))).toEqual([[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]]);
-    expect(placements.map((p) => [p.epoch, p.source])).toEqual([[1, 'config'], [2, 'relocation'], [3, 'relocation'], [4, 'api']]);
+    expect(r.map((x) => x.placements().map((p) => p.epoch))).toEqual([
+      [1, 2, 3, 4],
+      [1, 2, 3, 4],
+      [1, 2, 3, 4],
+      [1, 2, 3, 4],
+    ]);
+    expect(placements.map((p) => [p.epoch, p.source])).toEqual([
+      [1, 'config'],
+      [2, 'relocation'],
+      [3, 'relocation'],
+      [4, 'api'],
+    ]);
     expect(relocations).toHaveLength(3);
     // a late rank gets only the newest (rank 1 reconnecting: a connected rank cannot be claimed twice)
     await r[1].end();
@@ -151,21 +209,31 @@ describe('placement service', () => {
 
   it('relocates through a command hook: success, failure and bad output are reported, never crash the monitor', async () => {
     const dir = tmp();
-    const ok = hook(dir, 'ok', `
+    const ok = hook(
+      dir,
+      'ok',
+      `
   // reaches the target except that rank 3 stays where it was
   const t = req.target, cur = req.current;
   const from = cur.sites[cur.siteOf[3]];
   const sites = t.sites.includes(from) ? t.sites.slice() : [...t.sites, from];
   const siteOf = t.siteOf.map((s) => sites.indexOf(t.sites[s]));
   siteOf[3] = sites.indexOf(from);
-  process.stdout.write('migrating...\\n' + JSON.stringify({ placement: { sites, siteOf } }) + '\\n');`);
+  process.stdout.write('migrating...\\n' + JSON.stringify({ placement: { sites, siteOf } }) + '\\n');`,
+    );
     const fail = hook(dir, 'fail', `process.stderr.write('site A has no capacity left\\n'); process.exit(3);`);
     const bad = hook(dir, 'bad', `process.stdout.write('done, I think\\n');`);
     const short = hook(dir, 'short', `process.stdout.write(JSON.stringify({ sites: ['A'], siteOf: [0] }));`);
     let which = ok;
     const exec = new CommandExecutor({ command: ['node', path.join(dir, 'dispatch.cjs')] });
-    fs.writeFileSync(path.join(dir, 'dispatch.cjs'), `require(require('fs').readFileSync(${JSON.stringify(path.join(dir, 'which'))}, 'utf8'));`);
-    const use = (f: string) => { which = f; fs.writeFileSync(path.join(dir, 'which'), which); };
+    fs.writeFileSync(
+      path.join(dir, 'dispatch.cjs'),
+      `require(require('fs').readFileSync(${JSON.stringify(path.join(dir, 'which'))}, 'utf8'));`,
+    );
+    const use = (f: string) => {
+      which = f;
+      fs.writeFileSync(path.join(dir, 'which'), which);
+    };
     const { rank, svc } = await setup({ sites: 'A:0,1;B:2,3', executor: exec });
     const r = [0, 1, 2, 3].map((i) => rank('J5', i, 4, `vm${i >> 1}`));
     for (const x of r) await x.hello();
@@ -179,7 +247,8 @@ describe('placement service', () => {
     await until(() => r.every((x) => x.placements().length === 2), 2000, 'epoch 2');
     const input = JSON.parse(fs.readFileSync(path.join(dir, 'calls.log'), 'utf8').trim().split('\n')[0]);
     expect(input).toMatchObject({
-      action: 'relocate', reason: 'consolidate',
+      action: 'relocate',
+      reason: 'consolidate',
       job: { id: 'J5', size: 4, hosts: ['vm0', 'vm0', 'vm1', 'vm1'] },
       hosts: { 0: 'vm0', 1: 'vm0', 2: 'vm1', 3: 'vm1' },
       current: { sites: ['A', 'B'], siteOf: [0, 0, 1, 1] },
@@ -203,8 +272,14 @@ describe('placement service', () => {
     expect(ev4.error).toMatch(/unusable placement: the placement has 1 ranks, the job 4/);
 
     const missing = new CommandExecutor({ command: ['/nonexistent/hook'] });
-    await expect(missing.relocate({ job: { id: 'J5', size: 1, hosts: ['x'] }, current: null, target: { sites: ['A'], siteOf: [0] }, reason: 'x' }))
-      .rejects.toThrow(/could not start: \/nonexistent\/hook not found/);
+    await expect(
+      missing.relocate({
+        job: { id: 'J5', size: 1, hosts: ['x'] },
+        current: null,
+        target: { sites: ['A'], siteOf: [0] },
+        reason: 'x',
+      }),
+    ).rejects.toThrow(/could not start: \/nonexistent\/hook not found/);
 
     // the monitor and the ranks are still fine; nothing new was pushed
     await sleep(50);
@@ -218,7 +293,10 @@ class FakeExecutor implements Executor {
   readonly kind = 'fake';
   onChange: ((ev: ExternalChange) => void) | null = null;
   failAfterFirstMove = false;
-  constructor(readonly hostSite: Record<string, string>, readonly sites = ['A', 'B']) {}
+  constructor(
+    readonly hostSite: Record<string, string>,
+    readonly sites = ['A', 'B'],
+  ) {}
   async placementOf(job: JobInfo): Promise<SitePlacement | null> {
     if (job.hosts.some((h) => !(h in this.hostSite))) return null;
     return { sites: this.sites, siteOf: job.hosts.map((h) => this.sites.indexOf(this.hostSite[h])) };
@@ -226,7 +304,8 @@ class FakeExecutor implements Executor {
   async relocate(req: RelocationRequest): Promise<SitePlacement> {
     let moved = 0;
     for (let r = 0; r < req.job.size; r++) {
-      const h = req.job.hosts[r], want = req.target.sites[req.target.siteOf[r]];
+      const h = req.job.hosts[r],
+        want = req.target.sites[req.target.siteOf[r]];
       if (this.hostSite[h] === want) continue;
       if (this.failAfterFirstMove && moved === 1) throw new Error(`host ${h} refused to move`);
       this.hostSite[h] = want;
@@ -236,7 +315,9 @@ class FakeExecutor implements Executor {
   }
   watch(cb: (ev: ExternalChange) => void): () => void {
     this.onChange = cb;
-    return () => { this.onChange = null; };
+    return () => {
+      this.onChange = null;
+    };
   }
 }
 
@@ -250,21 +331,41 @@ describe('placement service with an executor', () => {
     expect(r[0].placements()).toHaveLength(0); // the executor needs every rank's host
     for (const x of r.slice(1)) await x.hello();
     await until(() => r.every((x) => x.placements().length === 2), 2000, 'epochs 1 and 2');
-    expect(placements.map((p) => [p.epoch, p.source, p.map])).toEqual([[1, 'executor', 'A:0,2;B:1,3'], [2, 'relocation', 'A:0,1;B:2,3']]);
-    expect(relocations[0]).toMatchObject({ trigger: 'config', reason: 'configured site map', ok: true, executor: 'fake', reachedTarget: true });
+    expect(placements.map((p) => [p.epoch, p.source, p.map])).toEqual([
+      [1, 'executor', 'A:0,2;B:1,3'],
+      [2, 'relocation', 'A:0,1;B:2,3'],
+    ]);
+    expect(relocations[0]).toMatchObject({
+      trigger: 'config',
+      reason: 'configured site map',
+      ok: true,
+      executor: 'fake',
+      reachedTarget: true,
+    });
     expect(r[3].placements()[1]).toMatchObject({ epoch: 2, sites: ['A', 'B'], siteOf: [0, 0, 1, 1] });
 
     ex.hostSite.h3 = 'A';
     ex.onChange!({ at: Date.now(), description: 'h3 moved B -> A' });
     await until(() => r.every((x) => x.placements().length === 3), 2000, 'epoch 3');
-    expect(placements[2]).toMatchObject({ epoch: 3, source: 'external', reason: 'outside the monitor: h3 moved B -> A', map: 'A:0,1,3;B:2' });
+    expect(placements[2]).toMatchObject({
+      epoch: 3,
+      source: 'external',
+      reason: 'outside the monitor: h3 moved B -> A',
+      map: 'A:0,1,3;B:2',
+    });
     ex.onChange!({ at: Date.now(), description: 'nothing really' }); // no change: no epoch
     await sleep(50);
     expect(placements).toHaveLength(3);
 
     ex.failAfterFirstMove = true;
     const ev = await svc.relocate('X', 'B:0-3', 'all to B');
-    expect(ev).toMatchObject({ ok: false, error: 'host h1 refused to move', reachedTarget: false, epochBefore: 3, epochAfter: 4 });
+    expect(ev).toMatchObject({
+      ok: false,
+      error: 'host h1 refused to move',
+      reachedTarget: false,
+      epochBefore: 3,
+      epochAfter: 4,
+    });
     expect(ev.reached).toEqual({ sites: ['A', 'B'], siteOf: [1, 0, 1, 0] });
     await until(() => r.every((x) => x.placements().length === 4), 2000, 'epoch 4');
   });
@@ -293,7 +394,9 @@ describe('consolidation policy', () => {
     expect(relocations).toHaveLength(1);
     const ev = relocations[0];
     expect(ev).toMatchObject({ trigger: 'policy', ok: true, epochBefore: 1, epochAfter: 2, reachedTarget: true });
-    expect(ev.reason).toMatch(/network-intensive \(rate.*\) across 3 sites: consolidate on B, the site with most of its ranks/);
+    expect(ev.reason).toMatch(
+      /network-intensive \(rate.*\) across 3 sites: consolidate on B, the site with most of its ranks/,
+    );
     expect(ev.target.siteOf.every((s) => ev.target.sites[s] === 'B')).toBe(true);
     expect(ev.numbers.classification?.verdict).toBe('network-intensive');
     expect(ev.numbers.crossBytesBefore).toBeGreaterThan(0);
@@ -333,7 +436,11 @@ describe('consolidation policy', () => {
   });
 
   it('does not relocate when the migration would cost more than it saves', async () => {
-    const { rank, relocations, decisions } = await setup({ sites: 'A:0,2;B:1,3', policy, cost: { vmMemoryBytes: 64 * 1024 ** 3 } });
+    const { rank, relocations, decisions } = await setup({
+      sites: 'A:0,2;B:1,3',
+      policy,
+      cost: { vmMemoryBytes: 64 * 1024 ** 3 },
+    });
     const r = [0, 1, 2, 3].map((i) => rank('S', i, 4));
     for (const x of r) await x.hello();
     for (const x of r) await x.records(traffic((x.rank + 1) % 4, 3, 20e6, 0.8));

@@ -37,8 +37,10 @@ describeAsRoot('testbed executor (root, real namespaces and wanemu)', () => {
   beforeAll(async () => {
     if (!existsSync(wanemuPath)) throw new Error(`${wanemuPath} is missing: run npm run build`);
     await down({ ...opts, prefix: PREFIX });
-    await up({ sites: { A: 2, B: 2 }, slots: 2, rttMs: 10, bandwidth: '1gbit' },
-      { ...opts, prefix: PREFIX, wanemuPath, mgmtSubnet: MGMT, dataSubnet: DATA });
+    await up(
+      { sites: { A: 2, B: 2 }, slots: 2, rttMs: 10, bandwidth: '1gbit' },
+      { ...opts, prefix: PREFIX, wanemuPath, mgmtSubnet: MGMT, dataSubnet: DATA },
+    );
   }, 180_000);
 
   afterAll(async () => {
@@ -64,26 +66,40 @@ describeAsRoot('testbed executor (root, real namespaces and wanemu)', () => {
     const allA = { sites: ['A', 'B'], siteOf: [0, 0, 0, 0] };
     expect(await ex.checkTarget(job, allA)).toBe('site A would hold 3 nodes, its capacity is 2');
     await expect(ex.relocate({ job, current: null, target: allA, reason: 't' })).rejects.toThrow(/capacity is 2/);
-    expect(await ex.checkTarget(job, { sites: ['Z'], siteOf: [0, 0, 0, 0] })).toMatch(/site Z is not a site of the testbed/);
+    expect(await ex.checkTarget(job, { sites: ['Z'], siteOf: [0, 0, 0, 0] })).toMatch(
+      /site Z is not a site of the testbed/,
+    );
 
     const roomy = new TestbedExecutor({ ...opts, maxNodesPerSite: { A: 3 }, downtimeMs: 0 });
     cleanup.push(() => roomy.close());
     await roomy.start();
     expect(await roomy.checkTarget(job, allA)).toBeNull();
     expect(roomy.vmsToMove(job, null, allA)).toBe(1);
-    const reached = await roomy.relocate({ job, current: { sites: ['A', 'B'], siteOf: [0, 0, 1, 1] }, target: allA, reason: 'consolidate' });
+    const reached = await roomy.relocate({
+      job,
+      current: { sites: ['A', 'B'], siteOf: [0, 0, 1, 1] },
+      target: allA,
+      reason: 'consolidate',
+    });
     expect(reached).toEqual(allA);
     expect(await sitesNow()).toEqual({ a0: 'A', a1: 'A', b0: 'A', b1: 'B' });
 
     // ranks sharing a node move together: rank 2 wants B, rank 3 wants A -> b0 follows rank 2 (tie: the first)
-    const split = await roomy.relocate({ job, current: reached, target: { sites: ['A', 'B'], siteOf: [0, 0, 1, 0] }, reason: 'split b0' });
+    const split = await roomy.relocate({
+      job,
+      current: reached,
+      target: { sites: ['A', 'B'], siteOf: [0, 0, 1, 0] },
+      reason: 'split b0',
+    });
     expect(split).toEqual({ sites: ['A', 'B'], siteOf: [0, 0, 1, 1] });
     expect((await sitesNow()).b0).toBe('B');
   });
 
   it('consolidates a network-intensive job through the testbed, and passes moves made outside to the ranks within a second', async () => {
     const m = new Monitor({ updateIntervalMs: 50 });
-    m.on('jobStart', (j) => { j.registered = true; }); // as an operator's registration: this job may move
+    m.on('jobStart', (j) => {
+      j.registered = true;
+    }); // as an operator's registration: this job may move
     const ex = new TestbedExecutor({ ...opts, maxNodesPerSite: { A: 3, B: 3 }, pollMs: 200 });
     const svc = new PlacementService(m, {
       executor: ex,
@@ -97,7 +113,11 @@ describeAsRoot('testbed executor (root, real namespaces and wanemu)', () => {
     svc.on('placement', (e) => placements.push(e));
     svc.on('relocation', (e) => relocations.push(e));
     const ranks = [host('a0'), host('b0'), host('a0'), host('b0')].map((h, r) => new FakeRank(addr, 'tb2', r, 4, h));
-    cleanup.push(async () => { for (const f of ranks) f.socket.destroy(); await m.close(); await svc.close(); });
+    cleanup.push(async () => {
+      for (const f of ranks) f.socket.destroy();
+      await m.close();
+      await svc.close();
+    });
 
     for (const x of ranks) await x.hello();
     await until(() => ranks.every((x) => x.placements().length === 1), 3000, 'the testbed placement at every rank');
@@ -108,7 +128,14 @@ describeAsRoot('testbed executor (root, real namespaces and wanemu)', () => {
     for (const x of ranks) await x.records(traffic((x.rank + 1) % 4, 2, 20e6, 0.8));
     await until(() => relocations.length === 1, 10000, 'a relocation');
     const ev = relocations[0];
-    expect(ev).toMatchObject({ trigger: 'policy', ok: true, executor: 'testbed', epochBefore: 1, epochAfter: 2, reachedTarget: true });
+    expect(ev).toMatchObject({
+      trigger: 'policy',
+      ok: true,
+      executor: 'testbed',
+      epochBefore: 1,
+      epochAfter: 2,
+      reachedTarget: true,
+    });
     expect(ev.reached).toEqual({ sites: ['A', 'B'], siteOf: [0, 0, 0, 0] });
     expect(ev.numbers.movedVms).toBe(1);
     expect(ev.numbers.cost.bandwidthBps).toBe(1e9);
@@ -140,7 +167,10 @@ describeAsRoot('testbed executor (root, real namespaces and wanemu)', () => {
     await sleep(300);
     expect(relocations).toHaveLength(1); // the policy does not fight the operator (min interval)
     expect(svc.history('tb2')!.timeline.map((t) => [t.epoch, t.source, t.map])).toEqual([
-      [1, 'executor', 'A:0,2;B:1,3'], [2, 'relocation', 'A:0-3'], [3, 'external', 'A:0,2;B:1,3'], [4, 'external', 'B:0-3'],
+      [1, 'executor', 'A:0,2;B:1,3'],
+      [2, 'relocation', 'A:0-3'],
+      [3, 'external', 'A:0,2;B:1,3'],
+      [4, 'external', 'B:0-3'],
     ]);
   });
 });

@@ -29,7 +29,8 @@ export class TappedMonitor {
   }
 
   static async start(dir: string, name = 'mon'): Promise<TappedMonitor> {
-    const inner = path.join(dir, `${name}-inner.sock`), outer = path.join(dir, `${name}.sock`);
+    const inner = path.join(dir, `${name}-inner.sock`),
+      outer = path.join(dir, `${name}.sock`);
     const monitor = new Monitor({ lingerMs: 60_000, updateIntervalMs: 60_000 });
     await monitor.listen(`unix:${inner}`);
     let self: TappedMonitor | null = null;
@@ -39,13 +40,25 @@ export class TappedMonitor {
       const up = net.connect(inner);
       self!.sockets.add(down);
       self!.sockets.add(up);
-      down.on('data', (d) => { chunks.push(d); up.write(d); });
+      down.on('data', (d) => {
+        chunks.push(d);
+        up.write(d);
+      });
       up.on('data', (d) => down.write(d));
-      const end = () => { down.destroy(); up.destroy(); };
-      down.on('close', end); up.on('close', end);
-      down.on('error', () => {}); up.on('error', () => {});
+      const end = () => {
+        down.destroy();
+        up.destroy();
+      };
+      down.on('close', end);
+      up.on('close', end);
+      down.on('error', () => {});
+      up.on('error', () => {});
     });
-    try { fs.unlinkSync(outer); } catch { /* absent */ }
+    try {
+      fs.unlinkSync(outer);
+    } catch {
+      /* absent */
+    }
     await new Promise<void>((res) => server.listen(outer, res));
     self = new TappedMonitor(monitor, server, `unix:${outer}`);
     return self;
@@ -53,7 +66,10 @@ export class TappedMonitor {
 
   /** The monitor goes away: no more listening, every connection closed. */
   async close(): Promise<void> {
-    await new Promise<void>((res) => { this.server.close(() => res()); for (const s of this.sockets) s.destroy(); });
+    await new Promise<void>((res) => {
+      this.server.close(() => res());
+      for (const s of this.sockets) s.destroy();
+    });
     await this.monitor.close();
   }
 
@@ -64,7 +80,10 @@ export class TappedMonitor {
       const t = setTimeout(() => reject(new Error(`only ${seen.size} of ${n} ranks said Hello`)), timeoutMs);
       this.monitor.on('rankHello', (job, rank) => {
         seen.add(rank);
-        if (seen.size === n) { clearTimeout(t); resolve(job.id); }
+        if (seen.size === n) {
+          clearTimeout(t);
+          resolve(job.id);
+        }
       });
     });
   }
@@ -75,16 +94,16 @@ export interface Rec {
   role: number;
   peer: number;
   bytes: number;
-  comm: number;        // global id (as a string-safe number key: see commKey)
+  comm: number; // global id (as a string-safe number key: see commKey)
   alg: number;
   crossMsgs: number;
   crossBytes: number;
-  epoch: number;       // the batch's epoch
+  epoch: number; // the batch's epoch
 }
 
 export interface RankRecords {
   rank: number;
-  comms: Map<string, number[]>;  // global id -> members (world ranks)
+  comms: Map<string, number[]>; // global id -> members (world ranks)
   records: Rec[];
   dropped: number;
 }
@@ -95,12 +114,20 @@ export function decodeStreams(streams: Buffer[][]): Map<number, RankRecords> {
   for (const chunks of streams) {
     const dec = new FrameDecoder(64 << 20);
     let frames: Uint8Array[];
-    try { frames = dec.push(Buffer.concat(chunks)); } catch { continue; }
+    try {
+      frames = dec.push(Buffer.concat(chunks));
+    } catch {
+      continue;
+    }
     let me: RankRecords | null = null;
     const local = new Map<number, string>([[0, '0']]);
     for (const f of frames) {
       let env;
-      try { env = decodeEnvelope(f); } catch { break; }  // the tail of a connection cut mid-frame
+      try {
+        env = decodeEnvelope(f);
+      } catch {
+        break;
+      } // the tail of a connection cut mid-frame
       if (env.kind === 'hello') {
         me = out.get(env.hello.rank) ?? { rank: env.hello.rank, comms: new Map(), records: [], dropped: 0 };
         out.set(env.hello.rank, me);
@@ -113,10 +140,18 @@ export function decodeStreams(streams: Buffer[][]): Map<number, RankRecords> {
         me.dropped += b.dropped;
         for (let i = 0; i < b.n; i++) {
           me.records.push({
-            fn: fnName(b.fn[i] & ((1 << ROLE_SHIFT) - 1)), role: b.fn[i] >>> ROLE_SHIFT, peer: b.peer[i], bytes: b.bytes[i],
-            comm: 0, alg: b.alg[i], crossMsgs: b.crossMsgs[i], crossBytes: b.crossBytes[i], epoch: b.epoch,
+            fn: fnName(b.fn[i] & ((1 << ROLE_SHIFT) - 1)),
+            role: b.fn[i] >>> ROLE_SHIFT,
+            peer: b.peer[i],
+            bytes: b.bytes[i],
+            comm: 0,
+            alg: b.alg[i],
+            crossMsgs: b.crossMsgs[i],
+            crossBytes: b.crossBytes[i],
+            epoch: b.epoch,
           });
-          (me.records[me.records.length - 1] as Rec & { commKey: string }).commKey = local.get(b.comm[i]) ?? `?${b.comm[i]}`;
+          (me.records[me.records.length - 1] as Rec & { commKey: string }).commKey =
+            local.get(b.comm[i]) ?? `?${b.comm[i]}`;
         }
       }
     }

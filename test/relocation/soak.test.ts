@@ -11,7 +11,16 @@ import { describe, expect, it } from 'vitest';
 import type { Placement } from '../../src/wire/messages.js';
 import { compileMpi, mpirun, tempDir } from '../helpers/mpi.js';
 import {
-  TappedMonitor, decodeStreams, prng, randomPlacement, sitesOf, sleep, traces, type CommTrace, type RankRecords, type Rec,
+  TappedMonitor,
+  decodeStreams,
+  prng,
+  randomPlacement,
+  sitesOf,
+  sleep,
+  traces,
+  type CommTrace,
+  type RankRecords,
+  type Rec,
 } from './harness.js';
 
 const program = compileMpi('test/relocation/programs/soak.c');
@@ -31,8 +40,15 @@ interface CommCheck {
  * site or one rank per site; Bcast (m > 0) site-aware, the root sending m to each other site's
  * leader and nobody else sending across sites.
  */
-function checkRecord(r: Rec, me: number, members: number[], p: Placement | undefined, errors: string[], where: string,
-  enabled: (coll: string) => boolean = () => true): void {
+function checkRecord(
+  r: Rec,
+  me: number,
+  members: number[],
+  p: Placement | undefined,
+  errors: string[],
+  where: string,
+  enabled: (coll: string) => boolean = () => true,
+): void {
   const P = members.length;
   const S = p ? sitesOf(members, p.siteOf) : 1;
   const siteAware = S >= 2 && S < P && enabled(r.fn);
@@ -44,12 +60,18 @@ function checkRecord(r: Rec, me: number, members: number[], p: Placement | undef
   const root = r.peer === me;
   const want = root ? [1, S - 1, (S - 1) * r.bytes] : [1, 0, 0];
   const got = [r.alg, r.crossMsgs, r.crossBytes];
-  if (got.join() !== want.join()) errors.push(`${where}: Bcast ${got.join()} != ${want.join()} (${S} sites, root ${r.peer})`);
+  if (got.join() !== want.join())
+    errors.push(`${where}: Bcast ${got.join()} != ${want.join()} (${S} sites, root ${r.peer})`);
 }
 
 /** Every check on the records of one job; returns what was found (errors in `errors`). */
-function analyse(job: Map<number, RankRecords>, placements: Map<number, Placement>, K: number, errors: string[],
-  enabled?: (coll: string) => boolean): CommCheck[] {
+function analyse(
+  job: Map<number, RankRecords>,
+  placements: Map<number, Placement>,
+  K: number,
+  errors: string[],
+  enabled?: (coll: string) => boolean,
+): CommCheck[] {
   const tr = new Map<number, Map<string, CommTrace>>();
   const members = new Map<string, number[]>();
   for (const [rank, rr] of job) {
@@ -59,32 +81,48 @@ function analyse(job: Map<number, RankRecords>, placements: Map<number, Placemen
   const out: CommCheck[] = [];
   for (const [key, mem] of members) {
     const ts = mem.map((r) => tr.get(r)?.get(key));
-    if (ts.some((t) => !t) || ts[0]!.calls.length === 0) continue;  // a communicator without collectives
+    if (ts.some((t) => !t) || ts[0]!.calls.length === 0) continue; // a communicator without collectives
     const t0 = ts[0]!;
     const sw = (t: CommTrace) => t.switches.map((s) => `${s.call}:${s.epoch}`).join(' ');
     for (let i = 0; i < mem.length; i++) {
       const t = ts[i]!;
-      if (t.indexErrors) errors.push(`comm ${key} rank ${mem[i]}: ${t.indexErrors} markers out of step with the call records`);
-      if (t.calls.length !== t0.calls.length) errors.push(`comm ${key}: rank ${mem[i]} made ${t.calls.length} calls, rank ${mem[0]} ${t0.calls.length}`);
-      if (sw(t) !== sw(t0)) errors.push(`comm ${key}: rank ${mem[i]} switched at ${sw(t).slice(0, 200)}, rank ${mem[0]} at ${sw(t0).slice(0, 200)}`);
+      if (t.indexErrors)
+        errors.push(`comm ${key} rank ${mem[i]}: ${t.indexErrors} markers out of step with the call records`);
+      if (t.calls.length !== t0.calls.length)
+        errors.push(`comm ${key}: rank ${mem[i]} made ${t.calls.length} calls, rank ${mem[0]} ${t0.calls.length}`);
+      if (sw(t) !== sw(t0))
+        errors.push(
+          `comm ${key}: rank ${mem[i]} switched at ${sw(t).slice(0, 200)}, rank ${mem[0]} at ${sw(t0).slice(0, 200)}`,
+        );
     }
     const switches = t0.switches.map((s) => ({ call: s.call, epoch: s.epoch }));
     if (switches.length === 0 || switches[0].call !== 0) errors.push(`comm ${key}: no switch marker at its first call`);
     for (let i = 1; i < switches.length; i++)
       if (!(switches[i].epoch > switches[i - 1].epoch && switches[i].call > switches[i - 1].call))
         errors.push(`comm ${key}: switch ${i} (${switches[i].call}:${switches[i].epoch}) does not move forward`);
-    for (const s of switches) if (s.epoch !== 0 && !placements.has(s.epoch)) errors.push(`comm ${key}: switched to unknown epoch ${s.epoch}`);
+    for (const s of switches)
+      if (s.epoch !== 0 && !placements.has(s.epoch)) errors.push(`comm ${key}: switched to unknown epoch ${s.epoch}`);
     // Every call against the grouping of the epoch in force.
     for (let i = 0; i < mem.length; i++) {
       const t = ts[i]!;
-      let si = 0, epoch = 0;
+      let si = 0,
+        epoch = 0;
       t.calls.forEach((r, call) => {
         while (si < switches.length && switches[si].call <= call) epoch = switches[si++].epoch;
-        checkRecord(r, mem[i], mem, placements.get(epoch), errors, `comm ${key} rank ${mem[i]} call ${call} epoch ${epoch}`, enabled);
+        checkRecord(
+          r,
+          mem[i],
+          mem,
+          placements.get(epoch),
+          errors,
+          `comm ${key} rank ${mem[i]} call ${call} epoch ${epoch}`,
+          enabled,
+        );
       });
     }
     // The lag: from the first call at which any member held epoch E to the switch to E or newer.
-    let maxLag = 0, lags = 0;
+    let maxLag = 0,
+      lags = 0;
     const calls = t0.calls.length;
     for (const E of placements.keys()) {
       let arrival = Infinity;
@@ -95,12 +133,19 @@ function analyse(job: Map<number, RankRecords>, placements: Map<number, Placemen
       if (arrival === Infinity) continue;
       const s = switches.find((x) => x.epoch >= E);
       if (!s) {
-        if (calls - arrival >= 2 * K) errors.push(`comm ${key}: epoch ${E} held from call ${arrival} but never switched to (${calls} calls)`);
+        if (calls - arrival >= 2 * K)
+          errors.push(`comm ${key}: epoch ${E} held from call ${arrival} but never switched to (${calls} calls)`);
         continue;
       }
       const lag = s.call - Math.max(arrival, 0);
-      if (s.call >= arrival) { maxLag = Math.max(maxLag, lag); lags++; }
-      if (lag > 2 * K - 1) errors.push(`comm ${key}: epoch ${E} held from call ${arrival}, switched at ${s.call} (lag ${lag} > ${2 * K - 1})`);
+      if (s.call >= arrival) {
+        maxLag = Math.max(maxLag, lag);
+        lags++;
+      }
+      if (lag > 2 * K - 1)
+        errors.push(
+          `comm ${key}: epoch ${E} held from call ${arrival}, switched at ${s.call} (lag ${lag} > ${2 * K - 1})`,
+        );
     }
     out.push({ key, members: mem, calls, switches, maxLag, lags });
   }
@@ -117,7 +162,13 @@ function expectCleanRun(r: { code: number; stdout: string; stderr: string }): Re
   return m!;
 }
 
-async function storm(o: { K: number; epochs: number; seed: number; env?: Record<string, string>; enabled?: (c: string) => boolean }) {
+async function storm(o: {
+  K: number;
+  epochs: number;
+  seed: number;
+  env?: Record<string, string>;
+  enabled?: (c: string) => boolean;
+}) {
   const { K, seed } = o;
   const rnd = prng(seed);
   const dir = tempDir('reloc');
@@ -127,13 +178,26 @@ async function storm(o: { K: number; epochs: number; seed: number; env?: Record<
   const timers: NodeJS.Timeout[] = [];
   const modes = { all: 0, partThenRest: 0, partOnly: 0, shuffled: 0 };
   try {
-    const run = mpirun({ np: NP, program, args: [stop, '100'], timeoutMs: 150_000,
-      env: { SITEMPI_MONITOR: tm.address, SITEMPI_CHECKPOINT_EVERY: String(K), SITEMPI_QUEUE_BATCHES: '448',
-        SITEMPI_FLUSH_MS: '100', ...(o.env ?? {}) } });
-    const failed = run.then((r) => { throw new Error(`the job ended early (${r.code}): ${r.stderr.slice(-2000)}`); });
+    const run = mpirun({
+      np: NP,
+      program,
+      args: [stop, '100'],
+      timeoutMs: 150_000,
+      env: {
+        SITEMPI_MONITOR: tm.address,
+        SITEMPI_CHECKPOINT_EVERY: String(K),
+        SITEMPI_QUEUE_BATCHES: '448',
+        SITEMPI_FLUSH_MS: '100',
+        ...(o.env ?? {}),
+      },
+    });
+    const failed = run.then((r) => {
+      throw new Error(`the job ended early (${r.code}): ${r.stderr.slice(-2000)}`);
+    });
     failed.catch(() => {});
     const jobId = await Promise.race([tm.waitForRanks(NP), failed]);
-    const send = (p: Placement, rank?: number) => tm.monitor.sendPlacement(jobId, p, rank === undefined ? {} : { rank });
+    const send = (p: Placement, rank?: number) =>
+      tm.monitor.sendPlacement(jobId, p, rank === undefined ? {} : { rank });
     for (let e = 1; e <= o.epochs; e++) {
       const p = randomPlacement(e, NP, rnd);
       placements.set(e, p);
@@ -141,13 +205,24 @@ async function storm(o: { K: number; epochs: number; seed: number; env?: Record<
       const subset = [...Array(NP).keys()].filter(() => rnd() < 0.4);
       if (subset.length === 0) subset.push(Math.floor(rnd() * NP));
       const rest = [...Array(NP).keys()].filter((r) => !subset.includes(r));
-      if (mode < 0.5) { send(p); modes.all++; }
-      else if (mode < 0.75) {
+      if (mode < 0.5) {
+        send(p);
+        modes.all++;
+      } else if (mode < 0.75) {
         for (const r of subset) send(p, r);
-        timers.push(setTimeout(() => { for (const r of rest) send(p, r); }, 20 + rnd() * 400));
+        timers.push(
+          setTimeout(
+            () => {
+              for (const r of rest) send(p, r);
+            },
+            20 + rnd() * 400,
+          ),
+        );
         modes.partThenRest++;
-      } else if (mode < 0.88) { for (const r of subset) send(p, r); modes.partOnly++; }
-      else {
+      } else if (mode < 0.88) {
+        for (const r of subset) send(p, r);
+        modes.partOnly++;
+      } else {
         for (let r = 0; r < NP; r++) timers.push(setTimeout(() => send(p, r), rnd() * 300));
         modes.shuffled++;
       }
@@ -164,11 +239,18 @@ async function storm(o: { K: number; epochs: number; seed: number; env?: Record<
     const errors: string[] = [];
     const res = analyse(job, placements, K, errors, o.enabled);
     const world = res.find((c) => c.members.length === NP)!;
-    console.log(`soak (seed ${seed}, K ${K}${o.env?.SITEMPI_COLL ? `, SITEMPI_COLL=${o.env.SITEMPI_COLL}` : ''}): ${m![1]} iterations, ${m![2]} checked calls; placements ${JSON.stringify(modes)}; ` +
-      res.map((c) => `comm of ${c.members.length} [${c.members.join(',')}]: ${c.calls} calls, ${c.switches.length - 1} switches, ` +
-        `max lag ${c.maxLag} (bound ${2 * K - 1}) over ${c.lags} epochs`).join('; '));
+    console.log(
+      `soak (seed ${seed}, K ${K}${o.env?.SITEMPI_COLL ? `, SITEMPI_COLL=${o.env.SITEMPI_COLL}` : ''}): ${m![1]} iterations, ${m![2]} checked calls; placements ${JSON.stringify(modes)}; ` +
+        res
+          .map(
+            (c) =>
+              `comm of ${c.members.length} [${c.members.join(',')}]: ${c.calls} calls, ${c.switches.length - 1} switches, ` +
+              `max lag ${c.maxLag} (bound ${2 * K - 1}) over ${c.lags} epochs`,
+          )
+          .join('; '),
+    );
     expect(errors.slice(0, 20)).toEqual([]);
-    expect(res.length).toBe(1 + 1 + 2 + 2);  // world, dup, two parity halves, two halves
+    expect(res.length).toBe(1 + 1 + 2 + 2); // world, dup, two parity halves, two halves
     // The storm reached the communicators: most epochs were in force somewhere, and every
     // communicator went through many switches.
     for (const c of res) expect(c.switches.length).toBeGreaterThan(o.epochs / 6);
@@ -187,7 +269,13 @@ describe('live relocation: the agreement under a storm of placements', () => {
 
   it('checkpoints count every covered call when SITEMPI_COLL restricts the algorithms (K = 3, 80 placements)', async () => {
     const off = new Set(['Bcast', 'Alltoall', 'Alltoallv', 'Gatherv']);
-    await storm({ K: 3, epochs: 80, seed: 99, env: { SITEMPI_COLL: '-bcast,-alltoall,-gatherv' }, enabled: (c) => !off.has(c) });
+    await storm({
+      K: 3,
+      epochs: 80,
+      seed: 99,
+      env: { SITEMPI_COLL: '-bcast,-alltoall,-gatherv' },
+      enabled: (c) => !off.has(c),
+    });
   }, 170_000);
 
   it('calls cut in segments switch placements like whole ones (K = 4, 80 placements, 32-byte segments)', async () => {
@@ -202,10 +290,22 @@ describe('live relocation: the agreement under a storm of placements', () => {
     const placements = new Map<number, Placement>();
     let tm2: TappedMonitor | null = null;
     try {
-      const run = mpirun({ np: NP, program, args: [stop, '60'], timeoutMs: 90_000,
-        env: { SITEMPI_MONITOR: tm.address, SITEMPI_CHECKPOINT_EVERY: String(K), SITEMPI_QUEUE_BATCHES: '448',
-          SITEMPI_FLUSH_MS: '100', SITEMPI_BACKOFF_MAX_MS: '200' } });
-      const failed = run.then((r) => { throw new Error(`the job ended early (${r.code}): ${r.stderr.slice(-2000)}`); });
+      const run = mpirun({
+        np: NP,
+        program,
+        args: [stop, '60'],
+        timeoutMs: 90_000,
+        env: {
+          SITEMPI_MONITOR: tm.address,
+          SITEMPI_CHECKPOINT_EVERY: String(K),
+          SITEMPI_QUEUE_BATCHES: '448',
+          SITEMPI_FLUSH_MS: '100',
+          SITEMPI_BACKOFF_MAX_MS: '200',
+        },
+      });
+      const failed = run.then((r) => {
+        throw new Error(`the job ended early (${r.code}): ${r.stderr.slice(-2000)}`);
+      });
       failed.catch(() => {});
       const jobId = await Promise.race([tm.waitForRanks(NP), failed]);
       const rnd = prng(7);
@@ -241,12 +341,16 @@ describe('live relocation: the agreement under a storm of placements', () => {
         const all = [...(before.get(rank)?.records ?? []), ...rr.records];
         const comms = new Map([...(before.get(rank)?.comms ?? []), ...rr.comms]);
         const lastSwitch = new Map<string, number>();
-        for (const x of all) if (x.role === 8 && x.alg === 1) lastSwitch.set((x as Rec & { commKey: string }).commKey, x.bytes);
+        for (const x of all)
+          if (x.role === 8 && x.alg === 1) lastSwitch.set((x as Rec & { commKey: string }).commKey, x.bytes);
         for (const [key, mem] of comms)
-          if (mem.length > 1 && lastSwitch.get(key) !== 6) errors.push(`rank ${rank} comm ${key}: last switch to ${lastSwitch.get(key)}`);
-        if (rank !== 3 && all.some((x) => x.role === 8 && x.alg === 2 && x.bytes === 6)) errors.push(`rank ${rank} received epoch 6`);
+          if (mem.length > 1 && lastSwitch.get(key) !== 6)
+            errors.push(`rank ${rank} comm ${key}: last switch to ${lastSwitch.get(key)}`);
+        if (rank !== 3 && all.some((x) => x.role === 8 && x.alg === 2 && x.bytes === 6))
+          errors.push(`rank ${rank} received epoch 6`);
         const tail = rr.records.slice(-50);
-        if (!tail.every((x) => x.epoch === 6)) errors.push(`rank ${rank}: records after the outage carry epochs ${[...new Set(tail.map((x) => x.epoch))]}`);
+        if (!tail.every((x) => x.epoch === 6))
+          errors.push(`rank ${rank}: records after the outage carry epochs ${[...new Set(tail.map((x) => x.epoch))]}`);
         // Calls recorded after the outage ran with the grouping of epoch 6.
         for (const x of rr.records.slice(-400)) {
           if (x.role !== 4 || x.epoch !== 6) continue;

@@ -21,52 +21,96 @@ export class Expected {
   }
 }
 
-const INT = 4, DOUBLE = 8, LONG = 8;
+const INT = 4,
+  DOUBLE = 8,
+  LONG = 8;
 
 /** test/shim/programs/patterns.c, by mode, for P ranks. */
 export function patterns(mode: string, P: number): Expected {
   const e = new Expected(P);
-  const right = (r: number) => (r + 1) % P, left = (r: number) => (r + P - 1) % P;
+  const right = (r: number) => (r + 1) % P,
+    left = (r: number) => (r + P - 1) % P;
   switch (mode) {
     case 'ring':
       return e.each((r) => e.add(r, right(r), 10 * 1000 * INT, 10));
     case 'allpairs':
-      return e.each((r) => { for (let d = 0; d < P; d++) e.add(r, d, (r + 1) * (d + 1) * DOUBLE); });
+      return e.each((r) => {
+        for (let d = 0; d < P; d++) e.add(r, d, (r + 1) * (d + 1) * DOUBLE);
+      });
     case 'anysource':
-      return e.each((r) => { if (r) e.add(r, 0, 3 * 100, 3); });
+      return e.each((r) => {
+        if (r) e.add(r, 0, 3 * 100, 3);
+      });
     case 'persistent':
       return e.each((r) => e.add(r, right(r), 5 * 64 * LONG, 5));
     case 'split': {
       // halves: even world ranks and odd world ranks, in order; half rank 0 is world 0 or 1
-      for (const half of [[0, 2], [1, 3]].map((h) => h.filter((r) => r < P))) {
+      for (const half of [
+        [0, 2],
+        [1, 3],
+      ].map((h) => h.filter((r) => r < P))) {
         const root = half[0];
-        for (const r of half) e.add(root, r, 100 * INT);           // Bcast from half rank 0
-        for (const r of half) { e.add(r, root, INT); e.add(root, r, INT); } // Allreduce: reduce + bcast
+        for (const r of half) e.add(root, r, 100 * INT); // Bcast from half rank 0
+        for (const r of half) {
+          e.add(r, root, INT);
+          e.add(root, r, INT);
+        } // Allreduce: reduce + bcast
         half.forEach((r, i) => e.add(r, half[(i + 1) % half.length], INT)); // Sendrecv to next
       }
       return e;
     }
     case 'rma':
-      return e.each((r) => { e.add(r, right(r), 32 * INT); e.add(left(r), r, 16 * INT); });
+      return e.each((r) => {
+        e.add(r, right(r), 32 * INT);
+        e.add(left(r), r, 16 * INT);
+      });
     case 'collectives': {
-      const root = 1, M = 256 * INT;
-      e.each((r) => { e.add(r, 0, 0); e.add(0, r, 0); });                   // Barrier
-      e.each((r) => e.add(root, r, M));                                      // Bcast
-      e.each((r) => e.add(r, root, M));                                      // Reduce
-      e.each((r) => { e.add(r, 0, M); e.add(0, r, M); });                   // Allreduce
-      e.each((r) => e.add(r, root, M));                                      // Gather
-      e.each((r) => e.add(root, r, M));                                      // Scatter
-      e.each((r) => { e.add(r, 0, M); for (let j = 1; j < P; j++) e.add(0, j, M, r === 0 ? 1 : 0); }); // Allgather
-      e.each((r) => { for (let d = 0; d < P; d++) e.add(r, d, 16 * INT); }); // Alltoall
-      e.each((r) => e.add(r, root, (r + 1) * INT));                          // Gatherv
-      e.each((r) => e.add(root, r, (r + 1) * INT));                          // Scatterv
-      e.each((r) => { e.add(r, 0, (r + 1) * INT); for (let j = 1; j < P; j++) e.add(0, j, (r + 1) * INT, r === 0 ? 1 : 0); }); // Allgatherv
-      e.each((r) => { for (let d = 0; d < P; d++) e.add(r, d, (r + d + 1) * INT); }); // Alltoallv
-      const total = (P * (P + 1)) / 2 * INT;                                // Reduce_scatter, counts i+1
-      e.each((r) => { e.add(r, 0, total); e.add(0, r, (r + 1) * INT); });
-      e.each((r) => { e.add(r, 0, 8 * INT * P); e.add(0, r, 8 * INT); });   // Reduce_scatter_block
-      e.each((r) => { if (r + 1 < P) e.add(r, r + 1, 10 * INT).add(r, r + 1, 10 * INT); }); // Scan, Exscan
-      e.each((r) => { e.add(r, 0, 32 * INT); e.add(0, r, 32 * INT); });     // Iallreduce
+      const root = 1,
+        M = 256 * INT;
+      e.each((r) => {
+        e.add(r, 0, 0);
+        e.add(0, r, 0);
+      }); // Barrier
+      e.each((r) => e.add(root, r, M)); // Bcast
+      e.each((r) => e.add(r, root, M)); // Reduce
+      e.each((r) => {
+        e.add(r, 0, M);
+        e.add(0, r, M);
+      }); // Allreduce
+      e.each((r) => e.add(r, root, M)); // Gather
+      e.each((r) => e.add(root, r, M)); // Scatter
+      e.each((r) => {
+        e.add(r, 0, M);
+        for (let j = 1; j < P; j++) e.add(0, j, M, r === 0 ? 1 : 0);
+      }); // Allgather
+      e.each((r) => {
+        for (let d = 0; d < P; d++) e.add(r, d, 16 * INT);
+      }); // Alltoall
+      e.each((r) => e.add(r, root, (r + 1) * INT)); // Gatherv
+      e.each((r) => e.add(root, r, (r + 1) * INT)); // Scatterv
+      e.each((r) => {
+        e.add(r, 0, (r + 1) * INT);
+        for (let j = 1; j < P; j++) e.add(0, j, (r + 1) * INT, r === 0 ? 1 : 0);
+      }); // Allgatherv
+      e.each((r) => {
+        for (let d = 0; d < P; d++) e.add(r, d, (r + d + 1) * INT);
+      }); // Alltoallv
+      const total = ((P * (P + 1)) / 2) * INT; // Reduce_scatter, counts i+1
+      e.each((r) => {
+        e.add(r, 0, total);
+        e.add(0, r, (r + 1) * INT);
+      });
+      e.each((r) => {
+        e.add(r, 0, 8 * INT * P);
+        e.add(0, r, 8 * INT);
+      }); // Reduce_scatter_block
+      e.each((r) => {
+        if (r + 1 < P) e.add(r, r + 1, 10 * INT).add(r, r + 1, 10 * INT);
+      }); // Scan, Exscan
+      e.each((r) => {
+        e.add(r, 0, 32 * INT);
+        e.add(0, r, 32 * INT);
+      }); // Iallreduce
       return e;
     }
     default:
@@ -77,9 +121,18 @@ export function patterns(mode: string, P: number): Expected {
 /** test/shim/programs/fortran_*.f90 (all three bindings send the same traffic). */
 export function fortran(P: number): Expected {
   const e = new Expected(P);
-  e.each((r) => e.add(r, (r + 1) % P, 5 * 100 * INT, 5));        // ring
-  e.each((r) => { e.add(r, 0, 10 * DOUBLE); e.add(0, r, 10 * DOUBLE); }); // Allreduce
-  e.each((r) => { if (r) e.add(r, 0, 10 * INT); });              // to rank 0 (ANY_SOURCE there)
-  for (const half of [[0, 2], [1, 3]]) for (const r of half) e.add(half[0], r, 50 * INT); // Bcast in split
+  e.each((r) => e.add(r, (r + 1) % P, 5 * 100 * INT, 5)); // ring
+  e.each((r) => {
+    e.add(r, 0, 10 * DOUBLE);
+    e.add(0, r, 10 * DOUBLE);
+  }); // Allreduce
+  e.each((r) => {
+    if (r) e.add(r, 0, 10 * INT);
+  }); // to rank 0 (ANY_SOURCE there)
+  for (const half of [
+    [0, 2],
+    [1, 3],
+  ])
+    for (const r of half) e.add(half[0], r, 50 * INT); // Bcast in split
   return e;
 }

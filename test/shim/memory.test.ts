@@ -32,13 +32,21 @@ describe('shim memory per rank', () => {
     sock = `${tempDir('stalled')}/monitor.sock`;
     server = net.createServer({ pauseOnConnect: true }, (c) => c.on('error', () => {}));
     await new Promise<void>((r) => server.listen(sock, r));
-    baseline = Math.max(...peaks(await mpirun({ np: 2, program: recordsBin, args: [CALLS, 'rss'], shim: false, baseArgs })));
+    baseline = Math.max(
+      ...peaks(await mpirun({ np: 2, program: recordsBin, args: [CALLS, 'rss'], shim: false, baseArgs })),
+    );
   });
   afterAll(() => server?.close());
 
   const stalled = (env: Record<string, string>) =>
-    mpirun({ np: 2, program: recordsBin, args: [CALLS, 'rss'], baseArgs, timeoutMs: 120_000,
-      env: { SITEMPI_MONITOR: `unix:${sock}`, SITEMPI_FINALIZE_TIMEOUT_MS: '500', ...env } });
+    mpirun({
+      np: 2,
+      program: recordsBin,
+      args: [CALLS, 'rss'],
+      baseArgs,
+      timeoutMs: 120_000,
+      env: { SITEMPI_MONITOR: `unix:${sock}`, SITEMPI_FINALIZE_TIMEOUT_MS: '500', ...env },
+    });
 
   it('settings just inside the bound, monitor stalled: the queue fills and the rank stays within it', async () => {
     // 16384 records x 112 batches x 32 B = 56 MiB of queue, plus the encoder's buffers: < 64 MiB.
@@ -46,7 +54,7 @@ describe('shim memory per rank', () => {
     expect(r.stderr).toBe('');
     for (const p of peaks(r)) {
       expect(p - baseline).toBeLessThan(BOUND + SLACK);
-      expect(p - baseline).toBeGreaterThan(32 * MiB);  // the queue did fill: the measure can fail
+      expect(p - baseline).toBeGreaterThan(32 * MiB); // the queue did fill: the measure can fail
     }
   });
 
@@ -58,10 +66,12 @@ describe('shim memory per rank', () => {
     it(`${name}: refused with one line from rank 0, the defaults used, the rank stays within the bound`, async () => {
       const r = await stalled(env);
       expect(r.stderr.trimEnd().split('\n')).toEqual([
-        expect.stringMatching(/^sitempi: ignoring SITEMPI_BATCH_RECORDS=\d+ with SITEMPI_QUEUE_BATCHES=\d+ \(\d+ MiB per rank, more than 64 MiB\); using 4096 and 64$/),
+        expect.stringMatching(
+          /^sitempi: ignoring SITEMPI_BATCH_RECORDS=\d+ with SITEMPI_QUEUE_BATCHES=\d+ \(\d+ MiB per rank, more than 64 MiB\); using 4096 and 64$/,
+        ),
       ]);
       expect(r.stdout).toContain(`records: ${CALLS} calls on 2 ranks, sum 3`);
-      for (const p of peaks(r)) expect(p - baseline).toBeLessThan(16 * MiB);  // defaults: 8 MiB of queue
+      for (const p of peaks(r)) expect(p - baseline).toBeLessThan(16 * MiB); // defaults: 8 MiB of queue
     });
   }
 });

@@ -23,11 +23,20 @@ interface JsonReport {
 }
 
 /** `sitempi run --json` around mpirun: the JSON report is the last line of stdout. */
-async function sitempiRun(program: string, args: string[], np = P): Promise<{ report: JsonReport; stdout: string; code: number }> {
-  const r = await run('node', [cli, 'run', '--json', '-np', String(np), ...baseMpirunArgs, '--', program, ...args], 120_000);
+async function sitempiRun(
+  program: string,
+  args: string[],
+  np = P,
+): Promise<{ report: JsonReport; stdout: string; code: number }> {
+  const r = await run(
+    'node',
+    [cli, 'run', '--json', '-np', String(np), ...baseMpirunArgs, '--', program, ...args],
+    120_000,
+  );
   const lines = r.stdout.trimEnd().split('\n');
   const last = lines.pop() ?? '';
-  if (r.code !== 0 || !last.startsWith('{')) throw new Error(`sitempi run failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  if (r.code !== 0 || !last.startsWith('{'))
+    throw new Error(`sitempi run failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
   return { report: JSON.parse(last) as JsonReport, stdout: lines.join('\n'), code: r.code };
 }
 
@@ -73,9 +82,17 @@ describe('observe path under mpirun -np 4 (C)', () => {
   it('per-rank files read back by `sitempi report` give the same matrices', async () => {
     const dir = tempDir('files');
     for (const mode of ['collectives', 'split']) {
-      const r = await mpirun({ np: P, program: patternsBin, args: [mode], env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB: mode } });
+      const r = await mpirun({
+        np: P,
+        program: patternsBin,
+        args: [mode],
+        env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB: mode },
+      });
       expect(r.code).toBe(0);
-      const files = fs.readdirSync(dir).filter((f) => f.startsWith(`sitempi-${mode}-`)).map((f) => path.join(dir, f));
+      const files = fs
+        .readdirSync(dir)
+        .filter((f) => f.startsWith(`sitempi-${mode}-`))
+        .map((f) => path.join(dir, f));
       expect(files).toHaveLength(P);
       const rep = await run('node', [cli, 'report', '--json', ...files]);
       expect(rep.code).toBe(0);
@@ -97,12 +114,31 @@ describe('observe path with site-aware collectives', () => {
   it('records of site-aware algorithms are expanded with the grouping the shim used', async () => {
     // The stencil demo: halo exchange with neighbours, Allreduce every 10 steps, a final Reduce.
     const demo = path.join(packageRoot, 'build', 'Release', 'sitempi-demo');
-    const r = await run('node', [cli, 'run', '--json', '-np', String(P), ...baseMpirunArgs, '-x', 'SITEMPI_SITES=A:0,1;B:2,3',
-      '--', demo, '1000', '50'], 120_000);
+    const r = await run(
+      'node',
+      [
+        cli,
+        'run',
+        '--json',
+        '-np',
+        String(P),
+        ...baseMpirunArgs,
+        '-x',
+        'SITEMPI_SITES=A:0,1;B:2,3',
+        '--',
+        demo,
+        '1000',
+        '50',
+      ],
+      120_000,
+    );
     expect(r.code).toBe(0);
-    const job = (JSON.parse(r.stdout.trimEnd().split('\n').pop()!) as JsonReport & { jobs: { unexpandedCollectives: number }[] }).jobs[0];
+    const job = (
+      JSON.parse(r.stdout.trimEnd().split('\n').pop()!) as JsonReport & { jobs: { unexpandedCollectives: number }[] }
+    ).jobs[0];
     expect(job.unexpandedCollectives).toBe(0);
-    const b = job.matrix.bytes, m = job.matrix.messages;
+    const b = job.matrix.bytes,
+      m = job.matrix.messages;
     // Site B's leader (rank 2) carries its site's reductions to A's leader (rank 0): 5 Allreduce
     // swaps and the Reduce, 8 bytes each; rank 3 reaches site A only through its leader (the flat
     // model of the library's algorithms would have rank 3 send to rank 0).
@@ -118,33 +154,57 @@ describe('observe path with MPI_THREAD_MULTIPLE', () => {
   // K messages of (t+1)*100 bytes around a ring on a communicator all threads share, and runs K
   // Allreduces of t+1 ints on its own duplicate; a last Allreduce of one int on the world.
   const threads = compileMpi('test/shim/programs/threads_multiple.c', ['-pthread']);
-  const K = 200, T = 4;
+  const K = 200,
+    T = 4;
   const ringBytes = K * Array.from({ length: T }, (_, t) => (t + 1) * 100).reduce((a, b) => a + b);
   const allreduceBytes = K * Array.from({ length: T }, (_, t) => 4 * (t + 1)).reduce((a, b) => a + b) + 4;
 
   function expectCounts(report: JsonReport): void {
-    expect(fn(report, 'MPI_Sendrecv')).toMatchObject({ count: P * T * K / 2, bytes: P * ringBytes / 2 });
-    expect(fn(report, 'MPI_Isend')).toMatchObject({ count: P * T * K / 2, bytes: P * ringBytes / 2 });
-    expect(fn(report, 'MPI_Irecv')).toMatchObject({ count: P * T * K / 2 });
+    expect(fn(report, 'MPI_Sendrecv')).toMatchObject({ count: (P * T * K) / 2, bytes: (P * ringBytes) / 2 });
+    expect(fn(report, 'MPI_Isend')).toMatchObject({ count: (P * T * K) / 2, bytes: (P * ringBytes) / 2 });
+    expect(fn(report, 'MPI_Irecv')).toMatchObject({ count: (P * T * K) / 2 });
     expect(fn(report, 'MPI_Allreduce')).toMatchObject({ count: P * (T * K + 1) });
   }
 
-  it('every thread\'s calls are recorded: exact matrix and counts', async () => {
+  it("every thread's calls are recorded: exact matrix and counts", async () => {
     const { report, stdout } = await sitempiRun(threads, [String(K)]);
     expect(stdout).toContain('threads ok');
     expectCounts(report);
     // The ring, plus the library's Allreduces in the flat model: reduce to 0, broadcast from 0.
-    const bytes = Array.from({ length: P }, (_, s) => Array.from({ length: P }, (_, d) =>
-      (d === (s + 1) % P ? ringBytes : 0) + (s !== d && (s === 0 || d === 0) ? allreduceBytes : 0)));
-    const msgs = Array.from({ length: P }, (_, s) => Array.from({ length: P }, (_, d) =>
-      (d === (s + 1) % P ? T * K : 0) + (s !== d && (s === 0 || d === 0) ? T * K + 1 : 0)));
+    const bytes = Array.from({ length: P }, (_, s) =>
+      Array.from(
+        { length: P },
+        (_, d) => (d === (s + 1) % P ? ringBytes : 0) + (s !== d && (s === 0 || d === 0) ? allreduceBytes : 0),
+      ),
+    );
+    const msgs = Array.from({ length: P }, (_, s) =>
+      Array.from(
+        { length: P },
+        (_, d) => (d === (s + 1) % P ? T * K : 0) + (s !== d && (s === 0 || d === 0) ? T * K + 1 : 0),
+      ),
+    );
     expect(report.jobs[0].matrix.bytes).toEqual(bytes);
     expect(report.jobs[0].matrix.messages).toEqual(msgs);
   });
 
   it('with site-aware collectives running on four communicators at once', async () => {
-    const r = await run('node', [cli, 'run', '--json', '-np', String(P), ...baseMpirunArgs, '-x', 'SITEMPI_SITES=A:0,2;B:1,3',
-      '--', threads, String(K)], 120_000);
+    const r = await run(
+      'node',
+      [
+        cli,
+        'run',
+        '--json',
+        '-np',
+        String(P),
+        ...baseMpirunArgs,
+        '-x',
+        'SITEMPI_SITES=A:0,2;B:1,3',
+        '--',
+        threads,
+        String(K),
+      ],
+      120_000,
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('threads ok');
     const report = JSON.parse(r.stdout.trimEnd().split('\n').pop()!) as JsonReport;

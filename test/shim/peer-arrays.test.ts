@@ -54,14 +54,18 @@ describe('per-peer arrays on intercommunicators and topologies', () => {
     const got = await mpirun({ np: NP, program, env: { SITEMPI_OUTPUT_DIR: dir } });
     expect(got.code).toBe(0);
     expect(got.stderr).toBe('');
-    const checks = (s: string) => s.split('\n').filter((l) => l.startsWith('check')).sort();
+    const checks = (s: string) =>
+      s
+        .split('\n')
+        .filter((l) => l.startsWith('check'))
+        .sort();
     expect(checks(got.stdout)).toEqual(checks(plain.stdout));
     expect(checks(got.stdout).every((l) => l.endsWith(' ok'))).toBe(true);
 
     // The program's own arithmetic, all ranks together, against the records of all ranks.
     const want = expected(got.stdout);
     const fns = new Set([...want.keys()].map((k) => k.split(' ')[0]));
-    expect(fns.size).toBe(10);  // 4 intercommunicator v/w + 6 neighbourhood functions
+    expect(fns.size).toBe(10); // 4 intercommunicator v/w + 6 neighbourhood functions
     const ranks = recorded(dir, fns);
     expect(ranks.filter(Boolean)).toHaveLength(NP);
     const all = new Map<string, number>();
@@ -71,20 +75,28 @@ describe('per-peer arrays on intercommunicators and topologies', () => {
 
   const libasan = spawnSync('gcc', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).stdout.trim();
   const haveAsan = path.isAbsolute(libasan) && fs.existsSync(libasan);
-  if (!haveAsan) console.warn('peer-arrays: skipped the AddressSanitizer run: gcc has no libasan (apt-get install libasan8)');
+  if (!haveAsan)
+    console.warn('peer-arrays: skipped the AddressSanitizer run: gcc has no libasan (apt-get install libasan8)');
 
   describe.skipIf(!haveAsan)('under AddressSanitizer', () => {
     let shim = '';
     beforeAll(async () => {
       const flags = '-fsanitize=address -fno-omit-frame-pointer';
-      const outDir = await buildVariant('asan-shim', { CMAKE_CXX_FLAGS: flags, CMAKE_SHARED_LINKER_FLAGS: '-fsanitize=address' }, ['sitempi_shim']);
+      const outDir = await buildVariant(
+        'asan-shim',
+        { CMAKE_CXX_FLAGS: flags, CMAKE_SHARED_LINKER_FLAGS: '-fsanitize=address' },
+        ['sitempi_shim'],
+      );
       shim = path.join(outDir, 'libsitempi.so');
     }, 900_000);
 
     it('no read past an array the application passed', async () => {
       const dir = tempDir('peers-asan');
       const got = await mpirun({
-        np: NP, program, shim: false, timeoutMs: 180_000,
+        np: NP,
+        program,
+        shim: false,
+        timeoutMs: 180_000,
         env: {
           LD_PRELOAD: `${libasan}:${shim}`,
           // Open MPI's own allocations are not this test's business; any error report fails the run.
@@ -94,7 +106,12 @@ describe('per-peer arrays on intercommunicators and topologies', () => {
       });
       expect(got.stderr).not.toMatch(/AddressSanitizer/);
       expect(got.code).toBe(0);
-      expect(got.stdout.split('\n').filter((l) => l.startsWith('check')).every((l) => l.endsWith(' ok'))).toBe(true);
+      expect(
+        got.stdout
+          .split('\n')
+          .filter((l) => l.startsWith('check'))
+          .every((l) => l.endsWith(' ok')),
+      ).toBe(true);
     });
   });
 });

@@ -13,17 +13,26 @@ const patternsBin = compileMpi('test/shim/programs/patterns.c');
 const recordsBin = compileMpi('test/shim/programs/records.c');
 const isRoot = process.getuid?.() === 0;
 
-const smpiFiles = (dir: string) => fs.readdirSync(dir).filter((n) => n.endsWith('.smpi')).sort();
+const smpiFiles = (dir: string) =>
+  fs
+    .readdirSync(dir)
+    .filter((n) => n.endsWith('.smpi'))
+    .sort();
 
 describe('rank files', () => {
-  it('a planted symlink or file under a rank file\'s name is kept; the rank writes a fresh file, mode 0600', async () => {
+  it("a planted symlink or file under a rank file's name is kept; the rank writes a fresh file, mode 0600", async () => {
     const dir = tempDir('planted');
     const victim = path.join(tempDir('victim'), 'precious.txt');
     fs.writeFileSync(victim, 'precious\n');
     fs.symlinkSync(victim, path.join(dir, 'sitempi-planted-0.smpi'));
     fs.writeFileSync(path.join(dir, 'sitempi-planted-1.smpi'), 'old\n');
     const want = await mpirun({ np: 2, program: patternsBin, args: ['ring'], shim: false });
-    const got = await mpirun({ np: 2, program: patternsBin, args: ['ring'], env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB: 'planted' } });
+    const got = await mpirun({
+      np: 2,
+      program: patternsBin,
+      args: ['ring'],
+      env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB: 'planted' },
+    });
     expect(got.code).toBe(want.code);
     expect(got.stdout).toBe(want.stdout);
     expect(fs.readFileSync(victim, 'utf8')).toBe('precious\n');
@@ -32,7 +41,10 @@ describe('rank files', () => {
     const fresh = ['sitempi-planted-0.1.smpi', 'sitempi-planted-1.1.smpi'];
     expect(smpiFiles(dir)).toEqual(expect.arrayContaining(fresh));
     for (const f of fresh) expect(fs.statSync(path.join(dir, f)).mode & 0o777).toBe(0o600);
-    const jobs = await loadRankFiles(fresh.map((f) => path.join(dir, f)), { strict: true });
+    const jobs = await loadRankFiles(
+      fresh.map((f) => path.join(dir, f)),
+      { strict: true },
+    );
     expect(jobs).toHaveLength(1);
     expect(jobs[0].ranks.map((r) => r?.bye !== null)).toEqual([true, true]);
     expect(jobs[0].ranks[0]?.calls).toBeGreaterThan(0);
@@ -40,7 +52,12 @@ describe('rank files', () => {
 
   it('a fresh run writes sitempi-<job>-<rank>.smpi with mode 0600', async () => {
     const dir = tempDir('mode');
-    const got = await mpirun({ np: 2, program: patternsBin, args: ['ring'], env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB: 'plain' } });
+    const got = await mpirun({
+      np: 2,
+      program: patternsBin,
+      args: ['ring'],
+      env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB: 'plain' },
+    });
     expect(got.code).toBe(0);
     expect(smpiFiles(dir)).toEqual(['sitempi-plain-0.smpi', 'sitempi-plain-1.smpi']);
     for (const f of smpiFiles(dir)) expect(fs.statSync(path.join(dir, f)).mode & 0o777).toBe(0o600);
@@ -54,7 +71,12 @@ describe('SITEMPI_JOB_KEY', () => {
   it('a valid key is sent in Hello.job_key by every rank', async () => {
     const dir = tempDir('jobkey');
     const key = crypto.randomBytes(16).toString('hex');
-    const got = await mpirun({ np: 2, program: patternsBin, args: ['ring'], env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB_KEY: key } });
+    const got = await mpirun({
+      np: 2,
+      program: patternsBin,
+      args: ['ring'],
+      env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB_KEY: key },
+    });
     expect(got.code).toBe(0);
     expect(got.stderr).toBe('');
     const files = smpiFiles(dir);
@@ -66,10 +88,17 @@ describe('SITEMPI_JOB_KEY', () => {
     const want = await mpirun({ np: 2, program: patternsBin, args: ['ring'], shim: false });
     for (const key of ['x'.repeat(129), 'tab\there']) {
       const dir = tempDir('badkey');
-      const got = await mpirun({ np: 2, program: patternsBin, args: ['ring'], env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB_KEY: key } });
+      const got = await mpirun({
+        np: 2,
+        program: patternsBin,
+        args: ['ring'],
+        env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB_KEY: key },
+      });
       expect(got.code).toBe(want.code);
       expect(got.stdout).toBe(want.stdout);
-      expect(got.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^sitempi: ignoring SITEMPI_JOB_KEY \(/)]);
+      expect(got.stderr.trimEnd().split('\n')).toEqual([
+        expect.stringMatching(/^sitempi: ignoring SITEMPI_JOB_KEY \(/),
+      ]);
       expect(got.stderr).not.toContain(key);
       for (const f of smpiFiles(dir)) expect(fs.readFileSync(path.join(dir, f)).indexOf(Buffer.from(key))).toBe(-1);
     }
@@ -90,35 +119,45 @@ describe('a full disk under SITEMPI_OUTPUT_DIR', () => {
     mounts.push(dir);
     return dir;
   }
-  const lossLine = /^sitempi: rank (\d+): writing (\S+) failed \(No space left on device\); (\d+) of (\d+) records lost$/;
+  const lossLine =
+    /^sitempi: rank (\d+): writing (\S+) failed \(No space left on device\); (\d+) of (\d+) records lost$/;
 
-  it.skipIf(!isRoot)('the application is unaffected; each rank whose file filled up says so in one line with the count, and the files stay readable', async () => {
-    const dir = tinyDisk();
-    const args = ['200000'];
-    const want = await mpirun({ np: 2, program: recordsBin, args, shim: false });
-    const got = await mpirun({ np: 2, program: recordsBin, args, env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB: 'full' } });
-    expect(got.code).toBe(want.code);
-    expect(got.stdout).toBe(want.stdout);
-    const lines = got.stderr.trimEnd().split('\n');
-    expect(lines.length).toBeGreaterThanOrEqual(1);
-    expect(lines.length).toBeLessThanOrEqual(2);
-    const warnings: string[] = [];
-    const jobs = await loadRankFiles([dir], { onWarning: (w) => warnings.push(w) });
-    expect(warnings).toEqual([]);  // cut back to whole frames: nothing truncated
-    expect(jobs).toHaveLength(1);
-    const seen = new Set<number>();
-    for (const line of lines) {
-      const [, rank, file, lost, total] = line.match(lossLine) ?? expect.unreachable(`unexpected stderr line: ${line}`);
-      expect(seen.has(Number(rank))).toBe(false);
-      seen.add(Number(rank));
-      expect(path.dirname(file)).toBe(dir);
-      expect(Number(lost)).toBeGreaterThan(0);
-      // Every record is either in the file or counted lost.
-      const kept = jobs[0].ranks[Number(rank)]?.records ?? 0;
-      expect(kept + Number(lost)).toBe(Number(total));
-      expect(Number(total)).toBeGreaterThan(200000);
-    }
-  });
+  it.skipIf(!isRoot)(
+    'the application is unaffected; each rank whose file filled up says so in one line with the count, and the files stay readable',
+    async () => {
+      const dir = tinyDisk();
+      const args = ['200000'];
+      const want = await mpirun({ np: 2, program: recordsBin, args, shim: false });
+      const got = await mpirun({
+        np: 2,
+        program: recordsBin,
+        args,
+        env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB: 'full' },
+      });
+      expect(got.code).toBe(want.code);
+      expect(got.stdout).toBe(want.stdout);
+      const lines = got.stderr.trimEnd().split('\n');
+      expect(lines.length).toBeGreaterThanOrEqual(1);
+      expect(lines.length).toBeLessThanOrEqual(2);
+      const warnings: string[] = [];
+      const jobs = await loadRankFiles([dir], { onWarning: (w) => warnings.push(w) });
+      expect(warnings).toEqual([]); // cut back to whole frames: nothing truncated
+      expect(jobs).toHaveLength(1);
+      const seen = new Set<number>();
+      for (const line of lines) {
+        const [, rank, file, lost, total] =
+          line.match(lossLine) ?? expect.unreachable(`unexpected stderr line: ${line}`);
+        expect(seen.has(Number(rank))).toBe(false);
+        seen.add(Number(rank));
+        expect(path.dirname(file)).toBe(dir);
+        expect(Number(lost)).toBeGreaterThan(0);
+        // Every record is either in the file or counted lost.
+        const kept = jobs[0].ranks[Number(rank)]?.records ?? 0;
+        expect(kept + Number(lost)).toBe(Number(total));
+        expect(Number(total)).toBeGreaterThan(200000);
+      }
+    },
+  );
 
   it.skipIf(!isRoot)('a disk full from the start: one (empty) file per rank, every record counted lost', async () => {
     const dir = tinyDisk();
@@ -131,7 +170,12 @@ describe('a full disk under SITEMPI_OUTPUT_DIR', () => {
       fs.closeSync(filler);
     }
     const want = await mpirun({ np: 2, program: recordsBin, args: ['20000'], shim: false });
-    const got = await mpirun({ np: 2, program: recordsBin, args: ['20000'], env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB: 'nospace' } });
+    const got = await mpirun({
+      np: 2,
+      program: recordsBin,
+      args: ['20000'],
+      env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB: 'nospace' },
+    });
     expect(got.code).toBe(want.code);
     expect(got.stdout).toBe(want.stdout);
     expect(fs.readdirSync(dir).sort()).toEqual(['filler', 'sitempi-nospace-0.smpi', 'sitempi-nospace-1.smpi']);

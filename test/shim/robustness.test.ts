@@ -21,7 +21,12 @@ describe('the application never depends on the monitor', () => {
   it('monitor absent: same output and exit code, no hang', async () => {
     const want = await plain(demo, ['20000', '300']);
     const t0 = Date.now();
-    const got = await mpirun({ np: P, program: demo, args: ['20000', '300'], env: { SITEMPI_MONITOR: `unix:${tempDir('none')}/absent.sock` } });
+    const got = await mpirun({
+      np: P,
+      program: demo,
+      args: ['20000', '300'],
+      env: { SITEMPI_MONITOR: `unix:${tempDir('none')}/absent.sock` },
+    });
     expect(got.code).toBe(want.code);
     expect(got.stdout).toBe(want.stdout);
     expect(got.stderr).toBe('');
@@ -33,7 +38,12 @@ describe('the application never depends on the monitor', () => {
     const monitor = spawn('node', [cli, 'monitor', '--listen', `unix:${sock}`], { env: rootEnv(), stdio: 'ignore' });
     await waitForSocket(sock);
     const want = await plain(demo, ['50000', '3000']);
-    const running = mpirun({ np: P, program: demo, args: ['50000', '3000'], env: { SITEMPI_MONITOR: `unix:${sock}`, SITEMPI_FLUSH_MS: '20' } });
+    const running = mpirun({
+      np: P,
+      program: demo,
+      args: ['50000', '3000'],
+      env: { SITEMPI_MONITOR: `unix:${sock}`, SITEMPI_FLUSH_MS: '20' },
+    });
     await new Promise((r) => setTimeout(r, 800));
     monitor.kill('SIGKILL');
     const got = await running;
@@ -51,7 +61,12 @@ describe('the application never depends on the monitor', () => {
     await new Promise<void>((r) => server.listen(sock, r));
     try {
       const want = await plain(patternsBin, ['collectives']);
-      const got = await mpirun({ np: P, program: patternsBin, args: ['collectives'], env: { SITEMPI_MONITOR: `unix:${sock}` } });
+      const got = await mpirun({
+        np: P,
+        program: patternsBin,
+        args: ['collectives'],
+        env: { SITEMPI_MONITOR: `unix:${sock}` },
+      });
       expect(got.code).toBe(0);
       expect(got.stdout).toBe(want.stdout);
     } finally {
@@ -59,14 +74,19 @@ describe('the application never depends on the monitor', () => {
     }
   });
 
-  it('erroneous calls under MPI_ERRORS_RETURN return the library\'s error classes, with or without sites', async () => {
+  it("erroneous calls under MPI_ERRORS_RETURN return the library's error classes, with or without sites", async () => {
     const errors = compileMpi('test/shim/programs/errors_return.c');
     const lines = (out: string) => out.split('\n').filter(Boolean).sort();
     const want = await mpirun({ np: 2, program: errors, args: [], shim: false });
     expect(want.code).toBe(0);
-    expect(lines(want.stdout)).toContain('Recv-truncate 15');  // MPI_ERR_TRUNCATE: the program does what it says
+    expect(lines(want.stdout)).toContain('Recv-truncate 15'); // MPI_ERR_TRUNCATE: the program does what it says
     for (const env of [{}, { SITEMPI_SITES: 'A:0;B:1' }] as Record<string, string>[]) {
-      const got = await mpirun({ np: 2, program: errors, args: [], env: { SITEMPI_OUTPUT_DIR: tempDir('errors'), ...env } });
+      const got = await mpirun({
+        np: 2,
+        program: errors,
+        args: [],
+        env: { SITEMPI_OUTPUT_DIR: tempDir('errors'), ...env },
+      });
       expect(got.code).toBe(0);
       expect(lines(got.stdout)).toEqual(lines(want.stdout));
     }
@@ -83,7 +103,12 @@ describe('the application never depends on the monitor', () => {
 
   it('SITEMPI_DISABLE=1 passes everything through and writes nothing', async () => {
     const dir = tempDir('disabled');
-    const got = await mpirun({ np: P, program: patternsBin, args: ['ring'], env: { SITEMPI_DISABLE: '1', SITEMPI_OUTPUT_DIR: dir } });
+    const got = await mpirun({
+      np: P,
+      program: patternsBin,
+      args: ['ring'],
+      env: { SITEMPI_DISABLE: '1', SITEMPI_OUTPUT_DIR: dir },
+    });
     expect(got.code).toBe(0);
     expect((await import('node:fs')).readdirSync(dir)).toEqual([]);
   });
@@ -92,7 +117,10 @@ describe('the application never depends on the monitor', () => {
 async function waitForSocket(p: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(p, () => { s.destroy(); resolve(true); });
+      const s = net.connect(p, () => {
+        s.destroy();
+        resolve(true);
+      });
       s.on('error', () => resolve(false));
     });
     if (ok) return;

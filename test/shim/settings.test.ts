@@ -50,7 +50,10 @@ describe('settings with which nothing could be recorded are reported', () => {
     const dir = tempDir('outdir');
     const file = path.join(dir, 'a-file');
     fs.writeFileSync(file, '');
-    for (const [value, why] of [[path.join(dir, 'missing', 'deeper'), /No such file or directory/], [file, /not a directory/]] as const) {
+    for (const [value, why] of [
+      [path.join(dir, 'missing', 'deeper'), /No such file or directory/],
+      [file, /not a directory/],
+    ] as const) {
       const lines = await runWith({ SITEMPI_OUTPUT_DIR: value });
       expect(lines).toHaveLength(1);
       expect(lines[0]).toContain(`sitempi: SITEMPI_OUTPUT_DIR=${value} is not a writable directory`);
@@ -64,7 +67,7 @@ describe('settings with which nothing could be recorded are reported', () => {
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.smpi'))).toHaveLength(NP);
     expect(await runWith({ SITEMPI_MONITOR: `unix:${dir}/absent.sock` })).toEqual([]);
     expect(await runWith({ SITEMPI_MONITOR: 'tcp://[::1]:1' })).toEqual([]);
-    expect(await runWith({ SITEMPI_MONITOR: 'localhost:1' })).toEqual([]);  // the sender takes it without tcp://
+    expect(await runWith({ SITEMPI_MONITOR: 'localhost:1' })).toEqual([]); // the sender takes it without tcp://
   });
 });
 

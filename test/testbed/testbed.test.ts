@@ -103,13 +103,22 @@ async function pingpong(a: string, b: string, iters: number): Promise<PingPong> 
  * never shrinks it; so a run that is too slow is retried, while the minimum must never be
  * below the configured RTT in any run.
  */
-async function pingpongWithin(a: string, b: string, iters: number, lo: number, hi: number, tries = 3): Promise<PingPong> {
+async function pingpongWithin(
+  a: string,
+  b: string,
+  iters: number,
+  lo: number,
+  hi: number,
+  tries = 3,
+): Promise<PingPong> {
   let last: PingPong = { medianMs: NaN, minMs: NaN };
   for (let i = 0; i < tries; i++) {
     last = await pingpong(a, b, iters);
     if (last.minMs < lo * 0.97) return last; // too fast is a bug, not noise: fail right away
     if (last.medianMs >= lo && last.medianMs <= hi) return last;
-    console.log(`[testbed] ping-pong ${a}-${b} median ${last.medianMs.toFixed(3)} ms outside [${lo}, ${hi}], retrying (try ${i + 1})`);
+    console.log(
+      `[testbed] ping-pong ${a}-${b} median ${last.medianMs.toFixed(3)} ms outside [${lo}, ${hi}], retrying (try ${i + 1})`,
+    );
   }
   return last;
 }
@@ -158,7 +167,8 @@ describeAsRoot('testbed (root, real namespaces and mpirun)', () => {
       'smtest-a0 slots=2\nsmtest-a1 slots=2\nsmtest-b0 slots=2\nsmtest-b1 slots=2\n',
     );
     const hosts = readFileSync('/etc/hosts', 'utf8');
-    for (const n of st.nodes) expect(hosts).toMatch(new RegExp(`^${n.mgmtIp.replace(/\./g, '\\.')}\\s+${n.host}\\s`, 'm'));
+    for (const n of st.nodes)
+      expect(hosts).toMatch(new RegExp(`^${n.mgmtIp.replace(/\./g, '\\.')}\\s+${n.host}\\s`, 'm'));
     const s = await status(opts);
     expect(s.healthy, s.problems.join('; ')).toBe(true);
     expect(s.nodes.every((n) => n.present)).toBe(true);
@@ -191,7 +201,9 @@ describeAsRoot('testbed (root, real namespaces and mpirun)', () => {
     expect(args).toEqual(expect.arrayContaining(['--hostfile', st.hostfile, 'plm_rsh_agent', st.agent, DATA, MGMT]));
     const r = await mpirun([...args, '-np', '8', probe, 'hello']);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toContain('HELLO size=8 sum=36 hosts=smtest-a0,smtest-a0,smtest-a1,smtest-a1,smtest-b0,smtest-b0,smtest-b1,smtest-b1');
+    expect(r.out).toContain(
+      'HELLO size=8 sum=36 hosts=smtest-a0,smtest-a0,smtest-a1,smtest-a1,smtest-b0,smtest-b0,smtest-b1,smtest-b1',
+    );
   }, 60_000);
 
   it('shows the configured RTT across sites (within 10%) and < 0.5 ms within a site', async () => {
@@ -242,7 +254,9 @@ describeAsRoot('testbed (root, real namespaces and mpirun)', () => {
     expect(ab?.bytes).toBeLessThanOrEqual(payload * 1.01 + 64 * 1024);
     expect(ab?.packets).toBeGreaterThan(payload / 65000);
     expect(ba?.bytes).toBeLessThan(payload * 0.01); // ACKs only
-    console.log(`[testbed] counters A->B ${ab?.bytes} B (${ab?.packets} pkts, ${ab?.dropPackets} dropped) for ${payload} B payload; B->A ${ba?.bytes} B`);
+    console.log(
+      `[testbed] counters A->B ${ab?.bytes} B (${ab?.packets} pkts, ${ab?.dropPackets} dropped) for ${payload} B payload; B->A ${ba?.bytes} B`,
+    );
   }, 90_000);
 
   it('changes link parameters live', async () => {

@@ -22,7 +22,10 @@ describe('generated facts', () => {
   const fresh = generate();
 
   it('src/generated/ and build/generated/ are what the sources generate now', () => {
-    for (const [dir, files] of [['src/generated', fresh.ts], ['build/generated', fresh.cpp]] as const) {
+    for (const [dir, files] of [
+      ['src/generated', fresh.ts],
+      ['build/generated', fresh.cpp],
+    ] as const) {
       for (const [name, text] of Object.entries(files)) {
         const file = path.join(dir, name);
         expect(fs.existsSync(path.join(root, file)), `${file} missing: run npm run build`).toBe(true);
@@ -38,7 +41,7 @@ describe('generated facts', () => {
     expect(messages.map((m) => m.name).sort()).toEqual(types.nestedArray.map((t) => t.name).sort());
     for (const m of messages) {
       const type = schema.lookupType(`sitempi.${m.name}`);
-      const want = Object.fromEntries(type.fieldsArray.map((f) => [f.name, f.id]));  // camelCase names
+      const want = Object.fromEntries(type.fieldsArray.map((f) => [f.name, f.id])); // camelCase names
       const generated = (fields as Record<string, Record<string, number>>)[`${m.name}Field`];
       expect(generated, `${m.name}Field`).toEqual(want);
     }
@@ -73,19 +76,38 @@ describe('generated facts', () => {
     // Each pattern is the shape a hand-written copy takes. The generated files, the facts table
     // and this test are not scanned.
     const everywhere = [
-      /\bkRole\w*\s*=\s*\d/, /\bkRoleShift\s*=/, /\bROLE_\w*\s*=\s*\d/, /\bkMark\w*\s*=\s*\d/, /\bMARK_\w*\s*=\s*\d/,
-      /enum\s+class\s+Coll\b/, /\{\s*"[a-z]+"\s*,\s*Coll::/, /\bRole\s*=\s*\{/, /\bCOLL_NAMES\s*=\s*\[/, /ADAPTIVE\s*=\s*new Set\(\[/,
-      /(<<|>>>?)\s*9\b/, /\bkProtocolVersion\s*=/, /\bkMaxFrameBytes\s*=/, /\bPROTOCOL_VERSION\s*=\s*\d/, /\bMAX_FRAME_BYTES\s*=\s*\d/,
+      /\bkRole\w*\s*=\s*\d/,
+      /\bkRoleShift\s*=/,
+      /\bROLE_\w*\s*=\s*\d/,
+      /\bkMark\w*\s*=\s*\d/,
+      /\bMARK_\w*\s*=\s*\d/,
+      /enum\s+class\s+Coll\b/,
+      /\{\s*"[a-z]+"\s*,\s*Coll::/,
+      /\bRole\s*=\s*\{/,
+      /\bCOLL_NAMES\s*=\s*\[/,
+      /ADAPTIVE\s*=\s*new Set\(\[/,
+      /(<<|>>>?)\s*9\b/,
+      /\bkProtocolVersion\s*=/,
+      /\bkMaxFrameBytes\s*=/,
+      /\bPROTOCOL_VERSION\s*=\s*\d/,
+      /\bMAX_FRAME_BYTES\s*=\s*\d/,
     ];
     // Field numbers as literals where the hand-written encoders and decoders use them.
     const wire: Record<string, RegExp[]> = {
       'native/core/wire.cpp': [
-        /\b(u64|str|bytes|len_header|field_u64_size|field_len_size)\(\s*\d+\s*,/, /write_packed_u32\(\s*w\s*,\s*\d/,
-        /\bfield\s*==\s*[1-9]/, /\(\s*k\s*>>\s*3\s*\)\s*==\s*\d/, /\b\d+\s*\+\s*k\b/, /\bk(Hello|Batch|Placement|Ack|Error|Bye|CommDef)\s*=\s*\d/,
+        /\b(u64|str|bytes|len_header|field_u64_size|field_len_size)\(\s*\d+\s*,/,
+        /write_packed_u32\(\s*w\s*,\s*\d/,
+        /\bfield\s*==\s*[1-9]/,
+        /\(\s*k\s*>>\s*3\s*\)\s*==\s*\d/,
+        /\b\d+\s*\+\s*k\b/,
+        /\bk(Hello|Batch|Placement|Ack|Error|Bye|CommDef)\s*=\s*\d/,
       ],
       'src/wire/messages.ts': [
-        /\bfield\s*(===|!==|<=|>=|<|>)\s*[1-9]/, /\b(u32|u64)\(\s*\d/, /\d+\s*:\s*'(hello|batch|placement|ack|error|bye|commDef)'/,
-        /COLUMN_FIELDS\s*=\s*\d/, /\bf\s*(<=|<|=)\s*\d+\s*;/,
+        /\bfield\s*(===|!==|<=|>=|<|>)\s*[1-9]/,
+        /\b(u32|u64)\(\s*\d/,
+        /\d+\s*:\s*'(hello|batch|placement|ack|error|bye|commDef)'/,
+        /COLUMN_FIELDS\s*=\s*\d/,
+        /\bf\s*(<=|<|=)\s*\d+\s*;/,
       ],
     };
     const skip = new Set(['native/shim/gen/facts.mjs', 'test/wire/facts.test.ts']);
@@ -93,7 +115,9 @@ describe('generated facts', () => {
     const walk = (rel: string) => {
       for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
         const r = path.join(rel, e.name);
-        if (e.isDirectory()) { if (r !== 'src/generated') walk(r); } else if (/\.(c|h|cpp|ts|mts|mjs)$/.test(e.name) && !skip.has(r)) sources.push(r);
+        if (e.isDirectory()) {
+          if (r !== 'src/generated') walk(r);
+        } else if (/\.(c|h|cpp|ts|mts|mjs)$/.test(e.name) && !skip.has(r)) sources.push(r);
       }
     };
     for (const dir of ['src', 'native', 'test', 'bench', 'bin']) if (fs.existsSync(path.join(root, dir))) walk(dir);
@@ -102,10 +126,12 @@ describe('generated facts', () => {
     const found: string[] = [];
     for (const file of sources) {
       const patterns = [...everywhere, ...(wire[file] ?? [])];
-      read(file).split('\n').forEach((line, i) => {
-        const code = line.replace(/\/\/.*$/, '');
-        for (const p of patterns) if (p.test(code)) found.push(`${file}:${i + 1}: ${line.trim()}`);
-      });
+      read(file)
+        .split('\n')
+        .forEach((line, i) => {
+          const code = line.replace(/\/\/.*$/, '');
+          for (const p of patterns) if (p.test(code)) found.push(`${file}:${i + 1}: ${line.trim()}`);
+        });
     }
     expect(found).toEqual([]);
   });

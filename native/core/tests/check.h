@@ -45,10 +45,9 @@ inline void check_eq(const std::string& a, const std::string& b, const char* ea,
 
 }  // namespace sitempi::test
 
-#define TEST(name)                                                          \
-  static void name();                                                       \
-  static const ::sitempi::test::Register register_##name(#name, &name);     \
+#define TEST(name)                                                      \
+  static void name();                                                   \
+  static const ::sitempi::test::Register register_##name(#name, &name); \
   static void name()
-#define CHECK(cond) \
-  ((cond) ? void() : ::sitempi::test::fail(__FILE__, __LINE__, "CHECK(" #cond ")"))
+#define CHECK(cond) ((cond) ? void() : ::sitempi::test::fail(__FILE__, __LINE__, "CHECK(" #cond ")"))
 #define CHECK_EQ(a, b) ::sitempi::test::check_eq((a), (b), #a, #b, __FILE__, __LINE__)

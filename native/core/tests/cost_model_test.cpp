@@ -19,7 +19,10 @@ Totals totals(const std::vector<Flow>& flows, const std::vector<int32_t>& site_o
   for (const Flow& f : flows) {
     t.bytes += f.bytes;
     t.msgs += f.msgs;
-    if (site_of[size_t(f.src)] != site_of[size_t(f.dst)]) { t.cross_bytes += f.bytes; t.cross_msgs += f.msgs; }
+    if (site_of[size_t(f.src)] != site_of[size_t(f.dst)]) {
+      t.cross_bytes += f.bytes;
+      t.cross_msgs += f.msgs;
+    }
   }
   return t;
 }
@@ -65,8 +68,8 @@ TEST(cost_library_algorithms) {
 
 TEST(cost_expand_rejects_bad_records) {
   std::vector<Flow> out;
-  expand(CollRecord{Coll::Bcast, kAlgLibrary, 0, -1, 4, 8}, out);   // rooted call without a root
-  expand(CollRecord{Coll::Bcast, kAlgLibrary, 0, 4, 4, 8}, out);    // root out of range
+  expand(CollRecord{Coll::Bcast, kAlgLibrary, 0, -1, 4, 8}, out);     // rooted call without a root
+  expand(CollRecord{Coll::Bcast, kAlgLibrary, 0, 4, 4, 8}, out);      // root out of range
   expand(CollRecord{Coll::Alltoall, kAlgLibrary, 4, -1, 4, 8}, out);  // me out of range
   expand(CollRecord{Coll::Bcast, kAlgSiteLeaders, 0, 0, 4, 8}, out);  // site-aware without sites
   expand(CollRecord{Coll::Neighbor, kAlgLibrary, 0, -1, 4, 8}, out);
@@ -85,11 +88,19 @@ TEST(cost_site_schedules_meet_the_crossing_bounds) {
     int n_root = 0;
     for (int i = 0; i < P; ++i) n_root += site_of[size_t(i)] == site_of[size_t(root)];
     uint64_t sum_ns = 0;  // Σ n_s (P − n_s)
-    for (int s = 0; s < S; ++s) { const uint64_t n = uint64_t(g.count(s)); sum_ns += n * (uint64_t(P) - n); }
+    for (int s = 0; s < S; ++s) {
+      const uint64_t n = uint64_t(g.count(s));
+      sum_ns += n * (uint64_t(P) - n);
+    }
     const uint64_t m = 64 * (1 + rng() % 100);
     auto crossing = [&](Coll c, uint32_t alg, uint64_t elems = 0) {
       CallShape sh;
-      sh.coll = c; sh.alg = alg; sh.root = root; sh.g = &g; sh.m = m; sh.elems = elems;
+      sh.coll = c;
+      sh.alg = alg;
+      sh.root = root;
+      sh.g = &g;
+      sh.m = m;
+      sh.elems = elems;
       std::vector<Flow> flows;
       schedule(sh, flows);
       return totals(flows, site_of);
@@ -111,8 +122,8 @@ TEST(cost_site_schedules_meet_the_crossing_bounds) {
 // Summed over the records of every member, the flows are the call's whole traffic.
 TEST(cost_records_add_up_to_the_schedule) {
   std::mt19937 rng(2);
-  const Coll uniform[] = {Coll::Barrier, Coll::Bcast, Coll::Reduce, Coll::Allreduce, Coll::Gather,
-                          Coll::Scatter, Coll::Allgather, Coll::Alltoall};
+  const Coll uniform[] = {Coll::Barrier, Coll::Bcast,   Coll::Reduce,    Coll::Allreduce,
+                          Coll::Gather,  Coll::Scatter, Coll::Allgather, Coll::Alltoall};
   for (int round = 0; round < 100; ++round) {
     const int S = 2 + int(rng() % 3), P = S + 1 + int(rng() % 10);
     const std::vector<int32_t> site_of = random_sites(rng, P, S);
@@ -121,7 +132,12 @@ TEST(cost_records_add_up_to_the_schedule) {
     const uint64_t m = 8 * (1 + rng() % 50);
     for (Coll c : uniform) {
       CallShape sh;
-      sh.coll = c; sh.alg = kAlgSiteLeaders; sh.root = root; sh.g = &g; sh.m = m; sh.elems = m;
+      sh.coll = c;
+      sh.alg = kAlgSiteLeaders;
+      sh.root = root;
+      sh.g = &g;
+      sh.m = m;
+      sh.elems = m;
       std::vector<Flow> whole;
       schedule(sh, whole);
       const Totals a = totals(whole, site_of);
@@ -132,7 +148,10 @@ TEST(cost_records_add_up_to_the_schedule) {
       CrossCounts cc;
       predict_cross(sh, cc);
       uint64_t xb = 0, xm = 0;
-      for (int i = 0; i < P; ++i) { xb += cc.bytes[size_t(i)]; xm += cc.msgs[size_t(i)]; }
+      for (int i = 0; i < P; ++i) {
+        xb += cc.bytes[size_t(i)];
+        xm += cc.msgs[size_t(i)];
+      }
       CHECK_EQ(xb, a.cross_bytes);
       CHECK_EQ(xm, a.cross_msgs);
     }
@@ -140,7 +159,11 @@ TEST(cost_records_add_up_to_the_schedule) {
     std::vector<uint64_t> blocks(static_cast<size_t>(P));
     for (auto& b : blocks) b = rng() % 3 ? 8 * (rng() % 40) : 0;
     CallShape sh;
-    sh.coll = Coll::Gatherv; sh.alg = kAlgSiteLeaders; sh.root = root; sh.g = &g; sh.blocks = blocks.data();
+    sh.coll = Coll::Gatherv;
+    sh.alg = kAlgSiteLeaders;
+    sh.root = root;
+    sh.g = &g;
+    sh.blocks = blocks.data();
     std::vector<Flow> whole, parts;
     schedule(sh, whole);
     for (int me = 0; me < P; ++me) {
@@ -156,7 +179,8 @@ TEST(cost_choose_alg) {
   const int32_t one_site[4] = {0, 0, 0, 0}, per_rank[4] = {0, 1, 2, 3}, two[4] = {0, 0, 1, 1},
                 interleaved[4] = {0, 1, 0, 1}, three[6] = {0, 0, 1, 1, 2, 2};
   CollChoice p;
-  p.m = 64; p.elems = 16;
+  p.m = 64;
+  p.elems = 16;
   CHECK_EQ(choose_alg(Coll::Bcast, group_sites(one_site, 4), p), uint32_t(kAlgLibrary));
   CHECK_EQ(choose_alg(Coll::Bcast, group_sites(per_rank, 4), p), uint32_t(kAlgLibrary));
   CHECK_EQ(choose_alg(Coll::Bcast, group_sites(two, 4), p), uint32_t(kAlgSiteLeaders));
@@ -169,7 +193,8 @@ TEST(cost_choose_alg) {
   CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(two, 4), p), uint32_t(kAlgLibrary));
   p.m = kAlltoallGroupMax - 1;
   CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(two, 4), p), uint32_t(kAlgSiteLeaders));
-  p.m = 1 << 20; p.elems = p.m / 4;
+  p.m = 1 << 20;
+  p.elems = p.m / 4;
   p.rsag_min = rsag_threshold(3, 0.005, 125e6);
   CHECK_EQ(choose_alg(Coll::Allreduce, group_sites(three, 6), p), uint32_t(kAlgSiteRsAg));
   p.m = p.rsag_min - 1;
@@ -177,7 +202,7 @@ TEST(cost_choose_alg) {
 }
 
 TEST(cost_rsag_threshold_and_chunks) {
-  CHECK_EQ(rsag_threshold(2, 0.005, 125e6), ~0ull);  // never with two sites
+  CHECK_EQ(rsag_threshold(2, 0.005, 125e6), ~0ull);                            // never with two sites
   CHECK_EQ(rsag_threshold(3, 0.005, 125e6), uint64_t(0.005 * 3 * 125e6 / 2));  // α·S·B/((S−1)(S−2))
   CHECK(rsag_threshold(5, 0.005, 125e6) < rsag_threshold(4, 0.005, 125e6));
   CHECK_EQ(rsag_threshold(3, -1, 125e6), ~0ull);

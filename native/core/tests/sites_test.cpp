@@ -41,15 +41,27 @@ TEST(sites_parse_host_patterns) {
 TEST(sites_parse_errors_name_the_problem) {
   SiteMap m;
   std::string err;
-  const struct { const char* text; const char* says; } bad[] = {
-      {"A:0-3;B:3-7", "both"},           {"A:0-3;B:4-8", "out of range"}, {"A:0-3;B:5-7", "in no site"},
-      {"A:0-3;A:4-7", "named twice"},    {"A:0-3;B", "NAME:RANKS"},       {"A:0-3;B:", "empty"},
-      {"A:0-3;B:4,,7", "empty entry"},   {"A:0-3;B:x", "unknown rank"},   {"A:3-0;B:4-7", "empty range"},
-      {"A b:0-3;B:4-7", "bad site name"}, {"", "no sites"},                {"A:0-3;B:4-99999999999", "unknown rank"},
+  const struct {
+    const char* text;
+    const char* says;
+  } bad[] = {
+      {"A:0-3;B:3-7", "both"},
+      {"A:0-3;B:4-8", "out of range"},
+      {"A:0-3;B:5-7", "in no site"},
+      {"A:0-3;A:4-7", "named twice"},
+      {"A:0-3;B", "NAME:RANKS"},
+      {"A:0-3;B:", "empty"},
+      {"A:0-3;B:4,,7", "empty entry"},
+      {"A:0-3;B:x", "unknown rank"},
+      {"A:3-0;B:4-7", "empty range"},
+      {"A b:0-3;B:4-7", "bad site name"},
+      {"", "no sites"},
+      {"A:0-3;B:4-99999999999", "unknown rank"},
   };
   for (const auto& b : bad) {
     CHECK(!parses(b.text, 8, m, err));
-    if (err.find(b.says) == std::string::npos) ::sitempi::test::fail(__FILE__, __LINE__, std::string(b.text) + ": " + err);
+    if (err.find(b.says) == std::string::npos)
+      ::sitempi::test::fail(__FILE__, __LINE__, std::string(b.text) + ": " + err);
   }
   long lo = 0, hi = 0;
   CHECK(parse_range("3", lo, hi) && lo == 3 && hi == 3);
@@ -86,8 +98,10 @@ TEST(sites_coll_switch) {
   const uint32_t all = covered_colls_mask();
   CHECK(parse_coll_switch("", mask, err) && mask == all);
   CHECK(parse_coll_switch("off", mask, err) && mask == 0);
-  CHECK(parse_coll_switch("bcast, Allreduce", mask, err) && mask == (coll_bit(Coll::Bcast) | coll_bit(Coll::Allreduce)));
-  CHECK(parse_coll_switch("-alltoall", mask, err) && mask == (all & ~coll_bit(Coll::Alltoall) & ~coll_bit(Coll::Alltoallv)));
+  CHECK(parse_coll_switch("bcast, Allreduce", mask, err) &&
+        mask == (coll_bit(Coll::Bcast) | coll_bit(Coll::Allreduce)));
+  CHECK(parse_coll_switch("-alltoall", mask, err) &&
+        mask == (all & ~coll_bit(Coll::Alltoall) & ~coll_bit(Coll::Alltoallv)));
   CHECK(parse_coll_switch("all,-gather", mask, err));
   CHECK(!(mask & coll_bit(Coll::Gather)) && !(mask & coll_bit(Coll::Gatherv)) && (mask & coll_bit(Coll::Scatter)));
   CHECK(parse_coll_switch("gatherv", mask, err) && mask == coll_bit(Coll::Gatherv));

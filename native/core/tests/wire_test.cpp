@@ -40,7 +40,10 @@ Fields parse(const std::string& msg) {
       f.varints[field].push_back(read_varint(p, end, f.ok));
     } else if ((key & 7) == 2) {
       const uint64_t n = read_varint(p, end, f.ok);
-      if (n > uint64_t(end - p)) { f.ok = false; break; }
+      if (n > uint64_t(end - p)) {
+        f.ok = false;
+        break;
+      }
       f.lens[field].emplace_back(reinterpret_cast<const char*>(p), size_t(n));
       p += n;
     } else {
@@ -64,7 +67,8 @@ std::vector<uint64_t> packed(const Fields& f, uint32_t field) {
 // One frame: checks the length prefix, returns the single Envelope field's number and body.
 uint32_t unframe(const std::vector<uint8_t>& frame, std::string& body) {
   if (frame.size() < 4) return 0;
-  const uint32_t len = uint32_t(frame[0]) | uint32_t(frame[1]) << 8 | uint32_t(frame[2]) << 16 | uint32_t(frame[3]) << 24;
+  const uint32_t len =
+      uint32_t(frame[0]) | uint32_t(frame[1]) << 8 | uint32_t(frame[2]) << 16 | uint32_t(frame[3]) << 24;
   if (len != frame.size() - 4) return 0;
   const Fields env = parse(std::string(frame.begin() + 4, frame.end()));
   if (!env.ok || env.lens.size() != 1 || !env.varints.empty() || env.lens.begin()->second.size() != 1) return 0;
@@ -77,8 +81,14 @@ int64_t unzigzag(uint64_t v) { return int64_t(v >> 1) ^ -int64_t(v & 1); }
 
 TEST(wire_hello_fields) {
   Hello h;
-  h.job = "job-1"; h.host = "node7"; h.token = "s3cret"; h.program = "/bin/app";
-  h.rank = 3; h.size = 8; h.pid = 4242; h.start_ns = 1700000000123456789ull;
+  h.job = "job-1";
+  h.host = "node7";
+  h.token = "s3cret";
+  h.program = "/bin/app";
+  h.rank = 3;
+  h.size = 8;
+  h.pid = 4242;
+  h.start_ns = 1700000000123456789ull;
   std::vector<uint8_t> out;
   append_hello(out, h);
   std::string body;
@@ -159,7 +169,7 @@ TEST(wire_batch_time_scale) {
   CHECK_EQ(start.size(), 2u);
   CHECK_EQ(dur.size(), 2u);
   if (start.size() != 2 || dur.size() != 2) return;
-  CHECK_EQ(start[0], 250u);          // (1000 - 900) * 2.5
+  CHECK_EQ(start[0], 250u);              // (1000 - 900) * 2.5
   CHECK_EQ(start[0] + start[1], 1500u);  // (1500 - 900) * 2.5
   CHECK_EQ(dur[0], 25u);
   CHECK_EQ(dur[1], 7u);  // 7.5 rounded down
@@ -187,8 +197,8 @@ TEST(wire_slots_encode_as_records) {
       x.cross_bytes = rare ? rng() % 1000000 : 0;
       x.start = t += rng() % 10000;
       x.duration = rng() % 16 == 0 ? (uint64_t(1) << 32) + rng() % 1000 : rng() % 100000;
-      used += size_t(pack(&slots[used], x.fn, x.peer, x.bytes, x.comm, x.alg, x.start, x.duration, x.cross_msgs,
-                          x.cross_bytes));
+      used += size_t(
+          pack(&slots[used], x.fn, x.peer, x.bytes, x.comm, x.alg, x.start, x.duration, x.cross_msgs, x.cross_bytes));
       recs.push_back(x);
     }
     const TimeScale ts{recs[0].start / 2, 0.37 + double(round) / 10};
@@ -212,7 +222,10 @@ TEST(wire_pack_uses_an_extension_only_when_needed) {
 
 TEST(wire_comm_def_bye_error_fields) {
   CommDef c;
-  c.local_id = 4; c.global_id = 0x123456789ull; c.members = {0, 5, 300}; c.remote_members = {7};
+  c.local_id = 4;
+  c.global_id = 0x123456789ull;
+  c.members = {0, 5, 300};
+  c.remote_members = {7};
   std::vector<uint8_t> out;
   append_comm_def(out, c);
   std::string body;
@@ -240,7 +253,9 @@ TEST(wire_comm_def_bye_error_fields) {
 
 TEST(wire_decode_placement_round_trip) {
   Placement p;
-  p.epoch = 12; p.sites = {"A", "", "site-c"}; p.site_of = {0, 2, 2, 1, 0, 300};
+  p.epoch = 12;
+  p.sites = {"A", "", "site-c"};
+  p.site_of = {0, 2, 2, 1, 0, 300};
   std::vector<uint8_t> out;
   append_placement(out, p);
   const IncomingMessage m = decode_envelope(out.data() + 4, out.size() - 4);
@@ -275,7 +290,9 @@ TEST(wire_decode_ack_error_other) {
 // placement is reported as malformed or as a placement no longer than the original.
 TEST(wire_decode_never_overruns) {
   Placement p;
-  p.epoch = 3; p.sites = {"A", "B"}; p.site_of = {0, 1, 0, 1, 0, 1, 0, 1};
+  p.epoch = 3;
+  p.sites = {"A", "B"};
+  p.site_of = {0, 1, 0, 1, 0, 1, 0, 1};
   std::vector<uint8_t> out;
   append_placement(out, p);
   const std::vector<uint8_t> body(out.begin() + 4, out.end());
@@ -289,7 +306,10 @@ TEST(wire_decode_never_overruns) {
   for (int i = 0; i < 20000; ++i) {
     std::vector<uint8_t> junk(rng() % 64);
     for (auto& b : junk) b = uint8_t(rng());
-    if (i % 2 && junk.size() > 2) { junk[0] = 0x1a; junk[1] = uint8_t(junk.size() - 2); }  // Placement-shaped
+    if (i % 2 && junk.size() > 2) {
+      junk[0] = 0x1a;
+      junk[1] = uint8_t(junk.size() - 2);
+    }  // Placement-shaped
     (void)decode_envelope(junk.data(), junk.size());
   }
   CHECK(true);

@@ -21,17 +21,20 @@ namespace sitempi::coll {
 bool g_agree_on = false;
 
 struct Agreement {
-  MPI_Comm dup = MPI_COMM_NULL;   // private duplicate: only the agreement's own collectives
-  int me = 0;                     // rank in the communicator
-  uint32_t every = 0;             // K for this communicator (0: no checkpoints)
-  uint32_t left = 1;              // calls until the next checkpoint (the call that makes it 0)
-  uint64_t calls = 0;             // covered collective calls on the communicator so far
-  uint64_t seen = 0;              // newest mailbox epoch seen on this communicator (markers)
-  uint64_t snap_checked = 0;      // mailbox epoch `snap` was last refreshed for
+  MPI_Comm dup = MPI_COMM_NULL;                 // private duplicate: only the agreement's own collectives
+  int me = 0;                                   // rank in the communicator
+  uint32_t every = 0;                           // K for this communicator (0: no checkpoints)
+  uint32_t left = 1;                            // calls until the next checkpoint (the call that makes it 0)
+  uint64_t calls = 0;                           // covered collective calls on the communicator so far
+  uint64_t seen = 0;                            // newest mailbox epoch seen on this communicator (markers)
+  uint64_t snap_checked = 0;                    // mailbox epoch `snap` was last refreshed for
   std::shared_ptr<const wire::Placement> snap;  // newest valid placement this rank holds
   // The reduction in flight: started at one checkpoint, completed at the next.
   MPI_Request req = MPI_REQUEST_NULL;
-  struct LongInt { long epoch; int rank; } in{0, 0}, out{0, 0};
+  struct LongInt {
+    long epoch;
+    int rank;
+  } in{0, 0}, out{0, 0};
   std::shared_ptr<const wire::Placement> sent;  // the map behind in.epoch while in flight
 };
 
@@ -91,19 +94,32 @@ namespace {
 uint32_t fn_of(core::Coll c) {
   using namespace shim;
   switch (c) {
-    case core::Coll::Barrier: return FN_Barrier;
-    case core::Coll::Bcast: return FN_Bcast;
-    case core::Coll::Gather: return FN_Gather;
-    case core::Coll::Gatherv: return FN_Gatherv;
-    case core::Coll::Scatter: return FN_Scatter;
-    case core::Coll::Scatterv: return FN_Scatterv;
-    case core::Coll::Allgather: return FN_Allgather;
-    case core::Coll::Allgatherv: return FN_Allgatherv;
-    case core::Coll::Alltoall: return FN_Alltoall;
-    case core::Coll::Alltoallv: return FN_Alltoallv;
-    case core::Coll::Reduce: return FN_Reduce;
-    case core::Coll::Allreduce: return FN_Allreduce;
-    default: return 0;
+    case core::Coll::Barrier:
+      return FN_Barrier;
+    case core::Coll::Bcast:
+      return FN_Bcast;
+    case core::Coll::Gather:
+      return FN_Gather;
+    case core::Coll::Gatherv:
+      return FN_Gatherv;
+    case core::Coll::Scatter:
+      return FN_Scatter;
+    case core::Coll::Scatterv:
+      return FN_Scatterv;
+    case core::Coll::Allgather:
+      return FN_Allgather;
+    case core::Coll::Allgatherv:
+      return FN_Allgatherv;
+    case core::Coll::Alltoall:
+      return FN_Alltoall;
+    case core::Coll::Alltoallv:
+      return FN_Alltoallv;
+    case core::Coll::Reduce:
+      return FN_Reduce;
+    case core::Coll::Allreduce:
+      return FN_Allreduce;
+    default:
+      return 0;
   }
 }
 
@@ -153,7 +169,11 @@ void start(Agreement& a) {
 // does exactly the same calls (the decision depends only on the reduction's result).
 void complete(core::Coll c, MPI_Comm comm, shim::CommInfo& info, Agreement& a, uint64_t call, uint64_t t) {
   if (a.req == MPI_REQUEST_NULL) return;
-  if (PMPI_Wait(&a.req, MPI_STATUS_IGNORE) != MPI_SUCCESS) { a.req = MPI_REQUEST_NULL; a.sent.reset(); return; }
+  if (PMPI_Wait(&a.req, MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+    a.req = MPI_REQUEST_NULL;
+    a.sent.reset();
+    return;
+  }
   a.req = MPI_REQUEST_NULL;
   std::shared_ptr<const wire::Placement> sent = std::move(a.sent);
   auto* cur = static_cast<SiteCache*>(info.site_cache);

@@ -35,7 +35,8 @@ int allgather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype send
         counts[size_t(k)] = int(block[size_t(j)]);
         offs[size_t(k)] = int(lay.pos[size_t(j)] - lay.site_off[size_t(s)]);
       }
-      SITEMPI_RC(PMPI_Gatherv(MPI_IN_PLACE, 0, MPI_PACKED, site_buf, counts.data(), offs.data(), MPI_PACKED, 0, c.local));
+      SITEMPI_RC(
+          PMPI_Gatherv(MPI_IN_PLACE, 0, MPI_PACKED, site_buf, counts.data(), offs.data(), MPI_PACKED, 0, c.local));
     } else {
       SITEMPI_RC(PMPI_Gatherv(buf.data() + my_pos, int(block[size_t(me)]), MPI_PACKED, nullptr, nullptr, nullptr,
                               MPI_PACKED, 0, c.local));
@@ -52,8 +53,8 @@ int allgather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype send
       for (int k = 0; k < segs[size_t(u)].n; ++k) {
         received[size_t(u)].push_back(x.posted());
         if (segs[size_t(u)].size(k))
-          SITEMPI_RC(x.irecv_site(buf.data() + lay.site_off[size_t(u)] + segs[size_t(u)].first(k), segs[size_t(u)].size(k),
-                                  MPI_PACKED, u, kTagAllgather));
+          SITEMPI_RC(x.irecv_site(buf.data() + lay.site_off[size_t(u)] + segs[size_t(u)].first(k),
+                                  segs[size_t(u)].size(k), MPI_PACKED, u, kTagAllgather));
       }
       received[size_t(u)].push_back(x.posted());
     }
@@ -75,15 +76,16 @@ int allgather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype send
       for (int k = 0; k < sg.n; ++k) {
         if (c.leader()) SITEMPI_RC(x.wait(received[size_t(u)][size_t(k)], received[size_t(u)][size_t(k) + 1]));
         if (!alone && sg.size(k))
-          SITEMPI_RC(PMPI_Bcast(buf.data() + lay.site_off[size_t(u)] + sg.first(k), sg.size(k), MPI_PACKED, 0, c.local));
+          SITEMPI_RC(
+              PMPI_Bcast(buf.data() + lay.site_off[size_t(u)] + sg.first(k), sg.size(k), MPI_PACKED, 0, c.local));
       }
     }
     SITEMPI_RC(x.waitall());
   }
   for (int j = 0; j < g.P; ++j) {
     if (j == me && in_place) continue;
-    SITEMPI_RC(unpack(buf.data(), total, int(lay.pos[size_t(j)]), at(recvbuf, displs[j], rt.extent), rcounts[j], recvtype,
-                      c.priv));
+    SITEMPI_RC(unpack(buf.data(), total, int(lay.pos[size_t(j)]), at(recvbuf, displs[j], rt.extent), rcounts[j],
+                      recvtype, c.priv));
   }
   return MPI_SUCCESS;
 }

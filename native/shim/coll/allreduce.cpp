@@ -17,12 +17,16 @@ int leaders_exchange(Ctx& x, void* recvbuf, int count, MPI_Datatype t, MPI_Op op
   std::vector<TypedBuf> bufs(static_cast<size_t>(S));
   std::vector<void*> parts(static_cast<size_t>(S), nullptr);
   for (int u = 0; u < S; ++u) {
-    if (u == s) { parts[size_t(u)] = recvbuf; continue; }
+    if (u == s) {
+      parts[size_t(u)] = recvbuf;
+      continue;
+    }
     bufs[size_t(u)].reset(count, ti);
     parts[size_t(u)] = bufs[size_t(u)].get();
     SITEMPI_RC(x.irecv_site(parts[size_t(u)], count, t, u, kTagAllreduce));
   }
-  for (int u = 0; u < S; ++u) if (u != s) SITEMPI_RC(x.isend_site(recvbuf, count, t, u, kTagAllreduce));
+  for (int u = 0; u < S; ++u)
+    if (u != s) SITEMPI_RC(x.isend_site(recvbuf, count, t, u, kTagAllreduce));
   SITEMPI_RC(x.waitall());
   return fold_ordered(parts, s, count, t, op, x.c().priv);
 }
@@ -37,7 +41,10 @@ int leaders_rsag(Ctx& x, void* recvbuf, int count, MPI_Datatype t, MPI_Op op, co
   std::vector<void*> parts(static_cast<size_t>(S), nullptr);
   void* mine = at(recvbuf, off(s), ti.extent);
   for (int u = 0; u < S; ++u) {
-    if (u == s) { parts[size_t(u)] = mine; continue; }
+    if (u == s) {
+      parts[size_t(u)] = mine;
+      continue;
+    }
     bufs[size_t(u)].reset(len(s), ti);
     parts[size_t(u)] = bufs[size_t(u)].get();
     if (len(s)) SITEMPI_RC(x.irecv_site(parts[size_t(u)], len(s), t, u, kTagAllreduce));
@@ -76,7 +83,8 @@ int allreduce_segmented(Ctx& x, const void* sendbuf, void* recvbuf, MPI_Datatype
   // The other sites' partials, received straight into place. Marks: segment k's requests are
   // [received[k], received[k+1]) and [sent[k], sent[k+1]) (a message may go in several pieces).
   std::vector<TypedBuf> bufs(static_cast<size_t>(S));
-  for (int u = 0; u < S; ++u) if (u != s) bufs[size_t(u)].reset(sg.count, ti);
+  for (int u = 0; u < S; ++u)
+    if (u != s) bufs[size_t(u)].reset(sg.count, ti);
   std::vector<size_t> received(static_cast<size_t>(K) + 1), sent(static_cast<size_t>(K) + 1);
   for (int k = 0; k < K; ++k) {
     received[size_t(k)] = x.posted();
@@ -86,7 +94,8 @@ int allreduce_segmented(Ctx& x, const void* sendbuf, void* recvbuf, MPI_Datatype
   received[size_t(K)] = x.posted();
   for (int k = 0; k < K; ++k) {
     if (!alone)
-      SITEMPI_RC(PMPI_Reduce(in_place ? MPI_IN_PLACE : seg(sendbuf, k), seg(recvbuf, k), sg.size(k), t, op, 0, c.local));
+      SITEMPI_RC(
+          PMPI_Reduce(in_place ? MPI_IN_PLACE : seg(sendbuf, k), seg(recvbuf, k), sg.size(k), t, op, 0, c.local));
     sent[size_t(k)] = x.posted();
     for (int u = 0; u < S; ++u)
       if (u != s) SITEMPI_RC(x.isend_site(seg(recvbuf, k), sg.size(k), t, u, kTagAllreduce, k > 0));

@@ -7,17 +7,25 @@
 
 namespace sitempi::coll {
 
-int alltoall_site(Ctx& x, const void* sendbuf, const int* scounts, const int* sdispls, MPI_Datatype sendtype, void* recvbuf,
-                  const int* rcounts, const int* rdispls, MPI_Datatype recvtype, bool uniform) {
+int alltoall_site(Ctx& x, const void* sendbuf, const int* scounts, const int* sdispls, MPI_Datatype sendtype,
+                  void* recvbuf, const int* rcounts, const int* rdispls, MPI_Datatype recvtype, bool uniform) {
   SiteCache& c = x.c();
   const core::Grouping& g = x.g();
   const int P = g.P, S = g.S, s = x.site(), n = g.count(s);
   const bool in_place = sendbuf == MPI_IN_PLACE;
-  if (in_place) { sendbuf = recvbuf; scounts = rcounts; sdispls = rdispls; sendtype = recvtype; }
+  if (in_place) {
+    sendbuf = recvbuf;
+    scounts = rcounts;
+    sdispls = rdispls;
+    sendtype = recvtype;
+  }
   const TypeInfo st(sendtype), rt(recvtype);
   // My row, packed in destination-site order.
   std::vector<uint64_t> sb(static_cast<size_t>(P)), rb(static_cast<size_t>(P));
-  for (int j = 0; j < P; ++j) { sb[size_t(j)] = st.bytes(scounts[j]); rb[size_t(j)] = rt.bytes(rcounts[j]); }
+  for (int j = 0; j < P; ++j) {
+    sb[size_t(j)] = st.bytes(scounts[j]);
+    rb[size_t(j)] = rt.bytes(rcounts[j]);
+  }
   const SiteLayout row_lay(g, sb);
   const int row_bytes = int(row_lay.total);
   std::vector<char> row(row_lay.total + 1);
@@ -76,7 +84,8 @@ int alltoall_site(Ctx& x, const void* sendbuf, const int* scounts, const int* sd
     // Segment of member a's row for destination site u: offset inside the row.
     auto seg_off = [&](int a, int u) {
       uint64_t o = 0;
-      for (int v = 0; v < u; ++v) for (int k = 0; k < g.count(v); ++k) o += Sz(a, g.of(v)[k]);
+      for (int v = 0; v < u; ++v)
+        for (int k = 0; k < g.count(v); ++k) o += Sz(a, g.of(v)[k]);
       return o;
     };
     auto seg_len = [&](int a, int u) {
@@ -99,7 +108,8 @@ int alltoall_site(Ctx& x, const void* sendbuf, const int* scounts, const int* sd
       }
       if (u == s) continue;
       uint64_t inlen = 0;
-      for (int k = 0; k < g.count(u); ++k) for (int a = 0; a < n; ++a) inlen += Rz(a, g.of(u)[k]);
+      for (int k = 0; k < g.count(u); ++k)
+        for (int a = 0; a < n; ++a) inlen += Rz(a, g.of(u)[k]);
       in[size_t(u)].resize(inlen + 1);
       if (inlen) SITEMPI_RC(x.irecv_site(in[size_t(u)].data(), int(inlen), MPI_PACKED, u, kTagAlltoall));
     }
@@ -140,8 +150,8 @@ int alltoall_site(Ctx& x, const void* sendbuf, const int* scounts, const int* sd
     }
   }
   for (int i = 0; i < P; ++i)
-    SITEMPI_RC(unpack(col.data(), col_bytes, int(col_lay.pos[size_t(i)]), at(recvbuf, rdispls[i], rt.extent), rcounts[i],
-                      recvtype, c.priv));
+    SITEMPI_RC(unpack(col.data(), col_bytes, int(col_lay.pos[size_t(i)]), at(recvbuf, rdispls[i], rt.extent),
+                      rcounts[i], recvtype, c.priv));
   return MPI_SUCCESS;
 }
 

@@ -19,13 +19,13 @@
 namespace sitempi::coll {
 
 uint32_t g_coll_mask = 0;
-uint64_t g_chunk_bytes = 65024;  // Config::coll_chunk_bytes
+uint64_t g_chunk_bytes = 65024;     // Config::coll_chunk_bytes
 uint64_t g_segment_bytes = 262144;  // Config::coll_segment_bytes
 
 namespace {
 
-core::SiteMap g_static;         // the static map (empty: none)
-bool g_monitor_mode = false;    // a monitor may push placements: agree on them at build time
+core::SiteMap g_static;       // the static map (empty: none)
+bool g_monitor_mode = false;  // a monitor may push placements: agree on them at build time
 double g_alpha_s = 0.005, g_bandwidth = 125e6;
 int g_world_size = 0;
 
@@ -57,7 +57,8 @@ std::vector<std::string> gather_hosts(int world_size) {
   gethostname(mine, kHostLen - 1);
   std::vector<char> all(static_cast<size_t>(world_size) * kHostLen, 0);
   std::vector<std::string> out;
-  if (PMPI_Allgather(mine, kHostLen, MPI_CHAR, all.data(), kHostLen, MPI_CHAR, MPI_COMM_WORLD) != MPI_SUCCESS) return out;
+  if (PMPI_Allgather(mine, kHostLen, MPI_CHAR, all.data(), kHostLen, MPI_CHAR, MPI_COMM_WORLD) != MPI_SUCCESS)
+    return out;
   for (int r = 0; r < world_size; ++r) {
     const char* h = all.data() + size_t(r) * kHostLen;
     out.emplace_back(h, strnlen(h, kHostLen));
@@ -139,8 +140,8 @@ SiteCache* build_cache(MPI_Comm comm, const shim::CommInfo& info, const std::vec
   c->epoch = epoch;
   const int P = int(info.members.size());
   if (world_site_of) shim::sender_sites_in_force(epoch, *world_site_of);  // once per epoch
-  if (info.inter || P < 2 || !world_site_of) return c;  // alike on every rank
-  if (one_site(info, *world_site_of)) {  // alike on every rank too: PMPI, no agreement needed
+  if (info.inter || P < 2 || !world_site_of) return c;                    // alike on every rank
+  if (one_site(info, *world_site_of)) {     // alike on every rank too: PMPI, no agreement needed
     set_up(c, comm, info, *world_site_of);  // the grouping, for diagnostics
     return c;
   }
@@ -154,8 +155,7 @@ SiteCache* build_cache(MPI_Comm comm, const shim::CommInfo& info, const std::vec
     return c;  // inactive everywhere (a failed split fails on every rank: it is collective)
   int joined = 0;
   PMPI_Comm_size(c->priv, &joined);
-  if (joined != P ||
-      PMPI_Comm_split(c->priv, c->site(), c->me, &c->local) != MPI_SUCCESS ||
+  if (joined != P || PMPI_Comm_split(c->priv, c->site(), c->me, &c->local) != MPI_SUCCESS ||
       PMPI_Comm_split(c->priv, c->leader() ? 0 : MPI_UNDEFINED, c->site(), &c->leaders) != MPI_SUCCESS) {
     return c;  // inactive (freed with the cache)
   }
@@ -171,10 +171,16 @@ SiteCache* build_initial(MPI_Comm comm, shim::CommInfo* info) {
     // The newest placement any member has, from the lowest rank that has it (later changes are
     // followed at checkpoints, coll/agreement.cpp).
     wire::Placement p;
-    struct { long epoch; int rank; } in{0, 0}, agreed{0, 0};
+    struct {
+      long epoch;
+      int rank;
+    } in{0, 0}, agreed{0, 0};
     PMPI_Comm_rank(comm, &in.rank);
     if (g_agree_on) {  // the newest this rank knows, also through other communicators' agreements
-      if (auto known = newest_known()) { p = *known; in.epoch = long(p.epoch); }
+      if (auto known = newest_known()) {
+        p = *known;
+        in.epoch = long(p.epoch);
+      }
     } else if (shim::mailbox_get(p) && core::placement_valid(p.sites, p.site_of, g_world_size)) {
       in.epoch = long(p.epoch);
     }
@@ -215,9 +221,9 @@ namespace {
 // The settings that choose the algorithms, as this rank read them (SITEMPI_COLL*, the site map's
 // text, the monitor), and their fingerprint.
 struct Settings {
-  uint32_t mask = 0;          // 0: site-aware collectives off
-  std::string text, what;     // the site map's text and where it came from
-  std::string error;          // why the map cannot be used (said by rank 0 once agreed)
+  uint32_t mask = 0;       // 0: site-aware collectives off
+  std::string text, what;  // the site map's text and where it came from
+  std::string error;       // why the map cannot be used (said by rank 0 once agreed)
   uint64_t fingerprint = 0;
 };
 
@@ -240,8 +246,13 @@ Settings read_settings(const Config& cfg) {
     // Regular files of bounded size only: a FIFO or a device must not hang or exhaust MPI_Init.
     if (!core::read_site_file(cfg.sites_file, st.text, st.error)) st.text.clear();
   }
-  const uint32_t nums[] = {st.mask, cfg.coll_alpha_us, cfg.coll_bandwidth_mbps, cfg.coll_chunk_bytes,
-                           cfg.coll_segment_bytes, cfg.checkpoint_every, uint32_t(cfg.monitor.empty())};
+  const uint32_t nums[] = {st.mask,
+                           cfg.coll_alpha_us,
+                           cfg.coll_bandwidth_mbps,
+                           cfg.coll_chunk_bytes,
+                           cfg.coll_segment_bytes,
+                           cfg.checkpoint_every,
+                           uint32_t(cfg.monitor.empty())};
   uint64_t h = fnv(1469598103934665603ull, nums, sizeof nums);
   h = fnv(h, st.text.data(), st.text.size());
   st.fingerprint = fnv(h, st.error.data(), st.error.size());
@@ -275,14 +286,18 @@ void configure(int world_rank, int world_size) {
   }
   if (!agree(st.fingerprint)) {
     if (world_rank == 0)
-      fprintf(stderr, "sitempi: the site settings (SITEMPI_SITES, SITEMPI_SITES_FILE, SITEMPI_COLL*, SITEMPI_CHECKPOINT_EVERY, "
-                      "SITEMPI_MONITOR) differ between ranks; site-aware collectives are off (the job runs, recorded only)\n");
+      fprintf(stderr,
+              "sitempi: the site settings (SITEMPI_SITES, SITEMPI_SITES_FILE, SITEMPI_COLL*, SITEMPI_CHECKPOINT_EVERY, "
+              "SITEMPI_MONITOR) differ between ranks; site-aware collectives are off (the job runs, recorded only)\n");
     return;
   }
   // From here on every rank decides alike: the same settings, the same gathered host names.
   try {
     if (!st.mask) return;
-    if (!st.error.empty()) { reject(world_rank, st.what, st.error); return; }
+    if (!st.error.empty()) {
+      reject(world_rank, st.what, st.error);
+      return;
+    }
     g_alpha_s = double(cfg.coll_alpha_us) * 1e-6;
     g_bandwidth = double(cfg.coll_bandwidth_mbps) * 1e6 / 8;
     g_chunk_bytes = cfg.coll_chunk_bytes;
@@ -290,7 +305,10 @@ void configure(int world_rank, int world_size) {
     std::string err;
     if (!st.text.empty()) {
       core::SiteSpec spec;
-      if (!core::parse_site_spec(st.text, spec, err)) { reject(world_rank, st.what, err); return; }
+      if (!core::parse_site_spec(st.text, spec, err)) {
+        reject(world_rank, st.what, err);
+        return;
+      }
       std::vector<std::string> hosts;
       if (spec.uses_hosts) hosts = gather_hosts(world_size);
       if (!core::resolve_site_spec(spec, world_size, hosts, g_static, err)) {
@@ -302,7 +320,7 @@ void configure(int world_rank, int world_size) {
     }
     g_monitor_mode = !cfg.monitor.empty();
     if (!g_monitor_mode) {
-      if (g_static.site_of.empty()) return;  // no sites: record only
+      if (g_static.site_of.empty()) return;                                                   // no sites: record only
       if (g_static.names.size() <= 1 || g_static.names.size() >= size_t(world_size)) return;  // never useful
     }
     g_coll_mask = st.mask;

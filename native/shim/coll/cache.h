@@ -24,12 +24,12 @@ namespace sitempi::coll {
 struct Agreement;  // coll/agreement.cpp
 
 struct SiteCache {
-  bool active = false;          // false: this communicator runs everything as PMPI
-  uint64_t epoch = 0;           // placement epoch it was built from (0: the static map)
-  int me = 0;                   // rank in the communicator
-  core::Grouping g;             // ranks grouped by site (compact site indices, leaders)
-  std::vector<uint32_t> site_of;  // placement site index of each comm rank
-  uint64_t rsag_min = ~0ull;    // allreduce: leaders' RS+AG from this many bytes
+  bool active = false;               // false: this communicator runs everything as PMPI
+  uint64_t epoch = 0;                // placement epoch it was built from (0: the static map)
+  int me = 0;                        // rank in the communicator
+  core::Grouping g;                  // ranks grouped by site (compact site indices, leaders)
+  std::vector<uint32_t> site_of;     // placement site index of each comm rank
+  uint64_t rsag_min = ~0ull;         // allreduce: leaders' RS+AG from this many bytes
   MPI_Comm priv = MPI_COMM_NULL;     // private duplicate: the shim's own point-to-point traffic
   MPI_Comm local = MPI_COMM_NULL;    // my site's ranks (rank = local rank, leader is 0)
   MPI_Comm leaders = MPI_COMM_NULL;  // one rank per site, rank = compact site index; NULL if not a leader

@@ -70,7 +70,8 @@ int Ctx::waitall() {
   if (!reqs_.empty()) rc = PMPI_Waitall(int(reqs_.size()), reqs_.data(), MPI_STATUSES_IGNORE);
   reqs_.clear();
   for (Staged& st : staged_)
-    if (rc == MPI_SUCCESS && st.buf) rc = unpack(st.bytes.data(), int(st.bytes.size()), 0, st.buf, st.count, st.type, c_.priv);
+    if (rc == MPI_SUCCESS && st.buf)
+      rc = unpack(st.bytes.data(), int(st.bytes.size()), 0, st.buf, st.count, st.type, c_.priv);
   staged_.clear();
   return rc;
 }

@@ -14,16 +14,24 @@
 
 namespace sitempi::coll {
 
-#define SITEMPI_RC(expr)                            \
-  do {                                              \
-    const int rc__ = (expr);                        \
-    if (rc__ != MPI_SUCCESS) return rc__;           \
+#define SITEMPI_RC(expr)                  \
+  do {                                    \
+    const int rc__ = (expr);              \
+    if (rc__ != MPI_SUCCESS) return rc__; \
   } while (0)
 
 // Tags on the private communicators (each collective's messages are all received in the call, and
 // MPI keeps point-to-point order, so one tag per collective is enough).
-enum Tag : int { kTagBarrier = 101, kTagBcast, kTagReduce, kTagAllreduce, kTagGather, kTagScatter,
-                 kTagAllgather, kTagAlltoall };
+enum Tag : int {
+  kTagBarrier = 101,
+  kTagBcast,
+  kTagReduce,
+  kTagAllreduce,
+  kTagGather,
+  kTagScatter,
+  kTagAllgather,
+  kTagAlltoall
+};
 
 struct TypeInfo {
   int size = 0;
@@ -40,7 +48,9 @@ struct TypeInfo {
 
 // Element k of a typed buffer.
 inline void* at(void* buf, MPI_Aint k, MPI_Aint extent) { return static_cast<char*>(buf) + k * extent; }
-inline const void* at(const void* buf, MPI_Aint k, MPI_Aint extent) { return static_cast<const char*>(buf) + k * extent; }
+inline const void* at(const void* buf, MPI_Aint k, MPI_Aint extent) {
+  return static_cast<const char*>(buf) + k * extent;
+}
 
 // Room for `count` elements of a datatype, addressed as MPI does (true lower bound, true extent).
 class TypedBuf {
@@ -133,17 +143,18 @@ int fold_ordered(std::vector<void*>& parts, int own, int count, MPI_Datatype t, 
 // Algorithms (one file each). `uniform` variants get per-rank sizes from counts known everywhere.
 int barrier_site(Ctx& x);
 int bcast_site(Ctx& x, void* buf, int count, MPI_Datatype t, int root);
-int reduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datatype t, MPI_Op op, int root, bool commutative);
+int reduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datatype t, MPI_Op op, int root,
+                bool commutative);
 int allreduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datatype t, MPI_Op op, uint32_t alg);
 // Gather(v): rcounts/displs significant at the root only; uniform_bytes > 0 for Gather (every
 // block has that many bytes), 0 for Gatherv (non-root sites exchange their sizes in the site).
 int gather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, const int* rcounts,
                 const int* displs, MPI_Datatype recvtype, int root, uint64_t uniform_bytes);
-int scatter_site(Ctx& x, const void* sendbuf, const int* scounts, const int* displs, MPI_Datatype sendtype, void* recvbuf,
-                 int recvcount, MPI_Datatype recvtype, int root, uint64_t uniform_bytes);
+int scatter_site(Ctx& x, const void* sendbuf, const int* scounts, const int* displs, MPI_Datatype sendtype,
+                 void* recvbuf, int recvcount, MPI_Datatype recvtype, int root, uint64_t uniform_bytes);
 int allgather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, const int* rcounts,
                    const int* displs, MPI_Datatype recvtype);
-int alltoall_site(Ctx& x, const void* sendbuf, const int* scounts, const int* sdispls, MPI_Datatype sendtype, void* recvbuf,
-                  const int* rcounts, const int* rdispls, MPI_Datatype recvtype, bool uniform);
+int alltoall_site(Ctx& x, const void* sendbuf, const int* scounts, const int* sdispls, MPI_Datatype sendtype,
+                  void* recvbuf, const int* rcounts, const int* rdispls, MPI_Datatype recvtype, bool uniform);
 
 }  // namespace sitempi::coll

@@ -84,7 +84,10 @@ int Barrier(MPI_Comm comm, Outcome* out) {
   if (!c) return PMPI_Barrier(comm);
   const uint32_t alg = choose(Coll::Barrier, *c, 0, false);
   if (!alg) return PMPI_Barrier(comm);
-  return run(out, alg, [&] { Ctx x(*c, out); return barrier_site(x); });
+  return run(out, alg, [&] {
+    Ctx x(*c, out);
+    return barrier_site(x);
+  });
 }
 
 int Bcast(void* buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm, Outcome* out) {
@@ -94,7 +97,10 @@ int Bcast(void* buffer, int count, MPI_Datatype datatype, int root, MPI_Comm com
   if (!c || root < 0 || root >= c->g.P) return pmpi();
   const uint32_t alg = choose(Coll::Bcast, *c, bytes_of(datatype, count), false);
   if (!alg) return pmpi();
-  return run(out, alg, [&] { Ctx x(*c, out); return bcast_site(x, buffer, count, datatype, root); });
+  return run(out, alg, [&] {
+    Ctx x(*c, out);
+    return bcast_site(x, buffer, count, datatype, root);
+  });
 }
 
 int Reduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm,
@@ -104,12 +110,17 @@ int Reduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype datatype,
   auto pmpi = [&] { return PMPI_Reduce(sendbuf, recvbuf, count, datatype, op, root, comm); };
   if (!c || root < 0 || root >= c->g.P) return pmpi();
   const bool comm_op = commutative(op);
-  const uint32_t alg = choose(Coll::Reduce, *c, bytes_of(datatype, count), false, uint64_t(count > 0 ? count : 0), comm_op);
+  const uint32_t alg =
+      choose(Coll::Reduce, *c, bytes_of(datatype, count), false, uint64_t(count > 0 ? count : 0), comm_op);
   if (!alg) return pmpi();
-  return run(out, alg, [&] { Ctx x(*c, out); return reduce_site(x, sendbuf, recvbuf, count, datatype, op, root, comm_op); });
+  return run(out, alg, [&] {
+    Ctx x(*c, out);
+    return reduce_site(x, sendbuf, recvbuf, count, datatype, op, root, comm_op);
+  });
 }
 
-int Allreduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, Outcome* out) {
+int Allreduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm,
+              Outcome* out) {
   *out = Outcome{};
   SiteCache* c = site_cache_for(Coll::Allreduce, comm);
   auto pmpi = [&] { return PMPI_Allreduce(sendbuf, recvbuf, count, datatype, op, comm); };
@@ -117,11 +128,14 @@ int Allreduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype dataty
   const uint32_t alg =
       choose(Coll::Allreduce, *c, bytes_of(datatype, count), false, uint64_t(count > 0 ? count : 0), commutative(op));
   if (!alg) return pmpi();
-  return run(out, alg, [&] { Ctx x(*c, out); return allreduce_site(x, sendbuf, recvbuf, count, datatype, op, alg); });
+  return run(out, alg, [&] {
+    Ctx x(*c, out);
+    return allreduce_site(x, sendbuf, recvbuf, count, datatype, op, alg);
+  });
 }
 
-int Gather(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, int recvcount, MPI_Datatype recvtype,
-           int root, MPI_Comm comm, Outcome* out) {
+int Gather(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, int recvcount,
+           MPI_Datatype recvtype, int root, MPI_Comm comm, Outcome* out) {
   *out = Outcome{};
   SiteCache* c = site_cache_for(Coll::Gather, comm);
   auto pmpi = [&] { return PMPI_Gather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm); };
@@ -133,7 +147,10 @@ int Gather(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recv
   return run(out, alg, [&] {
     Ctx x(*c, out);
     std::vector<int> counts, displs;
-    if (at_root) { counts.assign(size_t(c->g.P), recvcount); displs = iota_scaled(c->g.P, recvcount); }
+    if (at_root) {
+      counts.assign(size_t(c->g.P), recvcount);
+      displs = iota_scaled(c->g.P, recvcount);
+    }
     return gather_site(x, sendbuf, sendcount, sendtype, recvbuf, counts.data(), displs.data(), recvtype, root, m);
   });
 }
@@ -142,7 +159,9 @@ int Gatherv(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* rec
             const int displs[], MPI_Datatype recvtype, int root, MPI_Comm comm, Outcome* out) {
   *out = Outcome{};
   SiteCache* c = site_cache_for(Coll::Gatherv, comm);
-  auto pmpi = [&] { return PMPI_Gatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm); };
+  auto pmpi = [&] {
+    return PMPI_Gatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm);
+  };
   if (!c || root < 0 || root >= c->g.P) return pmpi();
   const uint32_t alg = choose(Coll::Gatherv, *c, 0, true);
   if (!alg) return pmpi();
@@ -152,8 +171,8 @@ int Gatherv(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* rec
   });
 }
 
-int Scatter(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, int recvcount, MPI_Datatype recvtype,
-            int root, MPI_Comm comm, Outcome* out) {
+int Scatter(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, int recvcount,
+            MPI_Datatype recvtype, int root, MPI_Comm comm, Outcome* out) {
   *out = Outcome{};
   SiteCache* c = site_cache_for(Coll::Scatter, comm);
   auto pmpi = [&] { return PMPI_Scatter(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm); };
@@ -165,7 +184,10 @@ int Scatter(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* rec
   return run(out, alg, [&] {
     Ctx x(*c, out);
     std::vector<int> counts, displs;
-    if (at_root) { counts.assign(size_t(c->g.P), sendcount); displs = iota_scaled(c->g.P, sendcount); }
+    if (at_root) {
+      counts.assign(size_t(c->g.P), sendcount);
+      displs = iota_scaled(c->g.P, sendcount);
+    }
     return scatter_site(x, sendbuf, counts.data(), displs.data(), sendtype, recvbuf, recvcount, recvtype, root, m);
   });
 }
@@ -174,7 +196,9 @@ int Scatterv(const void* sendbuf, const int sendcounts[], const int displs[], MP
              int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, Outcome* out) {
   *out = Outcome{};
   SiteCache* c = site_cache_for(Coll::Scatterv, comm);
-  auto pmpi = [&] { return PMPI_Scatterv(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm); };
+  auto pmpi = [&] {
+    return PMPI_Scatterv(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm);
+  };
   if (!c || root < 0 || root >= c->g.P) return pmpi();
   const uint32_t alg = choose(Coll::Scatterv, *c, 0, true);
   if (!alg) return pmpi();
@@ -184,8 +208,8 @@ int Scatterv(const void* sendbuf, const int sendcounts[], const int displs[], MP
   });
 }
 
-int Allgather(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, int recvcount, MPI_Datatype recvtype,
-              MPI_Comm comm, Outcome* out) {
+int Allgather(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, int recvcount,
+              MPI_Datatype recvtype, MPI_Comm comm, Outcome* out) {
   *out = Outcome{};
   SiteCache* c = site_cache_for(Coll::Allgather, comm);
   auto pmpi = [&] { return PMPI_Allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm); };
@@ -204,7 +228,9 @@ int Allgatherv(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* 
                const int displs[], MPI_Datatype recvtype, MPI_Comm comm, Outcome* out) {
   *out = Outcome{};
   SiteCache* c = site_cache_for(Coll::Allgatherv, comm);
-  auto pmpi = [&] { return PMPI_Allgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm); };
+  auto pmpi = [&] {
+    return PMPI_Allgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm);
+  };
   if (!c) return pmpi();
   const uint32_t alg = choose(Coll::Allgatherv, *c, 0, true);
   if (!alg) return pmpi();
@@ -214,8 +240,8 @@ int Allgatherv(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* 
   });
 }
 
-int Alltoall(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, int recvcount, MPI_Datatype recvtype,
-             MPI_Comm comm, Outcome* out) {
+int Alltoall(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, int recvcount,
+             MPI_Datatype recvtype, MPI_Comm comm, Outcome* out) {
   *out = Outcome{};
   SiteCache* c = site_cache_for(Coll::Alltoall, comm);
   auto pmpi = [&] { return PMPI_Alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm); };

@@ -21,7 +21,8 @@ int gather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtyp
     std::vector<char> buf(lay.total + 1);
     for (int u = 0; u < g.S; ++u)
       if (u != sr && lay.site_bytes(u))
-        SITEMPI_RC(x.irecv(buf.data() + lay.site_off[size_t(u)], int(lay.site_bytes(u)), MPI_PACKED, g.leader(u), kTagGather));
+        SITEMPI_RC(
+            x.irecv(buf.data() + lay.site_off[size_t(u)], int(lay.site_bytes(u)), MPI_PACKED, g.leader(u), kTagGather));
     if (!in_place) SITEMPI_RC(pack(sendbuf, sendcount, sendtype, buf.data(), total, int(lay.pos[size_t(me)]), c.priv));
     if (!alone) {
       const SiteBlocks own = root_site_blocks(g, lay, sr);
@@ -42,8 +43,8 @@ int gather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtyp
   if (s == sr) {
     std::vector<char> tmp(static_cast<size_t>(mine) + 1);
     SITEMPI_RC(pack(sendbuf, sendcount, sendtype, tmp.data(), mine, 0, c.priv));
-    return PMPI_Gatherv(tmp.data(), mine, MPI_PACKED, nullptr, nullptr, nullptr, MPI_PACKED,
-                        g.local_rank[size_t(root)], c.local);
+    return PMPI_Gatherv(tmp.data(), mine, MPI_PACKED, nullptr, nullptr, nullptr, MPI_PACKED, g.local_rank[size_t(root)],
+                        c.local);
   }
   if (!c.leader()) {
     SITEMPI_RC(site_blocks(c, mine, uniform_bytes, nullptr));
@@ -57,8 +58,8 @@ int gather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtyp
   std::vector<char> buf(static_cast<size_t>(site.total) + 1);
   SITEMPI_RC(pack(sendbuf, sendcount, sendtype, buf.data(), site.total, 0, c.priv));
   if (!alone)
-    SITEMPI_RC(PMPI_Gatherv(MPI_IN_PLACE, 0, MPI_PACKED, buf.data(), site.counts.data(), site.offs.data(), MPI_PACKED, 0,
-                            c.local));
+    SITEMPI_RC(PMPI_Gatherv(MPI_IN_PLACE, 0, MPI_PACKED, buf.data(), site.counts.data(), site.offs.data(), MPI_PACKED,
+                            0, c.local));
   if (site.total) SITEMPI_RC(x.isend(buf.data(), site.total, MPI_PACKED, root, kTagGather));
   return x.waitall();
 }

@@ -12,8 +12,8 @@ namespace sitempi::coll {
 
 // Packed layout of one block per comm rank, site by site (members in rank order).
 struct SiteLayout {
-  std::vector<uint64_t> pos;        // byte offset of rank j's block
-  std::vector<uint64_t> site_off;   // S + 1 offsets
+  std::vector<uint64_t> pos;       // byte offset of rank j's block
+  std::vector<uint64_t> site_off;  // S + 1 offsets
   uint64_t total = 0;
   SiteLayout(const core::Grouping& g, const std::vector<uint64_t>& block);
   uint64_t site_bytes(int s) const { return site_off[size_t(s) + 1] - site_off[size_t(s)]; }

@@ -40,7 +40,10 @@ int reduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datat
   std::vector<TypedBuf> bufs(static_cast<size_t>(S));
   std::vector<void*> parts(static_cast<size_t>(S), nullptr);
   for (int u = 0; u < S; ++u) {
-    if (u == sr) { parts[size_t(u)] = recvbuf; continue; }
+    if (u == sr) {
+      parts[size_t(u)] = recvbuf;
+      continue;
+    }
     bufs[size_t(u)].reset(count, ti);
     parts[size_t(u)] = bufs[size_t(u)].get();
     if (g.count(u) == 1) {  // the input itself, whole
@@ -57,7 +60,8 @@ int reduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datat
   }
   SITEMPI_RC(x.waitall());
   if (commutative) {
-    for (int u = 0; u < S; ++u) if (u != sr) SITEMPI_RC(PMPI_Reduce_local(parts[size_t(u)], recvbuf, count, t, op));
+    for (int u = 0; u < S; ++u)
+      if (u != sr) SITEMPI_RC(PMPI_Reduce_local(parts[size_t(u)], recvbuf, count, t, op));
     return MPI_SUCCESS;
   }
   return fold_ordered(parts, sr, count, t, op, c.priv);

@@ -5,8 +5,8 @@
 
 namespace sitempi::coll {
 
-int scatter_site(Ctx& x, const void* sendbuf, const int* scounts, const int* displs, MPI_Datatype sendtype, void* recvbuf,
-                 int recvcount, MPI_Datatype recvtype, int root, uint64_t uniform_bytes) {
+int scatter_site(Ctx& x, const void* sendbuf, const int* scounts, const int* displs, MPI_Datatype sendtype,
+                 void* recvbuf, int recvcount, MPI_Datatype recvtype, int root, uint64_t uniform_bytes) {
   SiteCache& c = x.c();
   const core::Grouping& g = x.g();
   const int me = x.me(), s = x.site(), sr = g.site[size_t(root)];
@@ -26,7 +26,8 @@ int scatter_site(Ctx& x, const void* sendbuf, const int* scounts, const int* dis
     }
     for (int u = 0; u < g.S; ++u)
       if (u != sr && lay.site_bytes(u))
-        SITEMPI_RC(x.isend(buf.data() + lay.site_off[size_t(u)], int(lay.site_bytes(u)), MPI_PACKED, g.leader(u), kTagScatter));
+        SITEMPI_RC(x.isend(buf.data() + lay.site_off[size_t(u)], int(lay.site_bytes(u)), MPI_PACKED, g.leader(u),
+                           kTagScatter));
     if (!alone) {
       const SiteBlocks own = root_site_blocks(g, lay, sr);
       SITEMPI_RC(PMPI_Scatterv(buf.data() + lay.site_off[size_t(sr)], own.counts.data(), own.offs.data(), MPI_PACKED,
@@ -54,8 +55,8 @@ int scatter_site(Ctx& x, const void* sendbuf, const int* scounts, const int* dis
     SITEMPI_RC(x.waitall());
   }
   if (!alone)
-    SITEMPI_RC(PMPI_Scatterv(buf.data(), site.counts.data(), site.offs.data(), MPI_PACKED, MPI_IN_PLACE, 0, MPI_PACKED, 0,
-                             c.local));
+    SITEMPI_RC(PMPI_Scatterv(buf.data(), site.counts.data(), site.offs.data(), MPI_PACKED, MPI_IN_PLACE, 0, MPI_PACKED,
+                             0, c.local));
   return unpack(buf.data(), site.total, 0, recvbuf, recvcount, recvtype, c.priv);
 }
 

@@ -125,8 +125,12 @@ export const kinds = {
   call_.other(${f.v('comm')}, ${f.v('flag')} && sts_.get(0, st_) ? sitempi::shim::comm_world_rank(${f.v('comm')}, st_.MPI_SOURCE) : -1);`,
   }),
   // Matched receives: the message's communicator is not visible, so no peer (documented).
-  mrecv: (f) => ({ post: `call_.p2p(sitempi::shim::kRoleRecv, MPI_COMM_NULL, -1, ${f.v('count')}, ${f.v('datatype')});` }),
-  imrecv: (f) => ({ post: `call_.p2p(sitempi::shim::kRoleRecv, MPI_COMM_NULL, -1, ${f.v('count')}, ${f.v('datatype')});` }),
+  mrecv: (f) => ({
+    post: `call_.p2p(sitempi::shim::kRoleRecv, MPI_COMM_NULL, -1, ${f.v('count')}, ${f.v('datatype')});`,
+  }),
+  imrecv: (f) => ({
+    post: `call_.p2p(sitempi::shim::kRoleRecv, MPI_COMM_NULL, -1, ${f.v('count')}, ${f.v('datatype')});`,
+  }),
   // Completion: time counts as MPI time; tracked requests that completed emit their records.
   wait: (f, p) => {
     const hasFlag = p.some((x) => x.name === 'flag');
@@ -171,20 +175,42 @@ export const kinds = {
     const c = firstComm(p);
     return { post: `call_.other(${c ? f.v(c.name) : ''});` };
   },
-  type_free: () => ({ post: `call_.other();
-  sitempi::shim::type_cache_invalidate();` }),
+  type_free: () => ({
+    post: `call_.other();
+  sitempi::shim::type_cache_invalidate();`,
+  }),
 
   barrier: coll(() => '0'),
   bcast: coll((f) => tb(f.v('datatype'), f.v('count')), 'root'),
   gather: coll((f) => ownBlock(f, f.v('recvcount')), 'root'),
-  gatherv: coll((f) => `(${inPlace(f, 'sendbuf')} ? ${tb(f.v('recvtype'), `${f.v('recvcounts')}[${me}]`)} : ${tb(f.v('sendtype'), f.v('sendcount'))})`, 'root'),
-  scatter: coll((f) => `(${f.buf('recvbuf')} == MPI_IN_PLACE ? ${tb(f.v('sendtype'), f.v('sendcount'))} : ${tb(f.v('recvtype'), f.v('recvcount'))})`, 'root'),
-  scatterv: coll((f) => `(${f.buf('recvbuf')} == MPI_IN_PLACE ? ${tb(f.v('sendtype'), `${f.v('sendcounts')}[${me}]`)} : ${tb(f.v('recvtype'), f.v('recvcount'))})`, 'root'),
+  gatherv: coll(
+    (f) =>
+      `(${inPlace(f, 'sendbuf')} ? ${tb(f.v('recvtype'), `${f.v('recvcounts')}[${me}]`)} : ${tb(f.v('sendtype'), f.v('sendcount'))})`,
+    'root',
+  ),
+  scatter: coll(
+    (f) =>
+      `(${f.buf('recvbuf')} == MPI_IN_PLACE ? ${tb(f.v('sendtype'), f.v('sendcount'))} : ${tb(f.v('recvtype'), f.v('recvcount'))})`,
+    'root',
+  ),
+  scatterv: coll(
+    (f) =>
+      `(${f.buf('recvbuf')} == MPI_IN_PLACE ? ${tb(f.v('sendtype'), `${f.v('sendcounts')}[${me}]`)} : ${tb(f.v('recvtype'), f.v('recvcount'))})`,
+    'root',
+  ),
   allgather: coll((f) => ownBlock(f, f.v('recvcount'))),
   allgatherv: coll((f) => ownBlock(f, `${f.v('recvcounts')}[${me}]`)),
   alltoall: coll((f) => ownBlock(f, f.v('recvcount'))),
-  alltoallv: coll(() => 'total_', null, alltoallvParts((f) => `inplace_ ? ${f.v('recvtype')} : ${f.v('sendtype')}`)),
-  alltoallw: coll(() => 'total_', null, alltoallvParts((f) => `inplace_ ? ${f.el('recvtypes', 'j')} : ${f.el('sendtypes', 'j')}`)),
+  alltoallv: coll(
+    () => 'total_',
+    null,
+    alltoallvParts((f) => `inplace_ ? ${f.v('recvtype')} : ${f.v('sendtype')}`),
+  ),
+  alltoallw: coll(
+    () => 'total_',
+    null,
+    alltoallvParts((f) => `inplace_ ? ${f.el('recvtypes', 'j')} : ${f.el('sendtypes', 'j')}`),
+  ),
   reduce: coll((f) => tb(f.v('datatype'), f.v('count')), 'root'),
   allreduce: coll((f) => tb(f.v('datatype'), f.v('count'))),
   scan: coll((f) => tb(f.v('datatype'), f.v('count'))),
@@ -192,39 +218,72 @@ export const kinds = {
   reduce_scatter_block: coll((f) => tb(f.v('datatype'), f.v('recvcount'))),
   // Modelled as a reduce of the whole vector to rank 0 and a scatter from it: this rank's block
   // arrives as a part.
-  reduce_scatter: coll(() => 'total_', null, (f) => `uint64_t total_ = 0;
+  reduce_scatter: coll(
+    () => 'total_',
+    null,
+    (f) => `uint64_t total_ = 0;
   {
     const int n_ = sitempi::shim::comm_size(comm_), me_ = ${me};
     for (int j = 0; j < n_; ++j) total_ += ${tb(f.v('datatype'), `${f.v('recvcounts')}[j]`)};
     if (me_ != 0) call_.part(sitempi::shim::kRolePartPull, comm_, 0, ${tb(f.v('datatype'), `${f.v('recvcounts')}[me_]`)});
   }
-  `),
+  `,
+  ),
   neighbor: coll(() => 'total_', null, neighbourParts),
 
-  rma_put: (f) => ({ post: `call_.rma(sitempi::shim::kRoleSend, ${f.v('win')}, ${f.v('target_rank')}, ${f.v('origin_count')}, ${f.v('origin_datatype')});` }),
-  rma_get: (f) => ({ post: `call_.rma(sitempi::shim::kRolePull, ${f.v('win')}, ${f.v('target_rank')}, ${f.v('origin_count')}, ${f.v('origin_datatype')});` }),
-  rma_getacc: (f) => ({ post: `call_.rma(sitempi::shim::kRoleSend, ${f.v('win')}, ${f.v('target_rank')}, ${f.v('origin_count')}, ${f.v('origin_datatype')});` }),
-  rma_fetch: (f) => ({ post: `call_.rma(sitempi::shim::kRoleSend, ${f.v('win')}, ${f.v('target_rank')}, 1, ${f.v('datatype')});` }),
-  rma_cas: (f) => ({ post: `call_.rma(sitempi::shim::kRoleSend, ${f.v('win')}, ${f.v('target_rank')}, 1, ${f.v('datatype')});` }),
-  win_create: (f) => ({ post: `if (rc_ == MPI_SUCCESS) sitempi::shim::win_created(${f.v('comm')}, ${f.v('win')});
-  call_.other(${f.v('comm')});` }),
-  win_free: (f) => ({ pre: `const uint32_t id_ = sitempi::shim::win_local_id(${f.v('win')});`, post: `call_.other_id(id_);` }),
-  win_sync: (f, p) => ({ post: `call_.win(${f.v('win')}${p.some((x) => x.name === 'rank') ? `, ${f.v('rank')}` : ''});` }),
+  rma_put: (f) => ({
+    post: `call_.rma(sitempi::shim::kRoleSend, ${f.v('win')}, ${f.v('target_rank')}, ${f.v('origin_count')}, ${f.v('origin_datatype')});`,
+  }),
+  rma_get: (f) => ({
+    post: `call_.rma(sitempi::shim::kRolePull, ${f.v('win')}, ${f.v('target_rank')}, ${f.v('origin_count')}, ${f.v('origin_datatype')});`,
+  }),
+  rma_getacc: (f) => ({
+    post: `call_.rma(sitempi::shim::kRoleSend, ${f.v('win')}, ${f.v('target_rank')}, ${f.v('origin_count')}, ${f.v('origin_datatype')});`,
+  }),
+  rma_fetch: (f) => ({
+    post: `call_.rma(sitempi::shim::kRoleSend, ${f.v('win')}, ${f.v('target_rank')}, 1, ${f.v('datatype')});`,
+  }),
+  rma_cas: (f) => ({
+    post: `call_.rma(sitempi::shim::kRoleSend, ${f.v('win')}, ${f.v('target_rank')}, 1, ${f.v('datatype')});`,
+  }),
+  win_create: (f) => ({
+    post: `if (rc_ == MPI_SUCCESS) sitempi::shim::win_created(${f.v('comm')}, ${f.v('win')});
+  call_.other(${f.v('comm')});`,
+  }),
+  win_free: (f) => ({
+    pre: `const uint32_t id_ = sitempi::shim::win_local_id(${f.v('win')});`,
+    post: `call_.other_id(id_);`,
+  }),
+  win_sync: (f, p) => ({
+    post: `call_.win(${f.v('win')}${p.some((x) => x.name === 'rank') ? `, ${f.v('rank')}` : ''});`,
+  }),
 
   comm_new: (f, p) => {
-    const parent = firstComm(p).name, child = lastNewComm(p).name;
-    return { post: `if (rc_ == MPI_SUCCESS) sitempi::shim::comm_created(${f.v(parent)}, ${f.v(child)});
-  call_.other(${f.v(parent)});` };
+    const parent = firstComm(p).name,
+      child = lastNewComm(p).name;
+    return {
+      post: `if (rc_ == MPI_SUCCESS) sitempi::shim::comm_created(${f.v(parent)}, ${f.v(child)});
+  call_.other(${f.v(parent)});`,
+    };
   },
   // Collective over the group only: the tag, not the parent's creation count, tells them apart.
-  comm_create_group: (f) => ({ post: `if (rc_ == MPI_SUCCESS) sitempi::shim::comm_created(${f.v('comm')}, ${f.v('newcomm')}, 0x6700000000ull + unsigned(${f.v('tag')}));
-  call_.other(${f.v('comm')});` }),
-  intercomm_create: (f) => ({ post: `if (rc_ == MPI_SUCCESS) sitempi::shim::comm_created(${f.v('local_comm')}, ${f.v('newintercomm')}, 0x1C00000000ull + unsigned(${f.v('tag')}));
-  call_.other(${f.v('local_comm')});` }),
+  comm_create_group: (f) => ({
+    post: `if (rc_ == MPI_SUCCESS) sitempi::shim::comm_created(${f.v('comm')}, ${f.v('newcomm')}, 0x6700000000ull + unsigned(${f.v('tag')}));
+  call_.other(${f.v('comm')});`,
+  }),
+  intercomm_create: (f) => ({
+    post: `if (rc_ == MPI_SUCCESS) sitempi::shim::comm_created(${f.v('local_comm')}, ${f.v('newintercomm')}, 0x1C00000000ull + unsigned(${f.v('tag')}));
+  call_.other(${f.v('local_comm')});`,
+  }),
   // The new communicator is valid only at completion: count the creation, describe it lazily.
-  comm_idup: (f) => ({ post: `if (rc_ == MPI_SUCCESS) sitempi::shim::comm_created(${f.v('comm')}, MPI_COMM_NULL);
-  call_.other(${f.v('comm')});` }),
-  comm_free: (f) => ({ pre: `const uint32_t id_ = sitempi::shim::comm_local_id(${f.v('comm')});`, post: `call_.other_id(id_);` }),
+  comm_idup: (f) => ({
+    post: `if (rc_ == MPI_SUCCESS) sitempi::shim::comm_created(${f.v('comm')}, MPI_COMM_NULL);
+  call_.other(${f.v('comm')});`,
+  }),
+  comm_free: (f) => ({
+    pre: `const uint32_t id_ = sitempi::shim::comm_local_id(${f.v('comm')});`,
+    post: `call_.other_id(id_);`,
+  }),
 };
 
 // Blocking collectives whose C entry points go through the site-aware dispatcher
@@ -234,9 +293,22 @@ export const ADAPTIVE = new Set(COLLS.filter((c) => c.site).map((c) => c.name));
 
 // Collective family (facts.mjs, COLLS) of each kind.
 export const collOfKind = {
-  barrier: 'Barrier', bcast: 'Bcast', gather: 'Gather', gatherv: 'Gatherv', scatter: 'Scatter',
-  scatterv: 'Scatterv', allgather: 'Allgather', allgatherv: 'Allgatherv', alltoall: 'Alltoall',
-  alltoallv: 'Alltoallv', alltoallw: 'Alltoallw', reduce: 'Reduce', allreduce: 'Allreduce',
-  reduce_scatter: 'ReduceScatter', reduce_scatter_block: 'ReduceScatterBlock', scan: 'Scan',
-  exscan: 'Exscan', neighbor: 'Neighbor',
+  barrier: 'Barrier',
+  bcast: 'Bcast',
+  gather: 'Gather',
+  gatherv: 'Gatherv',
+  scatter: 'Scatter',
+  scatterv: 'Scatterv',
+  allgather: 'Allgather',
+  allgatherv: 'Allgatherv',
+  alltoall: 'Alltoall',
+  alltoallv: 'Alltoallv',
+  alltoallw: 'Alltoallw',
+  reduce: 'Reduce',
+  allreduce: 'Allreduce',
+  reduce_scatter: 'ReduceScatter',
+  reduce_scatter_block: 'ReduceScatterBlock',
+  scan: 'Scan',
+  exscan: 'Exscan',
+  neighbor: 'Neighbor',
 };

@@ -31,11 +31,11 @@ static int size_of[4] = {4, 8, 8, 12};
 
 typedef struct {
   const char *name;
-  int st, rt;   /* type codes on the send and receive side */
-  int rmul;     /* receive count = rmul * send count */
+  int st, rt; /* type codes on the send and receive side */
+  int rmul;   /* receive count = rmul * send count */
 } TypeCase;
 static const TypeCase kTypes[] = {
-    {"int", T_INT, T_INT, 1}, {"double", T_DOUBLE, T_DOUBLE, 1}, {"vector", T_VEC, T_VEC, 1},
+    {"int", T_INT, T_INT, 1},          {"double", T_DOUBLE, T_DOUBLE, 1}, {"vector", T_VEC, T_VEC, 1},
     {"struct", T_STRUCT, T_STRUCT, 1}, {"vector>int", T_VEC, T_INT, 2},
 };
 #define NTYPES 5
@@ -43,10 +43,14 @@ static const TypeCase kTypes[] = {
 
 static MPI_Datatype dt(int code) {
   switch (code) {
-    case T_INT: return MPI_INT;
-    case T_DOUBLE: return MPI_DOUBLE;
-    case T_VEC: return tvec;
-    default: return tstruct;
+    case T_INT:
+      return MPI_INT;
+    case T_DOUBLE:
+      return MPI_DOUBLE;
+    case T_VEC:
+      return tvec;
+    default:
+      return tstruct;
   }
 }
 
@@ -60,10 +64,20 @@ static void fill(char *buf, int code, int n, uint32_t seed) {
     int i1 = ival(seed, 2 * k), i2 = ival(seed, 2 * k + 1);
     double d = dval(seed, k);
     switch (code) {
-      case T_INT: memcpy(e, &i1, 4); break;
-      case T_DOUBLE: memcpy(e, &d, 8); break;
-      case T_VEC: memcpy(e, &i1, 4); memcpy(e + 8, &i2, 4); break;
-      case T_STRUCT: memcpy(e + 4, &i1, 4); memcpy(e + 8, &d, 8); break;
+      case T_INT:
+        memcpy(e, &i1, 4);
+        break;
+      case T_DOUBLE:
+        memcpy(e, &d, 8);
+        break;
+      case T_VEC:
+        memcpy(e, &i1, 4);
+        memcpy(e + 8, &i2, 4);
+        break;
+      case T_STRUCT:
+        memcpy(e + 4, &i1, 4);
+        memcpy(e + 8, &d, 8);
+        break;
     }
   }
 }
@@ -78,10 +92,17 @@ static void user_sum(void *invec, void *inoutvec, int *len, MPI_Datatype *type) 
   char *in = invec, *io = inoutvec;
   MPI_Datatype t = *type;
   for (int k = 0; k < *len; ++k) {
-    if (t == MPI_INT) op_sum_int((int *)in + k, (int *)io + k);
-    else if (t == MPI_DOUBLE) ((double *)io)[k] += ((double *)in)[k];
-    else if (t == tvec) { op_sum_int((int *)(in + 16 * k), (int *)(io + 16 * k)); op_sum_int((int *)(in + 16 * k + 8), (int *)(io + 16 * k + 8)); }
-    else if (t == tstruct) { op_sum_int((int *)(in + 16 * k + 4), (int *)(io + 16 * k + 4)); *(double *)(io + 16 * k + 8) += *(double *)(in + 16 * k + 8); }
+    if (t == MPI_INT)
+      op_sum_int((int *)in + k, (int *)io + k);
+    else if (t == MPI_DOUBLE)
+      ((double *)io)[k] += ((double *)in)[k];
+    else if (t == tvec) {
+      op_sum_int((int *)(in + 16 * k), (int *)(io + 16 * k));
+      op_sum_int((int *)(in + 16 * k + 8), (int *)(io + 16 * k + 8));
+    } else if (t == tstruct) {
+      op_sum_int((int *)(in + 16 * k + 4), (int *)(io + 16 * k + 4));
+      *(double *)(io + 16 * k + 8) += *(double *)(in + 16 * k + 8);
+    }
   }
 }
 /* Non-commutative: matmul8 (check_ops.h) on the ints, io = in x io; doubles: io = in. */
@@ -89,21 +110,32 @@ static void user_nc(void *invec, void *inoutvec, int *len, MPI_Datatype *type) {
   char *in = invec, *io = inoutvec;
   MPI_Datatype t = *type;
   for (int k = 0; k < *len; ++k) {
-    if (t == MPI_INT) matmul8((int *)in + k, (int *)io + k);
-    else if (t == MPI_DOUBLE) ((double *)io)[k] = ((double *)in)[k];
-    else if (t == tvec) { matmul8((int *)(in + 16 * k), (int *)(io + 16 * k)); matmul8((int *)(in + 16 * k + 8), (int *)(io + 16 * k + 8)); }
-    else if (t == tstruct) { matmul8((int *)(in + 16 * k + 4), (int *)(io + 16 * k + 4)); *(double *)(io + 16 * k + 8) = *(double *)(in + 16 * k + 8); }
+    if (t == MPI_INT)
+      matmul8((int *)in + k, (int *)io + k);
+    else if (t == MPI_DOUBLE)
+      ((double *)io)[k] = ((double *)in)[k];
+    else if (t == tvec) {
+      matmul8((int *)(in + 16 * k), (int *)(io + 16 * k));
+      matmul8((int *)(in + 16 * k + 8), (int *)(io + 16 * k + 8));
+    } else if (t == tstruct) {
+      matmul8((int *)(in + 16 * k + 4), (int *)(io + 16 * k + 4));
+      *(double *)(io + 16 * k + 8) = *(double *)(in + 16 * k + 8);
+    }
   }
 }
 static MPI_Op op_usum, op_unc;
 
 /* ---- bookkeeping ---- */
-typedef struct { MPI_Comm comm; int id, rank, size; const char *name; } Comm;
+typedef struct {
+  MPI_Comm comm;
+  int id, rank, size;
+  const char *name;
+} Comm;
 
-static void log_call(const Comm *c, const char *coll, int root, long m, const long *blocks, const long *matrix, long elems,
-                     int commutative, const char *what) {
-  fprintf(logf, "{\"comm\":%d,\"coll\":\"%s\",\"root\":%d,\"m\":%ld,\"elems\":%ld,\"commutative\":%s,\"what\":\"%s\"", c->id,
-          coll, root, m, elems, commutative ? "true" : "false", what);
+static void log_call(const Comm *c, const char *coll, int root, long m, const long *blocks, const long *matrix,
+                     long elems, int commutative, const char *what) {
+  fprintf(logf, "{\"comm\":%d,\"coll\":\"%s\",\"root\":%d,\"m\":%ld,\"elems\":%ld,\"commutative\":%s,\"what\":\"%s\"",
+          c->id, coll, root, m, elems, commutative ? "true" : "false", what);
   if (blocks) {
     fprintf(logf, ",\"blocks\":[");
     for (int j = 0; j < c->size; ++j) fprintf(logf, "%s%ld", j ? "," : "", blocks[j]);
@@ -123,7 +155,8 @@ static void check(const Comm *c, const char *what, const char *a, const char *b,
   size_t i = 0;
   while (i < n && a[i] == b[i]) ++i;
   if (nerrors < 20)
-    fprintf(stderr, "MISMATCH rank %d (%s rank %d): %s: first difference at byte %zu of %zu\n", wrank, c->name, c->rank, what, i, n);
+    fprintf(stderr, "MISMATCH rank %d (%s rank %d): %s: first difference at byte %zu of %zu\n", wrank, c->name, c->rank,
+            what, i, n);
   ++nerrors;
 }
 
@@ -133,7 +166,10 @@ static char *sa, *sb, *ra, *rb; /* send / receive buffers: shim (a) and referenc
 static size_t cur = BUF; /* bytes of the buffers in use by the current call */
 static void use(long elems) {
   cur = (size_t)(elems + 4) * 16;
-  if (cur > BUF) { fprintf(stderr, "buffer too small\n"); PMPI_Abort(MPI_COMM_WORLD, 3); }
+  if (cur > BUF) {
+    fprintf(stderr, "buffer too small\n");
+    PMPI_Abort(MPI_COMM_WORLD, 3);
+  }
 }
 static void setup_send(int code, int n, uint32_t seed) {
   pattern(sa, cur, seed ^ 0x5a5a);
@@ -150,7 +186,8 @@ static uint32_t seed_of(const Comm *c, int call) { return (uint32_t)(c->rank * 7
 static int vcount(int count, int j) { return (count + 2 * j) % (count + 3); }
 static int a2av(int count, int i, int j) { return (count + i + 2 * j) % (count + 3); }
 
-static void desc(char *out, size_t n, const char *coll, const TypeCase *t, const char *op, int count, int root, int inplace) {
+static void desc(char *out, size_t n, const char *coll, const TypeCase *t, const char *op, int count, int root,
+                 int inplace) {
   snprintf(out, n, "%s type=%s op=%s count=%d root=%d inplace=%d", coll, t->name, op, count, root, inplace);
 }
 
@@ -182,8 +219,12 @@ static void t_reduce(const Comm *c, const TypeCase *t, MPI_Op op, const char *op
   setup_send(t->st, count, seed);
   setup_recv(seed);
   const int me_in_place = inplace && (all || c->rank == root);
-  if (me_in_place) { fill(ra, t->st, count, seed); memcpy(rb, ra, cur); }
-  log_call(c, all ? "Allreduce" : "Reduce", all ? -1 : root, (long)count * size_of[t->st], NULL, NULL, count, comm_op, what);
+  if (me_in_place) {
+    fill(ra, t->st, count, seed);
+    memcpy(rb, ra, cur);
+  }
+  log_call(c, all ? "Allreduce" : "Reduce", all ? -1 : root, (long)count * size_of[t->st], NULL, NULL, count, comm_op,
+           what);
   const void *sA = me_in_place ? MPI_IN_PLACE : sa, *sB = me_in_place ? MPI_IN_PLACE : sb;
   if (all) {
     MPI_Allreduce(sA, ra, count, T, op, c->comm);
@@ -225,7 +266,8 @@ static void t_gather(const Comm *c, const TypeCase *t, int v, int count, int roo
     PMPI_Unpack(tmp, sizeof tmp, &pos, ra + (MPI_Aint)dis[c->rank] * rext, rc[c->rank], RT, c->comm);
     memcpy(rb, ra, cur);
   }
-  log_call(c, v ? "Gatherv" : "Gather", root, v ? 0 : (long)count * size_of[t->st], v ? blocks : NULL, NULL, 0, 1, what);
+  log_call(c, v ? "Gatherv" : "Gather", root, v ? 0 : (long)count * size_of[t->st], v ? blocks : NULL, NULL, 0, 1,
+           what);
   const void *sA = ip ? MPI_IN_PLACE : sa, *sB = ip ? MPI_IN_PLACE : sb;
   if (v) {
     MPI_Gatherv(sA, sc, ST, ra, rc, dis, RT, root, c->comm);
@@ -235,7 +277,9 @@ static void t_gather(const Comm *c, const TypeCase *t, int v, int count, int roo
     PMPI_Gather(sB, sc, ST, rb, rc[0], RT, root, c->comm);
   }
   if (c->rank == root) check(c, what, ra, rb, (size_t)(off + 1) * 16);
-  free(rc); free(dis); free(blocks);
+  free(rc);
+  free(dis);
+  free(blocks);
 }
 
 static void t_scatter(const Comm *c, const TypeCase *t, int v, int count, int root, int inplace, int call) {
@@ -258,7 +302,8 @@ static void t_scatter(const Comm *c, const TypeCase *t, int v, int count, int ro
   setup_recv(seed);
   const int ip = inplace && c->rank == root;
   const int rcount = (v ? vcount(count, c->rank) : count) * t->rmul;
-  log_call(c, v ? "Scatterv" : "Scatter", root, v ? 0 : (long)count * size_of[t->st], v ? blocks : NULL, NULL, 0, 1, what);
+  log_call(c, v ? "Scatterv" : "Scatter", root, v ? 0 : (long)count * size_of[t->st], v ? blocks : NULL, NULL, 0, 1,
+           what);
   void *rA = ip ? MPI_IN_PLACE : ra, *rB = ip ? MPI_IN_PLACE : rb;
   if (v) {
     MPI_Scatterv(sa, scn, dis, ST, rA, rcount, RT, root, c->comm);
@@ -269,7 +314,9 @@ static void t_scatter(const Comm *c, const TypeCase *t, int v, int count, int ro
   }
   check(c, what, ra, rb, (size_t)(rcount + 1) * 16);
   check(c, what, sa, sb, (size_t)(off + 1) * 16);
-  free(scn); free(dis); free(blocks);
+  free(scn);
+  free(dis);
+  free(blocks);
 }
 
 static void t_allgather(const Comm *c, const TypeCase *t, int v, int count, int inplace, int call) {
@@ -300,7 +347,8 @@ static void t_allgather(const Comm *c, const TypeCase *t, int v, int count, int 
     PMPI_Unpack(tmp, sizeof tmp, &pos, ra + (MPI_Aint)dis[c->rank] * ext_of[t->rt], rc[c->rank], RT, c->comm);
     memcpy(rb, ra, cur);
   }
-  log_call(c, v ? "Allgatherv" : "Allgather", -1, v ? 0 : (long)count * size_of[t->st], v ? blocks : NULL, NULL, 0, 1, what);
+  log_call(c, v ? "Allgatherv" : "Allgather", -1, v ? 0 : (long)count * size_of[t->st], v ? blocks : NULL, NULL, 0, 1,
+           what);
   const void *sA = inplace ? MPI_IN_PLACE : sa, *sB = inplace ? MPI_IN_PLACE : sb;
   if (v) {
     MPI_Allgatherv(sA, sc, ST, ra, rc, dis, RT, c->comm);
@@ -310,7 +358,9 @@ static void t_allgather(const Comm *c, const TypeCase *t, int v, int count, int 
     PMPI_Allgather(sB, sc, ST, rb, rc[0], RT, c->comm);
   }
   check(c, what, ra, rb, (size_t)(off + 1) * 16);
-  free(rc); free(dis); free(blocks);
+  free(rc);
+  free(dis);
+  free(blocks);
 }
 
 static void t_alltoall(const Comm *c, const TypeCase *t, int v, int count, int inplace, int call) {
@@ -320,7 +370,8 @@ static void t_alltoall(const Comm *c, const TypeCase *t, int v, int count, int i
   /* In place, send and receive use the receive type: keep the plain types there. */
   const int st = inplace ? t->rt : t->st, rmul = inplace ? 1 : t->rmul;
   MPI_Datatype ST = dt(st), RT = dt(t->rt);
-  int *scn = malloc(sizeof(int) * P), *sd = malloc(sizeof(int) * P), *rc = malloc(sizeof(int) * P), *rd = malloc(sizeof(int) * P);
+  int *scn = malloc(sizeof(int) * P), *sd = malloc(sizeof(int) * P), *rc = malloc(sizeof(int) * P),
+      *rd = malloc(sizeof(int) * P);
   /* cnt(i, j): elements rank i sends to rank j (in place, MPI needs it symmetric) */
 #define CNT(i, j) (v ? (inplace ? (count + (i) + (j)) % (count + 3) : a2av(count, (i), (j))) : count)
   long *matrix = malloc(sizeof(long) * P * P);
@@ -340,7 +391,10 @@ static void t_alltoall(const Comm *c, const TypeCase *t, int v, int count, int i
   use(so > ro ? so : ro);
   setup_send(st, so, seed);
   setup_recv(seed);
-  if (inplace) { fill(ra, t->rt, ro, seed + 1); memcpy(rb, ra, cur); }
+  if (inplace) {
+    fill(ra, t->rt, ro, seed + 1);
+    memcpy(rb, ra, cur);
+  }
   log_call(c, v ? "Alltoallv" : "Alltoall", -1, v ? 0 : (long)count * size_of[st], NULL, v ? matrix : NULL, 0, 1, what);
   if (inplace) {
     if (v) {
@@ -358,7 +412,11 @@ static void t_alltoall(const Comm *c, const TypeCase *t, int v, int count, int i
     PMPI_Alltoall(sb, scn[0], ST, rb, rc[0], RT, c->comm);
   }
   check(c, what, ra, rb, (size_t)(ro + 1) * 16);
-  free(scn); free(sd); free(rc); free(rd); free(matrix);
+  free(scn);
+  free(sd);
+  free(rc);
+  free(rd);
+  free(matrix);
 }
 
 static void run_comm(const Comm *c) {
@@ -388,13 +446,17 @@ static void run_comm(const Comm *c) {
           t_alltoall(c, t, v, count, ip, ++call);
         }
       if (ti >= NREDTYPES) continue;
-      struct { MPI_Op op; const char *name; int comm; } ops[3] = {
-          {MPI_SUM, "sum", 1}, {op_usum, "user-sum", 1}, {op_unc, "user-noncomm", 0}};
+      struct {
+        MPI_Op op;
+        const char *name;
+        int comm;
+      } ops[3] = {{MPI_SUM, "sum", 1}, {op_usum, "user-sum", 1}, {op_unc, "user-noncomm", 0}};
       for (int oi = 0; oi < 3; ++oi) {
         if (oi == 0 && t->st >= T_VEC) continue; /* built-in operations: built-in types only */
         for (int ip = 0; ip < 2; ++ip) {
           t_reduce(c, t, ops[oi].op, ops[oi].name, ops[oi].comm, count, -1, ip, 1, ++call);
-          for (int root = 0; root < P; ++root) t_reduce(c, t, ops[oi].op, ops[oi].name, ops[oi].comm, count, root, ip, 0, ++call);
+          for (int root = 0; root < P; ++root)
+            t_reduce(c, t, ops[oi].op, ops[oi].name, ops[oi].comm, count, root, ip, 0, ++call);
         }
       }
     }
@@ -417,16 +479,25 @@ int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   PMPI_Comm_rank(MPI_COMM_WORLD, &wrank);
   PMPI_Comm_size(MPI_COMM_WORLD, &wsize);
-  if (argc < 2) { if (!wrank) fprintf(stderr, "usage: coll_check DIR [quick]\n"); PMPI_Abort(MPI_COMM_WORLD, 2); }
+  if (argc < 2) {
+    if (!wrank) fprintf(stderr, "usage: coll_check DIR [quick]\n");
+    PMPI_Abort(MPI_COMM_WORLD, 2);
+  }
   quick = argc > 2 && !strcmp(argv[2], "quick");
   char path[4096];
   snprintf(path, sizeof path, "%s/calls-%d.jsonl", argv[1], wrank);
   logf = fopen(path, "w");
-  if (!logf) { perror(path); PMPI_Abort(MPI_COMM_WORLD, 2); }
-  sa = malloc(BUF); sb = malloc(BUF); ra = malloc(BUF); rb = malloc(BUF);
+  if (!logf) {
+    perror(path);
+    PMPI_Abort(MPI_COMM_WORLD, 2);
+  }
+  sa = malloc(BUF);
+  sb = malloc(BUF);
+  ra = malloc(BUF);
+  rb = malloc(BUF);
 
   MPI_Datatype v0, s0;
-  PMPI_Type_vector(2, 1, 2, MPI_INT, &v0);  /* ints at 0 and 8, extent 12 */
+  PMPI_Type_vector(2, 1, 2, MPI_INT, &v0); /* ints at 0 and 8, extent 12 */
   PMPI_Type_create_resized(v0, 0, 16, &tvec);
   PMPI_Type_commit(&tvec);
   int bl[2] = {1, 1};

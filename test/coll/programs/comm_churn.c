@@ -8,7 +8,10 @@
 static long rss_bytes(void) {
   long pages = 0, rss = 0;
   FILE *f = fopen("/proc/self/statm", "r");
-  if (f) { if (fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = 0; fclose(f); }
+  if (f) {
+    if (fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = 0;
+    fclose(f);
+  }
   return rss * sysconf(_SC_PAGESIZE);
 }
 
@@ -31,7 +34,10 @@ int main(int argc, char **argv) {
   long rssn = rss_bytes();
   PMPI_Barrier(MPI_COMM_WORLD);
   for (int r = 0; r < size; ++r) {
-    if (r == rank) { printf("{\"rank\":%d,\"rss1000\":%ld,\"rss10000\":%ld,\"sum\":%ld}\n", rank, rss1000, rssn, bad); fflush(stdout); }
+    if (r == rank) {
+      printf("{\"rank\":%d,\"rss1000\":%ld,\"rss10000\":%ld,\"sum\":%ld}\n", rank, rss1000, rssn, bad);
+      fflush(stdout);
+    }
     PMPI_Barrier(MPI_COMM_WORLD);
   }
   MPI_Finalize();

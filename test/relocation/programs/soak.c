@@ -17,7 +17,11 @@
 static int wrank, wsize;
 static long ncalls = 0, nerrors = 0;
 
-typedef struct { MPI_Comm comm; const char *name; int rank, size; } Comm;
+typedef struct {
+  MPI_Comm comm;
+  const char *name;
+  int rank, size;
+} Comm;
 
 /* Non-commutative: matmul8 (check_ops.h), io = in x io. */
 static void user_nc(void *in, void *io, int *len, MPI_Datatype *t) {
@@ -30,15 +34,20 @@ static MPI_Op op_nc;
 #define MAXP 16
 static int sa[MAXP * MAXN * 2], sb[MAXP * MAXN * 2], ra[MAXP * MAXN * 2], rb[MAXP * MAXN * 2];
 
-static void fill(int *b, int n, uint32_t seed) { for (int i = 0; i < n; ++i) b[i] = (int)(hash3(seed, (uint32_t)i, 7) & 0x7fffffff); }
+static void fill(int *b, int n, uint32_t seed) {
+  for (int i = 0; i < n; ++i) b[i] = (int)(hash3(seed, (uint32_t)i, 7) & 0x7fffffff);
+}
 static void prep(int n, uint32_t seed) {
-  fill(sa, n, seed); memcpy(sb, sa, sizeof(int) * (size_t)n);
-  fill(ra, n, seed ^ 0xabcdu); memcpy(rb, ra, sizeof(int) * (size_t)n);
+  fill(sa, n, seed);
+  memcpy(sb, sa, sizeof(int) * (size_t)n);
+  fill(ra, n, seed ^ 0xabcdu);
+  memcpy(rb, ra, sizeof(int) * (size_t)n);
 }
 static void check(const Comm *c, const char *what, const int *a, const int *b, int n, long iter) {
   ++ncalls;
   if (n <= 0 || memcmp(a, b, sizeof(int) * (size_t)n) == 0) return;
-  if (nerrors < 20) fprintf(stderr, "MISMATCH rank %d (%s rank %d) iteration %ld: %s\n", wrank, c->name, c->rank, iter, what);
+  if (nerrors < 20)
+    fprintf(stderr, "MISMATCH rank %d (%s rank %d) iteration %ld: %s\n", wrank, c->name, c->rank, iter, what);
   ++nerrors;
 }
 
@@ -50,7 +59,8 @@ static void round_of(const Comm *c, long it) {
   const int bufn = MAXP * MAXN * 2;
   int counts[MAXP], displs[MAXP], rcounts[MAXP], rdispls[MAXP], tot = 0;
 
-  MPI_Barrier(c->comm); ++ncalls;
+  MPI_Barrier(c->comm);
+  ++ncalls;
 
   prep(bufn, seed);
   MPI_Bcast(sa, n, MPI_INT, root, c->comm);
@@ -73,7 +83,11 @@ static void round_of(const Comm *c, long it) {
   PMPI_Gather(sb, n, MPI_INT, rb, n, MPI_INT, root, c->comm);
   check(c, "Gather", ra, rb, me == root ? n * P : 0, it);
 
-  for (int j = 0; j < P; ++j) { counts[j] = (n + j) % (MAXN / 2 + 1); displs[j] = tot; tot += counts[j] + 1; }
+  for (int j = 0; j < P; ++j) {
+    counts[j] = (n + j) % (MAXN / 2 + 1);
+    displs[j] = tot;
+    tot += counts[j] + 1;
+  }
   prep(bufn, seed);
   MPI_Gatherv(sa, counts[me], MPI_INT, ra, counts, displs, MPI_INT, root, c->comm);
   PMPI_Gatherv(sb, counts[me], MPI_INT, rb, counts, displs, MPI_INT, root, c->comm);
@@ -107,10 +121,12 @@ static void round_of(const Comm *c, long it) {
 
   int so = 0, ro = 0;
   for (int j = 0; j < P; ++j) {
-    counts[j] = (an + me + 2 * j) % (an + 3);   /* me -> j */
-    rcounts[j] = (an + j + 2 * me) % (an + 3);  /* j -> me */
-    displs[j] = so; rdispls[j] = ro;
-    so += counts[j] + 1; ro += rcounts[j] + 1;
+    counts[j] = (an + me + 2 * j) % (an + 3);  /* me -> j */
+    rcounts[j] = (an + j + 2 * me) % (an + 3); /* j -> me */
+    displs[j] = so;
+    rdispls[j] = ro;
+    so += counts[j] + 1;
+    ro += rcounts[j] + 1;
   }
   prep(bufn, seed);
   MPI_Alltoallv(sa, counts, displs, MPI_INT, ra, rcounts, rdispls, MPI_INT, c->comm);
@@ -124,7 +140,10 @@ int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   PMPI_Comm_rank(MPI_COMM_WORLD, &wrank);
   PMPI_Comm_size(MPI_COMM_WORLD, &wsize);
-  if (argc < 2 || wsize > MAXP) { if (!wrank) fprintf(stderr, "usage: soak STOPFILE [MAXSEC] (at most %d ranks)\n", MAXP); PMPI_Abort(MPI_COMM_WORLD, 2); }
+  if (argc < 2 || wsize > MAXP) {
+    if (!wrank) fprintf(stderr, "usage: soak STOPFILE [MAXSEC] (at most %d ranks)\n", MAXP);
+    PMPI_Abort(MPI_COMM_WORLD, 2);
+  }
   const double maxsec = argc > 2 ? atof(argv[2]) : 60;
   PMPI_Op_create(user_nc, 0, &op_nc);
 
@@ -137,7 +156,10 @@ int main(int argc, char **argv) {
   comms[1] = (Comm){dup, "dup", 0, 0};
   comms[2] = (Comm){parity, "parity", 0, 0};
   comms[3] = (Comm){halves, "halves", 0, 0};
-  for (int i = 1; i < 4; ++i) { PMPI_Comm_rank(comms[i].comm, &comms[i].rank); PMPI_Comm_size(comms[i].comm, &comms[i].size); }
+  for (int i = 1; i < 4; ++i) {
+    PMPI_Comm_rank(comms[i].comm, &comms[i].rank);
+    PMPI_Comm_size(comms[i].comm, &comms[i].size);
+  }
 
   const double t0 = now();
   long it = 0;

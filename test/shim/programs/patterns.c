@@ -69,8 +69,12 @@ static void anysource(void) {
     for (int i = 1; i < size; i++) {
       MPI_Request r;
       MPI_Irecv(buf, 100, MPI_CHAR, MPI_ANY_SOURCE, 2, MPI_COMM_WORLD, &r);
-      if (i % 2) MPI_Wait(&r, MPI_STATUS_IGNORE);
-      else { int idx; MPI_Waitany(1, &r, &idx, MPI_STATUS_IGNORE); }
+      if (i % 2)
+        MPI_Wait(&r, MPI_STATUS_IGNORE);
+      else {
+        int idx;
+        MPI_Waitany(1, &r, &idx, MPI_STATUS_IGNORE);
+      }
       seen += buf[0];
     }
     for (int i = 1; i < size; i++) {
@@ -108,7 +112,11 @@ static void collectives(void) {
   int* a = calloc(M * 64, sizeof(int));
   int* b = calloc(M * 64, sizeof(int));
   int counts[64], displs[64], pair[64];
-  for (int i = 0; i < size; i++) { counts[i] = i + 1; displs[i] = i * M; pair[i] = rank + i + 1; }
+  for (int i = 0; i < size; i++) {
+    counts[i] = i + 1;
+    displs[i] = i * M;
+    pair[i] = rank + i + 1;
+  }
   for (int i = 0; i < M; i++) a[i] = rank + i;
   MPI_Barrier(MPI_COMM_WORLD);
   MPI_Bcast(a, M, MPI_INT, 1, MPI_COMM_WORLD);
@@ -173,8 +181,14 @@ static void rma(void) {
 /* Rank 0 waits 2 s in MPI_Recv for rank 1: a duration beyond 32 bits of clock ticks. */
 static void wait2s(void) {
   int v = rank;
-  if (rank == 1) { sleep(2); MPI_Send(&v, 1, MPI_INT, 0, 7, MPI_COMM_WORLD); }
-  if (rank == 0) { MPI_Recv(&v, 1, MPI_INT, 1, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE); check(v == 1, "wait2s"); }
+  if (rank == 1) {
+    sleep(2);
+    MPI_Send(&v, 1, MPI_INT, 0, 7, MPI_COMM_WORLD);
+  }
+  if (rank == 0) {
+    MPI_Recv(&v, 1, MPI_INT, 1, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    check(v == 1, "wait2s");
+  }
 }
 
 int main(int argc, char** argv) {
@@ -182,15 +196,26 @@ int main(int argc, char** argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   const char* mode = argc > 1 ? argv[1] : "ring";
-  if (!strcmp(mode, "ring")) ring();
-  else if (!strcmp(mode, "allpairs")) allpairs();
-  else if (!strcmp(mode, "anysource")) anysource();
-  else if (!strcmp(mode, "persistent")) persistent();
-  else if (!strcmp(mode, "collectives")) collectives();
-  else if (!strcmp(mode, "split")) split();
-  else if (!strcmp(mode, "rma")) rma();
-  else if (!strcmp(mode, "wait2s")) wait2s();
-  else { fprintf(stderr, "unknown mode %s\n", mode); MPI_Abort(MPI_COMM_WORLD, 2); }
+  if (!strcmp(mode, "ring"))
+    ring();
+  else if (!strcmp(mode, "allpairs"))
+    allpairs();
+  else if (!strcmp(mode, "anysource"))
+    anysource();
+  else if (!strcmp(mode, "persistent"))
+    persistent();
+  else if (!strcmp(mode, "collectives"))
+    collectives();
+  else if (!strcmp(mode, "split"))
+    split();
+  else if (!strcmp(mode, "rma"))
+    rma();
+  else if (!strcmp(mode, "wait2s"))
+    wait2s();
+  else {
+    fprintf(stderr, "unknown mode %s\n", mode);
+    MPI_Abort(MPI_COMM_WORLD, 2);
+  }
   if (rank == 0) printf("patterns %s: ok\n", mode);
   MPI_Finalize();
   return 0;

@@ -21,13 +21,20 @@ static void* exact(int n, size_t each) { return malloc((size_t)n * each); }
 
 static void fill(char* p, int idx, int count, double value) {
   for (int k = 0; k < count; ++k) {
-    if (size_of(idx) == 8) ((double*)p)[k] = value; else ((int*)p)[k] = (int)value;
+    if (size_of(idx) == 8)
+      ((double*)p)[k] = value;
+    else
+      ((int*)p)[k] = (int)value;
   }
 }
 static void verify(const char* what, const char* p, int idx, int count, double value) {
   for (int k = 0; k < count; ++k) {
     double v = size_of(idx) == 8 ? ((const double*)p)[k] : ((const int*)p)[k];
-    if (v != value) { ++bad; printf("check %s rank %d: got %g, want %g\n", what, wrank, v, value); return; }
+    if (v != value) {
+      ++bad;
+      printf("check %s rank %d: got %g, want %g\n", what, wrank, v, value);
+      return;
+    }
   }
 }
 
@@ -79,8 +86,7 @@ static void run(const char* fn, MPI_Comm comm, const Exchange* x, char kind, int
   }
   char* sbuf = malloc(sbytes + 8);
   char* rbuf = malloc(rbytes + 8);
-  for (int j = 0; j < x->nout; ++j)
-    fill(sbuf + sdispls_a[j], kind == 'w' ? j : 0, scounts[j], wrank * 100 + j);
+  for (int j = 0; j < x->nout; ++j) fill(sbuf + sdispls_a[j], kind == 'w' ? j : 0, scounts[j], wrank * 100 + j);
   MPI_Request req = MPI_REQUEST_NULL;
   MPI_Request* r = nonblocking ? &req : NULL;
   int rc;
@@ -97,13 +103,25 @@ static void run(const char* fn, MPI_Comm comm, const Exchange* x, char kind, int
     rc = r ? MPI_Ialltoallw(sbuf, scounts, sdispls, stypes, rbuf, rcounts, rdispls, rtypes, comm, r)
            : MPI_Alltoallw(sbuf, scounts, sdispls, stypes, rbuf, rcounts, rdispls, rtypes, comm);
   if (r) MPI_Wait(r, MPI_STATUS_IGNORE);
-  if (rc != MPI_SUCCESS) { ++bad; printf("check %s rank %d: rc %d\n", fn, wrank, rc); }
+  if (rc != MPI_SUCCESS) {
+    ++bad;
+    printf("check %s rank %d: rc %d\n", fn, wrank, rc);
+  }
   for (int i = 0; i < x->nin; ++i)
     if (x->in_world[i] >= 0)
       verify(fn, rbuf + rdispls_a[i], kind == 'w' ? x->in_idx[i] : 0, rcounts[i], x->in_world[i] * 100 + x->in_idx[i]);
   expect(fn, x->nout, x->out_world, sent);
-  free(scounts); free(rcounts); free(sdispls); free(rdispls); free(sdispls_a); free(rdispls_a);
-  free(stypes); free(rtypes); free(sent); free(sbuf); free(rbuf);
+  free(scounts);
+  free(rcounts);
+  free(sdispls);
+  free(rdispls);
+  free(sdispls_a);
+  free(rdispls_a);
+  free(stypes);
+  free(rtypes);
+  free(sent);
+  free(sbuf);
+  free(rbuf);
 }
 
 // The same block (count ints) to every out-neighbour: Neighbor_allgather / Neighbor_alltoall.
@@ -116,17 +134,32 @@ static void run_block(const char* fn, MPI_Comm comm, const Exchange* x, int allt
   for (int j = 0; j < x->nout; ++j) sent[j] = x->out_world[j] < 0 ? 0 : count * 4;
   int rc = alltoall ? MPI_Neighbor_alltoall(sbuf, count, MPI_INT, rbuf, count, MPI_INT, comm)
                     : MPI_Neighbor_allgather(sbuf, count, MPI_INT, rbuf, count, MPI_INT, comm);
-  if (rc != MPI_SUCCESS) { ++bad; printf("check %s rank %d: rc %d\n", fn, wrank, rc); }
+  if (rc != MPI_SUCCESS) {
+    ++bad;
+    printf("check %s rank %d: rc %d\n", fn, wrank, rc);
+  }
   for (int i = 0; i < x->nin; ++i)
-    if (x->in_world[i] >= 0 && rbuf[i * count] != x->in_world[i]) { ++bad; printf("check %s rank %d: bad block %d\n", fn, wrank, i); }
+    if (x->in_world[i] >= 0 && rbuf[i * count] != x->in_world[i]) {
+      ++bad;
+      printf("check %s rank %d: bad block %d\n", fn, wrank, i);
+    }
   expect(fn, x->nout, x->out_world, sent);
-  free(sbuf); free(rbuf); free(sent);
+  free(sbuf);
+  free(rbuf);
+  free(sent);
 }
 
 // Out-neighbours of rank r (world = comm ranks here), as the standard orders them.
-static int cart_out(int r, int* out) { out[0] = r > 0 ? r - 1 : -1; out[1] = r + 1 < wsize ? r + 1 : -1; return 2; }
+static int cart_out(int r, int* out) {
+  out[0] = r > 0 ? r - 1 : -1;
+  out[1] = r + 1 < wsize ? r + 1 : -1;
+  return 2;
+}
 static int star_out(int r, int* out) {  // graph: 0 is linked to everyone, everyone to 0
-  if (r != 0) { out[0] = 0; return 1; }
+  if (r != 0) {
+    out[0] = 0;
+    return 1;
+  }
   for (int k = 1; k < wsize; ++k) out[k - 1] = k;
   return wsize - 1;
 }
@@ -140,7 +173,8 @@ static int dist_out(int r, int* out) {  // even ranks send to the next two, odd 
 static int index_in(int (*outs)(int, int*), int from, int me) {
   int tmp[64];
   const int n = outs(from, tmp);
-  for (int k = 0; k < n; ++k) if (tmp[k] == me) return k;
+  for (int k = 0; k < n; ++k)
+    if (tmp[k] == me) return k;
   return -1;
 }
 
@@ -153,7 +187,8 @@ static void neighbours(int (*outs)(int, int*), int symmetric, int* out, int* nou
     memcpy(in, out, sizeof(int) * (size_t)*nout);
   } else {
     *nin = 0;
-    for (int k = 0; k < wsize; ++k) if (index_in(outs, k, wrank) >= 0) in[(*nin)++] = k;
+    for (int k = 0; k < wsize; ++k)
+      if (index_in(outs, k, wrank) >= 0) in[(*nin)++] = k;
   }
   for (int i = 0; i < *nin; ++i) in_idx[i] = in[i] < 0 ? 0 : index_in(outs, in[i], wrank);
 }
@@ -164,10 +199,14 @@ static void topology(const char* name, MPI_Comm comm, int (*outs)(int, int*), in
   Exchange x = {nout, nin, out, in, in_idx};
   char fn[64];
   (void)name;
-  snprintf(fn, sizeof fn, "Neighbor_alltoallv"); run(fn, comm, &x, 'v', 1, 0);
-  snprintf(fn, sizeof fn, "Ineighbor_alltoallv"); run(fn, comm, &x, 'v', 1, 1);
-  snprintf(fn, sizeof fn, "Neighbor_alltoallw"); run(fn, comm, &x, 'w', 1, 0);
-  snprintf(fn, sizeof fn, "Ineighbor_alltoallw"); run(fn, comm, &x, 'w', 1, 1);
+  snprintf(fn, sizeof fn, "Neighbor_alltoallv");
+  run(fn, comm, &x, 'v', 1, 0);
+  snprintf(fn, sizeof fn, "Ineighbor_alltoallv");
+  run(fn, comm, &x, 'v', 1, 1);
+  snprintf(fn, sizeof fn, "Neighbor_alltoallw");
+  run(fn, comm, &x, 'w', 1, 0);
+  snprintf(fn, sizeof fn, "Ineighbor_alltoallw");
+  run(fn, comm, &x, 'w', 1, 1);
   if (symmetric) {  // one recvcount for every source: only where all send the same
     run_block("Neighbor_allgather", comm, &x, 0);
     run_block("Neighbor_alltoall", comm, &x, 1);
@@ -178,7 +217,10 @@ int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   MPI_Comm_rank(MPI_COMM_WORLD, &wrank);
   MPI_Comm_size(MPI_COMM_WORLD, &wsize);
-  if (wsize != 5) { if (wrank == 0) fprintf(stderr, "run with 5 ranks\n"); MPI_Abort(MPI_COMM_WORLD, 2); }
+  if (wsize != 5) {
+    if (wrank == 0) fprintf(stderr, "run with 5 ranks\n");
+    MPI_Abort(MPI_COMM_WORLD, 2);
+  }
 
   // Intercommunicator: world ranks 0-1 and 2-4.
   const int color = wrank < 2 ? 0 : 1;
@@ -189,7 +231,10 @@ int main(int argc, char** argv) {
   MPI_Comm_rank(local, &lrank);
   MPI_Comm_remote_size(inter, &rsize);
   int remote[8], idx[8];
-  for (int j = 0; j < rsize; ++j) { remote[j] = color == 0 ? 2 + j : j; idx[j] = lrank; }
+  for (int j = 0; j < rsize; ++j) {
+    remote[j] = color == 0 ? 2 + j : j;
+    idx[j] = lrank;
+  }
   Exchange ix = {rsize, rsize, remote, remote, idx};
   run("Alltoallv", inter, &ix, 'v', 0, 0);
   run("Ialltoallv", inter, &ix, 'v', 0, 1);
@@ -211,12 +256,17 @@ int main(int argc, char** argv) {
   MPI_Cart_create(MPI_COMM_WORLD, 1, dims, periods, 0, &cart);
   topology("cart", cart, cart_out, 1);
   int index[16], edges[32], e = 0;
-  for (int r = 0; r < wsize; ++r) { e += star_out(r, edges + e); index[r] = e; }
+  for (int r = 0; r < wsize; ++r) {
+    e += star_out(r, edges + e);
+    index[r] = e;
+  }
   MPI_Graph_create(MPI_COMM_WORLD, wsize, index, edges, 0, &graph);
   topology("graph", graph, star_out, 1);
   int out[4], in[8], nout = dist_out(wrank, out), nin = 0;
-  for (int k = 0; k < wsize; ++k) if (index_in(dist_out, k, wrank) >= 0) in[nin++] = k;
-  MPI_Dist_graph_create_adjacent(MPI_COMM_WORLD, nin, in, MPI_UNWEIGHTED, nout, out, MPI_UNWEIGHTED, MPI_INFO_NULL, 0, &dist);
+  for (int k = 0; k < wsize; ++k)
+    if (index_in(dist_out, k, wrank) >= 0) in[nin++] = k;
+  MPI_Dist_graph_create_adjacent(MPI_COMM_WORLD, nin, in, MPI_UNWEIGHTED, nout, out, MPI_UNWEIGHTED, MPI_INFO_NULL, 0,
+                                 &dist);
   topology("dist", dist, dist_out, 0);
   MPI_Comm_free(&cart);
   MPI_Comm_free(&graph);

@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   const long calls = argc > 1 ? atol(argv[1]) : 100000;
   for (long i = 0; i < calls; i++) {
     MPI_Iprobe(MPI_ANY_SOURCE, 77, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
-    probes += flag;  /* nobody sends tag 77 */
+    probes += flag; /* nobody sends tag 77 */
   }
   long mine = rank + 1, sum = 0;
   MPI_Allreduce(&mine, &sum, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);

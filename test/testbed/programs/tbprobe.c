@@ -102,8 +102,7 @@ static int stream(int rank, int count, int bytes) {
     MPI_Waitall(WINDOW, req, MPI_STATUSES_IGNORE);
     MPI_Recv(&ack, 1, MPI_CHAR, 1, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
   } else if (rank == 1) {
-    for (int i = 0; i < count && i < WINDOW; i++)
-      MPI_Irecv(buf[i], bytes, MPI_CHAR, 0, 1, MPI_COMM_WORLD, &req[i]);
+    for (int i = 0; i < count && i < WINDOW; i++) MPI_Irecv(buf[i], bytes, MPI_CHAR, 0, 1, MPI_COMM_WORLD, &req[i]);
     for (int i = 0; i < count; i++) {
       MPI_Wait(&req[i % WINDOW], MPI_STATUS_IGNORE);
       at[i] = now_s() - t0;
@@ -111,7 +110,8 @@ static int stream(int rank, int count, int bytes) {
     }
     MPI_Send(&ack, 1, MPI_CHAR, 0, 2, MPI_COMM_WORLD);
     double total = (double)count * bytes;
-    printf("STREAM window=%d bytes=%.0f seconds=%.6f mbps=%.3f\n", WINDOW, total, at[count - 1], total * 8 / at[count - 1] / 1e6);
+    printf("STREAM window=%d bytes=%.0f seconds=%.6f mbps=%.3f\n", WINDOW, total, at[count - 1],
+           total * 8 / at[count - 1] / 1e6);
     for (int i = 0; i < count; i++) printf("T %.0f %.0f\n", at[i] * 1e6, (double)(i + 1) * bytes);
   }
   for (int w = 0; w < WINDOW; w++) free(buf[w]);
