@@ -11,11 +11,10 @@
 //
 // Epochs: per job, 1 for the first placement, + 1 for every change the service makes or sees.
 import { EventEmitter } from 'node:events';
-import type { Classification, ClassifyOptions } from '../monitor/classify.js';
+import type { Classification } from '../monitor/classify.js';
 import type { JobProfile } from '../monitor/job.js';
 import type { Monitor } from '../monitor/monitor.js';
 import type { Placement } from '../wire/messages.js';
-import type { CostModelOptions } from './cost.js';
 import type {
   JobState,
   PlacementEvent,
@@ -28,14 +27,15 @@ import type {
 } from './events.js';
 import type { Executor, ExternalChange, JobInfo } from './executor.js';
 import { badHostname } from './hostname.js';
+import { resolveInitial, type InitialPlacementHost } from './initial-placement.js';
 import { relocationNumbers } from './numbers.js';
-import { ConsolidationPolicy, type PolicyHost, type PolicyOptions } from './policy.js';
+import { ConsolidationPolicy, type PolicyHost } from './policy.js';
+import { runRelocation, type RelocationHost } from './relocation.js';
+import type { PlacementServiceEvents, PlacementServiceOptions } from './service-options.js';
 import {
-  crossingTraffic,
   formatSiteMap,
   parseSiteMap,
   parseSiteSpec,
-  resolveSiteSpec,
   samePlacement,
   validatePlacement,
   type SitePlacement,
@@ -51,14 +51,7 @@ export type {
   RelocationEvent,
   RelocationNumbers,
 } from './events.js';
-
-export interface PlacementServiceEvents {
-  placement: (ev: PlacementEvent) => void;
-  relocation: (ev: RelocationEvent) => void;
-  decision: (d: PolicyDecision) => void;
-  /** problems that are not a relocation's (a bad configured map, an executor that cannot read) */
-  warning: (message: string) => void;
-}
+export type { PlacementServiceEvents, PlacementServiceOptions, SitesConfig } from './service-options.js';
 
 // Typed events: the interface merges into the class below (what EventEmitter subclasses do).
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
@@ -67,27 +60,6 @@ export interface PlacementService {
   once<K extends keyof PlacementServiceEvents>(event: K, listener: PlacementServiceEvents[K]): this;
   off<K extends keyof PlacementServiceEvents>(event: K, listener: PlacementServiceEvents[K]): this;
   emit<K extends keyof PlacementServiceEvents>(event: K, ...args: Parameters<PlacementServiceEvents[K]>): boolean;
-}
-
-export type SitesConfig = string | SitePlacement | ((job: JobInfo) => string | SitePlacement | null | undefined);
-
-export interface PlacementServiceOptions {
-  /**
-   * The configured placement of every job: a site map ("A:0-3;B:4-7", SITEMPI_SITES syntax), a
-   * placement, or a function of the job. Without an executor it is the job's placement; with one,
-   * the executor says where ranks are, and a configured map that differs is reached through it
-   * (a relocation with trigger 'config').
-   */
-  sites?: SitesConfig;
-  executor?: Executor;
-  /** Parameters of the migration cost model (Sato et al., docs/references.md) (link parameters default to the executor's). */
-  cost?: CostModelOptions;
-  /** Classification thresholds (for the numbers and the policy). */
-  classify?: ClassifyOptions;
-  /** The consolidation policy: options, true for defaults, false/absent for none. */
-  policy?: PolicyOptions | boolean;
-  /** Ended jobs whose timeline is kept. Default 100. */
-  keepEndedJobs?: number;
 }
 
 const MAX_DECISIONS = 200;
@@ -104,6 +76,8 @@ export class PlacementService extends EventEmitter implements PolicyHost {
   private unwatch: (() => void) | null = null;
   private closed = false;
   private readonly hooks: Array<[string, (...a: never[]) => void]> = [];
+  /** Its own steps, bound, for the relocation (relocation.ts) and the first placement (initial-placement.ts). */
+  private readonly steps: RelocationHost & InitialPlacementHost;
 
   constructor(
     readonly monitor: Monitor,
@@ -114,6 +88,16 @@ export class PlacementService extends EventEmitter implements PolicyHost {
     const s = options.sites;
     this.spec = s === undefined || s === '' ? null : typeof s === 'string' ? parseSiteSpec(s) : s;
     if (s && typeof s === 'object') validateShape(s);
+    this.steps = {
+      executor: this.executor,
+      spec: this.spec,
+      jobInfo: (job) => this.jobInfo(job),
+      numbers: (job, from, target, classification) => this.numbers(job, from, target, classification),
+      apply: (st, p, source, reason) => this.apply(st, p, source, reason),
+      emit: (event, ev) => this.emit(event, ev),
+      relocate: (jobId, target, reason, opts) => this.relocate(jobId, target, reason, opts),
+      warn: (message) => this.warn(message),
+    };
     const pol = options.policy;
     this.policy = pol ? new ConsolidationPolicy(this, pol === true ? {} : pol) : null;
     this.listen('jobStart', (job: JobProfile) => this.onJobStart(job));
@@ -232,7 +216,7 @@ export class PlacementService extends EventEmitter implements PolicyHost {
     s.busy++;
     const run = s.chain.then(async () => {
       try {
-        return await this.doRelocate(s, t, reason, opts.trigger ?? 'api', requestedAt, opts.classification);
+        return await runRelocation(this.steps, s, t, reason, opts.trigger ?? 'api', requestedAt, opts.classification);
       } finally {
         s.busy--;
       }
@@ -273,93 +257,6 @@ export class PlacementService extends EventEmitter implements PolicyHost {
       classification,
       info: this.jobInfo(job),
     });
-  }
-
-  private async doRelocate(
-    s: JobState,
-    target: SitePlacement,
-    reason: string,
-    trigger: RelocationEvent['trigger'],
-    requestedAt: number,
-    cls?: Classification,
-  ): Promise<RelocationEvent> {
-    const job = s.job;
-    const from = s.current ? { sites: s.current.sites, siteOf: s.current.siteOf } : null;
-    const epochBefore = s.current?.epoch ?? 0;
-    const numbers = this.numbers(job, from, target, cls);
-    const executorStartedAt = Date.now();
-    let reached: SitePlacement | null = null;
-    let error: string | null = null;
-    if (this.executor) {
-      try {
-        const bad = badHostname(this.jobInfo(job));
-        if (bad) throw new Error(`not relocated: ${bad}`);
-        const problem = this.executor.checkTarget
-          ? await this.executor.checkTarget(this.jobInfo(job), target, from)
-          : null;
-        if (problem) throw new Error(problem);
-        reached = await this.executor.relocate({
-          job: this.jobInfo(job),
-          current: from,
-          target,
-          reason,
-          estimate: numbers.cost,
-        });
-        validatePlacement(reached, job.size);
-      } catch (e) {
-        error = (e as Error).message ?? String(e);
-        reached = null;
-        // Part of the move may have happened: take where the executor says the ranks are now.
-        const now = await this.executor.placementOf(this.jobInfo(job)).catch(() => null);
-        if (now && !samePlacement(now, from)) {
-          try {
-            validatePlacement(now, job.size);
-            reached = now;
-          } catch {
-            /* unusable */
-          }
-        }
-      }
-    } else {
-      reached = target;
-    }
-    const executorDone = Date.now();
-    let ranksNotified = 0;
-    if (reached && !job.ended) {
-      const ev = this.apply(s, reached, 'relocation', `${trigger}: ${reason}`);
-      ranksNotified = ev?.ranksNotified ?? 0;
-      const c = crossingTraffic(job.matrix(), reached);
-      numbers.crossBytesReached = c.bytes;
-      numbers.crossMessagesReached = c.messages;
-    }
-    if (!error && reached) s.lastRelocationAt = Date.now();
-    const finishedAt = Date.now();
-    const ev: RelocationEvent = {
-      jobId: job.id,
-      trigger,
-      reason,
-      ok: error === null,
-      error,
-      executor: this.executor?.kind ?? 'none',
-      from,
-      target,
-      reached,
-      reachedTarget: error === null && reached !== null && samePlacement(reached, target),
-      epochBefore,
-      epochAfter: s.current?.epoch ?? 0,
-      numbers,
-      timings: {
-        requestedAt,
-        executorStartedAt,
-        finishedAt,
-        executorMs: executorDone - executorStartedAt,
-        totalMs: finishedAt - requestedAt,
-        ranksNotified,
-      },
-    };
-    s.relocations.push(ev);
-    this.emit('relocation', ev);
-    return ev;
   }
 
   /** Makes `p` the job's placement when it differs: next epoch, pushed to every rank. */
@@ -427,83 +324,7 @@ export class PlacementService extends EventEmitter implements PolicyHost {
       this.monitor.sendPlacement(job.id, wirePlacement(s.current), { rank });
       return;
     }
-    this.resolveInitial(s).catch((e: Error) => this.warn(`job ${job.id}: ${e.message}`));
-  }
-
-  /** The first placement: the executor's view (once every rank's host is known), else the configured map. */
-  private async resolveInitial(s: JobState): Promise<void> {
-    if (s.current || s.resolving || s.job.ended) return;
-    const job = s.job;
-    const allSeen = job.ranksSeen === job.size;
-    if (this.executor) {
-      if (!allSeen) return;
-      s.resolving = true;
-      try {
-        let p: SitePlacement | null = null;
-        try {
-          p = await this.executor.placementOf(this.jobInfo(job));
-        } catch (e) {
-          this.warn(
-            `job ${job.id}: the ${this.executor.kind} executor cannot tell where its ranks are: ${(e as Error).message}`,
-          );
-        }
-        if (job.ended || s.current) return;
-        if (p) {
-          validatePlacement(p, job.size);
-          this.apply(s, p, 'executor', `where the ranks run (${this.executor.kind})`);
-          const want = this.configured(s);
-          if (want && !samePlacement(want, p) && !job.registered) {
-            this.warn(
-              `job ${job.id}: not registered, so the configured site map is not reached through the ${this.executor.kind} executor`,
-            );
-          } else if (want && !samePlacement(want, p)) {
-            void this.relocate(job.id, want, 'configured site map', { trigger: 'config' }).catch((e: Error) =>
-              this.warn(`job ${job.id}: ${e.message}`),
-            );
-          }
-          return;
-        }
-      } finally {
-        s.resolving = false;
-      }
-    }
-    if (s.current) return;
-    const usesHosts = this.spec !== null && 'usesHosts' in this.spec && this.spec.usesHosts;
-    if ((usesHosts || typeof this.spec === 'function') && !allSeen) return;
-    const want = this.configured(s);
-    if (want) this.apply(s, want, 'config', 'configured site map');
-    else if (this.executor && !this.spec && !s.configTried) {
-      s.configTried = true;
-      const hosts = [...new Set(this.jobInfo(job).hosts)].slice(0, 8).join(', ');
-      this.warn(
-        `job ${job.id}: no placement (the ${this.executor.kind} executor cannot place its ranks, on hosts ${hosts}, and no site map is configured)`,
-      );
-    }
-  }
-
-  /** The configured placement of a job (null: none, or it does not fit the job: warned once). */
-  private configured(s: JobState): SitePlacement | null {
-    if (!this.spec) return null;
-    const job = s.job;
-    const info = this.jobInfo(job);
-    try {
-      let p: SitePlacement | null | undefined;
-      if (typeof this.spec === 'function') {
-        const r = this.spec(info);
-        p = typeof r === 'string' ? parseSiteMap(r, job.size, info.hosts) : r;
-      } else if ('usesHosts' in this.spec) {
-        p = resolveSiteSpec(this.spec, job.size, info.hosts);
-      } else {
-        p = this.spec;
-      }
-      if (!p) return null;
-      validatePlacement(p, job.size);
-      return { sites: [...p.sites], siteOf: [...p.siteOf] };
-    } catch (e) {
-      if (!s.configTried) this.warn(`job ${job.id}: the configured site map does not fit (${(e as Error).message})`);
-      s.configTried = true;
-      return null;
-    }
+    resolveInitial(this.steps, s).catch((e: Error) => this.warn(`job ${job.id}: ${e.message}`));
   }
 
   private onExternal(ev: ExternalChange): void {
@@ -518,7 +339,7 @@ export class PlacementService extends EventEmitter implements PolicyHost {
   private async refreshJob(s: JobState, reason: string): Promise<void> {
     if (!this.executor || s.busy > 0 || s.job.ended) return;
     if (!s.current) {
-      await this.resolveInitial(s).catch((e: Error) => this.warn(`job ${s.job.id}: ${e.message}`));
+      await resolveInitial(this.steps, s).catch((e: Error) => this.warn(`job ${s.job.id}: ${e.message}`));
       return;
     }
     const run = s.chain.then(async () => {
