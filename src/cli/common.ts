@@ -1,0 +1,68 @@
+// What the run, monitor and report commands share: the report options, rendering a report (with
+// the placement history when there is a placement service), the placement service from the options.
+import { parseNumber, parseSize, UsageError } from './args.js';
+import { wantsPlacement } from '../placement/cli.js';
+import type { ClassifyOptions } from '../monitor/classify.js';
+import type { JobProfile } from '../monitor/job.js';
+import type { ReportOptions } from '../report/report.js';
+import type { PlacementService as PlacementServiceT } from '../placement/service.js';
+
+export const REPORT_OPTS = {
+  '--top': 'value',
+  '--threshold': 'value',
+  '--mpi-fraction': 'value',
+  '--no-histograms': 'flag',
+} as const;
+
+export function reportOptions(v: Record<string, string | boolean | string[]>): ReportOptions {
+  const c: ClassifyOptions = {};
+  if (typeof v.threshold === 'string') c.thresholdBytesPerSecond = parseSize(v.threshold);
+  if (typeof v['mpi-fraction'] === 'string') c.mpiFractionThreshold = parseNumber(v['mpi-fraction'], '--mpi-fraction');
+  return {
+    classify: c,
+    top: typeof v.top === 'string' ? parseNumber(v.top, '--top') : undefined,
+    histograms: v['no-histograms'] ? false : undefined,
+  };
+}
+
+export async function render(
+  jobs: readonly JobProfile[],
+  json: boolean,
+  ro: ReportOptions,
+  svc?: PlacementServiceT | null,
+): Promise<string> {
+  const { formatJson, formatText } = await import('../report/report.js');
+  if (!svc) return json ? formatJson(jobs, ro) + '\n' : formatText(jobs, ro);
+  const { addPlacementToJson, formatPlacementText } = await import('../placement/report.js');
+  if (json) return addPlacementToJson(formatJson(jobs, ro), svc) + '\n';
+  return (
+    formatText(jobs, ro) +
+    jobs
+      .map((j) => {
+        const h = svc.history(j);
+        return h ? formatPlacementText(h) : '';
+      })
+      .join('')
+  );
+}
+
+/** The placement service for run/monitor when placement options were given (null otherwise). */
+export async function placementService(
+  monitor: import('../monitor/monitor.js').Monitor,
+  values: Record<string, string | boolean | string[]>,
+  ro: ReportOptions,
+  log: (m: string) => void,
+): Promise<PlacementServiceT | null> {
+  if (!wantsPlacement(values)) {
+    if (typeof values.relocate === 'string' && values.relocate !== 'off')
+      throw new UsageError('--relocate auto needs an executor (--testbed or --executor-command)');
+    return null;
+  }
+  const { placementFromOptions, PlacementUsageError } = await import('../placement/cli.js');
+  try {
+    return await placementFromOptions(monitor, values, ro.classify ?? {}, log);
+  } catch (e) {
+    if (e instanceof PlacementUsageError) throw new UsageError(e.message);
+    throw e;
+  }
+}

@@ -1,0 +1,83 @@
+// sitempi monitor: the monitor service, a report for each job that ends.
+import { parseNumber, takeOptions, UsageError } from './args.js';
+import { PLACEMENT_OPTS } from '../placement/cli.js';
+import { placementService, render, REPORT_OPTS, reportOptions } from './common.js';
+import { makeReportDir, parseReportMode, writeNewReport } from './report-file.js';
+import { tokenFromOptions } from './secrets.js';
+import { USAGE } from './usage.js';
+
+export async function monitorCommand(argv: string[]): Promise<number> {
+  const spec = {
+    '--listen': 'list',
+    '--token': 'value',
+    '--token-file': 'value',
+    '--report-mode': 'value',
+    '--json': 'flag',
+    '--linger': 'value',
+    '--hello-timeout': 'value',
+    '--max-ranks': 'value',
+    '--report-dir': 'value',
+    '--quiet': 'flag',
+    '--join-window': 'value',
+    '--require-job-key': 'flag',
+    '-h': 'flag',
+    '--help': 'flag',
+    ...REPORT_OPTS,
+    ...PLACEMENT_OPTS,
+  } as const;
+  const { values, rest } = takeOptions(argv, spec, { stopAtUnknown: false });
+  if (values.help || values.h) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (rest.length) throw new UsageError(`unexpected argument ${rest[0]}`);
+  const { Monitor } = await import('../monitor/monitor.js');
+  const ro = reportOptions(values);
+  const json = values.json === true;
+  const quiet = values.quiet === true;
+  const reportDir = typeof values['report-dir'] === 'string' ? values['report-dir'] : undefined;
+  const reportMode = parseReportMode(values['report-mode']);
+  if (reportDir) makeReportDir(reportDir);
+  const token = tokenFromOptions(values, (m) => process.stderr.write(`sitempi monitor: warning: ${m}\n`));
+  const monitor = new Monitor({
+    token: token || undefined,
+    lingerMs: typeof values.linger === 'string' ? parseNumber(values.linger, '--linger') : undefined,
+    helloTimeoutMs:
+      typeof values['hello-timeout'] === 'string' ? parseNumber(values['hello-timeout'], '--hello-timeout') : undefined,
+    maxRanks: typeof values['max-ranks'] === 'string' ? parseNumber(values['max-ranks'], '--max-ranks') : undefined,
+    joinWindowMs:
+      typeof values['join-window'] === 'string' ? parseNumber(values['join-window'], '--join-window') : undefined,
+    requireJobKey: values['require-job-key'] === true,
+  });
+  const log = (m: string) => {
+    if (!quiet) process.stderr.write(`sitempi monitor: ${m}\n`);
+  };
+  const svc = await placementService(monitor, values, ro, log);
+  monitor.on('error', (e) => log(`error: ${e.message}`));
+  monitor.on('connectionError', (ev) =>
+    log(`rejected ${ev.remote}${ev.job ? ` (job ${ev.job} rank ${ev.rank})` : ''}: ${ev.error.message}`),
+  );
+  monitor.on('jobStart', (job) => log(`job ${job.id} started (${job.size} ranks)`));
+  monitor.on('jobEnd', (job) => {
+    void (async () => {
+      log(`job ${job.id} ended (${job.endReason})`);
+      await job.prepare(); // the collective expansion in slices: other clients go on meanwhile
+      process.stdout.write(await render([job], json, ro, svc));
+      if (reportDir) {
+        writeNewReport(reportDir, job.id, await render([job], true, ro, svc), reportMode);
+      }
+    })().catch((e: Error) => log(`report failed: ${e.message}`));
+  });
+  const listen = (values.listen as string[] | undefined) ?? ['tcp://127.0.0.1:7711'];
+  const addrs = await monitor.listen(listen);
+  log(`listening on ${addrs.join(', ')}${token ? '' : ' (no token: any client accepted)'}`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await monitor.close();
+  await svc?.close();
+  await new Promise((r) => setImmediate(r));
+  return 0;
+}

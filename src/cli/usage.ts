@@ -1,0 +1,60 @@
+// The usage text of the sitempi command (sitempi --help).
+import { PLACEMENT_USAGE } from '../placement/cli.js';
+
+export const USAGE = `usage: sitempi <command> [options]
+
+  sitempi run [run options] [mpirun options] -- ./app [args...]
+      Runs an MPI program under the shim (mpirun -x LD_PRELOAD=libsitempi.so ...) with an embedded
+      monitor, forwards the program's output unchanged, prints the report after it and exits with
+      the program's exit code.
+      run options (before any mpirun option):
+        --json             JSON report (one line, the last line of stdout) instead of text
+        --report FILE      write the report to FILE instead of stdout (mode 0600; --report-mode)
+        --report-mode M    permissions of report files, octal (default 600)
+        --token-file FILE  token the ranks must present, from FILE (default: $SITEMPI_TOKEN, else a
+                           random one); it reaches the ranks through the environment, never argv
+        --token T          the same on the command line, visible to every user (warns)
+        --listen ADDR      monitor address: unix:/path (default: a private Unix socket) or
+                           tcp://host:port (ranks on other hosts; see --monitor-host)
+        --monitor-host H   host name the ranks use to reach a tcp monitor (default: this host's name)
+        --job ID           job id (default: random)
+        --lib PATH         the shim (default: build/Release/libsitempi.so of this package)
+        --mpirun PATH      mpirun to use (default: mpirun, or $SITEMPI_MPIRUN)
+        --wait MS          after mpirun exits, wait up to MS for the ranks' last data (default 5000)
+        --no-progress      no progress line (shown on stderr only when it is a terminal)
+        placement options (below); with --testbed, mpirun runs on the testbed that is up
+      Running as root sets OMPI_ALLOW_RUN_AS_ROOT(_CONFIRM)=1. With more ranks than cores pass
+      --oversubscribe --mca mpi_yield_when_idle 1. SITEMPI_* variables of the environment are
+      passed on to the ranks.
+
+  sitempi monitor [--listen ADDR]... [--token-file FILE] [--json] [--linger MS] [--hello-timeout MS]
+                  [--max-ranks N] [--report-dir DIR] [--report-mode M] [--join-window MS]
+                  [--require-job-key] [placement options]
+      Runs the monitor service (default --listen tcp://127.0.0.1:7711; the token from --token-file
+      or $SITEMPI_TOKEN; --token T works too but shows it to every user, with a warning) and prints
+      a report for each job that ends (text, or one JSON line per job with --json; with --report-dir
+      also writes DIR/<job>.json, mode 0600 unless --report-mode). Connections that send no Hello
+      within --hello-timeout (default 30000 ms) are closed; jobs of more than --max-ranks ranks
+      (default 8192: the matrices are dense, 1 GiB per placement epoch at that size) are refused.
+      A job whose ranks have not all connected waits --join-window (default 60000 ms) after its
+      last connection closed for the others; --require-job-key refuses ranks without a job key
+      (SITEMPI_JOB_KEY, set by sitempi run). A second report of one job id in --report-dir gets a
+      new name (<job>.1.json, ...): none is overwritten. Stops on SIGINT/SIGTERM.
+
+  sitempi report [--json] [--max-file-size SIZE] FILES|DIRS...
+      Report from the per-rank files (sitempi-<job>-<rank>.smpi) the shim writes when no monitor is
+      configured (SITEMPI_OUTPUT_DIR). Directories are searched for *.smpi files. Only regular
+      files are read, at most SIZE of each (default 16GiB); frames that do not decode are skipped
+      and counted in the report.
+
+  sitempi testbed <command> ...    the multi-site testbed (sitempi testbed --help)
+
+report options (run, monitor, report):
+  --top N                rows in the top-N tables (default 10)
+  --threshold RATE       crossing traffic that makes a job network-intensive (default 10MB/s)
+  --mpi-fraction F       fraction of time in MPI that makes lower rates count (default 0.5)
+  --no-histograms        leave the per-pair message-size histograms out of the JSON
+
+JSON schema: docs/report-json.md.
+
+${PLACEMENT_USAGE}`;
