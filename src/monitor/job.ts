@@ -6,14 +6,19 @@ import type { Batch, Bye, CommDef, Hello } from '../wire/messages.js';
 import { MAX_EXACT, U64Array } from './counters.js';
 import { expandAll, expandSteps, type EpochData, type Expanded } from './expand.js';
 import { HISTOGRAM_BUCKETS, HistogramStore, sizeBucket } from './histogram.js';
-import { DEFAULT_JOB_LIMITS, epochsKept, LimitCounters, ProtocolError, type JobLimits } from './limits.js';
+import { DEFAULT_JOB_LIMITS, epochsKept, LimitCounters, type JobLimits } from './limits.js';
 import type { CommInfo } from './comm.js';
+import { CommTable } from './commtable.js';
 import { RankState } from './rank.js';
 import { RateWindow, type Rates } from './rates.js';
+import { functionStats, jobLosses, jobMpiFraction, jobWallNs, type FunctionStats, type Losses } from './summary.js';
+import { SwitchMarks, type PlacementSwitch } from './switches.js';
 
 export { HISTOGRAM_BUCKETS, sizeBucket, bucketLow } from './histogram.js';
 export { RankState } from './rank.js';
 export type { Rates } from './rates.js';
+export type { FunctionStats } from './summary.js';
+export type { PlacementSwitch } from './switches.js';
 
 const FN_MASK = (1 << ROLE_SHIFT) - 1;
 const NFN = FUNCTIONS.length;
@@ -21,36 +26,12 @@ const NEWEST_CALL_ROLE = Role.Coll; // roles 0..4 are calls
 /** Role.Placement records: `alg` says which mark (PlacementMark, generated from native/shim/gen/facts.mjs). */
 const PLACEMENT_MARK_SWITCH = PlacementMark.Switch;
 
-/** When a communicator started using a placement epoch (the shim's agreement, docs/relocation-shim.md). */
-export interface PlacementSwitch {
-  /** index into JobProfile.comms, or -1 when the communicator was not announced */
-  comm: number;
-  epoch: number;
-  /** the communicator's covered collective call from which the epoch is in force (0: its first) */
-  call: number;
-  /** earliest rank's time of the switch, seconds since its MPI_Init (the job's clock, as wallNs) */
-  jobSeconds: number;
-  /** ranks that reported it */
-  ranks: number;
-}
-
 /** Matrices of one placement epoch (or of the whole job): dense size x size, row = source. */
 export interface Matrix {
   size: number;
   /** bytes[src * size + dst] */
   bytes: U64Array;
   messages: U64Array;
-}
-
-/** Per-function totals over a job (or a rank). */
-export interface FunctionStats {
-  id: number;
-  name: string;
-  kind: string;
-  /** calls */
-  count: number;
-  bytes: number;
-  timeNs: number;
 }
 
 export type JobEndReason = 'complete' | 'disconnected' | 'closed' | 'files';
@@ -72,13 +53,12 @@ export interface JobOptions {
  */
 export class JobProfile {
   readonly ranks: (RankState | undefined)[];
-  readonly comms: CommInfo[] = [];
+  readonly comms: CommInfo[];
   /** Site of every world rank per placement epoch, as the shim reports using it (site-aware
    * collective records are expanded with the grouping of their epoch). */
   readonly siteMaps = new Map<number, number[]>();
-  private readonly commKeys = new Map<string, number>();
-  /** placement switches by "comm:epoch" */
-  private readonly switchMarks = new Map<string, PlacementSwitch>();
+  private readonly commTable: CommTable;
+  private readonly switchMarks: SwitchMarks;
   private readonly epochData = new Map<number, EpochData>();
   /** Point-to-point message-size histograms (pair index = src * size + dst). */
   private readonly hist = new HistogramStore();
@@ -97,8 +77,6 @@ export class JobProfile {
   /** Placement epochs kept (the rest are merged into the last one kept). */
   readonly maxEpochs: number;
   private readonly keptEpochs = new Set<number>();
-  private commRefs = 0;
-  private commMembers = 0;
   private collEntries = 0;
   private trackedGaps = 0;
   /** The job's key (Hello.job_key of its first accepted rank, or registered): binds ranks to it. */
@@ -118,6 +96,9 @@ export class JobProfile {
     this.startedAtMs = this.now();
     this.limits = { ...DEFAULT_JOB_LIMITS, ...opts.limits };
     this.maxEpochs = epochsKept(this.limits, size);
+    this.commTable = new CommTable(id, size, this.limits);
+    this.comms = this.commTable.comms;
+    this.switchMarks = new SwitchMarks(this.limits.maxPlacementSwitches);
   }
 
   /** One line per limit this job reached (for the report; empty in ordinary runs). */
@@ -196,39 +177,7 @@ export class JobProfile {
 
   /** A CommDef of rank r. Throws ProtocolError for members out of range or past the job's limits. */
   commDef(r: RankState, c: CommDef): void {
-    const P = this.size;
-    if (c.members.length > P || c.remoteMembers.length > P)
-      throw new ProtocolError(`CommDef with more members than the job's ${P} ranks`);
-    for (const w of c.members) if (w >= P) throw new ProtocolError(`CommDef member ${w} out of range for size ${P}`);
-    for (const w of c.remoteMembers)
-      if (w >= P) throw new ProtocolError(`CommDef member ${w} out of range for size ${P}`);
-    if (!r.localComm.has(c.localId) && this.commRefs >= this.limits.maxCommRefs)
-      throw new ProtocolError(`more than ${this.limits.maxCommRefs} communicators in job ${this.id} (maxCommRefs)`);
-    const key = `${c.globalId}:${c.members.join(',')}|${c.remoteMembers.join(',')}`;
-    let index = this.commKeys.get(key);
-    if (index === undefined) {
-      const n = c.members.length + c.remoteMembers.length;
-      if (this.commMembers + n > this.limits.maxCommMembers)
-        throw new ProtocolError(
-          `communicators of job ${this.id} hold more than ${this.limits.maxCommMembers} members (maxCommMembers)`,
-        );
-      this.commMembers += n;
-      index = this.comms.length;
-      const rankOf = new Map<number, number>();
-      c.members.forEach((w, i) => {
-        if (!rankOf.has(w)) rankOf.set(w, i);
-      });
-      this.comms.push({
-        index,
-        globalId: c.globalId,
-        members: Uint32Array.from(c.members),
-        remoteMembers: c.remoteMembers.length ? Uint32Array.from(c.remoteMembers) : null,
-        rankOf,
-      });
-      this.commKeys.set(key, index);
-    }
-    if (!r.localComm.has(c.localId)) this.commRefs++;
-    r.localComm.set(c.localId, index);
+    this.commTable.commDef(r, c);
   }
 
   bye(r: RankState, b: Bye): void {
@@ -331,8 +280,9 @@ export class JobProfile {
           continue;
         }
         case Role.Placement:
-          if (alg[i] === PLACEMENT_MARK_SWITCH)
-            this.placementSwitch(localComm, comm[i], by, b.crossBytes[i], b.start[i]);
+          if (alg[i] !== PLACEMENT_MARK_SWITCH) continue;
+          if (!this.switchMarks.add(localComm.get(comm[i]) ?? -1, by, b.crossBytes[i], b.start[i]))
+            this.overLimit.switchesOverLimit++;
           continue;
         default:
           continue; // Other, Recv, RecvDone: no matrix contribution
@@ -374,30 +324,11 @@ export class JobProfile {
     return true;
   }
 
-  private placementSwitch(
-    localComm: Map<number, number>,
-    lc: number,
-    epoch: number,
-    call: number,
-    startNs: number,
-  ): void {
-    const ci = localComm.get(lc) ?? -1;
-    const key = `${ci}:${epoch}`;
-    const jobSeconds = startNs / 1e9;
-    const s = this.switchMarks.get(key);
-    if (!s && this.switchMarks.size >= this.limits.maxPlacementSwitches) this.overLimit.switchesOverLimit++;
-    else if (!s) this.switchMarks.set(key, { comm: ci, epoch, call, jobSeconds, ranks: 1 });
-    else {
-      s.ranks++;
-      s.jobSeconds = Math.min(s.jobSeconds, jobSeconds);
-    }
-  }
-
   // --- queries -----------------------------------------------------------------------------
 
   /** When each communicator switched placement epochs, by communicator then epoch. */
   placementSwitches(): PlacementSwitch[] {
-    return [...this.switchMarks.values()].sort((a, b) => a.comm - b.comm || a.epoch - b.epoch);
+    return this.switchMarks.list();
   }
 
   /** Placement epochs that have traffic (sorted). */
@@ -455,67 +386,22 @@ export class JobProfile {
 
   /** Per-function totals over all ranks (or one rank), functions that were called only. */
   functions(rank?: number): FunctionStats[] {
-    const out: FunctionStats[] = [];
-    const sel = rank === undefined ? this.ranks : [this.ranks[rank]];
-    for (let id = 0; id < NFN; id++) {
-      let calls = 0;
-      let bytes = 0n,
-        time = 0n;
-      for (const r of sel) {
-        if (!r || r.fnCalls[id] === 0) continue;
-        calls += r.fnCalls[id];
-        bytes += r.fnBytes.big(id);
-        time += r.fnTime.big(id);
-      }
-      if (calls === 0) continue;
-      const f = FUNCTIONS[id];
-      out.push({ id, name: f.name, kind: f.kind, count: calls, bytes: Number(bytes), timeNs: Number(time) });
-    }
-    return out;
+    return functionStats(rank === undefined ? this.ranks : [this.ranks[rank]]);
   }
 
   /** Job wall time (ns): from the earliest rank start to the latest rank end. */
   get wallNs(): number {
-    let min: bigint | null = null,
-      max: bigint | null = null;
-    let fallback = 0;
-    for (const r of this.ranks) {
-      if (!r) continue;
-      fallback = Math.max(fallback, r.wallNs);
-      if (r.startNs === null || r.startNs === 0n) continue;
-      const end = r.startNs + BigInt(Math.round(r.wallNs));
-      if (min === null || r.startNs < min) min = r.startNs;
-      if (max === null || end > max) max = end;
-    }
-    return min !== null && max !== null ? Math.max(fallback, Number(max - min)) : fallback;
+    return jobWallNs(this.ranks);
   }
 
   /** Time in MPI over all ranks divided by wall time over all ranks. */
   get mpiFraction(): number {
-    let mpi = 0,
-      wall = 0;
-    for (const r of this.ranks)
-      if (r) {
-        mpi += r.mpiNs;
-        wall += r.wallNs;
-      }
-    return wall > 0 ? Math.min(1, mpi / wall) : 0;
+    return jobMpiFraction(this.ranks);
   }
 
   /** Records dropped by the shims, batches and records lost on the way. */
-  get losses(): { droppedRecords: number; lostBatches: number; lostRecords: number; duplicateBatches: number } {
-    let d = 0,
-      lb = 0,
-      lr = 0,
-      dup = 0;
-    for (const r of this.ranks)
-      if (r) {
-        d += r.dropped;
-        lb += r.lostBatches;
-        lr += r.lostRecords;
-        dup += r.duplicateBatches;
-      }
-    return { droppedRecords: d, lostBatches: lb, lostRecords: lr, duplicateBatches: dup };
+  get losses(): Losses {
+    return jobLosses(this.ranks);
   }
 
   /** Ingest rates over the sliding window (monitor clock). */

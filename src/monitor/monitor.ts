@@ -1,50 +1,21 @@
 // The monitor service: listens on TCP and/or Unix sockets, accepts rank connections, groups them
 // into jobs and emits typed job events.
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs';
-import net from 'node:net';
-import { FrameDecoder, WireError } from '../wire/frames.js';
+import type net from 'node:net';
+import { WireError } from '../wire/frames.js';
 import { encodeAck, encodeError, encodePlacement, type Placement } from '../wire/messages.js';
 import { MAX_FRAME_BYTES } from '../wire/proto.js';
-import { JobTable, type JobRegistration, type Session } from './ingest.js';
+import { newConn, newJobMeta, TURN_BYTES, UNAUTHENTICATED_CONN_BYTES, type Conn, type JobMeta } from './conns.js';
+import type { MonitorEvents } from './events.js';
+import { JobTable, type JobRegistration } from './ingest.js';
 import type { JobProfile } from './job.js';
 import { DEFAULT_MAX_RANKS, type JobLimits } from './limits.js';
-import { parseListenAddress, type MonitorOptions } from './options.js';
+import { listenOn, removeSocketFiles } from './listen.js';
+import type { MonitorOptions } from './options.js';
 
 export { parseListenAddress, type MonitorOptions } from './options.js';
-
-/** A connection's first frame must be its Hello (job, host, program, token: well under this):
- * a peer that has not shown the token cannot make the monitor hold more for it. */
-export const HELLO_MAX_BYTES = 64 * 1024;
-/** What one connection is charged, on top of its buffered bytes, before it has said Hello. */
-export const UNAUTHENTICATED_CONN_BYTES = 1024;
-/** Bytes of ranks' frames applied per event-loop turn, over all connections. */
-const TURN_BYTES = 512 * 1024;
-
-/** A connection was refused or dropped for breaking the protocol. */
-export interface ConnectionErrorEvent {
-  error: Error;
-  /** remote address (tcp) or listening path (unix) */
-  remote: string;
-  job?: string;
-  rank?: number;
-}
-
-export interface MonitorEvents {
-  jobStart: (job: JobProfile) => void;
-  /**
-   * A rank connection has said Hello (its frames of that chunk are applied). Emitted once per
-   * connection; a listener may answer that rank alone with sendPlacement(job.id, p, { rank }).
-   */
-  rankHello: (job: JobProfile, rank: number) => void;
-  /** New data for a job, at most once per updateIntervalMs. */
-  jobUpdate: (job: JobProfile) => void;
-  /** The job ended (job.endReason says why); it is no longer in monitor.jobs(). */
-  jobEnd: (job: JobProfile) => void;
-  /** A server-level error (a listening socket failed). Only emitted when someone listens. */
-  error: (err: Error) => void;
-  connectionError: (ev: ConnectionErrorEvent) => void;
-}
+export { HELLO_MAX_BYTES, UNAUTHENTICATED_CONN_BYTES } from './conns.js';
+export type { ConnectionErrorEvent, MonitorEvents } from './events.js';
 
 // Typed events: the interface merges into the class below (what EventEmitter subclasses do).
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
@@ -53,30 +24,6 @@ export interface Monitor {
   once<K extends keyof MonitorEvents>(event: K, listener: MonitorEvents[K]): this;
   off<K extends keyof MonitorEvents>(event: K, listener: MonitorEvents[K]): this;
   emit<K extends keyof MonitorEvents>(event: K, ...args: Parameters<MonitorEvents[K]>): boolean;
-}
-
-interface Conn {
-  /** bytes charged to the unauthenticated budget (0 once it has said Hello) */
-  charged: number;
-  /** chunks received while its earlier ones wait for their turn */
-  backlog: Buffer[];
-  /** the peer has closed: drop the connection once its backlog is applied */
-  closeWhenDrained: boolean;
-  socket: net.Socket;
-  session: Session;
-  decoder: FrameDecoder;
-  remote: string;
-  ackedSeq: number;
-  dead: boolean;
-  helloTimer: NodeJS.Timeout | null;
-}
-
-interface JobMeta {
-  conns: Set<Conn>;
-  lingerTimer: NodeJS.Timeout | null;
-  updateTimer: NodeJS.Timeout | null;
-  lastUpdateVersion: number;
-  lastUpdateMs: number;
 }
 
 /**
@@ -136,13 +83,7 @@ export class Monitor extends EventEmitter {
       limits: opts.limits,
     });
     this.table.onJobStart = (job) => {
-      this.meta.set(job, {
-        conns: new Set(),
-        lingerTimer: null,
-        updateTimer: null,
-        lastUpdateVersion: -1,
-        lastUpdateMs: 0,
-      });
+      this.meta.set(job, newJobMeta());
       this.emit('jobStart', job);
     };
     if (opts.listen !== undefined) void this.listen(opts.listen).catch((e: Error) => this.emitError(e));
@@ -153,33 +94,14 @@ export class Monitor extends EventEmitter {
     const list = Array.isArray(addresses) ? addresses : [addresses];
     const out: string[] = [];
     for (const a of list) {
-      const spec = parseListenAddress(a);
-      const server = net.createServer((s) => this.accept(s, spec.kind === 'unix' ? `unix:${spec.path}` : ''));
-      server.on('error', (e) => this.emitError(e));
-      if (spec.kind === 'unix') {
-        removeStaleSocket(spec.path);
-        await new Promise<void>((res, rej) => {
-          server.once('error', rej);
-          server.listen(spec.path, () => {
-            server.off('error', rej);
-            res();
-          });
-        });
-        this.unixPaths.push(spec.path);
-        out.push(`unix:${spec.path}`);
-      } else {
-        await new Promise<void>((res, rej) => {
-          server.once('error', rej);
-          server.listen(spec.port, spec.host, () => {
-            server.off('error', rej);
-            res();
-          });
-        });
-        const ad = server.address() as net.AddressInfo;
-        const host = ad.family === 'IPv6' ? `[${ad.address}]` : ad.address;
-        out.push(`tcp://${host}:${ad.port}`);
-      }
-      this.servers.push(server);
+      const l = await listenOn(
+        a,
+        (s, unixName) => this.accept(s, unixName),
+        (e) => this.emitError(e),
+      );
+      if (l.unixPath !== null) this.unixPaths.push(l.unixPath);
+      out.push(l.address);
+      this.servers.push(l.server);
     }
     this.addrs.push(...out);
     return out;
@@ -280,13 +202,7 @@ export class Monitor extends EventEmitter {
     for (const c of [...this.conns]) this.drop(c, null);
     for (const job of this.jobs()) this.endJob(job, 'closed');
     await Promise.all(closing);
-    for (const p of this.unixPaths) {
-      try {
-        fs.unlinkSync(p);
-      } catch {
-        /* gone */
-      }
-    }
+    removeSocketFiles(this.unixPaths);
     return this.ended;
   }
 
@@ -299,18 +215,7 @@ export class Monitor extends EventEmitter {
     }
     socket.setNoDelay(true);
     const remote = unixName || `${socket.remoteAddress}:${socket.remotePort}`;
-    const c: Conn = {
-      socket,
-      session: this.table.session(),
-      decoder: new FrameDecoder(this.options.maxFrameBytes, HELLO_MAX_BYTES),
-      remote,
-      ackedSeq: -1,
-      dead: false,
-      helloTimer: null,
-      charged: 0,
-      backlog: [],
-      closeWhenDrained: false,
-    };
+    const c = newConn(socket, this.table.session(), remote, this.options.maxFrameBytes);
     this.conns.add(c);
     this.unauthenticated.add(c);
     this.charge(c);
@@ -524,13 +429,5 @@ export class Monitor extends EventEmitter {
 
   private emitError(e: Error): void {
     if (this.listenerCount('error') > 0) this.emit('error', e);
-  }
-}
-
-function removeStaleSocket(p: string): void {
-  try {
-    if (fs.statSync(p).isSocket()) fs.unlinkSync(p);
-  } catch {
-    /* absent */
   }
 }

@@ -1,0 +1,66 @@
+// What the Monitor holds for its rank connections: each connection's state, each job's set of
+// connections and timers, and the byte budgets that bound what connections may make it hold
+// (before Hello, and per event-loop turn).
+import type net from 'node:net';
+import { FrameDecoder } from '../wire/frames.js';
+import type { Session } from './ingest.js';
+
+/** A connection's first frame must be its Hello (job, host, program, token: well under this):
+ * a peer that has not shown the token cannot make the monitor hold more for it. */
+export const HELLO_MAX_BYTES = 64 * 1024;
+/** What one connection is charged, on top of its buffered bytes, before it has said Hello. */
+export const UNAUTHENTICATED_CONN_BYTES = 1024;
+/** Bytes of ranks' frames applied per event-loop turn, over all connections. */
+export const TURN_BYTES = 512 * 1024;
+
+export interface Conn {
+  /** bytes charged to the unauthenticated budget (0 once it has said Hello) */
+  charged: number;
+  /** chunks received while its earlier ones wait for their turn */
+  backlog: Buffer[];
+  /** the peer has closed: drop the connection once its backlog is applied */
+  closeWhenDrained: boolean;
+  socket: net.Socket;
+  session: Session;
+  decoder: FrameDecoder;
+  remote: string;
+  ackedSeq: number;
+  dead: boolean;
+  helloTimer: NodeJS.Timeout | null;
+}
+
+/** A new connection: nothing received, nothing charged yet. */
+export function newConn(socket: net.Socket, session: Session, remote: string, maxFrameBytes: number): Conn {
+  return {
+    socket,
+    session,
+    decoder: new FrameDecoder(maxFrameBytes, HELLO_MAX_BYTES),
+    remote,
+    ackedSeq: -1,
+    dead: false,
+    helloTimer: null,
+    charged: 0,
+    backlog: [],
+    closeWhenDrained: false,
+  };
+}
+
+/** A job in progress: its open connections and timers. */
+export interface JobMeta {
+  conns: Set<Conn>;
+  lingerTimer: NodeJS.Timeout | null;
+  updateTimer: NodeJS.Timeout | null;
+  lastUpdateVersion: number;
+  lastUpdateMs: number;
+}
+
+/** A new job: no connection yet, no timer, no update sent. */
+export function newJobMeta(): JobMeta {
+  return {
+    conns: new Set(),
+    lingerTimer: null,
+    updateTimer: null,
+    lastUpdateVersion: -1,
+    lastUpdateMs: 0,
+  };
+}
