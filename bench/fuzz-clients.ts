@@ -8,7 +8,8 @@
 import net from 'node:net';
 import { addon } from '../src/native/addon.js';
 import { encodeHello } from '../src/wire/messages.js';
-import { randomStream, rng, withLength } from './fuzz-streams.js';
+import { randomStream, withLength } from './fuzz-streams.js';
+import { rng } from './records.js';
 
 const [addr, cArg, fArg, secArg, seedArg] = process.argv.slice(2);
 const nClients = Number(cArg),

@@ -15,7 +15,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Monitor, type MonitorOptions } from '../src/monitor/monitor.js';
 import { FrameDecoder } from '../src/wire/frames.js';
 import { decodeEnvelope } from '../src/wire/messages.js';
-import { randomBatch, rng } from './fuzz-streams.js';
+import { randomBatch } from './fuzz-streams.js';
+import { rng } from './records.js';
 
 export interface FuzzOptions {
   seconds: number;

@@ -1,15 +1,10 @@
 // Random and mutated monitor input for the fuzzer (bench/fuzz-monitor.ts): what a confused, broken
 // or hostile rank might send, drawn from a seeded generator.
-import { Role, ROLE_SHIFT, FUNCTIONS } from '../src/generated/functions.js';
+import { Role } from '../src/generated/functions.js';
 import { addon } from '../src/native/addon.js';
 import { encodeHello, encodePlacement } from '../src/wire/messages.js';
+import { batchColumns, fnCode, mutate } from './records.js';
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
-}
-
-const fnCode = (name: string, role: number) => FUNCTIONS.findIndex((f) => f.name === name) | (role << ROLE_SHIFT);
 const CODES = [
   fnCode('MPI_Send', Role.Send),
   fnCode('MPI_Recv', Role.Recv),
@@ -23,15 +18,7 @@ const CODES = [
 
 /** A batch of n random records (peers, sizes, communicators and epochs drawn wide). */
 export function randomBatch(rnd: () => number, seq: number, n: number, P: number): Buffer {
-  const fn = new Uint32Array(n),
-    peer = new Int32Array(n),
-    bytes = new Float64Array(n),
-    comm = new Uint32Array(n);
-  const alg = new Uint32Array(n),
-    start = new Float64Array(n),
-    duration = new Float64Array(n);
-  const crossMsgs = new Uint32Array(n),
-    crossBytes = new Float64Array(n);
+  const { fn, peer, bytes, comm, alg, start, duration, crossMsgs, crossBytes } = batchColumns(n);
   let t = 0;
   for (let i = 0; i < n; i++) {
     fn[i] = CODES[Math.floor(rnd() * CODES.length)];
@@ -59,30 +46,6 @@ export function randomBatch(rnd: () => number, seq: number, n: number, P: number
     crossMsgs,
     crossBytes,
   });
-}
-
-/** Flips, overwrites, cuts or repeats a few bytes of a frame body. */
-export function mutate(body: Buffer, rnd: () => number): Buffer {
-  const b = Buffer.from(body);
-  const pick = () => Math.floor(rnd() * b.length);
-  switch (Math.floor(rnd() * 5)) {
-    case 0:
-      for (let k = 0; k < 1 + rnd() * 3; k++) if (b.length) b[pick()] ^= 1 << Math.floor(rnd() * 8);
-      return b;
-    case 1:
-      for (let k = 0; k < 1 + rnd() * 3; k++) if (b.length) b[pick()] = Math.floor(rnd() * 256);
-      return b;
-    case 2:
-      return b.subarray(0, pick());
-    case 3: {
-      const i = pick();
-      return Buffer.concat([b.subarray(0, i), b.subarray(Math.max(0, i - 8), i), b.subarray(i)]);
-    }
-    default: {
-      const i = pick();
-      return Buffer.concat([b.subarray(0, i), Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]), b.subarray(i)]);
-    }
-  }
 }
 
 export function withLength(body: Buffer): Buffer {

@@ -4,30 +4,22 @@
 //
 //   npx tsc -p tsconfig.json && node --expose-gc dist/bench/ingest.js [--json] [--seconds 2] [--batches 16]
 // (--batches: batches per rank in the ingested stream; fewer only to make a quick run start sooner)
-import { FUNCTIONS, Role, ROLE_SHIFT } from '../src/generated/functions.js';
+import { Role } from '../src/generated/functions.js';
 import { JobTable } from '../src/monitor/ingest.js';
 import { addon } from '../src/native/addon.js';
 import { FrameDecoder } from '../src/wire/frames.js';
 import { BatchScratch, decodeEnvelope } from '../src/wire/messages.js';
 import { messageType } from '../src/wire/proto.js';
 import { arg } from './args.js';
+import { batchColumns, fnCode as code, rng } from './records.js';
 
 const json = process.argv.includes('--json');
 const seconds = Number(arg('--seconds', '2')) || 2;
 const batches = Math.max(1, Math.floor(Number(arg('--batches', '16')) || 16));
 
-const id = (name: string) => FUNCTIONS.findIndex((f) => f.name === name);
-const code = (name: string, role: number) => id(name) | (role << ROLE_SHIFT);
-
 /** A stencil-like mix: halo Isend/Irecv to neighbours, Waitall, Allreduce, some Bcast/Alltoallv parts. */
 function makeBatch(rank: number, P: number, seq: number, n: number, rnd: () => number): Buffer {
-  const fn = new Uint32Array(n),
-    peer = new Int32Array(n),
-    bytes = new Float64Array(n),
-    comm = new Uint32Array(n);
-  const alg = new Uint32Array(n),
-    start = new Float64Array(n),
-    duration = new Float64Array(n);
+  const { fn, peer, bytes, comm, alg, start, duration } = batchColumns(n);
   let t = seq * 1e7;
   for (let i = 0; i < n; i++) {
     const x = rnd();
@@ -64,14 +56,6 @@ function makeBatch(rank: number, P: number, seq: number, n: number, rnd: () => n
     }
   }
   return addon.encodeBatch({ seq, dropped: 0, epoch: 0, fn, peer, bytes, comm, alg, start, duration });
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
 }
 
 const P = 64,

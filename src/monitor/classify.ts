@@ -15,6 +15,7 @@
 //
 // Defaults: T = 10e6 B/s (10 MB/s), F = 0.5, k = 0.1, M = 1000 messages/s. Every parameter is an
 // option; `split` replaces the contiguous halves with any site assignment.
+import { crossingSums } from './crossing.js';
 import type { JobProfile } from './job.js';
 
 export type Verdict = 'network-intensive' | 'compute-intensive';
@@ -75,32 +76,15 @@ export function crossTraffic(job: JobProfile, opts: Pick<ClassifyOptions, 'split
   const P = job.size;
   const site = opts.split ?? Array.from({ length: P }, (_, i) => (i < Math.floor(P / 2) ? 0 : 1));
   if (site.length !== P) throw new Error(`split has ${site.length} entries, the job has ${P} ranks`);
-  const m = job.matrix(opts.epoch);
-  let cb = 0n,
-    cm = 0n,
-    tb = 0n,
-    tm = 0n;
-  for (let s = 0; s < P; s++) {
-    for (let d = 0; d < P; d++) {
-      const i = s * P + d;
-      const b = m.bytes.big(i),
-        k = m.messages.big(i);
-      tb += b;
-      tm += k;
-      if (site[s] !== site[d]) {
-        cb += b;
-        cm += k;
-      }
-    }
-  }
+  const sums = crossingSums(job.matrix(opts.epoch), site);
   return {
     ranks: P,
     wallSeconds: job.wallNs / 1e9,
     mpiFraction: job.mpiFraction,
-    totalBytes: Number(tb),
-    totalMessages: Number(tm),
-    crossBytes: Number(cb),
-    crossMessages: Number(cm),
+    totalBytes: sums.totalBytes,
+    totalMessages: sums.totalMessages,
+    crossBytes: sums.bytes,
+    crossMessages: sums.messages,
   };
 }
 

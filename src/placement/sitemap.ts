@@ -7,6 +7,7 @@
 //
 // Sites are separated by ';' or newlines, '#' starts a comment. Every rank must be in exactly one
 // site; no site may be empty.
+import { crossingSums, type CrossingSums } from '../monitor/crossing.js';
 import type { Matrix } from '../monitor/job.js';
 import { addon } from '../native/addon.js';
 
@@ -141,30 +142,8 @@ export function consolidated(like: SitePlacement, site: string): SitePlacement {
 }
 
 /** Bytes and messages of a matrix between ranks on different sites. */
-export function crossingTraffic(
-  m: Matrix,
-  p: SitePlacement,
-): { bytes: number; messages: number; totalBytes: number; totalMessages: number } {
+export function crossingTraffic(m: Matrix, p: SitePlacement): CrossingSums {
   const P = m.size;
   if (p.siteOf.length !== P) throw new SiteMapError(`the placement has ${p.siteOf.length} ranks, the matrix ${P}`);
-  const name = siteNames(p);
-  let cb = 0n,
-    cm = 0n,
-    tb = 0n,
-    tm = 0n;
-  for (let s = 0; s < P; s++) {
-    for (let d = 0; d < P; d++) {
-      const i = s * P + d;
-      const b = m.bytes.big(i),
-        k = m.messages.big(i);
-      if (b === 0n && k === 0n) continue;
-      tb += b;
-      tm += k;
-      if (name[s] !== name[d]) {
-        cb += b;
-        cm += k;
-      }
-    }
-  }
-  return { bytes: Number(cb), messages: Number(cm), totalBytes: Number(tb), totalMessages: Number(tm) };
+  return crossingSums(m, siteNames(p));
 }

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compileMpi, mpirun, tempDir } from '../helpers/mpi.js';
 import { addon, checkJob, type CallLine } from './predict.js';
-import { readJob } from './records.js';
+import { COVERED, readJob } from './records.js';
 
 const source = 'test/coll/programs/fcoll.F90';
 const bindings: Record<string, string[]> = {
@@ -48,21 +48,6 @@ function fcollCalls(P: number): CallLine[] {
     call('Allreduce', -1, 4, 1),
   ];
 }
-
-const COVERED = [
-  'Barrier',
-  'Bcast',
-  'Reduce',
-  'Allreduce',
-  'Gather',
-  'Gatherv',
-  'Scatter',
-  'Scatterv',
-  'Allgather',
-  'Allgatherv',
-  'Alltoall',
-  'Alltoallv',
-];
 
 describe('site-aware collectives from Fortran', () => {
   for (const [binding, flags] of Object.entries(bindings)) {

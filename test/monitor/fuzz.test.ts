@@ -10,12 +10,8 @@ import type { JobProfile } from '../../src/monitor/job.js';
 import { buildReport } from '../../src/report/report.js';
 import { WireError } from '../../src/wire/frames.js';
 import { encodePlacement } from '../../src/wire/messages.js';
+import { mutate, rng } from '../../bench/records.js';
 import { addon, batchFrame, fnCode, helloFrame, worldCommFrame, type Rec } from './helpers.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
-}
 
 const P = 4;
 const mark = (kind: number, epoch: number, call: number): Rec => ({
@@ -57,29 +53,6 @@ function stream(job: string, rank: number): Buffer[] {
     batchFrame(1, recs.slice(5), { epoch: 1 }),
     addon.encodeBye({ endNs: 5e9, records: recs.length, dropped: 0, mpiNs: 1e9 }),
   ].map((f) => f.subarray(4));
-}
-
-function mutate(body: Buffer, rnd: () => number): Buffer {
-  const b = Buffer.from(body);
-  const pick = () => Math.floor(rnd() * b.length);
-  switch (Math.floor(rnd() * 5)) {
-    case 0:
-      for (let k = 0; k < 1 + rnd() * 3; k++) if (b.length) b[pick()] ^= 1 << Math.floor(rnd() * 8);
-      return b;
-    case 1:
-      for (let k = 0; k < 1 + rnd() * 3; k++) if (b.length) b[pick()] = Math.floor(rnd() * 256);
-      return b;
-    case 2:
-      return b.subarray(0, pick());
-    case 3: {
-      const i = pick();
-      return Buffer.concat([b.subarray(0, i), b.subarray(Math.max(0, i - 8), i), b.subarray(i)]);
-    }
-    default: {
-      const i = pick();
-      return Buffer.concat([b.subarray(0, i), Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]), b.subarray(i)]);
-    }
-  }
 }
 
 /** Everything a user of the library or the CLI may ask of a job. */

@@ -8,6 +8,7 @@ import { classify, classifyNumbers } from '../../src/monitor/classify.js';
 import { loadRankFiles } from '../../src/monitor/files.js';
 import { buildReport, formatText } from '../../src/report/report.js';
 import { main } from '../../src/cli/main.js';
+import { baseMpirunArgs } from '../../src/mpi/toolchain.js';
 import { nativeBuildDir } from '../../src/native/paths.js';
 import { addon, batchFrame, fnCode, helloFrame, worldCommFrame, type Rec } from './helpers.js';
 
@@ -206,23 +207,7 @@ describe('CLI', () => {
   it('run --json: a real MPI program under the shim, exit code and report', async () => {
     const demo = path.join(nativeBuildDir, 'sitempi-demo');
     const reportFile = path.join(tmp(), 'r.json');
-    const code = await main([
-      'run',
-      '--json',
-      '--report',
-      reportFile,
-      '-np',
-      '2',
-      '--oversubscribe',
-      '--mca',
-      'mpi_yield_when_idle',
-      '1',
-      '--mca',
-      'btl',
-      'self,vader',
-      '--',
-      demo,
-    ]);
+    const code = await main(['run', '--json', '--report', reportFile, '-np', '2', ...baseMpirunArgs, '--', demo]);
     expect(code).toBe(0);
     const rep = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as {
       jobs: Array<{

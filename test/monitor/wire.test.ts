@@ -10,6 +10,7 @@ import {
   type Batch,
 } from '../../src/wire/messages.js';
 import { messageType } from '../../src/wire/proto.js';
+import type { BatchColumns } from '../../src/native/addon.js';
 import { addon } from './helpers.js';
 import { ROLE_SHIFT } from '../../src/generated/facts.js';
 
@@ -27,20 +28,8 @@ function rng(seed: number): () => number {
   };
 }
 
-interface Cols {
-  seq: number;
-  dropped: number;
-  epoch: number;
-  fn: Uint32Array;
-  peer: Int32Array;
-  bytes: Float64Array;
-  comm: Uint32Array;
-  alg: Uint32Array;
-  start: Float64Array;
-  duration: Float64Array;
-  crossMsgs: Uint32Array;
-  crossBytes: Float64Array;
-}
+/** Every column of a batch, given. */
+type Cols = Required<BatchColumns>;
 
 function randomBatch(r: () => number, n: number, withCross: boolean): Cols {
   const big = () => {

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { baseMpirunArgs } from '../../src/mpi/toolchain.js';
 import { nativeBuildDir } from '../../src/native/paths.js';
 
 const dirs: string[] = [];
@@ -61,13 +62,7 @@ describe('sitempi run with placement options', () => {
       '--no-gain-check',
       '-np',
       '2',
-      '--oversubscribe',
-      '--mca',
-      'mpi_yield_when_idle',
-      '1',
-      '--mca',
-      'btl',
-      'self,vader',
+      ...baseMpirunArgs,
       '--',
       path.join(nativeBuildDir, 'sitempi-demo'),
       '20000',

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Placement } from '../../src/wire/messages.js';
-import { compileMpi, mpirun, tempDir } from '../helpers/mpi.js';
+import { compileMpi, mpirun, tempDir, type RunResult } from '../helpers/mpi.js';
 import {
   TappedMonitor,
   decodeStreams,
@@ -162,6 +162,37 @@ function expectCleanRun(r: { code: number; stdout: string; stderr: string }): Re
   return m!;
 }
 
+/**
+ * Starts the soak program on NP ranks (`steps` as its second argument), streaming to `tm` with a
+ * checkpoint every K calls; once every rank has said Hello, the job's id and the run, which must
+ * not end before then.
+ */
+async function startSoak(
+  tm: TappedMonitor,
+  stop: string,
+  o: { K: number; steps: string; timeoutMs: number; env?: Record<string, string> },
+): Promise<{ run: Promise<RunResult>; jobId: string }> {
+  const run = mpirun({
+    np: NP,
+    program,
+    args: [stop, o.steps],
+    timeoutMs: o.timeoutMs,
+    env: {
+      SITEMPI_MONITOR: tm.address,
+      SITEMPI_CHECKPOINT_EVERY: String(o.K),
+      SITEMPI_QUEUE_BATCHES: '448',
+      SITEMPI_FLUSH_MS: '100',
+      ...(o.env ?? {}),
+    },
+  });
+  const failed = run.then((r) => {
+    throw new Error(`the job ended early (${r.code}): ${r.stderr.slice(-2000)}`);
+  });
+  failed.catch(() => {});
+  const jobId = await Promise.race([tm.waitForRanks(NP), failed]);
+  return { run, jobId };
+}
+
 async function storm(o: {
   K: number;
   epochs: number;
@@ -178,24 +209,7 @@ async function storm(o: {
   const timers: NodeJS.Timeout[] = [];
   const modes = { all: 0, partThenRest: 0, partOnly: 0, shuffled: 0 };
   try {
-    const run = mpirun({
-      np: NP,
-      program,
-      args: [stop, '100'],
-      timeoutMs: 150_000,
-      env: {
-        SITEMPI_MONITOR: tm.address,
-        SITEMPI_CHECKPOINT_EVERY: String(K),
-        SITEMPI_QUEUE_BATCHES: '448',
-        SITEMPI_FLUSH_MS: '100',
-        ...(o.env ?? {}),
-      },
-    });
-    const failed = run.then((r) => {
-      throw new Error(`the job ended early (${r.code}): ${r.stderr.slice(-2000)}`);
-    });
-    failed.catch(() => {});
-    const jobId = await Promise.race([tm.waitForRanks(NP), failed]);
+    const { run, jobId } = await startSoak(tm, stop, { K, steps: '100', timeoutMs: 150_000, env: o.env });
     const send = (p: Placement, rank?: number) =>
       tm.monitor.sendPlacement(jobId, p, rank === undefined ? {} : { rank });
     for (let e = 1; e <= o.epochs; e++) {
@@ -290,24 +304,12 @@ describe('live relocation: the agreement under a storm of placements', () => {
     const placements = new Map<number, Placement>();
     let tm2: TappedMonitor | null = null;
     try {
-      const run = mpirun({
-        np: NP,
-        program,
-        args: [stop, '60'],
+      const { run, jobId } = await startSoak(tm, stop, {
+        K,
+        steps: '60',
         timeoutMs: 90_000,
-        env: {
-          SITEMPI_MONITOR: tm.address,
-          SITEMPI_CHECKPOINT_EVERY: String(K),
-          SITEMPI_QUEUE_BATCHES: '448',
-          SITEMPI_FLUSH_MS: '100',
-          SITEMPI_BACKOFF_MAX_MS: '200',
-        },
+        env: { SITEMPI_BACKOFF_MAX_MS: '200' },
       });
-      const failed = run.then((r) => {
-        throw new Error(`the job ended early (${r.code}): ${r.stderr.slice(-2000)}`);
-      });
-      failed.catch(() => {});
-      const jobId = await Promise.race([tm.waitForRanks(NP), failed]);
       const rnd = prng(7);
       for (let e = 1; e <= 5; e++) {
         const p = randomPlacement(e, NP, rnd);

@@ -19,18 +19,24 @@ interface JsonReport {
     matrix: { bytes: number[][]; messages: number[][] };
     functions: { name: string; count: number; bytes: number }[];
     classification: { verdict: string };
+    unexpandedCollectives: number;
   }[];
 }
 
-/** `sitempi run --json` around mpirun: the JSON report is the last line of stdout. */
+/**
+ * `sitempi run --json` around mpirun: the JSON report is the last line of stdout. `sites`: a site
+ * map for the shim (SITEMPI_SITES), which then runs its site-aware collectives.
+ */
 async function sitempiRun(
   program: string,
   args: string[],
   np = P,
+  sites?: string,
 ): Promise<{ report: JsonReport; stdout: string; code: number }> {
+  const siteArgs = sites ? ['-x', `SITEMPI_SITES=${sites}`] : [];
   const r = await run(
     'node',
-    [cli, 'run', '--json', '-np', String(np), ...baseMpirunArgs, '--', program, ...args],
+    [cli, 'run', '--json', '-np', String(np), ...baseMpirunArgs, ...siteArgs, '--', program, ...args],
     120_000,
   );
   const lines = r.stdout.trimEnd().split('\n');
@@ -114,28 +120,8 @@ describe('observe path with site-aware collectives', () => {
   it('records of site-aware algorithms are expanded with the grouping the shim used', async () => {
     // The stencil demo: halo exchange with neighbours, Allreduce every 10 steps, a final Reduce.
     const demo = path.join(packageRoot, 'build', 'Release', 'sitempi-demo');
-    const r = await run(
-      'node',
-      [
-        cli,
-        'run',
-        '--json',
-        '-np',
-        String(P),
-        ...baseMpirunArgs,
-        '-x',
-        'SITEMPI_SITES=A:0,1;B:2,3',
-        '--',
-        demo,
-        '1000',
-        '50',
-      ],
-      120_000,
-    );
-    expect(r.code).toBe(0);
-    const job = (
-      JSON.parse(r.stdout.trimEnd().split('\n').pop()!) as JsonReport & { jobs: { unexpandedCollectives: number }[] }
-    ).jobs[0];
+    const { report } = await sitempiRun(demo, ['1000', '50'], P, 'A:0,1;B:2,3');
+    const job = report.jobs[0];
     expect(job.unexpandedCollectives).toBe(0);
     const b = job.matrix.bytes,
       m = job.matrix.messages;
@@ -188,26 +174,8 @@ describe('observe path with MPI_THREAD_MULTIPLE', () => {
   });
 
   it('with site-aware collectives running on four communicators at once', async () => {
-    const r = await run(
-      'node',
-      [
-        cli,
-        'run',
-        '--json',
-        '-np',
-        String(P),
-        ...baseMpirunArgs,
-        '-x',
-        'SITEMPI_SITES=A:0,2;B:1,3',
-        '--',
-        threads,
-        String(K),
-      ],
-      120_000,
-    );
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain('threads ok');
-    const report = JSON.parse(r.stdout.trimEnd().split('\n').pop()!) as JsonReport;
+    const { report, stdout } = await sitempiRun(threads, [String(K)], P, 'A:0,2;B:1,3');
+    expect(stdout).toContain('threads ok');
     expectCounts(report);
     // The ring, plus site-aware Allreduces: 2 and 3 reduce to their leaders 0 and 1, the leaders
     // swap, and broadcast back; nothing else.

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadRankFiles } from '../../src/monitor/files.js';
-import { compileMpi, mpirun, tempDir } from '../helpers/mpi.js';
+import { compileMpi, mpirun, tempDir, type RunResult } from '../helpers/mpi.js';
 
 const patternsBin = compileMpi('test/shim/programs/patterns.c');
 const recordsBin = compileMpi('test/shim/programs/records.c');
@@ -19,6 +19,18 @@ const smpiFiles = (dir: string) =>
     .filter((n) => n.endsWith('.smpi'))
     .sort();
 
+/**
+ * `program` on 2 ranks, without the shim and then with it (in file mode under `env`): the
+ * application must not notice (same exit code and output). The run with the shim.
+ */
+async function unaffected(program: string, args: string[], env: Record<string, string>): Promise<RunResult> {
+  const want = await mpirun({ np: 2, program, args, shim: false });
+  const got = await mpirun({ np: 2, program, args, env });
+  expect(got.code).toBe(want.code);
+  expect(got.stdout).toBe(want.stdout);
+  return got;
+}
+
 describe('rank files', () => {
   it("a planted symlink or file under a rank file's name is kept; the rank writes a fresh file, mode 0600", async () => {
     const dir = tempDir('planted');
@@ -26,15 +38,7 @@ describe('rank files', () => {
     fs.writeFileSync(victim, 'precious\n');
     fs.symlinkSync(victim, path.join(dir, 'sitempi-planted-0.smpi'));
     fs.writeFileSync(path.join(dir, 'sitempi-planted-1.smpi'), 'old\n');
-    const want = await mpirun({ np: 2, program: patternsBin, args: ['ring'], shim: false });
-    const got = await mpirun({
-      np: 2,
-      program: patternsBin,
-      args: ['ring'],
-      env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB: 'planted' },
-    });
-    expect(got.code).toBe(want.code);
-    expect(got.stdout).toBe(want.stdout);
+    await unaffected(patternsBin, ['ring'], { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB: 'planted' });
     expect(fs.readFileSync(victim, 'utf8')).toBe('precious\n');
     expect(fs.readFileSync(path.join(dir, 'sitempi-planted-1.smpi'), 'utf8')).toBe('old\n');
     expect(fs.lstatSync(path.join(dir, 'sitempi-planted-0.smpi')).isSymbolicLink()).toBe(true);
@@ -85,17 +89,9 @@ describe('SITEMPI_JOB_KEY', () => {
   });
 
   it('an invalid key: one line from rank 0, no key sent, the application unchanged', async () => {
-    const want = await mpirun({ np: 2, program: patternsBin, args: ['ring'], shim: false });
     for (const key of ['x'.repeat(129), 'tab\there']) {
       const dir = tempDir('badkey');
-      const got = await mpirun({
-        np: 2,
-        program: patternsBin,
-        args: ['ring'],
-        env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB_KEY: key },
-      });
-      expect(got.code).toBe(want.code);
-      expect(got.stdout).toBe(want.stdout);
+      const got = await unaffected(patternsBin, ['ring'], { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB_KEY: key });
       expect(got.stderr.trimEnd().split('\n')).toEqual([
         expect.stringMatching(/^sitempi: ignoring SITEMPI_JOB_KEY \(/),
       ]);
@@ -127,15 +123,7 @@ describe('a full disk under SITEMPI_OUTPUT_DIR', () => {
     async () => {
       const dir = tinyDisk();
       const args = ['200000'];
-      const want = await mpirun({ np: 2, program: recordsBin, args, shim: false });
-      const got = await mpirun({
-        np: 2,
-        program: recordsBin,
-        args,
-        env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB: 'full' },
-      });
-      expect(got.code).toBe(want.code);
-      expect(got.stdout).toBe(want.stdout);
+      const got = await unaffected(recordsBin, args, { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB: 'full' });
       const lines = got.stderr.trimEnd().split('\n');
       expect(lines.length).toBeGreaterThanOrEqual(1);
       expect(lines.length).toBeLessThanOrEqual(2);
@@ -169,15 +157,7 @@ describe('a full disk under SITEMPI_OUTPUT_DIR', () => {
     } finally {
       fs.closeSync(filler);
     }
-    const want = await mpirun({ np: 2, program: recordsBin, args: ['20000'], shim: false });
-    const got = await mpirun({
-      np: 2,
-      program: recordsBin,
-      args: ['20000'],
-      env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB: 'nospace' },
-    });
-    expect(got.code).toBe(want.code);
-    expect(got.stdout).toBe(want.stdout);
+    const got = await unaffected(recordsBin, ['20000'], { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB: 'nospace' });
     expect(fs.readdirSync(dir).sort()).toEqual(['filler', 'sitempi-nospace-0.smpi', 'sitempi-nospace-1.smpi']);
     const lines = got.stderr.trimEnd().split('\n').sort();
     expect(lines).toHaveLength(2);

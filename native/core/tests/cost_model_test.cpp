@@ -36,6 +36,17 @@ std::vector<Flow> expand_all(Coll c, uint32_t alg, int root, int P, uint64_t m, 
   }
   return out;
 }
+// The shape of a call on grouping g: m bytes (uniform calls), elems elements (reductions).
+CallShape shape_of(Coll c, uint32_t alg, int root, const Grouping& g, uint64_t m = 0, uint64_t elems = 0) {
+  CallShape sh;
+  sh.coll = c;
+  sh.alg = alg;
+  sh.root = root;
+  sh.g = &g;
+  sh.m = m;
+  sh.elems = elems;
+  return sh;
+}
 std::vector<int32_t> random_sites(std::mt19937& rng, int P, int S) {
   std::vector<int32_t> s(static_cast<size_t>(P));
   for (int i = 0; i < P; ++i) s[size_t(i)] = i < S ? i : int32_t(rng() % uint32_t(S));  // every site used
@@ -94,15 +105,8 @@ TEST(cost_site_schedules_meet_the_crossing_bounds) {
     }
     const uint64_t m = 64 * (1 + rng() % 100);
     auto crossing = [&](Coll c, uint32_t alg, uint64_t elems = 0) {
-      CallShape sh;
-      sh.coll = c;
-      sh.alg = alg;
-      sh.root = root;
-      sh.g = &g;
-      sh.m = m;
-      sh.elems = elems;
       std::vector<Flow> flows;
-      schedule(sh, flows);
+      schedule(shape_of(c, alg, root, g, m, elems), flows);
       return totals(flows, site_of);
     };
     CHECK_EQ(crossing(Coll::Bcast, kAlgSiteLeaders).cross_bytes, uint64_t(S - 1) * m);
@@ -131,13 +135,7 @@ TEST(cost_records_add_up_to_the_schedule) {
     const int root = int(rng() % uint32_t(P));
     const uint64_t m = 8 * (1 + rng() % 50);
     for (Coll c : uniform) {
-      CallShape sh;
-      sh.coll = c;
-      sh.alg = kAlgSiteLeaders;
-      sh.root = root;
-      sh.g = &g;
-      sh.m = m;
-      sh.elems = m;
+      const CallShape sh = shape_of(c, kAlgSiteLeaders, root, g, m, m);
       std::vector<Flow> whole;
       schedule(sh, whole);
       const Totals a = totals(whole, site_of);
@@ -158,11 +156,7 @@ TEST(cost_records_add_up_to_the_schedule) {
     // Gatherv: one record per rank, each with its own block; together the call's crossing bytes.
     std::vector<uint64_t> blocks(static_cast<size_t>(P));
     for (auto& b : blocks) b = rng() % 3 ? 8 * (rng() % 40) : 0;
-    CallShape sh;
-    sh.coll = Coll::Gatherv;
-    sh.alg = kAlgSiteLeaders;
-    sh.root = root;
-    sh.g = &g;
+    CallShape sh = shape_of(Coll::Gatherv, kAlgSiteLeaders, root, g);
     sh.blocks = blocks.data();
     std::vector<Flow> whole, parts;
     schedule(sh, whole);

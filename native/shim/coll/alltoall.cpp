@@ -149,10 +149,7 @@ int alltoall_site(Ctx& x, const void* sendbuf, const int* scounts, const int* sd
       std::copy_n(cols.data(), size_t(col_bytes), col.data());
     }
   }
-  for (int i = 0; i < P; ++i)
-    SITEMPI_RC(unpack(col.data(), col_bytes, int(col_lay.pos[size_t(i)]), at(recvbuf, rdispls[i], rt.extent),
-                      rcounts[i], recvtype, c.priv));
-  return MPI_SUCCESS;
+  return unpack_blocks(col.data(), col_bytes, col_lay, recvbuf, rcounts, rdispls, recvtype, -1, c.priv);
 }
 
 }  // namespace sitempi::coll

@@ -17,6 +17,17 @@ int unpack(const char* in, int insize, int offset, void* buf, int count, MPI_Dat
   return PMPI_Unpack(in, insize, &pos, buf, count, t, comm);
 }
 
+int unpack_blocks(const char* in, int insize, const SiteLayout& lay, void* recvbuf, const int* rcounts,
+                  const int* displs, MPI_Datatype recvtype, int skip, MPI_Comm comm) {
+  const TypeInfo rt(recvtype);
+  for (int j = 0; j < int(lay.pos.size()); ++j) {
+    if (j == skip) continue;
+    SITEMPI_RC(
+        unpack(in, insize, int(lay.pos[size_t(j)]), at(recvbuf, displs[j], rt.extent), rcounts[j], recvtype, comm));
+  }
+  return MPI_SUCCESS;
+}
+
 int copy_typed(const void* src, void* dst, int count, MPI_Datatype t, MPI_Comm comm) {
   if (count <= 0 || src == dst) return MPI_SUCCESS;
   const TypeInfo ti(t);

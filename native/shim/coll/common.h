@@ -133,6 +133,10 @@ class Ctx {
 // Packed blocks (MPI_PACKED; for a homogeneous job the packed size is count * type size).
 int pack(const void* buf, int count, MPI_Datatype t, char* out, int outsize, int offset, MPI_Comm comm);
 int unpack(const char* in, int insize, int offset, void* buf, int count, MPI_Datatype t, MPI_Comm comm);
+// Every comm rank j's block of the packed vector `in` (laid out by `lay`) into recvbuf at element
+// displs[j], rcounts[j] elements of recvtype; `skip`: a rank whose block is already there (-1: none).
+int unpack_blocks(const char* in, int insize, const SiteLayout& lay, void* recvbuf, const int* rcounts,
+                  const int* displs, MPI_Datatype recvtype, int skip, MPI_Comm comm);
 int copy_typed(const void* src, void* dst, int count, MPI_Datatype t, MPI_Comm comm);
 
 // dst := parts[0] op parts[1] op ... op parts[n-1], in this order (MPI's rank order when parts are

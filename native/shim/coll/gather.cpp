@@ -30,12 +30,7 @@ int gather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtyp
                               own.offs.data(), MPI_PACKED, g.local_rank[size_t(root)], c.local));
     }
     SITEMPI_RC(x.waitall());
-    for (int j = 0; j < g.P; ++j) {
-      if (j == me && in_place) continue;
-      SITEMPI_RC(unpack(buf.data(), total, int(lay.pos[size_t(j)]), at(recvbuf, displs[j], rt.extent), rcounts[j],
-                        recvtype, c.priv));
-    }
-    return MPI_SUCCESS;
+    return unpack_blocks(buf.data(), total, lay, recvbuf, rcounts, displs, recvtype, in_place ? me : -1, c.priv);
   }
   // Everyone else: pack the own block.
   const TypeInfo st(sendtype);

@@ -150,6 +150,13 @@ static void log_call(const Comm *c, const char *coll, int root, long m, const lo
   ++ncalls;
 }
 
+/* A communicator's members (world ranks; NULL: 0..n-1), logged before its calls. */
+static void log_commdef(int id, const int *members, int n) {
+  fprintf(logf, "{\"commdef\":%d,\"members\":[", id);
+  for (int i = 0; i < n; ++i) fprintf(logf, "%s%d", i ? "," : "", members ? members[i] : i);
+  fprintf(logf, "]}\n");
+}
+
 static void check(const Comm *c, const char *what, const char *a, const char *b, size_t n) {
   if (memcmp(a, b, n) == 0) return;
   size_t i = 0;
@@ -189,6 +196,57 @@ static int a2av(int count, int i, int j) { return (count + i + 2 * j) % (count +
 static void desc(char *out, size_t n, const char *coll, const TypeCase *t, const char *op, int count, int root,
                  int inplace) {
   snprintf(out, n, "%s type=%s op=%s count=%d root=%d inplace=%d", coll, t->name, op, count, root, inplace);
+}
+
+/* One block per rank of a gather / scatter family call: rank j's block holds n[j] elements (count,
+ * or vcount for the v variants, times mul) at displacement dis[j]; v blocks leave a gap of one.
+ * bytes[j]: what rank j sends or receives, for the log; span: elements the blocks cover. */
+typedef struct {
+  int *n, *dis;
+  long *bytes;
+  int span;
+} Blocks;
+
+static Blocks blocks_of(const Comm *c, const TypeCase *t, int v, int count, int mul) {
+  const int P = c->size;
+  Blocks b = {malloc(sizeof(int) * P), malloc(sizeof(int) * P), malloc(sizeof(long) * P), 0};
+  for (int j = 0; j < P; ++j) {
+    const int sc = v ? vcount(count, j) : count;
+    b.n[j] = sc * mul;
+    b.dis[j] = v ? b.span : j * b.n[j];
+    b.span += b.n[j] + 1;
+    b.bytes[j] = (long)sc * size_of[t->st];
+  }
+  return b;
+}
+static void blocks_free(Blocks *b) {
+  free(b->n);
+  free(b->dis);
+  free(b->bytes);
+}
+/* Logs a gather / scatter family call: the uniform size, or the per-rank blocks of a v variant. */
+static void log_blocks(const Comm *c, const char *coll, int root, const TypeCase *t, int v, int count, const Blocks *b,
+                       const char *what) {
+  log_call(c, coll, root, v ? 0 : (long)count * size_of[t->st], v ? b->bytes : NULL, NULL, 0, 1, what);
+}
+/* Inputs of a (all)gather into the receive blocks b; in place (ip), the caller's own block is
+ * already there: its send data, received with the receive type. Returns the caller's send count. */
+static int gather_inputs(const Comm *c, const TypeCase *t, const Blocks *b, int v, int count, int ip, int call) {
+  const int sc = v ? vcount(count, c->rank) : count;
+  uint32_t seed = seed_of(c, call);
+  use(b->span > sc ? b->span : sc);
+  setup_send(t->st, sc, seed);
+  setup_recv(seed);
+  if (ip) {
+    int pos = 0;
+    char tmp[1 << 16];
+    PMPI_Pack(sa, sc, dt(t->st), tmp, sizeof tmp, &pos, c->comm);
+    pos = 0;
+    PMPI_Unpack(tmp, sizeof tmp, &pos, ra + (MPI_Aint)b->dis[c->rank] * ext_of[t->rt], b->n[c->rank], dt(t->rt),
+                c->comm);
+    memcpy(rb, ra, cur);
+  }
+  return sc;
 }
 
 /* ---- the collectives ---- */
@@ -238,129 +296,69 @@ static void t_reduce(const Comm *c, const TypeCase *t, MPI_Op op, const char *op
 
 static void t_gather(const Comm *c, const TypeCase *t, int v, int count, int root, int inplace, int call) {
   char what[200];
-  desc(what, sizeof what, v ? "Gatherv" : "Gather", t, "-", count, root, inplace);
-  const int P = c->size;
+  const char *name = v ? "Gatherv" : "Gather";
+  desc(what, sizeof what, name, t, "-", count, root, inplace);
   MPI_Datatype ST = dt(t->st), RT = dt(t->rt);
-  int *rc = malloc(sizeof(int) * P), *dis = malloc(sizeof(int) * P);
-  long *blocks = malloc(sizeof(long) * P);
-  int off = 0;
-  for (int j = 0; j < P; ++j) {
-    const int sc = v ? vcount(count, j) : count;
-    rc[j] = sc * t->rmul;
-    dis[j] = v ? off : j * rc[j];
-    off += rc[j] + 1;
-    blocks[j] = (long)sc * size_of[t->st];
-  }
-  const int sc = v ? vcount(count, c->rank) : count;
-  uint32_t seed = seed_of(c, call);
-  use(off > sc ? off : sc);
-  setup_send(t->st, sc, seed);
-  setup_recv(seed);
+  Blocks b = blocks_of(c, t, v, count, t->rmul);
   const int ip = inplace && c->rank == root;
-  if (ip) { /* the root's block already in place: its send data, received with the receive type */
-    MPI_Aint rext = ext_of[t->rt];
-    int pos = 0;
-    char tmp[1 << 16];
-    PMPI_Pack(sa, sc, ST, tmp, sizeof tmp, &pos, c->comm);
-    pos = 0;
-    PMPI_Unpack(tmp, sizeof tmp, &pos, ra + (MPI_Aint)dis[c->rank] * rext, rc[c->rank], RT, c->comm);
-    memcpy(rb, ra, cur);
-  }
-  log_call(c, v ? "Gatherv" : "Gather", root, v ? 0 : (long)count * size_of[t->st], v ? blocks : NULL, NULL, 0, 1,
-           what);
+  const int sc = gather_inputs(c, t, &b, v, count, ip, call);
+  log_blocks(c, name, root, t, v, count, &b, what);
   const void *sA = ip ? MPI_IN_PLACE : sa, *sB = ip ? MPI_IN_PLACE : sb;
   if (v) {
-    MPI_Gatherv(sA, sc, ST, ra, rc, dis, RT, root, c->comm);
-    PMPI_Gatherv(sB, sc, ST, rb, rc, dis, RT, root, c->comm);
+    MPI_Gatherv(sA, sc, ST, ra, b.n, b.dis, RT, root, c->comm);
+    PMPI_Gatherv(sB, sc, ST, rb, b.n, b.dis, RT, root, c->comm);
   } else {
-    MPI_Gather(sA, sc, ST, ra, rc[0], RT, root, c->comm);
-    PMPI_Gather(sB, sc, ST, rb, rc[0], RT, root, c->comm);
+    MPI_Gather(sA, sc, ST, ra, b.n[0], RT, root, c->comm);
+    PMPI_Gather(sB, sc, ST, rb, b.n[0], RT, root, c->comm);
   }
-  if (c->rank == root) check(c, what, ra, rb, (size_t)(off + 1) * 16);
-  free(rc);
-  free(dis);
-  free(blocks);
+  if (c->rank == root) check(c, what, ra, rb, (size_t)(b.span + 1) * 16);
+  blocks_free(&b);
 }
 
 static void t_scatter(const Comm *c, const TypeCase *t, int v, int count, int root, int inplace, int call) {
   char what[200];
-  desc(what, sizeof what, v ? "Scatterv" : "Scatter", t, "-", count, root, inplace);
-  const int P = c->size;
+  const char *name = v ? "Scatterv" : "Scatter";
+  desc(what, sizeof what, name, t, "-", count, root, inplace);
   MPI_Datatype ST = dt(t->st), RT = dt(t->rt);
-  int *scn = malloc(sizeof(int) * P), *dis = malloc(sizeof(int) * P);
-  long *blocks = malloc(sizeof(long) * P);
-  int off = 0;
-  for (int j = 0; j < P; ++j) {
-    scn[j] = v ? vcount(count, j) : count;
-    dis[j] = v ? off : j * scn[j];
-    off += scn[j] + 1;
-    blocks[j] = (long)scn[j] * size_of[t->st];
-  }
+  Blocks b = blocks_of(c, t, v, count, 1);
   uint32_t seed = seed_of(c, call);
-  use(off * 2);
-  setup_send(t->st, off, seed);
+  use(b.span * 2);
+  setup_send(t->st, b.span, seed);
   setup_recv(seed);
   const int ip = inplace && c->rank == root;
   const int rcount = (v ? vcount(count, c->rank) : count) * t->rmul;
-  log_call(c, v ? "Scatterv" : "Scatter", root, v ? 0 : (long)count * size_of[t->st], v ? blocks : NULL, NULL, 0, 1,
-           what);
+  log_blocks(c, name, root, t, v, count, &b, what);
   void *rA = ip ? MPI_IN_PLACE : ra, *rB = ip ? MPI_IN_PLACE : rb;
   if (v) {
-    MPI_Scatterv(sa, scn, dis, ST, rA, rcount, RT, root, c->comm);
-    PMPI_Scatterv(sb, scn, dis, ST, rB, rcount, RT, root, c->comm);
+    MPI_Scatterv(sa, b.n, b.dis, ST, rA, rcount, RT, root, c->comm);
+    PMPI_Scatterv(sb, b.n, b.dis, ST, rB, rcount, RT, root, c->comm);
   } else {
-    MPI_Scatter(sa, scn[0], ST, rA, rcount, RT, root, c->comm);
-    PMPI_Scatter(sb, scn[0], ST, rB, rcount, RT, root, c->comm);
+    MPI_Scatter(sa, b.n[0], ST, rA, rcount, RT, root, c->comm);
+    PMPI_Scatter(sb, b.n[0], ST, rB, rcount, RT, root, c->comm);
   }
   check(c, what, ra, rb, (size_t)(rcount + 1) * 16);
-  check(c, what, sa, sb, (size_t)(off + 1) * 16);
-  free(scn);
-  free(dis);
-  free(blocks);
+  check(c, what, sa, sb, (size_t)(b.span + 1) * 16);
+  blocks_free(&b);
 }
 
 static void t_allgather(const Comm *c, const TypeCase *t, int v, int count, int inplace, int call) {
   char what[200];
-  desc(what, sizeof what, v ? "Allgatherv" : "Allgather", t, "-", count, -1, inplace);
-  const int P = c->size;
+  const char *name = v ? "Allgatherv" : "Allgather";
+  desc(what, sizeof what, name, t, "-", count, -1, inplace);
   MPI_Datatype ST = dt(t->st), RT = dt(t->rt);
-  int *rc = malloc(sizeof(int) * P), *dis = malloc(sizeof(int) * P);
-  long *blocks = malloc(sizeof(long) * P);
-  int off = 0;
-  for (int j = 0; j < P; ++j) {
-    const int sc = v ? vcount(count, j) : count;
-    rc[j] = sc * t->rmul;
-    dis[j] = v ? off : j * rc[j];
-    off += rc[j] + 1;
-    blocks[j] = (long)sc * size_of[t->st];
-  }
-  const int sc = v ? vcount(count, c->rank) : count;
-  uint32_t seed = seed_of(c, call);
-  use(off > sc ? off : sc);
-  setup_send(t->st, sc, seed);
-  setup_recv(seed);
-  if (inplace) {
-    int pos = 0;
-    char tmp[1 << 16];
-    PMPI_Pack(sa, sc, ST, tmp, sizeof tmp, &pos, c->comm);
-    pos = 0;
-    PMPI_Unpack(tmp, sizeof tmp, &pos, ra + (MPI_Aint)dis[c->rank] * ext_of[t->rt], rc[c->rank], RT, c->comm);
-    memcpy(rb, ra, cur);
-  }
-  log_call(c, v ? "Allgatherv" : "Allgather", -1, v ? 0 : (long)count * size_of[t->st], v ? blocks : NULL, NULL, 0, 1,
-           what);
+  Blocks b = blocks_of(c, t, v, count, t->rmul);
+  const int sc = gather_inputs(c, t, &b, v, count, inplace, call);
+  log_blocks(c, name, -1, t, v, count, &b, what);
   const void *sA = inplace ? MPI_IN_PLACE : sa, *sB = inplace ? MPI_IN_PLACE : sb;
   if (v) {
-    MPI_Allgatherv(sA, sc, ST, ra, rc, dis, RT, c->comm);
-    PMPI_Allgatherv(sB, sc, ST, rb, rc, dis, RT, c->comm);
+    MPI_Allgatherv(sA, sc, ST, ra, b.n, b.dis, RT, c->comm);
+    PMPI_Allgatherv(sB, sc, ST, rb, b.n, b.dis, RT, c->comm);
   } else {
-    MPI_Allgather(sA, sc, ST, ra, rc[0], RT, c->comm);
-    PMPI_Allgather(sB, sc, ST, rb, rc[0], RT, c->comm);
+    MPI_Allgather(sA, sc, ST, ra, b.n[0], RT, c->comm);
+    PMPI_Allgather(sB, sc, ST, rb, b.n[0], RT, c->comm);
   }
-  check(c, what, ra, rb, (size_t)(off + 1) * 16);
-  free(rc);
-  free(dis);
-  free(blocks);
+  check(c, what, ra, rb, (size_t)(b.span + 1) * 16);
+  blocks_free(&b);
 }
 
 static void t_alltoall(const Comm *c, const TypeCase *t, int v, int count, int inplace, int call) {
@@ -513,9 +511,7 @@ int main(int argc, char **argv) {
 
   /* world, then a split: two halves by parity with reversed rank order */
   Comm world = {MPI_COMM_WORLD, 0, wrank, wsize, "world"};
-  fprintf(logf, "{\"commdef\":0,\"members\":[");
-  for (int i = 0; i < wsize; ++i) fprintf(logf, "%s%d", i ? "," : "", i);
-  fprintf(logf, "]}\n");
+  log_commdef(0, NULL, wsize);
   run_comm(&world);
 
   MPI_Comm split;
@@ -525,9 +521,7 @@ int main(int argc, char **argv) {
   PMPI_Comm_size(split, &sc.size);
   int *members = malloc(sizeof(int) * sc.size);
   PMPI_Allgather(&wrank, 1, MPI_INT, members, 1, MPI_INT, split);
-  fprintf(logf, "{\"commdef\":1,\"members\":[");
-  for (int i = 0; i < sc.size; ++i) fprintf(logf, "%s%d", i ? "," : "", members[i]);
-  fprintf(logf, "]}\n");
+  log_commdef(1, members, sc.size);
   run_comm(&sc);
   PMPI_Comm_free(&split);
 
