@@ -93,6 +93,13 @@ describe('generated facts', () => {
       /\bMAX_FRAME_BYTES\s*=\s*\d/,
     ];
     // Field numbers as literals where the hand-written encoders and decoders use them.
+    const tsWire = [
+      /\bfield\s*(===|!==|<=|>=|<|>)\s*[1-9]/,
+      /\b(u32|u64)\(\s*\d/,
+      /\d+\s*:\s*'(hello|batch|placement|ack|error|bye|commDef)'/,
+      /COLUMN_FIELDS\s*=\s*\d/,
+      /\bf\s*(<=|<|=)\s*\d+\s*;/,
+    ];
     const wire: Record<string, RegExp[]> = {
       'native/core/wire.cpp': [
         /\b(u64|str|bytes|len_header|field_u64_size|field_len_size)\(\s*\d+\s*,/,
@@ -102,13 +109,8 @@ describe('generated facts', () => {
         /\b\d+\s*\+\s*k\b/,
         /\bk(Hello|Batch|Placement|Ack|Error|Bye|CommDef)\s*=\s*\d/,
       ],
-      'src/wire/messages.ts': [
-        /\bfield\s*(===|!==|<=|>=|<|>)\s*[1-9]/,
-        /\b(u32|u64)\(\s*\d/,
-        /\d+\s*:\s*'(hello|batch|placement|ack|error|bye|commDef)'/,
-        /COLUMN_FIELDS\s*=\s*\d/,
-        /\bf\s*(<=|<|=)\s*\d+\s*;/,
-      ],
+      'src/wire/messages.ts': tsWire,
+      'src/wire/batch.ts': tsWire,
     };
     const skip = new Set(['native/shim/gen/facts.mjs', 'test/wire/facts.test.ts']);
     const sources: string[] = [];
@@ -123,6 +125,7 @@ describe('generated facts', () => {
     for (const dir of ['src', 'native', 'test', 'bench', 'bin']) if (fs.existsSync(path.join(root, dir))) walk(dir);
     expect(sources).toContain('native/core/wire.cpp');
     expect(sources).toContain('src/wire/messages.ts');
+    expect(sources).toContain('src/wire/batch.ts');
     const found: string[] = [];
     for (const file of sources) {
       const patterns = [...everywhere, ...(wire[file] ?? [])];
