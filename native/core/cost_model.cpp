@@ -60,7 +60,7 @@ void expand_linear(const CollRecord& r, std::vector<Flow>& out) {
     case Coll::Exscan:  // linear chain
       if (me + 1 < P) add(out, me, me + 1, m, 1);
       break;
-    default:  // Alltoallv/w arrive as per-peer part records; neighbourhood collectives unmodelled
+    default:  // Alltoallv/w and neighbourhood collectives arrive as per-peer part records
       break;
   }
 }

@@ -31,7 +31,8 @@ struct Flow {
 
 // One rank's record of a collective call: the part of the call's traffic that this record
 // accounts for. Summed over the records of every member, the flows are the call's whole traffic,
-// each pair counted once. `bytes` is what the shim recorded for this rank (see README, "Recording").
+// each pair counted once. `bytes` is what the shim recorded for this rank (docs/architecture.md,
+// "Recording rules").
 struct CollRecord {
   Coll coll;
   uint32_t alg;

@@ -1,5 +1,5 @@
 // The shim's configuration, read once at MPI_Init from SITEMPI_* environment variables
-// (documented in README.md, "Configuration").
+// (documented in docs/configuration.md, "The shim").
 #pragma once
 #include <cstdint>
 #include <string>

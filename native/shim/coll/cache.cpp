@@ -274,7 +274,7 @@ bool agree(uint64_t fingerprint) {
 void configure(int world_rank, int world_size) {
   using namespace sitempi::coll;
   g_coll_mask = 0;
-  coll::g_world_size = world_size;  // qualified: shim has a g_world_size too (recorder.h)
+  coll::g_world_size = world_size;  // qualified: shim has a g_world_size too (comms.h)
   read_test_failure(world_rank);
   const Config& cfg = config();
   Settings st;
