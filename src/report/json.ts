@@ -9,13 +9,15 @@ const CHECK_EVERY = 4096;
 
 /** `[1,2,3]` for an array of numbers (non-finite ones as null, like JSON.stringify); null when an element is not a number. */
 function numberRow(a: readonly unknown[]): string | null {
-  let s = '[';
+  let finite = true;
   for (let i = 0; i < a.length; i++) {
     const v = a[i];
     if (typeof v !== 'number') return null;
-    s += (i > 0 ? ',' : '') + (Number.isFinite(v) ? String(v) : 'null');
+    if (!Number.isFinite(v)) finite = false;
   }
-  return s + ']';
+  // join writes each number as String(n), as JSON does, into one flat string (a string built with
+  // += would be a rope of P pieces, flattened later at a much higher cost)
+  return '[' + (finite ? a : a.map((v) => (Number.isFinite(v) ? v : 'null'))).join(',') + ']';
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
