@@ -104,8 +104,7 @@ function* jobReportSteps(job: JobProfile, opts: ReportOptions): Steps<JobReport>
     }))
     .sort((a, b) => b.seconds - a.seconds || b.bytes - a.bytes || a.id - b.id);
   yield;
-  const m = job.matrix();
-  yield;
+  const m = yield* job.matrixSteps();
   // the top pairs: the candidates are cut down to `top` whenever they pile up (pairOrder is a total
   // order, so the same pairs as sorting them all)
   const pairs: PairReport[] = [];
@@ -127,8 +126,7 @@ function* jobReportSteps(job: JobProfile, opts: ReportOptions): Steps<JobReport>
   const epochs: JobReport['epochs'] = [];
   if (epochList.length > 1) {
     for (const e of epochList) {
-      const em = job.matrix(e);
-      yield;
+      const em = yield* job.matrixSteps(e);
       epochs.push({ epoch: e, bytes: yield* dense(em.bytes, P), messages: yield* dense(em.messages, P) });
     }
   }
