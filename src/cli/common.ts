@@ -25,18 +25,27 @@ export function reportOptions(v: Record<string, string | boolean | string[]>): R
   };
 }
 
+/**
+ * The report of `jobs` (after `await job.prepare()`), built in slices that yield to the event loop,
+ * so that a monitor serving other clients goes on serving them while it writes a large report.
+ */
 export async function render(
   jobs: readonly JobProfile[],
   json: boolean,
   ro: ReportOptions,
   svc?: PlacementServiceT | null,
 ): Promise<string> {
-  const { formatJson, formatText } = await import('../report/report.js');
-  if (!svc) return json ? formatJson(jobs, ro) + '\n' : formatText(jobs, ro);
-  const { addPlacementToJson, formatPlacementText } = await import('../placement/report.js');
-  if (json) return addPlacementToJson(formatJson(jobs, ro), svc) + '\n';
+  const { buildReportAsync, formatTextAsync, reportJsonAsync } = await import('../report/report.js');
+  if (json) {
+    const rep = await buildReportAsync(jobs, ro);
+    if (svc) (await import('../placement/report.js')).addPlacement(rep, svc);
+    return (await reportJsonAsync(rep)) + '\n';
+  }
+  const text = await formatTextAsync(jobs, ro);
+  if (!svc) return text;
+  const { formatPlacementText } = await import('../placement/report.js');
   return (
-    formatText(jobs, ro) +
+    text +
     jobs
       .map((j) => {
         const h = svc.history(j);

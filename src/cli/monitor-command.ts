@@ -62,10 +62,9 @@ export async function monitorCommand(argv: string[]): Promise<number> {
     void (async () => {
       log(`job ${job.id} ended (${job.endReason})`);
       await job.prepare(); // the collective expansion in slices: other clients go on meanwhile
-      process.stdout.write(await render([job], json, ro, svc));
-      if (reportDir) {
-        writeNewReport(reportDir, job.id, await render([job], true, ro, svc), reportMode);
-      }
+      const out = await render([job], json, ro, svc); // in slices too
+      process.stdout.write(out);
+      if (reportDir) writeNewReport(reportDir, job.id, json ? out : await render([job], true, ro, svc), reportMode);
     })().catch((e: Error) => log(`report failed: ${e.message}`));
   });
   const listen = (values.listen as string[] | undefined) ?? ['tcp://127.0.0.1:7711'];

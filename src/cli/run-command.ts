@@ -201,6 +201,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stderr.write(
       'sitempi: no rank reported to the monitor (not an MPI program? SITEMPI_DISABLE set? the shim failed to load?)\n',
     );
+  for (const j of mine) await j.prepare();
   const text = await render(mine, json, ro, svc);
   if (reportFile && reportFile !== '-') writeReportFile(reportFile, text, reportMode);
   else process.stdout.write(text);

@@ -15,7 +15,8 @@
 //
 // Defaults: T = 10e6 B/s (10 MB/s), F = 0.5, k = 0.1, M = 1000 messages/s. Every parameter is an
 // option; `split` replaces the contiguous halves with any site assignment.
-import { crossingSums } from './crossing.js';
+import { crossingSumsSteps } from './crossing.js';
+import { runSteps, type Steps } from './steps.js';
 import type { JobProfile } from './job.js';
 
 export type Verdict = 'network-intensive' | 'compute-intensive';
@@ -73,10 +74,19 @@ const pct = (f: number) => `${(f * 100).toFixed(1)}%`;
 
 /** Sums the traffic of `job` that crosses the split (default: contiguous halves). */
 export function crossTraffic(job: JobProfile, opts: Pick<ClassifyOptions, 'split' | 'epoch'> = {}): ClassifyInput {
+  return runSteps(crossTrafficSteps(job, opts));
+}
+
+/** crossTraffic in steps (see steps.ts). */
+export function* crossTrafficSteps(
+  job: JobProfile,
+  opts: Pick<ClassifyOptions, 'split' | 'epoch'> = {},
+): Steps<ClassifyInput> {
   const P = job.size;
   const site = opts.split ?? Array.from({ length: P }, (_, i) => (i < Math.floor(P / 2) ? 0 : 1));
   if (site.length !== P) throw new Error(`split has ${site.length} entries, the job has ${P} ranks`);
-  const sums = crossingSums(job.matrix(opts.epoch), site);
+  const m = yield* job.matrixSteps(opts.epoch);
+  const sums = yield* crossingSumsSteps(m, site);
   return {
     ranks: P,
     wallSeconds: job.wallNs / 1e9,
@@ -148,5 +158,10 @@ export function classifyNumbers(x: ClassifyInput, opts: ClassifyOptions = {}): C
 
 /** Classifies a job (see the rule at the top of this file). */
 export function classify(job: JobProfile, opts: ClassifyOptions = {}): Classification {
-  return classifyNumbers(crossTraffic(job, opts), opts);
+  return runSteps(classifySteps(job, opts));
+}
+
+/** classify in steps (see steps.ts). */
+export function* classifySteps(job: JobProfile, opts: ClassifyOptions = {}): Steps<Classification> {
+  return classifyNumbers(yield* crossTrafficSteps(job, opts), opts);
 }

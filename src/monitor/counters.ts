@@ -51,18 +51,18 @@ export class U64Array {
     return h === undefined ? this.lo[i] : Number(h + BigInt(this.lo[i]));
   }
 
-  /** Adds every slot of other into this (same length). */
-  addAll(other: U64Array): void {
+  /** Adds every slot of other into this (same length); slots from..to-1 only when given (ranges that cover all slots add all). */
+  addAll(other: U64Array, from = 0, to = this.length): void {
     const a = this.lo,
       b = other.lo;
-    for (let i = 0; i < a.length; i++) {
+    for (let i = from; i < to; i++) {
       const v = b[i];
       if (v === 0) continue;
       const s = a[i] + v;
       if (s < MAX_EXACT) a[i] = s;
       else this.spill(i, v);
     }
-    if (other.hi) for (const [i, v] of other.hi) this.addBig(i, v);
+    if (other.hi) for (const [i, v] of other.hi) if (i >= from && i < to) this.addBig(i, v);
   }
 
   /** Exact sum of all slots. */

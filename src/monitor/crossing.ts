@@ -2,6 +2,7 @@
 // the one sum behind the classifier's numbers (classify.ts) and a placement's crossing traffic
 // (placement/sitemap.ts).
 import type { Matrix } from './job.js';
+import { runSteps, type Steps } from './steps.js';
 
 export interface CrossingSums {
   /** bytes and messages between ranks of different groups */
@@ -14,6 +15,11 @@ export interface CrossingSums {
 
 /** Sums `m` over all pairs, and over the pairs whose ranks' groups differ (group[rank]). */
 export function crossingSums(m: Matrix, group: ArrayLike<unknown>): CrossingSums {
+  return runSteps(crossingSumsSteps(m, group));
+}
+
+/** crossingSums in steps, one row each (for reports that yield to the event loop). */
+export function* crossingSumsSteps(m: Matrix, group: ArrayLike<unknown>): Steps<CrossingSums> {
   const P = m.size;
   let cb = 0n,
     cm = 0n,
@@ -32,6 +38,7 @@ export function crossingSums(m: Matrix, group: ArrayLike<unknown>): CrossingSums
         cm += k;
       }
     }
+    yield;
   }
   return { bytes: Number(cb), messages: Number(cm), totalBytes: Number(tb), totalMessages: Number(tm) };
 }

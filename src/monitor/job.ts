@@ -12,6 +12,7 @@ import { CommTable } from './commtable.js';
 import { RankState } from './rank.js';
 import { RateWindow, type Rates } from './rates.js';
 import { functionStats, jobLosses, jobMpiFraction, jobWallNs, type FunctionStats, type Losses } from './summary.js';
+import { runSteps, type Steps } from './steps.js';
 import { SwitchMarks, type PlacementSwitch } from './switches.js';
 
 export { HISTOGRAM_BUCKETS, sizeBucket, bucketLow } from './histogram.js';
@@ -344,18 +345,21 @@ export class JobProfile {
    * epoch; without it, the whole job.
    */
   matrix(epoch?: number): Matrix {
+    return runSteps(this.matrixSteps(epoch));
+  }
+
+  /** matrix() in steps of 64 Ki cells (for reports that yield to the event loop, steps.ts). */
+  *matrixSteps(epoch?: number): Steps<Matrix> {
     const n = this.size * this.size;
     const out: Matrix = { size: this.size, bytes: new U64Array(n), messages: new U64Array(n) };
     const ex = this.expanded();
-    for (const [e, d] of this.epochData) {
+    for (const [e, d] of [...this.epochData, ...ex.perEpoch]) {
       if (epoch !== undefined && e !== epoch) continue;
-      out.bytes.addAll(d.bytes);
-      out.messages.addAll(d.messages);
-    }
-    for (const [e, d] of ex.perEpoch) {
-      if (epoch !== undefined && e !== epoch) continue;
-      out.bytes.addAll(d.bytes);
-      out.messages.addAll(d.messages);
+      for (let i = 0; i < n; i += 1 << 16) {
+        out.bytes.addAll(d.bytes, i, Math.min(n, i + (1 << 16)));
+        out.messages.addAll(d.messages, i, Math.min(n, i + (1 << 16)));
+        yield;
+      }
     }
     return out;
   }

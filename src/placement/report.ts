@@ -81,11 +81,19 @@ export function placementReport(h: PlacementHistory): PlacementReport {
 /** Adds "placement" to every job of a JSON report (as built by formatJson) that the service knows. */
 export function addPlacementToJson(reportJson: string, svc: PlacementService): string {
   const rep = JSON.parse(reportJson) as { jobs?: Array<{ id: string; placement?: PlacementReport }> };
+  addPlacement(rep, svc);
+  return JSON.stringify(rep, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v));
+}
+
+/** Adds "placement" to every job of a report object that the service knows. */
+export function addPlacement(
+  rep: { jobs?: Array<{ id: string; placement?: PlacementReport }> },
+  svc: PlacementService,
+): void {
   for (const j of rep.jobs ?? []) {
     const h = svc.history(j.id);
     if (h) j.placement = placementReport(h);
   }
-  return JSON.stringify(rep, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v));
 }
 
 /** The placement section of the text report. */

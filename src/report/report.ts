@@ -1,125 +1,44 @@
 // Reports of job profiles: JSON for machines (schema in docs/report-json.md) and text for people.
-import { classify, type Classification, type ClassifyOptions } from '../monitor/classify.js';
-import { bucketLow, type FunctionStats, type JobProfile, type Rates } from '../monitor/job.js';
+//
+// Building a report walks P x P matrices (one per placement epoch too) and writes them as JSON:
+// seconds for thousands of ranks. The work is written once, in steps (monitor/steps.ts): the
+// synchronous functions run the steps at once, the *Async ones yield to the event loop every ~10 ms
+// so that a monitor goes on serving other clients while it writes a report.
+import { classifySteps } from '../monitor/classify.js';
+import { bucketLow, type FunctionStats, type JobProfile } from '../monitor/job.js';
+import { runSteps, runStepsAsync, type Steps } from '../monitor/steps.js';
+import { jsonSteps } from './json.js';
+import type { FunctionReport, JobReport, PairReport, RankReport, Report, ReportOptions } from './types.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
-export interface ReportOptions {
-  classify?: ClassifyOptions;
-  /** Rows in the top-N tables (functions, pairs). Default 10. */
-  top?: number;
-  /** Include per-pair message-size histograms in JSON. Default true. */
-  histograms?: boolean;
-  /** Frames of each job's rank files that did not decode and were skipped (loadRankFiles' stats). */
-  badFrames?: ReadonlyMap<string, number>;
-}
+export type { ReportOptions, RankReport, FunctionReport, PairReport, JobReport, Report } from './types.js';
 
-export interface RankReport {
-  rank: number;
-  host: string;
-  pid: number;
-  /** sent Hello */
-  seen: boolean;
-  /** sent Bye (its totals are final) */
-  finished: boolean;
-  wallSeconds: number;
-  mpiSeconds: number;
-  mpiFraction: number;
-  records: number;
-  calls: number;
-  droppedRecords: number;
-  lostBatches: number;
-  lostRecords: number;
-  duplicateBatches: number;
-  /** call or part records whose peer is outside 0..size-1: in the function table, not the matrix */
-  invalidPeerRecords: number;
-  /** records of function ids this monitor does not know: in no table */
-  unknownFunctionRecords: number;
-  crossSiteBytes: number;
-  crossSiteMessages: number;
-}
-
-export interface FunctionReport {
-  name: string;
-  id: number;
-  kind: string;
-  /** calls */
-  count: number;
-  bytes: number;
-  seconds: number;
-  /** share of all time in MPI over all ranks */
-  mpiShare: number;
-}
-
-export interface PairReport {
-  src: number;
-  dst: number;
-  bytes: number;
-  messages: number;
-}
-
-export interface JobReport {
-  id: string;
-  program: string;
-  size: number;
-  complete: boolean;
-  endReason: string | null;
-  ranksSeen: number;
-  ranksFinished: number;
-  wallSeconds: number;
-  mpiSeconds: number;
-  mpiFraction: number;
-  records: number;
-  ranks: RankReport[];
-  functions: FunctionReport[];
-  matrix: { bytes: number[][]; messages: number[][] };
-  epochs: Array<{ epoch: number; bytes: number[][]; messages: number[][] }>;
-  topPairs: PairReport[];
-  histograms?: { bucketMinBytes: number[]; pairs: Array<{ src: number; dst: number; counts: number[] }> };
-  dropped: {
-    records: number;
-    lostBatches: number;
-    lostRecords: number;
-    duplicateBatches: number;
-    invalidPeerRecords: number;
-    unknownFunctionRecords: number;
-    badFrames: number;
-  };
-  unexpandedCollectives: number;
-  /** data the monitor did not keep because the job reached one of its limits (one line each) */
-  limits: string[];
-  /** when each communicator switched placement epochs (monitor-provided placements only) */
-  placementSwitches: Array<{
-    comm: number;
-    commSize: number;
-    epoch: number;
-    call: number;
-    jobSeconds: number;
-    ranks: number;
-  }>;
-  rates: Rates;
-  classification: Classification;
-}
-
-export interface Report {
-  schema: number;
-  generator: string;
-  generatedAt: string;
-  jobs: JobReport[];
-}
-
-function dense(a: { num(i: number): number }, P: number): number[][] {
+function* dense(a: { num(i: number): number }, P: number): Steps<number[][]> {
   const out: number[][] = [];
   for (let s = 0; s < P; s++) {
     const row = new Array<number>(P);
     for (let d = 0; d < P; d++) row[d] = a.num(s * P + d);
     out.push(row);
+    yield;
   }
   return out;
 }
 
+const pairOrder = (a: PairReport, b: PairReport) =>
+  b.bytes - a.bytes || b.messages - a.messages || a.src - b.src || a.dst - b.dst;
+
 /** One job's report object. */
 export function jobReport(job: JobProfile, opts: ReportOptions = {}): JobReport {
+  return runSteps(jobReportSteps(job, opts));
+}
+
+/** jobReport, yielding to the event loop every ~10 ms. */
+export function jobReportAsync(job: JobProfile, opts: ReportOptions = {}): Promise<JobReport> {
+  return runStepsAsync(jobReportSteps(job, opts));
+}
+
+function* jobReportSteps(job: JobProfile, opts: ReportOptions): Steps<JobReport> {
   const P = job.size;
   const top = opts.top ?? 10;
   const ranks: RankReport[] = [];
@@ -184,24 +103,35 @@ export function jobReport(job: JobProfile, opts: ReportOptions = {}): JobReport 
       mpiShare: fnTotalNs > 0 ? f.timeNs / fnTotalNs : 0,
     }))
     .sort((a, b) => b.seconds - a.seconds || b.bytes - a.bytes || a.id - b.id);
-  const m = job.matrix();
+  yield;
+  const m = yield* job.matrixSteps();
+  // the top pairs: the candidates are cut down to `top` whenever they pile up (pairOrder is a total
+  // order, so the same pairs as sorting them all)
   const pairs: PairReport[] = [];
+  const keep = top >= 0 && top < Infinity ? Math.floor(top) : Infinity; // slice(0, top) does the rest
   for (let s = 0; s < P; s++) {
     for (let d = 0; d < P; d++) {
       const b = m.bytes.num(s * P + d),
         k = m.messages.num(s * P + d);
       if (b > 0 || k > 0) pairs.push({ src: s, dst: d, bytes: b, messages: k });
     }
+    if (pairs.length >= keep + 4096) {
+      pairs.sort(pairOrder);
+      pairs.length = keep;
+    }
+    yield;
   }
-  pairs.sort((a, b) => b.bytes - a.bytes || b.messages - a.messages || a.src - b.src || a.dst - b.dst);
+  pairs.sort(pairOrder);
   const epochList = job.epochs();
-  const epochs =
-    epochList.length > 1
-      ? epochList.map((e) => {
-          const em = job.matrix(e);
-          return { epoch: e, bytes: dense(em.bytes, P), messages: dense(em.messages, P) };
-        })
-      : [];
+  const epochs: JobReport['epochs'] = [];
+  if (epochList.length > 1) {
+    for (const e of epochList) {
+      const em = yield* job.matrixSteps(e);
+      epochs.push({ epoch: e, bytes: yield* dense(em.bytes, P), messages: yield* dense(em.messages, P) });
+    }
+  }
+  const matrix = { bytes: yield* dense(m.bytes, P), messages: yield* dense(m.messages, P) };
+  const classification = yield* classifySteps(job, opts.classify);
   const losses = job.losses;
   const report: JobReport = {
     id: job.id,
@@ -217,7 +147,7 @@ export function jobReport(job: JobProfile, opts: ReportOptions = {}): JobReport 
     records: job.records,
     ranks,
     functions,
-    matrix: { bytes: dense(m.bytes, P), messages: dense(m.messages, P) },
+    matrix,
     epochs,
     topPairs: pairs.slice(0, top),
     dropped: {
@@ -235,30 +165,55 @@ export function jobReport(job: JobProfile, opts: ReportOptions = {}): JobReport 
       .placementSwitches()
       .map((w) => ({ ...w, commSize: w.comm >= 0 ? job.comms[w.comm].members.length : 0 })),
     rates: job.rates(),
-    classification: classify(job, opts.classify),
+    classification,
   };
   if (opts.histograms ?? true) {
-    report.histograms = {
-      bucketMinBytes: Array.from({ length: 65 }, (_, k) => bucketLow(k)),
-      pairs: job.histogramPairs().map((h) => ({ src: h.src, dst: h.dst, counts: Array.from(h.counts) })),
-    };
+    const hp = job.histogramPairs();
+    yield;
+    const hpairs: Array<{ src: number; dst: number; counts: number[] }> = [];
+    for (const h of hp) {
+      hpairs.push({ src: h.src, dst: h.dst, counts: Array.from(h.counts) });
+      if (hpairs.length % 1024 === 0) yield;
+    }
+    report.histograms = { bucketMinBytes: Array.from({ length: 65 }, (_, k) => bucketLow(k)), pairs: hpairs };
   }
   return report;
 }
 
+function* buildReportSteps(jobs: readonly JobProfile[], opts: ReportOptions): Steps<Report> {
+  const generatedAt = new Date().toISOString();
+  const reports: JobReport[] = [];
+  for (const j of jobs) reports.push(yield* jobReportSteps(j, opts));
+  return { schema: REPORT_SCHEMA_VERSION, generator: 'sitempi', generatedAt, jobs: reports };
+}
+
 /** The report object for some jobs (see docs/report-json.md). */
 export function buildReport(jobs: readonly JobProfile[], opts: ReportOptions = {}): Report {
-  return {
-    schema: REPORT_SCHEMA_VERSION,
-    generator: 'sitempi',
-    generatedAt: new Date().toISOString(),
-    jobs: jobs.map((j) => jobReport(j, opts)),
-  };
+  return runSteps(buildReportSteps(jobs, opts));
+}
+
+/** buildReport, yielding to the event loop every ~10 ms. */
+export function buildReportAsync(jobs: readonly JobProfile[], opts: ReportOptions = {}): Promise<Report> {
+  return runStepsAsync(buildReportSteps(jobs, opts));
+}
+
+/** A report object as JSON, yielding to the event loop every ~10 ms (same text as JSON.stringify). */
+export function reportJsonAsync(report: Report): Promise<string> {
+  return runStepsAsync(jsonSteps(report));
+}
+
+function* formatJsonSteps(jobs: readonly JobProfile[], opts: ReportOptions): Steps<string> {
+  return yield* jsonSteps(yield* buildReportSteps(jobs, opts));
 }
 
 /** The JSON report as one line of text (no trailing newline). */
 export function formatJson(jobs: readonly JobProfile[], opts: ReportOptions = {}): string {
-  return JSON.stringify(buildReport(jobs, opts));
+  return runSteps(formatJsonSteps(jobs, opts));
+}
+
+/** formatJson, yielding to the event loop every ~10 ms. */
+export function formatJsonAsync(jobs: readonly JobProfile[], opts: ReportOptions = {}): Promise<string> {
+  return runStepsAsync(formatJsonSteps(jobs, opts));
 }
 
 // --- text ------------------------------------------------------------------------------------
@@ -429,9 +384,23 @@ export function formatJobText(r: JobReport, opts: ReportOptions = {}): string {
   return out.join('\n') + '\n';
 }
 
-/** Human-readable report of some jobs. */
-export function formatText(jobs: readonly JobProfile[], opts: ReportOptions = {}): string {
+function* formatTextSteps(jobs: readonly JobProfile[], opts: ReportOptions): Steps<string> {
   if (jobs.length === 0)
     return 'sitempi: no MPI job reported to the monitor (was the program an MPI program, and was the shim loaded?)\n';
-  return jobs.map((j) => formatJobText(jobReport(j, { ...opts, histograms: false }), opts)).join('\n');
+  const texts: string[] = [];
+  for (const j of jobs) {
+    texts.push(formatJobText(yield* jobReportSteps(j, { ...opts, histograms: false }), opts));
+    yield;
+  }
+  return texts.join('\n');
+}
+
+/** Human-readable report of some jobs. */
+export function formatText(jobs: readonly JobProfile[], opts: ReportOptions = {}): string {
+  return runSteps(formatTextSteps(jobs, opts));
+}
+
+/** formatText, yielding to the event loop every ~10 ms. */
+export function formatTextAsync(jobs: readonly JobProfile[], opts: ReportOptions = {}): Promise<string> {
+  return runStepsAsync(formatTextSteps(jobs, opts));
 }
