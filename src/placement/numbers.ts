@@ -7,6 +7,17 @@ import type { RelocationNumbers } from './events.js';
 import { movingHosts, type Executor, type JobInfo } from './executor.js';
 import { crossingTraffic, type SitePlacement } from './sitemap.js';
 
+/** What computes a relocation's numbers (the placement service; the policy and the relocation
+ * steps ask it through their host interfaces). */
+export interface NumbersSource {
+  numbers(
+    job: JobProfile,
+    from: SitePlacement | null,
+    target: SitePlacement,
+    classification?: Classification,
+  ): RelocationNumbers;
+}
+
 export interface NumbersContext {
   executor: Executor | null;
   cost?: CostModelOptions;

@@ -17,24 +17,19 @@
 // traffic and host names.
 import { classify, type Classification, type ClassifyOptions } from '../monitor/classify.js';
 import type { JobProfile } from '../monitor/job.js';
-import type { JobState, PolicyDecision, RelocationNumbers } from './events.js';
+import type { JobState, PolicyDecision } from './events.js';
+import type { NumbersSource } from './numbers.js';
 import { consolidated, ranksPerSite, type SitePlacement } from './sitemap.js';
 
 export type { PolicyDecision } from './events.js';
 
 /** What the policy needs of the placement service (which implements it). */
-export interface PolicyHost {
+export interface PolicyHost extends NumbersSource {
   readonly options: { classify?: ClassifyOptions };
   stateFor(job: JobProfile): JobState | undefined;
   /** Why the job may not be moved at all (not registered, host names an executor must not get), or null. */
   immovable(job: JobProfile): string | null;
   checkTarget(job: JobProfile, target: SitePlacement): Promise<string | null>;
-  numbers(
-    job: JobProfile,
-    from: SitePlacement | null,
-    target: SitePlacement,
-    classification?: Classification,
-  ): RelocationNumbers;
   relocate(
     jobId: string,
     target: SitePlacement,

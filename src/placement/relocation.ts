@@ -3,21 +3,16 @@
 // the placement reached becomes the next epoch, and the relocation event is recorded and emitted.
 import type { Classification } from '../monitor/classify.js';
 import type { JobProfile } from '../monitor/job.js';
-import type { JobState, PlacementEvent, PlacementSource, RelocationEvent, RelocationNumbers } from './events.js';
+import type { JobState, PlacementEvent, PlacementSource, RelocationEvent } from './events.js';
 import type { Executor, JobInfo } from './executor.js';
+import type { NumbersSource } from './numbers.js';
 import { badHostname } from './hostname.js';
 import { crossingTraffic, samePlacement, validatePlacement, type SitePlacement } from './sitemap.js';
 
 /** What a relocation needs of the placement service (its own steps, bound). */
-export interface RelocationHost {
+export interface RelocationHost extends NumbersSource {
   readonly executor: Executor | null;
   jobInfo(job: JobProfile): JobInfo;
-  numbers(
-    job: JobProfile,
-    from: SitePlacement | null,
-    target: SitePlacement,
-    classification?: Classification,
-  ): RelocationNumbers;
   /** Makes `p` the job's placement when it differs: next epoch, pushed to every rank. */
   apply(s: JobState, p: SitePlacement, source: PlacementSource, reason: string): PlacementEvent | null;
   emit(event: 'relocation', ev: RelocationEvent): boolean;
