@@ -79,21 +79,23 @@ const Config& config() {
   return g_config;
 }
 
-std::string monitor_problem(const std::string& url) {
+std::string parse_monitor_address(const std::string& url, MonitorAddress& out) {
   constexpr const char* kForms = "expected tcp://host:port or unix:/path";
+  out = MonitorAddress{};
   if (url.rfind("unix:", 0) == 0) {
-    const std::string path = url.substr(5);
-    if (path.empty()) return std::string("the socket path is empty (") + kForms + ")";
-    if (path.size() > 107) return "the socket path is longer than 107 bytes";
+    out.unix_socket = true;
+    out.path = url.substr(5);
+    if (out.path.empty()) return std::string("the socket path is empty (") + kForms + ")";
+    if (out.path.size() > 107) return "the socket path is longer than 107 bytes";
     return "";
   }
-  // As the sender reads it: tcp://HOST:PORT, or HOST:PORT without the scheme; no other scheme.
+  // tcp://HOST:PORT, or HOST:PORT without the scheme; no other scheme.
   const bool tcp = url.rfind("tcp://", 0) == 0;
   if (!tcp && url.find("://") != std::string::npos) return std::string("not an address (") + kForms + ")";
   const std::string hp = tcp ? url.substr(6) : url;
   const size_t colon = hp.rfind(':');
   if (colon == std::string::npos) return std::string(tcp ? "no port (" : "not an address (") + kForms + ")";
-  const std::string host = hp.substr(0, colon), port = hp.substr(colon + 1);
+  std::string host = hp.substr(0, colon), port = hp.substr(colon + 1);
   if (host.empty() || host == "[]") return std::string("no host (") + kForms + ")";
   for (char ch : host)
     if (ch == '/' || ch == '@' || isspace(static_cast<unsigned char>(ch))) return "bad host name '" + host + "'";
@@ -102,13 +104,17 @@ std::string monitor_problem(const std::string& url) {
   for (char ch : port) digits = digits && isdigit(static_cast<unsigned char>(ch));
   if (digits) p = strtoul(port.c_str(), nullptr, 10);
   if (!digits || p < 1 || p > 65535) return "port '" + port + "' is not in 1..65535";
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  out.host = host;
+  out.port = port;
   return "";
 }
 
 void report_unusable_settings(const Config& c, int world_rank) {
   if (world_rank != 0 || c.disabled) return;
   if (!c.monitor.empty()) {
-    const std::string why = monitor_problem(c.monitor);
+    MonitorAddress unused;
+    const std::string why = parse_monitor_address(c.monitor, unused);
     if (!why.empty())
       fprintf(stderr, "sitempi: SITEMPI_MONITOR=%s is unusable: %s; nothing of this job is recorded\n",
               c.monitor.c_str(), why.c_str());

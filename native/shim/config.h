@@ -48,10 +48,16 @@ void set_log_rank(int rank);  // at MPI_Init: log lines name the rank
 // SITEMPI_OUTPUT_DIR that is no writable directory): one line each on stderr, from world rank 0,
 // once at MPI_Init. The job runs as configured.
 void report_unusable_settings(const Config& c, int world_rank);
-// Why SITEMPI_MONITOR cannot name a monitor ("" when it can): tcp://HOST:PORT or HOST:PORT
-// (PORT 1-65535, HOST possibly [IPv6]) or unix:PATH (at most 107 bytes). Syntax only: nothing is
-// resolved or connected here.
-std::string monitor_problem(const std::string& url);
+// SITEMPI_MONITOR read once, for the sender and for the warning at MPI_Init alike: tcp://HOST:PORT
+// or HOST:PORT (PORT 1-65535, HOST possibly [IPv6], brackets removed here) or unix:PATH (at most
+// 107 bytes). Syntax only: nothing is resolved or connected.
+struct MonitorAddress {
+  bool unix_socket = false;
+  std::string path;        // unix:
+  std::string host, port;  // tcp
+};
+// Why `url` cannot name a monitor ("" when it can, with `out` filled).
+std::string parse_monitor_address(const std::string& url, MonitorAddress& out);
 void log(const char* fmt, ...) __attribute__((format(printf, 1, 2)));  // only when verbose
 
 }  // namespace sitempi::shim

@@ -26,30 +26,23 @@ class SocketSink : public Sink {
     sockaddr_storage addr{};
     socklen_t len = 0;
     int family = 0;
-    if (url_.rfind("unix:", 0) == 0) {
-      std::string path = url_.substr(5);
+    MonitorAddress where;
+    const std::string why = parse_monitor_address(url_, where);
+    if (!why.empty()) {
+      log("bad SITEMPI_MONITOR %s: %s", url_.c_str(), why.c_str());
+      return false;
+    }
+    if (where.unix_socket) {
       auto* un = reinterpret_cast<sockaddr_un*>(&addr);
       un->sun_family = AF_UNIX;
-      if (path.size() >= sizeof un->sun_path) {
-        log("socket path too long: %s", path.c_str());
-        return false;
-      }
-      memcpy(un->sun_path, path.c_str(), path.size() + 1);
+      memcpy(un->sun_path, where.path.c_str(), where.path.size() + 1);  // at most 107 bytes + NUL
       len = sizeof(sockaddr_un);
       family = AF_UNIX;
     } else {
-      std::string hp = url_.rfind("tcp://", 0) == 0 ? url_.substr(6) : url_;
-      size_t colon = hp.rfind(':');
-      if (colon == std::string::npos) {
-        log("bad SITEMPI_MONITOR %s (tcp://host:port or unix:/path)", url_.c_str());
-        return false;
-      }
-      std::string host = hp.substr(0, colon), port = hp.substr(colon + 1);
-      if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
       addrinfo hints{}, *res = nullptr;
       hints.ai_socktype = SOCK_STREAM;
-      if (getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0 || !res) {
-        log("cannot resolve %s", hp.c_str());
+      if (getaddrinfo(where.host.c_str(), where.port.c_str(), &hints, &res) != 0 || !res) {
+        log("cannot resolve %s:%s", where.host.c_str(), where.port.c_str());
         return false;
       }
       memcpy(&addr, res->ai_addr, res->ai_addrlen);
