@@ -14,10 +14,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { parseSuiteArgs, SUITE } from '../../bench/run.js';
 import { packageRoot } from '../../src/native/paths.js';
+import { isRoot } from '../helpers/root.js';
 
 const OUT = path.join(os.tmpdir(), 'sitempi-bench-suite-vitest');
 const RESULTS = path.join(packageRoot, 'bench', 'results');
-const root = typeof process.getuid === 'function' && process.getuid() === 0;
 // The suite kills a benchmark at its limit, so the whole run is bounded by the sum of the limits.
 const SMOKE_LIMIT_MS = SUITE.reduce((a, b) => a + b.timeoutS.smoke, 0) * 1000 + 60_000;
 
@@ -76,7 +76,7 @@ describe('npm run bench -- --smoke (every benchmark, real mpirun)', () => {
     const summary = stdout.slice(stdout.lastIndexOf('== ratios (smoke settings'));
     expect(summary).toContain(`files in ${OUT}`);
     for (const b of SUITE) {
-      if (b.testbed && !root) {
+      if (b.testbed && !isRoot) {
         expect(summary).toMatch(new RegExp(`^${b.name}: skipped \\(it runs on the testbed: .*root`, 'm'));
         continue;
       }
@@ -97,7 +97,7 @@ describe('npm run bench -- --smoke (every benchmark, real mpirun)', () => {
     };
     expect(overhead.rows.length).toBeGreaterThan(0);
     for (const r of overhead.rows) expect(r.shim).toBeGreaterThan(0);
-    if (root) {
+    if (isRoot) {
       const coll = JSON.parse(readFileSync(path.join(OUT, 'collectives.json'), 'utf8')) as {
         meta: { quick: boolean };
         rows: unknown[];

@@ -8,10 +8,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadRankFiles } from '../../src/monitor/files.js';
 import { compileMpi, mpirun, tempDir, type RunResult } from '../helpers/mpi.js';
+import { isRoot } from '../helpers/root.js';
 
 const patternsBin = compileMpi('test/shim/programs/patterns.c');
 const recordsBin = compileMpi('test/shim/programs/records.c');
-const isRoot = process.getuid?.() === 0;
 
 const smpiFiles = (dir: string) =>
   fs
