@@ -12,6 +12,7 @@ export {
   sizeBucket,
   bucketLow,
   type Matrix,
+  type PairMatrix,
   type FunctionStats,
   type Rates,
   type JobEndReason,

@@ -12,6 +12,7 @@ import { CommTable } from './commtable.js';
 import { RankState } from './rank.js';
 import { RateWindow, type Rates } from './rates.js';
 import { functionStats, jobLosses, jobMpiFraction, jobWallNs, type FunctionStats, type Losses } from './summary.js';
+import { pairsFromDense, type PairMatrix } from './pairs.js';
 import { runSteps, type Steps } from './steps.js';
 import { SwitchMarks, type PlacementSwitch } from './switches.js';
 
@@ -20,6 +21,7 @@ export { RankState } from './rank.js';
 export type { Rates } from './rates.js';
 export type { FunctionStats } from './summary.js';
 export type { PlacementSwitch } from './switches.js';
+export type { PairMatrix } from './pairs.js';
 
 const FN_MASK = (1 << ROLE_SHIFT) - 1;
 const NFN = FUNCTIONS.length;
@@ -362,6 +364,11 @@ export class JobProfile {
       }
     }
     return out;
+  }
+
+  /** The matrix as its non-zero pairs (what reports and pictures of large jobs read). */
+  pairMatrix(epoch?: number): PairMatrix {
+    return pairsFromDense(this.matrix(epoch));
   }
 
   /** Message-size histogram of a pair (HISTOGRAM_BUCKETS counts; see sizeBucket). */
