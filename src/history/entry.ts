@@ -1,0 +1,115 @@
+// One ended job as the history keeps it: its totals, per-function table, coarsened matrix,
+// verdict and numbers, placements and relocations. Built from the monitor's JobProfile (after
+// `await job.prepare()`) and the placement service's timeline of the job, when there is one.
+import path from 'node:path';
+import { classify, type Classification, type ClassifyOptions } from '../monitor/classify.js';
+import type { JobProfile } from '../monitor/job.js';
+import type { PastVerdict, PlacementHistory } from '../placement/events.js';
+import { formatSiteMap } from '../placement/sitemap.js';
+import { coarsen, DEFAULT_MAX_BLOCKS, type CoarseMatrix } from './coarse.js';
+
+export interface HistoryEntry {
+  jobId: string;
+  name: string;
+  program: string;
+  size: number;
+  /** Date.now() values */
+  startedAt: number;
+  endedAt: number;
+  endReason: string | null;
+  records: number;
+  bytes: number;
+  messages: number;
+  mpiSeconds: number;
+  wallSeconds: number;
+  mpiFraction: number;
+  classification: Classification;
+  /** the verdict from history the job's first placement used, when it had one */
+  startVerdict: PastVerdict | null;
+  functions: Array<{ name: string; kind: string; calls: number; bytes: number; timeNs: number }>;
+  matrix: CoarseMatrix;
+  placements: Array<{ epoch: number; map: string; source: string; reason: string; at: number; jobSeconds: number }>;
+  relocations: Array<{
+    trigger: string;
+    reason: string;
+    ok: boolean;
+    error: string | null;
+    executor: string;
+    from: string | null;
+    target: string;
+    reached: string | null;
+    epochBefore: number;
+    epochAfter: number;
+    at: number;
+    executorMs: number;
+    costSeconds: number;
+    gainSeconds: number;
+    numbers: unknown;
+  }>;
+}
+
+/** The default name of a job: its program's file name (Hello.program), else its id. */
+export function defaultJobName(job: JobProfile): string {
+  return job.program ? path.basename(job.program) : job.id;
+}
+
+export function historyEntry(
+  job: JobProfile,
+  opts: {
+    name?: string;
+    classify?: ClassifyOptions;
+    placement?: PlacementHistory | null;
+    maxBlocks?: number;
+  } = {},
+): HistoryEntry {
+  const pm = job.pairMatrix();
+  const h = opts.placement ?? null;
+  const wallSeconds = job.wallNs / 1e9;
+  const mpiNs = job.ranks.reduce((s, r) => s + (r ? r.mpiNs : 0), 0);
+  return {
+    jobId: job.id,
+    name: opts.name || defaultJobName(job),
+    program: job.program,
+    size: job.size,
+    startedAt: job.startedAtMs,
+    endedAt: job.endedAtMs ?? Date.now(),
+    endReason: job.endReason,
+    records: job.records,
+    bytes: Number(pm.totalBytes()),
+    messages: Number(pm.totalMessages()),
+    mpiSeconds: mpiNs / 1e9,
+    wallSeconds,
+    mpiFraction: job.mpiFraction,
+    classification: classify(job, opts.classify),
+    startVerdict: h?.fromHistory ?? null,
+    functions: job
+      .functions()
+      .map((f) => ({ name: f.name, kind: f.kind, calls: f.count, bytes: f.bytes, timeNs: f.timeNs })),
+    matrix: coarsen(pm, opts.maxBlocks ?? DEFAULT_MAX_BLOCKS),
+    placements: (h?.timeline ?? []).map((r) => ({
+      epoch: r.epoch,
+      map: r.map,
+      source: r.source,
+      reason: r.reason,
+      at: r.at,
+      jobSeconds: r.jobSeconds,
+    })),
+    relocations: (h?.relocations ?? []).map((e) => ({
+      trigger: e.trigger,
+      reason: e.reason,
+      ok: e.ok,
+      error: e.error,
+      executor: e.executor,
+      from: e.from ? formatSiteMap(e.from) : null,
+      target: formatSiteMap(e.target),
+      reached: e.reached ? formatSiteMap(e.reached) : null,
+      epochBefore: e.epochBefore,
+      epochAfter: e.epochAfter,
+      at: e.timings.requestedAt,
+      executorMs: e.timings.executorMs,
+      costSeconds: e.numbers.cost.costSeconds,
+      gainSeconds: e.numbers.gain.gainSeconds,
+      numbers: e.numbers,
+    })),
+  };
+}
