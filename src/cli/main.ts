@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './args.js';
+import { historyCommand } from './history-command.js';
 import { monitorCommand } from './monitor-command.js';
 import { reportCommand } from './report-command.js';
 import { runCommand } from './run-command.js';
@@ -35,6 +36,8 @@ export async function main(argv: string[]): Promise<number> {
         return await monitorCommand(rest);
       case 'report':
         return await reportCommand(rest);
+      case 'history':
+        return await historyCommand(rest);
       case 'testbed': {
         const mod = (await import('../testbed/cli.js')) as { testbedCli(argv: string[]): Promise<number> };
         return await mod.testbedCli(rest);

@@ -20,6 +20,7 @@ export async function monitorCommand(argv: string[]): Promise<number> {
     '--quiet': 'flag',
     '--join-window': 'value',
     '--require-job-key': 'flag',
+    '--history': 'value',
     '-h': 'flag',
     '--help': 'flag',
     ...REPORT_OPTS,
@@ -52,7 +53,10 @@ export async function monitorCommand(argv: string[]): Promise<number> {
   const log = (m: string) => {
     if (!quiet) process.stderr.write(`sitempi monitor: ${m}\n`);
   };
+  const { historyFromOptions } = await import('../history/recorder.js');
+  const history = historyFromOptions(values, ro.classify, log);
   const svc = await placementService(monitor, values, ro, log);
+  history?.attach(svc);
   monitor.on('error', (e) => log(`error: ${e.message}`));
   monitor.on('connectionError', (ev) =>
     log(`rejected ${ev.remote}${ev.job ? ` (job ${ev.job} rank ${ev.rank})` : ''}: ${ev.error.message}`),
@@ -65,6 +69,7 @@ export async function monitorCommand(argv: string[]): Promise<number> {
       const out = await render([job], json, ro, svc); // in slices too
       process.stdout.write(out);
       if (reportDir) writeNewReport(reportDir, job.id, json ? out : await render([job], true, ro, svc), reportMode);
+      history?.record(job, svc);
     })().catch((e: Error) => log(`report failed: ${e.message}`));
   });
   const listen = (values.listen as string[] | undefined) ?? ['tcp://127.0.0.1:7711'];
@@ -77,6 +82,7 @@ export async function monitorCommand(argv: string[]): Promise<number> {
   });
   await monitor.close();
   await svc?.close();
+  history?.close();
   await new Promise((r) => setImmediate(r));
   return 0;
 }

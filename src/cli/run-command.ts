@@ -29,6 +29,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     '--mpirun': 'value',
     '--wait': 'value',
     '--no-progress': 'flag',
+    '--name': 'value',
+    '--history': 'value',
     '-h': 'flag',
     '--help': 'flag',
     ...REPORT_OPTS,
@@ -63,6 +65,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   const json = values.json === true;
   const reportFile = typeof values.report === 'string' ? values.report : undefined;
 
+  const { historyFromOptions } = await import('../history/recorder.js');
+  const history = historyFromOptions(values, ro.classify, (m) => process.stderr.write(`sitempi: ${m}\n`));
+  if (typeof values.name === 'string') history?.names.set(jobId, values.name);
   const { Monitor } = await import('../monitor/monitor.js');
   // Jobs end when mpirun is done (below), not on a linger timeout while it runs.
   const monitor = new Monitor({ token, lingerMs: 24 * 3600 * 1000, updateIntervalMs: 1000 });
@@ -76,6 +81,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       throw e;
     },
   );
+  history?.attach(svc);
   let testbedArgs: string[] = [];
   if (values.testbed === true || typeof values['testbed-state'] === 'string') {
     const { mpirunArgs } = await import('../testbed/testbed.js');
@@ -205,5 +211,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const text = await render(mine, json, ro, svc);
   if (reportFile && reportFile !== '-') writeReportFile(reportFile, text, reportMode);
   else process.stdout.write(text);
+  for (const j of mine) history?.record(j, svc);
+  history?.close();
   return code;
 }

@@ -22,6 +22,10 @@ export const USAGE = `usage: sitempi <command> [options]
         --mpirun PATH      mpirun to use (default: mpirun, or $SITEMPI_MPIRUN)
         --wait MS          after mpirun exits, wait up to MS for the ranks' last data (default 5000)
         --no-progress      no progress line (shown on stderr only when it is a terminal)
+        --name NAME        the job's name in the history (default: the program's file name)
+        --history FILE     keep the ended job in the job history FILE (SQLite; "default":
+                           ~/.local/share/sitempi/history.db); a name with history starts placed by
+                           its past verdict (docs/history.md)
         placement options (below); with --testbed, mpirun runs on the testbed that is up
       Running as root sets OMPI_ALLOW_RUN_AS_ROOT(_CONFIRM)=1. With more ranks than cores pass
       --oversubscribe --mca mpi_yield_when_idle 1. SITEMPI_* variables of the environment are
@@ -29,7 +33,7 @@ export const USAGE = `usage: sitempi <command> [options]
 
   sitempi monitor [--listen ADDR]... [--token-file FILE] [--json] [--linger MS] [--hello-timeout MS]
                   [--max-ranks N] [--report-dir DIR] [--report-mode M] [--join-window MS]
-                  [--require-job-key] [placement options]
+                  [--require-job-key] [--history FILE] [placement options]
       Runs the monitor service (default --listen tcp://127.0.0.1:7711; the token from --token-file
       or $SITEMPI_TOKEN; --token T works too but shows it to every user, with a warning) and prints
       a report for each job that ends (text, or one JSON line per job with --json; with --report-dir
@@ -39,13 +43,19 @@ export const USAGE = `usage: sitempi <command> [options]
       A job whose ranks have not all connected waits --join-window (default 60000 ms) after its
       last connection closed for the others; --require-job-key refuses ranks without a job key
       (SITEMPI_JOB_KEY, set by sitempi run). A second report of one job id in --report-dir gets a
-      new name (<job>.1.json, ...): none is overwritten. Stops on SIGINT/SIGTERM.
+      new name (<job>.1.json, ...): none is overwritten. --history FILE keeps every ended job in the
+      job history (as for run; names are program file names). Stops on SIGINT/SIGTERM.
 
   sitempi report [--json] [--max-file-size SIZE] FILES|DIRS...
       Report from the per-rank files (sitempi-<job>-<rank>.smpi) the shim writes when no monitor is
       configured (SITEMPI_OUTPUT_DIR). Directories are searched for *.smpi files. Only regular
       files are read, at most SIZE of each (default 16GiB); frames that do not decode are skipped
       and counted in the report.
+
+  sitempi history [--json] [--full] [--limit N] [--history FILE] [NAME|JOB]
+      Past jobs of the job history (newest first; all, or the runs of one name or job id): verdict,
+      size, times, placements, relocations; --full adds the function table and the matrix to the
+      JSON (docs/history.md). FILE defaults to ~/.local/share/sitempi/history.db.
 
   sitempi testbed <command> ...    the multi-site testbed (sitempi testbed --help)
 

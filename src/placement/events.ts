@@ -62,7 +62,7 @@ export interface RelocationNumbers {
 export interface RelocationEvent {
   jobId: string;
   /** who asked: the policy, an API caller, or the configured map (with an executor) */
-  trigger: 'policy' | 'api' | 'config';
+  trigger: 'policy' | 'api' | 'config' | 'history';
   reason: string;
   ok: boolean;
   error: string | null;
@@ -94,6 +94,20 @@ export interface PlacementHistory {
   relocations: RelocationEvent[];
   /** policy evaluations whose outcome differed from the one before */
   decisions: PolicyDecision[];
+  /** the verdict of the job's past runs its first placement used (the job history), or null */
+  fromHistory?: PastVerdict | null;
+}
+
+/** The verdict of a job name's latest past run, from the job history (src/history). */
+export interface PastVerdict {
+  name: string;
+  verdict: Verdict;
+  /** the past run it came from */
+  jobId: string;
+  /** Date.now() when that run ended */
+  endedAt: number;
+  /** runs of that name in the history */
+  runs: number;
 }
 
 export interface PolicyDecision {
@@ -125,4 +139,6 @@ export interface JobState {
   lastRelocationAt: number;
   lastEvaluationAt: number;
   evaluating: boolean;
+  /** the verdict from history its first placement used */
+  fromHistory?: PastVerdict | null;
 }

@@ -1,11 +1,16 @@
 // A job's first placement, as the placement service resolves it: the executor's view once every
 // rank's host is known (then the configured map, reached through a relocation), else the
-// configured site map (a map, a placement, or a function of the job).
+// configured site map (a map, a placement, or a function of the job). A job whose name has history
+// (src/history) starts with its past verdict: a network-intensive one is consolidated on one site
+// right after its first placement, before it has communicated much (the policy would wait
+// minObserveSeconds to measure it, then move it).
 import type { JobProfile } from '../monitor/job.js';
-import type { JobState, PlacementEvent, PlacementSource, RelocationEvent } from './events.js';
+import type { JobState, PastVerdict, PlacementEvent, PlacementSource, RelocationEvent } from './events.js';
 import type { Executor, JobInfo } from './executor.js';
 import {
+  consolidated,
   parseSiteMap,
+  ranksPerSite,
   resolveSiteSpec,
   samePlacement,
   validatePlacement,
@@ -21,8 +26,16 @@ export interface InitialPlacementHost {
   jobInfo(job: JobProfile): JobInfo;
   /** Makes `p` the job's placement when it differs: next epoch, pushed to every rank. */
   apply(s: JobState, p: SitePlacement, source: PlacementSource, reason: string): PlacementEvent | null;
-  relocate(jobId: string, target: SitePlacement, reason: string, opts: { trigger: 'config' }): Promise<RelocationEvent>;
+  relocate(
+    jobId: string,
+    target: SitePlacement,
+    reason: string,
+    opts: { trigger: 'config' | 'history' },
+  ): Promise<RelocationEvent>;
   warn(message: string): void;
+  /** The verdict of the job's past runs (the job history), or null. */
+  pastVerdict(job: JobProfile): PastVerdict | null;
+  checkTarget(job: JobProfile, target: SitePlacement): Promise<string | null>;
 }
 
 /** The first placement: the executor's view (once every rank's host is known), else the configured map. */
@@ -55,6 +68,8 @@ export async function resolveInitial(host: InitialPlacementHost, s: JobState): P
           void host
             .relocate(job.id, want, 'configured site map', { trigger: 'config' })
             .catch((e: Error) => host.warn(`job ${job.id}: ${e.message}`));
+        } else {
+          startFromHistory(host, s, p);
         }
         return;
       }
@@ -66,8 +81,10 @@ export async function resolveInitial(host: InitialPlacementHost, s: JobState): P
   const usesHosts = host.spec !== null && 'usesHosts' in host.spec && host.spec.usesHosts;
   if ((usesHosts || typeof host.spec === 'function') && !allSeen) return;
   const want = configured(host, s);
-  if (want) host.apply(s, want, 'config', 'configured site map');
-  else if (host.executor && !host.spec && !s.configTried) {
+  if (want) {
+    host.apply(s, want, 'config', 'configured site map');
+    startFromHistory(host, s, want);
+  } else if (host.executor && !host.spec && !s.configTried) {
     s.configTried = true;
     const hosts = [...new Set(host.jobInfo(job).hosts)].slice(0, 8).join(', ');
     host.warn(
@@ -99,4 +116,42 @@ function configured(host: InitialPlacementHost, s: JobState): SitePlacement | nu
     s.configTried = true;
     return null;
   }
+}
+
+/**
+ * The history-based start: when the latest past run of the job's name was network-intensive and
+ * its first placement `p` spans sites, consolidate it at once on the site holding most of its
+ * ranks whose capacity allows (ties: the placement's site order), as the consolidation policy
+ * would, but without measuring first. Only registered jobs (as for the policy).
+ */
+function startFromHistory(host: InitialPlacementHost, s: JobState, p: SitePlacement): void {
+  const job = s.job;
+  let past: PastVerdict | null;
+  try {
+    past = host.pastVerdict(job);
+  } catch (e) {
+    host.warn(`job ${job.id}: the job history cannot be read: ${(e as Error).message}`);
+    return;
+  }
+  if (!past) return;
+  s.fromHistory = past;
+  const per = ranksPerSite(p);
+  if (past.verdict !== 'network-intensive' || per.size < 2 || !job.registered) return;
+  const order = [...per.entries()].map(([site, n], i) => ({ site, n, i })).sort((a, b) => b.n - a.n || a.i - b.i);
+  void (async () => {
+    for (const c of order) {
+      const t = consolidated(p, c.site);
+      if ((await host.checkTarget(job, t)) !== null) continue;
+      if (job.ended) return;
+      const when = new Date(past.endedAt).toISOString();
+      await host.relocate(
+        job.id,
+        t,
+        `history: ${past.name} was network-intensive in its last run (job ${past.jobId}, ${when}; ${past.runs} run${past.runs === 1 ? '' : 's'}): consolidate on ${c.site} from the start`,
+        { trigger: 'history' },
+      );
+      return;
+    }
+    host.warn(`job ${job.id}: network-intensive by its history, but no site can take all its ranks`);
+  })().catch((e: Error) => host.warn(`job ${job.id}: ${e.message}`));
 }

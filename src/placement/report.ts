@@ -35,6 +35,10 @@ export interface PlacementReport {
   }>;
   /** policy outcomes, each time it changed */
   decisions: Array<{ at: string; jobSeconds: number; action: string; verdict: string | null; summary: string }>;
+  /** where the verdict the job was placed by came from: its past runs (the job history), or measured now */
+  verdictSource: 'history' | 'measured';
+  /** the past verdict its first placement used (docs/history.md), or null */
+  historyVerdict: { name: string; verdict: string; jobId: string; endedAt: string; runs: number } | null;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -75,6 +79,8 @@ export function placementReport(h: PlacementHistory): PlacementReport {
       verdict: d.verdict,
       summary: d.summary,
     })),
+    verdictSource: h.fromHistory ? 'history' : 'measured',
+    historyVerdict: h.fromHistory ? { ...h.fromHistory, endedAt: iso(h.fromHistory.endedAt) } : null,
   };
 }
 
@@ -102,6 +108,9 @@ export function formatPlacementText(h: PlacementHistory): string {
   if (h.timeline.length === 0) return '';
   const t0 = h.timeline[0].at;
   out.push(`placement of job ${h.jobId} (epochs):`);
+  const past = h.fromHistory;
+  if (past)
+    out.push(`  verdict from history: ${past.verdict} (${past.name}, job ${past.jobId} of ${iso(past.endedAt)})`);
   for (const r of h.timeline)
     out.push(`  epoch ${r.epoch}  ${r.map}  [${r.source}] +${((r.at - t0) / 1000).toFixed(1)}s  ${r.reason}`);
   for (const e of h.relocations) {

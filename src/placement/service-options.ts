@@ -1,7 +1,8 @@
 // The placement service's options and the events it emits (PlacementService, service.ts).
 import type { ClassifyOptions } from '../monitor/classify.js';
 import type { CostModelOptions } from './cost.js';
-import type { PlacementEvent, PolicyDecision, RelocationEvent } from './events.js';
+import type { JobProfile } from '../monitor/job.js';
+import type { PastVerdict, PlacementEvent, PolicyDecision, RelocationEvent } from './events.js';
 import type { Executor, JobInfo } from './executor.js';
 import type { PolicyOptions } from './policy.js';
 import type { SitePlacement } from './sitemap.js';
@@ -31,6 +32,11 @@ export interface PlacementServiceOptions {
   classify?: ClassifyOptions;
   /** The consolidation policy: options, true for defaults, false/absent for none. */
   policy?: PolicyOptions | boolean;
+  /**
+   * The verdict of a job's past runs (the job history): a network-intensive one consolidates the
+   * job on one site at its first placement (initial-placement.ts). Settable later (service.pastVerdict).
+   */
+  pastVerdict?: (job: JobProfile) => PastVerdict | null;
   /** Ended jobs whose timeline is kept. Default 100. */
   keepEndedJobs?: number;
 }

@@ -17,6 +17,7 @@ import type { Monitor } from '../monitor/monitor.js';
 import type { Placement } from '../wire/messages.js';
 import type {
   JobState,
+  PastVerdict,
   PlacementEvent,
   PlacementHistory,
   PlacementRecord,
@@ -76,6 +77,8 @@ export class PlacementService extends EventEmitter implements PolicyHost {
   private unwatch: (() => void) | null = null;
   private closed = false;
   private readonly hooks: Array<[string, (...a: never[]) => void]> = [];
+  /** The verdict of a job's past runs (options.pastVerdict; the job history sets it). */
+  pastVerdict: ((job: JobProfile) => PastVerdict | null) | null;
   /** Its own steps, bound, for the relocation (relocation.ts) and the first placement (initial-placement.ts). */
   private readonly steps: RelocationHost & InitialPlacementHost;
 
@@ -88,6 +91,7 @@ export class PlacementService extends EventEmitter implements PolicyHost {
     const s = options.sites;
     this.spec = s === undefined || s === '' ? null : typeof s === 'string' ? parseSiteSpec(s) : s;
     if (s && typeof s === 'object') validateShape(s);
+    this.pastVerdict = options.pastVerdict ?? null;
     this.steps = {
       executor: this.executor,
       spec: this.spec,
@@ -97,6 +101,8 @@ export class PlacementService extends EventEmitter implements PolicyHost {
       emit: (event, ev) => this.emit(event, ev),
       relocate: (jobId, target, reason, opts) => this.relocate(jobId, target, reason, opts),
       warn: (message) => this.warn(message),
+      pastVerdict: (job) => (this.pastVerdict ? this.pastVerdict(job) : null),
+      checkTarget: (job, target) => this.checkTarget(job, target),
     };
     const pol = options.policy;
     this.policy = pol ? new ConsolidationPolicy(this, pol === true ? {} : pol) : null;
@@ -155,6 +161,7 @@ export class PlacementService extends EventEmitter implements PolicyHost {
       timeline: [...s.timeline],
       relocations: [...s.relocations],
       decisions: [...s.decisions],
+      fromHistory: s.fromHistory ?? null,
     };
   }
 
