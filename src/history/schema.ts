@@ -39,7 +39,7 @@ export const MIGRATIONS: readonly Migration[] = [
         block_ranks INTEGER NOT NULL,
         blocks INTEGER NOT NULL,
         function_rows INTEGER NOT NULL,
-        matrix_rows INTEGER NOT NULL,
+        matrix_cells INTEGER NOT NULL,
         placement_rows INTEGER NOT NULL,
         relocation_rows INTEGER NOT NULL
       );
@@ -53,14 +53,13 @@ export const MIGRATIONS: readonly Migration[] = [
         time_ns INTEGER NOT NULL,
         PRIMARY KEY (job, name)
       ) WITHOUT ROWID;
-      CREATE TABLE matrix (
-        job INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
-        src INTEGER NOT NULL,
-        dst INTEGER NOT NULL,
-        bytes INTEGER NOT NULL,
-        messages INTEGER NOT NULL,
-        PRIMARY KEY (job, src, dst)
-      ) WITHOUT ROWID;
+      -- the coarsened matrix's non-zero blocks, packed: cells x (src, dst, bytes, messages) as float64
+      -- little-endian (one blob: a 64 x 64 matrix as 4096 rows takes ten times as long to write)
+      CREATE TABLE matrices (
+        job INTEGER PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE,
+        cells INTEGER NOT NULL,
+        data BLOB NOT NULL
+      );
       CREATE TABLE placements (
         job INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
         epoch INTEGER NOT NULL,

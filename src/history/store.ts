@@ -106,7 +106,7 @@ export class HistoryStore {
           .prepare(
             `INSERT INTO jobs (job_id, name, program, size, started_at, ended_at, end_reason, records, bytes, messages,
                mpi_seconds, wall_seconds, mpi_fraction, verdict, rules, classification, block_ranks, blocks,
-               function_rows, matrix_rows, placement_rows, relocation_rows, start_verdict, start_verdict_job)
+               function_rows, matrix_cells, placement_rows, relocation_rows, start_verdict, start_verdict_job)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
@@ -140,8 +140,9 @@ export class HistoryStore {
           'INSERT INTO functions (job, name, kind, calls, bytes, time_ns) VALUES (?, ?, ?, ?, ?, ?)',
         );
         for (const f of e.functions) fn.run(id, f.name, f.kind, f.calls, f.bytes, f.timeNs);
-        const mx = this.db.prepare('INSERT INTO matrix (job, src, dst, bytes, messages) VALUES (?, ?, ?, ?, ?)');
-        for (const m of e.matrix.cells) mx.run(id, m.src, m.dst, m.bytes, m.messages);
+        this.db
+          .prepare('INSERT INTO matrices (job, cells, data) VALUES (?, ?, ?)')
+          .run(id, e.matrix.cells.length, packCells(e.matrix.cells));
         const pl = this.db.prepare(
           'INSERT INTO placements (job, epoch, map, source, reason, at, job_seconds) VALUES (?, ?, ?, ?, ?, ?, ?)',
         );
@@ -259,14 +260,33 @@ export class HistoryStore {
           bytes: f.bytes as number,
           seconds: (f.time_ns as number) / 1e9,
         }));
-        const cells = this.db.prepare('SELECT src, dst, bytes, messages FROM matrix WHERE job = ?').raw().all(r.id);
+        const m = this.db.prepare('SELECT data FROM matrices WHERE job = ?').get(r.id) as { data: Buffer } | undefined;
         j.matrix = {
           blockRanks: r.block_ranks as number,
           blocks: r.blocks as number,
-          cells: cells as Array<[number, number, number, number]>,
+          cells: m ? unpackCells(m.data) : [],
         };
       }
       return j;
     });
   }
+}
+
+/** The matrices.data blob: cells x (src, dst, bytes, messages), float64 little-endian. */
+export function packCells(cells: HistoryEntry['matrix']['cells']): Buffer {
+  const b = Buffer.alloc(cells.length * 32);
+  cells.forEach((c, i) => {
+    b.writeDoubleLE(c.src, i * 32);
+    b.writeDoubleLE(c.dst, i * 32 + 8);
+    b.writeDoubleLE(c.bytes, i * 32 + 16);
+    b.writeDoubleLE(c.messages, i * 32 + 24);
+  });
+  return b;
+}
+
+export function unpackCells(b: Buffer): Array<[number, number, number, number]> {
+  const out: Array<[number, number, number, number]> = [];
+  for (let o = 0; o + 32 <= b.length; o += 32)
+    out.push([b.readDoubleLE(o), b.readDoubleLE(o + 8), b.readDoubleLE(o + 16), b.readDoubleLE(o + 24)]);
+  return out;
 }

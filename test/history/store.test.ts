@@ -31,12 +31,15 @@ describe('history schema', () => {
       .prepare(
         `INSERT INTO jobs (job_id, name, program, size, started_at, ended_at, end_reason, records, bytes, messages,
            mpi_seconds, wall_seconds, mpi_fraction, verdict, rules, classification, block_ranks, blocks,
-           function_rows, matrix_rows, placement_rows, relocation_rows)
+           function_rows, matrix_cells, placement_rows, relocation_rows)
          VALUES ('j1', 'cg', '/x/cg', 4, 1000, 3000, 'complete', 10, 400, 4, 1, 2, 0.5, 'network-intensive',
            '["rate"]', '{"crossBytes":200}', 1, 4, 0, 1, 1, 0)`,
       )
       .run().lastInsertRowid;
-    db.prepare('INSERT INTO matrix (job, src, dst, bytes, messages) VALUES (?, 0, 1, 400, 4)').run(job);
+    db.prepare('INSERT INTO matrices (job, cells, data) VALUES (?, 1, ?)').run(
+      job,
+      Buffer.from(new Float64Array([0, 1, 400, 4]).buffer),
+    );
     db.prepare(
       "INSERT INTO placements (job, epoch, map, source, reason, at, job_seconds) VALUES (?, 1, 'A:0-1;B:2-3', 'config', 'r', 1500, 0.1)",
     ).run(job);
@@ -101,21 +104,21 @@ describe('history crash safety', () => {
       expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
       const jobs = store.db
         .prepare(
-          `SELECT id, function_rows, matrix_rows, placement_rows,
+          `SELECT id, function_rows, matrix_cells, placement_rows,
              (SELECT count(*) FROM functions WHERE job = jobs.id) AS f,
-             (SELECT count(*) FROM matrix WHERE job = jobs.id) AS m,
+             (SELECT length(data) / 32 FROM matrices WHERE job = jobs.id) AS m,
              (SELECT count(*) FROM placements WHERE job = jobs.id) AS p
            FROM jobs`,
         )
         .all() as Array<Record<string, number>>;
       expect(jobs.length).toBeGreaterThan(1);
       for (const j of jobs) {
-        expect([j.f, j.m, j.p]).toEqual([j.function_rows, j.matrix_rows, j.placement_rows]);
+        expect([j.f, j.m, j.p]).toEqual([j.function_rows, j.matrix_cells, j.placement_rows]);
         expect(j.m).toBe(4096);
       }
       // no rows of a job that was never committed
       const orphans = store.db
-        .prepare('SELECT count(*) AS n FROM matrix WHERE job NOT IN (SELECT id FROM jobs)')
+        .prepare('SELECT count(*) AS n FROM matrices WHERE job NOT IN (SELECT id FROM jobs)')
         .get() as { n: number };
       expect(orphans.n).toBe(0);
       expect(store.list({ name: 'killed' }).length).toBe(jobs.length);
