@@ -69,7 +69,7 @@ export class HistoryStore {
     if (!readonly) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
     else if (!fs.existsSync(file)) throw new Error(`no history database at ${file}`);
     try {
-      this.db = new Database(file, { fileMustExist: readonly, timeout: 1000 });
+      this.db = new Database(file, { fileMustExist: readonly, timeout: 250 });
     } catch (e) {
       throw new Error(`cannot open the history database ${file}: ${(e as Error).message}`);
     }

@@ -147,7 +147,7 @@ function startFromHistory(host: InitialPlacementHost, s: JobState, p: SitePlacem
       await host.relocate(
         job.id,
         t,
-        `history: ${past.name} was network-intensive in its last run (job ${past.jobId}, ${when}; ${past.runs} run${past.runs === 1 ? '' : 's'}): consolidate on ${c.site} from the start`,
+        `${past.name} was network-intensive in its last run (job ${past.jobId}, ${when}; ${past.runs} run${past.runs === 1 ? '' : 's'}): consolidate on ${c.site} from the start`,
         { trigger: 'history' },
       );
       return;
