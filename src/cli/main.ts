@@ -1,4 +1,4 @@
-// The sitempi command line: run, monitor, report, testbed.
+// The sitempi command line: run, monitor, report, history, testbed.
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './args.js';

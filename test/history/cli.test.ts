@@ -1,5 +1,6 @@
 // sitempi run --history/--name and sitempi history: a real run is kept, listed, and its numbers
 // equal the run's JSON report; files that are not a history are refused with a clear error.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +8,9 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { HistoryJob } from '../../src/history/store.js';
 import type { Report } from '../../src/report/types.js';
-import { compileMpi, tempDir } from '../helpers/mpi.js';
+import { HistoryStore } from '../../src/history/store.js';
+import { compileMpi, mpirun, tempDir } from '../helpers/mpi.js';
+import { until } from '../helpers/fake-rank.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dir = tempDir('smhist-cli');
@@ -80,6 +83,37 @@ describe('sitempi history', () => {
     expect(all.out).toMatch(/nightly/);
     expect(all.out).toContain(path.basename(program));
     expect(all.out.trim().split('\n')).toHaveLength(3); // header + 2 runs
+  }, 120_000);
+
+  it('sitempi monitor --history keeps every job that ends, named after its program', async () => {
+    const program = compileMpi(path.join(here, 'pingpong.c'));
+    const db = path.join(dir, 'monitor.db');
+    const sock = path.join(dir, 'monitor.sock');
+    const argv = ['monitor', '--listen', `unix:${sock}`, '--history', db, '--token', 'tok'];
+    const child = spawn(process.execPath, ['node_modules/vite-node/vite-node.mjs', 'test/cli/run-cli.ts'], {
+      env: { ...process.env, SITEMPI_HISTORY_DEBUG: '1', SITEMPI_TEST_ARGV: JSON.stringify(argv) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += String(d)));
+    try {
+      await until(() => /listening on/.test(err) || child.exitCode !== null, 60_000);
+      const env = { SITEMPI_MONITOR: `unix:${sock}`, SITEMPI_TOKEN: 'tok', SITEMPI_JOB: 'm1' };
+      const r = await mpirun({ np: 2, program, args: ['0.2'], env });
+      expect(r.code, r.stderr).toBe(0);
+      await until(() => /history: job m1 \(pingpong\S*\) written in [0-9.]+ ms/.test(err), 30_000);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    await new Promise((res) => child.once('exit', res));
+    const store = HistoryStore.open(db, { readonly: true });
+    try {
+      const [j] = store.list();
+      expect(j).toMatchObject({ jobId: 'm1', name: path.basename(program), size: 2, endReason: 'complete' });
+      expect(j.bytes).toBeGreaterThan(0);
+    } finally {
+      store.close();
+    }
   }, 120_000);
 
   it('refuses a file that is not a history database, before running anything', async () => {
