@@ -53,8 +53,11 @@ export async function monitorCommand(argv: string[]): Promise<number> {
   const log = (m: string) => {
     if (!quiet) process.stderr.write(`sitempi monitor: ${m}\n`);
   };
-  const { historyFromOptions } = await import('../history/recorder.js');
-  const history = historyFromOptions(values, ro.classify, log);
+  // better-sqlite3 (a native module) is loaded only when a history is asked for
+  const history =
+    typeof values.history === 'string'
+      ? (await import('../history/recorder.js')).historyFromOptions(values, ro.classify, log)
+      : null;
   const svc = await placementService(monitor, values, ro, log);
   history?.attach(svc);
   monitor.on('error', (e) => log(`error: ${e.message}`));

@@ -65,8 +65,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   const json = values.json === true;
   const reportFile = typeof values.report === 'string' ? values.report : undefined;
 
-  const { historyFromOptions } = await import('../history/recorder.js');
-  const history = historyFromOptions(values, ro.classify, (m) => process.stderr.write(`sitempi: ${m}\n`));
+  // better-sqlite3 (a native module) is loaded only when a history is asked for
+  const history =
+    typeof values.history === 'string'
+      ? (await import('../history/recorder.js')).historyFromOptions(values, ro.classify, (m) =>
+          process.stderr.write(`sitempi: ${m}\n`),
+        )
+      : null;
   if (typeof values.name === 'string') history?.names.set(jobId, values.name);
   const { Monitor } = await import('../monitor/monitor.js');
   // Jobs end when mpirun is done (below), not on a linger timeout while it runs.
