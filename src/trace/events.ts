@@ -26,6 +26,7 @@ export interface JobEventCounts {
 
 const us = (ns: number): number => ns / 1000;
 const fnName = (fn: number): string => (fn >= 0 ? FUNCTIONS[fn].name : 'MPI');
+const QUOTED_NAMES = FUNCTIONS.map((f) => JSON.stringify(f.name));
 
 /** The earliest MPI_Init of the job's ranks (CLOCK_REALTIME ns); 0n when none said it. */
 export function jobOrigin(job: JobScan): bigint {
@@ -89,11 +90,14 @@ export async function emitJob(
       const dur = Math.max(0, Math.min(c!.end[k], next) - start);
       const ts = us(offset + start);
       if (n === 1) {
-        const args: Record<string, number> = {};
-        if (c!.peer[k] >= 0) args.peer = c!.peer[k];
-        args.bytes = c!.bytes[k];
-        if (c!.comm[k] >= 0) args.comm = c!.comm[k];
-        await put({ name: fnName(c!.fn[k]), cat: 'mpi', ph: 'X', ts, dur: us(dur), pid, tid, args });
+        // the hot path (a million of these): the JSON by hand, JSON.stringify is 5x slower
+        let args = c!.peer[k] >= 0 ? `"peer":${c!.peer[k]},` : '';
+        args += `"bytes":${c!.bytes[k]}`;
+        if (c!.comm[k] >= 0) args += `,"comm":${c!.comm[k]}`;
+        const p = emit(
+          `{"name":${QUOTED_NAMES[c!.fn[k]]},"cat":"mpi","ph":"X","ts":${ts},"dur":${us(dur)},"pid":${pid},"tid":${tid},"args":{${args}}}`,
+        );
+        if (p) await p;
       } else {
         const args = { calls: n, bytes: c!.bytes[k], mpi_us: us(c!.mpiNs[k]) };
         await put({

@@ -1,5 +1,5 @@
-// Writing a large file in chunks, atomically: text is gathered into ~1 MiB chunks, each awaited
-// on the disk before the next is taken (the producer waits: memory stays at one chunk), into a
+// Writing a large file in chunks, atomically: text is encoded into 1 MiB chunks, each awaited
+// on the disk before the next is filled (the producer waits: memory stays at one chunk), into a
 // temporary file beside the target that is renamed over it at the end. Readers never see half a
 // file, and a link planted at the name is replaced, never followed (as report files, report-file.ts).
 import crypto from 'node:crypto';
@@ -7,11 +7,11 @@ import { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
-const CHUNK_CHARS = 1 << 20;
+const CHUNK_BYTES = 1 << 20;
 
 export class ChunkedFileWriter {
-  private parts: string[] = [];
-  private chars = 0;
+  private buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  private used = 0;
   /** bytes written so far */
   bytes = 0;
 
@@ -38,23 +38,31 @@ export class ChunkedFileWriter {
     return new ChunkedFileWriter(fh, tmp, file);
   }
 
-  /** Adds text; returns a promise to await when a chunk is being written, else undefined. */
+  /** Adds text; returns a promise to await when a chunk is being written, else undefined. Await it
+   * before the next call. */
   write(text: string): Promise<void> | undefined {
-    this.parts.push(text);
-    this.chars += text.length;
-    return this.chars >= CHUNK_CHARS ? this.flush() : undefined;
+    // encoded straight into the chunk (joining many small strings first cost a third of the time)
+    if (text.length * 3 <= CHUNK_BYTES - this.used) {
+      this.used += this.buf.write(text, this.used);
+      return undefined;
+    }
+    return this.flush().then(() => {
+      if (text.length * 3 <= CHUNK_BYTES) this.used = this.buf.write(text, 0);
+      else return this.writeAll(Buffer.from(text));
+    });
   }
 
   private async flush(): Promise<void> {
-    if (!this.parts.length) return;
-    const buf = Buffer.from(this.parts.join(''));
-    this.parts = [];
-    this.chars = 0;
-    for (let off = 0; off < buf.length;) {
-      const { bytesWritten } = await this.fh.write(buf, off, buf.length - off);
+    await this.writeAll(this.buf.subarray(0, this.used));
+    this.used = 0;
+  }
+
+  private async writeAll(b: Buffer): Promise<void> {
+    for (let off = 0; off < b.length;) {
+      const { bytesWritten } = await this.fh.write(b, off, b.length - off);
       off += bytesWritten;
     }
-    this.bytes += buf.length;
+    this.bytes += b.length;
   }
 
   /** Writes what is left and renames the file into place. */
