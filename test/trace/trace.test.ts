@@ -111,6 +111,60 @@ describe('sitempi report --trace on a real run', () => {
   });
 });
 
+describe('many calls', () => {
+  it('skewed ranks: exact over several chunks, and under a bound each rank keeps its share and its sums', async () => {
+    const dir = tmp('trace-many');
+    const SEND = fnCode('MPI_Send', Role.Send),
+      BARRIER = fnCode('MPI_Barrier', Role.Coll);
+    const counts = [20_000, 9_000, 3]; // rank 2 makes 3 calls: its share of the bound rounds to 0
+    counts.forEach((n, rank) => {
+      const frames = [
+        addon.encodeHello({ job: 'many', rank, size: 3, host: 'h', pid: 1, startNs: 1e18, token: '', program: './m' }),
+        addon.encodeCommDef({ localId: 0, globalId: 1, members: [0, 1, 2] }),
+      ];
+      for (let b = 0; b * 1000 < n; b++) {
+        const recs: Rec[] = Array.from({ length: Math.min(1000, n - b * 1000) }, (_, i) => ({
+          fn: i % 100 === 99 ? BARRIER : SEND,
+          peer: (rank + 1) % 3,
+          bytes: 10 + (i % 7),
+          start: (b * 1000 + i) * 2000,
+          duration: 1000,
+        }));
+        frames.push(batchFrame(b, recs));
+      }
+      fs.writeFileSync(path.join(dir, `sitempi-many-${rank}.smpi`), Buffer.concat(frames));
+    });
+    const exactFile = path.join(dir, 'exact.json');
+    const s = await writeTrace([dir], exactFile);
+    expect(s).toMatchObject({ calls: 29_003, spans: 29_003, coalesced: false });
+    expect(s.bytes).toBeGreaterThan(2 << 20); // several chunks
+    const exact = checkTrace(fs.readFileSync(exactFile, 'utf8'));
+    counts.forEach((n, rank) => expect(exact.calls.get(`1:${rank}`)).toHaveLength(n));
+
+    const max = 1000;
+    const small = await writeTrace([dir], path.join(dir, 'small.json'), { maxEvents: max });
+    expect(small).toMatchObject({ calls: 29_003, callsWritten: 29_003, coalesced: true });
+    const t = checkTrace(fs.readFileSync(path.join(dir, 'small.json'), 'utf8'));
+    expect(small.spans).toBe([...t.calls.values()].flat().length);
+    expect(small.spans).toBeLessThanOrEqual(max + 1);
+    counts.forEach((n, rank) => {
+      const spans = t.calls.get(`1:${rank}`)!;
+      const calls = exact.calls.get(`1:${rank}`)!;
+      expect(sum(spans, callsOf)).toBe(n);
+      expect(sum(spans, (e) => e.args!.bytes as number)).toBe(sum(calls, (e) => e.args!.bytes as number));
+      expect(spans[0].ts).toBe(calls[0].ts);
+      expect(spans.at(-1)!.ts! + spans.at(-1)!.dur!).toBeCloseTo(calls.at(-1)!.ts! + calls.at(-1)!.dur!, 6);
+    });
+    // the shares follow the calls: rank 0 about 2.2x rank 1's spans; rank 2 one span of its 3 calls
+    const n0 = t.calls.get('1:0')!.length,
+      n1 = t.calls.get('1:1')!.length;
+    expect(n0 / n1).toBeGreaterThan(2);
+    expect(n0 / n1).toBeLessThan(2.5);
+    expect(t.calls.get('1:2')!.map((e) => [e.name, e.args!.calls])).toEqual([['MPI_Send x 3', 3]]);
+    expect(t.calls.get('1:0')!.some((e) => /^MPI x \d+$/.test(e.name))).toBe(true); // sends and barriers
+  });
+});
+
 describe('placement marks and relocations', () => {
   const ALLREDUCE = fnCode('MPI_Allreduce', Role.Coll);
   const MARK = fnCode('MPI_Allreduce', Role.Placement);
