@@ -27,6 +27,8 @@ export function traceRequest(values: Record<string, string | boolean | string[]>
 export async function writeTraceFile(files: string[], t: TraceRequest, maxFileBytes?: number): Promise<void> {
   const { writeTrace } = await import('./index.js');
   const s = await writeTrace(files, t.out, { maxEvents: t.maxEvents, maxFileBytes });
-  const how = s.coalesced ? `, coalesced into ${s.spans} spans` : '';
+  let how = s.coalesced ? `, coalesced into ${s.spans} spans` : '';
+  if (s.marksOverLimit) how += `, ${s.marksOverLimit} placement marks left out past the limit`;
+  if (s.callsWritten !== s.calls) how += ` (${s.callsWritten} written: the files grew while read)`;
   process.stderr.write(`sitempi: trace of ${s.ranks} ranks, ${s.calls} calls${how}: ${t.out}\n`);
 }

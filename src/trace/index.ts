@@ -43,23 +43,24 @@ export async function writeTrace(paths: string[], out: string, opts: TraceOption
   const maxEvents = opts.maxEvents ?? DEFAULT_TRACE_MAX_EVENTS;
   if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new RangeError(`maxEvents must be a positive integer`);
   const read = { maxFileBytes: opts.maxFileBytes };
-  const scan = await scanFiles(paths, MAX_TRACE_MARKS, read);
-  const plan = bucketPlan(scan, maxEvents);
-  const collected = await collectCalls(paths, scan, plan, read);
+  // the file first: a trace that cannot be written is said before the files are read
   const w = await ChunkedFileWriter.create(out, opts.mode ?? 0o600);
-  const summary: TraceSummary = {
-    file: out,
-    jobs: scan.jobs.length,
-    ranks: 0,
-    calls: scan.calls,
-    spans: 0,
-    callsWritten: 0,
-    coalesced: plan !== null,
-    instants: 0,
-    marksOverLimit: 0,
-    bytes: 0,
-  };
   try {
+    const scan = await scanFiles(paths, MAX_TRACE_MARKS, read);
+    const plan = bucketPlan(scan, maxEvents);
+    const collected = await collectCalls(paths, scan, plan, read);
+    const summary: TraceSummary = {
+      file: out,
+      jobs: scan.jobs.length,
+      ranks: 0,
+      calls: scan.calls,
+      spans: 0,
+      callsWritten: 0,
+      coalesced: plan !== null,
+      instants: 0,
+      marksOverLimit: 0,
+      bytes: 0,
+    };
     const other = { producer: 'sitempi', maxEvents, coalesced: plan !== null, calls: scan.calls };
     await w.write(`{"displayTimeUnit":"ns","otherData":${JSON.stringify(other)},"traceEvents":[\n`);
     let first = true;
@@ -79,10 +80,10 @@ export async function writeTrace(paths: string[], out: string, opts: TraceOption
     }
     await w.write('\n]}\n');
     await w.commit();
+    summary.bytes = w.bytes;
+    return summary;
   } catch (e) {
     await w.abort();
     throw e;
   }
-  summary.bytes = w.bytes;
-  return summary;
 }
