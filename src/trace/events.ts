@@ -61,7 +61,7 @@ export async function emitJob(
   }
   const ranks = [...job.ranks.values()].sort((a, b) => a.rank - b.rank);
   for (const r of ranks) {
-    // ranks whose Hello was lost have no clock origin: their tracks start at the job's origin
+    // a rank that gave no start time (startNs 0) is placed at the job's origin
     const offset = r.startNs > 0n ? Number(r.startNs - base) : 0;
     const label = `rank ${r.rank}${r.host ? ` (${r.host})` : ''}`;
     await put({ name: 'thread_name', ph: 'M', pid, tid: r.rank, args: { name: label } });
