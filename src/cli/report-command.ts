@@ -2,6 +2,7 @@
 import { parseSize, takeOptions, UsageError } from './args.js';
 import { render, REPORT_OPTS, reportOptions } from './common.js';
 import { USAGE } from './usage.js';
+import { TRACE_OPTS, traceRequest, writeTraceFile } from '../trace/cli.js';
 
 export async function reportCommand(argv: string[]): Promise<number> {
   const spec = {
@@ -10,6 +11,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
     '-h': 'flag',
     '--help': 'flag',
     ...REPORT_OPTS,
+    ...TRACE_OPTS,
   } as const;
   const files: string[] = [];
   const values: Record<string, string | boolean | string[]> = {};
@@ -32,6 +34,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (files.length === 0) throw new UsageError('report needs per-rank files or directories');
+  const trace = traceRequest(values);
   const { loadRankFiles, newLoadStats } = await import('../monitor/files.js');
   const stats = newLoadStats();
   const maxFileBytes = typeof values['max-file-size'] === 'string' ? parseSize(values['max-file-size']) : undefined;
@@ -43,5 +46,6 @@ export async function reportCommand(argv: string[]): Promise<number> {
   process.stdout.write(
     await render(jobs, values.json === true, { ...reportOptions(values), badFrames: stats.badFrames }),
   );
+  if (trace) await writeTraceFile(files, trace, maxFileBytes);
   return jobs.length ? 0 : 1;
 }

@@ -51,6 +51,9 @@ export const USAGE = `usage: sitempi <command> [options]
       configured (SITEMPI_OUTPUT_DIR). Directories are searched for *.smpi files. Only regular
       files are read, at most SIZE of each (default 16GiB); frames that do not decode are skipped
       and counted in the report.
+      --trace FILE also writes the jobs' timelines as a Perfetto/Chrome trace (JSON, mode 0600):
+      a track per rank with its MPI calls, placement switches and relocations; past
+      --trace-max-events N calls (default 1000000) each rank's calls are summed by time bucket.
 
   sitempi history [--json] [--full] [--limit N] [--history FILE] [NAME|JOB]
       Past jobs of the job history (newest first; all, or the runs of one name or job id): verdict,

@@ -10,7 +10,8 @@ import { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { FrameDecoder } from '../wire/frames.js';
-import { JobTable } from './ingest.js';
+import { BatchScratch, decodeEnvelope, type Envelope } from '../wire/messages.js';
+import { JobTable, type Session } from './ingest.js';
 import type { JobProfile } from './job.js';
 
 /** Bytes read of one file at most, by default: far above what a rank writes in a day of records. */
@@ -27,6 +28,9 @@ export interface LoadOptions {
   maxFileBytes?: number;
   /** Filled in while loading, for the report: what was skipped. */
   stats?: LoadStats;
+  /** Called with each frame that was applied, and its file's session (src/trace reads records so;
+   * a batch's columns are valid only during the call). */
+  onEnvelope?: (env: Envelope, session: Session) => void;
 }
 
 export interface LoadStats {
@@ -90,6 +94,7 @@ export async function loadRankFiles(paths: string[], opts: LoadOptions = {}): Pr
   table.onJobStart = (j) => jobs.push(j);
   const stats = opts.stats ?? newLoadStats();
   const maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const scratch = new BatchScratch();
   const warn = (m: string): void => {
     if (opts.strict) throw new Error(m);
     opts.onWarning?.(m);
@@ -136,8 +141,10 @@ export async function loadRankFiles(paths: string[], opts: LoadOptions = {}): Pr
         }
         for (const body of bodies) {
           try {
-            session.frame(body);
+            const env = decodeEnvelope(body, scratch);
+            session.apply(env);
             frames++;
+            opts.onEnvelope?.(env, session);
           } catch (e) {
             if (opts.strict) throw new Error(`${file}: ${(e as Error).message} (after ${frames} frames)`);
             if (!bad) firstBad = `frame ${frames + bad}: ${(e as Error).message}`;
