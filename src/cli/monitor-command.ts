@@ -1,5 +1,6 @@
 // sitempi monitor: the monitor service, a report for each job that ends.
 import { parseNumber, takeOptions, UsageError } from './args.js';
+import { dashboardFromOptions, HTTP_OPTS } from '../dashboard/cli.js';
 import { PLACEMENT_OPTS } from '../placement/cli.js';
 import { placementService, render, REPORT_OPTS, reportOptions } from './common.js';
 import { makeReportDir, parseReportMode, writeNewReport } from './report-file.js';
@@ -24,6 +25,7 @@ export async function monitorCommand(argv: string[]): Promise<number> {
     '--help': 'flag',
     ...REPORT_OPTS,
     ...PLACEMENT_OPTS,
+    ...HTTP_OPTS,
   } as const;
   const { values, rest } = takeOptions(argv, spec, { stopAtUnknown: false });
   if (values.help || values.h) {
@@ -53,6 +55,7 @@ export async function monitorCommand(argv: string[]): Promise<number> {
     if (!quiet) process.stderr.write(`sitempi monitor: ${m}\n`);
   };
   const svc = await placementService(monitor, values, ro, log);
+  const dashboard = await dashboardFromOptions(values, { monitor, placement: svc, token, classify: ro.classify, log });
   monitor.on('error', (e) => log(`error: ${e.message}`));
   monitor.on('connectionError', (ev) =>
     log(`rejected ${ev.remote}${ev.job ? ` (job ${ev.job} rank ${ev.rank})` : ''}: ${ev.error.message}`),
@@ -75,6 +78,7 @@ export async function monitorCommand(argv: string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  await dashboard?.close();
   await monitor.close();
   await svc?.close();
   await new Promise((r) => setImmediate(r));

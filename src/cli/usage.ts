@@ -22,6 +22,8 @@ export const USAGE = `usage: sitempi <command> [options]
         --mpirun PATH      mpirun to use (default: mpirun, or $SITEMPI_MPIRUN)
         --wait MS          after mpirun exits, wait up to MS for the ranks' last data (default 5000)
         --no-progress      no progress line (shown on stderr only when it is a terminal)
+        --http ADDR        live web dashboard and /metrics at ADDR while the job runs
+                           (HOST:PORT; see the monitor's --http)
         placement options (below); with --testbed, mpirun runs on the testbed that is up
       Running as root sets OMPI_ALLOW_RUN_AS_ROOT(_CONFIRM)=1. With more ranks than cores pass
       --oversubscribe --mca mpi_yield_when_idle 1. SITEMPI_* variables of the environment are
@@ -29,7 +31,7 @@ export const USAGE = `usage: sitempi <command> [options]
 
   sitempi monitor [--listen ADDR]... [--token-file FILE] [--json] [--linger MS] [--hello-timeout MS]
                   [--max-ranks N] [--report-dir DIR] [--report-mode M] [--join-window MS]
-                  [--require-job-key] [placement options]
+                  [--require-job-key] [--http ADDR] [placement options]
       Runs the monitor service (default --listen tcp://127.0.0.1:7711; the token from --token-file
       or $SITEMPI_TOKEN; --token T works too but shows it to every user, with a warning) and prints
       a report for each job that ends (text, or one JSON line per job with --json; with --report-dir
@@ -40,6 +42,9 @@ export const USAGE = `usage: sitempi <command> [options]
       last connection closed for the others; --require-job-key refuses ranks without a job key
       (SITEMPI_JOB_KEY, set by sitempi run). A second report of one job id in --report-dir gets a
       new name (<job>.1.json, ...): none is overwritten. Stops on SIGINT/SIGTERM.
+      --http ADDR serves a live web dashboard and Prometheus /metrics at ADDR (HOST:PORT, [IPv6]:PORT
+      or PORT for 127.0.0.1:PORT). Loopback serves anyone on this host; any other address needs
+      the monitor's token (Authorization: Bearer, or /login?token= once). See docs/dashboard.md.
 
   sitempi report [--json] [--max-file-size SIZE] FILES|DIRS...
       Report from the per-rank files (sitempi-<job>-<rank>.smpi) the shim writes when no monitor is
