@@ -77,8 +77,9 @@ export class SseHub {
     return n;
   }
 
+  /** Ends every stream with a `closed` event: the page keeps the last state and stops retrying. */
   closeAll(): void {
-    for (const c of this.clients) c.res.end();
+    for (const c of this.clients) c.res.end('event: closed\ndata: {}\n\n');
     this.clients.clear();
   }
 }

@@ -55,17 +55,38 @@ function connect() {
     $('#live').className = 'live';
     render(last);
   });
+  source.addEventListener('closed', () => {
+    source.close();
+    $('#live').textContent =
+      `monitor stopped · last state ${last ? new Date(last.state.now).toLocaleTimeString() : ''}`;
+    $('#live').className = 'live off';
+  });
   source.onerror = () => {
+    if (source.readyState === EventSource.CLOSED) return;
     $('#live').textContent = 'disconnected, retrying…';
     $('#live').className = 'live off';
   };
 }
 
+// Pause: the page keeps the state it shows (to read it, or to take a picture of it).
+$('#pause').addEventListener('click', () => {
+  if (source) {
+    source.close();
+    source = null;
+    $('#pause').textContent = 'resume';
+    $('#live').textContent = `paused · ${last ? new Date(last.state.now).toLocaleTimeString() : ''}`;
+  } else {
+    $('#pause').textContent = 'pause';
+    connect();
+  }
+});
+
 function select(id) {
   if (id === selected) return;
   selected = id;
   history.replaceState(null, '', `#job=${encodeURIComponent(id)}`);
-  connect();
+  if (source) connect();
+  else if (last) render(last);
 }
 
 function render({ state, detail }) {
