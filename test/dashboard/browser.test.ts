@@ -7,11 +7,14 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mpirun, tempDir } from '../helpers/mpi.js';
+import { isRoot } from '../helpers/root.js';
 import { nativeBuildDir } from '../../src/native/paths.js';
 import { CHROMIUM, colouredPixels, monitorProcess, sample, until, type MonitorProcess } from './helpers.js';
 
 const JOB = 'dash-browser';
-const haveChromium = fs.existsSync(CHROMIUM);
+// Skipped only where Chromium cannot be installed (not root); as root (CI) a missing one fails it.
+const runIt = fs.existsSync(CHROMIUM) || isRoot;
+if (!runIt) console.warn(`[skipped] the dashboard's browser test: ${CHROMIUM} is missing (apt-get install chromium)`);
 
 interface ReportJob {
   records: number;
@@ -23,7 +26,7 @@ interface ReportJob {
   classification: { verdict: string; numbers: { crossBytesPerSecond: number } };
 }
 
-describe.skipIf(!haveChromium)('the live dashboard in headless Chromium', () => {
+describe.skipIf(!runIt)('the live dashboard in headless Chromium', () => {
   let mon: MonitorProcess;
   let browser: Browser;
   let page: Page;
