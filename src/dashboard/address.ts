@@ -11,14 +11,22 @@ export class HttpAddressError extends Error {}
 
 /** "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:8080", ":8080" or "8080" (loopback). Port 0: any free port. */
 export function parseHttpAddress(text: string): HttpAddress {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text) ?? /^()()(\d{1,5})$/.exec(text);
-  if (!m) throw new HttpAddressError(`--http ${JSON.stringify(text)}: expected HOST:PORT, [IPv6]:PORT or PORT`);
-  const port = Number(m[3]);
-  if (port > 65535) throw new HttpAddressError(`--http ${text}: port ${port} is out of range`);
-  const host = m[1] ?? (m[2] || '127.0.0.1');
-  if (m[1] !== undefined && net.isIPv6(host) === false)
-    throw new HttpAddressError(`--http ${text}: ${host} is not an IPv6 address`);
-  return { host, port };
+  const bad = (why: string) => new HttpAddressError(`--http ${JSON.stringify(text)}: ${why}`);
+  const v6 = /^\[([^\]]*)\]:(\d{1,5})$/.exec(text);
+  const v4 = /^([^:[\]]*):(\d{1,5})$/.exec(text);
+  let host: string, port: string;
+  if (v6) {
+    [, host, port] = v6;
+    if (!net.isIPv6(host)) throw bad(`${host} is not an IPv6 address`);
+  } else if (v4) {
+    host = v4[1] || '127.0.0.1';
+    port = v4[2];
+  } else if (/^\d{1,5}$/.test(text)) {
+    host = '127.0.0.1';
+    port = text;
+  } else throw bad('expected HOST:PORT, [IPv6]:PORT or PORT');
+  if (Number(port) > 65535) throw bad(`port ${port} is out of range`);
+  return { host, port: Number(port) };
 }
 
 /** Whether a host name or address is this host's loopback (127.0.0.0/8, ::1, localhost). */
