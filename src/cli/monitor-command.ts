@@ -1,5 +1,6 @@
 // sitempi monitor: the monitor service, a report for each job that ends.
 import { parseNumber, takeOptions, UsageError } from './args.js';
+import { dashboardFromOptions, HTTP_OPTS } from '../dashboard/cli.js';
 import { PLACEMENT_OPTS } from '../placement/cli.js';
 import { placementService, render, REPORT_OPTS, reportOptions } from './common.js';
 import { makeReportDir, parseReportMode, writeNewReport } from './report-file.js';
@@ -25,6 +26,7 @@ export async function monitorCommand(argv: string[]): Promise<number> {
     '--help': 'flag',
     ...REPORT_OPTS,
     ...PLACEMENT_OPTS,
+    ...HTTP_OPTS,
   } as const;
   const { values, rest } = takeOptions(argv, spec, { stopAtUnknown: false });
   if (values.help || values.h) {
@@ -60,6 +62,14 @@ export async function monitorCommand(argv: string[]): Promise<number> {
       : null;
   const svc = await placementService(monitor, values, ro, log);
   history?.attach(svc);
+  const dashboard = await dashboardFromOptions(values, {
+    monitor,
+    placement: svc,
+    token,
+    classify: ro.classify,
+    log,
+    history: history && { list: () => history.store.list({ limit: 200 }) },
+  });
   monitor.on('error', (e) => log(`error: ${e.message}`));
   monitor.on('connectionError', (ev) =>
     log(`rejected ${ev.remote}${ev.job ? ` (job ${ev.job} rank ${ev.rank})` : ''}: ${ev.error.message}`),
@@ -83,6 +93,7 @@ export async function monitorCommand(argv: string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  await dashboard?.close();
   await monitor.close();
   await svc?.close();
   history?.close();

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseNumber, takeOptions, UsageError } from './args.js';
+import { dashboardFromOptions, HTTP_OPTS } from '../dashboard/cli.js';
 import { PLACEMENT_OPTS } from '../placement/cli.js';
 import { placementService, render, REPORT_OPTS, reportOptions } from './common.js';
 import { Progress } from './progress.js';
@@ -35,6 +36,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     '--help': 'flag',
     ...REPORT_OPTS,
     ...PLACEMENT_OPTS,
+    ...HTTP_OPTS,
   } as const;
   const { values, rest } = takeOptions(argv, spec, { stopAtUnknown: true });
   if (values.help || values.h) {
@@ -52,9 +54,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (!fs.existsSync(lib))
     throw new Error(`the shim ${lib} does not exist (build it with \`npm run build\`, or pass --lib)`);
   const mpirun = typeof values.mpirun === 'string' ? values.mpirun : (process.env.SITEMPI_MPIRUN ?? 'mpirun');
-  const token =
-    tokenFromOptions(values, (m) => process.stderr.write(`sitempi: warning: ${m}\n`)) ??
-    crypto.randomBytes(16).toString('hex');
+  const givenToken = tokenFromOptions(values, (m) => process.stderr.write(`sitempi: warning: ${m}\n`));
+  const token = givenToken ?? crypto.randomBytes(16).toString('hex');
   const reportMode = parseReportMode(values['report-mode']);
   const jobId =
     typeof values.job === 'string'
@@ -87,6 +88,19 @@ export async function runCommand(argv: string[]): Promise<number> {
     },
   );
   history?.attach(svc);
+  const log = (m: string) => process.stderr.write(`sitempi: ${m}\n`);
+  const dashboard = await dashboardFromOptions(values, {
+    monitor,
+    placement: svc,
+    token: givenToken,
+    classify: ro.classify,
+    log,
+    history: history && { list: () => history.store.list({ limit: 200 }) },
+  }).catch(async (e: Error) => {
+    await monitor.close();
+    await svc?.close();
+    throw e;
+  });
   let testbedArgs: string[] = [];
   if (values.testbed === true || typeof values['testbed-state'] === 'string') {
     const { mpirunArgs } = await import('../testbed/testbed.js');
@@ -188,6 +202,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     });
   } catch (e) {
     progress?.stop();
+    await dashboard?.close();
     await monitor.close();
     await svc?.close();
     if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
@@ -204,6 +219,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     await new Promise((r) => setTimeout(r, 20));
   }
   progress?.stop();
+  await dashboard?.close();
   const jobs = await monitor.close();
   await svc?.close();
   if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });

@@ -26,6 +26,8 @@ export const USAGE = `usage: sitempi <command> [options]
         --history FILE     keep the ended job in the job history FILE (SQLite; "default":
                            ~/.local/share/sitempi/history.db); a name with history starts placed by
                            its past verdict (docs/history.md)
+        --http ADDR        live web dashboard and /metrics at ADDR while the job runs
+                           (HOST:PORT; see the monitor's --http)
         placement options (below); with --testbed, mpirun runs on the testbed that is up
       Running as root sets OMPI_ALLOW_RUN_AS_ROOT(_CONFIRM)=1. With more ranks than cores pass
       --oversubscribe --mca mpi_yield_when_idle 1. SITEMPI_* variables of the environment are
@@ -33,7 +35,7 @@ export const USAGE = `usage: sitempi <command> [options]
 
   sitempi monitor [--listen ADDR]... [--token-file FILE] [--json] [--linger MS] [--hello-timeout MS]
                   [--max-ranks N] [--report-dir DIR] [--report-mode M] [--join-window MS]
-                  [--require-job-key] [--history FILE] [placement options]
+                  [--require-job-key] [--history FILE] [--http ADDR] [placement options]
       Runs the monitor service (default --listen tcp://127.0.0.1:7711; the token from --token-file
       or $SITEMPI_TOKEN; --token T works too but shows it to every user, with a warning) and prints
       a report for each job that ends (text, or one JSON line per job with --json; with --report-dir
@@ -45,6 +47,9 @@ export const USAGE = `usage: sitempi <command> [options]
       (SITEMPI_JOB_KEY, set by sitempi run). A second report of one job id in --report-dir gets a
       new name (<job>.1.json, ...): none is overwritten. --history FILE keeps every ended job in the
       job history (as for run; names are program file names). Stops on SIGINT/SIGTERM.
+      --http ADDR serves a live web dashboard and Prometheus /metrics at ADDR (HOST:PORT, [IPv6]:PORT
+      or PORT for 127.0.0.1:PORT). Loopback serves anyone on this host; any other address needs
+      the monitor's token (Authorization: Bearer, or /login?token= once). See docs/dashboard.md.
 
   sitempi report [--json] [--max-file-size SIZE] FILES|DIRS...
       Report from the per-rank files (sitempi-<job>-<rank>.smpi) the shim writes when no monitor is
