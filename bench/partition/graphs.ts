@@ -114,3 +114,10 @@ export const PATTERNS: Record<string, (n: number) => Graph> = {
   cg: cgLike,
   random: randomSparse,
 };
+
+/** Capacities of a site configuration: "k" equal sites, or "4u" unequal ones (40/30/20/10 %), 3 % room each. */
+export function capsFor(n: number, sites: string): number[] {
+  const shares = sites === '4u' ? [0.4, 0.3, 0.2, 0.1] : new Array<number>(Number(sites)).fill(1 / Number(sites));
+  if (!shares.length || shares.some((s) => !(s > 0))) throw new Error(`sites: ${sites} is not a site count or 4u`);
+  return shares.map((s) => Math.ceil(n * s * 1.03));
+}

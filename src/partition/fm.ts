@@ -7,10 +7,10 @@ import { GainHeap } from './heap.js';
 import { Conn } from './refine.js';
 
 /**
- * Refines part in place; a round ends after `maxUseless` moves without a lower cut, or when it has
+ * Refines part in place (from a state within the limits: rebalance first); a round ends after `maxUseless` moves without a lower cut, or when it has
  * read `workPerRound` x (number of edges) adjacency entries: on dense coarse graphs (random
- * patterns) every move re-reads its neighbours' rows, and the bound keeps a level linear. Never moves a
- * vertex into a part beyond its limit; the cut never ends above where it started.
+ * patterns) every move re-reads its neighbours' rows, and the bound keeps a level linear. Ends within the
+ * limits, and the cut never ends above where it started.
  */
 export function fmRefine(
   g: WeightedGraph,
@@ -22,7 +22,15 @@ export function fmRefine(
   workPerRound = 4,
 ): void {
   const { n, xadj, adjncy, vwgt } = g;
-  const conn = new Conn(limit.length);
+  const k = limit.length;
+  // Moves may overfill a part by one vertex (so that two moves can swap vertices between full
+  // parts); only states within the limits are kept.
+  let heaviest = 0;
+  for (let v = 0; v < n; v++) heaviest = Math.max(heaviest, vwgt[v]);
+  const room = limit.map((l) => l + heaviest);
+  let over = 0;
+  for (let p = 0; p < k; p++) if (loads[p] > limit[p]) over++;
+  const conn = new Conn(k);
   const heap = new GainHeap(n);
   const target = new Int32Array(n);
   const locked = new Int32Array(n);
@@ -35,7 +43,7 @@ export function fmRefine(
     work += xadj[v + 1] - xadj[v];
     conn.of(g, part, v);
     const to =
-      conn.count > 1 || (conn.count === 1 && conn.parts[0] !== own) ? conn.bestTarget(own, vwgt[v], loads, limit) : -1;
+      conn.count > 1 || (conn.count === 1 && conn.parts[0] !== own) ? conn.bestTarget(own, vwgt[v], loads, room) : -1;
     if (to < 0) {
       heap.remove(v);
       return NaN;
@@ -72,13 +80,17 @@ export function fmRefine(
       const from = part[v];
       const to = target[v];
       part[v] = to;
+      if (loads[from] > limit[from]) over--;
+      if (loads[to] > limit[to]) over--;
       loads[from] -= vwgt[v];
       loads[to] += vwgt[v];
+      if (loads[from] > limit[from]) over++;
+      if (loads[to] > limit[to]) over++;
       locked[v] = round;
       movedV[nm] = v;
       movedFrom[nm++] = from;
       cut -= gain;
-      if (cut < bestCut) {
+      if (cut < bestCut && over === 0) {
         bestCut = cut;
         bestAt = nm;
       } else if (nm - bestAt > maxUseless) break;
@@ -96,6 +108,8 @@ export function fmRefine(
       loads[movedFrom[i]] += vwgt[v];
       part[v] = movedFrom[i];
     }
+    over = 0;
+    for (let p = 0; p < k; p++) if (loads[p] > limit[p]) over++;
     if (bestAt === 0) break;
   }
 }
