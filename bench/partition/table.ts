@@ -73,6 +73,17 @@ export function summary(rows: Row[]): string[] {
   return lines;
 }
 
+/** A warning when the machine was busy: wall times then include waiting for a CPU. */
+function loadNote(meta: Record<string, unknown>): string {
+  const load = Array.isArray(meta.loadavg) ? Number(meta.loadavg[0]) : 0;
+  const cpus = Number(meta.cpus) || 1;
+  if (!(load > cpus)) return '';
+  return (
+    `The machine was busy (load average ${load.toFixed(1)} on ${cpus} CPUs): wall times include waiting for a CPU, ` +
+    "for sitempi and gpmetis alike; compare CPU times (METIS's own time is CPU time too).\n\n"
+  );
+}
+
 /** bench/results/partition.md: how it was measured, the goal lines, the table. */
 export function markdown(rows: Row[], lines: string[], meta: Record<string, unknown>): string {
   const head =
@@ -94,6 +105,7 @@ export function markdown(rows: Row[], lines: string[], meta: Record<string, unkn
     'capacities, U = floor(1000 x (sum of capacities / ranks - 1)); "own" is the Partitioning time gpmetis prints\n' +
     '(CPU, no file I/O, 1 ms resolution), wall is its process from start to exit. See docs/partition.md.\n\n' +
     `Run: ${JSON.stringify(meta)}\n\n` +
+    loadNote(meta) +
     lines.map((l) => `- ${l}`).join('\n') +
     '\n\n' +
     head +
