@@ -117,6 +117,25 @@ describe('partition', () => {
     expect(() => validateGraph(stencil3d(64))).not.toThrow();
   });
 
+  it('handles degenerate jobs: no traffic, one rank a site, sites of capacity 0', () => {
+    const quiet = partition(edges(10, []), [5, 5]);
+    expect([quiet.cut, ...quiet.loads]).toEqual([0, 5, 5]);
+    // Every rank alone on a site: each of the 3 edges is cut.
+    const alone = partition(
+      edges(5, [
+        [0, 1, 1],
+        [1, 2, 1],
+        [3, 4, 1],
+      ]),
+      [1, 1, 1, 1, 1, 1, 1],
+    );
+    expect(alone.cut).toBe(3);
+    expect(Math.max(...alone.loads)).toBe(1);
+    const g = randomSparse(3000);
+    const one = partition(g, [0, 3000, 0]);
+    expect([one.cut, ...one.loads]).toEqual([0, 0, 3000, 0]);
+  });
+
   it('places vertex weights within the capacities', () => {
     const g0 = stencil3d(512);
     const vwgt = Int32Array.from({ length: 512 }, (_, v) => 1 + (v % 3));
