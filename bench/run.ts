@@ -19,6 +19,7 @@ import { down } from '../src/testbed/index.js';
 import { preflight } from '../src/testbed/sys.js';
 import { bestOmpi, goals } from './collectives/report.js';
 import type { BenchResults } from './collectives/types.js';
+import { partitionBench } from './partition/suite.js';
 
 export type Level = 'smoke' | 'quick' | 'full';
 
@@ -130,6 +131,7 @@ export const SUITE: Bench[] = [
       ];
     },
   },
+  partitionBench,
   {
     name: 'collectives',
     what: 'collective latency on the testbed: Open MPI default and HAN vs sitempi',

@@ -1,0 +1,41 @@
+// A small seeded generator (mulberry32): the partitioner's only source of randomness, so that a
+// seed gives the same placement on every run and every machine.
+
+export class Rng {
+  private s: number;
+
+  constructor(seed: number) {
+    this.s = seed >>> 0;
+  }
+
+  /** A uniform 32-bit unsigned integer. */
+  next(): number {
+    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  }
+
+  /** A uniform integer in 0 .. n-1 (n > 0). */
+  below(n: number): number {
+    return this.next() % n;
+  }
+
+  /** Shuffles a[0 .. len) in place (Fisher-Yates). */
+  shuffle(a: Int32Array, len = a.length): void {
+    for (let i = len - 1; i > 0; i--) {
+      const j = this.next() % (i + 1);
+      const t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
+  }
+
+  /** 0 .. n-1 in random order. */
+  permutation(n: number): Int32Array {
+    const a = new Int32Array(n);
+    for (let i = 0; i < n; i++) a[i] = i;
+    this.shuffle(a);
+    return a;
+  }
+}

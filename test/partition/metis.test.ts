@@ -1,0 +1,40 @@
+// sitempi's partitioner against METIS itself (gpmetis, Debian's metis package) on one 1 024-rank
+// graph: its cut within 5 % of METIS's, both within the capacities. gpmetis is installed in CI
+// (.ci/install); as root a missing gpmetis fails this test, as any other user it is skipped.
+import { describe, expect, it } from 'vitest';
+
+import { capsFor, stencil3d } from '../../bench/partition/graphs.js';
+import { gpmetisAvailable, runGpmetis, ufactorFor } from '../../bench/partition/metis.js';
+import { edgeCut, partition, partLoads } from '../../src/partition/index.js';
+import { isRoot } from '../helpers/root.js';
+
+const haveMetis = gpmetisAvailable();
+if (!haveMetis && !isRoot)
+  console.warn('[skipped] partition vs METIS: gpmetis is not installed (apt-get install metis)');
+
+describe.skipIf(!haveMetis && !isRoot)('partition vs METIS', () => {
+  it('maps capacities to tpwgts and ufactor so that METIS may fill each site up to its capacity', () => {
+    expect(ufactorFor(1056, 1024)).toBe(31);
+    expect(ufactorFor(1024, 1024)).toBe(0);
+    // METIS's bound: cap / sum(cap) x ranks x (1 + ufactor / 1000) <= cap.
+    for (const [sum, n] of [
+      [1056, 1024],
+      [10300, 10000],
+      [103004, 100000],
+    ]) {
+      expect((n * (1 + ufactorFor(sum, n) / 1000)) / sum).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('cuts a 1 024-rank 3-D stencil over 8 sites within 5 % of gpmetis', () => {
+    expect(haveMetis, 'gpmetis is not installed (apt-get install metis)').toBe(true);
+    const g = stencil3d(1024);
+    const caps = capsFor(1024, '8');
+    const m = runGpmetis(g, caps);
+    expect(edgeCut(g, m.part)).toBe(m.cut);
+    const p = partition(g, caps);
+    partLoads(g, p.part, 8).forEach((l, s) => expect(l).toBeLessThanOrEqual(caps[s]));
+    expect(p.cut).toBeGreaterThan(0);
+    expect(p.cut / m.cut).toBeLessThanOrEqual(1.05);
+  });
+});
