@@ -145,7 +145,10 @@ type Tree = (P: number, v: number) => { parent: number; children: number[] };
 function treeOf(alg: 'linear' | 'chain' | 'pipeline' | 'binary' | 'binomial'): Tree {
   switch (alg) {
     case 'linear':
-      return (P, v) => ({ parent: v === 0 ? -1 : 0, children: v === 0 ? Array.from({ length: P - 1 }, (_, i) => i + 1) : [] });
+      return (P, v) => ({
+        parent: v === 0 ? -1 : 0,
+        children: v === 0 ? Array.from({ length: P - 1 }, (_, i) => i + 1) : [],
+      });
     case 'chain':
       return (P, v) => chainTree(P, v, 4);
     case 'pipeline':
@@ -165,7 +168,12 @@ function tree(s: Steps, P: number, me: number, root: number, b: number, t: Tree,
   const kids = children.map(real);
   if (down) {
     if (parent >= 0) s.recv(real(parent));
-    if (kids.length) s.step(kids, kids.map(() => b), []);
+    if (kids.length)
+      s.step(
+        kids,
+        kids.map(() => b),
+        [],
+      );
   } else {
     if (kids.length) s.step([], [], kids);
     if (parent >= 0) s.send(real(parent), b);
@@ -173,13 +181,32 @@ function tree(s: Steps, P: number, me: number, root: number, b: number, t: Tree,
 }
 
 const bcastTree = (alg: number): Tree =>
-  treeOf(alg === 1 ? 'linear' : alg === 2 ? 'chain' : alg === 3 ? 'pipeline' : alg === 4 || alg === 5 ? 'binary' : 'binomial');
+  treeOf(
+    alg === 1
+      ? 'linear'
+      : alg === 2
+        ? 'chain'
+        : alg === 3
+          ? 'pipeline'
+          : alg === 4 || alg === 5
+            ? 'binary'
+            : 'binomial',
+  );
 const reduceTree = (alg: number): Tree =>
-  treeOf(alg === 1 ? 'linear' : alg === 2 ? 'chain' : alg === 3 ? 'pipeline' : alg === 4 || alg === 6 ? 'binary' : 'binomial');
+  treeOf(
+    alg === 1
+      ? 'linear'
+      : alg === 2
+        ? 'chain'
+        : alg === 3
+          ? 'pipeline'
+          : alg === 4 || alg === 6
+            ? 'binary'
+            : 'binomial',
+  );
 
 function allToAll(s: Steps, P: number, me: number, bytesTo: (peer: number) => number, pairwise: boolean): void {
-  if (pairwise)
-    for (let k = 1; k < P; k++) s.step([(me + k) % P], [bytesTo((me + k) % P)], [(me - k + P) % P]);
+  if (pairwise) for (let k = 1; k < P; k++) s.step([(me + k) % P], [bytesTo((me + k) % P)], [(me - k + P) % P]);
   else {
     const peers = Array.from({ length: P - 1 }, (_, k) => (me + 1 + k) % P);
     s.step(peers, peers.map(bytesTo), peers.slice().reverse());
@@ -191,15 +218,24 @@ function allToAll(s: Steps, P: number, me: number, bytesTo: (peer: number) => nu
  * record says (the buffer; a rank's block for (all)gather(v); the block to one peer for alltoall;
  * the total for alltoallv, whose per-peer bytes `perPeer` gives when known).
  */
-export function tunedSteps(coll: number, P: number, me: number, root: number, bytes: number, perPeer?: ArrayLike<number>): Step[] {
+export function tunedSteps(
+  coll: number,
+  P: number,
+  me: number,
+  root: number,
+  bytes: number,
+  perPeer?: ArrayLike<number>,
+): Step[] {
   const s = new Steps();
   if (P <= 1) return s.list;
   const rt = root >= 0 && root < P ? root : 0;
   switch (coll) {
     case Coll.Barrier: {
       const alg = barrierAlg(P);
-      if (alg === 1) tree(s, P, me, 0, 0, treeOf('linear'), false), tree(s, P, me, 0, 0, treeOf('linear'), true);
-      else if (alg === 4) for (let d = 1; d < P; d <<= 1) s.step([(me + d) % P], [0], [(me - d + P) % P]);
+      if (alg === 1) {
+        tree(s, P, me, 0, 0, treeOf('linear'), false);
+        tree(s, P, me, 0, 0, treeOf('linear'), true);
+      } else if (alg === 4) for (let d = 1; d < P; d <<= 1) s.step([(me + d) % P], [0], [(me - d + P) % P]);
       else recursiveDoubling(s, P, me, 0);
       break;
     }
@@ -274,7 +310,13 @@ export function tunedSteps(coll: number, P: number, me: number, root: number, by
 }
 
 /** Appends steps (communicator ranks mapped to world ranks by `members`) to rank `world`'s trace. */
-export function emitSteps(b: TraceBuilder, world: number, members: ArrayLike<number>, steps: Step[], chan: number): void {
+export function emitSteps(
+  b: TraceBuilder,
+  world: number,
+  members: ArrayLike<number>,
+  steps: Step[],
+  chan: number,
+): void {
   for (const st of steps) {
     let n = 0;
     for (const f of st.from) {

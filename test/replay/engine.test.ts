@@ -165,7 +165,10 @@ describe('replay', () => {
   it('non-blocking exchange: Irecv, Isend and Waitall overlap both directions', () => {
     const m = 500;
     const b = new TraceBuilder(2);
-    for (const r of [0, 1]) b.irecv(r, 1 - r, m).isend(r, 1 - r, m).wait(r);
+    for (const r of [0, 1])
+      b.irecv(r, 1 - r, m)
+        .isend(r, 1 - r, m)
+        .wait(r);
     const res = replay(b.finish(), cluster([0, 0]));
     expect(res.wallNs).toBe(oneWay(m));
   });
