@@ -52,7 +52,12 @@ export function replay(trace: Trace, cluster: Cluster): ReplayResult {
       wanG[a * S + b] = w.G;
     }
   const linkFree = new Float64Array(S * S);
+  // local classes: 0 the same node, 1 the same site (for WAN messages the ends use class 1)
   const loc: LogGP[] = [cluster.intraNode, cluster.intraSite];
+  const cO = Float64Array.from(loc, (p) => p.o),
+    cg = Float64Array.from(loc, (p) => p.g),
+    cL = Float64Array.from(loc, (p) => p.L),
+    cG = Float64Array.from(loc, (p) => p.G);
 
   // per message (indexed by its send operation)
   const arrival = new Float64Array(n).fill(NaN);
@@ -89,9 +94,9 @@ export function replay(trace: Trace, cluster: Cluster): ReplayResult {
     const sa = siteOf[s],
       sb = siteOf[d];
     if (sa === sb) {
-      const p = loc[nodeOf[s] === nodeOf[d] ? 0 : 1];
-      const end = start + b * p.G;
-      arrival[m] = end + p.L;
+      const c = nodeOf[s] === nodeOf[d] ? 0 : 1;
+      const end = start + b * cG[c];
+      arrival[m] = end + cL[c];
       return end;
     }
     isWan[m] = 1;
@@ -100,16 +105,17 @@ export function replay(trace: Trace, cluster: Cluster): ReplayResult {
     const le = ls + b * wanG[l];
     linkFree[l] = le;
     arrival[m] = le + wanL[l];
-    return rendezvous ? le : start + b * loc[1].G;
+    return rendezvous ? le : start + b * cG[1];
   };
   const latency = (s: number, d: number): number =>
-    siteOf[s] !== siteOf[d] ? wanL[siteOf[s] * S + siteOf[d]] : loc[nodeOf[s] === nodeOf[d] ? 0 : 1].L;
-  const params = (s: number, d: number): LogGP => loc[siteOf[s] === siteOf[d] && nodeOf[s] === nodeOf[d] ? 0 : 1];
+    siteOf[s] !== siteOf[d] ? wanL[siteOf[s] * S + siteOf[d]] : cL[nodeOf[s] === nodeOf[d] ? 0 : 1];
+  /** the local class of a message's ends */
+  const cls = (s: number, d: number): number => (siteOf[s] === siteOf[d] && nodeOf[s] === nodeOf[d] ? 0 : 1);
 
   /** Starts a rendezvous transfer whose send and receive are both posted. */
   const rendezvous = (m: number, s: number, d: number, rpost: number): void => {
     const L = latency(s, d);
-    const start = Math.max(sendPost[m] + params(s, d).o + L, rpost) + L;
+    const start = Math.max(sendPost[m] + cO[cls(s, d)] + L, rpost) + L;
     sendDone[m] = transfer(m, s, d, start, true);
     wake(d);
     wake(s);
@@ -118,10 +124,10 @@ export function replay(trace: Trace, cluster: Cluster): ReplayResult {
   /** Posts send m of rank r at time tr; returns the rank's clock after it (blocking: NaN until known). */
   const postSend = (r: number, m: number, tr: number): number => {
     const d = peer[m];
-    const p = params(r, d);
+    const c = cls(r, d);
     if (bytes[m] <= eager) {
-      const start = Math.max(tr + p.o, nic[r]);
-      nic[r] = start + Math.max(p.g, bytes[m] * p.G);
+      const start = Math.max(tr + cO[c], nic[r]);
+      nic[r] = start + Math.max(cg[c], bytes[m] * cG[c]);
       sendDone[m] = transfer(m, r, d, start, false);
       wake(d);
       return start;
@@ -129,7 +135,7 @@ export function replay(trace: Trace, cluster: Cluster): ReplayResult {
     sendPost[m] = tr;
     const rv = match[m];
     if (rv >= 0 && !Number.isNaN(recvPost[rv])) rendezvous(m, r, d, recvPost[rv]);
-    return tr + p.o;
+    return tr + cO[c];
   };
   const postRecv = (r: number, i: number, tr: number): void => {
     recvPost[i] = tr;
@@ -190,7 +196,7 @@ export function replay(trace: Trace, cluster: Cluster): ReplayResult {
             parked[r] = 1;
             return false;
           }
-          t1 = Math.max(t0, arrival[m]) + params(peer[i], r).o;
+          t1 = Math.max(t0, arrival[m]) + cO[cls(peer[i], r)];
           wan = isWan[m];
           break;
         }
@@ -209,7 +215,7 @@ export function replay(trace: Trace, cluster: Cluster): ReplayResult {
             } else {
               const m = match[q];
               if (m < 0) continue;
-              c = arrival[m] + params(peer[q], r).o;
+              c = arrival[m] + cO[cls(peer[q], r)];
               w = isWan[m];
             }
             if (Number.isNaN(c)) {

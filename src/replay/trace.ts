@@ -62,6 +62,8 @@ export class TraceBuilder {
     const isMsg = kind >= Op.Send && kind <= Op.Irecv;
     if (isMsg && (peer < 0 || peer >= this.size || peer === r))
       throw new RangeError(`rank ${r}: peer ${peer} out of range or self`);
+    if (chan < 0 || !Number.isInteger(chan))
+      throw new RangeError(`rank ${r}: channel ${chan} is not a non-negative integer`);
     const o = this.ops[r];
     o.kind.push(kind);
     o.peer.push(peer);
@@ -111,25 +113,28 @@ export class TraceBuilder {
       }
     }
     // FIFO per (src, dst, chan): sends queued by key, receives take them in program order.
-    const sends = new Map<string, number[]>();
+    let chans = 1;
+    for (let i = 0; i < n; i++) if (chan[i] >= chans) chans = chan[i] + 1;
+    const key = (src: number, dst: number, c: number): number => (src * P + dst) * chans + c;
+    const sends = new Map<number, number[]>();
     for (let r = 0; r < P; r++)
       for (let i = first[r]; i < first[r + 1]; i++) {
         if (kind[i] !== Op.Send && kind[i] !== Op.Isend) continue;
-        const key = `${r},${peer[i]},${chan[i]}`;
-        let q = sends.get(key);
-        if (!q) sends.set(key, (q = []));
-        q.push(i);
+        const k = key(r, peer[i], chan[i]);
+        const q = sends.get(k);
+        if (q) q.push(i);
+        else sends.set(k, [i]);
       }
-    const heads = new Map<string, number>();
+    const heads = new Map<number, number>();
     let matched = 0;
     for (let r = 0; r < P; r++)
       for (let i = first[r]; i < first[r + 1]; i++) {
         if (kind[i] !== Op.Recv && kind[i] !== Op.Irecv) continue;
-        const key = `${peer[i]},${r},${chan[i]}`;
-        const q = sends.get(key);
-        const h = heads.get(key) ?? 0;
+        const k = key(peer[i], r, chan[i]);
+        const q = sends.get(k);
+        const h = heads.get(k) ?? 0;
         if (!q || h >= q.length) continue;
-        heads.set(key, h + 1);
+        heads.set(k, h + 1);
         match[i] = q[h];
         match[q[h]] = i;
         matched += 2;
