@@ -7,7 +7,7 @@
 // binomial); ring and rabenseifner split the buffer in P equal parts; a reduction's arithmetic is
 // not timed.
 import { TraceBuilder } from './trace.js';
-import { allgatherAlg, allreduceAlg, alltoallAlg, barrierAlg, bcastAlg, reduceAlg } from './tuned.js';
+import { allgatherAlg, allreduceAlg, alltoallAlg, alltoallvAlg, barrierAlg, bcastAlg, reduceAlg } from './tuned.js';
 
 export interface Step {
   /** peers this rank sends to, with the bytes of each */
@@ -281,7 +281,7 @@ export function tunedSteps(
     }
     case Coll.Alltoallv:
     case Coll.Alltoallw:
-      allToAll(s, P, me, (p) => (perPeer ? perPeer[p] : bytes / (P - 1)), P < 4 || P >= 64);
+      allToAll(s, P, me, (p) => (perPeer ? perPeer[p] : bytes / (P - 1)), alltoallvAlg(P) === 2);
       break;
     case Coll.Gather:
     case Coll.Gatherv:

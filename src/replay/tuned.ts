@@ -1,7 +1,7 @@
 // Open MPI 4.1's coll/tuned fixed decision rules (ompi/mca/coll/tuned/coll_tuned_decision_fixed.c,
 // v4.1.x): which algorithm a collective that sitempi passes to PMPI runs, by communicator size P
-// and message size. Transcribed for P < 16 (the rules' first rows) and for larger communicators
-// the rows that matter up to 64 ranks; past that the last row transcribed is used (docs/replay.md).
+// and message size. Transcribed for communicators below 64 ranks (reduce: below 32, then binomial,
+// which Open MPI picks up to 256); larger ones use the row for 32-63 ranks (docs/replay.md).
 // Records carry no reduction operator: reductions are taken to be commutative (MPI_SUM and the like).
 
 /** The first alg whose limit the size is below, else `last`. */
@@ -98,7 +98,7 @@ export function bcastAlg(P: number, bytes: number): number {
       ],
       8,
     );
-  return pick(bytes, [[2048, 6]], 8);
+  return pick(bytes, [[2048, 6]], 7);
 }
 
 /** Reduce (commutative): 1 linear, 2 chain, 3 pipeline, 4 binary, 5 binomial, 6 in-order_binary, 7 rabenseifner. */
@@ -203,7 +203,7 @@ export function alltoallAlg(P: number, bytes: number): number {
 
 /** Alltoallv: 1 basic_linear, 2 pairwise. */
 export function alltoallvAlg(P: number): number {
-  return P < 4 ? 2 : P < 64 ? 1 : 2;
+  return P < 4 ? 2 : P < 64 ? 1 : P < 128 ? 2 : P < 256 ? 1 : P < 1024 ? 2 : 1;
 }
 
 /** Barrier: 1 linear, 2 double_ring, 3 recursive_doubling, 4 bruck, 5 two_proc, 6 tree. */
