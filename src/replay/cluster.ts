@@ -32,6 +32,11 @@ export interface Cluster {
   wanLinks?: (WanLink | undefined)[][];
   /** messages larger than this go by rendezvous (a round trip before the data); Open MPI's TCP default 64 KiB */
   eagerLimit?: number;
+  /**
+   * round trips the first message between two ranks on different nodes waits for its connection
+   * (Open MPI's TCP BTL connects on first use); default 1, 0 for networks connected up front
+   */
+  connectRtts?: number;
 }
 
 /** Open MPI's btl/tcp eager limit (btl_tcp_eager_limit). */

@@ -10,7 +10,9 @@
 //   eager (b <= eagerLimit): injection starts at max(t + o, nic[s]) (nic: the gap g, or b*G, since
 //     the last injection); a blocking send completes when injected (start + b*G; Isend returns at
 //     start, its request completes then); it arrives at
-//     start + b*G + L locally, or for WAN at max(start, linkFree) + b*G_wan + L_wan.
+//     start + b*G + L locally; across sites the link carries it from max(start, linkFree) for
+//     b*G_wan (and is busy that long), and it arrives L_wan after the later of the link's end
+//     and the sender's injection (start + b*G_intraSite).
 //   rendezvous (b > eagerLimit): a request reaches d at t + o + L; the data leaves
 //     L after both it and the receive are there; the send completes when the data is sent.
 //   a receive completes at max(its post, arrival) + o; Isend costs the sender o, Irecv nothing
@@ -52,6 +54,9 @@ export function replay(trace: Trace, cluster: Cluster): ReplayResult {
       wanG[a * S + b] = w.G;
     }
   const linkFree = new Float64Array(S * S);
+  // pairs of ranks on different nodes connected so far (s * P + d, both ways)
+  const connectRtts = cluster.connectRtts ?? 1;
+  const connected = new Set<number>();
   // local classes: 0 the same node, 1 the same site (for WAN messages the ends use class 1)
   const loc: LogGP[] = [cluster.intraNode, cluster.intraSite];
   const cO = Float64Array.from(loc, (p) => p.o),
@@ -88,9 +93,17 @@ export function replay(trace: Trace, cluster: Cluster): ReplayResult {
     heap.push(Math.max(t[r], now), r);
   };
 
+  const latency = (s: number, d: number): number =>
+    siteOf[s] !== siteOf[d] ? wanL[siteOf[s] * S + siteOf[d]] : cL[nodeOf[s] === nodeOf[d] ? 0 : 1];
   /** Moves message m's bytes from s to d from `start`; sets its arrival; returns when the sender is done with it. */
   const transfer = (m: number, s: number, d: number, start: number, rendezvous: boolean): number => {
     const b = bytes[m];
+    if (connectRtts && nodeOf[s] !== nodeOf[d] && !connected.has(s * P + d)) {
+      // the first message of a pair waits for the connection
+      connected.add(s * P + d);
+      connected.add(d * P + s);
+      start += connectRtts * 2 * latency(s, d);
+    }
     const sa = siteOf[s],
       sb = siteOf[d];
     if (sa === sb) {
@@ -104,11 +117,11 @@ export function replay(trace: Trace, cluster: Cluster): ReplayResult {
     const ls = Math.max(start, linkFree[l]);
     const le = ls + b * wanG[l];
     linkFree[l] = le;
-    arrival[m] = le + wanL[l];
-    return rendezvous ? le : start + b * cG[1];
+    // the bytes cross no faster than the sender's host puts them out nor the link carries them
+    const injected = start + b * cG[1];
+    arrival[m] = Math.max(le, injected) + wanL[l];
+    return rendezvous ? Math.max(le, injected) : injected;
   };
-  const latency = (s: number, d: number): number =>
-    siteOf[s] !== siteOf[d] ? wanL[siteOf[s] * S + siteOf[d]] : cL[nodeOf[s] === nodeOf[d] ? 0 : 1];
   /** the local class of a message's ends */
   const cls = (s: number, d: number): number => (siteOf[s] === siteOf[d] && nodeOf[s] === nodeOf[d] ? 0 : 1);
 

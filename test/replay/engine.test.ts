@@ -12,6 +12,7 @@ const cluster = (siteOf: number[], extra: Partial<Cluster> = {}): Cluster => ({
   intraNode: local,
   intraSite: local,
   wan,
+  connectRtts: 0,
   ...extra,
 });
 const oneWay = (b: number, p: { L: number; G: number } = local): number => 2 * local.o + b * p.G + p.L;
@@ -36,6 +37,20 @@ describe('replay', () => {
     expect(two.wallNs).toBe(N * 2 * oneWay(m, wan));
     expect(two.wanNs[0]).toBeGreaterThan(0);
     expect(two.computeNs[0]).toBe(0);
+  });
+
+  it('the first message of a pair waits a round trip for its connection, later ones do not', () => {
+    const b = new TraceBuilder(2);
+    const N = 3,
+      m = 1000;
+    for (let k = 0; k < N; k++) b.send(0, 1, m).recv(0, 1, m).recv(1, 0, m).send(1, 0, m);
+    const t = b.finish();
+    const plain = replay(t, cluster([0, 1])).wallNs;
+    expect(replay(t, cluster([0, 1], { connectRtts: 1 })).wallNs).toBe(plain + 2 * wan.L);
+    // ranks of one node share memory: nothing to connect
+    expect(replay(t, cluster([0, 0], { connectRtts: 1, nodeOf: [0, 0] })).wallNs).toBe(
+      replay(t, cluster([0, 0], { nodeOf: [0, 0] })).wallNs,
+    );
   });
 
   it('ring: a token passes P hops', () => {
