@@ -4,7 +4,10 @@
 // the two runs' recorded times, MPI_Init to MPI_Finalize). The local LogGP parameters come from
 // a ping-pong between two nodes of one site, calibrated first. Needs root (network namespaces).
 //
-//   npx tsc -p tsconfig.json && node dist/bench/validation/run.js [--rtt 10] [--iterations 40] [--out DIR]
+// Each placement runs --reps times, alternating; the measured times are the medians, the
+// prediction is the median of the predictions from each one-site run.
+//
+//   npx tsc -p tsconfig.json && node dist/bench/validation/run.js [--rtt 10] [--iterations 40] [--reps 3] [--out DIR]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +22,8 @@ import { arg } from '../args.js';
 
 const rttMs = Number(arg('--rtt', '10'));
 const iterations = arg('--iterations', '40');
+const reps = Math.max(1, Math.floor(Number(arg('--reps', '3')) || 3));
+const median = (xs: number[]): number => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
 const outDir = arg('--out', path.join(os.tmpdir(), 'sitempi-replay-validation'));
 const opts = {
   prefix: 'smrep',
@@ -83,9 +88,22 @@ async function main(): Promise<void> {
     const rows = [];
     for (const p of programs) {
       const bin = compileMpi(src(p.file));
-      const one = buildTrace(await readRankRecords([await runJob(st, oneSite, bin, p.args, 'one')]));
-      const two = buildTrace(await readRankRecords([await runJob(st, twoSites, bin, p.args, 'two')]));
-      const pred = predict(one, cluster([0, 0, 0, 0]), cluster([0, 0, 1, 1]));
+      const oneNs: number[] = [],
+        twoNs: number[] = [],
+        preds: number[] = [],
+        baseline: number[] = [];
+      for (let k = 0; k < reps; k++) {
+        const one = buildTrace(await readRankRecords([await runJob(st, oneSite, bin, p.args, 'one')]));
+        const two = buildTrace(await readRankRecords([await runJob(st, twoSites, bin, p.args, 'two')]));
+        const pred = predict(one, cluster([0, 0, 0, 0]), cluster([0, 0, 1, 1]));
+        oneNs.push(one.recordedNs);
+        twoNs.push(two.recordedNs);
+        preds.push(pred.slowdown);
+        baseline.push(pred.baseline.wallNs / one.recordedNs);
+      }
+      const one = { recordedNs: median(oneNs) },
+        two = { recordedNs: median(twoNs) },
+        pred = { slowdown: median(preds) };
       const measured = two.recordedNs / one.recordedNs;
       const row = {
         program: p.name,
@@ -94,13 +112,14 @@ async function main(): Promise<void> {
         measured,
         predicted: pred.slowdown,
         error: pred.slowdown / measured - 1,
-        replayOneSiteVsRecorded: pred.baseline.wallNs / one.recordedNs,
+        replayOneSiteVsRecorded: median(baseline),
+        runs: { oneSiteS: oneNs.map((x) => x / 1e9), twoSitesS: twoNs.map((x) => x / 1e9), predicted: preds },
       };
       console.log(JSON.stringify(row));
       rows.push(row);
     }
     const md = [
-      `Replay validation: 4 ranks, one site vs two sites (contiguous halves), RTT ${rttMs} ms, 1 Gbit/s`,
+      `Replay validation: 4 ranks, one site vs two sites (contiguous halves), RTT ${rttMs} ms, 1 Gbit/s, medians of ${reps} runs`,
       '',
       '| program | one site (s) | two sites (s) | measured slowdown | predicted | error |',
       '| --- | --- | --- | --- | --- | --- |',
