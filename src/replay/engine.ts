@@ -80,6 +80,8 @@ export function replay(trace: Trace, cluster: Cluster): ReplayResult {
   const pc = Int32Array.from(first.subarray(0, P));
   const nic = new Float64Array(P);
   const parked = new Uint8Array(P);
+  // the message (its send operation) a parked rank waits for: only that one wakes it
+  const waitMsg = new Int32Array(P).fill(-1);
   const computeNs = new Float64Array(P),
     localNs = new Float64Array(P),
     wanNs = new Float64Array(P);
@@ -87,8 +89,8 @@ export function replay(trace: Trace, cluster: Cluster): ReplayResult {
   let now = 0;
   let events = 0;
 
-  const wake = (r: number): void => {
-    if (!parked[r]) return;
+  const wake = (r: number, m: number): void => {
+    if (!parked[r] || waitMsg[r] !== m) return;
     parked[r] = 0;
     heap.push(Math.max(t[r], now), r);
   };
@@ -130,8 +132,8 @@ export function replay(trace: Trace, cluster: Cluster): ReplayResult {
     const L = latency(s, d);
     const start = Math.max(sendPost[m] + cO[cls(s, d)] + L, rpost) + L;
     sendDone[m] = transfer(m, s, d, start, true);
-    wake(d);
-    wake(s);
+    wake(d, m);
+    wake(s, m);
   };
 
   /** Posts send m of rank r at time tr; returns the rank's clock after it (blocking: NaN until known). */
@@ -142,7 +144,7 @@ export function replay(trace: Trace, cluster: Cluster): ReplayResult {
       const start = Math.max(tr + cO[c], nic[r]);
       nic[r] = start + Math.max(cg[c], bytes[m] * cG[c]);
       sendDone[m] = transfer(m, r, d, start, false);
-      wake(d);
+      wake(d, m);
       return start;
     }
     sendPost[m] = tr;
@@ -189,6 +191,7 @@ export function replay(trace: Trace, cluster: Cluster): ReplayResult {
           } else {
             if (Number.isNaN(sendDone[i])) {
               parked[r] = 1;
+              waitMsg[r] = i;
               return false;
             }
             t1 = Math.max(t0, sendDone[i]);
@@ -207,6 +210,7 @@ export function replay(trace: Trace, cluster: Cluster): ReplayResult {
           if (m < 0) break; // unmatched: nothing to wait for
           if (Number.isNaN(arrival[m])) {
             parked[r] = 1;
+            waitMsg[r] = m;
             return false;
           }
           t1 = Math.max(t0, arrival[m]) + cO[cls(peer[i], r)];
@@ -233,6 +237,7 @@ export function replay(trace: Trace, cluster: Cluster): ReplayResult {
             }
             if (Number.isNaN(c)) {
               parked[r] = 1;
+              waitMsg[r] = kind[q] === Op.Isend ? q : match[q];
               return false;
             }
             if (c > done) {
