@@ -42,19 +42,46 @@ export interface Trace {
   readonly recordedNs: number;
 }
 
+/** One rank's operations while building: growable typed columns. */
+class RankOps {
+  n = 0;
+  kind = new Uint8Array(16);
+  peer = new Int32Array(16);
+  bytes = new Float64Array(16);
+  chan = new Int32Array(16);
+  push(kind: number, peer: number, bytes: number, chan: number): void {
+    if (this.n === this.kind.length) {
+      const grow = <T extends Uint8Array | Int32Array | Float64Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.kind = grow(this.kind);
+      this.peer = grow(this.peer);
+      this.bytes = grow(this.bytes);
+      this.chan = grow(this.chan);
+    }
+    const i = this.n++;
+    this.kind[i] = kind;
+    this.peer[i] = peer;
+    this.bytes[i] = bytes;
+    this.chan[i] = chan;
+  }
+}
+
 /** Builds a trace rank by rank; `finish` matches the messages. */
 export class TraceBuilder {
-  private readonly ops: { kind: number[]; peer: number[]; bytes: number[]; chan: number[] }[];
+  private readonly ops: RankOps[];
   recordedNs = 0;
 
   constructor(readonly size: number) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`trace size must be a positive integer, not ${size}`);
-    this.ops = Array.from({ length: size }, () => ({ kind: [], peer: [], bytes: [], chan: [] }));
+    this.ops = Array.from({ length: size }, () => new RankOps());
   }
 
   /** Operations rank r has so far. */
   count(r: number): number {
-    return this.ops[r].kind.length;
+    return this.ops[r].n;
   }
 
   add(r: number, kind: Op, peer: number, bytes: number, chan = 0): this {
@@ -64,11 +91,7 @@ export class TraceBuilder {
       throw new RangeError(`rank ${r}: peer ${peer} out of range or self`);
     if (chan < 0 || !Number.isInteger(chan))
       throw new RangeError(`rank ${r}: channel ${chan} is not a non-negative integer`);
-    const o = this.ops[r];
-    o.kind.push(kind);
-    o.peer.push(peer);
-    o.bytes.push(bytes);
-    o.chan.push(chan);
+    this.ops[r].push(kind, peer, bytes, chan);
     return this;
   }
 
@@ -95,7 +118,7 @@ export class TraceBuilder {
   finish(): Trace {
     const P = this.size;
     const first = new Int32Array(P + 1);
-    for (let r = 0; r < P; r++) first[r + 1] = first[r] + this.ops[r].kind.length;
+    for (let r = 0; r < P; r++) first[r + 1] = first[r] + this.ops[r].n;
     const n = first[P];
     const kind = new Uint8Array(n),
       peer = new Int32Array(n),
@@ -104,13 +127,10 @@ export class TraceBuilder {
       match = new Int32Array(n).fill(-1);
     for (let r = 0; r < P; r++) {
       const o = this.ops[r];
-      const b = first[r];
-      for (let i = 0; i < o.kind.length; i++) {
-        kind[b + i] = o.kind[i];
-        peer[b + i] = o.peer[i];
-        bytes[b + i] = o.bytes[i];
-        chan[b + i] = o.chan[i];
-      }
+      kind.set(o.kind.subarray(0, o.n), first[r]);
+      peer.set(o.peer.subarray(0, o.n), first[r]);
+      bytes.set(o.bytes.subarray(0, o.n), first[r]);
+      chan.set(o.chan.subarray(0, o.n), first[r]);
     }
     // FIFO per (src, dst, chan): sends queued by key, receives take them in program order.
     let chans = 1;
