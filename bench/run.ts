@@ -133,6 +133,23 @@ export const SUITE: Bench[] = [
   },
   partitionBench,
   {
+    name: 'replay',
+    what: 'replay model, replayed events per second on one core',
+    script: 'replay.js',
+    args: (l) => ['--json', ...by(l, ['--iterations', '50'], ['--iterations', '500'], ['--iterations', '2000'])],
+    timeoutS: { smoke: 120, quick: 300, full: 900 },
+    ratios: (_out, stdout) => {
+      const r = JSON.parse(stdout.split('\n').find((l) => l.startsWith('{')) ?? 'null') as {
+        eventsPerSecond: number;
+        goalEventsPerSecond: number;
+        loopNs: number;
+      };
+      return [
+        `replay ${(r.eventsPerSecond / 1e6).toFixed(2)} M events/s = ${x(r.eventsPerSecond / r.goalEventsPerSecond, 2)} x the goal of 10 M/s (host: ${x(r.loopNs, 2)} ns per loop iteration)`,
+      ];
+    },
+  },
+  {
     name: 'collectives',
     what: 'collective latency on the testbed: Open MPI default and HAN vs sitempi',
     script: path.join('collectives', 'run.js'),

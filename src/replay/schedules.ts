@@ -1,0 +1,332 @@
+// Collectives as the point-to-point steps of the algorithm that runs: Open MPI's (./tuned.ts picks
+// it) for collectives the shim passed to PMPI. Ranks are communicator ranks; each function returns
+// rank `me`'s steps. A step's receives and sends are posted together and completed together.
+//
+// Approximations (docs/replay.md): no segmentation or pipelining (chain and pipeline are whole-
+// message chains, knomial and scatter_allgather bcasts run as binomial, rabenseifner reduce as
+// binomial); ring and rabenseifner split the buffer in P equal parts; a reduction's arithmetic is
+// not timed.
+import { TraceBuilder } from './trace.js';
+import { allgatherAlg, allreduceAlg, alltoallAlg, alltoallvAlg, barrierAlg, bcastAlg, reduceAlg } from './tuned.js';
+
+export interface Step {
+  /** peers this rank sends to, with the bytes of each */
+  to: number[];
+  bytes: number[];
+  /** peers this rank receives from (the bytes are the sender's) */
+  from: number[];
+}
+
+/** Collective families (src/generated/facts.ts COLL_NAMES order). */
+export const Coll = {
+  Barrier: 1,
+  Bcast: 2,
+  Gather: 3,
+  Gatherv: 4,
+  Scatter: 5,
+  Scatterv: 6,
+  Allgather: 7,
+  Allgatherv: 8,
+  Alltoall: 9,
+  Alltoallv: 10,
+  Alltoallw: 11,
+  Reduce: 12,
+  Allreduce: 13,
+  ReduceScatter: 14,
+  ReduceScatterBlock: 15,
+  Scan: 16,
+  Exscan: 17,
+  Neighbor: 18,
+} as const;
+
+class Steps {
+  readonly list: Step[] = [];
+  step(to: number[], bytes: number[], from: number[]): this {
+    if (to.length || from.length) this.list.push({ to, bytes, from });
+    return this;
+  }
+  exchange(peer: number, b: number): this {
+    return this.step([peer], [b], [peer]);
+  }
+  send(peer: number, b: number): this {
+    return this.step([peer], [b], []);
+  }
+  recv(peer: number): this {
+    return this.step([], [], [peer]);
+  }
+}
+
+const pow2Below = (P: number): number => 1 << Math.floor(Math.log2(P));
+
+/**
+ * Exchange steps (distance, bytes) over a power-of-two core, Open MPI's way for other sizes: ranks
+ * below 2 * extra pair up first (even ones hand their `pre` bytes to the odd ones and sit out) and
+ * get the result back at the end.
+ */
+function foldedExchange(s: Steps, P: number, me: number, pre: number, core: [number, number][]): void {
+  const adj = pow2Below(P),
+    extra = P - adj;
+  let nr: number;
+  if (me < 2 * extra) {
+    if (me % 2 === 0) {
+      s.send(me + 1, pre);
+      nr = -1;
+    } else {
+      s.recv(me - 1);
+      nr = me >> 1;
+    }
+  } else nr = me - extra;
+  if (nr >= 0)
+    for (const [d, b] of core) {
+      const nrem = nr ^ d;
+      s.exchange(nrem < extra ? nrem * 2 + 1 : nrem + extra, b);
+    }
+  if (me < 2 * extra) {
+    if (me % 2 === 0) s.recv(me + 1);
+    else s.send(me - 1, pre);
+  }
+}
+
+/** Recursive doubling: log2 exchanges of the whole buffer. */
+function recursiveDoubling(s: Steps, P: number, me: number, bytes: number): void {
+  const core: [number, number][] = [];
+  for (let d = 1; d < pow2Below(P); d <<= 1) core.push([d, bytes]);
+  foldedExchange(s, P, me, bytes, core);
+}
+
+/** Rabenseifner: recursive halving (reduce-scatter) then recursive doubling (allgather). */
+function rabenseifner(s: Steps, P: number, me: number, bytes: number): void {
+  const adj = pow2Below(P);
+  const core: [number, number][] = [];
+  for (let d = adj >> 1, part = bytes / 2; d >= 1; d >>= 1, part /= 2) core.push([d, part]);
+  for (let d = 1, part = bytes / adj; d < adj; d <<= 1, part *= 2) core.push([d, part]);
+  foldedExchange(s, P, me, bytes, core);
+}
+
+function ring(s: Steps, P: number, me: number, rounds: number, b: number): void {
+  for (let k = 0; k < rounds; k++) s.step([(me + 1) % P], [b], [(me - 1 + P) % P]);
+}
+
+/** Tree neighbours with v the root-relative rank: parent and children (in sending order). */
+function binomialTree(P: number, v: number): { parent: number; children: number[] } {
+  let mask = 1;
+  while (mask < P && !(v & mask)) mask <<= 1;
+  const parent = v === 0 ? -1 : v & ~mask;
+  const children: number[] = [];
+  for (let m = (v === 0 ? pow2Below(P) * 2 : mask) >> 1; m >= 1; m >>= 1) if (v + m < P) children.push(v + m);
+  return { parent, children };
+}
+function binaryTree(P: number, v: number): { parent: number; children: number[] } {
+  return { parent: v === 0 ? -1 : (v - 1) >> 1, children: [2 * v + 1, 2 * v + 2].filter((c) => c < P) };
+}
+function chainTree(P: number, v: number, chains: number): { parent: number; children: number[] } {
+  // root feeds `chains` chains of consecutive root-relative ranks
+  const n = P - 1,
+    c = Math.min(chains, n);
+  if (v === 0) {
+    const heads: number[] = [];
+    for (let k = 0, at = 1; k < c; k++) {
+      heads.push(at);
+      at += Math.floor(n / c) + (k < n % c ? 1 : 0);
+    }
+    return { parent: -1, children: heads };
+  }
+  const starts: number[] = [];
+  for (let k = 0, at = 1; k < c; k++) {
+    starts.push(at);
+    at += Math.floor(n / c) + (k < n % c ? 1 : 0);
+  }
+  starts.push(P);
+  const k = starts.findIndex((st, i) => v >= st && v < starts[i + 1]);
+  return { parent: v === starts[k] ? 0 : v - 1, children: v + 1 < starts[k + 1] ? [v + 1] : [] };
+}
+
+type Tree = (P: number, v: number) => { parent: number; children: number[] };
+function treeOf(alg: 'linear' | 'chain' | 'pipeline' | 'binary' | 'binomial'): Tree {
+  switch (alg) {
+    case 'linear':
+      return (P, v) => ({
+        parent: v === 0 ? -1 : 0,
+        children: v === 0 ? Array.from({ length: P - 1 }, (_, i) => i + 1) : [],
+      });
+    case 'chain':
+      return (P, v) => chainTree(P, v, 4);
+    case 'pipeline':
+      return (P, v) => chainTree(P, v, 1);
+    case 'binary':
+      return binaryTree;
+    case 'binomial':
+      return binomialTree;
+  }
+}
+
+/** Root to all down a tree (`down`) or all to root up it (reduce). */
+function tree(s: Steps, P: number, me: number, root: number, b: number, t: Tree, down: boolean): void {
+  const v = (me - root + P) % P;
+  const { parent, children } = t(P, v);
+  const real = (x: number): number => (x + root) % P;
+  const kids = children.map(real);
+  if (down) {
+    if (parent >= 0) s.recv(real(parent));
+    if (kids.length)
+      s.step(
+        kids,
+        kids.map(() => b),
+        [],
+      );
+  } else {
+    if (kids.length) s.step([], [], kids);
+    if (parent >= 0) s.send(real(parent), b);
+  }
+}
+
+const bcastTree = (alg: number): Tree =>
+  treeOf(
+    alg === 1
+      ? 'linear'
+      : alg === 2
+        ? 'chain'
+        : alg === 3
+          ? 'pipeline'
+          : alg === 4 || alg === 5
+            ? 'binary'
+            : 'binomial',
+  );
+const reduceTree = (alg: number): Tree =>
+  treeOf(
+    alg === 1
+      ? 'linear'
+      : alg === 2
+        ? 'chain'
+        : alg === 3
+          ? 'pipeline'
+          : alg === 4 || alg === 6
+            ? 'binary'
+            : 'binomial',
+  );
+
+function allToAll(s: Steps, P: number, me: number, bytesTo: (peer: number) => number, pairwise: boolean): void {
+  if (pairwise) for (let k = 1; k < P; k++) s.step([(me + k) % P], [bytesTo((me + k) % P)], [(me - k + P) % P]);
+  else {
+    const peers = Array.from({ length: P - 1 }, (_, k) => (me + 1 + k) % P);
+    s.step(peers, peers.map(bytesTo), peers.slice().reverse());
+  }
+}
+
+/**
+ * Rank `me`'s steps of one collective that Open MPI's tuned component runs. `bytes`: what the
+ * record says (the buffer; a rank's block for (all)gather(v); the block to one peer for alltoall;
+ * the total for alltoallv, whose per-peer bytes `perPeer` gives when known).
+ */
+export function tunedSteps(
+  coll: number,
+  P: number,
+  me: number,
+  root: number,
+  bytes: number,
+  perPeer?: ArrayLike<number>,
+): Step[] {
+  const s = new Steps();
+  if (P <= 1) return s.list;
+  const rt = root >= 0 && root < P ? root : 0;
+  switch (coll) {
+    case Coll.Barrier: {
+      const alg = barrierAlg(P);
+      if (alg === 1) {
+        tree(s, P, me, 0, 0, treeOf('linear'), false);
+        tree(s, P, me, 0, 0, treeOf('linear'), true);
+      } else if (alg === 4) for (let d = 1; d < P; d <<= 1) s.step([(me + d) % P], [0], [(me - d + P) % P]);
+      else recursiveDoubling(s, P, me, 0);
+      break;
+    }
+    case Coll.Bcast:
+      tree(s, P, me, rt, bytes, bcastTree(bcastAlg(P, bytes)), true);
+      break;
+    case Coll.Reduce:
+      tree(s, P, me, rt, bytes, reduceTree(reduceAlg(P, bytes)), false);
+      break;
+    case Coll.Allreduce: {
+      const alg = allreduceAlg(P, bytes);
+      if (alg === 3) recursiveDoubling(s, P, me, bytes);
+      else if (alg === 4 || alg === 5) ring(s, P, me, 2 * (P - 1), bytes / P);
+      else if (alg === 6) rabenseifner(s, P, me, bytes);
+      else {
+        tree(s, P, me, 0, bytes, treeOf(alg === 1 ? 'linear' : 'binomial'), false);
+        tree(s, P, me, 0, bytes, treeOf(alg === 1 ? 'linear' : 'binomial'), true);
+      }
+      break;
+    }
+    case Coll.Allgather:
+    case Coll.Allgatherv: {
+      const alg = allgatherAlg(P, bytes);
+      const adj = pow2Below(P);
+      if (alg === 6) s.exchange(1 - me, bytes);
+      else if (alg === 3 && adj === P) for (let d = 1; d < P; d <<= 1) s.exchange(me ^ d, bytes * d);
+      else if (alg === 4 || alg === 5) ring(s, P, me, P - 1, bytes);
+      // bruck (Open MPI's fallback for recursive doubling on other sizes)
+      else for (let d = 1; d < P; d <<= 1) s.step([(me - d + P) % P], [bytes * Math.min(d, P - d)], [(me + d) % P]);
+      break;
+    }
+    case Coll.Alltoall: {
+      const alg = alltoallAlg(P, bytes);
+      if (alg === 3)
+        for (let d = 1; d < P; d <<= 1) {
+          let blocks = 0;
+          for (let i = 0; i < P; i++) if (i & d) blocks++;
+          s.step([(me + d) % P], [bytes * blocks], [(me - d + P) % P]);
+        }
+      else if (alg === 5) s.exchange(1 - me, bytes);
+      else allToAll(s, P, me, () => bytes, alg === 2);
+      break;
+    }
+    case Coll.Alltoallv:
+    case Coll.Alltoallw:
+      allToAll(s, P, me, (p) => (perPeer ? perPeer[p] : bytes / (P - 1)), alltoallvAlg(P) === 2);
+      break;
+    case Coll.Gather:
+    case Coll.Gatherv:
+      tree(s, P, me, rt, bytes, treeOf('linear'), false);
+      break;
+    case Coll.Scatter:
+    case Coll.Scatterv:
+      tree(s, P, me, rt, bytes, treeOf('linear'), true);
+      break;
+    case Coll.ReduceScatter:
+    case Coll.ReduceScatterBlock: {
+      const total = coll === Coll.ReduceScatterBlock ? bytes * P : bytes;
+      tree(s, P, me, 0, total, treeOf('binomial'), false);
+      tree(s, P, me, 0, total / P, treeOf('linear'), true);
+      break;
+    }
+    case Coll.Scan:
+    case Coll.Exscan:
+      if (me > 0) s.recv(me - 1);
+      if (me < P - 1) s.send(me + 1, bytes);
+      break;
+    default:
+      break;
+  }
+  return s.list;
+}
+
+/** Appends steps (communicator ranks mapped to world ranks by `members`) to rank `world`'s trace. */
+export function emitSteps(
+  b: TraceBuilder,
+  world: number,
+  members: ArrayLike<number>,
+  steps: Step[],
+  chan: number,
+): void {
+  for (const st of steps) {
+    let n = 0;
+    for (const f of st.from) {
+      b.irecv(world, members[f], 0, chan);
+      n++;
+    }
+    for (let k = 0; k < st.to.length; k++) {
+      b.isend(world, members[st.to[k]], st.bytes[k], chan);
+      n++;
+    }
+    if (n) b.wait(world, -n);
+  }
+}
