@@ -47,17 +47,18 @@ function splitTiming(): { frames: number; decodeMs: number; aggregateMs: number 
   return split;
 }
 
-async function totals(job: JobProfile, withReport: boolean): Promise<HostTotals> {
+async function totals(job: JobProfile, init: HostInit): Promise<HostTotals> {
   const t0 = performance.now();
-  const pm = job.pairMatrix();
+  const pm = init.matrix ? job.pairMatrix() : null;
+  const n = pm?.pairCount ?? 0;
   const pairs = {
-    src: new Int32Array(pm.pairCount),
-    dst: new Int32Array(pm.pairCount),
-    bytes: new Float64Array(pm.pairCount),
-    messages: new Float64Array(pm.pairCount),
+    src: new Int32Array(n),
+    dst: new Int32Array(n),
+    bytes: new Float64Array(n),
+    messages: new Float64Array(n),
   };
   let k = 0;
-  pm.forEach((s, d, b, m) => {
+  pm?.forEach((s, d, b, m) => {
     pairs.src[k] = s;
     pairs.dst[k] = d;
     pairs.bytes[k] = b;
@@ -73,11 +74,11 @@ async function totals(job: JobProfile, withReport: boolean): Promise<HostTotals>
     limitNotes: job.limitNotes,
     functions: job.functions().map((f) => ({ name: f.name, id: f.id, count: f.count, bytes: f.bytes })),
     pairs,
-    totalBytes: pm.totalBytes().toString(),
-    totalMessages: pm.totalMessages().toString(),
+    totalBytes: (pm?.totalBytes() ?? 0n).toString(),
+    totalMessages: (pm?.totalMessages() ?? 0n).toString(),
     pairMatrixMs: performance.now() - t0,
   };
-  if (withReport) {
+  if (init.report) {
     const r0 = performance.now();
     const r = await jobReportAsync(job, { histograms: false });
     out.report = {
@@ -115,7 +116,7 @@ function start(init: HostInit): void {
     gc?.();
     const memoryAfterGc = gc ? memory() : null;
     const elu = performance.eventLoopUtilization(elu0).utilization;
-    void totals(job, init.report).then(async (tot) => {
+    void totals(job, init).then(async (tot) => {
       await send({
         ev: 'jobEnd',
         t,

@@ -111,6 +111,7 @@ export function rankTotals(t: StepTemplate, total: number): RankTotals {
   const out: RankTotals = { fnCount: new Map(), fnBytes: new Map(), sends: new Map(), allreduces: 0 };
   for (let j = 0; j < per; j++) {
     const times = Math.floor(total / per) + (j < total % per ? 1 : 0);
+    if (times === 0) continue;
     const f = t.fn[j];
     out.fnCount.set(f, (out.fnCount.get(f) ?? 0) + times);
     out.fnBytes.set(f, (out.fnBytes.get(f) ?? 0) + times * t.bytes[j]);

@@ -7,7 +7,7 @@
 //
 //   npx tsc -p tsconfig.json && node dist/bench/scale/run.js [--ranks 16384] [--workers 2]
 //       [--batches 2] [--records 4096] [--window 256] [--max-ranks N] [--backlog N] [--split]
-//       [--report] [--json FILE]
+//       [--report] [--cpu-prof DIR] [--json FILE]
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import { nowMs, procCpuMs, startChild, type HostReply, type WorkerReply, type Wo
 export interface ScaleOptions {
   ranks: number;
   workers: number;
-  /** batches per rank */
+  /** batches per rank (0: connections, Hellos and Byes only; the matrix is not asked for) */
   batches: number;
   recordsPerBatch: number;
   /** writes not yet flushed to the kernel, per worker */
@@ -32,6 +32,8 @@ export interface ScaleOptions {
   split?: boolean;
   /** also build the job's report and check its totals */
   report?: boolean;
+  /** write a V8 CPU profile of the monitor process into this directory (node --cpu-prof) */
+  cpuProfDir?: string;
   /** give up after this long (ms) */
   timeoutMs?: number;
 }
@@ -64,8 +66,8 @@ export interface ScaleResult {
   split: { decodeShare: number; aggregateShare: number; restShare: number; frames: number } | null;
   pairMatrixMs: number;
   reportMs: number | null;
-  /** CPU (s) of every process over the whole run, from /proc/PID/stat */
-  procCpuSeconds: { monitor: number | null; workers: Array<number | null> };
+  /** CPU (s) of the monitor process over the whole run (with the checks' queries), from /proc/PID/stat */
+  procCpuSeconds: { monitor: number };
   connectionErrors: string[];
   mismatches: string[];
   exact: boolean;
@@ -117,7 +119,13 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
         o.timeoutMs ?? 600_000,
       );
     });
-    return await Promise.race([timeout, phases(o, N, W, children)]);
+    const r = await Promise.race([timeout, phases(o, N, W, children)]);
+    // they exit by themselves once done (the monitor's CPU profile is written then)
+    await Promise.race([
+      Promise.all(children.map((c) => (c.exitCode === null ? new Promise((res) => c.once('exit', res)) : null))),
+      new Promise((res) => setTimeout(res, 30_000).unref()),
+    ]);
+    return r;
   } finally {
     clearTimeout(timer);
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
@@ -125,7 +133,10 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
 }
 
 async function phases(o: ScaleOptions, N: number, W: number, children: ChildProcess[]): Promise<ScaleResult> {
-  const hostChild = startChild('monitor-host', N + 256, ['--expose-gc']);
+  const hostChild = startChild('monitor-host', N + 256, [
+    '--expose-gc',
+    ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
+  ]);
   children.push(hostChild);
   const host = new Inbox<HostReply>(hostChild, 'the monitor process');
   hostChild.send({
@@ -135,6 +146,7 @@ async function phases(o: ScaleOptions, N: number, W: number, children: ChildProc
     backlog: o.backlog,
     split: o.split ?? false,
     report: o.report ?? false,
+    matrix: o.batches > 0,
   });
   const { address, cpuMs: listenCpuMs } = await host.next('listening');
 
@@ -202,10 +214,7 @@ async function phases(o: ScaleOptions, N: number, W: number, children: ChildProc
   const end = await guard(jobEnd);
   say('the job ended');
 
-  const procCpuSeconds = {
-    monitor: (procCpuMs(hostChild.pid!) ?? NaN) / 1000,
-    workers: workers.map((w) => (procCpuMs(w.child.pid!) ?? NaN) / 1000),
-  };
+  const procCpuSeconds = { monitor: (procCpuMs(hostChild.pid!) ?? NaN) / 1000 };
   const sent: WorkerSent[] = closed.map((c) => c.sent);
   const expected = expectedTotals(N, sent, firsts);
   const mismatches = compareTotals(expected, end.totals);
@@ -266,7 +275,7 @@ export function formatScale(r: ScaleResult): string {
   const lines = [
     `scale: one job of ${o.ranks} ranks (3-D 7-point stencil + Allreduce), ${o.workers} generator processes, ` +
       `${o.batches} batches x ${o.recordsPerBatch} records per rank = ${M(r.records)} records ` +
-      `(${(r.wireBytes / r.records).toFixed(2)} wire bytes/record)`,
+      (r.records ? `(${(r.wireBytes / r.records).toFixed(2)} wire bytes/record)` : '(no batches)'),
     `  connections: all ${o.ranks} connected in ${r.connectSeconds.toFixed(2)} s, accepted by the monitor in ` +
       `${r.acceptSeconds.toFixed(2)} s (${r.connectRetries} retries, ${r.connectFailed} failed)`,
     `  Hello storm: all ${o.ranks} Hellos (+ CommDef of MPI_COMM_WORLD) accepted ${r.helloSeconds.toFixed(2)} s after the first connect ` +
@@ -292,11 +301,11 @@ export function formatScale(r: ScaleResult): string {
   return lines.join('\n');
 }
 
-function num(argv: string[], name: string, fallback: number): number {
+function num(argv: string[], name: string, fallback: number, min = 1): number {
   const i = argv.indexOf(name);
   if (i < 0) return fallback;
   const v = Number(argv[i + 1]);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} needs a positive integer`);
+  if (!Number.isInteger(v) || v < min) throw new Error(`${name} needs an integer >= ${min}`);
   return v;
 }
 
@@ -305,13 +314,14 @@ export function parseScaleArgs(argv: string[]): ScaleOptions & { json: string | 
   return {
     ranks: num(argv, '--ranks', 16384),
     workers: num(argv, '--workers', 2),
-    batches: num(argv, '--batches', 2),
+    batches: num(argv, '--batches', 2, 0),
     recordsPerBatch: num(argv, '--records', 4096),
     window: num(argv, '--window', 256),
     maxRanks: argv.includes('--max-ranks') ? num(argv, '--max-ranks', 0) : undefined,
     backlog: argv.includes('--backlog') ? num(argv, '--backlog', 0) : undefined,
     split: argv.includes('--split'),
     report: argv.includes('--report'),
+    cpuProfDir: argv.includes('--cpu-prof') ? argv[argv.indexOf('--cpu-prof') + 1] : undefined,
     timeoutMs: num(argv, '--timeout-s', 1200) * 1000,
     json: i >= 0 ? (argv[i + 1] ?? null) : null,
   };
