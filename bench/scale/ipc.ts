@@ -66,6 +66,8 @@ export interface HostInit {
   split: boolean;
   /** also build the job's report (report.ts) and return its totals */
   report: boolean;
+  /** the monitor's helloTimeoutMs (undefined: its default) */
+  helloTimeoutMs?: number;
   /** ask for the job's matrix (false: no traffic was sent; spares a dense monitor P x P cells) */
   matrix: boolean;
 }

@@ -95,7 +95,12 @@ async function totals(job: JobProfile, init: HostInit): Promise<HostTotals> {
 function start(init: HostInit): void {
   if (init.backlog) setBacklog(init.backlog);
   const split = init.split ? splitTiming() : null;
-  const monitor = new Monitor({ maxRanks: init.maxRanks, lingerMs: 60_000, joinWindowMs: 120_000 });
+  const monitor = new Monitor({
+    maxRanks: init.maxRanks,
+    lingerMs: 60_000,
+    joinWindowMs: 120_000,
+    ...(init.helloTimeoutMs !== undefined ? { helloTimeoutMs: init.helloTimeoutMs } : {}),
+  });
   let hellos = 0,
     connectionErrors = 0;
   const firstErrors: string[] = [];

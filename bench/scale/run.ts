@@ -6,7 +6,7 @@
 // monitor's totals are exactly what was sent (records lost must be 0).
 //
 //   npx tsc -p tsconfig.json && node dist/bench/scale/run.js [--ranks 16384] [--workers 2]
-//       [--batches 2] [--records 4096] [--window 256] [--max-ranks N] [--backlog N] [--split]
+//       [--batches 2] [--records 4096] [--window 256] [--max-ranks N] [--backlog N] [--hello-timeout-ms MS] [--split]
 //       [--report] [--cpu-prof DIR] [--json FILE]
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -32,6 +32,8 @@ export interface ScaleOptions {
   split?: boolean;
   /** also build the job's report and check its totals */
   report?: boolean;
+  /** the monitor's helloTimeoutMs (default: its own, 30 s) */
+  helloTimeoutMs?: number;
   /** write a V8 CPU profile of the monitor process into this directory (node --cpu-prof) */
   cpuProfDir?: string;
   /** give up after this long (ms) */
@@ -147,6 +149,7 @@ async function phases(o: ScaleOptions, N: number, W: number, children: ChildProc
     split: o.split ?? false,
     report: o.report ?? false,
     matrix: o.batches > 0,
+    helloTimeoutMs: o.helloTimeoutMs,
   });
   const { address, cpuMs: listenCpuMs } = await host.next('listening');
 
@@ -321,6 +324,7 @@ export function parseScaleArgs(argv: string[]): ScaleOptions & { json: string | 
     backlog: argv.includes('--backlog') ? num(argv, '--backlog', 0) : undefined,
     split: argv.includes('--split'),
     report: argv.includes('--report'),
+    helloTimeoutMs: argv.includes('--hello-timeout-ms') ? num(argv, '--hello-timeout-ms', 0) : undefined,
     cpuProfDir: argv.includes('--cpu-prof') ? argv[argv.indexOf('--cpu-prof') + 1] : undefined,
     timeoutMs: num(argv, '--timeout-s', 1200) * 1000,
     json: i >= 0 ? (argv[i + 1] ?? null) : null,
