@@ -20,6 +20,7 @@ import { preflight } from '../src/testbed/sys.js';
 import { bestOmpi, goals } from './collectives/report.js';
 import type { BenchResults } from './collectives/types.js';
 import { partitionBench } from './partition/suite.js';
+import type { ScaleResult } from './scale/run.js';
 
 export type Level = 'smoke' | 'quick' | 'full';
 
@@ -146,6 +147,30 @@ export const SUITE: Bench[] = [
       };
       return [
         `replay ${(r.eventsPerSecond / 1e6).toFixed(2)} M events/s = ${x(r.eventsPerSecond / r.goalEventsPerSecond, 2)} x the goal of 10 M/s (host: ${x(r.loopNs, 2)} ns per loop iteration)`,
+      ];
+    },
+  },
+  {
+    name: 'scale',
+    what: 'monitor ingest of one large job: simulated ranks over real sockets (bench/scale)',
+    script: path.join('scale', 'run.js'),
+    args: (l, out) => [
+      ...by(
+        l,
+        ['--ranks', '256', '--batches', '1', '--records', '1000'],
+        ['--ranks', '2048', '--batches', '2', '--split'],
+        ['--ranks', '16384', '--batches', '2', '--split'],
+      ),
+      '--json',
+      path.join(out, 'scale.json'),
+    ],
+    timeoutS: { smoke: 120, quick: 600, full: 1800 },
+    ratios: (out) => {
+      const r = readJson<ScaleResult>(path.join(out, 'scale.json'));
+      return [
+        `${r.options.ranks} ranks: ${(r.recordsPerCpuSecond / 1e6).toFixed(2)} M records per monitor CPU second = ` +
+          `${x(r.recordsPerCpuSecond / 5e6, 2)} x the goal of 5 M/s; totals ${r.exact ? 'exact' : 'DIFFER'}`,
+        `monitor RSS ${r.memory.rssMiB.toFixed(0)} MiB for the job; generator / monitor CPU ${x(r.generatorToMonitorCpu, 2)}`,
       ];
     },
   },

@@ -202,34 +202,53 @@ Napi::Buffer<uint8_t> ToBuffer(Napi::Env env, const std::vector<uint8_t>& v) {
   return Napi::Buffer<uint8_t>::Copy(env, v.data(), v.size());
 }
 
-template <typename T>
-T Elem(const Napi::Object& o, const char* key, size_t i) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined()) return T{};
-  Napi::TypedArray a = v.As<Napi::TypedArray>();
-  switch (a.TypedArrayType()) {
-    case napi_float64_array:
-      return static_cast<T>(v.As<Napi::Float64Array>()[i]);
-    case napi_int32_array:
-      return static_cast<T>(v.As<Napi::Int32Array>()[i]);
-    case napi_uint32_array:
-      return static_cast<T>(v.As<Napi::Uint32Array>()[i]);
-    case napi_biguint64_array:
-      return static_cast<T>(v.As<Napi::BigUint64Array>()[i]);
-    default:
+// One column of encodeBatch's input, looked up once per call (not once per record): a typed
+// array read in place, or zeros when absent.
+class Column {
+ public:
+  Column(const Napi::Object& o, const char* key) {
+    Napi::Value v = o.Get(key);
+    if (v.IsUndefined()) return;
+    Napi::TypedArray a = v.As<Napi::TypedArray>();
+    type_ = a.TypedArrayType();
+    if (type_ != napi_float64_array && type_ != napi_int32_array && type_ != napi_uint32_array &&
+        type_ != napi_biguint64_array)
       throw Napi::TypeError::New(o.Env(), std::string("unsupported array type for ") + key);
+    data_ = static_cast<const uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
+    n_ = a.ElementLength();
   }
-}
+  template <typename T>
+  T at(size_t i) const {
+    if (i >= n_) return T{};
+    switch (type_) {
+      case napi_float64_array:
+        return static_cast<T>(reinterpret_cast<const double*>(data_)[i]);
+      case napi_int32_array:
+        return static_cast<T>(reinterpret_cast<const int32_t*>(data_)[i]);
+      case napi_uint32_array:
+        return static_cast<T>(reinterpret_cast<const uint32_t*>(data_)[i]);
+      default:
+        return static_cast<T>(reinterpret_cast<const uint64_t*>(data_)[i]);
+    }
+  }
+
+ private:
+  napi_typedarray_type type_ = napi_uint8_array;
+  const uint8_t* data_ = nullptr;
+  size_t n_ = 0;
+};
 
 // encodeBatch({seq, dropped, epoch, fn, peer, bytes, comm, alg, start, duration}) -> Buffer (one frame)
 Napi::Value EncodeBatch(const Napi::CallbackInfo& info) {
   Napi::Object o = info[0].As<Napi::Object>();
   const size_t n = o.Get("fn").As<Napi::TypedArray>().ElementLength();
   std::vector<wire::Record> recs(n);
+  const Column fn(o, "fn"), peer(o, "peer"), bytes(o, "bytes"), comm(o, "comm"), alg(o, "alg"), start(o, "start"),
+      duration(o, "duration"), cross_msgs(o, "crossMsgs"), cross_bytes(o, "crossBytes");
   for (size_t i = 0; i < n; ++i) {
-    recs[i] = {Elem<uint32_t>(o, "fn", i),       Elem<int32_t>(o, "peer", i),       Elem<uint64_t>(o, "bytes", i),
-               Elem<uint32_t>(o, "comm", i),     Elem<uint32_t>(o, "alg", i),       Elem<uint64_t>(o, "start", i),
-               Elem<uint64_t>(o, "duration", i), Elem<uint32_t>(o, "crossMsgs", i), Elem<uint64_t>(o, "crossBytes", i)};
+    recs[i] = {fn.at<uint32_t>(i),       peer.at<int32_t>(i),        bytes.at<uint64_t>(i),
+               comm.at<uint32_t>(i),     alg.at<uint32_t>(i),        start.at<uint64_t>(i),
+               duration.at<uint64_t>(i), cross_msgs.at<uint32_t>(i), cross_bytes.at<uint64_t>(i)};
   }
   std::vector<uint8_t> out;
   wire::append_batch(out, to_u64(o.Get("seq")), to_u64(o.Get("dropped")), to_u64(o.Get("epoch")), recs.data(), n);
