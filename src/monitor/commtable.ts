@@ -7,7 +7,10 @@ import type { RankState } from './rank.js';
 
 export class CommTable {
   readonly comms: CommInfo[] = [];
-  private readonly commKeys = new Map<string, number>();
+  /** Hash of (globalId, members, remoteMembers) -> indexes of the communicators with that hash.
+   * A numeric hash, not a joined string: every rank defines MPI_COMM_WORLD, so a job of P ranks
+   * would build P strings of P numbers (seconds of CPU at 16 384 ranks). */
+  private readonly commKeys = new Map<number, number[]>();
   private commRefs = 0;
   private commMembers = 0;
 
@@ -28,8 +31,8 @@ export class CommTable {
       if (w >= P) throw new ProtocolError(`CommDef member ${w} out of range for size ${P}`);
     if (!r.localComm.has(c.localId) && this.commRefs >= this.limits.maxCommRefs)
       throw new ProtocolError(`more than ${this.limits.maxCommRefs} communicators in job ${this.id} (maxCommRefs)`);
-    const key = `${c.globalId}:${c.members.join(',')}|${c.remoteMembers.join(',')}`;
-    let index = this.commKeys.get(key);
+    const key = commHash(c);
+    let index = this.commKeys.get(key)?.find((i) => sameComm(this.comms[i], c));
     if (index === undefined) {
       const n = c.members.length + c.remoteMembers.length;
       if (this.commMembers + n > this.limits.maxCommMembers)
@@ -49,9 +52,34 @@ export class CommTable {
         remoteMembers: c.remoteMembers.length ? Uint32Array.from(c.remoteMembers) : null,
         rankOf,
       });
-      this.commKeys.set(key, index);
+      const same = this.commKeys.get(key);
+      if (same) same.push(index);
+      else this.commKeys.set(key, [index]);
     }
     if (!r.localComm.has(c.localId)) this.commRefs++;
     r.localComm.set(c.localId, index);
   }
+}
+
+/** FNV-1a over the communicator's global id and member lists (a length separates the lists). */
+function commHash(c: CommDef): number {
+  let h = 0x811c9dc5;
+  const mix = (v: number) => {
+    h = Math.imul(h ^ (v & 0xffff), 0x01000193);
+    h = Math.imul(h ^ (v >>> 16), 0x01000193);
+  };
+  mix(Number(c.globalId & 0xffffffffn));
+  mix(Number((c.globalId >> 32n) & 0xffffffffn));
+  mix(c.members.length);
+  for (const w of c.members) mix(w);
+  for (const w of c.remoteMembers) mix(w);
+  return h >>> 0;
+}
+
+function sameComm(a: CommInfo, c: CommDef): boolean {
+  if (a.globalId !== c.globalId || a.members.length !== c.members.length) return false;
+  if ((a.remoteMembers?.length ?? 0) !== c.remoteMembers.length) return false;
+  for (let i = 0; i < c.members.length; i++) if (a.members[i] !== c.members[i]) return false;
+  for (let i = 0; i < c.remoteMembers.length; i++) if (a.remoteMembers![i] !== c.remoteMembers[i]) return false;
+  return true;
 }

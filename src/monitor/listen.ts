@@ -4,6 +4,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { parseListenAddress } from './options.js';
 
+/** Pending connections the kernel may queue (capped by net.core.somaxconn): a job's ranks all
+ * connect at once, and Node's default of 511 resets some of them past ~4 000 ranks. */
+const LISTEN_BACKLOG = 65535;
+
 export interface Listening {
   server: net.Server;
   /** the actual address (port filled in), e.g. tcp://0.0.0.0:41234 or unix:/path */
@@ -28,7 +32,7 @@ export async function listenOn(
     removeStaleSocket(spec.path);
     await new Promise<void>((res, rej) => {
       server.once('error', rej);
-      server.listen(spec.path, () => {
+      server.listen({ path: spec.path, backlog: LISTEN_BACKLOG }, () => {
         server.off('error', rej);
         res();
       });
@@ -37,7 +41,7 @@ export async function listenOn(
   }
   await new Promise<void>((res, rej) => {
     server.once('error', rej);
-    server.listen(spec.port, spec.host, () => {
+    server.listen({ port: spec.port, host: spec.host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', rej);
       res();
     });
