@@ -41,11 +41,14 @@ export const USAGE = `usage: sitempi <command> [options]
       (SITEMPI_JOB_KEY, set by sitempi run). A second report of one job id in --report-dir gets a
       new name (<job>.1.json, ...): none is overwritten. Stops on SIGINT/SIGTERM.
 
-  sitempi report [--json] [--max-file-size SIZE] FILES|DIRS...
+  sitempi report [--json] [--max-file-size SIZE] [--plot FILE] [--plot-values V] FILES|DIRS...
       Report from the per-rank files (sitempi-<job>-<rank>.smpi) the shim writes when no monitor is
       configured (SITEMPI_OUTPUT_DIR). Directories are searched for *.smpi files. Only regular
       files are read, at most SIZE of each (default 16GiB); frames that do not decode are skipped
-      and counted in the report.
+      and counted in the report. --plot FILE also writes a heatmap of the communication matrix as
+      a PNG (mode 0600; several jobs: FILE-<job>.png): one square per rank up to 256 ranks, per
+      host or rank range above, log colour scale of the bytes (--plot-values messages: of the
+      messages), the scale's range on stderr.
 
   sitempi testbed <command> ...    the multi-site testbed (sitempi testbed --help)
 
@@ -54,6 +57,9 @@ report options (run, monitor, report):
   --threshold RATE       crossing traffic that makes a job network-intensive (default 10MB/s)
   --mpi-fraction F       fraction of time in MPI that makes lower rates count (default 0.5)
   --no-histograms        leave the per-pair message-size histograms out of the JSON
+  --full-matrix          also write every matrix in full as its non-zero pairs (JSON sparseMatrix);
+                         without it, jobs above 256 ranks get matrices of at most 256 x 256 blocks,
+                         the top pairs' histograms and, above 256 ranks, the extreme ranks only
 
 JSON schema: docs/report-json.md.
 

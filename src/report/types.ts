@@ -1,6 +1,9 @@
 // The shapes of a report (docs/report-json.md): what jobReport builds and formatJobText reads.
 import type { Classification, ClassifyOptions } from '../monitor/classify.js';
 import type { Rates } from '../monitor/job.js';
+import type { CoarseMatrix } from './coarse.js';
+import type { RankSummary } from './ranks.js';
+import type { SparseMatrix } from './sparse.js';
 
 export interface ReportOptions {
   classify?: ClassifyOptions;
@@ -10,6 +13,8 @@ export interface ReportOptions {
   histograms?: boolean;
   /** Frames of each job's rank files that did not decode and were skipped (loadRankFiles' stats). */
   badFrames?: ReadonlyMap<string, number>;
+  /** Also write every matrix in full, in the sparse format (sparseMatrix, epochs[].sparse). Default false. */
+  fullMatrix?: boolean;
 }
 
 export interface RankReport {
@@ -68,12 +73,33 @@ export interface JobReport {
   mpiSeconds: number;
   mpiFraction: number;
   records: number;
+  /** every rank up to MAX_LISTED_RANKS ranks, else those rankSummary names (by rank) */
   ranks: RankReport[];
+  rankSummary: RankSummary;
   functions: FunctionReport[];
-  matrix: { bytes: number[][]; messages: number[][] };
-  epochs: Array<{ epoch: number; bytes: number[][]; messages: number[][] }>;
+  /** ranks-with-traffic pairs of the whole job */
+  pairCount: number;
+  /** size x size, row = source: jobs up to MAX_BLOCKS ranks only */
+  matrix?: { bytes: number[][]; messages: number[][] };
+  /** the matrix in at most MAX_BLOCKS x MAX_BLOCKS blocks: jobs above MAX_BLOCKS ranks only */
+  coarseMatrix?: CoarseMatrix;
+  /** every non-zero pair: with the fullMatrix option only */
+  sparseMatrix?: SparseMatrix;
+  /** per placement epoch when there are several, in the forms the job's matrix has (same blocks) */
+  epochs: Array<{
+    epoch: number;
+    bytes?: number[][];
+    messages?: number[][];
+    coarse?: { bytes: number[][]; messages: number[][] };
+    sparse?: SparseMatrix;
+  }>;
   topPairs: PairReport[];
-  histograms?: { bucketMinBytes: number[]; pairs: Array<{ src: number; dst: number; counts: number[] }> };
+  /** every pair's histogram up to MAX_BLOCKS ranks (or with fullMatrix), else those of topPairs */
+  histograms?: {
+    scope: 'all' | 'topPairs';
+    bucketMinBytes: number[];
+    pairs: Array<{ src: number; dst: number; counts: number[] }>;
+  };
   dropped: {
     records: number;
     lostBatches: number;
