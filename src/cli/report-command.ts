@@ -68,7 +68,7 @@ async function plotJobs(file: string, jobs: JobProfile[], values: 'bytes' | 'mes
     process.stderr.write(
       `sitempi: heatmap of job ${job.id} in ${out}: ${h.width}x${h.height} px, ${h.blocks}x${h.blocks} ` +
         `${h.by === 'rank' ? 'ranks' : h.by === 'host' ? 'hosts' : 'rank ranges'}, ${values} on a log scale ` +
-        `from ${fmt(h.min)} (dark blue) to ${fmt(h.max)} (yellow), white: none\n`,
+        `from ${fmt(h.min)} (dark purple) to ${fmt(h.max)} (yellow), white: none\n`,
     );
   }
 }

@@ -2,6 +2,8 @@
 // 256 x 256 blocks of ranks (by host, or by contiguous rank ranges) for reports and pictures.
 // Everything here reads the matrix as its non-zero pairs (PairMatrix), never P x P cells.
 import type { PairMatrix } from '../monitor/pairs.js';
+import { runSteps, type Steps } from '../monitor/steps.js';
+import { pairColumns, PAIRS_PER_STEP, type PairColumns } from './sparse.js';
 
 /** Most blocks per side of a coarsened matrix (and the largest job whose matrices are written in full). */
 export const MAX_BLOCKS = 256;
@@ -87,15 +89,21 @@ export function planBlocks(size: number, hosts?: readonly string[], maxBlocks = 
 
 /** The matrix summed over the blocks of `plan` (exact while the block sums stay below 2^53). */
 export function coarsen(m: PairMatrix, plan: BlockPlan): CoarseMatrix {
+  return runSteps(coarsenSteps(pairColumns(m), plan));
+}
+
+/** coarsen of columns, in steps of PAIRS_PER_STEP pairs. */
+export function* coarsenSteps(c: PairColumns, plan: BlockPlan): Steps<CoarseMatrix> {
   const n = plan.blocks.length;
   const bytes = new Float64Array(n * n),
     messages = new Float64Array(n * n);
   const of = plan.blockOf;
-  m.forEach((s, d, b, k) => {
-    const i = of[s] * n + of[d];
-    bytes[i] += b;
-    messages[i] += k;
-  });
+  for (let p = 0; p < c.n; p++) {
+    const i = of[c.src[p]] * n + of[c.dst[p]];
+    bytes[i] += c.bytes[p];
+    messages[i] += c.messages[p];
+    if ((p + 1) % PAIRS_PER_STEP === 0) yield;
+  }
   const rows = (a: Float64Array) => Array.from({ length: n }, (_, i) => Array.from(a.subarray(i * n, (i + 1) * n)));
   return { by: plan.by, blocks: plan.blocks, bytes: rows(bytes), messages: rows(messages) };
 }

@@ -1,7 +1,7 @@
 // A heatmap of a job's communication matrix as a PNG image, like the pictures mpiP and IPM users
 // look at: one square per block of ranks (the full matrix up to 256 ranks, the coarsened one above),
 // row = source (top to bottom), column = destination (left to right), a log colour scale from the
-// smallest non-zero cell (dark blue) to the largest (yellow), empty cells white, and a colour bar on
+// smallest non-zero cell (dark purple) to the largest (yellow), empty cells white, and a colour bar on
 // the right with the largest value at the top.
 import fs from 'node:fs/promises';
 import { PNG } from 'pngjs';

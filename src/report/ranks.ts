@@ -2,47 +2,12 @@
 // that the ranks with the most and the least time in MPI and those with problems, plus quantiles
 // over all ranks.
 import type { Steps } from '../monitor/steps.js';
-import type { RankReport } from './types.js';
+import type { Quantiles, RankReport, RankSummary } from './types.js';
+
+export type { Quantiles, RankSummary } from './types.js';
 
 /** Jobs up to this many ranks list every rank (in JSON and text). */
 export const MAX_LISTED_RANKS = 256;
-
-export interface Quantiles {
-  min: number;
-  p10: number;
-  p25: number;
-  median: number;
-  p75: number;
-  p90: number;
-  max: number;
-  mean: number;
-}
-
-export interface RankSummary {
-  /** "all": `ranks` lists every rank; "extremes": the ranks named below only */
-  listed: 'all' | 'extremes';
-  /** ranks in `ranks` */
-  ranksListed: number;
-  /** the ranks with the most / least time in MPI, most (least) first; empty when all are listed */
-  mostMpi: number[];
-  leastMpi: number[];
-  /** ranks that never connected, sent no Bye or lost data (the first `top` of them); empty when all are listed */
-  problems: number[];
-  notSeen: number;
-  notFinished: number;
-  /** ranks with dropped or lost records */
-  withLosses: number;
-  /** call records over all ranks */
-  calls: number;
-  /** over the ranks that connected (all zero when none did) */
-  quantiles: {
-    wallSeconds: Quantiles;
-    mpiSeconds: Quantiles;
-    mpiFraction: Quantiles;
-    calls: Quantiles;
-    records: Quantiles;
-  };
-}
 
 /** Quantiles of `v` (linear interpolation between order statistics). */
 export function quantiles(v: readonly number[]): Quantiles {

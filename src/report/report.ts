@@ -9,10 +9,10 @@
 import { classifySteps } from '../monitor/classify.js';
 import { bucketLow, type FunctionStats, type JobProfile } from '../monitor/job.js';
 import { runSteps, runStepsAsync, type Steps } from '../monitor/steps.js';
-import { coarsen, MAX_BLOCKS, planBlocks, type BlockPlan } from './coarse.js';
+import { coarsenSteps, MAX_BLOCKS, planBlocks, type BlockPlan } from './coarse.js';
 import { jsonSteps } from './json.js';
 import { selectRanks } from './ranks.js';
-import { toDense, toSparse } from './sparse.js';
+import { pairColumns, PAIRS_PER_STEP, sparseSteps, toDense } from './sparse.js';
 import { formatJobText } from './text.js';
 import type { FunctionReport, JobReport, PairReport, RankReport, Report, ReportOptions } from './types.js';
 
@@ -23,9 +23,9 @@ export type { ReportOptions, RankReport, FunctionReport, PairReport, JobReport, 
 export type { BlockPlan, CoarseMatrix, RankBlock } from './coarse.js';
 export type { RankSummary, Quantiles } from './ranks.js';
 export type { SparseMatrix } from './sparse.js';
-export { coarsen, hostBlocks, MAX_BLOCKS, planBlocks, rangeBlocks } from './coarse.js';
+export { coarsen, coarsenSteps, hostBlocks, MAX_BLOCKS, planBlocks, rangeBlocks } from './coarse.js';
 export { MAX_LISTED_RANKS, quantiles } from './ranks.js';
-export { fromSparse, toDense, toSparse } from './sparse.js';
+export { fromSparse, pairColumns, sparseSteps, toDense, toSparse, type PairColumns } from './sparse.js';
 export { formatBytes, formatCount, formatJobText } from './text.js';
 export { heatmapPng, jobHeatmap, writeHeatmap, type HeatmapOptions } from './heatmap.js';
 
@@ -119,17 +119,20 @@ function* jobReportSteps(job: JobProfile, opts: ReportOptions): Steps<JobReport>
   yield;
   const m = job.pairMatrix();
   yield;
+  const cols = pairColumns(m);
+  yield;
   // the top pairs: the candidates are cut down to `top` whenever they pile up (pairOrder is a total
   // order, so the same pairs as sorting them all)
   const pairs: PairReport[] = [];
   const keep = top >= 0 && top < Infinity ? Math.floor(top) : Infinity; // slice(0, top) does the rest
-  m.forEach((src, dst, bytes, messages) => {
-    pairs.push({ src, dst, bytes, messages });
-    if (pairs.length >= keep + 4096) {
+  for (let i = 0; i < cols.n; i++) {
+    pairs.push({ src: cols.src[i], dst: cols.dst[i], bytes: cols.bytes[i], messages: cols.messages[i] });
+    if (pairs.length >= 2 * keep + 4096) {
       pairs.sort(pairOrder);
       pairs.length = keep;
-    }
-  });
+      yield;
+    } else if ((i + 1) % PAIRS_PER_STEP === 0) yield;
+  }
   pairs.sort(pairOrder);
   yield;
   // small jobs: size x size as always; large ones: blocks (the same for every epoch)
@@ -141,18 +144,20 @@ function* jobReportSteps(job: JobProfile, opts: ReportOptions): Steps<JobReport>
     for (const e of epochList) {
       const em = job.pairMatrix(e);
       yield;
-      const c = plan ? coarsen(em, plan) : null;
+      const ec = pairColumns(em);
+      yield;
+      const c = plan ? yield* coarsenSteps(ec, plan) : null;
       epochs.push({
         epoch: e,
         ...(c ? { coarse: { bytes: c.bytes, messages: c.messages } } : toDense(em)),
-        ...(opts.fullMatrix ? { sparse: toSparse(em) } : {}),
+        ...(opts.fullMatrix ? { sparse: yield* sparseSteps(ec) } : {}),
       });
       yield;
     }
   }
   const matrix = full ? toDense(m) : undefined;
-  const coarseMatrix = plan ? coarsen(m, plan) : undefined;
-  const sparseMatrix = opts.fullMatrix ? toSparse(m) : undefined;
+  const coarseMatrix = plan ? yield* coarsenSteps(cols, plan) : undefined;
+  const sparseMatrix = opts.fullMatrix ? yield* sparseSteps(cols) : undefined;
   yield;
   const picked = yield* selectRanks(ranks, top);
   const classification = yield* classifySteps(job, opts.classify);
@@ -259,7 +264,7 @@ function* formatTextSteps(jobs: readonly JobProfile[], opts: ReportOptions): Ste
     return 'sitempi: no MPI job reported to the monitor (was the program an MPI program, and was the shim loaded?)\n';
   const texts: string[] = [];
   for (const j of jobs) {
-    texts.push(formatJobText(yield* jobReportSteps(j, { ...opts, histograms: false }), opts));
+    texts.push(formatJobText(yield* jobReportSteps(j, { ...opts, histograms: false, fullMatrix: false }), opts));
     yield;
   }
   return texts.join('\n');

@@ -2,6 +2,42 @@
 // parallel arrays of the non-zero pairs in (src, dst) order, and back to a PairMatrix, so that a
 // consumer of the JSON reads it with the same interface as the monitor's own matrices.
 import type { PairMatrix } from '../monitor/pairs.js';
+import { runSteps, type Steps } from '../monitor/steps.js';
+
+/** Pairs handled between two checkpoints of the stepwise walks over a matrix's pairs. */
+export const PAIRS_PER_STEP = 1 << 16;
+
+/** A matrix's non-zero pairs in typed columns, (src, dst) order: read once, walked in steps. */
+export interface PairColumns {
+  size: number;
+  n: number;
+  src: Int32Array;
+  dst: Int32Array;
+  bytes: Float64Array;
+  messages: Float64Array;
+}
+
+/** The pairs of `m` in columns (one pass of forEach: the only part that cannot yield). */
+export function pairColumns(m: PairMatrix): PairColumns {
+  const n = m.pairCount;
+  const c = {
+    size: m.size,
+    n: 0,
+    src: new Int32Array(n),
+    dst: new Int32Array(n),
+    bytes: new Float64Array(n),
+    messages: new Float64Array(n),
+  };
+  m.forEach((s, d, b, k) => {
+    if (c.n >= n) return; // more pairs than pairCount said: not ours to mend, the count rules
+    c.src[c.n] = s;
+    c.dst[c.n] = d;
+    c.bytes[c.n] = b;
+    c.messages[c.n] = k;
+    c.n++;
+  });
+  return c;
+}
 
 export interface SparseMatrix {
   size: number;
@@ -15,17 +51,23 @@ export interface SparseMatrix {
 
 /** The non-zero pairs of `m` as parallel arrays, in (src, dst) order. */
 export function toSparse(m: PairMatrix): SparseMatrix {
+  return runSteps(sparseSteps(pairColumns(m)));
+}
+
+/** toSparse of columns, in steps of PAIRS_PER_STEP pairs. */
+export function* sparseSteps(c: PairColumns): Steps<SparseMatrix> {
   const src: number[] = [],
     dst: number[] = [],
     bytes: number[] = [],
     messages: number[] = [];
-  m.forEach((s, d, b, k) => {
-    src.push(s);
-    dst.push(d);
-    bytes.push(b);
-    messages.push(k);
-  });
-  return { size: m.size, pairs: src.length, src, dst, bytes, messages };
+  for (let i = 0; i < c.n; i++) {
+    src.push(c.src[i]);
+    dst.push(c.dst[i]);
+    bytes.push(c.bytes[i]);
+    messages.push(c.messages[i]);
+    if ((i + 1) % PAIRS_PER_STEP === 0) yield;
+  }
+  return { size: c.size, pairs: c.n, src, dst, bytes, messages };
 }
 
 /** A PairMatrix reading a sparse matrix (of a report's JSON); throws on arrays that do not fit together. */

@@ -2,7 +2,6 @@
 import type { Classification, ClassifyOptions } from '../monitor/classify.js';
 import type { Rates } from '../monitor/job.js';
 import type { CoarseMatrix } from './coarse.js';
-import type { RankSummary } from './ranks.js';
 import type { SparseMatrix } from './sparse.js';
 
 export interface ReportOptions {
@@ -130,4 +129,41 @@ export interface Report {
   generator: string;
   generatedAt: string;
   jobs: JobReport[];
+}
+
+export interface Quantiles {
+  min: number;
+  p10: number;
+  p25: number;
+  median: number;
+  p75: number;
+  p90: number;
+  max: number;
+  mean: number;
+}
+
+export interface RankSummary {
+  /** "all": `ranks` lists every rank; "extremes": the ranks named below only */
+  listed: 'all' | 'extremes';
+  /** ranks in `ranks` */
+  ranksListed: number;
+  /** the ranks with the most / least time in MPI, most (least) first; empty when all are listed */
+  mostMpi: number[];
+  leastMpi: number[];
+  /** ranks that never connected, sent no Bye or lost data (the first `top` of them); empty when all are listed */
+  problems: number[];
+  notSeen: number;
+  notFinished: number;
+  /** ranks with dropped or lost records */
+  withLosses: number;
+  /** call records over all ranks */
+  calls: number;
+  /** over the ranks that connected (all zero when none did) */
+  quantiles: {
+    wallSeconds: Quantiles;
+    mpiSeconds: Quantiles;
+    mpiFraction: Quantiles;
+    calls: Quantiles;
+    records: Quantiles;
+  };
 }
