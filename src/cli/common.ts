@@ -12,6 +12,7 @@ export const REPORT_OPTS = {
   '--threshold': 'value',
   '--mpi-fraction': 'value',
   '--no-histograms': 'flag',
+  '--full-matrix': 'flag',
 } as const;
 
 export function reportOptions(v: Record<string, string | boolean | string[]>): ReportOptions {
@@ -22,6 +23,7 @@ export function reportOptions(v: Record<string, string | boolean | string[]>): R
     classify: c,
     top: typeof v.top === 'string' ? parseNumber(v.top, '--top') : undefined,
     histograms: v['no-histograms'] ? false : undefined,
+    fullMatrix: v['full-matrix'] === true ? true : undefined,
   };
 }
 

@@ -1,4 +1,6 @@
 // sitempi report: the report from the per-rank files the shim writes without a monitor.
+import path from 'node:path';
+import type { JobProfile } from '../monitor/job.js';
 import { parseSize, takeOptions, UsageError } from './args.js';
 import { render, REPORT_OPTS, reportOptions } from './common.js';
 import { USAGE } from './usage.js';
@@ -8,6 +10,8 @@ export async function reportCommand(argv: string[]): Promise<number> {
   const spec = {
     '--json': 'flag',
     '--max-file-size': 'value',
+    '--plot': 'value',
+    '--plot-values': 'value',
     '-h': 'flag',
     '--help': 'flag',
     ...REPORT_OPTS,
@@ -35,6 +39,11 @@ export async function reportCommand(argv: string[]): Promise<number> {
   }
   if (files.length === 0) throw new UsageError('report needs per-rank files or directories');
   const trace = traceRequest(values);
+  const plot = typeof values.plot === 'string' ? values.plot : null;
+  const plotValues = values['plot-values'] ?? 'bytes';
+  if (plotValues !== 'bytes' && plotValues !== 'messages')
+    throw new UsageError(`--plot-values takes bytes or messages, not ${String(plotValues)}`);
+  if (plot === '') throw new UsageError('--plot needs a file name');
   const { loadRankFiles, newLoadStats } = await import('../monitor/files.js');
   const stats = newLoadStats();
   const maxFileBytes = typeof values['max-file-size'] === 'string' ? parseSize(values['max-file-size']) : undefined;
@@ -47,5 +56,23 @@ export async function reportCommand(argv: string[]): Promise<number> {
     await render(jobs, values.json === true, { ...reportOptions(values), badFrames: stats.badFrames }),
   );
   if (trace) await writeTraceFile(files, trace, maxFileBytes);
+  if (plot !== null && jobs.length) await plotJobs(plot, jobs, plotValues);
   return jobs.length ? 0 : 1;
+}
+
+/** The heatmap of each job: FILE for one job, FILE with "-<job id>" before its extension for several. */
+async function plotJobs(file: string, jobs: JobProfile[], values: 'bytes' | 'messages'): Promise<void> {
+  const { formatBytes, formatCount, writeHeatmap } = await import('../report/report.js');
+  const ext = path.extname(file);
+  for (const job of jobs) {
+    const out =
+      jobs.length === 1 ? file : `${file.slice(0, file.length - ext.length)}-${job.id.replace(/[^\w.-]/g, '_')}${ext}`;
+    const h = await writeHeatmap(out, job, { values });
+    const fmt = values === 'bytes' ? formatBytes : (n: number) => `${formatCount(n)} messages`;
+    process.stderr.write(
+      `sitempi: heatmap of job ${job.id} in ${out}: ${h.width}x${h.height} px, ${h.blocks}x${h.blocks} ` +
+        `${h.by === 'rank' ? 'ranks' : h.by === 'host' ? 'hosts' : 'rank ranges'}, ${values} on a log scale ` +
+        `from ${fmt(h.min)} (dark purple) to ${fmt(h.max)} (yellow), white: none\n`,
+    );
+  }
 }

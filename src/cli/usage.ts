@@ -51,11 +51,15 @@ export const USAGE = `usage: sitempi <command> [options]
       or PORT for 127.0.0.1:PORT). Loopback serves anyone on this host; any other address needs
       the monitor's token (Authorization: Bearer, or /login?token= once). See docs/dashboard.md.
 
-  sitempi report [--json] [--max-file-size SIZE] FILES|DIRS...
+  sitempi report [--json] [--max-file-size SIZE] [--plot FILE] [--plot-values V] [--trace FILE]
+                 [--trace-max-events N] [--full-matrix] FILES|DIRS...
       Report from the per-rank files (sitempi-<job>-<rank>.smpi) the shim writes when no monitor is
       configured (SITEMPI_OUTPUT_DIR). Directories are searched for *.smpi files. Only regular
       files are read, at most SIZE of each (default 16GiB); frames that do not decode are skipped
-      and counted in the report.
+      and counted in the report. --plot FILE also writes a heatmap of the communication matrix as
+      a PNG (mode 0600; several jobs: FILE-<job>.png): one square per rank up to 256 ranks, per
+      host or rank range above, log colour scale of the bytes (--plot-values messages: of the
+      messages), the scale's range on stderr.
       --trace FILE also writes the jobs' timelines as a Perfetto/Chrome trace (JSON, mode 0600):
       a track per rank with its MPI calls, placement switches and relocations; past
       --trace-max-events N calls (default 1000000) each rank's calls are summed by time bucket.
@@ -72,6 +76,9 @@ report options (run, monitor, report):
   --threshold RATE       crossing traffic that makes a job network-intensive (default 10MB/s)
   --mpi-fraction F       fraction of time in MPI that makes lower rates count (default 0.5)
   --no-histograms        leave the per-pair message-size histograms out of the JSON
+  --full-matrix          also write every matrix in full as its non-zero pairs (JSON sparseMatrix);
+                         without it, jobs above 256 ranks get matrices of at most 256 x 256 blocks,
+                         the top pairs' histograms and, above 256 ranks, the extreme ranks only
 
 JSON schema: docs/report-json.md.
 

@@ -1,27 +1,23 @@
-// A job's matrix for a picture: summed in square blocks so that a heatmap of any job has at most
-// MAX_BLOCKS x MAX_BLOCKS cells (blocks of ceil(size / MAX_BLOCKS) ranks a side). Reads the matrix
-// as its non-zero pairs only.
+// A job's matrix for the heatmap: the report's coarsening (src/report/coarse.ts: at most 256 x 256
+// blocks of contiguous ranks), flattened row-major with the blocks' labels for the page.
 import type { PairMatrix } from '../monitor/pairs.js';
+import { coarsen, MAX_BLOCKS, rangeBlocks } from '../report/coarse.js';
 
-export const MAX_BLOCKS = 256;
+export { MAX_BLOCKS };
 
-export interface CoarseMatrix {
+export interface HeatmapMatrix {
   /** ranks of the job */
   size: number;
-  /** ranks per block, a side (1: the matrix itself) */
-  blockSize: number;
   /** blocks a side */
   blocks: number;
+  /** each block's ranks ("12" or "12-15") */
+  labels: string[];
   /** bytes per block, row-major (row = source block) */
   bytes: number[];
 }
 
-export function coarsen(m: PairMatrix, maxBlocks = MAX_BLOCKS): CoarseMatrix {
-  const blockSize = Math.max(1, Math.ceil(m.size / maxBlocks));
-  const blocks = Math.ceil(m.size / blockSize);
-  const bytes = new Float64Array(blocks * blocks);
-  m.forEach((src, dst, b) => {
-    bytes[Math.floor(src / blockSize) * blocks + Math.floor(dst / blockSize)] += b;
-  });
-  return { size: m.size, blockSize, blocks, bytes: Array.from(bytes) };
+export function heatmapMatrix(m: PairMatrix, maxBlocks = MAX_BLOCKS): HeatmapMatrix {
+  const plan = rangeBlocks(m.size, maxBlocks);
+  const c = coarsen(m, plan);
+  return { size: m.size, blocks: plan.blocks.length, labels: plan.blocks.map((b) => b.label), bytes: c.bytes.flat() };
 }

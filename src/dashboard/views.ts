@@ -7,7 +7,7 @@
 import { classify, type ClassificationNumbers, type ClassifyOptions } from '../monitor/classify.js';
 import { bucketLow, HISTOGRAM_BUCKETS, type JobProfile, type PairMatrix } from '../monitor/job.js';
 import type { PlacementService } from '../placement/service.js';
-import { coarsen, type CoarseMatrix } from './coarse.js';
+import { heatmapMatrix, type HeatmapMatrix } from './coarse.js';
 
 export interface RankRow {
   rank: number;
@@ -52,7 +52,7 @@ export interface JobSummary {
 
 export interface JobDetail {
   id: string;
-  matrix: CoarseMatrix;
+  matrix: HeatmapMatrix;
   functions: Array<{ name: string; count: number; bytes: number; seconds: number; mpiShare: number }>;
   histogram: { bucketMinBytes: number[]; counts: number[] };
   placement: PlacementView | null;
@@ -154,7 +154,7 @@ export class JobViews {
 
   detail(job: JobProfile, now = Date.now()): JobDetail {
     const c = this.entry(job, now);
-    c.detail ??= { id: job.id, matrix: coarsen(c.pairs), functions: topFunctions(job), histogram: histogram(job) };
+    c.detail ??= { id: job.id, matrix: heatmapMatrix(c.pairs), functions: topFunctions(job), histogram: histogram(job) };
     return { ...c.detail, placement: this.placement(job) };
   }
 

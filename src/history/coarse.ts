@@ -1,9 +1,12 @@
-// The communication matrix reduced to at most `maxBlocks` x `maxBlocks` blocks of contiguous ranks
-// (block sums), so that a job's row in the history stays small whatever its size.
+// The communication matrix as the history keeps it: the report's coarsening (src/report/coarse.ts,
+// contiguous rank ranges) at most DEFAULT_MAX_BLOCKS a side, as its non-zero blocks, so that a
+// job's row stays small whatever its size.
 import type { PairMatrix } from '../monitor/pairs.js';
+import { coarsen as coarsenBlocks, rangeBlocks } from '../report/coarse.js';
 
 export interface CoarseMatrix {
-  /** ranks per block (1: the matrix itself) */
+  /** most ranks in one block (1: the matrix itself); block b holds ranks floor(b * size / blocks)
+   * to floor((b + 1) * size / blocks) - 1 */
   blockRanks: number;
   /** blocks per side */
   blocks: number;
@@ -14,18 +17,14 @@ export interface CoarseMatrix {
 export const DEFAULT_MAX_BLOCKS = 64;
 
 export function coarsen(m: PairMatrix, maxBlocks = DEFAULT_MAX_BLOCKS): CoarseMatrix {
-  const blockRanks = Math.max(1, Math.ceil(m.size / maxBlocks));
-  const blocks = Math.ceil(m.size / blockRanks);
-  const bytes = new Float64Array(blocks * blocks);
-  const messages = new Float64Array(blocks * blocks);
-  m.forEach((src, dst, b, n) => {
-    const i = Math.floor(src / blockRanks) * blocks + Math.floor(dst / blockRanks);
-    bytes[i] += b;
-    messages[i] += n;
-  });
+  const plan = rangeBlocks(m.size, maxBlocks);
+  const c = coarsenBlocks(m, plan);
   const cells: CoarseMatrix['cells'] = [];
-  for (let i = 0; i < bytes.length; i++)
-    if (bytes[i] || messages[i])
-      cells.push({ src: Math.floor(i / blocks), dst: i % blocks, bytes: bytes[i], messages: messages[i] });
-  return { blockRanks, blocks, cells };
+  c.bytes.forEach((row, src) =>
+    row.forEach((bytes, dst) => {
+      const messages = c.messages[src][dst];
+      if (bytes || messages) cells.push({ src, dst, bytes, messages });
+    }),
+  );
+  return { blockRanks: Math.max(1, ...plan.blocks.map((b) => b.ranks)), blocks: plan.blocks.length, cells };
 }

@@ -7,17 +7,27 @@ import type { Steps } from '../monitor/steps.js';
 /** Values written between two checkpoints (a 2048-rank matrix row is about one). */
 const CHECK_EVERY = 4096;
 
-/** `[1,2,3]` for an array of numbers (non-finite ones as null, like JSON.stringify); null when an element is not a number. */
-function numberRow(a: readonly unknown[]): string | null {
+/** Numbers of a long array written between two checkpoints (the sparse matrices' arrays). */
+const ROW_CHUNK = 1 << 16;
+
+/** `1,2,3` for a[from..to) of an array of numbers (non-finite ones as null, like JSON.stringify); null when an element is not a number. */
+function numberList(a: readonly unknown[], from: number, to: number): string | null {
   let finite = true;
-  for (let i = 0; i < a.length; i++) {
+  for (let i = from; i < to; i++) {
     const v = a[i];
     if (typeof v !== 'number') return null;
     if (!Number.isFinite(v)) finite = false;
   }
+  const part = from === 0 && to === a.length ? a : a.slice(from, to);
   // join writes each number as String(n), as JSON does, into one flat string (a string built with
   // += would be a rope of P pieces, flattened later at a much higher cost)
-  return '[' + (finite ? a : a.map((v) => (Number.isFinite(v) ? v : 'null'))).join(',') + ']';
+  return (finite ? part : part.map((v) => (Number.isFinite(v) ? v : 'null'))).join(',');
+}
+
+/** Every element a number (holes are not: JSON writes them as null). */
+function allNumbers(a: readonly unknown[]): boolean {
+  for (let i = 0; i < a.length; i++) if (typeof a[i] !== 'number') return false;
+  return true;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -37,9 +47,20 @@ export function* jsonSteps(value: unknown): Steps<string> {
       yield;
     }
     if (Array.isArray(v)) {
-      const row = numberRow(v);
+      // an array of numbers in one piece, or in pieces of ROW_CHUNK with a checkpoint after each
+      const row = v.length <= ROW_CHUNK ? numberList(v, 0, v.length) : null;
+      if (row === null && v.length > ROW_CHUNK && allNumbers(v)) {
+        out.push('[');
+        for (let i = 0; i < v.length; i += ROW_CHUNK) {
+          out.push((i ? ',' : '') + numberList(v, i, Math.min(v.length, i + ROW_CHUNK))!);
+          since = 0;
+          yield;
+        }
+        out.push(']');
+        return;
+      }
       if (row !== null) {
-        out.push(row);
+        out.push('[' + row + ']');
         since += v.length;
         return;
       }

@@ -1,6 +1,8 @@
 // The shapes of a report (docs/report-json.md): what jobReport builds and formatJobText reads.
 import type { Classification, ClassifyOptions } from '../monitor/classify.js';
 import type { Rates } from '../monitor/job.js';
+import type { CoarseMatrix } from './coarse.js';
+import type { SparseMatrix } from './sparse.js';
 
 export interface ReportOptions {
   classify?: ClassifyOptions;
@@ -10,6 +12,8 @@ export interface ReportOptions {
   histograms?: boolean;
   /** Frames of each job's rank files that did not decode and were skipped (loadRankFiles' stats). */
   badFrames?: ReadonlyMap<string, number>;
+  /** Also write every matrix in full, in the sparse format (sparseMatrix, epochs[].sparse). Default false. */
+  fullMatrix?: boolean;
 }
 
 export interface RankReport {
@@ -68,12 +72,33 @@ export interface JobReport {
   mpiSeconds: number;
   mpiFraction: number;
   records: number;
+  /** every rank up to MAX_LISTED_RANKS ranks, else those rankSummary names (by rank) */
   ranks: RankReport[];
+  rankSummary: RankSummary;
   functions: FunctionReport[];
-  matrix: { bytes: number[][]; messages: number[][] };
-  epochs: Array<{ epoch: number; bytes: number[][]; messages: number[][] }>;
+  /** ranks-with-traffic pairs of the whole job */
+  pairCount: number;
+  /** size x size, row = source: jobs up to MAX_BLOCKS ranks only */
+  matrix?: { bytes: number[][]; messages: number[][] };
+  /** the matrix in at most MAX_BLOCKS x MAX_BLOCKS blocks: jobs above MAX_BLOCKS ranks only */
+  coarseMatrix?: CoarseMatrix;
+  /** every non-zero pair: with the fullMatrix option only */
+  sparseMatrix?: SparseMatrix;
+  /** per placement epoch when there are several, in the forms the job's matrix has (same blocks) */
+  epochs: Array<{
+    epoch: number;
+    bytes?: number[][];
+    messages?: number[][];
+    coarse?: { bytes: number[][]; messages: number[][] };
+    sparse?: SparseMatrix;
+  }>;
   topPairs: PairReport[];
-  histograms?: { bucketMinBytes: number[]; pairs: Array<{ src: number; dst: number; counts: number[] }> };
+  /** every pair's histogram up to MAX_BLOCKS ranks (or with fullMatrix), else those of topPairs */
+  histograms?: {
+    scope: 'all' | 'topPairs';
+    bucketMinBytes: number[];
+    pairs: Array<{ src: number; dst: number; counts: number[] }>;
+  };
   dropped: {
     records: number;
     lostBatches: number;
@@ -104,4 +129,41 @@ export interface Report {
   generator: string;
   generatedAt: string;
   jobs: JobReport[];
+}
+
+export interface Quantiles {
+  min: number;
+  p10: number;
+  p25: number;
+  median: number;
+  p75: number;
+  p90: number;
+  max: number;
+  mean: number;
+}
+
+export interface RankSummary {
+  /** "all": `ranks` lists every rank; "extremes": the ranks named below only */
+  listed: 'all' | 'extremes';
+  /** ranks in `ranks` */
+  ranksListed: number;
+  /** the ranks with the most / least time in MPI, most (least) first; empty when all are listed */
+  mostMpi: number[];
+  leastMpi: number[];
+  /** ranks that never connected, sent no Bye or lost data (the first `top` of them); empty when all are listed */
+  problems: number[];
+  notSeen: number;
+  notFinished: number;
+  /** ranks with dropped or lost records */
+  withLosses: number;
+  /** call records over all ranks */
+  calls: number;
+  /** over the ranks that connected (all zero when none did) */
+  quantiles: {
+    wallSeconds: Quantiles;
+    mpiSeconds: Quantiles;
+    mpiFraction: Quantiles;
+    calls: Quantiles;
+    records: Quantiles;
+  };
 }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { HttpAddressError, isLoopback, parseHttpAddress } from '../../src/dashboard/address.js';
 import { cookieValue } from '../../src/dashboard/auth.js';
-import { coarsen, MAX_BLOCKS } from '../../src/dashboard/coarse.js';
+import { heatmapMatrix, MAX_BLOCKS } from '../../src/dashboard/coarse.js';
 import type { PairMatrix } from '../../src/monitor/pairs.js';
 
 describe('--http addresses', () => {
@@ -42,29 +42,31 @@ function pairs(size: number, list: Array<[number, number, number]>): PairMatrix 
 }
 
 describe('the heatmap of a large job', () => {
-  it('sums the matrix in blocks of ceil(size / 256) ranks, every byte in the block of its pair', () => {
-    const size = 1000; // blocks of 4 ranks, 250 a side
+  it('sums the matrix in 256 blocks of contiguous ranks, every byte in the block of its pair', () => {
+    const size = 1000; // 256 blocks of 3 or 4 ranks: block b starts at floor(b * 1000 / 256)
     const list: Array<[number, number, number]> = [];
     for (let s = 0; s < size; s += 7) list.push([s, (s * 13 + 5) % size, s + 1]);
     list.push([0, 1, 10], [3, 2, 20], [999, 998, 30]);
-    const m = coarsen(pairs(size, list));
-    expect(m.blockSize).toBe(4);
-    expect(m.blocks).toBe(250);
-    expect(m.bytes.length).toBe(250 * 250);
+    const m = heatmapMatrix(pairs(size, list));
+    expect(m.blocks).toBe(256);
+    expect(m.labels.slice(0, 2)).toEqual(['0-2', '3-6']);
+    expect(m.labels[255]).toBe('996-999');
+    expect(m.bytes.length).toBe(256 * 256);
     expect(m.bytes.reduce((a, b) => a + b, 0)).toBe(list.reduce((a, p) => a + p[2], 0));
-    const expected = new Array<number>(250 * 250).fill(0);
-    for (const [s, d, b] of list) expected[Math.floor(s / 4) * 250 + Math.floor(d / 4)] += b;
+    const blockOf = (r: number) => Math.floor(((r + 1) * 256 - 1) / size);
+    const expected = new Array<number>(256 * 256).fill(0);
+    for (const [s, d, b] of list) expected[blockOf(s) * 256 + blockOf(d)] += b;
     expect(m.bytes).toEqual(expected);
   });
 
   it('keeps small jobs as they are and never exceeds 256 blocks a side', () => {
-    expect(coarsen(pairs(8, [[1, 2, 5]]))).toEqual({
+    expect(heatmapMatrix(pairs(8, [[1, 2, 5]]))).toEqual({
       size: 8,
-      blockSize: 1,
       blocks: 8,
+      labels: ['0', '1', '2', '3', '4', '5', '6', '7'],
       bytes: Array.from({ length: 64 }, (_, i) => (i === 1 * 8 + 2 ? 5 : 0)),
     });
     for (const size of [256, 257, 511, 512, 513, 8192])
-      expect(coarsen(pairs(size, [])).blocks).toBeLessThanOrEqual(MAX_BLOCKS);
+      expect(heatmapMatrix(pairs(size, [])).blocks).toBeLessThanOrEqual(MAX_BLOCKS);
   });
 });

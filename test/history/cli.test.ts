@@ -67,12 +67,12 @@ describe('sitempi history', () => {
     expect(j.mpiSeconds).toBeCloseTo(job.mpiSeconds, 6);
     expect(j.classification.crossBytes).toBe(job.classification.numbers.crossBytes);
     const sum = (m: number[][]) => m.flat().reduce((a, b) => a + b, 0);
-    expect(j.bytes).toBe(sum(job.matrix.bytes));
-    expect(j.messages).toBe(sum(job.matrix.messages));
+    expect(j.bytes).toBe(sum(job.matrix!.bytes));
+    expect(j.messages).toBe(sum(job.matrix!.messages));
     expect(j.matrix!.cells.reduce((a, c) => a + c[2], 0)).toBe(j.bytes);
     expect(j.matrix!.cells.map((c) => [c[0], c[1], c[2]])).toEqual([
-      [0, 1, job.matrix.bytes[0][1]],
-      [1, 0, job.matrix.bytes[1][0]],
+      [0, 1, job.matrix!.bytes[0][1]],
+      [1, 0, job.matrix!.bytes[1][0]],
     ]);
     expect(j.functions!.map((f) => [f.name, f.calls]).sort()).toEqual(
       job.functions.map((f) => [f.name, f.count]).sort(),

@@ -141,7 +141,7 @@ describe('records the matrix leaves out', () => {
     const jobs = await loadRankFiles([file]);
     const j = buildReport(jobs).jobs[0];
     expect(j.functions.find((f) => f.name === 'MPI_Send')?.bytes).toBe(1008);
-    expect(j.matrix.bytes[0][1]).toBe(8);
+    expect(j.matrix!.bytes[0][1]).toBe(8);
     expect(j.dropped).toMatchObject({ invalidPeerRecords: 1, unknownFunctionRecords: 1 });
     expect(j.ranks[0]).toMatchObject({ invalidPeerRecords: 1, unknownFunctionRecords: 1 });
     const text = formatText(jobs);

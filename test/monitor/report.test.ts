@@ -112,15 +112,15 @@ describe('report', () => {
     const P = 4;
     const jobs = await loadRankFiles(writeJob(dir, 'ring', P, (r) => (r + 1) % P, 10, 100, 2e6, 1e6));
     const rep = JSON.parse(JSON.stringify(buildReport(jobs))) as ReturnType<typeof buildReport>;
-    expect(rep.schema).toBe(1);
+    expect(rep.schema).toBe(2);
     expect(rep.jobs).toHaveLength(1);
     const j = rep.jobs[0];
     expect(j).toMatchObject({ id: 'ring', size: P, complete: true, program: './fake', ranksSeen: P, ranksFinished: P });
     const want = Array.from({ length: P }, (_, s) =>
       Array.from({ length: P }, (_, d) => (d === (s + 1) % P ? 1000 : 0)),
     );
-    expect(j.matrix.bytes).toEqual(want);
-    expect(j.matrix.messages).toEqual(want.map((row) => row.map((v) => v / 100)));
+    expect(j.matrix!.bytes).toEqual(want);
+    expect(j.matrix!.messages).toEqual(want.map((row) => row.map((v) => v / 100)));
     expect(j.classification.verdict).toMatch(/^(network|compute)-intensive$/);
     expect(j.classification.reasons.length).toBeGreaterThan(0);
     expect(j.functions).toEqual([

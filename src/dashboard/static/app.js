@@ -186,9 +186,7 @@ function renderMatrix(m) {
       if (v > 0) data.push([d, s, v]);
       if (v > max) max = v;
     }
-  const axis = Array.from({ length: m.blocks }, (_, i) =>
-    m.blockSize === 1 ? String(i) : `${i * m.blockSize}-${Math.min(m.size, (i + 1) * m.blockSize) - 1}`,
-  );
+  const axis = m.labels;
   chart('chart-matrix').setOption({
     animation: false,
     tooltip: { formatter: (p) => `${axis[p.value[1]]} → ${axis[p.value[0]]}: ${fmtBytes(p.value[2])}` },
