@@ -9,8 +9,7 @@ export async function clientCommand(cmd: string, argv: string[]): Promise<number
   const { request } = await import('../manager/control.js');
   const { formatJobs, table } = await import('../manager/job-record.js');
   const connect = (values: Record<string, string | boolean | string[]>) => {
-    const addr =
-      typeof values.manager === 'string' ? values.manager : (process.env.SITEMPI_MANAGER ?? DEFAULT_MANAGER);
+    const addr = typeof values.manager === 'string' ? values.manager : (process.env.SITEMPI_MANAGER ?? DEFAULT_MANAGER);
     const token = tokenFromOptions(values, (m) => process.stderr.write(`sitempi ${cmd}: warning: ${m}\n`));
     return (req: { op: string } & Record<string, unknown>) => request(addr, token, req);
   };
@@ -62,7 +61,10 @@ function parseSubmit(argv: string[]) {
   const before = argv.slice(0, dd);
   for (let i = 0; i < before.length; i++) {
     const a = before[i];
-    const [name, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const [name, inline] =
+      a.startsWith('--') && a.includes('=')
+        ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
+        : [a, undefined];
     if (['-np', '-n', '--np', '--name', '--manager', '--token', '--token-file'].includes(name)) {
       const v = inline ?? before[++i];
       if (v === undefined) throw new UsageError(`${name} needs a value`);

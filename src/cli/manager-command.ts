@@ -98,7 +98,9 @@ async function managerCommand(argv: string[]): Promise<number> {
   // The Unix socket in DIR is for this host's agents (node namespaces share the file system).
   const local = `unix:${path.join(dir, 'manager.sock')}`;
   const addrs = await mgr.start([...((values.listen as string[] | undefined) ?? [DEFAULT_MANAGER]), local]);
-  log(`${cluster.nodes.length} nodes on ${cluster.sites.length} sites; listening on ${addrs.join(', ')}; files in ${dir}`);
+  log(
+    `${cluster.nodes.length} nodes on ${cluster.sites.length} sites; listening on ${addrs.join(', ')}; files in ${dir}`,
+  );
   const agents = str('agents') !== undefined ? startAgents(str('agents')!, testbed, local, log) : [];
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
@@ -121,7 +123,20 @@ function startAgents(
   return testbed.nodes.map((n) => {
     const c = spawn(
       'ip',
-      ['netns', 'exec', n.netns, process.execPath, bin, 'agent', '--manager', manager, '--node', n.name, '--interval', interval],
+      [
+        'netns',
+        'exec',
+        n.netns,
+        process.execPath,
+        bin,
+        'agent',
+        '--manager',
+        manager,
+        '--node',
+        n.name,
+        '--interval',
+        interval,
+      ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
     c.on('error', (e) => log(`agent of ${n.name}: ${e.message}`));

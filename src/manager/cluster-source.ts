@@ -57,7 +57,12 @@ export function clusterFromJson(doc: unknown): Cluster {
       const slots = count(s.slots ?? 1, `site ${name}: slots`, 1);
       for (let k = 0; k < n; k++) {
         const node = `${name.toLowerCase()}${k}`;
-        nodes.push({ name: node, site: name, slots, host: s.host === undefined ? node : text(s.host, `site ${name}: host`) });
+        nodes.push({
+          name: node,
+          site: name,
+          slots,
+          host: s.host === undefined ? node : text(s.host, `site ${name}: host`),
+        });
       }
     } else if (s.slots !== undefined || s.host !== undefined)
       throw new ClusterError(`site ${name}: "slots" and "host" go with "nodes" (a count)`);

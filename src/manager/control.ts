@@ -108,7 +108,12 @@ export function connect(address: string): net.Socket {
 }
 
 /** One request, one reply; rejects on a refused connection, a timeout or an error reply. */
-export async function request(address: string, token: string | undefined, req: Request, timeoutMs = 30_000): Promise<Reply> {
+export async function request(
+  address: string,
+  token: string | undefined,
+  req: Request,
+  timeoutMs = 30_000,
+): Promise<Reply> {
   const s = connect(address);
   s.setEncoding('utf8');
   return await new Promise<Reply>((resolve, reject) => {

@@ -35,7 +35,8 @@ const RESERVED = /^(-np|-n|--np|-H|--host|--hostfile|-hostfile|--machinefile|-ma
 
 export function checkMpirunArgs(args: readonly string[]): void {
   for (const a of args)
-    if (RESERVED.test(a)) throw new Error(`mpirun option ${a.split('=')[0]} is the manager's to set (use -np of submit)`);
+    if (RESERVED.test(a))
+      throw new Error(`mpirun option ${a.split('=')[0]} is the manager's to set (use -np of submit)`);
 }
 
 /** The --host list: slots per host (nodes sharing a host, e.g. localhost, add up). */

@@ -67,7 +67,11 @@ export class Manager {
     this.monitor = new Monitor({ token: o.token, lingerMs: 1000, requireJobKey: true });
     this.monitor.on('error', (e) => this.say(`monitor: ${e.message}`));
     this.monitor.on('jobEnd', (job) => void this.onMonitorEnd(job));
-    this.control = new ControlServer(o.token, (r) => this.handle(r), (e) => this.say(`control: ${e.message}`));
+    this.control = new ControlServer(
+      o.token,
+      (r) => this.handle(r),
+      (e) => this.say(`control: ${e.message}`),
+    );
   }
 
   /** Starts the service; resolves with the control addresses. */

@@ -28,7 +28,9 @@ export function choosePlacement(
     cluster
       .nodesOf(site)
       .filter((n) => usable(n.name) && cluster.free(n.name) > 0)
-      .sort((a, b) => cluster.free(b.name) - cluster.free(a.name) || cluster.nodes.indexOf(a) - cluster.nodes.indexOf(b));
+      .sort(
+        (a, b) => cluster.free(b.name) - cluster.free(a.name) || cluster.nodes.indexOf(a) - cluster.nodes.indexOf(b),
+      );
   const total = (site: string) => free(site).reduce((s, n) => s + cluster.free(n.name), 0);
   const sites = cluster.sites.map((s) => ({ site: s, free: total(s) }));
   const take = (chosen: string[]): NodeShare[] => {

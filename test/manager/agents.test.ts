@@ -84,9 +84,13 @@ it('marks a node stale when its agent stops reporting, and fresh when it resumes
   });
   const queued = await request(addr, 'agents-token', { op: 'submit', np: 2, app: ['x'], cwd: dir });
   const state = async (id: unknown) =>
-    ((await request(addr, 'agents-token', { op: 'jobs' })).jobs as { id: string; state: string; nodes: { node: string }[] }[]).find(
-      (j) => j.id === id,
-    )!;
+    (
+      (await request(addr, 'agents-token', { op: 'jobs' })).jobs as {
+        id: string;
+        state: string;
+        nodes: { node: string }[];
+      }[]
+    ).find((j) => j.id === id)!;
   expect((await state(filler.id)).nodes.map((n) => n.node)).toEqual(['b0']);
   expect((await state(queued.id)).state).toBe('queued');
   await request(addr, 'agents-token', { op: 'cancel', id: queued.id });

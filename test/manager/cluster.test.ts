@@ -5,7 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/manager/cluster.js';
-import { clusterFromArgs, clusterFromJson, clusterFromTestbed, loadClusterFile } from '../../src/manager/cluster-source.js';
+import {
+  clusterFromArgs,
+  clusterFromJson,
+  clusterFromTestbed,
+  loadClusterFile,
+} from '../../src/manager/cluster-source.js';
 import { choosePlacement } from '../../src/manager/placement.js';
 import { schedule, type Waiting } from '../../src/manager/queue.js';
 import type { TestbedState } from '../../src/testbed/state.js';
@@ -57,7 +62,13 @@ describe('cluster description', () => {
   });
 
   it('comes from a testbed state: nodes where they are now', () => {
-    const node = (name: string, site: string, homeSite = site) => ({ name, site, homeSite, host: `smpi-${name}`, slots: 2 });
+    const node = (name: string, site: string, homeSite = site) => ({
+      name,
+      site,
+      homeSite,
+      host: `smpi-${name}`,
+      slots: 2,
+    });
     const st = {
       sites: ['A', 'B'],
       nodes: [node('a0', 'A'), node('a1', 'B', 'A'), node('b0', 'B')],
@@ -74,7 +85,12 @@ describe('cluster description', () => {
   it('never lets a node go over its slots', () => {
     const c = clusterFromJson(twoSites);
     c.allocate('1', [{ node: 'a0', slots: 2 }]);
-    expect(() => c.allocate('2', [{ node: 'a1', slots: 1 }, { node: 'a0', slots: 1 }])).toThrow(/a0 has 0 free/);
+    expect(() =>
+      c.allocate('2', [
+        { node: 'a1', slots: 1 },
+        { node: 'a0', slots: 1 },
+      ]),
+    ).toThrow(/a0 has 0 free/);
     expect(c.used('a1')).toBe(0); // nothing of the refused allocation stays
     c.release('1');
     expect(c.free('a0')).toBe(2);
@@ -90,7 +106,12 @@ describe('initial placement', () => {
         { name: 'b0', site: 'B', host: 'h', slots: 2 },
         ...['c0', 'c1'].map((name) => ({ name, site: 'C', host: 'h', slots: 2 })),
       ],
-      links: ['A>B', 'B>A', 'A>C', 'C>A', 'B>C', 'C>B'].map((p) => ({ from: p[0], to: p[2], latencyMs: 5, bandwidthBps: 0 })),
+      links: ['A>B', 'B>A', 'A>C', 'C>A', 'B>C', 'C>B'].map((p) => ({
+        from: p[0],
+        to: p[2],
+        latencyMs: 5,
+        bandwidthBps: 0,
+      })),
     });
   const sites = (c: Cluster, s: { node: string }[] | null) => [...new Set((s ?? []).map((x) => c.node(x.node).site))];
 
@@ -106,7 +127,12 @@ describe('initial placement', () => {
     expect(sites(c, choosePlacement(c, 11, null)).sort()).toEqual(['A', 'B', 'C']);
     expect(sites(c, choosePlacement(c, 8, null)).sort()).toEqual(['A', 'C']);
     expect(choosePlacement(c, 13, null)).toBeNull();
-    expect(sites(c, choosePlacement(c, 2, null, (n) => n !== 'b0'))).toEqual(['C']);
+    expect(
+      sites(
+        c,
+        choosePlacement(c, 2, null, (n) => n !== 'b0'),
+      ),
+    ).toEqual(['C']);
   });
 
   it('keeps a network-intensive job waiting for one site rather than spanning', () => {

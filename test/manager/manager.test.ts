@@ -137,8 +137,7 @@ describe('manager', () => {
           use.set(n.node, (use.get(n.node) ?? 0) + n.slots);
           expect(use.get(n.node)).toBeLessThanOrEqual(cap.get(n.node)!);
         }
-      } else if (e.type === 'end')
-        for (const n of held.get(e.job) ?? []) use.set(n.node, use.get(n.node)! - n.slots);
+      } else if (e.type === 'end') for (const n of held.get(e.job) ?? []) use.set(n.node, use.get(n.node)! - n.slots);
     }
     expect(starts).toBeGreaterThanOrEqual(7);
     expect([...use.values()].every((v) => v === 0)).toBe(true);
@@ -150,7 +149,9 @@ describe('manager', () => {
     process.env.SITEMPI_TOKEN = TOKEN;
     try {
       const cwd = process.cwd();
-      expect(await main(['submit', '--manager', addr, '--name', 'cli', ...MPI, '-np', '2', '--', sleeper, '10'])).toBe(0);
+      expect(await main(['submit', '--manager', addr, '--name', 'cli', ...MPI, '-np', '2', '--', sleeper, '10'])).toBe(
+        0,
+      );
       const id = out.join('').trim();
       expect(id).toMatch(/^\d+$/);
       await until('the cli job', async () => ended((await jobs()).get(id)!.state));
