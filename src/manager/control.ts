@@ -8,6 +8,7 @@ import { listenOn, removeSocketFiles } from '../monitor/listen.js';
 export const MAX_LINE_BYTES = 256 * 1024;
 const MAX_CONNECTIONS = 256;
 const IDLE_MS = 120_000;
+const MAX_UNREAD_BYTES = 4 * 1024 * 1024;
 
 export type Request = Record<string, unknown> & { op: string };
 export type Reply = Record<string, unknown>;
@@ -66,7 +67,10 @@ export class ControlServer {
         // Replies go out in request order: one request at a time per connection.
         chain = chain.then(async () => {
           const reply = await this.answer(line);
-          if (!s.destroyed) s.write(JSON.stringify(reply) + '\n');
+          if (s.destroyed) return;
+          // A client that sends without reading its replies is cut off, not buffered for.
+          if (s.writableLength > MAX_UNREAD_BYTES) s.destroy();
+          else s.write(JSON.stringify(reply) + '\n');
         });
       }
     });

@@ -43,7 +43,7 @@ function when(t: number | undefined, since: number | undefined): string {
 
 /** The table of `sitempi jobs`. */
 export function formatJobs(jobs: readonly JobView[], now = Date.now()): string {
-  const rows = [['ID', 'NAME', 'NP', 'STATE', 'EXIT', 'WAIT', 'RUN', 'SITES', 'NODES', 'OUTPUT']];
+  const rows = [['ID', 'NAME', 'NP', 'STATE', 'EXIT', 'WAIT', 'RUN', 'SITES', 'NODES', 'VERDICT', 'OUTPUT']];
   for (const j of jobs)
     rows.push([
       j.id,
@@ -55,6 +55,7 @@ export function formatJobs(jobs: readonly JobView[], now = Date.now()): string {
       when(j.endedAt ?? (j.state === 'running' ? now : undefined), j.startedAt),
       j.sites.join(',') || '-',
       j.nodes.map((n) => `${n.node}:${n.slots}`).join(',') || '-',
+      j.verdict?.replace(/-intensive$/, '') ?? '-',
       j.state === 'queued' ? '-' : j.files.stdout.replace(/\.out$/, '.{out,err,exit}'),
     ]);
   return table(rows);
