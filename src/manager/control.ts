@@ -52,11 +52,14 @@ export class ControlServer {
     let buf = '';
     let chain = Promise.resolve();
     s.setEncoding('utf8');
+    let refused = false;
     s.on('data', (d: string) => {
+      if (refused) return;
       buf += d;
       if (buf.length > MAX_LINE_BYTES && !buf.includes('\n')) {
-        s.end(JSON.stringify({ ok: false, error: `request line over ${MAX_LINE_BYTES} bytes` }) + '\n');
+        refused = true;
         buf = '';
+        s.end(JSON.stringify({ ok: false, error: `request line over ${MAX_LINE_BYTES} bytes` }) + '\n');
         return;
       }
       let nl: number;
