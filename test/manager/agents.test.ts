@@ -35,7 +35,7 @@ function agent(addr: string, node: string): ChildProcess {
     env: {
       ...process.env,
       SITEMPI_TOKEN: 'agents-token',
-      SITEMPI_TEST_ARGV: JSON.stringify(['agent', '--manager', addr, '--node', node, '--interval', '200']),
+      SITEMPI_TEST_ARGV: JSON.stringify(['agent', '--manager', addr, '--node', node, '--interval', '400']),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -49,7 +49,7 @@ it('marks a node stale when its agent stops reporting, and fresh when it resumes
     dir,
     token: 'agents-token',
     shim: shimLibraryPath,
-    staleAfter: 3,
+    staleAfter: 4,
   });
   const [addr] = await mgr.start([`unix:${path.join(dir, 'ctl.sock')}`]);
   const nodes = async () =>
