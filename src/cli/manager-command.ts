@@ -76,6 +76,11 @@ async function managerCommand(argv: string[]): Promise<number> {
   const { shimLibraryPath } = await import('../native/paths.js');
   const shim = path.resolve(str('lib') ?? process.env.SITEMPI_LIB ?? shimLibraryPath);
   if (!fs.existsSync(shim)) throw new Error(`the shim ${shim} does not exist (build it, or pass --lib)`);
+  const agentsMs = num('agents');
+  if (agentsMs !== undefined && (!testbed || agentsMs < 100 || agentsMs > 600_000))
+    throw new UsageError(
+      '--agents MS (100..600000) starts agents on the testbed; elsewhere run `sitempi agent` per node',
+    );
   const quiet = values.quiet === true;
   const log = (m: string) => {
     if (!quiet) process.stderr.write(`sitempi manager: ${m}\n`);
@@ -101,7 +106,9 @@ async function managerCommand(argv: string[]): Promise<number> {
   log(
     `${cluster.nodes.length} nodes on ${cluster.sites.length} sites; listening on ${addrs.join(', ')}; files in ${dir}`,
   );
-  const agents = str('agents') !== undefined ? startAgents(str('agents')!, testbed, local, log) : [];
+  const { packageRoot } = await import('../native/paths.js');
+  const agents =
+    agentsMs !== undefined && testbed ? startAgents(packageRoot, String(agentsMs), testbed, local, log) : [];
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
@@ -113,13 +120,13 @@ async function managerCommand(argv: string[]): Promise<number> {
 
 /** One agent per testbed node, inside the node's namespace (its own /proc/loadavg is the host's). */
 function startAgents(
+  packageRoot: string,
   interval: string,
-  testbed: import('../testbed/state.js').TestbedState | null,
+  testbed: import('../testbed/state.js').TestbedState,
   manager: string,
   log: (m: string) => void,
 ): ChildProcess[] {
-  if (!testbed) throw new UsageError('--agents starts agents on the testbed; elsewhere run `sitempi agent` per node');
-  const bin = path.join(path.dirname(process.argv[1] ?? ''), 'sitempi');
+  const bin = path.join(packageRoot, 'bin', 'sitempi');
   return testbed.nodes.map((n) => {
     const c = spawn(
       'ip',

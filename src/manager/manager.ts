@@ -129,7 +129,14 @@ export class Manager {
     const cwd = typeof r.cwd === 'string' ? r.cwd : '';
     if (!path.isAbsolute(cwd) || !fs.statSync(cwd, { throwIfNoEntry: false })?.isDirectory())
       throw new Error(`the working directory ${cwd || '(none)'} is not a directory here`);
-    const name = r.name === undefined ? path.basename(app[0]) : r.name;
+    // A name of one's own must be clean; the default is the program's, made so.
+    const name =
+      r.name === undefined
+        ? path
+            .basename(app[0])
+            .replace(/[^\w.@+-]/g, '_')
+            .slice(0, 64) || 'job'
+        : r.name;
     if (typeof name !== 'string' || !/^[\w.@+-]{1,64}$/.test(name))
       throw new Error('a job name is 1-64 letters, digits, _ . @ + -');
     if (this.queue.length >= MAX_QUEUED) throw new Error(`the queue is full (${MAX_QUEUED} jobs)`);
