@@ -38,6 +38,13 @@ export async function main(argv: string[]): Promise<number> {
         return await reportCommand(rest);
       case 'history':
         return await historyCommand(rest);
+      case 'manager':
+      case 'agent':
+      case 'submit':
+      case 'jobs':
+      case 'cancel':
+      case 'nodes':
+        return await (await import('./manager-command.js')).managerCli(cmd, rest);
       case 'testbed': {
         const mod = (await import('../testbed/cli.js')) as { testbedCli(argv: string[]): Promise<number> };
         return await mod.testbedCli(rest);

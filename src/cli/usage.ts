@@ -71,6 +71,9 @@ export const USAGE = `usage: sitempi <command> [options]
 
   sitempi testbed <command> ...    the multi-site testbed (sitempi testbed --help)
 
+  sitempi manager | submit | jobs | cancel | nodes | agent ...
+      The job manager: a queue of MPI jobs on a multi-site cluster (sitempi manager --help)
+
 report options (run, monitor, report):
   --top N                rows in the top-N tables (default 10)
   --threshold RATE       crossing traffic that makes a job network-intensive (default 10MB/s)

@@ -1,0 +1,33 @@
+// The usage text of the job manager's commands (sitempi manager --help).
+
+export const DEFAULT_MANAGER = 'tcp://127.0.0.1:7712';
+
+export const MANAGER_USAGE = `usage: the sitempi job manager (docs/manager.md)
+
+  sitempi manager (--cluster FILE | --testbed [--testbed-state DIR] | --sites A=4x2,B=2x2 [--rtt 10ms]
+                  [--bandwidth 1gbit] [--link A-B:rtt=20ms,bw=100mbit]... [--host localhost])
+                  [--listen ADDR]... [--dir DIR] [--token-file FILE] [--mpirun PATH] [--lib PATH]
+                  [--grace MS] [--max-bypass K] [--max-wait MS] [--stale-after N] [--agents MS] [--quiet]
+      Runs the manager: a queue of MPI jobs on the cluster (a description file, the testbed that is
+      up, or sites given here: nodes a0, a1, ... on host --host). Listens on ${DEFAULT_MANAGER} (default)
+      and on DIR/manager.sock; the token from --token-file or $SITEMPI_TOKEN. Jobs start first come,
+      first served with backfill (a job bypassed --max-bypass times, default 3, or waiting longer than
+      --max-wait ms, default 600000, blocks further backfill). Each job's output, exit code and report
+      go to DIR/jobs/ID.{out,err,exit,report.json}; the event log to DIR/events.jsonl (DIR default
+      ./sitempi-manager). A cancel sends SIGTERM to mpirun and SIGKILL after --grace ms (default 5000).
+      --agents MS starts an agent in each testbed node sampling every MS ms. A node is stale after
+      --stale-after missed samples (default 3): it gets no new jobs until it reports again.
+
+  sitempi submit [--name NAME] -np N [mpirun options] -- ./app [args...]
+      Queues a job; prints its id. The program runs in the current directory, with the manager's
+      environment. --host, --hostfile and -np are the manager's to set.
+  sitempi jobs [--json]              queued, running and ended jobs: placement, state, exit code, files
+  sitempi cancel ID...               a queued job is removed; a running one terminated
+  sitempi nodes [--json]             nodes: slots in use, jobs, health (fresh, stale, unknown), load, memory
+  sitempi agent --node NAME [--interval MS]
+      Samples this node's /proc/loadavg, /proc/stat and /proc/meminfo every MS ms (default 2000) and
+      reports to the manager.
+
+  The clients take --manager ADDR (default $SITEMPI_MANAGER, else ${DEFAULT_MANAGER}) and the token as
+  the manager does (--token-file FILE or $SITEMPI_TOKEN).
+`;

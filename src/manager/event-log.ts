@@ -1,0 +1,38 @@
+// The manager's event log: one JSON object per line (cluster, submit, start with its nodes, end,
+// cancel, stale, fresh), appended as it happens, so that slot usage can be replayed at any moment.
+import fs from 'node:fs';
+
+export type ManagerEvent =
+  | { type: 'cluster'; nodes: { name: string; site: string; slots: number }[] }
+  | { type: 'submit'; job: string; name: string; np: number }
+  | { type: 'start'; job: string; nodes: { node: string; site: string; slots: number }[] }
+  | { type: 'end'; job: string; exitCode: number | null; signal: string | null; state: string }
+  | { type: 'cancel'; job: string; was: string }
+  | { type: 'stale'; node: string }
+  | { type: 'fresh'; node: string };
+
+export class EventLog {
+  private fd: number | null;
+
+  constructor(readonly file: string) {
+    this.fd = fs.openSync(file, 'a', 0o600);
+  }
+
+  write(ev: ManagerEvent): void {
+    if (this.fd === null) return;
+    fs.writeSync(this.fd, JSON.stringify({ t: Date.now(), ...ev }) + '\n');
+  }
+
+  close(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+export function readEventLog(file: string): (ManagerEvent & { t: number })[] {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as ManagerEvent & { t: number });
+}
