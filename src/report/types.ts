@@ -23,6 +23,8 @@ export interface RankReport {
   wallSeconds: number;
   mpiSeconds: number;
   mpiFraction: number;
+  /** time in MPI_Init/Init_thread/MPI_Finalize: not in mpiSeconds */
+  initFinalizeSeconds: number;
   records: number;
   calls: number;
   droppedRecords: number;
@@ -67,6 +69,8 @@ export interface JobReport {
   wallSeconds: number;
   mpiSeconds: number;
   mpiFraction: number;
+  /** time in MPI_Init/Init_thread/MPI_Finalize summed over ranks: not in mpiSeconds */
+  initFinalizeSeconds: number;
   records: number;
   ranks: RankReport[];
   functions: FunctionReport[];
