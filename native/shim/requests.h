@@ -13,6 +13,16 @@ namespace sitempi::shim {
 
 extern std::atomic<int> g_tracked;
 
+// Bytes a completed receive delivered: the status's count of MPI_BYTE (Open MPI keeps it in the
+// status: no call into the library's progress), or the posted count's when it is undefined (more
+// than INT_MAX bytes).
+inline uint64_t received_bytes(const MPI_Status& st, int count, MPI_Datatype type) noexcept {
+  int n = MPI_UNDEFINED;
+  if (PMPI_Get_count(&st, MPI_BYTE, &n) != MPI_SUCCESS || n == MPI_UNDEFINED || n < 0)
+    return type_bytes(type, count);
+  return uint64_t(n);
+}
+
 void track_request(MPI_Request req, uint32_t fn, bool persistent, bool send, MPI_Comm comm, int peer, int count,
                    MPI_Datatype type) noexcept;
 
