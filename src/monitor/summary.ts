@@ -113,13 +113,6 @@ export function jobActiveNs(ranks: Ranks): number {
   return max > min ? Math.max(fallback, max - min) : fallback;
 }
 
-/** Time in MPI_Init/Init_thread/MPI_Finalize over all ranks (ns): not part of mpiFraction. */
-export function jobInitFinalizeNs(ranks: Ranks): number {
-  let t = 0;
-  for (const r of ranks) if (r) t += r.initFinalizeNs;
-  return t;
-}
-
 /** The seconds a job's rates are taken over: its communicating phase, or its wall time without one. */
 export function phaseSeconds(x: { wallSeconds: number; activeSeconds?: number }): number {
   const a = x.activeSeconds ?? 0;
