@@ -68,6 +68,7 @@ Napi::Value ExpandCollective(const Napi::CallbackInfo& info) {
   if (info.Length() > 7 && info[7].IsObject()) {
     Napi::Object o = info[7].As<Napi::Object>();
     if (o.Has("elems")) r.elems = to_u64(o.Get("elems"));
+    if (o.Has("nonBlocking")) r.blocking = !o.Get("nonBlocking").ToBoolean().Value();
     if (o.Has("peerBytes")) {
       peer_bytes = U64s(o.Get("peerBytes"));
       if (peer_bytes.size() != size_t(r.size < 0 ? 0 : r.size))

@@ -3,6 +3,7 @@
 #include <climits>
 
 #include "sites.h"
+#include "tuned.h"
 
 namespace sitempi::core {
 namespace {
@@ -253,7 +254,7 @@ void expand(const CollRecord& r, std::vector<Flow>& out) {
                       r.coll == Coll::Gatherv || r.coll == Coll::Scatter || r.coll == Coll::Scatterv)))
     return;
   if (r.alg == kAlgLibrary) {
-    expand_linear(r, out);
+    if (!r.blocking || !expand_tuned(r, out)) expand_linear(r, out);
     return;
   }
   if (!r.site_of) return;

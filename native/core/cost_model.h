@@ -13,8 +13,8 @@ namespace sitempi::core {
 // from native/shim/gen/facts.mjs.
 
 // Algorithm ids carried in Record.alg. 0 is whatever the MPI library ran; the monitor models it
-// with the flat (linear) algorithms of Open MPI's coll/basic, since the shim cannot see which
-// internal algorithm the library chose. The others are the shim's site-aware algorithms
+// with the algorithm Open MPI's coll/tuned picks for that size and communicator size where
+// tuned.h covers the family (Allreduce), else with the flat algorithms of coll/basic. The others are the shim's site-aware algorithms
 // (native/shim/coll/, docs/sites.md), whose flows `schedule` below describes exactly.
 enum Alg : uint32_t {
   kAlgLibrary = 0,
@@ -44,6 +44,9 @@ struct CollRecord {
   const int32_t* site_of = nullptr;      // site of each communicator rank (size entries)
   uint64_t elems = 0;                    // reductions: element count (0: unknown, taken as bytes)
   const uint64_t* peer_bytes = nullptr;  // alltoallv: bytes this rank sends to each rank (size)
+  // alg 0: the blocking call, which Open MPI runs with coll/tuned's algorithms (tuned.h); false: a
+  // non-blocking one (libnbc's own schedules), modelled flat.
+  bool blocking = true;
 };
 
 // Appends the flows of `r` to out (self-flows never appear). Unknown or uncovered: nothing.

@@ -110,6 +110,17 @@ void stop_recording(bool aborting) {
 }
 
 }  // namespace
+
+// After a successful MPI_Init(_thread): start recording, then one record of the Init call itself
+// (ticks t0..t1, before the clock's origin: stamped at the origin with its own duration), so that
+// the monitor can report Init time apart from the application's MPI time.
+void init_done(uint32_t fn, uint64_t t0, uint64_t t1) {
+  start_recording();
+  if (!enter() || t1 < t0) return;
+  const uint64_t origin = g_clock.origin_ticks();
+  append(fn | (kRoleOther << kRoleShift), -1, 0, 0, 0, origin, origin + (t1 - t0));
+}
+
 }  // namespace sitempi::shim
 
 using namespace sitempi::shim;
@@ -136,14 +147,16 @@ void finalize_with(F&& real) {
 extern "C" {
 
 SITEMPI_EXPORT int MPI_Init(int* argc, char*** argv) {
+  const uint64_t t0 = ticks();
   const int rc = PMPI_Init(argc, argv);
-  if (rc == MPI_SUCCESS) start_recording();
+  if (rc == MPI_SUCCESS) init_done(FN_Init, t0, ticks());
   return rc;
 }
 
 SITEMPI_EXPORT int MPI_Init_thread(int* argc, char*** argv, int required, int* provided) {
+  const uint64_t t0 = ticks();
   const int rc = PMPI_Init_thread(argc, argv, required, provided);
-  if (rc == MPI_SUCCESS) start_recording();
+  if (rc == MPI_SUCCESS) init_done(FN_Init_thread, t0, ticks());
   return rc;
 }
 
@@ -175,15 +188,17 @@ template <int V>
 void f_init(MPI_Fint* ierr) {
   static auto* real =
       reinterpret_cast<FInit*>(fortran_symbol(V ? "pmpi_init_f08_" : "pmpi_init_", V ? "mpi_init_f08_" : "mpi_init_"));
+  const uint64_t t0 = ticks();
   real(ierr);
-  if (!ierr || *ierr == MPI_SUCCESS) start_recording();
+  if (!ierr || *ierr == MPI_SUCCESS) init_done(FN_Init, t0, ticks());
 }
 template <int V>
 void f_init_thread(MPI_Fint* required, MPI_Fint* provided, MPI_Fint* ierr) {
   static auto* real = reinterpret_cast<FInitThread*>(fortran_symbol(V ? "pmpi_init_thread_f08_" : "pmpi_init_thread_",
                                                                     V ? "mpi_init_thread_f08_" : "mpi_init_thread_"));
+  const uint64_t t0 = ticks();
   real(required, provided, ierr);
-  if (!ierr || *ierr == MPI_SUCCESS) start_recording();
+  if (!ierr || *ierr == MPI_SUCCESS) init_done(FN_Init_thread, t0, ticks());
 }
 template <int V>
 void f_finalize(MPI_Fint* ierr) {

@@ -81,6 +81,9 @@ class Call {
   void p2p(Role role, MPI_Comm c, int peer, int64_t count, MPI_Datatype t) {
     primary(role, comm_world_rank(c, peer), type_bytes(t, count), comm_local_id(c));
   }
+  void p2p_bytes(Role role, MPI_Comm c, int peer, uint64_t bytes) {
+    primary(role, comm_world_rank(c, peer), bytes, comm_local_id(c));
+  }
   void rma(Role role, MPI_Win w, int target, int64_t count, MPI_Datatype t) {
     primary(role, win_world_rank(w, target), type_bytes(t, count), win_local_id(w));
   }

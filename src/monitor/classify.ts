@@ -5,7 +5,8 @@
 // inter-site link stayed below about 10 MB/s (LU: 3.4-6.9 MB/s, EP: 0) and hurt above it (CG: 20-41 MB/s, BT: 14-20 MB/s). We estimate that
 // traffic before any split: the bytes that would cross sites if the job's ranks were split in two
 // contiguous halves (0..P/2-1 | P/2..P-1, the way mpirun fills two sites), divided by the job's
-// wall time. The rate alone misses jobs that wait on the network without moving much data, so it
+// communicating phase (summary.ts, jobActiveNs: setup without communication is not averaged in;
+// the whole-wall rates stay in the numbers). The rate alone misses jobs that wait on the network without moving much data, so it
 // is combined with the fraction of time spent inside MPI:
 //
 //   network-intensive  if  crossRate >= T                                    (rule "rate")
@@ -16,6 +17,7 @@
 // Defaults: T = 10e6 B/s (10 MB/s), F = 0.5, k = 0.1, M = 1000 messages/s. Every parameter is an
 // option; `split` replaces the contiguous halves with any site assignment.
 import { crossingSumsSteps } from './crossing.js';
+import { jobActiveNs, phaseSeconds } from './summary.js';
 import { runSteps, type Steps } from './steps.js';
 import type { JobProfile } from './job.js';
 
@@ -46,6 +48,8 @@ export interface ClassifyInput {
   totalMessages: number;
   crossBytes: number;
   crossMessages: number;
+  /** the communicating phase (jobActiveNs); rates are over it when > 0, else over the wall time */
+  activeSeconds?: number;
 }
 
 /** The rule's inputs and what it derived from them. */
@@ -54,6 +58,9 @@ export interface ClassificationNumbers extends ClassifyInput {
   crossFraction: number;
   crossBytesPerSecond: number;
   crossMessagesPerSecond: number;
+  /** the same over the whole wall time (the rule's rates before the communicating phase) */
+  crossBytesPerSecondWall: number;
+  crossMessagesPerSecondWall: number;
   thresholdBytesPerSecond: number;
   mpiFractionThreshold: number;
   lowRateFactor: number;
@@ -95,6 +102,7 @@ export function* crossTrafficSteps(
     totalMessages: sums.totalMessages,
     crossBytes: sums.bytes,
     crossMessages: sums.messages,
+    activeSeconds: jobActiveNs(Array.from({ length: P }, (_, i) => job.rank(i))) / 1e9,
   };
 }
 
@@ -104,13 +112,16 @@ export function classifyNumbers(x: ClassifyInput, opts: ClassifyOptions = {}): C
   const F = opts.mpiFractionThreshold ?? 0.5;
   const k = opts.lowRateFactor ?? 0.1;
   const M = opts.messageRateThreshold ?? 1000;
-  const rate = x.wallSeconds > 0 ? x.crossBytes / x.wallSeconds : 0;
-  const msgRate = x.wallSeconds > 0 ? x.crossMessages / x.wallSeconds : 0;
+  const span = phaseSeconds(x);
+  const rate = span > 0 ? x.crossBytes / span : 0;
+  const msgRate = span > 0 ? x.crossMessages / span : 0;
   const numbers: ClassificationNumbers = {
     ...x,
     crossFraction: x.totalBytes > 0 ? x.crossBytes / x.totalBytes : 0,
     crossBytesPerSecond: rate,
     crossMessagesPerSecond: msgRate,
+    crossBytesPerSecondWall: x.wallSeconds > 0 ? x.crossBytes / x.wallSeconds : 0,
+    crossMessagesPerSecondWall: x.wallSeconds > 0 ? x.crossMessages / x.wallSeconds : 0,
     thresholdBytesPerSecond: T,
     mpiFractionThreshold: F,
     lowRateFactor: k,

@@ -72,11 +72,12 @@ export function* expandSteps(job: ExpandInput): Generator<void, Expanded> {
         continue;
       }
       const siteOf = map ? Array.from(comm.members, (w) => map[w] ?? 0) : undefined;
-      const key = `${kind},${alg},${me},${root},${size},${t.bytes[i]},${siteOf?.join('.') ?? ''}`;
+      const nonBlocking = FUNCTIONS[t.fn[i]].name.startsWith('MPI_I'); // libnbc, not coll/tuned
+      const key = `${kind},${alg},${me},${root},${size},${t.bytes[i]},${siteOf?.join('.') ?? ''},${nonBlocking}`;
       let flows = flowCache.get(key);
       if (!flows) {
         if (flowCache.size >= 4096) flowCache.clear(); // bounded: the cache only saves time
-        flowCache.set(key, (flows = expandCollective(kind, alg, me, root, size, t.bytes[i], siteOf)));
+        flowCache.set(key, (flows = expandCollective(kind, alg, me, root, size, t.bytes[i], siteOf, { nonBlocking })));
       }
       if (flows.src.length === 0) continue;
       work += flows.src.length;

@@ -306,6 +306,7 @@ export class JobProfile {
       winBytes += by;
       winMsgs += 1;
     }
+    r.phase.note(b);
     r.records += n;
     r.calls += calls;
     r.mpiNsRecorded += mpi;

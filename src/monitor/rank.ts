@@ -3,8 +3,11 @@ import { FUNCTIONS } from '../generated/functions.js';
 import type { Bye } from '../wire/messages.js';
 import { CollTable } from './colltable.js';
 import { U64Array } from './counters.js';
+import { CommPhase } from './rates.js';
 
 const NFN = FUNCTIONS.length;
+/** MPI_Init, MPI_Init_thread, MPI_Finalize: their time is set apart from the application's MPI time. */
+const LIFECYCLE_IDS = FUNCTIONS.filter((f) => /^MPI_(Init|Init_thread|Finalize)$/.test(f.name)).map((f) => f.id);
 /** Largest seq gap whose missing batches are remembered individually (so a late one is accepted). */
 const MAX_TRACKED_GAP = 1 << 16;
 
@@ -38,6 +41,8 @@ export class RankState {
   readonly fnBytes = new U64Array(NFN);
   readonly fnTime = new U64Array(NFN);
   readonly coll = new CollTable();
+  /** From the first to the last communication record (ns since startNs). */
+  readonly phase = new CommPhase();
   crossSiteMessages = 0;
   crossSiteBytes = 0;
   unknownFunctions = 0;
@@ -88,11 +93,30 @@ export class RankState {
     return this.bye && this.bye.endNs > 0 ? this.bye.endNs : this.lastNs;
   }
 
-  /** Time inside MPI (ns): Bye.mpiNs (exact even when records were dropped), or the sum of durations. */
-  get mpiNs(): number {
+  /**
+   * Time inside MPI (ns) with MPI_Init/Init_thread/MPI_Finalize: Bye.mpiNs (exact even when records
+   * were dropped), or the sum of durations.
+   */
+  get mpiNsAll(): number {
     return this.bye && this.bye.mpiNs > 0 ? this.bye.mpiNs : this.mpiNsRecorded;
   }
 
+  /** Time in MPI_Init/Init_thread/MPI_Finalize (ns), from their records. */
+  get initFinalizeNs(): number {
+    let t = 0;
+    for (const id of LIFECYCLE_IDS) t += this.fnTime.num(id);
+    return t;
+  }
+
+  /**
+   * The application's time inside MPI (ns): without MPI_Init/Finalize, which every rank pays once
+   * whatever it does (a tenth of a second or more of Finalize would otherwise count as MPI time).
+   */
+  get mpiNs(): number {
+    return Math.max(0, this.mpiNsAll - this.initFinalizeNs);
+  }
+
+  /** The application's time in MPI over the wall time. */
   get mpiFraction(): number {
     const w = this.wallNs;
     return w > 0 ? Math.min(1, this.mpiNs / w) : 0;

@@ -1,4 +1,7 @@
-// Ingest rates of a job over a sliding window of whole seconds (monitor clock).
+// Ingest rates of a job over a sliding window of whole seconds (monitor clock), and the phase of
+// a rank's records in which it communicates (the job's clock).
+import { ROLE_SHIFT, Role } from '../generated/facts.js';
+import type { Batch } from '../wire/batch.js';
 
 export interface Rates {
   windowSeconds: number;
@@ -53,5 +56,34 @@ export class RateWindow {
       bytesPerSecond: b / span,
       messagesPerSecond: m / span,
     };
+  }
+}
+
+/**
+ * A rank's communicating phase: from the start of its first communication record (a send, a
+ * receive, a one-sided transfer, a collective) to the end of its last, ns since its MPI_Init.
+ * Rates over it leave out setup and teardown without communication, which a whole-wall rate
+ * averages in (a multigrid's seconds of setup halve its rate).
+ */
+export class CommPhase {
+  firstNs = Infinity;
+  lastNs = 0;
+
+  /** Widens the phase to the batch's communication records. */
+  note(b: Pick<Batch, 'n' | 'fn' | 'start' | 'duration'>): void {
+    const { n, fn, start, duration } = b;
+    for (let i = 0; i < n; i++) {
+      const role = fn[i] >>> ROLE_SHIFT;
+      if (role === Role.Other || role === Role.Placement || role === Role.PartSend || role === Role.PartPull) continue;
+      const s = start[i];
+      if (s < this.firstNs) this.firstNs = s;
+      const e = s + duration[i];
+      if (e > this.lastNs) this.lastNs = e;
+    }
+  }
+
+  /** Whether any communication record was seen. */
+  get seen(): boolean {
+    return this.firstNs !== Infinity;
   }
 }

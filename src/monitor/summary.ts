@@ -89,3 +89,32 @@ export function jobLosses(ranks: Ranks): Losses {
     }
   return { droppedRecords: d, lostBatches: lb, lostRecords: lr, duplicateBatches: dup };
 }
+
+/**
+ * The job's communicating phase (ns): from the earliest rank's first communication record to the
+ * latest rank's last one, on the ranks' common clock (their start times) like jobWallNs. 0 when no
+ * rank communicated.
+ */
+export function jobActiveNs(ranks: Ranks): number {
+  let origin: bigint | null = null;
+  for (const r of ranks)
+    if (r && r.phase.seen && r.startNs && (origin === null || r.startNs < origin)) origin = r.startNs;
+  let min = Infinity,
+    max = -Infinity,
+    fallback = 0;
+  for (const r of ranks) {
+    if (!r || !r.phase.seen) continue;
+    fallback = Math.max(fallback, r.phase.lastNs - r.phase.firstNs);
+    if (origin === null || !r.startNs) continue;
+    const base = Number(r.startNs - origin); // small: the ranks start within seconds of each other
+    min = Math.min(min, base + r.phase.firstNs);
+    max = Math.max(max, base + r.phase.lastNs);
+  }
+  return max > min ? Math.max(fallback, max - min) : fallback;
+}
+
+/** The seconds a job's rates are taken over: its communicating phase, or its wall time without one. */
+export function phaseSeconds(x: { wallSeconds: number; activeSeconds?: number }): number {
+  const a = x.activeSeconds ?? 0;
+  return a > 0 && a <= x.wallSeconds ? a : x.wallSeconds;
+}

@@ -63,7 +63,8 @@ export interface NativeAddon {
     size: number,
     bytes: number,
     siteOf?: number[],
-    extra?: { elems?: number; peerBytes?: number[] },
+    /** nonBlocking: a non-blocking call (libnbc's algorithms, modelled flat), not coll/tuned's */
+    extra?: { elems?: number; peerBytes?: number[]; nonBlocking?: boolean },
   ): Flows;
   /** Messages and bytes each rank sends across sites in one call, as the shim counts them. */
   predictCollective(call: CollPrediction): { alg: number; crossMsgs: number[]; crossBytes: number[]; sites: number };

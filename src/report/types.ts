@@ -27,6 +27,8 @@ export interface RankReport {
   wallSeconds: number;
   mpiSeconds: number;
   mpiFraction: number;
+  /** time in MPI_Init/Init_thread/MPI_Finalize: not in mpiSeconds */
+  initFinalizeSeconds: number;
   records: number;
   calls: number;
   droppedRecords: number;
@@ -71,6 +73,8 @@ export interface JobReport {
   wallSeconds: number;
   mpiSeconds: number;
   mpiFraction: number;
+  /** time in MPI_Init/Init_thread/MPI_Finalize summed over ranks: not in mpiSeconds */
+  initFinalizeSeconds: number;
   records: number;
   /** every rank up to MAX_LISTED_RANKS ranks, else those rankSummary names (by rank) */
   ranks: RankReport[];

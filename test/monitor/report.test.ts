@@ -35,7 +35,8 @@ function writeJob(
       fn: SEND,
       peer: peerOf(r),
       bytes,
-      start: i * 10,
+      // spread over the wall time: the communicating phase is all of it
+      start: Math.round((i * (wallNs - 1)) / Math.max(1, msgs - 1)),
       duration: 1,
     }));
     const f = path.join(dir, `sitempi-${job}-${r}.smpi`);

@@ -80,12 +80,15 @@ export const kinds = {
   isend: p2p('Send', 'comm', 'dest', 'count', 'datatype'),
   sendrecv: p2p('Send', 'comm', 'dest', 'sendcount', 'sendtype'),
   sendrecv_replace: p2p('Send', 'comm', 'dest', 'count', 'datatype'),
+  // The bytes received, from the status (the posted count is only an upper bound); the status is
+  // read even when the application ignores it.
   recv: (f) => ({
     pre: `const bool any_ = ${f.v('source')} == MPI_ANY_SOURCE;`,
-    args: { status: f.statuses('status', '1', 'any_') },
+    args: { status: f.statuses('status', '1', 'true') },
     post: `MPI_Status st_;
-  const int src_ = any_ && sts_.get(0, st_) ? st_.MPI_SOURCE : ${f.v('source')};
-  call_.p2p(sitempi::shim::kRoleRecv, ${f.v('comm')}, src_, ${f.v('count')}, ${f.v('datatype')});`,
+  const bool got_ = rc_ == MPI_SUCCESS && sts_.get(0, st_);
+  const int src_ = any_ && got_ ? st_.MPI_SOURCE : ${f.v('source')};
+  call_.p2p_bytes(sitempi::shim::kRoleRecv, ${f.v('comm')}, src_, got_ ? sitempi::shim::received_bytes(st_, ${f.v('count')}, ${f.v('datatype')}) : sitempi::shim::type_bytes(${f.v('datatype')}, ${f.v('count')}));`,
   }),
   irecv: (f) => ({
     post: `if (${f.v('source')} == MPI_ANY_SOURCE) {
