@@ -1,6 +1,6 @@
 // A job's matrices assembled from its sparse stores (pairstore.ts, histogram.ts): the pairs of
 // some epochs merged and sorted, the dense form for small jobs, the histogram cells in order.
-import { U64Array } from './counters.js';
+import { MAX_EXACT, U64Array } from './counters.js';
 import { HISTOGRAM_BUCKETS, HistogramStore } from './histogram.js';
 import { SparseMatrix, type Matrix } from './pairs.js';
 import { PairStore, SLOT } from './pairstore.js';
@@ -20,23 +20,32 @@ export function* mergedSteps(stores: readonly PairStore[], size: number): Steps<
 export function* denseSteps(stores: readonly PairStore[], size: number): Steps<Matrix> {
   const n = size * size;
   const out: Matrix = { size, bytes: new U64Array(n), messages: new U64Array(n) };
-  for (const s of stores) {
-    const d = s.data;
-    const big = s.bytesHi !== null || s.messagesHi !== null;
-    for (let at = 0; at < d.length; at += SLOT) {
-      if (at % (STEP * SLOT) === 0) yield;
-      if (d[at] === 0) continue;
-      const pair = d[at] - 1;
-      if (big) {
-        out.bytes.addBig(pair, s.bytesAt(at));
-        out.messages.addBig(pair, s.messagesAt(at));
-      } else {
-        out.bytes.add(pair, d[at + 1]);
-        out.messages.add(pair, d[at + 2]);
-      }
+  for (const s of stores)
+    for (let at = 0; at < s.data.length; at += STEP * SLOT) {
+      addSlots(out, s, at, Math.min(s.data.length, at + STEP * SLOT));
+      yield;
+    }
+  return out;
+}
+
+/** Adds the slots of `s` from offset `from` to `to` into `out` (a plain loop: generators are
+ * optimised less well). */
+function addSlots(out: Matrix, s: PairStore, from: number, to: number): void {
+  const d = s.data;
+  const big = s.bytesHi !== null || s.messagesHi !== null;
+  const b = out.bytes.lo,
+    m = out.messages.lo;
+  for (let at = from; at < to; at += SLOT) {
+    if (d[at] === 0) continue;
+    const pair = d[at] - 1;
+    if (big || b[pair] + d[at + 1] >= MAX_EXACT || m[pair] + d[at + 2] >= MAX_EXACT) {
+      out.bytes.addBig(pair, s.bytesAt(at));
+      out.messages.addBig(pair, s.messagesAt(at));
+    } else {
+      b[pair] += d[at + 1];
+      m[pair] += d[at + 2];
     }
   }
-  return out;
 }
 
 /** Non-empty histogram cells in (src, dst, bucket) order, as columns. */
@@ -51,31 +60,30 @@ export interface HistogramCells {
 
 /** The cells of `stores` added up (same pair index src * size + dst in each). */
 export function histogramCells(stores: readonly HistogramStore[], size: number): HistogramCells {
-  let all = stores[0];
-  if (stores.length > 1) {
-    all = new HistogramStore(stores.reduce((n, s) => n + s.cells, 0));
-    for (const s of stores) s.forEachCell((pair, bucket, n) => all.add(pair, bucket, n));
-  }
-  const keys = new Float64Array(all.cells);
+  // Every store's cell keys in one sorted list (a cell in several stores appears repeatedly),
+  // then each distinct key once with its counts summed over the stores.
+  const keys = new Float64Array(stores.reduce((n, s) => n + s.cells, 0));
   let k = 0;
-  all.forEachCell((pair, bucket) => (keys[k++] = pair * HISTOGRAM_BUCKETS + bucket));
+  for (const s of stores) s.forEachCell((pair, bucket) => (keys[k++] = pair * HISTOGRAM_BUCKETS + bucket));
   keys.sort();
+  let distinct = 0;
+  for (let i = 0; i < k; i++) if (i === 0 || keys[i] !== keys[i - 1]) keys[distinct++] = keys[i];
   const out: HistogramCells = {
     size,
-    count: k,
-    src: new Uint32Array(k),
-    dst: new Uint32Array(k),
-    bucket: new Uint8Array(k),
-    counts: new Float64Array(k),
+    count: distinct,
+    src: new Uint32Array(distinct),
+    dst: new Uint32Array(distinct),
+    bucket: new Uint8Array(distinct),
+    counts: new Float64Array(distinct),
   };
-  for (let i = 0; i < k; i++) {
+  for (let i = 0; i < distinct; i++) {
     const pair = Math.floor(keys[i] / HISTOGRAM_BUCKETS),
       bucket = keys[i] - pair * HISTOGRAM_BUCKETS;
     const src = Math.floor(pair / size);
     out.src[i] = src;
     out.dst[i] = pair - src * size;
     out.bucket[i] = bucket;
-    out.counts[i] = all.get(pair, bucket);
+    for (const s of stores) out.counts[i] += s.get(pair, bucket);
   }
   return out;
 }

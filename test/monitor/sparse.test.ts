@@ -60,6 +60,10 @@ describe('PairStore', () => {
       store.addAt(store.slot(pair), bytes, messages);
       ref.add(pair, bytes, messages);
     }
+    for (let i = 0; i < 3; i++) {
+      store.addAt(store.slot(hot[0]), 2 ** 52, 1); // past 2^53: spills
+      ref.add(hot[0], 2 ** 52, 1);
+    }
     expect(store.count).toBe(ref.pairs.size);
     expect(store.bytesHi?.size).toBeGreaterThan(0); // the spill path was taken
     const wrong = [...ref.pairs].filter(([p, [b, k]]) => {
