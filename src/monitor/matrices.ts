@@ -10,8 +10,10 @@ const STEP = 1 << 16;
 
 /** The pairs of `stores` added up, in (src, dst) order. */
 export function* mergedSteps(stores: readonly PairStore[], size: number): Steps<SparseMatrix> {
-  if (stores.length === 1) return yield* stores[0].sortedSteps(size);
-  const all = new PairStore(stores.reduce((n, s) => n + s.count, 0));
+  if (stores.length <= 1) return yield* (stores[0] ?? new PairStore()).sortedSteps(size);
+  // Sized for the largest: a store at least as large as each source takes its pairs (which come
+  // in hash order) without piling them up; it grows past that as usual.
+  const all = new PairStore(Math.max(...stores.map((s) => s.count)));
   for (const s of stores) yield* all.addStoreSteps(s);
   return yield* all.sortedSteps(size);
 }

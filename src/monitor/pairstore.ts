@@ -124,27 +124,54 @@ export class PairStore {
     return refused;
   }
 
-  /** The pairs in (src, dst) order, as a matrix of `size` ranks. */
+  /** The pairs in (src, dst) order, as a matrix of `size` ranks: bucketed by source row, then
+   * each row sorted, so that the work is linear, in slices, and no one sort holds the thread. */
   *sortedSteps(size: number): Steps<SparseMatrix> {
     const d = this.data;
-    const keys = new Float64Array(this.count);
-    let n = 0;
-    for (let at = 0; at < d.length; at += SLOT) if (d[at] !== 0) keys[n++] = d[at] - 1;
-    keys.sort();
-    yield;
+    const n = this.count;
+    const rowStart = new Uint32Array(size + 1);
+    for (let at = 0; at < d.length; at += SLOT) {
+      if (at % (STEP * SLOT) === 0 && at > 0) yield;
+      if (d[at] !== 0) rowStart[Math.floor((d[at] - 1) / size) + 1]++;
+    }
+    for (let r = 0; r < size; r++) rowStart[r + 1] += rowStart[r];
+    const fill = rowStart.slice(0, size);
+    // slot offsets, bucketed by row, then sorted by pair within each row
+    const offsets = new Uint32Array(n);
+    for (let at = 0; at < d.length; at += SLOT) {
+      if (at % (STEP * SLOT) === 0 && at > 0) yield;
+      if (d[at] !== 0) offsets[fill[Math.floor((d[at] - 1) / size)]++] = at;
+    }
+    const byPair = (x: number, y: number) => d[x] - d[y];
+    let work = 0;
+    for (let r = 0; r < size; r++) {
+      const a = rowStart[r],
+        b = rowStart[r + 1];
+      if (b - a > 1) offsets.subarray(a, b).sort(byPair);
+      if ((work += b - a + 1) >= STEP) {
+        work = 0;
+        yield;
+      }
+    }
     const src = new Uint32Array(n),
       dst = new Uint32Array(n);
     const bytes = new U64Array(n),
       messages = new U64Array(n);
+    const big = this.bytesHi !== null || this.messagesHi !== null;
     for (let i = 0; i < n; i++) {
       if (i % STEP === 0 && i > 0) yield;
-      const pair = keys[i];
-      const at = this.find(pair);
+      const at = offsets[i];
+      const pair = d[at] - 1;
       const s = Math.floor(pair / size);
       src[i] = s;
       dst[i] = pair - s * size;
-      bytes.addBig(i, this.bytesAt(at));
-      messages.addBig(i, this.messagesAt(at));
+      if (big) {
+        bytes.addBig(i, this.bytesAt(at));
+        messages.addBig(i, this.messagesAt(at));
+      } else {
+        bytes.lo[i] = d[at + 1];
+        messages.lo[i] = d[at + 2];
+      }
     }
     return new SparseMatrix(size, src, dst, bytes, messages);
   }
