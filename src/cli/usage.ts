@@ -41,7 +41,7 @@ export const USAGE = `usage: sitempi <command> [options]
       a report for each job that ends (text, or one JSON line per job with --json; with --report-dir
       also writes DIR/<job>.json, mode 0600 unless --report-mode). Connections that send no Hello
       within --hello-timeout (default 30000 ms) are closed; jobs of more than --max-ranks ranks
-      (default 8192: the matrices are dense, 1 GiB per placement epoch at that size) are refused.
+      (default 65536: a guard against nonsense sizes; the matrices are sparse) are refused.
       A job whose ranks have not all connected waits --join-window (default 60000 ms) after its
       last connection closed for the others; --require-job-key refuses ranks without a job key
       (SITEMPI_JOB_KEY, set by sitempi run). A second report of one job id in --report-dir gets a

@@ -92,7 +92,7 @@ export function* crossTrafficSteps(
   const P = job.size;
   const site = opts.split ?? Array.from({ length: P }, (_, i) => (i < Math.floor(P / 2) ? 0 : 1));
   if (site.length !== P) throw new Error(`split has ${site.length} entries, the job has ${P} ranks`);
-  const m = yield* job.matrixSteps(opts.epoch);
+  const m = yield* job.pairMatrixSteps(opts.epoch);
   const sums = yield* crossingSumsSteps(m, site);
   return {
     ranks: P,

@@ -7,10 +7,9 @@ import type { RankState } from './rank.js';
 
 export class CommTable {
   readonly comms: CommInfo[] = [];
-  /** Hash of (globalId, members, remoteMembers) -> indexes of the communicators with that hash.
-   * A numeric hash, not a joined string: every rank defines MPI_COMM_WORLD, so a job of P ranks
-   * would build P strings of P numbers (seconds of CPU at 16 384 ranks). */
-  private readonly commKeys = new Map<number, number[]>();
+  /** Communicators by a short key (global id, sizes, hash of the members): a list, since two
+   * communicators may share a key; members are compared in full. */
+  private readonly commKeys = new Map<string, number[]>();
   private commRefs = 0;
   private commMembers = 0;
 
@@ -26,14 +25,19 @@ export class CommTable {
     const P = this.size;
     if (c.members.length > P || c.remoteMembers.length > P)
       throw new ProtocolError(`CommDef with more members than the job's ${P} ranks`);
-    for (const w of c.members) if (w >= P) throw new ProtocolError(`CommDef member ${w} out of range for size ${P}`);
-    for (const w of c.remoteMembers)
-      if (w >= P) throw new ProtocolError(`CommDef member ${w} out of range for size ${P}`);
     if (!r.localComm.has(c.localId) && this.commRefs >= this.limits.maxCommRefs)
       throw new ProtocolError(`more than ${this.limits.maxCommRefs} communicators in job ${this.id} (maxCommRefs)`);
-    const key = commHash(c);
-    let index = this.commKeys.get(key)?.find((i) => sameComm(this.comms[i], c));
+    // Every rank of a job sends the world communicator: a key of its members in full would cost
+    // size^2 characters over the job's ranks. The key hashes a sample of them; sameMembers then
+    // compares them all, once.
+    const key = `${c.globalId}:${c.members.length}:${c.remoteMembers.length}:${hash(c.members)}:${hash(c.remoteMembers)}`;
+    const same = this.commKeys.get(key) ?? [];
+    let index = same.find((i) => sameMembers(this.comms[i], c));
     if (index === undefined) {
+      // a communicator already known has valid members; a new one is checked
+      for (const w of c.members) if (w >= P) throw new ProtocolError(`CommDef member ${w} out of range for size ${P}`);
+      for (const w of c.remoteMembers)
+        if (w >= P) throw new ProtocolError(`CommDef member ${w} out of range for size ${P}`);
       const n = c.members.length + c.remoteMembers.length;
       if (this.commMembers + n > this.limits.maxCommMembers)
         throw new ProtocolError(
@@ -52,34 +56,27 @@ export class CommTable {
         remoteMembers: c.remoteMembers.length ? Uint32Array.from(c.remoteMembers) : null,
         rankOf,
       });
-      const same = this.commKeys.get(key);
-      if (same) same.push(index);
-      else this.commKeys.set(key, [index]);
+      this.commKeys.set(key, [...same, index]);
     }
     if (!r.localComm.has(c.localId)) this.commRefs++;
     r.localComm.set(c.localId, index);
   }
 }
 
-/** FNV-1a over the communicator's global id and member lists (a length separates the lists). */
-function commHash(c: CommDef): number {
+/** Hash of about 64 members spread over the list. */
+function hash(members: readonly number[]): number {
   let h = 0x811c9dc5;
-  const mix = (v: number) => {
-    h = Math.imul(h ^ (v & 0xffff), 0x01000193);
-    h = Math.imul(h ^ (v >>> 16), 0x01000193);
-  };
-  mix(Number(c.globalId & 0xffffffffn));
-  mix(Number((c.globalId >> 32n) & 0xffffffffn));
-  mix(c.members.length);
-  for (const w of c.members) mix(w);
-  for (const w of c.remoteMembers) mix(w);
+  const step = Math.max(1, Math.floor(members.length / 64));
+  for (let i = 0; i < members.length; i += step) h = Math.imul(h ^ members[i], 0x01000193);
   return h >>> 0;
 }
 
-function sameComm(a: CommInfo, c: CommDef): boolean {
-  if (a.globalId !== c.globalId || a.members.length !== c.members.length) return false;
-  if ((a.remoteMembers?.length ?? 0) !== c.remoteMembers.length) return false;
-  for (let i = 0; i < c.members.length; i++) if (a.members[i] !== c.members[i]) return false;
-  for (let i = 0; i < c.remoteMembers.length; i++) if (a.remoteMembers![i] !== c.remoteMembers[i]) return false;
+function sameMembers(info: CommInfo, c: CommDef): boolean {
+  const a = info.members,
+    b = c.members;
+  if (a.length !== b.length || (info.remoteMembers?.length ?? 0) !== c.remoteMembers.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  const ra = info.remoteMembers;
+  for (let i = 0; i < c.remoteMembers.length; i++) if (ra![i] !== c.remoteMembers[i]) return false;
   return true;
 }

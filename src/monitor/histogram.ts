@@ -29,12 +29,22 @@ const MIN_CAPACITY = 64;
 export class HistogramStore {
   // Cell key + 1 per slot, 0 = empty; key = pair * HISTOGRAM_BUCKETS + bucket. Doubles because
   // the key outgrows 32 bits past ~8000 ranks (pair < size^2).
-  private keys = new Float64Array(MIN_CAPACITY);
-  private counts = new Float64Array(MIN_CAPACITY);
+  private keys: Float64Array;
+  private counts: Float64Array;
   // Fibonacci hashing takes the top log2(capacity) bits of the product.
-  private shift = Math.clz32(MIN_CAPACITY) + 1;
+  private shift: number;
   /** Non-empty cells. */
   cells = 0;
+
+  /** `expected`: cells it will hold. A store that receives the cells of others in their table
+   * order (hash order) must be sized for all of them, or they pile up in long probe runs. */
+  constructor(expected = 0) {
+    let capacity = MIN_CAPACITY;
+    while (capacity * 3 < expected * 4 + 4) capacity *= 2;
+    this.keys = new Float64Array(capacity);
+    this.counts = new Float64Array(capacity);
+    this.shift = Math.clz32(capacity) + 1;
+  }
 
   /** Adds n to the count of `bucket` of `pair`; a new cell only when mayGrow (false if refused). */
   add(pair: number, bucket: number, n: number, mayGrow = true): boolean {
@@ -80,15 +90,22 @@ export class HistogramStore {
   /** Adds every pair's histogram into rows (pair -> counts), creating missing rows: one pass
    * over the table instead of a lookup per (pair, bucket). */
   addAllTo(rows: Map<number, Float64Array>): void {
+    this.forEachCell((pair, bucket, n) => {
+      let row = rows.get(pair);
+      if (!row) rows.set(pair, (row = new Float64Array(HISTOGRAM_BUCKETS)));
+      row[bucket] += n;
+    });
+  }
+
+  /** Calls fn for every non-empty cell (table order). */
+  forEachCell(fn: (pair: number, bucket: number, count: number) => void): void {
     const keys = this.keys,
       counts = this.counts;
     for (let i = 0; i < keys.length; i++) {
       if (keys[i] === 0) continue;
       const key = keys[i] - 1;
       const pair = Math.floor(key / HISTOGRAM_BUCKETS);
-      let row = rows.get(pair);
-      if (!row) rows.set(pair, (row = new Float64Array(HISTOGRAM_BUCKETS)));
-      row[key - pair * HISTOGRAM_BUCKETS] += counts[i];
+      fn(pair, key - pair * HISTOGRAM_BUCKETS, counts[i]);
     }
   }
 

@@ -13,6 +13,8 @@ export {
   bucketLow,
   type Matrix,
   type PairMatrix,
+  type SparseMatrix,
+  type HistogramCells,
   type FunctionStats,
   type Rates,
   type JobEndReason,
@@ -29,5 +31,5 @@ export {
   type Verdict,
 } from './classify.js';
 export { JobTable, Session, ProtocolError, tokensEqual, type JobRegistration } from './ingest.js';
-export { DEFAULT_JOB_LIMITS, DEFAULT_MAX_RANKS, type JobLimits } from './limits.js';
+export { DEFAULT_JOB_LIMITS, DEFAULT_MAX_RANKS, DENSE_MAX_RANKS, type JobLimits } from './limits.js';
 export { U64Array, MAX_EXACT } from './counters.js';

@@ -18,7 +18,7 @@ export function tokensEqual(a: string, b: string): boolean {
 export interface JobTableOptions extends JobOptions {
   /** Required Hello.token; unset = any token accepted. */
   token?: string;
-  /** Largest job size accepted (dense matrices are size^2). Default DEFAULT_MAX_RANKS. */
+  /** Largest job size accepted (a guard, not a memory limit). Default DEFAULT_MAX_RANKS. */
   maxRanks?: number;
   /** Refuse Hellos without a job key (Hello.job_key). Default false. */
   requireJobKey?: boolean;

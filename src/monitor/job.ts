@@ -3,16 +3,18 @@
 import { PlacementMark } from '../generated/facts.js';
 import { COLL_NAMES, FUNCTIONS, Role, ROLE_SHIFT } from '../generated/functions.js';
 import type { Batch, Bye, CommDef, Hello } from '../wire/messages.js';
-import { MAX_EXACT, U64Array } from './counters.js';
-import { expandAll, expandSteps, type EpochData, type Expanded } from './expand.js';
+import { MAX_EXACT } from './counters.js';
+import { expandAll, expandSteps, type Expanded } from './expand.js';
 import { HISTOGRAM_BUCKETS, HistogramStore, sizeBucket } from './histogram.js';
-import { DEFAULT_JOB_LIMITS, epochsKept, LimitCounters, type JobLimits } from './limits.js';
+import { DEFAULT_JOB_LIMITS, DENSE_MAX_RANKS, epochsKept, LimitCounters, type JobLimits } from './limits.js';
 import type { CommInfo } from './comm.js';
 import { CommTable } from './commtable.js';
 import { RankState } from './rank.js';
 import { RateWindow, type Rates } from './rates.js';
 import { functionStats, jobLosses, jobMpiFraction, jobWallNs, type FunctionStats, type Losses } from './summary.js';
-import { pairsFromDense, type PairMatrix } from './pairs.js';
+import { denseSteps, histogramCells, mergedSteps, type HistogramCells } from './matrices.js';
+import { PairStore, pairsHeld } from './pairstore.js';
+import type { Matrix, SparseMatrix } from './pairs.js';
 import { runSteps, type Steps } from './steps.js';
 import { SwitchMarks, type PlacementSwitch } from './switches.js';
 
@@ -21,21 +23,14 @@ export { RankState } from './rank.js';
 export type { Rates } from './rates.js';
 export type { FunctionStats } from './summary.js';
 export type { PlacementSwitch } from './switches.js';
-export type { PairMatrix } from './pairs.js';
+export type { Matrix, PairMatrix, SparseMatrix } from './pairs.js';
+export type { HistogramCells } from './matrices.js';
 
 const FN_MASK = (1 << ROLE_SHIFT) - 1;
 const NFN = FUNCTIONS.length;
 const NEWEST_CALL_ROLE = Role.Coll; // roles 0..4 are calls
 /** Role.Placement records: `alg` says which mark (PlacementMark, generated from native/shim/gen/facts.mjs). */
 const PLACEMENT_MARK_SWITCH = PlacementMark.Switch;
-
-/** Matrices of one placement epoch (or of the whole job): dense size x size, row = source. */
-export interface Matrix {
-  size: number;
-  /** bytes[src * size + dst] */
-  bytes: U64Array;
-  messages: U64Array;
-}
 
 export type JobEndReason = 'complete' | 'disconnected' | 'closed' | 'files';
 
@@ -62,7 +57,8 @@ export class JobProfile {
   readonly siteMaps = new Map<number, number[]>();
   private readonly commTable: CommTable;
   private readonly switchMarks: SwitchMarks;
-  private readonly epochData = new Map<number, EpochData>();
+  /** Point-to-point pairs per kept placement epoch (pair index = src * size + dst). */
+  private readonly epochData = new Map<number, PairStore>();
   /** Point-to-point message-size histograms (pair index = src * size + dst). */
   private readonly hist = new HistogramStore();
   private readonly window: RateWindow;
@@ -98,7 +94,7 @@ export class JobProfile {
     this.window = new RateWindow(Math.max(1, Math.round(opts.rateWindowSeconds ?? 10)));
     this.startedAtMs = this.now();
     this.limits = { ...DEFAULT_JOB_LIMITS, ...opts.limits };
-    this.maxEpochs = epochsKept(this.limits, size);
+    this.maxEpochs = epochsKept(this.limits);
     this.commTable = new CommTable(id, size, this.limits);
     this.comms = this.commTable.comms;
     this.switchMarks = new SwitchMarks(this.limits.maxPlacementSwitches);
@@ -106,11 +102,15 @@ export class JobProfile {
 
   /** One line per limit this job reached (for the report; empty in ordinary runs). */
   get limitNotes(): string[] {
-    return this.overLimit.notes(this.limits, this.size, this.maxEpochs);
+    return this.overLimit.notes(this.limits, this.expanded().pairsOverLimit);
   }
 
   get maxHistogramCells(): number {
     return this.limits.maxHistogramCells;
+  }
+
+  get maxMatrixCells(): number {
+    return this.limits.maxMatrixCells;
   }
 
   get ended(): boolean {
@@ -188,14 +188,10 @@ export class JobProfile {
     this.version++;
   }
 
-  /** The point-to-point matrices of a kept epoch. */
-  private epochMatrix(epoch: number): EpochData {
+  /** The point-to-point pairs of a kept epoch. */
+  private epochPairs(epoch: number): PairStore {
     let e = this.epochData.get(epoch);
-    if (!e) {
-      const n = this.size * this.size;
-      e = { bytes: new U64Array(n), messages: new U64Array(n) };
-      this.epochData.set(epoch, e);
-    }
+    if (!e) this.epochData.set(epoch, (e = new PairStore()));
     return e;
   }
 
@@ -219,9 +215,14 @@ export class JobProfile {
       me = r.rank;
     const epoch = this.epochSlot(b.epoch);
     if (epoch !== b.epoch) this.overLimit.mergedEpochBatches++;
-    const em = this.epochMatrix(epoch);
-    const mb = em.bytes.lo,
-      mm = em.messages.lo;
+    const em = this.epochPairs(epoch);
+    // Pair cells of the other epochs, for the job's budget (limits.maxMatrixCells).
+    const cellsElsewhere = pairsHeld(this.epochData.values()) - em.count;
+    const maxCells = this.limits.maxMatrixCells;
+    let data = em.data;
+    // Consecutive records often name the same pair (a halo loop, a pipeline): one probe for them.
+    let lastPair = -1,
+      lastAt = -1;
     const fnCalls = r.fnCalls,
       fnBytes = r.fnBytes.lo,
       fnTime = r.fnTime.lo;
@@ -297,10 +298,20 @@ export class JobProfile {
       }
       if (src === dst) continue;
       const idx = src * P + dst;
-      const s = mb[idx] + by;
-      if (s < MAX_EXACT) mb[idx] = s;
-      else em.bytes.spill(idx, by);
-      mm[idx] += 1;
+      if (idx !== lastPair) {
+        lastAt = em.slot(idx, cellsElsewhere + em.count < maxCells);
+        data = em.data;
+        if (lastAt < 0) {
+          this.overLimit.pairsOverLimit++;
+          lastPair = -1;
+          continue;
+        }
+        lastPair = idx;
+      }
+      const s = data[lastAt + 1] + by;
+      if (s < MAX_EXACT) data[lastAt + 1] = s;
+      else em.spillBytes(lastAt, by);
+      data[lastAt + 2] += 1;
       if (!hist.add(idx, by < 4294967296 ? 32 - Math.clz32(by) : sizeBucket(by), 1, histRoom()))
         this.overLimit.histogramOverLimit++;
       winBytes += by;
@@ -344,32 +355,47 @@ export class JobProfile {
 
   /**
    * Communication matrix (row = source world rank, column = destination): point-to-point and
-   * one-sided traffic plus collectives expanded by the cost model. `epoch` selects one placement
-   * epoch; without it, the whole job.
+   * one-sided traffic plus collectives expanded by the cost model, as its non-zero pairs in
+   * (src, dst) order. `epoch` selects one placement epoch; without it, the whole job. Memory and
+   * time are proportional to the pairs that talk: what reports and callers of large jobs read.
+   */
+  pairMatrix(epoch?: number): SparseMatrix {
+    return runSteps(this.pairMatrixSteps(epoch));
+  }
+
+  /** pairMatrix() in steps (for reports that yield to the event loop, steps.ts). */
+  *pairMatrixSteps(epoch?: number): Steps<SparseMatrix> {
+    return yield* mergedSteps(this.storesOf(epoch), this.size);
+  }
+
+  /**
+   * The same matrix dense, size x size (bytes[src * size + dst]): for small jobs and library
+   * callers. Throws above DENSE_MAX_RANKS ranks, where pairMatrix() is the way.
    */
   matrix(epoch?: number): Matrix {
     return runSteps(this.matrixSteps(epoch));
   }
 
-  /** matrix() in steps of 64 Ki cells (for reports that yield to the event loop, steps.ts). */
+  /** matrix() in steps of 64 Ki pairs (for reports that yield to the event loop, steps.ts). */
   *matrixSteps(epoch?: number): Steps<Matrix> {
-    const n = this.size * this.size;
-    const out: Matrix = { size: this.size, bytes: new U64Array(n), messages: new U64Array(n) };
-    const ex = this.expanded();
-    for (const [e, d] of [...this.epochData, ...ex.perEpoch]) {
-      if (epoch !== undefined && e !== epoch) continue;
-      for (let i = 0; i < n; i += 1 << 16) {
-        out.bytes.addAll(d.bytes, i, Math.min(n, i + (1 << 16)));
-        out.messages.addAll(d.messages, i, Math.min(n, i + (1 << 16)));
-        yield;
-      }
-    }
+    if (this.size > DENSE_MAX_RANKS)
+      throw new RangeError(
+        `job ${this.id} has ${this.size} ranks: a dense matrix is kept to jobs of at most ${DENSE_MAX_RANKS} ranks; use pairMatrix(), which holds only the pairs that talk`,
+      );
+    return yield* denseSteps(this.storesOf(epoch), this.size);
+  }
+
+  /** The pair stores (point-to-point, expanded collectives) of one epoch, or of all. */
+  private storesOf(epoch?: number): PairStore[] {
+    const out: PairStore[] = [];
+    for (const [e, d] of [...this.epochData, ...this.expanded().perEpoch])
+      if (epoch === undefined || e === epoch) out.push(d);
     return out;
   }
 
-  /** The matrix as its non-zero pairs (what reports and pictures of large jobs read). */
-  pairMatrix(epoch?: number): PairMatrix {
-    return pairsFromDense(this.matrix(epoch));
+  /** Pair cells the job holds for point-to-point traffic, over all epochs (limits.maxMatrixCells). */
+  get pairCells(): number {
+    return pairsHeld(this.epochData.values());
   }
 
   /** Message-size histogram of a pair (HISTOGRAM_BUCKETS counts; see sizeBucket). */
@@ -381,14 +407,23 @@ export class JobProfile {
     return out;
   }
 
-  /** Pairs with a non-empty histogram, in (src, dst) order. */
+  /** Every non-empty (pair, size bucket) cell of the histograms, in (src, dst, bucket) order:
+   * the sparse form (no object per pair) for large jobs. */
+  histogramCells(): HistogramCells {
+    return histogramCells([this.hist, this.expanded().hist], this.size);
+  }
+
+  /** Pairs with a non-empty histogram, in (src, dst) order (one array per pair: small jobs). */
   histogramPairs(): Array<{ src: number; dst: number; counts: Float64Array }> {
-    const rows = new Map<number, Float64Array>();
-    this.hist.addAllTo(rows);
-    this.expanded().hist.addAllTo(rows);
-    return [...rows.keys()]
-      .sort((a, b) => a - b)
-      .map((p) => ({ src: Math.floor(p / this.size), dst: p % this.size, counts: rows.get(p)! }));
+    const c = this.histogramCells();
+    const out: Array<{ src: number; dst: number; counts: Float64Array }> = [];
+    for (let i = 0; i < c.count; i++) {
+      let row = out[out.length - 1];
+      if (!row || row.src !== c.src[i] || row.dst !== c.dst[i])
+        out.push((row = { src: c.src[i], dst: c.dst[i], counts: new Float64Array(HISTOGRAM_BUCKETS) }));
+      row.counts[c.bucket[i]] += c.counts[i];
+    }
+    return out;
   }
 
   /** Collective records that could not be expanded (unknown communicator, intercommunicator, unmodelled). */

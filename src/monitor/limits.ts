@@ -13,13 +13,14 @@ export class ProtocolError extends WireError {
 
 export interface JobLimits {
   /**
-   * Matrix cells (rank pairs x placement epochs) a job keeps; one epoch is always kept. Each cell
-   * costs 16 bytes for point-to-point traffic and 16 for expanded collectives, and as much again
-   * in a report. Placement epochs past the budget (or past maxEpochs) are merged into the last
-   * epoch kept, and the report says so.
+   * Rank pairs with traffic a job keeps, summed over its placement epochs (the matrices are
+   * sparse: a pair costs a cell only once it talks). Point-to-point traffic and expanded
+   * collectives have this budget each; a cell costs 24 bytes in a table kept 3/8 to 3/4 full
+   * (32-64 bytes). Traffic of a pair that would need a cell past the budget is counted, left out
+   * of the matrix, and the report says so.
    */
   maxMatrixCells: number;
-  /** Placement epochs kept per job, whatever the size. */
+  /** Placement epochs kept per job; later ones are merged into the last epoch kept. */
   maxEpochs: number;
   /** Communicator ids (CommDef.local_id) known per job, over all its ranks. */
   maxCommRefs: number;
@@ -36,7 +37,9 @@ export interface JobLimits {
 }
 
 export const DEFAULT_JOB_LIMITS: JobLimits = {
-  maxMatrixCells: 1 << 22, // 4 Mi cells: 64 MiB of p2p matrices (one epoch of 2048 ranks, 64 of 256)
+  // 8 Mi pairs: at most 512 MiB of p2p pairs (a 65 536-rank 7-point stencil has 393 216 pairs an
+  // epoch); an all-to-all of 4096 ranks (16.8 Mi pairs) is cut short, and counted
+  maxMatrixCells: 1 << 23,
   maxEpochs: 1024,
   maxCommRefs: 1 << 20,
   maxCommMembers: 1 << 21,
@@ -46,8 +49,16 @@ export const DEFAULT_JOB_LIMITS: JobLimits = {
   maxPlacementSwitches: 4096,
 };
 
-/** Largest P such that a job of P ranks may be accepted at all: see MonitorOptions.maxRanks. */
-export const DEFAULT_MAX_RANKS = 8192;
+/**
+ * Largest P such that a job of P ranks may be accepted at all: see MonitorOptions.maxRanks. A
+ * guard against nonsense sizes, not a memory limit: what a job holds grows with its traffic and
+ * is bounded by the JobLimits.
+ */
+export const DEFAULT_MAX_RANKS = 65536;
+
+/** Largest job whose matrix JobProfile.matrix() gives dense (size^2 cells: 256 MiB at 4096
+ * ranks); larger jobs are read through pairMatrix(). */
+export const DENSE_MAX_RANKS = 4096;
 
 /** Data a job did not keep because a limit was reached (all zero in any ordinary run). */
 export class LimitCounters {
@@ -57,6 +68,8 @@ export class LimitCounters {
   mergedInto = -1;
   /** collective records not expanded: the job's collective table was full */
   collectivesOverLimit = 0;
+  /** point-to-point records left out of the matrix: their pair needed a cell past maxMatrixCells */
+  pairsOverLimit = 0;
   /** point-to-point records left out of the size histograms (the histograms are full) */
   histogramOverLimit = 0;
   /** batch sequence gaps counted without being remembered */
@@ -65,11 +78,19 @@ export class LimitCounters {
   switchesOverLimit = 0;
 
   /** One line per limit reached, for the report (empty when none was). */
-  notes(limits: JobLimits, size: number, epochsKept: number): string[] {
+  notes(limits: JobLimits, collectivePairsOverLimit = 0): string[] {
     const out: string[] = [];
     if (this.mergedEpochBatches)
       out.push(
-        `${this.mergedEpochBatches} batches of later placement epochs were merged into epoch ${this.mergedInto}: a job of ${size} ranks keeps ${epochsKept} epochs (maxMatrixCells ${limits.maxMatrixCells}, maxEpochs ${limits.maxEpochs})`,
+        `${this.mergedEpochBatches} batches of later placement epochs were merged into epoch ${this.mergedInto}: a job keeps ${limits.maxEpochs} epochs (maxEpochs)`,
+      );
+    if (this.pairsOverLimit)
+      out.push(
+        `${this.pairsOverLimit} point-to-point records are missing from the matrix: more than ${limits.maxMatrixCells} rank pairs talked (maxMatrixCells)`,
+      );
+    if (collectivePairsOverLimit)
+      out.push(
+        `${collectivePairsOverLimit} messages of expanded collectives are missing from the matrix: they connect more than ${limits.maxMatrixCells} rank pairs (maxMatrixCells)`,
       );
     if (this.collectivesOverLimit)
       out.push(
@@ -91,7 +112,7 @@ export class LimitCounters {
   }
 }
 
-/** Placement epochs a job of `size` ranks keeps under `limits`. */
-export function epochsKept(limits: JobLimits, size: number): number {
-  return Math.max(1, Math.min(limits.maxEpochs, Math.floor(limits.maxMatrixCells / (size * size))));
+/** Placement epochs a job keeps under `limits` (at least one). */
+export function epochsKept(limits: JobLimits): number {
+  return Math.max(1, limits.maxEpochs);
 }

@@ -33,8 +33,9 @@ export interface MonitorOptions {
   rateWindowSeconds?: number;
   /** Largest frame accepted. Default 16 MiB (the shim's limit). */
   maxFrameBytes?: number;
-  /** Largest job (ranks) accepted. The matrices are dense, 16 bytes per rank pair and placement
-   * epoch (1 GiB per epoch at 8192 ranks). Default DEFAULT_MAX_RANKS (8192). */
+  /** Largest job (ranks) accepted: a guard against nonsense sizes, not a memory limit (the
+   * matrices are sparse, their memory grows with the pairs that talk, bounded by
+   * limits.maxMatrixCells). Default DEFAULT_MAX_RANKS (65 536). */
   maxRanks?: number;
   /**
    * Send an Ack with the highest batch seq after each chunk of batches. Default false: the shim

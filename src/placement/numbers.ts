@@ -35,7 +35,7 @@ export function relocationNumbers(
   target: SitePlacement,
   ctx: NumbersContext,
 ): RelocationNumbers {
-  const m = job.matrix();
+  const m = job.pairMatrix();
   const wall = job.wallNs / 1e9;
   const before = from ? crossingTraffic(m, from) : null;
   const after = crossingTraffic(m, target);

@@ -72,7 +72,7 @@ export async function runRelocation(
   if (reached && !job.ended) {
     const ev = host.apply(s, reached, 'relocation', `${trigger}: ${reason}`);
     ranksNotified = ev?.ranksNotified ?? 0;
-    const c = crossingTraffic(job.matrix(), reached);
+    const c = crossingTraffic(job.pairMatrix(), reached);
     numbers.crossBytesReached = c.bytes;
     numbers.crossMessagesReached = c.messages;
   }

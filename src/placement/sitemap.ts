@@ -8,7 +8,7 @@
 // Sites are separated by ';' or newlines, '#' starts a comment. Every rank must be in exactly one
 // site; no site may be empty.
 import { crossingSums, type CrossingSums } from '../monitor/crossing.js';
-import type { Matrix } from '../monitor/job.js';
+import type { Matrix, PairMatrix } from '../monitor/pairs.js';
 import { addon } from '../native/addon.js';
 
 /** Where a job's ranks are: site names and the site index of every world rank. */
@@ -142,7 +142,7 @@ export function consolidated(like: SitePlacement, site: string): SitePlacement {
 }
 
 /** Bytes and messages of a matrix between ranks on different sites. */
-export function crossingTraffic(m: Matrix, p: SitePlacement): CrossingSums {
+export function crossingTraffic(m: PairMatrix | Matrix, p: SitePlacement): CrossingSums {
   const P = m.size;
   if (p.siteOf.length !== P) throw new SiteMapError(`the placement has ${p.siteOf.length} ranks, the matrix ${P}`);
   return crossingSums(m, siteNames(p));

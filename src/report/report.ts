@@ -22,7 +22,7 @@ export const REPORT_SCHEMA_VERSION = 2;
 export type { ReportOptions, RankReport, FunctionReport, PairReport, JobReport, Report } from './types.js';
 export type { BlockPlan, CoarseMatrix, RankBlock } from './coarse.js';
 export type { RankSummary, Quantiles } from './ranks.js';
-export type { SparseMatrix } from './sparse.js';
+export type { SparseMatrixJson } from './sparse.js';
 export { coarsen, coarsenSteps, hostBlocks, MAX_BLOCKS, planBlocks, rangeBlocks } from './coarse.js';
 export { MAX_LISTED_RANKS, quantiles } from './ranks.js';
 export { fromSparse, pairColumns, sparseSteps, toDense, toSparse, type PairColumns } from './sparse.js';

@@ -39,7 +39,7 @@ export function pairColumns(m: PairMatrix): PairColumns {
   return c;
 }
 
-export interface SparseMatrix {
+export interface SparseMatrixJson {
   size: number;
   /** number of non-zero pairs: the length of each array below */
   pairs: number;
@@ -50,12 +50,12 @@ export interface SparseMatrix {
 }
 
 /** The non-zero pairs of `m` as parallel arrays, in (src, dst) order. */
-export function toSparse(m: PairMatrix): SparseMatrix {
+export function toSparse(m: PairMatrix): SparseMatrixJson {
   return runSteps(sparseSteps(pairColumns(m)));
 }
 
 /** toSparse of columns, in steps of PAIRS_PER_STEP pairs. */
-export function* sparseSteps(c: PairColumns): Steps<SparseMatrix> {
+export function* sparseSteps(c: PairColumns): Steps<SparseMatrixJson> {
   const src: number[] = [],
     dst: number[] = [],
     bytes: number[] = [],
@@ -71,7 +71,7 @@ export function* sparseSteps(c: PairColumns): Steps<SparseMatrix> {
 }
 
 /** A PairMatrix reading a sparse matrix (of a report's JSON); throws on arrays that do not fit together. */
-export function fromSparse(s: SparseMatrix): PairMatrix {
+export function fromSparse(s: SparseMatrixJson): PairMatrix {
   const n = s.src.length;
   if (s.dst.length !== n || s.bytes.length !== n || s.messages.length !== n || s.pairs !== n)
     throw new Error(`sparse matrix: src, dst, bytes and messages must all hold ${s.pairs} pairs`);

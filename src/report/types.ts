@@ -2,7 +2,7 @@
 import type { Classification, ClassifyOptions } from '../monitor/classify.js';
 import type { Rates } from '../monitor/job.js';
 import type { CoarseMatrix } from './coarse.js';
-import type { SparseMatrix } from './sparse.js';
+import type { SparseMatrixJson } from './sparse.js';
 
 export interface ReportOptions {
   classify?: ClassifyOptions;
@@ -87,14 +87,14 @@ export interface JobReport {
   /** the matrix in at most MAX_BLOCKS x MAX_BLOCKS blocks: jobs above MAX_BLOCKS ranks only */
   coarseMatrix?: CoarseMatrix;
   /** every non-zero pair: with the fullMatrix option only */
-  sparseMatrix?: SparseMatrix;
+  sparseMatrix?: SparseMatrixJson;
   /** per placement epoch when there are several, in the forms the job's matrix has (same blocks) */
   epochs: Array<{
     epoch: number;
     bytes?: number[][];
     messages?: number[][];
     coarse?: { bytes: number[][]; messages: number[][] };
-    sparse?: SparseMatrix;
+    sparse?: SparseMatrixJson;
   }>;
   topPairs: PairReport[];
   /** every pair's histogram up to MAX_BLOCKS ranks (or with fullMatrix), else those of topPairs */

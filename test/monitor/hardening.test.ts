@@ -117,9 +117,9 @@ describe('item 2: one job costs at most its limits, and expanding it yields to o
     return table.jobs.get(id)!;
   }
 
-  it('placement epochs past the matrix budget are merged into the last kept, nothing lost, and the report says so', () => {
+  it('placement epochs past maxEpochs are merged into the last kept, nothing lost, and the report says so', () => {
     const P = 64;
-    const table = new JobTable({ limits: { maxMatrixCells: 2 * P * P } });
+    const table = new JobTable({ limits: { maxEpochs: 2 } });
     const batches = [0, 1, 2, 3].map((e) => batchFrame(e, [{ fn: SEND, peer: 1, bytes: 10 + e }], { epoch: 1000 * e }));
     const job = feed(table, 'E', P, batches);
     expect(job.maxEpochs).toBe(2);
