@@ -1,0 +1,215 @@
+// `--record-dir` / `--trace` of `sitempi run`: a real mpirun job streams to the embedded monitor,
+// which relocates it through a command hook; the monitor keeps each rank's accepted stream as a
+// rank file. The files' report equals the monitor's, their trace has every rank and the
+// relocation, and a job past --record-max-bytes stops at whole frames with a note.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { baseMpirunArgs } from '../../src/mpi/toolchain.js';
+import { nativeBuildDir } from '../../src/native/paths.js';
+import { compileMpi } from '../helpers/mpi.js';
+import { checkTrace } from './check-trace.js';
+
+const soak = compileMpi('test/relocation/programs/soak.c');
+const NP = 4;
+const dirs: string[] = [];
+afterEach(() => {
+  vi.restoreAllMocks();
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+const tmp = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'sitempi-record-dir-'));
+  dirs.push(d);
+  return d;
+};
+
+/** Runs the CLI in this process; stdout and stderr captured. */
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '',
+    err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+    out += String(s);
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
+    err += String(s);
+    return true;
+  });
+  try {
+    const code = await main(argv);
+    return { code, out, err };
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+
+interface Job {
+  records: number;
+  matrix: { bytes: number[][] };
+  ranks: { rank: number; records: number; calls: number; finished: boolean }[];
+  functions: { name: string; count: number; bytes: number }[];
+  placementSwitches: unknown[];
+}
+const essentials = (j: Job) => ({
+  records: j.records,
+  matrix: j.matrix.bytes,
+  ranks: j.ranks.map((r) => [r.rank, r.records, r.calls, r.finished]),
+  functions: j.functions.map((f) => [f.name, f.count, f.bytes]).sort(),
+  switches: j.placementSwitches,
+});
+
+describe('sitempi run --record-dir', () => {
+  it('a relocated job: the files report what the monitor reported, the trace shows every rank and the relocation', async () => {
+    const dir = tmp();
+    const rec = path.join(dir, 'rec');
+    const hook = path.join(dir, 'hook.cjs');
+    const asked = path.join(dir, 'input.json');
+    const stop = path.join(dir, 'stop');
+    // the hook moves the ranks where asked; once it has, the program is told to stop a bit later
+    fs.writeFileSync(
+      hook,
+      `let s = ''; process.stdin.on('data', (d) => { s += d; }); process.stdin.on('end', () => {
+  require('fs').writeFileSync(${JSON.stringify(asked)}, s);
+  console.log(JSON.stringify(JSON.parse(s).target));
+  setTimeout(() => require('fs').writeFileSync(${JSON.stringify(stop)}, ''), 1500); });\n`,
+    );
+    const reportFile = path.join(dir, 'r.json');
+    const traceFile = path.join(dir, 't.json');
+    const env = { SITEMPI_CHECKPOINT_EVERY: '4', SITEMPI_FLUSH_MS: '100' };
+    Object.assign(process.env, env);
+    let r;
+    try {
+      r = await cli([
+        'run',
+        '--json',
+        '--report',
+        reportFile,
+        '--no-progress',
+        '--record-dir',
+        rec,
+        '--trace',
+        traceFile,
+        '--sites',
+        'A:0,1;B:2,3',
+        '--executor-command',
+        `node ${hook}`,
+        '--threshold',
+        '100',
+        '--min-observe',
+        '0.3',
+        '--evaluate-every',
+        '0.3',
+        '--vm-memory',
+        '64MiB',
+        '--no-gain-check',
+        '-np',
+        String(NP),
+        ...baseMpirunArgs,
+        '--',
+        soak,
+        stop,
+        '40',
+      ]);
+    } finally {
+      for (const k of Object.keys(env)) delete process.env[k];
+    }
+    expect(r.code, r.err).toBe(0);
+    const job = JSON.parse(fs.readFileSync(reportFile, 'utf8')).jobs[0];
+    expect(job.placement.relocations.length, r.err).toBeGreaterThan(0);
+    const epochAfter: number = job.placement.relocations[0].epochAfter;
+
+    // one file per rank, 0600, named as the shim names them
+    const files = fs.readdirSync(rec).sort();
+    expect(files).toEqual(Array.from({ length: NP }, (_, i) => `sitempi-${job.id}-${i}.smpi`).sort());
+    for (const f of files) expect(fs.statSync(path.join(rec, f)).mode & 0o777).toBe(0o600);
+    expect(r.err).toMatch(new RegExp(`job ${job.id}: ${NP} rank files, \\d+ bytes recorded in ${rec}`));
+
+    // the files' report is the monitor's
+    const rep = await cli(['report', '--json', rec]);
+    expect(rep.code, rep.err).toBe(0);
+    const fromFiles = JSON.parse(rep.out.trim().split('\n').pop()!).jobs;
+    expect(fromFiles).toHaveLength(1);
+    expect(fromFiles[0].records).toBeGreaterThan(0);
+    expect(essentials(fromFiles[0])).toEqual(essentials(job));
+    expect(rep.err).toBe('');
+
+    // the trace of `run --trace` (the same as `report --trace` of the directory)
+    for (const t of [traceFile, path.join(dir, 't2.json')]) {
+      if (t !== traceFile) expect((await cli(['report', '--trace', t, rec])).code).toBe(0);
+      const tr = checkTrace(fs.readFileSync(t, 'utf8'));
+      for (let rank = 0; rank < NP; rank++) {
+        expect(tr.threads.get(`1:${rank}`)).toMatch(new RegExp(`^rank ${rank} `));
+        expect(tr.calls.get(`1:${rank}`)!.length).toBeGreaterThan(0);
+        const sw = tr.instants.filter((e) => e.tid === rank && e.name === `placement switch: epoch ${epochAfter}`);
+        expect(sw.length).toBeGreaterThan(0);
+      }
+      const reloc = tr.instants.filter((e) => e.s === 'g' && e.name === `relocation: epoch ${epochAfter}`);
+      expect(reloc).toHaveLength(1);
+      expect(reloc[0].args!.ranks_switched).toBe(NP);
+    }
+    expect(r.err).toMatch(new RegExp(`trace of ${NP} ranks, \\d+ calls: ${traceFile}`));
+  }, 120_000);
+
+  it('--trace alone: the trace is written, the temporary recording removed', async () => {
+    const dir = tmp();
+    const traceFile = path.join(dir, 't.json');
+    const before = new Set(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('sitempi-trace-')));
+    const r = await cli([
+      'run',
+      '--no-progress',
+      '--trace',
+      traceFile,
+      '-np',
+      '2',
+      ...baseMpirunArgs,
+      '--',
+      path.join(nativeBuildDir, 'sitempi-demo'),
+      '200',
+      '1000',
+    ]);
+    expect(r.code, r.err).toBe(0);
+    const tr = checkTrace(fs.readFileSync(traceFile, 'utf8'));
+    for (const rank of [0, 1]) expect(tr.calls.get(`1:${rank}`)!.length).toBeGreaterThan(0);
+    const after = fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('sitempi-trace-') && !before.has(n));
+    expect(after).toEqual([]);
+  }, 60_000);
+
+  it('--record-max-bytes: the files stop at whole frames under the cap, with a note', async () => {
+    const dir = tmp();
+    const rec = path.join(dir, 'rec');
+    const cap = 30_000;
+    const r = await cli([
+      'run',
+      '--json',
+      '--no-progress',
+      '--record-dir',
+      rec,
+      '--record-max-bytes',
+      String(cap),
+      '-np',
+      '2',
+      ...baseMpirunArgs,
+      '--',
+      path.join(nativeBuildDir, 'sitempi-demo'),
+      '20000',
+      '1000',
+    ]);
+    expect(r.code, r.err).toBe(0);
+    const full = JSON.parse(r.out.trim().split('\n').pop()!).jobs[0];
+    expect(r.err).toMatch(
+      new RegExp(`job ${full.id}: recording stopped after \\d+ bytes: reached the cap of ${cap} bytes`),
+    );
+    const sizes = fs.readdirSync(rec).map((f) => fs.statSync(path.join(rec, f)).size);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    expect(total).toBeLessThanOrEqual(cap);
+    expect(total).toBeGreaterThan(cap / 2); // batches are far smaller than the cap
+    // whole frames: the files read without a warning of a cut frame, and hold fewer records
+    const rep = await cli(['report', '--json', rec]);
+    expect(rep.err).not.toMatch(/truncated|did not decode/);
+    const part = JSON.parse(rep.out.trim().split('\n').pop()!).jobs[0];
+    expect(part.records).toBeGreaterThan(0);
+    expect(part.records).toBeLessThan(full.records);
+  }, 60_000);
+});
