@@ -50,14 +50,23 @@ interface Job {
   matrix: { bytes: number[][] };
   ranks: { rank: number; records: number; calls: number; finished: boolean }[];
   functions: { name: string; count: number; bytes: number }[];
-  placementSwitches: unknown[];
+  placementSwitches: {
+    comm: number;
+    commSize: number;
+    epoch: number;
+    call: number;
+    jobSeconds: number;
+    ranks: number;
+  }[];
 }
 const essentials = (j: Job) => ({
   records: j.records,
   matrix: j.matrix.bytes,
   ranks: j.ranks.map((r) => [r.rank, r.records, r.calls, r.finished]),
   functions: j.functions.map((f) => [f.name, f.count, f.bytes]).sort(),
-  switches: j.placementSwitches,
+  // communicator indices follow the order the ranks announced them (interleaved for the monitor,
+  // file by file for the report): compared without them
+  switches: j.placementSwitches.map((w) => [w.commSize, w.epoch, w.call, w.jobSeconds, w.ranks].join(' ')).sort(),
 });
 
 describe('sitempi run --record-dir', () => {
@@ -176,14 +185,21 @@ describe('sitempi run --record-dir', () => {
     expect(after).toEqual([]);
   }, 60_000);
 
-  it('--record-max-bytes: the files stop at whole frames under the cap, with a note', async () => {
+  it('--record-max-bytes: the files stop at whole frames under the cap, with a note; a planted link is not followed', async () => {
     const dir = tmp();
     const rec = path.join(dir, 'rec');
-    const cap = 30_000;
+    fs.mkdirSync(rec);
+    const victim = path.join(dir, 'victim');
+    fs.writeFileSync(victim, 'keep');
+    fs.symlinkSync(victim, path.join(rec, 'sitempi-capped-0.smpi'));
+    const cap = 40_000;
+    process.env.SITEMPI_FLUSH_MS = '20'; // small batches: the cap falls after some of them
     const r = await cli([
       'run',
       '--json',
       '--no-progress',
+      '--job',
+      'capped',
       '--record-dir',
       rec,
       '--record-max-bytes',
@@ -195,16 +211,22 @@ describe('sitempi run --record-dir', () => {
       path.join(nativeBuildDir, 'sitempi-demo'),
       '20000',
       '1000',
-    ]);
+    ]).finally(() => delete process.env.SITEMPI_FLUSH_MS);
     expect(r.code, r.err).toBe(0);
     const full = JSON.parse(r.out.trim().split('\n').pop()!).jobs[0];
     expect(r.err).toMatch(
       new RegExp(`job ${full.id}: recording stopped after \\d+ bytes: reached the cap of ${cap} bytes`),
     );
+    expect(fs.readFileSync(victim, 'utf8')).toBe('keep');
+    expect(fs.readdirSync(rec).sort()).toEqual([
+      'sitempi-capped-0.1.smpi',
+      'sitempi-capped-0.smpi',
+      'sitempi-capped-1.smpi',
+    ]);
+    fs.unlinkSync(path.join(rec, 'sitempi-capped-0.smpi'));
     const sizes = fs.readdirSync(rec).map((f) => fs.statSync(path.join(rec, f)).size);
     const total = sizes.reduce((a, b) => a + b, 0);
     expect(total).toBeLessThanOrEqual(cap);
-    expect(total).toBeGreaterThan(cap / 2); // batches are far smaller than the cap
     // whole frames: the files read without a warning of a cut frame, and hold fewer records
     const rep = await cli(['report', '--json', rec]);
     expect(rep.err).not.toMatch(/truncated|did not decode/);
@@ -212,4 +234,16 @@ describe('sitempi run --record-dir', () => {
     expect(part.records).toBeGreaterThan(0);
     expect(part.records).toBeLessThan(full.records);
   }, 60_000);
+
+  it('refuses --record-max-bytes without a recording, and a bad size', async () => {
+    let r = await cli(['run', '--record-max-bytes', '1MiB', '--', 'true']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--record-max-bytes needs --record-dir DIR or --trace FILE/);
+    r = await cli(['run', '--record-dir', tmp(), '--record-max-bytes', 'lots', '--', 'true']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/not a size: lots/);
+    r = await cli(['monitor', '--record-max-bytes', '1MiB']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--record-max-bytes needs --record-dir DIR/);
+  });
 });
