@@ -116,8 +116,18 @@ export class RecordDir {
     monitor.on('jobEnd', (job) => void this.jobEnded(job));
   }
 
-  /** One applied frame of a session (copied: the caller's buffer is reused). Never throws. */
+  /** One applied frame of a session (copied: the caller's buffer is reused). Never throws: the
+   * monitor would take a throw for the rank's fault. */
   frame(session: Session, body: Uint8Array): void {
+    try {
+      this.keep(session, body);
+    } catch (e) {
+      const rec = session.job && this.jobs.get(session.job);
+      if (rec && !rec.stopped) this.stop(rec, `internal error: ${(e as Error).message}`);
+    }
+  }
+
+  private keep(session: Session, body: Uint8Array): void {
     const job = session.job;
     if (!job || !session.rank) return;
     let rf = this.sessions.get(session);
