@@ -7,10 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { loadRankFiles } from '../../src/monitor/files.js';
 import { baseMpirunArgs } from '../../src/mpi/toolchain.js';
 import { nativeBuildDir } from '../../src/native/paths.js';
 import { compileMpi } from '../helpers/mpi.js';
 import { checkTrace } from './check-trace.js';
+
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
 const soak = compileMpi('test/relocation/programs/soak.c');
 const NP = 4;
@@ -76,18 +79,27 @@ describe('sitempi run --record-dir', () => {
     const hook = path.join(dir, 'hook.cjs');
     const asked = path.join(dir, 'input.json');
     const stop = path.join(dir, 'stop');
-    // the hook moves the ranks where asked; once it has, the program is told to stop a bit later
+    // the hook moves the ranks where asked; the program is told to stop once the recording shows
+    // every rank of MPI_COMM_WORLD switched to the relocation's epoch (read while it is written)
     fs.writeFileSync(
       hook,
       `let s = ''; process.stdin.on('data', (d) => { s += d; }); process.stdin.on('end', () => {
   require('fs').writeFileSync(${JSON.stringify(asked)}, s);
-  console.log(JSON.stringify(JSON.parse(s).target));
-  setTimeout(() => require('fs').writeFileSync(${JSON.stringify(stop)}, ''), 1500); });\n`,
+  console.log(JSON.stringify(JSON.parse(s).target)); });\n`,
     );
     const reportFile = path.join(dir, 'r.json');
     const traceFile = path.join(dir, 't.json');
     const env = { SITEMPI_CHECKPOINT_EVERY: '4', SITEMPI_FLUSH_MS: '100' };
     Object.assign(process.env, env);
+    let running = true;
+    const watcher = (async () => {
+      while (running) {
+        await sleep(300);
+        const jobs = await loadRankFiles([rec]).catch(() => []);
+        if (jobs.some((j) => j.placementSwitches().some((w) => w.epoch >= 2 && w.ranks === NP)))
+          return fs.writeFileSync(stop, '');
+      }
+    })();
     let r;
     try {
       r = await cli([
@@ -122,6 +134,8 @@ describe('sitempi run --record-dir', () => {
         '40',
       ]);
     } finally {
+      running = false;
+      await watcher;
       for (const k of Object.keys(env)) delete process.env[k];
     }
     expect(r.code, r.err).toBe(0);
