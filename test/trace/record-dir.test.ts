@@ -2,6 +2,7 @@
 // which relocates it through a command hook; the monitor keeps each rank's accepted stream as a
 // rank file. The files' report equals the monitor's, their trace has every rank and the
 // relocation, and a job past --record-max-bytes stops at whole frames with a note.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +11,8 @@ import { main } from '../../src/cli/main.js';
 import { loadRankFiles } from '../../src/monitor/files.js';
 import { baseMpirunArgs } from '../../src/mpi/toolchain.js';
 import { nativeBuildDir } from '../../src/native/paths.js';
-import { compileMpi } from '../helpers/mpi.js';
+import { until } from '../helpers/fake-rank.js';
+import { compileMpi, mpirun } from '../helpers/mpi.js';
 import { checkTrace } from './check-trace.js';
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
@@ -248,6 +250,39 @@ describe('sitempi run --record-dir', () => {
     expect(part.records).toBeGreaterThan(0);
     expect(part.records).toBeLessThan(full.records);
   }, 60_000);
+
+  it('sitempi monitor --record-dir: the files of a job it monitored report what it reported', async () => {
+    const dir = tmp();
+    const rec = path.join(dir, 'rec');
+    const sock = path.join(dir, 'monitor.sock');
+    const argv = ['monitor', '--json', '--listen', `unix:${sock}`, '--token', 'tok', '--record-dir', rec];
+    const child = spawn(process.execPath, ['node_modules/vite-node/vite-node.mjs', 'test/cli/run-cli.ts'], {
+      env: { ...process.env, SITEMPI_TEST_ARGV: JSON.stringify(argv) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '',
+      err = '';
+    child.stdout.on('data', (d: Buffer) => (out += String(d)));
+    child.stderr.on('data', (d: Buffer) => (err += String(d)));
+    try {
+      await until(() => /listening on/.test(err) || child.exitCode !== null, 60_000, 'the monitor');
+      const env = { SITEMPI_MONITOR: `unix:${sock}`, SITEMPI_TOKEN: 'tok', SITEMPI_JOB: 'm1' };
+      const program = path.join(nativeBuildDir, 'sitempi-demo');
+      const r = await mpirun({ np: 3, program, args: ['300', '500'], env });
+      expect(r.code, r.stderr).toBe(0);
+      await until(() => /job m1: 3 rank files, \d+ bytes recorded in /.test(err) && /"m1"/.test(out), 30_000, err);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    await new Promise((res) => child.once('exit', res));
+    const job = JSON.parse(out.trim().split('\n').pop()!).jobs[0];
+    const rep = await cli(['report', '--json', rec]);
+    expect(rep.code, rep.err).toBe(0);
+    const fromFiles = JSON.parse(rep.out.trim().split('\n').pop()!).jobs;
+    expect(fromFiles).toHaveLength(1);
+    expect(fromFiles[0].records).toBeGreaterThan(0);
+    expect(essentials(fromFiles[0])).toEqual(essentials(job));
+  }, 90_000);
 
   it('refuses --record-max-bytes without a recording, and a bad size', async () => {
     let r = await cli(['run', '--record-max-bytes', '1MiB', '--', 'true']);
