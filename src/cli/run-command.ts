@@ -103,7 +103,14 @@ export async function runCommand(argv: string[]): Promise<number> {
   const dropTraceTmp = () => traceTmp && fs.rmSync(traceTmp, { recursive: true, force: true });
   const recorder =
     recordDir || traceTmp
-      ? await startRecording(monitor, (recordDir ?? traceTmp)!, recordMax, recordDir ? log : () => {}, 'sitempi')
+      ? await startRecording(monitor, (recordDir ?? traceTmp)!, recordMax, recordDir ? log : () => {}, 'sitempi').catch(
+          async (e: Error) => {
+            await monitor.close();
+            await svc?.close();
+            dropTraceTmp();
+            throw e;
+          },
+        )
       : null;
   const dashboard = await dashboardFromOptions(values, {
     monitor,
@@ -114,6 +121,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     history: history && { list: () => history.store.list({ limit: 200 }) },
   }).catch(async (e: Error) => {
     await monitor.close();
+    await recorder?.close();
+    dropTraceTmp();
     await svc?.close();
     throw e;
   });
