@@ -98,15 +98,18 @@ export class RecordDir {
     this.timer.unref();
   }
 
-  /** Records into `dir` (created 0700 if absent; it must be a directory). */
+  /** Records into `dir` (created 0700 if absent, in a directory that exists). */
   static async open(dir: string, opts: RecordDirOptions = {}): Promise<RecordDir> {
     for (const [k, v] of [
       ['maxJobBytes', opts.maxJobBytes],
       ['maxPendingBytes', opts.maxPendingBytes],
     ] as const)
       if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new RangeError(`${k} must be a size in bytes`);
-    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    if (!(await fs.stat(dir)).isDirectory()) throw new Error(`${dir} is not a directory`);
+    // not recursive: its parent must exist (and Node's recursive mkdir loops forever under /proc)
+    await fs.mkdir(dir, { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw new Error(`--record-dir ${dir}: ${e.message}`);
+    });
+    if (!(await fs.stat(dir)).isDirectory()) throw new Error(`--record-dir ${dir} is not a directory`);
     return new RecordDir(dir, opts);
   }
 
