@@ -291,6 +291,9 @@ describe('sitempi run --record-dir', () => {
     r = await cli(['run', '--record-dir', tmp(), '--record-max-bytes', 'lots', '--', 'true']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/not a size: lots/);
+    r = await cli(['run', '--no-progress', '--record-dir', path.join(tmp(), 'a', 'b'), '--', 'true']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/--record-dir \S+: ENOENT/);
     r = await cli(['monitor', '--record-max-bytes', '1MiB']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--record-max-bytes needs --record-dir DIR/);
