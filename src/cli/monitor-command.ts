@@ -3,6 +3,7 @@ import { parseNumber, takeOptions, UsageError } from './args.js';
 import { dashboardFromOptions, HTTP_OPTS } from '../dashboard/cli.js';
 import { PLACEMENT_OPTS } from '../placement/cli.js';
 import { placementService, render, REPORT_OPTS, reportOptions } from './common.js';
+import { RECORD_OPTS, recordMaxBytes, startRecording } from './record-options.js';
 import { makeReportDir, parseReportMode, writeNewReport } from './report-file.js';
 import { tokenFromOptions } from './secrets.js';
 import { USAGE } from './usage.js';
@@ -27,6 +28,7 @@ export async function monitorCommand(argv: string[]): Promise<number> {
     ...REPORT_OPTS,
     ...PLACEMENT_OPTS,
     ...HTTP_OPTS,
+    ...RECORD_OPTS,
   } as const;
   const { values, rest } = takeOptions(argv, spec, { stopAtUnknown: false });
   if (values.help || values.h) {
@@ -41,6 +43,9 @@ export async function monitorCommand(argv: string[]): Promise<number> {
   const reportDir = typeof values['report-dir'] === 'string' ? values['report-dir'] : undefined;
   const reportMode = parseReportMode(values['report-mode']);
   if (reportDir) makeReportDir(reportDir);
+  const recordDir = typeof values['record-dir'] === 'string' ? values['record-dir'] : undefined;
+  const recordMax = recordMaxBytes(values);
+  if (recordMax !== undefined && !recordDir) throw new UsageError('--record-max-bytes needs --record-dir DIR');
   const token = tokenFromOptions(values, (m) => process.stderr.write(`sitempi monitor: warning: ${m}\n`));
   const monitor = new Monitor({
     token: token || undefined,
@@ -60,6 +65,7 @@ export async function monitorCommand(argv: string[]): Promise<number> {
     typeof values.history === 'string'
       ? (await import('../history/recorder.js')).historyFromOptions(values, ro.classify, log)
       : null;
+  const recorder = recordDir ? await startRecording(monitor, recordDir, recordMax, log, 'sitempi monitor') : null;
   const svc = await placementService(monitor, values, ro, log);
   history?.attach(svc);
   const dashboard = await dashboardFromOptions(values, {
@@ -95,6 +101,7 @@ export async function monitorCommand(argv: string[]): Promise<number> {
   });
   await dashboard?.close();
   await monitor.close();
+  await recorder?.close();
   await svc?.close();
   history?.close();
   await new Promise((r) => setImmediate(r));

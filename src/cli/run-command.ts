@@ -9,9 +9,11 @@ import { dashboardFromOptions, HTTP_OPTS } from '../dashboard/cli.js';
 import { PLACEMENT_OPTS } from '../placement/cli.js';
 import { placementService, render, REPORT_OPTS, reportOptions } from './common.js';
 import { Progress } from './progress.js';
+import { RECORD_OPTS, recordMaxBytes, startRecording } from './record-options.js';
 import { parseReportMode, writeReportFile } from './report-file.js';
 import { tokenFromOptions } from './secrets.js';
 import { USAGE } from './usage.js';
+import { TRACE_OPTS, traceRequest, writeTraceFile } from '../trace/cli.js';
 
 /** Variables that reach the ranks through mpirun's environment, never its command line. */
 const SECRET_VARS = new Set(['SITEMPI_TOKEN', 'SITEMPI_JOB_KEY']);
@@ -37,6 +39,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     ...REPORT_OPTS,
     ...PLACEMENT_OPTS,
     ...HTTP_OPTS,
+    ...RECORD_OPTS,
+    ...TRACE_OPTS,
   } as const;
   const { values, rest } = takeOptions(argv, spec, { stopAtUnknown: true });
   if (values.help || values.h) {
@@ -65,6 +69,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   const ro = reportOptions(values);
   const json = values.json === true;
   const reportFile = typeof values.report === 'string' ? values.report : undefined;
+  const trace = traceRequest(values);
+  const recordDir = typeof values['record-dir'] === 'string' ? values['record-dir'] : undefined;
+  const recordMax = recordMaxBytes(values);
+  if (recordMax !== undefined && !recordDir && !trace)
+    throw new UsageError('--record-max-bytes needs --record-dir DIR or --trace FILE');
 
   // better-sqlite3 (a native module) is loaded only when a history is asked for
   const history =
@@ -89,6 +98,20 @@ export async function runCommand(argv: string[]): Promise<number> {
   );
   history?.attach(svc);
   const log = (m: string) => process.stderr.write(`sitempi: ${m}\n`);
+  // --trace alone records into a private temporary directory, removed once the trace is written
+  const traceTmp = trace && !recordDir ? fs.mkdtempSync(path.join(os.tmpdir(), 'sitempi-trace-')) : undefined;
+  const dropTraceTmp = () => traceTmp && fs.rmSync(traceTmp, { recursive: true, force: true });
+  const recorder =
+    recordDir || traceTmp
+      ? await startRecording(monitor, (recordDir ?? traceTmp)!, recordMax, recordDir ? log : () => {}, 'sitempi').catch(
+          async (e: Error) => {
+            await monitor.close();
+            await svc?.close();
+            dropTraceTmp();
+            throw e;
+          },
+        )
+      : null;
   const dashboard = await dashboardFromOptions(values, {
     monitor,
     placement: svc,
@@ -98,6 +121,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     history: history && { list: () => history.store.list({ limit: 200 }) },
   }).catch(async (e: Error) => {
     await monitor.close();
+    await recorder?.close();
+    dropTraceTmp();
     await svc?.close();
     throw e;
   });
@@ -204,6 +229,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     progress?.stop();
     await dashboard?.close();
     await monitor.close();
+    await recorder?.close();
+    dropTraceTmp();
     await svc?.close();
     if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
     throw e;
@@ -221,6 +248,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   progress?.stop();
   await dashboard?.close();
   const jobs = await monitor.close();
+  await recorder?.close();
   await svc?.close();
   if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
   const mine = jobs.filter((j) => j.id === jobId);
@@ -234,5 +262,17 @@ export async function runCommand(argv: string[]): Promise<number> {
   else process.stdout.write(text);
   for (const j of mine) history?.record(j, svc);
   history?.close();
+  if (trace && recorder) {
+    const files = recorder.recordings().flatMap((r) => (r.job === jobId ? r.files : []));
+    try {
+      if (files.length) await writeTraceFile(files, trace);
+      else log(`no trace written: no rank of job ${jobId} reported`);
+    } catch (e) {
+      log(`writing the trace ${trace.out} failed: ${(e as Error).message}`);
+      if (code === 0) code = 1;
+    } finally {
+      dropTraceTmp();
+    }
+  }
   return code;
 }

@@ -28,6 +28,11 @@ export const USAGE = `usage: sitempi <command> [options]
                            its past verdict (docs/history.md)
         --http ADDR        live web dashboard and /metrics at ADDR while the job runs
                            (HOST:PORT; see the monitor's --http)
+        --record-dir DIR   keep each rank's stream as DIR/sitempi-<job>-<rank>.smpi, the rank
+                           file format, for sitempi report [--trace] (docs/trace.md)
+        --record-max-bytes SIZE  what one job records at most (default 1GiB; a note when reached)
+        --trace FILE       write the job's Perfetto trace to FILE at the end (recorded in a
+                           temporary directory unless --record-dir); --trace-max-events N as for report
         placement options (below); with --testbed, mpirun runs on the testbed that is up
       Running as root sets OMPI_ALLOW_RUN_AS_ROOT(_CONFIRM)=1. With more ranks than cores pass
       --oversubscribe --mca mpi_yield_when_idle 1. SITEMPI_* variables of the environment are
@@ -35,7 +40,8 @@ export const USAGE = `usage: sitempi <command> [options]
 
   sitempi monitor [--listen ADDR]... [--token-file FILE] [--json] [--linger MS] [--hello-timeout MS]
                   [--max-ranks N] [--report-dir DIR] [--report-mode M] [--join-window MS]
-                  [--require-job-key] [--history FILE] [--http ADDR] [placement options]
+                  [--require-job-key] [--history FILE] [--http ADDR] [--record-dir DIR]
+                  [--record-max-bytes SIZE] [placement options]
       Runs the monitor service (default --listen tcp://127.0.0.1:7711; the token from --token-file
       or $SITEMPI_TOKEN; --token T works too but shows it to every user, with a warning) and prints
       a report for each job that ends (text, or one JSON line per job with --json; with --report-dir
@@ -50,6 +56,8 @@ export const USAGE = `usage: sitempi <command> [options]
       --http ADDR serves a live web dashboard and Prometheus /metrics at ADDR (HOST:PORT, [IPv6]:PORT
       or PORT for 127.0.0.1:PORT). Loopback serves anyone on this host; any other address needs
       the monitor's token (Authorization: Bearer, or /login?token= once). See docs/dashboard.md.
+      --record-dir DIR keeps each rank's stream as a rank file in DIR (as for run), at most
+      --record-max-bytes SIZE per job (default 1GiB); sitempi report --trace reads them.
 
   sitempi report [--json] [--max-file-size SIZE] [--plot FILE] [--plot-values V] [--trace FILE]
                  [--trace-max-events N] [--full-matrix] FILES|DIRS...

@@ -7,7 +7,7 @@ import { encodeAck, encodeError, encodePlacement, type Placement } from '../wire
 import { MAX_FRAME_BYTES } from '../wire/proto.js';
 import { newConn, newJobMeta, TURN_BYTES, UNAUTHENTICATED_CONN_BYTES, type Conn, type JobMeta } from './conns.js';
 import type { MonitorEvents } from './events.js';
-import { JobTable, type JobRegistration } from './ingest.js';
+import { JobTable, type JobRegistration, type Session } from './ingest.js';
 import type { JobProfile } from './job.js';
 import { DEFAULT_MAX_RANKS, type JobLimits } from './limits.js';
 import { listenOn, removeSocketFiles } from './listen.js';
@@ -57,6 +57,9 @@ export class Monitor extends EventEmitter {
   private readonly addrs: string[] = [];
   private readonly unixPaths: string[] = [];
   private closed = false;
+  /** Sees each frame a session has applied (a view into the chunk: copy to keep it); must not
+   * throw. `--record-dir` keeps the frames as rank files (record-dir.ts). */
+  frameTap: ((session: Session, body: Uint8Array) => void) | null = null;
 
   constructor(opts: MonitorOptions = {}) {
     super();
@@ -289,6 +292,7 @@ export class Monitor extends EventEmitter {
       const frames = c.decoder.push(chunk);
       for (const f of frames) {
         c.session.frame(f);
+        this.frameTap?.(c.session, f);
         if (c.dead) return;
       }
     } catch (e) {
