@@ -83,6 +83,10 @@ export class JobProfile {
   /** Registered in advance by the launcher or an operator (Monitor.registerJob): only such jobs
    * may cause relocations. */
   registered = false;
+  /** Counted as ranks arrive and end: the monitor asks after every chunk, a loop over P ranks
+   * each time cost seconds in the Hello and Bye storms of large jobs. */
+  private seen = 0;
+  private finished = 0;
 
   constructor(
     readonly id: string,
@@ -125,7 +129,7 @@ export class JobProfile {
 
   /** Ranks that have sent Hello at least once. */
   get ranksSeen(): number {
-    return this.ranks.reduce((n, r) => n + (r ? 1 : 0), 0);
+    return this.seen;
   }
 
   /** Ranks with an open connection. */
@@ -135,7 +139,7 @@ export class JobProfile {
 
   /** Ranks that have sent Bye. */
   get ranksFinished(): number {
-    return this.ranks.reduce((n, r) => n + (r?.bye ? 1 : 0), 0);
+    return this.finished;
   }
 
   /** Records received over all ranks. */
@@ -152,7 +156,10 @@ export class JobProfile {
   /** A Hello for this job (validated by the caller: rank < size). */
   hello(h: Hello): RankState {
     let r = this.ranks[h.rank];
-    if (!r) this.ranks[h.rank] = r = new RankState(h.rank);
+    if (!r) {
+      this.ranks[h.rank] = r = new RankState(h.rank);
+      this.seen++;
+    }
     r.host = h.host;
     r.pid = h.pid;
     r.program = h.program;
@@ -184,6 +191,7 @@ export class JobProfile {
   }
 
   bye(r: RankState, b: Bye): void {
+    if (!r.bye) this.finished++;
     r.bye = b;
     this.version++;
   }

@@ -78,8 +78,7 @@ function decodeCommDef(buf: Uint8Array, start: number, end: number): CommDef {
         const len = r.uint32();
         const stop = r.pos + len;
         if (stop > end) malformed('comm def');
-        while (r.pos < stop) list.push(r.uint32());
-        if (r.pos !== stop) malformed('comm def');
+        r.pos = readPackedUint32(buf, r.pos, stop, list);
       } else if (list && wt === 0) list.push(r.uint32());
       else r.skipType(wt);
     }
@@ -89,6 +88,26 @@ function decodeCommDef(buf: Uint8Array, start: number, end: number): CommDef {
   }
   if (r.pos !== end) malformed('comm def');
   return c;
+}
+
+/**
+ * Packed uint32 varints of buf[pos..stop) appended to list; returns stop. Inline rather than
+ * Reader.uint32 per member: every rank of a job sends MPI_COMM_WORLD with all P members, so a
+ * 16 384-rank job's Hellos decode 2^28 members. Like protobuf, a varint of up to 10 bytes is read
+ * and its low 32 bits kept.
+ */
+function readPackedUint32(buf: Uint8Array, pos: number, stop: number, list: number[]): number {
+  while (pos < stop) {
+    let v = 0,
+      b = 0x80;
+    for (let shift = 0; b & 0x80; shift += 7) {
+      if (pos >= stop || shift > 63) malformed('comm def');
+      b = buf[pos++];
+      if (shift < 32) v |= (b & 0x7f) << shift;
+    }
+    list.push(v >>> 0);
+  }
+  return pos;
 }
 
 // The kinds are the Envelope's field names: tsc fails here when the .proto gains a message that
