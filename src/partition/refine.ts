@@ -71,19 +71,32 @@ export function refine(
   passes: number,
   rng: Rng,
 ): void {
-  const { n, xadj, adjncy, vwgt } = g;
+  const { n, xadj, adjncy, adjwgt, vwgt } = g;
   const conn = new Conn(limit.length);
   let list = new Int32Array(n);
   let next = new Int32Array(n);
   const queued = new Int32Array(n); // the sweep a vertex was last queued for
+  // Internal and external degree of every vertex, kept up to date move by move (as METIS does):
+  // a vertex whose external degree is below its internal one has no move that keeps the cut, so
+  // most of the boundary is skipped without reading its adjacency part by part.
+  const id = new Float64Array(n);
+  const ed = new Float64Array(n);
   let len = 0;
   for (let v = 0; v < n; v++) {
+    const p = part[v];
+    let i = 0;
+    let e = 0;
+    let boundary = false;
     for (let j = xadj[v]; j < xadj[v + 1]; j++) {
-      if (part[adjncy[j]] !== part[v]) {
-        list[len++] = v;
-        break;
+      if (part[adjncy[j]] === p) i += adjwgt[j];
+      else {
+        e += adjwgt[j];
+        boundary = true;
       }
     }
+    id[v] = i;
+    ed[v] = e;
+    if (boundary) list[len++] = v;
   }
   for (let pass = 1; pass <= passes && len > 0; pass++) {
     rng.shuffle(list, len);
@@ -91,6 +104,8 @@ export function refine(
     let moved = 0;
     for (let i = 0; i < len; i++) {
       const v = list[i];
+      // A move gains w[to] - id[v] with w[to] <= ed[v]: none can gain or keep the cut.
+      if (ed[v] < id[v]) continue;
       const own = part[v];
       conn.of(g, part, v);
       if (conn.count === 0 || (conn.count === 1 && conn.parts[0] === own)) continue; // interior now
@@ -108,12 +123,23 @@ export function refine(
       loads[own] -= vw;
       loads[to] += vw;
       moved++;
+      const deg = id[v] + ed[v];
+      id[v] = conn.w[to];
+      ed[v] = deg - id[v];
       if (queued[v] !== pass) {
         queued[v] = pass;
         next[nlen++] = v;
       }
       for (let j = xadj[v]; j < xadj[v + 1]; j++) {
         const u = adjncy[j];
+        const pu = part[u];
+        if (pu === own) {
+          id[u] -= adjwgt[j];
+          ed[u] += adjwgt[j];
+        } else if (pu === to) {
+          id[u] += adjwgt[j];
+          ed[u] -= adjwgt[j];
+        }
         if (queued[u] !== pass) {
           queued[u] = pass;
           next[nlen++] = u;
