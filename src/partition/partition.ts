@@ -3,6 +3,7 @@
 // level by level, refining the boundary at each. Capacities are hard at the finest level; coarser
 // levels may go 3% past a site's proportional share, since their vertices are lumps of ranks.
 import { contract, heavyEdgeMatching, type CoarseLevel, type WeightedGraph } from './coarsen.js';
+import { connFor } from './conn.js';
 import { edgeCut, partLoads, totalWeight, type Graph } from './graph.js';
 import { fmRefine } from './fm.js';
 import { recursiveBisection } from './initial.js';
@@ -122,9 +123,11 @@ function refineFrom(
   const part = Int32Array.from(start);
   const loads = partLoads(g, part, cap.length);
   if (!rebalance(g, part, loads, cap)) return null;
-  refine(g, part, loads, cap, opts.passes ?? 4, rng);
+  const conn = connFor(g, part, cap.length);
+  refine(g, part, loads, cap, opts.passes ?? 4, rng, conn);
   const fmRounds = opts.fmRounds ?? 2;
-  if (fmRounds > 0) fmRefine(g, part, loads, cap, fmRounds, Math.max(50, Math.min(500, g.n >> 6)), opts.fmWork ?? 1);
+  const useless = Math.max(50, Math.min(500, g.n >> 6));
+  if (fmRounds > 0) fmRefine(g, part, loads, cap, fmRounds, useless, opts.fmWork ?? 1, conn);
   return { part, cut: edgeCut(g, part), loads };
 }
 
@@ -169,8 +172,11 @@ function multilevel(
     if (!rebalance(graph, part, loads, limit) && i === 0) {
       throw new Error('partition: the vertex weights do not fit the capacities (no site has room for what is left)');
     }
-    refine(graph, part, loads, limit, passes, rng);
-    if (fmRounds > 0) fmRefine(graph, part, loads, limit, fmRounds, Math.max(50, Math.min(500, graph.n >> 6)), fmWork);
+    // One connectivity table per level, shared by both refinements (built after the rebalance).
+    const conn = connFor(graph, part, k);
+    refine(graph, part, loads, limit, passes, rng, conn);
+    const useless = Math.max(50, Math.min(500, graph.n >> 6));
+    if (fmRounds > 0) fmRefine(graph, part, loads, limit, fmRounds, useless, fmWork, conn);
   }
   return { part, cut: edgeCut(fine, part), loads };
 }

@@ -3,65 +3,13 @@
 // cut (or keeps it and evens the loads) and the part has room; and a balancing step that empties
 // overloaded parts at the least cost in cut when a coarser level left them above their limit.
 import type { WeightedGraph } from './coarsen.js';
+import { Conn, connFor } from './conn.js';
 import type { Rng } from './random.js';
-
-/** Scratch for the connectivity of one vertex to each of the k parts (also used by fm.ts). */
-export class Conn {
-  readonly w: Float64Array;
-  readonly seen: Int32Array;
-  readonly parts: Int32Array;
-  count = 0;
-  private stamp = 0;
-
-  constructor(k: number) {
-    this.w = new Float64Array(k);
-    this.seen = new Int32Array(k);
-    this.parts = new Int32Array(k);
-  }
-
-  /** Fills w[p] for every part p that v has a neighbour in (listed in parts[0 .. count)). */
-  of(g: WeightedGraph, part: Int32Array, v: number): void {
-    const { xadj, adjncy, adjwgt } = g;
-    const s = ++this.stamp;
-    let count = 0;
-    for (let j = xadj[v]; j < xadj[v + 1]; j++) {
-      const p = part[adjncy[j]];
-      if (this.seen[p] !== s) {
-        this.seen[p] = s;
-        this.w[p] = 0;
-        this.parts[count++] = p;
-      }
-      this.w[p] += adjwgt[j];
-    }
-    this.count = count;
-  }
-
-  /** The part other than own, with room for weight vw, that v is most connected to; -1 if none. */
-  bestTarget(own: number, vw: number, loads: Float64Array, limit: Float64Array): number {
-    let best = -1;
-    let bestW = -1;
-    for (let i = 0; i < this.count; i++) {
-      const p = this.parts[i];
-      if (p === own || loads[p] + vw > limit[p]) continue;
-      const w = this.w[p];
-      if (w > bestW || (w === bestW && loads[p] * limit[best] < loads[best] * limit[p])) {
-        best = p;
-        bestW = w;
-      }
-    }
-    return best;
-  }
-
-  /** Weight of v's edges into part p (0 when v has no neighbour there). */
-  to(p: number): number {
-    return this.seen[p] === this.stamp ? this.w[p] : 0;
-  }
-}
 
 /**
  * Greedy boundary refinement in place: at most `passes` sweeps, the first over the boundary, each
  * later one over the neighbourhoods of the vertices the previous one moved (nothing else changed).
- * Never moves a vertex into a part beyond its limit.
+ * Never moves a vertex into a part beyond its limit. `conn` must describe part (and is kept so).
  */
 export function refine(
   g: WeightedGraph,
@@ -70,9 +18,9 @@ export function refine(
   limit: Float64Array,
   passes: number,
   rng: Rng,
+  conn: Conn = connFor(g, part, limit.length),
 ): void {
   const { n, xadj, adjncy, adjwgt, vwgt } = g;
-  const conn = new Conn(limit.length);
   let list = new Int32Array(n);
   let next = new Int32Array(n);
   const queued = new Int32Array(n); // the sweep a vertex was last queued for
@@ -120,6 +68,7 @@ export function refine(
       // Nothing to gain: v comes back only when a neighbour moves (queued below).
       if (!move) continue;
       part[v] = to;
+      conn.moved(g, v, own, to);
       loads[own] -= vw;
       loads[to] += vw;
       moved++;
