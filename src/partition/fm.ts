@@ -4,13 +4,13 @@
 // greedy sweeps of refine.ts stop.
 import type { WeightedGraph } from './coarsen.js';
 import { GainHeap } from './heap.js';
-import { Conn } from './refine.js';
+import { connFor, type Conn } from './conn.js';
 
 /**
  * Refines part in place (from a state within the limits: rebalance first); a round ends after `maxUseless` moves without a lower cut, or when it has
  * read `workPerRound` x (number of edges) adjacency entries: on dense coarse graphs (random
  * patterns) every move re-reads its neighbours' rows, and the bound keeps a level linear. Ends within the
- * limits, and the cut never ends above where it started.
+ * limits, and the cut never ends above where it started. `conn` must describe part (and is kept so).
  */
 export function fmRefine(
   g: WeightedGraph,
@@ -20,6 +20,7 @@ export function fmRefine(
   rounds: number,
   maxUseless: number,
   workPerRound = 4,
+  conn: Conn = connFor(g, part, limit.length),
 ): void {
   const { n, xadj, adjncy, vwgt } = g;
   const k = limit.length;
@@ -30,7 +31,6 @@ export function fmRefine(
   const room = limit.map((l) => l + heaviest);
   let over = 0;
   for (let p = 0; p < k; p++) if (loads[p] > limit[p]) over++;
-  const conn = new Conn(k);
   const heap = new GainHeap(n);
   const target = new Int32Array(n);
   const locked = new Int32Array(n);
@@ -55,13 +55,9 @@ export function fmRefine(
     heap.clear();
     work = 0;
     for (let v = 0; v < n; v++) {
-      for (let j = xadj[v]; j < xadj[v + 1]; j++) {
-        if (part[adjncy[j]] !== part[v]) {
-          const gain = evaluate(v);
-          if (!Number.isNaN(gain)) heap.set(v, gain);
-          break;
-        }
-      }
+      if (!conn.boundary(g, part, v)) continue;
+      const gain = evaluate(v);
+      if (!Number.isNaN(gain)) heap.set(v, gain);
     }
     const budget = work + workPerRound * xadj[n];
     let cut = 0; // relative to the round's start
@@ -80,6 +76,7 @@ export function fmRefine(
       const from = part[v];
       const to = target[v];
       part[v] = to;
+      conn.moved(g, v, from, to);
       if (loads[from] > limit[from]) over--;
       if (loads[to] > limit[to]) over--;
       loads[from] -= vwgt[v];
@@ -106,6 +103,7 @@ export function fmRefine(
       const v = movedV[i];
       loads[part[v]] -= vwgt[v];
       loads[movedFrom[i]] += vwgt[v];
+      conn.moved(g, v, part[v], movedFrom[i]);
       part[v] = movedFrom[i];
     }
     over = 0;

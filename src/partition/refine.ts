@@ -3,65 +3,13 @@
 // cut (or keeps it and evens the loads) and the part has room; and a balancing step that empties
 // overloaded parts at the least cost in cut when a coarser level left them above their limit.
 import type { WeightedGraph } from './coarsen.js';
+import { Conn, connFor } from './conn.js';
 import type { Rng } from './random.js';
-
-/** Scratch for the connectivity of one vertex to each of the k parts (also used by fm.ts). */
-export class Conn {
-  readonly w: Float64Array;
-  readonly seen: Int32Array;
-  readonly parts: Int32Array;
-  count = 0;
-  private stamp = 0;
-
-  constructor(k: number) {
-    this.w = new Float64Array(k);
-    this.seen = new Int32Array(k);
-    this.parts = new Int32Array(k);
-  }
-
-  /** Fills w[p] for every part p that v has a neighbour in (listed in parts[0 .. count)). */
-  of(g: WeightedGraph, part: Int32Array, v: number): void {
-    const { xadj, adjncy, adjwgt } = g;
-    const s = ++this.stamp;
-    let count = 0;
-    for (let j = xadj[v]; j < xadj[v + 1]; j++) {
-      const p = part[adjncy[j]];
-      if (this.seen[p] !== s) {
-        this.seen[p] = s;
-        this.w[p] = 0;
-        this.parts[count++] = p;
-      }
-      this.w[p] += adjwgt[j];
-    }
-    this.count = count;
-  }
-
-  /** The part other than own, with room for weight vw, that v is most connected to; -1 if none. */
-  bestTarget(own: number, vw: number, loads: Float64Array, limit: Float64Array): number {
-    let best = -1;
-    let bestW = -1;
-    for (let i = 0; i < this.count; i++) {
-      const p = this.parts[i];
-      if (p === own || loads[p] + vw > limit[p]) continue;
-      const w = this.w[p];
-      if (w > bestW || (w === bestW && loads[p] * limit[best] < loads[best] * limit[p])) {
-        best = p;
-        bestW = w;
-      }
-    }
-    return best;
-  }
-
-  /** Weight of v's edges into part p (0 when v has no neighbour there). */
-  to(p: number): number {
-    return this.seen[p] === this.stamp ? this.w[p] : 0;
-  }
-}
 
 /**
  * Greedy boundary refinement in place: at most `passes` sweeps, the first over the boundary, each
  * later one over the neighbourhoods of the vertices the previous one moved (nothing else changed).
- * Never moves a vertex into a part beyond its limit.
+ * Never moves a vertex into a part beyond its limit. `conn` must describe part (and is kept so).
  */
 export function refine(
   g: WeightedGraph,
@@ -70,20 +18,33 @@ export function refine(
   limit: Float64Array,
   passes: number,
   rng: Rng,
+  conn: Conn = connFor(g, part, limit.length),
 ): void {
-  const { n, xadj, adjncy, vwgt } = g;
-  const conn = new Conn(limit.length);
+  const { n, xadj, adjncy, adjwgt, vwgt } = g;
   let list = new Int32Array(n);
   let next = new Int32Array(n);
   const queued = new Int32Array(n); // the sweep a vertex was last queued for
+  // Internal and external degree of every vertex, kept up to date move by move (as METIS does):
+  // a vertex whose external degree is below its internal one has no move that keeps the cut, so
+  // most of the boundary is skipped without reading its adjacency part by part.
+  const id = new Float64Array(n);
+  const ed = new Float64Array(n);
   let len = 0;
   for (let v = 0; v < n; v++) {
+    const p = part[v];
+    let i = 0;
+    let e = 0;
+    let boundary = false;
     for (let j = xadj[v]; j < xadj[v + 1]; j++) {
-      if (part[adjncy[j]] !== part[v]) {
-        list[len++] = v;
-        break;
+      if (part[adjncy[j]] === p) i += adjwgt[j];
+      else {
+        e += adjwgt[j];
+        boundary = true;
       }
     }
+    id[v] = i;
+    ed[v] = e;
+    if (boundary) list[len++] = v;
   }
   for (let pass = 1; pass <= passes && len > 0; pass++) {
     rng.shuffle(list, len);
@@ -91,6 +52,8 @@ export function refine(
     let moved = 0;
     for (let i = 0; i < len; i++) {
       const v = list[i];
+      // A move gains w[to] - id[v] with w[to] <= ed[v]: none can gain or keep the cut.
+      if (ed[v] < id[v]) continue;
       const own = part[v];
       conn.of(g, part, v);
       if (conn.count === 0 || (conn.count === 1 && conn.parts[0] === own)) continue; // interior now
@@ -105,15 +68,27 @@ export function refine(
       // Nothing to gain: v comes back only when a neighbour moves (queued below).
       if (!move) continue;
       part[v] = to;
+      conn.moved(g, v, own, to);
       loads[own] -= vw;
       loads[to] += vw;
       moved++;
+      const deg = id[v] + ed[v];
+      id[v] = conn.w[to];
+      ed[v] = deg - id[v];
       if (queued[v] !== pass) {
         queued[v] = pass;
         next[nlen++] = v;
       }
       for (let j = xadj[v]; j < xadj[v + 1]; j++) {
         const u = adjncy[j];
+        const pu = part[u];
+        if (pu === own) {
+          id[u] -= adjwgt[j];
+          ed[u] += adjwgt[j];
+        } else if (pu === to) {
+          id[u] += adjwgt[j];
+          ed[u] -= adjwgt[j];
+        }
         if (queued[u] !== pass) {
           queued[u] = pass;
           next[nlen++] = u;
