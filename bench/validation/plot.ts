@@ -10,8 +10,10 @@ export interface PlotPoint {
 }
 
 export function scatterSvg(points: PlotPoint[], title: string): string {
-  const hi = Math.max(1.2, ...points.flatMap((p) => [p.measured, p.predicted])) * 1.08;
-  const lo = Math.max(0, Math.min(0.9, ...points.flatMap((p) => [p.measured, p.predicted])) * 0.95);
+  const all = points.flatMap((p) => [p.measured, p.predicted]).filter(Number.isFinite);
+  // axes from a round number below the smallest point to one above the largest, both the same
+  const hi = Math.ceil(Math.max(1.2, ...all) * 1.05 * 5) / 5;
+  const lo = Math.floor(Math.min(0.9, ...all) * 0.95 * 10) / 10;
   const line = (name: string, k: number, type: 'solid' | 'dashed') => ({
     name,
     type: 'line' as const,
@@ -23,15 +25,22 @@ export function scatterSvg(points: PlotPoint[], title: string): string {
     lineStyle: { color: '#888', type, width: 1 },
     silent: true,
   });
+  const axis = {
+    type: 'value' as const,
+    nameLocation: 'middle' as const,
+    min: lo,
+    max: hi,
+    axisLabel: { formatter: (v: number) => v.toFixed(1) },
+  };
   const groups = [...new Set(points.map((p) => p.series))];
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: 720, height: 560 });
   chart.setOption({
     animation: false,
     title: { text: title, left: 'center', textStyle: { fontSize: 14 } },
-    legend: { top: 28, data: groups },
-    grid: { left: 70, right: 30, top: 70, bottom: 60 },
-    xAxis: { type: 'value', name: 'measured slowdown', nameLocation: 'middle', nameGap: 30, min: lo, max: hi },
-    yAxis: { type: 'value', name: 'predicted slowdown', nameLocation: 'middle', nameGap: 45, min: lo, max: hi },
+    legend: { top: 30, data: groups },
+    grid: { left: 70, right: 30, top: 75, bottom: 60 },
+    xAxis: { ...axis, name: 'measured slowdown', nameGap: 30 },
+    yAxis: { ...axis, name: 'predicted slowdown', nameGap: 45 },
     series: [
       line('predicted = measured', 1, 'solid'),
       line('+30%', 1.3, 'dashed'),

@@ -35,6 +35,8 @@ export interface Results {
     ranks: number;
     wanMbps: number;
     calibrated: LogGP[];
+    /** the WAN path's bulk ns per byte (a0 to b0) per repetition and RTT */
+    wanCalibrated: { rttMs: number; bulkG: number }[];
     args: Record<string, string[]>;
   };
   rows: Row[];

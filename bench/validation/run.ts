@@ -2,7 +2,8 @@
 // on one site and on two (contiguous halves, interleaved) at each RTT; the replay of the one-site
 // run's records predicts each two-site slowdown, which is compared with the measured one (the
 // recorded times, MPI_Init to MPI_Finalize). The intra-site LogGP comes from a ping-pong between
-// two nodes of site A, calibrated at the start of each repetition. Needs root (network namespaces).
+// two nodes of site A, the WAN's per-byte cost from bulk transfers between a0 and b0 at each RTT,
+// calibrated at the start of each repetition. Needs root (network namespaces).
 //
 // Per repetition and program: one one-site run, then per RTT (set live on the WAN link) one run
 // per two-site placement. Measured slowdown: the median over repetitions of two-site / one-site
@@ -16,10 +17,11 @@ import { pathToFileURL } from 'node:url';
 import { compileMpi } from '../../src/mpi/toolchain.js';
 import { wanemuPath as builtWanemu } from '../../src/native/paths.js';
 import { calibrate } from '../../src/replay/calibrate.js';
-import { makeCluster, perByte, type Cluster, type LogGP } from '../../src/replay/cluster.js';
+import { makeCluster, perByte, type Cluster, type LogGP, type WanLink } from '../../src/replay/cluster.js';
 import { predict } from '../../src/replay/index.js';
 import { down, setLink, up } from '../../src/testbed/index.js';
 import { arg } from '../args.js';
+import { bulkPerByte } from './bandwidth.js';
 import { runRecords, runTrace } from './job.js';
 import { PROGRAMS } from './programs.js';
 import { writeResults, type Results, type Row } from './report.js';
@@ -62,11 +64,17 @@ export const defaultValidationOptions = (): ValidationOptions => ({
   wanemuPath: builtWanemu,
 });
 
-/** The model's cluster for a placement: calibrated local links, the WAN link of `rttMs`. */
-function clusterFor(siteOf: number[], rttMs: number, local: LogGP): Cluster {
-  // the WAN path is the same emulated network plus the WAN delay, at the link's line rate (the
-  // hosts' per-byte cost, local.G, applies at the sender)
-  const wan = { L: (rttMs * 1e6) / 2 + local.L, G: perByte(WAN_BPS) };
+/**
+ * The WAN path for the model: the emulated network's local latency plus half the RTT, and the
+ * per-byte cost of bulk transfers measured across it (on a loaded host wanemu and the ranks' CPU
+ * time, not the line rate, bound it), at least the line rate's.
+ */
+function wanFor(rttMs: number, local: LogGP, bulkG: number): WanLink {
+  return { L: (rttMs * 1e6) / 2 + local.L, G: Math.max(bulkG, perByte(WAN_BPS)) };
+}
+
+/** The model's cluster for a placement: calibrated local links and WAN link. */
+function clusterFor(siteOf: number[], wan: WanLink, local: LogGP): Cluster {
   return makeCluster(siteOf, wan, { nodeOf: [0, 1, 2, 3], intraSite: local, intraNode: local });
 }
 
@@ -83,6 +91,7 @@ export async function runValidation(o: ValidationOptions): Promise<Results> {
   if (programs.length === 0) throw new Error(`no such programs: ${o.programs?.join(', ')}`);
   const bins = new Map(programs.map((p) => [p.id, compileMpi(path.join('bench', 'validation', p.file))]));
   const pingpong = compileMpi('test/replay/programs/pingpong.c');
+  const stream = compileMpi(path.join('bench', 'validation', 'stream.c'));
   const tb = { prefix: o.prefix, stateDir: o.stateDir, mgmtSubnet: o.mgmtSubnet, dataSubnet: o.dataSubnet };
   const started = new Date().toISOString();
   const loadBefore = os_load();
@@ -93,25 +102,39 @@ export async function runValidation(o: ValidationOptions): Promise<Results> {
   );
   const samples = new Map<string, Sample[]>();
   const locals: LogGP[] = [];
+  const wanCalibrated: { rttMs: number; bulkG: number }[] = [];
   try {
     let rttNow = o.rttsMs[0];
+    const setRtt = async (rtt: number): Promise<void> => {
+      if (rtt === rttNow) return;
+      await setLink('A', 'B', { latencyMs: rtt / 2, stateDir: o.stateDir });
+      rttNow = rtt;
+    };
     for (let k = 0; k < o.reps; k++) {
       const local = calibrate(await runRecords(st, ['a0', 'a1'], pingpong, ['50'], 'pingpong'));
       locals.push(local);
       log(`rep ${k + 1}/${o.reps}: calibrated intra-site LogGP ${JSON.stringify(local)}`);
+      const wans = new Map<number, WanLink>();
+      for (const rtt of o.rttsMs) {
+        await setRtt(rtt);
+        const G = bulkPerByte(
+          await runRecords(st, ['a0', 'b0'], stream, ['5', '8', String(1 << 20)], 'stream-wan'),
+          rtt * 1e6 + 2 * local.L,
+        );
+        wans.set(rtt, wanFor(rtt, local, G));
+        wanCalibrated.push({ rttMs: rtt, bulkG: G });
+        log(`  ${rtt} ms: WAN bulk ${G.toFixed(2)} ns/byte (${(1e3 / G).toFixed(0)} MB/s)`);
+      }
       for (const p of programs) {
         const bin = bins.get(p.id) as string;
         const args = p.args(o.quick);
         const one = await runTrace(st, NODES['one site'].nodes, bin, args, `${p.id}-one`);
-        const recorded = clusterFor(NODES['one site'].siteOf, o.rttsMs[0], local);
+        const recorded = clusterFor(NODES['one site'].siteOf, wans.get(o.rttsMs[0]) as WanLink, local);
         for (const rtt of o.rttsMs) {
-          if (rtt !== rttNow) {
-            await setLink('A', 'B', { latencyMs: rtt / 2, stateDir: o.stateDir });
-            rttNow = rtt;
-          }
+          await setRtt(rtt);
           for (const pl of o.placements) {
             const two = await runTrace(st, NODES[pl].nodes, bin, args, `${p.id}-${pl}`);
-            const pred = predict(one, recorded, clusterFor(NODES[pl].siteOf, rtt, local));
+            const pred = predict(one, recorded, clusterFor(NODES[pl].siteOf, wans.get(rtt) as WanLink, local));
             const s: Sample = {
               oneNs: one.recordedNs,
               twoNs: two.recordedNs,
@@ -163,6 +186,7 @@ export async function runValidation(o: ValidationOptions): Promise<Results> {
       ranks: 4,
       wanMbps: (WAN_BPS * 8) / 1e6,
       calibrated: locals,
+      wanCalibrated,
       args: Object.fromEntries(programs.map((p) => [p.id, p.args(o.quick)])),
     },
     rows,
