@@ -3,6 +3,8 @@
 // window-limited TCP connection at each size (at 10 ms RTT its slope is several times the link's);
 // bulk transfers after the window has grown are what the validation programs' large messages see.
 import { FUNCTIONS, ROLE_SHIFT } from '../../src/generated/functions.js';
+import { roundTrips } from '../../src/replay/calibrate.js';
+import type { LogGP } from '../../src/replay/cluster.js';
 import type { RankRecords } from '../../src/replay/records.js';
 import { median } from './stats.js';
 
@@ -31,4 +33,23 @@ export function bulkPerByte(ranks: RankRecords[], rttNs: number): number {
   }
   if (per.length < 2) throw new Error('bandwidth calibration: fewer than two bursts in the records');
   return Math.max(0, median(per.slice(1)));
+}
+
+/**
+ * The WAN path's one-way latency for the model from a ping-pong across sites: half the median
+ * round trip of its smallest messages, less what the model charges besides L (the local o at
+ * both ends and the bytes at the local G). Only the smallest size: the larger ones wait for the
+ * fresh connection's window.
+ */
+export function wanLatency(ranks: RankRecords[], local: LogGP): number {
+  let best: ReturnType<typeof roundTrips> | undefined;
+  for (const r of ranks) {
+    const t = roundTrips(r);
+    if (!best || t.rtt.length > best.rtt.length) best = t;
+  }
+  const t = best;
+  if (!t || t.rtt.length === 0) throw new Error('latency calibration: no round trips in the records');
+  const small = Math.min(...t.bytes);
+  const rtts = t.rtt.filter((_, i) => t.bytes[i] === small);
+  return Math.max(0, median(rtts) / 2 - 2 * local.o - small * local.G);
 }

@@ -21,6 +21,11 @@ export const PROGRAMS: Program[] = [
   { id: 'cg', name: 'CG-like sparse solver', file: 'cg.c', args: (q) => [n(q, 40), '5000', '2048'] },
   { id: 'fft', name: 'FFT-like transpose (Alltoall)', file: 'fft.c', args: (q) => [n(q, 20), '20000', '262144'] },
   { id: 'isort', name: 'integer sort (Alltoallv)', file: 'isort.c', args: (q) => [n(q, 20), '20000', '524288'] },
-  { id: 'mg', name: 'multigrid V-cycle', file: 'mg.c', args: (q) => [n(q, 10), '16000', '131072', q ? '250000' : '500000'] },
+  {
+    id: 'mg',
+    name: 'multigrid V-cycle',
+    file: 'mg.c',
+    args: (q) => [n(q, 10), '16000', '131072', q ? '250000' : '500000'],
+  },
   { id: 'mw', name: 'master-worker', file: 'mw.c', args: (q) => [n(q, 60), '10000', '8192'] },
 ];

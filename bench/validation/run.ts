@@ -21,10 +21,10 @@ import { makeCluster, perByte, type Cluster, type LogGP, type WanLink } from '..
 import { predict } from '../../src/replay/index.js';
 import { down, setLink, up } from '../../src/testbed/index.js';
 import { arg } from '../args.js';
-import { bulkPerByte } from './bandwidth.js';
+import { bulkPerByte, wanLatency } from './bandwidth.js';
 import { runRecords, runTrace } from './job.js';
 import { PROGRAMS } from './programs.js';
-import { writeResults, type Results, type Row } from './report.js';
+import { writeResults, type Results, type Row, type WanCalibration } from './report.js';
 import { median } from './stats.js';
 
 export interface ValidationOptions {
@@ -32,6 +32,8 @@ export interface ValidationOptions {
   reps: number;
   rttsMs: number[];
   placements: Placement[];
+  /** the model's WAN latency: from a ping-pong across sites, or half the RTT plus the local L */
+  wanLatency: 'measured' | 'nominal';
   /** program ids (programs.ts); all when absent */
   programs?: string[];
   /** where validation.{md,json,svg} go; nothing written when absent */
@@ -57,6 +59,7 @@ export const defaultValidationOptions = (): ValidationOptions => ({
   reps: 3,
   rttsMs: [10, 2],
   placements: ['contiguous', 'interleaved'],
+  wanLatency: 'nominal',
   prefix: 'smrep',
   stateDir: '/run/sitempi-testbed-smrep',
   mgmtSubnet: '10.224.0.0/16',
@@ -65,12 +68,14 @@ export const defaultValidationOptions = (): ValidationOptions => ({
 });
 
 /**
- * The WAN path for the model: the emulated network's local latency plus half the RTT, and the
- * per-byte cost of bulk transfers measured across it (on a loaded host wanemu and the ranks' CPU
- * time, not the line rate, bound it), at least the line rate's.
+ * The WAN path for the model: its one-way latency, measured (a ping-pong's smallest messages) or
+ * nominal (half the RTT plus the local L), and the per-byte cost of bulk transfers measured across
+ * it (on a loaded host wanemu and the ranks' CPU time, not the line rate, bound it), at least the
+ * line rate's.
  */
-function wanFor(rttMs: number, local: LogGP, bulkG: number): WanLink {
-  return { L: (rttMs * 1e6) / 2 + local.L, G: Math.max(bulkG, perByte(WAN_BPS)) };
+function wanFor(c: WanCalibration, local: LogGP, latency: 'measured' | 'nominal'): WanLink {
+  const L = latency === 'measured' ? c.L : (c.rttMs * 1e6) / 2 + local.L;
+  return { L, G: Math.max(c.bulkG, perByte(WAN_BPS)) };
 }
 
 /** The model's cluster for a placement: calibrated local links and WAN link. */
@@ -82,6 +87,8 @@ interface Sample {
   oneNs: number;
   twoNs: number;
   predicted: number;
+  /** the prediction with the other WAN latency (measured or nominal) */
+  otherLatency: number;
   baseline: number;
 }
 
@@ -94,7 +101,7 @@ export async function runValidation(o: ValidationOptions): Promise<Results> {
   const stream = compileMpi(path.join('bench', 'validation', 'stream.c'));
   const tb = { prefix: o.prefix, stateDir: o.stateDir, mgmtSubnet: o.mgmtSubnet, dataSubnet: o.dataSubnet };
   const started = new Date().toISOString();
-  const loadBefore = os_load();
+  const loadBefore = loadAverage();
   await down(tb);
   const st = await up(
     { sites: { A: 4, B: 4 }, slots: 1, rttMs: o.rttsMs[0], bandwidth: '1gbit' },
@@ -102,7 +109,7 @@ export async function runValidation(o: ValidationOptions): Promise<Results> {
   );
   const samples = new Map<string, Sample[]>();
   const locals: LogGP[] = [];
-  const wanCalibrated: { rttMs: number; bulkG: number }[] = [];
+  const wanCalibrated: WanCalibration[] = [];
   try {
     let rttNow = o.rttsMs[0];
     const setRtt = async (rtt: number): Promise<void> => {
@@ -114,31 +121,42 @@ export async function runValidation(o: ValidationOptions): Promise<Results> {
       const local = calibrate(await runRecords(st, ['a0', 'a1'], pingpong, ['50'], 'pingpong'));
       locals.push(local);
       log(`rep ${k + 1}/${o.reps}: calibrated intra-site LogGP ${JSON.stringify(local)}`);
-      const wans = new Map<number, WanLink>();
+      const wans = new Map<number, WanLink>(),
+        wansAlt = new Map<number, WanLink>();
       for (const rtt of o.rttsMs) {
         await setRtt(rtt);
-        const G = bulkPerByte(
-          await runRecords(st, ['a0', 'b0'], stream, ['5', '8', String(1 << 20)], 'stream-wan'),
-          rtt * 1e6 + 2 * local.L,
+        const c: WanCalibration = {
+          rttMs: rtt,
+          bulkG: bulkPerByte(
+            await runRecords(st, ['a0', 'b0'], stream, ['5', '8', String(1 << 20)], 'stream-wan'),
+            rtt * 1e6 + 2 * local.L,
+          ),
+          L: wanLatency(await runRecords(st, ['a0', 'b0'], pingpong, ['10'], 'pingpong-wan'), local),
+        };
+        wans.set(rtt, wanFor(c, local, o.wanLatency));
+        wansAlt.set(rtt, wanFor(c, local, o.wanLatency === 'measured' ? 'nominal' : 'measured'));
+        wanCalibrated.push(c);
+        log(
+          `  ${rtt} ms: WAN bulk ${c.bulkG.toFixed(2)} ns/byte (${(1e3 / c.bulkG).toFixed(0)} MB/s), L ${(c.L / 1e6).toFixed(2)} ms`,
         );
-        wans.set(rtt, wanFor(rtt, local, G));
-        wanCalibrated.push({ rttMs: rtt, bulkG: G });
-        log(`  ${rtt} ms: WAN bulk ${G.toFixed(2)} ns/byte (${(1e3 / G).toFixed(0)} MB/s)`);
       }
       for (const p of programs) {
         const bin = bins.get(p.id) as string;
         const args = p.args(o.quick);
         const one = await runTrace(st, NODES['one site'].nodes, bin, args, `${p.id}-one`);
         const recorded = clusterFor(NODES['one site'].siteOf, wans.get(o.rttsMs[0]) as WanLink, local);
+        const recordedAlt = clusterFor(NODES['one site'].siteOf, wansAlt.get(o.rttsMs[0]) as WanLink, local);
         for (const rtt of o.rttsMs) {
           await setRtt(rtt);
           for (const pl of o.placements) {
             const two = await runTrace(st, NODES[pl].nodes, bin, args, `${p.id}-${pl}`);
             const pred = predict(one, recorded, clusterFor(NODES[pl].siteOf, wans.get(rtt) as WanLink, local));
+            const alt = predict(one, recordedAlt, clusterFor(NODES[pl].siteOf, wansAlt.get(rtt) as WanLink, local));
             const s: Sample = {
               oneNs: one.recordedNs,
               twoNs: two.recordedNs,
               predicted: pred.slowdown,
+              otherLatency: alt.slowdown,
               baseline: pred.baseline.wallNs / one.recordedNs,
             };
             const key = `${p.id}|${rtt}|${pl}`;
@@ -171,8 +189,14 @@ export async function runValidation(o: ValidationOptions): Promise<Results> {
           measured,
           predicted,
           error: predicted / measured - 1,
+          otherLatency: median(ss.map((s) => s.otherLatency)),
           replayOneSiteVsRecorded: median(ss.map((s) => s.baseline)),
-          runs: ss.map((s) => ({ oneSiteS: s.oneNs / 1e9, twoSitesS: s.twoNs / 1e9, predicted: s.predicted })),
+          runs: ss.map((s) => ({
+            oneSiteS: s.oneNs / 1e9,
+            twoSitesS: s.twoNs / 1e9,
+            predicted: s.predicted,
+            otherLatency: s.otherLatency,
+          })),
         });
       }
   const res: Results = {
@@ -180,13 +204,14 @@ export async function runValidation(o: ValidationOptions): Promise<Results> {
       started,
       finished: new Date().toISOString(),
       loadBefore,
-      loadAfter: os_load(),
+      loadAfter: loadAverage(),
       quick: o.quick,
       reps: o.reps,
       ranks: 4,
       wanMbps: (WAN_BPS * 8) / 1e6,
       calibrated: locals,
       wanCalibrated,
+      wanLatency: o.wanLatency,
       args: Object.fromEntries(programs.map((p) => [p.id, p.args(o.quick)])),
     },
     rows,
@@ -195,12 +220,8 @@ export async function runValidation(o: ValidationOptions): Promise<Results> {
   return res;
 }
 
-function os_load(): number[] {
-  return fs
-    .readFileSync('/proc/loadavg', 'utf8')
-    .split(' ')
-    .slice(0, 3)
-    .map(Number);
+function loadAverage(): number[] {
+  return fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
 }
 
 async function main(): Promise<void> {
@@ -216,10 +237,10 @@ async function main(): Promise<void> {
       .filter((x) => x > 0),
     programs: process.argv.includes('--programs') ? arg('--programs', '').split(',') : undefined,
     out: arg('--out', path.join('bench', 'results')),
+    wanLatency: arg('--wan-latency', d.wanLatency) === 'measured' ? 'measured' : 'nominal',
   };
-  const res = await runValidation(o);
+  await runValidation(o);
   console.log(fs.readFileSync(path.join(o.out as string, 'validation.md'), 'utf8'));
-  void res;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
