@@ -3,7 +3,7 @@
 // 1 000 running jobs over 4 sites.
 //
 //   npx tsc -p tsconfig.json && node dist/bench/manager/sim.js [--jobs 1000] [--gap 30] [--seed 1]
-//     [--out DIR]
+//     [--rtt 20] [--out DIR]
 //
 // Writes DIR/manager-sim.json, .md and .svg (default: print only).
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,11 +19,12 @@ import { arg } from '../args.js';
 const jobs = Number(arg('--jobs', '1000'));
 const gap = Number(arg('--gap', '30'));
 const seed = Number(arg('--seed', '1'));
+const rttMs = Number(arg('--rtt', '20'));
 const out = arg('--out', '');
 
 const sites = ['a', 'b', 'c', 'd'].map((name) => ({ name, slots: 1000 }));
 const links = sites.flatMap((x) =>
-  sites.filter((y) => y !== x).map((y) => ({ from: x.name, to: y.name, latencyMs: 10, bandwidthBps: 10e9 })),
+  sites.filter((y) => y !== x).map((y) => ({ from: x.name, to: y.name, latencyMs: rttMs / 2, bandwidthBps: 10e9 })),
 );
 const cluster = { sites, links };
 
@@ -94,7 +95,7 @@ const rows = results.map(
     `| ${r.policy} | ${r.jobs} | ${(r.makespanSeconds / 3600).toFixed(2)} | ${r.jobsPerHour.toFixed(1)} | ${r.meanSlowdown.toFixed(3)} | ${(r.meanWaitSeconds / 60).toFixed(1)} | ${r.migrations} | ${(r.bytesMoved / 2 ** 30).toFixed(0)} | ${(r.wallMs / 1000).toFixed(1)} |`,
 );
 const md = [
-  `# Simulated job stream: ${jobs} jobs, 4 sites x 1000 nodes, 20 ms RTT, 10 Gb/s (seed ${seed}, mean gap ${gap} s)`,
+  `# Simulated job stream: ${jobs} jobs, 4 sites x 1000 nodes, ${rttMs} ms RTT, 10 Gb/s (seed ${seed}, mean gap ${gap} s)`,
   '',
   '| policy | jobs | makespan h | jobs/hour | mean slowdown | mean wait min | migrations | GiB moved | sim s |',
   '|---|---|---|---|---|---|---|---|---|',
@@ -110,7 +111,7 @@ if (out) {
   mkdirSync(out, { recursive: true });
   writeFileSync(
     path.join(out, 'manager-sim.json'),
-    JSON.stringify({ jobs, gap, seed, results, planTime: pt, summary }, null, 2) + '\n',
+    JSON.stringify({ jobs, gap, seed, rttMs, results, planTime: pt, summary }, null, 2) + '\n',
   );
   writeFileSync(path.join(out, 'manager-sim.md'), md);
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: 720, height: 360 });

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 
 import { plan, type PlannerJob } from '../../src/manager/planner.js';
 import { placeNew } from '../../src/manager/planner-place.js';
-import { spanned, type PlannerCluster } from '../../src/manager/planner-model.js';
+import { linkTable, spanned, type PlannerCluster } from '../../src/manager/planner-model.js';
+import { replaySlowdown } from '../../src/manager/planner-replay.js';
+import { makeCluster, wanLink } from '../../src/replay/cluster.js';
+import { TraceBuilder } from '../../src/replay/trace.js';
 import { rng } from '../../src/manager/sim/job-model.js';
 
 function cluster(slots: number[], latencyMs = 10, bandwidthBps = 1e9): PlannerCluster {
@@ -169,5 +172,27 @@ describe('planner', () => {
     expect(placeNew([3, 4, 2], [16, 16, 16], 8, 'compute')).toEqual([3, 3, 2]);
     expect(placeNew([10, 10], [16, 16], 24, 'network')).toBeNull();
     expect(placeNew([16, 16, 4], [16, 16, 16], 20, 'network')).toEqual([16, 4, 0]);
+  });
+});
+
+describe('planner with the replay model', () => {
+  it('weighs a move by the replayed slowdown of a recorded trace', () => {
+    // a chain of small messages around a ring of 8 ranks: latency-bound once split
+    const b = new TraceBuilder(8);
+    for (let it = 0; it < 200; it++)
+      for (let r = 0; r < 8; r++) {
+        b.compute(r, 50_000);
+        if (r === 0) b.send(0, 1, 64).recv(0, 7, 64);
+        else b.recv(r, r - 1, 64).send(r, (r + 1) % 8, 64);
+      }
+    const trace = b.finish();
+    const c = cluster([16, 16], 20, 1e9);
+    const slowdown = replaySlowdown(trace, makeCluster(new Int32Array(8), wanLink(0, 1000)), linkTable(c));
+    expect(slowdown([8, 0])).toBeCloseTo(1, 6);
+    expect(slowdown([6, 2])).toBeGreaterThan(1.5);
+    const p = plan(c, [job('ring', [6, 2], { slowdown, remainingSeconds: 600 })], 0);
+    const d = p.decisions[0];
+    expect(d.action).toBe('move');
+    expect(d.gainSeconds).toBeCloseTo(600 * (1 - 1 / slowdown([6, 2])), 6);
   });
 });
