@@ -1,5 +1,6 @@
 // The simulated scenario: one job stream on 4 sites of 1 000 nodes, run under each policy (the
-// planner, no relocation, consolidate-only, random placement), and the planner's own time for
+// planner, the planner whose network jobs wait for one site, no relocation, consolidate-only,
+// random placement), and the planner's own time for
 // 1 000 running jobs over 4 sites.
 //
 //   npx tsc -p tsconfig.json && node dist/bench/manager/sim.js [--jobs 1000] [--gap 30] [--seed 1]
@@ -72,7 +73,7 @@ function planTime(n: number): { ms: number; cpuMs: number; moves: number } {
 }
 
 const stream = jobStream({ jobs, seed, meanGapSeconds: gap });
-const policies: Policy[] = ['planner', 'none', 'consolidate', 'random'];
+const policies: Policy[] = ['planner', 'planner-wait', 'none', 'consolidate', 'random'];
 const results: (Omit<SimResult, 'log'> & { wallMs: number })[] = [];
 const t0 = performance.now();
 for (const policy of policies) {

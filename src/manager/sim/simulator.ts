@@ -6,8 +6,9 @@
 // at events (arrival, end, migration end, periodic tick), so the run is exact between them.
 //
 // Slots: a moving job holds its target placement from the start of the move (the slots it leaves
-// are handed to whoever arrives at them, as in a swap); the event log records every change of
-// holdings, so that capacities can be checked at every moment.
+// are handed to whoever arrives at them, as in a swap); the moves of one plan start at the same
+// instant. The event log records every change of holdings, so that capacities can be checked at
+// every moment (after all the entries of one instant).
 import { plan, type PlannerJob, type PlannerOptions } from '../planner.js';
 import { placeNew } from '../planner-place.js';
 import { linkTable, spanned, type PlannerCluster } from '../planner-model.js';
@@ -15,7 +16,7 @@ import { migrationCost } from '../../placement/cost.js';
 import { schedule, type Waiting } from '../queue.js';
 import { rng, runSeconds, type SimJob } from './job-model.js';
 
-export type Policy = 'planner' | 'none' | 'consolidate' | 'random';
+export type Policy = 'planner' | 'planner-wait' | 'none' | 'consolidate' | 'random';
 
 export interface SimOptions {
   policy: Policy;
@@ -89,18 +90,25 @@ export function simulate(cluster: PlannerCluster, stream: readonly SimJob[], o: 
     for (const r of running.values()) if (r.counts[a] > 0 && r.counts[b] > 0) n++;
     return n;
   };
-  const hold = (r: Running, to: number[], kind: LogEntry['kind']) => {
+  const checkFree = (why: string) => {
+    if (free.some((f) => f < 0)) throw new Error(`simulator: ${why} over a site's slots at ${t}`);
+  };
+  // `check` false: one of the simultaneous moves of a plan, checked once all are applied
+  const hold = (r: Running, to: number[], kind: LogEntry['kind'], check = true) => {
     const old = kind === 'start' ? new Array<number>(k).fill(0) : (r.migration?.to ?? r.counts);
     for (let s = 0; s < k; s++) free[s] += old[s] - to[s];
-    if (free.some((f) => f < 0)) throw new Error(`simulator: ${r.job.id} over a site's slots at ${t}`);
+    if (check) checkFree(r.job.id);
     log.push({ t, kind, job: r.job.id, held: [...to] });
   };
   const place = (j: SimJob): number[] | null => {
-    if (o.policy === 'planner') return placeNew(free, slots, j.ranks, j.verdict);
+    // 'planner': start where the job fits now and let the plans consolidate it; 'planner-wait':
+    // a network-intensive job that one site can hold waits for one
+    if (o.policy === 'planner' || o.policy === 'planner-wait')
+      return placeNew(free, slots, j.ranks, j.verdict, o.policy === 'planner');
     if (o.policy === 'random') return placeRandom(free, j.ranks, random);
     return placeNew(free, slots, j.ranks, 'network', true); // today's: no verdict yet, never waits
   };
-  const startMove = (r: Running, to: number[]) => {
+  const startMove = (r: Running, to: number[], check = true) => {
     if (to.every((c, s) => c === r.counts[s])) return;
     let seconds = 0,
       down = 0;
@@ -120,7 +128,7 @@ export function simulate(cluster: PlannerCluster, stream: readonly SimJob[], o: 
         bytesMoved += est.transferBytes;
         used.push([a, b]);
       }
-    hold(r, to, 'move');
+    hold(r, to, 'move', check);
     for (const [a, b] of used) migUsers.set(key(a, b), (migUsers.get(key(a, b)) ?? 0) + 1);
     r.migration = { until: t + seconds, to, slow: seconds > 0 ? 1 - down / seconds : 1, links: used };
     r.lastMovedAt = t;
@@ -184,7 +192,7 @@ export function simulate(cluster: PlannerCluster, stream: readonly SimJob[], o: 
       const gone = new Set(started);
       queue.splice(0, queue.length, ...queue.filter((q) => !gone.has(q.id)));
     }
-    if (o.policy === 'planner') replan();
+    if (o.policy === 'planner' || o.policy === 'planner-wait') replan();
     else if (o.policy === 'consolidate') consolidate();
   }
 
@@ -207,7 +215,8 @@ export function simulate(cluster: PlannerCluster, stream: readonly SimJob[], o: 
       });
     }
     const p = plan(cluster, jobs, t, o.planner);
-    for (const m of p.moves) startMove(running.get(m.job)!, m.to);
+    for (const m of p.moves) startMove(running.get(m.job)!, m.to, false);
+    checkFree('a plan');
   }
 
   function consolidate(): void {
