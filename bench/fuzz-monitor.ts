@@ -100,11 +100,14 @@ export async function fuzzMonitor(o: FuzzOptions): Promise<FuzzResult> {
   });
   monitor.on('jobEnd', (job) => {
     res.jobsEnded++;
-    // what a report asks of every job: must neither throw nor hold the loop past the bounds
-    job.functions();
-    job.epochs();
-    job.histogramPairs();
-    void job.limitNotes;
+    // what a report asks of every job, after the time-sliced expansion a report starts with
+    // (render: job.prepare()): must neither throw nor hold the loop past the bounds
+    void job.prepare().then(() => {
+      job.functions();
+      job.epochs();
+      job.histogramPairs();
+      void job.limitNotes;
+    });
   });
   const [addr0] = await monitor.listen('tcp://127.0.0.1:0');
   const addr = addr0.replace('0.0.0.0', '127.0.0.1');

@@ -119,7 +119,7 @@ function* jobReportSteps(job: JobProfile, opts: ReportOptions): Steps<JobReport>
     }))
     .sort((a, b) => b.seconds - a.seconds || b.bytes - a.bytes || a.id - b.id);
   yield;
-  const m = job.pairMatrix();
+  const m = yield* job.pairMatrixSteps();
   yield;
   const cols = pairColumns(m);
   yield;
@@ -144,7 +144,7 @@ function* jobReportSteps(job: JobProfile, opts: ReportOptions): Steps<JobReport>
   const epochs: JobReport['epochs'] = [];
   if (epochList.length > 1) {
     for (const e of epochList) {
-      const em = job.pairMatrix(e);
+      const em = yield* job.pairMatrixSteps(e);
       yield;
       const ec = pairColumns(em);
       yield;

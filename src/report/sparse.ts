@@ -1,7 +1,7 @@
 // The full communication matrix of a report in its sparse form (docs/report-json.md#sparse-matrices):
 // parallel arrays of the non-zero pairs in (src, dst) order, and back to a PairMatrix, so that a
 // consumer of the JSON reads it with the same interface as the monitor's own matrices.
-import type { PairMatrix } from '../monitor/pairs.js';
+import { SparseMatrix, type PairMatrix } from '../monitor/pairs.js';
 import { runSteps, type Steps } from '../monitor/steps.js';
 
 /** Pairs handled between two checkpoints of the stepwise walks over a matrix's pairs. */
@@ -11,20 +11,23 @@ export const PAIRS_PER_STEP = 1 << 16;
 export interface PairColumns {
   size: number;
   n: number;
-  src: Int32Array;
-  dst: Int32Array;
+  src: Uint32Array;
+  dst: Uint32Array;
   bytes: Float64Array;
   messages: Float64Array;
 }
 
-/** The pairs of `m` in columns (one pass of forEach: the only part that cannot yield). */
+/** The pairs of `m` in columns: the monitor's own columns when every counter fits a double (no
+ * copy), else one pass of forEach (the only part that cannot yield). */
 export function pairColumns(m: PairMatrix): PairColumns {
+  if (m instanceof SparseMatrix && !m.bytes.hi && !m.messages.hi)
+    return { size: m.size, n: m.pairCount, src: m.src, dst: m.dst, bytes: m.bytes.lo, messages: m.messages.lo };
   const n = m.pairCount;
   const c = {
     size: m.size,
     n: 0,
-    src: new Int32Array(n),
-    dst: new Int32Array(n),
+    src: new Uint32Array(n),
+    dst: new Uint32Array(n),
     bytes: new Float64Array(n),
     messages: new Float64Array(n),
   };
