@@ -210,7 +210,8 @@ export function buildTrace(ranks: RankRecords[], opts: BuildOptions = {}): Trace
           stop[w] = s;
           break;
         }
-        cursor = begin = s + d; // MPI_Init: the rank starts at its end
+        // MPI_Init's record is stamped at the clock's origin, which is Init's end: the rank starts there
+        cursor = begin = s;
         continue;
       }
       if (role === Role.PartSend && c) parts.set(peer, (parts.get(peer) ?? 0) + rr.bytes[i]);

@@ -1,7 +1,7 @@
 // The second pass: each rank's calls, kept one by one when the whole trace fits the bound, else
 // summed into at most `buckets` time buckets per rank (a bucket with a single call keeps it whole).
 // Memory is bounded by the bound either way: columns sized from the first pass's counts.
-import { FN_MASK, isCall, visitRecords, type ReadOptions } from './read.js';
+import { callStart, FN_MASK, isCall, visitRecords, type ReadOptions } from './read.js';
 import type { Scan } from './scan.js';
 
 /** Calls of one rank, one per index (exact), or one per bucket (coalesced). */
@@ -85,6 +85,7 @@ export async function collectCalls(
         for (let i = 0; i < b.n; i++) {
           const code = b.fn[i];
           if (!isCall(code)) continue;
+          const s = callStart(code, b.start[i], b.duration[i]);
           let k: number;
           if (!plan) {
             if (c.n >= cap) {
@@ -94,12 +95,11 @@ export async function collectCalls(
             k = c.n++;
           } else {
             // time bucket of the call's start (clamped: a file may have grown since the scan)
-            const f = range > 0 ? ((b.start[i] - r.firstNs) * cap) / range : 0;
+            const f = range > 0 ? ((s - r.firstNs) * cap) / range : 0;
             k = f <= 0 ? 0 : Math.min(cap - 1, Math.floor(f));
             if (k + 1 > c.n) c.n = k + 1;
           }
           const fn = code & FN_MASK,
-            s = b.start[i],
             d = b.duration[i];
           if (c.calls[k] === 0 || s < c.start[k]) {
             c.peer[k] = b.peer[i];

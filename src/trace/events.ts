@@ -28,10 +28,15 @@ const us = (ns: number): number => ns / 1000;
 const fnName = (fn: number): string => (fn >= 0 ? FUNCTIONS[fn].name : 'MPI');
 const QUOTED_NAMES = FUNCTIONS.map((f) => JSON.stringify(f.name));
 
-/** The earliest MPI_Init of the job's ranks (CLOCK_REALTIME ns); 0n when none said it. */
+/** The earliest call of the job's ranks (CLOCK_REALTIME ns: a rank's MPI_Init end plus its first
+ * call's start, which is before it for MPI_Init itself); 0n when no rank said its start. */
 export function jobOrigin(job: JobScan): bigint {
   let base: bigint | null = null;
-  for (const r of job.ranks.values()) if (r.startNs > 0n && (base === null || r.startNs < base)) base = r.startNs;
+  for (const r of job.ranks.values()) {
+    if (r.startNs <= 0n) continue;
+    const t = r.startNs + BigInt(Math.min(0, Number.isFinite(r.firstNs) ? Math.floor(r.firstNs) : 0));
+    if (base === null || t < base) base = t;
+  }
   return base ?? 0n;
 }
 

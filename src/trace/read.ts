@@ -15,6 +15,14 @@ export function isCall(code: number): boolean {
   return code >>> ROLE_SHIFT <= Role.Coll && (code & FN_MASK) < NFN;
 }
 
+const INIT = new Set(FUNCTIONS.flatMap((f, i) => (f.name === 'MPI_Init' || f.name === 'MPI_Init_thread' ? [i] : [])));
+
+/** When a call began on its rank's clock: the shim stamps MPI_Init's record at the clock's origin
+ * (the end of Init) with Init's duration, so Init began `duration` before it. */
+export function callStart(code: number, start: number, duration: number): number {
+  return INIT.has(code & FN_MASK) ? start - duration : start;
+}
+
 export interface RecordVisitor {
   hello?(job: number, profile: JobProfile, hello: Hello): void;
   /** A batch's columns are valid only during the call. */

@@ -2,7 +2,7 @@
 // (to size the second pass), and the placement marks, which are few and kept whole.
 import { PlacementMark } from '../generated/facts.js';
 import { ROLE_SHIFT, Role } from '../generated/functions.js';
-import { FN_MASK, isCall, visitRecords, type ReadOptions } from './read.js';
+import { callStart, FN_MASK, isCall, visitRecords, type ReadOptions } from './read.js';
 
 export interface RankScan {
   rank: number;
@@ -84,7 +84,7 @@ export async function scanFiles(paths: string[], maxMarks: number, opts: ReadOpt
           if (isCall(code)) {
             r.calls++;
             calls++;
-            const s = start[i];
+            const s = callStart(code, start[i], b.duration[i]);
             if (s < r.firstNs) r.firstNs = s;
             if (s > r.lastStartNs) r.lastStartNs = s;
           } else if (code >>> ROLE_SHIFT === Role.Placement) {
