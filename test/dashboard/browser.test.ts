@@ -48,7 +48,7 @@ describe.skipIf(!runIt)('the live dashboard in headless Chromium', () => {
     const job = mpirun({
       np: 4,
       program: path.join(nativeBuildDir, 'sitempi-demo'),
-      args: ['100000', '600'],
+      args: ['100000', '6000'], // a few seconds even on a quiet machine: long enough to be watched live
       env: { SITEMPI_MONITOR: mon.addr, SITEMPI_JOB: JOB },
     });
     const row = `#jobs tr[data-job="${JOB}"]`;
