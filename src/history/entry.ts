@@ -5,7 +5,7 @@ import path from 'node:path';
 import { classify, type Classification, type ClassifyOptions } from '../monitor/classify.js';
 import type { JobProfile } from '../monitor/job.js';
 import type { PastVerdict, PlacementHistory } from '../placement/events.js';
-import { formatSiteMap } from '../placement/sitemap.js';
+import { placementRow, relocationRow } from '../placement/report.js';
 import { coarsen, DEFAULT_MAX_BLOCKS, type CoarseMatrix } from './coarse.js';
 
 export interface HistoryEntry {
@@ -86,30 +86,11 @@ export function historyEntry(
       .functions()
       .map((f) => ({ name: f.name, kind: f.kind, calls: f.count, bytes: f.bytes, timeNs: f.timeNs })),
     matrix: coarsen(pm, opts.maxBlocks ?? DEFAULT_MAX_BLOCKS),
-    placements: (h?.timeline ?? []).map((r) => ({
-      epoch: r.epoch,
-      map: r.map,
-      source: r.source,
-      reason: r.reason,
-      at: r.at,
-      jobSeconds: r.jobSeconds,
-    })),
+    placements: (h?.timeline ?? []).map(placementRow),
     relocations: (h?.relocations ?? []).map((e) => ({
-      trigger: e.trigger,
-      reason: e.reason,
-      ok: e.ok,
-      error: e.error,
-      executor: e.executor,
-      from: e.from ? formatSiteMap(e.from) : null,
-      target: formatSiteMap(e.target),
-      reached: e.reached ? formatSiteMap(e.reached) : null,
-      epochBefore: e.epochBefore,
-      epochAfter: e.epochAfter,
-      at: e.timings.requestedAt,
-      executorMs: e.timings.executorMs,
+      ...relocationRow(e),
       costSeconds: e.numbers.cost.costSeconds,
       gainSeconds: e.numbers.gain.gainSeconds,
-      numbers: e.numbers,
     })),
   };
 }

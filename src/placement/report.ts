@@ -43,33 +43,38 @@ export interface PlacementReport {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** What reports and the job history both keep of a placement epoch; `at` in Date.now() ms. */
+export function placementRow(r: PlacementHistory['timeline'][number]) {
+  return { epoch: r.epoch, map: r.map, source: r.source, reason: r.reason, at: r.at, jobSeconds: r.jobSeconds };
+}
+
+/** What reports and the job history both keep of a relocation; `at` in Date.now() ms. */
+export function relocationRow(e: RelocationEvent) {
+  return {
+    trigger: e.trigger,
+    reason: e.reason,
+    ok: e.ok,
+    error: e.error,
+    executor: e.executor,
+    from: e.from ? formatSiteMap(e.from) : null,
+    target: formatSiteMap(e.target),
+    reached: e.reached ? formatSiteMap(e.reached) : null,
+    epochBefore: e.epochBefore,
+    epochAfter: e.epochAfter,
+    at: e.timings.requestedAt,
+    executorMs: e.timings.executorMs,
+    numbers: e.numbers,
+  };
+}
+
 export function placementReport(h: PlacementHistory): PlacementReport {
   return {
     current: h.current ? { epoch: h.current.epoch, map: h.current.map } : null,
-    timeline: h.timeline.map((r) => ({
-      epoch: r.epoch,
-      map: r.map,
-      sites: r.sites,
-      siteOf: r.siteOf,
-      source: r.source,
-      reason: r.reason,
-      at: iso(r.at),
-      jobSeconds: r.jobSeconds,
-    })),
+    timeline: h.timeline.map((r) => ({ ...placementRow(r), sites: r.sites, siteOf: r.siteOf, at: iso(r.at) })),
     relocations: h.relocations.map((e) => ({
-      trigger: e.trigger,
-      reason: e.reason,
-      ok: e.ok,
-      error: e.error,
-      executor: e.executor,
-      from: e.from ? formatSiteMap(e.from) : null,
-      target: formatSiteMap(e.target),
-      reached: e.reached ? formatSiteMap(e.reached) : null,
+      ...relocationRow(e),
       reachedTarget: e.reachedTarget,
-      epochBefore: e.epochBefore,
-      epochAfter: e.epochAfter,
       at: iso(e.timings.requestedAt),
-      executorMs: e.timings.executorMs,
       numbers: { ...e.numbers, classification: e.numbers.classification },
     })),
     decisions: h.decisions.map((d) => ({
