@@ -3,36 +3,39 @@
 import type { PlacementHistory, PlacementService, RelocationEvent } from './service.js';
 import { formatSiteMap } from './sitemap.js';
 
+/** What reports and the job history both keep of a placement epoch (`at`: a Date.now() value). */
+export interface PlacementRow {
+  epoch: number;
+  map: string;
+  source: string;
+  reason: string;
+  at: number;
+  jobSeconds: number;
+}
+
+/** What reports and the job history both keep of a relocation (`at`: a Date.now() value). */
+export interface RelocationRow {
+  trigger: string;
+  reason: string;
+  ok: boolean;
+  error: string | null;
+  executor: string;
+  from: string | null;
+  target: string;
+  reached: string | null;
+  epochBefore: number;
+  epochAfter: number;
+  at: number;
+  executorMs: number;
+  numbers: RelocationEvent['numbers'];
+}
+
 export interface PlacementReport {
   /** the placement in force at the end: epoch and map, or null */
   current: { epoch: number; map: string } | null;
   /** every epoch, oldest first */
-  timeline: Array<{
-    epoch: number;
-    map: string;
-    sites: string[];
-    siteOf: number[];
-    source: string;
-    reason: string;
-    at: string;
-    jobSeconds: number;
-  }>;
-  relocations: Array<{
-    trigger: string;
-    reason: string;
-    ok: boolean;
-    error: string | null;
-    executor: string;
-    from: string | null;
-    target: string;
-    reached: string | null;
-    reachedTarget: boolean;
-    epochBefore: number;
-    epochAfter: number;
-    at: string;
-    executorMs: number;
-    numbers: RelocationEvent['numbers'];
-  }>;
+  timeline: Array<Omit<PlacementRow, 'at'> & { sites: string[]; siteOf: number[]; at: string }>;
+  relocations: Array<Omit<RelocationRow, 'at'> & { reachedTarget: boolean; at: string }>;
   /** policy outcomes, each time it changed */
   decisions: Array<{ at: string; jobSeconds: number; action: string; verdict: string | null; summary: string }>;
   /** where the verdict the job was placed by came from: its past runs (the job history), or measured now */
@@ -43,13 +46,11 @@ export interface PlacementReport {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** What reports and the job history both keep of a placement epoch; `at` in Date.now() ms. */
-export function placementRow(r: PlacementHistory['timeline'][number]) {
+export function placementRow(r: PlacementHistory['timeline'][number]): PlacementRow {
   return { epoch: r.epoch, map: r.map, source: r.source, reason: r.reason, at: r.at, jobSeconds: r.jobSeconds };
 }
 
-/** What reports and the job history both keep of a relocation; `at` in Date.now() ms. */
-export function relocationRow(e: RelocationEvent) {
+export function relocationRow(e: RelocationEvent): RelocationRow {
   return {
     trigger: e.trigger,
     reason: e.reason,
