@@ -19,6 +19,7 @@ import { down } from '../src/testbed/index.js';
 import { preflight } from '../src/testbed/sys.js';
 import { bestOmpi, goals } from './collectives/report.js';
 import type { BenchResults } from './collectives/types.js';
+import { managerSimBench } from './manager/suite.js';
 import { partitionBench } from './partition/suite.js';
 import type { ScaleResult } from './scale/run.js';
 
@@ -133,6 +134,7 @@ export const SUITE: Bench[] = [
     },
   },
   partitionBench,
+  managerSimBench,
   {
     name: 'replay',
     what: 'replay model, replayed events per second on one core',

@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
           for (long i = 0; i < calls; i++) MPI_Iprobe(MPI_ANY_SOURCE, 12345, MPI_COMM_WORLD, &flag, &st);
           break;
         case 3:  // status ignored: the shim reads a status of its own for the bytes received
-          for (long i = 0; i < calls; i++) MPI_Recv(buf, 4, MPI_INT, MPI_PROC_NULL, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+          for (long i = 0; i < calls; i++)
+            MPI_Recv(buf, 4, MPI_INT, MPI_PROC_NULL, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
           break;
       }
       samples[r] = (now() - t0) / calls;

@@ -2,12 +2,8 @@
  * compute); every 10 iterations one small Allreduce. Usage: ep ITERATIONS COMPUTE_US */
 #include <mpi.h>
 #include <stdlib.h>
-#include <time.h>
 
-static void compute(long us) {
-  struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
-  nanosleep(&ts, NULL);
-}
+#include "emulate.h"
 
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);

@@ -4,12 +4,8 @@
  * BYTES */
 #include <mpi.h>
 #include <stdlib.h>
-#include <time.h>
 
-static void compute(long us) {
-  struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
-  nanosleep(&ts, NULL);
-}
+#include "emulate.h"
 
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);

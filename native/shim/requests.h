@@ -23,8 +23,7 @@ inline uint64_t received_bytes(const MPI_Status& st, int count, MPI_Datatype typ
   return uint64_t(st._ucount);
 #else
   int n = MPI_UNDEFINED;
-  if (PMPI_Get_count(&st, MPI_BYTE, &n) != MPI_SUCCESS || n == MPI_UNDEFINED || n < 0)
-    return type_bytes(type, count);
+  if (PMPI_Get_count(&st, MPI_BYTE, &n) != MPI_SUCCESS || n == MPI_UNDEFINED || n < 0) return type_bytes(type, count);
   return uint64_t(n);
 #endif
 }

@@ -154,7 +154,12 @@ export class JobViews {
 
   detail(job: JobProfile, now = Date.now()): JobDetail {
     const c = this.entry(job, now);
-    c.detail ??= { id: job.id, matrix: heatmapMatrix(c.pairs), functions: topFunctions(job), histogram: histogram(job) };
+    c.detail ??= {
+      id: job.id,
+      matrix: heatmapMatrix(c.pairs),
+      functions: topFunctions(job),
+      histogram: histogram(job),
+    };
     return { ...c.detail, placement: this.placement(job) };
   }
 

@@ -9,6 +9,9 @@
 import { TraceBuilder } from './trace.js';
 import { allgatherAlg, allreduceAlg, alltoallAlg, alltoallvAlg, barrierAlg, bcastAlg, reduceAlg } from './tuned.js';
 
+/** Element size assumed where Open MPI's choice depends on the count (the records have bytes only). */
+const ALLREDUCE_ELEMENT_BYTES = 4;
+
 export interface Step {
   /** peers this rank sends to, with the bytes of each */
   to: number[];
@@ -246,7 +249,10 @@ export function tunedSteps(
       tree(s, P, me, rt, bytes, reduceTree(reduceAlg(P, bytes)), false);
       break;
     case Coll.Allreduce: {
-      const alg = allreduceAlg(P, bytes);
+      let alg = allreduceAlg(P, bytes);
+      // Open MPI's ring (and segmented ring) and Rabenseifner fall back to recursive doubling for
+      // fewer elements than ranks; records carry bytes, not counts: elements of 4 bytes assumed
+      if ((alg === 4 || alg === 5 || alg === 6) && bytes < P * ALLREDUCE_ELEMENT_BYTES) alg = 3;
       if (alg === 3) recursiveDoubling(s, P, me, bytes);
       else if (alg === 4 || alg === 5) ring(s, P, me, 2 * (P - 1), bytes / P);
       else if (alg === 6) rabenseifner(s, P, me, bytes);

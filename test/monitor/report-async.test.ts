@@ -104,7 +104,9 @@ const sameTime = (json: string) => json.replace(/"generatedAt":"[^"]*"/, '"gener
 describe('a large report yields to the event loop (issue 12 item 2)', () => {
   it('render() of a 1024-rank, 4-epoch job: the monitor stays responsive, the synchronous control does not', async () => {
     expect(job.epochs()).toEqual([0, 1, 2, 3]);
-    const [syncJson, sync] = await measure(() => Promise.resolve().then(() => formatJson([job], { fullMatrix: true }) + '\n'));
+    const [syncJson, sync] = await measure(() =>
+      Promise.resolve().then(() => formatJson([job], { fullMatrix: true }) + '\n'),
+    );
     const [asyncJson, asy] = await measure(() => render([job], true, { fullMatrix: true }));
     console.log(
       `report of ${P} ranks x ${EPOCHS} epochs (${(asyncJson.length / 1e6).toFixed(0)} MB of JSON): ` +
@@ -121,7 +123,10 @@ describe('a large report yields to the event loop (issue 12 item 2)', () => {
     expect(asy.maxProbeMs).toBeLessThan(250);
     expect(sync.maxGapMs / asy.maxGapMs).toBeGreaterThan(4);
     const rep = JSON.parse(asyncJson) as {
-      jobs: Array<{ sparseMatrix: { pairs: number; src: number[]; dst: number[]; bytes: number[] }; epochs: unknown[] }>;
+      jobs: Array<{
+        sparseMatrix: { pairs: number; src: number[]; dst: number[]; bytes: number[] };
+        epochs: unknown[];
+      }>;
     };
     expect(rep.jobs[0].epochs).toHaveLength(EPOCHS);
     // traffic between every two ranks (a rank's Alltoall to itself moves nothing over the network)

@@ -81,6 +81,15 @@ describe('replay', () => {
     }
   });
 
+  it('allreduce of one double at 4 ranks: the ring rule, run as recursive doubling (count < P)', () => {
+    // Open MPI 4.1 picks ring below 16 bytes at 4-7 ranks; its ring falls back to recursive
+    // doubling for fewer elements than ranks
+    for (let r = 0; r < 4; r++)
+      expect(tunedSteps(Coll.Allreduce, 4, r, -1, 8).map((s) => s.to[0])).toEqual([r ^ 1, r ^ 2]);
+    // with enough elements the ring stays: 2 (P - 1) steps to the right neighbour
+    expect(tunedSteps(Coll.Allreduce, 3, 0, -1, 32768).map((s) => s.to[0])).toEqual([1, 1, 1, 1]);
+  });
+
   it('allreduce at 6 ranks: the two extra ranks fold in first and get the result last', () => {
     const P = 6,
       m = 1024;

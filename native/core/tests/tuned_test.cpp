@@ -43,7 +43,7 @@ Sent total(const std::vector<Flow>& flows) {
 }  // namespace
 
 TEST(tuned_allreduce_rules) {
-  CHECK_EQ(tuned_allreduce_rule(4, 8), int(kArRing));            // the table says ring below 16 B...
+  CHECK_EQ(tuned_allreduce_rule(4, 8), int(kArRing));                 // the table says ring below 16 B...
   CHECK_EQ(tuned_allreduce_alg(4, 8, 1), int(kArRecursiveDoubling));  // ...which falls back with 1 < 4 elements
   CHECK_EQ(tuned_allreduce_alg(4, 64, 8), int(kArRecursiveDoubling));
   CHECK_EQ(tuned_allreduce_alg(4, 1 << 20, 1 << 17), int(kArRabenseifner));

@@ -36,8 +36,7 @@ int main(int argc, char **argv) {
     MPI_Isend(mine, 64, MPI_DOUBLE, right, 2, MPI_COMM_WORLD, &rq[2]);
     MPI_Isend(mine, 64, MPI_DOUBLE, left, 3, MPI_COMM_WORLD, &rq[3]);
     MPI_Waitall(4, rq, MPI_STATUSES_IGNORE);
-    MPI_Sendrecv(mine, 16, MPI_DOUBLE, right, 4, halo[0], 16, MPI_DOUBLE, left, 4, MPI_COMM_WORLD,
-                 MPI_STATUS_IGNORE);
+    MPI_Sendrecv(mine, 16, MPI_DOUBLE, right, 4, halo[0], 16, MPI_DOUBLE, left, 4, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     MPI_Allreduce(part, sum, 8, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
   }
   if (rank == 0) printf("token %.0f sum %.0f\n", token, sum[0]);

@@ -1,0 +1,434 @@
+// The planner: where every running job should be, and the moves that get it there (docs/planner.md).
+// Pure and synchronous: the cluster, the running jobs and the time in; a placement per job, the
+// moves and every decision with its numbers out. Network-intensive jobs go to one site where they
+// fit (making room by moving compute-intensive ranks or the minority ranks of other split jobs), a
+// job larger than any site is split by the partitioner's min-cut, compute-intensive jobs fill what
+// is left. A move is made only when its gain over the job's remaining time beats its migration
+// cost (src/placement/cost.ts), the cost it puts on the jobs sharing the link included, by a
+// hysteresis margin, and not twice within a job's minimum interval.
+import { graphFromEdges, partition, type Graph } from '../partition/index.js';
+import { migrationCost, relocationGain, type CostModelOptions, type MigrationEstimate } from '../placement/cost.js';
+import {
+  crossFraction,
+  flows,
+  linkTable,
+  movedRanks,
+  worstLink,
+  type LinkTable,
+  type PlannerCluster,
+} from './planner-model.js';
+
+export type Verdict = 'network' | 'compute';
+
+export interface PlannerJob {
+  id: string;
+  ranks: number;
+  /** Ranks per site now, indexed like `cluster.sites`. */
+  counts: number[];
+  verdict: Verdict;
+  /** Traffic of the whole job per second of run, all rank pairs (on one site). */
+  bytesPerSecond: number;
+  messagesPerSecond: number;
+  /** Fraction of the job's time in MPI (caps the gain estimate; default 1). */
+  mpiFraction?: number;
+  /** Seconds the job still runs where it is. */
+  remainingSeconds: number;
+  /** Memory of one VM (bytes) and ranks per VM: what a move copies. Defaults: cost.ts's, 1. */
+  vmMemoryBytes?: number;
+  dirtyBytesPerSecond?: number;
+  ranksPerVm?: number;
+  /** When the job last moved (seconds, the clock of `now`). */
+  lastMovedAt?: number;
+  /**
+   * Run time on a placement relative to one site (the replay's slowdown prediction, or a job
+   * model's). Without it the gain is relocationGain's formula on the crossing traffic.
+   */
+  slowdown?: (counts: readonly number[]) => number;
+  /** Rank pairs' weights (bytes), for the min-cut split of a job larger than any site. */
+  pairs?: { src: Int32Array; dst: Int32Array; weight: Float64Array };
+}
+
+export interface PlannerOptions {
+  /** A move is made when gain >= (1 + hysteresis) * costFactor * cost. Default 0.25. */
+  hysteresis?: number;
+  /** Default 1. */
+  costFactor?: number;
+  /** A job moves at most once in this many seconds. Default 300. */
+  minIntervalSeconds?: number;
+  /** Passed to the cost model (VM memory, dirty rate, mode). */
+  cost?: CostModelOptions;
+}
+
+export interface PlanDecision {
+  job: string;
+  action: 'move' | 'stay';
+  reason: string;
+  from: number[];
+  to: number[];
+  /** Seconds the job (and the jobs moved with it) gain over their remaining time. */
+  gainSeconds: number;
+  /** Migration cost of every job moved, seconds of job time. */
+  costSeconds: number;
+  /** Cost put on the other jobs that cross the same links while the VMs cross. */
+  othersCostSeconds: number;
+  transferBytes: number;
+  /** Jobs moved to make room, with their new placement. */
+  alsoMoved: { job: string; to: number[] }[];
+}
+
+export interface PlannedMove {
+  job: string;
+  from: number[];
+  to: number[];
+  transferBytes: number;
+  migrationSeconds: number;
+  downtimeSeconds: number;
+  mode: 'live' | 'stop';
+}
+
+export interface Plan {
+  /** Ranks per site of every running job after the moves. */
+  placements: Map<string, number[]>;
+  moves: PlannedMove[];
+  decisions: PlanDecision[];
+}
+
+const DEFAULTS = { hysteresis: 0.25, costFactor: 1, minIntervalSeconds: 300 };
+
+interface Change {
+  job: PlannerJob;
+  to: number[];
+}
+
+/** Plans every running job at once; see the top of this file. Never exceeds a site's slots. */
+export function plan(
+  cluster: PlannerCluster,
+  jobs: readonly PlannerJob[],
+  now: number,
+  opts: PlannerOptions = {},
+): Plan {
+  const links = linkTable(cluster);
+  const k = cluster.sites.length;
+  const slots = cluster.sites.map((s) => s.slots);
+  const maxSlots = Math.max(...slots);
+  const counts = new Map(jobs.map((j) => [j.id, [...j.counts]]));
+  const free = slots.slice();
+  for (const j of jobs) {
+    if (j.counts.length !== k) throw new Error(`planner: job ${j.id} has ${j.counts.length} site counts, not ${k}`);
+    j.counts.forEach((c, s) => (free[s] -= c));
+  }
+  if (free.some((f) => f < 0)) throw new Error('planner: the running jobs hold more slots than a site has');
+  const o = { ...DEFAULTS, ...opts };
+  const touched = new Set<string>();
+  const decisions: PlanDecision[] = [];
+  const moves: PlannedMove[] = [];
+  const ctx: Ctx = { links, jobs, counts, o, onSite: [], crossing: new Map(), perVm: new Map() };
+  for (let s = 0; s < k; s++) ctx.onSite.push(new Set());
+  for (const j of jobs) index(ctx, j, j.counts, 1);
+
+  const split = jobs.filter((j) => j.verdict === 'network' && crossFraction(j.counts) > 0);
+  // the heaviest crossing traffic first: it gains most per slot
+  split.sort((a, b) => b.bytesPerSecond * crossFraction(b.counts) - a.bytesPerSecond * crossFraction(a.counts));
+  for (const j of split) {
+    if (touched.has(j.id)) continue;
+    const from = counts.get(j.id)!;
+    if (j.lastMovedAt !== undefined && now - j.lastMovedAt < o.minIntervalSeconds) {
+      decisions.push(stay(j, from, `moved ${(now - j.lastMovedAt).toFixed(0)} s ago (minimum interval)`));
+      continue;
+    }
+    let best: { changes: Change[]; w: Weighed } | null = null;
+    const options = j.ranks <= maxSlots ? consolidations(j, ctx, free, slots, touched) : [splitByMinCut(j, from, free)];
+    for (const changes of options) {
+      if (!changes) continue;
+      const w = weighChanges(changes, ctx);
+      if (!best || w.gain - w.cost - w.others > best.w.gain - best.w.cost - best.w.others) best = { changes, w };
+    }
+    if (!best) {
+      decisions.push(stay(j, from, 'no placement on fewer sites fits'));
+      continue;
+    }
+    const { changes, w } = best;
+    const to = changes[0].to;
+    const pays = w.gain > 0 && w.gain >= (1 + o.hysteresis) * o.costFactor * (w.cost + w.others);
+    decisions.push({
+      job: j.id,
+      action: pays ? 'move' : 'stay',
+      reason: pays ? 'gain beats cost' : 'the move does not pay',
+      from: [...from],
+      to: [...to],
+      gainSeconds: w.gain,
+      costSeconds: w.cost,
+      othersCostSeconds: w.others,
+      transferBytes: w.bytes,
+      alsoMoved: changes.slice(1).map((c) => ({ job: c.job.id, to: [...c.to] })),
+    });
+    if (!pays) continue;
+    for (const c of changes) {
+      const old = counts.get(c.job.id)!;
+      for (let s = 0; s < k; s++) free[s] += old[s] - c.to[s];
+      index(ctx, c.job, old, -1);
+      counts.set(c.job.id, c.to);
+      index(ctx, c.job, c.to, 1);
+      touched.add(c.job.id);
+      moves.push({ job: c.job.id, from: old, to: c.to, ...w.per.get(c.job.id)! });
+    }
+  }
+  return { placements: counts, moves, decisions };
+}
+
+interface Ctx {
+  links: LinkTable;
+  jobs: readonly PlannerJob[];
+  counts: Map<string, number[]>;
+  o: typeof DEFAULTS & PlannerOptions;
+  /** migration estimates of one VM, per link and VM size (see moveCost) */
+  perVm: Map<string, MigrationEstimate[]>;
+  /** the jobs with ranks on each site */
+  onSite: Set<PlannerJob>[];
+  /** site pair a * k + b (a < b) → sum over the jobs spanning both of their share of the link */
+  crossing: Map<number, number>;
+}
+
+/** Adds (sign 1) or removes (-1) a job's placement from the indexes that keep a plan fast. */
+function index(ctx: Ctx, j: PlannerJob, c: readonly number[], sign: 1 | -1): void {
+  const k = c.length;
+  for (let s = 0; s < k; s++) {
+    if (c[s] === 0) continue;
+    if (sign > 0) ctx.onSite[s].add(j);
+    else ctx.onSite[s].delete(j);
+  }
+  const f = crossFraction(c);
+  if (f === 0) return;
+  for (let a = 0; a < k; a++)
+    for (let b = a + 1; b < k; b++)
+      if (c[a] > 0 && c[b] > 0) {
+        const key = a * k + b;
+        ctx.crossing.set(key, (ctx.crossing.get(key) ?? 0) + sign * linkShare(j, c, ctx.links.bandwidth[a][b]));
+      }
+}
+
+/** Fraction of a link of `bps` bits/s the job's crossing traffic uses. */
+function linkShare(j: PlannerJob, c: readonly number[], bps: number): number {
+  return Number.isFinite(bps) ? Math.min(1, (j.bytesPerSecond * crossFraction(c) * 8) / bps) : 0;
+}
+
+function stay(j: PlannerJob, from: number[], reason: string): PlanDecision {
+  return {
+    job: j.id,
+    action: 'stay',
+    reason,
+    from: [...from],
+    to: [...from],
+    gainSeconds: 0,
+    costSeconds: 0,
+    othersCostSeconds: 0,
+    transferBytes: 0,
+    alsoMoved: [],
+  };
+}
+
+/**
+ * Every way of putting job j on one site t: its ranks elsewhere come to t, into free slots and,
+ * where those are short, into slots vacated by ranks of compute-intensive jobs or by the minority
+ * ranks of other split jobs, which go to the sites j leaves (or other free slots).
+ */
+function consolidations(
+  j: PlannerJob,
+  ctx: Ctx,
+  free: readonly number[],
+  slots: readonly number[],
+  touched: ReadonlySet<string>,
+): (Change[] | null)[] {
+  const k = slots.length;
+  const from = ctx.counts.get(j.id)!;
+  const out: (Change[] | null)[] = [];
+  sites: for (let t = 0; t < k; t++) {
+    if (slots[t] < j.ranks || from[t] === 0) continue; // a site with none of its ranks: a whole move
+    const to = new Array<number>(k).fill(0);
+    to[t] = j.ranks;
+    const changes: Change[] = [{ job: j, to }];
+    let need = j.ranks - from[t] - free[t];
+    const room = free.map((f, s) => (s === t ? 0 : f + from[s]));
+    if (need > 0) {
+      // victims: compute ranks first, then the minority ranks of split network jobs
+      const victims = [...ctx.onSite[t]]
+        .filter((v) => v !== j && !touched.has(v.id))
+        .filter((v) => v.verdict === 'compute' || isMinority(ctx.counts.get(v.id)!, t))
+        .sort((a, b) => (a.verdict === b.verdict ? 0 : a.verdict === 'compute' ? -1 : 1));
+      for (const v of victims) {
+        if (need <= 0) break;
+        const vc = [...ctx.counts.get(v.id)!];
+        let take = Math.min(need, vc[t]);
+        // where they go: the victim's own largest other site first, then the most room
+        const dest = [...Array(k).keys()]
+          .filter((s) => s !== t && room[s] > 0)
+          .sort((a, b) => vc[b] - vc[a] || room[b] - room[a]);
+        const moved = take;
+        for (const s of dest) {
+          if (take === 0) break;
+          const n = Math.min(take, room[s]);
+          vc[s] += n;
+          room[s] -= n;
+          take -= n;
+        }
+        if (take > 0) continue sites; // no room left anywhere for the victims
+        vc[t] -= moved;
+        need -= moved;
+        changes.push({ job: v, to: vc });
+      }
+      if (need > 0) {
+        out.push(null);
+        continue;
+      }
+    }
+    out.push(changes);
+  }
+  return out;
+}
+
+function isMinority(c: readonly number[], t: number): boolean {
+  return c.some((x, s) => s !== t && x >= c[t]); // a tie counts: a 4 + 4 job may swap with another
+}
+
+/** A job larger than any site: the partitioner's min-cut over its own slots plus the free ones. */
+function splitByMinCut(j: PlannerJob, from: readonly number[], free: readonly number[]): Change[] | null {
+  const caps = from.map((c, s) => c + free[s]);
+  if (!j.pairs) {
+    // without a pair graph: the fewest sites, the largest first
+    const to = new Array<number>(caps.length).fill(0);
+    let left = j.ranks;
+    for (const s of [...caps.keys()].sort((a, b) => caps[b] - caps[a] || from[b] - from[a])) {
+      const n = Math.min(left, caps[s]);
+      to[s] = n;
+      left -= n;
+    }
+    return left === 0 ? [{ job: j, to }] : null;
+  }
+  const g: Graph = graphFromEdges(j.ranks, j.pairs.src, j.pairs.dst, j.pairs.weight, j.pairs.src.length);
+  const p = partition(g, caps, { seed: 1, cuts: 1 });
+  const to = Array.from(p.loads, (x) => Math.round(x));
+  return [{ job: j, to }];
+}
+
+interface Weighed {
+  gain: number;
+  cost: number;
+  others: number;
+  bytes: number;
+  per: Map<string, Omit<PlannedMove, 'job' | 'from' | 'to'>>;
+}
+
+/** Gain of every job changed (the victims' may be negative), the migration costs, the cost on others. */
+function weighChanges(changes: Change[], ctx: Ctx): Weighed {
+  const w: Weighed = { gain: 0, cost: 0, others: 0, bytes: 0, per: new Map() };
+  for (const { job, to } of changes) {
+    const from = ctx.counts.get(job.id)!;
+    w.gain += gainOf(job, from, to, ctx);
+    const pm = { transferBytes: 0, migrationSeconds: 0, downtimeSeconds: 0, mode: 'stop' as 'live' | 'stop' };
+    const crossBps = job.bytesPerSecond * crossFraction(from);
+    for (const f of flows(from, to)) {
+      const bps = ctx.links.bandwidth[f.from][f.to];
+      const est = moveCost(ctx, job, f.from, f.to, Math.ceil(f.ranks / Math.max(1, job.ranksPerVm ?? 1)), crossBps);
+      w.cost += est.costSeconds;
+      w.bytes += est.transferBytes;
+      pm.transferBytes += est.transferBytes;
+      pm.migrationSeconds += est.migrationSeconds;
+      pm.downtimeSeconds += est.downtimeSeconds;
+      pm.mode = est.mode;
+      // the other jobs crossing this link get about half of it while the VMs cross: each loses
+      // its share of the link for the time the VMs run while crossing
+      const busy = est.migrationSeconds - est.downtimeSeconds;
+      const a = Math.min(f.from, f.to),
+        b = Math.max(f.from, f.to);
+      let share = ctx.crossing.get(a * from.length + b) ?? 0;
+      for (const c of changes) {
+        const cc = ctx.counts.get(c.job.id)!;
+        if (cc[a] > 0 && cc[b] > 0) share -= linkShare(c.job, cc, bps);
+      }
+      w.others += busy * Math.max(0, share);
+    }
+    w.per.set(job.id, pm);
+  }
+  return w;
+}
+
+/**
+ * cost.ts's migration cost of `vms` VMs over link a → b. Every number of that model is linear in
+ * the VM count, and the link share only weighs the time the VMs run while crossing: one estimate
+ * of one VM per link and VM size is kept and scaled (a plan weighs thousands of moves).
+ */
+function moveCost(ctx: Ctx, job: PlannerJob, a: number, b: number, vms: number, crossBps: number) {
+  const M = job.vmMemoryBytes ?? ctx.o.cost?.vmMemoryBytes;
+  const D = job.dirtyBytesPerSecond ?? ctx.o.cost?.dirtyBytesPerSecond;
+  const key = `${a},${b},${M},${D}`;
+  let one = ctx.perVm.get(key);
+  if (!one) {
+    const bps = ctx.links.bandwidth[a][b];
+    const o: CostModelOptions = {
+      ...ctx.o.cost,
+      vmMemoryBytes: M,
+      dirtyBytesPerSecond: D,
+      bandwidthBps: Number.isFinite(bps) ? bps : 0,
+      latencySeconds: ctx.links.latency[a][b],
+    };
+    const modes = ctx.o.cost?.mode && ctx.o.cost.mode !== 'auto' ? [ctx.o.cost.mode] : (['live', 'stop'] as const);
+    one = modes.map((mode) => migrationCost(1, 0, { ...o, mode }));
+    ctx.perVm.set(key, one);
+  }
+  const bps = ctx.links.bandwidth[a][b];
+  const share = Number.isFinite(bps) ? Math.min(1, (crossBps * 8) / bps) : 0;
+  let best: {
+    mode: 'live' | 'stop';
+    transferBytes: number;
+    migrationSeconds: number;
+    downtimeSeconds: number;
+    costSeconds: number;
+  } | null = null;
+  for (const e of one) {
+    const costSeconds = vms * (e.downtimeSeconds + (e.migrationSeconds - e.downtimeSeconds) * share);
+    if (!best || costSeconds < best.costSeconds)
+      best = {
+        mode: e.mode,
+        transferBytes: vms * e.transferBytes,
+        migrationSeconds: vms * e.migrationSeconds,
+        downtimeSeconds: vms * e.downtimeSeconds,
+        costSeconds,
+      };
+  }
+  return best!;
+}
+
+/** Seconds a job saves over its remaining time going from one placement to the other. */
+export function gainOf(
+  job: PlannerJob,
+  from: readonly number[],
+  to: readonly number[],
+  ctx: { links: LinkTable },
+): number {
+  if (movedRanks(from, to) === 0) return 0;
+  if (job.slowdown) {
+    const before = job.slowdown(from);
+    return before > 0 ? job.remainingSeconds * (1 - job.slowdown(to) / before) : 0;
+  }
+  const link = worstLink(from, ctx.links);
+  const linkAfter = worstLink(to, ctx.links);
+  const fb = crossFraction(from),
+    fa = crossFraction(to);
+  const g = relocationGain(
+    {
+      ranks: job.ranks,
+      wallSeconds: 1,
+      mpiFraction: job.mpiFraction ?? 1,
+      crossBytesBefore: job.bytesPerSecond * fb,
+      crossBytesAfter: job.bytesPerSecond * fa,
+      crossMessagesBefore: job.messagesPerSecond * fb,
+      crossMessagesAfter: job.messagesPerSecond * fa,
+    },
+    {
+      horizonSeconds: job.remainingSeconds,
+      bandwidthBps: Number.isFinite(link.bandwidth) ? link.bandwidth : 0,
+      latencySeconds: Math.max(link.latency, linkAfter.latency),
+    },
+  );
+  return g.gainSeconds;
+}

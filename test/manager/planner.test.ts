@@ -1,0 +1,198 @@
+import { describe, expect, it } from 'vitest';
+
+import { plan, type PlannerJob } from '../../src/manager/planner.js';
+import { placeNew } from '../../src/manager/planner-place.js';
+import { linkTable, spanned, type PlannerCluster } from '../../src/manager/planner-model.js';
+import { replaySlowdown } from '../../src/manager/planner-replay.js';
+import { makeCluster, wanLink } from '../../src/replay/cluster.js';
+import { TraceBuilder } from '../../src/replay/trace.js';
+import { rng } from '../../src/manager/sim/job-model.js';
+
+function cluster(slots: number[], latencyMs = 10, bandwidthBps = 1e9): PlannerCluster {
+  const sites = slots.map((s, i) => ({ name: `s${i}`, slots: s }));
+  const links = sites.flatMap((a) =>
+    sites.filter((b) => b !== a).map((b) => ({ from: a.name, to: b.name, latencyMs, bandwidthBps })),
+  );
+  return { sites, links };
+}
+
+function job(id: string, counts: number[], over: Partial<PlannerJob> = {}): PlannerJob {
+  const ranks = counts.reduce((a, b) => a + b, 0);
+  return {
+    id,
+    ranks,
+    counts,
+    verdict: 'network',
+    bytesPerSecond: ranks * 1e6,
+    messagesPerSecond: 2000,
+    remainingSeconds: 3600,
+    vmMemoryBytes: 256 * 2 ** 20,
+    ...over,
+  };
+}
+
+const apply = (jobs: PlannerJob[], p: ReturnType<typeof plan>, now: number): PlannerJob[] =>
+  jobs.map((j) => {
+    const m = p.moves.find((x) => x.job === j.id);
+    return m ? { ...j, counts: m.to, lastMovedAt: now } : j;
+  });
+
+describe('planner', () => {
+  it('never exceeds a site capacity and keeps every rank (random clusters and jobs)', () => {
+    const r = rng(7);
+    for (let trial = 0; trial < 200; trial++) {
+      const k = 2 + Math.floor(r() * 4);
+      const slots = Array.from({ length: k }, () => 8 + Math.floor(r() * 64));
+      const free = slots.slice();
+      const jobs: PlannerJob[] = [];
+      for (let i = 0; i < 30; i++) {
+        const ranks = 1 + Math.floor(r() * 24);
+        if (free.reduce((a, b) => a + b, 0) < ranks) break;
+        const counts = new Array<number>(k).fill(0);
+        for (let x = 0; x < ranks; x++) {
+          let s = Math.floor(r() * k);
+          while (free[s] === 0) s = (s + 1) % k;
+          counts[s]++;
+          free[s]--;
+        }
+        jobs.push(
+          job(`j${i}`, counts, {
+            verdict: r() < 0.6 ? 'network' : 'compute',
+            remainingSeconds: r() * 5000,
+            bytesPerSecond: r() * 1e8,
+          }),
+        );
+      }
+      const p = plan(cluster(slots), jobs, 1000);
+      const used = new Array<number>(k).fill(0);
+      for (const j of jobs) {
+        const c = p.placements.get(j.id)!;
+        expect(c.reduce((a, b) => a + b, 0)).toBe(j.ranks);
+        c.forEach((x, s) => {
+          expect(x).toBeGreaterThanOrEqual(0);
+          used[s] += x;
+        });
+      }
+      used.forEach((u, s) => expect(u).toBeLessThanOrEqual(slots[s]));
+      for (const m of p.moves) expect(p.placements.get(m.job)).toEqual(m.to);
+    }
+  });
+
+  it('consolidates a split network-intensive job on the site that holds most of it', () => {
+    const p = plan(cluster([16, 16]), [job('a', [6, 2])], 0);
+    expect(p.moves).toHaveLength(1);
+    expect(p.placements.get('a')).toEqual([8, 0]);
+    const d = p.decisions.find((x) => x.job === 'a')!;
+    expect(d.action).toBe('move');
+    expect(d.gainSeconds).toBeGreaterThan(d.costSeconds);
+  });
+
+  it('makes room by moving compute-intensive ranks, and leaves compute jobs split', () => {
+    const jobs = [
+      job('net', [4, 4]),
+      job('cpu', [4, 4], { verdict: 'compute', bytesPerSecond: 0, messagesPerSecond: 0 }),
+    ];
+    const p = plan(cluster([8, 8]), jobs, 0);
+    const net = p.placements.get('net')!;
+    expect(spanned(net)).toBe(1);
+    expect(p.decisions.find((d) => d.job === 'net')!.alsoMoved.map((x) => x.job)).toEqual(['cpu']);
+  });
+
+  it('does not make a move that does not pay', () => {
+    // stop-and-copy of two 256 MiB VMs at 1 Gb/s stalls the job ~4 s; it has 2 s left
+    const p = plan(cluster([16, 16]), [job('a', [6, 2], { remainingSeconds: 2 })], 0, { cost: { mode: 'stop' } });
+    expect(p.moves).toHaveLength(0);
+    const d = p.decisions.find((x) => x.job === 'a')!;
+    expect(d.action).toBe('stay');
+    expect(d.reason).toMatch(/does not pay/);
+    expect(d.gainSeconds).toBeLessThan(d.costSeconds);
+  });
+
+  it('counts the cost a move puts on the jobs sharing the link', () => {
+    const alone = plan(cluster([64, 64]), [job('a', [6, 2])], 0).decisions[0];
+    const busy = plan(cluster([64, 64]), [job('a', [6, 2]), job('b', [20, 20], { lastMovedAt: 0 })], 0);
+    const withOther = busy.decisions.find((d) => d.job === 'a')!;
+    expect(alone.othersCostSeconds).toBe(0);
+    expect(withOther.othersCostSeconds).toBeGreaterThan(0);
+  });
+
+  it('does not thrash: two split jobs swap once, then stay; a job just moved waits its interval', () => {
+    let jobs = [job('a', [4, 4]), job('b', [4, 4])];
+    const c = cluster([8, 8]);
+    const first = plan(c, jobs, 0);
+    expect(first.moves.length).toBe(2); // one plan moves both: a to one site, b to the other
+    jobs = apply(jobs, first, 0);
+    expect(jobs.map((j) => spanned(j.counts))).toEqual([1, 1]);
+    for (let t = 60; t < 3600; t += 60) {
+      const p = plan(c, jobs, t);
+      expect(p.moves).toHaveLength(0);
+      jobs = apply(jobs, p, t);
+    }
+    const recent = plan(cluster([16, 16]), [job('x', [6, 2], { lastMovedAt: 100 })], 200);
+    expect(recent.moves).toHaveLength(0);
+    expect(recent.decisions[0].reason).toMatch(/minimum interval/);
+  });
+
+  it('holds back a marginal move by the hysteresis margin', () => {
+    // find a remaining time where gain just beats the cost, then check the margin holds it back
+    const c = cluster([16, 16]);
+    const probe = plan(c, [job('a', [6, 2])], 0, { hysteresis: 0 }).decisions[0];
+    const ratio = probe.gainSeconds / (probe.costSeconds + probe.othersCostSeconds);
+    const remaining = (3600 * 1.1) / ratio; // gain = 1.1 x cost
+    expect(plan(c, [job('a', [6, 2], { remainingSeconds: remaining })], 0, { hysteresis: 0 }).moves).toHaveLength(1);
+    expect(plan(c, [job('a', [6, 2], { remainingSeconds: remaining })], 0, { hysteresis: 0.25 }).moves).toHaveLength(0);
+  });
+
+  it('splits a job larger than any site by the min-cut of its pair graph', () => {
+    // two groups of 6 ranks that talk among themselves, spread over three sites of 8
+    const src: number[] = [],
+      dst: number[] = [],
+      w: number[] = [];
+    for (let a = 0; a < 12; a++)
+      for (let b = 0; b < 12; b++)
+        if (a !== b && Math.floor(a / 6) === Math.floor(b / 6)) {
+          src.push(a);
+          dst.push(b);
+          w.push(1e6);
+        }
+    const big = job('big', [4, 4, 4], {
+      pairs: { src: Int32Array.from(src), dst: Int32Array.from(dst), weight: Float64Array.from(w) },
+    });
+    const p = plan(cluster([8, 8, 8]), [big], 0);
+    const to = p.placements.get('big')!;
+    expect(spanned(to)).toBe(2);
+    to.forEach((x) => expect(x).toBeLessThanOrEqual(8));
+    expect(to.reduce((a, b) => a + b, 0)).toBe(12);
+  });
+
+  it('starts network jobs on one site or waits, compute jobs in the fragments', () => {
+    expect(placeNew([3, 10, 6], [16, 16, 16], 5, 'network')).toEqual([0, 0, 5]);
+    expect(placeNew([3, 4, 2], [16, 16, 16], 8, 'network')).toBeNull();
+    expect(placeNew([3, 4, 2], [16, 16, 16], 8, 'network', true)).toEqual([3, 4, 1]);
+    expect(placeNew([3, 4, 2], [16, 16, 16], 8, 'compute')).toEqual([3, 3, 2]);
+    expect(placeNew([10, 10], [16, 16], 24, 'network')).toBeNull();
+    expect(placeNew([16, 16, 4], [16, 16, 16], 20, 'network')).toEqual([16, 4, 0]);
+  });
+});
+
+describe('planner with the replay model', () => {
+  it('weighs a move by the replayed slowdown of a recorded trace', () => {
+    // a chain of small messages around a ring of 8 ranks: latency-bound once split
+    const b = new TraceBuilder(8);
+    for (let it = 0; it < 200; it++)
+      for (let r = 0; r < 8; r++) {
+        b.compute(r, 50_000);
+        if (r === 0) b.send(0, 1, 64).recv(0, 7, 64);
+        else b.recv(r, r - 1, 64).send(r, (r + 1) % 8, 64);
+      }
+    const trace = b.finish();
+    const c = cluster([16, 16], 20, 1e9);
+    const slowdown = replaySlowdown(trace, makeCluster(new Int32Array(8), wanLink(0, 1000)), linkTable(c));
+    expect(slowdown([8, 0])).toBeCloseTo(1, 6);
+    expect(slowdown([6, 2])).toBeGreaterThan(1.5);
+    const p = plan(c, [job('ring', [6, 2], { slowdown, remainingSeconds: 600 })], 0);
+    const d = p.decisions[0];
+    expect(d.action).toBe('move');
+    expect(d.gainSeconds).toBeCloseTo(600 * (1 - 1 / slowdown([6, 2])), 6);
+  });
+});
