@@ -14,6 +14,7 @@ import { compileMpi, rootEnv } from '../src/mpi/toolchain.js';
 import { packageRoot, wanemuPath } from '../src/native/paths.js';
 import { down, up } from '../src/testbed/testbed.js';
 import { arg } from './args.js';
+import { interleavedNodes, nodeHosts, relocatingRunArgs } from './relocation/testbed-run.js';
 
 const opts = {
   stateDir: path.join(os.tmpdir(), 'sitempi-dashboard-screens'),
@@ -73,38 +74,15 @@ export async function dashboardScreens(seconds: number, out: string): Promise<st
       '15',
       process.execPath,
       path.join(packageRoot, 'bin', 'sitempi.js'),
-      'run',
-      '--http',
-      '127.0.0.1:0',
-      '--job',
-      'allreduce-interleaved',
-      '--testbed-state',
-      opts.stateDir,
-      '--relocate',
-      'auto',
-      '--site-capacity',
-      'A=8,B=8',
-      '--min-observe',
-      '10', // epoch 1 long enough to be seen
-      '--vm-memory',
-      '64MiB',
-      '--json',
-      '--report',
-      path.join(opts.stateDir, 'report.json'),
-      '--no-progress',
-      '-np',
-      '8',
-      '--host',
-      [0, 1, 2, 3]
-        .flatMap((i) => [`a${i}`, `b${i}`])
-        .map((n) => st.nodes.find((x) => x.name === n)!.host)
-        .join(','),
-      '--map-by',
-      'node',
-      '--',
-      program,
-      String(seconds),
-      String(256 * 1024),
+      ...relocatingRunArgs({
+        stateDir: opts.stateDir,
+        siteCapacity: 'A=8,B=8',
+        minObserve: 10, // epoch 1 long enough to be seen
+        report: path.join(opts.stateDir, 'report.json'),
+        hosts: nodeHosts(st, interleavedNodes(4)),
+        command: [program, String(seconds), String(256 * 1024)],
+        extra: ['--http', '127.0.0.1:0', '--job', 'allreduce-interleaved'],
+      }),
     ],
     { env: rootEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
   );

@@ -13,6 +13,7 @@ import { compileMpi, rootEnv } from '../../src/mpi/toolchain.js';
 import { packageRoot, wanemuPath } from '../../src/native/paths.js';
 import { counters, down, up, type TestbedState } from '../../src/testbed/testbed.js';
 import { arg } from '../args.js';
+import { interleavedNodes, nodeHosts, relocatingRunArgs } from './testbed-run.js';
 
 interface LatencyPoint {
   t: number;
@@ -85,37 +86,17 @@ export async function runE2e(seconds: number, bytes: number): Promise<E2eResult>
   await down(opts);
   const st: TestbedState = await up({ sites: { A: 4, B: 4 }, slots: 1, rttMs: 10, bandwidth: 1e9 }, opts);
   try {
-    const interleaved = [0, 1, 2, 3]
-      .flatMap((i) => [`a${i}`, `b${i}`])
-      .map((n) => st.nodes.find((x) => x.name === n)!.host);
     const report = path.join(opts.stateDir, 'report.json');
     const args = [
       path.join(packageRoot, 'bin', 'sitempi.js'),
-      'run',
-      '--testbed-state',
-      opts.stateDir,
-      '--relocate',
-      'auto',
-      '--site-capacity',
-      'A=8,B=8',
-      '--min-observe',
-      '4',
-      '--vm-memory',
-      '64MiB',
-      '--json',
-      '--report',
-      report,
-      '--no-progress',
-      '-np',
-      '8',
-      '--host',
-      interleaved.join(','),
-      '--map-by',
-      'node',
-      '--',
-      program,
-      String(seconds),
-      String(bytes),
+      ...relocatingRunArgs({
+        stateDir: opts.stateDir,
+        siteCapacity: 'A=8,B=8',
+        minObserve: 4,
+        report,
+        hosts: nodeHosts(st, interleavedNodes(4)),
+        command: [program, String(seconds), String(bytes)],
+      }),
     ];
     const started = Date.now();
     const cross: CrossPoint[] = [];

@@ -144,30 +144,15 @@ export function metricsRegistry(snapshot: () => MetricsSnapshot): Registry {
   gauge('sitempi_job_placement_epoch', 'Placement epoch in force (jobs with a placement only)', ['job'], (s) =>
     s.jobs.filter((j) => j.epoch !== null).map((j) => [{ job: j.id }, j.epoch!]),
   );
-  counter(
-    'sitempi_rank_mpi_seconds_total',
-    'Time inside MPI of one rank (small jobs only)',
-    ['job', 'rank'],
-    perRank((r) => r.mpiSeconds),
-  );
-  counter(
-    'sitempi_rank_records_total',
-    'Records received from one rank (small jobs only)',
-    ['job', 'rank'],
-    perRank((r) => r.records),
-  );
-  counter(
-    'sitempi_rank_sent_bytes_total',
-    'Bytes one rank sent, its row of the matrix (small jobs only)',
-    ['job', 'rank'],
-    perRank((r) => r.bytesSent),
-  );
-  counter(
-    'sitempi_rank_dropped_records_total',
-    "Records one rank's shim dropped (small jobs only)",
-    ['job', 'rank'],
-    perRank((r) => r.droppedRecords),
-  );
+  // per-rank counters, small jobs only
+  const rankCounters: Array<[string, string, Parameters<typeof perRank>[0]]> = [
+    ['sitempi_rank_mpi_seconds_total', 'Time inside MPI of one rank', (r) => r.mpiSeconds],
+    ['sitempi_rank_records_total', 'Records received from one rank', (r) => r.records],
+    ['sitempi_rank_sent_bytes_total', 'Bytes one rank sent, its row of the matrix', (r) => r.bytesSent],
+    ['sitempi_rank_dropped_records_total', "Records one rank's shim dropped", (r) => r.droppedRecords],
+  ];
+  for (const [name, help, value] of rankCounters)
+    counter(name, `${help} (small jobs only)`, ['job', 'rank'], perRank(value));
   counter(
     'sitempi_wan_link_bytes_total',
     "Bytes that crossed a WAN link from one site to another (source: wanemu counters or the jobs' matrices)",

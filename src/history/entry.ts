@@ -5,7 +5,7 @@ import path from 'node:path';
 import { classify, type Classification, type ClassifyOptions } from '../monitor/classify.js';
 import type { JobProfile } from '../monitor/job.js';
 import type { PastVerdict, PlacementHistory } from '../placement/events.js';
-import { formatSiteMap } from '../placement/sitemap.js';
+import { placementRow, relocationRow, type PlacementRow, type RelocationRow } from '../placement/report.js';
 import { coarsen, DEFAULT_MAX_BLOCKS, type CoarseMatrix } from './coarse.js';
 
 export interface HistoryEntry {
@@ -28,24 +28,8 @@ export interface HistoryEntry {
   startVerdict: PastVerdict | null;
   functions: Array<{ name: string; kind: string; calls: number; bytes: number; timeNs: number }>;
   matrix: CoarseMatrix;
-  placements: Array<{ epoch: number; map: string; source: string; reason: string; at: number; jobSeconds: number }>;
-  relocations: Array<{
-    trigger: string;
-    reason: string;
-    ok: boolean;
-    error: string | null;
-    executor: string;
-    from: string | null;
-    target: string;
-    reached: string | null;
-    epochBefore: number;
-    epochAfter: number;
-    at: number;
-    executorMs: number;
-    costSeconds: number;
-    gainSeconds: number;
-    numbers: unknown;
-  }>;
+  placements: PlacementRow[];
+  relocations: Array<RelocationRow & { costSeconds: number; gainSeconds: number }>;
 }
 
 /** The default name of a job: its program's file name (Hello.program), else its id. */
@@ -86,30 +70,11 @@ export function historyEntry(
       .functions()
       .map((f) => ({ name: f.name, kind: f.kind, calls: f.count, bytes: f.bytes, timeNs: f.timeNs })),
     matrix: coarsen(pm, opts.maxBlocks ?? DEFAULT_MAX_BLOCKS),
-    placements: (h?.timeline ?? []).map((r) => ({
-      epoch: r.epoch,
-      map: r.map,
-      source: r.source,
-      reason: r.reason,
-      at: r.at,
-      jobSeconds: r.jobSeconds,
-    })),
+    placements: (h?.timeline ?? []).map(placementRow),
     relocations: (h?.relocations ?? []).map((e) => ({
-      trigger: e.trigger,
-      reason: e.reason,
-      ok: e.ok,
-      error: e.error,
-      executor: e.executor,
-      from: e.from ? formatSiteMap(e.from) : null,
-      target: formatSiteMap(e.target),
-      reached: e.reached ? formatSiteMap(e.reached) : null,
-      epochBefore: e.epochBefore,
-      epochAfter: e.epochAfter,
-      at: e.timings.requestedAt,
-      executorMs: e.timings.executorMs,
+      ...relocationRow(e),
       costSeconds: e.numbers.cost.costSeconds,
       gainSeconds: e.numbers.gain.gainSeconds,
-      numbers: e.numbers,
     })),
   };
 }

@@ -102,39 +102,36 @@ export class HistoryStore {
     const c = e.classification;
     const row = this.db
       .transaction(() => {
+        // each column next to its value, so the two cannot drift apart
+        const cols: Array<[string, string | number | null]> = [
+          ['job_id', e.jobId],
+          ['name', e.name],
+          ['program', e.program],
+          ['size', e.size],
+          ['started_at', Math.round(e.startedAt)],
+          ['ended_at', Math.round(e.endedAt)],
+          ['end_reason', e.endReason],
+          ['records', e.records],
+          ['bytes', e.bytes],
+          ['messages', e.messages],
+          ['mpi_seconds', e.mpiSeconds],
+          ['wall_seconds', e.wallSeconds],
+          ['mpi_fraction', e.mpiFraction],
+          ['verdict', c.verdict],
+          ['rules', JSON.stringify(c.rules)],
+          ['classification', JSON.stringify(c.numbers)],
+          ['block_ranks', e.matrix.blockRanks],
+          ['blocks', e.matrix.blocks],
+          ['function_rows', e.functions.length],
+          ['matrix_cells', e.matrix.cells.length],
+          ['placement_rows', e.placements.length],
+          ['relocation_rows', e.relocations.length],
+          ['start_verdict', e.startVerdict?.verdict ?? null],
+          ['start_verdict_job', e.startVerdict?.jobId ?? null],
+        ];
         const r = this.db
-          .prepare(
-            `INSERT INTO jobs (job_id, name, program, size, started_at, ended_at, end_reason, records, bytes, messages,
-               mpi_seconds, wall_seconds, mpi_fraction, verdict, rules, classification, block_ranks, blocks,
-               function_rows, matrix_cells, placement_rows, relocation_rows, start_verdict, start_verdict_job)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            e.jobId,
-            e.name,
-            e.program,
-            e.size,
-            Math.round(e.startedAt),
-            Math.round(e.endedAt),
-            e.endReason,
-            e.records,
-            e.bytes,
-            e.messages,
-            e.mpiSeconds,
-            e.wallSeconds,
-            e.mpiFraction,
-            c.verdict,
-            JSON.stringify(c.rules),
-            JSON.stringify(c.numbers),
-            e.matrix.blockRanks,
-            e.matrix.blocks,
-            e.functions.length,
-            e.matrix.cells.length,
-            e.placements.length,
-            e.relocations.length,
-            e.startVerdict?.verdict ?? null,
-            e.startVerdict?.jobId ?? null,
-          );
+          .prepare(`INSERT INTO jobs (${cols.map(([k]) => k).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`)
+          .run(...cols.map(([, v]) => v));
         const id = Number(r.lastInsertRowid);
         const fn = this.db.prepare(
           'INSERT INTO functions (job, name, kind, calls, bytes, time_ns) VALUES (?, ?, ?, ?, ?, ?)',

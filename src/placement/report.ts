@@ -3,36 +3,39 @@
 import type { PlacementHistory, PlacementService, RelocationEvent } from './service.js';
 import { formatSiteMap } from './sitemap.js';
 
+/** What reports and the job history both keep of a placement epoch (`at`: a Date.now() value). */
+export interface PlacementRow {
+  epoch: number;
+  map: string;
+  source: string;
+  reason: string;
+  at: number;
+  jobSeconds: number;
+}
+
+/** What reports and the job history both keep of a relocation (`at`: a Date.now() value). */
+export interface RelocationRow {
+  trigger: string;
+  reason: string;
+  ok: boolean;
+  error: string | null;
+  executor: string;
+  from: string | null;
+  target: string;
+  reached: string | null;
+  epochBefore: number;
+  epochAfter: number;
+  at: number;
+  executorMs: number;
+  numbers: RelocationEvent['numbers'];
+}
+
 export interface PlacementReport {
   /** the placement in force at the end: epoch and map, or null */
   current: { epoch: number; map: string } | null;
   /** every epoch, oldest first */
-  timeline: Array<{
-    epoch: number;
-    map: string;
-    sites: string[];
-    siteOf: number[];
-    source: string;
-    reason: string;
-    at: string;
-    jobSeconds: number;
-  }>;
-  relocations: Array<{
-    trigger: string;
-    reason: string;
-    ok: boolean;
-    error: string | null;
-    executor: string;
-    from: string | null;
-    target: string;
-    reached: string | null;
-    reachedTarget: boolean;
-    epochBefore: number;
-    epochAfter: number;
-    at: string;
-    executorMs: number;
-    numbers: RelocationEvent['numbers'];
-  }>;
+  timeline: Array<Omit<PlacementRow, 'at'> & { sites: string[]; siteOf: number[]; at: string }>;
+  relocations: Array<Omit<RelocationRow, 'at'> & { reachedTarget: boolean; at: string }>;
   /** policy outcomes, each time it changed */
   decisions: Array<{ at: string; jobSeconds: number; action: string; verdict: string | null; summary: string }>;
   /** where the verdict the job was placed by came from: its past runs (the job history), or measured now */
@@ -43,33 +46,36 @@ export interface PlacementReport {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+export function placementRow(r: PlacementHistory['timeline'][number]): PlacementRow {
+  return { epoch: r.epoch, map: r.map, source: r.source, reason: r.reason, at: r.at, jobSeconds: r.jobSeconds };
+}
+
+export function relocationRow(e: RelocationEvent): RelocationRow {
+  return {
+    trigger: e.trigger,
+    reason: e.reason,
+    ok: e.ok,
+    error: e.error,
+    executor: e.executor,
+    from: e.from ? formatSiteMap(e.from) : null,
+    target: formatSiteMap(e.target),
+    reached: e.reached ? formatSiteMap(e.reached) : null,
+    epochBefore: e.epochBefore,
+    epochAfter: e.epochAfter,
+    at: e.timings.requestedAt,
+    executorMs: e.timings.executorMs,
+    numbers: e.numbers,
+  };
+}
+
 export function placementReport(h: PlacementHistory): PlacementReport {
   return {
     current: h.current ? { epoch: h.current.epoch, map: h.current.map } : null,
-    timeline: h.timeline.map((r) => ({
-      epoch: r.epoch,
-      map: r.map,
-      sites: r.sites,
-      siteOf: r.siteOf,
-      source: r.source,
-      reason: r.reason,
-      at: iso(r.at),
-      jobSeconds: r.jobSeconds,
-    })),
+    timeline: h.timeline.map((r) => ({ ...placementRow(r), sites: r.sites, siteOf: r.siteOf, at: iso(r.at) })),
     relocations: h.relocations.map((e) => ({
-      trigger: e.trigger,
-      reason: e.reason,
-      ok: e.ok,
-      error: e.error,
-      executor: e.executor,
-      from: e.from ? formatSiteMap(e.from) : null,
-      target: formatSiteMap(e.target),
-      reached: e.reached ? formatSiteMap(e.reached) : null,
+      ...relocationRow(e),
       reachedTarget: e.reachedTarget,
-      epochBefore: e.epochBefore,
-      epochAfter: e.epochAfter,
       at: iso(e.timings.requestedAt),
-      executorMs: e.timings.executorMs,
       numbers: { ...e.numbers, classification: e.numbers.classification },
     })),
     decisions: h.decisions.map((d) => ({

@@ -4,25 +4,17 @@
 import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { writeReportFile } from '../../src/cli/report-file.js';
 import { readTokenFile } from '../../src/cli/secrets.js';
+import { runCli, tcpMonitorProcess, tempDirs } from '../helpers/cli.js';
 import { addon, FakeRank, helloFrame, until } from '../monitor/helpers.js';
 
-const dirs: string[] = [];
-const tmp = () => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'smsecret-'));
-  dirs.push(d);
-  return d;
-};
+const tmp = tempDirs('smsecret-');
 const kill: Array<() => void> = [];
 afterEach(() => {
-  vi.restoreAllMocks();
   for (const k of kill.splice(0)) k();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
 describe('sitempi run hands the token to the ranks without argv', () => {
@@ -49,13 +41,7 @@ echo $n > ${dir}/count
     // a control: one process that does show the token (the scan must find exactly that one)
     const control = spawn('/bin/sh', ['-c', 'sleep 60; :', `control-${token}`], { stdio: 'ignore' });
     kill.push(() => control.kill('SIGKILL'));
-    let err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-      err += String(s);
-      return true;
-    });
-    const code = await main([
+    const { code, err } = await runCli([
       'run',
       '--listen',
       'tcp://127.0.0.1:0',
@@ -72,7 +58,6 @@ echo $n > ${dir}/count
       '/bin/sh',
       scan,
     ]);
-    vi.restoreAllMocks();
     expect(code, err).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'seen'), 'utf8')).toBe(token);
     const hits = fs.existsSync(path.join(dir, 'hits')) ? fs.readFileSync(path.join(dir, 'hits'), 'utf8') : '';
@@ -83,29 +68,15 @@ echo $n > ${dir}/count
   }, 60_000);
 });
 
-/** `sitempi monitor ARGS` in a process of its own; resolves once it listens, with its address. */
+/** `sitempi monitor ARGS` in a process of its own; resolves once it listens, with its address and command line. */
 async function monitorProcess(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, ['node_modules/vite-node/vite-node.mjs', 'test/cli/run-cli.ts'], {
-    env: {
-      ...process.env,
-      SITEMPI_TOKEN: '',
-      ...env,
-      SITEMPI_TEST_ARGV: JSON.stringify(['monitor', '--listen', 'tcp://127.0.0.1:0', ...args]),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  kill.push(() => child.kill('SIGKILL'));
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => {
-    err += String(d);
-  });
-  child.stdout.resume();
-  const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
-  await until(() => /listening on (tcp:\/\/\S+)/.test(err) || child.exitCode !== null, 60_000);
-  const addr = /listening on (tcp:\/\/[^\s,]+)/.exec(err)?.[1];
-  if (!addr) throw new Error(`the monitor did not start: ${err}`);
-  const cmdline = fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8');
-  return { child, addr, cmdline, err: () => err, exited };
+  const m = await tcpMonitorProcess(args, env);
+  kill.push(() => m.child.kill('SIGKILL'));
+  const exited = new Promise<number | null>((res) =>
+    m.child.exitCode !== null ? res(m.child.exitCode) : m.child.on('exit', (c) => res(c)),
+  );
+  const cmdline = fs.readFileSync(`/proc/${m.child.pid}/cmdline`, 'utf8');
+  return { ...m, cmdline, exited };
 }
 
 /** A one-rank job presenting `token`: whether the monitor took it (else the Error it sent). */

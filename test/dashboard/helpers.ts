@@ -1,8 +1,8 @@
 // What the dashboard tests share: the CLI monitor in a process of its own, a value of /metrics
 // (parsed with a Prometheus text-format parser), and the coloured pixels of an ECharts canvas.
-import { spawn, type ChildProcess } from 'node:child_process';
 import parsePrometheus from 'parse-prometheus-text-format';
 import type { Page } from 'playwright-core';
+import { tcpMonitorProcess, type TcpMonitor } from '../helpers/cli.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -14,34 +14,20 @@ export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: n
   }
 }
 
-export interface MonitorProcess {
-  child: ChildProcess;
-  /** where ranks connect (tcp://...) */
-  addr: string;
+export interface MonitorProcess extends TcpMonitor {
   /** the dashboard (http://.../) */
   url: string;
-  err: () => string;
 }
 
 /** `sitempi monitor --listen tcp://127.0.0.1:0 ARGS` (run from the sources); resolves once both listen. */
 export async function monitorProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<MonitorProcess> {
-  const child = spawn(process.execPath, ['node_modules/vite-node/vite-node.mjs', 'test/cli/run-cli.ts'], {
-    env: {
-      ...process.env,
-      SITEMPI_TOKEN: '',
-      ...env,
-      SITEMPI_TEST_ARGV: JSON.stringify(['monitor', '--listen', 'tcp://127.0.0.1:0', ...args]),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += String(d)));
-  child.stdout!.resume();
-  await until(() => /listening on tcp:\/\//.test(err) || child.exitCode !== null, 90_000, 'the monitor');
-  const addr = /listening on (tcp:\/\/[^\s,]+)/.exec(err)?.[1];
-  const url = /dashboard on (http:\/\/\S+)/.exec(err)?.[1];
-  if (!addr || !url) throw new Error(`the monitor did not start: ${err}`);
-  return { child, addr, url, err: () => err };
+  const m = await tcpMonitorProcess(args, env);
+  const url = /dashboard on (http:\/\/\S+)/.exec(m.err())?.[1];
+  if (!url) {
+    m.child.kill('SIGKILL');
+    throw new Error(`the monitor did not start its dashboard: ${m.err()}`);
+  }
+  return { ...m, url };
 }
 
 /** The samples of one metric family in /metrics text, as {labels, value}. */

@@ -1,39 +1,19 @@
 // sitempi run --history/--name and sitempi history: a real run is kept, listed, and its numbers
 // equal the run's JSON report; files that are not a history are refused with a clear error.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { HistoryJob } from '../../src/history/store.js';
 import type { Report } from '../../src/report/types.js';
 import { HistoryStore } from '../../src/history/store.js';
+import { cliProcess, runCli as cli } from '../helpers/cli.js';
 import { compileMpi, mpirun, tempDir } from '../helpers/mpi.js';
 import { until } from '../helpers/fake-rank.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dir = tempDir('smhist-cli');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-/** main(argv) with stdout and stderr captured. */
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '',
-    err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
 
 describe('sitempi history', () => {
   it('keeps a sitempi run under its name; history --json equals the JSON report', async () => {
@@ -90,12 +70,9 @@ describe('sitempi history', () => {
     const db = path.join(dir, 'monitor.db');
     const sock = path.join(dir, 'monitor.sock');
     const argv = ['monitor', '--listen', `unix:${sock}`, '--history', db, '--token', 'tok'];
-    const child = spawn(process.execPath, ['node_modules/vite-node/vite-node.mjs', 'test/cli/run-cli.ts'], {
-      env: { ...process.env, SITEMPI_HISTORY_DEBUG: '1', SITEMPI_TEST_ARGV: JSON.stringify(argv) },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = cliProcess(argv, { SITEMPI_HISTORY_DEBUG: '1' }, ['ignore', 'ignore', 'pipe']);
     let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += String(d)));
+    child.stderr!.on('data', (d: Buffer) => (err += String(d)));
     try {
       await until(() => /listening on/.test(err) || child.exitCode !== null, 60_000);
       const env = { SITEMPI_MONITOR: `unix:${sock}`, SITEMPI_TOKEN: 'tok', SITEMPI_JOB: 'm1' };

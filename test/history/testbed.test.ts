@@ -6,11 +6,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { nodeHosts, relocatingRunArgs } from '../../bench/relocation/testbed-run.js';
 import type { PlacementReport } from '../../src/placement/report.js';
 import { wanemuPath } from '../../src/native/paths.js';
 import { down, migrate, status, up, type TestbedState } from '../../src/testbed/testbed.js';
+import { runCli } from '../helpers/cli.js';
 import { compileMpi } from '../helpers/mpi.js';
 import { describeAsRoot } from '../helpers/root.js';
 
@@ -53,52 +54,18 @@ describeAsRoot('placement from history on the testbed (root)', () => {
   /** One run of the ping-pong job under `name`: ranks 0,1 on site A, 2,3 on B, each talking across. */
   async function run(db: string, name: string): Promise<PlacementReport> {
     await home();
-    const hosts = ['a0', 'a1', 'b0', 'b1'].map((n) => st.nodes.find((x) => x.name === n)!.host);
     const report = path.join(opts.stateDir, `${name}-${Date.now()}.json`);
-    let err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-      err += String(s);
-      return true;
-    });
-    let code: number;
-    try {
-      code = await main([
-        'run',
-        '--testbed-state',
-        opts.stateDir,
-        '--relocate',
-        'auto',
-        '--site-capacity',
-        'A=4,B=4',
-        '--min-observe',
-        '1',
-        '--evaluate-every',
-        '0.2',
-        '--vm-memory',
-        '64MiB',
-        '--no-gain-check',
-        '--history',
-        db,
-        '--name',
-        name,
-        '--json',
-        '--report',
+    const { code, err } = await runCli(
+      relocatingRunArgs({
+        stateDir: opts.stateDir,
+        siteCapacity: 'A=4,B=4',
+        minObserve: 1,
         report,
-        '--no-progress',
-        '-np',
-        '4',
-        '--host',
-        hosts.join(','),
-        '--map-by',
-        'node',
-        '--',
-        program,
-        '3',
-      ]);
-    } finally {
-      vi.restoreAllMocks();
-    }
+        hosts: nodeHosts(st, ['a0', 'a1', 'b0', 'b1']),
+        command: [program, '3'],
+        extra: ['--evaluate-every', '0.2', '--no-gain-check', '--history', db, '--name', name],
+      }),
+    );
     expect(code, err).toBe(0);
     const job = (JSON.parse(fs.readFileSync(report, 'utf8')) as { jobs: Array<{ placement: PlacementReport }> })
       .jobs[0];

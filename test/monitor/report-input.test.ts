@@ -3,41 +3,16 @@
 // records the matrix leaves out are shown.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Role, ROLE_SHIFT } from '../../src/generated/functions.js';
 import { loadRankFiles, newLoadStats } from '../../src/monitor/files.js';
 import { buildReport, formatText } from '../../src/report/report.js';
-import { main } from '../../src/cli/main.js';
+import { runCli, tempDirs } from '../helpers/cli.js';
 import { addon, batchFrame, fnCode, helloFrame, worldCommFrame, type Rec } from './helpers.js';
 
 const SEND = fnCode('MPI_Send', Role.Send);
-const dirs: string[] = [];
-const tmp = () => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'smrepin-'));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => {
-  vi.restoreAllMocks();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-let out = '',
-  err = '';
-const capture = () => {
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-};
+const tmp = tempDirs('smrepin-');
 
 /** A 2-rank job's rank-0 file: Hello, CommDef, `batches` batches of 100 sends of 10 bytes to rank 1, Bye. */
 function rankFile(dir: string, job: string, batches: number): { file: string; frames: Buffer[] } {
@@ -60,22 +35,20 @@ describe('sitempi report on special files', () => {
     const fifo = path.join(dir, 'sitempi-fifo-1.smpi');
     execFileSync('mkfifo', [fifo]);
     for (const special of ['/dev/zero', '/dev/urandom', fifo]) {
-      capture();
       const t0 = Date.now();
-      expect(await main(['report', special])).toBe(1);
-      vi.restoreAllMocks();
+      const r = await runCli(['report', special]);
+      expect(r.code).toBe(1);
       expect(Date.now() - t0).toBeLessThan(5000);
-      const lines = err.trim().split('\n');
+      const lines = r.err.trim().split('\n');
       expect(lines[0]).toMatch(
         new RegExp(`^sitempi: warning: ${special}: (a character device|a FIFO), not a regular file: not read$`),
       );
     }
     // a directory holding a FIFO among the rank files: the FIFO refused, the job reported
-    capture();
-    expect(await main(['report', '--json', dir])).toBe(0);
-    vi.restoreAllMocks();
-    expect(err).toMatch(/sitempi-fifo-1\.smpi: a FIFO, not a regular file: not read/);
-    expect(JSON.parse(out).jobs[0]).toMatchObject({ id: 'ok', records: 200 });
+    const r = await runCli(['report', '--json', dir]);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/sitempi-fifo-1\.smpi: a FIFO, not a regular file: not read/);
+    expect(JSON.parse(r.out).jobs[0]).toMatchObject({ id: 'ok', records: 200 });
     expect(file).toBeTruthy();
   });
 
@@ -112,11 +85,10 @@ describe('corrupt frames in rank files', () => {
     expect(formatText(jobs, { badFrames: stats.badFrames })).toMatch(
       /Corrupt data: 1 frames of the rank files did not decode and were skipped/,
     );
-    capture();
-    expect(await main(['report', '--json', file])).toBe(0);
-    vi.restoreAllMocks();
-    expect(JSON.parse(out).jobs[0].dropped.badFrames).toBe(1);
-    expect(err).toMatch(/1 frame that did not decode skipped/);
+    const r = await runCli(['report', '--json', file]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).jobs[0].dropped.badFrames).toBe(1);
+    expect(r.err).toMatch(/1 frame that did not decode skipped/);
   });
 });
 

@@ -3,33 +3,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
 import { baseMpirunArgs } from '../../src/mpi/toolchain.js';
 import { nativeBuildDir } from '../../src/native/paths.js';
+import { runCli, tempDirs } from '../helpers/cli.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  vi.restoreAllMocks();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-const tmp = () => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'sitempi-placement-cli-'));
-  dirs.push(d);
-  return d;
-};
+const tmp = tempDirs('sitempi-placement-cli-');
 
 describe('sitempi run with placement options', () => {
-  let err = '';
-  const capture = () => {
-    err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-      err += String(s);
-      return true;
-    });
-  };
-
   it('--sites + --executor-command: epoch 1 from the map, the policy relocates through the hook, the report has the timeline', async () => {
     const dir = tmp();
     const hook = path.join(dir, 'hook.cjs');
@@ -40,8 +21,7 @@ describe('sitempi run with placement options', () => {
   const req = JSON.parse(s); console.log(JSON.stringify(req.target)); });\n`,
     );
     const reportFile = path.join(dir, 'r.json');
-    capture();
-    const code = await main([
+    const r = await runCli([
       'run',
       '--json',
       '--report',
@@ -68,8 +48,7 @@ describe('sitempi run with placement options', () => {
       '20000',
       '100000',
     ]);
-    vi.restoreAllMocks();
-    expect(code, err).toBe(0);
+    expect(r.code, r.err).toBe(0);
     const rep = JSON.parse(fs.readFileSync(reportFile, 'utf8'));
     const p = rep.jobs[0].placement;
     expect(p.timeline.map((t: { epoch: number; map: string; source: string }) => [t.epoch, t.map, t.source])).toEqual([
@@ -98,21 +77,21 @@ describe('sitempi run with placement options', () => {
       target: { siteOf: [0, 0] },
     });
     expect(input.job.hosts).toEqual([os.hostname(), os.hostname()]);
-    expect(err).toMatch(/placement epoch 2 A:0,1 \[relocation\] policy: network-intensive/);
+    expect(r.err).toMatch(/placement epoch 2 A:0,1 \[relocation\] policy: network-intensive/);
   }, 90_000);
 
   it('refuses bad placement options with a usage error', async () => {
-    capture();
-    expect(await main(['run', '--relocate', 'auto', '--', 'true'])).toBe(2);
-    expect(err).toMatch(/--relocate auto needs an executor/);
-    capture();
-    expect(await main(['run', '--sites', 'A:0-1;A:2', '--', 'true'])).toBe(2);
-    expect(err).toMatch(/--sites: site 'A' is named twice/);
-    capture();
-    expect(await main(['run', '--testbed', '--executor-command', 'x', '--', 'true'])).toBe(2);
-    expect(err).toMatch(/exclude each other/);
-    capture();
-    expect(await main(['run', '--testbed-state', path.join(tmp(), 'none'), '--', 'true'])).toBe(1);
-    expect(err).toMatch(/no testbed is up/);
+    let r = await runCli(['run', '--relocate', 'auto', '--', 'true']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--relocate auto needs an executor/);
+    r = await runCli(['run', '--sites', 'A:0-1;A:2', '--', 'true']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--sites: site 'A' is named twice/);
+    r = await runCli(['run', '--testbed', '--executor-command', 'x', '--', 'true']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/exclude each other/);
+    r = await runCli(['run', '--testbed-state', path.join(tmp(), 'none'), '--', 'true']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/no testbed is up/);
   });
 });

@@ -2,15 +2,15 @@
 // which relocates it through a command hook; the monitor keeps each rank's accepted stream as a
 // rank file. The files' report equals the monitor's, their trace has every rank and the
 // relocation, and a job past --record-max-bytes stops at whole frames with a note.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
 import { loadRankFiles } from '../../src/monitor/files.js';
 import { baseMpirunArgs } from '../../src/mpi/toolchain.js';
 import { nativeBuildDir } from '../../src/native/paths.js';
+import type { JobReport } from '../../src/report/types.js';
+import { cliProcess, lastJson, runCli as cli, tempDirs } from '../helpers/cli.js';
 import { until } from '../helpers/fake-rank.js';
 import { compileMpi, mpirun } from '../helpers/mpi.js';
 import { checkTrace } from './check-trace.js';
@@ -19,60 +19,29 @@ const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
 const soak = compileMpi('test/relocation/programs/soak.c');
 const NP = 4;
-const dirs: string[] = [];
-afterEach(() => {
-  vi.restoreAllMocks();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-const tmp = () => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'sitempi-record-dir-'));
-  dirs.push(d);
-  return d;
-};
+const tmp = tempDirs('sitempi-record-dir-');
 
-/** Runs the CLI in this process; stdout and stderr captured. */
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '',
-    err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    const code = await main(argv);
-    return { code, out, err };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
-
-interface Job {
-  records: number;
-  matrix: { bytes: number[][] };
-  ranks: { rank: number; records: number; calls: number; finished: boolean }[];
-  functions: { name: string; count: number; bytes: number }[];
-  placementSwitches: {
-    comm: number;
-    commSize: number;
-    epoch: number;
-    call: number;
-    jobSeconds: number;
-    ranks: number;
-  }[];
-}
+type Job = Pick<JobReport, 'records' | 'matrix' | 'ranks' | 'functions' | 'placementSwitches'>;
 const essentials = (j: Job) => ({
   records: j.records,
-  matrix: j.matrix.bytes,
+  matrix: j.matrix?.bytes,
   ranks: j.ranks.map((r) => [r.rank, r.records, r.calls, r.finished]),
   functions: j.functions.map((f) => [f.name, f.count, f.bytes]).sort(),
   // communicator indices follow the order the ranks announced them (interleaved for the monitor,
   // file by file for the report): compared without them
   switches: j.placementSwitches.map((w) => [w.commSize, w.epoch, w.call, w.jobSeconds, w.ranks].join(' ')).sort(),
 });
+
+/** `sitempi report --json REC`: one job, whose essentials are `job`'s; the command's result. */
+async function expectFilesReport(rec: string, job: Job) {
+  const rep = await cli(['report', '--json', rec]);
+  expect(rep.code, rep.err).toBe(0);
+  const fromFiles = lastJson(rep.out).jobs;
+  expect(fromFiles).toHaveLength(1);
+  expect(fromFiles[0].records).toBeGreaterThan(0);
+  expect(essentials(fromFiles[0])).toEqual(essentials(job));
+  return rep;
+}
 
 describe('sitempi run --record-dir', () => {
   it('a relocated job: the files report what the monitor reported, the trace shows every rank and the relocation', async () => {
@@ -152,13 +121,7 @@ describe('sitempi run --record-dir', () => {
     expect(r.err).toMatch(new RegExp(`job ${job.id}: ${NP} rank files, \\d+ bytes recorded in ${rec}`));
 
     // the files' report is the monitor's
-    const rep = await cli(['report', '--json', rec]);
-    expect(rep.code, rep.err).toBe(0);
-    const fromFiles = JSON.parse(rep.out.trim().split('\n').pop()!).jobs;
-    expect(fromFiles).toHaveLength(1);
-    expect(fromFiles[0].records).toBeGreaterThan(0);
-    expect(essentials(fromFiles[0])).toEqual(essentials(job));
-    expect(rep.err).toBe('');
+    expect((await expectFilesReport(rec, job)).err).toBe('');
 
     // the trace of `run --trace` (the same as `report --trace` of the directory)
     for (const t of [traceFile, path.join(dir, 't2.json')]) {
@@ -229,7 +192,7 @@ describe('sitempi run --record-dir', () => {
       '1000',
     ]).finally(() => delete process.env.SITEMPI_FLUSH_MS);
     expect(r.code, r.err).toBe(0);
-    const full = JSON.parse(r.out.trim().split('\n').pop()!).jobs[0];
+    const full = lastJson(r.out).jobs[0];
     expect(r.err).toMatch(
       new RegExp(`job ${full.id}: recording stopped after \\d+ bytes: reached the cap of ${cap} bytes`),
     );
@@ -246,7 +209,7 @@ describe('sitempi run --record-dir', () => {
     // whole frames: the files read without a warning of a cut frame, and hold fewer records
     const rep = await cli(['report', '--json', rec]);
     expect(rep.err).not.toMatch(/truncated|did not decode/);
-    const part = JSON.parse(rep.out.trim().split('\n').pop()!).jobs[0];
+    const part = lastJson(rep.out).jobs[0];
     expect(part.records).toBeGreaterThan(0);
     expect(part.records).toBeLessThan(full.records);
   }, 60_000);
@@ -256,14 +219,11 @@ describe('sitempi run --record-dir', () => {
     const rec = path.join(dir, 'rec');
     const sock = path.join(dir, 'monitor.sock');
     const argv = ['monitor', '--json', '--listen', `unix:${sock}`, '--token', 'tok', '--record-dir', rec];
-    const child = spawn(process.execPath, ['node_modules/vite-node/vite-node.mjs', 'test/cli/run-cli.ts'], {
-      env: { ...process.env, SITEMPI_TEST_ARGV: JSON.stringify(argv) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = cliProcess(argv);
     let out = '',
       err = '';
-    child.stdout.on('data', (d: Buffer) => (out += String(d)));
-    child.stderr.on('data', (d: Buffer) => (err += String(d)));
+    child.stdout!.on('data', (d: Buffer) => (out += String(d)));
+    child.stderr!.on('data', (d: Buffer) => (err += String(d)));
     try {
       await until(() => /listening on/.test(err) || child.exitCode !== null, 60_000, 'the monitor');
       const env = { SITEMPI_MONITOR: `unix:${sock}`, SITEMPI_TOKEN: 'tok', SITEMPI_JOB: 'm1' };
@@ -275,13 +235,8 @@ describe('sitempi run --record-dir', () => {
       child.kill('SIGTERM');
     }
     await new Promise((res) => child.once('exit', res));
-    const job = JSON.parse(out.trim().split('\n').pop()!).jobs[0];
-    const rep = await cli(['report', '--json', rec]);
-    expect(rep.code, rep.err).toBe(0);
-    const fromFiles = JSON.parse(rep.out.trim().split('\n').pop()!).jobs;
-    expect(fromFiles).toHaveLength(1);
-    expect(fromFiles[0].records).toBeGreaterThan(0);
-    expect(essentials(fromFiles[0])).toEqual(essentials(job));
+    const job = lastJson(out).jobs[0];
+    await expectFilesReport(rec, job);
   }, 90_000);
 
   it('refuses --record-max-bytes without a recording, and a bad size', async () => {
