@@ -50,7 +50,7 @@ describe('traces from rank files', () => {
     expect(replay(window, makeCluster([0, 0, 1, 1], wanLink(10, 1000))).stalled).toEqual([]);
   }, 120_000);
 
-  it('calibration from a ping-pong: positive o and L, G within the memory bandwidth a host can have', async () => {
+  it('calibration from a ping-pong: a positive small-message latency, G within the memory bandwidth a host can have', async () => {
     const dir = tempDir('replay-pingpong');
     const got = await mpirun({
       np: 2,
@@ -60,7 +60,9 @@ describe('traces from rank files', () => {
     });
     expect(got.code).toBe(0);
     const p = calibrate(await readRankRecords([dir]));
-    expect(p.o).toBeGreaterThan(0);
+    // o is the small sends' duration less their bytes' share, clamped at 0 (on a quiet loopback
+    // the fitted G may take all of it); a small message's one-way time L + 2o is positive
+    expect(p.o).toBeGreaterThanOrEqual(0);
     expect(p.L + 2 * p.o).toBeGreaterThan(0);
     // between 0.05 and 100 GB/s
     expect(p.G).toBeGreaterThan(0.01);
