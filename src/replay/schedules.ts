@@ -183,30 +183,13 @@ function tree(s: Steps, P: number, me: number, root: number, b: number, t: Tree,
   }
 }
 
-const bcastTree = (alg: number): Tree =>
-  treeOf(
-    alg === 1
-      ? 'linear'
-      : alg === 2
-        ? 'chain'
-        : alg === 3
-          ? 'pipeline'
-          : alg === 4 || alg === 5
-            ? 'binary'
-            : 'binomial',
-  );
-const reduceTree = (alg: number): Tree =>
-  treeOf(
-    alg === 1
-      ? 'linear'
-      : alg === 2
-        ? 'chain'
-        : alg === 3
-          ? 'pipeline'
-          : alg === 4 || alg === 6
-            ? 'binary'
-            : 'binomial',
-  );
+type TreeName = Parameters<typeof treeOf>[0];
+// Open MPI's algorithm numbers (coll_tuned_{bcast,reduce}_algorithm) to the tree replayed for them;
+// any other number runs as a binomial tree.
+const BCAST_TREES: Record<number, TreeName> = { 1: 'linear', 2: 'chain', 3: 'pipeline', 4: 'binary', 5: 'binary' };
+const REDUCE_TREES: Record<number, TreeName> = { 1: 'linear', 2: 'chain', 3: 'pipeline', 4: 'binary', 6: 'binary' };
+const bcastTree = (alg: number): Tree => treeOf(BCAST_TREES[alg] ?? 'binomial');
+const reduceTree = (alg: number): Tree => treeOf(REDUCE_TREES[alg] ?? 'binomial');
 
 function allToAll(s: Steps, P: number, me: number, bytesTo: (peer: number) => number, pairwise: boolean): void {
   if (pairwise) for (let k = 1; k < P; k++) s.step([(me + k) % P], [bytesTo((me + k) % P)], [(me - k + P) % P]);
