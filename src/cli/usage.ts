@@ -90,7 +90,7 @@ report options (run, monitor, report):
                          or rates (the crossing-rate rule); both rules' numbers are reported
   --max-split-slowdown S predicted slowdown split over two sites above which a job is
                          network-intensive (default 1.25)
-  --replay-bytes SIZE    records each job keeps for the prediction (default 64MiB; 0: none)
+  --replay-bytes SIZE    records each job keeps for the prediction (default 8MiB; 0: none)
   --no-histograms        leave the per-pair message-size histograms out of the JSON
   --full-matrix          also write every matrix in full as its non-zero pairs (JSON sparseMatrix);
                          without it, jobs above 256 ranks get matrices of at most 256 x 256 blocks,

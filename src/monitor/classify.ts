@@ -24,7 +24,7 @@ import { crossingSumsSteps } from './crossing.js';
 import { jobActiveNs, phaseSeconds } from './summary.js';
 import { runSteps, type Steps } from './steps.js';
 import type { JobProfile } from './job.js';
-import { predictSlowdown, type PredictedSlowdown, type PredictOptions } from './prediction.js';
+import { predictSlowdownSteps, type PredictedSlowdown, type PredictOptions } from './prediction.js';
 
 export type Verdict = 'network-intensive' | 'compute-intensive';
 
@@ -190,7 +190,7 @@ export function* classifySteps(job: JobProfile, opts: ClassifyOptions = {}): Ste
   const c = classifyNumbers(yield* crossTrafficSteps(job, opts), opts);
   if (opts.split || opts.epoch !== undefined) return c; // the prediction is of the job's halves
   yield;
-  const p = predictSlowdown(job, opts);
+  const p = yield* predictSlowdownSteps(job, opts);
   return p ? byPrediction(c, p, opts.rule ?? 'prediction') : c;
 }
 

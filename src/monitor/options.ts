@@ -49,7 +49,7 @@ export interface MonitorOptions {
    * an Error (it holds a socket, nothing else). Default 30000 ms; 0: no limit. */
   helloTimeoutMs?: number;
   /** Records each job keeps for the replay's predicted slowdown (bytes while kept; prediction.ts).
-   * Default 64 MiB; 0: none kept (the rates rule decides). */
+   * Default 8 MiB; 0: none kept (the rates rule decides). */
   replayBytes?: number;
 }
 

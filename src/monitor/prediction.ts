@@ -12,10 +12,11 @@ import { buildTrace, cutAtCommonTime, readRankRecords, type RankRecords } from '
 import { makeCluster, wanLink } from '../replay/cluster.js';
 import { replay } from '../replay/engine.js';
 import type { Session } from './ingest.js';
+import { runSteps, type Steps } from './steps.js';
 import type { JobProfile } from './job.js';
 
 /** Default bound on the records a job keeps for the prediction (bytes while kept). */
-export const DEFAULT_REPLAY_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_REPLAY_BYTES = 8 * 1024 * 1024;
 /** Memory of one kept record (seven numbers in arrays). */
 export const RECORD_BYTES = 56;
 /** Default WAN of the prediction: 10 ms RTT, 1 Gbit/s. */
@@ -23,6 +24,9 @@ export const DEFAULT_WAN_RTT_MS = 10;
 export const DEFAULT_WAN_MBPS = 1000;
 /** Default largest slowdown the extra nodes of a second site pay for. */
 export const DEFAULT_MAX_SPLIT_SLOWDOWN = 1.25;
+/** Larger jobs get no prediction in the monitor (its replay of a 1024-rank synthetic job held the
+ * event loop for seconds): the rates rule decides and the report says why. */
+export const MAX_PREDICTED_RANKS = 256;
 /** Fewer communication records per rank than this: no prediction (the rates rule decides). */
 export const MIN_COMM_RECORDS_PER_RANK = 2;
 
@@ -107,6 +111,11 @@ export async function windowsFromFiles(
 
 /** The predicted slowdowns of `job` from its window (null when it has none). */
 export function predictSlowdown(job: JobProfile, opts: PredictOptions = {}): PredictedSlowdown | null {
+  return runSteps(predictSlowdownSteps(job, opts));
+}
+
+/** predictSlowdown in steps (see steps.ts): a yield after the trace and after each replay. */
+export function* predictSlowdownSteps(job: JobProfile, opts: PredictOptions = {}): Steps<PredictedSlowdown | null> {
   const w = windows.get(job);
   if (!w) return null;
   const params = {
@@ -127,6 +136,10 @@ export function predictSlowdown(job: JobProfile, opts: PredictOptions = {}): Pre
     },
     params,
   };
+  if (P > MAX_PREDICTED_RANKS) {
+    out.missing = `${P} ranks: the monitor predicts jobs of up to ${MAX_PREDICTED_RANKS} ranks`;
+    return out;
+  }
   const comm = w.ranks.reduce(
     (n, r) => n + r.fn.reduce((k, f) => k + (COMM_ROLES.has(f >>> ROLE_SHIFT) ? 1 : 0), 0),
     0,
@@ -148,6 +161,7 @@ export function predictSlowdown(job: JobProfile, opts: PredictOptions = {}): Pre
   try {
     const trace = buildTrace(w.ranks, { siteOf: recordedSites });
     out.window.seconds = trace.recordedNs / 1e9;
+    yield;
     const base = replay(trace, makeCluster(recordedSites, wan, { nodeOf }));
     if (base.stalled.length || !(base.wallNs > 0)) {
       out.missing = `the window's replay did not complete (${base.stalled.length} ranks stalled)`;
@@ -157,7 +171,9 @@ export function predictSlowdown(job: JobProfile, opts: PredictOptions = {}): Pre
       const t = replay(trace, makeCluster(siteOf, wan, { nodeOf }));
       return t.stalled.length ? null : t.wallNs / base.wallNs;
     };
+    yield;
     out.split = ratio(Array.from({ length: P }, (_, i) => (i < Math.floor(P / 2) ? 0 : 1)));
+    yield;
     if (epochs.length) out.current = ratio(job.siteMaps.get(epochs[epochs.length - 1]) as number[]);
     if (out.split === null) out.missing = 'the replay of the split stalled';
   } catch (e) {
@@ -181,7 +197,7 @@ export class ReplayWindows {
   /** One applied frame of a session. Never throws (a throw would be taken for the rank's fault). */
   frame(session: Session, body: Uint8Array): void {
     const job = session.job;
-    if (!job || !session.rank || this.bytes <= 0) return;
+    if (!job || !session.rank || this.bytes <= 0 || job.size > MAX_PREDICTED_RANKS) return;
     try {
       let w = this.byJob.get(job);
       if (!w) {
