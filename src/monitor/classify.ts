@@ -214,7 +214,7 @@ export function byPrediction(c: Classification, p: PredictedSlowdown, rule: 'pre
   out.reasons = [
     `predicted slowdown split in halves over sites at ${wan}: ${p.split.toFixed(2)}x ${network ? '>' : '<='} ${max}x, the most the extra nodes pay for${cur}${win}`,
     `rates rule (not deciding): ${c.verdict}`,
-    ...c.reasons.map((r) => `  ${r}`),
+    ...c.reasons,
   ];
   return out;
 }
