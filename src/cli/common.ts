@@ -13,12 +13,29 @@ export const REPORT_OPTS = {
   '--mpi-fraction': 'value',
   '--no-histograms': 'flag',
   '--full-matrix': 'flag',
+  '--verdict-rule': 'value',
+  '--max-split-slowdown': 'value',
+  '--replay-bytes': 'value',
 } as const;
+
+/** --replay-bytes: the records each job keeps for the prediction (undefined: the default). */
+export function replayBytesOption(v: Record<string, string | boolean | string[]>): number | undefined {
+  return typeof v['replay-bytes'] === 'string' ? parseSize(v['replay-bytes']) : undefined;
+}
 
 export function reportOptions(v: Record<string, string | boolean | string[]>): ReportOptions {
   const c: ClassifyOptions = {};
   if (typeof v.threshold === 'string') c.thresholdBytesPerSecond = parseSize(v.threshold);
   if (typeof v['mpi-fraction'] === 'string') c.mpiFractionThreshold = parseNumber(v['mpi-fraction'], '--mpi-fraction');
+  if (typeof v['verdict-rule'] === 'string') {
+    if (v['verdict-rule'] !== 'rates' && v['verdict-rule'] !== 'prediction')
+      throw new UsageError(`--verdict-rule takes rates or prediction, not ${v['verdict-rule']}`);
+    c.rule = v['verdict-rule'];
+  }
+  if (typeof v['max-split-slowdown'] === 'string') {
+    c.maxSplitSlowdown = parseNumber(v['max-split-slowdown'], '--max-split-slowdown');
+    if (!(c.maxSplitSlowdown >= 1)) throw new UsageError('--max-split-slowdown must be at least 1');
+  }
   return {
     classify: c,
     top: typeof v.top === 'string' ? parseNumber(v.top, '--top') : undefined,

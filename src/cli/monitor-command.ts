@@ -2,7 +2,7 @@
 import { parseNumber, takeOptions, UsageError } from './args.js';
 import { dashboardFromOptions, HTTP_OPTS } from '../dashboard/cli.js';
 import { PLACEMENT_OPTS } from '../placement/cli.js';
-import { placementService, render, REPORT_OPTS, reportOptions } from './common.js';
+import { placementService, render, replayBytesOption, REPORT_OPTS, reportOptions } from './common.js';
 import { RECORD_OPTS, recordMaxBytes, startRecording } from './record-options.js';
 import { makeReportDir, parseReportMode, writeNewReport } from './report-file.js';
 import { tokenFromOptions } from './secrets.js';
@@ -49,6 +49,7 @@ export async function monitorCommand(argv: string[]): Promise<number> {
   const token = tokenFromOptions(values, (m) => process.stderr.write(`sitempi monitor: warning: ${m}\n`));
   const monitor = new Monitor({
     token: token || undefined,
+    replayBytes: replayBytesOption(values),
     lingerMs: typeof values.linger === 'string' ? parseNumber(values.linger, '--linger') : undefined,
     helloTimeoutMs:
       typeof values['hello-timeout'] === 'string' ? parseNumber(values['hello-timeout'], '--hello-timeout') : undefined,

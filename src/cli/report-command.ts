@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { JobProfile } from '../monitor/job.js';
 import { parseSize, takeOptions, UsageError } from './args.js';
-import { render, REPORT_OPTS, reportOptions } from './common.js';
+import { render, replayBytesOption, REPORT_OPTS, reportOptions } from './common.js';
 import { USAGE } from './usage.js';
 import { TRACE_OPTS, traceRequest, writeTraceFile } from '../trace/cli.js';
 
@@ -52,9 +52,12 @@ export async function reportCommand(argv: string[]): Promise<number> {
     maxFileBytes,
     onWarning: (m) => process.stderr.write(`sitempi: warning: ${m}\n`),
   });
-  process.stdout.write(
-    await render(jobs, values.json === true, { ...reportOptions(values), badFrames: stats.badFrames }),
-  );
+  const ro = reportOptions(values);
+  if (ro.classify?.rule !== 'rates')
+    await (
+      await import('../monitor/prediction.js')
+    ).windowsFromFiles(files, jobs, replayBytesOption(values), (m) => process.stderr.write(`sitempi: warning: ${m}\n`));
+  process.stdout.write(await render(jobs, values.json === true, { ...ro, badFrames: stats.badFrames }));
   if (trace) await writeTraceFile(files, trace, maxFileBytes);
   if (plot !== null && jobs.length) await plotJobs(plot, jobs, plotValues);
   return jobs.length ? 0 : 1;

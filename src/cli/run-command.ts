@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parseNumber, takeOptions, UsageError } from './args.js';
 import { dashboardFromOptions, HTTP_OPTS } from '../dashboard/cli.js';
 import { PLACEMENT_OPTS } from '../placement/cli.js';
-import { placementService, render, REPORT_OPTS, reportOptions } from './common.js';
+import { placementService, render, replayBytesOption, REPORT_OPTS, reportOptions } from './common.js';
 import { Progress } from './progress.js';
 import { RECORD_OPTS, recordMaxBytes, startRecording } from './record-options.js';
 import { parseReportMode, writeReportFile } from './report-file.js';
@@ -85,7 +85,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (typeof values.name === 'string') history?.names.set(jobId, values.name);
   const { Monitor } = await import('../monitor/monitor.js');
   // Jobs end when mpirun is done (below), not on a linger timeout while it runs.
-  const monitor = new Monitor({ token, lingerMs: 24 * 3600 * 1000, updateIntervalMs: 1000 });
+  const monitor = new Monitor({
+    token,
+    lingerMs: 24 * 3600 * 1000,
+    updateIntervalMs: 1000,
+    replayBytes: replayBytesOption(values),
+  });
   monitor.on('error', (e) => process.stderr.write(`sitempi: monitor error: ${e.message}\n`));
   monitor.on('connectionError', (ev) =>
     process.stderr.write(`sitempi: rejected a connection from ${ev.remote}: ${ev.error.message}\n`),

@@ -86,6 +86,11 @@ report options (run, monitor, report):
   --top N                rows in the top-N tables (default 10)
   --threshold RATE       crossing traffic that makes a job network-intensive (default 10MB/s)
   --mpi-fraction F       fraction of time in MPI that makes lower rates count (default 0.5)
+  --verdict-rule R       prediction (default: the replay's predicted slowdown of the split decides)
+                         or rates (the crossing-rate rule); both rules' numbers are reported
+  --max-split-slowdown S predicted slowdown split over two sites above which a job is
+                         network-intensive (default 1.25)
+  --replay-bytes SIZE    records each job keeps for the prediction (default 8MiB; 0: none)
   --no-histograms        leave the per-pair message-size histograms out of the JSON
   --full-matrix          also write every matrix in full as its non-zero pairs (JSON sparseMatrix);
                          without it, jobs above 256 ranks get matrices of at most 256 x 256 blocks,

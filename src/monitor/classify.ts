@@ -16,14 +16,21 @@
 //
 // Defaults: T = 10e6 B/s (10 MB/s), F = 0.5, k = 0.1, M = 1000 messages/s. Every parameter is an
 // option; `split` replaces the contiguous halves with any site assignment.
+//
+// That is rule 'rates'. The default, rule 'prediction' (prediction.ts, docs/replay.md): when the job
+// has a window of records to replay, network-intensive iff the predicted slowdown of the same split
+// exceeds maxSplitSlowdown; without one, the rates rule decides and the reasons say so.
 import { crossingSumsSteps } from './crossing.js';
 import { jobActiveNs, phaseSeconds } from './summary.js';
 import { runSteps, type Steps } from './steps.js';
 import type { JobProfile } from './job.js';
+import { predictSlowdownSteps, type PredictedSlowdown, type PredictOptions } from './prediction.js';
 
 export type Verdict = 'network-intensive' | 'compute-intensive';
 
-export interface ClassifyOptions {
+export interface ClassifyOptions extends PredictOptions {
+  /** 'prediction' (default): the replay's predicted slowdown decides; 'rates': the rates rule */
+  rule?: 'prediction' | 'rates';
   /** T: crossing bytes per second that make a job network-intensive on its own. Default 10e6. */
   thresholdBytesPerSecond?: number;
   /** F: fraction of time in MPI above which a job counts as communication-bound. Default 0.5. */
@@ -73,6 +80,12 @@ export interface Classification {
   rules: string[];
   reasons: string[];
   numbers: ClassificationNumbers;
+  /** the rule that decided: 'prediction', or 'rates' (asked for, or no prediction) */
+  decidedBy?: 'prediction' | 'rates';
+  /** the rates rule's verdict (the same as `verdict` when it decided) */
+  ratesVerdict?: Verdict;
+  /** the replay's predicted slowdowns (absent: the job has no window of records) */
+  predictedSlowdown?: PredictedSlowdown;
 }
 
 const MB = 1e6;
@@ -174,5 +187,34 @@ export function classify(job: JobProfile, opts: ClassifyOptions = {}): Classific
 
 /** classify in steps (see steps.ts). */
 export function* classifySteps(job: JobProfile, opts: ClassifyOptions = {}): Steps<Classification> {
-  return classifyNumbers(yield* crossTrafficSteps(job, opts), opts);
+  const c = classifyNumbers(yield* crossTrafficSteps(job, opts), opts);
+  if (opts.split || opts.epoch !== undefined) return c; // the prediction is of the job's halves
+  yield;
+  const p = yield* predictSlowdownSteps(job, opts);
+  return p ? byPrediction(c, p, opts.rule ?? 'prediction') : c;
+}
+
+/** The verdict from the predicted slowdown (rule 'prediction'), the rates rule's kept beside it. */
+export function byPrediction(c: Classification, p: PredictedSlowdown, rule: 'prediction' | 'rates'): Classification {
+  const out: Classification = { ...c, decidedBy: 'rates', ratesVerdict: c.verdict, predictedSlowdown: p };
+  const max = p.params.maxSplitSlowdown;
+  const wan = `${p.params.wanRttMs} ms RTT, ${p.params.wanMbps} Mbit/s`;
+  const win = p.window.truncated ? `, from a window of ${p.window.records} of ${p.window.recordsInJob} records` : '';
+  if (rule === 'rates' || p.split === null) {
+    const why = rule === 'rates' ? 'rule rates asked for' : (p.missing ?? 'no prediction');
+    out.reasons = [...c.reasons, `predicted slowdown not used (${why})`];
+    if (p.split !== null) out.reasons.push(`predicted slowdown split in halves: ${p.split.toFixed(2)}x (${wan}${win})`);
+    return out;
+  }
+  const network = p.split > max;
+  const cur = p.current !== null ? `; on the current placement ${p.current.toFixed(2)}x` : '';
+  out.decidedBy = 'prediction';
+  out.verdict = network ? 'network-intensive' : 'compute-intensive';
+  out.rules = network ? ['prediction'] : [];
+  out.reasons = [
+    `predicted slowdown split in halves over sites at ${wan}: ${p.split.toFixed(2)}x ${network ? '>' : '<='} ${max}x, the most the extra nodes pay for${cur}${win}`,
+    `rates rule (not deciding): ${c.verdict}`,
+    ...c.reasons,
+  ];
+  return out;
 }

@@ -12,6 +12,7 @@ import type { JobProfile } from './job.js';
 import { DEFAULT_MAX_RANKS, type JobLimits } from './limits.js';
 import { listenOn, removeSocketFiles } from './listen.js';
 import type { MonitorOptions } from './options.js';
+import { DEFAULT_REPLAY_BYTES, ReplayWindows } from './prediction.js';
 
 export { parseListenAddress, type MonitorOptions } from './options.js';
 export { HELLO_MAX_BYTES, UNAUTHENTICATED_CONN_BYTES } from './conns.js';
@@ -57,9 +58,10 @@ export class Monitor extends EventEmitter {
   private readonly addrs: string[] = [];
   private readonly unixPaths: string[] = [];
   private closed = false;
-  /** Sees each frame a session has applied (a view into the chunk: copy to keep it); must not
-   * throw. `--record-dir` keeps the frames as rank files (record-dir.ts). */
-  frameTap: ((session: Session, body: Uint8Array) => void) | null = null;
+  /** See each frame a session has applied (a view into the chunk: copy to keep it); must not
+   * throw. `--record-dir` keeps the frames as rank files (record-dir.ts), ReplayWindows a window
+   * of records for the prediction (prediction.ts). */
+  readonly frameTaps: ((session: Session, body: Uint8Array) => void)[] = [];
 
   constructor(opts: MonitorOptions = {}) {
     super();
@@ -77,7 +79,14 @@ export class Monitor extends EventEmitter {
       ack: opts.ack ?? false,
       keepEndedJobs: opts.keepEndedJobs ?? 100,
       helloTimeoutMs: opts.helloTimeoutMs ?? 30_000,
+      replayBytes: opts.replayBytes ?? DEFAULT_REPLAY_BYTES,
     };
+    if (!(this.options.replayBytes >= 0)) throw new RangeError('replayBytes must be a size in bytes');
+    if (this.options.replayBytes > 0) {
+      const windows = new ReplayWindows(this.options.replayBytes);
+      this.frameTaps.push((s, body) => windows.frame(s, body));
+      this.on('jobEnd', (job: JobProfile) => windows.finish(job));
+    }
     this.table = new JobTable({
       token: opts.token,
       rateWindowSeconds: this.options.rateWindowSeconds,
@@ -292,7 +301,7 @@ export class Monitor extends EventEmitter {
       const frames = c.decoder.push(chunk);
       for (const f of frames) {
         c.session.frame(f);
-        this.frameTap?.(c.session, f);
+        for (const tap of this.frameTaps) tap(c.session, f);
         if (c.dead) return;
       }
     } catch (e) {

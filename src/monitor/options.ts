@@ -48,6 +48,9 @@ export interface MonitorOptions {
   /** A connection that has not completed its Hello this long after connecting is closed with
    * an Error (it holds a socket, nothing else). Default 30000 ms; 0: no limit. */
   helloTimeoutMs?: number;
+  /** Records each job keeps for the replay's predicted slowdown (bytes while kept; prediction.ts).
+   * Default 8 MiB; 0: none kept (the rates rule decides). */
+  replayBytes?: number;
 }
 
 /** Parses "tcp://host:port", "unix:/path" (also "unix:///path"), or a bare "/path". */

@@ -115,7 +115,7 @@ export class RecordDir {
 
   /** Keeps the frames `monitor` applies from now on; a job's files are written out when it ends. */
   attach(monitor: Monitor): void {
-    monitor.frameTap = (session, body) => this.frame(session, body);
+    monitor.frameTaps.push((session, body) => this.frame(session, body));
     monitor.on('jobEnd', (job) => void this.jobEnded(job));
   }
 

@@ -114,7 +114,7 @@ export async function readRankRecords(paths: string[], opts: ReadOptions = {}): 
  * last kept record started (the clocks aligned by Hello.startNs), so that the window holds both
  * ends of the messages in it. A trace of the window replays the job's first part.
  */
-function cutAtCommonTime(ranks: RankRecords[], max: number): void {
+export function cutAtCommonTime(ranks: RankRecords[], max: number): void {
   const base = ranks.reduce((m, r) => (r.hello.startNs < m ? r.hello.startNs : m), ranks[0].hello.startNs);
   let cut = Infinity;
   for (const r of ranks)
