@@ -6,31 +6,23 @@
 #include <stdlib.h>
 
 #include "emulate.h"
+#include "grid.h"
 
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
-  int rank, size, d[3] = {0, 0, 0};
+  int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  MPI_Dims_create(size, 3, d);
+  const grid_t g = grid_create(3);
   const int iters = argc > 1 ? atoi(argv[1]) : 40;
   const long us = argc > 2 ? atol(argv[2]) : 10000;
   const int face = argc > 3 ? atoi(argv[3]) : 16384;
-  const int c[3] = {rank % d[0], (rank / d[0]) % d[1], rank / (d[0] * d[1])};
-  const int stride[3] = {1, d[0], d[0] * d[1]};
-  int nb[6], n = 0;
-  for (int k = 0; k < 3; k++) {
-    if (c[k] > 0) nb[n++] = rank - stride[k];
-    if (c[k] < d[k] - 1) nb[n++] = rank + stride[k];
-  }
+  int nb[6];
+  const int n = grid_faces(&g, rank, nb);
   char *out = calloc((size_t)face * 6, 1), *in = calloc((size_t)face * 6, 1);
   double r = 1, res = 0;
   for (int it = 0; it < iters; it++) {
     compute(us);
-    MPI_Request rq[12];
-    for (int k = 0; k < n; k++) MPI_Irecv(in + (size_t)k * face, face, MPI_BYTE, nb[k], 0, MPI_COMM_WORLD, &rq[k]);
-    for (int k = 0; k < n; k++) MPI_Isend(out + (size_t)k * face, face, MPI_BYTE, nb[k], 0, MPI_COMM_WORLD, &rq[n + k]);
-    MPI_Waitall(2 * n, rq, MPI_STATUSES_IGNORE);
+    halo_exchange(out, in, face, nb, n);
     if (it % 5 == 4) MPI_Allreduce(&r, &res, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
   }
   free(out);

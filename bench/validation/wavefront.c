@@ -6,17 +6,17 @@
 #include <stdlib.h>
 
 #include "emulate.h"
+#include "grid.h"
 
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
-  int rank, size, dims[2] = {0, 0};
+  int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  MPI_Dims_create(size, 2, dims);
+  const grid_t g = grid_create(2);
+  const int x = g.coord[0], y = g.coord[1], *dims = g.dims;
   const int sweeps = argc > 1 ? atoi(argv[1]) : 40;
   const long us = argc > 2 ? atol(argv[2]) : 5000;
   const int bytes = argc > 3 ? atoi(argv[3]) : 4096;
-  const int x = rank % dims[0], y = rank / dims[0];
   char *buf = calloc((size_t)bytes, 1);
   for (int s = 0; s < sweeps; s++) {
     if (y > 0) MPI_Recv(buf, bytes, MPI_BYTE, rank - dims[0], 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
