@@ -27,28 +27,28 @@ export function metricsRegistry(snapshot: () => MetricsSnapshot): Registry {
     if (!cached || now - cached.at > 200) cached = { at: now, s: snapshot() };
     return cached.s;
   };
-  const counter = (name: string, help: string, labelNames: string[], values: (s: MetricsSnapshot) => Value[]) =>
-    new Counter({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const [l, v] of values(snap())) this.inc(l, v);
-      },
-    });
-  const gauge = (name: string, help: string, labelNames: string[], values: (s: MetricsSnapshot) => Value[]) =>
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const [l, v] of values(snap())) this.set(l, v);
-      },
-    });
+  type Values = (s: MetricsSnapshot) => Value[];
+  // Counters and gauges alike are emptied and refilled from the snapshot at each scrape.
+  const options = <M>(
+    name: string,
+    help: string,
+    labelNames: string[],
+    put: (m: M, v: Value) => void,
+    values: Values,
+  ) => ({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect(this: M & { reset(): void }) {
+      this.reset();
+      for (const v of values(snap())) put(this, v);
+    },
+  });
+  const counter = (name: string, help: string, labelNames: string[], values: Values) =>
+    new Counter(options<Counter>(name, help, labelNames, (m, [l, v]) => m.inc(l, v), values));
+  const gauge = (name: string, help: string, labelNames: string[], values: Values) =>
+    new Gauge(options<Gauge>(name, help, labelNames, (m, [l, v]) => m.set(l, v), values));
   const perJob = (f: (j: JobSummary) => number) => (s: MetricsSnapshot) =>
     s.jobs.map((j): Value => [{ job: j.id }, f(j)]);
   const perRank = (f: (r: NonNullable<JobSummary['ranks']>[number]) => number) => (s: MetricsSnapshot) =>
