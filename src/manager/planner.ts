@@ -40,8 +40,9 @@ export interface PlannerJob {
   /** When the job last moved (seconds, the clock of `now`). */
   lastMovedAt?: number;
   /**
-   * Run time on a placement relative to one site (the replay's slowdown prediction, or a job
-   * model's). Without it the gain is relocationGain's formula on the crossing traffic.
+   * Run time on a placement relative to one site (the replay's slowdown prediction:
+   * planner-replay.ts jobGainModel, or a job model's). Without it, or where it answers NaN, the
+   * gain is relocationGain's formula on the crossing traffic.
    */
   slowdown?: (counts: readonly number[]) => number;
   /** Rank pairs' weights (bytes), for the min-cut split of a job larger than any site. */
@@ -407,8 +408,10 @@ export function gainOf(
 ): number {
   if (movedRanks(from, to) === 0) return 0;
   if (job.slowdown) {
-    const before = job.slowdown(from);
-    return before > 0 ? job.remainingSeconds * (1 - job.slowdown(to) / before) : 0;
+    const before = job.slowdown(from),
+      after = job.slowdown(to);
+    // a model that cannot say (a stalled replay: NaN) leaves the decision to the old formula
+    if (before > 0 && after > 0) return job.remainingSeconds * (1 - after / before);
   }
   const link = worstLink(from, ctx.links);
   const linkAfter = worstLink(to, ctx.links);

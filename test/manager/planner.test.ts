@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { plan, type PlannerJob } from '../../src/manager/planner.js';
 import { placeNew } from '../../src/manager/planner-place.js';
 import { linkTable, spanned, type PlannerCluster } from '../../src/manager/planner-model.js';
-import { replaySlowdown } from '../../src/manager/planner-replay.js';
+import { replayGainModel, replaySlowdown } from '../../src/manager/planner-replay.js';
 import { makeCluster, wanLink } from '../../src/replay/cluster.js';
 import { TraceBuilder } from '../../src/replay/trace.js';
 import { rng } from '../../src/manager/sim/job-model.js';
@@ -176,6 +176,8 @@ describe('planner', () => {
 });
 
 describe('planner with the replay model', () => {
+  const recorded = makeCluster(new Int32Array(8), wanLink(0, 1000));
+
   it('weighs a move by the replayed slowdown of a recorded trace', () => {
     // a chain of small messages around a ring of 8 ranks: latency-bound once split
     const b = new TraceBuilder(8);
@@ -187,12 +189,63 @@ describe('planner with the replay model', () => {
       }
     const trace = b.finish();
     const c = cluster([16, 16], 20, 1e9);
-    const slowdown = replaySlowdown(trace, makeCluster(new Int32Array(8), wanLink(0, 1000)), linkTable(c));
+    const slowdown = replayGainModel(trace, recorded, linkTable(c))!;
     expect(slowdown([8, 0])).toBeCloseTo(1, 6);
     expect(slowdown([6, 2])).toBeGreaterThan(1.5);
     const p = plan(c, [job('ring', [6, 2], { slowdown, remainingSeconds: 600 })], 0);
     const d = p.decisions[0];
     expect(d.action).toBe('move');
     expect(d.gainSeconds).toBeCloseTo(600 * (1 - 1 / slowdown([6, 2])), 6);
+  });
+
+  it("refuses a move the replay says gains nothing, where the old formula's guess would make it", () => {
+    // rank pairs (0,1) (2,3) (4,5) (6,7) talk, only to each other: a 6 + 2 split keeps every pair
+    // on one site, nothing crosses; the old formula takes the share of rank pairs on different
+    // sites (43%) as the share of traffic that crosses
+    const b = new TraceBuilder(8);
+    for (let it = 0; it < 100; it++)
+      for (let r = 0; r < 8; r++) {
+        b.compute(r, 1_000_000);
+        const peer = r ^ 1;
+        if (r % 2 === 0) b.send(r, peer, 1 << 20).recv(r, peer, 1 << 20);
+        else b.recv(r, peer, 1 << 20).send(r, peer, 1 << 20);
+      }
+    const c = cluster([16, 16], 20, 1e9);
+    const slowdown = replayGainModel(b.finish(), recorded, linkTable(c))!;
+    expect(slowdown([6, 2])).toBeCloseTo(1, 6);
+    expect(slowdown([5, 3])).toBeGreaterThan(1.2); // the pair (4,5) split: the replay sees it
+    const pairs = job('pairs', [6, 2], { remainingSeconds: 600, bytesPerSecond: 8 * 200e6 });
+    const guessed = plan(c, [pairs], 0).decisions[0];
+    expect(guessed.action).toBe('move');
+    const replayed = plan(c, [{ ...pairs, slowdown }], 0).decisions[0];
+    expect(replayed.action).toBe('stay');
+    expect(replayed.gainSeconds).toBeCloseTo(0, 6);
+    // the same job split 5 + 3: the replay's gain pays for the move
+    expect(plan(c, [{ ...pairs, counts: [5, 3], slowdown }], 0).decisions[0].action).toBe('move');
+  });
+
+  it('leaves a job with too few records, or a stalled replay, to the old formula', () => {
+    const thin = new TraceBuilder(8).compute(0, 1e6).send(0, 1, 64).recv(1, 0, 64).finish();
+    const c = cluster([16, 16], 20, 1e9);
+    expect(replayGainModel(thin, recorded, linkTable(c))).toBeUndefined();
+    expect(replayGainModel(null, recorded, linkTable(c))).toBeUndefined();
+    // two blocking sends above the eager limit, each waiting for the other's receive: the
+    // replay cannot finish (NaN), the formula decides
+    const stuck = replaySlowdown(
+      new TraceBuilder(2)
+        .send(0, 1, 1 << 20)
+        .recv(0, 1, 1 << 20)
+        .send(1, 0, 1 << 20)
+        .recv(1, 0, 1 << 20)
+        .finish(),
+      makeCluster(new Int32Array(2), wanLink(0, 1000)),
+      linkTable(cluster([8, 8], 20, 1e9)),
+    );
+    expect(stuck([1, 1])).toBeNaN();
+    const j = job('j', [1, 1], { slowdown: stuck });
+    const withNaN = plan(cluster([8, 8], 20, 1e9), [j], 0).decisions[0];
+    const formula = plan(cluster([8, 8], 20, 1e9), [{ ...j, slowdown: undefined }], 0).decisions[0];
+    expect(withNaN.gainSeconds).toBeGreaterThan(0);
+    expect(withNaN.gainSeconds).toBe(formula.gainSeconds);
   });
 });
