@@ -98,6 +98,19 @@ describe('planner', () => {
     expect(p.decisions.find((d) => d.job === 'net')!.alsoMoved.map((x) => x.job)).toEqual(['cpu']);
   });
 
+  it('makes room by moving a whole network-intensive job to the slots a split job leaves', () => {
+    // A: small1 (4) + big's 4; B: big's 4 + small2 (4); no compute ranks to move out of the way
+    const jobs = [job('big', [4, 4]), job('small1', [4, 0]), job('small2', [0, 4])];
+    const p = plan(cluster([8, 8]), jobs, 0);
+    expect(spanned(p.placements.get('big')!)).toBe(1);
+    const d = p.decisions.find((x) => x.job === 'big')!;
+    expect(d.action).toBe('move');
+    expect(d.alsoMoved).toHaveLength(1);
+    const other = d.alsoMoved[0];
+    expect(spanned(other.to)).toBe(1); // moved whole: it runs as fast on the other site
+    expect(p.placements.get(other.job)).toEqual(other.to);
+  });
+
   it('does not make a move that does not pay', () => {
     // stop-and-copy of two 256 MiB VMs at 1 Gb/s stalls the job ~4 s; it has 2 s left
     const p = plan(cluster([16, 16]), [job('a', [6, 2], { remainingSeconds: 2 })], 0, { cost: { mode: 'stop' } });
