@@ -3,10 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { plan, type PlannerJob } from '../../src/manager/planner.js';
 import { placeNew } from '../../src/manager/planner-place.js';
 import { linkTable, spanned, type PlannerCluster } from '../../src/manager/planner-model.js';
-import { replayGainModel, replaySlowdown } from '../../src/manager/planner-replay.js';
+import { jobGainModel, replayGainModel, replaySlowdown } from '../../src/manager/planner-replay.js';
+import { classify } from '../../src/monitor/classify.js';
+import { loadRankFiles } from '../../src/monitor/files.js';
+import { windowsFromFiles } from '../../src/monitor/prediction.js';
 import { makeCluster, wanLink } from '../../src/replay/cluster.js';
 import { TraceBuilder } from '../../src/replay/trace.js';
 import { rng } from '../../src/manager/sim/job-model.js';
+import { compileMpi, mpirun, tempDir } from '../helpers/mpi.js';
 
 function cluster(slots: number[], latencyMs = 10, bandwidthBps = 1e9): PlannerCluster {
   const sites = slots.map((s, i) => ({ name: `s${i}`, slots: s }));
@@ -261,4 +265,31 @@ describe('planner with the replay model', () => {
     expect(withNaN.gainSeconds).toBeGreaterThan(0);
     expect(withNaN.gainSeconds).toBe(formula.gainSeconds);
   });
+});
+
+describe('planner with the replay model of a real run', () => {
+  it("weighs a job by the monitor's window of its records; a job without one is left to the formula", async () => {
+    // a ring of dependent small messages, 4 ranks under the shim: the replay's split is slow
+    const prog = compileMpi('test/prediction/verdict.c');
+    const dir = tempDir('planner-ring');
+    const got = await mpirun({
+      np: 4,
+      program: prog,
+      args: ['ring', '200'],
+      env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB: 'planner-ring' },
+    });
+    expect(got.code).toBe(0);
+    const [ring] = await loadRankFiles([dir]);
+    const c = cluster([4, 4], 10, 1e9);
+    expect(jobGainModel(ring, linkTable(c))).toBeUndefined(); // no window of records yet
+    await windowsFromFiles([dir], [ring]);
+    const model = jobGainModel(ring, linkTable(c))!;
+    expect(model([4, 0])).toBeCloseTo(1, 6);
+    // the monitor's verdict from the same records agrees that the split is dear
+    expect(classify(ring).verdict).toBe('network-intensive');
+    expect(model([2, 2])).toBeGreaterThan(1.25);
+    const d = plan(c, [job('ring', [2, 2], { slowdown: model, remainingSeconds: 600 })], 0).decisions[0];
+    expect(d.action).toBe('move');
+    expect(d.gainSeconds).toBeCloseTo(600 * (1 - 1 / model([2, 2])), 6);
+  }, 120_000);
 });
