@@ -1,33 +1,55 @@
 // The simulated scenario: one job stream on 4 sites of 1 000 nodes, run under each policy (the
 // planner, the planner whose network jobs wait for one site, no relocation, consolidate-only,
-// random placement), and the planner's own time for
-// 1 000 running jobs over 4 sites.
+// random placement), next to two bounds no policy passes, and the planner's own time for 1 000
+// running jobs over 4 sites. Three streams by default (docs/planner.md, "The comparison"): the
+// issue's classes at a 20 ms RTT, and the classes fitted to the live programs' measured slowdowns
+// at 20 and 100 ms.
 //
 //   npx tsc -p tsconfig.json && node dist/bench/manager/sim.js [--jobs 1000] [--gap 30] [--seed 1]
-//     [--rtt 20] [--out DIR]
+//     [--profiles issue|measured --rtt 20] [--out DIR]
 //
 // Writes DIR/manager-sim.json, .md and .svg (default: print only).
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 import * as echarts from 'echarts';
 
 import { plan, type PlannerJob } from '../../src/manager/planner.js';
-import { jobStream, rng } from '../../src/manager/sim/job-model.js';
+import type { PlannerCluster } from '../../src/manager/planner-model.js';
+import { ISSUE_PROFILES, jobStream, MEASURED_PROFILES, rng } from '../../src/manager/sim/job-model.js';
 import { simulate, type Policy, type SimResult } from '../../src/manager/sim/simulator.js';
 import { arg } from '../args.js';
 
 const jobs = Number(arg('--jobs', '1000'));
 const gap = Number(arg('--gap', '30'));
 const seed = Number(arg('--seed', '1'));
-const rttMs = Number(arg('--rtt', '20'));
 const out = arg('--out', '');
+const PROFILES = { issue: ISSUE_PROFILES, measured: MEASURED_PROFILES };
+type ProfileSet = keyof typeof PROFILES;
+interface Scenario {
+  profiles: ProfileSet;
+  rttMs: number;
+}
+const one = process.argv.includes('--profiles') || process.argv.includes('--rtt');
+const scenarios: Scenario[] = one
+  ? [{ profiles: arg('--profiles', 'issue') as ProfileSet, rttMs: Number(arg('--rtt', '20')) }]
+  : [
+      { profiles: 'issue', rttMs: 20 },
+      { profiles: 'measured', rttMs: 20 },
+      { profiles: 'measured', rttMs: 100 },
+    ];
+for (const sc of scenarios)
+  if (!(sc.profiles in PROFILES)) throw new Error(`--profiles: issue or measured, not ${sc.profiles}`);
 
 const sites = ['a', 'b', 'c', 'd'].map((name) => ({ name, slots: 1000 }));
-const links = sites.flatMap((x) =>
-  sites.filter((y) => y !== x).map((y) => ({ from: x.name, to: y.name, latencyMs: rttMs / 2, bandwidthBps: 10e9 })),
-);
-const cluster = { sites, links };
+const clusterAt = (rttMs: number, bandwidthBps: number): PlannerCluster => ({
+  sites,
+  links: sites.flatMap((x) =>
+    sites.filter((y) => y !== x).map((y) => ({ from: x.name, to: y.name, latencyMs: rttMs / 2, bandwidthBps })),
+  ),
+});
+const links = clusterAt(20, 10e9).links;
 
 /** Median time of a plan for `n` running jobs placed at random over the 4 sites. */
 function planTime(n: number): { ms: number; cpuMs: number; moves: number } {
@@ -72,37 +94,68 @@ function planTime(n: number): { ms: number; cpuMs: number; moves: number } {
   return { ms: median(times), cpuMs: median(cpu), moves };
 }
 
-const stream = jobStream({ jobs, seed, meanGapSeconds: gap });
 const policies: Policy[] = ['planner', 'planner-wait', 'none', 'consolidate', 'random'];
-const results: (Omit<SimResult, 'log'> & { wallMs: number })[] = [];
-const t0 = performance.now();
-for (const policy of policies) {
-  const s = performance.now();
-  const { log: _log, ...r } = simulate(cluster, stream, { policy, seed });
-  results.push({ ...r, wallMs: performance.now() - s });
+type Row = Omit<SimResult, 'log'> & { wallMs: number };
+interface Outcome extends Scenario {
+  results: Row[];
+  /** the same queue on sites joined by a link of no latency and no limit: no split costs anything */
+  ideal: Row;
+  /** total work / slots: no policy finishes sooner */
+  boundJobsPerHour: number;
+  simSeconds: number;
+  summary: string[];
 }
-const totalMs = performance.now() - t0;
 const pt = planTime(1000);
-const by = (p: Policy) => results.find((r) => r.policy === p)!;
+const load = os
+  .loadavg()
+  .map((x) => x.toFixed(1))
+  .join(' ');
+const outcomes: Outcome[] = scenarios.map((sc) => {
+  const stream = jobStream({ jobs, seed, meanGapSeconds: gap, profiles: PROFILES[sc.profiles] });
+  const cluster = clusterAt(sc.rttMs, 10e9);
+  const run = (policy: Policy, c: PlannerCluster): Row => {
+    const s = performance.now();
+    const { log: _log, ...r } = simulate(c, stream, { policy, seed });
+    return { ...r, wallMs: performance.now() - s };
+  };
+  const t0 = performance.now();
+  const results = policies.map((p) => run(p, cluster));
+  const simSeconds = (performance.now() - t0) / 1000;
+  const ideal = run('none', clusterAt(0, 0));
+  const work = stream.reduce((a, j) => a + j.ranks * j.computeSeconds, 0);
+  const boundJobsPerHour = (stream.length * 3600) / (work / sites.reduce((a, x) => a + x.slots, 0));
+  const by = (p: Policy) => results.find((r) => r.policy === p)!;
+  const ratio = (a: number, b: number) => (a / b).toFixed(3);
+  const tag = `${sc.profiles} classes, ${sc.rttMs} ms`;
+  const summary = [
+    `${tag}: planner throughput / no relocation: ${ratio(by('planner').jobsPerHour, by('none').jobsPerHour)} (goal >= 1.2; at most ${ratio(ideal.jobsPerHour, by('none').jobsPerHour)} for any placement)`,
+    `${tag}: planner throughput / consolidate-only: ${ratio(by('planner').jobsPerHour, by('consolidate').jobsPerHour)} (goal >= 1.2; at most ${ratio(ideal.jobsPerHour, by('consolidate').jobsPerHour)} for any placement)`,
+    `${tag}: planner throughput / random placement: ${ratio(by('planner').jobsPerHour, by('random').jobsPerHour)}`,
+    `${tag}: all ${policies.length} simulations: ${simSeconds.toFixed(1)} s (goal < 60 s)`,
+  ];
+  return { ...sc, results, ideal, boundJobsPerHour, simSeconds, summary };
+});
 const summary = [
-  `planner throughput / no relocation: ${(by('planner').jobsPerHour / by('none').jobsPerHour).toFixed(3)} (goal >= 1.2)`,
-  `planner throughput / consolidate-only: ${(by('planner').jobsPerHour / by('consolidate').jobsPerHour).toFixed(3)} (goal >= 1.2)`,
-  `planner throughput / random placement: ${(by('planner').jobsPerHour / by('random').jobsPerHour).toFixed(3)}`,
-  `all ${policies.length} simulations: ${(totalMs / 1000).toFixed(1)} s (goal < 60 s)`,
+  ...outcomes.flatMap((o) => o.summary),
   `one plan for 1000 running jobs over 4 sites: ${pt.ms.toFixed(1)} ms wall, ${pt.cpuMs.toFixed(1)} ms CPU, ${pt.moves} moves (goal < 100 ms)`,
+  `host load average while measured: ${load}`,
 ];
-const rows = results.map(
-  (r) =>
-    `| ${r.policy} | ${r.jobs} | ${(r.makespanSeconds / 3600).toFixed(2)} | ${r.jobsPerHour.toFixed(1)} | ${r.meanSlowdown.toFixed(3)} | ${(r.meanWaitSeconds / 60).toFixed(1)} | ${r.migrations} | ${(r.bytesMoved / 2 ** 30).toFixed(0)} | ${(r.wallMs / 1000).toFixed(1)} |`,
-);
+const row = (name: string, r: Row) =>
+  `| ${name} | ${r.jobs} | ${(r.makespanSeconds / 3600).toFixed(2)} | ${r.jobsPerHour.toFixed(1)} | ${r.meanSlowdown.toFixed(3)} | ${(r.meanWaitSeconds / 60).toFixed(1)} | ${r.migrations} | ${(r.bytesMoved / 2 ** 30).toFixed(0)} | ${(r.wallMs / 1000).toFixed(1)} |`;
 const md = [
-  `# Simulated job stream: ${jobs} jobs, 4 sites x 1000 nodes, ${rttMs} ms RTT, 10 Gb/s (seed ${seed}, mean gap ${gap} s)`,
+  `# Simulated job stream: ${jobs} jobs, 4 sites x 1000 nodes, 10 Gb/s (seed ${seed}, mean gap ${gap} s)`,
   '',
-  '| policy | jobs | makespan h | jobs/hour | mean slowdown | mean wait min | migrations | GiB moved | sim s |',
-  '|---|---|---|---|---|---|---|---|---|',
-  ...rows,
-  '',
-  ...summary.map((s) => `- ${s}`),
+  ...outcomes.flatMap((o) => [
+    `## ${o.profiles === 'issue' ? "The issue's classes" : "The classes fitted to the live programs' slowdowns"}, ${o.rttMs} ms RTT`,
+    '',
+    '| policy | jobs | makespan h | jobs/hour | mean slowdown | mean wait min | migrations | GiB moved | sim s |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...o.results.map((r) => row(r.policy, r)),
+    row('(no split costs)', o.ideal),
+    `| (work / slots) | | | ${o.boundJobsPerHour.toFixed(1)} | 1.000 | | | | |`,
+    '',
+  ]),
+  ...summary.map((x) => `- ${x}`),
   '',
 ].join('\n');
 console.log(md);
@@ -112,27 +165,33 @@ if (out) {
   mkdirSync(out, { recursive: true });
   writeFileSync(
     path.join(out, 'manager-sim.json'),
-    JSON.stringify({ jobs, gap, seed, rttMs, results, planTime: pt, summary }, null, 2) + '\n',
+    JSON.stringify({ jobs, gap, seed, outcomes, planTime: pt, load, summary }, null, 2) + '\n',
   );
   writeFileSync(path.join(out, 'manager-sim.md'), md);
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: 720, height: 360 });
+  const names = outcomes.map((o) => `${o.profiles}, ${o.rttMs} ms`);
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: 760, height: 380 });
   chart.setOption({
     animation: false,
     title: {
-      text: `${jobs} jobs on 4 x 1000 nodes: throughput and slowdown per policy`,
+      text: `${jobs} jobs on 4 x 1000 nodes: throughput per policy and stream`,
       left: 'center',
       textStyle: { fontSize: 14 },
     },
     legend: { top: 28 },
     grid: { top: 70 },
-    xAxis: { type: 'category', data: policies },
-    yAxis: [
-      { type: 'value', name: 'jobs/hour' },
-      { type: 'value', name: 'mean slowdown', min: 1 },
-    ],
+    xAxis: { type: 'category', data: names },
+    yAxis: { type: 'value', name: 'jobs/hour' },
     series: [
-      { name: 'jobs/hour', type: 'bar', data: results.map((r) => +r.jobsPerHour.toFixed(1)) },
-      { name: 'mean slowdown', type: 'line', yAxisIndex: 1, data: results.map((r) => +r.meanSlowdown.toFixed(3)) },
+      ...policies.map((p) => ({
+        name: p,
+        type: 'bar',
+        data: outcomes.map((o) => +o.results.find((r) => r.policy === p)!.jobsPerHour.toFixed(1)),
+      })),
+      {
+        name: 'no split costs',
+        type: 'line',
+        data: outcomes.map((o) => +o.ideal.jobsPerHour.toFixed(1)),
+      },
     ],
   });
   writeFileSync(path.join(out, 'manager-sim.svg'), chart.renderToSVGString() + '\n');

@@ -1,14 +1,29 @@
 // Where a job starts: on the fewest sites that hold it, and on as few nodes of them as can.
 import type { Cluster, NodeShare } from './cluster.js';
 
-/** What is known of a job before it runs; filled later by the history and the predictor. */
+/** What is known of a job before it runs: the verdict of its name's last run, from the history. */
 export type PlacementHint = 'network' | 'compute' | null;
 
+/** Where past verdicts come from: the job history (src/history/store.ts, HistoryStore). */
+export interface PastVerdicts {
+  pastVerdict(name: string): { verdict: string } | null;
+}
+
 /**
- * The hint for a job of this name. The manager has no verdict at submission yet: this hook is
- * where the history of earlier runs (and the slowdown predictor) will answer; today it knows nothing.
+ * The hint for a job of this name: the verdict of the last run of the same name in the history
+ * (null without a history, without a past run, or when the database cannot be read: the job then
+ * starts as today, where it fits, and the monitor's verdict takes over once it runs).
  */
-export function placementHint(_name: string): PlacementHint {
+export function placementHint(name: string, history?: PastVerdicts | null): PlacementHint {
+  if (!history) return null;
+  let verdict: string | undefined;
+  try {
+    verdict = history.pastVerdict(name)?.verdict;
+  } catch {
+    return null; // a locked or damaged database must not keep a job from starting
+  }
+  if (verdict === 'network-intensive' || verdict === 'network') return 'network';
+  if (verdict === 'compute-intensive' || verdict === 'compute') return 'compute';
   return null;
 }
 

@@ -40,8 +40,9 @@ export interface PlannerJob {
   /** When the job last moved (seconds, the clock of `now`). */
   lastMovedAt?: number;
   /**
-   * Run time on a placement relative to one site (the replay's slowdown prediction, or a job
-   * model's). Without it the gain is relocationGain's formula on the crossing traffic.
+   * Run time on a placement relative to one site (the replay's slowdown prediction:
+   * planner-replay.ts jobGainModel, or a job model's). Without it, or where it answers NaN, the
+   * gain is relocationGain's formula on the crossing traffic.
    */
   slowdown?: (counts: readonly number[]) => number;
   /** Rank pairs' weights (bytes), for the min-cut split of a job larger than any site. */
@@ -276,7 +277,9 @@ function consolidations(
         need -= moved;
         changes.push({ job: v, to: vc });
       }
-      if (need > 0) {
+      // then whole network jobs of site t, each to one other site: they run as fast there, the
+      // move only costs its migration (weighed with the rest)
+      if (need > 0 && !swapWholeJobs(j, t, ctx, room, touched, changes, need)) {
         out.push(null);
         continue;
       }
@@ -284,6 +287,44 @@ function consolidations(
     out.push(changes);
   }
   return out;
+}
+
+/**
+ * Moves whole network-intensive jobs held only by site t to one other site each, until `need`
+ * slots of t are free: the largest that does not exceed what is still needed first, else the
+ * smallest that covers it. False when they cannot free enough.
+ */
+function swapWholeJobs(
+  j: PlannerJob,
+  t: number,
+  ctx: Ctx,
+  room: number[],
+  touched: ReadonlySet<string>,
+  changes: Change[],
+  need: number,
+): boolean {
+  const k = room.length;
+  const maxRoom = Math.max(...room);
+  const chosen = new Set(changes.map((c) => c.job));
+  const whole = [...ctx.onSite[t]]
+    .filter((v) => v !== j && v.verdict === 'network' && !touched.has(v.id) && !chosen.has(v))
+    .filter((v) => v.ranks <= maxRoom && ctx.counts.get(v.id)![t] === v.ranks)
+    .sort((a, b) => b.ranks - a.ranks);
+  while (need > 0 && whole.length > 0) {
+    let i = whole.findIndex((v) => v.ranks <= need);
+    if (i < 0) i = whole.length - 1;
+    const v = whole.splice(i, 1)[0];
+    // the site with the least room that holds it whole (large rooms stay for larger jobs)
+    let dest = -1;
+    for (let s = 0; s < k; s++) if (s !== t && room[s] >= v.ranks && (dest < 0 || room[s] < room[dest])) dest = s;
+    if (dest < 0) continue;
+    const to = new Array<number>(k).fill(0);
+    to[dest] = v.ranks;
+    room[dest] -= v.ranks;
+    need -= v.ranks;
+    changes.push({ job: v, to });
+  }
+  return need <= 0;
 }
 
 function isMinority(c: readonly number[], t: number): boolean {
@@ -407,8 +448,10 @@ export function gainOf(
 ): number {
   if (movedRanks(from, to) === 0) return 0;
   if (job.slowdown) {
-    const before = job.slowdown(from);
-    return before > 0 ? job.remainingSeconds * (1 - job.slowdown(to) / before) : 0;
+    const before = job.slowdown(from),
+      after = job.slowdown(to);
+    // a model that cannot say (a stalled replay: NaN) leaves the decision to the old formula
+    if (before > 0 && after > 0) return job.remainingSeconds * (1 - after / before);
   }
   const link = worstLink(from, ctx.links);
   const linkAfter = worstLink(to, ctx.links);

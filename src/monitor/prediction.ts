@@ -109,6 +109,19 @@ export async function windowsFromFiles(
   }
 }
 
+/** Where a job's records were taken: the first site map (or one site), ranks on one host one node. */
+export function recordedPlacement(job: JobProfile): { siteOf: number[]; nodeOf: number[] } {
+  const hosts = new Map<string, number>();
+  const nodeOf = Array.from({ length: job.size }, (_, i) => {
+    const h = job.rank(i)?.host || `rank ${i}`;
+    if (!hosts.has(h)) hosts.set(h, hosts.size);
+    return hosts.get(h) as number;
+  });
+  const epochs = [...job.siteMaps.keys()].sort((a, b) => a - b);
+  const siteOf = epochs.length ? (job.siteMaps.get(epochs[0]) as number[]) : new Array<number>(job.size).fill(0);
+  return { siteOf, nodeOf };
+}
+
 /** The predicted slowdowns of `job` from its window (null when it has none). */
 export function predictSlowdown(job: JobProfile, opts: PredictOptions = {}): PredictedSlowdown | null {
   return runSteps(predictSlowdownSteps(job, opts));
@@ -148,15 +161,8 @@ export function* predictSlowdownSteps(job: JobProfile, opts: PredictOptions = {}
     out.missing = `too few records for a prediction (${w.ranks.length}/${P} ranks, ${comm} with a peer; at least ${MIN_COMM_RECORDS_PER_RANK} per rank needed)`;
     return out;
   }
-  // ranks on one host share a node (shared memory); the recorded sites: the first site map, or one
-  const hosts = new Map<string, number>();
-  const nodeOf = Array.from({ length: P }, (_, i) => {
-    const h = job.rank(i)?.host || `rank ${i}`;
-    if (!hosts.has(h)) hosts.set(h, hosts.size);
-    return hosts.get(h) as number;
-  });
   const epochs = [...job.siteMaps.keys()].sort((a, b) => a - b);
-  const recordedSites = epochs.length ? (job.siteMaps.get(epochs[0]) as number[]) : new Array<number>(P).fill(0);
+  const { siteOf: recordedSites, nodeOf } = recordedPlacement(job);
   const wan = wanLink(params.wanRttMs, params.wanMbps);
   try {
     const trace = buildTrace(w.ranks, { siteOf: recordedSites });

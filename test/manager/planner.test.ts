@@ -3,10 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { plan, type PlannerJob } from '../../src/manager/planner.js';
 import { placeNew } from '../../src/manager/planner-place.js';
 import { linkTable, spanned, type PlannerCluster } from '../../src/manager/planner-model.js';
-import { replaySlowdown } from '../../src/manager/planner-replay.js';
+import { jobGainModel, replayGainModel, replaySlowdown } from '../../src/manager/planner-replay.js';
+import { classify } from '../../src/monitor/classify.js';
+import { loadRankFiles } from '../../src/monitor/files.js';
+import { windowsFromFiles } from '../../src/monitor/prediction.js';
 import { makeCluster, wanLink } from '../../src/replay/cluster.js';
 import { TraceBuilder } from '../../src/replay/trace.js';
 import { rng } from '../../src/manager/sim/job-model.js';
+import { compileMpi, mpirun, tempDir } from '../helpers/mpi.js';
 
 function cluster(slots: number[], latencyMs = 10, bandwidthBps = 1e9): PlannerCluster {
   const sites = slots.map((s, i) => ({ name: `s${i}`, slots: s }));
@@ -98,6 +102,19 @@ describe('planner', () => {
     expect(p.decisions.find((d) => d.job === 'net')!.alsoMoved.map((x) => x.job)).toEqual(['cpu']);
   });
 
+  it('makes room by moving a whole network-intensive job to the slots a split job leaves', () => {
+    // A: small1 (4) + big's 4; B: big's 4 + small2 (4); no compute ranks to move out of the way
+    const jobs = [job('big', [4, 4]), job('small1', [4, 0]), job('small2', [0, 4])];
+    const p = plan(cluster([8, 8]), jobs, 0);
+    expect(spanned(p.placements.get('big')!)).toBe(1);
+    const d = p.decisions.find((x) => x.job === 'big')!;
+    expect(d.action).toBe('move');
+    expect(d.alsoMoved).toHaveLength(1);
+    const other = d.alsoMoved[0];
+    expect(spanned(other.to)).toBe(1); // moved whole: it runs as fast on the other site
+    expect(p.placements.get(other.job)).toEqual(other.to);
+  });
+
   it('does not make a move that does not pay', () => {
     // stop-and-copy of two 256 MiB VMs at 1 Gb/s stalls the job ~4 s; it has 2 s left
     const p = plan(cluster([16, 16]), [job('a', [6, 2], { remainingSeconds: 2 })], 0, { cost: { mode: 'stop' } });
@@ -176,6 +193,8 @@ describe('planner', () => {
 });
 
 describe('planner with the replay model', () => {
+  const recorded = makeCluster(new Int32Array(8), wanLink(0, 1000));
+
   it('weighs a move by the replayed slowdown of a recorded trace', () => {
     // a chain of small messages around a ring of 8 ranks: latency-bound once split
     const b = new TraceBuilder(8);
@@ -187,7 +206,7 @@ describe('planner with the replay model', () => {
       }
     const trace = b.finish();
     const c = cluster([16, 16], 20, 1e9);
-    const slowdown = replaySlowdown(trace, makeCluster(new Int32Array(8), wanLink(0, 1000)), linkTable(c));
+    const slowdown = replayGainModel(trace, recorded, linkTable(c))!;
     expect(slowdown([8, 0])).toBeCloseTo(1, 6);
     expect(slowdown([6, 2])).toBeGreaterThan(1.5);
     const p = plan(c, [job('ring', [6, 2], { slowdown, remainingSeconds: 600 })], 0);
@@ -195,4 +214,82 @@ describe('planner with the replay model', () => {
     expect(d.action).toBe('move');
     expect(d.gainSeconds).toBeCloseTo(600 * (1 - 1 / slowdown([6, 2])), 6);
   });
+
+  it("refuses a move the replay says gains nothing, where the old formula's guess would make it", () => {
+    // rank pairs (0,1) (2,3) (4,5) (6,7) talk, only to each other: a 6 + 2 split keeps every pair
+    // on one site, nothing crosses; the old formula takes the share of rank pairs on different
+    // sites (43%) as the share of traffic that crosses
+    const b = new TraceBuilder(8);
+    for (let it = 0; it < 100; it++)
+      for (let r = 0; r < 8; r++) {
+        b.compute(r, 1_000_000);
+        const peer = r ^ 1;
+        if (r % 2 === 0) b.send(r, peer, 1 << 20).recv(r, peer, 1 << 20);
+        else b.recv(r, peer, 1 << 20).send(r, peer, 1 << 20);
+      }
+    const c = cluster([16, 16], 20, 1e9);
+    const slowdown = replayGainModel(b.finish(), recorded, linkTable(c))!;
+    expect(slowdown([6, 2])).toBeCloseTo(1, 6);
+    expect(slowdown([5, 3])).toBeGreaterThan(1.2); // the pair (4,5) split: the replay sees it
+    const pairs = job('pairs', [6, 2], { remainingSeconds: 600, bytesPerSecond: 8 * 200e6 });
+    const guessed = plan(c, [pairs], 0).decisions[0];
+    expect(guessed.action).toBe('move');
+    const replayed = plan(c, [{ ...pairs, slowdown }], 0).decisions[0];
+    expect(replayed.action).toBe('stay');
+    expect(replayed.gainSeconds).toBeCloseTo(0, 6);
+    // the same job split 5 + 3: the replay's gain pays for the move
+    expect(plan(c, [{ ...pairs, counts: [5, 3], slowdown }], 0).decisions[0].action).toBe('move');
+  });
+
+  it('leaves a job with too few records, or a stalled replay, to the old formula', () => {
+    const thin = new TraceBuilder(8).compute(0, 1e6).send(0, 1, 64).recv(1, 0, 64).finish();
+    const c = cluster([16, 16], 20, 1e9);
+    expect(replayGainModel(thin, recorded, linkTable(c))).toBeUndefined();
+    expect(replayGainModel(null, recorded, linkTable(c))).toBeUndefined();
+    // two blocking sends above the eager limit, each waiting for the other's receive: the
+    // replay cannot finish (NaN), the formula decides
+    const stuck = replaySlowdown(
+      new TraceBuilder(2)
+        .send(0, 1, 1 << 20)
+        .recv(0, 1, 1 << 20)
+        .send(1, 0, 1 << 20)
+        .recv(1, 0, 1 << 20)
+        .finish(),
+      makeCluster(new Int32Array(2), wanLink(0, 1000)),
+      linkTable(cluster([8, 8], 20, 1e9)),
+    );
+    expect(stuck([1, 1])).toBeNaN();
+    const j = job('j', [1, 1], { slowdown: stuck });
+    const withNaN = plan(cluster([8, 8], 20, 1e9), [j], 0).decisions[0];
+    const formula = plan(cluster([8, 8], 20, 1e9), [{ ...j, slowdown: undefined }], 0).decisions[0];
+    expect(withNaN.gainSeconds).toBeGreaterThan(0);
+    expect(withNaN.gainSeconds).toBe(formula.gainSeconds);
+  });
+});
+
+describe('planner with the replay model of a real run', () => {
+  it("weighs a job by the monitor's window of its records; a job without one is left to the formula", async () => {
+    // a ring of dependent small messages, 4 ranks under the shim: the replay's split is slow
+    const prog = compileMpi('test/prediction/verdict.c');
+    const dir = tempDir('planner-ring');
+    const got = await mpirun({
+      np: 4,
+      program: prog,
+      args: ['ring', '200'],
+      env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB: 'planner-ring' },
+    });
+    expect(got.code).toBe(0);
+    const [ring] = await loadRankFiles([dir]);
+    const c = cluster([4, 4], 10, 1e9);
+    expect(jobGainModel(ring, linkTable(c))).toBeUndefined(); // no window of records yet
+    await windowsFromFiles([dir], [ring]);
+    const model = jobGainModel(ring, linkTable(c))!;
+    expect(model([4, 0])).toBeCloseTo(1, 6);
+    // the monitor's verdict from the same records agrees that the split is dear
+    expect(classify(ring).verdict).toBe('network-intensive');
+    expect(model([2, 2])).toBeGreaterThan(1.25);
+    const d = plan(c, [job('ring', [2, 2], { slowdown: model, remainingSeconds: 600 })], 0).decisions[0];
+    expect(d.action).toBe('move');
+    expect(d.gainSeconds).toBeCloseTo(600 * (1 - 1 / model([2, 2])), 6);
+  }, 120_000);
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { jobStream, runSeconds, type SimJob } from '../../src/manager/sim/job-model.js';
+import { jobStream, MEASURED_PROFILES, runSeconds, type SimJob } from '../../src/manager/sim/job-model.js';
 import { simulate, type LogEntry } from '../../src/manager/sim/simulator.js';
 import { linkTable } from '../../src/manager/planner-model.js';
 
@@ -53,5 +53,23 @@ describe('simulator', () => {
     expect(runSeconds(lu, [lu.ranks, 0, 0, 0], t)).toBe(lu.computeSeconds);
     expect(runSeconds(lu, [lu.ranks / 2, lu.ranks / 2, 0, 0], t)).toBeGreaterThan(1.2 * lu.computeSeconds);
     expect(runSeconds(ep, [ep.ranks / 2, ep.ranks / 2, 0, 0], t)).toBeLessThan(1.01 * ep.computeSeconds);
+  });
+
+  it('draws the same jobs whatever the classes cost split; the planner beats both baselines where splits are dear', () => {
+    const measured = jobStream({ jobs: 150, seed: 3, meanGapSeconds: 30, profiles: MEASURED_PROFILES });
+    const pick = (j: SimJob) => [j.id, j.profile, j.ranks, j.at, j.computeSeconds, j.bytes];
+    expect(measured.map(pick)).toEqual(stream.map(pick));
+    const cg = measured.findIndex((j) => j.profile === 'CG');
+    expect(measured[cg].chainMessages).toBeGreaterThan(4 * stream[cg].chainMessages);
+    // sites 100 ms apart: a split CG-like job runs 11 x
+    const far = {
+      sites,
+      links: links.map((l) => ({ ...l, latencyMs: 50 })),
+    };
+    const jph = (policy: 'planner' | 'none' | 'consolidate') =>
+      simulate(far, measured, { policy, seed: 5 }).jobsPerHour;
+    const planner = jph('planner');
+    expect(planner).toBeGreaterThan(1.1 * jph('consolidate'));
+    expect(planner).toBeGreaterThan(1.5 * jph('none'));
   });
 });

@@ -52,21 +52,55 @@ export function rng(seed: number): () => number {
   };
 }
 
+/** What a class of job does once split: dependent round trips and all-pairs traffic. */
+export interface ClassProfile {
+  /** messages on the critical path per second of compute, each waiting a WAN round trip */
+  chainPerSecond: number;
+  /** all-pairs traffic, bytes per rank per minute of compute */
+  bytesPerRankMinute: number;
+  verdict: 'network' | 'compute';
+}
+
+/**
+ * The classes as the issue's stream has them: LU 15 wavefront steps a second on its critical path
+ * and 2 MB per rank a minute, CG 20 small allreduces a second and 40 MB per rank a minute. At a
+ * 20 ms RTT a split LU runs about 1.3 x, a split CG 1.4 x and more. EP: 10 round trips in all.
+ */
+export const ISSUE_PROFILES: Record<ProfileName, ClassProfile> = {
+  EP: { chainPerSecond: 0, bytesPerRankMinute: 0, verdict: 'compute' },
+  LU: { chainPerSecond: 15, bytesPerRankMinute: 2e6, verdict: 'network' },
+  CG: { chainPerSecond: 20, bytesPerRankMinute: 40e6, verdict: 'network' },
+};
+
+/**
+ * The classes fitted to the live programs' measured slowdowns (bench/results/validation.md, two
+ * sites at a 10 ms RTT, medians of the contiguous and interleaved splits): the LU-like wavefront
+ * 1.055 x, so 5.5 round trips a second; the CG-like solver 2.0 x, so 100 a second (its
+ * bandwidth term at 1 Gbit/s is small against that). Traffic as in ISSUE_PROFILES.
+ */
+export const MEASURED_PROFILES: Record<ProfileName, ClassProfile> = {
+  EP: ISSUE_PROFILES.EP,
+  LU: { ...ISSUE_PROFILES.LU, chainPerSecond: 5.5 },
+  CG: { ...ISSUE_PROFILES.CG, chainPerSecond: 100 },
+};
+
 export interface StreamOptions {
   jobs: number;
   seed: number;
   /** Mean seconds between arrivals. */
   meanGapSeconds: number;
+  /** Default ISSUE_PROFILES. */
+  profiles?: Record<ProfileName, ClassProfile>;
 }
 
 /**
  * A stream of jobs: EP-like, LU-like and CG-like in equal parts, 4..512 ranks (powers of two),
- * compute 5..30 minutes. LU: 15 wavefront steps a second on its critical path and 2 MB per rank
- * a minute; CG: 20 small allreduces a second and 40 MB per rank a minute all-to-all-ish. At a
- * 20 ms RTT a split LU runs about 1.3 x, a split CG 1.4 x and more, EP 1 x.
+ * compute 5..30 minutes, Poisson arrivals; each class as `profiles` says. The draws do not depend
+ * on the profiles: two streams of one seed differ only in what a split costs.
  */
 export function jobStream(o: StreamOptions): SimJob[] {
   const r = rng(o.seed);
+  const profiles = o.profiles ?? ISSUE_PROFILES;
   const out: SimJob[] = [];
   let t = 0;
   for (let i = 0; i < o.jobs; i++) {
@@ -74,18 +108,17 @@ export function jobStream(o: StreamOptions): SimJob[] {
     const profile: ProfileName = (['EP', 'LU', 'CG'] as const)[Math.floor(r() * 3)];
     const ranks = 4 << Math.floor(r() * 8);
     const computeSeconds = 300 + Math.floor(r() * 1500);
-    const minutes = computeSeconds / 60;
-    const job: SimJob = {
+    const c = profiles[profile];
+    out.push({
       id: `j${i}`,
       profile,
-      verdict: profile === 'EP' ? 'compute' : 'network',
+      verdict: c.verdict,
       ranks,
       at: t,
       computeSeconds,
-      chainMessages: profile === 'EP' ? 10 : Math.round((profile === 'LU' ? 15 : 20) * computeSeconds),
-      bytes: profile === 'EP' ? 0 : ranks * minutes * (profile === 'LU' ? 2e6 : 40e6),
-    };
-    out.push(job);
+      chainMessages: profile === 'EP' ? 10 : Math.round(c.chainPerSecond * computeSeconds),
+      bytes: ranks * (computeSeconds / 60) * c.bytesPerRankMinute,
+    });
   }
   return out;
 }
