@@ -41,6 +41,10 @@ async function managerCommand(argv: string[]): Promise<number> {
       '--max-wait': 'value',
       '--stale-after': 'value',
       '--agents': 'value',
+      '--slurm': 'flag',
+      '--slurm-conf': 'value',
+      '--slurm-partition': 'value',
+      '--slurm-poll': 'value',
       '--quiet': 'flag',
     },
     { stopAtUnknown: false },
@@ -99,6 +103,7 @@ async function managerCommand(argv: string[]): Promise<number> {
     rules: { maxBypass: num('max-bypass'), maxWaitMs: num('max-wait') },
     staleAfter: num('stale-after'),
     log,
+    slurm: await slurmOptions(values, testbed, str('testbed-state')),
   });
   // The Unix socket in DIR is for this host's agents (node namespaces share the file system).
   const local = `unix:${path.join(dir, 'manager.sock')}`;
@@ -116,6 +121,30 @@ async function managerCommand(argv: string[]): Promise<number> {
   for (const a of agents) a.kill('SIGTERM');
   await mgr.close();
   return 0;
+}
+
+/** --slurm: jobs go through Slurm (docs/slurm.md); on the testbed its node moves update Slurm. */
+async function slurmOptions(
+  values: Record<string, string | boolean | string[]>,
+  testbed: import('../testbed/state.js').TestbedState | null,
+  stateDir: string | undefined,
+): Promise<import('../manager/slurm-jobs.js').SlurmOptions | undefined> {
+  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  if (!values.slurm) {
+    if (str('slurm-conf') || str('slurm-partition') || str('slurm-poll'))
+      throw new UsageError('--slurm-conf, --slurm-partition and --slurm-poll go with --slurm');
+    return undefined;
+  }
+  const poll = str('slurm-poll') !== undefined ? parseNumber(str('slurm-poll'), '--slurm-poll') : undefined;
+  if (poll !== undefined && !(poll >= 100 && poll <= 60_000))
+    throw new UsageError('--slurm-poll MS must be 100..60000');
+  const { testbedSites } = await import('../manager/slurm-testbed.js');
+  return {
+    conf: str('slurm-conf') !== undefined ? path.resolve(str('slurm-conf')!) : undefined,
+    partition: str('slurm-partition'),
+    pollMs: poll,
+    sitesNow: testbed ? testbedSites(stateDir ?? testbed.stateDir) : undefined,
+  };
 }
 
 /** One agent per testbed node, inside the node's namespace (its own /proc/loadavg is the host's). */
