@@ -91,8 +91,10 @@ describeAsRoot('manager through Slurm on the testbed (root)', () => {
   };
 
   it("runs jobs where sitempi chose, queues, fails, cancels, and keeps Slurm's nodes in step", async () => {
-    const four = await submit(4, '3000');
+    // First the 2-rank job: the manager puts it on B, the fullest site that holds it (Slurm on
+    // its own would take the first free nodes, a0); then the 4-rank job fills A.
     const two = await submit(2, '3000');
+    const four = await submit(4, '3000');
     const waits = await submit(2, '4000'); // nothing free: Slurm queues it
     let j = await until(
       'both first jobs running',
@@ -103,6 +105,21 @@ describeAsRoot('manager through Slurm on the testbed (root)', () => {
     // One site each: the four ranks on A's nodes, the two on B's; Slurm's allocation is the manager's.
     expect(j.get(four)!.sites).toEqual(['A']);
     expect(j.get(two)!.sites).toEqual(['B']);
+    // Slurm's record of the jobs: the nodes and site the manager asked for, and what it allocated.
+    const record = async (id: string) =>
+      Object.fromEntries(
+        (await cli.run('scontrol', ['-o', 'show', 'job', j.get(id)!.slurmJob!]))
+          .trim()
+          .split(' ')
+          .map((kv) => kv.split('=', 2)),
+      );
+    expect(await record(two)).toMatchObject({
+      ReqNodeList: `${PREFIX}-b0`,
+      NodeList: `${PREFIX}-b0`,
+      Features: 'site_B',
+    });
+    expect(await record(four)).toMatchObject({ ReqNodeList: `${PREFIX}-a[0-1]`, NodeList: `${PREFIX}-a[0-1]` });
+    expect((await record(waits)).ReqNodeList).toBe('(null)');
     let view = await sameNodeView();
     for (const [, used, alloc] of view) expect(alloc).toBe(used);
     expect(view.map((v) => v[1])).toEqual([2, 2, 2]);
