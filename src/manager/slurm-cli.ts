@@ -113,6 +113,20 @@ function parseJson(text: string, what: string): Json {
 const list = (v: unknown): string[] =>
   typeof v === 'string' && v && v !== '(null)' ? v.split(',').filter(Boolean) : [];
 const int = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+/** Later Slurm versions print states as arrays (["RUNNING"]) and numbers as {set, number}. */
+const word = (v: unknown): string | null =>
+  typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : null;
+const num = (v: unknown): number | null =>
+  typeof v === 'number' ? v : typeof (v as Json)?.number === 'number' ? ((v as Json).number as number) : null;
+
+/** A wait status from 22.05's integer or a later {return_code, signal: {id}} object. */
+function waitStatus(v: unknown): number | null {
+  if (typeof v === 'number') return v;
+  if (typeof v !== 'object' || v === null) return null;
+  const code = num((v as Json).return_code) ?? 0;
+  const sig = num(((v as Json).signal as Json | undefined)?.id) ?? 0;
+  return sig > 0 ? sig : (code & 0xff) << 8;
+}
 
 /** The nodes of `sinfo --json` (each once: sinfo lists a node once per partition). */
 export function parseSinfoJson(text: string): SlurmNode[] {
@@ -127,7 +141,7 @@ export function parseSinfoJson(text: string): SlurmNode[] {
       allocCpus: int(n.alloc_cpus),
       features: list(n.features),
       activeFeatures: list(n.active_features),
-      state: typeof n.state === 'string' ? n.state.toLowerCase() : 'unknown',
+      state: (word(n.state) ?? 'unknown').toLowerCase(),
       flags: Array.isArray(n.state_flags) ? n.state_flags.map((f) => String(f).toUpperCase()) : [],
     });
   }
@@ -154,7 +168,7 @@ export function parseSqueueJson(text: string): Map<string, SlurmJob> {
   const out = new Map<string, SlurmJob>();
   for (const j of doc.jobs as Json[]) {
     if (typeof j.job_id !== 'number') continue;
-    const state = typeof j.job_state === 'string' ? j.job_state : 'UNKNOWN';
+    const state = word(j.job_state) ?? 'UNKNOWN';
     const res = (j.job_resources ?? {}) as Json;
     const alloc = Array.isArray(res.allocated_nodes) ? (res.allocated_nodes as Json[]) : [];
     const per = alloc.length ? Math.max(1, Math.floor(int(res.allocated_cpus) / alloc.length)) : 0;
@@ -162,7 +176,7 @@ export function parseSqueueJson(text: string): Map<string, SlurmJob> {
       id: String(j.job_id),
       state,
       reason: typeof j.state_reason === 'string' ? j.state_reason : '',
-      exitStatus: ENDED.has(state) && typeof j.exit_code === 'number' ? j.exit_code : null,
+      exitStatus: ENDED.has(state) ? waitStatus(j.exit_code) : null,
       nodes: alloc
         .filter((n) => typeof n.nodename === 'string')
         .map((n) => ({ node: n.nodename as string, cpus: allocatedCpus(n, per) })),

@@ -55,6 +55,12 @@ describe('Slurm JSON and sbatch', () => {
     // No core map: the job's CPUs shared out over its nodes.
     expect(j.get('9')).toMatchObject({ exitStatus: null, nodes: [{ node: 'x-n1', cpus: 2 }] });
     expect(decodeExitStatus(768)).toEqual({ exitCode: 3, signal: null });
+    // Later Slurm versions: states as arrays, the exit code as an object.
+    const later = { job_id: 10, job_state: ['FAILED'], exit_code: { return_code: { number: 2 }, signal: { id: {} } } };
+    expect(parseSqueueJson(JSON.stringify({ jobs: [later] })).get('10')).toMatchObject({
+      state: 'FAILED',
+      exitStatus: 512,
+    });
     expect(decodeExitStatus(9)).toEqual({ exitCode: 137, signal: 'SIGKILL' });
   });
 
