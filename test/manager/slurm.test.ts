@@ -2,7 +2,7 @@
 // slurmd per node namespace, munged with a key of its own. Jobs go to Slurm with the nodes sitempi
 // chose; Slurm queues, allocates and launches (mpirun's daemons start through srun); the manager
 // follows them to their end, cancels through scancel, and keeps Slurm's site features equal to
-// where the nodes are after a node of a running job migrates.
+// where the nodes are after the testbed executor relocates a running job.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +14,8 @@ import { Manager } from '../../src/manager/manager.js';
 import { SlurmCli, type SlurmNode } from '../../src/manager/slurm-cli.js';
 import { startSlurmOnTestbed, testbedSites, type SlurmOnTestbed } from '../../src/manager/slurm-testbed.js';
 import { shimLibraryPath, wanemuPath } from '../../src/native/paths.js';
-import { down, migrate, up, type TestbedState } from '../../src/testbed/testbed.js';
+import { TestbedExecutor } from '../../src/placement/testbed-executor.js';
+import { down, up, type TestbedState } from '../../src/testbed/testbed.js';
 import { compileMpi } from '../helpers/mpi.js';
 import { describeAsRoot } from '../helpers/root.js';
 
@@ -127,11 +128,31 @@ describeAsRoot('manager through Slurm on the testbed (root)', () => {
     j = await until('the queued job running', (m) => m.get(waits)!.state === 'running');
     // It started when one of the first two had ended and freed its nodes.
     expect([four, two].some((id) => j.get(id)!.state === 'done')).toBe(true);
-    // A node of the running job migrates to the other site: Slurm's features follow.
-    const moved = j.get(waits)!.nodes[0].node;
-    const home = st.nodes.find((n) => n.name === moved)!.site;
-    const other = home === 'A' ? 'B' : 'A';
-    await migrate(moved, other, opts);
+    // The running job is relocated to the other site by the testbed executor (its node migrates):
+    // Slurm's features follow.
+    const w = j.get(waits)!;
+    const moved = w.nodes[0].node;
+    const other = st.nodes.find((n) => n.name === moved)!.site === 'A' ? 'B' : 'A';
+    let rankHosts: string[] = [];
+    for (let t = Date.now(); rankHosts.length < 2 && Date.now() - t < 10_000;) {
+      await new Promise((r) => setTimeout(r, 100));
+      const out = fs.readFileSync(w.files.stdout, 'utf8');
+      rankHosts = [...out.matchAll(/^rank (\d+) on (\S+)$/gm)].sort((a, b) => +a[1] - +b[1]).map((m) => m[2]);
+    }
+    expect(rankHosts).toHaveLength(2);
+    const ex = new TestbedExecutor({ stateDir: opts.stateDir, maxNodesPerSite: Infinity, downtimeMs: 0 });
+    try {
+      await ex.start();
+      const reached = await ex.relocate({
+        job: { id: w.id, size: 2, hosts: rankHosts },
+        current: null,
+        target: { sites: [other], siteOf: [0, 0] },
+        reason: 'test',
+      });
+      expect(reached.siteOf.map((k) => reached.sites[k])).toEqual([other, other]);
+    } finally {
+      await ex.close();
+    }
     const end = Date.now() + 10_000;
     let features: string[] = [];
     while (Date.now() < end) {
