@@ -92,7 +92,12 @@ export class Manager {
       nodes: this.cluster.nodes.map((n) => ({ name: n.name, site: n.site, slots: n.slots })),
     });
     [this.monitorAddr] = await this.monitor.listen(`unix:${path.join(this.opts.dir, 'monitor.sock')}`);
-    if (this.opts.slurm) await this.startSlurm(this.opts.slurm);
+    if (this.opts.slurm)
+      await this.startSlurm(this.opts.slurm).catch(async (e: unknown) => {
+        await this.monitor.close(); // a Slurm that cannot be used: nothing is left listening
+        this.log.close();
+        throw e;
+      });
     const addrs = await this.control.listen(listen);
     this.staleTimer = setInterval(() => this.checkStale(), 250);
     this.staleTimer.unref();
