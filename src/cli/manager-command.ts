@@ -41,6 +41,11 @@ async function managerCommand(argv: string[]): Promise<number> {
       '--max-wait': 'value',
       '--stale-after': 'value',
       '--agents': 'value',
+      '--slurm': 'flag',
+      '--slurm-conf': 'value',
+      '--slurm-partition': 'value',
+      '--slurm-poll': 'value',
+      '--slurm-testbed': 'flag',
       '--quiet': 'flag',
     },
     { stopAtUnknown: false },
@@ -88,6 +93,7 @@ async function managerCommand(argv: string[]): Promise<number> {
   const token = tokenFromOptions(values, (m) => process.stderr.write(`sitempi manager: warning: ${m}\n`));
   const dir = path.resolve(str('dir') ?? 'sitempi-manager');
   const { Manager } = await import('../manager/manager.js');
+  const slurm = await slurmOptions(values, testbed, str('testbed-state'), log);
   const mgr = new Manager({
     cluster,
     dir,
@@ -99,10 +105,17 @@ async function managerCommand(argv: string[]): Promise<number> {
     rules: { maxBypass: num('max-bypass'), maxWaitMs: num('max-wait') },
     staleAfter: num('stale-after'),
     log,
+    slurm: slurm?.options,
   });
   // The Unix socket in DIR is for this host's agents (node namespaces share the file system).
   const local = `unix:${path.join(dir, 'manager.sock')}`;
-  const addrs = await mgr.start([...((values.listen as string[] | undefined) ?? [DEFAULT_MANAGER]), local]);
+  let addrs: string[];
+  try {
+    addrs = await mgr.start([...((values.listen as string[] | undefined) ?? [DEFAULT_MANAGER]), local]);
+  } catch (e) {
+    await slurm?.stop();
+    throw e;
+  }
   log(
     `${cluster.nodes.length} nodes on ${cluster.sites.length} sites; listening on ${addrs.join(', ')}; files in ${dir}`,
   );
@@ -115,7 +128,44 @@ async function managerCommand(argv: string[]): Promise<number> {
   });
   for (const a of agents) a.kill('SIGTERM');
   await mgr.close();
+  await slurm?.stop();
   return 0;
+}
+
+/**
+ * --slurm: jobs go through Slurm (docs/slurm.md); on the testbed its node moves update Slurm.
+ * --slurm-testbed: a Slurm of its own on the testbed for the manager's lifetime (stop() ends it).
+ */
+async function slurmOptions(
+  values: Record<string, string | boolean | string[]>,
+  testbed: import('../testbed/state.js').TestbedState | null,
+  stateDir: string | undefined,
+  log: (m: string) => void,
+): Promise<{ options: import('../manager/slurm-jobs.js').SlurmOptions; stop: () => Promise<void> } | undefined> {
+  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const own = values['slurm-testbed'] === true;
+  if (!values.slurm && !own) {
+    if (str('slurm-conf') || str('slurm-partition') || str('slurm-poll'))
+      throw new UsageError('--slurm-conf, --slurm-partition and --slurm-poll go with --slurm');
+    return undefined;
+  }
+  if (own && (!testbed || str('slurm-conf')))
+    throw new UsageError('--slurm-testbed starts a Slurm on the testbed: it goes with --testbed, not --slurm-conf');
+  const poll = str('slurm-poll') !== undefined ? parseNumber(str('slurm-poll'), '--slurm-poll') : undefined;
+  if (poll !== undefined && !(poll >= 100 && poll <= 60_000))
+    throw new UsageError('--slurm-poll MS must be 100..60000');
+  const { startSlurmOnTestbed, testbedSites } = await import('../manager/slurm-testbed.js');
+  const mine = own && testbed ? await startSlurmOnTestbed(testbed) : null;
+  if (mine) log(`Slurm on the testbed: SLURM_CONF=${mine.conf}`);
+  return {
+    options: {
+      conf: mine?.conf ?? (str('slurm-conf') !== undefined ? path.resolve(str('slurm-conf')!) : undefined),
+      partition: str('slurm-partition') ?? mine?.partition,
+      pollMs: poll,
+      sitesNow: testbed ? testbedSites(stateDir ?? testbed.stateDir) : undefined,
+    },
+    stop: async () => await mine?.stop(),
+  };
 }
 
 /** One agent per testbed node, inside the node's namespace (its own /proc/loadavg is the host's). */

@@ -8,6 +8,7 @@ export const MANAGER_USAGE = `usage: the sitempi job manager (docs/manager.md)
                   [--bandwidth 1gbit] [--link A-B:rtt=20ms,bw=100mbit]... [--host localhost])
                   [--listen ADDR]... [--dir DIR] [--token-file FILE] [--mpirun PATH] [--lib PATH]
                   [--grace MS] [--max-bypass K] [--max-wait MS] [--stale-after N] [--agents MS] [--quiet]
+                  [--slurm [--slurm-conf FILE] [--slurm-partition P] [--slurm-poll MS] | --slurm-testbed]
       Runs the manager: a queue of MPI jobs on the cluster (a description file, the testbed that is
       up, or sites given here: nodes a0, a1, ... on host --host). Listens on ${DEFAULT_MANAGER} (default)
       and on DIR/manager.sock; the token from --token-file or $SITEMPI_TOKEN. Jobs start first come,
@@ -17,6 +18,12 @@ export const MANAGER_USAGE = `usage: the sitempi job manager (docs/manager.md)
       ./sitempi-manager). A cancel sends SIGTERM to mpirun and SIGKILL after --grace ms (default 5000).
       --agents MS starts an agent in each testbed node sampling every MS ms. A node is stale after
       --stale-after missed samples (default 3): it gets no new jobs until it reports again.
+      --slurm: Slurm queues and allocates (docs/slurm.md): each job goes to sbatch with the nodes
+      the manager chose (--nodelist, or the sites it may wait for as --constraint on the site_<SITE>
+      node features), is followed with squeue every --slurm-poll ms (default 1000) and cancelled
+      with scancel; each node's host is its Slurm NodeName and its site feature is kept current.
+      --slurm-testbed (with --testbed, as root) starts munged, slurmctld and a slurmd per node for
+      the manager's lifetime and uses them.
 
   sitempi submit [--name NAME] -np N [mpirun options] -- ./app [args...]
       Queues a job; prints its id. The program runs in the current directory, with the manager's

@@ -25,6 +25,8 @@ export interface JobRecord {
   error?: string;
   cancelRequested?: boolean;
   files: { stdout: string; stderr: string; exit: string; report: string };
+  /** Its Slurm job id, with `sitempi manager --slurm`. */
+  slurmJob?: string;
   /** The job id its ranks report under to the embedded monitor. */
   monitorJob: string;
 }

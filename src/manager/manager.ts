@@ -9,7 +9,7 @@ import { classify } from '../monitor/classify.js';
 import type { JobProfile } from '../monitor/job.js';
 import { Monitor } from '../monitor/monitor.js';
 import type { TestbedState } from '../testbed/state.js';
-import type { Cluster } from './cluster.js';
+import type { Cluster, NodeShare } from './cluster.js';
 import { ControlServer, type Reply, type Request } from './control.js';
 import { EventLog, readEventLog } from './event-log.js';
 import { jobView, type JobRecord } from './job-record.js';
@@ -17,6 +17,7 @@ import { checkMpirunArgs, exitCodeOf, launch, terminate, type Launched } from '.
 import { checkSample, NodeUsage } from './node-usage.js';
 import { choosePlacement, placementHint } from './placement.js';
 import { DEFAULT_QUEUE_RULES, schedule, type QueueRules } from './queue.js';
+import { SlurmJobs, type SlurmOptions } from './slurm-jobs.js';
 
 export interface ManagerOptions {
   cluster: Cluster;
@@ -33,6 +34,8 @@ export interface ManagerOptions {
   /** Samples a node may miss before it is stale (default 3). */
   staleAfter?: number;
   log?: (m: string) => void;
+  /** Jobs go to Slurm (its queue and allocation) instead of the built-in queue: docs/slurm.md. */
+  slurm?: SlurmOptions;
 }
 
 /** Jobs waiting at most; a submission beyond is refused. Ended jobs kept for `jobs`. */
@@ -56,6 +59,7 @@ export class Manager {
   private nextId = 1;
   private closing = false;
   private staleTimer: NodeJS.Timeout | null = null;
+  private slurm: SlurmJobs | null = null;
   private readonly say: (m: string) => void;
 
   constructor(o: ManagerOptions) {
@@ -88,6 +92,12 @@ export class Manager {
       nodes: this.cluster.nodes.map((n) => ({ name: n.name, site: n.site, slots: n.slots })),
     });
     [this.monitorAddr] = await this.monitor.listen(`unix:${path.join(this.opts.dir, 'monitor.sock')}`);
+    if (this.opts.slurm)
+      await this.startSlurm(this.opts.slurm).catch(async (e: unknown) => {
+        await this.monitor.close(); // a Slurm that cannot be used: nothing is left listening
+        this.log.close();
+        throw e;
+      });
     const addrs = await this.control.listen(listen);
     this.staleTimer = setInterval(() => this.checkStale(), 250);
     this.staleTimer.unref();
@@ -161,7 +171,8 @@ export class Manager {
       monitorJob: `mgr-${process.pid}-${id}-${crypto.randomBytes(3).toString('hex')}`,
     };
     this.jobs.set(id, rec);
-    this.queue.push(rec);
+    if (this.slurm) this.slurm.submit(rec, this.registerRanks(rec));
+    else this.queue.push(rec);
     this.log.write({ type: 'submit', job: id, name, np });
     this.say(`job ${id} (${name}, ${np} ranks) queued`);
     this.kick();
@@ -171,6 +182,10 @@ export class Manager {
   cancel(id: string): string {
     const rec = this.jobs.get(id);
     if (!rec) throw new Error(`no job ${id}`);
+    if (this.slurm && (rec.state === 'queued' || rec.state === 'running')) {
+      this.log.write({ type: 'cancel', job: id, was: rec.state });
+      return this.slurm.cancel(rec);
+    }
     if (rec.state === 'queued') {
       this.queue.splice(this.queue.indexOf(rec), 1);
       this.finish(rec, 'cancelled', null, null);
@@ -204,15 +219,8 @@ export class Manager {
     if (!shares) return false;
     this.cluster.allocate(rec.id, shares);
     this.queue.splice(this.queue.indexOf(rec), 1);
-    rec.nodes = shares.map((s) => ({ ...s, site: this.cluster.node(s.node).site }));
-    rec.sites = [...new Set(rec.nodes.map((n) => n.site))];
-    rec.state = 'running';
-    rec.startedAt = Date.now();
-    this.log.write({ type: 'start', job: rec.id, nodes: rec.nodes });
-    this.say(`job ${rec.id} started on ${rec.nodes.map((n) => `${n.node}:${n.slots}`).join(',')}`);
-    const jobKey = crypto.randomBytes(16).toString('hex');
-    this.monitor.registerJob(rec.monitorJob, { key: jobKey });
-    this.byMonitorJob.set(rec.monitorJob, rec);
+    this.markStarted(rec, shares);
+    const jobKey = this.registerRanks(rec);
     let l: Launched;
     try {
       l = launch(
@@ -240,6 +248,50 @@ export class Manager {
       this.ended(rec, r);
     });
     return true;
+  }
+
+  private markStarted(rec: JobRecord, shares: readonly NodeShare[]): void {
+    rec.nodes = shares.map((s) => ({ ...s, site: this.cluster.node(s.node).site }));
+    rec.sites = [...new Set(rec.nodes.map((n) => n.site))];
+    rec.state = 'running';
+    rec.startedAt = Date.now();
+    this.log.write({ type: 'start', job: rec.id, nodes: rec.nodes });
+    this.say(`job ${rec.id} started on ${rec.nodes.map((n) => `${n.node}:${n.slots}`).join(',')}`);
+  }
+
+  /** The key the job's ranks report under to the embedded monitor. */
+  private registerRanks(rec: JobRecord): string {
+    const jobKey = crypto.randomBytes(16).toString('hex');
+    this.monitor.registerJob(rec.monitorJob, { key: jobKey });
+    this.byMonitorJob.set(rec.monitorJob, rec);
+    return jobKey;
+  }
+
+  /** Slurm instead of the built-in queue: Slurm allocates, the manager mirrors its allocation. */
+  private async startSlurm(o: SlurmOptions): Promise<void> {
+    this.slurm = new SlurmJobs(o, {
+      cluster: this.cluster,
+      testbed: this.opts.testbed ?? null,
+      mpirun: this.opts.mpirun ?? 'mpirun',
+      shim: this.opts.shim,
+      monitor: this.monitorAddr,
+      token: this.opts.token,
+      usable: (n) => this.usage.health(n) !== 'stale',
+      started: (rec, shares) => {
+        try {
+          this.cluster.allocate(rec.id, shares);
+        } catch (e) {
+          this.say(`job ${rec.id}: Slurm's allocation disagrees with the manager's model: ${(e as Error).message}`);
+        }
+        this.markStarted(rec, shares);
+      },
+      ended: (rec, r) => {
+        if (r.error) rec.error = r.error;
+        this.ended(rec, r);
+      },
+      say: this.say,
+    });
+    await this.slurm.start();
   }
 
   private ended(rec: JobRecord, r: { exitCode: number | null; signal: string | null }): void {
@@ -322,6 +374,7 @@ export class Manager {
   async close(): Promise<void> {
     this.closing = true;
     if (this.staleTimer) clearInterval(this.staleTimer);
+    await this.slurm?.close();
     const left = [...this.running.entries()];
     for (const [id, l] of left) {
       const rec = this.jobs.get(id);
