@@ -1,0 +1,98 @@
+// wanemu on its own, as root: a 2-node testbed, bulk TCP and UDP round trips through one WAN link
+// (no MPI). Rates and delays are compared side by side (two settings in one run), and checked
+// against what the link must never beat; every byte is checked after the trip.
+import os from 'node:os';
+import path from 'node:path';
+
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeAsRoot } from '../helpers/root.js';
+
+import { buildBulk, bulkTransfer, udpPing } from '../../bench/wanemu-transfer.js';
+import { wanemuPath } from '../../src/native/paths.js';
+import { down, setLink, up, type TestbedState } from '../../src/testbed/testbed.js';
+
+// The lower halves of the wanemu subnets (bench/wanemu.ts uses the upper ones).
+const opts = { stateDir: path.join(os.tmpdir(), 'sitempi-wanemu-vitest'), prefix: 'smwan' };
+const MGMT = '198.19.248.0/25';
+const DATA = '198.19.249.0/25';
+const MBIT = 1e6;
+
+let st: TestbedState;
+let bin = '';
+
+describeAsRoot('wanemu (root, real namespaces, TUN devices and TCP)', () => {
+  beforeAll(async () => {
+    bin = buildBulk();
+    await down(opts);
+    st = await up(
+      { sites: { A: 1, B: 1 }, slots: 1, rttMs: 10, bandwidth: 200 * MBIT },
+      { ...opts, wanemuPath, mgmtSubnet: MGMT, dataSubnet: DATA },
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await down(opts);
+  }, 60_000);
+
+  it('delays by the configured RTT, never less, and twice the RTT takes twice as long', async () => {
+    const short = await udpPing(st, bin, 'a0', 'b0', 25);
+    await setLink('A', 'B', { ...opts, rttMs: 30 });
+    let long;
+    try {
+      long = await udpPing(st, bin, 'a0', 'b0', 25);
+    } finally {
+      await setLink('A', 'B', { ...opts, rttMs: 10 });
+    }
+    console.log(
+      `[wanemu] UDP RTT: min ${short.minMs.toFixed(3)} / median ${short.medianMs.toFixed(3)} ms at 10 ms, ` +
+        `min ${long.minMs.toFixed(3)} / median ${long.medianMs.toFixed(3)} ms at 30 ms`,
+    );
+    expect(short.lost + long.lost).toBe(0);
+    expect(short.minMs).toBeGreaterThanOrEqual(10 * 0.999);
+    expect(long.minMs).toBeGreaterThanOrEqual(30 * 0.999);
+    // Load from elsewhere only adds to both minima: the ratio stays below 3.
+    const ratio = long.minMs / short.minMs;
+    expect(ratio).toBeGreaterThan(2.5);
+    expect(ratio).toBeLessThanOrEqual(3.01);
+  }, 60_000);
+
+  it('forwards bulk TCP intact at the configured rate, never above it, half as fast at half the rate', async () => {
+    const fast = await bulkTransfer(st, bin, 'a0', 'b0', 24 << 20);
+    await setLink('A', 'B', { ...opts, bandwidth: 100 * MBIT });
+    let slow;
+    try {
+      slow = await bulkTransfer(st, bin, 'a0', 'b0', 12 << 20);
+    } finally {
+      await setLink('A', 'B', { ...opts, bandwidth: 200 * MBIT });
+    }
+    console.log(
+      `[wanemu] bulk TCP: ${(fast.bps / MBIT).toFixed(1)} Mbit/s at 200, ${(slow.bps / MBIT).toFixed(1)} at 100; ` +
+        `wanemu ${((fast.cpu?.share ?? 0) * 100).toFixed(1)}% of a core at 200 Mbit/s`,
+    );
+    expect(fast.ok).toBe(true);
+    expect(slow.ok).toBe(true);
+    // The payload cannot beat the link (the headers cross too).
+    expect(fast.bps).toBeLessThanOrEqual(200 * MBIT);
+    expect(slow.bps).toBeLessThanOrEqual(100 * MBIT);
+    expect(fast.bps / slow.bps).toBeGreaterThan(1.4);
+    // What wanemu counted: the payload plus headers, A -> B.
+    const ab = fast.links.find((l) => l.from === 'A' && l.to === 'B');
+    expect(ab?.bytes).toBeGreaterThanOrEqual(24 << 20);
+    expect(ab?.bytes).toBeLessThan((24 << 20) * 1.02);
+  }, 60_000);
+
+  it('drops at a small queue limit and TCP still delivers every byte', async () => {
+    await setLink('A', 'B', { ...opts, queueBytes: 200 * 1024 });
+    let t;
+    try {
+      t = await bulkTransfer(st, bin, 'a0', 'b0', 16 << 20);
+    } finally {
+      await setLink('A', 'B', { ...opts, queueBytes: 0 });
+    }
+    const ab = t.links.find((l) => l.from === 'A' && l.to === 'B');
+    console.log(`[wanemu] queue 200 KiB: ${ab?.dropPackets} packets dropped, ${(t.bps / MBIT).toFixed(1)} Mbit/s`);
+    expect(t.ok).toBe(true);
+    expect(ab?.dropPackets).toBeGreaterThan(0);
+    expect(t.bps).toBeLessThanOrEqual(200 * MBIT);
+  }, 60_000);
+});
