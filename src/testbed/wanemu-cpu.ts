@@ -48,7 +48,7 @@ export interface CpuSpan {
 /** CPU used between two samples of one process (null when either is missing or the span is empty). */
 export function cpuSpan(a: CpuSample | null, b: CpuSample | null): CpuSpan | null {
   if (!a || !b || b.atMs <= a.atMs) return null;
-  const cpuS = Math.max(0, b.cpuS - a.cpuS);
+  const cpuS = Math.round(Math.max(0, b.cpuS - a.cpuS) * 1e6) / 1e6; // whole ticks, without float dust
   const wallS = (b.atMs - a.atMs) / 1000;
   return { cpuS, wallS, share: cpuS / wallS };
 }
