@@ -1,6 +1,7 @@
 // wanemu on its own, as root: a 2-node testbed, bulk TCP and UDP round trips through one WAN link
 // (no MPI). Rates and delays are compared side by side (two settings in one run), and checked
-// against what the link must never beat; every byte is checked after the trip.
+// against what the link must never beat; every byte is checked after the trip, also through a
+// migration downtime that holds packets.
 import os from 'node:os';
 import path from 'node:path';
 
@@ -9,7 +10,8 @@ import { describeAsRoot } from '../helpers/root.js';
 
 import { buildBulk, bulkTransfer, udpPing } from '../../bench/wanemu-transfer.js';
 import { wanemuPath } from '../../src/native/paths.js';
-import { down, setLink, up, type TestbedState } from '../../src/testbed/testbed.js';
+import { counters, down, linkBytes, migrate, setLink, up, type TestbedState } from '../../src/testbed/testbed.js';
+import { wanemuOne, type WanemuStatus } from '../../src/testbed/wanemu.js';
 
 // The lower halves of the wanemu subnets (bench/wanemu.ts uses the upper ones).
 const opts = { stateDir: path.join(os.tmpdir(), 'sitempi-wanemu-vitest'), prefix: 'smwan' };
@@ -99,5 +101,28 @@ describeAsRoot('wanemu (root, real namespaces, TUN devices and TCP)', () => {
     expect(t.ok).toBe(true);
     expect(ab?.dropPackets).toBeGreaterThan(0);
     expect(t.bps).toBeLessThanOrEqual(200 * MBIT);
+  }, 60_000);
+
+  it('holds the packets of a node in a downtime and delivers them intact when it ends', async () => {
+    const start = linkBytes(await counters(opts), 'A', 'B');
+    const transfer = bulkTransfer(st, bin, 'a0', 'b0', 32 << 20);
+    // Move b0 to site A with 300 ms of downtime once the stream is under way.
+    const deadline = Date.now() + 20_000;
+    while (linkBytes(await counters(opts), 'A', 'B') < start + (2 << 20) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    await migrate('b0', 'A', { ...opts, downtimeMs: 300 });
+    let held = 0;
+    let t;
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const s = await wanemuOne<WanemuStatus>(st.wanemu.control, 'status');
+      held = s.nodes.find((n) => n.name === 'b0')?.heldBytes ?? 0;
+      t = await transfer;
+    } finally {
+      await migrate('b0', 'B', opts);
+    }
+    console.log(`[wanemu] downtime: ${held} bytes held after 100 ms; transfer ${t.seconds.toFixed(2)} s`);
+    expect(held).toBeGreaterThan(0);
+    expect(t.ok).toBe(true);
   }, 60_000);
 });
