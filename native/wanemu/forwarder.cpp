@@ -39,11 +39,11 @@ bool Forwarder::on_tun(int idx) {
       if (errno != EAGAIN && errno != EWOULDBLOCK) logf("read %s: %s", n.name.c_str(), strerror(errno));
       return true;
     }
-    if (r < ssize_t(kVnetHdr + 20)) {
+    if (r < 20) {
       pool_.give(p);
       continue;
     }
-    p.len = uint32_t(size_t(r) - kVnetHdr);
+    p.len = uint32_t(r);
     n.tx.bytes += p.len;
     n.tx.packets++;
     forward(idx, std::move(p));
@@ -139,7 +139,7 @@ void Forwarder::deliver(int dst, Packet&& p) {
     }
     release_held(dst);
   }
-  ssize_t w = write(d.fd, p.data.get(), p.wire());
+  ssize_t w = write(d.fd, p.data.get(), p.len);
   if (w < 0) {
     d.rx.drop_bytes += p.len;
     d.rx.drop_packets++;

@@ -24,9 +24,9 @@ void PacketPool::give(Packet& p) {
 }
 
 void PacketPool::shrink_to_fit(Packet& p) {
-  if (!p.pooled || p.wire() * 2 > kBufBytes) return;
-  std::unique_ptr<uint8_t[]> own(new uint8_t[p.wire()]);
-  std::memcpy(own.get(), p.data.get(), p.wire());
+  if (!p.pooled || p.len * 2 > kBufBytes) return;
+  std::unique_ptr<uint8_t[]> own(new uint8_t[p.len]);
+  std::memcpy(own.get(), p.data.get(), p.len);
   give(p);
   p.data = std::move(own);
 }

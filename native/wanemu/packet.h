@@ -1,8 +1,6 @@
-// A packet as wanemu keeps it: one buffer that holds the virtio-net header the TUN device reads
-// and writes in front of the IP packet (checksum offload: the header says whose checksum is still
-// to be filled, so neither the sending nor the receiving stack sums 64 KB packets in software),
-// and the pool those buffers come from, so that a packet is read once into its buffer and moved,
-// never copied, from the TUN read through a link's queue to the TUN write.
+// A packet as wanemu keeps it (one buffer, the IP packet) and the pool those buffers come from,
+// so that a packet is read once into its buffer and moved, never copied, from the TUN read
+// through a link's queue to the TUN write.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -12,21 +10,17 @@
 namespace wanemu {
 
 constexpr size_t kMaxPacket = 65536;
-// sizeof(struct virtio_net_hdr), the TUN's default header size (linux/virtio_net.h is no C++);
-// wanemu passes the header on from read to write untouched.
-constexpr size_t kVnetHdr = 10;
-constexpr size_t kBufBytes = kVnetHdr + kMaxPacket;
+constexpr size_t kBufBytes = kMaxPacket;
 
 struct Packet {
-  std::unique_ptr<uint8_t[]> data;  // kVnetHdr bytes of header, then the IP packet
-  uint32_t len = 0;                 // IP packet bytes (what links and counters count)
+  std::unique_ptr<uint8_t[]> data;  // the IP packet
+  uint32_t len = 0;                 // its bytes (what links and counters count)
   bool pooled = false;              // data is a pool buffer of kBufBytes
   int dst = -1;                     // node index
   int64_t arrive = 0;               // ns, CLOCK_MONOTONIC
   bool outbound = false;            // for held packets: true = sent by the held node
 
-  const uint8_t* ip() const { return data.get() + kVnetHdr; }
-  size_t wire() const { return kVnetHdr + len; }  // bytes to write to a TUN
+  const uint8_t* ip() const { return data.get(); }
 };
 
 // Full-size buffers for reading; a packet that has to wait and fills less than half of its

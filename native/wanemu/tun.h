@@ -1,6 +1,5 @@
 // A node's TUN device: created inside the node's network namespace, given its address, MTU and
-// up state, with IPv6 off (router solicitations would only be noise on the data network), and a
-// virtio-net header with checksum offload on every packet read or written (packet.h).
+// up state, with IPv6 off (router solicitations would only be noise on the data network).
 #pragma once
 #include <cstdint>
 #include <string>
