@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { mpirunArgsFor, mpirunEnv, type TestbedState } from '../../src/testbed/index.js';
+import { cpuSample, cpuSpan } from '../../src/testbed/wanemu-cpu.js';
 import { planLaunch, sitesEnv } from './launch.js';
 import { serveCountedPhases } from './phases.js';
 import type { BenchOptions, Config, HanEvidence, Mode, OsuResult, RunRecord } from './types.js';
@@ -115,10 +116,14 @@ export async function runOnce(
     info: null,
     results: [],
     phases: [],
+    wanemuCpu: [],
     exitCode: null,
     stderrTail: '',
   };
   const t0 = Date.now();
+  // wanemu's CPU per point: from the program's start line (or the end of the previous point's
+  // counted phase) to the point's result line.
+  let cpuMark = cpuSample(st.wanemu.pid);
   let stderr = '';
   let ended = false;
   const child = spawn('mpirun', args, { env: mpirunEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -145,12 +150,17 @@ export async function runOnce(
       }
       if (j['type'] === 'info') rec.info = j;
       else if (j['type'] === 'placement') rec.hosts = j['hosts'] as string[];
+      if (j['type'] === 'info' || j['type'] === 'placement') cpuMark = cpuSample(st.wanemu.pid);
       else if (j['type'] === 'result') {
         const r = j as unknown as OsuResult;
         rec.results.push(r);
+        const now = cpuSample(st.wanemu.pid);
+        const span = cpuSpan(cpuMark, now);
+        if (span) rec.wanemuCpu?.push({ coll: r.coll, bytes: r.bytes, ...span });
+        cpuMark = now;
         o.log(
           `${cfg.layout}/${cfg.placement}/${mode}: ${r.coll} ${r.bytes} B: ${(r.median_us / 1000).toFixed(2)} ms ` +
-            `(${r.iters} it, wake ${(r.wake_median_us / 1000).toFixed(2)} ms${r.ok ? '' : ', WRONG RESULT'})`,
+            `(${r.iters} it, wake ${(r.wake_median_us / 1000).toFixed(2)} ms, wanemu ${span ? (span.share * 100).toFixed(0) : '?'}% of a core${r.ok ? '' : ', WRONG RESULT'})`,
         );
       }
     }
@@ -179,7 +189,10 @@ export async function runOnce(
           st.stateDir,
           sites,
           () => ended,
-          (p) => rec.phases.push(p),
+          (p) => {
+            rec.phases.push(p);
+            cpuMark = cpuSample(st.wanemu.pid);
+          },
         ).catch((e: Error) => {
           stderr += `\ncounter harness: ${e.message}`;
           child.kill('SIGTERM');
@@ -212,6 +225,7 @@ export async function runOnce(
     rec.error = `placement mismatch: expected ${launch.hosts.join(',')}, got ${rec.hosts.join(',') || 'nothing'}`;
     rec.results = [];
     rec.phases = [];
+    rec.wanemuCpu = [];
   }
   await fs.rm(work, { recursive: true, force: true });
   if (rec.exitCode !== 0) rec.error = `${rec.error ? `${rec.error}; ` : ''}mpirun exited with ${rec.exitCode}`;

@@ -41,6 +41,13 @@ const cell = (row: Row, m: Mode): ModeCell | undefined => row.modes[m];
 const med = (row: Row, m: Mode): number | null => cell(row, m)?.medianUs ?? null;
 const xb = (row: Row, m: Mode): number | null => cell(row, m)?.crossBytesPerCall ?? null;
 
+/** wanemu's share of one core during the point, per mode ("12/9/31"), in percent. */
+function fmtCpu(row: Row, modes: Mode[]): string {
+  const xs = modes.map((m) => cell(row, m)?.wanemuCpuShare);
+  if (xs.every((x) => x === null || x === undefined)) return '—';
+  return xs.map((x) => (x === null || x === undefined ? '—' : (x * 100).toFixed(0))).join('/');
+}
+
 /** The faster of Open MPI's default and HAN (whichever were measured). */
 export function bestOmpi(row: Row): number | null {
   const xs = [med(row, 'default'), med(row, 'han')].filter((x): x is number => x !== null);
@@ -241,20 +248,22 @@ export function renderMarkdown(res: BenchResults): string {
     L.push(`## ${configTitle(c.layout, c.placement, res.runs)}`);
     L.push('');
     L.push(
-      'Latency (ms, median) and ratios. **Bold**: sitempi slower than 1.1× the best of default and HAN, or above 1.3× the bound.',
+      'Latency (ms, median) and ratios. **Bold**: sitempi slower than 1.1× the best of default and HAN, or above 1.3× the bound. ' +
+        `*wanemu %*: the WAN emulator's share of one core during the point (${modes.map((x) => MODE_LABEL[x]).join('/')}); ` +
+        "near 100 the emulator's CPU, not the emulated WAN, may have decided the point.",
     );
     L.push('');
     L.push(
-      `| collective | size | ${modes.map((x) => MODE_LABEL[x]).join(' | ')} | bound | s/default | s/HAN | s/best | best OMPI/bound | s/bound |`,
+      `| collective | size | ${modes.map((x) => MODE_LABEL[x]).join(' | ')} | bound | s/default | s/HAN | s/best | best OMPI/bound | s/bound | wanemu % |`,
     );
-    L.push(`|---|---:|${modes.map(() => '---:').join('|')}|---:|---:|---:|---:|---:|---:|`);
+    L.push(`|---|---:|${modes.map(() => '---:').join('|')}|---:|---:|---:|---:|---:|---:|---:|`);
     for (const r of rows) {
       const s = med(r, 'sitempi');
       const best = bestOmpi(r);
       L.push(
         `| ${r.coll} | ${fmtSize(r.bytes)} | ${modes.map((x) => fmtMs(med(r, x))).join(' | ')} | ${fmtMs(r.bound.timeUs)} | ` +
           `${fmtR(ratio(s, med(r, 'default')))} | ${fmtR(ratio(s, med(r, 'han')))} | ${fmtR(ratio(s, best), (x) => x > 1.1)} | ` +
-          `${fmtR(ratio(best, r.bound.timeUs))} | ${fmtR(ratio(s, r.bound.timeUs), (x) => x > 1.3)} |`,
+          `${fmtR(ratio(best, r.bound.timeUs))} | ${fmtR(ratio(s, r.bound.timeUs), (x) => x > 1.3)} | ${fmtCpu(r, modes)} |`,
       );
     }
     L.push('');

@@ -60,12 +60,16 @@ export function aggregate(runs: RunRecord[], o: BenchOptions, net: Net): Row[] {
           const ph = rs.flatMap((r) =>
             r.phases.filter((x) => x.coll === coll && (coll === 'barrier' || x.bytes === bytes)),
           );
+          const cpu = rs.flatMap((r) =>
+            (r.wanemuCpu ?? []).filter((x) => x.coll === coll && (coll === 'barrier' || x.bytes === bytes)),
+          );
           row.modes[mode] = {
             medianUs: median(res.map((x) => x.median_us)),
             p25Us: median(res.map((x) => x.p25_us)),
             p75Us: median(res.map((x) => x.p75_us)),
             wakeMedianUs: median(res.map((x) => x.wake_median_us)),
             crossBytesPerCall: median(ph.map((x) => x.crossBytesPerCall)),
+            wanemuCpuShare: median(cpu.map((x) => x.share)),
             ok: res.length ? res.every((x) => x.ok) : null,
             reps: res.length,
           };
@@ -166,6 +170,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
       shim: shim ? { source: o.shimPath, sha1: shim.sha1, mtime: shim.mtime } : null,
       notes: [
         'Latency: median over iterations of max over ranks of (end - common scheduled start); all virtual nodes share one kernel clock (see osu_coll.c).',
+        "wanemu CPU: the emulator's user + system time (/proc/PID/stat) over each point's warm-up, timed loop and check, as a share of one core (wanemuCpu in each run; wanemuCpuShare in the rows, median over repetitions).",
         'Bytes crossing sites: wanemu counters (IP packets, headers included, both directions, ACKs included) around a phase of exactly `calls` back-to-back calls, divided by `calls`.',
         'The machine has few cores shared by all ranks (and other work): timings are noisy; compare modes side by side, as medians.',
       ],

@@ -104,6 +104,16 @@ export interface HanEvidence {
   subcommsPerProcess: number;
 }
 
+/** wanemu's CPU during one benchmark point (warm-up, timed loop and check; not the counted phase). */
+export interface PointCpu {
+  coll: CollName;
+  bytes: number;
+  cpuS: number;
+  wallS: number;
+  /** cpuS / wallS: wanemu's share of one core; near 1, the emulator's CPU may have decided the point. */
+  share: number;
+}
+
 export interface RunRecord {
   layout: string;
   placement: Placement;
@@ -121,6 +131,8 @@ export interface RunRecord {
   info: Record<string, unknown> | null;
   results: OsuResult[];
   phases: PhaseCount[];
+  /** wanemu's CPU per point, from /proc/PID/stat (absent in results files of older versions). */
+  wanemuCpu?: PointCpu[];
   han?: HanEvidence;
   shim?: { library: string; recordFiles: number; loaded: boolean };
   exitCode: number | null;
@@ -135,6 +147,8 @@ export interface ModeCell {
   p75Us: number | null;
   wakeMedianUs: number | null;
   crossBytesPerCall: number | null;
+  /** wanemu's share of one core during the point (median over repetitions). */
+  wanemuCpuShare?: number | null;
   ok: boolean | null;
   reps: number;
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 #include <utility>
@@ -24,7 +25,10 @@ EventLoop::EventLoop(std::string control_path, int64_t def_latency_ns, uint64_t 
     : control_path_(std::move(control_path)),
       fw_(def_latency_ns, def_bw),
       control_(fw_, def_mtu,
-               ControlHooks{[this](int fd, int node) { ep_add(fd, EPOLLIN, tag(kTun, uint32_t(node))); },
+               ControlHooks{[this](int fd, int node) {
+                              ep_add(fd, EPOLLIN | EPOLLET, tag(kTun, uint32_t(node)));
+                              read_tun(node);  // edge-triggered: what came before the watch
+                            },
                             [this](int fd) { epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr); }, [this] { stop_ = true; }}) {
 }
 
@@ -42,29 +46,20 @@ void EventLoop::ep_mod(int fd, uint32_t events, uint64_t tag) {
   epoll_ctl(ep_, EPOLL_CTL_MOD, fd, &ev);
 }
 
-void EventLoop::on_timer() {
-  uint64_t exp;
-  while (read(tfd_, &exp, sizeof exp) > 0) {
-  }
-  armed_ = -1;
-  fw_.deliver_due(now_ns());
+void EventLoop::read_tun(int node) {
+  if (!fw_.on_tun(node)) unread_.push_back(node);
 }
 
-void EventLoop::rearm() {
-  int64_t next = fw_.next_deadline();
-  if (next == INT64_MAX) {
-    if (armed_ != -1) {
-      itimerspec its{};
-      timerfd_settime(tfd_, TFD_TIMER_ABSTIME, &its, nullptr);
-      armed_ = -1;
-    }
-    return;
-  }
+// Arms the timerfd for the next arrival or downtime end (absolute, so never early); a syscall
+// only when that deadline changed.
+void EventLoop::arm() {
+  const int64_t next = fw_.next_deadline();
   if (next == armed_) return;
-  if (next <= 0) next = 1;
   itimerspec its{};
-  its.it_value.tv_sec = next / 1000000000LL;
-  its.it_value.tv_nsec = next % 1000000000LL;
+  if (next != INT64_MAX) {
+    its.it_value.tv_sec = std::max<int64_t>(next, 1) / 1000000000LL;
+    its.it_value.tv_nsec = std::max<int64_t>(next, 1) % 1000000000LL;
+  }
   timerfd_settime(tfd_, TFD_TIMER_ABSTIME, &its, nullptr);
   armed_ = next;
 }
@@ -187,19 +182,25 @@ int EventLoop::run() {
 
   epoll_event evs[64];
   while (!stop_) {
-    int n = epoll_wait(ep_, evs, 64, -1);
+    // Not at all when a TUN was left with packets at the batch limit.
+    int n = epoll_wait(ep_, evs, 64, unread_.empty() ? -1 : 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       logf("epoll_wait: %s", strerror(errno));
       break;
     }
+    std::vector<int> again;
+    again.swap(unread_);
+    for (int node : again) read_tun(node);
     for (int i = 0; i < n; ++i) {
       uint64_t t = evs[i].data.u64;
       uint32_t kind = uint32_t(t >> 32), idx = uint32_t(t & 0xffffffffu);
       switch (kind) {
-        case kTimer:
-          on_timer();
+        case kTimer: {
+          uint64_t expirations;
+          if (read(tfd_, &expirations, sizeof expirations) > 0) armed_ = -1;
           break;
+        }
         case kSignal: {
           signalfd_siginfo si;
           while (read(sfd_, &si, sizeof si) == sizeof si) {
@@ -215,13 +216,13 @@ int EventLoop::run() {
           on_client(int(idx), evs[i].events);
           break;
         case kTun:
-          fw_.on_tun(int(idx));
+          read_tun(int(idx));
           break;
       }
     }
-    // Deliver whatever became due while we were busy, then arm for the next.
-    on_timer();
-    rearm();
+    // Release every packet whose time has come, in one pass, and arm for the next.
+    fw_.deliver_due(now_ns());
+    arm();
   }
   shutdown_all();
   logf("stopped");

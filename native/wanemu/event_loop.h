@@ -1,10 +1,13 @@
-// wanemu's one thread: epoll over the TUN devices, a timerfd armed for the next packet arrival or
-// downtime end, a signalfd (SIGTERM, SIGINT, SIGHUP) and the control socket with its clients.
+// wanemu's one thread: epoll over the TUN devices (edge-triggered), one timerfd armed for the
+// earliest packet arrival or downtime end of all links (re-armed only when that changes), a
+// signalfd (SIGTERM, SIGINT, SIGHUP) and the control socket with its clients. Each wakeup reads
+// what the TUNs have and releases every packet whose time has come, in one pass.
 // No busy loop: idle, it sleeps in epoll_wait.
 #pragma once
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "control.h"
 #include "forwarder.h"
@@ -30,8 +33,8 @@ class EventLoop {
 
   void ep_add(int fd, uint32_t events, uint64_t tag);
   void ep_mod(int fd, uint32_t events, uint64_t tag);
-  void on_timer();
-  void rearm();
+  void arm();
+  void read_tun(int node);
   void on_listen();
   void on_client(int fd, uint32_t events);
   void flush_client(Client& c);
@@ -42,8 +45,9 @@ class EventLoop {
   Forwarder fw_;
   Control control_;
   int ep_ = -1, tfd_ = -1, sfd_ = -1, lfd_ = -1;
-  int64_t armed_ = -1;
+  int64_t armed_ = -1;  // the deadline the timerfd is set for (INT64_MAX: disarmed)
   bool stop_ = false;
+  std::vector<int> unread_;  // TUNs left with packets at the batch limit: read on the next pass
   std::map<int, Client> clients_;
 };
 

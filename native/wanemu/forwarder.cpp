@@ -17,12 +17,6 @@ namespace {
 constexpr int kReadBatch = 64;
 constexpr uint64_t kMinAutoQueue = 1024 * 1024;
 
-std::unique_ptr<uint8_t[]> copy_packet(const uint8_t* d, uint32_t len) {
-  std::unique_ptr<uint8_t[]> p(new uint8_t[len]);
-  std::memcpy(p.get(), d, len);
-  return p;
-}
-
 }  // namespace
 
 uint64_t Link::effective_queue() const {
@@ -33,46 +27,55 @@ uint64_t Link::effective_queue() const {
   return std::max<uint64_t>(kMinAutoQueue, uint64_t(bdp));
 }
 
-void Forwarder::on_tun(int idx) {
+bool Forwarder::on_tun(int idx) {
   for (int i = 0; i < kReadBatch; ++i) {
     Node& n = nodes_[idx];
-    if (!n.alive || n.fd < 0) return;
-    ssize_t r = read(n.fd, buf_, sizeof buf_);
+    if (!n.alive || n.fd < 0) return true;
+    Packet p = pool_.take();
+    ssize_t r = read(n.fd, p.data.get(), kBufBytes);
     if (r < 0) {
+      pool_.give(p);
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) logf("read %s: %s", n.name.c_str(), strerror(errno));
-      return;
+      return true;
     }
-    if (r < 20) continue;
-    n.tx.bytes += uint64_t(r);
+    if (r < 20) {
+      pool_.give(p);
+      continue;
+    }
+    p.len = uint32_t(r);
+    n.tx.bytes += p.len;
     n.tx.packets++;
-    forward(idx, buf_, uint32_t(r), nullptr);
+    forward(idx, std::move(p));
   }
+  return false;
 }
 
-// Forward a packet sent by node src. If owned is null the data lives in buf_
-// (or elsewhere transient) and is copied only if it has to wait.
-void Forwarder::forward(int src, const uint8_t* data, uint32_t len, std::unique_ptr<uint8_t[]> owned) {
-  if ((data[0] >> 4) != 4) {  // IPv4 only
+// Forward a packet sent by node src.
+void Forwarder::forward(int src, Packet&& p) {
+  const uint32_t len = p.len;
+  if ((p.ip()[0] >> 4) != 4) {  // IPv4 only
     unroutable_.drop_bytes += len;
     unroutable_.drop_packets++;
+    pool_.give(p);
     return;
   }
   Node& s = nodes_[src];
   uint32_t dip;
-  std::memcpy(&dip, data + 16, 4);
+  std::memcpy(&dip, p.ip() + 16, 4);
   dip = ntohl(dip);
   auto it = by_ip_.find(dip);
   if (it == by_ip_.end() || !nodes_[it->second].alive) {
     unroutable_.drop_bytes += len;
     unroutable_.drop_packets++;
+    pool_.give(p);
     return;
   }
   int dst = it->second;
   int64_t now = now_ns();
   if (s.down_until) {
     if (s.down_until > now) {
-      hold(s, data, len, std::move(owned), dst, true);
+      hold(s, std::move(p), dst, true);
       return;
     }
     release_held(src);  // downtime over: what was held goes first
@@ -82,7 +85,7 @@ void Forwarder::forward(int src, const uint8_t* data, uint32_t len, std::unique_
     Counters& c = local_[{s.site, d.site}];
     c.bytes += len;
     c.packets++;
-    deliver(dst, data, len);
+    deliver(dst, std::move(p));
     return;
   }
   Link& l = link(s.site, d.site);
@@ -92,58 +95,60 @@ void Forwarder::forward(int src, const uint8_t* data, uint32_t len, std::unique_
   if (backlog + len > l.effective_queue() && backlog > 0) {
     l.c.drop_bytes += len;
     l.c.drop_packets++;
+    pool_.give(p);
     return;
   }
   l.max_backlog_bytes = std::max(l.max_backlog_bytes, backlog + len);
   int64_t ser = l.bw_bps ? int64_t((long double)len * 8e9L / l.bw_bps) : 0;
   int64_t departure = start + ser;
   l.next_free = departure;
-  Packet p;
-  p.data = owned ? std::move(owned) : copy_packet(data, len);
-  p.len = len;
+  pool_.shrink_to_fit(p);
   p.dst = dst;
   p.arrive = departure + l.latency_ns;
   l.inflight_bytes += len;
   l.q.push_back(std::move(p));
 }
 
-void Forwarder::hold(Node& n, const uint8_t* data, uint32_t len, std::unique_ptr<uint8_t[]> owned, int dst,
-                     bool outbound) {
+void Forwarder::hold(Node& n, Packet&& p, int dst, bool outbound) {
+  const uint32_t len = p.len;
   if (n.drop_when_down || n.held_bytes + len > hold_limit_) {
     n.rx.drop_bytes += outbound ? 0 : len;
     n.rx.drop_packets += outbound ? 0 : 1;
     n.tx.drop_bytes += outbound ? len : 0;
     n.tx.drop_packets += outbound ? 1 : 0;
+    pool_.give(p);
     return;
   }
-  Packet p;
-  p.data = owned ? std::move(owned) : copy_packet(data, len);
-  p.len = len;
+  pool_.shrink_to_fit(p);
   p.dst = dst;
   p.outbound = outbound;
   n.held_bytes += len;
   n.held.push_back(std::move(p));
 }
 
-void Forwarder::deliver(int dst, const uint8_t* data, uint32_t len) {
+void Forwarder::deliver(int dst, Packet&& p) {
   Node& d = nodes_[dst];
-  if (!d.alive || d.fd < 0) return;
+  if (!d.alive || d.fd < 0) {
+    pool_.give(p);
+    return;
+  }
   if (d.down_until) {
     if (d.down_until > now_ns()) {
-      hold(d, data, len, nullptr, dst, false);
+      hold(d, std::move(p), dst, false);
       return;
     }
     release_held(dst);
   }
-  ssize_t w = write(d.fd, data, len);
+  ssize_t w = write(d.fd, p.data.get(), p.len);
   if (w < 0) {
-    d.rx.drop_bytes += len;
+    d.rx.drop_bytes += p.len;
     d.rx.drop_packets++;
     if (g_verbose) logf("write %s: %s", d.name.c_str(), strerror(errno));
-    return;
+  } else {
+    d.rx.bytes += p.len;
+    d.rx.packets++;
   }
-  d.rx.bytes += len;
-  d.rx.packets++;
+  pool_.give(p);
 }
 
 void Forwarder::release_held(int idx) {
@@ -153,13 +158,11 @@ void Forwarder::release_held(int idx) {
   held.swap(n.held);
   n.held_bytes = 0;
   for (auto& p : held) {
-    if (p.outbound) {
-      const uint8_t* d = p.data.get();
-      uint32_t len = p.len;
-      forward(idx, d, len, std::move(p.data));
-    } else {
-      deliver(p.dst, p.data.get(), p.len);
-    }
+    const int dst = p.dst;
+    if (p.outbound)
+      forward(idx, std::move(p));
+    else
+      deliver(dst, std::move(p));
   }
 }
 
@@ -174,7 +177,8 @@ void Forwarder::deliver_due(int64_t now) {
       l.inflight_bytes -= p.len;
       l.c.bytes += p.len;
       l.c.packets++;
-      deliver(p.dst, p.data.get(), p.len);
+      const int dst = p.dst;
+      deliver(dst, std::move(p));
     }
   }
 }

@@ -5,6 +5,7 @@
 //     arrival   = departure + latency
 // so a busy link queues like a real one (drop-tail when its backlog exceeds the queue limit).
 // A node in a migration downtime has its packets held (or dropped) until the downtime ends.
+// A packet is read once into a pool buffer and moved, not copied, until it is written (packet.h).
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -13,17 +14,9 @@
 #include <string>
 #include <utility>
 
+#include "packet.h"
+
 namespace wanemu {
-
-constexpr size_t kMaxPacket = 65536;
-
-struct Packet {
-  std::unique_ptr<uint8_t[]> data;
-  uint32_t len = 0;
-  int dst = -1;           // node index
-  int64_t arrive = 0;     // ns, CLOCK_MONOTONIC
-  bool outbound = false;  // for held packets: true = sent by the held node
-};
 
 struct Counters {
   uint64_t bytes = 0, packets = 0, drop_bytes = 0, drop_packets = 0;
@@ -63,8 +56,9 @@ class Forwarder {
  public:
   Forwarder(int64_t def_latency_ns, uint64_t def_bw) : def_latency_ns_(def_latency_ns), def_bw_(def_bw) {}
 
-  // Reads what node idx's TUN has (a batch) and forwards it.
-  void on_tun(int idx);
+  // Reads what node idx's TUN has (at most a batch) and forwards it; false when it stopped at
+  // the batch limit with more to read (the TUN is edge-triggered: call again soon).
+  bool on_tun(int idx);
   // Delivers the packets due by `now` and releases the nodes whose downtime ended.
   void deliver_due(int64_t now);
   // The earliest arrival or downtime end pending (INT64_MAX: none).
@@ -89,9 +83,10 @@ class Forwarder {
   void close_all();  // TUN devices disappear with their last fd
 
  private:
-  void forward(int src, const uint8_t* data, uint32_t len, std::unique_ptr<uint8_t[]> owned);
-  void deliver(int dst, const uint8_t* data, uint32_t len);
-  void hold(Node& n, const uint8_t* data, uint32_t len, std::unique_ptr<uint8_t[]> owned, int dst, bool outbound);
+  // Each takes the packet over: it ends written, queued, held or back in the pool.
+  void forward(int src, Packet&& p);
+  void deliver(int dst, Packet&& p);
+  void hold(Node& n, Packet&& p, int dst, bool outbound);
   void release_held(int idx);
 
   int64_t def_latency_ns_;
@@ -104,7 +99,7 @@ class Forwarder {
   std::map<std::pair<std::string, std::string>, Link> links_;
   std::map<std::pair<std::string, std::string>, Counters> local_;  // same-site, per site (a,a)
   Counters unroutable_;
-  uint8_t buf_[kMaxPacket];
+  PacketPool pool_;
 };
 
 }  // namespace wanemu

@@ -192,6 +192,7 @@ describe('aggregation, goals and renderers', () => {
     info: null,
     results: [result('barrier', 0, 6000), result('allreduce', 65536, ar, ok)] as RunRecord['results'],
     phases: [phase('barrier', 0, 300), phase('allreduce', 65536, arBytes)] as RunRecord['phases'],
+    wanemuCpu: [{ coll: 'allreduce', bytes: 65536, cpuS: 0.1, wallS: 1, share: mode === 'sitempi' ? 0.3 : 0.1 }],
     exitCode: 0,
     stderrTail: '',
   });
@@ -203,6 +204,7 @@ describe('aggregation, goals and renderers', () => {
     const ar = rows.find((r) => r.coll === 'allreduce');
     expect(ar?.modes.sitempi?.medianUs).toBe(6000);
     expect(ar?.modes.sitempi?.ok).toBe(false);
+    expect(ar?.modes.sitempi?.wanemuCpuShare).toBe(0.3);
     expect(ar?.bound.bytes).toBe(131072);
     const g = goals(rows);
     expect(g[0]?.met).toBe(2); // 6.0 ms vs 19 ms; barrier 6 vs 6
@@ -236,6 +238,8 @@ describe('aggregation, goals and renderers', () => {
     const md = renderMarkdown(res);
     expect(md).toContain('| allreduce | 64 KiB | 20.0 | 19.0 | 6.00 |');
     expect(md).toContain('**Wrong results**');
+    expect(md).toMatch(/\| allreduce \| 64 KiB \|.*\| 10\/10\/30 \|\n/); // wanemu's CPU share per mode
+    expect(md).toMatch(/\| barrier \| — \|.*\| — \|\n/);
     const svg = renderSvg(res);
     expect(svg).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
     expect(svg).not.toContain('NaN');
