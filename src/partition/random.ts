@@ -1,5 +1,6 @@
-// A small seeded generator (mulberry32): the partitioner's only source of randomness, so that a
-// seed gives the same placement on every run and every machine.
+// A small seeded generator (mulberry32): the random graphs of the benchmark and tests come from it,
+// so that a seed gives the same graph on every run and every machine (native/core/partition_internal.h
+// has the same generator for the partitioner's own choices).
 
 export class Rng {
   private s: number;
