@@ -21,22 +21,4 @@ export class Rng {
   below(n: number): number {
     return this.next() % n;
   }
-
-  /** Shuffles a[0 .. len) in place (Fisher-Yates). */
-  shuffle(a: Int32Array, len = a.length): void {
-    for (let i = len - 1; i > 0; i--) {
-      const j = this.next() % (i + 1);
-      const t = a[i];
-      a[i] = a[j];
-      a[j] = t;
-    }
-  }
-
-  /** 0 .. n-1 in random order. */
-  permutation(n: number): Int32Array {
-    const a = new Int32Array(n);
-    for (let i = 0; i < n; i++) a[i] = i;
-    this.shuffle(a);
-    return a;
-  }
 }
