@@ -8,6 +8,10 @@
 #include "../core/sites.h"
 #include "../core/wire.h"
 
+namespace sitempi::addon {
+void RegisterPartition(Napi::Env env, Napi::Object exports);  // native/addon/partition.cpp
+}
+
 namespace {
 
 using sitempi::core::Coll;
@@ -360,6 +364,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("decodeEnvelope", Napi::Function::New(env, DecodeEnvelope));
   exports.Set("protocolVersion", Napi::Number::New(env, wire::kProtocolVersion));
   exports.Set("maxFrameBytes", Napi::Number::New(env, wire::kMaxFrameBytes));
+  sitempi::addon::RegisterPartition(env, exports);
   return exports;
 }
 

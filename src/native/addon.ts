@@ -99,6 +99,25 @@ export interface NativeAddon {
   };
   protocolVersion: number;
   maxFrameBytes: number;
+  /** The partitioner (native/core/partition.h); src/partition/partition.ts checks the input first. */
+  partition(
+    n: number,
+    xadj: Int32Array,
+    adjncy: Int32Array,
+    adjwgt: Float64Array,
+    vwgt: Int32Array | null,
+    caps: Float64Array,
+    opts: {
+      seed?: number;
+      cuts?: number;
+      tries?: number;
+      passes?: number;
+      fmRounds?: number;
+      fmWork?: number;
+      coarsenTo?: number;
+    },
+    start: Int32Array | null,
+  ): { part: Int32Array; cut: number };
 }
 
 function load(): NativeAddon {

@@ -1,5 +1,6 @@
-// A small seeded generator (mulberry32): the partitioner's only source of randomness, so that a
-// seed gives the same placement on every run and every machine.
+// A small seeded generator (mulberry32): the random graphs of the benchmark and tests come from it,
+// so that a seed gives the same graph on every run and every machine (native/core/partition_internal.h
+// has the same generator for the partitioner's own choices).
 
 export class Rng {
   private s: number;
@@ -19,23 +20,5 @@ export class Rng {
   /** A uniform integer in 0 .. n-1 (n > 0). */
   below(n: number): number {
     return this.next() % n;
-  }
-
-  /** Shuffles a[0 .. len) in place (Fisher-Yates). */
-  shuffle(a: Int32Array, len = a.length): void {
-    for (let i = len - 1; i > 0; i--) {
-      const j = this.next() % (i + 1);
-      const t = a[i];
-      a[i] = a[j];
-      a[j] = t;
-    }
-  }
-
-  /** 0 .. n-1 in random order. */
-  permutation(n: number): Int32Array {
-    const a = new Int32Array(n);
-    for (let i = 0; i < n; i++) a[i] = i;
-    this.shuffle(a);
-    return a;
   }
 }

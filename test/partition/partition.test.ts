@@ -1,11 +1,15 @@
 // The partitioner: capacities never exceeded, the reported cut is the assignment's, known optima
 // found, never worse than the contiguous split of a stencil, the same result for the same seed,
 // bad input refused; graphs built from a job's pair matrix symmetrised.
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { capsFor, cgLike, randomSparse, stencil3d, wavefront2d } from '../../bench/partition/graphs.js';
 import { U64Array } from '../../src/monitor/counters.js';
 import { pairsFromDense } from '../../src/monitor/pairs.js';
+import { addon, type NativeAddon } from '../../src/native/addon.js';
+import { packageRoot } from '../../src/native/paths.js';
 import {
   contiguousPlacement,
   graphFromEdges,
@@ -178,5 +182,33 @@ describe('graphFromPairs', () => {
     expect(g.xadj[4]).toBe(6);
     const byMessages = graphFromPairs(pairsFromDense({ size, bytes, messages }), { weight: 'messages' });
     expect(byMessages.adjwgt[byMessages.xadj[0]]).toBe(3);
+  });
+});
+
+describe('the native partitioner', () => {
+  it('partitions the same way in the node-gyp build of the addon', () => {
+    const gypPath = path.join(packageRoot, 'build-gyp', 'sitempi.node');
+    const gyp = createRequire(import.meta.url)(gypPath) as NativeAddon;
+    const g = cgLike(3000);
+    const caps = Float64Array.from(capsFor(g.n, '4u'));
+    const args = [g.n, g.xadj, g.adjncy, g.adjwgt, null, caps, { seed: 3 }, null] as const;
+    const a = addon.partition(...args);
+    const b = gyp.partition(...args);
+    expect(b.cut).toBe(a.cut);
+    expect(Buffer.from(b.part.buffer).equals(Buffer.from(a.part.buffer))).toBe(true);
+  });
+
+  it('refuses arrays that would lead it outside the graph, with the reason', () => {
+    const caps = Float64Array.of(2, 2);
+    const xadj = Int32Array.of(0, 1, 2);
+    expect(() => addon.partition(2, xadj, Int32Array.of(1, 7), Float64Array.of(1, 1), null, caps, {}, null)).toThrow(
+      /neighbour outside the graph/,
+    );
+    expect(() => addon.partition(2, xadj, Int32Array.of(1), Float64Array.of(1, 1), null, caps, {}, null)).toThrow(
+      /too short/,
+    );
+    expect(() =>
+      addon.partition(2, Int32Array.of(0, 2, 1), Int32Array.of(1, 0), Float64Array.of(1, 1), null, caps, {}, null),
+    ).toThrow(/xadj decreases/);
   });
 });

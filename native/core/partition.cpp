@@ -1,0 +1,437 @@
+// The multilevel scheme of METIS (G. Karypis and V. Kumar, "A Fast and High Quality Multilevel
+// Scheme for Partitioning Irregular Graphs", and "Multilevel k-way Partitioning Scheme for
+// Irregular Graphs"): coarsen by heavy-edge matching, bisect the coarsest graph recursively, then
+// project back level by level, refining at each (partition_refine.cpp). Capacities are hard at the
+// finest level; coarser levels may go 3% past a site's proportional share, since their vertices
+// are lumps of ranks.
+#include "partition.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <stdexcept>
+
+#include "partition_internal.h"
+
+namespace sitempi::partition {
+
+double edge_cut(const GraphView& g, const int32_t* part) {
+  double cut = 0;
+  for (int32_t v = 0; v < g.n; v++)
+    for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++)
+      if (g.adjncy[j] > v && part[g.adjncy[j]] != part[v]) cut += g.adjwgt[j];
+  return cut;
+}
+
+namespace detail {
+namespace {
+
+// One coarse level: its graph (storage owned here) and where each finer vertex went.
+struct Level {
+  std::vector<int32_t> xadj, adjncy, vwgt, cmap;
+  std::vector<double> adjwgt;
+  G view() const { return G{int32_t(vwgt.size()), xadj.data(), adjncy.data(), adjwgt.data(), vwgt.data()}; }
+};
+
+// The visiting order of the matching: random, then stably bucketed by degree (capped at 0.7 x the
+// average, as METIS does), so that vertices with few neighbours choose before theirs are taken.
+std::vector<int32_t> visit_order(const G& g, Rng& rng) {
+  const int32_t n = g.n;
+  std::vector<int32_t> perm(static_cast<size_t>(n));
+  for (int32_t i = 0; i < n; i++) perm[size_t(i)] = i;
+  rng.scramble(perm.data(), n);
+  const int32_t cap = std::max<int32_t>(1, int32_t(std::floor(0.7 * g.xadj[n] / std::max<int32_t>(1, n))));
+  std::vector<int32_t> count(size_t(cap) + 2, 0);
+  for (int32_t v = 0; v < n; v++) count[size_t(std::min(cap, degree(g, v))) + 1]++;
+  for (int32_t d = 0; d <= cap; d++) count[size_t(d) + 1] += count[size_t(d)];
+  std::vector<int32_t> order(static_cast<size_t>(n));
+  for (int32_t i = 0; i < n; i++) {
+    const int32_t v = perm[size_t(i)];
+    order[size_t(count[size_t(std::min(cap, degree(g, v)))]++)] = v;
+  }
+  return order;
+}
+
+// match[v] = v's partner (v itself when unmatched): the unmatched neighbour v shares the heaviest
+// edge with, the pair weighing at most max_vwgt; isolated vertices are paired with each other.
+std::vector<int32_t> heavy_edge_matching(const G& g, int64_t max_vwgt, Rng& rng) {
+  const int32_t n = g.n;
+  std::vector<int32_t> match(size_t(n), -1);
+  const std::vector<int32_t> order = visit_order(g, rng);
+  int32_t lonely = -1;
+  for (int32_t i = 0; i < n; i++) {
+    const int32_t u = order[size_t(i)];
+    if (match[size_t(u)] != -1) continue;
+    int32_t best = u;
+    const int64_t room = max_vwgt - g.vwgt[u];
+    if (degree(g, u) == 0) {
+      if (lonely >= 0 && g.vwgt[lonely] <= room) {
+        best = lonely;
+        lonely = -1;
+      } else {
+        lonely = u;
+      }
+    } else if (room >= 0) {
+      double best_w = -1;
+      for (int32_t j = g.xadj[u]; j < g.xadj[u + 1]; j++) {
+        const int32_t v = g.adjncy[j];
+        if (match[size_t(v)] == -1 && g.adjwgt[j] > best_w && g.vwgt[v] <= room) {
+          best_w = g.adjwgt[j];
+          best = v;
+        }
+      }
+    }
+    match[size_t(u)] = best;
+    match[size_t(best)] = u;
+  }
+  return match;
+}
+
+// Contracts matched pairs; coarse vertices are numbered in the order of their lower fine vertex.
+std::unique_ptr<Level> contract(const G& g, const std::vector<int32_t>& match) {
+  const int32_t n = g.n;
+  auto l = std::make_unique<Level>();
+  l->cmap.resize(static_cast<size_t>(n));
+  int32_t cn = 0;
+  for (int32_t u = 0; u < n; u++) {
+    if (match[size_t(u)] < u) continue;
+    l->cmap[size_t(u)] = cn;
+    l->cmap[size_t(match[size_t(u)])] = cn++;
+  }
+  l->xadj.assign(size_t(cn) + 1, 0);
+  l->adjncy.resize(size_t(g.xadj[n]));
+  l->adjwgt.resize(size_t(g.xadj[n]));
+  l->vwgt.resize(size_t(cn));
+  // pos[c'] = where c' sits in the current coarse row; a position before the row's start is stale.
+  std::vector<int32_t> pos(size_t(cn), -1);
+  int32_t out = 0, c = 0;
+  for (int32_t u = 0; u < n; u++) {
+    const int32_t v = match[size_t(u)];
+    if (v < u) continue;
+    const int32_t start = out;
+    l->vwgt[size_t(c)] = v == u ? g.vwgt[u] : g.vwgt[u] + g.vwgt[v];
+    for (int side = 0; side < (v == u ? 1 : 2); side++) {
+      const int32_t x = side == 0 ? u : v;
+      for (int32_t j = g.xadj[x]; j < g.xadj[x + 1]; j++) {
+        const int32_t cy = l->cmap[size_t(g.adjncy[j])];
+        if (cy == c) continue;
+        const int32_t p = pos[size_t(cy)];
+        if (p >= start) {
+          l->adjwgt[size_t(p)] += g.adjwgt[j];
+        } else {
+          pos[size_t(cy)] = out;
+          l->adjncy[size_t(out)] = cy;
+          l->adjwgt[size_t(out++)] = g.adjwgt[j];
+        }
+      }
+    }
+    l->xadj[size_t(++c)] = out;
+  }
+  l->adjncy.resize(size_t(out));
+  l->adjwgt.resize(size_t(out));
+  return l;
+}
+
+// Weights on either side of a bisection and its cut.
+struct Side {
+  double w0 = 0, w1 = 0, cut = 0;
+};
+
+// Bisections of subsets of the coarsest graph (the vertices whose part is `label`): grown greedily
+// from a random vertex (greedy graph growing), then polished by Fiduccia-Mattheyses passes.
+class Bisector {
+ public:
+  Bisector(const G& g, const int32_t* part)
+      : side(size_t(g.n)), g_(g), part_(part), gain_(size_t(g.n)), locked_(size_t(g.n)), moves_(size_t(g.n)) {}
+
+  // Grows side 0 from a random vertex until it holds target0 (never above lim0).
+  Side grow(const std::vector<int32_t>& set, int32_t label, double target0, double lim0, Rng& rng) {
+    for (const int32_t v : set) side[size_t(v)] = 1;
+    Side s = gains(set, label);
+    int32_t v = set[rng.below(uint32_t(set.size()))];
+    if (g_.vwgt[v] > lim0) v = -1;
+    while (v >= 0) {
+      flip(v, label, s);
+      if (s.w0 >= target0) break;
+      v = -1;
+      double best = -INFINITY;
+      for (const int32_t u : set) {
+        if (side[size_t(u)] == 1 && s.w0 + g_.vwgt[u] <= lim0 && gain_[size_t(u)] > best) {
+          best = gain_[size_t(u)];
+          v = u;
+        }
+      }
+    }
+    return s;
+  }
+
+  // FM passes; keeps the best state seen (within limits first, then cut, then balance).
+  void fm(const std::vector<int32_t>& set, int32_t label, Side& s, double target0, double lim0, double lim1,
+          int passes) {
+    auto excess = [&](double w0, double w1) { return std::max(0.0, w0 - lim0) + std::max(0.0, w1 - lim1); };
+    auto better = [&](const Side& a, const Side& b) {
+      const double ea = excess(a.w0, a.w1), eb = excess(b.w0, b.w1);
+      if (ea != eb) return ea < eb;
+      if (a.cut != b.cut) return a.cut < b.cut;
+      return std::abs(a.w0 - target0) < std::abs(b.w0 - target0);
+    };
+    const size_t max_useless = std::max<size_t>(25, set.size() >> 2);
+    for (int pass = 0; pass < passes; pass++) {
+      for (const int32_t v : set) locked_[size_t(v)] = 0;
+      Side best = s;
+      size_t best_at = 0, nmoves = 0;
+      for (;;) {
+        int32_t v = -1;
+        double bg = -INFINITY;
+        const double e = excess(s.w0, s.w1);
+        for (const int32_t u : set) {
+          if (locked_[size_t(u)] || gain_[size_t(u)] < bg) continue;
+          const double w = g_.vwgt[u];
+          const double after = side[size_t(u)] == 0 ? excess(s.w0 - w, s.w1 + w) : excess(s.w0 + w, s.w1 - w);
+          if (after > 0 && after >= e) continue;
+          // Equal gains: move out of the side that is above its target.
+          if (gain_[size_t(u)] > bg || (side[size_t(u)] == 0) == (s.w0 > target0)) {
+            bg = gain_[size_t(u)];
+            v = u;
+          }
+        }
+        if (v < 0) break;
+        flip(v, label, s);
+        locked_[size_t(v)] = 1;
+        moves_[nmoves++] = v;
+        if (better(s, best)) {
+          best = s;
+          best_at = nmoves;
+        } else if (nmoves - best_at > max_useless) {
+          break;
+        }
+      }
+      for (size_t i = nmoves; i-- > best_at;) flip(moves_[i], label, s);
+      if (best_at == 0) break;
+    }
+  }
+
+  std::vector<int8_t> side;
+
+ private:
+  // gain[v] = what moving v to the other side saves in cut, over edges inside the subset.
+  Side gains(const std::vector<int32_t>& set, int32_t label) {
+    Side s;
+    for (const int32_t v : set) {
+      double ext = 0, in = 0;
+      for (int32_t j = g_.xadj[v]; j < g_.xadj[v + 1]; j++) {
+        const int32_t u = g_.adjncy[j];
+        if (part_[u] != label) continue;
+        (side[size_t(u)] == side[size_t(v)] ? in : ext) += g_.adjwgt[j];
+      }
+      gain_[size_t(v)] = ext - in;
+      s.cut += ext;
+      (side[size_t(v)] == 0 ? s.w0 : s.w1) += g_.vwgt[v];
+    }
+    s.cut /= 2;
+    return s;
+  }
+
+  void flip(int32_t v, int32_t label, Side& s) {
+    const int8_t from = side[size_t(v)];
+    s.cut -= gain_[size_t(v)];
+    gain_[size_t(v)] = -gain_[size_t(v)];
+    side[size_t(v)] = int8_t(1 - from);
+    if (from == 0) {
+      s.w0 -= g_.vwgt[v];
+      s.w1 += g_.vwgt[v];
+    } else {
+      s.w1 -= g_.vwgt[v];
+      s.w0 += g_.vwgt[v];
+    }
+    for (int32_t j = g_.xadj[v]; j < g_.xadj[v + 1]; j++) {
+      const int32_t u = g_.adjncy[j];
+      if (part_[u] != label) continue;
+      // u's edge to v was internal and is now external, or the reverse.
+      gain_[size_t(u)] += side[size_t(u)] == from ? 2 * g_.adjwgt[j] : -2 * g_.adjwgt[j];
+    }
+  }
+
+  const G& g_;
+  const int32_t* part_;
+  std::vector<double> gain_;
+  std::vector<uint8_t> locked_;
+  std::vector<int32_t> moves_;
+};
+
+// Recursive bisection of the vertices onto parts lo .. hi-1: share[p] sets the weight a part should
+// get (in proportion), limit[p] the most it may get; parts split in two halves by index.
+void bisect(const G& g, Bisector& b, int32_t* part, const double* share, const double* limit, int lo, int hi, int tries,
+            Rng& rng) {
+  if (hi - lo < 2) return;
+  const int mid = lo + ((hi - lo) >> 1);
+  std::vector<int32_t> set;
+  double w = 0;
+  for (int32_t v = 0; v < g.n; v++) {
+    if (part[v] != lo) continue;
+    set.push_back(v);
+    w += g.vwgt[v];
+  }
+  if (!set.empty()) {
+    double s0 = 0, s1 = 0, lim0 = 0, lim1 = 0;
+    for (int p = lo; p < mid; p++) s0 += share[p], lim0 += limit[p];
+    for (int p = mid; p < hi; p++) s1 += share[p], lim1 += limit[p];
+    const double target0 = s0 + s1 > 0 ? w * s0 / (s0 + s1) : w / 2;
+    auto excess = [&](const Side& x) { return std::max(0.0, x.w0 - lim0) + std::max(0.0, x.w1 - lim1); };
+    Side best;
+    std::vector<int8_t> best_side;
+    for (int t = 0; t < std::max(1, tries); t++) {
+      Side s = b.grow(set, lo, target0, lim0, rng);
+      b.fm(set, lo, s, target0, lim0, lim1, 4);
+      if (best_side.empty() || excess(s) < excess(best) || (excess(s) == excess(best) && s.cut < best.cut)) {
+        best = s;
+        best_side.resize(set.size());
+        for (size_t i = 0; i < set.size(); i++) best_side[i] = b.side[size_t(set[i])];
+      }
+    }
+    for (size_t i = 0; i < set.size(); i++)
+      if (best_side[i] == 1) part[set[i]] = mid;
+  }
+  bisect(g, b, part, share, limit, lo, mid, tries, rng);
+  bisect(g, b, part, share, limit, mid, hi, tries, rng);
+}
+
+// Coarse levels may exceed a site's proportional share by this fraction (METIS's default ufactor).
+constexpr double kCoarseSlack = 0.03;
+// A start placement is refined only when its cut is at most this many times the multilevel cut:
+// a far start (rank order of a random pattern) never won and cost as much as a multilevel run.
+constexpr double kStartWithin = 1.5;
+
+std::vector<double> loads_of(const G& g, const int32_t* part, int k) {
+  std::vector<double> loads(size_t(k), 0.0);
+  for (int32_t v = 0; v < g.n; v++) loads[size_t(part[v])] += g.vwgt[v];
+  return loads;
+}
+
+// Limits of one level: the capacities at the finest, the share plus slack (or the capacity) above.
+std::vector<double> level_limits(const std::vector<double>& caps, double weight, bool finest) {
+  if (finest) return caps;
+  double sum = 0;
+  for (const double c : caps) sum += c;
+  std::vector<double> l(caps.size());
+  for (size_t s = 0; s < caps.size(); s++)
+    l[s] = std::max(caps[s], std::floor(weight * caps[s] / sum * (1 + kCoarseSlack)));
+  return l;
+}
+
+// Greedy sweeps then FM on one level, sharing one connectivity table.
+void refine_level(const G& g, int32_t* part, double* loads, const double* limit, int k, const Options& o, Rng& rng) {
+  Conn conn(g, part, k, table_fits(g.n, k));
+  refine(g, part, loads, limit, k, o.passes, rng, conn);
+  const int32_t useless = std::max<int32_t>(50, std::min<int32_t>(500, g.n >> 6));
+  if (o.fm_rounds > 0) fm_refine(g, part, loads, limit, k, o.fm_rounds, useless, o.fm_work, conn);
+}
+
+// One multilevel run: coarsen, partition the coarsest graph, uncoarsen with refinement.
+double multilevel(const G& fine, const std::vector<double>& caps, double weight, const Options& o, Rng& rng,
+                  std::vector<int32_t>& out) {
+  const int k = int(caps.size());
+  const int32_t coarsen_to = std::max<int32_t>(2, o.coarsen_to > 0 ? o.coarsen_to : std::max(60, 10 * k));
+  // Coarsen while it pays: stop at coarsen_to vertices or when a level barely shrinks.
+  std::vector<std::unique_ptr<Level>> levels;
+  const int64_t max_vwgt = std::max<int64_t>(1, int64_t(std::ceil(1.5 * weight / coarsen_to)));
+  G cur = fine;
+  while (cur.n > coarsen_to) {
+    auto next = contract(cur, heavy_edge_matching(cur, max_vwgt, rng));
+    const int32_t was = cur.n;
+    if (next->vwgt.size() == size_t(cur.n)) break;
+    levels.push_back(std::move(next));
+    cur = levels.back()->view();
+    if (cur.n > 0.9 * was) break;
+  }
+  std::vector<int32_t> part(size_t(cur.n), 0);
+  {
+    const std::vector<double> limit = level_limits(caps, weight, levels.empty());
+    Bisector b(cur, part.data());
+    bisect(cur, b, part.data(), caps.data(), limit.data(), 0, k, o.tries, rng);
+  }
+  std::vector<double> loads = loads_of(cur, part.data(), k);
+  for (size_t i = levels.size() + 1; i-- > 0;) {
+    const G graph = i == 0 ? fine : levels[i - 1]->view();
+    if (i < levels.size()) {
+      // Project: a fine vertex goes where its coarse vertex went.
+      const std::vector<int32_t>& cmap = levels[i]->cmap;
+      std::vector<int32_t> finer(size_t(graph.n));
+      for (int32_t v = 0; v < graph.n; v++) finer[size_t(v)] = part[size_t(cmap[size_t(v)])];
+      part.swap(finer);
+      levels[i].reset();
+    }
+    const std::vector<double> limit = level_limits(caps, weight, i == 0);
+    if (!rebalance(graph, part.data(), loads.data(), limit.data(), k) && i == 0)
+      throw std::runtime_error(
+          "partition: the vertex weights do not fit the capacities (no site has room for what is left)");
+    refine_level(graph, part.data(), loads.data(), limit.data(), k, o, rng);
+  }
+  out.swap(part);
+  return edge_cut(fine, out.data());
+}
+
+}  // namespace
+}  // namespace detail
+
+// Throws unless every index the partitioner follows stays inside the arrays (what the caller's
+// full validation adds, symmetry and no repeated neighbours, only affects the quality).
+static void check_shape(const GraphView& g, const int32_t* start, int k) {
+  if (g.xadj[0] != 0) throw std::invalid_argument("partition: xadj[0] must be 0");
+  for (int32_t v = 0; v < g.n; v++) {
+    if (g.xadj[v + 1] < g.xadj[v]) throw std::invalid_argument("partition: xadj decreases");
+    if (g.vwgt && g.vwgt[v] < 0) throw std::invalid_argument("partition: negative vertex weight");
+    if (start && (start[v] < 0 || start[v] >= k)) throw std::invalid_argument("partition: start outside the sites");
+  }
+  for (int32_t j = 0; j < g.xadj[g.n]; j++)
+    if (g.adjncy[j] < 0 || g.adjncy[j] >= g.n) throw std::invalid_argument("partition: neighbour outside the graph");
+}
+
+double partition(const GraphView& g, const std::vector<double>& caps, const Options& o, const int32_t* start,
+                 int32_t* part) {
+  using namespace detail;
+  check_shape(g, start, int(caps.size()));
+  const int k = int(caps.size());
+  std::vector<int32_t> ones;
+  G fine = g;
+  if (!fine.vwgt) {
+    ones.assign(size_t(g.n), 1);
+    fine.vwgt = ones.data();
+  }
+  if (k <= 1 || g.n == 0) {
+    std::fill(part, part + g.n, 0);
+    return 0;
+  }
+  double weight = 0;
+  for (int32_t v = 0; v < g.n; v++) weight += fine.vwgt[v];
+  const int cuts = o.cuts > 0 ? o.cuts : std::max(1, std::min(8, int((512 + g.n - 1) / g.n)));
+  std::vector<int32_t> best, p;
+  double best_cut = 0;
+  for (int c = 0; c < cuts; c++) {
+    Rng rng(o.seed + uint32_t(c));
+    const double cut = multilevel(fine, caps, weight, o, rng, p);
+    if (best.empty() || cut < best_cut) {
+      best.swap(p);
+      best_cut = cut;
+    }
+  }
+  // The placement the ranks start from, refined, when that beats the multilevel cut: rank order
+  // often carries the application's locality (a slab decomposition of a stencil).
+  if (start && edge_cut(fine, start) <= kStartWithin * best_cut) {
+    p.assign(start, start + g.n);
+    std::vector<double> loads = loads_of(fine, p.data(), k);
+    if (rebalance(fine, p.data(), loads.data(), caps.data(), k)) {
+      Rng rng(o.seed);
+      refine_level(fine, p.data(), loads.data(), caps.data(), k, o, rng);
+      const double cut = edge_cut(fine, p.data());
+      if (cut < best_cut) {
+        best.swap(p);
+        best_cut = cut;
+      }
+    }
+  }
+  std::copy(best.begin(), best.end(), part);
+  return best_cut;
+}
+
+}  // namespace sitempi::partition

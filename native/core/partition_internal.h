@@ -1,0 +1,97 @@
+// Pieces of the partitioner shared by its files (partition.cpp: driver, coarsening, initial
+// bisection; partition_refine.cpp: the refinements). Not part of the API (partition.h).
+#pragma once
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "partition.h"
+
+namespace sitempi::partition::detail {
+
+// A small seeded generator (mulberry32, as the TypeScript side used): the only source of
+// randomness, so that a seed gives the same placement on every run and every machine.
+class Rng {
+ public:
+  explicit Rng(uint32_t seed) : s_(seed) {}
+  uint32_t next() {
+    uint32_t t = (s_ += 0x6d2b79f5u);
+    t = (t ^ (t >> 15)) * (t | 1u);
+    t ^= t + (t ^ (t >> 7)) * (t | 61u);
+    return t ^ (t >> 14);
+  }
+  uint32_t below(uint32_t n) { return next() % n; }
+  // A partial shuffle, as METIS permutes its visiting orders: len / 8 random swaps of 4 entries,
+  // so that most entries stay near where they were. Random enough to vary the matchings and
+  // sweeps, and the memory is then read mostly in order (a full shuffle misses the cache on
+  // nearly every vertex of a large graph).
+  void scramble(int32_t* a, int32_t len) {
+    if (len < 8) return shuffle(a, len);
+    for (int32_t i = 0; i < len / 8; i++) {
+      const int32_t v = int32_t(below(uint32_t(len - 3))), u = int32_t(below(uint32_t(len - 3)));
+      std::swap(a[v], a[u + 2]);
+      std::swap(a[v + 1], a[u + 3]);
+      std::swap(a[v + 2], a[u]);
+      std::swap(a[v + 3], a[u + 1]);
+    }
+  }
+  void shuffle(int32_t* a, int32_t len) {
+    for (int32_t i = len - 1; i > 0; i--) {
+      const int32_t j = int32_t(next() % uint32_t(i + 1));
+      const int32_t t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
+  }
+
+ private:
+  uint32_t s_;
+};
+
+// A graph whose vertex weights are always present (GraphView with vwgt set).
+using G = GraphView;
+
+inline int32_t degree(const G& g, int32_t v) { return g.xadj[v + 1] - g.xadj[v]; }
+
+// The connectivity of vertices to each of the k parts, read by the refinements. With a table (n x k
+// weights and neighbour counts, kept move by move as METIS keeps its per-vertex part degrees) the
+// best move of a vertex costs O(k); without (too many entries), it is recomputed from the adjacency.
+class Conn {
+ public:
+  Conn(const G& g, const int32_t* part, int k, bool table);
+  // Fills w[p] for every part p that v has a neighbour in (listed in parts[0 .. count)).
+  void of(const int32_t* part, int32_t v);
+  // v went from part `from` to part `to` (part[] already updated).
+  void moved(int32_t v, int from, int to);
+  // Whether v has a neighbour in a part other than its own.
+  bool boundary(const int32_t* part, int32_t v) const;
+  // The part other than own, with room for weight vw, that v is most connected to; -1 if none.
+  int best_target(int own, double vw, const double* loads, const double* limit) const;
+  // Weight of v's edges into p (after of(v)).
+  double to(int p) const { return seen_[size_t(p)] == stamp_ ? w[size_t(p)] : 0; }
+
+  std::vector<double> w;
+  std::vector<int32_t> parts;
+  int count = 0;
+
+ private:
+  const G& g_;
+  int k_;
+  bool table_;
+  std::vector<int32_t> seen_;
+  int32_t stamp_ = 0;
+  std::vector<double> cw_;
+  std::vector<int32_t> cn_;
+};
+
+// Whether a table of n x k entries is affordable (12 bytes each).
+inline bool table_fits(int32_t n, int k) { return int64_t(n) * k <= (int64_t(1) << 23) && k <= 64; }
+
+// Greedy boundary refinement (refine), k-way FM (fm_refine) and the balancing step (rebalance) of
+// partition_refine.cpp; see there.
+void refine(const G& g, int32_t* part, double* loads, const double* limit, int k, int passes, Rng& rng, Conn& conn);
+void fm_refine(const G& g, int32_t* part, double* loads, const double* limit, int k, int rounds, int32_t max_useless,
+               double work_per_round, Conn& conn);
+bool rebalance(const G& g, int32_t* part, double* loads, const double* limit, int k);
+
+}  // namespace sitempi::partition::detail

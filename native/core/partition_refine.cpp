@@ -1,0 +1,371 @@
+// Refinement of a k-way partition, as METIS refines: greedy boundary sweeps (vertices move to the
+// part they are most connected to when that lowers the cut, or keeps it and evens the loads),
+// k-way Fiduccia-Mattheyses (C. M. Fiduccia and R. M. Mattheyses, "A Linear-Time Heuristic for
+// Improving Network Partitions": best moves first even at a loss, rolled back to the lowest cut
+// seen), and a balancing step that empties parts a coarser level left above their limit.
+#include <algorithm>
+#include <numeric>
+
+#include "partition_internal.h"
+
+namespace sitempi::partition::detail {
+
+Conn::Conn(const G& g, const int32_t* part, int k, bool table)
+    : w(size_t(k)), parts(size_t(k)), g_(g), k_(k), table_(table), seen_(size_t(k), 0) {
+  if (!table_) return;
+  cw_.assign(size_t(g.n) * size_t(k), 0.0);
+  cn_.assign(size_t(g.n) * size_t(k), 0);
+  for (int32_t v = 0; v < g.n; v++) {
+    const size_t row = size_t(v) * size_t(k);
+    for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++) {
+      const size_t p = row + size_t(part[g.adjncy[j]]);
+      cw_[p] += g.adjwgt[j];
+      cn_[p]++;
+    }
+  }
+}
+
+void Conn::of(const int32_t* part, int32_t v) {
+  const int32_t s = ++stamp_;
+  int c = 0;
+  if (table_) {
+    const size_t row = size_t(v) * size_t(k_);
+    for (int p = 0; p < k_; p++) {
+      if (cn_[row + size_t(p)] == 0) continue;
+      seen_[size_t(p)] = s;
+      w[size_t(p)] = cw_[row + size_t(p)];
+      parts[size_t(c++)] = p;
+    }
+  } else {
+    for (int32_t j = g_.xadj[v]; j < g_.xadj[v + 1]; j++) {
+      const int32_t p = part[g_.adjncy[j]];
+      if (seen_[size_t(p)] != s) {
+        seen_[size_t(p)] = s;
+        w[size_t(p)] = 0;
+        parts[size_t(c++)] = p;
+      }
+      w[size_t(p)] += g_.adjwgt[j];
+    }
+  }
+  count = c;
+}
+
+void Conn::moved(int32_t v, int from, int to) {
+  if (!table_) return;
+  for (int32_t j = g_.xadj[v]; j < g_.xadj[v + 1]; j++) {
+    const size_t row = size_t(g_.adjncy[j]) * size_t(k_);
+    cw_[row + size_t(from)] -= g_.adjwgt[j];
+    cn_[row + size_t(from)]--;
+    cw_[row + size_t(to)] += g_.adjwgt[j];
+    cn_[row + size_t(to)]++;
+  }
+}
+
+bool Conn::boundary(const int32_t* part, int32_t v) const {
+  if (table_) return cn_[size_t(v) * size_t(k_) + size_t(part[v])] < degree(g_, v);
+  const int32_t own = part[v];
+  for (int32_t j = g_.xadj[v]; j < g_.xadj[v + 1]; j++)
+    if (part[g_.adjncy[j]] != own) return true;
+  return false;
+}
+
+int Conn::best_target(int own, double vw, const double* loads, const double* limit) const {
+  int best = -1;
+  double best_w = -1;
+  for (int i = 0; i < count; i++) {
+    const int p = parts[size_t(i)];
+    if (p == own || loads[p] + vw > limit[p]) continue;
+    const double x = w[size_t(p)];
+    if (x > best_w || (x == best_w && loads[p] * limit[best] < loads[best] * limit[p])) {
+      best = p;
+      best_w = x;
+    }
+  }
+  return best;
+}
+
+void refine(const G& g, int32_t* part, double* loads, const double* limit, int k, int passes, Rng& rng, Conn& conn) {
+  const int32_t n = g.n;
+  std::vector<int32_t> list(static_cast<size_t>(n)), next(static_cast<size_t>(n)), queued(size_t(n), 0);
+  // Internal and external degree of every vertex, kept move by move (as METIS does): a vertex
+  // whose external degree is below its internal one has no move that keeps the cut.
+  std::vector<double> id(static_cast<size_t>(n)), ed(static_cast<size_t>(n));
+  int32_t len = 0;
+  for (int32_t v = 0; v < n; v++) {
+    const int32_t p = part[v];
+    double i = 0, e = 0;
+    for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++) (part[g.adjncy[j]] == p ? i : e) += g.adjwgt[j];
+    id[size_t(v)] = i;
+    ed[size_t(v)] = e;
+    if (e > 0 || (e == 0 && conn.boundary(part, v))) list[size_t(len++)] = v;
+  }
+  for (int pass = 1; pass <= passes && len > 0; pass++) {
+    rng.shuffle(list.data(), len);
+    int32_t nlen = 0, moved = 0;
+    for (int32_t i = 0; i < len; i++) {
+      const int32_t v = list[size_t(i)];
+      if (ed[size_t(v)] < id[size_t(v)]) continue;  // no move can gain or keep the cut
+      const int own = part[v];
+      conn.of(part, v);
+      if (conn.count == 0 || (conn.count == 1 && conn.parts[0] == own)) continue;  // interior now
+      const double vw = g.vwgt[v];
+      const int to = conn.best_target(own, vw, loads, limit);
+      if (to < 0) continue;
+      const double gain = conn.w[size_t(to)] - conn.to(own);
+      // A move that keeps the cut must even the loads (relative to the limits), so sweeps end.
+      if (!(gain > 0 || (gain == 0 && vw > 0 && (loads[to] + vw) * limit[own] < loads[own] * limit[to]))) continue;
+      part[v] = to;
+      conn.moved(v, own, to);
+      loads[own] -= vw;
+      loads[to] += vw;
+      moved++;
+      const double deg = id[size_t(v)] + ed[size_t(v)];
+      id[size_t(v)] = conn.w[size_t(to)];
+      ed[size_t(v)] = deg - id[size_t(v)];
+      if (queued[size_t(v)] != pass) {
+        queued[size_t(v)] = pass;
+        next[size_t(nlen++)] = v;
+      }
+      for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++) {
+        const int32_t u = g.adjncy[j];
+        const int pu = part[u];
+        if (pu == own) {
+          id[size_t(u)] -= g.adjwgt[j];
+          ed[size_t(u)] += g.adjwgt[j];
+        } else if (pu == to) {
+          id[size_t(u)] += g.adjwgt[j];
+          ed[size_t(u)] -= g.adjwgt[j];
+        }
+        if (queued[size_t(u)] != pass) {
+          queued[size_t(u)] = pass;
+          next[size_t(nlen++)] = u;
+        }
+      }
+    }
+    std::swap(list, next);
+    len = nlen;
+    if (moved == 0) break;
+  }
+}
+
+bool rebalance(const G& g, int32_t* part, double* loads, const double* limit, int k) {
+  auto over = [&](int p) { return loads[p] > limit[p]; };
+  auto any_over = [&] {
+    for (int p = 0; p < k; p++)
+      if (over(p)) return true;
+    return false;
+  };
+  if (!any_over()) return true;
+  Conn conn(g, part, k, false);
+  // The most connected part with room; any part with room (the least full) when v touches none.
+  auto best_room = [&](int32_t v) {
+    const int own = part[v];
+    const double vw = g.vwgt[v];
+    int to = conn.best_target(own, vw, loads, limit);
+    if (to < 0) {
+      for (int p = 0; p < k; p++)
+        if (p != own && loads[p] + vw <= limit[p] && (to < 0 || loads[p] * limit[to] < loads[to] * limit[p])) to = p;
+    }
+    return to;
+  };
+  std::vector<int32_t> cand;
+  std::vector<double> gain;
+  std::vector<int32_t> order;
+  for (int round = 0; round < 4; round++) {
+    cand.clear();
+    gain.clear();
+    for (int32_t v = 0; v < g.n; v++) {
+      if (!over(part[v])) continue;
+      conn.of(part, v);
+      const int to = best_room(v);
+      if (to < 0) continue;
+      cand.push_back(v);
+      gain.push_back(conn.to(to) - conn.to(part[v]));
+    }
+    order.resize(cand.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+      return gain[size_t(a)] != gain[size_t(b)] ? gain[size_t(a)] > gain[size_t(b)] : cand[size_t(a)] < cand[size_t(b)];
+    });
+    for (const int32_t i : order) {
+      const int32_t v = cand[size_t(i)];
+      const int own = part[v];
+      if (!over(own)) continue;
+      conn.of(part, v);
+      const int to = best_room(v);
+      if (to < 0) continue;
+      part[v] = to;
+      loads[own] -= g.vwgt[v];
+      loads[to] += g.vwgt[v];
+    }
+    if (!any_over()) return true;
+  }
+  return false;
+}
+
+namespace {
+
+// An indexed max-heap of vertices by gain; equal gains by lower vertex, so that the order never
+// depends on history.
+class GainHeap {
+ public:
+  explicit GainHeap(int32_t n) : heap_(static_cast<size_t>(n)), pos_(size_t(n), -1), key(static_cast<size_t>(n)) {}
+  void set(int32_t v, double k) {
+    if (pos_[size_t(v)] < 0) {
+      key[size_t(v)] = k;
+      heap_[size_t(size)] = v;
+      pos_[size_t(v)] = size++;
+      up(pos_[size_t(v)]);
+    } else {
+      const double old = key[size_t(v)];
+      key[size_t(v)] = k;
+      if (k > old)
+        up(pos_[size_t(v)]);
+      else
+        down(pos_[size_t(v)]);
+    }
+  }
+  int32_t top() const { return heap_[0]; }
+  void remove(int32_t v) {
+    const int32_t i = pos_[size_t(v)];
+    if (i < 0) return;
+    const int32_t last = heap_[size_t(--size)];
+    pos_[size_t(v)] = -1;
+    if (i == size) return;
+    heap_[size_t(i)] = last;
+    pos_[size_t(last)] = i;
+    up(i);
+    down(pos_[size_t(last)]);
+  }
+  void clear() {
+    for (int32_t i = 0; i < size; i++) pos_[size_t(heap_[size_t(i)])] = -1;
+    size = 0;
+  }
+  int32_t size = 0;
+
+ private:
+  bool above(int32_t a, int32_t b) const {
+    const double ka = key[size_t(a)], kb = key[size_t(b)];
+    return ka > kb || (ka == kb && a < b);
+  }
+  void up(int32_t i) {
+    const int32_t v = heap_[size_t(i)];
+    while (i > 0) {
+      const int32_t p = (i - 1) >> 1;
+      if (!above(v, heap_[size_t(p)])) break;
+      heap_[size_t(i)] = heap_[size_t(p)];
+      pos_[size_t(heap_[size_t(i)])] = i;
+      i = p;
+    }
+    heap_[size_t(i)] = v;
+    pos_[size_t(v)] = i;
+  }
+  void down(int32_t i) {
+    const int32_t v = heap_[size_t(i)];
+    for (;;) {
+      int32_t c = 2 * i + 1;
+      if (c >= size) break;
+      if (c + 1 < size && above(heap_[size_t(c + 1)], heap_[size_t(c)])) c++;
+      if (!above(heap_[size_t(c)], v)) break;
+      heap_[size_t(i)] = heap_[size_t(c)];
+      pos_[size_t(heap_[size_t(i)])] = i;
+      i = c;
+    }
+    heap_[size_t(i)] = v;
+    pos_[size_t(v)] = i;
+  }
+  std::vector<int32_t> heap_, pos_;
+
+ public:
+  std::vector<double> key;
+};
+
+}  // namespace
+
+void fm_refine(const G& g, int32_t* part, double* loads, const double* limit, int k, int rounds, int32_t max_useless,
+               double work_per_round, Conn& conn) {
+  const int32_t n = g.n;
+  // Moves may overfill a part by one vertex (so that two moves can swap vertices between full
+  // parts); only states within the limits are kept.
+  int32_t heaviest = 0;
+  for (int32_t v = 0; v < n; v++) heaviest = std::max(heaviest, g.vwgt[v]);
+  std::vector<double> room(static_cast<size_t>(k));
+  for (int p = 0; p < k; p++) room[size_t(p)] = limit[p] + heaviest;
+  int over = 0;
+  for (int p = 0; p < k; p++) over += loads[p] > limit[p];
+  GainHeap heap(n);
+  std::vector<int32_t> target(static_cast<size_t>(n)), locked(size_t(n), 0), moved_v(static_cast<size_t>(n)),
+      moved_from(static_cast<size_t>(n));
+  double work = 0;
+  // The best move of v now (heap entry set by the caller), or none (entry removed): its gain, or
+  // false.
+  auto evaluate = [&](int32_t v, double& gain) {
+    const int own = part[v];
+    work += degree(g, v);
+    conn.of(part, v);
+    const int to = conn.count > 1 || (conn.count == 1 && conn.parts[0] != own)
+                       ? conn.best_target(own, g.vwgt[v], loads, room.data())
+                       : -1;
+    if (to < 0) {
+      heap.remove(v);
+      return false;
+    }
+    target[size_t(v)] = to;
+    gain = conn.w[size_t(to)] - conn.to(own);
+    return true;
+  };
+  for (int round = 1; round <= rounds; round++) {
+    heap.clear();
+    work = 0;
+    double gain;
+    for (int32_t v = 0; v < n; v++)
+      if (conn.boundary(part, v) && evaluate(v, gain)) heap.set(v, gain);
+    const double budget = work + work_per_round * g.xadj[n];
+    double cut = 0, best_cut = 0;  // relative to the round's start
+    int32_t best_at = 0, nm = 0;
+    while (heap.size > 0) {
+      const int32_t v = heap.top();
+      if (!evaluate(v, gain)) continue;
+      if (gain != heap.key[size_t(v)]) {
+        heap.set(v, gain);  // stale: a part filled up since
+        continue;
+      }
+      heap.remove(v);
+      const int from = part[v], to = target[size_t(v)];
+      part[v] = to;
+      conn.moved(v, from, to);
+      over -= (loads[from] > limit[from]) + (loads[to] > limit[to]);
+      loads[from] -= g.vwgt[v];
+      loads[to] += g.vwgt[v];
+      over += (loads[from] > limit[from]) + (loads[to] > limit[to]);
+      locked[size_t(v)] = round;
+      moved_v[size_t(nm)] = v;
+      moved_from[size_t(nm++)] = from;
+      cut -= gain;
+      if (cut < best_cut && over == 0) {
+        best_cut = cut;
+        best_at = nm;
+      } else if (nm - best_at > max_useless) {
+        break;
+      }
+      if (work > budget) break;
+      for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++) {
+        const int32_t u = g.adjncy[j];
+        double gu;
+        if (locked[size_t(u)] != round && evaluate(u, gu)) heap.set(u, gu);
+      }
+    }
+    for (int32_t i = nm - 1; i >= best_at; i--) {
+      const int32_t v = moved_v[size_t(i)];
+      loads[part[v]] -= g.vwgt[v];
+      loads[moved_from[size_t(i)]] += g.vwgt[v];
+      conn.moved(v, part[v], moved_from[size_t(i)]);
+      part[v] = moved_from[size_t(i)];
+    }
+    over = 0;
+    for (int p = 0; p < k; p++) over += loads[p] > limit[p];
+    if (best_at == 0) break;
+  }
+}
+
+}  // namespace sitempi::partition::detail
