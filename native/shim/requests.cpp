@@ -264,9 +264,13 @@ void Snapshot::take(int n, const MPI_Request* reqs) noexcept {
                        [](const Hit& a, const Hit& b) { return a.index < b.index; });
 }
 
-void Snapshot::complete(Call& call, int index, const MPI_Status* st) noexcept {
+const Snapshot::Hit* Snapshot::find(int index) const noexcept {
   const Hit* h = std::lower_bound(hits_, hits_ + nhits_, index, [](const Hit& a, int i) { return a.index < i; });
-  if (h == hits_ + nhits_ || h->index != index) return;
+  return h == hits_ + nhits_ || h->index != index ? nullptr : h;
+}
+
+void Snapshot::complete(Call& call, const Hit& hit, const MPI_Status* st) noexcept {
+  const Hit* h = &hit;
   if (h->pending) {
     PendingRecv e;
     bool had;

@@ -89,9 +89,11 @@ class Snapshot {
   template <typename S>
   void completed(Call& call, int index, const S& sts, int status_index) noexcept {
     if (!nhits_) return;
+    const Hit* h = find(index);
+    if (!h) return;  // a request not followed: its status is not read
     MPI_Status st;
     const bool have = sts.get(status_index, st);
-    complete(call, index, have ? &st : nullptr);
+    complete(call, *h, have ? &st : nullptr);
   }
   void started(Call& call) noexcept;
   void freed() noexcept;
@@ -99,12 +101,13 @@ class Snapshot {
  private:
   void take(int n, const MPI_Request* reqs) noexcept;
   void add(int index, MPI_Request req, bool pending) noexcept;
-  void complete(Call& call, int index, const MPI_Status* st) noexcept;
   struct Hit {
     int index;
     bool pending;  // in the receive table; otherwise a persistent request
     MPI_Request req;
   };
+  const Hit* find(int index) const noexcept;
+  void complete(Call& call, const Hit& h, const MPI_Status* st) noexcept;
   static constexpr int kInline = 8;
   Hit own_[kInline];
   Hit* hits_ = own_;  // in index order; beyond kInline: a per-thread pool
