@@ -25,6 +25,7 @@ export function batchColumns(n: number): Required<Omit<BatchColumns, 'seq' | 'dr
     duration: new Float64Array(n),
     crossMsgs: new Uint32Array(n),
     crossBytes: new Float64Array(n),
+    tag: new Uint32Array(n),
   };
 }
 

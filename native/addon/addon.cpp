@@ -243,17 +243,18 @@ class Column {
   size_t n_ = 0;
 };
 
-// encodeBatch({seq, dropped, epoch, fn, peer, bytes, comm, alg, start, duration}) -> Buffer (one frame)
+// encodeBatch({seq, dropped, epoch, fn, peer, bytes, comm, alg, start, duration, crossMsgs?, crossBytes?, tag?})
+//   -> Buffer (one frame)
 Napi::Value EncodeBatch(const Napi::CallbackInfo& info) {
   Napi::Object o = info[0].As<Napi::Object>();
   const size_t n = o.Get("fn").As<Napi::TypedArray>().ElementLength();
   std::vector<wire::Record> recs(n);
   const Column fn(o, "fn"), peer(o, "peer"), bytes(o, "bytes"), comm(o, "comm"), alg(o, "alg"), start(o, "start"),
-      duration(o, "duration"), cross_msgs(o, "crossMsgs"), cross_bytes(o, "crossBytes");
+      duration(o, "duration"), cross_msgs(o, "crossMsgs"), cross_bytes(o, "crossBytes"), tag(o, "tag");
   for (size_t i = 0; i < n; ++i) {
-    recs[i] = {fn.at<uint32_t>(i),       peer.at<int32_t>(i),        bytes.at<uint64_t>(i),
-               comm.at<uint32_t>(i),     alg.at<uint32_t>(i),        start.at<uint64_t>(i),
-               duration.at<uint64_t>(i), cross_msgs.at<uint32_t>(i), cross_bytes.at<uint64_t>(i)};
+    recs[i] = {fn.at<uint32_t>(i),          peer.at<int32_t>(i),   bytes.at<uint64_t>(i),    comm.at<uint32_t>(i),
+               alg.at<uint32_t>(i),         start.at<uint64_t>(i), duration.at<uint64_t>(i), cross_msgs.at<uint32_t>(i),
+               cross_bytes.at<uint64_t>(i), tag.at<uint32_t>(i)};
   }
   std::vector<uint8_t> out;
   wire::append_batch(out, to_u64(o.Get("seq")), to_u64(o.Get("dropped")), to_u64(o.Get("epoch")), recs.data(), n);

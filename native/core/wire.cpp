@@ -126,10 +126,10 @@ struct FixedScale {
   uint64_t at(uint64_t t) const { return t > origin ? span(t - origin) : 0; }
 };
 
-// The packed columns, Batch fields fn..cross_bytes (consecutive numbers), one scratch column each
-// (room for a 10-byte varint per record). Column k is field kFirstColumn + k.
+// The packed columns, Batch fields fn..tag (consecutive numbers), one scratch column each (room
+// for a 10-byte varint per record). Column k is field kFirstColumn + k.
 constexpr uint32_t kFirstColumn = BatchField::kFn;
-constexpr int kColumns = int(BatchField::kCrossBytes - kFirstColumn + 1);
+constexpr int kColumns = int(BatchField::kTag - kFirstColumn + 1);
 constexpr int column(uint32_t field) { return int(field - kFirstColumn); }
 using B = BatchField;
 struct Columns {
@@ -149,10 +149,14 @@ void put_column(Columns& c, int k, const R* r, size_t n, F value) {
   for (size_t i = 0; i < n; ++i) p = put_varint(p, value(r[i]));
   c.end[k] = p;
 }
+// A slot without extension keeps its tag in the high half of fn (wire.h).
+inline uint32_t fn_of(const Slot& x) { return x.fn & kFnMask; }
+inline uint32_t fn_of(const Record& x) { return x.fn; }
+
 // Function, peer, bytes, communicator, start (delta-coded), duration.
 template <typename R>
 void put_common_columns(Columns& c, const R* r, size_t n, const FixedScale& fs) {
-  put_column(c, column(B::kFn), r, n, [](const R& x) { return uint64_t(x.fn); });
+  put_column(c, column(B::kFn), r, n, [](const R& x) { return uint64_t(fn_of(x)); });
   put_column(c, column(B::kPeer), r, n, [](const R& x) { return zigzag(x.peer); });
   put_column(c, column(B::kBytes), r, n, [](const R& x) { return uint64_t(x.bytes); });
   put_column(c, column(B::kComm), r, n, [](const R& x) { return uint64_t(x.comm); });
@@ -167,14 +171,15 @@ void put_common_columns(Columns& c, const R* r, size_t n, const FixedScale& fs) 
   put_column(c, column(B::kDuration), r, n, [&](const R& x) { return fs.span(x.duration); });
 }
 
-// Assembles the frame; the alg and cross columns are left out when all zero (decoders read a
+// Assembles the frame; the alg, cross and tag columns are left out when all zero (decoders read a
 // missing column as zeros).
 void put_batch_frame(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch, const Columns& c,
-                     bool any_alg, bool any_cross) {
+                     bool any_alg, bool any_cross, bool any_tag) {
   size_t len[kColumns];
   for (int k = 0; k < kColumns; ++k) len[k] = size_t(c.end[k] - c.col[k]);
   if (!any_alg) len[column(B::kAlg)] = 0;
   if (!any_cross) len[column(B::kCrossMsgs)] = len[column(B::kCrossBytes)] = 0;
+  if (!any_tag) len[column(B::kTag)] = 0;
   size_t body = field_u64_size(B::kSeq, seq) + field_u64_size(B::kDropped, dropped) + field_u64_size(B::kEpoch, epoch);
   for (int k = 0; k < kColumns; ++k) body += field_len_size(kFirstColumn + uint32_t(k), len[k]);
   Writer w(out);
@@ -193,27 +198,34 @@ void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uin
                   TimeScale time) {
   Columns c(n);
   put_common_columns(c, r, n, FixedScale(time));
-  bool any_alg = false, any_cross = false;
+  bool any_alg = false, any_cross = false, any_tag = false;
   for (size_t i = 0; i < n; ++i) {
     any_alg |= r[i].alg != 0;
     any_cross |= (r[i].cross_msgs | r[i].cross_bytes) != 0;
+    any_tag |= r[i].tag != 0;
   }
   if (any_alg) put_column(c, column(B::kAlg), r, n, [](const Record& x) { return uint64_t(x.alg); });
   if (any_cross) {
     put_column(c, column(B::kCrossMsgs), r, n, [](const Record& x) { return uint64_t(x.cross_msgs); });
     put_column(c, column(B::kCrossBytes), r, n, [](const Record& x) { return x.cross_bytes; });
   }
-  put_batch_frame(out, seq, dropped, epoch, c, any_alg, any_cross);
+  if (any_tag) put_column(c, column(B::kTag), r, n, [](const Record& x) { return uint64_t(x.tag); });
+  put_batch_frame(out, seq, dropped, epoch, c, any_alg, any_cross, any_tag);
 }
 
 void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uint64_t epoch, const Slot* s, size_t n,
                   TimeScale time) {
   bool extended = false;
-  for (size_t i = 0; i < n; ++i) extended |= s[i].fn == kExtension;
+  uint32_t tags = 0;
+  for (size_t i = 0; i < n; ++i) {
+    extended |= s[i].fn == kExtension;
+    tags |= s[i].fn >> 16;
+  }
   if (!extended) {  // the common case: the slots are the records
     Columns c(n);
     put_common_columns(c, s, n, FixedScale(time));
-    put_batch_frame(out, seq, dropped, epoch, c, false, false);
+    if (tags) put_column(c, column(B::kTag), s, n, [](const Slot& x) { return uint64_t(x.fn >> 16); });
+    put_batch_frame(out, seq, dropped, epoch, c, false, false, tags != 0);
     return;
   }
   // Fold each extension into the record before it.
@@ -222,13 +234,14 @@ void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uin
   for (size_t i = 0; i < n; ++i) {
     const Slot& x = s[i];
     if (x.fn == kExtension) continue;  // only after a record: never written alone
-    Record r{x.fn, x.peer, x.bytes, x.comm, 0, x.start, x.duration, 0, 0};
+    Record r{fn_of(x), x.peer, x.bytes, x.comm, 0, x.start, x.duration, 0, 0, x.fn >> 16};
     if (i + 1 < n && s[i + 1].fn == kExtension) {
       const Slot& e = s[++i];
       r.alg = uint32_t(e.peer);
       r.cross_msgs = e.comm;
       r.cross_bytes = e.bytes;
       r.duration = e.start;
+      if (r.tag == kTagInline) r.tag = e.duration;
     }
     recs.push_back(r);
   }

@@ -21,36 +21,41 @@ struct Record {
   uint64_t duration;
   uint32_t cross_msgs;  // collectives: messages and bytes this rank sent to other sites
   uint64_t cross_bytes;
+  uint32_t tag;  // point-to-point tag (0 elsewhere)
 };
 
 // The shim's in-memory form of a record, written on the application's critical path: 32 bytes
-// (a Record is 56). What rarely occurs — an algorithm id, cross-site counts, a duration of 2^32
-// ticks (about 1.5 s) or more — goes into a second, extension slot right after it, which the
-// encoder folds back into the record.
+// (a Record is 64). A tag below kTagInline rides in the high half of `fn` (function id | role
+// takes the low 16 bits). What rarely occurs — an algorithm id, cross-site counts, a duration of
+// 2^32 ticks (about 1.5 s) or more, a larger tag — goes into a second, extension slot right after
+// it, which the encoder folds back into the record.
 struct Slot {
-  uint32_t fn;        // Record.fn; kExtension: this slot extends the one before
+  uint32_t fn;        // Record.fn | tag << 16; kExtension: this slot extends the one before
   int32_t peer;       // extension: alg
   uint64_t bytes;     // extension: cross_bytes
   uint64_t start;     // extension: the full duration
   uint32_t comm;      // extension: cross_msgs
-  uint32_t duration;  // kLongDuration: the full duration is in the extension
+  uint32_t duration;  // kLongDuration: the full duration is in the extension; extension: the tag
 };
 static_assert(sizeof(Slot) == 32, "two slots per cache line");
-constexpr uint32_t kExtension = 0xFFFFFFFFu;  // never a function id | role
+constexpr uint32_t kExtension = 0xFFFFFFFFu;  // never a function id | role (below 2^16)
 constexpr uint32_t kLongDuration = 0xFFFFFFFFu;
+constexpr uint32_t kTagInline = 0xFFFFu;  // in Slot.fn's high half: the tag is in the extension
+constexpr uint32_t kFnMask = 0xFFFFu;
 
-inline bool needs_extension(uint32_t alg, uint32_t cross_msgs, uint64_t cross_bytes, uint64_t duration) {
-  return (alg | cross_msgs | cross_bytes) != 0 || duration >= kLongDuration;
+inline bool needs_extension(uint32_t alg, uint32_t cross_msgs, uint64_t cross_bytes, uint64_t duration,
+                            uint32_t tag = 0) {
+  return (alg | cross_msgs | cross_bytes) != 0 || duration >= kLongDuration || tag >= kTagInline;
 }
-// Writes one record as one or two slots; returns how many.
+// Writes one record as one or two slots; returns how many. fn (id | role) must be below 2^16.
 inline int pack(Slot* s, uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t start,
-                uint64_t duration, uint32_t cross_msgs, uint64_t cross_bytes) {
-  s->fn = fn;
+                uint64_t duration, uint32_t cross_msgs, uint64_t cross_bytes, uint32_t tag = 0) {
+  s->fn = fn | ((tag < kTagInline ? tag : kTagInline) << 16);
   s->peer = peer;
   s->bytes = bytes;
   s->start = start;
   s->comm = comm;
-  if (!needs_extension(alg, cross_msgs, cross_bytes, duration)) {
+  if (!needs_extension(alg, cross_msgs, cross_bytes, duration, tag)) {
     s->duration = uint32_t(duration);
     return 1;
   }
@@ -61,7 +66,7 @@ inline int pack(Slot* s, uint32_t fn, int32_t peer, uint64_t bytes, uint32_t com
   e.bytes = cross_bytes;
   e.start = duration;
   e.comm = cross_msgs;
-  e.duration = 0;
+  e.duration = tag;
   return 2;
 }
 

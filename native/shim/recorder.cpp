@@ -117,7 +117,7 @@ void recorder_on_chunk(void (*wake)()) { g_wake.store(wake, std::memory_order_re
 
 // The chunk is full or a flush was requested (or the thread has no chunk yet).
 void append_slow(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t t0, uint64_t dt,
-                 uint32_t cross_msgs, uint64_t cross_bytes) {
+                 uint32_t cross_msgs, uint64_t cross_bytes, uint32_t tag) {
   ThreadRegistration& reg = registration();
   ThreadFast& f = t_fast;
   const uint64_t gen = g_flush_gen.load(std::memory_order_relaxed);
@@ -129,7 +129,7 @@ void append_slow(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint3
     g_dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  f.n += uint32_t(wire::pack(f.recs + f.n, fn, peer, bytes, comm, alg, t0, dt, cross_msgs, cross_bytes));
+  f.n += uint32_t(wire::pack(f.recs + f.n, fn, peer, bytes, comm, alg, t0, dt, cross_msgs, cross_bytes, tag));
 }
 
 bool take_full_chunk(Chunk& out) {

@@ -49,10 +49,10 @@ void set_epoch_in_force(uint64_t epoch);
 inline bool enter() { return __builtin_expect(t_fast.depth == 0, 1) && g_active.load(std::memory_order_relaxed); }
 
 void append_slow(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t t0, uint64_t dt,
-                 uint32_t cross_msgs, uint64_t cross_bytes);
+                 uint32_t cross_msgs, uint64_t cross_bytes, uint32_t tag);
 
 inline void append(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t t0, uint64_t t1,
-                   uint32_t cross_msgs = 0, uint64_t cross_bytes = 0) {
+                   uint32_t cross_msgs = 0, uint64_t cross_bytes = 0, uint32_t tag = 0) {
   ThreadFast& f = t_fast;
   const uint64_t dt = t1 - t0;
   if (__builtin_expect(f.n < f.cap && f.flush_gen == g_flush_gen.load(std::memory_order_relaxed), 1)) {
@@ -60,10 +60,10 @@ inline void append(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uin
     if ((fn >> kRoleShift) <= kRoleColl) f.mpi_ticks += dt;  // parts carry no time of their own
     // Straight into the chunk: a record built on the stack and copied would be re-read with wide
     // loads that cannot forward from its narrow stores (a stall of a dozen cycles each).
-    f.n += uint32_t(wire::pack(f.recs + f.n, fn, peer, bytes, comm, alg, t0, dt, cross_msgs, cross_bytes));
+    f.n += uint32_t(wire::pack(f.recs + f.n, fn, peer, bytes, comm, alg, t0, dt, cross_msgs, cross_bytes, tag));
     return;
   }
-  append_slow(fn, peer, bytes, comm, alg, t0, dt, cross_msgs, cross_bytes);
+  append_slow(fn, peer, bytes, comm, alg, t0, dt, cross_msgs, cross_bytes, tag);
 }
 
 // One intercepted call: times it and emits its records. Exactly one primary record per call.
@@ -78,11 +78,12 @@ class Call {
   void other(MPI_Comm c = MPI_COMM_NULL, int peer_world = -1) {
     primary(kRoleOther, peer_world, 0, c == MPI_COMM_NULL ? 0 : comm_local_id(c));
   }
-  void p2p(Role role, MPI_Comm c, int peer, int64_t count, MPI_Datatype t) {
-    primary(role, comm_world_rank(c, peer), type_bytes(t, count), comm_local_id(c));
+  // tag: the message's tag (a receive's from its status); 0 where not known
+  void p2p(Role role, MPI_Comm c, int peer, int64_t count, MPI_Datatype t, uint32_t tag = 0) {
+    primary(role, comm_world_rank(c, peer), type_bytes(t, count), comm_local_id(c), 0, tag);
   }
-  void p2p_bytes(Role role, MPI_Comm c, int peer, uint64_t bytes) {
-    primary(role, comm_world_rank(c, peer), bytes, comm_local_id(c));
+  void p2p_bytes(Role role, MPI_Comm c, int peer, uint64_t bytes, uint32_t tag = 0) {
+    primary(role, comm_world_rank(c, peer), bytes, comm_local_id(c), 0, tag);
   }
   void rma(Role role, MPI_Win w, int target, int64_t count, MPI_Datatype t) {
     primary(role, win_world_rank(w, target), type_bytes(t, count), win_local_id(w));
@@ -102,17 +103,17 @@ class Call {
     // Stamped with the call's start: records of a thread stay in start order (delta coding).
     if (bytes) append(fn_ | (role << kRoleShift), comm_world_rank(c, peer), bytes, comm_local_id(c), 0, t0_, t0_);
   }
-  // A record for another operation completing inside this call (e.g. an ANY_SOURCE receive
-  // resolved at Wait): no time of its own.
-  void completed(uint32_t fn, Role role, int32_t peer_world, uint64_t bytes, uint32_t comm) {
-    append(fn | (role << kRoleShift), peer_world, bytes, comm, 0, t1_, t1_);
+  // A record for another operation completing inside this call (a receive request completed by
+  // a Wait, with what its status says): no time of its own.
+  void completed(uint32_t fn, Role role, int32_t peer_world, uint64_t bytes, uint32_t comm, uint32_t tag = 0) {
+    append(fn | (role << kRoleShift), peer_world, bytes, comm, 0, t1_, t1_, 0, 0, tag);
   }
   uint32_t fn() const { return fn_; }
 
  private:
-  void primary(uint32_t role, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg = 0) {
+  void primary(uint32_t role, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg = 0, uint32_t tag = 0) {
     t1_ = ticks();
-    append(fn_ | (role << kRoleShift), peer, bytes, comm, alg, t0_, t1_);
+    append(fn_ | (role << kRoleShift), peer, bytes, comm, alg, t0_, t1_, 0, 0, tag);
   }
   uint32_t fn_;
   uint64_t t0_, t1_ = 0;
@@ -124,7 +125,7 @@ class Call {
 constexpr uint64_t kMaxBufferBytes = 64ull << 20;
 constexpr uint64_t kFrameBufferBytes = 1ull << 20;  // frames the sender gathers before one write
 inline uint64_t buffer_bytes(uint64_t batch_records, uint64_t queue_batches) {
-  const uint64_t encoded = 10 * 9;                           // the encoder's worst case per record: nine varint columns
+  const uint64_t encoded = 10 * 10;                          // the encoder's worst case per record: ten varint columns
   return batch_records * queue_batches * sizeof(wire::Slot)  // the queue
          + batch_records * (encoded + sizeof(wire::Record))  // encoder scratch (core/wire.cpp)
          + kFrameBufferBytes + batch_records * encoded;      // frames waiting to be written

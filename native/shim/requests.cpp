@@ -1,7 +1,10 @@
 #include "requests.h"
 
+#include <algorithm>
+#include <cstring>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "comms.h"
 #include "fortran.h"
@@ -9,7 +12,107 @@
 namespace sitempi::shim {
 
 std::atomic<int> g_tracked{0};
+std::atomic<uint32_t> g_pending_recvs{0};
 
+namespace {
+
+// --- Receive requests posted and not completed: open addressing, linear probing, keyed by the
+// handle (a pointer in Open MPI, reused from a free list). Fixed size (in BSS: untouched pages
+// cost nothing): no allocation; a program with more outstanding receives than kMaxPendingRecvs
+// gets the others recorded at posting. Locked only under MPI_THREAD_MULTIPLE: at the lower
+// levels MPI calls do not overlap, and the application's own synchronisation orders them.
+struct PendingRecv {
+  MPI_Request req;  // zero: a free slot (no MPI hands out a zero handle)
+  MPI_Comm comm;    // MPI_COMM_NULL: not known (Imrecv)
+  uint64_t posted;  // bytes posted, recorded when no status can be read
+  uint32_t fn, comm_id;
+  int32_t peer;  // world rank of the posted source; -1: MPI_ANY_SOURCE or not known
+};
+constexpr int kTableBits = 13;
+constexpr uint32_t kTableSlots = 1u << kTableBits, kTableMask = kTableSlots - 1;
+constexpr uint32_t kMaxPendingRecvs = kTableSlots / 4 * 3;  // probes stay short
+PendingRecv g_table[kTableSlots];
+uint32_t g_count = 0;
+std::mutex g_table_mu;
+std::atomic<int> g_thread_level{-1};
+
+inline uint64_t key_of(MPI_Request r) {
+  uint64_t k = 0;
+  std::memcpy(&k, &r, sizeof(r) < sizeof(k) ? sizeof(r) : sizeof(k));
+  return k;
+}
+inline bool is_free(const PendingRecv& e) { return key_of(e.req) == 0; }
+inline uint32_t home(MPI_Request r) {
+  return uint32_t(((key_of(r) >> 4) * 0x9E3779B97F4A7C15ull) >> (64 - kTableBits));
+}
+
+class TableLock {
+ public:
+  TableLock() {
+    int level = g_thread_level.load(std::memory_order_relaxed);
+    if (level < 0) {
+      level = MPI_THREAD_SINGLE;
+      if (PMPI_Query_thread(&level) != MPI_SUCCESS) level = MPI_THREAD_MULTIPLE;
+      g_thread_level.store(level, std::memory_order_relaxed);
+    }
+    locked_ = level == MPI_THREAD_MULTIPLE;
+    if (locked_) g_table_mu.lock();
+  }
+  ~TableLock() {
+    if (locked_) g_table_mu.unlock();
+  }
+  TableLock(const TableLock&) = delete;
+  TableLock& operator=(const TableLock&) = delete;
+
+ private:
+  bool locked_;
+};
+
+// Slot of req, or of the free slot that ends its probe.
+inline uint32_t probe(MPI_Request req) {
+  uint32_t i = home(req);
+  while (!is_free(g_table[i]) && g_table[i].req != req) i = (i + 1) & kTableMask;
+  return i;
+}
+
+bool table_insert(const PendingRecv& e) {
+  const uint32_t i = probe(e.req);
+  if (is_free(g_table[i])) {
+    if (g_count >= kMaxPendingRecvs) return false;
+    g_pending_recvs.store(++g_count, std::memory_order_relaxed);
+  }
+  g_table[i] = e;  // a handle still here was completed unseen: replaced
+  return true;
+}
+
+bool table_find(MPI_Request req, PendingRecv* out) {
+  const uint32_t i = probe(req);
+  if (is_free(g_table[i])) return false;
+  if (out) *out = g_table[i];
+  return true;
+}
+
+// Removes req, shifting back the entries of its probe run that may move into the hole.
+bool table_erase(MPI_Request req, PendingRecv* out) {
+  uint32_t i = probe(req);
+  if (is_free(g_table[i])) return false;
+  if (out) *out = g_table[i];
+  for (uint32_t j = i;;) {
+    j = (j + 1) & kTableMask;
+    if (is_free(g_table[j])) break;
+    const uint32_t h = home(g_table[j].req);
+    // entry j may move to i when its home is not cyclically in (i, j]
+    const bool stays = i <= j ? (h > i && h <= j) : (h > i || h <= j);
+    if (stays) continue;
+    g_table[i] = g_table[j];
+    i = j;
+  }
+  g_table[i].req = MPI_Request{};
+  g_pending_recvs.store(--g_count, std::memory_order_relaxed);
+  return true;
+}
+
+// --- Persistent requests: few, kept from Send_init/Recv_init until freed.
 struct Tracked {
   uint32_t fn;
   bool persistent, send;
@@ -18,8 +121,6 @@ struct Tracked {
   uint64_t bytes;
   uint32_t comm_id;
 };
-
-namespace {
 std::mutex g_mu;
 std::unordered_map<MPI_Request, Tracked> g_requests;  // guarded by g_mu
 
@@ -30,7 +131,39 @@ bool lookup(MPI_Request r, Tracked& out) {
   out = it->second;
   return true;
 }
+
+// Per-thread pools for calls with more requests than fit in place; a thread is in at most one
+// wrapper at a time (nested MPI calls are not recorded), so one of each suffices.
+template <typename T>
+T* pool(size_t n) {
+  thread_local std::vector<T> p;
+  if (p.size() < n) p.resize(n);
+  return p.data();
+}
+
 }  // namespace
+
+void posted_recv(Call& call, int rc, MPI_Request req, MPI_Comm comm, int source, int count,
+                 MPI_Datatype type) noexcept {
+  if (source == MPI_PROC_NULL) {  // completes at once, with nothing (Open MPI: one shared request)
+    call.p2p_bytes(kRoleRecv, comm, source, 0);
+    return;
+  }
+  const int peer = comm == MPI_COMM_NULL ? -1 : comm_world_rank(comm, source);
+  if (rc == MPI_SUCCESS && req != MPI_REQUEST_NULL && key_of(req) != 0) {
+    const uint32_t comm_id = comm == MPI_COMM_NULL ? 0 : comm_local_id(comm);
+    bool followed;
+    {
+      TableLock lock;
+      followed = table_insert({req, comm, type_bytes(type, count), call.fn(), comm_id, peer});
+    }
+    if (followed) {
+      call.other(comm, peer);
+      return;
+    }
+  }
+  call.p2p_bytes(kRoleRecv, comm, source, type_bytes(type, count));
+}
 
 void track_request(MPI_Request req, uint32_t fn, bool persistent, bool send, MPI_Comm comm, int peer, int count,
                    MPI_Datatype type) noexcept {
@@ -47,12 +180,7 @@ void track_request(MPI_Request req, uint32_t fn, bool persistent, bool send, MPI
 CStatuses::CStatuses(MPI_Status* user, int n, bool need) noexcept : arg(user) {
   if (user != MPI_STATUSES_IGNORE || !need || n <= 0) return;
   try {
-    if (n == 1)
-      arg = &one_;
-    else {
-      many_.resize(size_t(n));
-      arg = many_.data();
-    }
+    arg = n <= kInline ? own_ : pool<MPI_Status>(size_t(n));
   } catch (...) {
   }
 }
@@ -67,18 +195,9 @@ FStatuses::FStatuses(MPI_Fint* user, int n, bool need) noexcept : arg(user) {
   const FortranSentinels& s = fortran_sentinels();
   const bool ignored = user == s.status_ignore || user == s.statuses_ignore || user == MPI_F_STATUS_IGNORE ||
                        user == MPI_F_STATUSES_IGNORE;
-  if (!ignored) return;
-  if (!need || n <= 0) {
-    arg = user;
-    return;
-  }
+  if (!ignored || !need || n <= 0) return;
   try {
-    if (n == 1)
-      arg = one_;
-    else {
-      many_.resize(size_t(n) * kSize);
-      arg = many_.data();
-    }
+    arg = n <= kInline ? own_ : pool<MPI_Fint>(size_t(n) * kSize);
   } catch (...) {
   }
 }
@@ -90,67 +209,112 @@ bool FStatuses::get(int i, MPI_Status& out) const noexcept {
   return PMPI_Status_f2c(arg + size_t(i) * kSize, &out) == MPI_SUCCESS;
 }
 
-Snapshot::Snapshot(int n, const MPI_Request* reqs) noexcept {
-  if (g_tracked.load(std::memory_order_relaxed) == 0 || n <= 0 || !reqs) return;
-  take(n, reqs);
-}
-
 Snapshot::Snapshot(int n, const MPI_Fint* reqs) noexcept {
-  if (g_tracked.load(std::memory_order_relaxed) == 0 || n <= 0 || !reqs) return;
+  if ((g_pending_recvs.load(std::memory_order_relaxed) | uint32_t(g_tracked.load(std::memory_order_relaxed))) == 0 ||
+      n <= 0 || !reqs)
+    return;
   try {
-    std::vector<MPI_Request> c(static_cast<size_t>(n));
-    for (int i = 0; i < n; ++i) c[size_t(i)] = PMPI_Request_f2c(reqs[i]);
-    take(n, c.data());
+    MPI_Request* c = n <= kInline ? nullptr : pool<MPI_Request>(size_t(n));
+    MPI_Request in_place[kInline];
+    if (!c) c = in_place;
+    for (int i = 0; i < n; ++i) c[i] = PMPI_Request_f2c(reqs[i]);
+    take(n, c);
   } catch (...) {
   }
 }
 
+void Snapshot::add(int index, MPI_Request req, bool pending) noexcept {
+  if (nhits_ == cap_) {
+    try {
+      // Grows into the pool (once per thread and size): the in-place hits move there.
+      const bool in_place = hits_ == own_;
+      Hit* more = pool<Hit>(size_t(cap_) * 4);  // a resized pool keeps its hits
+      if (in_place) std::copy(own_, own_ + nhits_, more);
+      hits_ = more;
+      cap_ *= 4;
+    } catch (...) {
+      return;
+    }
+  }
+  hits_[nhits_++] = {index, pending, req};
+}
+
 void Snapshot::take(int n, const MPI_Request* reqs) noexcept {
+  if (g_pending_recvs.load(std::memory_order_relaxed)) {
+    TableLock lock;
+    for (int i = 0; i < n; ++i)
+      if (reqs[i] != MPI_REQUEST_NULL && table_find(reqs[i], nullptr)) add(i, reqs[i], true);
+    need_status_ = nhits_ > 0;
+  }
+  if (g_tracked.load(std::memory_order_relaxed) == 0) return;
+  const int fast = nhits_;
   try {
     std::lock_guard<std::mutex> g(g_mu);
     for (int i = 0; i < n; ++i) {
       auto it = g_requests.find(reqs[i]);
       if (it == g_requests.end()) continue;
-      hits_.push_back({i, reqs[i]});
-      if (!it->second.send && it->second.peer == MPI_ANY_SOURCE) need_status_ = true;
+      add(i, reqs[i], false);
+      if (!it->second.send) need_status_ = true;
     }
   } catch (...) {
-    hits_.clear();
   }
+  // Both kinds present: back to index order for complete()'s search.
+  if (fast && nhits_ > fast)
+    std::inplace_merge(hits_, hits_ + fast, hits_ + nhits_,
+                       [](const Hit& a, const Hit& b) { return a.index < b.index; });
 }
 
-void Snapshot::complete(Call& call, int index, const MPI_Status* st) noexcept {
-  for (const Hit& h : hits_) {
-    if (h.index != index) continue;
-    Tracked t;
-    if (!lookup(h.req, t)) return;
-    if (!t.persistent) {
-      std::lock_guard<std::mutex> g(g_mu);
-      if (g_requests.erase(h.req)) g_tracked.fetch_sub(1, std::memory_order_relaxed);
+const Snapshot::Hit* Snapshot::find(int index) const noexcept {
+  const Hit* h = std::lower_bound(hits_, hits_ + nhits_, index, [](const Hit& a, int i) { return a.index < i; });
+  return h == hits_ + nhits_ || h->index != index ? nullptr : h;
+}
+
+void Snapshot::complete(Call& call, const Hit& hit, const MPI_Status* st) noexcept {
+  const Hit* h = &hit;
+  if (h->pending) {
+    PendingRecv e;
+    bool had;
+    {
+      TableLock lock;
+      had = table_erase(h->req, &e);
     }
-    // Sends and known-source receives were recorded when posted or started.
-    if (t.send || t.peer != MPI_ANY_SOURCE) return;
-    const int src = st ? comm_world_rank(t.comm, st->MPI_SOURCE) : -1;
-    call.completed(t.fn, kRoleRecvDone, src, t.bytes, t.comm_id);
+    if (!had) return;
+    const int src = st && e.comm != MPI_COMM_NULL ? comm_world_rank(e.comm, st->MPI_SOURCE) : e.peer;
+    call.completed(e.fn, kRoleRecvDone, src, st ? received_bytes(*st, 0, MPI_BYTE) : e.posted, e.comm_id,
+                   st ? status_tag(*st) : 0);
     return;
   }
+  Tracked t;
+  if (!lookup(h->req, t)) return;
+  if (!t.persistent) {
+    std::lock_guard<std::mutex> g(g_mu);
+    if (g_requests.erase(h->req)) g_tracked.fetch_sub(1, std::memory_order_relaxed);
+  }
+  if (t.send) return;  // sends were recorded when started
+  const int src = comm_world_rank(t.comm, st ? st->MPI_SOURCE : t.peer);
+  call.completed(t.fn, kRoleRecvDone, src, st ? received_bytes(*st, 0, MPI_BYTE) : t.bytes, t.comm_id,
+                 st ? status_tag(*st) : 0);
 }
 
 void Snapshot::started(Call& call) noexcept {
-  for (const Hit& h : hits_) {
+  for (int k = 0; k < nhits_; ++k) {
+    const Hit& h = hits_[k];
     Tracked t;
-    if (!lookup(h.req, t)) continue;
-    if (t.send)
-      call.completed(call.fn(), kRolePartSend, comm_world_rank(t.comm, t.peer), t.bytes, t.comm_id);
-    else if (t.peer != MPI_ANY_SOURCE)
-      call.completed(call.fn(), kRoleRecvDone, comm_world_rank(t.comm, t.peer), t.bytes, t.comm_id);
+    if (h.pending || !lookup(h.req, t)) continue;
+    // Receives are recorded at completion, with what arrived.
+    if (t.send) call.completed(call.fn(), kRolePartSend, comm_world_rank(t.comm, t.peer), t.bytes, t.comm_id);
   }
 }
 
 void Snapshot::freed() noexcept {
+  {
+    TableLock lock;
+    for (int k = 0; k < nhits_; ++k)
+      if (hits_[k].pending) table_erase(hits_[k].req, nullptr);
+  }
   std::lock_guard<std::mutex> g(g_mu);
-  for (const Hit& h : hits_)
-    if (g_requests.erase(h.req)) g_tracked.fetch_sub(1, std::memory_order_relaxed);
+  for (int k = 0; k < nhits_; ++k)
+    if (!hits_[k].pending && g_requests.erase(hits_[k].req)) g_tracked.fetch_sub(1, std::memory_order_relaxed);
 }
 
 }  // namespace sitempi::shim

@@ -1,17 +1,19 @@
-// Requests whose records depend on their completion: receives from MPI_ANY_SOURCE (the peer is
-// known only from the status) and persistent requests (recorded at each Start). Other requests
-// are never looked at: with nothing tracked, the helpers below cost one relaxed load.
+// Requests whose records depend on their completion. A receive's bytes, source and tag are known
+// only from its status (the posted count is an upper bound, the source may be MPI_ANY_SOURCE), so
+// every receive request (Irecv, Imrecv) is followed to its completion in a fixed table, and
+// persistent requests (recorded at each Start) in a map. Other requests are never looked at: with
+// nothing followed, the helpers below cost one relaxed load.
 #pragma once
 #include <mpi.h>
 
 #include <atomic>
-#include <vector>
 
 #include "recorder.h"
 
 namespace sitempi::shim {
 
-extern std::atomic<int> g_tracked;
+extern std::atomic<int> g_tracked;             // persistent requests followed
+extern std::atomic<uint32_t> g_pending_recvs;  // receive requests posted, not completed yet
 
 // Bytes a completed receive delivered. Open MPI keeps them in the status (_ucount): one load, where
 // PMPI_Get_count costs about 20 ns (its argument checks, measured here); other MPIs: the status's
@@ -27,12 +29,28 @@ inline uint64_t received_bytes(const MPI_Status& st, int count, MPI_Datatype typ
   return uint64_t(n);
 #endif
 }
+// The tag a receive matched (MPI_ANY_TAG in the status of a receive from MPI_PROC_NULL: 0).
+inline uint32_t status_tag(const MPI_Status& st) noexcept { return st.MPI_TAG > 0 ? uint32_t(st.MPI_TAG) : 0; }
+inline uint32_t send_tag(int tag) noexcept { return tag > 0 ? uint32_t(tag) : 0; }
+
+// The receive half of a call that completes it at once (Sendrecv): a RecvDone record.
+inline void recv_completed(Call& call, MPI_Comm comm, const MPI_Status& st, int count, MPI_Datatype type) noexcept {
+  call.completed(call.fn(), kRoleRecvDone, comm_world_rank(comm, st.MPI_SOURCE), received_bytes(st, count, type),
+                 comm_local_id(comm), status_tag(st));
+}
+
+// A receive request was posted (rc: the call's result; comm MPI_COMM_NULL when not known, as for
+// Imrecv): its primary record, with no bytes, and its RecvDone record at completion with what the
+// status says. When it cannot be followed (more than kMaxPendingRecvs outstanding), the primary
+// record is a receive of the posted size from the posted source, as from shims before this one.
+void posted_recv(Call& call, int rc, MPI_Request req, MPI_Comm comm, int source, int count, MPI_Datatype type) noexcept;
 
 void track_request(MPI_Request req, uint32_t fn, bool persistent, bool send, MPI_Comm comm, int peer, int count,
                    MPI_Datatype type) noexcept;
 
 // Statuses the shim can read after the call even when the application passed an ignore sentinel
-// (only when `need` holds; otherwise the application's argument passes through untouched).
+// (only when `need` holds; otherwise the application's argument passes through untouched). Up to
+// kInline of its own in place, more in a per-thread pool kept for the next call.
 class CStatuses {
  public:
   CStatuses(MPI_Status* user, int n, bool need) noexcept;
@@ -40,8 +58,8 @@ class CStatuses {
   MPI_Status* arg;
 
  private:
-  MPI_Status one_;
-  std::vector<MPI_Status> many_;
+  static constexpr int kInline = 8;
+  MPI_Status own_[kInline];
 };
 
 class FStatuses {
@@ -52,37 +70,48 @@ class FStatuses {
 
  private:
   static constexpr int kSize = sizeof(MPI_Status) / sizeof(MPI_Fint);
-  MPI_Fint one_[kSize];
-  std::vector<MPI_Fint> many_;
+  static constexpr int kInline = 8;
+  MPI_Fint own_[kInline * kSize];
 };
 
-struct Tracked;
-
-// The tracked requests among those passed to a completion, start or free call, taken before the
+// The followed requests among those passed to a completion, start or free call, taken before the
 // call (completion may reset the application's handles).
 class Snapshot {
  public:
-  Snapshot(int n, const MPI_Request* reqs) noexcept;
+  Snapshot(int n, const MPI_Request* reqs) noexcept {
+    if ((g_pending_recvs.load(std::memory_order_relaxed) | uint32_t(g_tracked.load(std::memory_order_relaxed))) == 0 ||
+        n <= 0 || !reqs)
+      return;
+    take(n, reqs);
+  }
   Snapshot(int n, const MPI_Fint* reqs) noexcept;
   bool need_status() const noexcept { return need_status_; }
   template <typename S>
   void completed(Call& call, int index, const S& sts, int status_index) noexcept {
-    if (hits_.empty()) return;
+    if (!nhits_) return;
+    const Hit* h = find(index);
+    if (!h) return;  // a request not followed: its status is not read
     MPI_Status st;
     const bool have = sts.get(status_index, st);
-    complete(call, index, have ? &st : nullptr);
+    complete(call, *h, have ? &st : nullptr);
   }
   void started(Call& call) noexcept;
   void freed() noexcept;
 
  private:
   void take(int n, const MPI_Request* reqs) noexcept;
-  void complete(Call& call, int index, const MPI_Status* st) noexcept;
+  void add(int index, MPI_Request req, bool pending) noexcept;
   struct Hit {
     int index;
+    bool pending;  // in the receive table; otherwise a persistent request
     MPI_Request req;
   };
-  std::vector<Hit> hits_;
+  const Hit* find(int index) const noexcept;
+  void complete(Call& call, const Hit& h, const MPI_Status* st) noexcept;
+  static constexpr int kInline = 8;
+  Hit own_[kInline];
+  Hit* hits_ = own_;  // in index order; beyond kInline: a per-thread pool
+  int nhits_ = 0, cap_ = kInline;
   bool need_status_ = false;
 };
 

@@ -29,6 +29,9 @@ export type { HistogramCells } from './matrices.js';
 const FN_MASK = (1 << ROLE_SHIFT) - 1;
 const NFN = FUNCTIONS.length;
 const NEWEST_CALL_ROLE = Role.Coll; // roles 0..4 are calls
+// Receive requests (their RecvDone record carries the bytes that arrived): counted in the row of
+// the call that posted them. Sendrecv's row keeps what it sent.
+const RECEIVED_IN_ROW = Uint8Array.from(FUNCTIONS, (f) => +['irecv', 'imrecv', 'precv_init'].includes(f.kind));
 /** Role.Placement records: `alg` says which mark (PlacementMark, generated from native/shim/gen/facts.mjs). */
 const PLACEMENT_MARK_SWITCH = PlacementMark.Switch;
 
@@ -291,13 +294,20 @@ export class JobProfile {
           winMsgs += 1;
           continue;
         }
+        case Role.RecvDone:
+          if (RECEIVED_IN_ROW[id] === 1) {
+            const s = fnBytes[id] + by;
+            if (s < MAX_EXACT) fnBytes[id] = s;
+            else r.fnBytes.spill(id, by);
+          }
+          continue;
         case Role.Placement:
           if (alg[i] !== PLACEMENT_MARK_SWITCH) continue;
           if (!this.switchMarks.add(localComm.get(comm[i]) ?? -1, by, b.crossBytes[i], b.start[i]))
             this.overLimit.switchesOverLimit++;
           continue;
         default:
-          continue; // Other, Recv, RecvDone: no matrix contribution
+          continue; // Other, Recv: no matrix contribution
       }
       if (src < 0 || dst < 0) continue;
       if (src >= P || dst >= P) {

@@ -17,8 +17,8 @@ import type { JobProfile } from './job.js';
 
 /** Default bound on the records a job keeps for the prediction (bytes while kept). */
 export const DEFAULT_REPLAY_BYTES = 8 * 1024 * 1024;
-/** Memory of one kept record (seven numbers in arrays). */
-export const RECORD_BYTES = 56;
+/** Memory of one kept record (eight numbers in arrays). */
+export const RECORD_BYTES = 64;
 /** Default WAN of the prediction: 10 ms RTT, 1 Gbit/s. */
 export const DEFAULT_WAN_RTT_MS = 10;
 export const DEFAULT_WAN_MBPS = 1000;
@@ -68,8 +68,8 @@ export interface PredictedSlowdown {
   params: { wanRttMs: number; wanMbps: number; maxSplitSlowdown: number };
 }
 
-/** Records that are communication: sends, receives, collectives. */
-const COMM_ROLES = new Set<number>([Role.Send, Role.Recv, Role.Pull, Role.Coll]);
+/** Records that are communication: sends, receives (a receive request's at its completion), collectives. */
+const COMM_ROLES = new Set<number>([Role.Send, Role.Recv, Role.RecvDone, Role.Pull, Role.Coll]);
 
 const windows = new WeakMap<JobProfile, ReplayWindow>();
 
@@ -223,7 +223,7 @@ export class ReplayWindows {
         if (w.byRank.has(env.hello.rank)) return; // a reconnection: the first session's records stay
         const rec: RankRecords = {
           hello: env.hello,
-          ...{ fn: [], peer: [], bytes: [], comm: [], start: [], duration: [], alg: [] },
+          ...{ fn: [], peer: [], bytes: [], comm: [], start: [], duration: [], alg: [], tag: [] },
           comms: new Map(),
         };
         w.byRank.set(env.hello.rank, rec);
@@ -250,6 +250,7 @@ export class ReplayWindows {
           rec.start.push(b.start[i]);
           rec.duration.push(b.duration[i]);
           rec.alg.push(b.alg[i]);
+          rec.tag!.push(b.tag[i]);
         }
         w.records += n;
       }

@@ -27,6 +27,7 @@ export interface BatchColumns {
   duration: Float64Array;
   crossMsgs?: Uint32Array;
   crossBytes?: Float64Array;
+  tag?: Uint32Array;
 }
 
 /** One call's shape for the cost model's prediction of what crosses sites (native/core/cost_model.h). */

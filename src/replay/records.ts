@@ -2,12 +2,16 @@
 // frames), decoded with the wire decoder, each rank's records turned into compute gaps and
 // operations (docs/replay.md, "From records").
 //
-// Approximations the records force (no tags, no request ids):
+// Messages match by (source, destination, communicator, tag): the tag column of a send, of a Recv
+// and of the RecvDone record that completes an Irecv or a Sendrecv's receive half (absent from
+// older files: all tags 0). Approximations the records force (no request ids):
 // - a Wait completes the rank's oldest outstanding request, Waitall/Waitsome all of them;
 //   Test* calls count as compute (a test that succeeded completes its request at the next Wait);
-// - a receive from MPI_ANY_SOURCE that the records do not resolve (the receive half of a
-//   Sendrecv; an ANY_SOURCE Irecv whose completion record is missing) takes the message sent
-//   earliest (recorded clock) among those still unmatched for it;
+// - a RecvDone completes the oldest open Irecv on its communicator posted for its source or for
+//   MPI_ANY_SOURCE;
+// - a receive from MPI_ANY_SOURCE that the records do not resolve (a Sendrecv's receive half or an
+//   ANY_SOURCE Irecv in files from shims before RecvDone carried them, a completion record cut
+//   off) takes the message sent earliest (recorded clock) among those still unmatched for it;
 // - one-sided calls, probes and matched receives (Mprobe/Mrecv) count as compute.
 import { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -29,6 +33,8 @@ export interface RankRecords {
   start: number[];
   duration: number[];
   alg: number[];
+  /** point-to-point tags (absent, or 0: none recorded) */
+  tag?: number[];
   /** local communicator id -> communicator key (global id and members) */
   comms: Map<number, { key: string; members: number[] }>;
 }
@@ -74,7 +80,7 @@ export async function readRankRecords(paths: string[], opts: ReadOptions = {}): 
             }
             rec = {
               hello: env.hello,
-              ...{ fn: [], peer: [], bytes: [], comm: [], start: [], duration: [], alg: [] },
+              ...{ fn: [], peer: [], bytes: [], comm: [], start: [], duration: [], alg: [], tag: [] },
               comms: new Map(),
             };
             ranks.push(rec);
@@ -96,6 +102,7 @@ export async function readRankRecords(paths: string[], opts: ReadOptions = {}): 
               rec.start.push(b.start[i]);
               rec.duration.push(b.duration[i]);
               rec.alg.push(b.alg[i]);
+              rec.tag!.push(b.tag[i]);
             }
           }
         }
@@ -125,7 +132,7 @@ export function cutAtCommonTime(ranks: RankRecords[], max: number): void {
     const off = Number(r.hello.startNs - base);
     let n = r.fn.length;
     while (n > 0 && off + r.start[n - 1] > cut) n--;
-    for (const col of [r.fn, r.peer, r.bytes, r.comm, r.start, r.duration, r.alg]) col.length = n;
+    for (const col of [r.fn, r.peer, r.bytes, r.comm, r.start, r.duration, r.alg, r.tag ?? []]) col.length = n;
   }
 }
 
@@ -189,7 +196,9 @@ export function buildTrace(ranks: RankRecords[], opts: BuildOptions = {}): Trace
     let cursor = off;
     let begin = off;
     let parts = new Map<number, number>();
-    const anyIrecvs: Pending[] = [];
+    // Irecvs recorded without their message (role Other): completed by a RecvDone record
+    const openIrecvs: { p: Pending; posted: number; chan: number }[] = [];
+    let sendrecvHalf: Pending | undefined;
     const push = (p: Pending, s: number, d: number): void => {
       if (s > cursor) list.push({ k: K.Compute, peer: -1, bytes: s - cursor, chan: 0, at: 0 });
       list.push(p);
@@ -203,8 +212,10 @@ export function buildTrace(ranks: RankRecords[], opts: BuildOptions = {}): Trace
         d = rr.duration[i];
       const c = rr.comms.get(rr.comm[i]);
       const ch = c ? chan(c.key) : -2;
+      const tag = rr.tag?.[i] ?? 0;
+      const pch = c && tag ? chan(`${c.key}#${tag}`) : ch; // point-to-point: one channel per tag
       const peer = rr.peer[i];
-      const msg = (k: K): Pending => ({ k, peer, bytes: rr.bytes[i], chan: ch, at: s });
+      const msg = (k: K): Pending => ({ k, peer, bytes: rr.bytes[i], chan: pch, at: s });
       if (f.kind === 'lifecycle') {
         if (f.name === 'MPI_Finalize' || f.name === 'MPI_Abort') {
           stop[w] = s;
@@ -216,8 +227,17 @@ export function buildTrace(ranks: RankRecords[], opts: BuildOptions = {}): Trace
       }
       if (role === Role.PartSend && c) parts.set(peer, (parts.get(peer) ?? 0) + rr.bytes[i]);
       if (role === Role.RecvDone) {
-        const p = anyIrecvs.shift();
-        if (p) p.peer = peer;
+        let p: Pending | undefined;
+        if (f.kind === 'sendrecv' || f.kind === 'sendrecv_replace') [p, sendrecvHalf] = [sendrecvHalf, undefined];
+        else if (f.kind === 'irecv') {
+          const j = openIrecvs.findIndex((o) => o.chan === ch && (o.posted === peer || o.posted === -1));
+          if (j >= 0) p = openIrecvs.splice(j, 1)[0].p;
+        }
+        if (p) {
+          p.peer = peer >= 0 && peer < P && peer !== w ? peer : -3; // -3: nothing to replay
+          p.bytes = rr.bytes[i];
+          p.chan = pch;
+        }
         continue;
       }
       if (role === Role.Coll && c && c.members.length) {
@@ -235,7 +255,7 @@ export function buildTrace(ranks: RankRecords[], opts: BuildOptions = {}): Trace
         if (f.kind === 'send') push(msg(K.Send), s, d);
         else if (f.kind === 'sendrecv' || f.kind === 'sendrecv_replace') {
           push(msg(K.Isend), s, d);
-          list.push({ k: K.Irecv, peer: -1, bytes: 0, chan: ch, at: s });
+          list.push((sendrecvHalf = { k: K.Irecv, peer: -1, bytes: 0, chan: ch, at: s }));
           list.push({ k: K.Wait, peer: -2, bytes: 0, chan: 0, at: s });
         } else if (f.kind !== 'rma_put' && f.kind !== 'rma_getacc' && f.kind !== 'rma_fetch' && f.kind !== 'rma_cas')
           push(msg(K.Isend), s, d);
@@ -244,8 +264,10 @@ export function buildTrace(ranks: RankRecords[], opts: BuildOptions = {}): Trace
         else if (f.kind !== 'mrecv' && f.kind !== 'imrecv') push(msg(K.Irecv), s, d);
       } else if (role === Role.Other) {
         if (f.kind === 'irecv' && ch >= 0) {
-          const p = { k: K.Irecv, peer: -1, bytes: 0, chan: ch, at: s };
-          anyIrecvs.push(p);
+          // the posted source (-1: MPI_ANY_SOURCE); the message comes with its RecvDone
+          const posted = peer >= 0 && peer < P && peer !== w ? peer : -1;
+          const p = { k: K.Irecv, peer: posted, bytes: 0, chan: ch, at: s };
+          if (openIrecvs.push({ p, posted, chan: ch }) > 4096) openIrecvs.shift(); // never completed
           push(p, s, d);
         } else if (TEST_CALLS.has(f.name)) continue;
         else if (f.kind === 'wait' || f.kind === 'waitany')
@@ -287,10 +309,10 @@ function emit(b: TraceBuilder, w: number, p: Pending, opts: BuildOptions): void 
       b.isend(w, p.peer, p.bytes, p.chan);
       return;
     case K.Recv:
-      if (p.peer >= 0) b.recv(w, p.peer, p.bytes, p.chan);
+      if (p.peer >= 0 && p.peer !== w) b.recv(w, p.peer, p.bytes, p.chan);
       return;
     case K.Irecv:
-      if (p.peer >= 0) b.irecv(w, p.peer, p.bytes, p.chan);
+      if (p.peer >= 0 && p.peer !== w) b.irecv(w, p.peer, p.bytes, p.chan);
       return;
     case K.Wait:
       b.wait(w, p.peer === -2 ? -2 : p.peer);
@@ -362,7 +384,7 @@ function resolveAnySource(ops: Pending[][], P: number): void {
     const head = new Map<string, number>();
     for (const p of ops[d]) {
       if (p.k !== K.Recv && p.k !== K.Irecv) continue;
-      if (p.peer >= 0) {
+      if (p.peer !== -1) {
         const key = `${p.peer},${d},${p.chan}`;
         head.set(key, (head.get(key) ?? 0) + 1);
         continue;

@@ -3,9 +3,9 @@
 // algorithm, ./schedules.ts). Stored as typed arrays, one flat array of all ranks' operations.
 //
 // Matching: the k-th send from s to d on channel c meets the k-th receive at d from s on c (MPI's
-// non-overtaking order per (source, destination, communicator); records carry no tags, so the
-// tag is taken to be the same for all). Channels keep a communicator's collectives apart from its
-// point-to-point traffic (MPI does the same with hidden tags).
+// non-overtaking order per (source, destination, communicator, tag): ./records.ts gives each
+// communicator and tag a channel of its own). Channels keep a communicator's collectives apart
+// from its point-to-point traffic (MPI does the same with hidden tags).
 
 /** Operation kinds. */
 export const Op = {

@@ -31,6 +31,8 @@ export interface Batch {
   alg: Uint32Array;
   crossMsgs: Uint32Array;
   crossBytes: Float64Array;
+  /** point-to-point tag (a receive's from its status); zeros in batches without the column */
+  tag: Uint32Array;
   /** true when some uint64 value was >= 2^53 and had to be rounded */
   inexact: boolean;
 }
@@ -49,6 +51,7 @@ export class BatchScratch {
   alg = new Uint32Array(0);
   crossMsgs = new Uint32Array(0);
   crossBytes = new Float64Array(0);
+  tag = new Uint32Array(0);
   ensure(n: number): void {
     if (n <= this.cap) return;
     const c = Math.max(n, this.cap * 2, 1024);
@@ -62,6 +65,7 @@ export class BatchScratch {
     this.alg = new Uint32Array(c);
     this.crossMsgs = new Uint32Array(c);
     this.crossBytes = new Float64Array(c);
+    this.tag = new Uint32Array(c);
   }
 }
 
@@ -200,9 +204,9 @@ function skipField(r: protobuf.Reader, wireType: number): void {
   if (r.pos > r.len) malformed('field');
 }
 
-// The packed columns are Batch fields fn..crossBytes (consecutive numbers); the scalars before them.
+// The packed columns are Batch fields fn..tag (consecutive numbers); the scalars before them.
 const FIRST_COLUMN = BatchField.fn;
-const LAST_COLUMN = BatchField.crossBytes;
+const LAST_COLUMN = BatchField.tag;
 
 /**
  * Decodes a Batch message body (buf[start, end)). With `scratch`, the columns are views of the
@@ -260,7 +264,7 @@ export function decodeBatch(buf: Uint8Array, start = 0, end = buf.length, scratc
 
   const n = colStart[BatchField.fn] >= 0 ? countVarints(buf, colStart[BatchField.fn], colEnd[BatchField.fn]) : 0;
   let fn: Uint32Array, peer: Int32Array, bytes: Float64Array, comm: Uint32Array, st: Float64Array;
-  let duration: Float64Array, alg: Uint32Array, crossMsgs: Uint32Array, crossBytes: Float64Array;
+  let duration: Float64Array, alg: Uint32Array, crossMsgs: Uint32Array, crossBytes: Float64Array, tag: Uint32Array;
   if (scratch) {
     scratch.ensure(n);
     fn = scratch.fn.subarray(0, n);
@@ -272,6 +276,7 @@ export function decodeBatch(buf: Uint8Array, start = 0, end = buf.length, scratc
     alg = scratch.alg.subarray(0, n);
     crossMsgs = scratch.crossMsgs.subarray(0, n);
     crossBytes = scratch.crossBytes.subarray(0, n);
+    tag = scratch.tag.subarray(0, n);
   } else {
     fn = new Uint32Array(n);
     peer = new Int32Array(n);
@@ -282,9 +287,11 @@ export function decodeBatch(buf: Uint8Array, start = 0, end = buf.length, scratc
     alg = new Uint32Array(n);
     crossMsgs = new Uint32Array(n);
     crossBytes = new Float64Array(n);
+    tag = new Uint32Array(n);
   }
   let inexact = false;
-  // Absent columns are all zero (the shim leaves out all-zero alg/cross columns).
+  // Absent columns are all zero (the shim leaves out all-zero alg/cross/tag columns; files from
+  // shims before the tag column have none).
   const u32 = (f: number, out: Uint32Array | Int32Array, zz: boolean) => {
     if (colStart[f] < 0) {
       if (scratch) out.fill(0);
@@ -309,11 +316,28 @@ export function decodeBatch(buf: Uint8Array, start = 0, end = buf.length, scratc
     u32(BatchField.alg, alg, false);
     u32(BatchField.crossMsgs, crossMsgs, false);
     u64(BatchField.crossBytes, crossBytes, false);
+    u32(BatchField.tag, tag, false);
   } else {
     for (let f = FIRST_COLUMN + 1; f <= LAST_COLUMN; f++)
       if (colStart[f] >= 0 && colEnd[f] > colStart[f]) malformed('batch (columns of different lengths)');
   }
-  return { seq, dropped, epoch, n, fn, peer, bytes, comm, start: st, duration, alg, crossMsgs, crossBytes, inexact };
+  return {
+    seq,
+    dropped,
+    epoch,
+    n,
+    fn,
+    peer,
+    bytes,
+    comm,
+    start: st,
+    duration,
+    alg,
+    crossMsgs,
+    crossBytes,
+    tag,
+    inexact,
+  };
 }
 
 /** The reflection decoder, for batches that use legal but unusual encodings (unpacked fields). */
@@ -326,7 +350,7 @@ function decodeBatchReflection(body: Uint8Array, scratch?: BatchScratch): Batch 
   }
   const col = (name: string): unknown[] => (Array.isArray(m[name]) ? (m[name] as unknown[]) : []);
   const n = col('fn').length;
-  for (const name of ['peer', 'bytes', 'comm', 'startDelta', 'duration', 'alg', 'crossMsgs', 'crossBytes']) {
+  for (const name of ['peer', 'bytes', 'comm', 'startDelta', 'duration', 'alg', 'crossMsgs', 'crossBytes', 'tag']) {
     const len = col(name).length;
     if (len !== n && len !== 0) malformed('batch (columns of different lengths)');
   }
@@ -346,6 +370,7 @@ function decodeBatchReflection(body: Uint8Array, scratch?: BatchScratch): Batch 
     alg: s.alg.subarray(0, n),
     crossMsgs: s.crossMsgs.subarray(0, n),
     crossBytes: s.crossBytes.subarray(0, n),
+    tag: s.tag.subarray(0, n),
     inexact: false,
   };
   const fill = (name: string, out: Uint32Array | Int32Array | Float64Array) => {
@@ -360,6 +385,7 @@ function decodeBatchReflection(body: Uint8Array, scratch?: BatchScratch): Batch 
   fill('alg', b.alg);
   fill('crossMsgs', b.crossMsgs);
   fill('crossBytes', b.crossBytes);
+  fill('tag', b.tag);
   const deltas = col('startDelta');
   let acc = 0;
   for (let i = 0; i < n; i++) {

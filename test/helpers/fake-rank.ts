@@ -28,6 +28,7 @@ export interface Rec {
   duration?: number;
   crossMsgs?: number;
   crossBytes?: number;
+  tag?: number;
 }
 
 /** One Batch frame from records (through the C++ encoder). */
@@ -46,6 +47,7 @@ export function batchFrame(seq: number, recs: Rec[], extra: { dropped?: number; 
     duration: Float64Array.from(recs.map((r) => r.duration ?? 5)),
     crossMsgs: Uint32Array.from(recs.map((r) => r.crossMsgs ?? 0)),
     crossBytes: Float64Array.from(recs.map((r) => r.crossBytes ?? 0)),
+    tag: Uint32Array.from(recs.map((r) => r.tag ?? 0)),
   });
 }
 

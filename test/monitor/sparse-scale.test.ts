@@ -69,6 +69,7 @@ describe('a 16 384-rank job', () => {
       alg: new Uint32Array(n),
       crossMsgs: new Uint32Array(0),
       crossBytes: new Float64Array(0),
+      tag: new Uint32Array(n),
       inexact: false,
     });
     const batch = cols(6 * ITER + 7);

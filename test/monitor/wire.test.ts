@@ -66,6 +66,10 @@ function randomBatch(r: () => number, n: number, withCross: boolean): Cols {
       ? Uint32Array.from({ length: n }, () => (r() < 0.7 ? 0 : Math.floor(r() * 2 ** 32)))
       : new Uint32Array(n),
     crossBytes: withCross ? Float64Array.from({ length: n }, () => (r() < 0.7 ? 0 : big())) : new Float64Array(n),
+    // tags in half of the batches: small, and up to 2^31 - 1 (Open MPI's MPI_TAG_UB)
+    tag: withCross
+      ? Uint32Array.from({ length: n }, () => (r() < 0.5 ? 0 : Math.floor(r() * 2 ** 31)))
+      : new Uint32Array(n),
   };
 }
 
@@ -85,6 +89,7 @@ function expectSame(b: Batch, c: Cols): void {
   expect(Array.from(b.duration)).toEqual(Array.from(c.duration));
   expect(Array.from(b.crossMsgs)).toEqual(Array.from(c.crossMsgs));
   expect(Array.from(b.crossBytes)).toEqual(Array.from(c.crossBytes));
+  expect(Array.from(b.tag)).toEqual(Array.from(c.tag));
   expect(b.inexact).toBe(false);
 }
 
@@ -143,6 +148,7 @@ describe('wire: protobufjs decoding of the C++ encoder', () => {
       duration: Float64Array.of(1, 0, 999),
       crossMsgs: new Uint32Array(3),
       crossBytes: new Float64Array(3),
+      tag: Uint32Array.of(7, 0, 0),
     };
     const f = addon.encodeBatch(c);
     expectSame(decodeBatch(f, 4 + 1 + (f[5] < 0x80 ? 1 : 2), f.length), c); // after the envelope tag and length

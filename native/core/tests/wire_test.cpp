@@ -108,9 +108,9 @@ TEST(wire_hello_fields) {
 
 TEST(wire_batch_columns_round_trip) {
   std::vector<Record> r = {
-      {5, -1, 0, 0, 0, 100, 10, 0, 0},
-      {7 | (sitempi::shim::kRoleSend << sitempi::shim::kRoleShift), 3, 1u << 20, 2, 0, 250, 0, 0, 0},
-      {9, 0, 5000000000ull, 1, 1, 240, 3000000000ull, 4, 65536},  // starts before its predecessor
+      {5, -1, 0, 0, 0, 100, 10, 0, 0, 0},
+      {7 | (sitempi::shim::kRoleSend << sitempi::shim::kRoleShift), 3, 1u << 20, 2, 0, 250, 0, 0, 0, 77},
+      {9, 0, 5000000000ull, 1, 1, 240, 3000000000ull, 4, 65536, 1u << 30},  // starts before its predecessor
   };
   std::vector<uint8_t> out;
   append_batch(out, 11, 2, 3, r.data(), r.size());
@@ -122,13 +122,14 @@ TEST(wire_batch_columns_round_trip) {
   CHECK_EQ(f.varints.at(2)[0], 2u);
   CHECK_EQ(f.varints.at(3)[0], 3u);
   const auto fn = packed(f, 4), peer = packed(f, 5), bytes = packed(f, 6), comm = packed(f, 7), start = packed(f, 8),
-             dur = packed(f, 9), alg = packed(f, 10), xm = packed(f, 11), xb = packed(f, 12);
+             dur = packed(f, 9), alg = packed(f, 10), xm = packed(f, 11), xb = packed(f, 12), tag = packed(f, 13);
   CHECK_EQ(fn.size(), r.size());
   CHECK_EQ(peer.size(), r.size());
   CHECK_EQ(start.size(), r.size());
   CHECK_EQ(alg.size(), r.size());
   CHECK_EQ(xb.size(), r.size());
-  if (fn.size() != r.size() || start.size() != 3 || alg.size() != 3 || xb.size() != 3) return;
+  CHECK_EQ(tag.size(), r.size());
+  if (fn.size() != r.size() || start.size() != 3 || alg.size() != 3 || xb.size() != 3 || tag.size() != 3) return;
   uint64_t t = 0;
   for (size_t i = 0; i < r.size(); ++i) {
     CHECK_EQ(fn[i], uint64_t(r[i].fn));
@@ -139,6 +140,7 @@ TEST(wire_batch_columns_round_trip) {
     CHECK_EQ(alg[i], uint64_t(r[i].alg));
     CHECK_EQ(xm[i], uint64_t(r[i].cross_msgs));
     CHECK_EQ(xb[i], r[i].cross_bytes);
+    CHECK_EQ(tag[i], uint64_t(r[i].tag));
     t += start[i];
     // Start times are delta-coded and never go back: a record stamped before its predecessor gets
     // the predecessor's start.
@@ -147,19 +149,19 @@ TEST(wire_batch_columns_round_trip) {
 }
 
 TEST(wire_batch_leaves_out_zero_columns) {
-  Record r[2] = {{1, 0, 8, 0, 0, 1, 1, 0, 0}, {2, 1, 8, 0, 0, 2, 1, 0, 0}};
+  Record r[2] = {{1, 0, 8, 0, 0, 1, 1, 0, 0, 0}, {2, 1, 8, 0, 0, 2, 1, 0, 0, 0}};
   std::vector<uint8_t> out;
   append_batch(out, 0, 0, 0, r, 2);
   std::string body;
   CHECK_EQ(unframe(out, body), 2u);
   const Fields f = parse(body);
   CHECK(f.lens.count(4) == 1);
-  CHECK(f.lens.count(10) == 0 && f.lens.count(11) == 0 && f.lens.count(12) == 0);
+  CHECK(f.lens.count(10) == 0 && f.lens.count(11) == 0 && f.lens.count(12) == 0 && f.lens.count(13) == 0);
   CHECK(f.varints.empty());  // seq, dropped and epoch are 0: not written
 }
 
 TEST(wire_batch_time_scale) {
-  Record r[2] = {{1, 0, 0, 0, 0, 1000, 10, 0, 0}, {1, 0, 0, 0, 0, 1500, 3, 0, 0}};
+  Record r[2] = {{1, 0, 0, 0, 0, 1000, 10, 0, 0, 0}, {1, 0, 0, 0, 0, 1500, 3, 0, 0, 0}};
   std::vector<uint8_t> out;
   append_batch(out, 0, 0, 0, r, 2, TimeScale{900, 2.5});
   std::string body;
@@ -197,8 +199,11 @@ TEST(wire_slots_encode_as_records) {
       x.cross_bytes = rare ? rng() % 1000000 : 0;
       x.start = t += rng() % 10000;
       x.duration = rng() % 16 == 0 ? (uint64_t(1) << 32) + rng() % 1000 : rng() % 100000;
-      used += size_t(
-          pack(&slots[used], x.fn, x.peer, x.bytes, x.comm, x.alg, x.start, x.duration, x.cross_msgs, x.cross_bytes));
+      // tags in half of the rounds: small (in the slot), at the slot's limit and large (extension)
+      const uint64_t tags[] = {0, 1, 77, kTagInline - 1, kTagInline, 1u << 30};
+      x.tag = round % 2 ? uint32_t(tags[rng() % 6]) : 0;
+      used += size_t(pack(&slots[used], x.fn, x.peer, x.bytes, x.comm, x.alg, x.start, x.duration, x.cross_msgs,
+                          x.cross_bytes, x.tag));
       recs.push_back(x);
     }
     const TimeScale ts{recs[0].start / 2, 0.37 + double(round) / 10};
@@ -218,6 +223,10 @@ TEST(wire_pack_uses_an_extension_only_when_needed) {
   CHECK_EQ(pack(s, 1, 2, 3, 4, 0, 5, uint64_t(kLongDuration), 0, 0), 2);
   CHECK_EQ(s[0].duration, kLongDuration);
   CHECK_EQ(s[1].start, uint64_t(kLongDuration));
+  CHECK_EQ(pack(s, 1, 2, 3, 4, 0, 5, 6, 0, 0, kTagInline - 1), 1);  // the tag rides in fn's high half
+  CHECK_EQ(s[0].fn, 1u | (kTagInline - 1) << 16);
+  CHECK_EQ(pack(s, 1, 2, 3, 4, 0, 5, 6, 0, 0, kTagInline), 2);
+  CHECK_EQ(s[1].duration, kTagInline);
 }
 
 TEST(wire_comm_def_bye_error_fields) {

@@ -16,7 +16,11 @@ export const ROLES = [
   { name: 'Coll', value: 4, doc: 'collective: expanded by the cost model' },
   { name: 'PartSend', value: 5, doc: "a collective's per-peer part, this rank -> peer (matrix only)" },
   { name: 'PartPull', value: 6, doc: "a collective's per-peer part, peer -> this rank (matrix only)" },
-  { name: 'RecvDone', value: 7, doc: 'a receive resolved at completion (informational, not a call)' },
+  {
+    name: 'RecvDone',
+    value: 7,
+    doc: "a receive's completion: its source, the bytes that arrived, its tag (fn: the posting call or Sendrecv; not a call)",
+  },
   {
     name: 'Placement',
     value: 8,

@@ -15,8 +15,21 @@ const role = (r) => `sitempi::shim::kRole${r}`;
 const firstComm = (p) => p.find((x) => x.type === 'MPI_Comm');
 const lastNewComm = (p) => [...p].reverse().find((x) => x.type === 'MPI_Comm *');
 
-function p2p(r, comm, peer, count, type) {
-  return (f) => ({ post: `call_.p2p(${role(r)}, ${f.v(comm)}, ${f.v(peer)}, ${f.v(count)}, ${f.v(type)});` });
+function p2p(r, comm, peer, count, type, tag) {
+  return (f) => ({
+    post: `call_.p2p(${role(r)}, ${f.v(comm)}, ${f.v(peer)}, ${f.v(count)}, ${f.v(type)}, sitempi::shim::send_tag(${f.v(tag)}));`,
+  });
+}
+
+// Sendrecv: the send, then the receive half from the status (read even when the application
+// ignores it) as a RecvDone record: its source, the bytes that arrived and their tag.
+function sendrecv(count, type, recvCount, recvType) {
+  return (f) => ({
+    args: { status: f.statuses('status', '1', 'true') },
+    post: `${p2p('Send', 'comm', 'dest', count, type, 'sendtag')(f).post}
+  MPI_Status st_;
+  if (rc_ == MPI_SUCCESS && sts_.get(0, st_)) sitempi::shim::recv_completed(call_, ${f.v('comm')}, st_, ${f.v(recvCount)}, ${f.v(recvType)});`,
+  });
 }
 
 // Collectives: bytes is an expression; root a parameter name or null.
@@ -76,27 +89,23 @@ function neighbourParts(f, p) {
 }
 
 export const kinds = {
-  send: p2p('Send', 'comm', 'dest', 'count', 'datatype'),
-  isend: p2p('Send', 'comm', 'dest', 'count', 'datatype'),
-  sendrecv: p2p('Send', 'comm', 'dest', 'sendcount', 'sendtype'),
-  sendrecv_replace: p2p('Send', 'comm', 'dest', 'count', 'datatype'),
-  // The bytes received, from the status (the posted count is only an upper bound); the status is
-  // read even when the application ignores it.
+  send: p2p('Send', 'comm', 'dest', 'count', 'datatype', 'tag'),
+  isend: p2p('Send', 'comm', 'dest', 'count', 'datatype', 'tag'),
+  sendrecv: sendrecv('sendcount', 'sendtype', 'recvcount', 'recvtype'),
+  sendrecv_replace: sendrecv('count', 'datatype', 'count', 'datatype'),
+  // The bytes received and their tag, from the status (the posted count is only an upper bound);
+  // the status is read even when the application ignores it.
   recv: (f) => ({
     pre: `const bool any_ = ${f.v('source')} == MPI_ANY_SOURCE;`,
     args: { status: f.statuses('status', '1', 'true') },
     post: `MPI_Status st_;
   const bool got_ = rc_ == MPI_SUCCESS && sts_.get(0, st_);
   const int src_ = any_ && got_ ? st_.MPI_SOURCE : ${f.v('source')};
-  call_.p2p_bytes(sitempi::shim::kRoleRecv, ${f.v('comm')}, src_, got_ ? sitempi::shim::received_bytes(st_, ${f.v('count')}, ${f.v('datatype')}) : sitempi::shim::type_bytes(${f.v('datatype')}, ${f.v('count')}));`,
+  call_.p2p_bytes(sitempi::shim::kRoleRecv, ${f.v('comm')}, src_, got_ ? sitempi::shim::received_bytes(st_, ${f.v('count')}, ${f.v('datatype')}) : sitempi::shim::type_bytes(${f.v('datatype')}, ${f.v('count')}), got_ ? sitempi::shim::status_tag(st_) : sitempi::shim::send_tag(${f.v('tag')}));`,
   }),
+  // Followed to completion (requests.h): recorded there with the bytes that arrived.
   irecv: (f) => ({
-    post: `if (${f.v('source')} == MPI_ANY_SOURCE) {
-    call_.other(${f.v('comm')});
-    sitempi::shim::track_request(${f.v('request')}, call_.fn(), false, false, ${f.v('comm')}, MPI_ANY_SOURCE, ${f.v('count')}, ${f.v('datatype')});
-  } else {
-    call_.p2p(sitempi::shim::kRoleRecv, ${f.v('comm')}, ${f.v('source')}, ${f.v('count')}, ${f.v('datatype')});
-  }`,
+    post: `sitempi::shim::posted_recv(call_, rc_, ${f.v('request')}, ${f.v('comm')}, ${f.v('source')}, ${f.v('count')}, ${f.v('datatype')});`,
   }),
   psend_init: (f) => ({
     post: `call_.other(${f.v('comm')});
@@ -127,12 +136,16 @@ export const kinds = {
     post: `MPI_Status st_;
   call_.other(${f.v('comm')}, ${f.v('flag')} && sts_.get(0, st_) ? sitempi::shim::comm_world_rank(${f.v('comm')}, st_.MPI_SOURCE) : -1);`,
   }),
-  // Matched receives: the message's communicator is not visible, so no peer (documented).
+  // Matched receives: the message's communicator is not visible, so no peer (documented); the
+  // bytes that arrived from the status.
   mrecv: (f) => ({
-    post: `call_.p2p(sitempi::shim::kRoleRecv, MPI_COMM_NULL, -1, ${f.v('count')}, ${f.v('datatype')});`,
+    args: { status: f.statuses('status', '1', 'true') },
+    post: `MPI_Status st_;
+  const bool got_ = rc_ == MPI_SUCCESS && sts_.get(0, st_);
+  call_.p2p_bytes(sitempi::shim::kRoleRecv, MPI_COMM_NULL, -1, got_ ? sitempi::shim::received_bytes(st_, ${f.v('count')}, ${f.v('datatype')}) : sitempi::shim::type_bytes(${f.v('datatype')}, ${f.v('count')}), got_ ? sitempi::shim::status_tag(st_) : 0);`,
   }),
   imrecv: (f) => ({
-    post: `call_.p2p(sitempi::shim::kRoleRecv, MPI_COMM_NULL, -1, ${f.v('count')}, ${f.v('datatype')});`,
+    post: `sitempi::shim::posted_recv(call_, rc_, ${f.v('request')}, MPI_COMM_NULL, MPI_ANY_SOURCE, ${f.v('count')}, ${f.v('datatype')});`,
   }),
   // Completion: time counts as MPI time; tracked requests that completed emit their records.
   wait: (f, p) => {
