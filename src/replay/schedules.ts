@@ -3,8 +3,8 @@
 // native cost model uses too) for collectives the shim passed to PMPI. Ranks are communicator ranks; each function returns
 // rank `me`'s steps. A step's receives and sends are posted together and completed together.
 //
-// Approximations (docs/replay.md): no segmentation or pipelining (chain and pipeline are whole-
-// message chains, knomial and scatter_allgather bcasts run as binomial, rabenseifner reduce as
+// Approximations (docs/replay.md): no segmentation or pipelining (chain and pipeline are one
+// whole-message chain, knomial and scatter_allgather bcasts run as binomial, rabenseifner reduce as
 // binomial); ring and rabenseifner split the buffer in P equal parts; a reduction's arithmetic is
 // not timed.
 import { TraceBuilder } from './trace.js';
@@ -132,40 +132,21 @@ function binomialTree(P: number, v: number): { parent: number; children: number[
 function binaryTree(P: number, v: number): { parent: number; children: number[] } {
   return { parent: v === 0 ? -1 : (v - 1) >> 1, children: [2 * v + 1, 2 * v + 2].filter((c) => c < P) };
 }
-function chainTree(P: number, v: number, chains: number): { parent: number; children: number[] } {
-  // root feeds `chains` chains of consecutive root-relative ranks
-  const n = P - 1,
-    c = Math.min(chains, n);
-  if (v === 0) {
-    const heads: number[] = [];
-    for (let k = 0, at = 1; k < c; k++) {
-      heads.push(at);
-      at += Math.floor(n / c) + (k < n % c ? 1 : 0);
-    }
-    return { parent: -1, children: heads };
-  }
-  const starts: number[] = [];
-  for (let k = 0, at = 1; k < c; k++) {
-    starts.push(at);
-    at += Math.floor(n / c) + (k < n % c ? 1 : 0);
-  }
-  starts.push(P);
-  const k = starts.findIndex((st, i) => v >= st && v < starts[i + 1]);
-  return { parent: v === starts[k] ? 0 : v - 1, children: v + 1 < starts[k + 1] ? [v + 1] : [] };
+/** One chain of consecutive root-relative ranks. */
+function chainTree(P: number, v: number): { parent: number; children: number[] } {
+  return { parent: v - 1, children: v + 1 < P ? [v + 1] : [] };
 }
 
 type Tree = (P: number, v: number) => { parent: number; children: number[] };
-function treeOf(alg: 'linear' | 'chain' | 'pipeline' | 'binary' | 'binomial'): Tree {
+function treeOf(alg: 'linear' | 'pipeline' | 'binary' | 'binomial'): Tree {
   switch (alg) {
     case 'linear':
       return (P, v) => ({
         parent: v === 0 ? -1 : 0,
         children: v === 0 ? Array.from({ length: P - 1 }, (_, i) => i + 1) : [],
       });
-    case 'chain':
-      return (P, v) => chainTree(P, v, 4);
     case 'pipeline':
-      return (P, v) => chainTree(P, v, 1);
+      return chainTree;
     case 'binary':
       return binaryTree;
     case 'binomial':
@@ -195,17 +176,18 @@ function tree(s: Steps, P: number, me: number, root: number, b: number, t: Tree,
 
 type TreeName = Parameters<typeof treeOf>[0];
 // Open MPI's algorithm numbers (coll_tuned_{bcast,reduce}_algorithm) to the tree replayed for them;
-// any other number runs as a binomial tree.
+// any other number runs as a binomial tree. The fixed rules pass faninout 0, which Open MPI's chain
+// turns into one chain: the pipeline's.
 const BCAST_TREES: Record<number, TreeName> = {
   [BcastAlg.BasicLinear]: 'linear',
-  [BcastAlg.Chain]: 'chain',
+  [BcastAlg.Chain]: 'pipeline',
   [BcastAlg.Pipeline]: 'pipeline',
   [BcastAlg.SplitBinaryTree]: 'binary',
   [BcastAlg.BinaryTree]: 'binary',
 };
 const REDUCE_TREES: Record<number, TreeName> = {
   [ReduceAlg.Linear]: 'linear',
-  [ReduceAlg.Chain]: 'chain',
+  [ReduceAlg.Chain]: 'pipeline',
   [ReduceAlg.Pipeline]: 'pipeline',
   [ReduceAlg.Binary]: 'binary',
   [ReduceAlg.InOrderBinary]: 'binary',
