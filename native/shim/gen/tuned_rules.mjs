@@ -1,7 +1,7 @@
 // Open MPI 4.1's coll/tuned fixed decision rules (ompi/mca/coll/tuned/coll_tuned_decision_fixed.c,
 // v4.1.8), written once here: generate.mjs writes them into build/generated/tuned_table.h (the
 // native cost model, native/core/tuned.cpp) and src/generated/tuned-table.ts (the replay,
-// src/replay/tuned.ts). The records carry no reduction operator: the branches for commutative
+// src/replay/schedules.ts). The records carry no reduction operator: the branches for commutative
 // operations (MPI_SUM and the like).
 //
 // Per family: `bytes`, what the rules compare (total_dsize or per_rank_dsize in Open MPI); `algs`,
