@@ -207,10 +207,9 @@ void alltoall(const CollRecord& r, std::vector<Flow>& out) {
   switch (tt::alltoall::rule(P, m)) {
     case tt::alltoall::kModifiedBruck:
       for (int d = 1; d < P; d <<= 1) {
-        uint64_t blocks = 0;
-        for (int i = 0; i < P; ++i)
-          if (i & d) ++blocks;
-        add(out, me, (me + d) % P, m * blocks, 1);
+        // the blocks whose index has bit d: d of every 2d, and what of the last 2d passes d
+        const uint64_t full = uint64_t(P) / (2 * uint64_t(d)) * uint64_t(d), rest = uint64_t(P) % (2 * uint64_t(d));
+        add(out, me, (me + d) % P, m * (full + (rest > uint64_t(d) ? rest - uint64_t(d) : 0)), 1);
       }
       return;
     case tt::alltoall::kTwoProc:

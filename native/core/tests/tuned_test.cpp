@@ -203,6 +203,8 @@ TEST(tuned_allgather_alltoall) {
     CHECK(d == 1 || d == 2 || d == 4 || d == 8);
     CHECK_EQ(f.bytes, 800u);
   }
+  // 20 ranks: 10, 10, 8, 8 and 4 of the 20 block indices have bit 1, 2, 4, 8, 16
+  for (const auto& [src, s] : by_src(call(Coll::Alltoall, 20, 100))) CHECK_EQ(s.bytes, 40u * 100);
 }
 
 // Barrier: linear at 5 ranks (fan-in and fan-out at 0), recursive doubling at 8 and at 12 (4 extra
