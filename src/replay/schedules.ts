@@ -15,7 +15,9 @@ import {
   AlltoallvAlg,
   BarrierAlg,
   BcastAlg,
+  GatherAlg,
   ReduceAlg,
+  ScatterAlg,
   tunedRule,
 } from '../generated/tuned-table.js';
 
@@ -154,8 +156,20 @@ function treeOf(alg: 'linear' | 'pipeline' | 'binary' | 'binomial'): Tree {
   }
 }
 
-/** Root to all down a tree (`down`) or all to root up it (reduce). */
-function tree(s: Steps, P: number, me: number, root: number, b: number, t: Tree, down: boolean): void {
+/**
+ * Root to all down a tree (`down`) or all to root up it (reduce); an edge carries b times the
+ * blocks of the subtree below it (`blocks` of its lower end, root-relative; 1 by default).
+ */
+function tree(
+  s: Steps,
+  P: number,
+  me: number,
+  root: number,
+  b: number,
+  t: Tree,
+  down: boolean,
+  blocks: (v: number) => number = () => 1,
+): void {
   const v = (me - root + P) % P;
   const { parent, children } = t(P, v);
   const real = (x: number): number => (x + root) % P;
@@ -165,12 +179,12 @@ function tree(s: Steps, P: number, me: number, root: number, b: number, t: Tree,
     if (kids.length)
       s.step(
         kids,
-        kids.map(() => b),
+        children.map((c) => b * blocks(c)),
         [],
       );
   } else {
     if (kids.length) s.step([], [], kids);
-    if (parent >= 0) s.send(real(parent), b);
+    if (parent >= 0) s.send(real(parent), b * blocks(v));
   }
 }
 
@@ -289,12 +303,18 @@ export function tunedSteps(
       break;
     case Coll.Gather:
     case Coll.Gatherv:
-      tree(s, P, me, rt, bytes, treeOf('linear'), false);
-      break;
     case Coll.Scatter:
-    case Coll.Scatterv:
-      tree(s, P, me, rt, bytes, treeOf('linear'), true);
+    case Coll.Scatterv: {
+      // Open MPI's binomial gather and scatter move whole subtrees (v-variants: linear)
+      const scatter = coll === Coll.Scatter || coll === Coll.Scatterv;
+      const binomial =
+        coll === Coll.Gather
+          ? tunedRule('gather', P, bytes) === GatherAlg.Binomial
+          : coll === Coll.Scatter && tunedRule('scatter', P, bytes) === ScatterAlg.Binomial;
+      if (binomial) tree(s, P, me, rt, bytes, binomialTree, scatter, (v) => Math.min(v & -v, P - v));
+      else tree(s, P, me, rt, bytes, treeOf('linear'), scatter);
       break;
+    }
     case Coll.ReduceScatter:
     case Coll.ReduceScatterBlock: {
       const total = coll === Coll.ReduceScatterBlock ? bytes * P : bytes;

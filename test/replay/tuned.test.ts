@@ -49,4 +49,25 @@ describe('coll/tuned rules', () => {
     expect([0, 1, 2, 3].map((me) => to(1 << 20, me))).toEqual([[1], [2], [3], []]);
     expect(to(100_000, 0)).toEqual([1, 2, 3]);
   });
+
+  it('gather and scatter at 8 ranks are binomial: each edge carries the blocks of its subtree', () => {
+    const m = 100;
+    const sent = (coll: number, me: number) =>
+      tunedSteps(coll, 8, me, 0, m).flatMap((s) => s.to.map((d, k) => [d, s.bytes[k]]));
+    // scatter: 0 -> 4 (4 blocks: 4-7), 2 (2: 2-3), 1 (1); 4 -> 6 (2), 5 (1); 6 -> 7
+    expect(sent(Coll.Scatter, 0)).toEqual([
+      [4, 4 * m],
+      [2, 2 * m],
+      [1, m],
+    ]);
+    expect(sent(Coll.Scatter, 4)).toEqual([
+      [6, 2 * m],
+      [5, m],
+    ]);
+    expect(sent(Coll.Gather, 6)).toEqual([[4, 2 * m]]);
+    const all = [1, 2, 3, 4, 5, 6, 7].flatMap((me) => sent(Coll.Gather, me)).map(([, b]) => b);
+    expect(all.reduce((a, b) => a + b)).toBe(12 * m); // subtrees of 4, 2, 2 and four of 1
+    // 4 ranks, 5000 B: linear
+    expect(tunedSteps(Coll.Gather, 4, 3, 0, 5000).map((s) => [s.to, s.bytes])).toEqual([[[0], [5000]]]);
+  });
 });
