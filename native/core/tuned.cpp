@@ -94,51 +94,7 @@ void allreduce_rabenseifner(int me, int P, uint64_t elems, uint64_t esize, std::
 
 }  // namespace
 
-int tuned_allreduce_rule(int P, uint64_t b) {
-  if (P < 4) {
-    if (b < 8) return kArRing;
-    if (b < 4096) return kArRecursiveDoubling;
-    if (b < 8192) return kArRing;
-    if (b < 16384) return kArRecursiveDoubling;
-    if (b < 65536) return kArRing;
-    if (b < 262144) return kArSegmentedRing;
-    return kArRabenseifner;
-  }
-  if (P < 8) {
-    if (b < 16) return kArRing;
-    if (b < 8192) return kArRecursiveDoubling;
-    return kArRabenseifner;
-  }
-  if (P < 16) return b < 8192 ? kArRecursiveDoubling : kArRabenseifner;
-  if (P < 32) {
-    if (b < 64) return kArSegmentedRing;
-    if (b < 4096) return kArRecursiveDoubling;
-    return kArRabenseifner;
-  }
-  if (P < 64) return b < 128 ? kArSegmentedRing : kArRabenseifner;
-  if (P < 128) return b < 262144 ? kArRecursiveDoubling : kArRabenseifner;
-  if (P < 256) {
-    if (b < 131072) return kArNonOverlapping;
-    if (b < 262144) return kArRecursiveDoubling;
-    return kArRabenseifner;
-  }
-  if (P < 512) return b < 4096 ? kArNonOverlapping : kArRabenseifner;
-  if (P < 2048) {
-    if (b < 2048) return kArNonOverlapping;
-    if (b < 16384) return kArRecursiveDoubling;
-    return kArRabenseifner;
-  }
-  if (P < 4096) {
-    if (b < 2048) return kArNonOverlapping;
-    if (b < 4096) return kArSegmentedRing;
-    if (b < 16384) return kArRecursiveDoubling;
-    return kArRabenseifner;
-  }
-  if (b < 2048) return kArNonOverlapping;
-  if (b < 16384) return kArSegmentedRing;
-  if (b < 32768) return kArRecursiveDoubling;
-  return kArRabenseifner;
-}
+int tuned_allreduce_rule(int P, uint64_t b) { return tuned_table::allreduce::rule(P, b); }
 
 int tuned_allreduce_alg(int P, uint64_t bytes, uint64_t elems) {
   int alg = tuned_allreduce_rule(P, bytes);
@@ -155,7 +111,7 @@ uint64_t guess_elems(uint64_t bytes) {
 }
 
 bool expand_tuned(const CollRecord& r, std::vector<Flow>& out) {
-  if (r.coll != Coll::Allreduce) return false;
+  if (r.coll != Coll::Allreduce) return expand_tuned_coll(r, out);
   const int P = r.size, me = r.me;
   const uint64_t m = r.bytes;
   const uint64_t elems = r.elems ? r.elems : guess_elems(m);

@@ -1,23 +1,26 @@
 // The algorithms Open MPI's coll/tuned runs for collectives the MPI library executes itself
 // (Record.alg 0), from its fixed decision rules (ompi/mca/coll/tuned/coll_tuned_decision_fixed.c,
-// v4.1.x) and the algorithms of ompi/mca/coll/base. Covered: Allreduce. Other families keep the
-// flat coll/basic model (cost_model.cpp).
+// v4.1.x; the table is build/generated/tuned_table.h, from native/shim/gen/tuned_rules.mjs, which the
+// replay shares) and the algorithms of ompi/mca/coll/base. Covered: Allreduce (here), Barrier,
+// Bcast, Reduce, Gather, Scatter, Allgather and Alltoall (tuned_coll.cpp). The other families keep
+// the flat coll/basic model (cost_model.cpp).
 #pragma once
 #include <cstdint>
 #include <vector>
 
 #include "cost_model.h"
+#include "tuned_table.h"
 
 namespace sitempi::core {
 
 // coll/tuned's allreduce algorithm numbers (coll_tuned_allreduce_decision.c).
 enum TunedAllreduce : int {
-  kArLinear = 1,
-  kArNonOverlapping = 2,
-  kArRecursiveDoubling = 3,
-  kArRing = 4,
-  kArSegmentedRing = 5,
-  kArRabenseifner = 6,
+  kArLinear = tuned_table::allreduce::kBasicLinear,
+  kArNonOverlapping = tuned_table::allreduce::kNonoverlapping,
+  kArRecursiveDoubling = tuned_table::allreduce::kRecursiveDoubling,
+  kArRing = tuned_table::allreduce::kRing,
+  kArSegmentedRing = tuned_table::allreduce::kSegmentedRing,
+  kArRabenseifner = tuned_table::allreduce::kRabenseifner,
 };
 
 // The algorithm the fixed rules pick for `bytes` (count x type size) on `size` ranks. The records
@@ -35,5 +38,7 @@ uint64_t guess_elems(uint64_t bytes);
 // Appends the flows rank r.me sends in the call as coll/tuned runs it; false when the family is
 // not covered (the caller models it otherwise).
 bool expand_tuned(const CollRecord& r, std::vector<Flow>& out);
+// The same for the families of tuned_coll.cpp (not Allreduce).
+bool expand_tuned_coll(const CollRecord& r, std::vector<Flow>& out);
 
 }  // namespace sitempi::core

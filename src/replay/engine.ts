@@ -17,8 +17,14 @@
 //     L after both it and the receive are there; the send completes when the data is sent.
 //   a receive completes at max(its post, arrival) + o; Isend costs the sender o, Irecv nothing
 //   until its Wait.
-import { checkCluster, DEFAULT_EAGER_LIMIT, type Cluster, type LogGP } from './cluster.js';
+//
+// Speed (docs/replay.md, "Speed"): state in typed arrays indexed by operation or rank, no
+// allocation per event, one loop without closures; a rank's clock and program counter stay in
+// locals while it runs; the message classes are computed once per placement (./links.ts).
+import { checkCluster, type Cluster } from './cluster.js';
 import { RankHeap } from './heap.js';
+import { Links, WAN } from './links.js';
+import { scratch } from './scratch.js';
 import { Op, type Trace } from './trace.js';
 
 export interface ReplayResult {
@@ -35,242 +41,245 @@ export interface ReplayResult {
   stalled: number[];
 }
 
-export function replay(trace: Trace, cluster: Cluster): ReplayResult {
-  const P = trace.size;
-  checkCluster(cluster, P);
-  const { first, kind, peer, bytes, match } = trace;
-  const n = first[P];
-  const eager = cluster.eagerLimit ?? DEFAULT_EAGER_LIMIT;
-  const siteOf = Int32Array.from({ length: P }, (_, r) => cluster.siteOf[r]);
-  const nodeOf = Int32Array.from({ length: P }, (_, r) => (cluster.nodeOf ? cluster.nodeOf[r] : -1 - r));
-  let S = 0;
-  for (let r = 0; r < P; r++) S = Math.max(S, siteOf[r] + 1);
-  const wanL = new Float64Array(S * S),
-    wanG = new Float64Array(S * S);
-  for (let a = 0; a < S; a++)
-    for (let b = 0; b < S; b++) {
-      const w = cluster.wanLinks?.[a]?.[b] ?? cluster.wan;
-      wanL[a * S + b] = w.L;
-      wanG[a * S + b] = w.G;
-    }
-  const linkFree = new Float64Array(S * S);
-  // pairs of ranks on different nodes connected so far (s * P + d, both ways)
-  const connectRtts = cluster.connectRtts ?? 1;
-  const connected = new Set<number>();
-  // local classes: 0 the same node, 1 the same site (for WAN messages the ends use class 1)
-  const loc: LogGP[] = [cluster.intraNode, cluster.intraSite];
-  const cO = Float64Array.from(loc, (p) => p.o),
-    cg = Float64Array.from(loc, (p) => p.g),
-    cL = Float64Array.from(loc, (p) => p.L),
-    cG = Float64Array.from(loc, (p) => p.G);
+/** Completion of a request not known yet (times are >= 0); a receive that no send matches. */
+const UNKNOWN = -1,
+  NEVER = -2;
+/** flags per operation: a send or receive is posted; a message's arrival and sender's end are known */
+const POSTED = 1,
+  DONE = 2;
 
-  // per message (indexed by its send operation)
-  const arrival = new Float64Array(n).fill(NaN);
-  const sendDone = new Float64Array(n).fill(NaN);
-  const sendPost = new Float64Array(n).fill(NaN);
-  const isWan = new Uint8Array(n);
-  // per receive operation: when it was posted
-  const recvPost = new Float64Array(n).fill(NaN);
+/** One replay's state; `run` is the event loop. */
+class Engine {
+  readonly P: number;
+  readonly first: Int32Array;
+  readonly kind: Uint8Array;
+  readonly peer: Int32Array;
+  readonly bytes: Float64Array;
+  readonly match: Int32Array;
+  readonly links: Links;
+  readonly cls: Uint8Array;
+  /** per operation: POSTED | DONE */
+  readonly flags: Uint8Array;
+  /**
+   * per operation i, three adjacent times (few cache misses): a message's arrival at
+   * the receiver (3i, set with DONE), the sender's end (3i + 1, DONE), when it was posted (3i + 2, POSTED)
+   */
+  readonly tm: Float64Array;
   // requests of rank r: a FIFO inside [first[r], first[r + 1]) of reqs
-  const reqs = new Int32Array(n);
-  const reqHead = Int32Array.from(first.subarray(0, P));
-  const reqTail = Int32Array.from(first.subarray(0, P));
+  readonly reqs: Int32Array;
+  readonly reqHead: Int32Array;
+  readonly reqTail: Int32Array;
+  // per rank
+  readonly t: Float64Array;
+  readonly pc: Int32Array;
+  readonly nic: Float64Array;
+  /** the message (its send operation) a parked rank waits for, -1 when not parked */
+  readonly waitMsg: Int32Array;
+  readonly computeNs: Float64Array;
+  readonly localNs: Float64Array;
+  readonly wanNs: Float64Array;
+  readonly heap: RankHeap;
+  /** the time of the operation running: what it wakes cannot resume before it */
+  now = 0;
+  events = 0;
 
-  const t = new Float64Array(P);
-  const pc = Int32Array.from(first.subarray(0, P));
-  const nic = new Float64Array(P);
-  const parked = new Uint8Array(P);
-  // the message (its send operation) a parked rank waits for: only that one wakes it
-  const waitMsg = new Int32Array(P).fill(-1);
-  const computeNs = new Float64Array(P),
-    localNs = new Float64Array(P),
-    wanNs = new Float64Array(P);
-  const heap = new RankHeap(P);
-  let now = 0;
-  let events = 0;
+  constructor(trace: Trace, cluster: Cluster) {
+    const P = (this.P = trace.size);
+    this.first = trace.first;
+    this.kind = trace.kind;
+    this.peer = trace.peer;
+    this.bytes = trace.bytes;
+    this.match = trace.match;
+    const w = scratch(trace.first[P]);
+    this.links = new Links(trace, cluster, w.cls);
+    this.cls = w.cls;
+    this.flags = w.flags;
+    this.tm = w.tm;
+    this.reqs = w.reqs;
+    this.reqHead = trace.first.slice(0, P);
+    this.reqTail = trace.first.slice(0, P);
+    this.t = new Float64Array(P);
+    this.pc = trace.first.slice(0, P);
+    this.nic = new Float64Array(P);
+    this.waitMsg = new Int32Array(P).fill(-1);
+    this.computeNs = new Float64Array(P);
+    this.localNs = new Float64Array(P);
+    this.wanNs = new Float64Array(P);
+    this.heap = new RankHeap(P);
+  }
 
-  const wake = (r: number, m: number): void => {
-    if (!parked[r] || waitMsg[r] !== m) return;
-    parked[r] = 0;
-    heap.push(Math.max(t[r], now), r);
-  };
+  wake(r: number, m: number): void {
+    if (this.waitMsg[r] !== m) return;
+    this.waitMsg[r] = -1;
+    this.heap.push(Math.max(this.t[r], this.now), r);
+  }
 
-  const latency = (s: number, d: number): number =>
-    siteOf[s] !== siteOf[d] ? wanL[siteOf[s] * S + siteOf[d]] : cL[nodeOf[s] === nodeOf[d] ? 0 : 1];
-  /** Moves message m's bytes from s to d from `start`; sets its arrival; returns when the sender is done with it. */
-  const transfer = (m: number, s: number, d: number, start: number, rendezvous: boolean): number => {
-    const b = bytes[m];
-    if (connectRtts && nodeOf[s] !== nodeOf[d] && !connected.has(s * P + d)) {
-      // the first message of a pair waits for the connection
-      connected.add(s * P + d);
-      connected.add(d * P + s);
-      start += connectRtts * 2 * latency(s, d);
-    }
-    const sa = siteOf[s],
-      sb = siteOf[d];
-    if (sa === sb) {
-      const c = nodeOf[s] === nodeOf[d] ? 0 : 1;
-      const end = start + b * cG[c];
-      arrival[m] = end + cL[c];
-      return end;
-    }
-    isWan[m] = 1;
-    const l = sa * S + sb;
-    const ls = Math.max(start, linkFree[l]);
-    const le = ls + b * wanG[l];
-    linkFree[l] = le;
-    // the bytes cross no faster than the sender's host puts them out nor the link carries them
-    const injected = start + b * cG[1];
-    arrival[m] = Math.max(le, injected) + wanL[l];
-    return rendezvous ? Math.max(le, injected) : injected;
-  };
-  /** the local class of a message's ends */
-  const cls = (s: number, d: number): number => (siteOf[s] === siteOf[d] && nodeOf[s] === nodeOf[d] ? 0 : 1);
+  /** Moves message m's bytes from `start`: sets its arrival and the sender's end. */
+  transfer(m: number, s: number, d: number, start: number, rendezvous: boolean): void {
+    this.tm[3 * m] = this.links.transfer(s, d, this.cls[m], this.bytes[m], start, rendezvous);
+    this.tm[3 * m + 1] = this.links.senderDone;
+    this.flags[m] |= DONE;
+  }
 
   /** Starts a rendezvous transfer whose send and receive are both posted. */
-  const rendezvous = (m: number, s: number, d: number, rpost: number): void => {
-    const L = latency(s, d);
-    const start = Math.max(sendPost[m] + cO[cls(s, d)] + L, rpost) + L;
-    sendDone[m] = transfer(m, s, d, start, true);
-    wake(d, m);
-    wake(s, m);
-  };
+  rendezvous(m: number, s: number, d: number, rpost: number): void {
+    const c = this.cls[m];
+    const L = this.links.latency(s, d, c);
+    const start = Math.max(this.tm[3 * m + 2] + this.links.o[c] + L, rpost) + L;
+    this.transfer(m, s, d, start, true);
+    this.wake(d, m);
+    this.wake(s, m);
+  }
 
-  /** Posts send m of rank r at time tr; returns the rank's clock after it (blocking: NaN until known). */
-  const postSend = (r: number, m: number, tr: number): number => {
-    const d = peer[m];
-    const c = cls(r, d);
-    if (bytes[m] <= eager) {
-      const start = Math.max(tr + cO[c], nic[r]);
-      nic[r] = start + Math.max(cg[c], bytes[m] * cG[c]);
-      sendDone[m] = transfer(m, r, d, start, false);
-      wake(d, m);
+  /** Posts send m of rank r at time tr; returns the rank's clock after it (a blocking send may wait longer). */
+  postSend(r: number, m: number, tr: number): number {
+    const d = this.peer[m];
+    const c = this.cls[m];
+    const links = this.links;
+    const b = this.bytes[m];
+    if (b <= links.eager) {
+      const start = Math.max(tr + links.o[c], this.nic[r]);
+      this.nic[r] = start + Math.max(links.g[c], b * links.G[c]);
+      this.transfer(m, r, d, start, false);
+      this.wake(d, m);
       return start;
     }
-    sendPost[m] = tr;
-    const rv = match[m];
-    if (rv >= 0 && !Number.isNaN(recvPost[rv])) rendezvous(m, r, d, recvPost[rv]);
-    return tr + cO[c];
-  };
-  const postRecv = (r: number, i: number, tr: number): void => {
-    recvPost[i] = tr;
-    const m = match[i];
-    if (m >= 0 && bytes[m] > eager && !Number.isNaN(sendPost[m]) && Number.isNaN(arrival[m]))
-      rendezvous(m, peer[i], r, tr);
-  };
+    this.posted(m, tr);
+    const rv = this.match[m];
+    if (rv >= 0 && this.flags[rv] & POSTED) this.rendezvous(m, r, d, this.tm[3 * rv + 2]);
+    return tr + links.o[c];
+  }
 
-  /** Runs operations of rank r; returns false when it parked or finished. */
-  const step = (r: number): boolean => {
-    const end = first[r + 1];
-    while (pc[r] < end) {
-      const i = pc[r];
-      const t0 = t[r];
-      now = t0; // what this operation wakes cannot resume before it
-      let t1 = t0;
-      let wan = 0;
-      switch (kind[i]) {
-        case Op.Compute:
+  postRecv(r: number, i: number, tr: number): void {
+    this.posted(i, tr);
+    const m = this.match[i];
+    if (m >= 0 && this.bytes[m] > this.links.eager && this.flags[m] === POSTED) this.rendezvous(m, this.peer[i], r, tr);
+  }
+
+  posted(i: number, tr: number): void {
+    this.tm[3 * i + 2] = tr;
+    this.flags[i] |= POSTED;
+  }
+
+  /** When request q of a rank completes: UNKNOWN not yet, NEVER a receive with no send. */
+  completion(q: number): number {
+    if (this.kind[q] === Op.Isend) return this.flags[q] & DONE ? this.tm[3 * q + 1] : UNKNOWN;
+    const m = this.match[q];
+    if (m < 0) return NEVER;
+    return this.flags[m] & DONE ? this.tm[3 * m] + this.links.o[this.cls[q]] : UNKNOWN;
+  }
+
+  /** Runs every rank in time order until all finished or wait for messages that never come. */
+  run(): void {
+    const { first, kind, bytes, match, cls, flags, tm, reqs, reqHead, reqTail, heap } = this;
+    const { t, pc, waitMsg, computeNs, localNs, wanNs } = this;
+    const o = this.links.o;
+    for (let r = 0; r < this.P; r++) heap.push(0, r);
+    let events = 0;
+    for (let r = heap.pop(); r >= 0;) {
+      const end = first[r + 1];
+      let next = -1;
+      let i = pc[r];
+      let t0 = t[r];
+      // runs rank r's operations until its clock passes the next rank's or it must wait
+      for (; i < end; i++) {
+        this.now = t0;
+        let t1 = t0;
+        let wan = false;
+        const k = kind[i];
+        if (k === Op.Compute) {
           t1 = t0 + bytes[i];
           computeNs[r] += bytes[i];
-          t[r] = t1;
-          pc[r]++;
-          events++;
-          if (t1 > heap.peekTime()) {
-            heap.push(t1, r);
-            return false;
-          }
-          continue;
-        case Op.Send:
-        case Op.Isend: {
-          // a parked blocking send has posted already (sendPost or sendDone set)
-          const posted = !Number.isNaN(sendDone[i]) || !Number.isNaN(sendPost[i]);
-          const after = posted ? t0 : postSend(r, i, t0);
-          if (kind[i] === Op.Isend) {
+        } else if (k === Op.Send || k === Op.Isend) {
+          // a parked blocking send has posted already
+          const after = flags[i] ? t0 : this.postSend(r, i, t0);
+          if (k === Op.Isend) {
             reqs[reqTail[r]++] = i;
             t1 = after;
           } else {
-            if (Number.isNaN(sendDone[i])) {
-              parked[r] = 1;
+            if (!(flags[i] & DONE)) {
               waitMsg[r] = i;
-              return false;
+              break;
             }
-            t1 = Math.max(t0, sendDone[i]);
-            wan = isWan[i];
+            t1 = Math.max(t0, tm[3 * i + 1]);
+            wan = cls[i] === WAN;
           }
-          break;
-        }
-        case Op.Recv:
-        case Op.Irecv: {
-          const m = match[i];
-          if (Number.isNaN(recvPost[i])) postRecv(r, i, t0);
-          if (kind[i] === Op.Irecv) {
-            reqs[reqTail[r]++] = i;
-            break;
+        } else if (k === Op.Recv || k === Op.Irecv) {
+          if (!(flags[i] & POSTED)) this.postRecv(r, i, t0);
+          if (k === Op.Irecv) reqs[reqTail[r]++] = i;
+          else {
+            const m = match[i];
+            if (m >= 0) {
+              if (!(flags[m] & DONE)) {
+                waitMsg[r] = m;
+                break;
+              }
+              t1 = Math.max(t0, tm[3 * m]) + o[cls[i]];
+              wan = cls[i] === WAN;
+            } // unmatched: nothing to wait for
           }
-          if (m < 0) break; // unmatched: nothing to wait for
-          if (Number.isNaN(arrival[m])) {
-            parked[r] = 1;
-            waitMsg[r] = m;
-            return false;
-          }
-          t1 = Math.max(t0, arrival[m]) + cO[cls(peer[i], r)];
-          wan = isWan[m];
-          break;
-        }
-        case Op.Wait: {
-          // count > 0: the oldest requests; < 0: the newest (a collective's step); 0: all
-          const c = peer[i];
+        } else {
+          // Wait: count > 0 the oldest requests; < 0 the newest (a collective's step); 0 all
+          const c = this.peer[i];
           const lo = c < 0 ? Math.max(reqHead[r], reqTail[r] + c) : reqHead[r];
           const hi = c > 0 ? Math.min(reqTail[r], lo + c) : reqTail[r];
           let done = t0;
-          for (let k = lo; k < hi; k++) {
-            const q = reqs[k];
-            let c: number, w: number;
-            if (kind[q] === Op.Isend) {
-              c = sendDone[q];
-              w = isWan[q];
-            } else {
-              const m = match[q];
-              if (m < 0) continue;
-              c = arrival[m] + cO[cls(peer[q], r)];
-              w = isWan[m];
+          let q = lo;
+          for (; q < hi; q++) {
+            const x = this.completion(reqs[q]);
+            if (x === UNKNOWN) break;
+            if (x > done) {
+              done = x;
+              wan = cls[reqs[q]] === WAN;
             }
-            if (Number.isNaN(c)) {
-              parked[r] = 1;
-              waitMsg[r] = kind[q] === Op.Isend ? q : match[q];
-              return false;
-            }
-            if (c > done) {
-              done = c;
-              wan = w;
-            }
+          }
+          if (q < hi) {
+            const rq = reqs[q];
+            waitMsg[r] = kind[rq] === Op.Isend ? rq : match[rq];
+            break;
           }
           if (c < 0) reqTail[r] = lo;
           else reqHead[r] = hi;
           t1 = done;
+        }
+        if (k !== Op.Compute) {
+          if (wan) wanNs[r] += t1 - t0;
+          else localNs[r] += t1 - t0;
+        }
+        t0 = t1;
+        events++;
+        if (t1 > heap.peekTime()) {
+          next = heap.replaceTop(t1, r); // it yields to the rank at the top
+          i++;
           break;
         }
       }
-      if (wan) wanNs[r] += t1 - t0;
-      else localNs[r] += t1 - t0;
-      t[r] = t1;
-      pc[r]++;
-      events++;
-      if (t1 > heap.peekTime()) {
-        heap.push(t1, r);
-        return false;
-      }
+      pc[r] = i;
+      t[r] = t0;
+      r = next >= 0 ? next : heap.size ? heap.pop() : -1;
     }
-    return false;
-  };
+    this.events = events;
+  }
+}
 
-  for (let r = 0; r < P; r++) heap.push(0, r);
-  while (heap.size) step(heap.pop());
+export function replay(trace: Trace, cluster: Cluster): ReplayResult {
+  const P = trace.size;
+  checkCluster(cluster, P);
+  const e = new Engine(trace, cluster);
+  e.run();
   const stalled: number[] = [];
   let wallNs = 0;
   for (let r = 0; r < P; r++) {
-    if (pc[r] < first[r + 1]) stalled.push(r);
-    wallNs = Math.max(wallNs, t[r]);
+    if (e.pc[r] < trace.first[r + 1]) stalled.push(r);
+    wallNs = Math.max(wallNs, e.t[r]);
   }
-  return { wallNs, endNs: t, computeNs, localNs, wanNs, events, stalled };
+  return {
+    wallNs,
+    endNs: e.t,
+    computeNs: e.computeNs,
+    localNs: e.localNs,
+    wanNs: e.wanNs,
+    events: e.events,
+    stalled,
+  };
 }

@@ -1,4 +1,5 @@
 // A binary min-heap of (time, rank), typed arrays, fixed capacity (each rank is in it at most once).
+// Ties go by rank: a deterministic order.
 export class RankHeap {
   private readonly time: Float64Array;
   private readonly rank: Int32Array;
@@ -20,7 +21,6 @@ export class RankHeap {
     let i = this.size++;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      // ties by rank: a deterministic order
       if (time[p] < t || (time[p] === t && rank[p] < r)) break;
       time[i] = time[p];
       rank[i] = rank[p];
@@ -32,13 +32,26 @@ export class RankHeap {
 
   /** Removes the top and returns its rank (the heap must not be empty). */
   pop(): number {
+    const top = this.rank[0];
+    const n = --this.size;
+    if (n > 0) this.siftDown(this.time[n], this.rank[n], n);
+    return top;
+  }
+
+  /**
+   * Returns the top's rank and puts (t, r) in its place: a push then a pop in one pass, for a rank
+   * that yields to the top (t after the top's time).
+   */
+  replaceTop(t: number, r: number): number {
+    const top = this.rank[0];
+    this.siftDown(t, r, this.size);
+    return top;
+  }
+
+  /** Places (t, r) from the root down among the first n entries. */
+  private siftDown(t: number, r: number, n: number): void {
     const time = this.time,
       rank = this.rank;
-    const top = rank[0];
-    const n = --this.size;
-    if (n === 0) return top;
-    const t = time[n],
-      r = rank[n];
     let i = 0;
     for (;;) {
       let c = 2 * i + 1;
@@ -51,6 +64,5 @@ export class RankHeap {
     }
     time[i] = t;
     rank[i] = r;
-    return top;
   }
 }

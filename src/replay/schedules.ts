@@ -1,13 +1,25 @@
-// Collectives as the point-to-point steps of the algorithm that runs: Open MPI's (./tuned.ts picks
-// it) for collectives the shim passed to PMPI. Ranks are communicator ranks; each function returns
+// Collectives as the point-to-point steps of the algorithm that runs: Open MPI's (coll/tuned's fixed
+// rules pick it: src/generated/tuned-table.ts, from native/shim/gen/tuned_rules.mjs, the table the
+// native cost model uses too) for collectives the shim passed to PMPI. Ranks are communicator ranks; each function returns
 // rank `me`'s steps. A step's receives and sends are posted together and completed together.
 //
-// Approximations (docs/replay.md): no segmentation or pipelining (chain and pipeline are whole-
-// message chains, knomial and scatter_allgather bcasts run as binomial, rabenseifner reduce as
+// Approximations (docs/replay.md): no segmentation or pipelining (chain and pipeline are one
+// whole-message chain, knomial and scatter_allgather bcasts run as binomial, rabenseifner reduce as
 // binomial); ring and rabenseifner split the buffer in P equal parts; a reduction's arithmetic is
 // not timed.
 import { TraceBuilder } from './trace.js';
-import { allgatherAlg, allreduceAlg, alltoallAlg, alltoallvAlg, barrierAlg, bcastAlg, reduceAlg } from './tuned.js';
+import {
+  AllgatherAlg,
+  AllreduceAlg,
+  AlltoallAlg,
+  AlltoallvAlg,
+  BarrierAlg,
+  BcastAlg,
+  GatherAlg,
+  ReduceAlg,
+  ScatterAlg,
+  tunedRule,
+} from '../generated/tuned-table.js';
 
 /** Element size assumed where Open MPI's choice depends on the count (the records have bytes only). */
 const ALLREDUCE_ELEMENT_BYTES = 4;
@@ -122,40 +134,21 @@ function binomialTree(P: number, v: number): { parent: number; children: number[
 function binaryTree(P: number, v: number): { parent: number; children: number[] } {
   return { parent: v === 0 ? -1 : (v - 1) >> 1, children: [2 * v + 1, 2 * v + 2].filter((c) => c < P) };
 }
-function chainTree(P: number, v: number, chains: number): { parent: number; children: number[] } {
-  // root feeds `chains` chains of consecutive root-relative ranks
-  const n = P - 1,
-    c = Math.min(chains, n);
-  if (v === 0) {
-    const heads: number[] = [];
-    for (let k = 0, at = 1; k < c; k++) {
-      heads.push(at);
-      at += Math.floor(n / c) + (k < n % c ? 1 : 0);
-    }
-    return { parent: -1, children: heads };
-  }
-  const starts: number[] = [];
-  for (let k = 0, at = 1; k < c; k++) {
-    starts.push(at);
-    at += Math.floor(n / c) + (k < n % c ? 1 : 0);
-  }
-  starts.push(P);
-  const k = starts.findIndex((st, i) => v >= st && v < starts[i + 1]);
-  return { parent: v === starts[k] ? 0 : v - 1, children: v + 1 < starts[k + 1] ? [v + 1] : [] };
+/** One chain of consecutive root-relative ranks. */
+function chainTree(P: number, v: number): { parent: number; children: number[] } {
+  return { parent: v - 1, children: v + 1 < P ? [v + 1] : [] };
 }
 
 type Tree = (P: number, v: number) => { parent: number; children: number[] };
-function treeOf(alg: 'linear' | 'chain' | 'pipeline' | 'binary' | 'binomial'): Tree {
+function treeOf(alg: 'linear' | 'pipeline' | 'binary' | 'binomial'): Tree {
   switch (alg) {
     case 'linear':
       return (P, v) => ({
         parent: v === 0 ? -1 : 0,
         children: v === 0 ? Array.from({ length: P - 1 }, (_, i) => i + 1) : [],
       });
-    case 'chain':
-      return (P, v) => chainTree(P, v, 4);
     case 'pipeline':
-      return (P, v) => chainTree(P, v, 1);
+      return chainTree;
     case 'binary':
       return binaryTree;
     case 'binomial':
@@ -163,8 +156,20 @@ function treeOf(alg: 'linear' | 'chain' | 'pipeline' | 'binary' | 'binomial'): T
   }
 }
 
-/** Root to all down a tree (`down`) or all to root up it (reduce). */
-function tree(s: Steps, P: number, me: number, root: number, b: number, t: Tree, down: boolean): void {
+/**
+ * Root to all down a tree (`down`) or all to root up it (reduce); an edge carries b times the
+ * blocks of the subtree below it (`blocks` of its lower end, root-relative; 1 by default).
+ */
+function tree(
+  s: Steps,
+  P: number,
+  me: number,
+  root: number,
+  b: number,
+  t: Tree,
+  down: boolean,
+  blocks: (v: number) => number = () => 1,
+): void {
   const v = (me - root + P) % P;
   const { parent, children } = t(P, v);
   const real = (x: number): number => (x + root) % P;
@@ -174,20 +179,33 @@ function tree(s: Steps, P: number, me: number, root: number, b: number, t: Tree,
     if (kids.length)
       s.step(
         kids,
-        kids.map(() => b),
+        children.map((c) => b * blocks(c)),
         [],
       );
   } else {
     if (kids.length) s.step([], [], kids);
-    if (parent >= 0) s.send(real(parent), b);
+    if (parent >= 0) s.send(real(parent), b * blocks(v));
   }
 }
 
 type TreeName = Parameters<typeof treeOf>[0];
 // Open MPI's algorithm numbers (coll_tuned_{bcast,reduce}_algorithm) to the tree replayed for them;
-// any other number runs as a binomial tree.
-const BCAST_TREES: Record<number, TreeName> = { 1: 'linear', 2: 'chain', 3: 'pipeline', 4: 'binary', 5: 'binary' };
-const REDUCE_TREES: Record<number, TreeName> = { 1: 'linear', 2: 'chain', 3: 'pipeline', 4: 'binary', 6: 'binary' };
+// any other number runs as a binomial tree. The fixed rules pass faninout 0, which Open MPI's chain
+// turns into one chain: the pipeline's.
+const BCAST_TREES: Record<number, TreeName> = {
+  [BcastAlg.BasicLinear]: 'linear',
+  [BcastAlg.Chain]: 'pipeline',
+  [BcastAlg.Pipeline]: 'pipeline',
+  [BcastAlg.SplitBinaryTree]: 'binary',
+  [BcastAlg.BinaryTree]: 'binary',
+};
+const REDUCE_TREES: Record<number, TreeName> = {
+  [ReduceAlg.Linear]: 'linear',
+  [ReduceAlg.Chain]: 'pipeline',
+  [ReduceAlg.Pipeline]: 'pipeline',
+  [ReduceAlg.Binary]: 'binary',
+  [ReduceAlg.InOrderBinary]: 'binary',
+};
 const bcastTree = (alg: number): Tree => treeOf(BCAST_TREES[alg] ?? 'binomial');
 const reduceTree = (alg: number): Tree => treeOf(REDUCE_TREES[alg] ?? 'binomial');
 
@@ -217,69 +235,86 @@ export function tunedSteps(
   const rt = root >= 0 && root < P ? root : 0;
   switch (coll) {
     case Coll.Barrier: {
-      const alg = barrierAlg(P);
-      if (alg === 1) {
+      const alg = tunedRule('barrier', P, 0);
+      if (alg === BarrierAlg.Linear) {
         tree(s, P, me, 0, 0, treeOf('linear'), false);
         tree(s, P, me, 0, 0, treeOf('linear'), true);
-      } else if (alg === 4) for (let d = 1; d < P; d <<= 1) s.step([(me + d) % P], [0], [(me - d + P) % P]);
+      } else if (alg === BarrierAlg.Bruck)
+        for (let d = 1; d < P; d <<= 1) s.step([(me + d) % P], [0], [(me - d + P) % P]);
       else recursiveDoubling(s, P, me, 0);
       break;
     }
     case Coll.Bcast:
-      tree(s, P, me, rt, bytes, bcastTree(bcastAlg(P, bytes)), true);
+      tree(s, P, me, rt, bytes, bcastTree(tunedRule('bcast', P, bytes)), true);
       break;
     case Coll.Reduce:
-      tree(s, P, me, rt, bytes, reduceTree(reduceAlg(P, bytes)), false);
+      tree(s, P, me, rt, bytes, reduceTree(tunedRule('reduce', P, bytes)), false);
       break;
     case Coll.Allreduce: {
-      let alg = allreduceAlg(P, bytes);
+      const A = AllreduceAlg;
+      let alg = tunedRule('allreduce', P, bytes);
       // Open MPI's ring (and segmented ring) and Rabenseifner fall back to recursive doubling for
       // fewer elements than ranks; records carry bytes, not counts: elements of 4 bytes assumed
-      if ((alg === 4 || alg === 5 || alg === 6) && bytes < P * ALLREDUCE_ELEMENT_BYTES) alg = 3;
-      if (alg === 3) recursiveDoubling(s, P, me, bytes);
-      else if (alg === 4 || alg === 5) ring(s, P, me, 2 * (P - 1), bytes / P);
-      else if (alg === 6) rabenseifner(s, P, me, bytes);
+      if ((alg === A.Ring || alg === A.SegmentedRing || alg === A.Rabenseifner) && bytes < P * ALLREDUCE_ELEMENT_BYTES)
+        alg = A.RecursiveDoubling;
+      if (alg === A.RecursiveDoubling) recursiveDoubling(s, P, me, bytes);
+      else if (alg === A.Ring || alg === A.SegmentedRing) ring(s, P, me, 2 * (P - 1), bytes / P);
+      else if (alg === A.Rabenseifner) rabenseifner(s, P, me, bytes);
       else {
-        tree(s, P, me, 0, bytes, treeOf(alg === 1 ? 'linear' : 'binomial'), false);
-        tree(s, P, me, 0, bytes, treeOf(alg === 1 ? 'linear' : 'binomial'), true);
+        const t = treeOf(alg === A.BasicLinear ? 'linear' : 'binomial');
+        tree(s, P, me, 0, bytes, t, false);
+        tree(s, P, me, 0, bytes, t, true);
       }
       break;
     }
     case Coll.Allgather:
     case Coll.Allgatherv: {
-      const alg = allgatherAlg(P, bytes);
+      const alg = tunedRule('allgather', P, bytes);
       const adj = pow2Below(P);
-      if (alg === 6) s.exchange(1 - me, bytes);
-      else if (alg === 3 && adj === P) for (let d = 1; d < P; d <<= 1) s.exchange(me ^ d, bytes * d);
-      else if (alg === 4 || alg === 5) ring(s, P, me, P - 1, bytes);
+      if (alg === AllgatherAlg.TwoProc) s.exchange(1 - me, bytes);
+      else if (alg === AllgatherAlg.RecursiveDoubling && adj === P)
+        for (let d = 1; d < P; d <<= 1) s.exchange(me ^ d, bytes * d);
+      else if (alg === AllgatherAlg.Ring || alg === AllgatherAlg.Neighbor) ring(s, P, me, P - 1, bytes);
       // bruck (Open MPI's fallback for recursive doubling on other sizes)
       else for (let d = 1; d < P; d <<= 1) s.step([(me - d + P) % P], [bytes * Math.min(d, P - d)], [(me + d) % P]);
       break;
     }
     case Coll.Alltoall: {
-      const alg = alltoallAlg(P, bytes);
-      if (alg === 3)
+      const alg = tunedRule('alltoall', P, bytes);
+      if (alg === AlltoallAlg.ModifiedBruck)
         for (let d = 1; d < P; d <<= 1) {
           let blocks = 0;
           for (let i = 0; i < P; i++) if (i & d) blocks++;
           s.step([(me + d) % P], [bytes * blocks], [(me - d + P) % P]);
         }
-      else if (alg === 5) s.exchange(1 - me, bytes);
-      else allToAll(s, P, me, () => bytes, alg === 2);
+      else if (alg === AlltoallAlg.TwoProc) s.exchange(1 - me, bytes);
+      else allToAll(s, P, me, () => bytes, alg === AlltoallAlg.Pairwise);
       break;
     }
     case Coll.Alltoallv:
     case Coll.Alltoallw:
-      allToAll(s, P, me, (p) => (perPeer ? perPeer[p] : bytes / (P - 1)), alltoallvAlg(P) === 2);
+      allToAll(
+        s,
+        P,
+        me,
+        (p) => (perPeer ? perPeer[p] : bytes / (P - 1)),
+        tunedRule('alltoallv', P, 0) === AlltoallvAlg.Pairwise,
+      );
       break;
     case Coll.Gather:
     case Coll.Gatherv:
-      tree(s, P, me, rt, bytes, treeOf('linear'), false);
-      break;
     case Coll.Scatter:
-    case Coll.Scatterv:
-      tree(s, P, me, rt, bytes, treeOf('linear'), true);
+    case Coll.Scatterv: {
+      // Open MPI's binomial gather and scatter move whole subtrees (v-variants: linear)
+      const scatter = coll === Coll.Scatter || coll === Coll.Scatterv;
+      const binomial =
+        coll === Coll.Gather
+          ? tunedRule('gather', P, bytes) === GatherAlg.Binomial
+          : coll === Coll.Scatter && tunedRule('scatter', P, bytes) === ScatterAlg.Binomial;
+      if (binomial) tree(s, P, me, rt, bytes, binomialTree, scatter, (v) => Math.min(v & -v, P - v));
+      else tree(s, P, me, rt, bytes, treeOf('linear'), scatter);
       break;
+    }
     case Coll.ReduceScatter:
     case Coll.ReduceScatterBlock: {
       const total = coll === Coll.ReduceScatterBlock ? bytes * P : bytes;

@@ -63,11 +63,11 @@ describe('generated facts', () => {
     const siteAware = COLLS.filter((c) => c.site);
     expect(addon.parseCollSwitch('all')).toEqual(siteAware.map((c) => c.site));
     for (const c of siteAware) expect(addon.parseCollSwitch(c.site!)).toContain(c.site);
-    // Family numbers: a bcast of m bytes from root 0 over 4 ranks sends m to each other rank;
-    // a barrier moves no bytes.
-    const bcast = addon.expandCollective(facts.COLL_NAMES.indexOf('Bcast'), 0, 0, 0, 4, 100);
+    // Family numbers: a bcast of 100 kB from root 0 over 4 ranks (coll/tuned: linear) sends it to
+    // each other rank; a barrier moves no bytes.
+    const bcast = addon.expandCollective(facts.COLL_NAMES.indexOf('Bcast'), 0, 0, 0, 4, 100_000);
     expect([...bcast.dst].sort()).toEqual([1, 2, 3]);
-    expect([...bcast.bytes]).toEqual([100, 100, 100]);
+    expect([...bcast.bytes]).toEqual([100_000, 100_000, 100_000]);
     const barrier = addon.expandCollective(facts.COLL_NAMES.indexOf('Barrier'), 0, 0, -1, 4, 100);
     expect([...barrier.bytes].every((b) => b === 0)).toBe(true);
   });

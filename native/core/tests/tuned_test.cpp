@@ -127,3 +127,98 @@ TEST(tuned_not_for_non_blocking) {
   CHECK_EQ(total(out).msgs, 6u);
   for (const Flow& f : out) CHECK(f.src == 0 || f.dst == 0);
 }
+
+namespace {
+
+// Every rank's record of a library-run collective `c` of m bytes (the rank's block) on P ranks.
+std::vector<Flow> call(Coll c, int P, uint64_t m, int root = 0) {
+  std::vector<Flow> out;
+  for (int me = 0; me < P; ++me) expand(CollRecord{c, kAlgLibrary, me, root, P, m}, out);
+  return out;
+}
+// bytes per directed pair
+std::map<std::pair<int, int>, uint64_t> pairs(const std::vector<Flow>& flows) {
+  std::map<std::pair<int, int>, uint64_t> p;
+  for (const Flow& f : flows) p[{f.src, f.dst}] += f.bytes;
+  return p;
+}
+using Pairs = std::map<std::pair<int, int>, uint64_t>;
+
+}  // namespace
+
+// Bcast at 4 ranks: 4 KiB binomial (0 -> 1, 2; 1 -> 3), 100 KB linear, 2 MB one chain; at 8 ranks
+// 1000 B knomial of radix 4 (0 -> 1, 2, 3, 4; 4 -> 5, 6, 7); a root elsewhere shifts the tree.
+TEST(tuned_bcast) {
+  CHECK_EQ(tuned_table::bcast::rule(4, 4096), tuned_table::bcast::kBinomial);
+  CHECK(pairs(call(Coll::Bcast, 4, 4096)) == (Pairs{{{0, 1}, 4096}, {{0, 2}, 4096}, {{1, 3}, 4096}}));
+  CHECK(pairs(call(Coll::Bcast, 4, 100000)) == (Pairs{{{0, 1}, 100000}, {{0, 2}, 100000}, {{0, 3}, 100000}}));
+  CHECK(pairs(call(Coll::Bcast, 4, 2 << 20)) == (Pairs{{{0, 1}, 2 << 20}, {{1, 2}, 2 << 20}, {{2, 3}, 2 << 20}}));
+  CHECK_EQ(tuned_table::bcast::rule(8, 1000), tuned_table::bcast::kKnomial);
+  const uint64_t m = 1000;
+  CHECK(pairs(call(Coll::Bcast, 8, m)) ==
+        (Pairs{{{0, 4}, m}, {{0, 1}, m}, {{0, 2}, m}, {{0, 3}, m}, {{4, 5}, m}, {{4, 6}, m}, {{4, 7}, m}}));
+  CHECK(pairs(call(Coll::Bcast, 4, 4096, 2)) == (Pairs{{{2, 3}, 4096}, {{2, 0}, 4096}, {{3, 1}, 4096}}));
+  // 6 ranks, 1000 B: Open MPI's binary tree (level order: 0 -> 1, 2; 1 -> 3, 5; 2 -> 4)
+  CHECK(pairs(call(Coll::Bcast, 6, m)) == (Pairs{{{0, 1}, m}, {{0, 2}, m}, {{1, 3}, m}, {{1, 5}, m}, {{2, 4}, m}}));
+  CHECK_EQ(total(call(Coll::Bcast, 37, 5000)).bytes, 36u * 5000);  // any tree: P - 1 copies
+}
+
+// Reduce at 4 ranks: 1000 B binary tree, 20 KB one chain towards the root.
+TEST(tuned_reduce) {
+  CHECK(pairs(call(Coll::Reduce, 4, 1000)) == (Pairs{{{1, 0}, 1000}, {{2, 0}, 1000}, {{3, 1}, 1000}}));
+  CHECK(pairs(call(Coll::Reduce, 4, 20000)) == (Pairs{{{1, 0}, 20000}, {{2, 1}, 20000}, {{3, 2}, 20000}}));
+  CHECK(pairs(call(Coll::Reduce, 4, 20000, 3)) == (Pairs{{{0, 3}, 20000}, {{1, 0}, 20000}, {{2, 1}, 20000}}));
+}
+
+// Gather and scatter at 8 ranks: binomial trees carrying whole subtrees (1 holds 1, 3, 5, 7).
+TEST(tuned_gather_scatter) {
+  const uint64_t m = 100;
+  CHECK(pairs(call(Coll::Gather, 8, m)) ==
+        (Pairs{{{1, 0}, 4 * m}, {{2, 0}, 2 * m}, {{4, 0}, m}, {{3, 1}, 2 * m}, {{5, 1}, m}, {{6, 2}, m}, {{7, 3}, m}}));
+  CHECK(pairs(call(Coll::Scatter, 8, m)) ==
+        (Pairs{{{0, 1}, 4 * m}, {{0, 2}, 2 * m}, {{0, 4}, m}, {{1, 3}, 2 * m}, {{1, 5}, m}, {{2, 6}, m}, {{3, 7}, m}}));
+  // 4 ranks, 5000 B: linear gather (each block straight to the root)
+  CHECK(pairs(call(Coll::Gather, 4, 5000, 1)) == (Pairs{{{0, 1}, 5000}, {{2, 1}, 5000}, {{3, 1}, 5000}}));
+}
+
+// Allgather at 6 ranks (recursive doubling, not a power of two: bruck) and at 8 (recursive
+// doubling); alltoall at 16 ranks, 100 B: modified bruck, 8 blocks to me + 1, 2, 4, 8.
+TEST(tuned_allgather_alltoall) {
+  const uint64_t m = 10;
+  const auto six = pairs(call(Coll::Allgather, 6, m));
+  CHECK_EQ(six.size(), 18u);
+  CHECK_EQ(six.at({0, 5}), m);
+  CHECK_EQ(six.at({0, 4}), 2 * m);
+  CHECK_EQ(six.at({0, 2}), 2 * m);  // distance 4: the 2 blocks left
+  const auto eight = pairs(call(Coll::Allgather, 8, m));
+  CHECK_EQ(eight.size(), 24u);
+  CHECK_EQ(eight.at({5, 4}), m);
+  CHECK_EQ(eight.at({5, 7}), 2 * m);
+  CHECK_EQ(eight.at({5, 1}), 4 * m);
+  CHECK_EQ(total(call(Coll::Allgather, 8, m)).bytes, 8u * 7 * m);
+  const auto a = call(Coll::Alltoall, 16, 100);
+  CHECK_EQ(a.size(), 64u);
+  for (const Flow& f : a) {
+    const int d = (f.dst - f.src + 16) % 16;
+    CHECK(d == 1 || d == 2 || d == 4 || d == 8);
+    CHECK_EQ(f.bytes, 800u);
+  }
+  // 20 ranks: 10, 10, 8, 8 and 4 of the 20 block indices have bit 1, 2, 4, 8, 16
+  for (const auto& [src, s] : by_src(call(Coll::Alltoall, 20, 100))) CHECK_EQ(s.bytes, 40u * 100);
+}
+
+// Barrier: linear at 5 ranks (fan-in and fan-out at 0), recursive doubling at 8 and at 12 (4 extra
+// ranks hand over to 0-3 and get the release back).
+TEST(tuned_barrier) {
+  const auto five = call(Coll::Barrier, 5, 0);
+  CHECK_EQ(total(five).msgs, 8u);
+  for (const Flow& f : five) CHECK(f.src == 0 || f.dst == 0);
+  const auto eight = pairs(call(Coll::Barrier, 8, 0));
+  CHECK_EQ(eight.size(), 24u);
+  CHECK_EQ(eight.count({3, 0}), 0u);
+  CHECK_EQ(eight.count({3, 7}), 1u);
+  const auto twelve = call(Coll::Barrier, 12, 0);
+  CHECK_EQ(total(twelve).msgs, 8u * 3 + 4 + 4);
+  CHECK_EQ(pairs(twelve).count({9, 1}), 1u);
+  CHECK_EQ(pairs(twelve).count({1, 9}), 1u);
+}

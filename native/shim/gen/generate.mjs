@@ -2,15 +2,16 @@
 // Generates the shim's wrappers from native/shim/mpi_functions.txt and the facts shared by C++ and
 // TypeScript from facts.mjs and proto/sitempi.proto:
 //   --cpp DIR   DIR/wrappers.cpp (C and Fortran entry points), DIR/functions.h (function ids),
-//               DIR/facts.h and DIR/wire_fields.h
-//   --ts DIR    DIR/functions.ts (the function table used by the monitor), DIR/facts.ts and
-//               DIR/wire_fields.ts
+//               DIR/facts.h, DIR/wire_fields.h and DIR/tuned_table.h (coll/tuned's rules, tuned_rules.mjs)
+//   --ts DIR    DIR/functions.ts (the function table used by the monitor), DIR/facts.ts,
+//               DIR/wire_fields.ts and DIR/tuned-table.ts
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kinds, collOfKind, ADAPTIVE } from './kinds.mjs';
 import { COLL_NAMES, factsHeader, factsTs } from './facts.mjs';
 import { parseProto, wireFieldsHeader, wireFieldsTs } from './proto_fields.mjs';
+import { tunedHeader, tunedTs } from './tuned_rules.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const HANDLES = {
@@ -268,11 +269,13 @@ export function generate() {
       'wrappers.cpp': wrappersSource(table),
       'facts.h': factsHeader(),
       'wire_fields.h': wireFieldsHeader(proto),
+      'tuned_table.h': tunedHeader(),
     },
     ts: {
       'functions.ts': functionsTs(table),
       'facts.ts': factsTs(),
       'wire_fields.ts': wireFieldsTs(proto),
+      'tuned-table.ts': tunedTs(),
     },
   };
 }

@@ -1,0 +1,117 @@
+// The replay's network: LogGP parameters by link class, the message classes of a trace on a
+// placement, the WAN links' queues and the connections made so far (./engine.ts uses it).
+import { DEFAULT_EAGER_LIMIT, type Cluster } from './cluster.js';
+import { Op, type Trace } from './trace.js';
+
+/** Link classes of a message: both ends on one node, on one site, on two sites. */
+export const NODE = 0,
+  SITE = 1,
+  WAN = 2;
+
+/** Pairs of ranks (both ways): a bitmap up to this many ranks, a Set above (bounded memory). */
+const BITMAP_MAX_RANKS = 8192;
+
+export class Links {
+  readonly eager: number;
+  /** per class: the ends' overhead, gap, per-byte injection time; latency (WAN: per link, wanL) */
+  readonly o = new Float64Array(3);
+  readonly g = new Float64Array(3);
+  readonly G = new Float64Array(3);
+  readonly L = new Float64Array(2);
+  /** per message operation: its class (computed once per replay) */
+  readonly cls: Uint8Array;
+  private readonly siteOf: Int32Array;
+  private readonly nodeOf: Int32Array;
+  private readonly S: number;
+  private readonly wanL: Float64Array;
+  private readonly wanG: Float64Array;
+  private readonly linkFree: Float64Array;
+  private readonly connectRtts: number;
+  private readonly pairBits: Uint8Array;
+  private readonly pairSet = new Set<number>();
+  private readonly P: number;
+
+  constructor(trace: Trace, cluster: Cluster, cls: Uint8Array) {
+    const P = (this.P = trace.size);
+    this.eager = cluster.eagerLimit ?? DEFAULT_EAGER_LIMIT;
+    const siteOf = (this.siteOf = Int32Array.from({ length: P }, (_, r) => cluster.siteOf[r]));
+    const nodeOf = (this.nodeOf = Int32Array.from({ length: P }, (_, r) =>
+      cluster.nodeOf ? cluster.nodeOf[r] : -1 - r,
+    ));
+    let S = 0;
+    for (let r = 0; r < P; r++) S = Math.max(S, siteOf[r] + 1);
+    this.S = S;
+    this.wanL = new Float64Array(S * S);
+    this.wanG = new Float64Array(S * S);
+    for (let a = 0; a < S; a++)
+      for (let b = 0; b < S; b++) {
+        const w = cluster.wanLinks?.[a]?.[b] ?? cluster.wan;
+        this.wanL[a * S + b] = w.L;
+        this.wanG[a * S + b] = w.G;
+      }
+    this.linkFree = new Float64Array(S * S);
+    this.connectRtts = cluster.connectRtts ?? 1;
+    this.pairBits = new Uint8Array(P <= BITMAP_MAX_RANKS ? (P * P + 7) >> 3 : 0);
+    // a WAN message's ends use the intra-site class
+    const loc = [cluster.intraNode, cluster.intraSite, cluster.intraSite];
+    for (let c = 0; c < 3; c++) {
+      this.o[c] = loc[c].o;
+      this.g[c] = loc[c].g;
+      this.G[c] = loc[c].G;
+    }
+    this.L[NODE] = cluster.intraNode.L;
+    this.L[SITE] = cluster.intraSite.L;
+    const { first, kind, peer } = trace;
+    this.cls = cls;
+    for (let r = 0; r < P; r++)
+      for (let i = first[r]; i < first[r + 1]; i++) {
+        const k = kind[i];
+        if (k < Op.Send || k > Op.Irecv) continue;
+        const d = peer[i];
+        cls[i] = siteOf[r] !== siteOf[d] ? WAN : nodeOf[r] === nodeOf[d] ? NODE : SITE;
+      }
+  }
+
+  latency(s: number, d: number, c: number): number {
+    return c === WAN ? this.wanL[this.siteOf[s] * this.S + this.siteOf[d]] : this.L[c];
+  }
+
+  /** When the sender was done with the last transfer's bytes. */
+  senderDone = 0;
+
+  /** Moves `b` bytes from s to d (class c) from `start`: returns their arrival (and sets senderDone). */
+  transfer(s: number, d: number, c: number, b: number, start: number, rendezvous: boolean): number {
+    if (this.connectRtts && this.nodeOf[s] !== this.nodeOf[d] && this.connect(s, d))
+      start += this.connectRtts * 2 * this.latency(s, d, c); // the first message of a pair waits for the connection
+    if (c !== WAN) {
+      const end = start + b * this.G[c];
+      this.senderDone = end;
+      return end + this.L[c];
+    }
+    const l = this.siteOf[s] * this.S + this.siteOf[d];
+    const ls = Math.max(start, this.linkFree[l]);
+    const le = ls + b * this.wanG[l];
+    this.linkFree[l] = le;
+    // the bytes cross no faster than the sender's host puts them out nor the link carries them
+    const injected = start + b * this.G[SITE];
+    this.senderDone = rendezvous ? Math.max(le, injected) : injected;
+    return Math.max(le, injected) + this.wanL[l];
+  }
+
+  /** Marks the pair connected; true when it was not yet. */
+  private connect(s: number, d: number): boolean {
+    const P = this.P;
+    if (this.pairBits.length) {
+      const k = s * P + d;
+      if (this.pairBits[k >> 3] & (1 << (k & 7))) return false;
+      const j = d * P + s;
+      this.pairBits[k >> 3] |= 1 << (k & 7);
+      this.pairBits[j >> 3] |= 1 << (j & 7);
+      return true;
+    }
+    if (this.pairSet.has(s * P + d)) return false;
+    this.pairSet.add(s * P + d);
+    this.pairSet.add(d * P + s);
+    return true;
+  }
+}
