@@ -56,6 +56,8 @@ describe('SITEMPI_COLL', () => {
     'alltoallv',
     'reduce',
     'allreduce',
+    'reduce_scatter',
+    'reduce_scatter_block',
   ];
   it('parses on/off, lists and exclusions', () => {
     expect(addon.parseCollSwitch('').sort()).toEqual([...all].sort());
@@ -65,6 +67,7 @@ describe('SITEMPI_COLL', () => {
     expect(addon.parseCollSwitch('all,-alltoall').sort()).toEqual(all.filter((c) => !c.startsWith('alltoall')).sort());
     expect(addon.parseCollSwitch('-gatherv').sort()).toEqual(all.filter((c) => c !== 'gatherv').sort());
     expect(addon.parseCollSwitch('gather').sort()).toEqual(['gather', 'gatherv']);
+    expect(addon.parseCollSwitch('reduce_scatter')).toEqual(['reduce_scatter']);
     expect(addon.parseCollSwitch('off,+Barrier')).toEqual(['barrier']);
     expect(() => addon.parseCollSwitch('bcast,scan')).toThrow(/unknown collective 'scan'/);
   });
