@@ -147,27 +147,33 @@ void nb_progress_slow(int n, const MPI_Request* reqs, NbMode mode) noexcept {
       if (lock.owns_lock()) poll_locked();
       return;
     }
-    std::vector<int> mine;  // indices of our pending chains in reqs
+    std::vector<int> mine, theirs;  // indices of our chains' requests and of the library's
     {
       std::lock_guard<std::mutex> lock(g_mu);
       for (int i = 0; i < n; ++i)
-        if (reqs[i] != MPI_REQUEST_NULL && is_ours(reqs[i])) mine.push_back(i);
+        if (reqs[i] != MPI_REQUEST_NULL) (is_ours(reqs[i]) ? mine : theirs).push_back(i);
     }
-    if (mine.empty()) return;  // the library's wait will do
-    // Until every chain among reqs has completed (kWait), or any request has (kAny: one of ours
-    // or, without completing it, one of the library's), advancing all chains meanwhile.
+    if (mine.empty() && theirs.empty()) return;
+    // Until the library's wait can return at once: kWait, every request has completed; kAny, one
+    // has (ours: its chain ended; the library's: found by MPI_Request_get_status, which leaves it
+    // to the library's wait). Every pending chain advances meanwhile, also while the application
+    // waits for the library's requests only: a peer may need one of our chains to send them.
     for (;;) {
       std::lock_guard<std::mutex> lock(g_mu);
       poll_locked();
+      if (g_chains.empty()) return;  // nothing left to advance: the library's wait will do
       size_t left = 0;
       for (int i : mine) left += is_ours(reqs[i]) ? 1 : 0;
-      if (mode == NbMode::kWait ? left == 0 : left < mine.size()) return;
-      if (mode == NbMode::kAny)
-        for (int i = 0; i < n; ++i) {
-          if (reqs[i] == MPI_REQUEST_NULL || std::find(mine.begin(), mine.end(), i) != mine.end()) continue;
-          int flag = 0;
-          if (PMPI_Request_get_status(reqs[i], &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS || flag) return;
-        }
+      if (mode == NbMode::kAny && left < mine.size()) return;
+      if (mode == NbMode::kWait && left > 0) continue;
+      bool any = false, all = true;
+      for (int i : theirs) {
+        int flag = 0;
+        if (PMPI_Request_get_status(reqs[i], &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS) return;
+        any = any || flag;
+        all = all && flag;
+      }
+      if (mode == NbMode::kWait ? all : any) return;
     }
   } catch (...) {
     // Out of memory in a chain: the library's wait reports what it can.

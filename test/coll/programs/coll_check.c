@@ -561,6 +561,36 @@ static void t_inflight(const Comm *c, int count, int call) {
   free(ref);
 }
 
+/* A rank waiting for a point-to-point message whose sender sends it only after its own wait for
+ * an Iallreduce (pairs 0-1, 2-3, ...): the first rank's chain must advance in its MPI_Wait for the
+ * library's request, its partner's chain may need it (a leader's step). */
+static void t_wait_other(const Comm *c, int count, int call) {
+  char what[200];
+  snprintf(what, sizeof what, "Iallreduce while waiting for a message sent after it, count=%d", count);
+  int *in = malloc(sizeof(int) * count), *out = malloc(sizeof(int) * count), *ref = malloc(sizeof(int) * count);
+  for (int k = 0; k < count; ++k) in[k] = ival(seed_of(c, call), (uint32_t)k);
+  const int partner = c->rank ^ 1;
+  int msg = 0;
+  MPI_Request req, r2;
+  log_call(c, "Iallreduce", -1, (long)count * 4, NULL, NULL, count, 1, what);
+  MPI_Iallreduce(in, out, count, MPI_INT, MPI_SUM, c->comm, &req);
+  if (partner >= c->size) {
+    MPI_Wait(&req, MPI_STATUS_IGNORE);
+  } else if (c->rank % 2 == 0) {
+    PMPI_Irecv(&msg, 1, MPI_INT, partner, 78, c->comm, &r2);
+    MPI_Wait(&r2, MPI_STATUS_IGNORE);
+    MPI_Wait(&req, MPI_STATUS_IGNORE);
+  } else {
+    MPI_Wait(&req, MPI_STATUS_IGNORE);
+    PMPI_Send(&msg, 1, MPI_INT, partner, 78, c->comm);
+  }
+  PMPI_Allreduce(in, ref, count, MPI_INT, MPI_SUM, c->comm);
+  check(c, what, (char *)out, (char *)ref, sizeof(int) * count);
+  free(in);
+  free(out);
+  free(ref);
+}
+
 static void run_comm(const Comm *c) {
   static const int counts_full[] = {0, 1, 7, 300};
   static const int counts_quick[] = {0, 7};
@@ -623,6 +653,8 @@ static void run_comm(const Comm *c) {
   t_ibcast(c, &kTypes[3], big, 0, ++call);
   t_inflight(c, 5, ++call);
   t_inflight(c, big / 4, ++call);
+  t_wait_other(c, 5, ++call);
+  t_wait_other(c, big, ++call);
   t_bcast(c, &kTypes[1], big, P - 1, ++call);
   t_alltoall(c, &kTypes[3], 0, big / P, 0, ++call);
   t_allgather(c, &kTypes[0], 1, big / P, 0, ++call);
