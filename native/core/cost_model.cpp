@@ -161,6 +161,20 @@ void schedule_site(const CallShape& sh, std::vector<Flow>& out) {
         if (i != L(site(i))) add(out, L(site(i)), i, total, 1);
       break;
     }
+    case Coll::ReduceScatter:
+    case Coll::ReduceScatterBlock: {  // site reduce of the vector, leaders send each site its blocks, site scatter
+      uint64_t total = 0;
+      for (int i = 0; i < P; ++i) total += block(i);
+      for (int i = 0; i < P; ++i)
+        if (i != L(site(i))) add(out, i, L(site(i)), total, 1);
+      for (int s = 0; s < S; ++s)
+        for (int t = 0; t < S; ++t) {
+          const uint64_t b = site_bytes(t);
+          if (t != s && b) add(out, L(s), L(t), b, 1);
+        }
+      for (int i = 0; i < P; ++i) add(out, L(site(i)), i, block(i), 1);
+      break;
+    }
     case Coll::Alltoall:
     case Coll::Alltoallv: {  // rows to leaders, per-destination-site blocks between leaders, columns out
       auto M = [&](int i, int j) -> uint64_t { return sh.matrix ? sh.matrix[size_t(i) * size_t(P) + size_t(j)] : m; };
@@ -218,6 +232,10 @@ uint32_t choose_alg(Coll c, const Grouping& g, const CollChoice& p) {
     case Coll::Allgatherv:
     case Coll::Alltoallv:
       return kAlgSiteLeaders;
+    case Coll::ReduceScatter:
+    case Coll::ReduceScatterBlock:  // p.elems: the whole vector (every rank's block)
+      if (p.elems > uint64_t(INT_MAX)) return kAlgLibrary;
+      [[fallthrough]];
     case Coll::Reduce:
     case Coll::Allreduce:
       if (!p.m || !p.elems) return kAlgLibrary;
@@ -274,12 +292,25 @@ void expand(const CollRecord& r, std::vector<Flow>& out) {
     case Coll::Scatter:
     case Coll::Allgather:
     case Coll::Alltoall:
+    case Coll::ReduceScatterBlock:
       sh.m = r.bytes;
       sh.elems = r.elems ? r.elems : r.bytes;
       schedule(sh, all);
       for (const Flow& f : all)
         if (f.src == r.me) out.push_back(f);
       return;
+    case Coll::ReduceScatter: {
+      // The record holds the whole vector, not the blocks: taken as P equal blocks (total bytes
+      // exact, the split between sites by their sizes).
+      sh.m = r.bytes / uint64_t(r.size);
+      std::vector<uint64_t> blocks(size_t(r.size), sh.m);
+      blocks[0] += r.bytes % uint64_t(r.size);
+      sh.blocks = blocks.data();
+      schedule(sh, all);
+      for (const Flow& f : all)
+        if (f.src == r.me) out.push_back(f);
+      return;
+    }
     case Coll::Gatherv:
     case Coll::Scatterv:
     case Coll::Allgatherv:

@@ -73,7 +73,7 @@ constexpr uint64_t kAlltoallGroupMax = 1024;
 
 struct CollChoice {
   uint64_t m = 0;             // uniform collectives: bytes per rank (alltoall: per pair); v: ignored
-  uint64_t elems = 0;         // reductions: element count
+  uint64_t elems = 0;         // reductions: element count (reduce-scatter: of the whole vector)
   bool commutative = true;    // reductions
   bool variable = false;      // v-variant (sizes differ per rank: never short-circuited on m)
   uint64_t rsag_min = ~0ull;  // m* for this S (rsag_threshold)
@@ -89,7 +89,7 @@ struct CallShape {
   int root = -1;  // comm rank
   const Grouping* g = nullptr;
   uint64_t m = 0;                    // uniform: bytes (per rank / per pair)
-  const uint64_t* blocks = nullptr;  // Gatherv/Scatterv/Allgatherv: bytes of each rank's block
+  const uint64_t* blocks = nullptr;  // Gatherv/Scatterv/Allgatherv/ReduceScatter: bytes of each rank's block
   const uint64_t* matrix = nullptr;  // Alltoallv: matrix[i*P+j] bytes rank i sends to rank j
   uint64_t elems = 0;                // reductions (RS+AG chunking)
 };

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { addon, shimLibraryPath } from '../../src/native/addon.js';
-import { collIndex, collRecords, type RankFile } from './records.js';
+import { collIndex, collRecords, familyOf, type RankFile } from './records.js';
 
 export type Prediction = ReturnType<typeof addon.predictCollective>;
 export { addon, shimLibraryPath as shimPath };
@@ -44,7 +44,7 @@ export function lowerBound(c: CallLine, siteOf: number[]): number {
   const P = siteOf.length;
   const S = new Set(siteOf).size;
   const outsideRoot = (j: number) => siteOf[j] !== siteOf[c.root];
-  switch (c.coll) {
+  switch (familyOf(c.coll)) {
     case 'Barrier':
       return 0;
     case 'Bcast':
@@ -61,6 +61,11 @@ export function lowerBound(c: CallLine, siteOf: number[]): number {
     case 'Allgather':
       return (S - 1) * P * c.m;
     case 'Allgatherv':
+      return (S - 1) * sum(c.blocks!);
+    // Every site's contribution to the blocks of every other site must leave it.
+    case 'ReduceScatterBlock':
+      return (S - 1) * P * c.m;
+    case 'ReduceScatter':
       return (S - 1) * sum(c.blocks!);
     case 'Alltoall':
     case 'Alltoallv': {
@@ -121,11 +126,12 @@ export function checkJob(
       res.calls++;
       const siteOf = c.members.map((w) => (worldSiteOf ? worldSiteOf[w] : 0));
       const me = c.members.indexOf(rank);
-      const on = opts.enabled ? opts.enabled(c.coll) : true;
+      const family = familyOf(c.coll);
+      const on = opts.enabled ? opts.enabled(family) : true;
       const p =
         on && worldSiteOf
           ? addon.predictCollective({
-              coll: collIndex(c.coll),
+              coll: collIndex(family),
               siteOf,
               root: c.root,
               m: c.m,
@@ -160,6 +166,7 @@ export function checkJob(
   for (const [key, g] of groups) {
     const { call, siteOf } = g;
     const S = new Set(siteOf).size;
+    const family = familyOf(call.coll);
     if (g.ranks !== call.members.length) {
       res.boundFailures.push(`${key} ${call.what}: ${g.ranks} of ${call.members.length} ranks`);
       continue;
@@ -174,7 +181,7 @@ export function checkJob(
       continue;
     }
     // Byte-optimal: everything except the leaders' exchange allreduce with 3+ sites.
-    const optimal = !(call.coll === 'Allreduce' && alg === 1 && S > 2);
+    const optimal = !(family === 'Allreduce' && alg === 1 && S > 2);
     if (S === 2 && !optimal) res.boundFailures.push(`${key} ${call.what}: two sites, not byte-optimal`);
     if (!optimal) {
       if (g.bytes !== S * (S - 1) * call.m)
@@ -185,9 +192,9 @@ export function checkJob(
     const bound = lowerBound(call, siteOf);
     if (g.bytes !== bound)
       res.boundFailures.push(`${key} ${call.what} (sites ${siteOf}): ${g.bytes} bytes crossed, bound ${bound}`);
-    if (call.coll === 'Alltoall' && g.msgs !== S * (S - 1))
+    if (family === 'Alltoall' && g.msgs !== S * (S - 1))
       res.boundFailures.push(`${key} ${call.what}: ${g.msgs} cross-site messages, expected S(S-1) = ${S * (S - 1)}`);
-    if (['Bcast', 'Reduce', 'Gather', 'Scatter'].includes(call.coll) && g.msgs !== S - 1)
+    if (['Bcast', 'Reduce', 'Gather', 'Scatter'].includes(family) && g.msgs !== S - 1)
       res.boundFailures.push(`${key} ${call.what}: ${g.msgs} cross-site messages, expected S-1 = ${S - 1}`);
   }
   return res;

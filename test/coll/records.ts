@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import protobuf from 'protobufjs';
 import { parseTable } from '../../native/shim/gen/generate.mjs';
+import { ADAPTIVE, collOfKind } from '../../native/shim/gen/kinds.mjs';
 import { COLL_NAMES, Role, ROLE_SHIFT, SITE_AWARE_COLLS } from '../../src/generated/facts.js';
 
 const root = protobuf.loadSync(path.join(__dirname, '..', '..', 'proto', 'sitempi.proto'));
@@ -93,6 +94,16 @@ export function readJob(dir: string): Map<number, RankFile> {
 }
 
 export const COVERED: ReadonlySet<string> = new Set(SITE_AWARE_COLLS);
+/** The MPI functions that may run site-aware (Bcast, Ibcast, Reduce_scatter, ...). */
+export const COVERED_FNS: ReadonlySet<string> = ADAPTIVE;
+/** The collective family of an MPI function (Iallreduce -> Allreduce, Reduce_scatter -> ReduceScatter). */
+export const familyOf = (fn: string): string => {
+  const row = table.find((t) => t.name === fn);
+  const family = row ? collOfKind[row.kind] : undefined;
+  if (!family) throw new Error(`not a collective: ${fn}`);
+  return family;
+};
 
 /** The primary records of the covered (site-aware capable) collectives, in call order. */
-export const collRecords = (f: RankFile): Rec[] => f.records.filter((r) => r.role === Role.Coll && COVERED.has(r.fn));
+export const collRecords = (f: RankFile): Rec[] =>
+  f.records.filter((r) => r.role === Role.Coll && COVERED_FNS.has(r.fn));

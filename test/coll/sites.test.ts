@@ -56,6 +56,8 @@ describe('SITEMPI_COLL', () => {
     'alltoallv',
     'reduce',
     'allreduce',
+    'reduce_scatter',
+    'reduce_scatter_block',
   ];
   it('parses on/off, lists and exclusions', () => {
     expect(addon.parseCollSwitch('').sort()).toEqual([...all].sort());
@@ -65,6 +67,7 @@ describe('SITEMPI_COLL', () => {
     expect(addon.parseCollSwitch('all,-alltoall').sort()).toEqual(all.filter((c) => !c.startsWith('alltoall')).sort());
     expect(addon.parseCollSwitch('-gatherv').sort()).toEqual(all.filter((c) => c !== 'gatherv').sort());
     expect(addon.parseCollSwitch('gather').sort()).toEqual(['gather', 'gatherv']);
+    expect(addon.parseCollSwitch('reduce_scatter')).toEqual(['reduce_scatter']);
     expect(addon.parseCollSwitch('off,+Barrier')).toEqual(['barrier']);
     expect(() => addon.parseCollSwitch('bcast,scan')).toThrow(/unknown collective 'scan'/);
   });
@@ -171,6 +174,21 @@ describe('algorithm choice and predictions', () => {
       }
       expect(sum).toBe(p.crossBytes.reduce((a, b) => a + b));
       expect(sum).toBe(lowerBound({ coll: 'Alltoallv', root: -1, m: 0, matrix } as unknown as CallLine, siteOf));
+      // Reduce-scatter: a block record expands exactly; a v record (the whole vector) as equal
+      // blocks: with equal counts, the same flows. Both at the bound, (S-1) times the vector.
+      const rsb = P('ReduceScatterBlock', { siteOf, m: 16, elems: 2 * n });
+      const rs = P('ReduceScatter', { siteOf, m: 16 * n, elems: 2 * n, blocks: siteOf.map(() => 16) });
+      let rsbSum = 0,
+        rsSum = 0;
+      for (let me = 0; me < n; me++) {
+        rsbSum += cross(addon.expandCollective(collIndex('ReduceScatterBlock'), rsb.alg, me, -1, n, 16, siteOf));
+        rsSum += cross(addon.expandCollective(collIndex('ReduceScatter'), rs.alg, me, -1, n, 16 * n, siteOf));
+      }
+      const S = new Set(siteOf).size;
+      expect([rsb.alg, rs.alg]).toEqual([1, 1]);
+      expect(rsbSum).toBe(rsb.crossBytes.reduce((a, b) => a + b));
+      expect(rsSum).toBe(rs.crossBytes.reduce((a, b) => a + b));
+      expect(rsSum).toBe((S - 1) * 16 * n);
     }
   });
 

@@ -118,6 +118,10 @@ uint32_t fn_of(core::Coll c) {
       return FN_Reduce;
     case core::Coll::Allreduce:
       return FN_Allreduce;
+    case core::Coll::ReduceScatter:
+      return FN_Reduce_scatter;
+    case core::Coll::ReduceScatterBlock:
+      return FN_Reduce_scatter_block;
     default:
       return 0;
   }

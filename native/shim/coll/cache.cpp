@@ -85,6 +85,11 @@ const core::SiteMap& static_site_map() { return g_static; }
 
 void free_cache(SiteCache* c, bool free_comms) {
   if (!c) return;
+  if (c->nb_pending > 0) {  // chains still use its communicators: the last one frees it
+    c->nb_orphan = true;
+    c->nb_free_comms = free_comms;
+    return;
+  }
   free_agreement(c->ag, free_comms);
   if (free_comms) {
     if (c->leaders != MPI_COMM_NULL) PMPI_Comm_free(&c->leaders);

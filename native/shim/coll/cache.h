@@ -34,6 +34,11 @@ struct SiteCache {
   MPI_Comm local = MPI_COMM_NULL;    // my site's ranks (rank = local rank, leader is 0)
   MPI_Comm leaders = MPI_COMM_NULL;  // one rank per site, rank = compact site index; NULL if not a leader
   Agreement* ag = nullptr;           // the relocation agreement's state (monitor mode), owned
+  // Non-blocking collectives (coll/nonblocking.h): calls started on the communicator (their tags),
+  // those still pending. A cache freed with chains pending goes when the last one ends.
+  uint32_t nb_seq = 0;
+  int nb_pending = 0;
+  bool nb_orphan = false, nb_free_comms = false;
 
   int site() const { return g.site[size_t(me)]; }
   bool leader() const { return g.leader(site()) == me; }

@@ -87,6 +87,15 @@ int Ctx::waitall() {
   return rc;
 }
 
+int Ctx::test(bool* done) {
+  int flag = 1;
+  *done = false;
+  if (!reqs_.empty()) SITEMPI_RC(PMPI_Testall(int(reqs_.size()), reqs_.data(), &flag, MPI_STATUSES_IGNORE));
+  if (!flag) return MPI_SUCCESS;
+  *done = true;
+  return waitall();  // nothing left to wait for: clears and unpacks
+}
+
 int fold_ordered(std::vector<void*>& parts, int own, int count, MPI_Datatype t, MPI_Op op, MPI_Comm comm) {
   const int n = int(parts.size());
   if (n <= 1 || count <= 0) return MPI_SUCCESS;

@@ -30,7 +30,9 @@ enum Tag : int {
   kTagGather,
   kTagScatter,
   kTagAllgather,
-  kTagAlltoall
+  kTagAlltoall,
+  kTagReduceScatter,
+  kTagNonblocking = 1024  // + the call's sequence number on the communicator (coll/nonblocking.h)
 };
 
 struct TypeInfo {
@@ -97,6 +99,8 @@ class Ctx {
   }
   // Completes every request of the call so far (and unpacks what arrived in pieces).
   int waitall();
+  // waitall() without blocking: *done when every request has completed (and staged data is unpacked).
+  int test(bool* done);
   // Requests posted so far; wait(from, to) completes those posted between two such marks. Only
   // for contiguous data: staged (non-contiguous) data arriving in pieces is unpacked by waitall().
   size_t posted() const { return reqs_.size(); }
@@ -160,5 +164,7 @@ int allgather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype send
                    const int* displs, MPI_Datatype recvtype);
 int alltoall_site(Ctx& x, const void* sendbuf, const int* scounts, const int* sdispls, MPI_Datatype sendtype,
                   void* recvbuf, const int* rcounts, const int* rdispls, MPI_Datatype recvtype, bool uniform);
+// Reduce_scatter(_block): rcounts (every rank's block, equal on every rank) as MPI passes them.
+int reduce_scatter_site(Ctx& x, const void* sendbuf, void* recvbuf, const int* rcounts, MPI_Datatype t, MPI_Op op);
 
 }  // namespace sitempi::coll

@@ -12,6 +12,7 @@
 
 #include "coll/agreement.h"
 #include "coll/common.h"
+#include "coll/nonblocking.h"
 
 namespace sitempi::coll {
 
@@ -132,6 +133,67 @@ int Allreduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype dataty
     Ctx x(*c, out);
     return allreduce_site(x, sendbuf, recvbuf, count, datatype, op, alg);
   });
+}
+
+int Reduce_scatter_block(const void* sendbuf, void* recvbuf, int recvcount, MPI_Datatype datatype, MPI_Op op,
+                         MPI_Comm comm, Outcome* out) {
+  *out = Outcome{};
+  SiteCache* c = site_cache_for(Coll::ReduceScatterBlock, comm);
+  auto pmpi = [&] { return PMPI_Reduce_scatter_block(sendbuf, recvbuf, recvcount, datatype, op, comm); };
+  if (!c || recvcount <= 0) return pmpi();
+  const bool comm_op = commutative(op);
+  const uint32_t alg = choose(Coll::ReduceScatterBlock, *c, bytes_of(datatype, recvcount), false,
+                              uint64_t(recvcount) * uint64_t(c->g.P), comm_op);
+  if (!alg) return pmpi();
+  return run(out, alg, [&] {
+    Ctx x(*c, out);
+    const std::vector<int> counts(static_cast<size_t>(c->g.P), recvcount);
+    return reduce_scatter_site(x, sendbuf, recvbuf, counts.data(), datatype, op);
+  });
+}
+
+int Reduce_scatter(const void* sendbuf, void* recvbuf, const int recvcounts[], MPI_Datatype datatype, MPI_Op op,
+                   MPI_Comm comm, Outcome* out) {
+  *out = Outcome{};
+  SiteCache* c = site_cache_for(Coll::ReduceScatter, comm);
+  auto pmpi = [&] { return PMPI_Reduce_scatter(sendbuf, recvbuf, recvcounts, datatype, op, comm); };
+  if (!c || !recvcounts) return pmpi();
+  uint64_t elems = 0;  // recvcounts is the same on every rank: so is the choice
+  for (int j = 0; j < c->g.P; ++j) {
+    if (recvcounts[j] < 0) return pmpi();
+    elems += uint64_t(recvcounts[j]);
+  }
+  const bool comm_op = commutative(op);
+  const uint32_t alg = choose(Coll::ReduceScatter, *c, bytes_of(datatype, 1) * elems, true, elems, comm_op);
+  if (!alg) return pmpi();
+  return run(out, alg, [&] {
+    Ctx x(*c, out);
+    return reduce_scatter_site(x, sendbuf, recvbuf, recvcounts, datatype, op);
+  });
+}
+
+int Iallreduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm,
+               MPI_Request* request, Outcome* out) {
+  *out = Outcome{};
+  SiteCache* c = site_cache_for(Coll::Allreduce, comm);
+  auto pmpi = [&] { return PMPI_Iallreduce(sendbuf, recvbuf, count, datatype, op, comm, request); };
+  if (!c) return pmpi();
+  const uint32_t alg =
+      choose(Coll::Allreduce, *c, bytes_of(datatype, count), false, uint64_t(count > 0 ? count : 0), commutative(op));
+  if (!alg) return pmpi();
+  return run(out, alg,
+             [&] { return nb_launch(iallreduce_chain(*c, sendbuf, recvbuf, count, datatype, op, alg), request, out); });
+}
+
+int Ibcast(void* buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm, MPI_Request* request,
+           Outcome* out) {
+  *out = Outcome{};
+  SiteCache* c = site_cache_for(Coll::Bcast, comm);
+  auto pmpi = [&] { return PMPI_Ibcast(buffer, count, datatype, root, comm, request); };
+  if (!c || root < 0 || root >= c->g.P) return pmpi();
+  const uint32_t alg = choose(Coll::Bcast, *c, bytes_of(datatype, count), false);
+  if (!alg) return pmpi();
+  return run(out, alg, [&] { return nb_launch(ibcast_chain(*c, buffer, count, datatype, root), request, out); });
 }
 
 int Gather(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, int recvcount,

@@ -1,9 +1,10 @@
-// The site-aware collectives' entry points, called by the generated C wrappers of the blocking
+// The site-aware collectives' entry points, called by the generated C wrappers of the covered
 // collectives. Each returns the MPI error code and fills *out: the algorithm that ran (0: PMPI)
 // and what it sent across sites.
 #pragma once
 #include <mpi.h>
 
+#include <atomic>
 #include <cstdint>
 
 namespace sitempi::coll {
@@ -41,5 +42,24 @@ int Reduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype,
            Outcome *out);
 int Allreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm,
               Outcome *out);
+int Reduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount, MPI_Datatype datatype, MPI_Op op,
+                         MPI_Comm comm, Outcome *out);
+int Reduce_scatter(const void *sendbuf, void *recvbuf, const int recvcounts[], MPI_Datatype datatype, MPI_Op op,
+                   MPI_Comm comm, Outcome *out);
+// Non-blocking (coll/nonblocking.h): the request is a generalized request when site-aware.
+int Iallreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm,
+               MPI_Request *request, Outcome *out);
+int Ibcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm, MPI_Request *request, Outcome *out);
+
+// Completion calls advance the pending non-blocking site-aware collectives first: kWait until
+// those among the requests have completed, kAny until one request has, kTest once.
+enum class NbMode { kWait, kAny, kTest };
+extern std::atomic<int> g_nb_pending;
+void nb_progress_slow(int n, const MPI_Request *reqs, NbMode mode) noexcept;
+void nb_progress_slow(int n, const MPI_Fint *reqs, NbMode mode) noexcept;  // Fortran handles
+template <typename R>
+inline void nb_progress(int n, const R *reqs, NbMode mode) noexcept {
+  if (__builtin_expect(g_nb_pending.load(std::memory_order_relaxed) != 0, 0)) nb_progress_slow(n, reqs, mode);
+}
 
 }  // namespace sitempi::coll

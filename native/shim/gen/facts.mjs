@@ -32,12 +32,13 @@ export const ROLES = [
  * Collective families (core::Coll, in this order: the index is the family's number in the cost
  * model, the addon and FUNCTIONS[].coll). `site`: the name under which SITEMPI_COLL switches the
  * family's site-aware algorithms (native/shim/coll/); those families' C entry points go through the
- * dispatcher, the others call PMPI directly.
+ * dispatcher, the others call PMPI directly. `fns`: the MPI functions of the family that do (default:
+ * the function named as the family).
  */
 export const COLLS = [
   { name: 'None' },
   { name: 'Barrier', site: 'barrier' },
-  { name: 'Bcast', site: 'bcast' },
+  { name: 'Bcast', site: 'bcast', fns: ['Bcast', 'Ibcast'] },
   { name: 'Gather', site: 'gather' },
   { name: 'Gatherv', site: 'gatherv' },
   { name: 'Scatter', site: 'scatter' },
@@ -48,9 +49,9 @@ export const COLLS = [
   { name: 'Alltoallv', site: 'alltoallv' },
   { name: 'Alltoallw' },
   { name: 'Reduce', site: 'reduce' },
-  { name: 'Allreduce', site: 'allreduce' },
-  { name: 'ReduceScatter' },
-  { name: 'ReduceScatterBlock' },
+  { name: 'Allreduce', site: 'allreduce', fns: ['Allreduce', 'Iallreduce'] },
+  { name: 'ReduceScatter', site: 'reduce_scatter', fns: ['Reduce_scatter'] },
+  { name: 'ReduceScatterBlock', site: 'reduce_scatter_block', fns: ['Reduce_scatter_block'] },
   { name: 'Scan' },
   { name: 'Exscan' },
   { name: 'Neighbor' },

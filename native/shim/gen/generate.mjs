@@ -129,7 +129,7 @@ function fortranToC(p) {
 function expand(fn, flavorFactory) {
   const decls = [];
   const f = bind(flavorFactory(decls), fn);
-  const rule = kinds[fn.kind](f, fn.params);
+  const rule = kinds[fn.kind](f, fn.params, fn.name);
   return { pre: [rule.pre, ...decls].filter(Boolean).join('\n  '), args: rule.args || {}, post: rule.post || '' };
 }
 
@@ -160,15 +160,17 @@ function fortranWrapper(fn) {
   // Covered collectives run the site-aware algorithms for Fortran callers too: the arguments are
   // converted as Open MPI's own Fortran binding does (handles f2c, sentinels, MPI_Fint arrays) and
   // the C dispatcher takes over; with no sites in use the library's binding runs as before.
-  const siteAware = ADAPTIVE.has(fn.name)
-    ? `if (sitempi::coll::site_aware_in_use()) {
+  // Non-blocking ones (an MPI_Request output) stay the library's for Fortran callers.
+  const siteAware =
+    ADAPTIVE.has(fn.name) && !fn.params.some((p) => p.base === 'MPI_Request')
+      ? `if (sitempi::coll::site_aware_in_use()) {
     [[maybe_unused]] const int rc_ = sitempi::coll::${fn.name}(${fn.params.map(fortranToC).join(', ')}, &out_);
     if (ierr) *ierr = rc_;
     ${post}
     return;
   }
   `
-    : '';
+      : '';
   return `namespace {
 using F_${fn.name}_t = void(${ftypes});
 template <int V>

@@ -32,6 +32,10 @@ function sendrecv(count, type, recvCount, recvType) {
   });
 }
 
+// Completion calls first advance the shim's non-blocking site-aware collectives (coll/nonblocking.h;
+// one load when none is pending). mode: Wait (all of them), Any (one), Test (never blocks).
+const nbProgress = (n, reqs, mode) => `sitempi::coll::nb_progress(${n}, ${reqs}, sitempi::coll::NbMode::k${mode});`;
+
 // Collectives: bytes is an expression; root a parameter name or null.
 // `out_`: the algorithm that ran and its cross-site traffic, set by the site-aware collectives.
 function coll(bytes, root = null, extra = () => '') {
@@ -151,7 +155,8 @@ export const kinds = {
   wait: (f, p) => {
     const hasFlag = p.some((x) => x.name === 'flag');
     return {
-      pre: `sitempi::shim::Snapshot snap_(1, request);`,
+      pre: `${nbProgress('1', 'request', hasFlag ? 'Test' : 'Wait')}
+  sitempi::shim::Snapshot snap_(1, request);`,
       args: { status: f.statuses('status', '1', 'snap_.need_status()') },
       post: `call_.other();
   if (${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS) snap_.completed(call_, 0, sts_, 0);`,
@@ -160,7 +165,8 @@ export const kinds = {
   waitall: (f, p) => {
     const hasFlag = p.some((x) => x.name === 'flag');
     return {
-      pre: `sitempi::shim::Snapshot snap_(${f.v('count')}, array_of_requests);`,
+      pre: `${nbProgress(f.v('count'), 'array_of_requests', hasFlag ? 'Test' : 'Wait')}
+  sitempi::shim::Snapshot snap_(${f.v('count')}, array_of_requests);`,
       args: { array_of_statuses: f.statuses('array_of_statuses', f.v('count'), 'snap_.need_status()') },
       post: `call_.other();
   if (${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS) for (int i = 0; i < ${f.v('count')}; ++i) snap_.completed(call_, i, sts_, i);`,
@@ -169,14 +175,16 @@ export const kinds = {
   waitany: (f, p) => {
     const hasFlag = p.some((x) => x.name === 'flag');
     return {
-      pre: `sitempi::shim::Snapshot snap_(${f.v('count')}, array_of_requests);`,
+      pre: `${nbProgress(f.v('count'), 'array_of_requests', hasFlag ? 'Test' : 'Any')}
+  sitempi::shim::Snapshot snap_(${f.v('count')}, array_of_requests);`,
       args: { status: f.statuses('status', '1', 'snap_.need_status()') },
       post: `call_.other();
   if (${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS && ${f.v('index')} != MPI_UNDEFINED) snap_.completed(call_, ${f.index(f.v('index'))}, sts_, 0);`,
     };
   },
-  waitsome: (f) => ({
-    pre: `sitempi::shim::Snapshot snap_(${f.v('incount')}, array_of_requests);`,
+  waitsome: (f, p, name) => ({
+    pre: `${nbProgress(f.v('incount'), 'array_of_requests', name === 'Testsome' ? 'Test' : 'Any')}
+  sitempi::shim::Snapshot snap_(${f.v('incount')}, array_of_requests);`,
     args: { array_of_statuses: f.statuses('array_of_statuses', f.v('incount'), 'snap_.need_status()') },
     post: `call_.other();
   if (rc_ == MPI_SUCCESS && ${f.v('outcount')} != MPI_UNDEFINED)
@@ -232,8 +240,8 @@ export const kinds = {
   scan: coll((f) => tb(f.v('datatype'), f.v('count'))),
   exscan: coll((f) => tb(f.v('datatype'), f.v('count'))),
   reduce_scatter_block: coll((f) => tb(f.v('datatype'), f.v('recvcount'))),
-  // Modelled as a reduce of the whole vector to rank 0 and a scatter from it: this rank's block
-  // arrives as a part.
+  // Run by the library: modelled as a reduce of the whole vector to rank 0 and a scatter from it,
+  // this rank's block arriving as a part. Site-aware: the cost model's schedule (no part).
   reduce_scatter: coll(
     () => 'total_',
     null,
@@ -241,7 +249,7 @@ export const kinds = {
   {
     const int n_ = sitempi::shim::comm_size(comm_), me_ = ${me};
     for (int j = 0; j < n_; ++j) total_ += ${tb(f.v('datatype'), `${f.v('recvcounts')}[j]`)};
-    if (me_ != 0) call_.part(sitempi::shim::kRolePartPull, comm_, 0, ${tb(f.v('datatype'), `${f.v('recvcounts')}[me_]`)});
+    if (me_ != 0 && out_.alg == 0) call_.part(sitempi::shim::kRolePartPull, comm_, 0, ${tb(f.v('datatype'), `${f.v('recvcounts')}[me_]`)});
   }
   `,
   ),
@@ -302,10 +310,11 @@ export const kinds = {
   }),
 };
 
-// Blocking collectives whose C entry points go through the site-aware dispatcher
-// (sitempi::coll::<Name>(args..., &out_), native/shim/coll/): the families that have site-aware
-// algorithms (facts.mjs), each the function of its name; the rest call PMPI directly.
-export const ADAPTIVE = new Set(COLLS.filter((c) => c.site).map((c) => c.name));
+// Collectives whose C entry points go through the site-aware dispatcher
+// (sitempi::coll::<Name>(args..., &out_), native/shim/coll/): the functions of the families that
+// have site-aware algorithms (facts.mjs, `fns`, default the function of the family's name); the
+// rest call PMPI directly.
+export const ADAPTIVE = new Set(COLLS.filter((c) => c.site).flatMap((c) => c.fns ?? [c.name]));
 
 // Collective family (facts.mjs, COLLS) of each kind.
 export const collOfKind = {

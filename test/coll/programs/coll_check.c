@@ -1,4 +1,5 @@
-/* Correctness of the site-aware collectives: every covered collective over a grid of sizes,
+/* Correctness of the site-aware collectives: every covered collective (blocking, and the
+ * non-blocking Iallreduce and Ibcast completed by every kind of wait and test) over a grid of sizes,
  * datatypes (int, double, a strided vector, a struct with a true lower bound, and vector sent /
  * ints received), operations (built-in, user commutative, user non-commutative), every root,
  * in place or not, on MPI_COMM_WORLD and on a split communicator (reversed rank order). Each call
@@ -417,6 +418,179 @@ static void t_alltoall(const Comm *c, const TypeCase *t, int v, int count, int i
   free(matrix);
 }
 
+/* Reduce_scatter_block (block) or Reduce_scatter (v counts): rank j's block holds rc[j] elements. */
+static void t_reduce_scatter(const Comm *c, const TypeCase *t, MPI_Op op, const char *opname, int comm_op, int count,
+                             int inplace, int block, int call) {
+  char what[200];
+  const char *name = block ? "Reduce_scatter_block" : "Reduce_scatter";
+  desc(what, sizeof what, name, t, opname, count, -1, inplace);
+  MPI_Datatype T = dt(t->st);
+  const int P = c->size;
+  int *rc = malloc(sizeof(int) * P), n = 0;
+  long *bytes = malloc(sizeof(long) * P);
+  for (int j = 0; j < P; ++j) {
+    rc[j] = block ? count : vcount(count, j);
+    bytes[j] = (long)rc[j] * size_of[t->st];
+    n += rc[j];
+  }
+  uint32_t seed = seed_of(c, call);
+  use(n);
+  setup_send(t->st, n, seed);
+  setup_recv(seed);
+  if (inplace) {
+    fill(ra, t->st, n, seed);
+    memcpy(rb, ra, cur);
+  }
+  log_call(c, name, -1, block ? bytes[0] : (long)n * size_of[t->st], block ? NULL : bytes, NULL,
+           block ? (long)count * P : n, comm_op, what);
+  const void *sA = inplace ? MPI_IN_PLACE : sa, *sB = inplace ? MPI_IN_PLACE : sb;
+  if (block) {
+    MPI_Reduce_scatter_block(sA, ra, count, T, op, c->comm);
+    PMPI_Reduce_scatter_block(sB, rb, count, T, op, c->comm);
+  } else {
+    MPI_Reduce_scatter(sA, ra, rc, T, op, c->comm);
+    PMPI_Reduce_scatter(sB, rb, rc, T, op, c->comm);
+  }
+  /* In place, the rest of the buffer is the library's scratch: compare the block only. */
+  const int mine = rc[c->rank];
+  check(c, what, ra, rb, inplace ? (size_t)mine * ext_of[t->st] : (size_t)(mine + 1) * 16);
+  free(rc);
+  free(bytes);
+}
+
+/* Completes `req` as call number `call` says: MPI_Wait, MPI_Test polling, MPI_Waitall or MPI_Waitany
+ * loops mixed with a point-to-point pair to this rank itself, or MPI_Testsome polling. */
+static void complete(const Comm *c, MPI_Request req, int call) {
+  int flag = 0, self = 0, got = 0;
+  MPI_Request rs[3] = {req, MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+  switch (call % 5) {
+    case 0:
+      MPI_Wait(&req, MPI_STATUS_IGNORE);
+      return;
+    case 1:
+      while (!flag) MPI_Test(&req, &flag, MPI_STATUS_IGNORE);
+      return;
+    default:
+      break;
+  }
+  PMPI_Irecv(&got, 1, MPI_INT, c->rank, 77, c->comm, &rs[1]);
+  PMPI_Isend(&self, 1, MPI_INT, c->rank, 77, c->comm, &rs[2]);
+  if (call % 5 == 2) {
+    MPI_Waitall(3, rs, MPI_STATUSES_IGNORE);
+  } else if (call % 5 == 3) {
+    for (int k = 0; k < 3; ++k) {
+      int idx;
+      MPI_Waitany(3, rs, &idx, MPI_STATUS_IGNORE);
+    }
+  } else {
+    int left = 3, out, idx[3];
+    while (left > 0) {
+      MPI_Testsome(3, rs, &out, idx, MPI_STATUSES_IGNORE);
+      if (out != MPI_UNDEFINED) left -= out;
+    }
+  }
+}
+
+static void t_iallreduce(const Comm *c, const TypeCase *t, MPI_Op op, const char *opname, int comm_op, int count,
+                         int inplace, int call) {
+  char what[200];
+  desc(what, sizeof what, "Iallreduce", t, opname, count, -1, inplace);
+  MPI_Datatype T = dt(t->st);
+  uint32_t seed = seed_of(c, call);
+  use(count);
+  setup_send(t->st, count, seed);
+  setup_recv(seed);
+  if (inplace) {
+    fill(ra, t->st, count, seed);
+    memcpy(rb, ra, cur);
+  }
+  log_call(c, "Iallreduce", -1, (long)count * size_of[t->st], NULL, NULL, count, comm_op, what);
+  MPI_Request req;
+  MPI_Iallreduce(inplace ? MPI_IN_PLACE : sa, ra, count, T, op, c->comm, &req);
+  complete(c, req, call);
+  PMPI_Allreduce(inplace ? MPI_IN_PLACE : sb, rb, count, T, op, c->comm);
+  check(c, what, ra, rb, (size_t)(count + 1) * 16);
+}
+
+static void t_ibcast(const Comm *c, const TypeCase *t, int count, int root, int call) {
+  char what[200];
+  desc(what, sizeof what, "Ibcast", t, "-", count, root, 0);
+  MPI_Datatype T = dt(t->st);
+  use(count);
+  setup_send(t->st, count, seed_of(c, call) + (uint32_t)(c->rank == root ? 0 : 1000));
+  log_call(c, "Ibcast", root, (long)count * size_of[t->st], NULL, NULL, count, 1, what);
+  MPI_Request req;
+  MPI_Ibcast(sa, count, T, root, c->comm, &req);
+  complete(c, req, call);
+  PMPI_Bcast(sb, count, T, root, c->comm);
+  check(c, what, sa, sb, (size_t)(count + 1) * 16);
+}
+
+/* Several non-blocking collectives in flight at once, completed in an order that differs between
+ * ranks (even ranks first to last, odd ranks last to first): each rank's chains must advance
+ * while it waits for another. */
+static void t_inflight(const Comm *c, int count, int call) {
+  enum { K = 4 };
+  char what[200];
+  int *in = malloc(sizeof(int) * count * K), *out = malloc(sizeof(int) * count * K),
+      *ref = malloc(sizeof(int) * count * K);
+  MPI_Request req[K];
+  for (int k = 0; k < count * K; ++k) in[k] = ival(seed_of(c, call), (uint32_t)k);
+  memcpy(ref, in, sizeof(int) * count * K);
+  for (int k = 0; k < K; ++k) {
+    snprintf(what, sizeof what, "%s in flight %d of %d count=%d", k % 2 ? "Ibcast" : "Iallreduce", k + 1, K, count);
+    if (k % 2) {
+      log_call(c, "Ibcast", k % c->size, (long)count * 4, NULL, NULL, count, 1, what);
+      memcpy(out + k * count, in + k * count, sizeof(int) * count);
+      MPI_Ibcast(out + k * count, count, MPI_INT, k % c->size, c->comm, &req[k]);
+    } else {
+      log_call(c, "Iallreduce", -1, (long)count * 4, NULL, NULL, count, 1, what);
+      MPI_Iallreduce(in + k * count, out + k * count, count, MPI_INT, MPI_SUM, c->comm, &req[k]);
+    }
+  }
+  for (int k = 0; k < K; ++k) MPI_Wait(&req[c->rank % 2 ? K - 1 - k : k], MPI_STATUS_IGNORE);
+  for (int k = 0; k < K; ++k)
+    if (k % 2)
+      PMPI_Bcast(ref + k * count, count, MPI_INT, k % c->size, c->comm);
+    else
+      PMPI_Allreduce(MPI_IN_PLACE, ref + k * count, count, MPI_INT, MPI_SUM, c->comm);
+  snprintf(what, sizeof what, "non-blocking collectives in flight, count=%d", count);
+  check(c, what, (char *)out, (char *)ref, sizeof(int) * count * K);
+  free(in);
+  free(out);
+  free(ref);
+}
+
+/* A rank waiting for a point-to-point message whose sender sends it only after its own wait for
+ * an Iallreduce (pairs 0-1, 2-3, ...): the first rank's chain must advance in its MPI_Wait for the
+ * library's request, its partner's chain may need it (a leader's step). */
+static void t_wait_other(const Comm *c, int count, int call) {
+  char what[200];
+  snprintf(what, sizeof what, "Iallreduce while waiting for a message sent after it, count=%d", count);
+  int *in = malloc(sizeof(int) * count), *out = malloc(sizeof(int) * count), *ref = malloc(sizeof(int) * count);
+  for (int k = 0; k < count; ++k) in[k] = ival(seed_of(c, call), (uint32_t)k);
+  const int partner = c->rank ^ 1;
+  int msg = 0;
+  MPI_Request req, r2;
+  log_call(c, "Iallreduce", -1, (long)count * 4, NULL, NULL, count, 1, what);
+  MPI_Iallreduce(in, out, count, MPI_INT, MPI_SUM, c->comm, &req);
+  if (partner >= c->size) {
+    MPI_Wait(&req, MPI_STATUS_IGNORE);
+  } else if (c->rank % 2 == 0) {
+    PMPI_Irecv(&msg, 1, MPI_INT, partner, 78, c->comm, &r2);
+    MPI_Wait(&r2, MPI_STATUS_IGNORE);
+    MPI_Wait(&req, MPI_STATUS_IGNORE);
+  } else {
+    MPI_Wait(&req, MPI_STATUS_IGNORE);
+    PMPI_Send(&msg, 1, MPI_INT, partner, 78, c->comm);
+  }
+  PMPI_Allreduce(in, ref, count, MPI_INT, MPI_SUM, c->comm);
+  check(c, what, (char *)out, (char *)ref, sizeof(int) * count);
+  free(in);
+  free(out);
+  free(ref);
+}
+
 static void run_comm(const Comm *c) {
   static const int counts_full[] = {0, 1, 7, 300};
   static const int counts_quick[] = {0, 7};
@@ -431,6 +605,7 @@ static void run_comm(const Comm *c) {
       const int count = counts[ci];
       for (int root = 0; root < P; ++root) {
         t_bcast(c, t, count, root, ++call);
+        if (root == 0 || root == P / 2 || root == P - 1) t_ibcast(c, t, count, root, ++call);
         for (int ip = 0; ip < 2; ++ip) {
           for (int v = 0; v < 2; ++v) {
             t_gather(c, t, v, count, root, ip, ++call);
@@ -453,6 +628,9 @@ static void run_comm(const Comm *c) {
         if (oi == 0 && t->st >= T_VEC) continue; /* built-in operations: built-in types only */
         for (int ip = 0; ip < 2; ++ip) {
           t_reduce(c, t, ops[oi].op, ops[oi].name, ops[oi].comm, count, -1, ip, 1, ++call);
+          t_iallreduce(c, t, ops[oi].op, ops[oi].name, ops[oi].comm, count, ip, ++call);
+          for (int block = 0; block < 2; ++block)
+            t_reduce_scatter(c, t, ops[oi].op, ops[oi].name, ops[oi].comm, count, ip, block, ++call);
           for (int root = 0; root < P; ++root)
             t_reduce(c, t, ops[oi].op, ops[oi].name, ops[oi].comm, count, root, ip, 0, ++call);
         }
@@ -467,6 +645,16 @@ static void run_comm(const Comm *c) {
     t_reduce(c, &kTypes[1], oi ? op_unc : op_usum, oi ? "user-noncomm" : "user-sum", !oi, big, -1, 1, 1, ++call);
     t_reduce(c, &kTypes[2], op_usum, "user-sum", 1, big / 2, -1, 0, 1, ++call);
   }
+  for (int oi = 0; oi < 2; ++oi) {
+    t_iallreduce(c, &kTypes[oi], oi ? op_unc : MPI_SUM, oi ? "user-noncomm" : "sum", !oi, big, oi, ++call);
+    t_reduce_scatter(c, &kTypes[2 * oi], oi ? op_unc : op_usum, oi ? "user-noncomm" : "user-sum", !oi, big / P, 0, oi,
+                     ++call);
+  }
+  t_ibcast(c, &kTypes[3], big, 0, ++call);
+  t_inflight(c, 5, ++call);
+  t_inflight(c, big / 4, ++call);
+  t_wait_other(c, 5, ++call);
+  t_wait_other(c, big, ++call);
   t_bcast(c, &kTypes[1], big, P - 1, ++call);
   t_alltoall(c, &kTypes[3], 0, big / P, 0, ++call);
   t_allgather(c, &kTypes[0], 1, big / P, 0, ++call);
