@@ -83,15 +83,14 @@ export function patterns(mode: string, P: number): Expected {
         e.add(r, 0, 0);
         e.add(0, r, 0);
       }); // Barrier
-      e.each((r) => e.add(root, r, M)); // Bcast
-      e.each((r) => e.add(r, root, M)); // Reduce
+      // Library collectives as Open MPI 4.1's coll/tuned fixed rules run them at 4 ranks:
+      const tree = binomialTree(P, root);
+      for (const [parent, child] of tree) e.add(parent, child, M); // Bcast 1 KiB: binomial
+      for (const [parent, child] of tree) e.add(child, parent, M); // Reduce 1 KiB: binomial
       recursiveDoubling(e, P, M); // Allreduce of 1 KiB
-      e.each((r) => e.add(r, root, M)); // Gather
-      e.each((r) => e.add(root, r, M)); // Scatter
-      e.each((r) => {
-        e.add(r, 0, M);
-        for (let j = 1; j < P; j++) e.add(0, j, M, r === 0 ? 1 : 0);
-      }); // Allgather
+      e.each((r) => e.add(r, root, M)); // Gather: linear
+      for (const [parent, child, below] of tree) e.add(parent, child, below * M); // Scatter: binomial
+      for (let step = 1; step < P; step *= 2) e.each((r) => e.add(r, r ^ step, step * M)); // Allgather: recursive doubling
       e.each((r) => {
         for (let d = 0; d < P; d++) e.add(r, d, 16 * INT);
       }); // Alltoall
@@ -125,6 +124,25 @@ export function patterns(mode: string, P: number): Expected {
     default:
       throw new Error(`no expectation for ${mode}`);
   }
+}
+
+/**
+ * Open MPI's binomial tree (coll_base_topo.c, build_bmtree) rooted at ROOT: [parent, child, ranks in
+ * the child's subtree] for every edge. Virtual rank v = rank - root (mod P); v's children are v ^ m
+ * for the powers of two m from next_pow2(v) up, while below P.
+ */
+function binomialTree(P: number, root: number): [number, number, number][] {
+  const edges: [number, number, number][] = [];
+  const real = (v: number) => (v + root) % P;
+  const subtree = (v: number): number => {
+    let n = 1;
+    for (let m = v === 0 ? 1 : 2 ** Math.ceil(Math.log2(v + 1)); m < P && (v ^ m) < P; m *= 2) n += subtree(v ^ m);
+    return n;
+  };
+  for (let v = 0; v < P; v++)
+    for (let m = v === 0 ? 1 : 2 ** Math.ceil(Math.log2(v + 1)); m < P && (v ^ m) < P; m *= 2)
+      edges.push([real(v), real(v ^ m), subtree(v ^ m)]);
+  return edges;
 }
 
 /** test/shim/programs/fortran_*.f90 (all three bindings send the same traffic). */
