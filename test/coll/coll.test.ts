@@ -21,13 +21,14 @@ interface Scenario {
   /** sites of the world (null: the shim must not use any) */
   expectSites: number;
   mode?: 'quick' | 'full';
-  enabled?: (coll: string) => boolean;
+  enabled?: (family: string, fn: string) => boolean;
 }
 
 async function runScenario(s: Scenario) {
   const dir = tempDir('coll');
   const env: Record<string, string> = {
     SITEMPI_OUTPUT_DIR: dir,
+    SITEMPI_COLL_NONBLOCKING: '1', // the grid covers the site-aware Iallreduce and Ibcast too
     ...(s.sites ? { SITEMPI_SITES: s.sites } : {}),
     ...(s.env ?? {}),
   };
@@ -142,13 +143,16 @@ describe('site-aware collectives: results, counters, lower bounds', () => {
 });
 
 describe('SITEMPI_COLL', () => {
-  const cases: [string, (c: string) => boolean][] = [
-    ['off', () => false],
-    ['bcast,allreduce', (c) => c === 'Bcast' || c === 'Allreduce'],
-    ['all,-alltoall', (c) => c !== 'Alltoall' && c !== 'Alltoallv'],
-    ['-gatherv,-barrier', (c) => c !== 'Gatherv' && c !== 'Barrier'],
+  const nonBlocking = (fn: string) => fn === 'Iallreduce' || fn === 'Ibcast';
+  const cases: [string, (family: string, fn: string) => boolean, Record<string, string>][] = [
+    ['off', () => false, { SITEMPI_COLL: 'off' }],
+    ['bcast,allreduce', (c) => c === 'Bcast' || c === 'Allreduce', { SITEMPI_COLL: 'bcast,allreduce' }],
+    ['all,-alltoall', (c) => c !== 'Alltoall' && c !== 'Alltoallv', { SITEMPI_COLL: 'all,-alltoall' }],
+    ['-gatherv,-barrier', (c) => c !== 'Gatherv' && c !== 'Barrier', { SITEMPI_COLL: '-gatherv,-barrier' }],
+    // the default: Iallreduce and Ibcast stay the library's unless SITEMPI_COLL_NONBLOCKING=1
+    ['on, SITEMPI_COLL_NONBLOCKING unset', (_c, fn) => !nonBlocking(fn), { SITEMPI_COLL_NONBLOCKING: '' }],
   ];
-  for (const [value, enabled] of cases) {
+  for (const [value, enabled, env] of cases) {
     it(`SITEMPI_COLL=${value}`, async () => {
       const { res } = await runScenario({
         name: value,
@@ -156,13 +160,13 @@ describe('SITEMPI_COLL', () => {
         sites: 'A:0-1;B:2-3',
         expectSites: 2,
         mode: 'quick',
-        env: { SITEMPI_COLL: value },
+        env,
         enabled,
       });
       expect(res.mismatches.slice(0, 10)).toEqual([]);
       expect(res.boundFailures.slice(0, 10)).toEqual([]);
       for (const [coll, algs] of res.algs) {
-        if (enabled(familyOf(coll))) expect([...algs], coll).toContain(1);
+        if (enabled(familyOf(coll), coll)) expect([...algs], coll).toContain(1);
         else expect([...algs], coll).toEqual([0]);
       }
     }, 300_000);

@@ -91,14 +91,18 @@ export interface CheckResult {
 /**
  * Holds every rank's records to the cost model's prediction (per rank, per call) and, summed over
  * the ranks of each call, to the lower bound wherever the algorithm is the byte-optimal one.
- * `enabled(coll)` says whether SITEMPI_COLL let the collective run site-aware; `calls(rank)` gives
+ * `enabled(family, fn)` says whether SITEMPI_COLL (and SITEMPI_COLL_NONBLOCKING) let the call run site-aware; `calls(rank)` gives
  * the calls a rank made (default: the calls-RANK.jsonl that coll_check wrote in dir).
  */
 export function checkJob(
   job: Map<number, RankFile>,
   dir: string,
   worldSiteOf: number[] | null,
-  opts: { alphaUs?: number; enabled?: (coll: string) => boolean; calls?: (rank: number) => CallLine[] } = {},
+  opts: {
+    alphaUs?: number;
+    enabled?: (family: string, fn: string) => boolean;
+    calls?: (rank: number) => CallLine[];
+  } = {},
 ): CheckResult {
   const res: CheckResult = {
     calls: 0,
@@ -127,7 +131,7 @@ export function checkJob(
       const siteOf = c.members.map((w) => (worldSiteOf ? worldSiteOf[w] : 0));
       const me = c.members.indexOf(rank);
       const family = familyOf(c.coll);
-      const on = opts.enabled ? opts.enabled(family) : true;
+      const on = opts.enabled ? opts.enabled(family, c.coll) : true;
       const p =
         on && worldSiteOf
           ? addon.predictCollective({

@@ -13,6 +13,7 @@
 #include "coll/agreement.h"
 #include "coll/common.h"
 #include "coll/nonblocking.h"
+#include "config.h"
 
 namespace sitempi::coll {
 
@@ -175,7 +176,7 @@ int Reduce_scatter(const void* sendbuf, void* recvbuf, const int recvcounts[], M
 int Iallreduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm,
                MPI_Request* request, Outcome* out) {
   *out = Outcome{};
-  SiteCache* c = site_cache_for(Coll::Allreduce, comm);
+  SiteCache* c = shim::config().coll_nonblocking ? site_cache_for(Coll::Allreduce, comm) : nullptr;
   auto pmpi = [&] { return PMPI_Iallreduce(sendbuf, recvbuf, count, datatype, op, comm, request); };
   if (!c) return pmpi();
   const uint32_t alg =
@@ -188,7 +189,7 @@ int Iallreduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype datat
 int Ibcast(void* buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm, MPI_Request* request,
            Outcome* out) {
   *out = Outcome{};
-  SiteCache* c = site_cache_for(Coll::Bcast, comm);
+  SiteCache* c = shim::config().coll_nonblocking ? site_cache_for(Coll::Bcast, comm) : nullptr;
   auto pmpi = [&] { return PMPI_Ibcast(buffer, count, datatype, root, comm, request); };
   if (!c || root < 0 || root >= c->g.P) return pmpi();
   const uint32_t alg = choose(Coll::Bcast, *c, bytes_of(datatype, count), false);
