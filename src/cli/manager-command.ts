@@ -41,6 +41,7 @@ async function managerCommand(argv: string[]): Promise<number> {
       '--max-wait': 'value',
       '--stale-after': 'value',
       '--agents': 'value',
+      '--relocate': 'value',
       '--quiet': 'flag',
     },
     { stopAtUnknown: false },
@@ -98,6 +99,7 @@ async function managerCommand(argv: string[]): Promise<number> {
     graceMs: num('grace'),
     rules: { maxBypass: num('max-bypass'), maxWaitMs: num('max-wait') },
     staleAfter: num('stale-after'),
+    relocate: onOff(str('relocate'), '--relocate'),
     log,
   });
   // The Unix socket in DIR is for this host's agents (node namespaces share the file system).
@@ -116,6 +118,12 @@ async function managerCommand(argv: string[]): Promise<number> {
   for (const a of agents) a.kill('SIGTERM');
   await mgr.close();
   return 0;
+}
+
+function onOff(v: string | undefined, what: string): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 'on' && v !== 'off') throw new UsageError(`${what} takes on or off, not ${v}`);
+  return v === 'on';
 }
 
 /** One agent per testbed node, inside the node's namespace (its own /proc/loadavg is the host's). */

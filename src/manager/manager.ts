@@ -16,7 +16,10 @@ import { jobView, type JobRecord } from './job-record.js';
 import { checkMpirunArgs, exitCodeOf, launch, terminate, type Launched } from './launcher.js';
 import { checkSample, NodeUsage } from './node-usage.js';
 import { choosePlacement, placementHint } from './placement.js';
+import type { PlannerOptions } from './planner.js';
 import { DEFAULT_QUEUE_RULES, schedule, type QueueRules } from './queue.js';
+import { Relocator } from './relocate.js';
+import type { Executor } from '../placement/executor.js';
 
 export interface ManagerOptions {
   cluster: Cluster;
@@ -33,6 +36,16 @@ export interface ManagerOptions {
   /** Samples a node may miss before it is stale (default 3). */
   staleAfter?: number;
   log?: (m: string) => void;
+  /**
+   * The planner moves running jobs (default true where an executor is: the testbed's, or `executor`).
+   * Off: jobs still get their placements, nothing moves.
+   */
+  relocate?: boolean;
+  /** Executor of the moves (default on the testbed: its own, src/placement/testbed-executor.ts). */
+  executor?: Executor;
+  planner?: PlannerOptions;
+  /** Periodic plan, ms (default 5000). */
+  planTickMs?: number;
 }
 
 /** Jobs waiting at most; a submission beyond is refused. Ended jobs kept for `jobs`. */
@@ -57,6 +70,8 @@ export class Manager {
   private closing = false;
   private staleTimer: NodeJS.Timeout | null = null;
   private readonly say: (m: string) => void;
+  /** The planner and its executor (null: no executor, jobs stay where they start). */
+  relocator: Relocator | null = null;
 
   constructor(o: ManagerOptions) {
     this.opts = o;
@@ -88,10 +103,38 @@ export class Manager {
       nodes: this.cluster.nodes.map((n) => ({ name: n.name, site: n.site, slots: n.slots })),
     });
     [this.monitorAddr] = await this.monitor.listen(`unix:${path.join(this.opts.dir, 'monitor.sock')}`);
+    await this.startRelocator();
     const addrs = await this.control.listen(listen);
     this.staleTimer = setInterval(() => this.checkStale(), 250);
     this.staleTimer.unref();
     return addrs;
+  }
+
+  private async startRelocator(): Promise<void> {
+    const o = this.opts;
+    let executor = o.executor;
+    let moveFreeNode: ((node: string, site: string) => Promise<void>) | undefined;
+    if (!executor && o.testbed) {
+      const { TestbedExecutor } = await import('../placement/testbed-executor.js');
+      const { migrate } = await import('../testbed/testbed.js');
+      const stateDir = o.testbed.stateDir;
+      // The manager keeps the sites within their slots itself (relocate-moves.ts).
+      executor = new TestbedExecutor({ stateDir, maxNodesPerSite: Infinity });
+      moveFreeNode = async (node, site) => void (await migrate(node, site, { stateDir, downtimeMs: 0 }));
+    }
+    if (!executor) return;
+    this.relocator = new Relocator(
+      {
+        cluster: this.cluster,
+        monitor: this.monitor,
+        running: () => [...this.jobs.values()].filter((j) => j.state === 'running'),
+        log: (ev) => this.log.write(ev),
+        say: this.say,
+        settled: () => this.kick(),
+      },
+      { enabled: o.relocate ?? true, executor, moveFreeNode, planner: o.planner, tickMs: o.planTickMs },
+    );
+    await this.relocator.start();
   }
 
   private handle(r: Request): Reply {
@@ -99,7 +142,7 @@ export class Manager {
       case 'submit':
         return { id: this.submit(r) };
       case 'jobs':
-        return { jobs: [...this.jobs.values()].map(jobView) };
+        return { jobs: this.jobViews() };
       case 'cancel':
         return { state: this.cancel(String(r.id)) };
       case 'nodes':
@@ -110,6 +153,11 @@ export class Manager {
       default:
         throw new Error(`unknown op ${r.op}`);
     }
+  }
+
+  /** What `sitempi jobs` shows. */
+  jobViews(): ReturnType<typeof jobView>[] {
+    return [...this.jobs.values()].map(jobView);
   }
 
   submit(r: Record<string, unknown>): string {
@@ -190,7 +238,8 @@ export class Manager {
 
   /** Starts what the queue rules allow. */
   private kick(): void {
-    if (this.closing) return;
+    if (this.closing || this.relocator?.busy) return; // a plan's slots are in flux: after it
+
     schedule(this.queue, (rec) => this.tryStart(rec), Date.now(), this.rules);
   }
 
@@ -210,6 +259,7 @@ export class Manager {
     rec.startedAt = Date.now();
     this.log.write({ type: 'start', job: rec.id, nodes: rec.nodes });
     this.say(`job ${rec.id} started on ${rec.nodes.map((n) => `${n.node}:${n.slots}`).join(',')}`);
+    setImmediate(() => this.relocator?.request(`job ${rec.id} started`));
     const jobKey = crypto.randomBytes(16).toString('hex');
     this.monitor.registerJob(rec.monitorJob, { key: jobKey });
     this.byMonitorJob.set(rec.monitorJob, rec);
@@ -255,6 +305,7 @@ export class Manager {
     }
     this.say(`job ${rec.id} ${state} (exit ${code})`);
     this.kick();
+    this.relocator?.request(`job ${rec.id} ended`);
   }
 
   private finish(rec: JobRecord, state: JobRecord['state'], code: number | null, signal: string | null): void {
@@ -301,6 +352,7 @@ export class Manager {
     for (const node of this.usage.check(Date.now())) {
       this.log.write({ type: 'stale', node });
       this.say(`node ${node} is stale (no samples)`);
+      this.relocator?.request(`node ${node} stale`);
     }
   }
 
@@ -329,6 +381,7 @@ export class Manager {
       terminate(l, this.opts.graceMs ?? 5000);
     }
     await Promise.all(left.map(([, l]) => l.done));
+    await this.relocator?.close();
     await this.control.close();
     await this.monitor.close();
     this.log.close();
