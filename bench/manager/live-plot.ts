@@ -36,7 +36,7 @@ export function timelineSvg(runs: ScenarioRun[], title: string): string {
       {
         type: 'custom',
         renderItem: (
-          _p: unknown,
+          p: { dataIndex: number },
           api: {
             value: (i: number) => number;
             coord: (v: [number, number]) => [number, number];
@@ -47,7 +47,14 @@ export function timelineSvg(runs: ScenarioRun[], title: string): string {
           const [x0, y] = api.coord([api.value(1), row]);
           const [x1] = api.coord([api.value(2), row]);
           const h = api.size([0, 1])[1] * 0.6;
-          return { type: 'rect', shape: { x: x0, y: y - h / 2, width: Math.max(1, x1 - x0), height: h } };
+          const bar = bars[p.dataIndex];
+          return {
+            type: 'rect',
+            shape: { x: x0, y: y - h / 2, width: Math.max(1, x1 - x0), height: h },
+            style: { fill: bar.itemStyle.color, stroke: '#fff' },
+            textContent: { style: { text: bar.value[3], fill: '#fff', fontSize: 9 } },
+            textConfig: { position: 'inside' },
+          };
         },
         encode: { x: [1, 2], y: 0 },
         label: {

@@ -6,6 +6,7 @@
 // LU arrives while EP holds 4 of A's 6 nodes, so it starts split over A and B.
 //
 //   sudo node dist/bench/manager/live.js [--quick] [--rtt 10] [--out bench/results]
+//   node dist/bench/manager/live.js --from bench/results/manager-live.json --out DIR   (table, plot again)
 //
 // Runs each program alone on site A first (the profiles the simulator's job model is fitted from),
 // then the scenario twice, relocation off and on, and the same scenario through the simulator
@@ -42,6 +43,18 @@ const LU: Program = { name: 'LU', app: [wavefront, n(1000), '30000', '131072'] }
 const CG: Program = { name: 'CG', app: [cg, n(200), '130000', '2048'] };
 
 async function main(): Promise<void> {
+  const from = arg('--from', '');
+  if (from) {
+    // the table and plot again from an earlier run's JSON
+    const j = JSON.parse(fs.readFileSync(from, 'utf8')) as {
+      runs: ScenarioRun[];
+      alone: Record<string, JobRun>;
+      sim: SimRow[];
+      loadAverage: number[];
+    };
+    report(j.runs, j.alone, j.sim, j.loadAverage);
+    return;
+  }
   const load = os.loadavg();
   await down(opts);
   const st = await up(
