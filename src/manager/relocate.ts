@@ -135,7 +135,14 @@ export class Relocator extends EventEmitter {
         counts.forEach((c, s) => (fixed[s] += c));
         continue;
       }
-      const cls = classify(job);
+      let cls: Classification;
+      try {
+        cls = classify(job);
+      } catch (e) {
+        this.host.say(`job ${rec.id}: not classified (${(e as Error).message}); not moved`);
+        counts.forEach((c, s) => (fixed[s] += c));
+        continue;
+      }
       const verdict = cls.verdict === 'network-intensive' ? 'network' : 'compute';
       if (this.verdicts.get(rec.id) !== verdict) {
         if (this.verdicts.has(rec.id)) reason = reason === 'tick' ? `verdict of job ${rec.id}` : reason;
