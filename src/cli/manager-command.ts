@@ -42,6 +42,7 @@ async function managerCommand(argv: string[]): Promise<number> {
       '--stale-after': 'value',
       '--agents': 'value',
       '--relocate': 'value',
+      '--executor-command': 'value',
       '--quiet': 'flag',
     },
     { stopAtUnknown: false },
@@ -100,6 +101,9 @@ async function managerCommand(argv: string[]): Promise<number> {
     rules: { maxBypass: num('max-bypass'), maxWaitMs: num('max-wait') },
     staleAfter: num('stale-after'),
     relocate: onOff(str('relocate'), '--relocate'),
+    executor: str('executor-command')
+      ? new (await import('../placement/command-executor.js')).CommandExecutor({ command: str('executor-command')! })
+      : undefined,
     log,
   });
   // The Unix socket in DIR is for this host's agents (node namespaces share the file system).

@@ -8,7 +8,7 @@ export const MANAGER_USAGE = `usage: the sitempi job manager (docs/manager.md)
                   [--bandwidth 1gbit] [--link A-B:rtt=20ms,bw=100mbit]... [--host localhost])
                   [--listen ADDR]... [--dir DIR] [--token-file FILE] [--mpirun PATH] [--lib PATH]
                   [--grace MS] [--max-bypass K] [--max-wait MS] [--stale-after N] [--agents MS]
-                  [--relocate on|off] [--quiet]
+                  [--relocate on|off] [--executor-command CMD] [--quiet]
       Runs the manager: a queue of MPI jobs on the cluster (a description file, the testbed that is
       up, or sites given here: nodes a0, a1, ... on host --host). Listens on ${DEFAULT_MANAGER} (default)
       and on DIR/manager.sock; the token from --token-file or $SITEMPI_TOKEN. Jobs start first come,
@@ -18,7 +18,8 @@ export const MANAGER_USAGE = `usage: the sitempi job manager (docs/manager.md)
       ./sitempi-manager). A cancel sends SIGTERM to mpirun and SIGKILL after --grace ms (default 5000).
       --agents MS starts an agent in each testbed node sampling every MS ms. A node is stale after
       --stale-after missed samples (default 3): it gets no new jobs until it reports again.
-      --relocate on (default on the testbed): the planner moves running jobs between sites.
+      --relocate on (default on the testbed): the planner moves running jobs between sites; elsewhere
+      through --executor-command CMD, the relocation hook (docs/relocation.md).
 
   sitempi submit [--name NAME] -np N [mpirun options] -- ./app [args...]
       Queues a job; prints its id. The program runs in the current directory, with the manager's

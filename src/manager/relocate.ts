@@ -131,13 +131,17 @@ export class Relocator extends EventEmitter {
       const job = this.host.monitor.job(rec.monitorJob);
       const hosts = job ? this.service.jobInfo(job).hosts : [];
       // Not all ranks said hello yet (or not a job of ours): it holds its slots, it is not moved.
-      if (!job || job.ended || hosts.length !== rec.np || hosts.some((h) => !h) || !this.service.current(job.id)) {
+      if (!job || job.ended || hosts.length !== rec.np || hosts.some((h) => !h) || !this.placed(job, hosts)) {
         counts.forEach((c, s) => (fixed[s] += c));
         continue;
       }
+      // The replay predicts from the placement a job was recorded on: for a job that has only run
+      // split, split looks like no slowdown at all. The rates rule judges it instead.
+      const first = [...job.siteMaps.entries()].sort((a, b) => a[0] - b[0])[0]?.[1];
+      const recordedSplit = first !== undefined && new Set(first).size > 1;
       let cls: Classification;
       try {
-        cls = classify(job);
+        cls = classify(job, recordedSplit ? { rule: 'rates' } : {});
       } catch (e) {
         this.host.say(`job ${rec.id}: not classified (${(e as Error).message}); not moved`);
         counts.forEach((c, s) => (fixed[s] += c));
@@ -215,9 +219,32 @@ export class Relocator extends EventEmitter {
       remainingSeconds: Math.max(5, (Date.now() - (rec.startedAt ?? Date.now())) / 1000),
       lastMovedAt: this.lastMoved.get(rec.id),
     };
-    const slowdown = cls.predictedSlowdown?.split != null ? this.replayed(job) : null;
+    const slowdown = cls.decidedBy === 'prediction' ? this.replayed(job) : null;
     if (slowdown) pj.slowdown = slowdown;
     return pj;
+  }
+
+  /**
+   * Whether the job has a placement: the executor's (the testbed's), else where the manager started
+   * its ranks (an executor that cannot tell, as the command hook, gets it from here).
+   */
+  private placed(job: JobProfile, hosts: string[]): boolean {
+    if (this.service.current(job.id)) return true;
+    const sites = [...this.host.cluster.sites];
+    const siteOf: number[] = [];
+    for (const h of hosts) {
+      const n = this.nodeOfHost(h);
+      if (!n) return false;
+      siteOf.push(sites.indexOf(n.site));
+    }
+    this.service.setPlacement(job.id, { sites, siteOf }, 'where the manager started it');
+    return true;
+  }
+
+  /** The node a rank's host is; undefined where several nodes share it (e.g. localhost): not movable. */
+  private nodeOfHost(h: string) {
+    const ns = this.host.cluster.nodes.filter((n) => n.host === h || n.host === h.split('.')[0]);
+    return ns.length === 1 ? ns[0] : undefined;
   }
 
   /** The replay's slowdown of the job's window on a placement (planner-replay.ts), or null. */

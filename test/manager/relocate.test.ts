@@ -119,7 +119,8 @@ describeAsRoot('the planner in the manager (root, testbed)', () => {
     const events = readEventLog(path.join(dir, 'events.jsonl')) as Ev[];
     // one plan moved the network job and a compute job
     const plans = events.filter((e) => e.type === 'plan' && (e.moves as unknown[]).length >= 2);
-    expect(plans.length).toBeGreaterThanOrEqual(1);
+    const planLines = events.filter((e) => e.type === 'plan').map((e) => JSON.stringify(e));
+    expect(plans.length, planLines.join('\n')).toBeGreaterThanOrEqual(1);
     const moved = new Set((plans[0].moves as { job: string }[]).map((m) => m.job));
     expect(moved.has(net)).toBe(true);
     expect(moved.size).toBe(2);
