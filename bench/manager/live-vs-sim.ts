@@ -81,9 +81,3 @@ export function liveVsSim(st: TestbedState, alone: Record<string, JobRun>, runs:
   });
   return runs[0].jobs.map((j) => ({ name: j.name, off: times[0].get(j.name)!, on: times[1].get(j.name)! }));
 }
-
-/** The fitted models, for the report. */
-export function fittedModels(st: TestbedState, alone: Record<string, JobRun>): Record<string, FittedModel> {
-  const cluster = plannerCluster(st);
-  return Object.fromEntries(Object.entries(alone).map(([name, r]) => [name, fit(r, cluster)]));
-}
