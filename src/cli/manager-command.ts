@@ -46,6 +46,8 @@ async function managerCommand(argv: string[]): Promise<number> {
       '--slurm-partition': 'value',
       '--slurm-poll': 'value',
       '--slurm-testbed': 'flag',
+      '--relocate': 'value',
+      '--executor-command': 'value',
       '--quiet': 'flag',
     },
     { stopAtUnknown: false },
@@ -104,6 +106,10 @@ async function managerCommand(argv: string[]): Promise<number> {
     graceMs: num('grace'),
     rules: { maxBypass: num('max-bypass'), maxWaitMs: num('max-wait') },
     staleAfter: num('stale-after'),
+    relocate: onOff(str('relocate'), '--relocate'),
+    executor: str('executor-command')
+      ? new (await import('../placement/command-executor.js')).CommandExecutor({ command: str('executor-command')! })
+      : undefined,
     log,
     slurm: slurm?.options,
   });
@@ -166,6 +172,12 @@ async function slurmOptions(
     },
     stop: async () => await mine?.stop(),
   };
+}
+
+function onOff(v: string | undefined, what: string): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 'on' && v !== 'off') throw new UsageError(`${what} takes on or off, not ${v}`);
+  return v === 'on';
 }
 
 /** One agent per testbed node, inside the node's namespace (its own /proc/loadavg is the host's). */

@@ -7,7 +7,8 @@ export const MANAGER_USAGE = `usage: the sitempi job manager (docs/manager.md)
   sitempi manager (--cluster FILE | --testbed [--testbed-state DIR] | --sites A=4x2,B=2x2 [--rtt 10ms]
                   [--bandwidth 1gbit] [--link A-B:rtt=20ms,bw=100mbit]... [--host localhost])
                   [--listen ADDR]... [--dir DIR] [--token-file FILE] [--mpirun PATH] [--lib PATH]
-                  [--grace MS] [--max-bypass K] [--max-wait MS] [--stale-after N] [--agents MS] [--quiet]
+                  [--grace MS] [--max-bypass K] [--max-wait MS] [--stale-after N] [--agents MS]
+                  [--relocate on|off] [--executor-command CMD] [--quiet]
                   [--slurm [--slurm-conf FILE] [--slurm-partition P] [--slurm-poll MS] | --slurm-testbed]
       Runs the manager: a queue of MPI jobs on the cluster (a description file, the testbed that is
       up, or sites given here: nodes a0, a1, ... on host --host). Listens on ${DEFAULT_MANAGER} (default)
@@ -24,6 +25,8 @@ export const MANAGER_USAGE = `usage: the sitempi job manager (docs/manager.md)
       with scancel; each node's host is its Slurm NodeName and its site feature is kept current.
       --slurm-testbed (with --testbed, as root) starts munged, slurmctld and a slurmd per node for
       the manager's lifetime and uses them.
+      --relocate on (default on the testbed): the planner moves running jobs between sites; elsewhere
+      through --executor-command CMD, the relocation hook (docs/relocation.md).
 
   sitempi submit [--name NAME] -np N [mpirun options] -- ./app [args...]
       Queues a job; prints its id. The program runs in the current directory, with the manager's

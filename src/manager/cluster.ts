@@ -107,6 +107,12 @@ export class Cluster {
   release(job: string): void {
     for (const m of this.held.values()) m.delete(job);
   }
+
+  /** A node (a VM) migrated to another site: its jobs' slots go with it. */
+  moveNode(name: string, site: string): void {
+    if (!this.sites.includes(site)) throw new ClusterError(`unknown site ${site}`);
+    this.node(name).site = site;
+  }
 }
 
 function checkSpec(spec: ClusterSpec): void {

@@ -1,5 +1,6 @@
 // The manager's event log: one JSON object per line (cluster, submit, start with its nodes, end,
-// cancel, stale, fresh), appended as it happens, so that slot usage can be replayed at any moment.
+// cancel, stale, fresh; the planner's plan, move steps, relocated jobs and free nodes), appended as
+// it happens, so that slot usage (and where each node is) can be replayed at any moment.
 import fs from 'node:fs';
 
 export type ManagerEvent =
@@ -9,7 +10,33 @@ export type ManagerEvent =
   | { type: 'end'; job: string; exitCode: number | null; signal: string | null; state: string }
   | { type: 'cancel'; job: string; was: string }
   | { type: 'stale'; node: string }
-  | { type: 'fresh'; node: string };
+  | { type: 'fresh'; node: string }
+  | {
+      type: 'plan';
+      reason: string;
+      plannerMs: number;
+      sites: string[];
+      decisions: Record<string, unknown>[];
+      moves: { job: string; from: number[]; to: number[]; mode: string }[];
+    }
+  /** A step of a plan, before it runs: the nodes that migrate (job null: a free node). */
+  | {
+      type: 'move';
+      step: number;
+      swap: boolean;
+      nodes: { node: string; from: string; to: string; job: string | null }[];
+    }
+  /** After a job's relocation: where its nodes are now. */
+  | {
+      type: 'relocated';
+      job: string;
+      ok: boolean;
+      error: string | null;
+      epoch: number;
+      nodes: { node: string; site: string; slots: number }[];
+      ms: number;
+    }
+  | { type: 'freeNode'; node: string; site: string };
 
 export class EventLog {
   private fd: number | null;

@@ -22,6 +22,8 @@ export interface JobRecord {
   signal: string | null;
   /** The monitor's verdict once the job's ranks have reported their end. */
   verdict: string | null;
+  /** Times the planner moved it (relocate.ts). */
+  relocations?: number;
   error?: string;
   cancelRequested?: boolean;
   files: { stdout: string; stderr: string; exit: string; report: string };

@@ -16,8 +16,11 @@ import { jobView, type JobRecord } from './job-record.js';
 import { checkMpirunArgs, exitCodeOf, launch, terminate, type Launched } from './launcher.js';
 import { checkSample, NodeUsage } from './node-usage.js';
 import { choosePlacement, placementHint } from './placement.js';
+import type { PlannerOptions } from './planner.js';
 import { DEFAULT_QUEUE_RULES, schedule, type QueueRules } from './queue.js';
 import { SlurmJobs, type SlurmOptions } from './slurm-jobs.js';
+import { Relocator } from './relocate.js';
+import type { Executor } from '../placement/executor.js';
 
 export interface ManagerOptions {
   cluster: Cluster;
@@ -36,6 +39,16 @@ export interface ManagerOptions {
   log?: (m: string) => void;
   /** Jobs go to Slurm (its queue and allocation) instead of the built-in queue: docs/slurm.md. */
   slurm?: SlurmOptions;
+  /**
+   * The planner moves running jobs (default true where an executor is: the testbed's, or `executor`).
+   * Off: jobs still get their placements, nothing moves.
+   */
+  relocate?: boolean;
+  /** Executor of the moves (default on the testbed: its own, src/placement/testbed-executor.ts). */
+  executor?: Executor;
+  planner?: PlannerOptions;
+  /** Periodic plan, ms (default 5000). */
+  planTickMs?: number;
 }
 
 /** Jobs waiting at most; a submission beyond is refused. Ended jobs kept for `jobs`. */
@@ -61,6 +74,8 @@ export class Manager {
   private staleTimer: NodeJS.Timeout | null = null;
   private slurm: SlurmJobs | null = null;
   private readonly say: (m: string) => void;
+  /** The planner and its executor (null: no executor, jobs stay where they start). */
+  relocator: Relocator | null = null;
 
   constructor(o: ManagerOptions) {
     this.opts = o;
@@ -98,10 +113,38 @@ export class Manager {
         this.log.close();
         throw e;
       });
+    await this.startRelocator();
     const addrs = await this.control.listen(listen);
     this.staleTimer = setInterval(() => this.checkStale(), 250);
     this.staleTimer.unref();
     return addrs;
+  }
+
+  private async startRelocator(): Promise<void> {
+    const o = this.opts;
+    let executor = o.executor;
+    let moveFreeNode: ((node: string, site: string) => Promise<void>) | undefined;
+    if (!executor && o.testbed) {
+      const { TestbedExecutor } = await import('../placement/testbed-executor.js');
+      const { migrate } = await import('../testbed/testbed.js');
+      const stateDir = o.testbed.stateDir;
+      // The manager keeps the sites within their slots itself (relocate-moves.ts).
+      executor = new TestbedExecutor({ stateDir, maxNodesPerSite: Infinity });
+      moveFreeNode = async (node, site) => void (await migrate(node, site, { stateDir, downtimeMs: 0 }));
+    }
+    if (!executor) return;
+    this.relocator = new Relocator(
+      {
+        cluster: this.cluster,
+        monitor: this.monitor,
+        running: () => [...this.jobs.values()].filter((j) => j.state === 'running'),
+        log: (ev) => this.log.write(ev),
+        say: this.say,
+        settled: () => this.kick(),
+      },
+      { enabled: o.relocate ?? true, executor, moveFreeNode, planner: o.planner, tickMs: o.planTickMs },
+    );
+    await this.relocator.start();
   }
 
   private handle(r: Request): Reply {
@@ -109,7 +152,7 @@ export class Manager {
       case 'submit':
         return { id: this.submit(r) };
       case 'jobs':
-        return { jobs: [...this.jobs.values()].map(jobView) };
+        return { jobs: this.jobViews() };
       case 'cancel':
         return { state: this.cancel(String(r.id)) };
       case 'nodes':
@@ -120,6 +163,11 @@ export class Manager {
       default:
         throw new Error(`unknown op ${r.op}`);
     }
+  }
+
+  /** What `sitempi jobs` shows. */
+  jobViews(): ReturnType<typeof jobView>[] {
+    return [...this.jobs.values()].map(jobView);
   }
 
   submit(r: Record<string, unknown>): string {
@@ -205,7 +253,8 @@ export class Manager {
 
   /** Starts what the queue rules allow. */
   private kick(): void {
-    if (this.closing) return;
+    if (this.closing || this.relocator?.busy) return; // a plan's slots are in flux: after it
+
     schedule(this.queue, (rec) => this.tryStart(rec), Date.now(), this.rules);
   }
 
@@ -257,6 +306,7 @@ export class Manager {
     rec.startedAt = Date.now();
     this.log.write({ type: 'start', job: rec.id, nodes: rec.nodes });
     this.say(`job ${rec.id} started on ${rec.nodes.map((n) => `${n.node}:${n.slots}`).join(',')}`);
+    setImmediate(() => this.relocator?.request(`job ${rec.id} started`));
   }
 
   /** The key the job's ranks report under to the embedded monitor. */
@@ -307,6 +357,7 @@ export class Manager {
     }
     this.say(`job ${rec.id} ${state} (exit ${code})`);
     this.kick();
+    this.relocator?.request(`job ${rec.id} ended`);
   }
 
   private finish(rec: JobRecord, state: JobRecord['state'], code: number | null, signal: string | null): void {
@@ -353,6 +404,7 @@ export class Manager {
     for (const node of this.usage.check(Date.now())) {
       this.log.write({ type: 'stale', node });
       this.say(`node ${node} is stale (no samples)`);
+      this.relocator?.request(`node ${node} stale`);
     }
   }
 
@@ -382,6 +434,7 @@ export class Manager {
       terminate(l, this.opts.graceMs ?? 5000);
     }
     await Promise.all(left.map(([, l]) => l.done));
+    await this.relocator?.close();
     await this.control.close();
     await this.monitor.close();
     this.log.close();

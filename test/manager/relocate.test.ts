@@ -1,0 +1,137 @@
+// The planner in the manager, on the testbed (root: network namespaces). Sites A and B of 3 nodes
+// (1 slot each) are full: a compute job on a0,a1, another on b0,b1, and a network-intensive job
+// split over a2 and b2. One plan consolidates the network job and moves a compute job's node the
+// other way (a swap between two full sites); the event log shows that no site ever held more slots
+// than it has, and every job's results are right across the moves.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { clusterFromTestbed } from '../../src/manager/cluster-source.js';
+import { readEventLog } from '../../src/manager/event-log.js';
+import { Manager } from '../../src/manager/manager.js';
+import { shimLibraryPath, wanemuPath } from '../../src/native/paths.js';
+import { down, up, type TestbedState } from '../../src/testbed/testbed.js';
+import { compileMpi } from '../helpers/mpi.js';
+import { describeAsRoot } from '../helpers/root.js';
+
+const PREFIX = 'smmlv';
+const opts = { stateDir: path.join(os.tmpdir(), 'sitempi-testbed-relocate') };
+const MGMT = '198.19.242.0/24';
+const DATA = '198.19.243.0/24';
+
+type Ev = ReturnType<typeof readEventLog>[number] & Record<string, unknown>;
+
+/**
+ * Replays the log: which node is on which site and which job holds its slots. A step of a plan
+ * ('move') counts at once (its migrations run back to back); 'relocated' says where the nodes are
+ * after it. Returns the worst over-use of a site (slots held − capacity) and of a node.
+ */
+function replayCapacity(events: Ev[]): { site: number; node: number; checked: number } {
+  const cl = events.find((e) => e.type === 'cluster') as { nodes: { name: string; site: string; slots: number }[] };
+  const site = new Map(cl.nodes.map((n) => [n.name, n.site]));
+  const slots = new Map(cl.nodes.map((n) => [n.name, n.slots]));
+  const cap = new Map<string, number>();
+  for (const n of cl.nodes) cap.set(n.site, (cap.get(n.site) ?? 0) + n.slots);
+  const held = new Map<string, Map<string, number>>(); // node -> job -> slots
+  let worstSite = -Infinity,
+    worstNode = -Infinity,
+    checked = 0;
+  for (const e of events) {
+    if (e.type === 'start')
+      for (const n of e.nodes) held.set(n.node, new Map([...(held.get(n.node) ?? []), [e.job, n.slots]]));
+    else if (e.type === 'end') for (const m of held.values()) m.delete(e.job);
+    else if (e.type === 'move') for (const n of e.nodes) site.set(n.node, n.to);
+    else if (e.type === 'relocated') for (const n of e.nodes) site.set(n.node, n.site);
+    else if (e.type === 'freeNode') site.set(e.node, e.site);
+    else continue;
+    const perSite = new Map<string, number>();
+    for (const [node, m] of held) {
+      const used = [...m.values()].reduce((a, b) => a + b, 0);
+      worstNode = Math.max(worstNode, used - slots.get(node)!);
+      perSite.set(site.get(node)!, (perSite.get(site.get(node)!) ?? 0) + used);
+    }
+    for (const [s, used] of perSite) worstSite = Math.max(worstSite, used - cap.get(s)!);
+    checked++;
+  }
+  return { site: worstSite, node: worstNode, checked };
+}
+
+describeAsRoot('the planner in the manager (root, testbed)', () => {
+  let st: TestbedState;
+  let mgr: Manager;
+  let sleeper: string;
+  let relocating: string;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smpi-mgr-reloc-'));
+
+  beforeAll(async () => {
+    sleeper = compileMpi(path.join(__dirname, 'sleeper.c'));
+    relocating = compileMpi(path.join(__dirname, 'relocating.c'));
+    await down({ ...opts, prefix: PREFIX });
+    st = await up(
+      {
+        sites: [
+          { name: 'A', nodes: 3 },
+          { name: 'B', nodes: 3 },
+        ],
+        slots: 1,
+        rttMs: 20,
+      },
+      { ...opts, prefix: PREFIX, wanemuPath, mgmtSubnet: MGMT, dataSubnet: DATA },
+    );
+    mgr = new Manager({
+      cluster: clusterFromTestbed(st),
+      testbed: st,
+      dir,
+      token: 'rl',
+      shim: shimLibraryPath,
+      planTickMs: 1000,
+      // the testbed's nodes are namespaces: a migration copies no memory; a small VM keeps moves cheap
+      planner: { cost: { vmMemoryBytes: 64 * 1024 * 1024 } },
+    });
+    await mgr.start([`unix:${path.join(dir, 'ctl.sock')}`]);
+  }, 180_000);
+
+  afterAll(async () => {
+    await mgr?.close();
+    await down({ ...opts, prefix: PREFIX });
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('moves two jobs in one plan, within the sites’ slots, and every result stays right', async () => {
+    const submit = (np: number, app: string[]) => mgr.submit({ np, app, cwd: dir, mpirunArgs: [] });
+    const c1 = submit(2, [sleeper, '16000']);
+    const c2 = submit(2, [sleeper, '16000']);
+    const net = submit(2, [relocating, '12000']);
+    const jobs = () => mgr.jobViews();
+    const end = Date.now() + 70_000;
+    while (!jobs().every((j) => ['done', 'failed', 'cancelled'].includes(j.state))) {
+      if (Date.now() > end) throw new Error(`timed out: ${JSON.stringify(jobs().map((j) => [j.id, j.state]))}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const byId = new Map(jobs().map((j) => [j.id, j]));
+    for (const id of [c1, c2, net]) expect(byId.get(id)).toMatchObject({ state: 'done', exitCode: 0 });
+    const out = fs.readFileSync(byId.get(net)!.files.stdout, 'utf8');
+    expect(out).toMatch(/relocating: 2 ranks, \d+ rounds, 0 errors/);
+    for (const id of [c1, c2])
+      expect(fs.readFileSync(byId.get(id)!.files.stdout, 'utf8')).toMatch(/sum 3 \(expected 3\)/);
+
+    const events = readEventLog(path.join(dir, 'events.jsonl')) as Ev[];
+    // one plan moved the network job and a compute job
+    const plans = events.filter((e) => e.type === 'plan' && (e.moves as unknown[]).length >= 2);
+    const planLines = events.filter((e) => e.type === 'plan').map((e) => JSON.stringify(e));
+    expect(plans.length, planLines.join('\n')).toBeGreaterThanOrEqual(1);
+    const moved = new Set((plans[0].moves as { job: string }[]).map((m) => m.job));
+    expect(moved.has(net)).toBe(true);
+    expect(moved.size).toBe(2);
+    const relocated = events.filter((e) => e.type === 'relocated' && e.ok === true).map((e) => e.job);
+    for (const j of moved) expect(relocated).toContain(j);
+    // the network job ended on one site
+    expect(byId.get(net)!.sites.length).toBe(1);
+    expect(byId.get(net)!.relocations).toBeGreaterThanOrEqual(1);
+    const worst = replayCapacity(events);
+    expect(worst.checked).toBeGreaterThan(6);
+    expect(worst.site).toBeLessThanOrEqual(0);
+    expect(worst.node).toBeLessThanOrEqual(0);
+  }, 100_000);
+});
