@@ -46,6 +46,7 @@ async function managerCommand(argv: string[]): Promise<number> {
       '--slurm-partition': 'value',
       '--slurm-poll': 'value',
       '--slurm-testbed': 'flag',
+      '--history': 'value',
       '--relocate': 'value',
       '--executor-command': 'value',
       '--quiet': 'flag',
@@ -96,6 +97,11 @@ async function managerCommand(argv: string[]): Promise<number> {
   const dir = path.resolve(str('dir') ?? 'sitempi-manager');
   const { Manager } = await import('../manager/manager.js');
   const slurm = await slurmOptions(values, testbed, str('testbed-state'), log);
+  // better-sqlite3 (a native module) is loaded only when a history is asked for
+  const history =
+    typeof values.history === 'string'
+      ? (await import('../history/recorder.js')).historyFromOptions(values, undefined, log)
+      : null;
   const mgr = new Manager({
     cluster,
     dir,
@@ -112,6 +118,7 @@ async function managerCommand(argv: string[]): Promise<number> {
       : undefined,
     log,
     slurm: slurm?.options,
+    history: history ?? undefined,
   });
   // The Unix socket in DIR is for this host's agents (node namespaces share the file system).
   const local = `unix:${path.join(dir, 'manager.sock')}`;
@@ -135,6 +142,7 @@ async function managerCommand(argv: string[]): Promise<number> {
   for (const a of agents) a.kill('SIGTERM');
   await mgr.close();
   await slurm?.stop();
+  history?.close();
   return 0;
 }
 

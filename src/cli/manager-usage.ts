@@ -8,7 +8,7 @@ export const MANAGER_USAGE = `usage: the sitempi job manager (docs/manager.md)
                   [--bandwidth 1gbit] [--link A-B:rtt=20ms,bw=100mbit]... [--host localhost])
                   [--listen ADDR]... [--dir DIR] [--token-file FILE] [--mpirun PATH] [--lib PATH]
                   [--grace MS] [--max-bypass K] [--max-wait MS] [--stale-after N] [--agents MS]
-                  [--relocate on|off] [--executor-command CMD] [--quiet]
+                  [--relocate on|off] [--executor-command CMD] [--history FILE|default] [--quiet]
                   [--slurm [--slurm-conf FILE] [--slurm-partition P] [--slurm-poll MS] | --slurm-testbed]
       Runs the manager: a queue of MPI jobs on the cluster (a description file, the testbed that is
       up, or sites given here: nodes a0, a1, ... on host --host). Listens on ${DEFAULT_MANAGER} (default)
@@ -25,6 +25,8 @@ export const MANAGER_USAGE = `usage: the sitempi job manager (docs/manager.md)
       with scancel; each node's host is its Slurm NodeName and its site feature is kept current.
       --slurm-testbed (with --testbed, as root) starts munged, slurmctld and a slurmd per node for
       the manager's lifetime and uses them.
+      --history FILE|default: ended jobs are written to the job history (docs/history.md); a job whose
+      name last ran network-intensive waits for one site that holds it rather than span sites.
       --relocate on (default on the testbed): the planner moves running jobs between sites; elsewhere
       through --executor-command CMD, the relocation hook (docs/relocation.md).
 

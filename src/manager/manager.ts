@@ -20,6 +20,7 @@ import type { PlannerOptions } from './planner.js';
 import { DEFAULT_QUEUE_RULES, schedule, type QueueRules } from './queue.js';
 import { SlurmJobs, type SlurmOptions } from './slurm-jobs.js';
 import { Relocator } from './relocate.js';
+import type { HistoryRecorder } from '../history/recorder.js';
 import type { Executor } from '../placement/executor.js';
 
 export interface ManagerOptions {
@@ -37,6 +38,8 @@ export interface ManagerOptions {
   /** Samples a node may miss before it is stale (default 3). */
   staleAfter?: number;
   log?: (m: string) => void;
+  /** The job history: ended jobs are written to it, and a job starts where its name's last verdict says. */
+  history?: HistoryRecorder;
   /** Jobs go to Slurm (its queue and allocation) instead of the built-in queue: docs/slurm.md. */
   slurm?: SlurmOptions;
   /**
@@ -262,7 +265,7 @@ export class Manager {
     const shares = choosePlacement(
       this.cluster,
       rec.np,
-      placementHint(rec.name),
+      placementHint(rec.name, this.opts.history?.store),
       (n) => this.usage.health(n) !== 'stale',
     );
     if (!shares) return false;
@@ -314,6 +317,7 @@ export class Manager {
     const jobKey = crypto.randomBytes(16).toString('hex');
     this.monitor.registerJob(rec.monitorJob, { key: jobKey });
     this.byMonitorJob.set(rec.monitorJob, rec);
+    if (rec.name) this.opts.history?.names.set(rec.monitorJob, rec.name);
     return jobKey;
   }
 
@@ -327,6 +331,7 @@ export class Manager {
       monitor: this.monitorAddr,
       token: this.opts.token,
       usable: (n) => this.usage.health(n) !== 'stale',
+      hint: (name) => placementHint(name, this.opts.history?.store),
       started: (rec, shares) => {
         try {
           this.cluster.allocate(rec.id, shares);
@@ -379,6 +384,7 @@ export class Manager {
     try {
       await job.prepare();
       rec.verdict = classify(job).verdict;
+      this.opts.history?.record(job, null);
       const { buildReportAsync, reportJsonAsync } = await import('../report/report.js');
       fs.writeFileSync(rec.files.report, (await reportJsonAsync(await buildReportAsync([job]))) + '\n', {
         mode: 0o600,

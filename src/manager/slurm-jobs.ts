@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { TestbedState } from '../testbed/state.js';
 import { Cluster, type NodeShare } from './cluster.js';
 import type { JobRecord } from './job-record.js';
-import { choosePlacement, placementHint } from './placement.js';
+import { choosePlacement, type PlacementHint } from './placement.js';
 import {
   decodeExitStatus,
   ENDED,
@@ -40,6 +40,8 @@ export interface SlurmHost {
   token: string | undefined;
   /** Nodes the manager would give a job (not stale). */
   usable: (node: string) => boolean;
+  /** Where a job of this name should go, from its past runs (placement.ts). */
+  hint: (name: string) => PlacementHint;
   /** Slurm started the job on these nodes (its allocation). */
   started: (rec: JobRecord, shares: NodeShare[]) => void;
   ended: (rec: JobRecord, r: { exitCode: number | null; signal: string | null; error?: string }) => void;
@@ -166,7 +168,7 @@ export class SlurmJobs {
       const s = by.get(view.node(node).host);
       return Boolean(s) && ['idle', 'mixed'].includes(s!.state) && !s!.flags.some((x) => /DRAIN|DOWN|FAIL/.test(x));
     };
-    const hint = placementHint(rec.name);
+    const hint = this.host.hint(rec.name);
     const shares = choosePlacement(view, rec.np, hint, (n) => up(n) && this.host.usable(n));
     if (shares) {
       f.planned = shares;

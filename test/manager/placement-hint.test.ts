@@ -4,40 +4,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HistoryEntry } from '../../src/history/entry.js';
 import { HistoryStore } from '../../src/history/store.js';
 import { Cluster } from '../../src/manager/cluster.js';
 import { choosePlacement, placementHint } from '../../src/manager/placement.js';
+import { run } from './history-entry.js';
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
-
-function run(name: string, jobId: string, verdict: 'network-intensive' | 'compute-intensive', endedAt: number) {
-  const e: HistoryEntry = {
-    jobId,
-    name,
-    program: `/bench/${name}`,
-    size: 4,
-    startedAt: endedAt - 5000,
-    endedAt,
-    endReason: 'complete',
-    records: 100,
-    bytes: 1e6,
-    messages: 100,
-    mpiSeconds: 1,
-    wallSeconds: 5,
-    mpiFraction: 0.2,
-    classification: { verdict, rules: [], reasons: [], numbers: {} as HistoryEntry['classification']['numbers'] },
-    startVerdict: null,
-    functions: [],
-    matrix: { blockRanks: 1, blocks: 4, cells: [{ src: 0, dst: 1, bytes: 1e6, messages: 100 }] },
-    placements: [],
-    relocations: [],
-  };
-  return e;
-}
 
 describe('placement hint from the history', () => {
   it("answers the verdict of the name's last run, null for a name never run", () => {
