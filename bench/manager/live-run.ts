@@ -1,5 +1,5 @@
 // One run of the live scenario on the testbed (bench/manager/live.ts): the manager in this process,
-// jobs submitted as the seed's scenario has them (EP runs, LU arrives, EP ends and CG arrives, CG
+// jobs submitted as Tatezono et al.'s scenario has them (EP runs, LU arrives, EP ends and CG arrives, CG
 // ends and a second EP arrives), each job's start, end and placements read from the event log.
 import fs from 'node:fs';
 import os from 'node:os';

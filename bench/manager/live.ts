@@ -1,4 +1,4 @@
-// The live scenario of the seed (Tsugawa et al., the multi-site virtual cluster manager; its
+// The live scenario of Tatezono et al. ("Multi-Site MPI Execution with Virtual Cluster"; its
 // Table 2: sites of 24 and 8 nodes, EP runs, LU arrives, EP ends and CG arrives, CG ends and a
 // second EP arrives; LU 537 s without relocation, 420 s with it) at the scale of this machine: a
 // testbed of sites A (6 nodes) and B (2 nodes), 1 slot each, jobs of 4 ranks: sitempi's own
@@ -119,7 +119,7 @@ function report(runs: ScenarioRun[], alone: Record<string, JobRun>, sim: SimRow[
     `compute emulated by timed sleeps${quick ? ' (--quick: a third of the full run)' : ''}. Host load average at the start:`,
     `${load.map((x) => x.toFixed(2)).join(' ')} (2 cores shared with other work).`,
     '',
-    'Run time of each job (start to end, seconds), as Table 2 of the seed:',
+    'Run time of each job (start to end, seconds), as Table 2 of Tatezono et al.:',
     '',
     '| job | alone on one site | relocation off | relocation on | on vs off | simulated off | simulated on |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
