@@ -13,7 +13,7 @@ import type { Cluster, NodeShare } from './cluster.js';
 import { ControlServer, type Reply, type Request } from './control.js';
 import { EventLog, readEventLog } from './event-log.js';
 import { jobView, type JobRecord } from './job-record.js';
-import { checkMpirunArgs, exitCodeOf, launch, terminate, type Launched } from './launcher.js';
+import { checkMpirunArgs, exitCodeOf, launch, terminate, type LaunchContext, type Launched } from './launcher.js';
 import { checkSample, NodeUsage } from './node-usage.js';
 import { choosePlacement, placementHint } from './placement.js';
 import type { PlannerOptions } from './planner.js';
@@ -276,14 +276,7 @@ export class Manager {
     let l: Launched;
     try {
       l = launch(
-        {
-          cluster: this.cluster,
-          testbed: this.opts.testbed ?? null,
-          mpirun: this.opts.mpirun ?? 'mpirun',
-          shim: this.opts.shim,
-          monitor: this.monitorAddr,
-          token: this.opts.token,
-        },
+        this.launchContext(),
         { ...rec, monitorJob: rec.monitorJob, jobKey, stdout: rec.files.stdout, stderr: rec.files.stderr },
         shares,
       );
@@ -312,6 +305,18 @@ export class Manager {
     setImmediate(() => this.relocator?.request(`job ${rec.id} started`));
   }
 
+  /** What a launch needs: where the nodes are, mpirun, the shim, the embedded monitor. */
+  private launchContext(): LaunchContext {
+    return {
+      cluster: this.cluster,
+      testbed: this.opts.testbed ?? null,
+      mpirun: this.opts.mpirun ?? 'mpirun',
+      shim: this.opts.shim,
+      monitor: this.monitorAddr,
+      token: this.opts.token,
+    };
+  }
+
   /** The key the job's ranks report under to the embedded monitor. */
   private registerRanks(rec: JobRecord): string {
     const jobKey = crypto.randomBytes(16).toString('hex');
@@ -324,12 +329,7 @@ export class Manager {
   /** Slurm instead of the built-in queue: Slurm allocates, the manager mirrors its allocation. */
   private async startSlurm(o: SlurmOptions): Promise<void> {
     this.slurm = new SlurmJobs(o, {
-      cluster: this.cluster,
-      testbed: this.opts.testbed ?? null,
-      mpirun: this.opts.mpirun ?? 'mpirun',
-      shim: this.opts.shim,
-      monitor: this.monitorAddr,
-      token: this.opts.token,
+      ...this.launchContext(),
       usable: (n) => this.usage.health(n) !== 'stale',
       hint: (name) => placementHint(name, this.opts.history?.store),
       started: (rec, shares) => {

@@ -5,7 +5,7 @@
 // each node is now, after a relocation as at start.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { TestbedState } from '../testbed/state.js';
+import type { LaunchContext } from './launcher.js';
 import { Cluster, type NodeShare } from './cluster.js';
 import type { JobRecord } from './job-record.js';
 import { choosePlacement, type PlacementHint } from './placement.js';
@@ -31,13 +31,7 @@ export interface SlurmOptions {
 }
 
 /** What the manager gives the Slurm side: the cluster, the launch context and its callbacks. */
-export interface SlurmHost {
-  cluster: Cluster;
-  testbed: TestbedState | null;
-  mpirun: string;
-  shim: string;
-  monitor: string;
-  token: string | undefined;
+export interface SlurmHost extends LaunchContext {
   /** Nodes the manager would give a job (not stale). */
   usable: (node: string) => boolean;
   /** Where a job of this name should go, from its past runs (placement.ts). */

@@ -8,7 +8,14 @@
 // part. Records reach it from the monitor's frame tap (ReplayWindows) or from rank files.
 import { Role, ROLE_SHIFT } from '../generated/functions.js';
 import { decodeEnvelope } from '../wire/messages.js';
-import { buildTrace, cutAtCommonTime, readRankRecords, type RankRecords } from '../replay/records.js';
+import {
+  addCommDef,
+  appendBatch,
+  buildTrace,
+  cutAtCommonTime,
+  readRankRecords,
+  type RankRecords,
+} from '../replay/records.js';
 import { makeCluster, wanLink } from '../replay/cluster.js';
 import { replay } from '../replay/engine.js';
 import type { Session } from './ingest.js';
@@ -232,26 +239,10 @@ export class ReplayWindows {
       }
       const rec = w.byRank.get(session.rank.rank);
       if (!rec) return;
-      if (env.kind === 'commDef') {
-        const c = env.commDef;
-        rec.comms.set(c.localId, {
-          key: `${c.globalId}:${c.members.join(',')}|${c.remoteMembers.join(',')}`,
-          members: c.remoteMembers.length ? [] : c.members,
-        });
-      } else if (env.kind === 'batch') {
-        const b = env.batch;
-        const n = Math.min(b.n, w.perRank - rec.fn.length);
-        if (n < b.n) w.truncated = true;
-        for (let i = 0; i < n; i++) {
-          rec.fn.push(b.fn[i]);
-          rec.peer.push(b.peer[i]);
-          rec.bytes.push(b.bytes[i]);
-          rec.comm.push(b.comm[i]);
-          rec.start.push(b.start[i]);
-          rec.duration.push(b.duration[i]);
-          rec.alg.push(b.alg[i]);
-          rec.tag!.push(b.tag[i]);
-        }
+      if (env.kind === 'commDef') addCommDef(rec, env.commDef);
+      else if (env.kind === 'batch') {
+        const n = appendBatch(rec, env.batch, w.perRank - rec.fn.length);
+        if (n < env.batch.n) w.truncated = true;
         w.records += n;
       }
     } catch {

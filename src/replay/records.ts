@@ -19,7 +19,7 @@ import { FUNCTIONS, Role, ROLE_SHIFT } from '../generated/functions.js';
 import { expandRankFilePaths } from '../monitor/files.js';
 import { expandCollective } from '../native/addon.js';
 import { FrameDecoder } from '../wire/frames.js';
-import { decodeEnvelope, type Hello } from '../wire/messages.js';
+import { decodeEnvelope, type Batch, type CommDef, type Hello } from '../wire/messages.js';
 import { Coll, emitSteps, tunedSteps } from './schedules.js';
 import { TraceBuilder, type Trace } from './trace.js';
 
@@ -37,6 +37,30 @@ export interface RankRecords {
   tag?: number[];
   /** local communicator id -> communicator key (global id and members) */
   comms: Map<number, { key: string; members: number[] }>;
+}
+
+/** A rank's communicator, keyed as the replay matches communicators across ranks. */
+export function addCommDef(rec: RankRecords, c: CommDef): void {
+  rec.comms.set(c.localId, {
+    key: `${c.globalId}:${c.members.join(',')}|${c.remoteMembers.join(',')}`,
+    members: c.remoteMembers.length ? [] : c.members,
+  });
+}
+
+/** Appends at most `room` of a batch's records to the rank's columns; returns how many. */
+export function appendBatch(rec: RankRecords, b: Batch, room: number): number {
+  const n = Math.max(0, Math.min(b.n, room));
+  for (let i = 0; i < n; i++) {
+    rec.fn.push(b.fn[i]);
+    rec.peer.push(b.peer[i]);
+    rec.bytes.push(b.bytes[i]);
+    rec.comm.push(b.comm[i]);
+    rec.start.push(b.start[i]);
+    rec.duration.push(b.duration[i]);
+    rec.alg.push(b.alg[i]);
+    rec.tag?.push(b.tag[i]);
+  }
+  return n;
 }
 
 /** Records kept per rank by default (about 60 B each while building). */
@@ -85,26 +109,8 @@ export async function readRankRecords(paths: string[], opts: ReadOptions = {}): 
             };
             ranks.push(rec);
           } else if (!rec) continue;
-          else if (env.kind === 'commDef') {
-            const c = env.commDef;
-            rec.comms.set(c.localId, {
-              key: `${c.globalId}:${c.members.join(',')}|${c.remoteMembers.join(',')}`,
-              members: c.remoteMembers.length ? [] : c.members,
-            });
-          } else if (env.kind === 'batch') {
-            const b = env.batch;
-            const n = Math.min(b.n, max - rec.fn.length);
-            for (let i = 0; i < n; i++) {
-              rec.fn.push(b.fn[i]);
-              rec.peer.push(b.peer[i]);
-              rec.bytes.push(b.bytes[i]);
-              rec.comm.push(b.comm[i]);
-              rec.start.push(b.start[i]);
-              rec.duration.push(b.duration[i]);
-              rec.alg.push(b.alg[i]);
-              rec.tag!.push(b.tag[i]);
-            }
-          }
+          else if (env.kind === 'commDef') addCommDef(rec, env.commDef);
+          else if (env.kind === 'batch') appendBatch(rec, env.batch, max - rec.fn.length);
         }
       }
     } finally {
