@@ -229,18 +229,17 @@ Snapshot::Snapshot(int n, const MPI_Fint* reqs) noexcept {
   }
 }
 
-void Snapshot::add(int index, MPI_Request req, bool pending, uint32_t slot) noexcept {
-  if (nhits_ == cap_) {
-    try {
-      // Grows into the pool (once per thread and size): the in-place hits move there.
-      const bool in_place = hits_ == own_;
-      Hit* more = pool<Hit>(size_t(cap_) * 4);  // a resized pool keeps its hits
-      if (in_place) std::copy(own_, own_ + nhits_, more);
-      hits_ = more;
-      cap_ *= 4;
-    } catch (...) {
-      return;
-    }
+// add() with no room left: grows into the pool (once per thread and size), the in-place hits
+// move there.
+void Snapshot::grow_add(int index, MPI_Request req, bool pending, uint32_t slot) noexcept {
+  try {
+    const bool in_place = hits_ == own_;
+    Hit* more = pool<Hit>(size_t(cap_) * 4);  // a resized pool keeps its hits
+    if (in_place) std::copy(own_, own_ + nhits_, more);
+    hits_ = more;
+    cap_ *= 4;
+  } catch (...) {
+    return;
   }
   hits_[nhits_++] = {index, pending, slot, req};
 }

@@ -108,7 +108,13 @@ class Snapshot {
 
  private:
   void take(int n, const MPI_Request* reqs) noexcept;
-  void add(int index, MPI_Request req, bool pending, uint32_t slot = 0) noexcept;
+  void add(int index, MPI_Request req, bool pending, uint32_t slot = 0) noexcept {
+    if (__builtin_expect(nhits_ < cap_, 1))
+      hits_[nhits_++] = {index, pending, slot, req};
+    else
+      grow_add(index, req, pending, slot);
+  }
+  void grow_add(int index, MPI_Request req, bool pending, uint32_t slot) noexcept;
   struct Hit {
     int index;
     bool pending;   // in the receive table; otherwise a persistent request
