@@ -103,10 +103,16 @@ class Call {
     // Stamped with the call's start: records of a thread stay in start order (delta coding).
     if (bytes) append(fn_ | (role << kRoleShift), comm_world_rank(c, peer), bytes, comm_local_id(c), 0, t0_, t0_);
   }
+  // An Irecv of a known source and tag, recorded at posting with the posted size (kRecvPosted: a
+  // kRecvShort record follows at completion if fewer bytes arrive).
+  void recv_posted(int32_t peer_world, uint64_t bytes, uint32_t comm, uint32_t tag) {
+    primary(kRoleRecv, peer_world, bytes, comm, kRecvPosted, tag);
+  }
   // A record for another operation completing inside this call (a receive request completed by
   // a Wait, with what its status says): no time of its own.
-  void completed(uint32_t fn, Role role, int32_t peer_world, uint64_t bytes, uint32_t comm, uint32_t tag = 0) {
-    append(fn | (role << kRoleShift), peer_world, bytes, comm, 0, t1_, t1_, 0, 0, tag);
+  void completed(uint32_t fn, Role role, int32_t peer_world, uint64_t bytes, uint32_t comm, uint32_t tag = 0,
+                 uint32_t alg = 0) {
+    append(fn | (role << kRoleShift), peer_world, bytes, comm, alg, t1_, t1_, 0, 0, tag);
   }
   uint32_t fn() const { return fn_; }
 

@@ -26,7 +26,8 @@ struct PendingRecv {
   MPI_Comm comm;    // MPI_COMM_NULL: not known (Imrecv)
   uint64_t posted;  // bytes posted, recorded when no status can be read
   uint32_t fn, comm_id;
-  int32_t peer;  // world rank of the posted source; -1: MPI_ANY_SOURCE or not known
+  int32_t peer;          // world rank of the posted source; -1: MPI_ANY_SOURCE or not known
+  bool posted_recorded;  // the posting record carried source, tag and bytes (kRecvPosted)
 };
 constexpr int kTableBits = 13;
 constexpr uint32_t kTableSlots = 1u << kTableBits, kTableMask = kTableSlots - 1;
@@ -85,16 +86,16 @@ bool table_insert(const PendingRecv& e) {
   return true;
 }
 
-bool table_find(MPI_Request req, PendingRecv* out) {
+// Slot of req, or -1.
+int64_t table_find(MPI_Request req) {
   const uint32_t i = probe(req);
-  if (is_free(g_table[i])) return false;
-  if (out) *out = g_table[i];
-  return true;
+  return is_free(g_table[i]) ? -1 : int64_t(i);
 }
 
-// Removes req, shifting back the entries of its probe run that may move into the hole.
-bool table_erase(MPI_Request req, PendingRecv* out) {
-  uint32_t i = probe(req);
+// Removes req, shifting back the entries of its probe run that may move into the hole. slot: where
+// it was found before (saves the probe), or any other value.
+bool table_erase(MPI_Request req, PendingRecv* out, uint32_t slot = kTableSlots) {
+  uint32_t i = slot < kTableSlots && g_table[slot].req == req ? slot : probe(req);
   if (is_free(g_table[i])) return false;
   if (out) *out = g_table[i];
   for (uint32_t j = i;;) {
@@ -143,26 +144,31 @@ T* pool(size_t n) {
 
 }  // namespace
 
-void posted_recv(Call& call, int rc, MPI_Request req, MPI_Comm comm, int source, int count,
+void posted_recv(Call& call, int rc, MPI_Request req, MPI_Comm comm, int source, int tag, int count,
                  MPI_Datatype type) noexcept {
   if (source == MPI_PROC_NULL) {  // completes at once, with nothing (Open MPI: one shared request)
     call.p2p_bytes(kRoleRecv, comm, source, 0);
     return;
   }
+  const bool known = comm != MPI_COMM_NULL && source != MPI_ANY_SOURCE && tag != MPI_ANY_TAG;
+  const uint64_t posted = type_bytes(type, count);
   const int peer = comm == MPI_COMM_NULL ? -1 : comm_world_rank(comm, source);
+  const uint32_t comm_id = comm == MPI_COMM_NULL ? 0 : comm_local_id(comm);
   if (rc == MPI_SUCCESS && req != MPI_REQUEST_NULL && key_of(req) != 0) {
-    const uint32_t comm_id = comm == MPI_COMM_NULL ? 0 : comm_local_id(comm);
     bool followed;
     {
       TableLock lock;
-      followed = table_insert({req, comm, type_bytes(type, count), call.fn(), comm_id, peer});
+      followed = table_insert({req, comm, posted, call.fn(), comm_id, peer, known});
     }
     if (followed) {
-      call.other(comm, peer);
+      if (known)
+        call.recv_posted(peer, posted, comm_id, send_tag(tag));
+      else
+        call.other(comm, peer);
       return;
     }
   }
-  call.p2p_bytes(kRoleRecv, comm, source, type_bytes(type, count));
+  call.p2p_bytes(kRoleRecv, comm, source, posted, known ? send_tag(tag) : 0);
 }
 
 void track_request(MPI_Request req, uint32_t fn, bool persistent, bool send, MPI_Comm comm, int peer, int count,
@@ -223,27 +229,29 @@ Snapshot::Snapshot(int n, const MPI_Fint* reqs) noexcept {
   }
 }
 
-void Snapshot::add(int index, MPI_Request req, bool pending) noexcept {
-  if (nhits_ == cap_) {
-    try {
-      // Grows into the pool (once per thread and size): the in-place hits move there.
-      const bool in_place = hits_ == own_;
-      Hit* more = pool<Hit>(size_t(cap_) * 4);  // a resized pool keeps its hits
-      if (in_place) std::copy(own_, own_ + nhits_, more);
-      hits_ = more;
-      cap_ *= 4;
-    } catch (...) {
-      return;
-    }
+// add() with no room left: grows into the pool (once per thread and size), the in-place hits
+// move there.
+void Snapshot::grow_add(int index, MPI_Request req, bool pending, uint32_t slot) noexcept {
+  try {
+    const bool in_place = hits_ == own_;
+    Hit* more = pool<Hit>(size_t(cap_) * 4);  // a resized pool keeps its hits
+    if (in_place) std::copy(own_, own_ + nhits_, more);
+    hits_ = more;
+    cap_ *= 4;
+  } catch (...) {
+    return;
   }
-  hits_[nhits_++] = {index, pending, req};
+  hits_[nhits_++] = {index, pending, slot, req};
 }
 
 void Snapshot::take(int n, const MPI_Request* reqs) noexcept {
   if (g_pending_recvs.load(std::memory_order_relaxed)) {
     TableLock lock;
-    for (int i = 0; i < n; ++i)
-      if (reqs[i] != MPI_REQUEST_NULL && table_find(reqs[i], nullptr)) add(i, reqs[i], true);
+    for (int i = 0; i < n; ++i) {
+      if (reqs[i] == MPI_REQUEST_NULL) continue;
+      const int64_t slot = table_find(reqs[i]);
+      if (slot >= 0) add(i, reqs[i], true, uint32_t(slot));
+    }
     need_status_ = nhits_ > 0;
   }
   if (g_tracked.load(std::memory_order_relaxed) == 0) return;
@@ -276,9 +284,15 @@ void Snapshot::complete(Call& call, const Hit& hit, const MPI_Status* st) noexce
     bool had;
     {
       TableLock lock;
-      had = table_erase(h->req, &e);
+      had = table_erase(h->req, &e, h->slot);
     }
     if (!had) return;
+    if (e.posted_recorded) {  // source and tag as posted: a record only if fewer bytes arrived
+      const uint64_t got = st ? received_bytes(*st, 0, MPI_BYTE) : e.posted;
+      if (got < e.posted)
+        call.completed(e.fn, kRoleRecvDone, e.peer, e.posted - got, e.comm_id, status_tag(*st), kRecvShort);
+      return;
+    }
     const int src = st && e.comm != MPI_COMM_NULL ? comm_world_rank(e.comm, st->MPI_SOURCE) : e.peer;
     call.completed(e.fn, kRoleRecvDone, src, st ? received_bytes(*st, 0, MPI_BYTE) : e.posted, e.comm_id,
                    st ? status_tag(*st) : 0);

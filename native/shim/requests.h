@@ -1,8 +1,9 @@
 // Requests whose records depend on their completion. A receive's bytes, source and tag are known
 // only from its status (the posted count is an upper bound, the source may be MPI_ANY_SOURCE), so
 // every receive request (Irecv, Imrecv) is followed to its completion in a fixed table, and
-// persistent requests (recorded at each Start) in a map. Other requests are never looked at: with
-// nothing followed, the helpers below cost one relaxed load.
+// persistent requests (recorded at each Start) in a map. A completion writes a record only where
+// the status differs from what the posting record said (fewer bytes, a wildcard resolved). Other requests are never
+// looked at: with nothing followed, the helpers below cost one relaxed load.
 #pragma once
 #include <mpi.h>
 
@@ -40,10 +41,14 @@ inline void recv_completed(Call& call, MPI_Comm comm, const MPI_Status& st, int 
 }
 
 // A receive request was posted (rc: the call's result; comm MPI_COMM_NULL when not known, as for
-// Imrecv): its primary record, with no bytes, and its RecvDone record at completion with what the
-// status says. When it cannot be followed (more than kMaxPendingRecvs outstanding), the primary
-// record is a receive of the posted size from the posted source, as from shims before this one.
-void posted_recv(Call& call, int rc, MPI_Request req, MPI_Comm comm, int source, int count, MPI_Datatype type) noexcept;
+// Imrecv). Known source and tag: its primary record is a Recv of the posted size from that source
+// with that tag (kRecvPosted), and its completion writes a RecvDone kRecvShort record with the
+// bytes missing only when fewer arrived. A wildcard (or Imrecv): the primary record names the
+// posted source, no bytes, and the completion's RecvDone says what the status says. When it cannot
+// be followed (more than kMaxPendingRecvs outstanding), the primary record is a Recv of the posted
+// size from the posted source, as from shims before the RecvDone records.
+void posted_recv(Call& call, int rc, MPI_Request req, MPI_Comm comm, int source, int tag, int count,
+                 MPI_Datatype type) noexcept;
 
 void track_request(MPI_Request req, uint32_t fn, bool persistent, bool send, MPI_Comm comm, int peer, int count,
                    MPI_Datatype type) noexcept;
@@ -91,22 +96,38 @@ class Snapshot {
     if (!nhits_) return;
     const Hit* h = find(index);
     if (!h) return;  // a request not followed: its status is not read
-    MPI_Status st;
-    const bool have = sts.get(status_index, st);
-    complete(call, *h, have ? &st : nullptr);
+    done(call, *h, sts, status_index);
+  }
+  // Every request followed (Waitall, Testall with flag set): statuses in request order.
+  template <typename S>
+  void completed_all(Call& call, const S& sts) noexcept {
+    for (int k = 0; k < nhits_; ++k) done(call, hits_[k], sts, hits_[k].index);
   }
   void started(Call& call) noexcept;
   void freed() noexcept;
 
  private:
   void take(int n, const MPI_Request* reqs) noexcept;
-  void add(int index, MPI_Request req, bool pending) noexcept;
+  void add(int index, MPI_Request req, bool pending, uint32_t slot = 0) noexcept {
+    if (__builtin_expect(nhits_ < cap_, 1))
+      hits_[nhits_++] = {index, pending, slot, req};
+    else
+      grow_add(index, req, pending, slot);
+  }
+  void grow_add(int index, MPI_Request req, bool pending, uint32_t slot) noexcept;
   struct Hit {
     int index;
-    bool pending;  // in the receive table; otherwise a persistent request
+    bool pending;   // in the receive table; otherwise a persistent request
+    uint32_t slot;  // its table slot when taken (pending)
     MPI_Request req;
   };
   const Hit* find(int index) const noexcept;
+  template <typename S>
+  void done(Call& call, const Hit& h, const S& sts, int status_index) noexcept {
+    MPI_Status st;
+    const bool have = sts.get(status_index, st);
+    complete(call, h, have ? &st : nullptr);
+  }
   void complete(Call& call, const Hit& h, const MPI_Status* st) noexcept;
   static constexpr int kInline = 8;
   Hit own_[kInline];

@@ -1,6 +1,6 @@
 // Per-job aggregation: what the monitor keeps about one MPI job (one Hello.job), within the
 // job's limits (limits.ts).
-import { PlacementMark } from '../generated/facts.js';
+import { PlacementMark, RecvMark } from '../generated/facts.js';
 import { COLL_NAMES, FUNCTIONS, Role, ROLE_SHIFT } from '../generated/functions.js';
 import type { Batch, Bye, CommDef, Hello } from '../wire/messages.js';
 import { MAX_EXACT } from './counters.js';
@@ -29,8 +29,9 @@ export type { HistogramCells } from './matrices.js';
 const FN_MASK = (1 << ROLE_SHIFT) - 1;
 const NFN = FUNCTIONS.length;
 const NEWEST_CALL_ROLE = Role.Coll; // roles 0..4 are calls
-// Receive requests (their RecvDone record carries the bytes that arrived): counted in the row of
-// the call that posted them. Sendrecv's row keeps what it sent.
+// Receive requests (their RecvDone record carries the bytes that arrived, or, after a posting
+// record of the posted size, RecvMark.Short the bytes that did not): counted in the row of the call
+// that posted them. Sendrecv's row keeps what it sent.
 const RECEIVED_IN_ROW = Uint8Array.from(FUNCTIONS, (f) => +['irecv', 'imrecv', 'precv_init'].includes(f.kind));
 /** Role.Placement records: `alg` says which mark (PlacementMark, generated from native/shim/gen/facts.mjs). */
 const PLACEMENT_MARK_SWITCH = PlacementMark.Switch;
@@ -295,7 +296,12 @@ export class JobProfile {
           continue;
         }
         case Role.RecvDone:
-          if (RECEIVED_IN_ROW[id] === 1) {
+          if (RECEIVED_IN_ROW[id] === 1 && alg[i] === RecvMark.Short) {
+            const s = fnBytes[id] - by;
+            if (s >= 0) fnBytes[id] = s;
+            // past 2^53: from the exact total; more missing than the row holds (a bad record): ignored
+            else if ((r.fnBytes.hi?.get(id) ?? 0n) + BigInt(fnBytes[id]) >= BigInt(by)) r.fnBytes.spill(id, -by);
+          } else if (RECEIVED_IN_ROW[id] === 1) {
             const s = fnBytes[id] + by;
             if (s < MAX_EXACT) fnBytes[id] = s;
             else r.fnBytes.spill(id, by);

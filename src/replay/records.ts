@@ -8,13 +8,16 @@
 // - a Wait completes the rank's oldest outstanding request, Waitall/Waitsome all of them;
 //   Test* calls count as compute (a test that succeeded completes its request at the next Wait);
 // - a RecvDone completes the oldest open Irecv on its communicator posted for its source or for
-//   MPI_ANY_SOURCE;
+//   MPI_ANY_SOURCE; an Irecv recorded at posting with its source, tag and posted size
+//   (RecvMark.Posted) receives the bytes of the message it pairs with, when fewer (the shim's
+//   RecvMark.Short record says only how many fewer, not which of a pair's receives);
 // - a receive from MPI_ANY_SOURCE that the records do not resolve (a Sendrecv's receive half or an
 //   ANY_SOURCE Irecv in files from shims before RecvDone carried them, a completion record cut
 //   off) takes the message sent earliest (recorded clock) among those still unmatched for it;
 // - one-sided calls, probes and matched receives (Mprobe/Mrecv) count as compute.
 import { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
+import { RecvMark } from '../generated/facts.js';
 import { FUNCTIONS, Role, ROLE_SHIFT } from '../generated/functions.js';
 import { expandRankFilePaths } from '../monitor/files.js';
 import { expandCollective } from '../native/addon.js';
@@ -164,6 +167,8 @@ interface Pending {
   chan: number;
   /** recorded absolute start (ns), for ANY_SOURCE resolution */
   at: number;
+  /** a receive of the posted size: the bytes of the message it pairs with, when fewer */
+  upTo?: boolean;
   coll?: { kind: number; members: number[]; me: number; root: number; alg: number; parts: Map<number, number> };
 }
 
@@ -233,6 +238,7 @@ export function buildTrace(ranks: RankRecords[], opts: BuildOptions = {}): Trace
       }
       if (role === Role.PartSend && c) parts.set(peer, (parts.get(peer) ?? 0) + rr.bytes[i]);
       if (role === Role.RecvDone) {
+        if (rr.alg[i] === RecvMark.Short) continue; // its Irecv takes its message's bytes (resolveAnySource)
         let p: Pending | undefined;
         if (f.kind === 'sendrecv' || f.kind === 'sendrecv_replace') [p, sendrecvHalf] = [sendrecvHalf, undefined];
         else if (f.kind === 'irecv') {
@@ -267,7 +273,8 @@ export function buildTrace(ranks: RankRecords[], opts: BuildOptions = {}): Trace
           push(msg(K.Isend), s, d);
       } else if (role === Role.Recv && valid) {
         if (f.kind === 'recv') push(msg(K.Recv), s, d);
-        else if (f.kind !== 'mrecv' && f.kind !== 'imrecv') push(msg(K.Irecv), s, d);
+        else if (f.kind !== 'mrecv' && f.kind !== 'imrecv')
+          push({ ...msg(K.Irecv), upTo: f.kind === 'irecv' && rr.alg[i] === RecvMark.Posted }, s, d);
       } else if (role === Role.Other) {
         if (f.kind === 'irecv' && ch >= 0) {
           // the posted source (-1: MPI_ANY_SOURCE); the message comes with its RecvDone
@@ -375,7 +382,10 @@ function emitSiteAware(b: TraceBuilder, w: number, p: Pending, siteOf: ArrayLike
   } else phase(inLocal, outLocal);
 }
 
-/** Gives receives from MPI_ANY_SOURCE the unmatched message sent earliest to them (recorded clock). */
+/**
+ * Gives receives from MPI_ANY_SOURCE the unmatched message sent earliest to them (recorded clock),
+ * and receives of the posted size (upTo) the bytes of the message they pair with, when fewer.
+ */
 function resolveAnySource(ops: Pending[][], P: number): void {
   const sends = new Map<string, Pending[]>();
   for (let s = 0; s < P; s++)
@@ -392,7 +402,10 @@ function resolveAnySource(ops: Pending[][], P: number): void {
       if (p.k !== K.Recv && p.k !== K.Irecv) continue;
       if (p.peer !== -1) {
         const key = `${p.peer},${d},${p.chan}`;
-        head.set(key, (head.get(key) ?? 0) + 1);
+        const h = head.get(key) ?? 0;
+        const sent = p.upTo ? sends.get(key)?.[h] : undefined;
+        if (sent && sent.bytes < p.bytes) p.bytes = sent.bytes;
+        head.set(key, h + 1);
         continue;
       }
       let best = -1,

@@ -64,6 +64,16 @@ export const MARKS = [
   { name: 'Seen', value: 2, doc: "this rank's mailbox held epoch `bytes` at this call (first seen on this comm)" },
 ];
 
+/** The `alg` of an Irecv's Role Recv and Role RecvDone records (native/shim/requests.h). */
+export const RECV_MARKS = [
+  {
+    name: 'Posted',
+    value: 1,
+    doc: 'Recv: an Irecv of the posted size, source and tag; a RecvDone Short follows if fewer arrive',
+  },
+  { name: 'Short', value: 2, doc: 'RecvDone: `bytes` fewer arrived than its Posted record said' },
+];
+
 /** Hello.protocol: the wire protocol version both sides speak. */
 export const PROTOCOL_VERSION = 1;
 /** Largest frame body accepted or produced (the monitor rejects larger frames). */
@@ -136,6 +146,15 @@ ${MARKS.map((m) => `  kMark${m.name} = ${m.value},  // ${cDoc(m.doc)}`).join('\n
 
 }  // namespace sitempi::coll
 
+namespace sitempi::shim {
+
+// The alg of an Irecv's kRoleRecv and kRoleRecvDone records (requests.h).
+enum RecvMark : uint32_t {
+${RECV_MARKS.map((m) => `  kRecv${m.name} = ${m.value},  // ${cDoc(m.doc)}`).join('\n')}
+};
+
+}  // namespace sitempi::shim
+
 namespace sitempi::wire {
 
 constexpr uint32_t kProtocolVersion = ${PROTOCOL_VERSION};
@@ -165,6 +184,8 @@ export const SITE_AWARE_COLLS: readonly string[] = ${JSON.stringify(COLLS.filter
 /** The alg of a Role.Placement record. */
 export const PlacementMark = ${obj(MARKS)} as const;
 export type PlacementMark = (typeof PlacementMark)[keyof typeof PlacementMark];
+/** The alg of an Irecv's Role.Recv and Role.RecvDone records. */
+export const RecvMark = ${obj(RECV_MARKS)} as const;
 
 /** Hello.protocol: the wire protocol version both sides speak. */
 export const PROTOCOL_VERSION = ${PROTOCOL_VERSION};

@@ -107,9 +107,10 @@ export const kinds = {
   const int src_ = any_ && got_ ? st_.MPI_SOURCE : ${f.v('source')};
   call_.p2p_bytes(sitempi::shim::kRoleRecv, ${f.v('comm')}, src_, got_ ? sitempi::shim::received_bytes(st_, ${f.v('count')}, ${f.v('datatype')}) : sitempi::shim::type_bytes(${f.v('datatype')}, ${f.v('count')}), got_ ? sitempi::shim::status_tag(st_) : sitempi::shim::send_tag(${f.v('tag')}));`,
   }),
-  // Followed to completion (requests.h): recorded there with the bytes that arrived.
+  // Followed to completion (requests.h): a record there only when the status says more than the
+  // posting record did (fewer bytes, the source or tag of a wildcard).
   irecv: (f) => ({
-    post: `sitempi::shim::posted_recv(call_, rc_, ${f.v('request')}, ${f.v('comm')}, ${f.v('source')}, ${f.v('count')}, ${f.v('datatype')});`,
+    post: `sitempi::shim::posted_recv(call_, rc_, ${f.v('request')}, ${f.v('comm')}, ${f.v('source')}, ${f.v('tag')}, ${f.v('count')}, ${f.v('datatype')});`,
   }),
   psend_init: (f) => ({
     post: `call_.other(${f.v('comm')});
@@ -149,7 +150,7 @@ export const kinds = {
   call_.p2p_bytes(sitempi::shim::kRoleRecv, MPI_COMM_NULL, -1, got_ ? sitempi::shim::received_bytes(st_, ${f.v('count')}, ${f.v('datatype')}) : sitempi::shim::type_bytes(${f.v('datatype')}, ${f.v('count')}), got_ ? sitempi::shim::status_tag(st_) : 0);`,
   }),
   imrecv: (f) => ({
-    post: `sitempi::shim::posted_recv(call_, rc_, ${f.v('request')}, MPI_COMM_NULL, MPI_ANY_SOURCE, ${f.v('count')}, ${f.v('datatype')});`,
+    post: `sitempi::shim::posted_recv(call_, rc_, ${f.v('request')}, MPI_COMM_NULL, MPI_ANY_SOURCE, MPI_ANY_TAG, ${f.v('count')}, ${f.v('datatype')});`,
   }),
   // Completion: time counts as MPI time; tracked requests that completed emit their records.
   wait: (f, p) => {
@@ -169,7 +170,7 @@ export const kinds = {
   sitempi::shim::Snapshot snap_(${f.v('count')}, array_of_requests);`,
       args: { array_of_statuses: f.statuses('array_of_statuses', f.v('count'), 'snap_.need_status()') },
       post: `call_.other();
-  if (${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS) for (int i = 0; i < ${f.v('count')}; ++i) snap_.completed(call_, i, sts_, i);`,
+  if (${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS) snap_.completed_all(call_, sts_);`,
     };
   },
   waitany: (f, p) => {

@@ -6,6 +6,7 @@
 //   4. a persistent receive from 1 started 3 times                 3 x 70 ints, tag 5
 //   5. Irecv from each sender, polled with Testsome                80 and 90 ints (Isend), tag 6
 //   6. Sendrecv 0 <-> 1: 5 ints each way posted for 1000           tag 7
+//   8. Irecv from 2 posted for exactly what arrives, Wait         100 ints, tag 8
 //   7. two tags of one pair received in the opposite order of sending: rank 1 sends 2 ints with
 //      tag 11, then 2000 with tag 12; rank 0 receives tag 12 first (Irecv), then tag 11 (Recv)
 // Rank 0 checks every count it got against what was sent.
@@ -68,6 +69,10 @@ int main(int argc, char** argv) {
     // 6
     MPI_Sendrecv(out, 5, MPI_INT, 1, 7, in[0], 1000, MPI_INT, 1, 7, MPI_COMM_WORLD, &st);
     expect_count(&st, 5, "Sendrecv");
+    // 8
+    MPI_Irecv(in[1], 100, MPI_INT, 2, 8, MPI_COMM_WORLD, &r[0]);
+    MPI_Wait(&r[0], &st);
+    expect_count(&st, 100, "exact");
     // 7
     MPI_Irecv(in[1], 4000, MPI_INT, 1, 12, MPI_COMM_WORLD, &r[0]);
     MPI_Recv(in[0], 4000, MPI_INT, 1, 11, MPI_COMM_WORLD, &st);
@@ -84,6 +89,7 @@ int main(int argc, char** argv) {
       for (int k = 0; k < 3; k++) MPI_Send(out, 70, MPI_INT, 0, 5, MPI_COMM_WORLD);
     MPI_Isend(out, me ? 90 : 80, MPI_INT, 0, 6, MPI_COMM_WORLD, &r[0]);
     MPI_Wait(&r[0], MPI_STATUS_IGNORE);
+    if (me) MPI_Send(out, 100, MPI_INT, 0, 8, MPI_COMM_WORLD);
     if (!me) {
       MPI_Sendrecv(out, 5, MPI_INT, 0, 7, in[0], 1000, MPI_INT, 0, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
       MPI_Send(out, 2, MPI_INT, 0, 11, MPI_COMM_WORLD);
