@@ -1,7 +1,7 @@
 // The verdict from the prediction (docs/replay.md, "The verdict from the prediction"): a bounded
-// window of each job's records is replayed on its recorded placement, on the two-site split in
-// halves of the rates rule and on the job's current placement; the predicted slowdown of the split
-// decides the verdict.
+// window of each job's records is replayed on one site, on the two-site split in halves of the
+// rates rule and on the job's current placement; the predicted slowdown of the split (against one
+// site) decides the verdict.
 //
 // The window: at most `replayBytes` of records per job (about RECORD_BYTES each while kept), the
 // same share per rank, cut at one time for all ranks (records.ts): the replay is of the job's first
@@ -58,7 +58,7 @@ export interface PredictOptions {
 }
 
 export interface PredictedSlowdown {
-  /** replayed wall time on the split in halves / on the recorded placement (null: not predicted) */
+  /** replayed wall time on the split in halves / on one site (null: not predicted) */
   split: number | null;
   /** the same on the job's current placement (null: no site map, or not predicted) */
   current: number | null;
@@ -175,7 +175,9 @@ export function* predictSlowdownSteps(job: JobProfile, opts: PredictOptions = {}
     const trace = buildTrace(w.ranks, { siteOf: recordedSites });
     out.window.seconds = trace.recordedNs / 1e9;
     yield;
-    const base = replay(trace, makeCluster(recordedSites, wan, { nodeOf }));
+    // The base is the job on one site (its ranks on the nodes they were recorded on), not the
+    // recorded placement: a job recorded while split would otherwise predict 1.0 for the split.
+    const base = replay(trace, makeCluster(new Array<number>(P).fill(0), wan, { nodeOf }));
     if (base.stalled.length || !(base.wallNs > 0)) {
       out.missing = `the window's replay did not complete (${base.stalled.length} ranks stalled)`;
       return out;
