@@ -135,13 +135,9 @@ export class Relocator extends EventEmitter {
         counts.forEach((c, s) => (fixed[s] += c));
         continue;
       }
-      // The replay predicts from the placement a job was recorded on: for a job that has only run
-      // split, split looks like no slowdown at all. The rates rule judges it instead.
-      const first = [...job.siteMaps.entries()].sort((a, b) => a[0] - b[0])[0]?.[1];
-      const recordedSplit = first !== undefined && new Set(first).size > 1;
       let cls: Classification;
       try {
-        cls = classify(job, recordedSplit ? { rule: 'rates' } : {});
+        cls = classify(job);
       } catch (e) {
         this.host.say(`job ${rec.id}: not classified (${(e as Error).message}); not moved`);
         counts.forEach((c, s) => (fixed[s] += c));
