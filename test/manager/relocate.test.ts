@@ -10,15 +10,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { clusterFromTestbed } from '../../src/manager/cluster-source.js';
 import { readEventLog } from '../../src/manager/event-log.js';
 import { Manager } from '../../src/manager/manager.js';
-import { shimLibraryPath, wanemuPath } from '../../src/native/paths.js';
-import { down, up, type TestbedState } from '../../src/testbed/testbed.js';
+import { shimLibraryPath } from '../../src/native/paths.js';
+import { down, type TestbedState } from '../../src/testbed/testbed.js';
 import { compileMpi } from '../helpers/mpi.js';
 import { describeAsRoot } from '../helpers/root.js';
+import { freshTestbed, suiteTestbed } from '../helpers/testbed.js';
 
-const PREFIX = 'smmlv';
-const opts = { stateDir: path.join(os.tmpdir(), 'sitempi-testbed-relocate') };
-const MGMT = '198.19.242.0/24';
-const DATA = '198.19.243.0/24';
+const tb = suiteTestbed('smmlv', '198.19.242.0/24', '198.19.243.0/24');
 
 type Ev = ReturnType<typeof readEventLog>[number] & Record<string, unknown>;
 
@@ -67,8 +65,7 @@ describeAsRoot('the planner in the manager (root, testbed)', () => {
   beforeAll(async () => {
     sleeper = compileMpi(path.join(__dirname, 'sleeper.c'));
     relocating = compileMpi(path.join(__dirname, 'relocating.c'));
-    await down({ ...opts, prefix: PREFIX });
-    st = await up(
+    st = await freshTestbed(
       {
         sites: [
           { name: 'A', nodes: 3 },
@@ -77,7 +74,7 @@ describeAsRoot('the planner in the manager (root, testbed)', () => {
         slots: 1,
         rttMs: 20,
       },
-      { ...opts, prefix: PREFIX, wanemuPath, mgmtSubnet: MGMT, dataSubnet: DATA },
+      tb,
     );
     mgr = new Manager({
       cluster: clusterFromTestbed(st),
@@ -94,7 +91,7 @@ describeAsRoot('the planner in the manager (root, testbed)', () => {
 
   afterAll(async () => {
     await mgr?.close();
-    await down({ ...opts, prefix: PREFIX });
+    await down(tb);
     fs.rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 

@@ -13,17 +13,15 @@ import type { JobView } from '../../src/manager/job-record.js';
 import { Manager } from '../../src/manager/manager.js';
 import { SlurmCli, type SlurmNode } from '../../src/manager/slurm-cli.js';
 import { startSlurmOnTestbed, testbedSites, type SlurmOnTestbed } from '../../src/manager/slurm-testbed.js';
-import { shimLibraryPath, wanemuPath } from '../../src/native/paths.js';
+import { shimLibraryPath } from '../../src/native/paths.js';
 import { TestbedExecutor } from '../../src/placement/testbed-executor.js';
-import { down, up, type TestbedState } from '../../src/testbed/testbed.js';
+import { down, type TestbedState } from '../../src/testbed/testbed.js';
 import { compileMpi } from '../helpers/mpi.js';
 import { describeAsRoot } from '../helpers/root.js';
+import { freshTestbed, suiteTestbed } from '../helpers/testbed.js';
 
 // Distinct from the other suites' testbeds (prefix, state directory, subnets).
-const PREFIX = 'smslm';
-const opts = { stateDir: path.join(os.tmpdir(), 'sitempi-testbed-slurm') };
-const MGMT = '198.19.240.0/24';
-const DATA = '198.19.241.0/24';
+const tb = suiteTestbed('smslm', '198.19.240.0/24', '198.19.241.0/24');
 
 describeAsRoot('manager through Slurm on the testbed (root)', () => {
   let st: TestbedState;
@@ -36,8 +34,7 @@ describeAsRoot('manager through Slurm on the testbed (root)', () => {
 
   beforeAll(async () => {
     sleeper = compileMpi(path.join(__dirname, 'sleeper.c'));
-    await down({ ...opts, prefix: PREFIX });
-    st = await up(
+    st = await freshTestbed(
       {
         sites: [
           { name: 'A', nodes: 2 },
@@ -46,7 +43,7 @@ describeAsRoot('manager through Slurm on the testbed (root)', () => {
         slots: 2,
         rttMs: 10,
       },
-      { ...opts, prefix: PREFIX, wanemuPath, mgmtSubnet: MGMT, dataSubnet: DATA },
+      tb,
     );
     slurm = await startSlurmOnTestbed(st);
     cli = new SlurmCli({ conf: slurm.conf });
@@ -56,7 +53,7 @@ describeAsRoot('manager through Slurm on the testbed (root)', () => {
       dir,
       token: 'slm',
       shim: shimLibraryPath,
-      slurm: { conf: slurm.conf, partition: slurm.partition, pollMs: 300, sitesNow: testbedSites(opts.stateDir) },
+      slurm: { conf: slurm.conf, partition: slurm.partition, pollMs: 300, sitesNow: testbedSites(tb.stateDir!) },
     });
     [addr] = await mgr.start([`unix:${path.join(dir, 'ctl.sock')}`]);
   }, 120_000);
@@ -64,7 +61,7 @@ describeAsRoot('manager through Slurm on the testbed (root)', () => {
   afterAll(async () => {
     await mgr?.close();
     await slurm?.stop();
-    await down({ ...opts, prefix: PREFIX });
+    await down(tb);
     fs.rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
@@ -88,7 +85,7 @@ describeAsRoot('manager through Slurm on the testbed (root)', () => {
   const sameNodeView = async () => {
     const slurmNodes = new Map((await cli.nodes()).map((n: SlurmNode) => [n.name, n.allocCpus]));
     const ours = (await request(addr, 'slm', { op: 'nodes' })).nodes as { name: string; used: number }[];
-    return ours.map((n) => [n.name, n.used, slurmNodes.get(`${PREFIX}-${n.name}`)]);
+    return ours.map((n) => [n.name, n.used, slurmNodes.get(`${tb.prefix}-${n.name}`)]);
   };
 
   it("runs jobs where sitempi chose, queues, fails, cancels, and keeps Slurm's nodes in step", async () => {
@@ -115,11 +112,11 @@ describeAsRoot('manager through Slurm on the testbed (root)', () => {
           .map((kv) => kv.split('=', 2)),
       );
     expect(await record(two)).toMatchObject({
-      ReqNodeList: `${PREFIX}-b0`,
-      NodeList: `${PREFIX}-b0`,
+      ReqNodeList: `${tb.prefix}-b0`,
+      NodeList: `${tb.prefix}-b0`,
       Features: 'site_B',
     });
-    expect(await record(four)).toMatchObject({ ReqNodeList: `${PREFIX}-a[0-1]`, NodeList: `${PREFIX}-a[0-1]` });
+    expect(await record(four)).toMatchObject({ ReqNodeList: `${tb.prefix}-a[0-1]`, NodeList: `${tb.prefix}-a[0-1]` });
     expect((await record(waits)).ReqNodeList).toBe('(null)');
     let view = await sameNodeView();
     for (const [, used, alloc] of view) expect(alloc).toBe(used);
@@ -140,7 +137,7 @@ describeAsRoot('manager through Slurm on the testbed (root)', () => {
       rankHosts = [...out.matchAll(/^rank (\d+) on (\S+)$/gm)].sort((a, b) => +a[1] - +b[1]).map((m) => m[2]);
     }
     expect(rankHosts).toHaveLength(2);
-    const ex = new TestbedExecutor({ stateDir: opts.stateDir, maxNodesPerSite: Infinity, downtimeMs: 0 });
+    const ex = new TestbedExecutor({ stateDir: tb.stateDir!, maxNodesPerSite: Infinity, downtimeMs: 0 });
     try {
       await ex.start();
       const reached = await ex.relocate({
@@ -156,7 +153,7 @@ describeAsRoot('manager through Slurm on the testbed (root)', () => {
     const end = Date.now() + 10_000;
     let features: string[] = [];
     while (Date.now() < end) {
-      features = (await cli.nodes()).find((n) => n.name === `${PREFIX}-${moved}`)!.activeFeatures;
+      features = (await cli.nodes()).find((n) => n.name === `${tb.prefix}-${moved}`)!.activeFeatures;
       if (features.includes(`site_${other}`)) break;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -174,11 +171,11 @@ describeAsRoot('manager through Slurm on the testbed (root)', () => {
       // The ranks ran on the nodes the manager recorded (Slurm's allocation of sitempi's choice).
       const expected = j
         .get(id)!
-        .nodes.flatMap((n) => new Array<string>(n.slots).fill(`${PREFIX}-${n.node}`))
+        .nodes.flatMap((n) => new Array<string>(n.slots).fill(`${tb.prefix}-${n.node}`))
         .sort();
       expect(hosts(j.get(id)!)).toEqual(expected);
     }
-    expect(hosts(j.get(four)!)).toEqual([`${PREFIX}-a0`, `${PREFIX}-a0`, `${PREFIX}-a1`, `${PREFIX}-a1`]);
+    expect(hosts(j.get(four)!)).toEqual([`${tb.prefix}-a0`, `${tb.prefix}-a0`, `${tb.prefix}-a1`, `${tb.prefix}-a1`]);
     expect(fs.readFileSync(j.get(four)!.files.stdout, 'utf8')).toMatch(/sum 10 \(expected 10\)/);
     // Across the migration the job's result stayed right.
     expect(fs.readFileSync(j.get(waits)!.files.stdout, 'utf8')).toMatch(/sum 3 \(expected 3\)/);

@@ -9,16 +9,14 @@ import { clusterFromTestbed } from '../../src/manager/cluster-source.js';
 import { request } from '../../src/manager/control.js';
 import type { JobView } from '../../src/manager/job-record.js';
 import { Manager } from '../../src/manager/manager.js';
-import { shimLibraryPath, wanemuPath } from '../../src/native/paths.js';
-import { down, up, type TestbedState } from '../../src/testbed/testbed.js';
+import { shimLibraryPath } from '../../src/native/paths.js';
+import { down, type TestbedState } from '../../src/testbed/testbed.js';
 import { compileMpi } from '../helpers/mpi.js';
 import { describeAsRoot } from '../helpers/root.js';
+import { freshTestbed, suiteTestbed } from '../helpers/testbed.js';
 
 // Distinct from the other suites' testbeds (prefix, state directory, subnets).
-const PREFIX = 'smmgr';
-const opts = { stateDir: path.join(os.tmpdir(), 'sitempi-testbed-manager') };
-const MGMT = '198.19.236.0/24';
-const DATA = '198.19.237.0/24';
+const tb = suiteTestbed('smmgr', '198.19.236.0/24', '198.19.237.0/24');
 
 describeAsRoot('manager on the testbed (root)', () => {
   let st: TestbedState;
@@ -29,8 +27,7 @@ describeAsRoot('manager on the testbed (root)', () => {
 
   beforeAll(async () => {
     sleeper = compileMpi(path.join(__dirname, 'sleeper.c'));
-    await down({ ...opts, prefix: PREFIX });
-    st = await up(
+    st = await freshTestbed(
       {
         sites: [
           { name: 'A', nodes: 2 },
@@ -39,7 +36,7 @@ describeAsRoot('manager on the testbed (root)', () => {
         slots: 2,
         rttMs: 10,
       },
-      { ...opts, prefix: PREFIX, wanemuPath, mgmtSubnet: MGMT, dataSubnet: DATA },
+      tb,
     );
     mgr = new Manager({ cluster: clusterFromTestbed(st), testbed: st, dir, token: 'tb', shim: shimLibraryPath });
     [addr] = await mgr.start([`unix:${path.join(dir, 'ctl.sock')}`]);
@@ -47,7 +44,7 @@ describeAsRoot('manager on the testbed (root)', () => {
 
   afterAll(async () => {
     await mgr?.close();
-    await down({ ...opts, prefix: PREFIX });
+    await down(tb);
     fs.rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
