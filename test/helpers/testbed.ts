@@ -6,7 +6,11 @@ import { wanemuPath } from '../../src/native/paths.js';
 import type { TestbedOptions, TestbedSpec } from '../../src/testbed/spec.js';
 import { down, up, type TestbedState } from '../../src/testbed/testbed.js';
 
-export function suiteTestbed(prefix: string, mgmtSubnet: string, dataSubnet: string): TestbedOptions {
+export function suiteTestbed(
+  prefix: string,
+  mgmtSubnet: string,
+  dataSubnet: string,
+): TestbedOptions & { stateDir: string } {
   return { prefix, stateDir: path.join(os.tmpdir(), `sitempi-testbed-${prefix}`), wanemuPath, mgmtSubnet, dataSubnet };
 }
 

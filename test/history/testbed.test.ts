@@ -3,28 +3,21 @@
 // first run is measured and then moved by the policy; the second, under the same name, is
 // consolidated on one site from its first placement, before the policy could have measured it.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { nodeHosts, relocatingRunArgs } from '../../bench/relocation/testbed-run.js';
 import type { PlacementReport } from '../../src/placement/report.js';
 import { wanemuPath } from '../../src/native/paths.js';
-import { down, migrate, status, up, type TestbedState } from '../../src/testbed/testbed.js';
+import { down, migrate, status, type TestbedState } from '../../src/testbed/testbed.js';
 import { runCli } from '../helpers/cli.js';
 import { compileMpi } from '../helpers/mpi.js';
 import { describeAsRoot } from '../helpers/root.js';
+import { freshTestbed, suiteTestbed } from '../helpers/testbed.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // Distinct from a developer's testbed and the other suites' (prefix, subnets, state directory).
-const PREFIX = 'smhist';
-const opts = {
-  stateDir: path.join(os.tmpdir(), 'sitempi-history-vitest'),
-  prefix: PREFIX,
-  mgmtSubnet: '10.226.0.0/24',
-  dataSubnet: '10.227.0.0/24',
-  wanemuPath,
-};
+const opts = suiteTestbed('smhist', '10.226.0.0/24', '10.227.0.0/24');
 
 describeAsRoot('placement from history on the testbed (root)', () => {
   let st: TestbedState;
@@ -33,8 +26,7 @@ describeAsRoot('placement from history on the testbed (root)', () => {
   beforeAll(async () => {
     if (!fs.existsSync(wanemuPath)) throw new Error(`${wanemuPath} is missing: run npm run build`);
     program = compileMpi(path.join(here, 'pingpong.c'));
-    await down(opts);
-    st = await up({ sites: { A: 2, B: 2 }, slots: 1, rttMs: 10, bandwidth: 1e9 }, opts);
+    st = await freshTestbed({ sites: { A: 2, B: 2 }, slots: 1, rttMs: 10, bandwidth: 1e9 }, opts);
   }, 180_000);
 
   afterAll(async () => {

@@ -1,8 +1,6 @@
 // The testbed executor on a real testbed (root: namespaces, wanemu), with fake ranks whose Hello
 // names testbed nodes as their hosts.
 import { existsSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { describeAsRoot } from '../helpers/root.js';
 import { Monitor } from '../../src/monitor/monitor.js';
@@ -10,14 +8,14 @@ import { PlacementService, type PlacementEvent, type RelocationEvent } from '../
 import { TestbedExecutor } from '../../src/placement/testbed-executor.js';
 import { testbedCli } from '../../src/testbed/cli.js';
 import { wanemuPath } from '../../src/native/paths.js';
-import { down, migrate, status, up } from '../../src/testbed/testbed.js';
+import { down, migrate, status } from '../../src/testbed/testbed.js';
+import { freshTestbed, suiteTestbed } from '../helpers/testbed.js';
 import { FakeRank, sleep, traffic, until } from './helpers.js';
 
 // Distinct from a developer's testbed, the testbed suite's and the benchmark's.
 const PREFIX = 'smreloc';
-const STATE_DIR = path.join(os.tmpdir(), 'sitempi-placement-vitest');
-const MGMT = '198.19.232.0/24';
-const DATA = '198.19.233.0/24';
+const suite = suiteTestbed(PREFIX, '198.19.232.0/24', '198.19.233.0/24');
+const STATE_DIR = suite.stateDir;
 const opts = { stateDir: STATE_DIR };
 const host = (n: string) => `${PREFIX}-${n}`;
 
@@ -36,15 +34,11 @@ async function home(): Promise<void> {
 describeAsRoot('testbed executor (root, real namespaces and wanemu)', () => {
   beforeAll(async () => {
     if (!existsSync(wanemuPath)) throw new Error(`${wanemuPath} is missing: run npm run build`);
-    await down({ ...opts, prefix: PREFIX });
-    await up(
-      { sites: { A: 2, B: 2 }, slots: 2, rttMs: 10, bandwidth: '1gbit' },
-      { ...opts, prefix: PREFIX, wanemuPath, mgmtSubnet: MGMT, dataSubnet: DATA },
-    );
+    await freshTestbed({ sites: { A: 2, B: 2 }, slots: 2, rttMs: 10, bandwidth: '1gbit' }, suite);
   }, 180_000);
 
   afterAll(async () => {
-    await down({ ...opts, prefix: PREFIX });
+    await down(suite);
   }, 60_000);
 
   const cleanup: Array<() => Promise<unknown>> = [];
