@@ -1,12 +1,14 @@
 // One run of the live scenario on the testbed (bench/manager/live.ts): the manager in this process,
 // jobs submitted as Tatezono et al.'s scenario has them (EP runs, LU arrives, EP ends and CG arrives, CG
-// ends and a second EP arrives), each job's start, end and placements read from the event log.
+// ends and a second EP arrives), each job's start, end and placements read from the event log. The
+// queue is the manager's built-in one or Slurm (`slurm`: the same jobs through sbatch and squeue).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { clusterFromTestbed } from '../../src/manager/cluster-source.js';
 import { readEventLog } from '../../src/manager/event-log.js';
 import { Manager } from '../../src/manager/manager.js';
+import type { SlurmOptions } from '../../src/manager/slurm-jobs.js';
 import { shimLibraryPath } from '../../src/native/paths.js';
 import type { TestbedState } from '../../src/testbed/testbed.js';
 
@@ -15,9 +17,31 @@ export interface Program {
   app: string[];
 }
 
+/** What a step's condition sees: the jobs ended so far (by name), how long one has run (0: not yet). */
+export interface StepState {
+  ended: ReadonlySet<string>;
+  runningFor: (name: string) => number;
+  /** seconds since the run's start */
+  t: number;
+}
+
+export interface Step {
+  job: Program;
+  when: (s: StepState) => boolean;
+}
+
+export interface RunOptions {
+  /** Jobs through Slurm (its queue and allocation) instead of the built-in queue. */
+  slurm?: SlurmOptions;
+  /** The manager's directory (event log, job files), kept; default a temporary one, removed. */
+  dir?: string;
+}
+
 export interface JobRun {
   id: string;
   name: string;
+  /** Slurm's job id (through Slurm only) */
+  slurmJob?: string;
   /** seconds from the run's start */
   submitted: number;
   started: number;
@@ -32,6 +56,9 @@ export interface JobRun {
 
 export interface ScenarioRun {
   relocate: boolean;
+  queue: 'built-in' | 'slurm';
+  /** the run's start (epoch ms): its times are seconds after it */
+  startedAt: number;
   jobs: JobRun[];
   makespan: number;
   /** the planner's decisions that moved something */
@@ -50,10 +77,11 @@ function countsOf(nodes: { site: string; slots: number }[]): Record<string, numb
 export async function runManager(
   st: TestbedState,
   relocate: boolean,
-  steps: { job: Program; when: (ended: Set<string>, t: number) => boolean }[],
+  steps: Step[],
   log: (m: string) => void,
+  o: RunOptions = {},
 ): Promise<ScenarioRun> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smpi-live-'));
+  const dir = o.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'smpi-live-'));
   const mgr = new Manager({
     cluster: clusterFromTestbed(st),
     testbed: st,
@@ -63,6 +91,7 @@ export async function runManager(
     planTickMs: 2000,
     // the testbed's nodes are namespaces: a VM of 256 MiB is what a migration is costed at
     planner: { cost: { vmMemoryBytes: 256 * 1024 * 1024 } },
+    slurm: o.slurm,
     log: (m) => log(`  [${relocate ? 'on' : 'off'}] ${m}`),
   });
   await mgr.start([`unix:${path.join(dir, 'ctl.sock')}`]);
@@ -70,15 +99,15 @@ export async function runManager(
   const ids = new Map<number, string>();
   try {
     for (;;) {
-      const ended = new Set(
-        mgr
-          .jobViews()
-          .filter((j) => j.endedAt !== undefined)
-          .map((j) => j.name),
-      );
+      const now = mgr.jobViews();
+      const ended = new Set(now.filter((j) => j.endedAt !== undefined).map((j) => j.name));
+      const runningFor = (name: string) => {
+        const j = now.find((v) => v.name === name && v.startedAt !== undefined);
+        return j ? ((j.endedAt ?? Date.now()) - j.startedAt!) / 1000 : 0;
+      };
       const t = (Date.now() - t0) / 1000;
       steps.forEach((s, i) => {
-        if (!ids.has(i) && s.when(ended, t))
+        if (!ids.has(i) && s.when({ ended, runningFor, t }))
           ids.set(i, mgr.submit({ name: s.job.name, np: 4, app: s.job.app, cwd: dir, mpirunArgs: [] }));
       });
       const views = mgr.jobViews();
@@ -106,6 +135,7 @@ export async function runManager(
     return {
       id,
       name: v.name,
+      ...(v.slurmJob ? { slurmJob: v.slurmJob } : {}),
       submitted: sec(v.submittedAt),
       started: sec(v.startedAt!),
       ended: sec(v.endedAt!),
@@ -123,8 +153,15 @@ export async function runManager(
         reason: e.reason,
         moves: e.moves.map((m) => ({ job: m.job, from: m.from, to: m.to })),
       });
-  fs.rmSync(dir, { recursive: true, force: true });
-  return { relocate, jobs, makespan: Math.max(...jobs.map((j) => j.ended)), plans };
+  if (!o.dir) fs.rmSync(dir, { recursive: true, force: true });
+  return {
+    relocate,
+    queue: o.slurm ? 'slurm' : 'built-in',
+    startedAt: t0,
+    jobs,
+    makespan: Math.max(...jobs.map((j) => j.ended)),
+    plans,
+  };
 }
 
 function readReport(file: string): JobRun['report'] {

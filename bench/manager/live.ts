@@ -5,91 +5,88 @@
 // programs (bench/validation: ep.c, wavefront.c as LU, cg.c as CG) whose compute is a timed sleep.
 // LU arrives while EP holds 4 of A's 6 nodes, so it starts split over A and B.
 //
-//   sudo node dist/bench/manager/live.js [--quick] [--rtt 10] [--out bench/results]
+//   sudo node dist/bench/manager/live.js [--quick] [--slurm] [--rtt 10] [--out bench/results]
 //   node dist/bench/manager/live.js --from bench/results/manager-live.json --out DIR   (table, plot again)
 //
 // Runs each program alone on site A first (the profiles the simulator's job model is fitted from),
 // then the scenario twice, relocation off and on, and the same scenario through the simulator
-// (src/manager/sim) with the fitted job model. Writes DIR/manager-live.{md,json,svg}.
+// (src/manager/sim) with the fitted job model. Writes DIR/manager-live.{md,json,svg}. With --slurm
+// every job goes through a real Slurm on the testbed (slurmctld, a slurmd per node namespace:
+// src/manager/slurm-testbed.ts) and the files are DIR/manager-live-slurm.{md,json,svg}.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { compileMpi } from '../../src/mpi/toolchain.js';
+import { startSlurmOnTestbed, testbedSites, type SlurmOnTestbed } from '../../src/manager/slurm-testbed.js';
 import { wanemuPath } from '../../src/native/paths.js';
 import { down, up } from '../../src/testbed/testbed.js';
 import { arg } from '../args.js';
-import { runManager, type JobRun, type Program, type ScenarioRun } from './live-run.js';
+import { runManager, type JobRun, type RunOptions, type ScenarioRun } from './live-run.js';
+import { liveScenario, liveTestbedSpec } from './live-scenario.js';
 import { liveVsSim, type SimRow } from './live-vs-sim.js';
 import { timelineSvg } from './live-plot.js';
 
-const quick = process.argv.includes('--quick');
-const rttMs = Number(arg('--rtt', '10'));
 const out = arg('--out', '');
 const PREFIX = 'smlive';
 const opts = { stateDir: path.join(os.tmpdir(), 'sitempi-testbed-live'), prefix: PREFIX };
 const log = (m: string) => process.stderr.write(`${m}\n`);
+// Slurm's ports here: not a system Slurm's (6817/6818) nor the tests' (6917, 6927).
+const SLURM_PORTS = { ctldPort: 6937, slurmdPort: 6938 };
 
-// One-site run times (emulated compute): EP ~30 s, LU ~30 s, CG ~40 s; --quick a third of that.
-const k = quick ? 1 / 3 : 1;
-const n = (x: number) => String(Math.max(3, Math.round(x * k)));
-const src = (f: string) => path.join('bench', 'validation', f);
-const ep = compileMpi(src('ep.c'));
-const wavefront = compileMpi(src('wavefront.c'));
-const cg = compileMpi(src('cg.c'));
-const EP = (name: string): Program => ({ name, app: [ep, n(300), '100000'] });
-// LU: 30 ms blocks, 128 KiB messages (past Open MPI's eager limit: each waits for its receiver)
-const LU: Program = { name: 'LU', app: [wavefront, n(1000), '30000', '131072'] };
-// CG: 130 ms between the exchanges of an iteration, 2 KiB messages and two small allreduces
-const CG: Program = { name: 'CG', app: [cg, n(200), '130000', '2048'] };
+interface Measured {
+  rttMs: number;
+  quick: boolean;
+  /** absent in runs before --slurm existed: the built-in queue */
+  queue?: ScenarioRun['queue'];
+  loadAverage: number[];
+  alone: Record<string, JobRun>;
+  runs: ScenarioRun[];
+  sim: SimRow[];
+}
 
 async function main(): Promise<void> {
   const from = arg('--from', '');
   if (from) {
     // the table and plot again from an earlier run's JSON
-    const j = JSON.parse(fs.readFileSync(from, 'utf8')) as {
-      runs: ScenarioRun[];
-      alone: Record<string, JobRun>;
-      sim: SimRow[];
-      loadAverage: number[];
-    };
-    report(j.runs, j.alone, j.sim, j.loadAverage);
+    report(JSON.parse(fs.readFileSync(from, 'utf8')) as Measured);
     return;
   }
+  const quick = process.argv.includes('--quick');
+  const slurm = process.argv.includes('--slurm');
+  const rttMs = Number(arg('--rtt', '10'));
+  // One-site run times (emulated compute): EP ~30 s, LU ~30 s, CG ~40 s; --quick a third of that.
+  const scenario = liveScenario(quick ? 1 / 3 : 1);
   const load = os.loadavg();
   await down(opts);
-  const st = await up(
-    {
-      sites: [
-        { name: 'A', nodes: 6 },
-        { name: 'B', nodes: 2 },
-      ],
-      slots: 1,
-      rttMs,
-    },
-    { ...opts, wanemuPath, mgmtSubnet: '198.19.244.0/24', dataSubnet: '198.19.245.0/24' },
-  );
+  const st = await up(liveTestbedSpec(rttMs), {
+    ...opts,
+    wanemuPath,
+    mgmtSubnet: '198.19.244.0/24',
+    dataSubnet: '198.19.245.0/24',
+  });
+  let sl: SlurmOnTestbed | undefined;
   try {
+    const run: RunOptions = {};
+    if (slurm) {
+      sl = await startSlurmOnTestbed(st, SLURM_PORTS);
+      log(`Slurm on the testbed: SLURM_CONF=${sl.conf}`);
+      run.slurm = { conf: sl.conf, partition: sl.partition, pollMs: 500, sitesNow: testbedSites(opts.stateDir) };
+    }
     const alone: Record<string, JobRun> = {};
-    for (const p of [LU, CG, EP('EP')]) {
+    for (const p of scenario.alone) {
       log(`one site: ${p.name}`);
-      const r = await runManager(st, false, [{ job: p, when: () => true }], log);
+      const r = await runManager(st, false, [{ job: p, when: () => true }], log, run);
       alone[p.name] = r.jobs[0];
       log(`  ${p.name} alone on ${JSON.stringify(r.jobs[0].placements[0].sites)}: ${time(r.jobs[0]).toFixed(1)} s`);
     }
-    const scenario = [
-      { job: EP('EP-1'), when: () => true },
-      { job: LU, when: (_e: Set<string>, t: number) => t >= 3 },
-      { job: CG, when: (e: Set<string>) => e.has('EP-1') },
-      { job: EP('EP-2'), when: (e: Set<string>) => e.has('CG') },
-    ];
     const runs: ScenarioRun[] = [];
     for (const relocate of [false, true]) {
       log(`scenario, relocation ${relocate ? 'on' : 'off'}`);
-      runs.push(await runManager(st, relocate, scenario, log));
+      runs.push(await runManager(st, relocate, scenario.steps, log, run));
     }
     const sim = liveVsSim(st, alone, runs);
-    report(runs, alone, sim, load);
+    report({ rttMs, quick, queue: slurm ? 'slurm' : 'built-in', loadAverage: load, alone, runs, sim });
   } finally {
+    await sl?.stop();
     await down(opts);
   }
 }
@@ -98,7 +95,9 @@ function time(j: JobRun): number {
   return j.ended - j.started;
 }
 
-function report(runs: ScenarioRun[], alone: Record<string, JobRun>, sim: SimRow[], load: number[]): void {
+function report(m: Measured): void {
+  const { runs, alone, sim, rttMs, quick, loadAverage: load } = m;
+  const slurm = m.queue === 'slurm';
   const [off, on] = runs;
   const by = (r: ScenarioRun, name: string) => r.jobs.find((j) => j.name === name)!;
   const names = off.jobs.map((j) => j.name);
@@ -113,11 +112,19 @@ function report(runs: ScenarioRun[], alone: Record<string, JobRun>, sim: SimRow[
     r.jobs.filter((j) => j.exitCode !== 0).map((j) => `${j.name} (exit ${j.exitCode})`),
   );
   const lines = [
-    '# The live scenario: relocation on and off',
+    `# The live scenario${slurm ? ' through Slurm' : ''}: relocation on and off`,
     '',
     `Testbed: sites A (6 nodes) and B (2 nodes), 1 slot each, ${rttMs} ms RTT between them; jobs of 4 ranks,`,
     `compute emulated by timed sleeps${quick ? ' (--quick: a third of the full run)' : ''}. Host load average at the start:`,
     `${load.map((x) => x.toFixed(2)).join(' ')} (2 cores shared with other work).`,
+    ...(slurm
+      ? [
+          '',
+          'Every job went through Slurm (slurmctld, one slurmd per node namespace): sbatch with the nodes the',
+          "manager chose, followed with squeue; run times are the manager's, from Slurm's start to Slurm's end.",
+          `Slurm job ids (off / on): ${off.jobs.map((j) => `${j.name} ${j.slurmJob ?? '-'} / ${by(on, j.name).slurmJob ?? '-'}`).join(', ')}.`,
+        ]
+      : []),
     '',
     'Run time of each job (start to end, seconds), as Table 2 of Tatezono et al.:',
     '',
@@ -148,13 +155,12 @@ function report(runs: ScenarioRun[], alone: Record<string, JobRun>, sim: SimRow[
   const md = lines.join('\n');
   process.stdout.write(md + '\n');
   if (out) {
+    const base = path.join(out, slurm ? 'manager-live-slurm' : 'manager-live');
     fs.mkdirSync(out, { recursive: true });
-    fs.writeFileSync(path.join(out, 'manager-live.md'), md);
-    fs.writeFileSync(
-      path.join(out, 'manager-live.json'),
-      JSON.stringify({ rttMs, quick, loadAverage: load, alone, runs, sim, rows }, null, 1) + '\n',
-    );
-    fs.writeFileSync(path.join(out, 'manager-live.svg'), timelineSvg(runs, `The live scenario at ${rttMs} ms RTT`));
+    fs.writeFileSync(`${base}.md`, md);
+    fs.writeFileSync(`${base}.json`, JSON.stringify({ ...m, rows }, null, 1) + '\n');
+    const title = `The live scenario${slurm ? ' through Slurm' : ''} at ${rttMs} ms RTT`;
+    fs.writeFileSync(`${base}.svg`, timelineSvg(runs, title));
   }
 }
 
