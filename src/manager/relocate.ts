@@ -137,6 +137,7 @@ export class Relocator extends EventEmitter {
     const jobs: PlannerJob[] = [];
     const fixed = new Array<number>(sites.length).fill(0);
     const t = (Date.now() - this.t0) / 1000;
+    const past = new Map<string, PastRun[]>(); // a name's past runs, read once a plan
     for (const rec of recs) {
       const counts = sites.map((s) =>
         rec.nodes.filter((n) => cluster.node(n.node).site === s).reduce((a, n) => a + n.slots, 0),
@@ -162,7 +163,7 @@ export class Relocator extends EventEmitter {
         this.verdicts.set(rec.id, verdict);
       }
       profiles.set(rec.id, job);
-      rec.remaining = { ...this.remaining(rec, cls), at: Date.now() };
+      rec.remaining = { ...this.remaining(rec, cls, past), at: Date.now() };
       jobs.push(this.plannerJob(rec, job, cls, counts, verdict, rec.remaining.seconds));
     }
     const pc: PlannerCluster = {
@@ -240,12 +241,15 @@ export class Relocator extends EventEmitter {
   }
 
   /** How long the job still runs (remaining.ts): its progress against its name's past runs. */
-  private remaining(rec: JobRecord, cls: Classification): RemainingEstimate {
-    let past: PastRun[] = [];
-    try {
-      past = this.host.pastRuns?.(rec.name) ?? [];
-    } catch {
-      /* no history: the estimate falls back */
+  private remaining(rec: JobRecord, cls: Classification, cache: Map<string, PastRun[]>): RemainingEstimate {
+    let past = cache.get(rec.name);
+    if (!past) {
+      try {
+        past = this.host.pastRuns?.(rec.name) ?? [];
+      } catch {
+        past = []; // no history: the estimate falls back
+      }
+      cache.set(rec.name, past);
     }
     return estimateRemaining({
       elapsedSeconds: (Date.now() - (rec.startedAt ?? Date.now())) / 1000,
