@@ -10,14 +10,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HistoryRecorder } from '../../src/history/recorder.js';
 import { clusterFromArgs } from '../../src/manager/cluster-source.js';
 import { readEventLog } from '../../src/manager/event-log.js';
 import type { JobView } from '../../src/manager/job-record.js';
 import { Manager } from '../../src/manager/manager.js';
 import { shimLibraryPath } from '../../src/native/paths.js';
+import { pastRuns } from '../../src/manager/remaining.js';
 import { CommandExecutor } from '../../src/placement/command-executor.js';
 import { compileMpi } from '../helpers/mpi.js';
 import { replayCapacity } from './event-capacity.js';
+import { run as pastRun } from './history-entry.js';
 
 const MPI = ['--oversubscribe', '--mca', 'mpi_yield_when_idle', '1', '--mca', 'btl', 'self,vader'];
 
@@ -59,6 +62,8 @@ interface Run {
   jobs: Map<string, JobView>;
   calls: HookCall[];
   events: ReturnType<typeof readEventLog>;
+  /** The network job's runs in the history after the run (the 'ok' run has one). */
+  netRuns: number;
 }
 
 let sleeper: string;
@@ -72,6 +77,17 @@ async function scenario(mode: 'ok' | 'fail'): Promise<Run> {
   const dir = path.join(root, mode);
   fs.mkdirSync(dir);
   const log = path.join(dir, 'hook.jsonl');
+  // The 'ok' run has a job history with a past run of the network job's name: its remaining time
+  // comes from its progress against that run's messages. (That run was judged compute-intensive,
+  // so the job starts where it fits, split, instead of waiting for one site.)
+  const history =
+    mode === 'ok' ? HistoryRecorder.open(path.join(dir, 'history.db'), { log: () => undefined }) : undefined;
+  history?.store.write({
+    ...pastRun('net', 'net-0', 'compute-intensive', Date.now() - 60_000),
+    size: 2,
+    wallSeconds: 60,
+    messages: 1e8,
+  });
   const mgr = new Manager({
     cluster: clusterFromArgs({ sites: 'A=3x1,B=3x1', rtt: '20ms', bandwidth: '1gbit' }),
     dir,
@@ -80,6 +96,7 @@ async function scenario(mode: 'ok' | 'fail'): Promise<Run> {
     relocate: true,
     executor: new CommandExecutor({ command: `${hook} ${log} ${mode}` }),
     planTickMs: 1000,
+    history,
     // a small VM keeps the moves cheap against the jobs' few seconds
     planner: { cost: { vmMemoryBytes: 64 * 1024 * 1024 } },
   });
@@ -89,7 +106,7 @@ async function scenario(mode: 'ok' | 'fail'): Promise<Run> {
     const ids = {
       c1: submit(2, [sleeper, '14000']),
       c2: submit(2, [sleeper, '14000']),
-      net: submit(2, [relocating, '10000']),
+      net: String(mgr.submit({ np: 2, app: [relocating, '10000'], cwd: dir, mpirunArgs: MPI, name: 'net' })),
     };
     const end = Date.now() + 80_000;
     while (!mgr.jobViews().every((j) => ['done', 'failed', 'cancelled'].includes(j.state))) {
@@ -104,9 +121,16 @@ async function scenario(mode: 'ok' | 'fail'): Promise<Run> {
           .filter(Boolean)
           .map((l) => JSON.parse(l) as HookCall)
       : [];
-    return { dir, ids, jobs, calls, events: readEventLog(path.join(dir, 'events.jsonl')) };
+    // the monitor's end of the network job writes it to the history (after mpirun's end, or before)
+    let netRuns = pastRuns(history?.store, 'net').length;
+    for (let i = 0; history && netRuns < 2 && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      netRuns = pastRuns(history.store, 'net').length;
+    }
+    return { dir, ids, jobs, calls, events: readEventLog(path.join(dir, 'events.jsonl')), netRuns };
   } finally {
     await mgr.close();
+    history?.close();
   }
 }
 
@@ -182,9 +206,17 @@ describe('the manager moves jobs through --executor-command', () => {
     expect(ok.jobs.get(other)!.sites).toHaveLength(2);
     // the plan's numbers carry the remaining time it weighed the gain over
     const d = planned[0].type === 'plan' ? planned[0].decisions.find((x) => x.job === net) : undefined;
-    expect(d).toMatchObject({ action: 'move', remainingSource: 'default' });
+    // (from its progress against the past run in the history, which the manager adds this run to)
+    expect(d).toMatchObject({ action: 'move', remainingSource: 'progress' });
     expect(d!.remainingSeconds as number).toBeGreaterThanOrEqual(5);
-    expect(ok.jobs.get(net)!.remaining).toMatchObject({ source: 'default' });
+    expect(ok.jobs.get(net)!.remaining).toMatchObject({ source: 'progress' });
+    expect(ok.jobs.get(net)!.remaining!.detail).toMatch(/of 100000000 messages \(1 past run\)/);
+    expect(ok.netRuns).toBe(2);
+    // without a history: as long again as it has run
+    const f = plans(failed)[0];
+    expect(f.type === 'plan' && f.decisions.find((x) => x.job === failed.ids.net)).toMatchObject({
+      remainingSource: 'default',
+    });
     expectResultsRight(ok);
   });
 
