@@ -3,9 +3,10 @@
 // test's own that logs each request it gets (its stdin and environment) and succeeds, or fails.
 // Sites A and B of 3 one-slot nodes are full: a compute job on each, a network-intensive job split
 // over both. A plan consolidates the network job: the compute job's VM stops, the network job's
-// moves into its slot, the compute job's resumes on the other site (every step a hook call); when
-// the hook fails, the network job stays where it was, the stopped VM resumes where it was, and the
-// event log says why. Results are right and no site is ever over its slots, in both runs.
+// moves into its slot, the compute job's resumes on the other site (each job's move a hook call);
+// when the hook fails, the network job stays where it was, the stopped VM resumes where it was, and
+// the event log says why. Results are right and no site is ever over its slots, in both runs; the
+// plan weighs the network job's gain over its remaining time, from a job history in one run.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
