@@ -1,6 +1,7 @@
 // The manager's event log: one JSON object per line (cluster, submit, start with its nodes, end,
-// cancel, stale, fresh; the planner's plan, move steps, relocated jobs and free nodes), appended as
-// it happens, so that slot usage (and where each node is) can be replayed at any moment.
+// cancel, stale, fresh; the planner's plan, its steps: moves, stopped VMs, skipped steps; relocated
+// jobs and free nodes), appended as it happens, so that slot usage (and where each node is) can be
+// replayed at any moment.
 import fs from 'node:fs';
 
 export type ManagerEvent =
@@ -19,14 +20,21 @@ export type ManagerEvent =
       decisions: Record<string, unknown>[];
       moves: { job: string; from: number[]; to: number[]; mode: string }[];
     }
-  /** A step of a plan, before it runs: the nodes that migrate (job null: a free node). */
+  /**
+   * A step of a plan, before it runs: the nodes that migrate (job null: a free node), one after the
+   * other; stage 'resume': a stopped VM starts on `to` (to = from: where it was).
+   */
   | {
       type: 'move';
       step: number;
-      swap: boolean;
+      stage?: 'suspend' | 'resume';
       nodes: { node: string; from: string; to: string; job: string | null }[];
     }
-  /** After a job's relocation: where its nodes are now. */
+  /** A VM stopped for stop-and-copy: its slots leave `from`; it is on no site until its 'move' resumes it. */
+  | { type: 'suspend'; step: number; node: string; from: string; to: string; job: string | null }
+  /** A step that no longer fits when its turn comes (an earlier one failed): not run. */
+  | { type: 'skipped'; step: number; nodes: { node: string; from: string; to: string; job: string | null }[] }
+  /** After a job's relocation: where its nodes are now (a node still stopped is left out). */
   | {
       type: 'relocated';
       job: string;

@@ -24,6 +24,8 @@ export interface JobRecord {
   verdict: string | null;
   /** Times the planner moved it (relocate.ts). */
   relocations?: number;
+  /** Its remaining time as the last plan estimated it (remaining.ts), at `at` (ms since the epoch). */
+  remaining?: { seconds: number; source: string; detail: string; at: number };
   error?: string;
   cancelRequested?: boolean;
   files: { stdout: string; stderr: string; exit: string; report: string };

@@ -20,6 +20,7 @@ import type { PlannerOptions } from './planner.js';
 import { DEFAULT_QUEUE_RULES, schedule, type QueueRules } from './queue.js';
 import { SlurmJobs, type SlurmOptions } from './slurm-jobs.js';
 import { Relocator } from './relocate.js';
+import { pastRuns } from './remaining.js';
 import type { HistoryRecorder } from '../history/recorder.js';
 import type { Executor } from '../placement/executor.js';
 
@@ -144,6 +145,7 @@ export class Manager {
         log: (ev) => this.log.write(ev),
         say: this.say,
         settled: () => this.kick(),
+        pastRuns: (name) => pastRuns(this.opts.history?.store, name),
       },
       { enabled: o.relocate ?? true, executor, moveFreeNode, planner: o.planner, tickMs: o.planTickMs },
     );

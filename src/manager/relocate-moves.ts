@@ -4,7 +4,7 @@
 // A node is a VM: it migrates with the slots its jobs hold on it. A site's capacity is the slots of
 // the nodes it started with (its hosts); nodes no job holds are free slots, whichever site their VM
 // sits on, so a free node migrates to the site a job's node leaves (bookkeeping: no job stalls).
-import type { Cluster } from './cluster.js';
+import type { Cluster, NodeShare } from './cluster.js';
 
 export interface Migration {
   node: string;
@@ -14,11 +14,16 @@ export interface Migration {
   job: string | null;
 }
 
-/** Migrations run together: one job's nodes (or one free node), or a cycle that only fits at once. */
+/**
+ * Migrations run together: one job's nodes (or one free node), each fitting when it runs. A cycle
+ * between full sites is broken by stop-and-copy: one VM stops and leaves its site first
+ * (`suspend`: it holds no site's slots while its image crosses), the others move into the room it
+ * left, and it starts on its destination once that has room (`resume`).
+ */
 export interface Step {
   migrations: Migration[];
-  /** true: the migrations of a cycle between full sites (each waits for the other's slot) */
-  swap: boolean;
+  /** absent: the migrations move; 'suspend': the one VM stops and leaves; 'resume': it arrives */
+  stage?: 'suspend' | 'resume';
 }
 
 /** Slots each site holds for jobs, from the nodes' current sites. */
@@ -26,6 +31,34 @@ export function heldPerSite(cluster: Cluster): Map<string, number> {
   const m = new Map(cluster.sites.map((s) => [s, 0]));
   for (const n of cluster.nodes) m.set(n.site, m.get(n.site)! + cluster.used(n.name));
   return m;
+}
+
+/**
+ * The node of each rank. mpirun gets the job's slots as a host list (launcher.ts hostList: the
+ * hosts in the order of the job's nodes, each with the slots of its nodes there) and fills it rank
+ * by rank. A rank whose host (its Hello's, from gethostname) is a host of the job's nodes takes the
+ * next slot of that host: the truth wherever nodes are hosts of their own (the testbed). Nodes that
+ * share a host (localhost) are told apart by that order alone, and where no node's host is the
+ * rank's (every node "localhost", the ranks on this machine's name) the rank takes its place in
+ * the host list: virtual nodes on one machine are what the manager says they are.
+ */
+export function rankNodes(cluster: Cluster, shares: readonly NodeShare[], hosts: readonly string[]): string[] {
+  const byHost = new Map<string, string[]>();
+  for (const s of shares) {
+    const h = cluster.node(s.node).host;
+    const slots = byHost.get(h) ?? [];
+    for (let i = 0; i < s.slots; i++) slots.push(s.node);
+    byHost.set(h, slots);
+  }
+  const order = [...byHost.values()].flat();
+  const taken = new Map<string, number>();
+  return hosts.map((h, r) => {
+    const key = byHost.has(h) ? h : byHost.has(h.split('.')[0]) ? h.split('.')[0] : undefined;
+    if (key === undefined) return order[r];
+    const i = taken.get(key) ?? 0;
+    taken.set(key, i + 1);
+    return byHost.get(key)![i] ?? order[r];
+  });
 }
 
 /**
@@ -92,14 +125,19 @@ export function freeNodeMigrations(
 }
 
 /**
- * The order of the migrations: a job's nodes go together when the slots they need are free at
- * their destinations; else one node at a time; what is left is a cycle between full sites (a swap),
- * run as one step. Free nodes come last (they hold no slots).
+ * The order of the migrations, so that no site ever holds more slots than it has: a job's nodes go
+ * together when the slots they need are free at their destinations; else one node at a time; when
+ * nothing fits, the migrations left are cycles between full sites, and one VM is stopped (see
+ * Step): a VM of a job in `suspendFirst` (the jobs moved to make room: a compute-intensive job
+ * pauses at less cost than the network-intensive job it makes room for), the one holding the fewest
+ * slots. A stopped VM resumes as soon as its destination has room. Free nodes come last (they hold
+ * no slots).
  */
 export function orderSteps(
   cluster: Cluster,
   capacity: ReadonlyMap<string, number>,
   migrations: readonly Migration[],
+  suspendFirst: ReadonlySet<string> = new Set(),
 ): Step[] {
   const held = heldPerSite(cluster);
   const slotsOf = (m: Migration) => (m.job === null ? 0 : (cluster.holders(m.node).get(m.job) ?? 0));
@@ -108,31 +146,50 @@ export function orderSteps(
     for (const m of ms) inflow.set(m.to, (inflow.get(m.to) ?? 0) + slotsOf(m));
     return [...inflow].every(([s, k]) => held.get(s)! + k <= (capacity.get(s) ?? 0));
   };
-  const apply = (ms: readonly Migration[]) => {
-    for (const m of ms) {
-      held.set(m.from, held.get(m.from)! - slotsOf(m));
-      held.set(m.to, held.get(m.to)! + slotsOf(m));
-    }
-  };
+  const leave = (m: Migration) => held.set(m.from, held.get(m.from)! - slotsOf(m));
+  const arrive = (m: Migration) => held.set(m.to, held.get(m.to)! + slotsOf(m));
   let pending = migrations.filter((m) => m.job !== null);
+  const stopped: Migration[] = [];
   const steps: Step[] = [];
-  while (pending.length > 0) {
-    const jobs = [...new Set(pending.map((m) => m.job))];
+  while (pending.length > 0 || stopped.length > 0) {
+    const back = stopped.findIndex((m) => fits([m]));
+    if (back >= 0) {
+      const m = stopped.splice(back, 1)[0];
+      arrive(m);
+      steps.push({ migrations: [m], stage: 'resume' });
+      continue;
+    }
+    if (pending.length === 0) break; // cannot happen: a stopped VM's destination was left by another
     let chosen: Migration[] | null = null;
-    for (const j of jobs) {
+    for (const j of new Set(pending.map((m) => m.job))) {
       const ms = pending.filter((m) => m.job === j);
       if (fits(ms)) {
         chosen = ms;
         break;
       }
     }
-    chosen ??= pending.find((m) => fits([m])) ? [pending.find((m) => fits([m]))!] : null;
-    const swap = chosen === null;
-    const step = chosen ?? pending;
-    apply(step);
-    steps.push({ migrations: step, swap });
-    pending = pending.filter((m) => !step.includes(m));
+    const one = chosen ? undefined : pending.find((m) => fits([m]));
+    if (one) chosen = [one];
+    if (chosen) {
+      for (const m of chosen) {
+        leave(m);
+        arrive(m);
+      }
+      steps.push({ migrations: chosen });
+    } else {
+      const m = [...pending].sort(
+        (a, b) => Number(suspendFirst.has(b.job!)) - Number(suspendFirst.has(a.job!)) || slotsOf(a) - slotsOf(b),
+      )[0];
+      leave(m);
+      stopped.push(m);
+      chosen = [m];
+      steps.push({ migrations: [m], stage: 'suspend' });
+    }
+    pending = pending.filter((m) => !chosen.includes(m));
   }
-  for (const m of migrations) if (m.job === null) steps.push({ migrations: [m], swap: false });
+  // Not reached when the planner's placements fit (a stopped VM's destination is left by another
+  // of its cycle); the relocator checks every step again when it runs.
+  for (const m of stopped) steps.push({ migrations: [m], stage: 'resume' });
+  for (const m of migrations) if (m.job === null) steps.push({ migrations: [m] });
   return steps;
 }

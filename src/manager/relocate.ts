@@ -21,7 +21,16 @@ import type { JobRecord } from './job-record.js';
 import { linkTable, type PlannerCluster } from './planner-model.js';
 import { replaySlowdown } from './planner-replay.js';
 import { plan, type Plan, type PlanDecision, type PlannerJob, type PlannerOptions } from './planner.js';
-import { freeNodeMigrations, jobMigrations, orderSteps, type Migration, type Step } from './relocate-moves.js';
+import {
+  freeNodeMigrations,
+  heldPerSite,
+  jobMigrations,
+  orderSteps,
+  rankNodes,
+  type Migration,
+  type Step,
+} from './relocate-moves.js';
+import { estimateRemaining, type PastRun, type RemainingEstimate } from './remaining.js';
 
 export interface RelocatorOptions {
   /** false: jobs get their placements (the collectives switch) but the planner moves nothing. */
@@ -43,6 +52,8 @@ export interface RelocatorHost {
   say(m: string): void;
   /** A plan is done: the queue may go on. */
   settled(): void;
+  /** Past runs of a job name (the job history), for its remaining time; absent: none. */
+  pastRuns?(name: string): PastRun[];
 }
 
 export interface PlanEvent {
@@ -66,6 +77,8 @@ export class Relocator extends EventEmitter {
   private readonly capacity = new Map<string, number>();
   private readonly verdicts = new Map<string, string>();
   private readonly lastMoved = new Map<string, number>();
+  /** VMs stopped for a stop-and-copy (relocate-moves.ts Step): they hold no site's slots until they resume. */
+  private readonly stopped = new Map<string, Migration>();
   private lastDecisions = '[]';
   private timer: NodeJS.Timeout | null = null;
   private pending: string | null = null;
@@ -124,6 +137,7 @@ export class Relocator extends EventEmitter {
     const jobs: PlannerJob[] = [];
     const fixed = new Array<number>(sites.length).fill(0);
     const t = (Date.now() - this.t0) / 1000;
+    const past = new Map<string, PastRun[]>(); // a name's past runs, read once a plan
     for (const rec of recs) {
       const counts = sites.map((s) =>
         rec.nodes.filter((n) => cluster.node(n.node).site === s).reduce((a, n) => a + n.slots, 0),
@@ -131,7 +145,7 @@ export class Relocator extends EventEmitter {
       const job = this.host.monitor.job(rec.monitorJob);
       const hosts = job ? this.service.jobInfo(job).hosts : [];
       // Not all ranks said hello yet (or not a job of ours): it holds its slots, it is not moved.
-      if (!job || job.ended || hosts.length !== rec.np || hosts.some((h) => !h) || !this.placed(job, hosts)) {
+      if (!job || job.ended || hosts.length !== rec.np || hosts.some((h) => !h) || !this.placed(rec, job, hosts)) {
         counts.forEach((c, s) => (fixed[s] += c));
         continue;
       }
@@ -149,7 +163,8 @@ export class Relocator extends EventEmitter {
         this.verdicts.set(rec.id, verdict);
       }
       profiles.set(rec.id, job);
-      jobs.push(this.plannerJob(rec, job, cls, counts, verdict));
+      rec.remaining = { ...this.remaining(rec, cls, past), at: Date.now() };
+      jobs.push(this.plannerJob(rec, job, cls, counts, verdict, rec.remaining.seconds));
     }
     const pc: PlannerCluster = {
       sites: sites.map((s, i) => ({ name: s, slots: (this.capacity.get(s) ?? 0) - fixed[i] })),
@@ -161,7 +176,10 @@ export class Relocator extends EventEmitter {
     const migrations: Migration[] = [];
     for (const m of p.moves) migrations.push(...jobMigrations(cluster, m.job, sites, m.from, m.to));
     const free = this.opts.moveFreeNode ? freeNodeMigrations(cluster, this.home, migrations) : [];
-    const steps = orderSteps(cluster, this.capacity, [...migrations, ...free]);
+    // the jobs moved to make room are the ones stopped, where a cycle must be broken
+    const makingRoom = new Set(p.decisions.flatMap((d) => (d.action === 'move' ? d.alsoMoved.map((a) => a.job) : [])));
+    const steps = orderSteps(cluster, this.capacity, [...migrations, ...free], makingRoom);
+    const remaining = new Map(recs.map((r) => [r.id, r.remaining]));
     const summary = JSON.stringify(p.decisions.map((d) => [d.job, d.action, d.reason, d.to]));
     if (steps.length === 0 && summary === this.lastDecisions) return;
     this.lastDecisions = summary;
@@ -177,6 +195,8 @@ export class Relocator extends EventEmitter {
         reason: d.reason,
         from: d.from,
         to: d.to,
+        remainingSeconds: round(remaining.get(d.job)?.seconds ?? NaN),
+        remainingSource: remaining.get(d.job)?.source,
         gainSeconds: round(d.gainSeconds),
         costSeconds: round(d.costSeconds),
         othersCostSeconds: round(d.othersCostSeconds),
@@ -188,7 +208,7 @@ export class Relocator extends EventEmitter {
     for (const d of p.decisions)
       if (d.action === 'move')
         this.host.say(
-          `plan (${reason}): job ${d.job} ${d.from.join('+')} -> ${d.to.join('+')}, gain ${d.gainSeconds.toFixed(1)} s, cost ${(d.costSeconds + d.othersCostSeconds).toFixed(1)} s${d.alsoMoved.length ? `, also moving ${d.alsoMoved.map((a) => `job ${a.job}`).join(', ')}` : ''}`,
+          `plan (${reason}): job ${d.job} ${d.from.join('+')} -> ${d.to.join('+')}, gain ${d.gainSeconds.toFixed(1)} s over ${remaining.get(d.job)?.seconds.toFixed(0)} s (${remaining.get(d.job)?.source}), cost ${(d.costSeconds + d.othersCostSeconds).toFixed(1)} s${d.alsoMoved.length ? `, also moving ${d.alsoMoved.map((a) => `job ${a.job}`).join(', ')}` : ''}`,
         );
     this.emit('plan', ev);
     for (const [i, step] of steps.entries()) await this.runStep(step, i, profiles);
@@ -200,6 +220,7 @@ export class Relocator extends EventEmitter {
     cls: Classification,
     counts: number[],
     verdict: 'network' | 'compute',
+    remainingSeconds: number,
   ): PlannerJob {
     const n = cls.numbers;
     const wall = Math.max(1e-3, n.wallSeconds);
@@ -211,8 +232,7 @@ export class Relocator extends EventEmitter {
       bytesPerSecond: n.totalBytes / wall,
       messagesPerSecond: n.totalMessages / wall,
       mpiFraction: n.mpiFraction,
-      // The job's remaining time is not known: as long again as it has run (at least a few seconds).
-      remainingSeconds: Math.max(5, (Date.now() - (rec.startedAt ?? Date.now())) / 1000),
+      remainingSeconds,
       lastMovedAt: this.lastMoved.get(rec.id),
     };
     const slowdown = cls.decidedBy === 'prediction' ? this.replayed(job) : null;
@@ -220,27 +240,44 @@ export class Relocator extends EventEmitter {
     return pj;
   }
 
+  /** How long the job still runs (remaining.ts): its progress against its name's past runs. */
+  private remaining(rec: JobRecord, cls: Classification, cache: Map<string, PastRun[]>): RemainingEstimate {
+    let past = cache.get(rec.name);
+    if (!past) {
+      try {
+        past = this.host.pastRuns?.(rec.name) ?? [];
+      } catch {
+        past = []; // no history: the estimate falls back
+      }
+      cache.set(rec.name, past);
+    }
+    return estimateRemaining({
+      elapsedSeconds: (Date.now() - (rec.startedAt ?? Date.now())) / 1000,
+      messagesSoFar: cls.numbers.totalMessages,
+      ranks: rec.np,
+      past,
+    });
+  }
+
+  /** The node of each rank (relocate-moves.ts rankNodes), or null before every rank said hello. */
+  private rankNodes(rec: JobRecord, hosts: readonly string[]): string[] | null {
+    if (hosts.length !== rec.np || hosts.some((h) => !h)) return null;
+    const nodes = rankNodes(this.host.cluster, rec.nodes, hosts);
+    return nodes.length === rec.np ? nodes : null;
+  }
+
   /**
    * Whether the job has a placement: the executor's (the testbed's), else where the manager started
    * its ranks (an executor that cannot tell, as the command hook, gets it from here).
    */
-  private placed(job: JobProfile, hosts: string[]): boolean {
+  private placed(rec: JobRecord, job: JobProfile, hosts: string[]): boolean {
     if (this.service.current(job.id)) return true;
+    const nodes = this.rankNodes(rec, hosts);
+    if (!nodes) return false;
     const sites = [...this.host.cluster.sites];
-    const siteOf: number[] = [];
-    for (const h of hosts) {
-      const n = this.nodeOfHost(h);
-      if (!n) return false;
-      siteOf.push(sites.indexOf(n.site));
-    }
+    const siteOf = nodes.map((n) => sites.indexOf(this.host.cluster.node(n).site));
     this.service.setPlacement(job.id, { sites, siteOf }, 'where the manager started it');
     return true;
-  }
-
-  /** The node a rank's host is; undefined where several nodes share it (e.g. localhost): not movable. */
-  private nodeOfHost(h: string) {
-    const ns = this.host.cluster.nodes.filter((n) => n.host === h || n.host === h.split('.')[0]);
-    return ns.length === 1 ? ns[0] : undefined;
   }
 
   /** The replay's slowdown of the job's window on a placement (planner-replay.ts), or null. */
@@ -277,72 +314,125 @@ export class Relocator extends EventEmitter {
     };
   }
 
-  /** One step: the nodes migrate (a job's through the placement service), the model follows. */
-  private async runStep(step: Step, index: number, profiles: Map<string, JobProfile>): Promise<void> {
-    const { cluster } = this.host;
-    const byJob = new Map<string | null, Migration[]>();
-    for (const m of step.migrations) byJob.set(m.job, [...(byJob.get(m.job) ?? []), m]);
-    this.host.log({
-      type: 'move',
-      step: index,
-      swap: step.swap,
-      nodes: step.migrations.map((m) => ({ node: m.node, from: m.from, to: m.to, job: m.job })),
-    });
-    // One job after the other, also in a swap: the executor's migrations must not interleave (the
-    // testbed rewrites its state file on each).
-    for (const [jobId, ms] of byJob) {
-      if (jobId === null) {
-        for (const m of ms) {
-          try {
-            await this.opts.moveFreeNode!(m.node, m.to);
-            cluster.moveNode(m.node, m.to);
-            this.host.log({ type: 'freeNode', node: m.node, site: m.to });
-          } catch (e) {
-            this.host.say(`free node ${m.node}: ${(e as Error).message}`);
-          }
-        }
-        continue;
-      }
-      const rec = this.host.running().find((r) => r.id === jobId);
-      const job = profiles.get(jobId);
-      if (!rec || !job || job.ended) continue;
-      const dest = new Map(ms.map((m) => [m.node, m.to]));
-      const nodeOfHost = (h: string) => cluster.nodes.find((n) => n.host === h || n.host === h.split('.')[0]);
-      const info = this.service.jobInfo(job);
-      const sites = [...cluster.sites];
-      const siteOf = info.hosts.map((h) => {
-        const n = nodeOfHost(h);
-        return sites.indexOf(n ? (dest.get(n.name) ?? n.site) : cluster.sites[0]);
-      });
-      const ev = await this.service.relocate(job.id, { sites, siteOf }, `manager plan: job ${jobId}`, {
-        trigger: 'policy',
-      });
-      // The model follows where the executor says the ranks are (a partial move included).
-      const reached = ev.reached ?? ev.from;
-      if (reached)
-        for (let r = 0; r < info.hosts.length; r++) {
-          const n = nodeOfHost(info.hosts[r]);
-          const s = reached.sites[reached.siteOf[r]];
-          if (n && s && n.site !== s) cluster.moveNode(n.name, s);
-        }
-      for (const nd of rec.nodes) nd.site = cluster.node(nd.node).site;
-      rec.sites = [...new Set(rec.nodes.map((n) => n.site))];
-      rec.relocations = (rec.relocations ?? 0) + (ev.ok ? 1 : 0);
-      this.lastMoved.set(jobId, (Date.now() - this.t0) / 1000);
-      this.host.log({
-        type: 'relocated',
-        job: jobId,
-        ok: ev.ok,
-        error: ev.error,
-        epoch: ev.epochAfter,
-        nodes: rec.nodes,
-        ms: ev.timings.totalMs,
-      });
-      this.host.say(
-        `job ${jobId} ${ev.ok ? 'relocated' : `not relocated (${ev.error})`}: now on ${rec.nodes.map((n) => `${n.node}@${n.site}`).join(',')}`,
-      );
-      this.emit('relocation', { ...ev, manager: jobId });
+  /** Slots held on each site now: the model's, less the VMs stopped (they are on no site). */
+  private held(): Map<string, number> {
+    const held = heldPerSite(this.host.cluster);
+    for (const m of this.stopped.values()) {
+      const site = this.host.cluster.node(m.node).site;
+      held.set(site, held.get(site)! - this.slotsOf(m));
     }
+    return held;
+  }
+
+  private slotsOf(m: Migration): number {
+    return m.job === null ? 0 : (this.host.cluster.holders(m.node).get(m.job) ?? 0);
+  }
+
+  /** Whether the migrations' slots fit at their destinations now (an earlier step may have failed). */
+  private fits(ms: readonly Migration[]): boolean {
+    const held = this.held();
+    for (const m of ms) held.set(m.to, held.get(m.to)! + this.slotsOf(m));
+    return ms.every((m) => held.get(m.to)! <= (this.capacity.get(m.to) ?? 0));
+  }
+
+  /**
+   * One step (relocate-moves.ts): the nodes migrate (a job's through the placement service), or a
+   * VM stops (its slots leave its site) or resumes. Checked again before it runs: a step that no
+   * longer fits, because an earlier one failed, is skipped; a stopped VM whose destination has no
+   * room resumes where it was.
+   */
+  private async runStep(step: Step, index: number, profiles: Map<string, JobProfile>): Promise<void> {
+    let ms = step.migrations;
+    if (step.stage === 'suspend') {
+      const m = ms[0];
+      this.stopped.set(m.node, m);
+      this.host.log({ type: 'suspend', step: index, node: m.node, from: m.from, to: m.to, job: m.job });
+      this.host.say(
+        `node ${m.node} (job ${m.job}) stopped for stop-and-copy ${m.from} -> ${m.to}: its slots on ${m.from} are free`,
+      );
+      return;
+    }
+    if (step.stage === 'resume') {
+      const m = ms[0];
+      // while it is stopped, its slots are on no site: room for it here or there
+      const back = !this.fits(ms) && m.from !== m.to && this.fits([{ ...m, to: m.from }]);
+      this.stopped.delete(m.node);
+      if (back) {
+        // the move that was to leave it room did not happen: the VM starts again where it was
+        this.host.log({ type: 'move', step: index, stage: 'resume', nodes: [{ ...m, to: m.from }] });
+        this.host.say(`node ${m.node} (job ${m.job}) resumes on ${m.from}: ${m.to} has no room`);
+        return;
+      }
+    } else if (!this.fits(ms)) {
+      this.host.log({ type: 'skipped', step: index, nodes: ms.map((m) => ({ ...m })) });
+      this.host.say(`step ${index} skipped: ${ms.map((m) => `${m.node} -> ${m.to}`).join(', ')} no longer fits`);
+      return;
+    }
+    ms = ms.map((m) => ({ ...m }));
+    this.host.log({ type: 'move', step: index, stage: step.stage, nodes: ms });
+    const byJob = new Map<string | null, Migration[]>();
+    for (const m of ms) byJob.set(m.job, [...(byJob.get(m.job) ?? []), m]);
+    // One job after the other: the executor's migrations must not interleave (the testbed rewrites
+    // its state file on each).
+    for (const [jobId, jms] of byJob) {
+      if (jobId === null) await this.moveFree(jms);
+      else await this.moveJob(jobId, jms, profiles);
+    }
+  }
+
+  private async moveFree(ms: readonly Migration[]): Promise<void> {
+    for (const m of ms) {
+      try {
+        await this.opts.moveFreeNode!(m.node, m.to);
+        this.host.cluster.moveNode(m.node, m.to);
+        this.host.log({ type: 'freeNode', node: m.node, site: m.to });
+      } catch (e) {
+        this.host.say(`free node ${m.node}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** A job's nodes move through the placement service; the model follows where its executor says they are. */
+  private async moveJob(jobId: string, ms: readonly Migration[], profiles: Map<string, JobProfile>): Promise<void> {
+    const { cluster } = this.host;
+    const rec = this.host.running().find((r) => r.id === jobId);
+    const job = profiles.get(jobId);
+    if (!rec || !job || job.ended) return;
+    const dest = new Map(ms.map((m) => [m.node, m.to]));
+    const info = this.service.jobInfo(job);
+    const nodes = this.rankNodes(rec, info.hosts);
+    if (!nodes) return;
+    const sites = [...cluster.sites];
+    const siteOf = nodes.map((n) => sites.indexOf(dest.get(n) ?? cluster.node(n).site));
+    const what = ms.map((m) => `node ${m.node} ${m.from} -> ${m.to}`).join(', ');
+    const ev = await this.service.relocate(job.id, { sites, siteOf }, `manager plan: job ${jobId}: ${what}`, {
+      trigger: 'policy',
+    });
+    // The model follows where the executor says the ranks are (a partial move included).
+    const reached = ev.reached ?? ev.from;
+    if (reached)
+      for (let r = 0; r < nodes.length; r++) {
+        const s = reached.sites[reached.siteOf[r]];
+        if (s && cluster.node(nodes[r]).site !== s) cluster.moveNode(nodes[r], s);
+      }
+    for (const nd of rec.nodes) nd.site = cluster.node(nd.node).site;
+    rec.sites = [...new Set(rec.nodes.map((n) => n.site))];
+    rec.relocations = (rec.relocations ?? 0) + (ev.ok ? 1 : 0);
+    this.lastMoved.set(jobId, (Date.now() - this.t0) / 1000);
+    this.host.log({
+      type: 'relocated',
+      job: jobId,
+      ok: ev.ok,
+      error: ev.error,
+      epoch: ev.epochAfter,
+      // a node still stopped is on no site
+      nodes: rec.nodes.filter((n) => !this.stopped.has(n.node)).map((n) => ({ ...n })),
+      ms: ev.timings.totalMs,
+    });
+    this.host.say(
+      `job ${jobId} ${ev.ok ? 'relocated' : `not relocated (${ev.error})`}: now on ${rec.nodes.map((n) => `${n.node}@${n.site}`).join(',')}`,
+    );
+    this.emit('relocation', { ...ev, manager: jobId });
   }
 
   async close(): Promise<void> {

@@ -19,7 +19,7 @@ import { requireState } from '../../src/testbed/state.js';
 import { down, type TestbedState } from '../../src/testbed/testbed.js';
 import { describeAsRoot } from '../helpers/root.js';
 import { freshTestbed, suiteTestbed } from '../helpers/testbed.js';
-import { replayCapacity, type LoggedEvent } from './capacity-replay.js';
+import { replayCapacity } from './event-capacity.js';
 
 const tb = suiteTestbed('smsll', '198.19.238.0/24', '198.19.239.0/24');
 // Not a system Slurm's ports (6817/6818), nor slurm.test.ts's (6917/6918) or the benchmark's (6937/6938).
@@ -97,7 +97,7 @@ describeAsRoot('the live scenario through Slurm (root, testbed)', () => {
     }
     const why = `manager log:\n${said.join('\n')}`;
     const job = (name: string) => run.jobs.find((j) => j.name === name)!;
-    const events = readEventLog(path.join(dir, 'events.jsonl')) as LoggedEvent[];
+    const events = readEventLog(path.join(dir, 'events.jsonl'));
     const at = (s: number) => run.startedAt + s * 1000;
 
     // The four jobs in Tatezono et al.'s order: LU while EP-1 runs, CG once EP-1 ended, EP-2 once CG ended.
