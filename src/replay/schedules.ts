@@ -4,9 +4,8 @@
 // rank `me`'s steps. A step's receives and sends are posted together and completed together.
 //
 // Approximations (docs/replay.md): no segmentation or pipelining (chain and pipeline are one
-// whole-message chain, knomial and scatter_allgather bcasts run as binomial, rabenseifner reduce as
-// binomial); ring and rabenseifner split the buffer in P equal parts; a reduction's arithmetic is
-// not timed.
+// whole-message chain, scatter_allgather bcasts run as binomial, rabenseifner reduce as binomial);
+// ring and rabenseifner split the buffer in P equal parts; a reduction's arithmetic is not timed.
 import { TraceBuilder } from './trace.js';
 import {
   AllgatherAlg,
