@@ -274,3 +274,19 @@ describe('library-run Allgatherv and reduce-scatters as coll/tuned runs them', (
     }, 120_000);
   }
 });
+
+// The families of native/core/tuned_coll.cpp and tuned.cpp (Bcast, Reduce, Allreduce, Allgather,
+// Alltoall, Gather, Scatter, Barrier) at sizes across their rules, held to Open MPI's counters.
+const others = [
+  ...['bc:100', 'bc:5000', 'bc:300000', 'red:100', 'red:20000', 'red:300000', 'ar:10', 'ar:2000', 'ar:40000'],
+  ...['ag:100', 'ag:5000', 'a2a:100', 'a2a:20000', 'ga:100', 'ga:50000', 'sc:100', 'sc:50000', 'bar:0'],
+];
+describe('library-run collectives of the other families against Open MPI’s counters', () => {
+  for (const P of [5, 8])
+    it(`${P} ranks`, async () => {
+      const job = await observed(P, others);
+      const sent = await openMpiCounts(P, others);
+      expect(job.matrix.bytes).toEqual(sent.bytes);
+      expect(job.matrix.messages).toEqual(sent.messages);
+    }, 120_000);
+});

@@ -143,6 +143,55 @@ static void alltoallv(int base) {
   free(out);
 }
 
+// The collectives of native/core/tuned_coll.cpp and tuned.cpp (root 1 where there is one):
+// "bc:B" Bcast, "red:B" Reduce (MPI_MAX), "ar:N" Allreduce of N doubles, "ag:B" Allgather,
+// "a2a:B" Alltoall (B to each peer), "ga:B" Gather, "sc:B" Scatter, "bar:0" Barrier.
+static void uniform(const char* what, int n) {
+  const int root = 1;
+  unsigned char* a = malloc((size_t)n * (size_t)size + 1);
+  unsigned char* b = malloc((size_t)n * (size_t)size + 1);
+  if (!a || !b) MPI_Abort(MPI_COMM_WORLD, 2);
+  memset(a, rank + 1, (size_t)n * (size_t)size);
+  memset(b, 0, (size_t)n * (size_t)size);
+  int ok = 1;
+  if (!strcmp(what, "bc")) {
+    MPI_Bcast(a, n, MPI_UNSIGNED_CHAR, root, MPI_COMM_WORLD);
+    ok = !n || (a[0] == root + 1 && a[n - 1] == root + 1);
+  } else if (!strcmp(what, "red")) {
+    MPI_Reduce(a, b, n, MPI_UNSIGNED_CHAR, MPI_MAX, root, MPI_COMM_WORLD);
+    ok = rank != root || !n || (b[0] == size && b[n - 1] == size);
+  } else if (!strcmp(what, "ar")) {
+    double* x = malloc(sizeof(double) * (size_t)n + 1);
+    double* y = malloc(sizeof(double) * (size_t)n + 1);
+    if (!x || !y) MPI_Abort(MPI_COMM_WORLD, 2);
+    for (int i = 0; i < n; i++) x[i] = rank;
+    MPI_Allreduce(x, y, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    ok = !n || (y[0] == size * (size - 1) / 2 && y[n - 1] == size * (size - 1) / 2);
+    free(x);
+    free(y);
+  } else if (!strcmp(what, "ag")) {
+    MPI_Allgather(a, n, MPI_UNSIGNED_CHAR, b, n, MPI_UNSIGNED_CHAR, MPI_COMM_WORLD);
+    for (int r = 0; r < size && n; r++) ok &= b[r * n] == r + 1 && b[r * n + n - 1] == r + 1;
+  } else if (!strcmp(what, "a2a")) {
+    MPI_Alltoall(a, n, MPI_UNSIGNED_CHAR, b, n, MPI_UNSIGNED_CHAR, MPI_COMM_WORLD);
+    for (int r = 0; r < size && n; r++) ok &= b[r * n] == r + 1 && b[r * n + n - 1] == r + 1;
+  } else if (!strcmp(what, "ga")) {
+    MPI_Gather(a, n, MPI_UNSIGNED_CHAR, b, n, MPI_UNSIGNED_CHAR, root, MPI_COMM_WORLD);
+    for (int r = 0; r < size && n && rank == root; r++) ok &= b[r * n] == r + 1 && b[r * n + n - 1] == r + 1;
+  } else if (!strcmp(what, "sc")) {
+    for (int r = 0; r < size; r++) memset(a + (size_t)r * (size_t)n, r + 1, (size_t)n);
+    MPI_Scatter(a, n, MPI_UNSIGNED_CHAR, b, n, MPI_UNSIGNED_CHAR, root, MPI_COMM_WORLD);
+    ok = !n || (b[0] == rank + 1 && b[n - 1] == rank + 1);
+  } else if (!strcmp(what, "bar")) {
+    MPI_Barrier(MPI_COMM_WORLD);
+  } else {
+    fail(what);
+  }
+  if (!ok) fail(what);
+  free(a);
+  free(b);
+}
+
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -167,8 +216,11 @@ int main(int argc, char** argv) {
       scan(bytes, 1);
     else if (sscanf(argv[i], "a2av:%d", &bytes) == 1)
       alltoallv(bytes);
-    else
-      fail(argv[i]);
+    else {
+      char what[16];
+      if (sscanf(argv[i], "%15[a-z0-9]:%d", what, &bytes) != 2) fail(argv[i]);
+      uniform(what, bytes);
+    }
   }
   if (rank == 0) printf("tuned_vector ok\n");
   MPI_Finalize();
