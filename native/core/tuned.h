@@ -2,8 +2,11 @@
 // (Record.alg 0), from its fixed decision rules (ompi/mca/coll/tuned/coll_tuned_decision_fixed.c,
 // v4.1.x; the table is build/generated/tuned_table.h, from native/shim/gen/tuned_rules.mjs, which the
 // replay shares) and the algorithms of ompi/mca/coll/base. Covered: Allreduce (here), Barrier,
-// Bcast, Reduce, Gather, Scatter, Allgather and Alltoall (tuned_coll.cpp). The other families keep
-// the flat coll/basic model (cost_model.cpp).
+// Bcast, Reduce, Gather, Scatter, Allgather and Alltoall (tuned_coll.cpp), Allgatherv and the
+// reduce-scatters (tuned_vector.cpp). Gatherv, Scatterv, Scan and Exscan have no tuned rules:
+// coll/basic's linear algorithms run them (tuned_vector.cpp for the v-variants, which send nothing
+// for an empty block; cost_model.cpp's chain for the scans); Alltoallv's flows are its part
+// records whichever of its two algorithms runs.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -38,7 +41,8 @@ uint64_t guess_elems(uint64_t bytes);
 // Appends the flows rank r.me sends in the call as coll/tuned runs it; false when the family is
 // not covered (the caller models it otherwise).
 bool expand_tuned(const CollRecord& r, std::vector<Flow>& out);
-// The same for the families of tuned_coll.cpp (not Allreduce).
+// The same for the families of tuned_coll.cpp (not Allreduce), then of tuned_vector.cpp.
 bool expand_tuned_coll(const CollRecord& r, std::vector<Flow>& out);
+bool expand_tuned_vector(const CollRecord& r, std::vector<Flow>& out);
 
 }  // namespace sitempi::core

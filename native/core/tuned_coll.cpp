@@ -70,7 +70,22 @@ Tree binomial_tree(int P, int v) {
   int mask = 1;
   while (mask <= v) mask <<= 1;
   if (v) t.parent = v ^ (mask >> 1);
-  for (; mask < P; mask <<= 1) t.children.push_back(v + mask);
+  for (; v + mask < P; mask <<= 1) t.children.push_back(v + mask);  // stops at the first past P
+  return t;
+}
+
+// ompi_coll_base_topo_build_in_order_bmtree (binomial reduce, gather, scatter): parent clears v's
+// lowest bit, children v + 2^k below it.
+Tree in_order_binomial_tree(int P, int v) {
+  Tree t;
+  for (int mask = 1; mask < P; mask <<= 1) {
+    const int remote = v ^ mask;
+    if (remote < v) {
+      t.parent = remote;
+      break;
+    }
+    if (remote < P) t.children.push_back(remote);
+  }
   return t;
 }
 
@@ -103,6 +118,8 @@ Tree tree_of(char kind, int P, int v) {
       return fanout_tree(P, v, 2);
     case 'k':
       return knomial_tree(P, v, kKnomialRadix);
+    case 'o':
+      return in_order_binomial_tree(P, v);
     default:
       return binomial_tree(P, v);
   }
@@ -136,7 +153,7 @@ char reduce_tree(int alg) {
     case tt::reduce::kInOrderBinary:
       return '2';
     default:
-      return 'b';
+      return 'o';
   }
 }
 
@@ -269,11 +286,11 @@ bool expand_tuned_coll(const CollRecord& r, std::vector<Flow>& out) {
       const int alg = tt::gather::rule(P, m);
       if (alg == tt::gather::kLinearSync && r.me == r.root)
         for (int j = 0; j < P; ++j) add(out, r.root, j, 0, 1);  // the root's go-ahead to each
-      up(r, alg == tt::gather::kBinomial ? 'b' : 'l', m, true, out);
+      up(r, alg == tt::gather::kBinomial ? 'o' : 'l', m, true, out);
       return true;
     }
     case Coll::Scatter:
-      down(r, tt::scatter::rule(P, m) == tt::scatter::kBinomial ? 'b' : 'l', m, true, out);
+      down(r, tt::scatter::rule(P, m) == tt::scatter::kBinomial ? 'o' : 'l', m, true, out);
       return true;
     case Coll::Allgather:
       if (tt::allgather::rule(P, m) == tt::allgather::kLinear) return false;  // gather + bcast: flat
@@ -283,7 +300,7 @@ bool expand_tuned_coll(const CollRecord& r, std::vector<Flow>& out) {
       alltoall(r, out);
       return true;
     default:
-      return false;
+      return expand_tuned_vector(r, out);
   }
 }
 

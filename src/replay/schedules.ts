@@ -4,9 +4,8 @@
 // rank `me`'s steps. A step's receives and sends are posted together and completed together.
 //
 // Approximations (docs/replay.md): no segmentation or pipelining (chain and pipeline are one
-// whole-message chain, knomial and scatter_allgather bcasts run as binomial, rabenseifner reduce as
-// binomial); ring and rabenseifner split the buffer in P equal parts; a reduction's arithmetic is
-// not timed.
+// whole-message chain, scatter_allgather bcasts run as binomial, rabenseifner reduce as binomial);
+// ring and rabenseifner split the buffer in P equal parts; a reduction's arithmetic is not timed.
 import { TraceBuilder } from './trace.js';
 import {
   AllgatherAlg,
@@ -14,23 +13,17 @@ import {
   AlltoallAlg,
   AlltoallvAlg,
   BarrierAlg,
-  BcastAlg,
   GatherAlg,
-  ReduceAlg,
   ScatterAlg,
   tunedRule,
 } from '../generated/tuned-table.js';
+import { allgatherv, reduceScatter, reduceScatterBlock } from './tuned-vector.js';
+import { bcastTree, binomialTree, pow2Below, reduceTree, ring, type Step, Steps, tree, treeOf } from './steps.js';
+
+export type { Step } from './steps.js';
 
 /** Element size assumed where Open MPI's choice depends on the count (the records have bytes only). */
 const ALLREDUCE_ELEMENT_BYTES = 4;
-
-export interface Step {
-  /** peers this rank sends to, with the bytes of each */
-  to: number[];
-  bytes: number[];
-  /** peers this rank receives from (the bytes are the sender's) */
-  from: number[];
-}
 
 /** Collective families (src/generated/facts.ts COLL_NAMES order). */
 export const Coll = {
@@ -53,25 +46,6 @@ export const Coll = {
   Exscan: 17,
   Neighbor: 18,
 } as const;
-
-class Steps {
-  readonly list: Step[] = [];
-  step(to: number[], bytes: number[], from: number[]): this {
-    if (to.length || from.length) this.list.push({ to, bytes, from });
-    return this;
-  }
-  exchange(peer: number, b: number): this {
-    return this.step([peer], [b], [peer]);
-  }
-  send(peer: number, b: number): this {
-    return this.step([peer], [b], []);
-  }
-  recv(peer: number): this {
-    return this.step([], [], [peer]);
-  }
-}
-
-const pow2Below = (P: number): number => 1 << Math.floor(Math.log2(P));
 
 /**
  * Exchange steps (distance, bytes) over a power-of-two core, Open MPI's way for other sizes: ranks
@@ -117,97 +91,6 @@ function rabenseifner(s: Steps, P: number, me: number, bytes: number): void {
   for (let d = 1, part = bytes / adj; d < adj; d <<= 1, part *= 2) core.push([d, part]);
   foldedExchange(s, P, me, bytes, core);
 }
-
-function ring(s: Steps, P: number, me: number, rounds: number, b: number): void {
-  for (let k = 0; k < rounds; k++) s.step([(me + 1) % P], [b], [(me - 1 + P) % P]);
-}
-
-/** Tree neighbours with v the root-relative rank: parent and children (in sending order). */
-function binomialTree(P: number, v: number): { parent: number; children: number[] } {
-  let mask = 1;
-  while (mask < P && !(v & mask)) mask <<= 1;
-  const parent = v === 0 ? -1 : v & ~mask;
-  const children: number[] = [];
-  for (let m = (v === 0 ? pow2Below(P) * 2 : mask) >> 1; m >= 1; m >>= 1) if (v + m < P) children.push(v + m);
-  return { parent, children };
-}
-function binaryTree(P: number, v: number): { parent: number; children: number[] } {
-  return { parent: v === 0 ? -1 : (v - 1) >> 1, children: [2 * v + 1, 2 * v + 2].filter((c) => c < P) };
-}
-/** One chain of consecutive root-relative ranks. */
-function chainTree(P: number, v: number): { parent: number; children: number[] } {
-  return { parent: v - 1, children: v + 1 < P ? [v + 1] : [] };
-}
-
-type Tree = (P: number, v: number) => { parent: number; children: number[] };
-function treeOf(alg: 'linear' | 'pipeline' | 'binary' | 'binomial'): Tree {
-  switch (alg) {
-    case 'linear':
-      return (P, v) => ({
-        parent: v === 0 ? -1 : 0,
-        children: v === 0 ? Array.from({ length: P - 1 }, (_, i) => i + 1) : [],
-      });
-    case 'pipeline':
-      return chainTree;
-    case 'binary':
-      return binaryTree;
-    case 'binomial':
-      return binomialTree;
-  }
-}
-
-/**
- * Root to all down a tree (`down`) or all to root up it (reduce); an edge carries b times the
- * blocks of the subtree below it (`blocks` of its lower end, root-relative; 1 by default).
- */
-function tree(
-  s: Steps,
-  P: number,
-  me: number,
-  root: number,
-  b: number,
-  t: Tree,
-  down: boolean,
-  blocks: (v: number) => number = () => 1,
-): void {
-  const v = (me - root + P) % P;
-  const { parent, children } = t(P, v);
-  const real = (x: number): number => (x + root) % P;
-  const kids = children.map(real);
-  if (down) {
-    if (parent >= 0) s.recv(real(parent));
-    if (kids.length)
-      s.step(
-        kids,
-        children.map((c) => b * blocks(c)),
-        [],
-      );
-  } else {
-    if (kids.length) s.step([], [], kids);
-    if (parent >= 0) s.send(real(parent), b * blocks(v));
-  }
-}
-
-type TreeName = Parameters<typeof treeOf>[0];
-// Open MPI's algorithm numbers (coll_tuned_{bcast,reduce}_algorithm) to the tree replayed for them;
-// any other number runs as a binomial tree. The fixed rules pass faninout 0, which Open MPI's chain
-// turns into one chain: the pipeline's.
-const BCAST_TREES: Record<number, TreeName> = {
-  [BcastAlg.BasicLinear]: 'linear',
-  [BcastAlg.Chain]: 'pipeline',
-  [BcastAlg.Pipeline]: 'pipeline',
-  [BcastAlg.SplitBinaryTree]: 'binary',
-  [BcastAlg.BinaryTree]: 'binary',
-};
-const REDUCE_TREES: Record<number, TreeName> = {
-  [ReduceAlg.Linear]: 'linear',
-  [ReduceAlg.Chain]: 'pipeline',
-  [ReduceAlg.Pipeline]: 'pipeline',
-  [ReduceAlg.Binary]: 'binary',
-  [ReduceAlg.InOrderBinary]: 'binary',
-};
-const bcastTree = (alg: number): Tree => treeOf(BCAST_TREES[alg] ?? 'binomial');
-const reduceTree = (alg: number): Tree => treeOf(REDUCE_TREES[alg] ?? 'binomial');
 
 function allToAll(s: Steps, P: number, me: number, bytesTo: (peer: number) => number, pairwise: boolean): void {
   if (pairwise) for (let k = 1; k < P; k++) s.step([(me + k) % P], [bytesTo((me + k) % P)], [(me - k + P) % P]);
@@ -267,8 +150,10 @@ export function tunedSteps(
       }
       break;
     }
-    case Coll.Allgather:
-    case Coll.Allgatherv: {
+    case Coll.Allgatherv:
+      allgatherv(s, P, me, bytes);
+      break;
+    case Coll.Allgather: {
       const alg = tunedRule('allgather', P, bytes);
       const adj = pow2Below(P);
       if (alg === AllgatherAlg.TwoProc) s.exchange(1 - me, bytes);
@@ -315,13 +200,12 @@ export function tunedSteps(
       else tree(s, P, me, rt, bytes, treeOf('linear'), scatter);
       break;
     }
-    case Coll.ReduceScatter:
-    case Coll.ReduceScatterBlock: {
-      const total = coll === Coll.ReduceScatterBlock ? bytes * P : bytes;
-      tree(s, P, me, 0, total, treeOf('binomial'), false);
-      tree(s, P, me, 0, total / P, treeOf('linear'), true);
+    case Coll.ReduceScatterBlock:
+      reduceScatterBlock(s, P, me, bytes);
       break;
-    }
+    case Coll.ReduceScatter:
+      reduceScatter(s, P, me, bytes);
+      break;
     case Coll.Scan:
     case Coll.Exscan:
       if (me > 0) s.recv(me - 1);

@@ -89,7 +89,9 @@ export function patterns(mode: string, P: number): Expected {
       for (const [parent, child] of tree) e.add(child, parent, M); // Reduce 1 KiB: binomial
       recursiveDoubling(e, P, M); // Allreduce of 1 KiB
       e.each((r) => e.add(r, root, M)); // Gather: linear
-      for (const [parent, child, below] of tree) e.add(parent, child, below * M); // Scatter: binomial
+      e.add(root, 2, M)
+        .add(root, 3, 2 * M)
+        .add(3, 0, M); // Scatter: in-order binomial (1 -> 2, 3; 3 -> 0)
       for (let step = 1; step < P; step *= 2) e.each((r) => e.add(r, r ^ step, step * M)); // Allgather: recursive doubling
       e.each((r) => {
         for (let d = 0; d < P; d++) e.add(r, d, 16 * INT);
@@ -98,20 +100,22 @@ export function patterns(mode: string, P: number): Expected {
       e.each((r) => e.add(root, r, (r + 1) * INT)); // Scatterv
       e.each((r) => {
         e.add(r, 0, (r + 1) * INT);
-        for (let j = 1; j < P; j++) e.add(0, j, (r + 1) * INT, r === 0 ? 1 : 0);
-      }); // Allgatherv
+        for (const [p, c] of [
+          [0, 1],
+          [0, 2],
+          [1, 3],
+        ])
+          e.add(p, c, (r + 1) * INT, r === 0 ? 1 : 0);
+      }); // Allgatherv of 4-16 B: coll/basic's Gatherv to 0, the library's Bcast (binary tree)
       e.each((r) => {
         for (let d = 0; d < P; d++) e.add(r, d, (r + d + 1) * INT);
       }); // Alltoallv
-      const total = ((P * (P + 1)) / 2) * INT; // Reduce_scatter, counts i+1
+      // Reduce_scatter of counts i+1 (40 B): recursive halving, the record's total taken as four
+      // equal blocks (the model: a record holds the whole vector only): half to rank^2, a quarter to rank^1
+      e.each((r) => e.add(r, r ^ 2, 20).add(r, r ^ 1, 10));
       e.each((r) => {
-        e.add(r, 0, total);
-        e.add(0, r, (r + 1) * INT);
-      });
-      e.each((r) => {
-        e.add(r, 0, 8 * INT * P);
-        e.add(0, r, 8 * INT);
-      }); // Reduce_scatter_block
+        e.add(r, r ^ 1, 8 * INT * 2).add(r, r ^ 2, 8 * INT);
+      }); // Reduce_scatter_block of 32 B: butterfly (half the vector, then a block)
       e.each((r) => {
         if (r + 1 < P) e.add(r, r + 1, 10 * INT).add(r, r + 1, 10 * INT);
       }); // Scan, Exscan

@@ -161,6 +161,8 @@ TEST(tuned_bcast) {
   // 6 ranks, 1000 B: Open MPI's binary tree (level order: 0 -> 1, 2; 1 -> 3, 5; 2 -> 4)
   CHECK(pairs(call(Coll::Bcast, 6, m)) == (Pairs{{{0, 1}, m}, {{0, 2}, m}, {{1, 3}, m}, {{1, 5}, m}, {{2, 4}, m}}));
   CHECK_EQ(total(call(Coll::Bcast, 37, 5000)).bytes, 36u * 5000);  // any tree: P - 1 copies
+  // 5 ranks, 80 B: binomial, whose children stop at the first past the last rank (1 -> 3 only)
+  CHECK(pairs(call(Coll::Bcast, 5, 80)) == (Pairs{{{0, 1}, 80}, {{0, 2}, 80}, {{0, 4}, 80}, {{1, 3}, 80}}));
 }
 
 // Reduce at 4 ranks: 1000 B binary tree, 20 KB one chain towards the root.
@@ -170,13 +172,14 @@ TEST(tuned_reduce) {
   CHECK(pairs(call(Coll::Reduce, 4, 20000, 3)) == (Pairs{{{0, 3}, 20000}, {{1, 0}, 20000}, {{2, 1}, 20000}}));
 }
 
-// Gather and scatter at 8 ranks: binomial trees carrying whole subtrees (1 holds 1, 3, 5, 7).
+// Gather and scatter at 8 ranks: in-order binomial trees (the parent clears the lowest bit)
+// carrying whole subtrees (4 holds 4 to 7).
 TEST(tuned_gather_scatter) {
   const uint64_t m = 100;
   CHECK(pairs(call(Coll::Gather, 8, m)) ==
-        (Pairs{{{1, 0}, 4 * m}, {{2, 0}, 2 * m}, {{4, 0}, m}, {{3, 1}, 2 * m}, {{5, 1}, m}, {{6, 2}, m}, {{7, 3}, m}}));
+        (Pairs{{{1, 0}, m}, {{2, 0}, 2 * m}, {{4, 0}, 4 * m}, {{3, 2}, m}, {{5, 4}, m}, {{6, 4}, 2 * m}, {{7, 6}, m}}));
   CHECK(pairs(call(Coll::Scatter, 8, m)) ==
-        (Pairs{{{0, 1}, 4 * m}, {{0, 2}, 2 * m}, {{0, 4}, m}, {{1, 3}, 2 * m}, {{1, 5}, m}, {{2, 6}, m}, {{3, 7}, m}}));
+        (Pairs{{{0, 1}, m}, {{0, 2}, 2 * m}, {{0, 4}, 4 * m}, {{2, 3}, m}, {{4, 5}, m}, {{4, 6}, 2 * m}, {{6, 7}, m}}));
   // 4 ranks, 5000 B: linear gather (each block straight to the root)
   CHECK(pairs(call(Coll::Gather, 4, 5000, 1)) == (Pairs{{{0, 1}, 5000}, {{2, 1}, 5000}, {{3, 1}, 5000}}));
 }
@@ -221,4 +224,45 @@ TEST(tuned_barrier) {
   CHECK_EQ(total(twelve).msgs, 8u * 3 + 4 + 4);
   CHECK_EQ(pairs(twelve).count({9, 1}), 1u);
   CHECK_EQ(pairs(twelve).count({1, 9}), 1u);
+}
+
+namespace {
+// The flows of rank me's record alone.
+Pairs one(Coll c, int P, uint64_t m, int me) {
+  std::vector<Flow> out;
+  expand(CollRecord{c, kAlgLibrary, me, -1, P, m}, out);
+  return pairs(out);
+}
+}  // namespace
+
+// Reduce_scatter_block (coll_base_reduce_scatter_block.c): at 4 ranks, 100 B per rank is the
+// butterfly (half the vector to rank^1, a block to rank^2), 8 B recursive doubling (every block
+// outside the own subtree); at 5 ranks, 4 B recursive halving with rank 0 folded into rank 1,
+// which sends 2 core blocks to 3, one to 2 and rank 0's block back.
+TEST(tuned_reduce_scatter_block) {
+  CHECK(one(Coll::ReduceScatterBlock, 4, 100, 0) == (Pairs{{{0, 1}, 200}, {{0, 2}, 100}}));
+  CHECK(one(Coll::ReduceScatterBlock, 4, 8, 2) == (Pairs{{{2, 3}, 24}, {{2, 0}, 16}}));
+  CHECK(one(Coll::ReduceScatterBlock, 5, 4, 0) == (Pairs{{{0, 1}, 20}}));
+  CHECK(one(Coll::ReduceScatterBlock, 5, 4, 1) == (Pairs{{{1, 3}, 8}, {{1, 2}, 4}, {{1, 0}, 4}}));
+  CHECK_EQ(total(call(Coll::ReduceScatterBlock, 4, 0)).msgs, 0u);  // rcount 0: nothing at all
+}
+
+// Reduce_scatter: the record's whole vector; 280000 B at 4 ranks is the ring, 3 blocks to rank + 1.
+TEST(tuned_reduce_scatter) {
+  std::vector<Flow> out;
+  expand(CollRecord{Coll::ReduceScatter, kAlgLibrary, 2, -1, 4, 280000}, out);
+  CHECK_EQ(out.size(), 1u);
+  CHECK_EQ(out[0].dst, 3);
+  CHECK_EQ(out[0].bytes, 210000u);
+  CHECK_EQ(out[0].msgs, 3u);
+}
+
+// Allgatherv: the path of the record's own block. 5 ranks, 5000 B: ring (j -> j+1 -> ... 4 hops);
+// 4 ranks, 1000 B: neighbour exchange (block 1 to 0, then the pair 0-1 on to 3 and to 2).
+TEST(tuned_allgatherv) {
+  CHECK(one(Coll::Allgatherv, 5, 5000, 3) == (Pairs{{{3, 4}, 5000}, {{4, 0}, 5000}, {{0, 1}, 5000}, {{1, 2}, 5000}}));
+  CHECK(one(Coll::Allgatherv, 4, 1000, 1) == (Pairs{{{1, 0}, 1000}, {{0, 3}, 1000}, {{1, 2}, 1000}}));
+  // every block reaches every other rank once: P (P - 1) block copies
+  CHECK_EQ(total(call(Coll::Allgatherv, 6, 20000)).bytes, 30u * 20000);
+  CHECK_EQ(total(call(Coll::Allgatherv, 6, 1000)).bytes, 30u * 1000);
 }

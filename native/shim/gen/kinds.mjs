@@ -39,10 +39,10 @@ const nbProgress = (n, reqs, mode) => `sitempi::coll::nb_progress(${n}, ${reqs},
 // Collectives: bytes is an expression; root a parameter name or null.
 // `out_`: the algorithm that ran and its cross-site traffic, set by the site-aware collectives.
 function coll(bytes, root = null, extra = () => '') {
-  return (f, p) => ({
+  return (f, p, name) => ({
     pre: `MPI_Comm comm_ = ${f.v('comm')};
   sitempi::coll::Outcome out_;`,
-    post: `${extra(f, p)}call_.coll(comm_, ${root ? f.v(root) : '-1'}, ${bytes(f, p)}, out_.alg, out_.cross_msgs, out_.cross_bytes);`,
+    post: `${extra(f, p, name)}call_.coll(comm_, ${root ? f.v(root) : '-1'}, ${bytes(f, p)}, out_.alg, out_.cross_msgs, out_.cross_bytes);`,
   });
 }
 const me = 'sitempi::shim::comm_rank(comm_)';
@@ -241,16 +241,22 @@ export const kinds = {
   scan: coll((f) => tb(f.v('datatype'), f.v('count'))),
   exscan: coll((f) => tb(f.v('datatype'), f.v('count'))),
   reduce_scatter_block: coll((f) => tb(f.v('datatype'), f.v('recvcount'))),
-  // Run by the library: modelled as a reduce of the whole vector to rank 0 and a scatter from it,
-  // this rank's block arriving as a part. Site-aware: the cost model's schedule (no part).
+  // Non-blocking, run by the library (libnbc): modelled as a reduce of the whole vector to rank 0
+  // and a scatter from it, this rank's block arriving as a part. Blocking: coll/tuned's algorithm
+  // (native/core/tuned_vector.cpp); site-aware: the cost model's schedule (no part either).
   reduce_scatter: coll(
     () => 'total_',
     null,
-    (f) => `uint64_t total_ = 0;
+    (f, p, name) => `uint64_t total_ = 0;
   {
-    const int n_ = sitempi::shim::comm_size(comm_), me_ = ${me};
-    for (int j = 0; j < n_; ++j) total_ += ${tb(f.v('datatype'), `${f.v('recvcounts')}[j]`)};
-    if (me_ != 0 && out_.alg == 0) call_.part(sitempi::shim::kRolePartPull, comm_, 0, ${tb(f.v('datatype'), `${f.v('recvcounts')}[me_]`)});
+    const int n_ = sitempi::shim::comm_size(comm_);
+    for (int j = 0; j < n_; ++j) total_ += ${tb(f.v('datatype'), `${f.v('recvcounts')}[j]`)};${
+      name.startsWith('I')
+        ? `
+    const int me_ = ${me};
+    if (me_ != 0 && out_.alg == 0) call_.part(sitempi::shim::kRolePartPull, comm_, 0, ${tb(f.v('datatype'), `${f.v('recvcounts')}[me_]`)});`
+        : ''
+    }
   }
   `,
   ),
