@@ -216,6 +216,12 @@ void schedule_site(const CallShape& sh, std::vector<Flow>& out) {
 constexpr double kHeaderBytes = 100, kPerMessageS = 2e-6, kSitePhaseS = 20e-6, kCopyBps = 1e9;
 // Above this, Open MPI sends a block by rendezvous (btl_tcp_eager_limit): one more round trip.
 constexpr uint64_t kEagerLimit = 65536 - 512;
+// The model sees the WAN only. Pairwise's eager pieces cost more CPU per byte than the library's
+// rendezvous (about 15% more at the leaders on one host), and on a host short of CPU the
+// library's steps overlap more than α each: on the loaded testbed pairwise won where the model
+// gave it 2.4x and more (64 and 256 KiB: 0.54-0.90x the default) and lost by 10-20% where it gave
+// 1.4x (1 MiB). So pairwise must beat the library by this factor in the model.
+constexpr double kPairwiseMargin = 1.5;
 
 uint32_t choose_alltoall(Coll c, const Grouping& g, const CollChoice& p) {
   const uint64_t P = uint64_t(g.P);
@@ -235,8 +241,8 @@ uint32_t choose_alltoall(Coll c, const Grouping& g, const CollChoice& p) {
   // Below kAlltoallGroupMax the pairwise headers break the bytes bound (+10%): grouped.
   if (p.m < kAlltoallGroupMax) return grouped_fits ? kAlgSiteLeaders : kAlgLibrary;
   const AlltoallCosts t = alltoall_costs(g, p.m, p.alpha_s, p.bandwidth_Bps);
-  if (t.library < t.pairwise && t.library < t.grouped) return kAlgLibrary;
-  return grouped_fits && t.grouped < t.pairwise ? kAlgSiteLeaders : kAlgSitePairwise;
+  if (grouped_fits && t.grouped < t.pairwise && t.grouped < t.library) return kAlgSiteLeaders;
+  return t.pairwise * kPairwiseMargin < t.library ? kAlgSitePairwise : kAlgLibrary;
 }
 
 }  // namespace

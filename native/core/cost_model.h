@@ -82,7 +82,8 @@ bool parse_alltoall_force(const std::string& text, int& force);
 // link's bytes and headers at `bandwidth_Bps` after one latency, plus what each algorithm adds
 // (grouped: two site phases and the leaders' copies of every crossing row; pairwise: a send and
 // receive per peer; the library's pairwise exchange (Open MPI's tuned for large blocks): one step
-// per peer, each waiting a round trip when it crosses sites). Indexed by AlltoallForce.
+// per peer, each waiting a latency when it crosses sites, three above the eager limit).
+// choose_alg takes pairwise over the library only when the model gives it 1.5x.
 struct AlltoallCosts {
   double grouped = 0, pairwise = 0, library = 0;
 };
