@@ -3,12 +3,14 @@
 // and bandwidth B per direction.
 //
 // With S sites, P ranks, n_s ranks at site s, r the root's site and m the message size (per rank
-// for gather/allgather, per pair for alltoall), the payload that must cross is
+// for gather/allgather, per pair for alltoall, per rank's block for reduce_scatter), the payload
+// that must cross is
 //   Barrier 0; Bcast and Reduce (S−1)m; Allreduce 2(S−1)m; Gather (P−n_r)m;
-//   Allgather (S−1)·P·m; Alltoall Σ n_s(P−n_s)m.
+//   Allgather (S−1)·P·m; Alltoall Σ n_s(P−n_s)m; Reduce_scatter (S−1)·P·m.
 // Per directed link s→t, the least payload is
 //   Bcast r→t m; Reduce s→r m; Allreduce m/(S−1) each way (exact for S = 2: the leaders swap
 //   partial results); Gather s→r n_s·m; Allgather s→t n_s·m; Alltoall s→t n_s·n_t·m;
+//   Reduce_scatter s→t n_t·m (site s's contribution to the blocks of t's ranks, reduced in s);
 // and the time bound is α + (most loaded link's payload)/B (Barrier: α). Links of different
 // pairs and directions run in parallel, so the busiest one bounds the time.
 //
@@ -17,11 +19,21 @@
 // bytes) per MSS of payload (MSS = MTU − 52), and an MPI message header per message (Open MPI
 // ob1's match header plus the TCP BTL header, about 40 bytes; we count MPI_HDR_BYTES) for the
 // least number of messages the site-aware algorithms send (per directed link: one message for
-// Bcast/Reduce/Allreduce/Gather/Allgather/Alltoall at S = 2). ACKs in the reverse direction
+// Bcast/Reduce/Allreduce/Gather/Allgather/Alltoall/Reduce_scatter at S = 2). ACKs in the reverse direction
 // (about one 52-byte packet per two segments) are not in the bound.
 
-export type CollName = 'barrier' | 'bcast' | 'reduce' | 'allreduce' | 'gather' | 'allgather' | 'alltoall';
-export const COLLS: CollName[] = ['barrier', 'bcast', 'reduce', 'allreduce', 'gather', 'allgather', 'alltoall'];
+export type CollName =
+  'barrier' | 'bcast' | 'reduce' | 'allreduce' | 'gather' | 'allgather' | 'alltoall' | 'reduce_scatter';
+export const COLLS: CollName[] = [
+  'barrier',
+  'bcast',
+  'reduce',
+  'allreduce',
+  'gather',
+  'allgather',
+  'alltoall',
+  'reduce_scatter',
+];
 
 export const TCPIP_HDR_BYTES = 52;
 export const MPI_HDR_BYTES = 40;
@@ -81,6 +93,9 @@ export function linkPayloads(coll: CollName, m: number, rankSites: string[], roo
           break;
         case 'alltoall':
           b = ns * nt * m;
+          break;
+        case 'reduce_scatter':
+          b = nt * m;
           break;
       }
       out.set(`${s}>${t}`, b);

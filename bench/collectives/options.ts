@@ -58,7 +58,7 @@ export function parseLayout(layout: string): { nodes: number; slots: number } {
 
 const USAGE = `usage: node dist/bench/collectives/run.js [--quick] [--out DIR]
   [--configs 8x1/contiguous,8x1/interleaved,2x4/contiguous,2x4/interleaved]
-  [--modes default,han,sitempi] [--colls barrier,bcast,reduce,allreduce,gather,allgather,alltoall]
+  [--modes default,han,sitempi] [--colls barrier,bcast,reduce,allreduce,gather,allgather,alltoall,reduce_scatter]
   [--sizes 8,64,512,4k,16k,64k,256k,1m,4m] [--reps N] [--iters N] [--min-iters N] [--warmup N]
   [--budget-ms MS] [--max-point-ms MS] [--count N] [--count-budget-ms MS] [--rtt-ms MS] [--bandwidth 1gbit]
   [--state-dir DIR] [--prefix P] [--mgmt-subnet CIDR] [--data-subnet CIDR] [--keep-up]

@@ -36,10 +36,11 @@
  *
  * Buffers follow each collective's semantics, for message size m:
  *   Bcast m; Reduce/Allreduce m bytes of MPI_INT (m/4 ints, MPI_SUM); Gather/Allgather m per rank
- *   (receive buffer P*m); Alltoall m per pair (send and receive buffers P*m); Barrier no data.
+ *   (receive buffer P*m); Alltoall m per pair (send and receive buffers P*m); Reduce_scatter_block
+ *   m bytes of MPI_INT per rank's block (send buffer P*m, MPI_SUM); Barrier no data.
  *   Roots are rank 0.
  *
- * Usage: osu_coll [--colls barrier,bcast,reduce,allreduce,gather,allgather,alltoall]
+ * Usage: osu_coll [--colls barrier,bcast,reduce,allreduce,gather,allgather,alltoall,reduce_scatter]
  *                 [--sizes 8,64,4k,1m | --min 8 --max 4m --factor 4]
  *                 [--warmup 2] [--iters 20] [--min-iters 3] [--budget-ms 800] [--max-point-ms 0]
  *                 [--sync auto|global|barrier] [--sync-dir DIR --count 4 [--count-budget-ms 400]]
@@ -58,8 +59,9 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { C_BARRIER, C_BCAST, C_REDUCE, C_ALLREDUCE, C_GATHER, C_ALLGATHER, C_ALLTOALL, C_COUNT };
-static const char *coll_names[C_COUNT] = {"barrier", "bcast", "reduce", "allreduce", "gather", "allgather", "alltoall"};
+enum { C_BARRIER, C_BCAST, C_REDUCE, C_ALLREDUCE, C_GATHER, C_ALLGATHER, C_ALLTOALL, C_REDUCE_SCATTER, C_COUNT };
+static const char *coll_names[C_COUNT] = {"barrier", "bcast",     "reduce",   "allreduce",
+                                          "gather",  "allgather", "alltoall", "reduce_scatter"};
 
 static int rank, nprocs;
 
@@ -256,6 +258,7 @@ static size_t buffer_need(int c, long m) {
     case C_GATHER:
     case C_ALLGATHER:
     case C_ALLTOALL:
+    case C_REDUCE_SCATTER:
       return (size_t)m * (size_t)nprocs;
     case C_BARRIER:
       return 16;
@@ -282,6 +285,8 @@ static int call(int c, long m) {
       return MPI_Allgather(sbuf, (int)m, MPI_BYTE, rbuf, (int)m, MPI_BYTE, MPI_COMM_WORLD);
     case C_ALLTOALL:
       return MPI_Alltoall(sbuf, (int)m, MPI_BYTE, rbuf, (int)m, MPI_BYTE, MPI_COMM_WORLD);
+    case C_REDUCE_SCATTER:
+      return MPI_Reduce_scatter_block(sbuf, rbuf, ints, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
   }
   return MPI_ERR_OTHER;
 }
@@ -338,6 +343,15 @@ static int check_once(int c, long m) {
       for (size_t s = 0; s < P && ok; s++)
         for (long i = 0; i < m && ok; i++) ok = rbuf[s * (size_t)m + (size_t)i] == (char)((long)s * 13 + rank * 5 + i);
       break;
+    case C_REDUCE_SCATTER: { /* element k of the vector from rank q: q * 1000 + k; my block starts at rank * ints */
+      int *s = (int *)sbuf, *r = (int *)rbuf;
+      for (size_t k = 0; k < P * (size_t)ints; k++) s[k] = rank * 1000 + (int)k;
+      for (int i = 0; i < ints; i++) r[i] = -1;
+      MPI_Reduce_scatter_block(s, r, ints, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+      long base = 1000L * (long)nprocs * (nprocs - 1) / 2;
+      for (int i = 0; i < ints && ok; i++) ok = r[i] == (int)(base + (long)nprocs * ((long)rank * ints + i));
+      break;
+    }
   }
   return ok;
 }

@@ -81,7 +81,7 @@ export function renderSvg(res: BenchResults): string {
   );
   o.push(
     `<text x="10" y="37" fill="#444">${esc(
-      `${m.startedAt.slice(0, 16).replace('T', ' ')} · ${m.openmpi} · ${m.quick ? 'quick run · ' : ''}x: bytes per rank (gather/allgather) or per pair (alltoall); lower is better`,
+      `${m.startedAt.slice(0, 16).replace('T', ' ')} · ${m.openmpi} · ${m.quick ? 'quick run · ' : ''}x: bytes per rank (gather/allgather; reduce_scatter: per rank's block) or per pair (alltoall); lower is better`,
     )}</text>`,
   );
   // Legend.

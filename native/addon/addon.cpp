@@ -108,7 +108,7 @@ bool Bool(const Napi::Object& o, const char* k, bool fallback) {
 }
 
 // predictCollective({ coll, siteOf, root?, m?, blocks?, matrix?, elems?, commutative?, alg?,
-//                     rsagMin? | alphaUs?, bandwidthMbps? })
+//                     rsagMin? | alphaUs?, bandwidthMbps?, alltoall? })
 //   -> { alg, crossMsgs: number[], crossBytes: number[] }   (per communicator rank)
 // The algorithm the shim chooses for the call (unless alg is given) and what each rank sends to
 // other sites in it: the cost model's prediction of the shim's Record.cross_msgs / cross_bytes.
@@ -128,12 +128,12 @@ Napi::Value PredictCollective(const Napi::CallbackInfo& info) {
   ch.elems = o.Has("elems") ? U64(o, "elems") : ch.m;
   ch.commutative = Bool(o, "commutative", true);
   ch.variable = !blocks.empty() || !matrix.empty();
-  if (o.Has("rsagMin"))
-    ch.rsag_min = U64(o, "rsagMin");
-  else
-    ch.rsag_min =
-        sitempi::core::rsag_threshold(g.S, (o.Has("alphaUs") ? double(U64(o, "alphaUs")) : 5000.0) * 1e-6,
-                                      (o.Has("bandwidthMbps") ? double(U64(o, "bandwidthMbps")) : 1000.0) * 1e6 / 8);
+  // A key given as undefined ({ alphaUs: opts.alphaUs }) means the shim's default.
+  auto given = [&](const char* k) { return o.Has(k) && !o.Get(k).IsUndefined(); };
+  ch.alpha_s = (given("alphaUs") ? double(U64(o, "alphaUs")) : 5000.0) * 1e-6;
+  ch.bandwidth_Bps = (given("bandwidthMbps") ? double(U64(o, "bandwidthMbps")) : 1000.0) * 1e6 / 8;
+  ch.rsag_min = given("rsagMin") ? U64(o, "rsagMin") : sitempi::core::rsag_threshold(g.S, ch.alpha_s, ch.bandwidth_Bps);
+  ch.alltoall = given("alltoall") ? int(U64(o, "alltoall")) : sitempi::core::kAlltoallAuto;
   const uint32_t alg = o.Has("alg") ? uint32_t(U64(o, "alg")) : sitempi::core::choose_alg(coll, g, ch);
   sitempi::core::CallShape sh;
   sh.coll = coll;

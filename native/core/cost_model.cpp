@@ -1,5 +1,6 @@
 #include "cost_model.h"
 
+#include <algorithm>
 #include <climits>
 
 #include "sites.h"
@@ -178,6 +179,12 @@ void schedule_site(const CallShape& sh, std::vector<Flow>& out) {
     case Coll::Alltoall:
     case Coll::Alltoallv: {  // rows to leaders, per-destination-site blocks between leaders, columns out
       auto M = [&](int i, int j) -> uint64_t { return sh.matrix ? sh.matrix[size_t(i) * size_t(P) + size_t(j)] : m; };
+      if (sh.alg == kAlgSitePairwise) {  // each block straight to its rank
+        for (int i = 0; i < P; ++i)
+          for (int j = 0; j < P; ++j)
+            if (M(i, j)) add(out, i, j, M(i, j), 1);
+        break;
+      }
       for (int i = 0; i < P; ++i) {
         if (i == L(site(i))) continue;
         uint64_t row = 0, col = 0;
@@ -203,7 +210,81 @@ void schedule_site(const CallShape& sh, std::vector<Flow>& out) {
   }
 }
 
+// Constants of alltoall_costs: MPI and TCP/IP headers per message, the CPU of one more message
+// to post and complete, a site-local phase (a Gatherv or Scatterv over the site), and the rate at
+// which a leader copies (pack, unpack) on a host its ranks share.
+constexpr double kHeaderBytes = 100, kPerMessageS = 2e-6, kSitePhaseS = 20e-6, kCopyBps = 1e9;
+// Above this, Open MPI sends a block by rendezvous (btl_tcp_eager_limit): one more round trip.
+constexpr uint64_t kEagerLimit = 65536 - 512;
+// The model sees the WAN only. Pairwise's eager pieces cost more CPU per byte than the library's
+// rendezvous (about 15% more at the leaders on one host), and on a host short of CPU the
+// library's steps overlap more than α each: on the loaded testbed pairwise won where the model
+// gave it 2.4x and more (64 and 256 KiB: 0.54-0.90x the default) and lost by 10-20% where it gave
+// 1.4x (1 MiB). So pairwise must beat the library by this factor in the model.
+constexpr double kPairwiseMargin = 1.5;
+
+uint32_t choose_alltoall(Coll c, const Grouping& g, const CollChoice& p) {
+  const uint64_t P = uint64_t(g.P);
+  const bool grouped_fits = c == Coll::Alltoallv || (p.m && P * P * p.m <= uint64_t(INT_MAX));
+  switch (p.alltoall) {
+    case kAlltoallGrouped:
+      return grouped_fits ? kAlgSiteLeaders : kAlgLibrary;
+    case kAlltoallPairwise:
+      return kAlgSitePairwise;
+    case kAlltoallLibrary:
+      return kAlgLibrary;
+    default:
+      break;
+  }
+  if (c == Coll::Alltoallv) return kAlgSiteLeaders;  // sizes unknown here: bytes first
+  if (!p.m) return kAlgLibrary;
+  // Below kAlltoallGroupMax the pairwise headers break the bytes bound (+10%): grouped.
+  if (p.m < kAlltoallGroupMax) return grouped_fits ? kAlgSiteLeaders : kAlgLibrary;
+  const AlltoallCosts t = alltoall_costs(g, p.m, p.alpha_s, p.bandwidth_Bps);
+  if (grouped_fits && t.grouped < t.pairwise && t.grouped < t.library) return kAlgSiteLeaders;
+  return t.pairwise * kPairwiseMargin < t.library ? kAlgSitePairwise : kAlgLibrary;
+}
+
 }  // namespace
+
+bool parse_alltoall_force(const std::string& text, int& force) {
+  force = kAlltoallAuto;
+  if (text.empty() || text == "auto") return true;
+  if (text == "grouped")
+    force = kAlltoallGrouped;
+  else if (text == "pairwise")
+    force = kAlltoallPairwise;
+  else if (text == "library")
+    force = kAlltoallLibrary;
+  else
+    return false;
+  return true;
+}
+
+AlltoallCosts alltoall_costs(const Grouping& g, uint64_t m, double alpha_s, double bandwidth_Bps) {
+  AlltoallCosts t;
+  const double B = bandwidth_Bps > 0 ? bandwidth_Bps : 1;
+  double link_bytes = 0, link_msgs = 0;  // the busiest directed site link: payload, messages
+  int n_max = 0, n_min = g.P;
+  for (int s = 0; s < g.S; ++s) {
+    n_max = std::max(n_max, g.count(s));
+    n_min = std::min(n_min, g.count(s));
+    for (int u = 0; u < g.S; ++u)
+      if (u != s && double(g.count(s)) * g.count(u) * double(m) > link_bytes) {
+        link_bytes = double(g.count(s)) * g.count(u) * double(m);
+        link_msgs = double(g.count(s)) * g.count(u);
+      }
+  }
+  const double P = double(g.P), wire = link_bytes / B;
+  t.grouped = alpha_s + (wire + kHeaderBytes / B) + 2 * kSitePhaseS + 4 * double(n_max) * P * double(m) / kCopyBps;
+  t.pairwise = alpha_s + wire + link_msgs * kHeaderBytes / B + (P - 1) * kPerMessageS;
+  // Steps of the library's exchange that cross sites, for the rank of the smallest site (the
+  // last to finish): one per peer of another site. An eager step waits one latency, a
+  // rendezvous step (above the eager limit) three.
+  const double crossing = P - double(n_min), latencies = m > kEagerLimit ? 3 : 1;
+  t.library = crossing * latencies * alpha_s + wire + link_msgs * kHeaderBytes / B;
+  return t;
+}
 
 uint64_t rsag_threshold(int S, double alpha_s, double bandwidth_Bps) {
   if (S <= 2) return ~0ull;
@@ -226,11 +307,11 @@ uint32_t choose_alg(Coll c, const Grouping& g, const CollChoice& p) {
     case Coll::Allgather:
       return p.m && P * p.m <= uint64_t(INT_MAX) ? kAlgSiteLeaders : kAlgLibrary;
     case Coll::Alltoall:
-      return p.m && p.m < kAlltoallGroupMax && P * P * p.m <= uint64_t(INT_MAX) ? kAlgSiteLeaders : kAlgLibrary;
+    case Coll::Alltoallv:
+      return choose_alltoall(c, g, p);
     case Coll::Gatherv:
     case Coll::Scatterv:
     case Coll::Allgatherv:
-    case Coll::Alltoallv:
       return kAlgSiteLeaders;
     case Coll::ReduceScatter:
     case Coll::ReduceScatterBlock:  // p.elems: the whole vector (every rank's block)

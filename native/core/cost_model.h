@@ -3,6 +3,7 @@
 // collective records into pairwise traffic), so predictions and behaviour share one definition.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "facts.h"
@@ -18,8 +19,9 @@ namespace sitempi::core {
 // site-aware algorithms (native/shim/coll/, docs/sites.md), whose flows `schedule` below describes exactly.
 enum Alg : uint32_t {
   kAlgLibrary = 0,
-  kAlgSiteLeaders = 1,  // hierarchical: site phase, leaders (or root) across sites, site phase
-  kAlgSiteRsAg = 2,     // allreduce, 3+ sites, large m: leaders reduce-scatter + allgather
+  kAlgSiteLeaders = 1,   // hierarchical: site phase, leaders (or root) across sites, site phase
+  kAlgSiteRsAg = 2,      // allreduce, 3+ sites, large m: leaders reduce-scatter + allgather
+  kAlgSitePairwise = 3,  // alltoall(v): every block straight to its rank, the other sites' first
 };
 
 // One flow between communicator ranks.
@@ -68,15 +70,33 @@ uint64_t rsag_threshold(int S, double alpha_s, double bandwidth_Bps);
 // Σ n_s(P−n_s)m either way). It pays while the headers of the pairwise exchange's messages (about
 // 100 B of TCP/IP and MPI headers each, bench/results/collectives.md) add more than ~10% to the
 // crossing bytes, i.e. below about 1 KiB per pair; above that the leaders' copies only add time.
-// The v-variant cannot choose by size (each rank knows only its own counts): always grouped.
+// The v-variant cannot choose by size (each rank knows only its own counts): grouped unless forced.
 constexpr uint64_t kAlltoallGroupMax = 1024;
 
+// SITEMPI_COLL_ALLTOALL: the cost model's choice, or one algorithm forced (tests, measurements).
+enum AlltoallForce : int { kAlltoallAuto = 0, kAlltoallGrouped = 1, kAlltoallPairwise = 2, kAlltoallLibrary = 3 };
+// "" or "auto", "grouped", "pairwise", "library" (case-sensitive); false (and auto) otherwise.
+bool parse_alltoall_force(const std::string& text, int& force);
+
+// Modelled time (seconds) of one Alltoall of m bytes per pair, per algorithm: the busiest site
+// link's bytes and headers at `bandwidth_Bps` after one latency, plus what each algorithm adds
+// (grouped: two site phases and the leaders' copies of every crossing row; pairwise: a send and
+// receive per peer; the library's pairwise exchange (Open MPI's tuned for large blocks): one step
+// per peer, each waiting a latency when it crosses sites, three above the eager limit).
+// choose_alg takes pairwise over the library only when the model gives it 1.5x.
+struct AlltoallCosts {
+  double grouped = 0, pairwise = 0, library = 0;
+};
+AlltoallCosts alltoall_costs(const Grouping& g, uint64_t m, double alpha_s, double bandwidth_Bps);
+
 struct CollChoice {
-  uint64_t m = 0;             // uniform collectives: bytes per rank (alltoall: per pair); v: ignored
-  uint64_t elems = 0;         // reductions: element count (reduce-scatter: of the whole vector)
-  bool commutative = true;    // reductions
-  bool variable = false;      // v-variant (sizes differ per rank: never short-circuited on m)
-  uint64_t rsag_min = ~0ull;  // m* for this S (rsag_threshold)
+  uint64_t m = 0;                // uniform collectives: bytes per rank (alltoall: per pair); v: ignored
+  uint64_t elems = 0;            // reductions: element count (reduce-scatter: of the whole vector)
+  bool commutative = true;       // reductions
+  bool variable = false;         // v-variant (sizes differ per rank: never short-circuited on m)
+  uint64_t rsag_min = ~0ull;     // m* for this S (rsag_threshold)
+  int alltoall = kAlltoallAuto;  // AlltoallForce
+  double alpha_s = 0.005, bandwidth_Bps = 125e6;  // the WAN the choices assume
 };
 // The algorithm every rank of a communicator runs for a call: a function of values that all ranks
 // agree on (grouping, uniform sizes, op commutativity), so all choose the same. 0: PMPI.

@@ -67,6 +67,8 @@ Config Config::from_env() {
   c.coll_chunk_bytes = env_u32("SITEMPI_COLL_CHUNK_BYTES", c.coll_chunk_bytes, 0, 1u << 30);
   c.coll_segment_bytes = env_u32("SITEMPI_COLL_SEGMENT_BYTES", c.coll_segment_bytes, 0, 1u << 30);
   c.coll_nonblocking = env_flag("SITEMPI_COLL_NONBLOCKING");
+  c.coll_packed = env_flag("SITEMPI_COLL_PACKED");
+  c.coll_alltoall = env("SITEMPI_COLL_ALLTOALL");
   c.coll_bandwidth_mbps = env_u32("SITEMPI_COLL_BANDWIDTH_MBPS", c.coll_bandwidth_mbps, 1, 100000000);
   c.checkpoint_every = env_u32("SITEMPI_CHECKPOINT_EVERY", c.checkpoint_every, 0, 1u << 20);
   return c;

@@ -35,6 +35,12 @@ struct Config {
   // SITEMPI_COLL_SEGMENT_BYTES: large collectives run their phases on segments this large, so
   // that the site-local phases of one segment overlap the WAN transfer of another (0: whole).
   uint32_t coll_segment_bytes = 262144;
+  // SITEMPI_COLL_PACKED=1: Allgather(v) packs and unpacks at the leaders even for large blocks
+  // (the former path, kept to measure the in-place one against it).
+  bool coll_packed = false;
+  // SITEMPI_COLL_ALLTOALL: auto (the cost model's choice), grouped, pairwise or library: forces
+  // Alltoall(v)'s algorithm (docs/sites.md).
+  std::string coll_alltoall;
   // SITEMPI_COLL_NONBLOCKING=1: Iallreduce and Ibcast site-aware too. Off by default: their steps
   // advance only inside MPI_Test*/MPI_Wait*, so a program whose peer blocks in another call first
   // (valid MPI) would stall; the same on every rank.

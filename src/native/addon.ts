@@ -48,6 +48,8 @@ export interface CollPrediction {
   bandwidthMbps?: number;
   /** force an algorithm instead of the one the shim would choose */
   alg?: number;
+  /** SITEMPI_COLL_ALLTOALL as the shim parsed it: 0 auto, 1 grouped, 2 pairwise, 3 library */
+  alltoall?: number;
 }
 
 export interface NativeAddon {

@@ -29,7 +29,8 @@ describe('lower bounds (docs/architecture.md, 2 sites × 4 ranks)', () => {
     expect(bytes('gather')).toBe(4 * m); // (P−n_r)m
     expect(bytes('allgather')).toBe(8 * m); // (S−1)·P·m
     expect(bytes('alltoall')).toBe(32 * m); // Σ n_s(P−n_s)m
-    for (const c of ['bcast', 'reduce', 'allreduce', 'gather', 'allgather', 'alltoall'] as const) {
+    expect(bytes('reduce_scatter')).toBe(8 * m); // (S−1)·P·m
+    for (const c of ['bcast', 'reduce', 'allreduce', 'gather', 'allgather', 'alltoall', 'reduce_scatter'] as const) {
       expect(bytes(c, interleaved)).toBe(bytes(c)); // placement changes who, not how much
     }
   });
@@ -43,6 +44,10 @@ describe('lower bounds (docs/architecture.md, 2 sites × 4 ranks)', () => {
     const l = linkPayloads('gather', 10, contiguous);
     expect(l.get('B>A')).toBe(40);
     expect(l.get('A>B')).toBe(0);
+    // Reduce_scatter: each site sends the other its ranks' blocks, reduced over the site.
+    const rs = linkPayloads('reduce_scatter', 10, ['A', 'A', 'A', 'B', 'B', 'B', 'B', 'B']);
+    expect(rs.get('A>B')).toBe(50);
+    expect(rs.get('B>A')).toBe(30);
   });
 
   it('adds one TCP/IP header per MSS and an MPI header per message', () => {

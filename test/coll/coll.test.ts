@@ -7,52 +7,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileMpi, mpirun, tempDir } from '../helpers/mpi.js';
-import { addon, checkJob } from './predict.js';
+import { addon } from './predict.js';
 import { collRecords, COVERED_FNS, decodeStream, familyOf, readJob } from './records.js';
-
-const program = compileMpi('test/coll/programs/coll_check.c');
-
-interface Scenario {
-  name: string;
-  np: number;
-  sites: string;
-  env?: Record<string, string>;
-  alphaUs?: number;
-  /** sites of the world (null: the shim must not use any) */
-  expectSites: number;
-  mode?: 'quick' | 'full';
-  enabled?: (family: string, fn: string) => boolean;
-}
-
-async function runScenario(s: Scenario) {
-  const dir = tempDir('coll');
-  const env: Record<string, string> = {
-    SITEMPI_OUTPUT_DIR: dir,
-    SITEMPI_COLL_NONBLOCKING: '1', // the grid covers the site-aware Iallreduce and Ibcast too
-    ...(s.sites ? { SITEMPI_SITES: s.sites } : {}),
-    ...(s.env ?? {}),
-  };
-  if (s.alphaUs !== undefined) env.SITEMPI_COLL_ALPHA_US = String(s.alphaUs);
-  const r = await mpirun({
-    np: s.np,
-    program,
-    args: [dir, ...(s.mode === 'quick' ? ['quick'] : [])],
-    env,
-    timeoutMs: 240_000,
-  });
-  expect(r.stderr).not.toMatch(/MISMATCH|rejected/);
-  expect(r.code).toBe(0);
-  const m = /coll_check rank 0: (\d+) calls, (\d+) errors/.exec(r.stdout);
-  expect(m, r.stdout + r.stderr).not.toBeNull();
-  expect(Number(m![2])).toBe(0);
-  expect(Number(m![1])).toBeGreaterThan(1000);
-  const job = readJob(dir);
-  expect(job.size).toBe(s.np);
-  const worldSiteOf = s.sites ? addon.parseSites(s.sites, s.np).siteOf : null;
-  const res = checkJob(job, dir, worldSiteOf, { alphaUs: s.alphaUs, enabled: s.enabled });
-  fs.rmSync(dir, { recursive: true, force: true });
-  return { res, calls: Number(m![1]) };
-}
+import { runScenario, type Scenario } from './scenario.js';
 
 const twoSites: Scenario[] = [
   { name: 'contiguous halves, 8 ranks', np: 8, sites: 'A:0-3;B:4-7', expectSites: 2 },
@@ -117,6 +74,7 @@ describe('site-aware collectives: results, counters, lower bounds', () => {
         expect(res.siteAware).toBeGreaterThan(res.calls / 4);
         expect(res.boundChecked).toBeGreaterThan(100);
         for (const fn of COVERED_FNS) expect([...(res.algs.get(fn) ?? [])], fn).toContain(1);
+        expect([...res.algs.get('Alltoall')!]).toContain(3); // pairwise for blocks from 1 KiB
         if (s.expectSites > 2) {
           expect([...res.algs.get('Allreduce')!]).toContain(2); // RS+AG ran
           expect([...res.algs.get('Iallreduce')!]).toContain(2);

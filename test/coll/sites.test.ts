@@ -99,14 +99,21 @@ describe('algorithm choice and predictions', () => {
     expect(a2a.crossBytes).toEqual([160, 160, 0, 0, 0, 0, 0, 0]);
   });
 
-  it('groups Alltoall only while blocks are under 1 KiB per pair (it saves messages, not bytes)', () => {
+  it('groups Alltoall only while blocks are under 1 KiB per pair (it saves messages, not bytes), then pairwise', () => {
     const grouped = P('Alltoall', { siteOf: inter, m: 1023 }),
       pairwise = P('Alltoall', { siteOf: inter, m: 1024 });
     expect(grouped.alg).toBe(1);
     expect(grouped.crossMsgs.reduce((a, b) => a + b)).toBe(2); // S(S-1)
-    expect(pairwise.alg).toBe(0); // the library's pairwise exchange: the same bytes, no leader copies
+    // the site-aware pairwise exchange: the same bytes, no leader copies, one message per pair
+    expect(pairwise.alg).toBe(3);
+    expect(pairwise.crossMsgs).toEqual(Array(8).fill(4));
+    expect(pairwise.crossBytes.reduce((a, b) => a + b)).toBe(32 * 1024);
     expect(P('Alltoall', { siteOf: three, m: 1023 }).alg).toBe(1);
-    expect(P('Alltoall', { siteOf: three, m: 4096 }).alg).toBe(0);
+    expect(P('Alltoall', { siteOf: three, m: 4096 }).alg).toBe(3);
+    // forced (SITEMPI_COLL_ALLTOALL), and on a LAN-like link the library keeps large blocks
+    expect(P('Alltoall', { siteOf: inter, m: 4096, alltoall: 1 }).alg).toBe(1);
+    expect(P('Alltoall', { siteOf: inter, m: 10, alltoall: 3 }).alg).toBe(0);
+    expect(P('Alltoall', { siteOf: inter, m: 1 << 20, alphaUs: 1, bandwidthMbps: 10000 }).alg).toBe(0);
     // Alltoallv: a rank knows only its own counts, so every size is grouped
     const matrix = Array.from({ length: 64 }, () => 1 << 20);
     expect(P('Alltoallv', { siteOf: inter, matrix }).alg).toBe(1);

@@ -120,6 +120,10 @@ TEST(cost_site_schedules_meet_the_crossing_bounds) {
     CHECK_EQ(crossing(Coll::Allgather, kAlgSiteLeaders).cross_bytes, uint64_t(S - 1) * uint64_t(P) * m);
     CHECK_EQ(crossing(Coll::Alltoall, kAlgSiteLeaders).cross_bytes, sum_ns * m);
     CHECK_EQ(crossing(Coll::Alltoall, kAlgSiteLeaders).cross_msgs, uint64_t(S * (S - 1)));
+    // Pairwise: the same bytes, one message per pair of ranks on different sites.
+    CHECK_EQ(crossing(Coll::Alltoall, kAlgSitePairwise).cross_bytes, sum_ns * m);
+    CHECK_EQ(crossing(Coll::Alltoall, kAlgSitePairwise).cross_msgs, sum_ns);
+    CHECK_EQ(crossing(Coll::Alltoall, kAlgSitePairwise).bytes, uint64_t(P) * uint64_t(P - 1) * m);
     CHECK_EQ(crossing(Coll::Barrier, kAlgSiteLeaders).cross_bytes, 0u);
     // Allreduce: leaders exchange partials (S(S-1)m) or reduce-scatter + allgather (2(S-1)m).
     CHECK_EQ(crossing(Coll::Allreduce, kAlgSiteLeaders).cross_bytes, uint64_t(S * (S - 1)) * m);
@@ -188,9 +192,50 @@ TEST(cost_choose_alg) {
   CHECK_EQ(choose_alg(Coll::Allreduce, group_sites(interleaved, 4), p), uint32_t(kAlgLibrary));
   p.commutative = true;
   p.m = kAlltoallGroupMax;  // grouping an alltoall pays only for small blocks
-  CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(two, 4), p), uint32_t(kAlgLibrary));
+  CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(two, 4), p), uint32_t(kAlgSitePairwise));
   p.m = kAlltoallGroupMax - 1;
   CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(two, 4), p), uint32_t(kAlgSiteLeaders));
+  CHECK_EQ(choose_alg(Coll::Alltoallv, group_sites(two, 4), p), uint32_t(kAlgSiteLeaders));
+  p.alltoall = kAlltoallPairwise;  // SITEMPI_COLL_ALLTOALL forces one, for every size
+  CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(two, 4), p), uint32_t(kAlgSitePairwise));
+  CHECK_EQ(choose_alg(Coll::Alltoallv, group_sites(two, 4), p), uint32_t(kAlgSitePairwise));
+  p.alltoall = kAlltoallLibrary;
+  CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(two, 4), p), uint32_t(kAlgLibrary));
+  p.alltoall = kAlltoallGrouped;
+  p.m = 1 << 20;
+  CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(two, 4), p), uint32_t(kAlgSiteLeaders));
+  p.alltoall = kAlltoallAuto;
+  // Blocks over a WAN: pairwise while the library's exchange would spend most of its time waiting
+  // a latency per crossing step (grouping copies every row twice at the leaders); the library
+  // once the wire time dominates and pairwise is no longer 1.5x better in the model.
+  const int32_t inter8[8] = {0, 1, 0, 1, 0, 1, 0, 1};
+  for (uint64_t m : {uint64_t(4096), uint64_t(65536), uint64_t(262144)}) {
+    p.m = m;
+    CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(two, 4), p), uint32_t(kAlgSitePairwise));
+    CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(inter8, 8), p), uint32_t(kAlgSitePairwise));
+    const AlltoallCosts t = alltoall_costs(group_sites(inter8, 8), m, 0.005, 125e6);
+    CHECK(t.pairwise < t.library && t.pairwise < t.grouped);
+  }
+  for (uint64_t m : {uint64_t(1) << 20, uint64_t(4) << 20}) {
+    p.m = m;
+    CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(inter8, 8), p), uint32_t(kAlgLibrary));
+  }
+  // Uneven sites: the lone rank's exchange crosses at every step.
+  const int32_t lone[4] = {0, 1, 1, 1};
+  p.m = 12000;
+  CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(lone, 4), p), uint32_t(kAlgSitePairwise));
+  // On a LAN-like link (1 us) the library's steps cost nothing more: it keeps the call.
+  p.alpha_s = 1e-6;
+  p.bandwidth_Bps = 1.25e9;
+  p.m = 1 << 20;
+  CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(interleaved, 4), p), uint32_t(kAlgLibrary));
+  p.alpha_s = 0.005;
+  p.bandwidth_Bps = 125e6;
+  int force = -1;
+  CHECK(parse_alltoall_force("", force) && force == kAlltoallAuto);
+  CHECK(parse_alltoall_force("pairwise", force) && force == kAlltoallPairwise);
+  CHECK(parse_alltoall_force("library", force) && force == kAlltoallLibrary);
+  CHECK(!parse_alltoall_force("Pairwise", force) && force == kAlltoallAuto);
   p.m = 1 << 20;
   p.elems = p.m / 4;
   p.rsag_min = rsag_threshold(3, 0.005, 125e6);

@@ -1,23 +1,37 @@
-// Allgather(v): site gather of packed blocks at the leader, leaders send their site's blocks to
-// every other leader (each block crosses once per other site: (S-1) P m for Allgather, the lower
-// bound), site broadcast of the whole packed vector, everyone unpacks. Large calls (coll/segments.h)
-// broadcast the site's own blocks while the other sites' cross, and then those in segments as
-// they arrive.
+// Allgather(v): site gather at the leader, leaders send their site's blocks to every other leader
+// (each block crosses once per other site: (S-1) P m for Allgather, the lower bound), site
+// broadcast of what arrived. Large calls (coll/segments.h) broadcast the site's own blocks while
+// the other sites' cross, and then those in segments as they arrive.
+// Two ways to hold the blocks, one message structure:
+// - in place (blocks of at least kInPlaceMinAvg bytes on average): every phase works on the
+//   application's receive buffer itself (or, on a rank whose receive type is not one run of bytes,
+//   a buffer in rank order unpacked once at the end); blocks cross as runs of ranks that are
+//   consecutive in the communicator and in one site, and site broadcasts cover them with an
+//   hindexed datatype, so nothing is packed or copied at the leaders;
+// - packed (small blocks, or SITEMPI_COLL_PACKED=1): blocks packed site by site, one message per
+//   site pair whatever the placement, everyone unpacks the whole vector.
+#include <algorithm>
+#include <climits>
+
 #include "coll/common.h"
 #include "coll/segments.h"
 
 namespace sitempi::coll {
 
-int allgather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, const int* rcounts,
-                   const int* displs, MPI_Datatype recvtype) {
+namespace {
+
+// Runs at the leaders cost one MPI header each on the WAN (interleaved sites: one per block);
+// below this average block size that is more than ~2% of the bytes and the packed path sends one.
+constexpr uint64_t kInPlaceMinAvg = 4096;
+
+int allgather_packed(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf,
+                     const int* rcounts, const int* displs, MPI_Datatype recvtype, const std::vector<uint64_t>& block) {
   SiteCache& c = x.c();
   const core::Grouping& g = x.g();
   const int me = x.me(), s = x.site(), S = g.S;
   const bool alone = g.count(s) == 1;
   const bool in_place = sendbuf == MPI_IN_PLACE;
   const TypeInfo rt(recvtype);
-  std::vector<uint64_t> block(static_cast<size_t>(g.P));
-  for (int j = 0; j < g.P; ++j) block[size_t(j)] = rt.bytes(rcounts[j]);
   const SiteLayout lay(g, block);
   const int total = int(lay.total);
   std::vector<char> buf(lay.total + 1);
@@ -83,6 +97,171 @@ int allgather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype send
     SITEMPI_RC(x.waitall());
   }
   return unpack_blocks(buf.data(), total, lay, recvbuf, rcounts, displs, recvtype, in_place ? me : -1, c.priv);
+}
+
+// A run of bytes of the view: part of a site's blocks.
+struct Piece {
+  uint64_t off, len;
+};
+
+// Site u's blocks as one stream (its runs of consecutive comm ranks, in rank order), cut like a
+// packed site block (coll/segments.h): the pieces of the view each segment covers. Depends on
+// the block sizes and the grouping only: the same on every rank.
+std::vector<std::vector<Piece>> site_segments(const core::Grouping& g, int u, const std::vector<uint64_t>& off,
+                                              const std::vector<uint64_t>& block, bool cut) {
+  std::vector<Piece> runs;  // the site's runs in the view, in stream order
+  uint64_t total = 0;
+  for (int k = 0; k < g.count(u); ++k) {
+    const int j = g.of(u)[k];
+    total += block[size_t(j)];
+    if (k > 0 && g.of(u)[k - 1] == j - 1)
+      runs.back().len += block[size_t(j)];
+    else
+      runs.push_back(Piece{off[size_t(j)], block[size_t(j)]});
+  }
+  const Segments sg(int(total), 1, cut);
+  std::vector<std::vector<Piece>> out(static_cast<size_t>(sg.n));
+  size_t r = 0;
+  uint64_t r_start = 0;  // stream offset of runs[r]
+  for (int k = 0; k < sg.n; ++k) {
+    uint64_t a = uint64_t(sg.first(k));
+    const uint64_t b = a + uint64_t(sg.size(k));
+    while (a < b) {
+      while (r_start + runs[r].len <= a) r_start += runs[r++].len;
+      const uint64_t end = std::min(b, r_start + runs[r].len);
+      out[size_t(k)].push_back(Piece{runs[r].off + (a - r_start), end - a});
+      a = end;
+    }
+  }
+  return out;
+}
+
+// One site broadcast of the pieces, in place: a byte run, or an hindexed datatype over them.
+int bcast_pieces(char* view, const std::vector<Piece>& pieces, MPI_Comm comm) {
+  if (pieces.empty()) return MPI_SUCCESS;
+  if (pieces.size() == 1) return PMPI_Bcast(view + pieces[0].off, int(pieces[0].len), MPI_BYTE, 0, comm);
+  std::vector<int> lens;
+  std::vector<MPI_Aint> displs;
+  for (const Piece& p : pieces) {
+    lens.push_back(int(p.len));
+    displs.push_back(MPI_Aint(p.off));
+  }
+  MPI_Datatype t;
+  SITEMPI_RC(PMPI_Type_create_hindexed(int(pieces.size()), lens.data(), displs.data(), MPI_BYTE, &t));
+  int rc = PMPI_Type_commit(&t);
+  if (rc == MPI_SUCCESS) rc = PMPI_Bcast(view, 1, t, 0, comm);
+  PMPI_Type_free(&t);
+  return rc;
+}
+
+// The in-place form. `view`: where block j's bytes lie (view + off[j]); a run of consecutive comm
+// ranks of one site is one run of bytes there. Cross-site messages go piece by piece (one logical
+// message per site pair); site broadcasts cover whole segments, as in the packed form.
+int allgather_runs(Ctx& x, char* view, const std::vector<uint64_t>& off, const std::vector<uint64_t>& block,
+                   uint64_t total) {
+  SiteCache& c = x.c();
+  const core::Grouping& g = x.g();
+  const int me = x.me(), s = x.site(), S = g.S;
+  const bool alone = g.count(s) == 1;
+  if (!alone) {  // the site's blocks into place at its leader
+    std::vector<int> counts(static_cast<size_t>(g.count(s))), offs(static_cast<size_t>(g.count(s)));
+    for (int k = 0; k < g.count(s); ++k) {
+      const int j = g.of(s)[k];
+      counts[size_t(k)] = int(block[size_t(j)]);
+      offs[size_t(k)] = int(off[size_t(j)]);
+    }
+    if (c.leader())
+      SITEMPI_RC(PMPI_Gatherv(MPI_IN_PLACE, 0, MPI_BYTE, view, counts.data(), offs.data(), MPI_BYTE, 0, c.local));
+    else
+      SITEMPI_RC(PMPI_Gatherv(view + off[size_t(me)], int(block[size_t(me)]), MPI_BYTE, nullptr, nullptr, nullptr,
+                              MPI_BYTE, 0, c.local));
+  }
+  const bool cut = g_segment_bytes && total >= 2 * g_segment_bytes;
+  std::vector<std::vector<std::vector<Piece>>> segs(static_cast<size_t>(S));
+  for (int u = 0; u < S; ++u) segs[size_t(u)] = site_segments(g, u, off, block, cut);
+  std::vector<std::vector<size_t>> received(static_cast<size_t>(S));  // marks: segment k of site u
+  if (c.leader()) {
+    for (int u = 0; u < S; ++u) {
+      if (u == s) continue;
+      for (const std::vector<Piece>& seg : segs[size_t(u)]) {
+        received[size_t(u)].push_back(x.posted());
+        for (const Piece& p : seg) SITEMPI_RC(x.irecv_site(view + p.off, int(p.len), MPI_BYTE, u, kTagAllgather));
+      }
+      received[size_t(u)].push_back(x.posted());
+    }
+    for (int u = 0; u < S; ++u) {
+      if (u == s) continue;
+      bool first = true;  // pieces of one logical message (Ctx: `continues`)
+      for (const std::vector<Piece>& seg : segs[size_t(s)])
+        for (const Piece& p : seg) {
+          SITEMPI_RC(x.isend_site(view + p.off, int(p.len), MPI_BYTE, u, kTagAllgather, !first));
+          first = false;
+        }
+    }
+  }
+  if (!alone) {
+    std::vector<Piece> own;
+    for (const std::vector<Piece>& seg : segs[size_t(s)]) own.insert(own.end(), seg.begin(), seg.end());
+    SITEMPI_RC(bcast_pieces(view, own, c.local));
+  }
+  for (int u = 0; u < S; ++u) {
+    if (u == s) continue;
+    for (size_t k = 0; k < segs[size_t(u)].size(); ++k) {
+      if (c.leader()) SITEMPI_RC(x.wait(received[size_t(u)][k], received[size_t(u)][k + 1]));
+      if (!alone) SITEMPI_RC(bcast_pieces(view, segs[size_t(u)][k], c.local));
+    }
+  }
+  return x.waitall();
+}
+
+}  // namespace
+
+int allgather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, const int* rcounts,
+                   const int* displs, MPI_Datatype recvtype) {
+  SiteCache& c = x.c();
+  const core::Grouping& g = x.g();
+  const int me = x.me(), P = g.P;
+  const TypeInfo rt(recvtype);
+  std::vector<uint64_t> block(static_cast<size_t>(P));
+  uint64_t total = 0;
+  for (int j = 0; j < P; ++j) total += block[size_t(j)] = rt.bytes(rcounts[j]);
+  // The same on every rank: block sizes (MPI requires equal recvcounts) and the job's settings.
+  if (g_coll_packed || total < kInPlaceMinAvg * uint64_t(P) || total > uint64_t(INT_MAX))
+    return allgather_packed(x, sendbuf, sendcount, sendtype, recvbuf, rcounts, displs, recvtype, block);
+  // This rank's view: the receive buffer when every run of a site's consecutive ranks is one run of
+  // bytes there (a contiguous type, blocks in rank order: always for Allgather), else a buffer in
+  // rank order. Offsets fit an int (the site gather addresses them so).
+  std::vector<uint64_t> off(static_cast<size_t>(P));
+  bool direct = rt.contiguous();
+  for (int j = 0; j < P && direct; ++j) {
+    const int64_t o = int64_t(displs[j]) * int64_t(rt.extent);
+    direct = o >= 0 && uint64_t(o) + block[size_t(j)] <= uint64_t(INT_MAX) &&
+             (j == 0 || g.site[size_t(j)] != g.site[size_t(j - 1)] ||
+              uint64_t(o) == off[size_t(j - 1)] + block[size_t(j - 1)]);
+    off[size_t(j)] = uint64_t(o);
+  }
+  const bool in_place = sendbuf == MPI_IN_PLACE;
+  if (direct) {
+    char* view = static_cast<char*>(recvbuf) + rt.true_lb;
+    if (!in_place)
+      SITEMPI_RC(pack(sendbuf, sendcount, sendtype, view, int(off[size_t(me)] + block[size_t(me)]),
+                      int(off[size_t(me)]), c.priv));
+    return allgather_runs(x, view, off, block, total);
+  }
+  for (int j = 0; j < P; ++j) off[size_t(j)] = j ? off[size_t(j - 1)] + block[size_t(j - 1)] : 0;
+  std::vector<char> buf(total + 1);
+  if (in_place)
+    SITEMPI_RC(pack(at(recvbuf, displs[me], rt.extent), rcounts[me], recvtype, buf.data(), int(total),
+                    int(off[size_t(me)]), c.priv));
+  else
+    SITEMPI_RC(pack(sendbuf, sendcount, sendtype, buf.data(), int(total), int(off[size_t(me)]), c.priv));
+  SITEMPI_RC(allgather_runs(x, buf.data(), off, block, total));
+  for (int j = 0; j < P; ++j) {
+    if (j == me && in_place) continue;
+    SITEMPI_RC(unpack(buf.data(), int(total), int(off[size_t(j)]), at(recvbuf, displs[j], rt.extent), rcounts[j],
+                      recvtype, c.priv));
+  }
+  return MPI_SUCCESS;
 }
 
 }  // namespace sitempi::coll

@@ -1,14 +1,21 @@
-// Alltoall(v): blocks aggregated per destination site at the leaders. Every rank packs its row
-// (blocks in destination-site order) and the site gathers the rows at its leader; leader s sends
-// leader t one message with every block from site s to site t (S(S-1) cross-site messages in all,
-// each byte once: sum n_s (P - n_s) m for Alltoall, the lower bound); each leader then scatters
-// to its members the blocks addressed to them.
+// Alltoall(v), two site-aware algorithms (the cost model chooses: core::choose_alg):
+// - grouped: blocks aggregated per destination site at the leaders. Every rank packs its row
+//   (blocks in destination-site order) and the site gathers the rows at its leader; leader s sends
+//   leader t one message with every block from site s to site t (S(S-1) cross-site messages in
+//   all, each byte once: sum n_s (P - n_s) m for Alltoall, the lower bound); each leader then
+//   scatters to its members the blocks addressed to them. Few messages: for small blocks.
+// - pairwise: every block straight to its rank, all posted at once, the other sites' first so the
+//   WAN is busy from the start while this site's blocks move; cross-site blocks go as eager pieces
+//   (Ctx), where the library's exchange waits a round trip per rendezvous and per step. The same
+//   bytes, nothing copied: for large blocks.
 #include "coll/common.h"
 
 namespace sitempi::coll {
 
-int alltoall_site(Ctx& x, const void* sendbuf, const int* scounts, const int* sdispls, MPI_Datatype sendtype,
-                  void* recvbuf, const int* rcounts, const int* rdispls, MPI_Datatype recvtype, bool uniform) {
+namespace {
+
+int alltoall_grouped(Ctx& x, const void* sendbuf, const int* scounts, const int* sdispls, MPI_Datatype sendtype,
+                     void* recvbuf, const int* rcounts, const int* rdispls, MPI_Datatype recvtype, bool uniform) {
   SiteCache& c = x.c();
   const core::Grouping& g = x.g();
   const int P = g.P, S = g.S, s = x.site(), n = g.count(s);
@@ -150,6 +157,63 @@ int alltoall_site(Ctx& x, const void* sendbuf, const int* scounts, const int* sd
     }
   }
   return unpack_blocks(col.data(), col_bytes, col_lay, recvbuf, rcounts, rdispls, recvtype, -1, c.priv);
+}
+
+int alltoall_pairwise(Ctx& x, const void* sendbuf, const int* scounts, const int* sdispls, MPI_Datatype sendtype,
+                      void* recvbuf, const int* rcounts, const int* rdispls, MPI_Datatype recvtype) {
+  SiteCache& c = x.c();
+  const core::Grouping& g = x.g();
+  const int P = g.P, me = x.me(), s = x.site();
+  const TypeInfo rt(recvtype);
+  const bool in_place = sendbuf == MPI_IN_PLACE;  // then on every rank (MPI)
+  // In place, the blocks to send are packed before anything arrives over them; a packed message
+  // matches the receiver's type (MPI_PACKED).
+  std::vector<std::vector<char>> packed(in_place ? size_t(P) : 0);
+  if (in_place)
+    for (int j = 0; j < P; ++j) {
+      const int n = int(rt.bytes(rcounts[j]));
+      if (j == me || !n) continue;
+      packed[size_t(j)].resize(size_t(n));
+      SITEMPI_RC(
+          pack(at(recvbuf, rdispls[j], rt.extent), rcounts[j], recvtype, packed[size_t(j)].data(), n, 0, c.priv));
+    }
+  const TypeInfo st(in_place ? recvtype : sendtype);
+  // Blocks of zero bytes are skipped on both sides (MPI: the sizes of a pair match).
+  for (int pass = 0; pass < 2; ++pass)  // 0: other sites, 1: this site
+    for (int k = 1; k < P; ++k) {
+      const int i = (me - k + P) % P, j = (me + k) % P;  // receive from i, send to j
+      if ((g.site[size_t(i)] != s) == (pass == 0) && rt.bytes(rcounts[i]))
+        SITEMPI_RC(x.irecv(at(recvbuf, rdispls[i], rt.extent), rcounts[i], recvtype, i, kTagAlltoall));
+      if ((g.site[size_t(j)] != s) != (pass == 0)) continue;
+      if (in_place) {
+        if (!packed[size_t(j)].empty())
+          SITEMPI_RC(x.isend(packed[size_t(j)].data(), int(packed[size_t(j)].size()), MPI_PACKED, j, kTagAlltoall));
+      } else if (st.bytes(scounts[j])) {
+        SITEMPI_RC(x.isend(at(sendbuf, sdispls[j], st.extent), scounts[j], sendtype, j, kTagAlltoall));
+      }
+    }
+  if (!in_place && rt.bytes(rcounts[me])) {  // my own block, while the others travel
+    if (sendtype == recvtype) {
+      SITEMPI_RC(copy_typed(at(sendbuf, sdispls[me], st.extent), at(recvbuf, rdispls[me], rt.extent), rcounts[me],
+                            recvtype, c.priv));
+    } else {
+      const int n = int(rt.bytes(rcounts[me]));
+      std::vector<char> tmp(size_t(n) + 1);
+      SITEMPI_RC(pack(at(sendbuf, sdispls[me], st.extent), scounts[me], sendtype, tmp.data(), n, 0, c.priv));
+      SITEMPI_RC(unpack(tmp.data(), n, 0, at(recvbuf, rdispls[me], rt.extent), rcounts[me], recvtype, c.priv));
+    }
+  }
+  return x.waitall();
+}
+
+}  // namespace
+
+int alltoall_site(Ctx& x, const void* sendbuf, const int* scounts, const int* sdispls, MPI_Datatype sendtype,
+                  void* recvbuf, const int* rcounts, const int* rdispls, MPI_Datatype recvtype, bool uniform,
+                  uint32_t alg) {
+  if (alg == core::kAlgSitePairwise)
+    return alltoall_pairwise(x, sendbuf, scounts, sdispls, sendtype, recvbuf, rcounts, rdispls, recvtype);
+  return alltoall_grouped(x, sendbuf, scounts, sdispls, sendtype, recvbuf, rcounts, rdispls, recvtype, uniform);
 }
 
 }  // namespace sitempi::coll

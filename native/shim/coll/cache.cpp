@@ -13,6 +13,7 @@
 
 #include "comms.h"
 #include "config.h"
+#include "core/cost_model.h"
 #include "recorder.h"
 #include "sender.h"
 
@@ -21,12 +22,14 @@ namespace sitempi::coll {
 uint32_t g_coll_mask = 0;
 uint64_t g_chunk_bytes = 65024;     // Config::coll_chunk_bytes
 uint64_t g_segment_bytes = 262144;  // Config::coll_segment_bytes
+bool g_coll_packed = false;         // Config::coll_packed
+int g_alltoall_force = 0;           // Config::coll_alltoall
+double g_alpha_s = 0.005, g_bandwidth = 125e6;
 
 namespace {
 
 core::SiteMap g_static;       // the static map (empty: none)
 bool g_monitor_mode = false;  // a monitor may push placements: agree on them at build time
-double g_alpha_s = 0.005, g_bandwidth = 125e6;
 int g_world_size = 0;
 
 constexpr int kHostLen = 256;
@@ -257,8 +260,10 @@ Settings read_settings(const Config& cfg) {
                            cfg.coll_chunk_bytes,
                            cfg.coll_segment_bytes,
                            cfg.checkpoint_every,
-                           uint32_t(cfg.monitor.empty())};
+                           uint32_t(cfg.monitor.empty()),
+                           uint32_t(cfg.coll_packed)};
   uint64_t h = fnv(1469598103934665603ull, nums, sizeof nums);
+  h = fnv(h, cfg.coll_alltoall.data(), cfg.coll_alltoall.size());
   h = fnv(h, st.text.data(), st.text.size());
   st.fingerprint = fnv(h, st.error.data(), st.error.size());
   return st;
@@ -307,7 +312,11 @@ void configure(int world_rank, int world_size) {
     g_bandwidth = double(cfg.coll_bandwidth_mbps) * 1e6 / 8;
     g_chunk_bytes = cfg.coll_chunk_bytes;
     g_segment_bytes = cfg.coll_segment_bytes;
+    g_coll_packed = cfg.coll_packed;
     std::string err;
+    if (!core::parse_alltoall_force(cfg.coll_alltoall, g_alltoall_force) && world_rank == 0)
+      fprintf(stderr, "sitempi: SITEMPI_COLL_ALLTOALL=%s: not auto, grouped, pairwise or library; auto\n",
+              cfg.coll_alltoall.c_str());
     if (!st.text.empty()) {
       core::SiteSpec spec;
       if (!core::parse_site_spec(st.text, spec, err)) {

@@ -54,6 +54,13 @@ extern uint64_t g_chunk_bytes;
 // Large collectives are pipelined in segments of about this many bytes (coll/segments.h;
 // SITEMPI_COLL_SEGMENT_BYTES; 0: never). Equal on every rank, like g_chunk_bytes.
 extern uint64_t g_segment_bytes;
+// SITEMPI_COLL_PACKED (coll/allgather.cpp) and SITEMPI_COLL_ALLTOALL (core::AlltoallForce as an
+// int; coll/alltoall.cpp); equal on every rank.
+extern bool g_coll_packed;
+extern int g_alltoall_force;
+// The WAN the choices assume (SITEMPI_COLL_ALPHA_US: one-way seconds; SITEMPI_COLL_BANDWIDTH_MBPS:
+// bytes per second).
+extern double g_alpha_s, g_bandwidth;
 
 // The communicator's cache, built at its first collective (a collective step over comm);
 // nullptr: run PMPI.

@@ -162,8 +162,10 @@ int scatter_site(Ctx& x, const void* sendbuf, const int* scounts, const int* dis
                  void* recvbuf, int recvcount, MPI_Datatype recvtype, int root, uint64_t uniform_bytes);
 int allgather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, const int* rcounts,
                    const int* displs, MPI_Datatype recvtype);
+// Alltoall(v): alg kAlgSiteLeaders (grouped at the leaders) or kAlgSitePairwise.
 int alltoall_site(Ctx& x, const void* sendbuf, const int* scounts, const int* sdispls, MPI_Datatype sendtype,
-                  void* recvbuf, const int* rcounts, const int* rdispls, MPI_Datatype recvtype, bool uniform);
+                  void* recvbuf, const int* rcounts, const int* rdispls, MPI_Datatype recvtype, bool uniform,
+                  uint32_t alg);
 // Reduce_scatter(_block): rcounts (every rank's block, equal on every rank) as MPI passes them.
 int reduce_scatter_site(Ctx& x, const void* sendbuf, void* recvbuf, const int* rcounts, MPI_Datatype t, MPI_Op op);
 

@@ -47,6 +47,9 @@ uint32_t choose(Coll coll, const SiteCache& c, uint64_t m, bool variable, uint64
   p.elems = elems;
   p.commutative = comm;
   p.rsag_min = c.rsag_min;
+  p.alltoall = g_alltoall_force;
+  p.alpha_s = g_alpha_s;
+  p.bandwidth_Bps = g_bandwidth;
   return core::choose_alg(coll, c.g, p);
 }
 
@@ -317,7 +320,8 @@ int Alltoall(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* re
     const int P = c->g.P;
     const std::vector<int> sc(static_cast<size_t>(P), sendcount), sd = iota_scaled(P, sendcount);
     const std::vector<int> rc(static_cast<size_t>(P), recvcount), rd = iota_scaled(P, recvcount);
-    return alltoall_site(x, sendbuf, sc.data(), sd.data(), sendtype, recvbuf, rc.data(), rd.data(), recvtype, true);
+    return alltoall_site(x, sendbuf, sc.data(), sd.data(), sendtype, recvbuf, rc.data(), rd.data(), recvtype, true,
+                         alg);
   });
 }
 
@@ -333,7 +337,7 @@ int Alltoallv(const void* sendbuf, const int sendcounts[], const int sdispls[], 
   if (!alg) return pmpi();
   return run(out, alg, [&] {
     Ctx x(*c, out);
-    return alltoall_site(x, sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, false);
+    return alltoall_site(x, sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, false, alg);
   });
 }
 

@@ -658,6 +658,15 @@ static void run_comm(const Comm *c) {
   t_bcast(c, &kTypes[1], big, P - 1, ++call);
   t_alltoall(c, &kTypes[3], 0, big / P, 0, ++call);
   t_allgather(c, &kTypes[0], 1, big / P, 0, ++call);
+  /* Allgather(v) with blocks of 4 KiB and more on average (coll/allgather.cpp's in-place form): in
+   * the receive buffer itself (int, vector>int) and through a buffer in rank order (v blocks with
+   * gaps, a vector type). */
+  for (int ip = 0; ip < 2; ++ip) {
+    t_allgather(c, &kTypes[0], 0, 1100, ip, ++call);
+    t_allgather(c, &kTypes[4], 0, 600, ip, ++call);
+    t_allgather(c, &kTypes[0], 1, 5000, ip, ++call);
+    t_allgather(c, &kTypes[2], 1, 2600, ip, ++call);
+  }
   t_barrier(c);
 }
 

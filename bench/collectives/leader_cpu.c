@@ -1,0 +1,58 @@
+/* The CPU a collective costs each rank, per call: thread CPU time (CLOCK_THREAD_CPUTIME_ID) and
+ * wall time around a loop of calls, after a barrier. Run it twice side by side under the shim with
+ * a site map, once per variant (e.g. SITEMPI_COLL_PACKED=1 and unset), to compare what the
+ * leaders spend per forwarded byte. The thread CPU includes the MPI library's polling while a
+ * rank waits (Open MPI polls), so compare variants on the same host state only.
+ *
+ * Usage: leader_cpu allgather|alltoall BYTES ITERS
+ * Output (rank 0): one JSON line per rank: {"rank","coll","bytes","iters","cpu_us","wall_us"},
+ * cpu_us and wall_us per call.
+ */
+#define _GNU_SOURCE
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_us(clockid_t c) {
+  struct timespec ts;
+  clock_gettime(c, &ts);
+  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec * 1e-3;
+}
+
+int main(int argc, char **argv) {
+  MPI_Init(&argc, &argv);
+  int rank, P;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &P);
+  if (argc < 4) {
+    if (!rank) fprintf(stderr, "usage: leader_cpu allgather|alltoall BYTES ITERS\n");
+    MPI_Abort(MPI_COMM_WORLD, 2);
+  }
+  const int a2a = strcmp(argv[1], "alltoall") == 0;
+  const int m = atoi(argv[2]), iters = atoi(argv[3]);
+  char *s = malloc((size_t)m * (a2a ? (size_t)P : 1) + 1), *r = malloc((size_t)m * (size_t)P + 1);
+  if (!s || !r) MPI_Abort(MPI_COMM_WORLD, 3);
+  memset(s, rank, (size_t)m * (a2a ? (size_t)P : 1));
+  for (int w = 0; w < 2; ++w) /* warm-up: caches, connections */
+    a2a ? MPI_Alltoall(s, m, MPI_BYTE, r, m, MPI_BYTE, MPI_COMM_WORLD)
+        : MPI_Allgather(s, m, MPI_BYTE, r, m, MPI_BYTE, MPI_COMM_WORLD);
+  MPI_Barrier(MPI_COMM_WORLD);
+  const double c0 = now_us(CLOCK_THREAD_CPUTIME_ID), t0 = now_us(CLOCK_MONOTONIC);
+  for (int i = 0; i < iters; ++i)
+    a2a ? MPI_Alltoall(s, m, MPI_BYTE, r, m, MPI_BYTE, MPI_COMM_WORLD)
+        : MPI_Allgather(s, m, MPI_BYTE, r, m, MPI_BYTE, MPI_COMM_WORLD);
+  const double mine[2] = {(now_us(CLOCK_THREAD_CPUTIME_ID) - c0) / iters, (now_us(CLOCK_MONOTONIC) - t0) / iters};
+  double *all = rank ? NULL : malloc(sizeof(double) * 2 * (size_t)P);
+  MPI_Gather(mine, 2, MPI_DOUBLE, all, 2, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+  if (!rank)
+    for (int j = 0; j < P; ++j)
+      printf("{\"rank\":%d,\"coll\":\"%s\",\"bytes\":%d,\"iters\":%d,\"cpu_us\":%.1f,\"wall_us\":%.1f}\n", j, argv[1],
+             m, iters, all[2 * j], all[2 * j + 1]);
+  free(all);
+  free(s);
+  free(r);
+  MPI_Finalize();
+  return 0;
+}
