@@ -142,7 +142,11 @@ function gateComm(fn) {
 // The C entry point's MPI call: the site-aware dispatcher, a blocking call that advances pending
 // non-blocking collectives, or PMPI.
 function cCall(fn, callArgs) {
-  if (ADAPTIVE.has(fn.name)) return `sitempi::coll::${fn.name}(${callArgs}, &out_)`;
+  if (ADAPTIVE.has(fn.name)) {
+    // The job-wide check inline (one site, SITEMPI_COLL=off: PMPI at once, out_ stays zero).
+    const bit = (1 << COLL_NAMES.indexOf(collOfKind[fn.kind])) >>> 0;
+    return `sitempi::coll::site_possible(${bit}u) ? sitempi::coll::${fn.name}(${callArgs}, &out_) : PMPI_${fn.name}(${callArgs})`;
+  }
   if (PROGRESSED.has(fn.name))
     return `sitempi::coll::nb_blocked() ? sitempi::coll::progressed::${fn.name}(${callArgs}) : PMPI_${fn.name}(${callArgs})`;
   return `PMPI_${fn.name}(${callArgs})`;
