@@ -4,9 +4,12 @@
  * times each PMPI_X with the two TSC reads that every record needs and nothing else: the floor of
  * any recorder that keeps each call's start and duration. Besides the collectives, a ping-pong
  * between ranks 0 and 1 (MPI_Send + MPI_Recv each way: the shim's cost on point-to-point latency).
- * Prints one JSON line per kind: medians (ns per iteration), the median of the paired ratios, and
- * the fastest blocks' ratio.
- * Usage: coll-overhead [calls-per-block] [repetitions] [bytes] */
+ * Prints one JSON line per kind: medians (ns per iteration), the median of the paired ratios, the
+ * median of the paired differences per intercepted call (added_ns: a collective is one call per
+ * iteration, the ping-pong two on each of its ranks), and the fastest blocks' ratio.
+ * Usage: coll-overhead [calls-per-block] [repetitions] [bytes]
+ *        coll-overhead CALLS count shim|pmpi [bytes]: only CALLS 8-byte Bcasts on that path, untimed
+ *        (for counting instructions under callgrind: the difference of the two paths per call) */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,15 +78,31 @@ static double block(int coll, int path, int calls) {
   return tmax;
 }
 
+/* The instruction-count mode: CALLS Bcasts on one path, nothing else. */
+static int count_only(int calls, const char *path) {
+  const int p = !strcmp(path, "pmpi") ? PMPI : SHIM;
+  for (int i = 0; i < calls; ++i) once(BCAST, p);
+  MPI_Finalize();
+  return 0;
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   const int calls = argc > 1 ? atoi(argv[1]) : 200;
+  if (argc > 3 && !strcmp(argv[2], "count")) {
+    bytes = argc > 4 ? atoi(argv[4]) : 8;
+    PMPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    sbuf = calloc(1, (size_t)bytes + 8);
+    rbuf = calloc(1, (size_t)bytes + 8);
+    return count_only(calls, argv[3]);
+  }
   const int reps = argc > 2 ? atoi(argv[2]) : 201;
   bytes = argc > 3 ? atoi(argv[3]) : 8;
   PMPI_Comm_rank(MPI_COMM_WORLD, &rank);
   sbuf = calloc(1, (size_t)bytes + 8);
   rbuf = calloc(1, (size_t)bytes + 8);
   double *t[NPATH], *pr = malloc(sizeof(double) * reps), *fr = malloc(sizeof(double) * reps);
+  double *dr = malloc(sizeof(double) * reps);
   for (int p = 0; p < NPATH; ++p) t[p] = malloc(sizeof(double) * reps);
   for (int c = 0; c < NCOLL; ++c) {
     for (int p = 0; p < NPATH; ++p) block(c, p, calls); /* warm-up (builds the communicator's cache) */
@@ -100,18 +119,21 @@ int main(int argc, char **argv) {
       for (int r = 1; r < reps; ++r)
         if (t[p][r] < min[p]) min[p] = t[p][r];
     }
+    const int per_iter = c == PINGPONG ? 2 : 1; /* intercepted calls per iteration and rank */
     for (int r = 0; r < reps; ++r) {
       pr[r] = t[SHIM][r] / t[PMPI][r];
       fr[r] = t[TIMED][r] / t[PMPI][r];
+      dr[r] = (t[SHIM][r] - t[PMPI][r]) / per_iter;
     }
-    const double ratio = median(pr, reps), floor_ratio = median(fr, reps);
+    const double ratio = median(pr, reps), floor_ratio = median(fr, reps), added = median(dr, reps);
     const double shim = median(t[SHIM], reps), pmpi = median(t[PMPI], reps);
     if (rank == 0)
       printf(
           "{\"coll\":\"%s\",\"bytes\":%d,\"calls\":%d,\"reps\":%d,\"shim_ns\":%.1f,\"pmpi_ns\":%.1f,"
-          "\"ratio\":%.4f,\"shim_min_ns\":%.1f,\"pmpi_min_ns\":%.1f,\"ratio_min\":%.4f,\"floor_ratio\":%.4f}\n",
+          "\"ratio\":%.4f,\"shim_min_ns\":%.1f,\"pmpi_min_ns\":%.1f,\"ratio_min\":%.4f,\"floor_ratio\":%.4f,"
+          "\"added_ns\":%.1f,\"calls_per_iter\":%d}\n",
           names[c], c == BARRIER ? 0 : bytes, calls, reps, shim, pmpi, ratio, min[SHIM], min[PMPI],
-          min[SHIM] / min[PMPI], floor_ratio);
+          min[SHIM] / min[PMPI], floor_ratio, added, per_iter);
   }
   MPI_Finalize();
   return 0;

@@ -40,6 +40,12 @@ bool env_flag(const char* name) {
   return v == "1" || v == "true" || v == "yes" || v == "on";
 }
 
+// A switch that is on unless set to 0/false/no/off.
+bool env_flag_on(const char* name) {
+  std::string v = env(name);
+  return !(v == "0" || v == "false" || v == "no" || v == "off");
+}
+
 }  // namespace
 
 Config Config::from_env() {
@@ -66,7 +72,7 @@ Config Config::from_env() {
   c.coll_alpha_us = env_u32("SITEMPI_COLL_ALPHA_US", c.coll_alpha_us, 0, 100000000);
   c.coll_chunk_bytes = env_u32("SITEMPI_COLL_CHUNK_BYTES", c.coll_chunk_bytes, 0, 1u << 30);
   c.coll_segment_bytes = env_u32("SITEMPI_COLL_SEGMENT_BYTES", c.coll_segment_bytes, 0, 1u << 30);
-  c.coll_nonblocking = env_flag("SITEMPI_COLL_NONBLOCKING");
+  c.coll_nonblocking = env_flag_on("SITEMPI_COLL_NONBLOCKING");
   c.coll_packed = env_flag("SITEMPI_COLL_PACKED");
   c.coll_alltoall = env("SITEMPI_COLL_ALLTOALL");
   c.coll_bandwidth_mbps = env_u32("SITEMPI_COLL_BANDWIDTH_MBPS", c.coll_bandwidth_mbps, 1, 100000000);

@@ -41,10 +41,10 @@ struct Config {
   // SITEMPI_COLL_ALLTOALL: auto (the cost model's choice), grouped, pairwise or library: forces
   // Alltoall(v)'s algorithm (docs/sites.md).
   std::string coll_alltoall;
-  // SITEMPI_COLL_NONBLOCKING=1: Iallreduce and Ibcast site-aware too. Off by default: their steps
-  // advance only inside MPI_Test*/MPI_Wait*, so a program whose peer blocks in another call first
-  // (valid MPI) would stall; the same on every rank.
-  bool coll_nonblocking = false;
+  // SITEMPI_COLL_NONBLOCKING=0: Iallreduce and Ibcast stay the library's (on by default; their
+  // chains advance in completion calls and in the blocking calls, coll/blocking.h); the same on
+  // every rank.
+  bool coll_nonblocking = true;
   // Relocation agreement (docs/relocation-shim.md): a checkpoint every K covered collective calls
   // on each communicator; 0: placements are read only when a communicator's cache is first built.
   uint32_t checkpoint_every = 32;  // SITEMPI_CHECKPOINT_EVERY

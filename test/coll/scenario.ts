@@ -26,7 +26,6 @@ export async function runScenario(s: Scenario) {
   const dir = tempDir('coll');
   const env: Record<string, string> = {
     SITEMPI_OUTPUT_DIR: dir,
-    SITEMPI_COLL_NONBLOCKING: '1', // the grid covers the site-aware Iallreduce and Ibcast too
     ...(s.sites ? { SITEMPI_SITES: s.sites } : {}),
     ...(s.env ?? {}),
   };

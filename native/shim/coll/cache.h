@@ -39,6 +39,9 @@ struct SiteCache {
   uint32_t nb_seq = 0;
   int nb_pending = 0;
   bool nb_orphan = false, nb_free_comms = false;
+  // Its blocking collectives pass the gate of coll/blocking.h (set at a site-aware Iallreduce or
+  // Ibcast, cleared by a gate that found no chain pending on any member; counted in g_nb_gates).
+  bool nb_gate = false;
 
   int site() const { return g.site[size_t(me)]; }
   bool leader() const { return g.leader(site()) == me; }

@@ -15,6 +15,16 @@ struct Outcome {
   uint64_t cross_bytes = 0;  // and their bytes
 };
 
+// Job-wide switches (coll/cache.h, coll/agreement.h): which families may run site-aware (bit per
+// core::Coll), and whether the relocation agreement counts every covered call.
+extern uint32_t g_coll_mask;
+extern bool g_agree_on;
+// Whether a call of the family with this bit may run site-aware at all: when not (one site, no
+// site map, SITEMPI_COLL=off), the C wrappers call PMPI at once, without the dispatcher.
+inline bool site_possible(uint32_t bit) {
+  return __builtin_expect(((g_coll_mask & bit) | static_cast<uint32_t>(g_agree_on)) != 0, 0);
+}
+
 // Whether any communicator may run a site-aware algorithm (a site map of two or more sites with
 // SITEMPI_COLL on, or the relocation agreement running): the Fortran entry points use the
 // dispatcher only then, and otherwise the library's own Fortran binding.

@@ -2,6 +2,8 @@
 // leaves this file: an error inside a chain completes its request with that error.
 #include "coll/nonblocking.h"
 
+#include "coll/blocking.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -122,6 +124,11 @@ int Chain::advance() {
 }
 
 int nb_launch(std::unique_ptr<Chain> chain, MPI_Request* request, Outcome* out) {
+  SiteCache& c = chain->cache();
+  if (!c.nb_gate) {  // at the same call on every member: from now on its blocking collectives gate
+    c.nb_gate = true;
+    g_nb_gates.fetch_add(1, std::memory_order_relaxed);
+  }
   auto slot = std::make_unique<int>(MPI_SUCCESS);
   const uint32_t alg = out->alg;
   std::lock_guard<std::mutex> lock(g_mu);
@@ -140,13 +147,17 @@ int nb_launch(std::unique_ptr<Chain> chain, MPI_Request* request, Outcome* out) 
   return rc;
 }
 
+void nb_poll() noexcept {
+  try {
+    std::unique_lock<std::mutex> lock(g_mu, std::try_to_lock);
+    if (lock.owns_lock()) poll_locked();
+  } catch (...) {
+  }
+}
+
 void nb_progress_slow(int n, const MPI_Request* reqs, NbMode mode) noexcept {
   try {
-    if (mode == NbMode::kTest) {
-      std::unique_lock<std::mutex> lock(g_mu, std::try_to_lock);
-      if (lock.owns_lock()) poll_locked();
-      return;
-    }
+    if (mode == NbMode::kTest) return nb_poll();
     std::vector<int> mine, theirs;  // indices of our chains' requests and of the library's
     {
       std::lock_guard<std::mutex> lock(g_mu);

@@ -3,7 +3,8 @@
 // WAN phase, site phase), handed to the application as a generalized request.
 //
 // No thread: chains advance in the shim's completion wrappers (MPI_Test*, MPI_Wait*: nb_progress in
-// dispatch.h) and when another non-blocking site-aware call starts. Every step is posted without
+// dispatch.h), in the blocking calls that can wait on a peer (coll/blocking.h) and when another
+// non-blocking site-aware call starts. Every step is posted without
 // blocking; only a rank that must forward something (a site's leader, mostly) has steps after the
 // first. A wait advances every pending chain of the process, not only those it waits for: ranks
 // may complete their requests in different orders, and a peer's chain may need one of ours.

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { kinds, collOfKind, ADAPTIVE } from './kinds.mjs';
+import { kinds, collOfKind, ADAPTIVE, PROGRESSED, GATED_KINDS } from './kinds.mjs';
 import { COLL_NAMES, factsHeader, factsTs } from './facts.mjs';
 import { parseProto, wireFieldsHeader, wireFieldsTs } from './proto_fields.mjs';
 import { tunedHeader, tunedTs } from './tuned_rules.mjs';
@@ -133,16 +133,36 @@ function expand(fn, flavorFactory) {
   return { pre: [rule.pre, ...decls].filter(Boolean).join('\n  '), args: rule.args || {}, post: rule.post || '' };
 }
 
+// The communicator whose gate a blocking collective passes first (coll/blocking.h), or null.
+function gateComm(fn) {
+  if (!GATED_KINDS.has(fn.kind) || fn.params.some((p) => p.base === 'MPI_Request')) return null;
+  return fn.params.find((p) => p.type === 'MPI_Comm')?.name ?? null;
+}
+
+// The C entry point's MPI call: the site-aware dispatcher, a blocking call that advances pending
+// non-blocking collectives, or PMPI.
+function cCall(fn, callArgs) {
+  if (ADAPTIVE.has(fn.name)) {
+    // The job-wide check inline (one site, SITEMPI_COLL=off: PMPI at once, out_ stays zero).
+    const bit = (1 << COLL_NAMES.indexOf(collOfKind[fn.kind])) >>> 0;
+    return `sitempi::coll::site_possible(${bit}u) ? sitempi::coll::${fn.name}(${callArgs}, &out_) : PMPI_${fn.name}(${callArgs})`;
+  }
+  if (PROGRESSED.has(fn.name))
+    return `sitempi::coll::nb_blocked() ? sitempi::coll::progressed::${fn.name}(${callArgs}) : PMPI_${fn.name}(${callArgs})`;
+  return `PMPI_${fn.name}(${callArgs})`;
+}
+
 function cWrapper(fn) {
   const { pre, args, post } = expand(fn, cFlavor);
   const params = fn.params.map((p) => p.decl).join(', ') || 'void';
   const plain = fn.params.map((p) => p.name).join(', ');
   const callArgs = fn.params.map((p) => args[p.name] || p.name).join(', ');
+  const gate = gateComm(fn);
   return `extern "C" SITEMPI_EXPORT int MPI_${fn.name}(${params}) {
   if (!sitempi::shim::enter()) return PMPI_${fn.name}(${plain});
   sitempi::shim::Call call_(sitempi::shim::FN_${fn.name});
-  ${pre}
-  [[maybe_unused]] const int rc_ = ${ADAPTIVE.has(fn.name) ? `sitempi::coll::${fn.name}(${callArgs}, &out_)` : `PMPI_${fn.name}(${callArgs})`};
+  ${pre}${gate ? `\n  sitempi::coll::nb_gate(${gate});` : ''}
+  [[maybe_unused]] const int rc_ = ${cCall(fn, callArgs)};
   ${post}
   return rc_;
 }
@@ -219,6 +239,7 @@ function wrappersSource(fns) {
 // \`use mpi\` in every name mangling, and \`use mpi_f08\`).
 #include <mpi.h>
 
+#include "coll/blocking.h"
 #include "coll/dispatch.h"
 #include "comms.h"
 #include "fortran.h"

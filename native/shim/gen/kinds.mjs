@@ -323,6 +323,21 @@ export const kinds = {
 // rest call PMPI directly.
 export const ADAPTIVE = new Set(COLLS.filter((c) => c.site).flatMap((c) => c.fns ?? [c.name]));
 
+// Blocking calls that advance the shim's pending non-blocking collectives (coll/blocking.h). These
+// point-to-point calls run as sitempi::coll::progressed::<Name> while chains are pending:
+export const PROGRESSED = new Set([
+  'Send',
+  'Bsend',
+  'Ssend',
+  'Rsend',
+  'Recv',
+  'Sendrecv',
+  'Sendrecv_replace',
+  'Probe',
+  'Mprobe',
+  'Mrecv',
+]);
+
 // Collective family (facts.mjs, COLLS) of each kind.
 export const collOfKind = {
   barrier: 'Barrier',
@@ -344,3 +359,7 @@ export const collOfKind = {
   exscan: 'Exscan',
   neighbor: 'Neighbor',
 };
+
+// Functions of these kinds without a request (blocking collectives, communicator and window
+// creation) pass the gate of coll/blocking.h on their first communicator parameter first.
+export const GATED_KINDS = new Set([...Object.keys(collOfKind), 'comm_new', 'intercomm_create', 'win_create']);
