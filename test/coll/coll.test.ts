@@ -74,7 +74,9 @@ describe('site-aware collectives: results, counters, lower bounds', () => {
         expect(res.siteAware).toBeGreaterThan(res.calls / 4);
         expect(res.boundChecked).toBeGreaterThan(100);
         for (const fn of COVERED_FNS) expect([...(res.algs.get(fn) ?? [])], fn).toContain(1);
-        expect([...res.algs.get('Alltoall')!]).toContain(3); // pairwise for blocks from 1 KiB
+        // pairwise for blocks from 1 KiB on two sites (on three, the model's 1.5x margin over the
+        // library keeps it out at these sizes; the per-record check above holds the choice to the model)
+        if (s.expectSites === 2) expect([...res.algs.get('Alltoall')!]).toContain(3);
         if (s.expectSites > 2) {
           expect([...res.algs.get('Allreduce')!]).toContain(2); // RS+AG ran
           expect([...res.algs.get('Iallreduce')!]).toContain(2);
