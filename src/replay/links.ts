@@ -1,7 +1,6 @@
-// The replay's network: LogGP parameters by link class, the message classes of a trace on a
-// placement, the WAN links' queues and the connections made so far (./engine.ts uses it).
+// The replay's network: LogGP parameters by link class, a message's class from its ends' placement,
+// the WAN links' queues and the connections made so far (./engine.ts uses it).
 import { DEFAULT_EAGER_LIMIT, type Cluster } from './cluster.js';
-import { Op, type Trace } from './trace.js';
 
 /** Link classes of a message: both ends on one node, on one site, on two sites. */
 export const NODE = 0,
@@ -18,8 +17,6 @@ export class Links {
   readonly g = new Float64Array(3);
   readonly G = new Float64Array(3);
   readonly L = new Float64Array(2);
-  /** per message operation: its class (computed once per replay) */
-  readonly cls: Uint8Array;
   private readonly siteOf: Int32Array;
   private readonly nodeOf: Int32Array;
   private readonly S: number;
@@ -31,13 +28,11 @@ export class Links {
   private readonly pairSet = new Set<number>();
   private readonly P: number;
 
-  constructor(trace: Trace, cluster: Cluster, cls: Uint8Array) {
-    const P = (this.P = trace.size);
+  constructor(P: number, cluster: Cluster) {
+    this.P = P;
     this.eager = cluster.eagerLimit ?? DEFAULT_EAGER_LIMIT;
     const siteOf = (this.siteOf = Int32Array.from({ length: P }, (_, r) => cluster.siteOf[r]));
-    const nodeOf = (this.nodeOf = Int32Array.from({ length: P }, (_, r) =>
-      cluster.nodeOf ? cluster.nodeOf[r] : -1 - r,
-    ));
+    this.nodeOf = Int32Array.from({ length: P }, (_, r) => (cluster.nodeOf ? cluster.nodeOf[r] : -1 - r));
     let S = 0;
     for (let r = 0; r < P; r++) S = Math.max(S, siteOf[r] + 1);
     this.S = S;
@@ -61,15 +56,11 @@ export class Links {
     }
     this.L[NODE] = cluster.intraNode.L;
     this.L[SITE] = cluster.intraSite.L;
-    const { first, kind, peer } = trace;
-    this.cls = cls;
-    for (let r = 0; r < P; r++)
-      for (let i = first[r]; i < first[r + 1]; i++) {
-        const k = kind[i];
-        if (k < Op.Send || k > Op.Irecv) continue;
-        const d = peer[i];
-        cls[i] = siteOf[r] !== siteOf[d] ? WAN : nodeOf[r] === nodeOf[d] ? NODE : SITE;
-      }
+  }
+
+  /** The class of a message between ranks s and d (two array reads: cheaper than a stored class per operation). */
+  cls(s: number, d: number): number {
+    return this.siteOf[s] !== this.siteOf[d] ? WAN : this.nodeOf[s] === this.nodeOf[d] ? NODE : SITE;
   }
 
   latency(s: number, d: number, c: number): number {
@@ -96,6 +87,13 @@ export class Links {
     const injected = start + b * this.G[SITE];
     this.senderDone = rendezvous ? Math.max(le, injected) : injected;
     return Math.max(le, injected) + this.wanL[l];
+  }
+
+  /** True when a message from s to d waits for no connection: none asked, one node, or made already. */
+  settled(s: number, d: number): boolean {
+    if (!this.connectRtts || this.nodeOf[s] === this.nodeOf[d]) return true;
+    const k = s * this.P + d;
+    return this.pairBits.length ? (this.pairBits[k >> 3] & (1 << (k & 7))) !== 0 : this.pairSet.has(k);
   }
 
   /** Marks the pair connected; true when it was not yet. */
