@@ -19,8 +19,10 @@
 //   until its Wait.
 //
 // Speed (docs/replay.md, "Speed"): state in typed arrays indexed by operation or rank, no
-// allocation per event, one loop without closures; a rank's clock and program counter stay in
-// locals while it runs; the message classes are computed once per placement (./links.ts).
+// allocation per event, one loop without closures; a rank's clock and sums stay in locals while it
+// runs; a message's sender writes its receive's state; an eager local send runs without a call;
+// once no order-sensitive transfer is left (WAN messages, connections not made yet:
+// Links.sensitive), ranks run in dataflow order without the heap.
 import { checkCluster, type Cluster } from './cluster.js';
 import { RankHeap } from './heap.js';
 import { Links, WAN } from './links.js';
@@ -88,7 +90,7 @@ class Engine {
     this.bytes = trace.bytes;
     this.match = trace.match;
     const w = scratch(trace.first[P]);
-    this.links = new Links(P, cluster);
+    this.links = new Links(trace, cluster);
     this.flags = w.flags;
     this.at = w.at;
     this.post = w.post;
@@ -103,13 +105,36 @@ class Engine {
     this.localNs = new Float64Array(P);
     this.wanNs = new Float64Array(P);
     this.heap = new RankHeap(P);
+    this.ready = new Int32Array(P);
   }
 
   /** Wakes rank r if it is parked on message m; `now`: the time of the operation that resolved it. */
   wake(r: number, m: number, now: number): void {
     if (this.waitMsg[r] !== m) return;
     this.waitMsg[r] = -1;
-    this.heap.push(Math.max(this.t[r], now), r);
+    if (this.flow) this.ready[this.nReady++] = r;
+    else this.heap.push(Math.max(this.t[r], now), r);
+  }
+
+  /**
+   * Dataflow mode: once no order-sensitive transfer is left (Links.sensitive), every result follows
+   * from the data alone, so ranks need not run in time order: each runs until it must wait, and
+   * runnable ranks wait on a stack instead of the heap (no yield, no sift). Results stay identical.
+   */
+  flow = false;
+  readonly ready: Int32Array;
+  nReady = 0;
+
+  /** Enters dataflow mode: the ranks in the heap become ready. */
+  toFlow(): void {
+    this.flow = true;
+    while (this.heap.size) this.ready[this.nReady++] = this.heap.pop();
+  }
+
+  /** The next rank to run, -1 when none. */
+  nextRank(): number {
+    if (this.flow) return this.nReady ? this.ready[--this.nReady] : -1;
+    return this.heap.size ? this.heap.pop() : -1;
   }
 
   /** Moves message m (class c) from `start`: the sender's end on m, the arrival on its receive. */
@@ -278,10 +303,14 @@ class Engine {
         }
         t0 = t1;
         events++;
+        // (in dataflow mode the heap is empty: its top time is Infinity)
         if (t1 > heap.peekTime()) {
-          next = heap.replaceTop(t1, r); // it yields to the rank at the top
-          i++;
-          break;
+          if (links.sensitive === 0) this.toFlow();
+          else {
+            next = heap.replaceTop(t1, r); // it yields to the rank at the top
+            i++;
+            break;
+          }
         }
       }
       pc[r] = i;
@@ -289,7 +318,8 @@ class Engine {
       computeNs[r] = comp;
       localNs[r] = loc;
       wanNs[r] = wanT;
-      r = next >= 0 ? next : heap.size ? heap.pop() : -1;
+      if (!this.flow && links.sensitive === 0) this.toFlow();
+      r = next >= 0 ? next : this.nextRank();
     }
     this.events = events;
   }
