@@ -197,6 +197,8 @@ class Engine {
       let next = -1;
       let i = pc[r];
       let t0 = t[r];
+      // the next rank's time, read again after whatever may wake a rank (Infinity in dataflow mode)
+      let top = heap.peekTime();
       // the rank's sums stay in locals while it runs (the same additions in the same order)
       let comp = computeNs[r],
         loc = localNs[r],
@@ -231,9 +233,15 @@ class Engine {
                   at[rv] = sent + links.L[c];
                   flags[rv] |= done;
                 }
-                if (waitMsg[d] === i) this.wake(d, i, t0);
+                if (waitMsg[d] === i) {
+                  this.wake(d, i, t0);
+                  top = heap.peekTime();
+                }
                 after = start;
-              } else after = this.postSend(r, i, t0);
+              } else {
+                after = this.postSend(r, i, t0);
+                top = heap.peekTime();
+              }
             }
             if (k === Op.Isend) {
               reqs[reqTail[r]++] = i;
@@ -252,10 +260,18 @@ class Engine {
               post[i] = t0;
               const f = (flags[i] |= POSTED);
               // its rendezvous send waits for it: the data moves now
-              if (f & SEND_WAITS && !(f & DONE)) this.rendezvous(match[i], peer[i], r, t0, t0);
+              if (f & SEND_WAITS && !(f & DONE)) {
+                this.rendezvous(match[i], peer[i], r, t0, t0);
+                top = heap.peekTime();
+              }
             }
-            if (k === Op.Irecv) reqs[reqTail[r]++] = i;
-            else {
+            if (k === Op.Irecv) {
+              // no time passes: its clock stays at or before the next rank's (whatever it woke, it
+              // woke at or after it), so no yield to check
+              reqs[reqTail[r]++] = i;
+              events++;
+              continue;
+            } else {
               const f = flags[i];
               if (f & DONE) {
                 const c = f >> CLS_SHIFT;
@@ -304,9 +320,11 @@ class Engine {
         t0 = t1;
         events++;
         // (in dataflow mode the heap is empty: its top time is Infinity)
-        if (t1 > heap.peekTime()) {
-          if (links.sensitive === 0) this.toFlow();
-          else {
+        if (t1 > top) {
+          if (links.sensitive === 0) {
+            this.toFlow();
+            top = Infinity;
+          } else {
             next = heap.replaceTop(t1, r); // it yields to the rank at the top
             i++;
             break;
