@@ -1,16 +1,27 @@
 // Replay benchmark: replayed events (trace operations) per second on one core, for a synthetic
-// 2-D halo stencil with an allreduce per iteration, on one site and split over two sites.
+// 2-D halo stencil with an allreduce every 10 iterations, on one site and split over two sites.
+// With --against DIR (another build's dist/, e.g. main's) it replays with both engines in turns, in
+// this one process, and prints the ratio of their rates side by side (the host's load hits both).
 //
 //   npx tsc -p tsconfig.json && node dist/bench/replay.js [--json] [--ranks 64] [--iterations 2000]
-import { makeCluster, wanLink } from '../src/replay/cluster.js';
-import { replay } from '../src/replay/engine.js';
+//     [--rounds 5] [--against ../main/dist]
+import { makeCluster, wanLink, type Cluster } from '../src/replay/cluster.js';
+import { replay, type ReplayResult } from '../src/replay/engine.js';
 import { Coll, emitSteps, tunedSteps } from '../src/replay/schedules.js';
 import { TraceBuilder, type Trace } from '../src/replay/trace.js';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { arg } from './args.js';
 
 const json = process.argv.includes('--json');
 const P = Math.max(4, Math.floor(Number(arg('--ranks', '64')) || 64));
 const iterations = Math.max(1, Math.floor(Number(arg('--iterations', '2000')) || 2000));
+const rounds = Math.max(1, Math.floor(Number(arg('--rounds', '5')) || 5));
+const againstDir = arg('--against', '');
+const against = againstDir
+  ? ((await import(pathToFileURL(resolve(againstDir, 'src/replay/engine.js')).href)) as { replay: typeof replay })
+      .replay
+  : undefined;
 /** Goal (issue 13): 10 M replayed events per second per core. */
 const GOAL = 10e6;
 
@@ -56,21 +67,26 @@ const cpuMs = (since: NodeJS.CpuUsage): number => {
   const u = process.cpuUsage(since);
   return (u.user + u.system) / 1e3;
 };
+/** Best of `rounds` replays per engine, the engines in turns: CPU ms and wall ms. */
+function measure(engines: (typeof replay)[], c: Cluster): { cpu: number[]; wall: number[]; res: ReplayResult } {
+  const cpu = engines.map(() => Infinity),
+    wall = engines.map(() => Infinity);
+  for (const e of engines) e(trace, c); // warm-up
+  let res = replay(trace, c);
+  for (let k = 0; k < rounds; k++)
+    engines.forEach((e, j) => {
+      const s = performance.now(),
+        u = process.cpuUsage();
+      res = e(trace, c);
+      cpu[j] = Math.min(cpu[j], cpuMs(u));
+      wall[j] = Math.min(wall[j], performance.now() - s);
+    });
+  return { cpu, wall, res };
+}
 const rows = placements.map(([name, siteOf]) => {
   const c = makeCluster(siteOf, wanLink(10, 1000));
-  replay(trace, c); // warm-up
-  const runs: number[] = [],
-    cpu: number[] = [];
-  let res = replay(trace, c);
-  for (let k = 0; k < 3; k++) {
-    const s = performance.now(),
-      u = process.cpuUsage();
-    res = replay(trace, c);
-    cpu.push(cpuMs(u));
-    runs.push(performance.now() - s);
-  }
-  const ms = Math.min(...runs);
-  const cms = Math.min(...cpu);
+  const { cpu, wall, res } = measure(against ? [replay, against] : [replay], c);
+  const [ms, cms] = [wall[0], cpu[0]];
   return {
     placement: name,
     events: res.events,
@@ -78,11 +94,14 @@ const rows = placements.map(([name, siteOf]) => {
     eventsPerSecond: (res.events / ms) * 1e3,
     cpuEventsPerSecond: (res.events / cms) * 1e3,
     wallNs: res.wallNs,
+    // the other build's rate per CPU second and this one's over it
+    againstCpuEventsPerSecond: against ? (res.events / cpu[1]) * 1e3 : undefined,
+    ratio: against ? cpu[1] / cms : undefined,
   };
 });
 const rate = Math.min(...rows.map((r) => r.eventsPerSecond));
 const cpuRate = Math.min(...rows.map((r) => r.cpuEventsPerSecond));
-// the host's state: ns per iteration of a plain typed-array loop (about 1 on a quiet core), by the
+// the host's state: ns per iteration of a plain typed-array loop (3.5 on two quiet hosts), by the
 // wall clock and by CPU time
 const ref = new Float64Array(1 << 20);
 const r0 = performance.now(),
@@ -97,6 +116,8 @@ if (json)
     JSON.stringify({
       ranks: P,
       iterations,
+      rounds,
+      against: againstDir || undefined,
       events,
       buildMs,
       rows,
@@ -112,11 +133,14 @@ else {
   console.log(`replay: ${P} ranks, ${iterations} iterations, ${events} operations (built in ${buildMs.toFixed(0)} ms)`);
   for (const r of rows)
     console.log(
-      `  ${r.placement.padEnd(10)} ${(r.eventsPerSecond / 1e6).toFixed(2)} M events/s, ${(r.cpuEventsPerSecond / 1e6).toFixed(2)} M per CPU second (${r.ms.toFixed(1)} ms; predicted wall ${(r.wallNs / 1e6).toFixed(1)} ms)`,
+      `  ${r.placement.padEnd(10)} ${(r.eventsPerSecond / 1e6).toFixed(2)} M events/s, ${(r.cpuEventsPerSecond / 1e6).toFixed(2)} M per CPU second (${r.ms.toFixed(1)} ms; predicted wall ${(r.wallNs / 1e6).toFixed(1)} ms)` +
+        (r.ratio
+          ? `; ${againstDir}: ${((r.againstCpuEventsPerSecond ?? 0) / 1e6).toFixed(2)} M per CPU second, ratio ${r.ratio.toFixed(2)}`
+          : ''),
     );
   console.log(`replay rate ${(rate / 1e6).toFixed(2)} M events/s = ${(rate / GOAL).toFixed(2)} x the goal of 10 M/s`);
   console.log(
-    `host state: ${loopNs.toFixed(2)} ns per plain loop iteration, ${cpuLoopNs.toFixed(2)} per CPU time (about 1 on a quiet core)`,
+    `host state: ${loopNs.toFixed(2)} ns per plain loop iteration, ${cpuLoopNs.toFixed(2)} per CPU time (3.5 on two quiet hosts)`,
   );
-  console.log(`estimate for a quiet core: ${(quietEstimate / 1e6).toFixed(1)} M events/s`);
+  console.log(`estimate for a core whose plain loop takes 1 ns: ${(quietEstimate / 1e6).toFixed(1)} M events/s`);
 }

@@ -19,8 +19,10 @@
 //   until its Wait.
 //
 // Speed (docs/replay.md, "Speed"): state in typed arrays indexed by operation or rank, no
-// allocation per event, one loop without closures; a rank's clock and program counter stay in
-// locals while it runs; the message classes are computed once per placement (./links.ts).
+// allocation per event, one loop without closures; a rank's clock and sums stay in locals while it
+// runs; a message's sender writes its receive's state; an eager local send runs without a call;
+// once no order-sensitive transfer is left (WAN messages, connections not made yet:
+// Links.sensitive), ranks run in dataflow order without the heap.
 import { checkCluster, type Cluster } from './cluster.js';
 import { RankHeap } from './heap.js';
 import { Links, WAN } from './links.js';
@@ -41,12 +43,14 @@ export interface ReplayResult {
   stalled: number[];
 }
 
-/** Completion of a request not known yet (times are >= 0); a receive that no send matches. */
-const UNKNOWN = -1,
-  NEVER = -2;
-/** flags per operation: a send or receive is posted; a message's arrival and sender's end are known */
+/** flags per operation: a send or receive is posted; its message is done (a send: its bytes are out,
+ * `at` the sender's end; a receive: its message arrived, `at` the arrival); a receive not posted yet
+ * whose rendezvous send is. The sender writes its receive's state too, so that a receiver reads
+ * only its own operations' (fewer cache misses). The message's class rides in bits 3-4. */
 const POSTED = 1,
-  DONE = 2;
+  DONE = 2,
+  SEND_WAITS = 4,
+  CLS_SHIFT = 3;
 
 /** One replay's state; `run` is the event loop. */
 class Engine {
@@ -57,14 +61,11 @@ class Engine {
   readonly bytes: Float64Array;
   readonly match: Int32Array;
   readonly links: Links;
-  readonly cls: Uint8Array;
-  /** per operation: POSTED | DONE */
+  /** per operation: POSTED | DONE | SEND_WAITS | class << CLS_SHIFT */
   readonly flags: Uint8Array;
-  /**
-   * per operation i, three adjacent times (few cache misses): a message's arrival at
-   * the receiver (3i, set with DONE), the sender's end (3i + 1, DONE), when it was posted (3i + 2, POSTED)
-   */
-  readonly tm: Float64Array;
+  /** per operation: when its message is done (set with DONE), when it was posted (with POSTED) */
+  readonly at: Float64Array;
+  readonly post: Float64Array;
   // requests of rank r: a FIFO inside [first[r], first[r + 1]) of reqs
   readonly reqs: Int32Array;
   readonly reqHead: Int32Array;
@@ -79,8 +80,6 @@ class Engine {
   readonly localNs: Float64Array;
   readonly wanNs: Float64Array;
   readonly heap: RankHeap;
-  /** the time of the operation running: what it wakes cannot resume before it */
-  now = 0;
   events = 0;
 
   constructor(trace: Trace, cluster: Cluster) {
@@ -91,10 +90,10 @@ class Engine {
     this.bytes = trace.bytes;
     this.match = trace.match;
     const w = scratch(trace.first[P]);
-    this.links = new Links(trace, cluster, w.cls);
-    this.cls = w.cls;
+    this.links = new Links(trace, cluster);
     this.flags = w.flags;
-    this.tm = w.tm;
+    this.at = w.at;
+    this.post = w.post;
     this.reqs = w.reqs;
     this.reqHead = trace.first.slice(0, P);
     this.reqTail = trace.first.slice(0, P);
@@ -106,74 +105,91 @@ class Engine {
     this.localNs = new Float64Array(P);
     this.wanNs = new Float64Array(P);
     this.heap = new RankHeap(P);
+    this.ready = new Int32Array(P);
   }
 
-  wake(r: number, m: number): void {
+  /** Wakes rank r if it is parked on message m; `now`: the time of the operation that resolved it. */
+  wake(r: number, m: number, now: number): void {
     if (this.waitMsg[r] !== m) return;
     this.waitMsg[r] = -1;
-    this.heap.push(Math.max(this.t[r], this.now), r);
+    if (this.flow) this.ready[this.nReady++] = r;
+    else this.heap.push(Math.max(this.t[r], now), r);
   }
 
-  /** Moves message m's bytes from `start`: sets its arrival and the sender's end. */
-  transfer(m: number, s: number, d: number, start: number, rendezvous: boolean): void {
-    this.tm[3 * m] = this.links.transfer(s, d, this.cls[m], this.bytes[m], start, rendezvous);
-    this.tm[3 * m + 1] = this.links.senderDone;
-    this.flags[m] |= DONE;
+  /**
+   * Dataflow mode: once no order-sensitive transfer is left (Links.sensitive), every result follows
+   * from the data alone, so ranks need not run in time order: each runs until it must wait, and
+   * runnable ranks wait on a stack instead of the heap (no yield, no sift). Results stay identical.
+   */
+  flow = false;
+  readonly ready: Int32Array;
+  nReady = 0;
+
+  /** Enters dataflow mode: the ranks in the heap become ready. */
+  toFlow(): void {
+    this.flow = true;
+    while (this.heap.size) this.ready[this.nReady++] = this.heap.pop();
+  }
+
+  /** The next rank to run, -1 when none. */
+  nextRank(): number {
+    if (this.flow) return this.nReady ? this.ready[--this.nReady] : -1;
+    return this.heap.size ? this.heap.pop() : -1;
+  }
+
+  /** Moves message m (class c) from `start`: the sender's end on m, the arrival on its receive. */
+  transfer(m: number, s: number, d: number, c: number, start: number, rendezvous: boolean): void {
+    const links = this.links;
+    const arrival = links.transfer(s, d, c, this.bytes[m], start, rendezvous);
+    const done = DONE | (c << CLS_SHIFT);
+    this.at[m] = links.senderDone;
+    this.flags[m] |= done;
+    const rv = this.match[m];
+    if (rv >= 0) {
+      this.at[rv] = arrival;
+      this.flags[rv] |= done;
+    }
   }
 
   /** Starts a rendezvous transfer whose send and receive are both posted. */
-  rendezvous(m: number, s: number, d: number, rpost: number): void {
-    const c = this.cls[m];
-    const L = this.links.latency(s, d, c);
-    const start = Math.max(this.tm[3 * m + 2] + this.links.o[c] + L, rpost) + L;
-    this.transfer(m, s, d, start, true);
-    this.wake(d, m);
-    this.wake(s, m);
+  rendezvous(m: number, s: number, d: number, rpost: number, now: number): void {
+    const links = this.links;
+    const c = links.cls(s, d);
+    const L = links.latency(s, d, c);
+    const start = Math.max(this.post[m] + links.o[c] + L, rpost) + L;
+    this.transfer(m, s, d, c, start, true);
+    this.wake(d, m, now);
+    this.wake(s, m, now);
   }
 
   /** Posts send m of rank r at time tr; returns the rank's clock after it (a blocking send may wait longer). */
   postSend(r: number, m: number, tr: number): number {
     const d = this.peer[m];
-    const c = this.cls[m];
     const links = this.links;
+    const c = links.cls(r, d);
     const b = this.bytes[m];
     if (b <= links.eager) {
       const start = Math.max(tr + links.o[c], this.nic[r]);
       this.nic[r] = start + Math.max(links.g[c], b * links.G[c]);
-      this.transfer(m, r, d, start, false);
-      this.wake(d, m);
+      this.transfer(m, r, d, c, start, false);
+      this.wake(d, m, tr);
       return start;
     }
-    this.posted(m, tr);
+    this.post[m] = tr;
+    this.flags[m] |= POSTED;
     const rv = this.match[m];
-    if (rv >= 0 && this.flags[rv] & POSTED) this.rendezvous(m, r, d, this.tm[3 * rv + 2]);
+    if (rv >= 0) {
+      if (this.flags[rv] & POSTED) this.rendezvous(m, r, d, this.post[rv], tr);
+      else this.flags[rv] |= SEND_WAITS;
+    }
     return tr + links.o[c];
-  }
-
-  postRecv(r: number, i: number, tr: number): void {
-    this.posted(i, tr);
-    const m = this.match[i];
-    if (m >= 0 && this.bytes[m] > this.links.eager && this.flags[m] === POSTED) this.rendezvous(m, this.peer[i], r, tr);
-  }
-
-  posted(i: number, tr: number): void {
-    this.tm[3 * i + 2] = tr;
-    this.flags[i] |= POSTED;
-  }
-
-  /** When request q of a rank completes: UNKNOWN not yet, NEVER a receive with no send. */
-  completion(q: number): number {
-    if (this.kind[q] === Op.Isend) return this.flags[q] & DONE ? this.tm[3 * q + 1] : UNKNOWN;
-    const m = this.match[q];
-    if (m < 0) return NEVER;
-    return this.flags[m] & DONE ? this.tm[3 * m] + this.links.o[this.cls[q]] : UNKNOWN;
   }
 
   /** Runs every rank in time order until all finished or wait for messages that never come. */
   run(): void {
-    const { first, kind, bytes, match, cls, flags, tm, reqs, reqHead, reqTail, heap } = this;
-    const { t, pc, waitMsg, computeNs, localNs, wanNs } = this;
-    const o = this.links.o;
+    const { first, kind, peer, bytes, match, flags, at, post, reqs, reqHead, reqTail, heap, links } = this;
+    const { t, pc, nic, waitMsg, computeNs, localNs, wanNs } = this;
+    const { o, eager } = links;
     for (let r = 0; r < this.P; r++) heap.push(0, r);
     let events = 0;
     for (let r = heap.pop(); r >= 0;) {
@@ -181,82 +197,147 @@ class Engine {
       let next = -1;
       let i = pc[r];
       let t0 = t[r];
+      // the next rank's time, read again after whatever may wake a rank (Infinity in dataflow mode)
+      let top = heap.peekTime();
+      // the rank's sums stay in locals while it runs (the same additions in the same order)
+      let comp = computeNs[r],
+        loc = localNs[r],
+        wanT = wanNs[r];
       // runs rank r's operations until its clock passes the next rank's or it must wait
       for (; i < end; i++) {
-        this.now = t0;
         let t1 = t0;
-        let wan = false;
         const k = kind[i];
         if (k === Op.Compute) {
           t1 = t0 + bytes[i];
-          computeNs[r] += bytes[i];
-        } else if (k === Op.Send || k === Op.Isend) {
-          // a parked blocking send has posted already
-          const after = flags[i] ? t0 : this.postSend(r, i, t0);
-          if (k === Op.Isend) {
-            reqs[reqTail[r]++] = i;
-            t1 = after;
-          } else {
-            if (!(flags[i] & DONE)) {
-              waitMsg[r] = i;
-              break;
+          comp += bytes[i];
+        } else {
+          let wan = false;
+          if (k === Op.Send || k === Op.Isend) {
+            let after = t0; // a parked blocking send has posted already
+            if (!flags[i]) {
+              const d = peer[i],
+                b = bytes[i];
+              const c = links.cls(r, d);
+              if (b <= eager && c !== WAN && links.settled(r, d)) {
+                // the common case without a call (the hot loop keeps its arrays in registers): an
+                // eager local message, as postSend and Links.transfer move it
+                const start = Math.max(t0 + o[c], nic[r]);
+                const G = links.G[c] * b;
+                nic[r] = start + Math.max(links.g[c], G);
+                const sent = start + G;
+                const done = DONE | (c << CLS_SHIFT);
+                at[i] = sent;
+                flags[i] |= done;
+                const rv = match[i];
+                if (rv >= 0) {
+                  at[rv] = sent + links.L[c];
+                  flags[rv] |= done;
+                }
+                if (waitMsg[d] === i) {
+                  this.wake(d, i, t0);
+                  top = heap.peekTime();
+                }
+                after = start;
+              } else {
+                after = this.postSend(r, i, t0);
+                top = heap.peekTime();
+              }
             }
-            t1 = Math.max(t0, tm[3 * i + 1]);
-            wan = cls[i] === WAN;
-          }
-        } else if (k === Op.Recv || k === Op.Irecv) {
-          if (!(flags[i] & POSTED)) this.postRecv(r, i, t0);
-          if (k === Op.Irecv) reqs[reqTail[r]++] = i;
-          else {
-            const m = match[i];
-            if (m >= 0) {
-              if (!(flags[m] & DONE)) {
-                waitMsg[r] = m;
+            if (k === Op.Isend) {
+              reqs[reqTail[r]++] = i;
+              t1 = after;
+            } else {
+              const f = flags[i];
+              if (!(f & DONE)) {
+                waitMsg[r] = i;
                 break;
               }
-              t1 = Math.max(t0, tm[3 * m]) + o[cls[i]];
-              wan = cls[i] === WAN;
-            } // unmatched: nothing to wait for
-          }
-        } else {
-          // Wait: count > 0 the oldest requests; < 0 the newest (a collective's step); 0 all
-          const c = this.peer[i];
-          const lo = c < 0 ? Math.max(reqHead[r], reqTail[r] + c) : reqHead[r];
-          const hi = c > 0 ? Math.min(reqTail[r], lo + c) : reqTail[r];
-          let done = t0;
-          let q = lo;
-          for (; q < hi; q++) {
-            const x = this.completion(reqs[q]);
-            if (x === UNKNOWN) break;
-            if (x > done) {
-              done = x;
-              wan = cls[reqs[q]] === WAN;
+              t1 = Math.max(t0, at[i]);
+              wan = f >> CLS_SHIFT === WAN;
             }
+          } else if (k === Op.Recv || k === Op.Irecv) {
+            if (!(flags[i] & POSTED)) {
+              post[i] = t0;
+              const f = (flags[i] |= POSTED);
+              // its rendezvous send waits for it: the data moves now
+              if (f & SEND_WAITS && !(f & DONE)) {
+                this.rendezvous(match[i], peer[i], r, t0, t0);
+                top = heap.peekTime();
+              }
+            }
+            if (k === Op.Irecv) {
+              // no time passes: its clock stays at or before the next rank's (whatever it woke, it
+              // woke at or after it), so no yield to check
+              reqs[reqTail[r]++] = i;
+              events++;
+              continue;
+            } else {
+              const f = flags[i];
+              if (f & DONE) {
+                const c = f >> CLS_SHIFT;
+                t1 = Math.max(t0, at[i]) + o[c];
+                wan = c === WAN;
+              } else if (match[i] >= 0) {
+                waitMsg[r] = match[i];
+                break;
+              } // unmatched: nothing to wait for
+            }
+          } else {
+            // Wait: count > 0 the oldest requests; < 0 the newest (a collective's step); 0 all
+            const c = peer[i];
+            const lo = c < 0 ? Math.max(reqHead[r], reqTail[r] + c) : reqHead[r];
+            const hi = c > 0 ? Math.min(reqTail[r], lo + c) : reqTail[r];
+            let done = t0;
+            let q = lo;
+            for (; q < hi; q++) {
+              const rq = reqs[q];
+              const f = flags[rq];
+              if (!(f & DONE)) {
+                // a receive that no send matches never completes, and is not waited for
+                if (kind[rq] === Op.Irecv && match[rq] < 0) continue;
+                break;
+              }
+              const cl = f >> CLS_SHIFT;
+              // a send is done when its bytes are out, a receive o after its message arrived
+              const x = kind[rq] === Op.Isend ? at[rq] : at[rq] + o[cl];
+              if (x > done) {
+                done = x;
+                wan = cl === WAN;
+              }
+            }
+            if (q < hi) {
+              const rq = reqs[q];
+              waitMsg[r] = kind[rq] === Op.Isend ? rq : match[rq];
+              break;
+            }
+            if (c < 0) reqTail[r] = lo;
+            else reqHead[r] = hi;
+            t1 = done;
           }
-          if (q < hi) {
-            const rq = reqs[q];
-            waitMsg[r] = kind[rq] === Op.Isend ? rq : match[rq];
-            break;
-          }
-          if (c < 0) reqTail[r] = lo;
-          else reqHead[r] = hi;
-          t1 = done;
-        }
-        if (k !== Op.Compute) {
-          if (wan) wanNs[r] += t1 - t0;
-          else localNs[r] += t1 - t0;
+          if (wan) wanT += t1 - t0;
+          else loc += t1 - t0;
         }
         t0 = t1;
         events++;
-        if (t1 > heap.peekTime()) {
-          next = heap.replaceTop(t1, r); // it yields to the rank at the top
-          i++;
-          break;
+        // (in dataflow mode the heap is empty: its top time is Infinity)
+        if (t1 > top) {
+          if (links.sensitive === 0) {
+            this.toFlow();
+            top = Infinity;
+          } else {
+            next = heap.replaceTop(t1, r); // it yields to the rank at the top
+            i++;
+            break;
+          }
         }
       }
       pc[r] = i;
       t[r] = t0;
-      r = next >= 0 ? next : heap.size ? heap.pop() : -1;
+      computeNs[r] = comp;
+      localNs[r] = loc;
+      wanNs[r] = wanT;
+      if (!this.flow && links.sensitive === 0) this.toFlow();
+      r = next >= 0 ? next : this.nextRank();
     }
     this.events = events;
   }

@@ -1,5 +1,5 @@
-// The replay's network: LogGP parameters by link class, the message classes of a trace on a
-// placement, the WAN links' queues and the connections made so far (./engine.ts uses it).
+// The replay's network: LogGP parameters by link class, a message's class from its ends' placement,
+// the WAN links' queues and the connections made so far (./engine.ts uses it).
 import { DEFAULT_EAGER_LIMIT, type Cluster } from './cluster.js';
 import { Op, type Trace } from './trace.js';
 
@@ -10,6 +10,38 @@ export const NODE = 0,
 
 /** Pairs of ranks (both ways): a bitmap up to this many ranks, a Set above (bounded memory). */
 const BITMAP_MAX_RANKS = 8192;
+/** Traces of more ranks are not searched for their pairs: their order-sensitive transfers are not counted. */
+const PAIRS_MAX_RANKS = 1024;
+
+/** The ordered pairs (s * P + d) that messages go between, with how many; per trace, found once. */
+interface Pairs {
+  keys: Int32Array;
+  counts: Int32Array;
+}
+const pairsOfTrace = new WeakMap<Trace, Pairs | null>();
+
+function pairsOf(trace: Trace): Pairs | null {
+  let p = pairsOfTrace.get(trace);
+  if (p !== undefined) return p;
+  const P = trace.size;
+  p = null;
+  if (P <= PAIRS_MAX_RANKS) {
+    const { first, kind, peer } = trace;
+    const counts = new Int32Array(P * P);
+    let n = 0;
+    for (let r = 0; r < P; r++)
+      for (let i = first[r]; i < first[r + 1]; i++)
+        if ((kind[i] === Op.Send || kind[i] === Op.Isend) && counts[r * P + peer[i]]++ === 0) n++;
+    p = { keys: new Int32Array(n), counts: new Int32Array(n) };
+    for (let k = 0, j = 0; k < P * P; k++)
+      if (counts[k]) {
+        p.keys[j] = k;
+        p.counts[j++] = counts[k];
+      }
+  }
+  pairsOfTrace.set(trace, p);
+  return p;
+}
 
 export class Links {
   readonly eager: number;
@@ -18,8 +50,6 @@ export class Links {
   readonly g = new Float64Array(3);
   readonly G = new Float64Array(3);
   readonly L = new Float64Array(2);
-  /** per message operation: its class (computed once per replay) */
-  readonly cls: Uint8Array;
   private readonly siteOf: Int32Array;
   private readonly nodeOf: Int32Array;
   private readonly S: number;
@@ -31,13 +61,18 @@ export class Links {
   private readonly pairSet = new Set<number>();
   private readonly P: number;
 
-  constructor(trace: Trace, cluster: Cluster, cls: Uint8Array) {
+  /**
+   * Transfers still to come whose result depends on the order they run in: WAN messages (the link
+   * queues first come, first served) and the first message of each pair of nodes (its connection).
+   * At 0 every later result follows from the data alone, in any order (./engine.ts uses that).
+   */
+  sensitive = Infinity;
+
+  constructor(trace: Trace, cluster: Cluster) {
     const P = (this.P = trace.size);
     this.eager = cluster.eagerLimit ?? DEFAULT_EAGER_LIMIT;
     const siteOf = (this.siteOf = Int32Array.from({ length: P }, (_, r) => cluster.siteOf[r]));
-    const nodeOf = (this.nodeOf = Int32Array.from({ length: P }, (_, r) =>
-      cluster.nodeOf ? cluster.nodeOf[r] : -1 - r,
-    ));
+    this.nodeOf = Int32Array.from({ length: P }, (_, r) => (cluster.nodeOf ? cluster.nodeOf[r] : -1 - r));
     let S = 0;
     for (let r = 0; r < P; r++) S = Math.max(S, siteOf[r] + 1);
     this.S = S;
@@ -61,15 +96,24 @@ export class Links {
     }
     this.L[NODE] = cluster.intraNode.L;
     this.L[SITE] = cluster.intraSite.L;
-    const { first, kind, peer } = trace;
-    this.cls = cls;
-    for (let r = 0; r < P; r++)
-      for (let i = first[r]; i < first[r + 1]; i++) {
-        const k = kind[i];
-        if (k < Op.Send || k > Op.Irecv) continue;
-        const d = peer[i];
-        cls[i] = siteOf[r] !== siteOf[d] ? WAN : nodeOf[r] === nodeOf[d] ? NODE : SITE;
+    const pairs = pairsOf(trace);
+    if (pairs) {
+      const { keys, counts } = pairs;
+      let n = 0;
+      for (let j = 0; j < keys.length; j++) {
+        const s = Math.floor(keys[j] / P),
+          d = keys[j] % P;
+        if (siteOf[s] !== siteOf[d]) n += counts[j];
+        // a pair of nodes is connected once, for both directions: counted at its first direction
+        if (this.connectRtts && this.nodeOf[s] !== this.nodeOf[d] && (s < d || !hasKey(keys, d * P + s))) n++;
       }
+      this.sensitive = n;
+    }
+  }
+
+  /** The class of a message between ranks s and d (two array reads: cheaper than a stored class per operation). */
+  cls(s: number, d: number): number {
+    return this.siteOf[s] !== this.siteOf[d] ? WAN : this.nodeOf[s] === this.nodeOf[d] ? NODE : SITE;
   }
 
   latency(s: number, d: number, c: number): number {
@@ -81,13 +125,16 @@ export class Links {
 
   /** Moves `b` bytes from s to d (class c) from `start`: returns their arrival (and sets senderDone). */
   transfer(s: number, d: number, c: number, b: number, start: number, rendezvous: boolean): number {
-    if (this.connectRtts && this.nodeOf[s] !== this.nodeOf[d] && this.connect(s, d))
+    if (this.connectRtts && this.nodeOf[s] !== this.nodeOf[d] && this.connect(s, d)) {
       start += this.connectRtts * 2 * this.latency(s, d, c); // the first message of a pair waits for the connection
+      this.sensitive--;
+    }
     if (c !== WAN) {
       const end = start + b * this.G[c];
       this.senderDone = end;
       return end + this.L[c];
     }
+    this.sensitive--;
     const l = this.siteOf[s] * this.S + this.siteOf[d];
     const ls = Math.max(start, this.linkFree[l]);
     const le = ls + b * this.wanG[l];
@@ -96,6 +143,13 @@ export class Links {
     const injected = start + b * this.G[SITE];
     this.senderDone = rendezvous ? Math.max(le, injected) : injected;
     return Math.max(le, injected) + this.wanL[l];
+  }
+
+  /** True when a message from s to d waits for no connection: none asked, one node, or made already. */
+  settled(s: number, d: number): boolean {
+    if (!this.connectRtts || this.nodeOf[s] === this.nodeOf[d]) return true;
+    const k = s * this.P + d;
+    return this.pairBits.length ? (this.pairBits[k >> 3] & (1 << (k & 7))) !== 0 : this.pairSet.has(k);
   }
 
   /** Marks the pair connected; true when it was not yet. */
@@ -114,4 +168,16 @@ export class Links {
     this.pairSet.add(d * P + s);
     return true;
   }
+}
+
+/** Whether sorted `keys` holds k. */
+function hasKey(keys: Int32Array, k: number): boolean {
+  let lo = 0,
+    hi = keys.length;
+  while (lo < hi) {
+    const m = (lo + hi) >> 1;
+    if (keys[m] < k) lo = m + 1;
+    else hi = m;
+  }
+  return lo < keys.length && keys[lo] === k;
 }

@@ -7,11 +7,10 @@ const KEEP_MAX_OPS = 1 << 21;
 export interface Scratch {
   /** per operation: flags, cleared for each replay */
   flags: Uint8Array;
-  /** per operation: written before read (no clearing) */
-  cls: Uint8Array;
+  /** per operation, written before read (no clearing): a done message's time, a posting's time */
+  at: Float64Array;
+  post: Float64Array;
   reqs: Int32Array;
-  /** three per operation */
-  tm: Float64Array;
 }
 
 let kept: Scratch | undefined;
@@ -23,9 +22,9 @@ export function scratch(n: number): Scratch {
     const cap = Math.max(n, Math.min(KEEP_MAX_OPS, 2 * (s?.flags.length ?? 0)));
     s = {
       flags: new Uint8Array(cap),
-      cls: new Uint8Array(cap),
+      at: new Float64Array(cap),
+      post: new Float64Array(cap),
       reqs: new Int32Array(cap),
-      tm: new Float64Array(3 * cap),
     };
     kept = cap <= KEEP_MAX_OPS ? s : undefined;
     return s;
