@@ -301,6 +301,10 @@ constexpr double kCoarseSlack = 0.03;
 // A start placement is refined only when its cut is at most this many times the multilevel cut:
 // a far start (rank order of a random pattern) never won and cost as much as a multilevel run.
 constexpr double kStartWithin = 1.5;
+// Graphs up to this size are bisected directly by greedy growing (quadratic in their size);
+// larger ones by a multilevel bisection of their own, coarsened to kBisectCoarsenTo vertices.
+constexpr int32_t kGrowMax = 80;
+constexpr int32_t kBisectCoarsenTo = 40;
 
 std::vector<double> loads_of(const G& g, const int32_t* part, int k) {
   std::vector<double> loads(size_t(k), 0.0);
@@ -327,11 +331,81 @@ void refine_level(const G& g, int32_t* part, double* loads, const double* limit,
   if (o.fm_rounds > 0) fm_refine(g, part, loads, limit, k, o.fm_rounds, useless, o.fm_work, conn);
 }
 
-// One multilevel run: coarsen, partition the coarsest graph, uncoarsen with refinement.
 double multilevel(const G& fine, const std::vector<double>& caps, double weight, const Options& o, Rng& rng,
-                  std::vector<int32_t>& out) {
+                  int32_t coarsen_to, bool top, std::vector<int32_t>& out);
+
+// The subgraph induced by the vertices whose part is `label`; ids[i] = its vertex i's number in g.
+Level induced(const G& g, const int32_t* part, int32_t label, std::vector<int32_t>& ids, std::vector<int32_t>& local) {
+  Level l;
+  ids.clear();
+  for (int32_t v = 0; v < g.n; v++) {
+    if (part[v] != label) continue;
+    local[size_t(v)] = int32_t(ids.size());
+    ids.push_back(v);
+  }
+  l.xadj.reserve(ids.size() + 1);
+  l.xadj.push_back(0);
+  for (const int32_t v : ids) {
+    l.vwgt.push_back(g.vwgt[v]);
+    for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++) {
+      const int32_t u = g.adjncy[j];
+      if (part[u] != label) continue;
+      l.adjncy.push_back(local[size_t(u)]);
+      l.adjwgt.push_back(g.adjwgt[j]);
+    }
+    l.xadj.push_back(int32_t(l.adjncy.size()));
+  }
+  return l;
+}
+
+// Recursive bisection of the coarsest graph onto parts lo .. hi-1, as METIS starts its k-way
+// scheme: each bisection is the best of `tries` multilevel bisections of the part's subgraph
+// (coarsened on its own, grown, refined back), so that a coarsest graph of thousands of vertices
+// costs linear time, not the quadratic time of greedy growing on it.
+void bisect_multilevel(const G& g, int32_t* part, const double* limit, int lo, int hi, const Options& o, Rng& rng,
+                       std::vector<int32_t>& local) {
+  if (hi - lo < 2) return;
+  const int mid = lo + ((hi - lo) >> 1);
+  std::vector<int32_t> ids;
+  Level sub = induced(g, part, lo, ids, local);
+  if (!ids.empty()) {
+    double lim0 = 0, lim1 = 0, w = 0;
+    for (int p = lo; p < mid; p++) lim0 += limit[p];
+    for (int p = mid; p < hi; p++) lim1 += limit[p];
+    for (const int32_t x : sub.vwgt) w += x;
+    const std::vector<double> caps2 = {lim0, lim1};
+    auto excess = [&](const std::vector<int32_t>& side) {
+      double w0 = 0;
+      for (size_t i = 0; i < side.size(); i++)
+        if (side[i] == 0) w0 += sub.vwgt[i];
+      return std::max(0.0, w0 - lim0) + std::max(0.0, w - w0 - lim1);
+    };
+    std::vector<int32_t> best, side;
+    double best_cut = 0, best_excess = 0;
+    for (int t = 0; t < std::max(1, o.tries); t++) {
+      const double cut = multilevel(sub.view(), caps2, w, o, rng, kBisectCoarsenTo, false, side);
+      const double e = excess(side);
+      if (best.empty() || e < best_excess || (e == best_excess && cut < best_cut)) {
+        best.swap(side);
+        best_cut = cut;
+        best_excess = e;
+      }
+    }
+    for (size_t i = 0; i < ids.size(); i++)
+      if (best[i] == 1) part[ids[i]] = mid;
+  }
+  bisect_multilevel(g, part, limit, lo, mid, o, rng, local);
+  bisect_multilevel(g, part, limit, mid, hi, o, rng, local);
+}
+
+// One multilevel run: coarsen to about coarsen_to vertices, partition the coarsest graph (greedy
+// growing when it is small or when this run is itself a bisection, multilevel bisections
+// otherwise), uncoarsen with refinement. top: the caller's run, which throws when the finest level
+// cannot be brought within the capacities (a bisection's result may stay above; the caller's
+// rebalancing takes it from there).
+double multilevel(const G& fine, const std::vector<double>& caps, double weight, const Options& o, Rng& rng,
+                  int32_t coarsen_to, bool top, std::vector<int32_t>& out) {
   const int k = int(caps.size());
-  const int32_t coarsen_to = std::max<int32_t>(2, o.coarsen_to > 0 ? o.coarsen_to : std::max(60, 10 * k));
   // Coarsen while it pays: stop at coarsen_to vertices or when a level barely shrinks.
   std::vector<std::unique_ptr<Level>> levels;
   const int64_t max_vwgt = std::max<int64_t>(1, int64_t(std::ceil(1.5 * weight / coarsen_to)));
@@ -347,8 +421,13 @@ double multilevel(const G& fine, const std::vector<double>& caps, double weight,
   std::vector<int32_t> part(size_t(cur.n), 0);
   {
     const std::vector<double> limit = level_limits(caps, weight, levels.empty());
-    Bisector b(cur, part.data());
-    bisect(cur, b, part.data(), caps.data(), limit.data(), 0, k, o.tries, rng);
+    if (cur.n <= kGrowMax || !top) {
+      Bisector b(cur, part.data());
+      bisect(cur, b, part.data(), caps.data(), limit.data(), 0, k, o.tries, rng);
+    } else {
+      std::vector<int32_t> local(size_t(cur.n));
+      bisect_multilevel(cur, part.data(), limit.data(), 0, k, o, rng, local);
+    }
   }
   std::vector<double> loads = loads_of(cur, part.data(), k);
   for (size_t i = levels.size() + 1; i-- > 0;) {
@@ -362,7 +441,7 @@ double multilevel(const G& fine, const std::vector<double>& caps, double weight,
       levels[i].reset();
     }
     const std::vector<double> limit = level_limits(caps, weight, i == 0);
-    if (!rebalance(graph, part.data(), loads.data(), limit.data(), k) && i == 0)
+    if (!rebalance(graph, part.data(), loads.data(), limit.data(), k) && i == 0 && top)
       throw std::runtime_error(
           "partition: the vertex weights do not fit the capacities (no site has room for what is left)");
     refine_level(graph, part.data(), loads.data(), limit.data(), k, o, rng);
@@ -405,11 +484,15 @@ double partition(const GraphView& g, const std::vector<double>& caps, const Opti
   double weight = 0;
   for (int32_t v = 0; v < g.n; v++) weight += fine.vwgt[v];
   const int cuts = o.cuts > 0 ? o.cuts : std::max(1, std::min(8, int((512 + g.n - 1) / g.n)));
+  // As METIS's k-way scheme: coarsen to about n / (20 log2 k) vertices, at least 30 per site.
+  const int32_t coarsen_to =
+      std::max<int32_t>(2, o.coarsen_to > 0 ? o.coarsen_to
+                                            : std::max<int32_t>(30 * k, int32_t(g.n / (20 * std::log2(double(k))))));
   std::vector<int32_t> best, p;
   double best_cut = 0;
   for (int c = 0; c < cuts; c++) {
     Rng rng(o.seed + uint32_t(c));
-    const double cut = multilevel(fine, caps, weight, o, rng, p);
+    const double cut = multilevel(fine, caps, weight, o, rng, coarsen_to, true, p);
     if (best.empty() || cut < best_cut) {
       best.swap(p);
       best_cut = cut;
