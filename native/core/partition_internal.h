@@ -1,5 +1,6 @@
-// Pieces of the partitioner shared by its files (partition.cpp: driver, coarsening, initial
-// bisection; partition_refine.cpp: the refinements). Not part of the API (partition.h).
+// Pieces of the partitioner shared by its files (partition.cpp: driver, coarsening, multilevel
+// bisection; partition_bisect.cpp: greedy growing; partition_refine.cpp: the refinements). Not part of the API
+// (partition.h).
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -100,6 +101,10 @@ class Conn {
 
 // Whether a table of n x k entries is affordable (12 bytes each).
 inline bool table_fits(int32_t n, int k) { return int64_t(n) * k <= (int64_t(1) << 23) && k <= 64; }
+
+// Recursive bisection of g onto parts 0 .. k-1 by greedy growing and FM (partition_bisect.cpp):
+// share[p] sets the weight part p should get (in proportion), limit[p] the most it may get.
+void grow_bisect(const G& g, int32_t* part, const double* share, const double* limit, int k, int tries, Rng& rng);
 
 // Greedy boundary refinement (refine), k-way FM (fm_refine) and the balancing step (rebalance) of
 // partition_refine.cpp; see there.
