@@ -1,7 +1,8 @@
 // The multilevel scheme of METIS (G. Karypis and V. Kumar, "A Fast and High Quality Multilevel
 // Scheme for Partitioning Irregular Graphs", and "Multilevel k-way Partitioning Scheme for
-// Irregular Graphs"): coarsen by heavy-edge matching, bisect the coarsest graph recursively, then
-// project back level by level, refining at each (partition_refine.cpp). Capacities are hard at the
+// Irregular Graphs"): coarsen by heavy-edge matching, bisect the coarsest graph recursively (each
+// bisection itself multilevel, grown at its coarsest in partition_bisect.cpp), then project back
+// level by level, refining at each (partition_refine.cpp). Capacities are hard at the
 // finest level; coarser levels may go 3% past a site's proportional share, since their vertices
 // are lumps of ranks.
 #include "partition.h"
@@ -75,7 +76,8 @@ std::vector<int32_t> heavy_edge_matching(const G& g, int64_t max_vwgt, Rng& rng)
       double best_w = -1;
       for (int32_t j = g.xadj[u]; j < g.xadj[u + 1]; j++) {
         const int32_t v = g.adjncy[j];
-        if (match[size_t(v)] == -1 && g.adjwgt[j] > best_w && g.vwgt[v] <= room) {
+        // The weight first: it is read in order, match[] and vwgt[] at random.
+        if (g.adjwgt[j] > best_w && match[size_t(v)] == -1 && g.vwgt[v] <= room) {
           best_w = g.adjwgt[j];
           best = v;
         }
@@ -99,8 +101,9 @@ std::unique_ptr<Level> contract(const G& g, const std::vector<int32_t>& match) {
     l->cmap[size_t(match[size_t(u)])] = cn++;
   }
   l->xadj.assign(size_t(cn) + 1, 0);
-  l->adjncy.resize(size_t(g.xadj[n]));
-  l->adjwgt.resize(size_t(g.xadj[n]));
+  // Reserved, not resized: zeroing the fine graph's size on every level cost more than the rest.
+  l->adjncy.reserve(size_t(g.xadj[n]));
+  l->adjwgt.reserve(size_t(g.xadj[n]));
   l->vwgt.resize(size_t(cn));
   // pos[c'] = where c' sits in the current coarse row; a position before the row's start is stale.
   std::vector<int32_t> pos(size_t(cn), -1);
@@ -120,180 +123,15 @@ std::unique_ptr<Level> contract(const G& g, const std::vector<int32_t>& match) {
           l->adjwgt[size_t(p)] += g.adjwgt[j];
         } else {
           pos[size_t(cy)] = out;
-          l->adjncy[size_t(out)] = cy;
-          l->adjwgt[size_t(out++)] = g.adjwgt[j];
+          l->adjncy.push_back(cy);
+          l->adjwgt.push_back(g.adjwgt[j]);
+          out++;
         }
       }
     }
     l->xadj[size_t(++c)] = out;
   }
-  l->adjncy.resize(size_t(out));
-  l->adjwgt.resize(size_t(out));
   return l;
-}
-
-// Weights on either side of a bisection and its cut.
-struct Side {
-  double w0 = 0, w1 = 0, cut = 0;
-};
-
-// Bisections of subsets of the coarsest graph (the vertices whose part is `label`): grown greedily
-// from a random vertex (greedy graph growing), then polished by Fiduccia-Mattheyses passes.
-class Bisector {
- public:
-  Bisector(const G& g, const int32_t* part)
-      : side(size_t(g.n)), g_(g), part_(part), gain_(size_t(g.n)), locked_(size_t(g.n)), moves_(size_t(g.n)) {}
-
-  // Grows side 0 from a random vertex until it holds target0 (never above lim0).
-  Side grow(const std::vector<int32_t>& set, int32_t label, double target0, double lim0, Rng& rng) {
-    for (const int32_t v : set) side[size_t(v)] = 1;
-    Side s = gains(set, label);
-    int32_t v = set[rng.below(uint32_t(set.size()))];
-    if (g_.vwgt[v] > lim0) v = -1;
-    while (v >= 0) {
-      flip(v, label, s);
-      if (s.w0 >= target0) break;
-      v = -1;
-      double best = -INFINITY;
-      for (const int32_t u : set) {
-        if (side[size_t(u)] == 1 && s.w0 + g_.vwgt[u] <= lim0 && gain_[size_t(u)] > best) {
-          best = gain_[size_t(u)];
-          v = u;
-        }
-      }
-    }
-    return s;
-  }
-
-  // FM passes; keeps the best state seen (within limits first, then cut, then balance).
-  void fm(const std::vector<int32_t>& set, int32_t label, Side& s, double target0, double lim0, double lim1,
-          int passes) {
-    auto excess = [&](double w0, double w1) { return std::max(0.0, w0 - lim0) + std::max(0.0, w1 - lim1); };
-    auto better = [&](const Side& a, const Side& b) {
-      const double ea = excess(a.w0, a.w1), eb = excess(b.w0, b.w1);
-      if (ea != eb) return ea < eb;
-      if (a.cut != b.cut) return a.cut < b.cut;
-      return std::abs(a.w0 - target0) < std::abs(b.w0 - target0);
-    };
-    const size_t max_useless = std::max<size_t>(25, set.size() >> 2);
-    for (int pass = 0; pass < passes; pass++) {
-      for (const int32_t v : set) locked_[size_t(v)] = 0;
-      Side best = s;
-      size_t best_at = 0, nmoves = 0;
-      for (;;) {
-        int32_t v = -1;
-        double bg = -INFINITY;
-        const double e = excess(s.w0, s.w1);
-        for (const int32_t u : set) {
-          if (locked_[size_t(u)] || gain_[size_t(u)] < bg) continue;
-          const double w = g_.vwgt[u];
-          const double after = side[size_t(u)] == 0 ? excess(s.w0 - w, s.w1 + w) : excess(s.w0 + w, s.w1 - w);
-          if (after > 0 && after >= e) continue;
-          // Equal gains: move out of the side that is above its target.
-          if (gain_[size_t(u)] > bg || (side[size_t(u)] == 0) == (s.w0 > target0)) {
-            bg = gain_[size_t(u)];
-            v = u;
-          }
-        }
-        if (v < 0) break;
-        flip(v, label, s);
-        locked_[size_t(v)] = 1;
-        moves_[nmoves++] = v;
-        if (better(s, best)) {
-          best = s;
-          best_at = nmoves;
-        } else if (nmoves - best_at > max_useless) {
-          break;
-        }
-      }
-      for (size_t i = nmoves; i-- > best_at;) flip(moves_[i], label, s);
-      if (best_at == 0) break;
-    }
-  }
-
-  std::vector<int8_t> side;
-
- private:
-  // gain[v] = what moving v to the other side saves in cut, over edges inside the subset.
-  Side gains(const std::vector<int32_t>& set, int32_t label) {
-    Side s;
-    for (const int32_t v : set) {
-      double ext = 0, in = 0;
-      for (int32_t j = g_.xadj[v]; j < g_.xadj[v + 1]; j++) {
-        const int32_t u = g_.adjncy[j];
-        if (part_[u] != label) continue;
-        (side[size_t(u)] == side[size_t(v)] ? in : ext) += g_.adjwgt[j];
-      }
-      gain_[size_t(v)] = ext - in;
-      s.cut += ext;
-      (side[size_t(v)] == 0 ? s.w0 : s.w1) += g_.vwgt[v];
-    }
-    s.cut /= 2;
-    return s;
-  }
-
-  void flip(int32_t v, int32_t label, Side& s) {
-    const int8_t from = side[size_t(v)];
-    s.cut -= gain_[size_t(v)];
-    gain_[size_t(v)] = -gain_[size_t(v)];
-    side[size_t(v)] = int8_t(1 - from);
-    if (from == 0) {
-      s.w0 -= g_.vwgt[v];
-      s.w1 += g_.vwgt[v];
-    } else {
-      s.w1 -= g_.vwgt[v];
-      s.w0 += g_.vwgt[v];
-    }
-    for (int32_t j = g_.xadj[v]; j < g_.xadj[v + 1]; j++) {
-      const int32_t u = g_.adjncy[j];
-      if (part_[u] != label) continue;
-      // u's edge to v was internal and is now external, or the reverse.
-      gain_[size_t(u)] += side[size_t(u)] == from ? 2 * g_.adjwgt[j] : -2 * g_.adjwgt[j];
-    }
-  }
-
-  const G& g_;
-  const int32_t* part_;
-  std::vector<double> gain_;
-  std::vector<uint8_t> locked_;
-  std::vector<int32_t> moves_;
-};
-
-// Recursive bisection of the vertices onto parts lo .. hi-1: share[p] sets the weight a part should
-// get (in proportion), limit[p] the most it may get; parts split in two halves by index.
-void bisect(const G& g, Bisector& b, int32_t* part, const double* share, const double* limit, int lo, int hi, int tries,
-            Rng& rng) {
-  if (hi - lo < 2) return;
-  const int mid = lo + ((hi - lo) >> 1);
-  std::vector<int32_t> set;
-  double w = 0;
-  for (int32_t v = 0; v < g.n; v++) {
-    if (part[v] != lo) continue;
-    set.push_back(v);
-    w += g.vwgt[v];
-  }
-  if (!set.empty()) {
-    double s0 = 0, s1 = 0, lim0 = 0, lim1 = 0;
-    for (int p = lo; p < mid; p++) s0 += share[p], lim0 += limit[p];
-    for (int p = mid; p < hi; p++) s1 += share[p], lim1 += limit[p];
-    const double target0 = s0 + s1 > 0 ? w * s0 / (s0 + s1) : w / 2;
-    auto excess = [&](const Side& x) { return std::max(0.0, x.w0 - lim0) + std::max(0.0, x.w1 - lim1); };
-    Side best;
-    std::vector<int8_t> best_side;
-    for (int t = 0; t < std::max(1, tries); t++) {
-      Side s = b.grow(set, lo, target0, lim0, rng);
-      b.fm(set, lo, s, target0, lim0, lim1, 4);
-      if (best_side.empty() || excess(s) < excess(best) || (excess(s) == excess(best) && s.cut < best.cut)) {
-        best = s;
-        best_side.resize(set.size());
-        for (size_t i = 0; i < set.size(); i++) best_side[i] = b.side[size_t(set[i])];
-      }
-    }
-    for (size_t i = 0; i < set.size(); i++)
-      if (best_side[i] == 1) part[set[i]] = mid;
-  }
-  bisect(g, b, part, share, limit, lo, mid, tries, rng);
-  bisect(g, b, part, share, limit, mid, hi, tries, rng);
 }
 
 // Coarse levels may exceed a site's proportional share by this fraction (METIS's default ufactor).
@@ -301,6 +139,10 @@ constexpr double kCoarseSlack = 0.03;
 // A start placement is refined only when its cut is at most this many times the multilevel cut:
 // a far start (rank order of a random pattern) never won and cost as much as a multilevel run.
 constexpr double kStartWithin = 1.5;
+// Graphs up to this size are bisected directly by greedy growing (quadratic in their size);
+// larger ones by a multilevel bisection of their own, coarsened to kBisectCoarsenTo vertices.
+constexpr int32_t kGrowMax = 80;
+constexpr int32_t kBisectCoarsenTo = 40;
 
 std::vector<double> loads_of(const G& g, const int32_t* part, int k) {
   std::vector<double> loads(size_t(k), 0.0);
@@ -327,11 +169,82 @@ void refine_level(const G& g, int32_t* part, double* loads, const double* limit,
   if (o.fm_rounds > 0) fm_refine(g, part, loads, limit, k, o.fm_rounds, useless, o.fm_work, conn);
 }
 
-// One multilevel run: coarsen, partition the coarsest graph, uncoarsen with refinement.
 double multilevel(const G& fine, const std::vector<double>& caps, double weight, const Options& o, Rng& rng,
-                  std::vector<int32_t>& out) {
+                  int32_t coarsen_to, bool top, std::vector<int32_t>& out);
+
+// The subgraph induced by the vertices whose part is `label`; ids[i] = its vertex i's number in g.
+Level induced(const G& g, const int32_t* part, int32_t label, std::vector<int32_t>& ids, std::vector<int32_t>& local) {
+  Level l;
+  ids.clear();
+  for (int32_t v = 0; v < g.n; v++) {
+    if (part[v] != label) continue;
+    local[size_t(v)] = int32_t(ids.size());
+    ids.push_back(v);
+  }
+  l.xadj.reserve(ids.size() + 1);
+  l.xadj.push_back(0);
+  for (const int32_t v : ids) {
+    l.vwgt.push_back(g.vwgt[v]);
+    for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++) {
+      const int32_t u = g.adjncy[j];
+      if (part[u] != label) continue;
+      l.adjncy.push_back(local[size_t(u)]);
+      l.adjwgt.push_back(g.adjwgt[j]);
+    }
+    l.xadj.push_back(int32_t(l.adjncy.size()));
+  }
+  return l;
+}
+
+// Recursive bisection of the coarsest graph onto parts lo .. hi-1, as METIS starts its k-way
+// scheme: each bisection is the best of ceil(tries / 2) multilevel bisections of the part's subgraph
+// (coarsened on its own, grown, refined back), so that a coarsest graph of thousands of vertices
+// costs linear time, not the quadratic time of greedy growing on it.
+void bisect_multilevel(const G& g, int32_t* part, const double* limit, int lo, int hi, const Options& o, Rng& rng,
+                       std::vector<int32_t>& local) {
+  if (hi - lo < 2) return;
+  const int mid = lo + ((hi - lo) >> 1);
+  std::vector<int32_t> ids;
+  Level sub = induced(g, part, lo, ids, local);
+  if (!ids.empty()) {
+    double lim0 = 0, lim1 = 0, w = 0;
+    for (int p = lo; p < mid; p++) lim0 += limit[p];
+    for (int p = mid; p < hi; p++) lim1 += limit[p];
+    for (const int32_t x : sub.vwgt) w += x;
+    const std::vector<double> caps2 = {lim0, lim1};
+    auto excess = [&](const std::vector<int32_t>& side) {
+      double w0 = 0;
+      for (size_t i = 0; i < side.size(); i++)
+        if (side[i] == 0) w0 += sub.vwgt[i];
+      return std::max(0.0, w0 - lim0) + std::max(0.0, w - w0 - lim1);
+    };
+    std::vector<int32_t> best, side;
+    double best_cut = 0, best_excess = 0;
+    // Half as many multilevel bisections as greedy growings: each costs a pass over its levels.
+    for (int t = 0; t < std::max(1, (o.tries + 1) / 2); t++) {
+      const double cut = multilevel(sub.view(), caps2, w, o, rng, kBisectCoarsenTo, false, side);
+      const double e = excess(side);
+      if (best.empty() || e < best_excess || (e == best_excess && cut < best_cut)) {
+        best.swap(side);
+        best_cut = cut;
+        best_excess = e;
+      }
+    }
+    for (size_t i = 0; i < ids.size(); i++)
+      if (best[i] == 1) part[ids[i]] = mid;
+  }
+  bisect_multilevel(g, part, limit, lo, mid, o, rng, local);
+  bisect_multilevel(g, part, limit, mid, hi, o, rng, local);
+}
+
+// One multilevel run: coarsen to about coarsen_to vertices, partition the coarsest graph (greedy
+// growing when it is small or when this run is itself a bisection, multilevel bisections
+// otherwise), uncoarsen with refinement. top: the caller's run, which throws when the finest level
+// cannot be brought within the capacities (a bisection's result may stay above; the caller's
+// rebalancing takes it from there).
+double multilevel(const G& fine, const std::vector<double>& caps, double weight, const Options& o, Rng& rng,
+                  int32_t coarsen_to, bool top, std::vector<int32_t>& out) {
   const int k = int(caps.size());
-  const int32_t coarsen_to = std::max<int32_t>(2, o.coarsen_to > 0 ? o.coarsen_to : std::max(60, 10 * k));
   // Coarsen while it pays: stop at coarsen_to vertices or when a level barely shrinks.
   std::vector<std::unique_ptr<Level>> levels;
   const int64_t max_vwgt = std::max<int64_t>(1, int64_t(std::ceil(1.5 * weight / coarsen_to)));
@@ -347,8 +260,12 @@ double multilevel(const G& fine, const std::vector<double>& caps, double weight,
   std::vector<int32_t> part(size_t(cur.n), 0);
   {
     const std::vector<double> limit = level_limits(caps, weight, levels.empty());
-    Bisector b(cur, part.data());
-    bisect(cur, b, part.data(), caps.data(), limit.data(), 0, k, o.tries, rng);
+    if (cur.n <= kGrowMax || !top) {
+      grow_bisect(cur, part.data(), caps.data(), limit.data(), k, o.tries, rng);
+    } else {
+      std::vector<int32_t> local(size_t(cur.n));
+      bisect_multilevel(cur, part.data(), limit.data(), 0, k, o, rng, local);
+    }
   }
   std::vector<double> loads = loads_of(cur, part.data(), k);
   for (size_t i = levels.size() + 1; i-- > 0;) {
@@ -362,7 +279,7 @@ double multilevel(const G& fine, const std::vector<double>& caps, double weight,
       levels[i].reset();
     }
     const std::vector<double> limit = level_limits(caps, weight, i == 0);
-    if (!rebalance(graph, part.data(), loads.data(), limit.data(), k) && i == 0)
+    if (!rebalance(graph, part.data(), loads.data(), limit.data(), k) && i == 0 && top)
       throw std::runtime_error(
           "partition: the vertex weights do not fit the capacities (no site has room for what is left)");
     refine_level(graph, part.data(), loads.data(), limit.data(), k, o, rng);
@@ -405,11 +322,14 @@ double partition(const GraphView& g, const std::vector<double>& caps, const Opti
   double weight = 0;
   for (int32_t v = 0; v < g.n; v++) weight += fine.vwgt[v];
   const int cuts = o.cuts > 0 ? o.cuts : std::max(1, std::min(8, int((512 + g.n - 1) / g.n)));
+  // As METIS's k-way scheme: coarsen to about n / (40 log2 k) vertices (as METIS 5.2), at least 30 per site.
+  const int32_t coarsen_to = std::max<int32_t>(
+      2, o.coarsen_to > 0 ? o.coarsen_to : std::max<int32_t>(30 * k, int32_t(g.n / (40 * std::log2(double(k))))));
   std::vector<int32_t> best, p;
   double best_cut = 0;
   for (int c = 0; c < cuts; c++) {
     Rng rng(o.seed + uint32_t(c));
-    const double cut = multilevel(fine, caps, weight, o, rng, p);
+    const double cut = multilevel(fine, caps, weight, o, rng, coarsen_to, true, p);
     if (best.empty() || cut < best_cut) {
       best.swap(p);
       best_cut = cut;

@@ -22,14 +22,15 @@ struct Options {
   // Whole multilevel runs (seeds seed, seed + 1, ...), the least cut kept; 0: ceil(512 / n)
   // between 1 and 8 (graphs under 512 vertices cost microseconds a run and vary more).
   int cuts = 0;
-  // Tries per bisection of the coarsest graph.
+  // Tries per bisection of the coarsest graph: greedy growings at the coarsest graph of each
+  // multilevel bisection, and half as many (rounded up) multilevel bisections; the best kept.
   int tries = 4;
   // Most greedy refinement sweeps per level.
   int passes = 8;
   // Rounds of k-way Fiduccia-Mattheyses per level, each bounded by fm_work reads of the adjacency.
   int fm_rounds = 3;
   double fm_work = 1;
-  // Coarsening stops at this many vertices; 0: the default by size and sites.
+  // Coarsening stops at this many vertices; 0: n / (40 log2 k), at least 30 per site.
   int32_t coarsen_to = 0;
 };
 

@@ -1,13 +1,25 @@
-// Pieces of the partitioner shared by its files (partition.cpp: driver, coarsening, initial
-// bisection; partition_refine.cpp: the refinements). Not part of the API (partition.h).
+// Pieces of the partitioner shared by its files (partition.cpp: driver, coarsening, multilevel
+// bisection; partition_bisect.cpp: greedy growing; partition_refine.cpp: the refinements). Not part of the API
+// (partition.h).
 #pragma once
+#include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <utility>
 #include <vector>
 
 #include "partition.h"
 
 namespace sitempi::partition::detail {
+
+// Scratch arrays that every use writes before it reads: left uninitialised (zeroing arrays of n
+// entries on every level was a fifth of the instructions on a 100 000-vertex grid).
+template <class T>
+using Buf = std::unique_ptr<T[]>;
+template <class T>
+Buf<T> buf(int32_t n) {
+  return Buf<T>(new T[size_t(std::max<int32_t>(n, 1))]);
+}
 
 // A small seeded generator (mulberry32, as the TypeScript side used): the only source of
 // randomness, so that a seed gives the same placement on every run and every machine.
@@ -63,6 +75,8 @@ class Conn {
   void of(const int32_t* part, int32_t v);
   // v went from part `from` to part `to` (part[] already updated).
   void moved(int32_t v, int from, int to);
+  // v's internal and external degree: the weight of its edges inside and outside its own part.
+  void degrees(const int32_t* part, int32_t v, double& in, double& out) const;
   // Whether v has a neighbour in a part other than its own.
   bool boundary(const int32_t* part, int32_t v) const;
   // The part other than own, with room for weight vw, that v is most connected to; -1 if none.
@@ -82,10 +96,15 @@ class Conn {
   int32_t stamp_ = 0;
   std::vector<double> cw_;
   std::vector<int32_t> cn_;
+  Buf<double> wsum_;  // v's total edge weight (with the table)
 };
 
 // Whether a table of n x k entries is affordable (12 bytes each).
 inline bool table_fits(int32_t n, int k) { return int64_t(n) * k <= (int64_t(1) << 23) && k <= 64; }
+
+// Recursive bisection of g onto parts 0 .. k-1 by greedy growing and FM (partition_bisect.cpp):
+// share[p] sets the weight part p should get (in proportion), limit[p] the most it may get.
+void grow_bisect(const G& g, int32_t* part, const double* share, const double* limit, int k, int tries, Rng& rng);
 
 // Greedy boundary refinement (refine), k-way FM (fm_refine) and the balancing step (rebalance) of
 // partition_refine.cpp; see there.

@@ -15,14 +15,28 @@ Conn::Conn(const G& g, const int32_t* part, int k, bool table)
   if (!table_) return;
   cw_.assign(size_t(g.n) * size_t(k), 0.0);
   cn_.assign(size_t(g.n) * size_t(k), 0);
+  wsum_ = buf<double>(g.n);
   for (int32_t v = 0; v < g.n; v++) {
     const size_t row = size_t(v) * size_t(k);
+    double sum = 0;
     for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++) {
       const size_t p = row + size_t(part[g.adjncy[j]]);
       cw_[p] += g.adjwgt[j];
       cn_[p]++;
+      sum += g.adjwgt[j];
     }
+    wsum_[size_t(v)] = sum;
   }
+}
+
+void Conn::degrees(const int32_t* part, int32_t v, double& in, double& out) const {
+  if (table_) {
+    in = cw_[size_t(v) * size_t(k_) + size_t(part[v])];
+    out = wsum_[size_t(v)] - in;
+    return;
+  }
+  in = out = 0;
+  for (int32_t j = g_.xadj[v]; j < g_.xadj[v + 1]; j++) (part[g_.adjncy[j]] == part[v] ? in : out) += g_.adjwgt[j];
 }
 
 void Conn::of(const int32_t* part, int32_t v) {
@@ -86,21 +100,21 @@ int Conn::best_target(int own, double vw, const double* loads, const double* lim
 
 void refine(const G& g, int32_t* part, double* loads, const double* limit, int k, int passes, Rng& rng, Conn& conn) {
   const int32_t n = g.n;
-  std::vector<int32_t> list(static_cast<size_t>(n)), next(static_cast<size_t>(n)), queued(size_t(n), 0);
+  Buf<int32_t> list = buf<int32_t>(n), next = buf<int32_t>(n);
+  std::vector<int32_t> queued(size_t(n), 0);
   // Internal and external degree of every vertex, kept move by move (as METIS does): a vertex
   // whose external degree is below its internal one has no move that keeps the cut.
-  std::vector<double> id(static_cast<size_t>(n)), ed(static_cast<size_t>(n));
+  Buf<double> id = buf<double>(n), ed = buf<double>(n);
   int32_t len = 0;
   for (int32_t v = 0; v < n; v++) {
-    const int32_t p = part[v];
-    double i = 0, e = 0;
-    for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++) (part[g.adjncy[j]] == p ? i : e) += g.adjwgt[j];
+    double i, e;
+    conn.degrees(part, v, i, e);
     id[size_t(v)] = i;
     ed[size_t(v)] = e;
     if (e > 0 || (e == 0 && conn.boundary(part, v))) list[size_t(len++)] = v;
   }
   for (int pass = 1; pass <= passes && len > 0; pass++) {
-    rng.shuffle(list.data(), len);
+    rng.shuffle(list.get(), len);
     int32_t nlen = 0, moved = 0;
     for (int32_t i = 0; i < len; i++) {
       const int32_t v = list[size_t(i)];
@@ -209,7 +223,7 @@ namespace {
 // depends on history.
 class GainHeap {
  public:
-  explicit GainHeap(int32_t n) : heap_(static_cast<size_t>(n)), pos_(size_t(n), -1), key(static_cast<size_t>(n)) {}
+  explicit GainHeap(int32_t n) : heap_(buf<int32_t>(n)), pos_(size_t(n), -1), key(buf<double>(n)) {}
   void set(int32_t v, double k) {
     if (pos_[size_t(v)] < 0) {
       key[size_t(v)] = k;
@@ -274,10 +288,11 @@ class GainHeap {
     heap_[size_t(i)] = v;
     pos_[size_t(v)] = i;
   }
-  std::vector<int32_t> heap_, pos_;
+  Buf<int32_t> heap_;
+  std::vector<int32_t> pos_;
 
  public:
-  std::vector<double> key;
+  Buf<double> key;
 };
 
 }  // namespace
@@ -294,8 +309,8 @@ void fm_refine(const G& g, int32_t* part, double* loads, const double* limit, in
   int over = 0;
   for (int p = 0; p < k; p++) over += loads[p] > limit[p];
   GainHeap heap(n);
-  std::vector<int32_t> target(static_cast<size_t>(n)), locked(size_t(n), 0), moved_v(static_cast<size_t>(n)),
-      moved_from(static_cast<size_t>(n));
+  Buf<int32_t> target = buf<int32_t>(n), moved_v = buf<int32_t>(n), moved_from = buf<int32_t>(n);
+  std::vector<int32_t> locked(size_t(n), 0);
   double work = 0;
   // The best move of v now (heap entry set by the caller), or none (entry removed): its gain, or
   // false.

@@ -16,7 +16,7 @@ export interface PartitionOptions {
    * Default: the contiguous split of rank order (graphs without vertex weights); null: none.
    */
   start?: ArrayLike<number> | null;
-  /** Tries per bisection of the coarsest graph, the best kept. Default 4. */
+  /** Tries per bisection of the coarsest graph (greedy growings; half as many whole multilevel bisections), the best kept. Default 4. */
   tries?: number;
   /** Most greedy refinement sweeps per level. Default 8. */
   passes?: number;
@@ -24,7 +24,7 @@ export interface PartitionOptions {
   fmRounds?: number;
   /** Bound of one FM round: this many reads of every adjacency entry. Default 1. */
   fmWork?: number;
-  /** Coarsening stops at this many vertices. Default max(60, 10 x sites). */
+  /** Coarsening stops at this many vertices. Default max(30 x sites, vertices / (40 log2 sites)), as METIS. */
   coarsenTo?: number;
 }
 
