@@ -12,28 +12,34 @@
 namespace sitempi::shim {
 
 std::atomic<int> g_tracked{0};
-std::atomic<uint32_t> g_pending_recvs{0};
+std::atomic<uint32_t> g_pending_reqs{0};
 
 namespace {
 
-// --- Receive requests posted and not completed: open addressing, linear probing, keyed by the
-// handle (a pointer in Open MPI, reused from a free list). Fixed size (in BSS: untouched pages
-// cost nothing): no allocation; a program with more outstanding receives than kMaxPendingRecvs
-// gets the others recorded at posting. Locked only under MPI_THREAD_MULTIPLE: at the lower
-// levels MPI calls do not overlap, and the application's own synchronisation orders them.
+// --- Point-to-point requests posted and not completed: open addressing, linear probing, keyed by
+// the handle (a pointer in Open MPI, reused from a free list). Fixed size (in BSS: untouched pages
+// cost nothing): no allocation; a program with more outstanding requests than kMaxPendingRecvs
+// gets the others recorded at posting (and their completions not stated). Locked only under
+// MPI_THREAD_MULTIPLE: at the lower levels MPI calls do not overlap, and the application's own
+// synchronisation orders them.
+enum : uint8_t { kSendReq, kRecvOpen, kRecvKnown };
 struct PendingRecv {
   MPI_Request req;  // zero: a free slot (no MPI hands out a zero handle)
-  MPI_Comm comm;    // MPI_COMM_NULL: not known (Imrecv)
+  MPI_Comm comm;    // MPI_COMM_NULL: not known (Imrecv) or a send
   uint64_t posted;  // bytes posted, recorded when no status can be read
   uint32_t fn, comm_id;
-  int32_t peer;          // world rank of the posted source; -1: MPI_ANY_SOURCE or not known
-  bool posted_recorded;  // the posting record carried source, tag and bytes (kRecvPosted)
+  int32_t peer;  // world rank of the posted source; -1: MPI_ANY_SOURCE or not known
+  uint32_t seq;  // the request's number among the rank's posting records (g_seq when posted)
+  uint8_t kind;  // kRecvKnown: the posting record carried source, tag and bytes (kRecvPosted)
 };
 constexpr int kTableBits = 13;
 constexpr uint32_t kTableSlots = 1u << kTableBits, kTableMask = kTableSlots - 1;
 constexpr uint32_t kMaxPendingRecvs = kTableSlots / 4 * 3;  // probes stay short
 PendingRecv g_table[kTableSlots];
 uint32_t g_count = 0;
+// Posting records so far (Isend family, Irecv, Imrecv; the replay's builder counts the same): a
+// completion names its request by how many were posted after it (Role Done).
+uint32_t g_seq = 0;
 std::mutex g_table_mu;
 std::atomic<int> g_thread_level{-1};
 
@@ -80,7 +86,7 @@ bool table_insert(const PendingRecv& e) {
   const uint32_t i = probe(e.req);
   if (is_free(g_table[i])) {
     if (g_count >= kMaxPendingRecvs) return false;
-    g_pending_recvs.store(++g_count, std::memory_order_relaxed);
+    g_pending_reqs.store(++g_count, std::memory_order_relaxed);
   }
   g_table[i] = e;  // a handle still here was completed unseen: replaced
   return true;
@@ -109,7 +115,7 @@ bool table_erase(MPI_Request req, PendingRecv* out, uint32_t slot = kTableSlots)
     i = j;
   }
   g_table[i].req = MPI_Request{};
-  g_pending_recvs.store(--g_count, std::memory_order_relaxed);
+  g_pending_reqs.store(--g_count, std::memory_order_relaxed);
   return true;
 }
 
@@ -147,6 +153,7 @@ T* pool(size_t n) {
 void posted_recv(Call& call, int rc, MPI_Request req, MPI_Comm comm, int source, int tag, int count,
                  MPI_Datatype type) noexcept {
   if (source == MPI_PROC_NULL) {  // completes at once, with nothing (Open MPI: one shared request)
+    count_posted();
     call.p2p_bytes(kRoleRecv, comm, source, 0);
     return;
   }
@@ -158,7 +165,8 @@ void posted_recv(Call& call, int rc, MPI_Request req, MPI_Comm comm, int source,
     bool followed;
     {
       TableLock lock;
-      followed = table_insert({req, comm, posted, call.fn(), comm_id, peer, known});
+      const uint8_t kind = known ? kRecvKnown : kRecvOpen;
+      followed = table_insert({req, comm, posted, call.fn(), comm_id, peer, g_seq++, kind});
     }
     if (followed) {
       if (known)
@@ -167,8 +175,21 @@ void posted_recv(Call& call, int rc, MPI_Request req, MPI_Comm comm, int source,
         call.other(comm, peer);
       return;
     }
-  }
+  } else
+    count_posted();
   call.p2p_bytes(kRoleRecv, comm, source, posted, known ? send_tag(tag) : 0);
+}
+
+void posted_send(int rc, MPI_Request req, int dest) noexcept {
+  TableLock lock;
+  const uint32_t seq = g_seq++;
+  if (rc != MPI_SUCCESS || dest == MPI_PROC_NULL || req == MPI_REQUEST_NULL || key_of(req) == 0) return;
+  table_insert({req, MPI_COMM_NULL, 0, 0, 0, -1, seq, kSendReq});
+}
+
+void count_posted() noexcept {
+  TableLock lock;
+  ++g_seq;
 }
 
 void track_request(MPI_Request req, uint32_t fn, bool persistent, bool send, MPI_Comm comm, int peer, int count,
@@ -216,7 +237,7 @@ bool FStatuses::get(int i, MPI_Status& out) const noexcept {
 }
 
 Snapshot::Snapshot(int n, const MPI_Fint* reqs) noexcept {
-  if ((g_pending_recvs.load(std::memory_order_relaxed) | uint32_t(g_tracked.load(std::memory_order_relaxed))) == 0 ||
+  if ((g_pending_reqs.load(std::memory_order_relaxed) | uint32_t(g_tracked.load(std::memory_order_relaxed))) == 0 ||
       n <= 0 || !reqs)
     return;
   try {
@@ -245,14 +266,17 @@ void Snapshot::grow_add(int index, MPI_Request req, bool pending, uint32_t slot)
 }
 
 void Snapshot::take(int n, const MPI_Request* reqs) noexcept {
-  if (g_pending_recvs.load(std::memory_order_relaxed)) {
+  if (g_pending_reqs.load(std::memory_order_relaxed)) {
     TableLock lock;
+    outstanding_ = g_count;
     for (int i = 0; i < n; ++i) {
       if (reqs[i] == MPI_REQUEST_NULL) continue;
       const int64_t slot = table_find(reqs[i]);
-      if (slot >= 0) add(i, reqs[i], true, uint32_t(slot));
+      if (slot < 0) continue;
+      add(i, reqs[i], true, uint32_t(slot));
+      need_status_ |= g_table[slot].kind != kSendReq;
     }
-    need_status_ = nhits_ > 0;
+    pending_ = nhits_;
   }
   if (g_tracked.load(std::memory_order_relaxed) == 0) return;
   const int fast = nhits_;
@@ -277,17 +301,21 @@ const Snapshot::Hit* Snapshot::find(int index) const noexcept {
   return h == hits_ + nhits_ || h->index != index ? nullptr : h;
 }
 
-void Snapshot::complete(Call& call, const Hit& hit, const MPI_Status* st) noexcept {
+void Snapshot::complete(Call& call, const Hit& hit, const MPI_Status* st, bool stated) noexcept {
   const Hit* h = &hit;
   if (h->pending) {
     PendingRecv e;
     bool had;
+    uint32_t after = 0;  // requests posted after this one
     {
       TableLock lock;
       had = table_erase(h->req, &e, h->slot);
+      if (had) after = g_seq - 1 - e.seq;
     }
     if (!had) return;
-    if (e.posted_recorded) {  // source and tag as posted: a record only if fewer bytes arrived
+    if (stated) call.completed(call.fn(), kRoleDone, -1, after, 0);
+    if (e.kind == kSendReq) return;
+    if (e.kind == kRecvKnown) {  // source and tag as posted: a record only if fewer bytes arrived
       const uint64_t got = st ? received_bytes(*st, 0, MPI_BYTE) : e.posted;
       if (got < e.posted)
         call.completed(e.fn, kRoleRecvDone, e.peer, e.posted - got, e.comm_id, status_tag(*st), kRecvShort);

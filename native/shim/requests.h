@@ -1,9 +1,12 @@
 // Requests whose records depend on their completion. A receive's bytes, source and tag are known
 // only from its status (the posted count is an upper bound, the source may be MPI_ANY_SOURCE), so
-// every receive request (Irecv, Imrecv) is followed to its completion in a fixed table, and
-// persistent requests (recorded at each Start) in a map. A completion writes a record only where
-// the status differs from what the posting record said (fewer bytes, a wildcard resolved). Other requests are never
-// looked at: with nothing followed, the helpers below cost one relaxed load.
+// every point-to-point request (Isend family, Irecv, Imrecv) is followed to its completion in a
+// fixed table, and persistent requests (recorded at each Start) in a map. A completion writes a
+// Done record naming the request (how many were posted after it: the replay's dependencies), and
+// a RecvDone only where the status differs from what the posting record said (fewer bytes, a
+// wildcard resolved). A Waitall that completes every request followed states nothing (the reader
+// takes it as "all"). Other requests are never looked at: with nothing followed, the helpers below
+// cost one relaxed load.
 #pragma once
 #include <mpi.h>
 
@@ -13,8 +16,8 @@
 
 namespace sitempi::shim {
 
-extern std::atomic<int> g_tracked;             // persistent requests followed
-extern std::atomic<uint32_t> g_pending_recvs;  // receive requests posted, not completed yet
+extern std::atomic<int> g_tracked;            // persistent requests followed
+extern std::atomic<uint32_t> g_pending_reqs;  // point-to-point requests posted, not completed yet
 
 // Bytes a completed receive delivered. Open MPI keeps them in the status (_ucount): one load, where
 // PMPI_Get_count costs about 20 ns (its argument checks, measured here); other MPIs: the status's
@@ -49,6 +52,10 @@ inline void recv_completed(Call& call, MPI_Comm comm, const MPI_Status& st, int 
 // size from the posted source, as from shims before the RecvDone records.
 void posted_recv(Call& call, int rc, MPI_Request req, MPI_Comm comm, int source, int tag, int count,
                  MPI_Datatype type) noexcept;
+// An Isend (Ibsend, Issend, Irsend) was posted, its record written: followed to its completion.
+void posted_send(int rc, MPI_Request req, int dest) noexcept;
+// A posting record whose request is not followed (MPI_PROC_NULL, a failed call): counted all the same.
+void count_posted() noexcept;
 
 void track_request(MPI_Request req, uint32_t fn, bool persistent, bool send, MPI_Comm comm, int peer, int count,
                    MPI_Datatype type) noexcept;
@@ -84,7 +91,7 @@ class FStatuses {
 class Snapshot {
  public:
   Snapshot(int n, const MPI_Request* reqs) noexcept {
-    if ((g_pending_recvs.load(std::memory_order_relaxed) | uint32_t(g_tracked.load(std::memory_order_relaxed))) == 0 ||
+    if ((g_pending_reqs.load(std::memory_order_relaxed) | uint32_t(g_tracked.load(std::memory_order_relaxed))) == 0 ||
         n <= 0 || !reqs)
       return;
     take(n, reqs);
@@ -96,12 +103,14 @@ class Snapshot {
     if (!nhits_) return;
     const Hit* h = find(index);
     if (!h) return;  // a request not followed: its status is not read
-    done(call, *h, sts, status_index);
+    done(call, *h, sts, status_index, true);
   }
-  // Every request followed (Waitall, Testall with flag set): statuses in request order.
+  // Every request followed (Waitall, Testall with flag set): statuses in request order. implied:
+  // the call's record stands for "all outstanding" (Waitall) when these were all the rank had.
   template <typename S>
-  void completed_all(Call& call, const S& sts) noexcept {
-    for (int k = 0; k < nhits_; ++k) done(call, hits_[k], sts, hits_[k].index);
+  void completed_all(Call& call, const S& sts, bool implied) noexcept {
+    const bool stated = !implied || pending_ != outstanding_;
+    for (int k = 0; k < nhits_; ++k) done(call, hits_[k], sts, hits_[k].index, stated);
   }
   void started(Call& call) noexcept;
   void freed() noexcept;
@@ -123,16 +132,18 @@ class Snapshot {
   };
   const Hit* find(int index) const noexcept;
   template <typename S>
-  void done(Call& call, const Hit& h, const S& sts, int status_index) noexcept {
+  void done(Call& call, const Hit& h, const S& sts, int status_index, bool stated) noexcept {
     MPI_Status st;
     const bool have = sts.get(status_index, st);
-    complete(call, h, have ? &st : nullptr);
+    complete(call, h, have ? &st : nullptr, stated);
   }
-  void complete(Call& call, const Hit& h, const MPI_Status* st) noexcept;
+  // stated: a Done record names the request
+  void complete(Call& call, const Hit& h, const MPI_Status* st, bool stated) noexcept;
   static constexpr int kInline = 8;
   Hit own_[kInline];
   Hit* hits_ = own_;  // in index order; beyond kInline: a per-thread pool
   int nhits_ = 0, cap_ = kInline;
+  uint32_t pending_ = 0, outstanding_ = 0;  // hits in the table; all the table held
   bool need_status_ = false;
 };
 

@@ -74,7 +74,14 @@ export class CommPhase {
     const { n, fn, start, duration } = b;
     for (let i = 0; i < n; i++) {
       const role = fn[i] >>> ROLE_SHIFT;
-      if (role === Role.Other || role === Role.Placement || role === Role.PartSend || role === Role.PartPull) continue;
+      if (
+        role === Role.Other ||
+        role === Role.Placement ||
+        role === Role.PartSend ||
+        role === Role.PartPull ||
+        role === Role.Done
+      )
+        continue;
       const s = start[i];
       if (s < this.firstNs) this.firstNs = s;
       const e = s + duration[i];

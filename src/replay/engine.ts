@@ -185,6 +185,19 @@ class Engine {
     return tr + links.o[c];
   }
 
+  /** Moves rank r's outstanding request `op` to the head of its requests; returns the end of it (head + 1, or the head: not outstanding). */
+  private toHead(r: number, op: number): number {
+    const { reqs } = this;
+    const lo = this.reqHead[r];
+    for (let q = lo; q < this.reqTail[r]; q++)
+      if (reqs[q] === op) {
+        for (; q > lo; q--) reqs[q] = reqs[q - 1]; // the others keep their order
+        reqs[lo] = op;
+        return lo + 1;
+      }
+    return lo;
+  }
+
   /** Runs every rank in time order until all finished or wait for messages that never come. */
   run(): void {
     const { first, kind, peer, bytes, match, flags, at, post, reqs, reqHead, reqTail, heap, links } = this;
@@ -286,7 +299,8 @@ class Engine {
             // Wait: count > 0 the oldest requests; < 0 the newest (a collective's step); 0 all
             const c = peer[i];
             const lo = c < 0 ? Math.max(reqHead[r], reqTail[r] + c) : reqHead[r];
-            const hi = c > 0 ? Math.min(reqTail[r], lo + c) : reqTail[r];
+            let hi = c > 0 ? Math.min(reqTail[r], lo + c) : reqTail[r];
+            if (bytes[i] > 0) hi = this.toHead(r, first[r] + bytes[i] - 1); // one request: moved to the head
             let done = t0;
             let q = lo;
             for (; q < hi; q++) {

@@ -4,11 +4,14 @@
 //
 // Messages match by (source, destination, communicator, tag): the tag column of a send, of a Recv
 // and of the RecvDone record that completes an Irecv or a Sendrecv's receive half (absent from
-// older files: all tags 0). Approximations the records force (no request ids):
+// older files: all tags 0). Which request a Wait or Test completed: its Done records (each names
+// its request by how many the rank posted after it; the RecvDone of a receive follows its Done),
+// a Waitall without them all outstanding ones. Approximations where a rank's records have no Done
+// record (files of older shims):
 // - a Wait completes the rank's oldest outstanding request, Waitall/Waitsome all of them;
 //   Test* calls count as compute (a test that succeeded completes its request at the next Wait);
 // - a RecvDone completes the oldest open Irecv on its communicator posted for its source or for
-//   MPI_ANY_SOURCE; an Irecv recorded at posting with its source, tag and posted size
+//   MPI_ANY_SOURCE. Either way an Irecv recorded at posting with its source, tag and posted size
 //   (RecvMark.Posted) receives the bytes of the message it pairs with, when fewer (the shim's
 //   RecvMark.Short record says only how many fewer, not which of a pair's receives);
 // - a receive from MPI_ANY_SOURCE that the records do not resolve (a Sendrecv's receive half or an
@@ -169,10 +172,17 @@ interface Pending {
   at: number;
   /** a receive of the posted size: the bytes of the message it pairs with, when fewer */
   upTo?: boolean;
+  /** a Wait for this one request (Done records) */
+  target?: Pending;
+  /** a posted request: its index among the rank's operations once emitted */
+  op?: number;
   coll?: { kind: number; members: number[]; me: number; root: number; alg: number; parts: Map<number, number> };
 }
 
 const TEST_CALLS = new Set(['MPI_Test', 'MPI_Testall', 'MPI_Testany', 'MPI_Testsome']);
+const COMPLETION_KINDS = new Set(['wait', 'waitall', 'waitany', 'waitsome']);
+// Calls whose record posts a request the shim numbers (native/shim/requests.h: Role Done)
+const POSTING_KINDS = new Set(['isend', 'irecv', 'imrecv']);
 const FN_MASK = (1 << ROLE_SHIFT) - 1;
 
 /**
@@ -210,6 +220,12 @@ export function buildTrace(ranks: RankRecords[], opts: BuildOptions = {}): Trace
     // Irecvs recorded without their message (role Other): completed by a RecvDone record
     const openIrecvs: { p: Pending; posted: number; chan: number }[] = [];
     let sendrecvHalf: Pending | undefined;
+    // Request ids: files whose Wait/Test calls name what they completed (Done records)
+    const stated = rr.fn.some((x) => x >>> ROLE_SHIFT === Role.Done);
+    let posted = 0; // posting records so far
+    const reqOf = new Map<number, Pending>(); // outstanding requests by id
+    let call = { s: 0, d: 0 }; // the completion call the Done records belong to
+    let lastDone: Pending | undefined; // the request of the newest Done record (its RecvDone follows)
     const push = (p: Pending, s: number, d: number): void => {
       if (s > cursor) list.push({ k: K.Compute, peer: -1, bytes: s - cursor, chan: 0, at: 0 });
       list.push(p);
@@ -237,14 +253,24 @@ export function buildTrace(ranks: RankRecords[], opts: BuildOptions = {}): Trace
         continue;
       }
       if (role === Role.PartSend && c) parts.set(peer, (parts.get(peer) ?? 0) + rr.bytes[i]);
+      if (role === Role.Done) {
+        const id = posted - 1 - rr.bytes[i];
+        lastDone = reqOf.get(id);
+        reqOf.delete(id);
+        if (lastDone) push({ k: K.Wait, peer: 1, bytes: 0, chan: 0, at: call.s, target: lastDone }, call.s, call.d);
+        continue;
+      }
       if (role === Role.RecvDone) {
         if (rr.alg[i] === RecvMark.Short) continue; // its Irecv takes its message's bytes (resolveAnySource)
         let p: Pending | undefined;
         if (f.kind === 'sendrecv' || f.kind === 'sendrecv_replace') [p, sendrecvHalf] = [sendrecvHalf, undefined];
         else if (f.kind === 'irecv') {
-          const j = openIrecvs.findIndex((o) => o.chan === ch && (o.posted === peer || o.posted === -1));
+          const done = lastDone;
+          let j = done ? openIrecvs.findIndex((o) => o.p === done) : -1;
+          if (j < 0) j = openIrecvs.findIndex((o) => o.chan === ch && (o.posted === peer || o.posted === -1));
           if (j >= 0) p = openIrecvs.splice(j, 1)[0].p;
         }
+        lastDone = undefined;
         if (p) {
           p.peer = peer >= 0 && peer < P && peer !== w ? peer : -3; // -3: nothing to replay
           p.bytes = rr.bytes[i];
@@ -263,6 +289,20 @@ export function buildTrace(ranks: RankRecords[], opts: BuildOptions = {}): Trace
         continue;
       }
       const valid = peer >= 0 && peer < P && peer !== w && ch >= 0;
+      const id = role <= Role.Coll && POSTING_KINDS.has(f.kind) ? posted++ : -1;
+      const at = list.length;
+      if (stated && role === Role.Other && COMPLETION_KINDS.has(f.kind)) {
+        call = { s, d };
+        // a Waitall followed by no Done record completed every outstanding request
+        let j = i + 1;
+        while (j < rr.fn.length && rr.fn[j] >>> ROLE_SHIFT >= Role.RecvDone && rr.fn[j] >>> ROLE_SHIFT !== Role.Done)
+          j++;
+        if (f.name === 'MPI_Waitall' && (j >= rr.fn.length || rr.fn[j] >>> ROLE_SHIFT !== Role.Done)) {
+          push({ k: K.Wait, peer: 0, bytes: 0, chan: 0, at: s }, s, d);
+          reqOf.clear();
+        }
+        continue;
+      }
       if (role === Role.Send && valid) {
         if (f.kind === 'send') push(msg(K.Send), s, d);
         else if (f.kind === 'sendrecv' || f.kind === 'sendrecv_replace') {
@@ -288,6 +328,8 @@ export function buildTrace(ranks: RankRecords[], opts: BuildOptions = {}): Trace
         else if (f.kind === 'waitall' || f.kind === 'waitsome')
           push({ k: K.Wait, peer: 0, bytes: 0, chan: 0, at: s }, s, d);
       }
+      const made = list[list.length - 1];
+      if (id >= 0 && list.length > at && (made.k === K.Isend || made.k === K.Irecv)) reqOf.set(id, made);
     }
     origin[w] = begin;
     if (!stop[w]) stop[w] = cursor;
@@ -319,16 +361,21 @@ function emit(b: TraceBuilder, w: number, p: Pending, opts: BuildOptions): void 
       b.send(w, p.peer, p.bytes, p.chan);
       return;
     case K.Isend:
+      p.op = b.count(w);
       b.isend(w, p.peer, p.bytes, p.chan);
       return;
     case K.Recv:
       if (p.peer >= 0 && p.peer !== w) b.recv(w, p.peer, p.bytes, p.chan);
       return;
     case K.Irecv:
-      if (p.peer >= 0 && p.peer !== w) b.irecv(w, p.peer, p.bytes, p.chan);
+      if (p.peer >= 0 && p.peer !== w) {
+        p.op = b.count(w);
+        b.irecv(w, p.peer, p.bytes, p.chan);
+      }
       return;
     case K.Wait:
-      b.wait(w, p.peer === -2 ? -2 : p.peer);
+      if (!p.target) b.wait(w, p.peer === -2 ? -2 : p.peer);
+      else if (p.target.op !== undefined) b.waitFor(w, p.target.op);
       return;
     case K.Coll: {
       const c = p.coll!;

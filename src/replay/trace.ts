@@ -19,7 +19,10 @@ export const Op = {
   Isend: 3,
   /** non-blocking receive: a request, completed by a later Wait */
   Irecv: 4,
-  /** completes requests of this rank: `peer` > 0 the oldest so many, < 0 the newest -peer, 0 all */
+  /**
+   * completes requests of this rank: `peer` > 0 the oldest so many, < 0 the newest -peer, 0 all;
+   * `bytes` > 0: the one request rank-local operation `bytes - 1` posted (when still outstanding)
+   */
   Wait: 5,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
@@ -113,6 +116,12 @@ export class TraceBuilder {
   /** Completes requests of rank r: count > 0 the oldest so many, < 0 the newest -count, 0 all. */
   wait(r: number, count = 0): this {
     return this.add(r, Op.Wait, count, 0);
+  }
+  /** Completes the request that rank r's operation `op` (its index among r's operations) posted. */
+  waitFor(r: number, op: number): this {
+    if (!Number.isInteger(op) || op < 0 || op >= this.count(r))
+      throw new RangeError(`rank ${r}: no operation ${op} to wait for`);
+    return this.add(r, Op.Wait, 1, op + 1);
   }
 
   finish(): Trace {

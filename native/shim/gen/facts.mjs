@@ -26,6 +26,11 @@ export const ROLES = [
     value: 8,
     doc: 'relocation agreement mark (PlacementMark in alg), bytes = epoch, cross_bytes = call index on the communicator',
   },
+  {
+    name: 'Done',
+    value: 9,
+    doc: "a request this Wait/Test call completed: bytes = how many requests the rank posted after it (fn: the call's; not a call)",
+  },
 ];
 
 /**

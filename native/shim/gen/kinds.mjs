@@ -94,7 +94,11 @@ function neighbourParts(f, p) {
 
 export const kinds = {
   send: p2p('Send', 'comm', 'dest', 'count', 'datatype', 'tag'),
-  isend: p2p('Send', 'comm', 'dest', 'count', 'datatype', 'tag'),
+  // Followed to its completion (requests.h): which Wait completed it.
+  isend: (f) => ({
+    post: `${p2p('Send', 'comm', 'dest', 'count', 'datatype', 'tag')(f).post}
+  sitempi::shim::posted_send(rc_, ${f.v('request')}, ${f.v('dest')});`,
+  }),
   sendrecv: sendrecv('sendcount', 'sendtype', 'recvcount', 'recvtype'),
   sendrecv_replace: sendrecv('count', 'datatype', 'count', 'datatype'),
   // The bytes received and their tag, from the status (the posted count is only an upper bound);
@@ -170,7 +174,7 @@ export const kinds = {
   sitempi::shim::Snapshot snap_(${f.v('count')}, array_of_requests);`,
       args: { array_of_statuses: f.statuses('array_of_statuses', f.v('count'), 'snap_.need_status()') },
       post: `call_.other();
-  if (${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS) snap_.completed_all(call_, sts_);`,
+  if (${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS) snap_.completed_all(call_, sts_, ${!hasFlag});`,
     };
   },
   waitany: (f, p) => {

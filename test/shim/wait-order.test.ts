@@ -1,0 +1,90 @@
+// Which request each Wait completed (issue #13): a real mpirun of 3 ranks whose rank 0 completes
+// its requests in the opposite order of posting (Waitany on known and wildcard receives, Waitsome,
+// Test polling). The replay's dependencies are right only with the records' Done column: without
+// it (the rule for older files: a Wait completes the oldest request) the replay of the same records
+// deadlocks, and wildcard receives take each other's messages.
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { FUNCTIONS, Role, ROLE_SHIFT } from '../../src/generated/functions.js';
+import { makeCluster, wanLink } from '../../src/replay/cluster.js';
+import { replay } from '../../src/replay/engine.js';
+import { buildTrace, readRankRecords, type RankRecords } from '../../src/replay/records.js';
+import { Op, type Trace } from '../../src/replay/trace.js';
+import { compileMpi, mpirun, tempDir } from '../helpers/mpi.js';
+
+const program = compileMpi('test/shim/programs/wait_order.c');
+
+/** The same records as an older shim wrote them: no Done records. */
+function withoutDone(ranks: RankRecords[]): RankRecords[] {
+  return ranks.map((r) => {
+    const keep = r.fn.map((f) => f >>> ROLE_SHIFT !== Role.Done);
+    const cols = ['fn', 'peer', 'bytes', 'comm', 'start', 'duration', 'alg', 'tag'] as const;
+    const out = { ...r };
+    for (const c of cols) if (r[c]) out[c] = r[c]!.filter((_, i) => keep[i]);
+    return out;
+  });
+}
+
+/** Rank 0's operations, in order. */
+function ops0(t: Trace): { kind: number; peer: number; bytes: number; i: number }[] {
+  const out = [];
+  for (let i = t.first[0]; i < t.first[1]; i++) out.push({ kind: t.kind[i], peer: t.peer[i], bytes: t.bytes[i], i });
+  return out;
+}
+
+describe('request ids under mpirun -np 3', () => {
+  it('replays completions in the order the program completed them', async () => {
+    const dir = tempDir('wait-order');
+    const r = await mpirun({ np: 3, program, env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_JOB: 'wo' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('wait_order ok');
+    expect(fs.readdirSync(dir)).toHaveLength(3);
+    const ranks = await readRankRecords([dir]);
+    const r0 = ranks.find((x) => x.hello.rank === 0)!;
+
+    // Rank 0's Done records, in order: A 0 (the receive from 2, posted last), 1; B 0, 1; C the
+    // receive from 2 (1 posted after it) and the send (0), then the receive from 1 (2); D 0, 1.
+    const done = r0.fn.flatMap((f, i) =>
+      f >>> ROLE_SHIFT === Role.Done ? [[FUNCTIONS[f & 511].name, r0.bytes[i]]] : [],
+    );
+    const fnOf = (name: string) => done.filter(([n]) => n === name).map(([, b]) => b);
+    expect(fnOf('MPI_Waitany')).toEqual([0, 1, 0, 1]);
+    const some = fnOf('MPI_Waitsome');
+    expect([...some].sort()).toEqual([0, 1, 2]);
+    expect(some.indexOf(2)).toBeGreaterThan(some.indexOf(1));
+    expect(fnOf('MPI_Test')).toEqual([0]);
+    expect(fnOf('MPI_Wait')).toEqual([1]);
+    // the other ranks post nothing: no Done records there
+    for (const x of ranks) if (x !== r0) expect(x.fn.some((f) => f >>> ROLE_SHIFT === Role.Done)).toBe(false);
+
+    const cluster = makeCluster([0, 0, 1], wanLink(10, 1000), { nodeOf: [0, 1, 2] });
+    const trace = buildTrace(ranks);
+    const res = replay(trace, cluster);
+    expect(res.stalled).toEqual([]);
+    for (let i = 0; i < trace.kind.length; i++)
+      if ((trace.kind[i] === Op.Irecv || trace.kind[i] === Op.Recv) && trace.match[i] >= 0)
+        expect(trace.bytes[i]).toBe(trace.bytes[trace.match[i]]);
+
+    // B: the wildcard receives hold their own messages (posted first: tag 6, 10 ints from 1)
+    const irecvs = ops0(trace).filter((o) => o.kind === Op.Irecv && o.bytes > 0); // not the Barriers' steps
+    expect(irecvs.map((o) => o.peer)).toEqual([1, 2, 1, 2, 1, 2, 1, 2]);
+    expect(irecvs[3].bytes).toBe(120);
+    expect(irecvs[2].bytes).toBe(40);
+    // D: the go to rank 1 waits for the message rank 0 polled for (Test), not for compute
+    const o = ops0(trace);
+    const goD = o.map((x) => x.kind === Op.Send && x.peer === 1).lastIndexOf(true);
+    const before = o
+      .slice(0, goD)
+      .filter((x) => x.kind !== Op.Compute)
+      .at(-1)!;
+    expect(before.kind).toBe(Op.Wait);
+    expect(trace.bytes[before.i] - 1).toBe(irecvs[7].i - trace.first[0]);
+
+    // The same records read with the rule for older files: rank 0's first Waitany waits for the
+    // receive from rank 1, which waits for the go rank 0 sends after it.
+    const old = buildTrace(withoutDone(ranks));
+    expect(replay(old, cluster).stalled).toContain(0);
+    const oldIrecvs = ops0(old).filter((x) => x.kind === Op.Irecv && x.bytes > 0);
+    expect(oldIrecvs.map((x) => x.peer).slice(2, 4)).toEqual([2, 1]); // B's RecvDone records swapped
+  }, 60_000);
+});
