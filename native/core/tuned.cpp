@@ -1,19 +1,13 @@
 #include "tuned.h"
+#include "tuned_flows.h"
 
 #include <cstddef>
 
 namespace sitempi::core {
 namespace {
 
-void add(std::vector<Flow>& out, int src, int dst, uint64_t bytes, uint32_t msgs) {
-  if (src != dst) out.push_back({src, dst, bytes, msgs});
-}
-
-int pof2_floor(int n) {
-  int p = 1;
-  while (p * 2 <= n) p *= 2;
-  return p;
-}
+using tuned_flows::add;
+using tuned_flows::pof2_floor;
 
 // coll_base_allreduce.c, ompi_coll_base_allreduce_intra_recursivedoubling. The extra ranks beyond
 // the largest power of two: even ranks < 2*extra hand their vector to the odd rank above and get

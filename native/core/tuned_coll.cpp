@@ -8,16 +8,16 @@
 #include <cstddef>
 
 #include "tuned.h"
+#include "tuned_flows.h"
 #include "tuned_table.h"
 
 namespace sitempi::core {
 namespace {
 
-namespace tt = tuned_table;
+using tuned_flows::add;
+using tuned_flows::pof2_floor;
 
-void add(std::vector<Flow>& out, int src, int dst, uint64_t bytes, uint32_t msgs) {
-  if (src != dst) out.push_back({src, dst, bytes, msgs});
-}
+namespace tt = tuned_table;
 
 // A tree over root-relative ranks v (real rank (v + root) % P).
 struct Tree {
@@ -178,12 +178,6 @@ void up(const CollRecord& r, char kind, uint64_t m, bool subtrees, std::vector<F
   const int P = r.size, v = (r.me - r.root + P) % P;
   const Tree t = tree_of(kind, P, v);
   if (t.parent >= 0) add(out, r.me, real(t.parent, r.root, P), subtrees ? m * subtree(kind, P, v) : m, 1);
-}
-
-int pof2_floor(int n) {
-  int p = 1;
-  while (p * 2 <= n) p *= 2;
-  return p;
 }
 
 void allgather(const CollRecord& r, std::vector<Flow>& out) {

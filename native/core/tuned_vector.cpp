@@ -11,22 +11,16 @@
 #include <cstddef>
 
 #include "tuned.h"
+#include "tuned_flows.h"
 #include "tuned_table.h"
 
 namespace sitempi::core {
 namespace {
 
+using tuned_flows::add;
+using tuned_flows::pof2_floor;
+
 namespace tt = tuned_table;
-
-void add(std::vector<Flow>& out, int src, int dst, uint64_t bytes, uint32_t msgs) {
-  if (src != dst) out.push_back({src, dst, bytes, msgs});
-}
-
-int pof2_floor(int n) {
-  int p = 1;
-  while (p * 2 <= n) p *= 2;
-  return p;
-}
 
 int log2_of(int pof2) {
   int k = 0;
