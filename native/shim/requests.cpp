@@ -25,7 +25,7 @@ namespace {
 enum : uint8_t { kSendReq, kRecvOpen, kRecvKnown };
 struct PendingRecv {
   MPI_Request req;  // zero: a free slot (no MPI hands out a zero handle)
-  MPI_Comm comm;    // MPI_COMM_NULL: not known (Imrecv) or a send
+  MPI_Comm comm;    // MPI_COMM_NULL: not known (Imrecv); a send's entry sets only req, seq and kind
   uint64_t posted;  // bytes posted, recorded when no status can be read
   uint32_t fn, comm_id;
   int32_t peer;  // world rank of the posted source; -1: MPI_ANY_SOURCE or not known
@@ -82,28 +82,30 @@ inline uint32_t probe(MPI_Request req) {
   return i;
 }
 
-bool table_insert(const PendingRecv& e) {
-  const uint32_t i = probe(e.req);
+// The slot for req, counted as used (a handle still there was completed unseen: replaced), or
+// nullptr when the table is full. The caller fills it in place: no entry built and copied.
+inline PendingRecv* table_slot(MPI_Request req) {
+  const uint32_t i = probe(req);
   if (is_free(g_table[i])) {
-    if (g_count >= kMaxPendingRecvs) return false;
+    if (g_count >= kMaxPendingRecvs) return nullptr;
     g_pending_reqs.store(++g_count, std::memory_order_relaxed);
   }
-  g_table[i] = e;  // a handle still here was completed unseen: replaced
-  return true;
+  return &g_table[i];
 }
 
 // Slot of req, or -1.
-int64_t table_find(MPI_Request req) {
+inline int64_t table_find(MPI_Request req) {
   const uint32_t i = probe(req);
   return is_free(g_table[i]) ? -1 : int64_t(i);
 }
 
-// Removes req, shifting back the entries of its probe run that may move into the hole. slot: where
-// it was found before (saves the probe), or any other value.
-bool table_erase(MPI_Request req, PendingRecv* out, uint32_t slot = kTableSlots) {
-  uint32_t i = slot < kTableSlots && g_table[slot].req == req ? slot : probe(req);
-  if (is_free(g_table[i])) return false;
-  if (out) *out = g_table[i];
+// Slot of req, trying first where it was found before (saves the probe), or -1.
+inline int64_t table_find_at(MPI_Request req, uint32_t slot) {
+  return g_table[slot].req == req && !is_free(g_table[slot]) ? int64_t(slot) : table_find(req);
+}
+
+// Frees slot i, shifting back the entries of its probe run that may move into the hole.
+void table_erase_at(uint32_t i) {
   for (uint32_t j = i;;) {
     j = (j + 1) & kTableMask;
     if (is_free(g_table[j])) break;
@@ -116,6 +118,12 @@ bool table_erase(MPI_Request req, PendingRecv* out, uint32_t slot = kTableSlots)
   }
   g_table[i].req = MPI_Request{};
   g_pending_reqs.store(--g_count, std::memory_order_relaxed);
+}
+
+bool table_erase(MPI_Request req) {
+  const int64_t i = table_find(req);
+  if (i < 0) return false;
+  table_erase_at(uint32_t(i));
   return true;
 }
 
@@ -165,8 +173,10 @@ void posted_recv(Call& call, int rc, MPI_Request req, MPI_Comm comm, int source,
     bool followed;
     {
       TableLock lock;
-      const uint8_t kind = known ? kRecvKnown : kRecvOpen;
-      followed = table_insert({req, comm, posted, call.fn(), comm_id, peer, g_seq++, kind});
+      PendingRecv* e = table_slot(req);
+      followed = e != nullptr;
+      if (followed) *e = {req, comm, posted, call.fn(), comm_id, peer, g_seq, uint8_t(known ? kRecvKnown : kRecvOpen)};
+      ++g_seq;
     }
     if (followed) {
       if (known)
@@ -184,7 +194,12 @@ void posted_send(int rc, MPI_Request req, int dest) noexcept {
   TableLock lock;
   const uint32_t seq = g_seq++;
   if (rc != MPI_SUCCESS || dest == MPI_PROC_NULL || req == MPI_REQUEST_NULL || key_of(req) == 0) return;
-  table_insert({req, MPI_COMM_NULL, 0, 0, 0, -1, seq, kSendReq});
+  // A send's completion reads only its number: the entry's other fields are left as they were.
+  if (PendingRecv* e = table_slot(req)) {
+    e->req = req;
+    e->seq = seq;
+    e->kind = kSendReq;
+  }
 }
 
 void count_posted() noexcept {
@@ -204,18 +219,11 @@ void track_request(MPI_Request req, uint32_t fn, bool persistent, bool send, MPI
   }
 }
 
-CStatuses::CStatuses(MPI_Status* user, int n, bool need) noexcept : arg(user) {
-  if (user != MPI_STATUSES_IGNORE || !need || n <= 0) return;
+void CStatuses::supply(int n) noexcept {
   try {
     arg = n <= kInline ? own_ : pool<MPI_Status>(size_t(n));
   } catch (...) {
   }
-}
-
-bool CStatuses::get(int i, MPI_Status& out) const noexcept {
-  if (arg == MPI_STATUSES_IGNORE) return false;
-  out = arg[i];
-  return true;
 }
 
 FStatuses::FStatuses(MPI_Fint* user, int n, bool need) noexcept : arg(user) {
@@ -297,6 +305,11 @@ void Snapshot::take(int n, const MPI_Request* reqs) noexcept {
 }
 
 const Snapshot::Hit* Snapshot::find(int index) const noexcept {
+  if (nhits_ <= kInline) {  // a few: a scan costs less than a binary search's branches
+    for (int k = 0; k < nhits_; ++k)
+      if (hits_[k].index >= index) return hits_[k].index == index ? &hits_[k] : nullptr;
+    return nullptr;
+  }
   const Hit* h = std::lower_bound(hits_, hits_ + nhits_, index, [](const Hit& a, int i) { return a.index < i; });
   return h == hits_ + nhits_ || h->index != index ? nullptr : h;
 }
@@ -305,14 +318,17 @@ void Snapshot::complete(Call& call, const Hit& hit, const MPI_Status* st, bool s
   const Hit* h = &hit;
   if (h->pending) {
     PendingRecv e;
-    bool had;
-    uint32_t after = 0;  // requests posted after this one
+    uint32_t after;  // requests posted after this one
     {
       TableLock lock;
-      had = table_erase(h->req, &e, h->slot);
-      if (had) after = g_seq - 1 - e.seq;
+      const int64_t i = table_find_at(h->req, h->slot);
+      if (i < 0) return;
+      const PendingRecv& in = g_table[i];
+      after = g_seq - 1 - in.seq;
+      e.kind = in.kind;
+      if (e.kind != kSendReq) e = in;  // a send's entry holds only its number
+      table_erase_at(uint32_t(i));
     }
-    if (!had) return;
     if (stated) call.completed(call.fn(), kRoleDone, -1, after, 0);
     if (e.kind == kSendReq) return;
     if (e.kind == kRecvKnown) {  // source and tag as posted: a record only if fewer bytes arrived
@@ -352,7 +368,7 @@ void Snapshot::freed() noexcept {
   {
     TableLock lock;
     for (int k = 0; k < nhits_; ++k)
-      if (hits_[k].pending) table_erase(hits_[k].req, nullptr);
+      if (hits_[k].pending) table_erase(hits_[k].req);
   }
   std::lock_guard<std::mutex> g(g_mu);
   for (int k = 0; k < nhits_; ++k)

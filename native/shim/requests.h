@@ -65,11 +65,19 @@ void track_request(MPI_Request req, uint32_t fn, bool persistent, bool send, MPI
 // kInline of its own in place, more in a per-thread pool kept for the next call.
 class CStatuses {
  public:
-  CStatuses(MPI_Status* user, int n, bool need) noexcept;
-  bool get(int i, MPI_Status& out) const noexcept;
+  // Inline: most calls pass their own statuses or need none.
+  CStatuses(MPI_Status* user, int n, bool need) noexcept : arg(user) {
+    if (__builtin_expect(user == MPI_STATUSES_IGNORE && need && n > 0, 0)) supply(n);
+  }
+  bool get(int i, MPI_Status& out) const noexcept {
+    if (arg == MPI_STATUSES_IGNORE) return false;
+    out = arg[i];
+    return true;
+  }
   MPI_Status* arg;
 
  private:
+  void supply(int n) noexcept;
   static constexpr int kInline = 8;
   MPI_Status own_[kInline];
 };
