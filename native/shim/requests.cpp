@@ -219,10 +219,11 @@ void track_request(MPI_Request req, uint32_t fn, bool persistent, bool send, MPI
   }
 }
 
-void CStatuses::supply(int n) noexcept {
+MPI_Status* CStatuses::pool(int n) noexcept {
   try {
-    arg = n <= kInline ? own_ : pool<MPI_Status>(size_t(n));
+    return sitempi::shim::pool<MPI_Status>(size_t(n));
   } catch (...) {
+    return MPI_STATUSES_IGNORE;  // out of memory: the status is not read
   }
 }
 

@@ -67,7 +67,7 @@ class CStatuses {
  public:
   // Inline: most calls pass their own statuses or need none.
   CStatuses(MPI_Status* user, int n, bool need) noexcept : arg(user) {
-    if (__builtin_expect(user == MPI_STATUSES_IGNORE && need && n > 0, 0)) supply(n);
+    if (__builtin_expect(user == MPI_STATUSES_IGNORE && need && n > 0, 0)) arg = n <= kInline ? own_ : pool(n);
   }
   bool get(int i, MPI_Status& out) const noexcept {
     if (arg == MPI_STATUSES_IGNORE) return false;
@@ -77,7 +77,7 @@ class CStatuses {
   MPI_Status* arg;
 
  private:
-  void supply(int n) noexcept;
+  static MPI_Status* pool(int n) noexcept;  // the per-thread pool, or MPI_STATUSES_IGNORE
   static constexpr int kInline = 8;
   MPI_Status own_[kInline];
 };
