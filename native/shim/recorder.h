@@ -89,6 +89,9 @@ class Call {
     primary(role, win_world_rank(w, target), type_bytes(t, count), win_local_id(w));
   }
   void other_id(uint32_t comm_id) { primary(kRoleOther, -1, 0, comm_id); }
+  // A Wait or Test that completed one numbered request (requests.h): alg = how many requests the
+  // rank posted after it, plus one (0: none named), in place of a Done record.
+  void other_named(uint32_t after_plus_one) { primary(kRoleOther, -1, 0, 0, after_plus_one); }
   void win(MPI_Win w, int target = MPI_PROC_NULL) {
     primary(kRoleOther, target == MPI_PROC_NULL ? -1 : win_world_rank(w, target), 0, win_local_id(w));
   }

@@ -315,7 +315,7 @@ const Snapshot::Hit* Snapshot::find(int index) const noexcept {
   return h == hits_ + nhits_ || h->index != index ? nullptr : h;
 }
 
-void Snapshot::complete(Call& call, const Hit& hit, const MPI_Status* st, bool stated) noexcept {
+void Snapshot::complete(Call& call, const Hit& hit, const MPI_Status* st, Naming naming) noexcept {
   const Hit* h = &hit;
   if (h->pending) {
     PendingRecv e;
@@ -323,14 +323,25 @@ void Snapshot::complete(Call& call, const Hit& hit, const MPI_Status* st, bool s
     {
       TableLock lock;
       const int64_t i = table_find_at(h->req, h->slot);
-      if (i < 0) return;
+      if (i < 0) {
+        if (naming == kInRecord) call.other();
+        return;
+      }
       const PendingRecv& in = g_table[i];
       after = g_seq - 1 - in.seq;
       e.kind = in.kind;
       if (e.kind != kSendReq) e = in;  // a send's entry holds only its number
       table_erase_at(uint32_t(i));
     }
-    if (stated) call.completed(call.fn(), kRoleDone, -1, after, 0);
+    if (naming == kInRecord) {
+      if (__builtin_expect(after + 1 != 0, 1))
+        call.other_named(after + 1);
+      else {  // too far apart for alg: a Done record
+        call.other();
+        naming = kDoneRecord;
+      }
+    }
+    if (naming == kDoneRecord) call.completed(call.fn(), kRoleDone, -1, after, 0);
     if (e.kind == kSendReq) return;
     if (e.kind == kRecvKnown) {  // source and tag as posted: a record only if fewer bytes arrived
       const uint64_t got = st ? received_bytes(*st, 0, MPI_BYTE) : e.posted;

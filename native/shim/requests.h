@@ -4,8 +4,9 @@
 // fixed table, and persistent requests (recorded at each Start) in a map. A completion writes a
 // Done record naming the request (how many were posted after it: the replay's dependencies), and
 // a RecvDone only where the status differs from what the posting record said (fewer bytes, a
-// wildcard resolved). A Waitall that completes every request followed states nothing (the reader
-// takes it as "all"). Other requests are never looked at: with nothing followed, the helpers below
+// wildcard resolved). A Wait or Test (also -any) names its one request in its own record's alg
+// instead of a Done record; a Waitall that completes every request followed states nothing (the
+// reader takes it as "all"). Other requests are never looked at: with nothing followed, the helpers below
 // cost one relaxed load.
 #pragma once
 #include <mpi.h>
@@ -106,19 +107,32 @@ class Snapshot {
   }
   Snapshot(int n, const MPI_Fint* reqs) noexcept;
   bool need_status() const noexcept { return need_status_; }
+  bool any() const noexcept { return nhits_ != 0; }  // a followed request among those passed
   template <typename S>
   void completed(Call& call, int index, const S& sts, int status_index) noexcept {
     if (!nhits_) return;
     const Hit* h = find(index);
     if (!h) return;  // a request not followed: its status is not read
-    done(call, *h, sts, status_index, true);
+    done(call, *h, sts, status_index, kDoneRecord);
+  }
+  // Wait, Test, Waitany, Testany that completed request `index`: writes the call's record, naming
+  // the request when it is numbered, then what its completion says.
+  template <typename S>
+  void completed_one(Call& call, int index, const S& sts) noexcept {
+    const Hit* h = find(index);
+    if (!h) {
+      call.other();
+      return;
+    }
+    if (!h->pending) call.other();  // persistent: not numbered
+    done(call, *h, sts, 0, h->pending ? kInRecord : kUnnamed);
   }
   // Every request followed (Waitall, Testall with flag set): statuses in request order. implied:
   // the call's record stands for "all outstanding" (Waitall) when these were all the rank had.
   template <typename S>
   void completed_all(Call& call, const S& sts, bool implied) noexcept {
-    const bool stated = !implied || pending_ != outstanding_;
-    for (int k = 0; k < nhits_; ++k) done(call, hits_[k], sts, hits_[k].index, stated);
+    const Naming naming = !implied || pending_ != outstanding_ ? kDoneRecord : kUnnamed;
+    for (int k = 0; k < nhits_; ++k) done(call, hits_[k], sts, hits_[k].index, naming);
   }
   void started(Call& call) noexcept;
   void freed() noexcept;
@@ -139,14 +153,16 @@ class Snapshot {
     MPI_Request req;
   };
   const Hit* find(int index) const noexcept;
+  // How a completion names its request: not at all, by a Done record, in the call's own record
+  // (not written yet: complete() writes it).
+  enum Naming { kUnnamed, kDoneRecord, kInRecord };
   template <typename S>
-  void done(Call& call, const Hit& h, const S& sts, int status_index, bool stated) noexcept {
+  void done(Call& call, const Hit& h, const S& sts, int status_index, Naming naming) noexcept {
     MPI_Status st;
     const bool have = sts.get(status_index, st);
-    complete(call, h, have ? &st : nullptr, stated);
+    complete(call, h, have ? &st : nullptr, naming);
   }
-  // stated: a Done record names the request
-  void complete(Call& call, const Hit& h, const MPI_Status* st, bool stated) noexcept;
+  void complete(Call& call, const Hit& h, const MPI_Status* st, Naming naming) noexcept;
   static constexpr int kInline = 8;
   Hit own_[kInline];
   Hit* hits_ = own_;  // in index order; beyond kInline: a per-thread pool

@@ -6,7 +6,8 @@
 // and of the RecvDone record that completes an Irecv or a Sendrecv's receive half (absent from
 // older files: all tags 0). Which request a Wait or Test completed: its Done records (each names
 // its request by how many the rank posted after it; the RecvDone of a receive follows its Done),
-// a Waitall without them all outstanding ones. Approximations where a rank's records have no Done
+// for a Wait, Test, Waitany or Testany its own record's alg (that count plus one; the RecvDone
+// follows the record), a Waitall without them all outstanding ones. Approximations where a rank's records have no Done
 // record (files of older shims):
 // - a Wait completes the rank's oldest outstanding request, Waitall/Waitsome all of them;
 //   Test* calls count as compute (a test that succeeded completes its request at the next Wait);
@@ -184,6 +185,11 @@ const COMPLETION_KINDS = new Set(['wait', 'waitall', 'waitany', 'waitsome']);
 // Calls whose record posts a request the shim numbers (native/shim/requests.h: Role Done)
 const POSTING_KINDS = new Set(['isend', 'irecv', 'imrecv']);
 const FN_MASK = (1 << ROLE_SHIFT) - 1;
+/** A Wait/Test (-any) record, whose alg names the request it completed (native/shim/requests.h) */
+const namesRequest = (code: number): boolean => {
+  const k = code >>> ROLE_SHIFT === Role.Other ? FUNCTIONS[code & FN_MASK]?.kind : undefined;
+  return k === 'wait' || k === 'waitany';
+};
 
 /**
  * A replay trace of a job from its ranks' records. Each rank starts at its MPI_Init's end and
@@ -220,8 +226,9 @@ export function buildTrace(ranks: RankRecords[], opts: BuildOptions = {}): Trace
     // Irecvs recorded without their message (role Other): completed by a RecvDone record
     const openIrecvs: { p: Pending; posted: number; chan: number }[] = [];
     let sendrecvHalf: Pending | undefined;
-    // Request ids: files whose Wait/Test calls name what they completed (Done records)
-    const stated = rr.fn.some((x) => x >>> ROLE_SHIFT === Role.Done);
+    // Request ids: files whose Wait/Test calls name what they completed (Done records, or the
+    // completing call's own alg for a Wait or Test of one request)
+    const stated = rr.fn.some((x, i) => x >>> ROLE_SHIFT === Role.Done || (rr.alg[i] > 0 && namesRequest(x)));
     let posted = 0; // posting records so far
     const reqOf = new Map<number, Pending>(); // outstanding requests by id
     let call = { s: 0, d: 0 }; // the completion call the Done records belong to
@@ -293,6 +300,14 @@ export function buildTrace(ranks: RankRecords[], opts: BuildOptions = {}): Trace
       const at = list.length;
       if (stated && role === Role.Other && COMPLETION_KINDS.has(f.kind)) {
         call = { s, d };
+        if (rr.alg[i] > 0) {
+          // a Wait or Test of one request: alg - 1 requests were posted after it
+          const id = posted - rr.alg[i];
+          lastDone = reqOf.get(id);
+          reqOf.delete(id);
+          if (lastDone) push({ k: K.Wait, peer: 1, bytes: 0, chan: 0, at: s, target: lastDone }, s, d);
+          continue;
+        }
         // a Waitall followed by no Done record completed every outstanding request
         let j = i + 1;
         while (j < rr.fn.length && rr.fn[j] >>> ROLE_SHIFT >= Role.RecvDone && rr.fn[j] >>> ROLE_SHIFT !== Role.Done)

@@ -1,7 +1,9 @@
 // The builder with request ids (Role Done records: which posted request a Wait or Test completed,
 // as how many the rank posted after it), on hand-built records of two ranks: waits in another order
 // than posting, wildcard receives given their own RecvDone, a successful Test, an implicit Waitall,
-// and the same records without Done records (older shims) read with the oldest-first rule.
+// the same records in the shim's present form (a Wait or Test of one request names it in its own
+// record's alg, no Done record), and without Done records (older shims) read with the oldest-first
+// rule.
 import { describe, expect, it } from 'vitest';
 import { RecvMark } from '../../src/generated/facts.js';
 import { Role, ROLE_SHIFT } from '../../src/generated/functions.js';
@@ -61,6 +63,24 @@ const noDone = (r: RankRecords): RankRecords => {
     duration: f(r.duration),
     alg: f(r.alg),
     tag: f(r.tag!),
+  };
+};
+/** The shim's form since: a Wait/Test (-any) names its one request in its own alg (after + 1), no Done. */
+const named = (r: RankRecords): RankRecords => {
+  const one = new Set(['MPI_Wait', 'MPI_Waitany', 'MPI_Test', 'MPI_Testany'].map((f) => fnCode(f, Role.Other)));
+  const keep = r.fn.map(() => true);
+  const alg = [...r.alg];
+  for (let i = 0; i + 1 < r.fn.length; i++)
+    if (one.has(r.fn[i]) && r.fn[i + 1] >>> ROLE_SHIFT === Role.Done) {
+      alg[i] = r.bytes[i + 1] + 1;
+      keep[i + 1] = false;
+    }
+  const f = <T>(a: T[]) => a.filter((_, i) => keep[i]);
+  const out = { ...r, alg };
+  return {
+    ...out,
+    ...{ fn: f(r.fn), peer: f(r.peer), bytes: f(r.bytes), comm: f(r.comm), start: f(r.start) },
+    ...{ duration: f(r.duration), alg: f(alg), tag: f(r.tag!) },
   };
 };
 const irecv = (peer: number, bytes: number, tag: number): R => ({
@@ -124,6 +144,13 @@ describe('request ids in the builder', () => {
     expect(replay(t, cluster).stalled).toEqual([]);
   });
 
+  it('reads a Wait that names its request in its own record as one followed by its Done', () => {
+    const t = buildTrace([named(rank(0, r0)), rank(1, r1)]);
+    expect(named(rank(0, r0)).fn.some((x) => x >>> ROLE_SHIFT === Role.Done)).toBe(false);
+    expect(ops0(t)).toEqual(ops0(buildTrace([rank(0, r0), rank(1, r1)])));
+    expect(replay(t, cluster).stalled).toEqual([]);
+  });
+
   it('without Done records (older files): the oldest request first, which deadlocks here', () => {
     const t = buildTrace([noDone(rank(0, r0)), rank(1, r1)]);
     expect(ops0(t)).toEqual([
@@ -149,6 +176,7 @@ describe('request ids in the builder', () => {
     ];
     const peer1 = [send(0, 120, 7), send(0, 40, 6)];
     const t = buildTrace([rank(0, recs), rank(1, peer1)]);
+    expect(ops0(buildTrace([named(rank(0, recs)), rank(1, peer1)]))).toEqual(ops0(t)); // the shim's form since
     expect(ops0(t).filter(([k]) => k === Op.Irecv)).toEqual([
       [Op.Irecv, 1, 40],
       [Op.Irecv, 1, 120],
@@ -175,6 +203,7 @@ describe('request ids in the builder', () => {
     ];
     const peer1 = [send(0, 8, 1), { fn: fnCode('MPI_Recv', Role.Recv), peer: 0, bytes: 16, tag: 3 }, send(0, 8, 2)];
     const t = buildTrace([rank(0, recs), rank(1, peer1)]);
+    expect(ops0(buildTrace([named(rank(0, recs)), rank(1, peer1)]))).toEqual(ops0(t)); // the shim's form since
     expect(ops0(t)).toEqual([
       [Op.Irecv, 1, 8],
       [Op.Isend, 1, 16],
@@ -194,7 +223,9 @@ describe('request ids in the builder', () => {
       call('MPI_Wait'),
       done('MPI_Wait', 0),
     ];
-    const t = buildTrace([rank(0, recs), rank(1, [{ fn: fnCode('MPI_Recv', Role.Recv), peer: 0, bytes: 16, tag: 3 }])]);
+    const peer1 = [{ fn: fnCode('MPI_Recv', Role.Recv), peer: 0, bytes: 16, tag: 3 }];
+    const t = buildTrace([rank(0, recs), rank(1, peer1)]);
+    expect(ops0(buildTrace([named(rank(0, recs)), rank(1, peer1)]))).toEqual(ops0(t)); // the shim's form since
     expect(ops0(t)).toEqual([
       [Op.Isend, 1, 16],
       [Op.Wait, 1, '#0'],

@@ -1,8 +1,9 @@
 // Which request each Wait completed (issue #13): a real mpirun of 3 ranks whose rank 0 completes
 // its requests in the opposite order of posting (Waitany on known and wildcard receives, Waitsome,
-// Test polling). The replay's dependencies are right only with the records' Done column: without
-// it (the rule for older files: a Wait completes the oldest request) the replay of the same records
-// deadlocks, and wildcard receives take each other's messages.
+// Test polling). The replay's dependencies are right only with the requests the records name (Done
+// records; a Wait's or Test's own alg): without them (the rule for older files: a Wait completes the
+// oldest request) the replay of the same records deadlocks, and wildcard receives take each other's
+// messages.
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS, Role, ROLE_SHIFT } from '../../src/generated/functions.js';
@@ -14,13 +15,17 @@ import { compileMpi, mpirun, tempDir } from '../helpers/mpi.js';
 
 const program = compileMpi('test/shim/programs/wait_order.c');
 
-/** The same records as an older shim wrote them: no Done records. */
+/** A Wait, Test, Waitany or Testany record: its alg names the request it completed. */
+const ONE = new Set(['wait', 'waitany']);
+const namesOne = (f: number) => f >>> ROLE_SHIFT === Role.Other && ONE.has(FUNCTIONS[f & 511]?.kind ?? '');
+
+/** The same records as an older shim wrote them: no Done records, no request named in a Wait's alg. */
 function withoutDone(ranks: RankRecords[]): RankRecords[] {
   return ranks.map((r) => {
     const keep = r.fn.map((f) => f >>> ROLE_SHIFT !== Role.Done);
     const cols = ['fn', 'peer', 'bytes', 'comm', 'start', 'duration', 'alg', 'tag'] as const;
-    const out = { ...r };
-    for (const c of cols) if (r[c]) out[c] = r[c]!.filter((_, i) => keep[i]);
+    const out = { ...r, alg: r.alg.map((a, i) => (namesOne(r.fn[i]) ? 0 : a)) };
+    for (const c of cols) if (out[c]) out[c] = out[c]!.filter((_, i) => keep[i]);
     return out;
   });
 }
@@ -42,11 +47,19 @@ describe('request ids under mpirun -np 3', () => {
     const ranks = await readRankRecords([dir]);
     const r0 = ranks.find((x) => x.hello.rank === 0)!;
 
-    // Rank 0's Done records, in order: A 0 (the receive from 2, posted last), 1; B 0, 1; C the
-    // receive from 2 (1 posted after it) and the send (0), then the receive from 1 (2); D 0, 1.
+    // Rank 0's requests named (how many it posted after each), in order: A 0 (the receive from 2,
+    // posted last), 1; B 0, 1; C the receive from 2 (1 posted after it) and the send (0), then the
+    // receive from 1 (2); D 0, 1. Waitsome's in Done records, the others' in their own alg.
     const done = r0.fn.flatMap((f, i) =>
-      f >>> ROLE_SHIFT === Role.Done ? [[FUNCTIONS[f & 511].name, r0.bytes[i]]] : [],
+      f >>> ROLE_SHIFT === Role.Done
+        ? [[FUNCTIONS[f & 511].name, r0.bytes[i]]]
+        : namesOne(f) && r0.alg[i] > 0
+          ? [[FUNCTIONS[f & 511].name, r0.alg[i] - 1]]
+          : [],
     );
+    // only Waitsome writes Done records: a Wait or Test of one request names it in its own record
+    const doneRecords = r0.fn.filter((f) => f >>> ROLE_SHIFT === Role.Done).map((f) => FUNCTIONS[f & 511].name);
+    expect(new Set(doneRecords)).toEqual(new Set(['MPI_Waitsome']));
     const fnOf = (name: string) => done.filter(([n]) => n === name).map(([, b]) => b);
     expect(fnOf('MPI_Waitany')).toEqual([0, 1, 0, 1]);
     const some = fnOf('MPI_Waitsome');
@@ -54,8 +67,10 @@ describe('request ids under mpirun -np 3', () => {
     expect(some.indexOf(2)).toBeGreaterThan(some.indexOf(1));
     expect(fnOf('MPI_Test')).toEqual([0]);
     expect(fnOf('MPI_Wait')).toEqual([1]);
-    // the other ranks post nothing: no Done records there
-    for (const x of ranks) if (x !== r0) expect(x.fn.some((f) => f >>> ROLE_SHIFT === Role.Done)).toBe(false);
+    // the other ranks post nothing: no requests named there
+    for (const x of ranks)
+      if (x !== r0)
+        expect(x.fn.some((f, i) => f >>> ROLE_SHIFT === Role.Done || (namesOne(f) && x.alg[i] > 0))).toBe(false);
 
     const cluster = makeCluster([0, 0, 1], wanLink(10, 1000), { nodeOf: [0, 1, 2] });
     const trace = buildTrace(ranks);
