@@ -29,7 +29,7 @@ export const ROLES = [
   {
     name: 'Done',
     value: 9,
-    doc: "a request this Wait/Test call completed: bytes = how many requests the rank posted after it (fn: the call's; not a call)",
+    doc: "a request this -some/-all Wait/Test call completed: bytes = how many requests the rank posted after it (fn: the call's; not a call); a Wait, Test, Waitany or Testany says it in its own record's alg, plus one",
   },
 ];
 
