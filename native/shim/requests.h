@@ -6,8 +6,8 @@
 // a RecvDone only where the status differs from what the posting record said (fewer bytes, a
 // wildcard resolved). A Wait or Test (also -any) names its one request in its own record's alg
 // instead of a Done record; a Waitall that completes every request followed states nothing (the
-// reader takes it as "all"). Other requests are never looked at: with nothing followed, the helpers below
-// cost one relaxed load.
+// reader takes it as "all"). Other requests are never looked at: with nothing followed, the
+// helpers below cost one relaxed load.
 #pragma once
 #include <mpi.h>
 
