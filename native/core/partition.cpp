@@ -161,12 +161,18 @@ std::vector<double> level_limits(const std::vector<double>& caps, double weight,
   return l;
 }
 
-// Greedy sweeps then FM on one level, sharing one connectivity table.
-void refine_level(const G& g, int32_t* part, double* loads, const double* limit, int k, const Options& o, Rng& rng) {
-  Conn conn(g, part, k, table_fits(g.n, k));
+// Greedy sweeps then FM on one level, sharing one connectivity table (interior: see Conn). When
+// asked, writes which vertices end with every neighbour in their own part: the next finer level's
+// interior vertices, once projected.
+void refine_level(const G& g, int32_t* part, double* loads, const double* limit, int k, const Options& o, Rng& rng,
+                  const uint8_t* interior = nullptr, std::vector<uint8_t>* ends_interior = nullptr) {
+  Conn conn(g, part, k, true, interior);
   refine(g, part, loads, limit, k, o.passes, rng, conn);
   const int32_t useless = std::max<int32_t>(50, std::min<int32_t>(500, g.n >> 6));
   if (o.fm_rounds > 0) fm_refine(g, part, loads, limit, k, o.fm_rounds, useless, o.fm_work, conn);
+  if (!ends_interior) return;
+  ends_interior->resize(size_t(g.n));
+  for (int32_t v = 0; v < g.n; v++) (*ends_interior)[size_t(v)] = !conn.boundary(part, v);
 }
 
 double multilevel(const G& fine, const std::vector<double>& caps, double weight, const Options& o, Rng& rng,
@@ -268,21 +274,31 @@ double multilevel(const G& fine, const std::vector<double>& caps, double weight,
     }
   }
   std::vector<double> loads = loads_of(cur, part.data(), k);
+  std::vector<uint8_t> coarse_interior, interior;
   for (size_t i = levels.size() + 1; i-- > 0;) {
     const G graph = i == 0 ? fine : levels[i - 1]->view();
+    bool hinted = false;
     if (i < levels.size()) {
-      // Project: a fine vertex goes where its coarse vertex went.
+      // Project: a fine vertex goes where its coarse vertex went, and is interior if that was.
       const std::vector<int32_t>& cmap = levels[i]->cmap;
       std::vector<int32_t> finer(size_t(graph.n));
-      for (int32_t v = 0; v < graph.n; v++) finer[size_t(v)] = part[size_t(cmap[size_t(v)])];
+      interior.resize(size_t(graph.n));
+      for (int32_t v = 0; v < graph.n; v++) {
+        finer[size_t(v)] = part[size_t(cmap[size_t(v)])];
+        interior[size_t(v)] = coarse_interior[size_t(cmap[size_t(v)])];
+      }
       part.swap(finer);
       levels[i].reset();
+      hinted = true;
     }
     const std::vector<double> limit = level_limits(caps, weight, i == 0);
+    // The balancing step moves vertices only when a part is over its limit; the hint is then stale.
+    for (int p = 0; p < k; p++) hinted = hinted && loads[size_t(p)] <= limit[size_t(p)];
     if (!rebalance(graph, part.data(), loads.data(), limit.data(), k) && i == 0 && top)
       throw std::runtime_error(
           "partition: the vertex weights do not fit the capacities (no site has room for what is left)");
-    refine_level(graph, part.data(), loads.data(), limit.data(), k, o, rng);
+    refine_level(graph, part.data(), loads.data(), limit.data(), k, o, rng, hinted ? interior.data() : nullptr,
+                 i > 0 ? &coarse_interior : nullptr);
   }
   out.swap(part);
   return edge_cut(fine, out.data());

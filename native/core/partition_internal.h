@@ -65,15 +65,21 @@ using G = GraphView;
 
 inline int32_t degree(const G& g, int32_t v) { return g.xadj[v + 1] - g.xadj[v]; }
 
-// The connectivity of vertices to each of the k parts, read by the refinements. With a table (n x k
-// weights and neighbour counts, kept move by move as METIS keeps its per-vertex part degrees) the
-// best move of a vertex costs O(k); without (too many entries), it is recomputed from the adjacency.
+// The connectivity of vertices to each of the k parts, read by the refinements. With the table
+// (kept move by move, as METIS keeps its per-vertex part degrees) the best move of a vertex costs
+// O(its parts); without, it is recomputed from the adjacency (the balancing step, which moves few).
+// The table holds, per vertex, its total edge weight and the weight and number of its neighbours in
+// its own part; only vertices with a neighbour elsewhere get a row of (part, weight, count) for the
+// other parts (METIS's ckrinfo pools), created when a neighbour's move first makes them boundary.
+// interior (optional, with the table): vertices known to have every neighbour in their own part
+// (their coarse vertex had, and nothing moved since the projection), whose adjacency is then only
+// summed, not looked up.
 class Conn {
  public:
-  Conn(const G& g, const int32_t* part, int k, bool table);
-  // Fills w[p] for every part p that v has a neighbour in (listed in parts[0 .. count)).
+  Conn(const G& g, const int32_t* part, int k, bool table, const uint8_t* interior = nullptr);
+  // Fills w[p] for every part p that v has a neighbour in (listed in parts[0 .. count), ascending).
   void of(const int32_t* part, int32_t v);
-  // v went from part `from` to part `to` (part[] already updated).
+  // v went from part `from` to part `to` (part[] of the others as they are now).
   void moved(int32_t v, int from, int to);
   // v's internal and external degree: the weight of its edges inside and outside its own part.
   void degrees(const int32_t* part, int32_t v, double& in, double& out) const;
@@ -89,18 +95,23 @@ class Conn {
   int count = 0;
 
  private:
+  struct Entry {
+    int32_t part, n;
+    double w;
+  };
+  void add(int32_t u, int p, double a, int32_t dn);
   const G& g_;
+  const int32_t* part_;
   int k_;
   bool table_;
-  std::vector<int32_t> seen_;
+  std::vector<int32_t> seen_, cnt_;
   int32_t stamp_ = 0;
-  std::vector<double> cw_;
-  std::vector<int32_t> cn_;
-  Buf<double> wsum_;  // v's total edge weight (with the table)
+  Buf<double> wsum_, inw_;  // total edge weight, weight into its own part
+  Buf<int32_t> inn_;        // neighbours in its own part
+  Buf<int32_t> row_;        // start of its row in pool_ (-1: none yet)
+  Buf<int32_t> rlen_;       // entries in its row
+  std::vector<Entry> pool_;
 };
-
-// Whether a table of n x k entries is affordable (12 bytes each).
-inline bool table_fits(int32_t n, int k) { return int64_t(n) * k <= (int64_t(1) << 23) && k <= 64; }
 
 // Recursive bisection of g onto parts 0 .. k-1 by greedy growing and FM (partition_bisect.cpp):
 // share[p] sets the weight part p should get (in proportion), limit[p] the most it may get.

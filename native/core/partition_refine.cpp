@@ -10,28 +10,68 @@
 
 namespace sitempi::partition::detail {
 
-Conn::Conn(const G& g, const int32_t* part, int k, bool table)
-    : w(size_t(k)), parts(size_t(k)), g_(g), k_(k), table_(table), seen_(size_t(k), 0) {
+Conn::Conn(const G& g, const int32_t* part, int k, bool table, const uint8_t* interior)
+    : w(size_t(k)), parts(size_t(k)), g_(g), part_(part), k_(k), table_(table), seen_(size_t(k), 0) {
   if (!table_) return;
-  cw_.assign(size_t(g.n) * size_t(k), 0.0);
-  cn_.assign(size_t(g.n) * size_t(k), 0);
-  wsum_ = buf<double>(g.n);
-  for (int32_t v = 0; v < g.n; v++) {
-    const size_t row = size_t(v) * size_t(k);
+  const int32_t n = g.n;
+  cnt_.resize(size_t(k));
+  wsum_ = buf<double>(n);
+  inw_ = buf<double>(n);
+  inn_ = buf<int32_t>(n);
+  row_ = buf<int32_t>(n);
+  rlen_ = buf<int32_t>(n);
+  for (int32_t v = 0; v < n; v++) {
+    const int32_t b = g.xadj[v], e = g.xadj[v + 1];
     double sum = 0;
-    for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++) {
-      const size_t p = row + size_t(part[g.adjncy[j]]);
-      cw_[p] += g.adjwgt[j];
-      cn_[p]++;
+    row_[size_t(v)] = -1;
+    rlen_[size_t(v)] = 0;
+    if (interior && interior[v]) {
+      for (int32_t j = b; j < e; j++) sum += g.adjwgt[j];
+      wsum_[size_t(v)] = inw_[size_t(v)] = sum;
+      inn_[size_t(v)] = e - b;
+      continue;
+    }
+    // The other parts' weights and counts gathered in w[] and cnt_[] (seen_ marks which).
+    const int own = part[v];
+    const int32_t s = ++stamp_;
+    double in = 0;
+    int32_t nin = 0;
+    int c = 0;
+    for (int32_t j = b; j < e; j++) {
+      const int p = part[g.adjncy[j]];
       sum += g.adjwgt[j];
+      if (p == own) {
+        in += g.adjwgt[j];
+        nin++;
+        continue;
+      }
+      if (seen_[size_t(p)] != s) {
+        seen_[size_t(p)] = s;
+        w[size_t(p)] = 0;
+        cnt_[size_t(p)] = 0;
+        parts[size_t(c++)] = p;
+      }
+      w[size_t(p)] += g.adjwgt[j];
+      cnt_[size_t(p)]++;
     }
     wsum_[size_t(v)] = sum;
+    inw_[size_t(v)] = in;
+    inn_[size_t(v)] = nin;
+    if (c == 0) continue;
+    row_[size_t(v)] = int32_t(pool_.size());
+    rlen_[size_t(v)] = c;
+    pool_.resize(pool_.size() + size_t(std::min(k - 1, e - b)));
+    for (int i = 0; i < c; i++) {
+      const int p = parts[size_t(i)];
+      pool_[size_t(row_[size_t(v)] + i)] = Entry{p, cnt_[size_t(p)], w[size_t(p)]};
+    }
   }
+  stamp_++;
 }
 
 void Conn::degrees(const int32_t* part, int32_t v, double& in, double& out) const {
   if (table_) {
-    in = cw_[size_t(v) * size_t(k_) + size_t(part[v])];
+    in = inw_[size_t(v)];
     out = wsum_[size_t(v)] - in;
     return;
   }
@@ -43,13 +83,17 @@ void Conn::of(const int32_t* part, int32_t v) {
   const int32_t s = ++stamp_;
   int c = 0;
   if (table_) {
-    const size_t row = size_t(v) * size_t(k_);
-    for (int p = 0; p < k_; p++) {
-      if (cn_[row + size_t(p)] == 0) continue;
+    // Parts listed ascending, as a full table is read: ties between parts go to the lower one.
+    auto put = [&](int p, double x) {
       seen_[size_t(p)] = s;
-      w[size_t(p)] = cw_[row + size_t(p)];
-      parts[size_t(c++)] = p;
-    }
+      w[size_t(p)] = x;
+      int at = c++;
+      for (; at > 0 && parts[size_t(at - 1)] > p; at--) parts[size_t(at)] = parts[size_t(at - 1)];
+      parts[size_t(at)] = p;
+    };
+    if (inn_[size_t(v)] > 0) put(part[v], inw_[size_t(v)]);
+    const Entry* r = row_[size_t(v)] >= 0 ? &pool_[size_t(row_[size_t(v)])] : nullptr;
+    for (int32_t i = 0; i < rlen_[size_t(v)]; i++) put(r[i].part, r[i].w);
   } else {
     for (int32_t j = g_.xadj[v]; j < g_.xadj[v + 1]; j++) {
       const int32_t p = part[g_.adjncy[j]];
@@ -64,19 +108,70 @@ void Conn::of(const int32_t* part, int32_t v) {
   count = c;
 }
 
+// Adds a (weight) and dn (neighbours) to u's entry for p (a part other than u's own), creating
+// the entry, and u's row, when missing; an entry left without neighbours is dropped.
+void Conn::add(int32_t u, int p, double a, int32_t dn) {
+  int32_t r = row_[size_t(u)];
+  if (r < 0) {
+    r = row_[size_t(u)] = int32_t(pool_.size());
+    pool_.resize(pool_.size() + size_t(std::min(k_ - 1, degree(g_, u))));
+  }
+  Entry* e = &pool_[size_t(r)];
+  int32_t& len = rlen_[size_t(u)];
+  for (int32_t i = 0; i < len; i++) {
+    if (e[i].part != p) continue;
+    e[i].w += a;
+    if ((e[i].n += dn) == 0) e[i] = e[--len];
+    return;
+  }
+  e[len++] = Entry{p, dn, a};
+}
+
 void Conn::moved(int32_t v, int from, int to) {
   if (!table_) return;
+  // v's own part changes: its entry for `to` becomes its internal degree, the old one an entry.
+  {
+    double tw = 0;
+    int32_t tn = 0;
+    const int32_t r = row_[size_t(v)];
+    if (r >= 0) {
+      Entry* e = &pool_[size_t(r)];
+      int32_t& len = rlen_[size_t(v)];
+      for (int32_t i = 0; i < len; i++)
+        if (e[i].part == to) {
+          tw = e[i].w;
+          tn = e[i].n;
+          e[i] = e[--len];
+          break;
+        }
+    }
+    const double fw = inw_[size_t(v)];
+    const int32_t fn = inn_[size_t(v)];
+    inw_[size_t(v)] = tw;
+    inn_[size_t(v)] = tn;
+    if (fn > 0) add(v, from, fw, fn);
+  }
   for (int32_t j = g_.xadj[v]; j < g_.xadj[v + 1]; j++) {
-    const size_t row = size_t(g_.adjncy[j]) * size_t(k_);
-    cw_[row + size_t(from)] -= g_.adjwgt[j];
-    cn_[row + size_t(from)]--;
-    cw_[row + size_t(to)] += g_.adjwgt[j];
-    cn_[row + size_t(to)]++;
+    const int32_t u = g_.adjncy[j];
+    const int pu = part_[u];
+    const double a = g_.adjwgt[j];
+    if (pu == from) {
+      inw_[size_t(u)] -= a;
+      inn_[size_t(u)]--;
+    } else {
+      add(u, from, -a, -1);
+    }
+    if (pu == to) {
+      inw_[size_t(u)] += a;
+      inn_[size_t(u)]++;
+    } else {
+      add(u, to, a, 1);
+    }
   }
 }
 
 bool Conn::boundary(const int32_t* part, int32_t v) const {
-  if (table_) return cn_[size_t(v) * size_t(k_) + size_t(part[v])] < degree(g_, v);
+  if (table_) return inn_[size_t(v)] < degree(g_, v);
   const int32_t own = part[v];
   for (int32_t j = g_.xadj[v]; j < g_.xadj[v + 1]; j++)
     if (part[g_.adjncy[j]] != own) return true;
