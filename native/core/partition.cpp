@@ -171,8 +171,8 @@ void refine_level(const G& g, int32_t* part, double* loads, const double* limit,
   const int32_t useless = std::max<int32_t>(50, std::min<int32_t>(500, g.n >> 6));
   if (o.fm_rounds > 0) fm_refine(g, part, loads, limit, k, o.fm_rounds, useless, o.fm_work, conn);
   if (!ends_interior) return;
-  ends_interior->resize(size_t(g.n));
-  for (int32_t v = 0; v < g.n; v++) (*ends_interior)[size_t(v)] = !conn.boundary(part, v);
+  ends_interior->assign(size_t(g.n), 1);
+  for (const int32_t v : conn.boundary_list()) (*ends_interior)[size_t(v)] = 0;
 }
 
 double multilevel(const G& fine, const std::vector<double>& caps, double weight, const Options& o, Rng& rng,

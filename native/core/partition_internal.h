@@ -87,6 +87,8 @@ class Conn {
   bool boundary(const int32_t* part, int32_t v) const;
   // The part other than own, with room for weight vw, that v is most connected to; -1 if none.
   int best_target(int own, double vw, const double* loads, const double* limit) const;
+  // The vertices with a neighbour in another part, in no particular order (with the table only).
+  const std::vector<int32_t>& boundary_list() const { return bnd_; }
   // Weight of v's edges into p (after of(v)).
   double to(int p) const { return seen_[size_t(p)] == stamp_ ? w[size_t(p)] : 0; }
 
@@ -100,6 +102,8 @@ class Conn {
     double w;
   };
   void add(int32_t u, int p, double a, int32_t dn);
+  int32_t new_row(int32_t v);
+  void mark(int32_t v);
   const G& g_;
   const int32_t* part_;
   int k_;
@@ -110,7 +114,10 @@ class Conn {
   Buf<int32_t> inn_;        // neighbours in its own part
   Buf<int32_t> row_;        // start of its row in pool_ (-1: none yet)
   Buf<int32_t> rlen_;       // entries in its row
-  std::vector<Entry> pool_;
+  Buf<int32_t> bpos_;       // where it sits in bnd_ (-1: interior)
+  std::vector<int32_t> bnd_;
+  Buf<Entry> pool_;
+  int32_t pool_len_ = 0, pool_cap_ = 0;
 };
 
 // Recursive bisection of g onto parts 0 .. k-1 by greedy growing and FM (partition_bisect.cpp):

@@ -20,11 +20,13 @@ Conn::Conn(const G& g, const int32_t* part, int k, bool table, const uint8_t* in
   inn_ = buf<int32_t>(n);
   row_ = buf<int32_t>(n);
   rlen_ = buf<int32_t>(n);
+  bpos_ = buf<int32_t>(n);
   for (int32_t v = 0; v < n; v++) {
     const int32_t b = g.xadj[v], e = g.xadj[v + 1];
     double sum = 0;
     row_[size_t(v)] = -1;
     rlen_[size_t(v)] = 0;
+    bpos_[size_t(v)] = -1;
     if (interior && interior[v]) {
       for (int32_t j = b; j < e; j++) sum += g.adjwgt[j];
       wsum_[size_t(v)] = inw_[size_t(v)] = sum;
@@ -57,13 +59,13 @@ Conn::Conn(const G& g, const int32_t* part, int k, bool table, const uint8_t* in
     wsum_[size_t(v)] = sum;
     inw_[size_t(v)] = in;
     inn_[size_t(v)] = nin;
+    mark(v);
     if (c == 0) continue;
-    row_[size_t(v)] = int32_t(pool_.size());
+    Entry* r = &pool_[size_t(new_row(v))];
     rlen_[size_t(v)] = c;
-    pool_.resize(pool_.size() + size_t(std::min(k - 1, e - b)));
     for (int i = 0; i < c; i++) {
       const int p = parts[size_t(i)];
-      pool_[size_t(row_[size_t(v)] + i)] = Entry{p, cnt_[size_t(p)], w[size_t(p)]};
+      r[i] = Entry{p, cnt_[size_t(p)], w[size_t(p)]};
     }
   }
   stamp_++;
@@ -108,14 +110,44 @@ void Conn::of(const int32_t* part, int32_t v) {
   count = c;
 }
 
+// A row of min(k - 1, degree) entries for v, room for every other part it can touch; the pool
+// doubles when full.
+int32_t Conn::new_row(int32_t v) {
+  const int32_t need = std::min(k_ - 1, degree(g_, v));
+  if (pool_len_ + need > pool_cap_) {
+    const int32_t cap = std::max(pool_len_ + need, std::max(1024, 2 * pool_cap_));
+    Buf<Entry> p = buf<Entry>(cap);
+    std::copy(pool_.get(), pool_.get() + pool_len_, p.get());
+    pool_.swap(p);
+    pool_cap_ = cap;
+  }
+  row_[size_t(v)] = pool_len_;
+  pool_len_ += need;
+  return row_[size_t(v)];
+}
+
+// Keeps v in the boundary list exactly while it has a neighbour outside its part.
+void Conn::mark(int32_t v) {
+  const bool b = inn_[size_t(v)] < degree(g_, v);
+  int32_t& at = bpos_[size_t(v)];
+  if (b == (at >= 0)) return;
+  if (b) {
+    at = int32_t(bnd_.size());
+    bnd_.push_back(v);
+  } else {
+    const int32_t last = bnd_.back();
+    bnd_[size_t(at)] = last;
+    bpos_[size_t(last)] = at;
+    bnd_.pop_back();
+    at = -1;
+  }
+}
+
 // Adds a (weight) and dn (neighbours) to u's entry for p (a part other than u's own), creating
 // the entry, and u's row, when missing; an entry left without neighbours is dropped.
 void Conn::add(int32_t u, int p, double a, int32_t dn) {
   int32_t r = row_[size_t(u)];
-  if (r < 0) {
-    r = row_[size_t(u)] = int32_t(pool_.size());
-    pool_.resize(pool_.size() + size_t(std::min(k_ - 1, degree(g_, u))));
-  }
+  if (r < 0) r = new_row(u);
   Entry* e = &pool_[size_t(r)];
   int32_t& len = rlen_[size_t(u)];
   for (int32_t i = 0; i < len; i++) {
@@ -150,6 +182,7 @@ void Conn::moved(int32_t v, int from, int to) {
     inw_[size_t(v)] = tw;
     inn_[size_t(v)] = tn;
     if (fn > 0) add(v, from, fw, fn);
+    mark(v);
   }
   for (int32_t j = g_.xadj[v]; j < g_.xadj[v + 1]; j++) {
     const int32_t u = g_.adjncy[j];
@@ -167,6 +200,7 @@ void Conn::moved(int32_t v, int from, int to) {
     } else {
       add(u, to, a, 1);
     }
+    mark(u);
   }
 }
 
@@ -197,23 +231,20 @@ void refine(const G& g, int32_t* part, double* loads, const double* limit, int k
   const int32_t n = g.n;
   Buf<int32_t> list = buf<int32_t>(n), next = buf<int32_t>(n);
   std::vector<int32_t> queued(size_t(n), 0);
-  // Internal and external degree of every vertex, kept move by move (as METIS does): a vertex
-  // whose external degree is below its internal one has no move that keeps the cut.
-  Buf<double> id = buf<double>(n), ed = buf<double>(n);
-  int32_t len = 0;
-  for (int32_t v = 0; v < n; v++) {
-    double i, e;
-    conn.degrees(part, v, i, e);
-    id[size_t(v)] = i;
-    ed[size_t(v)] = e;
-    if (e > 0 || (e == 0 && conn.boundary(part, v))) list[size_t(len++)] = v;
-  }
+  // The boundary vertices in ascending order (the sweeps' random order is drawn from it).
+  const std::vector<int32_t>& bnd = conn.boundary_list();
+  int32_t len = int32_t(bnd.size());
+  std::copy(bnd.begin(), bnd.end(), list.get());
+  std::sort(list.get(), list.get() + len);
   for (int pass = 1; pass <= passes && len > 0; pass++) {
     rng.shuffle(list.get(), len);
     int32_t nlen = 0, moved = 0;
     for (int32_t i = 0; i < len; i++) {
       const int32_t v = list[size_t(i)];
-      if (ed[size_t(v)] < id[size_t(v)]) continue;  // no move can gain or keep the cut
+      // A vertex whose external degree is below its internal one has no move that keeps the cut.
+      double id, ed;
+      conn.degrees(part, v, id, ed);
+      if (ed < id) continue;
       const int own = part[v];
       conn.of(part, v);
       if (conn.count == 0 || (conn.count == 1 && conn.parts[0] == own)) continue;  // interior now
@@ -228,23 +259,12 @@ void refine(const G& g, int32_t* part, double* loads, const double* limit, int k
       loads[own] -= vw;
       loads[to] += vw;
       moved++;
-      const double deg = id[size_t(v)] + ed[size_t(v)];
-      id[size_t(v)] = conn.w[size_t(to)];
-      ed[size_t(v)] = deg - id[size_t(v)];
       if (queued[size_t(v)] != pass) {
         queued[size_t(v)] = pass;
         next[size_t(nlen++)] = v;
       }
       for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++) {
         const int32_t u = g.adjncy[j];
-        const int pu = part[u];
-        if (pu == own) {
-          id[size_t(u)] -= g.adjwgt[j];
-          ed[size_t(u)] += g.adjwgt[j];
-        } else if (pu == to) {
-          id[size_t(u)] += g.adjwgt[j];
-          ed[size_t(u)] -= g.adjwgt[j];
-        }
         if (queued[size_t(u)] != pass) {
           queued[size_t(u)] = pass;
           next[size_t(nlen++)] = u;
@@ -428,8 +448,9 @@ void fm_refine(const G& g, int32_t* part, double* loads, const double* limit, in
     heap.clear();
     work = 0;
     double gain;
-    for (int32_t v = 0; v < n; v++)
-      if (conn.boundary(part, v) && evaluate(v, gain)) heap.set(v, gain);
+    // The heap orders by gain then vertex, so the list's order does not matter.
+    for (const int32_t v : conn.boundary_list())
+      if (evaluate(v, gain)) heap.set(v, gain);
     const double budget = work + work_per_round * g.xadj[n];
     double cut = 0, best_cut = 0;  // relative to the round's start
     int32_t best_at = 0, nm = 0;
