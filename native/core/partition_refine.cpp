@@ -21,6 +21,9 @@ Conn::Conn(const G& g, const int32_t* part, int k, bool table, const uint8_t* in
   row_ = buf<int32_t>(n);
   rlen_ = buf<int32_t>(n);
   bpos_ = buf<int32_t>(n);
+  // Room for rows of about a quarter of the adjacency before the pool first doubles.
+  pool_cap_ = std::max<int32_t>(1024, g.xadj[n] / 4);
+  pool_ = buf<Entry>(pool_cap_);
   for (int32_t v = 0; v < n; v++) {
     const int32_t b = g.xadj[v], e = g.xadj[v + 1];
     double sum = 0;
