@@ -29,9 +29,11 @@ namespace {
 
 // One coarse level: its graph (storage owned here) and where each finer vertex went.
 struct Level {
-  std::vector<int32_t> xadj, adjncy, vwgt, cmap;
-  std::vector<double> adjwgt;
-  G view() const { return G{int32_t(vwgt.size()), xadj.data(), adjncy.data(), adjwgt.data(), vwgt.data()}; }
+  std::vector<int32_t> xadj, vwgt, cmap;
+  // Sized for the finer graph's adjacency and filled to xadj.back(): written once, never zeroed.
+  Buf<int32_t> adjncy;
+  Buf<double> adjwgt;
+  G view() const { return G{int32_t(vwgt.size()), xadj.data(), adjncy.get(), adjwgt.get(), vwgt.data()}; }
 };
 
 // The visiting order of the matching: random, then stably bucketed by degree (capped at 0.7 x the
@@ -101,9 +103,9 @@ std::unique_ptr<Level> contract(const G& g, const std::vector<int32_t>& match) {
     l->cmap[size_t(match[size_t(u)])] = cn++;
   }
   l->xadj.assign(size_t(cn) + 1, 0);
-  // Reserved, not resized: zeroing the fine graph's size on every level cost more than the rest.
-  l->adjncy.reserve(size_t(g.xadj[n]));
-  l->adjwgt.reserve(size_t(g.xadj[n]));
+  // Left uninitialised: zeroing the fine graph's size on every level cost more than the rest.
+  l->adjncy = buf<int32_t>(g.xadj[n]);
+  l->adjwgt = buf<double>(g.xadj[n]);
   l->vwgt.resize(size_t(cn));
   // pos[c'] = where c' sits in the current coarse row; a position before the row's start is stale.
   std::vector<int32_t> pos(size_t(cn), -1);
@@ -123,9 +125,8 @@ std::unique_ptr<Level> contract(const G& g, const std::vector<int32_t>& match) {
           l->adjwgt[size_t(p)] += g.adjwgt[j];
         } else {
           pos[size_t(cy)] = out;
-          l->adjncy.push_back(cy);
-          l->adjwgt.push_back(g.adjwgt[j]);
-          out++;
+          l->adjncy[size_t(out)] = cy;
+          l->adjwgt[size_t(out++)] = g.adjwgt[j];
         }
       }
     }
@@ -189,15 +190,18 @@ Level induced(const G& g, const int32_t* part, int32_t label, std::vector<int32_
   }
   l.xadj.reserve(ids.size() + 1);
   l.xadj.push_back(0);
+  l.adjncy = buf<int32_t>(g.xadj[g.n]);
+  l.adjwgt = buf<double>(g.xadj[g.n]);
+  int32_t out = 0;
   for (const int32_t v : ids) {
     l.vwgt.push_back(g.vwgt[v]);
     for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++) {
       const int32_t u = g.adjncy[j];
       if (part[u] != label) continue;
-      l.adjncy.push_back(local[size_t(u)]);
-      l.adjwgt.push_back(g.adjwgt[j]);
+      l.adjncy[size_t(out)] = local[size_t(u)];
+      l.adjwgt[size_t(out++)] = g.adjwgt[j];
     }
-    l.xadj.push_back(int32_t(l.adjncy.size()));
+    l.xadj.push_back(out);
   }
   return l;
 }
