@@ -2,13 +2,15 @@
 // instructions, which stay the same under any load) and for checking that a change of the
 // bookkeeping keeps the placements bit for bit: builds a 3-D stencil or a 2-D wavefront graph as
 // bench/partition/graphs.ts does, places it on k equal sites of capacity ceil(1.03 n / k) starting
-// from the contiguous split (as the bench does), prints the cut and a hash of the placement.
+// from the contiguous split (as the bench does), prints the cut and a hash of the placement (and,
+// with DRIVER_CPU set, the CPU seconds of partition()).
 // Built and run by bench/partition/callgrind.sh.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <vector>
 
 #include "../../native/core/partition.h"
@@ -81,10 +83,13 @@ int main(int argc, char** argv) {
   for (int v = 0; v < n; v++) start[size_t(v)] = int32_t(int64_t(v) * k / n);
   sitempi::partition::Options o;
   o.seed = seed;
+  const std::clock_t t0 = std::clock();
   const double cut = sitempi::partition::partition(g, caps, o, start.data(), part.data());
+  const double cpu = double(std::clock() - t0) / CLOCKS_PER_SEC;
   uint64_t h = 1469598103934665603ull;
   for (const int32_t p : part) h = (h ^ uint64_t(p)) * 1099511628211ull;
   std::printf("%s n=%d k=%d seed=%u cut=%.0f hash=%016llx\n", pattern, n, k, unsigned(seed), cut,
               (unsigned long long)h);
+  if (std::getenv("DRIVER_CPU")) std::printf("  cpu seconds: %.4f\n", cpu);
   return 0;
 }

@@ -110,11 +110,15 @@ class Conn {
   bool table_;
   std::vector<int32_t> seen_, cnt_;
   int32_t stamp_ = 0;
-  Buf<double> wsum_, inw_;  // total edge weight, weight into its own part
-  Buf<int32_t> inn_;        // neighbours in its own part
-  Buf<int32_t> row_;        // start of its row in pool_ (-1: none yet)
-  Buf<int32_t> rlen_;       // entries in its row
-  Buf<int32_t> bpos_;       // where it sits in bnd_ (-1: interior)
+  // Per vertex, together so that one vertex's bookkeeping is one cache line, not six.
+  struct Info {
+    double wsum, inw;  // total edge weight, weight into its own part
+    int32_t inn;       // neighbours in its own part
+    int32_t row;       // start of its row in pool_ (-1: none yet)
+    int32_t rlen;      // entries in its row
+    int32_t bpos;      // where it sits in bnd_ (-1: interior)
+  };
+  Buf<Info> info_;
   std::vector<int32_t> bnd_;
   Buf<Entry> pool_;
   int32_t pool_len_ = 0, pool_cap_ = 0;

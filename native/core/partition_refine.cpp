@@ -15,25 +15,20 @@ Conn::Conn(const G& g, const int32_t* part, int k, bool table, const uint8_t* in
   if (!table_) return;
   const int32_t n = g.n;
   cnt_.resize(size_t(k));
-  wsum_ = buf<double>(n);
-  inw_ = buf<double>(n);
-  inn_ = buf<int32_t>(n);
-  row_ = buf<int32_t>(n);
-  rlen_ = buf<int32_t>(n);
-  bpos_ = buf<int32_t>(n);
+  info_ = buf<Info>(n);
   // Room for rows of about a quarter of the adjacency before the pool first doubles.
   pool_cap_ = std::max<int32_t>(1024, g.xadj[n] / 4);
   pool_ = buf<Entry>(pool_cap_);
   for (int32_t v = 0; v < n; v++) {
     const int32_t b = g.xadj[v], e = g.xadj[v + 1];
     double sum = 0;
-    row_[size_t(v)] = -1;
-    rlen_[size_t(v)] = 0;
-    bpos_[size_t(v)] = -1;
+    info_[size_t(v)].row = -1;
+    info_[size_t(v)].rlen = 0;
+    info_[size_t(v)].bpos = -1;
     if (interior && interior[v]) {
       for (int32_t j = b; j < e; j++) sum += g.adjwgt[j];
-      wsum_[size_t(v)] = inw_[size_t(v)] = sum;
-      inn_[size_t(v)] = e - b;
+      info_[size_t(v)].wsum = info_[size_t(v)].inw = sum;
+      info_[size_t(v)].inn = e - b;
       continue;
     }
     // The other parts' weights and counts gathered in w[] and cnt_[] (seen_ marks which).
@@ -59,13 +54,13 @@ Conn::Conn(const G& g, const int32_t* part, int k, bool table, const uint8_t* in
       w[size_t(p)] += g.adjwgt[j];
       cnt_[size_t(p)]++;
     }
-    wsum_[size_t(v)] = sum;
-    inw_[size_t(v)] = in;
-    inn_[size_t(v)] = nin;
+    info_[size_t(v)].wsum = sum;
+    info_[size_t(v)].inw = in;
+    info_[size_t(v)].inn = nin;
     mark(v);
     if (c == 0) continue;
     Entry* r = &pool_[size_t(new_row(v))];
-    rlen_[size_t(v)] = c;
+    info_[size_t(v)].rlen = c;
     for (int i = 0; i < c; i++) {
       const int p = parts[size_t(i)];
       r[i] = Entry{p, cnt_[size_t(p)], w[size_t(p)]};
@@ -76,8 +71,8 @@ Conn::Conn(const G& g, const int32_t* part, int k, bool table, const uint8_t* in
 
 void Conn::degrees(const int32_t* part, int32_t v, double& in, double& out) const {
   if (table_) {
-    in = inw_[size_t(v)];
-    out = wsum_[size_t(v)] - in;
+    in = info_[size_t(v)].inw;
+    out = info_[size_t(v)].wsum - in;
     return;
   }
   in = out = 0;
@@ -96,9 +91,9 @@ void Conn::of(const int32_t* part, int32_t v) {
       for (; at > 0 && parts[size_t(at - 1)] > p; at--) parts[size_t(at)] = parts[size_t(at - 1)];
       parts[size_t(at)] = p;
     };
-    if (inn_[size_t(v)] > 0) put(part[v], inw_[size_t(v)]);
-    const Entry* r = row_[size_t(v)] >= 0 ? &pool_[size_t(row_[size_t(v)])] : nullptr;
-    for (int32_t i = 0; i < rlen_[size_t(v)]; i++) put(r[i].part, r[i].w);
+    if (info_[size_t(v)].inn > 0) put(part[v], info_[size_t(v)].inw);
+    const Entry* r = info_[size_t(v)].row >= 0 ? &pool_[size_t(info_[size_t(v)].row)] : nullptr;
+    for (int32_t i = 0; i < info_[size_t(v)].rlen; i++) put(r[i].part, r[i].w);
   } else {
     for (int32_t j = g_.xadj[v]; j < g_.xadj[v + 1]; j++) {
       const int32_t p = part[g_.adjncy[j]];
@@ -124,15 +119,15 @@ int32_t Conn::new_row(int32_t v) {
     pool_.swap(p);
     pool_cap_ = cap;
   }
-  row_[size_t(v)] = pool_len_;
+  info_[size_t(v)].row = pool_len_;
   pool_len_ += need;
-  return row_[size_t(v)];
+  return info_[size_t(v)].row;
 }
 
 // Keeps v in the boundary list exactly while it has a neighbour outside its part.
 void Conn::mark(int32_t v) {
-  const bool b = inn_[size_t(v)] < degree(g_, v);
-  int32_t& at = bpos_[size_t(v)];
+  const bool b = info_[size_t(v)].inn < degree(g_, v);
+  int32_t& at = info_[size_t(v)].bpos;
   if (b == (at >= 0)) return;
   if (b) {
     at = int32_t(bnd_.size());
@@ -140,7 +135,7 @@ void Conn::mark(int32_t v) {
   } else {
     const int32_t last = bnd_.back();
     bnd_[size_t(at)] = last;
-    bpos_[size_t(last)] = at;
+    info_[size_t(last)].bpos = at;
     bnd_.pop_back();
     at = -1;
   }
@@ -149,10 +144,10 @@ void Conn::mark(int32_t v) {
 // Adds a (weight) and dn (neighbours) to u's entry for p (a part other than u's own), creating
 // the entry, and u's row, when missing; an entry left without neighbours is dropped.
 void Conn::add(int32_t u, int p, double a, int32_t dn) {
-  int32_t r = row_[size_t(u)];
+  int32_t r = info_[size_t(u)].row;
   if (r < 0) r = new_row(u);
   Entry* e = &pool_[size_t(r)];
-  int32_t& len = rlen_[size_t(u)];
+  int32_t& len = info_[size_t(u)].rlen;
   for (int32_t i = 0; i < len; i++) {
     if (e[i].part != p) continue;
     e[i].w += a;
@@ -168,10 +163,10 @@ void Conn::moved(int32_t v, int from, int to) {
   {
     double tw = 0;
     int32_t tn = 0;
-    const int32_t r = row_[size_t(v)];
+    const int32_t r = info_[size_t(v)].row;
     if (r >= 0) {
       Entry* e = &pool_[size_t(r)];
-      int32_t& len = rlen_[size_t(v)];
+      int32_t& len = info_[size_t(v)].rlen;
       for (int32_t i = 0; i < len; i++)
         if (e[i].part == to) {
           tw = e[i].w;
@@ -180,10 +175,10 @@ void Conn::moved(int32_t v, int from, int to) {
           break;
         }
     }
-    const double fw = inw_[size_t(v)];
-    const int32_t fn = inn_[size_t(v)];
-    inw_[size_t(v)] = tw;
-    inn_[size_t(v)] = tn;
+    const double fw = info_[size_t(v)].inw;
+    const int32_t fn = info_[size_t(v)].inn;
+    info_[size_t(v)].inw = tw;
+    info_[size_t(v)].inn = tn;
     if (fn > 0) add(v, from, fw, fn);
     mark(v);
   }
@@ -192,14 +187,14 @@ void Conn::moved(int32_t v, int from, int to) {
     const int pu = part_[u];
     const double a = g_.adjwgt[j];
     if (pu == from) {
-      inw_[size_t(u)] -= a;
-      inn_[size_t(u)]--;
+      info_[size_t(u)].inw -= a;
+      info_[size_t(u)].inn--;
     } else {
       add(u, from, -a, -1);
     }
     if (pu == to) {
-      inw_[size_t(u)] += a;
-      inn_[size_t(u)]++;
+      info_[size_t(u)].inw += a;
+      info_[size_t(u)].inn++;
     } else {
       add(u, to, a, 1);
     }
@@ -208,7 +203,7 @@ void Conn::moved(int32_t v, int from, int to) {
 }
 
 bool Conn::boundary(const int32_t* part, int32_t v) const {
-  if (table_) return inn_[size_t(v)] < degree(g_, v);
+  if (table_) return info_[size_t(v)].inn < degree(g_, v);
   const int32_t own = part[v];
   for (int32_t j = g_.xadj[v]; j < g_.xadj[v + 1]; j++)
     if (part[g_.adjncy[j]] != own) return true;
