@@ -1,6 +1,7 @@
 #!/bin/sh
 # CPU time of partition() now against a git revision's partitioner, side by side (runs alternate,
-# so that both sides see the same load): medians of REPS runs per case, the ratio, the host's load.
+# so that both sides see the same load): medians of REPS runs per case, the ratio, the host's load,
+# and whether both give the same placement (cut and hash).
 #   sh bench/partition/against.sh REV [REPS] [CASES]   CASES: "pattern:n:k ..." (default below)
 set -e
 cd "$(dirname "$0")/../.."
@@ -31,8 +32,9 @@ EOT
     DRIVER_CPU=1 "$tmp/new" "$pat" "$n" "$k" | sed -n 's/.*cpu seconds: //p' >>"$tmp/n"
     i=$((i + 1))
   done
+  if [ "$("$tmp/old" "$pat" "$n" "$k")" = "$("$tmp/new" "$pat" "$n" "$k")" ]; then same=identical; else same=DIFFERENT; fi
   o=$(median <"$tmp/o")
   m=$(median <"$tmp/n")
-  echo "$pat $n ranks $k sites: $rev ${o} s, now ${m} s CPU (median of $reps), now / $rev $(echo "$m $o" | awk '{printf "%.3f", $1 / $2}')"
+  echo "$pat $n ranks $k sites: $rev ${o} s, now ${m} s CPU (median of $reps), now / $rev $(echo "$m $o" | awk '{printf "%.3f", $1 / $2}'), placements $same"
 done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
