@@ -3,7 +3,8 @@
 // bookkeeping keeps the placements bit for bit: builds a 3-D stencil or a 2-D wavefront graph as
 // bench/partition/graphs.ts does, places it on k equal sites of capacity ceil(1.03 n / k) starting
 // from the contiguous split (as the bench does), prints the cut and a hash of the placement (and,
-// with DRIVER_CPU set, the CPU seconds of partition()).
+// with DRIVER_CPU set, the CPU seconds of partition()); DRIVER_METIS_GRAPH=FILE also writes the
+// graph in METIS's format, for counting gpmetis's instructions the same way.
 // Built and run by bench/partition/callgrind.sh.
 #include <algorithm>
 #include <cmath>
@@ -77,6 +78,18 @@ int main(int argc, char** argv) {
     xadj[size_t(v) + 1] = int32_t(adjncy.size());
   }
   const GraphView g{n, xadj.data(), adjncy.data(), adjwgt.data(), nullptr};
+  if (const char* file = std::getenv("DRIVER_METIS_GRAPH")) {
+    // The same graph for gpmetis (edge weights, rounded: the grids' weights are integers).
+    FILE* f = std::fopen(file, "w");
+    if (!f) return 1;
+    std::fprintf(f, "%d %d 001\n", n, int(adjncy.size() / 2));
+    for (int v = 0; v < n; v++) {
+      for (int32_t j = xadj[size_t(v)]; j < xadj[size_t(v) + 1]; j++)
+        std::fprintf(f, "%s%d %.0f", j == xadj[size_t(v)] ? "" : " ", adjncy[size_t(j)] + 1, adjwgt[size_t(j)]);
+      std::fprintf(f, "\n");
+    }
+    std::fclose(f);
+  }
   const double cap = std::ceil(1.03 * n / k);
   const std::vector<double> caps(size_t(k), cap);
   std::vector<int32_t> start(static_cast<size_t>(n)), part(static_cast<size_t>(n));
