@@ -352,6 +352,15 @@ class GainHeap {
         down(pos_[size_t(v)]);
     }
   }
+  // Adds v (not in the heap) without ordering; heapify() then orders all in one pass.
+  void append(int32_t v, double k) {
+    key[size_t(v)] = k;
+    heap_[size_t(size)] = v;
+    pos_[size_t(v)] = size++;
+  }
+  void heapify() {
+    for (int32_t i = size / 2 - 1; i >= 0; i--) down(i);
+  }
   int32_t top() const { return heap_[0]; }
   void remove(int32_t v) {
     const int32_t i = pos_[size_t(v)];
@@ -448,7 +457,8 @@ void fm_refine(const G& g, int32_t* part, double* loads, const double* limit, in
     double gain;
     // The heap orders by gain then vertex, so the list's order does not matter.
     for (const int32_t v : conn.boundary_list())
-      if (evaluate(v, gain)) heap.set(v, gain);
+      if (evaluate(v, gain)) heap.append(v, gain);
+    heap.heapify();
     const double budget = work + work_per_round * g.xadj[n];
     double cut = 0, best_cut = 0;  // relative to the round's start
     int32_t best_at = 0, nm = 0;
