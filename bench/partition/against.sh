@@ -12,12 +12,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/native/core" "$tmp/bench/partition"
 cp bench/partition/driver.cpp "$tmp/bench/partition/"
-for f in partition.h partition_internal.h partition.cpp partition_bisect.cpp partition_refine.cpp; do
-  git show "$rev:native/core/$f" >"$tmp/native/core/$f"
+for f in $(git ls-tree --name-only "$rev" native/core/ | grep '/partition'); do
+  git show "$rev:$f" >"$tmp/$f"
 done
-src="native/core/partition.cpp native/core/partition_bisect.cpp native/core/partition_refine.cpp"
-g++ -O2 -std=c++17 -DNDEBUG -o "$tmp/old" "$tmp/bench/partition/driver.cpp" $(for s in $src; do echo "$tmp/$s"; done)
-g++ -O2 -std=c++17 -DNDEBUG -o "$tmp/new" bench/partition/driver.cpp $src
+g++ -O2 -std=c++17 -DNDEBUG -o "$tmp/old" "$tmp/bench/partition/driver.cpp" "$tmp"/native/core/partition*.cpp
+g++ -O2 -std=c++17 -DNDEBUG -o "$tmp/new" bench/partition/driver.cpp native/core/partition*.cpp
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 for c in $cases; do

@@ -6,8 +6,7 @@
 set -e
 cd "$(dirname "$0")/../.."
 out=${TMPDIR:-/tmp}/sitempi-partition-driver
-g++ -O2 -std=c++17 -DNDEBUG -o "$out" bench/partition/driver.cpp native/core/partition.cpp \
-  native/core/partition_bisect.cpp native/core/partition_refine.cpp
+g++ -O2 -std=c++17 -DNDEBUG -o "$out" bench/partition/driver.cpp native/core/partition*.cpp
 cases=${1:-"stencil3d:100000:8 stencil3d:10000:4 wavefront2d:100000:8 wavefront2d:10000:2"}
 for c in $cases; do
   IFS=: read -r pat n k <<EOT

@@ -1,5 +1,6 @@
 // Pieces of the partitioner shared by its files (partition.cpp: driver, coarsening, multilevel
-// bisection; partition_bisect.cpp: greedy growing; partition_refine.cpp: the refinements). Not part of the API
+// bisection; partition_bisect.cpp: greedy growing; partition_refine.cpp: the refinements;
+// partition_conn.cpp: their connectivity table). Not part of the API
 // (partition.h).
 #pragma once
 #include <algorithm>
