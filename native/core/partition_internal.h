@@ -130,7 +130,7 @@ class Conn {
 void grow_bisect(const G& g, int32_t* part, const double* share, const double* limit, int k, int tries, Rng& rng);
 
 // Greedy boundary refinement (refine), k-way FM (fm_refine) and the balancing step (rebalance) of
-// partition_refine.cpp; see there.
+// partition_refine.cpp; see there. refine and fm_refine need conn with the table (its boundary list).
 void refine(const G& g, int32_t* part, double* loads, const double* limit, int k, int passes, Rng& rng, Conn& conn);
 void fm_refine(const G& g, int32_t* part, double* loads, const double* limit, int k, int rounds, int32_t max_useless,
                double work_per_round, Conn& conn);
