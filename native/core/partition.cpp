@@ -29,9 +29,11 @@ namespace {
 
 // One coarse level: its graph (storage owned here) and where each finer vertex went.
 struct Level {
-  std::vector<int32_t> xadj, adjncy, vwgt, cmap;
-  std::vector<double> adjwgt;
-  G view() const { return G{int32_t(vwgt.size()), xadj.data(), adjncy.data(), adjwgt.data(), vwgt.data()}; }
+  std::vector<int32_t> xadj, vwgt, cmap;
+  // Sized for the finer graph's adjacency and filled to xadj.back(): written once, never zeroed.
+  Buf<int32_t> adjncy;
+  Buf<double> adjwgt;
+  G view() const { return G{int32_t(vwgt.size()), xadj.data(), adjncy.get(), adjwgt.get(), vwgt.data()}; }
 };
 
 // The visiting order of the matching: random, then stably bucketed by degree (capped at 0.7 x the
@@ -101,9 +103,9 @@ std::unique_ptr<Level> contract(const G& g, const std::vector<int32_t>& match) {
     l->cmap[size_t(match[size_t(u)])] = cn++;
   }
   l->xadj.assign(size_t(cn) + 1, 0);
-  // Reserved, not resized: zeroing the fine graph's size on every level cost more than the rest.
-  l->adjncy.reserve(size_t(g.xadj[n]));
-  l->adjwgt.reserve(size_t(g.xadj[n]));
+  // Left uninitialised: zeroing the fine graph's size on every level cost more than the rest.
+  l->adjncy = buf<int32_t>(g.xadj[n]);
+  l->adjwgt = buf<double>(g.xadj[n]);
   l->vwgt.resize(size_t(cn));
   // pos[c'] = where c' sits in the current coarse row; a position before the row's start is stale.
   std::vector<int32_t> pos(size_t(cn), -1);
@@ -123,9 +125,8 @@ std::unique_ptr<Level> contract(const G& g, const std::vector<int32_t>& match) {
           l->adjwgt[size_t(p)] += g.adjwgt[j];
         } else {
           pos[size_t(cy)] = out;
-          l->adjncy.push_back(cy);
-          l->adjwgt.push_back(g.adjwgt[j]);
-          out++;
+          l->adjncy[size_t(out)] = cy;
+          l->adjwgt[size_t(out++)] = g.adjwgt[j];
         }
       }
     }
@@ -161,12 +162,18 @@ std::vector<double> level_limits(const std::vector<double>& caps, double weight,
   return l;
 }
 
-// Greedy sweeps then FM on one level, sharing one connectivity table.
-void refine_level(const G& g, int32_t* part, double* loads, const double* limit, int k, const Options& o, Rng& rng) {
-  Conn conn(g, part, k, table_fits(g.n, k));
+// Greedy sweeps then FM on one level, sharing one connectivity table (interior: see Conn). When
+// asked, writes which vertices end with every neighbour in their own part: the next finer level's
+// interior vertices, once projected.
+void refine_level(const G& g, int32_t* part, double* loads, const double* limit, int k, const Options& o, Rng& rng,
+                  const uint8_t* interior = nullptr, std::vector<uint8_t>* ends_interior = nullptr) {
+  Conn conn(g, part, k, true, interior);
   refine(g, part, loads, limit, k, o.passes, rng, conn);
   const int32_t useless = std::max<int32_t>(50, std::min<int32_t>(500, g.n >> 6));
   if (o.fm_rounds > 0) fm_refine(g, part, loads, limit, k, o.fm_rounds, useless, o.fm_work, conn);
+  if (!ends_interior) return;
+  ends_interior->assign(size_t(g.n), 1);
+  for (const int32_t v : conn.boundary_list()) (*ends_interior)[size_t(v)] = 0;
 }
 
 double multilevel(const G& fine, const std::vector<double>& caps, double weight, const Options& o, Rng& rng,
@@ -183,15 +190,18 @@ Level induced(const G& g, const int32_t* part, int32_t label, std::vector<int32_
   }
   l.xadj.reserve(ids.size() + 1);
   l.xadj.push_back(0);
+  l.adjncy = buf<int32_t>(g.xadj[g.n]);
+  l.adjwgt = buf<double>(g.xadj[g.n]);
+  int32_t out = 0;
   for (const int32_t v : ids) {
     l.vwgt.push_back(g.vwgt[v]);
     for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++) {
       const int32_t u = g.adjncy[j];
       if (part[u] != label) continue;
-      l.adjncy.push_back(local[size_t(u)]);
-      l.adjwgt.push_back(g.adjwgt[j]);
+      l.adjncy[size_t(out)] = local[size_t(u)];
+      l.adjwgt[size_t(out++)] = g.adjwgt[j];
     }
-    l.xadj.push_back(int32_t(l.adjncy.size()));
+    l.xadj.push_back(out);
   }
   return l;
 }
@@ -268,21 +278,31 @@ double multilevel(const G& fine, const std::vector<double>& caps, double weight,
     }
   }
   std::vector<double> loads = loads_of(cur, part.data(), k);
+  std::vector<uint8_t> coarse_interior, interior;
   for (size_t i = levels.size() + 1; i-- > 0;) {
     const G graph = i == 0 ? fine : levels[i - 1]->view();
+    bool hinted = false;
     if (i < levels.size()) {
-      // Project: a fine vertex goes where its coarse vertex went.
+      // Project: a fine vertex goes where its coarse vertex went, and is interior if that was.
       const std::vector<int32_t>& cmap = levels[i]->cmap;
       std::vector<int32_t> finer(size_t(graph.n));
-      for (int32_t v = 0; v < graph.n; v++) finer[size_t(v)] = part[size_t(cmap[size_t(v)])];
+      interior.resize(size_t(graph.n));
+      for (int32_t v = 0; v < graph.n; v++) {
+        finer[size_t(v)] = part[size_t(cmap[size_t(v)])];
+        interior[size_t(v)] = coarse_interior[size_t(cmap[size_t(v)])];
+      }
       part.swap(finer);
       levels[i].reset();
+      hinted = true;
     }
     const std::vector<double> limit = level_limits(caps, weight, i == 0);
+    // The balancing step moves vertices only when a part is over its limit; the hint is then stale.
+    for (int p = 0; p < k; p++) hinted = hinted && loads[size_t(p)] <= limit[size_t(p)];
     if (!rebalance(graph, part.data(), loads.data(), limit.data(), k) && i == 0 && top)
       throw std::runtime_error(
           "partition: the vertex weights do not fit the capacities (no site has room for what is left)");
-    refine_level(graph, part.data(), loads.data(), limit.data(), k, o, rng);
+    refine_level(graph, part.data(), loads.data(), limit.data(), k, o, rng, hinted ? interior.data() : nullptr,
+                 i > 0 ? &coarse_interior : nullptr);
   }
   out.swap(part);
   return edge_cut(fine, out.data());

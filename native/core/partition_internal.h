@@ -1,5 +1,6 @@
 // Pieces of the partitioner shared by its files (partition.cpp: driver, coarsening, multilevel
-// bisection; partition_bisect.cpp: greedy growing; partition_refine.cpp: the refinements). Not part of the API
+// bisection; partition_bisect.cpp: greedy growing; partition_refine.cpp: the refinements;
+// partition_conn.cpp: their connectivity table). Not part of the API
 // (partition.h).
 #pragma once
 #include <algorithm>
@@ -65,15 +66,21 @@ using G = GraphView;
 
 inline int32_t degree(const G& g, int32_t v) { return g.xadj[v + 1] - g.xadj[v]; }
 
-// The connectivity of vertices to each of the k parts, read by the refinements. With a table (n x k
-// weights and neighbour counts, kept move by move as METIS keeps its per-vertex part degrees) the
-// best move of a vertex costs O(k); without (too many entries), it is recomputed from the adjacency.
+// The connectivity of vertices to each of the k parts, read by the refinements. With the table
+// (kept move by move, as METIS keeps its per-vertex part degrees) the best move of a vertex costs
+// O(its parts); without, it is recomputed from the adjacency (the balancing step, which moves few).
+// The table holds, per vertex, its total edge weight and the weight and number of its neighbours in
+// its own part; only vertices with a neighbour elsewhere get a row of (part, weight, count) for the
+// other parts (METIS's ckrinfo pools), created when a neighbour's move first makes them boundary.
+// interior (optional, with the table): vertices known to have every neighbour in their own part
+// (their coarse vertex had, and nothing moved since the projection), whose adjacency is then only
+// summed, not looked up.
 class Conn {
  public:
-  Conn(const G& g, const int32_t* part, int k, bool table);
-  // Fills w[p] for every part p that v has a neighbour in (listed in parts[0 .. count)).
+  Conn(const G& g, const int32_t* part, int k, bool table, const uint8_t* interior = nullptr);
+  // Fills w[p] for every part p that v has a neighbour in (listed in parts[0 .. count), ascending).
   void of(const int32_t* part, int32_t v);
-  // v went from part `from` to part `to` (part[] already updated).
+  // v went from part `from` to part `to` (part[] of the others as they are now).
   void moved(int32_t v, int from, int to);
   // v's internal and external degree: the weight of its edges inside and outside its own part.
   void degrees(const int32_t* part, int32_t v, double& in, double& out) const;
@@ -81,6 +88,8 @@ class Conn {
   bool boundary(const int32_t* part, int32_t v) const;
   // The part other than own, with room for weight vw, that v is most connected to; -1 if none.
   int best_target(int own, double vw, const double* loads, const double* limit) const;
+  // The vertices with a neighbour in another part, in no particular order (with the table only).
+  const std::vector<int32_t>& boundary_list() const { return bnd_; }
   // Weight of v's edges into p (after of(v)).
   double to(int p) const { return seen_[size_t(p)] == stamp_ ? w[size_t(p)] : 0; }
 
@@ -89,25 +98,39 @@ class Conn {
   int count = 0;
 
  private:
+  struct Entry {
+    int32_t part, n;
+    double w;
+  };
+  void add(int32_t u, int p, double a, int32_t dn);
+  int32_t new_row(int32_t v);
+  void mark(int32_t v);
   const G& g_;
+  const int32_t* part_;
   int k_;
   bool table_;
-  std::vector<int32_t> seen_;
+  std::vector<int32_t> seen_, cnt_;
   int32_t stamp_ = 0;
-  std::vector<double> cw_;
-  std::vector<int32_t> cn_;
-  Buf<double> wsum_;  // v's total edge weight (with the table)
+  // Per vertex, together so that one vertex's bookkeeping is one cache line, not six.
+  struct Info {
+    double wsum, inw;  // total edge weight, weight into its own part
+    int32_t inn;       // neighbours in its own part
+    int32_t row;       // start of its row in pool_ (-1: none yet)
+    int32_t rlen;      // entries in its row
+    int32_t bpos;      // where it sits in bnd_ (-1: interior)
+  };
+  Buf<Info> info_;
+  std::vector<int32_t> bnd_;
+  Buf<Entry> pool_;
+  int32_t pool_len_ = 0, pool_cap_ = 0;
 };
-
-// Whether a table of n x k entries is affordable (12 bytes each).
-inline bool table_fits(int32_t n, int k) { return int64_t(n) * k <= (int64_t(1) << 23) && k <= 64; }
 
 // Recursive bisection of g onto parts 0 .. k-1 by greedy growing and FM (partition_bisect.cpp):
 // share[p] sets the weight part p should get (in proportion), limit[p] the most it may get.
 void grow_bisect(const G& g, int32_t* part, const double* share, const double* limit, int k, int tries, Rng& rng);
 
 // Greedy boundary refinement (refine), k-way FM (fm_refine) and the balancing step (rebalance) of
-// partition_refine.cpp; see there.
+// partition_refine.cpp; see there. refine and fm_refine need conn with the table (its boundary list).
 void refine(const G& g, int32_t* part, double* loads, const double* limit, int k, int passes, Rng& rng, Conn& conn);
 void fm_refine(const G& g, int32_t* part, double* loads, const double* limit, int k, int rounds, int32_t max_useless,
                double work_per_round, Conn& conn);

@@ -10,115 +10,24 @@
 
 namespace sitempi::partition::detail {
 
-Conn::Conn(const G& g, const int32_t* part, int k, bool table)
-    : w(size_t(k)), parts(size_t(k)), g_(g), k_(k), table_(table), seen_(size_t(k), 0) {
-  if (!table_) return;
-  cw_.assign(size_t(g.n) * size_t(k), 0.0);
-  cn_.assign(size_t(g.n) * size_t(k), 0);
-  wsum_ = buf<double>(g.n);
-  for (int32_t v = 0; v < g.n; v++) {
-    const size_t row = size_t(v) * size_t(k);
-    double sum = 0;
-    for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++) {
-      const size_t p = row + size_t(part[g.adjncy[j]]);
-      cw_[p] += g.adjwgt[j];
-      cn_[p]++;
-      sum += g.adjwgt[j];
-    }
-    wsum_[size_t(v)] = sum;
-  }
-}
-
-void Conn::degrees(const int32_t* part, int32_t v, double& in, double& out) const {
-  if (table_) {
-    in = cw_[size_t(v) * size_t(k_) + size_t(part[v])];
-    out = wsum_[size_t(v)] - in;
-    return;
-  }
-  in = out = 0;
-  for (int32_t j = g_.xadj[v]; j < g_.xadj[v + 1]; j++) (part[g_.adjncy[j]] == part[v] ? in : out) += g_.adjwgt[j];
-}
-
-void Conn::of(const int32_t* part, int32_t v) {
-  const int32_t s = ++stamp_;
-  int c = 0;
-  if (table_) {
-    const size_t row = size_t(v) * size_t(k_);
-    for (int p = 0; p < k_; p++) {
-      if (cn_[row + size_t(p)] == 0) continue;
-      seen_[size_t(p)] = s;
-      w[size_t(p)] = cw_[row + size_t(p)];
-      parts[size_t(c++)] = p;
-    }
-  } else {
-    for (int32_t j = g_.xadj[v]; j < g_.xadj[v + 1]; j++) {
-      const int32_t p = part[g_.adjncy[j]];
-      if (seen_[size_t(p)] != s) {
-        seen_[size_t(p)] = s;
-        w[size_t(p)] = 0;
-        parts[size_t(c++)] = p;
-      }
-      w[size_t(p)] += g_.adjwgt[j];
-    }
-  }
-  count = c;
-}
-
-void Conn::moved(int32_t v, int from, int to) {
-  if (!table_) return;
-  for (int32_t j = g_.xadj[v]; j < g_.xadj[v + 1]; j++) {
-    const size_t row = size_t(g_.adjncy[j]) * size_t(k_);
-    cw_[row + size_t(from)] -= g_.adjwgt[j];
-    cn_[row + size_t(from)]--;
-    cw_[row + size_t(to)] += g_.adjwgt[j];
-    cn_[row + size_t(to)]++;
-  }
-}
-
-bool Conn::boundary(const int32_t* part, int32_t v) const {
-  if (table_) return cn_[size_t(v) * size_t(k_) + size_t(part[v])] < degree(g_, v);
-  const int32_t own = part[v];
-  for (int32_t j = g_.xadj[v]; j < g_.xadj[v + 1]; j++)
-    if (part[g_.adjncy[j]] != own) return true;
-  return false;
-}
-
-int Conn::best_target(int own, double vw, const double* loads, const double* limit) const {
-  int best = -1;
-  double best_w = -1;
-  for (int i = 0; i < count; i++) {
-    const int p = parts[size_t(i)];
-    if (p == own || loads[p] + vw > limit[p]) continue;
-    const double x = w[size_t(p)];
-    if (x > best_w || (x == best_w && loads[p] * limit[best] < loads[best] * limit[p])) {
-      best = p;
-      best_w = x;
-    }
-  }
-  return best;
-}
-
 void refine(const G& g, int32_t* part, double* loads, const double* limit, int k, int passes, Rng& rng, Conn& conn) {
   const int32_t n = g.n;
   Buf<int32_t> list = buf<int32_t>(n), next = buf<int32_t>(n);
   std::vector<int32_t> queued(size_t(n), 0);
-  // Internal and external degree of every vertex, kept move by move (as METIS does): a vertex
-  // whose external degree is below its internal one has no move that keeps the cut.
-  Buf<double> id = buf<double>(n), ed = buf<double>(n);
-  int32_t len = 0;
-  for (int32_t v = 0; v < n; v++) {
-    double i, e;
-    conn.degrees(part, v, i, e);
-    id[size_t(v)] = i;
-    ed[size_t(v)] = e;
-    if (e > 0 || (e == 0 && conn.boundary(part, v))) list[size_t(len++)] = v;
-  }
+  // The boundary vertices in ascending order (the sweeps' random order is drawn from it).
+  const std::vector<int32_t>& bnd = conn.boundary_list();
+  int32_t len = int32_t(bnd.size());
+  std::copy(bnd.begin(), bnd.end(), list.get());
+  std::sort(list.get(), list.get() + len);
   for (int pass = 1; pass <= passes && len > 0; pass++) {
     rng.shuffle(list.get(), len);
     int32_t nlen = 0, moved = 0;
     for (int32_t i = 0; i < len; i++) {
       const int32_t v = list[size_t(i)];
-      if (ed[size_t(v)] < id[size_t(v)]) continue;  // no move can gain or keep the cut
+      // A vertex whose external degree is below its internal one has no move that keeps the cut.
+      double id, ed;
+      conn.degrees(part, v, id, ed);
+      if (ed < id) continue;
       const int own = part[v];
       conn.of(part, v);
       if (conn.count == 0 || (conn.count == 1 && conn.parts[0] == own)) continue;  // interior now
@@ -133,23 +42,12 @@ void refine(const G& g, int32_t* part, double* loads, const double* limit, int k
       loads[own] -= vw;
       loads[to] += vw;
       moved++;
-      const double deg = id[size_t(v)] + ed[size_t(v)];
-      id[size_t(v)] = conn.w[size_t(to)];
-      ed[size_t(v)] = deg - id[size_t(v)];
       if (queued[size_t(v)] != pass) {
         queued[size_t(v)] = pass;
         next[size_t(nlen++)] = v;
       }
       for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++) {
         const int32_t u = g.adjncy[j];
-        const int pu = part[u];
-        if (pu == own) {
-          id[size_t(u)] -= g.adjwgt[j];
-          ed[size_t(u)] += g.adjwgt[j];
-        } else if (pu == to) {
-          id[size_t(u)] += g.adjwgt[j];
-          ed[size_t(u)] -= g.adjwgt[j];
-        }
         if (queued[size_t(u)] != pass) {
           queued[size_t(u)] = pass;
           next[size_t(nlen++)] = u;
@@ -238,6 +136,15 @@ class GainHeap {
       else
         down(pos_[size_t(v)]);
     }
+  }
+  // Adds v (not in the heap) without ordering; heapify() then orders all in one pass.
+  void append(int32_t v, double k) {
+    key[size_t(v)] = k;
+    heap_[size_t(size)] = v;
+    pos_[size_t(v)] = size++;
+  }
+  void heapify() {
+    for (int32_t i = size / 2 - 1; i >= 0; i--) down(i);
   }
   int32_t top() const { return heap_[0]; }
   void remove(int32_t v) {
@@ -333,8 +240,10 @@ void fm_refine(const G& g, int32_t* part, double* loads, const double* limit, in
     heap.clear();
     work = 0;
     double gain;
-    for (int32_t v = 0; v < n; v++)
-      if (conn.boundary(part, v) && evaluate(v, gain)) heap.set(v, gain);
+    // The heap orders by gain then vertex, so the list's order does not matter.
+    for (const int32_t v : conn.boundary_list())
+      if (evaluate(v, gain)) heap.append(v, gain);
+    heap.heapify();
     const double budget = work + work_per_round * g.xadj[n];
     double cut = 0, best_cut = 0;  // relative to the round's start
     int32_t best_at = 0, nm = 0;

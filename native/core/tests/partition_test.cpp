@@ -1,10 +1,12 @@
 // native/core/partition: optimal cuts on graphs whose optimum is known, hard capacities, the same
 // placement for the same seed, and the error for vertex weights that cannot fit.
+#include <algorithm>
 #include <stdexcept>
 #include <vector>
 
 #include "check.h"
 #include "core/partition.h"
+#include "core/partition_internal.h"
 
 using namespace sitempi::partition;
 
@@ -109,4 +111,62 @@ TEST(partition_refines_a_start_and_refuses_weights_that_cannot_fit) {
     threw = true;
   }
   CHECK(threw);
+}
+
+// The connectivity table (rows for boundary vertices only, created as moves make vertices
+// boundary) agrees with a recount from the adjacency after any sequence of moves, and so does one
+// built with the interior vertices given.
+TEST(partition_connectivity_table_matches_a_recount_after_moves) {
+  using namespace sitempi::partition::detail;
+  const int n = 300, k = 5;
+  Rng rng(11);
+  std::vector<std::vector<int>> edges;
+  for (int v = 0; v < n; v++)
+    for (int i = 0; i < 3; i++) {
+      const int u = int(rng.below(uint32_t(n)));
+      bool dup = u == v;
+      for (const auto& e : edges) dup = dup || (e[0] == v && e[1] == u) || (e[0] == u && e[1] == v);
+      if (!dup) edges.push_back({v, u, 1 + int(rng.below(9))});
+    }
+  Csr c = from_edges(n, edges);
+  c.vwgt.assign(size_t(n), 1);
+  const GraphView g = c.view();
+  // Parts in runs of 60 of a random graph: most vertices start on the boundary, a few interior.
+  std::vector<int32_t> part(static_cast<size_t>(n));
+  for (int v = 0; v < n; v++) part[size_t(v)] = v / 60;
+  auto agrees = [&](Conn& table) {
+    Conn recount(g, part.data(), k, false);
+    int boundary = 0, wrong = 0;
+    for (int32_t v = 0; v < n; v++) {
+      table.of(part.data(), v);
+      recount.of(part.data(), v);
+      wrong += table.count != recount.count;
+      for (int p = 0; p < k; p++) wrong += table.to(p) != recount.to(p);
+      for (int i = 1; i < table.count; i++) wrong += table.parts[size_t(i - 1)] >= table.parts[size_t(i)];
+      double ti, te, ri, re;
+      table.degrees(part.data(), v, ti, te);
+      recount.degrees(part.data(), v, ri, re);
+      wrong += ti != ri || te != re;
+      const bool b = recount.boundary(part.data(), v);
+      wrong += table.boundary(part.data(), v) != b;
+      boundary += b;
+      const std::vector<int32_t>& list = table.boundary_list();
+      wrong += (std::find(list.begin(), list.end(), v) != list.end()) != b;
+    }
+    CHECK_EQ(int(table.boundary_list().size()), boundary);
+    return wrong;
+  };
+  Conn table(g, part.data(), k, true);
+  CHECK_EQ(agrees(table), 0);
+  for (int step = 1; step <= 1500; step++) {
+    const int32_t v = int32_t(rng.below(uint32_t(n)));
+    const int from = part[size_t(v)], to = int((uint32_t(from) + 1 + rng.below(k - 1)) % k);
+    part[size_t(v)] = to;
+    table.moved(v, from, to);
+    if (step % 250 == 0) CHECK_EQ(agrees(table), 0);
+  }
+  std::vector<uint8_t> interior(static_cast<size_t>(n));
+  for (int32_t v = 0; v < n; v++) interior[size_t(v)] = !Conn(g, part.data(), k, false).boundary(part.data(), v);
+  Conn hinted(g, part.data(), k, true, interior.data());
+  CHECK_EQ(agrees(hinted), 0);
 }
