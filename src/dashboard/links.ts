@@ -2,7 +2,8 @@
 // crossed, IP headers included), else an estimate from the running jobs' matrices and where their
 // ranks are (only traffic between ranks on different sites counts). One sample per tick, the last
 // MAX_POINTS kept.
-import type { JobProfile, PairMatrix } from '../monitor/job.js';
+import type { JobProfile } from '../monitor/job.js';
+import type { PairMatrix } from '../monitor/pairs.js';
 import type { PlacementService } from '../placement/service.js';
 import { jobSites } from './views.js';
 

@@ -5,7 +5,9 @@
 // Computing them reads the whole matrix: per job at most once per version, and for large jobs at
 // most every few seconds (minIntervalMs).
 import { classify, type ClassificationNumbers, type ClassifyOptions } from '../monitor/classify.js';
-import { bucketLow, HISTOGRAM_BUCKETS, type JobProfile, type PairMatrix } from '../monitor/job.js';
+import { bucketLow, HISTOGRAM_BUCKETS } from '../monitor/histogram.js';
+import type { JobProfile } from '../monitor/job.js';
+import type { PairMatrix } from '../monitor/pairs.js';
 import type { PlacementService } from '../placement/service.js';
 import { heatmapMatrix, type HeatmapMatrix } from './coarse.js';
 

@@ -5,20 +5,13 @@ export {
   type MonitorEvents,
   type ConnectionErrorEvent,
 } from './monitor.js';
-export {
-  JobProfile,
-  RankState,
-  HISTOGRAM_BUCKETS,
-  sizeBucket,
-  bucketLow,
-  type Matrix,
-  type PairMatrix,
-  type SparseMatrix,
-  type HistogramCells,
-  type FunctionStats,
-  type Rates,
-  type JobEndReason,
-} from './job.js';
+export { JobProfile, type JobEndReason } from './job.js';
+export { RankState } from './rank.js';
+export { HISTOGRAM_BUCKETS, sizeBucket, bucketLow } from './histogram.js';
+export type { Matrix, PairMatrix, SparseMatrix } from './pairs.js';
+export type { HistogramCells, HistogramPair } from './matrices.js';
+export type { FunctionStats } from './summary.js';
+export type { Rates } from './rates.js';
 export type { CommInfo } from './comm.js';
 export { loadRankFiles, expandRankFilePaths, type LoadOptions } from './files.js';
 export {

@@ -3,7 +3,8 @@
 import crypto from 'node:crypto';
 import { BatchScratch, decodeEnvelope, type Envelope, type Hello } from '../wire/messages.js';
 import { PROTOCOL_VERSION } from '../wire/proto.js';
-import { JobProfile, type JobOptions, type RankState } from './job.js';
+import { JobProfile, type JobOptions } from './job.js';
+import type { RankState } from './rank.js';
 import { DEFAULT_MAX_RANKS, ProtocolError } from './limits.js';
 
 export { DEFAULT_MAX_RANKS, ProtocolError } from './limits.js';

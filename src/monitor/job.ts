@@ -1,7 +1,7 @@
 // Per-job aggregation: what the monitor keeps about one MPI job (one Hello.job), within the
 // job's limits (limits.ts).
 import { PlacementMark, RecvMark } from '../generated/facts.js';
-import { COLL_NAMES, FUNCTIONS, Role, ROLE_SHIFT } from '../generated/functions.js';
+import { FUNCTIONS, Role, ROLE_SHIFT } from '../generated/functions.js';
 import type { Batch, Bye, CommDef, Hello } from '../wire/messages.js';
 import { MAX_EXACT } from './counters.js';
 import { expandAll, expandSteps, type Expanded } from './expand.js';
@@ -12,19 +12,18 @@ import { CommTable } from './commtable.js';
 import { RankState } from './rank.js';
 import { RateWindow, type Rates } from './rates.js';
 import { functionStats, jobLosses, jobMpiFraction, jobWallNs, type FunctionStats, type Losses } from './summary.js';
-import { denseSteps, histogramCells, mergedSteps, type HistogramCells } from './matrices.js';
+import {
+  denseSteps,
+  histogramCells,
+  histogramPairs,
+  mergedSteps,
+  type HistogramCells,
+  type HistogramPair,
+} from './matrices.js';
 import { PairStore, pairsHeld } from './pairstore.js';
 import type { Matrix, SparseMatrix } from './pairs.js';
 import { runSteps, type Steps } from './steps.js';
 import { SwitchMarks, type PlacementSwitch } from './switches.js';
-
-export { HISTOGRAM_BUCKETS, sizeBucket, bucketLow } from './histogram.js';
-export { RankState } from './rank.js';
-export type { Rates } from './rates.js';
-export type { FunctionStats } from './summary.js';
-export type { PlacementSwitch } from './switches.js';
-export type { Matrix, PairMatrix, SparseMatrix } from './pairs.js';
-export type { HistogramCells } from './matrices.js';
 
 const FN_MASK = (1 << ROLE_SHIFT) - 1;
 const NFN = FUNCTIONS.length;
@@ -438,16 +437,8 @@ export class JobProfile {
   }
 
   /** Pairs with a non-empty histogram, in (src, dst) order (one array per pair: small jobs). */
-  histogramPairs(): Array<{ src: number; dst: number; counts: Float64Array }> {
-    const c = this.histogramCells();
-    const out: Array<{ src: number; dst: number; counts: Float64Array }> = [];
-    for (let i = 0; i < c.count; i++) {
-      let row = out[out.length - 1];
-      if (!row || row.src !== c.src[i] || row.dst !== c.dst[i])
-        out.push((row = { src: c.src[i], dst: c.dst[i], counts: new Float64Array(HISTOGRAM_BUCKETS) }));
-      row.counts[c.bucket[i]] += c.counts[i];
-    }
-    return out;
+  histogramPairs(): HistogramPair[] {
+    return histogramPairs(this.histogramCells());
   }
 
   /** Collective records that could not be expanded (unknown communicator, intercommunicator, unmodelled). */
@@ -506,5 +497,3 @@ export class JobProfile {
     }
   }
 }
-
-export { COLL_NAMES };

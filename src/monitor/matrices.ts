@@ -89,3 +89,22 @@ export function histogramCells(stores: readonly HistogramStore[], size: number):
   }
   return out;
 }
+
+/** One pair's histogram (HISTOGRAM_BUCKETS counts). */
+export interface HistogramPair {
+  src: number;
+  dst: number;
+  counts: Float64Array;
+}
+
+/** The cells grouped into one array per pair, in (src, dst) order (small jobs). */
+export function histogramPairs(c: HistogramCells): HistogramPair[] {
+  const out: HistogramPair[] = [];
+  for (let i = 0; i < c.count; i++) {
+    let row = out[out.length - 1];
+    if (!row || row.src !== c.src[i] || row.dst !== c.dst[i])
+      out.push((row = { src: c.src[i], dst: c.dst[i], counts: new Float64Array(HISTOGRAM_BUCKETS) }));
+    row.counts[c.bucket[i]] += c.counts[i];
+  }
+  return out;
+}

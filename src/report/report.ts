@@ -7,7 +7,9 @@
 // steps (monitor/steps.ts): the synchronous functions run the steps at once, the *Async ones yield to
 // the event loop every ~10 ms so that a monitor goes on serving other clients while it writes a report.
 import { classifySteps } from '../monitor/classify.js';
-import { bucketLow, type FunctionStats, type JobProfile } from '../monitor/job.js';
+import { bucketLow } from '../monitor/histogram.js';
+import type { JobProfile } from '../monitor/job.js';
+import type { FunctionStats } from '../monitor/summary.js';
 import { runSteps, runStepsAsync, type Steps } from '../monitor/steps.js';
 import { coarsenSteps, MAX_BLOCKS, planBlocks, type BlockPlan } from './coarse.js';
 import { jsonSteps } from './json.js';

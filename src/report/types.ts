@@ -1,6 +1,6 @@
 // The shapes of a report (docs/report-json.md): what jobReport builds and formatJobText reads.
 import type { Classification, ClassifyOptions } from '../monitor/classify.js';
-import type { Rates } from '../monitor/job.js';
+import type { Rates } from '../monitor/rates.js';
 import type { CoarseMatrix } from './coarse.js';
 import type { SparseMatrixJson } from './sparse.js';
 

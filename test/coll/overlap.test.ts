@@ -4,24 +4,17 @@
 // overlap.c), and the Iallreduce calls must have run site-aware.
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Role } from '../../src/generated/facts.js';
 import { shimLibraryPath, wanemuPath } from '../../src/native/paths.js';
 import { run } from '../../src/mpi/toolchain.js';
-import { down, mpirunArgsFor, mpirunEnv, up, type TestbedState } from '../../src/testbed/testbed.js';
+import { down, mpirunArgsFor, mpirunEnv, type TestbedState } from '../../src/testbed/testbed.js';
 import { compileMpi, tempDir } from '../helpers/mpi.js';
 import { describeAsRoot } from '../helpers/root.js';
+import { freshTestbed, suiteTestbed } from '../helpers/testbed.js';
 import { readJob } from './records.js';
 
-// Distinct from a developer's testbed and the other suites' (prefix, subnets, state directory).
-const opts = {
-  stateDir: path.join(os.tmpdir(), 'sitempi-coll-overlap-vitest'),
-  prefix: 'smcol',
-  mgmtSubnet: '198.19.246.0/24',
-  dataSubnet: '198.19.247.0/24',
-  wanemuPath,
-};
+const opts = suiteTestbed('smcol', '198.19.246.0/24', '198.19.247.0/24');
 
 describeAsRoot('Iallreduce overlaps computation on the testbed (root)', () => {
   let st: TestbedState;
@@ -30,8 +23,7 @@ describeAsRoot('Iallreduce overlaps computation on the testbed (root)', () => {
   beforeAll(async () => {
     if (!fs.existsSync(wanemuPath)) throw new Error(`${wanemuPath} is missing: run npm run build`);
     program = compileMpi('test/coll/programs/overlap.c');
-    await down(opts);
-    st = await up({ sites: { A: 2, B: 2 }, slots: 1, rttMs: 10, bandwidth: 1e9 }, opts);
+    st = await freshTestbed({ sites: { A: 2, B: 2 }, slots: 1, rttMs: 10, bandwidth: 1e9 }, opts);
   }, 180_000);
 
   afterAll(async () => {

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Role, ROLE_SHIFT, COLL_NAMES } from '../../src/generated/functions.js';
 import { HELLO_MAX_BYTES, Monitor } from '../../src/monitor/monitor.js';
 import { DEFAULT_MAX_RANKS } from '../../src/monitor/ingest.js';
-import { sizeBucket, type JobProfile } from '../../src/monitor/job.js';
+import { sizeBucket } from '../../src/monitor/histogram.js';
+import type { JobProfile } from '../../src/monitor/job.js';
 import { addon, batchFrame, FakeRank, fnCode, fnId, helloFrame, until, worldCommFrame, type Rec } from './helpers.js';
 
 const monitors: Monitor[] = [];
