@@ -83,6 +83,8 @@ bool parse_alltoall_force(const std::string& text, int& force);
 // (grouped: two site phases and the leaders' copies of every crossing row; pairwise: a send and
 // receive per peer; the library's pairwise exchange (Open MPI's tuned for large blocks): one step
 // per peer, each waiting a latency when it crosses sites, three above the eager limit).
+// Pairwise and grouped pay a retransmission timeout where the link's share exceeds one round
+// trip's worth of it (2 alpha B): their burst overflows the bottleneck's queue (cost_model.cpp).
 // choose_alg takes pairwise over the library only when the model gives it 1.5x.
 struct AlltoallCosts {
   double grouped = 0, pairwise = 0, library = 0;
