@@ -300,6 +300,20 @@ AlltoallCosts alltoall_costs(const Grouping& g, uint64_t m, double alpha_s, doub
   return t;
 }
 
+int alltoall_window(const Grouping& g, uint64_t m, double alpha_s, double bandwidth_Bps) {
+  double link_bytes = 0;
+  int n_max = 1;
+  for (int s = 0; s < g.S; ++s) {
+    n_max = std::max(n_max, g.count(s));
+    for (int u = 0; u < g.S; ++u)
+      if (u != s) link_bytes = std::max(link_bytes, double(g.count(s)) * g.count(u) * double(m));
+  }
+  const double rtt_bytes = 2 * alpha_s * bandwidth_Bps;
+  if (g.P <= 1 || link_bytes <= rtt_bytes) return std::max(1, g.P - 1);
+  const double w = rtt_bytes / (double(n_max) * double(m));
+  return w >= 1 ? int(std::min(w, double(g.P - 1))) : 1;
+}
+
 uint64_t rsag_threshold(int S, double alpha_s, double bandwidth_Bps) {
   if (S <= 2) return ~0ull;
   const double m = alpha_s * double(S) * bandwidth_Bps / (double(S - 1) * double(S - 2));

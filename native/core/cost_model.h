@@ -91,6 +91,12 @@ struct AlltoallCosts {
 };
 AlltoallCosts alltoall_costs(const Grouping& g, uint64_t m, double alpha_s, double bandwidth_Bps);
 
+// Steps of the pairwise exchange (step k: send to me+k, receive from me-k) a rank may run ahead of
+// its receives: all P-1 while the busiest link's share fits one round trip's worth of the link
+// (2 alpha B); else as many as keep a step's bytes on that link (n_max ranks of a site sending m
+// each) within it, at least one. A function of values every rank holds, so all step alike.
+int alltoall_window(const Grouping& g, uint64_t m, double alpha_s, double bandwidth_Bps);
+
 struct CollChoice {
   uint64_t m = 0;                // uniform collectives: bytes per rank (alltoall: per pair); v: ignored
   uint64_t elems = 0;            // reductions: element count (reduce-scatter: of the whole vector)

@@ -227,6 +227,13 @@ TEST(cost_choose_alg) {
     CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(inter8, 8), p), uint32_t(kAlgLibrary));
     CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(halves8, 8), p), uint32_t(kAlgLibrary));
   }
+  // Pairwise runs ahead of its receives by the steps that keep a step's bytes on the busiest link
+  // within a round trip's worth (2 alpha B = 1.25 MB): all of them while the whole share fits.
+  CHECK_EQ(alltoall_window(group_sites(halves8, 8), 65536, 0.005, 125e6), 7);
+  CHECK_EQ(alltoall_window(group_sites(halves8, 8), 262144, 0.005, 125e6), 1);
+  CHECK_EQ(alltoall_window(group_sites(halves8, 8), 4 << 20, 0.005, 125e6), 1);
+  CHECK_EQ(alltoall_window(group_sites(halves8, 8), 131072, 0.005, 125e6), 2);
+  CHECK_EQ(alltoall_window(group_sites(two, 4), 1800, 10e-6, 125e6), 1);  // test/coll/alternatives
   // Uneven sites: the lone rank's exchange crosses at every step.
   const int32_t lone[4] = {0, 1, 1, 1};
   p.m = 12000;
