@@ -200,6 +200,7 @@ export class Relocator extends EventEmitter {
         gainSeconds: round(d.gainSeconds),
         costSeconds: round(d.costSeconds),
         othersCostSeconds: round(d.othersCostSeconds),
+        pauseSeconds: round(d.pauseSeconds),
         transferBytes: Math.round(d.transferBytes),
         alsoMoved: d.alsoMoved,
       })),
@@ -208,7 +209,7 @@ export class Relocator extends EventEmitter {
     for (const d of p.decisions)
       if (d.action === 'move')
         this.host.say(
-          `plan (${reason}): job ${d.job} ${d.from.join('+')} -> ${d.to.join('+')}, gain ${d.gainSeconds.toFixed(1)} s over ${remaining.get(d.job)?.seconds.toFixed(0)} s (${remaining.get(d.job)?.source}), cost ${(d.costSeconds + d.othersCostSeconds).toFixed(1)} s${d.alsoMoved.length ? `, also moving ${d.alsoMoved.map((a) => `job ${a.job}`).join(', ')}` : ''}`,
+          `plan (${reason}): job ${d.job} ${d.from.join('+')} -> ${d.to.join('+')}, gain ${d.gainSeconds.toFixed(1)} s over ${remaining.get(d.job)?.seconds.toFixed(0)} s (${remaining.get(d.job)?.source}), cost ${(d.costSeconds + d.othersCostSeconds).toFixed(1)} s${d.pauseSeconds > 0 ? ` (a stopped VM's pause ${d.pauseSeconds.toFixed(1)} s)` : ''}${d.alsoMoved.length ? `, also moving ${d.alsoMoved.map((a) => `job ${a.job}`).join(', ')}` : ''}`,
         );
     this.emit('plan', ev);
     for (const [i, step] of steps.entries()) await this.runStep(step, i, profiles);
