@@ -257,6 +257,7 @@ export class Relocator extends EventEmitter {
       messagesSoFar: cls.numbers.totalMessages,
       ranks: rec.np,
       past,
+      limitSeconds: rec.timeLimitSeconds,
     });
   }
 
