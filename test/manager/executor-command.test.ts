@@ -107,12 +107,14 @@ async function scenario(mode: 'ok' | 'fail'): Promise<Run> {
   try {
     const submit = (np: number, app: string[]) => mgr.submit({ np, app, cwd: dir, mpirunArgs: MPI });
     const ids = {
-      c1: submit(2, [sleeper, '14000']),
-      c2: submit(2, [sleeper, '14000']),
+      // long enough for three hook calls of a few seconds each on a loaded host
+      c1: submit(2, [sleeper, '20000']),
+      c2: submit(2, [sleeper, '20000']),
       net: String(mgr.submit({ np: 2, app: [relocating, '10000'], cwd: dir, mpirunArgs: MPI, name: 'net' })),
     };
     const end = Date.now() + 80_000;
-    while (!mgr.jobViews().every((j) => ['done', 'failed', 'cancelled'].includes(j.state))) {
+    // until every job has ended and the plan's last step (a hook call) is done
+    while (!mgr.jobViews().every((j) => ['done', 'failed', 'cancelled'].includes(j.state)) || mgr.relocator?.busy) {
       if (Date.now() > end) throw new Error(`${mode}: timed out: ${JSON.stringify(mgr.jobViews())}`);
       await new Promise((r) => setTimeout(r, 250));
     }
