@@ -143,19 +143,25 @@ const summary = [
 ];
 const row = (name: string, r: Row) =>
   `| ${name} | ${r.jobs} | ${(r.makespanSeconds / 3600).toFixed(2)} | ${r.jobsPerHour.toFixed(1)} | ${r.meanSlowdown.toFixed(3)} | ${(r.meanWaitSeconds / 60).toFixed(1)} | ${r.migrations} | ${r.suspends} | ${(r.pauseSeconds / 3600).toFixed(2)} | ${(r.bytesMoved / 2 ** 30).toFixed(0)} | ${(r.wallMs / 1000).toFixed(1)} |`;
+/** The live programs as classes of the stream. */
+function classTable(): string[] {
+  return [
+    `The live scenario's programs as classes of the stream (fitted from their one-site runs on the testbed, ${live.rttMs} ms RTT):`,
+    '',
+    '| class | one-site run s | chain msgs | MB | verdict | chain per s of compute | MB per rank per min |',
+    '|---|---|---|---|---|---|---|',
+    ...(['EP', 'LU', 'CG'] as const).map((c) => {
+      const f = live.fitted[c],
+        p = live.profiles[c];
+      return `| ${c} | ${f.computeSeconds.toFixed(1)} | ${f.chainMessages} | ${(f.bytes / 1e6).toFixed(1)} | ${f.verdict} | ${p.chainPerSecond.toFixed(2)} | ${(p.bytesPerRankMinute / 1e6).toFixed(2)} |`;
+    }),
+    '',
+  ];
+}
 const md = [
   `# Simulated job stream: ${jobs} jobs, 4 sites x 1000 nodes, 10 Gb/s (seed ${seed}, mean gap ${gap} s)`,
   '',
-  `The live scenario's programs as classes of the stream (fitted from their one-site runs on the testbed, ${live.rttMs} ms RTT):`,
-  '',
-  '| class | one-site run s | chain msgs | MB | verdict | chain per s of compute | MB per rank per min |',
-  '|---|---|---|---|---|---|---|',
-  ...(['EP', 'LU', 'CG'] as const).map((c) => {
-    const f = live.fitted[c],
-      p = live.profiles[c];
-    return `| ${c} | ${f.computeSeconds.toFixed(1)} | ${f.chainMessages} | ${(f.bytes / 1e6).toFixed(1)} | ${f.verdict} | ${p.chainPerSecond.toFixed(2)} | ${(p.bytesPerRankMinute / 1e6).toFixed(2)} |`;
-  }),
-  '',
+  ...(scenarios.some((sc) => sc.profiles === 'live') ? classTable() : []),
   ...outcomes.flatMap((o) => [
     `## ${o.profiles === 'issue' ? "The issue's classes" : "The live scenario's programs (fitted from their one-site runs)"}, ${o.rttMs} ms RTT`,
     '',
