@@ -354,6 +354,9 @@ export class Manager {
         this.ended(rec, r);
       },
       say: this.say,
+      settled: async () => {
+        while (this.relocator?.busy && !this.closing) await new Promise((r) => setTimeout(r, 100));
+      },
     });
     await this.slurm.start();
   }
