@@ -148,26 +148,29 @@ export function simulate(cluster: PlannerCluster, stream: readonly SimJob[], o: 
     const ms = (m: Item, stop: boolean) => migrate(m.slots, m.a, m.b, stop).migrationSeconds;
     const paused = pauses(steps, ms);
     for (const { r, to } of moves) {
-      let seconds = 0,
-        down = 0;
+      // its live flows one after the other; a stopped flow stalls the whole job for its pause
+      let live = 0,
+        down = 0,
+        pause = 0;
       const used: [number, number][] = [];
       for (const m of items.filter((x) => x.r === r)) {
-        const pause = paused.get(m);
-        const est = migrate(m.slots, m.a, m.b, pause !== undefined);
-        if (pause !== undefined) {
-          seconds = Math.max(seconds, pause);
-          down += pause;
+        const p = paused.get(m);
+        const est = migrate(m.slots, m.a, m.b, p !== undefined);
+        if (p !== undefined) {
+          pause = Math.max(pause, p);
           suspends++;
-          pauseSum += pause;
+          pauseSum += p;
         } else {
-          seconds += est.migrationSeconds;
+          live += est.migrationSeconds;
           down += est.downtimeSeconds;
         }
         bytesMoved += est.transferBytes;
         used.push([m.a, m.b]);
       }
       for (const [a, b] of used) migUsers.set(key(a, b), (migUsers.get(key(a, b)) ?? 0) + 1);
-      r.migration = { until: t + seconds, to, slow: seconds > 0 ? Math.max(0, 1 - down / seconds) : 1, links: used };
+      const seconds = Math.max(live, pause);
+      const slow = seconds > 0 ? Math.max(0, 1 - Math.min(seconds, down + pause) / seconds) : 1;
+      r.migration = { until: t + seconds, to, slow, links: used };
       r.lastMovedAt = t;
       migrations++;
     }
