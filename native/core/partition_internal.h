@@ -88,6 +88,9 @@ class Conn {
   bool boundary(const int32_t* part, int32_t v) const;
   // The part other than own, with room for weight vw, that v is most connected to; -1 if none.
   int best_target(int own, double vw, const double* loads, const double* limit) const;
+  // With the table: v's best move read straight from its row (no of() first), the same choice as
+  // of() then best_target(); gain = weight into it minus weight into v's own part. -1 if none.
+  int best_move(int32_t v, double vw, const double* loads, const double* limit, double& gain) const;
   // The vertices with a neighbour in another part, in no particular order (with the table only).
   const std::vector<int32_t>& boundary_list() const { return bnd_; }
   // Weight of v's edges into p (after of(v)).

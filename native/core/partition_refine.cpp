@@ -29,12 +29,10 @@ void refine(const G& g, int32_t* part, double* loads, const double* limit, int k
       conn.degrees(part, v, id, ed);
       if (ed < id) continue;
       const int own = part[v];
-      conn.of(part, v);
-      if (conn.count == 0 || (conn.count == 1 && conn.parts[0] == own)) continue;  // interior now
       const double vw = g.vwgt[v];
-      const int to = conn.best_target(own, vw, loads, limit);
+      double gain;
+      const int to = conn.best_move(v, vw, loads, limit, gain);
       if (to < 0) continue;
-      const double gain = conn.w[size_t(to)] - conn.to(own);
       // A move that keeps the cut must even the loads (relative to the limits), so sweeps end.
       if (!(gain > 0 || (gain == 0 && vw > 0 && (loads[to] + vw) * limit[own] < loads[own] * limit[to]))) continue;
       part[v] = to;
@@ -116,6 +114,13 @@ bool rebalance(const G& g, int32_t* part, double* loads, const double* limit, in
 }
 
 namespace {
+
+// FM's heap starts from the boundary vertices whose external degree is at least this fraction of
+// their internal one. On the 3-D stencil most boundary vertices have one neighbour across (a move
+// loses five times what it gains), are popped late if ever, and enter the heap anyway when a
+// neighbour moves; evaluating them all each round was 4 % of the instructions of a 100 000-rank
+// stencil, and the benchmark's cuts moved by 0.1 % without them (geometric mean of 48 cases).
+constexpr double kFmSeedExternal = 0.3;
 
 // An indexed max-heap of vertices by gain; equal gains by lower vertex, so that the order never
 // depends on history.
@@ -222,27 +227,27 @@ void fm_refine(const G& g, int32_t* part, double* loads, const double* limit, in
   // The best move of v now (heap entry set by the caller), or none (entry removed): its gain, or
   // false.
   auto evaluate = [&](int32_t v, double& gain) {
-    const int own = part[v];
     work += degree(g, v);
-    conn.of(part, v);
-    const int to = conn.count > 1 || (conn.count == 1 && conn.parts[0] != own)
-                       ? conn.best_target(own, g.vwgt[v], loads, room.data())
-                       : -1;
+    const int to = conn.best_move(v, g.vwgt[v], loads, room.data(), gain);
     if (to < 0) {
       heap.remove(v);
       return false;
     }
     target[size_t(v)] = to;
-    gain = conn.w[size_t(to)] - conn.to(own);
     return true;
   };
   for (int round = 1; round <= rounds; round++) {
     heap.clear();
     work = 0;
     double gain;
-    // The heap orders by gain then vertex, so the list's order does not matter.
-    for (const int32_t v : conn.boundary_list())
-      if (evaluate(v, gain)) heap.append(v, gain);
+    // The heap orders by gain then vertex, so the list's order does not matter. Vertices far from
+    // a move (external degree under kFmSeedExternal x internal, a flat face of a grid) start
+    // outside it and enter when a neighbour moves.
+    for (const int32_t v : conn.boundary_list()) {
+      double id, ed;
+      conn.degrees(part, v, id, ed);
+      if (ed >= kFmSeedExternal * id && evaluate(v, gain)) heap.append(v, gain);
+    }
     heap.heapify();
     const double budget = work + work_per_round * g.xadj[n];
     double cut = 0, best_cut = 0;  // relative to the round's start
