@@ -134,9 +134,11 @@ void grow_bisect(const G& g, int32_t* part, const double* share, const double* l
 
 // Greedy boundary refinement (refine), k-way FM (fm_refine) and the balancing step (rebalance) of
 // partition_refine.cpp; see there. refine and fm_refine need conn with the table (its boundary list).
-void refine(const G& g, int32_t* part, double* loads, const double* limit, int k, int passes, Rng& rng, Conn& conn);
+// least (optional): the weight each part keeps at least (moves out of a part stop there).
+void refine(const G& g, int32_t* part, double* loads, const double* limit, int k, int passes, Rng& rng, Conn& conn,
+            const double* least = nullptr);
 void fm_refine(const G& g, int32_t* part, double* loads, const double* limit, int k, int rounds, int32_t max_useless,
-               double work_per_round, Conn& conn);
+               double work_per_round, Conn& conn, const double* least = nullptr);
 bool rebalance(const G& g, int32_t* part, double* loads, const double* limit, int k);
 
 }  // namespace sitempi::partition::detail
