@@ -51,8 +51,9 @@ inline bool enter() { return __builtin_expect(t_fast.depth == 0, 1) && g_active.
 void append_slow(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t t0, uint64_t dt,
                  uint32_t cross_msgs, uint64_t cross_bytes, uint32_t tag);
 
-inline void append(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t t0, uint64_t t1,
-                   uint32_t cross_msgs = 0, uint64_t cross_bytes = 0, uint32_t tag = 0) {
+inline __attribute__((always_inline)) void append(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm,
+                                                  uint32_t alg, uint64_t t0, uint64_t t1, uint32_t cross_msgs = 0,
+                                                  uint64_t cross_bytes = 0, uint32_t tag = 0) {
   ThreadFast& f = t_fast;
   const uint64_t dt = t1 - t0;
   if (__builtin_expect(f.n < f.cap && f.flush_gen == g_flush_gen.load(std::memory_order_relaxed), 1)) {
@@ -74,8 +75,10 @@ class Call {
   Call(const Call&) = delete;
   Call& operator=(const Call&) = delete;
 
-  // Primary records, written when the MPI call has returned.
-  void other(MPI_Comm c = MPI_COMM_NULL, int peer_world = -1) {
+  // Primary records, written when the MPI call has returned. other() is forced inline: the common
+  // record of completion calls, which the compiler would otherwise call out of line in their larger
+  // wrappers (requests.h).
+  __attribute__((always_inline)) void other(MPI_Comm c = MPI_COMM_NULL, int peer_world = -1) {
     primary(kRoleOther, peer_world, 0, c == MPI_COMM_NULL ? 0 : comm_local_id(c));
   }
   // tag: the message's tag (a receive's from its status); 0 where not known
@@ -91,7 +94,9 @@ class Call {
   void other_id(uint32_t comm_id) { primary(kRoleOther, -1, 0, comm_id); }
   // A Wait or Test that completed one numbered request (requests.h): alg = how many requests the
   // rank posted after it, plus one (0: none named), in place of a Done record.
-  void other_named(uint32_t after_plus_one) { primary(kRoleOther, -1, 0, 0, after_plus_one); }
+  __attribute__((always_inline)) void other_named(uint32_t after_plus_one) {
+    primary(kRoleOther, -1, 0, 0, after_plus_one);
+  }
   void win(MPI_Win w, int target = MPI_PROC_NULL) {
     primary(kRoleOther, target == MPI_PROC_NULL ? -1 : win_world_rank(w, target), 0, win_local_id(w));
   }
@@ -120,7 +125,8 @@ class Call {
   uint32_t fn() const { return fn_; }
 
  private:
-  void primary(uint32_t role, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg = 0, uint32_t tag = 0) {
+  __attribute__((always_inline)) void primary(uint32_t role, int32_t peer, uint64_t bytes, uint32_t comm,
+                                              uint32_t alg = 0, uint32_t tag = 0) {
     t1_ = ticks();
     append(fn_ | (role << kRoleShift), peer, bytes, comm, alg, t0_, t1_, 0, 0, tag);
   }

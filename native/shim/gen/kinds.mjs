@@ -164,8 +164,8 @@ export const kinds = {
   sitempi::shim::Snapshot snap_(1, request);`,
       args: { status: f.statuses('status', '1', 'snap_.need_status()') },
       // the call's record names the request it completed (requests.h)
-      post: `if (${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS && snap_.any()) snap_.completed_one(call_, 0, sts_);
-  else call_.other();`,
+      post: `if (!(${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS && snap_.any() && snap_.completed_one(call_, 0, sts_)))
+    call_.other();`,
     };
   },
   waitall: (f, p) => {
@@ -184,8 +184,8 @@ export const kinds = {
       pre: `${nbProgress(f.v('count'), 'array_of_requests', hasFlag ? 'Test' : 'Any')}
   sitempi::shim::Snapshot snap_(${f.v('count')}, array_of_requests);`,
       args: { status: f.statuses('status', '1', 'snap_.need_status()') },
-      post: `if (${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS && ${f.v('index')} != MPI_UNDEFINED && snap_.any()) snap_.completed_one(call_, ${f.index(f.v('index'))}, sts_);
-  else call_.other();`,
+      post: `if (!(${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS && ${f.v('index')} != MPI_UNDEFINED && snap_.any() && snap_.completed_one(call_, ${f.index(f.v('index'))}, sts_)))
+    call_.other();`,
     };
   },
   waitsome: (f, p, name) => ({
