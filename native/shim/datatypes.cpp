@@ -25,7 +25,7 @@ unsigned slot_of(MPI_Datatype t) {
     h = uint64_t(reinterpret_cast<uintptr_t>(t));
   else
     h = uint64_t(t);
-  return unsigned((h ^ (h >> 4) ^ (h >> 9)) % kTypeSlots);
+  return unsigned((h ^ (h >> 5) ^ (h >> 11)) % kTypeSlots);
 }
 
 bool predefined(MPI_Datatype t) {
