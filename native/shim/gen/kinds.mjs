@@ -37,11 +37,11 @@ function sendrecv(count, type, recvCount, recvType) {
 const nbProgress = (n, reqs, mode) => `sitempi::coll::nb_progress(${n}, ${reqs}, sitempi::coll::NbMode::k${mode});`;
 
 // Collectives: bytes is an expression; root a parameter name or null.
-// `out_`: the algorithm that ran and its cross-site traffic, set by the site-aware collectives.
+// `out_`: the algorithm that ran and its cross-site traffic, set by the site-aware collectives;
+// declared by the wrapper (generate.mjs: a constant empty one where the library's algorithm ran).
 function coll(bytes, root = null, extra = () => '') {
   return (f, p, name) => ({
-    pre: `MPI_Comm comm_ = ${f.v('comm')};
-  sitempi::coll::Outcome out_;`,
+    pre: `MPI_Comm comm_ = ${f.v('comm')};`,
     post: `${extra(f, p, name)}call_.coll(comm_, ${root ? f.v(root) : '-1'}, ${bytes(f, p)}, out_.alg, out_.cross_msgs, out_.cross_bytes);`,
   });
 }
