@@ -116,8 +116,8 @@ void recorder_init_pool(uint32_t batch_records, uint32_t queue_batches) {
 
 void recorder_on_chunk(void (*wake)()) { g_wake.store(wake, std::memory_order_release); }
 
-// The chunk is full, a flush was requested, the thread has no chunk yet, or the record needs an
-// extension slot (one always fits: cap leaves room for it).
+// The chunk is full, a flush was requested or the thread has no chunk yet (an extension slot
+// always fits: cap leaves room for it).
 void append_slow(const wire::Record& r) {
   ThreadRegistration& reg = registration();
   ThreadFast& f = t_fast;
@@ -143,11 +143,9 @@ bool take_full_chunk(Chunk& out) {
   // The counts the application's thread leaves out: its records (not their extension slots) and
   // the time of their calls (a long one in the extension).
   uint64_t records = 0, ticks = 0;
-  for (uint32_t i = 0; i < out.n; ++i) {
-    const wire::Slot& s = out.recs[i];
-    if (s.fn == wire::kExtension) continue;
-    ++records;
-    if (timed(s.fn)) ticks += s.duration == wire::kLongDuration && i + 1 < out.n ? out.recs[i + 1].start : s.duration;
+  for (size_t i = 0; i < out.n; ++records) {
+    const wire::Record r = wire::unpack(out.recs, out.n, i);
+    if (timed(r.fn)) ticks += r.duration;
   }
   out.records = records;
   g_records.fetch_add(records, std::memory_order_relaxed);

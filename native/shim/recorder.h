@@ -44,25 +44,23 @@ void set_epoch_in_force(uint64_t epoch);
 
 SITEMPI_HOT bool enter() { return __builtin_expect(t_fast.depth == 0, 1) && g_active.load(std::memory_order_relaxed); }
 
-// Everything but a one-slot record into a chunk with room: taking or handing off a chunk, a record
-// with an extension slot, a record dropped because the queue is full. The record's start and
-// duration are in ticks; one argument, so that the callers pass nothing on the stack.
+// Everything but a record into a chunk with room: taking or handing off a chunk, a record dropped
+// because the queue is full. The record's start and duration are in ticks; one argument, so that
+// the callers pass nothing on the stack.
 void append_slow(const wire::Record& r);
 
 // Counting records and MPI time is left to the consumer (take_full_chunk), which reads them from
-// the slots: the application's thread only stores the slot.
+// the slots: the application's thread only stores the slot (and its extension: cap leaves room for
+// one, and records that name an algorithm or a request need it, Waits and receives among them).
 SITEMPI_HOT void append(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t t0,
                         uint64_t t1, uint32_t cross_msgs = 0, uint64_t cross_bytes = 0, uint32_t tag = 0) {
   ThreadFast& f = t_fast;
   const uint64_t dt = t1 - t0;
   const uint32_t n = f.n;
-  if (__builtin_expect(n < f.cap && f.flush_gen == g_flush_gen.load(std::memory_order_relaxed) &&
-                           !wire::needs_extension(alg, cross_msgs, cross_bytes, dt, tag),
-                       1)) {
+  if (__builtin_expect(n < f.cap && f.flush_gen == g_flush_gen.load(std::memory_order_relaxed), 1)) {
     // Straight into the chunk: a record built on the stack and copied would be re-read with wide
     // loads that cannot forward from its narrow stores (a stall of a dozen cycles each).
-    wire::pack(f.recs + n, fn, peer, bytes, comm, 0, t0, dt, 0, 0, tag);
-    f.n = n + 1;
+    f.n = n + uint32_t(wire::pack(f.recs + n, fn, peer, bytes, comm, alg, t0, dt, cross_msgs, cross_bytes, tag));
     return;
   }
   append_slow(wire::Record{fn, peer, bytes, comm, alg, t0, dt, cross_msgs, cross_bytes, tag});
