@@ -32,7 +32,8 @@ export const MANAGER_USAGE = `usage: the sitempi job manager (docs/manager.md)
 
   sitempi submit [--name NAME] [--time SECONDS] -np N [mpirun options] -- ./app [args...]
       Queues a job; prints its id. The program runs in the current directory, with the manager's
-      environment. --host, --hostfile and -np are the manager's to set.
+      environment. --host, --hostfile and -np are the manager's to set. --time: the most it runs
+      from its start; stopped there (failed; through Slurm also sbatch --time, in minutes).
   sitempi jobs [--json]              queued, running and ended jobs: placement, state, exit code, files
   sitempi cancel ID...               a queued job is removed; a running one terminated
   sitempi nodes [--json]             nodes: slots in use, jobs, health (fresh, stale, unknown), load, memory

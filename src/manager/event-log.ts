@@ -10,6 +10,7 @@ export type ManagerEvent =
   | { type: 'start'; job: string; nodes: { node: string; site: string; slots: number }[] }
   | { type: 'end'; job: string; exitCode: number | null; signal: string | null; state: string }
   | { type: 'cancel'; job: string; was: string }
+  | { type: 'timeout'; job: string; limitSeconds: number }
   | { type: 'stale'; node: string }
   | { type: 'fresh'; node: string }
   | {

@@ -121,7 +121,10 @@ export class Manager {
       });
     await this.startRelocator();
     const addrs = await this.control.listen(listen);
-    this.staleTimer = setInterval(() => this.checkStale(), 250);
+    this.staleTimer = setInterval(() => {
+      this.checkStale();
+      this.checkLimits(Date.now());
+    }, 250);
     this.staleTimer.unref();
     return addrs;
   }
@@ -204,7 +207,8 @@ export class Manager {
         : r.name;
     if (typeof name !== 'string' || !/^[\w.@+-]{1,64}$/.test(name))
       throw new Error('a job name is 1-64 letters, digits, _ . @ + -');
-    // --time: the most it runs, a bound on its remaining time for the planner (remaining.ts)
+    // --time: the most it runs (stopped there, checkLimits) and a bound on its remaining time for
+    // the planner (remaining.ts)
     const time = r.time;
     if (time !== undefined && (typeof time !== 'number' || !(time > 0 && time <= MAX_TIME_SECONDS)))
       throw new Error(`--time must be a number of seconds above 0, at most ${MAX_TIME_SECONDS}`);
@@ -365,7 +369,8 @@ export class Manager {
     this.running.delete(rec.id);
     this.cluster.release(rec.id);
     const code = exitCodeOf(r);
-    const state = rec.cancelRequested ? 'cancelled' : code === 0 ? 'done' : 'failed';
+    // a job stopped at its time limit failed (as Slurm's TIMEOUT), whatever its exit code
+    const state = rec.timedOut ? 'failed' : rec.cancelRequested ? 'cancelled' : code === 0 ? 'done' : 'failed';
     this.finish(rec, state, code, r.signal);
     try {
       fs.writeFileSync(rec.files.exit, `${code}\n`, { mode: 0o600 });
@@ -415,6 +420,22 @@ export class Manager {
       this.log.write({ type: 'fresh', node });
       this.say(`node ${node} reports again`);
       this.kick();
+    }
+  }
+
+  /** Jobs past their --time: stopped (SIGTERM, then SIGKILL after the grace; scancel through Slurm). */
+  private checkLimits(now: number): void {
+    for (const rec of this.jobs.values()) {
+      if (rec.state !== 'running' || rec.timedOut || rec.cancelRequested || rec.timeLimitSeconds === undefined)
+        continue;
+      if (now - rec.startedAt! < rec.timeLimitSeconds * 1000) continue;
+      rec.timedOut = true;
+      rec.error = `time limit of ${rec.timeLimitSeconds} s reached: stopped`;
+      this.log.write({ type: 'timeout', job: rec.id, limitSeconds: rec.timeLimitSeconds });
+      this.say(`job ${rec.id}: ${rec.error}`);
+      const l = this.running.get(rec.id);
+      if (l) terminate(l, this.opts.graceMs ?? 5000);
+      else this.slurm?.cancel(rec, { quiet: true });
     }
   }
 

@@ -184,10 +184,10 @@ export class SlurmJobs {
   }
 
   /** scancel (now, or as soon as sbatch has answered). */
-  cancel(rec: JobRecord): string {
+  cancel(rec: JobRecord, o: { quiet?: boolean } = {}): string {
     const f = this.followed.get(rec.id);
     if (!f) throw new Error(`job ${rec.id} is not Slurm's`);
-    rec.cancelRequested = true;
+    if (!o.quiet) rec.cancelRequested = true; // quiet: its time limit, not a user's cancel
     if (f.slurmId) this.cli.cancel(f.slurmId).catch((e: Error) => this.host.say(`job ${rec.id}: ${e.message}`));
     return 'cancelling';
   }

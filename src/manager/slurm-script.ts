@@ -13,7 +13,7 @@ export type SlurmPlacement =
 
 /** sbatch's options for a job (the script goes last). */
 export function sbatchArgs(
-  rec: Pick<JobRecord, 'id' | 'name' | 'np' | 'cwd' | 'files'>,
+  rec: Pick<JobRecord, 'id' | 'name' | 'np' | 'cwd' | 'files' | 'timeLimitSeconds'>,
   where: SlurmPlacement,
   o: { partition?: string; script: string },
 ): string[] {
@@ -25,6 +25,9 @@ export function sbatchArgs(
     `--chdir=${rec.cwd}`,
     '--export=ALL',
   ];
+  // Slurm keeps limits in whole minutes (its backfill plans with them); the manager stops the job
+  // at the second itself
+  if (rec.timeLimitSeconds !== undefined) args.push(`--time=${Math.ceil(rec.timeLimitSeconds / 60)}`);
   if (o.partition) args.push(`--partition=${o.partition}`);
   if (where.kind === 'nodes') {
     args.push(`--nodes=${where.nodes.length}`, `--nodelist=${where.nodes.join(',')}`);

@@ -187,4 +187,27 @@ describe('manager', () => {
       delete process.env.SITEMPI_TOKEN;
     }
   }, 60_000);
+
+  it('stops a job at its --time: failed, says why; a job within its limit is untouched', async () => {
+    const t0 = Date.now();
+    const over = String(
+      (await ask('submit', { np: 2, app: [sleeper, '60000'], mpirunArgs: MPI, cwd: dir, time: 1 })).id,
+    );
+    const within = String(
+      (await ask('submit', { np: 2, app: [sleeper, '200'], mpirunArgs: MPI, cwd: dir, time: 60 })).id,
+    );
+    await until('both jobs', async () => {
+      const j = await jobs();
+      return ended(j.get(over)!.state) && ended(j.get(within)!.state);
+    });
+    const j = await jobs();
+    expect(j.get(over)).toMatchObject({ state: 'failed', error: 'time limit of 1 s reached: stopped' });
+    // stopped at the limit (SIGTERM), well before its 60 s of sleep
+    expect(j.get(over)!.endedAt! - j.get(over)!.startedAt!).toBeGreaterThanOrEqual(1000);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(j.get(within)).toMatchObject({ state: 'done', exitCode: 0 });
+    expect(j.get(within)!.error).toBeUndefined();
+    const events = readEventLog(path.join(dir, 'events.jsonl'));
+    expect(events.filter((e) => e.type === 'timeout').map((e) => e.job)).toEqual([over]);
+  }, 60_000);
 });

@@ -108,6 +108,10 @@ describe('Slurm JSON and sbatch', () => {
     expect(wait).toContain('--constraint=[site_A|site_B]');
     expect(wait).toContain('--partition=p');
     expect(wait.some((a) => a.startsWith('--nodelist'))).toBe(false);
+    expect(wait.some((a) => a.startsWith('--time'))).toBe(false);
+    // submit --time: Slurm's limit in whole minutes, rounded up (the manager stops it at the second)
+    expect(sbatchArgs({ ...rec, timeLimitSeconds: 61 }, { kind: 'anywhere' }, { script: 's' })).toContain('--time=2');
+    expect(sbatchArgs({ ...rec, timeLimitSeconds: 60 }, { kind: 'anywhere' }, { script: 's' })).toContain('--time=1');
     const s = batchScript(rec, {
       mpirun: 'mpirun',
       shim: '/lib/s.so',

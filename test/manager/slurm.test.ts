@@ -161,6 +161,10 @@ describeAsRoot('manager through Slurm on the testbed (root)', () => {
 
     const fails = await submit(2, '100', '3');
     const cancel = await submit(2, '30000');
+    // --time through Slurm: sbatch gets it in minutes, the manager stops the job at the second
+    const timed = String(
+      (await request(addr, 'slm', { op: 'submit', np: 2, app: [sleeper, '30000'], cwd: dir, time: 1 })).id,
+    );
     j = await until('the long job running', (m) => m.get(cancel)!.state === 'running');
     await request(addr, 'slm', { op: 'cancel', id: cancel });
     j = await until('every job ended', (m) => [...m.values()].every((x) => ended(x.state)));
@@ -181,6 +185,10 @@ describeAsRoot('manager through Slurm on the testbed (root)', () => {
     expect(fs.readFileSync(j.get(waits)!.files.stdout, 'utf8')).toMatch(/sum 3 \(expected 3\)/);
     expect(j.get(fails)).toMatchObject({ state: 'failed', exitCode: 3 });
     expect(j.get(cancel)!.state).toBe('cancelled');
+    expect(j.get(timed)).toMatchObject({ state: 'failed', error: 'time limit of 1 s reached: stopped' });
+    expect(j.get(timed)!.endedAt! - j.get(timed)!.startedAt!).toBeLessThan(20_000);
+    const timedRec = await cli.run('scontrol', ['-o', 'show', 'job', j.get(timed)!.slurmJob!]);
+    expect(timedRec).toMatch(/ TimeLimit=00:01:00 /);
     // Slurm's own record agrees.
     const slurmJobs = await cli.jobs();
     expect(slurmJobs.get(j.get(fails)!.slurmJob!)!.state).toBe('FAILED');
