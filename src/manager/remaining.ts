@@ -56,7 +56,7 @@ function median(xs: readonly number[]): number {
  */
 export function estimateRemaining(i: RemainingInput): RemainingEstimate {
   const e = estimateFromRuns(i);
-  // the job's time limit bounds them; a job past its limit (nothing enforces it) is left to them
+  // the job's time limit bounds them; a job past its limit (its stop under way) is left to them
   const left = (i.limitSeconds ?? Infinity) - Math.max(0, i.elapsedSeconds);
   if (!(left > 0) || e.seconds <= Math.max(MIN_REMAINING_SECONDS, left)) return e;
   return {
