@@ -109,7 +109,7 @@ bool Bool(const Napi::Object& o, const char* k, bool fallback) {
 
 // predictCollective({ coll, siteOf, root?, m?, blocks?, matrix?, elems?, commutative?, alg?,
 //                     rsagMin? | alphaUs?, bandwidthMbps?, alltoall? })
-//   -> { alg, crossMsgs: number[], crossBytes: number[] }   (per communicator rank)
+//   -> { alg, crossMsgs: number[], crossBytes: number[], alternative? }   (per communicator rank)
 // The algorithm the shim chooses for the call (unless alg is given) and what each rank sends to
 // other sites in it: the cost model's prediction of the shim's Record.cross_msgs / cross_bytes.
 Napi::Value PredictCollective(const Napi::CallbackInfo& info) {
@@ -156,6 +156,11 @@ Napi::Value PredictCollective(const Napi::CallbackInfo& info) {
   r.Set("crossMsgs", msgs);
   r.Set("crossBytes", bytes);
   r.Set("sites", Napi::Number::New(env, g.S));
+  // An Alltoall the shim times (coll/alltoall_calibration.h): it may run this algorithm instead
+  if (!o.Has("alg") && coll == Coll::Alltoall) {
+    const sitempi::core::AlltoallCandidates k = sitempi::core::alltoall_candidates(g, ch);
+    if (k.uncertain) r.Set("alternative", Napi::Number::New(env, k.second));
+  }
   return r;
 }
 

@@ -260,7 +260,9 @@ uint32_t choose_alltoall(Coll c, const Grouping& g, const CollChoice& p) {
 bool parse_alltoall_force(const std::string& text, int& force) {
   force = kAlltoallAuto;
   if (text.empty() || text == "auto") return true;
-  if (text == "grouped")
+  if (text == "model")
+    force = kAlltoallModel;
+  else if (text == "grouped")
     force = kAlltoallGrouped;
   else if (text == "pairwise")
     force = kAlltoallPairwise;
@@ -269,6 +271,20 @@ bool parse_alltoall_force(const std::string& text, int& force) {
   else
     return false;
   return true;
+}
+
+AlltoallCandidates alltoall_candidates(const Grouping& g, const CollChoice& p) {
+  AlltoallCandidates k;
+  if (p.alltoall != kAlltoallAuto || g.S <= 1 || g.S >= g.P || p.m < kAlltoallGroupMax) return k;
+  const uint32_t first = choose_alltoall(Coll::Alltoall, g, p);
+  if (first == kAlgSiteLeaders) return k;  // grouped only where it is the cheapest outright
+  const AlltoallCosts t = alltoall_costs(g, p.m, p.alpha_s, p.bandwidth_Bps);
+  const double lo = std::min(t.pairwise, t.library), hi = std::max(t.pairwise, t.library);
+  if (!(lo > 0) || hi >= kPairwiseMargin * lo) return k;
+  k.uncertain = true;
+  k.first = first;
+  k.second = first == kAlgSitePairwise ? kAlgLibrary : kAlgSitePairwise;
+  return k;
 }
 
 AlltoallCosts alltoall_costs(const Grouping& g, uint64_t m, double alpha_s, double bandwidth_Bps) {

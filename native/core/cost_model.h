@@ -73,9 +73,16 @@ uint64_t rsag_threshold(int S, double alpha_s, double bandwidth_Bps);
 // The v-variant cannot choose by size (each rank knows only its own counts): grouped unless forced.
 constexpr uint64_t kAlltoallGroupMax = 1024;
 
-// SITEMPI_COLL_ALLTOALL: the cost model's choice, or one algorithm forced (tests, measurements).
-enum AlltoallForce : int { kAlltoallAuto = 0, kAlltoallGrouped = 1, kAlltoallPairwise = 2, kAlltoallLibrary = 3 };
-// "" or "auto", "grouped", "pairwise", "library" (case-sensitive); false (and auto) otherwise.
+// SITEMPI_COLL_ALLTOALL: the cost model's choice, calibrated where it is unsure (auto), the model's
+// alone (model), or one algorithm forced (tests, measurements).
+enum AlltoallForce : int {
+  kAlltoallAuto = 0,
+  kAlltoallGrouped = 1,
+  kAlltoallPairwise = 2,
+  kAlltoallLibrary = 3,
+  kAlltoallModel = 4
+};
+// "" or "auto", "grouped", "pairwise", "library", "model" (case-sensitive); false (and auto) otherwise.
 bool parse_alltoall_force(const std::string& text, int& force);
 
 // Modelled time (seconds) of one Alltoall of m bytes per pair, per algorithm: the busiest site
@@ -90,6 +97,18 @@ struct AlltoallCosts {
   double grouped = 0, pairwise = 0, library = 0;
 };
 AlltoallCosts alltoall_costs(const Grouping& g, uint64_t m, double alpha_s, double bandwidth_Bps);
+
+// An Alltoall choice the model makes without confidence: pairwise and the library modelled within
+// the 1.5x margin of each other (the model's error found by measurement, cost_model.cpp). The shim
+// then times both once per communicator and size and keeps the faster (coll/alltoall_calibration.h).
+// `first` is choose_alg's choice, `second` the other; `uncertain` false: choose_alg's is final
+// (forced, grouped, too small, one site, the v-variant).
+struct AlltoallCandidates {
+  bool uncertain = false;
+  uint32_t first = 0, second = 0;
+};
+struct CollChoice;
+AlltoallCandidates alltoall_candidates(const Grouping& g, const CollChoice& p);
 
 // Steps of the pairwise exchange (step k: send to me+k, receive from me-k) a rank may run ahead of
 // its receives: all P-1 while the busiest link's share fits one round trip's worth of the link

@@ -38,8 +38,8 @@ struct Config {
   // SITEMPI_COLL_PACKED=1: Allgather(v) packs and unpacks at the leaders even for large blocks
   // (the former path, kept to measure the in-place one against it).
   bool coll_packed = false;
-  // SITEMPI_COLL_ALLTOALL: auto (the cost model's choice), grouped, pairwise or library: forces
-  // Alltoall(v)'s algorithm (docs/sites.md).
+  // SITEMPI_COLL_ALLTOALL: auto (the cost model's choice, timed where it is unsure), model (the
+  // model's alone), grouped, pairwise or library: forces Alltoall(v)'s algorithm (docs/sites.md).
   std::string coll_alltoall;
   // SITEMPI_COLL_NONBLOCKING=0: Iallreduce and Ibcast stay the library's (on by default; their
   // chains advance in completion calls and in the blocking calls, coll/blocking.h); the same on

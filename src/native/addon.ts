@@ -48,7 +48,7 @@ export interface CollPrediction {
   bandwidthMbps?: number;
   /** force an algorithm instead of the one the shim would choose */
   alg?: number;
-  /** SITEMPI_COLL_ALLTOALL as the shim parsed it: 0 auto, 1 grouped, 2 pairwise, 3 library */
+  /** SITEMPI_COLL_ALLTOALL as the shim parsed it: 0 auto, 1 grouped, 2 pairwise, 3 library, 4 model */
   alltoall?: number;
 }
 
@@ -70,7 +70,14 @@ export interface NativeAddon {
     extra?: { elems?: number; peerBytes?: number[]; nonBlocking?: boolean },
   ): Flows;
   /** Messages and bytes each rank sends across sites in one call, as the shim counts them. */
-  predictCollective(call: CollPrediction): { alg: number; crossMsgs: number[]; crossBytes: number[]; sites: number };
+  predictCollective(call: CollPrediction): {
+    alg: number;
+    crossMsgs: number[];
+    crossBytes: number[];
+    sites: number;
+    /** an Alltoall whose choice the shim settles by timing: the other algorithm it may run */
+    alternative?: number;
+  };
   /** The shim's SITEMPI_SITES parser; throws Error with the shim's message. */
   parseSites(text: string, worldSize: number, hosts?: string[]): { names: string[]; siteOf: number[] };
   /** The shim's SITEMPI_COLL parser: names of the enabled collectives. */

@@ -227,6 +227,26 @@ TEST(cost_choose_alg) {
     CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(inter8, 8), p), uint32_t(kAlgLibrary));
     CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(halves8, 8), p), uint32_t(kAlgLibrary));
   }
+  // Where pairwise and the library are modelled within the 1.5x margin of each other (4 MiB per
+  // pair on 4 + 4: 0.74 s vs 0.60 s), the shim times both; elsewhere the model's choice is final.
+  p.m = uint64_t(4) << 20;
+  const AlltoallCandidates unsure = alltoall_candidates(group_sites(halves8, 8), p);
+  CHECK(unsure.uncertain);
+  CHECK_EQ(unsure.first, choose_alg(Coll::Alltoall, group_sites(halves8, 8), p));
+  CHECK_EQ(unsure.first, uint32_t(kAlgLibrary));
+  CHECK_EQ(unsure.second, uint32_t(kAlgSitePairwise));
+  for (uint64_t m : {uint64_t(4096), uint64_t(65536), uint64_t(1) << 20, kAlltoallGroupMax - 1}) {
+    p.m = m;
+    CHECK(!alltoall_candidates(group_sites(halves8, 8), p).uncertain);
+  }
+  p.m = uint64_t(4) << 20;
+  CHECK(!alltoall_candidates(group_sites(one_site, 4), p).uncertain);
+  p.alltoall = kAlltoallModel;  // the model's choice alone: never timed
+  CHECK(!alltoall_candidates(group_sites(halves8, 8), p).uncertain);
+  CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(halves8, 8), p), unsure.first);
+  int force = -1;
+  CHECK(parse_alltoall_force("model", force) && force == kAlltoallModel);
+  p.alltoall = kAlltoallAuto;
   // Pairwise runs ahead of its receives by the steps that keep a step's bytes on the busiest link
   // within a round trip's worth (2 alpha B = 1.25 MB): all of them while the whole share fits.
   CHECK_EQ(alltoall_window(group_sites(halves8, 8), 65536, 0.005, 125e6), 7);
@@ -245,7 +265,7 @@ TEST(cost_choose_alg) {
   CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(interleaved, 4), p), uint32_t(kAlgLibrary));
   p.alpha_s = 0.005;
   p.bandwidth_Bps = 125e6;
-  int force = -1;
+  force = -1;
   CHECK(parse_alltoall_force("", force) && force == kAlltoallAuto);
   CHECK(parse_alltoall_force("pairwise", force) && force == kAlltoallPairwise);
   CHECK(parse_alltoall_force("library", force) && force == kAlltoallLibrary);

@@ -318,7 +318,7 @@ void configure(int world_rank, int world_size) {
     g_coll_packed = cfg.coll_packed;
     std::string err;
     if (!core::parse_alltoall_force(cfg.coll_alltoall, g_alltoall_force) && world_rank == 0)
-      fprintf(stderr, "sitempi: SITEMPI_COLL_ALLTOALL=%s: not auto, grouped, pairwise or library; auto\n",
+      fprintf(stderr, "sitempi: SITEMPI_COLL_ALLTOALL=%s: not auto, model, grouped, pairwise or library; auto\n",
               cfg.coll_alltoall.c_str());
     if (!st.text.empty()) {
       core::SiteSpec spec;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "coll/alltoall_calibration.h"
 #include "core/sites.h"
 
 namespace sitempi::shim {
@@ -42,6 +43,8 @@ struct SiteCache {
   // Its blocking collectives pass the gate of coll/blocking.h (set at a site-aware Iallreduce or
   // Ibcast, cleared by a gate that found no chain pending on any member; counted in g_nb_gates).
   bool nb_gate = false;
+  // Alltoall sizes whose algorithm is settled by timing (coll/alltoall_calibration.h).
+  AlltoallCalibration alltoall_cal;
 
   int site() const { return g.site[size_t(me)]; }
   bool leader() const { return g.leader(site()) == me; }

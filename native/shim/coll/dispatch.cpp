@@ -40,7 +40,7 @@ uint64_t bytes_of(MPI_Datatype t, int count) {
   return uint64_t(size) * uint64_t(count);
 }
 
-uint32_t choose(Coll coll, const SiteCache& c, uint64_t m, bool variable, uint64_t elems = 0, bool comm = true) {
+core::CollChoice choice(const SiteCache& c, uint64_t m, bool variable, uint64_t elems = 0, bool comm = true) {
   core::CollChoice p;
   p.m = m;
   p.variable = variable;
@@ -50,7 +50,11 @@ uint32_t choose(Coll coll, const SiteCache& c, uint64_t m, bool variable, uint64
   p.alltoall = g_alltoall_force;
   p.alpha_s = g_alpha_s;
   p.bandwidth_Bps = g_bandwidth;
-  return core::choose_alg(coll, c.g, p);
+  return p;
+}
+
+uint32_t choose(Coll coll, const SiteCache& c, uint64_t m, bool variable, uint64_t elems = 0, bool comm = true) {
+  return core::choose_alg(coll, c.g, choice(c, m, variable, elems, comm));
 }
 
 // Runs a site-aware algorithm. Whether a call runs one or PMPI is decided for the whole
@@ -313,16 +317,21 @@ int Alltoall(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* re
   auto pmpi = [&] { return PMPI_Alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm); };
   if (!c) return pmpi();
   const uint64_t m = sendbuf == MPI_IN_PLACE ? bytes_of(recvtype, recvcount) : bytes_of(sendtype, sendcount);
-  const uint32_t alg = choose(Coll::Alltoall, *c, m, false);
-  if (!alg) return pmpi();
-  return run(out, alg, [&] {
-    Ctx x(*c, out);
-    const int P = c->g.P;
-    const std::vector<int> sc(static_cast<size_t>(P), sendcount), sd = iota_scaled(P, sendcount);
-    const std::vector<int> rc(static_cast<size_t>(P), recvcount), rd = iota_scaled(P, recvcount);
-    return alltoall_site(x, sendbuf, sc.data(), sd.data(), sendtype, recvbuf, rc.data(), rd.data(), recvtype, true,
-                         alg);
-  });
+  auto call = [&](uint32_t alg) {
+    if (!alg) return pmpi();
+    return run(out, alg, [&] {
+      Ctx x(*c, out);
+      const int P = c->g.P;
+      const std::vector<int> sc(static_cast<size_t>(P), sendcount), sd = iota_scaled(P, sendcount);
+      const std::vector<int> rc(static_cast<size_t>(P), recvcount), rd = iota_scaled(P, recvcount);
+      return alltoall_site(x, sendbuf, sc.data(), sd.data(), sendtype, recvbuf, rc.data(), rd.data(), recvtype, true,
+                           alg);
+    });
+  };
+  core::CollChoice p = choice(*c, m, false);
+  const core::AlltoallCandidates k = core::alltoall_candidates(c->g, p);
+  if (k.uncertain) return calibrated_alltoall(c->alltoall_cal, c->priv, m, k, call);
+  return call(core::choose_alg(Coll::Alltoall, c->g, p));
 }
 
 int Alltoallv(const void* sendbuf, const int sendcounts[], const int sdispls[], MPI_Datatype sendtype, void* recvbuf,

@@ -1,0 +1,68 @@
+// The Alltoall choice settled by timing where the cost model is unsure (coll/alltoall_calibration.h):
+// real mpirun, 4 ranks on two sites of two, a WAN of 200 us one way at 1 Gbit/s as the model's
+// setting (SITEMPI_COLL_ALPHA_US, _BANDWIDTH_MBPS): there 8 KiB per pair models the library at 1.4x
+// pairwise (within the 1.5x margin: timed), 1 KiB pairwise at 1.8x the library (the model's).
+// Checks the calls' algorithms in the records on every rank, and every block's contents.
+import { describe, expect, it } from 'vitest';
+import { Role } from '../../src/generated/facts.js';
+import { compileMpi, mpirun, tempDir } from '../helpers/mpi.js';
+import { readJob } from './records.js';
+
+const program = compileMpi('test/coll/programs/alltoall_sizes.c');
+const LIBRARY = 0,
+  PAIRWISE = 3;
+
+/** Per rank, the algorithm of each Alltoall call, by size (bytes per pair) in call order. */
+async function algsBySize(force?: string): Promise<Map<number, Map<number, number[]>>> {
+  const dir = tempDir('a2a-cal');
+  const r = await mpirun({
+    np: 4,
+    program,
+    args: ['6', '8192', '1024'],
+    env: {
+      SITEMPI_OUTPUT_DIR: dir,
+      SITEMPI_SITES: 'A:0-1;B:2-3',
+      SITEMPI_COLL_ALPHA_US: '200',
+      SITEMPI_COLL_BANDWIDTH_MBPS: '1000',
+      ...(force ? { SITEMPI_COLL_ALLTOALL: force } : {}),
+    },
+  });
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/alltoall_sizes done errors=0/);
+  const out = new Map<number, Map<number, number[]>>();
+  for (const [rank, f] of readJob(dir)) {
+    const bySize = new Map<number, number[]>();
+    for (const x of f.records)
+      if (x.fn === 'Alltoall' && x.role === Role.Coll) {
+        bySize.set(x.bytes, [...(bySize.get(x.bytes) ?? []), x.alg]); // bytes: per pair
+      }
+    out.set(rank, bySize);
+  }
+  expect([...out.keys()].sort()).toEqual([0, 1, 2, 3]);
+  return out;
+}
+
+describe('Alltoall calibration', () => {
+  it('times pairwise and the library once where the model is unsure, then keeps one on every rank', async () => {
+    const got = await algsBySize();
+    const settled = new Set<number>();
+    for (const [rank, bySize] of got) {
+      const unsure = bySize.get(8192)!;
+      // the model's choice (the library) untimed, pairwise timed, the library timed, then the faster
+      expect(unsure.slice(0, 3), `rank ${rank}`).toEqual([LIBRARY, PAIRWISE, LIBRARY]);
+      expect([LIBRARY, PAIRWISE]).toContain(unsure[3]);
+      expect(unsure.slice(3), `rank ${rank}`).toEqual([unsure[3], unsure[3], unsure[3]]);
+      settled.add(unsure[3]);
+      // where the model is sure, no timing: its choice from the first call
+      expect(bySize.get(1024), `rank ${rank}`).toEqual(new Array<number>(6).fill(PAIRWISE));
+    }
+    expect(settled.size).toBe(1); // every rank settled on the same algorithm
+  }, 120_000);
+
+  it('SITEMPI_COLL_ALLTOALL=model keeps the model choice without timing', async () => {
+    for (const bySize of (await algsBySize('model')).values()) {
+      expect(bySize.get(8192)).toEqual(new Array<number>(6).fill(LIBRARY));
+      expect(bySize.get(1024)).toEqual(new Array<number>(6).fill(PAIRWISE));
+    }
+  }, 120_000);
+});
