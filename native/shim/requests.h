@@ -129,8 +129,30 @@ class Snapshot {
       take(n, reqs);
   }
   Snapshot(int n, const MPI_Fint* reqs) noexcept;
+  // Waitany/Testany (one of n completes): below MPI_THREAD_MULTIPLE, with no persistent request
+  // followed and at most kInline passed, only the handles are kept before the call and the one it
+  // completed is looked up after it (one table lookup, not n). Otherwise as above. (Above
+  // MPI_THREAD_MULTIPLE another thread could post a request under a freed handle in between.)
+  struct Any {};
+  SITEMPI_HOT Snapshot(Any, int n, const MPI_Request* reqs) noexcept {
+    const int tracked = g_tracked.load(std::memory_order_relaxed);
+    if ((g_pending_reqs.load(std::memory_order_relaxed) | uint32_t(tracked)) == 0 || n <= 0 || !reqs) return;
+    if (__builtin_expect(tracked == 0 && n <= kInline && reqtable::serial(), 1)) {
+      for (int i = 0; i < n; ++i) own_[i].req = reqs[i];
+      deferred_ = n;
+      need_status_ = true;  // whether a receive completes is known only after the call
+      return;
+    }
+    if (tracked == 0) {
+      reqtable::TableLock lock;
+      take_pending(n, reqs);
+    } else
+      take(n, reqs);
+  }
+  Snapshot(Any, int n, const MPI_Fint* reqs) noexcept : Snapshot(n, reqs) {}
   bool need_status() const noexcept { return need_status_; }
-  bool any() const noexcept { return nhits_ != 0; }  // a followed request among those passed
+  bool any() const noexcept { return nhits_ != 0; }                      // a followed request among those passed
+  bool maybe_any() const noexcept { return (nhits_ | deferred_) != 0; }  // the same, or not known yet (Any)
   template <typename S>
   void completed(Call& call, int index, const S& sts, int status_index) noexcept {
     if (!nhits_) return;
@@ -146,6 +168,17 @@ class Snapshot {
     const Hit* h = find(index);
     if (!h) return false;
     done(call, *h, sts, 0, kInRecord);
+    return true;
+  }
+  // completed_one after the Any constructor.
+  template <typename S>
+  SITEMPI_HOT bool completed_any(Call& call, int index, const S& sts) noexcept {
+    if (!deferred_) return completed_one(call, index, sts);
+    if (index < 0 || index >= deferred_) return false;
+    const int64_t slot = reqtable::find(own_[index].req);
+    if (slot < 0) return false;
+    const Hit h{index, reqtable::g_table[slot].kind, uint32_t(slot), own_[index].req};
+    done(call, h, sts, 0, kInRecord);
     return true;
   }
   // Every request followed (Waitall, Testall with flag set): statuses in request order. implied:
@@ -233,6 +266,7 @@ class Snapshot {
   Hit own_[kInline];
   Hit* hits_ = own_;  // in index order; beyond kInline: a per-thread pool
   int nhits_ = 0, cap_ = kInline;
+  int deferred_ = 0;                        // Any: handles kept in own_[i].req, looked up after the call
   uint32_t pending_ = 0, outstanding_ = 0;  // hits in the table; all the table held
   bool need_status_ = false;
 };

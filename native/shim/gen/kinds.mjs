@@ -182,9 +182,9 @@ export const kinds = {
     const hasFlag = p.some((x) => x.name === 'flag');
     return {
       pre: `${nbProgress(f.v('count'), 'array_of_requests', hasFlag ? 'Test' : 'Any')}
-  sitempi::shim::Snapshot snap_(${f.v('count')}, array_of_requests);`,
+  sitempi::shim::Snapshot snap_(sitempi::shim::Snapshot::Any{}, ${f.v('count')}, array_of_requests);`,
       args: { status: f.statuses('status', '1', 'snap_.need_status()') },
-      post: `if (!(${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS && ${f.v('index')} != MPI_UNDEFINED && snap_.any() && snap_.completed_one(call_, ${f.index(f.v('index'))}, sts_)))
+      post: `if (!(${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS && ${f.v('index')} != MPI_UNDEFINED && snap_.maybe_any() && snap_.completed_any(call_, ${f.index(f.v('index'))}, sts_)))
     call_.other();`,
     };
   },
