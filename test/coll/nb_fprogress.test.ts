@@ -10,7 +10,7 @@ import { Role } from '../../src/generated/facts.js';
 import { compileMpi, mpirun, tempDir } from '../helpers/mpi.js';
 import { readJob } from './records.js';
 
-const SCENARIOS = ['recv', 'wait', 'ssend', 'probe', 'sendrecv', 'mprobe'];
+const SCENARIOS = ['recv', 'wait', 'ssend', 'probe', 'sendrecv', 'mprobe', 'barrier', 'bcast', 'allreduce'];
 const bindings: Record<string, string[]> = {
   'mpif.h': ['-fallow-argument-mismatch'],
   'use mpi': ['-DUSE_MPI'],

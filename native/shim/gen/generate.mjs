@@ -222,6 +222,17 @@ function fortranProgressed(fn, args) {
     `;
 }
 
+// A blocking collective from Fortran passes the same gate as from C (coll/blocking.h); the
+// handle is converted only when some communicator is gated.
+function fortranGate(fn) {
+  const comm = gateComm(fn);
+  return comm
+    ? `if (__builtin_expect(sitempi::coll::g_nb_gates.load(std::memory_order_relaxed) != 0, 0))
+    sitempi::coll::nb_gate_slow(PMPI_Comm_f2c(*${comm}));
+  `
+    : '';
+}
+
 function fortranWrapper(fn) {
   const { pre, args, post } = expand(fn, fFlavor);
   const lower = fn.name.toLowerCase();
@@ -256,7 +267,7 @@ void F_${fn.name}(${fparams}) {
   if (!sitempi::shim::enter()) { real_(${plain}); return; }
   sitempi::shim::Call call_(sitempi::shim::FN_${fn.name});
   ${pre}
-  ${siteAware}${isColl(fn) ? `${LIBRARY_OUTCOME}\n  ` : ''}${fortranProgressed(fn, args)}real_(${callArgs});
+  ${fortranGate(fn)}${siteAware}${isColl(fn) ? `${LIBRARY_OUTCOME}\n  ` : ''}${fortranProgressed(fn, args)}real_(${callArgs});
   call_.stop();
   [[maybe_unused]] const int rc_ = ierr ? *ierr : MPI_SUCCESS;
   ${post}

@@ -4,7 +4,7 @@
 ! partner's MPI_WAIT on the Iallreduce has, which needs the blocked rank's chain advanced (a site's
 ! leader). Pairs (2k, 2k+1): the even rank blocks, the odd one waits first. Scenarios: recv
 ! (MPI_RECV), wait (MPI_WAIT on an MPI_IRECV), ssend, probe, sendrecv, mprobe (MPI_MPROBE +
-! MPI_MRECV). One source, three bindings: mpif.h (default), -DUSE_MPI, -DF08. Rank 0 prints
+! MPI_MRECV), and blocking collectives over MPI_COMM_WORLD: barrier, bcast, allreduce (site-aware). One source, three bindings: mpif.h (default), -DUSE_MPI, -DF08. Rank 0 prints
 ! "nb_fprogress ok SCENARIO" after each, and "nb_fprogress done errors=E" at the end.
 ! Usage: nb_fprogress COUNT
 program nb_fprogress
@@ -62,8 +62,8 @@ program nb_fprogress
 #endif
   real(c_double), allocatable, target :: buf(:), res(:)
   character(len=16) :: arg
-  character(len=8), parameter :: scenarios(6) = [character(len=8) :: 'recv', 'wait', 'ssend', 'probe', &
-                                                  'sendrecv', 'mprobe']
+  character(len=9), parameter :: scenarios(9) = [character(len=9) :: 'recv', 'wait', 'ssend', 'probe', &
+                                                  'sendrecv', 'mprobe', 'barrier', 'bcast', 'allreduce']
   integer :: rank, np, ierr, n, i, k, peer, v, got, errors, total
   type(c_ptr) :: creq
 
@@ -106,6 +106,9 @@ program nb_fprogress
       case ('mprobe')
         call MPI_Mprobe(peer, 7, MPI_COMM_WORLD, msg, st, ierr)
         call MPI_Mrecv(got, 1, MPI_INTEGER, msg, st, ierr)
+      case default
+        call collective(scenarios(k))
+        got = peer
       end select
       if (got /= peer .or. ierr /= MPI_SUCCESS) errors = errors + 1
       call MPI_Wait(req, MPI_STATUS_IGNORE, ierr)
@@ -117,6 +120,8 @@ program nb_fprogress
       case ('sendrecv')
         call MPI_Sendrecv(v, 1, MPI_INTEGER, peer, 7, got, 1, MPI_INTEGER, peer, 7, MPI_COMM_WORLD, &
                           MPI_STATUS_IGNORE, ierr)
+      case ('barrier', 'bcast', 'allreduce')
+        call collective(scenarios(k))
       case default
         call MPI_Send(v, 1, MPI_INTEGER, peer, 7, MPI_COMM_WORLD, ierr)
       end select
@@ -132,4 +137,24 @@ program nb_fprogress
   call MPI_Allreduce(errors, total, 1, MPI_INTEGER, MPI_SUM, MPI_COMM_WORLD, ierr)
   if (rank == 0) print '(a,i0)', 'nb_fprogress done errors=', total
   call MPI_Finalize(ierr)
+contains
+  ! A blocking collective over MPI_COMM_WORLD (the even ranks call it before their wait, the odd
+  ! ones after): Fortran's blocking collectives pass the gate as C's do.
+  subroutine collective(what)
+    character(len=*), intent(in) :: what
+    integer :: x, y
+    x = 1
+    y = 0
+    select case (trim(what))
+    case ('barrier')
+      call MPI_Barrier(MPI_COMM_WORLD, ierr)
+      y = np
+    case ('bcast')
+      y = merge(np, 0, rank == np - 1)
+      call MPI_Bcast(y, 1, MPI_INTEGER, np - 1, MPI_COMM_WORLD, ierr)
+    case ('allreduce')
+      call MPI_Allreduce(x, y, 1, MPI_INTEGER, MPI_SUM, MPI_COMM_WORLD, ierr)
+    end select
+    if (y /= np .or. ierr /= MPI_SUCCESS) errors = errors + 1
+  end subroutine collective
 end program nb_fprogress
