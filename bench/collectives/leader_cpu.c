@@ -4,9 +4,12 @@
  * leaders spend per forwarded byte. The thread CPU includes the MPI library's polling while a
  * rank waits (Open MPI polls), so compare variants on the same host state only.
  *
- * Usage: leader_cpu allgather|alltoall|gather|scatter BYTES ITERS (gather, scatter: root 0)
+ * Usage: leader_cpu allgather|alltoall|gather|scatter|gatherv|scatterv BYTES ITERS [uneven]
+ * (gather(v), scatter(v): root 0). gatherv/scatterv: blocks of BYTES with a gap of 64 bytes
+ * between them in the root's buffer; `uneven`: rank j's block is (j % 4) * BYTES / 2 (0, half,
+ * one, one and a half: a quarter of the blocks empty).
  * Output (rank 0): one JSON line per rank: {"rank","coll","bytes","iters","cpu_us","wall_us"},
- * cpu_us and wall_us per call.
+ * cpu_us and wall_us per call; "block": the rank's own block in bytes.
  */
 #define _GNU_SOURCE
 #include <mpi.h>
@@ -15,10 +18,20 @@
 #include <string.h>
 #include <time.h>
 
-enum { ALLGATHER, ALLTOALL, GATHER, SCATTER };
+enum { ALLGATHER, ALLTOALL, GATHER, SCATTER, GATHERV, SCATTERV };
+
+static int *counts, *displs; /* the v variants' blocks, every rank's */
 
 static void call(int coll, const char *s, char *r, int m) {
+  int rank;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   switch (coll) {
+    case GATHERV:
+      MPI_Gatherv(s, counts[rank], MPI_BYTE, r, counts, displs, MPI_BYTE, 0, MPI_COMM_WORLD);
+      break;
+    case SCATTERV:
+      MPI_Scatterv(r, counts, displs, MPI_BYTE, (char *)s, counts[rank], MPI_BYTE, 0, MPI_COMM_WORLD);
+      break;
     case ALLTOALL:
       MPI_Alltoall(s, m, MPI_BYTE, r, m, MPI_BYTE, MPI_COMM_WORLD);
       break;
@@ -45,19 +58,31 @@ int main(int argc, char **argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &P);
   if (argc < 4) {
-    if (!rank) fprintf(stderr, "usage: leader_cpu allgather|alltoall|gather|scatter BYTES ITERS\n");
+    if (!rank)
+      fprintf(stderr, "usage: leader_cpu allgather|alltoall|gather|scatter|gatherv|scatterv BYTES ITERS [uneven]\n");
     MPI_Abort(MPI_COMM_WORLD, 2);
   }
-  const int coll = !strcmp(argv[1], "alltoall")  ? ALLTOALL
-                   : !strcmp(argv[1], "gather")  ? GATHER
-                   : !strcmp(argv[1], "scatter") ? SCATTER
-                                                 : ALLGATHER;
+  const int coll = !strcmp(argv[1], "alltoall")   ? ALLTOALL
+                   : !strcmp(argv[1], "gather")   ? GATHER
+                   : !strcmp(argv[1], "scatter")  ? SCATTER
+                   : !strcmp(argv[1], "gatherv")  ? GATHERV
+                   : !strcmp(argv[1], "scatterv") ? SCATTERV
+                                                  : ALLGATHER;
   const int a2a = coll == ALLTOALL;
   const int m = atoi(argv[2]), iters = atoi(argv[3]);
-  char *s = malloc((size_t)m * (a2a ? (size_t)P : 1) + 1), *r = malloc((size_t)m * (size_t)P + 1);
+  const int uneven = argc > 4 && !strcmp(argv[4], "uneven");
+  counts = malloc(sizeof(int) * (size_t)P);
+  displs = malloc(sizeof(int) * (size_t)P);
+  long span = 0;
+  for (int j = 0; j < P; ++j) {
+    counts[j] = uneven ? (j % 4) * (m / 2) : m;
+    displs[j] = (int)span;
+    span += counts[j] + 64;
+  }
+  char *s = malloc((size_t)m * (a2a ? (size_t)P : 2) + 1), *r = malloc((size_t)span + (size_t)m * (size_t)P + 1);
   if (!s || !r) MPI_Abort(MPI_COMM_WORLD, 3);
-  memset(s, rank, (size_t)m * (a2a ? (size_t)P : 1));
-  memset(r, rank, (size_t)m * (size_t)P);
+  memset(s, rank, (size_t)m * (a2a ? (size_t)P : 2));
+  memset(r, rank, (size_t)span + (size_t)m * (size_t)P);
   for (int w = 0; w < 2; ++w) call(coll, s, r, m); /* warm-up: caches, connections */
   MPI_Barrier(MPI_COMM_WORLD);
   const double c0 = now_us(CLOCK_THREAD_CPUTIME_ID), t0 = now_us(CLOCK_MONOTONIC);
@@ -67,9 +92,11 @@ int main(int argc, char **argv) {
   MPI_Gather(mine, 2, MPI_DOUBLE, all, 2, MPI_DOUBLE, 0, MPI_COMM_WORLD);
   if (!rank)
     for (int j = 0; j < P; ++j)
-      printf("{\"rank\":%d,\"coll\":\"%s\",\"bytes\":%d,\"iters\":%d,\"cpu_us\":%.1f,\"wall_us\":%.1f}\n", j, argv[1],
-             m, iters, all[2 * j], all[2 * j + 1]);
+      printf("{\"rank\":%d,\"coll\":\"%s\",\"bytes\":%d,\"block\":%d,\"iters\":%d,\"cpu_us\":%.1f,\"wall_us\":%.1f}\n",
+             j, argv[1], m, coll >= GATHERV ? counts[j] : m, iters, all[2 * j], all[2 * j + 1]);
   free(all);
+  free(counts);
+  free(displs);
   free(s);
   free(r);
   MPI_Finalize();

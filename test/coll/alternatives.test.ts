@@ -82,7 +82,7 @@ const cases: { s: Scenario; check: (algs: Map<string, Set<number>>) => void }[] 
   },
   {
     s: {
-      name: 'Allgather(v) packed at the leaders (SITEMPI_COLL_PACKED=1), interleaved, 8 ranks, pieces',
+      name: 'Allgather(v), Gather(v), Scatter(v) packed at the leaders (SITEMPI_COLL_PACKED=1), interleaved, 8 ranks, pieces',
       np: 8,
       sites: 'A:0,2,4,6;B:1,3,5,7',
       expectSites: 2,

@@ -1,71 +1,106 @@
 // Gather(v): every other site's blocks reach the root through its leader, one message per site:
-// every byte crosses once, S-1 messages ((P - n_root_site) m for Gather, the lower bound). Two
-// ways to move them, one message structure (the cost model's):
-// - forwarded (Gather of at least kForwardMinBytes per rank): members send their blocks to their
-//   leader, which forwards each, in member order, the moment it has it (its own first), as pieces
-//   of its site's message; the root receives every block straight into its final place in the
-//   receive buffer and its own site gathers there too. Nothing is packed or unpacked where types
+// every byte crosses once, S-1 messages ((P - n_root_site) m for Gather, the lower bound). Members
+// send their blocks to their leader (those of the root's site gather at the root, straight into
+// the blocks' places in the receive buffer where its type is contiguous). Each other site's
+// blocks cross one of two ways, one message structure (the cost model's), chosen per site from
+// its block sizes, which its leader and the root both know (forwarded_site in layout.h):
+// - forwarded (blocks of at least kForwardMinBytes on average): the leader forwards each block, in
+//   member order, the moment it has it (its own first), as pieces of its site's message; the root
+//   receives every block straight into its final place. Nothing is packed or unpacked where types
 //   are contiguous, and the WAN is busy while the site's blocks still arrive at the leader;
-// - packed (small blocks, Gatherv, or SITEMPI_COLL_PACKED=1): site blocks packed at the leader (the
-//   root's site at the root), one packed message per site, the root unpacks the whole vector.
+// - packed (small blocks, or SITEMPI_COLL_PACKED=1): the leader receives its members' blocks side
+//   by side and sends them as one message, which the root unpacks.
 #include "coll/common.h"
 
 namespace sitempi::coll {
 
 namespace {
 
-int gather_forward(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, const int* rcounts,
-                   const int* displs, MPI_Datatype recvtype, int root, uint64_t m) {
+// The root: every block into its place (RootView), other sites' packed messages unpacked.
+int gather_root(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, const int* rcounts,
+                const int* displs, MPI_Datatype recvtype) {
   SiteCache& c = x.c();
   const core::Grouping& g = x.g();
-  const int me = x.me(), s = x.site(), sr = g.site[size_t(root)], n = g.count(s);
-  const int mb = int(m);
-  if (me == root) {
-    const TypeInfo rt(recvtype);
-    std::vector<uint64_t> block(static_cast<size_t>(g.P));
-    for (int j = 0; j < g.P; ++j) block[size_t(j)] = rt.bytes(rcounts[j]);
-    RootView v(recvbuf, displs, recvtype, block);
-    for (int u = 0; u < g.S; ++u)  // the other sites' blocks, in member order, from their leaders
-      if (u != sr)
-        for (int k = 0; k < g.count(u); ++k)
-          SITEMPI_RC(x.irecv(v.base + v.off[size_t(g.of(u)[k])], mb, MPI_BYTE, g.leader(u), kTagGather));
-    const bool in_place = sendbuf == MPI_IN_PLACE;
-    const int mine_end = int(v.off[size_t(me)]) + mb;
-    if (!in_place) SITEMPI_RC(pack(sendbuf, sendcount, sendtype, v.base, mine_end, int(v.off[size_t(me)]), c.priv));
-    if (n > 1) {
-      std::vector<int> counts(static_cast<size_t>(n), mb), offs(static_cast<size_t>(n));
-      for (int k = 0; k < n; ++k) offs[size_t(k)] = int(v.off[size_t(g.of(s)[k])]);
-      SITEMPI_RC(PMPI_Gatherv(MPI_IN_PLACE, 0, MPI_BYTE, v.base, counts.data(), offs.data(), MPI_BYTE,
-                              g.local_rank[size_t(root)], c.local));
+  const int me = x.me(), sr = x.site(), n = g.count(sr);
+  const TypeInfo rt(recvtype);
+  const bool in_place = sendbuf == MPI_IN_PLACE;
+  std::vector<uint64_t> block(static_cast<size_t>(g.P));
+  for (int j = 0; j < g.P; ++j) block[size_t(j)] = rt.bytes(rcounts[j]);
+  const SiteLayout lay(g, block);
+  RootView v(recvbuf, displs, recvtype, block);
+  std::vector<char> packed;  // the packed sites' messages, at their layout offsets
+  std::vector<bool> in_view(static_cast<size_t>(g.P), true);
+  for (int u = 0; u < g.S; ++u) {
+    if (u == sr || !lay.site_bytes(u)) continue;
+    if (forwarded_site(lay.site_bytes(u), g.count(u))) {
+      for (int k = 0; k < g.count(u); ++k) {  // in member order, from the leader
+        const int j = g.of(u)[k];
+        if (block[size_t(j)])
+          SITEMPI_RC(x.irecv(v.base + v.off[size_t(j)], int(block[size_t(j)]), MPI_BYTE, g.leader(u), kTagGather));
+      }
+      continue;
     }
-    SITEMPI_RC(x.waitall());
-    if (v.direct) return MPI_SUCCESS;
-    for (int j = 0; j < g.P; ++j)
-      if (j != me || !in_place)
-        SITEMPI_RC(unpack(v.base, int(v.off[size_t(j)]) + mb, int(v.off[size_t(j)]), at(recvbuf, displs[j], rt.extent),
-                          rcounts[j], recvtype, c.priv));
-    return MPI_SUCCESS;
+    if (packed.empty()) packed.resize(lay.total + 1);
+    for (int k = 0; k < g.count(u); ++k) in_view[size_t(g.of(u)[k])] = false;
+    SITEMPI_RC(
+        x.irecv(packed.data() + lay.site_off[size_t(u)], int(lay.site_bytes(u)), MPI_PACKED, g.leader(u), kTagGather));
   }
-  std::vector<char> tmp;
-  const char* mine = nullptr;
-  SITEMPI_RC(block_bytes(sendbuf, sendcount, sendtype, &tmp, &mine, c.priv));
-  if (s == sr)
-    return PMPI_Gatherv(mine, mb, MPI_BYTE, nullptr, nullptr, nullptr, MPI_BYTE, g.local_rank[size_t(root)], c.local);
-  if (!c.leader()) {
-    SITEMPI_RC(x.isend(mine, mb, MPI_BYTE, g.leader(s), kTagGather));
-    return x.waitall();
+  const int mine_end = int(v.off[size_t(me)] + block[size_t(me)]);
+  if (!in_place) SITEMPI_RC(pack(sendbuf, sendcount, sendtype, v.base, mine_end, int(v.off[size_t(me)]), c.priv));
+  if (n > 1) {
+    std::vector<int> counts(static_cast<size_t>(n)), offs(static_cast<size_t>(n));
+    for (int k = 0; k < n; ++k) {
+      counts[size_t(k)] = int(block[size_t(g.of(sr)[k])]);
+      offs[size_t(k)] = int(v.off[size_t(g.of(sr)[k])]);
+    }
+    SITEMPI_RC(PMPI_Gatherv(MPI_IN_PLACE, 0, MPI_BYTE, v.base, counts.data(), offs.data(), MPI_BYTE,
+                            g.local_rank[size_t(me)], c.local));
   }
-  // A leader of another site: its own block leaves at once, each member's as soon as it is here.
-  std::vector<char> held(size_t(n - 1) * size_t(m) + 1);
-  std::vector<size_t> mark(static_cast<size_t>(n));
+  SITEMPI_RC(x.waitall());
+  for (int j = 0; j < g.P; ++j) {
+    if (j == me && in_place) continue;
+    void* dst = at(recvbuf, displs[j], rt.extent);
+    if (!in_view[size_t(j)])
+      SITEMPI_RC(unpack(packed.data(), int(lay.total), int(lay.pos[size_t(j)]), dst, rcounts[j], recvtype, c.priv));
+    else if (!v.direct)
+      SITEMPI_RC(unpack(v.base, int(v.off[size_t(j)] + block[size_t(j)]), int(v.off[size_t(j)]), dst, rcounts[j],
+                        recvtype, c.priv));
+  }
+  return MPI_SUCCESS;
+}
+
+// A leader of another site: its members' blocks (sizes from site_blocks), forwarded or packed.
+int gather_leader(Ctx& x, const char* mine, int mb, int root, uint64_t uniform_bytes) {
+  SiteCache& c = x.c();
+  const int n = x.g().count(x.site());
+  SiteBlocks site;
+  SITEMPI_RC(site_blocks(c, mb, uniform_bytes, &site));
+  std::vector<char> held(static_cast<size_t>(site.total) + 1);  // block k at site.offs[k]
+  std::vector<size_t> mark(static_cast<size_t>(n) + 1);
   for (int k = 1; k < n; ++k) {
     mark[size_t(k)] = x.posted();
-    SITEMPI_RC(x.irecv(held.data() + size_t(k - 1) * m, mb, MPI_BYTE, g.of(s)[k], kTagGather));
+    if (site.counts[size_t(k)])
+      SITEMPI_RC(x.irecv(held.data() + site.offs[size_t(k)], site.counts[size_t(k)], MPI_BYTE, x.g().of(x.site())[k],
+                         kTagGather));
   }
-  SITEMPI_RC(x.isend(mine, mb, MPI_BYTE, root, kTagGather));
+  mark[size_t(n)] = x.posted();
+  if (!forwarded_site(uint64_t(site.total), n)) {
+    std::copy_n(mine, size_t(mb), held.data());
+    SITEMPI_RC(x.waitall());
+    if (site.total) SITEMPI_RC(x.isend(held.data(), site.total, MPI_PACKED, root, kTagGather));
+    return x.waitall();
+  }
+  // Its own block leaves at once, each member's as soon as it is here: one message in pieces.
+  bool first = true;
+  if (mb) {
+    SITEMPI_RC(x.isend(mine, mb, MPI_BYTE, root, kTagGather));
+    first = false;
+  }
   for (int k = 1; k < n; ++k) {
-    SITEMPI_RC(x.wait(mark[size_t(k)], mark[size_t(k)] + 1));
-    SITEMPI_RC(x.isend(held.data() + size_t(k - 1) * m, mb, MPI_BYTE, root, kTagGather, true));
+    if (!site.counts[size_t(k)]) continue;
+    SITEMPI_RC(x.wait(mark[size_t(k)], mark[size_t(k) + 1]));
+    SITEMPI_RC(x.isend(held.data() + site.offs[size_t(k)], site.counts[size_t(k)], MPI_BYTE, root, kTagGather, !first));
+    first = false;
   }
   return x.waitall();
 }
@@ -77,55 +112,17 @@ int gather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtyp
   SiteCache& c = x.c();
   const core::Grouping& g = x.g();
   const int me = x.me(), s = x.site(), sr = g.site[size_t(root)];
-  const bool alone = g.count(s) == 1;
-  // The same on every rank: the block size (Gather: equal everywhere) and the job's settings.
-  if (uniform_bytes >= kForwardMinBytes && !g_coll_packed)
-    return gather_forward(x, sendbuf, sendcount, sendtype, recvbuf, rcounts, displs, recvtype, root, uniform_bytes);
-  if (me == root) {
-    const TypeInfo rt(recvtype);
-    const bool in_place = sendbuf == MPI_IN_PLACE;
-    std::vector<uint64_t> block(static_cast<size_t>(g.P));
-    for (int j = 0; j < g.P; ++j) block[size_t(j)] = rt.bytes(rcounts[j]);
-    const SiteLayout lay(g, block);
-    const int total = int(lay.total);
-    std::vector<char> buf(lay.total + 1);
-    for (int u = 0; u < g.S; ++u)
-      if (u != sr && lay.site_bytes(u))
-        SITEMPI_RC(
-            x.irecv(buf.data() + lay.site_off[size_t(u)], int(lay.site_bytes(u)), MPI_PACKED, g.leader(u), kTagGather));
-    if (!in_place) SITEMPI_RC(pack(sendbuf, sendcount, sendtype, buf.data(), total, int(lay.pos[size_t(me)]), c.priv));
-    if (!alone) {
-      const SiteBlocks own = root_site_blocks(g, lay, sr);
-      SITEMPI_RC(PMPI_Gatherv(MPI_IN_PLACE, 0, MPI_PACKED, buf.data() + lay.site_off[size_t(sr)], own.counts.data(),
-                              own.offs.data(), MPI_PACKED, g.local_rank[size_t(root)], c.local));
-    }
-    SITEMPI_RC(x.waitall());
-    return unpack_blocks(buf.data(), total, lay, recvbuf, rcounts, displs, recvtype, in_place ? me : -1, c.priv);
-  }
-  // Everyone else: pack the own block.
-  const TypeInfo st(sendtype);
-  const int mine = int(st.bytes(sendcount));
-  if (s == sr) {
-    std::vector<char> tmp(static_cast<size_t>(mine) + 1);
-    SITEMPI_RC(pack(sendbuf, sendcount, sendtype, tmp.data(), mine, 0, c.priv));
-    return PMPI_Gatherv(tmp.data(), mine, MPI_PACKED, nullptr, nullptr, nullptr, MPI_PACKED, g.local_rank[size_t(root)],
-                        c.local);
-  }
-  if (!c.leader()) {
-    SITEMPI_RC(site_blocks(c, mine, uniform_bytes, nullptr));
-    std::vector<char> tmp(static_cast<size_t>(mine) + 1);
-    SITEMPI_RC(pack(sendbuf, sendcount, sendtype, tmp.data(), mine, 0, c.priv));
-    return PMPI_Gatherv(tmp.data(), mine, MPI_PACKED, nullptr, nullptr, nullptr, MPI_PACKED, 0, c.local);
-  }
-  // A leader of another site: the sizes of its members' blocks, their blocks, one message to root.
-  SiteBlocks site;
-  SITEMPI_RC(site_blocks(c, mine, uniform_bytes, &site));
-  std::vector<char> buf(static_cast<size_t>(site.total) + 1);
-  SITEMPI_RC(pack(sendbuf, sendcount, sendtype, buf.data(), site.total, 0, c.priv));
-  if (!alone)
-    SITEMPI_RC(PMPI_Gatherv(MPI_IN_PLACE, 0, MPI_PACKED, buf.data(), site.counts.data(), site.offs.data(), MPI_PACKED,
-                            0, c.local));
-  if (site.total) SITEMPI_RC(x.isend(buf.data(), site.total, MPI_PACKED, root, kTagGather));
+  if (me == root) return gather_root(x, sendbuf, sendcount, sendtype, recvbuf, rcounts, displs, recvtype);
+  // Everyone else: the own block as bytes (the buffer itself for a contiguous type).
+  std::vector<char> tmp;
+  const char* mine = nullptr;
+  SITEMPI_RC(block_bytes(sendbuf, sendcount, sendtype, &tmp, &mine, c.priv));
+  const int mb = int(TypeInfo(sendtype).bytes(sendcount));
+  if (s == sr)
+    return PMPI_Gatherv(mine, mb, MPI_BYTE, nullptr, nullptr, nullptr, MPI_BYTE, g.local_rank[size_t(root)], c.local);
+  if (c.leader()) return gather_leader(x, mine, mb, root, uniform_bytes);
+  SITEMPI_RC(site_blocks(c, mb, uniform_bytes, nullptr));
+  if (mb) SITEMPI_RC(x.isend(mine, mb, MPI_BYTE, g.leader(s), kTagGather));
   return x.waitall();
 }
 

@@ -24,22 +24,6 @@ SiteLayout::SiteLayout(const core::Grouping& g, const std::vector<uint64_t>& blo
   total = off;
 }
 
-SiteBlocks root_site_blocks(const core::Grouping& g, const SiteLayout& lay, int site) {
-  const int n = g.count(site);
-  SiteBlocks b;
-  b.counts.resize(size_t(n));
-  b.offs.resize(size_t(n));
-  for (int k = 0; k < n; ++k) {
-    // Members are laid out in order: a block ends where the next one (or the site) begins.
-    const uint64_t start = lay.pos[size_t(g.of(site)[k])];
-    const uint64_t end = k + 1 < n ? lay.pos[size_t(g.of(site)[k + 1])] : lay.site_off[size_t(site) + 1];
-    b.counts[size_t(k)] = int(end - start);
-    b.offs[size_t(k)] = int(start - lay.site_off[size_t(site)]);
-  }
-  b.total = int(lay.site_bytes(site));
-  return b;
-}
-
 int site_blocks(SiteCache& c, int mine, uint64_t uniform_bytes, SiteBlocks* at_leader) {
   if (!at_leader) return uniform_bytes ? MPI_SUCCESS : PMPI_Gather(&mine, 1, MPI_INT, nullptr, 1, MPI_INT, 0, c.local);
   const int n = c.g.count(c.site());

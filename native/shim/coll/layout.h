@@ -26,17 +26,21 @@ struct SiteBlocks {
   int total = 0;
 };
 
-// The root's own site, from the root's layout.
-SiteBlocks root_site_blocks(const core::Grouping& g, const SiteLayout& lay, int site);
-
 // A site other than the root's: its leader learns the members' packed sizes (an MPI_INT Gather
 // over the site, skipped when every block has uniform_bytes > 0) and returns their blocks in *at_leader;
 // the other members take part with at_leader == nullptr. `mine`: this rank's packed size.
 int site_blocks(SiteCache& c, int mine, uint64_t uniform_bytes, SiteBlocks* at_leader);
 
-// Gather and Scatter forward blocks of at least this many bytes one by one, in place (below, a
-// header per block would add more than ~2% to the bytes crossing, and they travel packed).
+// Gather(v) and Scatter(v) forward blocks of at least this many bytes one by one, in place
+// (below, a header per block would add more than ~2% to the bytes crossing, and they travel packed).
 constexpr uint64_t kForwardMinBytes = 4096;
+
+// Whether a site's blocks (`members` of them, `bytes` in all) cross one by one: the same answer
+// at the root (from its counts) and at the site's leader (from site_blocks), so also for the v-
+// variants, whose other ranks do not know the sizes. SITEMPI_COLL_PACKED=1 packs every site.
+inline bool forwarded_site(uint64_t bytes, int members) {
+  return !g_coll_packed && bytes >= uint64_t(members) * kForwardMinBytes;
+}
 
 // A root's blocks as bytes: block j at base + off[j]. `direct`: base is the application's buffer
 // itself (a contiguous type, every offset within an int), so blocks land in or leave from their

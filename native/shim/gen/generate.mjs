@@ -191,6 +191,48 @@ function cWrapper(fn) {
 `;
 }
 
+// While site-aware non-blocking collectives are pending, a blocking point-to-point call from
+// Fortran runs as the C entry point's progressed form (coll/blocking.h), its arguments converted
+// as Open MPI's binding does (the status and message handle back into their Fortran forms); with
+// none pending, the library's Fortran binding as before (one relaxed load added).
+function fortranProgressed(fn, args) {
+  if (!PROGRESSED.has(fn.name)) return '';
+  const decls = [];
+  const after = [];
+  const cargs = fn.params.map((p) => {
+    if (isStatus(p)) {
+      decls.push('MPI_Status fst_;');
+      after.push(`if (crc_ == MPI_SUCCESS) sitempi::shim::f_status_out(${args[p.name] || p.name}, fst_);`);
+      return '&fst_';
+    }
+    if (p.base === 'MPI_Message') {
+      // Mprobe's is output only; Mrecv's is the probed message, reset to MPI_MESSAGE_NULL.
+      decls.push(`MPI_Message fmsg_ = ${fn.name === 'Mprobe' ? 'MPI_MESSAGE_NULL' : `PMPI_Message_f2c(*${p.name})`};`);
+      after.push(`*${p.name} = PMPI_Message_c2f(fmsg_);`);
+      return '&fmsg_';
+    }
+    return fortranToC(p);
+  });
+  return `if (sitempi::coll::nb_blocked()) {
+    ${decls.join('\n    ')}
+    const int crc_ = sitempi::coll::progressed::${fn.name}(${cargs.join(', ')});
+    ${after.join('\n    ')}
+    if (ierr) *ierr = crc_;
+  } else
+    `;
+}
+
+// A blocking collective from Fortran passes the same gate as from C (coll/blocking.h); the
+// handle is converted only when some communicator is gated.
+function fortranGate(fn) {
+  const comm = gateComm(fn);
+  return comm
+    ? `if (__builtin_expect(sitempi::coll::g_nb_gates.load(std::memory_order_relaxed) != 0, 0))
+    sitempi::coll::nb_gate_slow(PMPI_Comm_f2c(*${comm}));
+  `
+    : '';
+}
+
 function fortranWrapper(fn) {
   const { pre, args, post } = expand(fn, fFlavor);
   const lower = fn.name.toLowerCase();
@@ -225,7 +267,7 @@ void F_${fn.name}(${fparams}) {
   if (!sitempi::shim::enter()) { real_(${plain}); return; }
   sitempi::shim::Call call_(sitempi::shim::FN_${fn.name});
   ${pre}
-  ${siteAware}${isColl(fn) ? `${LIBRARY_OUTCOME}\n  ` : ''}real_(${callArgs});
+  ${fortranGate(fn)}${siteAware}${isColl(fn) ? `${LIBRARY_OUTCOME}\n  ` : ''}${fortranProgressed(fn, args)}real_(${callArgs});
   call_.stop();
   [[maybe_unused]] const int rc_ = ierr ? *ierr : MPI_SUCCESS;
   ${post}

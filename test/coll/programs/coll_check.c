@@ -191,7 +191,9 @@ static void setup_recv(uint32_t seed) {
 static uint32_t seed_of(const Comm *c, int call) { return (uint32_t)(c->rank * 7919 + call * 104729 + 17); }
 
 /* v-counts known to every rank */
-static int vcount(int count, int j) { return (count + 2 * j) % (count + 3); }
+/* v_empty: every third rank's block (from rank 1) is empty, the others uneven. */
+static int v_empty = 0;
+static int vcount(int count, int j) { return v_empty && j % 3 == 1 ? 0 : (count + 2 * j) % (count + 3); }
 static int a2av(int count, int i, int j) { return (count + i + 2 * j) % (count + 3); }
 
 static void desc(char *out, size_t n, const char *coll, const TypeCase *t, const char *op, int count, int root,
@@ -678,6 +680,20 @@ static void run_comm(const Comm *c) {
         t_scatter(c, &kTypes[ti], 0, 1100, roots[r], ip, ++call);
       }
     }
+  /* Gatherv and Scatterv, uneven with empty blocks: each site forwarded or packed by its own
+   * blocks' average (coll/layout.h: forwarded_site), both in one call where a site holds one of
+   * the large blocks and another does not; displacements with gaps. */
+  v_empty = 1;
+  for (int ti = 0; ti < NTYPES; ti += 2)
+    for (int ip = 0; ip < 2; ++ip) {
+      const int roots[2] = {0, P - 1};
+      for (int r = 0; r < 2; ++r)
+        for (int k = 0; k < 2; ++k) {
+          t_gather(c, &kTypes[ti], 1, k ? 5000 : 1100, roots[r], ip, ++call);
+          t_scatter(c, &kTypes[ti], 1, k ? 5000 : 1100, roots[r], ip, ++call);
+        }
+    }
+  v_empty = 0;
   t_barrier(c);
 }
 
