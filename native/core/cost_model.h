@@ -47,7 +47,7 @@ struct CollRecord {
   uint64_t elems = 0;                    // reductions: element count (0: unknown, taken as bytes)
   const uint64_t* peer_bytes = nullptr;  // alltoallv: bytes this rank sends to each rank (size)
   // alg 0: the blocking call, which Open MPI runs with coll/tuned's algorithms (tuned.h); false: a
-  // non-blocking one (libnbc's own schedules), modelled flat.
+  // non-blocking one, which it runs with coll/libnbc's schedules (nbc.h).
   bool blocking = true;
 };
 
