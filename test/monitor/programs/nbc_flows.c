@@ -99,22 +99,26 @@ static void vectors(const char* what, int n, int root) {
   int *rc = alloc(sizeof(int) * (size_t)size), *rd = alloc(sizeof(int) * (size_t)size);
   const int step = !strcmp(what, "iagv") ? 100 : 1;
   const int total = layout(counts, displs, n, step);
-  unsigned char *mine = alloc((size_t)counts[rank] + (size_t)size), *all = alloc((size_t)total + (size_t)size * (size_t)size);
+  unsigned char *mine = alloc((size_t)counts[rank] + (size_t)size),
+                *all = alloc((size_t)total + (size_t)size * (size_t)size);
   MPI_Request req;
   memset(mine, rank + 1, (size_t)counts[rank]);
   if (!strcmp(what, "iagv")) {
-    MPI_Iallgatherv(mine, counts[rank], MPI_UNSIGNED_CHAR, all, counts, displs, MPI_UNSIGNED_CHAR, MPI_COMM_WORLD, &req);
+    MPI_Iallgatherv(mine, counts[rank], MPI_UNSIGNED_CHAR, all, counts, displs, MPI_UNSIGNED_CHAR, MPI_COMM_WORLD,
+                    &req);
     wait_for(&req);
     for (int r = 0; r < size; r++)
       if (counts[r] && (all[displs[r]] != r + 1 || all[displs[r] + counts[r] - 1] != r + 1)) fail(what);
   } else if (!strcmp(what, "igv")) {
-    MPI_Igatherv(mine, counts[rank], MPI_UNSIGNED_CHAR, all, counts, displs, MPI_UNSIGNED_CHAR, root, MPI_COMM_WORLD, &req);
+    MPI_Igatherv(mine, counts[rank], MPI_UNSIGNED_CHAR, all, counts, displs, MPI_UNSIGNED_CHAR, root, MPI_COMM_WORLD,
+                 &req);
     wait_for(&req);
     for (int r = 0; r < size && rank == root; r++)
       if (counts[r] && (all[displs[r]] != r + 1 || all[displs[r] + counts[r] - 1] != r + 1)) fail(what);
   } else if (!strcmp(what, "isv")) {
     for (int r = 0; r < size; r++) memset(all + displs[r], r + 1, (size_t)counts[r]);
-    MPI_Iscatterv(all, counts, displs, MPI_UNSIGNED_CHAR, mine, counts[rank], MPI_UNSIGNED_CHAR, root, MPI_COMM_WORLD, &req);
+    MPI_Iscatterv(all, counts, displs, MPI_UNSIGNED_CHAR, mine, counts[rank], MPI_UNSIGNED_CHAR, root, MPI_COMM_WORLD,
+                  &req);
     wait_for(&req);
     if (counts[rank] && (mine[0] != rank + 1 || mine[counts[rank] - 1] != rank + 1)) fail(what);
   } else {  // ia2av: n + rank + peer bytes from rank to peer
