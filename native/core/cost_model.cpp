@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "nbc.h"
 #include "sites.h"
 #include "tuned.h"
 
@@ -397,7 +398,7 @@ void expand(const CollRecord& r, std::vector<Flow>& out) {
                       r.coll == Coll::Gatherv || r.coll == Coll::Scatter || r.coll == Coll::Scatterv)))
     return;
   if (r.alg == kAlgLibrary) {
-    if (!r.blocking || !expand_tuned(r, out)) expand_linear(r, out);
+    if (!(r.blocking ? expand_tuned(r, out) : expand_nbc(r, out))) expand_linear(r, out);
     return;
   }
   if (!r.site_of) return;

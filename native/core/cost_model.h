@@ -15,7 +15,8 @@ namespace sitempi::core {
 
 // Algorithm ids carried in Record.alg. 0 is whatever the MPI library ran; the monitor models it
 // with the algorithm Open MPI's coll/tuned picks for that size and communicator size where
-// tuned.h covers the family (Allreduce), else with the flat algorithms of coll/basic. The others are the shim's
+// tuned.h covers the family (Allreduce), else with the flat algorithms of coll/basic; a non-blocking
+// call with coll/libnbc's schedules (nbc.h). The others are the shim's
 // site-aware algorithms (native/shim/coll/, docs/sites.md), whose flows `schedule` below describes exactly.
 enum Alg : uint32_t {
   kAlgLibrary = 0,
@@ -47,7 +48,7 @@ struct CollRecord {
   uint64_t elems = 0;                    // reductions: element count (0: unknown, taken as bytes)
   const uint64_t* peer_bytes = nullptr;  // alltoallv: bytes this rank sends to each rank (size)
   // alg 0: the blocking call, which Open MPI runs with coll/tuned's algorithms (tuned.h); false: a
-  // non-blocking one (libnbc's own schedules), modelled flat.
+  // non-blocking one, which it runs with coll/libnbc's schedules (nbc.h).
   bool blocking = true;
 };
 

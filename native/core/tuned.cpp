@@ -43,6 +43,8 @@ void allreduce_ring(int me, int P, uint64_t elems, uint64_t esize, std::vector<F
   add(out, me, (me + 1) % P, bytes, uint32_t(2 * (P - 1)));
 }
 
+}  // namespace
+
 // ompi_coll_base_allreduce_intra_redscat_allgather (Rabenseifner): ranks beyond the largest power
 // of two fold in pairwise (halves exchanged, the odd rank's half sent back to the even one), then
 // recursive halving and recursive doubling among the power of two, and the result to the odd
@@ -85,8 +87,6 @@ void allreduce_rabenseifner(int me, int P, uint64_t elems, uint64_t esize, std::
     add(out, me, rank_of(vrank ^ mask), scount[std::size_t(step)] * esize, 1);
   if (me < 2 * rem) add(out, me, me + 1, elems * esize, 1);
 }
-
-}  // namespace
 
 int tuned_allreduce_rule(int P, uint64_t b) { return tuned_table::allreduce::rule(P, b); }
 

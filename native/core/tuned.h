@@ -38,6 +38,10 @@ int tuned_allreduce_alg(int size, uint64_t bytes, uint64_t elems);
 // so it is taken as 8 bytes (double, int64) when `bytes` is a multiple of 8, else 4, else 1.
 uint64_t guess_elems(uint64_t bytes);
 
+// Rabenseifner's allreduce of `elems` elements of `esize` bytes: the flows rank `me` of P sends
+// (coll/base's, and libnbc's Iallreduce, which sends the same).
+void allreduce_rabenseifner(int me, int P, uint64_t elems, uint64_t esize, std::vector<Flow>& out);
+
 // Appends the flows rank r.me sends in the call as coll/tuned runs it; false when the family is
 // not covered (the caller models it otherwise).
 bool expand_tuned(const CollRecord& r, std::vector<Flow>& out);

@@ -66,7 +66,7 @@ export interface NativeAddon {
     size: number,
     bytes: number,
     siteOf?: number[],
-    /** nonBlocking: a non-blocking call (libnbc's algorithms, modelled flat), not coll/tuned's */
+    /** nonBlocking: a non-blocking call (coll/libnbc's schedules, native/core/nbc.h), not coll/tuned's */
     extra?: { elems?: number; peerBytes?: number[]; nonBlocking?: boolean },
   ): Flows;
   /** Messages and bytes each rank sends across sites in one call, as the shim counts them. */

@@ -24,10 +24,9 @@ import fs from 'node:fs/promises';
 import { RecvMark } from '../generated/facts.js';
 import { FUNCTIONS, Role, ROLE_SHIFT } from '../generated/functions.js';
 import { expandRankFilePaths } from '../monitor/files.js';
-import { expandCollective } from '../native/addon.js';
 import { FrameDecoder } from '../wire/frames.js';
 import { decodeEnvelope, type Batch, type CommDef, type Hello } from '../wire/messages.js';
-import { Coll, emitSteps, tunedSteps } from './schedules.js';
+import { type CollCall, emitColl } from './coll-emit.js';
 import { TraceBuilder, type Trace } from './trace.js';
 
 /** Records of one rank, in start order (times: ns since the rank's Hello.startNs). */
@@ -177,7 +176,7 @@ interface Pending {
   target?: Pending;
   /** a posted request: its index among the rank's operations once emitted */
   op?: number;
-  coll?: { kind: number; members: number[]; me: number; root: number; alg: number; parts: Map<number, number> };
+  coll?: CollCall;
 }
 
 const TEST_CALLS = new Set(['MPI_Test', 'MPI_Testall', 'MPI_Testany', 'MPI_Testsome']);
@@ -289,7 +288,8 @@ export function buildTrace(ranks: RankRecords[], opts: BuildOptions = {}): Trace
         const me = c.members.indexOf(w);
         if (me >= 0) {
           const root = peer >= 0 ? c.members.indexOf(peer) : -1;
-          const coll = { kind: f.coll, members: c.members, me, root, alg: rr.alg[i], parts };
+          const nb = f.name.startsWith('MPI_I');
+          const coll = { kind: f.coll, nb, members: c.members, me, root, alg: rr.alg[i], parts };
           push({ k: K.Coll, peer: -1, bytes: rr.bytes[i], chan: ch + 1, at: s, coll }, s, d);
         }
         parts = new Map();
@@ -392,56 +392,10 @@ function emit(b: TraceBuilder, w: number, p: Pending, opts: BuildOptions): void 
       if (!p.target) b.wait(w, p.peer === -2 ? -2 : p.peer);
       else if (p.target.op !== undefined) b.waitFor(w, p.target.op);
       return;
-    case K.Coll: {
-      const c = p.coll!;
-      const P = c.members.length;
-      if (c.alg && opts.siteOf) emitSiteAware(b, w, p, opts.siteOf);
-      else {
-        const perPeer = c.kind === Coll.Alltoallv || c.kind === Coll.Alltoallw ? toPerPeer(c) : undefined;
-        emitSteps(b, w, c.members, tunedSteps(c.kind, P, c.me, c.root, p.bytes, perPeer), p.chan);
-      }
+    case K.Coll:
+      emitColl(b, w, p.coll!, p.bytes, p.chan, opts.siteOf);
       return;
-    }
   }
-}
-
-function toPerPeer(c: NonNullable<Pending['coll']>): number[] {
-  return c.members.map((m) => c.parts.get(m) ?? 0);
-}
-
-/**
- * A site-aware collective (sitempi's own schedule): the flows the native cost model says each
- * member sends, ordered in three phases: local contributions in, the WAN exchange, local results out.
- */
-function emitSiteAware(b: TraceBuilder, w: number, p: Pending, siteOf: ArrayLike<number>): void {
-  const c = p.coll!;
-  const P = c.members.length;
-  const sites = c.members.map((m) => siteOf[m] ?? 0);
-  const mine = siteOf[w] ?? 0;
-  const inLocal: number[] = [],
-    inWan: number[] = [],
-    outLocal: [number, number][] = [],
-    outWan: [number, number][] = [];
-  for (let k = 0; k < P; k++) {
-    const f = expandCollective(c.kind, c.alg, k, c.root, P, p.bytes, sites);
-    for (let j = 0; j < f.src.length; j++) {
-      const s = f.src[j],
-        d = f.dst[j];
-      if (s < 0 || d < 0 || s >= P || d >= P || s === d) continue;
-      if (s === c.me) (sites[d] === mine ? outLocal : outWan).push([c.members[d], f.bytes[j]]);
-      else if (d === c.me && s === k) (sites[s] === mine ? inLocal : inWan).push(c.members[s]);
-    }
-  }
-  const phase = (from: number[], to: [number, number][]): void => {
-    for (const f of from) b.irecv(w, f, 0, p.chan);
-    for (const [d, by] of to) b.isend(w, d, by, p.chan);
-    if (from.length + to.length) b.wait(w, -(from.length + to.length));
-  };
-  if (inWan.length || outWan.length) {
-    phase(inLocal, []);
-    phase(inWan, outWan);
-    phase([], outLocal);
-  } else phase(inLocal, outLocal);
 }
 
 /**

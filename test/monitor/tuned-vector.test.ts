@@ -4,17 +4,16 @@
 // program under mpirun and the shim, at sizes on both sides of the rules' switches, against the
 // traffic derived here from the algorithms of ompi/mca/coll/base (rank by rank, as Open MPI's loops
 // send) and against what Open MPI's pml monitoring component counted in a run without the shim.
-import fs from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TUNED_RULES } from '../../native/shim/gen/tuned_rules.mjs';
-import { packageRoot } from '../../src/native/paths.js';
 import { tunedRule, type TunedFamily } from '../../src/generated/tuned-table.js';
-import { baseMpirunArgs, compileMpi, mpirun, run, tempDir } from '../helpers/mpi.js';
+import { compileMpi } from '../helpers/mpi.js';
 import { Expected } from '../shim/expect.js';
+import { observed as observedJob, openMpiCounts as counted } from './pml-counts.js';
 
-const cli = path.join(packageRoot, 'bin', 'sitempi.js');
 const program = compileMpi('test/monitor/programs/tuned_vector.c');
+const observed = (np: number, calls: string[]) => observedJob(program, np, calls, 'tuned_vector ok');
+const openMpiCounts = (np: number, calls: string[]) => counted(program, np, calls);
 
 const alg = (family: TunedFamily, P: number, bytes: number): string =>
   TUNED_RULES[family].algs[tunedRule(family, P, bytes) - 1];
@@ -148,57 +147,6 @@ function reduceScatterBlock(e: Expected, P: number, m: number, family: TunedFami
     if (name === 'butterfly' && (rem || family === 'reduceScatter'))
       for (const owner of lo < rem ? [2 * lo, 2 * lo + 1] : [lo + rem]) e.add(real(v), owner, m);
   }
-}
-
-interface JsonReport {
-  jobs: { matrix: { bytes: number[][]; messages: number[][] }; unexpandedCollectives: number }[];
-}
-
-/**
- * What Open MPI itself sent: the same program without the shim, under Open MPI's pml monitoring
- * component (`pml_monitoring_enable 2`), whose per-rank files count every message the ranks sent
- * to each peer, collectives' internal ones included ("I" lines; "E" the others).
- */
-async function openMpiCounts(np: number, calls: string[]): Promise<Expected> {
-  const dir = tempDir('pmlmon');
-  const mca = (k: string, v: string) => ['--mca', k, v];
-  const r = await mpirun({
-    np,
-    program,
-    args: calls,
-    shim: false,
-    mpirunArgs: [
-      ...mca('pml_monitoring_enable', '2'),
-      ...mca('pml_monitoring_enable_output', '3'),
-      ...mca('pml_monitoring_filename', path.join(dir, 'prof')),
-    ],
-  });
-  expect(r.code, r.stderr).toBe(0);
-  const e = new Expected(np);
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.prof'));
-  expect(files).toHaveLength(np);
-  for (const f of files)
-    for (const line of fs.readFileSync(path.join(dir, f), 'utf8').split('\n')) {
-      const m = /^[IE]\t(\d+)\t(\d+)\t(\d+) bytes\t(\d+) msgs sent/.exec(line);
-      if (m) e.add(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]));
-    }
-  return e;
-}
-
-async function observed(np: number, calls: string[]): Promise<JsonReport['jobs'][0]> {
-  const r = await run(
-    'node',
-    [cli, 'run', '--json', '-np', String(np), ...baseMpirunArgs, '--', program, ...calls],
-    120_000,
-  );
-  const lines = r.stdout.trimEnd().split('\n');
-  const last = lines.pop() ?? '';
-  if (r.code !== 0 || !last.startsWith('{'))
-    throw new Error(`sitempi run failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-  expect(lines.join('\n')).toContain('tuned_vector ok');
-  const report = JSON.parse(last) as JsonReport;
-  expect(report.jobs).toHaveLength(1);
-  return report.jobs[0];
 }
 
 function expected(P: number, calls: string[]): Expected {

@@ -120,9 +120,8 @@ export function patterns(mode: string, P: number): Expected {
         if (r + 1 < P) e.add(r, r + 1, 10 * INT).add(r, r + 1, 10 * INT);
       }); // Scan, Exscan
       e.each((r) => {
-        e.add(r, 0, 32 * INT);
-        e.add(0, r, 32 * INT);
-      }); // Iallreduce: libnbc's schedule, modelled flat (reduce to 0, broadcast)
+        if (r) e.add(r, r & (r - 1), 32 * INT).add(r - 2 ** Math.floor(Math.log2(r)), r, 32 * INT);
+      }); // Iallreduce of 128 B: libnbc's binomial trees, to 0 (in-order) and back (native/core/nbc.cpp)
       return e;
     }
     default:

@@ -116,18 +116,6 @@ TEST(tuned_allreduce_rabenseifner) {
   CHECK_EQ(s.at(5).bytes, 3 * e / 2 * 8);
 }
 
-// Non-blocking calls run libnbc's schedules, not coll/tuned's: the flat model (reduce to 0, bcast).
-TEST(tuned_not_for_non_blocking) {
-  std::vector<Flow> out;
-  for (int me = 0; me < 4; ++me) {
-    CollRecord r{Coll::Allreduce, kAlgLibrary, me, -1, 4, 8};
-    r.blocking = false;
-    expand(r, out);
-  }
-  CHECK_EQ(total(out).msgs, 6u);
-  for (const Flow& f : out) CHECK(f.src == 0 || f.dst == 0);
-}
-
 namespace {
 
 // Every rank's record of a library-run collective `c` of m bytes (the rank's block) on P ranks.
