@@ -14,8 +14,8 @@ namespace {
 using tuned_flows::add;
 using tuned_flows::pof2_floor;
 
-constexpr uint64_t kLargeBytes = 65536;          // the rules' switch (size * count < 65536)
-constexpr uint64_t kReduceFragmentBytes = 8192;  // ireduce's chain: segsize 16384 / 2
+constexpr uint64_t kLargeBytes = kNbcLargeBytes;                    // the rules' switch (facts.mjs)
+constexpr uint64_t kReduceFragmentBytes = kNbcReduceFragmentBytes;  // ireduce's chain fragment
 
 // libnbc's trees exchange the root and rank 0 (RANK2VRANK), they do not rotate the ranks.
 int swap_root(int x, int root) { return x == 0 ? root : x == root ? 0 : x; }

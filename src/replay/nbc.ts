@@ -3,15 +3,16 @@
 // as the monitor's matrices count (native/core/nbc.cpp; test/replay/nbc-schedules.test.ts holds
 // the two to each other). A non-blocking collective is replayed whole at its initiating call:
 // libnbc's progress (its rounds advance only inside MPI calls) is not modelled.
+import { NBC_LARGE_BYTES, NBC_REDUCE_FRAGMENT_BYTES } from '../generated/facts.js';
 import { Coll } from './schedules.js';
 import { binomialTree, pow2Below, type Step, Steps, type Tree, treeOf } from './steps.js';
 
 /** libnbc's algorithms (native/core/nbc.h, NbcAlg). */
 export const NbcAlg = { Linear: 1, Binomial: 2, Chain: 3, Rabenseifner: 4, Ring: 5 } as const;
 
-/** Where the rules switch (size * count < 65536), and Ireduce's chain fragment (segsize 16384 / 2). */
-const LARGE_BYTES = 65536;
-const REDUCE_FRAGMENT_BYTES = 8192;
+/** Where the rules switch, and Ireduce's chain fragment (native/shim/gen/facts.mjs). */
+const LARGE_BYTES = NBC_LARGE_BYTES;
+const REDUCE_FRAGMENT_BYTES = NBC_REDUCE_FRAGMENT_BYTES;
 
 /** Elements of a reduction record, which has bytes only: 8-byte elements if they divide it, else 4, else 1 (tuned.h, guess_elems). */
 export const guessElems = (bytes: number): number =>

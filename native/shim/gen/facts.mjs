@@ -84,6 +84,11 @@ export const PROTOCOL_VERSION = 1;
 /** Largest frame body accepted or produced (the monitor rejects larger frames). */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
+/** Open MPI 4.1's coll/libnbc: where its rules switch (size * count < 65536), and Ireduce's chain
+ * fragment (its segsize 16384 / 2): native/core/nbc.cpp and src/replay/nbc.ts. */
+export const NBC_LARGE_BYTES = 65536;
+export const NBC_REDUCE_FRAGMENT_BYTES = 8192;
+
 function check() {
   const distinct = (what, list) => {
     const names = new Set(list.map((x) => x.name));
@@ -166,6 +171,14 @@ constexpr uint32_t kProtocolVersion = ${PROTOCOL_VERSION};
 constexpr uint32_t kMaxFrameBytes = ${MAX_FRAME_BYTES}u;  // the monitor rejects larger frames
 
 }  // namespace sitempi::wire
+
+namespace sitempi::core {
+
+// Open MPI 4.1's coll/libnbc: where its rules switch (size * count < 65536), Ireduce's chain fragment.
+constexpr uint64_t kNbcLargeBytes = ${NBC_LARGE_BYTES};
+constexpr uint64_t kNbcReduceFragmentBytes = ${NBC_REDUCE_FRAGMENT_BYTES};
+
+}  // namespace sitempi::core
 `;
 }
 
@@ -196,5 +209,9 @@ export const RecvMark = ${obj(RECV_MARKS)} as const;
 export const PROTOCOL_VERSION = ${PROTOCOL_VERSION};
 /** Largest frame body accepted or produced (the shim's kMaxFrameBytes, the addon's maxFrameBytes). */
 export const MAX_FRAME_BYTES = ${MAX_FRAME_BYTES};
+
+/** Open MPI 4.1's coll/libnbc: where its rules switch, and Ireduce's chain fragment (native/core/nbc.cpp). */
+export const NBC_LARGE_BYTES = ${NBC_LARGE_BYTES};
+export const NBC_REDUCE_FRAGMENT_BYTES = ${NBC_REDUCE_FRAGMENT_BYTES};
 `;
 }
