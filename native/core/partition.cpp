@@ -27,6 +27,19 @@ double edge_cut(const GraphView& g, const int32_t* part) {
 namespace detail {
 namespace {
 
+// Whether part[]'s cut is above bound, read only until it is (the start placement is refined only
+// within kStartWithin of the multilevel cut; a contiguous split of a 3-D grid is often twice that).
+// Edge weights are non-negative (validateGraph), so a partial sum above the bound stays above.
+bool cut_above(const G& g, const int32_t* part, double bound) {
+  double cut = 0;
+  for (int32_t v = 0; v < g.n; v++) {
+    for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++)
+      if (g.adjncy[j] > v && part[g.adjncy[j]] != part[v]) cut += g.adjwgt[j];
+    if (cut > bound) return true;
+  }
+  return false;
+}
+
 // One coarse level: its graph (storage owned here) and where each finer vertex went.
 struct Level {
   std::vector<int32_t> xadj, vwgt, cmap;
@@ -181,19 +194,37 @@ std::vector<double> least_loads(const std::vector<double>& caps, double weight) 
   return l;
 }
 
-// Greedy sweeps then FM on one level, sharing one connectivity table (interior: see Conn). When
-// asked, writes which vertices end with every neighbour in their own part: the next finer level's
-// interior vertices, once projected.
-void refine_level(const G& g, int32_t* part, double* loads, const double* limit, int k, const Options& o, Rng& rng,
-                  const uint8_t* interior = nullptr, std::vector<uint8_t>* ends_interior = nullptr,
-                  const double* least = nullptr) {
+// The cut of part[], read from the vertices in bnd (every vertex with a neighbour in another
+// part): edge_cut's sum in edge_cut's order (ascending vertices), so the same value bit for bit,
+// without reading the adjacency of the interior vertices. flag: scratch of g.n bytes, all 0, left so.
+double boundary_cut(const G& g, const int32_t* part, const std::vector<int32_t>& bnd, uint8_t* flag) {
+  for (const int32_t v : bnd) flag[v] = 1;
+  double cut = 0;
+  for (int32_t v = 0; v < g.n; v++) {
+    if (!flag[v]) continue;
+    flag[v] = 0;
+    for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++)
+      if (g.adjncy[j] > v && part[g.adjncy[j]] != part[v]) cut += g.adjwgt[j];
+  }
+  return cut;
+}
+
+// Greedy sweeps then FM on one level, sharing one connectivity table (interior: see Conn); returns
+// the cut. When asked, writes which vertices end with every neighbour in their own part: the next
+// finer level's interior vertices, once projected.
+double refine_level(const G& g, int32_t* part, double* loads, const double* limit, int k, const Options& o, Rng& rng,
+                    const uint8_t* interior = nullptr, std::vector<uint8_t>* ends_interior = nullptr,
+                    const double* least = nullptr) {
   Conn conn(g, part, k, true, interior);
   refine(g, part, loads, limit, k, o.passes, rng, conn, least);
   const int32_t useless = std::max<int32_t>(50, std::min<int32_t>(500, g.n >> 6));
   if (o.fm_rounds > 0) fm_refine(g, part, loads, limit, k, o.fm_rounds, useless, o.fm_work, conn, least);
-  if (!ends_interior) return;
-  ends_interior->assign(size_t(g.n), 1);
-  for (const int32_t v : conn.boundary_list()) (*ends_interior)[size_t(v)] = 0;
+  if (ends_interior) {
+    ends_interior->assign(size_t(g.n), 1);
+    for (const int32_t v : conn.boundary_list()) (*ends_interior)[size_t(v)] = 0;
+  }
+  std::vector<uint8_t> flag(size_t(g.n), 0);
+  return boundary_cut(g, part, conn.boundary_list(), flag.data());
 }
 
 double multilevel(const G& fine, const std::vector<double>& caps, double weight, const Options& o, Rng& rng,
@@ -300,6 +331,7 @@ double multilevel(const G& fine, const std::vector<double>& caps, double weight,
   std::vector<double> loads = loads_of(cur, part.data(), k);
   const std::vector<double> least = least_loads(caps, weight);
   std::vector<uint8_t> coarse_interior, interior;
+  double cut = 0;
   for (size_t i = levels.size() + 1; i-- > 0;) {
     const G graph = i == 0 ? fine : levels[i - 1]->view();
     bool hinted = false;
@@ -322,11 +354,11 @@ double multilevel(const G& fine, const std::vector<double>& caps, double weight,
     if (!rebalance(graph, part.data(), loads.data(), limit.data(), k) && i == 0 && top)
       throw std::runtime_error(
           "partition: the vertex weights do not fit the capacities (no site has room for what is left)");
-    refine_level(graph, part.data(), loads.data(), limit.data(), k, o, rng, hinted ? interior.data() : nullptr,
-                 i > 0 ? &coarse_interior : nullptr, least.data());
+    cut = refine_level(graph, part.data(), loads.data(), limit.data(), k, o, rng, hinted ? interior.data() : nullptr,
+                       i > 0 ? &coarse_interior : nullptr, least.data());
   }
   out.swap(part);
-  return edge_cut(fine, out.data());
+  return cut;
 }
 
 }  // namespace
@@ -341,8 +373,10 @@ static void check_shape(const GraphView& g, const int32_t* start, int k) {
     if (g.vwgt && g.vwgt[v] < 0) throw std::invalid_argument("partition: negative vertex weight");
     if (start && (start[v] < 0 || start[v] >= k)) throw std::invalid_argument("partition: start outside the sites");
   }
-  for (int32_t j = 0; j < g.xadj[g.n]; j++)
-    if (g.adjncy[j] < 0 || g.adjncy[j] >= g.n) throw std::invalid_argument("partition: neighbour outside the graph");
+  // One pass without a branch per entry (one unsigned comparison catches negatives too).
+  bool outside = false;
+  for (int32_t j = 0; j < g.xadj[g.n]; j++) outside |= uint32_t(g.adjncy[j]) >= uint32_t(g.n);
+  if (outside) throw std::invalid_argument("partition: neighbour outside the graph");
 }
 
 double partition(const GraphView& g, const std::vector<double>& caps, const Options& o, const int32_t* start,
@@ -378,13 +412,12 @@ double partition(const GraphView& g, const std::vector<double>& caps, const Opti
   }
   // The placement the ranks start from, refined, when that beats the multilevel cut: rank order
   // often carries the application's locality (a slab decomposition of a stencil).
-  if (start && edge_cut(fine, start) <= kStartWithin * best_cut) {
+  if (start && !cut_above(fine, start, kStartWithin * best_cut)) {
     p.assign(start, start + g.n);
     std::vector<double> loads = loads_of(fine, p.data(), k);
     if (rebalance(fine, p.data(), loads.data(), caps.data(), k)) {
       Rng rng(o.seed);
-      refine_level(fine, p.data(), loads.data(), caps.data(), k, o, rng);
-      const double cut = edge_cut(fine, p.data());
+      const double cut = refine_level(fine, p.data(), loads.data(), caps.data(), k, o, rng);
       if (cut < best_cut) {
         best.swap(p);
         best_cut = cut;

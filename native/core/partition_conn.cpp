@@ -180,23 +180,49 @@ void Conn::moved(int32_t v, int from, int to) {
     if (fn > 0) add(v, from, fw, fn);
     mark(v);
   }
+  // A neighbour's boundary state changes only when it was in `from` (it gains a neighbour across)
+  // or is in `to` (it may lose its last one): no degree read or mark() for the others.
   for (int32_t j = g_.xadj[v]; j < g_.xadj[v + 1]; j++) {
     const int32_t u = g_.adjncy[j];
     const int pu = part_[u];
     const double a = g_.adjwgt[j];
+    Info& iu = info_[size_t(u)];
     if (pu == from) {
-      info_[size_t(u)].inw -= a;
-      info_[size_t(u)].inn--;
-    } else {
-      add(u, from, -a, -1);
-    }
-    if (pu == to) {
-      info_[size_t(u)].inw += a;
-      info_[size_t(u)].inn++;
-    } else {
+      iu.inw -= a;
+      iu.inn--;
       add(u, to, a, 1);
+      if (iu.bpos < 0) mark(u);
+    } else if (pu == to) {
+      add(u, from, -a, -1);
+      iu.inw += a;
+      iu.inn++;
+      if (iu.inn == degree(g_, u)) mark(u);
+    } else {
+      shift(u, from, to, a);
     }
-    mark(u);
+  }
+}
+
+// u (in neither part) had a neighbour of weight a move from `from` to `to`: one scan of u's row
+// for both entries, the same row as add(u, from, -a, -1) then add(u, to, a, 1) would leave.
+void Conn::shift(int32_t u, int from, int to, double a) {
+  Entry* e = &pool_[size_t(info_[size_t(u)].row)];
+  int32_t& len = info_[size_t(u)].rlen;
+  int32_t f = -1, t = -1;
+  for (int32_t i = 0; i < len; i++) {
+    if (e[i].part == from) f = i;
+    if (e[i].part == to) t = i;
+  }
+  e[f].w -= a;
+  if (--e[f].n == 0) {
+    e[f] = e[--len];
+    if (t == len) t = f;
+  }
+  if (t >= 0) {
+    e[t].w += a;
+    e[t].n++;
+  } else {
+    e[len++] = Entry{to, 1, a};
   }
 }
 

@@ -106,6 +106,7 @@ class Conn {
     double w;
   };
   void add(int32_t u, int p, double a, int32_t dn);
+  void shift(int32_t u, int from, int to, double a);
   int32_t new_row(int32_t v);
   void mark(int32_t v);
   const G& g_;
