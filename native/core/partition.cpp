@@ -121,29 +121,40 @@ std::unique_ptr<Level> contract(const G& g, const std::vector<int32_t>& match) {
   l->adjwgt = buf<double>(g.xadj[n]);
   l->vwgt.resize(size_t(cn));
   // pos[c'] = where c' sits in the current coarse row; a position before the row's start is stale.
-  std::vector<int32_t> pos(size_t(cn), -1);
+  std::vector<int32_t> pos_v(size_t(cn), -1);
+  // Raw pointers in locals: through the members, every int written to the coarse rows could alias
+  // g's arrays and the vectors, which the compiler then read again per entry (a third of the loop).
+  int32_t* const pos = pos_v.data();
+  const int32_t* const cmap = l->cmap.data();
+  const int32_t *const xadj = g.xadj, *const adjncy = g.adjncy;
+  const double* const adjwgt = g.adjwgt;
+  int32_t* const cadj = l->adjncy.get();
+  double* const cwgt = l->adjwgt.get();
+  int32_t* const cxadj = l->xadj.data();
+  int32_t* const cvwgt = l->vwgt.data();
   int32_t out = 0, c = 0;
   for (int32_t u = 0; u < n; u++) {
     const int32_t v = match[size_t(u)];
     if (v < u) continue;
     const int32_t start = out;
-    l->vwgt[size_t(c)] = v == u ? g.vwgt[u] : g.vwgt[u] + g.vwgt[v];
+    cvwgt[c] = v == u ? g.vwgt[u] : g.vwgt[u] + g.vwgt[v];
     for (int side = 0; side < (v == u ? 1 : 2); side++) {
       const int32_t x = side == 0 ? u : v;
-      for (int32_t j = g.xadj[x]; j < g.xadj[x + 1]; j++) {
-        const int32_t cy = l->cmap[size_t(g.adjncy[j])];
+      const double* w = adjwgt + xadj[x];
+      for (const int32_t *a = adjncy + xadj[x], *const e = adjncy + xadj[x + 1]; a < e; a++, w++) {
+        const int32_t cy = cmap[*a];
         if (cy == c) continue;
-        const int32_t p = pos[size_t(cy)];
+        const int32_t p = pos[cy];
         if (p >= start) {
-          l->adjwgt[size_t(p)] += g.adjwgt[j];
+          cwgt[p] += *w;
         } else {
-          pos[size_t(cy)] = out;
-          l->adjncy[size_t(out)] = cy;
-          l->adjwgt[size_t(out++)] = g.adjwgt[j];
+          pos[cy] = out;
+          cadj[out] = cy;
+          cwgt[out++] = *w;
         }
       }
     }
-    l->xadj[size_t(++c)] = out;
+    cxadj[++c] = out;
   }
   return l;
 }

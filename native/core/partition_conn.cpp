@@ -24,7 +24,7 @@ Conn::Conn(const G& g, const int32_t* part, int k, bool table, const uint8_t* in
     info_[size_t(v)].rlen = 0;
     info_[size_t(v)].bpos = -1;
     if (interior && interior[v]) {
-      for (int32_t j = b; j < e; j++) sum += g.adjwgt[j];
+      for (const double *a = g.adjwgt + b, *const end = g.adjwgt + e; a < end; a++) sum += *a;
       info_[size_t(v)].wsum = info_[size_t(v)].inw = sum;
       info_[size_t(v)].inn = e - b;
       continue;
@@ -182,11 +182,13 @@ void Conn::moved(int32_t v, int from, int to) {
   }
   // A neighbour's boundary state changes only when it was in `from` (it gains a neighbour across)
   // or is in `to` (it may lose its last one): no degree read or mark() for the others.
-  for (int32_t j = g_.xadj[v]; j < g_.xadj[v + 1]; j++) {
+  const int32_t* const part = part_;
+  Info* const info = info_.get();
+  for (int32_t j = g_.xadj[v], e = g_.xadj[v + 1]; j < e; j++) {
     const int32_t u = g_.adjncy[j];
-    const int pu = part_[u];
+    const int pu = part[u];
     const double a = g_.adjwgt[j];
-    Info& iu = info_[size_t(u)];
+    Info& iu = info[u];
     if (pu == from) {
       iu.inw -= a;
       iu.inn--;
