@@ -106,6 +106,7 @@ class Conn {
     double w;
   };
   void add(int32_t u, int p, double a, int32_t dn);
+  void sum_weights(int32_t v) const;
   void shift(int32_t u, int from, int to, double a);
   int32_t new_row(int32_t v);
   void mark(int32_t v);
@@ -119,10 +120,12 @@ class Conn {
   struct Info {
     double wsum, inw;  // total edge weight, weight into its own part
     int32_t inn;       // neighbours in its own part
-    int32_t row;       // start of its row in pool_ (-1: none yet)
+    int32_t row;       // start of its row in pool_ (-1: none yet; kUnsummed: wsum, inw not yet summed)
     int32_t rlen;      // entries in its row
     int32_t bpos;      // where it sits in bnd_ (-1: interior)
   };
+  static constexpr int32_t kUnsummed = -2;
+  // Written by const reads too (sum_weights(): the interior vertices' weights, summed when first read).
   Buf<Info> info_;
   std::vector<int32_t> bnd_;
   Buf<Entry> pool_;
