@@ -15,11 +15,23 @@ void refine(const G& g, int32_t* part, double* loads, const double* limit, int k
   const int32_t n = g.n;
   Buf<int32_t> list = buf<int32_t>(n), next = buf<int32_t>(n);
   std::vector<int32_t> queued(size_t(n), 0);
-  // The boundary vertices in ascending order (the sweeps' random order is drawn from it).
+  // The boundary vertices in ascending order (the sweeps' random order is drawn from it): sorted
+  // when few, read off marks in queued[] when more than n / 16 (then a sort costs more than a scan
+  // of n marks: a 3-D stencil's boundary, not a 2-D wavefront's).
   const std::vector<int32_t>& bnd = conn.boundary_list();
   int32_t len = int32_t(bnd.size());
-  std::copy(bnd.begin(), bnd.end(), list.get());
-  std::sort(list.get(), list.get() + len);
+  if (len > n / 16) {
+    for (const int32_t v : bnd) queued[size_t(v)] = -1;
+    len = 0;
+    for (int32_t v = 0; v < n; v++)
+      if (queued[size_t(v)] < 0) {
+        queued[size_t(v)] = 0;
+        list[size_t(len++)] = v;
+      }
+  } else {
+    std::copy(bnd.begin(), bnd.end(), list.get());
+    std::sort(list.get(), list.get() + len);
+  }
   for (int pass = 1; pass <= passes && len > 0; pass++) {
     rng.shuffle(list.get(), len);
     int32_t nlen = 0, moved = 0;
