@@ -134,7 +134,7 @@ int32_t Conn::new_row(int32_t v) {
 }
 
 // Keeps v in the boundary list exactly while it has a neighbour outside its part.
-void Conn::mark(int32_t v) {
+inline void Conn::mark(int32_t v) {
   const bool b = info_[size_t(v)].inn < degree(g_, v);
   int32_t& at = info_[size_t(v)].bpos;
   if (b == (at >= 0)) return;
@@ -152,7 +152,7 @@ void Conn::mark(int32_t v) {
 
 // Adds a (weight) and dn (neighbours) to u's entry for p (a part other than u's own), creating
 // the entry, and u's row, when missing; an entry left without neighbours is dropped.
-void Conn::add(int32_t u, int p, double a, int32_t dn) {
+inline void Conn::add(int32_t u, int p, double a, int32_t dn) {
   int32_t r = info_[size_t(u)].row;
   if (r < 0) r = new_row(u);
   Entry* e = &pool_[size_t(r)];
@@ -261,27 +261,6 @@ int Conn::best_target(int own, double vw, const double* loads, const double* lim
       best_w = x;
     }
   }
-  return best;
-}
-
-int Conn::best_move(int32_t v, double vw, const double* loads, const double* limit, double& gain) const {
-  const Info& in = info_[size_t(v)];
-  if (in.rlen == 0) return -1;
-  const Entry* r = &pool_[size_t(in.row)];
-  int best = -1;
-  double best_w = -1;
-  // The row is in no order: equal weights and loads go to the lower part, as an ascending scan.
-  for (int32_t i = 0; i < in.rlen; i++) {
-    const int p = r[i].part;
-    if (loads[p] + vw > limit[p]) continue;
-    const double x = r[i].w;
-    if (x > best_w || (x == best_w && (loads[p] * limit[best] < loads[best] * limit[p] ||
-                                       (loads[p] * limit[best] == loads[best] * limit[p] && p < best)))) {
-      best = p;
-      best_w = x;
-    }
-  }
-  if (best >= 0) gain = best_w - (in.inn > 0 ? in.inw : 0);
   return best;
 }
 
