@@ -30,11 +30,20 @@ namespace {
 // Whether part[]'s cut is above bound, read only until it is (the start placement is refined only
 // within kStartWithin of the multilevel cut; a contiguous split of a 3-D grid is often twice that).
 // Edge weights are non-negative (validateGraph), so a partial sum above the bound stays above.
-bool cut_above(const G& g, const int32_t* part, double bound) {
+// Writes interior[v] (every neighbour in v's part) for the vertices it read: when it reads them
+// all, the refinement of the start then skips counting those (the Conn hint).
+bool cut_above(const G& g, const int32_t* part, double bound, uint8_t* interior) {
   double cut = 0;
   for (int32_t v = 0; v < g.n; v++) {
-    for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++)
-      if (g.adjncy[j] > v && part[g.adjncy[j]] != part[v]) cut += g.adjwgt[j];
+    const int32_t pv = part[v];
+    bool inside = true;
+    for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++) {
+      const int32_t u = g.adjncy[j];
+      if (part[u] == pv) continue;
+      inside = false;
+      if (u > v) cut += g.adjwgt[j];
+    }
+    interior[v] = inside;
     if (cut > bound) return true;
   }
   return false;
@@ -423,12 +432,16 @@ double partition(const GraphView& g, const std::vector<double>& caps, const Opti
   }
   // The placement the ranks start from, refined, when that beats the multilevel cut: rank order
   // often carries the application's locality (a slab decomposition of a stencil).
-  if (start && !cut_above(fine, start, kStartWithin * best_cut)) {
+  Buf<uint8_t> interior = buf<uint8_t>(start ? g.n : 0);
+  if (start && !cut_above(fine, start, kStartWithin * best_cut, interior.get())) {
     p.assign(start, start + g.n);
     std::vector<double> loads = loads_of(fine, p.data(), k);
+    bool hinted = true;  // unless the balancing step moves vertices
+    for (int s = 0; s < k; s++) hinted = hinted && loads[size_t(s)] <= caps[size_t(s)];
     if (rebalance(fine, p.data(), loads.data(), caps.data(), k)) {
       Rng rng(o.seed);
-      const double cut = refine_level(fine, p.data(), loads.data(), caps.data(), k, o, rng);
+      const double cut =
+          refine_level(fine, p.data(), loads.data(), caps.data(), k, o, rng, hinted ? interior.get() : nullptr);
       if (cut < best_cut) {
         best.swap(p);
         best_cut = cut;
