@@ -27,6 +27,28 @@ double edge_cut(const GraphView& g, const int32_t* part) {
 namespace detail {
 namespace {
 
+// Whether part[]'s cut reaches bound, read only until it does (the start placement is refined only
+// when its cut is below the multilevel cut; a contiguous split of a 3-D grid over 8 sites is twice
+// that). Edge weights are non-negative (validateGraph), so a partial sum at the bound stays there.
+// Writes interior[v] (every neighbour in v's part) for the vertices it read: when it reads them
+// all, the refinement of the start then skips counting those (the Conn hint).
+bool cut_reaches(const G& g, const int32_t* part, double bound, uint8_t* interior) {
+  double cut = 0;
+  for (int32_t v = 0; v < g.n; v++) {
+    const int32_t pv = part[v];
+    bool inside = true;
+    for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++) {
+      const int32_t u = g.adjncy[j];
+      if (part[u] == pv) continue;
+      inside = false;
+      if (u > v) cut += g.adjwgt[j];
+    }
+    interior[v] = inside;
+    if (cut >= bound) return true;
+  }
+  return false;
+}
+
 // One coarse level: its graph (storage owned here) and where each finer vertex went.
 struct Level {
   std::vector<int32_t> xadj, vwgt, cmap;
@@ -108,29 +130,40 @@ std::unique_ptr<Level> contract(const G& g, const std::vector<int32_t>& match) {
   l->adjwgt = buf<double>(g.xadj[n]);
   l->vwgt.resize(size_t(cn));
   // pos[c'] = where c' sits in the current coarse row; a position before the row's start is stale.
-  std::vector<int32_t> pos(size_t(cn), -1);
+  std::vector<int32_t> pos_v(size_t(cn), -1);
+  // Raw pointers in locals: through the members, every int written to the coarse rows could alias
+  // g's arrays and the vectors, which the compiler then read again per entry (a third of the loop).
+  int32_t* const pos = pos_v.data();
+  const int32_t* const cmap = l->cmap.data();
+  const int32_t *const xadj = g.xadj, *const adjncy = g.adjncy;
+  const double* const adjwgt = g.adjwgt;
+  int32_t* const cadj = l->adjncy.get();
+  double* const cwgt = l->adjwgt.get();
+  int32_t* const cxadj = l->xadj.data();
+  int32_t* const cvwgt = l->vwgt.data();
   int32_t out = 0, c = 0;
   for (int32_t u = 0; u < n; u++) {
     const int32_t v = match[size_t(u)];
     if (v < u) continue;
     const int32_t start = out;
-    l->vwgt[size_t(c)] = v == u ? g.vwgt[u] : g.vwgt[u] + g.vwgt[v];
+    cvwgt[c] = v == u ? g.vwgt[u] : g.vwgt[u] + g.vwgt[v];
     for (int side = 0; side < (v == u ? 1 : 2); side++) {
       const int32_t x = side == 0 ? u : v;
-      for (int32_t j = g.xadj[x]; j < g.xadj[x + 1]; j++) {
-        const int32_t cy = l->cmap[size_t(g.adjncy[j])];
+      const double* w = adjwgt + xadj[x];
+      for (const int32_t *a = adjncy + xadj[x], *const e = adjncy + xadj[x + 1]; a < e; a++, w++) {
+        const int32_t cy = cmap[*a];
         if (cy == c) continue;
-        const int32_t p = pos[size_t(cy)];
+        const int32_t p = pos[cy];
         if (p >= start) {
-          l->adjwgt[size_t(p)] += g.adjwgt[j];
+          cwgt[p] += *w;
         } else {
-          pos[size_t(cy)] = out;
-          l->adjncy[size_t(out)] = cy;
-          l->adjwgt[size_t(out++)] = g.adjwgt[j];
+          pos[cy] = out;
+          cadj[out] = cy;
+          cwgt[out++] = *w;
         }
       }
     }
-    l->xadj[size_t(++c)] = out;
+    cxadj[++c] = out;
   }
   return l;
 }
@@ -145,11 +178,6 @@ constexpr double kCoarseSlack = 0.03;
 // 100 000). 1.3 measured best of 1.06 to 1.3 on the benchmark's 48 cases (1.03 cost the grids,
 // which gain from uneven loads).
 constexpr double kLeastFactor = 1.3;
-// A start placement is refined only when its cut is at most this many times the multilevel cut:
-// refining costs a finest level's refinement again, and on the benchmark's 48 cases a start won
-// only when its own cut was at most 1.0 x the multilevel cut (1.5 cost up to a third of the time
-// of a 3-D stencil for nothing).
-constexpr double kStartWithin = 1.1;
 // Graphs up to this size are bisected directly by greedy growing (quadratic in their size);
 // larger ones by a multilevel bisection of their own, coarsened to kBisectCoarsenTo vertices.
 constexpr int32_t kGrowMax = 80;
@@ -181,19 +209,37 @@ std::vector<double> least_loads(const std::vector<double>& caps, double weight) 
   return l;
 }
 
-// Greedy sweeps then FM on one level, sharing one connectivity table (interior: see Conn). When
-// asked, writes which vertices end with every neighbour in their own part: the next finer level's
-// interior vertices, once projected.
-void refine_level(const G& g, int32_t* part, double* loads, const double* limit, int k, const Options& o, Rng& rng,
-                  const uint8_t* interior = nullptr, std::vector<uint8_t>* ends_interior = nullptr,
-                  const double* least = nullptr) {
+// The cut of part[], read from the vertices in bnd (every vertex with a neighbour in another
+// part): edge_cut's sum in edge_cut's order (ascending vertices), so the same value bit for bit,
+// without reading the adjacency of the interior vertices. flag: scratch of g.n bytes, all 0, left so.
+double boundary_cut(const G& g, const int32_t* part, const std::vector<int32_t>& bnd, uint8_t* flag) {
+  for (const int32_t v : bnd) flag[v] = 1;
+  double cut = 0;
+  for (int32_t v = 0; v < g.n; v++) {
+    if (!flag[v]) continue;
+    flag[v] = 0;
+    for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++)
+      if (g.adjncy[j] > v && part[g.adjncy[j]] != part[v]) cut += g.adjwgt[j];
+  }
+  return cut;
+}
+
+// Greedy sweeps then FM on one level, sharing one connectivity table (interior: see Conn); returns
+// the cut. When asked, writes which vertices end with every neighbour in their own part: the next
+// finer level's interior vertices, once projected.
+double refine_level(const G& g, int32_t* part, double* loads, const double* limit, int k, const Options& o, Rng& rng,
+                    const uint8_t* interior = nullptr, std::vector<uint8_t>* ends_interior = nullptr,
+                    const double* least = nullptr) {
   Conn conn(g, part, k, true, interior);
   refine(g, part, loads, limit, k, o.passes, rng, conn, least);
   const int32_t useless = std::max<int32_t>(50, std::min<int32_t>(500, g.n >> 6));
   if (o.fm_rounds > 0) fm_refine(g, part, loads, limit, k, o.fm_rounds, useless, o.fm_work, conn, least);
-  if (!ends_interior) return;
-  ends_interior->assign(size_t(g.n), 1);
-  for (const int32_t v : conn.boundary_list()) (*ends_interior)[size_t(v)] = 0;
+  if (ends_interior) {
+    ends_interior->assign(size_t(g.n), 1);
+    for (const int32_t v : conn.boundary_list()) (*ends_interior)[size_t(v)] = 0;
+  }
+  std::vector<uint8_t> flag(size_t(g.n), 0);
+  return boundary_cut(g, part, conn.boundary_list(), flag.data());
 }
 
 double multilevel(const G& fine, const std::vector<double>& caps, double weight, const Options& o, Rng& rng,
@@ -300,6 +346,7 @@ double multilevel(const G& fine, const std::vector<double>& caps, double weight,
   std::vector<double> loads = loads_of(cur, part.data(), k);
   const std::vector<double> least = least_loads(caps, weight);
   std::vector<uint8_t> coarse_interior, interior;
+  double cut = 0;
   for (size_t i = levels.size() + 1; i-- > 0;) {
     const G graph = i == 0 ? fine : levels[i - 1]->view();
     bool hinted = false;
@@ -322,11 +369,11 @@ double multilevel(const G& fine, const std::vector<double>& caps, double weight,
     if (!rebalance(graph, part.data(), loads.data(), limit.data(), k) && i == 0 && top)
       throw std::runtime_error(
           "partition: the vertex weights do not fit the capacities (no site has room for what is left)");
-    refine_level(graph, part.data(), loads.data(), limit.data(), k, o, rng, hinted ? interior.data() : nullptr,
-                 i > 0 ? &coarse_interior : nullptr, least.data());
+    cut = refine_level(graph, part.data(), loads.data(), limit.data(), k, o, rng, hinted ? interior.data() : nullptr,
+                       i > 0 ? &coarse_interior : nullptr, least.data());
   }
   out.swap(part);
-  return edge_cut(fine, out.data());
+  return cut;
 }
 
 }  // namespace
@@ -341,8 +388,10 @@ static void check_shape(const GraphView& g, const int32_t* start, int k) {
     if (g.vwgt && g.vwgt[v] < 0) throw std::invalid_argument("partition: negative vertex weight");
     if (start && (start[v] < 0 || start[v] >= k)) throw std::invalid_argument("partition: start outside the sites");
   }
-  for (int32_t j = 0; j < g.xadj[g.n]; j++)
-    if (g.adjncy[j] < 0 || g.adjncy[j] >= g.n) throw std::invalid_argument("partition: neighbour outside the graph");
+  // One pass without a branch per entry (one unsigned comparison catches negatives too).
+  bool outside = false;
+  for (int32_t j = 0; j < g.xadj[g.n]; j++) outside |= uint32_t(g.adjncy[j]) >= uint32_t(g.n);
+  if (outside) throw std::invalid_argument("partition: neighbour outside the graph");
 }
 
 double partition(const GraphView& g, const std::vector<double>& caps, const Options& o, const int32_t* start,
@@ -378,13 +427,20 @@ double partition(const GraphView& g, const std::vector<double>& caps, const Opti
   }
   // The placement the ranks start from, refined, when that beats the multilevel cut: rank order
   // often carries the application's locality (a slab decomposition of a stencil).
-  if (start && edge_cut(fine, start) <= kStartWithin * best_cut) {
+  Buf<uint8_t> interior = buf<uint8_t>(start ? g.n : 0);
+  // Refined only when its cut is already below the multilevel cut: refining costs a finest level's
+  // refinement again, and on the benchmark's 48 cases no start won from a cut at or above the
+  // multilevel cut (the same 48 cuts as with a bound of 1.1 x, or 1.5 x before that, which cost up
+  // to a third of the time of a 3-D stencil for nothing).
+  if (start && !cut_reaches(fine, start, best_cut, interior.get())) {
     p.assign(start, start + g.n);
     std::vector<double> loads = loads_of(fine, p.data(), k);
+    bool hinted = true;  // unless the balancing step moves vertices
+    for (int s = 0; s < k; s++) hinted = hinted && loads[size_t(s)] <= caps[size_t(s)];
     if (rebalance(fine, p.data(), loads.data(), caps.data(), k)) {
       Rng rng(o.seed);
-      refine_level(fine, p.data(), loads.data(), caps.data(), k, o, rng);
-      const double cut = edge_cut(fine, p.data());
+      const double cut =
+          refine_level(fine, p.data(), loads.data(), caps.data(), k, o, rng, hinted ? interior.get() : nullptr);
       if (cut < best_cut) {
         best.swap(p);
         best_cut = cut;

@@ -106,6 +106,8 @@ class Conn {
     double w;
   };
   void add(int32_t u, int p, double a, int32_t dn);
+  void sum_weights(int32_t v) const;
+  void shift(int32_t u, int from, int to, double a);
   int32_t new_row(int32_t v);
   void mark(int32_t v);
   const G& g_;
@@ -118,15 +120,39 @@ class Conn {
   struct Info {
     double wsum, inw;  // total edge weight, weight into its own part
     int32_t inn;       // neighbours in its own part
-    int32_t row;       // start of its row in pool_ (-1: none yet)
+    int32_t row;       // start of its row in pool_ (-1: none yet; kUnsummed: wsum, inw not yet summed)
     int32_t rlen;      // entries in its row
     int32_t bpos;      // where it sits in bnd_ (-1: interior)
   };
+  static constexpr int32_t kUnsummed = -2;
+  // Written by const reads too (sum_weights(): the interior vertices' weights, summed when first read).
   Buf<Info> info_;
   std::vector<int32_t> bnd_;
   Buf<Entry> pool_;
   int32_t pool_len_ = 0, pool_cap_ = 0;
 };
+
+// In the header, so that the refinements' loops inline it (it is read once per evaluated vertex).
+inline int Conn::best_move(int32_t v, double vw, const double* loads, const double* limit, double& gain) const {
+  const Info& in = info_[size_t(v)];
+  if (in.rlen == 0) return -1;
+  const Entry* r = &pool_[size_t(in.row)];
+  int best = -1;
+  double best_w = -1;
+  // The row is in no order: equal weights and loads go to the lower part, as an ascending scan.
+  for (int32_t i = 0; i < in.rlen; i++) {
+    const int p = r[i].part;
+    if (loads[p] + vw > limit[p]) continue;
+    const double x = r[i].w;
+    if (x > best_w || (x == best_w && (loads[p] * limit[best] < loads[best] * limit[p] ||
+                                       (loads[p] * limit[best] == loads[best] * limit[p] && p < best)))) {
+      best = p;
+      best_w = x;
+    }
+  }
+  if (best >= 0) gain = best_w - (in.inn > 0 ? in.inw : 0);
+  return best;
+}
 
 // Recursive bisection of g onto parts 0 .. k-1 by greedy growing and FM (partition_bisect.cpp):
 // share[p] sets the weight part p should get (in proportion), limit[p] the most it may get.

@@ -15,11 +15,23 @@ void refine(const G& g, int32_t* part, double* loads, const double* limit, int k
   const int32_t n = g.n;
   Buf<int32_t> list = buf<int32_t>(n), next = buf<int32_t>(n);
   std::vector<int32_t> queued(size_t(n), 0);
-  // The boundary vertices in ascending order (the sweeps' random order is drawn from it).
+  // The boundary vertices in ascending order (the sweeps' random order is drawn from it): sorted
+  // when few, read off marks in queued[] when more than n / 16 (then a sort costs more than a scan
+  // of n marks: a 3-D stencil's boundary, not a 2-D wavefront's).
   const std::vector<int32_t>& bnd = conn.boundary_list();
   int32_t len = int32_t(bnd.size());
-  std::copy(bnd.begin(), bnd.end(), list.get());
-  std::sort(list.get(), list.get() + len);
+  if (len > n / 16) {
+    for (const int32_t v : bnd) queued[size_t(v)] = -1;
+    len = 0;
+    for (int32_t v = 0; v < n; v++)
+      if (queued[size_t(v)] < 0) {
+        queued[size_t(v)] = 0;
+        list[size_t(len++)] = v;
+      }
+  } else {
+    std::copy(bnd.begin(), bnd.end(), list.get());
+    std::sort(list.get(), list.get() + len);
+  }
   for (int pass = 1; pass <= passes && len > 0; pass++) {
     rng.shuffle(list.get(), len);
     int32_t nlen = 0, moved = 0;
@@ -124,88 +136,87 @@ namespace {
 constexpr double kFmSeedExternal = 0.3;
 
 // An indexed max-heap of vertices by gain; equal gains by lower vertex, so that the order never
-// depends on history.
+// depends on history. Each slot holds its gain beside its vertex, so that a comparison reads the
+// slots it compares and nothing else (a separate gain array cost a scattered read per comparison).
 class GainHeap {
  public:
-  explicit GainHeap(int32_t n) : heap_(buf<int32_t>(n)), pos_(size_t(n), -1), key(buf<double>(n)) {}
+  explicit GainHeap(int32_t n) : heap_(buf<Slot>(n)), pos_(size_t(n), -1) {}
   void set(int32_t v, double k) {
-    if (pos_[size_t(v)] < 0) {
-      key[size_t(v)] = k;
-      heap_[size_t(size)] = v;
-      pos_[size_t(v)] = size++;
-      up(pos_[size_t(v)]);
+    const int32_t i = pos_[size_t(v)];
+    if (i < 0) {
+      heap_[size_t(size)] = Slot{k, v};
+      pos_[size_t(v)] = size;
+      up(size++);
     } else {
-      const double old = key[size_t(v)];
-      key[size_t(v)] = k;
+      const double old = heap_[size_t(i)].k;
+      heap_[size_t(i)].k = k;
       if (k > old)
-        up(pos_[size_t(v)]);
+        up(i);
       else
-        down(pos_[size_t(v)]);
+        down(i);
     }
   }
   // Adds v (not in the heap) without ordering; heapify() then orders all in one pass.
   void append(int32_t v, double k) {
-    key[size_t(v)] = k;
-    heap_[size_t(size)] = v;
+    heap_[size_t(size)] = Slot{k, v};
     pos_[size_t(v)] = size++;
   }
   void heapify() {
     for (int32_t i = size / 2 - 1; i >= 0; i--) down(i);
   }
-  int32_t top() const { return heap_[0]; }
+  int32_t top() const { return heap_[0].v; }
+  double top_gain() const { return heap_[0].k; }
   void remove(int32_t v) {
     const int32_t i = pos_[size_t(v)];
     if (i < 0) return;
-    const int32_t last = heap_[size_t(--size)];
+    const Slot last = heap_[size_t(--size)];
     pos_[size_t(v)] = -1;
     if (i == size) return;
     heap_[size_t(i)] = last;
-    pos_[size_t(last)] = i;
+    pos_[size_t(last.v)] = i;
     up(i);
-    down(pos_[size_t(last)]);
+    down(pos_[size_t(last.v)]);
   }
   void clear() {
-    for (int32_t i = 0; i < size; i++) pos_[size_t(heap_[size_t(i)])] = -1;
+    for (int32_t i = 0; i < size; i++) pos_[size_t(heap_[size_t(i)].v)] = -1;
     size = 0;
   }
   int32_t size = 0;
 
  private:
-  bool above(int32_t a, int32_t b) const {
-    const double ka = key[size_t(a)], kb = key[size_t(b)];
-    return ka > kb || (ka == kb && a < b);
-  }
+  struct Slot {
+    double k;
+    int32_t v;
+  };
+  static bool above(const Slot& a, const Slot& b) { return a.k > b.k || (a.k == b.k && a.v < b.v); }
   void up(int32_t i) {
-    const int32_t v = heap_[size_t(i)];
+    const Slot x = heap_[size_t(i)];
     while (i > 0) {
       const int32_t p = (i - 1) >> 1;
-      if (!above(v, heap_[size_t(p)])) break;
+      if (!above(x, heap_[size_t(p)])) break;
       heap_[size_t(i)] = heap_[size_t(p)];
-      pos_[size_t(heap_[size_t(i)])] = i;
+      pos_[size_t(heap_[size_t(i)].v)] = i;
       i = p;
     }
-    heap_[size_t(i)] = v;
-    pos_[size_t(v)] = i;
+    heap_[size_t(i)] = x;
+    pos_[size_t(x.v)] = i;
   }
   void down(int32_t i) {
-    const int32_t v = heap_[size_t(i)];
+    const Slot x = heap_[size_t(i)];
     for (;;) {
       int32_t c = 2 * i + 1;
       if (c >= size) break;
       if (c + 1 < size && above(heap_[size_t(c + 1)], heap_[size_t(c)])) c++;
-      if (!above(heap_[size_t(c)], v)) break;
+      if (!above(heap_[size_t(c)], x)) break;
       heap_[size_t(i)] = heap_[size_t(c)];
-      pos_[size_t(heap_[size_t(i)])] = i;
+      pos_[size_t(heap_[size_t(i)].v)] = i;
       i = c;
     }
-    heap_[size_t(i)] = v;
-    pos_[size_t(v)] = i;
+    heap_[size_t(i)] = x;
+    pos_[size_t(x.v)] = i;
   }
-  Buf<int32_t> heap_;
+  Buf<Slot> heap_;
   std::vector<int32_t> pos_;
-
- public:
-  Buf<double> key;
 };
 
 }  // namespace
@@ -263,7 +274,7 @@ void fm_refine(const G& g, int32_t* part, double* loads, const double* limit, in
     while (heap.size > 0) {
       const int32_t v = heap.top();
       if (!evaluate(v, gain)) continue;
-      if (gain != heap.key[size_t(v)]) {
+      if (gain != heap.top_gain()) {
         heap.set(v, gain);  // stale: a part filled up since
         continue;
       }

@@ -12,7 +12,7 @@ export interface PartitionOptions {
   cuts?: number;
   /**
    * A placement to refine as well (the job's current one, say), kept when its refined cut is lower;
-   * refined only when its own cut is at most 1.5 x the multilevel cut (farther ones never won).
+   * refined only when its own cut is below the multilevel cut (others never won on the benchmark).
    * Default: the contiguous split of rank order (graphs without vertex weights); null: none.
    */
   start?: ArrayLike<number> | null;
