@@ -21,11 +21,11 @@
 // Speed (docs/replay.md, "Speed"): state in typed arrays indexed by operation or rank, no
 // allocation per event, one loop without closures; a rank's clock and sums stay in locals while it
 // runs; a message's sender writes its receive's state; an eager local send runs without a call;
-// once no order-sensitive transfer is left (WAN messages, connections not made yet:
-// Links.sensitive), ranks run in dataflow order without the heap.
+// once every connection is made (Links.sensitive), ranks run in dataflow order without the heap,
+// and WAN transfers reserve their links later, in time order (commit).
 import { checkCluster, type Cluster } from './cluster.js';
-import { RankHeap } from './heap.js';
-import { Links, WAN } from './links.js';
+import { TimeHeap } from './heap.js';
+import { Links, SITE, WAN } from './links.js';
 import { scratch } from './scratch.js';
 import { Op, type Trace } from './trace.js';
 
@@ -41,6 +41,8 @@ export interface ReplayResult {
   events: number;
   /** ranks that could not finish (waiting for a message that never comes: a mismatched trace) */
   stalled: number[];
+  /** the replay ran again in time order: two WAN transfers at one time on one link (their order was uncertain) */
+  rerun: boolean;
 }
 
 /** flags per operation: a send or receive is posted; its message is done (a send: its bytes are out,
@@ -79,10 +81,16 @@ class Engine {
   readonly computeNs: Float64Array;
   readonly localNs: Float64Array;
   readonly wanNs: Float64Array;
-  readonly heap: RankHeap;
+  readonly heap: TimeHeap;
   events = 0;
+  /** dataflow mode defers WAN transfers (time order kept on the links by commit) */
+  readonly defer: boolean;
+  /** deferred WAN transfers: (the time they were made, their send operation) */
+  readonly pending: TimeHeap;
+  /** stopped: two deferred transfers at one time on one link (replay in time order instead) */
+  aborted = false;
 
-  constructor(trace: Trace, cluster: Cluster) {
+  constructor(trace: Trace, cluster: Cluster, defer: boolean) {
     const P = (this.P = trace.size);
     this.first = trace.first;
     this.kind = trace.kind;
@@ -90,7 +98,9 @@ class Engine {
     this.bytes = trace.bytes;
     this.match = trace.match;
     const w = scratch(trace.first[P]);
-    this.links = new Links(trace, cluster);
+    this.defer = defer;
+    // deferring, only the connections keep the replay time-ordered
+    this.links = new Links(trace, cluster, !defer);
     this.flags = w.flags;
     this.at = w.at;
     this.post = w.post;
@@ -104,7 +114,8 @@ class Engine {
     this.computeNs = new Float64Array(P);
     this.localNs = new Float64Array(P);
     this.wanNs = new Float64Array(P);
-    this.heap = new RankHeap(P);
+    this.heap = new TimeHeap(P);
+    this.pending = new TimeHeap(defer ? P : 0);
     this.ready = new Int32Array(P);
   }
 
@@ -117,9 +128,11 @@ class Engine {
   }
 
   /**
-   * Dataflow mode: once no order-sensitive transfer is left (Links.sensitive), every result follows
-   * from the data alone, so ranks need not run in time order: each runs until it must wait, and
-   * runnable ranks wait on a stack instead of the heap (no yield, no sift). Results stay identical.
+   * Dataflow mode: once no order-sensitive transfer is left (Links.sensitive: connections to make,
+   * and WAN messages unless deferred), every other result follows from the data alone, so ranks need
+   * not run in time order: each runs until it must wait, and runnable ranks wait on a stack instead
+   * of the heap (no yield, no sift). WAN transfers wait in `pending` and take their links in time
+   * order when no rank can run (commit). Results stay identical.
    */
   flow = false;
   readonly ready: Int32Array;
@@ -131,15 +144,33 @@ class Engine {
     while (this.heap.size) this.ready[this.nReady++] = this.heap.pop();
   }
 
-  /** The next rank to run, -1 when none. */
+  /** The next rank to run, -1 when none (or aborted). */
   nextRank(): number {
-    if (this.flow) return this.nReady ? this.ready[--this.nReady] : -1;
-    return this.heap.size ? this.heap.pop() : -1;
+    if (!this.flow) return this.heap.size ? this.heap.pop() : -1;
+    while (!this.nReady && this.pending.size)
+      if (!this.commit()) {
+        this.aborted = true;
+        return -1;
+      }
+    return this.nReady ? this.ready[--this.nReady] : -1;
   }
 
-  /** Moves message m (class c) from `start`: the sender's end on m, the arrival on its receive. */
-  transfer(m: number, s: number, d: number, c: number, start: number, rendezvous: boolean): void {
+  /**
+   * Moves message m (class c) from `start`: the sender's end on m, the arrival on its receive; `now`:
+   * the time it is sent at. False when deferred: a WAN transfer in dataflow mode waits in `pending`
+   * for its link (an eager send's end does not depend on the link: it is set now).
+   */
+  transfer(m: number, s: number, d: number, c: number, start: number, rendezvous: boolean, now: number): boolean {
     const links = this.links;
+    if (this.flow && c === WAN) {
+      this.post[m] = start;
+      if (!rendezvous) {
+        this.at[m] = start + this.bytes[m] * links.G[SITE];
+        this.flags[m] |= DONE | (WAN << CLS_SHIFT);
+      }
+      this.pending.push(now, m);
+      return false;
+    }
     const arrival = links.transfer(s, d, c, this.bytes[m], start, rendezvous);
     const done = DONE | (c << CLS_SHIFT);
     this.at[m] = links.senderDone;
@@ -149,6 +180,53 @@ class Engine {
       this.at[rv] = arrival;
       this.flags[rv] |= done;
     }
+    return true;
+  }
+
+  /**
+   * Reserves its link for the deferred WAN transfer sent first, once no rank can run: every
+   * transfer still to come is sent at or after that time (a rank resumes only on a message, which
+   * arrives after it was sent), so each link takes its transfers in time order, as in the
+   * time-ordered replay. False when a link gets two at one time (their order there would be the
+   * heap's ties'): the caller replays in time order instead.
+   */
+  private commit(): boolean {
+    const { pending, links, match, peer, flags, at } = this;
+    const now = pending.peekTime();
+    const m = pending.pop();
+    const d = peer[m],
+      rv = match[m];
+    const s = rv >= 0 ? peer[rv] : this.rankOf(m);
+    const l = links.link(s, d);
+    if (!links.inOrder(l, now)) return false;
+    const b = this.bytes[m];
+    const rendezvous = !(b <= links.eager);
+    const arrival = links.carry(l, b, this.post[m], rendezvous);
+    const done = DONE | (WAN << CLS_SHIFT);
+    if (rendezvous) {
+      at[m] = links.senderDone;
+      flags[m] |= done;
+    }
+    if (rv >= 0) {
+      at[rv] = arrival;
+      flags[rv] |= done;
+      this.wake(d, m, now);
+    }
+    if (rendezvous) this.wake(s, m, now);
+    return true;
+  }
+
+  /** The rank whose operation i is. */
+  private rankOf(i: number): number {
+    const first = this.first;
+    let lo = 0,
+      hi = this.P - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (first[mid] <= i) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
 
   /** Starts a rendezvous transfer whose send and receive are both posted. */
@@ -157,7 +235,8 @@ class Engine {
     const c = links.cls(s, d);
     const L = links.latency(s, d, c);
     const start = Math.max(this.post[m] + links.o[c] + L, rpost) + L;
-    this.transfer(m, s, d, c, start, true);
+    // sent when both ends are posted (in dataflow mode the later to run may have posted earlier)
+    if (!this.transfer(m, s, d, c, start, true, Math.max(this.post[m], rpost))) return;
     this.wake(d, m, now);
     this.wake(s, m, now);
   }
@@ -171,8 +250,7 @@ class Engine {
     if (b <= links.eager) {
       const start = Math.max(tr + links.o[c], this.nic[r]);
       this.nic[r] = start + Math.max(links.g[c], b * links.G[c]);
-      this.transfer(m, r, d, c, start, false);
-      this.wake(d, m, tr);
+      if (this.transfer(m, r, d, c, start, false, tr)) this.wake(d, m, tr);
       return start;
     }
     this.post[m] = tr;
@@ -358,10 +436,24 @@ class Engine {
 }
 
 export function replay(trace: Trace, cluster: Cluster): ReplayResult {
+  return replayWith(trace, cluster, true);
+}
+
+/** The replay with WAN transfers in time order throughout (the reference for the deferred mode's results). */
+export function replayInTimeOrder(trace: Trace, cluster: Cluster): ReplayResult {
+  return replayWith(trace, cluster, false);
+}
+
+function replayWith(trace: Trace, cluster: Cluster, defer: boolean): ReplayResult {
   const P = trace.size;
   checkCluster(cluster, P);
-  const e = new Engine(trace, cluster);
+  let e = new Engine(trace, cluster, defer);
   e.run();
+  const rerun = e.aborted;
+  if (rerun) {
+    e = new Engine(trace, cluster, false);
+    e.run();
+  }
   const stalled: number[] = [];
   let wallNs = 0;
   for (let r = 0; r < P; r++) {
@@ -376,5 +468,6 @@ export function replay(trace: Trace, cluster: Cluster): ReplayResult {
     wanNs: e.wanNs,
     events: e.events,
     stalled,
+    rerun,
   };
 }

@@ -56,19 +56,24 @@ export class Links {
   private readonly wanL: Float64Array;
   private readonly wanG: Float64Array;
   private readonly linkFree: Float64Array;
+  /** per WAN link: the time of its last reservation out of time order (./engine.ts, deferred mode) */
+  private readonly lastCall: Float64Array;
   private readonly connectRtts: number;
   private readonly pairBits: Uint8Array;
   private readonly pairSet = new Set<number>();
   private readonly P: number;
 
   /**
-   * Transfers still to come whose result depends on the order they run in: WAN messages (the link
-   * queues first come, first served) and the first message of each pair of nodes (its connection).
-   * At 0 every later result follows from the data alone, in any order (./engine.ts uses that).
+   * Transfers still to come whose result depends on the order they run in: the first message of
+   * each pair of nodes (its connection) and, with `countWan`, WAN messages (the link queues first
+   * come, first served). At 0 every later result of those follows from the data alone, in any
+   * order (./engine.ts uses that).
    */
   sensitive = Infinity;
+  private readonly countWan: boolean;
 
-  constructor(trace: Trace, cluster: Cluster) {
+  constructor(trace: Trace, cluster: Cluster, countWan = true) {
+    this.countWan = countWan;
     const P = (this.P = trace.size);
     this.eager = cluster.eagerLimit ?? DEFAULT_EAGER_LIMIT;
     const siteOf = (this.siteOf = Int32Array.from({ length: P }, (_, r) => cluster.siteOf[r]));
@@ -85,6 +90,7 @@ export class Links {
         this.wanG[a * S + b] = w.G;
       }
     this.linkFree = new Float64Array(S * S);
+    this.lastCall = new Float64Array(S * S).fill(-Infinity);
     this.connectRtts = cluster.connectRtts ?? 1;
     this.pairBits = new Uint8Array(P <= BITMAP_MAX_RANKS ? (P * P + 7) >> 3 : 0);
     // a WAN message's ends use the intra-site class
@@ -97,13 +103,14 @@ export class Links {
     this.L[NODE] = cluster.intraNode.L;
     this.L[SITE] = cluster.intraSite.L;
     const pairs = pairsOf(trace);
-    if (pairs) {
+    if (!this.connectRtts && !countWan) this.sensitive = 0;
+    else if (pairs) {
       const { keys, counts } = pairs;
       let n = 0;
       for (let j = 0; j < keys.length; j++) {
         const s = Math.floor(keys[j] / P),
           d = keys[j] % P;
-        if (siteOf[s] !== siteOf[d]) n += counts[j];
+        if (countWan && siteOf[s] !== siteOf[d]) n += counts[j];
         // a pair of nodes is connected once, for both directions: counted at its first direction
         if (this.connectRtts && this.nodeOf[s] !== this.nodeOf[d] && (s < d || !hasKey(keys, d * P + s))) n++;
       }
@@ -134,8 +141,27 @@ export class Links {
       this.senderDone = end;
       return end + this.L[c];
     }
-    this.sensitive--;
-    const l = this.siteOf[s] * this.S + this.siteOf[d];
+    if (this.countWan) this.sensitive--;
+    return this.carry(this.link(s, d), b, start, rendezvous);
+  }
+
+  /** The WAN link of a message from s to d (different sites). */
+  link(s: number, d: number): number {
+    return this.siteOf[s] * this.S + this.siteOf[d];
+  }
+
+  /**
+   * Records a reservation of link l made at time `at` out of time order: false when one made at or
+   * after `at` came first (its order against the time-ordered replay's would be uncertain).
+   */
+  inOrder(l: number, at: number): boolean {
+    if (at <= this.lastCall[l]) return false;
+    this.lastCall[l] = at;
+    return true;
+  }
+
+  /** Carries `b` bytes on WAN link l from `start`, after what it carries already: returns their arrival (and sets senderDone). */
+  carry(l: number, b: number, start: number, rendezvous: boolean): number {
     const ls = Math.max(start, this.linkFree[l]);
     const le = ls + b * this.wanG[l];
     this.linkFree[l] = le;
