@@ -27,6 +27,7 @@ import { checkCluster, type Cluster } from './cluster.js';
 import { TimeHeap } from './heap.js';
 import { Links, SITE, WAN } from './links.js';
 import { scratch } from './scratch.js';
+import { ExecHistory } from './ties.js';
 import { Op, type Trace } from './trace.js';
 
 export interface ReplayResult {
@@ -87,8 +88,20 @@ class Engine {
   readonly defer: boolean;
   /** deferred WAN transfers: (the time they were made, their send operation) */
   readonly pending: TimeHeap;
-  /** stopped: two deferred transfers at one time on one link (replay in time order instead) */
+  /** stopped: deferred transfers at one time on one link in an order not known (replay in time order instead) */
   aborted = false;
+  /** each rank's recent executions, to order ties on a link as the time-ordered replay does (./ties.ts) */
+  readonly hist: ExecHistory;
+  /** whether they are recorded: deferring, with WAN links */
+  readonly record: boolean;
+  /** the time the running rank was taken to run at (its heap key, or when it was woken) */
+  burstKey = 0;
+  /** the rank whose operation wakes others: the running one, or a committed transfer's sender (-1 unknown) */
+  waker = -1;
+  /** per rank, in dataflow mode: the time a ready rank runs at (when it was woken) */
+  readonly key: Float64Array;
+  /** deferred transfers being committed together (sent at one time) */
+  private readonly group: number[] = [];
 
   constructor(trace: Trace, cluster: Cluster, defer: boolean) {
     const P = (this.P = trace.size);
@@ -117,14 +130,21 @@ class Engine {
     this.heap = new TimeHeap(P);
     this.pending = new TimeHeap(defer ? P : 0);
     this.ready = new Int32Array(P);
+    this.key = new Float64Array(P);
+    this.record = defer && this.links.sites > 1;
+    this.hist = new ExecHistory(P, this.record);
   }
 
   /** Wakes rank r if it is parked on message m; `now`: the time of the operation that resolved it. */
   wake(r: number, m: number, now: number): void {
     if (this.waitMsg[r] !== m) return;
     this.waitMsg[r] = -1;
-    if (this.flow) this.ready[this.nReady++] = r;
-    else this.heap.push(Math.max(this.t[r], now), r);
+    const k = Math.max(this.t[r], now);
+    if (this.record) this.hist.woke(r, this.waker);
+    if (this.flow) {
+      this.key[r] = k;
+      this.ready[this.nReady++] = r;
+    } else this.heap.push(k, r);
   }
 
   /**
@@ -141,18 +161,31 @@ class Engine {
   /** Enters dataflow mode: the ranks in the heap become ready. */
   toFlow(): void {
     this.flow = true;
-    while (this.heap.size) this.ready[this.nReady++] = this.heap.pop();
+    const heap = this.heap;
+    while (heap.size) {
+      const k = heap.peekTime();
+      const r = heap.pop();
+      this.key[r] = k;
+      this.ready[this.nReady++] = r;
+    }
   }
 
   /** The next rank to run, -1 when none (or aborted). */
   nextRank(): number {
-    if (!this.flow) return this.heap.size ? this.heap.pop() : -1;
+    if (!this.flow) {
+      if (!this.heap.size) return -1;
+      this.burstKey = this.heap.peekTime();
+      return this.heap.pop();
+    }
     while (!this.nReady && this.pending.size)
       if (!this.commit()) {
         this.aborted = true;
         return -1;
       }
-    return this.nReady ? this.ready[--this.nReady] : -1;
+    if (!this.nReady) return -1;
+    const r = this.ready[--this.nReady];
+    this.burstKey = this.key[r];
+    return r;
   }
 
   /**
@@ -184,25 +217,74 @@ class Engine {
   }
 
   /**
-   * Reserves its link for the deferred WAN transfer sent first, once no rank can run: every
-   * transfer still to come is sent at or after that time (a rank resumes only on a message, which
-   * arrives after it was sent), so each link takes its transfers in time order, as in the
-   * time-ordered replay. False when a link gets two at one time (their order there would be the
-   * heap's ties'): the caller replays in time order instead.
+   * Reserves their links for the deferred WAN transfers sent first (all those sent at that time),
+   * once no rank can run: every transfer still to come is sent at or after that time (a rank
+   * resumes only on a message, which arrives after it was sent), so each link takes its transfers
+   * in time order, as in the time-ordered replay, and ties in its order (./ties.ts). False when
+   * that order is not known: the caller replays in time order instead.
    */
   private commit(): boolean {
-    const { pending, links, match, peer, flags, at } = this;
+    const { pending, links, group } = this;
     const now = pending.peekTime();
     const m = pending.pop();
+    if (pending.peekTime() !== now) {
+      // the common case: one transfer sent at that time
+      const l = this.linkOf(m);
+      if (!(now > links.lastCall[l])) return false;
+      links.lastCall[l] = now;
+      this.commitOne(m, now);
+      return true;
+    }
+    group.length = 0;
+    group.push(m);
+    while (pending.size && pending.peekTime() === now) group.push(pending.pop());
+    if (group.length > 1 && !this.orderTies(now)) return false;
+    for (const m of group) if (!(now > links.lastCall[this.linkOf(m)])) return false;
+    for (const m of group) links.lastCall[this.linkOf(m)] = now;
+    for (const m of group) this.commitOne(m, now);
+    return true;
+  }
+
+  /** The sender of (send) operation m. */
+  private senderOf(m: number): number {
+    const rv = this.match[m];
+    return rv >= 0 ? this.peer[rv] : this.rankOf(m);
+  }
+
+  private linkOf(m: number): number {
+    return this.links.link(this.senderOf(m), this.peer[m]);
+  }
+
+  /** Orders `group` (sent at `now`) as the time-ordered replay reserves links; false when unknown. */
+  private orderTies(now: number): boolean {
+    const { group, links } = this;
+    const lk = group.map((m) => this.linkOf(m));
+    if (new Set(lk).size === lk.length) return true; // one per link: any order
+    if (!links.positiveLatencies) return false;
+    for (let j = 0; j < group.length; j++)
+      if (!(this.bytes[group[j]] <= links.eager) && lk.indexOf(lk[j]) !== lk.lastIndexOf(lk[j])) return false; // a rendezvous: sent by whichever end posted last
+    const senders = new Set(group.map((m) => this.senderOf(m)));
+    const x = this.hist.carrier(now, (r) => senders.has(r));
+    if (x === -2) return false;
+    const rankKey = (m: number): number => {
+      const s = this.senderOf(m);
+      return s === x ? -1 : s;
+    };
+    group.sort((a, b) => rankKey(a) - rankKey(b) || a - b);
+    return true;
+  }
+
+  private commitOne(m: number, now: number): void {
+    const { links, match, peer, flags, at } = this;
     const d = peer[m],
       rv = match[m];
     const s = rv >= 0 ? peer[rv] : this.rankOf(m);
     const l = links.link(s, d);
-    if (!links.inOrder(l, now)) return false;
     const b = this.bytes[m];
     const rendezvous = !(b <= links.eager);
     const arrival = links.carry(l, b, this.post[m], rendezvous);
     const done = DONE | (WAN << CLS_SHIFT);
+    this.waker = rendezvous ? -1 : s; // a rendezvous is sent by whichever end posted last
     if (rendezvous) {
       at[m] = links.senderDone;
       flags[m] |= done;
@@ -213,7 +295,6 @@ class Engine {
       this.wake(d, m, now);
     }
     if (rendezvous) this.wake(s, m, now);
-    return true;
   }
 
   /** The rank whose operation i is. */
@@ -283,11 +364,18 @@ class Engine {
     const { o, eager } = links;
     for (let r = 0; r < this.P; r++) heap.push(0, r);
     let events = 0;
-    for (let r = heap.pop(); r >= 0;) {
+    const { time: histT, n: histN, mask: hm } = this.hist;
+    const record = this.record;
+    for (let r = this.nextRank(); r >= 0;) {
       const end = first[r + 1];
       let next = -1;
       let i = pc[r];
       let t0 = t[r];
+      // each execution's time (./ties.ts): the first resumes at the time the rank was taken at
+      const floor = this.burstKey;
+      this.waker = r;
+      const hb = r * (hm + 1);
+      let hn = histN[r];
       // the next rank's time, read again after whatever may wake a rank (Infinity in dataflow mode)
       let top = heap.peekTime();
       // the rank's sums stay in locals while it runs (the same additions in the same order)
@@ -296,6 +384,7 @@ class Engine {
         wanT = wanNs[r];
       // runs rank r's operations until its clock passes the next rank's or it must wait
       for (; i < end; i++) {
+        if (record) histT[hb + (hn++ & hm)] = t0 > floor ? t0 : floor;
         let t1 = t0;
         const k = kind[i];
         if (k === Op.Compute) {
@@ -417,6 +506,7 @@ class Engine {
             this.toFlow();
             top = Infinity;
           } else {
+            this.burstKey = heap.peekTime();
             next = heap.replaceTop(t1, r); // it yields to the rank at the top
             i++;
             break;
@@ -425,6 +515,7 @@ class Engine {
       }
       pc[r] = i;
       t[r] = t0;
+      histN[r] = hn;
       computeNs[r] = comp;
       localNs[r] = loc;
       wanNs[r] = wanT;

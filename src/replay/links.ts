@@ -53,11 +53,15 @@ export class Links {
   private readonly siteOf: Int32Array;
   private readonly nodeOf: Int32Array;
   private readonly S: number;
+  /** sites the placement uses (up to the highest site number) */
+  readonly sites: number;
   private readonly wanL: Float64Array;
   private readonly wanG: Float64Array;
   private readonly linkFree: Float64Array;
-  /** per WAN link: the time of its last reservation out of time order (./engine.ts, deferred mode) */
-  private readonly lastCall: Float64Array;
+  /** per WAN link: the time its last deferred transfer was sent at (./engine.ts) */
+  readonly lastCall: Float64Array;
+  /** every latency above 0: a message arrives after it is sent (./ties.ts relies on it) */
+  readonly positiveLatencies: boolean;
   private readonly connectRtts: number;
   private readonly pairBits: Uint8Array;
   private readonly pairSet = new Set<number>();
@@ -81,6 +85,7 @@ export class Links {
     let S = 0;
     for (let r = 0; r < P; r++) S = Math.max(S, siteOf[r] + 1);
     this.S = S;
+    this.sites = S;
     this.wanL = new Float64Array(S * S);
     this.wanG = new Float64Array(S * S);
     for (let a = 0; a < S; a++)
@@ -102,6 +107,7 @@ export class Links {
     }
     this.L[NODE] = cluster.intraNode.L;
     this.L[SITE] = cluster.intraSite.L;
+    this.positiveLatencies = this.L[NODE] > 0 && this.L[SITE] > 0 && this.wanL.every((x) => x > 0);
     const pairs = pairsOf(trace);
     if (!this.connectRtts && !countWan) this.sensitive = 0;
     else if (pairs) {
@@ -148,16 +154,6 @@ export class Links {
   /** The WAN link of a message from s to d (different sites). */
   link(s: number, d: number): number {
     return this.siteOf[s] * this.S + this.siteOf[d];
-  }
-
-  /**
-   * Records a reservation of link l made at time `at` out of time order: false when one made at or
-   * after `at` came first (its order against the time-ordered replay's would be uncertain).
-   */
-  inOrder(l: number, at: number): boolean {
-    if (at <= this.lastCall[l]) return false;
-    this.lastCall[l] = at;
-    return true;
   }
 
   /** Carries `b` bytes on WAN link l from `start`, after what it carries already: returns their arrival (and sets senderDone). */
