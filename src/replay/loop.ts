@@ -1,0 +1,456 @@
+// The replay's event loop (./engine.ts runs it): a discrete-event LogGP replay of a trace on a cluster.
+//
+// Ranks advance in global time order (a heap of (time, rank)); a rank runs its operations until
+// its clock passes the next rank's, or until it must wait for a message (it is then parked, and
+// woken by the event that resolves it). WAN links are shared: a directed site pair's link carries
+// one message's bytes at a time, first come first served in the order of reservation.
+//
+// Per message: LogGP with eager and rendezvous protocols, shared WAN links and connections made on
+// first use, as docs/replay.md ("The model") writes them out.
+//
+// Speed (docs/replay.md, "Speed"): state in typed arrays indexed by operation or rank, no
+// allocation per event, one loop without closures; a rank's clock and sums stay in locals while it
+// runs; a message's sender writes its receive's state; an eager local send runs without a call;
+// once every connection is made (Links.sensitive), ranks run in dataflow order without the heap,
+// and WAN transfers reserve their links later, in time order (commit).
+import type { Cluster } from './cluster.js';
+import { TimeHeap } from './heap.js';
+import { Links, SITE, WAN } from './links.js';
+import { scratch } from './scratch.js';
+import { ExecHistory, orderTies, rankOf } from './ties.js';
+import { Op, type Trace } from './trace.js';
+
+/** flags per operation: a send or receive is posted; its message is done (a send: its bytes are out,
+ * `at` the sender's end; a receive: its message arrived, `at` the arrival); a receive not posted yet
+ * whose rendezvous send is. The sender writes its receive's state too, so that a receiver reads
+ * only its own operations' (fewer cache misses). The message's class rides in bits 3-4. */
+const POSTED = 1,
+  DONE = 2,
+  SEND_WAITS = 4,
+  CLS_SHIFT = 3;
+
+/** One replay's state; `run` is the event loop. */
+export class Engine {
+  readonly P: number;
+  readonly first: Int32Array;
+  readonly kind: Uint8Array;
+  readonly peer: Int32Array;
+  readonly bytes: Float64Array;
+  readonly match: Int32Array;
+  readonly links: Links;
+  /** per operation: POSTED | DONE | SEND_WAITS | class << CLS_SHIFT */
+  readonly flags: Uint8Array;
+  /** per operation: when its message is done (set with DONE), when it was posted (with POSTED) */
+  readonly at: Float64Array;
+  readonly post: Float64Array;
+  // requests of rank r: a FIFO inside [first[r], first[r + 1]) of reqs
+  readonly reqs: Int32Array;
+  readonly reqHead: Int32Array;
+  readonly reqTail: Int32Array;
+  // per rank
+  readonly t: Float64Array;
+  readonly pc: Int32Array;
+  readonly nic: Float64Array;
+  /** the message (its send operation) a parked rank waits for, -1 when not parked */
+  readonly waitMsg: Int32Array;
+  readonly computeNs: Float64Array;
+  readonly localNs: Float64Array;
+  readonly wanNs: Float64Array;
+  readonly heap: TimeHeap;
+  events = 0;
+  /** dataflow mode defers WAN transfers (time order kept on the links by commit) */
+  readonly defer: boolean;
+  /** deferred WAN transfers: (the time they were made, their send operation) */
+  readonly pending: TimeHeap;
+  /** stopped: deferred transfers at one time on one link in an order not known (replay in time order instead) */
+  aborted = false;
+  /** each rank's recent executions, to order ties on a link as the time-ordered replay does (./ties.ts) */
+  readonly hist: ExecHistory;
+  /** whether they are recorded: deferring, with WAN links */
+  readonly record: boolean;
+  /** the rank whose operation wakes others: the running one, or a committed transfer's sender (-1 unknown) */
+  waker = -1;
+  /** deferred transfers being committed together (sent at one time) */
+  private readonly group: number[] = [];
+
+  constructor(trace: Trace, cluster: Cluster, defer: boolean) {
+    const P = (this.P = trace.size);
+    this.first = trace.first;
+    this.kind = trace.kind;
+    this.peer = trace.peer;
+    this.bytes = trace.bytes;
+    this.match = trace.match;
+    const w = scratch(trace.first[P]);
+    this.defer = defer;
+    // deferring, only the connections keep the replay time-ordered
+    this.links = new Links(trace, cluster, !defer);
+    this.flags = w.flags;
+    this.at = w.at;
+    this.post = w.post;
+    this.reqs = w.reqs;
+    this.reqHead = trace.first.slice(0, P);
+    this.reqTail = trace.first.slice(0, P);
+    this.t = new Float64Array(P);
+    this.pc = trace.first.slice(0, P);
+    this.nic = new Float64Array(P);
+    this.waitMsg = new Int32Array(P).fill(-1);
+    this.computeNs = new Float64Array(P);
+    this.localNs = new Float64Array(P);
+    this.wanNs = new Float64Array(P);
+    this.heap = new TimeHeap(P);
+    this.pending = new TimeHeap(defer ? P : 0);
+    this.ready = new Int32Array(P);
+    this.record = defer && this.links.sites > 1;
+    this.hist = new ExecHistory(P, trace.first, this.pc, this.waitMsg, w.start, this.record);
+  }
+
+  /** Wakes rank r if it is parked on message m; `now`: the time of the operation that resolved it. */
+  wake(r: number, m: number, now: number): void {
+    if (this.waitMsg[r] !== m) return;
+    this.waitMsg[r] = -1;
+    const k = Math.max(this.t[r], now);
+    if (this.record) this.hist.woke(r, this.pc[r], k, this.waker);
+    if (this.flow) this.ready[this.nReady++] = r;
+    else this.heap.push(k, r);
+  }
+
+  /**
+   * Dataflow mode: once no order-sensitive transfer is left (Links.sensitive: connections to make,
+   * and WAN messages unless deferred), every other result follows from the data alone, so ranks need
+   * not run in time order: each runs until it must wait, and runnable ranks wait on a stack instead
+   * of the heap (no yield, no sift). WAN transfers wait in `pending` and take their links in time
+   * order when no rank can run (commit). Results stay identical.
+   */
+  flow = false;
+  readonly ready: Int32Array;
+  nReady = 0;
+
+  /** Enters dataflow mode: the ranks in the heap become ready. */
+  toFlow(): void {
+    this.flow = true;
+    const heap = this.heap;
+    while (heap.size) this.ready[this.nReady++] = heap.pop();
+  }
+
+  /** The next rank to run, -1 when none (or aborted). */
+  nextRank(): number {
+    if (!this.flow) return this.heap.size ? this.heap.pop() : -1;
+    while (!this.nReady && this.pending.size)
+      if (!this.commit()) {
+        this.aborted = true;
+        return -1;
+      }
+    return this.nReady ? this.ready[--this.nReady] : -1;
+  }
+
+  /**
+   * Moves message m (class c) from `start`: the sender's end on m, the arrival on its receive; `now`:
+   * the time it is sent at. False when deferred: a WAN transfer in dataflow mode waits in `pending`
+   * for its link (an eager send's end does not depend on the link: it is set now).
+   */
+  transfer(m: number, s: number, d: number, c: number, start: number, rendezvous: boolean, now: number): boolean {
+    const links = this.links;
+    if (this.flow && c === WAN) {
+      this.post[m] = start;
+      if (!rendezvous) {
+        this.at[m] = start + this.bytes[m] * links.G[SITE];
+        this.flags[m] |= DONE | (WAN << CLS_SHIFT);
+      }
+      this.pending.push(now, m);
+      return false;
+    }
+    const arrival = links.transfer(s, d, c, this.bytes[m], start, rendezvous);
+    const done = DONE | (c << CLS_SHIFT);
+    this.at[m] = links.senderDone;
+    this.flags[m] |= done;
+    const rv = this.match[m];
+    if (rv >= 0) {
+      this.at[rv] = arrival;
+      this.flags[rv] |= done;
+    }
+    return true;
+  }
+
+  /**
+   * Reserves their links for the deferred WAN transfers sent first (all those sent at that time),
+   * once no rank can run: every transfer still to come is sent at or after that time (a rank
+   * resumes only on a message, which arrives after it was sent), so each link takes its transfers
+   * in time order, as in the time-ordered replay, and ties in its order (./ties.ts). False when
+   * that order is not known: the caller replays in time order instead.
+   */
+  private commit(): boolean {
+    const { pending, links, group } = this;
+    const now = pending.peekTime();
+    const m = pending.pop();
+    if (pending.peekTime() !== now) {
+      // the common case: one transfer sent at that time
+      const l = this.linkOf(m);
+      if (!(now > links.lastCall[l])) return false;
+      links.lastCall[l] = now;
+      this.commitOne(m, now);
+      return true;
+    }
+    group.length = 0;
+    group.push(m);
+    while (pending.size && pending.peekTime() === now) group.push(pending.pop());
+    if (
+      group.length > 1 &&
+      !orderTies(
+        group,
+        this.hist,
+        now,
+        this.links,
+        (m) => this.senderOf(m),
+        (m) => this.linkOf(m),
+        this.bytes,
+      )
+    )
+      return false;
+    for (const m of group) if (!(now > links.lastCall[this.linkOf(m)])) return false;
+    for (const m of group) links.lastCall[this.linkOf(m)] = now;
+    for (const m of group) this.commitOne(m, now);
+    return true;
+  }
+
+  /** The sender of (send) operation m. */
+  private senderOf(m: number): number {
+    const rv = this.match[m];
+    return rv >= 0 ? this.peer[rv] : rankOf(this.first, this.P, m);
+  }
+
+  private linkOf(m: number): number {
+    return this.links.link(this.senderOf(m), this.peer[m]);
+  }
+
+  private commitOne(m: number, now: number): void {
+    const { links, match, peer, flags, at } = this;
+    const d = peer[m],
+      rv = match[m];
+    const s = this.senderOf(m);
+    const l = links.link(s, d);
+    const b = this.bytes[m];
+    const rendezvous = !(b <= links.eager);
+    const arrival = links.carry(l, b, this.post[m], rendezvous);
+    const done = DONE | (WAN << CLS_SHIFT);
+    this.waker = rendezvous ? -1 : s; // a rendezvous is sent by whichever end posted last
+    if (rendezvous) {
+      at[m] = links.senderDone;
+      flags[m] |= done;
+    }
+    if (rv >= 0) {
+      at[rv] = arrival;
+      flags[rv] |= done;
+      this.wake(d, m, now);
+    }
+    if (rendezvous) this.wake(s, m, now);
+  }
+
+  /** Starts a rendezvous transfer whose send and receive are both posted. */
+  rendezvous(m: number, s: number, d: number, rpost: number, now: number): void {
+    const links = this.links;
+    const c = links.cls(s, d);
+    const L = links.latency(s, d, c);
+    const start = Math.max(this.post[m] + links.o[c] + L, rpost) + L;
+    // sent when both ends are posted (in dataflow mode the later to run may have posted earlier)
+    if (!this.transfer(m, s, d, c, start, true, Math.max(this.post[m], rpost))) return;
+    this.wake(d, m, now);
+    this.wake(s, m, now);
+  }
+
+  /** Posts send m of rank r at time tr; returns the rank's clock after it (a blocking send may wait longer). */
+  postSend(r: number, m: number, tr: number): number {
+    const d = this.peer[m];
+    const links = this.links;
+    const c = links.cls(r, d);
+    const b = this.bytes[m];
+    if (b <= links.eager) {
+      const start = Math.max(tr + links.o[c], this.nic[r]);
+      this.nic[r] = start + Math.max(links.g[c], b * links.G[c]);
+      if (this.transfer(m, r, d, c, start, false, tr)) this.wake(d, m, tr);
+      return start;
+    }
+    this.post[m] = tr;
+    this.flags[m] |= POSTED;
+    const rv = this.match[m];
+    if (rv >= 0) {
+      if (this.flags[rv] & POSTED) this.rendezvous(m, r, d, this.post[rv], tr);
+      else this.flags[rv] |= SEND_WAITS;
+    }
+    return tr + links.o[c];
+  }
+
+  /** Moves rank r's outstanding request `op` to the head of its requests; returns the end of it (head + 1, or the head: not outstanding). */
+  private toHead(r: number, op: number): number {
+    const { reqs } = this;
+    const lo = this.reqHead[r];
+    for (let q = lo; q < this.reqTail[r]; q++)
+      if (reqs[q] === op) {
+        for (; q > lo; q--) reqs[q] = reqs[q - 1]; // the others keep their order
+        reqs[lo] = op;
+        return lo + 1;
+      }
+    return lo;
+  }
+
+  /** Runs every rank in time order until all finished or wait for messages that never come. */
+  run(): void {
+    const { first, kind, peer, bytes, match, flags, at, post, reqs, reqHead, reqTail, heap, links } = this;
+    const { t, pc, nic, waitMsg, computeNs, localNs, wanNs } = this;
+    const { o, eager } = links;
+    for (let r = 0; r < this.P; r++) heap.push(0, r);
+    let events = 0;
+    const execStart = this.hist.start;
+    const record = this.record;
+    for (let r = this.nextRank(); r >= 0;) {
+      const end = first[r + 1];
+      let next = -1;
+      let i = pc[r];
+      let t0 = t[r];
+      this.waker = r;
+      // the next rank's time, read again after whatever may wake a rank (Infinity in dataflow mode)
+      let top = heap.peekTime();
+      // the rank's sums stay in locals while it runs (the same additions in the same order)
+      let comp = computeNs[r],
+        loc = localNs[r],
+        wanT = wanNs[r];
+      // runs rank r's operations until its clock passes the next rank's or it must wait
+      for (; i < end; i++) {
+        if (record) execStart[i] = t0; // (./ties.ts)
+        let t1 = t0;
+        const k = kind[i];
+        if (k === Op.Compute) {
+          t1 = t0 + bytes[i];
+          comp += bytes[i];
+        } else {
+          let wan = false;
+          if (k === Op.Send || k === Op.Isend) {
+            let after = t0; // a parked blocking send has posted already
+            if (!flags[i]) {
+              const d = peer[i],
+                b = bytes[i];
+              const c = links.cls(r, d);
+              if (b <= eager && c !== WAN && links.settled(r, d)) {
+                // the common case without a call (the hot loop keeps its arrays in registers): an
+                // eager local message, as postSend and Links.transfer move it
+                const start = Math.max(t0 + o[c], nic[r]);
+                const G = links.G[c] * b;
+                nic[r] = start + Math.max(links.g[c], G);
+                const sent = start + G;
+                const done = DONE | (c << CLS_SHIFT);
+                at[i] = sent;
+                flags[i] |= done;
+                const rv = match[i];
+                if (rv >= 0) {
+                  at[rv] = sent + links.L[c];
+                  flags[rv] |= done;
+                }
+                if (waitMsg[d] === i) {
+                  this.wake(d, i, t0);
+                  top = heap.peekTime();
+                }
+                after = start;
+              } else {
+                after = this.postSend(r, i, t0);
+                top = heap.peekTime();
+              }
+            }
+            if (k === Op.Isend) {
+              reqs[reqTail[r]++] = i;
+              t1 = after;
+            } else {
+              const f = flags[i];
+              if (!(f & DONE)) {
+                waitMsg[r] = i;
+                break;
+              }
+              t1 = Math.max(t0, at[i]);
+              wan = f >> CLS_SHIFT === WAN;
+            }
+          } else if (k === Op.Recv || k === Op.Irecv) {
+            if (!(flags[i] & POSTED)) {
+              post[i] = t0;
+              const f = (flags[i] |= POSTED);
+              // its rendezvous send waits for it: the data moves now
+              if (f & SEND_WAITS && !(f & DONE)) {
+                this.rendezvous(match[i], peer[i], r, t0, t0);
+                top = heap.peekTime();
+              }
+            }
+            if (k === Op.Irecv) {
+              // no time passes: its clock stays at or before the next rank's (whatever it woke, it
+              // woke at or after it), so no yield to check
+              reqs[reqTail[r]++] = i;
+              events++;
+              continue;
+            } else {
+              const f = flags[i];
+              if (f & DONE) {
+                const c = f >> CLS_SHIFT;
+                t1 = Math.max(t0, at[i]) + o[c];
+                wan = c === WAN;
+              } else if (match[i] >= 0) {
+                waitMsg[r] = match[i];
+                break;
+              } // unmatched: nothing to wait for
+            }
+          } else {
+            // Wait: count > 0 the oldest requests; < 0 the newest (a collective's step); 0 all
+            const c = peer[i];
+            const lo = c < 0 ? Math.max(reqHead[r], reqTail[r] + c) : reqHead[r];
+            let hi = c > 0 ? Math.min(reqTail[r], lo + c) : reqTail[r];
+            if (bytes[i] > 0) hi = this.toHead(r, first[r] + bytes[i] - 1); // one request: moved to the head
+            let done = t0;
+            let q = lo;
+            for (; q < hi; q++) {
+              const rq = reqs[q];
+              const f = flags[rq];
+              if (!(f & DONE)) {
+                // a receive that no send matches never completes, and is not waited for
+                if (kind[rq] === Op.Irecv && match[rq] < 0) continue;
+                break;
+              }
+              const cl = f >> CLS_SHIFT;
+              // a send is done when its bytes are out, a receive o after its message arrived
+              const x = kind[rq] === Op.Isend ? at[rq] : at[rq] + o[cl];
+              if (x > done) {
+                done = x;
+                wan = cl === WAN;
+              }
+            }
+            if (q < hi) {
+              const rq = reqs[q];
+              waitMsg[r] = kind[rq] === Op.Isend ? rq : match[rq];
+              break;
+            }
+            if (c < 0) reqTail[r] = lo;
+            else reqHead[r] = hi;
+            t1 = done;
+          }
+          if (wan) wanT += t1 - t0;
+          else loc += t1 - t0;
+        }
+        t0 = t1;
+        events++;
+        // (in dataflow mode the heap is empty: its top time is Infinity)
+        if (t1 > top) {
+          if (links.sensitive === 0) {
+            this.toFlow();
+            top = Infinity;
+          } else {
+            next = heap.replaceTop(t1, r); // it yields to the rank at the top
+            i++;
+            break;
+          }
+        }
+      }
+      pc[r] = i;
+      t[r] = t0;
+      computeNs[r] = comp;
+      localNs[r] = loc;
+      wanNs[r] = wanT;
+      if (!this.flow && links.sensitive === 0) this.toFlow();
+      r = next >= 0 ? next : this.nextRank();
+    }
+    this.events = events;
+  }
+}
