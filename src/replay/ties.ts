@@ -127,6 +127,7 @@ export class ExecHistory {
     let a = this.first[r],
       b = this.lastOp(r);
     if (b < a || !(start[a] < tau)) return 0;
+    if (start[b] < tau) a = b; // the common case: it has not started anything at or after tau
     while (a < b) {
       const c = (a + b + 1) >> 1;
       if (start[c] < tau) a = c;
