@@ -8,8 +8,9 @@
  * median of the paired differences per intercepted call (added_ns: a collective is one call per
  * iteration, the ping-pong two on each of its ranks), and the fastest blocks' ratio.
  * Usage: coll-overhead [calls-per-block] [repetitions] [bytes]
- *        coll-overhead CALLS count shim|pmpi [bytes]: only CALLS 8-byte Bcasts on that path, untimed
- *        (for counting instructions under callgrind: the difference of the two paths per call) */
+ *        coll-overhead CALLS count shim|pmpi [bytes]: only CALLS iterations of each kind (Allreduce,
+ *        Bcast, Barrier, ping-pong) on that path, untimed (for counting instructions under callgrind: the
+ *        inclusive cost of each MPI_X less that of the PMPI_X it calls) */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,10 +79,11 @@ static double block(int coll, int path, int calls) {
   return tmax;
 }
 
-/* The instruction-count mode: CALLS Bcasts on one path, nothing else. */
+/* The instruction-count mode: CALLS iterations of each kind on one path, nothing else. */
 static int count_only(int calls, const char *path) {
   const int p = !strcmp(path, "pmpi") ? PMPI : SHIM;
-  for (int i = 0; i < calls; ++i) once(BCAST, p);
+  for (int c = 0; c < NCOLL; ++c)
+    for (int i = 0; i < calls; ++i) once(c, p);
   MPI_Finalize();
   return 0;
 }

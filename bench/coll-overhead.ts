@@ -3,9 +3,13 @@
 // alternating blocks of one run; this runs it in each configuration and prints the ratios and the
 // time added per call (goal: at most 30 ns per call below 1 us, at most 5% above).
 //   node dist/bench/coll-overhead.js [--calls N] [--reps N] [--sizes 8,4096] [--json FILE]
-//   node dist/bench/coll-overhead.js --instructions [--calls N]: instructions the shim adds to an
-//     8-byte MPI_Bcast on the application's thread, per call and rank (callgrind, 2 ranks): a
-//     figure that the host's load does not move.
+//   node dist/bench/coll-overhead.js --instructions [--calls N]: instructions the shim adds to each
+//     8-byte call (Allreduce, Bcast, Barrier, and the Send and Recv of a ping-pong) on the
+//     application's thread, per call and rank (callgrind, 2 ranks): a figure that the host's load
+//     does not move.
+//   --lib PATH: the shim to preload (default: this tree's build), e.g. another build's, to compare.
+//   --against PATH [--runs N]: timing mode, this tree's shim and the one at PATH in alternating
+//     runs (N each, default 3): the added ns of each run, side by side.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -48,7 +52,18 @@ export const CONFIGS: Config[] = [
   { name: 'one site (2 ranks)', np: 2, env: { SITEMPI_SITES: 'A:0-1' } },
 ];
 
-export async function measureCollOverhead(calls: number, reps: number, sizes: number[]): Promise<OverheadRow[]> {
+/** mpirun's options that preload `lib` (default: this tree's build). */
+function preload(lib: string | undefined): { shim?: boolean; env: Record<string, string> } {
+  return lib ? { shim: false, env: { LD_PRELOAD: path.resolve(lib) } } : { env: {} };
+}
+
+export async function measureCollOverhead(
+  calls: number,
+  reps: number,
+  sizes: number[],
+  lib?: string,
+): Promise<OverheadRow[]> {
+  const shim = preload(lib);
   const program = compileMpi('bench/coll-overhead.c');
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sitempi-coll-overhead-'));
   const rows: OverheadRow[] = [];
@@ -59,7 +74,8 @@ export async function measureCollOverhead(calls: number, reps: number, sizes: nu
           np: cfg.np,
           program,
           args: [String(calls), String(reps), String(bytes)],
-          env: { SITEMPI_OUTPUT_DIR: out, ...cfg.env },
+          shim: shim.shim,
+          env: { SITEMPI_OUTPUT_DIR: out, ...cfg.env, ...shim.env },
           timeoutMs: 600_000,
         });
         if (r.code !== 0) throw new Error(`coll-overhead failed (${r.code}): ${r.stderr}`);
@@ -89,25 +105,31 @@ export async function measureCollOverhead(calls: number, reps: number, sizes: nu
 
 export interface InstructionRow {
   config: string;
+  /** the MPI function (8 bytes; Send and Recv: the ping-pong's) */
+  fn: string;
   /** the shim's instructions per call on the application's thread, rank 0 (the root) and rank 1:
-   * inclusive cost of the MPI_Bcast wrapper minus that of the PMPI_Bcast it calls */
+   * inclusive cost of the MPI_X wrapper minus that of the PMPI_X it calls */
   perRank: number[];
 }
 
-/** Inclusive instructions of MPI_Bcast minus PMPI_Bcast in one callgrind file (a main thread). */
-function shimInstructions(file: string): number {
-  const r = spawnSync('callgrind_annotate', ['--inclusive=yes', file], { encoding: 'utf8' });
+/** The functions the count mode calls (bench/coll-overhead.c), each `calls` times per rank. */
+export const COUNTED = ['Allreduce', 'Bcast', 'Barrier', 'Send', 'Recv'];
+
+/** Inclusive instructions of MPI_X minus PMPI_X in one callgrind file (a main thread), per X. */
+function shimInstructions(file: string): Map<string, number> {
+  const r = spawnSync('callgrind_annotate', ['--inclusive=yes', file], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`callgrind_annotate failed: ${r.stderr}`);
   const cost = (fn: string) => {
     const line = r.stdout.split('\n').find((l) => l.includes(`???:${fn} `));
     if (!line) throw new Error(`${fn} not in ${file}`);
     return Number(line.trim().split(/\s+/)[0].replace(/,/g, ''));
   };
-  return cost('MPI_Bcast') - cost('PMPI_Bcast');
+  return new Map(COUNTED.map((fn) => [fn, cost(`MPI_${fn}`) - cost(`PMPI_${fn}`)]));
 }
 
-/** Instructions the shim adds per 8-byte MPI_Bcast (2 ranks under callgrind). */
-export async function measureInstructions(calls: number): Promise<InstructionRow[]> {
+/** Instructions the shim adds per 8-byte call (2 ranks under callgrind). */
+export async function measureInstructions(calls: number, lib?: string): Promise<InstructionRow[]> {
+  const shim = preload(lib);
   const program = compileMpi('bench/coll-overhead.c');
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sitempi-coll-icount-'));
   const rows: InstructionRow[] = [];
@@ -131,12 +153,13 @@ export async function measureInstructions(calls: number): Promise<InstructionRow
           'count',
           'shim',
         ],
-        env: { SITEMPI_OUTPUT_DIR: out, ...cfg.env },
+        env: { SITEMPI_OUTPUT_DIR: out, ...cfg.env, ...shim.env },
+        shim: shim.shim,
         timeoutMs: 600_000,
       });
       if (r.code !== 0) throw new Error(`coll-overhead under callgrind failed (${r.code}): ${r.stderr}`);
-      const perRank = Array.from({ length: cfg.np }, (_, rank) => shimInstructions(`${out}/cg${k}.${rank}-01`) / calls);
-      rows.push({ config: cfg.name, perRank });
+      const ranks = Array.from({ length: cfg.np }, (_, rank) => shimInstructions(`${out}/cg${k}.${rank}-01`));
+      for (const fn of COUNTED) rows.push({ config: cfg.name, fn, perRank: ranks.map((m) => m.get(fn)! / calls) });
     }
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
@@ -144,28 +167,62 @@ export async function measureInstructions(calls: number): Promise<InstructionRow
   return rows;
 }
 
+const loadavg = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+
+/** This tree's shim against another build, in alternating runs: each run's added ns per call, and
+ * what the two TSC reads of the floor blocks add per call ((floor - 1) x PMPI time). */
+async function compareLibraries(calls: number, reps: number, sizes: number[], other: string, runs: number) {
+  const libs = [undefined, other];
+  const added = new Map<string, number[][]>(); // config, call, bytes -> per library, per run
+  const tsc = new Map<string, number[]>();
+  for (let run = 0; run < runs; ++run) {
+    for (const k of run % 2 ? [1, 0] : [0, 1]) {
+      console.log(`run ${run + 1}/${runs}, ${libs[k] ?? 'this tree'}: load average ${loadavg()}`);
+      for (const r of await measureCollOverhead(calls, reps, sizes, libs[k])) {
+        const key = `${r.config.padEnd(40)} ${r.coll.padEnd(10)} ${String(r.bytes).padStart(6)}`;
+        const e = added.get(key) ?? [[], []];
+        e[k].push(r.added_ns);
+        added.set(key, e);
+        tsc.set(key, [...(tsc.get(key) ?? []), ((r.floor_ratio - 1) * r.pmpi_ns) / (r.coll === 'PingPong' ? 2 : 1)]);
+      }
+    }
+  }
+  console.log(
+    `added ns per call, each run (${calls} calls x ${reps} paired blocks): this tree | ${other} | two TSC reads`,
+  );
+  for (const [key, [mine, theirs]] of added) {
+    const f = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(' ');
+    console.log(`${key}  ${f(mine)} | ${f(theirs)} | ${f(tsc.get(key) ?? [])}`);
+  }
+}
+
 async function main(): Promise<void> {
+  const lib = arg('--lib', '') || undefined;
   if (process.argv.includes('--instructions')) {
     const calls = Number(arg('--calls', '100000'));
-    const rows = await measureInstructions(calls);
-    console.log(`the shim's instructions per 8-byte MPI_Bcast, application thread (callgrind, ${calls} calls)`);
+    const rows = await measureInstructions(calls, lib);
+    console.log(`the shim's instructions per 8-byte call, application thread (callgrind, ${calls} calls)`);
+    console.log(`shim: ${lib ?? 'this tree'}`);
     for (const r of rows)
-      console.log(`${r.config.padEnd(40)} rank 0 / 1: ${r.perRank.map((x) => x.toFixed(1)).join(' / ')}`);
+      console.log(
+        `${r.config.padEnd(40)} ${r.fn.padEnd(10)} rank 0 / 1: ${r.perRank.map((x) => x.toFixed(1)).join(' / ')}`,
+      );
     return;
   }
   const calls = Number(arg('--calls', '200'));
   const reps = Number(arg('--reps', '201'));
   const sizes = arg('--sizes', '8,4096').split(',').map(Number);
-  const rows = await measureCollOverhead(calls, reps, sizes);
+  const against = arg('--against', '');
+  if (against) return compareLibraries(calls, reps, sizes, against, Number(arg('--runs', '3')));
+  const rows = await measureCollOverhead(calls, reps, sizes, lib);
   console.log(`collective through the shim vs PMPI, same run, alternating blocks of ${calls} calls x ${reps}`);
   console.log('(floor: PMPI with only the two TSC reads that timing a call takes; added: ns per intercepted call,');
   console.log(' median of paired differences; goal: added <= 30 ns below 1 us of PMPI, ratio <= 1.05 from 1 us up)');
-  console.log(
-    `host load average: ${os
-      .loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' ')}`,
-  );
+  console.log(`host load average: ${loadavg()}`);
   console.log(
     'config                                   coll        bytes   PMPI ns   shim ns   ratio  ratio(min)  floor  added ns  goal',
   );

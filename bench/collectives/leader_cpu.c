@@ -4,7 +4,7 @@
  * leaders spend per forwarded byte. The thread CPU includes the MPI library's polling while a
  * rank waits (Open MPI polls), so compare variants on the same host state only.
  *
- * Usage: leader_cpu allgather|alltoall BYTES ITERS
+ * Usage: leader_cpu allgather|alltoall|gather|scatter BYTES ITERS (gather, scatter: root 0)
  * Output (rank 0): one JSON line per rank: {"rank","coll","bytes","iters","cpu_us","wall_us"},
  * cpu_us and wall_us per call.
  */
@@ -14,6 +14,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+enum { ALLGATHER, ALLTOALL, GATHER, SCATTER };
+
+static void call(int coll, const char *s, char *r, int m) {
+  switch (coll) {
+    case ALLTOALL:
+      MPI_Alltoall(s, m, MPI_BYTE, r, m, MPI_BYTE, MPI_COMM_WORLD);
+      break;
+    case GATHER:
+      MPI_Gather(s, m, MPI_BYTE, r, m, MPI_BYTE, 0, MPI_COMM_WORLD);
+      break;
+    case SCATTER:
+      MPI_Scatter(r, m, MPI_BYTE, (char *)s, m, MPI_BYTE, 0, MPI_COMM_WORLD);
+      break;
+    default:
+      MPI_Allgather(s, m, MPI_BYTE, r, m, MPI_BYTE, MPI_COMM_WORLD);
+  }
+}
 
 static double now_us(clockid_t c) {
   struct timespec ts;
@@ -27,22 +45,23 @@ int main(int argc, char **argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &P);
   if (argc < 4) {
-    if (!rank) fprintf(stderr, "usage: leader_cpu allgather|alltoall BYTES ITERS\n");
+    if (!rank) fprintf(stderr, "usage: leader_cpu allgather|alltoall|gather|scatter BYTES ITERS\n");
     MPI_Abort(MPI_COMM_WORLD, 2);
   }
-  const int a2a = strcmp(argv[1], "alltoall") == 0;
+  const int coll = !strcmp(argv[1], "alltoall")  ? ALLTOALL
+                   : !strcmp(argv[1], "gather")  ? GATHER
+                   : !strcmp(argv[1], "scatter") ? SCATTER
+                                                 : ALLGATHER;
+  const int a2a = coll == ALLTOALL;
   const int m = atoi(argv[2]), iters = atoi(argv[3]);
   char *s = malloc((size_t)m * (a2a ? (size_t)P : 1) + 1), *r = malloc((size_t)m * (size_t)P + 1);
   if (!s || !r) MPI_Abort(MPI_COMM_WORLD, 3);
   memset(s, rank, (size_t)m * (a2a ? (size_t)P : 1));
-  for (int w = 0; w < 2; ++w) /* warm-up: caches, connections */
-    a2a ? MPI_Alltoall(s, m, MPI_BYTE, r, m, MPI_BYTE, MPI_COMM_WORLD)
-        : MPI_Allgather(s, m, MPI_BYTE, r, m, MPI_BYTE, MPI_COMM_WORLD);
+  memset(r, rank, (size_t)m * (size_t)P);
+  for (int w = 0; w < 2; ++w) call(coll, s, r, m); /* warm-up: caches, connections */
   MPI_Barrier(MPI_COMM_WORLD);
   const double c0 = now_us(CLOCK_THREAD_CPUTIME_ID), t0 = now_us(CLOCK_MONOTONIC);
-  for (int i = 0; i < iters; ++i)
-    a2a ? MPI_Alltoall(s, m, MPI_BYTE, r, m, MPI_BYTE, MPI_COMM_WORLD)
-        : MPI_Allgather(s, m, MPI_BYTE, r, m, MPI_BYTE, MPI_COMM_WORLD);
+  for (int i = 0; i < iters; ++i) call(coll, s, r, m);
   const double mine[2] = {(now_us(CLOCK_THREAD_CPUTIME_ID) - c0) / iters, (now_us(CLOCK_MONOTONIC) - t0) / iters};
   double *all = rank ? NULL : malloc(sizeof(double) * 2 * (size_t)P);
   MPI_Gather(mine, 2, MPI_DOUBLE, all, 2, MPI_DOUBLE, 0, MPI_COMM_WORLD);

@@ -2,14 +2,11 @@
 // from its one-site live run, the arrivals of each live run, the policy of the run (relocation off:
 // no moves; on: the planner). Each job's simulated run time, to set beside the measured one.
 //
-// The fit (src/manager/sim/job-model.ts: T = compute + chain x RTT + crossing bytes / bandwidth):
-// - compute: the one-site run time (start to end, as the manager measures it);
-// - chain: the messages of the busiest rank to the other half of the ranks (the contiguous split of
-//   4 ranks into 2 + 2, the scenario's split): each waits about a round trip once it crosses;
-// - bytes: all the bytes of the run's traffic matrix;
-// - verdict: network where the chain or the bytes cost more than 10% at the testbed's link.
-import { linkTable, type PlannerCluster } from '../../src/manager/planner-model.js';
-import { runSeconds, type ProfileName, type SimJob } from '../../src/manager/sim/job-model.js';
+// The fit of each program's model: src/manager/sim/live-profiles.ts (the same fit gives the classes
+// of the simulated stream).
+import type { PlannerCluster } from '../../src/manager/planner-model.js';
+import type { ProfileName, SimJob } from '../../src/manager/sim/job-model.js';
+import { fitRun } from '../../src/manager/sim/live-profiles.js';
 import { simulate } from '../../src/manager/sim/simulator.js';
 import type { TestbedState } from '../../src/testbed/testbed.js';
 import type { JobRun, ScenarioRun } from './live-run.js';
@@ -18,37 +15,6 @@ export interface SimRow {
   name: string;
   off: number;
   on: number;
-}
-
-export interface FittedModel {
-  computeSeconds: number;
-  chainMessages: number;
-  bytes: number;
-  verdict: 'network' | 'compute';
-}
-
-export function fit(run: JobRun, cluster: PlannerCluster): FittedModel {
-  const computeSeconds = run.ended - run.started;
-  const r = run.report;
-  let chain = 0,
-    bytes = 0;
-  if (r) {
-    const P = r.messages.length,
-      half = Math.floor(P / 2);
-    for (let i = 0; i < P; i++) {
-      let c = 0;
-      for (let j = 0; j < P; j++) {
-        bytes += r.bytes[i][j];
-        if (i < half !== j < half) c += r.messages[i][j];
-      }
-      chain = Math.max(chain, c);
-    }
-  }
-  const m: FittedModel = { computeSeconds, chainMessages: chain, bytes, verdict: 'compute' };
-  const probe: SimJob = { id: 'x', profile: 'EP', ranks: 4, at: 0, ...m };
-  const split = runSeconds(probe, [2, 2], linkTable(cluster)) / computeSeconds;
-  m.verdict = split > 1.1 ? 'network' : 'compute';
-  return m;
 }
 
 export function plannerCluster(st: TestbedState): PlannerCluster {
@@ -61,11 +27,11 @@ export function plannerCluster(st: TestbedState): PlannerCluster {
 
 export function liveVsSim(st: TestbedState, alone: Record<string, JobRun>, runs: ScenarioRun[]): SimRow[] {
   const cluster = plannerCluster(st);
-  const models = new Map(Object.entries(alone).map(([name, r]) => [name, fit(r, cluster)]));
+  const models = new Map(Object.entries(alone).map(([name, r]) => [name, fitRun(r, cluster)]));
   const times = runs.map((run) => {
     const stream: SimJob[] = run.jobs.map((j) => {
       const base = j.name.replace(/-\d$/, '');
-      return { id: j.name, profile: base as ProfileName, ranks: 4, at: j.submitted, ...models.get(base)! };
+      return { id: j.name, profile: base as ProfileName, at: j.submitted, ...models.get(base)! };
     });
     const res = simulate(cluster, stream, {
       policy: run.relocate ? 'planner' : 'none',

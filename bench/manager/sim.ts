@@ -1,12 +1,12 @@
 // The simulated scenario: one job stream on 4 sites of 1 000 nodes, run under each policy (the
 // planner, the planner whose network jobs wait for one site, no relocation, consolidate-only,
 // random placement), next to two bounds no policy passes, and the planner's own time for 1 000
-// running jobs over 4 sites. Three streams by default (docs/planner.md, "The comparison"): the
-// issue's classes at a 20 ms RTT, and the classes fitted to the live programs' measured slowdowns
-// at 20 and 100 ms.
+// running jobs over 4 sites. By default (docs/planner.md, "The comparison") the stream's classes
+// are the live scenario's programs, fitted from their one-site runs (src/manager/sim/live-profiles.ts,
+// from --live, default bench/results/manager-live.json), at the live testbed's RTT and at 20 ms.
 //
 //   npx tsc -p tsconfig.json && node dist/bench/manager/sim.js [--jobs 1000] [--gap 30] [--seed 1]
-//     [--profiles issue|measured --rtt 20] [--out DIR]
+//     [--profiles live|issue --rtt 20] [--live FILE] [--out DIR]
 //
 // Writes DIR/manager-sim.json, .md and .svg (default: print only).
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,8 @@ import * as echarts from 'echarts';
 
 import { plan, type PlannerJob } from '../../src/manager/planner.js';
 import type { PlannerCluster } from '../../src/manager/planner-model.js';
-import { ISSUE_PROFILES, jobStream, MEASURED_PROFILES, rng } from '../../src/manager/sim/job-model.js';
+import { ISSUE_PROFILES, jobStream, rng } from '../../src/manager/sim/job-model.js';
+import { readLiveProfiles } from '../../src/manager/sim/live-profiles.js';
 import { simulate, type Policy, type SimResult } from '../../src/manager/sim/simulator.js';
 import { arg } from '../args.js';
 
@@ -25,7 +26,8 @@ const jobs = Number(arg('--jobs', '1000'));
 const gap = Number(arg('--gap', '30'));
 const seed = Number(arg('--seed', '1'));
 const out = arg('--out', '');
-const PROFILES = { issue: ISSUE_PROFILES, measured: MEASURED_PROFILES };
+const live = readLiveProfiles(arg('--live', path.join('bench', 'results', 'manager-live.json')));
+const PROFILES = { live: live.profiles, issue: ISSUE_PROFILES };
 type ProfileSet = keyof typeof PROFILES;
 interface Scenario {
   profiles: ProfileSet;
@@ -33,14 +35,13 @@ interface Scenario {
 }
 const one = process.argv.includes('--profiles') || process.argv.includes('--rtt');
 const scenarios: Scenario[] = one
-  ? [{ profiles: arg('--profiles', 'issue') as ProfileSet, rttMs: Number(arg('--rtt', '20')) }]
+  ? [{ profiles: arg('--profiles', 'live') as ProfileSet, rttMs: Number(arg('--rtt', '20')) }]
   : [
-      { profiles: 'issue', rttMs: 20 },
-      { profiles: 'measured', rttMs: 20 },
-      { profiles: 'measured', rttMs: 100 },
+      { profiles: 'live', rttMs: live.rttMs },
+      { profiles: 'live', rttMs: 20 },
     ];
 for (const sc of scenarios)
-  if (!(sc.profiles in PROFILES)) throw new Error(`--profiles: issue or measured, not ${sc.profiles}`);
+  if (!(sc.profiles in PROFILES)) throw new Error(`--profiles: live or issue, not ${sc.profiles}`);
 
 const sites = ['a', 'b', 'c', 'd'].map((name) => ({ name, slots: 1000 }));
 const clusterAt = (rttMs: number, bandwidthBps: number): PlannerCluster => ({
@@ -141,18 +142,34 @@ const summary = [
   `host load average while measured: ${load}`,
 ];
 const row = (name: string, r: Row) =>
-  `| ${name} | ${r.jobs} | ${(r.makespanSeconds / 3600).toFixed(2)} | ${r.jobsPerHour.toFixed(1)} | ${r.meanSlowdown.toFixed(3)} | ${(r.meanWaitSeconds / 60).toFixed(1)} | ${r.migrations} | ${(r.bytesMoved / 2 ** 30).toFixed(0)} | ${(r.wallMs / 1000).toFixed(1)} |`;
+  `| ${name} | ${r.jobs} | ${(r.makespanSeconds / 3600).toFixed(2)} | ${r.jobsPerHour.toFixed(1)} | ${r.meanSlowdown.toFixed(3)} | ${(r.meanWaitSeconds / 60).toFixed(1)} | ${r.migrations} | ${r.suspends} | ${(r.pauseSeconds / 3600).toFixed(2)} | ${(r.bytesMoved / 2 ** 30).toFixed(0)} | ${(r.wallMs / 1000).toFixed(1)} |`;
+/** The live programs as classes of the stream. */
+function classTable(): string[] {
+  return [
+    `The live scenario's programs as classes of the stream (fitted from their one-site runs on the testbed, ${live.rttMs} ms RTT):`,
+    '',
+    '| class | one-site run s | chain msgs | MB | verdict | chain per s of compute | MB per rank per min |',
+    '|---|---|---|---|---|---|---|',
+    ...(['EP', 'LU', 'CG'] as const).map((c) => {
+      const f = live.fitted[c],
+        p = live.profiles[c];
+      return `| ${c} | ${f.computeSeconds.toFixed(1)} | ${f.chainMessages} | ${(f.bytes / 1e6).toFixed(1)} | ${f.verdict} | ${p.chainPerSecond.toFixed(2)} | ${(p.bytesPerRankMinute / 1e6).toFixed(2)} |`;
+    }),
+    '',
+  ];
+}
 const md = [
   `# Simulated job stream: ${jobs} jobs, 4 sites x 1000 nodes, 10 Gb/s (seed ${seed}, mean gap ${gap} s)`,
   '',
+  ...(scenarios.some((sc) => sc.profiles === 'live') ? classTable() : []),
   ...outcomes.flatMap((o) => [
-    `## ${o.profiles === 'issue' ? "The issue's classes" : "The classes fitted to the live programs' slowdowns"}, ${o.rttMs} ms RTT`,
+    `## ${o.profiles === 'issue' ? "The issue's classes" : "The live scenario's programs (fitted from their one-site runs)"}, ${o.rttMs} ms RTT`,
     '',
-    '| policy | jobs | makespan h | jobs/hour | mean slowdown | mean wait min | migrations | GiB moved | sim s |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| policy | jobs | makespan h | jobs/hour | mean slowdown | mean wait min | migrations | stopped | pause h | GiB moved | sim s |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...o.results.map((r) => row(r.policy, r)),
     row('(no split costs)', o.ideal),
-    `| (work / slots) | | | ${o.boundJobsPerHour.toFixed(1)} | 1.000 | | | | |`,
+    `| (work / slots) | | | ${o.boundJobsPerHour.toFixed(1)} | 1.000 | | | | | | |`,
     '',
   ]),
   ...summary.map((x) => `- ${x}`),
@@ -165,7 +182,7 @@ if (out) {
   mkdirSync(out, { recursive: true });
   writeFileSync(
     path.join(out, 'manager-sim.json'),
-    JSON.stringify({ jobs, gap, seed, outcomes, planTime: pt, load, summary }, null, 2) + '\n',
+    JSON.stringify({ jobs, gap, seed, classes: live, outcomes, planTime: pt, load, summary }, null, 2) + '\n',
   );
   writeFileSync(path.join(out, 'manager-sim.md'), md);
   const names = outcomes.map((o) => `${o.profiles}, ${o.rttMs} ms`);

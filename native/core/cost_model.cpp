@@ -222,6 +222,16 @@ constexpr uint64_t kEagerLimit = 65536 - 512;
 // gave it 2.4x and more (64 and 256 KiB: 0.54-0.90x the default) and lost by 10-20% where it gave
 // 1.4x (1 MiB). So pairwise must beat the library by this factor in the model.
 constexpr double kPairwiseMargin = 1.5;
+// Pairwise puts the busiest site link's whole share on the wire at once, over n_s(P-n_s) TCP
+// connections; the library's exchange a step's worth at a time. Beyond one round trip's worth of
+// the link (2 alpha B, the bandwidth-delay product, what a drop-tail queue sized by the usual rule
+// holds) that burst overflows the bottleneck's queue, and a segment lost at the tail of a flow
+// costs a retransmission timeout (Linux: at least 200 ms). On the testbed (queue max(BDP, 1 MiB)),
+// 256 KiB per pair on 8 nodes x 1, contiguous (4 MiB per link): pairwise 271-371 ms and 33-34
+// packets dropped per call, the library 106-393 ms (median of six: 138). Grouped dropped nothing there but
+// took 412-431 ms: its leaders' copies (4 n P m) run far below the modelled 1 GB/s on a host
+// whose cores serve every rank, and they grow with the same share; it gets the same penalty.
+constexpr double kRetransmitTimeoutS = 0.2;
 
 uint32_t choose_alltoall(Coll c, const Grouping& g, const CollChoice& p) {
   const uint64_t P = uint64_t(g.P);
@@ -278,12 +288,30 @@ AlltoallCosts alltoall_costs(const Grouping& g, uint64_t m, double alpha_s, doub
   const double P = double(g.P), wire = link_bytes / B;
   t.grouped = alpha_s + (wire + kHeaderBytes / B) + 2 * kSitePhaseS + 4 * double(n_max) * P * double(m) / kCopyBps;
   t.pairwise = alpha_s + wire + link_msgs * kHeaderBytes / B + (P - 1) * kPerMessageS;
+  if (link_bytes > 2 * alpha_s * B) {
+    t.pairwise += kRetransmitTimeoutS;
+    t.grouped += kRetransmitTimeoutS;
+  }
   // Steps of the library's exchange that cross sites, for the rank of the smallest site (the
   // last to finish): one per peer of another site. An eager step waits one latency, a
   // rendezvous step (above the eager limit) three.
   const double crossing = P - double(n_min), latencies = m > kEagerLimit ? 3 : 1;
   t.library = crossing * latencies * alpha_s + wire + link_msgs * kHeaderBytes / B;
   return t;
+}
+
+int alltoall_window(const Grouping& g, uint64_t m, double alpha_s, double bandwidth_Bps) {
+  double link_bytes = 0;
+  int n_max = 1;
+  for (int s = 0; s < g.S; ++s) {
+    n_max = std::max(n_max, g.count(s));
+    for (int u = 0; u < g.S; ++u)
+      if (u != s) link_bytes = std::max(link_bytes, double(g.count(s)) * g.count(u) * double(m));
+  }
+  const double rtt_bytes = 2 * alpha_s * bandwidth_Bps;
+  if (g.P <= 1 || link_bytes <= rtt_bytes) return std::max(1, g.P - 1);
+  const double w = rtt_bytes / (double(n_max) * double(m));
+  return w >= 1 ? int(std::min(w, double(g.P - 1))) : 1;
 }
 
 uint64_t rsag_threshold(int S, double alpha_s, double bandwidth_Bps) {

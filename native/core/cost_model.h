@@ -83,11 +83,19 @@ bool parse_alltoall_force(const std::string& text, int& force);
 // (grouped: two site phases and the leaders' copies of every crossing row; pairwise: a send and
 // receive per peer; the library's pairwise exchange (Open MPI's tuned for large blocks): one step
 // per peer, each waiting a latency when it crosses sites, three above the eager limit).
+// Pairwise and grouped pay a retransmission timeout where the link's share exceeds one round
+// trip's worth of it (2 alpha B): their burst overflows the bottleneck's queue (cost_model.cpp).
 // choose_alg takes pairwise over the library only when the model gives it 1.5x.
 struct AlltoallCosts {
   double grouped = 0, pairwise = 0, library = 0;
 };
 AlltoallCosts alltoall_costs(const Grouping& g, uint64_t m, double alpha_s, double bandwidth_Bps);
+
+// Steps of the pairwise exchange (step k: send to me+k, receive from me-k) a rank may run ahead of
+// its receives: all P-1 while the busiest link's share fits one round trip's worth of the link
+// (2 alpha B); else as many as keep a step's bytes on that link (n_max ranks of a site sending m
+// each) within it, at least one. A function of values every rank holds, so all step alike.
+int alltoall_window(const Grouping& g, uint64_t m, double alpha_s, double bandwidth_Bps);
 
 struct CollChoice {
   uint64_t m = 0;                // uniform collectives: bytes per rank (alltoall: per pair); v: ignored

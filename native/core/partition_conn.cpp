@@ -223,4 +223,25 @@ int Conn::best_target(int own, double vw, const double* loads, const double* lim
   return best;
 }
 
+int Conn::best_move(int32_t v, double vw, const double* loads, const double* limit, double& gain) const {
+  const Info& in = info_[size_t(v)];
+  if (in.rlen == 0) return -1;
+  const Entry* r = &pool_[size_t(in.row)];
+  int best = -1;
+  double best_w = -1;
+  // The row is in no order: equal weights and loads go to the lower part, as an ascending scan.
+  for (int32_t i = 0; i < in.rlen; i++) {
+    const int p = r[i].part;
+    if (loads[p] + vw > limit[p]) continue;
+    const double x = r[i].w;
+    if (x > best_w || (x == best_w && (loads[p] * limit[best] < loads[best] * limit[p] ||
+                                       (loads[p] * limit[best] == loads[best] * limit[p] && p < best)))) {
+      best = p;
+      best_w = x;
+    }
+  }
+  if (best >= 0) gain = best_w - (in.inn > 0 ? in.inw : 0);
+  return best;
+}
+
 }  // namespace sitempi::partition::detail

@@ -88,6 +88,9 @@ class Conn {
   bool boundary(const int32_t* part, int32_t v) const;
   // The part other than own, with room for weight vw, that v is most connected to; -1 if none.
   int best_target(int own, double vw, const double* loads, const double* limit) const;
+  // With the table: v's best move read straight from its row (no of() first), the same choice as
+  // of() then best_target(); gain = weight into it minus weight into v's own part. -1 if none.
+  int best_move(int32_t v, double vw, const double* loads, const double* limit, double& gain) const;
   // The vertices with a neighbour in another part, in no particular order (with the table only).
   const std::vector<int32_t>& boundary_list() const { return bnd_; }
   // Weight of v's edges into p (after of(v)).
@@ -131,9 +134,11 @@ void grow_bisect(const G& g, int32_t* part, const double* share, const double* l
 
 // Greedy boundary refinement (refine), k-way FM (fm_refine) and the balancing step (rebalance) of
 // partition_refine.cpp; see there. refine and fm_refine need conn with the table (its boundary list).
-void refine(const G& g, int32_t* part, double* loads, const double* limit, int k, int passes, Rng& rng, Conn& conn);
+// least (optional): the weight each part keeps at least (moves out of a part stop there).
+void refine(const G& g, int32_t* part, double* loads, const double* limit, int k, int passes, Rng& rng, Conn& conn,
+            const double* least = nullptr);
 void fm_refine(const G& g, int32_t* part, double* loads, const double* limit, int k, int rounds, int32_t max_useless,
-               double work_per_round, Conn& conn);
+               double work_per_round, Conn& conn, const double* least = nullptr);
 bool rebalance(const G& g, int32_t* part, double* loads, const double* limit, int k);
 
 }  // namespace sitempi::partition::detail

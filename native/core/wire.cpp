@@ -231,20 +231,7 @@ void append_batch(std::vector<uint8_t>& out, uint64_t seq, uint64_t dropped, uin
   // Fold each extension into the record before it.
   thread_local std::vector<Record> recs;
   recs.clear();
-  for (size_t i = 0; i < n; ++i) {
-    const Slot& x = s[i];
-    if (x.fn == kExtension) continue;  // only after a record: never written alone
-    Record r{fn_of(x), x.peer, x.bytes, x.comm, 0, x.start, x.duration, 0, 0, x.fn >> 16};
-    if (i + 1 < n && s[i + 1].fn == kExtension) {
-      const Slot& e = s[++i];
-      r.alg = uint32_t(e.peer);
-      r.cross_msgs = e.comm;
-      r.cross_bytes = e.bytes;
-      r.duration = e.start;
-      if (r.tag == kTagInline) r.tag = e.duration;
-    }
-    recs.push_back(r);
-  }
+  for (size_t i = 0; i < n;) recs.push_back(unpack(s, n, i));
   append_batch(out, seq, dropped, epoch, recs.data(), recs.size(), time);
 }
 

@@ -69,6 +69,21 @@ inline int pack(Slot* s, uint32_t fn, int32_t peer, uint64_t bytes, uint32_t com
   e.duration = tag;
   return 2;
 }
+// The record at slot i (of n), folding its extension in, pack's inverse; i moves past what it
+// read. s[i] is a record, never an extension.
+inline Record unpack(const Slot* s, size_t n, size_t& i) {
+  const Slot& x = s[i++];
+  Record r{x.fn & kFnMask, x.peer, x.bytes, x.comm, 0, x.start, x.duration, 0, 0, x.fn >> 16};
+  if (i < n && s[i].fn == kExtension) {
+    const Slot& e = s[i++];
+    r.alg = uint32_t(e.peer);
+    r.cross_msgs = e.comm;
+    r.cross_bytes = e.bytes;
+    r.duration = e.start;
+    if (r.tag == kTagInline) r.tag = e.duration;
+  }
+  return r;
+}
 
 struct Hello {
   std::string job, host, token, program;

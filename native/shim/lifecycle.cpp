@@ -137,6 +137,7 @@ void finalize_with(F&& real) {
   {
     Call call(FN_Finalize);
     real();
+    call.stop();
     call.other();
   }
   stop_recording(false);

@@ -27,7 +27,11 @@ void wake_consumer() {
   if (void (*w)() = g_wake.load(std::memory_order_acquire)) w();
 }
 
-std::atomic<uint64_t> g_dropped{0}, g_records{0}, g_mpi_ticks{0};
+// Records in the chunks the consumer took and their calls' ticks; records dropped and theirs.
+std::atomic<uint64_t> g_records{0}, g_mpi_ticks{0}, g_dropped{0}, g_dropped_ticks{0};
+
+// Parts and completions carry no time of their own: only primary records count as MPI time.
+bool timed(uint32_t fn) { return ((fn & wire::kFnMask) >> kRoleShift) <= kRoleColl; }
 
 // Registers a thread on its first record, so that Finalize can collect the partial chunks of
 // every thread, and hands its chunk off when the thread exits.
@@ -47,13 +51,10 @@ struct ThreadRegistration {
     std::lock_guard<std::mutex> g(g_threads_mu);
     g_threads.erase(std::remove(g_threads.begin(), g_threads.end(), this), g_threads.end());
   }
-  // Gives the current chunk (if it holds records) to the sender; folds the counters.
+  // Gives the current chunk (if it holds records) to the sender.
   void hand_off() {
     std::lock_guard<std::mutex> g(mu);
     ThreadFast& f = *fast;
-    g_records.fetch_add(f.records, std::memory_order_relaxed);
-    g_mpi_ticks.fetch_add(f.mpi_ticks, std::memory_order_relaxed);
-    f.records = f.mpi_ticks = 0;
     if (!f.recs) return;
     Chunk c{f.n, f.epoch, f.recs};
     {
@@ -115,28 +116,40 @@ void recorder_init_pool(uint32_t batch_records, uint32_t queue_batches) {
 
 void recorder_on_chunk(void (*wake)()) { g_wake.store(wake, std::memory_order_release); }
 
-// The chunk is full or a flush was requested (or the thread has no chunk yet).
-void append_slow(uint32_t fn, int32_t peer, uint64_t bytes, uint32_t comm, uint32_t alg, uint64_t t0, uint64_t dt,
-                 uint32_t cross_msgs, uint64_t cross_bytes, uint32_t tag) {
+// The chunk is full, a flush was requested or the thread has no chunk yet (an extension slot
+// always fits: cap leaves room for it).
+void append_slow(const wire::Record& r) {
   ThreadRegistration& reg = registration();
   ThreadFast& f = t_fast;
   const uint64_t gen = g_flush_gen.load(std::memory_order_relaxed);
   if (f.recs && (f.n >= f.cap || f.flush_gen != gen)) reg.hand_off();
   f.flush_gen = gen;
-  ++f.records;
-  if ((fn >> kRoleShift) <= kRoleColl) f.mpi_ticks += dt;
   if (!f.recs && !reg.acquire()) {
     g_dropped.fetch_add(1, std::memory_order_relaxed);
+    if (timed(r.fn)) g_dropped_ticks.fetch_add(r.duration, std::memory_order_relaxed);
     return;
   }
-  f.n += uint32_t(wire::pack(f.recs + f.n, fn, peer, bytes, comm, alg, t0, dt, cross_msgs, cross_bytes, tag));
+  f.n += uint32_t(wire::pack(f.recs + f.n, r.fn, r.peer, r.bytes, r.comm, r.alg, r.start, r.duration, r.cross_msgs,
+                             r.cross_bytes, r.tag));
 }
 
 bool take_full_chunk(Chunk& out) {
-  std::lock_guard<std::mutex> p(g_pool_mu);
-  if (g_full.empty()) return false;
-  out = g_full.front();
-  g_full.pop_front();
+  {
+    std::lock_guard<std::mutex> p(g_pool_mu);
+    if (g_full.empty()) return false;
+    out = g_full.front();
+    g_full.pop_front();
+  }
+  // The counts the application's thread leaves out: its records (not their extension slots) and
+  // the time of their calls (a long one in the extension).
+  uint64_t records = 0, ticks = 0;
+  for (size_t i = 0; i < out.n; ++records) {
+    const wire::Record r = wire::unpack(out.recs, out.n, i);
+    if (timed(r.fn)) ticks += r.duration;
+  }
+  out.records = records;
+  g_records.fetch_add(records, std::memory_order_relaxed);
+  g_mpi_ticks.fetch_add(ticks, std::memory_order_relaxed);
   return true;
 }
 
@@ -152,7 +165,7 @@ void flush_all_threads() {
 }
 
 uint64_t records_dropped() { return g_dropped.load(); }
-uint64_t records_total() { return g_records.load(); }
-uint64_t mpi_ticks_total() { return g_mpi_ticks.load(); }
+uint64_t records_total() { return g_records.load() + g_dropped.load(); }
+uint64_t mpi_ticks_total() { return g_mpi_ticks.load() + g_dropped_ticks.load(); }
 
 }  // namespace sitempi::shim

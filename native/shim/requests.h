@@ -14,11 +14,11 @@
 #include <atomic>
 
 #include "recorder.h"
+#include "request_table.h"
 
 namespace sitempi::shim {
 
-extern std::atomic<int> g_tracked;            // persistent requests followed
-extern std::atomic<uint32_t> g_pending_reqs;  // point-to-point requests posted, not completed yet
+extern std::atomic<int> g_tracked;  // persistent requests followed
 
 // Bytes a completed receive delivered. Open MPI keeps them in the status (_ucount): one load, where
 // PMPI_Get_count costs about 20 ns (its argument checks, measured here); other MPIs: the status's
@@ -53,10 +53,23 @@ inline void recv_completed(Call& call, MPI_Comm comm, const MPI_Status& st, int 
 // size from the posted source, as from shims before the RecvDone records.
 void posted_recv(Call& call, int rc, MPI_Request req, MPI_Comm comm, int source, int tag, int count,
                  MPI_Datatype type) noexcept;
-// An Isend (Ibsend, Issend, Irsend) was posted, its record written: followed to its completion.
-void posted_send(int rc, MPI_Request req, int dest) noexcept;
+// An Isend (Ibsend, Issend, Irsend) was posted, its record written: followed to its completion
+// (a send's entry: its handle, number and kind).
+inline void posted_send(int rc, MPI_Request req, int dest) noexcept {
+  reqtable::TableLock lock;
+  const uint32_t seq = reqtable::g_seq++;
+  if (rc != MPI_SUCCESS || dest == MPI_PROC_NULL || req == MPI_REQUEST_NULL || reqtable::key_of(req) == 0) return;
+  if (reqtable::Entry* e = reqtable::claim(req)) {
+    e->req = req;
+    e->seq = seq;
+    e->kind = reqtable::kSendReq;
+  }
+}
 // A posting record whose request is not followed (MPI_PROC_NULL, a failed call): counted all the same.
-void count_posted() noexcept;
+inline void count_posted() noexcept {
+  reqtable::TableLock lock;
+  ++reqtable::g_seq;
+}
 
 void track_request(MPI_Request req, uint32_t fn, bool persistent, bool send, MPI_Comm comm, int peer, int count,
                    MPI_Datatype type) noexcept;
@@ -75,6 +88,11 @@ class CStatuses {
     out = arg[i];
     return true;
   }
+  // Status i in place (no copy), or nullptr; `buf` is for FStatuses.
+  const MPI_Status* at(int i, MPI_Status& buf) const noexcept {
+    (void)buf;
+    return arg == MPI_STATUSES_IGNORE ? nullptr : arg + i;
+  }
   MPI_Status* arg;
 
  private:
@@ -87,6 +105,7 @@ class FStatuses {
  public:
   FStatuses(MPI_Fint* user, int n, bool need) noexcept;
   bool get(int i, MPI_Status& out) const noexcept;
+  const MPI_Status* at(int i, MPI_Status& buf) const noexcept { return get(i, buf) ? &buf : nullptr; }
   MPI_Fint* arg;
 
  private:
@@ -99,11 +118,15 @@ class FStatuses {
 // call (completion may reset the application's handles).
 class Snapshot {
  public:
-  Snapshot(int n, const MPI_Request* reqs) noexcept {
+  SITEMPI_HOT Snapshot(int n, const MPI_Request* reqs) noexcept {
     if ((g_pending_reqs.load(std::memory_order_relaxed) | uint32_t(g_tracked.load(std::memory_order_relaxed))) == 0 ||
         n <= 0 || !reqs)
       return;
-    take(n, reqs);
+    if (__builtin_expect(g_tracked.load(std::memory_order_relaxed) == 0, 1)) {
+      reqtable::TableLock lock;
+      take_pending(n, reqs);
+    } else
+      take(n, reqs);
   }
   Snapshot(int n, const MPI_Fint* reqs) noexcept;
   bool need_status() const noexcept { return need_status_; }
@@ -116,53 +139,96 @@ class Snapshot {
     done(call, *h, sts, status_index, kDoneRecord);
   }
   // Wait, Test, Waitany, Testany that completed request `index`: writes the call's record, naming
-  // the request when it is numbered, then what its completion says.
+  // the request when it is numbered, then what its completion says. false: not a request followed,
+  // the caller writes the call's record (one place that writes it: the compiler keeps it inline).
   template <typename S>
-  void completed_one(Call& call, int index, const S& sts) noexcept {
+  SITEMPI_HOT bool completed_one(Call& call, int index, const S& sts) noexcept {
     const Hit* h = find(index);
-    if (!h) {
-      call.other();
-      return;
-    }
-    if (!h->pending) call.other();  // persistent: not numbered
-    done(call, *h, sts, 0, h->pending ? kInRecord : kUnnamed);
+    if (!h) return false;
+    done(call, *h, sts, 0, kInRecord);
+    return true;
   }
   // Every request followed (Waitall, Testall with flag set): statuses in request order. implied:
   // the call's record stands for "all outstanding" (Waitall) when these were all the rank had.
   template <typename S>
-  void completed_all(Call& call, const S& sts, bool implied) noexcept {
+  SITEMPI_HOT void completed_all(Call& call, const S& sts, bool implied) noexcept {
+    const int n = nhits_;
+    const Hit* hits = hits_;
     const Naming naming = !implied || pending_ != outstanding_ ? kDoneRecord : kUnnamed;
-    for (int k = 0; k < nhits_; ++k) done(call, hits_[k], sts, hits_[k].index, naming);
+    for (int k = 0; k < n; ++k) done(call, hits[k], sts, hits[k].index, naming);
   }
   void started(Call& call) noexcept;
   void freed() noexcept;
 
  private:
-  void take(int n, const MPI_Request* reqs) noexcept;
-  void add(int index, MPI_Request req, bool pending, uint32_t slot = 0) noexcept {
-    if (__builtin_expect(nhits_ < cap_, 1))
-      hits_[nhits_++] = {index, pending, slot, req};
-    else
-      grow_add(index, req, pending, slot);
-  }
-  void grow_add(int index, MPI_Request req, bool pending, uint32_t slot) noexcept;
+  static constexpr uint8_t kPersistent = 0xff;  // Hit::kind of a persistent request (not in the table)
   struct Hit {
     int index;
-    bool pending;   // in the receive table; otherwise a persistent request
-    uint32_t slot;  // its table slot when taken (pending)
+    uint8_t kind;   // the table entry's kind when taken, or kPersistent
+    uint32_t slot;  // its table slot when taken
     MPI_Request req;
   };
-  const Hit* find(int index) const noexcept;
+  void take(int n, const MPI_Request* reqs) noexcept;
+  // The requests in the table, in index order (its lock held).
+  SITEMPI_HOT void take_pending(int n, const MPI_Request* reqs) noexcept {
+    outstanding_ = g_pending_reqs.load(std::memory_order_relaxed);
+    bool recv = false;
+    for (int i = 0; i < n; ++i) {
+      const int64_t slot = reqtable::find(reqs[i]);
+      if (slot < 0) continue;
+      const uint8_t kind = reqtable::g_table[slot].kind;
+      add(i, reqs[i], kind, uint32_t(slot));
+      recv |= kind != reqtable::kSendReq;
+    }
+    need_status_ = recv;
+    pending_ = uint32_t(nhits_);
+  }
+  void add(int index, MPI_Request req, uint8_t kind, uint32_t slot = 0) noexcept {
+    if (__builtin_expect(nhits_ < cap_, 1))
+      hits_[nhits_++] = {index, kind, slot, req};
+    else
+      grow_add(index, req, kind, slot);
+  }
+  void grow_add(int index, MPI_Request req, uint8_t kind, uint32_t slot) noexcept;
+  SITEMPI_HOT const Hit* find(int index) const noexcept {
+    if (nhits_ <= kInline) {  // a few: a scan costs less than a binary search's branches
+      for (int k = 0; k < nhits_; ++k)
+        if (hits_[k].index >= index) return hits_[k].index == index ? &hits_[k] : nullptr;
+      return nullptr;
+    }
+    return find_many(index);
+  }
+  const Hit* find_many(int index) const noexcept;
   // How a completion names its request: not at all, by a Done record, in the call's own record
   // (not written yet: complete() writes it).
   enum Naming { kUnnamed, kDoneRecord, kInRecord };
   template <typename S>
-  void done(Call& call, const Hit& h, const S& sts, int status_index, Naming naming) noexcept {
-    MPI_Status st;
-    const bool have = sts.get(status_index, st);
-    complete(call, h, have ? &st : nullptr, naming);
+  SITEMPI_HOT void done(Call& call, const Hit& h, const S& sts, int status_index, Naming naming) noexcept {
+    MPI_Status buf;
+    const MPI_Status* got = h.kind != reqtable::kSendReq ? sts.at(status_index, buf) : nullptr;
+    uint32_t after;
+    // in the call's record unless too far apart for alg (complete() writes a Done record)
+    if (__builtin_expect(naming != kDoneRecord && quiet(h, got, after, naming == kInRecord), 1)) {
+      if (naming == kInRecord) call.other_named(after + 1);
+      return;
+    }
+    complete(call, h, got, naming);
+  }
+  // The common completion, inline: below MPI_THREAD_MULTIPLE, a send or a receive whose status says
+  // nothing its posting record did not, still at the slot where it was found. Takes it out of the
+  // table and says its number (how many requests were posted after it); false: complete() does it.
+  SITEMPI_HOT bool quiet(const Hit& h, const MPI_Status* st, uint32_t& after, bool named) noexcept {
+    const reqtable::Entry& e = reqtable::g_table[h.slot];
+    if (!reqtable::serial() || e.req != h.req || h.kind == kPersistent || h.kind == reqtable::kRecvOpen ||
+        (h.kind == reqtable::kRecvKnown && st && received_bytes(*st, 0, MPI_BYTE) < e.posted))
+      return false;
+    after = reqtable::g_seq - 1 - e.seq;
+    if (named && __builtin_expect(after + 1 == 0, 0)) return false;
+    reqtable::erase_at(h.slot);
+    return true;
   }
   void complete(Call& call, const Hit& h, const MPI_Status* st, Naming naming) noexcept;
+  static void complete_persistent(Call& call, const Hit& h, const MPI_Status* st) noexcept;
   static constexpr int kInline = 8;
   Hit own_[kInline];
   Hit* hits_ = own_;  // in index order; beyond kInline: a per-thread pool

@@ -65,13 +65,6 @@ void deliver(wire::Placement&& p) {
   }
 }
 
-// Records in a chunk (one with an extension takes two slots), for the loss counts.
-uint64_t records_in(const Chunk& c) {
-  uint64_t n = 0;
-  for (uint32_t i = 0; i < c.n; ++i) n += c.recs[i].fn != wire::kExtension;
-  return n;
-}
-
 // How long one blocking write may take: until the stop deadline once Finalize has begun.
 uint32_t write_budget_ms() {
   std::lock_guard<std::mutex> g(g_mu);
@@ -207,10 +200,10 @@ class Sender {
         const uint64_t dropped = records_dropped() + lost_;
         wire::append_batch(out_, seq_++, dropped - reported_dropped_, ch.epoch, ch.recs, ch.n, g_clock.scale());
         reported_dropped_ = dropped;
-        records += records_in(ch);
+        records += ch.records;
         ++batches;
       } else {
-        lost_ += records_in(ch);
+        lost_ += ch.records;
       }
       return_chunk(ch);
       if (out_.size() > kFrameBufferBytes) {

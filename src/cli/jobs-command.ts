@@ -16,7 +16,18 @@ export async function clientCommand(cmd: string, argv: string[]): Promise<number
   switch (cmd) {
     case 'submit': {
       const { values, np, mpirunArgs, app } = parseSubmit(argv);
-      const r = await connect(values)({ op: 'submit', name: values.name, np, mpirunArgs, app, cwd: process.cwd() });
+      const time = values.time === undefined ? undefined : Number(values.time);
+      if (time !== undefined && !(time > 0 && Number.isFinite(time)))
+        throw new UsageError(`--time needs a positive number of seconds, got ${String(values.time)}`);
+      const r = await connect(values)({
+        op: 'submit',
+        name: values.name,
+        np,
+        mpirunArgs,
+        app,
+        cwd: process.cwd(),
+        time,
+      });
       process.stdout.write(`${String(r.id)}\n`);
       return 0;
     }
@@ -65,7 +76,7 @@ function parseSubmit(argv: string[]) {
       a.startsWith('--') && a.includes('=')
         ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
         : [a, undefined];
-    if (['-np', '-n', '--np', '--name', '--manager', '--token', '--token-file'].includes(name)) {
+    if (['-np', '-n', '--np', '--name', '--time', '--manager', '--token', '--token-file'].includes(name)) {
       const v = inline ?? before[++i];
       if (v === undefined) throw new UsageError(`${name} needs a value`);
       if (name === '-np' || name === '-n' || name === '--np') {

@@ -30,7 +30,7 @@ export const MANAGER_USAGE = `usage: the sitempi job manager (docs/manager.md)
       --relocate on (default on the testbed): the planner moves running jobs between sites; elsewhere
       through --executor-command CMD, the relocation hook (docs/relocation.md).
 
-  sitempi submit [--name NAME] -np N [mpirun options] -- ./app [args...]
+  sitempi submit [--name NAME] [--time SECONDS] -np N [mpirun options] -- ./app [args...]
       Queues a job; prints its id. The program runs in the current directory, with the manager's
       environment. --host, --hostfile and -np are the manager's to set.
   sitempi jobs [--json]              queued, running and ended jobs: placement, state, exit code, files

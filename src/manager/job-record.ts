@@ -24,6 +24,8 @@ export interface JobRecord {
   verdict: string | null;
   /** Times the planner moved it (relocate.ts). */
   relocations?: number;
+  /** `sitempi submit --time`: the most it runs, seconds (a bound on its remaining time, not enforced). */
+  timeLimitSeconds?: number;
   /** Its remaining time as the last plan estimated it (remaining.ts), at `at` (ms since the epoch). */
   remaining?: { seconds: number; source: string; detail: string; at: number };
   error?: string;

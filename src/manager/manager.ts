@@ -57,6 +57,8 @@ export interface ManagerOptions {
 
 /** Jobs waiting at most; a submission beyond is refused. Ended jobs kept for `jobs`. */
 const MAX_QUEUED = 10_000;
+/** A year: `--time` above it is a mistake. */
+const MAX_TIME_SECONDS = 365 * 86_400;
 const KEEP_ENDED = 1000;
 const MAX_ARGS = 4096;
 
@@ -202,6 +204,10 @@ export class Manager {
         : r.name;
     if (typeof name !== 'string' || !/^[\w.@+-]{1,64}$/.test(name))
       throw new Error('a job name is 1-64 letters, digits, _ . @ + -');
+    // --time: the most it runs, a bound on its remaining time for the planner (remaining.ts)
+    const time = r.time;
+    if (time !== undefined && (typeof time !== 'number' || !(time > 0 && time <= MAX_TIME_SECONDS)))
+      throw new Error(`--time must be a number of seconds above 0, at most ${MAX_TIME_SECONDS}`);
     if (this.queue.length >= MAX_QUEUED) throw new Error(`the queue is full (${MAX_QUEUED} jobs)`);
     const id = String(this.nextId++);
     const base = path.join(this.opts.dir, 'jobs', id);
@@ -222,6 +228,7 @@ export class Manager {
       verdict: null,
       files: { stdout: `${base}.out`, stderr: `${base}.err`, exit: `${base}.exit`, report: `${base}.report.json` },
       monitorJob: `mgr-${process.pid}-${id}-${crypto.randomBytes(3).toString('hex')}`,
+      ...(time !== undefined ? { timeLimitSeconds: time } : {}),
     };
     this.jobs.set(id, rec);
     if (this.slurm) this.slurm.submit(rec, this.registerRanks(rec));
@@ -347,6 +354,9 @@ export class Manager {
         this.ended(rec, r);
       },
       say: this.say,
+      settled: async () => {
+        while (this.relocator?.busy && !this.closing) await new Promise((r) => setTimeout(r, 100));
+      },
     });
     await this.slurm.start();
   }

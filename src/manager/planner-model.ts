@@ -1,6 +1,7 @@
 // The planner's view of a cluster and of a job's placement: sites with slots, the links between
 // them, and a placement as ranks per site. Shared by the planner (src/manager/planner.ts) and the
 // simulator (src/manager/sim/), so that both judge a placement with the same numbers.
+import type { CostModelOptions } from '../placement/cost.js';
 
 export interface PlannerSite {
   name: string;
@@ -103,4 +104,46 @@ export function flows(
       take[t] -= k;
     }
   return out;
+}
+
+export type Verdict = 'network' | 'compute';
+
+export interface PlannerJob {
+  id: string;
+  ranks: number;
+  /** Ranks per site now, indexed like `cluster.sites`. */
+  counts: number[];
+  verdict: Verdict;
+  /** Traffic of the whole job per second of run, all rank pairs (on one site). */
+  bytesPerSecond: number;
+  messagesPerSecond: number;
+  /** Fraction of the job's time in MPI (caps the gain estimate; default 1). */
+  mpiFraction?: number;
+  /** Seconds the job still runs where it is. */
+  remainingSeconds: number;
+  /** Memory of one VM (bytes) and ranks per VM: what a move copies. Defaults: cost.ts's, 1. */
+  vmMemoryBytes?: number;
+  dirtyBytesPerSecond?: number;
+  ranksPerVm?: number;
+  /** When the job last moved (seconds, the clock of `now`). */
+  lastMovedAt?: number;
+  /**
+   * Run time on a placement relative to one site (the replay's slowdown prediction:
+   * planner-replay.ts jobGainModel, or a job model's). Without it, or where it answers NaN, the
+   * gain is relocationGain's formula on the crossing traffic.
+   */
+  slowdown?: (counts: readonly number[]) => number;
+  /** Rank pairs' weights (bytes), for the min-cut split of a job larger than any site. */
+  pairs?: { src: Int32Array; dst: Int32Array; weight: Float64Array };
+}
+
+export interface PlannerOptions {
+  /** A move is made when gain >= (1 + hysteresis) * costFactor * cost. Default 0.25. */
+  hysteresis?: number;
+  /** Default 1. */
+  costFactor?: number;
+  /** A job moves at most once in this many seconds. Default 300. */
+  minIntervalSeconds?: number;
+  /** Passed to the cost model (VM memory, dirty rate, mode). */
+  cost?: CostModelOptions;
 }

@@ -7,58 +7,17 @@
 // cost (src/placement/cost.ts), the cost it puts on the jobs sharing the link included, by a
 // hysteresis margin, and not twice within a job's minimum interval.
 import { graphFromEdges, partition, type Graph } from '../partition/index.js';
-import { migrationCost, relocationGain, type CostModelOptions, type MigrationEstimate } from '../placement/cost.js';
+import { index, weighChanges, type Change, type Ctx, type MoveNumbers, type Weighed } from './planner-cost.js';
 import {
   crossFraction,
-  flows,
   linkTable,
-  movedRanks,
-  worstLink,
-  type LinkTable,
   type PlannerCluster,
+  type PlannerJob,
+  type PlannerOptions,
 } from './planner-model.js';
 
-export type Verdict = 'network' | 'compute';
-
-export interface PlannerJob {
-  id: string;
-  ranks: number;
-  /** Ranks per site now, indexed like `cluster.sites`. */
-  counts: number[];
-  verdict: Verdict;
-  /** Traffic of the whole job per second of run, all rank pairs (on one site). */
-  bytesPerSecond: number;
-  messagesPerSecond: number;
-  /** Fraction of the job's time in MPI (caps the gain estimate; default 1). */
-  mpiFraction?: number;
-  /** Seconds the job still runs where it is. */
-  remainingSeconds: number;
-  /** Memory of one VM (bytes) and ranks per VM: what a move copies. Defaults: cost.ts's, 1. */
-  vmMemoryBytes?: number;
-  dirtyBytesPerSecond?: number;
-  ranksPerVm?: number;
-  /** When the job last moved (seconds, the clock of `now`). */
-  lastMovedAt?: number;
-  /**
-   * Run time on a placement relative to one site (the replay's slowdown prediction:
-   * planner-replay.ts jobGainModel, or a job model's). Without it, or where it answers NaN, the
-   * gain is relocationGain's formula on the crossing traffic.
-   */
-  slowdown?: (counts: readonly number[]) => number;
-  /** Rank pairs' weights (bytes), for the min-cut split of a job larger than any site. */
-  pairs?: { src: Int32Array; dst: Int32Array; weight: Float64Array };
-}
-
-export interface PlannerOptions {
-  /** A move is made when gain >= (1 + hysteresis) * costFactor * cost. Default 0.25. */
-  hysteresis?: number;
-  /** Default 1. */
-  costFactor?: number;
-  /** A job moves at most once in this many seconds. Default 300. */
-  minIntervalSeconds?: number;
-  /** Passed to the cost model (VM memory, dirty rate, mode). */
-  cost?: CostModelOptions;
-}
+export type { PlannerJob, PlannerOptions, Verdict } from './planner-model.js';
+export { gainOf } from './planner-cost.js';
 
 export interface PlanDecision {
   job: string;
@@ -72,19 +31,17 @@ export interface PlanDecision {
   costSeconds: number;
   /** Cost put on the other jobs that cross the same links while the VMs cross. */
   othersCostSeconds: number;
+  /** Of costSeconds: the pause of the VMs stopped first, where the moves form a cycle between full sites. */
+  pauseSeconds: number;
   transferBytes: number;
   /** Jobs moved to make room, with their new placement. */
   alsoMoved: { job: string; to: number[] }[];
 }
 
-export interface PlannedMove {
+export interface PlannedMove extends MoveNumbers {
   job: string;
   from: number[];
   to: number[];
-  transferBytes: number;
-  migrationSeconds: number;
-  downtimeSeconds: number;
-  mode: 'live' | 'stop';
 }
 
 export interface Plan {
@@ -95,11 +52,6 @@ export interface Plan {
 }
 
 const DEFAULTS = { hysteresis: 0.25, costFactor: 1, minIntervalSeconds: 300 };
-
-interface Change {
-  job: PlannerJob;
-  to: number[];
-}
 
 /** Plans every running job at once; see the top of this file. Never exceeds a site's slots. */
 export function plan(
@@ -123,7 +75,7 @@ export function plan(
   const touched = new Set<string>();
   const decisions: PlanDecision[] = [];
   const moves: PlannedMove[] = [];
-  const ctx: Ctx = { links, jobs, counts, o, onSite: [], crossing: new Map(), perVm: new Map() };
+  const ctx: Ctx = { links, jobs, counts, o, slots, free, onSite: [], crossing: new Map(), perVm: new Map() };
   for (let s = 0; s < k; s++) ctx.onSite.push(new Set());
   for (const j of jobs) index(ctx, j, j.counts, 1);
 
@@ -160,6 +112,7 @@ export function plan(
       gainSeconds: w.gain,
       costSeconds: w.cost,
       othersCostSeconds: w.others,
+      pauseSeconds: w.pause,
       transferBytes: w.bytes,
       alsoMoved: changes.slice(1).map((c) => ({ job: c.job.id, to: [...c.to] })),
     });
@@ -177,42 +130,6 @@ export function plan(
   return { placements: counts, moves, decisions };
 }
 
-interface Ctx {
-  links: LinkTable;
-  jobs: readonly PlannerJob[];
-  counts: Map<string, number[]>;
-  o: typeof DEFAULTS & PlannerOptions;
-  /** migration estimates of one VM, per link and VM size (see moveCost) */
-  perVm: Map<string, MigrationEstimate[]>;
-  /** the jobs with ranks on each site */
-  onSite: Set<PlannerJob>[];
-  /** site pair a * k + b (a < b) → sum over the jobs spanning both of their share of the link */
-  crossing: Map<number, number>;
-}
-
-/** Adds (sign 1) or removes (-1) a job's placement from the indexes that keep a plan fast. */
-function index(ctx: Ctx, j: PlannerJob, c: readonly number[], sign: 1 | -1): void {
-  const k = c.length;
-  for (let s = 0; s < k; s++) {
-    if (c[s] === 0) continue;
-    if (sign > 0) ctx.onSite[s].add(j);
-    else ctx.onSite[s].delete(j);
-  }
-  const f = crossFraction(c);
-  if (f === 0) return;
-  for (let a = 0; a < k; a++)
-    for (let b = a + 1; b < k; b++)
-      if (c[a] > 0 && c[b] > 0) {
-        const key = a * k + b;
-        ctx.crossing.set(key, (ctx.crossing.get(key) ?? 0) + sign * linkShare(j, c, ctx.links.bandwidth[a][b]));
-      }
-}
-
-/** Fraction of a link of `bps` bits/s the job's crossing traffic uses. */
-function linkShare(j: PlannerJob, c: readonly number[], bps: number): number {
-  return Number.isFinite(bps) ? Math.min(1, (j.bytesPerSecond * crossFraction(c) * 8) / bps) : 0;
-}
-
 function stay(j: PlannerJob, from: number[], reason: string): PlanDecision {
   return {
     job: j.id,
@@ -223,6 +140,7 @@ function stay(j: PlannerJob, from: number[], reason: string): PlanDecision {
     gainSeconds: 0,
     costSeconds: 0,
     othersCostSeconds: 0,
+    pauseSeconds: 0,
     transferBytes: 0,
     alsoMoved: [],
   };
@@ -349,129 +267,4 @@ function splitByMinCut(j: PlannerJob, from: readonly number[], free: readonly nu
   const p = partition(g, caps, { seed: 1, cuts: 1 });
   const to = Array.from(p.loads, (x) => Math.round(x));
   return [{ job: j, to }];
-}
-
-interface Weighed {
-  gain: number;
-  cost: number;
-  others: number;
-  bytes: number;
-  per: Map<string, Omit<PlannedMove, 'job' | 'from' | 'to'>>;
-}
-
-/** Gain of every job changed (the victims' may be negative), the migration costs, the cost on others. */
-function weighChanges(changes: Change[], ctx: Ctx): Weighed {
-  const w: Weighed = { gain: 0, cost: 0, others: 0, bytes: 0, per: new Map() };
-  for (const { job, to } of changes) {
-    const from = ctx.counts.get(job.id)!;
-    w.gain += gainOf(job, from, to, ctx);
-    const pm = { transferBytes: 0, migrationSeconds: 0, downtimeSeconds: 0, mode: 'stop' as 'live' | 'stop' };
-    const crossBps = job.bytesPerSecond * crossFraction(from);
-    for (const f of flows(from, to)) {
-      const bps = ctx.links.bandwidth[f.from][f.to];
-      const est = moveCost(ctx, job, f.from, f.to, Math.ceil(f.ranks / Math.max(1, job.ranksPerVm ?? 1)), crossBps);
-      w.cost += est.costSeconds;
-      w.bytes += est.transferBytes;
-      pm.transferBytes += est.transferBytes;
-      pm.migrationSeconds += est.migrationSeconds;
-      pm.downtimeSeconds += est.downtimeSeconds;
-      pm.mode = est.mode;
-      // the other jobs crossing this link get about half of it while the VMs cross: each loses
-      // its share of the link for the time the VMs run while crossing
-      const busy = est.migrationSeconds - est.downtimeSeconds;
-      const a = Math.min(f.from, f.to),
-        b = Math.max(f.from, f.to);
-      let share = ctx.crossing.get(a * from.length + b) ?? 0;
-      for (const c of changes) {
-        const cc = ctx.counts.get(c.job.id)!;
-        if (cc[a] > 0 && cc[b] > 0) share -= linkShare(c.job, cc, bps);
-      }
-      w.others += busy * Math.max(0, share);
-    }
-    w.per.set(job.id, pm);
-  }
-  return w;
-}
-
-/**
- * cost.ts's migration cost of `vms` VMs over link a → b. Every number of that model is linear in
- * the VM count, and the link share only weighs the time the VMs run while crossing: one estimate
- * of one VM per link and VM size is kept and scaled (a plan weighs thousands of moves).
- */
-function moveCost(ctx: Ctx, job: PlannerJob, a: number, b: number, vms: number, crossBps: number) {
-  const M = job.vmMemoryBytes ?? ctx.o.cost?.vmMemoryBytes;
-  const D = job.dirtyBytesPerSecond ?? ctx.o.cost?.dirtyBytesPerSecond;
-  const key = `${a},${b},${M},${D}`;
-  let one = ctx.perVm.get(key);
-  if (!one) {
-    const bps = ctx.links.bandwidth[a][b];
-    const o: CostModelOptions = {
-      ...ctx.o.cost,
-      vmMemoryBytes: M,
-      dirtyBytesPerSecond: D,
-      bandwidthBps: Number.isFinite(bps) ? bps : 0,
-      latencySeconds: ctx.links.latency[a][b],
-    };
-    const modes = ctx.o.cost?.mode && ctx.o.cost.mode !== 'auto' ? [ctx.o.cost.mode] : (['live', 'stop'] as const);
-    one = modes.map((mode) => migrationCost(1, 0, { ...o, mode }));
-    ctx.perVm.set(key, one);
-  }
-  const bps = ctx.links.bandwidth[a][b];
-  const share = Number.isFinite(bps) ? Math.min(1, (crossBps * 8) / bps) : 0;
-  let best: {
-    mode: 'live' | 'stop';
-    transferBytes: number;
-    migrationSeconds: number;
-    downtimeSeconds: number;
-    costSeconds: number;
-  } | null = null;
-  for (const e of one) {
-    const costSeconds = vms * (e.downtimeSeconds + (e.migrationSeconds - e.downtimeSeconds) * share);
-    if (!best || costSeconds < best.costSeconds)
-      best = {
-        mode: e.mode,
-        transferBytes: vms * e.transferBytes,
-        migrationSeconds: vms * e.migrationSeconds,
-        downtimeSeconds: vms * e.downtimeSeconds,
-        costSeconds,
-      };
-  }
-  return best!;
-}
-
-/** Seconds a job saves over its remaining time going from one placement to the other. */
-export function gainOf(
-  job: PlannerJob,
-  from: readonly number[],
-  to: readonly number[],
-  ctx: { links: LinkTable },
-): number {
-  if (movedRanks(from, to) === 0) return 0;
-  if (job.slowdown) {
-    const before = job.slowdown(from),
-      after = job.slowdown(to);
-    // a model that cannot say (a stalled replay: NaN) leaves the decision to the old formula
-    if (before > 0 && after > 0) return job.remainingSeconds * (1 - after / before);
-  }
-  const link = worstLink(from, ctx.links);
-  const linkAfter = worstLink(to, ctx.links);
-  const fb = crossFraction(from),
-    fa = crossFraction(to);
-  const g = relocationGain(
-    {
-      ranks: job.ranks,
-      wallSeconds: 1,
-      mpiFraction: job.mpiFraction ?? 1,
-      crossBytesBefore: job.bytesPerSecond * fb,
-      crossBytesAfter: job.bytesPerSecond * fa,
-      crossMessagesBefore: job.messagesPerSecond * fb,
-      crossMessagesAfter: job.messagesPerSecond * fa,
-    },
-    {
-      horizonSeconds: job.remainingSeconds,
-      bandwidthBps: Number.isFinite(link.bandwidth) ? link.bandwidth : 0,
-      latencySeconds: Math.max(link.latency, linkAfter.latency),
-    },
-  );
-  return g.gainSeconds;
 }

@@ -5,6 +5,7 @@
 // the nodes it started with (its hosts); nodes no job holds are free slots, whichever site their VM
 // sits on, so a free node migrates to the site a job's node leaves (bookkeeping: no job stalls).
 import type { Cluster, NodeShare } from './cluster.js';
+import { stageMoves } from './stage.js';
 
 export interface Migration {
   node: string;
@@ -125,13 +126,11 @@ export function freeNodeMigrations(
 }
 
 /**
- * The order of the migrations, so that no site ever holds more slots than it has: a job's nodes go
- * together when the slots they need are free at their destinations; else one node at a time; when
- * nothing fits, the migrations left are cycles between full sites, and one VM is stopped (see
- * Step): a VM of a job in `suspendFirst` (the jobs moved to make room: a compute-intensive job
- * pauses at less cost than the network-intensive job it makes room for), the one holding the fewest
- * slots. A stopped VM resumes as soon as its destination has room. Free nodes come last (they hold
- * no slots).
+ * The order of the migrations, so that no site ever holds more slots than it has (stage.ts): a
+ * job's nodes go together when the slots they need are free at their destinations; else one node
+ * at a time; when nothing fits, one VM of a job in `suspendFirst` (the jobs moved to make room) is
+ * stopped, the one holding the fewest slots, and resumes as soon as its destination has room. Free
+ * nodes come last (they hold no slots).
  */
 export function orderSteps(
   cluster: Cluster,
@@ -139,57 +138,15 @@ export function orderSteps(
   migrations: readonly Migration[],
   suspendFirst: ReadonlySet<string> = new Set(),
 ): Step[] {
-  const held = heldPerSite(cluster);
-  const slotsOf = (m: Migration) => (m.job === null ? 0 : (cluster.holders(m.node).get(m.job) ?? 0));
-  const fits = (ms: readonly Migration[]) => {
-    const inflow = new Map<string, number>();
-    for (const m of ms) inflow.set(m.to, (inflow.get(m.to) ?? 0) + slotsOf(m));
-    return [...inflow].every(([s, k]) => held.get(s)! + k <= (capacity.get(s) ?? 0));
-  };
-  const leave = (m: Migration) => held.set(m.from, held.get(m.from)! - slotsOf(m));
-  const arrive = (m: Migration) => held.set(m.to, held.get(m.to)! + slotsOf(m));
-  let pending = migrations.filter((m) => m.job !== null);
-  const stopped: Migration[] = [];
-  const steps: Step[] = [];
-  while (pending.length > 0 || stopped.length > 0) {
-    const back = stopped.findIndex((m) => fits([m]));
-    if (back >= 0) {
-      const m = stopped.splice(back, 1)[0];
-      arrive(m);
-      steps.push({ migrations: [m], stage: 'resume' });
-      continue;
-    }
-    if (pending.length === 0) break; // cannot happen: a stopped VM's destination was left by another
-    let chosen: Migration[] | null = null;
-    for (const j of new Set(pending.map((m) => m.job))) {
-      const ms = pending.filter((m) => m.job === j);
-      if (fits(ms)) {
-        chosen = ms;
-        break;
-      }
-    }
-    const one = chosen ? undefined : pending.find((m) => fits([m]));
-    if (one) chosen = [one];
-    if (chosen) {
-      for (const m of chosen) {
-        leave(m);
-        arrive(m);
-      }
-      steps.push({ migrations: chosen });
-    } else {
-      const m = [...pending].sort(
-        (a, b) => Number(suspendFirst.has(b.job!)) - Number(suspendFirst.has(a.job!)) || slotsOf(a) - slotsOf(b),
-      )[0];
-      leave(m);
-      stopped.push(m);
-      chosen = [m];
-      steps.push({ migrations: [m], stage: 'suspend' });
-    }
-    pending = pending.filter((m) => !chosen.includes(m));
-  }
-  // Not reached when the planner's placements fit (a stopped VM's destination is left by another
-  // of its cycle); the relocator checks every step again when it runs.
-  for (const m of stopped) steps.push({ migrations: [m], stage: 'resume' });
-  for (const m of migrations) if (m.job === null) steps.push({ migrations: [m] });
-  return steps;
+  const items = migrations.map((m) => ({
+    m,
+    job: m.job,
+    from: m.from,
+    to: m.to,
+    slots: m.job === null ? 0 : (cluster.holders(m.node).get(m.job) ?? 0),
+  }));
+  return stageMoves(heldPerSite(cluster), capacity, items, suspendFirst).map((s) => ({
+    migrations: s.items.map((x) => x.m),
+    ...(s.stage ? { stage: s.stage } : {}),
+  }));
 }

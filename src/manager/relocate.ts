@@ -200,6 +200,7 @@ export class Relocator extends EventEmitter {
         gainSeconds: round(d.gainSeconds),
         costSeconds: round(d.costSeconds),
         othersCostSeconds: round(d.othersCostSeconds),
+        pauseSeconds: round(d.pauseSeconds),
         transferBytes: Math.round(d.transferBytes),
         alsoMoved: d.alsoMoved,
       })),
@@ -208,7 +209,7 @@ export class Relocator extends EventEmitter {
     for (const d of p.decisions)
       if (d.action === 'move')
         this.host.say(
-          `plan (${reason}): job ${d.job} ${d.from.join('+')} -> ${d.to.join('+')}, gain ${d.gainSeconds.toFixed(1)} s over ${remaining.get(d.job)?.seconds.toFixed(0)} s (${remaining.get(d.job)?.source}), cost ${(d.costSeconds + d.othersCostSeconds).toFixed(1)} s${d.alsoMoved.length ? `, also moving ${d.alsoMoved.map((a) => `job ${a.job}`).join(', ')}` : ''}`,
+          `plan (${reason}): job ${d.job} ${d.from.join('+')} -> ${d.to.join('+')}, gain ${d.gainSeconds.toFixed(1)} s over ${remaining.get(d.job)?.seconds.toFixed(0)} s (${remaining.get(d.job)?.source}), cost ${(d.costSeconds + d.othersCostSeconds).toFixed(1)} s${d.pauseSeconds > 0 ? ` (a stopped VM's pause ${d.pauseSeconds.toFixed(1)} s)` : ''}${d.alsoMoved.length ? `, also moving ${d.alsoMoved.map((a) => `job ${a.job}`).join(', ')}` : ''}`,
         );
     this.emit('plan', ev);
     for (const [i, step] of steps.entries()) await this.runStep(step, i, profiles);
@@ -256,6 +257,7 @@ export class Relocator extends EventEmitter {
       messagesSoFar: cls.numbers.totalMessages,
       ranks: rec.np,
       past,
+      limitSeconds: rec.timeLimitSeconds,
     });
   }
 
@@ -345,6 +347,13 @@ export class Relocator extends EventEmitter {
     let ms = step.migrations;
     if (step.stage === 'suspend') {
       const m = ms[0];
+      // the executor stops the VM first (the command hook's suspend request): its host is free
+      const err = await this.stopStart('suspend', m, profiles);
+      if (err) {
+        this.host.log({ type: 'skipped', step: index, nodes: [{ ...m }] });
+        this.host.say(`node ${m.node} (job ${m.job}) not stopped (${err}): the moves into its slot wait`);
+        return;
+      }
       this.stopped.set(m.node, m);
       this.host.log({ type: 'suspend', step: index, node: m.node, from: m.from, to: m.to, job: m.job });
       this.host.say(
@@ -354,6 +363,10 @@ export class Relocator extends EventEmitter {
     }
     if (step.stage === 'resume') {
       const m = ms[0];
+      if (!this.stopped.has(m.node)) {
+        this.host.log({ type: 'skipped', step: index, nodes: [{ ...m }] }); // it never stopped
+        return;
+      }
       // while it is stopped, its slots are on no site: room for it here or there
       const back = !this.fits(ms) && m.from !== m.to && this.fits([{ ...m, to: m.from }]);
       this.stopped.delete(m.node);
@@ -361,6 +374,8 @@ export class Relocator extends EventEmitter {
         // the move that was to leave it room did not happen: the VM starts again where it was
         this.host.log({ type: 'move', step: index, stage: 'resume', nodes: [{ ...m, to: m.from }] });
         this.host.say(`node ${m.node} (job ${m.job}) resumes on ${m.from}: ${m.to} has no room`);
+        const err = await this.stopStart('resume', m, profiles);
+        if (err) this.host.say(`node ${m.node} (job ${m.job}) not resumed: ${err}`);
         return;
       }
     } else if (!this.fits(ms)) {
@@ -377,6 +392,40 @@ export class Relocator extends EventEmitter {
     for (const [jobId, jms] of byJob) {
       if (jobId === null) await this.moveFree(jms);
       else await this.moveJob(jobId, jms, profiles);
+    }
+  }
+
+  /**
+   * The executor's suspend (the VM stops before its move) or resume (it starts again where it was)
+   * of a stopped node: its ranks, the job's placement now and where the move takes them. The
+   * error, or null (done, or nothing to do: an executor without them, as the testbed's).
+   */
+  private async stopStart(
+    action: 'suspend' | 'resume',
+    m: Migration,
+    profiles: Map<string, JobProfile>,
+  ): Promise<string | null> {
+    const { cluster } = this.host;
+    const rec = this.host.running().find((r) => r.id === m.job);
+    const job = m.job === null ? undefined : profiles.get(m.job);
+    if (!this.opts.executor[action] || !rec || !job || job.ended) return null;
+    const info = this.service.jobInfo(job);
+    const nodes = this.rankNodes(rec, info.hosts);
+    if (!nodes) return null;
+    const sites = [...cluster.sites];
+    const cur = this.service.current(job.id);
+    const at = (n: string) => (n === m.node && action === 'suspend' ? m.to : cluster.node(n).site);
+    try {
+      await this.opts.executor[action]!({
+        job: info,
+        ranks: nodes.flatMap((n, r) => (n === m.node ? [r] : [])),
+        current: cur ? { sites: cur.sites, siteOf: cur.siteOf } : null,
+        target: { sites, siteOf: nodes.map((n) => sites.indexOf(at(n))) },
+        reason: `manager plan: job ${m.job}: node ${m.node} ${m.from} -> ${m.to} (${action === 'suspend' ? 'stopped for stop-and-copy' : 'resumes where it was'})`,
+      });
+      return null;
+    } catch (e) {
+      return (e as Error).message;
     }
   }
 

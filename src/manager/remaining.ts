@@ -19,15 +19,18 @@ export interface RemainingInput {
   ranks: number;
   /** Past runs of its name (any size; only runs of its own size count). */
   past: readonly PastRun[];
+  /** The most it runs from its start (sitempi submit --time), seconds. */
+  limitSeconds?: number;
 }
 
 export interface RemainingEstimate {
   seconds: number;
   /**
    * 'progress': the share of a past run's messages sent so far, at the rate of this run;
-   * 'history': past runs' wall time less the time run; 'default': as long again as it has run.
+   * 'history': past runs' wall time less the time run; 'default': as long again as it has run;
+   * 'limit': the time limit less the time run, where the others say more.
    */
-  source: 'progress' | 'history' | 'default';
+  source: 'progress' | 'history' | 'default' | 'limit';
   /** e.g. "41% of 12000 messages in 10.2 s" */
   detail: string;
 }
@@ -48,9 +51,22 @@ function median(xs: readonly number[]): number {
  * same messages, later), so with a past run's total the share done is messagesSoFar / total and the
  * rest takes elapsed × (1 − share) / share. Without messages yet, or past the past runs' total:
  * their wall time less the time run. Without a past run of its size, or past that too: as long
- * again as it has run. The median of the newest runs of its size stands for "a past run".
+ * again as it has run. The median of the newest runs of its size stands for "a past run". A time
+ * limit given at submission bounds the result: the limit less the time run, when that is shorter.
  */
 export function estimateRemaining(i: RemainingInput): RemainingEstimate {
+  const e = estimateFromRuns(i);
+  // the job's time limit bounds them; a job past its limit (nothing enforces it) is left to them
+  const left = (i.limitSeconds ?? Infinity) - Math.max(0, i.elapsedSeconds);
+  if (!(left > 0) || e.seconds <= Math.max(MIN_REMAINING_SECONDS, left)) return e;
+  return {
+    seconds: Math.max(MIN_REMAINING_SECONDS, left),
+    source: 'limit',
+    detail: `a time limit of ${i.limitSeconds} s, ${Math.max(0, i.elapsedSeconds).toFixed(1)} s run (${e.source}: ${e.seconds.toFixed(0)} s)`,
+  };
+}
+
+function estimateFromRuns(i: RemainingInput): RemainingEstimate {
   const elapsed = Math.max(0, i.elapsedSeconds);
   const atLeast = (s: number) => Math.max(MIN_REMAINING_SECONDS, s);
   const same = i.past.filter((p) => p.size === i.ranks && p.wallSeconds > 0).slice(0, PAST_RUNS);

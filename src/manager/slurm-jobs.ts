@@ -40,6 +40,8 @@ export interface SlurmHost extends LaunchContext {
   started: (rec: JobRecord, shares: NodeShare[]) => void;
   ended: (rec: JobRecord, r: { exitCode: number | null; signal: string | null; error?: string }) => void;
   say: (m: string) => void;
+  /** Resolves when no plan's moves are under way (the nodes are where the model says). */
+  settled?: () => Promise<void>;
 }
 
 interface Followed {
@@ -108,6 +110,11 @@ export class SlurmJobs {
     const { rec } = f;
     if (this.closed || rec.cancelRequested) return this.end(f, { exitCode: null, signal: null });
     try {
+      // as the built-in queue: a plan's nodes are in flux until it is done (a node asked for now
+      // could be on another site when the job starts)
+      await this.host.settled?.();
+      if (this.closed || rec.cancelRequested) return this.end(f, { exitCode: null, signal: null });
+      await this.syncFeatures(false); // Slurm's site features where the plan left the nodes
       const where = this.placement(rec, await this.cli.nodes(), f);
       const script = path.join(path.dirname(rec.files.stdout), `${rec.id}.sbatch`);
       fs.writeFileSync(script, batchScript(rec, { ...this.host, withToken: Boolean(this.host.token) }), {

@@ -18,8 +18,12 @@
 // ({"sites": [...], "siteOf": [...]}) or {"placement": {...}}, and exit 0. A non-zero exit, a
 // timeout, or output that is not such a placement is an error with the hook's stderr in the
 // message; the monitor records it in the relocation event and carries on.
+//
+// The job manager also sends { "action": "suspend", ..., "ranks": [2] } (stop the VM of these
+// ranks: its move follows as a relocate request) and "resume" (start it again where it was: its
+// move was called off); the hook exits 0, its output is not read.
 import { spawn } from 'node:child_process';
-import type { Executor, JobInfo, RelocationRequest } from './executor.js';
+import type { Executor, JobInfo, RelocationRequest, SuspendRequest } from './executor.js';
 import { badHostname } from './hostname.js';
 import { validatePlacement, type SitePlacement } from './sitemap.js';
 
@@ -112,6 +116,22 @@ export class CommandExecutor implements Executor {
       );
     }
     return { sites: [...p.sites], siteOf: [...p.siteOf] };
+  }
+
+  async suspend(req: SuspendRequest): Promise<void> {
+    await this.stopStart('suspend', req);
+  }
+
+  async resume(req: SuspendRequest): Promise<void> {
+    await this.stopStart('resume', req);
+  }
+
+  private async stopStart(action: 'suspend' | 'resume', req: SuspendRequest): Promise<void> {
+    const bad = badHostname(req.job);
+    if (bad) throw new CommandExecutorError(`executor command \`${this.commandText}\` not run: ${bad}`);
+    const { job, ranks, current, target, reason } = req;
+    const hosts = Object.fromEntries(job.hosts.map((h, r) => [String(r), h]));
+    await this.run(JSON.stringify({ action, reason, job, hosts, ranks, current, target }) + '\n');
   }
 
   private run(input: string): Promise<{ stdout: string; stderr: string }> {

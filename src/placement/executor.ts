@@ -20,6 +20,20 @@ export interface RelocationRequest {
   estimate?: MigrationEstimate;
 }
 
+/**
+ * A VM stopped before its move (stop-and-copy, to break a cycle between full sites: the job
+ * manager's docs/manager.md), or started again where it was when that move was called off.
+ */
+export interface SuspendRequest {
+  job: JobInfo;
+  /** the ranks on the VM */
+  ranks: number[];
+  current: SitePlacement | null;
+  /** where its move is to take the ranks (the relocate request that follows) */
+  target: SitePlacement;
+  reason: string;
+}
+
 /** Something moved outside the monitor (or may have): the service re-reads the placements. */
 export interface ExternalChange {
   /** Date.now() when noticed */
@@ -52,6 +66,10 @@ export interface Executor {
    * the target: ranks sharing a node move together). Rejects with a clear Error on failure.
    */
   relocate(req: RelocationRequest): Promise<SitePlacement>;
+  /** Stops the VM of `ranks`, which frees its host's slots; its move follows. Absent: nothing to do. */
+  suspend?(req: SuspendRequest): Promise<void>;
+  /** Starts a suspended VM again where it was (its move was called off). */
+  resume?(req: SuspendRequest): Promise<void>;
   /**
    * Watches for moves made outside the monitor; calls onChange when something may have moved.
    * Returns a function that stops watching.

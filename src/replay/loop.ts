@@ -269,13 +269,17 @@ export class Engine {
       if (this.transfer(m, r, d, c, start, false, tr)) this.wake(d, m, tr);
       return start;
     }
+    const rv = this.match[m];
+    if (rv < 0) {
+      // unmatched (its receive is past a window's edge): a no-op, as for an eager send
+      this.at[m] = tr;
+      this.flags[m] |= DONE | (c << CLS_SHIFT);
+      return tr + links.o[c];
+    }
     this.post[m] = tr;
     this.flags[m] |= POSTED;
-    const rv = this.match[m];
-    if (rv >= 0) {
-      if (this.flags[rv] & POSTED) this.rendezvous(m, r, d, this.post[rv], tr);
-      else this.flags[rv] |= SEND_WAITS;
-    }
+    if (this.flags[rv] & POSTED) this.rendezvous(m, r, d, this.post[rv], tr);
+    else this.flags[rv] |= SEND_WAITS;
     return tr + links.o[c];
   }
 

@@ -113,7 +113,7 @@ describeAsRoot('collective benchmark (root, testbed, mpirun; --quick with two si
     expect(md).toMatch(/^# Collective benchmark/);
     expect(md).toContain('## 8x1 interleaved');
     expect(md).toContain('## 2x4 contiguous');
-    expect(md).toContain('## Goals of issue 5 (sitempi)');
+    expect(md).toContain('## Goals of issue 17 (sitempi)');
     expect(md).toMatch(/\| allreduce \| 64 KiB \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|/);
     const svg = readFileSync(path.join(OUT, 'collectives.svg'), 'utf8');
     expect(svg.trimStart().startsWith('<svg')).toBe(true);

@@ -26,6 +26,21 @@ const cases: { s: Scenario; check: (algs: Map<string, Set<number>>) => void }[] 
     },
   },
   {
+    // α of 10 µs makes one round trip of the link 2.5 kB: the grid's largest Alltoall (1800 B per
+    // pair, 7.2 kB per link) goes in steps, one ahead (core::alltoall_window), the small ones at once.
+    s: {
+      name: 'Alltoall pairwise in steps, contiguous halves, 4 ranks, pieces',
+      np: 4,
+      sites: 'A:0-1;B:2-3',
+      expectSites: 2,
+      alphaUs: 10,
+      env: small,
+      alltoall: 2,
+      mode: 'quick',
+    },
+    check: (algs) => expect([...algs.get('Alltoall')!]).toContain(3),
+  },
+  {
     s: {
       name: 'Alltoall(v) pairwise, three sites uneven, 7 ranks',
       np: 7,

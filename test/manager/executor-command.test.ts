@@ -2,11 +2,12 @@
 // real mpirun, a manager on a `--sites` cluster of virtual nodes on this machine, and a hook of the
 // test's own that logs each request it gets (its stdin and environment) and succeeds, or fails.
 // Sites A and B of 3 one-slot nodes are full: a compute job on each, a network-intensive job split
-// over both. A plan consolidates the network job: the compute job's VM stops, the network job's
-// moves into its slot, the compute job's resumes on the other site (each job's move a hook call);
-// when the hook fails, the network job stays where it was, the stopped VM resumes where it was, and
-// the event log says why. Results are right and no site is ever over its slots, in both runs; the
-// plan weighs the network job's gain over its remaining time, from a job history in one run.
+// over both. A plan consolidates the network job: the compute job's VM stops (a suspend request),
+// the network job's moves into its slot, the compute job's resumes on the other site (each job's
+// move a relocate request); when the hook fails the moves, the network job stays where it was, the
+// stopped VM resumes where it was (a resume request), and the event log says why. Results are
+// right and no site is ever over its slots, in both runs; the plan weighs the network job's gain
+// over its remaining time, from a job history in one run.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,7 +26,7 @@ import { run as pastRun } from './history-entry.js';
 
 const MPI = ['--oversubscribe', '--mca', 'mpi_yield_when_idle', '1', '--mca', 'btl', 'self,vader'];
 
-/** The hook: appends {argv, request, env} to the log named by argv[2]; argv[3] 'fail': exits 3. */
+/** The hook: appends {argv, request, env} to the log named by argv[2]; argv[3] 'fail': a relocate exits 3. */
 const HOOK = `#!${process.execPath}
 const fs = require('node:fs');
 let input = '';
@@ -36,7 +37,7 @@ process.stdin.on('end', () => {
   const env = { mark: process.env.SMEXE_MARK ?? null, token: process.env.SITEMPI_TOKEN ?? null,
     key: process.env.SITEMPI_JOB_KEY ?? null };
   fs.appendFileSync(process.argv[2], JSON.stringify({ argv: process.argv.slice(2), req, env }) + '\\n');
-  if (process.argv[3] === 'fail') {
+  if (process.argv[3] === 'fail' && req.action === 'relocate') {
     process.stderr.write('no room on the far side\\n');
     process.exit(3);
   }
@@ -50,6 +51,7 @@ interface HookCall {
     action: string;
     reason: string;
     job: { id: string; size: number; hosts: string[] };
+    ranks?: number[];
     current: { sites: string[]; siteOf: number[] } | null;
     target: { sites: string[]; siteOf: number[] };
     estimate: { mode: string } | null;
@@ -105,12 +107,14 @@ async function scenario(mode: 'ok' | 'fail'): Promise<Run> {
   try {
     const submit = (np: number, app: string[]) => mgr.submit({ np, app, cwd: dir, mpirunArgs: MPI });
     const ids = {
-      c1: submit(2, [sleeper, '14000']),
-      c2: submit(2, [sleeper, '14000']),
+      // long enough for three hook calls of a few seconds each on a loaded host
+      c1: submit(2, [sleeper, '20000']),
+      c2: submit(2, [sleeper, '20000']),
       net: String(mgr.submit({ np: 2, app: [relocating, '10000'], cwd: dir, mpirunArgs: MPI, name: 'net' })),
     };
     const end = Date.now() + 80_000;
-    while (!mgr.jobViews().every((j) => ['done', 'failed', 'cancelled'].includes(j.state))) {
+    // until every job has ended and the plan's last step (a hook call) is done
+    while (!mgr.jobViews().every((j) => ['done', 'failed', 'cancelled'].includes(j.state)) || mgr.relocator?.busy) {
       if (Date.now() > end) throw new Error(`${mode}: timed out: ${JSON.stringify(mgr.jobViews())}`);
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -178,9 +182,20 @@ describe('the manager moves jobs through --executor-command', () => {
     expect(moved.size).toBe(2);
     const other = [...moved].find((j) => j !== net)!;
     expect([c1, c2]).toContain(other);
-    // one hook call per job moved: the network job's first (it goes into the slot the stopped VM left)
-    expect(ok.calls.map((c) => c.req.reason.match(/job (\d+)/)?.[1])).toEqual([net, other]);
-    for (const c of ok.calls) {
+    // the compute job's VM stops first (its host is free), then one relocate per job moved: the
+    // network job's first (it goes into the slot the stopped VM left)
+    expect(ok.calls.map((c) => [c.req.action, c.req.reason.match(/job (\d+)/)?.[1]])).toEqual([
+      ['suspend', other],
+      ['relocate', net],
+      ['relocate', other],
+    ]);
+    const s = ok.calls[0].req;
+    expect(s.reason).toMatch(/node [ab]\d [AB] -> [AB] \(stopped for stop-and-copy\)/);
+    expect(s.ranks).toHaveLength(1);
+    expect(s.target.siteOf[s.ranks![0]]).not.toBe(s.current!.siteOf[s.ranks![0]]);
+    expect(s.target.siteOf.filter((x, r) => x !== s.current!.siteOf[r])).toHaveLength(1);
+    expect(ok.calls[2].req.target).toEqual(s.target);
+    for (const c of ok.calls.slice(1)) {
       expect(c.argv).toEqual([path.join(ok.dir, 'hook.jsonl'), 'ok']);
       expect(c.env).toEqual({ mark: 'passed on', token: null, key: null });
       expect(c.req).toMatchObject({ action: 'relocate', job: { size: 2 }, current: { sites: ['A', 'B'] } });
@@ -189,7 +204,7 @@ describe('the manager moves jobs through --executor-command', () => {
       expect(c.req.target.sites).toEqual(['A', 'B']);
     }
     // the network job: one rank on each site, then both on one
-    const n = ok.calls[0].req;
+    const n = ok.calls[1].req;
     expect(new Set(n.current!.siteOf).size).toBe(2);
     expect(new Set(n.target.siteOf).size).toBe(1);
     expect(n.reason).toMatch(/node [ab]\d [AB] -> [AB]/);
@@ -224,8 +239,15 @@ describe('the manager moves jobs through --executor-command', () => {
   it('leaves the job where it was when the hook fails, and says why', () => {
     const { net } = failed.ids;
     expect(plans(failed).length).toBeGreaterThanOrEqual(1);
-    // only the network job's move reached the hook: the stopped VM resumed where it was
-    expect(failed.calls.map((c) => c.req.reason.match(/job (\d+)/)?.[1])).toEqual([net]);
+    // the network job's move failed: the stopped VM resumed where it was
+    const other = failed.calls[0]?.req.reason.match(/job (\d+)/)?.[1];
+    expect(failed.calls.map((c) => [c.req.action, c.req.reason.match(/job (\d+)/)?.[1]])).toEqual([
+      ['suspend', other],
+      ['relocate', net],
+      ['resume', other],
+    ]);
+    expect(failed.calls[2].req.reason).toMatch(/\(resumes where it was\)/);
+    expect(failed.calls[2].req.target).toEqual(failed.calls[0].req.current);
     const rel = failed.events.filter((e) => e.type === 'relocated');
     expect(rel).toHaveLength(1);
     expect(rel[0]).toMatchObject({ job: net, ok: false });

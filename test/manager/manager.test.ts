@@ -66,6 +66,8 @@ describe('manager', () => {
     await expect(ask('submit', { np: 1, app: [sleeper], cwd: dir, mpirunArgs: ['--host', 'x'] })).rejects.toThrow(
       /--host is the manager's/,
     );
+    for (const time of [0, -5, 'soon', 1e12])
+      await expect(ask('submit', { np: 1, app: [sleeper], cwd: dir, time })).rejects.toThrow(/--time must be/);
     await expect(request(addr, 'wrong', { op: 'jobs' })).rejects.toThrow(/bad or missing token/);
     await expect(ask('cancel', { id: '999' })).rejects.toThrow(/no job 999/);
   });
@@ -149,11 +151,32 @@ describe('manager', () => {
     process.env.SITEMPI_TOKEN = TOKEN;
     try {
       const cwd = process.cwd();
-      expect(await main(['submit', '--manager', addr, '--name', 'cli', ...MPI, '-np', '2', '--', sleeper, '10'])).toBe(
-        0,
-      );
+      const argv = [
+        'submit',
+        '--manager',
+        addr,
+        '--name',
+        'cli',
+        '--time',
+        '600',
+        ...MPI,
+        '-np',
+        '2',
+        '--',
+        sleeper,
+        '10',
+      ];
+      expect(await main(argv)).toBe(0);
       const id = out.join('').trim();
       expect(id).toMatch(/^\d+$/);
+      // --time goes to the manager (a bound on the remaining time), not to mpirun
+      expect((await jobs()).get(id)!.timeLimitSeconds).toBe(600);
+      const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      try {
+        expect(await main(argv.map((a) => (a === '600' ? 'soon' : a)))).not.toBe(0);
+      } finally {
+        err.mockRestore();
+      }
       await until('the cli job', async () => ended((await jobs()).get(id)!.state));
       out.length = 0;
       expect(await main(['jobs', '--manager', addr])).toBe(0);

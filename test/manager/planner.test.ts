@@ -133,6 +133,41 @@ describe('planner', () => {
     expect(withOther.othersCostSeconds).toBeGreaterThan(0);
   });
 
+  it('weighs the pause of a VM stopped to break a cycle between full sites, and refuses a move it outweighs', () => {
+    // two full sites of 3: c1 on s0, c2 on s1, the network job split 1 + 1. Consolidating it moves
+    // a rank of c1 the other way: neither fits first, so c1's VM stops (stage.ts) and its job
+    // stands still for its stop-and-copy and the network job's move
+    const weigh = (vmMemoryBytes: number, remainingSeconds: number, slots = [3, 3]) => {
+      const split = (c: readonly number[]) => (c[0] > 0 && c[1] > 0 ? 1.5 : 1);
+      const o = { vmMemoryBytes };
+      const jobs = [
+        job('c1', [2, 0], { verdict: 'compute', bytesPerSecond: 0, messagesPerSecond: 0, ...o }),
+        job('c2', [0, 2], { verdict: 'compute', bytesPerSecond: 0, messagesPerSecond: 0, ...o }),
+        job('net', [1, 1], { bytesPerSecond: 1e5, remainingSeconds, slowdown: split, ...o }),
+      ];
+      const p = plan(cluster(slots, 10), jobs, 0);
+      return { p, d: p.decisions.find((x) => x.job === 'net')! };
+    };
+    // small VMs: the pause is short, the move pays
+    const small = weigh(256 * 2 ** 20, 120);
+    expect(small.d).toMatchObject({ action: 'move', alsoMoved: [{ job: 'c1', to: [1, 1] }] });
+    expect(small.d.pauseSeconds).toBeGreaterThan(0);
+    // 4 GiB VMs over 1 Gbit/s: a stop-and-copy of about 35 s and the network job's move: the pause
+    // outweighs a gain of 40 s, which the live migrations alone would have paid
+    const big = weigh(4 * 2 ** 30, 120);
+    expect(big.d).toMatchObject({ action: 'stay', reason: 'the move does not pay' });
+    expect(big.d.pauseSeconds).toBeGreaterThan(big.d.gainSeconds);
+    expect(big.d.gainSeconds).toBeGreaterThan(
+      1.25 * (big.d.costSeconds - big.d.pauseSeconds + big.d.othersCostSeconds),
+    );
+    expect(big.p.moves).toEqual([]);
+    // the same VMs with a free slot on each site: no VM stops, the move is made
+    const room = weigh(4 * 2 ** 30, 120, [4, 4]);
+    expect(room.d).toMatchObject({ action: 'move', pauseSeconds: 0 });
+    // and with a gain that outweighs the pause
+    expect(weigh(4 * 2 ** 30, 1200).d).toMatchObject({ action: 'move' });
+  });
+
   it('does not thrash: two split jobs swap once, then stay; a job just moved waits its interval', () => {
     let jobs = [job('a', [4, 4]), job('b', [4, 4])];
     const c = cluster([8, 8]);

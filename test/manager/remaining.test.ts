@@ -32,6 +32,23 @@ describe('remaining time', () => {
     expect(m.seconds).toBeCloseTo(10, 6);
   });
 
+  it('is bounded by the time limit given at submission, less the time run', () => {
+    const at = (elapsedSeconds: number, limitSeconds?: number, runs: PastRun[] = []) =>
+      estimateRemaining({ elapsedSeconds, messagesSoFar: 3000, ranks: 4, past: runs, limitSeconds });
+    // the default would say 100 s more; the limit of 120 s leaves 20
+    expect(at(100, 120)).toMatchObject({ source: 'limit', seconds: 20 });
+    expect(at(100, 120).detail).toMatch(/a time limit of 120 s, 100.0 s run \(default: 100 s\)/);
+    // a past run that says less stands: the limit is an upper bound only
+    expect(at(12, 600, [past(40, 10_000)])).toMatchObject({ source: 'progress' });
+    expect(at(12, 600, [past(40, 10_000)]).seconds).toBeCloseTo(28, 6);
+    // progress says 28 s, the limit 18 s
+    expect(at(12, 30, [past(40, 10_000)])).toMatchObject({ source: 'limit', seconds: 18 });
+    // still at least a few seconds; a job past its limit (nothing enforces it) is left to the rest
+    expect(at(118, 120)).toMatchObject({ source: 'limit', seconds: 5 });
+    expect(at(130, 120)).toMatchObject({ source: 'default', seconds: 130 });
+    expect(at(100)).toMatchObject({ source: 'default', seconds: 100 });
+  });
+
   it('falls back to the past runs’ wall time, then to as long again as it has run', () => {
     // no messages yet: past wall time less the time run
     const h = estimateRemaining({

@@ -95,9 +95,16 @@ describeAsRoot('the live scenario through Slurm (root, testbed)', () => {
       watching = false;
       await watch;
     }
-    const why = `manager log:\n${said.join('\n')}`;
     const job = (name: string) => run.jobs.find((j) => j.name === name)!;
     const events = readEventLog(path.join(dir, 'events.jsonl'));
+    // What the planner decided for LU at each plan (none: it was not a network-intensive job then),
+    // the first thing to read when it never moved.
+    const luPlans = events.flatMap((e) => {
+      if (e.type !== 'plan') return [];
+      const d = e.decisions.find((x) => x.job === job('LU')?.id);
+      return [`  ${e.reason}: ${d ? JSON.stringify(d) : 'no decision on LU'}`];
+    });
+    const why = `manager log:\n${said.join('\n')}\nplanner on LU:\n${luPlans.join('\n')}`;
     const at = (s: number) => run.startedAt + s * 1000;
 
     // The four jobs in Tatezono et al.'s order: LU while EP-1 runs, CG once EP-1 ended, EP-2 once CG ended.
@@ -144,6 +151,16 @@ describeAsRoot('the live scenario through Slurm (root, testbed)', () => {
     // LU was consolidated on one site while it ran (the planner's move, through the testbed executor).
     const lu = job('LU');
     expect(lu.relocations, why).toBeGreaterThanOrEqual(1);
+    // ... and once network-intensive, it stayed so in every plan until it moved (a window of a
+    // running job whose ranks' records end at different times once made its prediction fail now and
+    // then, and the verdict fell back to the rates rule's)
+    const plans = events.filter((e) => e.type === 'plan');
+    const decided = (e: (typeof plans)[number]) => e.type === 'plan' && e.decisions.some((d) => d.job === lu.id);
+    const firstOn = plans.findIndex(decided);
+    const moved = plans.findIndex((e) => e.type === 'plan' && e.moves.some((m) => m.job === lu.id));
+    expect(firstOn, why).toBeGreaterThanOrEqual(0);
+    expect(moved, why).toBeGreaterThanOrEqual(firstOn);
+    for (const e of plans.slice(firstOn, moved + 1)) expect(decided(e), why).toBe(true);
     const last = lu.placements[lu.placements.length - 1];
     expect(Object.values(last.sites)).toEqual([4]);
     expect(last.t).toBeGreaterThan(lu.started);

@@ -208,6 +208,29 @@ describe('replay', () => {
     expect(res.wallNs).toBe(7);
   });
 
+  it('a rendezvous send with no receive (a window cut before it) does not hang the replay', () => {
+    // a live job's window: the receiver's records end one message earlier than the sender's
+    const big = 1 << 20;
+    const b = new TraceBuilder(2);
+    b.send(0, 1, big).send(0, 1, big).compute(0, 5);
+    b.recv(1, 0, big);
+    const t = b.finish();
+    expect(t.unmatched).toBe(1);
+    for (const siteOf of [
+      [0, 0],
+      [0, 1],
+    ]) {
+      const res = replay(t, cluster(siteOf, { eagerLimit: 4096 }));
+      expect(res.stalled).toEqual([]);
+    }
+    // the same send as a request: its Wait does not hang either
+    const r = new TraceBuilder(2);
+    r.isend(0, 1, big).wait(0).compute(0, 5);
+    const res = replay(r.finish(), cluster([0, 0], { eagerLimit: 4096 }));
+    expect(res.stalled).toEqual([]);
+    expect(res.wallNs).toBe(local.o + 5);
+  });
+
   it('refuses a cluster that does not fit the trace', () => {
     expect(() => replay(new TraceBuilder(3).finish(), cluster([0, 0]))).toThrow(/siteOf has 2 entries/);
     expect(() => new TraceBuilder(2).send(0, 0, 1)).toThrow(/peer 0/);

@@ -208,18 +208,32 @@ TEST(cost_choose_alg) {
   // Blocks over a WAN: pairwise while the library's exchange would spend most of its time waiting
   // a latency per crossing step (grouping copies every row twice at the leaders); the library
   // once the wire time dominates and pairwise is no longer 1.5x better in the model.
-  const int32_t inter8[8] = {0, 1, 0, 1, 0, 1, 0, 1};
+  const int32_t inter8[8] = {0, 1, 0, 1, 0, 1, 0, 1}, halves8[8] = {0, 0, 0, 0, 1, 1, 1, 1};
   for (uint64_t m : {uint64_t(4096), uint64_t(65536), uint64_t(262144)}) {
     p.m = m;
     CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(two, 4), p), uint32_t(kAlgSitePairwise));
+  }
+  for (uint64_t m : {uint64_t(4096), uint64_t(65536)}) {
+    p.m = m;
     CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(inter8, 8), p), uint32_t(kAlgSitePairwise));
+    CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(halves8, 8), p), uint32_t(kAlgSitePairwise));
     const AlltoallCosts t = alltoall_costs(group_sites(inter8, 8), m, 0.005, 125e6);
     CHECK(t.pairwise < t.library && t.pairwise < t.grouped);
   }
-  for (uint64_t m : {uint64_t(1) << 20, uint64_t(4) << 20}) {
+  // From where the busiest link's share (16 m on 4 + 4 ranks) exceeds one round trip's worth of
+  // the link (2 alpha B = 1.25 MB), pairwise's burst overflows the bottleneck: the library.
+  for (uint64_t m : {uint64_t(262144), uint64_t(1) << 20, uint64_t(4) << 20}) {
     p.m = m;
     CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(inter8, 8), p), uint32_t(kAlgLibrary));
+    CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(halves8, 8), p), uint32_t(kAlgLibrary));
   }
+  // Pairwise runs ahead of its receives by the steps that keep a step's bytes on the busiest link
+  // within a round trip's worth (2 alpha B = 1.25 MB): all of them while the whole share fits.
+  CHECK_EQ(alltoall_window(group_sites(halves8, 8), 65536, 0.005, 125e6), 7);
+  CHECK_EQ(alltoall_window(group_sites(halves8, 8), 262144, 0.005, 125e6), 1);
+  CHECK_EQ(alltoall_window(group_sites(halves8, 8), 4 << 20, 0.005, 125e6), 1);
+  CHECK_EQ(alltoall_window(group_sites(halves8, 8), 131072, 0.005, 125e6), 2);
+  CHECK_EQ(alltoall_window(group_sites(two, 4), 1800, 10e-6, 125e6), 1);  // test/coll/alternatives
   // Uneven sites: the lone rank's exchange crosses at every step.
   const int32_t lone[4] = {0, 1, 1, 1};
   p.m = 12000;

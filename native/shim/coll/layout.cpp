@@ -2,6 +2,10 @@
 
 #include <mpi.h>
 
+#include <climits>
+
+#include "coll/common.h"
+
 namespace sitempi::coll {
 
 SiteLayout::SiteLayout(const core::Grouping& g, const std::vector<uint64_t>& block) {
@@ -53,6 +57,41 @@ int site_blocks(SiteCache& c, int mine, uint64_t uniform_bytes, SiteBlocks* at_l
     b.total += b.counts[size_t(k)];
   }
   return MPI_SUCCESS;
+}
+
+RootView::RootView(void* buf, const int* displs, MPI_Datatype t, const std::vector<uint64_t>& block) {
+  const TypeInfo ti(t);
+  const size_t P = block.size();
+  off.assign(P, 0);
+  direct = ti.contiguous();
+  for (size_t j = 0; j < P && direct; ++j) {
+    const int64_t o = int64_t(displs[j]) * int64_t(ti.extent);
+    direct = o >= 0 && uint64_t(o) + block[j] <= uint64_t(INT_MAX);
+    off[j] = uint64_t(o);
+  }
+  if (direct) {
+    base = static_cast<char*>(buf) + ti.true_lb;
+    return;
+  }
+  uint64_t total = 0;
+  for (size_t j = 0; j < P; ++j) {
+    off[j] = total;
+    total += block[j];
+  }
+  staging.resize(total + 1);
+  base = staging.data();
+}
+
+int block_bytes(const void* buf, int count, MPI_Datatype t, std::vector<char>* tmp, const char** bytes, MPI_Comm comm) {
+  const TypeInfo ti(t);
+  if (ti.contiguous()) {
+    *bytes = static_cast<const char*>(buf) + ti.true_lb;
+    return MPI_SUCCESS;
+  }
+  const int n = int(ti.bytes(count));
+  tmp->resize(size_t(n) + 1);
+  *bytes = tmp->data();
+  return pack(buf, count, t, tmp->data(), n, 0, comm);
 }
 
 }  // namespace sitempi::coll

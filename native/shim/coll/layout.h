@@ -34,4 +34,23 @@ SiteBlocks root_site_blocks(const core::Grouping& g, const SiteLayout& lay, int 
 // the other members take part with at_leader == nullptr. `mine`: this rank's packed size.
 int site_blocks(SiteCache& c, int mine, uint64_t uniform_bytes, SiteBlocks* at_leader);
 
+// Gather and Scatter forward blocks of at least this many bytes one by one, in place (below, a
+// header per block would add more than ~2% to the bytes crossing, and they travel packed).
+constexpr uint64_t kForwardMinBytes = 4096;
+
+// A root's blocks as bytes: block j at base + off[j]. `direct`: base is the application's buffer
+// itself (a contiguous type, every offset within an int), so blocks land in or leave from their
+// final places; else `staging`, in rank order, which the caller packs into or unpacks from once.
+struct RootView {
+  char* base = nullptr;
+  std::vector<uint64_t> off;
+  bool direct = false;
+  std::vector<char> staging;
+  RootView(void* buf, const int* displs, MPI_Datatype t, const std::vector<uint64_t>& block);
+};
+
+// This rank's own block as bytes to send: the buffer itself for a contiguous type, else packed
+// into *tmp.
+int block_bytes(const void* buf, int count, MPI_Datatype t, std::vector<char>* tmp, const char** bytes, MPI_Comm comm);
+
 }  // namespace sitempi::coll

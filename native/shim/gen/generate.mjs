@@ -139,18 +139,18 @@ function gateComm(fn) {
   return fn.params.find((p) => p.type === 'MPI_Comm')?.name ?? null;
 }
 
-// The C entry point's MPI call: the site-aware dispatcher, a blocking call that advances pending
-// non-blocking collectives, or PMPI.
+// The C entry point's MPI call: a blocking call that advances pending non-blocking collectives,
+// or PMPI (the site-aware collectives: cWrapper).
 function cCall(fn, callArgs) {
-  if (ADAPTIVE.has(fn.name)) {
-    // The job-wide check inline (one site, SITEMPI_COLL=off: PMPI at once, out_ stays zero).
-    const bit = (1 << COLL_NAMES.indexOf(collOfKind[fn.kind])) >>> 0;
-    return `sitempi::coll::site_possible(${bit}u) ? sitempi::coll::${fn.name}(${callArgs}, &out_) : PMPI_${fn.name}(${callArgs})`;
-  }
   if (PROGRESSED.has(fn.name))
     return `sitempi::coll::nb_blocked() ? sitempi::coll::progressed::${fn.name}(${callArgs}) : PMPI_${fn.name}(${callArgs})`;
   return `PMPI_${fn.name}(${callArgs})`;
 }
+
+// The Outcome of a collective (coll/dispatch.h) where the library's algorithm ran: a constant, so
+// that the record's algorithm and cross-site fields fold away and it takes one slot.
+const LIBRARY_OUTCOME = 'constexpr sitempi::coll::Outcome out_{};';
+const isColl = (fn) => !!collOfKind[fn.kind];
 
 function cWrapper(fn) {
   const { pre, args, post } = expand(fn, cFlavor);
@@ -158,11 +158,33 @@ function cWrapper(fn) {
   const plain = fn.params.map((p) => p.name).join(', ');
   const callArgs = fn.params.map((p) => args[p.name] || p.name).join(', ');
   const gate = gateComm(fn);
-  return `extern "C" SITEMPI_EXPORT int MPI_${fn.name}(${params}) {
+  const head = `extern "C" SITEMPI_EXPORT int MPI_${fn.name}(${params}) {
   if (!sitempi::shim::enter()) return PMPI_${fn.name}(${plain});
   sitempi::shim::Call call_(sitempi::shim::FN_${fn.name});
-  ${pre}${gate ? `\n  sitempi::coll::nb_gate(${gate});` : ''}
+  ${pre}${gate ? `\n  sitempi::coll::nb_gate(${gate});` : ''}`;
+  if (ADAPTIVE.has(fn.name)) {
+    // The job-wide check inline (one site, SITEMPI_COLL=off: PMPI at once); the site-aware
+    // dispatcher's path apart, with the Outcome it fills.
+    const bit = (1 << COLL_NAMES.indexOf(collOfKind[fn.kind])) >>> 0;
+    return `${head}
+  if (__builtin_expect(!sitempi::coll::site_possible(${bit}u), 1)) {
+    ${LIBRARY_OUTCOME}
+    [[maybe_unused]] const int rc_ = PMPI_${fn.name}(${callArgs});
+    call_.stop();
+    ${post}
+    return rc_;
+  }
+  sitempi::coll::Outcome out_;
+  [[maybe_unused]] const int rc_ = sitempi::coll::${fn.name}(${callArgs}, &out_);
+  call_.stop();
+  ${post}
+  return rc_;
+}
+`;
+  }
+  return `${head}${isColl(fn) ? `\n  ${LIBRARY_OUTCOME}` : ''}
   [[maybe_unused]] const int rc_ = ${cCall(fn, callArgs)};
+  call_.stop();
   ${post}
   return rc_;
 }
@@ -184,7 +206,9 @@ function fortranWrapper(fn) {
   const siteAware =
     ADAPTIVE.has(fn.name) && !fn.params.some((p) => p.base === 'MPI_Request')
       ? `if (sitempi::coll::site_aware_in_use()) {
+    sitempi::coll::Outcome out_;
     [[maybe_unused]] const int rc_ = sitempi::coll::${fn.name}(${fn.params.map(fortranToC).join(', ')}, &out_);
+    call_.stop();
     if (ierr) *ierr = rc_;
     ${post}
     return;
@@ -201,7 +225,8 @@ void F_${fn.name}(${fparams}) {
   if (!sitempi::shim::enter()) { real_(${plain}); return; }
   sitempi::shim::Call call_(sitempi::shim::FN_${fn.name});
   ${pre}
-  ${siteAware}real_(${callArgs});
+  ${siteAware}${isColl(fn) ? `${LIBRARY_OUTCOME}\n  ` : ''}real_(${callArgs});
+  call_.stop();
   [[maybe_unused]] const int rc_ = ierr ? *ierr : MPI_SUCCESS;
   ${post}
 }

@@ -37,11 +37,11 @@ function sendrecv(count, type, recvCount, recvType) {
 const nbProgress = (n, reqs, mode) => `sitempi::coll::nb_progress(${n}, ${reqs}, sitempi::coll::NbMode::k${mode});`;
 
 // Collectives: bytes is an expression; root a parameter name or null.
-// `out_`: the algorithm that ran and its cross-site traffic, set by the site-aware collectives.
+// `out_`: the algorithm that ran and its cross-site traffic, set by the site-aware collectives;
+// declared by the wrapper (generate.mjs: a constant empty one where the library's algorithm ran).
 function coll(bytes, root = null, extra = () => '') {
   return (f, p, name) => ({
-    pre: `MPI_Comm comm_ = ${f.v('comm')};
-  sitempi::coll::Outcome out_;`,
+    pre: `MPI_Comm comm_ = ${f.v('comm')};`,
     post: `${extra(f, p, name)}call_.coll(comm_, ${root ? f.v(root) : '-1'}, ${bytes(f, p)}, out_.alg, out_.cross_msgs, out_.cross_bytes);`,
   });
 }
@@ -164,8 +164,8 @@ export const kinds = {
   sitempi::shim::Snapshot snap_(1, request);`,
       args: { status: f.statuses('status', '1', 'snap_.need_status()') },
       // the call's record names the request it completed (requests.h)
-      post: `if (${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS && snap_.any()) snap_.completed_one(call_, 0, sts_);
-  else call_.other();`,
+      post: `if (!(${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS && snap_.any() && snap_.completed_one(call_, 0, sts_)))
+    call_.other();`,
     };
   },
   waitall: (f, p) => {
@@ -184,8 +184,8 @@ export const kinds = {
       pre: `${nbProgress(f.v('count'), 'array_of_requests', hasFlag ? 'Test' : 'Any')}
   sitempi::shim::Snapshot snap_(${f.v('count')}, array_of_requests);`,
       args: { status: f.statuses('status', '1', 'snap_.need_status()') },
-      post: `if (${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS && ${f.v('index')} != MPI_UNDEFINED && snap_.any()) snap_.completed_one(call_, ${f.index(f.v('index'))}, sts_);
-  else call_.other();`,
+      post: `if (!(${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS && ${f.v('index')} != MPI_UNDEFINED && snap_.any() && snap_.completed_one(call_, ${f.index(f.v('index'))}, sts_)))
+    call_.other();`,
     };
   },
   waitsome: (f, p, name) => ({

@@ -4,10 +4,11 @@
 //   T = compute + (spans > 1 ? chain * RTT : 0) + crossFraction * bytes / (bandwidth / users)
 //
 // - chain: messages on the critical path that wait one round trip each once the job spans sites
-//   (a wavefront's pipeline steps, a CG's small allreduces); EP has a handful;
+//   (a wavefront's pipeline steps, a CG's small allreduces);
 // - bytes: the job's all-pairs traffic over the run; the fraction that crosses is that of rank
 //   pairs on different sites (all-to-all-ish), sharing the link with the `users` that cross it.
-// On one site a job runs `compute` seconds (its local communication folded in).
+// On one site a job runs `compute` seconds (its local communication folded in). The classes of the
+// stream: fitted from the live scenario's runs (live-profiles.ts), or the issue's guesses.
 import { crossFraction, spanned, worstLink, type LinkTable } from '../planner-model.js';
 
 export type ProfileName = 'EP' | 'LU' | 'CG';
@@ -62,9 +63,10 @@ export interface ClassProfile {
 }
 
 /**
- * The classes as the issue's stream has them: LU 15 wavefront steps a second on its critical path
- * and 2 MB per rank a minute, CG 20 small allreduces a second and 40 MB per rank a minute. At a
- * 20 ms RTT a split LU runs about 1.3 x, a split CG 1.4 x and more. EP: 10 round trips in all.
+ * The classes as the issue's text guessed them: LU 15 wavefront steps a second on its critical path
+ * and 2 MB per rank a minute, CG 20 small allreduces a second and 40 MB per rank a minute, EP none.
+ * At a 20 ms RTT a split LU runs about 1.3 x, a split CG 1.4 x and more. The default stream's
+ * classes are the live programs' instead (live-profiles.ts).
  */
 export const ISSUE_PROFILES: Record<ProfileName, ClassProfile> = {
   EP: { chainPerSecond: 0, bytesPerRankMinute: 0, verdict: 'compute' },
@@ -72,25 +74,12 @@ export const ISSUE_PROFILES: Record<ProfileName, ClassProfile> = {
   CG: { chainPerSecond: 20, bytesPerRankMinute: 40e6, verdict: 'network' },
 };
 
-/**
- * The classes fitted to the live programs' measured slowdowns (bench/results/validation.md, two
- * sites at a 10 ms RTT, medians of the contiguous and interleaved splits): the LU-like wavefront
- * 1.055 x, so 5.5 round trips a second; the CG-like solver 2.0 x, so 100 a second (its
- * bandwidth term at 1 Gbit/s is small against that). Traffic as in ISSUE_PROFILES.
- */
-export const MEASURED_PROFILES: Record<ProfileName, ClassProfile> = {
-  EP: ISSUE_PROFILES.EP,
-  LU: { ...ISSUE_PROFILES.LU, chainPerSecond: 5.5 },
-  CG: { ...ISSUE_PROFILES.CG, chainPerSecond: 100 },
-};
-
 export interface StreamOptions {
   jobs: number;
   seed: number;
   /** Mean seconds between arrivals. */
   meanGapSeconds: number;
-  /** Default ISSUE_PROFILES. */
-  profiles?: Record<ProfileName, ClassProfile>;
+  profiles: Record<ProfileName, ClassProfile>;
 }
 
 /**
@@ -100,7 +89,6 @@ export interface StreamOptions {
  */
 export function jobStream(o: StreamOptions): SimJob[] {
   const r = rng(o.seed);
-  const profiles = o.profiles ?? ISSUE_PROFILES;
   const out: SimJob[] = [];
   let t = 0;
   for (let i = 0; i < o.jobs; i++) {
@@ -108,7 +96,7 @@ export function jobStream(o: StreamOptions): SimJob[] {
     const profile: ProfileName = (['EP', 'LU', 'CG'] as const)[Math.floor(r() * 3)];
     const ranks = 4 << Math.floor(r() * 8);
     const computeSeconds = 300 + Math.floor(r() * 1500);
-    const c = profiles[profile];
+    const c = o.profiles[profile];
     out.push({
       id: `j${i}`,
       profile,
@@ -116,7 +104,7 @@ export function jobStream(o: StreamOptions): SimJob[] {
       ranks,
       at: t,
       computeSeconds,
-      chainMessages: profile === 'EP' ? 10 : Math.round(c.chainPerSecond * computeSeconds),
+      chainMessages: Math.round(c.chainPerSecond * computeSeconds),
       bytes: ranks * (computeSeconds / 60) * c.bytesPerRankMinute,
     });
   }

@@ -5,15 +5,18 @@
 // cost.ts's migration time, loads the link and stalls the job for its downtime. Rates only change
 // at events (arrival, end, migration end, periodic tick), so the run is exact between them.
 //
-// Slots: a moving job holds its target placement from the start of the move (the slots it leaves
-// are handed to whoever arrives at them, as in a swap); the moves of one plan start at the same
-// instant. The event log records every change of holdings, so that capacities can be checked at
-// every moment (after all the entries of one instant).
+// Slots: the moves of a plan start at the same instant, staged as the manager's relocator stages
+// them (src/manager/stage.ts): each flow of VMs counts on its destination from the start of its
+// move, one after the other, and a cycle between full sites is broken by stopping one flow first
+// (stop-and-copy: it holds no slots until it resumes on its destination; its job pauses meanwhile).
+// The event log records every change of holdings, so that capacities can be checked after every
+// entry.
 import { plan, type PlannerJob, type PlannerOptions } from '../planner.js';
 import { placeNew } from '../planner-place.js';
-import { linkTable, spanned, type PlannerCluster } from '../planner-model.js';
+import { flows, linkTable, spanned, type PlannerCluster } from '../planner-model.js';
 import { migrationCost } from '../../placement/cost.js';
 import { schedule, type Waiting } from '../queue.js';
+import { pauses, stageMoves } from '../stage.js';
 import { rng, runSeconds, type SimJob } from './job-model.js';
 
 export type Policy = 'planner' | 'planner-wait' | 'none' | 'consolidate' | 'random';
@@ -30,9 +33,10 @@ export interface SimOptions {
 
 export interface LogEntry {
   t: number;
-  kind: 'start' | 'move' | 'end';
+  /** 'suspend': VMs of the job stopped, on no site until their 'resume' */
+  kind: 'start' | 'move' | 'suspend' | 'resume' | 'end';
   job: string;
-  /** Ranks per site the job holds from now on (all zero at its end). */
+  /** Ranks per site the job holds from now on (all zero at its end; fewer than its ranks while stopped). */
   held: number[];
 }
 
@@ -45,13 +49,19 @@ export interface SimResult {
   meanSlowdown: number;
   meanWaitSeconds: number;
   migrations: number;
+  /** flows of VMs stopped to break a cycle between full sites, and their jobs' pauses (seconds) */
+  suspends: number;
+  pauseSeconds: number;
   bytesMoved: number;
   log: LogEntry[];
 }
 
 interface Running {
   job: SimJob;
+  /** the placement it runs on (the old one until its move ends) */
   counts: number[];
+  /** the slots it holds per site now (the event log's) */
+  held: number[];
   progress: number;
   startedAt: number;
   lastMovedAt?: number;
@@ -78,6 +88,8 @@ export function simulate(cluster: PlannerCluster, stream: readonly SimJob[], o: 
     next = 0,
     nextTick = tick,
     migrations = 0,
+    suspends = 0,
+    pauseSum = 0,
     bytesMoved = 0,
     slowSum = 0,
     waitSum = 0,
@@ -93,11 +105,10 @@ export function simulate(cluster: PlannerCluster, stream: readonly SimJob[], o: 
   const checkFree = (why: string) => {
     if (free.some((f) => f < 0)) throw new Error(`simulator: ${why} over a site's slots at ${t}`);
   };
-  // `check` false: one of the simultaneous moves of a plan, checked once all are applied
-  const hold = (r: Running, to: number[], kind: LogEntry['kind'], check = true) => {
-    const old = kind === 'start' ? new Array<number>(k).fill(0) : (r.migration?.to ?? r.counts);
-    for (let s = 0; s < k; s++) free[s] += old[s] - to[s];
-    if (check) checkFree(r.job.id);
+  const hold = (r: Running, to: number[], kind: LogEntry['kind']) => {
+    for (let s = 0; s < k; s++) free[s] += r.held[s] - to[s];
+    r.held = to;
+    checkFree(r.job.id);
     log.push({ t, kind, job: r.job.id, held: [...to] });
   };
   const place = (j: SimJob): number[] | null => {
@@ -108,31 +119,61 @@ export function simulate(cluster: PlannerCluster, stream: readonly SimJob[], o: 
     if (o.policy === 'random') return placeRandom(free, j.ranks, random);
     return placeNew(free, slots, j.ranks, 'network', true); // today's: no verdict yet, never waits
   };
-  const startMove = (r: Running, to: number[], check = true) => {
-    if (to.every((c, s) => c === r.counts[s])) return;
-    let seconds = 0,
-      down = 0;
-    const used: [number, number][] = [];
-    const crossBps = 0;
-    for (let a = 0; a < k; a++)
-      for (let b = 0; b < k; b++) {
-        const n = Math.min(Math.max(0, r.counts[a] - to[a]), Math.max(0, to[b] - r.counts[b]));
-        if (a === b || n === 0) continue;
-        const est = migrationCost(n, crossBps, {
-          vmMemoryBytes: vmMem,
-          bandwidthBps: links.bandwidth[a][b],
-          latencySeconds: links.latency[a][b],
-        });
-        seconds += est.migrationSeconds;
-        down += est.downtimeSeconds;
-        bytesMoved += est.transferBytes;
-        used.push([a, b]);
+  const migrate = (n: number, a: number, b: number, stop: boolean) =>
+    migrationCost(n, 0, {
+      vmMemoryBytes: vmMem,
+      bandwidthBps: links.bandwidth[a][b],
+      latencySeconds: links.latency[a][b],
+      ...(stop ? { mode: 'stop' as const } : {}),
+    });
+  /** The moves of one plan, staged (stage.ts); `suspendFirst`: the jobs moved to make room. */
+  const startMoves = (moves: { r: Running; to: number[] }[], suspendFirst: ReadonlySet<string>) => {
+    type Item = { job: string; from: string; to: string; slots: number; a: number; b: number; r: Running };
+    const items: Item[] = [];
+    for (const { r, to } of moves)
+      for (const f of flows(r.held, to))
+        items.push({ job: r.job.id, from: String(f.from), to: String(f.to), slots: f.ranks, a: f.from, b: f.to, r });
+    const held = new Map(slots.map((c, s) => [String(s), c - free[s]]));
+    const capacity = new Map(slots.map((c, s) => [String(s), c]));
+    const steps = stageMoves(held, capacity, items, suspendFirst);
+    for (const st of steps) {
+      const r = st.items[0].r;
+      const to = [...r.held];
+      for (const m of st.items) {
+        if (st.stage !== 'resume') to[m.a] -= m.slots;
+        if (st.stage !== 'suspend') to[m.b] += m.slots;
       }
-    hold(r, to, 'move', check);
-    for (const [a, b] of used) migUsers.set(key(a, b), (migUsers.get(key(a, b)) ?? 0) + 1);
-    r.migration = { until: t + seconds, to, slow: seconds > 0 ? 1 - down / seconds : 1, links: used };
-    r.lastMovedAt = t;
-    migrations++;
+      hold(r, to, st.stage ?? 'move');
+    }
+    const ms = (m: Item, stop: boolean) => migrate(m.slots, m.a, m.b, stop).migrationSeconds;
+    const paused = pauses(steps, ms);
+    for (const { r, to } of moves) {
+      // its live flows one after the other; a stopped flow stalls the whole job for its pause
+      let live = 0,
+        down = 0,
+        pause = 0;
+      const used: [number, number][] = [];
+      for (const m of items.filter((x) => x.r === r)) {
+        const p = paused.get(m);
+        const est = migrate(m.slots, m.a, m.b, p !== undefined);
+        if (p !== undefined) {
+          pause = Math.max(pause, p);
+          suspends++;
+          pauseSum += p;
+        } else {
+          live += est.migrationSeconds;
+          down += est.downtimeSeconds;
+        }
+        bytesMoved += est.transferBytes;
+        used.push([m.a, m.b]);
+      }
+      for (const [a, b] of used) migUsers.set(key(a, b), (migUsers.get(key(a, b)) ?? 0) + 1);
+      const seconds = Math.max(live, pause);
+      const slow = seconds > 0 ? Math.max(0, 1 - Math.min(seconds, down + pause) / seconds) : 1;
+      r.migration = { until: t + seconds, to, slow, links: used };
+      r.lastMovedAt = t;
+      migrations++;
+    }
   };
 
   for (;;) {
@@ -180,7 +221,7 @@ export function simulate(cluster: PlannerCluster, stream: readonly SimJob[], o: 
       (q) => {
         const to = place(q.job);
         if (!to) return false;
-        const r: Running = { job: q.job, counts: to, progress: 0, startedAt: t };
+        const r: Running = { job: q.job, counts: to, held: new Array<number>(k).fill(0), progress: 0, startedAt: t };
         hold(r, to, 'start');
         running.set(q.job.id, r);
         waitSum += t - q.job.at;
@@ -197,26 +238,36 @@ export function simulate(cluster: PlannerCluster, stream: readonly SimJob[], o: 
   }
 
   function replan(): void {
+    // a job still moving holds its slots and is not planned (the manager's plans never overlap)
     const jobs: PlannerJob[] = [];
+    const room = slots.slice();
     for (const r of running.values()) {
+      if (r.migration) {
+        r.held.forEach((c, s) => (room[s] -= c));
+        continue;
+      }
       const T0 = r.job.computeSeconds;
       const T = runSeconds(r.job, r.counts, links);
       jobs.push({
         id: r.job.id,
         ranks: r.job.ranks,
-        counts: r.migration ? r.migration.to : r.counts,
+        counts: r.counts,
         verdict: r.job.verdict,
         bytesPerSecond: r.job.bytes / T0,
         messagesPerSecond: r.job.chainMessages / T0,
         remainingSeconds: (1 - r.progress) * T,
         vmMemoryBytes: vmMem,
-        lastMovedAt: r.migration ? t : r.lastMovedAt,
+        lastMovedAt: r.lastMovedAt,
         slowdown: (c) => runSeconds(r.job, c, links) / T0,
       });
     }
-    const p = plan(cluster, jobs, t, o.planner);
-    for (const m of p.moves) startMove(running.get(m.job)!, m.to, false);
-    checkFree('a plan');
+    const c = { sites: cluster.sites.map((x, s) => ({ name: x.name, slots: room[s] })), links: cluster.links };
+    const p = plan(c, jobs, t, o.planner);
+    const makingRoom = new Set(p.decisions.flatMap((d) => (d.action === 'move' ? d.alsoMoved.map((x) => x.job) : [])));
+    startMoves(
+      p.moves.map((m) => ({ r: running.get(m.job)!, to: m.to })),
+      makingRoom,
+    );
   }
 
   function consolidate(): void {
@@ -227,7 +278,7 @@ export function simulate(cluster: PlannerCluster, stream: readonly SimJob[], o: 
       if (free[m] < r.job.ranks - r.counts[m]) continue;
       const to = new Array<number>(k).fill(0);
       to[m] = r.job.ranks;
-      startMove(r, to);
+      startMoves([{ r, to }], new Set());
     }
   }
 
@@ -239,6 +290,8 @@ export function simulate(cluster: PlannerCluster, stream: readonly SimJob[], o: 
     meanSlowdown: ended > 0 ? slowSum / ended : 0,
     meanWaitSeconds: ended > 0 ? waitSum / ended : 0,
     migrations,
+    suspends,
+    pauseSeconds: pauseSum,
     bytesMoved,
     log,
   };

@@ -667,6 +667,17 @@ static void run_comm(const Comm *c) {
     t_allgather(c, &kTypes[0], 1, 5000, ip, ++call);
     t_allgather(c, &kTypes[2], 1, 2600, ip, ++call);
   }
+  /* Gather and Scatter with blocks of 4 KiB and more (coll/gather.cpp, scatter.cpp: forwarded
+   * block by block): contiguous types land in (leave from) the root's buffer itself, the others go
+   * through a buffer in rank order; roots on either site, in place or not, every type. */
+  for (int ti = 0; ti < NTYPES; ++ti)
+    for (int ip = 0; ip < 2; ++ip) {
+      const int roots[3] = {0, P / 2, P - 1};
+      for (int r = 0; r < 3; ++r) {
+        t_gather(c, &kTypes[ti], 0, 1100, roots[r], ip, ++call);
+        t_scatter(c, &kTypes[ti], 0, 1100, roots[r], ip, ++call);
+      }
+    }
   t_barrier(c);
 }
 
