@@ -98,8 +98,6 @@ const rows = placements.map(([name, siteOf]) => {
     eventsPerSecond: (res.events / ms) * 1e3,
     cpuEventsPerSecond: (res.events / cms) * 1e3,
     wallNs: res.wallNs,
-    // replayed again in time order (two WAN transfers at one time on one link): twice the work
-    rerun: res.rerun,
     // the other build's rate per CPU second and this one's over it
     againstCpuEventsPerSecond: against ? (res.events / cpu[1]) * 1e3 : undefined,
     ratio: against ? cpu[1] / cms : undefined,
@@ -139,7 +137,7 @@ else {
   console.log(`replay: ${P} ranks, ${iterations} iterations, ${events} operations (built in ${buildMs.toFixed(0)} ms)`);
   for (const r of rows)
     console.log(
-      `  ${r.placement.padEnd(11)} ${(r.eventsPerSecond / 1e6).toFixed(2)} M events/s, ${(r.cpuEventsPerSecond / 1e6).toFixed(2)} M per CPU second (${r.ms.toFixed(1)} ms; predicted wall ${(r.wallNs / 1e6).toFixed(1)} ms${r.rerun ? ', rerun in time order' : ''})` +
+      `  ${r.placement.padEnd(11)} ${(r.eventsPerSecond / 1e6).toFixed(2)} M events/s, ${(r.cpuEventsPerSecond / 1e6).toFixed(2)} M per CPU second (${r.ms.toFixed(1)} ms; predicted wall ${(r.wallNs / 1e6).toFixed(1)} ms)` +
         (r.ratio
           ? `; ${againstDir}: ${((r.againstCpuEventsPerSecond ?? 0) / 1e6).toFixed(2)} M per CPU second, ratio ${r.ratio.toFixed(2)}`
           : ''),

@@ -16,29 +16,22 @@ export interface ReplayResult {
   events: number;
   /** ranks that could not finish (waiting for a message that never comes: a mismatched trace) */
   stalled: number[];
-  /** the replay ran again in time order: two WAN transfers at one time on one link (their order was uncertain) */
-  rerun: boolean;
 }
 
 export function replay(trace: Trace, cluster: Cluster): ReplayResult {
   return replayWith(trace, cluster, true);
 }
 
-/** The replay with WAN transfers in time order throughout (the reference for the deferred mode's results). */
+/** The replay kept in time order to its end (the reference the dataflow mode's results must equal). */
 export function replayInTimeOrder(trace: Trace, cluster: Cluster): ReplayResult {
   return replayWith(trace, cluster, false);
 }
 
-function replayWith(trace: Trace, cluster: Cluster, defer: boolean): ReplayResult {
+function replayWith(trace: Trace, cluster: Cluster, mayFlow: boolean): ReplayResult {
   const P = trace.size;
   checkCluster(cluster, P);
-  let e = new Engine(trace, cluster, defer);
+  const e = new Engine(trace, cluster, mayFlow);
   e.run();
-  const rerun = e.aborted;
-  if (rerun) {
-    e = new Engine(trace, cluster, false);
-    e.run();
-  }
   const stalled: number[] = [];
   let wallNs = 0;
   for (let r = 0; r < P; r++) {
@@ -53,6 +46,5 @@ function replayWith(trace: Trace, cluster: Cluster, defer: boolean): ReplayResul
     wanNs: e.wanNs,
     events: e.events,
     stalled,
-    rerun,
   };
 }

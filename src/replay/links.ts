@@ -13,31 +13,26 @@ const BITMAP_MAX_RANKS = 8192;
 /** Traces of more ranks are not searched for their pairs: their order-sensitive transfers are not counted. */
 const PAIRS_MAX_RANKS = 1024;
 
-/** The ordered pairs (s * P + d) that messages go between, with how many; per trace, found once. */
-interface Pairs {
-  keys: Int32Array;
-  counts: Int32Array;
-}
-const pairsOfTrace = new WeakMap<Trace, Pairs | null>();
+/** The ordered pairs (s * P + d) that messages go between, sorted; per trace, found once. */
+const pairsOfTrace = new WeakMap<Trace, Int32Array | null>();
 
-function pairsOf(trace: Trace): Pairs | null {
+function pairsOf(trace: Trace): Int32Array | null {
   let p = pairsOfTrace.get(trace);
   if (p !== undefined) return p;
   const P = trace.size;
   p = null;
   if (P <= PAIRS_MAX_RANKS) {
     const { first, kind, peer } = trace;
-    const counts = new Int32Array(P * P);
+    const seen = new Uint8Array(P * P);
     let n = 0;
     for (let r = 0; r < P; r++)
       for (let i = first[r]; i < first[r + 1]; i++)
-        if ((kind[i] === Op.Send || kind[i] === Op.Isend) && counts[r * P + peer[i]]++ === 0) n++;
-    p = { keys: new Int32Array(n), counts: new Int32Array(n) };
-    for (let k = 0, j = 0; k < P * P; k++)
-      if (counts[k]) {
-        p.keys[j] = k;
-        p.counts[j++] = counts[k];
-      }
+        if ((kind[i] === Op.Send || kind[i] === Op.Isend) && !seen[r * P + peer[i]]) {
+          seen[r * P + peer[i]] = 1;
+          n++;
+        }
+    p = new Int32Array(n);
+    for (let k = 0, j = 0; k < P * P; k++) if (seen[k]) p[j++] = k;
   }
   pairsOfTrace.set(trace, p);
   return p;
@@ -58,26 +53,20 @@ export class Links {
   private readonly wanL: Float64Array;
   private readonly wanG: Float64Array;
   private readonly linkFree: Float64Array;
-  /** per WAN link: the time its last deferred transfer was sent at (./engine.ts) */
-  readonly lastCall: Float64Array;
-  /** every latency above 0: a message arrives after it is sent (./ties.ts relies on it) */
-  readonly positiveLatencies: boolean;
   private readonly connectRtts: number;
   private readonly pairBits: Uint8Array;
   private readonly pairSet = new Set<number>();
   private readonly P: number;
 
   /**
-   * Transfers still to come whose result depends on the order they run in: the first message of
-   * each pair of nodes (its connection) and, with `countWan`, WAN messages (the link queues first
-   * come, first served). At 0 every later result of those follows from the data alone, in any
-   * order (./engine.ts uses that).
+   * Transfers still to come whose result depends on the order ranks run in: the first message of
+   * each pair of ranks on different nodes (it opens their connection). At 0 every later result
+   * follows from the data alone, in any order (./loop.ts uses that); WAN links take their
+   * messages in the order of the model's tie rule, whatever order ranks run in (./loop.ts).
    */
   sensitive = Infinity;
-  private readonly countWan: boolean;
 
-  constructor(trace: Trace, cluster: Cluster, countWan = true) {
-    this.countWan = countWan;
+  constructor(trace: Trace, cluster: Cluster) {
     const P = (this.P = trace.size);
     this.eager = cluster.eagerLimit ?? DEFAULT_EAGER_LIMIT;
     const siteOf = (this.siteOf = Int32Array.from({ length: P }, (_, r) => cluster.siteOf[r]));
@@ -95,7 +84,6 @@ export class Links {
         this.wanG[a * S + b] = w.G;
       }
     this.linkFree = new Float64Array(S * S);
-    this.lastCall = new Float64Array(S * S).fill(-Infinity);
     this.connectRtts = cluster.connectRtts ?? 1;
     this.pairBits = new Uint8Array(P <= BITMAP_MAX_RANKS ? (P * P + 7) >> 3 : 0);
     // a WAN message's ends use the intra-site class
@@ -107,18 +95,15 @@ export class Links {
     }
     this.L[NODE] = cluster.intraNode.L;
     this.L[SITE] = cluster.intraSite.L;
-    this.positiveLatencies = this.L[NODE] > 0 && this.L[SITE] > 0 && this.wanL.every((x) => x > 0);
-    const pairs = pairsOf(trace);
-    if (!this.connectRtts && !countWan) this.sensitive = 0;
-    else if (pairs) {
-      const { keys, counts } = pairs;
+    const keys = pairsOf(trace);
+    if (!this.connectRtts) this.sensitive = 0;
+    else if (keys) {
       let n = 0;
       for (let j = 0; j < keys.length; j++) {
         const s = Math.floor(keys[j] / P),
           d = keys[j] % P;
-        if (countWan && siteOf[s] !== siteOf[d]) n += counts[j];
-        // a pair of nodes is connected once, for both directions: counted at its first direction
-        if (this.connectRtts && this.nodeOf[s] !== this.nodeOf[d] && (s < d || !hasKey(keys, d * P + s))) n++;
+        // a pair is connected once, for both directions: counted at its first direction
+        if (this.nodeOf[s] !== this.nodeOf[d] && (s < d || !hasKey(keys, d * P + s))) n++;
       }
       this.sensitive = n;
     }
@@ -136,19 +121,18 @@ export class Links {
   /** When the sender was done with the last transfer's bytes. */
   senderDone = 0;
 
-  /** Moves `b` bytes from s to d (class c) from `start`: returns their arrival (and sets senderDone). */
-  transfer(s: number, d: number, c: number, b: number, start: number, rendezvous: boolean): number {
-    if (this.connectRtts && this.nodeOf[s] !== this.nodeOf[d] && this.connect(s, d)) {
-      start += this.connectRtts * 2 * this.latency(s, d, c); // the first message of a pair waits for the connection
-      this.sensitive--;
-    }
-    if (c !== WAN) {
-      const end = start + b * this.G[c];
-      this.senderDone = end;
-      return end + this.L[c];
-    }
-    if (this.countWan) this.sensitive--;
-    return this.carry(this.link(s, d), b, start, rendezvous);
+  /** How long the first message between s and d (class c) waits for their connection: 0 once made. */
+  connectDelay(s: number, d: number, c: number): number {
+    if (!this.connectRtts || this.nodeOf[s] === this.nodeOf[d] || !this.connect(s, d)) return 0;
+    this.sensitive--;
+    return this.connectRtts * 2 * this.latency(s, d, c);
+  }
+
+  /** Moves `b` bytes from s to d inside a site (class c) from `start`: returns their arrival (and sets senderDone). */
+  transfer(s: number, d: number, c: number, b: number, start: number): number {
+    const end = start + this.connectDelay(s, d, c) + b * this.G[c];
+    this.senderDone = end;
+    return end + this.L[c];
   }
 
   /** The WAN link of a message from s to d (different sites). */

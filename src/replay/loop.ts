@@ -1,9 +1,12 @@
 // The replay's event loop (./engine.ts runs it): a discrete-event LogGP replay of a trace on a cluster.
 //
 // Ranks advance in global time order (a heap of (time, rank)); a rank runs its operations until
-// its clock passes the next rank's, or until it must wait for a message (it is then parked, and
-// woken by the event that resolves it). WAN links are shared: a directed site pair's link carries
-// one message's bytes at a time, first come first served in the order of reservation.
+// its clock passes the next event's time, or until it must wait for a message (it is then parked,
+// and woken by the event that resolves it). WAN links are shared: a directed site pair's link
+// carries one message's bytes at a time, in the order the messages were sent, and messages sent at
+// one same time in the order of their senders' ranks, then of their operations (the model's tie
+// rule): a WAN message waits in `pending` until no rank can send at or before its time, then takes
+// its link (commit).
 //
 // Per message: LogGP with eager and rendezvous protocols, shared WAN links and connections made on
 // first use, as docs/replay.md ("The model") writes them out.
@@ -11,13 +14,11 @@
 // Speed (docs/replay.md, "Speed"): state in typed arrays indexed by operation or rank, no
 // allocation per event, one loop without closures; a rank's clock and sums stay in locals while it
 // runs; a message's sender writes its receive's state; an eager local send runs without a call;
-// once every connection is made (Links.sensitive), ranks run in dataflow order without the heap,
-// and WAN transfers reserve their links later, in time order (commit).
+// once every connection is made (Links.sensitive), ranks run in dataflow order without the heap.
 import type { Cluster } from './cluster.js';
 import { TimeHeap } from './heap.js';
 import { Links, SITE, WAN } from './links.js';
 import { scratch } from './scratch.js';
-import { ExecHistory, orderTies, rankOf } from './ties.js';
 import { Op, type Trace } from './trace.js';
 
 /** flags per operation: a send or receive is posted; its message is done (a send: its bytes are out,
@@ -58,22 +59,12 @@ export class Engine {
   readonly wanNs: Float64Array;
   readonly heap: TimeHeap;
   events = 0;
-  /** dataflow mode defers WAN transfers (time order kept on the links by commit) */
-  readonly defer: boolean;
-  /** deferred WAN transfers: (the time they were made, their send operation) */
+  /** false keeps the replay in time order to its end (the reference for the dataflow mode) */
+  readonly mayFlow: boolean;
+  /** WAN messages sent and not yet on their link: (the time they were sent at, their send operation) */
   readonly pending: TimeHeap;
-  /** stopped: deferred transfers at one time on one link in an order not known (replay in time order instead) */
-  aborted = false;
-  /** each rank's recent executions, to order ties on a link as the time-ordered replay does (./ties.ts) */
-  readonly hist: ExecHistory;
-  /** whether they are recorded: deferring, with WAN links */
-  readonly record: boolean;
-  /** the rank whose operation wakes others: the running one, or a committed transfer's sender (-1 unknown) */
-  waker = -1;
-  /** deferred transfers being committed together (sent at one time) */
-  private readonly group: number[] = [];
 
-  constructor(trace: Trace, cluster: Cluster, defer: boolean) {
+  constructor(trace: Trace, cluster: Cluster, mayFlow: boolean) {
     const P = (this.P = trace.size);
     this.first = trace.first;
     this.kind = trace.kind;
@@ -81,9 +72,8 @@ export class Engine {
     this.bytes = trace.bytes;
     this.match = trace.match;
     const w = scratch(trace.first[P]);
-    this.defer = defer;
-    // deferring, only the connections keep the replay time-ordered
-    this.links = new Links(trace, cluster, !defer);
+    this.mayFlow = mayFlow;
+    this.links = new Links(trace, cluster);
     this.flags = w.flags;
     this.at = w.at;
     this.post = w.post;
@@ -98,28 +88,25 @@ export class Engine {
     this.localNs = new Float64Array(P);
     this.wanNs = new Float64Array(P);
     this.heap = new TimeHeap(P);
-    this.pending = new TimeHeap(defer ? P : 0);
+    this.pending = new TimeHeap(this.links.sites > 1 ? P : 0);
     this.ready = new Int32Array(P);
-    this.record = defer && this.links.sites > 1;
-    this.hist = new ExecHistory(P, trace.first, this.pc, this.waitMsg, w.start, this.record);
   }
 
   /** Wakes rank r if it is parked on message m; `now`: the time of the operation that resolved it. */
   wake(r: number, m: number, now: number): void {
     if (this.waitMsg[r] !== m) return;
     this.waitMsg[r] = -1;
-    const k = Math.max(this.t[r], now);
-    if (this.record) this.hist.woke(r, this.pc[r], k, this.waker);
     if (this.flow) this.ready[this.nReady++] = r;
-    else this.heap.push(k, r);
+    else this.heap.push(Math.max(this.t[r], now), r);
   }
 
   /**
-   * Dataflow mode: once no order-sensitive transfer is left (Links.sensitive: connections to make,
-   * and WAN messages unless deferred), every other result follows from the data alone, so ranks need
-   * not run in time order: each runs until it must wait, and runnable ranks wait on a stack instead
-   * of the heap (no yield, no sift). WAN transfers wait in `pending` and take their links in time
-   * order when no rank can run (commit). Results stay identical.
+   * Dataflow mode: once no order-sensitive transfer is left (Links.sensitive: connections to make),
+   * every result follows from the data alone, so ranks need not run in time order: each runs until
+   * it must wait, and runnable ranks wait on a stack instead of the heap (no yield, no sift). WAN
+   * messages take their links when no rank can run (every message still to come is then sent at
+   * or after the earliest pending one: a rank resumes only on a message, which arrives after it
+   * was sent), in the same order as in time order. Results stay identical.
    */
   flow = false;
   readonly ready: Int32Array;
@@ -132,34 +119,44 @@ export class Engine {
     while (heap.size) this.ready[this.nReady++] = heap.pop();
   }
 
-  /** The next rank to run, -1 when none (or aborted). */
+  /** The time the running rank may run to: the next rank's or pending WAN message's (Infinity in dataflow mode). */
+  horizon(): number {
+    if (this.flow) return Infinity;
+    const h = this.heap.peekTime(),
+      p = this.pending.peekTime();
+    return p < h ? p : h;
+  }
+
+  /** The next rank to run, -1 when none; WAN messages take their links first when due. */
   nextRank(): number {
-    if (!this.flow) return this.heap.size ? this.heap.pop() : -1;
-    while (!this.nReady && this.pending.size)
-      if (!this.commit()) {
-        this.aborted = true;
-        return -1;
-      }
-    return this.nReady ? this.ready[--this.nReady] : -1;
+    const { heap, pending } = this;
+    if (this.flow) {
+      while (!this.nReady && pending.size) this.commit();
+      return this.nReady ? this.ready[--this.nReady] : -1;
+    }
+    // ranks at a message's time run first (they may send at that time too)
+    while (pending.size && pending.peekTime() < heap.peekTime()) this.commit();
+    return heap.size ? heap.pop() : -1;
   }
 
   /**
    * Moves message m (class c) from `start`: the sender's end on m, the arrival on its receive; `now`:
-   * the time it is sent at. False when deferred: a WAN transfer in dataflow mode waits in `pending`
-   * for its link (an eager send's end does not depend on the link: it is set now).
+   * the time it is sent at. False when pending: a WAN message waits for its link (an eager send's
+   * end does not depend on the link: it is set now).
    */
   transfer(m: number, s: number, d: number, c: number, start: number, rendezvous: boolean, now: number): boolean {
     const links = this.links;
-    if (this.flow && c === WAN) {
-      this.post[m] = start;
+    if (c === WAN) {
+      const from = start + links.connectDelay(s, d, c);
+      this.post[m] = from;
       if (!rendezvous) {
-        this.at[m] = start + this.bytes[m] * links.G[SITE];
+        this.at[m] = from + this.bytes[m] * links.G[SITE];
         this.flags[m] |= DONE | (WAN << CLS_SHIFT);
       }
       this.pending.push(now, m);
       return false;
     }
-    const arrival = links.transfer(s, d, c, this.bytes[m], start, rendezvous);
+    const arrival = links.transfer(s, d, c, this.bytes[m], start);
     const done = DONE | (c << CLS_SHIFT);
     this.at[m] = links.senderDone;
     this.flags[m] |= done;
@@ -172,67 +169,20 @@ export class Engine {
   }
 
   /**
-   * Reserves their links for the deferred WAN transfers sent first (all those sent at that time),
-   * once no rank can run: every transfer still to come is sent at or after that time (a rank
-   * resumes only on a message, which arrives after it was sent), so each link takes its transfers
-   * in time order, as in the time-ordered replay, and ties in its order (./ties.ts). False when
-   * that order is not known: the caller replays in time order instead.
+   * Puts the pending WAN message sent first on its link (ties: the lowest send operation, i.e. the
+   * lowest sender's rank, then its program order) and wakes the ranks waiting for it.
    */
-  private commit(): boolean {
-    const { pending, links, group } = this;
+  private commit(): void {
+    const { pending, links, match, peer, flags, at, bytes } = this;
     const now = pending.peekTime();
     const m = pending.pop();
-    if (pending.peekTime() !== now) {
-      // the common case: one transfer sent at that time
-      const l = this.linkOf(m);
-      if (!(now > links.lastCall[l])) return false;
-      links.lastCall[l] = now;
-      this.commitOne(m, now);
-      return true;
-    }
-    group.length = 0;
-    group.push(m);
-    while (pending.size && pending.peekTime() === now) group.push(pending.pop());
-    if (
-      group.length > 1 &&
-      !orderTies(
-        group,
-        this.hist,
-        now,
-        this.links,
-        (m) => this.senderOf(m),
-        (m) => this.linkOf(m),
-        this.bytes,
-      )
-    )
-      return false;
-    for (const m of group) if (!(now > links.lastCall[this.linkOf(m)])) return false;
-    for (const m of group) links.lastCall[this.linkOf(m)] = now;
-    for (const m of group) this.commitOne(m, now);
-    return true;
-  }
-
-  /** The sender of (send) operation m. */
-  private senderOf(m: number): number {
-    const rv = this.match[m];
-    return rv >= 0 ? this.peer[rv] : rankOf(this.first, this.P, m);
-  }
-
-  private linkOf(m: number): number {
-    return this.links.link(this.senderOf(m), this.peer[m]);
-  }
-
-  private commitOne(m: number, now: number): void {
-    const { links, match, peer, flags, at } = this;
     const d = peer[m],
       rv = match[m];
-    const s = this.senderOf(m);
-    const l = links.link(s, d);
-    const b = this.bytes[m];
+    const s = rv >= 0 ? peer[rv] : rankOf(this.first, this.P, m);
+    const b = bytes[m];
     const rendezvous = !(b <= links.eager);
-    const arrival = links.carry(l, b, this.post[m], rendezvous);
+    const arrival = links.carry(links.link(s, d), b, this.post[m], rendezvous);
     const done = DONE | (WAN << CLS_SHIFT);
-    this.waker = rendezvous ? -1 : s; // a rendezvous is sent by whichever end posted last
     if (rendezvous) {
       at[m] = links.senderDone;
       flags[m] |= done;
@@ -303,23 +253,20 @@ export class Engine {
     const { o, eager } = links;
     for (let r = 0; r < this.P; r++) heap.push(0, r);
     let events = 0;
-    const execStart = this.hist.start;
-    const record = this.record;
+    const { pending, mayFlow } = this;
     for (let r = this.nextRank(); r >= 0;) {
       const end = first[r + 1];
       let next = -1;
       let i = pc[r];
       let t0 = t[r];
-      this.waker = r;
-      // the next rank's time, read again after whatever may wake a rank (Infinity in dataflow mode)
-      let top = heap.peekTime();
+      // the next event's time, read again after whatever may wake a rank or send across sites
+      let top = this.horizon();
       // the rank's sums stay in locals while it runs (the same additions in the same order)
       let comp = computeNs[r],
         loc = localNs[r],
         wanT = wanNs[r];
       // runs rank r's operations until its clock passes the next rank's or it must wait
       for (; i < end; i++) {
-        if (record) execStart[i] = t0; // (./ties.ts)
         let t1 = t0;
         const k = kind[i];
         if (k === Op.Compute) {
@@ -350,12 +297,12 @@ export class Engine {
                 }
                 if (waitMsg[d] === i) {
                   this.wake(d, i, t0);
-                  top = heap.peekTime();
+                  top = this.horizon();
                 }
                 after = start;
               } else {
                 after = this.postSend(r, i, t0);
-                top = heap.peekTime();
+                top = this.horizon();
               }
             }
             if (k === Op.Isend) {
@@ -377,7 +324,7 @@ export class Engine {
               // its rendezvous send waits for it: the data moves now
               if (f & SEND_WAITS && !(f & DONE)) {
                 this.rendezvous(match[i], peer[i], r, t0, t0);
-                top = heap.peekTime();
+                top = this.horizon();
               }
             }
             if (k === Op.Irecv) {
@@ -435,14 +382,15 @@ export class Engine {
         }
         t0 = t1;
         events++;
-        // (in dataflow mode the heap is empty: its top time is Infinity)
         if (t1 > top) {
-          if (links.sensitive === 0) {
+          if (links.sensitive === 0 && mayFlow) {
             this.toFlow();
             top = Infinity;
           } else {
-            next = heap.replaceTop(t1, r); // it yields to the rank at the top
             i++;
+            // it yields to the rank at the top; to a pending WAN message: nextRank commits it
+            if (heap.peekTime() <= pending.peekTime()) next = heap.replaceTop(t1, r);
+            else heap.push(t1, r);
             break;
           }
         }
@@ -452,9 +400,21 @@ export class Engine {
       computeNs[r] = comp;
       localNs[r] = loc;
       wanNs[r] = wanT;
-      if (!this.flow && links.sensitive === 0) this.toFlow();
+      if (!this.flow && links.sensitive === 0 && mayFlow) this.toFlow();
       r = next >= 0 ? next : this.nextRank();
     }
     this.events = events;
   }
+}
+
+/** The rank whose operation i is (`first`: each rank's first operation, P ranks). */
+function rankOf(first: Int32Array, P: number, i: number): number {
+  let lo = 0,
+    hi = P - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (first[mid] <= i) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }

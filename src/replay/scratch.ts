@@ -10,8 +10,6 @@ export interface Scratch {
   /** per operation, written before read (no clearing): a done message's time, a posting's time */
   at: Float64Array;
   post: Float64Array;
-  /** when each operation started, in replays that order ties on WAN links (./ties.ts) */
-  start: Float64Array;
   reqs: Int32Array;
 }
 
@@ -26,7 +24,6 @@ export function scratch(n: number): Scratch {
       flags: new Uint8Array(cap),
       at: new Float64Array(cap),
       post: new Float64Array(cap),
-      start: new Float64Array(cap),
       reqs: new Int32Array(cap),
     };
     kept = cap <= KEEP_MAX_OPS ? s : undefined;
