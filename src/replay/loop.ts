@@ -16,19 +16,21 @@
 // runs; a message's sender writes its receive's state; an eager local send runs without a call;
 // once every connection is made (Links.sensitive), ranks run in dataflow order without the heap.
 import type { Cluster } from './cluster.js';
-import { TimeHeap } from './heap.js';
+import { TimeHeap, TimeQueue } from './heap.js';
 import { Links, SITE, WAN } from './links.js';
 import { scratch } from './scratch.js';
 import { Op, type Trace } from './trace.js';
 
 /** flags per operation: a send or receive is posted; its message is done (a send: its bytes are out,
  * `at` the sender's end; a receive: its message arrived, `at` the arrival); a receive not posted yet
- * whose rendezvous send is. The sender writes its receive's state too, so that a receiver reads
- * only its own operations' (fewer cache misses). The message's class rides in bits 3-4. */
+ * whose rendezvous send is; its parked rank waits for it. The sender writes its receive's state too,
+ * so that a receiver reads only its own operations' (fewer cache misses). The message's class rides
+ * in bits 4-5. */
 const POSTED = 1,
   DONE = 2,
   SEND_WAITS = 4,
-  CLS_SHIFT = 3;
+  WAITED = 8,
+  CLS_SHIFT = 4;
 
 /** One replay's state; `run` is the event loop. */
 export class Engine {
@@ -52,8 +54,8 @@ export class Engine {
   readonly t: Float64Array;
   readonly pc: Int32Array;
   readonly nic: Float64Array;
-  /** the message (its send operation) a parked rank waits for, -1 when not parked */
-  readonly waitMsg: Int32Array;
+  /** how many of its operations (WAITED) a parked rank waits for: 0 when not parked */
+  readonly missing: Int32Array;
   readonly computeNs: Float64Array;
   readonly localNs: Float64Array;
   readonly wanNs: Float64Array;
@@ -62,7 +64,7 @@ export class Engine {
   /** false keeps the replay in time order to its end (the reference for the dataflow mode) */
   readonly mayFlow: boolean;
   /** WAN messages sent and not yet on their link: (the time they were sent at, their send operation) */
-  readonly pending: TimeHeap;
+  readonly pending: TimeQueue;
 
   constructor(trace: Trace, cluster: Cluster, mayFlow: boolean) {
     const P = (this.P = trace.size);
@@ -83,20 +85,25 @@ export class Engine {
     this.t = new Float64Array(P);
     this.pc = trace.first.slice(0, P);
     this.nic = new Float64Array(P);
-    this.waitMsg = new Int32Array(P).fill(-1);
+    this.missing = new Int32Array(P);
     this.computeNs = new Float64Array(P);
     this.localNs = new Float64Array(P);
     this.wanNs = new Float64Array(P);
     this.heap = new TimeHeap(P);
-    this.pending = new TimeHeap(this.links.sites > 1 ? P : 0);
+    this.pending = new TimeQueue(this.links.sites > 1 ? P : 0);
     this.ready = new Int32Array(P);
   }
 
-  /** Wakes rank r if it is parked on message m; `now`: the time of the operation that resolved it. */
-  wake(r: number, m: number, now: number): void {
-    if (this.waitMsg[r] !== m) return;
-    this.waitMsg[r] = -1;
-    if (this.flow) this.ready[this.nReady++] = r;
+  /**
+   * Operation `op` of rank r is done: a parked rank goes on once none it waits for is left (once,
+   * whatever order they complete in); `now`: the time of the operation that did it.
+   */
+  wake(r: number, op: number, now: number): void {
+    const f = this.flags[op];
+    if (!(f & WAITED)) return;
+    this.flags[op] = f & ~WAITED;
+    if (--this.missing[r]) return;
+    if (this.flow) this.toReady(r);
     else this.heap.push(Math.max(this.t[r], now), r);
   }
 
@@ -109,14 +116,22 @@ export class Engine {
    * was sent), in the same order as in time order. Results stay identical.
    */
   flow = false;
+  /** runnable ranks in dataflow mode, first in first out (a ring: each rank at most once) */
   readonly ready: Int32Array;
   nReady = 0;
+  readyHead = 0;
+
+  private toReady(r: number): void {
+    let j = this.readyHead + this.nReady++;
+    if (j >= this.P) j -= this.P;
+    this.ready[j] = r;
+  }
 
   /** Enters dataflow mode: the ranks in the heap become ready. */
   toFlow(): void {
     this.flow = true;
     const heap = this.heap;
-    while (heap.size) this.ready[this.nReady++] = heap.pop();
+    while (heap.size) this.toReady(heap.pop());
   }
 
   /** The time the running rank may run to: the next rank's or pending WAN message's (Infinity in dataflow mode). */
@@ -131,8 +146,18 @@ export class Engine {
   nextRank(): number {
     const { heap, pending } = this;
     if (this.flow) {
-      while (!this.nReady && pending.size) this.commit();
-      return this.nReady ? this.ready[--this.nReady] : -1;
+      while (!this.nReady && pending.size) {
+        // in send order, while no rank they wake could send before the next one (a rank woken
+        // once for several messages runs once)
+        let bound = Infinity;
+        do bound = Math.min(bound, this.commit());
+        while (pending.size && pending.peekTime() < bound);
+      }
+      if (!this.nReady) return -1;
+      const r = this.ready[this.readyHead];
+      this.nReady--;
+      if (++this.readyHead === this.P) this.readyHead = 0;
+      return r;
     }
     // ranks at a message's time run first (they may send at that time too)
     while (pending.size && pending.peekTime() < heap.peekTime()) this.commit();
@@ -170,9 +195,10 @@ export class Engine {
 
   /**
    * Puts the pending WAN message sent first on its link (ties: the lowest send operation, i.e. the
-   * lowest sender's rank, then its program order) and wakes the ranks waiting for it.
+   * lowest sender's rank, then its program order) and wakes the ranks waiting for it; returns the
+   * earliest time they can go on from (Infinity: none).
    */
-  private commit(): void {
+  private commit(): number {
     const { pending, links, match, peer, flags, at, bytes } = this;
     const now = pending.peekTime();
     const m = pending.pop();
@@ -187,12 +213,18 @@ export class Engine {
       at[m] = links.senderDone;
       flags[m] |= done;
     }
+    let from = Infinity;
     if (rv >= 0) {
       at[rv] = arrival;
       flags[rv] |= done;
-      this.wake(d, m, now);
+      this.wake(d, rv, now);
+      from = arrival;
     }
-    if (rendezvous) this.wake(s, m, now);
+    if (rendezvous) {
+      this.wake(s, m, now);
+      from = Math.min(from, at[m]);
+    }
+    return from;
   }
 
   /** Starts a rendezvous transfer whose send and receive are both posted. */
@@ -203,7 +235,7 @@ export class Engine {
     const start = Math.max(this.post[m] + links.o[c] + L, rpost) + L;
     // sent when both ends are posted (in dataflow mode the later to run may have posted earlier)
     if (!this.transfer(m, s, d, c, start, true, Math.max(this.post[m], rpost))) return;
-    this.wake(d, m, now);
+    this.wake(d, this.match[m], now);
     this.wake(s, m, now);
   }
 
@@ -216,7 +248,7 @@ export class Engine {
     if (b <= links.eager) {
       const start = Math.max(tr + links.o[c], this.nic[r]);
       this.nic[r] = start + Math.max(links.g[c], b * links.G[c]);
-      if (this.transfer(m, r, d, c, start, false, tr)) this.wake(d, m, tr);
+      if (this.transfer(m, r, d, c, start, false, tr) && this.match[m] >= 0) this.wake(d, this.match[m], tr);
       return start;
     }
     const rv = this.match[m];
@@ -249,7 +281,7 @@ export class Engine {
   /** Runs every rank in time order until all finished or wait for messages that never come. */
   run(): void {
     const { first, kind, peer, bytes, match, flags, at, post, reqs, reqHead, reqTail, heap, links } = this;
-    const { t, pc, nic, waitMsg, computeNs, localNs, wanNs } = this;
+    const { t, pc, nic, missing, computeNs, localNs, wanNs } = this;
     const { o, eager } = links;
     for (let r = 0; r < this.P; r++) heap.push(0, r);
     let events = 0;
@@ -293,11 +325,10 @@ export class Engine {
                 const rv = match[i];
                 if (rv >= 0) {
                   at[rv] = sent + links.L[c];
-                  flags[rv] |= done;
-                }
-                if (waitMsg[d] === i) {
-                  this.wake(d, i, t0);
-                  top = this.horizon();
+                  if ((flags[rv] |= done) & WAITED) {
+                    this.wake(d, rv, t0);
+                    top = this.horizon();
+                  }
                 }
                 after = start;
               } else {
@@ -311,7 +342,8 @@ export class Engine {
             } else {
               const f = flags[i];
               if (!(f & DONE)) {
-                waitMsg[r] = i;
+                flags[i] = f | WAITED;
+                missing[r] = 1;
                 break;
               }
               t1 = Math.max(t0, at[i]);
@@ -340,7 +372,8 @@ export class Engine {
                 t1 = Math.max(t0, at[i]) + o[c];
                 wan = c === WAN;
               } else if (match[i] >= 0) {
-                waitMsg[r] = match[i];
+                flags[i] = f | WAITED;
+                missing[r] = 1;
                 break;
               } // unmatched: nothing to wait for
             }
@@ -369,8 +402,17 @@ export class Engine {
               }
             }
             if (q < hi) {
-              const rq = reqs[q];
-              waitMsg[r] = kind[rq] === Op.Isend ? rq : match[rq];
+              // parked until every request left is done
+              let n = 0;
+              for (; q < hi; q++) {
+                const rq = reqs[q];
+                const f = flags[rq];
+                if (!(f & DONE) && (kind[rq] !== Op.Irecv || match[rq] >= 0)) {
+                  flags[rq] = f | WAITED;
+                  n++;
+                }
+              }
+              missing[r] = n;
               break;
             }
             if (c < 0) reqTail[r] = lo;
