@@ -110,7 +110,7 @@ export class Engine {
   /**
    * Dataflow mode: once no order-sensitive transfer is left (Links.sensitive: connections to make),
    * every result follows from the data alone, so ranks need not run in time order: each runs until
-   * it must wait, and runnable ranks wait on a stack instead of the heap (no yield, no sift). WAN
+   * it must wait, and runnable ranks wait in a ring instead of the heap (no yield, no sift). WAN
    * messages take their links when no rank can run (every message still to come is then sent at
    * or after the earliest pending one: a rank resumes only on a message, which arrives after it
    * was sent), in the same order as in time order. Results stay identical.
