@@ -312,9 +312,10 @@ export class Engine {
               const d = peer[i],
                 b = bytes[i];
               const c = links.cls(r, d);
-              if (b <= eager && c !== WAN && links.settled(r, d)) {
+              if (b <= eager && (c === WAN ? this.flow : links.settled(r, d))) {
                 // the common case without a call (the hot loop keeps its arrays in registers): an
-                // eager local message, as postSend and Links.transfer move it
+                // eager message, as postSend and transfer move it (in dataflow mode every
+                // connection is made)
                 const start = Math.max(t0 + o[c], nic[r]);
                 const G = links.G[c] * b;
                 nic[r] = start + Math.max(links.g[c], G);
@@ -323,7 +324,11 @@ export class Engine {
                 at[i] = sent;
                 flags[i] |= done;
                 const rv = match[i];
-                if (rv >= 0) {
+                if (c === WAN) {
+                  // its receive waits for the link (commit)
+                  post[i] = start;
+                  pending.push(t0, i);
+                } else if (rv >= 0) {
                   at[rv] = sent + links.L[c];
                   if ((flags[rv] |= done) & WAITED) {
                     this.wake(d, rv, t0);
