@@ -23,10 +23,11 @@ const SIZES = [0, 8, 100, 4096, 60000, 70000, 1 << 20];
 const COLLS = [1, 2, 3, 5, 7, 9, 10, 12, 13, 14, 16];
 
 /**
- * `timeOrdered`: the trace ends with a send that never goes (a rendezvous without its receive), so
- * the replay keeps its time-ordered mode throughout (an order-sensitive transfer stays to come).
+ * `unmatchedEnd`: the trace ends with a send that never goes (a rendezvous without its receive: a
+ * window cut before it); between ranks of two nodes with connections on first use, its connection
+ * is never made, so the replay stays in time order to its end.
  */
-export function randomTrace(g: Rng, timeOrdered = false): Trace {
+export function randomTrace(g: Rng, unmatchedEnd = false): Trace {
   const P = 2 + (g.int(8) ? g.int(12) : g.int(40));
   const b = new TraceBuilder(P);
   const members = Array.from({ length: P }, (_, i) => i);
@@ -80,7 +81,7 @@ export function randomTrace(g: Rng, timeOrdered = false): Trace {
     }
   }
   for (let r = 0; r < P; r++) b.wait(r);
-  if (timeOrdered) b.isend(0, 1, 2 ** 31, 9);
+  if (unmatchedEnd) b.isend(0, 1, 2 ** 31, 9);
   return b.finish();
 }
 
@@ -101,6 +102,22 @@ export function randomCluster(g: Rng, P: number): Cluster {
     wanLinks,
     eagerLimit: [undefined, 0, 4096, 1 << 30][g.int(4)],
     connectRtts: [undefined, 0, 1, 2][g.int(4)],
+  };
+}
+
+/**
+ * `c` with latencies of 0 (and, by `variant`'s bits, overheads and per-byte times of 0 too): many
+ * messages arrive when they are sent, so ranks woken at a tie's time can send at it too.
+ */
+export function withoutLatencies(c: Cluster, variant: number): Cluster {
+  const lg = (x: LogGP): LogGP => ({ o: variant & 1 ? 0 : x.o, g: 0, L: 0, G: variant & 2 ? 0 : x.G });
+  const link = (w: { G: number }) => ({ L: 0, G: variant & 2 ? 0 : w.G });
+  return {
+    ...c,
+    intraNode: lg(c.intraNode),
+    intraSite: lg(c.intraSite),
+    wan: link(c.wan),
+    wanLinks: c.wanLinks?.map((row) => row.map((w) => w && link(w))),
   };
 }
 
@@ -128,13 +145,23 @@ export class Digest {
   }
 }
 
-/** The digest of `cases` random traces and clusters from `seed`, each replayed by `run`. */
-export function digestOf(seed: number, cases: number, run: typeof replay = replay, timeOrdered = false): string {
+/**
+ * The digest of `cases` random traces and clusters from `seed`, each replayed by `run` (with
+ * `zeroLatency`, on the clusters withoutLatencies makes of them).
+ */
+export function digestOf(
+  seed: number,
+  cases: number,
+  run: typeof replay = replay,
+  unmatchedEnd = false,
+  zeroLatency = false,
+): string {
   const g = new Rng(seed);
   const d = new Digest();
   for (let k = 0; k < cases; k++) {
-    const t = randomTrace(g, timeOrdered);
-    d.addResult(run(t, randomCluster(g, t.size)));
+    const t = randomTrace(g, unmatchedEnd);
+    const c = randomCluster(g, t.size);
+    d.addResult(run(t, zeroLatency ? withoutLatencies(c, k) : c));
   }
   return d.value;
 }

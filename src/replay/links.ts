@@ -13,31 +13,26 @@ const BITMAP_MAX_RANKS = 8192;
 /** Traces of more ranks are not searched for their pairs: their order-sensitive transfers are not counted. */
 const PAIRS_MAX_RANKS = 1024;
 
-/** The ordered pairs (s * P + d) that messages go between, with how many; per trace, found once. */
-interface Pairs {
-  keys: Int32Array;
-  counts: Int32Array;
-}
-const pairsOfTrace = new WeakMap<Trace, Pairs | null>();
+/** The ordered pairs (s * P + d) that messages go between, sorted; per trace, found once. */
+const pairsOfTrace = new WeakMap<Trace, Int32Array | null>();
 
-function pairsOf(trace: Trace): Pairs | null {
+function pairsOf(trace: Trace): Int32Array | null {
   let p = pairsOfTrace.get(trace);
   if (p !== undefined) return p;
   const P = trace.size;
   p = null;
   if (P <= PAIRS_MAX_RANKS) {
     const { first, kind, peer } = trace;
-    const counts = new Int32Array(P * P);
+    const seen = new Uint8Array(P * P);
     let n = 0;
     for (let r = 0; r < P; r++)
       for (let i = first[r]; i < first[r + 1]; i++)
-        if ((kind[i] === Op.Send || kind[i] === Op.Isend) && counts[r * P + peer[i]]++ === 0) n++;
-    p = { keys: new Int32Array(n), counts: new Int32Array(n) };
-    for (let k = 0, j = 0; k < P * P; k++)
-      if (counts[k]) {
-        p.keys[j] = k;
-        p.counts[j++] = counts[k];
-      }
+        if ((kind[i] === Op.Send || kind[i] === Op.Isend) && !seen[r * P + peer[i]]) {
+          seen[r * P + peer[i]] = 1;
+          n++;
+        }
+    p = new Int32Array(n);
+    for (let k = 0, j = 0; k < P * P; k++) if (seen[k]) p[j++] = k;
   }
   pairsOfTrace.set(trace, p);
   return p;
@@ -53,6 +48,8 @@ export class Links {
   private readonly siteOf: Int32Array;
   private readonly nodeOf: Int32Array;
   private readonly S: number;
+  /** sites the placement uses (up to the highest site number) */
+  readonly sites: number;
   private readonly wanL: Float64Array;
   private readonly wanG: Float64Array;
   private readonly linkFree: Float64Array;
@@ -62,9 +59,10 @@ export class Links {
   private readonly P: number;
 
   /**
-   * Transfers still to come whose result depends on the order they run in: WAN messages (the link
-   * queues first come, first served) and the first message of each pair of nodes (its connection).
-   * At 0 every later result follows from the data alone, in any order (./engine.ts uses that).
+   * Transfers still to come whose result depends on the order ranks run in: the first message of
+   * each pair of ranks on different nodes (it opens their connection). At 0 every later result
+   * follows from the data alone, in any order (./loop.ts uses that); WAN links take their
+   * messages in the order of the model's tie rule, whatever order ranks run in (./loop.ts).
    */
   sensitive = Infinity;
 
@@ -76,6 +74,7 @@ export class Links {
     let S = 0;
     for (let r = 0; r < P; r++) S = Math.max(S, siteOf[r] + 1);
     this.S = S;
+    this.sites = S;
     this.wanL = new Float64Array(S * S);
     this.wanG = new Float64Array(S * S);
     for (let a = 0; a < S; a++)
@@ -96,16 +95,15 @@ export class Links {
     }
     this.L[NODE] = cluster.intraNode.L;
     this.L[SITE] = cluster.intraSite.L;
-    const pairs = pairsOf(trace);
-    if (pairs) {
-      const { keys, counts } = pairs;
+    const keys = pairsOf(trace);
+    if (!this.connectRtts) this.sensitive = 0;
+    else if (keys) {
       let n = 0;
       for (let j = 0; j < keys.length; j++) {
         const s = Math.floor(keys[j] / P),
           d = keys[j] % P;
-        if (siteOf[s] !== siteOf[d]) n += counts[j];
-        // a pair of nodes is connected once, for both directions: counted at its first direction
-        if (this.connectRtts && this.nodeOf[s] !== this.nodeOf[d] && (s < d || !hasKey(keys, d * P + s))) n++;
+        // a pair is connected once, for both directions: counted at its first direction
+        if (this.nodeOf[s] !== this.nodeOf[d] && (s < d || !hasKey(keys, d * P + s))) n++;
       }
       this.sensitive = n;
     }
@@ -123,19 +121,27 @@ export class Links {
   /** When the sender was done with the last transfer's bytes. */
   senderDone = 0;
 
-  /** Moves `b` bytes from s to d (class c) from `start`: returns their arrival (and sets senderDone). */
-  transfer(s: number, d: number, c: number, b: number, start: number, rendezvous: boolean): number {
-    if (this.connectRtts && this.nodeOf[s] !== this.nodeOf[d] && this.connect(s, d)) {
-      start += this.connectRtts * 2 * this.latency(s, d, c); // the first message of a pair waits for the connection
-      this.sensitive--;
-    }
-    if (c !== WAN) {
-      const end = start + b * this.G[c];
-      this.senderDone = end;
-      return end + this.L[c];
-    }
+  /** How long the first message between s and d (class c) waits for their connection: 0 once made. */
+  connectDelay(s: number, d: number, c: number): number {
+    if (!this.connectRtts || this.nodeOf[s] === this.nodeOf[d] || !this.connect(s, d)) return 0;
     this.sensitive--;
-    const l = this.siteOf[s] * this.S + this.siteOf[d];
+    return this.connectRtts * 2 * this.latency(s, d, c);
+  }
+
+  /** Moves `b` bytes from s to d inside a site (class c) from `start`: returns their arrival (and sets senderDone). */
+  transfer(s: number, d: number, c: number, b: number, start: number): number {
+    const end = start + this.connectDelay(s, d, c) + b * this.G[c];
+    this.senderDone = end;
+    return end + this.L[c];
+  }
+
+  /** The WAN link of a message from s to d (different sites). */
+  link(s: number, d: number): number {
+    return this.siteOf[s] * this.S + this.siteOf[d];
+  }
+
+  /** Carries `b` bytes on WAN link l from `start`, after what it carries already: returns their arrival (and sets senderDone). */
+  carry(l: number, b: number, start: number, rendezvous: boolean): number {
     const ls = Math.max(start, this.linkFree[l]);
     const le = ls + b * this.wanG[l];
     this.linkFree[l] = le;
