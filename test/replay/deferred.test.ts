@@ -3,20 +3,10 @@
 // dataflow mode a WAN message waits until no rank can run, then takes its link; answers exact to
 // the model, and the same as the replay kept in time order.
 import { describe, expect, it } from 'vitest';
-import type { Cluster, LogGP } from '../../src/replay/cluster.js';
 import { replay, replayInTimeOrder, type ReplayResult } from '../../src/replay/engine.js';
 import { TraceBuilder, type Trace } from '../../src/replay/trace.js';
+import { cluster, local, wan } from './hand-cluster.js';
 
-const local: LogGP = { o: 1000, g: 0, L: 5000, G: 1 };
-const wan = { L: 1_000_000, G: 10 };
-const cluster = (siteOf: number[], extra: Partial<Cluster> = {}): Cluster => ({
-  siteOf,
-  intraNode: local,
-  intraSite: local,
-  wan,
-  connectRtts: 0,
-  ...extra,
-});
 const m = 60_000; // eager
 /** A WAN message sent at `t` on a link free from `free`: [when the link is free again, when it is received]. */
 const wanHop = (t: number, free: number): [number, number] => {

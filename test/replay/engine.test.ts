@@ -1,20 +1,10 @@
 // The replay engine on hand-built traces whose answers follow from the model (docs/replay.md).
 import { describe, expect, it } from 'vitest';
-import type { Cluster, LogGP } from '../../src/replay/cluster.js';
 import { replay } from '../../src/replay/engine.js';
 import { Coll, emitSteps, tunedSteps } from '../../src/replay/schedules.js';
 import { TraceBuilder } from '../../src/replay/trace.js';
+import { cluster, local, wan } from './hand-cluster.js';
 
-const local: LogGP = { o: 1000, g: 0, L: 5000, G: 1 };
-const wan = { L: 1_000_000, G: 10 };
-const cluster = (siteOf: number[], extra: Partial<Cluster> = {}): Cluster => ({
-  siteOf,
-  intraNode: local,
-  intraSite: local,
-  wan,
-  connectRtts: 0,
-  ...extra,
-});
 const oneWay = (b: number, p: { L: number; G: number } = local): number => 2 * local.o + b * p.G + p.L;
 
 describe('replay', () => {
