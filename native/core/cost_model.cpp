@@ -276,15 +276,15 @@ bool parse_alltoall_force(const std::string& text, int& force) {
 
 AlltoallCandidates alltoall_candidates(const Grouping& g, const CollChoice& p) {
   AlltoallCandidates k;
-  if (p.alltoall != kAlltoallAuto || g.S <= 1 || g.S >= g.P || p.m < kAlltoallGroupMax) return k;
-  const uint32_t first = choose_alltoall(Coll::Alltoall, g, p);
-  if (first == kAlgSiteLeaders) return k;  // grouped only where it is the cheapest outright
+  k.first = choose_alg(Coll::Alltoall, g, p);
+  // forced, one site, too small, or grouped (only where it is the cheapest outright): final
+  if (p.alltoall != kAlltoallAuto || g.S <= 1 || g.S >= g.P || p.m < kAlltoallGroupMax || k.first == kAlgSiteLeaders)
+    return k;
   const AlltoallCosts t = alltoall_costs(g, p.m, p.alpha_s, p.bandwidth_Bps);
   const double lo = std::min(t.pairwise, t.library), hi = std::max(t.pairwise, t.library);
   if (!(lo > 0) || hi >= kPairwiseMargin * lo) return k;
   k.uncertain = true;
-  k.first = first;
-  k.second = first == kAlgSitePairwise ? kAlgLibrary : kAlgSitePairwise;
+  k.second = k.first == kAlgSitePairwise ? kAlgLibrary : kAlgSitePairwise;
   return k;
 }
 

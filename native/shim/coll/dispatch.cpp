@@ -328,10 +328,9 @@ int Alltoall(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* re
                            alg);
     });
   };
-  core::CollChoice p = choice(*c, m, false);
-  const core::AlltoallCandidates k = core::alltoall_candidates(c->g, p);
+  const core::AlltoallCandidates k = core::alltoall_candidates(c->g, choice(*c, m, false));
   if (k.uncertain) return calibrated_alltoall(c->alltoall_cal, c->priv, m, k, call);
-  return call(core::choose_alg(Coll::Alltoall, c->g, p));
+  return call(k.first);
 }
 
 int Alltoallv(const void* sendbuf, const int sendcounts[], const int sdispls[], MPI_Datatype sendtype, void* recvbuf,
