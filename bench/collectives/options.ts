@@ -63,7 +63,8 @@ const USAGE = `usage: node dist/bench/collectives/run.js [--quick] [--out DIR]
   [--budget-ms MS] [--max-point-ms MS] [--count N] [--count-budget-ms MS] [--rtt-ms MS] [--bandwidth 1gbit]
   [--state-dir DIR] [--prefix P] [--mgmt-subnet CIDR] [--data-subnet CIDR] [--keep-up]
   [--shim LIB] [--shim-env K=V,...] [--wanemu BIN] [--timeout-s S]   (default: $SITEMPI_BUILD_DIR or build/Release)
-  [--from-json FILE]   (only re-render the .md and .svg from a results file)`;
+  [--from-json FILE[,FILE...]]   (only re-render the .md and .svg from a results file; from several
+                                full runs, each point's median over the runs, with its spread)`;
 
 function parseSizeArg(s: string): number {
   const m = /^([0-9]+)([kmg]?)(i?b)?$/i.exec(s.trim());
@@ -72,10 +73,10 @@ function parseSizeArg(s: string): number {
   return Number(m[1]) * (scale[(m[2] ?? '').toLowerCase()] as number);
 }
 
-export function parseArgs(argv: string[]): BenchOptions | { fromJson: string; out: string } {
+export function parseArgs(argv: string[]): BenchOptions | { fromJson: string[]; out: string } {
   const quick = argv.includes('--quick');
   const o = defaultOptions(quick);
-  let fromJson: string | null = null;
+  let fromJson: string[] | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     const v = (): string => {
@@ -183,7 +184,9 @@ export function parseArgs(argv: string[]): BenchOptions | { fromJson: string; ou
         o.runTimeoutS = Number(v());
         break;
       case '--from-json':
-        fromJson = path.resolve(v());
+        fromJson = v()
+          .split(',')
+          .map((f) => path.resolve(f));
         break;
       case '-h':
       case '--help':

@@ -1,5 +1,6 @@
 // collectives.md: the benchmark's tables of medians and ratios, and the goals of issue 17.
 import type { CollName } from './bounds.js';
+import { runOf } from './combine.js';
 import type { BenchResults, Mode, ModeCell, Row, RunRecord } from './types.js';
 
 const MODE_LABEL: Record<Mode, string> = { default: 'OMPI default', han: 'OMPI HAN', sitempi: 'sitempi' };
@@ -52,6 +53,20 @@ function fmtCpu(row: Row, modes: Mode[]): string {
 export function bestOmpi(row: Row): number | null {
   const xs = [med(row, 'default'), med(row, 'han')].filter((x): x is number => x !== null);
   return xs.length ? Math.min(...xs) : null;
+}
+
+/** Combined runs: the lowest and highest of the runs' own sitempi / best-of-Open-MPI ratios ("0.98–1.20"). */
+function spreadVsBest(res: BenchResults, row: Row): string {
+  const n = res.meta.combined?.length ?? 0;
+  const xs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = row.modes.sitempi?.runUs?.[i];
+    const best = Math.min(
+      ...(['default', 'han'] as Mode[]).map((m) => row.modes[m]?.runUs?.[i] ?? Infinity).filter(Number.isFinite),
+    );
+    if (s !== null && s !== undefined && Number.isFinite(best)) xs.push(s / best);
+  }
+  return xs.length > 1 ? `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}` : '—';
 }
 
 function configTitle(layout: string, placement: string, runs: RunRecord[]): string {
@@ -165,6 +180,21 @@ export function renderMarkdown(res: BenchResults): string {
       'a few ms (see the wake-up column in the JSON); trust ratios of side-by-side medians more than single numbers.',
   );
   L.push('');
+  const combined = res.meta.combined ?? [];
+  if (combined.length > 1) {
+    L.push(
+      `**Median of ${combined.length} full runs**: every figure below is the median of the runs' medians; a goal counts as met ` +
+        'where it is met in that median. The runs: ' +
+        combined
+          .map(
+            (c) =>
+              `${c.startedAt} (${c.durationS.toFixed(0)} s, commit ${c.gitCommit?.slice(0, 10) ?? '?'}, shim ${c.shimSha1?.slice(0, 12) ?? '?'}, load ${c.loadavg[0].toFixed(1)}–${c.loadavg[1].toFixed(1)})`,
+          )
+          .join('; ') +
+        '.',
+    );
+    L.push('');
+  }
   const loads = res.runs.map((r) => r.loadavgBefore[0] ?? 0);
   if (loads.length) {
     L.push(
@@ -193,15 +223,19 @@ export function renderMarkdown(res: BenchResults): string {
   if (modes.includes('sitempi')) {
     L.push('## Goals of issue 17 (sitempi)');
     L.push('');
-    L.push('| goal | met | misses (worst first, at most 6) |');
-    L.push('|---|---|---|');
-    for (const g of goals(res.rows)) {
+    const perRun = combined.length > 1 ? combined.map((_, i) => goals(runOf(res, i).rows)) : [];
+    L.push(
+      `| goal | met${perRun.length ? ' (median of runs)' : ''} |${perRun.length ? ' met in each run |' : ''} misses (worst first, at most 6) |`,
+    );
+    L.push(`|---|---|${perRun.length ? '---|' : ''}---|`);
+    goals(res.rows).forEach((g, gi) => {
       const worst = [...g.misses]
         .sort((a, b) => Number(/([0-9.]+)×/.exec(b)?.[1] ?? 0) - Number(/([0-9.]+)×/.exec(a)?.[1] ?? 0))
         .slice(0, 6)
         .join('; ');
-      L.push(`| ${g.name} | ${g.met}/${g.checked} | ${worst || '—'} |`);
-    }
+      const each = perRun.map((p) => `${p[gi]?.met}/${p[gi]?.checked}`).join(', ');
+      L.push(`| ${g.name} | ${g.met}/${g.checked} |${perRun.length ? ` ${each} |` : ''} ${worst || '—'} |`);
+    });
     L.push('');
   }
 
@@ -248,6 +282,7 @@ export function renderMarkdown(res: BenchResults): string {
   }
 
   // Per configuration: latency and bytes.
+  const spread = combined.length > 1;
   for (const c of cfgs) {
     const rows = res.rows.filter((r) => r.layout === c.layout && r.placement === c.placement);
     L.push(`## ${configTitle(c.layout, c.placement, res.runs)}`);
@@ -259,15 +294,18 @@ export function renderMarkdown(res: BenchResults): string {
     );
     L.push('');
     L.push(
-      `| collective | size | ${modes.map((x) => MODE_LABEL[x]).join(' | ')} | bound | s/default | s/HAN | s/best | best OMPI/bound | s/bound | wanemu % |`,
+      `| collective | size | ${modes.map((x) => MODE_LABEL[x]).join(' | ')} | bound | s/default | s/HAN | s/best |${spread ? ' s/best per run |' : ''} best OMPI/bound | s/bound | wanemu % |`,
     );
-    L.push(`|---|---:|${modes.map(() => '---:').join('|')}|---:|---:|---:|---:|---:|---:|---:|`);
+    L.push(
+      `|---|---:|${modes.map(() => '---:').join('|')}|---:|---:|---:|---:|${spread ? '---:|' : ''}---:|---:|---:|`,
+    );
     for (const r of rows) {
       const s = med(r, 'sitempi');
       const best = bestOmpi(r);
       L.push(
         `| ${r.coll} | ${fmtSize(r.bytes)} | ${modes.map((x) => fmtMs(med(r, x))).join(' | ')} | ${fmtMs(r.bound.timeUs)} | ` +
           `${fmtR(ratio(s, med(r, 'default')))} | ${fmtR(ratio(s, med(r, 'han')))} | ${fmtR(ratio(s, best), (x) => x > 1.1)} | ` +
+          (spread ? `${spreadVsBest(res, r)} | ` : '') +
           `${fmtR(ratio(best, r.bound.timeUs))} | ${fmtR(ratio(s, r.bound.timeUs), (x) => x > 1.3)} | ${fmtCpu(r, modes)} |`,
       );
     }

@@ -17,17 +17,11 @@ import { down, mpirunEnv, parseBandwidth, up } from '../../src/testbed/index.js'
 import { lowerBound, type Net } from './bounds.js';
 import { runOnce } from './job.js';
 import { buildOsuColl, snapshotShim } from './launch.js';
+import { combineRuns, median } from './combine.js';
 import { parseArgs, parseLayout } from './options.js';
 import { renderMarkdown } from './report.js';
 import { renderSvg } from './svg.js';
 import type { BenchOptions, BenchResults, Mode, Row, RunRecord } from './types.js';
-
-export function median(xs: number[]): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const h = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[h] as number) : ((s[h - 1] as number) + (s[h] as number)) / 2;
-}
 
 // ------------------------------------------------------------------ aggregation
 
@@ -192,8 +186,13 @@ export async function writeOutputs(out: string, results: BenchResults): Promise<
 async function main(): Promise<void> {
   const parsed = parseArgs(process.argv.slice(2));
   if ('fromJson' in parsed) {
-    const res = JSON.parse(readFileSync(parsed.fromJson, 'utf8')) as BenchResults;
-    await writeOutputs(parsed.out, res);
+    const all = parsed.fromJson.map((f) => JSON.parse(readFileSync(f, 'utf8')) as BenchResults);
+    if (all.length === 1) await writeOutputs(parsed.out, all[0] as BenchResults);
+    else {
+      const res = combineRuns(all);
+      res.meta.command = ['node', 'dist/bench/collectives/run.js', ...process.argv.slice(2)].join(' ');
+      await writeOutputs(parsed.out, res);
+    }
     return;
   }
   const res = await runBenchmark(parsed);

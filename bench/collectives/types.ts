@@ -151,6 +151,8 @@ export interface ModeCell {
   wanemuCpuShare?: number | null;
   ok: boolean | null;
   reps: number;
+  /** Several runs combined (combine.ts): each run's median, in run order (null where it lacks the point). */
+  runUs?: (number | null)[];
 }
 
 export interface Row {
@@ -180,6 +182,14 @@ export interface BenchResults {
     /** The shim library the sitempi mode preloaded (a copy of `source` taken at the start). */
     shim: { source: string; sha1: string; mtime: string } | null;
     notes: string[];
+    /** Present when this file combines several full runs (combine.ts), one entry per run. */
+    combined?: {
+      startedAt: string;
+      durationS: number;
+      gitCommit: string | null;
+      shimSha1: string | null;
+      loadavg: [number, number];
+    }[];
   };
   runs: RunRecord[];
   rows: Row[];

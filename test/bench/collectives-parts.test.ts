@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { lowerBound, linkPayloads } from '../../bench/collectives/bounds.js';
+import { combineRuns, runOf } from '../../bench/collectives/combine.js';
 import { goals, renderMarkdown } from '../../bench/collectives/report.js';
 import { hanEvidence } from '../../bench/collectives/job.js';
 import { planLaunch, sitesEnv } from '../../bench/collectives/launch.js';
@@ -249,5 +250,37 @@ describe('aggregation, goals and renderers', () => {
     expect(svg).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
     expect(svg).not.toContain('NaN');
     expect(svg).toContain('stroke="#d62728"'); // the wrong result is marked
+  });
+
+  it('combines full runs into medians with each run kept, and judges the goals on the median', () => {
+    const resultsOf = (ms: [number, number, number], startedAt: string): BenchResults => {
+      const rs = [run('default', ms[0], 4 * 131072), run('han', ms[1], 4 * 131072), run('sitempi', ms[2], 131500)];
+      const meta = { startedAt, durationS: 10, testbed: { rttMs: 10, bandwidthBps: 1e9 }, options: o, shim: null };
+      return { meta, runs: rs, rows: aggregate(rs, o, net) } as unknown as BenchResults;
+    };
+    // sitempi / best per run: 0.42, 1.5 (a bad run), 0.40; default / sitempi: 2.5, 0.67, 2.5.
+    const all = [
+      resultsOf([20000, 19000, 8000], '2026-01-01T00:00:00Z'),
+      resultsOf([18000, 19000, 27000], '2026-01-02T00:00:00Z'),
+      resultsOf([20000, 21000, 8000], '2026-01-03T00:00:00Z'),
+    ];
+    const c = combineRuns(all);
+    const ar = c.rows.find((r) => r.coll === 'allreduce');
+    expect(ar?.modes.sitempi?.medianUs).toBe(8000);
+    expect(ar?.modes.sitempi?.runUs).toEqual([8000, 27000, 8000]);
+    expect(ar?.modes.default?.medianUs).toBe(20000);
+    expect(ar?.modes.sitempi?.reps).toBe(3);
+    expect(c.meta.combined?.map((x) => x.startedAt)).toEqual(all.map((r) => r.meta.startedAt));
+    expect(c.meta.startedAt).toBe('2026-01-03T00:00:00Z');
+    expect(goals(c.rows)[0]).toMatchObject({ checked: 2, met: 2 }); // the median run wins
+    expect(goals(runOf(c, 1).rows)[0]).toMatchObject({ checked: 2, met: 1 }); // the bad run alone does not
+    expect(goals(runOf(c, 1).rows)[1]).toMatchObject({ checked: 1, met: 0 });
+    const md = renderMarkdown(c);
+    expect(md).toContain('**Median of 3 full runs**');
+    expect(md).toMatch(/\| 2\/2 \| 2\/2, 1\/2, 2\/2 \|/); // the 1.1x goal: median, then each run
+    expect(md).toMatch(/\| allreduce \| 64 KiB \|.*\| 0\.40–1\.50 \|/); // sitempi / best per run
+    const other = resultsOf([1, 1, 1], '2026-01-04T00:00:00Z');
+    other.meta.testbed.rttMs = 20;
+    expect(() => combineRuns([all[0] as BenchResults, other])).toThrow(/different testbeds/);
   });
 });

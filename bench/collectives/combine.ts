@@ -1,0 +1,121 @@
+// Several full runs of the collective benchmark as one: each point's figure is the median of the
+// runs' medians, and each run's own median is kept beside it (the spread), so that a goal counts as
+// met only where it is met in the median of the runs (issue 17's "robust figures").
+import type { BenchResults, Mode, ModeCell, Row } from './types.js';
+
+/** The median of a non-empty list (mean of the middle two for an even count); null when empty. */
+export function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const h = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[h] as number) : ((s[h - 1] as number) + (s[h] as number)) / 2;
+}
+
+const rowKey = (r: Row): string => `${r.layout}/${r.placement}/${r.coll}/${r.bytes}`;
+const numbers = (xs: (number | null | undefined)[]): number[] =>
+  xs.filter((x): x is number => x !== null && x !== undefined && Number.isFinite(x));
+
+function combineCells(cells: ModeCell[]): ModeCell {
+  const runUs = cells.map((c) => c.medianUs);
+  return {
+    medianUs: median(numbers(runUs)),
+    p25Us: median(numbers(cells.map((c) => c.p25Us))),
+    p75Us: median(numbers(cells.map((c) => c.p75Us))),
+    wakeMedianUs: median(numbers(cells.map((c) => c.wakeMedianUs))),
+    crossBytesPerCall: median(numbers(cells.map((c) => c.crossBytesPerCall))),
+    wanemuCpuShare: median(numbers(cells.map((c) => c.wanemuCpuShare))),
+    ok: cells.some((c) => c.ok === false) ? false : cells.some((c) => c.ok === true) ? true : null,
+    reps: cells.reduce((n, c) => n + c.reps, 0),
+    runUs,
+  };
+}
+
+/**
+ * The runs as one results file. Points are matched by configuration, collective and size; a point
+ * that some runs lack is the median of those that have it. The runs must share the testbed's
+ * RTT and bandwidth (else their bounds differ and a median means nothing).
+ */
+export function combineRuns(all: BenchResults[]): BenchResults {
+  if (all.length === 0) throw new Error('combine: no results files');
+  const first = all[0] as BenchResults;
+  for (const r of all) {
+    const a = r.meta.testbed;
+    const b = first.meta.testbed;
+    if (a.rttMs !== b.rttMs || a.bandwidthBps !== b.bandwidthBps)
+      throw new Error(
+        `combine: runs of different testbeds (RTT ${a.rttMs} vs ${b.rttMs} ms, ${a.bandwidthBps} vs ${b.bandwidthBps} bit/s)`,
+      );
+  }
+  const modes = [...new Set(all.flatMap((r) => r.meta.options.modes))] as Mode[];
+  const order: string[] = [];
+  const byKey = new Map<string, Row[]>();
+  for (const res of all)
+    for (const row of res.rows) {
+      const k = rowKey(row);
+      if (!byKey.has(k)) {
+        byKey.set(k, []);
+        order.push(k);
+      }
+      (byKey.get(k) as Row[]).push(row);
+    }
+  const rows = order.map((k) => {
+    const same = byKey.get(k) as Row[];
+    const base = same[0] as Row;
+    const cells: Row['modes'] = {};
+    for (const m of modes) {
+      // One entry per run, in run order, so that runUs[i] is run i's figure (null where it lacks it).
+      const perRun = all.map((res) => res.rows.find((r) => rowKey(r) === k)?.modes[m]);
+      if (perRun.every((c) => c === undefined)) continue;
+      const filled = perRun.map(
+        (c): ModeCell =>
+          c ?? {
+            medianUs: null,
+            p25Us: null,
+            p75Us: null,
+            wakeMedianUs: null,
+            crossBytesPerCall: null,
+            ok: null,
+            reps: 0,
+          },
+      );
+      cells[m] = combineCells(filled);
+    }
+    return { ...base, modes: cells };
+  });
+  const newest = all.reduce((a, b) => (a.meta.startedAt >= b.meta.startedAt ? a : b));
+  return {
+    meta: {
+      ...newest.meta,
+      options: { ...newest.meta.options, modes },
+      durationS: all.reduce((s, r) => s + r.meta.durationS, 0),
+      combined: all.map((r) => ({
+        startedAt: r.meta.startedAt,
+        durationS: r.meta.durationS,
+        gitCommit: r.meta.gitCommit,
+        shimSha1: r.meta.shim?.sha1 ?? null,
+        loadavg: loadRange(r),
+      })),
+    },
+    runs: all.flatMap((r) => r.runs),
+    rows,
+  };
+}
+
+/** The 1-minute load average at the start of a run's jobs: [lowest, highest]. */
+export function loadRange(res: BenchResults): [number, number] {
+  const xs = res.runs.map((r) => r.loadavgBefore[0] ?? 0);
+  return xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 0];
+}
+
+/** Run i of a combined results file as its own results (for goals judged run by run). */
+export function runOf(res: BenchResults, i: number): BenchResults {
+  return {
+    ...res,
+    rows: res.rows.map((r) => ({
+      ...r,
+      modes: Object.fromEntries(
+        Object.entries(r.modes).map(([m, c]) => [m, { ...c, medianUs: c.runUs?.[i] ?? null }]),
+      ) as Row['modes'],
+    })),
+  };
+}
