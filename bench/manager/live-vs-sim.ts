@@ -34,7 +34,8 @@ export function liveVsSim(st: TestbedState, alone: Record<string, JobRun>, runs:
       return { id: j.name, profile: base as ProfileName, at: j.submitted, ...models.get(base)! };
     });
     const res = simulate(cluster, stream, {
-      policy: run.relocate ? 'planner' : 'none',
+      // the live manager has no verdict before a job first runs: it starts where the job fits now
+      policy: run.relocate ? 'planner-eager' : 'none',
       tickSeconds: 2,
       vmMemoryBytes: 256 * 1024 * 1024,
     });

@@ -1,16 +1,23 @@
-// Where the planner starts a job: a network-intensive job on one site (the fullest that holds it,
-// so that large free blocks stay whole), or waiting for one when a site could hold it; a job no
-// site can hold on the fewest sites; a compute-intensive job in what is left, the fullest sites
-// first. Ranks per site, or null when the job must wait.
+// Where a new job starts: a job that fits on one site goes to the fullest that holds it (so that
+// large free blocks stay whole); a network-intensive job that only a free site could hold starts
+// split or waits for one, as the wait rule says; a job no site can hold on the fewest sites; a
+// compute-intensive job in what is left, the fullest sites first. Ranks per site, or null when
+// the job must wait.
 import type { Verdict } from './planner.js';
+
+/**
+ * What a network-intensive job does when no site has room for it now but one could hold it:
+ * 'never' wait (start split where it fits: today's initial placement), 'always' wait for one site,
+ * or ask: `(split) => true` to wait rather than run on `split` (ranks per site).
+ */
+export type WaitRule = 'never' | 'always' | ((split: readonly number[]) => boolean);
 
 export function placeNew(
   free: readonly number[],
   slots: readonly number[],
   ranks: number,
   verdict: Verdict,
-  /** Today's initial placement (src/manager/placement.ts without a hint): never waits for a site. */
-  neverWait = false,
+  wait: WaitRule = 'always',
 ): number[] | null {
   const k = free.length;
   const to = new Array<number>(k).fill(0);
@@ -22,9 +29,10 @@ export function placeNew(
   }
   const total = free.reduce((a, b) => a + b, 0);
   if (total < ranks) return null;
-  if (verdict === 'network' && !neverWait && slots.some((s) => s >= ranks)) return null;
-  // network (too large for any site): the largest free sites first, so that it spans the fewest;
-  // compute: the fullest sites first, filling the fragments the network jobs leave
+  const couldWait = verdict === 'network' && wait !== 'never' && slots.some((s) => s >= ranks);
+  if (couldWait && wait === 'always') return null;
+  // network (too large for any site, or allowed to split): the largest free sites first, so that
+  // it spans the fewest; compute: the fullest sites first, filling the fragments the network jobs leave
   const order =
     verdict === 'network' ? sites.sort((a, b) => free[b] - free[a]) : sites.sort((a, b) => free[a] - free[b]);
   let left = ranks;
@@ -33,5 +41,6 @@ export function placeNew(
     to[s] = n;
     left -= n;
   }
+  if (couldWait && typeof wait === 'function' && wait(to)) return null;
   return to;
 }

@@ -220,7 +220,17 @@ describe('planner', () => {
   it('starts network jobs on one site or waits, compute jobs in the fragments', () => {
     expect(placeNew([3, 10, 6], [16, 16, 16], 5, 'network')).toEqual([0, 0, 5]);
     expect(placeNew([3, 4, 2], [16, 16, 16], 8, 'network')).toBeNull();
-    expect(placeNew([3, 4, 2], [16, 16, 16], 8, 'network', true)).toEqual([3, 4, 1]);
+    expect(placeNew([3, 4, 2], [16, 16, 16], 8, 'network', 'never')).toEqual([3, 4, 1]);
+    // asked: the rule sees the split it would start on, and waits or not by its answer
+    const seen: (readonly number[])[] = [];
+    expect(placeNew([3, 4, 2], [16, 16, 16], 8, 'network', (split) => (seen.push(split), true))).toBeNull();
+    expect(placeNew([3, 4, 2], [16, 16, 16], 8, 'network', () => false)).toEqual([3, 4, 1]);
+    expect(seen).toEqual([[3, 4, 1]]);
+    // never asked where it fits one site now, nor for a compute job, nor for a job no site holds
+    const never = () => expect.unreachable('asked');
+    expect(placeNew([3, 10, 6], [16, 16, 16], 5, 'network', never)).toEqual([0, 0, 5]);
+    expect(placeNew([3, 4, 2], [16, 16, 16], 8, 'compute', never)).toEqual([3, 3, 2]);
+    expect(placeNew([16, 16, 4], [16, 16, 16], 20, 'network', never)).toEqual([16, 4, 0]);
     expect(placeNew([3, 4, 2], [16, 16, 16], 8, 'compute')).toEqual([3, 3, 2]);
     expect(placeNew([10, 10], [16, 16], 24, 'network')).toBeNull();
     expect(placeNew([16, 16, 4], [16, 16, 16], 20, 'network')).toEqual([16, 4, 0]);

@@ -46,13 +46,13 @@ function checkLog(log: LogEntry[], jobs: readonly SimJob[], cap = sites.map((s) 
 
 describe('simulator', () => {
   it('is deterministic for a seed, and its event log keeps every capacity at every moment', () => {
-    for (const policy of ['planner', 'planner-wait', 'none', 'consolidate', 'random'] as const) {
+    for (const policy of ['planner', 'planner-eager', 'planner-wait', 'none', 'consolidate', 'random'] as const) {
       const a = simulate(cluster, stream, { policy, seed: 5 });
       const b = simulate(cluster, stream, { policy, seed: 5 });
       expect(b).toEqual(a);
       expect(a.jobs).toBe(stream.length);
       checkLog(a.log, stream);
-      if (policy === 'consolidate' || policy === 'planner') expect(a.migrations).toBeGreaterThan(0);
+      if (policy === 'consolidate' || policy === 'planner-eager') expect(a.migrations).toBeGreaterThan(0);
     }
   });
 
@@ -109,6 +109,36 @@ describe('simulator', () => {
     expect(r.pauseSeconds).toBeGreaterThan(0);
     // LU runs on one site soon after its start: far from its split run time
     expect(end('lu') - 3).toBeLessThan(runSeconds(jobs[1], [2, 2], linkTable(c)));
+  });
+
+  it('starts a network job split only when a split run loses less than the wait for one site', () => {
+    // two sites of 6 and 2 slots (10 ms); EP holds 4 of A's; LU (4 ranks) fits only split 2 + 2
+    const c = liveCluster(10);
+    const job = (id: string, profile: 'EP' | 'LU', at: number, seconds: number): SimJob => ({
+      id,
+      profile,
+      at,
+      ...live.fitted[profile],
+      computeSeconds: seconds,
+      chainMessages: Math.round(live.profiles[profile].chainPerSecond * seconds),
+      bytes: (live.profiles[profile].bytesPerRankMinute * 4 * seconds) / 60,
+    });
+    const lu = job('lu', 'LU', 1, 600);
+    const lost = runSeconds(lu, [2, 2], linkTable(c)) - lu.computeSeconds;
+    expect(lost).toBeGreaterThan(60);
+    const startOfLu = (epSeconds: number, policy: 'planner' | 'planner-eager' | 'planner-wait') => {
+      const r = simulate(c, [job('ep', 'EP', 0, epSeconds), lu], { policy, tickSeconds: 1e6 });
+      checkLog(r.log, [job('ep', 'EP', 0, epSeconds), lu], [6, 2]);
+      const e = r.log.find((x) => x.kind === 'start' && x.job === 'lu')!;
+      return { t: e.t, held: e.held };
+    };
+    // EP ends well before a split LU would have made up its loss: LU waits for A
+    expect(startOfLu(lost / 2, 'planner')).toEqual({ t: lost / 2, held: [4, 0] });
+    // EP runs far longer than LU loses split: LU starts at once, split
+    expect(startOfLu(lost * 4, 'planner')).toEqual({ t: 1, held: [2, 2] });
+    // the fixed rules do one or the other whatever the wait
+    expect(startOfLu(lost / 2, 'planner-eager').held).toEqual([2, 2]);
+    expect(startOfLu(lost * 4, 'planner-wait').held).toEqual([4, 0]);
   });
 
   it('the planner beats both baselines where splits are dear (sites 100 ms apart)', () => {

@@ -19,7 +19,8 @@ import { schedule, type Waiting } from '../queue.js';
 import { pauses, stageMoves } from '../stage.js';
 import { rng, runSeconds, type SimJob } from './job-model.js';
 
-export type Policy = 'planner' | 'planner-wait' | 'none' | 'consolidate' | 'random';
+export type Policy = 'planner' | 'planner-eager' | 'planner-wait' | 'none' | 'consolidate' | 'random';
+const PLANNED: readonly Policy[] = ['planner', 'planner-eager', 'planner-wait'];
 
 export interface SimOptions {
   policy: Policy;
@@ -112,12 +113,36 @@ export function simulate(cluster: PlannerCluster, stream: readonly SimJob[], o: 
     log.push({ t, kind, job: r.job.id, held: [...to] });
   };
   const place = (j: SimJob): number[] | null => {
-    // 'planner': start where the job fits now and let the plans consolidate it; 'planner-wait':
-    // a network-intensive job that one site can hold waits for one
-    if (o.policy === 'planner' || o.policy === 'planner-wait')
-      return placeNew(free, slots, j.ranks, j.verdict, o.policy === 'planner');
+    // 'planner': a network-intensive job that one site could hold starts split only when the time
+    // a split run loses is at most the wait for that site; 'planner-eager': it starts where it
+    // fits now and the plans consolidate it; 'planner-wait': it waits for one site
+    if (o.policy === 'planner')
+      return placeNew(free, slots, j.ranks, j.verdict, (split) => {
+        const lost = runSeconds(j, split, links, users) - j.computeSeconds;
+        return lost > waitForOneSite(j.ranks);
+      });
+    if (o.policy === 'planner-eager' || o.policy === 'planner-wait')
+      return placeNew(free, slots, j.ranks, j.verdict, o.policy === 'planner-eager' ? 'never' : 'always');
     if (o.policy === 'random') return placeRandom(free, j.ranks, random);
-    return placeNew(free, slots, j.ranks, 'network', true); // today's: no verdict yet, never waits
+    return placeNew(free, slots, j.ranks, 'network', 'never'); // today's: no verdict yet, never waits
+  };
+  /** Seconds until some site has room for `ranks` as the running jobs end (at their rates now). */
+  const waitForOneSite = (ranks: number): number => {
+    let best = Infinity;
+    for (let s = 0; s < k; s++) {
+      if (slots[s] < ranks) continue;
+      const ends = [...running.values()]
+        .filter((r) => r.held[s] > 0)
+        .map((r) => ({ at: (1 - r.progress) * runSeconds(r.job, r.counts, links, users), n: r.held[s] }))
+        .sort((x, y) => x.at - y.at);
+      let f = free[s];
+      for (const e of ends) {
+        if (f >= ranks) break;
+        f += e.n;
+        if (f >= ranks) best = Math.min(best, e.at);
+      }
+    }
+    return best;
   };
   const migrate = (n: number, a: number, b: number, stop: boolean) =>
     migrationCost(n, 0, {
@@ -233,7 +258,7 @@ export function simulate(cluster: PlannerCluster, stream: readonly SimJob[], o: 
       const gone = new Set(started);
       queue.splice(0, queue.length, ...queue.filter((q) => !gone.has(q.id)));
     }
-    if (o.policy === 'planner' || o.policy === 'planner-wait') replan();
+    if (PLANNED.includes(o.policy)) replan();
     else if (o.policy === 'consolidate') consolidate();
   }
 
