@@ -341,6 +341,7 @@ uint64_t rsag_threshold(int S, double alpha_s, double bandwidth_Bps) {
 
 uint32_t choose_alg(Coll c, const Grouping& g, const CollChoice& p) {
   if (g.S <= 1 || g.S >= g.P) return kAlgLibrary;  // one site, or one rank per site
+  if (small_call_to_library(c, g, p.m, p.xor_cross_rounds, p.small_bytes)) return kAlgLibrary;
   const uint64_t P = uint64_t(g.P);
   switch (c) {
     case Coll::Barrier:
@@ -393,10 +394,7 @@ void predict_cross(const CallShape& shape, CrossCounts& out) {
 
 void expand(const CollRecord& r, std::vector<Flow>& out) {
   if (r.size <= 1 || r.me < 0 || r.me >= r.size) return;
-  if ((r.root >= r.size) ||
-      (r.root < 0 && (r.coll == Coll::Bcast || r.coll == Coll::Reduce || r.coll == Coll::Gather ||
-                      r.coll == Coll::Gatherv || r.coll == Coll::Scatter || r.coll == Coll::Scatterv)))
-    return;
+  if (r.root >= r.size || (r.root < 0 && has_root(r.coll))) return;
   if (r.alg == kAlgLibrary) {
     if (!(r.blocking ? expand_tuned(r, out) : expand_nbc(r, out))) expand_linear(r, out);
     return;

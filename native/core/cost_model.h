@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "facts.h"
+#include "small_calls.h"
 
 namespace sitempi::core {
 
@@ -125,10 +126,18 @@ struct CollChoice {
   uint64_t rsag_min = ~0ull;     // m* for this S (rsag_threshold)
   int alltoall = kAlltoallAuto;  // AlltoallForce
   double alpha_s = 0.005, bandwidth_Bps = 125e6;  // the WAN the choices assume
+  int xor_cross_rounds = -1;                      // of the communicator (small_calls.h); -1: unknown, never steps aside
+  uint64_t small_bytes = kSmallCallBytes;         // or SITEMPI_COLL_SMALL
 };
 // The algorithm every rank of a communicator runs for a call: a function of values that all ranks
 // agree on (grouping, uniform sizes, op commutativity), so all choose the same. 0: PMPI.
 uint32_t choose_alg(Coll c, const Grouping& g, const CollChoice& p);
+
+// The collectives with a root (the call's root argument names a rank of the communicator).
+inline bool has_root(Coll c) {
+  return c == Coll::Bcast || c == Coll::Reduce || c == Coll::Gather || c == Coll::Gatherv || c == Coll::Scatter ||
+         c == Coll::Scatterv;
+}
 
 // A whole call: sizes of every rank's blocks, as all ranks together know them.
 struct CallShape {

@@ -50,6 +50,8 @@ export interface CollPrediction {
   alg?: number;
   /** SITEMPI_COLL_ALLTOALL as the shim parsed it: 0 auto, 1 grouped, 2 pairwise, 3 library, 4 model */
   alltoall?: number;
+  /** SITEMPI_COLL_SMALL as the shim read it (default 1024; 0: small calls never run the library's) */
+  smallBytes?: number;
 }
 
 export interface NativeAddon {

@@ -102,6 +102,31 @@ describe('site-aware collectives: results, counters, lower bounds', () => {
   }, 300_000);
 });
 
+describe('small calls run the library where its butterfly crosses sites as little (SITEMPI_COLL_SMALL)', () => {
+  // 2 + 2: the butterfly crosses in one round, as the leaders do; 1 + 3: in two
+  for (const [sites, regular] of [
+    ['A:0-1;B:2-3', true],
+    ['A:0;B:1-3', false],
+  ] as const) {
+    it(`${sites}: records, predictions and results`, async () => {
+      const { res } = await runScenario({ name: sites, np: 4, sites, expectSites: 2, mode: 'quick', small: 1024 });
+      expect(res.mismatches.slice(0, 10)).toEqual([]);
+      expect(res.boundFailures.slice(0, 10)).toEqual([]);
+      const world = (c: string) => res.worldCalls.filter((x) => x.coll === c && x.commutative);
+      // Allreduce: Open MPI's rules run recursive doubling on 4 ranks from 16 bytes (a ring below)
+      const small = world('Allreduce').filter((x) => x.m >= 16 && x.m < 1024);
+      const large = world('Allreduce').filter((x) => x.m >= 1024);
+      expect(small.length).toBeGreaterThan(3);
+      expect(large.length).toBeGreaterThan(3);
+      expect(new Set(small.map((x) => x.alg))).toEqual(new Set([regular ? 0 : 1]));
+      expect(new Set(large.map((x) => x.alg))).toEqual(new Set([1])); // from 1 KiB the bytes count
+      expect(new Set(world('Reduce_scatter').map((x) => x.alg))).toEqual(new Set([regular ? 0 : 1]));
+      // a linear barrier on 4 ranks in the library, no butterfly: site-aware either way
+      expect(new Set(world('Barrier').map((x) => x.alg))).toEqual(new Set([1]));
+    }, 300_000);
+  }
+});
+
 describe('SITEMPI_COLL', () => {
   const nonBlocking = (fn: string) => fn === 'Iallreduce' || fn === 'Ibcast';
   const cases: [string, (family: string, fn: string) => boolean, Record<string, string>][] = [
@@ -269,7 +294,8 @@ describe("the monitor's placement", () => {
         np: 4,
         program: tiny,
         args: ['wait'],
-        env: { SITEMPI_MONITOR: `unix:${sock}`, SITEMPI_SITES: 'A:0-1;B:2-3' },
+        // every call site-aware, the small ones too (the small-call rule has its own test)
+        env: { SITEMPI_MONITOR: `unix:${sock}`, SITEMPI_SITES: 'A:0-1;B:2-3', SITEMPI_COLL_SMALL: '0' },
       });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('coll_tiny ok');

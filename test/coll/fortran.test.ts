@@ -63,7 +63,13 @@ describe('site-aware collectives from Fortran', () => {
         const r = await mpirun({
           np,
           program,
-          env: { SITEMPI_OUTPUT_DIR: dir, SITEMPI_SITES: sites, SITEMPI_COLL_ALPHA_US: String(alphaUs) },
+          // every call site-aware, the small ones too (the small-call rule has its own test)
+          env: {
+            SITEMPI_OUTPUT_DIR: dir,
+            SITEMPI_SITES: sites,
+            SITEMPI_COLL_ALPHA_US: String(alphaUs),
+            SITEMPI_COLL_SMALL: '0',
+          },
         });
         expect(r.stdout + r.stderr).not.toContain('MISMATCH');
         expect(r.stdout).toContain('fcoll ok');
@@ -71,6 +77,7 @@ describe('site-aware collectives from Fortran', () => {
         const res = checkJob(readJob(dir), dir, addon.parseSites(sites, np).siteOf, {
           calls: () => fcollCalls(np),
           alphaUs,
+          smallBytes: 0,
         });
         fs.rmSync(dir, { recursive: true, force: true });
         expect(res.mismatches).toEqual([]);

@@ -86,6 +86,8 @@ export interface CheckResult {
   mismatches: string[]; // record vs prediction
   boundFailures: string[]; // byte-optimal calls above (or below) the bound
   algs: Map<string, Set<number>>;
+  /** the calls on all ranks of the job (MPI_COMM_WORLD and its duplicates), rank 0's records */
+  worldCalls: { coll: string; m: number; commutative: boolean; alg: number }[];
 }
 
 /**
@@ -101,6 +103,7 @@ export function checkJob(
   opts: {
     alphaUs?: number;
     alltoall?: number; // SITEMPI_COLL_ALLTOALL forced (core::AlltoallForce)
+    smallBytes?: number; // SITEMPI_COLL_SMALL as the job ran (default: the shim's)
     enabled?: (family: string, fn: string) => boolean;
     calls?: (rank: number) => CallLine[];
   } = {},
@@ -112,6 +115,7 @@ export function checkJob(
     mismatches: [],
     boundFailures: [],
     algs: new Map(),
+    worldCalls: [],
   };
   const groups = new Map<
     string,
@@ -144,6 +148,7 @@ export function checkJob(
         matrix: c.matrix,
         alphaUs: opts.alphaUs,
         alltoall: opts.alltoall,
+        smallBytes: opts.smallBytes,
       };
       let p =
         on && worldSiteOf
@@ -160,6 +165,8 @@ export function checkJob(
       if (r.alg) res.siteAware++;
       if (!res.algs.has(c.coll)) res.algs.set(c.coll, new Set());
       res.algs.get(c.coll)!.add(r.alg);
+      if (rank === 0 && c.members.length === job.size)
+        res.worldCalls.push({ coll: c.coll, m: c.m, commutative: c.commutative, alg: r.alg });
       const ck = `${c.comm}:${c.members.join(',')}`;
       const k = perComm.get(ck) ?? 0;
       perComm.set(ck, k + 1);

@@ -18,6 +18,8 @@ export interface Scenario {
   expectSites: number;
   /** SITEMPI_COLL_ALLTOALL forced (core::AlltoallForce: 1 grouped, 2 pairwise, 3 library) */
   alltoall?: number;
+  /** SITEMPI_COLL_SMALL: 0 unless given (the grids hold the site-aware algorithms at every size) */
+  small?: number;
   mode?: 'quick' | 'full';
   enabled?: (family: string, fn: string) => boolean;
 }
@@ -27,6 +29,7 @@ export async function runScenario(s: Scenario) {
   const env: Record<string, string> = {
     SITEMPI_OUTPUT_DIR: dir,
     ...(s.sites ? { SITEMPI_SITES: s.sites } : {}),
+    SITEMPI_COLL_SMALL: String(s.small ?? 0),
     ...(s.env ?? {}),
   };
   if (s.alphaUs !== undefined) env.SITEMPI_COLL_ALPHA_US = String(s.alphaUs);
@@ -47,7 +50,12 @@ export async function runScenario(s: Scenario) {
   const job = readJob(dir);
   expect(job.size).toBe(s.np);
   const worldSiteOf = s.sites ? addon.parseSites(s.sites, s.np).siteOf : null;
-  const res = checkJob(job, dir, worldSiteOf, { alphaUs: s.alphaUs, enabled: s.enabled, alltoall: s.alltoall });
+  const res = checkJob(job, dir, worldSiteOf, {
+    alphaUs: s.alphaUs,
+    enabled: s.enabled,
+    alltoall: s.alltoall,
+    smallBytes: s.small ?? 0,
+  });
   fs.rmSync(dir, { recursive: true, force: true });
   return { res, calls: Number(m![1]) };
 }

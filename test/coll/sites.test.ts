@@ -77,7 +77,8 @@ describe('algorithm choice and predictions', () => {
   const halves = [0, 0, 0, 0, 1, 1, 1, 1];
   const inter = [0, 1, 0, 1, 0, 1, 0, 1];
   const three = [0, 0, 1, 1, 2, 2];
-  const P = (c: string, o: object) => addon.predictCollective({ coll: collIndex(c), ...o } as never);
+  // the site-aware algorithms at every size (smallBytes 0); the small-call rule is tested below
+  const P = (c: string, o: object) => addon.predictCollective({ coll: collIndex(c), smallBytes: 0, ...o } as never);
 
   it('runs PMPI for one site, one rank per site, empty buffers, non-commutative ops on non-contiguous sites', () => {
     expect(P('Bcast', { siteOf: [0, 0, 0, 0], root: 0, m: 8 }).alg).toBe(0);
@@ -86,6 +87,27 @@ describe('algorithm choice and predictions', () => {
     expect(P('Allreduce', { siteOf: inter, m: 8, elems: 2, commutative: false }).alg).toBe(0);
     expect(P('Allreduce', { siteOf: halves, m: 8, elems: 2, commutative: false }).alg).toBe(1);
     expect(P('Gatherv', { siteOf: halves, root: 0, blocks: [0, 0, 0, 0, 0, 0, 0, 0] }).alg).toBe(1);
+  });
+
+  it('runs the library for small calls whose butterfly crosses sites no more than the leaders (SITEMPI_COLL_SMALL)', () => {
+    const uneven = [0, 0, 0, 1, 1, 1, 1, 1];
+    const small = (c: string, siteOf: number[], m: number, smallBytes?: number) =>
+      addon.predictCollective({ coll: collIndex(c), siteOf, m, elems: Math.max(1, m / 4), smallBytes } as never).alg;
+    for (const siteOf of [halves, inter]) {
+      expect(small('Allreduce', siteOf, 512)).toBe(0);
+      expect(small('Barrier', siteOf, 0)).toBe(0);
+      expect(small('Allgather', siteOf, 64)).toBe(0);
+      expect(small('ReduceScatterBlock', siteOf, 8)).toBe(0);
+      expect(small('Allreduce', siteOf, 1024)).toBe(1); // from 1 KiB the bytes count
+      expect(small('Allreduce', siteOf, 512, 0)).toBe(1); // SITEMPI_COLL_SMALL=0
+    }
+    // a tree in the library, not a butterfly
+    expect(P('Bcast', { siteOf: halves, root: 0, m: 8, smallBytes: undefined }).alg).toBe(1);
+    // a rooted call without a root is refused, not modelled from memory past the ranks
+    expect(() => P('Bcast', { siteOf: halves, m: 8 })).toThrow(/root must be a rank/);
+    expect(() => P('Reduce', { siteOf: halves, root: 8, m: 8 })).toThrow(/root must be a rank/);
+    expect(small('Allreduce', uneven, 8)).toBe(1); // its butterfly would cross three times
+    expect(small('Barrier', uneven, 0)).toBe(1);
   });
 
   it('meets the lower bounds with two sites', () => {

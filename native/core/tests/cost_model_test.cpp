@@ -297,3 +297,58 @@ TEST(cost_rsag_threshold_and_chunks) {
   CHECK_EQ(dissemination_rounds(4), 2);
   CHECK_EQ(dissemination_rounds(5), 3);
 }
+
+TEST(cost_small_calls_run_the_library_butterfly) {
+  // XOR butterfly rounds that cross: contiguous 4 + 4 only at distance 4, alternating only at 1,
+  // pairs of ranks alternating only at 2; 3 + 5 at distances 1, 2 and 4; 6 ranks: not a power of two.
+  const int32_t contiguous[8] = {0, 0, 0, 0, 1, 1, 1, 1}, alternating[8] = {0, 1, 0, 1, 0, 1, 0, 1},
+                pairs[8] = {0, 0, 1, 1, 0, 0, 1, 1}, uneven[8] = {0, 0, 0, 1, 1, 1, 1, 1}, six[6] = {0, 0, 0, 1, 1, 1},
+                four_sites[8] = {0, 0, 1, 1, 2, 2, 3, 3};
+  CHECK_EQ(xor_cross_rounds(group_sites(contiguous, 8)), 1);
+  CHECK_EQ(xor_cross_rounds(group_sites(alternating, 8)), 1);
+  CHECK_EQ(xor_cross_rounds(group_sites(pairs, 8)), 1);
+  CHECK_EQ(xor_cross_rounds(group_sites(uneven, 8)), 3);
+  CHECK_EQ(xor_cross_rounds(group_sites(six, 6)), -1);
+  CHECK_EQ(xor_cross_rounds(group_sites(four_sites, 8)), 2);
+  // Open MPI 4.1's fixed rules at 8 ranks: recursive doubling / halving for small calls
+  CHECK(library_runs_butterfly(Coll::Barrier, 8, 0));
+  CHECK(library_runs_butterfly(Coll::Allreduce, 8, 512));
+  CHECK(!library_runs_butterfly(Coll::Allreduce, 8, 16384));  // Rabenseifner
+  CHECK(library_runs_butterfly(Coll::Allgather, 8, 64));
+  CHECK(library_runs_butterfly(Coll::ReduceScatterBlock, 8, 512));
+  CHECK(!library_runs_butterfly(Coll::Bcast, 8, 8));  // a tree
+  auto choose = [](Coll c, const int32_t* sites, int P, uint64_t m) {
+    CollChoice p;
+    p.m = m;
+    p.elems = m / 4 ? m / 4 : 1;
+    const Grouping g = group_sites(sites, P);
+    p.xor_cross_rounds = xor_cross_rounds(g);
+    return choose_alg(c, g, p);
+  };
+  for (const int32_t* sites : {contiguous, alternating, pairs}) {
+    CHECK_EQ(choose(Coll::Allreduce, sites, 8, 512), uint32_t(kAlgLibrary));
+    CHECK_EQ(choose(Coll::Barrier, sites, 8, 0), uint32_t(kAlgLibrary));
+    CHECK_EQ(choose(Coll::Allgather, sites, 8, 8), uint32_t(kAlgLibrary));
+    CHECK_EQ(choose(Coll::ReduceScatterBlock, sites, 8, 64), uint32_t(kAlgLibrary));
+    CHECK_EQ(choose(Coll::ReduceScatter, sites, 8, 8 * 64), uint32_t(kAlgLibrary));  // the whole vector
+    CHECK_EQ(choose(Coll::Allreduce, sites, 8, 1024), uint32_t(kAlgSiteLeaders));    // the bytes count
+    CHECK_EQ(choose(Coll::Bcast, sites, 8, 8), uint32_t(kAlgSiteLeaders));           // no butterfly
+  }
+  // the library's butterfly crosses three times, the leaders once: site-aware
+  CHECK_EQ(choose(Coll::Allreduce, uneven, 8, 8), uint32_t(kAlgSiteLeaders));
+  CHECK_EQ(choose(Coll::Barrier, uneven, 8, 0), uint32_t(kAlgSiteLeaders));
+  CHECK_EQ(choose(Coll::Allreduce, six, 6, 8), uint32_t(kAlgSiteLeaders));
+  // four sites: the leaders' phase takes two rounds too
+  CHECK_EQ(choose(Coll::Allreduce, four_sites, 8, 8), uint32_t(kAlgLibrary));
+  // SITEMPI_COLL_SMALL=0 and unknown rounds never step aside
+  CollChoice p;
+  p.m = 8;
+  p.elems = 2;
+  p.small_bytes = 0;
+  const Grouping g = group_sites(contiguous, 8);
+  p.xor_cross_rounds = xor_cross_rounds(g);
+  CHECK_EQ(choose_alg(Coll::Allreduce, g, p), uint32_t(kAlgSiteLeaders));
+  p.small_bytes = kSmallCallBytes;
+  p.xor_cross_rounds = -1;
+  CHECK_EQ(choose_alg(Coll::Allreduce, g, p), uint32_t(kAlgSiteLeaders));
+}

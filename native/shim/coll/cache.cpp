@@ -21,10 +21,11 @@
 namespace sitempi::coll {
 
 uint32_t g_coll_mask = 0;
-uint64_t g_chunk_bytes = 65024;     // Config::coll_chunk_bytes
-uint64_t g_segment_bytes = 262144;  // Config::coll_segment_bytes
-bool g_coll_packed = false;         // Config::coll_packed
-int g_alltoall_force = 0;           // Config::coll_alltoall
+uint64_t g_chunk_bytes = 65024;                  // Config::coll_chunk_bytes
+uint64_t g_segment_bytes = 262144;               // Config::coll_segment_bytes
+bool g_coll_packed = false;                      // Config::coll_packed
+int g_alltoall_force = 0;                        // Config::coll_alltoall
+uint64_t g_small_bytes = core::kSmallCallBytes;  // Config::coll_small_bytes
 double g_alpha_s = 0.005, g_bandwidth = 125e6;
 
 namespace {
@@ -128,6 +129,7 @@ bool set_up(SiteCache* c, MPI_Comm comm, const shim::CommInfo& info, const std::
     c->g = core::group_sites(c->site_of.data(), P);
     if (c->g.S <= 1 || c->g.S >= P) return false;  // one site, or one rank per site: PMPI
     c->rsag_min = core::rsag_threshold(c->g.S, g_alpha_s, g_bandwidth);
+    c->xor_cross_rounds = core::xor_cross_rounds(c->g);
     return !test_setup_fails();
   } catch (...) {
     return false;
@@ -264,7 +266,8 @@ Settings read_settings(const Config& cfg) {
                            cfg.coll_segment_bytes,
                            cfg.checkpoint_every,
                            uint32_t(cfg.monitor.empty()),
-                           uint32_t(cfg.coll_packed)};
+                           uint32_t(cfg.coll_packed),
+                           cfg.coll_small_bytes};
   uint64_t h = fnv(1469598103934665603ull, nums, sizeof nums);
   h = fnv(h, cfg.coll_alltoall.data(), cfg.coll_alltoall.size());
   h = fnv(h, st.text.data(), st.text.size());
@@ -316,6 +319,7 @@ void configure(int world_rank, int world_size) {
     g_chunk_bytes = cfg.coll_chunk_bytes;
     g_segment_bytes = cfg.coll_segment_bytes;
     g_coll_packed = cfg.coll_packed;
+    g_small_bytes = cfg.coll_small_bytes;
     std::string err;
     if (!core::parse_alltoall_force(cfg.coll_alltoall, g_alltoall_force) && world_rank == 0)
       fprintf(stderr, "sitempi: SITEMPI_COLL_ALLTOALL=%s: not auto, model, grouped, pairwise or library; auto\n",

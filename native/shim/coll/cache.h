@@ -31,6 +31,7 @@ struct SiteCache {
   core::Grouping g;                  // ranks grouped by site (compact site indices, leaders)
   std::vector<uint32_t> site_of;     // placement site index of each comm rank
   uint64_t rsag_min = ~0ull;         // allreduce: leaders' RS+AG from this many bytes
+  int xor_cross_rounds = -1;         // core::xor_cross_rounds (small calls may run the library's)
   MPI_Comm priv = MPI_COMM_NULL;     // private duplicate: the shim's own point-to-point traffic
   MPI_Comm local = MPI_COMM_NULL;    // my site's ranks (rank = local rank, leader is 0)
   MPI_Comm leaders = MPI_COMM_NULL;  // one rank per site, rank = compact site index; NULL if not a leader
@@ -64,6 +65,8 @@ extern uint64_t g_segment_bytes;
 // int; coll/alltoall.cpp); equal on every rank.
 extern bool g_coll_packed;
 extern int g_alltoall_force;
+// SITEMPI_COLL_SMALL (core::CollChoice::small_bytes); equal on every rank.
+extern uint64_t g_small_bytes;
 // The WAN the choices assume (SITEMPI_COLL_ALPHA_US: one-way seconds; SITEMPI_COLL_BANDWIDTH_MBPS:
 // bytes per second).
 extern double g_alpha_s, g_bandwidth;
