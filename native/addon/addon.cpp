@@ -134,7 +134,7 @@ Napi::Value PredictCollective(const Napi::CallbackInfo& info) {
   ch.bandwidth_Bps = (given("bandwidthMbps") ? double(U64(o, "bandwidthMbps")) : 1000.0) * 1e6 / 8;
   ch.rsag_min = given("rsagMin") ? U64(o, "rsagMin") : sitempi::core::rsag_threshold(g.S, ch.alpha_s, ch.bandwidth_Bps);
   ch.alltoall = given("alltoall") ? int(U64(o, "alltoall")) : sitempi::core::kAlltoallAuto;
-  ch.xor_cross_rounds = sitempi::core::xor_cross_rounds(g);
+  ch.xor_cross = sitempi::core::xor_cross_distances(g);
   ch.small_bytes = given("smallBytes") ? U64(o, "smallBytes") : sitempi::core::kSmallCallBytes;
   const uint32_t alg = o.Has("alg") ? uint32_t(U64(o, "alg")) : sitempi::core::choose_alg(coll, g, ch);
   sitempi::core::CallShape sh;

@@ -341,7 +341,7 @@ uint64_t rsag_threshold(int S, double alpha_s, double bandwidth_Bps) {
 
 uint32_t choose_alg(Coll c, const Grouping& g, const CollChoice& p) {
   if (g.S <= 1 || g.S >= g.P) return kAlgLibrary;  // one site, or one rank per site
-  if (small_call_to_library(c, g, p.m, p.xor_cross_rounds, p.small_bytes)) return kAlgLibrary;
+  if (butterfly_to_library(c, g, p.m, p.xor_cross, p.small_bytes)) return kAlgLibrary;
   const uint64_t P = uint64_t(g.P);
   switch (c) {
     case Coll::Barrier:

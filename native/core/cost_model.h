@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "facts.h"
-#include "small_calls.h"
+#include "butterfly.h"
 
 namespace sitempi::core {
 
@@ -126,8 +126,8 @@ struct CollChoice {
   uint64_t rsag_min = ~0ull;     // m* for this S (rsag_threshold)
   int alltoall = kAlltoallAuto;  // AlltoallForce
   double alpha_s = 0.005, bandwidth_Bps = 125e6;  // the WAN the choices assume
-  int xor_cross_rounds = -1;                      // of the communicator (small_calls.h); -1: unknown, never steps aside
-  uint64_t small_bytes = kSmallCallBytes;         // or SITEMPI_COLL_SMALL
+  int64_t xor_cross = -1;  // xor_cross_distances of the communicator (butterfly.h); -1: never steps aside
+  uint64_t small_bytes = kSmallCallBytes;  // or SITEMPI_COLL_SMALL
 };
 // The algorithm every rank of a communicator runs for a call: a function of values that all ranks
 // agree on (grouping, uniform sizes, op commutativity), so all choose the same. 0: PMPI.

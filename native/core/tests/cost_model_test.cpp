@@ -298,18 +298,18 @@ TEST(cost_rsag_threshold_and_chunks) {
   CHECK_EQ(dissemination_rounds(5), 3);
 }
 
-TEST(cost_small_calls_run_the_library_butterfly) {
-  // XOR butterfly rounds that cross: contiguous 4 + 4 only at distance 4, alternating only at 1,
-  // pairs of ranks alternating only at 2; 3 + 5 at distances 1, 2 and 4; 6 ranks: not a power of two.
+TEST(cost_calls_run_the_library_butterfly_where_it_crosses_as_little) {
+  // XOR butterfly distances that cross: contiguous 4 + 4 only 4, alternating only 1, pairs of
+  // ranks alternating only 2; 3 + 5 at 1, 2 and 4; 6 ranks: not a power of two.
   const int32_t contiguous[8] = {0, 0, 0, 0, 1, 1, 1, 1}, alternating[8] = {0, 1, 0, 1, 0, 1, 0, 1},
                 pairs[8] = {0, 0, 1, 1, 0, 0, 1, 1}, uneven[8] = {0, 0, 0, 1, 1, 1, 1, 1}, six[6] = {0, 0, 0, 1, 1, 1},
                 four_sites[8] = {0, 0, 1, 1, 2, 2, 3, 3};
-  CHECK_EQ(xor_cross_rounds(group_sites(contiguous, 8)), 1);
-  CHECK_EQ(xor_cross_rounds(group_sites(alternating, 8)), 1);
-  CHECK_EQ(xor_cross_rounds(group_sites(pairs, 8)), 1);
-  CHECK_EQ(xor_cross_rounds(group_sites(uneven, 8)), 3);
-  CHECK_EQ(xor_cross_rounds(group_sites(six, 6)), -1);
-  CHECK_EQ(xor_cross_rounds(group_sites(four_sites, 8)), 2);
+  CHECK_EQ(xor_cross_distances(group_sites(contiguous, 8)), int64_t(4));
+  CHECK_EQ(xor_cross_distances(group_sites(alternating, 8)), int64_t(1));
+  CHECK_EQ(xor_cross_distances(group_sites(pairs, 8)), int64_t(2));
+  CHECK_EQ(xor_cross_distances(group_sites(uneven, 8)), int64_t(7));
+  CHECK_EQ(xor_cross_distances(group_sites(six, 6)), int64_t(-1));
+  CHECK_EQ(xor_cross_distances(group_sites(four_sites, 8)), int64_t(6));
   // Open MPI 4.1's fixed rules at 8 ranks: recursive doubling / halving for small calls
   CHECK(library_runs_butterfly(Coll::Barrier, 8, 0));
   CHECK(library_runs_butterfly(Coll::Allreduce, 8, 512));
@@ -322,7 +322,7 @@ TEST(cost_small_calls_run_the_library_butterfly) {
     p.m = m;
     p.elems = m / 4 ? m / 4 : 1;
     const Grouping g = group_sites(sites, P);
-    p.xor_cross_rounds = xor_cross_rounds(g);
+    p.xor_cross = xor_cross_distances(g);
     return choose_alg(c, g, p);
   };
   for (const int32_t* sites : {contiguous, alternating, pairs}) {
@@ -334,21 +334,34 @@ TEST(cost_small_calls_run_the_library_butterfly) {
     CHECK_EQ(choose(Coll::Allreduce, sites, 8, 1024), uint32_t(kAlgSiteLeaders));    // the bytes count
     CHECK_EQ(choose(Coll::Bcast, sites, 8, 8), uint32_t(kAlgSiteLeaders));           // no butterfly
   }
+  // from 1 KiB: only where the crossing round sends single blocks (sites alternating rank by rank)
+  CHECK_EQ(choose(Coll::Allgather, alternating, 8, 4096), uint32_t(kAlgLibrary));
+  CHECK_EQ(choose(Coll::Allgather, contiguous, 8, 4096), uint32_t(kAlgSiteLeaders));
+  CHECK_EQ(choose(Coll::Allgather, pairs, 8, 4096), uint32_t(kAlgSiteLeaders));
+  CHECK_EQ(choose(Coll::ReduceScatterBlock, alternating, 8, 16384), uint32_t(kAlgLibrary));
+  CHECK_EQ(choose(Coll::ReduceScatterBlock, contiguous, 8, 16384), uint32_t(kAlgSiteLeaders));
+  CHECK_EQ(choose(Coll::Allreduce, alternating, 8, 4096), uint32_t(kAlgSiteLeaders));  // P blocks cross
   // the library's butterfly crosses three times, the leaders once: site-aware
   CHECK_EQ(choose(Coll::Allreduce, uneven, 8, 8), uint32_t(kAlgSiteLeaders));
   CHECK_EQ(choose(Coll::Barrier, uneven, 8, 0), uint32_t(kAlgSiteLeaders));
   CHECK_EQ(choose(Coll::Allreduce, six, 6, 8), uint32_t(kAlgSiteLeaders));
   // four sites: the leaders' phase takes two rounds too
   CHECK_EQ(choose(Coll::Allreduce, four_sites, 8, 8), uint32_t(kAlgLibrary));
-  // SITEMPI_COLL_SMALL=0 and unknown rounds never step aside
+  // SITEMPI_COLL_SMALL=0 and unknown distances never step aside, at any size
   CollChoice p;
   p.m = 8;
   p.elems = 2;
   p.small_bytes = 0;
   const Grouping g = group_sites(contiguous, 8);
-  p.xor_cross_rounds = xor_cross_rounds(g);
+  p.xor_cross = xor_cross_distances(g);
   CHECK_EQ(choose_alg(Coll::Allreduce, g, p), uint32_t(kAlgSiteLeaders));
+  const Grouping ga = group_sites(alternating, 8);
+  p.xor_cross = xor_cross_distances(ga);
+  p.m = 4096;
+  CHECK_EQ(choose_alg(Coll::Allgather, ga, p), uint32_t(kAlgSiteLeaders));
+  p.m = 8;
+  p.xor_cross = xor_cross_distances(g);
   p.small_bytes = kSmallCallBytes;
-  p.xor_cross_rounds = -1;
+  p.xor_cross = -1;
   CHECK_EQ(choose_alg(Coll::Allreduce, g, p), uint32_t(kAlgSiteLeaders));
 }

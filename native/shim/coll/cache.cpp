@@ -129,7 +129,7 @@ bool set_up(SiteCache* c, MPI_Comm comm, const shim::CommInfo& info, const std::
     c->g = core::group_sites(c->site_of.data(), P);
     if (c->g.S <= 1 || c->g.S >= P) return false;  // one site, or one rank per site: PMPI
     c->rsag_min = core::rsag_threshold(c->g.S, g_alpha_s, g_bandwidth);
-    c->xor_cross_rounds = core::xor_cross_rounds(c->g);
+    c->xor_cross = core::xor_cross_distances(c->g);
     return !test_setup_fails();
   } catch (...) {
     return false;

@@ -31,7 +31,7 @@ struct SiteCache {
   core::Grouping g;                  // ranks grouped by site (compact site indices, leaders)
   std::vector<uint32_t> site_of;     // placement site index of each comm rank
   uint64_t rsag_min = ~0ull;         // allreduce: leaders' RS+AG from this many bytes
-  int xor_cross_rounds = -1;         // core::xor_cross_rounds (small calls may run the library's)
+  int64_t xor_cross = -1;            // core::xor_cross_distances (calls may run the library butterfly)
   MPI_Comm priv = MPI_COMM_NULL;     // private duplicate: the shim's own point-to-point traffic
   MPI_Comm local = MPI_COMM_NULL;    // my site's ranks (rank = local rank, leader is 0)
   MPI_Comm leaders = MPI_COMM_NULL;  // one rank per site, rank = compact site index; NULL if not a leader

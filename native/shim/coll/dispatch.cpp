@@ -47,7 +47,7 @@ core::CollChoice choice(const SiteCache& c, uint64_t m, bool variable, uint64_t 
   p.elems = elems;
   p.commutative = comm;
   p.rsag_min = c.rsag_min;
-  p.xor_cross_rounds = c.xor_cross_rounds;
+  p.xor_cross = c.xor_cross;
   p.small_bytes = g_small_bytes;
   p.alltoall = g_alltoall_force;
   p.alpha_s = g_alpha_s;
