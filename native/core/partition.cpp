@@ -27,26 +27,21 @@ double edge_cut(const GraphView& g, const int32_t* part) {
 namespace detail {
 namespace {
 
-// Whether part[]'s cut reaches bound, read only until it does (the start placement is refined only
-// when its cut is below the multilevel cut; a contiguous split of a 3-D grid over 8 sites is twice
-// that). Edge weights are non-negative (validateGraph), so a partial sum at the bound stays there.
-// Writes interior[v] (every neighbour in v's part) for the vertices it read: when it reads them
-// all, the refinement of the start then skips counting those (the Conn hint).
-bool cut_reaches(const G& g, const int32_t* part, double bound, uint8_t* interior) {
+// part[]'s cut, read only until it reaches bound (then returns a value at least bound): the start
+// placement is kept only when its cut is below the multilevel cut (a contiguous split of a 3-D grid
+// over 8 sites is twice that). Edge weights are non-negative (validateGraph), so a partial sum at
+// the bound stays there.
+double cut_below(const G& g, const int32_t* part, double bound) {
   double cut = 0;
   for (int32_t v = 0; v < g.n; v++) {
     const int32_t pv = part[v];
-    bool inside = true;
     for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++) {
       const int32_t u = g.adjncy[j];
-      if (part[u] == pv) continue;
-      inside = false;
-      if (u > v) cut += g.adjwgt[j];
+      if (u > v && part[u] != pv) cut += g.adjwgt[j];
     }
-    interior[v] = inside;
-    if (cut >= bound) return true;
+    if (cut >= bound) return cut;
   }
-  return false;
+  return cut;
 }
 
 // One coarse level: its graph (storage owned here) and where each finer vertex went.
@@ -211,13 +206,14 @@ std::vector<double> least_loads(const std::vector<double>& caps, double weight) 
 
 // The cut of part[], read from the vertices in bnd (every vertex with a neighbour in another
 // part): edge_cut's sum in edge_cut's order (ascending vertices), so the same value bit for bit,
-// without reading the adjacency of the interior vertices. flag: scratch of g.n bytes, all 0, left so.
-double boundary_cut(const G& g, const int32_t* part, const std::vector<int32_t>& bnd, uint8_t* flag) {
-  for (const int32_t v : bnd) flag[v] = 1;
+// without reading the adjacency of the interior vertices.
+double boundary_cut(const G& g, const int32_t* part, const std::vector<int32_t>& bnd, Marks& marks) {
+  int32_t* const flag = marks.queued.data();
+  const int32_t mark = marks.take(1);
+  for (const int32_t v : bnd) flag[v] = mark;
   double cut = 0;
   for (int32_t v = 0; v < g.n; v++) {
-    if (!flag[v]) continue;
-    flag[v] = 0;
+    if (flag[v] != mark) continue;
     for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++)
       if (g.adjncy[j] > v && part[g.adjncy[j]] != part[v]) cut += g.adjwgt[j];
   }
@@ -227,23 +223,24 @@ double boundary_cut(const G& g, const int32_t* part, const std::vector<int32_t>&
 // Greedy sweeps then FM on one level, sharing one connectivity table (interior: see Conn); returns
 // the cut. When asked, writes which vertices end with every neighbour in their own part: the next
 // finer level's interior vertices, once projected.
-double refine_level(const G& g, int32_t* part, double* loads, const double* limit, int k, const Options& o, Rng& rng,
-                    const uint8_t* interior = nullptr, std::vector<uint8_t>* ends_interior = nullptr,
-                    const double* least = nullptr) {
+// Not inlined into its caller: inlined, the multilevel loop ran 1 % more instructions (a 10 000-
+// vertex 3-D stencil, counted by callgrind).
+[[gnu::noinline]] double refine_level(const G& g, int32_t* part, double* loads, const double* limit, int k,
+                                      const Options& o, Rng& rng, Marks& marks, const uint8_t* interior = nullptr,
+                                      std::vector<uint8_t>* ends_interior = nullptr, const double* least = nullptr) {
   Conn conn(g, part, k, true, interior);
-  refine(g, part, loads, limit, k, o.passes, rng, conn, least);
+  refine(g, part, loads, limit, k, o.passes, rng, conn, marks, least);
   const int32_t useless = std::max<int32_t>(50, std::min<int32_t>(500, g.n >> 6));
-  if (o.fm_rounds > 0) fm_refine(g, part, loads, limit, k, o.fm_rounds, useless, o.fm_work, conn, least);
+  if (o.fm_rounds > 0) fm_refine(g, part, loads, limit, k, o.fm_rounds, useless, o.fm_work, conn, marks, least);
   if (ends_interior) {
     ends_interior->assign(size_t(g.n), 1);
     for (const int32_t v : conn.boundary_list()) (*ends_interior)[size_t(v)] = 0;
   }
-  std::vector<uint8_t> flag(size_t(g.n), 0);
-  return boundary_cut(g, part, conn.boundary_list(), flag.data());
+  return boundary_cut(g, part, conn.boundary_list(), marks);
 }
 
 double multilevel(const G& fine, const std::vector<double>& caps, double weight, const Options& o, Rng& rng,
-                  int32_t coarsen_to, bool top, std::vector<int32_t>& out);
+                  Marks& marks, int32_t coarsen_to, bool top, std::vector<int32_t>& out);
 
 // The subgraph induced by the vertices whose part is `label`; ids[i] = its vertex i's number in g.
 Level induced(const G& g, const int32_t* part, int32_t label, std::vector<int32_t>& ids, std::vector<int32_t>& local) {
@@ -277,7 +274,7 @@ Level induced(const G& g, const int32_t* part, int32_t label, std::vector<int32_
 // (coarsened on its own, grown, refined back), so that a coarsest graph of thousands of vertices
 // costs linear time, not the quadratic time of greedy growing on it.
 void bisect_multilevel(const G& g, int32_t* part, const double* limit, int lo, int hi, const Options& o, Rng& rng,
-                       std::vector<int32_t>& local) {
+                       Marks& marks, std::vector<int32_t>& local) {
   if (hi - lo < 2) return;
   const int mid = lo + ((hi - lo) >> 1);
   std::vector<int32_t> ids;
@@ -298,7 +295,7 @@ void bisect_multilevel(const G& g, int32_t* part, const double* limit, int lo, i
     double best_cut = 0, best_excess = 0;
     // Half as many multilevel bisections as greedy growings: each costs a pass over its levels.
     for (int t = 0; t < std::max(1, (o.tries + 1) / 2); t++) {
-      const double cut = multilevel(sub.view(), caps2, w, o, rng, kBisectCoarsenTo, false, side);
+      const double cut = multilevel(sub.view(), caps2, w, o, rng, marks, kBisectCoarsenTo, false, side);
       const double e = excess(side);
       if (best.empty() || e < best_excess || (e == best_excess && cut < best_cut)) {
         best.swap(side);
@@ -309,8 +306,8 @@ void bisect_multilevel(const G& g, int32_t* part, const double* limit, int lo, i
     for (size_t i = 0; i < ids.size(); i++)
       if (best[i] == 1) part[ids[i]] = mid;
   }
-  bisect_multilevel(g, part, limit, lo, mid, o, rng, local);
-  bisect_multilevel(g, part, limit, mid, hi, o, rng, local);
+  bisect_multilevel(g, part, limit, lo, mid, o, rng, marks, local);
+  bisect_multilevel(g, part, limit, mid, hi, o, rng, marks, local);
 }
 
 // One multilevel run: coarsen to about coarsen_to vertices, partition the coarsest graph (greedy
@@ -319,7 +316,7 @@ void bisect_multilevel(const G& g, int32_t* part, const double* limit, int lo, i
 // cannot be brought within the capacities (a bisection's result may stay above; the caller's
 // rebalancing takes it from there).
 double multilevel(const G& fine, const std::vector<double>& caps, double weight, const Options& o, Rng& rng,
-                  int32_t coarsen_to, bool top, std::vector<int32_t>& out) {
+                  Marks& marks, int32_t coarsen_to, bool top, std::vector<int32_t>& out) {
   const int k = int(caps.size());
   // Coarsen while it pays: stop at coarsen_to vertices or when a level barely shrinks.
   std::vector<std::unique_ptr<Level>> levels;
@@ -340,7 +337,7 @@ double multilevel(const G& fine, const std::vector<double>& caps, double weight,
       grow_bisect(cur, part.data(), caps.data(), limit.data(), k, o.tries, rng);
     } else {
       std::vector<int32_t> local(size_t(cur.n));
-      bisect_multilevel(cur, part.data(), limit.data(), 0, k, o, rng, local);
+      bisect_multilevel(cur, part.data(), limit.data(), 0, k, o, rng, marks, local);
     }
   }
   std::vector<double> loads = loads_of(cur, part.data(), k);
@@ -369,8 +366,8 @@ double multilevel(const G& fine, const std::vector<double>& caps, double weight,
     if (!rebalance(graph, part.data(), loads.data(), limit.data(), k) && i == 0 && top)
       throw std::runtime_error(
           "partition: the vertex weights do not fit the capacities (no site has room for what is left)");
-    cut = refine_level(graph, part.data(), loads.data(), limit.data(), k, o, rng, hinted ? interior.data() : nullptr,
-                       i > 0 ? &coarse_interior : nullptr, least.data());
+    cut = refine_level(graph, part.data(), loads.data(), limit.data(), k, o, rng, marks,
+                       hinted ? interior.data() : nullptr, i > 0 ? &coarse_interior : nullptr, least.data());
   }
   out.swap(part);
   return cut;
@@ -417,32 +414,27 @@ double partition(const GraphView& g, const std::vector<double>& caps, const Opti
       2, o.coarsen_to > 0 ? o.coarsen_to : std::max<int32_t>(30 * k, int32_t(g.n / (40 * std::log2(double(k))))));
   std::vector<int32_t> best, p;
   double best_cut = 0;
+  Marks marks(g.n);
   for (int c = 0; c < cuts; c++) {
     Rng rng(o.seed + uint32_t(c));
-    const double cut = multilevel(fine, caps, weight, o, rng, coarsen_to, true, p);
+    const double cut = multilevel(fine, caps, weight, o, rng, marks, coarsen_to, true, p);
     if (best.empty() || cut < best_cut) {
       best.swap(p);
       best_cut = cut;
     }
   }
-  // The placement the ranks start from, refined, when that beats the multilevel cut: rank order
-  // often carries the application's locality (a slab decomposition of a stencil).
-  Buf<uint8_t> interior = buf<uint8_t>(start ? g.n : 0);
-  // Refined only when its cut is already below the multilevel cut: refining costs a finest level's
-  // refinement again, and on the benchmark's 48 cases no start won from a cut at or above the
-  // multilevel cut (the same 48 cuts as with a bound of 1.1 x, or 1.5 x before that, which cost up
-  // to a third of the time of a 3-D stencil for nothing).
-  if (start && !cut_reaches(fine, start, best_cut, interior.get())) {
-    p.assign(start, start + g.n);
-    std::vector<double> loads = loads_of(fine, p.data(), k);
-    bool hinted = true;  // unless the balancing step moves vertices
-    for (int s = 0; s < k; s++) hinted = hinted && loads[size_t(s)] <= caps[size_t(s)];
-    if (rebalance(fine, p.data(), loads.data(), caps.data(), k)) {
-      Rng rng(o.seed);
-      const double cut =
-          refine_level(fine, p.data(), loads.data(), caps.data(), k, o, rng, hinted ? interior.get() : nullptr);
-      if (cut < best_cut) {
-        best.swap(p);
+  // The placement the ranks start from, when its cut is below the multilevel cut: rank order often
+  // carries the application's locality (a slab decomposition of a stencil). Kept as it is, not
+  // refined: refining it was a second refinement of the finest graph (5 to 14 % of the
+  // instructions of the 2-site grids, where it wins), for at most 3 % of cut on the benchmark.
+  if (start) {
+    const double cut = cut_below(fine, start, best_cut);
+    if (cut < best_cut) {
+      std::vector<double> loads = loads_of(fine, start, k);
+      bool fits = true;
+      for (int s = 0; s < k; s++) fits = fits && loads[size_t(s)] <= caps[size_t(s)];
+      if (fits) {
+        best.assign(start, start + g.n);
         best_cut = cut;
       }
     }
