@@ -155,19 +155,21 @@ inline int Conn::best_move(int32_t v, double vw, const double* loads, const doub
 }
 
 // Per-vertex marks the refinements share over every level of one partition() call, sized for its
-// finest graph and never cleared: each use takes fresh stamps, and the heap's positions are left at
-// -1. Zeroing arrays of n entries on every level and call (the sweeps' queue marks, FM's locks and
-// heap positions) was 4 to 7 % of the instructions on graphs of 10 000 vertices.
+// finest graph and never cleared: each use takes stamps no use took before (so one array serves
+// the sweeps' queue, FM's locks and the cut's flags, which never overlap in time), and the heap
+// leaves its positions at -1. Zeroing arrays of n entries on every level and call was 4 to 7 % of
+// the instructions on graphs of 10 000 vertices, as valgrind counts them.
 struct Marks {
-  explicit Marks(int32_t n) : queued(size_t(std::max<int32_t>(n, 1)), 0), locked(queued), heap_pos(queued.size(), -1) {}
-  // Stamps stamp .. stamp + count - 1, none used before.
+  explicit Marks(int32_t n) : stamps(size_t(std::max<int32_t>(n, 1)), 0), heap_pos(stamps.size(), -1), finest(n) {}
+  // Stamps stamp .. stamp + count - 1, none taken before.
   int32_t take(int32_t count) {
     const int32_t s = stamp;
     stamp += count;
     return s;
   }
-  std::vector<int32_t> queued, locked, heap_pos;
+  std::vector<int32_t> stamps, heap_pos;
   int32_t stamp = 1;
+  const int32_t finest;  // vertices of the finest graph
 };
 
 // Recursive bisection of g onto parts 0 .. k-1 by greedy growing and FM (partition_bisect.cpp):

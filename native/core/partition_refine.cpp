@@ -15,7 +15,7 @@ void refine(const G& g, int32_t* part, double* loads, const double* limit, int k
   const int32_t n = g.n;
   Buf<int32_t> list = buf<int32_t>(n), next = buf<int32_t>(n);
   // queued[v] == base + pass: v is on the next pass's list; == base: on the boundary list.
-  int32_t* const queued = marks.queued.data();
+  int32_t* const queued = marks.stamps.data();
   const int32_t base = marks.take(passes + 1);
   // The boundary vertices in ascending order (the sweeps' random order is drawn from it): sorted
   // when few, read off marks in queued[] when more than n / 16 (then a sort costs more than a scan
@@ -246,7 +246,7 @@ void fm_refine(const G& g, int32_t* part, double* loads, const double* limit, in
   GainHeap heap(n, marks.heap_pos.data());
   Buf<int32_t> target = buf<int32_t>(n), moved_v = buf<int32_t>(n), moved_from = buf<int32_t>(n);
   // locked[v] == base + round: v moved in this round.
-  int32_t* const locked = marks.locked.data();
+  int32_t* const locked = marks.stamps.data();
   const int32_t base = marks.take(rounds + 1);
   double work = 0;
   // The best move of v now (heap entry set by the caller), or none (entry removed): its gain, or
