@@ -184,7 +184,7 @@ constexpr double kLeastFactor = 1.3;
 // larger ones by a multilevel bisection of their own, coarsened to kBisectCoarsenTo vertices.
 constexpr int32_t kGrowMax = 80;
 constexpr int32_t kBisectCoarsenTo = 40;
-// Graphs under this many vertices keep FM's long tail on every level (see refine_level).
+// Graphs under this many vertices keep FM's long tail on their k-way levels (see refine_level).
 constexpr int32_t kLongTailBelow = 8192;
 
 std::vector<double> loads_of(const G& g, const int32_t* part, int k) {
@@ -240,11 +240,12 @@ double boundary_cut(const G& g, const int32_t* part, const std::vector<int32_t>&
   Conn conn(g, part, k, true, interior);
   refine(g, part, loads, limit, k, o.passes, rng, conn, marks, least);
   // FM's tail: a round stops after n / 64 moves without a gain, at most 500 and at least 15
-  // (METIS's least in its 2-way FM), or 50 when the finest graph is under kLongTailBelow vertices.
-  // A floor of 50 everywhere made the coarse levels' rounds of a 10 000-vertex grid mostly tail
-  // (2 to 5 % of its instructions); on graphs of 1 024 vertices, every level small, the long tail
-  // finds cut (a floor of 15 there: 2-D wavefront over 8 sites 1.09 x METIS's cut, was 1.00).
-  const int32_t floor_ = marks.finest < kLongTailBelow ? 50 : 15;
+  // (METIS's least in its 2-way FM), or 50 on the k-way levels (more than 2 parts) of a graph under
+  // kLongTailBelow vertices. A floor of 50 everywhere made the coarse levels' rounds of a 10 000-
+  // vertex grid mostly tail (2 to 5 % of its instructions); on k-way levels of 1 024-vertex graphs,
+  // every level small, the long tail finds cut (a floor of 15 there: 2-D wavefront over 8 sites
+  // 1.09 x METIS's cut, was 1.00).
+  const int32_t floor_ = marks.finest < kLongTailBelow && k > 2 ? 50 : 15;
   const int32_t useless = std::max<int32_t>(floor_, std::min<int32_t>(500, g.n >> 6));
   if (o.fm_rounds > 0) fm_refine(g, part, loads, limit, k, o.fm_rounds, useless, o.fm_work, conn, marks, least);
   if (ends_interior) {
