@@ -36,8 +36,9 @@ struct Options {
 
 // Places g's vertices on caps.size() sites, site s holding at most caps[s] vertex weight (caps
 // non-negative, summing to at least the total weight: the caller checks), with the least cut it
-// finds; writes part[0 .. n) and returns the cut. start (null: none) is a placement refined as a
-// candidate too. Throws std::runtime_error when vertex weights cannot fit the capacities.
+// finds; writes part[0 .. n) and returns the cut. start (null: none) is a placement returned as it
+// is when it fits the capacities and its cut is below the multilevel cut. Throws
+// std::runtime_error when vertex weights cannot fit the capacities.
 double partition(const GraphView& g, const std::vector<double>& caps, const Options& o, const int32_t* start,
                  int32_t* part);
 

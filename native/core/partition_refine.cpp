@@ -11,23 +11,22 @@
 namespace sitempi::partition::detail {
 
 void refine(const G& g, int32_t* part, double* loads, const double* limit, int k, int passes, Rng& rng, Conn& conn,
-            const double* least) {
+            Marks& marks, const double* least) {
   const int32_t n = g.n;
   Buf<int32_t> list = buf<int32_t>(n), next = buf<int32_t>(n);
-  std::vector<int32_t> queued(size_t(n), 0);
+  // queued[v] == base + pass: v is on the next pass's list; == base: on the boundary list.
+  int32_t* const queued = marks.stamps.data();
+  const int32_t base = marks.take(passes + 1);
   // The boundary vertices in ascending order (the sweeps' random order is drawn from it): sorted
   // when few, read off marks in queued[] when more than n / 16 (then a sort costs more than a scan
   // of n marks: a 3-D stencil's boundary, not a 2-D wavefront's).
   const std::vector<int32_t>& bnd = conn.boundary_list();
   int32_t len = int32_t(bnd.size());
   if (len > n / 16) {
-    for (const int32_t v : bnd) queued[size_t(v)] = -1;
+    for (const int32_t v : bnd) queued[v] = base;
     len = 0;
     for (int32_t v = 0; v < n; v++)
-      if (queued[size_t(v)] < 0) {
-        queued[size_t(v)] = 0;
-        list[size_t(len++)] = v;
-      }
+      if (queued[v] == base) list[size_t(len++)] = v;
   } else {
     std::copy(bnd.begin(), bnd.end(), list.get());
     std::sort(list.get(), list.get() + len);
@@ -53,14 +52,15 @@ void refine(const G& g, int32_t* part, double* loads, const double* limit, int k
       loads[own] -= vw;
       loads[to] += vw;
       moved++;
-      if (queued[size_t(v)] != pass) {
-        queued[size_t(v)] = pass;
+      const int32_t mark = base + pass;
+      if (queued[v] != mark) {
+        queued[v] = mark;
         next[size_t(nlen++)] = v;
       }
       for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++) {
         const int32_t u = g.adjncy[j];
-        if (queued[size_t(u)] != pass) {
-          queued[size_t(u)] = pass;
+        if (queued[u] != mark) {
+          queued[u] = mark;
           next[size_t(nlen++)] = u;
         }
       }
@@ -140,12 +140,16 @@ constexpr double kFmSeedExternal = 0.3;
 // slots it compares and nothing else (a separate gain array cost a scattered read per comparison).
 class GainHeap {
  public:
-  explicit GainHeap(int32_t n) : heap_(buf<Slot>(n)), pos_(size_t(n), -1) {}
+  // pos: n entries, all -1 (Marks::heap_pos), left so when the heap goes.
+  GainHeap(int32_t n, int32_t* pos) : heap_(buf<Slot>(n)), pos_(pos) {}
+  ~GainHeap() { clear(); }
+  GainHeap(const GainHeap&) = delete;
+  GainHeap& operator=(const GainHeap&) = delete;
   void set(int32_t v, double k) {
-    const int32_t i = pos_[size_t(v)];
+    const int32_t i = pos_[v];
     if (i < 0) {
       heap_[size_t(size)] = Slot{k, v};
-      pos_[size_t(v)] = size;
+      pos_[v] = size;
       up(size++);
     } else {
       const double old = heap_[size_t(i)].k;
@@ -159,7 +163,7 @@ class GainHeap {
   // Adds v (not in the heap) without ordering; heapify() then orders all in one pass.
   void append(int32_t v, double k) {
     heap_[size_t(size)] = Slot{k, v};
-    pos_[size_t(v)] = size++;
+    pos_[v] = size++;
   }
   void heapify() {
     for (int32_t i = size / 2 - 1; i >= 0; i--) down(i);
@@ -167,18 +171,18 @@ class GainHeap {
   int32_t top() const { return heap_[0].v; }
   double top_gain() const { return heap_[0].k; }
   void remove(int32_t v) {
-    const int32_t i = pos_[size_t(v)];
+    const int32_t i = pos_[v];
     if (i < 0) return;
     const Slot last = heap_[size_t(--size)];
-    pos_[size_t(v)] = -1;
+    pos_[v] = -1;
     if (i == size) return;
     heap_[size_t(i)] = last;
-    pos_[size_t(last.v)] = i;
+    pos_[last.v] = i;
     up(i);
-    down(pos_[size_t(last.v)]);
+    down(pos_[last.v]);
   }
   void clear() {
-    for (int32_t i = 0; i < size; i++) pos_[size_t(heap_[size_t(i)].v)] = -1;
+    for (int32_t i = 0; i < size; i++) pos_[heap_[size_t(i)].v] = -1;
     size = 0;
   }
   int32_t size = 0;
@@ -195,11 +199,11 @@ class GainHeap {
       const int32_t p = (i - 1) >> 1;
       if (!above(x, heap_[size_t(p)])) break;
       heap_[size_t(i)] = heap_[size_t(p)];
-      pos_[size_t(heap_[size_t(i)].v)] = i;
+      pos_[heap_[size_t(i)].v] = i;
       i = p;
     }
     heap_[size_t(i)] = x;
-    pos_[size_t(x.v)] = i;
+    pos_[x.v] = i;
   }
   void down(int32_t i) {
     const Slot x = heap_[size_t(i)];
@@ -209,20 +213,20 @@ class GainHeap {
       if (c + 1 < size && above(heap_[size_t(c + 1)], heap_[size_t(c)])) c++;
       if (!above(heap_[size_t(c)], x)) break;
       heap_[size_t(i)] = heap_[size_t(c)];
-      pos_[size_t(heap_[size_t(i)].v)] = i;
+      pos_[heap_[size_t(i)].v] = i;
       i = c;
     }
     heap_[size_t(i)] = x;
-    pos_[size_t(x.v)] = i;
+    pos_[x.v] = i;
   }
   Buf<Slot> heap_;
-  std::vector<int32_t> pos_;
+  int32_t* pos_;
 };
 
 }  // namespace
 
 void fm_refine(const G& g, int32_t* part, double* loads, const double* limit, int k, int rounds, int32_t max_useless,
-               double work_per_round, Conn& conn, const double* least) {
+               double work_per_round, Conn& conn, Marks& marks, const double* least) {
   const int32_t n = g.n;
   // Moves may overfill a part by one vertex (so that two moves can swap vertices between full
   // parts); only states within the limits are kept.
@@ -239,9 +243,11 @@ void fm_refine(const G& g, int32_t* part, double* loads, const double* limit, in
   auto bad = [&](int p) { return int(loads[p] > limit[p] || loads[p] < floor_[size_t(p)]); };
   int over = 0;
   for (int p = 0; p < k; p++) over += bad(p);
-  GainHeap heap(n);
+  GainHeap heap(n, marks.heap_pos.data());
   Buf<int32_t> target = buf<int32_t>(n), moved_v = buf<int32_t>(n), moved_from = buf<int32_t>(n);
-  std::vector<int32_t> locked(size_t(n), 0);
+  // locked[v] == base + round: v moved in this round.
+  int32_t* const locked = marks.stamps.data();
+  const int32_t base = marks.take(rounds + 1);
   double work = 0;
   // The best move of v now (heap entry set by the caller), or none (entry removed): its gain, or
   // false.
@@ -286,7 +292,7 @@ void fm_refine(const G& g, int32_t* part, double* loads, const double* limit, in
       loads[from] -= g.vwgt[v];
       loads[to] += g.vwgt[v];
       over += bad(from) + bad(to);
-      locked[size_t(v)] = round;
+      locked[v] = base + round;
       moved_v[size_t(nm)] = v;
       moved_from[size_t(nm++)] = from;
       cut -= gain;
@@ -300,7 +306,7 @@ void fm_refine(const G& g, int32_t* part, double* loads, const double* limit, in
       for (int32_t j = g.xadj[v]; j < g.xadj[v + 1]; j++) {
         const int32_t u = g.adjncy[j];
         double gu;
-        if (locked[size_t(u)] != round && evaluate(u, gu)) heap.set(u, gu);
+        if (locked[u] != base + round && evaluate(u, gu)) heap.set(u, gu);
       }
     }
     for (int32_t i = nm - 1; i >= best_at; i--) {

@@ -11,8 +11,8 @@ export interface PartitionOptions {
   /** Whole multilevel runs (seeds seed, seed + 1, ...), the least cut kept. Default ceil(512 / vertices), 1 to 8: graphs under 512 vertices cost microseconds a run and vary more. */
   cuts?: number;
   /**
-   * A placement to refine as well (the job's current one, say), kept when its refined cut is lower;
-   * refined only when its own cut is below the multilevel cut (others never won on the benchmark).
+   * A placement to keep as it is (the job's current one, say) when it fits the capacities and its cut
+   * is below the multilevel cut.
    * Default: the contiguous split of rank order (graphs without vertex weights); null: none.
    */
   start?: ArrayLike<number> | null;

@@ -93,7 +93,7 @@ TEST(partition_keeps_capacities_hard_and_is_deterministic) {
   }
 }
 
-TEST(partition_refines_a_start_and_refuses_weights_that_cannot_fit) {
+TEST(partition_keeps_a_better_start_and_refuses_weights_that_cannot_fit) {
   // A ring of 100: the contiguous halves are optimal (cut 2) and kept.
   std::vector<std::vector<int>> e;
   for (int v = 0; v < 100; v++) e.push_back({v, (v + 1) % 100, 1});
@@ -101,6 +101,10 @@ TEST(partition_refines_a_start_and_refuses_weights_that_cannot_fit) {
   std::vector<int32_t> start(100), part(100);
   for (int v = 0; v < 100; v++) start[size_t(v)] = v < 50 ? 0 : 1;
   CHECK_EQ(partition(ring.view(), {50, 50}, Options{}, start.data(), part.data()), 2.0);
+  // A start above the capacities (cut 0: everything on site 0) is not returned: the caps hold.
+  std::fill(start.begin(), start.end(), 0);
+  CHECK_EQ(partition(ring.view(), {50, 50}, Options{}, start.data(), part.data()), 2.0);
+  CHECK_EQ(int(std::count(part.begin(), part.end(), 0)), 50);
   // Three vertices of weight 2 on two sites of 3: total 6 fits the sum, not the bins.
   Csr w = from_edges(3, {{0, 1, 1}, {1, 2, 1}});
   w.vwgt = {2, 2, 2};
