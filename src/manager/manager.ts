@@ -21,6 +21,7 @@ import { DEFAULT_QUEUE_RULES, schedule, type QueueRules } from './queue.js';
 import { SlurmJobs, type SlurmOptions } from './slurm-jobs.js';
 import { Relocator } from './relocate.js';
 import { pastRuns } from './remaining.js';
+import { lastTraffic, releasesOf, waitRather } from './start-rule.js';
 import type { HistoryRecorder } from '../history/recorder.js';
 import type { Executor } from '../placement/executor.js';
 
@@ -146,7 +147,7 @@ export class Manager {
       {
         cluster: this.cluster,
         monitor: this.monitor,
-        running: () => [...this.jobs.values()].filter((j) => j.state === 'running'),
+        running: () => this.runningRecords(),
         log: (ev) => this.log.write(ev),
         say: this.say,
         settled: () => this.kick(),
@@ -267,6 +268,10 @@ export class Manager {
     throw new Error(`job ${id} has ended (${rec.state})`);
   }
 
+  private runningRecords(): JobRecord[] {
+    return [...this.jobs.values()].filter((j) => j.state === 'running');
+  }
+
   /** Starts what the queue rules allow. */
   private kick(): void {
     if (this.closing || this.relocator?.busy) return; // a plan's slots are in flux: after it
@@ -275,11 +280,20 @@ export class Manager {
   }
 
   private tryStart(rec: JobRecord): boolean {
+    const store = this.opts.history?.store;
     const shares = choosePlacement(
       this.cluster,
       rec.np,
-      placementHint(rec.name, this.opts.history?.store),
+      placementHint(rec.name, store),
       (n) => this.usage.health(n) !== 'stale',
+      (split) =>
+        waitRather(
+          this.cluster,
+          split,
+          rec.np,
+          lastTraffic(store, rec.name),
+          releasesOf(this.runningRecords(), Date.now()),
+        ),
     );
     if (!shares) return false;
     this.cluster.allocate(rec.id, shares);

@@ -31,13 +31,16 @@ export function placementHint(name: string, history?: PastVerdicts | null): Plac
  * Slots for `np` ranks among the usable nodes, or null when they do not fit now. The job goes to
  * one site where one has room (the fullest that fits: the largest free blocks stay whole for
  * later jobs); else to the sites with the most free slots first, so that it spans the fewest.
- * A network-intensive job that one site could hold when free waits for it instead of spanning.
+ * A network-intensive job that one site could hold when free waits for it instead of spanning,
+ * unless `waitRather` answers that the split run loses less than the wait.
  */
 export function choosePlacement(
   cluster: Cluster,
   np: number,
   hint: PlacementHint,
   usable: (node: string) => boolean = () => true,
+  /** For a network-intensive job one site could hold when free: shown the split, true to wait (start-rule.ts). Absent: it waits. */
+  waitRather?: (split: NodeShare[]) => boolean,
 ): NodeShare[] | null {
   const free = (site: string) =>
     cluster
@@ -62,7 +65,8 @@ export function choosePlacement(
   };
   const single = sites.filter((s) => s.free >= np).sort((a, b) => a.free - b.free)[0];
   if (single) return take([single.site]);
-  if (hint === 'network' && cluster.sites.some((s) => cluster.capacity(s) >= np)) return null;
+  const couldWait = hint === 'network' && cluster.sites.some((s) => cluster.capacity(s) >= np);
+  if (couldWait && !waitRather) return null;
   if (sites.reduce((s, x) => s + x.free, 0) < np) return null;
   const chosen: string[] = [];
   let got = 0;
@@ -71,5 +75,6 @@ export function choosePlacement(
     chosen.push(s.site);
     got += s.free;
   }
-  return take(chosen);
+  const split = take(chosen);
+  return couldWait && waitRather?.(split) ? null : split;
 }
