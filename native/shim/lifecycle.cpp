@@ -76,7 +76,7 @@ void start_recording() {
     uint32_t batch_records, queue_batches;
     queue_shape(c, rank, batch_records, queue_batches);
     recorder_init_pool(batch_records, queue_batches);
-    comms_init(rank, size);
+    comms_init(rank);
     coll_init(rank, size);
     wire::Hello h;
     h.job = c.job;
