@@ -7,6 +7,7 @@
 //     8-byte call (Allreduce, Bcast, Barrier, and the Send and Recv of a ping-pong) on the
 //     application's thread, per call and rank (callgrind, 2 ranks): a figure that the host's load
 //     does not move.
+//     --np N: N ranks (even; default 2), the Bcast's root and the others apart.
 //   --lib PATH: the shim to preload (default: this tree's build), e.g. another build's, to compare.
 //   --against PATH [--runs N]: timing mode, this tree's shim and the one at PATH in alternating
 //     runs (N each, default 3): the added ns of each run, side by side.
@@ -115,28 +116,36 @@ export interface InstructionRow {
 /** The functions the count mode calls (bench/coll-overhead.c), each `calls` times per rank. */
 export const COUNTED = ['Allreduce', 'Bcast', 'Barrier', 'Send', 'Recv'];
 
-/** Inclusive instructions of MPI_X minus PMPI_X in one callgrind file (a main thread), per X. */
+/** Inclusive instructions of MPI_X minus PMPI_X in one callgrind file (a main thread), per X
+ * (NaN where the rank does not call it). */
 function shimInstructions(file: string): Map<string, number> {
   const r = spawnSync('callgrind_annotate', ['--inclusive=yes', file], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`callgrind_annotate failed: ${r.stderr}`);
   const cost = (fn: string) => {
     const line = r.stdout.split('\n').find((l) => l.includes(`???:${fn} `));
-    if (!line) throw new Error(`${fn} not in ${file}`);
+    if (!line) return NaN; // not called on this rank (the ping-pong's are ranks 0 and 1)
     return Number(line.trim().split(/\s+/)[0].replace(/,/g, ''));
   };
   return new Map(COUNTED.map((fn) => [fn, cost(`MPI_${fn}`) - cost(`PMPI_${fn}`)]));
 }
 
-/** Instructions the shim adds per 8-byte call (2 ranks under callgrind). */
-export async function measureInstructions(calls: number, lib?: string): Promise<InstructionRow[]> {
+/** Instructions the shim adds per 8-byte call (`np` ranks under callgrind: one site, and two sites
+ * of half the ranks each with SITEMPI_COLL=off). */
+export async function measureInstructions(calls: number, lib?: string, np = 2): Promise<InstructionRow[]> {
   const shim = preload(lib);
   const program = compileMpi('bench/coll-overhead.c');
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sitempi-coll-icount-'));
   const rows: InstructionRow[] = [];
   try {
+    const span = (a: number, b: number) => (a === b ? `${a}` : `${a}-${b}`);
+    const half = np / 2 - 1;
     const configs: Config[] = [
-      { name: 'one site (2 ranks)', np: 2, env: { SITEMPI_SITES: 'A:0-1' } },
-      { name: 'SITEMPI_COLL=off, two sites (2 ranks)', np: 2, env: { SITEMPI_SITES: 'A:0;B:1', SITEMPI_COLL: 'off' } },
+      { name: `one site (${np} ranks)`, np, env: { SITEMPI_SITES: `A:${span(0, np - 1)}` } },
+      {
+        name: `SITEMPI_COLL=off, two sites (${np} ranks)`,
+        np,
+        env: { SITEMPI_SITES: `A:${span(0, half)};B:${span(half + 1, np - 1)}`, SITEMPI_COLL: 'off' },
+      },
     ];
     for (const [k, cfg] of configs.entries()) {
       // %q{OMPI_COMM_WORLD_RANK} names each rank's files; --separate-threads: -01 is the main thread.
@@ -147,6 +156,9 @@ export async function measureInstructions(calls: number, lib?: string): Promise<
           '-q',
           '--tool=callgrind',
           '--separate-threads=yes',
+          // Only inside the counted wrappers: PMPI_X's own total also holds the shim's calls of it
+          // at MPI_Init (an Allreduce that agrees on the settings), which is not a wrapper's cost.
+          ...COUNTED.map((fn) => `--toggle-collect=MPI_${fn}`),
           `--callgrind-out-file=${out}/cg${k}.%q{OMPI_COMM_WORLD_RANK}`,
           program,
           String(calls),
@@ -204,12 +216,14 @@ async function main(): Promise<void> {
   const lib = arg('--lib', '') || undefined;
   if (process.argv.includes('--instructions')) {
     const calls = Number(arg('--calls', '100000'));
-    const rows = await measureInstructions(calls, lib);
+    const np = Number(arg('--np', '2'));
+    if (!(np >= 2 && np % 2 === 0)) throw new Error(`--np ${np}: an even number of ranks, at least 2`);
+    const rows = await measureInstructions(calls, lib, np);
     console.log(`the shim's instructions per 8-byte call, application thread (callgrind, ${calls} calls)`);
     console.log(`shim: ${lib ?? 'this tree'}`);
     for (const r of rows)
       console.log(
-        `${r.config.padEnd(40)} ${r.fn.padEnd(10)} rank 0 / 1: ${r.perRank.map((x) => x.toFixed(1)).join(' / ')}`,
+        `${r.config.padEnd(40)} ${r.fn.padEnd(10)} rank ${r.perRank.map((_, k) => k).join(' / ')}: ${r.perRank.map((x) => x.toFixed(1)).join(' / ')}`,
       );
     return;
   }

@@ -9,6 +9,8 @@
 #include <x86intrin.h>
 #endif
 
+#pragma GCC visibility push(hidden)  // globals addressed directly, not through the GOT (thread_state.h)
+
 namespace sitempi::shim {
 
 inline uint64_t mono_ns() {
@@ -52,3 +54,5 @@ class TickClock {
 extern TickClock g_clock;
 
 }  // namespace sitempi::shim
+
+#pragma GCC visibility pop

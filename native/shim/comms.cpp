@@ -7,8 +7,7 @@
 
 namespace sitempi::shim {
 
-int g_world_size = 0;
-bool g_world_announced = false;
+int g_world_ready = 0;
 void (*g_site_cache_free)(MPI_Comm, void*) = nullptr;
 
 namespace {
@@ -97,8 +96,7 @@ void announce(CommInfo* info) {
 
 }  // namespace
 
-void comms_init(int world_rank, int world_size) {
-  g_world_size = world_size;
+void comms_init(int world_rank) {
   if (g_comm_keyval == MPI_KEYVAL_INVALID)
     PMPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, delete_info, &g_comm_keyval, nullptr);
   if (g_win_keyval == MPI_KEYVAL_INVALID)
@@ -151,7 +149,7 @@ uint32_t comm_local_id_slow(MPI_Comm comm) {
   if (!info) return 0;
   if (!info->announced.load(std::memory_order_relaxed)) {
     announce(info);
-    if (info == g_world) g_world_announced = true;
+    if (info == g_world) g_world_ready = int(info->members.size());
   }
   return info->local_id;
 }

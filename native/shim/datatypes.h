@@ -11,6 +11,8 @@
 
 #include "thread_state.h"
 
+#pragma GCC visibility push(hidden)  // globals addressed directly, not through the GOT (thread_state.h)
+
 namespace sitempi::shim {
 
 extern std::atomic<uint64_t> g_type_gen;  // bumped by MPI_Type_free
@@ -25,3 +27,5 @@ inline uint64_t type_bytes(MPI_Datatype t, int64_t count) {
 inline void type_cache_invalidate() { g_type_gen.fetch_add(1, std::memory_order_relaxed); }
 
 }  // namespace sitempi::shim
+
+#pragma GCC visibility pop

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "coll/cache.h"
+#include "coll/dispatch.h"
 #include "comms.h"
 #include "config.h"
 #include "fortran.h"
@@ -76,7 +77,7 @@ void start_recording() {
     uint32_t batch_records, queue_batches;
     queue_shape(c, rank, batch_records, queue_batches);
     recorder_init_pool(batch_records, queue_batches);
-    comms_init(rank, size);
+    comms_init(rank);
     coll_init(rank, size);
     wire::Hello h;
     h.job = c.job;
@@ -94,6 +95,7 @@ void start_recording() {
     h.program = program_name();
     sender_start(h);
     g_active.store(true);
+    coll::set_recording(true);
     log("recording (job %s, %s)", c.job.c_str(), c.monitor.empty() ? "to files" : c.monitor.c_str());
   } catch (...) {
     log("could not start recording; the application runs unobserved");
@@ -104,6 +106,7 @@ void start_recording() {
 void stop_recording(bool aborting) {
   if (!g_started || g_stopped) return;
   g_stopped = true;
+  coll::set_recording(false);
   if (!g_active.exchange(false)) return;
   flush_all_threads();
   sender_stop(aborting ? 200 : config().finalize_timeout_ms);

@@ -16,6 +16,8 @@
 #include "functions.h"
 #include "thread_state.h"
 
+#pragma GCC visibility push(hidden)  // globals addressed directly, not through the GOT (thread_state.h)
+
 namespace sitempi::shim {
 
 // Roles (high bits of Record.fn, how a record counts in the communication matrix) and kRoleShift:
@@ -157,3 +159,5 @@ uint64_t records_total();    // recorded: in the chunks the consumer took, and d
 uint64_t mpi_ticks_total();  // the time of the calls of those records
 
 }  // namespace sitempi::shim
+
+#pragma GCC visibility pop

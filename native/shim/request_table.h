@@ -17,6 +17,8 @@
 // as their work, and the compiler's own choice in the large generated wrappers varies with them.
 #define SITEMPI_HOT inline __attribute__((always_inline))
 
+#pragma GCC visibility push(hidden)  // globals addressed directly, not through the GOT (thread_state.h)
+
 namespace sitempi::shim {
 
 extern std::atomic<uint32_t> g_pending_reqs;  // requests in the table
@@ -105,3 +107,5 @@ SITEMPI_HOT void erase_at(uint32_t i) noexcept {
 
 }  // namespace reqtable
 }  // namespace sitempi::shim
+
+#pragma GCC visibility pop

@@ -16,6 +16,8 @@
 #include "recorder.h"
 #include "request_table.h"
 
+#pragma GCC visibility push(hidden)  // globals addressed directly, not through the GOT (thread_state.h)
+
 namespace sitempi::shim {
 
 extern std::atomic<int> g_tracked;  // persistent requests followed
@@ -272,3 +274,5 @@ class Snapshot {
 };
 
 }  // namespace sitempi::shim
+
+#pragma GCC visibility pop

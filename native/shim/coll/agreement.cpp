@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "coll/dispatch.h"
 #include "comms.h"
 #include "config.h"
 #include "functions.h"
@@ -150,6 +151,7 @@ int finalize_hook(MPI_Comm, int, void*, void*) {
   for (Agreement* a : live)
     if (a->req != MPI_REQUEST_NULL) PMPI_Wait(&a->req, MPI_STATUS_IGNORE);
   g_agree_on = false;
+  publish_switches();
   return MPI_SUCCESS;
 }
 

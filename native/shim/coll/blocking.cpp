@@ -9,8 +9,6 @@
 
 namespace sitempi::coll {
 
-std::atomic<int> g_nb_gates{0};
-
 namespace {
 
 // Completes `n` requests, advancing the chains while any is pending; then the library's wait.
@@ -52,7 +50,7 @@ void nb_gate_slow(MPI_Comm comm) noexcept {
   if (wait1(&r, MPI_STATUS_IGNORE) != MPI_SUCCESS) return;
   if (any == 0) {  // the same result on every member: all of them stop gating together
     c->nb_gate = false;
-    g_nb_gates.fetch_sub(1, std::memory_order_relaxed);
+    g_coll_word.fetch_sub(kOneGate, std::memory_order_relaxed);
   }
 }
 

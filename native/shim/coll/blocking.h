@@ -23,16 +23,19 @@
 
 #include "coll/dispatch.h"
 
+#pragma GCC visibility push(hidden)  // globals addressed directly, not through the GOT (thread_state.h)
+
 namespace sitempi::coll {
 
-// Communicators whose blocking collectives pass the gate (SiteCache::nb_gate).
-extern std::atomic<int> g_nb_gates;
+// Whether some communicator's blocking collectives pass the gate (SiteCache::nb_gate; counted in
+// g_coll_word's high half, dispatch.h).
+inline bool nb_gated() { return __builtin_expect(g_coll_word.load(std::memory_order_relaxed) >= kOneGate, 0); }
 
 inline bool nb_blocked() { return __builtin_expect(g_nb_pending.load(std::memory_order_relaxed) != 0, 0); }
 
 void nb_gate_slow(MPI_Comm comm) noexcept;
 inline void nb_gate(MPI_Comm comm) noexcept {
-  if (__builtin_expect(g_nb_gates.load(std::memory_order_relaxed) != 0, 0)) nb_gate_slow(comm);
+  if (nb_gated()) nb_gate_slow(comm);
 }
 
 // Advances every pending chain once; never blocks (skipped while another thread advances them).
@@ -56,3 +59,5 @@ int Mrecv(void* buf, int count, MPI_Datatype t, MPI_Message* message, MPI_Status
 }  // namespace progressed
 
 }  // namespace sitempi::coll
+
+#pragma GCC visibility pop

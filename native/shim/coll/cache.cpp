@@ -95,7 +95,7 @@ void free_cache(SiteCache* c, bool free_comms) {
     c->nb_free_comms = free_comms;
     return;
   }
-  if (c->nb_gate) g_nb_gates.fetch_sub(1, std::memory_order_relaxed);
+  if (c->nb_gate) g_coll_word.fetch_sub(kOneGate, std::memory_order_relaxed);
   free_agreement(c->ag, free_comms);
   if (free_comms) {
     if (c->leaders != MPI_COMM_NULL) PMPI_Comm_free(&c->leaders);
@@ -358,6 +358,7 @@ void configure(int world_rank, int world_size) {
 void coll_init(int world_rank, int world_size) {
   g_site_cache_free = &coll::free_hook;
   configure(world_rank, world_size);
+  coll::publish_switches();
 }
 
 }  // namespace sitempi::shim

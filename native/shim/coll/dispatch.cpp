@@ -89,6 +89,22 @@ std::vector<int> iota_scaled(int P, int step) {
 
 bool site_aware_in_use() { return g_agree_on || g_coll_mask != 0; }
 
+std::atomic<uint64_t> g_coll_word{kIdle};
+
+void publish_switches() {
+  const uint64_t low = g_coll_mask | (g_agree_on ? kAgreeOn : 0);
+  uint64_t w = g_coll_word.load(std::memory_order_relaxed);
+  while (!g_coll_word.compare_exchange_weak(w, (w & (kGates | kIdle)) | low, std::memory_order_relaxed)) {
+  }
+}
+
+void set_recording(bool on) {
+  if (on)
+    g_coll_word.fetch_and(~kIdle);
+  else
+    g_coll_word.fetch_or(kIdle);
+}
+
 int Barrier(MPI_Comm comm, Outcome* out) {
   *out = Outcome{};
   SiteCache* c = site_cache_for(Coll::Barrier, comm);

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cstdint>
 
+#pragma GCC visibility push(hidden)  // globals addressed directly, not through the GOT (thread_state.h)
+
 namespace sitempi::coll {
 
 struct Outcome {
@@ -19,10 +21,27 @@ struct Outcome {
 // core::Coll), and whether the relocation agreement counts every covered call.
 extern uint32_t g_coll_mask;
 extern bool g_agree_on;
+// What a collective's C wrapper reads before anything else, in one word, so that the common path
+// is one load and one test: g_coll_mask's bits, kAgreeOn for g_agree_on (publish_switches copies
+// both), kIdle while the shim does not record (g_active false: set_recording), and in the high
+// half how many communicators gate their blocking collectives (coll/blocking.h; counted in place).
+// kGates | kAgreeOn | kIdle | bit fits a sign-extended 32-bit immediate.
+extern std::atomic<uint64_t> g_coll_word;
+constexpr uint64_t kAgreeOn = 1ull << 31;
+constexpr uint64_t kIdle = 1ull << 30;  // above every family's bit (facts.h: fewer than 30)
+constexpr uint64_t kOneGate = 1ull << 32;
+constexpr uint64_t kGates = ~0ull << 32;
+void publish_switches();      // after g_coll_mask or g_agree_on changed
+void set_recording(bool on);  // with g_active
+// A blocking collective of the family with this bit, in a word `w` read at depth 0: recorded and
+// run as PMPI at once (recording, not site-aware, no communicator's gate to pass).
+inline bool coll_fast(uint64_t w, uint32_t bit) {
+  return __builtin_expect((w & (kGates | kAgreeOn | kIdle | bit)) == 0, 1);
+}
 // Whether a call of the family with this bit may run site-aware at all: when not (one site, no
 // site map, SITEMPI_COLL=off), the C wrappers call PMPI at once, without the dispatcher.
 inline bool site_possible(uint32_t bit) {
-  return __builtin_expect(((g_coll_mask & bit) | static_cast<uint32_t>(g_agree_on)) != 0, 0);
+  return __builtin_expect((g_coll_word.load(std::memory_order_relaxed) & (kAgreeOn | bit)) != 0, 0);
 }
 
 // Whether any communicator may run a site-aware algorithm (a site map of two or more sites with
@@ -73,3 +92,5 @@ inline void nb_progress(int n, const R *reqs, NbMode mode) noexcept {
 }
 
 }  // namespace sitempi::coll
+
+#pragma GCC visibility pop

@@ -127,7 +127,7 @@ int nb_launch(std::unique_ptr<Chain> chain, MPI_Request* request, Outcome* out) 
   SiteCache& c = chain->cache();
   if (!c.nb_gate) {  // at the same call on every member: from now on its blocking collectives gate
     c.nb_gate = true;
-    g_nb_gates.fetch_add(1, std::memory_order_relaxed);
+    g_coll_word.fetch_add(kOneGate, std::memory_order_relaxed);
   }
   auto slot = std::make_unique<int>(MPI_SUCCESS);
   const uint32_t alg = out->alg;

@@ -161,28 +161,47 @@ function cWrapper(fn) {
   const head = `extern "C" SITEMPI_EXPORT int MPI_${fn.name}(${params}) {
   if (!sitempi::shim::enter()) return PMPI_${fn.name}(${plain});
   sitempi::shim::Call call_(sitempi::shim::FN_${fn.name});
-  ${pre}${gate ? `\n  sitempi::coll::nb_gate(${gate});` : ''}`;
+  ${pre}`;
+  const gated = gate ? `\n  sitempi::coll::nb_gate(${gate});` : '';
   if (ADAPTIVE.has(fn.name)) {
-    // The job-wide check inline (one site, SITEMPI_COLL=off: PMPI at once); the site-aware
-    // dispatcher's path apart, with the Outcome it fills.
-    const bit = (1 << COLL_NAMES.indexOf(collOfKind[fn.kind])) >>> 0;
-    return `${head}
-  if (__builtin_expect(!sitempi::coll::site_possible(${bit}u), 1)) {
-    ${LIBRARY_OUTCOME}
+    const index = COLL_NAMES.indexOf(collOfKind[fn.kind]);
+    if (index >= 30) throw new Error(`facts.mjs: family ${collOfKind[fn.kind]} has no bit below kIdle (dispatch.h)`);
+    const bit = (1 << index) >>> 0;
+    const direct = `${LIBRARY_OUTCOME}
     [[maybe_unused]] const int rc_ = PMPI_${fn.name}(${callArgs});
     call_.stop();
     ${post}
-    return rc_;
-  }
-  sitempi::coll::Outcome out_;
-  [[maybe_unused]] const int rc_ = sitempi::coll::${fn.name}(${callArgs}, &out_);
+    return rc_;`;
+    const slow = `sitempi::coll::Outcome out_;
+  [[maybe_unused]] const int rc_ = ${gate ? `!sitempi::coll::site_possible(${bit}u) ? PMPI_${fn.name}(${callArgs}) : ` : ''}sitempi::coll::${fn.name}(${callArgs}, &out_);
   call_.stop();
   ${post}
   return rc_;
 }
 `;
+    // Non-blocking: the job-wide check inline (one site, SITEMPI_COLL=off: PMPI at once), the
+    // site-aware dispatcher's path apart, with the Outcome it fills.
+    if (!gate)
+      return `${head}
+  if (!sitempi::coll::site_possible(${bit}u)) {
+    ${direct}
   }
-  return `${head}${isColl(fn) ? `\n  ${LIBRARY_OUTCOME}` : ''}
+  ${slow}`;
+    // Blocking: the depth and one word decide the common case (recording, no site-aware family, no
+    // gate: PMPI at once); anything else takes the wrapper's usual path, gate and dispatcher.
+    return `extern "C" SITEMPI_EXPORT int MPI_${fn.name}(${params}) {
+  const uint64_t word_ = sitempi::coll::g_coll_word.load(std::memory_order_relaxed);
+  if (sitempi::shim::t_fast.depth == 0 && sitempi::coll::coll_fast(word_, ${bit}u)) {
+    sitempi::shim::Call call_(sitempi::shim::FN_${fn.name});
+    ${pre}
+    ${direct}
+  }
+  if (!sitempi::shim::enter()) return PMPI_${fn.name}(${plain});
+  sitempi::shim::Call call_(sitempi::shim::FN_${fn.name});
+  ${pre}${gated}
+  ${slow}`;
+  }
+  return `${head}${gated}${isColl(fn) ? `\n  ${LIBRARY_OUTCOME}` : ''}
   [[maybe_unused]] const int rc_ = ${cCall(fn, callArgs)};
   call_.stop();
   ${post}
@@ -227,8 +246,7 @@ function fortranProgressed(fn, args) {
 function fortranGate(fn) {
   const comm = gateComm(fn);
   return comm
-    ? `if (__builtin_expect(sitempi::coll::g_nb_gates.load(std::memory_order_relaxed) != 0, 0))
-    sitempi::coll::nb_gate_slow(PMPI_Comm_f2c(*${comm}));
+    ? `if (sitempi::coll::nb_gated()) sitempi::coll::nb_gate_slow(PMPI_Comm_f2c(*${comm}));
   `
     : '';
 }
