@@ -33,7 +33,9 @@ async function sitempiRun(
   np = P,
   sites?: string,
 ): Promise<{ report: JsonReport; stdout: string; code: number }> {
-  const siteArgs = sites ? ['-x', `SITEMPI_SITES=${sites}`] : [];
+  // with sites: every collective site-aware, the small ones too (SITEMPI_COLL_SMALL=0; the rule that
+  // hands small ones to the library is tested in test/coll)
+  const siteArgs = sites ? ['-x', `SITEMPI_SITES=${sites}`, '-x', 'SITEMPI_COLL_SMALL=0'] : [];
   const r = await run(
     'node',
     [cli, 'run', '--json', '-np', String(np), ...baseMpirunArgs, ...siteArgs, '--', program, ...args],
