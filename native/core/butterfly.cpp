@@ -50,7 +50,8 @@ int popcount(int64_t x) { return __builtin_popcountll(uint64_t(x)); }
 // Two sites alternating rank by rank (only distance 1 crosses): the butterflies whose distance-1
 // round sends one block per rank send exactly the bound across, (S-1) P m.
 bool single_blocks_cross(Coll c, const Grouping& g, uint64_t m, int64_t xor_cross) {
-  if (g.S != 2 || xor_cross != 1) return false;
+  const uint64_t per_rank = c == Coll::ReduceScatter ? m / uint64_t(g.P) : m;
+  if (g.S != 2 || xor_cross != 1 || per_rank >= kSingleBlockMaxBytes) return false;
   switch (c) {
     case Coll::Allgather:  // recursive doubling: 2^k blocks at distance 2^k
       return tt::allgather::rule(g.P, m) == tt::allgather::kRecursiveDoubling;

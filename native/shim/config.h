@@ -42,8 +42,8 @@ struct Config {
   // model's alone), grouped, pairwise or library: forces Alltoall(v)'s algorithm (docs/sites.md).
   std::string coll_alltoall;
   // SITEMPI_COLL_SMALL: below this many bytes per rank, a call whose library butterfly crosses
-  // sites in no more rounds than the site-aware algorithm runs the library's; from it, only where
-  // the butterfly also sends just the bound across (core/butterfly.h); 0: never, at any size.
+  // sites in no more rounds than the site-aware algorithm runs the library's; from it to 32 KiB,
+  // only where the butterfly also sends just the bound across (core/butterfly.h); 0: never.
   uint32_t coll_small_bytes = 1024;
   // SITEMPI_COLL_NONBLOCKING=0: Iallreduce and Ibcast stay the library's (on by default; their
   // chains advance in completion calls and in the blocking calls, coll/blocking.h); the same on

@@ -106,10 +106,11 @@ describe('algorithm choice and predictions', () => {
     // a rooted call without a root is refused, not modelled from memory past the ranks
     expect(() => P('Bcast', { siteOf: halves, m: 8 })).toThrow(/root must be a rank/);
     expect(() => P('Reduce', { siteOf: halves, root: 8, m: 8 })).toThrow(/root must be a rank/);
-    // from 1 KiB only where the crossing round carries single blocks: sites alternating rank by rank
+    // from 1 KiB to 32 KiB only where the crossing round carries single blocks: sites alternating rank by rank
     expect(small('Allgather', inter, 4096)).toBe(0);
     expect(small('Allgather', halves, 4096)).toBe(1);
     expect(small('Allgather', inter, 4096, 0)).toBe(1);
+    expect(small('Allgather', inter, 65536)).toBe(1); // from 64 KiB the site-aware one was faster (measured)
     expect(small('Allreduce', uneven, 8)).toBe(1); // its butterfly would cross three times
     expect(small('Barrier', uneven, 0)).toBe(1);
   });

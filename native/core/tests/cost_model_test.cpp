@@ -339,6 +339,8 @@ TEST(cost_calls_run_the_library_butterfly_where_it_crosses_as_little) {
   CHECK_EQ(choose(Coll::Allgather, contiguous, 8, 4096), uint32_t(kAlgSiteLeaders));
   CHECK_EQ(choose(Coll::Allgather, pairs, 8, 4096), uint32_t(kAlgSiteLeaders));
   CHECK_EQ(choose(Coll::ReduceScatterBlock, alternating, 8, 16384), uint32_t(kAlgLibrary));
+  CHECK_EQ(choose(Coll::ReduceScatterBlock, alternating, 8, 65536), uint32_t(kAlgSiteLeaders));  // measured
+  CHECK_EQ(choose(Coll::Allgather, alternating, 8, 65536), uint32_t(kAlgSiteLeaders));
   CHECK_EQ(choose(Coll::ReduceScatterBlock, contiguous, 8, 16384), uint32_t(kAlgSiteLeaders));
   CHECK_EQ(choose(Coll::Allreduce, alternating, 8, 4096), uint32_t(kAlgSiteLeaders));  // P blocks cross
   // the library's butterfly crosses three times, the leaders once: site-aware
