@@ -118,10 +118,11 @@ describe('a large report yields to the event loop (issue 12 item 2)', () => {
     expect(sync.maxGapMs).toBeGreaterThan(500);
     expect(sync.maxGapMs).toBeGreaterThan(0.8 * sync.workMs);
     expect(sync.maxProbeMs).toBeGreaterThan(500);
-    // the service's path: slices of ~10 ms, the monitor answers a new client meanwhile
-    expect(asy.maxGapMs).toBeLessThan(250);
-    expect(asy.maxProbeMs).toBeLessThan(250);
-    expect(sync.maxGapMs / asy.maxGapMs).toBeGreaterThan(4);
+    // the service's path: slices of ~10 ms, the monitor answers a new client meanwhile. Measured
+    // against the synchronous pass in the same run, not in absolute ms: on a loaded CI host a GC
+    // pause or a busy core stretches one slice (324 ms once, against 9 s for the sync pass).
+    expect(sync.maxGapMs / asy.maxGapMs).toBeGreaterThan(15);
+    expect(sync.maxProbeMs / asy.maxProbeMs).toBeGreaterThan(15);
     const rep = JSON.parse(asyncJson) as {
       jobs: Array<{
         sparseMatrix: { pairs: number; src: number[]; dst: number[]; bytes: number[] };
