@@ -20,6 +20,7 @@ import type { PlannerCluster } from '../../src/manager/planner-model.js';
 import { ISSUE_PROFILES, jobStream, rng } from '../../src/manager/sim/job-model.js';
 import { readLiveProfiles } from '../../src/manager/sim/live-profiles.js';
 import { simulate, type Policy, type SimResult } from '../../src/manager/sim/simulator.js';
+import { median } from '../collectives/combine.js';
 import { arg } from '../args.js';
 
 const jobs = Number(arg('--jobs', '1000'));
@@ -94,8 +95,7 @@ function planTime(n: number): { ms: number; cpuMs: number; moves: number } {
     const u = process.cpuUsage(c0);
     cpu.push((u.user + u.system) / 1000);
   }
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
-  return { ms: median(times), cpuMs: median(cpu), moves };
+  return { ms: median(times) ?? NaN, cpuMs: median(cpu) ?? NaN, moves };
 }
 
 const policies: Policy[] = ['planner', 'planner-eager', 'planner-wait', 'none', 'consolidate', 'random'];
@@ -127,8 +127,7 @@ function seedSweep(sc: Scenario): { planner: number[]; ceiling: number[] } {
 /** "median 1.12 (1.04-1.16)" */
 function spread(xs: number[]): string {
   const s = [...xs].sort((a, b) => a - b);
-  const med = s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  return `median ${med.toFixed(3)} (${s[0].toFixed(3)}-${s[s.length - 1].toFixed(3)})`;
+  return `median ${(median(s) ?? NaN).toFixed(3)} (${s[0].toFixed(3)}-${s[s.length - 1].toFixed(3)})`;
 }
 const pt = planTime(1000);
 const load = os

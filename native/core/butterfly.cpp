@@ -49,9 +49,7 @@ int popcount(int64_t x) { return __builtin_popcountll(uint64_t(x)); }
 
 // Two sites alternating rank by rank (only distance 1 crosses): the butterflies whose distance-1
 // round sends one block per rank send exactly the bound across, (S-1) P m.
-bool single_blocks_cross(Coll c, const Grouping& g, uint64_t m, int64_t xor_cross) {
-  const uint64_t per_rank = c == Coll::ReduceScatter ? m / uint64_t(g.P) : m;
-  if (g.S != 2 || xor_cross != 1 || per_rank >= kSingleBlockMaxBytes) return false;
+bool single_blocks_cross(Coll c, const Grouping& g, uint64_t m) {
   switch (c) {
     case Coll::Allgather:  // recursive doubling: 2^k blocks at distance 2^k
       return tt::allgather::rule(g.P, m) == tt::allgather::kRecursiveDoubling;
@@ -69,9 +67,10 @@ bool single_blocks_cross(Coll c, const Grouping& g, uint64_t m, int64_t xor_cros
 bool butterfly_to_library(Coll c, const Grouping& g, uint64_t m, int64_t xor_cross, uint64_t small_bytes) {
   if (small_bytes == 0 || xor_cross < 0 || g.S < 2) return false;  // SITEMPI_COLL_SMALL=0: never
   if (popcount(xor_cross) > dissemination_rounds(g.S)) return false;
-  if (!library_runs_butterfly(c, g.P, m)) return false;
+  // the size tests before the rules' table: a large call (most calls that get here) leaves at once
   const uint64_t per_rank = c == Coll::ReduceScatter ? m / uint64_t(g.P) : m;
-  return per_rank < small_bytes || single_blocks_cross(c, g, m, xor_cross);
+  if (per_rank < small_bytes) return library_runs_butterfly(c, g.P, m);
+  return g.S == 2 && xor_cross == 1 && per_rank < kSingleBlockMaxBytes && single_blocks_cross(c, g, m);
 }
 
 }  // namespace sitempi::core

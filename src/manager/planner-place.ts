@@ -44,3 +44,38 @@ export function placeNew(
   if (couldWait && typeof wait === 'function' && wait(to)) return null;
   return to;
 }
+
+/** A running job's slots on one site and when it is expected to end (seconds from now). */
+export interface Release {
+  site: string;
+  slots: number;
+  inSeconds: number;
+}
+
+/**
+ * Seconds until some site that can hold `np` slots has them free, as the running jobs end;
+ * Infinity when none would; NaN when it depends on a job with no estimate yet (NaN inSeconds).
+ */
+export function waitForRoom(
+  np: number,
+  sites: readonly { site: string; capacity: number; free: number }[],
+  releases: readonly Release[],
+): number {
+  let best = Infinity,
+    unknown = false;
+  for (const s of sites) {
+    if (s.capacity < np) continue;
+    let free = s.free;
+    if (free >= np) return 0;
+    const known = releases.filter((x) => x.site === s.site && Number.isFinite(x.inSeconds));
+    for (const r of known.sort((a, b) => a.inSeconds - b.inSeconds)) {
+      free += r.slots;
+      if (free >= np) {
+        best = Math.min(best, r.inSeconds);
+        break;
+      }
+    }
+    if (free < np && releases.some((x) => x.site === s.site && !Number.isFinite(x.inSeconds))) unknown = true;
+  }
+  return best === Infinity && unknown ? NaN : best;
+}

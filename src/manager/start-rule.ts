@@ -9,7 +9,8 @@ import type { HistoryStore } from '../history/store.js';
 import { relocationGain } from '../placement/cost.js';
 import type { Cluster, NodeShare } from './cluster.js';
 import type { JobRecord } from './job-record.js';
-import { crossFraction } from './planner-model.js';
+import { crossFraction, linkTable, worstLink } from './planner-model.js';
+import { waitForRoom, type Release } from './planner-place.js';
 
 /** The job name's last run, from the history. */
 export interface PastTraffic {
@@ -25,7 +26,7 @@ export interface PastTraffic {
 export function splitLoss(
   past: PastTraffic,
   counts: readonly number[],
-  link: { latencyMs: number; bandwidthBps: number },
+  link: { latency: number; bandwidth: number }, // worstLink's: seconds, bits/s (Infinity: unlimited)
 ) {
   const f = crossFraction(counts);
   if (f === 0) return 0;
@@ -39,43 +40,8 @@ export function splitLoss(
       crossMessagesBefore: past.messages * f,
       crossMessagesAfter: 0,
     },
-    { latencySeconds: link.latencyMs / 1000, bandwidthBps: link.bandwidthBps > 0 ? link.bandwidthBps : Infinity },
+    { latencySeconds: link.latency, bandwidthBps: link.bandwidth },
   ).gainSeconds;
-}
-
-/** A running job's slots on one site and when it is expected to end (seconds from now). */
-export interface Release {
-  site: string;
-  slots: number;
-  inSeconds: number;
-}
-
-/**
- * Seconds until some site that can hold `np` slots has them free, as the running jobs end;
- * Infinity when none would; NaN when it depends on a job with no estimate yet (NaN inSeconds).
- */
-export function waitForRoom(
-  np: number,
-  sites: readonly { site: string; capacity: number; free: number }[],
-  releases: readonly Release[],
-): number {
-  let best = Infinity,
-    unknown = false;
-  for (const s of sites) {
-    if (s.capacity < np) continue;
-    let free = s.free;
-    if (free >= np) return 0;
-    const known = releases.filter((x) => x.site === s.site && Number.isFinite(x.inSeconds));
-    for (const r of known.sort((a, b) => a.inSeconds - b.inSeconds)) {
-      free += r.slots;
-      if (free >= np) {
-        best = Math.min(best, r.inSeconds);
-        break;
-      }
-    }
-    if (free < np && releases.some((x) => x.site === s.site && !Number.isFinite(x.inSeconds))) unknown = true;
-  }
-  return best === Infinity && unknown ? NaN : best;
 }
 
 /** True to wait: the split run would lose more than the wait for one site. */
@@ -89,17 +55,8 @@ export function waitRather(
   if (!past || !(past.wallSeconds > 0)) return true;
   const siteOf = (node: string) => cluster.node(node).site;
   const counts = cluster.sites.map((s) => split.filter((x) => siteOf(x.node) === s).reduce((a, x) => a + x.slots, 0));
-  const spanned = cluster.sites.filter((_, i) => counts[i] > 0);
-  // the slowest link between the sites it spans
-  let link = { latencyMs: 0, bandwidthBps: Infinity };
-  for (const a of spanned)
-    for (const b of spanned) {
-      const l = a === b ? undefined : cluster.link(a, b);
-      if (!l) continue;
-      if (l.latencyMs > link.latencyMs) link = { ...link, latencyMs: l.latencyMs };
-      if (l.bandwidthBps > 0 && l.bandwidthBps < link.bandwidthBps) link = { ...link, bandwidthBps: l.bandwidthBps };
-    }
-  const lost = splitLoss(past, counts, link);
+  const links = linkTable({ sites: cluster.sites.map((name) => ({ name, slots: 0 })), links: [...cluster.links] });
+  const lost = splitLoss(past, counts, worstLink(counts, links));
   const free = (s: string) => cluster.nodesOf(s).reduce((a, n) => a + cluster.free(n.name), 0);
   const wait = waitForRoom(
     np,

@@ -9,7 +9,8 @@ import { HistoryStore } from '../../src/history/store.js';
 import { Cluster } from '../../src/manager/cluster.js';
 import type { JobRecord } from '../../src/manager/job-record.js';
 import { choosePlacement } from '../../src/manager/placement.js';
-import { lastTraffic, releasesOf, splitLoss, waitForRoom, waitRather } from '../../src/manager/start-rule.js';
+import { waitForRoom } from '../../src/manager/planner-place.js';
+import { lastTraffic, releasesOf, splitLoss, waitRather } from '../../src/manager/start-rule.js';
 import { run } from './history-entry.js';
 
 const dirs: string[] = [];
@@ -37,7 +38,7 @@ const lu = { ranks: 4, wallSeconds: 60, bytes: 2e8, messages: 20_000, mpiFractio
 
 describe('start rule of the live manager', () => {
   it("charges a split run the past run's crossing traffic at the link's latency and bandwidth", () => {
-    const link = { latencyMs: 5, bandwidthBps: 1e9 };
+    const link = { latency: 0.005, bandwidth: 1e9 };
     expect(splitLoss(lu, [4, 0], link)).toBe(0);
     const half = splitLoss(lu, [2, 2], link);
     // crossFraction of 2 + 2: 1 - (2² + 2²) / 4² of the traffic crosses
@@ -45,9 +46,9 @@ describe('start rule of the live manager', () => {
     const expected =
       ((lu.bytes * f) / lu.wallSeconds / (1e9 / 8) + ((lu.messages * f) / lu.wallSeconds / 4) * 0.005) * 60;
     expect(half).toBeCloseTo(expected, 6);
-    expect(splitLoss(lu, [2, 2], { latencyMs: 50, bandwidthBps: 1e9 })).toBeGreaterThan(half);
+    expect(splitLoss(lu, [2, 2], { latency: 0.05, bandwidth: 1e9 })).toBeGreaterThan(half);
     // capped at the job's time in MPI
-    expect(splitLoss(lu, [2, 2], { latencyMs: 5000, bandwidthBps: 1e9 })).toBeCloseTo(0.8 * 60, 6);
+    expect(splitLoss(lu, [2, 2], { latency: 5, bandwidth: 1e9 })).toBeCloseTo(0.8 * 60, 6);
   });
 
   it('finds the wait for a site that can hold the job from the running jobs ends', () => {
@@ -82,7 +83,7 @@ describe('start rule of the live manager', () => {
     );
     const split = choosePlacement(c, 4, null)!; // where it fits now: 2 on A, 2 on B
     expect(split.map((s) => s.node).sort()).toEqual(['a4', 'a5', 'b0', 'b1']);
-    const lost = splitLoss(lu, [2, 2], { latencyMs: 5, bandwidthBps: 1e9 });
+    const lost = splitLoss(lu, [2, 2], { latency: 0.005, bandwidth: 1e9 });
     expect(lost).toBeGreaterThan(1);
     const ep = (inSeconds: number) => [{ site: 'A', slots: 4, inSeconds }];
     expect(waitRather(c, split, 4, lu, ep(lost * 4))).toBe(false);

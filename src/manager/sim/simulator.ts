@@ -12,7 +12,7 @@
 // The event log records every change of holdings, so that capacities can be checked after every
 // entry.
 import { plan, type PlannerJob, type PlannerOptions } from '../planner.js';
-import { placeNew } from '../planner-place.js';
+import { placeNew, waitForRoom, type Release } from '../planner-place.js';
 import { flows, linkTable, spanned, type PlannerCluster } from '../planner-model.js';
 import { migrationCost } from '../../placement/cost.js';
 import { schedule, type Waiting } from '../queue.js';
@@ -128,21 +128,16 @@ export function simulate(cluster: PlannerCluster, stream: readonly SimJob[], o: 
   };
   /** Seconds until some site has room for `ranks` as the running jobs end (at their rates now). */
   const waitForOneSite = (ranks: number): number => {
-    let best = Infinity;
-    for (let s = 0; s < k; s++) {
-      if (slots[s] < ranks) continue;
-      const ends = [...running.values()]
-        .filter((r) => r.held[s] > 0)
-        .map((r) => ({ at: (1 - r.progress) * runSeconds(r.job, r.counts, links, users), n: r.held[s] }))
-        .sort((x, y) => x.at - y.at);
-      let f = free[s];
-      for (const e of ends) {
-        if (f >= ranks) break;
-        f += e.n;
-        if (f >= ranks) best = Math.min(best, e.at);
-      }
+    const releases: Release[] = [];
+    for (const r of running.values()) {
+      const inSeconds = (1 - r.progress) * runSeconds(r.job, r.counts, links, users);
+      r.held.forEach((n, s) => n > 0 && releases.push({ site: String(s), slots: n, inSeconds }));
     }
-    return best;
+    return waitForRoom(
+      ranks,
+      slots.map((c, s) => ({ site: String(s), capacity: c, free: free[s] })),
+      releases,
+    );
   };
   const migrate = (n: number, a: number, b: number, stop: boolean) =>
     migrationCost(n, 0, {
