@@ -3,7 +3,8 @@
 // contiguous split of ranks (the placement without a partitioner).
 //
 //   npx tsc -p tsconfig.json && node dist/bench/partition/run.js [--sizes 1024,10000,100000]
-//     [--sites 2,4,8,4u] [--patterns stencil3d,wavefront2d,cg,random] [--reps 3] [--out DIR]
+//     [--sites 2,4,8,4u] [--patterns stencil3d,wavefront2d,cg,random] [--reps 3] [--paired-reps 11]
+//     [--out DIR]
 //
 // Sites "k": k sites of equal capacity ceil(1.03 x ranks / k); "4u": four unequal sites with
 // 40/30/20/10 % of the ranks, each with the same 3 % room. Times are medians of --reps runs.
@@ -17,12 +18,15 @@ import { contiguousPlacement, partition } from '../../src/partition/partition.js
 import { arg } from '../args.js';
 import { capsFor, PATTERNS } from './graphs.js';
 import { gpmetisAvailable, metisGraphText, runGpmetis } from './metis.js';
+import { pairedRatios, runPaired } from './paired.js';
 import { markdown, summary, type Row } from './table.js';
 
 const sizes = arg('--sizes', '1024,10000,100000').split(',').map(Number);
 const siteSets = arg('--sites', '2,4,8,4u').split(',');
 const patterns = arg('--patterns', Object.keys(PATTERNS).join(',')).split(',');
 const reps = Math.max(1, Number(arg('--reps', '3')) || 3);
+// Rounds of the paired timing (bench/partition/paired.cpp): its median ratio settles with more.
+const pairedReps = Math.max(1, Number(arg('--paired-reps', '11')) || 11);
 const out = arg('--out', '');
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -54,6 +58,12 @@ function measure(n: number, pattern: string, sites: string): Row {
   if (edgeCut(g, m.part) !== m.cut)
     throw new Error(`${pattern} ${n} ${sites}: gpmetis's cut ${m.cut} is not its partition's`);
   const mLoads = partLoads(g, m.part, caps.length);
+  // The time comparison that decides the goal: both partitioners in one process, alternating.
+  const pr = runPaired(text, caps, pairedReps);
+  if (pr.cut !== p.cut)
+    throw new Error(`${pattern} ${n} ${sites}: the paired harness cut ${pr.cut}, partition() ${p.cut}`);
+  if (pr.metisCut !== m.cut)
+    throw new Error(`${pattern} ${n} ${sites}: METIS's library cut ${pr.metisCut}, gpmetis ${m.cut}: options differ`);
   return {
     pattern,
     ranks: n,
@@ -68,6 +78,9 @@ function measure(n: number, pattern: string, sites: string): Row {
     metisWallSeconds: median(ms.map((x) => x.wallSeconds)),
     metisOverCap: Array.from(mLoads).filter((l, s) => l > caps[s]).length,
     ufactor: m.ufactor,
+    pairedSeconds: median(pr.sitempi),
+    pairedMetisSeconds: median(pr.metis),
+    ...((q) => ({ pairedRatio: q.median, pairedLow: q.low, pairedHigh: q.high }))(pairedRatios(pr)),
     contiguousCut: edgeCut(g, contiguousPlacement(n, caps)),
   };
 }
@@ -77,7 +90,7 @@ function main(): void {
   const rows: Row[] = [];
   process.stdout.write(
     `${'pattern'.padEnd(12)} ${'ranks'.padStart(6)} sites ${'cut'.padStart(9)} ${'s (cpu)'.padStart(15)} ` +
-      `${'METIS cut'.padStart(9)} ${'METIS s (wall)'.padStart(15)} ratio  contiguous\n`,
+      `${'METIS cut'.padStart(9)} ${'METIS s (wall)'.padStart(15)} ratio  cpu/METIS  contiguous\n`,
   );
   for (const n of sizes) {
     for (const pattern of patterns) {
@@ -87,7 +100,7 @@ function main(): void {
         process.stdout.write(
           `${pattern.padEnd(12)} ${String(n).padStart(6)} ${sites.padStart(5)} ${String(r.cut).padStart(9)} ` +
             `${`${r.seconds.toFixed(3)} (${r.cpuSeconds.toFixed(3)})`.padStart(15)} ${String(r.metisCut).padStart(9)} ` +
-            `${`${r.metisSeconds.toFixed(3)} (${r.metisWallSeconds.toFixed(3)})`.padStart(15)} ${(r.cut / r.metisCut).toFixed(3)}  ${r.contiguousCut}` +
+            `${`${r.metisSeconds.toFixed(3)} (${r.metisWallSeconds.toFixed(3)})`.padStart(15)} ${(r.cut / r.metisCut).toFixed(3)}  ${r.pairedRatio.toFixed(3).padStart(9)}  ${r.contiguousCut}` +
             `${r.metisOverCap ? `  (METIS over capacity on ${r.metisOverCap} sites)` : ''}\n`,
         );
       }
@@ -99,6 +112,7 @@ function main(): void {
     mkdirSync(out, { recursive: true });
     const meta = {
       reps,
+      pairedReps,
       cpus: os.cpus().length,
       loadavg: os.loadavg(),
       node: process.version,

@@ -18,6 +18,13 @@ export interface Row {
   metisOverCap: number;
   ufactor: number;
   contiguousCut: number;
+  /** bench/partition/paired.cpp: medians of thread CPU seconds, sitempi's and METIS_PartGraphKway's,
+   * and the per-round ratios' median and quartiles (the two alternating in one process). */
+  pairedSeconds: number;
+  pairedMetisSeconds: number;
+  pairedRatio: number;
+  pairedLow: number;
+  pairedHigh: number;
 }
 
 const ratio = (r: Row): number => (r.metisCut > 0 ? r.cut / r.metisCut : r.cut === 0 ? 1 : Infinity);
@@ -51,12 +58,18 @@ export function summary(rows: Row[]): string[] {
         `${c.cpuSeconds.toFixed(3)} s CPU (${c.pattern}, ${c.sites} sites); goal <= ${goal} s`,
     );
   }
+  const pr = rows.map((r) => r.pairedRatio).sort((a, b) => a - b);
+  const slowest = worst(rows, (r) => r.pairedRatio);
+  lines.push(
+    `CPU time / METIS's, paired (one process, alternating calls, thread CPU clock): median ${pr[pr.length >> 1].toFixed(2)} x, ` +
+      `largest ${slowest.pairedRatio.toFixed(2)} x (${label(slowest)}); at most METIS's time: ${pr.filter((q) => q <= 1).length} of ${rows.length} (goal: all)`,
+  );
   const timed = rows.filter((r) => r.metisSeconds > 0);
   const faster = rows.filter((r) => r.cpuSeconds <= r.metisSeconds).length;
   if (timed.length) {
     const tr = timed.map((r) => r.cpuSeconds / r.metisSeconds).sort((a, b) => a - b);
     lines.push(
-      `CPU time / METIS's own time: median ${tr[tr.length >> 1].toFixed(2)} x, range ${tr[0].toFixed(2)} .. ${tr[tr.length - 1].toFixed(2)} x ` +
+      `CPU time / gpmetis's own time (separate processes, its 1 ms timer): median ${tr[tr.length >> 1].toFixed(2)} x, range ${tr[0].toFixed(2)} .. ${tr[tr.length - 1].toFixed(2)} x ` +
         `(over ${timed.length} cases METIS timed at >= 1 ms); at most METIS's time: ${faster} of ${rows.length}`,
     );
   }
@@ -87,14 +100,14 @@ function loadNote(meta: Record<string, unknown>): string {
 /** bench/results/partition.md: how it was measured, the goal lines, the table. */
 export function markdown(rows: Row[], lines: string[], meta: Record<string, unknown>): string {
   const head =
-    '| pattern | ranks | sites (capacities) | sitempi cut | sitempi s wall (CPU) | METIS cut | METIS s own (wall) | cut ratio | contiguous cut |\n' +
-    '|---|---:|---|---:|---:|---:|---:|---:|---:|\n';
+    '| pattern | ranks | sites (capacities) | sitempi cut | sitempi s wall (CPU) | METIS cut | METIS s own (wall) | cut ratio | paired CPU s: sitempi / METIS (ratio, quartiles) | contiguous cut |\n' +
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n';
   const body = rows
     .map(
       (r) =>
         `| ${r.pattern} | ${r.ranks} | ${r.sites} (${r.caps.join('/')}) | ${r.cut} | ${r.seconds.toFixed(3)} (${r.cpuSeconds.toFixed(3)}) | ` +
         `${r.metisCut}${r.metisOverCap ? ` (over capacity on ${r.metisOverCap})` : ''} | ${r.metisSeconds.toFixed(3)} (${r.metisWallSeconds.toFixed(3)}) | ` +
-        `${ratio(r).toFixed(3)} | ${r.contiguousCut} |`,
+        `${ratio(r).toFixed(3)} | ${r.pairedSeconds.toFixed(4)} / ${r.pairedMetisSeconds.toFixed(4)} (${r.pairedRatio.toFixed(2)}, ${r.pairedLow.toFixed(2)}-${r.pairedHigh.toFixed(2)}) | ${r.contiguousCut} |`,
     )
     .join('\n');
   return (
@@ -103,7 +116,9 @@ export function markdown(rows: Row[], lines: string[], meta: Record<string, unkn
     'sitempi: `partition()` from src/partition, default options, median of the timed runs after one untimed run.\n' +
     'METIS: `gpmetis -ptype=kway -ufactor=U -tpwgts=F -seed=1` (Debian metis 5.1.0), tpwgts = capacity / sum of\n' +
     'capacities, U = floor(1000 x (sum of capacities / ranks - 1)); "own" is the Partitioning time gpmetis prints\n' +
-    '(CPU, no file I/O, 1 ms resolution), wall is its process from start to exit. See docs/partition.md.\n\n' +
+    '(CPU, no file I/O, 1 ms resolution), wall is its process from start to exit. "Paired": bench/partition/paired.cpp\n' +
+    "runs sitempi's partitioner and METIS_PartGraphKway (libmetis, the same options) alternately in one process,\n" +
+    'each call timed by the thread CPU clock; the ratio is the median of the per-round ratios. See docs/partition.md.\n\n' +
     `Run: ${JSON.stringify(meta)}\n\n` +
     loadNote(meta) +
     lines.map((l) => `- ${l}`).join('\n') +

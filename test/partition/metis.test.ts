@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { capsFor, randomSparse, stencil3d, wavefront2d } from '../../bench/partition/graphs.js';
-import { gpmetisAvailable, runGpmetis, ufactorFor } from '../../bench/partition/metis.js';
+import { gpmetisAvailable, metisGraphText, runGpmetis, ufactorFor } from '../../bench/partition/metis.js';
+import { pairedRatios, runPaired } from '../../bench/partition/paired.js';
 import { edgeCut, partition, partLoads } from '../../src/partition/index.js';
 import { isRoot } from '../helpers/root.js';
 
@@ -66,5 +67,27 @@ describe.skipIf(!haveMetis && !isRoot)('partition vs METIS', () => {
     const p = partition(g, caps);
     partLoads(g, p.part, 8).forEach((l, s) => expect(l).toBeLessThanOrEqual(caps[s]));
     expect(p.cut / m.cut).toBeLessThanOrEqual(1.05);
+  });
+
+  // The benchmark's time comparison: sitempi's partitioner and METIS's library in one process. It
+  // is only fair if both compute what the rest of the benchmark compares: partition()'s placement
+  // and gpmetis's (the library's options mapped as the command line's).
+  it('times the same partitions as partition() and gpmetis in the paired harness', () => {
+    expect(haveMetis, 'gpmetis is not installed (apt-get install metis)').toBe(true);
+    for (const [g, sites] of [
+      [stencil3d(1024), '8'],
+      [randomSparse(1024), '4u'],
+    ] as const) {
+      const caps = capsFor(g.n, sites);
+      const r = runPaired(metisGraphText(g), caps, 3);
+      expect(r.cut).toBe(partition(g, caps).cut);
+      expect(r.metisCut).toBe(runGpmetis(g, caps).cut);
+      expect(r.sitempi).toHaveLength(3);
+      expect(r.metis).toHaveLength(3);
+      for (const t of [...r.sitempi, ...r.metis]) expect(t).toBeGreaterThan(0);
+      const q = pairedRatios(r);
+      expect(q.low).toBeLessThanOrEqual(q.median);
+      expect(q.median).toBeLessThanOrEqual(q.high);
+    }
   });
 });
