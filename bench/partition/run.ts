@@ -5,17 +5,20 @@
 //   npx tsc -p tsconfig.json && node dist/bench/partition/run.js [--sizes 1024,10000,100000]
 //     [--sites 2,4,8,4u] [--patterns stencil3d,wavefront2d,cg,random] [--reps 3] [--paired-reps 11]
 //     [--out DIR]
+//   node dist/bench/partition/run.js --from-json RUN1/partition.json,RUN2/...,RUN3/... --out DIR
+//     (no measuring: several full runs as one, each time and ratio the median of the runs')
 //
 // Sites "k": k sites of equal capacity ceil(1.03 x ranks / k); "4u": four unequal sites with
 // 40/30/20/10 % of the ranks, each with the same 3 % room. Times are medians of --reps runs.
 // Writes DIR/partition.json and DIR/partition.md (default: print only).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import { edgeCut, partLoads } from '../../src/partition/graph.js';
 import { contiguousPlacement, partition } from '../../src/partition/partition.js';
 import { arg } from '../args.js';
+import { combineRuns, type RunFile } from './combine.js';
 import { capsFor, PATTERNS } from './graphs.js';
 import { gpmetisAvailable, metisGraphText, runGpmetis } from './metis.js';
 import { pairedRatios, runPaired } from './paired.js';
@@ -85,7 +88,23 @@ function measure(n: number, pattern: string, sites: string): Row {
   };
 }
 
+/** DIR/partition.json and DIR/partition.md. */
+function write(dir: string, meta: Record<string, unknown>, rows: Row[], lines: string[]): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'partition.json'), `${JSON.stringify({ meta, rows, summary: lines }, null, 1)}\n`);
+  writeFileSync(path.join(dir, 'partition.md'), markdown(rows, lines, meta));
+}
+
 function main(): void {
+  const from = arg('--from-json', '');
+  if (from) {
+    const runs = from.split(',').map((f) => JSON.parse(readFileSync(f, 'utf8')) as RunFile);
+    const { meta, rows } = combineRuns(runs);
+    const lines = summary(rows);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    if (out) write(out, meta, rows, lines);
+    return;
+  }
   if (!gpmetisAvailable()) throw new Error('gpmetis is not installed (Debian: apt-get install metis)');
   const rows: Row[] = [];
   process.stdout.write(
@@ -109,7 +128,6 @@ function main(): void {
   const lines = summary(rows);
   process.stdout.write(`\n${lines.join('\n')}\n`);
   if (out) {
-    mkdirSync(out, { recursive: true });
     const meta = {
       reps,
       pairedReps,
@@ -118,8 +136,7 @@ function main(): void {
       node: process.version,
       date: new Date().toISOString(),
     };
-    writeFileSync(path.join(out, 'partition.json'), `${JSON.stringify({ meta, rows, summary: lines }, null, 1)}\n`);
-    writeFileSync(path.join(out, 'partition.md'), markdown(rows, lines, meta));
+    write(out, meta, rows, lines);
   }
 }
 

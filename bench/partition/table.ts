@@ -25,6 +25,8 @@ export interface Row {
   pairedRatio: number;
   pairedLow: number;
   pairedHigh: number;
+  /** Combined runs only (--from-json): each run's paired ratio; the fields above are their medians. */
+  pairedRuns?: number[];
 }
 
 const ratio = (r: Row): number => (r.metisCut > 0 ? r.cut / r.metisCut : r.cut === 0 ? 1 : Infinity);
@@ -60,9 +62,15 @@ export function summary(rows: Row[]): string[] {
   }
   const pr = rows.map((r) => r.pairedRatio).sort((a, b) => a - b);
   const slowest = worst(rows, (r) => r.pairedRatio);
+  const runs = rows[0].pairedRuns?.length ?? 0;
+  const perRun = Array.from(
+    { length: runs },
+    (_, i) => rows.filter((r) => (r.pairedRuns?.[i] ?? Infinity) <= 1).length,
+  );
   lines.push(
     `CPU time / METIS's, paired (one process, alternating calls, thread CPU clock): median ${pr[pr.length >> 1].toFixed(2)} x, ` +
-      `largest ${slowest.pairedRatio.toFixed(2)} x (${label(slowest)}); at most METIS's time: ${pr.filter((q) => q <= 1).length} of ${rows.length} (goal: all)`,
+      `largest ${slowest.pairedRatio.toFixed(2)} x (${label(slowest)}); at most METIS's time: ${pr.filter((q) => q <= 1).length} of ${rows.length}` +
+      `${runs ? ` in the median of ${runs} runs (in each run: ${perRun.join(', ')})` : ''} (goal: all)`,
   );
   const timed = rows.filter((r) => r.metisSeconds > 0);
   const faster = rows.filter((r) => r.cpuSeconds <= r.metisSeconds).length;
@@ -88,8 +96,10 @@ export function summary(rows: Row[]): string[] {
 
 /** A warning when the machine was busy: wall times then include waiting for a CPU. */
 function loadNote(meta: Record<string, unknown>): string {
-  const load = Array.isArray(meta.loadavg) ? Number(meta.loadavg[0]) : 0;
-  const cpus = Number(meta.cpus) || 1;
+  // Combined runs (--from-json): the busiest of them.
+  const metas = Array.isArray(meta.runs) ? (meta.runs as Record<string, unknown>[]) : [meta];
+  const load = Math.max(...metas.map((m) => (Array.isArray(m.loadavg) ? Number(m.loadavg[0]) : 0)));
+  const cpus = Number(metas[0]?.cpus) || 1;
   if (!(load > cpus)) return '';
   return (
     `The machine was busy (load average ${load.toFixed(1)} on ${cpus} CPUs): wall times include waiting for a CPU, ` +
@@ -100,26 +110,31 @@ function loadNote(meta: Record<string, unknown>): string {
 /** bench/results/partition.md: how it was measured, the goal lines, the table. */
 export function markdown(rows: Row[], lines: string[], meta: Record<string, unknown>): string {
   const head =
-    '| pattern | ranks | sites (capacities) | sitempi cut | sitempi s wall (CPU) | METIS cut | METIS s own (wall) | cut ratio | paired CPU s: sitempi / METIS (ratio, quartiles) | contiguous cut |\n' +
+    "| pattern | ranks | sites (capacities) | sitempi cut | sitempi s wall (CPU) | METIS cut | METIS s own (wall) | cut ratio | paired CPU s: sitempi / METIS (ratio; quartiles, or each run's ratio) | contiguous cut |\n" +
     '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n';
   const body = rows
     .map(
       (r) =>
         `| ${r.pattern} | ${r.ranks} | ${r.sites} (${r.caps.join('/')}) | ${r.cut} | ${r.seconds.toFixed(3)} (${r.cpuSeconds.toFixed(3)}) | ` +
         `${r.metisCut}${r.metisOverCap ? ` (over capacity on ${r.metisOverCap})` : ''} | ${r.metisSeconds.toFixed(3)} (${r.metisWallSeconds.toFixed(3)}) | ` +
-        `${ratio(r).toFixed(3)} | ${r.pairedSeconds.toFixed(4)} / ${r.pairedMetisSeconds.toFixed(4)} (${r.pairedRatio.toFixed(2)}, ${r.pairedLow.toFixed(2)}-${r.pairedHigh.toFixed(2)}) | ${r.contiguousCut} |`,
+        `${ratio(r).toFixed(3)} | ${r.pairedSeconds.toFixed(4)} / ${r.pairedMetisSeconds.toFixed(4)} (${r.pairedRatio.toFixed(2)}, ${r.pairedRuns ? `runs ${r.pairedRuns.map((q) => q.toFixed(2)).join('/')}` : `${r.pairedLow.toFixed(2)}-${r.pairedHigh.toFixed(2)}`}) | ${r.contiguousCut} |`,
     )
     .join('\n');
   return (
     '# Partitioner against METIS\n\n' +
-    'Written by `node dist/bench/partition/run.js --out bench/results` (`npm run bench -- --full --only partition`).\n' +
+    (Array.isArray(meta.runs)
+      ? 'Written by `node dist/bench/partition/run.js --from-json RUN1/partition.json,RUN2/partition.json,RUN3/partition.json --out bench/results`\n' +
+        'from full runs of `node dist/bench/partition/run.js --reps 5 --paired-reps 15 --out RUNi`.\n'
+      : 'Written by `node dist/bench/partition/run.js --out bench/results` (`npm run bench -- --full --only partition`).\n') +
     'sitempi: `partition()` from src/partition, default options, median of the timed runs after one untimed run.\n' +
     'METIS: `gpmetis -ptype=kway -ufactor=U -tpwgts=F -seed=1` (Debian metis 5.1.0), tpwgts = capacity / sum of\n' +
     'capacities, U = floor(1000 x (sum of capacities / ranks - 1)); "own" is the Partitioning time gpmetis prints\n' +
     '(CPU, no file I/O, 1 ms resolution), wall is its process from start to exit. "Paired": bench/partition/paired.cpp\n' +
     "runs sitempi's partitioner and METIS_PartGraphKway (libmetis, the same options) alternately in one process,\n" +
     'each call timed by the thread CPU clock; the ratio is the median of the per-round ratios. See docs/partition.md.\n\n' +
-    `Run: ${JSON.stringify(meta)}\n\n` +
+    (Array.isArray(meta.runs)
+      ? `**Median of ${meta.runs.length} full runs** (\`--from-json\`): every time and ratio is the median of the runs'; the runs: ${JSON.stringify(meta.runs)}\n\n`
+      : `Run: ${JSON.stringify(meta)}\n\n`) +
     loadNote(meta) +
     lines.map((l) => `- ${l}`).join('\n') +
     '\n\n' +
