@@ -67,6 +67,7 @@ function measure(n: number, pattern: string, sites: string): Row {
     throw new Error(`${pattern} ${n} ${sites}: the paired harness cut ${pr.cut}, partition() ${p.cut}`);
   if (pr.metisCut !== m.cut)
     throw new Error(`${pattern} ${n} ${sites}: METIS's library cut ${pr.metisCut}, gpmetis ${m.cut}: options differ`);
+  const q = pairedRatios(pr);
   return {
     pattern,
     ranks: n,
@@ -83,7 +84,9 @@ function measure(n: number, pattern: string, sites: string): Row {
     ufactor: m.ufactor,
     pairedSeconds: median(pr.sitempi),
     pairedMetisSeconds: median(pr.metis),
-    ...((q) => ({ pairedRatio: q.median, pairedLow: q.low, pairedHigh: q.high }))(pairedRatios(pr)),
+    pairedRatio: q.median,
+    pairedLow: q.low,
+    pairedHigh: q.high,
     contiguousCut: edgeCut(g, contiguousPlacement(n, caps)),
   };
 }

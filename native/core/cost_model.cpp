@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
 
 #include "nbc.h"
 #include "sites.h"
@@ -223,15 +224,17 @@ constexpr uint64_t kEagerLimit = 65536 - 512;
 // gave it 2.4x and more (64 and 256 KiB: 0.54-0.90x the default) and lost by 10-20% where it gave
 // 1.4x (1 MiB). So pairwise must beat the library by this factor in the model.
 constexpr double kPairwiseMargin = 1.5;
-// Pairwise puts the busiest site link's whole share on the wire at once, over n_s(P-n_s) TCP
-// connections; the library's exchange a step's worth at a time. Beyond one round trip's worth of
-// the link (2 alpha B, the bandwidth-delay product, what a drop-tail queue sized by the usual rule
-// holds) that burst overflows the bottleneck's queue, and a segment lost at the tail of a flow
-// costs a retransmission timeout (Linux: at least 200 ms). On the testbed (queue max(BDP, 1 MiB)),
-// 256 KiB per pair on 8 nodes x 1, contiguous (4 MiB per link): pairwise 271-371 ms and 33-34
-// packets dropped per call, the library 106-393 ms (median of six: 138). Grouped dropped nothing there but
-// took 412-431 ms: its leaders' copies (4 n P m) run far below the modelled 1 GB/s on a host
-// whose cores serve every rank, and they grow with the same share; it gets the same penalty.
+// A burst that exceeds what the busiest site link holds in flight, its round trip's worth (2 alpha
+// B, the bandwidth-delay product) and a drop-tail queue of the usual size (as much again: the
+// testbed's is max(BDP, 1 MiB)), loses a segment at the tail of a flow, and that costs a
+// retransmission timeout (Linux: at least 200 ms). The bursts: grouped's leaders send the whole
+// share at once; the library's linear algorithms (coll/tuned's rule for 8 ranks at every block
+// size but 512 KiB to 1 MiB) post every block at once; pairwise, beyond one round trip's worth,
+// runs in steps (alltoall_window) whose burst is a step's worth. Measured on the testbed (8 ranks
+// 4 + 4, 10 ms RTT, 1 Gbit/s; 2026-12-01, two runs of the four layouts, SITEMPI_COLL_ALLTOALL
+// forced): 256 KiB per pair, pairwise in steps 55-68 ms in 8 of 8 points, the library 63-305 ms
+// (a timeout in 3 of 8: 282-305); 1 MiB, pairwise 203-418 and the library 166-443, both
+// bimodal (steps of 4 MiB on the link: beyond it); 4 MiB, 818-1048 against 706-1449.
 constexpr double kRetransmitTimeoutS = 0.2;
 
 uint32_t choose_alltoall(Coll c, const Grouping& g, const CollChoice& p) {
@@ -302,18 +305,31 @@ AlltoallCosts alltoall_costs(const Grouping& g, uint64_t m, double alpha_s, doub
         link_msgs = double(g.count(s)) * g.count(u);
       }
   }
-  const double P = double(g.P), wire = link_bytes / B;
-  t.grouped = alpha_s + (wire + kHeaderBytes / B) + 2 * kSitePhaseS + 4 * double(n_max) * P * double(m) / kCopyBps;
-  t.pairwise = alpha_s + wire + link_msgs * kHeaderBytes / B + (P - 1) * kPerMessageS;
-  if (link_bytes > 2 * alpha_s * B) {
-    t.pairwise += kRetransmitTimeoutS;
-    t.grouped += kRetransmitTimeoutS;
+  const double P = double(g.P), wire = link_bytes / B, bdp = 2 * alpha_s * B;
+  // Steps that cross sites, for the rank of the smallest site (the last to finish): one per peer
+  // of another site.
+  const double crossing = P - double(n_min);
+  auto timeout = [&](double burst) { return burst > 2 * bdp ? kRetransmitTimeoutS : 0.0; };
+  t.grouped = alpha_s + (wire + kHeaderBytes / B) + 2 * kSitePhaseS + 4 * double(n_max) * P * double(m) / kCopyBps +
+              timeout(link_bytes);
+  const double headers = link_msgs * kHeaderBytes / B + (P - 1) * kPerMessageS;
+  if (link_bytes <= bdp) {
+    t.pairwise = alpha_s + wire + headers;  // every block posted at once
+  } else {
+    // In steps of `w` blocks per rank: each waits for the receive w steps before it, a latency
+    // and the step's bytes on the busiest link.
+    const double w = alltoall_window(g, m, alpha_s, B), step = double(n_max) * double(m) * w;
+    t.pairwise = std::ceil(crossing / w) * alpha_s + wire + headers + timeout(step);
   }
-  // Steps of the library's exchange that cross sites, for the rank of the smallest site (the
-  // last to finish): one per peer of another site. An eager step waits one latency, a
-  // rendezvous step (above the eager limit) three.
-  const double crossing = P - double(n_min), latencies = m > kEagerLimit ? 3 : 1;
-  t.library = crossing * latencies * alpha_s + wire + link_msgs * kHeaderBytes / B;
+  // The library's exchange: an eager step waits one latency, a rendezvous step (above the eager
+  // limit) three; coll/tuned's algorithm decides its burst (linear ones post every block at once,
+  // pairwise a block per rank and step).
+  const double latencies = m > kEagerLimit ? 3 : 1;
+  const int rule = tuned_table::alltoall::rule(g.P, m);
+  const double burst = rule == tuned_table::alltoall::kLinear || rule == tuned_table::alltoall::kLinearSync
+                           ? link_bytes
+                           : double(n_max) * double(m);
+  t.library = crossing * latencies * alpha_s + wire + link_msgs * kHeaderBytes / B + timeout(burst);
   return t;
 }
 

@@ -220,22 +220,35 @@ TEST(cost_choose_alg) {
     const AlltoallCosts t = alltoall_costs(group_sites(inter8, 8), m, 0.005, 125e6);
     CHECK(t.pairwise < t.library && t.pairwise < t.grouped);
   }
-  // From where the busiest link's share (16 m on 4 + 4 ranks) exceeds one round trip's worth of
-  // the link (2 alpha B = 1.25 MB), pairwise's burst overflows the bottleneck: the library.
-  for (uint64_t m : {uint64_t(262144), uint64_t(1) << 20, uint64_t(4) << 20}) {
+  // Beyond one round trip's worth of the busiest link (16 m on 4 + 4 ranks > 2 alpha B = 1.25 MB)
+  // pairwise runs in steps. At 256 KiB a step (4 m = 1 MiB) stays within what the link holds in
+  // flight and queues (2.5 MB), while the library's linear exchange posts all 4 MiB at once and
+  // risks a retransmission timeout: pairwise (on the testbed 55-68 ms against 63-305).
+  p.m = 262144;
+  for (const int32_t* s : {inter8, halves8}) {
+    CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(s, 8), p), uint32_t(kAlgSitePairwise));
+    const AlltoallCosts t = alltoall_costs(group_sites(s, 8), p.m, 0.005, 125e6);
+    CHECK(t.pairwise < 0.1 && t.library > 0.2);  // four latencies and the wire; the wire and a timeout
+  }
+  // From 1 MiB a step's burst (4 MiB) is beyond it too: both risk the timeout, the library keeps
+  // the call in the model.
+  for (uint64_t m : {uint64_t(1) << 20, uint64_t(4) << 20}) {
     p.m = m;
     CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(inter8, 8), p), uint32_t(kAlgLibrary));
     CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(halves8, 8), p), uint32_t(kAlgLibrary));
   }
-  // Where pairwise and the library are modelled within the 1.5x margin of each other (4 MiB per
-  // pair on 4 + 4: 0.74 s vs 0.60 s), the shim times both; elsewhere the model's choice is final.
+  // Where pairwise and the library are modelled within the 1.5x margin of each other (1 and 4 MiB
+  // per pair on 4 + 4, both with a timeout), the shim times both; elsewhere the model's choice is
+  // final.
   p.m = uint64_t(4) << 20;
   const AlltoallCandidates unsure = alltoall_candidates(group_sites(halves8, 8), p);
   CHECK(unsure.uncertain);
   CHECK_EQ(unsure.first, choose_alg(Coll::Alltoall, group_sites(halves8, 8), p));
   CHECK_EQ(unsure.first, uint32_t(kAlgLibrary));
   CHECK_EQ(unsure.second, uint32_t(kAlgSitePairwise));
-  for (uint64_t m : {uint64_t(4096), uint64_t(65536), uint64_t(1) << 20, kAlltoallGroupMax - 1}) {
+  p.m = uint64_t(1) << 20;
+  CHECK(alltoall_candidates(group_sites(halves8, 8), p).uncertain);
+  for (uint64_t m : {uint64_t(4096), uint64_t(65536), uint64_t(262144), kAlltoallGroupMax - 1}) {
     p.m = m;
     CHECK(!alltoall_candidates(group_sites(halves8, 8), p).uncertain);
   }
