@@ -234,7 +234,9 @@ constexpr double kPairwiseMargin = 1.5;
 // 4 + 4, 10 ms RTT, 1 Gbit/s; 2026-12-01, two runs of the four layouts, SITEMPI_COLL_ALLTOALL
 // forced): 256 KiB per pair, pairwise in steps 55-68 ms in 8 of 8 points, the library 63-305 ms
 // (a timeout in 3 of 8: 282-305); 1 MiB, pairwise 203-418 and the library 166-443, both
-// bimodal (steps of 4 MiB on the link: beyond it); 4 MiB, 818-1048 against 706-1449.
+// bimodal (steps of 4 MiB on the link: beyond it); 4 MiB, 818-1048 against 706-1449. (Grouped
+// also pays its leaders' copies, far below the modelled 1 GB/s on a host whose cores serve every
+// rank: 412-431 ms at 256 KiB on 8 x 1 contiguous, with no packet dropped.)
 constexpr double kRetransmitTimeoutS = 0.2;
 
 uint32_t choose_alltoall(Coll c, const Grouping& g, const CollChoice& p) {
