@@ -124,7 +124,8 @@ export function markdown(rows: Row[], lines: string[], meta: Record<string, unkn
     '# Partitioner against METIS\n\n' +
     (Array.isArray(meta.runs)
       ? 'Written by `node dist/bench/partition/run.js --from-json RUN1/partition.json,RUN2/partition.json,RUN3/partition.json --out bench/results`\n' +
-        'from full runs of `node dist/bench/partition/run.js --reps 5 --paired-reps 15 --out RUNi`.\n'
+        `from full runs of \`node dist/bench/partition/run.js --reps ${String((meta.runs as Record<string, unknown>[])[0]?.reps)} ` +
+        `--paired-reps ${String((meta.runs as Record<string, unknown>[])[0]?.pairedReps)} --out RUNi\`.\n`
       : 'Written by `node dist/bench/partition/run.js --out bench/results` (`npm run bench -- --full --only partition`).\n') +
     'sitempi: `partition()` from src/partition, default options, median of the timed runs after one untimed run.\n' +
     'METIS: `gpmetis -ptype=kway -ufactor=U -tpwgts=F -seed=1` (Debian metis 5.1.0), tpwgts = capacity / sum of\n' +
