@@ -2,7 +2,7 @@
 // medians of the runs' (the cuts are the same in every run: both partitioners are deterministic),
 // and each run's paired ratio is kept beside it, so that the time goal counts as met only where it
 // is met in the median of the runs (as the collective benchmark's figures are judged).
-import { median } from '../collectives/combine.js';
+import { quantiles } from '../../src/report/ranks.js';
 import type { Row } from './table.js';
 
 export interface RunFile {
@@ -11,7 +11,7 @@ export interface RunFile {
 }
 
 const key = (r: Row): string => `${r.pattern}/${r.ranks}/${r.sites}`;
-const mid = (xs: number[]): number => median(xs) as number;
+const mid = (xs: number[]): number => quantiles(xs).median;
 
 /** The runs as one: cases matched by pattern, ranks and sites; a case some runs lack is left out. */
 export function combineRuns(runs: RunFile[]): RunFile {

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { packageRoot } from '../../src/native/paths.js';
+import { quantiles } from '../../src/report/ranks.js';
 
 export interface PairedResult {
   /** sitempi's cut and METIS's, as the harness computed them. */
@@ -67,7 +68,6 @@ export function runPaired(graphText: string, caps: number[], reps: number): Pair
 
 /** The per-round ratios sitempi / METIS (rounds are paired: same machine state): quartiles and median. */
 export function pairedRatios(p: PairedResult): { low: number; median: number; high: number } {
-  const q = p.sitempi.map((s, i) => s / p.metis[i]).sort((a, b) => a - b);
-  const at = (f: number): number => q[Math.min(q.length - 1, Math.floor(f * q.length))];
-  return { low: at(0.25), median: at(0.5), high: at(0.75) };
+  const q = quantiles(p.sitempi.map((s, i) => s / p.metis[i]));
+  return { low: q.p25, median: q.median, high: q.p75 };
 }

@@ -17,6 +17,7 @@ import path from 'node:path';
 
 import { edgeCut, partLoads } from '../../src/partition/graph.js';
 import { contiguousPlacement, partition } from '../../src/partition/partition.js';
+import { quantiles } from '../../src/report/ranks.js';
 import { arg } from '../args.js';
 import { combineRuns, type RunFile } from './combine.js';
 import { capsFor, PATTERNS } from './graphs.js';
@@ -32,7 +33,7 @@ const reps = Math.max(1, Number(arg('--reps', '3')) || 3);
 const pairedReps = Math.max(1, Number(arg('--paired-reps', '11')) || 11);
 const out = arg('--out', '');
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const median = (xs: number[]): number => quantiles(xs).median;
 
 function measure(n: number, pattern: string, sites: string): Row {
   const gen = PATTERNS[pattern];
