@@ -46,8 +46,7 @@ struct Config {
   // only where the butterfly also sends just the bound across (core/butterfly.h); 0: never.
   uint32_t coll_small_bytes = 1024;
   // SITEMPI_COLL_NONBLOCKING=0: Iallreduce and Ibcast stay the library's (on by default; their
-  // chains advance in completion calls and in the blocking calls, coll/blocking.h); the same on
-  // every rank.
+  // chains advance in the library's progress engine, coll/progress_hook.h); the same on every rank.
   bool coll_nonblocking = true;
   // Relocation agreement (docs/relocation-shim.md): a checkpoint every K covered collective calls
   // on each communicator; 0: placements are read only when a communicator's cache is first built.

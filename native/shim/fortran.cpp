@@ -26,10 +26,4 @@ const FortranSentinels& fortran_sentinels() {
   return s;
 }
 
-void f_status_out(MPI_Fint* f, const MPI_Status& c) {
-  const FortranSentinels& s = fortran_sentinels();
-  if (!f || f == s.status_ignore || f == MPI_F_STATUS_IGNORE) return;
-  PMPI_Status_c2f(&c, f);
-}
-
 }  // namespace sitempi::shim

@@ -28,7 +28,4 @@ inline const void* f_buf(const void* p) {
   return p;
 }
 
-// A C status into a Fortran status argument, unless that is MPI_STATUS_IGNORE.
-void f_status_out(MPI_Fint* f, const MPI_Status& c);
-
 }  // namespace sitempi::shim

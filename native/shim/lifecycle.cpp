@@ -9,6 +9,7 @@
 
 #include "coll/cache.h"
 #include "coll/dispatch.h"
+#include "coll/nonblocking.h"
 #include "comms.h"
 #include "config.h"
 #include "fortran.h"
@@ -133,6 +134,7 @@ namespace {
 // The whole Finalize: its own record (it is MPI time), then the last flush.
 template <typename F>
 void finalize_with(F&& real) {
+  sitempi::coll::nb_finalize();
   if (!enter()) {
     real();
     return;

@@ -1,7 +1,6 @@
-// Fortran blocking calls advance the site-aware non-blocking collectives as the C ones do
-// (coll/blocking.h; the generated Fortran wrappers run the C progressed forms while chains are
-// pending): a rank blocks in MPI_RECV, MPI_WAIT, MPI_SSEND, MPI_PROBE, MPI_SENDRECV or
-// MPI_MPROBE/MPI_MRECV while its partner first waits for an Iallreduce (started through the C
+// Fortran blocking calls advance the site-aware non-blocking collectives as the C ones do (in the
+// library's progress engine, coll/progress_hook.h): a rank blocks in MPI_RECV, MPI_WAIT,
+// MPI_SSEND, MPI_PROBE, MPI_SENDRECV or MPI_MPROBE/MPI_MRECV while its partner first waits for an Iallreduce (started through the C
 // binding) that needs the blocked rank's chain. Without that, the first scenario stalls: the
 // timeout, far below a stall, makes it a failure. Program: test/coll/programs/nb_fprogress.F90.
 import fs from 'node:fs';

@@ -3,7 +3,6 @@
 #include "coll/cache.h"
 
 #include "coll/agreement.h"
-#include "coll/blocking.h"
 
 #include <atomic>
 #include <cstdio>
@@ -12,6 +11,7 @@
 #include <new>
 #include <unistd.h>
 
+#include "coll/dispatch.h"
 #include "comms.h"
 #include "config.h"
 #include "core/cost_model.h"
@@ -95,7 +95,6 @@ void free_cache(SiteCache* c, bool free_comms) {
     c->nb_free_comms = free_comms;
     return;
   }
-  if (c->nb_gate) g_coll_word.fetch_sub(kOneGate, std::memory_order_relaxed);
   free_agreement(c->ag, free_comms);
   if (free_comms) {
     if (c->leaders != MPI_COMM_NULL) PMPI_Comm_free(&c->leaders);
@@ -108,7 +107,6 @@ void free_cache(SiteCache* c, bool free_comms) {
 void replace_cache(shim::CommInfo& info, SiteCache* fresh) {
   auto* old = static_cast<SiteCache*>(info.site_cache);
   if (old && fresh && !fresh->ag) std::swap(old->ag, fresh->ag);
-  if (old && fresh && old->nb_gate && !fresh->nb_gate) std::swap(old->nb_gate, fresh->nb_gate);  // the gate stays
   info.site_cache = fresh;
   free_cache(old, true);
 }

@@ -41,9 +41,6 @@ struct SiteCache {
   uint32_t nb_seq = 0;
   int nb_pending = 0;
   bool nb_orphan = false, nb_free_comms = false;
-  // Its blocking collectives pass the gate of coll/blocking.h (set at a site-aware Iallreduce or
-  // Ibcast, cleared by a gate that found no chain pending on any member; counted in g_coll_word).
-  bool nb_gate = false;
   // Alltoall sizes whose algorithm is settled by timing (coll/alltoall_calibration.h).
   AlltoallCalibration alltoall_cal;
 

@@ -13,6 +13,7 @@
 #include "coll/agreement.h"
 #include "coll/common.h"
 #include "coll/nonblocking.h"
+#include "coll/progress_hook.h"
 #include "config.h"
 
 namespace sitempi::coll {
@@ -28,6 +29,10 @@ inline SiteCache* site_cache_for(Coll c, MPI_Comm comm) {
   if (__builtin_expect(!coll_enabled(c), 1)) return nullptr;
   return acquire(comm);
 }
+
+// Site-aware Iallreduce and Ibcast: on unless SITEMPI_COLL_NONBLOCKING=0, and only where the
+// library's progress engine advances their chains (coll/progress_hook.h): the same on every rank.
+bool nonblocking_on() { return shim::config().coll_nonblocking && progress_hook_install(); }
 
 bool commutative(MPI_Op op) {
   int comm = 0;
@@ -94,7 +99,7 @@ std::atomic<uint64_t> g_coll_word{kIdle};
 void publish_switches() {
   const uint64_t low = g_coll_mask | (g_agree_on ? kAgreeOn : 0);
   uint64_t w = g_coll_word.load(std::memory_order_relaxed);
-  while (!g_coll_word.compare_exchange_weak(w, (w & (kGates | kIdle)) | low, std::memory_order_relaxed)) {
+  while (!g_coll_word.compare_exchange_weak(w, (w & kIdle) | low, std::memory_order_relaxed)) {
   }
 }
 
@@ -201,7 +206,7 @@ int Reduce_scatter(const void* sendbuf, void* recvbuf, const int recvcounts[], M
 int Iallreduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm,
                MPI_Request* request, Outcome* out) {
   *out = Outcome{};
-  SiteCache* c = shim::config().coll_nonblocking ? site_cache_for(Coll::Allreduce, comm) : nullptr;
+  SiteCache* c = nonblocking_on() ? site_cache_for(Coll::Allreduce, comm) : nullptr;
   auto pmpi = [&] { return PMPI_Iallreduce(sendbuf, recvbuf, count, datatype, op, comm, request); };
   if (!c) return pmpi();
   const uint32_t alg =
@@ -214,7 +219,7 @@ int Iallreduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype datat
 int Ibcast(void* buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm, MPI_Request* request,
            Outcome* out) {
   *out = Outcome{};
-  SiteCache* c = shim::config().coll_nonblocking ? site_cache_for(Coll::Bcast, comm) : nullptr;
+  SiteCache* c = nonblocking_on() ? site_cache_for(Coll::Bcast, comm) : nullptr;
   auto pmpi = [&] { return PMPI_Ibcast(buffer, count, datatype, root, comm, request); };
   if (!c || root < 0 || root >= c->g.P) return pmpi();
   const uint32_t alg = choose(Coll::Bcast, *c, bytes_of(datatype, count), false);

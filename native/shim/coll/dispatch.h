@@ -23,21 +23,16 @@ extern uint32_t g_coll_mask;
 extern bool g_agree_on;
 // What a collective's C wrapper reads before anything else, in one word, so that the common path
 // is one load and one test: g_coll_mask's bits, kAgreeOn for g_agree_on (publish_switches copies
-// both), kIdle while the shim does not record (g_active false: set_recording), and in the high
-// half how many communicators gate their blocking collectives (coll/blocking.h; counted in place).
-// kGates | kAgreeOn | kIdle | bit fits a sign-extended 32-bit immediate.
+// both) and kIdle while the shim does not record (g_active false: set_recording).
+// kAgreeOn | kIdle | bit fits a sign-extended 32-bit immediate.
 extern std::atomic<uint64_t> g_coll_word;
 constexpr uint64_t kAgreeOn = 1ull << 31;
 constexpr uint64_t kIdle = 1ull << 30;  // above every family's bit (facts.h: fewer than 30)
-constexpr uint64_t kOneGate = 1ull << 32;
-constexpr uint64_t kGates = ~0ull << 32;
-void publish_switches();      // after g_coll_mask or g_agree_on changed
-void set_recording(bool on);  // with g_active
+void publish_switches();                // after g_coll_mask or g_agree_on changed
+void set_recording(bool on);            // with g_active
 // A blocking collective of the family with this bit, in a word `w` read at depth 0: recorded and
-// run as PMPI at once (recording, not site-aware, no communicator's gate to pass).
-inline bool coll_fast(uint64_t w, uint32_t bit) {
-  return __builtin_expect((w & (kGates | kAgreeOn | kIdle | bit)) == 0, 1);
-}
+// run as PMPI at once (recording, not site-aware).
+inline bool coll_fast(uint64_t w, uint32_t bit) { return __builtin_expect((w & (kAgreeOn | kIdle | bit)) == 0, 1); }
 // Whether a call of the family with this bit may run site-aware at all: when not (one site, no
 // site map, SITEMPI_COLL=off), the C wrappers call PMPI at once, without the dispatcher.
 inline bool site_possible(uint32_t bit) {
@@ -80,16 +75,8 @@ int Iallreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datat
                MPI_Request *request, Outcome *out);
 int Ibcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm, MPI_Request *request, Outcome *out);
 
-// Completion calls advance the pending non-blocking site-aware collectives first: kWait until
-// those among the requests have completed, kAny until one request has, kTest once.
-enum class NbMode { kWait, kAny, kTest };
+// How many site-aware non-blocking collectives this process has pending (coll/nonblocking.h).
 extern std::atomic<int> g_nb_pending;
-void nb_progress_slow(int n, const MPI_Request *reqs, NbMode mode) noexcept;
-void nb_progress_slow(int n, const MPI_Fint *reqs, NbMode mode) noexcept;  // Fortran handles
-template <typename R>
-inline void nb_progress(int n, const R *reqs, NbMode mode) noexcept {
-  if (__builtin_expect(g_nb_pending.load(std::memory_order_relaxed) != 0, 0)) nb_progress_slow(n, reqs, mode);
-}
 
 }  // namespace sitempi::coll
 

@@ -2,7 +2,7 @@
 // leaves this file: an error inside a chain completes its request with that error.
 #include "coll/nonblocking.h"
 
-#include "coll/blocking.h"
+#include "coll/progress_hook.h"
 
 #include <algorithm>
 #include <atomic>
@@ -18,6 +18,25 @@ namespace {
 
 std::mutex g_mu;               // the registry; advancing chains (MPI_THREAD_MULTIPLE callers)
 std::vector<Chain*> g_chains;  // pending, owned; bounded by the application's pending requests
+thread_local bool t_holding;   // this thread holds g_mu: the library's progress engine, entered
+                               // from the chains' own MPI calls, must not advance them again
+
+// g_mu, held by this thread (or, with try_only, not if another thread holds it).
+class Held {
+ public:
+  explicit Held(bool try_only = false) : lock_(g_mu, std::defer_lock) {
+    if (try_only ? lock_.try_lock() : (lock_.lock(), true)) t_holding = true;
+  }
+  ~Held() {
+    if (lock_.owns_lock()) t_holding = false;
+  }
+  Held(const Held&) = delete;
+  Held& operator=(const Held&) = delete;
+  bool owns() const { return lock_.owns_lock(); }
+
+ private:
+  std::unique_lock<std::mutex> lock_;
+};
 
 // Tags kTagNonblocking .. tag_ub: the standard guarantees tag_ub >= 32767.
 int tag_span() {
@@ -47,7 +66,17 @@ int free_cb(void* extra) {
 }
 int cancel_cb(void*, int) { return MPI_SUCCESS; }  // cancelling a collective is erroneous: ignored
 
-// A chain has ended: its request completes, its cache may go (free_cache deferred it).
+// Caches the application freed while their chains ran, to free outside the progress engine (a
+// communicator is not freed from inside the library's own progress). Caller holds g_mu.
+std::vector<SiteCache*> g_orphans;
+
+void free_orphans() {
+  for (SiteCache* c : g_orphans) free_cache(c, c->nb_free_comms);
+  g_orphans.clear();
+}
+
+// A chain has ended: its request completes; its cache goes if the application freed it meanwhile
+// (free_cache deferred it).
 void retire(Chain* ch) {
   const Outcome& got = ch->sent();
   static bool told = false;
@@ -62,11 +91,13 @@ void retire(Chain* ch) {
   PMPI_Grequest_complete(ch->app);
   SiteCache& c = ch->cache();
   delete ch;
-  if (--c.nb_pending == 0 && c.nb_orphan) free_cache(&c, c.nb_free_comms);
+  if (--c.nb_pending == 0 && c.nb_orphan) g_orphans.push_back(&c);
 }
 
-// Advances every pending chain once; retires those that ended. Caller holds g_mu.
-void poll_locked() {
+// Advances every pending chain once and retires those that ended; frees orphaned caches unless
+// called from the progress engine (in_engine). Returns how many chains ended. Caller holds g_mu.
+int poll_locked(bool in_engine = false) {
+  int ended = 0;
   for (size_t i = 0; i < g_chains.size();) {
     Chain* ch = g_chains[i];
     if (!ch->done()) {
@@ -86,13 +117,10 @@ void poll_locked() {
     g_chains.pop_back();
     g_nb_pending.fetch_sub(1, std::memory_order_relaxed);
     retire(ch);
+    ++ended;
   }
-}
-
-bool is_ours(MPI_Request r) {
-  for (const Chain* ch : g_chains)
-    if (ch->app == r) return true;
-  return false;
+  if (!in_engine && !g_orphans.empty()) free_orphans();
+  return ended;
 }
 
 }  // namespace
@@ -124,14 +152,9 @@ int Chain::advance() {
 }
 
 int nb_launch(std::unique_ptr<Chain> chain, MPI_Request* request, Outcome* out) {
-  SiteCache& c = chain->cache();
-  if (!c.nb_gate) {  // at the same call on every member: from now on its blocking collectives gate
-    c.nb_gate = true;
-    g_coll_word.fetch_add(kOneGate, std::memory_order_relaxed);
-  }
   auto slot = std::make_unique<int>(MPI_SUCCESS);
   const uint32_t alg = out->alg;
-  std::lock_guard<std::mutex> lock(g_mu);
+  Held held;
   poll_locked();  // a new call is a chance for the others
   int rc = chain->start(out);
   out->alg = alg;
@@ -147,56 +170,22 @@ int nb_launch(std::unique_ptr<Chain> chain, MPI_Request* request, Outcome* out) 
   return rc;
 }
 
-void nb_poll() noexcept {
+void nb_finalize() noexcept {
+  progress_hook_remove();
   try {
-    std::unique_lock<std::mutex> lock(g_mu, std::try_to_lock);
-    if (lock.owns_lock()) poll_locked();
+    Held held;
+    free_orphans();
   } catch (...) {
   }
 }
 
-void nb_progress_slow(int n, const MPI_Request* reqs, NbMode mode) noexcept {
+int nb_poll(bool in_engine) noexcept {
   try {
-    if (mode == NbMode::kTest) return nb_poll();
-    std::vector<int> mine, theirs;  // indices of our chains' requests and of the library's
-    {
-      std::lock_guard<std::mutex> lock(g_mu);
-      for (int i = 0; i < n; ++i)
-        if (reqs[i] != MPI_REQUEST_NULL) (is_ours(reqs[i]) ? mine : theirs).push_back(i);
-    }
-    if (mine.empty() && theirs.empty()) return;
-    // Until the library's wait can return at once: kWait, every request has completed; kAny, one
-    // has (ours: its chain ended; the library's: found by MPI_Request_get_status, which leaves it
-    // to the library's wait). Every pending chain advances meanwhile, also while the application
-    // waits for the library's requests only: a peer may need one of our chains to send them.
-    for (;;) {
-      std::lock_guard<std::mutex> lock(g_mu);
-      poll_locked();
-      if (g_chains.empty()) return;  // nothing left to advance: the library's wait will do
-      size_t left = 0;
-      for (int i : mine) left += is_ours(reqs[i]) ? 1 : 0;
-      if (mode == NbMode::kAny && left < mine.size()) return;
-      if (mode == NbMode::kWait && left > 0) continue;
-      bool any = false, all = true;
-      for (int i : theirs) {
-        int flag = 0;
-        if (PMPI_Request_get_status(reqs[i], &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS) return;
-        any = any || flag;
-        all = all && flag;
-      }
-      if (mode == NbMode::kWait ? all : any) return;
-    }
+    if (t_holding) return 0;
+    Held held(true);
+    return held.owns() ? poll_locked(in_engine) : 0;
   } catch (...) {
-    // Out of memory in a chain: the library's wait reports what it can.
-  }
-}
-
-void nb_progress_slow(int n, const MPI_Fint* reqs, NbMode mode) noexcept {
-  try {
-    std::vector<MPI_Request> c(static_cast<size_t>(n > 0 ? n : 0));
-    for (int i = 0; i < n; ++i) c[size_t(i)] = PMPI_Request_f2c(reqs[i]);
-    nb_progress_slow(n, c.data(), mode);
-  } catch (...) {
+    return 0;
   }
 }
 

@@ -2,12 +2,13 @@
 // non-blocking point-to-point steps on the communicator's private duplicate (site phase, leaders'
 // WAN phase, site phase), handed to the application as a generalized request.
 //
-// No thread: chains advance in the shim's completion wrappers (MPI_Test*, MPI_Wait*: nb_progress in
-// dispatch.h), in the blocking calls that can wait on a peer (coll/blocking.h) and when another
-// non-blocking site-aware call starts. Every step is posted without
-// blocking; only a rank that must forward something (a site's leader, mostly) has steps after the
-// first. A wait advances every pending chain of the process, not only those it waits for: ranks
-// may complete their requests in different orders, and a peer's chain may need one of ours.
+// No thread: chains advance inside the library's progress engine (coll/progress_hook.h: every MPI
+// call that waits, whatever it waits for), in the shim's completion wrappers (MPI_Test*, MPI_Wait*:
+// nb_progress in dispatch.h) and when another non-blocking site-aware call starts. Every step is
+// posted without blocking; only a rank that must forward something (a site's leader, mostly) has
+// steps after the first. Every pending chain of the process advances each time, not only those a
+// call waits for: ranks may complete their requests in different orders, and a peer's chain may
+// need one of ours.
 //
 // Site phases are flat point-to-point trees (the leader receives every member's vector, sends
 // every member the result), never the library's collectives: those would have to be issued in the
@@ -72,6 +73,14 @@ class Chain {
 // Starts `chain` (already allocated for comm's cache): posts its first step, hands the application
 // a generalized request, and keeps the chain until it completes. Returns the MPI error code.
 int nb_launch(std::unique_ptr<Chain> chain, MPI_Request* request, Outcome* out);
+
+// Advances every pending chain once; never blocks (skipped while another thread advances them, or
+// this one: in_engine, called from the library's progress engine, coll/progress_hook.h). Returns
+// how many chains ended (their requests completed).
+int nb_poll(bool in_engine = false) noexcept;
+
+// Before MPI_Finalize: the progress engine stops advancing chains, orphaned caches are freed.
+void nb_finalize() noexcept;
 
 // The chains, per algorithm (iallreduce.cpp, ibcast.cpp).
 std::unique_ptr<Chain> iallreduce_chain(SiteCache& c, const void* sendbuf, void* recvbuf, int count, MPI_Datatype t,

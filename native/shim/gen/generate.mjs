@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { kinds, collOfKind, ADAPTIVE, PROGRESSED, GATED_KINDS } from './kinds.mjs';
+import { kinds, collOfKind, ADAPTIVE } from './kinds.mjs';
 import { COLL_NAMES, factsHeader, factsTs } from './facts.mjs';
 import { parseProto, wireFieldsHeader, wireFieldsTs } from './proto_fields.mjs';
 import { tunedHeader, tunedTs } from './tuned_rules.mjs';
@@ -133,20 +133,6 @@ function expand(fn, flavorFactory) {
   return { pre: [rule.pre, ...decls].filter(Boolean).join('\n  '), args: rule.args || {}, post: rule.post || '' };
 }
 
-// The communicator whose gate a blocking collective passes first (coll/blocking.h), or null.
-function gateComm(fn) {
-  if (!GATED_KINDS.has(fn.kind) || fn.params.some((p) => p.base === 'MPI_Request')) return null;
-  return fn.params.find((p) => p.type === 'MPI_Comm')?.name ?? null;
-}
-
-// The C entry point's MPI call: a blocking call that advances pending non-blocking collectives,
-// or PMPI (the site-aware collectives: cWrapper).
-function cCall(fn, callArgs) {
-  if (PROGRESSED.has(fn.name))
-    return `sitempi::coll::nb_blocked() ? sitempi::coll::progressed::${fn.name}(${callArgs}) : PMPI_${fn.name}(${callArgs})`;
-  return `PMPI_${fn.name}(${callArgs})`;
-}
-
 // The Outcome of a collective (coll/dispatch.h) where the library's algorithm ran: a constant, so
 // that the record's algorithm and cross-site fields fold away and it takes one slot.
 const LIBRARY_OUTCOME = 'constexpr sitempi::coll::Outcome out_{};';
@@ -157,12 +143,11 @@ function cWrapper(fn) {
   const params = fn.params.map((p) => p.decl).join(', ') || 'void';
   const plain = fn.params.map((p) => p.name).join(', ');
   const callArgs = fn.params.map((p) => args[p.name] || p.name).join(', ');
-  const gate = gateComm(fn);
+  const blocking = !fn.params.some((p) => p.base === 'MPI_Request');
   const head = `extern "C" SITEMPI_EXPORT int MPI_${fn.name}(${params}) {
   if (!sitempi::shim::enter()) return PMPI_${fn.name}(${plain});
   sitempi::shim::Call call_(sitempi::shim::FN_${fn.name});
   ${pre}`;
-  const gated = gate ? `\n  sitempi::coll::nb_gate(${gate});` : '';
   if (ADAPTIVE.has(fn.name)) {
     const index = COLL_NAMES.indexOf(collOfKind[fn.kind]);
     if (index >= 30) throw new Error(`facts.mjs: family ${collOfKind[fn.kind]} has no bit below kIdle (dispatch.h)`);
@@ -173,7 +158,7 @@ function cWrapper(fn) {
     ${post}
     return rc_;`;
     const slow = `sitempi::coll::Outcome out_;
-  [[maybe_unused]] const int rc_ = ${gate ? `!sitempi::coll::site_possible(${bit}u) ? PMPI_${fn.name}(${callArgs}) : ` : ''}sitempi::coll::${fn.name}(${callArgs}, &out_);
+  [[maybe_unused]] const int rc_ = ${blocking ? `!sitempi::coll::site_possible(${bit}u) ? PMPI_${fn.name}(${callArgs}) : ` : ''}sitempi::coll::${fn.name}(${callArgs}, &out_);
   call_.stop();
   ${post}
   return rc_;
@@ -181,14 +166,14 @@ function cWrapper(fn) {
 `;
     // Non-blocking: the job-wide check inline (one site, SITEMPI_COLL=off: PMPI at once), the
     // site-aware dispatcher's path apart, with the Outcome it fills.
-    if (!gate)
+    if (!blocking)
       return `${head}
   if (!sitempi::coll::site_possible(${bit}u)) {
     ${direct}
   }
   ${slow}`;
-    // Blocking: the depth and one word decide the common case (recording, no site-aware family, no
-    // gate: PMPI at once); anything else takes the wrapper's usual path, gate and dispatcher.
+    // Blocking: the depth and one word decide the common case (recording, no site-aware family:
+    // PMPI at once); anything else takes the wrapper's usual path and the dispatcher.
     return `extern "C" SITEMPI_EXPORT int MPI_${fn.name}(${params}) {
   const uint64_t word_ = sitempi::coll::g_coll_word.load(std::memory_order_relaxed);
   if (sitempi::shim::t_fast.depth == 0 && sitempi::coll::coll_fast(word_, ${bit}u)) {
@@ -198,57 +183,16 @@ function cWrapper(fn) {
   }
   if (!sitempi::shim::enter()) return PMPI_${fn.name}(${plain});
   sitempi::shim::Call call_(sitempi::shim::FN_${fn.name});
-  ${pre}${gated}
+  ${pre}
   ${slow}`;
   }
-  return `${head}${gated}${isColl(fn) ? `\n  ${LIBRARY_OUTCOME}` : ''}
-  [[maybe_unused]] const int rc_ = ${cCall(fn, callArgs)};
+  return `${head}${isColl(fn) ? `\n  ${LIBRARY_OUTCOME}` : ''}
+  [[maybe_unused]] const int rc_ = PMPI_${fn.name}(${callArgs});
   call_.stop();
   ${post}
   return rc_;
 }
 `;
-}
-
-// While site-aware non-blocking collectives are pending, a blocking point-to-point call from
-// Fortran runs as the C entry point's progressed form (coll/blocking.h), its arguments converted
-// as Open MPI's binding does (the status and message handle back into their Fortran forms); with
-// none pending, the library's Fortran binding as before (one relaxed load added).
-function fortranProgressed(fn, args) {
-  if (!PROGRESSED.has(fn.name)) return '';
-  const decls = [];
-  const after = [];
-  const cargs = fn.params.map((p) => {
-    if (isStatus(p)) {
-      decls.push('MPI_Status fst_;');
-      after.push(`if (crc_ == MPI_SUCCESS) sitempi::shim::f_status_out(${args[p.name] || p.name}, fst_);`);
-      return '&fst_';
-    }
-    if (p.base === 'MPI_Message') {
-      // Mprobe's is output only; Mrecv's is the probed message, reset to MPI_MESSAGE_NULL.
-      decls.push(`MPI_Message fmsg_ = ${fn.name === 'Mprobe' ? 'MPI_MESSAGE_NULL' : `PMPI_Message_f2c(*${p.name})`};`);
-      after.push(`*${p.name} = PMPI_Message_c2f(fmsg_);`);
-      return '&fmsg_';
-    }
-    return fortranToC(p);
-  });
-  return `if (sitempi::coll::nb_blocked()) {
-    ${decls.join('\n    ')}
-    const int crc_ = sitempi::coll::progressed::${fn.name}(${cargs.join(', ')});
-    ${after.join('\n    ')}
-    if (ierr) *ierr = crc_;
-  } else
-    `;
-}
-
-// A blocking collective from Fortran passes the same gate as from C (coll/blocking.h); the
-// handle is converted only when some communicator is gated.
-function fortranGate(fn) {
-  const comm = gateComm(fn);
-  return comm
-    ? `if (sitempi::coll::nb_gated()) sitempi::coll::nb_gate_slow(PMPI_Comm_f2c(*${comm}));
-  `
-    : '';
 }
 
 function fortranWrapper(fn) {
@@ -285,7 +229,7 @@ void F_${fn.name}(${fparams}) {
   if (!sitempi::shim::enter()) { real_(${plain}); return; }
   sitempi::shim::Call call_(sitempi::shim::FN_${fn.name});
   ${pre}
-  ${fortranGate(fn)}${siteAware}${isColl(fn) ? `${LIBRARY_OUTCOME}\n  ` : ''}${fortranProgressed(fn, args)}real_(${callArgs});
+  ${siteAware}${isColl(fn) ? `${LIBRARY_OUTCOME}\n  ` : ''}real_(${callArgs});
   call_.stop();
   [[maybe_unused]] const int rc_ = ierr ? *ierr : MPI_SUCCESS;
   ${post}
@@ -324,7 +268,6 @@ function wrappersSource(fns) {
 // \`use mpi\` in every name mangling, and \`use mpi_f08\`).
 #include <mpi.h>
 
-#include "coll/blocking.h"
 #include "coll/dispatch.h"
 #include "comms.h"
 #include "fortran.h"

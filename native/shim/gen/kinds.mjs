@@ -32,10 +32,6 @@ function sendrecv(count, type, recvCount, recvType) {
   });
 }
 
-// Completion calls first advance the shim's non-blocking site-aware collectives (coll/nonblocking.h;
-// one load when none is pending). mode: Wait (all of them), Any (one), Test (never blocks).
-const nbProgress = (n, reqs, mode) => `sitempi::coll::nb_progress(${n}, ${reqs}, sitempi::coll::NbMode::k${mode});`;
-
 // Collectives: bytes is an expression; root a parameter name or null.
 // `out_`: the algorithm that ran and its cross-site traffic, set by the site-aware collectives;
 // declared by the wrapper (generate.mjs: a constant empty one where the library's algorithm ran).
@@ -160,8 +156,7 @@ export const kinds = {
   wait: (f, p) => {
     const hasFlag = p.some((x) => x.name === 'flag');
     return {
-      pre: `${nbProgress('1', 'request', hasFlag ? 'Test' : 'Wait')}
-  sitempi::shim::Snapshot snap_(1, request);`,
+      pre: `sitempi::shim::Snapshot snap_(1, request);`,
       args: { status: f.statuses('status', '1', 'snap_.need_status()') },
       // the call's record names the request it completed (requests.h)
       post: `if (!(${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS && snap_.any() && snap_.completed_one(call_, 0, sts_)))
@@ -171,8 +166,7 @@ export const kinds = {
   waitall: (f, p) => {
     const hasFlag = p.some((x) => x.name === 'flag');
     return {
-      pre: `${nbProgress(f.v('count'), 'array_of_requests', hasFlag ? 'Test' : 'Wait')}
-  sitempi::shim::Snapshot snap_(${f.v('count')}, array_of_requests);`,
+      pre: `sitempi::shim::Snapshot snap_(${f.v('count')}, array_of_requests);`,
       args: { array_of_statuses: f.statuses('array_of_statuses', f.v('count'), 'snap_.need_status()') },
       post: `call_.other();
   if (${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS) snap_.completed_all(call_, sts_, ${!hasFlag});`,
@@ -181,16 +175,14 @@ export const kinds = {
   waitany: (f, p) => {
     const hasFlag = p.some((x) => x.name === 'flag');
     return {
-      pre: `${nbProgress(f.v('count'), 'array_of_requests', hasFlag ? 'Test' : 'Any')}
-  sitempi::shim::Snapshot snap_(sitempi::shim::Snapshot::Any{}, ${f.v('count')}, array_of_requests);`,
+      pre: `sitempi::shim::Snapshot snap_(sitempi::shim::Snapshot::Any{}, ${f.v('count')}, array_of_requests);`,
       args: { status: f.statuses('status', '1', 'snap_.need_status()') },
       post: `if (!(${hasFlag ? `${f.v('flag')} && ` : ''}rc_ == MPI_SUCCESS && ${f.v('index')} != MPI_UNDEFINED && snap_.maybe_any() && snap_.completed_any(call_, ${f.index(f.v('index'))}, sts_)))
     call_.other();`,
     };
   },
-  waitsome: (f, p, name) => ({
-    pre: `${nbProgress(f.v('incount'), 'array_of_requests', name === 'Testsome' ? 'Test' : 'Any')}
-  sitempi::shim::Snapshot snap_(${f.v('incount')}, array_of_requests);`,
+  waitsome: (f) => ({
+    pre: `sitempi::shim::Snapshot snap_(${f.v('incount')}, array_of_requests);`,
     args: { array_of_statuses: f.statuses('array_of_statuses', f.v('incount'), 'snap_.need_status()') },
     post: `call_.other();
   if (rc_ == MPI_SUCCESS && ${f.v('outcount')} != MPI_UNDEFINED)
@@ -328,21 +320,6 @@ export const kinds = {
 // rest call PMPI directly.
 export const ADAPTIVE = new Set(COLLS.filter((c) => c.site).flatMap((c) => c.fns ?? [c.name]));
 
-// Blocking calls that advance the shim's pending non-blocking collectives (coll/blocking.h). These
-// point-to-point calls run as sitempi::coll::progressed::<Name> while chains are pending:
-export const PROGRESSED = new Set([
-  'Send',
-  'Bsend',
-  'Ssend',
-  'Rsend',
-  'Recv',
-  'Sendrecv',
-  'Sendrecv_replace',
-  'Probe',
-  'Mprobe',
-  'Mrecv',
-]);
-
 // Collective family (facts.mjs, COLLS) of each kind.
 export const collOfKind = {
   barrier: 'Barrier',
@@ -364,7 +341,3 @@ export const collOfKind = {
   exscan: 'Exscan',
   neighbor: 'Neighbor',
 };
-
-// Functions of these kinds without a request (blocking collectives, communicator and window
-// creation) pass the gate of coll/blocking.h on their first communicator parameter first.
-export const GATED_KINDS = new Set([...Object.keys(collOfKind), 'comm_new', 'intercomm_create', 'win_create']);
