@@ -9,7 +9,7 @@ import { hanEvidence } from '../../bench/collectives/job.js';
 import { planLaunch, sitesEnv } from '../../bench/collectives/launch.js';
 import { defaultOptions, parseArgs } from '../../bench/collectives/options.js';
 import { aggregate } from '../../bench/collectives/run.js';
-import type { BenchResults, RunRecord } from '../../bench/collectives/types.js';
+import type { BenchResults, Row, RunRecord } from '../../bench/collectives/types.js';
 import { renderSvg } from '../../bench/collectives/svg.js';
 import type { TestbedState } from '../../src/testbed/testbed.js';
 
@@ -217,6 +217,27 @@ describe('aggregation, goals and renderers', () => {
     expect(g[1]).toMatchObject({ checked: 1, met: 1 }); // 20 / 6 ≥ 2
     expect(g[2]).toMatchObject({ checked: 1, met: 1 }); // 131500 ≤ 1.1 × bound+hdr
     expect(g[3]).toMatchObject({ checked: 2, met: 2 }); // 6.0 / 5.52 and 6.0 / 5.0 ≤ 1.3
+  });
+
+  it('lists the misses worst first, the 2x goal with what it asks against the bound', () => {
+    const ar = rows.find((r) => r.coll === 'allreduce');
+    if (!ar?.modes.sitempi) throw new Error('no allreduce row');
+    const slower = (us: number): Row => ({
+      ...ar,
+      modes: { ...ar.modes, sitempi: { ...ar.modes.sitempi!, medianUs: us } },
+    });
+    // default 20 ms: 1.67x and 1.33x faster, both short of 2x; 15 ms is also the further from the bound.
+    const g = goals([slower(12000), slower(15000)]);
+    expect(g[1]).toMatchObject({ checked: 2, met: 0 });
+    const half = (10000 / ar.bound.timeUs).toFixed(2);
+    expect(g[1]?.misses).toEqual([
+      `8x1/interleaved allreduce 64 KiB: 1.33× faster (2× is ${half}× the bound)`,
+      `8x1/interleaved allreduce 64 KiB: 1.67× faster (2× is ${half}× the bound)`,
+    ]);
+    expect(g[3]?.misses.map((m) => m.split(': ')[1])).toEqual([
+      (15000 / ar.bound.timeUs).toFixed(2) + '×',
+      (12000 / ar.bound.timeUs).toFixed(2) + '×',
+    ]);
   });
 
   it('renders markdown and SVG without gaps', () => {
