@@ -33,8 +33,7 @@ static void *work(void *arg) {
     for (int i = 0; i < count; ++i) in[i] = rank + i + k + t;
     MPI_Iallreduce(in, out, count, MPI_DOUBLE, MPI_SUM, own[t], &req);
     complete(t, &req);
-    for (int i = 0; i < count; ++i)
-      bad += out[i] != (double)size * (i + k + t) + size * (size - 1) / 2.0;
+    for (int i = 0; i < count; ++i) bad += out[i] != (double)size * (i + k + t) + size * (size - 1) / 2.0;
     for (int i = 0; i < count; ++i) out[i] = rank == root ? 1000.0 * t + i + k : -1.0;
     MPI_Ibcast(out, count, MPI_DOUBLE, root, own[t], &req);
     complete(t, &req);
