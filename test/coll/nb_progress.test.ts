@@ -20,6 +20,14 @@ const SCENARIOS = [
   'orphan',
 ];
 
+/** The algorithms `fn`'s calls of the job in `dir` recorded (0: the library's). */
+function algsOf(dir: string, fn: string): number[] {
+  const algs = new Set<number>();
+  for (const f of readJob(dir).values())
+    for (const x of f.records) if (x.fn === fn && x.role === Role.Coll) algs.add(x.alg);
+  return [...algs];
+}
+
 describe('non-blocking site-aware collectives progress inside blocking calls', () => {
   for (const [coll, fn] of [
     ['iallreduce', 'Iallreduce'],
@@ -40,11 +48,9 @@ describe('non-blocking site-aware collectives progress inside blocking calls', (
       expect(done, `stalled after ${done.at(-1) ?? 'none'}: ${r.stderr}`).toEqual(SCENARIOS);
       expect(r.stdout).toMatch(/nb_progress done errors=0/);
       expect(r.code, r.stderr).toBe(0);
-      const algs = new Set<number>();
-      for (const f of readJob(dir).values())
-        for (const x of f.records) if (x.fn === fn && x.role === Role.Coll) algs.add(x.alg);
-      expect([...algs]).not.toContain(0); // every call ran site-aware (no library fallback)
-      expect(algs.size).toBeGreaterThan(0);
+      const algs = algsOf(dir, fn);
+      expect(algs).not.toContain(0); // every call ran site-aware (no library fallback)
+      expect(algs.length).toBeGreaterThan(0);
       fs.rmSync(dir, { recursive: true, force: true });
     }, 90_000);
   }
@@ -62,16 +68,10 @@ describe('non-blocking site-aware collectives progress inside blocking calls', (
     });
     expect(r.stdout, r.stderr).toMatch(/nb_threads ok/);
     expect(r.code, r.stderr).toBe(0);
-    const algs = new Map<string, Set<number>>();
-    for (const f of readJob(dir).values())
-      for (const x of f.records)
-        if ((x.fn === 'Iallreduce' || x.fn === 'Ibcast') && x.role === Role.Coll) {
-          if (!algs.has(x.fn)) algs.set(x.fn, new Set());
-          algs.get(x.fn)?.add(x.alg);
-        }
     for (const fn of ['Iallreduce', 'Ibcast']) {
-      expect([...(algs.get(fn) ?? [])], fn).not.toContain(0); // site-aware, every call
-      expect(algs.get(fn)?.size, fn).toBeGreaterThan(0);
+      const algs = algsOf(dir, fn);
+      expect(algs, fn).not.toContain(0); // site-aware, every call
+      expect(algs.length, fn).toBeGreaterThan(0);
     }
     fs.rmSync(dir, { recursive: true, force: true });
   }, 90_000);

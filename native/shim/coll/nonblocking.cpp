@@ -179,11 +179,11 @@ void nb_finalize() noexcept {
   }
 }
 
-int nb_poll(bool in_engine) noexcept {
+int nb_poll() noexcept {
   try {
     if (t_holding) return 0;
     Held held(true);
-    return held.owns() ? poll_locked(in_engine) : 0;
+    return held.owns() ? poll_locked(true) : 0;
   } catch (...) {
     return 0;
   }

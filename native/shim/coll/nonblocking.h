@@ -3,12 +3,11 @@
 // WAN phase, site phase), handed to the application as a generalized request.
 //
 // No thread: chains advance inside the library's progress engine (coll/progress_hook.h: every MPI
-// call that waits, whatever it waits for), in the shim's completion wrappers (MPI_Test*, MPI_Wait*:
-// nb_progress in dispatch.h) and when another non-blocking site-aware call starts. Every step is
-// posted without blocking; only a rank that must forward something (a site's leader, mostly) has
-// steps after the first. Every pending chain of the process advances each time, not only those a
-// call waits for: ranks may complete their requests in different orders, and a peer's chain may
-// need one of ours.
+// call that waits, whatever it waits for, the completion calls included) and when another
+// non-blocking site-aware call starts. Every step is posted without blocking; only a rank that must forward something
+// (a site's leader, mostly) has steps after the first. Every pending chain of the process advances each time, not only
+// those a call waits for: ranks may complete their requests in different orders, and a peer's chain may need one of
+// ours.
 //
 // Site phases are flat point-to-point trees (the leader receives every member's vector, sends
 // every member the result), never the library's collectives: those would have to be issued in the
@@ -74,10 +73,10 @@ class Chain {
 // a generalized request, and keeps the chain until it completes. Returns the MPI error code.
 int nb_launch(std::unique_ptr<Chain> chain, MPI_Request* request, Outcome* out);
 
-// Advances every pending chain once; never blocks (skipped while another thread advances them, or
-// this one: in_engine, called from the library's progress engine, coll/progress_hook.h). Returns
-// how many chains ended (their requests completed).
-int nb_poll(bool in_engine = false) noexcept;
+// From the library's progress engine (coll/progress_hook.h): advances every pending chain once;
+// never blocks (skipped while another thread advances them, or this one, whose chain steps
+// re-entered the engine). Returns how many chains ended (their requests completed).
+int nb_poll() noexcept;
 
 // Before MPI_Finalize: the progress engine stops advancing chains, orphaned caches are freed.
 void nb_finalize() noexcept;

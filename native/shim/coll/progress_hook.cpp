@@ -22,7 +22,7 @@ std::atomic<bool> g_installed{false};
 // chains' own MPI calls re-enter the engine; nb_poll skips on the thread that is already advancing
 // them, and on any thread while another one is.
 int on_progress() {
-  return g_nb_pending.load(std::memory_order_relaxed) != 0 ? nb_poll(true) : 0;  // requests completed
+  return g_nb_pending.load(std::memory_order_relaxed) != 0 ? nb_poll() : 0;  // requests completed
 }
 
 Register lookup(const char* name) { return reinterpret_cast<Register>(dlsym(RTLD_DEFAULT, name)); }
@@ -30,11 +30,14 @@ Register lookup(const char* name) { return reinterpret_cast<Register>(dlsym(RTLD
 }  // namespace
 
 bool progress_hook_install() noexcept {
-  if (g_installed.load(std::memory_order_relaxed)) return true;
-  static const Register reg = lookup("opal_progress_register");
-  if (!reg || reg(on_progress) != 0) return false;
-  g_installed.store(true, std::memory_order_relaxed);
-  return true;
+  // Once, also when threads start their first non-blocking calls at the same time.
+  static const bool registered = [] {
+    const Register reg = lookup("opal_progress_register");
+    const bool ok = reg && reg(on_progress) == 0;
+    g_installed.store(ok, std::memory_order_relaxed);
+    return ok;
+  }();
+  return registered && g_installed.load(std::memory_order_relaxed);  // false after nb_finalize
 }
 
 void progress_hook_remove() noexcept {
