@@ -165,7 +165,18 @@ void schedule_site(const CallShape& sh, std::vector<Flow>& out) {
       break;
     }
     case Coll::ReduceScatter:
-    case Coll::ReduceScatterBlock: {  // site reduce of the vector, leaders send each site its blocks, site scatter
+    case Coll::ReduceScatterBlock: {     // site reduce of the vector, leaders send each site its blocks, site scatter
+      if (sh.alg == kAlgSitePairwise) {  // spread: every block to its owner in each site, partials to their rank
+        for (int j = 0; j < P; ++j) {
+          if (!block(j)) continue;
+          for (int s = 0; s < S; ++s) {
+            const int o = spread_owner(g, j, s);
+            for (int a = 0; a < g.count(s); ++a) add(out, g.of(s)[a], o, block(j), 1);
+            if (s != site(j)) add(out, o, j, block(j), 1);
+          }
+        }
+        break;
+      }
       uint64_t total = 0;
       for (int i = 0; i < P; ++i) total += block(i);
       for (int i = 0; i < P; ++i)
@@ -378,9 +389,15 @@ uint32_t choose_alg(Coll c, const Grouping& g, const CollChoice& p) {
     case Coll::Allgatherv:
       return kAlgSiteLeaders;
     case Coll::ReduceScatter:
-    case Coll::ReduceScatterBlock:  // p.elems: the whole vector (every rank's block)
-      if (p.elems > uint64_t(INT_MAX)) return kAlgLibrary;
-      [[fallthrough]];
+    case Coll::ReduceScatterBlock: {  // p.elems: the whole vector (every rank's block); p.m its bytes (v form)
+      if (p.elems > uint64_t(INT_MAX) || !p.m || !p.elems) return kAlgLibrary;
+      if (!p.commutative && !g.contiguous) return kAlgLibrary;  // MPI's rank order must hold
+      const uint64_t per_rank = c == Coll::ReduceScatter ? p.m / P : p.m;
+      int largest = 0;
+      for (int s = 0; s < g.S; ++s) largest = std::max(largest, g.count(s));
+      const bool spread = per_rank >= kSpreadReduceScatterMin && largest <= kSpreadReduceScatterMaxSite;
+      return spread ? kAlgSitePairwise : kAlgSiteLeaders;
+    }
     case Coll::Reduce:
     case Coll::Allreduce:
       if (!p.m || !p.elems) return kAlgLibrary;

@@ -23,7 +23,8 @@ enum Alg : uint32_t {
   kAlgLibrary = 0,
   kAlgSiteLeaders = 1,   // hierarchical: site phase, leaders (or root) across sites, site phase
   kAlgSiteRsAg = 2,      // allreduce, 3+ sites, large m: leaders reduce-scatter + allgather
-  kAlgSitePairwise = 3,  // alltoall(v): every block straight to its rank, the other sites' first
+  kAlgSitePairwise = 3,  // alltoall(v): every block straight to its rank, the other sites' first;
+                         // reduce-scatters: spread over the members, each block's partials straight to its rank
 };
 
 // One flow between communicator ranks.
@@ -74,6 +75,16 @@ uint64_t rsag_threshold(int S, double alpha_s, double bandwidth_Bps);
 // crossing bytes, i.e. below about 1 KiB per pair; above that the leaders' copies only add time.
 // The v-variant cannot choose by size (each rank knows only its own counts): grouped unless forced.
 constexpr uint64_t kAlltoallGroupMax = 1024;
+
+// From this many bytes per rank's block (on average), a reduce-scatter is spread over the sites'
+// members (kAlgSitePairwise) instead of running through the leaders. Measured on the testbed
+// (docs/sites.md): spread is 0.6-0.9x the leaders' time from 16 KiB, 1.03-1.07x at 4 KiB on
+// 8 nodes (more messages, each a wake-up on a host with fewer cores than ranks).
+constexpr uint64_t kSpreadReduceScatterMin = 16 * 1024;
+// ... and only where no site has more ranks than this: its site phase sends every member's part of
+// every block to its owner, n(n-1) messages and connections per block where the leaders' tree
+// has n-1 (measured with sites of up to 7 ranks; larger sites keep the leaders).
+constexpr int kSpreadReduceScatterMaxSite = 64;
 
 // SITEMPI_COLL_ALLTOALL: the cost model's choice, calibrated where it is unsure (auto), the model's
 // alone (model), or one algorithm forced (tests, measurements).

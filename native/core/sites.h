@@ -65,6 +65,13 @@ struct Grouping {
   int count(int s) const { return first[size_t(s) + 1] - first[size_t(s)]; }
   const int* of(int s) const { return members.data() + first[size_t(s)]; }
 };
+// Who reduces rank j's block over site s in the spread Reduce_scatter (kAlgSitePairwise): j
+// itself in its own site; in another, the member whose local rank is j's modulo the site's size
+// (so the blocks of a site of the same size pair off one to one).
+inline int spread_owner(const Grouping& g, int j, int s) {
+  if (g.site[size_t(j)] == s) return j;
+  return g.of(s)[g.local_rank[size_t(j)] % g.count(s)];
+}
 // site_of: any site ids (e.g. world site indices), one per comm rank.
 Grouping group_sites(const uint32_t* site_of, int P);
 Grouping group_sites(const int32_t* site_of, int P);

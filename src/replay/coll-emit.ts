@@ -40,6 +40,9 @@ function toPerPeer(c: CollCall): number[] {
 /**
  * A site-aware collective (sitempi's own schedule): the flows the native cost model says each
  * member sends, ordered in three phases: local contributions in, the WAN exchange, local results out.
+ * A local send goes out in the first phase where its destination crosses sites itself (it needs the
+ * contribution before its WAN exchange: the spread reduce-scatter, the pairwise all-to-all), else
+ * in the last (a leader's results to its site).
  */
 function emitSiteAware(
   b: TraceBuilder,
@@ -54,16 +57,28 @@ function emitSiteAware(
   const mine = siteOf[w] ?? 0;
   const inLocal: number[] = [],
     inWan: number[] = [],
+    outFirst: [number, number][] = [],
     outLocal: [number, number][] = [],
     outWan: [number, number][] = [];
+  const flows = Array.from({ length: P }, (_, k) => expandCollective(c.kind, c.alg, k, c.root, P, bytes, sites));
+  const crosses = new Array<boolean>(P).fill(false);
+  for (const f of flows)
+    for (let j = 0; j < f.src.length; j++) {
+      const s = f.src[j],
+        d = f.dst[j];
+      if (s >= 0 && d >= 0 && s < P && d < P && sites[s] !== sites[d]) crosses[s] = crosses[d] = true;
+    }
   for (let k = 0; k < P; k++) {
-    const f = expandCollective(c.kind, c.alg, k, c.root, P, bytes, sites);
+    const f = flows[k];
     for (let j = 0; j < f.src.length; j++) {
       const s = f.src[j],
         d = f.dst[j];
       if (s < 0 || d < 0 || s >= P || d >= P || s === d) continue;
-      if (s === c.me) (sites[d] === mine ? outLocal : outWan).push([c.members[d], f.bytes[j]]);
-      else if (d === c.me && s === k) (sites[s] === mine ? inLocal : inWan).push(c.members[s]);
+      if (s === c.me) {
+        const to: [number, number] = [c.members[d], f.bytes[j]];
+        if (sites[d] !== mine) outWan.push(to);
+        else (crosses[d] ? outFirst : outLocal).push(to);
+      } else if (d === c.me && s === k) (sites[s] === mine ? inLocal : inWan).push(c.members[s]);
     }
   }
   const phase = (from: number[], to: [number, number][]): void => {
@@ -72,8 +87,8 @@ function emitSiteAware(
     if (from.length + to.length) b.wait(w, -(from.length + to.length));
   };
   if (inWan.length || outWan.length) {
-    phase(inLocal, []);
+    phase(inLocal, outFirst);
     phase(inWan, outWan);
     phase([], outLocal);
-  } else phase(inLocal, outLocal);
+  } else phase(inLocal, [...outFirst, ...outLocal]);
 }

@@ -9,8 +9,8 @@ import { Op } from '../../src/replay/trace.js';
 const fnCode = (name: string, role: number): number =>
   FUNCTIONS.findIndex((f) => f.name === name) | (role << ROLE_SHIFT);
 
-/** Records of P ranks that each call one Allreduce of `bytes` on MPI_COMM_WORLD with `alg`. */
-function allreduceRecords(P: number, bytes: number, alg: number): RankRecords[] {
+/** Records of P ranks that each call one `fn` (Allreduce) of `bytes` on MPI_COMM_WORLD with `alg`. */
+function allreduceRecords(P: number, bytes: number, alg: number, fn = 'MPI_Allreduce'): RankRecords[] {
   const members = Array.from({ length: P }, (_, i) => i);
   return members.map((rank) => ({
     hello: {
@@ -25,7 +25,7 @@ function allreduceRecords(P: number, bytes: number, alg: number): RankRecords[] 
       program: '',
       jobKey: '',
     },
-    fn: [fnCode('MPI_Allreduce', Role.Coll)],
+    fn: [fnCode(fn, Role.Coll)],
     peer: [-1],
     bytes: [bytes],
     comm: [1],
@@ -36,6 +36,11 @@ function allreduceRecords(P: number, bytes: number, alg: number): RankRecords[] 
   }));
 }
 
+const wanL = 5e6;
+const local = { o: 1000, g: 0, L: 5000, G: 0 };
+const replayOn = (trace: ReturnType<typeof buildTrace>, siteOf: number[]) =>
+  replay(trace, { siteOf, intraNode: local, intraSite: local, wan: { L: wanL, G: 0 }, connectRtts: 0 });
+
 describe('site-aware collectives', () => {
   it('an Allreduce with leaders: every flow matched, one WAN exchange on the critical path', () => {
     const P = 8,
@@ -45,15 +50,7 @@ describe('site-aware collectives', () => {
     let messages = 0;
     for (let i = 0; i < trace.first[P]; i++) if (trace.kind[i] === Op.Isend) messages++;
     expect(messages).toBeGreaterThan(0);
-    const wanL = 5e6;
-    const local = { o: 1000, g: 0, L: 5000, G: 0 };
-    const res = replay(trace, {
-      siteOf,
-      intraNode: local,
-      intraSite: local,
-      wan: { L: wanL, G: 0 },
-      connectRtts: 0,
-    });
+    const res = replayOn(trace, siteOf);
     expect(res.stalled).toEqual([]);
     // leaders cross once each way in parallel: one WAN latency, not log2(P) of them
     expect(res.wallNs).toBeGreaterThan(wanL);
@@ -69,5 +66,34 @@ describe('site-aware collectives', () => {
       return n;
     };
     expect(crossing(trace)).toBeLessThan(crossing(flat));
+  });
+
+  // Every member crosses: its site contributions go out before its WAN exchange, else all wait.
+  it('a Reduce_scatter_block spread over the members: no stall, one WAN exchange, a message per block', () => {
+    for (const siteOf of [
+      [0, 0, 0, 0, 1, 1, 1, 1],
+      [0, 1, 0, 1, 0, 1, 0, 1],
+      [0, 0, 0, 1, 1, 1, 1, 1],
+    ]) {
+      const P = siteOf.length;
+      const trace = buildTrace(allreduceRecords(P, 65536, 3, 'MPI_Reduce_scatter_block'), { siteOf });
+      expect(trace.unmatched).toBe(0);
+      let crossing = 0;
+      for (let r = 0; r < P; r++)
+        for (let i = trace.first[r]; i < trace.first[r + 1]; i++)
+          if (trace.kind[i] === Op.Isend && siteOf[trace.peer[i]] !== siteOf[r]) crossing++;
+      expect(crossing).toBe(P); // two sites: each block's partial from the other site
+      const res = replayOn(trace, siteOf);
+      expect(res.stalled).toEqual([]);
+      expect(res.wallNs).toBeGreaterThan(wanL);
+      expect(res.wallNs).toBeLessThan(2 * wanL);
+    }
+  });
+
+  it('an Alltoall pairwise (every block straight to its rank): no stall', () => {
+    const siteOf = [0, 0, 0, 0, 1, 1, 1, 1];
+    const trace = buildTrace(allreduceRecords(8, 4096, 3, 'MPI_Alltoall'), { siteOf });
+    expect(trace.unmatched).toBe(0);
+    expect(replayOn(trace, siteOf).stalled).toEqual([]);
   });
 });

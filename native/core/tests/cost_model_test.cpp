@@ -2,6 +2,7 @@
 // against the lower bounds of crossing bytes, records that add up to their call, and the choice.
 #include <algorithm>
 #include <random>
+#include <utility>
 
 #include "check.h"
 #include "core/cost_model.h"
@@ -125,6 +126,13 @@ TEST(cost_site_schedules_meet_the_crossing_bounds) {
     CHECK_EQ(crossing(Coll::Alltoall, kAlgSitePairwise).cross_msgs, sum_ns);
     CHECK_EQ(crossing(Coll::Alltoall, kAlgSitePairwise).bytes, uint64_t(P) * uint64_t(P - 1) * m);
     CHECK_EQ(crossing(Coll::Barrier, kAlgSiteLeaders).cross_bytes, 0u);
+    // Reduce_scatter_block: each site's part of every other site's blocks crosses once, (S-1)Pm,
+    // through the leaders (one message per pair of sites) or spread (one per block and other site).
+    const uint64_t rs_bound = uint64_t(S - 1) * uint64_t(P) * m;
+    CHECK_EQ(crossing(Coll::ReduceScatterBlock, kAlgSiteLeaders).cross_bytes, rs_bound);
+    CHECK_EQ(crossing(Coll::ReduceScatterBlock, kAlgSiteLeaders).cross_msgs, uint64_t(S * (S - 1)));
+    CHECK_EQ(crossing(Coll::ReduceScatterBlock, kAlgSitePairwise).cross_bytes, rs_bound);
+    CHECK_EQ(crossing(Coll::ReduceScatterBlock, kAlgSitePairwise).cross_msgs, uint64_t(S - 1) * uint64_t(P));
     // Allreduce: leaders exchange partials (S(S-1)m) or reduce-scatter + allgather (2(S-1)m).
     CHECK_EQ(crossing(Coll::Allreduce, kAlgSiteLeaders).cross_bytes, uint64_t(S * (S - 1)) * m);
     CHECK_EQ(crossing(Coll::Allreduce, kAlgSiteRsAg, m / 8).cross_bytes, 2 * uint64_t(S - 1) * m);
@@ -134,20 +142,29 @@ TEST(cost_site_schedules_meet_the_crossing_bounds) {
 // Summed over the records of every member, the flows are the call's whole traffic.
 TEST(cost_records_add_up_to_the_schedule) {
   std::mt19937 rng(2);
-  const Coll uniform[] = {Coll::Barrier, Coll::Bcast,   Coll::Reduce,    Coll::Allreduce,
-                          Coll::Gather,  Coll::Scatter, Coll::Allgather, Coll::Alltoall};
+  const std::pair<Coll, uint32_t> uniform[] = {{Coll::Barrier, kAlgSiteLeaders},
+                                               {Coll::Bcast, kAlgSiteLeaders},
+                                               {Coll::Reduce, kAlgSiteLeaders},
+                                               {Coll::Allreduce, kAlgSiteLeaders},
+                                               {Coll::Gather, kAlgSiteLeaders},
+                                               {Coll::Scatter, kAlgSiteLeaders},
+                                               {Coll::Allgather, kAlgSiteLeaders},
+                                               {Coll::Alltoall, kAlgSiteLeaders},
+                                               {Coll::Alltoall, kAlgSitePairwise},
+                                               {Coll::ReduceScatterBlock, kAlgSiteLeaders},
+                                               {Coll::ReduceScatterBlock, kAlgSitePairwise}};
   for (int round = 0; round < 100; ++round) {
     const int S = 2 + int(rng() % 3), P = S + 1 + int(rng() % 10);
     const std::vector<int32_t> site_of = random_sites(rng, P, S);
     const Grouping g = group_sites(site_of.data(), P);
     const int root = int(rng() % uint32_t(P));
     const uint64_t m = 8 * (1 + rng() % 50);
-    for (Coll c : uniform) {
-      const CallShape sh = shape_of(c, kAlgSiteLeaders, root, g, m, m);
+    for (const auto& [c, alg] : uniform) {
+      const CallShape sh = shape_of(c, alg, root, g, m, m);
       std::vector<Flow> whole;
       schedule(sh, whole);
       const Totals a = totals(whole, site_of);
-      const Totals b = totals(expand_all(c, kAlgSiteLeaders, root, P, m, site_of.data()), site_of);
+      const Totals b = totals(expand_all(c, alg, root, P, m, site_of.data()), site_of);
       CHECK_EQ(a.bytes, b.bytes);
       CHECK_EQ(a.msgs, b.msgs);
       CHECK_EQ(a.cross_bytes, b.cross_bytes);
@@ -352,9 +369,21 @@ TEST(cost_calls_run_the_library_butterfly_where_it_crosses_as_little) {
   CHECK_EQ(choose(Coll::Allgather, contiguous, 8, 4096), uint32_t(kAlgSiteLeaders));
   CHECK_EQ(choose(Coll::Allgather, pairs, 8, 4096), uint32_t(kAlgSiteLeaders));
   CHECK_EQ(choose(Coll::ReduceScatterBlock, alternating, 8, 16384), uint32_t(kAlgLibrary));
-  CHECK_EQ(choose(Coll::ReduceScatterBlock, alternating, 8, 65536), uint32_t(kAlgSiteLeaders));  // measured
+  CHECK_EQ(choose(Coll::ReduceScatterBlock, alternating, 8, 65536), uint32_t(kAlgSitePairwise));  // measured
   CHECK_EQ(choose(Coll::Allgather, alternating, 8, 65536), uint32_t(kAlgSiteLeaders));
-  CHECK_EQ(choose(Coll::ReduceScatterBlock, contiguous, 8, 16384), uint32_t(kAlgSiteLeaders));
+  CHECK_EQ(choose(Coll::ReduceScatterBlock, contiguous, 8, 16384), uint32_t(kAlgSitePairwise));
+  // Reduce-scatters: through the leaders below kSpreadReduceScatterMin per rank, spread from it (the
+  // v form by the whole vector's average).
+  CHECK_EQ(choose(Coll::ReduceScatterBlock, contiguous, 8, 4096), uint32_t(kAlgSiteLeaders));
+  CHECK_EQ(choose(Coll::ReduceScatter, contiguous, 8, 8 * 4096), uint32_t(kAlgSiteLeaders));
+  CHECK_EQ(choose(Coll::ReduceScatter, contiguous, 8, 8 * kSpreadReduceScatterMin), uint32_t(kAlgSitePairwise));
+  CHECK_EQ(choose(Coll::ReduceScatter, contiguous, 8, 8 * kSpreadReduceScatterMin - 8), uint32_t(kAlgSiteLeaders));
+  for (const int n : {kSpreadReduceScatterMaxSite, kSpreadReduceScatterMaxSite + 1}) {  // two sites of n
+    std::vector<int32_t> halves(static_cast<size_t>(2 * n));
+    for (int i = 0; i < 2 * n; ++i) halves[size_t(i)] = i < n ? 0 : 1;
+    const uint32_t want = n > kSpreadReduceScatterMaxSite ? kAlgSiteLeaders : kAlgSitePairwise;
+    CHECK_EQ(choose(Coll::ReduceScatterBlock, halves.data(), 2 * n, 65536), want);
+  }
   CHECK_EQ(choose(Coll::Allreduce, alternating, 8, 4096), uint32_t(kAlgSiteLeaders));  // P blocks cross
   // the library's butterfly crosses three times, the leaders once: site-aware
   CHECK_EQ(choose(Coll::Allreduce, uneven, 8, 8), uint32_t(kAlgSiteLeaders));

@@ -166,7 +166,9 @@ int allgather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype send
 int alltoall_site(Ctx& x, const void* sendbuf, const int* scounts, const int* sdispls, MPI_Datatype sendtype,
                   void* recvbuf, const int* rcounts, const int* rdispls, MPI_Datatype recvtype, bool uniform,
                   uint32_t alg);
-// Reduce_scatter(_block): rcounts (every rank's block, equal on every rank) as MPI passes them.
+// Reduce_scatter(_block): rcounts (every rank's block, equal on every rank) as MPI passes them;
+// through the leaders (kAlgSiteLeaders) or spread over every member (kAlgSitePairwise).
 int reduce_scatter_site(Ctx& x, const void* sendbuf, void* recvbuf, const int* rcounts, MPI_Datatype t, MPI_Op op);
+int reduce_scatter_spread(Ctx& x, const void* sendbuf, void* recvbuf, const int* rcounts, MPI_Datatype t, MPI_Op op);
 
 }  // namespace sitempi::coll

@@ -84,6 +84,12 @@ int run(Outcome* out, uint32_t alg, Alg&& body) {
   }
 }
 
+int reduce_scatter_alg(Ctx& x, uint32_t alg, const void* sendbuf, void* recvbuf, const int* rcounts, MPI_Datatype t,
+                       MPI_Op op) {
+  if (alg == core::kAlgSitePairwise) return reduce_scatter_spread(x, sendbuf, recvbuf, rcounts, t, op);
+  return reduce_scatter_site(x, sendbuf, recvbuf, rcounts, t, op);
+}
+
 std::vector<int> iota_scaled(int P, int step) {
   std::vector<int> v(static_cast<size_t>(P));
   for (int j = 0; j < P; ++j) v[size_t(j)] = j * step;
@@ -179,7 +185,7 @@ int Reduce_scatter_block(const void* sendbuf, void* recvbuf, int recvcount, MPI_
   return run(out, alg, [&] {
     Ctx x(*c, out);
     const std::vector<int> counts(static_cast<size_t>(c->g.P), recvcount);
-    return reduce_scatter_site(x, sendbuf, recvbuf, counts.data(), datatype, op);
+    return reduce_scatter_alg(x, alg, sendbuf, recvbuf, counts.data(), datatype, op);
   });
 }
 
@@ -199,7 +205,7 @@ int Reduce_scatter(const void* sendbuf, void* recvbuf, const int recvcounts[], M
   if (!alg) return pmpi();
   return run(out, alg, [&] {
     Ctx x(*c, out);
-    return reduce_scatter_site(x, sendbuf, recvbuf, recvcounts, datatype, op);
+    return reduce_scatter_alg(x, alg, sendbuf, recvbuf, recvcounts, datatype, op);
   });
 }
 

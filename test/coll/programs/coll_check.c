@@ -680,6 +680,22 @@ static void run_comm(const Comm *c) {
         t_scatter(c, &kTypes[ti], 0, 1100, roots[r], ip, ++call);
       }
     }
+  /* Reduce_scatter(_block) from 16 KiB per rank on average (spread over the sites' members,
+   * coll/reduce_scatter_spread.cpp): int sum in place and not, a vector type with a user sum and a
+   * non-commutative operation (PMPI unless sites are contiguous), v counts with empty blocks (not
+   * in the quick run, whose reduce-scatters are all small). */
+  for (int block = 0; block < 2 && !quick; ++block)
+    for (int ip = 0; ip < 2; ++ip) {
+      /* v counts (vcount) wrap: two blocks of about `count`, the others small */
+      const int n = block ? 1 : 4;
+      t_reduce_scatter(c, &kTypes[0], MPI_SUM, "sum", 1, 4200 * n, ip, block, ++call);
+      t_reduce_scatter(c, &kTypes[2], ip ? op_unc : op_usum, ip ? "user-noncomm" : "user-sum", !ip, 2100 * n, ip, block,
+                       ++call);
+    }
+  v_empty = 1;
+  for (int ip = 0; ip < 2 && !quick; ++ip)
+    t_reduce_scatter(c, &kTypes[1], op_usum, "user-sum", 1, 17000, ip, 0, ++call);
+  v_empty = 0;
   /* Gatherv and Scatterv, uneven with empty blocks: each site forwarded or packed by its own
    * blocks' average (coll/layout.h: forwarded_site), both in one call where a site holds one of
    * the large blocks and another does not; displacements with gaps. */
