@@ -149,7 +149,18 @@ void schedule_site(const CallShape& sh, std::vector<Flow>& out) {
       break;
     }
     case Coll::Allgather:
-    case Coll::Allgatherv: {  // site gather, leaders exchange site blocks, site bcast of the whole
+    case Coll::Allgatherv: {             // site gather, leaders exchange site blocks, site bcast of the whole
+      if (sh.alg == kAlgSitePairwise) {  // spread: each block to its owner in every other site, who passes it on
+        for (int j = 0; j < P; ++j) {
+          if (!block(j)) continue;
+          for (int s = 0; s < S; ++s) {
+            const int o = spread_owner(g, j, s);
+            if (s != site(j)) add(out, j, o, block(j), 1);
+            for (int a = 0; a < g.count(s); ++a) add(out, o, g.of(s)[a], block(j), 1);
+          }
+        }
+        break;
+      }
       uint64_t total = 0;
       for (int i = 0; i < P; ++i) total += block(i);
       for (int i = 0; i < P; ++i)
@@ -368,6 +379,14 @@ uint64_t rsag_threshold(int S, double alpha_s, double bandwidth_Bps) {
   return uint64_t(m);
 }
 
+namespace {
+bool spread_fits(const Grouping& g) {
+  for (int s = 0; s < g.S; ++s)
+    if (g.count(s) > kSpreadMaxSite) return false;
+  return true;
+}
+}  // namespace
+
 uint32_t choose_alg(Coll c, const Grouping& g, const CollChoice& p) {
   if (g.S <= 1 || g.S >= g.P) return kAlgLibrary;  // one site, or one rank per site
   if (butterfly_to_library(c, g, p.m, p.xor_cross, p.small_bytes)) return kAlgLibrary;
@@ -377,9 +396,12 @@ uint32_t choose_alg(Coll c, const Grouping& g, const CollChoice& p) {
       return kAlgSiteLeaders;
     case Coll::Bcast:
       return p.m ? kAlgSiteLeaders : kAlgLibrary;
+    case Coll::Allgather:
+      if (!p.m || P * p.m > uint64_t(INT_MAX)) return kAlgLibrary;
+      return p.m >= kSpreadAllgatherMin && p.m < kSpreadAllgatherMax && spread_fits(g) ? kAlgSitePairwise
+                                                                                       : kAlgSiteLeaders;
     case Coll::Gather:
     case Coll::Scatter:
-    case Coll::Allgather:
       return p.m && P * p.m <= uint64_t(INT_MAX) ? kAlgSiteLeaders : kAlgLibrary;
     case Coll::Alltoall:
     case Coll::Alltoallv:
@@ -393,10 +415,7 @@ uint32_t choose_alg(Coll c, const Grouping& g, const CollChoice& p) {
       if (p.elems > uint64_t(INT_MAX) || !p.m || !p.elems) return kAlgLibrary;
       if (!p.commutative && !g.contiguous) return kAlgLibrary;  // MPI's rank order must hold
       const uint64_t per_rank = c == Coll::ReduceScatter ? p.m / P : p.m;
-      int largest = 0;
-      for (int s = 0; s < g.S; ++s) largest = std::max(largest, g.count(s));
-      const bool spread = per_rank >= kSpreadReduceScatterMin && largest <= kSpreadReduceScatterMaxSite;
-      return spread ? kAlgSitePairwise : kAlgSiteLeaders;
+      return per_rank >= kSpreadReduceScatterMin && spread_fits(g) ? kAlgSitePairwise : kAlgSiteLeaders;
     }
     case Coll::Reduce:
     case Coll::Allreduce:

@@ -76,15 +76,20 @@ uint64_t rsag_threshold(int S, double alpha_s, double bandwidth_Bps);
 // The v-variant cannot choose by size (each rank knows only its own counts): grouped unless forced.
 constexpr uint64_t kAlltoallGroupMax = 1024;
 
-// From this many bytes per rank's block (on average), a reduce-scatter is spread over the sites'
-// members (kAlgSitePairwise) instead of running through the leaders. Measured on the testbed
-// (docs/sites.md): spread is 0.6-0.9x the leaders' time from 16 KiB, 1.03-1.07x at 4 KiB on
-// 8 nodes (more messages, each a wake-up on a host with fewer cores than ranks).
+// Spread over the sites' members (kAlgSitePairwise) instead of run through the leaders: a
+// reduce-scatter from kSpreadReduceScatterMin bytes per rank's block (on average), an Allgather
+// from kSpreadAllgatherMin up to kSpreadAllgatherMax per rank, where no site has more than
+// kSpreadMaxSite ranks. Measured on the testbed (docs/sites.md): reduce-scatters spread take
+// 0.6-0.9x the leaders' time from 16 KiB and 1.03-1.07x at 4 KiB on 8 nodes (more messages, each a
+// wake-up on a host with fewer cores than ranks); Allgather 0.5-0.94x from 16 KiB to 1 MiB and
+// 1.02-1.12x at 4 MiB (the leaders' segments overlap the site broadcast with the crossing).
 constexpr uint64_t kSpreadReduceScatterMin = 16 * 1024;
-// ... and only where no site has more ranks than this: its site phase sends every member's part of
-// every block to its owner, n(n-1) messages and connections per block where the leaders' tree
-// has n-1 (measured with sites of up to 7 ranks; larger sites keep the leaders).
-constexpr int kSpreadReduceScatterMaxSite = 64;
+constexpr uint64_t kSpreadAllgatherMin = 16 * 1024;
+constexpr uint64_t kSpreadAllgatherMax = 2 * 1024 * 1024;
+// Spread, a site phase sends every member's part (block) to its owner or from its owner to every
+// member: n(n-1) messages and connections per block where the leaders' trees have n-1. Measured
+// with sites of up to 7 ranks; larger sites than this keep the leaders.
+constexpr int kSpreadMaxSite = 64;
 
 // SITEMPI_COLL_ALLTOALL: the cost model's choice, calibrated where it is unsure (auto), the model's
 // alone (model), or one algorithm forced (tests, measurements).

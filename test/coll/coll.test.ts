@@ -77,8 +77,9 @@ describe('site-aware collectives: results, counters, lower bounds', () => {
         // pairwise for blocks from 1 KiB on two sites (on three, the model's 1.5x margin over the
         // library keeps it out at these sizes; the per-record check above holds the choice to the model)
         if (s.expectSites === 2) expect([...res.algs.get('Alltoall')!]).toContain(3);
-        // reduce-scatters spread over the members from 16 KiB per rank (coll/reduce_scatter_spread.cpp)
-        for (const fn of ['Reduce_scatter', 'Reduce_scatter_block']) expect([...res.algs.get(fn)!], fn).toContain(3);
+        // spread over the members from 16 KiB per rank (core::kSpreadReduceScatterMin, kSpreadAllgatherMin)
+        for (const fn of ['Reduce_scatter', 'Reduce_scatter_block', 'Allgather'])
+          expect([...res.algs.get(fn)!], fn).toContain(3);
         if (s.expectSites > 2) {
           expect([...res.algs.get('Allreduce')!]).toContain(2); // RS+AG ran
           expect([...res.algs.get('Iallreduce')!]).toContain(2);

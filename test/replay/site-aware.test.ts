@@ -90,10 +90,12 @@ describe('site-aware collectives', () => {
     }
   });
 
-  it('an Alltoall pairwise (every block straight to its rank): no stall', () => {
+  it('a pairwise Alltoall and a spread Allgather (every member crosses): no stall', () => {
     const siteOf = [0, 0, 0, 0, 1, 1, 1, 1];
-    const trace = buildTrace(allreduceRecords(8, 4096, 3, 'MPI_Alltoall'), { siteOf });
-    expect(trace.unmatched).toBe(0);
-    expect(replayOn(trace, siteOf).stalled).toEqual([]);
+    for (const fn of ['MPI_Alltoall', 'MPI_Allgather']) {
+      const trace = buildTrace(allreduceRecords(8, 65536, 3, fn), { siteOf });
+      expect(trace.unmatched).toBe(0);
+      expect(replayOn(trace, siteOf).stalled).toEqual([]);
+    }
   });
 });

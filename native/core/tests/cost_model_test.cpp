@@ -119,6 +119,10 @@ TEST(cost_site_schedules_meet_the_crossing_bounds) {
     CHECK_EQ(crossing(Coll::Gather, kAlgSiteLeaders).cross_bytes, uint64_t(P - n_root) * m);
     CHECK_EQ(crossing(Coll::Scatter, kAlgSiteLeaders).cross_bytes, uint64_t(P - n_root) * m);
     CHECK_EQ(crossing(Coll::Allgather, kAlgSiteLeaders).cross_bytes, uint64_t(S - 1) * uint64_t(P) * m);
+    // Spread: the same bytes, one message per block and other site; every rank gets every block.
+    CHECK_EQ(crossing(Coll::Allgather, kAlgSitePairwise).cross_bytes, uint64_t(S - 1) * uint64_t(P) * m);
+    CHECK_EQ(crossing(Coll::Allgather, kAlgSitePairwise).cross_msgs, uint64_t(S - 1) * uint64_t(P));
+    CHECK_EQ(crossing(Coll::Allgather, kAlgSitePairwise).bytes, uint64_t(P) * uint64_t(P - 1) * m);
     CHECK_EQ(crossing(Coll::Alltoall, kAlgSiteLeaders).cross_bytes, sum_ns * m);
     CHECK_EQ(crossing(Coll::Alltoall, kAlgSiteLeaders).cross_msgs, uint64_t(S * (S - 1)));
     // Pairwise: the same bytes, one message per pair of ranks on different sites.
@@ -151,6 +155,7 @@ TEST(cost_records_add_up_to_the_schedule) {
                                                {Coll::Allgather, kAlgSiteLeaders},
                                                {Coll::Alltoall, kAlgSiteLeaders},
                                                {Coll::Alltoall, kAlgSitePairwise},
+                                               {Coll::Allgather, kAlgSitePairwise},
                                                {Coll::ReduceScatterBlock, kAlgSiteLeaders},
                                                {Coll::ReduceScatterBlock, kAlgSitePairwise}};
   for (int round = 0; round < 100; ++round) {
@@ -370,7 +375,12 @@ TEST(cost_calls_run_the_library_butterfly_where_it_crosses_as_little) {
   CHECK_EQ(choose(Coll::Allgather, pairs, 8, 4096), uint32_t(kAlgSiteLeaders));
   CHECK_EQ(choose(Coll::ReduceScatterBlock, alternating, 8, 16384), uint32_t(kAlgLibrary));
   CHECK_EQ(choose(Coll::ReduceScatterBlock, alternating, 8, 65536), uint32_t(kAlgSitePairwise));  // measured
-  CHECK_EQ(choose(Coll::Allgather, alternating, 8, 65536), uint32_t(kAlgSiteLeaders));
+  CHECK_EQ(choose(Coll::Allgather, alternating, 8, 65536), uint32_t(kAlgSitePairwise));
+  // Allgather: spread from kSpreadAllgatherMin up to kSpreadAllgatherMax per rank, else the leaders.
+  CHECK_EQ(choose(Coll::Allgather, contiguous, 8, kSpreadAllgatherMin - 1), uint32_t(kAlgSiteLeaders));
+  CHECK_EQ(choose(Coll::Allgather, contiguous, 8, kSpreadAllgatherMin), uint32_t(kAlgSitePairwise));
+  CHECK_EQ(choose(Coll::Allgather, contiguous, 8, kSpreadAllgatherMax - 1), uint32_t(kAlgSitePairwise));
+  CHECK_EQ(choose(Coll::Allgather, contiguous, 8, kSpreadAllgatherMax), uint32_t(kAlgSiteLeaders));
   CHECK_EQ(choose(Coll::ReduceScatterBlock, contiguous, 8, 16384), uint32_t(kAlgSitePairwise));
   // Reduce-scatters: through the leaders below kSpreadReduceScatterMin per rank, spread from it (the
   // v form by the whole vector's average).
@@ -378,11 +388,12 @@ TEST(cost_calls_run_the_library_butterfly_where_it_crosses_as_little) {
   CHECK_EQ(choose(Coll::ReduceScatter, contiguous, 8, 8 * 4096), uint32_t(kAlgSiteLeaders));
   CHECK_EQ(choose(Coll::ReduceScatter, contiguous, 8, 8 * kSpreadReduceScatterMin), uint32_t(kAlgSitePairwise));
   CHECK_EQ(choose(Coll::ReduceScatter, contiguous, 8, 8 * kSpreadReduceScatterMin - 8), uint32_t(kAlgSiteLeaders));
-  for (const int n : {kSpreadReduceScatterMaxSite, kSpreadReduceScatterMaxSite + 1}) {  // two sites of n
+  for (const int n : {kSpreadMaxSite, kSpreadMaxSite + 1}) {  // two sites of n
     std::vector<int32_t> halves(static_cast<size_t>(2 * n));
     for (int i = 0; i < 2 * n; ++i) halves[size_t(i)] = i < n ? 0 : 1;
-    const uint32_t want = n > kSpreadReduceScatterMaxSite ? kAlgSiteLeaders : kAlgSitePairwise;
+    const uint32_t want = n > kSpreadMaxSite ? kAlgSiteLeaders : kAlgSitePairwise;
     CHECK_EQ(choose(Coll::ReduceScatterBlock, halves.data(), 2 * n, 65536), want);
+    CHECK_EQ(choose(Coll::Allgather, halves.data(), 2 * n, 65536), want);
   }
   CHECK_EQ(choose(Coll::Allreduce, alternating, 8, 4096), uint32_t(kAlgSiteLeaders));  // P blocks cross
   // the library's butterfly crosses three times, the leaders once: site-aware

@@ -1,8 +1,8 @@
 // Allgather(v): site gather at the leader, leaders send their site's blocks to every other leader
 // (each block crosses once per other site: (S-1) P m for Allgather, the lower bound), site
-// broadcast of what arrived. Large calls (coll/segments.h) broadcast the site's own blocks while
-// the other sites' cross, and then those in segments as they arrive.
-// Two ways to hold the blocks, one message structure:
+// broadcast of what arrived; or, for large blocks, spread over the members (allgather_spread). Large calls
+// (coll/segments.h) broadcast the site's own blocks while the other sites' cross, and then those in segments as they
+// arrive. Two ways to hold the blocks, one message structure:
 // - in place (blocks of at least kInPlaceMinAvg bytes on average): every phase works on the
 //   application's receive buffer itself (or, on a rank whose receive type is not one run of bytes,
 //   a buffer in rank order unpacked once at the end); blocks cross as runs of ranks that are
@@ -214,10 +214,58 @@ int allgather_runs(Ctx& x, char* view, const std::vector<uint64_t>& off, const s
   return x.waitall();
 }
 
+// The spread form (alg kAlgSitePairwise, Allgather of large blocks): no leader. Each block crosses
+// once to every other site, straight from its rank to its owner there (core::spread_owner), who
+// passes it to the rest of its site as soon as it has arrived; every rank passes its own block to
+// its site at once. Cross-site: (S-1)·P·m, the bound, over every member's link instead of the
+// leader's, and no rank forwards more than its share.
+int allgather_spread(Ctx& x, char* view, const std::vector<uint64_t>& off, const std::vector<uint64_t>& block) {
+  const core::Grouping& g = x.g();
+  const int me = x.me(), s = x.site(), S = g.S, P = g.P, n = g.count(s);
+  auto len = [&](int j) { return int(block[size_t(j)]); };
+  // The other sites' blocks `o` passes on in this site, ascending (the order it sends them in).
+  auto passed_on = [&](int o, std::vector<int>& out) {
+    out.clear();
+    for (int j = 0; j < P; ++j)
+      if (g.site[size_t(j)] != s && block[size_t(j)] && core::spread_owner(g, j, s) == o) out.push_back(j);
+  };
+  std::vector<int> mine, theirs;
+  passed_on(me, mine);
+  std::vector<size_t> arrived(mine.size() + 1);
+  for (size_t b = 0; b < mine.size(); ++b) {
+    arrived[b] = x.posted();
+    SITEMPI_RC(x.irecv(view + off[size_t(mine[b])], len(mine[b]), MPI_BYTE, mine[b], kTagAllgather));
+  }
+  arrived[mine.size()] = x.posted();
+  for (int i = 0; i < n; ++i) {  // from each other member: its own block, then those it passes on
+    const int o = g.of(s)[i];
+    if (o == me) continue;
+    if (len(o)) SITEMPI_RC(x.irecv(view + off[size_t(o)], len(o), MPI_BYTE, o, kTagAllgather));
+    passed_on(o, theirs);
+    for (int j : theirs) SITEMPI_RC(x.irecv(view + off[size_t(j)], len(j), MPI_BYTE, o, kTagAllgather));
+  }
+  auto to_site = [&](int j) {
+    for (int i = 0; i < n; ++i)
+      if (g.of(s)[i] != me) SITEMPI_RC(x.isend(view + off[size_t(j)], len(j), MPI_BYTE, g.of(s)[i], kTagAllgather));
+    return MPI_SUCCESS;
+  };
+  if (len(me)) {
+    for (int u = 0; u < S; ++u)
+      if (u != s)
+        SITEMPI_RC(x.isend(view + off[size_t(me)], len(me), MPI_BYTE, core::spread_owner(g, me, u), kTagAllgather));
+    SITEMPI_RC(to_site(me));
+  }
+  for (size_t b = 0; b < mine.size(); ++b) {
+    SITEMPI_RC(x.wait(arrived[b], arrived[b + 1]));
+    SITEMPI_RC(to_site(mine[b]));
+  }
+  return x.waitall();
+}
+
 }  // namespace
 
 int allgather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, const int* rcounts,
-                   const int* displs, MPI_Datatype recvtype) {
+                   const int* displs, MPI_Datatype recvtype, uint32_t alg) {
   SiteCache& c = x.c();
   const core::Grouping& g = x.g();
   const int me = x.me(), P = g.P;
@@ -226,7 +274,8 @@ int allgather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype send
   uint64_t total = 0;
   for (int j = 0; j < P; ++j) total += block[size_t(j)] = rt.bytes(rcounts[j]);
   // The same on every rank: block sizes (MPI requires equal recvcounts) and the job's settings.
-  if (g_coll_packed || total < kInPlaceMinAvg * uint64_t(P) || total > uint64_t(INT_MAX))
+  const bool spread = alg == core::kAlgSitePairwise;  // chosen for large blocks only (core::choose_alg)
+  if (!spread && (g_coll_packed || total < kInPlaceMinAvg * uint64_t(P) || total > uint64_t(INT_MAX)))
     return allgather_packed(x, sendbuf, sendcount, sendtype, recvbuf, rcounts, displs, recvtype, block);
   // This rank's view: the receive buffer when every run of a site's consecutive ranks is one run of
   // bytes there (a contiguous type, blocks in rank order: always for Allgather), else a buffer in
@@ -246,7 +295,7 @@ int allgather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype send
     if (!in_place)
       SITEMPI_RC(pack(sendbuf, sendcount, sendtype, view, int(off[size_t(me)] + block[size_t(me)]),
                       int(off[size_t(me)]), c.priv));
-    return allgather_runs(x, view, off, block, total);
+    return spread ? allgather_spread(x, view, off, block) : allgather_runs(x, view, off, block, total);
   }
   for (int j = 0; j < P; ++j) off[size_t(j)] = j ? off[size_t(j - 1)] + block[size_t(j - 1)] : 0;
   std::vector<char> buf(total + 1);
@@ -255,7 +304,7 @@ int allgather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype send
                     int(off[size_t(me)]), c.priv));
   else
     SITEMPI_RC(pack(sendbuf, sendcount, sendtype, buf.data(), int(total), int(off[size_t(me)]), c.priv));
-  SITEMPI_RC(allgather_runs(x, buf.data(), off, block, total));
+  SITEMPI_RC(spread ? allgather_spread(x, buf.data(), off, block) : allgather_runs(x, buf.data(), off, block, total));
   for (int j = 0; j < P; ++j) {
     if (j == me && in_place) continue;
     SITEMPI_RC(unpack(buf.data(), int(total), int(off[size_t(j)]), at(recvbuf, displs[j], rt.extent), rcounts[j],

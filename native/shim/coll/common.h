@@ -160,8 +160,9 @@ int gather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtyp
                 const int* displs, MPI_Datatype recvtype, int root, uint64_t uniform_bytes);
 int scatter_site(Ctx& x, const void* sendbuf, const int* scounts, const int* displs, MPI_Datatype sendtype,
                  void* recvbuf, int recvcount, MPI_Datatype recvtype, int root, uint64_t uniform_bytes);
+// Allgather(v): alg kAlgSiteLeaders, or kAlgSitePairwise (spread over the members; uniform blocks).
 int allgather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, const int* rcounts,
-                   const int* displs, MPI_Datatype recvtype);
+                   const int* displs, MPI_Datatype recvtype, uint32_t alg);
 // Alltoall(v): alg kAlgSiteLeaders (grouped at the leaders) or kAlgSitePairwise.
 int alltoall_site(Ctx& x, const void* sendbuf, const int* scounts, const int* sdispls, MPI_Datatype sendtype,
                   void* recvbuf, const int* rcounts, const int* rdispls, MPI_Datatype recvtype, bool uniform,

@@ -319,7 +319,7 @@ int Allgather(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* r
   return run(out, alg, [&] {
     Ctx x(*c, out);
     const std::vector<int> counts(static_cast<size_t>(c->g.P), recvcount), displs = iota_scaled(c->g.P, recvcount);
-    return allgather_site(x, sendbuf, sendcount, sendtype, recvbuf, counts.data(), displs.data(), recvtype);
+    return allgather_site(x, sendbuf, sendcount, sendtype, recvbuf, counts.data(), displs.data(), recvtype, alg);
   });
 }
 
@@ -335,7 +335,7 @@ int Allgatherv(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* 
   if (!alg) return pmpi();
   return run(out, alg, [&] {
     Ctx x(*c, out);
-    return allgather_site(x, sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype);
+    return allgather_site(x, sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, alg);
   });
 }
 

@@ -669,6 +669,13 @@ static void run_comm(const Comm *c) {
     t_allgather(c, &kTypes[0], 1, 5000, ip, ++call);
     t_allgather(c, &kTypes[2], 1, 2600, ip, ++call);
   }
+  /* Allgather from 16 KiB per rank (spread over the sites' members, coll/allgather.cpp): in the
+   * receive buffer (int, vector>int) and through a buffer in rank order (a vector type). */
+  for (int ip = 0; ip < 2 && !quick; ++ip) {
+    t_allgather(c, &kTypes[0], 0, 5000, ip, ++call);
+    t_allgather(c, &kTypes[4], 0, 2600, ip, ++call);
+    t_allgather(c, &kTypes[2], 0, 2600, ip, ++call);
+  }
   /* Gather and Scatter with blocks of 4 KiB and more (coll/gather.cpp, scatter.cpp: forwarded
    * block by block): contiguous types land in (leave from) the root's buffer itself, the others go
    * through a buffer in rank order; roots on either site, in place or not, every type. */
