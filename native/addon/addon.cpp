@@ -136,6 +136,7 @@ Napi::Value PredictCollective(const Napi::CallbackInfo& info) {
   ch.alltoall = given("alltoall") ? int(U64(o, "alltoall")) : sitempi::core::kAlltoallAuto;
   ch.xor_cross = sitempi::core::xor_cross_distances(g);
   ch.small_bytes = given("smallBytes") ? U64(o, "smallBytes") : sitempi::core::kSmallCallBytes;
+  ch.spread = Bool(o, "spread", true);
   const uint32_t alg = o.Has("alg") ? uint32_t(U64(o, "alg")) : sitempi::core::choose_alg(coll, g, ch);
   sitempi::core::CallShape sh;
   sh.coll = coll;

@@ -398,8 +398,8 @@ uint32_t choose_alg(Coll c, const Grouping& g, const CollChoice& p) {
       return p.m ? kAlgSiteLeaders : kAlgLibrary;
     case Coll::Allgather:
       if (!p.m || P * p.m > uint64_t(INT_MAX)) return kAlgLibrary;
-      return p.m >= kSpreadAllgatherMin && p.m < kSpreadAllgatherMax && spread_fits(g) ? kAlgSitePairwise
-                                                                                       : kAlgSiteLeaders;
+      return p.spread && p.m >= kSpreadAllgatherMin && p.m < kSpreadAllgatherMax && spread_fits(g) ? kAlgSitePairwise
+                                                                                                   : kAlgSiteLeaders;
     case Coll::Gather:
     case Coll::Scatter:
       return p.m && P * p.m <= uint64_t(INT_MAX) ? kAlgSiteLeaders : kAlgLibrary;
@@ -415,7 +415,7 @@ uint32_t choose_alg(Coll c, const Grouping& g, const CollChoice& p) {
       if (p.elems > uint64_t(INT_MAX) || !p.m || !p.elems) return kAlgLibrary;
       if (!p.commutative && !g.contiguous) return kAlgLibrary;  // MPI's rank order must hold
       const uint64_t per_rank = c == Coll::ReduceScatter ? p.m / P : p.m;
-      return per_rank >= kSpreadReduceScatterMin && spread_fits(g) ? kAlgSitePairwise : kAlgSiteLeaders;
+      return p.spread && per_rank >= kSpreadReduceScatterMin && spread_fits(g) ? kAlgSitePairwise : kAlgSiteLeaders;
     }
     case Coll::Reduce:
     case Coll::Allreduce:

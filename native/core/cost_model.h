@@ -144,6 +144,7 @@ struct CollChoice {
   double alpha_s = 0.005, bandwidth_Bps = 125e6;  // the WAN the choices assume
   int64_t xor_cross = -1;  // xor_cross_distances of the communicator (butterfly.h); -1: never steps aside
   uint64_t small_bytes = kSmallCallBytes;  // or SITEMPI_COLL_SMALL
+  bool spread = true;                      // false: SITEMPI_COLL_SPREAD=0 (the leaders at every size)
 };
 // The algorithm every rank of a communicator runs for a call: a function of values that all ranks
 // agree on (grouping, uniform sizes, op commutativity), so all choose the same. 0: PMPI.

@@ -74,6 +74,7 @@ Config Config::from_env() {
   c.coll_segment_bytes = env_u32("SITEMPI_COLL_SEGMENT_BYTES", c.coll_segment_bytes, 0, 1u << 30);
   c.coll_nonblocking = env_flag_on("SITEMPI_COLL_NONBLOCKING");
   c.coll_packed = env_flag("SITEMPI_COLL_PACKED");
+  c.coll_spread = env_flag_on("SITEMPI_COLL_SPREAD");
   c.coll_alltoall = env("SITEMPI_COLL_ALLTOALL");
   c.coll_small_bytes = env_u32("SITEMPI_COLL_SMALL", c.coll_small_bytes, 0, 1u << 30);
   c.coll_bandwidth_mbps = env_u32("SITEMPI_COLL_BANDWIDTH_MBPS", c.coll_bandwidth_mbps, 1, 100000000);

@@ -38,6 +38,9 @@ struct Config {
   // SITEMPI_COLL_PACKED=1: Allgather(v) packs and unpacks at the leaders even for large blocks
   // (the former path, kept to measure the in-place one against it).
   bool coll_packed = false;
+  // SITEMPI_COLL_SPREAD=0: the reduce-scatters and Allgather keep the leaders at every size (to
+  // measure the spread algorithms against them); the same on every rank.
+  bool coll_spread = true;
   // SITEMPI_COLL_ALLTOALL: auto (the cost model's choice, timed where it is unsure), model (the
   // model's alone), grouped, pairwise or library: forces Alltoall(v)'s algorithm (docs/sites.md).
   std::string coll_alltoall;

@@ -52,6 +52,8 @@ export interface CollPrediction {
   alltoall?: number;
   /** SITEMPI_COLL_SMALL as the shim read it (default 1024; 0: small calls never run the library's) */
   smallBytes?: number;
+  /** SITEMPI_COLL_SPREAD as the shim read it (default true; false: the leaders at every size) */
+  spread?: boolean;
 }
 
 export interface NativeAddon {

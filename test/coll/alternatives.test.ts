@@ -91,6 +91,21 @@ const cases: { s: Scenario; check: (algs: Map<string, Set<number>>) => void }[] 
     },
     check: (algs) => expect([...algs.get('Allgatherv')!]).toContain(1),
   },
+  {
+    s: {
+      name: 'reduce-scatters and Allgather through the leaders at every size (SITEMPI_COLL_SPREAD=0), contiguous, 8 ranks',
+      np: 8,
+      sites: 'A:0-3;B:4-7',
+      expectSites: 2,
+      spread: false,
+    },
+    check: (algs) => {
+      for (const fn of ['Reduce_scatter', 'Reduce_scatter_block', 'Allgather']) {
+        expect([...algs.get(fn)!], fn).toContain(1);
+        expect([...algs.get(fn)!], fn).not.toContain(3);
+      }
+    },
+  },
 ];
 
 describe('forced alternatives: results, counters, lower bounds', () => {

@@ -104,6 +104,7 @@ export function checkJob(
     alphaUs?: number;
     alltoall?: number; // SITEMPI_COLL_ALLTOALL forced (core::AlltoallForce)
     smallBytes?: number; // SITEMPI_COLL_SMALL as the job ran (default: the shim's)
+    spread?: boolean; // SITEMPI_COLL_SPREAD as the job ran (default: on)
     enabled?: (family: string, fn: string) => boolean;
     calls?: (rank: number) => CallLine[];
   } = {},
@@ -149,6 +150,7 @@ export function checkJob(
         alphaUs: opts.alphaUs,
         alltoall: opts.alltoall,
         smallBytes: opts.smallBytes,
+        spread: opts.spread,
       };
       let p =
         on && worldSiteOf

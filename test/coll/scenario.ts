@@ -20,6 +20,8 @@ export interface Scenario {
   alltoall?: number;
   /** SITEMPI_COLL_SMALL: 0 unless given (the grids hold the site-aware algorithms at every size) */
   small?: number;
+  /** SITEMPI_COLL_SPREAD=0: false */
+  spread?: boolean;
   mode?: 'quick' | 'full';
   enabled?: (family: string, fn: string) => boolean;
 }
@@ -33,6 +35,7 @@ export async function runScenario(s: Scenario) {
     ...(s.env ?? {}),
   };
   if (s.alphaUs !== undefined) env.SITEMPI_COLL_ALPHA_US = String(s.alphaUs);
+  if (s.spread === false) env.SITEMPI_COLL_SPREAD = '0';
   if (s.alltoall) env.SITEMPI_COLL_ALLTOALL = ['auto', 'grouped', 'pairwise', 'library'][s.alltoall]!;
   const r = await mpirun({
     np: s.np,
@@ -55,6 +58,7 @@ export async function runScenario(s: Scenario) {
     enabled: s.enabled,
     alltoall: s.alltoall,
     smallBytes: s.small ?? 0,
+    spread: s.spread,
   });
   fs.rmSync(dir, { recursive: true, force: true });
   return { res, calls: Number(m![1]) };

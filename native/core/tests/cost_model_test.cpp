@@ -388,6 +388,18 @@ TEST(cost_calls_run_the_library_butterfly_where_it_crosses_as_little) {
   CHECK_EQ(choose(Coll::ReduceScatter, contiguous, 8, 8 * 4096), uint32_t(kAlgSiteLeaders));
   CHECK_EQ(choose(Coll::ReduceScatter, contiguous, 8, 8 * kSpreadReduceScatterMin), uint32_t(kAlgSitePairwise));
   CHECK_EQ(choose(Coll::ReduceScatter, contiguous, 8, 8 * kSpreadReduceScatterMin - 8), uint32_t(kAlgSiteLeaders));
+  {  // SITEMPI_COLL_SPREAD=0: the leaders at every size
+    CollChoice p;
+    p.m = 65536;
+    p.elems = p.m / 4;
+    p.spread = false;
+    const Grouping g = group_sites(contiguous, 8);
+    p.xor_cross = xor_cross_distances(g);
+    CHECK_EQ(choose_alg(Coll::Allgather, g, p), uint32_t(kAlgSiteLeaders));
+    CHECK_EQ(choose_alg(Coll::ReduceScatterBlock, g, p), uint32_t(kAlgSiteLeaders));
+    p.spread = true;
+    CHECK_EQ(choose_alg(Coll::ReduceScatterBlock, g, p), uint32_t(kAlgSitePairwise));
+  }
   for (const int n : {kSpreadMaxSite, kSpreadMaxSite + 1}) {  // two sites of n
     std::vector<int32_t> halves(static_cast<size_t>(2 * n));
     for (int i = 0; i < 2 * n; ++i) halves[size_t(i)] = i < n ? 0 : 1;

@@ -24,6 +24,7 @@ uint32_t g_coll_mask = 0;
 uint64_t g_chunk_bytes = 65024;                  // Config::coll_chunk_bytes
 uint64_t g_segment_bytes = 262144;               // Config::coll_segment_bytes
 bool g_coll_packed = false;                      // Config::coll_packed
+bool g_coll_spread = true;                       // Config::coll_spread
 int g_alltoall_force = 0;                        // Config::coll_alltoall
 uint64_t g_small_bytes = core::kSmallCallBytes;  // Config::coll_small_bytes
 double g_alpha_s = 0.005, g_bandwidth = 125e6;
@@ -265,6 +266,7 @@ Settings read_settings(const Config& cfg) {
                            cfg.checkpoint_every,
                            uint32_t(cfg.monitor.empty()),
                            uint32_t(cfg.coll_packed),
+                           uint32_t(cfg.coll_spread),
                            cfg.coll_small_bytes};
   uint64_t h = fnv(1469598103934665603ull, nums, sizeof nums);
   h = fnv(h, cfg.coll_alltoall.data(), cfg.coll_alltoall.size());
@@ -317,6 +319,7 @@ void configure(int world_rank, int world_size) {
     g_chunk_bytes = cfg.coll_chunk_bytes;
     g_segment_bytes = cfg.coll_segment_bytes;
     g_coll_packed = cfg.coll_packed;
+    g_coll_spread = cfg.coll_spread;
     g_small_bytes = cfg.coll_small_bytes;
     std::string err;
     if (!core::parse_alltoall_force(cfg.coll_alltoall, g_alltoall_force) && world_rank == 0)

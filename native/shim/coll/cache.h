@@ -61,6 +61,7 @@ extern uint64_t g_segment_bytes;
 // SITEMPI_COLL_PACKED (coll/allgather.cpp) and SITEMPI_COLL_ALLTOALL (core::AlltoallForce as an
 // int; coll/alltoall.cpp); equal on every rank.
 extern bool g_coll_packed;
+extern bool g_coll_spread;
 extern int g_alltoall_force;
 // SITEMPI_COLL_SMALL (core::CollChoice::small_bytes); equal on every rank.
 extern uint64_t g_small_bytes;
