@@ -61,19 +61,20 @@ function emitSiteAware(
     outLocal: [number, number][] = [],
     outWan: [number, number][] = [];
   const flows = Array.from({ length: P }, (_, k) => expandCollective(c.kind, c.alg, k, c.root, P, bytes, sites));
+  const member = (r: number): boolean => r >= 0 && r < P;
   const crosses = new Array<boolean>(P).fill(false);
   for (const f of flows)
     for (let j = 0; j < f.src.length; j++) {
       const s = f.src[j],
         d = f.dst[j];
-      if (s >= 0 && d >= 0 && s < P && d < P && sites[s] !== sites[d]) crosses[s] = crosses[d] = true;
+      if (member(s) && member(d) && sites[s] !== sites[d]) crosses[s] = crosses[d] = true;
     }
   for (let k = 0; k < P; k++) {
     const f = flows[k];
     for (let j = 0; j < f.src.length; j++) {
       const s = f.src[j],
         d = f.dst[j];
-      if (s < 0 || d < 0 || s >= P || d >= P || s === d) continue;
+      if (!member(s) || !member(d) || s === d) continue;
       if (s === c.me) {
         const to: [number, number] = [c.members[d], f.bytes[j]];
         if (sites[d] !== mine) outWan.push(to);

@@ -1,8 +1,9 @@
 // Allgather(v): site gather at the leader, leaders send their site's blocks to every other leader
 // (each block crosses once per other site: (S-1) P m for Allgather, the lower bound), site
-// broadcast of what arrived; or, for large blocks, spread over the members (allgather_spread). Large calls
-// (coll/segments.h) broadcast the site's own blocks while the other sites' cross, and then those in segments as they
-// arrive. Two ways to hold the blocks, one message structure:
+// broadcast of what arrived; or, from 16 KiB up to 2 MiB per rank, spread over the members
+// (allgather_spread). Large calls (coll/segments.h) broadcast the site's own blocks while the
+// other sites' cross, and then those in segments as they arrive.
+// Two ways to hold the blocks, one message structure:
 // - in place (blocks of at least kInPlaceMinAvg bytes on average): every phase works on the
 //   application's receive buffer itself (or, on a rank whose receive type is not one run of bytes,
 //   a buffer in rank order unpacked once at the end); blocks cross as runs of ranks that are

@@ -4,10 +4,10 @@
 //
 // No thread: chains advance inside the library's progress engine (coll/progress_hook.h: every MPI
 // call that waits, whatever it waits for, the completion calls included) and when another
-// non-blocking site-aware call starts. Every step is posted without blocking; only a rank that must forward something
-// (a site's leader, mostly) has steps after the first. Every pending chain of the process advances each time, not only
-// those a call waits for: ranks may complete their requests in different orders, and a peer's chain may need one of
-// ours.
+// non-blocking site-aware call starts. Every step is posted without blocking; only a rank that
+// must forward something (a site's leader, mostly) has steps after the first. Every pending chain
+// of the process advances each time, not only those a call waits for: ranks may complete their
+// requests in different orders, and a peer's chain may need one of ours.
 //
 // Site phases are flat point-to-point trees (the leader receives every member's vector, sends
 // every member the result), never the library's collectives: those would have to be issued in the
