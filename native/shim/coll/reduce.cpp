@@ -1,8 +1,9 @@
 // Reduce: each site reduces to its leader (the root's site to the root), the other leaders send
 // their partial results to the root ((S-1)m across sites, the lower bound), the root combines
 // them in site order (MPI's rank order when sites are contiguous, required for
-// non-commutative operations). Large contiguous calls leave the other sites in segments
-// (coll/segments.h): a site reduces the next segment while its leader's last one crosses.
+// non-commutative operations). Large contiguous calls cross in segments (coll/segments.h): a
+// site reduces the next segment while its leader's last one crosses, and the root folds each
+// segment in as soon as it has arrived, so only the last one's fold follows the last byte.
 #include "coll/common.h"
 #include "coll/segments.h"
 
@@ -19,7 +20,8 @@ int reduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datat
   const Segments sg(count, uint64_t(ti.size), ti.contiguous());
   if (s != sr) {
     if (alone) {  // nothing to reduce in the site: send the input itself
-      SITEMPI_RC(x.isend(sendbuf, count, t, root, kTagReduce));
+      for (int k = 0; k < sg.n; ++k)
+        SITEMPI_RC(x.isend(at(sendbuf, sg.first(k), ti.extent), sg.size(k), t, root, kTagReduce, k > 0));
       return x.waitall();
     }
     if (!c.leader()) {
@@ -36,35 +38,39 @@ int reduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datat
     return x.waitall();
   }
   if (x.me() != root) return PMPI_Reduce(sendbuf, nullptr, count, t, op, g.local_rank[size_t(root)], c.local);
-  // The root: post the receives of the other sites' partials, reduce its own site meanwhile.
+  // The root: post the receives of the other sites' partials (segment k's requests are
+  // [received[k], received[k+1])), reduce its own site meanwhile, then fold segment by segment.
   std::vector<TypedBuf> bufs(static_cast<size_t>(S));
-  std::vector<void*> parts(static_cast<size_t>(S), nullptr);
-  for (int u = 0; u < S; ++u) {
-    if (u == sr) {
-      parts[size_t(u)] = recvbuf;
-      continue;
-    }
-    bufs[size_t(u)].reset(count, ti);
-    parts[size_t(u)] = bufs[size_t(u)].get();
-    if (g.count(u) == 1) {  // the input itself, whole
-      SITEMPI_RC(x.irecv(parts[size_t(u)], count, t, g.leader(u), kTagReduce));
-      continue;
-    }
-    for (int k = 0; k < sg.n; ++k)
-      SITEMPI_RC(x.irecv(at(parts[size_t(u)], sg.first(k), ti.extent), sg.size(k), t, g.leader(u), kTagReduce));
+  std::vector<size_t> received(static_cast<size_t>(sg.n) + 1);
+  for (int u = 0; u < S; ++u)
+    if (u != sr) bufs[size_t(u)].reset(count, ti);
+  for (int k = 0; k < sg.n; ++k) {
+    received[size_t(k)] = x.posted();
+    for (int u = 0; u < S; ++u)
+      if (u != sr)
+        SITEMPI_RC(x.irecv(at(bufs[size_t(u)].get(), sg.first(k), ti.extent), sg.size(k), t, g.leader(u), kTagReduce));
   }
+  received[size_t(sg.n)] = x.posted();
   if (!alone) {
     SITEMPI_RC(PMPI_Reduce(sendbuf, recvbuf, count, t, op, g.local_rank[size_t(root)], c.local));
   } else if (sendbuf != MPI_IN_PLACE) {
     SITEMPI_RC(copy_typed(sendbuf, recvbuf, count, t, c.priv));
   }
-  SITEMPI_RC(x.waitall());
-  if (commutative) {
-    for (int u = 0; u < S; ++u)
-      if (u != sr) SITEMPI_RC(PMPI_Reduce_local(parts[size_t(u)], recvbuf, count, t, op));
-    return MPI_SUCCESS;
+  std::vector<void*> parts(static_cast<size_t>(S));
+  for (int k = 0; k < sg.n; ++k) {
+    // One segment may be non-contiguous data staged in pieces: waitall() unpacks it.
+    SITEMPI_RC(sg.cut() ? x.wait(received[size_t(k)], received[size_t(k) + 1]) : x.waitall());
+    void* own = at(recvbuf, sg.first(k), ti.extent);
+    if (commutative) {
+      for (int u = 0; u < S; ++u)
+        if (u != sr)
+          SITEMPI_RC(PMPI_Reduce_local(at(bufs[size_t(u)].get(), sg.first(k), ti.extent), own, sg.size(k), t, op));
+      continue;
+    }
+    for (int u = 0; u < S; ++u) parts[size_t(u)] = u == sr ? own : at(bufs[size_t(u)].get(), sg.first(k), ti.extent);
+    SITEMPI_RC(fold_ordered(parts, sr, sg.size(k), t, op, c.priv));
   }
-  return fold_ordered(parts, sr, count, t, op, c.priv);
+  return x.waitall();
 }
 
 }  // namespace sitempi::coll
