@@ -37,9 +37,17 @@ int reduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datat
     }
     return x.waitall();
   }
-  if (x.me() != root) return PMPI_Reduce(sendbuf, nullptr, count, t, op, g.local_rank[size_t(root)], c.local);
+  // The root's site reduces in the same segments, one before each of the others' is folded in:
+  // it is not on the critical path, so it leaves the CPU to the sites whose first segments are.
+  auto seg = [&](const void* b, int k) { return const_cast<void*>(at(b, sg.first(k), ti.extent)); };
+  const int root_local = g.local_rank[size_t(root)];
+  if (x.me() != root) {
+    for (int k = 0; k < sg.n; ++k)
+      SITEMPI_RC(PMPI_Reduce(seg(sendbuf, k), nullptr, sg.size(k), t, op, root_local, c.local));
+    return MPI_SUCCESS;
+  }
   // The root: post the receives of the other sites' partials (segment k's requests are
-  // [received[k], received[k+1])), reduce its own site meanwhile, then fold segment by segment.
+  // [received[k], received[k+1])), then segment by segment reduce its own site and fold them in.
   std::vector<TypedBuf> bufs(static_cast<size_t>(S));
   std::vector<size_t> received(static_cast<size_t>(sg.n) + 1);
   for (int u = 0; u < S; ++u)
@@ -51,13 +59,12 @@ int reduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datat
         SITEMPI_RC(x.irecv(at(bufs[size_t(u)].get(), sg.first(k), ti.extent), sg.size(k), t, g.leader(u), kTagReduce));
   }
   received[size_t(sg.n)] = x.posted();
-  if (!alone) {
-    SITEMPI_RC(PMPI_Reduce(sendbuf, recvbuf, count, t, op, g.local_rank[size_t(root)], c.local));
-  } else if (sendbuf != MPI_IN_PLACE) {
-    SITEMPI_RC(copy_typed(sendbuf, recvbuf, count, t, c.priv));
-  }
+  if (alone && sendbuf != MPI_IN_PLACE) SITEMPI_RC(copy_typed(sendbuf, recvbuf, count, t, c.priv));
   std::vector<void*> parts(static_cast<size_t>(S));
   for (int k = 0; k < sg.n; ++k) {
+    if (!alone)
+      SITEMPI_RC(PMPI_Reduce(sendbuf == MPI_IN_PLACE ? MPI_IN_PLACE : seg(sendbuf, k), seg(recvbuf, k), sg.size(k), t,
+                             op, root_local, c.local));
     // One segment may be non-contiguous data staged in pieces: waitall() unpacks it.
     SITEMPI_RC(sg.cut() ? x.wait(received[size_t(k)], received[size_t(k) + 1]) : x.waitall());
     void* own = at(recvbuf, sg.first(k), ti.extent);
