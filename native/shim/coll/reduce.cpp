@@ -16,7 +16,8 @@ int reduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datat
   const int sr = g.site[size_t(root)], s = x.site(), S = g.S;
   const bool alone = g.count(s) == 1;
   const TypeInfo ti(t);
-  // A site of two or more ranks sends its partial to the root in these segments.
+  // Every other site's partial (a site of one rank: its input) reaches the root in these
+  // segments, and the root's site reduces in them too.
   const Segments sg(count, uint64_t(ti.size), ti.contiguous());
   if (s != sr) {
     if (alone) {  // nothing to reduce in the site: send the input itself
