@@ -19,28 +19,26 @@ int reduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datat
   // Every other site's partial (a site of one rank: its input) reaches the root in these
   // segments, and the root's site reduces in them too.
   const Segments sg(count, uint64_t(ti.size), ti.contiguous());
+  auto seg = [&](const void* b, int k) { return const_cast<void*>(at(b, sg.first(k), ti.extent)); };
   if (s != sr) {
     if (alone) {  // nothing to reduce in the site: send the input itself
-      for (int k = 0; k < sg.n; ++k)
-        SITEMPI_RC(x.isend(at(sendbuf, sg.first(k), ti.extent), sg.size(k), t, root, kTagReduce, k > 0));
+      for (int k = 0; k < sg.n; ++k) SITEMPI_RC(x.isend(seg(sendbuf, k), sg.size(k), t, root, kTagReduce, k > 0));
       return x.waitall();
     }
     if (!c.leader()) {
-      for (int k = 0; k < sg.n; ++k)
-        SITEMPI_RC(PMPI_Reduce(at(sendbuf, sg.first(k), ti.extent), nullptr, sg.size(k), t, op, 0, c.local));
+      for (int k = 0; k < sg.n; ++k) SITEMPI_RC(PMPI_Reduce(seg(sendbuf, k), nullptr, sg.size(k), t, op, 0, c.local));
       return MPI_SUCCESS;
     }
     TypedBuf partial(count, ti);
     for (int k = 0; k < sg.n; ++k) {
-      void* seg = at(partial.get(), sg.first(k), ti.extent);
-      SITEMPI_RC(PMPI_Reduce(at(sendbuf, sg.first(k), ti.extent), seg, sg.size(k), t, op, 0, c.local));
-      SITEMPI_RC(x.isend(seg, sg.size(k), t, root, kTagReduce, k > 0));
+      void* mine = seg(partial.get(), k);
+      SITEMPI_RC(PMPI_Reduce(seg(sendbuf, k), mine, sg.size(k), t, op, 0, c.local));
+      SITEMPI_RC(x.isend(mine, sg.size(k), t, root, kTagReduce, k > 0));
     }
     return x.waitall();
   }
   // The root's site reduces in the same segments, one before each of the others' is folded in:
   // it is not on the critical path, so it leaves the CPU to the sites whose first segments are.
-  auto seg = [&](const void* b, int k) { return const_cast<void*>(at(b, sg.first(k), ti.extent)); };
   const int root_local = g.local_rank[size_t(root)];
   if (x.me() != root) {
     for (int k = 0; k < sg.n; ++k)
@@ -56,8 +54,7 @@ int reduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datat
   for (int k = 0; k < sg.n; ++k) {
     received[size_t(k)] = x.posted();
     for (int u = 0; u < S; ++u)
-      if (u != sr)
-        SITEMPI_RC(x.irecv(at(bufs[size_t(u)].get(), sg.first(k), ti.extent), sg.size(k), t, g.leader(u), kTagReduce));
+      if (u != sr) SITEMPI_RC(x.irecv(seg(bufs[size_t(u)].get(), k), sg.size(k), t, g.leader(u), kTagReduce));
   }
   received[size_t(sg.n)] = x.posted();
   if (alone && sendbuf != MPI_IN_PLACE) SITEMPI_RC(copy_typed(sendbuf, recvbuf, count, t, c.priv));
@@ -68,14 +65,13 @@ int reduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datat
                              op, root_local, c.local));
     // One segment may be non-contiguous data staged in pieces: waitall() unpacks it.
     SITEMPI_RC(sg.cut() ? x.wait(received[size_t(k)], received[size_t(k) + 1]) : x.waitall());
-    void* own = at(recvbuf, sg.first(k), ti.extent);
+    void* own = seg(recvbuf, k);
     if (commutative) {
       for (int u = 0; u < S; ++u)
-        if (u != sr)
-          SITEMPI_RC(PMPI_Reduce_local(at(bufs[size_t(u)].get(), sg.first(k), ti.extent), own, sg.size(k), t, op));
+        if (u != sr) SITEMPI_RC(PMPI_Reduce_local(seg(bufs[size_t(u)].get(), k), own, sg.size(k), t, op));
       continue;
     }
-    for (int u = 0; u < S; ++u) parts[size_t(u)] = u == sr ? own : at(bufs[size_t(u)].get(), sg.first(k), ti.extent);
+    for (int u = 0; u < S; ++u) parts[size_t(u)] = u == sr ? own : seg(bufs[size_t(u)].get(), k);
     SITEMPI_RC(fold_ordered(parts, sr, sg.size(k), t, op, c.priv));
   }
   return x.waitall();
