@@ -1,9 +1,10 @@
 // The simulated scenario: one job stream on 4 sites of 1 000 nodes, run under each policy (the
-// planner, the planner whose network jobs wait for one site, no relocation, consolidate-only,
-// random placement), next to two bounds no policy passes, and the planner's own time for 1 000
-// running jobs over 4 sites. By default (docs/planner.md, "The comparison") the stream's classes
-// are the live scenario's programs, fitted from their one-site runs (src/manager/sim/live-profiles.ts,
-// from --live, default bench/results/manager-live.json), at the live testbed's RTT and at 20 ms.
+// planner, the planner whose network jobs wait for one site, no relocation and consolidate-only
+// with today's start and with the planner's, random placement), next to two bounds no policy
+// passes, and the planner's own time for 1 000 running jobs over 4 sites. By default
+// (docs/planner.md, "The comparison") the stream's classes are the live scenario's programs, fitted
+// from their one-site runs (src/manager/sim/live-profiles.ts, from --live, default
+// bench/results/manager-live.json), at the live testbed's RTT, at 20 and at 50 ms.
 //
 //   npx tsc -p tsconfig.json && node dist/bench/manager/sim.js [--jobs 1000] [--gap 30] [--seed 1] [--seeds 5]
 //     [--profiles live|issue --rtt 20] [--live FILE] [--out DIR]
@@ -98,8 +99,28 @@ function planTime(n: number): { ms: number; cpuMs: number; moves: number } {
   return { ms: median(times) ?? NaN, cpuMs: median(cpu) ?? NaN, moves };
 }
 
-const policies: Policy[] = ['planner', 'planner-eager', 'planner-wait', 'none', 'consolidate', 'random'];
-type Row = Omit<SimResult, 'log'> & { wallMs: number };
+/**
+ * The policies compared. The baselines start a job as sitempi did before the manager (the free
+ * nodes in order, as mpirun fills a hostfile: `node-order`) and, to show what relocation alone
+ * adds, with the planner's site-aware start (one site where the job fits now).
+ */
+interface Variant {
+  name: string;
+  policy: Policy;
+  baselineStart?: 'site-aware' | 'node-order';
+}
+const variants: Variant[] = [
+  { name: 'planner', policy: 'planner' },
+  { name: 'planner-eager', policy: 'planner-eager' },
+  { name: 'planner-wait', policy: 'planner-wait' },
+  { name: 'none', policy: 'none', baselineStart: 'node-order' },
+  { name: 'consolidate', policy: 'consolidate', baselineStart: 'node-order' },
+  { name: 'none, site-aware start', policy: 'none', baselineStart: 'site-aware' },
+  { name: 'consolidate, site-aware start', policy: 'consolidate', baselineStart: 'site-aware' },
+  { name: 'random', policy: 'random' },
+];
+const variant = (name: string): Variant => variants.find((v) => v.name === name)!;
+type Row = Omit<SimResult, 'log'> & { name: string; wallMs: number };
 interface Outcome extends Scenario {
   results: Row[];
   /** the same queue on sites joined by a link of no latency and no limit: no split costs anything */
@@ -107,22 +128,34 @@ interface Outcome extends Scenario {
   /** total work / slots: no policy finishes sooner */
   boundJobsPerHour: number;
   simSeconds: number;
-  /** planner / consolidate-only and perfect placement / consolidate-only, per seed 1..sweepSeeds */
-  sweep: { planner: number[]; ceiling: number[] };
+  /** planner / consolidate-only and perfect placement / consolidate-only, per seed 1..sweepSeeds,
+   *  for each start of consolidate-only */
+  sweep: Record<'node-order' | 'site-aware', Sweep>;
   summary: string[];
 }
+interface Sweep {
+  planner: number[];
+  ceiling: number[];
+}
 /** Planner over consolidate-only, and the perfect placement over it, for seeds 1..sweepSeeds. */
-function seedSweep(sc: Scenario): { planner: number[]; ceiling: number[] } {
-  const planner: number[] = [];
-  const ceiling: number[] = [];
+function seedSweep(sc: Scenario): Record<'node-order' | 'site-aware', Sweep> {
+  const by = { 'node-order': { planner: [], ceiling: [] }, 'site-aware': { planner: [], ceiling: [] } } as Record<
+    'node-order' | 'site-aware',
+    Sweep
+  >;
   for (let sd = 1; sd <= sweepSeeds; sd++) {
     const stream = jobStream({ jobs, seed: sd, meanGapSeconds: gap, profiles: PROFILES[sc.profiles] });
-    const jph = (policy: Policy, c: PlannerCluster) => simulate(c, stream, { policy, seed: sd }).jobsPerHour;
-    const consolidate = jph('consolidate', clusterAt(sc.rttMs, 10e9));
-    planner.push(jph('planner', clusterAt(sc.rttMs, 10e9)) / consolidate);
-    ceiling.push(jph('none', clusterAt(0, 0)) / consolidate);
+    const jph = (v: Variant, c: PlannerCluster) =>
+      simulate(c, stream, { policy: v.policy, baselineStart: v.baselineStart, seed: sd }).jobsPerHour;
+    const planner = jph(variant('planner'), clusterAt(sc.rttMs, 10e9));
+    const ideal = jph(variant('none, site-aware start'), clusterAt(0, 0));
+    for (const start of ['node-order', 'site-aware'] as const) {
+      const consolidate = jph({ name: '', policy: 'consolidate', baselineStart: start }, clusterAt(sc.rttMs, 10e9));
+      by[start].planner.push(planner / consolidate);
+      by[start].ceiling.push(ideal / consolidate);
+    }
   }
-  return { planner, ceiling };
+  return by;
 }
 /** "median 1.12 (1.04-1.16)" */
 function spread(xs: number[]): string {
@@ -137,27 +170,32 @@ const load = os
 const outcomes: Outcome[] = scenarios.map((sc) => {
   const stream = jobStream({ jobs, seed, meanGapSeconds: gap, profiles: PROFILES[sc.profiles] });
   const cluster = clusterAt(sc.rttMs, 10e9);
-  const run = (policy: Policy, c: PlannerCluster): Row => {
+  const run = (v: Variant, c: PlannerCluster): Row => {
     const s = performance.now();
-    const { log: _log, ...r } = simulate(c, stream, { policy, seed });
-    return { ...r, wallMs: performance.now() - s };
+    const { log: _log, ...r } = simulate(c, stream, { policy: v.policy, baselineStart: v.baselineStart, seed });
+    return { ...r, name: v.name, wallMs: performance.now() - s };
   };
   const t0 = performance.now();
-  const results = policies.map((p) => run(p, cluster));
+  const results = variants.map((v) => run(v, cluster));
   const simSeconds = (performance.now() - t0) / 1000;
   const sweep = seedSweep(sc);
-  const ideal = run('none', clusterAt(0, 0));
+  const ideal = run(variant('none, site-aware start'), clusterAt(0, 0));
   const work = stream.reduce((a, j) => a + j.ranks * j.computeSeconds, 0);
   const boundJobsPerHour = (stream.length * 3600) / (work / sites.reduce((a, x) => a + x.slots, 0));
-  const by = (p: Policy) => results.find((r) => r.policy === p)!;
+  const by = (name: string) => results.find((r) => r.name === name)!;
   const ratio = (a: number, b: number) => (a / b).toFixed(3);
   const tag = `${sc.profiles} classes, ${sc.rttMs} ms`;
+  const against = (base: string, what: string) =>
+    `${tag}: planner throughput / ${what}: ${ratio(by('planner').jobsPerHour, by(base).jobsPerHour)} (goal >= 1.2; at most ${ratio(ideal.jobsPerHour, by(base).jobsPerHour)} for any placement)`;
   const summary = [
-    `${tag}: planner throughput / no relocation: ${ratio(by('planner').jobsPerHour, by('none').jobsPerHour)} (goal >= 1.2; at most ${ratio(ideal.jobsPerHour, by('none').jobsPerHour)} for any placement)`,
-    `${tag}: planner throughput / consolidate-only: ${ratio(by('planner').jobsPerHour, by('consolidate').jobsPerHour)} (goal >= 1.2; at most ${ratio(ideal.jobsPerHour, by('consolidate').jobsPerHour)} for any placement)`,
+    against('none', 'no relocation'),
+    against('consolidate', 'consolidate-only'),
+    against('none, site-aware start', 'no relocation with the site-aware start'),
+    against('consolidate, site-aware start', 'consolidate-only with the site-aware start'),
     `${tag}: planner throughput / random placement: ${ratio(by('planner').jobsPerHour, by('random').jobsPerHour)}`,
-    `${tag}: all ${policies.length} simulations: ${simSeconds.toFixed(1)} s (goal < 60 s)`,
-    `${tag}, seeds 1-${sweepSeeds}: planner / consolidate-only ${spread(sweep.planner)}, the most any placement can reach over it ${spread(sweep.ceiling)}`,
+    `${tag}: all ${variants.length} simulations: ${simSeconds.toFixed(1)} s (goal < 60 s)`,
+    `${tag}, seeds 1-${sweepSeeds}: planner / consolidate-only ${spread(sweep['node-order'].planner)}, the most any placement can reach over it ${spread(sweep['node-order'].ceiling)}`,
+    `${tag}, seeds 1-${sweepSeeds}: planner / consolidate-only with the site-aware start ${spread(sweep['site-aware'].planner)}, the most any placement can reach over it ${spread(sweep['site-aware'].ceiling)}`,
   ];
   return { ...sc, results, ideal, boundJobsPerHour, simSeconds, sweep, summary };
 });
@@ -192,7 +230,7 @@ const md = [
     '',
     '| policy | jobs | makespan h | jobs/hour | mean slowdown | mean wait min | migrations | stopped | pause h | GiB moved | sim s |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
-    ...o.results.map((r) => row(r.policy, r)),
+    ...o.results.map((r) => row(r.name, r)),
     row('(no split costs)', o.ideal),
     `| (work / slots) | | | ${o.boundJobsPerHour.toFixed(1)} | 1.000 | | | | | | |`,
     '',
@@ -224,10 +262,10 @@ if (out) {
     xAxis: { type: 'category', data: names },
     yAxis: { type: 'value', name: 'jobs/hour' },
     series: [
-      ...policies.map((p) => ({
-        name: p,
+      ...variants.map((v) => ({
+        name: v.name,
         type: 'bar',
-        data: outcomes.map((o) => +o.results.find((r) => r.policy === p)!.jobsPerHour.toFixed(1)),
+        data: outcomes.map((o) => +o.results.find((r) => r.name === v.name)!.jobsPerHour.toFixed(1)),
       })),
       {
         name: 'no split costs',

@@ -30,6 +30,9 @@ export interface SimOptions {
   planner?: PlannerOptions;
   /** Memory of one VM (one rank per VM), bytes. Default 1 GiB. */
   vmMemoryBytes?: number;
+  /** Where 'none' and 'consolidate' start a job: 'site-aware' (one site where it fits now, the
+   *  planner's start without its wait rule; default) or 'node-order' (the free nodes in order). */
+  baselineStart?: 'site-aware' | 'node-order';
 }
 
 export interface LogEntry {
@@ -124,7 +127,8 @@ export function simulate(cluster: PlannerCluster, stream: readonly SimJob[], o: 
     if (o.policy === 'planner-eager' || o.policy === 'planner-wait')
       return placeNew(free, slots, j.ranks, j.verdict, o.policy === 'planner-eager' ? 'never' : 'always');
     if (o.policy === 'random') return placeRandom(free, j.ranks, random);
-    return placeNew(free, slots, j.ranks, 'network', 'never'); // today's: no verdict yet, never waits
+    if (o.baselineStart === 'node-order') return placeInOrder(free, j.ranks);
+    return placeNew(free, slots, j.ranks, 'network', 'never'); // no verdict yet, never waits
   };
   /** Seconds until some site has room for `ranks` as the running jobs end (at their rates now). */
   const waitForOneSite = (ranks: number): number => {
@@ -315,6 +319,17 @@ export function simulate(cluster: PlannerCluster, stream: readonly SimJob[], o: 
     bytesMoved,
     log,
   };
+}
+
+/** The free slots in site order, as mpirun fills a hostfile of the free nodes. */
+function placeInOrder(free: readonly number[], ranks: number): number[] | null {
+  let left = ranks;
+  const to = free.map((f) => {
+    const n = Math.min(left, f);
+    left -= n;
+    return n;
+  });
+  return left > 0 ? null : to;
 }
 
 /** Each rank on a random site with a free slot (a site drawn in proportion to its free slots). */
