@@ -15,6 +15,20 @@ const cluster = { sites, links };
 const live = readLiveProfiles(path.join(__dirname, '..', '..', 'bench', 'results', 'manager-live.json'));
 const stream = jobStream({ jobs: 150, seed: 3, meanGapSeconds: 30, profiles: live.profiles });
 
+/** A job of one of the live programs' classes, of `ranks` ranks (4: the live scenario's) and `seconds` of compute. */
+function liveJob(id: string, profile: 'EP' | 'LU', at: number, seconds: number, ranks = 4): SimJob {
+  return {
+    id,
+    profile,
+    at,
+    ...live.fitted[profile],
+    ranks,
+    computeSeconds: seconds,
+    chainMessages: Math.round(live.profiles[profile].chainPerSecond * seconds),
+    bytes: (live.profiles[profile].bytesPerRankMinute * ranks * seconds) / 60,
+  };
+}
+
 /**
  * Replays the holdings of the log strictly: after every entry every site within its slots (the
  * moves of a plan one after the other, a stopped flow on no site); once an instant is over, every
@@ -60,17 +74,7 @@ describe('simulator', () => {
   it("starts the baselines' jobs on the free nodes in order (node-order) or on one site where they fit (site-aware)", () => {
     // two sites of 6 and 2 slots; EP holds 4 of A's; LU (2 ranks) fits A's 2 free slots or B
     const c = liveCluster(10);
-    const job = (id: string, profile: 'EP' | 'LU', at: number, ranks: number): SimJob => ({
-      id,
-      profile,
-      at,
-      ...live.fitted[profile],
-      ranks,
-      computeSeconds: 600,
-      chainMessages: Math.round(live.profiles[profile].chainPerSecond * 600),
-      bytes: (live.profiles[profile].bytesPerRankMinute * ranks * 600) / 60,
-    });
-    const jobs = [job('ep', 'EP', 0, 5), job('lu', 'LU', 1, 2)];
+    const jobs = [liveJob('ep', 'EP', 0, 600, 5), liveJob('lu', 'LU', 1, 600, 2)];
     const startOfLu = (baselineStart: 'site-aware' | 'node-order', policy: 'none' | 'consolidate') =>
       simulate(c, jobs, { policy, baselineStart }).log.find((e) => e.kind === 'start' && e.job === 'lu')!.held;
     // in node order LU takes A's last slot and one of B's; site-aware, both of B's
@@ -112,16 +116,7 @@ describe('simulator', () => {
   it('stages a swap between full sites as the manager does: the compute job stops, the split job moves in, it resumes', () => {
     // the live scenario's start: EP on 4 of A's 6 slots, LU 3 s later split 2 + 2 over A and B
     const c = liveCluster(10);
-    const job = (id: string, profile: 'EP' | 'LU', at: number): SimJob => ({
-      id,
-      profile,
-      at,
-      ...live.fitted[profile],
-      computeSeconds: 600,
-      chainMessages: Math.round(live.profiles[profile].chainPerSecond * 600),
-      bytes: (live.profiles[profile].bytesPerRankMinute * 4 * 600) / 60,
-    });
-    const jobs = [job('ep', 'EP', 0), job('lu', 'LU', 3)];
+    const jobs = [liveJob('ep', 'EP', 0, 600), liveJob('lu', 'LU', 3, 600)];
     const r = simulate(c, jobs, { policy: 'planner', tickSeconds: 2, vmMemoryBytes: 256 * 1024 ** 2 });
     checkLog(r.log, jobs, [6, 2]);
     const steps = r.log
@@ -140,21 +135,12 @@ describe('simulator', () => {
   it('starts a network job split only when a split run loses less than the wait for one site', () => {
     // two sites of 6 and 2 slots (10 ms); EP holds 4 of A's; LU (4 ranks) fits only split 2 + 2
     const c = liveCluster(10);
-    const job = (id: string, profile: 'EP' | 'LU', at: number, seconds: number): SimJob => ({
-      id,
-      profile,
-      at,
-      ...live.fitted[profile],
-      computeSeconds: seconds,
-      chainMessages: Math.round(live.profiles[profile].chainPerSecond * seconds),
-      bytes: (live.profiles[profile].bytesPerRankMinute * 4 * seconds) / 60,
-    });
-    const lu = job('lu', 'LU', 1, 600);
+    const lu = liveJob('lu', 'LU', 1, 600);
     const lost = runSeconds(lu, [2, 2], linkTable(c)) - lu.computeSeconds;
     expect(lost).toBeGreaterThan(60);
     const startOfLu = (epSeconds: number, policy: 'planner' | 'planner-eager' | 'planner-wait') => {
-      const r = simulate(c, [job('ep', 'EP', 0, epSeconds), lu], { policy, tickSeconds: 1e6 });
-      checkLog(r.log, [job('ep', 'EP', 0, epSeconds), lu], [6, 2]);
+      const r = simulate(c, [liveJob('ep', 'EP', 0, epSeconds), lu], { policy, tickSeconds: 1e6 });
+      checkLog(r.log, [liveJob('ep', 'EP', 0, epSeconds), lu], [6, 2]);
       const e = r.log.find((x) => x.kind === 'start' && x.job === 'lu')!;
       return { t: e.t, held: e.held };
     };
