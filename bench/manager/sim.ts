@@ -20,7 +20,7 @@ import { plan, type PlannerJob } from '../../src/manager/planner.js';
 import type { PlannerCluster } from '../../src/manager/planner-model.js';
 import { ISSUE_PROFILES, jobStream, rng } from '../../src/manager/sim/job-model.js';
 import { readLiveProfiles } from '../../src/manager/sim/live-profiles.js';
-import { simulate, type Policy, type SimResult } from '../../src/manager/sim/simulator.js';
+import { simulate, type BaselineStart, type Policy, type SimResult } from '../../src/manager/sim/simulator.js';
 import { median } from '../collectives/combine.js';
 import { arg } from '../args.js';
 
@@ -107,7 +107,7 @@ function planTime(n: number): { ms: number; cpuMs: number; moves: number } {
 interface Variant {
   name: string;
   policy: Policy;
-  baselineStart?: 'site-aware' | 'node-order';
+  baselineStart?: BaselineStart;
 }
 const variants: Variant[] = [
   { name: 'planner', policy: 'planner' },
@@ -130,7 +130,7 @@ interface Outcome extends Scenario {
   simSeconds: number;
   /** planner / consolidate-only and perfect placement / consolidate-only, per seed 1..sweepSeeds,
    *  for each start of consolidate-only */
-  sweep: Record<'node-order' | 'site-aware', Sweep>;
+  sweep: Record<BaselineStart, Sweep>;
   summary: string[];
 }
 interface Sweep {
@@ -138,19 +138,23 @@ interface Sweep {
   ceiling: number[];
 }
 /** Planner over consolidate-only, and the perfect placement over it, for seeds 1..sweepSeeds. */
-function seedSweep(sc: Scenario): Record<'node-order' | 'site-aware', Sweep> {
-  const by = { 'node-order': { planner: [], ceiling: [] }, 'site-aware': { planner: [], ceiling: [] } } as Record<
-    'node-order' | 'site-aware',
-    Sweep
-  >;
+function seedSweep(sc: Scenario): Record<BaselineStart, Sweep> {
+  const consolidateBy: Record<BaselineStart, Variant> = {
+    'node-order': variant('consolidate'),
+    'site-aware': variant('consolidate, site-aware start'),
+  };
+  const by: Record<BaselineStart, Sweep> = {
+    'node-order': { planner: [], ceiling: [] },
+    'site-aware': { planner: [], ceiling: [] },
+  };
   for (let sd = 1; sd <= sweepSeeds; sd++) {
     const stream = jobStream({ jobs, seed: sd, meanGapSeconds: gap, profiles: PROFILES[sc.profiles] });
     const jph = (v: Variant, c: PlannerCluster) =>
       simulate(c, stream, { policy: v.policy, baselineStart: v.baselineStart, seed: sd }).jobsPerHour;
     const planner = jph(variant('planner'), clusterAt(sc.rttMs, 10e9));
     const ideal = jph(variant('none, site-aware start'), clusterAt(0, 0));
-    for (const start of ['node-order', 'site-aware'] as const) {
-      const consolidate = jph({ name: '', policy: 'consolidate', baselineStart: start }, clusterAt(sc.rttMs, 10e9));
+    for (const [start, v] of Object.entries(consolidateBy) as [BaselineStart, Variant][]) {
+      const consolidate = jph(v, clusterAt(sc.rttMs, 10e9));
       by[start].planner.push(planner / consolidate);
       by[start].ceiling.push(ideal / consolidate);
     }

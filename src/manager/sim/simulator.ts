@@ -20,6 +20,8 @@ import { pauses, stageMoves } from '../stage.js';
 import { rng, runSeconds, type SimJob } from './job-model.js';
 
 export type Policy = 'planner' | 'planner-eager' | 'planner-wait' | 'none' | 'consolidate' | 'random';
+/** Where the baselines ('none', 'consolidate') start a job (SimOptions.baselineStart). */
+export type BaselineStart = 'site-aware' | 'node-order';
 const PLANNED: readonly Policy[] = ['planner', 'planner-eager', 'planner-wait'];
 
 export interface SimOptions {
@@ -32,7 +34,7 @@ export interface SimOptions {
   vmMemoryBytes?: number;
   /** Where 'none' and 'consolidate' start a job: 'site-aware' (one site where it fits now, the
    *  planner's start without its wait rule; default) or 'node-order' (the free nodes in order). */
-  baselineStart?: 'site-aware' | 'node-order';
+  baselineStart?: BaselineStart;
 }
 
 export interface LogEntry {
