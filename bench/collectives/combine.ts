@@ -27,6 +27,13 @@ function combineCells(cells: ModeCell[]): ModeCell {
     ok: cells.some((c) => c.ok === false) ? false : cells.some((c) => c.ok === true) ? true : null,
     reps: cells.reduce((n, c) => n + c.reps, 0),
     runUs,
+    ...(cells.some((c) => c.pairedRatio !== undefined)
+      ? {
+          pairedLibraryUs: median(numbers(cells.map((c) => c.pairedLibraryUs))),
+          pairedRatio: median(numbers(cells.map((c) => c.pairedRatio))),
+          runPairedRatio: cells.map((c) => c.pairedRatio ?? null),
+        }
+      : {}),
   };
 }
 
@@ -114,7 +121,14 @@ export function runOf(res: BenchResults, i: number): BenchResults {
     rows: res.rows.map((r) => ({
       ...r,
       modes: Object.fromEntries(
-        Object.entries(r.modes).map(([m, c]) => [m, { ...c, medianUs: c.runUs?.[i] ?? null }]),
+        Object.entries(r.modes).map(([m, c]) => [
+          m,
+          {
+            ...c,
+            medianUs: c.runUs?.[i] ?? null,
+            pairedRatio: c.runPairedRatio ? (c.runPairedRatio[i] ?? null) : c.pairedRatio,
+          },
+        ]),
       ) as Row['modes'],
     })),
   };

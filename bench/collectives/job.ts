@@ -97,6 +97,7 @@ export async function runOnce(
   ];
   if (o.count > 0)
     progArgs.push('--sync-dir', syncDir, '--count', String(o.count), '--count-budget-ms', String(o.countBudgetMs));
+  if (mode === 'sitempi' && o.paired) progArgs.push('--paired');
   args.push(program, ...progArgs);
 
   const rec: RunRecord = {

@@ -25,6 +25,8 @@ export function defaultOptions(quick = false): BenchOptions {
     colls: COLLS,
     sizes: quick ? QUICK_SIZES : FULL_SIZES,
     reps: 1,
+    orderOffset: 0,
+    paired: true,
     warmup: 2,
     iters: quick ? 5 : 12,
     minIters: 3,
@@ -59,7 +61,8 @@ export function parseLayout(layout: string): { nodes: number; slots: number } {
 const USAGE = `usage: node dist/bench/collectives/run.js [--quick] [--out DIR]
   [--configs 8x1/contiguous,8x1/interleaved,2x4/contiguous,2x4/interleaved]
   [--modes default,han,sitempi] [--colls barrier,bcast,reduce,allreduce,gather,allgather,alltoall,reduce_scatter]
-  [--sizes 8,64,512,4k,16k,64k,256k,1m,4m] [--reps N] [--iters N] [--min-iters N] [--warmup N]
+  [--sizes 8,64,512,4k,16k,64k,256k,1m,4m] [--reps N] [--order-offset K] [--unpaired]
+  [--iters N] [--min-iters N] [--warmup N]
   [--budget-ms MS] [--max-point-ms MS] [--count N] [--count-budget-ms MS] [--rtt-ms MS] [--bandwidth 1gbit]
   [--state-dir DIR] [--prefix P] [--mgmt-subnet CIDR] [--data-subnet CIDR] [--keep-up]
   [--shim LIB] [--shim-env K=V,...] [--wanemu BIN] [--timeout-s S]   (default: $SITEMPI_BUILD_DIR or build/Release)
@@ -122,6 +125,15 @@ export function parseArgs(argv: string[]): BenchOptions | { fromJson: string[]; 
         break;
       case '--reps':
         o.reps = Number(v());
+        break;
+      case '--order-offset': {
+        const k = Number(v());
+        if (!Number.isInteger(k) || k < 0) throw new Error(`bad --order-offset ${k} (0, 1, 2, ...)`);
+        o.orderOffset = k;
+        break;
+      }
+      case '--unpaired':
+        o.paired = false;
         break;
       case '--iters':
         o.iters = Number(v());

@@ -22,6 +22,11 @@
  *      lat_i = max_r(end_r - start_r) after a barrier ("sync":"barrier"); it is always reported
  *      as local_*. "overruns" counts iterations where a rank left the barrier after T_i.
  *      Result: median over iterations (and min, quartiles, max);
+ *      With --paired the loop alternates MPI_X and PMPI_X (under an LD_PRELOADed shim: the shim's
+ *      call and the library's own, past the shim), iteration by iteration, each with the warm-up and
+ *      the iterations of an unpaired loop. The result is MPI_X's, plus the library's median and the
+ *      median over adjacent pairs of lat_2k / lat_2k+1: both calls met the same state of the host,
+ *      which a comparison of two jobs run minutes apart cannot promise on a shared machine;
  *   3. check: one call on known integer data, verified on every rank ("ok" in the output);
  *   4. counted phase (with --sync-dir and --count > 0): exactly C back-to-back calls between two
  *      file handshakes with the harness, which snapshots the WAN emulator's counters while every
@@ -44,7 +49,7 @@
  *                 [--sizes 8,64,4k,1m | --min 8 --max 4m --factor 4]
  *                 [--warmup 2] [--iters 20] [--min-iters 3] [--budget-ms 800] [--max-point-ms 0]
  *                 [--sync auto|global|barrier] [--sync-dir DIR --count 4 [--count-budget-ms 400]]
- *                 [--no-check] [--timeout-s 300]
+ *                 [--no-check] [--paired] [--timeout-s 300]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -78,6 +83,7 @@ static struct {
   double count_budget_ms;
   double max_point_ms;
   int check;
+  int paired;
   double timeout_s;
 } opt;
 
@@ -216,6 +222,8 @@ static void parse_args(int argc, char **argv) {
       opt.max_point_ms = atof(v);
     } else if (strcmp(a, "--no-check") == 0)
       opt.check = 0;
+    else if (strcmp(a, "--paired") == 0)
+      opt.paired = 1;
     else if (strcmp(a, "--timeout-s") == 0) {
       NEEDV();
       opt.timeout_s = atof(v);
@@ -267,29 +275,33 @@ static size_t buffer_need(int c, long m) {
   }
 }
 
-static int call(int c, long m) {
+/* One call of collective c on m bytes: MPI_X, or with lib set PMPI_X, the library's own (past an
+   LD_PRELOADed shim: --paired). */
+#define CALL(f, ...) (lib ? P##f(__VA_ARGS__) : f(__VA_ARGS__))
+static int call(int c, long m, int lib) {
   int ints = (int)(m / 4);
   if (ints < 1) ints = 1;
   switch (c) {
     case C_BARRIER:
-      return MPI_Barrier(MPI_COMM_WORLD);
+      return CALL(MPI_Barrier, MPI_COMM_WORLD);
     case C_BCAST:
-      return MPI_Bcast(sbuf, (int)m, MPI_BYTE, 0, MPI_COMM_WORLD);
+      return CALL(MPI_Bcast, sbuf, (int)m, MPI_BYTE, 0, MPI_COMM_WORLD);
     case C_REDUCE:
-      return MPI_Reduce(sbuf, rbuf, ints, MPI_INT, MPI_SUM, 0, MPI_COMM_WORLD);
+      return CALL(MPI_Reduce, sbuf, rbuf, ints, MPI_INT, MPI_SUM, 0, MPI_COMM_WORLD);
     case C_ALLREDUCE:
-      return MPI_Allreduce(sbuf, rbuf, ints, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+      return CALL(MPI_Allreduce, sbuf, rbuf, ints, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
     case C_GATHER:
-      return MPI_Gather(sbuf, (int)m, MPI_BYTE, rbuf, (int)m, MPI_BYTE, 0, MPI_COMM_WORLD);
+      return CALL(MPI_Gather, sbuf, (int)m, MPI_BYTE, rbuf, (int)m, MPI_BYTE, 0, MPI_COMM_WORLD);
     case C_ALLGATHER:
-      return MPI_Allgather(sbuf, (int)m, MPI_BYTE, rbuf, (int)m, MPI_BYTE, MPI_COMM_WORLD);
+      return CALL(MPI_Allgather, sbuf, (int)m, MPI_BYTE, rbuf, (int)m, MPI_BYTE, MPI_COMM_WORLD);
     case C_ALLTOALL:
-      return MPI_Alltoall(sbuf, (int)m, MPI_BYTE, rbuf, (int)m, MPI_BYTE, MPI_COMM_WORLD);
+      return CALL(MPI_Alltoall, sbuf, (int)m, MPI_BYTE, rbuf, (int)m, MPI_BYTE, MPI_COMM_WORLD);
     case C_REDUCE_SCATTER:
-      return MPI_Reduce_scatter_block(sbuf, rbuf, ints, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+      return CALL(MPI_Reduce_scatter_block, sbuf, rbuf, ints, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
   }
   return MPI_ERR_OTHER;
 }
+#undef CALL
 
 /* One call on known data; returns 1 if this rank's result is right. Reinitialises buffers. */
 static int check_once(int c, long m) {
@@ -436,7 +448,7 @@ static void counted_phase(int c, long m, int calls) {
   snprintf(name, sizeof name, "go.%d", k);
   wait_file(name);
   double t0 = now_s();
-  for (int i = 0; i < calls; i++) call(c, m);
+  for (int i = 0; i < calls; i++) call(c, m, 0);
   double t1 = now_s();
   snprintf(name, sizeof name, "done.%d.%d", k, rank);
   touch(name, NULL);
@@ -462,18 +474,30 @@ static double quantile(const double *sorted, int n, double q) {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
+/* Quantiles of every `stride`-th value from `first` (one variant of a paired loop), sorted in `tmp`. */
+static int pick_sorted(const double *all, int n, int first, int stride, double *tmp) {
+  int k = 0;
+  for (int i = first; i < n; i += stride) tmp[k++] = all[i];
+  qsort(tmp, (size_t)k, sizeof(double), cmp_double);
+  return k;
+}
+
 static void measure(int c, long m, int global_clock) {
   ensure_buffers(buffer_need(c, m));
+  /* --paired: iterations alternate MPI_X (the shim's, under LD_PRELOAD) and PMPI_X (the library's),
+     so that both meet the same state of a noisy host; each variant gets the warm-up and the
+     iterations an unpaired run gives one. */
+  const int variants = opt.paired ? 2 : 1;
   /* Warm-up: barrier-separated calls; the slowest "barrier + call" anywhere sizes the slot. */
   double worst = 0;
   int warmup = m >= (1L << 20) && opt.warmup > 1 ? opt.warmup / 2 : opt.warmup; /* big messages: fewer */
   /* sitempi settles an Alltoall its model is unsure of by timing its first 3 calls of a size
    * (coll/alltoall_calibration.h): they stay out of the timed loop, for every mode alike. */
   if (c == C_ALLTOALL && warmup < 3) warmup = 3;
-  for (int i = 0; i < warmup; i++) {
+  for (int i = 0; i < warmup * variants; i++) {
     double t0 = now_s();
     MPI_Barrier(MPI_COMM_WORLD);
-    call(c, m);
+    call(c, m, i % variants);
     double t = now_s() - t0;
     if (t > worst) worst = t;
   }
@@ -488,17 +512,16 @@ static void measure(int c, long m, int global_clock) {
     iters = (int)(opt.max_point_ms * 1e-3 / slot);
     if (iters < 1) iters = 1;
   }
+  const int n = iters * variants; /* iteration i runs variant i % variants */
 
-  double *start = calloc((size_t)iters, sizeof(double));
-  double *end = calloc((size_t)iters, sizeof(double));
-  double *local = calloc((size_t)iters, sizeof(double));
-  double *t_start_max = calloc((size_t)iters, sizeof(double));
-  double *t_start_min = calloc((size_t)iters, sizeof(double));
-  double *t_end_max = calloc((size_t)iters, sizeof(double));
-  double *t_local_max = calloc((size_t)iters, sizeof(double));
-  double *lat = calloc((size_t)iters, sizeof(double));
-  if (!start || !end || !local || !t_start_max || !t_start_min || !t_end_max || !t_local_max || !lat)
-    die("out of memory");
+  double *start = calloc((size_t)n, sizeof(double));
+  double *end = calloc((size_t)n, sizeof(double));
+  double *local = calloc((size_t)n, sizeof(double));
+  double *t_start_max = calloc((size_t)n, sizeof(double));
+  double *t_start_min = calloc((size_t)n, sizeof(double));
+  double *t_end_max = calloc((size_t)n, sizeof(double));
+  double *t_local_max = calloc((size_t)n, sizeof(double));
+  if (!start || !end || !local || !t_start_max || !t_start_min || !t_end_max || !t_local_max) die("out of memory");
 
   double t0 = 0;
   if (global_clock) {
@@ -506,21 +529,21 @@ static void measure(int c, long m, int global_clock) {
     p2p_bcast(&t0, 1, MPI_DOUBLE);
   }
   int overrun_mine = 0, overruns = 0;
-  for (int i = 0; i < iters; i++) {
+  for (int i = 0; i < n; i++) {
     MPI_Barrier(MPI_COMM_WORLD);
     if (global_clock) {
       if (now_s() > t0 + i * slot) overrun_mine++; /* the slot was too short: this start is late */
       sleep_until(t0 + i * slot);
     }
     start[i] = now_s();
-    call(c, m);
+    call(c, m, i % variants);
     end[i] = now_s();
     local[i] = end[i] - start[i];
   }
-  p2p_reduce_d(start, t_start_max, iters, 1);
-  p2p_reduce_d(start, t_start_min, iters, -1);
-  p2p_reduce_d(end, t_end_max, iters, 1);
-  p2p_reduce_d(local, t_local_max, iters, 1);
+  p2p_reduce_d(start, t_start_max, n, 1);
+  p2p_reduce_d(start, t_start_min, n, -1);
+  p2p_reduce_d(end, t_end_max, n, 1);
+  p2p_reduce_d(local, t_local_max, n, 1);
   overruns = (int)p2p_allmax((double)overrun_mine);
 
   int ok = 1;
@@ -535,11 +558,12 @@ static void measure(int c, long m, int global_clock) {
        exit (global clock), or OSU's max_r(end_r - start_r) after a barrier. last: from the last
        rank's entry to the last exit. wake: how late the last rank actually entered (wake-up
        delay on a loaded machine). */
-    double *last = calloc((size_t)iters, sizeof(double));
-    double *wk = calloc((size_t)iters, sizeof(double));
-    double *loc = t_local_max; /* sorted in place */
-    if (!last || !wk) die("out of memory");
-    for (int i = 0; i < iters; i++) {
+    double *lat = calloc((size_t)n, sizeof(double));
+    double *last = calloc((size_t)n, sizeof(double));
+    double *wk = calloc((size_t)n, sizeof(double));
+    double *tmp = calloc((size_t)n, sizeof(double));
+    if (!lat || !last || !wk || !tmp) die("out of memory");
+    for (int i = 0; i < n; i++) {
       double ti = t0 + i * slot;
       if (global_clock) {
         lat[i] = t_end_max[i] - t_start_min[i];
@@ -551,23 +575,45 @@ static void measure(int c, long m, int global_clock) {
         wk[i] = 0;
       }
     }
-    qsort(lat, (size_t)iters, sizeof(double), cmp_double);
-    qsort(last, (size_t)iters, sizeof(double), cmp_double);
-    qsort(wk, (size_t)iters, sizeof(double), cmp_double);
-    qsort(loc, (size_t)iters, sizeof(double), cmp_double);
+    /* The main figures: variant 0 (MPI_X). */
+    pick_sorted(lat, n, 0, variants, tmp);
+    const double q0 = tmp[0], q25 = quantile(tmp, iters, 0.25), q50 = quantile(tmp, iters, 0.5),
+                 q75 = quantile(tmp, iters, 0.75), q100 = quantile(tmp, iters, 1.0);
+    pick_sorted(last, n, 0, variants, tmp);
+    const double last50 = quantile(tmp, iters, 0.5);
+    pick_sorted(t_local_max, n, 0, variants, tmp);
+    const double loc50 = quantile(tmp, iters, 0.5);
+    pick_sorted(wk, n, 0, variants, tmp);
+    const double wk50 = quantile(tmp, iters, 0.5), wk100 = quantile(tmp, iters, 1.0);
     printf(
         "{\"type\":\"result\",\"coll\":\"%s\",\"bytes\":%ld,\"iters\":%d,\"warmup\":%d,\"sync\":\"%s\","
         "\"median_us\":%.1f,\"min_us\":%.1f,\"p25_us\":%.1f,\"p75_us\":%.1f,\"max_us\":%.1f,"
         "\"last_entry_median_us\":%.1f,\"local_median_us\":%.1f,\"wake_median_us\":%.1f,\"wake_max_us\":%.1f,"
-        "\"warmup_worst_us\":%.1f,\"slot_us\":%.1f,\"overruns\":%d,\"ok\":%s}\n",
-        coll_names[c], c == C_BARRIER ? 0L : m, iters, warmup, global_clock ? "global" : "barrier",
-        quantile(lat, iters, 0.5) * 1e6, lat[0] * 1e6, quantile(lat, iters, 0.25) * 1e6,
-        quantile(lat, iters, 0.75) * 1e6, quantile(lat, iters, 1.0) * 1e6, quantile(last, iters, 0.5) * 1e6,
-        quantile(loc, iters, 0.5) * 1e6, quantile(wk, iters, 0.5) * 1e6, quantile(wk, iters, 1.0) * 1e6, w * 1e6,
-        slot * 1e6, overruns, ok ? "true" : "false");
+        "\"warmup_worst_us\":%.1f,\"slot_us\":%.1f,\"overruns\":%d,\"ok\":%s",
+        coll_names[c], c == C_BARRIER ? 0L : m, iters, warmup, global_clock ? "global" : "barrier", q50 * 1e6, q0 * 1e6,
+        q25 * 1e6, q75 * 1e6, q100 * 1e6, last50 * 1e6, loc50 * 1e6, wk50 * 1e6, wk100 * 1e6, w * 1e6, slot * 1e6,
+        overruns, ok ? "true" : "false");
+    if (opt.paired) {
+      /* The library's iterations, and each pair's ratio (iteration 2k over 2k + 1, adjacent in time). */
+      pick_sorted(lat, n, 1, 2, tmp);
+      const double p25 = quantile(tmp, iters, 0.25), p50 = quantile(tmp, iters, 0.5), p75 = quantile(tmp, iters, 0.75);
+      pick_sorted(wk, n, 1, 2, tmp);
+      const double pwk50 = quantile(tmp, iters, 0.5);
+      for (int k = 0; k < iters; k++) tmp[k] = lat[2 * k + 1] > 0 ? lat[2 * k] / lat[2 * k + 1] : 1.0;
+      qsort(tmp, (size_t)iters, sizeof(double), cmp_double);
+      printf(
+          ",\"paired\":true,\"pmpi_median_us\":%.1f,\"pmpi_p25_us\":%.1f,\"pmpi_p75_us\":%.1f,"
+          "\"pmpi_wake_median_us\":%.1f,\"paired_ratio_median\":%.4f,\"paired_ratio_p25\":%.4f,"
+          "\"paired_ratio_p75\":%.4f",
+          p50 * 1e6, p25 * 1e6, p75 * 1e6, pwk50 * 1e6, quantile(tmp, iters, 0.5), quantile(tmp, iters, 0.25),
+          quantile(tmp, iters, 0.75));
+    }
+    printf("}\n");
     fflush(stdout);
+    free(tmp);
     free(wk);
     free(last);
+    free(lat);
   }
   free(start);
   free(end);
@@ -576,7 +622,6 @@ static void measure(int c, long m, int global_clock) {
   free(t_start_min);
   free(t_end_max);
   free(t_local_max);
-  free(lat);
 
   if (opt.sync_dir && opt.count > 0) {
     /* As many calls as fit the count budget (all ranks computed the same w), at least one. */

@@ -21,7 +21,7 @@ import { combineRuns, median } from './combine.js';
 import { parseArgs, parseLayout } from './options.js';
 import { renderMarkdown } from './report.js';
 import { renderSvg } from './svg.js';
-import type { BenchOptions, BenchResults, Mode, Row, RunRecord } from './types.js';
+import type { BenchOptions, BenchResults, Mode, ModeCell, Row, RunRecord } from './types.js';
 
 // ------------------------------------------------------------------ aggregation
 
@@ -57,7 +57,8 @@ export function aggregate(runs: RunRecord[], o: BenchOptions, net: Net): Row[] {
           const cpu = rs.flatMap((r) =>
             (r.wanemuCpu ?? []).filter((x) => x.coll === coll && (coll === 'barrier' || x.bytes === bytes)),
           );
-          row.modes[mode] = {
+          const paired = res.filter((x) => x.paired);
+          const cell: ModeCell = {
             medianUs: median(res.map((x) => x.median_us)),
             p25Us: median(res.map((x) => x.p25_us)),
             p75Us: median(res.map((x) => x.p75_us)),
@@ -67,6 +68,11 @@ export function aggregate(runs: RunRecord[], o: BenchOptions, net: Net): Row[] {
             ok: res.length ? res.every((x) => x.ok) : null,
             reps: res.length,
           };
+          if (paired.length) {
+            cell.pairedLibraryUs = median(paired.map((x) => x.pmpi_median_us ?? NaN).filter(Number.isFinite));
+            cell.pairedRatio = median(paired.map((x) => x.paired_ratio_median ?? NaN).filter(Number.isFinite));
+          }
+          row.modes[mode] = cell;
         }
         rows.push(row);
       }
@@ -120,7 +126,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
       for (const cfg of o.configs.filter((c) => c.layout === layout)) {
         for (let rep = 0; rep < o.reps; rep++) {
           // Rotate the order of the modes so that none always runs first (or last).
-          const order = o.modes.map((_, i) => o.modes[(i + rep) % o.modes.length] as Mode);
+          const order = o.modes.map((_, i) => o.modes[(i + rep + o.orderOffset) % o.modes.length] as Mode);
           for (const mode of order) {
             if (interrupted) throw new Error('interrupted');
             o.log(`run ${layout}/${cfg.placement}/${mode} (rep ${rep + 1}/${o.reps})`);

@@ -23,6 +23,12 @@ export interface BenchOptions {
   sizes: number[];
   /** Repetitions of every (config, mode) run; modes alternate within a repetition. */
   reps: number;
+  /** Where the modes' order starts (rotated by one more with each repetition), so that separate
+   *  full runs can each put a different mode first. */
+  orderOffset: number;
+  /** The sitempi mode alternates its calls with the library's own (PMPI_X) in one job: a ratio
+   *  of adjacent iterations that the host's slow drifts cannot bias (osu_coll --paired). */
+  paired: boolean;
   warmup: number;
   iters: number;
   minIters: number;
@@ -73,6 +79,16 @@ export interface OsuResult {
   slot_us: number;
   overruns: number;
   ok: boolean;
+  /** --paired (sitempi mode): the library's own iterations (PMPI_X) of the same loop, alternating
+   *  with the shim's, and the median of each adjacent pair's ratio (shim / library). */
+  paired?: boolean;
+  pmpi_median_us?: number;
+  pmpi_p25_us?: number;
+  pmpi_p75_us?: number;
+  pmpi_wake_median_us?: number;
+  paired_ratio_median?: number;
+  paired_ratio_p25?: number;
+  paired_ratio_p75?: number;
 }
 
 /** Counter delta of one counted phase: exactly `calls` back-to-back calls. */
@@ -153,6 +169,11 @@ export interface ModeCell {
   reps: number;
   /** Several runs combined (combine.ts): each run's median, in run order (null where it lacks the point). */
   runUs?: (number | null)[];
+  /** Paired (sitempi mode): the library's median in the same job, and the median over the job's
+   *  adjacent pairs of sitempi / library; per run where runs are combined. */
+  pairedLibraryUs?: number | null;
+  pairedRatio?: number | null;
+  runPairedRatio?: (number | null)[];
 }
 
 export interface Row {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { lowerBound, linkPayloads } from '../../bench/collectives/bounds.js';
 import { combineRuns, runOf } from '../../bench/collectives/combine.js';
-import { goals, renderMarkdown } from '../../bench/collectives/report.js';
+import { goals, libraryInShimJob, renderMarkdown } from '../../bench/collectives/report.js';
 import { hanEvidence } from '../../bench/collectives/job.js';
 import { planLaunch, sitesEnv } from '../../bench/collectives/launch.js';
 import { defaultOptions, parseArgs } from '../../bench/collectives/options.js';
@@ -105,6 +105,16 @@ describe('command line', () => {
     expect('shimEnv' in o && o.shimEnv).toEqual(['SITEMPI_COLL_SEGMENT_BYTES=0', 'SITEMPI_COLL_CHUNK_BYTES=100']);
     expect(() => parseArgs(['--shim-env', 'LD_PRELOAD=/x.so'])).toThrow(/bad --shim-env entry/);
     expect(() => parseArgs(['--shim-env', 'SITEMPI_COLL'])).toThrow(/bad --shim-env entry/);
+  });
+
+  it('pairs the sitempi mode by default, and takes the first mode of the order from --order-offset', () => {
+    const d = parseArgs([]);
+    expect('paired' in d && d.paired).toBe(true);
+    expect('orderOffset' in d && d.orderOffset).toBe(0);
+    const o = parseArgs(['--unpaired', '--order-offset', '2']);
+    expect('paired' in o && o.paired).toBe(false);
+    expect('orderOffset' in o && o.orderOffset).toBe(2);
+    expect(() => parseArgs(['--order-offset', '-1'])).toThrow(/bad --order-offset/);
   });
 });
 
@@ -271,6 +281,47 @@ describe('aggregation, goals and renderers', () => {
     expect(svg).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
     expect(svg).not.toContain('NaN');
     expect(svg).toContain('stroke="#d62728"'); // the wrong result is marked
+  });
+
+  it("judges the paired goal on the sitempi job's adjacent-pair ratios, run by run and in the median", () => {
+    const pairedRun = (ratioMedian: number, libUs: number): RunRecord => {
+      const r = run('sitempi', 8000, 131500);
+      r.results = r.results.map((x) => ({
+        ...x,
+        paired: true,
+        pmpi_median_us: libUs,
+        paired_ratio_median: ratioMedian,
+      })) as RunRecord['results'];
+      return r;
+    };
+    const resultsOf = (ratioMedian: number, startedAt: string): BenchResults => {
+      const rs = [run('default', 20000, 4 * 131072), run('han', 19000, 4 * 131072), pairedRun(ratioMedian, 16000)];
+      const meta = { startedAt, durationS: 10, testbed: { rttMs: 10, bandwidthBps: 1e9 }, options: o, shim: null };
+      return { meta, runs: rs, rows: aggregate(rs, o, net) } as unknown as BenchResults;
+    };
+    const one = resultsOf(1.3, '2026-01-01T00:00:00Z');
+    const ar = one.rows.find((r) => r.coll === 'allreduce');
+    expect(ar?.modes.sitempi).toMatchObject({ pairedRatio: 1.3, pairedLibraryUs: 16000 });
+    expect(ar?.modes.default?.pairedRatio).toBeUndefined();
+    expect(goals(one.rows)[4]).toMatchObject({ checked: 2, met: 0 });
+    expect(goals(one.rows)[4]?.misses).toContain('8x1/interleaved allreduce 64 KiB: 1.30×');
+    expect(goals(aggregate([run('sitempi', 8000, 131500)], o, net))).toHaveLength(4); // unpaired: no such goal
+    // Per run 0.9, 1.3, 1.0: met in the median (1.0), missed by the second run alone.
+    const c = combineRuns([
+      resultsOf(0.9, '2026-01-01T00:00:00Z'),
+      resultsOf(1.3, '2026-01-02T00:00:00Z'),
+      resultsOf(1.0, '2026-01-03T00:00:00Z'),
+    ]);
+    const car = c.rows.find((r) => r.coll === 'allreduce');
+    expect(car?.modes.sitempi).toMatchObject({ pairedRatio: 1.0, runPairedRatio: [0.9, 1.3, 1.0] });
+    expect(goals(c.rows)[4]).toMatchObject({ checked: 2, met: 2 });
+    expect(goals(runOf(c, 1).rows)[4]).toMatchObject({ checked: 2, met: 0 });
+    expect(libraryInShimJob(c.rows)).toEqual([16000 / 6000, 16000 / 20000]); // barrier, allreduce
+    const md = renderMarkdown(c);
+    expect(md).toContain('| s/lib paired |');
+    expect(md).toMatch(/\| allreduce \| 64 KiB \|.*\| 1\.00 \|/);
+    expect(md).toContain('2/2 | 2/2, 0/2, 2/2 |');
+    expect(md).toMatch(/That call took 2\.67× the default job's median time \(median over 2 points/);
   });
 
   it('combines full runs into medians with each run kept, and judges the goals on the median', () => {

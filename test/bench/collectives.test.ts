@@ -177,6 +177,29 @@ describeAsRoot('collective benchmark (root, testbed, mpirun; --quick with two si
     expect(res.runs.find((r) => r.layout === '2x4')?.sitesEnv).toBe('A:0-3;B:4-7');
   });
 
+  it("pairs the sitempi mode's calls with the library's own in the same job, and only that mode", () => {
+    for (const r of res.runs) {
+      for (const x of r.results) {
+        if (r.mode !== 'sitempi') {
+          expect(x.paired).toBeUndefined();
+          continue;
+        }
+        expect(x.paired).toBe(true);
+        expect(x.pmpi_median_us).toBeGreaterThan(0);
+        expect(x.paired_ratio_median).toBeGreaterThan(0);
+      }
+    }
+    // One copy of a 64 KiB Bcast crosses instead of four: the shim's call beats the library's own
+    // in adjacent iterations (0.4x on the testbed), which a broken alternation (the same call
+    // twice) would put at 1.
+    const b = row('8x1', 'interleaved', 'bcast', 65536).modes.sitempi;
+    expect(b?.pairedRatio).toBeLessThan(0.8);
+    expect(b?.pairedLibraryUs).toBeGreaterThan(b?.medianUs as number);
+    const md = readFileSync(path.join(OUT, 'collectives.md'), 'utf8');
+    expect(md).toContain('| s/lib paired |');
+    expect(md).toContain("paired in one job: no slower than 1.1× the library's own algorithm");
+  });
+
   it('leaves no testbed behind', async () => {
     expect((await listNetns()).filter((n) => n.startsWith(`${PREFIX}-`))).toEqual([]);
   });
