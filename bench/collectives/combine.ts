@@ -32,6 +32,7 @@ function combineCells(cells: ModeCell[]): ModeCell {
           pairedLibraryUs: median(numbers(cells.map((c) => c.pairedLibraryUs))),
           pairedRatio: median(numbers(cells.map((c) => c.pairedRatio))),
           runPairedRatio: cells.map((c) => c.pairedRatio ?? null),
+          runPairedLibraryUs: cells.map((c) => c.pairedLibraryUs ?? null),
         }
       : {}),
   };

@@ -1,6 +1,6 @@
 // collectives.md: the benchmark's tables of medians and ratios, and the goals of issue 17.
 import type { CollName } from './bounds.js';
-import { runOf } from './combine.js';
+import { median, runOf } from './combine.js';
 import type { BenchResults, Mode, ModeCell, Row, RunRecord } from './types.js';
 
 const MODE_LABEL: Record<Mode, string> = { default: 'OMPI default', han: 'OMPI HAN', sitempi: 'sitempi' };
@@ -186,11 +186,17 @@ export function goals(rows: Row[]): GoalCheck[] {
 }
 
 /** Paired runs: the library's own call in the sitempi job over the default job's median, per point
- *  (what loading the shim and alternating with it cost the library, and the two jobs' moments). */
+ *  (what loading the shim and alternating with it cost the library, and the two jobs' moments);
+ *  combined runs: each run against its own default job, the median over the runs. */
 export function libraryInShimJob(rows: Row[]): number[] {
-  return rows
-    .map((r) => ratio(r.modes.sitempi?.pairedLibraryUs, med(r, 'default')))
-    .filter((x): x is number => x !== null);
+  const perPoint = (r: Row): number | null => {
+    const lib = r.modes.sitempi?.runPairedLibraryUs;
+    const def = r.modes.default?.runUs;
+    if (!lib || !def) return ratio(r.modes.sitempi?.pairedLibraryUs, med(r, 'default'));
+    const xs = lib.map((l, i) => ratio(l, def[i])).filter((x): x is number => x !== null);
+    return xs.length ? (median(xs) as number) : null;
+  };
+  return rows.map(perPoint).filter((x): x is number => x !== null);
 }
 
 export function renderMarkdown(res: BenchResults): string {
@@ -272,7 +278,7 @@ export function renderMarkdown(res: BenchResults): string {
     L.push(`|---|---|${perRun.length ? '---|' : ''}---|`);
     goals(res.rows).forEach((g, gi) => {
       const worst = g.misses.slice(0, 6).join('; ');
-      const each = perRun.map((p) => `${p[gi]?.met}/${p[gi]?.checked}`).join(', ');
+      const each = perRun.map((p) => (p[gi] ? `${p[gi]?.met}/${p[gi]?.checked}` : '—')).join(', '); // a run without the goal: —
       L.push(`| ${g.name} | ${g.met}/${g.checked} |${perRun.length ? ` ${each} |` : ''} ${worst || '—'} |`);
     });
     L.push('');

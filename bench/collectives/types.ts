@@ -174,6 +174,7 @@ export interface ModeCell {
   pairedLibraryUs?: number | null;
   pairedRatio?: number | null;
   runPairedRatio?: (number | null)[];
+  runPairedLibraryUs?: (number | null)[];
 }
 
 export interface Row {

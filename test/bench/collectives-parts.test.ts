@@ -322,6 +322,16 @@ describe('aggregation, goals and renderers', () => {
     expect(md).toMatch(/\| allreduce \| 64 KiB \|.*\| 1\.00 \|/);
     expect(md).toContain('2/2 | 2/2, 0/2, 2/2 |');
     expect(md).toMatch(/That call took 2\.67× the default job's median time \(median over 2 points/);
+    // An unpaired run among them has no paired goal of its own, and its default job no partner.
+    const unpaired = resultsOf(1.0, '2025-12-31T00:00:00Z');
+    unpaired.rows = aggregate(
+      [run('default', 10000, 4 * 131072), run('han', 19000, 4 * 131072), run('sitempi', 8000, 131500)],
+      o,
+      net,
+    );
+    const mixed = combineRuns([unpaired, resultsOf(1.0, '2026-01-01T00:00:00Z')]);
+    expect(renderMarkdown(mixed)).toContain('| 2/2 | —, 2/2 |');
+    expect(libraryInShimJob(mixed.rows)).toEqual([16000 / 6000, 16000 / 20000]); // each run against its own default
   });
 
   it('combines full runs into medians with each run kept, and judges the goals on the median', () => {
