@@ -474,12 +474,11 @@ static double quantile(const double *sorted, int n, double q) {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
-/* Quantiles of every `stride`-th value from `first` (one variant of a paired loop), sorted in `tmp`. */
-static int pick_sorted(const double *all, int n, int first, int stride, double *tmp) {
+/* Every `stride`-th value of `all` from `first` (one variant of a paired loop), sorted into `tmp`. */
+static void pick_sorted(const double *all, int n, int first, int stride, double *tmp) {
   int k = 0;
   for (int i = first; i < n; i += stride) tmp[k++] = all[i];
   qsort(tmp, (size_t)k, sizeof(double), cmp_double);
-  return k;
 }
 
 static void measure(int c, long m, int global_clock) {
