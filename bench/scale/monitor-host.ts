@@ -42,7 +42,7 @@ function splitTiming(): { frames: number; decodeMs: number; aggregateMs: number 
     split.frames++;
     split.decodeMs += t1 - t0;
     split.aggregateMs += cpuMs() - t1;
-    return env.kind;
+    return env;
   };
   return split;
 }

@@ -12,6 +12,10 @@ export const HELLO_MAX_BYTES = 64 * 1024;
 export const UNAUTHENTICATED_CONN_BYTES = 1024;
 /** Bytes of ranks' frames applied per event-loop turn, over all connections. */
 export const TURN_BYTES = 512 * 1024;
+/** Time spent applying ranks' frames per event-loop turn (ms), over all connections: what a
+ * byte costs depends on the job (a large job's sparse matrices, collective expansion), so bytes
+ * alone do not bound how long a new connection waits for its turn. */
+export const TURN_MS = 4;
 
 export interface Conn {
   /** bytes charged to the unauthenticated budget (0 once it has said Hello) */

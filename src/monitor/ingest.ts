@@ -94,11 +94,15 @@ export class Session {
     private readonly scratch: BatchScratch,
   ) {}
 
-  /** Decodes and applies one frame body. Throws WireError/ProtocolError when the peer misbehaves. */
-  frame(body: Uint8Array): Envelope['kind'] {
+  /**
+   * Decodes and applies one frame body; returns what it decoded (a Batch's columns are the
+   * session's scratch, valid until its next frame). Throws WireError/ProtocolError when the peer
+   * misbehaves.
+   */
+  frame(body: Uint8Array): Envelope {
     const env = decodeEnvelope(body, this.scratch);
     this.apply(env);
-    return env.kind;
+    return env;
   }
 
   apply(env: Envelope): void {

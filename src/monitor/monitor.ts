@@ -3,9 +3,17 @@
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
 import { WireError } from '../wire/frames.js';
-import { encodeAck, encodeError, encodePlacement, type Placement } from '../wire/messages.js';
+import { encodeAck, encodeError, encodePlacement, type Envelope, type Placement } from '../wire/messages.js';
 import { MAX_FRAME_BYTES } from '../wire/proto.js';
-import { newConn, newJobMeta, TURN_BYTES, UNAUTHENTICATED_CONN_BYTES, type Conn, type JobMeta } from './conns.js';
+import {
+  newConn,
+  newJobMeta,
+  TURN_BYTES,
+  TURN_MS,
+  UNAUTHENTICATED_CONN_BYTES,
+  type Conn,
+  type JobMeta,
+} from './conns.js';
 import type { MonitorEvents } from './events.js';
 import { JobTable, type JobRegistration, type Session } from './ingest.js';
 import type { JobProfile } from './job.js';
@@ -52,16 +60,18 @@ export class Monitor extends EventEmitter {
   /** connections with chunks waiting for a turn, in order; bytes applied in this turn */
   private readonly waiting: Conn[] = [];
   private turnUsed = 0;
+  /** time spent applying ranks' data this turn (ms) */
+  private turnSpentMs = 0;
   private turnScheduled = false;
   private readonly meta = new Map<JobProfile, JobMeta>();
   private readonly ended: JobProfile[] = [];
   private readonly addrs: string[] = [];
   private readonly unixPaths: string[] = [];
   private closed = false;
-  /** See each frame a session has applied (a view into the chunk: copy to keep it); must not
-   * throw. `--record-dir` keeps the frames as rank files (record-dir.ts), ReplayWindows a window
-   * of records for the prediction (prediction.ts). */
-  readonly frameTaps: ((session: Session, body: Uint8Array) => void)[] = [];
+  /** See each frame a session has applied, as bytes and as decoded (both views into buffers that
+   * are reused: copy to keep them); must not throw. `--record-dir` keeps the frames as rank files
+   * (record-dir.ts), ReplayWindows a window of records for the prediction (prediction.ts). */
+  readonly frameTaps: ((session: Session, body: Uint8Array, env: Envelope) => void)[] = [];
 
   constructor(opts: MonitorOptions = {}) {
     super();
@@ -84,7 +94,7 @@ export class Monitor extends EventEmitter {
     if (!(this.options.replayBytes >= 0)) throw new RangeError('replayBytes must be a size in bytes');
     if (this.options.replayBytes > 0) {
       const windows = new ReplayWindows(this.options.replayBytes);
-      this.frameTaps.push((s, body) => windows.frame(s, body));
+      this.frameTaps.push((s, _body, env) => windows.frame(s, env));
       this.on('jobEnd', (job: JobProfile) => windows.finish(job));
     }
     this.table = new JobTable({
@@ -247,8 +257,8 @@ export class Monitor extends EventEmitter {
   }
 
   /**
-   * A chunk from a connection. Ranks' data is applied up to TURN_BYTES per event-loop turn over
-   * all connections; past that a connection is paused and its chunks wait for the next turns,
+   * A chunk from a connection. Ranks' data is applied up to TURN_BYTES or TURN_MS per event-loop
+   * turn over all connections; past that a connection is paused and its chunks wait for the next turns,
    * served in turn with the others'. Data before Hello is applied at once (it is small: the
    * unauthenticated budget), so a new connection is answered within one turn however many
    * clients flood the monitor.
@@ -259,31 +269,41 @@ export class Monitor extends EventEmitter {
       this.apply(c, chunk);
       return;
     }
-    if (c.backlog.length || this.turnUsed >= TURN_BYTES) {
+    if (c.backlog.length || this.turnSpent()) {
       if (!c.backlog.length) this.waiting.push(c);
       c.backlog.push(chunk);
       c.socket.pause();
       this.scheduleTurn();
       return;
     }
-    this.turnUsed += chunk.length;
     this.scheduleTurn();
-    this.apply(c, chunk);
+    this.applyTimed(c, chunk);
   }
 
-  /** Next turn: a fresh byte budget, spent on the waiting connections one chunk each, round robin. */
+  private turnSpent(): boolean {
+    return this.turnUsed >= TURN_BYTES || this.turnSpentMs >= TURN_MS;
+  }
+
+  /** apply, charged to the turn's budgets */
+  private applyTimed(c: Conn, chunk: Buffer): void {
+    const t0 = performance.now();
+    this.turnUsed += chunk.length;
+    this.apply(c, chunk);
+    this.turnSpentMs += performance.now() - t0;
+  }
+
+  /** Next turn: fresh budgets (bytes, time), spent on the waiting connections one chunk each, round robin. */
   private scheduleTurn(): void {
     if (this.turnScheduled) return;
     this.turnScheduled = true;
     setImmediate(() => {
       this.turnScheduled = false;
       this.turnUsed = 0;
-      while (this.waiting.length && this.turnUsed < TURN_BYTES) {
+      this.turnSpentMs = 0;
+      while (this.waiting.length && !this.turnSpent()) {
         const c = this.waiting.shift()!;
         if (c.dead) continue;
-        const chunk = c.backlog.shift()!;
-        this.turnUsed += chunk.length;
-        this.apply(c, chunk);
+        this.applyTimed(c, c.backlog.shift()!);
         if (c.dead) continue;
         if (c.backlog.length) this.waiting.push(c);
         else if (c.closeWhenDrained) this.drop(c, null);
@@ -300,8 +320,8 @@ export class Monitor extends EventEmitter {
     try {
       const frames = c.decoder.push(chunk);
       for (const f of frames) {
-        c.session.frame(f);
-        for (const tap of this.frameTaps) tap(c.session, f);
+        const env = c.session.frame(f);
+        for (const tap of this.frameTaps) tap(c.session, f, env);
         if (c.dead) return;
       }
     } catch (e) {

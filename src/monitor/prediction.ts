@@ -7,7 +7,7 @@
 // same share per rank, cut at one time for all ranks (records.ts): the replay is of the job's first
 // part. Records reach it from the monitor's frame tap (ReplayWindows) or from rank files.
 import { Role, ROLE_SHIFT } from '../generated/functions.js';
-import { decodeEnvelope } from '../wire/messages.js';
+import type { Envelope } from '../wire/messages.js';
 import {
   addCommDef,
   appendBatch,
@@ -199,7 +199,7 @@ export function* predictSlowdownSteps(job: JobProfile, opts: PredictOptions = {}
 
 /**
  * Keeps each job's window from the monitor's frames (attach to Monitor.frameTaps). The bound is per
- * job; a job's records past its ranks' shares are not decoded.
+ * job; a job's records past its ranks' shares are not copied.
  */
 export class ReplayWindows {
   private readonly byJob = new WeakMap<
@@ -209,8 +209,9 @@ export class ReplayWindows {
 
   constructor(readonly bytes: number = DEFAULT_REPLAY_BYTES) {}
 
-  /** One applied frame of a session. Never throws (a throw would be taken for the rank's fault). */
-  frame(session: Session, body: Uint8Array): void {
+  /** One frame a session applied, as it decoded it. Never throws (a throw would be taken for the
+   * rank's fault). */
+  frame(session: Session, env: Envelope): void {
     const job = session.job;
     if (!job || !session.rank || this.bytes <= 0 || job.size > MAX_PREDICTED_RANKS) return;
     try {
@@ -227,7 +228,6 @@ export class ReplayWindows {
         this.byJob.set(job, w);
         setReplayWindow(job, w);
       }
-      const env = decodeEnvelope(body);
       if (env.kind === 'hello') {
         if (w.byRank.has(env.hello.rank)) return; // a reconnection: the first session's records stay
         const rec: RankRecords = {

@@ -26,22 +26,26 @@ export interface Losses {
   duplicateBatches: number;
 }
 
-/** Per-function totals over the ranks `sel`, functions that were called only. */
+/** Per-function totals over the ranks `sel`, functions that were called only. Ranks outside,
+ * functions inside: a large job with few ranks connected costs its size, not size x functions. */
 export function functionStats(sel: Ranks): FunctionStats[] {
+  const calls = new Float64Array(NFN);
+  const bytes = new Array<bigint>(NFN).fill(0n);
+  const time = new Array<bigint>(NFN).fill(0n);
+  for (const r of sel) {
+    if (!r) continue;
+    for (let id = 0; id < NFN; id++) {
+      if (r.fnCalls[id] === 0) continue;
+      calls[id] += r.fnCalls[id];
+      bytes[id] += r.fnBytes.big(id);
+      time[id] += r.fnTime.big(id);
+    }
+  }
   const out: FunctionStats[] = [];
   for (let id = 0; id < NFN; id++) {
-    let calls = 0;
-    let bytes = 0n,
-      time = 0n;
-    for (const r of sel) {
-      if (!r || r.fnCalls[id] === 0) continue;
-      calls += r.fnCalls[id];
-      bytes += r.fnBytes.big(id);
-      time += r.fnTime.big(id);
-    }
-    if (calls === 0) continue;
+    if (calls[id] === 0) continue;
     const f = FUNCTIONS[id];
-    out.push({ id, name: f.name, kind: f.kind, count: calls, bytes: Number(bytes), timeNs: Number(time) });
+    out.push({ id, name: f.name, kind: f.kind, count: calls[id], bytes: Number(bytes[id]), timeNs: Number(time[id]) });
   }
   return out;
 }
