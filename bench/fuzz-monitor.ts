@@ -1,22 +1,17 @@
 // Fuzzer of the monitor's whole input path over real sockets: many connections send Hello,
 // CommDef, Batch, Placement and Bye frames in any order, valid or mutated, whole or cut, for
-// jobs of random sizes and keys, while flooding clients stream valid batches and a probe client
-// measures how long the monitor takes to answer a new connection (an Error frame for a Batch
-// before Hello). Reports internal errors (anything but a protocol error), the probe's worst
+// jobs of random sizes and keys, while flooding clients stream valid batches and a probe (a
+// process of its own, fuzz-probe.ts) measures how long the monitor takes to answer a new
+// connection (an Error frame for a Batch before Hello). Reports internal errors (anything but a protocol error), the probe's worst
 // latency and the memory growth. Used by test/monitor/fuzz.test.ts (bounded, fixed seed);
 // longer:
 //
 //   npx tsc -p tsconfig.json && node --expose-gc dist/bench/fuzz-monitor.js --seconds 600 --seed 7 --clients 32 --flood 200
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Monitor, type MonitorOptions } from '../src/monitor/monitor.js';
-import { FrameDecoder } from '../src/wire/frames.js';
-import { decodeEnvelope } from '../src/wire/messages.js';
-import { randomBatch } from './fuzz-streams.js';
-import { rng } from './records.js';
 
 export interface FuzzOptions {
   seconds: number;
@@ -46,33 +41,6 @@ export interface FuzzResult {
   /** the monitor's event-loop delay (perf_hooks), worst and 99th percentile */
   loopMaxMs: number;
   loopP99Ms: number;
-}
-
-function connect(addr: string): net.Socket {
-  const m = /^tcp:\/\/(.*):(\d+)$/.exec(addr)!;
-  const s = net.connect(Number(m[2]), m[1]);
-  s.on('error', () => {});
-  return s;
-}
-
-/** Time (ms) until the monitor answers a Batch before Hello with an Error frame. */
-function probe(addr: string, timeoutMs: number): Promise<number> {
-  return new Promise((resolve) => {
-    const t0 = process.hrtime.bigint();
-    const s = connect(addr);
-    const dec = new FrameDecoder();
-    const done = (ms: number) => {
-      clearTimeout(timer);
-      s.destroy();
-      resolve(ms);
-    };
-    const timer = setTimeout(() => done(timeoutMs), timeoutMs);
-    s.on('connect', () => s.write(randomBatch(rng(1), 0, 1, 2)));
-    s.on('data', (d) => {
-      for (const f of dec.push(d))
-        if (decodeEnvelope(f).kind === 'error') done(Number(process.hrtime.bigint() - t0) / 1e6);
-    });
-  });
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -117,51 +85,43 @@ export async function fuzzMonitor(o: FuzzOptions): Promise<FuzzResult> {
   loop.enable();
   const deadline = Date.now() + o.seconds * 1000;
 
-  // the clients run in a process of their own (their CPU is not the monitor's)
-  const clients = (): Promise<void> =>
+  // the clients and the probe run in processes of their own (their CPU and event loops are not
+  // the monitor's)
+  const child = (name: string, argv: string[]): Promise<string> =>
     new Promise((resolve) => {
       const here = fileURLToPath(import.meta.url);
       const ts = here.endsWith('.ts');
-      const script = path.join(path.dirname(here), ts ? 'fuzz-clients.ts' : 'fuzz-clients.js');
-      const argv = [
-        script,
-        addr,
-        String(o.clients),
-        String(o.flood),
-        String(Math.max(1, (deadline - Date.now()) / 1000)),
-        String(o.seed),
-      ];
-      const child = ts
-        ? spawn(path.join(path.dirname(here), '..', 'node_modules', '.bin', 'vite-node'), argv, {
+      const script = path.join(path.dirname(here), ts ? `${name}.ts` : `${name}.js`);
+      const proc = ts
+        ? spawn(path.join(path.dirname(here), '..', 'node_modules', '.bin', 'vite-node'), [script, ...argv], {
             stdio: ['ignore', 'pipe', 'inherit'],
           })
-        : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+        : spawn(process.execPath, [script, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
-      child.stdout!.on('data', (d: Buffer) => {
+      proc.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
       });
-      child.on('exit', () => {
-        try {
-          Object.assign(res, JSON.parse(out.trim().split('\n').pop() || '{}'));
-        } catch {
-          /* no stats */
-        }
-        resolve();
-      });
-      child.on('error', () => resolve());
+      proc.on('exit', () => resolve(out.trim().split('\n').pop() || '{}'));
+      proc.on('error', () => resolve('{}'));
     });
-
-  const latencies: number[] = [];
-  const prober = async (): Promise<void> => {
-    while (Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, o.probeEveryMs ?? 250));
-      const ms = await probe(addr, 10_000);
-      latencies.push(ms);
-      res.rssMaxMB = Math.max(res.rssMaxMB, process.memoryUsage().rss / 2 ** 20);
+  const lastJson = (out: string): Record<string, unknown> => {
+    try {
+      return JSON.parse(out) as Record<string, unknown>;
+    } catch {
+      return {}; // no stats
     }
   };
+  const seconds = String(Math.max(1, (deadline - Date.now()) / 1000));
+  const clients = child('fuzz-clients', [addr, String(o.clients), String(o.flood), seconds, String(o.seed)]);
+  const prober = child('fuzz-probe', [addr, seconds, String(o.probeEveryMs ?? 250)]);
+  const rss = setInterval(() => {
+    res.rssMaxMB = Math.max(res.rssMaxMB, process.memoryUsage().rss / 2 ** 20);
+  }, 250);
 
-  await Promise.all([clients(), prober()]);
+  const [clientStats, probeOut] = await Promise.all([clients, prober]);
+  clearInterval(rss);
+  Object.assign(res, lastJson(clientStats));
+  const latencies = ((lastJson(probeOut).latenciesMs as number[] | undefined) ?? []).slice();
   loop.disable();
   res.loopMaxMs = loop.max / 1e6;
   res.loopP99Ms = loop.percentile(99) / 1e6;

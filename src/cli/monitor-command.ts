@@ -1,5 +1,5 @@
 // sitempi monitor: the monitor service, a report for each job that ends.
-import { parseNumber, takeOptions, UsageError } from './args.js';
+import { parseNumber, parseSize, takeOptions, UsageError } from './args.js';
 import { dashboardFromOptions, HTTP_OPTS } from '../dashboard/cli.js';
 import { PLACEMENT_OPTS } from '../placement/cli.js';
 import { placementService, render, replayBytesOption, REPORT_OPTS, reportOptions } from './common.js';
@@ -23,6 +23,7 @@ export async function monitorCommand(argv: string[]): Promise<number> {
     '--join-window': 'value',
     '--require-job-key': 'flag',
     '--history': 'value',
+    '--replay-total': 'value',
     '-h': 'flag',
     '--help': 'flag',
     ...REPORT_OPTS,
@@ -50,6 +51,7 @@ export async function monitorCommand(argv: string[]): Promise<number> {
   const monitor = new Monitor({
     token: token || undefined,
     replayBytes: replayBytesOption(values),
+    replayTotalBytes: typeof values['replay-total'] === 'string' ? parseSize(values['replay-total']) : undefined,
     lingerMs: typeof values.linger === 'string' ? parseNumber(values.linger, '--linger') : undefined,
     helloTimeoutMs:
       typeof values['hello-timeout'] === 'string' ? parseNumber(values['hello-timeout'], '--hello-timeout') : undefined,

@@ -41,7 +41,7 @@ export const USAGE = `usage: sitempi <command> [options]
   sitempi monitor [--listen ADDR]... [--token-file FILE] [--json] [--linger MS] [--hello-timeout MS]
                   [--max-ranks N] [--report-dir DIR] [--report-mode M] [--join-window MS]
                   [--require-job-key] [--history FILE] [--http ADDR] [--record-dir DIR]
-                  [--record-max-bytes SIZE] [placement options]
+                  [--record-max-bytes SIZE] [--replay-total SIZE] [placement options]
       Runs the monitor service (default --listen tcp://127.0.0.1:7711; the token from --token-file
       or $SITEMPI_TOKEN; --token T works too but shows it to every user, with a warning) and prints
       a report for each job that ends (text, or one JSON line per job with --json; with --report-dir
@@ -58,6 +58,8 @@ export const USAGE = `usage: sitempi <command> [options]
       the monitor's token (Authorization: Bearer, or /login?token= once). See docs/dashboard.md.
       --record-dir DIR keeps each rank's stream as a rank file in DIR (as for run), at most
       --record-max-bytes SIZE per job (default 1GiB); sitempi report --trace reads them.
+      --replay-total SIZE bounds the records all jobs keep for the prediction together (default
+      128MiB; each job keeps at most --replay-bytes; first come first kept).
 
   sitempi report [--json] [--max-file-size SIZE] [--plot FILE] [--plot-values V] [--trace FILE]
                  [--trace-max-events N] [--full-matrix] FILES|DIRS...

@@ -12,16 +12,24 @@ export const HELLO_MAX_BYTES = 64 * 1024;
 export const UNAUTHENTICATED_CONN_BYTES = 1024;
 /** Bytes of ranks' frames applied per event-loop turn, over all connections. */
 export const TURN_BYTES = 512 * 1024;
-/** Time spent applying ranks' frames per event-loop turn (ms), over all connections: what a
- * byte costs depends on the job (a large job's sparse matrices, collective expansion), so bytes
- * alone do not bound how long a new connection waits for its turn. */
-export const TURN_MS = 4;
+/** Time spent applying ranks' frames per event-loop turn (ms), over all connections, checked
+ * after each frame: what a byte costs depends on the job (a large job's sparse matrices,
+ * collective expansion, code not yet optimised), so bytes alone do not bound how long a new
+ * connection waits. Short: Node accepts one connection per event-loop iteration, so a connection
+ * behind a burst of others waits that many turns (200 flooders connecting: 0.2-0.6 s at 1 ms,
+ * 2-3 s at 4 ms); ingest was the same 82-85 MB per CPU second at 1 and 4 ms. */
+export const TURN_MS = 1;
 
 export interface Conn {
   /** bytes charged to the unauthenticated budget (0 once it has said Hello) */
   charged: number;
-  /** chunks received while its earlier ones wait for their turn */
+  /** chunks received while its earlier data waits for its turn */
   backlog: Buffer[];
+  /** frames decoded from its data and not applied yet (from frameAt on) */
+  frames: Uint8Array[];
+  frameAt: number;
+  /** it is in the monitor's queue of connections waiting for a turn */
+  queued: boolean;
   /** the peer has closed: drop the connection once its backlog is applied */
   closeWhenDrained: boolean;
   socket: net.Socket;
@@ -45,6 +53,9 @@ export function newConn(socket: net.Socket, session: Session, remote: string, ma
     helloTimer: null,
     charged: 0,
     backlog: [],
+    frames: [],
+    frameAt: 0,
+    queued: false,
     closeWhenDrained: false,
   };
 }

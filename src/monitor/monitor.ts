@@ -20,7 +20,7 @@ import type { JobProfile } from './job.js';
 import { DEFAULT_MAX_RANKS, type JobLimits } from './limits.js';
 import { listenOn, removeSocketFiles } from './listen.js';
 import type { MonitorOptions } from './options.js';
-import { DEFAULT_REPLAY_BYTES, ReplayWindows } from './prediction.js';
+import { DEFAULT_REPLAY_BYTES, DEFAULT_REPLAY_TOTAL_BYTES, ReplayWindows } from './prediction.js';
 
 export { parseListenAddress, type MonitorOptions } from './options.js';
 export { HELLO_MAX_BYTES, UNAUTHENTICATED_CONN_BYTES } from './conns.js';
@@ -60,7 +60,7 @@ export class Monitor extends EventEmitter {
   /** connections with chunks waiting for a turn, in order; bytes applied in this turn */
   private readonly waiting: Conn[] = [];
   private turnUsed = 0;
-  /** time spent applying ranks' data this turn (ms) */
+  /** time spent applying ranks' frames this turn (ms) */
   private turnSpentMs = 0;
   private turnScheduled = false;
   private readonly meta = new Map<JobProfile, JobMeta>();
@@ -68,6 +68,8 @@ export class Monitor extends EventEmitter {
   private readonly addrs: string[] = [];
   private readonly unixPaths: string[] = [];
   private closed = false;
+  /** the records kept for the prediction (null: none kept) */
+  readonly windows: ReplayWindows | null = null;
   /** See each frame a session has applied, as bytes and as decoded (both views into buffers that
    * are reused: copy to keep them); must not throw. `--record-dir` keeps the frames as rank files
    * (record-dir.ts), ReplayWindows a window of records for the prediction (prediction.ts). */
@@ -90,10 +92,13 @@ export class Monitor extends EventEmitter {
       keepEndedJobs: opts.keepEndedJobs ?? 100,
       helloTimeoutMs: opts.helloTimeoutMs ?? 30_000,
       replayBytes: opts.replayBytes ?? DEFAULT_REPLAY_BYTES,
+      replayTotalBytes: opts.replayTotalBytes ?? DEFAULT_REPLAY_TOTAL_BYTES,
     };
     if (!(this.options.replayBytes >= 0)) throw new RangeError('replayBytes must be a size in bytes');
-    if (this.options.replayBytes > 0) {
-      const windows = new ReplayWindows(this.options.replayBytes);
+    if (!(this.options.replayTotalBytes >= 0)) throw new RangeError('replayTotalBytes must be a size in bytes');
+    if (this.options.replayBytes > 0 && this.options.replayTotalBytes > 0) {
+      const windows = new ReplayWindows(this.options.replayBytes, this.options.replayTotalBytes);
+      this.windows = windows;
       this.frameTaps.push((s, _body, env) => windows.frame(s, env));
       this.on('jobEnd', (job: JobProfile) => windows.finish(job));
     }
@@ -251,48 +256,51 @@ export class Monitor extends EventEmitter {
       /* reset by peer etc.: treated as close */
     });
     socket.on('close', () => {
-      if (c.backlog.length) c.closeWhenDrained = true;
+      if (this.pending(c)) c.closeWhenDrained = true;
       else this.drop(c, null);
     });
   }
 
   /**
-   * A chunk from a connection. Ranks' data is applied up to TURN_BYTES or TURN_MS per event-loop
-   * turn over all connections; past that a connection is paused and its chunks wait for the next turns,
-   * served in turn with the others'. Data before Hello is applied at once (it is small: the
-   * unauthenticated budget), so a new connection is answered within one turn however many
-   * clients flood the monitor.
+   * A chunk from a connection. Ranks' frames are applied up to TURN_BYTES or TURN_MS per
+   * event-loop turn over all connections; past that a connection is paused and its frames wait
+   * for the next turns, served in turn with the others'. A connection's Hello (and what comes
+   * before it: the unauthenticated budget bounds it) is applied at once, what follows it in turns,
+   * so a new connection is answered within one turn however many clients flood the monitor.
    */
   private data(c: Conn, chunk: Buffer): void {
     if (c.dead) return;
-    if (!c.session.job) {
-      this.apply(c, chunk);
-      return;
-    }
-    if (c.backlog.length || this.turnSpent()) {
-      if (!c.backlog.length) this.waiting.push(c);
+    if (c.session.job && (c.queued || this.turnSpent())) {
       c.backlog.push(chunk);
-      c.socket.pause();
-      this.scheduleTurn();
+      this.enqueue(c);
       return;
     }
-    this.scheduleTurn();
-    this.applyTimed(c, chunk);
+    if (c.session.job) this.scheduleTurn();
+    this.decode(c, chunk);
+    this.applyFrames(c);
+    if (!c.dead && this.pending(c)) this.enqueue(c);
   }
 
   private turnSpent(): boolean {
     return this.turnUsed >= TURN_BYTES || this.turnSpentMs >= TURN_MS;
   }
 
-  /** apply, charged to the turn's budgets */
-  private applyTimed(c: Conn, chunk: Buffer): void {
-    const t0 = performance.now();
-    this.turnUsed += chunk.length;
-    this.apply(c, chunk);
-    this.turnSpentMs += performance.now() - t0;
+  private pending(c: Conn): boolean {
+    return c.frameAt < c.frames.length || c.backlog.length > 0;
   }
 
-  /** Next turn: fresh budgets (bytes, time), spent on the waiting connections one chunk each, round robin. */
+  /** Pauses a connection that has data waiting and queues it for the next turns. */
+  private enqueue(c: Conn): void {
+    c.socket.pause();
+    if (!c.queued) {
+      c.queued = true;
+      this.waiting.push(c);
+    }
+    this.scheduleTurn();
+  }
+
+  /** Next turn: fresh budgets (bytes, time), spent on the waiting connections a chunk's frames
+   * each, round robin. */
   private scheduleTurn(): void {
     if (this.turnScheduled) return;
     this.turnScheduled = true;
@@ -302,32 +310,69 @@ export class Monitor extends EventEmitter {
       this.turnSpentMs = 0;
       while (this.waiting.length && !this.turnSpent()) {
         const c = this.waiting.shift()!;
+        c.queued = false;
         if (c.dead) continue;
-        this.applyTimed(c, c.backlog.shift()!);
+        if (c.frameAt === c.frames.length) this.decode(c, c.backlog.shift()!);
+        this.applyFrames(c);
         if (c.dead) continue;
-        if (c.backlog.length) this.waiting.push(c);
-        else if (c.closeWhenDrained) this.drop(c, null);
+        if (this.pending(c)) {
+          c.queued = true;
+          this.waiting.push(c);
+        } else if (c.closeWhenDrained) this.drop(c, null);
         else c.socket.resume();
       }
       if (this.waiting.length || this.turnUsed > 0) this.scheduleTurn();
     });
   }
 
-  private apply(c: Conn, chunk: Buffer): void {
+  /** Splits a chunk into the connection's frames to apply. */
+  private decode(c: Conn, chunk: Buffer): void {
+    if (c.dead) return;
+    this.turnUsed += chunk.length;
+    if (c.session.job?.ended) return; // the job is over (every rank said Bye); late data is ignored
+    try {
+      c.frames = c.decoder.push(chunk);
+      c.frameAt = 0;
+    } catch (e) {
+      this.reject(c, e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  /** Applies the connection's decoded frames: before its Hello up to the Hello, after it until the
+   * turn's time is spent (one frame at least). */
+  private applyFrames(c: Conn): void {
     if (c.dead) return;
     const hadJob = c.session.job;
-    if (hadJob?.ended) return; // the job is over (every rank said Bye); late data is ignored
+    const budgeted = hadJob !== null;
+    if (hadJob?.ended) {
+      c.frameAt = c.frames.length; // frames decoded before the job ended: ignored like late data
+      return;
+    }
+    const t0 = performance.now();
     try {
-      const frames = c.decoder.push(chunk);
-      for (const f of frames) {
+      while (c.frameAt < c.frames.length) {
+        const f = c.frames[c.frameAt++];
         const env = c.session.frame(f);
         for (const tap of this.frameTaps) tap(c.session, f, env);
         if (c.dead) return;
+        if (budgeted ? this.turnSpentMs + (performance.now() - t0) >= TURN_MS : c.session.job) break;
       }
     } catch (e) {
       this.reject(c, e instanceof Error ? e : new Error(String(e)));
       return;
+    } finally {
+      if (budgeted) this.turnSpentMs += performance.now() - t0;
     }
+    if (c.frameAt === c.frames.length) {
+      c.frames = [];
+      c.frameAt = 0;
+    }
+    this.afterFrames(c, hadJob);
+  }
+
+  /** What a connection's applied frames change: its charge, its job's connections, acks, the
+   * job's end or next update. */
+  private afterFrames(c: Conn, hadJob: JobProfile | null): void {
     const job = c.session.job;
     if (!job) {
       this.charge(c);
@@ -397,6 +442,8 @@ export class Monitor extends EventEmitter {
     if (c.dead) return;
     c.dead = true;
     c.backlog.length = 0;
+    c.frames = [];
+    c.frameAt = 0;
     if (c.charged || this.unauthenticated.has(c)) this.uncharge(c);
     if (c.helloTimer) {
       clearTimeout(c.helloTimer);
@@ -456,7 +503,7 @@ export class Monitor extends EventEmitter {
     }
     this.table.forget(job);
     this.ended.push(job);
-    while (this.ended.length > this.options.keepEndedJobs) this.ended.shift();
+    while (this.ended.length > this.options.keepEndedJobs) this.windows?.release(this.ended.shift()!);
     this.emit('jobEnd', job);
   }
 

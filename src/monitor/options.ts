@@ -51,6 +51,9 @@ export interface MonitorOptions {
   /** Records each job keeps for the replay's predicted slowdown (bytes while kept; prediction.ts).
    * Default 8 MiB; 0: none kept (the rates rule decides). */
   replayBytes?: number;
+  /** Records all jobs' windows keep together, running jobs and the ended ones the monitor keeps
+   * (bytes; first come first kept: a window that meets the bound is truncated). Default 128 MiB. */
+  replayTotalBytes?: number;
 }
 
 /** Parses "tcp://host:port", "unix:/path" (also "unix:///path"), or a bare "/path". */

@@ -24,6 +24,9 @@ import type { JobProfile } from './job.js';
 
 /** Default bound on the records a job keeps for the prediction (bytes while kept). */
 export const DEFAULT_REPLAY_BYTES = 8 * 1024 * 1024;
+/** Default bound on the records all jobs' windows in a monitor keep together (bytes): without it
+ * a monitor's memory for windows grows with the number of jobs (200 jobs: +300-450 MB RSS). */
+export const DEFAULT_REPLAY_TOTAL_BYTES = 128 * 1024 * 1024;
 /** Memory of one kept record (eight numbers in arrays). */
 export const RECORD_BYTES = 64;
 /** Default WAN of the prediction: 10 ms RTT, 1 Gbit/s. */
@@ -164,6 +167,10 @@ export function* predictSlowdownSteps(job: JobProfile, opts: PredictOptions = {}
     (n, r) => n + r.fn.reduce((k, f) => k + (COMM_ROLES.has(f >>> ROLE_SHIFT) ? 1 : 0), 0),
     0,
   );
+  if (w.bytesLimit <= 0) {
+    out.missing = "no records kept: the windows of other jobs held all of the monitor's total (--replay-total)";
+    return out;
+  }
   if (P < 2 || w.ranks.length < P || comm < MIN_COMM_RECORDS_PER_RANK * P) {
     out.missing = `too few records for a prediction (${w.ranks.length}/${P} ranks, ${comm} with a peer; at least ${MIN_COMM_RECORDS_PER_RANK} per rank needed)`;
     return out;
@@ -199,15 +206,30 @@ export function* predictSlowdownSteps(job: JobProfile, opts: PredictOptions = {}
 
 /**
  * Keeps each job's window from the monitor's frames (attach to Monitor.frameTaps). The bound is per
- * job; a job's records past its ranks' shares are not copied.
+ * job (`bytes`) and over all windows held (`totalBytes`): a job claims its bound, or what the
+ * others left, when its first frame arrives, shared equally by its ranks; a job's records past its
+ * ranks' shares are not copied. The monitor gives a job's claim back when it forgets the job.
  */
 export class ReplayWindows {
   private readonly byJob = new WeakMap<
     JobProfile,
-    ReplayWindow & { perRank: number; byRank: Map<number, RankRecords> }
+    ReplayWindow & { perRank: number; byRank: Map<number, RankRecords>; released: boolean }
   >();
+  /** records claimed by the windows not released */
+  private claimed = 0;
+  private readonly maxClaimed: number;
 
-  constructor(readonly bytes: number = DEFAULT_REPLAY_BYTES) {}
+  constructor(
+    readonly bytes: number = DEFAULT_REPLAY_BYTES,
+    readonly totalBytes: number = DEFAULT_REPLAY_TOTAL_BYTES,
+  ) {
+    this.maxClaimed = Math.floor(totalBytes / RECORD_BYTES);
+  }
+
+  /** Records the windows not released may hold together (their claims), all jobs. */
+  get records(): number {
+    return this.claimed;
+  }
 
   /** One frame a session applied, as it decoded it. Never throws (a throw would be taken for the
    * rank's fault). */
@@ -217,13 +239,18 @@ export class ReplayWindows {
     try {
       let w = this.byJob.get(job);
       if (!w) {
+        // the job's claim on the total: its bound, or what other jobs left
+        const bytes = Math.min(this.bytes, (this.maxClaimed - this.claimed) * RECORD_BYTES);
+        const perRank = recordsPerRank(bytes, job.size);
+        this.claimed += perRank * job.size;
         w = {
           ranks: [],
           records: 0,
-          bytesLimit: this.bytes,
+          bytesLimit: bytes,
           truncated: false,
-          perRank: recordsPerRank(this.bytes, job.size),
+          perRank,
           byRank: new Map(),
+          released: false,
         };
         this.byJob.set(job, w);
         setReplayWindow(job, w);
@@ -243,7 +270,7 @@ export class ReplayWindows {
       if (!rec) return;
       if (env.kind === 'commDef') addCommDef(rec, env.commDef);
       else if (env.kind === 'batch') {
-        const n = appendBatch(rec, env.batch, w.perRank - rec.fn.length);
+        const n = appendBatch(rec, env.batch, w.released ? 0 : w.perRank - rec.fn.length);
         if (n < env.batch.n) w.truncated = true;
         w.records += n;
       }
@@ -258,5 +285,14 @@ export class ReplayWindows {
     if (!w || !w.truncated || !w.ranks.length) return;
     cutAtCommonTime(w.ranks, w.perRank);
     w.records = w.ranks.reduce((n, r) => n + r.fn.length, 0);
+  }
+
+  /** The monitor no longer holds the job: its records leave the total (the window stays with the
+   * job for whoever still holds it). */
+  release(job: JobProfile): void {
+    const w = this.byJob.get(job);
+    if (!w || w.released) return;
+    w.released = true;
+    this.claimed -= w.perRank * job.size;
   }
 }

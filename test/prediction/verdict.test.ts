@@ -91,6 +91,51 @@ describe('verdict from the prediction', () => {
     }
   }, 120_000);
 
+  it("all jobs' windows together stay within replayTotalBytes; a job the monitor forgets gives its share back", async () => {
+    const total = 1000; // records, all jobs
+    const m = new Monitor({
+      replayBytes: 4000 * RECORD_BYTES,
+      replayTotalBytes: total * RECORD_BYTES,
+      keepEndedJobs: 1,
+    });
+    try {
+      const [addr] = await m.listen('tcp://127.0.0.1:0');
+      const run = async (name: string): Promise<JobProfile> => {
+        const ended = new Promise<JobProfile>((res) => m.on('jobEnd', (j: JobProfile) => j.id === name && res(j)));
+        const got = await mpirun({
+          np: 4,
+          program: prog,
+          args: ['ring', '600'],
+          env: { SITEMPI_MONITOR: addr, SITEMPI_JOB: name },
+        });
+        expect(got.code).toBe(0);
+        return ended;
+      };
+      // the first job claims all of the total (its own bound is larger), shared by its ranks; its
+      // window is cut at one time for all ranks and still predicts
+      const a = await run('total-a');
+      const wa = replayWindowOf(a)!;
+      expect(m.windows!.records).toBe(total);
+      expect(wa.truncated).toBe(true);
+      expect(wa.records).toBeGreaterThan(0);
+      expect(wa.records).toBeLessThanOrEqual(total);
+      for (const r of wa.ranks) expect(r.fn.length).toBeLessThanOrEqual(total / 4);
+      expect(classify(a).predictedSlowdown!.split).not.toBeNull();
+      // while the monitor keeps the first job, the second finds nothing left: no prediction, and
+      // the report says why
+      const b = await run('total-b');
+      expect(replayWindowOf(b)!.records).toBe(0);
+      expect(classify(b).predictedSlowdown!.missing).toMatch(/held all of the monitor's total \(--replay-total\)/);
+      // the second job's end drops the first from the monitor (keepEndedJobs 1): its claim returns
+      expect(m.windows!.records).toBe(0);
+      const c = await run('total-c');
+      expect(replayWindowOf(c)!.records).toBeGreaterThan(0);
+      expect(m.windows!.records).toBe(total);
+    } finally {
+      await m.close();
+    }
+  }, 120_000);
+
   it('too few communication records: the rates rule decides and the report says why', async () => {
     const job = await fromFiles(['ring', '0'], 'ring-none');
     const c = classify(job);
