@@ -117,10 +117,11 @@ struct AlltoallCosts {
 AlltoallCosts alltoall_costs(const Grouping& g, uint64_t m, double alpha_s, double bandwidth_Bps);
 
 // An Alltoall choice the model makes without confidence: pairwise and the library modelled within
-// the 1.5x margin of each other (the model's error found by measurement, cost_model.cpp). The shim
-// then times both once per communicator and size and keeps the faster (coll/alltoall_calibration.h).
-// `first` is always choose_alg's choice (the caller needs no second call), `second` the other;
-// `uncertain` false: `first` is final (forced, grouped, too small, one site).
+// the 1.5x margin of each other (the model's error found by measurement, cost_model.cpp), or
+// grouped below kAlltoallGroupMax (against the library). The shim then times both once per
+// communicator and size and keeps the faster (coll/alltoall_calibration.h). `first` is always
+// choose_alg's choice (the caller needs no second call), `second` the other; `uncertain` false:
+// `first` is final (forced, grouped from kAlltoallGroupMax, one site).
 struct AlltoallCandidates {
   bool uncertain = false;
   uint32_t first = 0, second = 0;

@@ -1,7 +1,8 @@
 // The Alltoall choice settled by timing where the cost model is unsure (coll/alltoall_calibration.h):
 // real mpirun, 4 ranks on two sites of two, a WAN of 200 us one way at 1 Gbit/s as the model's
 // setting (SITEMPI_COLL_ALPHA_US, _BANDWIDTH_MBPS): there 8 KiB per pair models the library at 1.4x
-// pairwise (within the 1.5x margin: timed), 1 KiB pairwise at 1.8x the library (the model's).
+// pairwise (within the 1.5x margin: timed), 1 KiB pairwise at 1.8x the library (the model's), and
+// 256 B (below 1 KiB, where bytes are not held to the bound) times grouped against the library.
 // Checks the calls' algorithms in the records on every rank, and every block's contents.
 import { describe, expect, it } from 'vitest';
 import { Role } from '../../src/generated/facts.js';
@@ -10,6 +11,7 @@ import { readJob } from './records.js';
 
 const program = compileMpi('test/coll/programs/alltoall_sizes.c');
 const LIBRARY = 0,
+  GROUPED = 1,
   PAIRWISE = 3;
 
 /** Per rank, the algorithm of each Alltoall call, by size (bytes per pair) in call order. */
@@ -18,7 +20,7 @@ async function algsBySize(force?: string): Promise<Map<number, Map<number, numbe
   const r = await mpirun({
     np: 4,
     program,
-    args: ['6', '8192', '1024'],
+    args: ['6', '8192', '1024', '256'],
     env: {
       SITEMPI_OUTPUT_DIR: dir,
       SITEMPI_SITES: 'A:0-1;B:2-3',
@@ -43,9 +45,10 @@ async function algsBySize(force?: string): Promise<Map<number, Map<number, numbe
 }
 
 describe('Alltoall calibration', () => {
-  it('times pairwise and the library once where the model is unsure, then keeps one on every rank', async () => {
+  it('times two algorithms once where the model is unsure, then keeps one on every rank', async () => {
     const got = await algsBySize();
-    const settled = new Set<number>();
+    const settled = new Set<number>(),
+      settledSmall = new Set<number>();
     for (const [rank, bySize] of got) {
       const unsure = bySize.get(8192)!;
       // the model's choice (the library) untimed, pairwise timed, the library timed, then the faster
@@ -55,14 +58,22 @@ describe('Alltoall calibration', () => {
       settled.add(unsure[3]);
       // where the model is sure, no timing: its choice from the first call
       expect(bySize.get(1024), `rank ${rank}`).toEqual(new Array<number>(6).fill(PAIRWISE));
+      // below 1 KiB: grouped untimed, the library timed, grouped timed, then the faster
+      const small = bySize.get(256)!;
+      expect(small.slice(0, 3), `rank ${rank}`).toEqual([GROUPED, LIBRARY, GROUPED]);
+      expect([GROUPED, LIBRARY]).toContain(small[3]);
+      expect(small.slice(3), `rank ${rank}`).toEqual([small[3], small[3], small[3]]);
+      settledSmall.add(small[3]);
     }
     expect(settled.size).toBe(1); // every rank settled on the same algorithm
+    expect(settledSmall.size).toBe(1);
   }, 120_000);
 
   it('SITEMPI_COLL_ALLTOALL=model keeps the model choice without timing', async () => {
     for (const bySize of (await algsBySize('model')).values()) {
       expect(bySize.get(8192)).toEqual(new Array<number>(6).fill(LIBRARY));
       expect(bySize.get(1024)).toEqual(new Array<number>(6).fill(PAIRWISE));
+      expect(bySize.get(256)).toEqual(new Array<number>(6).fill(GROUPED));
     }
   }, 120_000);
 });

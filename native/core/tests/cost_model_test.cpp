@@ -270,14 +270,29 @@ TEST(cost_choose_alg) {
   CHECK_EQ(unsure.second, uint32_t(kAlgSitePairwise));
   p.m = uint64_t(1) << 20;
   CHECK(alltoall_candidates(group_sites(halves8, 8), p).uncertain);
-  for (uint64_t m : {uint64_t(4096), uint64_t(65536), uint64_t(262144), kAlltoallGroupMax - 1}) {
+  for (uint64_t m : {uint64_t(4096), uint64_t(65536), uint64_t(262144)}) {
     p.m = m;
     CHECK(!alltoall_candidates(group_sites(halves8, 8), p).uncertain);
   }
+  // Below kAlltoallGroupMax (bytes not held to the bound): grouped timed against the library.
+  for (uint64_t m : {uint64_t(8), kAlltoallGroupMax - 1}) {
+    p.m = m;
+    for (const int32_t* s : {inter8, halves8}) {
+      const AlltoallCandidates small = alltoall_candidates(group_sites(s, 8), p);
+      CHECK(small.uncertain);
+      CHECK_EQ(small.first, uint32_t(kAlgSiteLeaders));
+      CHECK_EQ(small.second, uint32_t(kAlgLibrary));
+    }
+  }
+  p.m = 0;
+  CHECK(!alltoall_candidates(group_sites(halves8, 8), p).uncertain);
   p.m = uint64_t(4) << 20;
   CHECK(!alltoall_candidates(group_sites(one_site, 4), p).uncertain);
   p.alltoall = kAlltoallModel;  // the model's choice alone: never timed
   CHECK(!alltoall_candidates(group_sites(halves8, 8), p).uncertain);
+  p.m = 512;
+  CHECK(!alltoall_candidates(group_sites(halves8, 8), p).uncertain);
+  p.m = uint64_t(4) << 20;
   CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(halves8, 8), p), unsure.first);
   int force = -1;
   CHECK(parse_alltoall_force("model", force) && force == kAlltoallModel);

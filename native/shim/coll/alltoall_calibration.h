@@ -1,5 +1,6 @@
 // Alltoall choices the cost model makes without confidence (core::alltoall_candidates: pairwise and
-// the library modelled within its error of each other) are settled by timing, once per
+// the library modelled within its error of each other, grouped or the library below 1 KiB) are
+// settled by timing, once per
 // communicator and size: the first call runs the model's choice untimed (it opens the
 // connections both use), the second the other one timed, the third the model's choice timed;
 // every rank then takes the larger of each time over the communicator (one small Allreduce on
@@ -16,7 +17,8 @@
 namespace sitempi::coll {
 
 struct AlltoallCalibration {
-  static constexpr int kSizes = 8;  // sizes a communicator calibrates; others take the model's choice
+  // sizes a communicator calibrates (a sweep of 8 B-4 MiB has 20); others take the model's choice
+  static constexpr int kSizes = 24;
   struct Entry {
     uint64_t m = 0;
     int stage = 0;         // calls so far, up to 3 (then `chosen` holds)
