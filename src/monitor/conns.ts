@@ -1,6 +1,6 @@
 // What the Monitor holds for its rank connections: each connection's state, each job's set of
-// connections and timers, and the byte budgets that bound what connections may make it hold
-// (before Hello, and per event-loop turn).
+// connections and timers, the byte budgets that bound what connections may make it hold before
+// Hello, and the time a turn of the event loop spends on ranks' frames.
 import type net from 'node:net';
 import { FrameDecoder } from '../wire/frames.js';
 import type { Session } from './ingest.js';
@@ -10,8 +10,6 @@ import type { Session } from './ingest.js';
 export const HELLO_MAX_BYTES = 64 * 1024;
 /** What one connection is charged, on top of its buffered bytes, before it has said Hello. */
 export const UNAUTHENTICATED_CONN_BYTES = 1024;
-/** Bytes of ranks' frames applied per event-loop turn, over all connections. */
-export const TURN_BYTES = 512 * 1024;
 /** Time spent applying ranks' frames per event-loop turn (ms), over all connections, checked
  * after each frame: what a byte costs depends on the job (a large job's sparse matrices,
  * collective expansion, code not yet optimised), so bytes alone do not bound how long a new
@@ -19,6 +17,9 @@ export const TURN_BYTES = 512 * 1024;
  * behind a burst of others waits that many turns (200 flooders connecting: 0.2-0.6 s at 1 ms,
  * 2-3 s at 4 ms); ingest was the same 82-85 MB per CPU second at 1 and 4 ms. */
 export const TURN_MS = 1;
+/** A turn may spend as much as the process spent on other work since the last one (so that the
+ * ranks' data keeps at least half of a busy loop), up to this (ms). */
+export const MAX_TURN_MS = 50;
 
 export interface Conn {
   /** bytes charged to the unauthenticated budget (0 once it has said Hello) */

@@ -6,9 +6,9 @@ import { WireError } from '../wire/frames.js';
 import { encodeAck, encodeError, encodePlacement, type Envelope, type Placement } from '../wire/messages.js';
 import { MAX_FRAME_BYTES } from '../wire/proto.js';
 import {
+  MAX_TURN_MS,
   newConn,
   newJobMeta,
-  TURN_BYTES,
   TURN_MS,
   UNAUTHENTICATED_CONN_BYTES,
   type Conn,
@@ -60,8 +60,11 @@ export class Monitor extends EventEmitter {
   /** connections with chunks waiting for a turn, in order; bytes applied in this turn */
   private readonly waiting: Conn[] = [];
   private turnUsed = 0;
-  /** time spent applying ranks' frames this turn (ms) */
+  /** time spent applying ranks' frames this turn (ms), and what it may spend */
   private turnSpentMs = 0;
+  private turnBudgetMs = TURN_MS;
+  /** when the last turn ended with connections still waiting (performance.now()), or null */
+  private lastTurnEndMs: number | null = null;
   private turnScheduled = false;
   private readonly meta = new Map<JobProfile, JobMeta>();
   private readonly ended: JobProfile[] = [];
@@ -262,8 +265,8 @@ export class Monitor extends EventEmitter {
   }
 
   /**
-   * A chunk from a connection. Ranks' frames are applied up to TURN_BYTES or TURN_MS per
-   * event-loop turn over all connections; past that a connection is paused and its frames wait
+   * A chunk from a connection. Ranks' frames are applied for TURN_MS per event-loop turn over all
+   * connections (more when other work took more of the loop); past that a connection is paused and its frames wait
    * for the next turns, served in turn with the others'. A connection's Hello (and what comes
    * before it: the unauthenticated budget bounds it) is applied at once, what follows it in turns,
    * so a new connection is answered within one turn however many clients flood the monitor.
@@ -282,7 +285,7 @@ export class Monitor extends EventEmitter {
   }
 
   private turnSpent(): boolean {
-    return this.turnUsed >= TURN_BYTES || this.turnSpentMs >= TURN_MS;
+    return this.turnSpentMs >= this.turnBudgetMs;
   }
 
   private pending(c: Conn): boolean {
@@ -308,6 +311,12 @@ export class Monitor extends EventEmitter {
       this.turnScheduled = false;
       this.turnUsed = 0;
       this.turnSpentMs = 0;
+      // While connections wait, ingest gets at least as much of the loop as everything else the
+      // process did since the last turn (a dashboard, reports): TURN_MS alone would let other
+      // work starve it
+      const start = performance.now();
+      const other = this.lastTurnEndMs === null ? 0 : start - this.lastTurnEndMs;
+      this.turnBudgetMs = Math.min(MAX_TURN_MS, Math.max(TURN_MS, other));
       while (this.waiting.length && !this.turnSpent()) {
         const c = this.waiting.shift()!;
         c.queued = false;
@@ -321,6 +330,7 @@ export class Monitor extends EventEmitter {
         } else if (c.closeWhenDrained) this.drop(c, null);
         else c.socket.resume();
       }
+      this.lastTurnEndMs = this.waiting.length ? performance.now() : null;
       if (this.waiting.length || this.turnUsed > 0) this.scheduleTurn();
     });
   }
@@ -355,7 +365,7 @@ export class Monitor extends EventEmitter {
         const env = c.session.frame(f);
         for (const tap of this.frameTaps) tap(c.session, f, env);
         if (c.dead) return;
-        if (budgeted ? this.turnSpentMs + (performance.now() - t0) >= TURN_MS : c.session.job) break;
+        if (budgeted ? this.turnSpentMs + (performance.now() - t0) >= this.turnBudgetMs : c.session.job) break;
       }
     } catch (e) {
       this.reject(c, e instanceof Error ? e : new Error(String(e)));
