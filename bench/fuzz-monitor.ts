@@ -2,7 +2,8 @@
 // CommDef, Batch, Placement and Bye frames in any order, valid or mutated, whole or cut, for
 // jobs of random sizes and keys, while flooding clients stream valid batches and a probe (a
 // process of its own, fuzz-probe.ts) measures how long the monitor takes to answer a new
-// connection (an Error frame for a Batch before Hello). Reports internal errors (anything but a protocol error), the probe's worst
+// connection (an Error frame for a Batch before Hello). Reports internal errors (anything but a
+// protocol error), the probe's worst
 // latency and the memory growth. Used by test/monitor/fuzz.test.ts (bounded, fixed seed);
 // longer:
 //

@@ -57,7 +57,8 @@ export class Monitor extends EventEmitter {
   /** connections without a Hello yet, oldest first, and what they are charged in all */
   private readonly unauthenticated = new Set<Conn>();
   private unauthenticatedBytes = 0;
-  /** connections with chunks waiting for a turn, in order; bytes applied in this turn */
+  /** connections with frames waiting for a turn, in order; bytes decoded this turn (> 0: another
+   * turn follows, for the data that arrives meanwhile) */
   private readonly waiting: Conn[] = [];
   private turnUsed = 0;
   /** time spent applying ranks' frames this turn (ms), and what it may spend */
@@ -266,8 +267,8 @@ export class Monitor extends EventEmitter {
 
   /**
    * A chunk from a connection. Ranks' frames are applied for TURN_MS per event-loop turn over all
-   * connections (more when other work took more of the loop); past that a connection is paused and its frames wait
-   * for the next turns, served in turn with the others'. A connection's Hello (and what comes
+   * connections (more when other work took more of the loop); past that a connection is paused
+   * and its frames wait for the next turns, served in turn with the others'. A connection's Hello (and what comes
    * before it: the unauthenticated budget bounds it) is applied at once, what follows it in turns,
    * so a new connection is answered within one turn however many clients flood the monitor.
    */
@@ -302,8 +303,8 @@ export class Monitor extends EventEmitter {
     this.scheduleTurn();
   }
 
-  /** Next turn: fresh budgets (bytes, time), spent on the waiting connections a chunk's frames
-   * each, round robin. */
+  /** Next turn: a fresh time budget, spent on the waiting connections a chunk's frames each,
+   * round robin. */
   private scheduleTurn(): void {
     if (this.turnScheduled) return;
     this.turnScheduled = true;
