@@ -41,7 +41,8 @@ function combineCells(cells: ModeCell[]): ModeCell {
 /**
  * The runs as one results file. Points are matched by configuration, collective and size; a point
  * that some runs lack is the median of those that have it. The runs must share the testbed's
- * RTT and bandwidth (else their bounds differ and a median means nothing).
+ * RTT, bandwidth and LAN (else their bounds, or their site-local costs, differ and a median means
+ * nothing).
  */
 export function combineRuns(all: BenchResults[]): BenchResults {
   if (all.length === 0) throw new Error('combine: no results files');
@@ -49,9 +50,11 @@ export function combineRuns(all: BenchResults[]): BenchResults {
   for (const r of all) {
     const a = r.meta.testbed;
     const b = first.meta.testbed;
-    if (a.rttMs !== b.rttMs || a.bandwidthBps !== b.bandwidthBps)
+    const lanA = a.lan ?? 'emulated';
+    const lanB = b.lan ?? 'emulated';
+    if (a.rttMs !== b.rttMs || a.bandwidthBps !== b.bandwidthBps || lanA !== lanB)
       throw new Error(
-        `combine: runs of different testbeds (RTT ${a.rttMs} vs ${b.rttMs} ms, ${a.bandwidthBps} vs ${b.bandwidthBps} bit/s)`,
+        `combine: runs of different testbeds (RTT ${a.rttMs} vs ${b.rttMs} ms, ${a.bandwidthBps} vs ${b.bandwidthBps} bit/s, LAN ${lanA} vs ${lanB})`,
       );
   }
   const modes = [...new Set(all.flatMap((r) => r.meta.options.modes))] as Mode[];

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { packageRoot, shimLibraryPath, wanemuPath } from '../../src/native/paths.js';
+import { LAN_MODES, type LanMode } from '../../src/testbed/lan.js';
 import { COLLS, type CollName } from './bounds.js';
 import { MODES, type BenchOptions, type Config, type Mode } from './types.js';
 
@@ -36,6 +37,7 @@ export function defaultOptions(quick = false): BenchOptions {
     countBudgetMs: quick ? 200 : 400,
     rttMs: 10,
     bandwidth: '1gbit',
+    lan: 'kernel',
     stateDir: path.join(os.tmpdir(), 'sitempi-bench-coll-testbed'),
     prefix: 'smbench',
     mgmtSubnet: '198.19.240.0/24',
@@ -64,6 +66,7 @@ const USAGE = `usage: node dist/bench/collectives/run.js [--quick] [--out DIR]
   [--sizes 8,64,512,4k,16k,64k,256k,1m,4m] [--reps N] [--order-offset K] [--unpaired]
   [--iters N] [--min-iters N] [--warmup N]
   [--budget-ms MS] [--max-point-ms MS] [--count N] [--count-budget-ms MS] [--rtt-ms MS] [--bandwidth 1gbit]
+  [--lan kernel|emulated]   (same-site packets on a bridge per site, or through the WAN emulator)
   [--state-dir DIR] [--prefix P] [--mgmt-subnet CIDR] [--data-subnet CIDR] [--keep-up]
   [--shim LIB] [--shim-env K=V,...] [--wanemu BIN] [--timeout-s S]   (default: $SITEMPI_BUILD_DIR or build/Release)
   [--from-json FILE[,FILE...]]   (only re-render the .md and .svg from a results file; from several
@@ -162,6 +165,12 @@ export function parseArgs(argv: string[]): BenchOptions | { fromJson: string[]; 
       case '--bandwidth':
         o.bandwidth = v();
         break;
+      case '--lan': {
+        const lan = v();
+        if (!LAN_MODES.includes(lan as LanMode)) throw new Error(`bad --lan ${lan} (${LAN_MODES.join(' or ')})`);
+        o.lan = lan as LanMode;
+        break;
+      }
       case '--state-dir':
         o.stateDir = path.resolve(v());
         break;

@@ -120,7 +120,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
       await down(opts);
       const st = await up(
         { sites: { A: nodes / 2, B: nodes / 2 }, slots, rttMs: o.rttMs, bandwidth: o.bandwidth },
-        { ...opts, wanemuPath: o.wanemuPath, mgmtSubnet: o.mgmtSubnet, dataSubnet: o.dataSubnet },
+        { ...opts, wanemuPath: o.wanemuPath, mgmtSubnet: o.mgmtSubnet, dataSubnet: o.dataSubnet, lan: o.lan },
       );
       mtu = st.mtu;
       for (const cfg of o.configs.filter((c) => c.layout === layout)) {
@@ -164,7 +164,14 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
       cpus: os.cpus().length,
       openmpi: ompiVersion(),
       gitCommit: gitCommit(),
-      testbed: { rttMs: o.rttMs, alphaMs: o.rttMs / 2, bandwidthBps: net.bandwidthBps, mtu, sites: ['A', 'B'] },
+      testbed: {
+        rttMs: o.rttMs,
+        alphaMs: o.rttMs / 2,
+        bandwidthBps: net.bandwidthBps,
+        mtu,
+        sites: ['A', 'B'],
+        lan: o.lan,
+      },
       options: optsOut,
       sitempiColl: ['SITEMPI_COLL=on', ...o.shimEnv].join(' '),
       shim: shim ? { source: o.shimPath, sha1: shim.sha1, mtime: shim.mtime } : null,

@@ -1,5 +1,6 @@
 // The collective benchmark's types: its options, what one run records, and the results file
 // (collectives.json) that the report and the plot read.
+import type { LanMode } from '../../src/testbed/lan.js';
 import type { CollName } from './bounds.js';
 
 export type Mode = 'default' | 'han' | 'sitempi';
@@ -41,6 +42,8 @@ export interface BenchOptions {
   countBudgetMs: number;
   rttMs: number;
   bandwidth: string;
+  /** How same-site packets travel on the testbed (src/testbed/lan.ts). */
+  lan: LanMode;
   /** Testbed of the benchmark: its own state dir, prefix and subnets. */
   stateDir: string;
   prefix: string;
@@ -198,7 +201,8 @@ export interface BenchResults {
     cpus: number;
     openmpi: string;
     gitCommit: string | null;
-    testbed: { rttMs: number; alphaMs: number; bandwidthBps: number; mtu: number; sites: string[] };
+    /** lan: absent in results of before it was an option (every packet went through wanemu). */
+    testbed: { rttMs: number; alphaMs: number; bandwidthBps: number; mtu: number; sites: string[]; lan?: LanMode };
     options: Omit<BenchOptions, 'log'>;
     sitempiColl: string;
     /** The shim library the sitempi mode preloaded (a copy of `source` taken at the start). */

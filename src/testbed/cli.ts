@@ -12,6 +12,7 @@ import {
   type TestbedOptions,
   type TestbedSpec,
 } from './testbed.js';
+import type { LanMode } from './lan.js';
 import {
   formatBandwidth,
   formatMs,
@@ -28,7 +29,7 @@ const USAGE = `usage: sitempi testbed <command> [options]
 commands:
   up [--sites A=4,B=4] [--rtt 10ms] [--bandwidth 1gbit] [--slots N]
      [--link A-B:rtt=20ms,bw=100mbit]...   (A=1x4: 1 node with 4 slots; "A>B:" one direction)
-     [--queue BYTES] [--mtu 65000] [--prefix smpi] [--wanemu PATH]
+     [--queue BYTES] [--mtu 65000] [--lan emulated|kernel] [--prefix smpi] [--wanemu PATH]
      [--mgmt-subnet 198.18.0.0/16] [--data-subnet 198.19.0.0/16]
   status [--json]
   migrate NODE SITE [--downtime MS] [--drop]
@@ -147,6 +148,7 @@ export async function testbedCli(argv: string[]): Promise<number> {
           'link',
           'queue',
           'mtu',
+          'lan',
           'prefix',
           'wanemu',
           'mgmt-subnet',
@@ -180,6 +182,8 @@ export async function testbedCli(argv: string[]): Promise<number> {
         if (data) opts.dataSubnet = data;
         const mtu = one(p, 'mtu');
         if (mtu) opts.mtu = Number(mtu);
+        const lan = one(p, 'lan');
+        if (lan) opts.lan = lan as LanMode;
         const st = await up(spec, opts);
         if (one(p, 'json')) {
           out(JSON.stringify(st, null, 2));

@@ -7,11 +7,13 @@ import path from 'node:path';
 import { addHostsEntries, editHosts } from './hosts.js';
 import { writeLaunchFiles } from './launch.js';
 import { linkCommand, linkInfos, type LinkInfo } from './links.js';
+import { createLans, LAN_MODES, moveLan } from './lan.js';
 import { createNamespaces, listNetns, otherBridgeOn, removeNamespaces } from './namespaces.js';
 import { normalizeSpec, planNodes, sameLayout, type TestbedOptions, type TestbedSpec } from './spec.js';
 import {
   checkPrefix,
   DEFAULT_DATA_SUBNET,
+  DEFAULT_LAN,
   DEFAULT_MGMT_SUBNET,
   DEFAULT_MTU,
   DEFAULT_PREFIX,
@@ -82,6 +84,8 @@ export async function up(spec: TestbedSpec = {}, opts: TestbedOptions = {}): Pro
     throw new TestbedError(`management ${mgmt.text} and data ${data.text} subnets overlap`);
   const mtu = opts.mtu ?? DEFAULT_MTU;
   if (!Number.isInteger(mtu) || mtu < 576 || mtu > 65535) throw new TestbedError(`bad MTU ${mtu} (576..65535)`);
+  const lan = opts.lan ?? DEFAULT_LAN;
+  if (!LAN_MODES.includes(lan)) throw new TestbedError(`bad LAN mode ${String(lan)} (${LAN_MODES.join(' or ')})`);
   const wanemuPath = path.resolve(opts.wanemuPath ?? defaultWanemuPath());
   try {
     await fs.access(wanemuPath, fsc.X_OK);
@@ -111,6 +115,7 @@ export async function up(spec: TestbedSpec = {}, opts: TestbedOptions = {}): Pro
     dataSubnet: data.text,
     bridge: { name: bridgeName, ip: subnetHost(mgmt, 1) },
     mtu,
+    lan,
     sites: ns.sites.map((s) => s.name),
     nodes,
     links: ns.links,
@@ -131,6 +136,7 @@ export async function up(spec: TestbedSpec = {}, opts: TestbedOptions = {}): Pro
     st.wanemu.pid = await startWanemu(st, ns.links[0]);
     await saveState(st); // from here on, down() can find everything
     await configureWanemu(st, data.prefix, ns.links);
+    if (lan === 'kernel') await createLans(st);
     // Launch files and names.
     await writeLaunchFiles(st);
     await addHostsEntries(st);
@@ -244,7 +250,10 @@ export interface MigrateResult {
   at: number;
 }
 
-/** Moves a node to another site; addresses and open connections stay. Idempotent. */
+/**
+ * Moves a node to another site; addresses and open connections stay. Idempotent. With a kernel
+ * LAN it returns after the downtime (the node's new LAN routes wait for its end).
+ */
 export async function migrate(node: string, site: string, opts: MigrateOptions = {}): Promise<MigrateResult> {
   const st = await requireState(opts);
   const n = findNode(st, node);
@@ -253,8 +262,13 @@ export async function migrate(node: string, site: string, opts: MigrateOptions =
   if (!Number.isFinite(downtimeMs) || downtimeMs < 0) throw new TestbedError(`bad downtime ${downtimeMs}`);
   const from = n.site;
   if (from === site) return { node: n.name, from, to: site, downtimeMs: 0, at: Date.now() };
-  await wanemuOne(st.wanemu.control, `migrate ${n.name} ${site} ${downtimeMs} ${opts.mode ?? 'hold'}`);
-  const at = Date.now();
+  let at = 0;
+  const applyMove = async (): Promise<void> => {
+    await wanemuOne(st.wanemu.control, `migrate ${n.name} ${site} ${downtimeMs} ${opts.mode ?? 'hold'}`);
+    at = Date.now();
+  };
+  if (st.lan === 'kernel') await moveLan(st, n, site, downtimeMs, applyMove);
+  else await applyMove();
   n.site = site;
   await saveState(st);
   return { node: n.name, from, to: site, downtimeMs, at };

@@ -1,4 +1,5 @@
 // The links between sites, as wanemu applies them, and the bytes and packets that crossed them.
+import { lanCounters } from './lan.js';
 import { TestbedError } from './sys.js';
 import {
   DEFAULT_BANDWIDTH_BPS,
@@ -34,7 +35,7 @@ export interface CountersSnapshot {
   at: number;
   /** Per directed site pair (only pairs that exist in wanemu; absent pairs carried nothing). */
   links: LinkCounters[];
-  /** Same-site traffic per site. */
+  /** Same-site traffic per site (wanemu's, or with kernel LANs what the nodes sent into them). */
   local: { site: string; bytes: number; packets: number }[];
 }
 
@@ -138,7 +139,8 @@ export async function counters(opts: { stateDir?: string } = {}): Promise<Counte
       dropBytes: l.dropBytes,
       dropPackets: l.dropPackets,
     })),
-    local: r.local,
+    // With kernel LANs, same-site packets bypass wanemu: their counters are the LAN veths'.
+    local: st.lan === 'kernel' ? await lanCounters(st) : r.local,
   };
 }
 

@@ -1,8 +1,16 @@
 // What a testbed spec means: its sites and their nodes, with names and addresses, and the link of
 // every directed site pair. Pure: nothing here touches the system.
+import type { LanMode } from './lan.js';
 import { TestbedError } from './sys.js';
 import { applyLinkParams, checkLinkValues } from './links.js';
-import { DEFAULT_BANDWIDTH_BPS, DEFAULT_RTT_MS, type LinkState, type NodeState, type TestbedState } from './state.js';
+import {
+  DEFAULT_BANDWIDTH_BPS,
+  DEFAULT_LAN,
+  DEFAULT_RTT_MS,
+  type LinkState,
+  type NodeState,
+  type TestbedState,
+} from './state.js';
 import {
   parseBandwidth,
   parseSubnet,
@@ -46,6 +54,11 @@ export interface TestbedOptions {
   dataSubnet?: string;
   /** MTU of the TUN devices (and so the TCP MSS on the data network). Default 65000. */
   mtu?: number;
+  /**
+   * Same-site packets: 'kernel' (a bridge per site, wanemu carries only what crosses sites) or
+   * 'emulated' (every packet through wanemu, same-site ones forwarded at once). Default emulated.
+   */
+  lan?: LanMode;
 }
 
 export interface NormalSpec {
@@ -154,5 +167,6 @@ export function sameLayout(st: TestbedState, ns: NormalSpec, opts: TestbedOption
   if (opts.mgmtSubnet !== undefined && parseSubnet(opts.mgmtSubnet).text !== st.mgmtSubnet) return false;
   if (opts.dataSubnet !== undefined && parseSubnet(opts.dataSubnet).text !== st.dataSubnet) return false;
   if (opts.mtu !== undefined && opts.mtu !== st.mtu) return false;
+  if ((opts.lan ?? DEFAULT_LAN) !== (st.lan ?? 'emulated')) return false;
   return true;
 }

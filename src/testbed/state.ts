@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
 import { wanemuPath } from '../native/paths.js';
+import type { LanMode } from './lan.js';
 import { TestbedError, writeFileAtomic } from './sys.js';
 
 export const DEFAULT_STATE_DIR = '/run/sitempi-testbed';
@@ -11,6 +12,7 @@ export const DEFAULT_PREFIX = 'smpi';
 export const DEFAULT_MGMT_SUBNET = '198.18.0.0/16';
 export const DEFAULT_DATA_SUBNET = '198.19.0.0/16';
 export const DEFAULT_MTU = 65000;
+export const DEFAULT_LAN: LanMode = 'emulated';
 export const DEFAULT_RTT_MS = 10;
 export const DEFAULT_BANDWIDTH_BPS = 1e9;
 
@@ -58,6 +60,8 @@ export interface TestbedState {
   dataSubnet: string;
   bridge: { name: string; ip: string };
   mtu: number;
+  /** How same-site packets travel (src/testbed/lan.ts); absent in older state files: emulated. */
+  lan?: LanMode;
   sites: string[];
   nodes: NodeState[];
   links: LinkState[];

@@ -1,7 +1,8 @@
 // The sitempi testbed: a multi-site virtual cluster on one Linux host.
 //
 // One network namespace per virtual node, a management bridge for launch traffic, and a data
-// network on TUN devices owned by wanemu, which emulates the WAN links between sites. mpirun runs
+// network on TUN devices owned by wanemu, which emulates the WAN links between sites (with
+// `lan: 'kernel'` same-site packets take a bridge per site instead). mpirun runs
 // in the root namespace and starts its daemons in the node namespaces through a generated rsh
 // agent; MPI traffic is confined to the data network by MCA parameters (see launch.ts).
 //
@@ -10,10 +11,12 @@
 //   lifecycle.ts   up, down, status, migrate           namespaces.ts     namespaces and management network
 //   links.ts       links between sites and counters    wanemu-process.ts the wanemu process
 //   launch.ts      hostfile, rsh agent, mpirun args    hosts.ts          /etc/hosts entries
+//   lan.ts         the sites' kernel LANs
 export { TestbedError } from './sys.js';
 export {
   DEFAULT_BANDWIDTH_BPS,
   DEFAULT_DATA_SUBNET,
+  DEFAULT_LAN,
   DEFAULT_MGMT_SUBNET,
   DEFAULT_MTU,
   DEFAULT_PREFIX,
@@ -26,6 +29,7 @@ export {
   type TestbedState,
 } from './state.js';
 export type { TestbedOptions, TestbedSpec } from './spec.js';
+export { LAN_MODES, type LanMode } from './lan.js';
 export {
   down,
   migrate,
