@@ -409,8 +409,7 @@ uint32_t choose_alg(Coll c, const Grouping& g, const CollChoice& p) {
       return p.m ? kAlgSiteLeaders : kAlgLibrary;
     case Coll::Allgather:
       if (!p.m || P * p.m > uint64_t(INT_MAX)) return kAlgLibrary;
-      return p.spread && p.m >= kSpreadAllgatherMin && p.m < kSpreadAllgatherMax && spread_fits(g) ? kAlgSitePairwise
-                                                                                                   : kAlgSiteLeaders;
+      return p.spread && p.m >= kSpreadAllgatherMin && spread_fits(g) ? kAlgSitePairwise : kAlgSiteLeaders;
     case Coll::Gather:
     case Coll::Scatter:
       return p.m && P * p.m <= uint64_t(INT_MAX) ? kAlgSiteLeaders : kAlgLibrary;

@@ -78,14 +78,13 @@ constexpr uint64_t kAlltoallGroupMax = 1024;
 
 // Spread over the sites' members (kAlgSitePairwise) instead of run through the leaders: a
 // reduce-scatter from kSpreadReduceScatterMin bytes per rank's block (on average), an Allgather
-// from kSpreadAllgatherMin up to kSpreadAllgatherMax per rank, where no site has more than
-// kSpreadMaxSite ranks. Measured on the testbed (docs/sites.md): reduce-scatters spread take
-// 0.6-0.9x the leaders' time from 16 KiB and 1.03-1.07x at 4 KiB on 8 nodes (more messages, each a
-// wake-up on a host with fewer cores than ranks); Allgather 0.5-0.94x from 16 KiB to 1 MiB and
-// 1.02-1.12x at 4 MiB (the leaders' segments overlap the site broadcast with the crossing).
+// from kSpreadAllgatherMin per rank, where no site has more than kSpreadMaxSite ranks. Measured on
+// the testbed (docs/sites.md): reduce-scatters spread take 0.6-0.9x the leaders' time from 16 KiB
+// and 1.03-1.07x at 4 KiB on 8 nodes (more messages, each a wake-up on a host with fewer cores
+// than ranks); Allgather 0.5-0.94x from 16 KiB to 1 MiB, and at 4 MiB 0.72-0.92x on sites with a
+// kernel LAN (1.02-1.12x when same-site packets went through the WAN emulator too).
 constexpr uint64_t kSpreadReduceScatterMin = 16 * 1024;
 constexpr uint64_t kSpreadAllgatherMin = 16 * 1024;
-constexpr uint64_t kSpreadAllgatherMax = 2 * 1024 * 1024;
 // Spread, a site phase sends every member's part (block) to its owner or from its owner to every
 // member: n(n-1) messages and connections per block where the leaders' trees have n-1. Measured
 // with sites of up to 7 ranks; larger sites than this keep the leaders.

@@ -391,11 +391,10 @@ TEST(cost_calls_run_the_library_butterfly_where_it_crosses_as_little) {
   CHECK_EQ(choose(Coll::ReduceScatterBlock, alternating, 8, 16384), uint32_t(kAlgLibrary));
   CHECK_EQ(choose(Coll::ReduceScatterBlock, alternating, 8, 65536), uint32_t(kAlgSitePairwise));  // measured
   CHECK_EQ(choose(Coll::Allgather, alternating, 8, 65536), uint32_t(kAlgSitePairwise));
-  // Allgather: spread from kSpreadAllgatherMin up to kSpreadAllgatherMax per rank, else the leaders.
+  // Allgather: spread from kSpreadAllgatherMin per rank (4 MiB and up too), else the leaders.
   CHECK_EQ(choose(Coll::Allgather, contiguous, 8, kSpreadAllgatherMin - 1), uint32_t(kAlgSiteLeaders));
   CHECK_EQ(choose(Coll::Allgather, contiguous, 8, kSpreadAllgatherMin), uint32_t(kAlgSitePairwise));
-  CHECK_EQ(choose(Coll::Allgather, contiguous, 8, kSpreadAllgatherMax - 1), uint32_t(kAlgSitePairwise));
-  CHECK_EQ(choose(Coll::Allgather, contiguous, 8, kSpreadAllgatherMax), uint32_t(kAlgSiteLeaders));
+  CHECK_EQ(choose(Coll::Allgather, contiguous, 8, 4u << 20), uint32_t(kAlgSitePairwise));
   CHECK_EQ(choose(Coll::ReduceScatterBlock, contiguous, 8, 16384), uint32_t(kAlgSitePairwise));
   // Reduce-scatters: through the leaders below kSpreadReduceScatterMin per rank, spread from it (the
   // v form by the whole vector's average).
