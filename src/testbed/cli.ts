@@ -207,7 +207,8 @@ export async function testbedCli(argv: string[]): Promise<number> {
           return 1;
         }
         out(
-          `testbed ${s.prefix} in ${s.stateDir}: ${s.healthy ? 'healthy' : 'UNHEALTHY'}; wanemu pid ${s.wanemu?.pid ?? '?'}`,
+          `testbed ${s.prefix} in ${s.stateDir}: ${s.healthy ? 'healthy' : 'UNHEALTHY'}; wanemu pid ${s.wanemu?.pid ?? '?'}; ` +
+            `same-site packets ${s.lan === 'kernel' ? 'on a kernel LAN per site' : 'through wanemu'}`,
         );
         for (const pr of s.problems) out(`  problem: ${pr}`);
         out(

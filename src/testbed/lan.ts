@@ -6,6 +6,7 @@
 // Cross-site packets keep the data subnet's route through wanemu's TUN. The routes only shorten
 // a path: wanemu still forwards same-site packets when they are absent (during a migration).
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 
 import type { NodeState, TestbedState } from './state.js';
 import { ip, must, sleep } from './sys.js';
@@ -78,6 +79,18 @@ export async function lanCounters(st: TestbedState): Promise<{ site: string; byt
     site.packets += Number(await fs.readFile(`${dir}/rx_packets`, 'utf8'));
   }
   return out;
+}
+
+/** What is wrong with the LANs: a node's veth missing, or on another site's bridge than its own. */
+export async function lanProblems(st: TestbedState): Promise<string[]> {
+  const problems: string[] = [];
+  for (const n of st.nodes) {
+    const master = await fs.readlink(`/sys/class/net/${lanVeth(st, n)}/master`).catch(() => null);
+    if (master === null) problems.push(`node ${n.name}: LAN veth ${lanVeth(st, n)} is missing or on no bridge`);
+    else if (path.basename(master) !== lanBridge(st, n.site))
+      problems.push(`node ${n.name}: on the LAN ${path.basename(master)}, not on site ${n.site}'s`);
+  }
+  return problems;
 }
 
 function peers(st: TestbedState, n: NodeState, site: string): NodeState[] {

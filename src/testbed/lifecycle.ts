@@ -7,7 +7,7 @@ import path from 'node:path';
 import { addHostsEntries, editHosts } from './hosts.js';
 import { writeLaunchFiles } from './launch.js';
 import { linkCommand, linkInfos, type LinkInfo } from './links.js';
-import { createLans, LAN_MODES, moveLan } from './lan.js';
+import { createLans, LAN_MODES, lanProblems, moveLan, type LanMode } from './lan.js';
 import { createNamespaces, listNetns, otherBridgeOn, removeNamespaces } from './namespaces.js';
 import { normalizeSpec, planNodes, sameLayout, type TestbedOptions, type TestbedSpec } from './spec.js';
 import {
@@ -44,6 +44,8 @@ export interface TestbedStatus {
   problems: string[];
   stateDir: string;
   prefix?: string;
+  /** How same-site packets travel. */
+  lan?: LanMode;
   wanemu?: { pid: number; alive: boolean; uptimeMs?: number };
   sites: string[];
   nodes: NodeStatus[];
@@ -195,6 +197,7 @@ export async function status(opts: { stateDir?: string } = {}): Promise<TestbedS
   if (!st) return { up: false, healthy: false, problems: [], stateDir, sites: [], nodes: [], links: [] };
   if (!isRoot()) preflight({ needTun: false });
   const problems = await checkHealth(st);
+  if (st.lan === 'kernel') problems.push(...(await lanProblems(st)));
   const present = new Set(await listNetns());
   let ws: WanemuStatus | null = null;
   if (problems.length === 0 || pidAlive(st.wanemu.pid)) {
@@ -222,6 +225,7 @@ export async function status(opts: { stateDir?: string } = {}): Promise<TestbedS
     problems,
     stateDir,
     prefix: st.prefix,
+    lan: st.lan ?? 'emulated',
     wanemu: { pid: st.wanemu.pid, alive: pidAlive(st.wanemu.pid) },
     sites: st.sites,
     nodes,

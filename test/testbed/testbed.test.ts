@@ -181,6 +181,18 @@ for (const lan of LAN_MODES)
       );
       const s = await status(opts);
       expect(s.healthy, s.problems.join('; ')).toBe(true);
+      expect(s.lan).toBe(lan);
+      if (lan === 'kernel') {
+        // A node off its site's LAN is a problem status names.
+        execFileSync('ip', ['link', 'set', 'smtest-l0', 'nomaster']);
+        try {
+          const bad = await status(opts);
+          expect(bad.healthy).toBe(false);
+          expect(bad.problems).toContain('node a0: LAN veth smtest-l0 is missing or on no bridge');
+        } finally {
+          execFileSync('ip', ['link', 'set', 'smtest-l0', 'master', 'smtest-s0']);
+        }
+      }
       expect(s.nodes.every((n) => n.present)).toBe(true);
       const again = await up(
         { sites: { A: 2, B: 2 }, slots: 2, rttMs: RTT_MS, bandwidth: BW },
@@ -357,6 +369,8 @@ for (const lan of LAN_MODES)
       );
       const stNow = await loadState(opts);
       expect(stNow?.nodes.find((n) => n.name === 'b0')?.site).toBe('B');
+      const after = await status(opts);
+      expect(after.healthy, after.problems.join('; ')).toBe(true);
     }, 60_000);
 
     it('has a CLI for status, links, counters, migrate and link', async () => {
