@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { packageRoot, shimLibraryPath, wanemuPath } from '../../src/native/paths.js';
-import { LAN_MODES, type LanMode } from '../../src/testbed/lan.js';
+import { LAN_MODES, type LanMode } from '../../src/testbed/state.js';
 import { COLLS, type CollName } from './bounds.js';
 import { MODES, type BenchOptions, type Config, type Mode } from './types.js';
 

@@ -1,6 +1,6 @@
 // The collective benchmark's types: its options, what one run records, and the results file
 // (collectives.json) that the report and the plot read.
-import type { LanMode } from '../../src/testbed/lan.js';
+import type { LanMode } from '../../src/testbed/state.js';
 import type { CollName } from './bounds.js';
 
 export type Mode = 'default' | 'han' | 'sitempi';

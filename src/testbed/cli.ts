@@ -12,7 +12,7 @@ import {
   type TestbedOptions,
   type TestbedSpec,
 } from './testbed.js';
-import type { LanMode } from './lan.js';
+import type { LanMode } from './state.js';
 import {
   formatBandwidth,
   formatMs,

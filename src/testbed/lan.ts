@@ -11,9 +11,6 @@ import path from 'node:path';
 import type { NodeState, TestbedState } from './state.js';
 import { ip, must, sleep } from './sys.js';
 
-export type LanMode = 'kernel' | 'emulated';
-export const LAN_MODES: readonly LanMode[] = ['kernel', 'emulated'];
-
 /** Name of each node's LAN veth (in its namespace). */
 const LAN_IFNAME = 'lan0';
 

@@ -7,13 +7,14 @@ import path from 'node:path';
 import { addHostsEntries, editHosts } from './hosts.js';
 import { writeLaunchFiles } from './launch.js';
 import { linkCommand, linkInfos, type LinkInfo } from './links.js';
-import { createLans, LAN_MODES, lanProblems, moveLan, type LanMode } from './lan.js';
+import { createLans, lanProblems, moveLan } from './lan.js';
 import { createNamespaces, listNetns, otherBridgeOn, removeNamespaces } from './namespaces.js';
 import { normalizeSpec, planNodes, sameLayout, type TestbedOptions, type TestbedSpec } from './spec.js';
 import {
   checkPrefix,
   DEFAULT_DATA_SUBNET,
   DEFAULT_LAN,
+  LAN_MODES,
   DEFAULT_MGMT_SUBNET,
   DEFAULT_MTU,
   DEFAULT_PREFIX,
@@ -24,6 +25,7 @@ import {
   saveState,
   STATE_FILES,
   stateDirOf,
+  type LanMode,
   type NodeState,
   type TestbedState,
 } from './state.js';

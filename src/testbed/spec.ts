@@ -1,12 +1,12 @@
 // What a testbed spec means: its sites and their nodes, with names and addresses, and the link of
 // every directed site pair. Pure: nothing here touches the system.
-import type { LanMode } from './lan.js';
 import { TestbedError } from './sys.js';
 import { applyLinkParams, checkLinkValues } from './links.js';
 import {
   DEFAULT_BANDWIDTH_BPS,
   DEFAULT_LAN,
   DEFAULT_RTT_MS,
+  type LanMode,
   type LinkState,
   type NodeState,
   type TestbedState,

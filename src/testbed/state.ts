@@ -4,7 +4,6 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
 import { wanemuPath } from '../native/paths.js';
-import type { LanMode } from './lan.js';
 import { TestbedError, writeFileAtomic } from './sys.js';
 
 export const DEFAULT_STATE_DIR = '/run/sitempi-testbed';
@@ -12,6 +11,9 @@ export const DEFAULT_PREFIX = 'smpi';
 export const DEFAULT_MGMT_SUBNET = '198.18.0.0/16';
 export const DEFAULT_DATA_SUBNET = '198.19.0.0/16';
 export const DEFAULT_MTU = 65000;
+/** How same-site packets travel: a kernel bridge per site (src/testbed/lan.ts) or through wanemu. */
+export type LanMode = 'kernel' | 'emulated';
+export const LAN_MODES: readonly LanMode[] = ['kernel', 'emulated'];
 export const DEFAULT_LAN: LanMode = 'emulated';
 export const DEFAULT_RTT_MS = 10;
 export const DEFAULT_BANDWIDTH_BPS = 1e9;

@@ -17,6 +17,7 @@ export {
   DEFAULT_BANDWIDTH_BPS,
   DEFAULT_DATA_SUBNET,
   DEFAULT_LAN,
+  LAN_MODES,
   DEFAULT_MGMT_SUBNET,
   DEFAULT_MTU,
   DEFAULT_PREFIX,
@@ -24,12 +25,12 @@ export {
   DEFAULT_STATE_DIR,
   defaultWanemuPath,
   loadState,
+  type LanMode,
   type LinkState,
   type NodeState,
   type TestbedState,
 } from './state.js';
 export type { TestbedOptions, TestbedSpec } from './spec.js';
-export { LAN_MODES, type LanMode } from './lan.js';
 export {
   down,
   migrate,
