@@ -1,7 +1,7 @@
 // Allgather(v): site gather at the leader, leaders send their site's blocks to every other leader
 // (each block crosses once per other site: (S-1) P m for Allgather, the lower bound), site
-// broadcast of what arrived; or, from 16 KiB up to 2 MiB per rank, spread over the members
-// (allgather_spread). Large calls (coll/segments.h) broadcast the site's own blocks while the
+// broadcast of what arrived; or, from 16 KiB per rank (core::kSpreadAllgatherMin), spread over the
+// members (allgather_spread). Large calls (coll/segments.h) broadcast the site's own blocks while the
 // other sites' cross, and then those in segments as they arrive.
 // Two ways to hold the blocks, one message structure:
 // - in place (blocks of at least kInPlaceMinAvg bytes on average): every phase works on the
