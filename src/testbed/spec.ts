@@ -4,7 +4,6 @@ import { TestbedError } from './sys.js';
 import { applyLinkParams, checkLinkValues } from './links.js';
 import {
   DEFAULT_BANDWIDTH_BPS,
-  DEFAULT_LAN,
   DEFAULT_RTT_MS,
   type LanMode,
   type LinkState,
@@ -167,6 +166,6 @@ export function sameLayout(st: TestbedState, ns: NormalSpec, opts: TestbedOption
   if (opts.mgmtSubnet !== undefined && parseSubnet(opts.mgmtSubnet).text !== st.mgmtSubnet) return false;
   if (opts.dataSubnet !== undefined && parseSubnet(opts.dataSubnet).text !== st.dataSubnet) return false;
   if (opts.mtu !== undefined && opts.mtu !== st.mtu) return false;
-  if ((opts.lan ?? DEFAULT_LAN) !== (st.lan ?? 'emulated')) return false;
+  if (opts.lan !== undefined && opts.lan !== (st.lan ?? 'emulated')) return false;
   return true;
 }

@@ -364,5 +364,10 @@ describe('aggregation, goals and renderers', () => {
     const other = resultsOf([1, 1, 1], '2026-01-04T00:00:00Z');
     other.meta.testbed.rttMs = 20;
     expect(() => combineRuns([all[0] as BenchResults, other])).toThrow(/different testbeds/);
+    // A run on kernel LANs does not mix with one of before the option (every packet through wanemu).
+    const kernel = resultsOf([1, 1, 1], '2026-01-05T00:00:00Z');
+    kernel.meta.testbed.lan = 'kernel';
+    expect(() => combineRuns([all[0] as BenchResults, kernel])).toThrow(/LAN kernel vs emulated/);
+    expect(combineRuns([kernel, kernel]).meta.testbed.lan).toBe('kernel');
   });
 });
