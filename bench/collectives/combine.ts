@@ -27,6 +27,7 @@ function combineCells(cells: ModeCell[]): ModeCell {
     ok: cells.some((c) => c.ok === false) ? false : cells.some((c) => c.ok === true) ? true : null,
     reps: cells.reduce((n, c) => n + c.reps, 0),
     runUs,
+    ...(cells.some((c) => c.algs) ? { algs: cells.flatMap((c) => c.algs ?? []) } : {}),
     ...(cells.some((c) => c.pairedRatio !== undefined)
       ? {
           pairedLibraryUs: median(numbers(cells.map((c) => c.pairedLibraryUs))),

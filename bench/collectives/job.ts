@@ -7,6 +7,8 @@ import path from 'node:path';
 
 import { mpirunArgsFor, mpirunEnv, type TestbedState } from '../../src/testbed/index.js';
 import { cpuSample, cpuSpan } from '../../src/testbed/wanemu-cpu.js';
+import { ALLTOALL_CALIBRATION_ROUNDS } from '../../src/generated/facts.js';
+import { pointAlgs } from './algs.js';
 import { planLaunch, sitesEnv } from './launch.js';
 import { serveCountedPhases } from './phases.js';
 import type { BenchOptions, Config, HanEvidence, Mode, OsuResult, RunRecord } from './types.js';
@@ -84,6 +86,8 @@ export async function runOnce(
     o.sizes.join(','),
     '--warmup',
     String(o.warmup),
+    '--alltoall-warmup',
+    String(1 + 2 * ALLTOALL_CALIBRATION_ROUNDS),
     '--iters',
     String(o.iters),
     '--min-iters',
@@ -218,6 +222,11 @@ export async function runOnce(
   if (mode === 'sitempi') {
     const files = readdirSync(shimOut).filter((f) => f.endsWith('.smpi')).length;
     rec.shim = { library: o.shimPath, recordFiles: files, loaded: files >= np };
+    try {
+      rec.shim.algs = await pointAlgs(shimOut);
+    } catch (e) {
+      o.log(`${cfg.layout}/${cfg.placement}/sitempi: the records did not read: ${(e as Error).message}`);
+    }
   }
   // Placement as the program saw it must be the one we meant (and told sitempi).
   // A run on the wrong placement measures something else: its numbers are dropped. A run that

@@ -2,7 +2,8 @@
  * osu_coll — sitempi's OSU-style collective latency benchmark.
  *
  * For each collective and message size:
- *   1. warm-up: W barrier-separated calls; every rank times "barrier + call" and the slowest
+ *   1. warm-up: W barrier-separated calls (an Alltoall at least --alltoall-warmup, the calls in
+ *      which sitempi calibrates it); every rank times "barrier + call" and the slowest
  *      iteration anywhere (max over ranks) sizes the time slot of one timed iteration;
  *   2. timed loop: I iterations (I adapted to the size: budget / slot, clamped to
  *      [min-iters, iters], and cut to max-point-ms / slot, at least 1, for very slow calls), each one
@@ -47,7 +48,7 @@
  *
  * Usage: osu_coll [--colls barrier,bcast,reduce,allreduce,gather,allgather,alltoall,reduce_scatter]
  *                 [--sizes 8,64,4k,1m | --min 8 --max 4m --factor 4]
- *                 [--warmup 2] [--iters 20] [--min-iters 3] [--budget-ms 800] [--max-point-ms 0]
+ *                 [--warmup 2] [--alltoall-warmup 0] [--iters 20] [--min-iters 3] [--budget-ms 800] [--max-point-ms 0]
  *                 [--sync auto|global|barrier] [--sync-dir DIR --count 4 [--count-budget-ms 400]]
  *                 [--no-check] [--paired] [--timeout-s 300]
  */
@@ -75,7 +76,7 @@ static struct {
   int ncolls;
   long sizes[64];
   int nsizes;
-  int warmup, iters, min_iters;
+  int warmup, alltoall_warmup, iters, min_iters;
   double budget_ms;
   int sync; /* 0 auto, 1 global, 2 barrier */
   const char *sync_dir;
@@ -195,6 +196,9 @@ static void parse_args(int argc, char **argv) {
     } else if (strcmp(a, "--warmup") == 0) {
       NEEDV();
       opt.warmup = atoi(v);
+    } else if (strcmp(a, "--alltoall-warmup") == 0) {
+      NEEDV();
+      opt.alltoall_warmup = atoi(v);
     } else if (strcmp(a, "--iters") == 0) {
       NEEDV();
       opt.iters = atoi(v);
@@ -490,9 +494,10 @@ static void measure(int c, long m, int global_clock) {
   /* Warm-up: barrier-separated calls; the slowest "barrier + call" anywhere sizes the slot. */
   double worst = 0;
   int warmup = m >= (1L << 20) && opt.warmup > 1 ? opt.warmup / 2 : opt.warmup; /* big messages: fewer */
-  /* sitempi settles an Alltoall its model is unsure of by timing its first 3 calls of a size
-   * (coll/alltoall_calibration.h): they stay out of the timed loop, for every mode alike. */
-  if (c == C_ALLTOALL && warmup < 3) warmup = 3;
+  /* sitempi settles an Alltoall its model is unsure of by timing its first calls of a size
+   * (coll/alltoall_calibration.h; the runner passes how many): they stay out of the timed loop,
+   * for every mode alike. */
+  if (c == C_ALLTOALL && warmup < opt.alltoall_warmup) warmup = opt.alltoall_warmup;
   for (int i = 0; i < warmup * variants; i++) {
     double t0 = now_s();
     MPI_Barrier(MPI_COMM_WORLD);

@@ -43,6 +43,22 @@ const med = (row: Row, m: Mode): number | null => cell(row, m)?.medianUs ?? null
 const xb = (row: Row, m: Mode): number | null => cell(row, m)?.crossBytesPerCall ?? null;
 
 /** wanemu's share of one core during the point, per mode ("12/9/31"), in percent. */
+const ALG_LABEL: Record<string, string> = {
+  Library: 'library',
+  SiteLeaders: 'leaders',
+  SiteRsAg: 'rs+ag',
+  SitePairwise: 'pairwise',
+};
+
+/** The algorithms of a point's repetitions: one name, or each with its count where they differ. */
+function fmtAlgs(algs: string[] | undefined): string {
+  if (!algs?.length) return '—';
+  const counts = new Map<string, number>();
+  for (const a of algs) counts.set(ALG_LABEL[a] ?? a, (counts.get(ALG_LABEL[a] ?? a) ?? 0) + 1);
+  if (counts.size === 1) return [...counts.keys()][0] as string;
+  return [...counts].map(([a, n]) => `${a} ${n}`).join(', ');
+}
+
 function fmtCpu(row: Row, modes: Mode[]): string {
   const xs = modes.map((m) => cell(row, m)?.wanemuCpuShare);
   if (xs.every((x) => x === null || x === undefined)) return '—';
@@ -344,6 +360,7 @@ export function renderMarkdown(res: BenchResults): string {
   // Per configuration: latency and bytes.
   const spread = combined.length > 1;
   const paired = res.rows.some((r) => r.modes.sitempi?.pairedRatio !== undefined);
+  const withAlgs = res.rows.some((r) => r.modes.sitempi?.algs?.length);
   for (const c of cfgs) {
     const rows = res.rows.filter((r) => r.layout === c.layout && r.placement === c.placement);
     L.push(`## ${configTitle(c.layout, c.placement, res.runs)}`);
@@ -354,14 +371,17 @@ export function renderMarkdown(res: BenchResults): string {
           ? "*s/lib paired*: the median ratio of adjacent iterations of sitempi and the library's own call (PMPI) in the sitempi job, **bold** above 1.1. "
           : '') +
         `*wanemu %*: the WAN emulator's share of one core during the point (${modes.map((x) => MODE_LABEL[x]).join('/')}); ` +
-        "near 100 the emulator's CPU, not the emulated WAN, may have decided the point.",
+        "near 100 the emulator's CPU, not the emulated WAN, may have decided the point." +
+        (withAlgs
+          ? " *sitempi alg*: the algorithm of sitempi's timed calls (from rank 0's records; per run where they differ): library = the library's own, leaders = through the site leaders, pairwise = every block straight to its rank (Alltoall) or spread over the members (Reduce_scatter)."
+          : ''),
     );
     L.push('');
     L.push(
-      `| collective | size | ${modes.map((x) => MODE_LABEL[x]).join(' | ')} | bound | s/default | s/HAN | s/best |${spread ? ' s/best per run |' : ''}${paired ? ' s/lib paired |' : ''} best OMPI/bound | s/bound | wanemu % |`,
+      `| collective | size | ${modes.map((x) => MODE_LABEL[x]).join(' | ')} | bound | s/default | s/HAN | s/best |${spread ? ' s/best per run |' : ''}${paired ? ' s/lib paired |' : ''} best OMPI/bound | s/bound | wanemu % |${withAlgs ? ' sitempi alg |' : ''}`,
     );
     L.push(
-      `|---|---:|${modes.map(() => '---:').join('|')}|---:|---:|---:|---:|${spread ? '---:|' : ''}${paired ? '---:|' : ''}---:|---:|---:|`,
+      `|---|---:|${modes.map(() => '---:').join('|')}|---:|---:|---:|---:|${spread ? '---:|' : ''}${paired ? '---:|' : ''}---:|---:|---:|${withAlgs ? '---|' : ''}`,
     );
     for (const r of rows) {
       const s = med(r, 'sitempi');
@@ -371,7 +391,8 @@ export function renderMarkdown(res: BenchResults): string {
           `${fmtR(ratio(s, med(r, 'default')))} | ${fmtR(ratio(s, med(r, 'han')))} | ${fmtR(ratio(s, best), (x) => x > 1.1)} | ` +
           (spread ? `${spreadVsBest(res, r)} | ` : '') +
           (paired ? `${fmtR(r.modes.sitempi?.pairedRatio ?? null, (x) => x > 1.1)} | ` : '') +
-          `${fmtR(ratio(best, r.bound.timeUs))} | ${fmtR(ratio(s, r.bound.timeUs), (x) => x > 1.3)} | ${fmtCpu(r, modes)} |`,
+          `${fmtR(ratio(best, r.bound.timeUs))} | ${fmtR(ratio(s, r.bound.timeUs), (x) => x > 1.3)} | ${fmtCpu(r, modes)} |` +
+          (withAlgs ? ` ${fmtAlgs(r.modes.sitempi?.algs)} |` : ''),
       );
     }
     L.push('');

@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 
 import { packageRoot } from '../../src/native/paths.js';
 import { down, mpirunEnv, parseBandwidth, up } from '../../src/testbed/index.js';
+import { pointKey } from './algs.js';
 import { lowerBound, type Net } from './bounds.js';
 import { runOnce } from './job.js';
 import { buildOsuColl, snapshotShim } from './launch.js';
@@ -68,6 +69,8 @@ export function aggregate(runs: RunRecord[], o: BenchOptions, net: Net): Row[] {
             ok: res.length ? res.every((x) => x.ok) : null,
             reps: res.length,
           };
+          const algs = rs.flatMap((r) => r.shim?.algs?.[pointKey(coll, bytes)]?.last ?? []);
+          if (algs.length) cell.algs = algs;
           if (paired.length) {
             cell.pairedLibraryUs = median(paired.map((x) => x.pmpi_median_us ?? NaN).filter(Number.isFinite));
             cell.pairedRatio = median(paired.map((x) => x.paired_ratio_median ?? NaN).filter(Number.isFinite));

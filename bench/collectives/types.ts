@@ -1,6 +1,7 @@
 // The collective benchmark's types: its options, what one run records, and the results file
 // (collectives.json) that the report and the plot read.
 import type { LanMode } from '../../src/testbed/state.js';
+import type { PointAlgs } from './algs.js';
 import type { CollName } from './bounds.js';
 
 export type Mode = 'default' | 'han' | 'sitempi';
@@ -153,7 +154,13 @@ export interface RunRecord {
   /** wanemu's CPU per point, from /proc/PID/stat (absent in results files of older versions). */
   wanemuCpu?: PointCpu[];
   han?: HanEvidence;
-  shim?: { library: string; recordFiles: number; loaded: boolean };
+  shim?: {
+    library: string;
+    recordFiles: number;
+    loaded: boolean;
+    /** per point (algs.ts pointKey), the algorithms rank 0 ran (absent in results of older versions) */
+    algs?: Record<string, PointAlgs>;
+  };
   exitCode: number | null;
   /** What went wrong with this run, if anything (its numbers are then not used). */
   error?: string;
@@ -178,6 +185,8 @@ export interface ModeCell {
   pairedRatio?: number | null;
   runPairedRatio?: (number | null)[];
   runPairedLibraryUs?: (number | null)[];
+  /** sitempi mode: the algorithm (core::Alg name) of the point's last call, one per repetition */
+  algs?: string[];
 }
 
 export interface Row {

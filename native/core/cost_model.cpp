@@ -320,10 +320,31 @@ AlltoallCandidates alltoall_candidates(const Grouping& g, const CollChoice& p) {
   if (k.first == kAlgSiteLeaders) return k;
   const AlltoallCosts t = alltoall_costs(g, p.m, p.alpha_s, p.bandwidth_Bps);
   const double lo = std::min(t.pairwise, t.library), hi = std::max(t.pairwise, t.library);
-  if (!(lo > 0) || hi >= kPairwiseMargin * lo) return k;
+  if (!(lo > 0)) return k;
+  if (hi >= kPairwiseMargin * lo && !t.pairwise_timeout && !t.library_timeout) return k;
   k.uncertain = true;
   k.second = k.first == kAlgSitePairwise ? kAlgLibrary : kAlgSitePairwise;
   return k;
+}
+
+uint32_t calibrated_choice(const AlltoallCandidates& k, const double* t_first, const double* t_second, int rounds) {
+  if (rounds <= 0) return k.first;
+  // ratio of the candidate that would replace the library (or `second`) to the one it replaces
+  const bool second_replaces = k.first == kAlgLibrary || k.second != kAlgLibrary;
+  std::vector<double> ratio;
+  ratio.reserve(size_t(rounds));
+  for (int r = 0; r < rounds; ++r) {
+    const double a = t_first[r], b = t_second[r];
+    if (!(a > 0) || !(b > 0)) return k.first;
+    ratio.push_back(second_replaces ? b / a : a / b);
+  }
+  std::sort(ratio.begin(), ratio.end());
+  const size_t h = ratio.size() / 2;
+  const double median = ratio.size() % 2 ? ratio[h] : (ratio[h - 1] + ratio[h]) / 2;
+  const bool with_library = k.first == kAlgLibrary || k.second == kAlgLibrary;
+  const bool replace = median < (with_library ? kCalibrationWin : 1.0);
+  if (second_replaces) return replace ? k.second : k.first;
+  return replace ? k.first : k.second;  // first is site-aware, second the library
 }
 
 AlltoallCosts alltoall_costs(const Grouping& g, uint64_t m, double alpha_s, double bandwidth_Bps) {
@@ -355,6 +376,7 @@ AlltoallCosts alltoall_costs(const Grouping& g, uint64_t m, double alpha_s, doub
     // and the step's bytes on the busiest link.
     const double w = alltoall_window(g, m, alpha_s, B), step = double(n_max) * double(m) * w;
     t.pairwise = std::ceil(crossing / w) * alpha_s + wire + headers + timeout(step);
+    t.pairwise_timeout = timeout(step) > 0;
   }
   // The library's exchange: an eager step waits one latency, a rendezvous step (above the eager
   // limit) three; coll/tuned's algorithm decides its burst (linear ones post every block at once,
@@ -365,6 +387,7 @@ AlltoallCosts alltoall_costs(const Grouping& g, uint64_t m, double alpha_s, doub
                            ? link_bytes
                            : double(n_max) * double(m);
   t.library = crossing * latencies * alpha_s + wire + link_msgs * kHeaderBytes / B + timeout(burst);
+  t.library_timeout = timeout(burst) > 0;
   return t;
 }
 

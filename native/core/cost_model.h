@@ -11,21 +11,13 @@
 
 namespace sitempi::core {
 
-// Collective families (enum class Coll; function ids map to one of these): facts.h, generated
-// from native/shim/gen/facts.mjs.
-
-// Algorithm ids carried in Record.alg. 0 is whatever the MPI library ran; the monitor models it
+// Collective families (enum class Coll; function ids map to one of these) and the algorithm ids
+// carried in Record.alg (enum Alg): facts.h, generated from native/shim/gen/facts.mjs.
+// Alg 0 is whatever the MPI library ran; the monitor models it
 // with the algorithm Open MPI's coll/tuned picks for that size and communicator size where
 // tuned.h covers the family (Allreduce), else with the flat algorithms of coll/basic; a non-blocking
 // call with coll/libnbc's schedules (nbc.h). The others are the shim's
 // site-aware algorithms (native/shim/coll/, docs/sites.md), whose flows `schedule` below describes exactly.
-enum Alg : uint32_t {
-  kAlgLibrary = 0,
-  kAlgSiteLeaders = 1,   // hierarchical: site phase, leaders (or root) across sites, site phase
-  kAlgSiteRsAg = 2,      // allreduce, 3+ sites, large m: leaders reduce-scatter + allgather
-  kAlgSitePairwise = 3,  // alltoall(v): every block straight to its rank, the other sites' first;
-                         // reduce-scatters: spread over the members, each block's partials straight to its rank
-};
 
 // One flow between communicator ranks.
 struct Flow {
@@ -112,12 +104,15 @@ bool parse_alltoall_force(const std::string& text, int& force);
 // choose_alg takes pairwise over the library only when the model gives it 1.5x.
 struct AlltoallCosts {
   double grouped = 0, pairwise = 0, library = 0;
+  bool pairwise_timeout = false, library_timeout = false;  // the cost holds a retransmission timeout
 };
 AlltoallCosts alltoall_costs(const Grouping& g, uint64_t m, double alpha_s, double bandwidth_Bps);
 
 // An Alltoall choice the model makes without confidence: pairwise and the library modelled within
-// the 1.5x margin of each other (the model's error found by measurement, cost_model.cpp), or
-// grouped below kAlltoallGroupMax (against the library). The shim then times both once per
+// the 1.5x margin of each other (the model's error found by measurement, cost_model.cpp), either of
+// them with a retransmission timeout in its cost (a risk the burst runs, not a certainty: the
+// library's 256 KiB took 63-305 ms on the testbed, bimodal), or grouped below kAlltoallGroupMax
+// (against the library). The shim then times both once per
 // communicator and size and keeps the faster (coll/alltoall_calibration.h). `first` is always
 // choose_alg's choice (the caller needs no second call), `second` the other; `uncertain` false:
 // `first` is final (forced, grouped from kAlltoallGroupMax, one site).
@@ -127,6 +122,15 @@ struct AlltoallCandidates {
 };
 struct CollChoice;
 AlltoallCandidates alltoall_candidates(const Grouping& g, const CollChoice& p);
+
+// The choice after the shim timed both candidates in `rounds` rounds (coll/alltoall_calibration.h):
+// t_first[r], t_second[r] the slowest rank's time of each in round r. The library is the side to
+// err on (the goals compare with it): a site-aware candidate replaces it only where it is faster by
+// kCalibrationWin in the median round's ratio; a round's ratio, not a sum, so that a slow spell of
+// the host (or a retransmission timeout) in one round decides nothing. Without the library among
+// them, the faster in the median round. Times that are not positive: `first`.
+constexpr double kCalibrationWin = 0.95;
+uint32_t calibrated_choice(const AlltoallCandidates& k, const double* t_first, const double* t_second, int rounds);
 
 // Steps of the pairwise exchange (step k: send to me+k, receive from me-k) a rank may run ahead of
 // its receives: all P-1 while the busiest link's share fits one round trip's worth of the link

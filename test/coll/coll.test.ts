@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Alg } from '../../src/generated/facts.js';
 import { compileMpi, mpirun, tempDir } from '../helpers/mpi.js';
 import { addon } from './predict.js';
 import { collRecords, COVERED_FNS, decodeStream, familyOf, readJob } from './records.js';
@@ -251,9 +252,9 @@ describe('communicator caches are freed with their communicators', () => {
     const withSites = await growth('A:0-1;B:2-3');
     // The caches were real: every allreduce ran site-aware.
     expect(withSites.recs.length).toBe(4 * 10000);
-    expect(withSites.recs.every((x) => x.alg === 1)).toBe(true);
+    expect(withSites.recs.every((x) => x.alg === Alg.SiteLeaders)).toBe(true);
     const without = await growth('');
-    expect(without.recs.every((x) => x.alg === 0)).toBe(true);
+    expect(without.recs.every((x) => x.alg === Alg.Library)).toBe(true);
     console.log(
       `RSS growth from 1 000 to 10 000 communicators: ${withSites.grow} bytes with sites, ${without.grow} without`,
     );
@@ -315,9 +316,9 @@ describe("the monitor's placement", () => {
     // Reduce to root 0 (4 bytes): under the interleaved placement the other site's leader is
     // rank 1 (under the static halves it would be rank 2).
     const reduce = (rank: number) => collRecords(byRank.get(rank)!).find((x) => x.fn === 'Reduce')!;
-    expect(reduce(1)).toMatchObject({ alg: 1, crossMsgs: 1, crossBytes: 4 });
-    expect(reduce(2)).toMatchObject({ alg: 1, crossMsgs: 0, crossBytes: 0 });
-    for (const f of byRank.values()) for (const x of collRecords(f)) expect(x.alg).toBe(1);
+    expect(reduce(1)).toMatchObject({ alg: Alg.SiteLeaders, crossMsgs: 1, crossBytes: 4 });
+    expect(reduce(2)).toMatchObject({ alg: Alg.SiteLeaders, crossMsgs: 0, crossBytes: 0 });
+    for (const f of byRank.values()) for (const x of collRecords(f)) expect(x.alg).toBe(Alg.SiteLeaders);
     fs.rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 });

@@ -5,6 +5,7 @@
 // ends (a timeout catches a hang) with results equal to PMPI's (coll_check compares every call).
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { Alg } from '../../src/generated/facts.js';
 import { compileMpi, mpirun, tempDir } from '../helpers/mpi.js';
 import { collRecords, readJob } from './records.js';
 
@@ -53,8 +54,8 @@ async function run(env: Record<string, string>, wrap?: string): Promise<{ algs: 
   return { algs, stderr: r.stderr };
 }
 
-const pmpiOnly = (s: Set<number>) => [...s].every((alg) => alg === 0);
-const siteAware = (s: Set<number>) => [...s].some((alg) => alg !== 0);
+const pmpiOnly = (s: Set<number>) => [...s].every((alg) => alg === Alg.Library);
+const siteAware = (s: Set<number>) => [...s].some((alg) => alg !== Alg.Library);
 
 describe('fallback decided per communicator', () => {
   it('no failure: every communicator runs site-aware on every rank (the baseline the others differ from)', async () => {

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { addon, shimLibraryPath } from '../../src/native/addon.js';
 import { collIndex, collRecords, familyOf, type RankFile } from './records.js';
+import { Alg } from '../../src/generated/facts.js';
 
 export type Prediction = ReturnType<typeof addon.predictCollective>;
 export { addon, shimLibraryPath as shimPath };
@@ -155,7 +156,7 @@ export function checkJob(
       let p =
         on && worldSiteOf
           ? addon.predictCollective(call)
-          : { alg: 0, crossMsgs: siteOf.map(() => 0), crossBytes: siteOf.map(() => 0), sites: 1 };
+          : { alg: Alg.Library, crossMsgs: siteOf.map(() => 0), crossBytes: siteOf.map(() => 0), sites: 1 };
       // an Alltoall the shim calibrates may run the other candidate: predicted as that one
       if ('alternative' in p && p.alternative === r.alg) p = addon.predictCollective({ ...call, alg: r.alg });
       const got = { fn: r.fn, alg: r.alg, msgs: r.crossMsgs, bytes: r.crossBytes };
@@ -194,12 +195,12 @@ export function checkJob(
       continue;
     }
     const alg = [...g.algs][0];
-    if (alg === 0) {
+    if (alg === Alg.Library) {
       if (g.bytes || g.msgs) res.boundFailures.push(`${key} ${call.what}: PMPI call reported cross traffic`);
       continue;
     }
     // Byte-optimal: everything except the leaders' exchange allreduce with 3+ sites.
-    const optimal = !(family === 'Allreduce' && alg === 1 && S > 2);
+    const optimal = !(family === 'Allreduce' && alg === Alg.SiteLeaders && S > 2);
     if (S === 2 && !optimal) res.boundFailures.push(`${key} ${call.what}: two sites, not byte-optimal`);
     if (!optimal) {
       if (g.bytes !== S * (S - 1) * call.m)
@@ -210,7 +211,7 @@ export function checkJob(
     const bound = lowerBound(call, siteOf);
     if (g.bytes !== bound)
       res.boundFailures.push(`${key} ${call.what} (sites ${siteOf}): ${g.bytes} bytes crossed, bound ${bound}`);
-    if (family === 'Alltoall' && alg === 1 && g.msgs !== S * (S - 1))
+    if (family === 'Alltoall' && alg === Alg.SiteLeaders && g.msgs !== S * (S - 1))
       res.boundFailures.push(`${key} ${call.what}: ${g.msgs} cross-site messages, expected S(S-1) = ${S * (S - 1)}`);
     if (['Bcast', 'Reduce', 'Gather', 'Scatter'].includes(family) && g.msgs !== S - 1)
       res.boundFailures.push(`${key} ${call.what}: ${g.msgs} cross-site messages, expected S-1 = ${S - 1}`);

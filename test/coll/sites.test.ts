@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { addon, lowerBound, type CallLine } from './predict.js';
 import { collIndex } from './records.js';
+import { Alg } from '../../src/generated/facts.js';
 
 describe('site maps', () => {
   it('parses ranks, ranges, lists and comments', () => {
@@ -81,12 +82,12 @@ describe('algorithm choice and predictions', () => {
   const P = (c: string, o: object) => addon.predictCollective({ coll: collIndex(c), smallBytes: 0, ...o } as never);
 
   it('runs PMPI for one site, one rank per site, empty buffers, non-commutative ops on non-contiguous sites', () => {
-    expect(P('Bcast', { siteOf: [0, 0, 0, 0], root: 0, m: 8 }).alg).toBe(0);
-    expect(P('Bcast', { siteOf: [0, 1, 2, 3], root: 0, m: 8 }).alg).toBe(0);
-    expect(P('Bcast', { siteOf: halves, root: 0, m: 0 }).alg).toBe(0);
-    expect(P('Allreduce', { siteOf: inter, m: 8, elems: 2, commutative: false }).alg).toBe(0);
-    expect(P('Allreduce', { siteOf: halves, m: 8, elems: 2, commutative: false }).alg).toBe(1);
-    expect(P('Gatherv', { siteOf: halves, root: 0, blocks: [0, 0, 0, 0, 0, 0, 0, 0] }).alg).toBe(1);
+    expect(P('Bcast', { siteOf: [0, 0, 0, 0], root: 0, m: 8 }).alg).toBe(Alg.Library);
+    expect(P('Bcast', { siteOf: [0, 1, 2, 3], root: 0, m: 8 }).alg).toBe(Alg.Library);
+    expect(P('Bcast', { siteOf: halves, root: 0, m: 0 }).alg).toBe(Alg.Library);
+    expect(P('Allreduce', { siteOf: inter, m: 8, elems: 2, commutative: false }).alg).toBe(Alg.Library);
+    expect(P('Allreduce', { siteOf: halves, m: 8, elems: 2, commutative: false }).alg).toBe(Alg.SiteLeaders);
+    expect(P('Gatherv', { siteOf: halves, root: 0, blocks: [0, 0, 0, 0, 0, 0, 0, 0] }).alg).toBe(Alg.SiteLeaders);
   });
 
   it('runs the library for small calls whose butterfly crosses sites no more than the leaders (SITEMPI_COLL_SMALL)', () => {
@@ -102,7 +103,7 @@ describe('algorithm choice and predictions', () => {
       expect(small('Allreduce', siteOf, 512, 0)).toBe(1); // SITEMPI_COLL_SMALL=0
     }
     // a tree in the library, not a butterfly
-    expect(P('Bcast', { siteOf: halves, root: 0, m: 8, smallBytes: undefined }).alg).toBe(1);
+    expect(P('Bcast', { siteOf: halves, root: 0, m: 8, smallBytes: undefined }).alg).toBe(Alg.SiteLeaders);
     // a rooted call without a root is refused, not modelled from memory past the ranks
     expect(() => P('Bcast', { siteOf: halves, m: 8 })).toThrow(/root must be a rank/);
     expect(() => P('Reduce', { siteOf: halves, root: 8, m: 8 })).toThrow(/root must be a rank/);
@@ -117,7 +118,7 @@ describe('algorithm choice and predictions', () => {
 
   it('meets the lower bounds with two sites', () => {
     const bcast = P('Bcast', { siteOf: inter, root: 3, m: 100 });
-    expect(bcast.alg).toBe(1);
+    expect(bcast.alg).toBe(Alg.SiteLeaders);
     expect(bcast.crossBytes).toEqual([0, 0, 0, 100, 0, 0, 0, 0]); // the root sends to the other leader
     const ar = P('Allreduce', { siteOf: halves, m: 800, elems: 100 });
     expect(ar.crossBytes).toEqual([800, 0, 0, 0, 800, 0, 0, 0]); // the leaders swap
@@ -129,21 +130,21 @@ describe('algorithm choice and predictions', () => {
   it('groups Alltoall only while blocks are under 1 KiB per pair (it saves messages, not bytes), then pairwise', () => {
     const grouped = P('Alltoall', { siteOf: inter, m: 1023 }),
       pairwise = P('Alltoall', { siteOf: inter, m: 1024 });
-    expect(grouped.alg).toBe(1);
+    expect(grouped.alg).toBe(Alg.SiteLeaders);
     expect(grouped.crossMsgs.reduce((a, b) => a + b)).toBe(2); // S(S-1)
     // the site-aware pairwise exchange: the same bytes, no leader copies, one message per pair
-    expect(pairwise.alg).toBe(3);
+    expect(pairwise.alg).toBe(Alg.SitePairwise);
     expect(pairwise.crossMsgs).toEqual(Array(8).fill(4));
     expect(pairwise.crossBytes.reduce((a, b) => a + b)).toBe(32 * 1024);
-    expect(P('Alltoall', { siteOf: three, m: 1023 }).alg).toBe(1);
-    expect(P('Alltoall', { siteOf: three, m: 4096 }).alg).toBe(3);
+    expect(P('Alltoall', { siteOf: three, m: 1023 }).alg).toBe(Alg.SiteLeaders);
+    expect(P('Alltoall', { siteOf: three, m: 4096 }).alg).toBe(Alg.SitePairwise);
     // forced (SITEMPI_COLL_ALLTOALL), and on a LAN-like link the library keeps large blocks
-    expect(P('Alltoall', { siteOf: inter, m: 4096, alltoall: 1 }).alg).toBe(1);
-    expect(P('Alltoall', { siteOf: inter, m: 10, alltoall: 3 }).alg).toBe(0);
-    expect(P('Alltoall', { siteOf: inter, m: 1 << 20, alphaUs: 1, bandwidthMbps: 10000 }).alg).toBe(0);
+    expect(P('Alltoall', { siteOf: inter, m: 4096, alltoall: 1 }).alg).toBe(Alg.SiteLeaders);
+    expect(P('Alltoall', { siteOf: inter, m: 10, alltoall: 3 }).alg).toBe(Alg.Library);
+    expect(P('Alltoall', { siteOf: inter, m: 1 << 20, alphaUs: 1, bandwidthMbps: 10000 }).alg).toBe(Alg.Library);
     // Alltoallv: a rank knows only its own counts, so every size is grouped
     const matrix = Array.from({ length: 64 }, () => 1 << 20);
-    expect(P('Alltoallv', { siteOf: inter, matrix }).alg).toBe(1);
+    expect(P('Alltoallv', { siteOf: inter, matrix }).alg).toBe(Alg.SiteLeaders);
   });
 
   it('switches allreduce to reduce-scatter + allgather above m* with three or more sites', () => {
@@ -151,12 +152,12 @@ describe('algorithm choice and predictions', () => {
     expect(mstar).toBe(Math.floor((0.005 * 3 * 125e6) / 2));
     expect(addon.rsagThreshold(2, 5000, 1000)).toBe(Infinity);
     const small = P('Allreduce', { siteOf: three, m: 8 * 1000, elems: 1000 });
-    expect(small.alg).toBe(1);
+    expect(small.alg).toBe(Alg.SiteLeaders);
     expect(small.crossBytes.reduce((a, b) => a + b)).toBe(3 * 2 * 8000); // S(S-1)m
     const big = P('Allreduce', { siteOf: three, m: 8 * 200000, elems: 200000 });
-    expect(big.alg).toBe(2);
+    expect(big.alg).toBe(Alg.SiteRsAg);
     expect(big.crossBytes.reduce((a, b) => a + b)).toBe(2 * 2 * 8 * 200000); // 2(S-1)m
-    expect(P('Allreduce', { siteOf: three, m: 8 * 1000, elems: 1000, alphaUs: 1 }).alg).toBe(2);
+    expect(P('Allreduce', { siteOf: three, m: 8 * 1000, elems: 1000, alphaUs: 1 }).alg).toBe(Alg.SiteRsAg);
   });
 
   it("the monitor's per-record expansion adds up to the prediction", () => {
@@ -219,7 +220,7 @@ describe('algorithm choice and predictions', () => {
         rsSum += cross(addon.expandCollective(collIndex('ReduceScatter'), rs.alg, me, -1, n, 16 * n, siteOf));
       }
       const S = new Set(siteOf).size;
-      expect([rsb.alg, rs.alg]).toEqual([1, 1]);
+      expect([rsb.alg, rs.alg]).toEqual([Alg.SiteLeaders, Alg.SiteLeaders]);
       expect(rsbSum).toBe(rsb.crossBytes.reduce((a, b) => a + b));
       expect(rsSum).toBe(rs.crossBytes.reduce((a, b) => a + b));
       expect(rsSum).toBe((S - 1) * 16 * n);

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Alg } from '../../src/generated/facts.js';
 import type { Placement } from '../../src/wire/messages.js';
 import { compileMpi, mpirun, tempDir, type RunResult } from '../helpers/mpi.js';
 import {
@@ -53,7 +54,8 @@ function checkRecord(
   const S = p ? sitesOf(members, p.siteOf) : 1;
   const siteAware = S >= 2 && S < P && enabled(r.fn);
   if (!siteAware) {
-    if (r.alg !== 0 || r.crossMsgs !== 0) errors.push(`${where}: ${r.fn} alg ${r.alg} with ${S} sites of ${P} ranks`);
+    if (r.alg !== Alg.Library || r.crossMsgs !== 0)
+      errors.push(`${where}: ${r.fn} alg ${r.alg} with ${S} sites of ${P} ranks`);
     return;
   }
   if (r.fn !== 'Bcast' || r.bytes === 0) return;
@@ -344,11 +346,12 @@ describe('live relocation: the agreement under a storm of placements', () => {
         const comms = new Map([...(before.get(rank)?.comms ?? []), ...rr.comms]);
         const lastSwitch = new Map<string, number>();
         for (const x of all)
-          if (x.role === 8 && x.alg === 1) lastSwitch.set((x as Rec & { commKey: string }).commKey, x.bytes);
+          if (x.role === 8 && x.alg === Alg.SiteLeaders)
+            lastSwitch.set((x as Rec & { commKey: string }).commKey, x.bytes);
         for (const [key, mem] of comms)
           if (mem.length > 1 && lastSwitch.get(key) !== 6)
             errors.push(`rank ${rank} comm ${key}: last switch to ${lastSwitch.get(key)}`);
-        if (rank !== 3 && all.some((x) => x.role === 8 && x.alg === 2 && x.bytes === 6))
+        if (rank !== 3 && all.some((x) => x.role === 8 && x.alg === Alg.SiteRsAg && x.bytes === 6))
           errors.push(`rank ${rank} received epoch 6`);
         const tail = rr.records.slice(-50);
         if (!tail.every((x) => x.epoch === 6))

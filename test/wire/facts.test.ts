@@ -7,7 +7,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import { COLLS, MARKS, MAX_FRAME_BYTES, PROTOCOL_VERSION, ROLES, ROLE_SHIFT } from '../../native/shim/gen/facts.mjs';
+import {
+  ALGS,
+  COLLS,
+  MARKS,
+  MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  ROLES,
+  ROLE_SHIFT,
+} from '../../native/shim/gen/facts.mjs';
 import { generate } from '../../native/shim/gen/generate.mjs';
 import { parseProto } from '../../native/shim/gen/proto_fields.mjs';
 import * as facts from '../../src/generated/facts.js';
@@ -51,6 +59,7 @@ describe('generated facts', () => {
     expect(facts.ROLE_SHIFT).toBe(ROLE_SHIFT);
     expect(Object.entries(facts.Role)).toEqual(ROLES.map((r) => [r.name, r.value]));
     expect(Object.entries(facts.PlacementMark)).toEqual(MARKS.map((m) => [m.name, m.value]));
+    expect(Object.entries(facts.Alg)).toEqual(ALGS.map((a) => [a.name, a.value]));
     expect(facts.COLL_NAMES).toEqual(COLLS.map((c) => c.name));
     expect(facts.PROTOCOL_VERSION).toBe(PROTOCOL_VERSION);
     expect(facts.MAX_FRAME_BYTES).toBe(MAX_FRAME_BYTES);

@@ -270,10 +270,20 @@ TEST(cost_choose_alg) {
   CHECK_EQ(unsure.second, uint32_t(kAlgSitePairwise));
   p.m = uint64_t(1) << 20;
   CHECK(alltoall_candidates(group_sites(halves8, 8), p).uncertain);
-  for (uint64_t m : {uint64_t(4096), uint64_t(65536), uint64_t(262144)}) {
+  for (uint64_t m : {uint64_t(4096), uint64_t(65536)}) {
     p.m = m;
     CHECK(!alltoall_candidates(group_sites(halves8, 8), p).uncertain);
   }
+  // 256 KiB: the model gives pairwise 5x, all of it the library's timeout (its linear burst of 4 MiB
+  // overflows the link): a risk, so timed, the model's choice first.
+  p.m = uint64_t(256) << 10;
+  const AlltoallCosts t256 = alltoall_costs(group_sites(halves8, 8), p.m, p.alpha_s, p.bandwidth_Bps);
+  CHECK(t256.library_timeout && !t256.pairwise_timeout);
+  CHECK(t256.library > 4 * t256.pairwise);
+  const AlltoallCandidates risky = alltoall_candidates(group_sites(halves8, 8), p);
+  CHECK(risky.uncertain);
+  CHECK_EQ(risky.first, uint32_t(kAlgSitePairwise));
+  CHECK_EQ(risky.second, uint32_t(kAlgLibrary));
   // Below kAlltoallGroupMax (bytes not held to the bound): grouped timed against the library.
   for (uint64_t m : {uint64_t(8), kAlltoallGroupMax - 1}) {
     p.m = m;
@@ -326,6 +336,37 @@ TEST(cost_choose_alg) {
   CHECK_EQ(choose_alg(Coll::Allreduce, group_sites(three, 6), p), uint32_t(kAlgSiteRsAg));
   p.m = p.rsag_min - 1;
   CHECK_EQ(choose_alg(Coll::Allreduce, group_sites(three, 6), p), uint32_t(kAlgSiteLeaders));
+}
+
+TEST(cost_calibrated_choice) {
+  const AlltoallCandidates lib_first{true, kAlgLibrary, kAlgSitePairwise};
+  const AlltoallCandidates site_first{true, kAlgSiteLeaders, kAlgLibrary};
+  const AlltoallCandidates neither{true, kAlgSiteLeaders, kAlgSitePairwise};
+  // The site-aware candidate must win the median round by 5%: 0.9 in two rounds of three is enough,
+  // one round at 0.5 (the library hit by a retransmission timeout) is not.
+  const double lib[3] = {1.0, 1.0, 1.0};
+  const double site_wins[3] = {0.9, 1.2, 0.9}, one_lucky[3] = {0.5, 1.0, 1.1}, close[3] = {0.97, 0.96, 0.99};
+  CHECK_EQ(calibrated_choice(lib_first, lib, site_wins, 3), uint32_t(kAlgSitePairwise));
+  CHECK_EQ(calibrated_choice(lib_first, lib, one_lucky, 3), uint32_t(kAlgLibrary));
+  CHECK_EQ(calibrated_choice(lib_first, lib, close, 3), uint32_t(kAlgLibrary));
+  // the same with the site-aware candidate first (grouped against the library below 1 KiB)
+  CHECK_EQ(calibrated_choice(site_first, site_wins, lib, 3), uint32_t(kAlgSiteLeaders));
+  CHECK_EQ(calibrated_choice(site_first, one_lucky, lib, 3), uint32_t(kAlgLibrary));
+  CHECK_EQ(calibrated_choice(site_first, close, lib, 3), uint32_t(kAlgLibrary));
+  // Ratios, round by round: a slow spell of the host that lands in one round on both sides moves
+  // nothing (a sum over the rounds would follow the slow round).
+  const double lib_spell[3] = {1.0, 5.0, 1.0}, site_spell[3] = {0.9, 4.0, 0.9};
+  CHECK_EQ(calibrated_choice(lib_first, lib_spell, site_spell, 3), uint32_t(kAlgSitePairwise));
+  const double lib_slow_once[3] = {1.0, 1.0, 9.0};  // one round's timeout: the median ignores it
+  CHECK_EQ(calibrated_choice(lib_first, lib_slow_once, close, 3), uint32_t(kAlgLibrary));
+  // Two site-aware candidates: the faster in the median round, no margin.
+  CHECK_EQ(calibrated_choice(neither, lib, close, 3), uint32_t(kAlgSitePairwise));
+  CHECK_EQ(calibrated_choice(neither, close, lib, 3), uint32_t(kAlgSiteLeaders));
+  // No rounds, or a time that is not positive: the model's choice.
+  CHECK_EQ(calibrated_choice(lib_first, lib, site_wins, 0), uint32_t(kAlgLibrary));
+  const double broken[3] = {0.9, 0.0, 0.9};
+  CHECK_EQ(calibrated_choice(site_first, site_wins, broken, 3), uint32_t(kAlgSiteLeaders));
+  CHECK_EQ(calibrated_choice(lib_first, lib, broken, 3), uint32_t(kAlgLibrary));
 }
 
 TEST(cost_rsag_threshold_and_chunks) {

@@ -79,6 +79,31 @@ export const RECV_MARKS = [
   { name: 'Short', value: 2, doc: 'RecvDone: `bytes` fewer arrived than its Posted record said' },
 ];
 
+/** A collective record's `alg` (core::Alg, native/core/cost_model.h): which algorithm ran the call. */
+export const ALGS = [
+  {
+    name: 'Library',
+    value: 0,
+    doc: "the MPI library's own (the tuned rule's choice; coll/libnbc's schedule for a non-blocking call)",
+  },
+  {
+    name: 'SiteLeaders',
+    value: 1,
+    doc: 'hierarchical: a site phase, the leaders (or the root) across sites, a site phase',
+  },
+  { name: 'SiteRsAg', value: 2, doc: 'Allreduce, 3+ sites, large: the leaders reduce-scatter and allgather' },
+  {
+    name: 'SitePairwise',
+    value: 3,
+    doc: "Alltoall(v): every block straight to its rank, the other sites' first; the reduce-scatters: spread over the members, each block's partials straight to its rank",
+  },
+];
+
+/** Rounds in which the shim times both candidates of an Alltoall the cost model is unsure of, each
+ * round both in turn (coll/alltoall_calibration.h): the first call of a size runs untimed, so a
+ * communicator settles after 1 + 2 * rounds calls of that size (bench/collectives warms up so long). */
+export const ALLTOALL_CALIBRATION_ROUNDS = 3;
+
 /** Hello.protocol: the wire protocol version both sides speak. */
 export const PROTOCOL_VERSION = 1;
 /** Largest frame body accepted or produced (the monitor rejects larger frames). */
@@ -97,6 +122,7 @@ function check() {
   };
   distinct('role', ROLES);
   distinct('mark', MARKS);
+  distinct('algorithm', ALGS);
   if (ROLES.some((r) => r.value >= 2 ** (32 - ROLE_SHIFT)))
     throw new Error('facts.mjs: a role does not fit above ROLE_SHIFT');
   if (new Set(COLL_NAMES).size !== COLLS.length || COLLS[0].name !== 'None')
@@ -134,6 +160,14 @@ struct CollName {
 constexpr CollName kSiteAwareColls[] = {
 ${sites.map((s) => `    ${s},`).join('\n')}
 };
+
+// A collective record's alg: which algorithm ran the call.
+enum Alg : uint32_t {
+${ALGS.map((a) => `  kAlg${a.name} = ${a.value},  // ${cDoc(a.doc)}`).join('\n')}
+};
+
+// Rounds of the Alltoall calibration (coll/alltoall_calibration.h), each timing both candidates.
+constexpr int kAlltoallCalibrationRounds = ${ALLTOALL_CALIBRATION_ROUNDS};
 
 }  // namespace sitempi::core
 
@@ -198,6 +232,12 @@ export type Role = (typeof Role)[keyof typeof Role];
 export const COLL_NAMES: readonly string[] = ${JSON.stringify(COLL_NAMES)};
 /** The families with site-aware algorithms (each family's MPI function of the same name is covered). */
 export const SITE_AWARE_COLLS: readonly string[] = ${JSON.stringify(COLLS.filter((c) => c.site).map((c) => c.name))};
+
+/** A collective record's alg: which algorithm ran the call (core::Alg). */
+export const Alg = ${obj(ALGS)} as const;
+export type Alg = (typeof Alg)[keyof typeof Alg];
+/** Rounds of the Alltoall calibration, each timing both candidates; it takes 1 + 2 * rounds calls. */
+export const ALLTOALL_CALIBRATION_ROUNDS = ${ALLTOALL_CALIBRATION_ROUNDS};
 
 /** The alg of a Role.Placement record. */
 export const PlacementMark = ${obj(MARKS)} as const;
