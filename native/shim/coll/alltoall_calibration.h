@@ -26,7 +26,7 @@ struct AlltoallCalibration {
   static constexpr int kCalls = 1 + 2 * kRounds;  // untimed, then both candidates each round
   struct Entry {
     uint64_t m = 0;
-    int stage = 0;              // calls so far, up to kCalls (then `chosen` holds)
+    int stage = 0;               // calls so far, up to kCalls (then `chosen` holds)
     double t[2 * kRounds] = {};  // seconds: round r's `first` at [r], its `second` at [kRounds + r]
     uint32_t chosen = 0;
   };
