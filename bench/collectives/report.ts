@@ -230,8 +230,9 @@ export function renderMarkdown(res: BenchResults): string {
       `Testbed: 2 sites, RTT ${m.testbed.rttMs} ms (α = ${m.testbed.alphaMs} ms one way), ` +
       `${m.testbed.bandwidthBps / 1e9} Gbit/s per direction, MTU ${m.testbed.mtu}, ` +
       (m.testbed.lan === 'kernel'
-        ? 'same-site packets on a kernel bridge per site. '
-        : 'every packet through the WAN emulator (same-site ones forwarded at once). ') +
+        ? 'same-site packets on a kernel bridge per site'
+        : 'every packet through the WAN emulator (same-site ones forwarded at once)') +
+      (m.testbed.tcp ? `, TCP congestion control ${m.testbed.tcp} (the host's default). ` : '. ') +
       'Raw data: `collectives.json`; ' +
       'plot: `collectives.svg`; how to read: `docs/benchmarks.md`.' +
       (m.shim

@@ -91,6 +91,16 @@ function gitCommit(): string | null {
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
+/** The TCP congestion control of the nodes (a namespace inherits the host's default; not every
+ * algorithm may be set in one), which decides how the WAN's losses are recovered. */
+function tcpCongestionControl(netns: string | undefined): string | undefined {
+  if (!netns) return undefined;
+  const r = spawnSync('ip', ['netns', 'exec', netns, 'cat', '/proc/sys/net/ipv4/tcp_congestion_control'], {
+    encoding: 'utf8',
+  });
+  return r.status === 0 ? r.stdout.trim() || undefined : undefined;
+}
+
 function ompiVersion(): string {
   const r = spawnSync('mpirun', ['--version'], { encoding: 'utf8', env: mpirunEnv() });
   return (r.stdout ?? '').split('\n')[0]?.trim() ?? 'unknown';
@@ -109,6 +119,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
   const opts = { stateDir: o.stateDir, prefix: o.prefix };
   const runs: RunRecord[] = [];
   let mtu = 65000;
+  let tcp: string | undefined;
   const layouts = [...new Set(o.configs.map((c) => c.layout))];
   let interrupted = false;
   const onSignal = (): void => {
@@ -126,6 +137,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
         { ...opts, wanemuPath: o.wanemuPath, mgmtSubnet: o.mgmtSubnet, dataSubnet: o.dataSubnet, lan: o.lan },
       );
       mtu = st.mtu;
+      tcp ??= tcpCongestionControl(st.nodes[0]?.netns);
       for (const cfg of o.configs.filter((c) => c.layout === layout)) {
         for (let rep = 0; rep < o.reps; rep++) {
           // Rotate the order of the modes so that none always runs first (or last).
@@ -174,6 +186,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
         mtu,
         sites: ['A', 'B'],
         lan: o.lan,
+        ...(tcp ? { tcp } : {}),
       },
       options: optsOut,
       sitempiColl: ['SITEMPI_COLL=on', ...o.shimEnv].join(' '),

@@ -210,8 +210,17 @@ export interface BenchResults {
     cpus: number;
     openmpi: string;
     gitCommit: string | null;
-    /** lan: absent in results of before it was an option (every packet went through wanemu). */
-    testbed: { rttMs: number; alphaMs: number; bandwidthBps: number; mtu: number; sites: string[]; lan?: LanMode };
+    /** lan: absent in results of before it was an option (every packet went through wanemu); tcp:
+     *  the nodes' TCP congestion control (absent in results of before 2026-12-02). */
+    testbed: {
+      rttMs: number;
+      alphaMs: number;
+      bandwidthBps: number;
+      mtu: number;
+      sites: string[];
+      lan?: LanMode;
+      tcp?: string;
+    };
     options: Omit<BenchOptions, 'log'>;
     sitempiColl: string;
     /** The shim library the sitempi mode preloaded (a copy of `source` taken at the start). */

@@ -335,15 +335,22 @@ describe('aggregation, goals and renderers', () => {
   });
 
   it('combines full runs into medians with each run kept, and judges the goals on the median', () => {
-    const resultsOf = (ms: [number, number, number], startedAt: string): BenchResults => {
+    const resultsOf = (ms: [number, number, number], startedAt: string, alg = 'SiteLeaders'): BenchResults => {
       const rs = [run('default', ms[0], 4 * 131072), run('han', ms[1], 4 * 131072), run('sitempi', ms[2], 131500)];
+      // the algorithm the shim's records say the point's last call ran (bench/collectives/algs.ts)
+      (rs[2] as RunRecord).shim = {
+        library: 'libsitempi.so',
+        recordFiles: 8,
+        loaded: true,
+        algs: { 'allreduce:65536': { last: alg, calls: { [alg]: 5 } } },
+      };
       const meta = { startedAt, durationS: 10, testbed: { rttMs: 10, bandwidthBps: 1e9 }, options: o, shim: null };
       return { meta, runs: rs, rows: aggregate(rs, o, net) } as unknown as BenchResults;
     };
     // sitempi / best per run: 0.42, 1.5 (a bad run), 0.40; default / sitempi: 2.5, 0.67, 2.5.
     const all = [
       resultsOf([20000, 19000, 8000], '2026-01-01T00:00:00Z'),
-      resultsOf([18000, 19000, 27000], '2026-01-02T00:00:00Z'),
+      resultsOf([18000, 19000, 27000], '2026-01-02T00:00:00Z', 'Library'),
       resultsOf([20000, 21000, 8000], '2026-01-03T00:00:00Z'),
     ];
     const c = combineRuns(all);
@@ -352,6 +359,7 @@ describe('aggregation, goals and renderers', () => {
     expect(ar?.modes.sitempi?.runUs).toEqual([8000, 27000, 8000]);
     expect(ar?.modes.default?.medianUs).toBe(20000);
     expect(ar?.modes.sitempi?.reps).toBe(3);
+    expect(ar?.modes.sitempi?.algs).toEqual(['SiteLeaders', 'Library', 'SiteLeaders']);
     expect(c.meta.combined?.map((x) => x.startedAt)).toEqual(all.map((r) => r.meta.startedAt));
     expect(c.meta.startedAt).toBe('2026-01-03T00:00:00Z');
     expect(goals(c.rows)[0]).toMatchObject({ checked: 2, met: 2 }); // the median run wins
@@ -361,6 +369,9 @@ describe('aggregation, goals and renderers', () => {
     expect(md).toContain('**Median of 3 full runs**');
     expect(md).toMatch(/\| 2\/2 \| 2\/2, 1\/2, 2\/2 \|/); // the 1.1x goal: median, then each run
     expect(md).toMatch(/\| allreduce \| 64 KiB \|.*\| 0\.40–1\.50 \|/); // sitempi / best per run
+    expect(md).toContain('| sitempi alg |');
+    expect(md).toMatch(/\| allreduce \| 64 KiB \|.*\| leaders 2, library 1 \|\n/); // the runs differ: counted
+    expect(renderMarkdown(all[0] as BenchResults)).toMatch(/\| allreduce \| 64 KiB \|.*\| leaders \|\n/);
     const other = resultsOf([1, 1, 1], '2026-01-04T00:00:00Z');
     other.meta.testbed.rttMs = 20;
     expect(() => combineRuns([all[0] as BenchResults, other])).toThrow(/different testbeds/);

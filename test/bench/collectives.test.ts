@@ -13,6 +13,7 @@ import { COLLS, lowerBound } from '../../bench/collectives/bounds.js';
 import { defaultOptions } from '../../bench/collectives/options.js';
 import { runBenchmark } from '../../bench/collectives/run.js';
 import type { BenchResults, Row } from '../../bench/collectives/types.js';
+import { ALLTOALL_CALIBRATION_ROUNDS } from '../../src/generated/facts.js';
 import { packageRoot } from '../../src/native/paths.js';
 import { down, listNetns } from '../../src/testbed/testbed.js';
 
@@ -115,6 +116,10 @@ describeAsRoot('collective benchmark (root, testbed, mpirun; --quick with two si
     expect(md).toContain('## 2x4 contiguous');
     expect(md).toContain('## Goals of issue 17 (sitempi)');
     expect(md).toMatch(/\| allreduce \| 64 KiB \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|/);
+    // the nodes' TCP congestion control, read in a node's namespace
+    const tcp = json.meta.testbed.tcp ?? '';
+    expect(tcp).toMatch(/^[a-z0-9_]+$/);
+    expect(md).toContain(`TCP congestion control ${tcp} (the host's default)`);
     const svg = readFileSync(path.join(OUT, 'collectives.svg'), 'utf8');
     expect(svg.trimStart().startsWith('<svg')).toBe(true);
     expect(wellFormedXml(svg)).toBe(true);
@@ -175,6 +180,25 @@ describeAsRoot('collective benchmark (root, testbed, mpirun; --quick with two si
     expect(inter?.sitesEnv).toBe('A:0,2,4,6;B:1,3,5,7');
     expect(inter?.hosts).toEqual(['a0', 'b0', 'a1', 'b1', 'a2', 'b2', 'a3', 'b3'].map((n) => `${PREFIX}-${n}`));
     expect(res.runs.find((r) => r.layout === '2x4')?.sitesEnv).toBe('A:0-3;B:4-7');
+  });
+
+  it("reads from the shim's records which algorithm ran each point, the Alltoall's calibration included", () => {
+    for (const r of res.runs.filter((x) => x.mode === 'sitempi')) {
+      const algs = r.shim?.algs ?? {};
+      const where = `${r.layout}/${r.placement}`;
+      // 64 KiB: the Bcast through the leaders, the Alltoall pairwise, both sure in the model: untimed
+      expect(algs['bcast:65536']?.last, where).toBe('SiteLeaders');
+      expect(Object.keys(algs['alltoall:65536']?.calls ?? {}), where).toEqual(['SitePairwise']);
+      // 8 B per pair: grouped (the model's choice) untimed, then timed against the library in each
+      // round of the warm-up, then the one kept
+      const small = algs['alltoall:8'];
+      expect(small?.calls.SiteLeaders, where).toBeGreaterThanOrEqual(1 + ALLTOALL_CALIBRATION_ROUNDS);
+      expect(small?.calls.Library, where).toBeGreaterThanOrEqual(ALLTOALL_CALIBRATION_ROUNDS);
+      expect(['SiteLeaders', 'Library'], where).toContain(small?.last);
+    }
+    expect(row('2x4', 'contiguous', 'bcast', 65536).modes.sitempi?.algs).toEqual(['SiteLeaders']);
+    const md = readFileSync(path.join(OUT, 'collectives.md'), 'utf8');
+    expect(md).toMatch(/\| bcast \| 64 KiB \|.*\| leaders \|\n/);
   });
 
   it("pairs the sitempi mode's calls with the library's own in the same job, and only that mode", () => {
