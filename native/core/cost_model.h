@@ -128,9 +128,9 @@ AlltoallCandidates alltoall_candidates(const Grouping& g, const CollChoice& p);
 // err on (the goals compare with it): a site-aware candidate replaces it only where it is faster by
 // kCalibrationWin in the median round's ratio; a round's ratio, not a sum, so that a slow spell of
 // the host (or a retransmission timeout) in one round decides nothing. Why 10%: the calibration
-// measures each algorithm right after the other, and a library call just after pairwise ones took
-// 1.2-1.7x its steady time on the testbed (256 KiB per pair: 73-105 ms against 60), so pairwise
-// read 1.02-1.2x the library there while it ran 1.3-1.6x in steady state. Without the library
+// times the first calls of a size, and there the library took 1.2-1.7x its later time on the
+// testbed, two of its calls in a row too (256 KiB per pair: 73-105 ms, from the eighth call on
+// about 60), so pairwise read 1.02-1.2x the library there while it ran 1.3-1.6x later. Without the library
 // among them, the faster in the median round. Times that are not positive: `first`.
 constexpr double kCalibrationWin = 0.9;
 uint32_t calibrated_choice(const AlltoallCandidates& k, const double* t_first, const double* t_second, int rounds);
