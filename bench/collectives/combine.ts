@@ -1,6 +1,7 @@
 // Several full runs of the collective benchmark as one: each point's figure is the median of the
 // runs' medians, and each run's own median is kept beside it (the spread), so that a goal counts as
 // met only where it is met in the median of the runs (issue 17's "robust figures").
+import { lanOf } from '../../src/testbed/state.js';
 import type { BenchResults, Mode, ModeCell, Row } from './types.js';
 
 /** The median of a non-empty list (mean of the middle two for an even count); null when empty. */
@@ -51,8 +52,8 @@ export function combineRuns(all: BenchResults[]): BenchResults {
   for (const r of all) {
     const a = r.meta.testbed;
     const b = first.meta.testbed;
-    const lanA = a.lan ?? 'emulated';
-    const lanB = b.lan ?? 'emulated';
+    const lanA = lanOf(a);
+    const lanB = lanOf(b);
     if (a.rttMs !== b.rttMs || a.bandwidthBps !== b.bandwidthBps || lanA !== lanB)
       throw new Error(
         `combine: runs of different testbeds (RTT ${a.rttMs} vs ${b.rttMs} ms, ${a.bandwidthBps} vs ${b.bandwidthBps} bit/s, LAN ${lanA} vs ${lanB})`,

@@ -42,7 +42,6 @@ const cell = (row: Row, m: Mode): ModeCell | undefined => row.modes[m];
 const med = (row: Row, m: Mode): number | null => cell(row, m)?.medianUs ?? null;
 const xb = (row: Row, m: Mode): number | null => cell(row, m)?.crossBytesPerCall ?? null;
 
-/** wanemu's share of one core during the point, per mode ("12/9/31"), in percent. */
 const ALG_LABEL: Record<string, string> = {
   Library: 'library',
   SiteLeaders: 'leaders',
@@ -59,6 +58,7 @@ function fmtAlgs(algs: string[] | undefined): string {
   return [...counts].map(([a, n]) => `${a} ${n}`).join(', ');
 }
 
+/** wanemu's share of one core during the point, per mode ("12/9/31"), in percent. */
 function fmtCpu(row: Row, modes: Mode[]): string {
   const xs = modes.map((m) => cell(row, m)?.wanemuCpuShare);
   if (xs.every((x) => x === null || x === undefined)) return '—';

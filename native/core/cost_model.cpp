@@ -329,22 +329,22 @@ AlltoallCandidates alltoall_candidates(const Grouping& g, const CollChoice& p) {
 
 uint32_t calibrated_choice(const AlltoallCandidates& k, const double* t_first, const double* t_second, int rounds) {
   if (rounds <= 0) return k.first;
-  // ratio of the candidate that would replace the library (or `second`) to the one it replaces
-  const bool second_replaces = k.first == kAlgLibrary || k.second != kAlgLibrary;
-  std::vector<double> ratio;
-  ratio.reserve(size_t(rounds));
+  // The one kept unless beaten: the library where it is a candidate, else the model's choice.
+  const bool first_kept = k.second != kAlgLibrary;
+  const double* kept = first_kept ? t_first : t_second;
+  const double* other = first_kept ? t_second : t_first;
+  std::vector<double> ratio;  // other / kept, round by round
   for (int r = 0; r < rounds; ++r) {
-    const double a = t_first[r], b = t_second[r];
-    if (!(a > 0) || !(b > 0)) return k.first;
-    ratio.push_back(second_replaces ? b / a : a / b);
+    if (!(kept[r] > 0) || !(other[r] > 0)) return k.first;
+    ratio.push_back(other[r] / kept[r]);
   }
   std::sort(ratio.begin(), ratio.end());
   const size_t h = ratio.size() / 2;
   const double median = ratio.size() % 2 ? ratio[h] : (ratio[h - 1] + ratio[h]) / 2;
   const bool with_library = k.first == kAlgLibrary || k.second == kAlgLibrary;
-  const bool replace = median < (with_library ? kCalibrationWin : 1.0);
-  if (second_replaces) return replace ? k.second : k.first;
-  return replace ? k.first : k.second;  // first is site-aware, second the library
+  const bool beaten = median < (with_library ? kCalibrationWin : 1.0);
+  if (first_kept) return beaten ? k.second : k.first;
+  return beaten ? k.first : k.second;
 }
 
 AlltoallCosts alltoall_costs(const Grouping& g, uint64_t m, double alpha_s, double bandwidth_Bps) {

@@ -5,6 +5,7 @@ import { applyLinkParams, checkLinkValues } from './links.js';
 import {
   DEFAULT_BANDWIDTH_BPS,
   DEFAULT_RTT_MS,
+  lanOf,
   type LanMode,
   type LinkState,
   type NodeState,
@@ -166,6 +167,6 @@ export function sameLayout(st: TestbedState, ns: NormalSpec, opts: TestbedOption
   if (opts.mgmtSubnet !== undefined && parseSubnet(opts.mgmtSubnet).text !== st.mgmtSubnet) return false;
   if (opts.dataSubnet !== undefined && parseSubnet(opts.dataSubnet).text !== st.dataSubnet) return false;
   if (opts.mtu !== undefined && opts.mtu !== st.mtu) return false;
-  if (opts.lan !== undefined && opts.lan !== (st.lan ?? 'emulated')) return false;
+  if (opts.lan !== undefined && opts.lan !== lanOf(st)) return false;
   return true;
 }

@@ -15,6 +15,9 @@ export const DEFAULT_MTU = 65000;
 export type LanMode = 'kernel' | 'emulated';
 export const LAN_MODES: readonly LanMode[] = ['kernel', 'emulated'];
 export const DEFAULT_LAN: LanMode = 'emulated';
+/** The LAN mode of a state (or benchmark results) written before the option: every packet went
+ * through wanemu. */
+export const lanOf = (x: { lan?: LanMode }): LanMode => x.lan ?? 'emulated';
 export const DEFAULT_RTT_MS = 10;
 export const DEFAULT_BANDWIDTH_BPS = 1e9;
 
