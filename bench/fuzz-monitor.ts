@@ -126,7 +126,15 @@ export async function fuzzMonitor(o: FuzzOptions): Promise<FuzzResult> {
   loop.disable();
   res.loopMaxMs = loop.max / 1e6;
   res.loopP99Ms = loop.percentile(99) / 1e6;
-  await monitor.close();
+  // close() must resolve; one waiting on a socket that no event will wake leaves the event loop
+  // empty, and this process would exit without a result ('beforeExit' says so instead)
+  let stranded: (() => void) | undefined;
+  const closed = await Promise.race([
+    monitor.close().then(() => true),
+    new Promise<false>((res) => process.once('beforeExit', (stranded = () => res(false)))),
+  ]);
+  if (stranded) process.off('beforeExit', stranded);
+  if (!closed) res.internalErrors.push('Monitor.close() never resolved: it waits on a socket no event wakes');
   gc?.();
   res.heapEndMB = process.memoryUsage().heapUsed / 2 ** 20;
   latencies.sort((a, b) => a - b);

@@ -140,7 +140,9 @@ describe('monitor over sockets under a fuzzer and flooding clients', () => {
     const script = path.join(packageRoot, 'dist', 'bench', 'fuzz-monitor.js');
     const out = await new Promise<string>((resolve, reject) => {
       const args = ['--expose-gc', script, '--seconds', '20', '--seed', '2026', '--clients', '8', '--flood', '20'];
-      execFile(process.execPath, args, { maxBuffer: 1 << 24 }, (e, stdout) => (e ? reject(e) : resolve(stdout)));
+      execFile(process.execPath, args, { maxBuffer: 1 << 24 }, (e, stdout) =>
+        stdout ? resolve(stdout) : reject(e ?? new Error('fuzz-monitor printed no result')),
+      );
     });
     const r = JSON.parse(out) as FuzzResult;
     expect(r.internalErrors).toEqual([]);
