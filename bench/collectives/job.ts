@@ -7,7 +7,7 @@ import path from 'node:path';
 
 import { mpirunArgsFor, mpirunEnv, type TestbedState } from '../../src/testbed/index.js';
 import { cpuSample, cpuSpan } from '../../src/testbed/wanemu-cpu.js';
-import { ALLTOALL_CALIBRATION_ROUNDS } from '../../src/generated/facts.js';
+import { ALLTOALL_CALIBRATION_CALLS } from '../../src/generated/facts.js';
 import { pointAlgs } from './algs.js';
 import { planLaunch, sitesEnv } from './launch.js';
 import { serveCountedPhases } from './phases.js';
@@ -87,7 +87,7 @@ export async function runOnce(
     '--warmup',
     String(o.warmup),
     '--alltoall-warmup',
-    String(1 + 2 * ALLTOALL_CALIBRATION_ROUNDS),
+    String(ALLTOALL_CALIBRATION_CALLS),
     '--iters',
     String(o.iters),
     '--min-iters',

@@ -50,7 +50,10 @@
  *                 [--sizes 8,64,4k,1m | --min 8 --max 4m --factor 4]
  *                 [--warmup 2] [--alltoall-warmup 0] [--iters 20] [--min-iters 3] [--budget-ms 800] [--max-point-ms 0]
  *                 [--sync auto|global|barrier] [--sync-dir DIR --count 4 [--count-budget-ms 400]]
- *                 [--no-check] [--paired] [--timeout-s 300]
+ *                 [--no-check] [--paired] [--print-iters] [--timeout-s 300]
+ * --print-iters adds every iteration's latency in time order ("iters_us", both variants of a
+ * paired loop interleaved) and rank 0's warm-up calls ("warmup_us", barrier + call), for studies of
+ * how a size's calls warm up.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -85,6 +88,7 @@ static struct {
   double max_point_ms;
   int check;
   int paired;
+  int print_iters;
   double timeout_s;
 } opt;
 
@@ -228,6 +232,8 @@ static void parse_args(int argc, char **argv) {
       opt.check = 0;
     else if (strcmp(a, "--paired") == 0)
       opt.paired = 1;
+    else if (strcmp(a, "--print-iters") == 0)
+      opt.print_iters = 1;
     else if (strcmp(a, "--timeout-s") == 0) {
       NEEDV();
       opt.timeout_s = atof(v);
@@ -498,12 +504,14 @@ static void measure(int c, long m, int global_clock) {
    * (coll/alltoall_calibration.h; the runner passes how many): they stay out of the timed loop,
    * for every mode alike. */
   if (c == C_ALLTOALL && warmup < opt.alltoall_warmup) warmup = opt.alltoall_warmup;
+  double warm_us[256]; /* --print-iters: rank 0's "barrier + call", the first 256 */
   for (int i = 0; i < warmup * variants; i++) {
     double t0 = now_s();
     MPI_Barrier(MPI_COMM_WORLD);
     call(c, m, i % variants);
     double t = now_s() - t0;
     if (t > worst) worst = t;
+    if (i < 256) warm_us[i] = t * 1e6;
   }
   double w = p2p_allmax(worst);
   double slot = w * 1.3 + 0.004;
@@ -611,6 +619,13 @@ static void measure(int c, long m, int global_clock) {
           "\"paired_ratio_p75\":%.4f",
           p50 * 1e6, p25 * 1e6, p75 * 1e6, pwk50 * 1e6, quantile(tmp, iters, 0.5), quantile(tmp, iters, 0.25),
           quantile(tmp, iters, 0.75));
+    }
+    if (opt.print_iters) {
+      printf(",\"warmup_us\":[");
+      for (int i = 0; i < warmup * variants && i < 256; i++) printf("%s%.1f", i ? "," : "", warm_us[i]);
+      printf("],\"iters_us\":[");
+      for (int i = 0; i < n; i++) printf("%s%.1f", i ? "," : "", lat[i] * 1e6);
+      printf("]");
     }
     printf("}\n");
     fflush(stdout);

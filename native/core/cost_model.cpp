@@ -333,16 +333,13 @@ uint32_t calibrated_choice(const AlltoallCandidates& k, const double* t_first, c
   const bool first_kept = k.second != kAlgLibrary;
   const double* kept = first_kept ? t_first : t_second;
   const double* other = first_kept ? t_second : t_first;
-  std::vector<double> ratio;  // other / kept, round by round
+  double sum = 0;  // of other / kept, round by round
   for (int r = 0; r < rounds; ++r) {
     if (!(kept[r] > 0) || !(other[r] > 0)) return k.first;
-    ratio.push_back(other[r] / kept[r]);
+    sum += other[r] / kept[r];
   }
-  std::sort(ratio.begin(), ratio.end());
-  const size_t h = ratio.size() / 2;
-  const double median = ratio.size() % 2 ? ratio[h] : (ratio[h - 1] + ratio[h]) / 2;
   const bool with_library = k.first == kAlgLibrary || k.second == kAlgLibrary;
-  const bool beaten = median < (with_library ? kCalibrationWin : 1.0);
+  const bool beaten = sum / rounds < (with_library ? kCalibrationWin : 1.0);
   if (first_kept) return beaten ? k.second : k.first;
   return beaten ? k.first : k.second;
 }

@@ -125,13 +125,16 @@ AlltoallCandidates alltoall_candidates(const Grouping& g, const CollChoice& p);
 
 // The choice after the shim timed both candidates in `rounds` rounds (coll/alltoall_calibration.h):
 // t_first[r], t_second[r] the slowest rank's time of each in round r. The library is the side to
-// err on (the goals compare with it): a site-aware candidate replaces it only where it is faster by
-// kCalibrationWin in the median round's ratio; a round's ratio, not a sum, so that a slow spell of
-// the host (or a retransmission timeout) in one round decides nothing. Why 10%: the calibration
-// times the first calls of a size, and there the library took 1.2-1.7x its later time on the
-// testbed, two of its calls in a row too (256 KiB per pair: 73-105 ms, from the eighth call on
-// about 60), so pairwise read 1.02-1.2x the library there while it ran 1.3-1.6x later. Without the library
-// among them, the faster in the median round. Times that are not positive: `first`.
+// err on (the goals compare with it): a site-aware candidate replaces it only where the mean of
+// the rounds' ratios (site-aware / library) is below kCalibrationWin. Ratios, not sums, so that a
+// slow spell of the host that lands on both calls of a round decides nothing; their mean, not
+// their median, because a call's time can be bimodal: on the testbed the library's 1 MiB
+// Alltoall took about 170 ms or, with a retransmission timeout, 350 (in about 70% of its calls),
+// while pairwise took 160; the median of three rounds keeps the library whenever two rounds miss
+// the timeout, about one job in five (0.3^3 + 3 * 0.3^2 * 0.7). A single
+// timeout of the library (a ratio near 0.2) among five rounds where it wins clearly (1.3 and up)
+// still leaves the mean above 0.9. Without the library among them, the faster in the mean ratio.
+// Times that are not positive: `first`.
 constexpr double kCalibrationWin = 0.9;
 uint32_t calibrated_choice(const AlltoallCandidates& k, const double* t_first, const double* t_second, int rounds);
 

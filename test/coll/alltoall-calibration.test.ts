@@ -4,21 +4,28 @@
 // pairwise (within the 1.5x margin: timed), 1 KiB pairwise at 1.8x the library (the model's), and
 // 256 B (below 1 KiB, where bytes are not held to the bound) times grouped against the library.
 // Checks the calls' algorithms in the records on every rank, and every block's contents. The choice
-// itself (median round, the library kept unless beaten by 10%) is core::calibrated_choice's, tested
+// itself (mean of the rounds' ratios, the library kept unless beaten by 10%) is core::calibrated_choice's, tested
 // in native/core/tests/cost_model_test.cpp.
 import { describe, expect, it } from 'vitest';
-import { Alg, ALLTOALL_CALIBRATION_ROUNDS, Role } from '../../src/generated/facts.js';
+import {
+  Alg,
+  ALLTOALL_CALIBRATION_CALLS as CALIBRATION_CALLS,
+  ALLTOALL_CALIBRATION_ROUNDS,
+  ALLTOALL_CALIBRATION_WARMUP,
+  Role,
+} from '../../src/generated/facts.js';
 import { compileMpi, mpirun, tempDir } from '../helpers/mpi.js';
 import { readJob } from './records.js';
 
 const program = compileMpi('test/coll/programs/alltoall_sizes.c');
 const { Library: LIBRARY, SiteLeaders: GROUPED, SitePairwise: PAIRWISE } = Alg;
-const CALIBRATION_CALLS = 1 + 2 * ALLTOALL_CALIBRATION_ROUNDS;
 const CALLS = CALIBRATION_CALLS + 3;
 
-/** The calibration's calls: the model's choice untimed, then per round both, in alternating order. */
+/** The calibration's calls: both untimed in turn, the model's choice first, then per round both, in
+ * alternating order. */
 function calibrationOrder(first: number, second: number): number[] {
-  const order = [first];
+  const order: number[] = [];
+  for (let w = 0; w < ALLTOALL_CALIBRATION_WARMUP; w++) order.push(first, second);
   for (let r = 0; r < ALLTOALL_CALIBRATION_ROUNDS; r++) order.push(...(r % 2 ? [first, second] : [second, first]));
   return order;
 }
@@ -67,12 +74,12 @@ describe('Alltoall calibration', () => {
     };
     for (const [rank, bySize] of got) {
       const unsure = bySize.get(8192)!;
-      // the model's choice (the library) untimed, then pairwise and the library in each round
+      // the model's choice (the library) and pairwise untimed, then pairwise and the library in each round
       expect(unsure.slice(0, CALIBRATION_CALLS), `rank ${rank}`).toEqual(calibrationOrder(LIBRARY, PAIRWISE));
       settled.add(settledOn(unsure, rank));
       // where the model is sure, no timing: its choice from the first call
       expect(bySize.get(1024), `rank ${rank}`).toEqual(new Array<number>(CALLS).fill(PAIRWISE));
-      // below 1 KiB: grouped untimed, then the library and grouped in each round
+      // below 1 KiB: grouped and the library untimed, then the library and grouped in each round
       const small = bySize.get(256)!;
       expect(small.slice(0, CALIBRATION_CALLS), `rank ${rank}`).toEqual(calibrationOrder(GROUPED, LIBRARY));
       settledSmall.add(settledOn(small, rank));

@@ -1,5 +1,6 @@
 // native/core/cost_model: the flat model of the library's algorithms, the site-aware schedules
 // against the lower bounds of crossing bytes, records that add up to their call, and the choice.
+#include <array>
 #include <algorithm>
 #include <random>
 #include <utility>
@@ -342,31 +343,42 @@ TEST(cost_calibrated_choice) {
   const AlltoallCandidates lib_first{true, kAlgLibrary, kAlgSitePairwise};
   const AlltoallCandidates site_first{true, kAlgSiteLeaders, kAlgLibrary};
   const AlltoallCandidates neither{true, kAlgSiteLeaders, kAlgSitePairwise};
-  // The site-aware candidate must win the median round by 10%: 0.85 in two rounds of three is
-  // enough, one round at 0.5 (the library hit by a retransmission timeout) is not, 0.92 is not.
-  const double lib[3] = {1.0, 1.0, 1.0};
-  const double site_wins[3] = {0.85, 1.2, 0.85}, one_lucky[3] = {0.5, 1.0, 1.1}, close[3] = {0.92, 0.93, 0.99};
-  CHECK_EQ(calibrated_choice(lib_first, lib, site_wins, 3), uint32_t(kAlgSitePairwise));
-  CHECK_EQ(calibrated_choice(lib_first, lib, one_lucky, 3), uint32_t(kAlgLibrary));
-  CHECK_EQ(calibrated_choice(lib_first, lib, close, 3), uint32_t(kAlgLibrary));
-  // the same with the site-aware candidate first (grouped against the library below 1 KiB)
-  CHECK_EQ(calibrated_choice(site_first, site_wins, lib, 3), uint32_t(kAlgSiteLeaders));
-  CHECK_EQ(calibrated_choice(site_first, one_lucky, lib, 3), uint32_t(kAlgLibrary));
-  CHECK_EQ(calibrated_choice(site_first, close, lib, 3), uint32_t(kAlgLibrary));
-  // Ratios, round by round: a slow spell of the host that lands in one round on both sides moves
-  // nothing (a sum over the rounds would follow the slow round).
-  const double lib_spell[3] = {1.0, 5.0, 1.0}, site_spell[3] = {0.85, 4.0, 0.85};
-  CHECK_EQ(calibrated_choice(lib_first, lib_spell, site_spell, 3), uint32_t(kAlgSitePairwise));
-  const double lib_slow_once[3] = {1.0, 1.0, 9.0};  // one round's timeout: the median ignores it
-  CHECK_EQ(calibrated_choice(lib_first, lib_slow_once, close, 3), uint32_t(kAlgLibrary));
-  // Two site-aware candidates: the faster in the median round, no margin.
-  CHECK_EQ(calibrated_choice(neither, lib, close, 3), uint32_t(kAlgSitePairwise));
-  CHECK_EQ(calibrated_choice(neither, close, lib, 3), uint32_t(kAlgSiteLeaders));
-  // No rounds, or a time that is not positive: the model's choice.
-  CHECK_EQ(calibrated_choice(lib_first, lib, site_wins, 0), uint32_t(kAlgLibrary));
-  const double broken[3] = {0.85, 0.0, 0.85};
-  CHECK_EQ(calibrated_choice(site_first, site_wins, broken, 3), uint32_t(kAlgSiteLeaders));
-  CHECK_EQ(calibrated_choice(lib_first, lib, broken, 3), uint32_t(kAlgLibrary));
+  using T = std::array<double, 5>;
+  const T lib{1, 1, 1, 1, 1}, site_wins{0.8, 1.1, 0.8, 0.8, 0.8}, close{0.92, 0.93, 0.99, 0.95, 0.9};
+  const T steady{1.05, 1.05, 1.05, 1.05, 1.05}, broken{0.85, 0, 0.85, 0.85, 0.85};
+  struct Trial {
+    const char* why;
+    AlltoallCandidates k;
+    T first, second;
+    uint32_t chosen;
+  };
+  const Trial trials[] = {
+      // The site-aware candidate must beat the library by 10% in the mean of the rounds' ratios,
+      // whichever of them the model chose first (grouped against the library below 1 KiB).
+      {"wins by 14% on average", lib_first, lib, site_wins, kAlgSitePairwise},
+      {"within 10%", lib_first, lib, close, kAlgLibrary},
+      {"wins, site-aware first", site_first, site_wins, lib, kAlgSiteLeaders},
+      {"within 10%, site-aware first", site_first, close, lib, kAlgLibrary},
+      // One retransmission timeout of the library among rounds it wins by 1.3x decides nothing.
+      {"one timeout", lib_first, {1, 1, 6, 1, 1}, {1.3, 1.3, 1.3, 1.3, 1.3}, kAlgLibrary},
+      // A library whose calls mostly pay one (bimodal) loses; with timeouts in two rounds of five
+      // too, where the median ratio (1.05) would keep it.
+      {"bimodal, three timeouts", lib_first, {2.1, 2.1, 1, 2.1, 1}, steady, kAlgSitePairwise},
+      {"bimodal, two timeouts", lib_first, {2.1, 1, 1, 2.1, 1}, steady, kAlgSitePairwise},
+      // Ratios, round by round: a slow spell of the host that lands in one round on both sides
+      // weighs as one round (in sums, 15.2 against 14, it would decide).
+      {"a slow spell", lib_first, {1, 10, 1, 1, 1}, {0.8, 12, 0.8, 0.8, 0.8}, kAlgSitePairwise},
+      // Two site-aware candidates: the faster in the mean ratio, no margin.
+      {"no library, second faster", neither, lib, close, kAlgSitePairwise},
+      {"no library, first faster", neither, close, lib, kAlgSiteLeaders},
+      // A time that is not positive: the model's choice.
+      {"broken time, site-aware first", site_first, site_wins, broken, kAlgSiteLeaders},
+      {"broken time, library first", lib_first, lib, broken, kAlgLibrary},
+  };
+  for (const Trial& t : trials)
+    if (calibrated_choice(t.k, t.first.data(), t.second.data(), 5) != t.chosen)
+      sitempi::test::fail(__FILE__, __LINE__, std::string("calibrated_choice: ") + t.why);
+  CHECK_EQ(calibrated_choice(lib_first, lib.data(), site_wins.data(), 0), uint32_t(kAlgLibrary));  // no rounds
 }
 
 TEST(cost_rsag_threshold_and_chunks) {

@@ -99,10 +99,14 @@ export const ALGS = [
   },
 ];
 
-/** Rounds in which the shim times both candidates of an Alltoall the cost model is unsure of, each
- * round both in turn (coll/alltoall_calibration.h): the first call of a size runs untimed, so a
- * communicator settles after 1 + 2 * rounds calls of that size (bench/collectives warms up so long). */
-export const ALLTOALL_CALIBRATION_ROUNDS = 3;
+/** The Alltoall calibration (coll/alltoall_calibration.h), where the cost model is unsure of two
+ * candidates: first both run untimed, in turn, this many times each (a size's first calls pay for
+ * TCP warming to it, retransmission timeouts included), then each of the rounds times both in turn.
+ * A communicator settles after ALLTOALL_CALIBRATION_CALLS calls of a size (bench/collectives warms
+ * up so long). */
+export const ALLTOALL_CALIBRATION_WARMUP = 2;
+export const ALLTOALL_CALIBRATION_ROUNDS = 5;
+export const ALLTOALL_CALIBRATION_CALLS = 2 * ALLTOALL_CALIBRATION_WARMUP + 2 * ALLTOALL_CALIBRATION_ROUNDS;
 
 /** Hello.protocol: the wire protocol version both sides speak. */
 export const PROTOCOL_VERSION = 1;
@@ -166,8 +170,11 @@ enum Alg : uint32_t {
 ${ALGS.map((a) => `  kAlg${a.name} = ${a.value},  // ${cDoc(a.doc)}`).join('\n')}
 };
 
-// Rounds of the Alltoall calibration (coll/alltoall_calibration.h), each timing both candidates.
+// The Alltoall calibration (coll/alltoall_calibration.h): untimed calls of each candidate, then
+// rounds each timing both; a size settles after kAlltoallCalibrationCalls calls.
+constexpr int kAlltoallCalibrationWarmup = ${ALLTOALL_CALIBRATION_WARMUP};
 constexpr int kAlltoallCalibrationRounds = ${ALLTOALL_CALIBRATION_ROUNDS};
+constexpr int kAlltoallCalibrationCalls = ${ALLTOALL_CALIBRATION_CALLS};
 
 }  // namespace sitempi::core
 
@@ -236,8 +243,11 @@ export const SITE_AWARE_COLLS: readonly string[] = ${JSON.stringify(COLLS.filter
 /** A collective record's alg: which algorithm ran the call (core::Alg). */
 export const Alg = ${obj(ALGS)} as const;
 export type Alg = (typeof Alg)[keyof typeof Alg];
-/** Rounds of the Alltoall calibration, each timing both candidates; it takes 1 + 2 * rounds calls. */
+/** The Alltoall calibration: untimed calls of each candidate, in turn; then rounds, each timing
+ * both; a size settles after ALLTOALL_CALIBRATION_CALLS calls. */
+export const ALLTOALL_CALIBRATION_WARMUP = ${ALLTOALL_CALIBRATION_WARMUP};
 export const ALLTOALL_CALIBRATION_ROUNDS = ${ALLTOALL_CALIBRATION_ROUNDS};
+export const ALLTOALL_CALIBRATION_CALLS = ${ALLTOALL_CALIBRATION_CALLS};
 
 /** The alg of a Role.Placement record. */
 export const PlacementMark = ${obj(MARKS)} as const;
