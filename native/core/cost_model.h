@@ -129,11 +129,11 @@ AlltoallCandidates alltoall_candidates(const Grouping& g, const CollChoice& p);
 // the rounds' ratios (site-aware / library) is below kCalibrationWin. Ratios, not sums, so that a
 // slow spell of the host that lands on both calls of a round decides nothing; their mean, not
 // their median, because a call's time can be bimodal: on the testbed the library's 1 MiB
-// Alltoall took about 170 ms or, with a retransmission timeout, 350 (in about 70% of its calls),
+// Alltoall took about 170 ms or, with a retransmission timeout, 350 (13 of 16 calls in one job),
 // while pairwise took 160; the median of three rounds keeps the library whenever two rounds miss
-// the timeout, about one job in five (0.3^3 + 3 * 0.3^2 * 0.7). A single
-// timeout of the library (a ratio near 0.2) among five rounds where it wins clearly (1.3 and up)
-// still leaves the mean above 0.9. Without the library among them, the faster in the mean ratio.
+// the timeout, and it did in 2 of 6 hand jobs (bench/results/alltoall-calibration-hand-jobs.md).
+// A single timeout of the library (a ratio near 0.2) among five rounds where it wins clearly (1.3
+// and up) still leaves the mean above 0.9. Without the library among them, the faster in the mean ratio.
 // Times that are not positive: `first`.
 constexpr double kCalibrationWin = 0.9;
 uint32_t calibrated_choice(const AlltoallCandidates& k, const double* t_first, const double* t_second, int rounds);

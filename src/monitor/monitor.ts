@@ -54,9 +54,10 @@ export class Monitor extends EventEmitter {
   private readonly table: JobTable;
   private readonly servers: net.Server[] = [];
   private readonly conns = new Set<Conn>();
-  /** every accepted socket until it closes, rejected ones (half-closed, no longer in conns) too:
-   * close() destroys them, or the servers' close would wait for them */
-  private readonly sockets = new Set<net.Socket>();
+  /** rejected sockets, half-closed until their peer's FIN or a timer (no longer in conns): close()
+   * destroys them, or the servers' close would wait on them, for ever where one paused for its
+   * turn never reads that FIN */
+  private readonly rejected = new Set<net.Socket>();
   /** connections without a Hello yet, oldest first, and what they are charged in all */
   private readonly unauthenticated = new Set<Conn>();
   private unauthenticatedBytes = 0;
@@ -234,7 +235,7 @@ export class Monitor extends EventEmitter {
     this.closed = true;
     const closing = this.servers.map((s) => new Promise<void>((res) => s.close(() => res())));
     for (const c of [...this.conns]) this.drop(c, null);
-    for (const s of this.sockets) s.destroy();
+    for (const s of this.rejected) s.destroy();
     for (const job of this.jobs()) this.endJob(job, 'closed');
     await Promise.all(closing);
     removeSocketFiles(this.unixPaths);
@@ -248,8 +249,6 @@ export class Monitor extends EventEmitter {
       socket.destroy();
       return;
     }
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
     socket.setNoDelay(true);
     const remote = unixName || `${socket.remoteAddress}:${socket.remotePort}`;
     const c = newConn(socket, this.table.session(), remote, this.options.maxFrameBytes);
@@ -433,8 +432,10 @@ export class Monitor extends EventEmitter {
         /* socket already gone */
       }
       const s = c.socket;
-      // read on (data() drops it) so that a socket paused for its turn sees the peer's FIN
-      s.resume();
+      if (!s.destroyed) {
+        this.rejected.add(s);
+        s.once('close', () => this.rejected.delete(s));
+      }
       setTimeout(() => s.destroy(), 1000).unref();
     }
     this.drop(c, err);

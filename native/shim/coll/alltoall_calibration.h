@@ -3,7 +3,7 @@
 // settled by timing, once per communicator and size. First both run untimed, in turn (the model's
 // choice first), core::kAlltoallCalibrationWarmup times each: a size's first calls pay for the
 // connections and for TCP warming to the size (on the testbed the library's first 1-4 calls of 256
-// KiB took 66-308 ms, retransmission timeouts among them, the later ones 60-80). Then
+// KiB took 66-308 ms, retransmission timeouts among them, the later ones 60-84). Then
 // core::kAlltoallCalibrationRounds rounds each time both candidates, in turn and in alternating
 // order (second, first | first, second | ...), so that neither always follows the other. Every
 // rank then takes the slowest rank's time of each call (one small Allreduce on its private
