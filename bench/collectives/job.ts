@@ -7,7 +7,7 @@ import path from 'node:path';
 
 import { mpirunArgsFor, mpirunEnv, type TestbedState } from '../../src/testbed/index.js';
 import { cpuSample, cpuSpan } from '../../src/testbed/wanemu-cpu.js';
-import { ALLTOALL_CALIBRATION_CALLS } from '../../src/generated/facts.js';
+import { ALLTOALL_CALIBRATION_CALLS, ALLTOALL_CALIBRATION_WARMUP } from '../../src/generated/facts.js';
 import { pointAlgs } from './algs.js';
 import { planLaunch, sitesEnv } from './launch.js';
 import { serveCountedPhases } from './phases.js';
@@ -15,11 +15,22 @@ import type { BenchOptions, Config, HanEvidence, Mode, OsuResult, RunRecord } fr
 
 const MiB = 1 << 20;
 
+/** The Alltoall's warm-up per size: the shim's calls stay untimed until its calibration is over
+ *  (ALLTOALL_CALIBRATION_CALLS); the library's own (the default and HAN modes, and the library's
+ *  half of a paired loop) calibrate nothing and get as many untimed calls as the shim makes before
+ *  it times one, enough to warm TCP to the size (bench/results/alltoall-calibration-hand-jobs.md). */
+export function alltoallWarmup(mode: Mode): string[] {
+  const library = String(2 * ALLTOALL_CALIBRATION_WARMUP);
+  if (mode !== 'sitempi') return ['--alltoall-warmup', library];
+  return ['--alltoall-warmup', String(ALLTOALL_CALIBRATION_CALLS), '--library-alltoall-warmup', library];
+}
+
 /** HAN's own messages are compiled out of release builds of Open MPI (OPAL_OUTPUT_VERBOSE), so
  *  HAN is judged by its footprint in coll_base_verbose: it is selected for MPI_COMM_WORLD, and at
  *  its first collective it either splits the communicator (node-local "low" and leaders "up"
  *  communicators, with their own coll selection) or, with one process per node, disables itself
  *  for good without creating any. */
+
 export function hanEvidence(stderr: string, np: number): HanEvidence {
   const selectedBy = new Set<string>();
   const subcomms = new Map<string, number>();
@@ -86,8 +97,7 @@ export async function runOnce(
     o.sizes.join(','),
     '--warmup',
     String(o.warmup),
-    '--alltoall-warmup',
-    String(ALLTOALL_CALIBRATION_CALLS),
+    ...alltoallWarmup(mode),
     '--iters',
     String(o.iters),
     '--min-iters',

@@ -86,6 +86,9 @@ export interface OsuResult {
   /** --paired (sitempi mode): the library's own iterations (PMPI_X) of the same loop, alternating
    *  with the shim's, and the median of each adjacent pair's ratio (shim / library). */
   paired?: boolean;
+  /** Warm-up calls of the library's own call per size (fewer than `warmup` for an Alltoall: the
+   *  shim's calibration calls). */
+  pmpi_warmup?: number;
   pmpi_median_us?: number;
   pmpi_p25_us?: number;
   pmpi_p75_us?: number;
