@@ -109,8 +109,11 @@ export async function runOnce(
     '--timeout-s',
     String(o.runTimeoutS),
   ];
-  if (o.count > 0)
-    progArgs.push('--sync-dir', syncDir, '--count', String(o.count), '--count-budget-ms', String(o.countBudgetMs));
+  if (o.count > 0) {
+    // The bytes goal is sitempi's; the library's bytes are shown for scale: one counted call does.
+    const count = mode === 'sitempi' ? o.count : 1;
+    progArgs.push('--sync-dir', syncDir, '--count', String(count), '--count-budget-ms', String(o.countBudgetMs));
+  }
   if (mode === 'sitempi' && o.paired) progArgs.push('--paired');
   args.push(program, ...progArgs);
 

@@ -20,7 +20,9 @@
  *      wrong by up to that much; a collective can even look faster than the WAN allows.) On a
  *      loaded machine some ranks wake up late; that delay is inside lat_i (an overestimate, never
  *      an underestimate), and reported separately as wake_* (max_r(start_r) - T_i), together
- *      with last_entry_* = max_r(end_r) - max_r(start_r). When the ranks do not share a kernel
+ *      with last_entry_* = max_r(end_r) - max_r(start_r). A point whose slowest warm-up call took
+ *      0.25 s or more ("clocked":false) starts as the barrier releases the ranks, and wake_* is the
+ *      spread of their entries (inside lat_i, a few percent of such a call). When the ranks do not share a kernel
  *      (different /proc/sys/kernel/random/boot_id), the program falls back to OSU's definition,
  *      lat_i = max_r(end_r - start_r) after a barrier ("sync":"barrier"); it is always reported
  *      as local_*. "overruns" counts iterations where a rank left the barrier after T_i.
@@ -76,6 +78,8 @@ static const char *coll_names[C_COUNT] = {"barrier", "bcast",     "reduce",   "a
                                           "gather",  "allgather", "alltoall", "reduce_scatter"};
 
 static int rank, nprocs;
+/* Seconds: a point whose slowest warm-up call took this long is timed without the common clock. */
+#define UNCLOCKED_S 0.25
 
 static struct {
   int colls[C_COUNT];
@@ -551,6 +555,12 @@ static void measure(int c, long m, int global_clock) {
     if (iters < 1) iters = 1;
   }
   const int n = iters * variants; /* iteration i runs variant i % variants */
+  /* A point whose slowest warm-up call took UNCLOCKED_S or more starts each iteration as the
+     barrier releases it instead of at T_i: the ranks leave a barrier a few ms apart (reported as
+     wake: the spread of their entries), a few percent of such a call at most and inside lat, while
+     slots sized by a slow (often cold) warm-up call left the host idle for about 3 of a full run's 24
+     minutes. */
+  const int clocked = global_clock && w < UNCLOCKED_S;
 
   double *start = calloc((size_t)n, sizeof(double));
   double *end = calloc((size_t)n, sizeof(double));
@@ -562,14 +572,14 @@ static void measure(int c, long m, int global_clock) {
   if (!start || !end || !local || !t_start_max || !t_start_min || !t_end_max || !t_local_max) die("out of memory");
 
   double t0 = 0;
-  if (global_clock) {
+  if (clocked) {
     t0 = now_s() + 0.002 + w; /* everyone has it before then: the bcast takes < one warm-up call */
     p2p_bcast(&t0, 1, MPI_DOUBLE);
   }
   int overrun_mine = 0, overruns = 0;
   for (int i = 0; i < n; i++) {
     MPI_Barrier(MPI_COMM_WORLD);
-    if (global_clock) {
+    if (clocked) {
       if (now_s() > t0 + i * slot) overrun_mine++; /* the slot was too short: this start is late */
       sleep_until(t0 + i * slot);
     }
@@ -606,7 +616,7 @@ static void measure(int c, long m, int global_clock) {
       if (global_clock) {
         lat[i] = t_end_max[i] - t_start_min[i];
         last[i] = t_end_max[i] - t_start_max[i];
-        wk[i] = t_start_max[i] - ti;
+        wk[i] = clocked ? t_start_max[i] - ti : t_start_max[i] - t_start_min[i];
       } else {
         lat[i] = t_local_max[i];
         last[i] = t_local_max[i];
@@ -627,10 +637,10 @@ static void measure(int c, long m, int global_clock) {
         "{\"type\":\"result\",\"coll\":\"%s\",\"bytes\":%ld,\"iters\":%d,\"warmup\":%d,\"sync\":\"%s\","
         "\"median_us\":%.1f,\"min_us\":%.1f,\"p25_us\":%.1f,\"p75_us\":%.1f,\"max_us\":%.1f,"
         "\"last_entry_median_us\":%.1f,\"local_median_us\":%.1f,\"wake_median_us\":%.1f,\"wake_max_us\":%.1f,"
-        "\"warmup_worst_us\":%.1f,\"slot_us\":%.1f,\"overruns\":%d,\"ok\":%s",
+        "\"warmup_worst_us\":%.1f,\"slot_us\":%.1f,\"clocked\":%s,\"overruns\":%d,\"ok\":%s",
         coll_names[c], c == C_BARRIER ? 0L : m, iters, warmup, global_clock ? "global" : "barrier", q50 * 1e6, q0 * 1e6,
         q25 * 1e6, q75 * 1e6, q100 * 1e6, last50 * 1e6, loc50 * 1e6, wk50 * 1e6, wk100 * 1e6, w * 1e6, slot * 1e6,
-        overruns, ok ? "true" : "false");
+        clocked ? "true" : "false", overruns, ok ? "true" : "false");
     if (opt.paired) {
       /* The library's iterations, and each pair's ratio (iteration 2k over 2k + 1, adjacent in time). */
       pick_sorted(lat, n, 1, 2, tmp);

@@ -81,6 +81,9 @@ export interface OsuResult {
   wake_max_us: number;
   warmup_worst_us: number;
   slot_us: number;
+  /** false: a slow point, started as the barrier released the ranks (wake_* is then the spread of
+   *  their entries), not on the common clock. */
+  clocked?: boolean;
   overruns: number;
   ok: boolean;
   /** --paired (sitempi mode): the library's own iterations (PMPI_X) of the same loop, alternating

@@ -105,7 +105,15 @@ describeAsRoot('collective benchmark (root, testbed, mpirun; --quick with two si
       for (const x of r.results) {
         expect(x.median_us).toBeGreaterThan(0);
         expect(x.iters).toBeGreaterThanOrEqual(3);
+        // on the common clock unless its slowest warm-up call took 0.25 s or more
+        expect(x.clocked, `${x.coll} ${x.bytes}`).toBe(x.warmup_worst_us < 250_000);
       }
+      // the bytes goal is sitempi's: the library's modes count one call per point
+      for (const p of r.phases) {
+        if (r.mode === 'sitempi') expect(p.calls).toBeGreaterThanOrEqual(1);
+        else expect(p.calls, `${r.mode} ${p.coll} ${p.bytes}`).toBe(1);
+      }
+      if (r.mode === 'sitempi') expect(Math.max(...r.phases.map((p) => p.calls))).toBeGreaterThan(1);
     }
     expect(json.rows).toHaveLength(2 * (1 + (COLLS.length - 1) * SIZES.length));
     for (const r of json.rows) {
