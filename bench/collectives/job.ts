@@ -30,7 +30,6 @@ export function alltoallWarmup(mode: Mode): string[] {
  *  its first collective it either splits the communicator (node-local "low" and leaders "up"
  *  communicators, with their own coll selection) or, with one process per node, disables itself
  *  for good without creating any. */
-
 export function hanEvidence(stderr: string, np: number): HanEvidence {
   const selectedBy = new Set<string>();
   const subcomms = new Map<string, number>();

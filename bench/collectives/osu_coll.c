@@ -21,9 +21,10 @@
  *      loaded machine some ranks wake up late; that delay is inside lat_i (an overestimate, never
  *      an underestimate), and reported separately as wake_* (max_r(start_r) - T_i), together
  *      with last_entry_* = max_r(end_r) - max_r(start_r). A point whose slowest warm-up call took
- *      0.25 s or more ("clocked":false) starts as the barrier releases the ranks, and wake_* is the
- *      spread of their entries (inside lat_i, a few percent of such a call). When the ranks do not share a kernel
- *      (different /proc/sys/kernel/random/boot_id), the program falls back to OSU's definition,
+ *      UNCLOCKED_S or more ("clocked":false; the info line's "unclocked_us") starts as the barrier
+ *      releases the ranks, and wake_* is the spread of their entries (inside lat_i, a few percent
+ *      of such a call). When the ranks do not share a kernel (different
+ *      /proc/sys/kernel/random/boot_id), the program falls back to OSU's definition,
  *      lat_i = max_r(end_r - start_r) after a barrier ("sync":"barrier"); it is always reported
  *      as local_*. "overruns" counts iterations where a rank left the barrier after T_i.
  *      Result: median over iterations (and min, quartiles, max);
@@ -52,8 +53,8 @@
  *
  * Usage: osu_coll [--colls barrier,bcast,reduce,allreduce,gather,allgather,alltoall,reduce_scatter]
  *                 [--sizes 8,64,4k,1m | --min 8 --max 4m --factor 4]
- *                 [--warmup 2] [--alltoall-warmup 0] [--library-alltoall-warmup N] [--iters 20] [--min-iters 3]
- * [--budget-ms 800] [--max-point-ms 0]
+ *                 [--warmup 2] [--alltoall-warmup 0] [--library-alltoall-warmup N]
+ *                 [--iters 20] [--min-iters 3] [--budget-ms 800] [--max-point-ms 0]
  *                 [--sync auto|global|barrier] [--sync-dir DIR --count 4 [--count-budget-ms 400]]
  *                 [--no-check] [--paired] [--print-iters] [--timeout-s 300]
  * --print-iters adds every iteration's latency in time order ("iters_us", both variants of a
@@ -731,9 +732,9 @@ int main(int argc, char **argv) {
   if (rank == 0) {
     printf(
         "{\"type\":\"info\",\"program\":\"osu_coll\",\"version\":1,\"ranks\":%d,\"sync\":\"%s\",\"warmup\":%d,"
-        "\"iters\":%d,\"min_iters\":%d,\"budget_ms\":%.0f,\"count\":%d}\n",
+        "\"iters\":%d,\"min_iters\":%d,\"budget_ms\":%.0f,\"count\":%d,\"unclocked_us\":%.0f}\n",
         nprocs, global_clock ? "global" : "barrier", opt.warmup, opt.iters, opt.min_iters, opt.budget_ms,
-        opt.sync_dir ? opt.count : 0);
+        opt.sync_dir ? opt.count : 0, UNCLOCKED_S * 1e6);
     printf("{\"type\":\"placement\",\"hosts\":[");
     for (int r = 0; r < nprocs; r++) printf("%s\"%s\"", r ? "," : "", hosts + (size_t)r * MPI_MAX_PROCESSOR_NAME);
     printf("]}\n");
