@@ -254,3 +254,11 @@ export async function runOnce(
   if (rec.error) o.log(`${cfg.layout}/${cfg.placement}/${mode}: ${rec.error}\n${rec.stderrTail}`);
   return rec;
 }
+
+/** HAN's probe: one short HAN job (one small Allreduce, HAN's first collective) whose evidence says
+ *  whether HAN keeps itself on this configuration; its figures are not kept. */
+export async function probeHan(o: BenchOptions, st: TestbedState, program: string, cfg: Config): Promise<RunRecord> {
+  const short = { ...o, colls: ['allreduce' as const], sizes: [8], warmup: 1, iters: 1, minIters: 1, count: 0 };
+  const rec = await runOnce(short, st, program, cfg, 'han', 0);
+  return { ...rec, probe: true, results: [], phases: [], wanemuCpu: [] };
+}

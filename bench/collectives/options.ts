@@ -45,6 +45,7 @@ export function defaultOptions(quick = false): BenchOptions {
     wanemuPath,
     shimPath: shimLibraryPath,
     shimEnv: [],
+    hanProbe: true,
     keepUp: false,
     runTimeoutS: quick ? 180 : 540,
     log: (l) => process.stderr.write(`[bench] ${l}\n`),
@@ -65,6 +66,7 @@ const USAGE = `usage: node dist/bench/collectives/run.js [--quick] [--out DIR]
   [--modes default,han,sitempi] [--colls barrier,bcast,reduce,allreduce,gather,allgather,alltoall,reduce_scatter]
   [--sizes 8,64,512,4k,16k,64k,256k,1m,4m] [--reps N] [--order-offset K] [--unpaired]
   [--iters N] [--min-iters N] [--warmup N]
+  [--no-han-probe]   (time HAN everywhere, also where its probe job finds it gives up and runs the default)
   [--budget-ms MS] [--max-point-ms MS] [--count N] [--count-budget-ms MS] [--rtt-ms MS] [--bandwidth 1gbit]
   [--lan kernel|emulated]   (same-site packets on a bridge per site, or through the WAN emulator)
   [--state-dir DIR] [--prefix P] [--mgmt-subnet CIDR] [--data-subnet CIDR] [--keep-up]
@@ -182,6 +184,9 @@ export function parseArgs(argv: string[]): BenchOptions | { fromJson: string[]; 
         break;
       case '--data-subnet':
         o.dataSubnet = v();
+        break;
+      case '--no-han-probe':
+        o.hanProbe = false;
         break;
       case '--keep-up':
         o.keepUp = true;

@@ -328,7 +328,11 @@ export function renderMarkdown(res: BenchResults): string {
     const hs = han.length ? han.map((r) => (r.han?.selected ? 'yes' : 'no')).join(', ') : '—';
     const ha = han.length
       ? han
-          .map((r) => (r.han?.active ? `yes (${r.han.subcommsPerProcess} per process)` : 'no: gave up, runs tuned'))
+          .map(
+            (r) =>
+              (r.probe ? 'probe: ' : '') +
+              (r.han?.active ? `yes (${r.han.subcommsPerProcess} per process)` : 'no: gave up, runs tuned'),
+          )
           .join(', ')
       : '—';
     const sh = shim.length
@@ -337,6 +341,17 @@ export function renderMarkdown(res: BenchResults): string {
     L.push(`| ${c.layout} ${c.placement} | ${hs} | ${ha} | ${sh} |`);
   }
   L.push('');
+  const untimed = cfgs.filter((c) => {
+    const mine = res.runs.filter((r) => r.layout === c.layout && r.placement === c.placement && r.mode === 'han');
+    return mine.length > 0 && mine.every((r) => r.probe);
+  });
+  if (untimed.length) {
+    L.push(
+      `HAN was not timed on ${untimed.map((c) => `${c.layout} ${c.placement}`).join(', ')}: its probe job (one Allreduce) ` +
+        "saw it give up (one process per node), after which it runs Open MPI's default; there the best of default and HAN is the default.",
+    );
+    L.push('');
+  }
 
   // Headline: interleaved, the sizes of the goals.
   const head = res.rows.filter(

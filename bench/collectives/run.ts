@@ -16,7 +16,7 @@ import { packageRoot } from '../../src/native/paths.js';
 import { down, mpirunEnv, parseBandwidth, up } from '../../src/testbed/index.js';
 import { pointKey } from './algs.js';
 import { lowerBound, type Net } from './bounds.js';
-import { runOnce } from './job.js';
+import { probeHan, runOnce } from './job.js';
 import { buildOsuColl, snapshotShim } from './launch.js';
 import { combineRuns, median } from './combine.js';
 import { parseArgs, parseLayout } from './options.js';
@@ -50,7 +50,8 @@ export function aggregate(runs: RunRecord[], o: BenchOptions, net: Net): Row[] {
           },
         };
         for (const mode of o.modes) {
-          const rs = mine.filter((r) => r.mode === mode);
+          const rs = mine.filter((r) => r.mode === mode && !r.probe);
+          if (rs.length === 0) continue; // e.g. HAN where its probe found it gives up
           const res = rs.flatMap((r) => r.results.filter((x) => x.coll === coll && x.bytes === bytes));
           const ph = rs.flatMap((r) =>
             r.phases.filter((x) => x.coll === coll && (coll === 'barrier' || x.bytes === bytes)),
@@ -139,9 +140,22 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
       mtu = st.mtu;
       tcp ??= tcpCongestionControl(st.nodes[0]?.netns);
       for (const cfg of o.configs.filter((c) => c.layout === layout)) {
+        let modes = o.modes;
+        if (o.hanProbe && modes.includes('han')) {
+          if (interrupted) throw new Error('interrupted');
+          const probe = await probeHan({ ...o, shimPath: shim?.path ?? o.shimPath }, st, program, cfg);
+          runs.push(probe);
+          o.log(`HAN probe ${layout}/${cfg.placement}: ${JSON.stringify(probe.han)}`);
+          // Given up (one process per node), HAN runs Open MPI's default: a timed HAN job would be a
+          // second sample of it, and the best of two samples of one algorithm is not a baseline.
+          if (probe.exitCode === 0 && probe.han?.selected && !probe.han.active) {
+            modes = modes.filter((m) => m !== 'han');
+            o.log(`HAN gives up on ${layout}/${cfg.placement} and runs the default: its timed job is skipped`);
+          }
+        }
         for (let rep = 0; rep < o.reps; rep++) {
           // Rotate the order of the modes so that none always runs first (or last).
-          const order = o.modes.map((_, i) => o.modes[(i + rep + o.orderOffset) % o.modes.length] as Mode);
+          const order = modes.map((_, i) => modes[(i + rep + o.orderOffset) % modes.length] as Mode);
           for (const mode of order) {
             if (interrupted) throw new Error('interrupted');
             o.log(`run ${layout}/${cfg.placement}/${mode} (rep ${rep + 1}/${o.reps})`);

@@ -55,6 +55,10 @@ export interface BenchOptions {
   shimPath: string;
   /** More environment for the sitempi mode's ranks, e.g. SITEMPI_COLL_SEGMENT_BYTES=0. */
   shimEnv: string[];
+  /** Before HAN's timed job on a configuration, one short HAN job: where HAN gives up there (one
+   *  process per node) it runs Open MPI's default, and its timed job, a second sample of the
+   *  default, is skipped (the best of default and HAN is then the default's). */
+  hanProbe: boolean;
   /** Leave the last testbed up at the end. */
   keepUp: boolean;
   /** Time limit of one mpirun, seconds. */
@@ -160,6 +164,8 @@ export interface RunRecord {
   /** wanemu's CPU per point, from /proc/PID/stat (absent in results files of older versions). */
   wanemuCpu?: PointCpu[];
   han?: HanEvidence;
+  /** HAN's short probe job (hanProbe): its evidence only, no figures. */
+  probe?: boolean;
   shim?: {
     library: string;
     recordFiles: number;

@@ -95,10 +95,24 @@ describeAsRoot('collective benchmark (root, testbed, mpirun; --quick with two si
   it('writes well-formed JSON, markdown and SVG', () => {
     const json = JSON.parse(readFileSync(path.join(OUT, 'collectives.json'), 'utf8')) as BenchResults;
     expect(json.meta.quick).toBe(true);
-    expect(json.runs).toHaveLength(6);
+    // per configuration HAN's probe job, then default and sitempi, and HAN where it keeps itself (2x4)
+    expect(json.runs.map((r) => `${r.layout} ${r.mode}${r.probe ? ' probe' : ''}`).sort()).toEqual([
+      '2x4 default',
+      '2x4 han',
+      '2x4 han probe',
+      '2x4 sitempi',
+      '8x1 default',
+      '8x1 han probe',
+      '8x1 sitempi',
+    ]);
     for (const r of json.runs) {
       expect(r.error, `${r.layout}/${r.placement}/${r.mode}: ${r.stderrTail}`).toBeUndefined();
       expect(r.exitCode).toBe(0);
+      if (r.probe) {
+        expect(r.results).toEqual([]);
+        expect(r.han?.selected).toBe(true);
+        continue;
+      }
       // Every collective and size measured, and counted once.
       expect(r.results).toHaveLength(1 + (COLLS.length - 1) * SIZES.length);
       expect(r.phases).toHaveLength(1 + (COLLS.length - 1) * SIZES.length);
@@ -119,7 +133,11 @@ describeAsRoot('collective benchmark (root, testbed, mpirun; --quick with two si
     }
     expect(json.rows).toHaveLength(2 * (1 + (COLLS.length - 1) * SIZES.length));
     for (const r of json.rows) {
-      for (const m of ['default', 'han', 'sitempi'] as const) {
+      // HAN gives up with one process per node: not timed there
+      expect(r.modes.han === undefined, `${r.layout} han`).toBe(r.layout === '8x1');
+      for (const m of r.layout === '8x1'
+        ? (['default', 'sitempi'] as const)
+        : (['default', 'han', 'sitempi'] as const)) {
         expect(r.modes[m]?.medianUs, `${r.layout}/${r.placement} ${r.coll} ${r.bytes} ${m}`).toBeGreaterThan(0);
         expect(r.modes[m]?.crossBytesPerCall).toBeGreaterThan(0);
       }
@@ -172,17 +190,25 @@ describeAsRoot('collective benchmark (root, testbed, mpirun; --quick with two si
     expect(xb).toBeLessThanOrEqual(a.bound.bytesWithHeaders * 1.1);
   });
 
-  it('really used HAN with several ranks per node, and saw it give up with one', () => {
-    const han24 = res.runs.find((r) => r.layout === '2x4' && r.mode === 'han');
-    const han81 = res.runs.find((r) => r.layout === '8x1' && r.mode === 'han');
-    expect(han24?.mpirun.join(' ')).toContain('coll_han_priority 100');
-    expect(han24?.han?.selected).toBe(true);
-    expect(han24?.han?.active, JSON.stringify(han24?.han)).toBe(true);
-    expect(han24?.han?.processesWithSubcomms).toBe(8);
-    expect(han81?.han?.selected).toBe(true);
-    expect(han81?.han?.active).toBe(false);
+  it('really used HAN with several ranks per node, and saw it give up with one (probe), not timing it there', () => {
+    const han24 = res.runs.filter((r) => r.layout === '2x4' && r.mode === 'han');
+    const han81 = res.runs.filter((r) => r.layout === '8x1' && r.mode === 'han');
+    expect(han24.map((r) => Boolean(r.probe))).toEqual([true, false]);
+    for (const r of han24) {
+      expect(r.mpirun.join(' ')).toContain('coll_han_priority 100');
+      expect(r.han?.selected).toBe(true);
+      expect(r.han?.active, JSON.stringify(r.han)).toBe(true);
+      expect(r.han?.processesWithSubcomms).toBe(8);
+    }
+    expect(han81.map((r) => Boolean(r.probe))).toEqual([true]);
+    expect(han81[0]?.han?.selected).toBe(true);
+    expect(han81[0]?.han?.active).toBe(false);
     const md = readFileSync(path.join(OUT, 'collectives.md'), 'utf8');
-    expect(md).toMatch(/\| 2x4 contiguous \| yes \| yes/);
+    expect(md).toMatch(/\| 2x4 contiguous \| yes, yes \| probe: yes \(\d+ per process\), yes/);
+    expect(md).toContain('| 8x1 interleaved | yes | probe: no: gave up, runs tuned |');
+    expect(md).toContain('HAN was not timed on 8x1 interleaved');
+    // s/HAN is empty there and the best is the default's
+    expect(md).toMatch(/\n\| allreduce \| 64 KiB \| [0-9.]+ \| — \| [0-9.]+ \|/);
   });
 
   it('ran the sitempi mode under the shim with the matching site map', () => {
