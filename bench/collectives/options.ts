@@ -46,6 +46,7 @@ export function defaultOptions(quick = false): BenchOptions {
     shimPath: shimLibraryPath,
     shimEnv: [],
     hanProbe: true,
+    tcpIdleRestart: true,
     keepUp: false,
     runTimeoutS: quick ? 180 : 540,
     log: (l) => process.stderr.write(`[bench] ${l}\n`),
@@ -69,6 +70,7 @@ const USAGE = `usage: node dist/bench/collectives/run.js [--quick] [--out DIR]
   [--no-han-probe]   (time HAN everywhere, also where its probe job finds it gives up and runs the default)
   [--budget-ms MS] [--max-point-ms MS] [--count N] [--count-budget-ms MS] [--rtt-ms MS] [--bandwidth 1gbit]
   [--lan kernel|emulated]   (same-site packets on a bridge per site, or through the WAN emulator)
+  [--no-tcp-idle-restart]   (the nodes' TCP keeps its window across idle gaps: tcp_slow_start_after_idle=0)
   [--state-dir DIR] [--prefix P] [--mgmt-subnet CIDR] [--data-subnet CIDR] [--keep-up]
   [--shim LIB] [--shim-env K=V,...] [--wanemu BIN] [--timeout-s S]   (default: $SITEMPI_BUILD_DIR or build/Release)
   [--from-json FILE[,FILE...]]   (only re-render the .md and .svg from a results file; from several
@@ -184,6 +186,9 @@ export function parseArgs(argv: string[]): BenchOptions | { fromJson: string[]; 
         break;
       case '--data-subnet':
         o.dataSubnet = v();
+        break;
+      case '--no-tcp-idle-restart':
+        o.tcpIdleRestart = false;
         break;
       case '--no-han-probe':
         o.hanProbe = false;

@@ -232,7 +232,12 @@ export function renderMarkdown(res: BenchResults): string {
       (m.testbed.lan === 'kernel'
         ? 'same-site packets on a kernel bridge per site'
         : 'every packet through the WAN emulator (same-site ones forwarded at once)') +
-      (m.testbed.tcp ? `, TCP congestion control ${m.testbed.tcp} (the host's default). ` : '. ') +
+      (m.testbed.tcp ? `, TCP congestion control ${m.testbed.tcp} (the host's default)` : '') +
+      (m.testbed.tcpSlowStartAfterIdle === undefined
+        ? '. '
+        : m.testbed.tcpSlowStartAfterIdle
+          ? ', congestion window shrunk after an idle RTO (the kernel default). '
+          : ', congestion window kept across idle gaps (tcp_slow_start_after_idle=0). ') +
       'Raw data: `collectives.json`; ' +
       'plot: `collectives.svg`; how to read: `docs/benchmarks.md`.' +
       (m.shim

@@ -92,14 +92,30 @@ function gitCommit(): string | null {
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
-/** The TCP congestion control of the nodes (a namespace inherits the host's default; not every
- * algorithm may be set in one), which decides how the WAN's losses are recovered. */
-function tcpCongestionControl(netns: string | undefined): string | undefined {
+/** A TCP setting of a node, read in its namespace (a namespace has its own; the congestion
+ * control is the host's default, and not every algorithm may be set in one). */
+function nodeSysctl(netns: string | undefined, name: string): string | undefined {
   if (!netns) return undefined;
-  const r = spawnSync('ip', ['netns', 'exec', netns, 'cat', '/proc/sys/net/ipv4/tcp_congestion_control'], {
-    encoding: 'utf8',
-  });
+  const file = `/proc/sys/net/ipv4/${name}`;
+  const r = spawnSync('ip', ['netns', 'exec', netns, 'cat', file], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() || undefined : undefined;
+}
+
+/** `--no-tcp-idle-restart`: the nodes keep a connection's congestion window across idle gaps
+ * (net.ipv4.tcp_slow_start_after_idle=0, as on hosts tuned for long fat networks); the kernel's
+ * default shrinks it after an idle RTO (about 210 ms here), so a transfer's time could depend on
+ * how long its connection had been idle. */
+function setIdleRestart(st: { nodes: { netns: string }[] }, on: boolean): void {
+  for (const n of st.nodes) {
+    const r = spawnSync(
+      'ip',
+      ['netns', 'exec', n.netns, 'sysctl', '-qw', `net.ipv4.tcp_slow_start_after_idle=${on ? 1 : 0}`],
+      {
+        encoding: 'utf8',
+      },
+    );
+    if (r.status !== 0) throw new Error(`setting tcp_slow_start_after_idle in ${n.netns}: ${r.stderr.trim()}`);
+  }
 }
 
 function ompiVersion(): string {
@@ -121,6 +137,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
   const runs: RunRecord[] = [];
   let mtu = 65000;
   let tcp: string | undefined;
+  let idleRestart: string | undefined;
   const layouts = [...new Set(o.configs.map((c) => c.layout))];
   let interrupted = false;
   const onSignal = (): void => {
@@ -138,7 +155,9 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
         { ...opts, wanemuPath: o.wanemuPath, mgmtSubnet: o.mgmtSubnet, dataSubnet: o.dataSubnet, lan: o.lan },
       );
       mtu = st.mtu;
-      tcp ??= tcpCongestionControl(st.nodes[0]?.netns);
+      setIdleRestart(st, o.tcpIdleRestart);
+      tcp ??= nodeSysctl(st.nodes[0]?.netns, 'tcp_congestion_control');
+      idleRestart ??= nodeSysctl(st.nodes[0]?.netns, 'tcp_slow_start_after_idle');
       for (const cfg of o.configs.filter((c) => c.layout === layout)) {
         let modes = o.modes;
         if (o.hanProbe && modes.includes('han')) {
@@ -201,6 +220,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
         sites: ['A', 'B'],
         lan: o.lan,
         ...(tcp ? { tcp } : {}),
+        ...(idleRestart ? { tcpSlowStartAfterIdle: idleRestart === '1' } : {}),
       },
       options: optsOut,
       sitempiColl: ['SITEMPI_COLL=on', ...o.shimEnv].join(' '),

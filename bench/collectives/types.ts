@@ -59,6 +59,9 @@ export interface BenchOptions {
    *  process per node) it runs Open MPI's default, and its timed job, a second sample of the
    *  default, is skipped (the best of default and HAN is then the default's). */
   hanProbe: boolean;
+  /** The nodes' TCP shrinks a connection's congestion window after an idle RTO (the kernel's
+   *  default, net.ipv4.tcp_slow_start_after_idle=1); false: keeps it (--no-tcp-idle-restart). */
+  tcpIdleRestart: boolean;
   /** Leave the last testbed up at the end. */
   keepUp: boolean;
   /** Time limit of one mpirun, seconds. */
@@ -232,6 +235,8 @@ export interface BenchResults {
       sites: string[];
       lan?: LanMode;
       tcp?: string;
+      /** net.ipv4.tcp_slow_start_after_idle in the nodes (absent in results of before it was read). */
+      tcpSlowStartAfterIdle?: boolean;
     };
     options: Omit<BenchOptions, 'log'>;
     sitempiColl: string;

@@ -84,6 +84,7 @@ describeAsRoot('collective benchmark (root, testbed, mpirun; --quick with two si
       dataSubnet: '198.19.247.0/24',
       wanemuPath: wanemuBinary(),
       runTimeoutS: 90,
+      tcpIdleRestart: false,
       log: (l) => logs.push(l),
     });
   }, 240_000);
@@ -152,6 +153,9 @@ describeAsRoot('collective benchmark (root, testbed, mpirun; --quick with two si
     const tcp = json.meta.testbed.tcp ?? '';
     expect(tcp).toMatch(/^[a-z0-9_]+$/);
     expect(md).toContain(`TCP congestion control ${tcp} (the host's default)`);
+    // --no-tcp-idle-restart, set in every node's namespace and read back from one
+    expect(json.meta.testbed.tcpSlowStartAfterIdle).toBe(false);
+    expect(md).toContain('congestion window kept across idle gaps (tcp_slow_start_after_idle=0)');
     const svg = readFileSync(path.join(OUT, 'collectives.svg'), 'utf8');
     expect(svg.trimStart().startsWith('<svg')).toBe(true);
     expect(wellFormedXml(svg)).toBe(true);
