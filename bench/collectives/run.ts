@@ -13,7 +13,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { packageRoot } from '../../src/native/paths.js';
-import { down, mpirunEnv, parseBandwidth, up } from '../../src/testbed/index.js';
+import { down, mpirunEnv, parseBandwidth, up, type TestbedState } from '../../src/testbed/index.js';
 import { pointKey } from './algs.js';
 import { lowerBound, type Net } from './bounds.js';
 import { probeHan, runOnce } from './job.js';
@@ -105,16 +105,11 @@ function nodeSysctl(netns: string | undefined, name: string): string | undefined
  * (net.ipv4.tcp_slow_start_after_idle=0, as on hosts tuned for long fat networks); the kernel's
  * default shrinks it after an idle RTO (about 210 ms here), so a transfer's time could depend on
  * how long its connection had been idle. */
-function setIdleRestart(st: { nodes: { netns: string }[] }, on: boolean): void {
+function setIdleRestart(st: TestbedState, on: boolean): void {
+  const setting = `net.ipv4.tcp_slow_start_after_idle=${on ? 1 : 0}`;
   for (const n of st.nodes) {
-    const r = spawnSync(
-      'ip',
-      ['netns', 'exec', n.netns, 'sysctl', '-qw', `net.ipv4.tcp_slow_start_after_idle=${on ? 1 : 0}`],
-      {
-        encoding: 'utf8',
-      },
-    );
-    if (r.status !== 0) throw new Error(`setting tcp_slow_start_after_idle in ${n.netns}: ${r.stderr.trim()}`);
+    const r = spawnSync('ip', ['netns', 'exec', n.netns, 'sysctl', '-qw', setting], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`setting ${setting} in ${n.netns}: ${r.stderr.trim()}`);
   }
 }
 
