@@ -67,7 +67,7 @@ const USAGE = `usage: node dist/bench/collectives/run.js [--quick] [--out DIR]
   [--modes default,han,sitempi] [--colls barrier,bcast,reduce,allreduce,gather,allgather,alltoall,reduce_scatter]
   [--sizes 8,64,512,4k,16k,64k,256k,1m,4m] [--reps N] [--order-offset K] [--unpaired]
   [--iters N] [--min-iters N] [--warmup N]
-  [--no-han-probe]   (time HAN everywhere, also where its probe job finds it gives up and runs the default)
+  [--no-han-probe]   (time HAN everywhere: also where its probe job finds it gives up and runs the default, and at the collectives it leaves to tuned)
   [--budget-ms MS] [--max-point-ms MS] [--count N] [--count-budget-ms MS] [--rtt-ms MS] [--bandwidth 1gbit]
   [--lan kernel|emulated]   (same-site packets on a bridge per site, or through the WAN emulator)
   [--no-tcp-idle-restart]   (the nodes' TCP keeps its window across idle gaps: tcp_slow_start_after_idle=0)

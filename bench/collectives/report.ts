@@ -1,6 +1,7 @@
 // collectives.md: the benchmark's tables of medians and ratios, and the goals of issue 17.
 import type { CollName } from './bounds.js';
 import { median, runOf } from './combine.js';
+import { hanTimedColls } from './han.js';
 import type { BenchResults, Mode, ModeCell, Row, RunRecord } from './types.js';
 
 const MODE_LABEL: Record<Mode, string> = { default: 'OMPI default', han: 'OMPI HAN', sitempi: 'sitempi' };
@@ -354,6 +355,16 @@ export function renderMarkdown(res: BenchResults): string {
     L.push(
       `HAN was not timed on ${untimed.map((c) => `${c.layout} ${c.placement}`).join(', ')}: its probe job (one Allreduce) ` +
         "saw it give up (one process per node), after which it runs Open MPI's default; there the best of default and HAN is the default.",
+    );
+    L.push('');
+  }
+  const opts = res.meta.options;
+  const hanColls = hanTimedColls(opts.colls, res.meta.openmpi, opts.hanProbe);
+  const lacking = opts.colls.filter((c) => !hanColls.includes(c));
+  if (opts.modes.includes('han') && lacking.length) {
+    L.push(
+      `HAN was not timed at ${lacking.join(', ')}: HAN of ${res.meta.openmpi} has none (its module's ` +
+        'function table, `ompi/mca/coll/han/coll_han_module.c`) and leaves them to tuned, so there the best of default and HAN is the default.',
     );
     L.push('');
   }

@@ -16,6 +16,7 @@ import { packageRoot } from '../../src/native/paths.js';
 import { down, mpirunEnv, parseBandwidth, up, type TestbedState } from '../../src/testbed/index.js';
 import { pointKey } from './algs.js';
 import { lowerBound, type Net } from './bounds.js';
+import { hanTimedColls } from './han.js';
 import { probeHan, runOnce } from './job.js';
 import { buildOsuColl, snapshotShim } from './launch.js';
 import { combineRuns, median } from './combine.js';
@@ -26,8 +27,11 @@ import type { BenchOptions, BenchResults, Mode, ModeCell, Row, RunRecord } from 
 
 // ------------------------------------------------------------------ aggregation
 
-export function aggregate(runs: RunRecord[], o: BenchOptions, net: Net): Row[] {
+/** The rows of one run: each point's medians per mode. `openmpi` (the `mpirun --version` line)
+ *  names the collectives HAN has (./han.ts): its cells of the others stay empty. */
+export function aggregate(runs: RunRecord[], o: BenchOptions, net: Net, openmpi: string): Row[] {
   const rows: Row[] = [];
+  const hanColls = new Set(hanTimedColls(o.colls, openmpi, o.hanProbe));
   for (const cfg of o.configs) {
     const mine = runs.filter((r) => r.layout === cfg.layout && r.placement === cfg.placement);
     if (mine.length === 0) continue;
@@ -50,6 +54,7 @@ export function aggregate(runs: RunRecord[], o: BenchOptions, net: Net): Row[] {
           },
         };
         for (const mode of o.modes) {
+          if (mode === 'han' && !hanColls.has(coll)) continue; // HAN leaves it to tuned
           const rs = mine.filter((r) => r.mode === mode && !r.probe);
           if (rs.length === 0) continue; // e.g. HAN where its probe found it gives up
           const res = rs.flatMap((r) => r.results.filter((x) => x.coll === coll && x.bytes === bytes));
@@ -128,6 +133,12 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
   // A private copy of the shim: a rebuild of build/ during the benchmark must not pull it away
   // (LD_PRELOAD of a missing file only warns, and the run would silently go without it).
   const shim = o.modes.includes('sitempi') ? snapshotShim(o.shimPath) : null;
+  const openmpi = ompiVersion();
+  const hanColls = hanTimedColls(o.colls, openmpi, o.hanProbe);
+  if (o.modes.includes('han') && hanColls.length < o.colls.length)
+    o.log(
+      `HAN of ${openmpi} has no ${o.colls.filter((c) => !hanColls.includes(c)).join(', ')}: its job does not time them`,
+    );
   const opts = { stateDir: o.stateDir, prefix: o.prefix };
   const runs: RunRecord[] = [];
   let mtu = 65000;
@@ -154,7 +165,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
       tcp ??= nodeSysctl(st.nodes[0]?.netns, 'tcp_congestion_control');
       idleRestart ??= nodeSysctl(st.nodes[0]?.netns, 'tcp_slow_start_after_idle');
       for (const cfg of o.configs.filter((c) => c.layout === layout)) {
-        let modes = o.modes;
+        let modes = hanColls.length ? o.modes : o.modes.filter((m) => m !== 'han');
         if (o.hanProbe && modes.includes('han')) {
           if (interrupted) throw new Error('interrupted');
           const probe = await probeHan({ ...o, shimPath: shim?.path ?? o.shimPath }, st, program, cfg);
@@ -173,7 +184,8 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
           for (const mode of order) {
             if (interrupted) throw new Error('interrupted');
             o.log(`run ${layout}/${cfg.placement}/${mode} (rep ${rep + 1}/${o.reps})`);
-            const rec = await runOnce({ ...o, shimPath: shim?.path ?? o.shimPath }, st, program, cfg, mode, rep);
+            const colls = mode === 'han' ? hanColls : o.colls;
+            const rec = await runOnce({ ...o, colls, shimPath: shim?.path ?? o.shimPath }, st, program, cfg, mode, rep);
             runs.push(rec);
             if (rec.han) o.log(`HAN: ${JSON.stringify(rec.han)}`);
             if (rec.shim) o.log(`shim: ${JSON.stringify(rec.shim)}`);
@@ -188,7 +200,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
     if (!o.keepUp) await down(opts).catch((e: Error) => o.log(`down failed: ${e.message}`));
   }
   const net: Net = { alphaS: o.rttMs / 2 / 1000, bandwidthBps: parseBandwidth(o.bandwidth), mtu };
-  const rows = aggregate(runs, o, net);
+  const rows = aggregate(runs, o, net, openmpi);
   const { log: _log, ...optsOut } = o;
   const results: BenchResults = {
     meta: {
@@ -205,7 +217,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
       ].join(' '),
       host: os.hostname(),
       cpus: os.cpus().length,
-      openmpi: ompiVersion(),
+      openmpi,
       gitCommit: gitCommit(),
       testbed: {
         rttMs: o.rttMs,
@@ -241,10 +253,20 @@ export async function writeOutputs(out: string, results: BenchResults): Promise<
   await fs.writeFile(path.join(out, 'collectives.svg'), renderSvg(results));
 }
 
+/** A results file's rows derived again from its runs (one run's file), so that a report of older
+ *  runs applies today's rules (HAN's cells of the collectives it leaves to tuned, ./han.ts). */
+export function rederive(res: BenchResults): BenchResults {
+  if (res.meta.combined) return res; // its rows are medians of runs' rows, not of its pooled runs
+  const t = res.meta.testbed;
+  const net: Net = { alphaS: t.alphaMs / 1000, bandwidthBps: t.bandwidthBps, mtu: t.mtu };
+  const o = { ...res.meta.options, log: () => {} };
+  return { ...res, rows: aggregate(res.runs, o, net, res.meta.openmpi) };
+}
+
 async function main(): Promise<void> {
   const parsed = parseArgs(process.argv.slice(2));
   if ('fromJson' in parsed) {
-    const all = parsed.fromJson.map((f) => JSON.parse(readFileSync(f, 'utf8')) as BenchResults);
+    const all = parsed.fromJson.map((f) => rederive(JSON.parse(readFileSync(f, 'utf8')) as BenchResults));
     if (all.length === 1) await writeOutputs(parsed.out, all[0] as BenchResults);
     else {
       const res = combineRuns(all);

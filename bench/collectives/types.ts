@@ -57,7 +57,8 @@ export interface BenchOptions {
   shimEnv: string[];
   /** Before HAN's timed job on a configuration, one short HAN job: where HAN gives up there (one
    *  process per node) it runs Open MPI's default, and its timed job, a second sample of the
-   *  default, is skipped (the best of default and HAN is then the default's). */
+   *  default, is skipped (the best of default and HAN is then the default's). For the same reason
+   *  HAN's job leaves out the collectives HAN of this Open MPI does not have (./han.ts). */
   hanProbe: boolean;
   /** The nodes' TCP shrinks a connection's congestion window after an idle RTO (the kernel's
    *  default, net.ipv4.tcp_slow_start_after_idle=1); false: keeps it (--no-tcp-idle-restart). */

@@ -5,11 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { lowerBound, linkPayloads } from '../../bench/collectives/bounds.js';
 import { combineRuns, runOf } from '../../bench/collectives/combine.js';
 import { goals, libraryInShimJob, renderMarkdown } from '../../bench/collectives/report.js';
+import { hanCollectives, hanTimedColls } from '../../bench/collectives/han.js';
 import { hanEvidence } from '../../bench/collectives/job.js';
 import { planLaunch, sitesEnv } from '../../bench/collectives/launch.js';
 import { defaultOptions, parseArgs } from '../../bench/collectives/options.js';
-import { aggregate } from '../../bench/collectives/run.js';
-import type { BenchResults, Row, RunRecord } from '../../bench/collectives/types.js';
+import { aggregate, rederive } from '../../bench/collectives/run.js';
+import type { BenchResults, ModeCell, Row, RunRecord } from '../../bench/collectives/types.js';
 import { renderSvg } from '../../bench/collectives/svg.js';
 import type { TestbedState } from '../../src/testbed/testbed.js';
 
@@ -17,6 +18,7 @@ const contiguous = ['A', 'A', 'A', 'A', 'B', 'B', 'B', 'B'];
 const interleaved = ['A', 'B', 'A', 'B', 'A', 'B', 'A', 'B'];
 const net = { alphaS: 0.005, bandwidthBps: 1e9, mtu: 65000 };
 const MiB = 1 << 20;
+const OMPI = 'mpirun (Open MPI) 4.1.4';
 
 describe('lower bounds (docs/architecture.md, 2 sites × 4 ranks)', () => {
   it('gives the bytes of docs/architecture.md for every collective', () => {
@@ -213,7 +215,7 @@ describe('aggregation, goals and renderers', () => {
     stderrTail: '',
   });
   const runs = [run('default', 20000, 4 * 131072), run('han', 19000, 4 * 131072), run('sitempi', 6000, 131500, false)];
-  const rows = aggregate(runs, o, net);
+  const rows = aggregate(runs, o, net, OMPI);
 
   it('aggregates medians and bytes per row and judges the goals', () => {
     expect(rows).toHaveLength(2);
@@ -283,6 +285,62 @@ describe('aggregation, goals and renderers', () => {
     expect(svg).toContain('stroke="#d62728"'); // the wrong result is marked
   });
 
+  it("knows the collectives HAN has per Open MPI release, and leaves HAN's cells of the others empty", () => {
+    expect([...(hanCollectives('mpirun (Open MPI) 4.1.0') ?? [])]).not.toContain('barrier');
+    expect(hanCollectives('mpirun (Open MPI) 4.1.4')?.has('barrier')).toBe(true);
+    for (const v of ['mpirun (Open MPI) 4.1.4', 'mpirun (Open MPI) 5.0.8']) {
+      expect(hanCollectives(v)?.has('alltoall')).toBe(false);
+      expect(hanCollectives(v)?.has('reduce_scatter')).toBe(false);
+      expect(hanCollectives(v)?.has('allreduce')).toBe(true);
+    }
+    expect(hanCollectives('mpirun (Open MPI) 6.0.0')).toBeNull(); // not in the table: HAN timed everywhere
+    expect(hanCollectives('unknown')).toBeNull();
+    expect(hanTimedColls(['allreduce', 'alltoall'], OMPI, true)).toEqual(['allreduce']);
+    expect(hanTimedColls(['allreduce', 'alltoall'], OMPI, false)).toEqual(['allreduce', 'alltoall']);
+
+    const o2 = { ...o, colls: [...o.colls, 'alltoall' as const] };
+    const withAlltoall = (mode: 'default' | 'han' | 'sitempi', us: number): RunRecord => {
+      const r = run(mode, 20000, 4 * 131072);
+      r.results = [...r.results, { ...(r.results[1] as RunRecord['results'][0]), coll: 'alltoall', median_us: us }];
+      return r;
+    };
+    const rs = [withAlltoall('default', 90000), withAlltoall('han', 70000), withAlltoall('sitempi', 80000)];
+    const cell = (rows: Row[], coll: string, mode: 'default' | 'han'): ModeCell | undefined =>
+      rows.find((r) => r.coll === coll)?.modes[mode];
+    const ruled = aggregate(rs, o2, net, OMPI);
+    expect(cell(ruled, 'alltoall', 'han')).toBeUndefined(); // HAN's job would have run tuned
+    expect(cell(ruled, 'alltoall', 'default')?.medianUs).toBe(90000);
+    expect(cell(ruled, 'allreduce', 'han')?.medianUs).toBe(20000);
+    expect(goals(ruled)[0]?.misses.join()).not.toContain('alltoall'); // 80 ms against the default's 90
+    expect(cell(aggregate(rs, { ...o2, hanProbe: false }, net, OMPI), 'alltoall', 'han')?.medianUs).toBe(70000);
+    expect(cell(aggregate(rs, o2, net, 'mpirun (Open MPI) 6.0.0'), 'alltoall', 'han')?.medianUs).toBe(70000);
+
+    // A results file written before the rule gets it when its rows are derived again.
+    const meta = {
+      startedAt: '2026-01-01T00:00:00Z',
+      durationS: 1,
+      openmpi: OMPI,
+      testbed: { rttMs: 10, alphaMs: 5, bandwidthBps: 1e9, mtu: 65000, sites: ['A', 'B'] },
+      options: o2,
+      shim: null,
+    };
+    const old = {
+      meta,
+      runs: rs,
+      rows: aggregate(rs, { ...o2, hanProbe: false }, net, OMPI),
+    } as unknown as BenchResults;
+    const again = rederive(old);
+    expect(cell(again.rows, 'alltoall', 'han')).toBeUndefined();
+    expect(again.rows).toEqual(ruled);
+    const combined = { ...old, meta: { ...meta, combined: [] } } as unknown as BenchResults;
+    expect(rederive(combined)).toBe(combined); // medians of runs' rows: not derived from pooled runs
+    expect(renderMarkdown(again)).toContain('HAN was not timed at alltoall: HAN of mpirun (Open MPI) 4.1.4 has none');
+    expect(renderMarkdown(old)).toContain('HAN was not timed at alltoall'); // the options say the rule applies
+    expect(
+      renderMarkdown({ ...old, meta: { ...meta, options: { ...o2, hanProbe: false } } } as unknown as BenchResults),
+    ).not.toContain('HAN was not timed at');
+  });
+
   it("judges the paired goal on the sitempi job's adjacent-pair ratios, run by run and in the median", () => {
     const pairedRun = (ratioMedian: number, libUs: number): RunRecord => {
       const r = run('sitempi', 8000, 131500);
@@ -297,7 +355,7 @@ describe('aggregation, goals and renderers', () => {
     const resultsOf = (ratioMedian: number, startedAt: string): BenchResults => {
       const rs = [run('default', 20000, 4 * 131072), run('han', 19000, 4 * 131072), pairedRun(ratioMedian, 16000)];
       const meta = { startedAt, durationS: 10, testbed: { rttMs: 10, bandwidthBps: 1e9 }, options: o, shim: null };
-      return { meta, runs: rs, rows: aggregate(rs, o, net) } as unknown as BenchResults;
+      return { meta, runs: rs, rows: aggregate(rs, o, net, OMPI) } as unknown as BenchResults;
     };
     const one = resultsOf(1.3, '2026-01-01T00:00:00Z');
     const ar = one.rows.find((r) => r.coll === 'allreduce');
@@ -305,7 +363,7 @@ describe('aggregation, goals and renderers', () => {
     expect(ar?.modes.default?.pairedRatio).toBeUndefined();
     expect(goals(one.rows)[4]).toMatchObject({ checked: 2, met: 0 });
     expect(goals(one.rows)[4]?.misses).toContain('8x1/interleaved allreduce 64 KiB: 1.30×');
-    expect(goals(aggregate([run('sitempi', 8000, 131500)], o, net))).toHaveLength(4); // unpaired: no such goal
+    expect(goals(aggregate([run('sitempi', 8000, 131500)], o, net, OMPI))).toHaveLength(4); // unpaired: no such goal
     // Per run 0.9, 1.3, 1.0: met in the median (1.0), missed by the second run alone.
     const c = combineRuns([
       resultsOf(0.9, '2026-01-01T00:00:00Z'),
@@ -328,6 +386,7 @@ describe('aggregation, goals and renderers', () => {
       [run('default', 10000, 4 * 131072), run('han', 19000, 4 * 131072), run('sitempi', 8000, 131500)],
       o,
       net,
+      OMPI,
     );
     const mixed = combineRuns([unpaired, resultsOf(1.0, '2026-01-01T00:00:00Z')]);
     expect(renderMarkdown(mixed)).toContain('| 2/2 | —, 2/2 |');
@@ -345,7 +404,7 @@ describe('aggregation, goals and renderers', () => {
         algs: { 'allreduce:65536': { last: alg, calls: { [alg]: 5 } } },
       };
       const meta = { startedAt, durationS: 10, testbed: { rttMs: 10, bandwidthBps: 1e9 }, options: o, shim: null };
-      return { meta, runs: rs, rows: aggregate(rs, o, net) } as unknown as BenchResults;
+      return { meta, runs: rs, rows: aggregate(rs, o, net, OMPI) } as unknown as BenchResults;
     };
     // sitempi / best per run: 0.42, 1.5 (a bad run), 0.40; default / sitempi: 2.5, 0.67, 2.5.
     const all = [
