@@ -37,6 +37,9 @@ function combineCells(cells: ModeCell[]): ModeCell {
           runPairedLibraryUs: cells.map((c) => c.pairedLibraryUs ?? null),
         }
       : {}),
+    ...(cells.some((c) => c.pairedShimUs !== undefined)
+      ? { pairedShimUs: median(numbers(cells.map((c) => c.pairedShimUs))) }
+      : {}),
   };
 }
 

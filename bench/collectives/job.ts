@@ -57,6 +57,7 @@ export async function runOnce(
   cfg: Config,
   mode: Mode,
   rep: number,
+  paired = false,
 ): Promise<RunRecord> {
   const launch = planLaunch(st, cfg.placement);
   const np = launch.hosts.length;
@@ -108,18 +109,19 @@ export async function runOnce(
     '--timeout-s',
     String(o.runTimeoutS),
   ];
-  if (o.count > 0) {
+  if (o.count > 0 && !paired) {
     // The bytes goal is sitempi's; the library's bytes are shown for scale: one counted call does.
     const count = mode === 'sitempi' ? o.count : 1;
     progArgs.push('--sync-dir', syncDir, '--count', String(count), '--count-budget-ms', String(o.countBudgetMs));
   }
-  if (mode === 'sitempi' && o.paired) progArgs.push('--paired');
+  if (paired) progArgs.push('--paired');
   args.push(program, ...progArgs);
 
   const rec: RunRecord = {
     layout: cfg.layout,
     placement: cfg.placement,
     mode,
+    ...(paired ? { paired: true } : {}),
     rep,
     np,
     rankSites: launch.rankSites,

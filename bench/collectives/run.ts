@@ -55,16 +55,20 @@ export function aggregate(runs: RunRecord[], o: BenchOptions, net: Net, openmpi:
         };
         for (const mode of o.modes) {
           if (mode === 'han' && !hanColls.has(coll)) continue; // HAN leaves it to tuned
-          const rs = mine.filter((r) => r.mode === mode && !r.probe);
+          const jobs = mine.filter((r) => r.mode === mode && !r.probe);
+          // The figures are those of the jobs that ran one algorithm; a paired job gives its ratios.
+          const rs = jobs.filter((r) => !r.paired);
           if (rs.length === 0) continue; // e.g. HAN where its probe found it gives up
-          const res = rs.flatMap((r) => r.results.filter((x) => x.coll === coll && x.bytes === bytes));
+          const point = (r: RunRecord): RunRecord['results'] =>
+            r.results.filter((x) => x.coll === coll && x.bytes === bytes);
+          const res = rs.flatMap(point);
           const ph = rs.flatMap((r) =>
             r.phases.filter((x) => x.coll === coll && (coll === 'barrier' || x.bytes === bytes)),
           );
           const cpu = rs.flatMap((r) =>
             (r.wanemuCpu ?? []).filter((x) => x.coll === coll && (coll === 'barrier' || x.bytes === bytes)),
           );
-          const paired = res.filter((x) => x.paired);
+          const paired = jobs.flatMap(point).filter((x) => x.paired);
           const cell: ModeCell = {
             medianUs: median(res.map((x) => x.median_us)),
             p25Us: median(res.map((x) => x.p25_us)),
@@ -72,7 +76,7 @@ export function aggregate(runs: RunRecord[], o: BenchOptions, net: Net, openmpi:
             wakeMedianUs: median(res.map((x) => x.wake_median_us)),
             crossBytesPerCall: median(ph.map((x) => x.crossBytesPerCall)),
             wanemuCpuShare: median(cpu.map((x) => x.share)),
-            ok: res.length ? res.every((x) => x.ok) : null,
+            ok: res.length ? [...res, ...paired].every((x) => x.ok) : null,
             reps: res.length,
           };
           const algs = rs.flatMap((r) => r.shim?.algs?.[pointKey(coll, bytes)]?.last ?? []);
@@ -80,6 +84,7 @@ export function aggregate(runs: RunRecord[], o: BenchOptions, net: Net, openmpi:
           if (paired.length) {
             cell.pairedLibraryUs = median(paired.map((x) => x.pmpi_median_us ?? NaN).filter(Number.isFinite));
             cell.pairedRatio = median(paired.map((x) => x.paired_ratio_median ?? NaN).filter(Number.isFinite));
+            if (jobs.some((r) => r.paired)) cell.pairedShimUs = median(paired.map((x) => x.median_us));
           }
           row.modes[mode] = cell;
         }
@@ -178,18 +183,23 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
             o.log(`HAN gives up on ${layout}/${cfg.placement} and runs the default: its timed job is skipped`);
           }
         }
+        // One job per mode, and the paired sitempi job (its calls alternate with the library's).
+        const jobs = modes.map((mode) => ({ mode, paired: false }));
+        if (o.paired && modes.includes('sitempi')) jobs.push({ mode: 'sitempi', paired: true });
         for (let rep = 0; rep < o.reps; rep++) {
-          // Rotate the order of the modes so that none always runs first (or last).
-          const order = modes.map((_, i) => modes[(i + rep + o.orderOffset) % modes.length] as Mode);
-          for (const mode of order) {
+          // Rotate the order of the jobs so that none always runs first (or last).
+          const order = jobs.map((_, i) => jobs[(i + rep + o.orderOffset) % jobs.length] as (typeof jobs)[0]);
+          for (const { mode, paired } of order) {
             if (interrupted) throw new Error('interrupted');
-            o.log(`run ${layout}/${cfg.placement}/${mode} (rep ${rep + 1}/${o.reps})`);
+            const name = `${layout}/${cfg.placement}/${mode}${paired ? ' paired' : ''}`;
+            o.log(`run ${name} (rep ${rep + 1}/${o.reps})`);
             const colls = mode === 'han' ? hanColls : o.colls;
-            const rec = await runOnce({ ...o, colls, shimPath: shim?.path ?? o.shimPath }, st, program, cfg, mode, rep);
+            const jobOpts = { ...o, colls, shimPath: shim?.path ?? o.shimPath };
+            const rec = await runOnce(jobOpts, st, program, cfg, mode, rep, paired);
             runs.push(rec);
             if (rec.han) o.log(`HAN: ${JSON.stringify(rec.han)}`);
             if (rec.shim) o.log(`shim: ${JSON.stringify(rec.shim)}`);
-            o.log(`run ${layout}/${cfg.placement}/${mode}: ${rec.wallS.toFixed(1)} s, exit ${rec.exitCode}`);
+            o.log(`run ${name}: ${rec.wallS.toFixed(1)} s, exit ${rec.exitCode}`);
           }
         }
       }

@@ -28,8 +28,10 @@ export interface BenchOptions {
   /** Where the modes' order starts (rotated by one more with each repetition), so that separate
    *  full runs can each put a different mode first. */
   orderOffset: number;
-  /** The sitempi mode alternates its calls with the library's own (PMPI_X) in one job: a ratio
-   *  of adjacent iterations that the host's slow drifts cannot bias (osu_coll --paired). */
+  /** A second sitempi job alternates the shim's calls with the library's own (PMPI_X): a ratio of
+   *  adjacent iterations that the host's slow drifts cannot bias (osu_coll --paired). Its sitempi
+   *  figures are not the table's: the library's calls between them disturb them (the sitempi
+   *  job's own loop, like the default's, has nothing else in it). */
   paired: boolean;
   warmup: number;
   iters: number;
@@ -170,6 +172,9 @@ export interface RunRecord {
   han?: HanEvidence;
   /** HAN's short probe job (hanProbe): its evidence only, no figures. */
   probe?: boolean;
+  /** The paired sitempi job (BenchOptions.paired): only its paired ratios and library times are
+   *  kept (results files before it had one sitempi job, paired, whose figures were the table's). */
+  paired?: boolean;
   shim?: {
     library: string;
     recordFiles: number;
@@ -201,6 +206,8 @@ export interface ModeCell {
   pairedRatio?: number | null;
   runPairedRatio?: (number | null)[];
   runPairedLibraryUs?: (number | null)[];
+  /** The shim's calls of the paired job (its median), where that job was not the figures' own. */
+  pairedShimUs?: number | null;
   /** sitempi mode: the algorithm (core::Alg name) of the point's last call, one per repetition */
   algs?: string[];
 }

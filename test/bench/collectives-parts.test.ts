@@ -393,6 +393,30 @@ describe('aggregation, goals and renderers', () => {
     expect(libraryInShimJob(mixed.rows)).toEqual([16000 / 6000, 16000 / 20000]); // each run against its own default
   });
 
+  it('takes the figures from the sitempi job and the paired ratio from the paired job', () => {
+    const pairedJob = { ...run('sitempi', 9000, 0), paired: true, phases: [] } as RunRecord;
+    pairedJob.results = pairedJob.results.map((x) => ({
+      ...x,
+      paired: true,
+      pmpi_median_us: 16000,
+      paired_ratio_median: 1.3,
+    })) as RunRecord['results'];
+    const rs = [run('default', 20000, 4 * 131072), run('sitempi', 6000, 131500), pairedJob];
+    const ar = aggregate(rs, o, net, OMPI).find((r) => r.coll === 'allreduce')?.modes.sitempi;
+    expect(ar).toMatchObject({ medianUs: 6000, crossBytesPerCall: 131500, pairedShimUs: 9000, pairedRatio: 1.3 });
+    expect(ar?.pairedLibraryUs).toBe(16000);
+    // a wrong result in either job is a wrong result
+    pairedJob.results = pairedJob.results.map((x) => ({ ...x, ok: false }));
+    expect(aggregate(rs, o, net, OMPI).find((r) => r.coll === 'allreduce')?.modes.sitempi?.ok).toBe(false);
+    const meta = { startedAt: '2026-01-01T00:00:00Z', durationS: 1, testbed: { rttMs: 10 }, options: o, shim: null };
+    const res = { meta, runs: rs, rows: aggregate(rs, o, net, OMPI) } as unknown as BenchResults;
+    expect(renderMarkdown(res)).toContain("The shim's calls in the paired job took 1.50× the sitempi job's");
+    // with one sitempi job, paired (results files before the split), its figures are the table's
+    const old = aggregate([rs[0] as RunRecord, { ...pairedJob, paired: undefined }], o, net, OMPI);
+    expect(old.find((r) => r.coll === 'allreduce')?.modes.sitempi).toMatchObject({ medianUs: 9000, pairedRatio: 1.3 });
+    expect(old.find((r) => r.coll === 'allreduce')?.modes.sitempi?.pairedShimUs).toBeUndefined();
+  });
+
   it('combines full runs into medians with each run kept, and judges the goals on the median', () => {
     const resultsOf = (ms: [number, number, number], startedAt: string, alg = 'SiteLeaders'): BenchResults => {
       const rs = [run('default', ms[0], 4 * 131072), run('han', ms[1], 4 * 131072), run('sitempi', ms[2], 131500)];
