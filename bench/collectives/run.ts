@@ -23,7 +23,7 @@ import { combineRuns, median } from './combine.js';
 import { parseArgs, parseLayout } from './options.js';
 import { renderMarkdown } from './report.js';
 import { renderSvg } from './svg.js';
-import type { BenchOptions, BenchResults, Mode, ModeCell, Row, RunRecord } from './types.js';
+import type { BenchOptions, BenchResults, ModeCell, Row, RunRecord } from './types.js';
 
 // ------------------------------------------------------------------ aggregation
 
