@@ -28,3 +28,9 @@ export function hanTimedColls(colls: readonly CollName[], version: string, rule:
   const own = rule ? hanCollectives(version) : null;
   return own ? colls.filter((c) => own.has(c)) : [...colls];
 }
+
+/** The collectives of `colls` that HAN's job leaves out (those hanTimedColls does not time). */
+export function hanUntimedColls(colls: readonly CollName[], version: string, rule: boolean): CollName[] {
+  const timed = hanTimedColls(colls, version, rule);
+  return colls.filter((c) => !timed.includes(c));
+}

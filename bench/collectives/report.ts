@@ -1,7 +1,7 @@
 // collectives.md: the benchmark's tables of medians and ratios, and the goals of issue 17.
 import type { CollName } from './bounds.js';
 import { median, runOf } from './combine.js';
-import { hanTimedColls } from './han.js';
+import { hanUntimedColls } from './han.js';
 import type { BenchResults, Mode, ModeCell, Row, RunRecord } from './types.js';
 
 const MODE_LABEL: Record<Mode, string> = { default: 'OMPI default', han: 'OMPI HAN', sitempi: 'sitempi' };
@@ -64,6 +64,12 @@ function fmtCpu(row: Row, modes: Mode[]): string {
   const xs = modes.map((m) => cell(row, m)?.wanemuCpuShare);
   if (xs.every((x) => x === null || x === undefined)) return '—';
   return xs.map((x) => (x === null || x === undefined ? '—' : (x * 100).toFixed(0))).join('/');
+}
+
+/** The f-quantile (lower value) of `xs`, as text with two decimals. */
+function quantileText(xs: number[]): (f: number) => string {
+  const s = [...xs].sort((a, b) => a - b);
+  return (f) => (s[Math.min(s.length - 1, Math.floor(f * s.length))] as number).toFixed(2);
 }
 
 /** The faster of Open MPI's default and HAN (whichever were measured). */
@@ -309,9 +315,9 @@ export function renderMarkdown(res: BenchResults): string {
       L.push(`| ${g.name} | ${g.met}/${g.checked} |${perRun.length ? ` ${each} |` : ''} ${worst || '—'} |`);
     });
     L.push('');
-    const lib = libraryInShimJob(res.rows).sort((a, b) => a - b);
+    const lib = libraryInShimJob(res.rows);
     if (lib.length) {
-      const q = (f: number): string => (lib[Math.min(lib.length - 1, Math.floor(f * lib.length))] as number).toFixed(2);
+      const q = quantileText(lib);
       L.push(
         "Paired: in a second sitempi job every other iteration called the library's own collective (PMPI, past the shim). " +
           `That call took ${q(0.5)}× the default job's median time (median over ${lib.length} points; quartiles ` +
@@ -322,11 +328,9 @@ export function renderMarkdown(res: BenchResults): string {
     }
     const shim = res.rows
       .map((r) => ratio(r.modes.sitempi?.pairedShimUs, r.modes.sitempi?.medianUs ?? null))
-      .filter((x): x is number => x !== null)
-      .sort((a, b) => a - b);
+      .filter((x): x is number => x !== null);
     if (shim.length) {
-      const q = (f: number): string =>
-        (shim[Math.min(shim.length - 1, Math.floor(f * shim.length))] as number).toFixed(2);
+      const q = quantileText(shim);
       L.push(
         `The shim's calls in the paired job took ${q(0.5)}× the sitempi job's (median over ${shim.length} points; ` +
           `quartiles ${q(0.25)}–${q(0.75)}, highest ${q(1)}): the library's call before each one disturbs it, so the ` +
@@ -373,8 +377,7 @@ export function renderMarkdown(res: BenchResults): string {
     L.push('');
   }
   const opts = res.meta.options;
-  const hanColls = hanTimedColls(opts.colls, res.meta.openmpi, opts.hanProbe);
-  const lacking = opts.colls.filter((c) => !hanColls.includes(c));
+  const lacking = hanUntimedColls(opts.colls, res.meta.openmpi, opts.hanProbe);
   if (opts.modes.includes('han') && lacking.length) {
     L.push(
       `HAN was not timed at ${lacking.join(', ')}: HAN of ${res.meta.openmpi} has none (its module's ` +

@@ -16,7 +16,7 @@ import { packageRoot } from '../../src/native/paths.js';
 import { down, mpirunEnv, parseBandwidth, up, type TestbedState } from '../../src/testbed/index.js';
 import { pointKey } from './algs.js';
 import { lowerBound, type Net } from './bounds.js';
-import { hanTimedColls } from './han.js';
+import { hanTimedColls, hanUntimedColls } from './han.js';
 import { probeHan, runOnce } from './job.js';
 import { buildOsuColl, snapshotShim } from './launch.js';
 import { combineRuns, median } from './combine.js';
@@ -140,10 +140,9 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
   const shim = o.modes.includes('sitempi') ? snapshotShim(o.shimPath) : null;
   const openmpi = ompiVersion();
   const hanColls = hanTimedColls(o.colls, openmpi, o.hanProbe);
-  if (o.modes.includes('han') && hanColls.length < o.colls.length)
-    o.log(
-      `HAN of ${openmpi} has no ${o.colls.filter((c) => !hanColls.includes(c)).join(', ')}: its job does not time them`,
-    );
+  const hanLacks = hanUntimedColls(o.colls, openmpi, o.hanProbe);
+  if (o.modes.includes('han') && hanLacks.length)
+    o.log(`HAN of ${openmpi} has no ${hanLacks.join(', ')}: its job does not time them`);
   const opts = { stateDir: o.stateDir, prefix: o.prefix };
   const runs: RunRecord[] = [];
   let mtu = 65000;

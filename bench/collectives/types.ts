@@ -25,8 +25,8 @@ export interface BenchOptions {
   sizes: number[];
   /** Repetitions of every (config, mode) run; modes alternate within a repetition. */
   reps: number;
-  /** Where the modes' order starts (rotated by one more with each repetition), so that separate
-   *  full runs can each put a different mode first. */
+  /** Where the jobs' order starts (rotated by one more with each repetition), so that separate
+   *  full runs can each put a different job first. */
   orderOffset: number;
   /** A second sitempi job alternates the shim's calls with the library's own (PMPI_X): a ratio of
    *  adjacent iterations that the host's slow drifts cannot bias (osu_coll --paired). Its sitempi
@@ -172,8 +172,9 @@ export interface RunRecord {
   han?: HanEvidence;
   /** HAN's short probe job (hanProbe): its evidence only, no figures. */
   probe?: boolean;
-  /** The paired sitempi job (BenchOptions.paired): only its paired ratios and library times are
-   *  kept (results files before it had one sitempi job, paired, whose figures were the table's). */
+  /** The paired sitempi job (BenchOptions.paired): its paired ratios, library times and shim times
+   *  are kept apart from the table's figures, its checks with them (results files before it had one
+   *  sitempi job, paired, whose figures were the table's). */
   paired?: boolean;
   shim?: {
     library: string;
