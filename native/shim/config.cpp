@@ -77,6 +77,7 @@ Config Config::from_env() {
   c.coll_spread = env_flag_on("SITEMPI_COLL_SPREAD");
   c.coll_alltoall = env("SITEMPI_COLL_ALLTOALL");
   c.coll_small_bytes = env_u32("SITEMPI_COLL_SMALL", c.coll_small_bytes, 0, 1u << 30);
+  c.coll_scratch_bytes = env_u32("SITEMPI_COLL_SCRATCH_BYTES", c.coll_scratch_bytes, 0, 0xffffffffu);
   c.coll_bandwidth_mbps = env_u32("SITEMPI_COLL_BANDWIDTH_MBPS", c.coll_bandwidth_mbps, 1, 100000000);
   c.checkpoint_every = env_u32("SITEMPI_CHECKPOINT_EVERY", c.checkpoint_every, 0, 1u << 20);
   return c;

@@ -51,6 +51,9 @@ struct Config {
   // SITEMPI_COLL_NONBLOCKING=0: Iallreduce and Ibcast stay the library's (on by default; their
   // chains advance in the library's progress engine, coll/progress_hook.h); the same on every rank.
   bool coll_nonblocking = true;
+  // SITEMPI_COLL_SCRATCH_BYTES: the algorithms' temporary buffers from 64 KiB up are kept for the
+  // next call up to this many bytes per process (coll/scratch.h); 0: every buffer is freed.
+  uint32_t coll_scratch_bytes = 64u << 20;
   // Relocation agreement (docs/relocation-shim.md): a checkpoint every K covered collective calls
   // on each communicator; 0: placements are read only when a communicator's cache is first built.
   uint32_t checkpoint_every = 32;  // SITEMPI_CHECKPOINT_EVERY

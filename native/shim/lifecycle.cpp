@@ -10,6 +10,7 @@
 #include "coll/cache.h"
 #include "coll/dispatch.h"
 #include "coll/nonblocking.h"
+#include "coll/scratch.h"
 #include "comms.h"
 #include "config.h"
 #include "fortran.h"
@@ -137,6 +138,7 @@ void finalize_with(F&& real) {
   sitempi::coll::nb_finalize();
   if (!enter()) {
     real();
+    sitempi::coll::scratch_drop_all();
     return;
   }
   {
@@ -145,6 +147,7 @@ void finalize_with(F&& real) {
     call.stop();
     call.other();
   }
+  sitempi::coll::scratch_drop_all();
   stop_recording(false);
 }
 

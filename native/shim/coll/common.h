@@ -11,6 +11,7 @@
 #include "coll/cache.h"
 #include "coll/dispatch.h"
 #include "coll/layout.h"
+#include "coll/scratch.h"
 
 namespace sitempi::coll {
 
@@ -61,13 +62,13 @@ class TypedBuf {
   TypedBuf(int count, const TypeInfo& t) { reset(count, t); }
   void reset(int count, const TypeInfo& t) {
     const MPI_Aint span = count > 0 ? t.true_extent + MPI_Aint(count - 1) * t.extent : 0;
-    mem_.assign(size_t(span > 0 ? span : 0) + 1, 0);
+    mem_.reset(size_t(span > 0 ? span : 0));
     ptr_ = mem_.data() - t.true_lb;
   }
   void* get() { return ptr_; }
 
  private:
-  std::vector<char> mem_;
+  Scratch mem_;
   char* ptr_ = nullptr;
 };
 
