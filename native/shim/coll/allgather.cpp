@@ -35,7 +35,7 @@ int allgather_packed(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype se
   const TypeInfo rt(recvtype);
   const SiteLayout lay(g, block);
   const int total = int(lay.total);
-  std::vector<char> buf(lay.total + 1);
+  Scratch buf(lay.total);
   char* site_buf = buf.data() + lay.site_off[size_t(s)];
   const int my_pos = int(lay.pos[size_t(me)]);
   if (in_place)
@@ -299,7 +299,7 @@ int allgather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype send
     return spread ? allgather_spread(x, view, off, block) : allgather_runs(x, view, off, block, total);
   }
   for (int j = 0; j < P; ++j) off[size_t(j)] = j ? off[size_t(j - 1)] + block[size_t(j - 1)] : 0;
-  std::vector<char> buf(total + 1);
+  Scratch buf(total);
   if (in_place)
     SITEMPI_RC(pack(at(recvbuf, displs[me], rt.extent), rcounts[me], recvtype, buf.data(), int(total),
                     int(off[size_t(me)]), c.priv));

@@ -36,14 +36,14 @@ int alltoall_grouped(Ctx& x, const void* sendbuf, const int* scounts, const int*
   }
   const SiteLayout row_lay(g, sb);
   const int row_bytes = int(row_lay.total);
-  std::vector<char> row(row_lay.total + 1);
+  Scratch row(row_lay.total);
   for (int j = 0; j < P; ++j)
     SITEMPI_RC(pack(at(sendbuf, sdispls[j], st.extent), scounts[j], sendtype, row.data(), row_bytes,
                     int(row_lay.pos[size_t(j)]), c.priv));
   // What I receive, in source-site order.
   const SiteLayout col_lay(g, rb);
   const int col_bytes = int(col_lay.total);
-  std::vector<char> col(col_lay.total + 1);
+  Scratch col(col_lay.total);
 
   if (!c.leader()) {
     if (!uniform) {
@@ -82,7 +82,7 @@ int alltoall_grouped(Ctx& x, const void* sendbuf, const int* scounts, const int*
       row_offs[size_t(a)] = int(rows_total);
       rows_total += b;
     }
-    std::vector<char> rows(rows_total + 1);
+    Scratch rows(rows_total);
     if (n > 1) {
       SITEMPI_RC(PMPI_Gatherv(row.data(), row_bytes, MPI_PACKED, rows.data(), row_counts.data(), row_offs.data(),
                               MPI_PACKED, 0, c.local));
@@ -103,11 +103,11 @@ int alltoall_grouped(Ctx& x, const void* sendbuf, const int* scounts, const int*
     };
     // Outgoing per site u: for a in my site, a's segment for u. Incoming from u: for i in u (local
     // order), for j in my site (local order), the block i -> j; its size is R_[j][i].
-    std::vector<std::vector<char>> out(static_cast<size_t>(S)), in(static_cast<size_t>(S));
+    std::vector<Scratch> out(static_cast<size_t>(S)), in(static_cast<size_t>(S));
     for (int u = 0; u < S; ++u) {
       uint64_t len = 0;
       for (int a = 0; a < n; ++a) len += seg_len(a, u);
-      out[size_t(u)].resize(len + 1);
+      out[size_t(u)].reset(len + 1);
       uint64_t o = 0;
       for (int a = 0; a < n; ++a) {
         const uint64_t l = seg_len(a, u);
@@ -118,7 +118,7 @@ int alltoall_grouped(Ctx& x, const void* sendbuf, const int* scounts, const int*
       uint64_t inlen = 0;
       for (int k = 0; k < g.count(u); ++k)
         for (int a = 0; a < n; ++a) inlen += Rz(a, g.of(u)[k]);
-      in[size_t(u)].resize(inlen + 1);
+      in[size_t(u)].reset(inlen + 1);
       if (inlen) SITEMPI_RC(x.irecv_site(in[size_t(u)].data(), int(inlen), MPI_PACKED, u, kTagAlltoall));
     }
     for (int u = 0; u < S; ++u)
@@ -135,7 +135,7 @@ int alltoall_grouped(Ctx& x, const void* sendbuf, const int* scounts, const int*
       col_offs[size_t(a)] = int(cols_total);
       cols_total += b;
     }
-    std::vector<char> cols(cols_total + 1);
+    Scratch cols(cols_total);
     std::vector<uint64_t> fill(col_offs.begin(), col_offs.end());
     for (int u = 0; u < S; ++u) {
       const char* src = u == s ? out[size_t(u)].data() : in[size_t(u)].data();
@@ -169,7 +169,7 @@ int own_block(Ctx& x, const void* sendbuf, const int* scounts, const int* sdispl
     return copy_typed(at(sendbuf, sdispls[me], st.extent), at(recvbuf, rdispls[me], rt.extent), rcounts[me], recvtype,
                       x.c().priv);
   const int n = int(rt.bytes(rcounts[me]));
-  std::vector<char> tmp(size_t(n) + 1);
+  Scratch tmp(static_cast<size_t>(n));
   SITEMPI_RC(pack(at(sendbuf, sdispls[me], st.extent), scounts[me], sendtype, tmp.data(), n, 0, x.c().priv));
   return unpack(tmp.data(), n, 0, at(recvbuf, rdispls[me], rt.extent), rcounts[me], recvtype, x.c().priv);
 }
@@ -180,7 +180,7 @@ int own_block(Ctx& x, const void* sendbuf, const int* scounts, const int* sdispl
 // rank waits on a step that its peers post later: step k's sends wait only on earlier steps.
 int alltoall_stepped(Ctx& x, const void* sendbuf, const int* scounts, const int* sdispls, MPI_Datatype sendtype,
                      void* recvbuf, const int* rcounts, const int* rdispls, MPI_Datatype recvtype,
-                     const std::vector<std::vector<char>>& packed, int window) {
+                     const std::vector<Scratch>& packed, int window) {
   const int P = x.g().P, me = x.me();
   const TypeInfo rt(recvtype), st(sendtype);
   const bool in_place = !packed.empty();
@@ -216,12 +216,12 @@ int alltoall_pairwise(Ctx& x, const void* sendbuf, const int* scounts, const int
   const bool in_place = sendbuf == MPI_IN_PLACE;  // then on every rank (MPI)
   // In place, the blocks to send are packed before anything arrives over them; a packed message
   // matches the receiver's type (MPI_PACKED).
-  std::vector<std::vector<char>> packed(in_place ? size_t(P) : 0);
+  std::vector<Scratch> packed(in_place ? size_t(P) : 0);
   if (in_place)
     for (int j = 0; j < P; ++j) {
       const int n = int(rt.bytes(rcounts[j]));
       if (j == me || !n) continue;
-      packed[size_t(j)].resize(size_t(n));
+      packed[size_t(j)].reset(size_t(n));
       SITEMPI_RC(
           pack(at(recvbuf, rdispls[j], rt.extent), rcounts[j], recvtype, packed[size_t(j)].data(), n, 0, c.priv));
     }

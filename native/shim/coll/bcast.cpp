@@ -63,12 +63,12 @@ int bcast_site(Ctx& x, void* buf, int count, MPI_Datatype t, int root) {
   const uint64_t total = ti.bytes(count);
   const Segments sg(total <= uint64_t(INT_MAX) ? int(total) : 0, 1, true);
   // The bytes the segments address: the buffer itself when contiguous, else a packed copy.
-  std::vector<char> staged;
+  Scratch staged;
   char* bytes = static_cast<char*>(buf) + ti.true_lb;
   const bool at_root = x.me() == root, in_root_site = x.site() == x.g().site[size_t(root)];
   const bool stage = sg.cut() && !ti.contiguous() && (at_root || !in_root_site);
   if (stage) {
-    staged.resize(total);
+    staged.reset(total);
     bytes = staged.data();
     if (at_root) SITEMPI_RC(pack(buf, count, t, bytes, int(total), 0, x.c().priv));
   }

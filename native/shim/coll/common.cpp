@@ -37,7 +37,7 @@ int copy_typed(const void* src, void* dst, int count, MPI_Datatype t, MPI_Comm c
     return MPI_SUCCESS;
   }
   const int n = int(ti.bytes(count));
-  std::vector<char> tmp(static_cast<size_t>(n) + 1);
+  Scratch tmp(static_cast<size_t>(n));
   SITEMPI_RC(pack(src, count, t, tmp.data(), n, 0, comm));
   return unpack(tmp.data(), n, 0, dst, count, t, comm);
 }
@@ -52,7 +52,7 @@ int Ctx::isend_cross(const void* buf, int count, MPI_Datatype t, int peer, int t
     return PMPI_Isend(buf, count, t, peer, tag, comm, push());
   if (ti.contiguous())
     return pieces(const_cast<char*>(static_cast<const char*>(buf)) + ti.true_lb, bytes, true, peer, tag, comm);
-  staged_.push_back(Staged{std::vector<char>(bytes), nullptr, 0, t});
+  staged_.push_back(Staged{Scratch(bytes), nullptr, 0, t});
   SITEMPI_RC(pack(buf, count, t, staged_.back().bytes.data(), int(bytes), 0, c_.priv));
   return pieces(staged_.back().bytes.data(), bytes, true, peer, tag, comm);
 }
@@ -63,7 +63,7 @@ int Ctx::irecv_cross(void* buf, int count, MPI_Datatype t, int peer, int tag, MP
   if (!g_chunk_bytes || bytes <= g_chunk_bytes || bytes > uint64_t(INT_MAX))
     return PMPI_Irecv(buf, count, t, peer, tag, comm, push());
   if (ti.contiguous()) return pieces(static_cast<char*>(buf) + ti.true_lb, bytes, false, peer, tag, comm);
-  staged_.push_back(Staged{std::vector<char>(bytes), buf, count, t});
+  staged_.push_back(Staged{Scratch(bytes), buf, count, t});
   return pieces(staged_.back().bytes.data(), bytes, false, peer, tag, comm);
 }
 

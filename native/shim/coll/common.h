@@ -124,7 +124,7 @@ class Ctx {
   int pieces(char* data, uint64_t bytes, bool send, int peer, int tag, MPI_Comm comm);
 
   struct Staged {  // non-contiguous data travelling in pieces: packed here, unpacked at waitall
-    std::vector<char> bytes;
+    Scratch bytes;
     void* buf;  // receive side: where it goes; nullptr for a send
     int count;
     MPI_Datatype type;

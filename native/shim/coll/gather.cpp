@@ -28,7 +28,7 @@ int gather_root(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtyp
   for (int j = 0; j < g.P; ++j) block[size_t(j)] = rt.bytes(rcounts[j]);
   const SiteLayout lay(g, block);
   RootView v(recvbuf, displs, recvtype, block);
-  std::vector<char> packed;  // the packed sites' messages, at their layout offsets
+  Scratch packed;  // the packed sites' messages, at their layout offsets
   std::vector<bool> in_view(static_cast<size_t>(g.P), true);
   for (int u = 0; u < g.S; ++u) {
     if (u == sr || !lay.site_bytes(u)) continue;
@@ -40,7 +40,7 @@ int gather_root(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtyp
       }
       continue;
     }
-    if (packed.empty()) packed.resize(lay.total + 1);
+    if (packed.empty()) packed.reset(lay.total);
     for (int k = 0; k < g.count(u); ++k) in_view[size_t(g.of(u)[k])] = false;
     SITEMPI_RC(
         x.irecv(packed.data() + lay.site_off[size_t(u)], int(lay.site_bytes(u)), MPI_PACKED, g.leader(u), kTagGather));
@@ -75,7 +75,7 @@ int gather_leader(Ctx& x, const char* mine, int mb, int root, uint64_t uniform_b
   const int n = x.g().count(x.site());
   SiteBlocks site;
   SITEMPI_RC(site_blocks(c, mb, uniform_bytes, &site));
-  std::vector<char> held(static_cast<size_t>(site.total) + 1);  // block k at site.offs[k]
+  Scratch held(static_cast<size_t>(site.total));  // block k at site.offs[k]
   std::vector<size_t> mark(static_cast<size_t>(n) + 1);
   for (int k = 1; k < n; ++k) {
     mark[size_t(k)] = x.posted();
@@ -114,7 +114,7 @@ int gather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtyp
   const int me = x.me(), s = x.site(), sr = g.site[size_t(root)];
   if (me == root) return gather_root(x, sendbuf, sendcount, sendtype, recvbuf, rcounts, displs, recvtype);
   // Everyone else: the own block as bytes (the buffer itself for a contiguous type).
-  std::vector<char> tmp;
+  Scratch tmp;
   const char* mine = nullptr;
   SITEMPI_RC(block_bytes(sendbuf, sendcount, sendtype, &tmp, &mine, c.priv));
   const int mb = int(TypeInfo(sendtype).bytes(sendcount));

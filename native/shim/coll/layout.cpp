@@ -62,18 +62,18 @@ RootView::RootView(void* buf, const int* displs, MPI_Datatype t, const std::vect
     off[j] = total;
     total += block[j];
   }
-  staging.resize(total + 1);
+  staging.reset(total);
   base = staging.data();
 }
 
-int block_bytes(const void* buf, int count, MPI_Datatype t, std::vector<char>* tmp, const char** bytes, MPI_Comm comm) {
+int block_bytes(const void* buf, int count, MPI_Datatype t, Scratch* tmp, const char** bytes, MPI_Comm comm) {
   const TypeInfo ti(t);
   if (ti.contiguous()) {
     *bytes = static_cast<const char*>(buf) + ti.true_lb;
     return MPI_SUCCESS;
   }
   const int n = int(ti.bytes(count));
-  tmp->resize(size_t(n) + 1);
+  tmp->reset(size_t(n));
   *bytes = tmp->data();
   return pack(buf, count, t, tmp->data(), n, 0, comm);
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "coll/cache.h"
+#include "coll/scratch.h"
 #include "core/sites.h"
 
 namespace sitempi::coll {
@@ -49,12 +50,12 @@ struct RootView {
   char* base = nullptr;
   std::vector<uint64_t> off;
   bool direct = false;
-  std::vector<char> staging;
+  Scratch staging;
   RootView(void* buf, const int* displs, MPI_Datatype t, const std::vector<uint64_t>& block);
 };
 
 // This rank's own block as bytes to send: the buffer itself for a contiguous type, else packed
 // into *tmp.
-int block_bytes(const void* buf, int count, MPI_Datatype t, std::vector<char>* tmp, const char** bytes, MPI_Comm comm);
+int block_bytes(const void* buf, int count, MPI_Datatype t, Scratch* tmp, const char** bytes, MPI_Comm comm);
 
 }  // namespace sitempi::coll

@@ -32,11 +32,11 @@ int scatter_root(Ctx& x, const void* sendbuf, const int* scounts, const int* dis
       if (j != me || !in_place)
         SITEMPI_RC(pack(at(sendbuf, displs[j], st.extent), scounts[j], sendtype, v.base,
                         int(v.off[size_t(j)] + block[size_t(j)]), int(v.off[size_t(j)]), c.priv));
-  std::vector<char> packed;        // the packed sites' messages, at their layout offsets
+  Scratch packed;                  // the packed sites' messages, at their layout offsets
   for (int u = 0; u < g.S; ++u) {  // the other sites first
     if (u == sr || !lay.site_bytes(u)) continue;
     if (!forwarded_site(lay.site_bytes(u), g.count(u))) {
-      if (packed.empty()) packed.resize(lay.total + 1);
+      if (packed.empty()) packed.reset(lay.total);
       char* msg = packed.data() + lay.site_off[size_t(u)];
       for (int k = 0; k < g.count(u); ++k) {
         const int j = g.of(u)[k];
@@ -75,7 +75,7 @@ int scatter_leader(Ctx& x, char* mine, int mb, int root, uint64_t uniform_bytes)
   const int n = x.g().count(x.site());
   SiteBlocks site;
   SITEMPI_RC(site_blocks(c, mb, uniform_bytes, &site));
-  std::vector<char> held(static_cast<size_t>(site.total) + 1);  // block k at site.offs[k]
+  Scratch held(static_cast<size_t>(site.total));  // block k at site.offs[k]
   if (!forwarded_site(uint64_t(site.total), n)) {
     if (site.total) SITEMPI_RC(x.irecv(held.data(), site.total, MPI_PACKED, root, kTagScatter));
     SITEMPI_RC(x.waitall());
@@ -114,10 +114,10 @@ int scatter_site(Ctx& x, const void* sendbuf, const int* scounts, const int* dis
   // My block's bytes: straight into the receive buffer for a contiguous type, else staged.
   const TypeInfo rt(recvtype);
   const int mb = int(rt.bytes(recvcount));
-  std::vector<char> tmp;
+  Scratch tmp;
   char* mine = static_cast<char*>(recvbuf) + rt.true_lb;
   if (!rt.contiguous()) {
-    tmp.resize(size_t(mb) + 1);
+    tmp.reset(size_t(mb));
     mine = tmp.data();
   }
   if (s == sr)

@@ -1,8 +1,7 @@
-// The algorithms' temporary buffers. Fresh memory costs a page fault per 4 KiB at first touch (in
-// a VM, a trap to the hypervisor too) and zero-filling it costs a pass over it: for a 4 MiB
-// Reduce_scatter on 8 ranks that was a quarter of the machine's CPU. Buffers from 64 KiB up are
-// therefore kept after a call, up to SITEMPI_COLL_SCRATCH_BYTES per process, and handed out again
-// uninitialised; smaller ones come from malloc (its own free lists keep them warm).
+// The algorithms' temporary buffers: uninitialised (zero-filling a buffer the call overwrites
+// anyway is a pass over it for nothing) and, from 64 KiB up, kept for the next call in one pool
+// per process of at most SITEMPI_COLL_SCRATCH_BYTES (core/scratch_pool.h). For a 4 MiB
+// Reduce_scatter on 8 ranks, fresh zeroed buffers were a quarter of the machine's CPU.
 #pragma once
 #include <cstddef>
 
@@ -20,10 +19,12 @@ class Scratch {
   ~Scratch() { release(); }
 
   // Room for `bytes` (at least one byte, so data() is never null); the contents are undefined.
+  // Throws std::bad_alloc (the dispatcher turns it into MPI_ERR_NO_MEM).
   void reset(size_t bytes);
   char* data() { return p_; }
   const char* data() const { return p_; }
   size_t size() const { return n_; }
+  bool empty() const { return !p_; }  // never reset (or moved from)
 
  private:
   void release() noexcept;
@@ -32,9 +33,7 @@ class Scratch {
   size_t n_ = 0;
 };
 
-// Frees every kept block (MPI_Finalize); later buffers are allocated and kept again as before.
+// Frees every kept block (MPI_Finalize).
 void scratch_drop_all() noexcept;
-// Bytes held in kept blocks now (for the tests).
-size_t scratch_kept_bytes() noexcept;
 
 }  // namespace sitempi::coll
