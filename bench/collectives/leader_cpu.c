@@ -4,8 +4,9 @@
  * leaders spend per forwarded byte. The thread CPU includes the MPI library's polling while a
  * rank waits (Open MPI polls), so compare variants on the same host state only.
  *
- * Usage: leader_cpu allgather|alltoall|gather|scatter|gatherv|scatterv BYTES ITERS [uneven]
- * (gather(v), scatter(v): root 0). gatherv/scatterv: blocks of BYTES with a gap of 64 bytes
+ * Usage: leader_cpu allgather|alltoall|gather|scatter|gatherv|scatterv|reduce_scatter BYTES ITERS [uneven]
+ * (gather(v), scatter(v): root 0; reduce_scatter: Reduce_scatter_block of BYTES / 8 doubles per
+ * rank, summed). gatherv/scatterv: blocks of BYTES with a gap of 64 bytes
  * between them in the root's buffer; `uneven`: rank j's block is (j % 4) * BYTES / 2 (0, half,
  * one, one and a half: a quarter of the blocks empty).
  * Output (rank 0): one JSON line per rank: {"rank","coll","bytes","iters","cpu_us","wall_us"},
@@ -18,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-enum { ALLGATHER, ALLTOALL, GATHER, SCATTER, GATHERV, SCATTERV };
+enum { ALLGATHER, ALLTOALL, GATHER, SCATTER, GATHERV, SCATTERV, REDUCE_SCATTER };
 
 static int *counts, *displs; /* the v variants' blocks, every rank's */
 
@@ -34,6 +35,9 @@ static void call(int coll, const char *s, char *r, int m) {
       break;
     case ALLTOALL:
       MPI_Alltoall(s, m, MPI_BYTE, r, m, MPI_BYTE, MPI_COMM_WORLD);
+      break;
+    case REDUCE_SCATTER:
+      MPI_Reduce_scatter_block(s, r, m / 8, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
       break;
     case GATHER:
       MPI_Gather(s, m, MPI_BYTE, r, m, MPI_BYTE, 0, MPI_COMM_WORLD);
@@ -59,16 +63,19 @@ int main(int argc, char **argv) {
   MPI_Comm_size(MPI_COMM_WORLD, &P);
   if (argc < 4) {
     if (!rank)
-      fprintf(stderr, "usage: leader_cpu allgather|alltoall|gather|scatter|gatherv|scatterv BYTES ITERS [uneven]\n");
+      fprintf(
+          stderr,
+          "usage: leader_cpu allgather|alltoall|gather|scatter|gatherv|scatterv|reduce_scatter BYTES ITERS [uneven]\n");
     MPI_Abort(MPI_COMM_WORLD, 2);
   }
-  const int coll = !strcmp(argv[1], "alltoall")   ? ALLTOALL
-                   : !strcmp(argv[1], "gather")   ? GATHER
-                   : !strcmp(argv[1], "scatter")  ? SCATTER
-                   : !strcmp(argv[1], "gatherv")  ? GATHERV
-                   : !strcmp(argv[1], "scatterv") ? SCATTERV
-                                                  : ALLGATHER;
-  const int a2a = coll == ALLTOALL;
+  const int coll = !strcmp(argv[1], "alltoall")         ? ALLTOALL
+                   : !strcmp(argv[1], "gather")         ? GATHER
+                   : !strcmp(argv[1], "scatter")        ? SCATTER
+                   : !strcmp(argv[1], "gatherv")        ? GATHERV
+                   : !strcmp(argv[1], "scatterv")       ? SCATTERV
+                   : !strcmp(argv[1], "reduce_scatter") ? REDUCE_SCATTER
+                                                        : ALLGATHER;
+  const int a2a = coll == ALLTOALL || coll == REDUCE_SCATTER; /* a send buffer of P blocks */
   const int m = atoi(argv[2]), iters = atoi(argv[3]);
   const int uneven = argc > 4 && !strcmp(argv[4], "uneven");
   counts = malloc(sizeof(int) * (size_t)P);
@@ -81,7 +88,7 @@ int main(int argc, char **argv) {
   }
   char *s = malloc((size_t)m * (a2a ? (size_t)P : 2) + 1), *r = malloc((size_t)span + (size_t)m * (size_t)P + 1);
   if (!s || !r) MPI_Abort(MPI_COMM_WORLD, 3);
-  memset(s, rank, (size_t)m * (a2a ? (size_t)P : 2));
+  memset(s, 0, (size_t)m * (a2a ? (size_t)P : 2)); /* zero: valid doubles to sum */
   memset(r, rank, (size_t)span + (size_t)m * (size_t)P);
   for (int w = 0; w < 2; ++w) call(coll, s, r, m); /* warm-up: caches, connections */
   MPI_Barrier(MPI_COMM_WORLD);
