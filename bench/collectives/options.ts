@@ -47,6 +47,7 @@ export function defaultOptions(quick = false): BenchOptions {
     shimEnv: [],
     hanProbe: true,
     tcpIdleRestart: true,
+    tcpCongestion: null,
     keepUp: false,
     runTimeoutS: quick ? 180 : 540,
     log: (l) => process.stderr.write(`[bench] ${l}\n`),
@@ -71,6 +72,7 @@ const USAGE = `usage: node dist/bench/collectives/run.js [--quick] [--out DIR]
   [--budget-ms MS] [--max-point-ms MS] [--count N] [--count-budget-ms MS] [--rtt-ms MS] [--bandwidth 1gbit]
   [--lan kernel|emulated]   (same-site packets on a bridge per site, or through the WAN emulator)
   [--no-tcp-idle-restart]   (the nodes' TCP keeps its window across idle gaps: tcp_slow_start_after_idle=0)
+  [--tcp-cc NAME]   (the nodes' TCP congestion control, e.g. cubic; default: the host's)
   [--state-dir DIR] [--prefix P] [--mgmt-subnet CIDR] [--data-subnet CIDR] [--keep-up]
   [--shim LIB] [--shim-env K=V,...] [--wanemu BIN] [--timeout-s S]   (default: $SITEMPI_BUILD_DIR or build/Release)
   [--from-json FILE[,FILE...]]   (only re-render the .md and .svg from a results file; from several
@@ -190,6 +192,12 @@ export function parseArgs(argv: string[]): BenchOptions | { fromJson: string[]; 
       case '--no-tcp-idle-restart':
         o.tcpIdleRestart = false;
         break;
+      case '--tcp-cc': {
+        const cc = v();
+        if (!/^[a-z0-9_]+$/.test(cc)) throw new Error(`--tcp-cc: not a congestion control name: ${cc}`);
+        o.tcpCongestion = cc;
+        break;
+      }
       case '--no-han-probe':
         o.hanProbe = false;
         break;

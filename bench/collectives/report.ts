@@ -239,7 +239,9 @@ export function renderMarkdown(res: BenchResults): string {
       (m.testbed.lan === 'kernel'
         ? 'same-site packets on a kernel bridge per site'
         : 'every packet through the WAN emulator (same-site ones forwarded at once)') +
-      (m.testbed.tcp ? `, TCP congestion control ${m.testbed.tcp} (the host's default)` : '') +
+      (m.testbed.tcp
+        ? `, TCP congestion control ${m.testbed.tcp} (${m.testbed.tcpSet ? 'set with --tcp-cc' : "the host's default"})`
+        : '') +
       (m.testbed.tcpSlowStartAfterIdle === undefined
         ? '. '
         : m.testbed.tcpSlowStartAfterIdle

@@ -116,7 +116,10 @@ function nodeSysctl(netns: string | undefined, name: string): string | undefined
  * default shrinks it after an idle RTO (about 210 ms here), so a transfer's time could depend on
  * how long its connection had been idle. */
 function setIdleRestart(st: TestbedState, on: boolean): void {
-  const setting = `net.ipv4.tcp_slow_start_after_idle=${on ? 1 : 0}`;
+  setNodeSysctl(st, `net.ipv4.tcp_slow_start_after_idle=${on ? 1 : 0}`);
+}
+
+function setNodeSysctl(st: TestbedState, setting: string): void {
   for (const n of st.nodes) {
     const r = spawnSync('ip', ['netns', 'exec', n.netns, 'sysctl', '-qw', setting], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`setting ${setting} in ${n.netns}: ${r.stderr.trim()}`);
@@ -166,6 +169,8 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
       );
       mtu = st.mtu;
       setIdleRestart(st, o.tcpIdleRestart);
+      // --tcp-cc: the kernel refuses an algorithm it does not have (tcp_available_congestion_control).
+      if (o.tcpCongestion) setNodeSysctl(st, `net.ipv4.tcp_congestion_control=${o.tcpCongestion}`);
       tcp ??= nodeSysctl(st.nodes[0]?.netns, 'tcp_congestion_control');
       idleRestart ??= nodeSysctl(st.nodes[0]?.netns, 'tcp_slow_start_after_idle');
       for (const cfg of o.configs.filter((c) => c.layout === layout)) {
@@ -235,7 +240,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
         mtu,
         sites: ['A', 'B'],
         lan: o.lan,
-        ...(tcp ? { tcp } : {}),
+        ...(tcp ? { tcp, tcpSet: o.tcpCongestion !== null } : {}),
         ...(idleRestart ? { tcpSlowStartAfterIdle: idleRestart === '1' } : {}),
       },
       options: optsOut,

@@ -65,6 +65,9 @@ export interface BenchOptions {
   /** The nodes' TCP shrinks a connection's congestion window after an idle RTO (the kernel's
    *  default, net.ipv4.tcp_slow_start_after_idle=1); false: keeps it (--no-tcp-idle-restart). */
   tcpIdleRestart: boolean;
+  /** --tcp-cc: the nodes' TCP congestion control (net.ipv4.tcp_congestion_control in each node's
+   *  namespace); null: the host's default, which new namespaces inherit. */
+  tcpCongestion: string | null;
   /** Leave the last testbed up at the end. */
   keepUp: boolean;
   /** Time limit of one mpirun, seconds. */
@@ -244,6 +247,8 @@ export interface BenchResults {
       sites: string[];
       lan?: LanMode;
       tcp?: string;
+      /** tcp was set with --tcp-cc (absent or false: the host's default). */
+      tcpSet?: boolean;
       /** net.ipv4.tcp_slow_start_after_idle in the nodes (absent in results of before it was read). */
       tcpSlowStartAfterIdle?: boolean;
     };

@@ -118,6 +118,14 @@ describe('command line', () => {
     expect('orderOffset' in o && o.orderOffset).toBe(2);
     expect(() => parseArgs(['--order-offset', '-1'])).toThrow(/bad --order-offset/);
   });
+
+  it("leaves the nodes' congestion control to the host unless --tcp-cc names one", () => {
+    const d = parseArgs([]);
+    expect('tcpCongestion' in d && d.tcpCongestion).toBeNull();
+    const o = parseArgs(['--tcp-cc', 'cubic']);
+    expect('tcpCongestion' in o && o.tcpCongestion).toBe('cubic');
+    expect(() => parseArgs(['--tcp-cc', 'cubic;reboot'])).toThrow(/not a congestion control name/);
+  });
 });
 
 describe('HAN evidence from coll_base_verbose', () => {
