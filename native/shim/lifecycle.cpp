@@ -136,9 +136,9 @@ namespace {
 template <typename F>
 void finalize_with(F&& real) {
   sitempi::coll::nb_finalize();
+  sitempi::coll::scratch_drop_all();  // after nb_finalize: pending collectives give theirs back
   if (!enter()) {
     real();
-    sitempi::coll::scratch_drop_all();
     return;
   }
   {
@@ -147,7 +147,6 @@ void finalize_with(F&& real) {
     call.stop();
     call.other();
   }
-  sitempi::coll::scratch_drop_all();
   stop_recording(false);
 }
 

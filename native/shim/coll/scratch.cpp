@@ -10,8 +10,8 @@ namespace sitempi::coll {
 namespace {
 
 core::ScratchPool& pool() {
-  // Created at the first collective, after MPI_Init has read the configuration; never destroyed
-  // (a buffer may be released while the process exits).
+  // Created at first use (a collective, or MPI_Finalize), after MPI_Init has read the
+  // configuration; never destroyed (a buffer may be released while the process exits).
   static auto* p = new core::ScratchPool(shim::config().coll_scratch_bytes);
   return *p;
 }
