@@ -251,12 +251,10 @@ constexpr double kPairwiseMargin = 1.5;
 // testbed's is max(BDP, 1 MiB)), loses a segment at the tail of a flow, and that costs a
 // retransmission timeout (Linux: at least 200 ms). The bursts: grouped's leaders send the whole
 // share at once; the library's linear algorithms (coll/tuned's rule for 8 ranks at every block
-// size but 512 KiB to 1 MiB) post every block at once; pairwise, beyond one round trip's worth,
-// runs in steps (alltoall_window) whose burst is a step's worth. Measured on the testbed (8 ranks
-// 4 + 4, 10 ms RTT, 1 Gbit/s; 2026-12-01, two runs of the four layouts, SITEMPI_COLL_ALLTOALL
-// forced): 256 KiB per pair, pairwise in steps 55-68 ms in 8 of 8 points, the library 63-305 ms
-// (a timeout in 3 of 8: 282-305); 1 MiB, pairwise 203-418 and the library 166-443, both
-// bimodal (steps of 4 MiB on the link: beyond it); 4 MiB, 818-1048 against 706-1449. (Grouped
+// size but 512 KiB to 1 MiB) post every block at once. Pairwise paces its cross-site sends
+// (alltoall_pace_bytes): none. Measured on the testbed (8 ranks 4 + 4, 10 ms RTT, 1 Gbit/s;
+// 2026-12-01, two runs of the four layouts, SITEMPI_COLL_ALLTOALL forced): 256 KiB per pair, the
+// library 63-305 ms (a timeout in 3 of 8: 282-305); 1 MiB 166-443, 4 MiB 706-1449. (Grouped
 // also pays its leaders' copies, far below the modelled 1 GB/s on a host whose cores serve every
 // rank: 412-431 ms at 256 KiB on 8 x 1 contiguous, with no packet dropped.)
 constexpr double kRetransmitTimeoutS = 0.2;
@@ -321,7 +319,7 @@ AlltoallCandidates alltoall_candidates(const Grouping& g, const CollChoice& p) {
   const AlltoallCosts t = alltoall_costs(g, p.m, p.alpha_s, p.bandwidth_Bps);
   const double lo = std::min(t.pairwise, t.library), hi = std::max(t.pairwise, t.library);
   if (!(lo > 0)) return k;
-  if (hi >= kPairwiseMargin * lo && !t.pairwise_timeout && !t.library_timeout) return k;
+  if (hi >= kPairwiseMargin * lo && !t.library_timeout) return k;
   k.uncertain = true;
   k.second = k.first == kAlgSitePairwise ? kAlgLibrary : kAlgSitePairwise;
   return k;
@@ -366,15 +364,9 @@ AlltoallCosts alltoall_costs(const Grouping& g, uint64_t m, double alpha_s, doub
   t.grouped = alpha_s + (wire + kHeaderBytes / B) + 2 * kSitePhaseS + 4 * double(n_max) * P * double(m) / kCopyBps +
               timeout(link_bytes);
   const double headers = link_msgs * kHeaderBytes / B + (P - 1) * kPerMessageS;
-  if (link_bytes <= bdp) {
-    t.pairwise = alpha_s + wire + headers;  // every block posted at once
-  } else {
-    // In steps of `w` blocks per rank: each waits for the receive w steps before it, a latency
-    // and the step's bytes on the busiest link.
-    const double w = alltoall_window(g, m, alpha_s, B), step = double(n_max) * double(m) * w;
-    t.pairwise = std::ceil(crossing / w) * alpha_s + wire + headers + timeout(step);
-    t.pairwise_timeout = timeout(step) > 0;
-  }
+  // Every block posted at once, the cross-site ones paced at several round trips' worth of the
+  // link: it stays busy and its queue does not overflow.
+  t.pairwise = alpha_s + wire + headers;
   // The library's exchange: an eager step waits one latency, a rendezvous step (above the eager
   // limit) three; coll/tuned's algorithm decides its burst (linear ones post every block at once,
   // pairwise a block per rank and step).
@@ -388,18 +380,12 @@ AlltoallCosts alltoall_costs(const Grouping& g, uint64_t m, double alpha_s, doub
   return t;
 }
 
-int alltoall_window(const Grouping& g, uint64_t m, double alpha_s, double bandwidth_Bps) {
-  double link_bytes = 0;
+int64_t alltoall_pace_bytes(const Grouping& g, double alpha_s, double bandwidth_Bps) {
   int n_max = 1;
-  for (int s = 0; s < g.S; ++s) {
-    n_max = std::max(n_max, g.count(s));
-    for (int u = 0; u < g.S; ++u)
-      if (u != s) link_bytes = std::max(link_bytes, double(g.count(s)) * g.count(u) * double(m));
-  }
-  const double rtt_bytes = 2 * alpha_s * bandwidth_Bps;
-  if (g.P <= 1 || link_bytes <= rtt_bytes) return std::max(1, g.P - 1);
-  const double w = rtt_bytes / (double(n_max) * double(m));
-  return w >= 1 ? int(std::min(w, double(g.P - 1))) : 1;
+  for (int s = 0; s < g.S; ++s) n_max = std::max(n_max, g.count(s));
+  const double w = std::max(kAlltoallPaceRtts * 2 * alpha_s * bandwidth_Bps, kAlltoallPaceMinBytes) / double(n_max);
+  if (!(w >= 1)) return 1;
+  return w >= 9.2e18 ? INT64_MAX : int64_t(w);
 }
 
 uint64_t rsag_threshold(int S, double alpha_s, double bandwidth_Bps) {

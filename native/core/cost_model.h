@@ -99,12 +99,13 @@ bool parse_alltoall_force(const std::string& text, int& force);
 // (grouped: two site phases and the leaders' copies of every crossing row; pairwise: a send and
 // receive per peer; the library's pairwise exchange (Open MPI's tuned for large blocks): one step
 // per peer, each waiting a latency when it crosses sites, three above the eager limit).
-// Pairwise and grouped pay a retransmission timeout where the link's share exceeds one round
-// trip's worth of it (2 alpha B): their burst overflows the bottleneck's queue (cost_model.cpp).
+// Grouped and the library's linear exchanges pay a retransmission timeout where their burst
+// exceeds what the link holds in flight (cost_model.cpp); pairwise paces its sends
+// (alltoall_pace_bytes) and pays none.
 // choose_alg takes pairwise over the library only when the model gives it 1.5x.
 struct AlltoallCosts {
   double grouped = 0, pairwise = 0, library = 0;
-  bool pairwise_timeout = false, library_timeout = false;  // the cost holds a retransmission timeout
+  bool library_timeout = false;  // the library's cost holds a retransmission timeout
 };
 AlltoallCosts alltoall_costs(const Grouping& g, uint64_t m, double alpha_s, double bandwidth_Bps);
 
@@ -138,11 +139,18 @@ AlltoallCandidates alltoall_candidates(const Grouping& g, const CollChoice& p);
 constexpr double kCalibrationWin = 0.9;
 uint32_t calibrated_choice(const AlltoallCandidates& k, const double* t_first, const double* t_second, int rounds);
 
-// Steps of the pairwise exchange (step k: send to me+k, receive from me-k) a rank may run ahead of
-// its receives: all P-1 while the busiest link's share fits one round trip's worth of the link
-// (2 alpha B); else as many as keep a step's bytes on that link (n_max ranks of a site sending m
-// each) within it, at least one. A function of values every rank holds, so all step alike.
-int alltoall_window(const Grouping& g, uint64_t m, double alpha_s, double bandwidth_Bps);
+// Pairwise Alltoall paces each rank's cross-site sends: at most this many bytes sent and not yet
+// matched by their receiver (MPI_Issend) at a time: kAlltoallPaceRtts round trips' worth of the
+// link (2 alpha B) shared by the ranks of the largest site. A rank whose cross-site share fits
+// sends it at once.
+// Measured on the testbed (8 ranks 4 + 4 interleaved, 10 ms RTT, 1 Gbit/s, a queue of one round
+// trip; 2026-12-03, a prototype over PMPI, 4-6 calls each): 4 MiB per pair, windows of 0.6, 1.0,
+// 1.3 and 2.6 MB per rank took 649-1065, 609-743, 616-825 and 611-1758 ms, the library 870-1900
+// and every block at once 813-1011; 1 MiB, 1.3 MB: 176-238 ms against 307-406 and 166-449.
+// On a link of short round trips, what a switch queues decides instead: at least kAlltoallPaceMinBytes
+// in all.
+constexpr double kAlltoallPaceRtts = 3, kAlltoallPaceMinBytes = 1 << 20;
+int64_t alltoall_pace_bytes(const Grouping& g, double alpha_s, double bandwidth_Bps);
 
 struct CollChoice {
   uint64_t m = 0;                // uniform collectives: bytes per rank (alltoall: per pair); v: ignored

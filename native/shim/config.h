@@ -35,6 +35,9 @@ struct Config {
   // SITEMPI_COLL_SEGMENT_BYTES: large collectives run their phases on segments this large, so
   // that the site-local phases of one segment overlap the WAN transfer of another (0: whole).
   uint32_t coll_segment_bytes = 262144;
+  // SITEMPI_COLL_PACE_BYTES: pairwise Alltoall sends a rank's cross-site share at most this many
+  // bytes unmatched at a time (coll/paced.h); 0: derived from the WAN (core::alltoall_pace_bytes).
+  uint32_t coll_pace_bytes = 0;
   // SITEMPI_COLL_PACKED=1: Allgather(v) packs and unpacks at the leaders even for large blocks
   // (the former path, kept to measure the in-place one against it).
   bool coll_packed = false;

@@ -26,15 +26,15 @@ const cases: { s: Scenario; check: (algs: Map<string, Set<number>>) => void }[] 
     },
   },
   {
-    // α of 10 µs makes one round trip of the link 2.5 kB: the grid's largest Alltoall (1800 B per
-    // pair, 7.2 kB per link) goes in steps, one ahead (core::alltoall_window), the small ones at once.
+    // A pacing window of 250 B (coll/paced.h): the grid's larger Alltoall(v)s (up to 1800 B per
+    // pair in pieces of 100 B, 3600 B per rank across) go as MPI_Issend two pieces at a time, whole
+    // messages of a derived type one at a time; the small ones at once.
     s: {
-      name: 'Alltoall pairwise in steps, contiguous halves, 4 ranks, pieces',
+      name: 'Alltoall(v) pairwise paced, contiguous halves, 4 ranks, pieces',
       np: 4,
       sites: 'A:0-1;B:2-3',
       expectSites: 2,
-      alphaUs: 10,
-      env: small,
+      env: { ...small, SITEMPI_COLL_PACE_BYTES: '250' },
       alltoall: 2,
       mode: 'quick',
     },

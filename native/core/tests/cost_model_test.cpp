@@ -244,8 +244,7 @@ TEST(cost_choose_alg) {
     CHECK(t.pairwise < t.library && t.pairwise < t.grouped);
   }
   // Beyond one round trip's worth of the busiest link (16 m on 4 + 4 ranks > 2 alpha B = 1.25 MB)
-  // pairwise runs in steps. At 256 KiB a step (4 m = 1 MiB) stays within what the link holds in
-  // flight and queues (2.5 MB), while the library's linear exchange posts all 4 MiB at once and
+  // pairwise paces its sends, while the library's linear exchange posts all 4 MiB at once and
   // risks a retransmission timeout: pairwise (on the testbed 55-68 ms against 63-305).
   p.m = 262144;
   for (const int32_t* s : {inter8, halves8}) {
@@ -253,13 +252,15 @@ TEST(cost_choose_alg) {
     const AlltoallCosts t = alltoall_costs(group_sites(s, 8), p.m, 0.005, 125e6);
     CHECK(t.pairwise < 0.1 && t.library > 0.2);  // four latencies and the wire; the wire and a timeout
   }
-  // From 1 MiB a step's burst (4 MiB) is beyond it too: both risk the timeout, the library keeps
-  // the call in the model.
-  for (uint64_t m : {uint64_t(1) << 20, uint64_t(4) << 20}) {
-    p.m = m;
-    CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(inter8, 8), p), uint32_t(kAlgLibrary));
-    CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(halves8, 8), p), uint32_t(kAlgLibrary));
-  }
+  // At 1 MiB the library's pairwise steps (a block per rank, 4 MiB on the link) risk the timeout
+  // too: pairwise. At 4 MiB its linear exchange pays the timeout and three latencies a step, and
+  // the model still gives pairwise less than its margin: the library (both timed: below).
+  p.m = uint64_t(1) << 20;
+  CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(inter8, 8), p), uint32_t(kAlgSitePairwise));
+  CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(halves8, 8), p), uint32_t(kAlgSitePairwise));
+  p.m = uint64_t(4) << 20;
+  CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(inter8, 8), p), uint32_t(kAlgLibrary));
+  CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(halves8, 8), p), uint32_t(kAlgLibrary));
   // Where pairwise and the library are modelled within the 1.5x margin of each other (1 and 4 MiB
   // per pair on 4 + 4, both with a timeout), the shim times both; elsewhere the model's choice is
   // final.
@@ -279,7 +280,7 @@ TEST(cost_choose_alg) {
   // overflows the link): a risk, so timed, the model's choice first.
   p.m = uint64_t(256) << 10;
   const AlltoallCosts t256 = alltoall_costs(group_sites(halves8, 8), p.m, p.alpha_s, p.bandwidth_Bps);
-  CHECK(t256.library_timeout && !t256.pairwise_timeout);
+  CHECK(t256.library_timeout);
   CHECK(t256.library > 4 * t256.pairwise);
   const AlltoallCandidates risky = alltoall_candidates(group_sites(halves8, 8), p);
   CHECK(risky.uncertain);
@@ -308,22 +309,27 @@ TEST(cost_choose_alg) {
   int force = -1;
   CHECK(parse_alltoall_force("model", force) && force == kAlltoallModel);
   p.alltoall = kAlltoallAuto;
-  // Pairwise runs ahead of its receives by the steps that keep a step's bytes on the busiest link
-  // within a round trip's worth (2 alpha B = 1.25 MB): all of them while the whole share fits.
-  CHECK_EQ(alltoall_window(group_sites(halves8, 8), 65536, 0.005, 125e6), 7);
-  CHECK_EQ(alltoall_window(group_sites(halves8, 8), 262144, 0.005, 125e6), 1);
-  CHECK_EQ(alltoall_window(group_sites(halves8, 8), 4 << 20, 0.005, 125e6), 1);
-  CHECK_EQ(alltoall_window(group_sites(halves8, 8), 131072, 0.005, 125e6), 2);
-  CHECK_EQ(alltoall_window(group_sites(two, 4), 1800, 10e-6, 125e6), 1);  // test/coll/alternatives
+  // Pairwise paces each rank at three round trips' worth of the link (2 alpha B = 1.25 MB) shared
+  // by the ranks of the largest site.
+  CHECK_EQ(alltoall_pace_bytes(group_sites(halves8, 8), 0.005, 125e6), 937500);
+  const int32_t one_and_three[4] = {0, 1, 1, 1};
+  CHECK_EQ(alltoall_pace_bytes(group_sites(one_and_three, 4), 0.005, 125e6), 1250000);
+  // A short link: a switch's queue of 1 MiB in all, shared by the site's 2 ranks.
+  CHECK_EQ(alltoall_pace_bytes(group_sites(two, 4), 10e-6, 125e6), 524288);
+  CHECK_EQ(alltoall_pace_bytes(group_sites(two, 4), 0, 125e6), 524288);
   // Uneven sites: the lone rank's exchange crosses at every step.
   const int32_t lone[4] = {0, 1, 1, 1};
   p.m = 12000;
   CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(lone, 4), p), uint32_t(kAlgSitePairwise));
-  // On a LAN-like link (1 us) the library's steps cost nothing more: it keeps the call.
+  // On a LAN-like link (1 us) the library's steps cost nothing more; only the risk of its burst
+  // sets them apart: timed. Pairwise paces at what a switch queues (1 MiB) shared by 2 ranks.
   p.alpha_s = 1e-6;
   p.bandwidth_Bps = 1.25e9;
   p.m = 1 << 20;
-  CHECK_EQ(choose_alg(Coll::Alltoall, group_sites(interleaved, 4), p), uint32_t(kAlgLibrary));
+  const AlltoallCosts lan = alltoall_costs(group_sites(interleaved, 4), p.m, p.alpha_s, p.bandwidth_Bps);
+  CHECK(lan.library_timeout && lan.pairwise < 1.01 * (lan.library - 0.2));
+  CHECK(alltoall_candidates(group_sites(interleaved, 4), p).uncertain);
+  CHECK_EQ(alltoall_pace_bytes(group_sites(interleaved, 4), p.alpha_s, p.bandwidth_Bps), 524288);
   p.alpha_s = 0.005;
   p.bandwidth_Bps = 125e6;
   force = -1;

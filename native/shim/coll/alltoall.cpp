@@ -7,8 +7,9 @@
 // - pairwise: every block straight to its rank, all posted at once, the other sites' first so the
 //   WAN is busy from the start while this site's blocks move; cross-site blocks go as eager pieces
 //   (Ctx), where the library's exchange waits a round trip per rendezvous and per step. The same
-//   bytes, nothing copied: for large blocks. Where a site link's share exceeds a round trip's worth
-//   of it, the sends go in steps (alltoall_stepped) so that the burst does not overflow its queue.
+//   bytes, nothing copied: for large blocks. A rank whose cross-site share exceeds a few round
+//   trips' worth of the link (core::alltoall_pace_bytes) releases it as its receivers match it
+//   (coll/paced.h), so that the burst does not overflow the link's queue.
 #include "coll/common.h"
 
 namespace sitempi::coll {
@@ -174,41 +175,8 @@ int own_block(Ctx& x, const void* sendbuf, const int* scounts, const int* sdispl
   return unpack(tmp.data(), n, 0, at(recvbuf, rdispls[me], rt.extent), rcounts[me], recvtype, x.c().priv);
 }
 
-// Pairwise in steps (core::alltoall_window): every receive posted at once, the send of step k only
-// once the receive of step k - window has completed, so that a step's worth of bytes at a time
-// enters the WAN rather than the whole share (whose burst overflows the bottleneck's queue). No
-// rank waits on a step that its peers post later: step k's sends wait only on earlier steps.
-int alltoall_stepped(Ctx& x, const void* sendbuf, const int* scounts, const int* sdispls, MPI_Datatype sendtype,
-                     void* recvbuf, const int* rcounts, const int* rdispls, MPI_Datatype recvtype,
-                     const std::vector<Scratch>& packed, int window) {
-  const int P = x.g().P, me = x.me();
-  const TypeInfo rt(recvtype), st(sendtype);
-  const bool in_place = !packed.empty();
-  std::vector<size_t> mark(static_cast<size_t>(P) + 1, 0);  // receives of step k: [mark[k], mark[k + 1])
-  for (int k = 1; k < P; ++k) {
-    const int i = (me - k + P) % P;
-    mark[size_t(k)] = x.posted();
-    if (rt.bytes(rcounts[i]))
-      SITEMPI_RC(x.irecv(at(recvbuf, rdispls[i], rt.extent), rcounts[i], recvtype, i, kTagAlltoall));
-  }
-  mark[size_t(P)] = x.posted();
-  for (int k = 1; k < P; ++k) {
-    if (k > window) SITEMPI_RC(x.wait(mark[size_t(k - window)], mark[size_t(k - window) + 1]));
-    const int j = (me + k) % P;
-    if (in_place) {
-      if (!packed[size_t(j)].empty())
-        SITEMPI_RC(x.isend(packed[size_t(j)].data(), int(packed[size_t(j)].size()), MPI_PACKED, j, kTagAlltoall));
-    } else if (st.bytes(scounts[j])) {
-      SITEMPI_RC(x.isend(at(sendbuf, sdispls[j], st.extent), scounts[j], sendtype, j, kTagAlltoall));
-    }
-    if (k == 1 && !in_place)  // my own block, while the first step travels
-      SITEMPI_RC(own_block(x, sendbuf, scounts, sdispls, sendtype, recvbuf, rcounts, rdispls, recvtype));
-  }
-  return x.waitall();
-}
-
 int alltoall_pairwise(Ctx& x, const void* sendbuf, const int* scounts, const int* sdispls, MPI_Datatype sendtype,
-                      void* recvbuf, const int* rcounts, const int* rdispls, MPI_Datatype recvtype, bool uniform) {
+                      void* recvbuf, const int* rcounts, const int* rdispls, MPI_Datatype recvtype) {
   SiteCache& c = x.c();
   const core::Grouping& g = x.g();
   const int P = g.P, me = x.me(), s = x.site();
@@ -225,13 +193,13 @@ int alltoall_pairwise(Ctx& x, const void* sendbuf, const int* scounts, const int
       SITEMPI_RC(
           pack(at(recvbuf, rdispls[j], rt.extent), rcounts[j], recvtype, packed[size_t(j)].data(), n, 0, c.priv));
     }
-  // Uniform blocks whose share of a site link exceeds a round trip's worth: in steps. Alltoallv
-  // (sizes known per rank only) posts everything at once.
-  const int window = uniform ? core::alltoall_window(g, rt.bytes(rcounts[0]), g_alpha_s, g_bandwidth) : P - 1;
-  if (window < P - 1)
-    return alltoall_stepped(x, in_place ? recvbuf : sendbuf, in_place ? rcounts : scounts, in_place ? rdispls : sdispls,
-                            in_place ? recvtype : sendtype, recvbuf, rcounts, rdispls, recvtype, packed, window);
   const TypeInfo st(in_place ? recvtype : sendtype);
+  // A cross-site share beyond the window is paced (coll/paced.h); each rank decides for itself.
+  uint64_t share = 0;
+  for (int j = 0; j < P; ++j)
+    if (g.site[size_t(j)] != s) share += in_place ? packed[size_t(j)].size() : st.bytes(scounts[j]);
+  const uint64_t window = g_pace_bytes ? g_pace_bytes : uint64_t(core::alltoall_pace_bytes(g, g_alpha_s, g_bandwidth));
+  if (share > window) x.pace(window);
   // Blocks of zero bytes are skipped on both sides (MPI: the sizes of a pair match).
   for (int pass = 0; pass < 2; ++pass)  // 0: other sites, 1: this site
     for (int k = 1; k < P; ++k) {
@@ -257,7 +225,7 @@ int alltoall_site(Ctx& x, const void* sendbuf, const int* scounts, const int* sd
                   void* recvbuf, const int* rcounts, const int* rdispls, MPI_Datatype recvtype, bool uniform,
                   uint32_t alg) {
   if (alg == core::kAlgSitePairwise)
-    return alltoall_pairwise(x, sendbuf, scounts, sdispls, sendtype, recvbuf, rcounts, rdispls, recvtype, uniform);
+    return alltoall_pairwise(x, sendbuf, scounts, sdispls, sendtype, recvbuf, rcounts, rdispls, recvtype);
   return alltoall_grouped(x, sendbuf, scounts, sdispls, sendtype, recvbuf, rcounts, rdispls, recvtype, uniform);
 }
 

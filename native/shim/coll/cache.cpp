@@ -28,6 +28,7 @@ bool g_coll_spread = true;                       // Config::coll_spread
 int g_alltoall_force = 0;                        // Config::coll_alltoall
 uint64_t g_small_bytes = core::kSmallCallBytes;  // Config::coll_small_bytes
 double g_alpha_s = 0.005, g_bandwidth = 125e6;
+uint64_t g_pace_bytes = 0;  // Config::coll_pace_bytes
 
 namespace {
 
@@ -317,6 +318,7 @@ void configure(int world_rank, int world_size) {
     g_alpha_s = double(cfg.coll_alpha_us) * 1e-6;
     g_bandwidth = double(cfg.coll_bandwidth_mbps) * 1e6 / 8;
     g_chunk_bytes = cfg.coll_chunk_bytes;
+    g_pace_bytes = cfg.coll_pace_bytes;
     g_segment_bytes = cfg.coll_segment_bytes;
     g_coll_packed = cfg.coll_packed;
     g_coll_spread = cfg.coll_spread;

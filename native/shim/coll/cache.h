@@ -68,6 +68,9 @@ extern uint64_t g_small_bytes;
 // The WAN the choices assume (SITEMPI_COLL_ALPHA_US: one-way seconds; SITEMPI_COLL_BANDWIDTH_MBPS:
 // bytes per second).
 extern double g_alpha_s, g_bandwidth;
+// Pairwise Alltoall's pacing window per rank (SITEMPI_COLL_PACE_BYTES; 0: core::alltoall_pace_bytes).
+// May differ between ranks: each paces its own sends.
+extern uint64_t g_pace_bytes;
 
 // The communicator's cache, built at its first collective (a collective step over comm);
 // nullptr: run PMPI.

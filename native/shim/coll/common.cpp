@@ -48,8 +48,11 @@ int Ctx::isend_cross(const void* buf, int count, MPI_Datatype t, int peer, int t
   out_->cross_msgs += continues ? 0 : 1;
   out_->cross_bytes += bytes;
   // Up to INT_MAX bytes: what MPI_Pack can stage (the same bound on both sides).
-  if (!g_chunk_bytes || bytes <= g_chunk_bytes || bytes > uint64_t(INT_MAX))
-    return PMPI_Isend(buf, count, t, peer, tag, comm, push());
+  if (!g_chunk_bytes || bytes <= g_chunk_bytes || bytes > uint64_t(INT_MAX)) {
+    if (!paced_.on()) return PMPI_Isend(buf, count, t, peer, tag, comm, push());
+    paced_.hold(buf, count, t, bytes, peer, tag, comm);
+    return MPI_SUCCESS;
+  }
   if (ti.contiguous())
     return pieces(const_cast<char*>(static_cast<const char*>(buf)) + ti.true_lb, bytes, true, peer, tag, comm);
   staged_.push_back(Staged{Scratch(bytes), nullptr, 0, t});
@@ -70,15 +73,18 @@ int Ctx::irecv_cross(void* buf, int count, MPI_Datatype t, int peer, int tag, MP
 int Ctx::pieces(char* data, uint64_t bytes, bool send, int peer, int tag, MPI_Comm comm) {
   for (uint64_t off = 0; off < bytes; off += g_chunk_bytes) {
     const int n = int(std::min(g_chunk_bytes, bytes - off));
-    SITEMPI_RC(send ? PMPI_Isend(data + off, n, MPI_BYTE, peer, tag, comm, push())
-                    : PMPI_Irecv(data + off, n, MPI_BYTE, peer, tag, comm, push()));
+    if (send && paced_.on())
+      paced_.hold(data + off, n, MPI_BYTE, uint64_t(n), peer, tag, comm);
+    else
+      SITEMPI_RC(send ? PMPI_Isend(data + off, n, MPI_BYTE, peer, tag, comm, push())
+                      : PMPI_Irecv(data + off, n, MPI_BYTE, peer, tag, comm, push()));
   }
   return MPI_SUCCESS;
 }
 
 int Ctx::waitall() {
-  int rc = MPI_SUCCESS;
-  if (!reqs_.empty()) rc = PMPI_Waitall(int(reqs_.size()), reqs_.data(), MPI_STATUSES_IGNORE);
+  int rc = paced_.drain();  // the receives and unpaced sends progress meanwhile
+  if (rc == MPI_SUCCESS && !reqs_.empty()) rc = PMPI_Waitall(int(reqs_.size()), reqs_.data(), MPI_STATUSES_IGNORE);
   reqs_.clear();
   for (Staged& st : staged_)
     if (rc == MPI_SUCCESS && st.buf)
@@ -90,6 +96,10 @@ int Ctx::waitall() {
 int Ctx::test(bool* done) {
   int flag = 1;
   *done = false;
+  if (!paced_.empty()) {  // not used by the non-blocking chains: blocks
+    *done = true;
+    return waitall();
+  }
   if (!reqs_.empty()) SITEMPI_RC(PMPI_Testall(int(reqs_.size()), reqs_.data(), &flag, MPI_STATUSES_IGNORE));
   if (!flag) return MPI_SUCCESS;
   *done = true;

@@ -11,6 +11,7 @@
 #include "coll/cache.h"
 #include "coll/dispatch.h"
 #include "coll/layout.h"
+#include "coll/paced.h"
 #include "coll/scratch.h"
 
 namespace sitempi::coll {
@@ -98,6 +99,9 @@ class Ctx {
   int irecv_site(void* buf, int count, MPI_Datatype t, int site, int tag) {
     return irecv_cross(buf, count, t, site, tag, c_.leaders);
   }
+  // Cross-site sends from here on are held and paced (coll/paced.h) at most `bytes` unmatched at
+  // a time, released by waitall(); 0: posted at once. Blocking algorithms only.
+  void pace(uint64_t bytes) { paced_.set_window(bytes); }
   // Completes every request of the call so far (and unpacks what arrived in pieces).
   int waitall();
   // waitall() without blocking: *done when every request has completed (and staged data is unpacked).
@@ -133,6 +137,7 @@ class Ctx {
   Outcome* out_;
   std::vector<MPI_Request> reqs_;
   std::vector<Staged> staged_;
+  PacedSends paced_;
 };
 
 // Packed blocks (MPI_PACKED; for a homogeneous job the packed size is count * type size).
