@@ -21,10 +21,11 @@
 namespace sitempi::coll {
 
 uint32_t g_coll_mask = 0;
-uint64_t g_chunk_bytes = 65024;                  // Config::coll_chunk_bytes
-uint64_t g_segment_bytes = 262144;               // Config::coll_segment_bytes
-bool g_coll_packed = false;                      // Config::coll_packed
-bool g_coll_spread = true;                       // Config::coll_spread
+// Defaults from Config's, so each is written once (config.h); set again at MPI_Init.
+uint64_t g_chunk_bytes = shim::Config{}.coll_chunk_bytes;
+uint64_t g_segment_bytes = shim::Config{}.coll_segment_bytes;
+bool g_coll_packed = shim::Config{}.coll_packed;
+bool g_coll_spread = shim::Config{}.coll_spread;
 int g_alltoall_force = 0;                        // Config::coll_alltoall
 uint64_t g_small_bytes = core::kSmallCallBytes;  // Config::coll_small_bytes
 double g_alpha_s = 0.005, g_bandwidth = 125e6;
