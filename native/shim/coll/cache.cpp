@@ -24,6 +24,7 @@ uint32_t g_coll_mask = 0;
 // Defaults from Config's, so each is written once (config.h); set again at MPI_Init.
 uint64_t g_chunk_bytes = shim::Config{}.coll_chunk_bytes;
 uint64_t g_segment_bytes = shim::Config{}.coll_segment_bytes;
+uint64_t g_max_segments = shim::Config{}.coll_segments;
 bool g_coll_packed = shim::Config{}.coll_packed;
 bool g_coll_spread = shim::Config{}.coll_spread;
 int g_alltoall_force = 0;                        // Config::coll_alltoall
@@ -265,6 +266,7 @@ Settings read_settings(const Config& cfg) {
                            cfg.coll_bandwidth_mbps,
                            cfg.coll_chunk_bytes,
                            cfg.coll_segment_bytes,
+                           cfg.coll_segments,
                            cfg.checkpoint_every,
                            uint32_t(cfg.monitor.empty()),
                            uint32_t(cfg.coll_packed),
@@ -321,6 +323,7 @@ void configure(int world_rank, int world_size) {
     g_chunk_bytes = cfg.coll_chunk_bytes;
     g_pace_bytes = cfg.coll_pace_bytes;
     g_segment_bytes = cfg.coll_segment_bytes;
+    g_max_segments = cfg.coll_segments;
     g_coll_packed = cfg.coll_packed;
     g_coll_spread = cfg.coll_spread;
     g_small_bytes = cfg.coll_small_bytes;

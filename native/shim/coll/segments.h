@@ -12,10 +12,14 @@
 
 namespace sitempi::coll {
 
-// At most this many segments per call: every segment costs each site-local phase one more call
+// At most this many segments per call, where each costs every site-local phase one more call
 // (on the testbed, with one rank per node, 64 KiB segments made a 1 MiB Allreduce slower where
 // 256 KiB ones made it faster).
-constexpr int kMaxSegments = 8;
+constexpr uint64_t kSegments = 8;
+// Reduce cuts finer from 2 MiB up: segments of at most this size, at most g_max_segments of them
+// (a 4 MiB call in 32), since its root's site reduce and fold of the last segment follow the
+// last byte, and the other sites' reduce of the first precedes the first.
+constexpr uint64_t kFineSegmentBytes = 131072;
 
 struct Segments {
   int n = 1;    // segments (1: the call runs whole)
@@ -23,12 +27,15 @@ struct Segments {
   int count = 0;
 
   // `elem_bytes`: bytes per element; `cuttable`: the elements may be addressed segment by
-  // segment as runs of bytes (a contiguous datatype, or staged bytes).
-  Segments(int elements, uint64_t elem_bytes, bool cuttable) : per(elements), count(elements) {
+  // segment as runs of bytes (a contiguous datatype, or staged bytes); `fine`: Reduce's cut.
+  Segments(int elements, uint64_t elem_bytes, bool cuttable, bool fine = false) : per(elements), count(elements) {
     const uint64_t total = elem_bytes * uint64_t(elements > 0 ? elements : 0);
     if (!cuttable || !g_segment_bytes || elem_bytes == 0 || total < 2 * g_segment_bytes) return;
-    const uint64_t by_size = std::max<uint64_t>(1, g_segment_bytes / elem_bytes);
-    const uint64_t by_cap = (uint64_t(elements) + kMaxSegments - 1) / kMaxSegments;
+    const uint64_t bytes =
+        fine ? std::max(g_segment_bytes, std::min(total / kSegments, kFineSegmentBytes)) : g_segment_bytes;
+    const uint64_t most = fine ? std::max<uint64_t>(g_max_segments, kSegments) : kSegments;
+    const uint64_t by_size = std::max<uint64_t>(1, bytes / elem_bytes);
+    const uint64_t by_cap = (uint64_t(elements) + most - 1) / most;
     per = int(std::max(by_size, by_cap));
     n = int((uint64_t(elements) + uint64_t(per) - 1) / uint64_t(per));
   }
