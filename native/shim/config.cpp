@@ -72,7 +72,7 @@ Config Config::from_env() {
   c.coll_alpha_us = env_u32("SITEMPI_COLL_ALPHA_US", c.coll_alpha_us, 0, 100000000);
   c.coll_chunk_bytes = env_u32("SITEMPI_COLL_CHUNK_BYTES", c.coll_chunk_bytes, 0, 1u << 30);
   c.coll_segment_bytes = env_u32("SITEMPI_COLL_SEGMENT_BYTES", c.coll_segment_bytes, 0, 1u << 30);
-  c.coll_segments = env_u32("SITEMPI_COLL_SEGMENTS", c.coll_segments, 1, 4096);
+  c.coll_reduce_segments = env_u32("SITEMPI_COLL_REDUCE_SEGMENTS", c.coll_reduce_segments, 8, 4096);
   c.coll_pace_bytes = env_u32("SITEMPI_COLL_PACE_BYTES", c.coll_pace_bytes, 0, 0xffffffffu);
   c.coll_nonblocking = env_flag_on("SITEMPI_COLL_NONBLOCKING");
   c.coll_packed = env_flag("SITEMPI_COLL_PACKED");

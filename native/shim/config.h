@@ -35,8 +35,9 @@ struct Config {
   // SITEMPI_COLL_SEGMENT_BYTES: large collectives run their phases on segments this large, so
   // that the site-local phases of one segment overlap the WAN transfer of another (0: whole).
   uint32_t coll_segment_bytes = 16384;
-  // SITEMPI_COLL_SEGMENTS: at most this many segments in a Reduce (coll/segments.h; at least 8).
-  uint32_t coll_segments = 64;
+  // SITEMPI_COLL_REDUCE_SEGMENTS: at most this many segments in a Reduce above 1 MiB (coll/segments.h;
+  // 8..4096).
+  uint32_t coll_reduce_segments = 64;
   // SITEMPI_COLL_PACE_BYTES: pairwise Alltoall sends a rank's cross-site share at most this many
   // bytes unmatched at a time (coll/paced.h); 0: derived from the WAN (core::alltoall_pace_bytes).
   uint32_t coll_pace_bytes = 0;

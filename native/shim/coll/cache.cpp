@@ -21,12 +21,15 @@
 namespace sitempi::coll {
 
 uint32_t g_coll_mask = 0;
-// Defaults from Config's, so each is written once (config.h); set again at MPI_Init.
-uint64_t g_chunk_bytes = shim::Config{}.coll_chunk_bytes;
-uint64_t g_segment_bytes = shim::Config{}.coll_segment_bytes;
-uint64_t g_max_segments = shim::Config{}.coll_segments;
-bool g_coll_packed = shim::Config{}.coll_packed;
-bool g_coll_spread = shim::Config{}.coll_spread;
+namespace {
+const shim::Config kDefaults{};  // so that each default is written once (config.h)
+}  // namespace
+// Set again at MPI_Init (configure).
+uint64_t g_chunk_bytes = kDefaults.coll_chunk_bytes;
+uint64_t g_segment_bytes = kDefaults.coll_segment_bytes;
+uint64_t g_reduce_segments = kDefaults.coll_reduce_segments;
+bool g_coll_packed = kDefaults.coll_packed;
+bool g_coll_spread = kDefaults.coll_spread;
 int g_alltoall_force = 0;                        // Config::coll_alltoall
 uint64_t g_small_bytes = core::kSmallCallBytes;  // Config::coll_small_bytes
 double g_alpha_s = 0.005, g_bandwidth = 125e6;
@@ -266,7 +269,7 @@ Settings read_settings(const Config& cfg) {
                            cfg.coll_bandwidth_mbps,
                            cfg.coll_chunk_bytes,
                            cfg.coll_segment_bytes,
-                           cfg.coll_segments,
+                           cfg.coll_reduce_segments,
                            cfg.checkpoint_every,
                            uint32_t(cfg.monitor.empty()),
                            uint32_t(cfg.coll_packed),
@@ -323,7 +326,7 @@ void configure(int world_rank, int world_size) {
     g_chunk_bytes = cfg.coll_chunk_bytes;
     g_pace_bytes = cfg.coll_pace_bytes;
     g_segment_bytes = cfg.coll_segment_bytes;
-    g_max_segments = cfg.coll_segments;
+    g_reduce_segments = cfg.coll_reduce_segments;
     g_coll_packed = cfg.coll_packed;
     g_coll_spread = cfg.coll_spread;
     g_small_bytes = cfg.coll_small_bytes;

@@ -58,8 +58,8 @@ extern uint64_t g_chunk_bytes;
 // Large collectives are pipelined in segments of about this many bytes (coll/segments.h;
 // SITEMPI_COLL_SEGMENT_BYTES; 0: never). Equal on every rank, like g_chunk_bytes.
 extern uint64_t g_segment_bytes;
-// At most this many segments in a Reduce (SITEMPI_COLL_SEGMENTS); equal on every rank.
-extern uint64_t g_max_segments;
+// At most this many segments in a Reduce above 1 MiB (SITEMPI_COLL_REDUCE_SEGMENTS); equal on every rank.
+extern uint64_t g_reduce_segments;
 // SITEMPI_COLL_PACKED (coll/allgather.cpp) and SITEMPI_COLL_ALLTOALL (core::AlltoallForce as an
 // int; coll/alltoall.cpp); equal on every rank.
 extern bool g_coll_packed;

@@ -16,7 +16,7 @@ namespace sitempi::coll {
 // (on the testbed, with one rank per node, 64 KiB segments made a 1 MiB Allreduce slower where
 // 256 KiB ones made it faster).
 constexpr uint64_t kSegments = 8;
-// Reduce cuts finer from 2 MiB up: segments of at most this size, at most g_max_segments of them
+// Reduce cuts finer above 1 MiB: segments of at most this size, at most g_reduce_segments of them
 // (a 4 MiB call in 32), since its root's site reduce and fold of the last segment follow the
 // last byte, and the other sites' reduce of the first precedes the first.
 constexpr uint64_t kFineSegmentBytes = 131072;
@@ -33,7 +33,7 @@ struct Segments {
     if (!cuttable || !g_segment_bytes || elem_bytes == 0 || total < 2 * g_segment_bytes) return;
     const uint64_t bytes =
         fine ? std::max(g_segment_bytes, std::min(total / kSegments, kFineSegmentBytes)) : g_segment_bytes;
-    const uint64_t most = fine ? std::max<uint64_t>(g_max_segments, kSegments) : kSegments;
+    const uint64_t most = fine ? g_reduce_segments : kSegments;
     const uint64_t by_size = std::max<uint64_t>(1, bytes / elem_bytes);
     const uint64_t by_cap = (uint64_t(elements) + most - 1) / most;
     per = int(std::max(by_size, by_cap));
