@@ -327,8 +327,8 @@ AlltoallCandidates alltoall_candidates(const Grouping& g, const CollChoice& p) {
 
 uint32_t calibrated_choice(const AlltoallCandidates& k, const double* t_first, const double* t_second, int rounds) {
   if (rounds <= 0) return k.first;
-  // The one kept unless beaten: the library where it is a candidate, else the model's choice.
-  const bool first_kept = k.second != kAlgLibrary;
+  // The one kept unless beaten: the model's choice, but the library against grouped.
+  const bool first_kept = !(k.first == kAlgSiteLeaders && k.second == kAlgLibrary);
   const double* kept = first_kept ? t_first : t_second;
   const double* other = first_kept ? t_second : t_first;
   double sum = 0;  // of other / kept, round by round

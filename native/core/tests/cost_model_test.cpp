@@ -347,6 +347,7 @@ TEST(cost_choose_alg) {
 
 TEST(cost_calibrated_choice) {
   const AlltoallCandidates lib_first{true, kAlgLibrary, kAlgSitePairwise};
+  const AlltoallCandidates pairwise_first{true, kAlgSitePairwise, kAlgLibrary};
   const AlltoallCandidates site_first{true, kAlgSiteLeaders, kAlgLibrary};
   const AlltoallCandidates neither{true, kAlgSiteLeaders, kAlgSitePairwise};
   using T = std::array<double, 5>;
@@ -359,10 +360,14 @@ TEST(cost_calibrated_choice) {
     uint32_t chosen;
   };
   const Trial trials[] = {
-      // The site-aware candidate must beat the library by 10% in the mean of the rounds' ratios,
-      // whichever of them the model chose first (grouped against the library below 1 KiB).
+      // Between pairwise and the library, the other must beat the model's choice by 10% in the
+      // mean of the rounds' ratios.
       {"wins by 14% on average", lib_first, lib, site_wins, kAlgSitePairwise},
       {"within 10%", lib_first, lib, close, kAlgLibrary},
+      {"library wins by 14%, pairwise first", pairwise_first, lib, site_wins, kAlgLibrary},
+      {"library within 10%, pairwise first", pairwise_first, lib, close, kAlgSitePairwise},
+      {"library 5% slower, pairwise first", pairwise_first, lib, steady, kAlgSitePairwise},
+      // Grouped (below 1 KiB) must beat the library by 10% though the model chose it.
       {"wins, site-aware first", site_first, site_wins, lib, kAlgSiteLeaders},
       {"within 10%, site-aware first", site_first, close, lib, kAlgLibrary},
       // One retransmission timeout of the library among rounds it wins by 1.3x decides nothing.

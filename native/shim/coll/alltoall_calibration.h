@@ -7,11 +7,12 @@
 // core::kAlltoallCalibrationRounds rounds each time both candidates, in turn and in alternating
 // order (second, first | first, second | ...), so that neither always follows the other. Every
 // rank then takes the slowest rank's time of each call (one small Allreduce on its private
-// duplicate, so that all choose alike), and core::calibrated_choice keeps the library unless the
-// other wins by 10% in the mean of the rounds' ratios. One timing per candidate, as before, chose
-// the slower at 1-4 MiB on the testbed, where a call's time is bimodal (retransmission timeouts):
-// docs/sites.md. Each call's record says which ran (alg), the timed ones included. A new placement
-// builds a new cache, so relocation calibrates again. SITEMPI_COLL_ALLTOALL=model skips it.
+// duplicate, so that all choose alike), and core::calibrated_choice keeps the model's choice (the
+// library against grouped) unless the other wins by 10% in the mean of the rounds' ratios. One
+// timing per candidate, as before, chose the slower at 1-4 MiB on the testbed, where a call's time
+// is bimodal (retransmission timeouts): docs/sites.md. Each call's record says which ran (alg),
+// the timed ones included. A new placement builds a new cache, so relocation calibrates again.
+// SITEMPI_COLL_ALLTOALL=model skips it.
 #pragma once
 #include <mpi.h>
 
