@@ -129,10 +129,8 @@ AlltoallCandidates alltoall_candidates(const Grouping& g, const CollChoice& p);
 // site-aware candidate, the model's choice is the side to err on: the other replaces it only where
 // the mean of the rounds' ratios (other / kept) is below kCalibrationWin; but grouped, whose two
 // site phases cost more than its bytes save below 1 KiB, must always beat the library. Where the
-// model chose pairwise over the library's burst (256 KiB-1 MiB per pair on the testbed), pairwise
-// is the steadier: at 256 KiB on 8 ranks its job medians were 63-71 ms in 26 jobs, the library's
-// 62-195 ms, and the two jobs that kept the library after it won its five rounds by less than 10%
-// ran it at 78 and 81 ms, 1.2x the default's job (docs/sites.md). Ratios, not sums, so that a
+// model chose pairwise over the library's burst, pairwise is the steadier of the two (measured:
+// docs/sites.md, "Calibrated where the model is unsure"). Ratios, not sums, so that a
 // slow spell of the host that lands on both calls of a round decides nothing; their mean, not
 // their median, because a call's time can be bimodal: on the testbed the library's 1 MiB
 // Alltoall took about 170 ms or, with a retransmission timeout, 350 (13 of 16 calls in one job),

@@ -5,8 +5,7 @@
 // 256 B (below 1 KiB, where bytes are not held to the bound) times grouped against the library.
 // Checks the calls' algorithms in the records on every rank, and every block's contents. The choice
 // itself (mean of the rounds' ratios, the model's choice kept unless beaten by 10%, the library
-// against grouped) is
-// core::calibrated_choice's, tested in native/core/tests/cost_model_test.cpp.
+// against grouped) is core::calibrated_choice's, tested in native/core/tests/cost_model_test.cpp.
 import { describe, expect, it } from 'vitest';
 import {
   Alg,

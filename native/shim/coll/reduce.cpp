@@ -18,7 +18,7 @@ int reduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datat
   const TypeInfo ti(t);
   // Every other site's partial (a site of one rank: its input) reaches the root in these
   // segments, and the root's site reduces in them too.
-  const Segments sg(count, uint64_t(ti.size), ti.contiguous(), true);
+  const Segments sg(count, uint64_t(ti.size), ti.contiguous(), Cut::kReduce);
   auto seg = [&](const void* b, int k) { return const_cast<void*>(at(b, sg.first(k), ti.extent)); };
   if (s != sr) {
     if (alone) {  // nothing to reduce in the site: send the input itself

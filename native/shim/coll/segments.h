@@ -21,16 +21,21 @@ constexpr uint64_t kSegments = 8;
 // last byte, and the other sites' reduce of the first precedes the first.
 constexpr uint64_t kFineSegmentBytes = 131072;
 
+// Which rule cuts a call: every collective's (at most kSegments), or Reduce's finer one above 1 MiB.
+enum class Cut { kDefault, kReduce };
+
 struct Segments {
   int n = 1;    // segments (1: the call runs whole)
   int per = 0;  // elements per segment; the last may have fewer
   int count = 0;
 
   // `elem_bytes`: bytes per element; `cuttable`: the elements may be addressed segment by
-  // segment as runs of bytes (a contiguous datatype, or staged bytes); `fine`: Reduce's cut.
-  Segments(int elements, uint64_t elem_bytes, bool cuttable, bool fine = false) : per(elements), count(elements) {
+  // segment as runs of bytes (a contiguous datatype, or staged bytes).
+  Segments(int elements, uint64_t elem_bytes, bool cuttable, Cut rule = Cut::kDefault)
+      : per(elements), count(elements) {
     const uint64_t total = elem_bytes * uint64_t(elements > 0 ? elements : 0);
     if (!cuttable || !g_segment_bytes || elem_bytes == 0 || total < 2 * g_segment_bytes) return;
+    const bool fine = rule == Cut::kReduce;
     const uint64_t bytes =
         fine ? std::max(g_segment_bytes, std::min(total / kSegments, kFineSegmentBytes)) : g_segment_bytes;
     const uint64_t most = fine ? g_reduce_segments : kSegments;
