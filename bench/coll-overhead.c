@@ -6,7 +6,8 @@
  * between ranks 0 and 1 (MPI_Send + MPI_Recv each way: the shim's cost on point-to-point latency).
  * Prints one JSON line per kind: medians (ns per iteration), the median of the paired ratios, the
  * median of the paired differences per intercepted call (added_ns: a collective is one call per
- * iteration, the ping-pong two on each of its ranks), and the fastest blocks' ratio.
+ * iteration, the ping-pong two on each of its ranks), the same for the TSC-read blocks (floor_ns:
+ * what timing each call adds at the least), and the fastest blocks' ratio.
  * Usage: coll-overhead [calls-per-block] [repetitions] [bytes]
  *        coll-overhead CALLS count shim|pmpi [bytes]: only CALLS iterations of each kind (Allreduce,
  *        Bcast, Barrier, ping-pong) on that path, untimed (for counting instructions under callgrind: the
@@ -104,7 +105,7 @@ int main(int argc, char **argv) {
   sbuf = calloc(1, (size_t)bytes + 8);
   rbuf = calloc(1, (size_t)bytes + 8);
   double *t[NPATH], *pr = malloc(sizeof(double) * reps), *fr = malloc(sizeof(double) * reps);
-  double *dr = malloc(sizeof(double) * reps);
+  double *dr = malloc(sizeof(double) * reps), *fd = malloc(sizeof(double) * reps);
   for (int p = 0; p < NPATH; ++p) t[p] = malloc(sizeof(double) * reps);
   for (int c = 0; c < NCOLL; ++c) {
     for (int p = 0; p < NPATH; ++p) block(c, p, calls); /* warm-up (builds the communicator's cache) */
@@ -126,16 +127,18 @@ int main(int argc, char **argv) {
       pr[r] = t[SHIM][r] / t[PMPI][r];
       fr[r] = t[TIMED][r] / t[PMPI][r];
       dr[r] = (t[SHIM][r] - t[PMPI][r]) / per_iter;
+      fd[r] = (t[TIMED][r] - t[PMPI][r]) / per_iter;
     }
     const double ratio = median(pr, reps), floor_ratio = median(fr, reps), added = median(dr, reps);
+    const double floor_ns = median(fd, reps);
     const double shim = median(t[SHIM], reps), pmpi = median(t[PMPI], reps);
     if (rank == 0)
       printf(
           "{\"coll\":\"%s\",\"bytes\":%d,\"calls\":%d,\"reps\":%d,\"shim_ns\":%.1f,\"pmpi_ns\":%.1f,"
           "\"ratio\":%.4f,\"shim_min_ns\":%.1f,\"pmpi_min_ns\":%.1f,\"ratio_min\":%.4f,\"floor_ratio\":%.4f,"
-          "\"added_ns\":%.1f,\"calls_per_iter\":%d}\n",
+          "\"added_ns\":%.1f,\"floor_ns\":%.1f,\"calls_per_iter\":%d}\n",
           names[c], c == BARRIER ? 0 : bytes, calls, reps, shim, pmpi, ratio, min[SHIM], min[PMPI],
-          min[SHIM] / min[PMPI], floor_ratio, added, per_iter);
+          min[SHIM] / min[PMPI], floor_ratio, added, floor_ns, per_iter);
   }
   MPI_Finalize();
   return 0;

@@ -97,6 +97,15 @@ describe('npm run bench -- --smoke (every benchmark, real mpirun)', () => {
     };
     expect(overhead.rows.length).toBeGreaterThan(0);
     for (const r of overhead.rows) expect(r.shim).toBeGreaterThan(0);
+    // Each collective's row carries the shim's added ns and what the two TSC reads alone add.
+    const collOverhead = JSON.parse(readFileSync(path.join(OUT, 'coll-overhead.json'), 'utf8')) as {
+      rows: { pmpi_ns: number; added_ns: number; floor_ns: number }[];
+    };
+    expect(collOverhead.rows.length).toBeGreaterThan(0);
+    for (const r of collOverhead.rows) {
+      expect(r.pmpi_ns).toBeGreaterThan(0);
+      expect(Number.isFinite(r.added_ns) && Number.isFinite(r.floor_ns), JSON.stringify(r)).toBe(true);
+    }
     if (isRoot) {
       const coll = JSON.parse(readFileSync(path.join(OUT, 'collectives.json'), 'utf8')) as {
         meta: { quick: boolean };
