@@ -1,6 +1,6 @@
 // The harness side of osu_coll's counted phases: wanemu's counters read around a phase of exactly
 // `calls` back-to-back collective calls, once the network has fallen silent before and after.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 
 import { counters, countersDelta, type CountersSnapshot } from '../../src/testbed/index.js';
@@ -8,6 +8,49 @@ import type { CollName } from './bounds.js';
 import type { PhaseCount } from './types.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Files in `dir` whose names start with `prefix`. */
+function countFiles(dir: string, prefix: string): number {
+  let n = 0;
+  for (const f of readdirSync(dir)) if (f.startsWith(prefix)) n++;
+  return n;
+}
+
+/**
+ * Waits until `dir` holds `n` files named `prefix…` (true) or `stop()` holds (false). It looks when
+ * a file appears there (inotify, through fs.watch) and every `fallbackMs`, never in a tight loop:
+ * the wait for a phase's ready files spans the ranks' timing of the next point, where polling
+ * every 2 ms woke the harness 500 times a second on the cores the ranks share.
+ */
+export function waitForFiles(
+  dir: string,
+  prefix: string,
+  n: number,
+  stop: () => boolean,
+  fallbackMs = 100,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    let watcher: FSWatcher | undefined;
+    let settled = false;
+    const timer = setInterval(() => check(), fallbackMs);
+    const check = (): void => {
+      if (settled) return;
+      const all = countFiles(dir, prefix) >= n;
+      if (!all && !stop()) return;
+      settled = true;
+      clearInterval(timer);
+      watcher?.close();
+      resolve(all);
+    };
+    try {
+      watcher = watch(dir, check);
+      watcher.on('error', () => watcher?.close()); // the interval goes on alone
+    } catch {
+      // no inotify here: the interval alone
+    }
+    check(); // files that came before the watch
+  });
+}
 
 function crossTotals(c: CountersSnapshot, sites: string[]): { bytes: number; packets: number } {
   let bytes = 0;
@@ -62,18 +105,7 @@ export async function serveCountedPhases(
   stop: () => boolean,
   onPhase: (p: PhaseCount) => void,
 ): Promise<void> {
-  const countFiles = (prefix: string): number => {
-    let n = 0;
-    for (const f of readdirSync(dir)) if (f.startsWith(prefix)) n++;
-    return n;
-  };
-  const waitAll = async (prefix: string): Promise<boolean> => {
-    while (countFiles(prefix) < np) {
-      if (stop()) return false;
-      await sleep(2);
-    }
-    return true;
-  };
+  const waitAll = (prefix: string): Promise<boolean> => waitForFiles(dir, prefix, np, stop);
   for (let k = 0; ; k++) {
     if (!(await waitAll(`ready.${k}.`))) return;
     const phase = JSON.parse(readFileSync(path.join(dir, `ready.${k}.0`), 'utf8')) as {

@@ -1,5 +1,9 @@
 // The collective benchmark's pure parts: lower bounds, site maps, placements, HAN evidence,
 // goal checks and the renderers (no root, no MPI).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 
 import { lowerBound, linkPayloads } from '../../bench/collectives/bounds.js';
@@ -8,6 +12,7 @@ import { goals, libraryInShimJob, renderMarkdown } from '../../bench/collectives
 import { hanCollectives, hanTimedColls } from '../../bench/collectives/han.js';
 import { hanEvidence } from '../../bench/collectives/job.js';
 import { planLaunch, sitesEnv } from '../../bench/collectives/launch.js';
+import { waitForFiles } from '../../bench/collectives/phases.js';
 import { defaultOptions, parseArgs } from '../../bench/collectives/options.js';
 import { aggregate, rederive } from '../../bench/collectives/run.js';
 import type { BenchResults, ModeCell, Row, RunRecord } from '../../bench/collectives/types.js';
@@ -471,5 +476,41 @@ describe('aggregation, goals and renderers', () => {
     kernel.meta.testbed.lan = 'kernel';
     expect(() => combineRuns([all[0] as BenchResults, kernel])).toThrow(/LAN kernel vs emulated/);
     expect(combineRuns([kernel, kernel]).meta.testbed.lan).toBe('kernel');
+  });
+});
+
+describe("the counted phases' handshake (phases.ts)", () => {
+  // The fallback interval is an hour: only the directory watch can end these waits in time.
+  const hour = 3_600_000;
+
+  it('sees the last of n files as it appears, without polling', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sitempi-phases-'));
+    try {
+      writeFileSync(path.join(dir, 'ready.0.0'), '');
+      const t0 = Date.now();
+      const wait = waitForFiles(dir, 'ready.0.', 3, () => false, hour);
+      setTimeout(() => writeFileSync(path.join(dir, 'done.0.1'), ''), 20); // another prefix: not counted
+      setTimeout(() => writeFileSync(path.join(dir, 'ready.0.1'), ''), 40);
+      setTimeout(() => writeFileSync(path.join(dir, 'ready.0.2'), ''), 80);
+      expect(await wait).toBe(true);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(75);
+      expect(Date.now() - t0).toBeLessThan(2000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('returns at once when the files are there, and false when stopped first', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sitempi-phases-'));
+    try {
+      writeFileSync(path.join(dir, 'go.0'), '');
+      expect(await waitForFiles(dir, 'go.0', 1, () => false, hour)).toBe(true);
+      let ended = false;
+      const wait = waitForFiles(dir, 'next.0', 1, () => ended, 10);
+      setTimeout(() => (ended = true), 30);
+      expect(await wait).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
