@@ -29,17 +29,27 @@ export function waitForFiles(
   stop: () => boolean,
   fallbackMs = 100,
 ): Promise<boolean> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     let watcher: FSWatcher | undefined;
     let settled = false;
     const timer = setInterval(() => check(), fallbackMs);
-    const check = (): void => {
-      if (settled) return;
-      const all = countFiles(dir, prefix) >= n;
-      if (!all && !stop()) return;
+    const settle = (): void => {
       settled = true;
       clearInterval(timer);
       watcher?.close();
+    };
+    const check = (): void => {
+      if (settled) return;
+      let all: boolean;
+      try {
+        all = countFiles(dir, prefix) >= n;
+      } catch (e) {
+        settle(); // the directory is gone: the caller's error, not an uncaught one in a timer
+        reject(e as Error);
+        return;
+      }
+      if (!all && !stop()) return;
+      settle();
       resolve(all);
     };
     try {

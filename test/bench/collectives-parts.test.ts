@@ -513,4 +513,11 @@ describe("the counted phases' handshake (phases.ts)", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('rejects, rather than throwing in a timer, when the directory goes away', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sitempi-phases-'));
+    const wait = waitForFiles(dir, 'ready.0.', 1, () => false, 10);
+    rmSync(dir, { recursive: true, force: true });
+    await expect(wait).rejects.toThrow(/ENOENT/);
+  });
 });
