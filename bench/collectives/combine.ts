@@ -110,6 +110,8 @@ export function combineRuns(all: BenchResults[]): BenchResults {
         gitCommit: r.meta.gitCommit,
         shimSha1: r.meta.shim?.sha1 ?? null,
         loadavg: loadRange(r),
+        ...(r.meta.cpuModel ? { cpuModel: r.meta.cpuModel } : {}),
+        ...(r.meta.bootId ? { bootId: r.meta.bootId } : {}),
       })),
     },
     runs: all.flatMap((r) => r.runs),

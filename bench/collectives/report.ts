@@ -92,6 +92,19 @@ function spreadVsBest(res: BenchResults, row: Row): string {
   return xs.length > 1 ? `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}` : '—';
 }
 
+/** How many machines (CPU model and boot) the combined runs span, where they recorded it. */
+function machinesLine(combined: NonNullable<BenchResults['meta']['combined']>): string {
+  const known = combined.filter((c) => c.cpuModel);
+  if (!known.length) return '';
+  const boots = new Set(known.map((c) => `${c.cpuModel}|${c.bootId ?? ''}`));
+  const models = new Set(known.map((c) => c.cpuModel));
+  const unknown = combined.length - known.length;
+  return (
+    ` ${known.length} of them on ${boots.size} machine boot${boots.size === 1 ? '' : 's'} (${[...models].join(', ')})` +
+    (unknown ? `; ${unknown} from before runs recorded their machine.` : '.')
+  );
+}
+
 function configTitle(layout: string, placement: string, runs: RunRecord[]): string {
   const m = /^(\d+)x(\d+)$/.exec(layout);
   const nodes = Number(m?.[1] ?? 0);
@@ -271,10 +284,11 @@ export function renderMarkdown(res: BenchResults): string {
         combined
           .map(
             (c) =>
-              `${c.startedAt} (${c.durationS.toFixed(0)} s, commit ${c.gitCommit?.slice(0, 10) ?? '?'}, shim ${c.shimSha1?.slice(0, 12) ?? '?'}, load ${c.loadavg[0].toFixed(1)}–${c.loadavg[1].toFixed(1)})`,
+              `${c.startedAt} (${c.durationS.toFixed(0)} s, commit ${c.gitCommit?.slice(0, 10) ?? '?'}, shim ${c.shimSha1?.slice(0, 12) ?? '?'}, load ${c.loadavg[0].toFixed(1)}–${c.loadavg[1].toFixed(1)}${c.cpuModel ? `, ${c.cpuModel}, boot ${c.bootId?.slice(0, 8) ?? '?'}` : ''})`,
           )
           .join('; ') +
-        '.',
+        '.' +
+        machinesLine(combined),
     );
     L.push('');
   }

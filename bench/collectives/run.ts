@@ -104,6 +104,18 @@ function gitCommit(): string | null {
 
 /** A TCP setting of a node, read in its namespace (a namespace has its own; the congestion
  * control is the host's default, and not every algorithm may be set in one). */
+/** The machine the run is on: its CPU model and the kernel's boot id (a new one after each boot). */
+function machine(): { cpuModel?: string; bootId?: string } {
+  const cpuModel = os.cpus()[0]?.model.trim();
+  let bootId: string | undefined;
+  try {
+    bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    bootId = undefined;
+  }
+  return { ...(cpuModel ? { cpuModel } : {}), ...(bootId ? { bootId } : {}) };
+}
+
 function nodeSysctl(netns: string | undefined, name: string): string | undefined {
   if (!netns) return undefined;
   const file = `/proc/sys/net/ipv4/${name}`;
@@ -231,6 +243,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
       ].join(' '),
       host: os.hostname(),
       cpus: os.cpus().length,
+      ...machine(),
       openmpi,
       gitCommit: gitCommit(),
       testbed: {

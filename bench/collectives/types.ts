@@ -235,6 +235,10 @@ export interface BenchResults {
     command: string;
     host: string;
     cpus: number;
+    /** The machine, so that merged runs show how many machines they span (absent in results of
+     *  before 2026-12-04 15:00 UTC): its CPU model and the kernel's boot id (a new one per boot). */
+    cpuModel?: string;
+    bootId?: string;
     openmpi: string;
     gitCommit: string | null;
     /** lan: absent in results of before it was an option (every packet went through wanemu); tcp:
@@ -264,6 +268,8 @@ export interface BenchResults {
       gitCommit: string | null;
       shimSha1: string | null;
       loadavg: [number, number];
+      cpuModel?: string;
+      bootId?: string;
     }[];
   };
   runs: RunRecord[];
