@@ -111,6 +111,7 @@ export function combineRuns(all: BenchResults[]): BenchResults {
         shimSha1: r.meta.shim?.sha1 ?? null,
         loadavg: loadRange(r),
         ...(r.meta.cpuModel ? { cpuModel: r.meta.cpuModel } : {}),
+        ...(r.meta.kernel ? { kernel: r.meta.kernel } : {}),
         ...(r.meta.bootId ? { bootId: r.meta.bootId } : {}),
       })),
     },

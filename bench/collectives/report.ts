@@ -284,7 +284,7 @@ export function renderMarkdown(res: BenchResults): string {
         combined
           .map(
             (c) =>
-              `${c.startedAt} (${c.durationS.toFixed(0)} s, commit ${c.gitCommit?.slice(0, 10) ?? '?'}, shim ${c.shimSha1?.slice(0, 12) ?? '?'}, load ${c.loadavg[0].toFixed(1)}–${c.loadavg[1].toFixed(1)}${c.cpuModel ? `, ${c.cpuModel}, boot ${c.bootId?.slice(0, 8) ?? '?'}` : ''})`,
+              `${c.startedAt} (${c.durationS.toFixed(0)} s, commit ${c.gitCommit?.slice(0, 10) ?? '?'}, shim ${c.shimSha1?.slice(0, 12) ?? '?'}, load ${c.loadavg[0].toFixed(1)}–${c.loadavg[1].toFixed(1)}${c.cpuModel ? `, ${c.cpuModel}${c.kernel ? `, Linux ${c.kernel}` : ''}, boot ${c.bootId?.slice(0, 8) ?? '?'}` : ''})`,
           )
           .join('; ') +
         '.' +

@@ -104,8 +104,8 @@ function gitCommit(): string | null {
 
 /** A TCP setting of a node, read in its namespace (a namespace has its own; the congestion
  * control is the host's default, and not every algorithm may be set in one). */
-/** The machine the run is on: its CPU model and the kernel's boot id (a new one after each boot). */
-function machine(): { cpuModel?: string; bootId?: string } {
+/** The machine the run is on: its CPU model, kernel release and boot id (a new one after each boot). */
+function machine(): { cpuModel?: string; kernel: string; bootId?: string } {
   const cpuModel = os.cpus()[0]?.model.trim();
   let bootId: string | undefined;
   try {
@@ -113,7 +113,7 @@ function machine(): { cpuModel?: string; bootId?: string } {
   } catch {
     bootId = undefined;
   }
-  return { ...(cpuModel ? { cpuModel } : {}), ...(bootId ? { bootId } : {}) };
+  return { ...(cpuModel ? { cpuModel } : {}), kernel: os.release(), ...(bootId ? { bootId } : {}) };
 }
 
 function nodeSysctl(netns: string | undefined, name: string): string | undefined {

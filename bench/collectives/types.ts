@@ -236,8 +236,10 @@ export interface BenchResults {
     host: string;
     cpus: number;
     /** The machine, so that merged runs show how many machines they span (absent in results of
-     *  before 2026-12-04 15:00 UTC): its CPU model and the kernel's boot id (a new one per boot). */
+     *  before 2026-12-04 14:10 UTC; kernel: before 15:20): its CPU model, kernel release and the
+     *  kernel's boot id (a new one per boot). */
     cpuModel?: string;
+    kernel?: string;
     bootId?: string;
     openmpi: string;
     gitCommit: string | null;
@@ -269,6 +271,7 @@ export interface BenchResults {
       shimSha1: string | null;
       loadavg: [number, number];
       cpuModel?: string;
+      kernel?: string;
       bootId?: string;
     }[];
   };

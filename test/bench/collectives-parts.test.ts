@@ -478,12 +478,12 @@ describe('aggregation, goals and renderers', () => {
     expect(combineRuns([kernel, kernel]).meta.testbed.lan).toBe('kernel');
     // Each run's machine is kept, and the report counts the machine boots the runs span.
     expect(md).not.toContain('machine boot'); // none of these runs recorded its machine
-    const on = (r: BenchResults, cpuModel: string, bootId: string): BenchResults => ({
+    const on = (r: BenchResults, cpuModel: string, bootId: string, kernel?: string): BenchResults => ({
       ...r,
-      meta: { ...r.meta, cpuModel, bootId },
+      meta: { ...r.meta, cpuModel, bootId, ...(kernel ? { kernel } : {}) },
     });
     const spread = combineRuns([
-      on(all[0] as BenchResults, 'CPU X', 'aaaaaaaa-1'),
+      on(all[0] as BenchResults, 'CPU X', 'aaaaaaaa-1', '6.1.0'),
       on(all[1] as BenchResults, 'CPU X', 'aaaaaaaa-1'),
       on(all[2] as BenchResults, 'CPU Y', 'bbbbbbbb-2'),
     ]);
@@ -491,6 +491,9 @@ describe('aggregation, goals and renderers', () => {
     const smd = renderMarkdown(spread);
     expect(smd).toMatch(/2026-01-03T00:00:00Z \(10 s, commit \?, shim \?, load [0-9.–]+, CPU Y, boot bbbbbbbb\)/);
     expect(smd).toContain('3 of them on 2 machine boots (CPU X, CPU Y).');
+    expect(smd).toMatch(
+      /2026-01-01T00:00:00Z \(10 s, commit \?, shim \?, load [0-9.–]+, CPU X, Linux 6\.1\.0, boot aaaaaaaa\)/,
+    );
     const partly = renderMarkdown(combineRuns([all[0] as BenchResults, on(all[2] as BenchResults, 'CPU Y', 'b')]));
     expect(partly).toContain('1 of them on 1 machine boot (CPU Y); 1 from before runs recorded their machine.');
   });
