@@ -105,6 +105,10 @@ describeAsRoot('collective benchmark (root, testbed, mpirun; --quick with two si
     const json = JSON.parse(readFileSync(path.join(OUT, 'collectives.json'), 'utf8')) as BenchResults;
     expect(json.meta.quick).toBe(true);
     expect(json.meta.openmpi).toMatch(/Open MPI\) 4\.1\.[1-9]/); // HAN_COLLS is this release's
+    // the machine, as the kernel tells it
+    expect(json.meta.kernel).toBe(readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim());
+    expect(json.meta.bootId).toBe(readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+    expect(json.meta.cpuModel).toMatch(/\S/);
     // per configuration HAN's probe job, then default, sitempi and sitempi paired, and HAN where it
     // keeps itself (2x4)
     const name = (r: BenchResults['runs'][0]): string =>
