@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { compileMpi, mpirun } from '../src/mpi/toolchain.js';
 import { arg } from './args.js';
+import { machine } from './machine.js';
 
 export interface OverheadRow {
   config: string;
@@ -253,7 +254,7 @@ async function main(): Promise<void> {
     );
   }
   const json = arg('--json', '');
-  if (json) fs.writeFileSync(json, JSON.stringify({ calls, reps, rows }, null, 2));
+  if (json) fs.writeFileSync(json, JSON.stringify({ calls, reps, machine: machine(), rows }, null, 2));
 }
 
 if (process.argv[1] && /coll-overhead\.(js|ts)$/.test(process.argv[1])) {

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { packageRoot } from '../../src/native/paths.js';
+import { machine } from '../machine.js';
 import { down, mpirunEnv, parseBandwidth, up, type TestbedState } from '../../src/testbed/index.js';
 import { pointKey } from './algs.js';
 import { lowerBound, type Net } from './bounds.js';
@@ -104,18 +105,6 @@ function gitCommit(): string | null {
 
 /** A TCP setting of a node, read in its namespace (a namespace has its own; the congestion
  * control is the host's default, and not every algorithm may be set in one). */
-/** The machine the run is on: its CPU model, kernel release and boot id (a new one after each boot). */
-function machine(): { cpuModel?: string; kernel: string; bootId?: string } {
-  const cpuModel = os.cpus()[0]?.model.trim();
-  let bootId: string | undefined;
-  try {
-    bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    bootId = undefined;
-  }
-  return { ...(cpuModel ? { cpuModel } : {}), kernel: os.release(), ...(bootId ? { bootId } : {}) };
-}
-
 function nodeSysctl(netns: string | undefined, name: string): string | undefined {
   if (!netns) return undefined;
   const file = `/proc/sys/net/ipv4/${name}`;

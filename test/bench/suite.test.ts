@@ -99,8 +99,10 @@ describe('npm run bench -- --smoke (every benchmark, real mpirun)', () => {
     for (const r of overhead.rows) expect(r.shim).toBeGreaterThan(0);
     // Each collective's row carries the shim's added ns and what the two TSC reads alone add.
     const collOverhead = JSON.parse(readFileSync(path.join(OUT, 'coll-overhead.json'), 'utf8')) as {
+      machine: { kernel: string };
       rows: { pmpi_ns: number; added_ns: number; floor_ns: number }[];
     };
+    expect(collOverhead.machine.kernel).toBe(readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim());
     expect(collOverhead.rows.length).toBeGreaterThan(0);
     for (const r of collOverhead.rows) {
       expect(r.pmpi_ns).toBeGreaterThan(0);
