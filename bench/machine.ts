@@ -20,3 +20,13 @@ export function machine(): Machine {
   }
   return { ...(cpuModel ? { cpuModel } : {}), kernel: os.release(), ...(bootId ? { bootId } : {}) };
 }
+
+/** The machine fields of a record that carries them (results of before have none). */
+export function machineOf(x: Partial<Machine>): Partial<Machine> {
+  const { cpuModel, kernel, bootId } = x;
+  return {
+    ...(cpuModel ? { cpuModel } : {}),
+    ...(kernel ? { kernel } : {}),
+    ...(bootId ? { bootId } : {}),
+  };
+}

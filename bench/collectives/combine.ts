@@ -2,6 +2,7 @@
 // runs' medians, and each run's own median is kept beside it (the spread), so that a goal counts as
 // met only where it is met in the median of the runs (issue 17's "robust figures").
 import { lanOf } from '../../src/testbed/state.js';
+import { machineOf } from '../machine.js';
 import type { BenchResults, Mode, ModeCell, Row } from './types.js';
 
 /** The median of a non-empty list (mean of the middle two for an even count); null when empty. */
@@ -110,9 +111,7 @@ export function combineRuns(all: BenchResults[]): BenchResults {
         gitCommit: r.meta.gitCommit,
         shimSha1: r.meta.shim?.sha1 ?? null,
         loadavg: loadRange(r),
-        ...(r.meta.cpuModel ? { cpuModel: r.meta.cpuModel } : {}),
-        ...(r.meta.kernel ? { kernel: r.meta.kernel } : {}),
-        ...(r.meta.bootId ? { bootId: r.meta.bootId } : {}),
+        ...machineOf(r.meta),
       })),
     },
     runs: all.flatMap((r) => r.runs),

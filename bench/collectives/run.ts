@@ -13,8 +13,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { packageRoot } from '../../src/native/paths.js';
-import { machine } from '../machine.js';
 import { down, mpirunEnv, parseBandwidth, up, type TestbedState } from '../../src/testbed/index.js';
+import { machine } from '../machine.js';
 import { pointKey } from './algs.js';
 import { lowerBound, type Net } from './bounds.js';
 import { hanTimedColls, hanUntimedColls } from './han.js';

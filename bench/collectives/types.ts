@@ -1,6 +1,7 @@
 // The collective benchmark's types: its options, what one run records, and the results file
 // (collectives.json) that the report and the plot read.
 import type { LanMode } from '../../src/testbed/state.js';
+import type { Machine } from '../machine.js';
 import type { PointAlgs } from './algs.js';
 import type { CollName } from './bounds.js';
 
@@ -235,12 +236,6 @@ export interface BenchResults {
     command: string;
     host: string;
     cpus: number;
-    /** The machine, so that merged runs show how many machines they span (absent in results of
-     *  before 2026-12-04 14:10 UTC; kernel: before 15:20): its CPU model, kernel release and the
-     *  kernel's boot id (a new one per boot). */
-    cpuModel?: string;
-    kernel?: string;
-    bootId?: string;
     openmpi: string;
     gitCommit: string | null;
     /** lan: absent in results of before it was an option (every packet went through wanemu); tcp:
@@ -264,17 +259,14 @@ export interface BenchResults {
     shim: { source: string; sha1: string; mtime: string } | null;
     notes: string[];
     /** Present when this file combines several full runs (combine.ts), one entry per run. */
-    combined?: {
+    combined?: ({
       startedAt: string;
       durationS: number;
       gitCommit: string | null;
       shimSha1: string | null;
       loadavg: [number, number];
-      cpuModel?: string;
-      kernel?: string;
-      bootId?: string;
-    }[];
-  };
+    } & Partial<Machine>)[];
+  } & Partial<Machine>; // the machine: absent in results of before 2026-12-04 14:10 UTC (its kernel: 15:20)
   runs: RunRecord[];
   rows: Row[];
 }
