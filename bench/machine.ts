@@ -18,7 +18,7 @@ export function machine(): Machine {
   } catch {
     bootId = undefined; // not Linux, or /proc not mounted
   }
-  return { ...(cpuModel ? { cpuModel } : {}), kernel: os.release(), ...(bootId ? { bootId } : {}) };
+  return { ...machineOf({ cpuModel, bootId }), kernel: os.release() };
 }
 
 /** The machine fields of a record that carries them (results of before have none). */
