@@ -1,29 +1,17 @@
 // Where the ranks of a benchmark run go: node order and mapping for a placement, the site map the
 // shim is told, and the benchmark program and shim library the runs use.
-import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { packageRoot } from '../../src/native/paths.js';
 import type { TestbedState } from '../../src/testbed/index.js';
+import { compileCached } from '../compile.js';
 import type { Placement } from './types.js';
 
 /** Compiles osu_coll.c with mpicc (cached by content); returns the binary. */
 export function buildOsuColl(): string {
-  const src = path.join(packageRoot, 'bench', 'collectives', 'osu_coll.c');
-  const text = readFileSync(src);
-  const hash = crypto.createHash('sha1').update(text).digest('hex').slice(0, 12);
-  const dir = path.join(os.tmpdir(), 'sitempi-bench-coll-bin');
-  const bin = path.join(dir, `osu_coll-${hash}`);
-  if (existsSync(bin)) return bin;
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${bin}.${process.pid}.tmp`;
-  const r = spawnSync('mpicc', ['-O2', '-Wall', '-o', tmp, src], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`mpicc failed for ${src}:\n${r.stderr ?? ''}${r.error?.message ?? ''}`);
-  renameSync(tmp, bin);
-  return bin;
+  return compileCached(path.join('bench', 'collectives', 'osu_coll.c'), 'mpicc');
 }
 
 /** Copies the shim library to a private place (by content); returns the copy. */

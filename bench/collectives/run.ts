@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 
 import { packageRoot } from '../../src/native/paths.js';
 import { down, mpirunEnv, parseBandwidth, up, type TestbedState } from '../../src/testbed/index.js';
-import { machine } from '../machine.js';
+import { machine, measureWakeLateness, wakeLateText } from '../machine.js';
 import { pointKey } from './algs.js';
 import { lowerBound, type Net } from './bounds.js';
 import { hanTimedColls, hanUntimedColls } from './han.js';
@@ -143,6 +143,11 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
   // (LD_PRELOAD of a missing file only warns, and the run would silently go without it).
   const shim = o.modes.includes('sitempi') ? snapshotShim(o.shimPath) : null;
   const openmpi = ompiVersion();
+  // Inside every figure is how late the ranks wake at their common start: this machine's, measured
+  // before the testbed is up, alone and as many as the most ranks a job runs.
+  const ranks = Math.max(...o.configs.map((c) => parseLayout(c.layout)).map((l) => l.nodes * l.slots));
+  const wakeLate = measureWakeLateness([1, ranks]);
+  o.log(`processes sleeping to one instant wake ${wakeLateText(wakeLate)} late (the last of them, median)`);
   const hanColls = hanTimedColls(o.colls, openmpi, o.hanProbe);
   const hanLacks = hanUntimedColls(o.colls, openmpi, o.hanProbe);
   if (o.modes.includes('han') && hanLacks.length)
@@ -233,6 +238,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
       host: os.hostname(),
       cpus: os.cpus().length,
       ...machine(),
+      wakeLate,
       openmpi,
       gitCommit: gitCommit(),
       testbed: {

@@ -496,6 +496,24 @@ describe('aggregation, goals and renderers', () => {
     );
     const partly = renderMarkdown(combineRuns([all[0] as BenchResults, on(all[2] as BenchResults, 'CPU Y', 'b')]));
     expect(partly).toContain('1 of them on 1 machine boot (CPU Y); 1 from before runs recorded their machine.');
+    // How late the machine's sleepers woke: per run in a merge, in the header of a single run.
+    const woke = (r: BenchResults, alone: number): BenchResults => ({
+      ...r,
+      meta: {
+        ...r.meta,
+        wakeLate: [
+          { procs: 1, medianUs: alone, p75Us: alone + 10 },
+          { procs: 8, medianUs: 2 * alone, p75Us: 2 * alone + 10 },
+        ],
+      },
+    });
+    const wmd = renderMarkdown(combineRuns([woke(all[0] as BenchResults, 170), woke(all[1] as BenchResults, 30)]));
+    expect(wmd).toMatch(/2026-01-01T00:00:00Z \([^)]*, sleepers wake 0\.17 ms alone, 0\.34 ms 8 at once late\)/);
+    expect(wmd).toMatch(/2026-01-02T00:00:00Z \([^)]*, sleepers wake 0\.03 ms alone, 0\.06 ms 8 at once late\)/);
+    expect(wmd).not.toContain('where sleepers wake'); // the merge's header names no single run's
+    expect(renderMarkdown(woke(all[0] as BenchResults, 170))).toContain(
+      'CPUs, where sleepers wake 0.17 ms alone, 0.34 ms 8 at once late; commit',
+    );
   });
 });
 

@@ -109,6 +109,9 @@ describeAsRoot('collective benchmark (root, testbed, mpirun; --quick with two si
     expect(json.meta.kernel).toBe(readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim());
     expect(json.meta.bootId).toBe(readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
     expect(json.meta.cpuModel).toMatch(/\S/);
+    // how late its sleepers woke, alone and as many as the ranks (bench/wake-lateness.c)
+    expect(json.meta.wakeLate?.map((w) => w.procs)).toEqual([1, 8]);
+    for (const w of json.meta.wakeLate ?? []) expect(w.p75Us).toBeGreaterThanOrEqual(w.medianUs);
     // per configuration HAN's probe job, then default, sitempi and sitempi paired, and HAN where it
     // keeps itself (2x4)
     const name = (r: BenchResults['runs'][0]): string =>
