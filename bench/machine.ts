@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { compileCached } from './compile.js';
+import { compileCached } from '../src/mpi/toolchain.js';
 
 /** How late `procs` processes that sleep together to one instant wake, the last of them (µs). */
 export interface WakeLateness {
@@ -39,7 +39,7 @@ export function machine(): Machine {
  * (about sleeps × periodMs per count). Throws with the probe's message when it cannot run.
  */
 export function measureWakeLateness(procs: number[], sleeps = 30, periodMs = 10): WakeLateness[] {
-  const bin = compileCached(path.join('bench', 'wake-lateness.c'), 'cc');
+  const bin = compileCached(path.join('bench', 'wake-lateness.c'), 'cc', ['-Wall']);
   return procs.map((p) => {
     const r = spawnSync(bin, [String(p), String(sleeps), String(periodMs)], { encoding: 'utf8', timeout: 60_000 });
     if (r.status !== 0) throw new Error(`wake-lateness ${p}: ${(r.stderr || r.error?.message || '').trim()}`);

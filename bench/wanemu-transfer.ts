@@ -1,29 +1,16 @@
 // One bulk TCP transfer between two testbed nodes (bench/wanemu-bulk.c in their namespaces), with
 // wanemu's CPU time and counters read around it, and UDP round trips: what bench/wanemu.ts and
 // the wanemu test measure.
-import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
-import os from 'node:os';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 
-import { packageRoot } from '../src/native/paths.js';
+import { compileCached } from '../src/mpi/toolchain.js';
 import { counters, countersDelta, type LinkCounters, type NodeState, type TestbedState } from '../src/testbed/index.js';
 import { cpuSample, cpuSpan, type CpuSpan } from '../src/testbed/wanemu-cpu.js';
 
 /** Compiles wanemu-bulk.c (cached by content); returns the binary. */
 export function buildBulk(): string {
-  const src = path.join(packageRoot, 'bench', 'wanemu-bulk.c');
-  const sha = createHash('sha1').update(readFileSync(src)).digest('hex').slice(0, 12);
-  const dir = path.join(os.tmpdir(), 'sitempi-wanemu-bulk-bin');
-  const bin = path.join(dir, `wanemu-bulk-${sha}`);
-  if (existsSync(bin)) return bin;
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${bin}.${process.pid}`;
-  const r = spawnSync('cc', ['-O2', '-Wall', '-o', tmp, src], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`cc failed for ${src}:\n${r.stderr ?? ''}${r.error?.message ?? ''}`);
-  renameSync(tmp, bin);
-  return bin;
+  return compileCached(path.join('bench', 'wanemu-bulk.c'), 'cc', ['-Wall']);
 }
 
 export interface Transfer {

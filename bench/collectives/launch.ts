@@ -5,13 +5,13 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 
+import { compileMpi } from '../../src/mpi/toolchain.js';
 import type { TestbedState } from '../../src/testbed/index.js';
-import { compileCached } from '../compile.js';
 import type { Placement } from './types.js';
 
 /** Compiles osu_coll.c with mpicc (cached by content); returns the binary. */
 export function buildOsuColl(): string {
-  return compileCached(path.join('bench', 'collectives', 'osu_coll.c'), 'mpicc');
+  return compileMpi(path.join('bench', 'collectives', 'osu_coll.c'), ['-Wall']);
 }
 
 /** Copies the shim library to a private place (by content); returns the copy. */

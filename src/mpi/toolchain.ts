@@ -1,5 +1,5 @@
-// Compiling and running real MPI programs (tests, benchmarks): mpicc / mpifort and mpirun from
-// the system Open MPI, with the shim preloaded where asked.
+// Compiling programs once per content (MPI ones with mpicc or mpifort, plain C with cc) and running
+// real MPI programs with mpirun from the system Open MPI, the shim preloaded where asked.
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -9,24 +9,33 @@ import { packageRoot, shimLibraryPath } from '../native/paths.js';
 
 const binDir = path.join(os.tmpdir(), 'sitempi-bin');
 
-/** Compiles an MPI program (C or Fortran, by extension) once per content; returns its path. */
-export function compileMpi(source: string, extra: string[] = []): string {
+/**
+ * Compiles a program once per content, compiler and flags (`-O2` and `extra`); returns the cached
+ * binary. `source` is absolute or relative to the package root. Throws with the compiler's output.
+ */
+export function compileCached(source: string, compiler: 'cc' | 'mpicc' | 'mpifort', extra: string[] = []): string {
   const abs = path.isAbsolute(source) ? source : path.join(packageRoot, source);
   const text = fs.readFileSync(abs);
-  const hash = crypto.createHash('sha1').update(text).update(extra.join(' ')).digest('hex').slice(0, 12);
+  const hash = crypto
+    .createHash('sha1')
+    .update(text)
+    .update([compiler, ...extra].join(' '))
+    .digest('hex')
+    .slice(0, 12);
   const out = path.join(binDir, `${path.basename(abs).replace(/\.\w+$/, '')}-${hash}`);
   if (fs.existsSync(out)) return out;
   fs.mkdirSync(binDir, { recursive: true });
-  const compiler = /\.f(90|08)?$/i.test(abs) ? 'mpifort' : 'mpicc';
   const tmp = `${out}.${process.pid}.tmp`;
-  const r = spawnSyncChecked(compiler, ['-O2', abs, '-o', tmp, ...extra]);
-  if (r !== 0) throw new Error(`${compiler} failed for ${source}`);
+  const r = spawnSync(compiler, ['-O2', abs, '-o', tmp, ...extra], { encoding: 'utf8' });
+  if (r.status !== 0)
+    throw new Error(`${compiler} failed for ${source}:\n${r.stdout ?? ''}${r.stderr ?? ''}${r.error?.message ?? ''}`);
   fs.renameSync(tmp, out);
   return out;
 }
 
-function spawnSyncChecked(cmd: string, args: string[]): number {
-  return spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'] }).status ?? 1;
+/** Compiles an MPI program (C or Fortran, by extension) once per content; returns its path. */
+export function compileMpi(source: string, extra: string[] = []): string {
+  return compileCached(source, /\.f(90|08)?$/i.test(source) ? 'mpifort' : 'mpicc', extra);
 }
 
 export interface RunResult {

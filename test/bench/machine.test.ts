@@ -1,12 +1,14 @@
 // The machine a benchmark records: the wake-up lateness probe (bench/wake-lateness.c) run for real,
-// and its refusal of bad arguments.
+// and its refusal of bad arguments; the compile cache its C programs go through.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { compileCached } from '../../bench/compile.js';
 import { measureWakeLateness, wakeLateText } from '../../bench/machine.js';
+import { compileCached } from '../../src/mpi/toolchain.js';
 
 describe('wake-up lateness', () => {
   it('measures each count of sleepers, the last one of each sleep', () => {
@@ -21,12 +23,29 @@ describe('wake-up lateness', () => {
   }, 30_000);
 
   it('refuses bad arguments with its usage', () => {
-    const bin = compileCached(path.join('bench', 'wake-lateness.c'), 'cc');
+    const bin = compileCached(path.join('bench', 'wake-lateness.c'), 'cc', ['-Wall']);
     for (const args of [[], ['0', '5', '5'], ['2', '5', '0'], ['x', 'y', 'z']]) {
       const r = spawnSync(bin, args, { encoding: 'utf8' });
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(/^usage: wake-lateness PROCS/);
       expect(r.stdout).toBe('');
     }
+  });
+});
+
+describe('compileCached', () => {
+  it('compiles once per content and says why a program does not compile', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sitempi-compile-'));
+    const src = path.join(dir, 'probe.c');
+    writeFileSync(src, 'int main(void) { return 3; }\n');
+    const bin = compileCached(src, 'cc');
+    expect(spawnSync(bin).status).toBe(3);
+    expect(compileCached(src, 'cc')).toBe(bin); // cached
+    writeFileSync(src, 'int main(void) { return 4; }\n');
+    const again = compileCached(src, 'cc');
+    expect(again).not.toBe(bin); // new content, new binary
+    expect(spawnSync(again).status).toBe(4);
+    writeFileSync(src, 'int main(void) { return undeclared; }\n');
+    expect(() => compileCached(src, 'cc')).toThrow(/cc failed for .*probe\.c:\n(.|\n)*undeclared/);
   });
 });
