@@ -12,6 +12,7 @@
  * Output: one JSON line {"procs":P,"sleeps":S,"medianUs":..,"p75Us":..,"maxUs":..} over the sleeps.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -56,8 +57,10 @@ int main(int argc, char **argv) {
     for (int i = 0; i < sleeps; i++) {
       const long long t = t0 + i * period;
       const struct timespec ts = {(time_t)(t / 1000000000LL), (long)(t % 1000000000LL)};
-      while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0) {
+      int rc;
+      while ((rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL)) == EINTR) {
       }
+      if (rc != 0) _exit(1); /* the parent reports it */
       late[(size_t)k * (size_t)sleeps + (size_t)i] = now_ns() - t;
     }
     _exit(0);

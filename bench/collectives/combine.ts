@@ -100,9 +100,11 @@ export function combineRuns(all: BenchResults[]): BenchResults {
     return { ...base, modes: cells };
   });
   const newest = all.reduce((a, b) => (a.meta.startedAt >= b.meta.startedAt ? a : b));
+  // How late the sleepers woke is a run's, kept per run in `combined`, not the merge's.
+  const { wakeLate: _newestsOnly, ...newestMeta } = newest.meta;
   return {
     meta: {
-      ...newest.meta,
+      ...newestMeta,
       options: { ...newest.meta.options, modes },
       durationS: all.reduce((s, r) => s + r.meta.durationS, 0),
       combined: all.map((r) => ({
