@@ -388,6 +388,15 @@ int64_t alltoall_pace_bytes(const Grouping& g, double alpha_s, double bandwidth_
   return w >= 9.2e18 ? INT64_MAX : int64_t(w);
 }
 
+SpreadPace spread_pace(const Grouping& g, int site, uint64_t cross_bytes, double alpha_s, double bandwidth_Bps) {
+  const int n = g.count(site), links = g.S - 1;
+  if (n < 2 || links < 1 || !(alpha_s > 0) || !(bandwidth_Bps > 0)) return {};
+  const double rtt_bytes = 2 * alpha_s * bandwidth_Bps;
+  const double site_share = double(n) * double(cross_bytes) / double(links);  // of each link
+  if (!(site_share > rtt_bytes) || site_share > kSpreadPaceMaxRtts * rtt_bytes) return {};
+  return {double(links) * bandwidth_Bps / double(n), double(links) * rtt_bytes / double(n)};
+}
+
 uint64_t rsag_threshold(int S, double alpha_s, double bandwidth_Bps) {
   if (S <= 2) return ~0ull;
   const double m = alpha_s * double(S) * bandwidth_Bps / (double(S - 1) * double(S - 2));

@@ -92,6 +92,23 @@ const cases: { s: Scenario; check: (algs: Map<string, Set<number>>) => void }[] 
     check: (algs) => expect([...algs.get('Allgatherv')!]).toContain(1),
   },
   {
+    // The spread algorithms' crossings paced at a rate (core::spread_pace): with a one-way latency
+    // of 50 us, a round trip is 12.5 kB on the link, so the grid's spread calls (site shares of
+    // 16-70 kB) are paced, in pieces of 100 B: a burst of 6 kB per rank, then 62.5 MB/s.
+    s: {
+      name: 'reduce-scatters and Allgather spread, their crossings paced at a rate, contiguous halves, 4 ranks, pieces',
+      np: 4,
+      sites: 'A:0-1;B:2-3',
+      expectSites: 2,
+      env: small,
+      alphaUs: 50,
+    },
+    check: (algs) => {
+      for (const fn of ['Reduce_scatter', 'Reduce_scatter_block', 'Allgather'])
+        expect([...algs.get(fn)!], fn).toContain(3);
+    },
+  },
+  {
     s: {
       name: 'reduce-scatters and Allgather through the leaders at every size (SITEMPI_COLL_SPREAD=0), contiguous, 8 ranks',
       np: 8,

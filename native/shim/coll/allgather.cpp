@@ -250,6 +250,8 @@ int allgather_spread(Ctx& x, char* view, const std::vector<uint64_t>& off, const
       if (g.of(s)[i] != me) SITEMPI_RC(x.isend(view + off[size_t(j)], len(j), MPI_BYTE, g.of(s)[i], kTagAllgather));
     return MPI_SUCCESS;
   };
+  // The waits below release the paced crossings (coll/paced.h) while blocks arrive and pass on.
+  x.pace(spread_pace_for(g, s, uint64_t(len(me)) * uint64_t(S - 1)));
   if (len(me)) {
     for (int u = 0; u < S; ++u)
       if (u != s)

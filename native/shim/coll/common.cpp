@@ -82,8 +82,30 @@ int Ctx::pieces(char* data, uint64_t bytes, bool send, int peer, int tag, MPI_Co
   return MPI_SUCCESS;
 }
 
+int Ctx::wait(size_t from, size_t to) {
+  if (to <= from) return MPI_SUCCESS;
+  // Sends paced at a rate leave while this waits (their requests join the call's).
+  while (paced_.timed() && !paced_.empty()) {
+    SITEMPI_RC(paced_.release_due(reqs_));
+    int done = 0;
+    SITEMPI_RC(PMPI_Testall(int(to - from), reqs_.data() + from, &done, MPI_STATUSES_IGNORE));
+    if (done) return MPI_SUCCESS;
+  }
+  return PMPI_Waitall(int(to - from), reqs_.data() + from, MPI_STATUSES_IGNORE);
+}
+
+int Ctx::release_timed() {
+  while (!paced_.empty()) {
+    SITEMPI_RC(paced_.release_due(reqs_));
+    int done = 0;  // MPI's progress meanwhile, for the call's other requests
+    SITEMPI_RC(PMPI_Testall(int(reqs_.size()), reqs_.data(), &done, MPI_STATUSES_IGNORE));
+  }
+  return MPI_SUCCESS;
+}
+
 int Ctx::waitall() {
-  int rc = paced_.drain();  // the receives and unpaced sends progress meanwhile
+  // The receives and unpaced sends progress meanwhile.
+  int rc = paced_.timed() ? release_timed() : paced_.drain();
   if (rc == MPI_SUCCESS && !reqs_.empty()) rc = PMPI_Waitall(int(reqs_.size()), reqs_.data(), MPI_STATUSES_IGNORE);
   reqs_.clear();
   for (Staged& st : staged_)

@@ -13,6 +13,7 @@
 #include "coll/layout.h"
 #include "coll/paced.h"
 #include "coll/scratch.h"
+#include "core/cost_model.h"
 
 namespace sitempi::coll {
 
@@ -102,6 +103,8 @@ class Ctx {
   // Cross-site sends from here on are held and paced (coll/paced.h) at most `bytes` unmatched at
   // a time, released by waitall(); 0: posted at once. Blocking algorithms only.
   void pace(uint64_t bytes) { paced_.set_window(bytes); }
+  // Or released at a rate (coll/paced.h), from wait() and waitall().
+  void pace(const core::SpreadPace& p) { paced_.set_rate(p.rate_Bps, p.burst_bytes); }
   // Completes every request of the call so far (and unpacks what arrived in pieces).
   int waitall();
   // waitall() without blocking: *done when every request has completed (and staged data is unpacked).
@@ -109,9 +112,7 @@ class Ctx {
   // Requests posted so far; wait(from, to) completes those posted between two such marks. Only
   // for contiguous data: staged (non-contiguous) data arriving in pieces is unpacked by waitall().
   size_t posted() const { return reqs_.size(); }
-  int wait(size_t from, size_t to) {
-    return to > from ? PMPI_Waitall(int(to - from), reqs_.data() + from, MPI_STATUSES_IGNORE) : MPI_SUCCESS;
-  }
+  int wait(size_t from, size_t to);
 
  private:
   MPI_Request* push() {
@@ -126,6 +127,7 @@ class Ctx {
   int isend_cross(const void* buf, int count, MPI_Datatype t, int peer, int tag, MPI_Comm comm, bool continues);
   int irecv_cross(void* buf, int count, MPI_Datatype t, int peer, int tag, MPI_Comm comm);
   int pieces(char* data, uint64_t bytes, bool send, int peer, int tag, MPI_Comm comm);
+  int release_timed();  // every send paced at a rate, released at its time
 
   struct Staged {  // non-contiguous data travelling in pieces: packed here, unpacked at waitall
     Scratch bytes;

@@ -11,6 +11,26 @@ void PacedSends::hold(const void* buf, int count, MPI_Datatype t, uint64_t bytes
   held_.push_back(Held{buf, count, t, bytes, peer, tag, comm, s->held++});
 }
 
+int PacedSends::release_due(std::vector<MPI_Request>& reqs) {
+  if (next_ == held_.size()) return MPI_SUCCESS;
+  const double now = PMPI_Wtime();
+  if (released_ == 0) t0_ = now;
+  const double allowed = burst_ + (now - t0_) * rate_;
+  while (next_ < held_.size() && (released_ == 0 || double(released_ + held_[next_].bytes) <= allowed)) {
+    const Held& h = held_[next_++];
+    reqs.push_back(MPI_REQUEST_NULL);
+    const int rc = PMPI_Isend(h.buf, h.count, h.type, h.peer, h.tag, h.comm, &reqs.back());
+    if (rc != MPI_SUCCESS) return rc;
+    released_ += h.bytes;
+  }
+  if (next_ == held_.size()) {  // later holds of the call continue at the same rate
+    held_.clear();
+    streams_.clear();
+    next_ = 0;
+  }
+  return MPI_SUCCESS;
+}
+
 int PacedSends::drain() {
   if (held_.empty()) return MPI_SUCCESS;
   // The first of every stream, then the second of every stream, ...: the rank's sends spread over

@@ -70,7 +70,11 @@ int reduce_scatter_spread(Ctx& x, const void* sendbuf, void* recvbuf, const int*
       SITEMPI_RC(x.isend(at(input, displ[size_t(j)], ti.extent), rcounts[j], t, g.of(s)[i], kTagReduceScatter));
   }
   // Fold block by block as each arrives; the other sites' blocks leave at once (a site of one
-  // sends them straight from its input).
+  // sends them straight from its input), or paced (coll/paced.h), released by the waits.
+  uint64_t cross = 0;
+  for (int j : mine)
+    if (j != me) cross += ti.bytes(rcounts[j]);
+  x.pace(spread_pace_for(g, s, cross));
   std::vector<void*> at_b(static_cast<size_t>(n));
   for (size_t b = 0; b < mine.size(); ++b) {
     const void* partial = at(input, displ[size_t(mine[b])], ti.extent);
