@@ -156,25 +156,27 @@ constexpr double kAlltoallPaceRtts = 3, kAlltoallPaceMinBytes = 1 << 20;
 int64_t alltoall_pace_bytes(const Grouping& g, double alpha_s, double bandwidth_Bps);
 
 // The spread Allgather and Reduce_scatter (coll/allgather.cpp, coll/reduce_scatter_spread.cpp)
+// and the pairwise Alltoall (there instead of its window, unless SITEMPI_COLL_PACE_BYTES sets one)
 // release each member's cross-site sends at a rate instead of at once: after a burst of its share
 // of one round trip's worth (2 alpha B / n for n senders in its site), B / n per link, so that the
 // site's flows together fill the link without overflowing its queue. Only where the site's share
 // of a link is more than one round trip's worth (below, everything fits the burst) and at most
-// kSpreadPaceMaxRtts of them (above, the flows run long enough for TCP's own recovery; pacing, which
+// kRatePaceMaxRtts of them (above, the flows run long enough for TCP's own recovery; pacing, which
 // cannot let a late rank use the idle link, lost there).
 // Measured on the testbed (8 ranks 4 + 4 contiguous, 10 ms RTT, 1 Gbit/s, a queue of one round
 // trip; 2026-12-04, second machine, alternating jobs): Allgather of 1 MiB per rank (3.4 round
 // trips per link) 51-57 ms paced in six jobs against 56-68 in eight without, Reduce_scatter 54-60
 // against 67-74; Allgather of 4 MiB (13.4) 190-200 against 177-183. With a queue of 16 MB instead,
-// unpaced: 48-50 and 172-177 ms: the drops of the burst were the cost.
-constexpr double kSpreadPaceMaxRtts = 8;
-struct SpreadPace {
+// unpaced: 48-50 and 172-177 ms: the drops of the burst were the cost. Pairwise Alltoall of
+// 256 KiB per pair (3.4 round trips) 45-61 ms at the rate against 66-69 with the window.
+constexpr double kRatePaceMaxRtts = 8;
+struct RatePace {
   double rate_Bps = 0;  // 0: no pacing
   double burst_bytes = 0;
 };
 // For a rank of `site` sending `cross_bytes` in all to the other sites' members, every member of
 // its site doing alike.
-SpreadPace spread_pace(const Grouping& g, int site, uint64_t cross_bytes, double alpha_s, double bandwidth_Bps);
+RatePace rate_pace(const Grouping& g, int site, uint64_t cross_bytes, double alpha_s, double bandwidth_Bps);
 
 struct CollChoice {
   uint64_t m = 0;                // uniform collectives: bytes per rank (alltoall: per pair); v: ignored

@@ -47,9 +47,10 @@ struct Config {
   // SITEMPI_COLL_SPREAD=0: the reduce-scatters and Allgather keep the leaders at every size (to
   // measure the spread algorithms against them); the same on every rank.
   bool coll_spread = true;
-  // SITEMPI_COLL_SPREAD_PACE=0: the spread algorithms send their cross-site blocks at once instead
-  // of at the rate core::spread_pace gives; may differ between ranks.
-  bool coll_spread_pace = true;
+  // SITEMPI_COLL_PACE_RATE=0: the spread Allgather and reduce-scatters send their cross-site
+  // blocks at once, and the pairwise Alltoall by its window, instead of at the rate
+  // core::rate_pace gives; may differ between ranks.
+  bool coll_pace_rate = true;
   // SITEMPI_COLL_ALLTOALL: auto (the cost model's choice, timed where it is unsure), model (the
   // model's alone), grouped, pairwise or library: forces Alltoall(v)'s algorithm (docs/sites.md).
   std::string coll_alltoall;

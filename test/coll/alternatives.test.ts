@@ -92,19 +92,21 @@ const cases: { s: Scenario; check: (algs: Map<string, Set<number>>) => void }[] 
     check: (algs) => expect([...algs.get('Allgatherv')!]).toContain(1),
   },
   {
-    // The spread algorithms' crossings paced at a rate (core::spread_pace): with a one-way latency
-    // of 50 us, a round trip is 12.5 kB on the link, so the grid's spread calls (site shares of
-    // 16-70 kB) are paced, in pieces of 100 B: a burst of 6 kB per rank, then 62.5 MB/s.
+    // Crossings paced at a rate (core::rate_pace): with a one-way latency of 50 us a round trip is
+    // 12.5 kB on the link, so the grid's spread calls and pairwise Alltoalls whose site shares are
+    // 12.5-100 kB (most of them) are paced, in pieces of 100 B: a burst of 6 kB per rank, then
+    // 62.5 MB/s; the others go at once (Alltoall: by its window).
     s: {
-      name: 'reduce-scatters and Allgather spread, their crossings paced at a rate, contiguous halves, 4 ranks, pieces',
+      name: 'spread reduce-scatters and Allgather, pairwise Alltoall(v), their crossings paced at a rate, contiguous halves, 4 ranks, pieces',
       np: 4,
       sites: 'A:0-1;B:2-3',
       expectSites: 2,
       env: small,
       alphaUs: 50,
+      alltoall: 2,
     },
     check: (algs) => {
-      for (const fn of ['Reduce_scatter', 'Reduce_scatter_block', 'Allgather'])
+      for (const fn of ['Reduce_scatter', 'Reduce_scatter_block', 'Allgather', 'Alltoall'])
         expect([...algs.get(fn)!], fn).toContain(3);
     },
   },

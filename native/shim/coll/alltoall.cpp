@@ -194,12 +194,17 @@ int alltoall_pairwise(Ctx& x, const void* sendbuf, const int* scounts, const int
           pack(at(recvbuf, rdispls[j], rt.extent), rcounts[j], recvtype, packed[size_t(j)].data(), n, 0, c.priv));
     }
   const TypeInfo st(in_place ? recvtype : sendtype);
-  // A cross-site share beyond the window is paced (coll/paced.h); each rank decides for itself.
+  // A cross-site share beyond the window is paced (coll/paced.h), at a rate where the site's share
+  // is a few round trips' worth (core::rate_pace); each rank decides for itself.
   uint64_t share = 0;
   for (int j = 0; j < P; ++j)
     if (g.site[size_t(j)] != s) share += in_place ? packed[size_t(j)].size() : st.bytes(scounts[j]);
   const uint64_t window = g_pace_bytes ? g_pace_bytes : uint64_t(core::alltoall_pace_bytes(g, g_alpha_s, g_bandwidth));
-  if (share > window) x.pace(window);
+  const core::RatePace rate = rate_pace_for(g, s, share);
+  if (rate.rate_Bps > 0 && !g_pace_bytes)
+    x.pace(rate);
+  else if (share > window)
+    x.pace(window);
   // Blocks of zero bytes are skipped on both sides (MPI: the sizes of a pair match).
   for (int pass = 0; pass < 2; ++pass)  // 0: other sites, 1: this site
     for (int k = 1; k < P; ++k) {

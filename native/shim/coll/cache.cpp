@@ -34,10 +34,10 @@ int g_alltoall_force = 0;                        // Config::coll_alltoall
 uint64_t g_small_bytes = core::kSmallCallBytes;  // Config::coll_small_bytes
 double g_alpha_s = 0.005, g_bandwidth = 125e6;
 uint64_t g_pace_bytes = 0;  // Config::coll_pace_bytes
-bool g_spread_pace = kDefaults.coll_spread_pace;
+bool g_pace_rate = kDefaults.coll_pace_rate;
 
-core::SpreadPace spread_pace_for(const core::Grouping& g, int site, uint64_t cross_bytes) {
-  return g_spread_pace ? core::spread_pace(g, site, cross_bytes, g_alpha_s, g_bandwidth) : core::SpreadPace{};
+core::RatePace rate_pace_for(const core::Grouping& g, int site, uint64_t cross_bytes) {
+  return g_pace_rate ? core::rate_pace(g, site, cross_bytes, g_alpha_s, g_bandwidth) : core::RatePace{};
 }
 
 namespace {
@@ -330,7 +330,7 @@ void configure(int world_rank, int world_size) {
     g_bandwidth = double(cfg.coll_bandwidth_mbps) * 1e6 / 8;
     g_chunk_bytes = cfg.coll_chunk_bytes;
     g_pace_bytes = cfg.coll_pace_bytes;
-    g_spread_pace = cfg.coll_spread_pace;
+    g_pace_rate = cfg.coll_pace_rate;
     g_segment_bytes = cfg.coll_segment_bytes;
     g_reduce_segments = cfg.coll_reduce_segments;
     g_coll_packed = cfg.coll_packed;

@@ -73,11 +73,12 @@ extern double g_alpha_s, g_bandwidth;
 // Pairwise Alltoall's pacing window per rank (SITEMPI_COLL_PACE_BYTES; 0: core::alltoall_pace_bytes).
 // May differ between ranks: each paces its own sends.
 extern uint64_t g_pace_bytes;
-// SITEMPI_COLL_SPREAD_PACE: the spread algorithms pace their cross-site sends (core::spread_pace).
+// SITEMPI_COLL_PACE_RATE: the spread algorithms and the pairwise Alltoall pace their cross-site
+// sends at a rate (core::rate_pace).
 // May differ between ranks.
-extern bool g_spread_pace;
+extern bool g_pace_rate;
 // The pacing of this rank's cross-site sends in a spread algorithm (none where off).
-core::SpreadPace spread_pace_for(const core::Grouping& g, int site, uint64_t cross_bytes);
+core::RatePace rate_pace_for(const core::Grouping& g, int site, uint64_t cross_bytes);
 
 // The communicator's cache, built at its first collective (a collective step over comm);
 // nullptr: run PMPI.

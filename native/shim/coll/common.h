@@ -104,7 +104,7 @@ class Ctx {
   // a time, released by waitall(); 0: posted at once. Blocking algorithms only.
   void pace(uint64_t bytes) { paced_.set_window(bytes); }
   // Or released at a rate (coll/paced.h), from wait() and waitall().
-  void pace(const core::SpreadPace& p) { paced_.set_rate(p.rate_Bps, p.burst_bytes); }
+  void pace(const core::RatePace& p) { paced_.set_rate(p.rate_Bps, p.burst_bytes); }
   // Completes every request of the call so far (and unpacks what arrived in pieces).
   int waitall();
   // waitall() without blocking: *done when every request has completed (and staged data is unpacked).

@@ -3,7 +3,8 @@
 // a rank's share of a site link enters it a few round trips' worth at a time instead of as one
 // burst, whose tail the link's queue drops (a retransmission timeout for TCP, 200 ms and more).
 // Used by the pairwise Alltoall (core::alltoall_pace_bytes); blocking calls only.
-// Or released at a rate (core::spread_pace, the spread Allgather and Reduce_scatter): the first
+// Or released at a rate (core::rate_pace: the spread Allgather and Reduce_scatter, the pairwise
+// Alltoall at shares of a few round trips): the first
 // `burst` bytes at once, then at most `Bps` bytes a second counted from the first release, as
 // plain MPI_Isend among the call's requests, from the call's waits (Ctx::wait, Ctx::waitall).
 #pragma once
