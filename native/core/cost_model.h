@@ -161,8 +161,8 @@ int64_t alltoall_pace_bytes(const Grouping& g, double alpha_s, double bandwidth_
 // of one round trip's worth (2 alpha B / n for n senders in its site), B / n per link, so that the
 // site's flows together fill the link without overflowing its queue. Only where the site's share
 // of a link is more than one round trip's worth (below, everything fits the burst) and at most
-// kRatePaceMaxRtts of them (above, the flows run long enough for TCP's own recovery; pacing, which
-// cannot let a late rank use the idle link, lost there).
+// kRatePaceMaxRtts of them (above, the flows run long enough for TCP's own recovery, and paced
+// they were slower).
 // Measured on the testbed (8 ranks 4 + 4 contiguous, 10 ms RTT, 1 Gbit/s, a queue of one round
 // trip; 2026-12-04, second machine, alternating jobs): Allgather of 1 MiB per rank (3.4 round
 // trips per link) 51-57 ms paced in six jobs against 56-68 in eight without, Reduce_scatter 54-60

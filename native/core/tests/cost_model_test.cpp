@@ -414,6 +414,10 @@ TEST(cost_rate_pace) {
   CHECK(rate_pace(group_sites(lone, 4), 1, 1 << 20, 0.005, 125e6).rate_Bps > 0);
   CHECK_EQ(rate_pace(group_sites(one, 4), 0, 1 << 20, 0.005, 125e6).rate_Bps, 0.0);
   CHECK_EQ(rate_pace(g, 0, 1 << 20, 0, 125e6).rate_Bps, 0.0);
+  // The correctness grid's paced case (test/coll/alternatives.test.ts: 2 sites of 2, alpha 50 us,
+  // a round trip of 12.5 kB): its spread Allgather of 5000 ints per rank is paced.
+  const int32_t halves4[4] = {0, 0, 1, 1};
+  CHECK(rate_pace(group_sites(halves4, 4), 0, 20000, 50e-6, 125e6).rate_Bps > 0);
   // Three sites: a rank's bytes go over two links, each shared by its site's senders.
   const int32_t three[6] = {0, 0, 1, 1, 2, 2};
   p = rate_pace(group_sites(three, 6), 0, 2 << 20, 0.005, 125e6);

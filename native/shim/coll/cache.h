@@ -74,10 +74,9 @@ extern double g_alpha_s, g_bandwidth;
 // May differ between ranks: each paces its own sends.
 extern uint64_t g_pace_bytes;
 // SITEMPI_COLL_PACE_RATE: the spread algorithms and the pairwise Alltoall pace their cross-site
-// sends at a rate (core::rate_pace).
-// May differ between ranks.
+// sends at a rate (core::rate_pace). May differ between ranks.
 extern bool g_pace_rate;
-// The pacing of this rank's cross-site sends in a spread algorithm (none where off).
+// The rate for this rank's cross-site sends in those algorithms (none where off or out of range).
 core::RatePace rate_pace_for(const core::Grouping& g, int site, uint64_t cross_bytes);
 
 // The communicator's cache, built at its first collective (a collective step over comm);
