@@ -58,9 +58,11 @@ export function combineRuns(all: BenchResults[]): BenchResults {
     const b = first.meta.testbed;
     const lanA = lanOf(a);
     const lanB = lanOf(b);
-    if (a.rttMs !== b.rttMs || a.bandwidthBps !== b.bandwidthBps || lanA !== lanB)
+    const btlA = a.btl ?? 'tcp,self';
+    const btlB = b.btl ?? 'tcp,self';
+    if (a.rttMs !== b.rttMs || a.bandwidthBps !== b.bandwidthBps || lanA !== lanB || btlA !== btlB)
       throw new Error(
-        `combine: runs of different testbeds (RTT ${a.rttMs} vs ${b.rttMs} ms, ${a.bandwidthBps} vs ${b.bandwidthBps} bit/s, LAN ${lanA} vs ${lanB})`,
+        `combine: runs of different testbeds (RTT ${a.rttMs} vs ${b.rttMs} ms, ${a.bandwidthBps} vs ${b.bandwidthBps} bit/s, LAN ${lanA} vs ${lanB}, transports ${btlA} vs ${btlB})`,
       );
   }
   const modes = [...new Set(all.flatMap((r) => r.meta.options.modes))] as Mode[];

@@ -68,7 +68,7 @@ export async function runOnce(
   await fs.mkdir(shimOut);
   const sitesMap = sitesEnv(launch.rankSites);
   const args = [
-    ...mpirunArgsFor(st, { nodes: launch.nodes }),
+    ...mpirunArgsFor(st, { nodes: launch.nodes, btl: o.btl }),
     '--map-by',
     launch.mapBy,
     '--bind-to',

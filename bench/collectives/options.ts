@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { packageRoot, shimLibraryPath, wanemuPath } from '../../src/native/paths.js';
+import { DEFAULT_BTL } from '../../src/testbed/launch.js';
 import { LAN_MODES, type LanMode } from '../../src/testbed/state.js';
 import { COLLS, type CollName } from './bounds.js';
 import { MODES, type BenchOptions, type Config, type Mode } from './types.js';
@@ -48,6 +49,7 @@ export function defaultOptions(quick = false): BenchOptions {
     hanProbe: true,
     tcpIdleRestart: true,
     tcpCongestion: null,
+    btl: DEFAULT_BTL,
     keepUp: false,
     runTimeoutS: quick ? 180 : 540,
     log: (l) => process.stderr.write(`[bench] ${l}\n`),
@@ -73,6 +75,7 @@ const USAGE = `usage: node dist/bench/collectives/run.js [--quick] [--out DIR]
   [--lan kernel|emulated]   (same-site packets on a bridge per site, or through the WAN emulator)
   [--no-tcp-idle-restart]   (the nodes' TCP keeps its window across idle gaps: tcp_slow_start_after_idle=0)
   [--tcp-cc NAME]   (the nodes' TCP congestion control, e.g. cubic; default: the host's)
+  [--btl LIST]   (Open MPI's transports; default ${DEFAULT_BTL}: shared memory within a node; tcp,self: loopback TCP there too)
   [--state-dir DIR] [--prefix P] [--mgmt-subnet CIDR] [--data-subnet CIDR] [--keep-up]
   [--shim LIB] [--shim-env K=V,...] [--wanemu BIN] [--timeout-s S]   (default: $SITEMPI_BUILD_DIR or build/Release)
   [--from-json FILE[,FILE...]]   (only re-render the .md and .svg from a results file; from several
@@ -198,6 +201,9 @@ export function parseArgs(argv: string[]): BenchOptions | { fromJson: string[]; 
         o.tcpCongestion = cc;
         break;
       }
+      case '--btl':
+        o.btl = v();
+        break;
       case '--no-han-probe':
         o.hanProbe = false;
         break;

@@ -150,7 +150,14 @@ export function goals(rows: Row[]): GoalCheck[] {
     misses: [],
   };
   const g4: GoalCheck = {
-    name: 'time within 1.3× of the lower-bound time (at least 200 of 220 points)',
+    name: 'time within 1.3× of the lower-bound time, every point',
+    checked: 0,
+    met: 0,
+    misses: [],
+  };
+  // The issue's count: its 220 points were the benchmark's before Reduce_scatter joined it.
+  const g4i: GoalCheck = {
+    name: "the same without Reduce_scatter (the issue's 220 points: at least 200)",
     checked: 0,
     met: 0,
     misses: [],
@@ -164,7 +171,7 @@ export function goals(rows: Row[]): GoalCheck[] {
     misses: [],
   };
   const where = (r: Row): string => `${r.layout}/${r.placement} ${r.coll} ${fmtSize(r.bytes)}`;
-  const missed: Miss[][] = [[], [], [], [], []];
+  const missed: Miss[][] = [[], [], [], [], [], []];
   for (const r of rows) {
     const s = med(r, 'sitempi');
     if (s === null) continue;
@@ -208,17 +215,23 @@ export function goals(rows: Row[]): GoalCheck[] {
       const x = s / r.bound.timeUs;
       if (x <= 1.3) g4.met++;
       else missed[3]?.push({ text: `${where(r)}: ${x.toFixed(2)}×`, by: x });
+      if (r.coll !== 'reduce_scatter') {
+        g4i.checked++;
+        if (x <= 1.3) g4i.met++;
+        else missed[4]?.push({ text: `${where(r)}: ${x.toFixed(2)}×`, by: x });
+      }
     }
     const p = cell(r, 'sitempi')?.pairedRatio;
     if (p !== null && p !== undefined) {
       g5.checked++;
       if (p <= 1.1) g5.met++;
-      else missed[4]?.push({ text: `${where(r)}: ${p.toFixed(2)}×`, by: p });
+      else missed[5]?.push({ text: `${where(r)}: ${p.toFixed(2)}×`, by: p });
     }
   }
   // The paired goal only where some run was paired (older results files have none).
-  const checks = g5.checked ? [g1, g2, g3, g4, g5] : [g1, g2, g3, g4];
-  checks.forEach((g, i) => (g.misses = (missed[i] ?? []).sort((a, b) => b.by - a.by).map((m) => m.text)));
+  const all = [g1, g2, g3, g4, g4i, g5];
+  all.forEach((g, i) => (g.misses = (missed[i] ?? []).sort((a, b) => b.by - a.by).map((m) => m.text)));
+  const checks = g5.checked ? all : all.slice(0, 5);
   return checks;
 }
 
@@ -255,6 +268,8 @@ export function renderMarkdown(res: BenchResults): string {
       (m.testbed.lan === 'kernel'
         ? 'same-site packets on a kernel bridge per site'
         : 'every packet through the WAN emulator (same-site ones forwarded at once)') +
+      `, Open MPI's transports ${m.testbed.btl ?? 'tcp,self'}` +
+      (m.testbed.btl?.split(',').includes('vader') ? ' (shared memory within a node)' : ' (TCP within a node too)') +
       (m.testbed.tcp
         ? `, TCP congestion control ${m.testbed.tcp} (${m.testbed.tcpSet ? 'set with --tcp-cc' : "the host's default"})`
         : '') +

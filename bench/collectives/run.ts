@@ -248,6 +248,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
         mtu,
         sites: ['A', 'B'],
         lan: o.lan,
+        btl: o.btl,
         ...(tcp ? { tcp, tcpSet: o.tcpCongestion !== null } : {}),
         ...(idleRestart ? { tcpSlowStartAfterIdle: idleRestart === '1' } : {}),
       },

@@ -69,6 +69,8 @@ export interface BenchOptions {
   /** --tcp-cc: the nodes' TCP congestion control (net.ipv4.tcp_congestion_control in each node's
    *  namespace); null: the host's default, which new namespaces inherit. */
   tcpCongestion: string | null;
+  /** --btl: Open MPI's point-to-point transports for every mode (the testbed's DEFAULT_BTL). */
+  btl: string;
   /** Leave the last testbed up at the end. */
   keepUp: boolean;
   /** Time limit of one mpirun, seconds. */
@@ -252,6 +254,8 @@ export interface BenchResults {
       tcpSet?: boolean;
       /** net.ipv4.tcp_slow_start_after_idle in the nodes (absent in results of before it was read). */
       tcpSlowStartAfterIdle?: boolean;
+      /** Open MPI's transports (absent in results of before 2026-12-04: tcp,self, TCP within a node too). */
+      btl?: string;
     };
     options: Omit<BenchOptions, 'log'>;
     sitempiColl: string;

@@ -36,7 +36,7 @@ commands:
   links [--json]
   link A B [--rtt 20ms | --latency 10ms] [--bandwidth 100mbit] [--queue BYTES] [--one-way]
   counters [--json]
-  mpirun-args [--nodes a0,b0]     (prints the mpirun arguments for this testbed, one per line)
+  mpirun-args [--nodes a0,b0] [--btl tcp,vader,self]   (prints the mpirun arguments for this testbed, one per line)
   down [--prefix smpi]
 
 common options: --state-dir DIR (default $SITEMPI_TESTBED_DIR or /run/sitempi-testbed)
@@ -323,9 +323,14 @@ export async function testbedCli(argv: string[]): Promise<number> {
         return 0;
       }
       case 'mpirun-args': {
-        checkFlags(p, ['nodes']);
+        checkFlags(p, ['nodes', 'btl']);
         const nodes = one(p, 'nodes');
-        const args = await mpirunArgs({ ...base, ...(nodes ? { nodes: nodes.split(',') } : {}) });
+        const btl = one(p, 'btl');
+        const args = await mpirunArgs({
+          ...base,
+          ...(nodes ? { nodes: nodes.split(',') } : {}),
+          ...(btl ? { btl } : {}),
+        });
         out(args.join('\n'));
         return 0;
       }

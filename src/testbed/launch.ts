@@ -54,12 +54,22 @@ export interface MpirunArgsOptions {
   nodes?: string[];
   /** Add --mca mpi_yield_when_idle 1 (default true: the testbed oversubscribes the real cores). */
   yieldWhenIdle?: boolean;
+  /** Open MPI's point-to-point transports (default DEFAULT_BTL). */
+  btl?: string;
 }
 
 /**
+ * TCP between nodes, shared memory (vader) between the ranks of one node, as Open MPI runs on real
+ * nodes. With `tcp,self` a node's own ranks talk over its loopback TCP too, at many times the CPU
+ * per byte, on cores the whole testbed shares (docs/benchmarks.md, "Shared memory within a node").
+ */
+export const DEFAULT_BTL = 'tcp,vader,self';
+
+/**
  * The mpirun arguments that run a job on the testbed: `mpirun ...mpirunArgs() -np 8 ./app`.
- * Launch goes through the rsh agent into the node namespaces; MPI point-to-point traffic uses
- * the TCP BTL on the data network only, and runtime (OOB) traffic the management network.
+ * Launch goes through the rsh agent into the node namespaces; MPI point-to-point traffic between
+ * nodes uses the TCP BTL on the data network only (shared memory within a node), and runtime
+ * (OOB) traffic the management network.
  */
 export async function mpirunArgs(opts: MpirunArgsOptions = {}): Promise<string[]> {
   const st = await requireState(opts);
@@ -90,7 +100,7 @@ export function mpirunArgsFor(st: TestbedState, opts: Omit<MpirunArgsOptions, 's
     '^ucx',
     '--mca',
     'btl',
-    'tcp,self',
+    checkBtl(opts.btl ?? DEFAULT_BTL),
     '--mca',
     'btl_tcp_if_include',
     st.dataSubnet,
@@ -100,6 +110,15 @@ export function mpirunArgsFor(st: TestbedState, opts: Omit<MpirunArgsOptions, 's
   );
   if (opts.yieldWhenIdle !== false) args.push('--mca', 'mpi_yield_when_idle', '1');
   return args;
+}
+
+function checkBtl(btl: string): string {
+  const names = btl.split(',');
+  if (!names.includes('tcp') || !names.includes('self') || !names.every((n) => /^[a-z0-9_]+$/.test(n)))
+    throw new Error(
+      `bad btl list "${btl}": comma-separated names with tcp (between nodes) and self, e.g. ${DEFAULT_BTL}`,
+    );
+  return btl;
 }
 
 /** Environment for mpirun as root (Open MPI refuses root without these). */

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
+import { DEFAULT_BTL, mpirunArgsFor } from '../../src/testbed/launch.js';
+import type { TestbedState } from '../../src/testbed/state.js';
+
 import {
   parseBandwidth,
   parseBytes,
@@ -56,5 +59,20 @@ describe('testbed units', () => {
     expect(subnetsOverlap(s, parseSubnet('198.18.200.0/24'))).toBe(true);
     expect(subnetsOverlap(s, parseSubnet('198.19.0.0/16'))).toBe(false);
     expect(() => subnetHost(parseSubnet('10.0.0.0/29'), 7)).toThrow(/no room/);
+  });
+
+  it('runs MPI over TCP between nodes and shared memory within one, unless told otherwise', () => {
+    const st = {
+      hostfile: '/run/t/hostfile',
+      agent: '/run/t/agent',
+      dataSubnet: '198.19.0.0/16',
+      mgmtSubnet: '198.18.0.0/16',
+    } as TestbedState;
+    const btlOf = (args: string[]): string | undefined => args[args.indexOf('btl') + 1];
+    expect(DEFAULT_BTL).toBe('tcp,vader,self');
+    expect(btlOf(mpirunArgsFor(st))).toBe('tcp,vader,self');
+    expect(btlOf(mpirunArgsFor(st, { btl: 'tcp,self' }))).toBe('tcp,self');
+    expect(() => mpirunArgsFor(st, { btl: 'vader,self' })).toThrow(/bad btl list "vader,self"/);
+    expect(() => mpirunArgsFor(st, { btl: 'tcp,self;rm' })).toThrow(/bad btl list/);
   });
 });
