@@ -388,13 +388,13 @@ int64_t alltoall_pace_bytes(const Grouping& g, double alpha_s, double bandwidth_
   return w >= 9.2e18 ? INT64_MAX : int64_t(w);
 }
 
-RatePace rate_pace(const Grouping& g, int site, uint64_t cross_bytes, double alpha_s, double bandwidth_Bps) {
-  const int n = g.count(site), links = g.S - 1;
-  if (n < 2 || links < 1 || !(alpha_s > 0) || !(bandwidth_Bps > 0)) return {};
+RatePace rate_pace(int senders, int links, uint64_t cross_bytes, double alpha_s, double bandwidth_Bps) {
+  if (senders < 1 || links < 1 || !(alpha_s > 0) || !(bandwidth_Bps > 0)) return {};
   const double rtt_bytes = 2 * alpha_s * bandwidth_Bps;
-  const double site_share = double(n) * double(cross_bytes) / double(links);  // of each link
+  const double site_share = double(senders) * double(cross_bytes) / double(links);  // of each link
   if (!(site_share > rtt_bytes) || site_share > kRatePaceMaxRtts * rtt_bytes) return {};
-  return {double(links) * bandwidth_Bps / double(n), double(links) * rtt_bytes / double(n)};
+  return {double(links) * kRatePaceHeadroom * bandwidth_Bps / double(senders),
+          double(links) * kRatePaceBurstRtts * rtt_bytes / double(senders)};
 }
 
 uint64_t rsag_threshold(int S, double alpha_s, double bandwidth_Bps) {

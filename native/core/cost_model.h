@@ -155,28 +155,34 @@ uint32_t calibrated_choice(const AlltoallCandidates& k, const double* t_first, c
 constexpr double kAlltoallPaceRtts = 3, kAlltoallPaceMinBytes = 1 << 20;
 int64_t alltoall_pace_bytes(const Grouping& g, double alpha_s, double bandwidth_Bps);
 
-// The spread Allgather and Reduce_scatter (coll/allgather.cpp, coll/reduce_scatter_spread.cpp)
-// and the pairwise Alltoall (there instead of its window, unless SITEMPI_COLL_PACE_BYTES sets one)
-// release each member's cross-site sends at a rate instead of at once: after a burst of its share
-// of one round trip's worth (2 alpha B / n for n senders in its site), B / n per link, so that the
-// site's flows together fill the link without overflowing its queue. Only where the site's share
-// of a link is more than one round trip's worth (below, everything fits the burst) and at most
+// Cross-site sends released at a rate instead of at once (coll/paced.h), so that a site's flows
+// together fill a link without overflowing its queue (a drop-tail queue of about one round trip
+// on the testbed, a WAN router's usual size). The senders: each member in the spread Allgather and
+// Reduce_scatter and the pairwise Alltoall (there instead of its window, unless
+// SITEMPI_COLL_PACE_BYTES sets one); the one leader or root that crosses in Allreduce, Bcast,
+// Reduce and Gather. Each of a site's n senders sends its share of half a round trip's worth
+// (alpha B / n per link) at once, then at most 1.05 B / n per link. Only where the site's share of
+// a link is more than one round trip's worth (below, the queue holds it all) and at most
 // kRatePaceMaxRtts of them (above, the flows run long enough for TCP's own recovery, and paced
 // they were slower).
-// Measured on the testbed (8 ranks 4 + 4 contiguous, 10 ms RTT, 1 Gbit/s, a queue of one round
-// trip; 2026-12-04, second machine, alternating jobs): Allgather of 1 MiB per rank (3.4 round
-// trips per link) 51-57 ms paced in six jobs against 56-68 in eight without, Reduce_scatter 54-60
-// against 67-74; Allgather of 4 MiB (13.4) 190-200 against 177-183. With a queue of 16 MB instead,
-// unpaced: 48-50 and 172-177 ms: the drops of the burst were the cost. Pairwise Alltoall of
-// 256 KiB per pair (3.4 round trips) 45-61 ms at the rate against 66-69 with the window.
-constexpr double kRatePaceMaxRtts = 8;
+// Measured on the testbed (2 sites of 4 ranks, 10 ms RTT, 1 Gbit/s; 2026-12-04, second machine,
+// alternating jobs): with a burst of a whole round trip and a rate of B / n, the spread 1 MiB
+// Allgather took 51-57 ms against 56-68 unpaced, the Reduce_scatter 54-60 against 67-74, the
+// pairwise 256 KiB Alltoall 45-61 against 66-69 with the window; the 4 MiB Allgather (13.4 round
+// trips) 190-200 against 177-183. With a queue of 16 MB instead, unpaced: 48-50 and 172-177 ms,
+// so the drops of the burst were the cost. A lone flow drops too: the 4 MiB Allreduce's leaders
+// (3.4 round trips each way) lost 14% of their packets unpaced; paced with a burst of a whole
+// round trip they took 47 ms in three jobs; with half of one (or a quarter) and 1.0-1.1 B,
+// 40.2-42.0 ms in nine jobs of ten (one at 51.7, at B) and no drops; unpaced 41.7-61.2 (the bound
+// 38.6).
+constexpr double kRatePaceMaxRtts = 8, kRatePaceBurstRtts = 0.5, kRatePaceHeadroom = 1.05;
 struct RatePace {
   double rate_Bps = 0;  // 0: no pacing
   double burst_bytes = 0;
 };
-// For a rank of `site` sending `cross_bytes` in all to the other sites' members, every member of
-// its site doing alike.
-RatePace rate_pace(const Grouping& g, int site, uint64_t cross_bytes, double alpha_s, double bandwidth_Bps);
+// For a rank sending `cross_bytes` in all, spread evenly over `links` links to other sites, with
+// `senders` ranks of its site doing alike.
+RatePace rate_pace(int senders, int links, uint64_t cross_bytes, double alpha_s, double bandwidth_Bps);
 
 struct CollChoice {
   uint64_t m = 0;                // uniform collectives: bytes per rank (alltoall: per pair); v: ignored

@@ -47,9 +47,9 @@ struct Config {
   // SITEMPI_COLL_SPREAD=0: the reduce-scatters and Allgather keep the leaders at every size (to
   // measure the spread algorithms against them); the same on every rank.
   bool coll_spread = true;
-  // SITEMPI_COLL_PACE_RATE=0: the spread Allgather and reduce-scatters send their cross-site
-  // blocks at once, and the pairwise Alltoall by its window, instead of at the rate
-  // core::rate_pace gives; may differ between ranks.
+  // SITEMPI_COLL_PACE_RATE=0: the spread Allgather and reduce-scatters and the leaders of
+  // Allreduce, Bcast, Reduce and Gather send their cross-site blocks at once, and the pairwise
+  // Alltoall by its window, instead of at the rate core::rate_pace gives; may differ between ranks.
   bool coll_pace_rate = true;
   // SITEMPI_COLL_ALLTOALL: auto (the cost model's choice, timed where it is unsure), model (the
   // model's alone), grouped, pairwise or library: forces Alltoall(v)'s algorithm (docs/sites.md).

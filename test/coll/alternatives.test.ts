@@ -94,10 +94,11 @@ const cases: { s: Scenario; check: (algs: Map<string, Set<number>>) => void }[] 
   {
     // Crossings paced at a rate (core::rate_pace): with a one-way latency of 50 us a round trip is
     // 12.5 kB on the link, so the grid's spread calls and pairwise Alltoalls whose site shares are
-    // 12.5-100 kB (most of them) are paced, in pieces of 100 B: a burst of 6 kB per rank, then
-    // 62.5 MB/s; the others go at once (Alltoall: by its window).
+    // 12.5-100 kB (most of them) are paced, in pieces of 100 B: a burst of 3.1 kB per rank, then
+    // 66 MB/s; so are the leaders' crossings of Allreduce, Bcast, Reduce and Gather of 12.5-100 kB
+    // (a burst of 6.3 kB, then 131 MB/s); the others go at once (Alltoall: by its window).
     s: {
-      name: 'spread reduce-scatters and Allgather, pairwise Alltoall(v), their crossings paced at a rate, contiguous halves, 4 ranks, pieces',
+      name: 'spread reduce-scatters and Allgather, pairwise Alltoall(v), the leaders\' crossings, paced at a rate, contiguous halves, 4 ranks, pieces',
       np: 4,
       sites: 'A:0-1;B:2-3',
       expectSites: 2,

@@ -394,35 +394,37 @@ TEST(cost_calibrated_choice) {
 
 TEST(cost_rate_pace) {
   // 2 sites of 4, 10 ms RTT, 1 Gbit/s: one round trip is 1.25 MB on the link.
-  const int32_t halves[8] = {0, 0, 0, 0, 1, 1, 1, 1};
-  const Grouping g = group_sites(halves, 8);
-  // 1 MiB per rank: the site's 4 MiB is 3.4 round trips: B/4 each after a quarter round trip.
-  RatePace p = rate_pace(g, 0, 1 << 20, 0.005, 125e6);
-  CHECK_EQ(p.rate_Bps, 125e6 / 4);
-  CHECK_EQ(p.burst_bytes, 1.25e6 / 4);
+  // 1 MiB per rank from each of 4 members: the site's 4 MiB is 3.4 round trips: 1.05 B/4 each
+  // after an eighth of a round trip (half of one for the site).
+  RatePace p = rate_pace(4, 1, 1 << 20, 0.005, 125e6);
+  CHECK_EQ(p.rate_Bps, kRatePaceHeadroom * 125e6 / 4);
+  CHECK_EQ(p.burst_bytes, kRatePaceBurstRtts * 1.25e6 / 4);
+  CHECK(p.rate_Bps > 125e6 / 4 && p.burst_bytes < 1.25e6 / 4);  // headroom, and half the queue at once
   // 256 KiB: 1 MiB in all fits one round trip: at once. 4 MiB: 13.4 round trips: at once.
-  CHECK_EQ(rate_pace(g, 0, 256 << 10, 0.005, 125e6).rate_Bps, 0.0);
-  CHECK_EQ(rate_pace(g, 0, 4 << 20, 0.005, 125e6).rate_Bps, 0.0);
+  CHECK_EQ(rate_pace(4, 1, 256 << 10, 0.005, 125e6).rate_Bps, 0.0);
+  CHECK_EQ(rate_pace(4, 1, 4 << 20, 0.005, 125e6).rate_Bps, 0.0);
   // The edges: more than one round trip's worth, at most kRatePaceMaxRtts of them.
-  CHECK_EQ(rate_pace(g, 1, 312500, 0.005, 125e6).rate_Bps, 0.0);
-  CHECK(rate_pace(g, 1, 312501, 0.005, 125e6).rate_Bps > 0);
-  CHECK(rate_pace(g, 1, uint64_t(kRatePaceMaxRtts * 312500), 0.005, 125e6).rate_Bps > 0);
-  CHECK_EQ(rate_pace(g, 1, uint64_t(kRatePaceMaxRtts * 312500) + 1, 0.005, 125e6).rate_Bps, 0.0);
-  // A lone sender, one site, or no WAN figures: nothing to share, nothing to pace.
-  const int32_t lone[4] = {0, 1, 1, 1}, one[4] = {0, 0, 0, 0};
-  CHECK_EQ(rate_pace(group_sites(lone, 4), 0, 1 << 20, 0.005, 125e6).rate_Bps, 0.0);
-  CHECK(rate_pace(group_sites(lone, 4), 1, 1 << 20, 0.005, 125e6).rate_Bps > 0);
-  CHECK_EQ(rate_pace(group_sites(one, 4), 0, 1 << 20, 0.005, 125e6).rate_Bps, 0.0);
-  CHECK_EQ(rate_pace(g, 0, 1 << 20, 0, 125e6).rate_Bps, 0.0);
+  CHECK_EQ(rate_pace(4, 1, 312500, 0.005, 125e6).rate_Bps, 0.0);
+  CHECK(rate_pace(4, 1, 312501, 0.005, 125e6).rate_Bps > 0);
+  CHECK(rate_pace(4, 1, uint64_t(kRatePaceMaxRtts * 312500), 0.005, 125e6).rate_Bps > 0);
+  CHECK_EQ(rate_pace(4, 1, uint64_t(kRatePaceMaxRtts * 312500) + 1, 0.005, 125e6).rate_Bps, 0.0);
+  // A lone sender (a leader's 4 MiB Allreduce exchange) paces alone: all of the link's rate.
+  p = rate_pace(1, 1, 4 << 20, 0.005, 125e6);
+  CHECK_EQ(p.rate_Bps, kRatePaceHeadroom * 125e6);
+  CHECK_EQ(p.burst_bytes, kRatePaceBurstRtts * 1.25e6);
+  CHECK_EQ(rate_pace(1, 1, 1 << 20, 0.005, 125e6).rate_Bps, 0.0);  // less than a round trip
+  // No sender, no link, or no WAN figures: nothing to pace.
+  CHECK_EQ(rate_pace(0, 1, 1 << 20, 0.005, 125e6).rate_Bps, 0.0);
+  CHECK_EQ(rate_pace(4, 0, 1 << 20, 0.005, 125e6).rate_Bps, 0.0);
+  CHECK_EQ(rate_pace(4, 1, 1 << 20, 0, 125e6).rate_Bps, 0.0);
+  CHECK_EQ(rate_pace(4, 1, 1 << 20, 0.005, 0).rate_Bps, 0.0);
   // The correctness grid's paced case (test/coll/alternatives.test.ts: 2 sites of 2, alpha 50 us,
   // a round trip of 12.5 kB): its spread Allgather of 5000 ints per rank is paced.
-  const int32_t halves4[4] = {0, 0, 1, 1};
-  CHECK(rate_pace(group_sites(halves4, 4), 0, 20000, 50e-6, 125e6).rate_Bps > 0);
+  CHECK(rate_pace(2, 1, 20000, 50e-6, 125e6).rate_Bps > 0);
   // Three sites: a rank's bytes go over two links, each shared by its site's senders.
-  const int32_t three[6] = {0, 0, 1, 1, 2, 2};
-  p = rate_pace(group_sites(three, 6), 0, 2 << 20, 0.005, 125e6);
-  CHECK_EQ(p.rate_Bps, 2 * 125e6 / 2);
-  CHECK_EQ(p.burst_bytes, 2 * 1.25e6 / 2);
+  p = rate_pace(2, 2, 2 << 20, 0.005, 125e6);
+  CHECK_EQ(p.rate_Bps, 2 * kRatePaceHeadroom * 125e6 / 2);
+  CHECK_EQ(p.burst_bytes, 2 * kRatePaceBurstRtts * 1.25e6 / 2);
 }
 
 TEST(cost_rsag_threshold_and_chunks) {

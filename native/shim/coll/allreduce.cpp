@@ -86,6 +86,14 @@ int allreduce_segmented(Ctx& x, const void* sendbuf, void* recvbuf, MPI_Datatype
   for (int u = 0; u < S; ++u)
     if (u != s) bufs[size_t(u)].reset(sg.count, ti);
   std::vector<size_t> received(static_cast<size_t>(K) + 1), sent(static_cast<size_t>(K) + 1);
+  // Paced (coll/paced.h), a segment's sends may still be held when its fold is due: they go from
+  // a copy of the site's partial, so that the fold need not wait for them.
+  const core::RatePace pace = rate_pace_for(1, S - 1, uint64_t(sg.count) * uint64_t(ti.size) * uint64_t(S - 1));
+  TypedBuf outgoing;
+  if (pace.rate_Bps > 0) {
+    x.pace(pace);
+    outgoing.reset(sg.count, ti);
+  }
   for (int k = 0; k < K; ++k) {
     received[size_t(k)] = x.posted();
     for (int u = 0; u < S; ++u)
@@ -97,14 +105,20 @@ int allreduce_segmented(Ctx& x, const void* sendbuf, void* recvbuf, MPI_Datatype
       SITEMPI_RC(
           PMPI_Reduce(in_place ? MPI_IN_PLACE : seg(sendbuf, k), seg(recvbuf, k), sg.size(k), t, op, 0, c.local));
     sent[size_t(k)] = x.posted();
+    void* partial = seg(recvbuf, k);
+    if (outgoing.get()) {
+      SITEMPI_RC(copy_typed(partial, seg(outgoing.get(), k), sg.size(k), t, c.priv));
+      partial = seg(outgoing.get(), k);
+    }
     for (int u = 0; u < S; ++u)
-      if (u != s) SITEMPI_RC(x.isend_site(seg(recvbuf, k), sg.size(k), t, u, kTagAllreduce, k > 0));
+      if (u != s) SITEMPI_RC(x.isend_site(partial, sg.size(k), t, u, kTagAllreduce, k > 0));
+    SITEMPI_RC(x.release_due());
   }
   sent[size_t(K)] = x.posted();
   std::vector<void*> parts(static_cast<size_t>(S));
   for (int k = 0; k < K; ++k) {
     SITEMPI_RC(x.wait(received[size_t(k)], received[size_t(k) + 1]));
-    SITEMPI_RC(x.wait(sent[size_t(k)], sent[size_t(k) + 1]));  // the partial is folded over below
+    if (!outgoing.get()) SITEMPI_RC(x.wait(sent[size_t(k)], sent[size_t(k) + 1]));  // the partial is folded over below
     for (int u = 0; u < S; ++u) parts[size_t(u)] = seg(u == s ? recvbuf : bufs[size_t(u)].get(), k);
     SITEMPI_RC(fold_ordered(parts, s, sg.size(k), t, op, c.priv));
     if (!alone) SITEMPI_RC(PMPI_Bcast(seg(recvbuf, k), sg.size(k), t, 0, c.local));

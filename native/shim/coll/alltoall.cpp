@@ -200,7 +200,7 @@ int alltoall_pairwise(Ctx& x, const void* sendbuf, const int* scounts, const int
   for (int j = 0; j < P; ++j)
     if (g.site[size_t(j)] != s) share += in_place ? packed[size_t(j)].size() : st.bytes(scounts[j]);
   const uint64_t window = g_pace_bytes ? g_pace_bytes : uint64_t(core::alltoall_pace_bytes(g, g_alpha_s, g_bandwidth));
-  const core::RatePace rate = rate_pace_for(g, s, share);
+  const core::RatePace rate = rate_pace_for(g.count(s), g.S - 1, share);
   if (rate.rate_Bps > 0 && !g_pace_bytes)
     x.pace(rate);
   else if (share > window)

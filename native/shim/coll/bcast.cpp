@@ -16,6 +16,7 @@ namespace {
 int bcast_root_site(Ctx& x, void* buf, int count, MPI_Datatype t, int root, const Segments& sg, char* bytes) {
   const core::Grouping& g = x.g();
   const int sr = g.site[size_t(root)];
+  if (x.me() == root) x.pace(rate_pace_for(1, g.S - 1, TypeInfo(t).bytes(count) * uint64_t(g.S - 1)));
   if (x.me() == root)
     for (int u = 0; u < g.S; ++u) {
       if (u == sr) continue;
@@ -26,6 +27,7 @@ int bcast_root_site(Ctx& x, void* buf, int count, MPI_Datatype t, int root, cons
       for (int k = 0; k < sg.n; ++k)
         SITEMPI_RC(x.isend(bytes + sg.first(k), sg.size(k), MPI_BYTE, g.leader(u), kTagBcast, k > 0));
     }
+  SITEMPI_RC(x.release_due());  // the first burst crosses while the site broadcasts
   if (g.count(sr) > 1) SITEMPI_RC(PMPI_Bcast(buf, count, t, g.local_rank[size_t(root)], x.c().local));
   return x.waitall();
 }

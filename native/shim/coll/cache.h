@@ -73,11 +73,12 @@ extern double g_alpha_s, g_bandwidth;
 // Pairwise Alltoall's pacing window per rank (SITEMPI_COLL_PACE_BYTES; 0: core::alltoall_pace_bytes).
 // May differ between ranks: each paces its own sends.
 extern uint64_t g_pace_bytes;
-// SITEMPI_COLL_PACE_RATE: the spread algorithms and the pairwise Alltoall pace their cross-site
-// sends at a rate (core::rate_pace). May differ between ranks.
+// SITEMPI_COLL_PACE_RATE: the spread algorithms, the pairwise Alltoall and the leaders' crossings
+// pace their cross-site sends at a rate (core::rate_pace). May differ between ranks.
 extern bool g_pace_rate;
-// The rate for this rank's cross-site sends in those algorithms (none where off or out of range).
-core::RatePace rate_pace_for(const core::Grouping& g, int site, uint64_t cross_bytes);
+// The rate for this rank's cross-site sends in those algorithms, `senders` of its site sending
+// alike over `links` links (none where off or out of range).
+core::RatePace rate_pace_for(int senders, int links, uint64_t cross_bytes);
 
 // The communicator's cache, built at its first collective (a collective step over comm);
 // nullptr: run PMPI.

@@ -113,6 +113,8 @@ class Ctx {
   // for contiguous data: staged (non-contiguous) data arriving in pieces is unpacked by waitall().
   size_t posted() const { return reqs_.size(); }
   int wait(size_t from, size_t to);
+  // Posts the sends paced at a rate whose time has come, without waiting (between blocking steps).
+  int release_due() { return paced_.timed() ? paced_.release_due(reqs_) : MPI_SUCCESS; }
 
  private:
   MPI_Request* push() {

@@ -84,6 +84,7 @@ int gather_leader(Ctx& x, const char* mine, int mb, int root, uint64_t uniform_b
                          kTagGather));
   }
   mark[size_t(n)] = x.posted();
+  x.pace(rate_pace_for(1, 1, uint64_t(site.total)));
   if (!forwarded_site(uint64_t(site.total), n)) {
     std::copy_n(mine, size_t(mb), held.data());
     SITEMPI_RC(x.waitall());

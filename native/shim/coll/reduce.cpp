@@ -21,6 +21,7 @@ int reduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datat
   const Segments sg(count, uint64_t(ti.size), ti.contiguous(), Cut::kReduce);
   auto seg = [&](const void* b, int k) { return const_cast<void*>(at(b, sg.first(k), ti.extent)); };
   if (s != sr) {
+    x.pace(rate_pace_for(1, 1, uint64_t(count) * uint64_t(ti.size)));
     if (alone) {  // nothing to reduce in the site: send the input itself
       for (int k = 0; k < sg.n; ++k) SITEMPI_RC(x.isend(seg(sendbuf, k), sg.size(k), t, root, kTagReduce, k > 0));
       return x.waitall();
@@ -34,6 +35,7 @@ int reduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datat
       void* mine = seg(partial.get(), k);
       SITEMPI_RC(PMPI_Reduce(seg(sendbuf, k), mine, sg.size(k), t, op, 0, c.local));
       SITEMPI_RC(x.isend(mine, sg.size(k), t, root, kTagReduce, k > 0));
+      SITEMPI_RC(x.release_due());
     }
     return x.waitall();
   }

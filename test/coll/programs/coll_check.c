@@ -658,6 +658,10 @@ static void run_comm(const Comm *c) {
   t_wait_other(c, 5, ++call);
   t_wait_other(c, big, ++call);
   t_bcast(c, &kTypes[1], big, P - 1, ++call);
+  /* A rooted Reduce and a Gather whose crossings (a leader's, towards the root) are large enough
+   * to be paced where the round trip is short (SITEMPI_COLL_ALPHA_US, core::rate_pace). */
+  t_reduce(c, &kTypes[0], MPI_SUM, "sum", 1, big, P - 1, 0, 0, ++call);
+  t_gather(c, &kTypes[0], 0, big / 2, 0, 0, ++call);
   t_alltoall(c, &kTypes[3], 0, big / P, 0, ++call);
   t_allgather(c, &kTypes[0], 1, big / P, 0, ++call);
   /* Allgather(v) with blocks of 4 KiB and more on average (coll/allgather.cpp's in-place form): in
