@@ -1,7 +1,7 @@
 // Bcast: the root sends the buffer once to each other site's leader ((S-1)m across sites, the
 // lower bound), then every site broadcasts from its root or leader. Large calls reach the other
 // sites in segments (coll/segments.h), each broadcast in its site as soon as it has arrived, while
-// the next one is still crossing. Segments are cut by bytes (ranks may describe the same bytes
+// the next one is still crossing; the root's site broadcasts in the same segments. Segments are cut by bytes (ranks may describe the same bytes
 // with different datatypes); non-contiguous buffers are staged packed.
 #include <climits>
 
@@ -27,8 +27,18 @@ int bcast_root_site(Ctx& x, void* buf, int count, MPI_Datatype t, int root, cons
       for (int k = 0; k < sg.n; ++k)
         SITEMPI_RC(x.isend(bytes + sg.first(k), sg.size(k), MPI_BYTE, g.leader(u), kTagBcast, k > 0));
     }
-  SITEMPI_RC(x.release_due());  // the first burst crosses while the site broadcasts
-  if (g.count(sr) > 1) SITEMPI_RC(PMPI_Bcast(buf, count, t, g.local_rank[size_t(root)], x.c().local));
+  // The site broadcasts in the same segments, and the root releases its paced sends between them
+  // (in one blocking broadcast over a site's TCP, the link would idle once the burst is out).
+  const int root_local = g.local_rank[size_t(root)];
+  if (g.count(sr) > 1 && sg.cut())
+    for (int k = 0; k < sg.n; ++k) {
+      SITEMPI_RC(x.release_due());
+      SITEMPI_RC(PMPI_Bcast(bytes + sg.first(k), sg.size(k), MPI_BYTE, root_local, x.c().local));
+    }
+  else if (g.count(sr) > 1) {
+    SITEMPI_RC(x.release_due());
+    SITEMPI_RC(PMPI_Bcast(buf, count, t, root_local, x.c().local));
+  }
   return x.waitall();
 }
 
@@ -68,15 +78,15 @@ int bcast_site(Ctx& x, void* buf, int count, MPI_Datatype t, int root) {
   Scratch staged;
   char* bytes = static_cast<char*>(buf) + ti.true_lb;
   const bool at_root = x.me() == root, in_root_site = x.site() == x.g().site[size_t(root)];
-  const bool stage = sg.cut() && !ti.contiguous() && (at_root || !in_root_site);
+  const bool stage = sg.cut() && !ti.contiguous();
   if (stage) {
     staged.reset(total);
     bytes = staged.data();
     if (at_root) SITEMPI_RC(pack(buf, count, t, bytes, int(total), 0, x.c().priv));
   }
-  if (in_root_site) return bcast_root_site(x, buf, count, t, root, sg, bytes);
-  SITEMPI_RC(bcast_other_site(x, buf, count, t, root, sg, bytes));
-  return stage ? unpack(bytes, int(total), 0, buf, count, t, x.c().priv) : MPI_SUCCESS;
+  SITEMPI_RC(in_root_site ? bcast_root_site(x, buf, count, t, root, sg, bytes)
+                          : bcast_other_site(x, buf, count, t, root, sg, bytes));
+  return stage && !at_root ? unpack(bytes, int(total), 0, buf, count, t, x.c().priv) : MPI_SUCCESS;
 }
 
 }  // namespace sitempi::coll
