@@ -1,8 +1,9 @@
 // Bcast: the root sends the buffer once to each other site's leader ((S-1)m across sites, the
 // lower bound), then every site broadcasts from its root or leader. Large calls reach the other
 // sites in segments (coll/segments.h), each broadcast in its site as soon as it has arrived, while
-// the next one is still crossing; the root's site broadcasts in the same segments. Segments are cut by bytes (ranks may describe the same bytes
-// with different datatypes); non-contiguous buffers are staged packed.
+// the next one is still crossing; the root's site broadcasts in the same segments. Segments are
+// cut by bytes (ranks may describe the same bytes with different datatypes); non-contiguous
+// buffers are staged packed.
 #include <climits>
 
 #include "coll/common.h"
