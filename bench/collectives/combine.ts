@@ -1,6 +1,7 @@
 // Several full runs of the collective benchmark as one: each point's figure is the median of the
 // runs' medians, and each run's own median is kept beside it (the spread), so that a goal counts as
 // met only where it is met in the median of the runs (issue 17's "robust figures").
+import { btlOf } from '../../src/testbed/launch.js';
 import { lanOf } from '../../src/testbed/state.js';
 import { machineOf } from '../machine.js';
 import type { BenchResults, Mode, ModeCell, Row } from './types.js';
@@ -58,8 +59,8 @@ export function combineRuns(all: BenchResults[]): BenchResults {
     const b = first.meta.testbed;
     const lanA = lanOf(a);
     const lanB = lanOf(b);
-    const btlA = a.btl ?? 'tcp,self';
-    const btlB = b.btl ?? 'tcp,self';
+    const btlA = btlOf(a);
+    const btlB = btlOf(b);
     if (a.rttMs !== b.rttMs || a.bandwidthBps !== b.bandwidthBps || lanA !== lanB || btlA !== btlB)
       throw new Error(
         `combine: runs of different testbeds (RTT ${a.rttMs} vs ${b.rttMs} ms, ${a.bandwidthBps} vs ${b.bandwidthBps} bit/s, LAN ${lanA} vs ${lanB}, transports ${btlA} vs ${btlB})`,

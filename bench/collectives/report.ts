@@ -1,4 +1,5 @@
 // collectives.md: the benchmark's tables of medians and ratios, and the goals of issue 17.
+import { btlOf } from '../../src/testbed/launch.js';
 import { wakeLateText } from '../machine.js';
 import type { CollName } from './bounds.js';
 import { median, runOf } from './combine.js';
@@ -268,8 +269,8 @@ export function renderMarkdown(res: BenchResults): string {
       (m.testbed.lan === 'kernel'
         ? 'same-site packets on a kernel bridge per site'
         : 'every packet through the WAN emulator (same-site ones forwarded at once)') +
-      `, Open MPI's transports ${m.testbed.btl ?? 'tcp,self'}` +
-      (m.testbed.btl?.split(',').includes('vader') ? ' (shared memory within a node)' : ' (TCP within a node too)') +
+      `, Open MPI's transports ${btlOf(m.testbed)}` +
+      (btlOf(m.testbed).split(',').includes('vader') ? ' (shared memory within a node)' : ' (TCP within a node too)') +
       (m.testbed.tcp
         ? `, TCP congestion control ${m.testbed.tcp} (${m.testbed.tcpSet ? 'set with --tcp-cc' : "the host's default"})`
         : '') +

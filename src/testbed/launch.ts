@@ -64,6 +64,8 @@ export interface MpirunArgsOptions {
  * per byte, on cores the whole testbed shares (docs/benchmarks.md, "Shared memory within a node").
  */
 export const DEFAULT_BTL = 'tcp,vader,self';
+/** The transports a record names; absent in those of before the option: `tcp,self`. */
+export const btlOf = (x: { btl?: string }): string => x.btl ?? 'tcp,self';
 
 /**
  * The mpirun arguments that run a job on the testbed: `mpirun ...mpirunArgs() -np 8 ./app`.

@@ -17,8 +17,8 @@ namespace {
 int bcast_root_site(Ctx& x, void* buf, int count, MPI_Datatype t, int root, const Segments& sg, char* bytes) {
   const core::Grouping& g = x.g();
   const int sr = g.site[size_t(root)];
-  if (x.me() == root) x.pace(rate_pace_for(1, g.S - 1, TypeInfo(t).bytes(count) * uint64_t(g.S - 1)));
-  if (x.me() == root)
+  if (x.me() == root) {
+    x.pace(rate_pace_for(1, g.S - 1, TypeInfo(t).bytes(count) * uint64_t(g.S - 1)));
     for (int u = 0; u < g.S; ++u) {
       if (u == sr) continue;
       if (!sg.cut()) {
@@ -28,6 +28,7 @@ int bcast_root_site(Ctx& x, void* buf, int count, MPI_Datatype t, int root, cons
       for (int k = 0; k < sg.n; ++k)
         SITEMPI_RC(x.isend(bytes + sg.first(k), sg.size(k), MPI_BYTE, g.leader(u), kTagBcast, k > 0));
     }
+  }
   // The site broadcasts in the same segments, and the root releases its paced sends between them
   // (in one blocking broadcast over a site's TCP, the link would idle once the burst is out).
   const int root_local = g.local_rank[size_t(root)];
