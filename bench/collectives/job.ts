@@ -29,25 +29,35 @@ export function alltoallWarmup(mode: Mode): string[] {
  *  HAN is judged by its footprint in coll_base_verbose: it is selected for MPI_COMM_WORLD, and at
  *  its first collective it either splits the communicator (node-local "low" and leaders "up"
  *  communicators, with their own coll selection) or, with one process per node, disables itself
- *  for good without creating any. */
-export function hanEvidence(stderr: string, np: number): HanEvidence {
-  const selectedBy = new Set<string>();
-  const subcomms = new Map<string, number>();
-  for (const line of stderr.split('\n')) {
-    const who = /^\[([^\]]+)\]/.exec(line)?.[1];
-    if (!who) continue;
-    if (/coll:base:comm_select: selecting\s+han, priority \d+, Enabled/.test(line)) selectedBy.add(who);
-    const m = /coll:base:comm_select: new communicator: (.*)\(cid (\d+)\)/.exec(line);
-    if (m && Number(m[2]) >= 2 && !/MPI_COMM_(WORLD|SELF)/.test(m[1] as string))
-      subcomms.set(who, (subcomms.get(who) ?? 0) + 1);
+ *  for good without creating any. `outputs`: each process's own stderr (mpirun's merged stream
+ *  may splice one process's line into another's, which once hid a process's selection). */
+export function hanEvidence(outputs: readonly string[], np: number): HanEvidence {
+  let selectedBy = 0;
+  const subcomms: number[] = [];
+  for (const out of outputs) {
+    if (/coll:base:comm_select: selecting\s+han, priority \d+, Enabled/.test(out)) selectedBy++;
+    let n = 0;
+    for (const m of out.matchAll(/coll:base:comm_select: new communicator: (.*)\(cid (\d+)\)/g))
+      if (Number(m[2]) >= 2 && !/MPI_COMM_(WORLD|SELF)/.test(m[1] as string)) n++;
+    subcomms.push(n);
   }
-  const withSub = [...subcomms.values()].filter((x) => x >= 2).length;
+  const withSub = subcomms.filter((x) => x >= 2).length;
   return {
-    selected: selectedBy.size >= np,
+    selected: selectedBy >= np,
     processesWithSubcomms: withSub,
-    active: selectedBy.size >= np && withSub >= np,
-    subcommsPerProcess: Math.max(0, ...subcomms.values()),
+    active: selectedBy >= np && withSub >= np,
+    subcommsPerProcess: Math.max(0, ...subcomms),
   };
+}
+
+/** Each process's stderr, as mpirun's --output-filename DIR wrote it (DIR/<job>/rank.N/stderr). */
+export async function rankOutputs(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const job of await fs.readdir(dir).catch(() => [] as string[]))
+    for (const rank of await fs.readdir(path.join(dir, job)).catch(() => [] as string[]))
+      if (rank.startsWith('rank.'))
+        out.push(await fs.readFile(path.join(dir, job, rank, 'stderr'), 'utf8').catch(() => ''));
+  return out;
 }
 
 export async function runOnce(
@@ -76,7 +86,9 @@ export async function runOnce(
     '-np',
     String(np),
   ];
-  if (mode === 'han') args.push('--mca', 'coll_han_priority', '100', '--mca', 'coll_base_verbose', '30');
+  const rankOut = path.join(work, 'ranks');
+  if (mode === 'han')
+    args.push('--mca', 'coll_han_priority', '100', '--mca', 'coll_base_verbose', '30', '--output-filename', rankOut);
   if (mode === 'sitempi') {
     args.push(
       '-x',
@@ -232,7 +244,7 @@ export async function runOnce(
     )
     .slice(-30)
     .join('\n');
-  if (mode === 'han') rec.han = hanEvidence(stderr, np);
+  if (mode === 'han') rec.han = hanEvidence(await rankOutputs(rankOut), np);
   if (mode === 'sitempi') {
     const files = readdirSync(shimOut).filter((f) => f.endsWith('.smpi')).length;
     rec.shim = { library: o.shimPath, recordFiles: files, loaded: files >= np };

@@ -138,31 +138,38 @@ describe('HAN evidence from coll_base_verbose', () => {
   const comm = (p: number, cid: number, name = ''): string =>
     `[h:${p}] coll:base:comm_select: new communicator: ${name} (cid ${cid})`;
   it('sees HAN active when every process created its sub-communicators', () => {
-    const lines: string[] = [];
+    const outputs: string[] = [];
     for (let p = 0; p < 8; p++) {
-      lines.push(
-        comm(p, 0, 'MPI_COMM_WORLD'),
-        sel(p),
-        comm(p, 1, 'MPI_COMM_SELF'),
-        comm(p, 3),
-        comm(p, 4),
-        comm(p, 5, 'MPI COMMUNICATOR 5 SPLIT FROM 0'),
+      outputs.push(
+        [
+          comm(p, 0, 'MPI_COMM_WORLD'),
+          sel(p),
+          comm(p, 1, 'MPI_COMM_SELF'),
+          comm(p, 3),
+          comm(p, 4),
+          comm(p, 5, 'MPI COMMUNICATOR 5 SPLIT FROM 0'),
+        ].join('\n'),
       );
     }
-    expect(hanEvidence(lines.join('\n'), 8)).toEqual({
+    expect(hanEvidence(outputs, 8)).toEqual({
       selected: true,
       processesWithSubcomms: 8,
       active: true,
       subcommsPerProcess: 3,
     });
+    // one process's sub-communicators missing: not kept everywhere
+    outputs[5] = [comm(5, 0, 'MPI_COMM_WORLD'), sel(5)].join('\n');
+    expect(hanEvidence(outputs, 8)).toMatchObject({ selected: true, processesWithSubcomms: 7, active: false });
   });
   it('sees HAN give up when it is selected but splits nothing', () => {
-    const lines: string[] = [];
-    for (let p = 0; p < 8; p++) lines.push(comm(p, 0, 'MPI_COMM_WORLD'), sel(p), comm(p, 1, 'MPI_COMM_SELF'));
-    const e = hanEvidence(lines.join('\n'), 8);
+    const outputs: string[] = [];
+    for (let p = 0; p < 8; p++)
+      outputs.push([comm(p, 0, 'MPI_COMM_WORLD'), sel(p), comm(p, 1, 'MPI_COMM_SELF')].join('\n'));
+    const e = hanEvidence(outputs, 8);
     expect(e.selected).toBe(true);
     expect(e.active).toBe(false);
-    expect(hanEvidence('', 8).selected).toBe(false);
+    expect(hanEvidence(outputs.slice(1), 8).selected).toBe(false); // a process's output missing
+    expect(hanEvidence([], 8).selected).toBe(false);
   });
 });
 
