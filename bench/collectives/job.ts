@@ -30,7 +30,7 @@ export function alltoallWarmup(mode: Mode): string[] {
  *  its first collective it either splits the communicator (node-local "low" and leaders "up"
  *  communicators, with their own coll selection) or, with one process per node, disables itself
  *  for good without creating any. `outputs`: each process's own stderr (mpirun's merged stream
- *  may splice one process's line into another's, which once hid a process's selection). */
+ *  can cut one process's line with another's and so hide a process's selection). */
 export function hanEvidence(outputs: readonly string[], np: number): HanEvidence {
   let selectedBy = 0;
   const subcomms: number[] = [];
