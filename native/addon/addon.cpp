@@ -137,6 +137,7 @@ Napi::Value PredictCollective(const Napi::CallbackInfo& info) {
   ch.xor_cross = sitempi::core::xor_cross_distances(g);
   ch.small_bytes = given("smallBytes") ? U64(o, "smallBytes") : sitempi::core::kSmallCallBytes;
   ch.spread = Bool(o, "spread", true);
+  ch.blocking = !Bool(o, "nonBlocking", false);
   const uint32_t alg = o.Has("alg") ? uint32_t(U64(o, "alg")) : sitempi::core::choose_alg(coll, g, ch);
   sitempi::core::CallShape sh;
   sh.coll = coll;

@@ -106,7 +106,32 @@ void schedule_site(const CallShape& sh, std::vector<Flow>& out) {
         if (t != sr) add(out, L(t), sh.root, m, 1);
       break;
     }
-    case Coll::Allreduce:  // site reduce, leaders exchange (alg 1) or RS+AG (alg 2), site bcast
+    case Coll::Allreduce:                // site reduce, leaders exchange (alg 1) or RS+AG (alg 2), site bcast
+      if (sh.alg == kAlgSitePairwise) {  // spread: chunk owners reduce, swap across sites, send round
+        const uint64_t elems = sh.elems ? sh.elems : m;
+        const uint64_t esize = elems ? m / elems : 0;
+        for (int s = 0; s < S; ++s) {
+          const int n = g.count(s);
+          for (int k = 0; k < n; ++k) {
+            const int o = g.of(s)[k];
+            const uint64_t len = rsag_chunk(elems, n, k);
+            if (!len) continue;
+            for (int i = 0; i < n; ++i)
+              if (i != k) {
+                add(out, g.of(s)[i], o, len * esize, 1);  // a member's part of the chunk
+                add(out, o, g.of(s)[i], len * esize, 1);  // the result
+              }
+            for (int t = 0; t < S; ++t) {
+              if (t == s) continue;
+              for (int j = 0; j < g.count(t); ++j) {  // the site partial to overlapping chunks
+                const ChunkOverlap v = chunk_overlap(elems, n, k, g.count(t), j);
+                if (v.lo < v.hi) add(out, o, g.of(t)[j], (v.hi - v.lo) * esize, 1);
+              }
+            }
+          }
+        }
+        break;
+      }
       for (int i = 0; i < P; ++i)
         if (i != L(site(i))) {
           add(out, i, L(site(i)), m, 1);
@@ -447,6 +472,9 @@ uint32_t choose_alg(Coll c, const Grouping& g, const CollChoice& p) {
       if (!p.m || !p.elems) return kAlgLibrary;
       if (!p.commutative && !g.contiguous) return kAlgLibrary;  // MPI's rank order must hold
       if (c == Coll::Allreduce && g.S >= 3 && p.m >= p.rsag_min && p.elems >= uint64_t(g.S)) return kAlgSiteRsAg;
+      if (c == Coll::Allreduce && p.spread && p.blocking && p.m >= kSpreadAllreduceMin && p.m < kSpreadAllreduceMax &&
+          spread_fits(g))
+        return kAlgSitePairwise;
       return kAlgSiteLeaders;
     default:
       return kAlgLibrary;

@@ -2,6 +2,7 @@
 // shim (its site-aware collectives count what they send) and into the addon (the monitor expands
 // collective records into pairwise traffic), so predictions and behaviour share one definition.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -77,6 +78,15 @@ constexpr uint64_t kAlltoallGroupMax = 1024;
 // kernel LAN (1.02-1.12x when same-site packets went through the WAN emulator too).
 constexpr uint64_t kSpreadReduceScatterMin = 16 * 1024;
 constexpr uint64_t kSpreadAllgatherMin = 16 * 1024;
+// An Allreduce spread (reduce-scatter and allgather in the sites, the chunks' partials across)
+// from kSpreadAllreduceMin up to below kSpreadAllreduceMax bytes. Measured on the testbed, runs
+// alternating with the leaders (docs/sites.md): 0.85-0.95x the leaders' time from 32 to 128 KiB
+// on 8 nodes (two site steps where the leaders' trees take four, each a TCP message waiting for a
+// busy-polling rank to be scheduled), even on 2 nodes of 4 (shared memory); at 16 KiB even; from
+// 256 KiB 1.02-1.07x, at 1-4 MiB 1.1-1.34x, where the leaders' segments keep the WAN busy while
+// their sites reduce (the spread form's crossing waits for its whole site phase).
+constexpr uint64_t kSpreadAllreduceMin = 32 * 1024;
+constexpr uint64_t kSpreadAllreduceMax = 256 * 1024;
 // Spread, a site phase sends every member's part (block) to its owner or from its owner to every
 // member: n(n-1) messages and connections per block where the leaders' trees have n-1. Measured
 // with sites of up to 7 ranks; larger sites than this keep the leaders.
@@ -195,6 +205,7 @@ struct CollChoice {
   int64_t xor_cross = -1;  // xor_cross_distances of the communicator (butterfly.h); -1: never steps aside
   uint64_t small_bytes = kSmallCallBytes;  // or SITEMPI_COLL_SMALL
   bool spread = true;                      // false: SITEMPI_COLL_SPREAD=0 (the leaders at every size)
+  bool blocking = true;  // false: Iallreduce, whose chain (shim coll/iallreduce.cpp) has no spread form
 };
 // The algorithm every rank of a communicator runs for a call: a function of values that all ranks
 // agree on (grouping, uniform sizes, op commutativity), so all choose the same. 0: PMPI.
@@ -236,6 +247,15 @@ inline uint64_t rsag_chunk(uint64_t elems, int S, int j) {
 inline uint64_t rsag_offset(uint64_t elems, int S, int j) {
   const uint64_t q = elems / uint64_t(S), r = elems % uint64_t(S);
   return q * uint64_t(j) + (uint64_t(j) < r ? uint64_t(j) : r);
+}
+// What chunk i of a site of na members and chunk j of a site of nb have in common (the spread
+// Allreduce's crossing between their owners): elements [lo, hi), none where lo >= hi.
+struct ChunkOverlap {
+  uint64_t lo, hi;
+};
+inline ChunkOverlap chunk_overlap(uint64_t elems, int na, int i, int nb, int j) {
+  const uint64_t a = rsag_offset(elems, na, i), b = rsag_offset(elems, nb, j);
+  return {a > b ? a : b, std::min(a + rsag_chunk(elems, na, i), b + rsag_chunk(elems, nb, j))};
 }
 // Number of rounds of the leaders' dissemination barrier.
 inline int dissemination_rounds(int S) {

@@ -54,6 +54,8 @@ export interface CollPrediction {
   smallBytes?: number;
   /** SITEMPI_COLL_SPREAD as the shim read it (default true; false: the leaders at every size) */
   spread?: boolean;
+  /** a non-blocking call (Iallreduce): never spread (default false) */
+  nonBlocking?: boolean;
 }
 
 export interface NativeAddon {

@@ -78,9 +78,12 @@ describe('site-aware collectives: results, counters, lower bounds', () => {
         // pairwise for blocks from 1 KiB on two sites (on three, the model's 1.5x margin over the
         // library keeps it out at these sizes; the per-record check above holds the choice to the model)
         if (s.expectSites === 2) expect([...res.algs.get('Alltoall')!]).toContain(3);
-        // spread over the members from 16 KiB per rank (core::kSpreadReduceScatterMin, kSpreadAllgatherMin)
+        // spread over the members from 16 KiB per rank (core::kSpreadReduceScatterMin, kSpreadAllgatherMin,
+        // kSpreadAllreduceMin; Allreduce where the leaders would exchange: with three sites, RS+AG from m*)
         for (const fn of ['Reduce_scatter', 'Reduce_scatter_block', 'Allgather'])
           expect([...res.algs.get(fn)!], fn).toContain(3);
+        if (s.expectSites === 2) expect([...res.algs.get('Allreduce')!]).toContain(3);
+        expect([...res.algs.get('Iallreduce')!]).not.toContain(3); // its chain has no spread form
         if (s.expectSites > 2) {
           expect([...res.algs.get('Allreduce')!]).toContain(2); // RS+AG ran
           expect([...res.algs.get('Iallreduce')!]).toContain(2);

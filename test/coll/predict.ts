@@ -152,6 +152,7 @@ export function checkJob(
         alltoall: opts.alltoall,
         smallBytes: opts.smallBytes,
         spread: opts.spread,
+        nonBlocking: c.coll.startsWith('I'),
       };
       let p =
         on && worldSiteOf

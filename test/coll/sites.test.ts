@@ -164,6 +164,28 @@ describe('algorithm choice and predictions', () => {
     expect(P('Allreduce', { siteOf: three, m: 8 * 1000, elems: 1000, alphaUs: 1 }).alg).toBe(Alg.SiteRsAg);
   });
 
+  it('spreads a blocking Allreduce over the members from 32 KiB to under 256 KiB', () => {
+    const at = (m: number, o: object = {}) => P('Allreduce', { siteOf: inter, m, elems: m / 8, ...o }).alg;
+    expect(at(16 * 1024)).toBe(Alg.SiteLeaders);
+    expect(at(32 * 1024)).toBe(Alg.SitePairwise);
+    expect(at(255 * 1024)).toBe(Alg.SitePairwise);
+    expect(at(256 * 1024)).toBe(Alg.SiteLeaders); // the leaders' segments pipeline the WAN
+    expect(at(64 * 1024, { spread: false })).toBe(Alg.SiteLeaders); // SITEMPI_COLL_SPREAD=0
+    expect(at(64 * 1024, { nonBlocking: true })).toBe(Alg.SiteLeaders); // Iallreduce's chain
+    // the leaders' crossing bytes (V out of each site), over every member's link
+    const even = P('Allreduce', { siteOf: inter, m: 65536, elems: 8192 });
+    expect(even.crossBytes).toEqual(Array(8).fill(16384));
+    expect(even.crossMsgs).toEqual(Array(8).fill(1));
+    // a site of one against three: its one member sends each chunk's part to that chunk's owner
+    const uneven = P('Allreduce', { siteOf: [0, 1, 1, 1], m: 80000, elems: 10000 });
+    expect(uneven.crossMsgs).toEqual([3, 1, 1, 1]);
+    expect(uneven.crossBytes).toEqual([80000, 3334 * 8, 3333 * 8, 3333 * 8]);
+    // three sites below m*: (S-1)V out of each site, as the leaders' exchange
+    const three3 = P('Allreduce', { siteOf: three, m: 65536, elems: 8192 });
+    expect(three3.alg).toBe(Alg.SitePairwise);
+    expect(three3.crossBytes.reduce((a: number, b: number) => a + b)).toBe(3 * 2 * 65536);
+  });
+
   it("the monitor's per-record expansion adds up to the prediction", () => {
     const maps = [halves, inter, [0, 1, 1, 1], [0, 0, 1, 1, 1, 1, 1], three, [0, 1, 2, 0, 1, 2, 1]];
     for (const siteOf of maps) {

@@ -164,6 +164,7 @@ int bcast_site(Ctx& x, void* buf, int count, MPI_Datatype t, int root);
 int reduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datatype t, MPI_Op op, int root,
                 bool commutative);
 int allreduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datatype t, MPI_Op op, uint32_t alg);
+int allreduce_spread(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datatype t, MPI_Op op);
 // Gather(v): rcounts/displs significant at the root only; uniform_bytes > 0 for Gather (every
 // block has that many bytes), 0 for Gatherv (non-root sites exchange their sizes in the site).
 int gather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, const int* rcounts,

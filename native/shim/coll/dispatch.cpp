@@ -169,6 +169,7 @@ int Allreduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype dataty
   if (!alg) return pmpi();
   return run(out, alg, [&] {
     Ctx x(*c, out);
+    if (alg == core::kAlgSitePairwise) return allreduce_spread(x, sendbuf, recvbuf, count, datatype, op);
     return allreduce_site(x, sendbuf, recvbuf, count, datatype, op, alg);
   });
 }
@@ -216,8 +217,9 @@ int Iallreduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype datat
   SiteCache* c = nonblocking_on() ? site_cache_for(Coll::Allreduce, comm) : nullptr;
   auto pmpi = [&] { return PMPI_Iallreduce(sendbuf, recvbuf, count, datatype, op, comm, request); };
   if (!c) return pmpi();
-  const uint32_t alg =
-      choose(Coll::Allreduce, *c, bytes_of(datatype, count), false, uint64_t(count > 0 ? count : 0), commutative(op));
+  core::CollChoice p = choice(*c, bytes_of(datatype, count), false, uint64_t(count > 0 ? count : 0), commutative(op));
+  p.blocking = false;
+  const uint32_t alg = core::choose_alg(Coll::Allreduce, c->g, p);
   if (!alg) return pmpi();
   return run(out, alg,
              [&] { return nb_launch(iallreduce_chain(*c, sendbuf, recvbuf, count, datatype, op, alg), request, out); });

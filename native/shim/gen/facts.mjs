@@ -95,7 +95,7 @@ export const ALGS = [
   {
     name: 'SitePairwise',
     value: 3,
-    doc: "Alltoall(v): every block straight to its rank, the other sites' first; the reduce-scatters: spread over the members, each block's partials straight to its rank",
+    doc: "Alltoall(v): every block straight to its rank, the other sites' first; the reduce-scatters and Allgather: spread over the members, each block's partials straight to its rank; Allreduce (mid sizes): the members reduce-scatter in their site, swap their chunks' partials across sites and allgather",
   },
 ];
 

@@ -680,6 +680,14 @@ static void run_comm(const Comm *c) {
     t_allgather(c, &kTypes[4], 0, 2600, ip, ++call);
     t_allgather(c, &kTypes[2], 0, 2600, ip, ++call);
   }
+  /* Allreduce from 32 KiB (spread over the sites' members, coll/allreduce_spread.cpp): counts the
+   * members do not divide evenly, in place and not, built-in, user and non-commutative operations
+   * (PMPI unless sites are contiguous), a vector type. */
+  for (int oi = 0; oi < 2 && !quick; ++oi) {
+    t_reduce(c, &kTypes[0], oi ? op_unc : MPI_SUM, oi ? "user-noncomm" : "sum", !oi, 9001, -1, oi, 1, ++call);
+    t_reduce(c, &kTypes[1], oi ? op_unc : op_usum, oi ? "user-noncomm" : "user-sum", !oi, 4999, -1, !oi, 1, ++call);
+    t_reduce(c, &kTypes[2], op_usum, "user-sum", 1, 4501, -1, oi, 1, ++call);
+  }
   /* Gather and Scatter with blocks of 4 KiB and more (coll/gather.cpp, scatter.cpp: forwarded
    * block by block): contiguous types land in (leave from) the root's buffer itself, the others go
    * through a buffer in rank order; roots on either site, in place or not, every type. */
