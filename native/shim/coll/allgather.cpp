@@ -217,13 +217,16 @@ int allgather_runs(Ctx& x, char* view, const std::vector<uint64_t>& off, const s
 
 // The spread form (alg kAlgSitePairwise, Allgather of large blocks): no leader. Each block crosses
 // once to every other site, straight from its rank to its owner there (core::spread_owner), who
-// passes it to the rest of its site as soon as it has arrived; every rank passes its own block to
-// its site at once. Cross-site: (S-1)·P·m, the bound, over every member's link instead of the
-// leader's, and no rank forwards more than its share.
+// passes it to the rest of its site segment by segment (coll/segments.h) as each has arrived, so
+// that its site's copies overlap the rest of the crossing instead of following it; every rank
+// passes its own block to its site at once. Cross-site: (S-1)·P·m, the bound, over every member's
+// link instead of the leader's, and no rank forwards more than its share.
 int allgather_spread(Ctx& x, char* view, const std::vector<uint64_t>& off, const std::vector<uint64_t>& block) {
   const core::Grouping& g = x.g();
   const int me = x.me(), s = x.site(), S = g.S, P = g.P, n = g.count(s);
   auto len = [&](int j) { return int(block[size_t(j)]); };
+  // How block j crosses and passes on: the same cut on every rank (block sizes are known everywhere).
+  auto cut = [&](int j) { return Segments(len(j), 1, true); };
   // The other sites' blocks `o` passes on in this site, ascending (the order it sends them in).
   auto passed_on = [&](int o, std::vector<int>& out) {
     out.clear();
@@ -232,35 +235,49 @@ int allgather_spread(Ctx& x, char* view, const std::vector<uint64_t>& off, const
   };
   std::vector<int> mine, theirs;
   passed_on(me, mine);
-  std::vector<size_t> arrived(mine.size() + 1);
-  for (size_t b = 0; b < mine.size(); ++b) {
-    arrived[b] = x.posted();
-    SITEMPI_RC(x.irecv(view + off[size_t(mine[b])], len(mine[b]), MPI_BYTE, mine[b], kTagAllgather));
+  std::vector<size_t> arrived;  // marks: before each segment of each block this rank passes on, then the end
+  for (int j : mine) {
+    const Segments sg = cut(j);
+    for (int k = 0; k < sg.n; ++k) {
+      arrived.push_back(x.posted());
+      SITEMPI_RC(x.irecv(view + off[size_t(j)] + sg.first(k), sg.size(k), MPI_BYTE, j, kTagAllgather));
+    }
   }
-  arrived[mine.size()] = x.posted();
+  arrived.push_back(x.posted());
   for (int i = 0; i < n; ++i) {  // from each other member: its own block, then those it passes on
     const int o = g.of(s)[i];
     if (o == me) continue;
     if (len(o)) SITEMPI_RC(x.irecv(view + off[size_t(o)], len(o), MPI_BYTE, o, kTagAllgather));
     passed_on(o, theirs);
-    for (int j : theirs) SITEMPI_RC(x.irecv(view + off[size_t(j)], len(j), MPI_BYTE, o, kTagAllgather));
+    for (int j : theirs) {
+      const Segments sg = cut(j);
+      for (int k = 0; k < sg.n; ++k)
+        SITEMPI_RC(x.irecv(view + off[size_t(j)] + sg.first(k), sg.size(k), MPI_BYTE, o, kTagAllgather));
+    }
   }
-  auto to_site = [&](int j) {
+  auto to_site = [&](const char* data, int bytes) {
     for (int i = 0; i < n; ++i)
-      if (g.of(s)[i] != me) SITEMPI_RC(x.isend(view + off[size_t(j)], len(j), MPI_BYTE, g.of(s)[i], kTagAllgather));
+      if (g.of(s)[i] != me) SITEMPI_RC(x.isend(data, bytes, MPI_BYTE, g.of(s)[i], kTagAllgather));
     return MPI_SUCCESS;
   };
   // The waits below release the paced crossings (coll/paced.h) while blocks arrive and pass on.
   x.pace(rate_pace_for(g.count(s), S - 1, uint64_t(len(me)) * uint64_t(S - 1)));
   if (len(me)) {
+    const Segments sg = cut(me);
     for (int u = 0; u < S; ++u)
       if (u != s)
-        SITEMPI_RC(x.isend(view + off[size_t(me)], len(me), MPI_BYTE, core::spread_owner(g, me, u), kTagAllgather));
-    SITEMPI_RC(to_site(me));
+        for (int k = 0; k < sg.n; ++k)
+          SITEMPI_RC(x.isend(view + off[size_t(me)] + sg.first(k), sg.size(k), MPI_BYTE,
+                             core::spread_owner(g, me, u), kTagAllgather, k > 0));
+    SITEMPI_RC(to_site(view + off[size_t(me)], len(me)));
   }
-  for (size_t b = 0; b < mine.size(); ++b) {
-    SITEMPI_RC(x.wait(arrived[b], arrived[b + 1]));
-    SITEMPI_RC(to_site(mine[b]));
+  size_t a = 0;
+  for (int j : mine) {
+    const Segments sg = cut(j);
+    for (int k = 0; k < sg.n; ++k, ++a) {
+      SITEMPI_RC(x.wait(arrived[a], arrived[a + 1]));
+      SITEMPI_RC(to_site(view + off[size_t(j)] + sg.first(k), sg.size(k)));
+    }
   }
   return x.waitall();
 }
