@@ -98,7 +98,7 @@ const cases: { s: Scenario; check: (algs: Map<string, Set<number>>) => void }[] 
     // 66 MB/s; so are the leaders' crossings of Allreduce, Bcast, Reduce and Gather of 12.5-100 kB
     // (a burst of 6.3 kB, then 131 MB/s); the others go at once (Alltoall: by its window).
     s: {
-      name: "spread reduce-scatters and Allgather, pairwise Alltoall(v), the leaders' crossings, paced at a rate, contiguous halves, 4 ranks, pieces",
+      name: "spread reduce-scatters, Allgather and Allreduce, pairwise Alltoall(v), the leaders' crossings, paced at a rate, contiguous halves, 4 ranks, pieces",
       np: 4,
       sites: 'A:0-1;B:2-3',
       expectSites: 2,
@@ -107,7 +107,7 @@ const cases: { s: Scenario; check: (algs: Map<string, Set<number>>) => void }[] 
       alltoall: 2,
     },
     check: (algs) => {
-      for (const fn of ['Reduce_scatter', 'Reduce_scatter_block', 'Allgather', 'Alltoall'])
+      for (const fn of ['Reduce_scatter', 'Reduce_scatter_block', 'Allgather', 'Alltoall', 'Allreduce'])
         expect([...algs.get(fn)!], fn).toContain(3);
     },
   },
