@@ -341,8 +341,11 @@ TEST(cost_choose_alg) {
   p.elems = p.m / 4;
   p.rsag_min = rsag_threshold(3, 0.005, 125e6);
   CHECK_EQ(choose_alg(Coll::Allreduce, group_sites(three, 6), p), uint32_t(kAlgSiteRsAg));
-  p.m = p.rsag_min - 1;
+  p.m = p.rsag_min - 1;  // below m* the leaders exchange; spread below kSpreadAllreduceMax
+  CHECK_EQ(choose_alg(Coll::Allreduce, group_sites(three, 6), p), uint32_t(kAlgSitePairwise));
+  p.spread = false;
   CHECK_EQ(choose_alg(Coll::Allreduce, group_sites(three, 6), p), uint32_t(kAlgSiteLeaders));
+  p.spread = true;
 }
 
 TEST(cost_calibrated_choice) {
