@@ -267,8 +267,8 @@ int allgather_spread(Ctx& x, char* view, const std::vector<uint64_t>& off, const
     for (int u = 0; u < S; ++u)
       if (u != s)
         for (int k = 0; k < sg.n; ++k)
-          SITEMPI_RC(x.isend(view + off[size_t(me)] + sg.first(k), sg.size(k), MPI_BYTE,
-                             core::spread_owner(g, me, u), kTagAllgather, k > 0));
+          SITEMPI_RC(x.isend(view + off[size_t(me)] + sg.first(k), sg.size(k), MPI_BYTE, core::spread_owner(g, me, u),
+                             kTagAllgather, k > 0));
     SITEMPI_RC(to_site(view + off[size_t(me)], len(me)));
   }
   size_t a = 0;

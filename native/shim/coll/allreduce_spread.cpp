@@ -83,8 +83,8 @@ int allreduce_spread(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_
     site[size_t(q)] = x.posted();
     for (int i = 0; i < n && mine.len; ++i)
       if (i != k)
-        SITEMPI_RC(x.irecv(elem(contrib[size_t(i)].get(), mine.seg.first(q)), mine.seg.size(q), t, g.of(s)[i],
-                           kTagAllreduce));
+        SITEMPI_RC(
+            x.irecv(elem(contrib[size_t(i)].get(), mine.seg.first(q)), mine.seg.size(q), t, g.of(s)[i], kTagAllreduce));
   }
   site[size_t(K)] = x.posted();
   // The other sites' partials of my chunk, posted now: they may come before my site is done.
@@ -94,8 +94,8 @@ int allreduce_spread(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_
   for (int q = 0; q < K; ++q) {
     crossed[size_t(q)] = x.posted();
     for (const Crossing& v : crossings(q))
-      SITEMPI_RC(x.irecv(elem(from[size_t(g.site[size_t(v.peer)])].get(), v.lo - mine.lo), v.len, t, v.peer,
-                         kTagAllreduce));
+      SITEMPI_RC(
+          x.irecv(elem(from[size_t(g.site[size_t(v.peer)])].get(), v.lo - mine.lo), v.len, t, v.peer, kTagAllreduce));
   }
   crossed[size_t(K)] = x.posted();
   // The other members' results, posted after their parts of my chunk (the same peer and tag: MPI
