@@ -21,7 +21,8 @@ namespace sitempi::coll {
 namespace {
 
 // A chunk is cut only into this many segments or more: in two (a 128 KiB Allreduce on 8 nodes,
-// chunks of 32 KiB) it ran 3-5% slower than whole, where from four (256 KiB) it ran 10% faster.
+// chunks of 32 KiB) it ran 2-4% slower than whole (medians of five alternating rounds), where from four (256 KiB) it
+// ran 10% faster.
 constexpr uint64_t kMinSegments = 4;
 
 // Chunk i of a site of n members: [lo, lo + len), and how it is cut (alike on every rank: a
@@ -56,23 +57,18 @@ int allreduce_spread(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_
   const Chunk mine = chunk(k);
   const int K = mine.seg.n;
   auto elem = [&](const void* b, int i) { return const_cast<void*>(at(b, MPI_Aint(i), ti.extent)); };
-  // What crosses for segment q: to (and from) each other site's member of my local rank when the
-  // chunks pair off, else (one segment) the overlaps with every other site's chunks.
-  auto crossings = [&](int q) {
-    std::vector<Crossing> out;
-    for (int u = 0; u < S && mine.len; ++u) {
-      if (u == s) continue;
-      if (paired) {
-        out.push_back(Crossing{g.of(u)[k], mine.first(q), mine.seg.size(q)});
-        continue;
-      }
-      for (int j = 0; j < g.count(u); ++j) {
-        const core::ChunkOverlap v = core::chunk_overlap(uint64_t(count), n, k, g.count(u), j);
-        if (v.lo < v.hi) out.push_back(Crossing{g.of(u)[j], int(v.lo), int(v.hi - v.lo)});
-      }
+  // What crosses for segment q (both ways): with each other site's member of my local rank when
+  // the chunks pair off, else (one segment) with the overlaps of every other site's chunks.
+  std::vector<std::vector<Crossing>> crossings(static_cast<size_t>(K));
+  for (int u = 0; u < S && mine.len; ++u) {
+    if (u == s) continue;
+    for (int q = 0; q < K && paired; ++q)
+      crossings[size_t(q)].push_back(Crossing{g.of(u)[k], mine.first(q), mine.seg.size(q)});
+    for (int j = 0; j < g.count(u) && !paired; ++j) {
+      const core::ChunkOverlap v = core::chunk_overlap(uint64_t(count), n, k, g.count(u), j);
+      if (v.lo < v.hi) crossings[0].push_back(Crossing{g.of(u)[j], int(v.lo), int(v.hi - v.lo)});
     }
-    return out;
-  };
+  }
   // 1. The members' parts of my chunk, segment by segment; my own part where the result goes.
   // Marks: segment q's requests are [site[q], site[q+1]) (a message may go in pieces).
   std::vector<TypedBuf> contrib(static_cast<size_t>(n));
@@ -93,7 +89,7 @@ int allreduce_spread(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_
     if (u != s) from[size_t(u)].reset(mine.len, ti);
   for (int q = 0; q < K; ++q) {
     crossed[size_t(q)] = x.posted();
-    for (const Crossing& v : crossings(q))
+    for (const Crossing& v : crossings[size_t(q)])
       SITEMPI_RC(
           x.irecv(elem(from[size_t(g.site[size_t(v.peer)])].get(), v.lo - mine.lo), v.len, t, v.peer, kTagAllreduce));
   }
@@ -136,7 +132,7 @@ int allreduce_spread(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_
     if (len) SITEMPI_RC(fold_ordered(parts, k, len, t, op, c.priv));
     if (outgoing.get()) SITEMPI_RC(copy_typed(elem(result, off), elem(outgoing.get(), off), len, t, c.priv));
     sent[size_t(q)] = x.posted();
-    for (const Crossing& v : crossings(q)) {
+    for (const Crossing& v : crossings[size_t(q)]) {
       const int rel = v.lo - mine.lo;  // within my chunk
       SITEMPI_RC(x.isend(elem(outgoing.get() ? outgoing.get() : result, rel), v.len, t, v.peer, kTagAllreduce, q > 0));
     }
