@@ -149,3 +149,30 @@ export function runOf(res: BenchResults, i: number): BenchResults {
     })),
   };
 }
+
+/**
+ * A combined results file back as its runs (each with the jobs that started in its span and its
+ * own commit, shim and machine), so that it can be combined again with newer runs of the same
+ * shim: the runs' own medians, not the old medians, enter the new median. A file of one run is
+ * returned as it is.
+ */
+export function splitCombined(res: BenchResults): BenchResults[] {
+  const parts = res.meta.combined;
+  if (!parts || parts.length === 0) return [res];
+  const { combined: _parts, ...meta } = res.meta;
+  return parts.map((p, i) => {
+    const next = parts[i + 1]?.startedAt;
+    const runs = res.runs.filter((r) => r.startedAt >= p.startedAt && (next === undefined || r.startedAt < next));
+    if (runs.length === 0) throw new Error(`combine: no jobs of the run that started ${p.startedAt}`);
+    const { shimSha1, loadavg: _load, ...own } = p;
+    return {
+      meta: {
+        ...meta,
+        ...own,
+        shim: meta.shim && shimSha1 ? { ...meta.shim, sha1: shimSha1 } : meta.shim,
+      },
+      runs,
+      rows: [], // derived from the runs by the caller (run.ts's rederive)
+    };
+  });
+}

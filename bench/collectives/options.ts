@@ -79,7 +79,8 @@ const USAGE = `usage: node dist/bench/collectives/run.js [--quick] [--out DIR]
   [--state-dir DIR] [--prefix P] [--mgmt-subnet CIDR] [--data-subnet CIDR] [--keep-up]
   [--shim LIB] [--shim-env K=V,...] [--wanemu BIN] [--timeout-s S]   (default: $SITEMPI_BUILD_DIR or build/Release)
   [--from-json FILE[,FILE...]]   (only re-render the .md and .svg from a results file; from several
-                                full runs, each point's median over the runs, with its spread)`;
+                                full runs, each point's median over the runs, with its spread; a file
+                                that already combines runs enters as its runs)`;
 
 function parseSizeArg(s: string): number {
   const m = /^([0-9]+)([kmg]?)(i?b)?$/i.exec(s.trim());

@@ -20,7 +20,7 @@ import { lowerBound, type Net } from './bounds.js';
 import { hanTimedColls, hanUntimedColls } from './han.js';
 import { probeHan, runOnce } from './job.js';
 import { buildOsuColl, snapshotShim } from './launch.js';
-import { combineRuns, median } from './combine.js';
+import { combineRuns, median, splitCombined } from './combine.js';
 import { parseArgs, parseLayout } from './options.js';
 import { renderMarkdown } from './report.js';
 import { renderSvg } from './svg.js';
@@ -289,7 +289,9 @@ export function rederive(res: BenchResults): BenchResults {
 async function main(): Promise<void> {
   const parsed = parseArgs(process.argv.slice(2));
   if ('fromJson' in parsed) {
-    const all = parsed.fromJson.map((f) => rederive(JSON.parse(readFileSync(f, 'utf8')) as BenchResults));
+    const all = parsed.fromJson
+      .flatMap((f) => splitCombined(JSON.parse(readFileSync(f, 'utf8')) as BenchResults))
+      .map(rederive);
     if (all.length === 1) await writeOutputs(parsed.out, all[0] as BenchResults);
     else {
       const res = combineRuns(all);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { lowerBound, linkPayloads } from '../../bench/collectives/bounds.js';
-import { combineRuns, runOf } from '../../bench/collectives/combine.js';
+import { combineRuns, runOf, splitCombined } from '../../bench/collectives/combine.js';
 import { goals, libraryInShimJob, renderMarkdown } from '../../bench/collectives/report.js';
 import { hanCollectives, hanTimedColls } from '../../bench/collectives/han.js';
 import { hanEvidence } from '../../bench/collectives/job.js';
@@ -446,6 +446,7 @@ describe('aggregation, goals and renderers', () => {
   it('combines full runs into medians with each run kept, and judges the goals on the median', () => {
     const resultsOf = (ms: [number, number, number], startedAt: string, alg = 'SiteLeaders'): BenchResults => {
       const rs = [run('default', ms[0], 4 * 131072), run('han', ms[1], 4 * 131072), run('sitempi', ms[2], 131500)];
+      for (const r of rs) r.startedAt = startedAt;
       // the algorithm the shim's records say the point's last call ran (bench/collectives/algs.ts)
       (rs[2] as RunRecord).shim = {
         library: 'libsitempi.so',
@@ -474,6 +475,15 @@ describe('aggregation, goals and renderers', () => {
     expect(goals(c.rows)[0]).toMatchObject({ checked: 2, met: 2 }); // the median run wins
     expect(goals(runOf(c, 1).rows)[0]).toMatchObject({ checked: 2, met: 1 }); // the bad run alone does not
     expect(goals(runOf(c, 1).rows)[1]).toMatchObject({ checked: 1, met: 0 });
+    // A combined file enters a new combination as its runs (run.ts --from-json): their own medians.
+    const back = splitCombined(c).map((r) => ({ ...r, rows: aggregate(r.runs, o, net, OMPI) }));
+    expect(back.map((r) => [r.meta.startedAt, r.runs.length])).toEqual(all.map((r) => [r.meta.startedAt, 3]));
+    const four = combineRuns([...back, resultsOf([20000, 19000, 9000], '2026-01-04T00:00:00Z')]);
+    const ar4 = four.rows.find((r) => r.coll === 'allreduce')?.modes.sitempi;
+    expect(ar4?.runUs).toEqual([8000, 27000, 8000, 9000]);
+    expect(ar4?.medianUs).toBe(8500);
+    expect(four.meta.combined).toHaveLength(4);
+    expect(splitCombined(all[0] as BenchResults)).toEqual([all[0]]); // one run's file: as it is
     const md = renderMarkdown(c);
     expect(md).toContain('**Median of 3 full runs**');
     expect(md).toMatch(/\| 2\/2 \| 2\/2, 1\/2, 2\/2 \|/); // the 1.1x goal: median, then each run
