@@ -160,8 +160,11 @@ export function splitCombined(res: BenchResults): BenchResults[] {
   const parts = res.meta.combined;
   if (!parts || parts.length === 0) return [res];
   const { combined: _parts, ...meta } = res.meta;
-  return parts.map((p, i) => {
-    const next = parts[i + 1]?.startedAt;
+  // A run's jobs are those that started before the next run began, in time (the runs may have been
+  // combined in any order).
+  const starts = parts.map((p) => p.startedAt).sort();
+  return parts.map((p) => {
+    const next = starts.find((t) => t > p.startedAt);
     const runs = res.runs.filter((r) => r.startedAt >= p.startedAt && (next === undefined || r.startedAt < next));
     if (runs.length === 0) throw new Error(`combine: no jobs of the run that started ${p.startedAt}`);
     const { shimSha1, loadavg: _load, ...own } = p;

@@ -484,6 +484,11 @@ describe('aggregation, goals and renderers', () => {
     expect(ar4?.medianUs).toBe(8500);
     expect(four.meta.combined).toHaveLength(4);
     expect(splitCombined(all[0] as BenchResults)).toEqual([all[0]]); // one run's file: as it is
+    // Runs combined out of time order split back alike.
+    const reversed = splitCombined(combineRuns([...all].reverse()));
+    expect(reversed.map((r) => [r.meta.startedAt, r.runs.length])).toEqual(
+      [...all].reverse().map((r) => [r.meta.startedAt, 3]),
+    );
     const md = renderMarkdown(c);
     expect(md).toContain('**Median of 3 full runs**');
     expect(md).toMatch(/\| 2\/2 \| 2\/2, 1\/2, 2\/2 \|/); // the 1.1x goal: median, then each run
