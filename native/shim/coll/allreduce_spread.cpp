@@ -21,8 +21,8 @@ namespace sitempi::coll {
 namespace {
 
 // A chunk is cut only into this many segments or more: in two (a 128 KiB Allreduce on 8 nodes,
-// chunks of 32 KiB) it ran 2-4% slower than whole (medians of five alternating rounds), where from four (256 KiB) it
-// ran 10% faster.
+// chunks of 32 KiB) it ran 2-4% slower than whole (medians of five alternating rounds), where
+// from four (256 KiB) it ran 10% faster.
 constexpr uint64_t kMinSegments = 4;
 
 // Chunk i of a site of n members: [lo, lo + len), and how it is cut (alike on every rank: a
@@ -62,9 +62,11 @@ int allreduce_spread(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_
   std::vector<std::vector<Crossing>> crossings(static_cast<size_t>(K));
   for (int u = 0; u < S && mine.len; ++u) {
     if (u == s) continue;
-    for (int q = 0; q < K && paired; ++q)
-      crossings[size_t(q)].push_back(Crossing{g.of(u)[k], mine.first(q), mine.seg.size(q)});
-    for (int j = 0; j < g.count(u) && !paired; ++j) {
+    if (paired) {
+      for (int q = 0; q < K; ++q) crossings[size_t(q)].push_back(Crossing{g.of(u)[k], mine.first(q), mine.seg.size(q)});
+      continue;
+    }
+    for (int j = 0; j < g.count(u); ++j) {
       const core::ChunkOverlap v = core::chunk_overlap(uint64_t(count), n, k, g.count(u), j);
       if (v.lo < v.hi) crossings[0].push_back(Crossing{g.of(u)[j], int(v.lo), int(v.hi - v.lo)});
     }
