@@ -15,6 +15,7 @@
 #include <climits>
 
 #include "coll/common.h"
+#include "coll/handoff.h"
 #include "coll/segments.h"
 
 namespace sitempi::coll {
@@ -219,7 +220,8 @@ int allgather_runs(Ctx& x, char* view, const std::vector<uint64_t>& off, const s
 // once to every other site, straight from its rank to its owner there (core::spread_owner), who
 // passes it to the rest of its site segment by segment (coll/segments.h) as each has arrived, so
 // that its site's copies overlap the rest of the crossing instead of following it; every rank
-// passes its own block to its site at once. Cross-site: (S-1)·P·m, the bound, over every member's
+// passes its own block to its site once its crossings are posted (and, where ranks share cores,
+// the others have had the cores to post theirs: coll/handoff.h). Cross-site: (S-1)·P·m, the bound, over every member's
 // link instead of the leader's, and no rank forwards more than its share.
 int allgather_spread(Ctx& x, char* view, const std::vector<uint64_t>& off, const std::vector<uint64_t>& block) {
   const core::Grouping& g = x.g();
@@ -269,6 +271,7 @@ int allgather_spread(Ctx& x, char* view, const std::vector<uint64_t>& off, const
         for (int k = 0; k < sg.n; ++k)
           SITEMPI_RC(x.isend(view + off[size_t(me)] + sg.first(k), sg.size(k), MPI_BYTE, core::spread_owner(g, me, u),
                              kTagAllgather, k > 0));
+    hand_off_cores();  // the ranks sharing this rank's cores post their crossings first (coll/handoff.h)
     SITEMPI_RC(to_site(view + off[size_t(me)], len(me)));
   }
   size_t a = 0;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "coll/dispatch.h"
+#include "coll/handoff.h"
 #include "comms.h"
 #include "config.h"
 #include "core/cost_model.h"
@@ -336,6 +337,10 @@ void configure(int world_rank, int world_size) {
     g_coll_packed = cfg.coll_packed;
     g_coll_spread = cfg.coll_spread;
     g_small_bytes = cfg.coll_small_bytes;
+    if (const uint32_t us = handoff_configure(cfg.coll_handoff_us, cfg.coll_alpha_us))
+      log("ranks share cores (the library yields when idle): a spread Allgather hands them over for %u us after "
+          "its crossings",
+          us);
     std::string err;
     if (!core::parse_alltoall_force(cfg.coll_alltoall, g_alltoall_force) && world_rank == 0)
       fprintf(stderr, "sitempi: SITEMPI_COLL_ALLTOALL=%s: not auto, model, grouped, pairwise or library; auto\n",

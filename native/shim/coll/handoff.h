@@ -1,0 +1,22 @@
+// Handing the cores over after the crossings. Where ranks share cores (more ranks than cores on a
+// node, or virtual nodes on one host), the ranks that wake first at a collective run their whole
+// start before the others get a core: in a spread Allgather, their site-local sends (copies
+// through the local network stack, on the sender's core) delay the late ranks' crossings by
+// milliseconds, and the crossing, not the site, is the call's critical path. So after posting its
+// crossings a rank sleeps briefly, and the ranks sharing its cores post theirs before it goes on;
+// its site-local part waits under the WAN latency. Only where the MPI library yields when idle
+// (Open MPI's mpi_yield_when_idle: set by the user, or by Open MPI for an oversubscribed node):
+// with a core per rank there is nothing to hand over.
+#pragma once
+#include <cstdint>
+
+namespace sitempi::coll {
+
+// At MPI_Init: `us` as SITEMPI_COLL_HANDOFF_US says, at most a quarter of the one-way WAN latency
+// the choices assume (SITEMPI_COLL_ALPHA_US); 0 where the library does not yield when idle. Returns what is in force.
+uint32_t handoff_configure(uint32_t us, uint32_t alpha_us);
+
+// Sleeps for the hand-off in force (nothing when none).
+void hand_off_cores();
+
+}  // namespace sitempi::coll
