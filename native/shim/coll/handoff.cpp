@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <iterator>
 
 namespace sitempi::coll {
 
@@ -11,20 +12,23 @@ namespace {
 
 uint32_t g_handoff_us = 0;
 
-// Open MPI's mpi_yield_when_idle through the tools interface (a bool: read into a zeroed int);
-// false where the library has no such variable.
+// Open MPI's mpi_yield_when_idle through the tools interface (a bool, read into zeroed bytes that
+// would hold any scalar); false where the library has no such variable.
 bool library_yields_when_idle() {
   int provided = 0;
   if (PMPI_T_init_thread(MPI_THREAD_SINGLE, &provided) != MPI_SUCCESS) return false;
-  int value = 0, index = 0, count = 0;
+  alignas(16) unsigned char value[16] = {};
+  int index = 0, count = 0;
+  bool yes = false;
   MPI_T_cvar_handle h;
   if (PMPI_T_cvar_get_index("mpi_yield_when_idle", &index) == MPI_SUCCESS &&
       PMPI_T_cvar_handle_alloc(index, nullptr, &h, &count) == MPI_SUCCESS) {
-    if (count != 1 || PMPI_T_cvar_read(h, &value) != MPI_SUCCESS) value = 0;
+    if (count == 1 && PMPI_T_cvar_read(h, value) == MPI_SUCCESS)
+      yes = std::any_of(std::begin(value), std::end(value), [](unsigned char b) { return b != 0; });
     PMPI_T_cvar_handle_free(&h);
   }
   PMPI_T_finalize();
-  return value != 0;
+  return yes;
 }
 
 }  // namespace
