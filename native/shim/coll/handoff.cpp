@@ -1,10 +1,11 @@
 #include "coll/handoff.h"
 
-#include <mpi.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
-#include <iterator>
+#include <cstdlib>
+#include <cstring>
 
 namespace sitempi::coll {
 
@@ -12,29 +13,21 @@ namespace {
 
 uint32_t g_handoff_us = 0;
 
-// Open MPI's mpi_yield_when_idle through the tools interface (a bool, read into zeroed bytes that
-// would hold any scalar); false where the library has no such variable.
-bool library_yields_when_idle() {
-  int provided = 0;
-  if (PMPI_T_init_thread(MPI_THREAD_SINGLE, &provided) != MPI_SUCCESS) return false;
-  alignas(16) unsigned char value[16] = {};
-  int index = 0, count = 0;
-  bool yes = false;
-  MPI_T_cvar_handle h;
-  if (PMPI_T_cvar_get_index("mpi_yield_when_idle", &index) == MPI_SUCCESS &&
-      PMPI_T_cvar_handle_alloc(index, nullptr, &h, &count) == MPI_SUCCESS) {
-    if (count == 1 && PMPI_T_cvar_read(h, value) == MPI_SUCCESS)
-      yes = std::any_of(std::begin(value), std::end(value), [](unsigned char b) { return b != 0; });
-    PMPI_T_cvar_handle_free(&h);
-  }
-  PMPI_T_finalize();
-  return yes;
+// Open MPI's mpi_yield_when_idle as the launcher passes it to the ranks (--mca or the environment);
+// where it is not set, Open MPI's own rule: the node has more of the job's ranks than CPUs. Not read
+// through the tools interface (MPI_T): initializing and finalizing it inside MPI_Init changed the
+// library's timing of point-to-point calls (docs/sites.md, "Tried and not kept").
+bool library_yields_when_idle(int local_ranks) {
+  if (const char* v = getenv("OMPI_MCA_mpi_yield_when_idle"))
+    return !strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on");
+  const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  return local_ranks > 0 && cpus > 0 && local_ranks > cpus;
 }
 
 }  // namespace
 
-uint32_t handoff_configure(uint32_t us, uint32_t alpha_us) {
-  g_handoff_us = us && library_yields_when_idle() ? std::min(us, alpha_us / 4) : 0;
+uint32_t handoff_configure(uint32_t us, uint32_t alpha_us, int local_ranks) {
+  g_handoff_us = us && library_yields_when_idle(local_ranks) ? std::min(us, alpha_us / 4) : 0;
   return g_handoff_us;
 }
 

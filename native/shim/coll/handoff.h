@@ -5,16 +5,17 @@
 // milliseconds, and the crossing, not the site, is the call's critical path. So after posting its
 // crossings a rank sleeps briefly, and the ranks sharing its cores post theirs before it goes on;
 // its site-local part waits under the WAN latency. Only where the MPI library yields when idle
-// (Open MPI's mpi_yield_when_idle: set by the user, or by Open MPI for an oversubscribed node):
-// with a core per rank there is nothing to hand over.
+// (Open MPI's mpi_yield_when_idle as the launcher passes it, or else a node with more of the job's
+// ranks than CPUs, where Open MPI sets it itself): with a core per rank there is nothing to hand over.
 #pragma once
 #include <cstdint>
 
 namespace sitempi::coll {
 
 // At MPI_Init: `us` as SITEMPI_COLL_HANDOFF_US says, at most a quarter of the one-way WAN latency
-// the choices assume (SITEMPI_COLL_ALPHA_US); 0 where the library does not yield when idle. Returns what is in force.
-uint32_t handoff_configure(uint32_t us, uint32_t alpha_us);
+// the choices assume (SITEMPI_COLL_ALPHA_US); 0 where the library does not yield when idle.
+// `local_ranks`: the job's ranks on this node (0: unknown). Returns what is in force.
+uint32_t handoff_configure(uint32_t us, uint32_t alpha_us, int local_ranks);
 
 // Sleeps for the hand-off in force (nothing when none).
 void hand_off_cores();
