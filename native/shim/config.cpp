@@ -78,6 +78,7 @@ Config Config::from_env() {
   c.coll_packed = env_flag("SITEMPI_COLL_PACKED");
   c.coll_spread = env_flag_on("SITEMPI_COLL_SPREAD");
   c.coll_pace_rate = env_flag_on("SITEMPI_COLL_PACE_RATE");
+  if (!env("OMPI_MCA_mpi_yield_when_idle").empty()) c.yield_when_idle = env_flag("OMPI_MCA_mpi_yield_when_idle");
   c.coll_handoff_us = env_u32("SITEMPI_COLL_HANDOFF_US", c.coll_handoff_us, 0, 100000);
   c.coll_alltoall = env("SITEMPI_COLL_ALLTOALL");
   c.coll_small_bytes = env_u32("SITEMPI_COLL_SMALL", c.coll_small_bytes, 0, 1u << 30);

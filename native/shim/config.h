@@ -22,6 +22,8 @@ struct Config {
   std::string sender_cpus;              // SITEMPI_SENDER_CPUS: other (default), inherit, or a CPU list
   int local_ranks = 0;                  // this job's ranks on this node, as the launcher says
                                         // (OMPI_COMM_WORLD_LOCAL_SIZE, MPI_LOCALNRANKS); 0: unknown
+  int yield_when_idle = -1;             // Open MPI's mpi_yield_when_idle as the launcher passes it
+                                        // (OMPI_MCA_mpi_yield_when_idle): 1, 0, or -1: not given
   bool verbose = false;                 // SITEMPI_VERBOSE=1: diagnostics on stderr
   // Site-aware collectives (docs/sites.md).
   std::string sites;                    // SITEMPI_SITES: static site map, e.g. "A:0-3;B:4-7"

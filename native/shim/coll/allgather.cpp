@@ -221,8 +221,8 @@ int allgather_runs(Ctx& x, char* view, const std::vector<uint64_t>& off, const s
 // passes it to the rest of its site segment by segment (coll/segments.h) as each has arrived, so
 // that its site's copies overlap the rest of the crossing instead of following it; every rank
 // passes its own block to its site once its crossings are posted (and, where ranks share cores,
-// the others have had the cores to post theirs: coll/handoff.h). Cross-site: (S-1)·P·m, the bound, over every member's
-// link instead of the leader's, and no rank forwards more than its share.
+// the others have had the cores to post theirs: coll/handoff.h). Cross-site: (S-1)·P·m, the
+// bound, over every member's link instead of the leader's, and no rank forwards more than its share.
 int allgather_spread(Ctx& x, char* view, const std::vector<uint64_t>& off, const std::vector<uint64_t>& block) {
   const core::Grouping& g = x.g();
   const int me = x.me(), s = x.site(), S = g.S, P = g.P, n = g.count(s);

@@ -337,7 +337,8 @@ void configure(int world_rank, int world_size) {
     g_coll_packed = cfg.coll_packed;
     g_coll_spread = cfg.coll_spread;
     g_small_bytes = cfg.coll_small_bytes;
-    if (const uint32_t us = handoff_configure(cfg.coll_handoff_us, cfg.coll_alpha_us, cfg.local_ranks))
+    if (const uint32_t us =
+            handoff_configure(cfg.coll_handoff_us, cfg.coll_alpha_us, cfg.yield_when_idle, cfg.local_ranks))
       log("ranks share cores (the library yields when idle): a spread Allgather hands them over for %u us after "
           "its crossings",
           us);

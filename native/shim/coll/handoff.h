@@ -14,8 +14,8 @@ namespace sitempi::coll {
 
 // At MPI_Init: `us` as SITEMPI_COLL_HANDOFF_US says, at most a quarter of the one-way WAN latency
 // the choices assume (SITEMPI_COLL_ALPHA_US); 0 where the library does not yield when idle.
-// `local_ranks`: the job's ranks on this node (0: unknown). Returns what is in force.
-uint32_t handoff_configure(uint32_t us, uint32_t alpha_us, int local_ranks);
+// `yield_when_idle`, `local_ranks`: as Config has them (config.h). Returns what is in force.
+uint32_t handoff_configure(uint32_t us, uint32_t alpha_us, int yield_when_idle, int local_ranks);
 
 // Sleeps for the hand-off in force (nothing when none).
 void hand_off_cores();
