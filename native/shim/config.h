@@ -53,9 +53,10 @@ struct Config {
   // Allreduce, Bcast, Reduce and Gather send their cross-site blocks at once, and the pairwise
   // Alltoall by its window, instead of at the rate core::rate_pace gives; may differ between ranks.
   bool coll_pace_rate = true;
-  // SITEMPI_COLL_HANDOFF_US: where ranks share cores (the library yields when idle), a rank of a
-  // spread Allgather sleeps this long after posting its crossings, before its site-local sends, so
-  // that the ranks it shares cores with post theirs (coll/handoff.h); 0: never. May differ between ranks.
+  // SITEMPI_COLL_HANDOFF_US: where ranks share cores (the library yields when idle), a rank of the
+  // spread Allgather and Reduce_scatter and the pairwise Alltoall sleeps this long after posting
+  // what crosses, before its site-local part, so that the ranks it shares cores with post theirs
+  // (coll/handoff.h); 0: never. May differ between ranks.
   uint32_t coll_handoff_us = 300;
   // SITEMPI_COLL_ALLTOALL: auto (the cost model's choice, timed where it is unsure), model (the
   // model's alone), grouped, pairwise or library: forces Alltoall(v)'s algorithm (docs/sites.md).

@@ -1,7 +1,8 @@
-// The hand-off after a spread Allgather's crossings (native/shim/coll/handoff.h): in force only
-// where the library yields when idle (ranks share cores), at most a quarter of the one-way WAN
-// latency the choices assume, off with SITEMPI_COLL_HANDOFF_US=0. The correctness grids run under
-// it (their mpirun yields when idle; the paced alternative forces the spread Allgather).
+// The hand-off after the crossings of the spread Allgather and Reduce_scatter and the pairwise
+// Alltoall (native/shim/coll/handoff.h): in force only where the library yields when idle (ranks
+// share cores), at most a quarter of the one-way WAN latency the choices assume, off with
+// SITEMPI_COLL_HANDOFF_US=0. The correctness grids run under it (their mpirun yields when idle;
+// the alternatives' grid forces each spread and pairwise form).
 import fs from 'node:fs';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
@@ -21,10 +22,10 @@ async function handoffs(env: Record<string, string>, baseArgs = baseMpirunArgs, 
   fs.rmSync(dir, { recursive: true, force: true });
   expect(r.code, r.stderr).toBe(0);
   expect(r.stdout).toContain('coll_tiny ok');
-  return [...r.stderr.matchAll(/a spread Allgather hands them over for (\d+) us/g)].map((m) => Number(m[1]));
+  return [...r.stderr.matchAll(/hand them over for (\d+) us after posting what crosses/g)].map((m) => Number(m[1]));
 }
 
-describe('the hand-off after a spread Allgather crosses', () => {
+describe('the hand-off after the spread and pairwise forms cross', () => {
   it('is in force on every rank where the library yields when idle, capped by the assumed latency', async () => {
     expect(await handoffs({})).toEqual([300, 300, 300, 300]);
     expect(await handoffs({ SITEMPI_COLL_HANDOFF_US: '1000' })).toEqual([1000, 1000, 1000, 1000]);

@@ -5,12 +5,14 @@
 //   all, each byte once: sum n_s (P - n_s) m for Alltoall, the lower bound); each leader then
 //   scatters to its members the blocks addressed to them. Few messages: for small blocks.
 // - pairwise: every block straight to its rank, all posted at once, the other sites' first so the
-//   WAN is busy from the start while this site's blocks move; cross-site blocks go as eager pieces
-//   (Ctx), where the library's exchange waits a round trip per rendezvous and per step. The same
-//   bytes, nothing copied: for large blocks. A rank whose cross-site share exceeds a few round
+//   WAN is busy from the start while this site's blocks move (and, where ranks share cores, once
+//   the others have had the cores to post theirs: coll/handoff.h); cross-site blocks go as eager
+//   pieces (Ctx), where the library's exchange waits a round trip per rendezvous and per step. The
+//   same bytes, nothing copied: for large blocks. A rank whose cross-site share exceeds a few round
 //   trips' worth of the link (core::alltoall_pace_bytes) releases it as its receivers match it
 //   (coll/paced.h), so that the burst does not overflow the link's queue.
 #include "coll/common.h"
+#include "coll/handoff.h"
 
 namespace sitempi::coll {
 
@@ -206,7 +208,8 @@ int alltoall_pairwise(Ctx& x, const void* sendbuf, const int* scounts, const int
   else if (share > window)
     x.pace(window);
   // Blocks of zero bytes are skipped on both sides (MPI: the sizes of a pair match).
-  for (int pass = 0; pass < 2; ++pass)  // 0: other sites, 1: this site
+  for (int pass = 0; pass < 2; ++pass) {       // 0: other sites, 1: this site
+    if (pass == 1 && share) hand_off_cores();  // the ranks sharing this rank's cores post their crossings first
     for (int k = 1; k < P; ++k) {
       const int i = (me - k + P) % P, j = (me + k) % P;  // receive from i, send to j
       if ((g.site[size_t(i)] != s) == (pass == 0) && rt.bytes(rcounts[i]))
@@ -219,6 +222,7 @@ int alltoall_pairwise(Ctx& x, const void* sendbuf, const int* scounts, const int
         SITEMPI_RC(x.isend(at(sendbuf, sdispls[j], st.extent), scounts[j], sendtype, j, kTagAlltoall));
       }
     }
+  }
   if (!in_place)  // my own block, while the others travel
     SITEMPI_RC(own_block(x, sendbuf, scounts, sdispls, sendtype, recvbuf, rcounts, rdispls, recvtype));
   return x.waitall();

@@ -8,6 +8,7 @@
 // over every member's link in P(S-1) messages, and the reductions and copies the leader did alone
 // are shared by its site.
 #include "coll/common.h"
+#include "coll/handoff.h"
 
 namespace sitempi::coll {
 
@@ -63,11 +64,19 @@ int reduce_scatter_spread(Ctx& x, const void* sendbuf, void* recvbuf, const int*
                             rcounts[mine[b]], t, c.priv));
     }
   }
-  for (int i = 0; i < n && n > 1; ++i) {
-    if (i == k) continue;
-    share_of(g, s, g.of(s)[i], rcounts, ranks);
-    for (int j : ranks)
-      SITEMPI_RC(x.isend(at(input, displ[size_t(j)], ti.extent), rcounts[j], t, g.of(s)[i], kTagReduceScatter));
+  // To every other member, its other sites' blocks first, for those cross once folded; then, once
+  // the ranks sharing this rank's cores have posted theirs (coll/handoff.h), its own block, which
+  // is folded only after the other sites' partials have crossed.
+  for (int pass = 0; pass < 2 && n > 1; ++pass) {  // 0: blocks that cross, 1: the members' own
+    if (pass == 1) hand_off_cores();
+    for (int i = 0; i < n; ++i) {
+      if (i == k) continue;
+      const int o = g.of(s)[i];
+      share_of(g, s, o, rcounts, ranks);
+      for (int j : ranks)
+        if ((j == o) == (pass == 1))
+          SITEMPI_RC(x.isend(at(input, displ[size_t(j)], ti.extent), rcounts[j], t, o, kTagReduceScatter));
+    }
   }
   // Fold block by block as each arrives; the other sites' blocks leave at once (a site of one
   // sends them straight from its input), or paced (coll/paced.h), released by the waits.
