@@ -6,9 +6,9 @@
 // crosses (the spread Allgather's own block; the pairwise Alltoall's other sites' blocks; the
 // spread Reduce_scatter's parts of the blocks whose partials cross) a rank sleeps briefly, and the
 // ranks sharing its cores post theirs before it goes on; its site-local part waits under the WAN
-// latency. Only where the MPI library yields when idle
-// (Open MPI's mpi_yield_when_idle as the launcher passes it, or else a node with more of the job's
-// ranks than CPUs, where Open MPI sets it itself): with a core per rank there is nothing to hand over.
+// latency. Only where the MPI library yields when idle (Open MPI's mpi_yield_when_idle as the
+// launcher passes it, or else a node with more of the job's ranks than CPUs, where Open MPI sets it
+// itself): with a core per rank there is nothing to hand over.
 #pragma once
 #include <cstdint>
 

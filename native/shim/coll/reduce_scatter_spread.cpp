@@ -64,18 +64,22 @@ int reduce_scatter_spread(Ctx& x, const void* sendbuf, void* recvbuf, const int*
                             rcounts[mine[b]], t, c.priv));
     }
   }
-  // To every other member, its other sites' blocks first, for those cross once folded; then, once
-  // the ranks sharing this rank's cores have posted theirs (coll/handoff.h), its own block, which
-  // is folded only after the other sites' partials have crossed.
-  for (int pass = 0; pass < 2 && n > 1; ++pass) {  // 0: blocks that cross, 1: the members' own
-    if (pass == 1) hand_off_cores();
+  if (n > 1) {
+    // To every other member, its other sites' blocks first: those cross once folded.
     for (int i = 0; i < n; ++i) {
       if (i == k) continue;
       const int o = g.of(s)[i];
       share_of(g, s, o, rcounts, ranks);
       for (int j : ranks)
-        if ((j == o) == (pass == 1))
-          SITEMPI_RC(x.isend(at(input, displ[size_t(j)], ti.extent), rcounts[j], t, o, kTagReduceScatter));
+        if (j != o) SITEMPI_RC(x.isend(at(input, displ[size_t(j)], ti.extent), rcounts[j], t, o, kTagReduceScatter));
+    }
+    // Then, once the ranks sharing this rank's cores have posted theirs (coll/handoff.h), each
+    // member's own block (last in its share, as it receives them), folded only after the crossing.
+    hand_off_cores();
+    for (int i = 0; i < n; ++i) {
+      const int o = g.of(s)[i];
+      if (i != k && rcounts[o])
+        SITEMPI_RC(x.isend(at(input, displ[size_t(o)], ti.extent), rcounts[o], t, o, kTagReduceScatter));
     }
   }
   // Fold block by block as each arrives; the other sites' blocks leave at once (a site of one
