@@ -16,13 +16,22 @@ import type { BenchOptions, Config, HanEvidence, Mode, OsuResult, RunRecord } fr
 const MiB = 1 << 20;
 
 /** The Alltoall's warm-up per size: the shim's calls stay untimed until its calibration is over
- *  (ALLTOALL_CALIBRATION_CALLS); the library's own (the default and HAN modes, and the library's
- *  half of a paired loop) calibrate nothing and get as many untimed calls as the shim makes before
- *  it times one, enough to warm TCP to the size (bench/results/alltoall-calibration-hand-jobs.md). */
+ *  (ALLTOALL_CALIBRATION_CALLS), and two more run the algorithm it settled on, so that the calls
+ *  that size the time slot (osu_coll: a variant's last two) are the timed loop's, not the
+ *  calibration's last (which also agrees on the choice: one more Allreduce across sites). The
+ *  library's own (the default and HAN modes, and the library's half of a paired loop) calibrate
+ *  nothing and get as many untimed calls as the shim makes before it times one, enough to warm
+ *  TCP to the size (bench/results/alltoall-calibration-hand-jobs.md). */
+export const SETTLED_WARMUP = 2;
 export function alltoallWarmup(mode: Mode): string[] {
   const library = String(2 * ALLTOALL_CALIBRATION_WARMUP);
   if (mode !== 'sitempi') return ['--alltoall-warmup', library];
-  return ['--alltoall-warmup', String(ALLTOALL_CALIBRATION_CALLS), '--library-alltoall-warmup', library];
+  return [
+    '--alltoall-warmup',
+    String(ALLTOALL_CALIBRATION_CALLS + SETTLED_WARMUP),
+    '--library-alltoall-warmup',
+    library,
+  ];
 }
 
 /** HAN's own messages are compiled out of release builds of Open MPI (OPAL_OUTPUT_VERBOSE), so

@@ -525,9 +525,13 @@ static void measure(int c, long m, int global_clock) {
   }
   if (variants == 1) warmup_lib = 0;
   /* MPI_X's warm-up, the library's interleaved with its last calls so that both end next to the
-     timed loop. The first two calls of a variant that warms up longer do not size the slot: they
-     pay for warming TCP to the size (the library's first 256 KiB Alltoalls took up to 308 ms on the
-     testbed, the later ones 60-84), and a slot sized by them made the timed loop pay again. */
+     timed loop. Only each variant's last two warm-up calls size the slot, and never the first two
+     of a variant that warms up longer: those pay for warming TCP to the size (the library's first
+     256 KiB Alltoalls took up to 308 ms on the testbed, the later ones 60-84), and a slot sized by
+     them made the timed loop pay again. A variant's longer warm-up (the shim's Alltoall
+     calibrating) must not size its slot either: the slowest of 12 calls is longer than the slowest
+     of 2, and a longer slot made the calls slower (Open MPI's 8-byte Alltoall on 8x1 took
+     6.2-6.8 ms in slots of 50 ms against 5.9-6.1 in its own of 20 ms; docs/benchmarks.md). */
   double warm_us[256]; /* --print-iters: rank 0's "barrier + call" in call order, the first 256 */
   int nwarm = 0;
   for (int i = 0; i < warmup; i++) {
@@ -538,8 +542,9 @@ static void measure(int c, long m, int global_clock) {
       MPI_Barrier(MPI_COMM_WORLD);
       call(c, m, v);
       double t = now_s() - t0;
-      const int longer = (v == 0 ? warmup : warmup_lib) > 2;
-      if (!(longer && k < 2) && t > worst) worst = t;
+      const int calls = v == 0 ? warmup : warmup_lib; /* this variant's warm-up calls */
+      const int sizes_slot = k >= calls - 2 && !(calls > 2 && k < 2);
+      if (sizes_slot && t > worst) worst = t;
       if (nwarm < 256) warm_us[nwarm] = t * 1e6;
       nwarm++;
     }
