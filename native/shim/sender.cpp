@@ -103,8 +103,10 @@ class Sender {
       drain(stopping);
       if (stopping) break;
       pollfd fds[2] = {{g_wake_fd, POLLIN, 0}, {connected_ ? sink_->read_fd() : -1, POLLIN, 0}};
-      int wait_ms = int(
-          std::chrono::duration_cast<std::chrono::milliseconds>(next_flush - std::chrono::steady_clock::now()).count());
+      // Rounded up: poll() waits whole ms, and a wait rounded down to 0 spun through the last
+      // millisecond before every flush (with SITEMPI_FLUSH_MS=3, a quarter of a core).
+      int wait_ms =
+          int(std::chrono::ceil<std::chrono::milliseconds>(next_flush - std::chrono::steady_clock::now()).count());
       if (!connected_ && !gave_up_) wait_ms = std::min<int>(wait_ms, int(backoff_ms_));
       poll(fds, 2, std::max(wait_ms, 0));
       if (fds[0].revents & POLLIN) {
