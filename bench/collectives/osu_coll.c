@@ -531,7 +531,7 @@ static void measure(int c, long m, int global_clock) {
      them made the timed loop pay again. A variant's longer warm-up (the shim's Alltoall
      calibrating) must not size its slot either: the slowest of 12 calls is longer than the slowest
      of 2, and a longer slot made the calls slower (Open MPI's 8-byte Alltoall on 8x1 took
-     6.2-6.8 ms in slots of 50 ms against 5.9-6.1 in its own of 20 ms; docs/benchmarks.md). */
+     6.5-6.8 ms in slots of 50 ms against 5.9-6.1 in its own of 19 ms; docs/benchmarks.md). */
   double warm_us[256]; /* --print-iters: rank 0's "barrier + call" in call order, the first 256 */
   int nwarm = 0;
   for (int i = 0; i < warmup; i++) {

@@ -1,11 +1,12 @@
 /* Prints the CPUs each thread of this rank may run on, as one line "RANK main LIST sender LIST"
  * once the shim's sender thread has named itself (sender "none" after 2 s). */
-#include <dirent.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "sender_thread.h"
 
 static int read_line(const char* path, const char* key, char* out, size_t n) {
   FILE* f = fopen(path, "r");
@@ -27,20 +28,11 @@ int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  char path[300], buf[256], main_cpus[256] = "", sender[256] = "none";
+  char dir[300], path[320], main_cpus[256] = "", sender[256] = "none";
   read_line("/proc/self/status", "Cpus_allowed_list:\t", main_cpus, sizeof main_cpus);
-  for (int tries = 0; tries < 200 && strcmp(sender, "none") == 0; tries++) {
-    DIR* d = opendir("/proc/self/task");
-    struct dirent* e;
-    while (d && (e = readdir(d))) {
-      if (e->d_name[0] == '.') continue;
-      snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
-      if (!read_line(path, NULL, buf, sizeof buf) || strcmp(buf, "sitempi-sender") != 0) continue;
-      snprintf(path, sizeof path, "/proc/self/task/%s/status", e->d_name);
-      read_line(path, "Cpus_allowed_list:\t", sender, sizeof sender);
-    }
-    if (d) closedir(d);
-    if (strcmp(sender, "none") == 0) usleep(10000);
+  if (sender_task_dir(dir, sizeof dir)) {
+    snprintf(path, sizeof path, "%s/status", dir);
+    read_line(path, "Cpus_allowed_list:\t", sender, sizeof sender);
   }
   printf("%d main %s sender %s\n", rank, main_cpus, sender);
   MPI_Finalize();
