@@ -15,9 +15,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { compileMpi, mpirun } from '../src/mpi/toolchain.js';
+import { baseMpirunArgs, compileMpi, mpirun } from '../src/mpi/toolchain.js';
 import { arg } from './args.js';
-import { machine } from './machine.js';
+import { machine, measureSyscallCost, syscallText } from './machine.js';
 
 export interface OverheadRow {
   config: string;
@@ -37,6 +37,8 @@ export interface OverheadRow {
   added_ns: number;
   /** the same for the blocks with only the two TSC reads: what timing each call adds at the least */
   floor_ns: number;
+  /** whether the ranks gave up their core while polling (more ranks than cores) */
+  yield_when_idle: boolean;
 }
 
 /** The goal of issue 17: at most 30 ns added per call below 1 us, at most 5% from 1 us up. */
@@ -58,6 +60,19 @@ export const CONFIGS: Config[] = [
   { name: 'SITEMPI_COLL=off, two sites (4 ranks)', np: 4, env: { SITEMPI_SITES: 'A:0-1;B:2-3', SITEMPI_COLL: 'off' } },
   { name: 'one site (2 ranks)', np: 2, env: { SITEMPI_SITES: 'A:0-1' } },
 ];
+
+/** Whether ranks give up their core while they poll: only where they outnumber the cores, as Open
+ * MPI decides by itself. Forced on one rank per core, every poll is a sched_yield system call,
+ * which stretches a 0.5 us exchange to 1.5-2.5 us and adds its own jitter to the shim's cost. */
+export const yieldsWhenIdle = (np: number): boolean => np > os.availableParallelism();
+
+/** mpirun's base options for np ranks: the tests' (which always yield) without the yield where the
+ * ranks do not outnumber the cores. */
+function baseArgs(np: number): string[] {
+  const k = baseMpirunArgs.indexOf('mpi_yield_when_idle'); // '--mca', name, value
+  if (yieldsWhenIdle(np) || k < 1) return baseMpirunArgs;
+  return [...baseMpirunArgs.slice(0, k - 1), ...baseMpirunArgs.slice(k + 2)];
+}
 
 /** mpirun's options that preload `lib` (default: this tree's build). */
 function preload(lib: string | undefined): { shim?: boolean; env: Record<string, string> } {
@@ -81,6 +96,7 @@ export async function measureCollOverhead(
           np: cfg.np,
           program,
           args: [String(calls), String(reps), String(bytes)],
+          baseArgs: baseArgs(cfg.np),
           shim: shim.shim,
           env: { SITEMPI_OUTPUT_DIR: out, ...cfg.env, ...shim.env },
           timeoutMs: 600_000,
@@ -101,6 +117,7 @@ export async function measureCollOverhead(
             floor_ratio: o.floor_ratio,
             added_ns: o.added_ns,
             floor_ns: o.floor_ns,
+            yield_when_idle: yieldsWhenIdle(cfg.np),
           });
         }
       }
@@ -239,12 +256,14 @@ async function main(): Promise<void> {
   const sizes = arg('--sizes', '8,4096').split(',').map(Number);
   const against = arg('--against', '');
   if (against) return compareLibraries(calls, reps, sizes, against, Number(arg('--runs', '3')));
+  const syscall = measureSyscallCost(); // the host's state, which moves the yielding rows most
   const rows = await measureCollOverhead(calls, reps, sizes, lib);
   console.log(`collective through the shim vs PMPI, same run, alternating blocks of ${calls} calls x ${reps}`);
   console.log('(floor: PMPI with only the two TSC reads that timing a call takes; added: ns per intercepted call,');
   console.log(' median of paired differences; TSC ns: the same for the floor blocks; goal: added <=');
   console.log(` ${OVERHEAD_GOAL.maxAddedNs} ns below 1 us of PMPI, ratio <= ${OVERHEAD_GOAL.maxRatio} from 1 us up)`);
-  console.log(`host load average: ${loadavg()}`);
+  console.log(`host load average: ${loadavg()}; ${syscallText(syscall)} before the runs`);
+  console.log(`ranks yield their core while polling only where they outnumber its ${os.availableParallelism()} CPUs`);
   console.log(
     'config                                   coll        bytes   PMPI ns   shim ns   ratio  ratio(min)  floor  added ns  TSC ns  goal',
   );
@@ -254,7 +273,7 @@ async function main(): Promise<void> {
     );
   }
   const json = arg('--json', '');
-  if (json) fs.writeFileSync(json, JSON.stringify({ calls, reps, machine: machine(), rows }, null, 2));
+  if (json) fs.writeFileSync(json, JSON.stringify({ calls, reps, machine: { ...machine(), syscall }, rows }, null, 2));
 }
 
 if (process.argv[1] && /coll-overhead\.(js|ts)$/.test(process.argv[1])) {

@@ -1,7 +1,8 @@
 // The machine a benchmark ran on, written into its results so that figures from several runs show
 // how many machines they span: the CPU model, the kernel release and the boot id (a new one after
 // each boot: a new VM, or the same one restarted); for the collective benchmark also how late its
-// processes wake from a sleep (bench/wake-lateness.c), which is inside every figure it measures.
+// processes wake from a sleep (bench/wake-lateness.c), which is inside every figure it measures,
+// and what a system call costs (bench/syscall-cost.c), which marks the host's state.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,11 +17,18 @@ export interface WakeLateness {
   p75Us: number;
 }
 
+/** ns per system call: one that does nothing in the kernel, and a sched_yield alone on its core. */
+export interface SyscallCost {
+  getppidNs: number;
+  schedYieldNs: number;
+}
+
 export interface Machine {
   cpuModel?: string;
   kernel: string;
   bootId?: string;
   wakeLate?: WakeLateness[];
+  syscall?: SyscallCost;
 }
 
 export function machine(): Machine {
@@ -48,6 +56,22 @@ export function measureWakeLateness(procs: number[], sleeps = 30, periodMs = 10)
   });
 }
 
+/** What a system call costs now (about 0.2 s on a host where one takes 1 µs). Throws with the
+ * probe's message when it cannot run. */
+export function measureSyscallCost(calls = 20000): SyscallCost {
+  const bin = compileCached(path.join('bench', 'syscall-cost.c'), 'cc', ['-Wall']);
+  const r = spawnSync(bin, [String(calls)], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`syscall-cost: ${(r.stderr || r.error?.message || '').trim()}`);
+  const out = JSON.parse(r.stdout) as SyscallCost;
+  return { getppidNs: out.getppidNs, schedYieldNs: out.schedYieldNs };
+}
+
+/** "system calls 1.01 µs (sched_yield 1.25 µs)", for a report. */
+export function syscallText(s: SyscallCost): string {
+  const us = (ns: number) => `${(ns / 1000).toFixed(2)} µs`;
+  return `system calls ${us(s.getppidNs)} (sched_yield ${us(s.schedYieldNs)})`;
+}
+
 /** "0.17 ms alone, 0.21 ms 8 at once": how late the machine's sleepers wake, for a report. */
 export function wakeLateText(w: WakeLateness[]): string {
   return w
@@ -57,11 +81,12 @@ export function wakeLateText(w: WakeLateness[]): string {
 
 /** The machine fields of a record that carries them (results of before have none). */
 export function machineOf(x: Partial<Machine>): Partial<Machine> {
-  const { cpuModel, kernel, bootId, wakeLate } = x;
+  const { cpuModel, kernel, bootId, wakeLate, syscall } = x;
   return {
     ...(cpuModel ? { cpuModel } : {}),
     ...(kernel ? { kernel } : {}),
     ...(bootId ? { bootId } : {}),
     ...(wakeLate?.length ? { wakeLate } : {}),
+    ...(syscall ? { syscall } : {}),
   };
 }

@@ -103,8 +103,9 @@ export function combineRuns(all: BenchResults[]): BenchResults {
     return { ...base, modes: cells };
   });
   const newest = all.reduce((a, b) => (a.meta.startedAt >= b.meta.startedAt ? a : b));
-  // How late the sleepers woke is a run's, kept per run in `combined`, not the merge's.
-  const { wakeLate: _newestsOnly, ...newestMeta } = newest.meta;
+  // How late the sleepers woke and what a system call cost are a run's, kept per run in
+  // `combined`, not the merge's.
+  const { wakeLate: _newestsOnly, syscall: _newestsSyscall, ...newestMeta } = newest.meta;
   return {
     meta: {
       ...newestMeta,

@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 
 import { packageRoot } from '../../src/native/paths.js';
 import { down, mpirunEnv, parseBandwidth, up, type TestbedState } from '../../src/testbed/index.js';
-import { machine, measureWakeLateness, wakeLateText } from '../machine.js';
+import { machine, measureSyscallCost, measureWakeLateness, syscallText, wakeLateText } from '../machine.js';
 import { pointKey } from './algs.js';
 import { lowerBound, type Net } from './bounds.js';
 import { hanTimedColls, hanUntimedColls } from './han.js';
@@ -148,6 +148,8 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
   const ranks = Math.max(...o.configs.map((c) => parseLayout(c.layout)).map((l) => l.nodes * l.slots));
   const wakeLate = measureWakeLateness([1, ranks]);
   o.log(`processes sleeping to one instant wake ${wakeLateText(wakeLate)} late (the last of them, median)`);
+  const syscall = measureSyscallCost();
+  o.log(`${syscallText(syscall)}: the host's state, which moves every site step`);
   const hanColls = hanTimedColls(o.colls, openmpi, o.hanProbe);
   const hanLacks = hanUntimedColls(o.colls, openmpi, o.hanProbe);
   if (o.modes.includes('han') && hanLacks.length)
@@ -239,6 +241,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
       cpus: os.cpus().length,
       ...machine(),
       wakeLate,
+      syscall,
       openmpi,
       gitCommit: gitCommit(),
       testbed: {

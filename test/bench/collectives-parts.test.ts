@@ -547,6 +547,20 @@ describe('aggregation, goals and renderers', () => {
     expect(renderMarkdown(woke(all[0] as BenchResults, 170))).toContain(
       'CPUs, where sleepers wake 0.17 ms alone, 0.34 ms 8 at once late; commit',
     );
+    // What a system call cost, the host's state: the same, per run in a merge.
+    const state = (r: BenchResults, ns: number): BenchResults => ({
+      ...r,
+      meta: { ...r.meta, syscall: { getppidNs: ns, schedYieldNs: ns + 200 } },
+    });
+    const smd2 = renderMarkdown(combineRuns([state(all[0] as BenchResults, 1010), state(all[1] as BenchResults, 95)]));
+    expect(smd2).toMatch(/2026-01-01T00:00:00Z \([^)]*, system calls 1\.01 µs \(sched_yield 1\.21 µs\)\)/);
+    expect(smd2).toMatch(/2026-01-02T00:00:00Z \([^)]*, system calls 0\.10 µs \(sched_yield 0\.29 µs\)\)/);
+    expect(combineRuns([state(all[0] as BenchResults, 1010), state(all[1] as BenchResults, 95)]).meta.syscall).toBe(
+      undefined,
+    );
+    expect(renderMarkdown(state(all[0] as BenchResults, 1010))).toContain(
+      'system calls 1.01 µs (sched_yield 1.21 µs); commit',
+    );
   });
 });
 

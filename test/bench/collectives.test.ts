@@ -113,6 +113,8 @@ describeAsRoot('collective benchmark (root, testbed, mpirun; --quick with two si
     // how late its sleepers woke, alone and as many as the ranks (bench/wake-lateness.c)
     expect(json.meta.wakeLate?.map((w) => w.procs)).toEqual([1, 8]);
     for (const w of json.meta.wakeLate ?? []) expect(w.p75Us).toBeGreaterThanOrEqual(w.medianUs);
+    // and what a system call cost, the host's state (bench/syscall-cost.c)
+    expect(json.meta.syscall?.getppidNs).toBeGreaterThan(0);
     // per configuration HAN's probe job, then default, sitempi and sitempi paired, and HAN where it
     // keeps itself (2x4)
     const name = (r: BenchResults['runs'][0]): string =>

@@ -1,5 +1,6 @@
-// The machine a benchmark records: the wake-up lateness probe (bench/wake-lateness.c) run for real,
-// and its refusal of bad arguments; the compile cache its C programs go through.
+// The machine a benchmark records: the wake-up lateness probe (bench/wake-lateness.c) and the
+// system call probe (bench/syscall-cost.c) run for real, and their refusal of bad arguments; the
+// compile cache their C programs go through.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -7,7 +8,7 @@ import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { measureWakeLateness, wakeLateText } from '../../bench/machine.js';
+import { measureSyscallCost, measureWakeLateness, syscallText, wakeLateText } from '../../bench/machine.js';
 import { compileCached } from '../../src/mpi/toolchain.js';
 
 describe('wake-up lateness', () => {
@@ -28,6 +29,27 @@ describe('wake-up lateness', () => {
       const r = spawnSync(bin, args, { encoding: 'utf8' });
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(/^usage: wake-lateness PROCS/);
+      expect(r.stdout).toBe('');
+    }
+  });
+});
+
+describe('system call cost', () => {
+  it('times a system call and a yield, each a positive time below a millisecond', () => {
+    const s = measureSyscallCost(2000);
+    for (const ns of [s.getppidNs, s.schedYieldNs]) {
+      expect(ns).toBeGreaterThan(0);
+      expect(ns).toBeLessThan(1e6);
+    }
+    expect(syscallText(s)).toMatch(/^system calls \d+\.\d\d µs \(sched_yield \d+\.\d\d µs\)$/);
+  });
+
+  it('refuses bad arguments with its usage', () => {
+    const bin = compileCached(path.join('bench', 'syscall-cost.c'), 'cc', ['-Wall']);
+    for (const args of [['0'], ['-5'], ['x'], ['10', '20']]) {
+      const r = spawnSync(bin, args, { encoding: 'utf8' });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/^usage: syscall-cost/);
       expect(r.stdout).toBe('');
     }
   });

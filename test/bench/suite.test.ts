@@ -98,13 +98,16 @@ describe('npm run bench -- --smoke (every benchmark, real mpirun)', () => {
     expect(overhead.rows.length).toBeGreaterThan(0);
     for (const r of overhead.rows) expect(r.shim).toBeGreaterThan(0);
     // Each collective's row carries the shim's added ns and what the two TSC reads alone add.
+    // Ranks yield their core while polling only where they outnumber the CPUs.
     const collOverhead = JSON.parse(readFileSync(path.join(OUT, 'coll-overhead.json'), 'utf8')) as {
-      machine: { kernel: string };
-      rows: { pmpi_ns: number; added_ns: number; floor_ns: number }[];
+      machine: { kernel: string; syscall: { getppidNs: number } };
+      rows: { np: number; pmpi_ns: number; added_ns: number; floor_ns: number; yield_when_idle: boolean }[];
     };
     expect(collOverhead.machine.kernel).toBe(readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim());
+    expect(collOverhead.machine.syscall.getppidNs).toBeGreaterThan(0);
     expect(collOverhead.rows.length).toBeGreaterThan(0);
     for (const r of collOverhead.rows) {
+      expect(r.yield_when_idle, JSON.stringify(r)).toBe(r.np > os.availableParallelism());
       expect(r.pmpi_ns).toBeGreaterThan(0);
       expect(Number.isFinite(r.added_ns) && Number.isFinite(r.floor_ns), JSON.stringify(r)).toBe(true);
     }
