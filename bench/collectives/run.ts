@@ -22,6 +22,7 @@ import { probeHan, runOnce } from './job.js';
 import { buildOsuColl, snapshotShim } from './launch.js';
 import { combineRuns, median, splitCombined } from './combine.js';
 import { parseArgs, parseLayout } from './options.js';
+import { jobOrder } from './order.js';
 import { renderMarkdown } from './report.js';
 import { renderSvg } from './svg.js';
 import type { BenchOptions, BenchResults, ModeCell, Row, RunRecord } from './types.js';
@@ -199,8 +200,8 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
         const jobs = modes.map((mode) => ({ mode, paired: false }));
         if (o.paired && modes.includes('sitempi')) jobs.push({ mode: 'sitempi', paired: true });
         for (let rep = 0; rep < o.reps; rep++) {
-          // Rotate the order of the jobs so that none always runs first (or last).
-          const order = jobs.map((_, i) => jobs[(i + rep + o.orderOffset) % jobs.length] as (typeof jobs)[0]);
+          // None always first (or last), and none always after the same job (order.ts).
+          const order = jobOrder(jobs, rep + o.orderOffset);
           for (const { mode, paired } of order) {
             if (interrupted) throw new Error('interrupted');
             const name = `${layout}/${cfg.placement}/${mode}${paired ? ' paired' : ''}`;

@@ -26,8 +26,8 @@ export interface BenchOptions {
   sizes: number[];
   /** Repetitions of every (config, mode) run; modes alternate within a repetition. */
   reps: number;
-  /** Where the jobs' order starts (rotated by one more with each repetition), so that separate
-   *  full runs can each put a different job first. */
+  /** Which order the jobs run in (row orderOffset + rep of a Williams design, order.ts), so that
+   *  separate full runs each put a different job first and after each other job. */
   orderOffset: number;
   /** A second sitempi job alternates the shim's calls with the library's own (PMPI_X): a ratio of
    *  adjacent iterations that the host's slow drifts cannot bias (osu_coll --paired). Its sitempi

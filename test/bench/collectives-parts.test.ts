@@ -14,6 +14,7 @@ import { hanEvidence } from '../../bench/collectives/job.js';
 import { planLaunch, sitesEnv } from '../../bench/collectives/launch.js';
 import { waitForFiles } from '../../bench/collectives/phases.js';
 import { defaultOptions, parseArgs } from '../../bench/collectives/options.js';
+import { jobOrder, williamsRow } from '../../bench/collectives/order.js';
 import { aggregate, rederive } from '../../bench/collectives/run.js';
 import type { BenchResults, ModeCell, Row, RunRecord } from '../../bench/collectives/types.js';
 import { renderSvg } from '../../bench/collectives/svg.js';
@@ -122,6 +123,34 @@ describe('command line', () => {
     expect('paired' in o && o.paired).toBe(false);
     expect('orderOffset' in o && o.orderOffset).toBe(2);
     expect(() => parseArgs(['--order-offset', '-1'])).toThrow(/bad --order-offset/);
+  });
+
+  it('orders the jobs so that over a cycle each runs once per position and follows each other as often', () => {
+    for (let n = 1; n <= 7; ++n) {
+      const cycle = n % 2 === 0 ? n : 2 * n;
+      const atPosition = new Map<string, number>();
+      const follows = new Map<string, number>();
+      for (let t = 0; t < cycle; ++t) {
+        const row = williamsRow(n, t);
+        expect([...row].sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+        row.forEach((x, i) => atPosition.set(`${x}@${i}`, (atPosition.get(`${x}@${i}`) ?? 0) + 1));
+        for (let i = 1; i < n; ++i)
+          follows.set(`${row[i - 1]}>${row[i]}`, (follows.get(`${row[i - 1]}>${row[i]}`) ?? 0) + 1);
+      }
+      expect(atPosition.size).toBe(n * n);
+      for (const c of atPosition.values()) expect(c).toBe(cycle / n);
+      expect(follows.size).toBe(n * (n - 1));
+      for (const c of follows.values()) expect(c).toBe(cycle / n);
+    }
+    // The full run's jobs: with --order-offset 0, 1, 2 the HAN job is followed by a different job
+    // each time (a rotation always put the unpaired sitempi job there).
+    const jobs = ['default', 'han', 'sitempi', 'sitempi paired'];
+    const afterHan = [0, 1, 2].map((t) => {
+      const o = jobOrder(jobs, t);
+      return o[o.indexOf('han') + 1];
+    });
+    expect(new Set(afterHan).size).toBe(3);
+    expect(() => williamsRow(0, 0)).toThrow();
   });
 
   it("leaves the nodes' congestion control to the host unless --tcp-cc names one", () => {
