@@ -56,7 +56,7 @@ export function measureWakeLateness(procs: number[], sleeps = 30, periodMs = 10)
   });
 }
 
-/** What a system call costs now (about 0.2 s on a host where one takes 1 µs). Throws with the
+/** What a system call costs now (about 0.4 s where one takes 1 µs: 9 rounds of both calls). Throws with the
  * probe's message when it cannot run. */
 export function measureSyscallCost(calls = 20000): SyscallCost {
   const bin = compileCached(path.join('bench', 'syscall-cost.c'), 'cc', ['-Wall']);
