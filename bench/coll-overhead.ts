@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { baseMpirunArgs, compileMpi, mpirun } from '../src/mpi/toolchain.js';
+import { compileMpi, mpirun, mpirunBaseArgs } from '../src/mpi/toolchain.js';
 import { arg } from './args.js';
 import { machine, measureSyscallCost, syscallText } from './machine.js';
 
@@ -66,14 +66,6 @@ export const CONFIGS: Config[] = [
  * which stretches a 0.5 us exchange to 1.5-2.5 us and adds its own jitter to the shim's cost. */
 export const yieldsWhenIdle = (np: number): boolean => np > os.availableParallelism();
 
-/** mpirun's base options for np ranks: the tests' (which always yield) without the yield where the
- * ranks do not outnumber the cores. */
-function baseArgs(np: number): string[] {
-  const k = baseMpirunArgs.indexOf('mpi_yield_when_idle'); // '--mca', name, value
-  if (yieldsWhenIdle(np) || k < 1) return baseMpirunArgs;
-  return [...baseMpirunArgs.slice(0, k - 1), ...baseMpirunArgs.slice(k + 2)];
-}
-
 /** mpirun's options that preload `lib` (default: this tree's build). */
 function preload(lib: string | undefined): { shim?: boolean; env: Record<string, string> } {
   return lib ? { shim: false, env: { LD_PRELOAD: path.resolve(lib) } } : { env: {} };
@@ -96,7 +88,7 @@ export async function measureCollOverhead(
           np: cfg.np,
           program,
           args: [String(calls), String(reps), String(bytes)],
-          baseArgs: baseArgs(cfg.np),
+          baseArgs: mpirunBaseArgs(yieldsWhenIdle(cfg.np)),
           shim: shim.shim,
           env: { SITEMPI_OUTPUT_DIR: out, ...cfg.env, ...shim.env },
           timeoutMs: 600_000,

@@ -58,8 +58,20 @@ export interface MpirunOptions {
   baseArgs?: string[];
 }
 
-/** Options for runs on one small machine: more ranks than cores, shared memory and TCP only. */
-export const baseMpirunArgs = ['--oversubscribe', '--mca', 'mpi_yield_when_idle', '1', '--mca', 'btl', 'self,vader'];
+/** Options for runs on one small machine: shared memory and TCP only, more ranks than cores
+ * allowed; the ranks give up their core while they poll unless told not to (one rank per core). */
+export function mpirunBaseArgs(yieldWhenIdle = true): string[] {
+  return [
+    '--oversubscribe',
+    ...(yieldWhenIdle ? ['--mca', 'mpi_yield_when_idle', '1'] : []),
+    '--mca',
+    'btl',
+    'self,vader',
+  ];
+}
+
+/** The tests' options: more ranks than cores, so the ranks yield while they poll. */
+export const baseMpirunArgs = mpirunBaseArgs();
 
 export function rootEnv(): NodeJS.ProcessEnv {
   return { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1' };

@@ -115,8 +115,8 @@ describeAsRoot('collective benchmark (root, testbed, mpirun; --quick with two si
     for (const w of json.meta.wakeLate ?? []) expect(w.p75Us).toBeGreaterThanOrEqual(w.medianUs);
     // and what a system call cost, the host's state (bench/syscall-cost.c)
     expect(json.meta.syscall?.getppidNs).toBeGreaterThan(0);
-    // per configuration HAN's probe job, then default, sitempi and sitempi paired, and HAN where it
-    // keeps itself (2x4)
+    // per configuration HAN's probe job, then the default, sitempi, sitempi paired and (2x4, where
+    // it keeps itself) HAN jobs, in the order's row (order.ts)
     const name = (r: BenchResults['runs'][0]): string =>
       `${r.layout} ${r.mode}${r.probe ? ' probe' : ''}${r.paired ? ' paired' : ''}`;
     expect(json.runs.map(name).sort()).toEqual([
