@@ -108,7 +108,8 @@ bool Bool(const Napi::Object& o, const char* k, bool fallback) {
 }
 
 // predictCollective({ coll, siteOf, root?, m?, blocks?, matrix?, elems?, commutative?, alg?,
-//                     rsagMin? | alphaUs?, bandwidthMbps?, alltoall? })
+//                     rsagMin? | alphaUs?, bandwidthMbps?, alltoall?, smallBytes?, spread?,
+//                     nodeSites?, nonBlocking? })
 //   -> { alg, crossMsgs: number[], crossBytes: number[], alternative? }   (per communicator rank)
 // The algorithm the shim chooses for the call (unless alg is given) and what each rank sends to
 // other sites in it: the cost model's prediction of the shim's Record.cross_msgs / cross_bytes.
@@ -137,6 +138,7 @@ Napi::Value PredictCollective(const Napi::CallbackInfo& info) {
   ch.xor_cross = sitempi::core::xor_cross_distances(g);
   ch.small_bytes = given("smallBytes") ? U64(o, "smallBytes") : sitempi::core::kSmallCallBytes;
   ch.spread = Bool(o, "spread", true);
+  ch.node_sites = Bool(o, "nodeSites", false);
   ch.blocking = !Bool(o, "nonBlocking", false);
   const uint32_t alg = o.Has("alg") ? uint32_t(U64(o, "alg")) : sitempi::core::choose_alg(coll, g, ch);
   sitempi::core::CallShape sh;

@@ -64,12 +64,13 @@ bool single_blocks_cross(Coll c, const Grouping& g, uint64_t m) {
 
 }  // namespace
 
-bool butterfly_to_library(Coll c, const Grouping& g, uint64_t m, int64_t xor_cross, uint64_t small_bytes) {
+bool butterfly_to_library(Coll c, const Grouping& g, uint64_t m, int64_t xor_cross, uint64_t small_bytes,
+                          bool node_sites) {
   if (small_bytes == 0 || xor_cross < 0 || g.S < 2) return false;  // SITEMPI_COLL_SMALL=0: never
   if (popcount(xor_cross) > dissemination_rounds(g.S)) return false;
   // the size tests before the rules' table: a large call (most calls that get here) leaves at once
   const uint64_t per_rank = c == Coll::ReduceScatter ? m / uint64_t(g.P) : m;
-  if (per_rank < small_bytes) return library_runs_butterfly(c, g.P, m);
+  if (per_rank < small_bytes) return !node_sites && library_runs_butterfly(c, g.P, m);
   return g.S == 2 && xor_cross == 1 && per_rank < kSingleBlockMaxBytes && single_blocks_cross(c, g, m);
 }
 

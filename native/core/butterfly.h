@@ -9,6 +9,9 @@
 // reduce-scatters' recursive halving, whose last round, distance 1, sends one block per rank:
 // the bound's bytes). From 64 KiB per rank the site-aware algorithm was 1.3-1.7x faster on the
 // testbed even at equal bytes across (docs/sites.md), hence the cap.
+// The small-call part holds only where a site's members are on different nodes: where every site
+// is one node, its site steps are shared-memory copies, and the library's butterfly, which sends
+// every rank across, was the slower of the two (docs/sites.md, "Sites of one node").
 #pragma once
 #include <cstdint>
 
@@ -39,7 +42,8 @@ bool library_runs_butterfly(Coll c, int P, uint64_t m);
 
 // The rule choose_alg applies first (see the top of this file). `xor_cross`: xor_cross_distances
 // of the communicator (cached with it; -1 never steps aside); `small_bytes`: kSmallCallBytes or
-// SITEMPI_COLL_SMALL.
-bool butterfly_to_library(Coll c, const Grouping& g, uint64_t m, int64_t xor_cross, uint64_t small_bytes);
+// SITEMPI_COLL_SMALL; `node_sites`: every site of the communicator lies within one node.
+bool butterfly_to_library(Coll c, const Grouping& g, uint64_t m, int64_t xor_cross, uint64_t small_bytes,
+                          bool node_sites);
 
 }  // namespace sitempi::core

@@ -440,7 +440,7 @@ bool spread_fits(const Grouping& g) {
 
 uint32_t choose_alg(Coll c, const Grouping& g, const CollChoice& p) {
   if (g.S <= 1 || g.S >= g.P) return kAlgLibrary;  // one site, or one rank per site
-  if (butterfly_to_library(c, g, p.m, p.xor_cross, p.small_bytes)) return kAlgLibrary;
+  if (butterfly_to_library(c, g, p.m, p.xor_cross, p.small_bytes, p.node_sites)) return kAlgLibrary;
   const uint64_t P = uint64_t(g.P);
   switch (c) {
     case Coll::Barrier:

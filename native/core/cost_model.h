@@ -205,6 +205,7 @@ struct CollChoice {
   double alpha_s = 0.005, bandwidth_Bps = 125e6;  // the WAN the choices assume
   int64_t xor_cross = -1;  // xor_cross_distances of the communicator (butterfly.h); -1: never steps aside
   uint64_t small_bytes = kSmallCallBytes;  // or SITEMPI_COLL_SMALL
+  bool node_sites = false;                 // every site lies within one node (butterfly.h)
   bool spread = true;                      // false: SITEMPI_COLL_SPREAD=0 (the leaders at every size)
   bool blocking = true;  // false: Iallreduce, whose chain (shim coll/iallreduce.cpp) has no spread form
 };

@@ -54,6 +54,9 @@ export interface CollPrediction {
   smallBytes?: number;
   /** SITEMPI_COLL_SPREAD as the shim read it (default true; false: the leaders at every size) */
   spread?: boolean;
+  /** every site lies within one node, as the shim found at Init (default false: small calls may
+   *  run the library's butterfly, which sites of one node never do) */
+  nodeSites?: boolean;
   /** a non-blocking call (Iallreduce): never spread (default false) */
   nonBlocking?: boolean;
 }

@@ -110,13 +110,23 @@ describe('site-aware collectives: results, counters, lower bounds', () => {
 });
 
 describe('small calls run the library where its butterfly crosses sites as little (SITEMPI_COLL_SMALL)', () => {
-  // 2 + 2: the butterfly crosses in one round, as the leaders do; 1 + 3: in two
-  for (const [sites, regular] of [
-    ['A:0-1;B:2-3', true],
-    ['A:0;B:1-3', false],
+  // 2 + 2: the butterfly crosses in one round, as the leaders do; 1 + 3: in two. Sites of several
+  // nodes (every rank counted as its own node) step aside; sites of one node (this host) never do.
+  for (const [sites, regular, oneRankPerNode] of [
+    ['A:0-1;B:2-3', true, true],
+    ['A:0;B:1-3', false, true],
+    ['A:0-1;B:2-3', false, false],
   ] as const) {
-    it(`${sites}: records, predictions and results`, async () => {
-      const { res } = await runScenario({ name: sites, np: 4, sites, expectSites: 2, mode: 'quick', small: 1024 });
+    it(`${sites}, ${oneRankPerNode ? 'a node per rank' : 'sites of one node'}: records, predictions and results`, async () => {
+      const { res } = await runScenario({
+        name: sites,
+        np: 4,
+        sites,
+        expectSites: 2,
+        mode: 'quick',
+        small: 1024,
+        oneRankPerNode,
+      });
       expect(res.mismatches.slice(0, 10)).toEqual([]);
       expect(res.boundFailures.slice(0, 10)).toEqual([]);
       const world = (c: string) => res.worldCalls.filter((x) => x.coll === c && x.commutative);

@@ -106,6 +106,7 @@ export function checkJob(
     alltoall?: number; // SITEMPI_COLL_ALLTOALL forced (core::AlltoallForce)
     smallBytes?: number; // SITEMPI_COLL_SMALL as the job ran (default: the shim's)
     spread?: boolean; // SITEMPI_COLL_SPREAD as the job ran (default: on)
+    nodeSites?: boolean; // every site within one node, as the shim found (default: true, one host's jobs)
     enabled?: (family: string, fn: string) => boolean;
     calls?: (rank: number) => CallLine[];
   } = {},
@@ -152,6 +153,7 @@ export function checkJob(
         alltoall: opts.alltoall,
         smallBytes: opts.smallBytes,
         spread: opts.spread,
+        nodeSites: opts.nodeSites ?? true,
         nonBlocking: c.coll.startsWith('I'),
       };
       let p =

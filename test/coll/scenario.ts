@@ -22,6 +22,9 @@ export interface Scenario {
   small?: number;
   /** SITEMPI_COLL_SPREAD=0: false */
   spread?: boolean;
+  /** every rank counted as a node of its own (SITEMPI_TEST_ONE_RANK_PER_NODE=1), as on a testbed of
+   *  one rank per virtual node; else every site lies within this one host's node */
+  oneRankPerNode?: boolean;
   mode?: 'quick' | 'full';
   enabled?: (family: string, fn: string) => boolean;
 }
@@ -36,6 +39,7 @@ export async function runScenario(s: Scenario) {
   };
   if (s.alphaUs !== undefined) env.SITEMPI_COLL_ALPHA_US = String(s.alphaUs);
   if (s.spread === false) env.SITEMPI_COLL_SPREAD = '0';
+  if (s.oneRankPerNode) env.SITEMPI_TEST_ONE_RANK_PER_NODE = '1';
   if (s.alltoall) env.SITEMPI_COLL_ALLTOALL = ['auto', 'grouped', 'pairwise', 'library'][s.alltoall]!;
   const r = await mpirun({
     np: s.np,
@@ -59,6 +63,7 @@ export async function runScenario(s: Scenario) {
     alltoall: s.alltoall,
     smallBytes: s.small ?? 0,
     spread: s.spread,
+    nodeSites: !s.oneRankPerNode,
   });
   fs.rmSync(dir, { recursive: true, force: true });
   return { res, calls: Number(m![1]) };

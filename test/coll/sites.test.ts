@@ -114,6 +114,16 @@ describe('algorithm choice and predictions', () => {
     expect(small('Allgather', inter, 65536)).toBe(3); // from 64 KiB site-aware (spread) was faster (measured)
     expect(small('Allreduce', uneven, 8)).toBe(1); // its butterfly would cross three times
     expect(small('Barrier', uneven, 0)).toBe(1);
+    // sites of one node each: small calls stay site-aware; the single-block rule from 1 KiB holds
+    const onNodes = (c: string, siteOf: number[], m: number) =>
+      addon.predictCollective({ coll: collIndex(c), siteOf, m, elems: Math.max(1, m / 4), nodeSites: true } as never)
+        .alg;
+    for (const siteOf of [halves, inter]) {
+      expect(onNodes('Barrier', siteOf, 0)).toBe(1);
+      expect(onNodes('Allreduce', siteOf, 512)).toBe(1);
+      expect(onNodes('Allgather', siteOf, 64)).toBe(1);
+    }
+    expect(onNodes('Allgather', inter, 4096)).toBe(0);
   });
 
   it('meets the lower bounds with two sites', () => {

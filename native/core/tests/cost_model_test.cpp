@@ -486,6 +486,23 @@ TEST(cost_calls_run_the_library_butterfly_where_it_crosses_as_little) {
     CHECK_EQ(choose(Coll::Allreduce, sites, 8, 1024), uint32_t(kAlgSiteLeaders));    // the bytes count
     CHECK_EQ(choose(Coll::Bcast, sites, 8, 8), uint32_t(kAlgSiteLeaders));           // no butterfly
   }
+  // Sites of one node each: small calls keep the site-aware algorithms (shared-memory site steps);
+  // the single-block rule from 1 KiB still holds.
+  auto choose_on_nodes = [](Coll c, const int32_t* sites, uint64_t m) {
+    CollChoice p;
+    p.m = m;
+    p.elems = m / 4 ? m / 4 : 1;
+    p.node_sites = true;
+    const Grouping g = group_sites(sites, 8);
+    p.xor_cross = xor_cross_distances(g);
+    return choose_alg(c, g, p);
+  };
+  for (const int32_t* sites : {contiguous, alternating}) {
+    CHECK_EQ(choose_on_nodes(Coll::Barrier, sites, 0), uint32_t(kAlgSiteLeaders));
+    CHECK_EQ(choose_on_nodes(Coll::Allreduce, sites, 512), uint32_t(kAlgSiteLeaders));
+    CHECK_EQ(choose_on_nodes(Coll::Allgather, sites, 8), uint32_t(kAlgSiteLeaders));
+  }
+  CHECK_EQ(choose_on_nodes(Coll::Allgather, alternating, 4096), uint32_t(kAlgLibrary));
   // from 1 KiB: only where the crossing round sends single blocks (sites alternating rank by rank)
   CHECK_EQ(choose(Coll::Allgather, alternating, 8, 4096), uint32_t(kAlgLibrary));
   CHECK_EQ(choose(Coll::Allgather, contiguous, 8, 4096), uint32_t(kAlgSiteLeaders));

@@ -70,6 +70,43 @@ void read_test_failure(int world_rank) {
   }
 }
 
+// The node of every world rank (its lowest world rank there), gathered at Init where site-aware
+// collectives are on; empty otherwise. Test only: SITEMPI_TEST_ONE_RANK_PER_NODE=1 counts every
+// rank as a node of its own, as on a testbed of one rank per virtual node.
+std::vector<int> g_node_of;
+
+std::vector<int> gather_nodes(int world_rank, int world_size) {
+  std::vector<int> all(static_cast<size_t>(world_size), -1);  // allocated before any rank enters a collective
+  int node = world_rank;
+  MPI_Comm shared = MPI_COMM_NULL;
+  if (PMPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world_rank, MPI_INFO_NULL, &shared) != MPI_SUCCESS)
+    return {};
+  const int rc = PMPI_Allreduce(&world_rank, &node, 1, MPI_INT, MPI_MIN, shared);
+  PMPI_Comm_free(&shared);
+  if (rc != MPI_SUCCESS) return {};
+  // After the collectives, so that ranks whose environments differ still make the same calls; the
+  // gathered vector is the same on every rank either way.
+  const char* t = getenv("SITEMPI_TEST_ONE_RANK_PER_NODE");
+  if (t && strcmp(t, "1") == 0) node = world_rank;
+  if (PMPI_Allgather(&node, 1, MPI_INT, all.data(), 1, MPI_INT, MPI_COMM_WORLD) != MPI_SUCCESS) return {};
+  return all;
+}
+
+// Whether every site of the communicator lies within one node: alike on every rank (the nodes
+// gathered at Init, the grouping).
+bool sites_within_nodes(const shim::CommInfo& info, const core::Grouping& g) {
+  if (g_node_of.empty()) return false;
+  std::vector<int> node(static_cast<size_t>(g.S), -1);
+  for (size_t i = 0; i < info.members.size(); ++i) {
+    const int w = info.members[i];
+    if (w < 0 || size_t(w) >= g_node_of.size()) return false;
+    int& n = node[size_t(g.site[i])];
+    if (n < 0) n = g_node_of[size_t(w)];
+    if (n != g_node_of[size_t(w)]) return false;
+  }
+  return true;
+}
+
 std::vector<std::string> gather_hosts(int world_size) {
   char mine[kHostLen] = {0};
   gethostname(mine, kHostLen - 1);
@@ -141,6 +178,7 @@ bool set_up(SiteCache* c, MPI_Comm comm, const shim::CommInfo& info, const std::
     if (c->g.S <= 1 || c->g.S >= P) return false;  // one site, or one rank per site: PMPI
     c->rsag_min = core::rsag_threshold(c->g.S, g_alpha_s, g_bandwidth);
     c->xor_cross = core::xor_cross_distances(c->g);
+    c->node_sites = sites_within_nodes(info, c->g);
     return !test_setup_fails();
   } catch (...) {
     return false;
@@ -366,6 +404,7 @@ void configure(int world_rank, int world_size) {
       if (g_static.site_of.empty()) return;                                                   // no sites: record only
       if (g_static.names.size() <= 1 || g_static.names.size() >= size_t(world_size)) return;  // never useful
     }
+    g_node_of = gather_nodes(world_rank, world_size);  // collective: every rank gets here alike
     g_coll_mask = st.mask;
     if (g_monitor_mode) agreement_init(cfg.checkpoint_every);  // placements may change: follow them
   } catch (...) {

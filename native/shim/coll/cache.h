@@ -32,6 +32,7 @@ struct SiteCache {
   std::vector<uint32_t> site_of;     // placement site index of each comm rank
   uint64_t rsag_min = ~0ull;         // allreduce: leaders' RS+AG from this many bytes
   int64_t xor_cross = -1;            // core::xor_cross_distances (calls may run the library butterfly)
+  bool node_sites = false;           // every site lies within one node (core/butterfly.h)
   MPI_Comm priv = MPI_COMM_NULL;     // private duplicate: the shim's own point-to-point traffic
   MPI_Comm local = MPI_COMM_NULL;    // my site's ranks (rank = local rank, leader is 0)
   MPI_Comm leaders = MPI_COMM_NULL;  // one rank per site, rank = compact site index; NULL if not a leader

@@ -54,6 +54,7 @@ core::CollChoice choice(const SiteCache& c, uint64_t m, bool variable, uint64_t 
   p.rsag_min = c.rsag_min;
   p.xor_cross = c.xor_cross;
   p.small_bytes = g_small_bytes;
+  p.node_sites = c.node_sites;
   p.spread = g_coll_spread;
   p.alltoall = g_alltoall_force;
   p.alpha_s = g_alpha_s;
