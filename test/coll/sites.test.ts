@@ -92,8 +92,15 @@ describe('algorithm choice and predictions', () => {
 
   it('runs the library for small calls whose butterfly crosses sites no more than the leaders (SITEMPI_COLL_SMALL)', () => {
     const uneven = [0, 0, 0, 1, 1, 1, 1, 1];
-    const small = (c: string, siteOf: number[], m: number, smallBytes?: number) =>
-      addon.predictCollective({ coll: collIndex(c), siteOf, m, elems: Math.max(1, m / 4), smallBytes } as never).alg;
+    const small = (c: string, siteOf: number[], m: number, smallBytes?: number, nodeSites?: boolean) =>
+      addon.predictCollective({
+        coll: collIndex(c),
+        siteOf,
+        m,
+        elems: Math.max(1, m / 4),
+        smallBytes,
+        nodeSites,
+      } as never).alg;
     for (const siteOf of [halves, inter]) {
       expect(small('Allreduce', siteOf, 512)).toBe(0);
       expect(small('Barrier', siteOf, 0)).toBe(0);
@@ -115,15 +122,12 @@ describe('algorithm choice and predictions', () => {
     expect(small('Allreduce', uneven, 8)).toBe(1); // its butterfly would cross three times
     expect(small('Barrier', uneven, 0)).toBe(1);
     // sites of one node each: small calls stay site-aware; the single-block rule from 1 KiB holds
-    const onNodes = (c: string, siteOf: number[], m: number) =>
-      addon.predictCollective({ coll: collIndex(c), siteOf, m, elems: Math.max(1, m / 4), nodeSites: true } as never)
-        .alg;
     for (const siteOf of [halves, inter]) {
-      expect(onNodes('Barrier', siteOf, 0)).toBe(1);
-      expect(onNodes('Allreduce', siteOf, 512)).toBe(1);
-      expect(onNodes('Allgather', siteOf, 64)).toBe(1);
+      expect(small('Barrier', siteOf, 0, undefined, true)).toBe(1);
+      expect(small('Allreduce', siteOf, 512, undefined, true)).toBe(1);
+      expect(small('Allgather', siteOf, 64, undefined, true)).toBe(1);
     }
-    expect(onNodes('Allgather', inter, 4096)).toBe(0);
+    expect(small('Allgather', inter, 4096, undefined, true)).toBe(0);
   });
 
   it('meets the lower bounds with two sites', () => {

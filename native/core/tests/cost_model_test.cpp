@@ -469,10 +469,11 @@ TEST(cost_calls_run_the_library_butterfly_where_it_crosses_as_little) {
   CHECK(library_runs_butterfly(Coll::Allgather, 8, 64));
   CHECK(library_runs_butterfly(Coll::ReduceScatterBlock, 8, 512));
   CHECK(!library_runs_butterfly(Coll::Bcast, 8, 8));  // a tree
-  auto choose = [](Coll c, const int32_t* sites, int P, uint64_t m) {
+  auto choose = [](Coll c, const int32_t* sites, int P, uint64_t m, bool node_sites = false) {
     CollChoice p;
     p.m = m;
     p.elems = m / 4 ? m / 4 : 1;
+    p.node_sites = node_sites;
     const Grouping g = group_sites(sites, P);
     p.xor_cross = xor_cross_distances(g);
     return choose_alg(c, g, p);
@@ -488,21 +489,12 @@ TEST(cost_calls_run_the_library_butterfly_where_it_crosses_as_little) {
   }
   // Sites of one node each: small calls keep the site-aware algorithms (shared-memory site steps);
   // the single-block rule from 1 KiB still holds.
-  auto choose_on_nodes = [](Coll c, const int32_t* sites, uint64_t m) {
-    CollChoice p;
-    p.m = m;
-    p.elems = m / 4 ? m / 4 : 1;
-    p.node_sites = true;
-    const Grouping g = group_sites(sites, 8);
-    p.xor_cross = xor_cross_distances(g);
-    return choose_alg(c, g, p);
-  };
   for (const int32_t* sites : {contiguous, alternating}) {
-    CHECK_EQ(choose_on_nodes(Coll::Barrier, sites, 0), uint32_t(kAlgSiteLeaders));
-    CHECK_EQ(choose_on_nodes(Coll::Allreduce, sites, 512), uint32_t(kAlgSiteLeaders));
-    CHECK_EQ(choose_on_nodes(Coll::Allgather, sites, 8), uint32_t(kAlgSiteLeaders));
+    CHECK_EQ(choose(Coll::Barrier, sites, 8, 0, true), uint32_t(kAlgSiteLeaders));
+    CHECK_EQ(choose(Coll::Allreduce, sites, 8, 512, true), uint32_t(kAlgSiteLeaders));
+    CHECK_EQ(choose(Coll::Allgather, sites, 8, 8, true), uint32_t(kAlgSiteLeaders));
   }
-  CHECK_EQ(choose_on_nodes(Coll::Allgather, alternating, 4096), uint32_t(kAlgLibrary));
+  CHECK_EQ(choose(Coll::Allgather, alternating, 8, 4096, true), uint32_t(kAlgLibrary));
   // from 1 KiB: only where the crossing round sends single blocks (sites alternating rank by rank)
   CHECK_EQ(choose(Coll::Allgather, alternating, 8, 4096), uint32_t(kAlgLibrary));
   CHECK_EQ(choose(Coll::Allgather, contiguous, 8, 4096), uint32_t(kAlgSiteLeaders));

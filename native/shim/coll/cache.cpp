@@ -76,7 +76,8 @@ void read_test_failure(int world_rank) {
 std::vector<int> g_node_of;
 
 std::vector<int> gather_nodes(int world_rank, int world_size) {
-  std::vector<int> all(static_cast<size_t>(world_size), -1);  // allocated before any rank enters a collective
+  // Allocated first: a failure here cannot leave one rank out of the collectives below.
+  std::vector<int> all(static_cast<size_t>(world_size), -1);
   int node = world_rank;
   MPI_Comm shared = MPI_COMM_NULL;
   if (PMPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world_rank, MPI_INFO_NULL, &shared) != MPI_SUCCESS)
