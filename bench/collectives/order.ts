@@ -1,10 +1,11 @@
 // The order of a configuration's jobs. A job leaves state on the testbed for the next one (the
 // nodes' TCP, the WAN emulator's queues, processes still exiting): in the runs of 2026-12-05/06
 // every 2x4 sitempi job whose small calls took a WAN crossing more came within two jobs after a
-// HAN job, where a plain rotation always put sitempi and never the default. So the order follows a
-// Williams design: over its cycle every job runs once in each position and follows every other
-// job equally often (once for an even count of jobs, twice for an odd one, whose cycle is twice
-// as long).
+// HAN job, where a plain rotation always put sitempi and never the default (the cause turned out
+// to be Open MPI's TCP poll, not HAN: docs/sites.md). So that no job's neighbour decides its
+// figures, the order follows a Williams design: over its cycle every job runs once in each
+// position and follows every other job equally often (once for an even count of jobs, twice for
+// an odd one, whose cycle is twice as long).
 
 /** Row t of a Williams design of n items (indices 0..n-1). */
 export function williamsRow(n: number, t: number): number[] {

@@ -65,6 +65,8 @@ Config Config::from_env() {
   c.backoff_max_ms = env_u32("SITEMPI_BACKOFF_MAX_MS", c.backoff_max_ms, 1, 3600000);
   c.sender_cpus = env("SITEMPI_SENDER_CPUS");
   c.local_ranks = int(env_u32("OMPI_COMM_WORLD_LOCAL_SIZE", env_u32("MPI_LOCALNRANKS", 0, 0, 1u << 24), 0, 1u << 24));
+  c.world_ranks = int(env_u32("OMPI_COMM_WORLD_SIZE", env_u32("PMI_SIZE", 0, 0, 1u << 24), 0, 1u << 24));
+  c.tcp_tick_us = env_u32("SITEMPI_TCP_TICK_US", c.tcp_tick_us, 0, 10000000);
   c.verbose = env_flag("SITEMPI_VERBOSE");
   c.sites = env("SITEMPI_SITES");
   c.sites_file = env("SITEMPI_SITES_FILE");

@@ -22,9 +22,15 @@ struct Config {
   std::string sender_cpus;              // SITEMPI_SENDER_CPUS: other (default), inherit, or a CPU list
   int local_ranks = 0;                  // this job's ranks on this node, as the launcher says
                                         // (OMPI_COMM_WORLD_LOCAL_SIZE, MPI_LOCALNRANKS); 0: unknown
+  int world_ranks = 0;                  // the job's ranks, as the launcher says (OMPI_COMM_WORLD_SIZE,
+                                        // PMI_SIZE); 0: unknown
   int yield_when_idle = -1;             // Open MPI's mpi_yield_when_idle as the launcher passes it
                                         // (OMPI_MCA_mpi_yield_when_idle): 1, 0, or -1: not given
-  bool verbose = false;                 // SITEMPI_VERBOSE=1: diagnostics on stderr
+  // SITEMPI_TCP_TICK_US: in jobs across nodes, Open MPI's mpi_event_tick_rate unless it is set: how
+  // late, at most, a process whose count of TCP connections went wrong reads TCP (library_defaults.h);
+  // 0: the library's own (10 ms).
+  uint32_t tcp_tick_us = 100;
+  bool verbose = false;  // SITEMPI_VERBOSE=1: diagnostics on stderr
   // Site-aware collectives (docs/sites.md).
   std::string sites;                    // SITEMPI_SITES: static site map, e.g. "A:0-3;B:4-7"
   std::string sites_file;               // SITEMPI_SITES_FILE: the same syntax in a file

@@ -14,6 +14,7 @@
 #include "comms.h"
 #include "config.h"
 #include "fortran.h"
+#include "library_defaults.h"
 #include "recorder.h"
 #include "sender.h"
 
@@ -99,6 +100,8 @@ void start_recording() {
     g_active.store(true);
     coll::set_recording(true);
     log("recording (job %s, %s)", c.job.c_str(), c.monitor.empty() ? "to files" : c.monitor.c_str());
+    if (library_tick_set_us())
+      log("set Open MPI's mpi_event_tick_rate to %u us (SITEMPI_TCP_TICK_US)", library_tick_set_us());
   } catch (...) {
     log("could not start recording; the application runs unobserved");
   }
@@ -155,6 +158,7 @@ void finalize_with(F&& real) {
 extern "C" {
 
 SITEMPI_EXPORT int MPI_Init(int* argc, char*** argv) {
+  apply_library_defaults();
   const uint64_t t0 = ticks();
   const int rc = PMPI_Init(argc, argv);
   if (rc == MPI_SUCCESS) init_done(FN_Init, t0, ticks());
@@ -162,6 +166,7 @@ SITEMPI_EXPORT int MPI_Init(int* argc, char*** argv) {
 }
 
 SITEMPI_EXPORT int MPI_Init_thread(int* argc, char*** argv, int required, int* provided) {
+  apply_library_defaults();
   const uint64_t t0 = ticks();
   const int rc = PMPI_Init_thread(argc, argv, required, provided);
   if (rc == MPI_SUCCESS) init_done(FN_Init_thread, t0, ticks());
@@ -196,6 +201,7 @@ template <int V>
 void f_init(MPI_Fint* ierr) {
   static auto* real =
       reinterpret_cast<FInit*>(fortran_symbol(V ? "pmpi_init_f08_" : "pmpi_init_", V ? "mpi_init_f08_" : "mpi_init_"));
+  apply_library_defaults();
   const uint64_t t0 = ticks();
   real(ierr);
   if (!ierr || *ierr == MPI_SUCCESS) init_done(FN_Init, t0, ticks());
@@ -204,6 +210,7 @@ template <int V>
 void f_init_thread(MPI_Fint* required, MPI_Fint* provided, MPI_Fint* ierr) {
   static auto* real = reinterpret_cast<FInitThread*>(fortran_symbol(V ? "pmpi_init_thread_f08_" : "pmpi_init_thread_",
                                                                     V ? "mpi_init_thread_f08_" : "mpi_init_thread_"));
+  apply_library_defaults();
   const uint64_t t0 = ticks();
   real(required, provided, ierr);
   if (!ierr || *ierr == MPI_SUCCESS) init_done(FN_Init_thread, t0, ticks());

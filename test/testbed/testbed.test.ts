@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { describeAsRoot } from '../helpers/root.js';
 
-import { packageRoot, wanemuPath } from '../../src/native/paths.js';
+import { packageRoot, shimLibraryPath, wanemuPath } from '../../src/native/paths.js';
 import { testbedCli } from '../../src/testbed/cli.js';
 import {
   counters,
@@ -228,6 +228,26 @@ for (const lan of LAN_MODES)
         'HELLO size=8 sum=36 hosts=smtest-a0,smtest-a0,smtest-a1,smtest-a1,smtest-b0,smtest-b0,smtest-b1,smtest-b1',
       );
     }, 60_000);
+
+    if (lan === 'kernel')
+      it("gives Open MPI's TCP poll a 100 µs tick across nodes with the shim, and leaves it otherwise", async () => {
+        // Open MPI reads TCP only once per mpi_event_tick_rate (10 ms) in a process whose count of TCP
+        // connections went wrong (native/shim/library_defaults.h); the library's own value is -1.
+        const tick = async (nodes: string[], extra: string[]): Promise<string> => {
+          const base = await mpirunArgs({ ...opts, nodes });
+          const r = await mpirun([...base, '--map-by', 'node', '-np', '2', ...extra, probe, 'tick']);
+          expect(r.code, r.err).toBe(0);
+          return /^TICK (\S+)$/m.exec(r.out)?.[1] ?? r.out;
+        };
+        const shim = ['-x', `LD_PRELOAD=${shimLibraryPath}`, '-x', `SITEMPI_OUTPUT_DIR=${WORK}`];
+        expect(await tick(['a0', 'b0'], shim)).toBe('100,100');
+        expect(await tick(['a0', 'b0'], [...shim, '-x', 'SITEMPI_TCP_TICK_US=250'])).toBe('250,250');
+        expect(await tick(['a0', 'b0'], [...shim, '--mca', 'mpi_event_tick_rate', '5000'])).toBe('5000,5000');
+        expect(await tick(['a0', 'b0'], [...shim, '-x', 'SITEMPI_TCP_TICK_US=0'])).toBe('-1,-1');
+        expect(await tick(['a0', 'b0'], [])).toBe('-1,-1');
+        // Both ranks on one node: no TCP between them, nothing set.
+        expect(await tick(['a0'], shim)).toBe('-1,-1');
+      }, 90_000);
 
     it('shows the configured RTT across sites (within 10%) and < 0.5 ms within a site', async () => {
       const cross = await pingpongWithin('a0', 'b0', 60, RTT_MS * 0.9, RTT_MS * 1.1);

@@ -11,6 +11,9 @@
  *   tbprobe pingloop SECONDS       ranks 0 and 1 ping-pong 8 B for SECONDS; rank 0 prints
  *                                  "STARTED" when the first exchange is done, then at the end
  *                                  one "S <realtime start us> <rtt us>" line per exchange
+ *   tbprobe tick                   every rank reads Open MPI's mpi_event_tick_rate as the library
+ *                                  holds it (MPI_T; -2: no such variable); rank 0 prints
+ *                                  "TICK v0,v1,..."
  */
 #include <mpi.h>
 #include <stdint.h>
@@ -158,6 +161,28 @@ static int pingloop(int rank, double seconds) {
   return 0;
 }
 
+static int tick(int rank, int size) {
+  int provided, idx, count, v = -2;
+  MPI_T_init_thread(MPI_THREAD_SINGLE, &provided);
+  if (MPI_T_cvar_get_index("mpi_event_tick_rate", &idx) == MPI_SUCCESS) {
+    MPI_T_cvar_handle h;
+    if (MPI_T_cvar_handle_alloc(idx, NULL, &h, &count) == MPI_SUCCESS) {
+      MPI_T_cvar_read(h, &v);
+      MPI_T_cvar_handle_free(&h);
+    }
+  }
+  MPI_T_finalize();
+  int* all = malloc(sizeof(int) * (size_t)size);
+  MPI_Gather(&v, 1, MPI_INT, all, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (rank == 0) {
+    printf("TICK ");
+    for (int i = 0; i < size; i++) printf(i ? ",%d" : "%d", all[i]);
+    printf("\n");
+  }
+  free(all);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   int rank, size, rc = 0;
@@ -166,6 +191,8 @@ int main(int argc, char** argv) {
   const char* mode = argc > 1 ? argv[1] : "hello";
   if (strcmp(mode, "hello") == 0) {
     rc = hello(rank, size);
+  } else if (strcmp(mode, "tick") == 0) {
+    rc = tick(rank, size);
   } else if (size < 2) {
     if (rank == 0) fprintf(stderr, "tbprobe %s needs 2 ranks\n", mode);
     rc = 2;
@@ -176,7 +203,8 @@ int main(int argc, char** argv) {
   } else if (strcmp(mode, "pingloop") == 0 && argc == 3) {
     rc = pingloop(rank, atof(argv[2]));
   } else {
-    if (rank == 0) fprintf(stderr, "usage: tbprobe hello|pingpong ITERS BYTES|stream COUNT BYTES|pingloop SECONDS\n");
+    if (rank == 0)
+      fprintf(stderr, "usage: tbprobe hello|tick|pingpong ITERS BYTES|stream COUNT BYTES|pingloop SECONDS\n");
     rc = 2;
   }
   fflush(stdout);
