@@ -21,8 +21,7 @@ void apply_library_defaults() noexcept {
     const char* name = "OMPI_MCA_mpi_event_tick_rate";
     const char* set = getenv(name);
     if (set && *set) return;
-    // Before MPI_Init no other thread of the shim runs; the application's own threads, if any,
-    // read the environment as it was (setenv is not safe against a concurrent getenv).
+    // Before MPI_Init the shim runs no thread of its own that could read the environment meanwhile.
     if (setenv(name, std::to_string(c.tcp_tick_us).c_str(), 0) == 0) g_tick_set_us = c.tcp_tick_us;
   } catch (...) {
   }
