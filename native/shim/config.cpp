@@ -22,6 +22,14 @@ std::string env(const char* name, const std::string& fallback = "") {
   return v && *v ? std::string(v) : fallback;
 }
 
+// A switch that is on unless set to 0/false/no/off.
+bool env_flag_on(const char* name) {
+  std::string v = env(name);
+  return !(v == "0" || v == "false" || v == "no" || v == "off");
+}
+
+}  // namespace
+
 uint32_t env_u32(const char* name, uint32_t fallback, uint32_t lo, uint32_t hi) {
   const char* v = getenv(name);
   if (!v || !*v) return fallback;
@@ -40,14 +48,6 @@ bool env_flag(const char* name) {
   return v == "1" || v == "true" || v == "yes" || v == "on";
 }
 
-// A switch that is on unless set to 0/false/no/off.
-bool env_flag_on(const char* name) {
-  std::string v = env(name);
-  return !(v == "0" || v == "false" || v == "no" || v == "off");
-}
-
-}  // namespace
-
 Config Config::from_env() {
   Config c;
   c.disabled = env_flag("SITEMPI_DISABLE");
@@ -64,9 +64,7 @@ Config Config::from_env() {
   c.connect_timeout_ms = env_u32("SITEMPI_CONNECT_TIMEOUT_MS", c.connect_timeout_ms, 1, 600000);
   c.backoff_max_ms = env_u32("SITEMPI_BACKOFF_MAX_MS", c.backoff_max_ms, 1, 3600000);
   c.sender_cpus = env("SITEMPI_SENDER_CPUS");
-  c.local_ranks = int(env_u32("OMPI_COMM_WORLD_LOCAL_SIZE", env_u32("MPI_LOCALNRANKS", 0, 0, 1u << 24), 0, 1u << 24));
-  c.world_ranks = int(env_u32("OMPI_COMM_WORLD_SIZE", env_u32("PMI_SIZE", 0, 0, 1u << 24), 0, 1u << 24));
-  c.tcp_tick_us = env_u32("SITEMPI_TCP_TICK_US", c.tcp_tick_us, 0, 10000000);
+  c.local_ranks = launcher_local_ranks();
   c.verbose = env_flag("SITEMPI_VERBOSE");
   c.sites = env("SITEMPI_SITES");
   c.sites_file = env("SITEMPI_SITES_FILE");
@@ -88,6 +86,14 @@ Config Config::from_env() {
   c.coll_bandwidth_mbps = env_u32("SITEMPI_COLL_BANDWIDTH_MBPS", c.coll_bandwidth_mbps, 1, 100000000);
   c.checkpoint_every = env_u32("SITEMPI_CHECKPOINT_EVERY", c.checkpoint_every, 0, 1u << 20);
   return c;
+}
+
+int launcher_local_ranks() {
+  return int(env_u32("OMPI_COMM_WORLD_LOCAL_SIZE", env_u32("MPI_LOCALNRANKS", 0, 0, 1u << 24), 0, 1u << 24));
+}
+
+int launcher_world_ranks() {
+  return int(env_u32("OMPI_COMM_WORLD_SIZE", env_u32("PMI_SIZE", 0, 0, 1u << 24), 0, 1u << 24));
 }
 
 const Config& config() {

@@ -22,15 +22,9 @@ struct Config {
   std::string sender_cpus;              // SITEMPI_SENDER_CPUS: other (default), inherit, or a CPU list
   int local_ranks = 0;                  // this job's ranks on this node, as the launcher says
                                         // (OMPI_COMM_WORLD_LOCAL_SIZE, MPI_LOCALNRANKS); 0: unknown
-  int world_ranks = 0;                  // the job's ranks, as the launcher says (OMPI_COMM_WORLD_SIZE,
-                                        // PMI_SIZE); 0: unknown
   int yield_when_idle = -1;             // Open MPI's mpi_yield_when_idle as the launcher passes it
                                         // (OMPI_MCA_mpi_yield_when_idle): 1, 0, or -1: not given
-  // SITEMPI_TCP_TICK_US: in jobs across nodes, Open MPI's mpi_event_tick_rate unless it is set: how
-  // late, at most, a process whose count of TCP connections went wrong reads TCP (library_defaults.h);
-  // 0: the library's own (10 ms).
-  uint32_t tcp_tick_us = 100;
-  bool verbose = false;  // SITEMPI_VERBOSE=1: diagnostics on stderr
+  bool verbose = false;                 // SITEMPI_VERBOSE=1: diagnostics on stderr
   // Site-aware collectives (docs/sites.md).
   std::string sites;                    // SITEMPI_SITES: static site map, e.g. "A:0-3;B:4-7"
   std::string sites_file;               // SITEMPI_SITES_FILE: the same syntax in a file
@@ -84,7 +78,18 @@ struct Config {
   static Config from_env();
 };
 
+// Read once, at the first call: after PMPI_Init, which sets some of what it reads in a singleton
+// (the PMIx namespace that names the job). Settings needed before (library_defaults.cpp) are read
+// there with the parsers below.
 const Config& config();
+// The parsers of Config::from_env: an integer setting in lo..hi (else the fallback, with one line
+// on stderr), and a switch set to 1/true/yes/on.
+uint32_t env_u32(const char* name, uint32_t fallback, uint32_t lo, uint32_t hi);
+bool env_flag(const char* name);
+// What the launcher says of the job: its ranks on this node (OMPI_COMM_WORLD_LOCAL_SIZE,
+// MPI_LOCALNRANKS) and in all (OMPI_COMM_WORLD_SIZE, PMI_SIZE); 0: not said.
+int launcher_local_ranks();
+int launcher_world_ranks();
 void set_log_rank(int rank);  // at MPI_Init: log lines name the rank
 // Settings with which no record could ever arrive (a SITEMPI_MONITOR that is no address, an
 // SITEMPI_OUTPUT_DIR that is no writable directory): one line each on stderr, from world rank 0,

@@ -14,15 +14,19 @@ unsigned g_tick_set_us = 0;
 
 void apply_library_defaults() noexcept {
   try {
-    const Config& c = config();
-    if (c.disabled || c.tcp_tick_us == 0) return;
-    // One node for the whole job: no TCP between the job's ranks, nothing to bound.
-    if (c.local_ranks > 0 && c.world_ranks > 0 && c.local_ranks >= c.world_ranks) return;
+    // Not config(): it is read after PMPI_Init (config.h).
+    if (env_flag("SITEMPI_DISABLE")) return;
+    // Only where the launcher says the job spans nodes: one node has no TCP between its ranks, and
+    // a process started alone (a singleton) has no peers yet.
+    const int local = launcher_local_ranks(), world = launcher_world_ranks();
+    if (local <= 0 || world <= local) return;
     const char* name = "OMPI_MCA_mpi_event_tick_rate";
     const char* set = getenv(name);
     if (set && *set) return;
+    const uint32_t tick_us = env_u32("SITEMPI_TCP_TICK_US", 100, 0, 10000000);
+    if (tick_us == 0) return;
     // Before MPI_Init the shim runs no thread of its own that could read the environment meanwhile.
-    if (setenv(name, std::to_string(c.tcp_tick_us).c_str(), 0) == 0) g_tick_set_us = c.tcp_tick_us;
+    if (setenv(name, std::to_string(tick_us).c_str(), 0) == 0) g_tick_set_us = tick_us;
   } catch (...) {
   }
 }

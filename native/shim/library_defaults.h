@@ -14,9 +14,9 @@
 namespace sitempi::shim {
 
 // Before PMPI_Init(_thread) (the library reads OMPI_MCA_* from the environment there): in a job
-// whose ranks are not all on this node, as far as the launcher says, sets
-// OMPI_MCA_mpi_event_tick_rate to SITEMPI_TCP_TICK_US, unless that is 0, the shim is disabled, or
-// the variable is already set (a user's or launcher's value wins). Never throws.
+// whose launcher says it has ranks on other nodes, sets OMPI_MCA_mpi_event_tick_rate to
+// SITEMPI_TCP_TICK_US (default 100), unless that is 0, the shim is disabled, or the variable is
+// already set (a user's or launcher's value wins). Never throws.
 void apply_library_defaults() noexcept;
 
 // The tick this process set, in µs (0: none), for the verbose log at MPI_Init.

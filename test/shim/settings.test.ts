@@ -5,11 +5,12 @@
 // - a SITEMPI_SITES_FILE that is not a regular file of at most 1 MiB: a FIFO (which hung MPI_Init),
 //   a device (/dev/zero was read until memory ran out), a directory (ignored silently), a file too
 //   large or empty. The job then runs without the site map.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nativeBuildDir } from '../../src/native/paths.js';
+import { nativeBuildDir, shimLibraryPath } from '../../src/native/paths.js';
+import { rootEnv } from '../../src/mpi/toolchain.js';
 import { mpirun, tempDir } from '../helpers/mpi.js';
 
 const demo = path.join(nativeBuildDir, 'sitempi-demo');
@@ -103,5 +104,24 @@ describe('SITEMPI_SITES_FILE is read only when it is a regular file of at most 1
     fs.writeFileSync(good, 'A: 0\nC: 7\n');
     const lines = await runWith({ SITEMPI_SITES_FILE: good, SITEMPI_OUTPUT_DIR: dir });
     expect(lines).toEqual([expect.stringMatching(/rank 7 in site 'C' is out of range/)]);
+  });
+});
+
+describe('a process started alone (a singleton, no mpirun)', () => {
+  it('is named by the job id Open MPI gives it, and keeps the library TCP tick', () => {
+    // The shim reads what it must know before MPI_Init apart from its configuration, which is read
+    // after: a singleton's job id only exists once MPI_Init ran.
+    const dir = tempDir('singleton');
+    const r = spawnSync(demo, ['2000', '20'], {
+      env: { ...rootEnv(), LD_PRELOAD: shimLibraryPath, SITEMPI_OUTPUT_DIR: dir, SITEMPI_VERBOSE: '1' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.smpi'));
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^sitempi-\d+-0\.smpi$/); // not sitempi-pidNNN: the fallback name
+    expect(r.stderr).toMatch(/recording \(job \d+, to files\)/);
+    expect(r.stderr).not.toContain('mpi_event_tick_rate');
   });
 });
