@@ -11,6 +11,14 @@
  *   tbprobe pingloop SECONDS       ranks 0 and 1 ping-pong 8 B for SECONDS; rank 0 prints
  *                                  "STARTED" when the first exchange is done, then at the end
  *                                  one "S <realtime start us> <rtt us>" line per exchange
+ *   tbprobe race ITERS START_MS LAG_US POLL_US
+ *                                  ranks 0 and 1, not yet connected, each send the other their
+ *                                  first message: rank 0 at realtime START_MS (ms since the
+ *                                  epoch), rank 1 LAG_US later, progressing MPI from POLL_US
+ *                                  (below), so that their TCP connects cross; then they
+ *                                  ping-pong 8 B ITERS times; rank 0 prints "RACE late_us=a,b
+ *                                  got=1 median_us=.. max_us=.." (late: how long after its
+ *                                  instant each rank sent)
  *   tbprobe tick                   every rank reads Open MPI's mpi_event_tick_rate as the library
  *                                  holds it (MPI_T; -2: no such variable); rank 0 prints
  *                                  "TICK v0,v1,..."
@@ -161,6 +169,75 @@ static int pingloop(int rank, double seconds) {
   return 0;
 }
 
+/* Open MPI's TCP BTL connects on a pair's first message, and a process counts its TCP
+ * connections to know whether to read TCP on every progress call or once per
+ * mpi_event_tick_rate. Where the higher-named process accepts the lower one's connection while
+ * its own connect is still under way, it closes its own and lowers the count for a connection
+ * that never raised it: with no other TCP peer it then reads TCP once per tick. Rank 1 reads
+ * TCP only when it progresses, every tick while its count is 0: so rank 0 sends at START_MS,
+ * rank 1 progresses (a receive posted, MPI_Test) from POLL_US after that and sends at LAG_US.
+ * With one-way delay d, rank 0's connection is ready at rank 1 from 3d; rank 1's own connect
+ * runs from LAG_US for 2d. */
+static void sleep_until_us(int64_t at) {
+  int64_t now;
+  while ((now = realtime_us()) < at) {
+    int64_t left = at - now;
+    if (left > 1000) {
+      struct timespec ts = {(time_t)((left - 500) / 1000000), (long)((left - 500) % 1000000 * 1000)};
+      nanosleep(&ts, NULL);
+    }
+  }
+}
+
+static int race(int rank, int iters, int64_t start_ms, int64_t lag_us, int64_t poll_us) {
+  const int peer = 1 - rank;
+  const int64_t t0 = start_ms * 1000;
+  int out = rank, in = -1;
+  int64_t late = 0;
+  if (rank <= 1) {
+    MPI_Request r[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+    const int64_t send_at = t0 + (rank == 1 ? lag_us : 0);
+    if (rank == 1 && poll_us < lag_us) {
+      sleep_until_us(t0 + poll_us);
+      MPI_Irecv(&in, 1, MPI_INT, peer, 7, MPI_COMM_WORLD, &r[0]);
+      for (int done = 0; realtime_us() < send_at;) {  // an application waiting, not spinning
+        MPI_Test(&r[0], &done, MPI_STATUS_IGNORE);
+        const struct timespec ts = {0, 100000};
+        nanosleep(&ts, NULL);
+      }
+    } else {
+      sleep_until_us(send_at);
+      MPI_Irecv(&in, 1, MPI_INT, peer, 7, MPI_COMM_WORLD, &r[0]);
+    }
+    late = realtime_us() - send_at;
+    MPI_Isend(&out, 1, MPI_INT, peer, 7, MPI_COMM_WORLD, &r[1]);
+    MPI_Waitall(2, r, MPI_STATUSES_IGNORE);
+  }
+  double* t = calloc((size_t)iters, sizeof(double));
+  char buf[8] = {0};
+  for (int i = 0; i < iters && rank <= 1; i++) {
+    if (rank == 0) {
+      double s = now_s();
+      MPI_Send(buf, 8, MPI_CHAR, 1, 0, MPI_COMM_WORLD);
+      MPI_Recv(buf, 8, MPI_CHAR, 1, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      t[i] = (now_s() - s) * 1e6;
+    } else {
+      MPI_Recv(buf, 8, MPI_CHAR, 0, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      MPI_Send(buf, 8, MPI_CHAR, 0, 0, MPI_COMM_WORLD);
+    }
+  }
+  int64_t late1 = 0;
+  if (rank == 1) MPI_Send(&late, 1, MPI_INT64_T, 0, 8, MPI_COMM_WORLD);
+  if (rank == 0) {
+    MPI_Recv(&late1, 1, MPI_INT64_T, 1, 8, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    qsort(t, (size_t)iters, sizeof(double), cmp_double);
+    printf("RACE late_us=%lld,%lld got=%d median_us=%.1f max_us=%.1f\n", (long long)late, (long long)late1, in,
+           t[iters / 2], t[iters - 1]);
+  }
+  free(t);
+  return 0;
+}
+
 static int tick(int rank, int size) {
   int provided, idx, count, v = -2;
   MPI_T_init_thread(MPI_THREAD_SINGLE, &provided);
@@ -200,11 +277,15 @@ int main(int argc, char** argv) {
     rc = pingpong(rank, atoi(argv[2]), atoi(argv[3]));
   } else if (strcmp(mode, "stream") == 0 && argc == 4) {
     rc = stream(rank, atoi(argv[2]), atoi(argv[3]));
+  } else if (strcmp(mode, "race") == 0 && argc == 6 && atoi(argv[2]) > 0) {
+    rc = race(rank, atoi(argv[2]), atoll(argv[3]), atoll(argv[4]), atoll(argv[5]));
   } else if (strcmp(mode, "pingloop") == 0 && argc == 3) {
     rc = pingloop(rank, atof(argv[2]));
   } else {
     if (rank == 0)
-      fprintf(stderr, "usage: tbprobe hello|tick|pingpong ITERS BYTES|stream COUNT BYTES|pingloop SECONDS\n");
+      fprintf(stderr,
+              "usage: tbprobe hello|tick|pingpong ITERS BYTES|stream COUNT BYTES|pingloop SECONDS|race ITERS START_MS "
+              "LAG_US POLL_US\n");
     rc = 2;
   }
   fflush(stdout);
