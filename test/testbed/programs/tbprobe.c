@@ -169,15 +169,7 @@ static int pingloop(int rank, double seconds) {
   return 0;
 }
 
-/* Open MPI's TCP BTL connects on a pair's first message, and a process counts its TCP
- * connections to know whether to read TCP on every progress call or once per
- * mpi_event_tick_rate. Where the higher-named process accepts the lower one's connection while
- * its own connect is still under way, it closes its own and lowers the count for a connection
- * that never raised it: with no other TCP peer it then reads TCP once per tick. Rank 1 reads
- * TCP only when it progresses, every tick while its count is 0: so rank 0 sends at START_MS,
- * rank 1 progresses (a receive posted, MPI_Test) from POLL_US after that and sends at LAG_US.
- * With one-way delay d, rank 0's connection is ready at rank 1 from 3d; rank 1's own connect
- * runs from LAG_US for 2d. */
+/* Sleeps, then spins, until realtime `at` (us): both ranks act within a few hundred us of it. */
 static void sleep_until_us(int64_t at) {
   int64_t now;
   while ((now = realtime_us()) < at) {
@@ -189,6 +181,15 @@ static void sleep_until_us(int64_t at) {
   }
 }
 
+/* Open MPI's TCP BTL connects on a pair's first message, and a process counts its TCP
+ * connections to know whether to read TCP on every progress call or once per
+ * mpi_event_tick_rate. Where the higher-named process accepts the lower one's connection while
+ * its own connect is still under way, it closes its own and lowers the count for a connection
+ * that never raised it: with no other TCP peer it then reads TCP once per tick. Rank 1 reads
+ * TCP only when it progresses, every tick while its count is 0: so rank 0 sends at START_MS,
+ * rank 1 progresses (a receive posted, MPI_Test) from POLL_US after that and sends at LAG_US.
+ * With one-way delay d, rank 0's connection is ready at rank 1 from 3d; rank 1's own connect
+ * runs from LAG_US for 2d. */
 static int race(int rank, int iters, int64_t start_ms, int64_t lag_us, int64_t poll_us) {
   const int peer = 1 - rank;
   const int64_t t0 = start_ms * 1000;
