@@ -27,6 +27,12 @@ function combineCells(cells: ModeCell[]): ModeCell {
     wakeMedianUs: median(numbers(cells.map((c) => c.wakeMedianUs))),
     crossBytesPerCall: median(numbers(cells.map((c) => c.crossBytesPerCall))),
     wanemuCpuShare: median(numbers(cells.map((c) => c.wanemuCpuShare))),
+    ...(cells.some((c) => c.tcpTimeouts !== undefined)
+      ? {
+          tcpTimeouts: median(numbers(cells.map((c) => c.tcpTimeouts))),
+          tcpRetransShare: median(numbers(cells.map((c) => c.tcpRetransShare))),
+        }
+      : {}),
     ok: cells.some((c) => c.ok === false) ? false : cells.some((c) => c.ok === true) ? true : null,
     reps: cells.reduce((n, c) => n + c.reps, 0),
     runUs,

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { mpirunArgsFor, mpirunEnv, type TestbedState } from '../../src/testbed/index.js';
+import { processesIn, tcpSample, tcpSpan, type TcpCounters } from '../../src/testbed/node-tcp.js';
 import { cpuSample, cpuSpan } from '../../src/testbed/wanemu-cpu.js';
 import { ALLTOALL_CALIBRATION_CALLS, ALLTOALL_CALIBRATION_WARMUP } from '../../src/generated/facts.js';
 import { pointAlgs } from './algs.js';
@@ -157,6 +158,7 @@ export async function runOnce(
     results: [],
     phases: [],
     wanemuCpu: [],
+    nodeTcp: [],
     exitCode: null,
     stderrTail: '',
   };
@@ -164,6 +166,14 @@ export async function runOnce(
   // wanemu's CPU per point: from the program's start line (or the end of the previous point's
   // counted phase) to the point's result line.
   let cpuMark = cpuSample(st.wanemu.pid);
+  // The nodes' TCP counters per point, over the same spans, read through one rank of each node
+  // (found once the program's start line shows every rank running).
+  let tcpPids: number[] = [];
+  let tcpMark: TcpCounters | null = null;
+  const markBoth = (): void => {
+    cpuMark = cpuSample(st.wanemu.pid);
+    tcpMark = tcpSample(tcpPids);
+  };
   let stderr = '';
   let ended = false;
   const child = spawn('mpirun', args, { env: mpirunEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -190,7 +200,11 @@ export async function runOnce(
       }
       if (j['type'] === 'info') rec.info = j;
       else if (j['type'] === 'placement') rec.hosts = j['hosts'] as string[];
-      if (j['type'] === 'info' || j['type'] === 'placement') cpuMark = cpuSample(st.wanemu.pid);
+      if (j['type'] === 'info') {
+        const netns = st.nodes.map((n) => `/run/netns/${n.netns}`);
+        tcpPids = [...processesIn(netns).values()];
+      }
+      if (j['type'] === 'info' || j['type'] === 'placement') markBoth();
       else if (j['type'] === 'result') {
         const r = j as unknown as OsuResult;
         rec.results.push(r);
@@ -198,9 +212,14 @@ export async function runOnce(
         const span = cpuSpan(cpuMark, now);
         if (span) rec.wanemuCpu?.push({ coll: r.coll, bytes: r.bytes, ...span });
         cpuMark = now;
+        const tcpNow = tcpSample(tcpPids);
+        const tcp = tcpSpan(tcpMark, tcpNow);
+        if (tcp) rec.nodeTcp?.push({ coll: r.coll, bytes: r.bytes, ...tcp });
+        tcpMark = tcpNow;
+        const rto = tcp?.timeouts ? `, ${tcp.timeouts} TCP timeout${tcp.timeouts === 1 ? '' : 's'}` : '';
         o.log(
           `${cfg.layout}/${cfg.placement}/${mode}: ${r.coll} ${r.bytes} B: ${(r.median_us / 1000).toFixed(2)} ms ` +
-            `(${r.iters} it, wake ${(r.wake_median_us / 1000).toFixed(2)} ms, wanemu ${span ? (span.share * 100).toFixed(0) : '?'}% of a core${r.ok ? '' : ', WRONG RESULT'})`,
+            `(${r.iters} it, wake ${(r.wake_median_us / 1000).toFixed(2)} ms, wanemu ${span ? (span.share * 100).toFixed(0) : '?'}% of a core${rto}${r.ok ? '' : ', WRONG RESULT'})`,
         );
       }
     }
@@ -231,7 +250,7 @@ export async function runOnce(
           () => ended,
           (p) => {
             rec.phases.push(p);
-            cpuMark = cpuSample(st.wanemu.pid);
+            markBoth();
           },
         ).catch((e: Error) => {
           stderr += `\ncounter harness: ${e.message}`;

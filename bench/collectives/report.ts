@@ -61,12 +61,29 @@ function fmtAlgs(algs: string[] | undefined): string {
   return [...counts].map(([a, n]) => `${a} ${n}`).join(', ');
 }
 
-/** wanemu's share of one core during the point, per mode ("12/9/31"), in percent. */
-function fmtCpu(row: Row, modes: Mode[]): string {
-  const xs = modes.map((m) => cell(row, m)?.wanemuCpuShare);
+/** One figure of the point per mode ("12/9/31"; "—" for a mode without it). */
+function perMode(
+  row: Row,
+  modes: Mode[],
+  get: (c: ModeCell | undefined) => number | null | undefined,
+  fmt: (x: number) => string,
+): string {
+  const xs = modes.map((m) => get(cell(row, m)));
   if (xs.every((x) => x === null || x === undefined)) return '—';
-  return xs.map((x) => (x === null || x === undefined ? '—' : (x * 100).toFixed(0))).join('/');
+  return xs.map((x) => (x === null || x === undefined ? '—' : fmt(x))).join('/');
 }
+const pct = (x: number): string => (x * 100).toFixed(0);
+/** wanemu's share of one core during the point, per mode, in percent. */
+const fmtCpu = (row: Row, modes: Mode[]): string => perMode(row, modes, (c) => c?.wanemuCpuShare, pct);
+/** The nodes' TCP during the point, per mode: retransmission timeouts, and retransmitted segments in percent. */
+const fmtRto = (row: Row, modes: Mode[]): string =>
+  perMode(
+    row,
+    modes,
+    (c) => c?.tcpTimeouts,
+    (x) => String(x),
+  );
+const fmtRetrans = (row: Row, modes: Mode[]): string => perMode(row, modes, (c) => c?.tcpRetransShare, pct);
 
 /** The f-quantile (lower value) of `xs`, as text with two decimals. */
 function quantileText(xs: number[]): (f: number) => string {
@@ -446,6 +463,7 @@ export function renderMarkdown(res: BenchResults): string {
   const spread = combined.length > 1;
   const paired = res.rows.some((r) => r.modes.sitempi?.pairedRatio !== undefined);
   const withAlgs = res.rows.some((r) => r.modes.sitempi?.algs?.length);
+  const withTcp = res.rows.some((r) => Object.values(r.modes).some((c) => c?.tcpTimeouts !== undefined));
   for (const c of cfgs) {
     const rows = res.rows.filter((r) => r.layout === c.layout && r.placement === c.placement);
     L.push(`## ${configTitle(c.layout, c.placement, res.runs)}`);
@@ -457,16 +475,19 @@ export function renderMarkdown(res: BenchResults): string {
           : '') +
         `*wanemu %*: the WAN emulator's share of one core during the point (${modes.map((x) => MODE_LABEL[x]).join('/')}); ` +
         "near 100 the emulator's CPU, not the emulated WAN, may have decided the point." +
+        (withTcp
+          ? " *TCP timeouts*, *retrans %*: the nodes' TCP during the point (its warm-up, timed loop and check, all nodes): retransmission timeouts (200 ms at least each; one in a timed call decides its time) and retransmitted segments as a share of those sent, per mode."
+          : '') +
         (withAlgs
           ? " *sitempi alg*: the algorithm of sitempi's timed calls (from rank 0's records; per run where they differ): library = the library's own, leaders = through the site leaders, pairwise = every block straight to its rank (Alltoall) or spread over the members (Reduce_scatter)."
           : ''),
     );
     L.push('');
     L.push(
-      `| collective | size | ${modes.map((x) => MODE_LABEL[x]).join(' | ')} | bound | s/default | s/HAN | s/best |${spread ? ' s/best per run |' : ''}${paired ? ' s/lib paired |' : ''} best OMPI/bound | s/bound | wanemu % |${withAlgs ? ' sitempi alg |' : ''}`,
+      `| collective | size | ${modes.map((x) => MODE_LABEL[x]).join(' | ')} | bound | s/default | s/HAN | s/best |${spread ? ' s/best per run |' : ''}${paired ? ' s/lib paired |' : ''} best OMPI/bound | s/bound | wanemu % |${withTcp ? ' TCP timeouts | retrans % |' : ''}${withAlgs ? ' sitempi alg |' : ''}`,
     );
     L.push(
-      `|---|---:|${modes.map(() => '---:').join('|')}|---:|---:|---:|---:|${spread ? '---:|' : ''}${paired ? '---:|' : ''}---:|---:|---:|${withAlgs ? '---|' : ''}`,
+      `|---|---:|${modes.map(() => '---:').join('|')}|---:|---:|---:|---:|${spread ? '---:|' : ''}${paired ? '---:|' : ''}---:|---:|---:|${withTcp ? '---:|---:|' : ''}${withAlgs ? '---|' : ''}`,
     );
     for (const r of rows) {
       const s = med(r, 'sitempi');
@@ -477,6 +498,7 @@ export function renderMarkdown(res: BenchResults): string {
           (spread ? `${spreadVsBest(res, r)} | ` : '') +
           (paired ? `${fmtR(r.modes.sitempi?.pairedRatio ?? null, (x) => x > 1.1)} | ` : '') +
           `${fmtR(ratio(best, r.bound.timeUs))} | ${fmtR(ratio(s, r.bound.timeUs), (x) => x > 1.3)} | ${fmtCpu(r, modes)} |` +
+          (withTcp ? ` ${fmtRto(r, modes)} | ${fmtRetrans(r, modes)} |` : '') +
           (withAlgs ? ` ${fmtAlgs(r.modes.sitempi?.algs)} |` : ''),
       );
     }

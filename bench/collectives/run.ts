@@ -70,6 +70,9 @@ export function aggregate(runs: RunRecord[], o: BenchOptions, net: Net, openmpi:
           const cpu = rs.flatMap((r) =>
             (r.wanemuCpu ?? []).filter((x) => x.coll === coll && (coll === 'barrier' || x.bytes === bytes)),
           );
+          const tcp = rs.flatMap((r) =>
+            (r.nodeTcp ?? []).filter((x) => x.coll === coll && (coll === 'barrier' || x.bytes === bytes)),
+          );
           const paired = jobs.flatMap(point).filter((x) => x.paired);
           const cell: ModeCell = {
             medianUs: median(res.map((x) => x.median_us)),
@@ -78,6 +81,12 @@ export function aggregate(runs: RunRecord[], o: BenchOptions, net: Net, openmpi:
             wakeMedianUs: median(res.map((x) => x.wake_median_us)),
             crossBytesPerCall: median(ph.map((x) => x.crossBytesPerCall)),
             wanemuCpuShare: median(cpu.map((x) => x.share)),
+            ...(tcp.length
+              ? {
+                  tcpTimeouts: median(tcp.map((x) => x.timeouts)),
+                  tcpRetransShare: median(tcp.filter((x) => x.outSegs > 0).map((x) => x.retransSegs / x.outSegs)),
+                }
+              : {}),
             ok: res.length ? [...res, ...paired].every((x) => x.ok) : null,
             reps: res.length,
           };
@@ -262,6 +271,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
       notes: [
         'Latency: median over iterations of max over ranks of (end - common scheduled start); all virtual nodes share one kernel clock (see osu_coll.c).',
         "wanemu CPU: the emulator's user + system time (/proc/PID/stat) over each point's warm-up, timed loop and check, as a share of one core (wanemuCpu in each run; wanemuCpuShare in the rows, median over repetitions).",
+        "Nodes' TCP: Tcp OutSegs and RetransSegs and TcpExt TCPTimeouts of every node's namespace (/proc/PID/net of one rank per node) over the same spans (nodeTcp in each run; tcpTimeouts and tcpRetransShare in the rows, median over repetitions).",
         'Bytes crossing sites: wanemu counters (IP packets, headers included, both directions, ACKs included) around a phase of exactly `calls` back-to-back calls, divided by `calls`.',
         'The machine has few cores shared by all ranks (and other work): timings are noisy; compare modes side by side, as medians.',
       ],

@@ -1,6 +1,7 @@
 // The collective benchmark's types: its options, what one run records, and the results file
 // (collectives.json) that the report and the plot read.
 import type { LanMode } from '../../src/testbed/state.js';
+import type { TcpCounters } from '../../src/testbed/node-tcp.js';
 import type { Machine } from '../machine.js';
 import type { PointAlgs } from './algs.js';
 import type { CollName } from './bounds.js';
@@ -156,6 +157,12 @@ export interface PointCpu {
   share: number;
 }
 
+/** The nodes' TCP over one point (src/testbed/node-tcp.ts), summed over the nodes. */
+export interface PointTcp extends TcpCounters {
+  coll: CollName;
+  bytes: number;
+}
+
 export interface RunRecord {
   layout: string;
   placement: Placement;
@@ -175,6 +182,8 @@ export interface RunRecord {
   phases: PhaseCount[];
   /** wanemu's CPU per point, from /proc/PID/stat (absent in results files of older versions). */
   wanemuCpu?: PointCpu[];
+  /** The nodes' TCP counters per point, over the same spans (absent in results files of older versions). */
+  nodeTcp?: PointTcp[];
   han?: HanEvidence;
   /** HAN's short probe job (hanProbe): its evidence only, no figures. */
   probe?: boolean;
@@ -203,6 +212,10 @@ export interface ModeCell {
   crossBytesPerCall: number | null;
   /** wanemu's share of one core during the point (median over repetitions). */
   wanemuCpuShare?: number | null;
+  /** The nodes' TCP retransmission timeouts during the point, and their retransmitted share of the
+   *  segments sent (medians over repetitions; absent in results of older versions). */
+  tcpTimeouts?: number | null;
+  tcpRetransShare?: number | null;
   ok: boolean | null;
   reps: number;
   /** Several runs combined (combine.ts): each run's median, in run order (null where it lacks the point). */

@@ -260,6 +260,15 @@ describe('aggregation, goals and renderers', () => {
     results: [result('barrier', 0, 6000), result('allreduce', 65536, ar, ok)] as RunRecord['results'],
     phases: [phase('barrier', 0, 300), phase('allreduce', 65536, arBytes)] as RunRecord['phases'],
     wanemuCpu: [{ coll: 'allreduce', bytes: 65536, cpuS: 0.1, wallS: 1, share: mode === 'sitempi' ? 0.3 : 0.1 }],
+    nodeTcp: [
+      {
+        coll: 'allreduce',
+        bytes: 65536,
+        outSegs: 400,
+        retransSegs: mode === 'han' ? 40 : 0,
+        timeouts: mode === 'han' ? 2 : 0,
+      },
+    ],
     exitCode: 0,
     stderrTail: '',
   });
@@ -272,6 +281,10 @@ describe('aggregation, goals and renderers', () => {
     expect(ar?.modes.sitempi?.medianUs).toBe(6000);
     expect(ar?.modes.sitempi?.ok).toBe(false);
     expect(ar?.modes.sitempi?.wanemuCpuShare).toBe(0.3);
+    expect(ar?.modes.han).toMatchObject({ tcpTimeouts: 2, tcpRetransShare: 0.1 });
+    expect(ar?.modes.sitempi).toMatchObject({ tcpTimeouts: 0, tcpRetransShare: 0 });
+    // a point without counts (the barrier's run records none) has none
+    expect(rows.find((r) => r.coll === 'barrier')?.modes.han?.tcpTimeouts).toBeUndefined();
     expect(ar?.bound.bytes).toBe(131072);
     const g = goals(rows);
     expect(g[0]?.met).toBe(2); // 6.0 ms vs 19 ms; barrier 6 vs 6
@@ -332,7 +345,8 @@ describe('aggregation, goals and renderers', () => {
     const md = renderMarkdown(res);
     expect(md).toContain('| allreduce | 64 KiB | 20.0 | 19.0 | 6.00 |');
     expect(md).toContain('**Wrong results**');
-    expect(md).toMatch(/\| allreduce \| 64 KiB \|.*\| 10\/10\/30 \|\n/); // wanemu's CPU share per mode
+    // wanemu's CPU share, then the nodes' TCP timeouts and retransmitted share, per mode
+    expect(md).toMatch(/\| allreduce \| 64 KiB \|.*\| 10\/10\/30 \| 0\/2\/0 \| 0\/10\/0 \|\n/);
     expect(md).toMatch(/\| barrier \| — \|.*\| — \|\n/);
     const svg = renderSvg(res);
     expect(svg).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
@@ -498,6 +512,7 @@ describe('aggregation, goals and renderers', () => {
     expect(ar?.modes.sitempi?.runUs).toEqual([8000, 27000, 8000]);
     expect(ar?.modes.default?.medianUs).toBe(20000);
     expect(ar?.modes.sitempi?.reps).toBe(3);
+    expect(ar?.modes.han).toMatchObject({ tcpTimeouts: 2, tcpRetransShare: 0.1 }); // the runs' median
     expect(ar?.modes.sitempi?.algs).toEqual(['SiteLeaders', 'Library', 'SiteLeaders']);
     expect(c.meta.combined?.map((x) => x.startedAt)).toEqual(all.map((r) => r.meta.startedAt));
     expect(c.meta.startedAt).toBe('2026-01-03T00:00:00Z');

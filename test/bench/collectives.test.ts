@@ -159,6 +159,14 @@ describeAsRoot('collective benchmark (root, testbed, mpirun; --quick with two si
         else expect(p.calls, `${r.mode} ${p.coll} ${p.bytes}`).toBe(1);
       }
       if (r.mode === 'sitempi' && !r.paired) expect(Math.max(...r.phases.map((p) => p.calls))).toBeGreaterThan(1);
+      // the nodes' TCP counters, point by point; on 8x1 every message between ranks is a TCP
+      // segment of some node's namespace, at least one per timed call
+      expect(r.nodeTcp?.map((x) => `${x.coll} ${x.bytes}`)).toEqual(r.results.map((x) => `${x.coll} ${x.bytes}`));
+      for (const [i, t] of (r.nodeTcp ?? []).entries()) {
+        expect(t.timeouts).toBeGreaterThanOrEqual(0);
+        if (r.layout === '8x1')
+          expect(t.outSegs, `${t.coll} ${t.bytes}`).toBeGreaterThanOrEqual(r.results[i]?.iters ?? 1);
+      }
     }
     expect(json.rows).toHaveLength(2 * (1 + (COLLS.length - 1) * SIZES.length));
     for (const r of json.rows) {
@@ -176,6 +184,7 @@ describeAsRoot('collective benchmark (root, testbed, mpirun; --quick with two si
     expect(md).toContain('## 2x4 contiguous');
     expect(md).toContain('## Goals of issue 17 (sitempi)');
     expect(md).toMatch(/\| allreduce \| 64 KiB \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|/);
+    expect(md).toContain('| TCP timeouts | retrans % |');
     // --tcp-cc (not the host's default), set in every node's namespace and read back from one
     expect(json.meta.testbed.tcp).toBe(OTHER_CC);
     expect(json.meta.testbed.tcpSet).toBe(true);
