@@ -137,6 +137,7 @@ export async function runOnce(
     progArgs.push('--sync-dir', syncDir, '--count', String(count), '--count-budget-ms', String(o.countBudgetMs));
   }
   if (paired) progArgs.push('--paired');
+  if (o.printIters) progArgs.push('--print-iters');
   args.push(program, ...progArgs);
 
   const rec: RunRecord = {

@@ -29,6 +29,7 @@ export function defaultOptions(quick = false): BenchOptions {
     reps: 1,
     orderOffset: 0,
     paired: true,
+    printIters: false,
     warmup: 2,
     iters: quick ? 5 : 12,
     minIters: 3,
@@ -69,6 +70,7 @@ const USAGE = `usage: node dist/bench/collectives/run.js [--quick] [--out DIR]
   [--configs 8x1/contiguous,8x1/interleaved,2x4/contiguous,2x4/interleaved]
   [--modes default,han,sitempi] [--colls barrier,bcast,reduce,allreduce,gather,allgather,alltoall,reduce_scatter]
   [--sizes 8,64,512,4k,16k,64k,256k,1m,4m] [--reps N] [--order-offset K] [--unpaired]
+  [--print-iters]   (every timed call's latency in the JSON results: iters_us)
   [--iters N] [--min-iters N] [--warmup N]
   [--no-han-probe]   (time HAN everywhere: also where its probe job finds it gives up and runs the default, and at the collectives it leaves to tuned)
   [--budget-ms MS] [--max-point-ms MS] [--count N] [--count-budget-ms MS] [--rtt-ms MS] [--bandwidth 1gbit]
@@ -147,6 +149,9 @@ export function parseArgs(argv: string[]): BenchOptions | { fromJson: string[]; 
       }
       case '--unpaired':
         o.paired = false;
+        break;
+      case '--print-iters':
+        o.printIters = true;
         break;
       case '--iters':
         o.iters = Number(v());

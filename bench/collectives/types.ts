@@ -35,6 +35,8 @@ export interface BenchOptions {
    *  figures are not the table's: the library's calls between them disturb them (the sitempi
    *  job's own loop, like the default's, has nothing else in it). */
   paired: boolean;
+  /** Every timed call's latency in each result (osu_coll --print-iters: iters_us). */
+  printIters: boolean;
   warmup: number;
   iters: number;
   minIters: number;
@@ -103,6 +105,10 @@ export interface OsuResult {
   clocked?: boolean;
   overruns: number;
   ok: boolean;
+  /** --print-iters: every timed call's latency in time order (µs; a paired loop's both variants
+   *  alternating). */
+  iters_us?: number[];
+  warmup_us?: number[];
   /** --paired (sitempi mode): the library's own iterations (PMPI_X) of the same loop, alternating
    *  with the shim's, and the median of each adjacent pair's ratio (shim / library). */
   paired?: boolean;

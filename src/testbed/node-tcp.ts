@@ -1,4 +1,4 @@
-// The nodes' kernel TCP counters (segments sent, retransmitted, retransmission timeouts), read from
+// The nodes' kernel TCP counters (segments sent, retransmitted, timeouts, loss probes), read from
 // /proc/PID/net/{snmp,netstat} of one process in each node's network namespace: no process spawned
 // and no setns, so that a benchmark can sample them between its points without disturbing them.
 // Why: with the testbed's 64 KB packets a window is a few dozen packets, and a retransmission lost
@@ -13,6 +13,9 @@ export interface TcpCounters {
   retransSegs: number;
   /** TcpExt TCPTimeouts: retransmission timeouts that fired. */
   timeouts: number;
+  /** TcpExt TCPLossProbes: tail loss probes sent (2 round trips after the last ACK, or about 200 ms
+   *  where one packet was outstanding: a lost last packet of a message waits that long). */
+  lossProbes: number;
 }
 
 /** The "Prefix: name name…" / "Prefix: value value…" line pairs of /proc/net/snmp and netstat, as
@@ -40,8 +43,10 @@ export function tcpCountersOf(pid: number): TcpCounters | null {
     const outSegs = snmp.get('Tcp.OutSegs');
     const retransSegs = snmp.get('Tcp.RetransSegs');
     const timeouts = ext.get('TcpExt.TCPTimeouts');
-    if (outSegs === undefined || retransSegs === undefined || timeouts === undefined) return null;
-    return { outSegs, retransSegs, timeouts };
+    const lossProbes = ext.get('TcpExt.TCPLossProbes');
+    if (outSegs === undefined || retransSegs === undefined || timeouts === undefined || lossProbes === undefined)
+      return null;
+    return { outSegs, retransSegs, timeouts, lossProbes };
   } catch {
     return null;
   }
@@ -77,13 +82,14 @@ export function processesIn(netnsFiles: string[]): Map<string, number> {
 /** The counters summed over the nodes whose processes are given; null when any of them is gone. */
 export function tcpSample(pids: number[]): TcpCounters | null {
   if (!pids.length) return null;
-  const sum: TcpCounters = { outSegs: 0, retransSegs: 0, timeouts: 0 };
+  const sum: TcpCounters = { outSegs: 0, retransSegs: 0, timeouts: 0, lossProbes: 0 };
   for (const pid of pids) {
     const c = tcpCountersOf(pid);
     if (!c) return null;
     sum.outSegs += c.outSegs;
     sum.retransSegs += c.retransSegs;
     sum.timeouts += c.timeouts;
+    sum.lossProbes += c.lossProbes;
   }
   return sum;
 }
@@ -95,5 +101,6 @@ export function tcpSpan(a: TcpCounters | null, b: TcpCounters | null): TcpCounte
     outSegs: b.outSegs - a.outSegs,
     retransSegs: b.retransSegs - a.retransSegs,
     timeouts: b.timeouts - a.timeouts,
+    lossProbes: b.lossProbes - a.lossProbes,
   };
 }

@@ -119,6 +119,8 @@ describe('command line', () => {
     const d = parseArgs([]);
     expect('paired' in d && d.paired).toBe(true);
     expect('orderOffset' in d && d.orderOffset).toBe(0);
+    expect('printIters' in d && d.printIters).toBe(false);
+    expect((parseArgs(['--print-iters']) as { printIters: boolean }).printIters).toBe(true);
     const o = parseArgs(['--unpaired', '--order-offset', '2']);
     expect('paired' in o && o.paired).toBe(false);
     expect('orderOffset' in o && o.orderOffset).toBe(2);

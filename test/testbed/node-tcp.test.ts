@@ -16,8 +16,8 @@ describe("the nodes' TCP counters", () => {
       'Ip: 1 64',
       'Tcp: RtoAlgorithm MaxConn OutSegs RetransSegs',
       'Tcp: 1 -1 5000 12',
-      'TcpExt: SyncookiesSent TCPTimeouts',
-      'TcpExt: 0 3',
+      'TcpExt: SyncookiesSent TCPTimeouts TCPLossProbes',
+      'TcpExt: 0 3 7',
       'Udp: InDatagrams', // a name line without its values: skipped
       '',
     ].join('\n');
@@ -26,6 +26,7 @@ describe("the nodes' TCP counters", () => {
     expect(m.get('Tcp.RetransSegs')).toBe(12);
     expect(m.get('Tcp.MaxConn')).toBe(-1);
     expect(m.get('TcpExt.TCPTimeouts')).toBe(3);
+    expect(m.get('TcpExt.TCPLossProbes')).toBe(7);
     expect(m.get('Ip.DefaultTTL')).toBe(64);
     expect(m.has('Udp.InDatagrams')).toBe(false);
     // lines of different prefixes or lengths do not pair up
@@ -59,6 +60,7 @@ describe("the nodes' TCP counters", () => {
     const span = tcpSpan(before, tcpSample([pid]));
     expect(span?.outSegs).toBeGreaterThanOrEqual(128);
     expect(span?.timeouts).toBeGreaterThanOrEqual(0);
+    expect(span?.lossProbes).toBeGreaterThanOrEqual(0);
     expect(tcpCountersOf(2 ** 22 + 1)).toBeNull(); // above pid_max's default: no such process
     expect(tcpSample([pid, 2 ** 22 + 1])).toBeNull();
     expect(tcpSample([])).toBeNull();
