@@ -413,11 +413,12 @@ int64_t alltoall_pace_bytes(const Grouping& g, double alpha_s, double bandwidth_
   return w >= 9.2e18 ? INT64_MAX : int64_t(w);
 }
 
-RatePace rate_pace(int senders, int links, uint64_t cross_bytes, double alpha_s, double bandwidth_Bps) {
+RatePace rate_pace(int senders, int links, uint64_t cross_bytes, double alpha_s, double bandwidth_Bps,
+                   double max_rtts) {
   if (senders < 1 || links < 1 || !(alpha_s > 0) || !(bandwidth_Bps > 0)) return {};
   const double rtt_bytes = 2 * alpha_s * bandwidth_Bps;
   const double site_share = double(senders) * double(cross_bytes) / double(links);  // of each link
-  if (!(site_share > rtt_bytes) || site_share > kRatePaceMaxRtts * rtt_bytes) return {};
+  if (!(site_share > rtt_bytes) || site_share > max_rtts * rtt_bytes) return {};
   return {double(links) * kRatePaceHeadroom * bandwidth_Bps / double(senders),
           double(links) * kRatePaceBurstRtts * rtt_bytes / double(senders)};
 }

@@ -173,9 +173,9 @@ int64_t alltoall_pace_bytes(const Grouping& g, double alpha_s, double bandwidth_
 // SITEMPI_COLL_PACE_BYTES sets one); the one leader or root that crosses in Allreduce, Bcast,
 // Reduce and Gather. Each of a site's n senders sends its share of half a round trip's worth
 // (alpha B / n per link) at once, then at most 1.05 B / n per link. Only where the site's share of
-// a link is more than one round trip's worth (below, the queue holds it all) and at most
-// kRatePaceMaxRtts of them (above, the flows run long enough for TCP's own recovery, and paced
-// they were slower).
+// a link is more than one round trip's worth (below, the queue holds it all) and, but for the
+// spread forms (below), at most kRatePaceMaxRtts of them (above, the Alltoall's window; a lone
+// flow's own recovery, where paced it was slower).
 // Measured on the testbed (2 sites of 4 ranks, 10 ms RTT, 1 Gbit/s; 2026-12-04, second machine,
 // alternating jobs): with a burst of a whole round trip and a rate of B / n, the spread 1 MiB
 // Allgather took 51-57 ms against 56-68 unpaced, the Reduce_scatter 54-60 against 67-74, the
@@ -186,14 +186,26 @@ int64_t alltoall_pace_bytes(const Grouping& g, double alpha_s, double bandwidth_
 // round trip they took 47 ms in three jobs; with half of one (or a quarter) and 1.0-1.1 B,
 // 40.2-42.0 ms in nine jobs of ten (one at 51.7, at B) and no drops; unpaced 41.7-61.2 (the bound
 // 38.6).
+// The spread Allgather and Reduce_scatter pace at any length (kRatePaceAnyLength) where every
+// site lies within one node: there the site's crossing flows, one per member, leave one host
+// together, and unpaced their 4 MiB calls (13.4 round trips) retransmitted 27-34% of their
+// segments, against 6-7% from one rank per node. Measured on the testbed (2026-12-06, alternating
+// jobs of 6-10 calls, the nodes' TCP counters of the collective benchmark), 2 sites x 4 ranks on
+// one node each: paced 1-4% retransmitted, the Allgather's median 0-5% slower and its mean 7-10%
+// faster (5 calls of 60 unpaced waited for a retransmission timeout, none paced), the
+// Reduce_scatter's alike within the noise; one rank per node: the Allgather's median up to 8%
+// slower paced, so kRatePaceMaxRtts holds there, as for the Alltoall (its window above) and a lone
+// crossing rank (a Gather's root: 1-6% retransmitted unpaced, 5% slower paced).
 constexpr double kRatePaceMaxRtts = 8, kRatePaceBurstRtts = 0.5, kRatePaceHeadroom = 1.05;
+constexpr double kRatePaceAnyLength = 1e300;
 struct RatePace {
   double rate_Bps = 0;  // 0: no pacing
   double burst_bytes = 0;
 };
 // For a rank sending `cross_bytes` in all, spread evenly over `links` links to other sites, with
-// `senders` ranks of its site doing alike.
-RatePace rate_pace(int senders, int links, uint64_t cross_bytes, double alpha_s, double bandwidth_Bps);
+// `senders` ranks of its site doing alike; paced up to `max_rtts` round trips' worth per link.
+RatePace rate_pace(int senders, int links, uint64_t cross_bytes, double alpha_s, double bandwidth_Bps,
+                   double max_rtts = kRatePaceMaxRtts);
 
 struct CollChoice {
   uint64_t m = 0;                // uniform collectives: bytes per rank (alltoall: per pair); v: ignored

@@ -411,6 +411,10 @@ TEST(cost_rate_pace) {
   CHECK(rate_pace(4, 1, 312501, 0.005, 125e6).rate_Bps > 0);
   CHECK(rate_pace(4, 1, uint64_t(kRatePaceMaxRtts * 312500), 0.005, 125e6).rate_Bps > 0);
   CHECK_EQ(rate_pace(4, 1, uint64_t(kRatePaceMaxRtts * 312500) + 1, 0.005, 125e6).rate_Bps, 0.0);
+  // The spread forms pace at any length: the 4 MiB above, and a thousand times more.
+  CHECK_EQ(rate_pace(4, 1, 4 << 20, 0.005, 125e6, kRatePaceAnyLength).rate_Bps, kRatePaceHeadroom * 125e6 / 4);
+  CHECK(rate_pace(4, 1, uint64_t(4) << 30, 0.005, 125e6, kRatePaceAnyLength).rate_Bps > 0);
+  CHECK_EQ(rate_pace(4, 1, 312500, 0.005, 125e6, kRatePaceAnyLength).rate_Bps, 0.0);  // still not below a round trip
   // A lone sender (a leader's 4 MiB Allreduce exchange) paces alone: all of the link's rate.
   p = rate_pace(1, 1, 4 << 20, 0.005, 125e6);
   CHECK_EQ(p.rate_Bps, kRatePaceHeadroom * 125e6);

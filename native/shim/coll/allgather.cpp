@@ -263,7 +263,7 @@ int allgather_spread(Ctx& x, char* view, const std::vector<uint64_t>& off, const
     return MPI_SUCCESS;
   };
   // The waits below release the paced crossings (coll/paced.h) while blocks arrive and pass on.
-  x.pace(rate_pace_for(g.count(s), S - 1, uint64_t(len(me)) * uint64_t(S - 1)));
+  x.pace(rate_pace_for(g.count(s), S - 1, uint64_t(len(me)) * uint64_t(S - 1), spread_pace_limit(x.c())));
   if (len(me)) {
     const Segments sg = cut(me);
     for (int u = 0; u < S; ++u)

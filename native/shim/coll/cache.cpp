@@ -37,8 +37,9 @@ double g_alpha_s = 0.005, g_bandwidth = 125e6;
 uint64_t g_pace_bytes = 0;  // Config::coll_pace_bytes
 bool g_pace_rate = kDefaults.coll_pace_rate;
 
-core::RatePace rate_pace_for(int senders, int links, uint64_t cross_bytes) {
-  return g_pace_rate ? core::rate_pace(senders, links, cross_bytes, g_alpha_s, g_bandwidth) : core::RatePace{};
+core::RatePace rate_pace_for(int senders, int links, uint64_t cross_bytes, double max_rtts) {
+  return g_pace_rate ? core::rate_pace(senders, links, cross_bytes, g_alpha_s, g_bandwidth, max_rtts)
+                     : core::RatePace{};
 }
 
 namespace {

@@ -78,8 +78,13 @@ extern uint64_t g_pace_bytes;
 // pace their cross-site sends at a rate (core::rate_pace). May differ between ranks.
 extern bool g_pace_rate;
 // The rate for this rank's cross-site sends in those algorithms, `senders` of its site sending
-// alike over `links` links (none where off or out of range).
-core::RatePace rate_pace_for(int senders, int links, uint64_t cross_bytes);
+// alike over `links` links (none where off or out of range: core::rate_pace).
+core::RatePace rate_pace_for(int senders, int links, uint64_t cross_bytes, double max_rtts = core::kRatePaceMaxRtts);
+// How long the spread Allgather's and Reduce_scatter's crossings are paced (core/cost_model.h):
+// at any length where every site lies within one node, else up to kRatePaceMaxRtts round trips.
+inline double spread_pace_limit(const SiteCache& c) {
+  return c.node_sites ? core::kRatePaceAnyLength : core::kRatePaceMaxRtts;
+}
 
 // The communicator's cache, built at its first collective (a collective step over comm);
 // nullptr: run PMPI.

@@ -87,7 +87,7 @@ int reduce_scatter_spread(Ctx& x, const void* sendbuf, void* recvbuf, const int*
   uint64_t cross = 0;
   for (int j : mine)
     if (j != me) cross += ti.bytes(rcounts[j]);
-  x.pace(rate_pace_for(n, S - 1, cross));
+  x.pace(rate_pace_for(n, S - 1, cross, spread_pace_limit(x.c())));
   std::vector<void*> at_b(static_cast<size_t>(n));
   for (size_t b = 0; b < mine.size(); ++b) {
     const void* partial = at(input, displ[size_t(mine[b])], ti.extent);
