@@ -269,6 +269,7 @@ describe('aggregation, goals and renderers', () => {
         outSegs: 400,
         retransSegs: mode === 'han' ? 40 : 0,
         timeouts: mode === 'han' ? 2 : 0,
+        lossProbes: 1,
       },
     ],
     exitCode: 0,
