@@ -120,9 +120,10 @@ describe('a large report yields to the event loop (issue 12 item 2)', () => {
     expect(sync.maxProbeMs).toBeGreaterThan(500);
     // the service's path: slices of ~10 ms, the monitor answers a new client meanwhile. Measured
     // against the synchronous pass in the same run, not in absolute ms: on a loaded CI host a GC
-    // pause or a busy core stretches one slice (324 ms once, against 9 s for the sync pass).
-    expect(sync.maxGapMs / asy.maxGapMs).toBeGreaterThan(15);
-    expect(sync.maxProbeMs / asy.maxProbeMs).toBeGreaterThan(15);
+    // pause or a busy core stretches one slice (324 ms once, against 9 s for the sync pass; a probe
+    // ratio of 13.9 once, 2026-12-07). A monitor that blocked would be near 1.
+    expect(sync.maxGapMs / asy.maxGapMs).toBeGreaterThan(10);
+    expect(sync.maxProbeMs / asy.maxProbeMs).toBeGreaterThan(10);
     const rep = JSON.parse(asyncJson) as {
       jobs: Array<{
         sparseMatrix: { pairs: number; src: number[]; dst: number[]; bytes: number[] };
