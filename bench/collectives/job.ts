@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { mpirunArgsFor, mpirunEnv, type TestbedState } from '../../src/testbed/index.js';
+import { netnsFile } from '../../src/testbed/namespaces.js';
 import { processesIn, tcpSample, tcpSpan, type TcpCounters } from '../../src/testbed/node-tcp.js';
 import { cpuSample, cpuSpan } from '../../src/testbed/wanemu-cpu.js';
 import { ALLTOALL_CALIBRATION_CALLS, ALLTOALL_CALIBRATION_WARMUP } from '../../src/generated/facts.js';
@@ -202,8 +203,7 @@ export async function runOnce(
       if (j['type'] === 'info') rec.info = j;
       else if (j['type'] === 'placement') rec.hosts = j['hosts'] as string[];
       if (j['type'] === 'info') {
-        const netns = st.nodes.map((n) => `/run/netns/${n.netns}`);
-        tcpPids = [...processesIn(netns).values()];
+        tcpPids = [...processesIn(st.nodes.map((n) => netnsFile(n.netns))).values()];
       }
       if (j['type'] === 'info' || j['type'] === 'placement') markBoth();
       else if (j['type'] === 'result') {

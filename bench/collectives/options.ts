@@ -39,6 +39,7 @@ export function defaultOptions(quick = false): BenchOptions {
     countBudgetMs: quick ? 200 : 400,
     rttMs: 10,
     bandwidth: '1gbit',
+    mtu: null,
     lan: 'kernel',
     stateDir: path.join(os.tmpdir(), 'sitempi-bench-coll-testbed'),
     prefix: 'smbench',
@@ -74,6 +75,7 @@ const USAGE = `usage: node dist/bench/collectives/run.js [--quick] [--out DIR]
   [--iters N] [--min-iters N] [--warmup N]
   [--no-han-probe]   (time HAN everywhere: also where its probe job finds it gives up and runs the default, and at the collectives it leaves to tuned)
   [--budget-ms MS] [--max-point-ms MS] [--count N] [--count-budget-ms MS] [--rtt-ms MS] [--bandwidth 1gbit]
+  [--mtu BYTES]   (the testbed's links' MTU, 576..65535; default 65000)
   [--lan kernel|emulated]   (same-site packets on a bridge per site, or through the WAN emulator)
   [--no-tcp-idle-restart]   (the nodes' TCP keeps its window across idle gaps: tcp_slow_start_after_idle=0)
   [--tcp-cc NAME]   (the nodes' TCP congestion control, e.g. cubic; default: the host's)
@@ -180,6 +182,12 @@ export function parseArgs(argv: string[]): BenchOptions | { fromJson: string[]; 
       case '--bandwidth':
         o.bandwidth = v();
         break;
+      case '--mtu': {
+        const mtu = Number(v());
+        if (!Number.isInteger(mtu) || mtu < 576 || mtu > 65535) throw new Error(`bad --mtu ${mtu} (576..65535)`);
+        o.mtu = mtu;
+        break;
+      }
       case '--lan': {
         const lan = v();
         if (!LAN_MODES.includes(lan as LanMode)) throw new Error(`bad --lan ${lan} (${LAN_MODES.join(' or ')})`);

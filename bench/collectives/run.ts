@@ -183,7 +183,14 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResults> {
       await down(opts);
       const st = await up(
         { sites: { A: nodes / 2, B: nodes / 2 }, slots, rttMs: o.rttMs, bandwidth: o.bandwidth },
-        { ...opts, wanemuPath: o.wanemuPath, mgmtSubnet: o.mgmtSubnet, dataSubnet: o.dataSubnet, lan: o.lan },
+        {
+          ...opts,
+          wanemuPath: o.wanemuPath,
+          mgmtSubnet: o.mgmtSubnet,
+          dataSubnet: o.dataSubnet,
+          lan: o.lan,
+          ...(o.mtu !== null ? { mtu: o.mtu } : {}),
+        },
       );
       mtu = st.mtu;
       setIdleRestart(st, o.tcpIdleRestart);

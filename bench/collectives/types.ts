@@ -49,6 +49,8 @@ export interface BenchOptions {
   countBudgetMs: number;
   rttMs: number;
   bandwidth: string;
+  /** --mtu: the testbed's links' MTU (bytes); null: the testbed's default (state.ts DEFAULT_MTU). */
+  mtu: number | null;
   /** How same-site packets travel on the testbed (src/testbed/lan.ts). */
   lan: LanMode;
   /** Testbed of the benchmark: its own state dir, prefix and subnets. */

@@ -473,8 +473,8 @@ uint32_t choose_alg(Coll c, const Grouping& g, const CollChoice& p) {
       if (!p.m || !p.elems) return kAlgLibrary;
       if (!p.commutative && !g.contiguous) return kAlgLibrary;  // MPI's rank order must hold
       if (c == Coll::Allreduce && g.S >= 3 && p.m >= p.rsag_min && p.elems >= uint64_t(g.S)) return kAlgSiteRsAg;
-      if (c == Coll::Allreduce && p.spread && p.blocking && p.m >= kSpreadAllreduceMin && p.m < kSpreadAllreduceMax &&
-          spread_fits(g))
+      if (c == Coll::Allreduce && p.spread && p.blocking && p.m >= kSpreadAllreduceMin &&
+          p.m < spread_allreduce_max(p.node_sites) && spread_fits(g))
         return kAlgSitePairwise;
       return kAlgSiteLeaders;
     default:

@@ -79,15 +79,20 @@ constexpr uint64_t kAlltoallGroupMax = 1024;
 constexpr uint64_t kSpreadReduceScatterMin = 16 * 1024;
 constexpr uint64_t kSpreadAllgatherMin = 16 * 1024;
 // An Allreduce spread (reduce-scatter and allgather in the sites, the chunks' partials across)
-// from kSpreadAllreduceMin up to below kSpreadAllreduceMax bytes. Measured on the testbed, runs
-// alternating with the leaders (docs/sites.md): 0.85-0.95x the leaders' time from 32 to 128 KiB
-// on 8 nodes (two site steps where the leaders' trees take four, each a TCP message waiting for a
-// busy-polling rank to be scheduled), even on 2 nodes of 4 (shared memory); at 16 KiB even. At
-// 256 KiB, its chunks in segments (each crossing as soon as it is folded), 0.9x on 8 nodes and
-// 0.97x on 2; at 1 MiB 0.95-1.03x on 8 nodes but 1.07x on 2, at 2 MiB mixed, at 4 MiB 1.05-1.2x
-// (the leaders' trees move the same site bytes through fewer ranks).
+// from kSpreadAllreduceMin bytes; where every site lies within one node, only below
+// kSpreadAllreduceMaxNodeSites (spread_allreduce_max). Measured on the testbed, runs alternating
+// with the leaders (docs/sites.md): 0.85-0.95x the leaders' time from 32 to 128 KiB on 8 nodes (two
+// site steps where the leaders' trees take four, each a TCP message waiting for a busy-polling rank
+// to be scheduled), even on 2 nodes of 4 (shared memory); at 16 KiB even. At 256 KiB, its chunks in
+// segments (each crossing as soon as it is folded), 0.9x on 8 nodes and 0.97x on 2; at 1 MiB 1.07x
+// on 2 nodes of 4 (the trees move the same site bytes through fewer ranks in shared memory). On 8
+// nodes 0.63-0.9x at 1, 2 and 4 MiB in every round in a second machine state (2026-12-07), where an
+// older shim in the first had found the leaders 5-20% ahead at 4 MiB.
 constexpr uint64_t kSpreadAllreduceMin = 32 * 1024;
-constexpr uint64_t kSpreadAllreduceMax = 1024 * 1024;
+constexpr uint64_t kSpreadAllreduceMaxNodeSites = 1024 * 1024;
+constexpr uint64_t spread_allreduce_max(bool node_sites) {
+  return node_sites ? kSpreadAllreduceMaxNodeSites : ~uint64_t(0);
+}
 // Spread, a site phase sends every member's part (block) to its owner or from its owner to every
 // member: n(n-1) messages and connections per block where the leaders' trees have n-1. Measured
 // with sites of up to 7 ranks; larger sites than this keep the leaders.

@@ -58,6 +58,11 @@ export async function rootLinks(prefix: string): Promise<string[]> {
   return names;
 }
 
+/** The file that names a namespace made by `ip netns add NAME` (what its processes' ns/net link to). */
+export function netnsFile(name: string): string {
+  return `/run/netns/${name}`;
+}
+
 /** Network namespaces (by name, as `ip netns list` shows them). */
 export async function listNetns(): Promise<string[]> {
   const r = await run('ip', ['netns', 'list']);

@@ -52,7 +52,7 @@ export function tcpCountersOf(pid: number): TcpCounters | null {
   }
 }
 
-/** For each namespace file (e.g. /run/netns/NAME), one process that lives in that namespace now,
+/** For each namespace file (namespaces.ts's netnsFile), one process that lives in that namespace now,
  *  or none where no process does (its entry is then missing from the map). */
 export function processesIn(netnsFiles: string[]): Map<string, number> {
   const want = new Map<string, string>(); // "net:[inode]" → file

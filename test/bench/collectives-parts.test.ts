@@ -162,6 +162,15 @@ describe('command line', () => {
     expect('tcpCongestion' in o && o.tcpCongestion).toBe('cubic');
     expect(() => parseArgs(['--tcp-cc', 'cubic;reboot'])).toThrow(/not a congestion control name/);
   });
+
+  it("leaves the links' MTU to the testbed unless --mtu sets one in its range", () => {
+    const d = parseArgs([]);
+    expect('mtu' in d && d.mtu).toBeNull();
+    const o = parseArgs(['--mtu', '9000']);
+    expect('mtu' in o && o.mtu).toBe(9000);
+    expect(() => parseArgs(['--mtu', '100'])).toThrow(/bad --mtu/);
+    expect(() => parseArgs(['--mtu', 'jumbo'])).toThrow(/bad --mtu/);
+  });
 });
 
 describe('HAN evidence from coll_base_verbose', () => {

@@ -132,11 +132,15 @@ describe('small calls run the library where its butterfly crosses sites as littl
       const world = (c: string) => res.worldCalls.filter((x) => x.coll === c && x.commutative);
       // Allreduce: Open MPI's rules run recursive doubling on 4 ranks from 16 bytes (a ring below)
       const small = world('Allreduce').filter((x) => x.m >= 16 && x.m < 1024);
-      const large = world('Allreduce').filter((x) => x.m >= 1024);
+      const large = world('Allreduce').filter((x) => x.m >= 1024 && x.m < 1 << 20);
+      const huge = world('Allreduce').filter((x) => x.m >= 1 << 20);
       expect(small.length).toBeGreaterThan(3);
       expect(large.length).toBeGreaterThan(3);
       expect(new Set(small.map((x) => x.alg))).toEqual(new Set([regular ? 0 : 1]));
       expect(new Set(large.map((x) => x.alg))).toEqual(new Set([1])); // from 1 KiB the bytes count
+      // from 1 MiB spread over the members where sites span nodes, the leaders' trees within one
+      expect(huge.length).toBe(2);
+      expect(new Set(huge.map((x) => x.alg))).toEqual(new Set([oneRankPerNode ? 3 : 1]));
       expect(new Set(world('Reduce_scatter').map((x) => x.alg))).toEqual(new Set([regular ? 0 : 1]));
       // a linear barrier on 4 ranks in the library, no butterfly: site-aware either way
       expect(new Set(world('Barrier').map((x) => x.alg))).toEqual(new Set([1]));

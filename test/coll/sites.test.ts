@@ -178,13 +178,17 @@ describe('algorithm choice and predictions', () => {
     expect(P('Allreduce', { siteOf: three, m: 8 * 1000, elems: 1000, alphaUs: 1 }).alg).toBe(Alg.SiteRsAg);
   });
 
-  it('spreads a blocking Allreduce over the members from 32 KiB to under 1 MiB', () => {
+  it('spreads a blocking Allreduce over the members from 32 KiB (to under 1 MiB where each site is one node)', () => {
     const at = (m: number, o: object = {}) => P('Allreduce', { siteOf: inter, m, elems: m / 8, ...o }).alg;
     expect(at(16 * 1024)).toBe(Alg.SiteLeaders);
     expect(at(32 * 1024)).toBe(Alg.SitePairwise);
     expect(at(256 * 1024)).toBe(Alg.SitePairwise);
     expect(at(1023 * 1024)).toBe(Alg.SitePairwise);
-    expect(at(1024 * 1024)).toBe(Alg.SiteLeaders); // the leaders' trees move the site's bytes through fewer ranks
+    expect(at(1024 * 1024)).toBe(Alg.SitePairwise); // sites across nodes: each site step a TCP message
+    expect(at(64 * 1024 * 1024)).toBe(Alg.SitePairwise);
+    expect(at(1023 * 1024, { nodeSites: true })).toBe(Alg.SitePairwise);
+    expect(at(1024 * 1024, { nodeSites: true })).toBe(Alg.SiteLeaders); // shared memory: the trees win from 1 MiB
+    expect(at(64 * 1024 * 1024, { nodeSites: true })).toBe(Alg.SiteLeaders);
     expect(at(64 * 1024, { spread: false })).toBe(Alg.SiteLeaders); // SITEMPI_COLL_SPREAD=0
     expect(at(64 * 1024, { nonBlocking: true })).toBe(Alg.SiteLeaders); // Iallreduce's chain
     // the leaders' crossing bytes (V out of each site), over every member's link

@@ -341,10 +341,28 @@ TEST(cost_choose_alg) {
   p.elems = p.m / 4;
   p.rsag_min = rsag_threshold(3, 0.005, 125e6);
   CHECK_EQ(choose_alg(Coll::Allreduce, group_sites(three, 6), p), uint32_t(kAlgSiteRsAg));
-  p.m = p.rsag_min - 1;  // below m* the leaders exchange; spread below kSpreadAllreduceMax
+  p.m = p.rsag_min - 1;  // below m* the leaders exchange; spread across nodes
   CHECK_EQ(choose_alg(Coll::Allreduce, group_sites(three, 6), p), uint32_t(kAlgSitePairwise));
   p.spread = false;
   CHECK_EQ(choose_alg(Coll::Allreduce, group_sites(three, 6), p), uint32_t(kAlgSiteLeaders));
+  p.spread = true;
+  // Two sites: spread at every size where sites span nodes, below 1 MiB where each is one node.
+  const int32_t halves[8] = {0, 0, 0, 0, 1, 1, 1, 1};
+  p.rsag_min = ~0ull;
+  p.m = 1 << 20;
+  p.elems = p.m / 4;
+  CHECK_EQ(choose_alg(Coll::Allreduce, group_sites(halves, 8), p), uint32_t(kAlgSitePairwise));
+  p.node_sites = true;
+  CHECK_EQ(choose_alg(Coll::Allreduce, group_sites(halves, 8), p), uint32_t(kAlgSiteLeaders));
+  p.m = (1 << 20) - 8;
+  p.elems = p.m / 4;
+  CHECK_EQ(choose_alg(Coll::Allreduce, group_sites(halves, 8), p), uint32_t(kAlgSitePairwise));
+  p.node_sites = false;
+  p.m = 64 << 20;
+  p.elems = p.m / 4;
+  CHECK_EQ(choose_alg(Coll::Allreduce, group_sites(halves, 8), p), uint32_t(kAlgSitePairwise));
+  p.spread = false;  // SITEMPI_COLL_SPREAD=0
+  CHECK_EQ(choose_alg(Coll::Allreduce, group_sites(halves, 8), p), uint32_t(kAlgSiteLeaders));
   p.spread = true;
 }
 

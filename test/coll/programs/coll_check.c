@@ -168,7 +168,7 @@ static void check(const Comm *c, const char *what, const char *a, const char *b,
   ++nerrors;
 }
 
-#define BUF (1u << 21)
+#define BUF (1u << 23)          /* the 1 MiB Allreduce: 16 bytes an element at most */
 static char *sa, *sb, *ra, *rb; /* send / receive buffers: shim (a) and reference (b) */
 
 static size_t cur = BUF; /* bytes of the buffers in use by the current call */
@@ -688,6 +688,11 @@ static void run_comm(const Comm *c) {
     t_reduce(c, &kTypes[1], oi ? op_unc : op_usum, oi ? "user-noncomm" : "user-sum", !oi, 4999, -1, !oi, 1, ++call);
     t_reduce(c, &kTypes[2], op_usum, "user-sum", 1, 4501, -1, oi, 1, ++call);
   }
+  /* Allreduce of 1 MiB and more, in the quick run too: spread where the sites span nodes, the
+   * leaders where every site lies within one node (core::spread_allreduce_max); counts the members
+   * do not divide evenly, in place and not. */
+  t_reduce(c, &kTypes[0], MPI_SUM, "sum", 1, 270001, -1, 0, 1, ++call);
+  t_reduce(c, &kTypes[1], op_usum, "user-sum", 1, 140001, -1, 1, 1, ++call);
   /* Gather and Scatter with blocks of 4 KiB and more (coll/gather.cpp, scatter.cpp: forwarded
    * block by block): contiguous types land in (leave from) the root's buffer itself, the others go
    * through a buffer in rank order; roots on either site, in place or not, every type. */
