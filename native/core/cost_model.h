@@ -86,7 +86,7 @@ constexpr uint64_t kSpreadAllgatherMin = 16 * 1024;
 // to be scheduled), even on 2 nodes of 4 (shared memory); at 16 KiB even. At 256 KiB, its chunks in
 // segments (each crossing as soon as it is folded), 0.9x on 8 nodes and 0.97x on 2; at 1 MiB 1.07x
 // on 2 nodes of 4 (the trees move the same site bytes through fewer ranks in shared memory). On 8
-// nodes 0.63-0.9x at 1, 2 and 4 MiB in every round in a second machine state (2026-12-07), where an
+// nodes 0.62-0.94x at 1, 2 and 4 MiB in every round in a second machine state (2026-12-07), where an
 // older shim in the first had found the leaders 5-20% ahead at 4 MiB.
 constexpr uint64_t kSpreadAllreduceMin = 32 * 1024;
 constexpr uint64_t kSpreadAllreduceMaxNodeSites = 1024 * 1024;
