@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { packageRoot, shimLibraryPath, wanemuPath } from '../../src/native/paths.js';
 import { DEFAULT_BTL } from '../../src/testbed/launch.js';
-import { LAN_MODES, type LanMode } from '../../src/testbed/state.js';
+import { isTestbedMtu, LAN_MODES, type LanMode } from '../../src/testbed/state.js';
 import { COLLS, type CollName } from './bounds.js';
 import { MODES, type BenchOptions, type Config, type Mode } from './types.js';
 
@@ -184,7 +184,7 @@ export function parseArgs(argv: string[]): BenchOptions | { fromJson: string[]; 
         break;
       case '--mtu': {
         const mtu = Number(v());
-        if (!Number.isInteger(mtu) || mtu < 576 || mtu > 65535) throw new Error(`bad --mtu ${mtu} (576..65535)`);
+        if (!isTestbedMtu(mtu)) throw new Error(`bad --mtu ${mtu} (576..65535)`);
         o.mtu = mtu;
         break;
       }

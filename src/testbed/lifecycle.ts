@@ -18,6 +18,7 @@ import {
   lanOf,
   DEFAULT_MGMT_SUBNET,
   DEFAULT_MTU,
+  isTestbedMtu,
   DEFAULT_PREFIX,
   defaultWanemuPath,
   findNode,
@@ -88,7 +89,7 @@ export async function up(spec: TestbedSpec = {}, opts: TestbedOptions = {}): Pro
   if (subnetsOverlap(mgmt, data))
     throw new TestbedError(`management ${mgmt.text} and data ${data.text} subnets overlap`);
   const mtu = opts.mtu ?? DEFAULT_MTU;
-  if (!Number.isInteger(mtu) || mtu < 576 || mtu > 65535) throw new TestbedError(`bad MTU ${mtu} (576..65535)`);
+  if (!isTestbedMtu(mtu)) throw new TestbedError(`bad MTU ${mtu} (576..65535)`);
   const lan = opts.lan ?? DEFAULT_LAN;
   if (!LAN_MODES.includes(lan)) throw new TestbedError(`bad LAN mode ${String(lan)} (${LAN_MODES.join(' or ')})`);
   const wanemuPath = path.resolve(opts.wanemuPath ?? defaultWanemuPath());

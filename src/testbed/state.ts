@@ -11,6 +11,10 @@ export const DEFAULT_PREFIX = 'smpi';
 export const DEFAULT_MGMT_SUBNET = '198.18.0.0/16';
 export const DEFAULT_DATA_SUBNET = '198.19.0.0/16';
 export const DEFAULT_MTU = 65000;
+/** The MTUs the testbed accepts (IPv4's least datagram to the largest a veth takes). */
+export function isTestbedMtu(mtu: number): boolean {
+  return Number.isInteger(mtu) && mtu >= 576 && mtu <= 65535;
+}
 /** How same-site packets travel: a kernel bridge per site (src/testbed/lan.ts) or through wanemu. */
 export type LanMode = 'kernel' | 'emulated';
 export const LAN_MODES: readonly LanMode[] = ['kernel', 'emulated'];
