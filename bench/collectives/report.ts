@@ -479,7 +479,7 @@ export function renderMarkdown(res: BenchResults): string {
           ? " *TCP timeouts*, *retrans %*: the nodes' TCP during the point (its warm-up, timed loop and check, all nodes): retransmission timeouts (200 ms at least each; one in a timed call decides its time) and retransmitted segments as a share of those sent, per mode."
           : '') +
         (withAlgs
-          ? " *sitempi alg*: the algorithm of sitempi's timed calls (from rank 0's records; per run where they differ): library = the library's own, leaders = through the site leaders, pairwise = every block straight to its rank (Alltoall) or spread over the members (Reduce_scatter)."
+          ? " *sitempi alg*: the algorithm of sitempi's timed calls (from rank 0's records; per run where they differ): library = the library's own, leaders = through the site leaders, pairwise = every block straight to its rank (Alltoall) or spread over the members (the others)."
           : ''),
     );
     L.push('');

@@ -99,7 +99,21 @@ void schedule_site(const CallShape& sh, std::vector<Flow>& out) {
       for (int i = 0; i < P; ++i) add(out, site(i) == sr ? sh.root : L(site(i)), i, m, 1);
       break;
     }
-    case Coll::Reduce: {  // site reduce (to the root in its site), leaders send partials to root
+    case Coll::Reduce: {                 // site reduce (to the root in its site), leaders send partials to root
+      if (sh.alg == kAlgSitePairwise) {  // spread: chunk owners reduce their site's parts, send them to the root
+        const uint64_t elems = sh.elems ? sh.elems : m;
+        const uint64_t esize = elems ? m / elems : 0;
+        for (int s = 0; s < S; ++s)
+          for (int k = 0; k < g.count(s); ++k) {
+            const int o = g.of(s)[k];
+            const uint64_t len = rsag_chunk(elems, g.count(s), k) * esize;
+            if (!len) continue;
+            for (int i = 0; i < g.count(s); ++i)
+              if (i != k) add(out, g.of(s)[i], o, len, 1);
+            add(out, o, sh.root, len, 1);
+          }
+        break;
+      }
       const int sr = site(sh.root);
       for (int i = 0; i < P; ++i) add(out, i, site(i) == sr ? sh.root : L(site(i)), m, 1);
       for (int t = 0; t < S; ++t)
@@ -154,7 +168,11 @@ void schedule_site(const CallShape& sh, std::vector<Flow>& out) {
       }
       break;
     case Coll::Gather:
-    case Coll::Gatherv: {  // site blocks packed at leaders, one message per site to the root
+    case Coll::Gatherv: {                // site blocks packed at leaders, one message per site to the root
+      if (sh.alg == kAlgSitePairwise) {  // spread: every block straight to the root
+        for (int i = 0; i < P; ++i) add(out, i, sh.root, block(i), 1);
+        break;
+      }
       const int sr = site(sh.root);
       for (int i = 0; i < P; ++i) add(out, i, site(i) == sr ? sh.root : L(site(i)), block(i), 1);
       for (int t = 0; t < S; ++t) {
@@ -452,6 +470,11 @@ uint32_t choose_alg(Coll c, const Grouping& g, const CollChoice& p) {
       if (!p.m || P * p.m > uint64_t(INT_MAX)) return kAlgLibrary;
       return p.spread && p.m >= kSpreadAllgatherMin && spread_fits(g) ? kAlgSitePairwise : kAlgSiteLeaders;
     case Coll::Gather:
+      if (!p.m || P * p.m > uint64_t(INT_MAX)) return kAlgLibrary;
+      return p.spread && p.blocking && !p.node_sites && p.m >= kSpreadGatherMin && p.m <= kSpreadGatherMax &&
+                     spread_fits(g)
+                 ? kAlgSitePairwise
+                 : kAlgSiteLeaders;
     case Coll::Scatter:
       return p.m && P * p.m <= uint64_t(INT_MAX) ? kAlgSiteLeaders : kAlgLibrary;
     case Coll::Alltoall:
@@ -475,6 +498,9 @@ uint32_t choose_alg(Coll c, const Grouping& g, const CollChoice& p) {
       if (c == Coll::Allreduce && g.S >= 3 && p.m >= p.rsag_min && p.elems >= uint64_t(g.S)) return kAlgSiteRsAg;
       if (c == Coll::Allreduce && p.spread && p.blocking && p.m >= kSpreadAllreduceMin &&
           p.m < spread_allreduce_max(p.node_sites) && spread_fits(g))
+        return kAlgSitePairwise;
+      if (c == Coll::Reduce && p.spread && p.blocking && !p.node_sites && p.m >= kSpreadReduceMin &&
+          p.m <= kSpreadReduceMax && spread_fits(g))
         return kAlgSitePairwise;
       return kAlgSiteLeaders;
     default:

@@ -93,6 +93,18 @@ constexpr uint64_t kSpreadAllreduceMaxNodeSites = 1024 * 1024;
 constexpr uint64_t spread_allreduce_max(bool node_sites) {
   return node_sites ? kSpreadAllreduceMaxNodeSites : ~uint64_t(0);
 }
+// A Reduce spread (a site reduce-scatter in one step, every member's chunk partial to the root)
+// and a Gather spread (every block straight to the root, no site step) where a site spans nodes,
+// between these sizes; where every site lies within one node, never (the leaders' trees run in
+// shared memory there). Measured on the testbed (8 nodes, 2 sites; 2026-12-07, six rounds of
+// alternating jobs against SITEMPI_COLL_SPREAD=0, docs/sites.md): the Reduce 0.91-0.94x the
+// leaders' time at 64 and 256 KiB (spread faster in 22 of 24 rounds), 1.02-1.08x below 64 KiB,
+// 1.14-1.16x at 1 MiB and 1.44-1.49x at 4 MiB; the Gather 0.91-0.96x from 16 to 64 KiB, 0.97-1.00x
+// at 256 KiB and 1 MiB (where the leaders' times are bimodal), 1.02-1.04x at 4 MiB. A spread
+// Bcast (the root's chunk to every member, a site allgather) was 1.06-1.12x the leaders' time below
+// 64 KiB, even from 64 KiB to 1 MiB and 1.3x at 4 MiB, and was not kept.
+constexpr uint64_t kSpreadReduceMin = 64 * 1024, kSpreadReduceMax = 256 * 1024;
+constexpr uint64_t kSpreadGatherMin = 16 * 1024, kSpreadGatherMax = 1024 * 1024;
 // Spread, a site phase sends every member's part (block) to its owner or from its owner to every
 // member: n(n-1) messages and connections per block where the leaders' trees have n-1. Measured
 // with sites of up to 7 ranks; larger sites than this keep the leaders.

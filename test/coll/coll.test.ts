@@ -16,7 +16,8 @@ const twoSites: Scenario[] = [
   { name: 'contiguous halves, 8 ranks', np: 8, sites: 'A:0-3;B:4-7', expectSites: 2 },
   { name: 'interleaved, 8 ranks', np: 8, sites: 'A:0,2,4,6;B:1,3,5,7', expectSites: 2 },
   { name: 'uneven 1+3, 4 ranks', np: 4, sites: 'A:0;B:1-3', expectSites: 2 },
-  { name: 'uneven 2+5, 7 ranks', np: 7, sites: 'A:0-1;B:2-6', expectSites: 2 },
+  // every rank a node of its own: Reduce and Gather spread over the members
+  { name: 'uneven 2+5, 7 ranks, a node per rank', np: 7, sites: 'A:0-1;B:2-6', expectSites: 2, oneRankPerNode: true },
 ];
 const threeSites: Scenario[] = [
   // alpha 10 us puts m* at 1875 bytes: both leader algorithms of allreduce run
@@ -43,12 +44,13 @@ const pieces: Scenario[] = [
     env: small,
   },
   {
-    name: 'three sites uneven, 7 ranks, cross-site pieces of 100 B, segments of 40 B',
+    name: 'three sites uneven, 7 ranks, a node per rank, cross-site pieces of 100 B, segments of 40 B',
     np: 7,
     sites: 'A:0,3;B:1,4,6;C:2,5',
     alphaUs: 10,
     expectSites: 3,
     env: small,
+    oneRankPerNode: true,
   },
   {
     name: 'uneven 1+3 (a site of one rank), 4 ranks, cross-site pieces of 100 B, segments of 40 B',
@@ -84,6 +86,13 @@ describe('site-aware collectives: results, counters, lower bounds', () => {
           expect([...res.algs.get(fn)!], fn).toContain(3);
         if (s.expectSites === 2) expect([...res.algs.get('Allreduce')!]).toContain(3);
         expect([...res.algs.get('Iallreduce')!]).not.toContain(3); // its chain has no spread form
+        expect([...res.algs.get('Ibcast')!]).not.toContain(3);
+        // Reduce and Gather spread (core::kSpreadReduceMin, kSpreadGatherMin) only where sites
+        // span nodes; within one node the leaders' trees run in shared memory. Bcast never.
+        expect([...res.algs.get('Bcast')!]).not.toContain(3);
+        for (const fn of ['Reduce', 'Gather'])
+          if (s.oneRankPerNode) expect([...res.algs.get(fn)!], fn).toContain(3);
+          else expect([...res.algs.get(fn)!], fn).not.toContain(3);
         if (s.expectSites > 2) {
           expect([...res.algs.get('Allreduce')!]).toContain(2); // RS+AG ran
           expect([...res.algs.get('Iallreduce')!]).toContain(2);

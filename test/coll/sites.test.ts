@@ -178,6 +178,30 @@ describe('algorithm choice and predictions', () => {
     expect(P('Allreduce', { siteOf: three, m: 8 * 1000, elems: 1000, alphaUs: 1 }).alg).toBe(Alg.SiteRsAg);
   });
 
+  it('spreads a blocking Reduce (64-256 KiB) and Gather (16 KiB-1 MiB) only where sites span nodes', () => {
+    for (const [c, least, most] of [
+      ['Reduce', 64 * 1024, 256 * 1024],
+      ['Gather', 16 * 1024, 1024 * 1024],
+    ] as const) {
+      const at = (m: number, o: object = {}) => P(c, { siteOf: inter, m, elems: m / 8, root: 1, ...o });
+      expect(at(least - 8).alg, c).toBe(Alg.SiteLeaders);
+      expect(at(least).alg, c).toBe(Alg.SitePairwise);
+      expect(at(most).alg, c).toBe(Alg.SitePairwise);
+      expect(at(most + 8).alg, c).toBe(Alg.SiteLeaders);
+      expect(at(least, { nodeSites: true }).alg, c).toBe(Alg.SiteLeaders); // shared memory: the trees
+      expect(at(least, { spread: false }).alg, c).toBe(Alg.SiteLeaders);
+      // the same bytes across as through the leaders, each sent by a member of the other site
+      const spread = at(most);
+      expect(
+        spread.crossBytes.reduce((a, b) => a + b),
+        c,
+      ).toBe(c === 'Gather' ? 4 * most : most);
+      const senders = spread.crossMsgs.flatMap((n, i) => (n ? [i] : []));
+      expect(senders, c).toEqual([0, 2, 4, 6]);
+    }
+    expect(P('Bcast', { siteOf: inter, m: 1 << 20, root: 1 }).alg).toBe(Alg.SiteLeaders);
+  });
+
   it('spreads a blocking Allreduce over the members from 32 KiB (to under 1 MiB where each site is one node)', () => {
     const at = (m: number, o: object = {}) => P('Allreduce', { siteOf: inter, m, elems: m / 8, ...o }).alg;
     expect(at(16 * 1024)).toBe(Alg.SiteLeaders);

@@ -117,7 +117,19 @@ TEST(cost_site_schedules_meet_the_crossing_bounds) {
     };
     CHECK_EQ(crossing(Coll::Bcast, kAlgSiteLeaders).cross_bytes, uint64_t(S - 1) * m);
     CHECK_EQ(crossing(Coll::Reduce, kAlgSiteLeaders).cross_bytes, uint64_t(S - 1) * m);
+    // Spread: the same bytes, one message per member of another site (its chunk's partial to the
+    // root); a site's members pass each other their parts of the chunks.
+    const Totals reduce_spread = crossing(Coll::Reduce, kAlgSitePairwise, m / 8);
+    CHECK_EQ(reduce_spread.cross_bytes, uint64_t(S - 1) * m);
+    CHECK_EQ(reduce_spread.cross_msgs, uint64_t(P - n_root));
+    uint64_t site_copies = 0;  // Σ over sites of (n_s - 1) m: the site phases
+    for (int s = 0; s < S; ++s) site_copies += uint64_t(g.count(s) - 1) * m;
+    CHECK_EQ(reduce_spread.bytes,
+             site_copies + uint64_t(S) * m - 8 * rsag_chunk(m / 8, n_root, g.local_rank[size_t(root)]));
     CHECK_EQ(crossing(Coll::Gather, kAlgSiteLeaders).cross_bytes, uint64_t(P - n_root) * m);
+    CHECK_EQ(crossing(Coll::Gather, kAlgSitePairwise).cross_bytes, uint64_t(P - n_root) * m);
+    CHECK_EQ(crossing(Coll::Gather, kAlgSitePairwise).cross_msgs, uint64_t(P - n_root));
+    CHECK_EQ(crossing(Coll::Gather, kAlgSitePairwise).bytes, uint64_t(P - 1) * m);
     CHECK_EQ(crossing(Coll::Scatter, kAlgSiteLeaders).cross_bytes, uint64_t(P - n_root) * m);
     CHECK_EQ(crossing(Coll::Allgather, kAlgSiteLeaders).cross_bytes, uint64_t(S - 1) * uint64_t(P) * m);
     // Spread: the same bytes, one message per block and other site; every rank gets every block.
@@ -150,8 +162,10 @@ TEST(cost_records_add_up_to_the_schedule) {
   const std::pair<Coll, uint32_t> uniform[] = {{Coll::Barrier, kAlgSiteLeaders},
                                                {Coll::Bcast, kAlgSiteLeaders},
                                                {Coll::Reduce, kAlgSiteLeaders},
+                                               {Coll::Reduce, kAlgSitePairwise},
                                                {Coll::Allreduce, kAlgSiteLeaders},
                                                {Coll::Gather, kAlgSiteLeaders},
+                                               {Coll::Gather, kAlgSitePairwise},
                                                {Coll::Scatter, kAlgSiteLeaders},
                                                {Coll::Allgather, kAlgSiteLeaders},
                                                {Coll::Alltoall, kAlgSiteLeaders},
@@ -364,6 +378,35 @@ TEST(cost_choose_alg) {
   p.spread = false;  // SITEMPI_COLL_SPREAD=0
   CHECK_EQ(choose_alg(Coll::Allreduce, group_sites(halves, 8), p), uint32_t(kAlgSiteLeaders));
   p.spread = true;
+  // Reduce and Gather: spread between their thresholds where sites span nodes, blocking calls only;
+  // Bcast never.
+  struct Range {
+    Coll c;
+    uint64_t least, most;
+  };
+  for (const Range& r : {Range{Coll::Reduce, kSpreadReduceMin, kSpreadReduceMax},
+                         Range{Coll::Gather, kSpreadGatherMin, kSpreadGatherMax}}) {
+    const Grouping g = group_sites(halves, 8);
+    auto at = [&](uint64_t m) {
+      p.m = m;
+      p.elems = m / 4;
+      return choose_alg(r.c, g, p);
+    };
+    CHECK_EQ(at(r.least - 4), uint32_t(kAlgSiteLeaders));
+    CHECK_EQ(at(r.least), uint32_t(kAlgSitePairwise));
+    CHECK_EQ(at(r.most), uint32_t(kAlgSitePairwise));
+    CHECK_EQ(at(r.most + 4), uint32_t(kAlgSiteLeaders));
+    p.node_sites = true;
+    CHECK_EQ(at(r.least), uint32_t(kAlgSiteLeaders));
+    p.node_sites = false;
+    p.blocking = false;
+    CHECK_EQ(at(r.least), uint32_t(kAlgSiteLeaders));
+    p.blocking = true;
+    p.spread = false;
+    CHECK_EQ(at(r.least), uint32_t(kAlgSiteLeaders));
+    p.spread = true;
+    CHECK_EQ(choose_alg(Coll::Bcast, g, p), uint32_t(kAlgSiteLeaders));
+  }
 }
 
 TEST(cost_calibrated_choice) {

@@ -20,23 +20,6 @@ namespace sitempi::coll {
 
 namespace {
 
-// A chunk is cut only into this many segments or more: in two (a 128 KiB Allreduce on 8 nodes,
-// chunks of 32 KiB) it ran 2-4% slower than whole (medians of five alternating rounds), where
-// from four (256 KiB) it ran 10% faster.
-constexpr uint64_t kMinSegments = 4;
-
-// Chunk i of a site of n members: [lo, lo + len), and how it is cut (alike on every rank: a
-// function of the count, the site's size and i).
-struct Chunk {
-  int lo = 0, len = 0;
-  Segments seg;
-  Chunk(int count, int n, int i, const TypeInfo& ti, bool cuttable)
-      : lo(int(core::rsag_offset(uint64_t(count), n, i))),
-        len(int(core::rsag_chunk(uint64_t(count), n, i))),
-        seg(len, uint64_t(ti.size), cuttable && ti.bytes(len) >= kMinSegments * g_segment_bytes) {}
-  int first(int q) const { return lo + seg.first(q); }
-};
-
 // A run of elements [lo, lo + len) of the vector to or from another site's member.
 struct Crossing {
   int peer, lo, len;
@@ -53,8 +36,8 @@ int allreduce_spread(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_
   const TypeInfo ti(t);
   bool paired = ti.contiguous();  // the same on every rank: sizes from the grouping, MPI's type signature
   for (int u = 0; u < S; ++u) paired = paired && g.count(u) == n;
-  auto chunk = [&](int i) { return Chunk(count, n, i, ti, paired); };
-  const Chunk mine = chunk(k);
+  auto chunk = [&](int i) { return SiteChunk(count, n, i, ti.size, paired); };
+  const SiteChunk mine = chunk(k);
   const int K = mine.seg.n;
   auto elem = [&](const void* b, int i) { return const_cast<void*>(at(b, MPI_Aint(i), ti.extent)); };
   // What crosses for segment q (both ways): with each other site's member of my local rank when
@@ -73,18 +56,9 @@ int allreduce_spread(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_
   }
   // 1. The members' parts of my chunk, segment by segment; my own part where the result goes.
   // Marks: segment q's requests are [site[q], site[q+1]) (a message may go in pieces).
-  std::vector<TypedBuf> contrib(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i)
-    if (i != k) contrib[size_t(i)].reset(mine.len, ti);
-  std::vector<size_t> site(static_cast<size_t>(K) + 1), crossed(static_cast<size_t>(K) + 1);
-  for (int q = 0; q < K; ++q) {
-    site[size_t(q)] = x.posted();
-    for (int i = 0; i < n && mine.len; ++i)
-      if (i != k)
-        SITEMPI_RC(
-            x.irecv(elem(contrib[size_t(i)].get(), mine.seg.first(q)), mine.seg.size(q), t, g.of(s)[i], kTagAllreduce));
-  }
-  site[size_t(K)] = x.posted();
+  std::vector<TypedBuf> contrib;
+  std::vector<size_t> site, crossed(static_cast<size_t>(K) + 1);
+  SITEMPI_RC(post_chunk_parts(x, mine, t, kTagAllreduce, contrib, site));
   // The other sites' partials of my chunk, posted now: they may come before my site is done.
   std::vector<TypedBuf> from(static_cast<size_t>(S));
   for (int u = 0; u < S; ++u)
@@ -101,7 +75,7 @@ int allreduce_spread(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_
   auto post_results = [&]() {
     for (int i = 0; i < n; ++i) {
       if (i == k) continue;
-      const Chunk theirs = chunk(i);
+      const SiteChunk theirs = chunk(i);
       for (int q = 0; q < theirs.seg.n && theirs.len; ++q)
         SITEMPI_RC(x.irecv(elem(recvbuf, theirs.first(q)), theirs.seg.size(q), t, g.of(s)[i], kTagAllreduce));
     }
@@ -110,7 +84,7 @@ int allreduce_spread(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_
   const size_t parts_from = x.posted();
   for (int i = 0; i < n; ++i) {
     if (i == k) continue;
-    const Chunk theirs = chunk(i);
+    const SiteChunk theirs = chunk(i);
     for (int q = 0; q < theirs.seg.n && theirs.len; ++q)
       SITEMPI_RC(x.isend(elem(input, theirs.first(q)), theirs.seg.size(q), t, g.of(s)[i], kTagAllreduce));
   }

@@ -128,6 +128,26 @@ int Ctx::test(bool* done) {
   return waitall();  // nothing left to wait for: clears and unpacks
 }
 
+int post_chunk_parts(Ctx& x, const SiteChunk& mine, MPI_Datatype t, int tag, std::vector<TypedBuf>& contrib,
+                     std::vector<size_t>& marks) {
+  const core::Grouping& g = x.g();
+  const int s = x.site(), n = g.count(s), k = g.local_rank[size_t(x.me())], K = mine.seg.n;
+  const TypeInfo ti(t);
+  contrib.resize(static_cast<size_t>(n));
+  marks.assign(static_cast<size_t>(K) + 1, 0);
+  for (int i = 0; i < n; ++i)
+    if (i != k) contrib[size_t(i)].reset(mine.len, ti);
+  for (int q = 0; q < K; ++q) {
+    marks[size_t(q)] = x.posted();
+    for (int i = 0; i < n && mine.len; ++i)
+      if (i != k)
+        SITEMPI_RC(
+            x.irecv(at(contrib[size_t(i)].get(), mine.seg.first(q), ti.extent), mine.seg.size(q), t, g.of(s)[i], tag));
+  }
+  marks[size_t(K)] = x.posted();
+  return MPI_SUCCESS;
+}
+
 int fold_ordered(std::vector<void*>& parts, int own, int count, MPI_Datatype t, MPI_Op op, MPI_Comm comm) {
   const int n = int(parts.size());
   if (n <= 1 || count <= 0) return MPI_SUCCESS;

@@ -13,6 +13,7 @@
 #include "coll/layout.h"
 #include "coll/paced.h"
 #include "coll/scratch.h"
+#include "coll/segments.h"
 #include "core/cost_model.h"
 
 namespace sitempi::coll {
@@ -158,17 +159,26 @@ int copy_typed(const void* src, void* dst, int count, MPI_Datatype t, MPI_Comm c
 // parts are scratch and may be overwritten.
 int fold_ordered(std::vector<void*>& parts, int own, int count, MPI_Datatype t, MPI_Op op, MPI_Comm comm);
 
+// The spread reductions' site step: every other member's part of this rank's chunk (`mine`, of
+// its site's chunking), segment by segment, into contrib[i] (one buffer per member, none for this
+// rank). marks: segment q's requests are [marks[q], marks[q+1]) (a message may go in pieces).
+int post_chunk_parts(Ctx& x, const SiteChunk& mine, MPI_Datatype t, int tag, std::vector<TypedBuf>& contrib,
+                     std::vector<size_t>& marks);
+
 // Algorithms (one file each). `uniform` variants get per-rank sizes from counts known everywhere.
 int barrier_site(Ctx& x);
 int bcast_site(Ctx& x, void* buf, int count, MPI_Datatype t, int root);
 int reduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datatype t, MPI_Op op, int root,
                 bool commutative);
+int reduce_spread(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datatype t, MPI_Op op, int root,
+                  bool commutative);
 int allreduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datatype t, MPI_Op op, uint32_t alg);
 int allreduce_spread(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datatype t, MPI_Op op);
 // Gather(v): rcounts/displs significant at the root only; uniform_bytes > 0 for Gather (every
-// block has that many bytes), 0 for Gatherv (non-root sites exchange their sizes in the site).
+// block has that many bytes), 0 for Gatherv (non-root sites exchange their sizes in the site);
+// alg kAlgSiteLeaders, or kAlgSitePairwise (Gather: every block straight to the root).
 int gather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, const int* rcounts,
-                const int* displs, MPI_Datatype recvtype, int root, uint64_t uniform_bytes);
+                const int* displs, MPI_Datatype recvtype, int root, uint64_t uniform_bytes, uint32_t alg);
 int scatter_site(Ctx& x, const void* sendbuf, const int* scounts, const int* displs, MPI_Datatype sendtype,
                  void* recvbuf, int recvcount, MPI_Datatype recvtype, int root, uint64_t uniform_bytes);
 // Allgather(v): alg kAlgSiteLeaders, or kAlgSitePairwise (spread over the members; uniform blocks).

@@ -155,6 +155,7 @@ int Reduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype datatype,
   if (!alg) return pmpi();
   return run(out, alg, [&] {
     Ctx x(*c, out);
+    if (alg == core::kAlgSitePairwise) return reduce_spread(x, sendbuf, recvbuf, count, datatype, op, root, comm_op);
     return reduce_site(x, sendbuf, recvbuf, count, datatype, op, root, comm_op);
   });
 }
@@ -254,7 +255,7 @@ int Gather(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recv
       counts.assign(size_t(c->g.P), recvcount);
       displs = iota_scaled(c->g.P, recvcount);
     }
-    return gather_site(x, sendbuf, sendcount, sendtype, recvbuf, counts.data(), displs.data(), recvtype, root, m);
+    return gather_site(x, sendbuf, sendcount, sendtype, recvbuf, counts.data(), displs.data(), recvtype, root, m, alg);
   });
 }
 
@@ -270,7 +271,7 @@ int Gatherv(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* rec
   if (!alg) return pmpi();
   return run(out, alg, [&] {
     Ctx x(*c, out);
-    return gather_site(x, sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, 0);
+    return gather_site(x, sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, 0, alg);
   });
 }
 

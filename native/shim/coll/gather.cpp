@@ -10,6 +10,9 @@
 //   are contiguous, and the WAN is busy while the site's blocks still arrive at the leader;
 // - packed (small blocks, or SITEMPI_COLL_PACKED=1): the leader receives its members' blocks side
 //   by side and sends them as one message, which the root unpacks.
+// Spread (alg kAlgSitePairwise, Gather only, where sites span nodes): no leader; every rank sends
+// its block straight to the root, which receives each into its place: the same bytes cross, in
+// one message per rank of another site, with no site step before them.
 #include "coll/common.h"
 
 namespace sitempi::coll {
@@ -18,7 +21,7 @@ namespace {
 
 // The root: every block into its place (RootView), other sites' packed messages unpacked.
 int gather_root(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, const int* rcounts,
-                const int* displs, MPI_Datatype recvtype) {
+                const int* displs, MPI_Datatype recvtype, bool spread) {
   SiteCache& c = x.c();
   const core::Grouping& g = x.g();
   const int me = x.me(), sr = x.site(), n = g.count(sr);
@@ -31,12 +34,13 @@ int gather_root(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtyp
   Scratch packed;  // the packed sites' messages, at their layout offsets
   std::vector<bool> in_view(static_cast<size_t>(g.P), true);
   for (int u = 0; u < g.S; ++u) {
-    if (u == sr || !lay.site_bytes(u)) continue;
-    if (forwarded_site(lay.site_bytes(u), g.count(u))) {
-      for (int k = 0; k < g.count(u); ++k) {  // in member order, from the leader
+    if ((u == sr && !spread) || !lay.site_bytes(u)) continue;
+    if (spread || forwarded_site(lay.site_bytes(u), g.count(u))) {
+      for (int k = 0; k < g.count(u); ++k) {  // in member order, from the leader (spread: from the member)
         const int j = g.of(u)[k];
-        if (block[size_t(j)])
-          SITEMPI_RC(x.irecv(v.base + v.off[size_t(j)], int(block[size_t(j)]), MPI_BYTE, g.leader(u), kTagGather));
+        if (block[size_t(j)] && j != me)
+          SITEMPI_RC(x.irecv(v.base + v.off[size_t(j)], int(block[size_t(j)]), MPI_BYTE, spread ? j : g.leader(u),
+                             kTagGather));
       }
       continue;
     }
@@ -47,7 +51,7 @@ int gather_root(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtyp
   }
   const int mine_end = int(v.off[size_t(me)] + block[size_t(me)]);
   if (!in_place) SITEMPI_RC(pack(sendbuf, sendcount, sendtype, v.base, mine_end, int(v.off[size_t(me)]), c.priv));
-  if (n > 1) {
+  if (n > 1 && !spread) {
     std::vector<int> counts(static_cast<size_t>(n)), offs(static_cast<size_t>(n));
     for (int k = 0; k < n; ++k) {
       counts[size_t(k)] = int(block[size_t(g.of(sr)[k])]);
@@ -109,16 +113,22 @@ int gather_leader(Ctx& x, const char* mine, int mb, int root, uint64_t uniform_b
 }  // namespace
 
 int gather_site(Ctx& x, const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, const int* rcounts,
-                const int* displs, MPI_Datatype recvtype, int root, uint64_t uniform_bytes) {
+                const int* displs, MPI_Datatype recvtype, int root, uint64_t uniform_bytes, uint32_t alg) {
   SiteCache& c = x.c();
   const core::Grouping& g = x.g();
   const int me = x.me(), s = x.site(), sr = g.site[size_t(root)];
-  if (me == root) return gather_root(x, sendbuf, sendcount, sendtype, recvbuf, rcounts, displs, recvtype);
+  const bool spread = alg == core::kAlgSitePairwise;
+  if (me == root) return gather_root(x, sendbuf, sendcount, sendtype, recvbuf, rcounts, displs, recvtype, spread);
   // Everyone else: the own block as bytes (the buffer itself for a contiguous type).
   Scratch tmp;
   const char* mine = nullptr;
   SITEMPI_RC(block_bytes(sendbuf, sendcount, sendtype, &tmp, &mine, c.priv));
   const int mb = int(TypeInfo(sendtype).bytes(sendcount));
+  if (spread) {  // straight to the root, paced as one of the site's senders
+    if (s != sr) x.pace(rate_pace_for(g.count(s), 1, uint64_t(mb)));
+    if (mb) SITEMPI_RC(x.isend(mine, mb, MPI_BYTE, root, kTagGather));
+    return x.waitall();
+  }
   if (s == sr)
     return PMPI_Gatherv(mine, mb, MPI_BYTE, nullptr, nullptr, nullptr, MPI_BYTE, g.local_rank[size_t(root)], c.local);
   if (c.leader()) return gather_leader(x, mine, mb, root, uniform_bytes);

@@ -95,7 +95,7 @@ export const ALGS = [
   {
     name: 'SitePairwise',
     value: 3,
-    doc: "Alltoall(v): every block straight to its rank, the other sites' first; the reduce-scatters and Allgather: spread over the members, each block's partials straight to its rank; Allreduce (mid sizes): the members reduce-scatter in their site, swap their chunks' partials across sites and allgather",
+    doc: "Alltoall(v): every block straight to its rank, the other sites' first; the reduce-scatters and Allgather: spread over the members, each block's partials straight to its rank; Allreduce: the members reduce-scatter in their site, swap their chunks' partials across sites and allgather; Reduce (sites across nodes, mid sizes): the members reduce-scatter in their site and send their chunks' partials to the root; Gather (sites across nodes): every block straight to the root",
   },
 ];
 

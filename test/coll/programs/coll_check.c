@@ -242,11 +242,11 @@ static int gather_inputs(const Comm *c, const TypeCase *t, const Blocks *b, int 
   setup_recv(seed);
   if (ip) {
     int pos = 0;
-    char tmp[1 << 16];
-    PMPI_Pack(sa, sc, dt(t->st), tmp, sizeof tmp, &pos, c->comm);
+    char *tmp = malloc(cur); /* the packed block: at most cur bytes (16 an element) */
+    PMPI_Pack(sa, sc, dt(t->st), tmp, (int)cur, &pos, c->comm);
     pos = 0;
-    PMPI_Unpack(tmp, sizeof tmp, &pos, ra + (MPI_Aint)b->dis[c->rank] * ext_of[t->rt], b->n[c->rank], dt(t->rt),
-                c->comm);
+    PMPI_Unpack(tmp, (int)cur, &pos, ra + (MPI_Aint)b->dis[c->rank] * ext_of[t->rt], b->n[c->rank], dt(t->rt), c->comm);
+    free(tmp);
     memcpy(rb, ra, cur);
   }
   return sc;
@@ -693,6 +693,31 @@ static void run_comm(const Comm *c) {
    * do not divide evenly, in place and not. */
   t_reduce(c, &kTypes[0], MPI_SUM, "sum", 1, 270001, -1, 0, 1, ++call);
   t_reduce(c, &kTypes[1], op_usum, "user-sum", 1, 140001, -1, 1, 1, ++call);
+  /* Reduce from 64 to 256 KiB and Gather from 16 KiB to 1 MiB per rank, in the quick run too:
+   * spread where the sites span nodes (coll/reduce_spread.cpp, gather.cpp), the leaders where every
+   * site lies within one node or the call is larger (a 1.1 MB Reduce); roots on either site, counts
+   * the members do not divide evenly, non-contiguous types, in place and not, user and
+   * non-commutative operations (PMPI unless sites are contiguous). Bcasts of the same sizes. */
+  {
+    const int roots[3] = {0, P / 2, P - 1};
+    for (int r = 0; r < 3; ++r) {
+      t_bcast(c, &kTypes[0], 20001, roots[r], ++call);
+      t_reduce(c, &kTypes[0], MPI_SUM, "sum", 1, 20001, roots[r], r == 1, 0, ++call);
+    }
+    t_bcast(c, &kTypes[2], 9001, P - 1, ++call);
+    t_bcast(c, &kTypes[3], 7001, P / 2, ++call);
+    t_bcast(c, &kTypes[1], 140001, 0, ++call);
+    t_reduce(c, &kTypes[1], op_usum, "user-sum", 1, 140001, P / 2, 1, 0, ++call);
+    t_reduce(c, &kTypes[2], op_usum, "user-sum", 1, 9001, P - 1, 0, 0, ++call);
+    t_reduce(c, &kTypes[3], op_unc, "user-noncomm", 0, 7001, 0, 1, 0, ++call);
+    /* Gather from 64 KiB per rank (spread: every block straight to the root), in place and not,
+     * into a contiguous and a non-contiguous receive type, send and receive types that differ. */
+    for (int ip = 0; ip < 2; ++ip) {
+      t_gather(c, &kTypes[0], 0, 17000, ip ? P - 1 : 0, ip, ++call);
+      t_gather(c, &kTypes[3], 0, 7001, P / 2, ip, ++call);
+      t_gather(c, &kTypes[4], 0, 8200, ip ? 0 : P - 1, ip, ++call);
+    }
+  }
   /* Gather and Scatter with blocks of 4 KiB and more (coll/gather.cpp, scatter.cpp: forwarded
    * block by block): contiguous types land in (leave from) the root's buffer itself, the others go
    * through a buffer in rank order; roots on either site, in place or not, every type. */
