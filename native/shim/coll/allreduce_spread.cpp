@@ -14,7 +14,6 @@
 // once per site, by its owner, in local-rank then site order (MPI's rank order where sites are
 // contiguous), so all ranks get the same bits.
 #include "coll/common.h"
-#include "coll/segments.h"
 
 namespace sitempi::coll {
 
@@ -82,12 +81,7 @@ int allreduce_spread(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_
     return MPI_SUCCESS;
   };
   const size_t parts_from = x.posted();
-  for (int i = 0; i < n; ++i) {
-    if (i == k) continue;
-    const SiteChunk theirs = chunk(i);
-    for (int q = 0; q < theirs.seg.n && theirs.len; ++q)
-      SITEMPI_RC(x.isend(elem(input, theirs.first(q)), theirs.seg.size(q), t, g.of(s)[i], kTagAllreduce));
-  }
+  SITEMPI_RC(send_chunk_parts(x, input, count, t, paired, kTagAllreduce));
   const size_t parts_to = x.posted();
   void* result = elem(recvbuf, mine.lo);  // my chunk: my part, then the site's partial, then the result
   if (!in_place && mine.len) SITEMPI_RC(copy_typed(elem(input, mine.lo), result, mine.len, t, c.priv));

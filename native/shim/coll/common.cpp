@@ -148,6 +148,18 @@ int post_chunk_parts(Ctx& x, const SiteChunk& mine, MPI_Datatype t, int tag, std
   return MPI_SUCCESS;
 }
 
+int send_chunk_parts(Ctx& x, const void* input, int count, MPI_Datatype t, bool cuttable, int tag) {
+  const core::Grouping& g = x.g();
+  const int s = x.site(), n = g.count(s), k = g.local_rank[size_t(x.me())];
+  const TypeInfo ti(t);
+  for (int i = 0; i < n; ++i) {
+    const SiteChunk theirs(count, n, i, ti.size, cuttable);
+    for (int q = 0; q < theirs.seg.n && theirs.len && i != k; ++q)
+      SITEMPI_RC(x.isend(at(input, theirs.first(q), ti.extent), theirs.seg.size(q), t, g.of(s)[i], tag));
+  }
+  return MPI_SUCCESS;
+}
+
 int fold_ordered(std::vector<void*>& parts, int own, int count, MPI_Datatype t, MPI_Op op, MPI_Comm comm) {
   const int n = int(parts.size());
   if (n <= 1 || count <= 0) return MPI_SUCCESS;

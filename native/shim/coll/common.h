@@ -164,6 +164,9 @@ int fold_ordered(std::vector<void*>& parts, int own, int count, MPI_Datatype t, 
 // rank). marks: segment q's requests are [marks[q], marks[q+1]) (a message may go in pieces).
 int post_chunk_parts(Ctx& x, const SiteChunk& mine, MPI_Datatype t, int tag, std::vector<TypedBuf>& contrib,
                      std::vector<size_t>& marks);
+// Its other side: this rank's part of every other member's chunk (SiteChunk(count, n, i, size,
+// cuttable), as the owner cut it), straight from `input`, segment by segment.
+int send_chunk_parts(Ctx& x, const void* input, int count, MPI_Datatype t, bool cuttable, int tag);
 
 // Algorithms (one file each). `uniform` variants get per-rank sizes from counts known everywhere.
 int barrier_site(Ctx& x);

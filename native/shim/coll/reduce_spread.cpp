@@ -10,7 +10,6 @@
 // local-rank then site order: MPI's rank order where sites are contiguous (elsewhere choose_alg
 // takes this only for commutative operations).
 #include "coll/common.h"
-#include "coll/segments.h"
 
 namespace sitempi::coll {
 
@@ -55,11 +54,7 @@ int reduce_spread(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Dat
     }
   // My parts of the other members' chunks.
   const size_t parts_from = x.posted();
-  for (int i = 0; i < n; ++i) {
-    const SiteChunk theirs = chunk(s, i);
-    for (int q = 0; q < theirs.seg.n && theirs.len && i != k; ++q)
-      SITEMPI_RC(x.isend(elem(input, theirs.first(q)), theirs.seg.size(q), t, g.of(s)[i], kTagReduce));
-  }
+  SITEMPI_RC(send_chunk_parts(x, input, count, t, ti.contiguous(), kTagReduce));
   const size_t parts_to = x.posted();
   // 2. My chunk's site partial: at the root in the result, elsewhere in scratch that crosses.
   TypedBuf partial;
