@@ -170,4 +170,12 @@ int fold_ordered(std::vector<void*>& parts, int own, int count, MPI_Datatype t, 
   return MPI_SUCCESS;
 }
 
+int fold_at_root(std::vector<void*>& parts, int own, int count, MPI_Datatype t, MPI_Op op, bool commutative,
+                 MPI_Comm comm) {
+  if (!commutative) return fold_ordered(parts, own, count, t, op, comm);
+  for (size_t u = 0; u < parts.size() && count > 0; ++u)
+    if (int(u) != own) SITEMPI_RC(PMPI_Reduce_local(parts[u], parts[size_t(own)], count, t, op));
+  return MPI_SUCCESS;
+}
+
 }  // namespace sitempi::coll

@@ -158,6 +158,10 @@ int copy_typed(const void* src, void* dst, int count, MPI_Datatype t, MPI_Comm c
 // site partials of contiguous sites). parts[own] is dst and holds its part on entry; the other
 // parts are scratch and may be overwritten.
 int fold_ordered(std::vector<void*>& parts, int own, int count, MPI_Datatype t, MPI_Op op, MPI_Comm comm);
+// A Reduce root's fold of the sites' partials into parts[own] (its own site's): a commutative
+// operation folds each other part straight in (no copy), any other in site order (fold_ordered).
+int fold_at_root(std::vector<void*>& parts, int own, int count, MPI_Datatype t, MPI_Op op, bool commutative,
+                 MPI_Comm comm);
 
 // The spread reductions' site step: every other member's part of this rank's chunk (`mine`, of
 // its site's chunking), segment by segment, into contrib[i] (one buffer per member, none for this

@@ -67,14 +67,8 @@ int reduce_site(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Datat
                              op, root_local, c.local));
     // One segment may be non-contiguous data staged in pieces: waitall() unpacks it.
     SITEMPI_RC(sg.cut() ? x.wait(received[size_t(k)], received[size_t(k) + 1]) : x.waitall());
-    void* own = seg(recvbuf, k);
-    if (commutative) {
-      for (int u = 0; u < S; ++u)
-        if (u != sr) SITEMPI_RC(PMPI_Reduce_local(seg(bufs[size_t(u)].get(), k), own, sg.size(k), t, op));
-      continue;
-    }
-    for (int u = 0; u < S; ++u) parts[size_t(u)] = u == sr ? own : seg(bufs[size_t(u)].get(), k);
-    SITEMPI_RC(fold_ordered(parts, sr, sg.size(k), t, op, c.priv));
+    for (int u = 0; u < S; ++u) parts[size_t(u)] = u == sr ? seg(recvbuf, k) : seg(bufs[size_t(u)].get(), k);
+    SITEMPI_RC(fold_at_root(parts, sr, sg.size(k), t, op, commutative, c.priv));
   }
   return x.waitall();
 }

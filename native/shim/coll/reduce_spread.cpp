@@ -77,15 +77,10 @@ int reduce_spread(Ctx& x, const void* sendbuf, void* recvbuf, int count, MPI_Dat
   }
   // One segment may be non-contiguous data staged in pieces: waitall() unpacks it.
   SITEMPI_RC(x.waitall());
-  if (!at_root || count <= 0) return MPI_SUCCESS;
-  if (commutative) {
-    for (int u = 0; u < S; ++u)
-      if (u != sr) SITEMPI_RC(PMPI_Reduce_local(from[size_t(u)].get(), recvbuf, count, t, op));
-    return MPI_SUCCESS;
-  }
+  if (!at_root) return MPI_SUCCESS;
   std::vector<void*> sites(static_cast<size_t>(S));
   for (int u = 0; u < S; ++u) sites[size_t(u)] = u == sr ? recvbuf : from[size_t(u)].get();
-  return fold_ordered(sites, sr, count, t, op, c.priv);
+  return fold_at_root(sites, sr, count, t, op, commutative, c.priv);
 }
 
 }  // namespace sitempi::coll
