@@ -1,5 +1,7 @@
 #include "coll/common.h"
 
+#include "coll/handoff.h"
+
 #include <algorithm>
 #include <climits>
 
@@ -99,6 +101,7 @@ int Ctx::release_timed() {
     SITEMPI_RC(paced_.release_due(reqs_));
     int done = 0;  // MPI's progress meanwhile, for the call's other requests
     SITEMPI_RC(PMPI_Testall(int(reqs_.size()), reqs_.data(), &done, MPI_STATUSES_IGNORE));
+    if (done) hand_off_until(paced_.next_due());  // nothing to progress until the next is due
   }
   return MPI_SUCCESS;
 }

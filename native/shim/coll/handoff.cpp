@@ -1,5 +1,6 @@
 #include "coll/handoff.h"
 
+#include <mpi.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +32,15 @@ uint32_t handoff_configure(uint32_t us, uint32_t alpha_us, int yield_when_idle, 
 void hand_off_cores() {
   if (!g_handoff_us) return;
   timespec ts{time_t(g_handoff_us / 1000000), long(g_handoff_us % 1000000) * 1000};
+  nanosleep(&ts, nullptr);
+}
+
+void hand_off_until(double due) {
+  if (!g_handoff_us || due <= 0) return;
+  const double wait = std::min(due - PMPI_Wtime(), 0.02);
+  if (wait < 1e-5) return;
+  const long ns = long(wait * 1e9);
+  timespec ts{time_t(ns / 1000000000L), ns % 1000000000L};
   nanosleep(&ts, nullptr);
 }
 
