@@ -56,8 +56,8 @@ struct Config {
   // SITEMPI_COLL_HANDOFF_US: where ranks share cores (the library yields when idle), a rank of the
   // spread Allgather and Reduce_scatter and the pairwise Alltoall sleeps this long after posting
   // what crosses, before its site-local part, so that the ranks it shares cores with post theirs,
-  // and a rank whose paced sends wait for their time with nothing else to progress sleeps until
-  // the next is due (coll/handoff.h); 0: never. May differ between ranks.
+  // and a rank whose paced sends wait for their time with nothing else to progress yields its core
+  // meanwhile (coll/handoff.h); 0: never. May differ between ranks.
   uint32_t coll_handoff_us = 300;
   // SITEMPI_COLL_ALLTOALL: auto (the cost model's choice, timed where it is unsure), model (the
   // model's alone), grouped, pairwise or library: forces Alltoall(v)'s algorithm (docs/sites.md).

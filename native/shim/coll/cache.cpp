@@ -380,8 +380,8 @@ void configure(int world_rank, int world_size) {
     if (const uint32_t us =
             handoff_configure(cfg.coll_handoff_us, cfg.coll_alpha_us, cfg.yield_when_idle, cfg.local_ranks))
       log("ranks share cores (the library yields when idle): the spread Allgather and Reduce_scatter and the "
-          "pairwise Alltoall hand them over for %u us after posting what crosses; paced sends wait for their time "
-          "asleep",
+          "pairwise Alltoall hand them over for %u us after posting what crosses; ranks waiting for their paced "
+          "sends yield",
           us);
     std::string err;
     if (!core::parse_alltoall_force(cfg.coll_alltoall, g_alltoall_force) && world_rank == 0)

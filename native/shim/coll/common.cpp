@@ -101,7 +101,7 @@ int Ctx::release_timed() {
     SITEMPI_RC(paced_.release_due(reqs_));
     int done = 0;  // MPI's progress meanwhile, for the call's other requests
     SITEMPI_RC(PMPI_Testall(int(reqs_.size()), reqs_.data(), &done, MPI_STATUSES_IGNORE));
-    if (done) hand_off_until(paced_.next_due());  // nothing to progress until the next is due
+    if (done) yield_core();  // nothing to progress until the next piece is due
   }
   return MPI_SUCCESS;
 }

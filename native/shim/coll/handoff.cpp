@@ -1,6 +1,6 @@
 #include "coll/handoff.h"
 
-#include <mpi.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,13 +35,8 @@ void hand_off_cores() {
   nanosleep(&ts, nullptr);
 }
 
-void hand_off_until(double due) {
-  if (!g_handoff_us || due <= 0) return;
-  const double wait = std::min(due - PMPI_Wtime(), 0.02);
-  if (wait < 1e-5) return;
-  const long ns = long(wait * 1e9);
-  timespec ts{time_t(ns / 1000000000L), ns % 1000000000L};
-  nanosleep(&ts, nullptr);
+void yield_core() {
+  if (g_handoff_us) sched_yield();
 }
 
 }  // namespace sitempi::coll

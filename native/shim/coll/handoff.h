@@ -9,8 +9,7 @@
 // latency. Only where the MPI library yields when idle (Open MPI's mpi_yield_when_idle as the
 // launcher passes it, or else a node with more of the job's ranks than CPUs, where Open MPI sets it
 // itself): with a core per rank there is nothing to hand over. Likewise a rank whose paced sends
-// (coll/paced.h) wait for their time sleeps until the next is due where it has nothing else to
-// progress (hand_off_until).
+// (coll/paced.h) wait for their time yields while it has nothing else to progress (yield_core).
 #pragma once
 #include <cstdint>
 
@@ -24,10 +23,11 @@ uint32_t handoff_configure(uint32_t us, uint32_t alpha_us, int yield_when_idle, 
 // Sleeps for the hand-off in force (nothing when none).
 void hand_off_cores();
 
-// Where the hand-off is in force, sleeps until MPI_Wtime() reaches `due` (at most 20 ms; nothing
-// for less than 10 us): for a rank whose paced sends wait for their time with nothing else of the
-// call to progress, whose spin (MPI_Testall of completed requests makes no progress call, so never
-// yields) would keep the ranks that share its core from entering the call.
-void hand_off_until(double due);
+// Where the hand-off is in force, yields the core once (sched_yield): for a rank whose paced
+// sends wait for their time with nothing else of the call to progress. Its spin on MPI_Testall of
+// completed requests makes no progress call, so never the library's own yield, and kept the ranks
+// sharing its core from running. A yield, not a sleep: a sleeper wakes late on a busy host, and
+// its next pieces with it.
+void yield_core();
 
 }  // namespace sitempi::coll

@@ -31,11 +31,6 @@ int PacedSends::release_due(std::vector<MPI_Request>& reqs) {
   return MPI_SUCCESS;
 }
 
-double PacedSends::next_due() const {
-  if (rate_ <= 0 || released_ == 0 || next_ == held_.size()) return 0;
-  return t0_ + (double(released_ + held_[next_].bytes) - burst_) / rate_;
-}
-
 int PacedSends::drain() {
   if (held_.empty()) return MPI_SUCCESS;
   // The first of every stream, then the second of every stream, ...: the rank's sends spread over

@@ -33,8 +33,6 @@ class PacedSends {
   // Timed: posts into `reqs` every held send whose time has come (at least the first), in the
   // order held.
   int release_due(std::vector<MPI_Request>& reqs);
-  // Timed: the MPI_Wtime at which the next held send may go; 0 where none waits for its time.
-  double next_due() const;
 
  private:
   struct Held {
