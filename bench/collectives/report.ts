@@ -173,7 +173,7 @@ export function goals(rows: Row[]): GoalCheck[] {
     misses: [],
   };
   const g4: GoalCheck = {
-    name: 'time within 1.3× of the lower-bound time, every point',
+    name: `time within ${BOUND_GOAL}× of the lower-bound time, every point`,
     checked: 0,
     met: 0,
     misses: [],
@@ -391,8 +391,8 @@ export function renderMarkdown(res: BenchResults): string {
     if (host.checked) {
       const each = perRun.length ? combined.map((_, i) => defaultWithinBound(runOf(res, i).rows).met) : [];
       L.push(
-        `The host's state, for the 1.3× goal: Open MPI's default ran ${host.met} of the same ${host.checked} points ` +
-          `within 1.3× of the bound${each.length ? ` (${each.join(', ')} run by run)` : ''}; a slower hour of the ` +
+        `The host's state, for the ${BOUND_GOAL}× goal: Open MPI's default ran ${host.met} of the same ${host.checked} points ` +
+          `within ${BOUND_GOAL}× of the bound${each.length ? ` (${each.join(', ')} run by run)` : ''}; a slower hour of the ` +
           "host moves its count and sitempi's together.",
       );
       L.push('');
@@ -498,7 +498,7 @@ export function renderMarkdown(res: BenchResults): string {
     L.push(`## ${configTitle(c.layout, c.placement, res.runs)}`);
     L.push('');
     L.push(
-      'Latency (ms, median) and ratios. **Bold**: sitempi slower than 1.1× the best of default and HAN, or above 1.3× the bound. ' +
+      `Latency (ms, median) and ratios. **Bold**: sitempi slower than 1.1× the best of default and HAN, or above ${BOUND_GOAL}× the bound. ` +
         (paired
           ? "*s/lib paired*: the median ratio of adjacent iterations of sitempi and the library's own call (PMPI) in the paired sitempi job, **bold** above 1.1. "
           : '') +
