@@ -137,8 +137,12 @@ export function loadRange(res: BenchResults): [number, number] {
   return xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 0];
 }
 
-/** Run i of a combined results file as its own results (for goals judged run by run). */
-export function runOf(res: BenchResults, i: number): BenchResults {
+/**
+ * Some runs of a combined results file as their own results, each point the median of those runs'
+ * medians (for goals judged run by run, or per machine boot).
+ */
+export function runsOf(res: BenchResults, indices: number[]): BenchResults {
+  const pick = (xs: (number | null)[]): number | null => median(numbers(indices.map((i) => xs[i])));
   return {
     ...res,
     rows: res.rows.map((r) => ({
@@ -148,13 +152,33 @@ export function runOf(res: BenchResults, i: number): BenchResults {
           m,
           {
             ...c,
-            medianUs: c.runUs?.[i] ?? null,
-            pairedRatio: c.runPairedRatio ? (c.runPairedRatio[i] ?? null) : c.pairedRatio,
+            medianUs: pick(c.runUs ?? []),
+            pairedRatio: c.runPairedRatio ? pick(c.runPairedRatio) : c.pairedRatio,
           },
         ]),
       ) as Row['modes'],
     })),
   };
+}
+
+/** Run i of a combined results file as its own results. */
+export const runOf = (res: BenchResults, i: number): BenchResults => runsOf(res, [i]);
+
+/**
+ * The runs of a combined results file grouped by the machine boot they ran on, in order of first
+ * appearance; empty unless every run recorded its boot and they span more than one (a host's state
+ * moves with its boot: the median of each says what each state gave).
+ */
+export function bootsOf(res: BenchResults): { bootId: string; indices: number[] }[] {
+  const combined = res.meta.combined ?? [];
+  if (combined.some((c) => !c.bootId)) return [];
+  const groups: { bootId: string; indices: number[] }[] = [];
+  combined.forEach((c, i) => {
+    const g = groups.find((x) => x.bootId === c.bootId);
+    if (g) g.indices.push(i);
+    else groups.push({ bootId: c.bootId as string, indices: [i] });
+  });
+  return groups.length > 1 ? groups : [];
 }
 
 /**

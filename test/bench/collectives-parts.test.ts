@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { lowerBound, linkPayloads } from '../../bench/collectives/bounds.js';
-import { combineRuns, runOf, splitCombined } from '../../bench/collectives/combine.js';
+import { bootsOf, combineRuns, runOf, runsOf, splitCombined } from '../../bench/collectives/combine.js';
 import { defaultWithinBound, goals, libraryInShimJob, renderMarkdown } from '../../bench/collectives/report.js';
 import { hanCollectives, hanTimedColls } from '../../bench/collectives/han.js';
 import { hanEvidence } from '../../bench/collectives/job.js';
@@ -594,8 +594,24 @@ describe('aggregation, goals and renderers', () => {
     expect(smd).toMatch(
       /2026-01-01T00:00:00Z \(10 s, commit \?, shim \?, load [0-9.–]+, CPU X, Linux 6\.1\.0, boot aaaaaaaa\)/,
     );
+    // Each boot's runs in a median of their own: sitempi's Allreduce is 8 and 27 ms on the first (17.5
+    // in their median, the default's 19), 8 on the second: 2x the default is met only there.
+    expect(bootsOf(spread)).toEqual([
+      { bootId: 'aaaaaaaa-1', indices: [0, 1] },
+      { bootId: 'bbbbbbbb-2', indices: [2] },
+    ]);
+    expect(goals(runsOf(spread, [0, 1]).rows)[1]).toMatchObject({ checked: 1, met: 0 });
+    expect(goals(runsOf(spread, [2]).rows)[1]).toMatchObject({ checked: 1, met: 1 });
+    expect(smd).toContain('| median per machine boot |');
+    expect(smd).toMatch(/\| 1\/1 \| 0\/1 \(aaaaaaaa, 2 runs\), 1\/1 \(bbbbbbbb, 1 run\) \| 1\/1, 0\/1, 1\/1 \|/);
+    expect(smd).toContain('(1, 1, 1 run by run; per machine boot 1 (aaaaaaaa, 2 runs), 1 (bbbbbbbb, 1 run))');
+    expect(md).not.toContain('per machine boot'); // no boots recorded
+    expect(
+      bootsOf(combineRuns([on(all[0] as BenchResults, 'CPU X', 'a'), on(all[1] as BenchResults, 'CPU X', 'a')])),
+    ).toEqual([]); // one boot: nothing to tell apart
     const partly = renderMarkdown(combineRuns([all[0] as BenchResults, on(all[2] as BenchResults, 'CPU Y', 'b')]));
     expect(partly).toContain('1 of them on 1 machine boot (CPU Y); 1 from before runs recorded their machine.');
+    expect(partly).not.toContain('per machine boot'); // a run without its boot: no grouping
     // How late the machine's sleepers woke: per run in a merge, in the header of a single run.
     const woke = (r: BenchResults, alone: number): BenchResults => ({
       ...r,
