@@ -377,10 +377,11 @@ export function renderMarkdown(res: BenchResults): string {
     L.push('## Goals of issue 17 (sitempi)');
     L.push('');
     const perRun = combined.length > 1 ? combined.map((_, i) => goals(runOf(res, i).rows)) : [];
-    const boots = bootsOf(res).map((b) => ({ ...b, res: runsOf(res, b.indices) }));
-    const bootName = (b: (typeof boots)[number]): string =>
-      `${b.bootId.slice(0, 8)}, ${b.indices.length} run${b.indices.length > 1 ? 's' : ''}`;
-    const perBoot = boots.map((b) => goals(b.res.rows));
+    const perBoot = bootsOf(res).map((b) => {
+      const rows = runsOf(res, b.indices).rows;
+      const name = `${b.bootId.slice(0, 8)}, ${b.indices.length} run${b.indices.length > 1 ? 's' : ''}`;
+      return { name, goals: goals(rows), defaultMet: defaultWithinBound(rows).met };
+    });
     const met = (g: GoalCheck | undefined): string => (g ? `${g.met}/${g.checked}` : '—'); // a run without the goal: —
     L.push(
       `| goal | met${perRun.length ? ' (median of runs)' : ''} |${perBoot.length ? ' median per machine boot |' : ''}${perRun.length ? ' met in each run |' : ''} misses (worst first, at most 6) |`,
@@ -389,9 +390,7 @@ export function renderMarkdown(res: BenchResults): string {
     goals(res.rows).forEach((g, gi) => {
       const worst = g.misses.slice(0, 6).join('; ');
       const each = perRun.map((p) => met(p[gi])).join(', ');
-      const byBoot = perBoot
-        .map((p, bi) => `${met(p[gi])} (${bootName(boots[bi] as (typeof boots)[number])})`)
-        .join(', ');
+      const byBoot = perBoot.map((p) => `${met(p.goals[gi])} (${p.name})`).join(', ');
       L.push(
         `| ${g.name} | ${g.met}/${g.checked} |${perBoot.length ? ` ${byBoot} |` : ''}${perRun.length ? ` ${each} |` : ''} ${worst || '—'} |`,
       );
@@ -400,7 +399,7 @@ export function renderMarkdown(res: BenchResults): string {
     const host = defaultWithinBound(res.rows);
     if (host.checked) {
       const each = perRun.length ? combined.map((_, i) => defaultWithinBound(runOf(res, i).rows).met) : [];
-      const byBoot = boots.map((b) => `${defaultWithinBound(b.res.rows).met} (${bootName(b)})`);
+      const byBoot = perBoot.map((p) => `${p.defaultMet} (${p.name})`);
       L.push(
         `The host's state, for the ${BOUND_GOAL}× goal: Open MPI's default ran ${host.met} of the same ${host.checked} points ` +
           `within ${BOUND_GOAL}× of the bound${each.length ? ` (${each.join(', ')} run by run${byBoot.length ? `; per machine boot ${byBoot.join(', ')}` : ''})` : ''}; a slower hour of the ` +
