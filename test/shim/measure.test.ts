@@ -1,11 +1,11 @@
 // Measurement fixes of issue #13 under real mpirun: receive bytes as received, MPI_Init/Finalize
 // apart from the application's MPI time, and library-run Allreduces expanded as coll/tuned runs
 // them, checked against Open MPI's own count of what its PML sent (pml_monitoring).
-import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/native/paths.js';
-import { baseMpirunArgs, compileMpi, mpirun, run, tempDir } from '../helpers/mpi.js';
+import { baseMpirunArgs, compileMpi, run } from '../helpers/mpi.js';
+import { openMpiCounts } from '../monitor/pml-counts.js';
 
 const cli = path.join(packageRoot, 'bin', 'sitempi.js');
 const program = compileMpi('test/shim/programs/measure.c');
@@ -21,39 +21,13 @@ interface Report {
   }[];
 }
 
-/**
- * Open MPI's pml_monitoring lines, "I|E <src> <dst> <bytes> bytes <msgs> msgs sent", from each
- * rank's own file: through mpirun's shared stderr the ranks' lines can interleave mid-line.
- */
-function pmlCounts(prefix: string): { bytes: number[][]; messages: number[][] } {
-  const bytes = Array.from({ length: P }, () => new Array<number>(P).fill(0));
-  const messages = Array.from({ length: P }, () => new Array<number>(P).fill(0));
-  const text = Array.from({ length: P }, (_, k) => fs.readFileSync(`${prefix}.${k}.prof`, 'utf8')).join('\n');
-  for (const m of text.matchAll(/^[IE]\t(\d+)\t(\d+)\t(\d+) bytes\t(\d+) msgs sent/gm)) {
-    bytes[Number(m[1])][Number(m[2])] += Number(m[3]);
-    messages[Number(m[1])][Number(m[2])] += Number(m[4]);
-  }
-  return { bytes, messages };
-}
-
 describe('measurement under mpirun -np 4', () => {
   it('records received bytes, sets Init/Finalize apart, and expands Allreduce as Open MPI ran it', async () => {
-    const prof = path.join(tempDir('pml'), 'counts');
-    const [r, plain] = await Promise.all([
+    const [r, ompi] = await Promise.all([
       run('node', [cli, 'run', '--json', '-np', String(P), ...baseMpirunArgs, '--', program], 120_000),
-      // the same program without the shim, Open MPI counting what its PML sends per peer (written
-      // at MPI_Finalize, output mode 3: a file per rank): the shim's own messages at MPI_Init
-      // would be counted too otherwise
-      mpirun({
-        np: P,
-        program,
-        shim: false,
-        mpirunArgs: [
-          ...['--mca', 'pml_monitoring_enable', '2', '--mca', 'pml_monitoring_enable_output', '3'],
-          ...['--mca', 'pml_monitoring_filename', prof],
-        ],
-        timeoutMs: 120_000,
-      }),
+      // the same program without the shim, Open MPI counting what its PML sends per peer (a file
+      // per rank at MPI_Finalize): the shim's own messages at MPI_Init would be counted too otherwise
+      openMpiCounts(program, P, []),
     ]);
     const last = r.stdout.trimEnd().split('\n').pop() ?? '';
     expect(r.code, r.stderr).toBe(0);
@@ -79,9 +53,6 @@ describe('measurement under mpirun -np 4', () => {
 
     // Recursive doubling for 1 double, Rabenseifner for 2^17: the matrix is what Open MPI's PML
     // sent, pair by pair (point-to-point and the collectives' internal messages together).
-    expect(plain.code, plain.stderr).toBe(0);
-    const ompi = pmlCounts(prof);
-    fs.rmSync(path.dirname(prof), { recursive: true, force: true });
     expect(ompi.bytes[0][1]).toBe(8 + (1 << 20)); // the output was there and is what tuned.cpp models
     expect(job.matrix.bytes).toEqual(ompi.bytes);
     expect(job.matrix.messages).toEqual(ompi.messages);
