@@ -81,9 +81,9 @@ async function managerCommand(argv: string[]): Promise<number> {
     if (e instanceof ClusterError) throw new UsageError(e.message);
     throw e;
   }
-  const { shimLibraryPath } = await import('../native/paths.js');
+  const { BUILD_HINT, shimLibraryPath } = await import('../native/paths.js');
   const shim = path.resolve(str('lib') ?? process.env.SITEMPI_LIB ?? shimLibraryPath);
-  if (!fs.existsSync(shim)) throw new Error(`the shim ${shim} does not exist (build it, or pass --lib)`);
+  if (!fs.existsSync(shim)) throw new Error(`the shim ${shim} does not exist (build it: ${BUILD_HINT}; or pass --lib)`);
   const agentsMs = num('agents');
   if (agentsMs !== undefined && (!testbed || agentsMs < 100 || agentsMs > 600_000))
     throw new UsageError(

@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
-import { nativeBuildDir } from './paths.js';
+import { BUILD_HINT, nativeBuildDir } from './paths.js';
 
 export { packageRoot, nativeBuildDir, shimLibraryPath, wanemuPath } from './paths.js';
 
@@ -142,7 +142,7 @@ export interface NativeAddon {
 function load(): NativeAddon {
   const file = path.join(nativeBuildDir, 'sitempi.node');
   if (!fs.existsSync(file)) {
-    throw new Error(`sitempi: native addon not built (${file} is missing); run \`npm run build\``);
+    throw new Error(`sitempi: native addon not built (${file} is missing); build it: ${BUILD_HINT}`);
   }
   return createRequire(import.meta.url)(file) as NativeAddon;
 }

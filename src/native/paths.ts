@@ -26,3 +26,6 @@ export const nativeBuildDir: string = process.env.SITEMPI_BUILD_DIR
   : path.join(packageRoot, 'build', 'Release');
 export const shimLibraryPath: string = path.join(nativeBuildDir, 'libsitempi.so');
 export const wanemuPath: string = path.join(nativeBuildDir, 'wanemu');
+
+/** How to build the native outputs where one is missing: in a checkout, or an installed package. */
+export const BUILD_HINT = '`npm run build` in a checkout, `npm rebuild sitempi` where it is installed as a package';
