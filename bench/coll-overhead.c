@@ -4,9 +4,9 @@
  * times each PMPI_X with the two TSC reads that every record needs and nothing else: the floor of
  * any recorder that keeps each call's start and duration. A fourth kind calls MPI_X on one rank
  * only (PMPI_X on the others; the rank changes every repetition): what the shim adds per call and
- * rank, which the first kind adds up over every rank whose calls the iteration waits for (and, with
- * two ranks per core, over the two that share a core). Besides the collectives, a ping-pong
- * between ranks 0 and 1 (MPI_Send + MPI_Recv each way: the shim's cost on point-to-point latency).
+ * rank, which the first kind adds up over the ranks whose calls the iteration waits for. Besides
+ * the collectives, a ping-pong between ranks 0 and 1 (MPI_Send + MPI_Recv each way: the shim's
+ * cost on point-to-point latency).
  * Prints one JSON line per kind: medians (ns per iteration), the median of the paired ratios, the
  * median of the paired differences per intercepted call (added_ns: a collective is one call per
  * iteration, the ping-pong two on each of its ranks), the same for the TSC-read blocks (floor_ns:

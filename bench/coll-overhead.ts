@@ -38,8 +38,8 @@ export interface OverheadRow {
   /** the same for the blocks with only the two TSC reads: what timing each call adds at the least */
   floor_ns: number;
   /** the same for blocks where one rank calls through the shim and the others call PMPI, the
-   * largest over the ranks: the shim's cost per call and rank. added_ns sums it over the ranks an
-   * iteration waits for, and over the two ranks sharing a core where they outnumber the cores. */
+   * largest over the ranks: the shim's cost per call and rank (with a rank per core, added_ns is
+   * about the sum of the ranks' figures; oversubscribed, the scheduling scatters both). */
   one_rank_ns: number;
   /** one_rank_ns of each rank carrying the shim in turn (the ping-pong: ranks 0 and 1) */
   one_rank_by_rank_ns: number[];
