@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/native/paths.js';
-import { baseMpirunArgs, compileMpi, run, tempDir } from '../helpers/mpi.js';
+import { baseMpirunArgs, compileMpi, rootEnv, run, tempDir } from '../helpers/mpi.js';
 
 const program = compileMpi('test/shim/programs/measure.c');
 const P = 4;
@@ -89,10 +89,13 @@ console.log(JSON.stringify({ out: r.stdout, ranks: job.ranksFinished, send }));
   });
 
   it('the installed CLI runs a job under its own shim and prints the report', async () => {
+    // nothing in the environment that would point the CLI at this checkout's build
+    const { SITEMPI_LIB: _lib, SITEMPI_BUILD_DIR: _dir, ...env } = rootEnv();
     const r = await run(
       'node',
       [path.join(installed, 'bin', 'sitempi.js'), 'run', '--json', '-np', String(P), ...baseMpirunArgs, '--', program],
       120_000,
+      env,
     );
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout.trimEnd().split('\n').pop() ?? '') as { jobs: { ranks: unknown[] }[] };
