@@ -1,5 +1,4 @@
 // sitempi manager / agent: the job manager service and the per-node agent that reports to it.
-import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { parseNumber, takeOptions, UsageError } from './args.js';
@@ -81,9 +80,8 @@ async function managerCommand(argv: string[]): Promise<number> {
     if (e instanceof ClusterError) throw new UsageError(e.message);
     throw e;
   }
-  const { BUILD_HINT, shimLibraryPath } = await import('../native/paths.js');
-  const shim = path.resolve(str('lib') ?? process.env.SITEMPI_LIB ?? shimLibraryPath);
-  if (!fs.existsSync(shim)) throw new Error(`the shim ${shim} does not exist (build it: ${BUILD_HINT}; or pass --lib)`);
+  const { shimToPreload } = await import('../native/paths.js');
+  const shim = shimToPreload(str('lib'));
   const agentsMs = num('agents');
   if (agentsMs !== undefined && (!testbed || agentsMs < 100 || agentsMs > 600_000))
     throw new UsageError(

@@ -53,9 +53,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   const app = dd >= 0 ? rest.slice(dd + 1) : rest;
   if (app.length === 0) throw new UsageError('run needs a program: sitempi run [options] -- ./app [args]');
 
-  const { BUILD_HINT, shimLibraryPath } = await import('../native/paths.js');
-  const lib = path.resolve(typeof values.lib === 'string' ? values.lib : (process.env.SITEMPI_LIB ?? shimLibraryPath));
-  if (!fs.existsSync(lib)) throw new Error(`the shim ${lib} does not exist (build it: ${BUILD_HINT}; or pass --lib)`);
+  const { shimToPreload } = await import('../native/paths.js');
+  const lib = shimToPreload(typeof values.lib === 'string' ? values.lib : undefined);
   const mpirun = typeof values.mpirun === 'string' ? values.mpirun : (process.env.SITEMPI_MPIRUN ?? 'mpirun');
   const givenToken = tokenFromOptions(values, (m) => process.stderr.write(`sitempi: warning: ${m}\n`));
   const token = givenToken ?? crypto.randomBytes(16).toString('hex');

@@ -29,3 +29,10 @@ export const wanemuPath: string = path.join(nativeBuildDir, 'wanemu');
 
 /** How to build the native outputs where one is missing: in a checkout, or an installed package. */
 export const BUILD_HINT = '`npm run build` in a checkout, `npm rebuild sitempi` where it is installed as a package';
+
+/** The shim a command preloads: `given` (--lib, else $SITEMPI_LIB, else the build's), which must exist. */
+export function shimToPreload(given: string | undefined): string {
+  const lib = path.resolve(given ?? process.env.SITEMPI_LIB ?? shimLibraryPath);
+  if (!fs.existsSync(lib)) throw new Error(`the shim ${lib} does not exist (build it: ${BUILD_HINT}; or pass --lib)`);
+  return lib;
+}
